@@ -1,0 +1,15 @@
+// Sub-commands of the pmuemu executable. Each takes the arguments after its own name
+// and returns the process exit status; host errors are thrown as UsageError/InputError.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pmuemu::cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_run(const Args& args);   // pmuemu run --host H --guest G ...
+int cmd_host(const Args& args);  // pmuemu host show FILE
+
+}  // namespace pmuemu::cli

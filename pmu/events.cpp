@@ -1,0 +1,37 @@
+#include "pmu/events.h"
+
+#include <algorithm>
+
+namespace pmu {
+
+// The table is the single source of truth; keep it sorted so lookups by number can bisect.
+static_assert(std::is_sorted(kCommonEvents.begin(), kCommonEvents.end(),
+                             [](const EventInfo& a, const EventInfo& b) { return a.number < b.number; }));
+
+std::optional<uint16_t> event_by_name(std::string_view name) {
+  for (const auto& e : kCommonEvents) {
+    if (e.name == name) return e.number;
+  }
+  return std::nullopt;
+}
+
+std::string_view event_name(uint16_t number) {
+  auto it = std::lower_bound(kCommonEvents.begin(), kCommonEvents.end(), number,
+                             [](const EventInfo& e, uint16_t n) { return e.number < n; });
+  return (it != kCommonEvents.end() && it->number == number) ? it->name : std::string_view{};
+}
+
+Pmceid pmceid_of(std::span<const uint16_t> events) {
+  Pmceid p;
+  for (uint16_t ev : events) {
+    // 0x4000..0x403F is the extended common-event range, reported in the upper words.
+    const bool ext = ev >= 0x4000 && ev < 0x4040;
+    const uint16_t base = ext ? ev - 0x4000 : ev;
+    if (base >= 0x40) continue;
+    const unsigned bit = (base & 0x1f) + (ext ? 32 : 0);
+    (base < 0x20 ? p.pmceid0 : p.pmceid1) |= uint64_t{1} << bit;
+  }
+  return p;
+}
+
+}  // namespace pmu
