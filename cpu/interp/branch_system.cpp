@@ -1,0 +1,340 @@
+// Branches, exception generation and system instructions (Arm ARM C4.1.87).
+#include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
+#include "cpu/sysreg/sysregs.h"
+
+namespace cpu::interp {
+namespace {
+
+using arch::esr::Ec;
+namespace esr = arch::esr;
+
+// ---------------- branches ----------------
+Flow op_b(Core& c, const DecodedInst& i) {
+  c.state().pc = i.imm;
+  return Flow::kJump;
+}
+Flow op_bl(Core& c, const DecodedInst& i) {
+  R(c, 30) = i.pc + 4;
+  c.state().pc = i.imm;
+  return Flow::kJump;
+}
+Flow op_b_cond(Core& c, const DecodedInst& i) {
+  c.state().pc = cond_holds(i.f0, c.state().nzcv) ? i.imm : i.pc + 4;
+  return Flow::kJump;
+}
+template <bool k64, bool kNonZero>
+Flow op_cbz(Core& c, const DecodedInst& i) {
+  const bool zero = rd<k64>(c, i.n) == 0;
+  c.state().pc = (zero != kNonZero) ? i.imm : i.pc + 4;
+  return Flow::kJump;
+}
+template <bool kNonZero>
+Flow op_tbz(Core& c, const DecodedInst& i) {
+  const bool set = (R(c, i.n) >> i.f0) & 1;
+  c.state().pc = (set == kNonZero) ? i.imm : i.pc + 4;
+  return Flow::kJump;
+}
+Flow op_br(Core& c, const DecodedInst& i) {
+  c.state().pc = R(c, i.n);
+  return Flow::kJump;
+}
+Flow op_blr(Core& c, const DecodedInst& i) {
+  const uint64_t target = R(c, i.n);  // read before LR is written: BLR X30 is valid
+  R(c, 30) = i.pc + 4;
+  c.state().pc = target;
+  return Flow::kJump;
+}
+
+// ERET (Arm ARM D1.11 "Exception return"): restore PSTATE from SPSR_EL1 and PC from
+// ELR_EL1. A return to AArch32, to EL2/EL3 or to EL0 with SP_ELx is an illegal return:
+// PSTATE.IL is set and EL/SP stay as they are.
+Flow op_eret(Core& c, const DecodedInst& i) {
+  if (c.state().el == 0) return c.undefined(i);
+  const uint64_t spsr = c.sysreg(SysSlot::SPSR_EL1);
+  const uint64_t elr = c.sysreg(SysSlot::ELR_EL1);
+  const unsigned m = spsr & 0x1f;
+  const bool legal = (m == 0x0 /*EL0t*/ || m == 0x4 /*EL1t*/ || m == 0x5 /*EL1h*/);
+  if (legal) {
+    c.set_pstate_bits(spsr);
+  } else {
+    c.state().nzcv = static_cast<uint32_t>(spsr & 0xf0000000u);
+    c.state().daif = static_cast<uint32_t>(spsr & 0x3c0);
+    c.state().il = true;
+  }
+  c.state().pc = elr;
+  return Flow::kJump;
+}
+
+// ---------------- exception generation ----------------
+Flow op_svc(Core& c, const DecodedInst& i) {
+  // The preferred return address of SVC is the next instruction.
+  c.take_sync_exception(esr::make(Ec::kSvc64, static_cast<uint32_t>(i.imm)), i.pc + 4);
+  return Flow::kJump;  // retired: SVC counts as executed
+}
+Flow op_brk(Core& c, const DecodedInst& i) {
+  return c.take_sync_exception(esr::make(Ec::kBrk64, static_cast<uint32_t>(i.imm)), i.pc);
+}
+// HVC from EL1 goes to the hypervisor; at EL0 it is UNDEFINED (Arm ARM C6.2.x HVC).
+Flow op_hvc(Core& c, const DecodedInst& i) {
+  if (c.state().el == 0) return c.undefined(i);
+  c.set_exit_imm(i.imm);
+  c.pending_exit_ = ExitReason::kHvc;
+  c.state().pc = i.pc + 4;
+  return Flow::kExit;
+}
+// No EL3 is implemented, so SMC is UNDEFINED (Arm ARM: SMC when EL3 is not implemented).
+Flow op_smc(Core& c, const DecodedInst& i) { return c.undefined(i); }
+// HLT #0xF000 is the A64 semihosting trap; it is honoured at EL1 only (as QEMU does by
+// default), and any other HLT is UNDEFINED because halting debug is not enabled.
+constexpr uint64_t kSemihostingImm = 0xF000;
+Flow op_hlt(Core& c, const DecodedInst& i) {
+  if (i.imm != kSemihostingImm || c.state().el == 0) return c.undefined(i);
+  c.pending_exit_ = ExitReason::kSemihosting;
+  c.state().pc = i.pc + 4;
+  return Flow::kExit;
+}
+
+// ---------------- hints and barriers ----------------
+Flow op_nop(Core&, const DecodedInst&) { return Flow::kNext; }
+Flow op_wfi(Core& c, const DecodedInst& i) {
+  c.pending_exit_ = ExitReason::kWfi;
+  c.state().pc = i.pc + 4;
+  return Flow::kExit;
+}
+// WFE completes at once when the event register is set (clearing it); with no other
+// event source modelled yet it also completes, which the architecture permits.
+Flow op_wfe(Core& c, const DecodedInst&) {
+  c.state().event_register = false;
+  return Flow::kNext;
+}
+Flow op_sev(Core& c, const DecodedInst&) {
+  c.state().event_register = true;
+  return Flow::kNext;
+}
+Flow op_clrex(Core& c, const DecodedInst&) {
+  c.state().excl_valid = false;
+  return Flow::kNext;
+}
+
+// ---------------- system registers ----------------
+// EL0 access check. Returns kNext when allowed; otherwise the exception was taken.
+Flow check_el0(Core& c, const DecodedInst& i, sysreg::El0 rule, bool is_read) {
+  if (c.state().el != 0) return Flow::kNext;
+  const uint64_t sctlr = c.sysreg(SysSlot::SCTLR_EL1);
+  bool ok = false;
+  switch (rule) {
+    case sysreg::El0::kNever: return c.undefined(i);
+    case sysreg::El0::kAlways: return Flow::kNext;
+    case sysreg::El0::kReadOnly: return is_read ? Flow::kNext : c.undefined(i);
+    case sysreg::El0::kUma: ok = (sctlr >> 9) & 1; break;
+    case sysreg::El0::kUct: ok = (sctlr >> 15) & 1; break;
+    case sysreg::El0::kDze: ok = (sctlr >> 14) & 1; break;
+    case sysreg::El0::kUci: ok = (sctlr >> 26) & 1; break;
+  }
+  if (ok) return Flow::kNext;
+  // Disabled-but-configurable EL0 accesses trap to EL1 with EC 0x18 and their syndrome.
+  const auto key = arch::SysRegKey::from_mrs_bits(i.raw);
+  return c.take_sync_exception(esr::make(Ec::kSys64, key.to_esr_iss(i.raw & 31, is_read)), i.pc);
+}
+
+// An access the core does not own: hand it to the port with the EC 0x18 ISS.
+Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
+  SysRegPort* port = c.sysreg_port();
+  if (port == nullptr) return c.undefined(i);
+  const unsigned rt = i.raw & 31;
+  const auto key = arch::SysRegKey::from_mrs_bits(i.raw);
+  uint64_t value = is_read ? 0 : c.x(rt);
+  if (port->handle(c, key.to_esr_iss(rt, is_read), value) == SysRegPort::Result::kUndef) {
+    return c.undefined(i);
+  }
+  if (is_read) c.set_x(rt, value);
+  return Flow::kNext;
+}
+
+Flow op_mrs(Core& c, const DecodedInst& i) {
+  const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
+  if (info.kind == sysreg::Kind::kTrap) return trap_to_port(c, i, true);
+  if (Flow f = check_el0(c, i, info.el0, true); f != Flow::kNext) return f;
+  if (!info.readable) return c.undefined(i);
+  R(c, i.d) = info.kind == sysreg::Kind::kSlot ? c.sysreg(info.slot) : info.read(c);
+  return Flow::kNext;
+}
+Flow op_msr(Core& c, const DecodedInst& i) {
+  const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
+  if (info.kind == sysreg::Kind::kTrap) {
+    if (Flow f = trap_to_port(c, i, false); f != Flow::kNext) return f;
+  } else {
+    if (Flow f = check_el0(c, i, info.el0, false); f != Flow::kNext) return f;
+    if (!info.writable) return c.undefined(i);
+    // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.
+    if (info.key == arch::sysreg(3, 0, 4, 1, 0) && c.state().spsel == 0) return c.undefined(i);
+    const uint64_t v = R(c, i.n);
+    if (info.kind == sysreg::Kind::kSlot) c.set_sysreg(info.slot, v); else info.write(c, v);
+  }
+  c.state().pc = i.pc + 4;
+  return Flow::kJump;  // context may have changed: leave the block
+}
+
+// MSR (immediate) to PSTATE fields: SPSel, DAIFSet, DAIFClr. Others are not implemented.
+Flow op_msr_imm(Core& c, const DecodedInst& i) {
+  const unsigned field = i.f0, crm = i.f1;
+  if (field == 0x05) {  // SPSel
+    if (c.state().el == 0) return c.undefined(i);
+    c.switch_sp(c.state().el, crm & 1);
+  } else {
+    if (c.state().el == 0 && !((c.sysreg(SysSlot::SCTLR_EL1) >> 9) & 1)) {
+      return c.take_sync_exception(esr::make(Ec::kSys64, arch::SysRegKey{0, 3, 4, static_cast<uint8_t>(crm),
+                                                                           static_cast<uint8_t>(field & 7)}
+                                                             .to_esr_iss(31, false)),
+                                   i.pc);
+    }
+    if (field == 0x1e) c.state().daif |= (crm & 0xf) << 6;
+    else c.state().daif &= ~((crm & 0xfu) << 6);
+  }
+  c.state().pc = i.pc + 4;
+  return Flow::kJump;
+}
+
+// SYS: cache maintenance, TLB maintenance and address translation. With no caches or
+// TLB modelled in the functional core these are no-ops, except DC ZVA (writes zeros)
+// and AT (reports the identity translation while the MMU is off).
+Flow op_sys(Core& c, const DecodedInst& i) {
+  const unsigned op1 = i.f0, crn = i.f1, crm = i.f2, op2 = i.f3;
+  const bool is_dc = crn == 7 && op1 == 3 && crm == 4 && op2 == 1;  // DC ZVA
+  const bool el0_ok = (crn == 7 && op1 == 3);  // DC CVAU/CVAC/CIVAC/ZVA, IC IVAU
+  if (c.state().el == 0) {
+    if (!el0_ok) return c.undefined(i);
+    const uint64_t sctlr = c.sysreg(SysSlot::SCTLR_EL1);
+    const bool allowed = is_dc ? ((sctlr >> 14) & 1) : ((sctlr >> 26) & 1);
+    if (!allowed) {
+      const auto key = arch::SysRegKey{1, static_cast<uint8_t>(op1), static_cast<uint8_t>(crn),
+                                       static_cast<uint8_t>(crm), static_cast<uint8_t>(op2)};
+      return c.take_sync_exception(esr::make(Ec::kSys64, key.to_esr_iss(i.raw & 31, false)), i.pc);
+    }
+  }
+  if (is_dc) {
+    const uint64_t block = 4u << (c.ids().dczid & 0xf);
+    const uint64_t addr = R(c, i.n) & ~(block - 1);
+    if (!c.mem().contains(addr, block)) return bus_fault(c, i, R(c, i.n), true);
+    for (uint64_t off = 0; off < block; off += 8) mem_write<uint64_t>(c, addr + off, 0);
+  } else if (crn == 7 && crm == 8 && op1 == 0 && op2 < 4) {  // AT S1E1R/W, S1E0R/W
+    c.set_sysreg(SysSlot::PAR_EL1, R(c, i.n) & 0x0000fffffffff000ull);
+  }
+  c.state().pc = i.pc + 4;
+  return Flow::kRestart;  // DC ZVA may have written code; TLBI may change translation
+}
+
+}  // namespace
+
+Flow op_undefined(Core& c, const DecodedInst& i) { return c.undefined(i); }
+
+bool pre_B(DecodedInst& i, uint32_t insn) {
+  i.imm = i.pc + (arch::sign_extend(bits<25, 0>(insn), 26) << 2);
+  i.fn = &op_b;
+  return true;
+}
+bool pre_BL(DecodedInst& i, uint32_t insn) {
+  i.imm = i.pc + (arch::sign_extend(bits<25, 0>(insn), 26) << 2);
+  i.fn = &op_bl;
+  return true;
+}
+bool pre_B_cond(DecodedInst& i, uint32_t insn) {
+  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
+  i.f0 = static_cast<uint8_t>(bits<3, 0>(insn));
+  i.fn = &op_b_cond;
+  return true;
+}
+template <bool kNonZero>
+bool pre_cb(DecodedInst& i, uint32_t insn) {
+  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
+  i.n = rzr(bits<4, 0>(insn));
+  i.fn = bit<31>(insn) ? &op_cbz<true, kNonZero> : &op_cbz<false, kNonZero>;
+  return true;
+}
+bool pre_CBZ(DecodedInst& i, uint32_t insn) { return pre_cb<false>(i, insn); }
+bool pre_CBNZ(DecodedInst& i, uint32_t insn) { return pre_cb<true>(i, insn); }
+template <bool kNonZero>
+bool pre_tb(DecodedInst& i, uint32_t insn) {
+  i.imm = i.pc + (arch::sign_extend(bits<18, 5>(insn), 14) << 2);
+  i.f0 = static_cast<uint8_t>((bit<31>(insn) << 5) | bits<23, 19>(insn));
+  i.n = rzr(bits<4, 0>(insn));
+  i.fn = &op_tbz<kNonZero>;
+  return true;
+}
+bool pre_TBZ(DecodedInst& i, uint32_t insn) { return pre_tb<false>(i, insn); }
+bool pre_TBNZ(DecodedInst& i, uint32_t insn) { return pre_tb<true>(i, insn); }
+bool pre_BR(DecodedInst& i, uint32_t insn) { i.n = rzr(bits<9, 5>(insn)); i.fn = &op_br; return true; }
+bool pre_BLR(DecodedInst& i, uint32_t insn) { i.n = rzr(bits<9, 5>(insn)); i.fn = &op_blr; return true; }
+bool pre_RET(DecodedInst& i, uint32_t insn) { i.n = rzr(bits<9, 5>(insn)); i.fn = &op_br; return true; }
+bool pre_ERET(DecodedInst& i, uint32_t) { i.fn = &op_eret; return true; }
+
+bool pre_SVC(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_svc; return true; }
+bool pre_HVC(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_hvc; return true; }
+bool pre_SMC(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_smc; return true; }
+bool pre_BRK(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_brk; return true; }
+bool pre_HLT(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_hlt; return true; }
+
+bool pre_HINT(DecodedInst& i, uint32_t insn) {
+  // CRm:op2 selects the hint; unallocated hints execute as NOP (Arm ARM C6.2 HINT).
+  static constexpr Handler kHints[8] = {&op_nop, &op_nop /*YIELD*/, &op_wfe, &op_wfi,
+                                        &op_sev, &op_sev /*SEVL*/, &op_nop, &op_nop};
+  const unsigned sel = bits<11, 5>(insn);
+  i.fn = sel < 8 ? kHints[sel] : &op_nop;
+  return true;
+}
+bool pre_CLREX(DecodedInst& i, uint32_t) { i.fn = &op_clrex; return true; }
+bool pre_DSB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
+bool pre_DMB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
+bool pre_ISB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
+
+bool pre_MSR_imm(DecodedInst& i, uint32_t insn) {
+  const unsigned op1 = bits<18, 16>(insn), op2 = bits<7, 5>(insn);
+  const unsigned field = (op1 << 3) | op2;
+  // SPSel (op1=0, op2=5), DAIFSet (op1=3, op2=6), DAIFClr (op1=3, op2=7).
+  if (field != 0x05 && field != 0x1e && field != 0x1f) return false;
+  i.f0 = static_cast<uint8_t>(field);
+  i.f1 = static_cast<uint8_t>(bits<11, 8>(insn));
+  i.fn = &op_msr_imm;
+  return true;
+}
+bool pre_SYS(DecodedInst& i, uint32_t insn) {
+  const unsigned op1 = bits<18, 16>(insn), crn = bits<15, 12>(insn), crm = bits<11, 8>(insn),
+                 op2 = bits<7, 5>(insn);
+  // Allocated: cache maintenance (CRn 7), TLB maintenance (CRn 8) and AT (CRn 7, CRm 8).
+  const bool dc_ic = crn == 7 && ((op1 == 0 && ((crm == 1 && op2 == 0) || (crm == 5 && op2 == 0) ||
+                                                (crm == 6 && (op2 == 1 || op2 == 2)) ||
+                                                (crm == 10 && op2 == 2) || (crm == 14 && op2 == 2) ||
+                                                (crm == 8 && op2 < 4))) ||
+                                  (op1 == 3 && ((crm == 4 && op2 == 1) || (crm == 5 && op2 == 1) ||
+                                                (crm == 10 && op2 == 1) || (crm == 11 && op2 == 1) ||
+                                                (crm == 14 && op2 == 1))));
+  const bool tlbi = crn == 8 && op1 == 0 && (crm == 3 || crm == 7) &&
+                    (op2 == 0 || op2 == 1 || op2 == 2 || op2 == 3 || op2 == 5 || op2 == 7);
+  if (!dc_ic && !tlbi) return false;
+  i.f0 = static_cast<uint8_t>(op1);
+  i.f1 = static_cast<uint8_t>(crn);
+  i.f2 = static_cast<uint8_t>(crm);
+  i.f3 = static_cast<uint8_t>(op2);
+  i.n = rzr(bits<4, 0>(insn));
+  i.fn = &op_sys;
+  return true;
+}
+bool pre_MSR_reg(DecodedInst& i, uint32_t insn) {
+  const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
+  if (idx < 0) return false;
+  i.imm = static_cast<uint64_t>(idx);
+  i.n = rzr(bits<4, 0>(insn));
+  i.fn = &op_msr;
+  return true;
+}
+bool pre_MRS(DecodedInst& i, uint32_t insn) {
+  const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
+  if (idx < 0) return false;
+  i.imm = static_cast<uint64_t>(idx);
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = &op_mrs;
+  return true;
+}
+
+}  // namespace cpu::interp

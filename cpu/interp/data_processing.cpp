@@ -1,0 +1,598 @@
+// Data processing — immediate and register (Arm ARM C4.1.86, C4.1.89): predecode and
+// handlers. Handlers are specialised by width and flag-setting at predecode time, so the
+// hot path never re-decodes a field.
+#include <bit>
+
+#include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
+
+namespace cpu::interp {
+
+bool decode_bit_masks(unsigned n, unsigned imms, unsigned immr, bool immediate, unsigned datasize,
+                      BitMasks& out) {
+  // len = HighestSetBit(N:NOT(imms)); esize = 2^len.
+  const unsigned combined = (n << 6) | (~imms & 0x3f);
+  if (combined == 0) return false;
+  const int len = 31 - std::countl_zero(combined);
+  if (len < 1) return false;
+  const unsigned esize = 1u << len;
+  if (esize > datasize) return false;
+  const unsigned levels = esize - 1;
+  if (immediate && (imms & levels) == levels) return false;  // all-ones element is reserved
+  const unsigned s = imms & levels;
+  const unsigned r = immr & levels;
+  const unsigned diff = (s - r) & levels;
+  const uint64_t welem = arch::ones(s + 1);
+  const uint64_t telem = arch::ones(diff + 1);
+  const uint64_t wrot = arch::ror(welem, r, esize);
+  uint64_t w = 0, t = 0;
+  for (unsigned i = 0; i < datasize; i += esize) {
+    w |= wrot << i;
+    t |= telem << i;
+  }
+  out.wmask = w & arch::ones(datasize);
+  out.tmask = t & arch::ones(datasize);
+  return true;
+}
+
+namespace {
+
+template <bool k64>
+constexpr uint64_t width_mask() { return k64 ? ~uint64_t{0} : 0xffffffffull; }
+
+// ---------------- add/subtract ----------------
+template <bool k64, bool kSub, bool kFlags>
+Flow op_addsub_imm(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  if constexpr (kFlags) {
+    uint32_t f;
+    const uint64_t r = kSub ? add_with_carry<k64>(a, ~i.imm, 1, f) : add_with_carry<k64>(a, i.imm, 0, f);
+    c.state().nzcv = f;
+    wr<k64>(c, i.d, r);
+  } else {
+    wr<k64>(c, i.d, kSub ? a - i.imm : a + i.imm);
+  }
+  return Flow::kNext;
+}
+
+template <bool k64, bool kSub, bool kFlags>
+Flow op_addsub_sreg(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  const uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
+  if constexpr (kFlags) {
+    uint32_t f;
+    const uint64_t r = kSub ? add_with_carry<k64>(a, ~b, 1, f) : add_with_carry<k64>(a, b, 0, f);
+    c.state().nzcv = f;
+    wr<k64>(c, i.d, r);
+  } else {
+    wr<k64>(c, i.d, kSub ? a - b : a + b);
+  }
+  return Flow::kNext;
+}
+
+template <bool k64, bool kSub, bool kFlags>
+Flow op_addsub_ext(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  const uint64_t b = extend_reg(R(c, i.m), i.f0, i.f1);
+  if constexpr (kFlags) {
+    uint32_t f;
+    const uint64_t r = kSub ? add_with_carry<k64>(a, ~b, 1, f) : add_with_carry<k64>(a, b, 0, f);
+    c.state().nzcv = f;
+    wr<k64>(c, i.d, r);
+  } else {
+    wr<k64>(c, i.d, kSub ? a - b : a + b);
+  }
+  return Flow::kNext;
+}
+
+template <bool k64, bool kSub, bool kFlags>
+Flow op_adc(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  const uint64_t b = rd<k64>(c, i.m);
+  const uint64_t carry = (c.state().nzcv >> 29) & 1;
+  uint32_t f;
+  const uint64_t r = add_with_carry<k64>(a, kSub ? ~b : b, carry, f);
+  if constexpr (kFlags) c.state().nzcv = f;
+  wr<k64>(c, i.d, r);
+  return Flow::kNext;
+}
+
+// Handler tables indexed [sf][flags], picked once at predecode.
+#define PMUEMU_ADDSUB_PICKER(fn)                                                   \
+  template <bool kSub>                                                             \
+  constexpr Handler pick_##fn(bool sf, bool flags) {                               \
+    constexpr Handler t[2][2] = {{&fn<false, kSub, false>, &fn<false, kSub, true>}, \
+                                 {&fn<true, kSub, false>, &fn<true, kSub, true>}};  \
+    return t[sf][flags];                                                           \
+  }
+PMUEMU_ADDSUB_PICKER(op_addsub_imm)
+PMUEMU_ADDSUB_PICKER(op_addsub_sreg)
+PMUEMU_ADDSUB_PICKER(op_addsub_ext)
+PMUEMU_ADDSUB_PICKER(op_adc)
+#undef PMUEMU_ADDSUB_PICKER
+
+template <bool kSub, bool kFlags>
+bool pre_addsub_imm(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  i.imm = bits<21, 10>(insn) << (bit<22>(insn) ? 12 : 0);
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = kFlags ? wzr(bits<4, 0>(insn)) : rsp(bits<4, 0>(insn));
+  i.fn = pick_op_addsub_imm<kSub>(sf, kFlags);
+  return true;
+}
+
+template <bool kSub, bool kFlags>
+bool pre_addsub_sreg(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned shift = bits<23, 22>(insn), amount = bits<15, 10>(insn);
+  if (shift == kRor || (!sf && amount >= 32)) return false;
+  i.f0 = static_cast<uint8_t>(shift);
+  i.f1 = static_cast<uint8_t>(amount);
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = pick_op_addsub_sreg<kSub>(sf, kFlags);
+  return true;
+}
+
+template <bool kSub, bool kFlags>
+bool pre_addsub_ext(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned amount = bits<12, 10>(insn);
+  if (amount > 4 || bits<23, 22>(insn) != 0) return false;
+  i.f0 = static_cast<uint8_t>(bits<15, 13>(insn));
+  i.f1 = static_cast<uint8_t>(amount);
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = kFlags ? wzr(bits<4, 0>(insn)) : rsp(bits<4, 0>(insn));
+  i.fn = pick_op_addsub_ext<kSub>(sf, kFlags);
+  return true;
+}
+
+template <bool kSub, bool kFlags>
+bool pre_adc(DecodedInst& i, uint32_t insn) {
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = pick_op_adc<kSub>(bit<31>(insn), kFlags);
+  return true;
+}
+
+// ---------------- logical ----------------
+enum LogicOp : uint8_t { kAnd, kOrr, kEor, kAnds };
+
+template <bool k64, LogicOp kOp>
+inline void logic_apply(Core& c, uint8_t d, uint64_t a, uint64_t b) {
+  uint64_t r;
+  if constexpr (kOp == kAnd || kOp == kAnds) r = a & b;
+  else if constexpr (kOp == kOrr) r = a | b;
+  else r = a ^ b;
+  if constexpr (kOp == kAnds) c.state().nzcv = nz_flags<k64>(r);
+  wr<k64>(c, d, r);
+}
+
+template <bool k64, LogicOp kOp>
+Flow op_logic_imm(Core& c, const DecodedInst& i) {
+  logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), i.imm);
+  return Flow::kNext;
+}
+
+template <bool k64, LogicOp kOp, bool kInvert>
+Flow op_logic_reg(Core& c, const DecodedInst& i) {
+  uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
+  if constexpr (kInvert) b = ~b;
+  logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), b);
+  return Flow::kNext;
+}
+
+template <LogicOp kOp>
+bool pre_logic_imm(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned n = bit<22>(insn);
+  if (!sf && n) return false;
+  BitMasks bm;
+  if (!decode_bit_masks(n, bits<15, 10>(insn), bits<21, 16>(insn), true, sf ? 64 : 32, bm)) return false;
+  i.imm = bm.wmask;
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = kOp == kAnds ? wzr(bits<4, 0>(insn)) : rsp(bits<4, 0>(insn));
+  i.fn = sf ? &op_logic_imm<true, kOp> : &op_logic_imm<false, kOp>;
+  return true;
+}
+
+template <LogicOp kOp, bool kInvert>
+bool pre_logic_reg(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned amount = bits<15, 10>(insn);
+  if (!sf && amount >= 32) return false;
+  i.f0 = static_cast<uint8_t>(bits<23, 22>(insn));
+  i.f1 = static_cast<uint8_t>(amount);
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = sf ? &op_logic_reg<true, kOp, kInvert> : &op_logic_reg<false, kOp, kInvert>;
+  return true;
+}
+
+// ---------------- move wide ----------------
+template <bool k64>
+Flow op_movz(Core& c, const DecodedInst& i) { wr<k64>(c, i.d, i.imm); return Flow::kNext; }
+template <bool k64>
+Flow op_movk(Core& c, const DecodedInst& i) {
+  wr<k64>(c, i.d, (R(c, i.d) & ~(uint64_t{0xffff} << i.f0)) | i.imm);
+  return Flow::kNext;
+}
+
+enum MoveWide : uint8_t { kMovN, kMovZ, kMovK };
+template <MoveWide kOp>
+bool pre_movewide(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned hw = bits<22, 21>(insn);
+  if (!sf && hw >= 2) return false;
+  i.f0 = static_cast<uint8_t>(hw * 16);
+  i.imm = bits<20, 5>(insn) << i.f0;
+  i.d = wzr(bits<4, 0>(insn));
+  if (kOp == kMovN) i.imm = ~i.imm & (sf ? ~uint64_t{0} : 0xffffffffull);
+  if (kOp == kMovK) i.fn = sf ? &op_movk<true> : &op_movk<false>;
+  else i.fn = sf ? &op_movz<true> : &op_movz<false>;
+  return true;
+}
+
+// ---------------- bitfield and extract ----------------
+// The Arm ARM SBFM/BFM/UBFM pseudocode with wmask in imm, tmask in imm2, R in f0, S in f1.
+template <bool k64>
+Flow op_ubfm(Core& c, const DecodedInst& i) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  wr<k64>(c, i.d, arch::ror(rd<k64>(c, i.n), i.f0, kW) & i.imm & i.imm2);
+  return Flow::kNext;
+}
+template <bool k64>
+Flow op_sbfm(Core& c, const DecodedInst& i) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  const uint64_t src = rd<k64>(c, i.n);
+  const uint64_t bot = arch::ror(src, i.f0, kW) & i.imm;
+  const uint64_t top = ((src >> i.f1) & 1) ? width_mask<k64>() : 0;
+  wr<k64>(c, i.d, (top & ~i.imm2) | (bot & i.imm2));
+  return Flow::kNext;
+}
+template <bool k64>
+Flow op_bfm(Core& c, const DecodedInst& i) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  const uint64_t dst = rd<k64>(c, i.d);
+  const uint64_t bot = (dst & ~i.imm) | (arch::ror(rd<k64>(c, i.n), i.f0, kW) & i.imm);
+  wr<k64>(c, i.d, (dst & ~i.imm2) | (bot & i.imm2));
+  return Flow::kNext;
+}
+
+template <Handler k32, Handler k64>
+bool pre_bitfield(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned n = bit<22>(insn), immr = bits<21, 16>(insn), imms = bits<15, 10>(insn);
+  if (n != sf) return false;
+  if (!sf && (immr >= 32 || imms >= 32)) return false;
+  BitMasks bm;
+  if (!decode_bit_masks(n, imms, immr, false, sf ? 64 : 32, bm)) return false;
+  i.imm = bm.wmask;
+  i.imm2 = bm.tmask;
+  i.f0 = static_cast<uint8_t>(immr);
+  i.f1 = static_cast<uint8_t>(imms);
+  i.n = rzr(bits<9, 5>(insn));
+  // BFM also reads Rd; when Rd is XZR the result is discarded, so reading the sink is harmless.
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = sf ? k64 : k32;
+  return true;
+}
+
+template <bool k64>
+Flow op_extr(Core& c, const DecodedInst& i) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  const uint64_t lo = rd<k64>(c, i.m), hi = rd<k64>(c, i.n);
+  const unsigned lsb = i.f0;
+  wr<k64>(c, i.d, lsb == 0 ? lo : ((lo >> lsb) | (hi << (kW - lsb))) & width_mask<k64>());
+  return Flow::kNext;
+}
+
+// ---------------- conditional ----------------
+enum CselOp : uint8_t { kCsel, kCsinc, kCsinv, kCsneg };
+template <bool k64, CselOp kOp>
+Flow op_csel(Core& c, const DecodedInst& i) {
+  if (cond_holds(i.f0, c.state().nzcv)) {
+    wr<k64>(c, i.d, R(c, i.n));
+  } else {
+    uint64_t v = R(c, i.m);
+    if constexpr (kOp == kCsinc) v = v + 1;
+    if constexpr (kOp == kCsinv) v = ~v;
+    if constexpr (kOp == kCsneg) v = 0 - v;
+    wr<k64>(c, i.d, v);
+  }
+  return Flow::kNext;
+}
+template <CselOp kOp>
+bool pre_csel(DecodedInst& i, uint32_t insn) {
+  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = bit<31>(insn) ? &op_csel<true, kOp> : &op_csel<false, kOp>;
+  return true;
+}
+
+// CCMP/CCMN: compare when the condition holds, else set NZCV from the immediate (f1).
+template <bool k64, bool kSub, bool kImm>
+Flow op_ccmp(Core& c, const DecodedInst& i) {
+  if (cond_holds(i.f0, c.state().nzcv)) {
+    const uint64_t a = rd<k64>(c, i.n);
+    const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
+    uint32_t f;
+    kSub ? add_with_carry<k64>(a, ~b, 1, f) : add_with_carry<k64>(a, b, 0, f);
+    c.state().nzcv = f;
+  } else {
+    c.state().nzcv = uint32_t{i.f1} << 28;
+  }
+  return Flow::kNext;
+}
+template <bool kSub, bool kImm>
+bool pre_ccmp(DecodedInst& i, uint32_t insn) {
+  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.f1 = static_cast<uint8_t>(bits<3, 0>(insn));
+  i.imm = bits<20, 16>(insn);
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.fn = bit<31>(insn) ? &op_ccmp<true, kSub, kImm> : &op_ccmp<false, kSub, kImm>;
+  return true;
+}
+
+// ---------------- multiply and divide ----------------
+template <bool k64, bool kSub>
+Flow op_madd(Core& c, const DecodedInst& i) {
+  const uint64_t p = R(c, i.n) * R(c, i.m);
+  wr<k64>(c, i.d, kSub ? R(c, i.a) - p : R(c, i.a) + p);
+  return Flow::kNext;
+}
+template <bool kSigned, bool kSub>
+Flow op_maddl(Core& c, const DecodedInst& i) {
+  const uint64_t a = kSigned ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(R(c, i.n))))
+                             : static_cast<uint32_t>(R(c, i.n));
+  const uint64_t b = kSigned ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(R(c, i.m))))
+                             : static_cast<uint32_t>(R(c, i.m));
+  R(c, i.d) = kSub ? R(c, i.a) - a * b : R(c, i.a) + a * b;
+  return Flow::kNext;
+}
+template <bool kSigned>
+Flow op_mulh(Core& c, const DecodedInst& i) {
+  if constexpr (kSigned) {
+    const __int128 p = static_cast<__int128>(static_cast<int64_t>(R(c, i.n))) *
+                       static_cast<int64_t>(R(c, i.m));
+    R(c, i.d) = static_cast<uint64_t>(p >> 64);
+  } else {
+    const unsigned __int128 p = static_cast<unsigned __int128>(R(c, i.n)) * R(c, i.m);
+    R(c, i.d) = static_cast<uint64_t>(p >> 64);
+  }
+  return Flow::kNext;
+}
+// Division by zero gives zero; INT_MIN / -1 gives INT_MIN (Arm ARM: no trap on A64).
+template <bool k64, bool kSigned>
+Flow op_div(Core& c, const DecodedInst& i) {
+  using U = std::conditional_t<k64, uint64_t, uint32_t>;
+  using S = std::make_signed_t<U>;
+  const U a = static_cast<U>(R(c, i.n)), b = static_cast<U>(R(c, i.m));
+  U r;
+  if (b == 0) r = 0;
+  else if constexpr (kSigned) {
+    const S sa = static_cast<S>(a), sb = static_cast<S>(b);
+    r = (sb == -1) ? static_cast<U>(U{0} - a) : static_cast<U>(sa / sb);
+  } else {
+    r = a / b;
+  }
+  wr<k64>(c, i.d, r);
+  return Flow::kNext;
+}
+template <bool k64, unsigned kType>
+Flow op_shiftv(Core& c, const DecodedInst& i) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  wr<k64>(c, i.d, shift_reg<k64>(rd<k64>(c, i.n), kType, R(c, i.m) % kW));
+  return Flow::kNext;
+}
+
+template <bool kSub>
+bool pre_madd(DecodedInst& i, uint32_t insn) {
+  i.m = rzr(bits<20, 16>(insn));
+  i.a = rzr(bits<14, 10>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = bit<31>(insn) ? &op_madd<true, kSub> : &op_madd<false, kSub>;
+  return true;
+}
+template <Handler kFn>
+bool pre_3src(DecodedInst& i, uint32_t insn) {
+  i.m = rzr(bits<20, 16>(insn));
+  i.a = rzr(bits<14, 10>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = kFn;
+  return true;
+}
+template <Handler k32, Handler k64>
+bool pre_2src(DecodedInst& i, uint32_t insn) {
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = bit<31>(insn) ? k64 : k32;
+  return true;
+}
+
+// CRC32/CRC32C: reflected CRC update of the accumulator Wn with the low 8<<sz bits of Rm,
+// no pre/post inversion (Arm ARM CRC32 pseudocode, BitReverse formulation).
+template <bool kCastagnoli>
+Flow op_crc32(Core& c, const DecodedInst& i) {
+  constexpr uint32_t kPoly = kCastagnoli ? 0x82F63B78u : 0xEDB88320u;
+  uint32_t crc = static_cast<uint32_t>(R(c, i.n));
+  uint64_t data = R(c, i.m);
+  for (unsigned byte = 0; byte < (1u << i.f0); ++byte) {
+    crc ^= static_cast<uint8_t>(data >> (8 * byte));
+    for (int b = 0; b < 8; ++b) crc = (crc >> 1) ^ ((crc & 1) ? kPoly : 0);
+  }
+  R(c, i.d) = crc;
+  return Flow::kNext;
+}
+
+// ---------------- one-source ----------------
+template <bool k64>
+Flow op_rbit(Core& c, const DecodedInst& i) {
+  uint64_t v = R(c, i.n), r = 0;
+  for (unsigned b = 0; b < (k64 ? 64 : 32); ++b) r |= ((v >> b) & 1) << ((k64 ? 63 : 31) - b);
+  wr<k64>(c, i.d, r);
+  return Flow::kNext;
+}
+template <bool k64>
+Flow op_rev16(Core& c, const DecodedInst& i) {
+  const uint64_t v = R(c, i.n);
+  wr<k64>(c, i.d, ((v & 0x00ff00ff00ff00ffull) << 8) | ((v >> 8) & 0x00ff00ff00ff00ffull));
+  return Flow::kNext;
+}
+template <bool k64>
+Flow op_rev32(Core& c, const DecodedInst& i) {  // REV32 Xd, or REV Wd
+  const uint64_t v = R(c, i.n);
+  const uint64_t lo = __builtin_bswap32(static_cast<uint32_t>(v));
+  const uint64_t hi = __builtin_bswap32(static_cast<uint32_t>(v >> 32));
+  wr<k64>(c, i.d, lo | (hi << 32));
+  return Flow::kNext;
+}
+Flow op_rev64(Core& c, const DecodedInst& i) {
+  R(c, i.d) = __builtin_bswap64(R(c, i.n));
+  return Flow::kNext;
+}
+template <bool k64>
+Flow op_clz(Core& c, const DecodedInst& i) {
+  wr<k64>(c, i.d, k64 ? std::countl_zero(R(c, i.n)) : std::countl_zero(static_cast<uint32_t>(R(c, i.n))));
+  return Flow::kNext;
+}
+// CLS: leading sign bits, not counting the sign bit itself.
+template <bool k64>
+Flow op_cls(Core& c, const DecodedInst& i) {
+  if constexpr (k64) {
+    const uint64_t v = R(c, i.n);
+    R(c, i.d) = std::countl_zero((v ^ (v << 1)) | 1);
+  } else {
+    const uint32_t v = static_cast<uint32_t>(R(c, i.n));
+    R(c, i.d) = std::countl_zero(static_cast<uint32_t>((v ^ (v << 1)) | 1));
+  }
+  return Flow::kNext;
+}
+
+template <Handler k32, Handler k64>
+bool pre_1src(DecodedInst& i, uint32_t insn) {
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = bit<31>(insn) ? k64 : k32;
+  return true;
+}
+
+// ---------------- PC-relative ----------------
+Flow op_adr(Core& c, const DecodedInst& i) {
+  R(c, i.d) = i.imm;
+  return Flow::kNext;
+}
+
+}  // namespace
+
+bool pre_ADR(DecodedInst& i, uint32_t insn) {
+  const uint64_t off = (bits<23, 5>(insn) << 2) | bits<30, 29>(insn);
+  i.imm = i.pc + arch::sign_extend(off, 21);
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = &op_adr;
+  return true;
+}
+bool pre_ADRP(DecodedInst& i, uint32_t insn) {
+  const uint64_t off = (bits<23, 5>(insn) << 2) | bits<30, 29>(insn);
+  i.imm = (i.pc & ~uint64_t{0xfff}) + (static_cast<uint64_t>(arch::sign_extend(off, 21)) << 12);
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = &op_adr;
+  return true;
+}
+
+bool pre_ADD_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<false, false>(i, insn); }
+bool pre_ADDS_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<false, true>(i, insn); }
+bool pre_SUB_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<true, false>(i, insn); }
+bool pre_SUBS_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<true, true>(i, insn); }
+bool pre_AND_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kAnd>(i, insn); }
+bool pre_ORR_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kOrr>(i, insn); }
+bool pre_EOR_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kEor>(i, insn); }
+bool pre_ANDS_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kAnds>(i, insn); }
+bool pre_MOVN(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovN>(i, insn); }
+bool pre_MOVZ(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovZ>(i, insn); }
+bool pre_MOVK(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovK>(i, insn); }
+bool pre_SBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_sbfm<false>, &op_sbfm<true>>(i, insn); }
+bool pre_UBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_ubfm<false>, &op_ubfm<true>>(i, insn); }
+bool pre_BFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_bfm<false>, &op_bfm<true>>(i, insn); }
+bool pre_EXTR(DecodedInst& i, uint32_t insn) {
+  const bool sf = bit<31>(insn);
+  const unsigned imms = bits<15, 10>(insn);
+  if (bit<22>(insn) != sf || (!sf && imms >= 32)) return false;
+  i.f0 = static_cast<uint8_t>(imms);
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = sf ? &op_extr<true> : &op_extr<false>;
+  return true;
+}
+
+bool pre_AND_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnd, false>(i, insn); }
+bool pre_BIC_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnd, true>(i, insn); }
+bool pre_ORR_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kOrr, false>(i, insn); }
+bool pre_ORN_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kOrr, true>(i, insn); }
+bool pre_EOR_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kEor, false>(i, insn); }
+bool pre_EON_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kEor, true>(i, insn); }
+bool pre_ANDS_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnds, false>(i, insn); }
+bool pre_BICS_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnds, true>(i, insn); }
+bool pre_ADD_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<false, false>(i, insn); }
+bool pre_ADDS_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<false, true>(i, insn); }
+bool pre_SUB_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<true, false>(i, insn); }
+bool pre_SUBS_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<true, true>(i, insn); }
+bool pre_ADD_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<false, false>(i, insn); }
+bool pre_ADDS_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<false, true>(i, insn); }
+bool pre_SUB_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<true, false>(i, insn); }
+bool pre_SUBS_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<true, true>(i, insn); }
+bool pre_ADC(DecodedInst& i, uint32_t insn) { return pre_adc<false, false>(i, insn); }
+bool pre_ADCS(DecodedInst& i, uint32_t insn) { return pre_adc<false, true>(i, insn); }
+bool pre_SBC(DecodedInst& i, uint32_t insn) { return pre_adc<true, false>(i, insn); }
+bool pre_SBCS(DecodedInst& i, uint32_t insn) { return pre_adc<true, true>(i, insn); }
+bool pre_CCMN_reg(DecodedInst& i, uint32_t insn) { return pre_ccmp<false, false>(i, insn); }
+bool pre_CCMP_reg(DecodedInst& i, uint32_t insn) { return pre_ccmp<true, false>(i, insn); }
+bool pre_CCMN_imm(DecodedInst& i, uint32_t insn) { return pre_ccmp<false, true>(i, insn); }
+bool pre_CCMP_imm(DecodedInst& i, uint32_t insn) { return pre_ccmp<true, true>(i, insn); }
+bool pre_CSEL(DecodedInst& i, uint32_t insn) { return pre_csel<kCsel>(i, insn); }
+bool pre_CSINC(DecodedInst& i, uint32_t insn) { return pre_csel<kCsinc>(i, insn); }
+bool pre_CSINV(DecodedInst& i, uint32_t insn) { return pre_csel<kCsinv>(i, insn); }
+bool pre_CSNEG(DecodedInst& i, uint32_t insn) { return pre_csel<kCsneg>(i, insn); }
+bool pre_MADD(DecodedInst& i, uint32_t insn) { return pre_madd<false>(i, insn); }
+bool pre_MSUB(DecodedInst& i, uint32_t insn) { return pre_madd<true>(i, insn); }
+bool pre_SMADDL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<true, false>>(i, insn); }
+bool pre_SMSUBL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<true, true>>(i, insn); }
+bool pre_UMADDL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<false, false>>(i, insn); }
+bool pre_UMSUBL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<false, true>>(i, insn); }
+bool pre_SMULH(DecodedInst& i, uint32_t insn) { return pre_3src<&op_mulh<true>>(i, insn); }
+bool pre_UMULH(DecodedInst& i, uint32_t insn) { return pre_3src<&op_mulh<false>>(i, insn); }
+bool pre_UDIV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_div<false, false>, &op_div<true, false>>(i, insn); }
+bool pre_SDIV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_div<false, true>, &op_div<true, true>>(i, insn); }
+bool pre_LSLV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kLsl>, &op_shiftv<true, kLsl>>(i, insn); }
+bool pre_LSRV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kLsr>, &op_shiftv<true, kLsr>>(i, insn); }
+bool pre_ASRV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kAsr>, &op_shiftv<true, kAsr>>(i, insn); }
+bool pre_RORV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kRor>, &op_shiftv<true, kRor>>(i, insn); }
+bool pre_CRC32(DecodedInst& i, uint32_t insn) {
+  const unsigned sz = bits<11, 10>(insn);
+  if (bit<31>(insn) != (sz == 3)) return false;  // X form only with sz = 0b11
+  i.f0 = static_cast<uint8_t>(sz);
+  i.m = rzr(bits<20, 16>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = bit<12>(insn) ? &op_crc32<true> : &op_crc32<false>;
+  return true;
+}
+bool pre_RBIT(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rbit<false>, &op_rbit<true>>(i, insn); }
+bool pre_REV16(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rev16<false>, &op_rev16<true>>(i, insn); }
+bool pre_REV32(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rev32<false>, &op_rev32<true>>(i, insn); }
+bool pre_REV64(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rev64, &op_rev64>(i, insn); }
+bool pre_CLZ(DecodedInst& i, uint32_t insn) { return pre_1src<&op_clz<false>, &op_clz<true>>(i, insn); }
+bool pre_CLS(DecodedInst& i, uint32_t insn) { return pre_1src<&op_cls<false>, &op_cls<true>>(i, insn); }
+
+}  // namespace cpu::interp

@@ -1,0 +1,186 @@
+// Helpers shared by the instruction handlers: register-slot resolution, flag arithmetic
+// (Arm ARM AddWithCarry), the condition table, shifts and extends, DecodeBitMasks, and
+// the RAM fast path of guest memory accesses.
+#pragma once
+
+#include <array>
+#include <cstring>
+
+#include "cpu/arch/bits.h"
+#include "cpu/arch/esr.h"
+#include "cpu/core.h"
+
+namespace cpu::interp {
+
+using arch::bits;
+using arch::bit;
+
+// ---- register-slot resolution for register 31 (Arm ARM C1.2.5) ----
+constexpr uint8_t rzr(uint32_t r) { return static_cast<uint8_t>(r); }                  // read: XZR
+constexpr uint8_t wzr(uint32_t r) { return r == 31 ? kRegSink : static_cast<uint8_t>(r); }  // write: XZR
+constexpr uint8_t rsp(uint32_t r) { return r == 31 ? kRegSp : static_cast<uint8_t>(r); }    // SP
+
+inline uint64_t& R(Core& c, uint8_t slot) { return c.state().r[slot]; }
+
+template <bool k64>
+inline uint64_t rd(Core& c, uint8_t slot) {
+  const uint64_t v = c.state().r[slot];
+  if constexpr (k64) return v; else return static_cast<uint32_t>(v);
+}
+// Writes of W registers zero the upper half (Arm ARM C1.2.4).
+template <bool k64>
+inline void wr(Core& c, uint8_t slot, uint64_t v) {
+  if constexpr (k64) c.state().r[slot] = v; else c.state().r[slot] = static_cast<uint32_t>(v);
+}
+
+// ---- flags ----
+inline constexpr uint32_t kN = 1u << 31, kZ = 1u << 30, kC = 1u << 29, kV = 1u << 28;
+
+// AddWithCarry (Arm ARM shared/functions/integer): result and NZCV.
+template <bool k64>
+inline uint64_t add_with_carry(uint64_t x, uint64_t y, uint64_t carry, uint32_t& nzcv) {
+  if constexpr (k64) {
+    unsigned __int128 wide = static_cast<unsigned __int128>(x) + y + carry;
+    const uint64_t r = static_cast<uint64_t>(wide);
+    const uint32_t n = static_cast<uint32_t>(r >> 63) << 31;
+    const uint32_t z = r == 0 ? kZ : 0;
+    const uint32_t cf = static_cast<uint32_t>(wide >> 64) ? kC : 0;
+    const uint32_t v = (((x ^ r) & (y ^ r)) >> 63) ? kV : 0;
+    nzcv = n | z | cf | v;
+    return r;
+  } else {
+    x = static_cast<uint32_t>(x);
+    y = static_cast<uint32_t>(y);
+    const uint64_t wide = x + y + carry;
+    const uint32_t r = static_cast<uint32_t>(wide);
+    const uint32_t n = r & 0x80000000u;
+    const uint32_t z = r == 0 ? kZ : 0;
+    const uint32_t cf = (wide >> 32) ? kC : 0;
+    const uint32_t v = (((x ^ r) & (y ^ r)) >> 31) & 1 ? kV : 0;
+    nzcv = n | z | cf | v;
+    return r;
+  }
+}
+
+template <bool k64>
+inline uint32_t nz_flags(uint64_t r) {
+  if constexpr (k64) {
+    return (static_cast<uint32_t>(r >> 63) << 31) | (r == 0 ? kZ : 0);
+  } else {
+    const uint32_t w = static_cast<uint32_t>(r);
+    return (w & 0x80000000u) | (w == 0 ? kZ : 0);
+  }
+}
+
+// ConditionHolds() for every (cond, NZCV) pair, precomputed (Arm ARM C1.2.4 table).
+constexpr bool cond_holds_slow(unsigned cond, unsigned f) {
+  const bool n = f & 8, z = f & 4, c = f & 2, v = f & 1;
+  bool r = false;
+  switch (cond >> 1) {
+    case 0: r = z; break;
+    case 1: r = c; break;
+    case 2: r = n; break;
+    case 3: r = v; break;
+    case 4: r = c && !z; break;
+    case 5: r = n == v; break;
+    case 6: r = n == v && !z; break;
+    default: r = true; break;
+  }
+  if ((cond & 1) && cond != 15) r = !r;
+  return r;
+}
+inline constexpr auto kCondTable = [] {
+  std::array<uint16_t, 16> t{};  // bit f of t[cond] = holds for NZCV nibble f
+  for (unsigned cond = 0; cond < 16; ++cond)
+    for (unsigned f = 0; f < 16; ++f)
+      if (cond_holds_slow(cond, f)) t[cond] |= static_cast<uint16_t>(1u << f);
+  return t;
+}();
+inline bool cond_holds(unsigned cond, uint32_t nzcv) { return (kCondTable[cond] >> (nzcv >> 28)) & 1; }
+
+// ---- shifts and extends ----
+enum ShiftType : uint8_t { kLsl = 0, kLsr = 1, kAsr = 2, kRor = 3 };
+
+template <bool k64>
+inline uint64_t shift_reg(uint64_t v, unsigned type, unsigned amount) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  if constexpr (!k64) v = static_cast<uint32_t>(v);
+  if (amount == 0) return v;
+  switch (type) {
+    case kLsl: return k64 ? v << amount : static_cast<uint32_t>(v << amount);
+    case kLsr: return v >> amount;
+    case kAsr:
+      return k64 ? static_cast<uint64_t>(static_cast<int64_t>(v) >> amount)
+                 : static_cast<uint32_t>(static_cast<int32_t>(static_cast<uint32_t>(v)) >> amount);
+    default: return arch::ror(v, amount, kW);
+  }
+}
+
+// ExtendReg(): option<2> = signed, option<1:0> = source size (B/H/W/X), then shift left.
+inline uint64_t extend_reg(uint64_t v, unsigned option, unsigned shift) {
+  switch (option) {
+    case 0: v = static_cast<uint8_t>(v); break;
+    case 1: v = static_cast<uint16_t>(v); break;
+    case 2: v = static_cast<uint32_t>(v); break;
+    case 3: break;
+    case 4: v = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(v))); break;
+    case 5: v = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(v))); break;
+    case 6: v = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))); break;
+    default: break;
+  }
+  return v << shift;
+}
+
+// DecodeBitMasks() (Arm ARM shared/functions/bitmasks). Returns false for reserved values.
+struct BitMasks { uint64_t wmask, tmask; };
+bool decode_bit_masks(unsigned n, unsigned imms, unsigned immr, bool immediate, unsigned datasize,
+                      BitMasks& out);
+
+// ---- guest memory, RAM fast path (MMU off: VA == PA) ----
+template <typename T>
+inline bool mem_read(Core& c, uint64_t va, T& out) {
+  PhysMem& m = c.mem();
+  if (m.contains(va, sizeof(T))) [[likely]] {
+    std::memcpy(&out, m.ptr(va), sizeof(T));
+    return true;
+  }
+  return false;
+}
+template <typename T>
+inline bool mem_write(Core& c, uint64_t va, T v) {
+  PhysMem& m = c.mem();
+  if (m.contains(va, sizeof(T))) [[likely]] {
+    std::memcpy(m.ptr(va), &v, sizeof(T));
+    m.note_write(va, sizeof(T));
+    return true;
+  }
+  return false;
+}
+inline bool mem_read_n(Core& c, uint64_t va, unsigned size, uint64_t& out) {
+  switch (size) {
+    case 1: { uint8_t v; if (!mem_read(c, va, v)) return false; out = v; return true; }
+    case 2: { uint16_t v; if (!mem_read(c, va, v)) return false; out = v; return true; }
+    case 4: { uint32_t v; if (!mem_read(c, va, v)) return false; out = v; return true; }
+    default: return mem_read(c, va, out);
+  }
+}
+inline bool mem_write_n(Core& c, uint64_t va, unsigned size, uint64_t v) {
+  switch (size) {
+    case 1: return mem_write(c, va, static_cast<uint8_t>(v));
+    case 2: return mem_write(c, va, static_cast<uint16_t>(v));
+    case 4: return mem_write(c, va, static_cast<uint32_t>(v));
+    default: return mem_write(c, va, v);
+  }
+}
+
+// A data abort for an access outside RAM: synchronous external abort (DFSC 0x10), FAR
+// set, as a bus with nothing mapped at that address reports it.
+Flow data_abort(Core& c, const DecodedInst& inst, uint64_t va, bool is_write, uint32_t fsc);
+inline Flow bus_fault(Core& c, const DecodedInst& inst, uint64_t va, bool is_write) {
+  return data_abort(c, inst, va, is_write, arch::esr::kFscSyncExternal);
+}
+inline Flow alignment_fault(Core& c, const DecodedInst& inst, uint64_t va, bool is_write) {
+  return data_abort(c, inst, va, is_write, arch::esr::kFscAlignment);
+}
+
+}  // namespace cpu::interp

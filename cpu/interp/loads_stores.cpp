@@ -1,0 +1,431 @@
+// Loads and stores (Arm ARM C4.1.88): single register in every addressing mode, pairs,
+// literal, exclusives, load-acquire/store-release and the LSE atomics.
+#include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
+
+namespace cpu::interp {
+namespace {
+
+// What a single-register row does with its data, from (size, opc).
+enum class Kind : uint8_t { kStore, kLoadZ, kLoadS64, kLoadS32, kPrefetch, kInvalid };
+enum class Mode : uint8_t { kOffset, kPre, kPost, kReg };
+
+constexpr Kind kind_of(unsigned size_log2, unsigned opc) {
+  switch (opc) {
+    case 0: return Kind::kStore;
+    case 1: return Kind::kLoadZ;
+    case 2: return size_log2 == 3 ? Kind::kPrefetch : Kind::kLoadS64;
+    default: return size_log2 < 2 ? Kind::kLoadS32 : Kind::kInvalid;
+  }
+}
+
+template <unsigned kSizeLog2>
+using Elem = std::conditional_t<kSizeLog2 == 0, uint8_t,
+             std::conditional_t<kSizeLog2 == 1, uint16_t,
+             std::conditional_t<kSizeLog2 == 2, uint32_t, uint64_t>>>;
+
+template <unsigned kSizeLog2>
+inline uint64_t sign_extend_elem(uint64_t v) {
+  return static_cast<uint64_t>(arch::sign_extend(v, 8u << kSizeLog2));
+}
+
+// Effective address for each addressing mode; writeback happens after the access so a
+// faulting access leaves the base register unchanged.
+template <Mode kMode, unsigned kSizeLog2>
+inline uint64_t address(Core& c, const DecodedInst& i) {
+  const uint64_t base = R(c, i.n);
+  if constexpr (kMode == Mode::kOffset || kMode == Mode::kPre) return base + i.imm;
+  else if constexpr (kMode == Mode::kPost) return base;
+  else return base + extend_reg(R(c, i.m), i.f0, i.f1);
+}
+template <Mode kMode>
+inline void writeback(Core& c, const DecodedInst& i, uint64_t addr) {
+  if constexpr (kMode == Mode::kPre) R(c, i.n) = addr;
+  else if constexpr (kMode == Mode::kPost) R(c, i.n) = addr + i.imm;
+}
+
+template <unsigned kSizeLog2, Kind kKind, Mode kMode>
+Flow op_ldst(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = address<kMode, kSizeLog2>(c, i);
+  if constexpr (kKind == Kind::kPrefetch) {
+    return Flow::kNext;  // PRFM: a hint, never faults
+  } else if constexpr (kKind == Kind::kStore) {
+    if (!mem_write<T>(c, addr, static_cast<T>(R(c, i.d)))) return bus_fault(c, i, addr, true);
+    writeback<kMode>(c, i, addr);
+    // A store into a page holding decoded code may have rewritten this very block.
+    return c.mem().is_code_page(addr) ? (c.state().pc = i.pc + 4, Flow::kRestart) : Flow::kNext;
+  } else {
+    T v;
+    if (!mem_read<T>(c, addr, v)) return bus_fault(c, i, addr, false);
+    writeback<kMode>(c, i, addr);
+    uint64_t r = v;
+    if constexpr (kKind == Kind::kLoadS64) r = sign_extend_elem<kSizeLog2>(r);
+    if constexpr (kKind == Kind::kLoadS32) r = static_cast<uint32_t>(sign_extend_elem<kSizeLog2>(r));
+    R(c, i.d) = r;
+    return Flow::kNext;
+  }
+}
+
+// Handler table [size][kind][mode], built from the template once.
+template <unsigned S, unsigned K, unsigned M>
+constexpr Handler ldst_entry() {
+  constexpr Kind kKind = static_cast<Kind>(K);
+  if constexpr (kKind == Kind::kInvalid) return nullptr;
+  else return &op_ldst<S, kKind, static_cast<Mode>(M)>;
+}
+template <unsigned S, unsigned K, size_t... M>
+constexpr std::array<Handler, 4> ldst_modes(std::index_sequence<M...>) { return {ldst_entry<S, K, M>()...}; }
+template <unsigned S, size_t... K>
+constexpr std::array<std::array<Handler, 4>, 6> ldst_kinds(std::index_sequence<K...>) {
+  return {ldst_modes<S, K>(std::make_index_sequence<4>{})...};
+}
+template <size_t... S>
+constexpr std::array<std::array<std::array<Handler, 4>, 6>, 4> ldst_table(std::index_sequence<S...>) {
+  return {ldst_kinds<S>(std::make_index_sequence<6>{})...};
+}
+constexpr auto kLdstTable = ldst_table(std::make_index_sequence<4>{});
+
+bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool allow_prefetch) {
+  const unsigned size = bits<31, 30>(insn), opc = bits<23, 22>(insn);
+  if (bit<26>(insn)) return false;  // SIMD&FP registers are not implemented
+  const Kind kind = kind_of(size, opc);
+  if (kind == Kind::kInvalid || (kind == Kind::kPrefetch && !allow_prefetch)) return false;
+  i.imm = offset;
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = kind == Kind::kStore ? rzr(bits<4, 0>(insn)) : wzr(bits<4, 0>(insn));
+  i.fn = kLdstTable[size][static_cast<unsigned>(kind)][static_cast<unsigned>(mode)];
+  return i.fn != nullptr;
+}
+
+// ---------------- pairs ----------------
+enum class PairKind : uint8_t { kStore, kLoad, kLoadSW };
+template <unsigned kSizeLog2, PairKind kKind, Mode kMode>
+Flow op_pair(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  constexpr uint64_t kSize = uint64_t{1} << kSizeLog2;
+  const uint64_t addr = address<kMode, kSizeLog2>(c, i);
+  if (!c.mem().contains(addr, 2 * kSize)) return bus_fault(c, i, addr, kKind == PairKind::kStore);
+  if constexpr (kKind == PairKind::kStore) {
+    mem_write<T>(c, addr, static_cast<T>(R(c, i.d)));
+    mem_write<T>(c, addr + kSize, static_cast<T>(R(c, i.a)));
+    writeback<kMode>(c, i, addr);
+    return c.mem().is_code_page(addr) ? (c.state().pc = i.pc + 4, Flow::kRestart) : Flow::kNext;
+  } else {
+    T v1 = 0, v2 = 0;  // both reads are inside RAM: checked above
+    mem_read<T>(c, addr, v1);
+    mem_read<T>(c, addr + kSize, v2);
+    writeback<kMode>(c, i, addr);
+    if constexpr (kKind == PairKind::kLoadSW) {
+      R(c, i.d) = sign_extend_elem<2>(v1);
+      R(c, i.a) = sign_extend_elem<2>(v2);
+    } else {
+      R(c, i.d) = v1;
+      R(c, i.a) = v2;
+    }
+    return Flow::kNext;
+  }
+}
+
+template <PairKind kKind>
+bool pre_pair(DecodedInst& i, uint32_t insn) {
+  const unsigned mode_bits = bits<24, 23>(insn);  // 00 no-allocate, 01 post, 10 offset, 11 pre
+  const bool is64 = kKind != PairKind::kLoadSW && bit<31>(insn);
+  const unsigned size_log2 = is64 ? 3 : 2;
+  i.imm = static_cast<uint64_t>(arch::sign_extend(bits<21, 15>(insn), 7) << size_log2);
+  i.n = rsp(bits<9, 5>(insn));
+  if (kKind == PairKind::kStore) {
+    i.d = rzr(bits<4, 0>(insn));
+    i.a = rzr(bits<14, 10>(insn));
+  } else {
+    i.d = wzr(bits<4, 0>(insn));
+    i.a = wzr(bits<14, 10>(insn));
+  }
+  // Indexed by bits [24:23]: no-allocate (an offset form), post-index, offset, pre-index.
+  static constexpr Handler kTable[2][4] = {
+      {&op_pair<2, kKind, Mode::kOffset>, &op_pair<2, kKind, Mode::kPost>, &op_pair<2, kKind, Mode::kOffset>,
+       &op_pair<2, kKind, Mode::kPre>},
+      {&op_pair<3, kKind, Mode::kOffset>, &op_pair<3, kKind, Mode::kPost>, &op_pair<3, kKind, Mode::kOffset>,
+       &op_pair<3, kKind, Mode::kPre>}};
+  i.fn = kTable[is64][mode_bits];
+  return true;
+}
+
+// ---------------- literal ----------------
+template <unsigned kSizeLog2, bool kSigned>
+Flow op_ldr_lit(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  T v;
+  if (!mem_read<T>(c, i.imm, v)) return bus_fault(c, i, i.imm, false);
+  R(c, i.d) = kSigned ? sign_extend_elem<kSizeLog2>(v) : v;
+  return Flow::kNext;
+}
+Flow op_prfm(Core&, const DecodedInst&) { return Flow::kNext; }
+
+// ---------------- exclusives and ordered ----------------
+// Exclusive and acquire/release accesses must be naturally aligned whatever the memory
+// type (Arm ARM B2.5.2), so a misaligned one takes an alignment fault.
+inline bool aligned(uint64_t addr, uint64_t size) { return (addr & (size - 1)) == 0; }
+
+template <unsigned kSizeLog2>
+Flow op_ldxr(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, false);
+  T v;
+  if (!mem_read<T>(c, addr, v)) return bus_fault(c, i, addr, false);
+  auto& s = c.state();
+  s.excl_addr = addr;
+  s.excl_size = sizeof(T);
+  s.excl_valid = true;
+  R(c, i.d) = v;
+  return Flow::kNext;
+}
+template <unsigned kSizeLog2>
+Flow op_stxr(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
+  auto& s = c.state();
+  const bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == sizeof(T);
+  s.excl_valid = false;
+  if (pass) {
+    if (!mem_write<T>(c, addr, static_cast<T>(R(c, i.d)))) return bus_fault(c, i, addr, true);
+  }
+  R(c, i.m) = pass ? 0 : 1;  // status register Ws
+  return Flow::kNext;
+}
+template <unsigned kSizeLog2>
+Flow op_ldxp(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, false);
+  T v1, v2;
+  if (!mem_read<T>(c, addr, v1) || !mem_read<T>(c, addr + sizeof(T), v2)) return bus_fault(c, i, addr, false);
+  auto& s = c.state();
+  s.excl_addr = addr;
+  s.excl_size = 2 * sizeof(T);
+  s.excl_valid = true;
+  R(c, i.d) = v1;
+  R(c, i.a) = v2;
+  return Flow::kNext;
+}
+template <unsigned kSizeLog2>
+Flow op_stxp(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, true);
+  auto& s = c.state();
+  const bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == 2 * sizeof(T);
+  s.excl_valid = false;
+  if (pass) {
+    if (!c.mem().contains(addr, 2 * sizeof(T))) return bus_fault(c, i, addr, true);
+    mem_write<T>(c, addr, static_cast<T>(R(c, i.d)));
+    mem_write<T>(c, addr + sizeof(T), static_cast<T>(R(c, i.a)));
+  }
+  R(c, i.m) = pass ? 0 : 1;
+  return Flow::kNext;
+}
+template <unsigned kSizeLog2, bool kLoad>
+Flow op_ordered(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, !kLoad);
+  if constexpr (kLoad) {
+    T v;
+    if (!mem_read<T>(c, addr, v)) return bus_fault(c, i, addr, false);
+    R(c, i.d) = v;
+  } else {
+    if (!mem_write<T>(c, addr, static_cast<T>(R(c, i.d)))) return bus_fault(c, i, addr, true);
+  }
+  return Flow::kNext;
+}
+
+// ---------------- LSE ----------------
+template <unsigned kSizeLog2>
+Flow op_cas(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
+  T old;
+  if (!mem_read<T>(c, addr, old)) return bus_fault(c, i, addr, false);
+  if (old == static_cast<T>(R(c, i.m))) mem_write<T>(c, addr, static_cast<T>(R(c, i.d)));
+  R(c, i.a) = old;  // Rs (write slot) receives the old value
+  return Flow::kNext;
+}
+template <unsigned kSizeLog2>
+Flow op_casp(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, true);
+  T o1, o2;
+  if (!mem_read<T>(c, addr, o1) || !mem_read<T>(c, addr + sizeof(T), o2)) return bus_fault(c, i, addr, false);
+  const unsigned s = i.f0, t = i.f1;  // even register numbers; 31 never valid here
+  const uint64_t s1 = c.x(s), s2 = c.x(s + 1);
+  if (o1 == static_cast<T>(s1) && o2 == static_cast<T>(s2)) {
+    mem_write<T>(c, addr, static_cast<T>(c.x(t)));
+    mem_write<T>(c, addr + sizeof(T), static_cast<T>(c.x(t + 1)));
+  }
+  c.set_x(s, o1);
+  c.set_x(s + 1, o2);
+  return Flow::kNext;
+}
+
+enum class AtomicOp : uint8_t { kAdd, kClr, kEor, kSet, kSmax, kSmin, kUmax, kUmin, kSwp };
+template <unsigned kSizeLog2, AtomicOp kOp>
+Flow op_atomic(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  using S = std::make_signed_t<T>;
+  const uint64_t addr = R(c, i.n);
+  if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
+  T old;
+  if (!mem_read<T>(c, addr, old)) return bus_fault(c, i, addr, false);
+  const T v = static_cast<T>(R(c, i.m));
+  T r;
+  switch (kOp) {
+    case AtomicOp::kAdd: r = static_cast<T>(old + v); break;
+    case AtomicOp::kClr: r = old & static_cast<T>(~v); break;
+    case AtomicOp::kEor: r = old ^ v; break;
+    case AtomicOp::kSet: r = old | v; break;
+    case AtomicOp::kSmax: r = static_cast<S>(old) > static_cast<S>(v) ? old : v; break;
+    case AtomicOp::kSmin: r = static_cast<S>(old) < static_cast<S>(v) ? old : v; break;
+    case AtomicOp::kUmax: r = old > v ? old : v; break;
+    case AtomicOp::kUmin: r = old < v ? old : v; break;
+    default: r = v; break;
+  }
+  mem_write<T>(c, addr, r);
+  R(c, i.d) = old;
+  return Flow::kNext;
+}
+
+#define PMUEMU_BY_SIZE(fn) {&fn<0>, &fn<1>, &fn<2>, &fn<3>}
+
+}  // namespace
+
+bool pre_LDST_unscaled(DecodedInst& i, uint32_t insn) {
+  return pre_ldst(i, insn, Mode::kOffset, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), true);
+}
+bool pre_LDST_post(DecodedInst& i, uint32_t insn) {
+  return pre_ldst(i, insn, Mode::kPost, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+}
+// LDTR/STTR: unprivileged accesses. With no stage-1 permissions in force they behave as
+// the unscaled forms; the MMU applies EL0 permissions to them when enabled.
+bool pre_LDST_unpriv(DecodedInst& i, uint32_t insn) {
+  return pre_ldst(i, insn, Mode::kOffset, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+}
+bool pre_LDST_pre(DecodedInst& i, uint32_t insn) {
+  return pre_ldst(i, insn, Mode::kPre, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+}
+bool pre_LDST_uimm(DecodedInst& i, uint32_t insn) {
+  return pre_ldst(i, insn, Mode::kOffset, bits<21, 10>(insn) << bits<31, 30>(insn), true);
+}
+bool pre_LDST_reg(DecodedInst& i, uint32_t insn) {
+  const unsigned option = bits<15, 13>(insn);
+  if ((option & 2) == 0) return false;  // only UXTW, LSL/UXTX, SXTW, SXTX
+  if (!pre_ldst(i, insn, Mode::kReg, 0, true)) return false;
+  i.m = rzr(bits<20, 16>(insn));
+  i.f0 = static_cast<uint8_t>(option);
+  i.f1 = static_cast<uint8_t>(bit<12>(insn) ? bits<31, 30>(insn) : 0);
+  return true;
+}
+
+bool pre_STP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kStore>(i, insn); }
+bool pre_LDP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kLoad>(i, insn); }
+bool pre_STNP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kStore>(i, insn); }
+bool pre_LDNP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kLoad>(i, insn); }
+bool pre_LDPSW(DecodedInst& i, uint32_t insn) {
+  if (bits<24, 23>(insn) == 0) return false;  // no non-temporal LDPSW
+  return pre_pair<PairKind::kLoadSW>(i, insn);
+}
+
+bool pre_LDR_lit(DecodedInst& i, uint32_t insn) {
+  static constexpr Handler kTable[4] = {&op_ldr_lit<2, false>, &op_ldr_lit<3, false>, &op_ldr_lit<2, true>, &op_prfm};
+  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = kTable[bits<31, 30>(insn)];
+  return true;
+}
+
+bool pre_LDXR(DecodedInst& i, uint32_t insn) {
+  static constexpr Handler kTable[4] = PMUEMU_BY_SIZE(op_ldxr);
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = kTable[bits<31, 30>(insn)];
+  return true;
+}
+bool pre_STXR(DecodedInst& i, uint32_t insn) {
+  static constexpr Handler kTable[4] = PMUEMU_BY_SIZE(op_stxr);
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = rzr(bits<4, 0>(insn));
+  i.m = wzr(bits<20, 16>(insn));
+  i.fn = kTable[bits<31, 30>(insn)];
+  return true;
+}
+bool pre_LDXP(DecodedInst& i, uint32_t insn) {
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.a = wzr(bits<14, 10>(insn));
+  i.fn = bit<30>(insn) ? &op_ldxp<3> : &op_ldxp<2>;
+  return true;
+}
+bool pre_STXP(DecodedInst& i, uint32_t insn) {
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = rzr(bits<4, 0>(insn));
+  i.a = rzr(bits<14, 10>(insn));
+  i.m = wzr(bits<20, 16>(insn));
+  i.fn = bit<30>(insn) ? &op_stxp<3> : &op_stxp<2>;
+  return true;
+}
+bool pre_LDAR(DecodedInst& i, uint32_t insn) {
+  static constexpr Handler kTable[4] = {&op_ordered<0, true>, &op_ordered<1, true>, &op_ordered<2, true>,
+                                        &op_ordered<3, true>};
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = kTable[bits<31, 30>(insn)];
+  return true;
+}
+bool pre_STLR(DecodedInst& i, uint32_t insn) {
+  static constexpr Handler kTable[4] = {&op_ordered<0, false>, &op_ordered<1, false>, &op_ordered<2, false>,
+                                        &op_ordered<3, false>};
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = rzr(bits<4, 0>(insn));
+  i.fn = kTable[bits<31, 30>(insn)];
+  return true;
+}
+bool pre_CAS(DecodedInst& i, uint32_t insn) {
+  static constexpr Handler kTable[4] = PMUEMU_BY_SIZE(op_cas);
+  i.n = rsp(bits<9, 5>(insn));
+  i.d = rzr(bits<4, 0>(insn));      // Rt: new value
+  i.m = rzr(bits<20, 16>(insn));    // Rs: compare value (read)
+  i.a = wzr(bits<20, 16>(insn));    // Rs: old value (write)
+  i.fn = kTable[bits<31, 30>(insn)];
+  return true;
+}
+bool pre_CASP(DecodedInst& i, uint32_t insn) {
+  const unsigned s = bits<20, 16>(insn), t = bits<4, 0>(insn);
+  if ((s & 1) || (t & 1)) return false;  // register pairs must start at an even register
+  i.n = rsp(bits<9, 5>(insn));
+  i.f0 = static_cast<uint8_t>(s);
+  i.f1 = static_cast<uint8_t>(t);
+  i.fn = bit<30>(insn) ? &op_casp<3> : &op_casp<2>;
+  return true;
+}
+bool pre_LSE_atomic(DecodedInst& i, uint32_t insn) {
+  const unsigned o3 = bit<15>(insn), opc = bits<14, 12>(insn), size = bits<31, 30>(insn);
+  if (bit<26>(insn)) return false;
+  if (o3 && opc != 0) return false;  // only SWP in the o3 = 1 space (LDAPR etc. not implemented)
+  const AtomicOp op = o3 ? AtomicOp::kSwp : static_cast<AtomicOp>(opc);
+#define PMUEMU_ATOMIC_ROW(op) {&op_atomic<0, op>, &op_atomic<1, op>, &op_atomic<2, op>, &op_atomic<3, op>}
+  static constexpr Handler kTable[9][4] = {
+      PMUEMU_ATOMIC_ROW(AtomicOp::kAdd),  PMUEMU_ATOMIC_ROW(AtomicOp::kClr),  PMUEMU_ATOMIC_ROW(AtomicOp::kEor),
+      PMUEMU_ATOMIC_ROW(AtomicOp::kSet),  PMUEMU_ATOMIC_ROW(AtomicOp::kSmax), PMUEMU_ATOMIC_ROW(AtomicOp::kSmin),
+      PMUEMU_ATOMIC_ROW(AtomicOp::kUmax), PMUEMU_ATOMIC_ROW(AtomicOp::kUmin), PMUEMU_ATOMIC_ROW(AtomicOp::kSwp)};
+#undef PMUEMU_ATOMIC_ROW
+  i.n = rsp(bits<9, 5>(insn));
+  i.m = rzr(bits<20, 16>(insn));
+  i.d = wzr(bits<4, 0>(insn));
+  i.fn = kTable[static_cast<unsigned>(op)][size];
+  return true;
+}
+
+}  // namespace cpu::interp

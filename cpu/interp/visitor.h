@@ -1,0 +1,19 @@
+// Declarations of the per-row predecode functions, generated from the instruction table
+// so the two can never drift apart. Definitions live in the file of the row's encoding
+// group (data_processing.cpp, branch_system.cpp, loads_stores.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/core.h"
+
+namespace cpu::interp {
+
+#define A64(name, mnem, pattern) bool pre_##name(DecodedInst& inst, uint32_t insn);
+#include "cpu/decoder/a64.inc"
+#undef A64
+
+// Raises the UNDEFINED exception (ESR EC 0x00).
+Flow op_undefined(Core& c, const DecodedInst& inst);
+
+}  // namespace cpu::interp

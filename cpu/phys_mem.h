@@ -1,0 +1,62 @@
+// Guest physical RAM as one contiguous host buffer, shared by every core of a VM, with
+// the per-page "holds decoded code" flags that make self-modifying code work: a write to
+// such a page tells every core to drop the blocks decoded from it.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace cpu {
+
+class Core;
+
+inline constexpr unsigned kPageShift = 12;
+inline constexpr uint64_t kPageSize = uint64_t{1} << kPageShift;
+
+class PhysMem {
+ public:
+  // host is not owned (the VMM owns guest RAM, as with KVM_SET_USER_MEMORY_REGION).
+  PhysMem(uint8_t* host, uint64_t base, uint64_t size)
+      : host_(host), base_(base), size_(size), code_pages_((size + kPageSize - 1) >> kPageShift, 0) {}
+
+  uint8_t* host() const { return host_; }
+  uint64_t base() const { return base_; }
+  uint64_t size() const { return size_; }
+
+  // Overflow-safe: [pa, pa+len) inside RAM.
+  bool contains(uint64_t pa, uint64_t len) const {
+    const uint64_t off = pa - base_;
+    return off < size_ && size_ - off >= len;
+  }
+  uint8_t* ptr(uint64_t pa) const { return host_ + (pa - base_); }
+
+  void attach(Core* c) { cores_.push_back(c); }
+  void detach(Core* c) { cores_.erase(std::remove(cores_.begin(), cores_.end(), c), cores_.end()); }
+
+  void mark_code_page(uint64_t pa) { code_pages_[(pa - base_) >> kPageShift] = 1; }
+
+  // Call after a guest or host write of [pa, pa+len) (pa inside RAM).
+  void note_write(uint64_t pa, uint64_t len) {
+    const uint64_t first = (pa - base_) >> kPageShift;
+    const uint64_t last = (pa - base_ + len - 1) >> kPageShift;
+    for (uint64_t p = first; p <= last && p < code_pages_.size(); ++p) {
+      if (code_pages_[p]) [[unlikely]] invalidate(p);
+    }
+  }
+  bool is_code_page(uint64_t pa) const { return code_pages_[(pa - base_) >> kPageShift] != 0; }
+
+  // Host-side write (loader, VMM): copies and invalidates decoded code.
+  void write(uint64_t pa, const void* src, uint64_t len);
+
+ private:
+  void invalidate(uint64_t page_index);
+
+  uint8_t* host_;
+  uint64_t base_;
+  uint64_t size_;
+  std::vector<uint8_t> code_pages_;
+  std::vector<Core*> cores_;
+};
+
+}  // namespace cpu
