@@ -1,6 +1,103 @@
+// pmuemu run: options are declared once here; docs/cli.md describes the same set.
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
+#include "emu/config/host_config.h"
+#include "emu/vmm/vmm.h"
+
+namespace po = boost::program_options;
 
 namespace pmuemu::cli {
-int cmd_run(const Args&) { throw UsageError("run: not built yet"); }
+namespace {
+
+// Accepts decimal and 0x-prefixed hexadecimal; rejects anything else with the option name.
+uint64_t parse_u64(const std::string& opt, const std::string& text) {
+  if (text.empty() || text[0] == '-') throw UsageError("--" + opt + ": expected a non-negative number, got '" + text + "'");
+  size_t used = 0;
+  uint64_t v = 0;
+  try {
+    v = std::stoull(text, &used, 0);
+  } catch (const std::exception&) {
+    throw UsageError("--" + opt + ": expected a number, got '" + text + "'");
+  }
+  if (used != text.size()) throw UsageError("--" + opt + ": expected a number, got '" + text + "'");
+  return v;
+}
+
+struct TraceFlag {
+  std::string_view name;
+  bool vmm::RunOptions::*member;
+};
+constexpr TraceFlag kTraceFlags[] = {{"insn", &vmm::RunOptions::trace_insn}};
+
+}  // namespace
+
+int cmd_run(const Args& args) {
+  po::options_description desc("pmuemu run --host HOST.yaml --guest GUEST.elf [options]");
+  desc.add_options()
+      ("help,h", "print this help")
+      ("host", po::value<std::string>(), "host YAML file (configs/*.yaml)")
+      ("guest", po::value<std::string>(), "guest ELF64 AArch64 executable")
+      ("arg", po::value<std::string>(), "value of x0 at the boot vCPU's entry (default 0)")
+      ("ram-mib", po::value<std::string>(), "guest RAM size in MiB at 0x40000000 (default 128)")
+      ("max-insns", po::value<std::string>(), "stop with exit status 3 after this many guest instructions")
+      ("max-resets", po::value<std::string>(), "stop with exit status 3 after this many PSCI SYSTEM_RESETs (default 16)")
+      ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string("run: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\nExit status: the guest's semihosting exit code; 0 on PSCI SYSTEM_OFF; 3 guest fault,\n"
+                         "instruction or reset limit; 64 usage error; 65 unreadable or invalid input.\n";
+    return kExitOk;
+  }
+  if (!vm.count("host")) throw UsageError("run: --host HOST.yaml is required");
+  if (!vm.count("guest")) throw UsageError("run: --guest GUEST.elf is required");
+
+  vmm::RunOptions opts;
+  opts.guest_path = vm["guest"].as<std::string>();
+  if (vm.count("arg")) opts.arg = parse_u64("arg", vm["arg"].as<std::string>());
+  if (vm.count("ram-mib")) {
+    const uint64_t mib = parse_u64("ram-mib", vm["ram-mib"].as<std::string>());
+    if (mib < 1 || mib > 4096) throw UsageError("--ram-mib: must be between 1 and 4096, got " + std::to_string(mib));
+    opts.ram_size = mib << 20;
+  }
+  if (vm.count("max-insns")) opts.max_insns = parse_u64("max-insns", vm["max-insns"].as<std::string>());
+  if (vm.count("max-resets")) {
+    const uint64_t n = parse_u64("max-resets", vm["max-resets"].as<std::string>());
+    if (n > 1000000) throw UsageError("--max-resets: at most 1000000");
+    opts.max_resets = static_cast<uint32_t>(n);
+  }
+  if (vm.count("trace")) {
+    for (const auto& list : vm["trace"].as<std::vector<std::string>>()) {
+      std::stringstream ss(list);
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        bool found = false;
+        for (const auto& f : kTraceFlags) {
+          if (f.name == item) {
+            opts.*(f.member) = true;
+            found = true;
+          }
+        }
+        if (!found) throw UsageError("--trace: unknown trace '" + item + "' (known: insn)");
+      }
+    }
+  }
+
+  const config::Host host = config::load_host_file(vm["host"].as<std::string>());
+  const vmm::RunOutcome r = vmm::run_guest(host, opts);
+  if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
+  return r.exit_status;
+}
+
 }  // namespace pmuemu::cli

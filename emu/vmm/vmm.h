@@ -1,0 +1,38 @@
+// The VMM: builds a VM on the emulated host through kvm_model's KVM-shaped API only,
+// loads the guest, and serves exits (semihosting, system events), the way QEMU or kvmtool
+// drive /dev/kvm.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "emu/config/host_config.h"
+#include "emu/loader/elf.h"
+
+namespace pmuemu::vmm {
+
+struct RunOptions {
+  std::string guest_path;
+  uint64_t ram_base = 0x40000000;     // guest ABI: RAM at IPA 0x4000_0000
+  uint64_t ram_size = 128ull << 20;   // 128 MiB unless the run says otherwise
+  uint64_t arg = 0;                   // x0 of the boot vCPU
+  uint64_t max_insns = 0;             // 0: unlimited
+  uint32_t max_resets = 16;           // PSCI SYSTEM_RESET bound
+  bool trace_insn = false;
+  std::FILE* out = stdout;            // guest console
+  std::FILE* trace = stderr;          // trace output
+};
+
+struct RunOutcome {
+  int exit_status = 0;                // process exit status
+  std::string error;                  // non-empty: pmuemu's own failure, printed as "pmuemu: error: ..."
+  uint64_t instructions = 0;
+  uint32_t resets = 0;
+};
+
+// Runs the guest to completion. Host errors (bad ELF) throw InputError before any guest code runs.
+RunOutcome run_guest(const config::Host& host, const RunOptions& opts);
+
+}  // namespace pmuemu::vmm

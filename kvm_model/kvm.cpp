@@ -1,0 +1,243 @@
+#include "kvm_model/kvm.h"
+
+#include <array>
+
+#include "cpu/sysreg/sysregs.h"
+
+namespace kvm_model {
+namespace {
+
+// MPIDR_EL1 for a vCPU id, as KVM's reset_mpidr builds it: Aff0 = id[3:0],
+// Aff1 = id[11:4], Aff2 = id[19:12], bit 31 RES1.
+uint64_t mpidr_for(unsigned id) {
+  return 0x80000000ull | (id & 0x0f) | (uint64_t{(id >> 4) & 0xff} << 8) | (uint64_t{(id >> 12) & 0xff} << 16);
+}
+
+// ---- PSCI 1.1 and SMCCC 1.1 function ids (Arm DEN0022, DEN0028) ----
+constexpr uint32_t kSmcccVersion = 0x80000000;
+constexpr uint32_t kSmcccArchFeatures = 0x80000001;
+constexpr uint32_t kPsciVersion = 0x84000000;
+constexpr uint32_t kPsciCpuOff = 0x84000002;
+constexpr uint32_t kPsciCpuOn64 = 0xC4000003;
+constexpr uint32_t kPsciAffinityInfo64 = 0xC4000004;
+constexpr uint32_t kPsciSystemOff = 0x84000008;
+constexpr uint32_t kPsciSystemReset = 0x84000009;
+constexpr uint32_t kPsciFeatures = 0x8400000A;
+constexpr uint64_t kPsciRetSuccess = 0;
+constexpr uint64_t kPsciRetNotSupported = static_cast<uint64_t>(-1);
+constexpr uint64_t kPsciRetInvalidParams = static_cast<uint64_t>(-2);
+constexpr uint64_t kPsciRetAlreadyOn = static_cast<uint64_t>(-4);
+constexpr uint64_t kPsciVersion11 = 0x00010001;
+constexpr uint64_t kSmcccVersion11 = 0x00010001;
+
+bool pstate_mode_valid(uint64_t pstate) {
+  const unsigned m = pstate & 0x1f;
+  return m == 0x0 || m == 0x4 || m == 0x5;  // EL0t, EL1t, EL1h (no AArch32, no EL2)
+}
+
+}  // namespace
+
+// ---------------- Vm ----------------
+Vm::Vm(const HostDesc& host) : host_(host) {}
+Vm::~Vm() = default;
+
+int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8_t* userspace_addr) {
+  if (slot != 0 || size == 0 || userspace_addr == nullptr) return -EINVAL;
+  if ((gpa | size) & (cpu::kPageSize - 1)) return -EINVAL;
+  if (!vcpus_.empty()) return -EEXIST;  // one slot, fixed before the vCPUs exist
+  mem_ = std::make_unique<cpu::PhysMem>(userspace_addr, gpa, size);
+  return 0;
+}
+
+int Vm::create_vcpu(unsigned id, Vcpu*& out) {
+  if (mem_ == nullptr) return -EINVAL;  // the model needs guest memory before vCPUs
+  if (id >= 512) return -EINVAL;        // KVM_MAX_VCPUS on arm64
+  for (const auto& v : vcpus_)
+    if (v->id() == id) return -EEXIST;
+  vcpus_.push_back(std::make_unique<Vcpu>(*this, id));
+  out = vcpus_.back().get();
+  return 0;
+}
+
+int Vm::arm_preferred_target(kvm_vcpu_init& init) const {
+  init = kvm_vcpu_init{};
+  init.target = KVM_ARM_TARGET_GENERIC_V8;
+  return 0;
+}
+
+int Kvm::create_vm(std::unique_ptr<Vm>& out) const {
+  if (host_.cpus.empty()) return -ENODEV;
+  out = std::make_unique<Vm>(host_);
+  return 0;
+}
+
+// ---------------- Vcpu ----------------
+Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {
+  cpu::IdRegs ids = vm.host().cpus.front().ids;
+  ids.mpidr = mpidr_for(id);
+  core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
+}
+Vcpu::~Vcpu() = default;
+
+void Vcpu::reset_vcpu() {
+  core_->reset(0);
+  mp_state_ = (features_.features[0] >> KVM_ARM_VCPU_POWER_OFF) & 1 ? KVM_MP_STATE_STOPPED
+                                                                     : KVM_MP_STATE_RUNNABLE;
+}
+
+int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
+  if (init.target != KVM_ARM_TARGET_GENERIC_V8) return -EINVAL;
+  constexpr uint32_t kValid = (1u << KVM_ARM_VCPU_POWER_OFF) | (1u << KVM_ARM_VCPU_PSCI_0_2) |
+                              (1u << KVM_ARM_VCPU_PMU_V3) | (1u << KVM_ARM_VCPU_EL1_32BIT);
+  if (init.features[0] & ~kValid) return -ENOENT;
+  for (int i = 1; i < 7; ++i)
+    if (init.features[i] != 0) return -ENOENT;
+  if (init.features[0] & (1u << KVM_ARM_VCPU_EL1_32BIT)) return -EINVAL;  // no AArch32 EL1
+  // A re-init must ask for the same features (power-off aside).
+  constexpr uint32_t kPowerOff = 1u << KVM_ARM_VCPU_POWER_OFF;
+  if (initialised_ && ((features_.features[0] ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
+  features_ = init;
+  reset_vcpu();
+  initialised_ = true;
+  return 0;
+}
+
+int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
+  if (!initialised_) return -ENOEXEC;
+  const cpu::CpuState& s = core_->state();
+  if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
+    value = s.r[(id - kRegX(0)) / 2];
+    return 0;
+  }
+  const bool on_el0_sp = s.el == 0 || s.spsel == 0;
+  if (id == kRegSp) { value = on_el0_sp ? s.r[cpu::kRegSp] : s.sp_el0; return 0; }
+  if (id == kRegSpEl1) { value = on_el0_sp ? s.sp_el1 : s.r[cpu::kRegSp]; return 0; }
+  if (id == kRegPc) { value = s.pc; return 0; }
+  if (id == kRegPstate) { value = core_->pstate_bits(); return 0; }
+  if (id == kRegElrEl1) { value = core_->sysreg(cpu::SysSlot::ELR_EL1); return 0; }
+  if (id == kRegSpsrEl1) { value = core_->sysreg(cpu::SysSlot::SPSR_EL1); return 0; }
+  return -ENOENT;
+}
+
+int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
+  if (!initialised_) return -ENOEXEC;
+  cpu::CpuState& s = core_->state();
+  if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
+    s.r[(id - kRegX(0)) / 2] = value;
+    return 0;
+  }
+  const bool on_el0_sp = s.el == 0 || s.spsel == 0;
+  if (id == kRegSp) { (on_el0_sp ? s.r[cpu::kRegSp] : s.sp_el0) = value; return 0; }
+  if (id == kRegSpEl1) { (on_el0_sp ? s.sp_el1 : s.r[cpu::kRegSp]) = value; return 0; }
+  if (id == kRegPc) { s.pc = value; return 0; }
+  if (id == kRegPstate) {
+    if (!pstate_mode_valid(value)) return -EINVAL;
+    core_->set_pstate_bits(value);
+    return 0;
+  }
+  if (id == kRegElrEl1) { core_->set_sysreg(cpu::SysSlot::ELR_EL1, value); return 0; }
+  if (id == kRegSpsrEl1) { core_->set_sysreg(cpu::SysSlot::SPSR_EL1, value); return 0; }
+  return -ENOENT;
+}
+
+void Vcpu::vcpu_load(uint32_t pcpu) { pcpu_ = pcpu; }
+void Vcpu::vcpu_put() {}
+
+void Vcpu::set_insn_trace(InsnTrace t) {
+  if (!t) {
+    core_->set_tracer(nullptr);
+    return;
+  }
+  core_->set_tracer([this, t = std::move(t)](const cpu::Core& c, uint64_t pc, uint32_t insn) {
+    t(id_, pc, insn, c.state().el);
+  });
+}
+
+// PSCI and SMCCC calls are handled in the kernel, as KVM's kvm_smccc_call_handler does.
+// Returns true to resume the guest, false when run() must exit to the VMM.
+bool Vcpu::handle_hvc() {
+  const uint32_t fn = static_cast<uint32_t>(core_->x(0));
+  uint64_t ret = kPsciRetNotSupported;
+  switch (fn) {
+    case kSmcccVersion: ret = kSmcccVersion11; break;
+    case kSmcccArchFeatures: ret = kPsciRetNotSupported; break;
+    case kPsciVersion: ret = kPsciVersion11; break;
+    case kPsciFeatures: {
+      const uint32_t q = static_cast<uint32_t>(core_->x(1));
+      const bool known = q == kPsciVersion || q == kPsciCpuOff || q == kPsciCpuOn64 || q == kPsciAffinityInfo64 ||
+                         q == kPsciSystemOff || q == kPsciSystemReset || q == kPsciFeatures || q == kSmcccVersion;
+      ret = known ? kPsciRetSuccess : kPsciRetNotSupported;
+      break;
+    }
+    case kPsciCpuOn64: {
+      // Only this vCPU exists in this model slice: asking for ourselves is ALREADY_ON.
+      ret = (core_->x(1) & 0xff00ffffffull) == (mpidr_for(id_) & 0xff00ffffffull) ? kPsciRetAlreadyOn
+                                                                                    : kPsciRetInvalidParams;
+      break;
+    }
+    case kPsciAffinityInfo64:
+      ret = (core_->x(1) & 0xff00ffffffull) == (mpidr_for(id_) & 0xff00ffffffull) ? 0 /*ON*/ : kPsciRetInvalidParams;
+      break;
+    case kPsciCpuOff:
+      mp_state_ = KVM_MP_STATE_STOPPED;
+      run_.exit_reason = KVM_EXIT_INTR;
+      return false;
+    case kPsciSystemOff:
+    case kPsciSystemReset:
+      run_.exit_reason = KVM_EXIT_SYSTEM_EVENT;
+      run_.system_event.type = fn == kPsciSystemOff ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET;
+      run_.system_event.ndata = 1;
+      run_.system_event.data[0] = 0;
+      return false;
+    default: break;
+  }
+  core_->set_x(0, ret);
+  return true;
+}
+
+int Vcpu::run() {
+  if (!initialised_) return -ENOEXEC;
+  run_.insns_retired = 0;
+  if (mp_state_ == KVM_MP_STATE_STOPPED) {
+    run_.exit_reason = KVM_EXIT_INTR;
+    return -EINTR;
+  }
+  mp_state_ = KVM_MP_STATE_RUNNABLE;
+  for (;;) {
+    const uint64_t budget = run_.insn_budget - run_.insns_retired;
+    const cpu::RunResult r = core_->run(budget);
+    run_.insns_retired += r.retired;
+    switch (r.reason) {
+      case cpu::ExitReason::kBudget:
+      case cpu::ExitReason::kStopRequested:
+        run_.exit_reason = KVM_EXIT_INTR;
+        return -EINTR;
+      case cpu::ExitReason::kHvc:
+      case cpu::ExitReason::kSmc:
+        if (handle_hvc()) continue;
+        return run_.exit_reason == KVM_EXIT_INTR ? -EINTR : 0;
+      case cpu::ExitReason::kSemihosting:
+        run_.exit_reason = KVM_EXIT_DEBUG;
+        run_.debug.hsr = PMUEMU_DEBUG_SEMIHOSTING;
+        return 0;
+      case cpu::ExitReason::kWfi:
+        // WFI with no interrupt source able to wake the vCPU: the vCPU blocks. The
+        // thread would sleep in KVM_RUN; the model returns so the VMM sees HALTED.
+        mp_state_ = KVM_MP_STATE_HALTED;
+        run_.exit_reason = KVM_EXIT_INTR;
+        return -EINTR;
+      case cpu::ExitReason::kExceptionLoop: {
+        run_.exit_reason = KVM_EXIT_INTERNAL_ERROR;
+        run_.internal.suberror = PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP;
+        run_.internal.ndata = 4;
+        run_.internal.data[0] = core_->sysreg(cpu::SysSlot::ESR_EL1);
+        run_.internal.data[1] = core_->sysreg(cpu::SysSlot::ELR_EL1);
+        run_.internal.data[2] = core_->sysreg(cpu::SysSlot::FAR_EL1);
+        run_.internal.data[3] = core_->state().pc;
+        return 0;
+      }
+    }
+  }
+}
+
+}  // namespace kvm_model

@@ -1,0 +1,68 @@
+// The userspace ABI of the KVM model: the same constants as Linux's
+// include/uapi/linux/kvm.h and arch/arm64/include/uapi/asm/kvm.h, so a VMM written
+// against this API reads like one written against /dev/kvm.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+
+namespace kvm_model {
+
+// ---- KVM_RUN exit reasons (include/uapi/linux/kvm.h) ----
+enum ExitReasonCode : uint32_t {
+  KVM_EXIT_UNKNOWN = 0,
+  KVM_EXIT_DEBUG = 4,
+  KVM_EXIT_MMIO = 6,
+  KVM_EXIT_FAIL_ENTRY = 9,
+  KVM_EXIT_INTR = 10,
+  KVM_EXIT_INTERNAL_ERROR = 17,
+  KVM_EXIT_SYSTEM_EVENT = 24,
+};
+
+inline constexpr uint32_t KVM_SYSTEM_EVENT_SHUTDOWN = 1;
+inline constexpr uint32_t KVM_SYSTEM_EVENT_RESET = 2;
+inline constexpr uint64_t KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED = 1ull << 0;
+inline constexpr uint32_t KVM_INTERNAL_ERROR_EMULATION = 1;
+// pmuemu extension: the guest takes exceptions in a loop without retiring an instruction
+// (a fault whose vector faults again); real KVM would spin forever.
+inline constexpr uint32_t PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP = 0x100;
+// pmuemu extension: KVM_EXIT_DEBUG with this hsr is an A64 semihosting call (HLT #0xF000).
+inline constexpr uint32_t PMUEMU_DEBUG_SEMIHOSTING = 0xF000;
+
+// ---- vCPU init ----
+inline constexpr uint32_t KVM_ARM_TARGET_GENERIC_V8 = 5;
+inline constexpr unsigned KVM_ARM_VCPU_POWER_OFF = 0;
+inline constexpr unsigned KVM_ARM_VCPU_EL1_32BIT = 1;
+inline constexpr unsigned KVM_ARM_VCPU_PSCI_0_2 = 2;
+inline constexpr unsigned KVM_ARM_VCPU_PMU_V3 = 3;
+
+struct kvm_vcpu_init {
+  uint32_t target = KVM_ARM_TARGET_GENERIC_V8;
+  uint32_t features[7] = {};
+};
+
+// ---- mp_state ----
+inline constexpr uint32_t KVM_MP_STATE_RUNNABLE = 0;
+inline constexpr uint32_t KVM_MP_STATE_HALTED = 3;
+inline constexpr uint32_t KVM_MP_STATE_STOPPED = 5;
+
+// ---- ONE_REG ids (arch/arm64/include/uapi/asm/kvm.h) ----
+inline constexpr uint64_t KVM_REG_ARM64 = 0x6000000000000000ull;
+inline constexpr uint64_t KVM_REG_SIZE_U64 = 0x0030000000000000ull;
+inline constexpr uint64_t KVM_REG_ARM_CORE = 0x0010ull << 16;
+inline constexpr uint64_t KVM_REG_ARM64_SYSREG = 0x0013ull << 16;
+
+// Core registers are addressed by their offset in struct kvm_regs, in 32-bit units:
+// user_pt_regs {regs[31], sp, pc, pstate} then sp_el1, elr_el1, spsr[5], ...
+constexpr uint64_t core_reg_id(unsigned u32_offset) {
+  return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | u32_offset;
+}
+constexpr uint64_t kRegX(unsigned n) { return core_reg_id(2 * n); }
+inline constexpr uint64_t kRegSp = core_reg_id(2 * 31);
+inline constexpr uint64_t kRegPc = core_reg_id(2 * 32);
+inline constexpr uint64_t kRegPstate = core_reg_id(2 * 33);
+inline constexpr uint64_t kRegSpEl1 = core_reg_id(2 * 34);
+inline constexpr uint64_t kRegElrEl1 = core_reg_id(2 * 35);
+inline constexpr uint64_t kRegSpsrEl1 = core_reg_id(2 * 36);
+
+}  // namespace kvm_model
