@@ -229,7 +229,7 @@ bool pre_movewide(DecodedInst& i, uint32_t insn) {
   const unsigned hw = bits<22, 21>(insn);
   if (!sf && hw >= 2) return false;
   i.f0 = static_cast<uint8_t>(hw * 16);
-  i.imm = bits<20, 5>(insn) << i.f0;
+  i.imm = uint64_t{bits<20, 5>(insn)} << i.f0;
   i.d = wzr(bits<4, 0>(insn));
   if (kOp == kMovN) i.imm = ~i.imm & (sf ? ~uint64_t{0} : 0xffffffffull);
   if (kOp == kMovK) i.fn = sf ? &op_movk<true> : &op_movk<false>;

@@ -91,6 +91,9 @@ bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool al
   if (bit<26>(insn)) return false;  // SIMD&FP registers are not implemented
   const Kind kind = kind_of(size, opc);
   if (kind == Kind::kInvalid || (kind == Kind::kPrefetch && !allow_prefetch)) return false;
+  // A load that writes back into its own destination is CONSTRAINED UNPREDICTABLE; UNDEFINED here.
+  const unsigned rt = bits<4, 0>(insn), rn = bits<9, 5>(insn);
+  if ((mode == Mode::kPre || mode == Mode::kPost) && kind != Kind::kStore && rn == rt && rn != 31) return false;
   i.imm = offset;
   i.n = rsp(bits<9, 5>(insn));
   i.d = kind == Kind::kStore ? rzr(bits<4, 0>(insn)) : wzr(bits<4, 0>(insn));
@@ -130,6 +133,13 @@ Flow op_pair(Core& c, const DecodedInst& i) {
 template <PairKind kKind>
 bool pre_pair(DecodedInst& i, uint32_t insn) {
   const unsigned mode_bits = bits<24, 23>(insn);  // 00 no-allocate, 01 post, 10 offset, 11 pre
+  const unsigned rt = bits<4, 0>(insn), rt2 = bits<14, 10>(insn), rn = bits<9, 5>(insn);
+  const bool wback = mode_bits == 1 || mode_bits == 3;
+  // CONSTRAINED UNPREDICTABLE cases (Arm ARM K1.2.x LDP/STP): a load pair writing one
+  // register twice, or writeback into a register the pair transfers. This model chooses
+  // UNDEFINED, as Capstone and LLVM refuse to decode them.
+  if (kKind != PairKind::kStore && rt == rt2) return false;
+  if (wback && rn != 31 && (rn == rt || rn == rt2)) return false;
   const bool is64 = kKind != PairKind::kLoadSW && bit<31>(insn);
   const unsigned size_log2 = is64 ? 3 : 2;
   i.imm = static_cast<uint64_t>(arch::sign_extend(bits<21, 15>(insn), 7) << size_log2);
@@ -362,6 +372,7 @@ bool pre_STXR(DecodedInst& i, uint32_t insn) {
   return true;
 }
 bool pre_LDXP(DecodedInst& i, uint32_t insn) {
+  if (bits<4, 0>(insn) == bits<14, 10>(insn)) return false;  // Rt == Rt2: CONSTRAINED UNPREDICTABLE, UNDEFINED here
   i.n = rsp(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
   i.a = wzr(bits<14, 10>(insn));
