@@ -186,49 +186,63 @@ RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
   stop_requested_ = false;
   while (retired < max_insns) {
-    if (stop_requested_) [[unlikely]] {
-      retired_total_ += retired;
-      return {ExitReason::kStopRequested, retired};
-    }
     const uint64_t pc = s_.pc;
     Flow flow;
-    if (s_.il) [[unlikely]] {
-      // PSTATE.IL set by an illegal exception return: the next instruction takes an
-      // Illegal Execution state exception (Arm ARM D1.4.x).
-      flow = take_sync_exception(esr::make(Ec::kIllegalState, 0), pc);
-    } else if ((pc & 3) != 0 || !mem_.contains(pc, 4)) [[unlikely]] {
-      flow = fetch_fault(pc);
-    } else {
-      Block* b = lookup_block(pc);
-      const DecodedInst* ip = b->insts.data();
-      const uint64_t avail = max_insns - retired;
-      const DecodedInst* end = ip + (b->insts.size() < avail ? b->insts.size() : avail);
-      flow = Flow::kNext;
-      for (; ip != end; ++ip) {
-        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
-        flow = ip->fn(*this, *ip);
-        if (flow != Flow::kNext) [[unlikely]] break;
+    Block* b = fast_[(pc >> 2) % kFastCacheSize];
+    // Fast path: a cached block at this PC. A cached block implies the PC is aligned and
+    // inside RAM, so only the rare conditions (stop request, PSTATE.IL) need checking.
+    if (b == nullptr || b->pc != pc || stop_requested_ || s_.il) [[unlikely]] {
+      if (stop_requested_) {
+        retired_total_ += retired;
+        return {ExitReason::kStopRequested, retired};
       }
-      if (flow == Flow::kNext) {
-        retired += static_cast<uint64_t>(end - b->insts.data());
-        s_.pc = (end - 1)->pc + 4;
-        faults_without_progress_ = 0;
-        continue;
+      if (s_.il) {
+        // PSTATE.IL set by an illegal exception return: the next instruction takes an
+        // Illegal Execution state exception (Arm ARM D1.4.x).
+        flow = take_sync_exception(esr::make(Ec::kIllegalState, 0), pc);
+      } else if ((pc & 3) != 0 || !mem_.contains(pc, 4)) {
+        flow = fetch_fault(pc);
+      } else {
+        b = lookup_block(pc);
+        flow = Flow::kNext;
       }
-      retired += static_cast<uint64_t>(ip - b->insts.data());
-      if (flow != Flow::kFault) {
-        ++retired;  // the instruction that left the block retired
-        faults_without_progress_ = 0;
-        if (flow == Flow::kExit) {
+      if (flow == Flow::kFault) {
+        if (++faults_without_progress_ >= kExceptionLoopLimit) {
           retired_total_ += retired;
-          return {pending_exit_, retired};
+          return {ExitReason::kExceptionLoop, retired};
         }
         continue;
       }
     }
-    if (flow == Flow::kFault && ++faults_without_progress_ >= kExceptionLoopLimit) {
+    const DecodedInst* const first = b->insts.data();
+    const DecodedInst* ip = first;
+    const uint64_t avail = max_insns - retired;
+    const DecodedInst* const end = ip + (b->insts.size() < avail ? b->insts.size() : avail);
+    flow = Flow::kNext;
+    for (; ip != end; ++ip) {
+      if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+      flow = ip->fn(*this, *ip);
+      if (flow != Flow::kNext) [[unlikely]] break;
+    }
+    if (flow == Flow::kNext) {
+      retired += static_cast<uint64_t>(end - first);
+      s_.pc = (end - 1)->pc + 4;
+      faults_without_progress_ = 0;
+      continue;
+    }
+    retired += static_cast<uint64_t>(ip - first);
+    if (flow == Flow::kFault) {
+      if (++faults_without_progress_ >= kExceptionLoopLimit) {
+        retired_total_ += retired;
+        return {ExitReason::kExceptionLoop, retired};
+      }
+      continue;
+    }
+    ++retired;  // the instruction that left the block retired
+    faults_without_progress_ = 0;
+    if (flow == Flow::kExit) {
       retired_total_ += retired;
-      return {ExitReason::kExceptionLoop, retired};
+      return {pending_exit_, retired};
     }
   }
   retired_total_ += retired;

@@ -46,7 +46,7 @@ Flow op_addsub_imm(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   if constexpr (kFlags) {
     uint32_t f;
-    const uint64_t r = kSub ? add_with_carry<k64>(a, ~i.imm, 1, f) : add_with_carry<k64>(a, i.imm, 0, f);
+    const uint64_t r = kSub ? sub_with_flags<k64>(a, i.imm, f) : add_with_carry<k64>(a, i.imm, 0, f);
     c.state().nzcv = f;
     wr<k64>(c, i.d, r);
   } else {
@@ -61,7 +61,7 @@ Flow op_addsub_sreg(Core& c, const DecodedInst& i) {
   const uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
   if constexpr (kFlags) {
     uint32_t f;
-    const uint64_t r = kSub ? add_with_carry<k64>(a, ~b, 1, f) : add_with_carry<k64>(a, b, 0, f);
+    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
     c.state().nzcv = f;
     wr<k64>(c, i.d, r);
   } else {
@@ -76,7 +76,7 @@ Flow op_addsub_ext(Core& c, const DecodedInst& i) {
   const uint64_t b = extend_reg(R(c, i.m), i.f0, i.f1);
   if constexpr (kFlags) {
     uint32_t f;
-    const uint64_t r = kSub ? add_with_carry<k64>(a, ~b, 1, f) : add_with_carry<k64>(a, b, 0, f);
+    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
     c.state().nzcv = f;
     wr<k64>(c, i.d, r);
   } else {
@@ -323,7 +323,7 @@ Flow op_ccmp(Core& c, const DecodedInst& i) {
     const uint64_t a = rd<k64>(c, i.n);
     const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
     uint32_t f;
-    kSub ? add_with_carry<k64>(a, ~b, 1, f) : add_with_carry<k64>(a, b, 0, f);
+    kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
     c.state().nzcv = f;
   } else {
     c.state().nzcv = uint32_t{i.f1} << 28;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu/arch/bits.h"
 #include "cpu/arch/esr.h"
@@ -36,30 +37,37 @@ inline void wr(Core& c, uint8_t slot, uint64_t v) {
 // ---- flags ----
 inline constexpr uint32_t kN = 1u << 31, kZ = 1u << 30, kC = 1u << 29, kV = 1u << 28;
 
-// AddWithCarry (Arm ARM shared/functions/integer): result and NZCV.
+// AddWithCarry (Arm ARM shared/functions/integer): result and NZCV. Written with the
+// compiler's overflow builtins so the flags come from the host's own carry/overflow.
 template <bool k64>
 inline uint64_t add_with_carry(uint64_t x, uint64_t y, uint64_t carry, uint32_t& nzcv) {
-  if constexpr (k64) {
-    unsigned __int128 wide = static_cast<unsigned __int128>(x) + y + carry;
-    const uint64_t r = static_cast<uint64_t>(wide);
-    const uint32_t n = static_cast<uint32_t>(r >> 63) << 31;
-    const uint32_t z = r == 0 ? kZ : 0;
-    const uint32_t cf = static_cast<uint32_t>(wide >> 64) ? kC : 0;
-    const uint32_t v = (((x ^ r) & (y ^ r)) >> 63) ? kV : 0;
-    nzcv = n | z | cf | v;
-    return r;
-  } else {
-    x = static_cast<uint32_t>(x);
-    y = static_cast<uint32_t>(y);
-    const uint64_t wide = x + y + carry;
-    const uint32_t r = static_cast<uint32_t>(wide);
-    const uint32_t n = r & 0x80000000u;
-    const uint32_t z = r == 0 ? kZ : 0;
-    const uint32_t cf = (wide >> 32) ? kC : 0;
-    const uint32_t v = (((x ^ r) & (y ^ r)) >> 31) & 1 ? kV : 0;
-    nzcv = n | z | cf | v;
-    return r;
-  }
+  using U = std::conditional_t<k64, uint64_t, uint32_t>;
+  using S = std::make_signed_t<U>;
+  const U a = static_cast<U>(x), b = static_cast<U>(y), ci = static_cast<U>(carry);
+  U r1, r;
+  const bool c = __builtin_add_overflow(a, b, &r1) | __builtin_add_overflow(r1, ci, &r);
+  S sr1, sr;
+  const bool v = __builtin_add_overflow(static_cast<S>(a), static_cast<S>(b), &sr1) ^
+                 __builtin_add_overflow(sr1, static_cast<S>(ci), &sr);
+  constexpr unsigned kTop = sizeof(U) * 8 - 1;
+  nzcv = (static_cast<uint32_t>(r >> kTop) << 31) | (static_cast<uint32_t>(r == 0) << 30) |
+         (static_cast<uint32_t>(c) << 29) | (static_cast<uint32_t>(v) << 28);
+  return r;
+}
+
+// x - y with flags, i.e. AddWithCarry(x, NOT(y), 1): C is "no borrow" (x >= y unsigned).
+template <bool k64>
+inline uint64_t sub_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
+  using U = std::conditional_t<k64, uint64_t, uint32_t>;
+  using S = std::make_signed_t<U>;
+  const U a = static_cast<U>(x), b = static_cast<U>(y);
+  const U r = static_cast<U>(a - b);
+  S sr;
+  const bool v = __builtin_sub_overflow(static_cast<S>(a), static_cast<S>(b), &sr);
+  constexpr unsigned kTop = sizeof(U) * 8 - 1;
+  nzcv = (static_cast<uint32_t>(r >> kTop) << 31) | (static_cast<uint32_t>(r == 0) << 30) |
+         (static_cast<uint32_t>(a >= b) << 29) | (static_cast<uint32_t>(v) << 28);
+  return r;
 }
 
 template <bool k64>
