@@ -77,6 +77,7 @@ Flow Core::take_sync_exception(uint32_t syndrome, uint64_t preferred_return, boo
   set_sysreg(SysSlot::ELR_EL1, preferred_return);
   set_sysreg(SysSlot::ESR_EL1, syndrome);
   if (far_valid) set_sysreg(SysSlot::FAR_EL1, far);
+  if (faults_without_progress_ == 0) loop_origin_ = {syndrome, preferred_return, far_valid ? far : 0};
   // Exception entry: EL1 with SP_EL1, all of DAIF masked, IL cleared; the local exclusive
   // monitor is cleared so an interrupted LDXR/STXR sequence fails and retries.
   switch_sp(1, 1);

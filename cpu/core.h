@@ -153,6 +153,12 @@ class Core {
   void set_tracer(Tracer t) { tracer_ = std::move(t); }
 
   uint64_t exit_imm() const { return exit_imm_; }
+  // The first exception of the run of exceptions that ended in ExitReason::kExceptionLoop:
+  // the guest's original fault, not the fault of its missing vector.
+  struct FaultRecord {
+    uint64_t esr = 0, elr = 0, far = 0;
+  };
+  const FaultRecord& loop_origin() const { return loop_origin_; }
   uint64_t retired_total() const { return retired_total_; }
 
   // General-purpose register access with X31 meaning XZR.
@@ -201,6 +207,7 @@ class Core {
   uint64_t retired_total_ = 0;
   bool stop_requested_ = false;
   unsigned faults_without_progress_ = 0;
+  FaultRecord loop_origin_;
 
   static constexpr size_t kFastCacheSize = 4096;
   std::array<Block*, kFastCacheSize> fast_{};

@@ -230,10 +230,11 @@ int Vcpu::run() {
         run_.exit_reason = KVM_EXIT_INTERNAL_ERROR;
         run_.internal.suberror = PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP;
         run_.internal.ndata = 4;
-        run_.internal.data[0] = core_->sysreg(cpu::SysSlot::ESR_EL1);
-        run_.internal.data[1] = core_->sysreg(cpu::SysSlot::ELR_EL1);
-        run_.internal.data[2] = core_->sysreg(cpu::SysSlot::FAR_EL1);
-        run_.internal.data[3] = core_->state().pc;
+        // The first fault of the loop is the one that explains it.
+        run_.internal.data[0] = core_->loop_origin().esr;
+        run_.internal.data[1] = core_->loop_origin().elr;
+        run_.internal.data[2] = core_->loop_origin().far;
+        run_.internal.data[3] = core_->loop_origin().elr;
         return 0;
       }
     }

@@ -154,7 +154,7 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& opts) {
         break;
       case kvm_model::KVM_EXIT_INTERNAL_ERROR:
         if (run.internal.suberror == kvm_model::PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP)
-          return finish(kExitGuestFault, "guest fault without handler: exception loop at PC " +
+          return finish(kExitGuestFault, "guest fault without handler: exception loop started at PC " +
                                              hex(run.internal.data[3]) + " (ESR_EL1 " + hex(run.internal.data[0]) +
                                              ", ELR_EL1 " + hex(run.internal.data[1]) + ", FAR_EL1 " +
                                              hex(run.internal.data[2]) + ")");

@@ -1,0 +1,4 @@
+// An UNDEFINED instruction with no vector table installed.
+  .globl _start
+_start:
+  udf #0
