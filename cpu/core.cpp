@@ -20,6 +20,8 @@ constexpr size_t kMaxBlockInsns = 64;
 constexpr unsigned kExceptionLoopLimit = 64;
 // Vector offsets from VBAR_EL1 (Arm ARM D1.10.2).
 constexpr uint64_t kVecCurrentSp0 = 0x000, kVecCurrentSpx = 0x200, kVecLowerA64 = 0x400;
+constexpr uint64_t kVecIrqOffset = 0x80;
+constexpr uint32_t kDaifI = 1u << 7;
 }  // namespace
 
 void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
@@ -192,10 +194,16 @@ RunResult Core::run_loop(uint64_t max_insns) {
     Block* b = fast_[(pc >> 2) % kFastCacheSize];
     // Fast path: a cached block at this PC. A cached block implies the PC is aligned and
     // inside RAM, so only the rare conditions (stop request, PSTATE.IL) need checking.
-    if (b == nullptr || b->pc != pc || stop_requested_ || s_.il) [[unlikely]] {
+    if (b == nullptr || b->pc != pc || (stop_requested_ | s_.il | irq_pending_)) [[unlikely]] {
       if (stop_requested_) {
         retired_total_ += retired;
         return {ExitReason::kStopRequested, retired};
+      }
+      if (irq_pending_ && (s_.daif & kDaifI) == 0) {
+        // IRQ taken to EL1 between instructions; ELR is the next instruction to execute.
+        take_async_exception(kVecIrqOffset);
+        faults_without_progress_ = 0;
+        continue;
       }
       if (s_.il) {
         // PSTATE.IL set by an illegal exception return: the next instruction takes an

@@ -147,6 +147,11 @@ class Core {
   RunResult run(uint64_t max_insns);
   void request_stop() { stop_requested_ = true; }
 
+  // The core's IRQ input (the GIC CPU interface's output). A pending IRQ is taken at the
+  // next block boundary once PSTATE.I is clear, and wakes a WFI even while masked.
+  void set_irq_pending(bool level) { irq_pending_ = level; }
+  bool irq_pending() const { return irq_pending_; }
+
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
   // Per-instruction trace; called before each instruction executes.
   using Tracer = std::function<void(const Core&, uint64_t pc, uint32_t insn)>;
@@ -206,6 +211,7 @@ class Core {
   uint64_t exit_imm_ = 0;
   uint64_t retired_total_ = 0;
   bool stop_requested_ = false;
+  bool irq_pending_ = false;
   unsigned faults_without_progress_ = 0;
   FaultRecord loop_origin_;
 

@@ -97,7 +97,10 @@ Flow op_hlt(Core& c, const DecodedInst& i) {
 
 // ---------------- hints and barriers ----------------
 Flow op_nop(Core&, const DecodedInst&) { return Flow::kNext; }
+// WFI completes at once when an interrupt is pending, even a masked one (Arm ARM D1.6.2
+// "Wait for Interrupt"); otherwise the vCPU halts and the caller decides when to wake it.
 Flow op_wfi(Core& c, const DecodedInst& i) {
+  if (c.irq_pending()) return Flow::kNext;
   c.pending_exit_ = ExitReason::kWfi;
   c.state().pc = i.pc + 4;
   return Flow::kExit;

@@ -152,3 +152,19 @@ BOOST_AUTO_TEST_CASE(dc_zva_zeroes_a_block) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(interrupts, CpuFixture)
+
+BOOST_AUTO_TEST_CASE(irq_is_taken_when_unmasked_and_wakes_wfi_when_masked) {
+  core.set_irq_pending(true);
+  exec({{0xd503207f, "wfi"}, {0xd503201f, "nop"}});  // DAIF masked out of reset: WFI falls through
+  BOOST_TEST(core.state().pc == kCode + 8);
+  load({{0xd50342ff, "msr daifclr, #2"}, {0xd503201f, "nop"}});
+  step(2);
+  BOOST_TEST(vector_taken() == kVbar + 0x280);  // IRQ, current EL with SP_ELx
+  BOOST_TEST(core.sysreg(cpu::SysSlot::ELR_EL1) == kCode + 4);
+  BOOST_TEST(core.sysreg(cpu::SysSlot::SPSR_EL1) == 0x345u);  // I was clear when taken
+  BOOST_TEST(core.state().daif == 0x3c0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
