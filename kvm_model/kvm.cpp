@@ -27,6 +27,8 @@ constexpr uint64_t kPsciRetSuccess = 0;
 constexpr uint64_t kPsciRetNotSupported = static_cast<uint64_t>(-1);
 constexpr uint64_t kPsciRetInvalidParams = static_cast<uint64_t>(-2);
 constexpr uint64_t kPsciRetAlreadyOn = static_cast<uint64_t>(-4);
+constexpr uint64_t kPsciRetOnPending = static_cast<uint64_t>(-5);
+constexpr uint64_t kPsciAffinityOn = 0, kPsciAffinityOff = 1;
 constexpr uint64_t kPsciVersion11 = 0x00010001;
 constexpr uint64_t kSmcccVersion11 = 0x00010001;
 
@@ -153,51 +155,121 @@ void Vcpu::set_insn_trace(InsnTrace t) {
   });
 }
 
-// PSCI and SMCCC calls are handled in the kernel, as KVM's kvm_smccc_call_handler does.
-// Returns true to resume the guest, false when run() must exit to the VMM.
+// PSCI and SMCCC calls are handled in the kernel, as KVM's kvm_smccc_call_handler and
+// kvm_psci_call do, one table row per function id.
+struct PsciCall {
+  // Returns true to resume the guest with x0 = ret, false to exit to the VMM.
+  using Fn = bool (*)(Vcpu& self, uint64_t& ret);
+  uint32_t id;
+  Fn fn;
+
+  static bool smccc_version(Vcpu&, uint64_t& ret) { ret = kSmcccVersion11; return true; }
+  static bool not_supported(Vcpu&, uint64_t& ret) { ret = kPsciRetNotSupported; return true; }
+  static bool psci_version(Vcpu&, uint64_t& ret) { ret = kPsciVersion11; return true; }
+  static bool psci_features(Vcpu& v, uint64_t& ret);
+  static bool cpu_on(Vcpu& v, uint64_t& ret) {
+    Vcpu* target = v.vm_.find_vcpu_by_mpidr(v.core_->x(1));
+    if (target == nullptr) ret = kPsciRetInvalidParams;
+    else if (target->psci_reset_pending_) ret = kPsciRetOnPending;
+    else if (!target->powered_off()) ret = kPsciRetAlreadyOn;
+    else {
+      target->request_psci_on(v.core_->x(2), v.core_->x(3));
+      ret = kPsciRetSuccess;
+    }
+    return true;
+  }
+  // AFFINITY_INFO: ON if any vCPU matching the affinity (at and above the given level) is on.
+  static bool affinity_info(Vcpu& v, uint64_t& ret) {
+    const uint64_t level = v.core_->x(2);
+    if (level > 3) { ret = kPsciRetInvalidParams; return true; }
+    static constexpr uint64_t kAffMask[4] = {0xff00ffffffull, 0xff00ffff00ull, 0xff00ff0000ull, 0xff00000000ull};
+    const uint64_t want = v.core_->x(1) & kAffMask[level];
+    bool found = false, on = false;
+    for (const auto& t : v.vm_.vcpus()) {
+      if ((t->mpidr() & kAffMask[level]) != want) continue;
+      found = true;
+      on |= !t->powered_off() || t->psci_reset_pending_;
+    }
+    ret = !found ? kPsciRetInvalidParams : (on ? kPsciAffinityOn : kPsciAffinityOff);
+    return true;
+  }
+  static bool cpu_off(Vcpu& v, uint64_t&) {
+    v.mp_state_ = KVM_MP_STATE_STOPPED;
+    v.run_.exit_reason = KVM_EXIT_INTR;
+    return false;
+  }
+  // SYSTEM_OFF/SYSTEM_RESET stop every vCPU and exit to the VMM with a system event.
+  static bool system_event(Vcpu& v, uint32_t type) {
+    for (const auto& t : v.vm_.vcpus()) t->power_off();
+    v.run_.exit_reason = KVM_EXIT_SYSTEM_EVENT;
+    v.run_.system_event.type = type;
+    v.run_.system_event.ndata = 1;
+    v.run_.system_event.data[0] = 0;
+    return false;
+  }
+  static bool system_off(Vcpu& v, uint64_t&) { return system_event(v, KVM_SYSTEM_EVENT_SHUTDOWN); }
+  static bool system_reset(Vcpu& v, uint64_t&) { return system_event(v, KVM_SYSTEM_EVENT_RESET); }
+};
+
+constexpr PsciCall kPsciCalls[] = {
+    {kSmcccVersion, &PsciCall::smccc_version}, {kSmcccArchFeatures, &PsciCall::not_supported},
+    {kPsciVersion, &PsciCall::psci_version},   {kPsciFeatures, &PsciCall::psci_features},
+    {kPsciCpuOn64, &PsciCall::cpu_on},         {kPsciAffinityInfo64, &PsciCall::affinity_info},
+    {kPsciCpuOff, &PsciCall::cpu_off},         {kPsciSystemOff, &PsciCall::system_off},
+    {kPsciSystemReset, &PsciCall::system_reset},
+};
+
+bool PsciCall::psci_features(Vcpu& v, uint64_t& ret) {
+  const uint32_t q = static_cast<uint32_t>(v.core_->x(1));
+  ret = kPsciRetNotSupported;
+  for (const auto& c : kPsciCalls)
+    if (c.id == q && c.id != kSmcccArchFeatures) ret = kPsciRetSuccess;
+  return true;
+}
+
 bool Vcpu::handle_hvc() {
   const uint32_t fn = static_cast<uint32_t>(core_->x(0));
-  uint64_t ret = kPsciRetNotSupported;
-  switch (fn) {
-    case kSmcccVersion: ret = kSmcccVersion11; break;
-    case kSmcccArchFeatures: ret = kPsciRetNotSupported; break;
-    case kPsciVersion: ret = kPsciVersion11; break;
-    case kPsciFeatures: {
-      const uint32_t q = static_cast<uint32_t>(core_->x(1));
-      const bool known = q == kPsciVersion || q == kPsciCpuOff || q == kPsciCpuOn64 || q == kPsciAffinityInfo64 ||
-                         q == kPsciSystemOff || q == kPsciSystemReset || q == kPsciFeatures || q == kSmcccVersion;
-      ret = known ? kPsciRetSuccess : kPsciRetNotSupported;
+  uint64_t ret = kPsciRetNotSupported;  // unknown function ids: SMCCC_RET_NOT_SUPPORTED
+  for (const auto& c : kPsciCalls) {
+    if (c.id == fn) {
+      if (!c.fn(*this, ret)) return false;
       break;
     }
-    case kPsciCpuOn64: {
-      // Only this vCPU exists in this model slice: asking for ourselves is ALREADY_ON.
-      ret = (core_->x(1) & 0xff00ffffffull) == (mpidr_for(id_) & 0xff00ffffffull) ? kPsciRetAlreadyOn
-                                                                                    : kPsciRetInvalidParams;
-      break;
-    }
-    case kPsciAffinityInfo64:
-      ret = (core_->x(1) & 0xff00ffffffull) == (mpidr_for(id_) & 0xff00ffffffull) ? 0 /*ON*/ : kPsciRetInvalidParams;
-      break;
-    case kPsciCpuOff:
-      mp_state_ = KVM_MP_STATE_STOPPED;
-      run_.exit_reason = KVM_EXIT_INTR;
-      return false;
-    case kPsciSystemOff:
-    case kPsciSystemReset:
-      run_.exit_reason = KVM_EXIT_SYSTEM_EVENT;
-      run_.system_event.type = fn == kPsciSystemOff ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET;
-      run_.system_event.ndata = 1;
-      run_.system_event.data[0] = 0;
-      return false;
-    default: break;
   }
   core_->set_x(0, ret);
   return true;
 }
 
+uint64_t Vcpu::mpidr() const { return mpidr_for(id_); }
+
+void Vcpu::request_psci_on(uint64_t entry, uint64_t context_id) {
+  psci_entry_ = entry;
+  psci_context_ = context_id;
+  psci_reset_pending_ = true;
+  mp_state_ = KVM_MP_STATE_RUNNABLE;
+}
+
+Vcpu* Vm::find_vcpu_by_mpidr(uint64_t mpidr) {
+  constexpr uint64_t kAff = 0xff00ffffffull;
+  for (const auto& v : vcpus_)
+    if ((v->mpidr() & kAff) == (mpidr & kAff)) return v.get();
+  return nullptr;
+}
+
 int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
   run_.insns_retired = 0;
+  if (psci_reset_pending_) {
+    // KVM_REQ_VCPU_RESET: the reset runs on this vCPU's own thread (and pCPU), then the
+    // PSCI entry point and context id are applied (kvm_reset_vcpu's reset_state).
+    psci_reset_pending_ = false;
+    const kvm_vcpu_init saved = features_;
+    features_.features[0] &= ~(1u << KVM_ARM_VCPU_POWER_OFF);
+    reset_vcpu();
+    features_ = saved;
+    core_->state().pc = psci_entry_;
+    core_->set_x(0, psci_context_);
+  }
   if (mp_state_ == KVM_MP_STATE_STOPPED) {
     run_.exit_reason = KVM_EXIT_INTR;
     return -EINTR;

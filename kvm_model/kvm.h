@@ -80,8 +80,17 @@ class Vcpu {
   void set_insn_trace(InsnTrace t);
 
   uint64_t instructions() const { return core_->retired_total(); }
+  uint64_t mpidr() const;
+  bool powered_off() const { return mp_state_ == KVM_MP_STATE_STOPPED; }
+
+  // PSCI CPU_ON from another vCPU: power on with a pending reset to (entry, context id),
+  // performed by this vCPU itself on its next run (KVM_REQ_VCPU_RESET).
+  void request_psci_on(uint64_t entry, uint64_t context_id);
+  bool psci_on_pending() const { return psci_reset_pending_; }
+  void power_off() { mp_state_ = KVM_MP_STATE_STOPPED; }
 
  private:
+  friend struct PsciCall;
   bool handle_hvc();  // PSCI / SMCCC, in the kernel like KVM's; true = keep running
   void reset_vcpu();
 
@@ -93,6 +102,8 @@ class Vcpu {
   kvm_vcpu_init features_{};
   uint32_t mp_state_ = KVM_MP_STATE_RUNNABLE;
   uint32_t pcpu_ = 0;
+  bool psci_reset_pending_ = false;
+  uint64_t psci_entry_ = 0, psci_context_ = 0;
 };
 
 class Vm {
@@ -110,6 +121,9 @@ class Vm {
 
   const HostDesc& host() const { return host_; }
   cpu::PhysMem* mem() { return mem_.get(); }
+  // The vCPU whose MPIDR_EL1 affinity fields equal those of `mpidr`, or null.
+  Vcpu* find_vcpu_by_mpidr(uint64_t mpidr);
+  const std::vector<std::unique_ptr<Vcpu>>& vcpus() const { return vcpus_; }
 
  private:
   HostDesc host_;

@@ -44,6 +44,7 @@ int cmd_run(const Args& args) {
       ("host", po::value<std::string>(), "host YAML file (configs/*.yaml)")
       ("guest", po::value<std::string>(), "guest ELF64 AArch64 executable")
       ("arg", po::value<std::string>(), "value of x0 at the boot vCPU's entry (default 0)")
+      ("vcpus", po::value<std::string>(), "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON")
       ("ram-mib", po::value<std::string>(), "guest RAM size in MiB at 0x40000000 (default 128)")
       ("max-insns", po::value<std::string>(), "stop with exit status 3 after this many guest instructions")
       ("max-resets", po::value<std::string>(), "stop with exit status 3 after this many PSCI SYSTEM_RESETs (default 16)")
@@ -66,6 +67,11 @@ int cmd_run(const Args& args) {
   vmm::RunOptions opts;
   opts.guest_path = vm["guest"].as<std::string>();
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm["arg"].as<std::string>());
+  if (vm.count("vcpus")) {
+    const uint64_t n = parse_u64("vcpus", vm["vcpus"].as<std::string>());
+    if (n < 1 || n > 64) throw UsageError("--vcpus: must be between 1 and 64, got " + std::to_string(n));
+    opts.vcpus = static_cast<uint32_t>(n);
+  }
   if (vm.count("ram-mib")) {
     const uint64_t mib = parse_u64("ram-mib", vm["ram-mib"].as<std::string>());
     if (mib < 1 || mib > 4096) throw UsageError("--ram-mib: must be between 1 and 4096, got " + std::to_string(mib));

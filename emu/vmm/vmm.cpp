@@ -5,8 +5,10 @@
 #include <cinttypes>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "emu/common/errors.h"
+#include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/semihosting.h"
 #include "kvm_model/kvm.h"
@@ -65,104 +67,198 @@ std::string hex(uint64_t v) {
   return b;
 }
 
+// Guest console: semihosting and PL011 output. PL011 lines are tagged "[cpuN] " once more
+// than one vCPU has written to the UART; semihosting output is passed through untagged, as
+// QEMU prints it, so single-threaded guests compare byte for byte.
+class Console {
+ public:
+  explicit Console(std::FILE* out) : out_(out) {}
+  void uart(unsigned vcpu, char c) {
+    if (lines_.size() <= vcpu) lines_.resize(vcpu + 1);
+    writers_ |= uint64_t{1} << (vcpu & 63);
+    std::string& line = lines_[vcpu];
+    line.push_back(c);
+    if (c == '\n') {
+      if (writers_ & (writers_ - 1)) std::fprintf(out_, "[cpu%u] ", vcpu);
+      std::fwrite(line.data(), 1, line.size(), out_);
+      line.clear();
+    }
+  }
+  void flush() {
+    for (size_t v = 0; v < lines_.size(); ++v) {
+      if (lines_[v].empty()) continue;
+      if (writers_ & (writers_ - 1)) std::fprintf(out_, "[cpu%zu] ", v);
+      std::fwrite(lines_[v].data(), 1, lines_[v].size(), out_);
+      lines_[v].clear();
+    }
+    std::fflush(out_);
+  }
+  std::FILE* out() const { return out_; }
+
+ private:
+  std::FILE* out_;
+  std::vector<std::string> lines_;
+  uint64_t writers_ = 0;
+};
+
+class Vmm {
+ public:
+  Vmm(const config::Host& host, const RunOptions& opts)
+      : opts_(opts),
+        image_(loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
+        kvm_(host_desc(host)),
+        ram_(opts.ram_size),
+        guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
+        console_(opts.out),
+        uart_([this](unsigned vcpu, char c) { console_.uart(vcpu, c); }) {
+    check(kvm_.create_vm(vm_), "KVM_CREATE_VM");
+    check(vm_->set_user_memory_region(0, opts.ram_base, opts.ram_size, ram_.data()), "KVM_SET_USER_MEMORY_REGION");
+    for (const auto& seg : image_.segments) {
+      // BSS-only segments have no file bytes (and a null data()); RAM is already zero.
+      if (!seg.data.empty()) std::memcpy(ram_.data() + (seg.paddr - opts.ram_base), seg.data.data(), seg.data.size());
+    }
+    check(vm_->arm_preferred_target(init_), "KVM_ARM_PREFERRED_TARGET");
+    init_.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_PSCI_0_2;
+    for (uint32_t id = 0; id < opts.vcpus; ++id) {
+      kvm_model::Vcpu* v = nullptr;
+      check(vm_->create_vcpu(id, v), "KVM_CREATE_VCPU");
+      // vCPU k is placed on pCPU k modulo the host's pCPU count.
+      v->vcpu_load(id % static_cast<uint32_t>(host.num_pcpus()));
+      vcpus_.push_back(v);
+    }
+    if (opts.trace_insn) {
+      dis_ = std::make_unique<Disassembler>();
+      for (auto* v : vcpus_) {
+        v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
+          const std::string t = dis_->text(insn, pc);
+          std::fprintf(opts_.trace, "[vcpu%u EL%u] %016" PRIx64 ": %08x  %s\n", id, el, pc, insn,
+                       t.empty() ? "<undefined>" : t.c_str());
+        });
+      }
+    }
+    boot();
+  }
+
+  RunOutcome run();
+
+ private:
+  // Initialises every vCPU as a VMM does at boot and after a system reset: vCPU 0 at the
+  // ELF entry with x0 = --arg, the others powered off until PSCI CPU_ON.
+  void boot() {
+    for (auto* v : vcpus_) {
+      kvm_model::kvm_vcpu_init init = init_;
+      if (v->id() != 0) init.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_POWER_OFF;
+      check(v->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT");
+    }
+    check(vcpus_[0]->set_one_reg(kvm_model::kRegPc, image_.entry), "KVM_SET_ONE_REG(PC)");
+    check(vcpus_[0]->set_one_reg(kvm_model::kRegX(0), opts_.arg), "KVM_SET_ONE_REG(X0)");
+  }
+
+  uint64_t total_instructions() const {
+    uint64_t n = 0;
+    for (auto* v : vcpus_) n += v->instructions();
+    return n;
+  }
+
+  RunOutcome finish(int status, std::string error) {
+    console_.flush();
+    out_.exit_status = status;
+    out_.error = std::move(error);
+    out_.instructions = total_instructions();
+    return out_;
+  }
+
+  // Serves one exit of `v`; returns an outcome when the run is over.
+  std::optional<RunOutcome> handle_exit(kvm_model::Vcpu* v);
+
+  RunOptions opts_;
+  loader::ElfImage image_;
+  kvm_model::Kvm kvm_;
+  std::unique_ptr<kvm_model::Vm> vm_;
+  RamBuffer ram_;
+  GuestRam guest_ram_;
+  Console console_;
+  devices::Pl011 uart_;
+  kvm_model::kvm_vcpu_init init_;
+  std::vector<kvm_model::Vcpu*> vcpus_;
+  std::unique_ptr<Disassembler> dis_;
+  RunOutcome out_;
+};
+
+std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
+  kvm_model::KvmRun& run = v->run_struct();
+  switch (run.exit_reason) {
+    case kvm_model::KVM_EXIT_DEBUG: {
+      uint64_t op, param;
+      check(v->get_one_reg(kvm_model::kRegX(0), op), "KVM_GET_ONE_REG(X0)");
+      check(v->get_one_reg(kvm_model::kRegX(1), param), "KVM_GET_ONE_REG(X1)");
+      const SemihostingResult r = semihosting_call(guest_ram_, static_cast<uint32_t>(op), param, console_.out());
+      if (!r.error.empty()) return finish(kExitGuestFault, "guest semihosting call: " + r.error);
+      if (r.exit_status) return finish(*r.exit_status, "");
+      check(v->set_one_reg(kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
+      return std::nullopt;
+    }
+    case kvm_model::KVM_EXIT_SYSTEM_EVENT:
+      if (run.system_event.type == kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN) return finish(kExitOk, "");
+      if (++out_.resets > opts_.max_resets)
+        return finish(kExitGuestFault,
+                      "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
+      boot();  // guest RAM is kept: a guest can count its boots
+      return std::nullopt;
+    case kvm_model::KVM_EXIT_INTERNAL_ERROR:
+      if (run.internal.suberror == kvm_model::PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP)
+        return finish(kExitGuestFault, "guest fault without handler on vCPU " + std::to_string(v->id()) +
+                                           ": exception loop started at PC " + hex(run.internal.data[3]) +
+                                           " (ESR_EL1 " + hex(run.internal.data[0]) + ", ELR_EL1 " +
+                                           hex(run.internal.data[1]) + ", FAR_EL1 " + hex(run.internal.data[2]) + ")");
+      return finish(kExitInternal, "KVM_RUN internal error " + std::to_string(run.internal.suberror));
+    default:
+      return finish(kExitInternal, "unexpected KVM exit reason " + std::to_string(run.exit_reason));
+  }
+}
+
+RunOutcome Vmm::run() {
+  // Deterministic round robin: each runnable vCPU runs one quantum in vCPU order, so the
+  // same command always interleaves the guest identically.
+  const uint64_t quantum = vcpus_.size() == 1 ? (1u << 20) : 10000;
+  for (;;) {
+    bool progressed = false;
+    for (auto* v : vcpus_) {
+      if (v->powered_off() && !v->psci_on_pending()) continue;
+      if (v->mp_state() == kvm_model::KVM_MP_STATE_HALTED) continue;
+      uint64_t budget = quantum;
+      if (opts_.max_insns) {
+        const uint64_t done = total_instructions();
+        if (done >= opts_.max_insns) {
+          uint64_t pc = 0;
+          v->get_one_reg(kvm_model::kRegPc, pc);
+          return finish(kExitGuestFault, "instruction limit reached (--max-insns " + std::to_string(opts_.max_insns) +
+                                             ") at vCPU " + std::to_string(v->id()) + " PC " + hex(pc));
+        }
+        budget = std::min(budget, opts_.max_insns - done);
+      }
+      v->run_struct().insn_budget = budget;
+      const int rc = v->run();
+      progressed |= v->run_struct().insns_retired > 0;
+      if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) continue;
+      check(rc, "KVM_RUN");
+      progressed = true;
+      if (auto done = handle_exit(v)) return *done;
+    }
+    if (!progressed) {
+      bool any_halted = false;
+      for (auto* v : vcpus_) any_halted |= v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
+      return finish(kExitGuestFault, any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
+                                                : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken");
+    }
+  }
+}
+
 }  // namespace
 
 RunOutcome run_guest(const config::Host& host, const RunOptions& opts) {
-  const loader::ElfImage image = loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size);
-
-  kvm_model::Kvm kvm(host_desc(host));
-  std::unique_ptr<kvm_model::Vm> vm;
-  check(kvm.create_vm(vm), "KVM_CREATE_VM");
-
-  RamBuffer ram(opts.ram_size);
-  check(vm->set_user_memory_region(0, opts.ram_base, opts.ram_size, ram.data()), "KVM_SET_USER_MEMORY_REGION");
-  for (const auto& seg : image.segments) {
-    std::memcpy(ram.data() + (seg.paddr - opts.ram_base), seg.data.data(), seg.data.size());
-  }
-  const GuestRam guest_ram{ram.data(), opts.ram_base, opts.ram_size};
-
-  kvm_model::Vcpu* vcpu = nullptr;
-  check(vm->create_vcpu(0, vcpu), "KVM_CREATE_VCPU");
-  kvm_model::kvm_vcpu_init init;
-  check(vm->arm_preferred_target(init), "KVM_ARM_PREFERRED_TARGET");
-  init.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_PSCI_0_2;
-
-  auto boot = [&] {
-    check(vcpu->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT");
-    check(vcpu->set_one_reg(kvm_model::kRegPc, image.entry), "KVM_SET_ONE_REG(PC)");
-    check(vcpu->set_one_reg(kvm_model::kRegX(0), opts.arg), "KVM_SET_ONE_REG(X0)");
-  };
-  boot();
-  vcpu->vcpu_load(0);
-
-  std::unique_ptr<Disassembler> dis;
-  if (opts.trace_insn) {
-    dis = std::make_unique<Disassembler>();
-    vcpu->set_insn_trace([&](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
-      const std::string t = dis->text(insn, pc);
-      std::fprintf(opts.trace, "[vcpu%u EL%u] %016" PRIx64 ": %08x  %s\n", id, el, pc, insn,
-                   t.empty() ? "<undefined>" : t.c_str());
-    });
-  }
-
-  RunOutcome out;
-  auto finish = [&](int status, std::string error) {
-    out.exit_status = status;
-    out.error = std::move(error);
-    out.instructions = vcpu->instructions();
-    std::fflush(opts.out);
-    return out;
-  };
-
-  kvm_model::KvmRun& run = vcpu->run_struct();
-  for (;;) {
-    uint64_t budget = kQuantum;
-    if (opts.max_insns) {
-      const uint64_t done = vcpu->instructions();
-      if (done >= opts.max_insns)
-        return finish(kExitGuestFault, "instruction limit reached (--max-insns " + std::to_string(opts.max_insns) +
-                                           ") at PC " + hex(([&] { uint64_t pc; vcpu->get_one_reg(kvm_model::kRegPc, pc); return pc; })()));
-      budget = std::min(budget, opts.max_insns - done);
-    }
-    run.insn_budget = budget;
-    const int rc = vcpu->run();
-    if (rc == -EINTR && run.exit_reason == kvm_model::KVM_EXIT_INTR) {
-      if (vcpu->mp_state() == kvm_model::KVM_MP_STATE_HALTED)
-        return finish(kExitGuestFault, "every vCPU is halted (WFI) and no interrupt can wake one");
-      if (vcpu->mp_state() == kvm_model::KVM_MP_STATE_STOPPED)
-        return finish(kExitGuestFault, "every vCPU is powered off (PSCI CPU_OFF) and none can be woken");
-      continue;
-    }
-    check(rc, "KVM_RUN");
-    switch (run.exit_reason) {
-      case kvm_model::KVM_EXIT_DEBUG: {
-        uint64_t op, param;
-        check(vcpu->get_one_reg(kvm_model::kRegX(0), op), "KVM_GET_ONE_REG(X0)");
-        check(vcpu->get_one_reg(kvm_model::kRegX(1), param), "KVM_GET_ONE_REG(X1)");
-        const SemihostingResult r = semihosting_call(guest_ram, static_cast<uint32_t>(op), param, opts.out);
-        if (!r.error.empty()) return finish(kExitGuestFault, "guest semihosting call: " + r.error);
-        if (r.exit_status) return finish(*r.exit_status, "");
-        check(vcpu->set_one_reg(kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
-        break;
-      }
-      case kvm_model::KVM_EXIT_SYSTEM_EVENT:
-        if (run.system_event.type == kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN) return finish(kExitOk, "");
-        if (++out.resets > opts.max_resets)
-          return finish(kExitGuestFault, "guest requested more than " + std::to_string(opts.max_resets) +
-                                             " system resets (--max-resets)");
-        boot();  // guest RAM is kept: a guest can count its boots
-        break;
-      case kvm_model::KVM_EXIT_INTERNAL_ERROR:
-        if (run.internal.suberror == kvm_model::PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP)
-          return finish(kExitGuestFault, "guest fault without handler: exception loop started at PC " +
-                                             hex(run.internal.data[3]) + " (ESR_EL1 " + hex(run.internal.data[0]) +
-                                             ", ELR_EL1 " + hex(run.internal.data[1]) + ", FAR_EL1 " +
-                                             hex(run.internal.data[2]) + ")");
-        return finish(kExitInternal, "KVM_RUN internal error " + std::to_string(run.internal.suberror));
-      default:
-        return finish(kExitInternal, "unexpected KVM exit reason " + std::to_string(run.exit_reason));
-    }
-  }
+  Vmm vmm(host, opts);
+  return vmm.run();
 }
 
 }  // namespace pmuemu::vmm

@@ -18,6 +18,7 @@ struct RunOptions {
   uint64_t ram_base = 0x40000000;     // guest ABI: RAM at IPA 0x4000_0000
   uint64_t ram_size = 128ull << 20;   // 128 MiB unless the run says otherwise
   uint64_t arg = 0;                   // x0 of the boot vCPU
+  uint32_t vcpus = 1;                 // vCPU 0 boots; the others start powered off (PSCI CPU_ON)
   uint64_t max_insns = 0;             // 0: unlimited
   uint32_t max_resets = 16;           // PSCI SYSTEM_RESET bound
   bool trace_insn = false;
