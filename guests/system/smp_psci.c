@@ -7,7 +7,7 @@
 #define NCPUS 4
 #define ROUNDS 1000
 
-static volatile uint64_t turn = 1;
+static volatile uint64_t turn;  // 0 until vCPU 0 has printed its own lines
 static volatile uint64_t done;
 static uint64_t counter;
 
@@ -31,6 +31,7 @@ int main(uint64_t arg) {
   }
   sdk_printf("cpu0: CPU_ON(nonexistent) = %ld\n", (long)sdk_psci_cpu_on(0x77, 0x40080000, 0));
   sdk_printf("cpu0: CPU_ON(self) = %ld\n", (long)sdk_psci_cpu_on(0, 0x40080000, 0));
+  __atomic_store_n(&turn, 1, __ATOMIC_RELEASE);
   while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) != NCPUS - 1) {
   }
   // A vCPU that has called CPU_OFF may still be finishing it: wait until PSCI agrees.
