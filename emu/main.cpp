@@ -19,6 +19,7 @@ struct Command {
 constexpr std::array kCommands{
     Command{"run", pmuemu::cli::cmd_run, "run a guest ELF on an emulated host"},
     Command{"host", pmuemu::cli::cmd_host, "inspect a host file: host show FILE"},
+    Command{"plan", pmuemu::cli::cmd_plan, "PMCR_EL0.N limits and migration matrix for a fleet of hosts"},
 };
 
 void print_usage(std::FILE* out) {
