@@ -1,0 +1,250 @@
+// pmu::Pmu: the PMUv3 of one physical core, as the hardware behaves (Arm ARM D13 "The
+// Performance Monitors Extension", registers in D17.5). One instance per core; nothing global.
+//
+// Counting is in bulk: producers accumulate arch::EventCounts over a block or quantum and hand
+// them to add_events(), which settles them into the enabled counters in O(enabled counters).
+// The Pmu itself is always exact with respect to what it has been given, so whoever owns the
+// producer must flush pending counts into the Pmu before any PMU register access, and should
+// flush no later than events_until_overflow() allows so the overflow interrupt is at most one
+// quantum late.
+//
+// ---------------------------------------------------------------------------------------------
+// Where the architecture leaves a choice, this model picks as follows (and why):
+//
+//  * Reset values. PMCR_EL0.E resets to 0; everything else that Arm ARM D17.5 lists as
+//    "architecturally UNKNOWN on a Warm reset" (the other PMCR_EL0 control bits, PMCNTENSET,
+//    PMINTENSET, PMOVSSET, PMSELR, PMUSERENR, PMEVCNTR<n>, PMEVTYPER<n>, PMCCFILTR, PMCCNTR)
+//    resets to 0, so that runs are reproducible. A RES1 bit (PMCR_EL0.LC without AArch32) is 1.
+//  * PMXEVTYPER_EL0/PMXEVCNTR_EL0 with N <= PMSELR_EL0.SEL < 31 are CONSTRAINED UNPREDICTABLE
+//    (UNDEFINED, RAZ/WI, or access an UNKNOWN counter). We UNDEF: that is what the direct
+//    PMEVTYPER<n>/PMEVCNTR<n> encodings do for n >= N, and what KVM does, so software sees one
+//    rule for "counter not implemented".
+//  * PMXEVCNTR_EL0 with SEL == 31 is CONSTRAINED UNPREDICTABLE (the cycle counter is not an
+//    "event counter"). We UNDEF. PMXEVTYPER_EL0 with SEL == 31 is architected: it is
+//    PMCCFILTR_EL0.
+//  * PMEVCNTR<n>_EL0/PMEVTYPER<n>_EL0 with n >= N: UNDEFINED, which recent Arm ARM
+//    accessibility pseudocode checks before anything else (earlier revisions left it CONSTRAINED
+//    UNPREDICTABLE, with RAZ/WI allowed; we do not take that option).
+//  * EL0 accesses refused by PMUSERENR_EL0: the architecture traps them to EL1 with EC 0x18
+//    (AArch64.SystemAccessTrap), not EC 0x00. The port interface has only "done" and "undef",
+//    so they are reported as kUndef; a glue layer that can raise an EC 0x18 trap should map
+//    kUndef-at-EL0-by-gate to it (gate_allows() tells the two cases apart).
+//  * PMCR_EL0.DP, PMCR_EL0.X: stored and read back, no effect. Counting is never "prohibited"
+//    here (Non-secure state only, no MDCR_EL2.HPMD/SCCD/HCCD, no external debug), so DP has
+//    nothing to disable; X exports to an event bus nobody listens to (Arm cores report
+//    PMCFGR.EX = 1, so the bit is writable rather than RAZ/WI).
+//  * PMCR_EL0.D and LC: implemented when the core supports AArch32 (PmuConfig::has_aarch32).
+//    Otherwise the Arm ARM makes LC RES1 (KVM forces it for the same reason) and D RES0
+//    (field descriptions "When AArch32 is supported at any Exception level ... Otherwise"). D divides by 64 only while LC == 0. The
+//    divider phase is not architecturally visible; it restarts at 0 on PMCR_EL0.C = 1 and on
+//    any write of PMCCNTR_EL0.
+//  * No MDCR_EL2 model: PMCR_EL0.N reads N at every EL (HPMN == N), no counter is reserved for
+//    EL2, HLP/HPME/HPMD/HPMFZO do not apply. A hypervisor that wants fewer counters builds a
+//    Pmu with a smaller N.
+//  * Filtering (AArch64.CountEvents) for a Non-secure-only PE: EL0 counted iff U == NSU, EL1
+//    counted iff P == NSK, EL2 counted iff NSH. NSK/NSU/M exist only with EL3
+//    (PmuConfig::has_el3), NSH only with EL2 (has_el2); otherwise they are RES0, which makes
+//    the same formulas read "exclude EL0 iff U, exclude EL1 iff P, never count EL2". M is stored
+//    (EL3 never runs). Other PMEVTYPER bits (MT, SH, T, RL*, threshold) are RES0.
+//  * SW_INCR (PMSWINC_EL0 writes) is an event like any other in the Arm ARM pseudocode
+//    (PMUEvent -> CountEvents), so it is subject to the counter's filter at the EL executing
+//    the MSR. (KVM does not filter it; this is the hardware.)
+//  * Unimplemented events (not in PmuConfig::events, including SW_INCR and CHAIN if absent)
+//    count nothing; the counter holds its value. PMCEID0/1 advertise exactly PmuConfig::events.
+//    With PMUv3.0, PMCEID bits [63:32] are RES0 (the 0x4000 range arrives with PMUv3.1).
+//  * CHAIN (AArch64.IncrementEventCounter): an overflow of even counter n increments odd
+//    counter n+1 when n+1 is programmed with CHAIN and counts at the EL of the overflow. No CHAIN
+//    event is generated when the even counter overflows at 64 bits (PMUv3p5 with LP = 1), and
+//    counter 30 has no partner (the cycle counter never chains). CHAIN on an even counter
+//    counts nothing.
+//  * Bulk granularity. add_events() cannot know how the events of a batch interleave across
+//    ELs: it settles each counter's EL0 share, then EL1, then EL2. This matters only when a
+//    CHAIN counter filters differently from its even partner, where the Arm ARM gives no useful
+//    guarantee anyway. The PMCR_EL0.FZO freeze (PMUv3p7) is evaluated at the start of a batch:
+//    a counter overflowing within a batch freezes the others from the next batch on, at most
+//    one quantum late, like the interrupt.
+//  * PMMIR_EL1 exists from PMUv3p4 (UNDEF before); it reads SLOTS = PmuConfig::pmmir_slots.
+//  * The PMU interrupt follows AArch64.CheckForPMUOverflow: PMCR_EL0.E && (PMINTENSET &
+//    PMOVSSET) != 0. PMCNTENSET plays no part (a disabled counter's pending overflow still
+//    interrupts), unlike KVM's kvm_pmu_overflow_status().
+// ---------------------------------------------------------------------------------------------
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "cpu/arch/pmu_events.h"
+#include "cpu/arch/sysreg_key.h"
+#include "pmu/pmuv3_fields.h"
+
+namespace pmu {
+
+struct PmuConfig {
+  uint32_t num_counters = 0;        // PMCR_EL0.N, 0..31
+  uint8_t pmuver = pmuver::kV3p1;   // ID_AA64DFR0_EL1.PMUVer: 1, 4, 5, 6 or 7
+  std::vector<uint16_t> events;     // implemented common events (0x00..0x3F, 0x4000..0x403F)
+  uint32_t pmcr_idcode = 0;         // PMCR_EL0.IDCODE [23:16]
+  uint32_t pmcr_imp = 0x41;         // PMCR_EL0.IMP [31:24], from MIDR_EL1.Implementer
+  // Additions to the brief's design, each the source of a RES0/RES1 rule:
+  bool has_el2 = true;       // PMEVTYPER/PMCCFILTR.NSH implemented (ID_AA64PFR0_EL1.EL2 != 0)
+  bool has_el3 = true;       // NSK, NSU, M implemented (ID_AA64PFR0_EL1.EL3 != 0)
+  bool has_aarch32 = true;   // PMCR_EL0.D implemented and LC writable; false: D RES0, LC RES1
+  uint8_t pmmir_slots = 0;   // PMMIR_EL1.SLOTS (PMUv3p4+)
+};
+
+// Which PMUSERENR_EL0 bits open an EL0 access (Arm ARM D17.5, PMUSERENR_EL0 field descriptions).
+enum class El0Gate : uint8_t {
+  kNever,     // UNDEFINED at EL0 (EL1 registers, PMUSERENR writes)
+  kAlways,    // PMUSERENR_EL0 reads
+  kEn,        // EN
+  kEnOrEr,    // EN or ER
+  kEnOrCr,    // EN or CR
+  kEnOrSw,    // EN or SW
+};
+
+// One PMU system register, as a guest sees it (handlers are internal to pmu/).
+struct RegInfo {
+  std::string_view name;
+  arch::SysRegKey key;
+  bool readable;          // has an MRS encoding
+  bool writable;          // has an MSR encoding
+  El0Gate el0_read;
+  El0Gate el0_write;
+  uint8_t min_pmuver;     // register exists from this PMUVer on
+};
+
+// Every AArch64 PMU system register (17 named + PMEVCNTR0..30 + PMEVTYPER0..30), sorted by
+// SysRegKey::index(). find_register() returns nullptr for encodings that are not PMU registers.
+std::span<const RegInfo> register_table();
+const RegInfo* find_register(arch::SysRegKey key);
+
+class Pmu {
+ public:
+  enum class Access : uint8_t { kOk, kUndef };
+
+  // Validates the configuration: throws std::invalid_argument naming the field when N > 31,
+  // PMUVer is not one of 1/4/5/6/7, IDCODE/IMP do not fit 8 bits, or an event number cannot be
+  // advertised in PMCEID (outside 0x00..0x3F and 0x4000..0x403F, or 0x4000+ on PMUv3.0).
+  explicit Pmu(const PmuConfig& config);
+
+  // Architectural warm reset of every PMU register (values per the choices above).
+  void reset();
+
+  // ---- event input (bulk) ----
+
+  // Adds a batch: totals always; then, unless nothing can count (early out), each counting
+  // counter's event at each EL its filter admits, with overflow into PMOVSSET and CHAIN.
+  void add_events(const arch::EventCounts& c);
+
+  // The largest n such that, from the current state and until the next register write,
+  // add_events() batches whose cumulative count of every single event number (summed over
+  // ELs) stays <= n cannot overflow any counter: no PMOVSSET bit gets set and irq_level() does
+  // not change because of counting. Tight: some batch of n+1 of one event does overflow.
+  // UINT64_MAX when no counter can overflow (e.g. nothing enabled). The cycle counter is
+  // measured in CPU_CYCLES events, i.e. before the PMCR_EL0.D divider. CHAIN counters are
+  // covered by their even partner, which must overflow first; SW_INCR counters only move on
+  // PMSWINC writes.
+  uint64_t events_until_overflow() const;
+
+  // ---- architectural register interface (the hardware, bare metal) ----
+  // el = current exception level; 0 is EL0, anything else is privileged. kUndef for encodings
+  // that are not PMU registers, registers absent in this PMUVer, MRS of write-only / MSR of
+  // read-only registers, counter indices >= N and EL0 accesses PMUSERENR_EL0 does not open.
+  Access read(arch::SysRegKey key, uint8_t el, uint64_t& value);
+  Access write(arch::SysRegKey key, uint8_t el, uint64_t value);
+  // Would an EL0 access pass the PMUSERENR_EL0 gate (ignoring everything else)?
+  bool gate_allows(const RegInfo& reg, bool is_read) const;
+
+  // ---- programmatic interface (hypervisor backing guest counters, tests) ----
+  // Counter value, idx 0..N-1 or 31 (PMCCNTR); std::out_of_range otherwise. Full 64-bit value
+  // (event counters are 32-bit before PMUv3p5). set_counter never signals an overflow.
+  uint64_t counter(unsigned idx) const;
+  void set_counter(unsigned idx, uint64_t v);
+  // Raw register access without EL or PMUSERENR checks; std::invalid_argument for a key that
+  // is not a PMU register of this PMUVer. Raw means "the state behind the key": a SET or CLR key
+  // reads the bitmap and set_reg() replaces it (masked to implemented counters); write-1
+  // actions (PMCR_EL0.P/C, PMSWINC) are not performed; read-only registers ignore set_reg;
+  // counter registers n >= N read 0 and ignore writes; PMX* go through PMSELR_EL0 the same way.
+  // Masks and RES0/RES1 rules still apply.
+  uint64_t reg(arch::SysRegKey key) const;
+  void set_reg(arch::SysRegKey key, uint64_t v);
+  // The PMSWINC_EL0 write effect at exception level el (what write(PMSWINC_EL0) does after its
+  // EL0 gate): increments enabled counters programmed with SW_INCR whose filter admits el.
+  void software_increment(uint32_t mask, uint8_t el);
+
+  // PMU overflow interrupt request (AArch64.CheckForPMUOverflow); wired to PPI 23 by the glue.
+  bool irq_level() const;
+  uint32_t num_counters() const { return n_; }
+  uint8_t pmuver() const { return config_.pmuver; }
+  const PmuConfig& config() const { return config_; }
+  uint64_t pmceid(unsigned which) const;  // 0 or 1; std::out_of_range otherwise
+  // Events counted per event number since construction, whatever the counter programming.
+  const std::array<uint64_t, arch::kNumCommonEvents>& totals() const { return totals_; }
+
+ private:
+  friend struct RegOps;
+
+  // A counter that add_events() drives: enabled, implemented event, some EL admitted.
+  struct Driven {
+    uint8_t idx;
+    uint8_t el_mask;   // bit e: counts at EL e
+    uint16_t event;
+  };
+
+  bool v3p5() const { return config_.pmuver >= pmuver::kV3p5; }
+  uint64_t valid_mask() const { return valid_mask_; }
+  uint64_t pmcr_value() const;
+  uint64_t pmcr_writable_mask() const;
+  uint64_t pmcr_res1() const;
+  uint64_t evtyper_mask() const;
+  uint64_t filter_mask() const;
+  uint64_t evcntr_storage_mask() const;
+  unsigned event_ovf_width() const;
+  unsigned cycle_ovf_width() const;
+  bool cycle_divided() const;
+  bool event_counters_frozen() const;
+  uint8_t el_mask_of(uint64_t filter) const;
+  bool implemented(uint16_t event) const;
+
+  void write_pmcr(uint64_t v, bool actions);
+  void write_evtyper(unsigned n, uint64_t v);
+  void write_ccfiltr(uint64_t v);
+  void write_evcntr(unsigned n, uint64_t v);
+  void write_ccntr(uint64_t v);
+  void recompute();  // rebuild the counting caches after any programming change
+  void increment_event_counter(unsigned idx, uint64_t delta, unsigned el);
+  void increment_cycle_counter(uint64_t cycles);
+
+  PmuConfig config_;
+  uint32_t n_ = 0;
+  uint64_t valid_mask_ = 0;           // bit 31 | bits [N-1:0]
+  uint64_t pmceid_[2] = {0, 0};
+  std::array<bool, arch::kNumCommonEvents> implemented_{};
+
+  // Architectural state.
+  uint64_t pmcr_ = 0;                 // stored control bits only (no N/IDCODE/IMP, no P/C)
+  uint64_t cnten_ = 0, inten_ = 0, ovs_ = 0;
+  uint64_t selr_ = 0, userenr_ = 0;
+  std::array<uint64_t, kMaxEventCounters> evtyper_{}, evcntr_{};
+  uint64_t ccfiltr_ = 0, ccntr_ = 0;
+  uint64_t cycle_phase_ = 0;          // PMCR_EL0.D divider phase, 0..63
+
+  // Counting caches (derived; recompute()).
+  std::array<Driven, kMaxEventCounters> driven_{};
+  unsigned num_driven_ = 0;
+  uint8_t cycle_el_mask_ = 0;         // 0: cycle counter not counting
+  std::array<uint32_t, arch::kNumCountEls> counting_{};  // per EL: enabled and admitted counters
+  uint32_t swinc_mask_ = 0;           // counters programmed with an implemented SW_INCR
+  uint32_t chain_mask_ = 0;           // odd counters programmed with an implemented CHAIN
+
+  std::array<uint64_t, arch::kNumCommonEvents> totals_{};
+};
+
+// Decodes an EC 0x18 ISS (ESR_ELx: Op0, Op2, Op1, CRn, Rt, CRm, Direction) and performs the
+// MRS (Direction = 1; value receives the result) or MSR (value holds X[Rt]) on the Pmu.
+Pmu::Access handle_iss(Pmu& pmu, uint32_t iss, uint8_t el, uint64_t& value);
+
+}  // namespace pmu
