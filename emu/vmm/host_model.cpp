@@ -1,0 +1,67 @@
+#include "emu/vmm/host_model.h"
+
+#include <array>
+
+namespace pmuemu::vmm {
+namespace {
+
+cpu::timing::CacheGeometry cache(const config::CacheParams& c) {
+  return {c.size_kib * 1024, c.ways, c.line_bytes, c.latency_cycles};
+}
+
+// Indexed like config::kBranchPredictorKinds.
+constexpr std::array kPredictorKinds{cpu::timing::PredictorKind::kStatic, cpu::timing::PredictorKind::kBimodal,
+                                     cpu::timing::PredictorKind::kGshare, cpu::timing::PredictorKind::kTournament,
+                                     cpu::timing::PredictorKind::kTage};
+static_assert(kPredictorKinds.size() == std::size(config::kBranchPredictorKinds));
+
+}  // namespace
+
+cpu::timing::CoreTimingParams timing_params(const config::CoreType& core) {
+  const config::TimingParams& t = core.timing;
+  cpu::timing::CoreTimingParams p;
+  p.out_of_order = t.core_class == config::CoreClass::kOutOfOrder;
+  p.frequency_mhz = t.frequency_mhz;
+  p.issue_width = t.issue_width;
+  p.pipeline_depth = t.pipeline_depth;
+  p.rob_entries = t.rob_entries;
+  p.alu_latency = t.alu_latency_cycles;
+  p.mul_latency = t.mul_latency_cycles;
+  p.div_latency = t.div_latency_cycles;
+  p.load_to_use = t.load_to_use_cycles;
+  p.l1i = cache(t.l1i);
+  p.l1d = cache(t.l1d);
+  p.l2 = cache(t.l2);
+  // The catalogue gives DRAM latency in ns; the model counts core cycles at this clock.
+  p.memory_latency_cycles = static_cast<uint32_t>(uint64_t{t.memory_latency_ns} * t.frequency_mhz / 1000);
+  for (size_t i = 0; i < kPredictorKinds.size(); ++i)
+    if (t.branch_predictor.kind == config::kBranchPredictorKinds[i]) p.predictor = kPredictorKinds[i];
+  p.history_bits = t.branch_predictor.history_bits;
+  p.btb_entries = t.branch_predictor.btb_entries;
+  p.ras_entries = t.branch_predictor.ras_entries;
+  p.mispredict_penalty = t.mispredict_penalty_cycles;
+  return p;
+}
+
+pmu::PmuConfig pmu_config(const config::CoreType& core) {
+  pmu::PmuConfig c;
+  c.num_counters = core.pmu_counters;
+  c.pmuver = core.pmuver;
+  c.events = core.pmu_events;
+  c.pmcr_imp = (core.midr >> 24) & 0xff;
+  // The emulated cores implement AArch64 only, with no EL2 or EL3 visible to the software
+  // that owns this PMU (ID_AA64PFR0_EL1 = 0x11): NSH, NSK, NSU, M are RES0 and LC is RES1.
+  c.has_el2 = false;
+  c.has_el3 = false;
+  c.has_aarch32 = false;
+  return c;
+}
+
+cpu::IdRegs id_regs(const config::CoreType& core) {
+  cpu::IdRegs ids;
+  ids.midr = core.midr;
+  ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{core.pmuver} << 8);
+  return ids;
+}
+
+}  // namespace pmuemu::vmm

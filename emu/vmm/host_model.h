@@ -1,0 +1,17 @@
+// From the host configuration (plain config structs) to the models' own parameter types:
+// the timing model, the physical PMU and the identification registers of each core type.
+#pragma once
+
+#include "cpu/core.h"
+#include "cpu/timing/params.h"
+#include "emu/config/host_config.h"
+#include "pmu/pmu.h"
+
+namespace pmuemu::vmm {
+
+cpu::timing::CoreTimingParams timing_params(const config::CoreType& core);
+pmu::PmuConfig pmu_config(const config::CoreType& core);
+// MIDR and ID_AA64DFR0_EL1.PMUVer from the core type; the rest are the core's defaults.
+cpu::IdRegs id_regs(const config::CoreType& core);
+
+}  // namespace pmuemu::vmm
