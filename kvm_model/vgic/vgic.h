@@ -1,0 +1,203 @@
+// kvm_model::vgic::Vgic: the in-kernel GICv3 of a VM, as KVM's vgic-v3 presents it to a guest
+// (Arm IHI 0069, GIC architecture version 3): one Distributor, one Redistributor per vCPU and
+// the CPU interface system registers (ICC_*) of each vCPU. The memory map is QEMU virt's.
+//
+// ---------------------------------------------------------------------------------------------
+// Where the architecture leaves a choice, this model picks as follows (and why):
+//
+//  * Security: one security state (GICD_CTLR.DS = 1, RAO/WI), affinity routing always enabled
+//    (GICD_CTLR.ARE = 1, RAO/WI), no GICv2 compatibility: GICD_ITARGETSR, GICD_SGIR,
+//    GICD_{C,S}PENDSGIR and the distributor's per-interrupt registers for INTIDs 0..31 are
+//    RAZ/WI (IHI 0069 register descriptions: "When affinity routing is enabled ... RES0").
+//  * Groups: every interrupt is Group 1. GICD_IGROUPR/GICR_IGROUPR0 read as 1 for every
+//    implemented interrupt and ignore writes, GICD_CTLR.EnableGrp0 and ICC_IGRPEN0_EL1 are
+//    RAZ/WI, ICC_IAR0_EL1/ICC_HPPIR0_EL1 read 1023, ICC_EOIR0_EL1 and ICC_AP0R0_EL1 are
+//    RAZ/WI, ICC_BPR0_EL1 is stored (it matters through ICC_CTLR_EL1.CBPR). This is what KVM
+//    did before its IIDR revision 2, and the pmuemu vCPU has no FIQ input for Group 0 anyway.
+//    ICC_SGI0R_EL1 and ICC_ASGI1R_EL1 generate Group 0 / other-security-state SGIs; none can be
+//    Group 0 here, so they are ignored (KVM's vgic_v3_dispatch_sgi with allow_group1 = false).
+//  * Priority: 5 bits (KVM), low 3 bits of every priority field and of ICC_PMR_EL1 RAZ/WI;
+//    5 preemption bits, so only ICC_AP1R0_EL1/ICC_AP0R0_EL1 exist and ICC_AP{0,1}R{1,2,3}_EL1
+//    are UNDEFINED (IHI 0069 ICC_AP1R<n>_EL1: AP1R1 exists with 6 or more priority bits,
+//    AP1R2/AP1R3 with 7; unimplemented ones are UNDEFINED).
+//  * Interrupt selection among equal priorities: the lowest INTID wins (IMPLEMENTATION DEFINED).
+//  * PPI configuration (GICR_ICFGR1) is read-only level, SGI configuration (GICR_ICFGR0)
+//    read-only edge: KVM makes PPIs read-only because the timer relies on level semantics, and
+//    the architecture lets it (IHI 0069 GICR_ICFGR1: "IMPLEMENTATION DEFINED whether ...
+//    programmable").
+//  * SPI routing: GICD_IROUTER keeps Aff2..Aff0; IRM is RAZ/WI (GICD_TYPER.No1N = 1) and Aff3 is
+//    RAZ/WI (GICD_TYPER.A3V = 0). An SPI routed to an affinity with no vCPU stays pending and
+//    is delivered nowhere until it is re-routed (like KVM's target_vcpu == NULL).
+//  * GICR_WAKER implements the ProcessorSleep/ChildrenAsleep handshake (ChildrenAsleep follows
+//    ProcessorSleep at once; both reset to 1) but a sleeping redistributor still forwards
+//    interrupts: KVM's GICR_WAKER is RAZ/WI, so guests written for KVM need not clear it.
+//  * No LPIs, no ITS, no MBIs: GICR_CTLR, GICR_PROPBASER, GICR_PENDBASER, GICR_STATUSR and
+//    GICD_STATUSR are RAZ/WI; GICD_TYPER.LPIS = 0, IDbits = 9 (10-bit INTIDs, as KVM).
+//  * MMIO access sizes (IHI 0069 "GIC memory-mapped register access"): 32-bit everywhere,
+//    8-bit on IPRIORITYR/ITARGETSR, 64-bit on GICD_IROUTER, GICR_TYPER and GICR_{PROP,PEND}BASER.
+//    Any other size, misaligned accesses, reserved offsets and unimplemented INTIDs are RAZ/WI.
+//  * ICC_EOIR1_EL1 with no active priority, or naming a special or unimplemented INTID, is
+//    ignored (UNPREDICTABLE); ICC_DIR_EL1 while ICC_CTLR_EL1.EOImode = 0 is ignored
+//    (UNPREDICTABLE). The priority drop always clears the highest active priority (the
+//    architecture requires EOIs to nest).
+//  * Not thread-safe: the caller serialises all calls.
+// ---------------------------------------------------------------------------------------------
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "cpu/arch/sysreg_key.h"
+#include "kvm_model/vgic/gicv3_fields.h"
+
+namespace kvm_model::vgic {
+
+// QEMU virt memory map (hw/arm/virt.c VIRT_GIC_DIST, VIRT_GIC_REDIST).
+inline constexpr uint64_t kDistBase = 0x08000000;
+inline constexpr uint64_t kDistSize = 0x10000;
+inline constexpr uint64_t kRedistBase = 0x080A0000;
+inline constexpr uint64_t kRedistStride = 0x20000;   // RD_base frame, then SGI_base frame
+inline constexpr uint64_t kSgiFrameOffset = 0x10000;
+
+// Device PPIs (KVM's defaults; QEMU virt's DT uses the same numbers).
+inline constexpr unsigned kPmuPpi = 23;
+inline constexpr unsigned kVirtTimerPpi = 27;
+inline constexpr unsigned kPhysTimerPpi = 30;
+
+inline constexpr unsigned kDefaultNumIrqs = 64;
+
+// The state of one interrupt, as KVM's struct vgic_irq keeps it (IHI 0069 "Interrupt
+// lifecycle"). The pending state is derived: a level-sensitive interrupt is pending while its
+// line is high or a latch is set; an edge-triggered one only through the latch.
+struct IrqState {
+  bool enabled = false;
+  bool latch = false;     // rising edge seen, or set by ISPENDR/SGI; cleared by ICPENDR and ack
+  bool line = false;      // the input level last given to set_irq_level()
+  bool active = false;
+  bool edge = false;      // Int_config[1]: 1 = edge-triggered
+  uint8_t priority = 0;   // bits [2:0] always 0
+
+  bool pending() const { return latch || (!edge && line); }
+};
+
+// The CPU interface registers of one vCPU (the ICC_* of IHI 0069 "AArch64 System register descriptions").
+struct CpuIfState {
+  uint8_t pmr = 0;                 // ICC_PMR_EL1
+  uint8_t bpr0 = kMinBpr0;         // ICC_BPR0_EL1
+  uint8_t bpr1 = kMinBpr1;         // ICC_BPR1_EL1 (its own value, when CBPR = 0)
+  bool cbpr = false;               // ICC_CTLR_EL1.CBPR
+  bool eoimode = false;            // ICC_CTLR_EL1.EOImode
+  bool igrpen1 = false;            // ICC_IGRPEN1_EL1.Enable
+  uint32_t ap1r0 = 0;              // ICC_AP1R0_EL1: one bit per active group priority
+};
+
+// One redistributor: the banked SGIs/PPIs, GICR_WAKER and the CPU interface of its vCPU.
+struct RedistState {
+  std::array<IrqState, kNumPrivate> irqs{};
+  bool processor_sleep = true;     // GICR_WAKER.ProcessorSleep
+  CpuIfState cpuif;
+};
+
+// Everything guest-visible, as a plain copyable value (snapshots).
+struct VgicState {
+  bool enable_grp1 = false;        // GICD_CTLR.EnableGrp1
+  std::vector<IrqState> spis;      // INTID 32 + i
+  std::vector<uint64_t> irouter;   // GICD_IROUTER<32 + i>, Aff2..Aff0 only
+  std::vector<RedistState> cpus;   // one per vCPU
+};
+
+class Vgic {
+ public:
+  enum class Access : uint8_t { kOk, kUndef };
+
+  // num_irqs: total INTIDs including the 32 private ones (KVM's nr_irqs), a multiple of 32 in
+  // 64..1024 (INTIDs >= 1020 are never implemented). num_vcpus: 1..512 (vCPU ids are 0..n-1).
+  // Throws std::invalid_argument naming the parameter otherwise.
+  explicit Vgic(unsigned num_vcpus, unsigned num_irqs = kDefaultNumIrqs);
+
+  unsigned num_vcpus() const { return static_cast<unsigned>(s_.cpus.size()); }
+  unsigned num_irqs() const { return num_irqs_; }
+  // Bytes of guest-physical space used by the redistributors (num_vcpus * kRedistStride).
+  uint64_t redist_size() const { return num_vcpus() * kRedistStride; }
+
+  // Cold reset of everything, device input lines included (a device that is not reset with the
+  // GIC must drive its line again).
+  void reset();
+  // Reset of one vCPU's CPU interface (ICC_* registers), e.g. on PSCI CPU_ON; the
+  // redistributor and the interrupts keep their state, as on a PE reset.
+  void reset_cpu_interface(unsigned vcpu);
+
+  // ---- MMIO (the distributor and redistributor frames) ----
+  // Inside the distributor frame or one of the num_vcpus redistributor frames.
+  bool owns(uint64_t gpa) const;
+  // false = not a GIC address (value untouched). size is 1, 2, 4 or 8; disallowed sizes,
+  // misaligned accesses and reserved registers read 0 / ignore the write and return true.
+  bool mmio_read(uint64_t gpa, unsigned size, uint64_t& value);
+  bool mmio_write(uint64_t gpa, unsigned size, uint64_t value);
+
+  // ---- CPU interface of a vCPU (an EC 0x18 ICC_* access at EL1) ----
+  // MRS (is_read; value receives the result) or MSR (value holds X[Rt]). kUndef for keys that
+  // are not implemented ICC_* registers and for MRS of write-only / MSR of read-only ones.
+  // The caller handles EL0 (no ICC_* register is accessible at EL0). std::out_of_range for
+  // vcpu >= num_vcpus() (a caller bug, not a guest action).
+  Access sysreg(unsigned vcpu, arch::SysRegKey key, bool is_read, uint64_t& value);
+
+  // ---- device inputs ----
+  // Drives the input line of an interrupt: SGIs/PPIs (intid < 32) of `vcpu`, or an SPI
+  // (vcpu ignored). A rising edge latches an edge-triggered interrupt; a level-sensitive one is
+  // pending while the line is high. Throws std::out_of_range for intid >= num_irqs() or, for a
+  // private interrupt, vcpu >= num_vcpus().
+  void set_irq_level(unsigned vcpu, unsigned intid, bool level);
+
+  // ---- outputs ----
+  // The vCPU's IRQ signal (IHI 0069 pseudocode CanSignalInterrupt): the highest-priority
+  // pending, enabled, not active Group 1 interrupt routed to the vCPU exists, GICD_CTLR
+  // .EnableGrp1 and ICC_IGRPEN1_EL1 are set, its priority value is below ICC_PMR_EL1 and its
+  // group priority is higher (numerically lower) than the running priority. O(1): cached.
+  bool irq_pending(unsigned vcpu) const { return out_[vcpu] != 0; }
+  // vCPUs whose irq_pending() changed since the previous call, in increasing order.
+  std::vector<unsigned> take_changed();
+
+  // ---- snapshots ----
+  const VgicState& state() const { return s_; }
+  // Replaces the state (same num_vcpus and num_irqs, else std::invalid_argument) and
+  // recomputes the outputs; every vCPU whose output changes is reported by take_changed().
+  void set_state(const VgicState& s);
+
+ private:
+  friend struct MmioOps;
+  friend struct CpuIfOps;
+
+  struct Hppi {
+    unsigned intid = kSpuriousIntid;
+    uint8_t priority = kIdlePriority;
+  };
+
+  IrqState* irq(unsigned vcpu, unsigned intid);              // null if not implemented
+  const IrqState* irq(unsigned vcpu, unsigned intid) const;
+  long spi_target(unsigned intid) const { return spi_target_[intid - kNumPrivate]; }
+  void retarget_spi(unsigned intid);
+
+  // CPU interface arithmetic (IHI 0069 "Interrupt prioritization"; pseudocode GroupBits).
+  Hppi highest_pending(unsigned vcpu) const;
+  uint8_t group_priority_mask(unsigned vcpu) const;   // for Group 1 interrupts
+  uint8_t running_priority(unsigned vcpu) const;
+  bool can_signal(unsigned vcpu, const Hppi& h) const;
+  unsigned acknowledge(unsigned vcpu);                  // ICC_IAR1_EL1 read
+  void end_of_interrupt(unsigned vcpu, unsigned intid); // ICC_EOIR1_EL1 write
+  void deactivate(unsigned vcpu, unsigned intid);       // ICC_DIR_EL1 / EOImode 0
+  void send_sgi(unsigned vcpu, uint64_t sgi1r);         // ICC_SGI1R_EL1 write
+
+  // Recompute the cached output of one vCPU / of all, recording flips for take_changed().
+  void refresh(unsigned vcpu);
+  void refresh_all();
+
+  unsigned num_irqs_;
+  VgicState s_;
+  std::vector<long> spi_target_;    // derived from s_.irouter: vCPU id or -1
+  std::vector<uint8_t> out_;        // cached irq_pending()
+  std::vector<uint8_t> changed_;
+};
+
+}  // namespace kvm_model::vgic
