@@ -1,0 +1,319 @@
+// The per-era behaviours. Each function below is the kernel code of one era, named after the
+// era and the kernel function it stands for; the table at the bottom assembles them.
+#include "kvm_model/vpmu/era.h"
+
+#include <cerrno>
+#include <ostream>
+
+#include "kvm_model/vpmu/vcpu_pmu.h"
+
+namespace kvm_model::vpmu {
+namespace {
+
+// ---------------- kvm_vcpu_read_pmcr ----------------
+// 6.6: every reader uses __vcpu_sys_reg(vcpu, PMCR_EL0); N is whatever the slot holds.
+uint64_t read_pmcr_slot(const VcpuPmu& v) { return v.reg(Slot::PMCR_EL0); }
+// v5 .. 6.16: the slot with N replaced by the VM-wide kvm->arch.pmcr_n (commit 57fc267f).
+uint64_t read_pmcr_vm_n(const VcpuPmu& v) { return pmcr::with_n(v.reg(Slot::PMCR_EL0), v.vm().pmcr_n()); }
+
+uint64_t lc_if_no_aarch32(const VcpuPmu& v) {
+  return v.vm().host().features().supports_32bit_el0 ? 0 : pmcr::LC;
+}
+uint8_t physical_n(const VcpuPmu& v, uint32_t pcpu) {
+  const ClusterPmuDesc* phys = v.vm().host().physical(pcpu);
+  return phys ? static_cast<uint8_t>(phys->num_counters) : 0;
+}
+
+// ---------------- reset_pmcr ----------------
+std::optional<uint64_t> reset_pmcr_6_6(const VcpuPmu& v, uint32_t pcpu) {
+  // "No PMU available, PMCR_EL0 may UNDEF...": leave the slot alone.
+  if (!v.vm().host().supports_pmu_v3()) return std::nullopt;
+  // Only preserve PMCR_EL0.N of the *physical* CPU executing the reset.
+  return pmcr::with_n(0, physical_n(v, pcpu)) | lc_if_no_aarch32(v);
+}
+std::optional<uint64_t> reset_pmcr_v5(const VcpuPmu& v, uint32_t) {
+  if (!v.vm().host().supports_pmu_v3()) return std::nullopt;
+  // N field of kvm_vcpu_read_pmcr(), i.e. pmcr_n, is kept in the slot.
+  return pmcr::with_n(0, v.vm().pmcr_n()) | lc_if_no_aarch32(v);
+}
+std::optional<uint64_t> reset_pmcr_6_7(const VcpuPmu& v, uint32_t) {
+  // N is not stored; kvm_vcpu_read_pmcr() supplies it.
+  return lc_if_no_aarch32(v);
+}
+
+// ---------------- PM{C,I}NTEN{SET,CLR}, PMOVS{SET,CLR} reset ----------------
+std::optional<uint64_t> reset_bitmap_6_6(const VcpuPmu& v, uint32_t pcpu) {
+  if (!v.vm().host().supports_pmu_v3()) return std::nullopt;
+  // reset_pmu_reg(): the UNKNOWN pattern masked with the physical CPU's N.
+  return kUnknownPattern & counter_mask_for_n(physical_n(v, pcpu));
+}
+std::optional<uint64_t> reset_bitmap_v5(const VcpuPmu&, uint32_t) {
+  return 0;  // v5 patch 3: reset_val() instead of reset_pmu_reg()
+}
+std::optional<uint64_t> reset_bitmap_6_7(const VcpuPmu& v, uint32_t) {
+  return kUnknownPattern & counter_mask_for_n(v.vm().pmcr_n());
+}
+
+// ---------------- reset_pmevtyper ----------------
+std::optional<uint64_t> reset_pmevtyper_6_6(const VcpuPmu&) { return kUnknownPattern & evtype::kMask; }
+std::optional<uint64_t> reset_pmevtyper_6_7(const VcpuPmu& v) {
+  // bc512d6a/ae8d3522: masked with kvm_pmu_evtyper_mask(); untouched without a PMU.
+  if (!v.has_pmu()) return std::nullopt;
+  return kUnknownPattern & v.vm().evtyper_mask();
+}
+
+// ---------------- PMCR_EL0 userspace accessors ----------------
+int get_pmcr_raw(const VcpuPmu& v, uint64_t& out) {
+  out = v.reg(Slot::PMCR_EL0);
+  return 0;
+}
+int get_pmcr_merged(const VcpuPmu& v, uint64_t& out) {
+  out = v.read_pmcr();  // P/C bits stored by userspace are returned (only the guest path masks)
+  return 0;
+}
+int set_pmcr_raw(VcpuPmu& v, uint64_t val) {
+  v.reg(Slot::PMCR_EL0) = val;  // 6.6: no set_user, the whole 64-bit value lands in the slot
+  return 0;
+}
+int set_pmcr_v5(VcpuPmu& v, uint64_t val) {
+  VmPmu& vm = v.vm();
+  const uint8_t new_n = pmcr::N(val);
+  if (new_n != vm.pmcr_n()) {
+    // v5 returned an error (Oliver Upton's review asked for silently ignoring it instead).
+    if (new_n > vm.pmcr_n_limit()) return -EINVAL;
+    vm.set_pmcr_n(new_n);
+  }
+  const uint64_t mutable_mask = pmcr::kMask | pmcr::kNField;
+  val = (val & mutable_mask) | (v.reg(Slot::PMCR_EL0) & ~mutable_mask);
+  v.reg(Slot::PMCR_EL0) = val | lc_if_no_aarch32(v);
+  return 0;
+}
+int set_pmcr_6_7(VcpuPmu& v, uint64_t val) {
+  VmPmu& vm = v.vm();
+  const uint8_t new_n = pmcr::N(val);
+  // ea9ca904 (final): N is taken only before the first run and only up to the hardware
+  // maximum; otherwise silently ignored. The call never fails.
+  if (!vm.has_ran_once() && new_n <= vm.max_counters()) vm.set_pmcr_n(new_n);
+  v.reg(Slot::PMCR_EL0) = (val & pmcr::kMask) | lc_if_no_aarch32(v);
+  return 0;
+}
+int set_pmcr_6_16(VcpuPmu& v, uint64_t val) {
+  set_pmcr_6_7(v, val);
+  v.request_reload();  // 1db4aaa0 "Reload when user modifies registers" (6.15)
+  return 0;
+}
+
+// ---------------- bitmap userspace accessors ----------------
+uint64_t get_bitmap_raw(const VcpuPmu& v, Slot s) { return v.reg(s); }
+uint64_t get_bitmap_masked(const VcpuPmu& v, Slot s) { return v.reg(s) & v.valid_mask(); }
+void set_bitmap_raw(VcpuPmu& v, Slot s, bool, uint64_t val) {
+  v.reg(s) = val;  // no set_user: SET and CLR ids both overwrite the shared slot
+}
+void set_bitmap_6_7(VcpuPmu& v, Slot s, bool is_set, uint64_t val) {
+  // a45f41d7: behave like a guest write of SET (OR) or CLR (AND-NOT), masked with N.
+  val &= v.valid_mask();
+  if (is_set)
+    v.reg(s) |= val;
+  else
+    v.reg(s) &= ~val;
+}
+void set_bitmap_6_16(VcpuPmu& v, Slot s, bool, uint64_t val) {
+  // f2aeb7bb (6.15): raw value again (migration must restore what GET returned), but masked.
+  v.reg(s) = val & v.valid_mask();
+  v.request_reload();
+}
+
+// ---------------- counter userspace setter ----------------
+void set_counter_user_raw(VcpuPmu& v, unsigned idx, uint64_t val) {
+  // <= 6.7: only the sysreg file is written; a live backing event keeps its count, which is
+  // added on top at the next read (the bug 64074ca8 fixed).
+  v.reg(evcntr_slot(idx)) = val;
+}
+void set_counter_user_6_16(VcpuPmu& v, unsigned idx, uint64_t val) {
+  // kvm_pmu_set_counter_value_user() (64074ca8, 6.15): release, store, reload.
+  v.release_backing(idx);
+  v.reg(evcntr_slot(idx)) = val;
+  v.request_reload();
+}
+
+// ---------------- PMEVTYPER write masks ----------------
+uint64_t evtyper_write_mask_6_6(const VmPmu& vm) {
+  // ARMV8_PMU_EVTYPE_MASK with its event field replaced by the VM's event mask.
+  return (evtype::kMask & ~evtype::kEvent) | vm.event_mask();
+}
+uint64_t evtyper_write_mask_6_7(const VmPmu& vm) { return vm.evtyper_mask(); }
+
+// ---------------- KVM_REQ_RELOAD_PMU ----------------
+void reload_6_6(VcpuPmu& v) { v.handle_pmcr(v.reg(Slot::PMCR_EL0)); }
+void reload_v5(VcpuPmu& v) { v.handle_pmcr(v.read_pmcr()); }
+void reload_6_7(VcpuPmu& v) {
+  // 27131b19 kvm_vcpu_reload_pmu(): PMCR processing first, then the masking. (Quirk: with
+  // PMCR.E set, backing events for bits >= N are created before the mask is applied.)
+  const uint64_t mask = v.valid_mask();
+  v.handle_pmcr(v.read_pmcr());
+  v.reg(Slot::PMOVSSET_EL0) &= mask;
+  v.reg(Slot::PMINTENSET_EL1) &= mask;
+  v.reg(Slot::PMCNTENSET_EL0) &= mask;
+}
+void reload_6_16(VcpuPmu& v) {
+  // 6.15: mask first, then reprogram every implemented counter (no PMCR P/C/LP processing).
+  const uint64_t mask = v.valid_mask();
+  v.reg(Slot::PMOVSSET_EL0) &= mask;
+  v.reg(Slot::PMINTENSET_EL1) &= mask;
+  v.reg(Slot::PMCNTENSET_EL0) &= mask;
+  v.reprogram_counter_mask(mask);
+}
+
+constexpr uint64_t kRaw = ~uint64_t{0};
+
+const EraPolicy kPolicies[] = {
+    {
+        .era = Era::k6_6,
+        .name = "6.6",
+        .kernel = "Linux v6.6 (before the PMCR_EL0.N series)",
+        .read_pmcr = read_pmcr_slot,
+        .vm_wide_n = false,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstPmuAttr,
+        .reset_folds_backing = true,
+        .reset_requests_reload = false,
+        .reset_pmcr = reset_pmcr_6_6,
+        .reset_bitmap = reset_bitmap_6_6,
+        .reset_pmevtyper = reset_pmevtyper_6_6,
+        .reset_pmcr_name = "reset_pmcr (physical N)",
+        .reset_bitmap_name = "reset_pmu_reg (physical N)",
+        .reset_pmevtyper_name = "reset_pmevtyper (0xc800ffff)",
+        .get_pmcr_user = get_pmcr_raw,
+        .set_pmcr_user = set_pmcr_raw,
+        .get_bitmap_user = get_bitmap_raw,
+        .set_bitmap_user = set_bitmap_raw,
+        .set_counter_user = set_counter_user_raw,
+        .evtyper_write_mask = evtyper_write_mask_6_6,
+        .evtyper_read_mask = evtype::kMask,
+        .ns_filter_bits = false,
+        .pmcr_e_via_reload = false,
+        .overflow_needs_cnten = true,
+        .first_run_requests_reload = true,
+        .reload = reload_6_6,
+        .pmceid_source = PmceidSource::kCurrentPcpu,
+        .pmceid_forces_sw_incr = false,
+        .attr_probes_default_pmu = true,
+        .has_set_nr_counters = false,
+    },
+    {
+        .era = Era::kV5,
+        .name = "v5",
+        .kernel = "v5 posting 2023-08-17 (never merged)",
+        .read_pmcr = read_pmcr_vm_n,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = true,
+        .default_pmu = DefaultPmuPoint::kVcpuReset,
+        .reset_folds_backing = true,
+        .reset_requests_reload = false,
+        .reset_pmcr = reset_pmcr_v5,
+        .reset_bitmap = reset_bitmap_v5,
+        .reset_pmevtyper = reset_pmevtyper_6_6,
+        .reset_pmcr_name = "reset_pmcr (N from pmcr_n)",
+        .reset_bitmap_name = "reset_val (0)",
+        .reset_pmevtyper_name = "reset_pmevtyper (0xc800ffff)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_v5,
+        .get_bitmap_user = get_bitmap_raw,
+        .set_bitmap_user = set_bitmap_raw,
+        .set_counter_user = set_counter_user_raw,
+        .evtyper_write_mask = evtyper_write_mask_6_6,
+        .evtyper_read_mask = evtype::kMask,
+        .ns_filter_bits = false,
+        .pmcr_e_via_reload = false,
+        .overflow_needs_cnten = true,
+        .first_run_requests_reload = true,
+        .reload = reload_v5,
+        .pmceid_source = PmceidSource::kCurrentPcpu,
+        .pmceid_forces_sw_incr = false,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = false,
+    },
+    {
+        .era = Era::k6_7,
+        .name = "6.7",
+        .kernel = "Linux v6.7 (series v8 merged + pmevtyper-filter)",
+        .read_pmcr = read_pmcr_vm_n,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = true,
+        .reset_requests_reload = false,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (pmcr_n)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_6_7,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_7,
+        .set_counter_user = set_counter_user_raw,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = false,
+        .overflow_needs_cnten = true,
+        .first_run_requests_reload = true,
+        .reload = reload_6_7,
+        .pmceid_source = PmceidSource::kCurrentPcpu,
+        .pmceid_forces_sw_incr = false,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = false,
+    },
+    {
+        .era = Era::kNewest,
+        .name = kNewestRelease,
+        .kernel = "Linux v6.16 (SET_NR_COUNTERS; 6.15 vPMU fixes)",
+        .read_pmcr = read_pmcr_vm_n,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_6_16,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+    },
+};
+
+}  // namespace
+
+const EraPolicy& policy(Era era) { return kPolicies[static_cast<unsigned>(era)]; }
+
+std::string_view era_name(Era era) { return policy(era).name; }
+
+std::optional<Era> parse_era(std::string_view name) {
+  if (name == "newest") return Era::kNewest;
+  for (Era e : kAllEras)
+    if (era_name(e) == name) return e;
+  return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& os, Era era) { return os << era_name(era); }
+
+}  // namespace kvm_model::vpmu

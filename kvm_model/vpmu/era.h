@@ -1,0 +1,108 @@
+// The four kernel eras the vPMU model reproduces, and the ONE place where they differ: every
+// behaviour that is not identical in all eras is a field of EraPolicy (a flag or a plain
+// function pointer), selected once per VM. Handlers consult the policy; they never test the
+// era themselves. docs/kvm-model.md has the same table with one row per field and the kernel
+// commit each row was verified against.
+//
+//   6.6    Linux v6.6, before "KVM: arm64: PMU: Allow userspace to limit the number of PMCs"
+//   v5     the v5 posting of that series (2023-08-17), never merged; for reference
+//   6.7    Linux v6.7: the series as merged (v8 + fix-ups) plus the pmevtyper-filter branch
+//   6.16   the newest era, named after the release that introduced
+//          KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (kvmarm-6.16, commit b7628c79); it also carries
+//          the 6.15 vPMU fixes (PMCEID from the VM's arm_pmu, raw SET_ONE_REG of the bitmaps,
+//          reload on userspace writes and on reset) and the NV-era overflow rule.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string_view>
+
+#include "kvm_model/vpmu/regs.h"
+
+namespace kvm_model::vpmu {
+
+class VcpuPmu;
+class VmPmu;
+
+enum class Era : uint8_t { k6_6, kV5, k6_7, kNewest };
+inline constexpr std::array kAllEras{Era::k6_6, Era::kV5, Era::k6_7, Era::kNewest};
+inline constexpr std::string_view kNewestRelease = "6.16";
+
+// "6.6", "v5", "6.7", "6.16".
+std::string_view era_name(Era era);
+// Accepts the names above and "newest" (= kNewest).
+std::optional<Era> parse_era(std::string_view name);
+std::ostream& operator<<(std::ostream& os, Era era);  // prints era_name()
+
+// Spec 2.2: when KVM picks the default host PMU (kvm_arm_set_default_pmu and friends).
+enum class DefaultPmuPoint : uint8_t {
+  kFirstPmuAttr,    // 6.6: first KVM_SET_DEVICE_ATTR(PMU_V3_CTRL, any) with no PMU chosen
+  kVcpuReset,       // v5: kvm_reset_vcpu(), before kvm_pmu_vcpu_reset()
+  kFirstVcpuInit,   // 6.7+: kvm_setup_vcpu(), first KVM_ARM_VCPU_INIT of a vCPU only
+};
+
+// Spec 5.7: where the guest's PMCEID0/1 come from.
+enum class PmceidSource : uint8_t {
+  kCurrentPcpu,  // read_sysreg(pmceid*_el0) on the physical CPU running the vCPU (<= 6.7)
+  kVmArmPmu,     // the VM's arm_pmu event bitmaps (6.15+, commit "Compute PMCEID from arm_pmu")
+};
+
+struct EraPolicy {
+  Era era;
+  std::string_view name;
+  std::string_view kernel;  // human description
+
+  // ---- PMCR_EL0.N (spec 1.1, 2.6, 4.1) ----
+  // kvm_vcpu_read_pmcr(): what every internal reader of PMCR sees. 6.6: the raw slot (N lives
+  // in each vCPU's slot); later: the slot with N replaced by kvm->arch.pmcr_n.
+  uint64_t (*read_pmcr)(const VcpuPmu&);
+  bool vm_wide_n;          // kvm_arm_set_pmu() (re)sets kvm->arch.pmcr_n to the PMU's maximum
+  bool has_pmcr_n_limit;   // v5's kvm->arch.pmcr_n_limit
+
+  // ---- default PMU (spec 2.2) ----
+  DefaultPmuPoint default_pmu;
+
+  // ---- vCPU reset (spec 2.4, 2.5) ----
+  bool reset_folds_backing;    // kvm_pmu_vcpu_reset(): fold live counts and release (<= 6.7)
+  bool reset_requests_reload;  // 6.15+: kvm_reset_sys_regs() requests KVM_REQ_RELOAD_PMU
+  // Reset functions returning the new slot value, or nullopt to leave the slot untouched.
+  std::optional<uint64_t> (*reset_pmcr)(const VcpuPmu&, uint32_t pcpu);
+  std::optional<uint64_t> (*reset_bitmap)(const VcpuPmu&, uint32_t pcpu);  // PM{C,I}NTEN, PMOVS
+  std::optional<uint64_t> (*reset_pmevtyper)(const VcpuPmu&);
+  std::string_view reset_pmcr_name, reset_bitmap_name, reset_pmevtyper_name;  // for --trace reset
+
+  // ---- userspace ONE_REG accessors (spec 2.6, 2.7, 1.7) ----
+  int (*get_pmcr_user)(const VcpuPmu&, uint64_t& out);
+  int (*set_pmcr_user)(VcpuPmu&, uint64_t val);
+  uint64_t (*get_bitmap_user)(const VcpuPmu&, Slot);
+  void (*set_bitmap_user)(VcpuPmu&, Slot, bool is_set_register, uint64_t val);
+  void (*set_counter_user)(VcpuPmu&, unsigned idx, uint64_t val);
+
+  // ---- PMEVTYPER<n>/PMCCFILTR (spec 1.6) ----
+  uint64_t (*evtyper_write_mask)(const VmPmu&);
+  uint64_t evtyper_read_mask;  // guest reads return slot & this (~0: raw)
+
+  // ---- backing events and counting (spec 5.1, 5.2, 5.5) ----
+  bool ns_filter_bits;         // exclude EL0 iff U^NSU, EL1 iff P^NSK (else: iff U, iff P)
+  bool pmcr_e_via_reload;      // 6.15+: PMCR.E changes and PMCNTEN writes go through
+                               // kvm_pmu_reprogram_counter_mask / KVM_REQ_RELOAD_PMU
+  bool overflow_needs_cnten;   // kvm_pmu_overflow_status() also ANDs PMCNTENSET (<= 6.7)
+
+  // ---- first run (spec 2.13) ----
+  bool first_run_requests_reload;  // kvm_arm_pmu_v3_enable() queues a one-shot reload
+  void (*reload)(VcpuPmu&);        // what KVM_REQ_RELOAD_PMU does
+
+  // ---- PMCEID (spec 5.7) ----
+  PmceidSource pmceid_source;
+  bool pmceid_forces_sw_incr;  // 6.15+: "Always support SW_INCR PMU event"
+
+  // ---- device attributes (spec 2.12) ----
+  bool attr_probes_default_pmu;  // 6.6 step 3
+  bool has_set_nr_counters;      // KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (6.16+)
+};
+
+const EraPolicy& policy(Era era);
+
+}  // namespace kvm_model::vpmu

@@ -1,0 +1,438 @@
+// The vPMU rows of sys_reg_descs[] and their hooks (arch/arm64/kvm/sys_regs.c), the guest-trap
+// entry point and the ONE_REG / REG_LIST paths. Era differences are delegated to EraPolicy.
+#include "kvm_model/vpmu/sys_regs.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <utility>
+
+#include "kvm_model/vpmu/vpmu.h"
+
+namespace kvm_model::vpmu {
+namespace {
+
+using arch::SysRegKey;
+constexpr uint64_t bit(unsigned i) { return uint64_t{1} << i; }
+
+// ---------------- EL0 gating (spec 2.9) ----------------
+// check_pmu_access_disabled(): allowed if privileged or PMUSERENR has any of `flags`.
+bool el0_disabled(const VcpuPmu& v, const SysRegParams& p, uint64_t flags) {
+  return !((v.reg(Slot::PMUSERENR_EL0) & flags) || p.el >= 1);
+}
+bool pmu_access_el0_disabled(const VcpuPmu& v, const SysRegParams& p) { return el0_disabled(v, p, userenr::EN); }
+bool pmu_write_swinc_el0_disabled(const VcpuPmu& v, const SysRegParams& p) {
+  return el0_disabled(v, p, userenr::SW | userenr::EN);
+}
+bool pmu_access_cycle_counter_el0_disabled(const VcpuPmu& v, const SysRegParams& p) {
+  return el0_disabled(v, p, userenr::CR | userenr::EN);
+}
+bool pmu_access_event_counter_el0_disabled(const VcpuPmu& v, const SysRegParams& p) {
+  return el0_disabled(v, p, userenr::ER | userenr::EN);
+}
+
+// ---------------- guest access handlers (spec 2.8) ----------------
+AccessResult access_pmcr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
+  if (p.is_write) {
+    // Only bits 7:0 are writable; N, IDCODE, IMP come from the current PMCR.
+    uint64_t val = (v.read_pmcr() & ~pmcr::kMask) | (p.regval & pmcr::kMask);
+    if (!v.vm().host().features().supports_32bit_el0) val |= pmcr::LC;  // LC is RES1
+    v.handle_pmcr(val);
+  } else {
+    p.regval = v.read_pmcr() & ~(pmcr::P | pmcr::C);  // write-only action bits read as 0
+  }
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmselr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
+  if (p.is_write)
+    v.reg(Slot::PMSELR_EL0) = p.regval;  // stored unmasked
+  else
+    p.regval = v.reg(Slot::PMSELR_EL0) & kCounterMask;
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmceid(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
+  // PMCEID<n>_EL0 are read-only: the MSR encoding is UNDEFINED in hardware, before any trap
+  // (KVM's handler BUG_ON()s a write it can never see).
+  if (p.is_write) return AccessResult::kUndef;
+  if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
+  p.regval = v.pmceid(r.key.op2 & 1);
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmmir(VcpuPmu&, SysRegParams& p, const SysRegDesc&) {
+  // trap_raz_wi. An EL1 register, and read-only: EL0 accesses and MSR are UNDEFINED in
+  // hardware before reaching KVM.
+  if (p.el == 0 || p.is_write) return AccessResult::kUndef;
+  p.regval = 0;
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmu_evcntr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  const SysRegKey& k = p.key;
+  unsigned idx;
+  if (k.crn == 9 && k.crm == 13 && k.op2 == 2) {  // PMXEVCNTR_EL0
+    if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
+    idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask);
+  } else if (k.crn == 9 && k.crm == 13 && k.op2 == 0) {  // PMCCNTR_EL0
+    if (pmu_access_cycle_counter_el0_disabled(v, p)) return AccessResult::kUndef;
+    idx = kCycleIdx;
+  } else {  // PMEVCNTR<n>_EL0 (CRn 14, CRm 8..11)
+    if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
+    idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
+  }
+  // Index check after the EL0 gate; SEL == 31 is not rejected (aliases the cycle counter).
+  if (!v.counter_idx_valid(idx)) return AccessResult::kUndef;
+  if (p.is_write) {
+    if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;  // writes need EN
+    v.set_counter_value(idx, p.regval);
+  } else {
+    p.regval = v.get_counter_value(idx);
+  }
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
+  const SysRegKey& k = p.key;
+  unsigned idx;
+  if (k.crn == 9 && k.crm == 13 && k.op2 == 1)  // PMXEVTYPER_EL0: SEL 31 lands on PMCCFILTR
+    idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask);
+  else  // PMEVTYPER<n>_EL0 (CRm 12..15); (14,15,7) is PMCCFILTR_EL0 = index 31
+    idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
+  if (!v.counter_idx_valid(idx)) return AccessResult::kUndef;
+  if (p.is_write)
+    v.set_counter_event_type(p.regval, idx);
+  else
+    p.regval = v.reg(evtyper_slot(idx)) & v.policy().evtyper_read_mask;
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmcnten(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
+  if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
+  if (p.is_write) {
+    const uint64_t val = p.regval & v.valid_mask();
+    const bool set = r.key.op2 & 1;  // PMCNTENSET op2=1, PMCNTENCLR op2=2
+    if (set)
+      v.reg(Slot::PMCNTENSET_EL0) |= val;
+    else
+      v.reg(Slot::PMCNTENSET_EL0) &= ~val;
+    if (v.policy().pmcr_e_via_reload)
+      v.reprogram_counter_mask(val);
+    else if (set)
+      v.enable_counter_mask(val);
+    else
+      v.disable_counter_mask(val);
+  } else {
+    p.regval = v.reg(Slot::PMCNTENSET_EL0);  // raw slot, no masking on read
+  }
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pminten(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
+  // check_pmu_access_disabled(vcpu, 0): privileged only, PMUSERENR cannot open it.
+  if (el0_disabled(v, p, 0)) return AccessResult::kUndef;
+  if (p.is_write) {
+    const uint64_t val = p.regval & v.valid_mask();
+    if (r.key.op2 & 1)
+      v.reg(Slot::PMINTENSET_EL1) |= val;
+    else
+      v.reg(Slot::PMINTENSET_EL1) &= ~val;
+  } else {
+    p.regval = v.reg(Slot::PMINTENSET_EL1);
+  }
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmovs(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
+  if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
+  if (p.is_write) {
+    const uint64_t val = p.regval & v.valid_mask();
+    if (r.key.crm & 2)  // PMOVSSET has CRm=14, PMOVSCLR CRm=12
+      v.reg(Slot::PMOVSSET_EL0) |= val;
+    else
+      v.reg(Slot::PMOVSSET_EL0) &= ~val;
+  } else {
+    p.regval = v.reg(Slot::PMOVSSET_EL0);
+  }
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmswinc(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (!p.is_write) return AccessResult::kUndef;  // read_from_write_only()
+  if (pmu_write_swinc_el0_disabled(v, p)) return AccessResult::kUndef;
+  v.software_increment(p.regval & v.valid_mask());
+  return AccessResult::kHandled;
+}
+
+AccessResult access_pmuserenr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (p.is_write) {
+    if (p.el == 0) return AccessResult::kUndef;  // !vcpu_mode_priv()
+    v.reg(Slot::PMUSERENR_EL0) = p.regval & userenr::kMask;
+  } else {
+    p.regval = v.reg(Slot::PMUSERENR_EL0) & userenr::kMask;
+  }
+  return AccessResult::kHandled;
+}
+
+// ---------------- reset hooks (spec 2.5) ----------------
+std::optional<uint64_t> reset_pmcr_row(const VcpuPmu& v, const SysRegDesc&, uint32_t pcpu) {
+  return v.policy().reset_pmcr(v, pcpu);
+}
+std::optional<uint64_t> reset_bitmap_row(const VcpuPmu& v, const SysRegDesc&, uint32_t pcpu) {
+  return v.policy().reset_bitmap(v, pcpu);
+}
+std::optional<uint64_t> reset_pmevtyper_row(const VcpuPmu& v, const SysRegDesc&, uint32_t) {
+  return v.policy().reset_pmevtyper(v);
+}
+std::optional<uint64_t> reset_pmselr(const VcpuPmu&, const SysRegDesc&, uint32_t) {
+  return kUnknownPattern & kCounterMask;
+}
+std::optional<uint64_t> reset_unknown(const VcpuPmu&, const SysRegDesc&, uint32_t) { return kUnknownPattern; }
+std::optional<uint64_t> reset_pmevcntr(const VcpuPmu&, const SysRegDesc&, uint32_t) {
+  return kUnknownPattern & 0xffffffffull;
+}
+std::optional<uint64_t> reset_val_0(const VcpuPmu&, const SysRegDesc&, uint32_t) { return 0; }
+
+// ---------------- userspace hooks (spec 2.6, 2.7, 2.11) ----------------
+int get_pmcr(const VcpuPmu& v, const SysRegDesc&, uint64_t& out) { return v.policy().get_pmcr_user(v, out); }
+int set_pmcr(VcpuPmu& v, const SysRegDesc&, uint64_t val) { return v.policy().set_pmcr_user(v, val); }
+int get_pmreg(const VcpuPmu& v, const SysRegDesc& r, uint64_t& out) {
+  out = v.policy().get_bitmap_user(v, r.slot);
+  return 0;
+}
+int set_pmreg(VcpuPmu& v, const SysRegDesc& r, uint64_t val) {
+  // PMOVS pair: CRm bit 1 marks SET; PMCNTEN/PMINTEN pairs: op2 bit 0.
+  const bool set = r.slot == Slot::PMOVSSET_EL0 ? (r.key.crm & 2) != 0 : (r.key.op2 & 1) != 0;
+  v.policy().set_bitmap_user(v, r.slot, set, val);
+  return 0;
+}
+int get_raz_reg(const VcpuPmu&, const SysRegDesc&, uint64_t& out) {
+  out = 0;
+  return 0;
+}
+int set_wi_reg(VcpuPmu&, const SysRegDesc&, uint64_t) { return 0; }
+unsigned counter_idx_of(const SysRegKey& k) {
+  return (k.crn == 9 && k.crm == 13 && k.op2 == 0) ? kCycleIdx : (((k.crm & 3u) << 3) | (k.op2 & 7u));
+}
+int get_pmu_evcntr(const VcpuPmu& v, const SysRegDesc& r, uint64_t& out) {
+  out = v.get_counter_value(counter_idx_of(r.key));  // the live value (slot + backing)
+  return 0;
+}
+int set_pmu_evcntr(VcpuPmu& v, const SysRegDesc& r, uint64_t val) {
+  v.policy().set_counter_user(v, counter_idx_of(r.key), val);
+  return 0;
+}
+
+Visibility pmu_visibility(const VcpuPmu& v, const SysRegDesc&) {
+  return v.has_pmu() ? Visibility::kVisible : Visibility::kHidden;
+}
+
+// ---------------- the table ----------------
+struct Name16 {
+  char s[16] = {};
+};
+constexpr Name16 indexed_name(std::string_view prefix, unsigned n) {
+  Name16 r;
+  size_t k = 0;
+  for (char c : prefix) r.s[k++] = c;
+  if (n >= 10) r.s[k++] = static_cast<char>('0' + n / 10);
+  r.s[k++] = static_cast<char>('0' + n % 10);
+  for (char c : std::string_view("_EL0")) r.s[k++] = c;
+  return r;
+}
+template <size_t... I>
+constexpr std::array<Name16, sizeof...(I)> indexed_names(std::string_view prefix, std::index_sequence<I...>) {
+  return {indexed_name(prefix, I)...};
+}
+inline constexpr auto kEvcntrNames = indexed_names("PMEVCNTR", std::make_index_sequence<kMaxEventCounters>{});
+inline constexpr auto kEvtyperNames = indexed_names("PMEVTYPER", std::make_index_sequence<kMaxEventCounters>{});
+
+using AccessFn = AccessResult (*)(VcpuPmu&, SysRegParams&, const SysRegDesc&);
+using ResetFn = std::optional<uint64_t> (*)(const VcpuPmu&, const SysRegDesc&, uint32_t);
+using GetFn = int (*)(const VcpuPmu&, const SysRegDesc&, uint64_t&);
+using SetFn = int (*)(VcpuPmu&, const SysRegDesc&, uint64_t);
+
+// PMU_SYS_REG(): every row is a PMU register, hidden without the PMU feature.
+constexpr SysRegDesc pmu_reg(std::string_view name, SysRegKey key, Slot slot, AccessFn access, ResetFn reset = nullptr,
+                             GetFn get = nullptr, SetFn set = nullptr) {
+  return SysRegDesc{name, key, slot, access, reset, get, set, pmu_visibility};
+}
+constexpr SysRegKey evcntr_key(unsigned n) {
+  return arch::sysreg(3, 3, 14, static_cast<uint8_t>(8 + (n >> 3)), static_cast<uint8_t>(n & 7));
+}
+constexpr SysRegKey evtyper_key(unsigned n) {
+  return arch::sysreg(3, 3, 14, static_cast<uint8_t>(12 + (n >> 3)), static_cast<uint8_t>(n & 7));
+}
+
+inline constexpr size_t kNumRows = 17 + 2 * kMaxEventCounters;
+
+constexpr std::array<SysRegDesc, kNumRows> build_table() {
+  std::array<SysRegDesc, kNumRows> t{};
+  size_t k = 0;
+  using arch::sysreg;
+  t[k++] = pmu_reg("PMINTENSET_EL1", sysreg(3, 0, 9, 14, 1), Slot::PMINTENSET_EL1, access_pminten, reset_bitmap_row,
+                   get_pmreg, set_pmreg);
+  t[k++] = pmu_reg("PMINTENCLR_EL1", sysreg(3, 0, 9, 14, 2), Slot::PMINTENSET_EL1, access_pminten, reset_bitmap_row,
+                   get_pmreg, set_pmreg);
+  t[k++] = pmu_reg("PMMIR_EL1", sysreg(3, 0, 9, 14, 6), Slot::kNone, access_pmmir);
+  t[k++] = pmu_reg("PMCR_EL0", sysreg(3, 3, 9, 12, 0), Slot::PMCR_EL0, access_pmcr, reset_pmcr_row, get_pmcr, set_pmcr);
+  t[k++] = pmu_reg("PMCNTENSET_EL0", sysreg(3, 3, 9, 12, 1), Slot::PMCNTENSET_EL0, access_pmcnten, reset_bitmap_row,
+                   get_pmreg, set_pmreg);
+  t[k++] = pmu_reg("PMCNTENCLR_EL0", sysreg(3, 3, 9, 12, 2), Slot::PMCNTENSET_EL0, access_pmcnten, reset_bitmap_row,
+                   get_pmreg, set_pmreg);
+  t[k++] = pmu_reg("PMOVSCLR_EL0", sysreg(3, 3, 9, 12, 3), Slot::PMOVSSET_EL0, access_pmovs, reset_bitmap_row,
+                   get_pmreg, set_pmreg);
+  // PMSWINC_EL0: listed for ABI compatibility, reads 0, writes ignored.
+  t[k++] = pmu_reg("PMSWINC_EL0", sysreg(3, 3, 9, 12, 4), Slot::kNone, access_pmswinc, nullptr, get_raz_reg, set_wi_reg);
+  t[k++] = pmu_reg("PMSELR_EL0", sysreg(3, 3, 9, 12, 5), Slot::PMSELR_EL0, access_pmselr, reset_pmselr);
+  t[k++] = pmu_reg("PMCEID0_EL0", sysreg(3, 3, 9, 12, 6), Slot::kNone, access_pmceid);
+  t[k++] = pmu_reg("PMCEID1_EL0", sysreg(3, 3, 9, 12, 7), Slot::kNone, access_pmceid);
+  t[k++] = pmu_reg("PMCCNTR_EL0", sysreg(3, 3, 9, 13, 0), Slot::PMCCNTR_EL0, access_pmu_evcntr, reset_unknown,
+                   get_pmu_evcntr, set_pmu_evcntr);
+  t[k++] = pmu_reg("PMXEVTYPER_EL0", sysreg(3, 3, 9, 13, 1), Slot::kNone, access_pmu_evtyper);
+  t[k++] = pmu_reg("PMXEVCNTR_EL0", sysreg(3, 3, 9, 13, 2), Slot::kNone, access_pmu_evcntr);
+  t[k++] = pmu_reg("PMUSERENR_EL0", sysreg(3, 3, 9, 14, 0), Slot::PMUSERENR_EL0, access_pmuserenr, reset_val_0);
+  t[k++] = pmu_reg("PMOVSSET_EL0", sysreg(3, 3, 9, 14, 3), Slot::PMOVSSET_EL0, access_pmovs, reset_bitmap_row,
+                   get_pmreg, set_pmreg);
+  for (unsigned n = 0; n < kMaxEventCounters; ++n)
+    t[k++] = pmu_reg(std::string_view(kEvcntrNames[n].s), evcntr_key(n), evcntr_slot(n), access_pmu_evcntr,
+                     reset_pmevcntr, get_pmu_evcntr, set_pmu_evcntr);
+  for (unsigned n = 0; n < kMaxEventCounters; ++n)
+    t[k++] = pmu_reg(std::string_view(kEvtyperNames[n].s), evtyper_key(n), evtyper_slot(n), access_pmu_evtyper,
+                     reset_pmevtyper_row);
+  // PMCCFILTR_EL0 is the PMEVTYPER31 encoding.
+  t[k++] = pmu_reg("PMCCFILTR_EL0", sysreg(3, 3, 14, 15, 7), Slot::PMCCFILTR_EL0, access_pmu_evtyper, reset_val_0);
+  std::sort(t.begin(), t.end(), [](const SysRegDesc& a, const SysRegDesc& b) { return a.key.index() < b.key.index(); });
+  return t;
+}
+
+inline constexpr std::array<SysRegDesc, kNumRows> kTable = build_table();
+
+// ---- compile-time checks of the table (ARCHITECTURE.md B0.2) ----
+constexpr bool strictly_sorted() {
+  for (size_t i = 1; i < kTable.size(); ++i)
+    if (!(kTable[i - 1].key.index() < kTable[i].key.index())) return false;
+  return true;
+}
+static_assert(strictly_sorted(), "vPMU sys_reg table must be sorted by encoding, without duplicates");
+constexpr bool every_slot_has_reset() {
+  for (const auto& r : kTable)
+    if (r.slot != Slot::kNone && r.reset == nullptr) return false;
+  return true;
+}
+static_assert(every_slot_has_reset(), "every stored vPMU register needs a reset function");
+constexpr bool every_row_complete() {
+  for (const auto& r : kTable)
+    if (r.access == nullptr || r.visibility == nullptr || r.name.empty()) return false;
+  return true;
+}
+static_assert(every_row_complete(), "every vPMU row needs a name, an access and a visibility hook");
+constexpr size_t user_visible_rows() {
+  size_t n = 0;
+  for (const auto& r : kTable) n += r.user_visible();
+  return n;
+}
+static_assert(user_visible_rows() == 74, "KVM exposes exactly 74 vPMU registers to ONE_REG (spec 2.11)");
+
+// The O(1) encoding index: 64K entries, one byte each (row number, 0xff = none).
+constexpr std::array<uint8_t, 65536> build_index() {
+  std::array<uint8_t, 65536> idx{};
+  for (auto& e : idx) e = 0xff;
+  for (size_t i = 0; i < kTable.size(); ++i) idx[kTable[i].key.index()] = static_cast<uint8_t>(i);
+  return idx;
+}
+inline constexpr std::array<uint8_t, 65536> kIndex = build_index();
+
+bool hidden(const VcpuPmu& v, const SysRegDesc& r) {
+  return r.visibility != nullptr && r.visibility(v, r) == Visibility::kHidden;
+}
+
+// index_to_sys_reg_desc() + the checks of kvm_sys_reg_{get,set}_user().
+const SysRegDesc* user_row(const VcpuPmu& v, uint64_t id) {
+  const auto key = arch::SysRegKey::from_one_reg_id(id);
+  if (!key) return nullptr;
+  const SysRegDesc* r = find_pmu_sys_reg(*key);
+  if (r == nullptr || !r->user_visible() || hidden(v, *r)) return nullptr;
+  return r;
+}
+
+}  // namespace
+
+std::span<const SysRegDesc> pmu_sys_reg_table() { return kTable; }
+
+const SysRegDesc* find_pmu_sys_reg(arch::SysRegKey key) {
+  const uint8_t i = kIndex[key.index()];
+  return i == 0xff ? nullptr : &kTable[i];
+}
+
+std::string_view reset_name(const VcpuPmu& v, const SysRegDesc& r) {
+  if (r.reset == reset_pmcr_row) return v.policy().reset_pmcr_name;
+  if (r.reset == reset_bitmap_row) return v.policy().reset_bitmap_name;
+  if (r.reset == reset_pmevtyper_row) return v.policy().reset_pmevtyper_name;
+  if (r.reset == reset_pmselr) return "reset_pmselr";
+  if (r.reset == reset_unknown) return "reset_unknown";
+  if (r.reset == reset_pmevcntr) return "reset_pmevcntr";
+  if (r.reset == reset_val_0) return "reset_val (0)";
+  return "";
+}
+
+bool is_pmu_sys_reg(arch::SysRegKey key) { return find_pmu_sys_reg(key) != nullptr; }
+
+HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
+  const arch::SysRegKey key = arch::SysRegKey::from_esr_iss(esr_iss);
+  const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
+  const SysRegDesc* r = find_pmu_sys_reg(key);
+  // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
+  if (r == nullptr || hidden(v, *r)) return HandleResult::kUndef;
+  SysRegParams p{key, is_read ? 0 : rt_value, !is_read, el};
+  const AccessResult res = r->access(v, p, *r);
+  if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
+  // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
+  v.process_requests();
+  v.update_state();
+  return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
+}
+
+bool owns_one_reg_id(uint64_t id) {
+  const auto key = arch::SysRegKey::from_one_reg_id(id);
+  return key && is_pmu_sys_reg(*key);
+}
+
+int get_one_reg(const VcpuPmu& v, uint64_t id, uint64_t& out) {
+  const SysRegDesc* r = user_row(v, id);
+  if (r == nullptr) return -ENOENT;
+  if (r->get_user) return r->get_user(v, *r, out);
+  out = v.reg(r->slot);
+  return 0;
+}
+
+int set_one_reg(VcpuPmu& v, uint64_t id, uint64_t val) {
+  const SysRegDesc* r = user_row(v, id);
+  if (r == nullptr) return -ENOENT;
+  if (r->set_user) return r->set_user(v, *r, val);
+  v.reg(r->slot) = val;
+  return 0;
+}
+
+void append_reg_list(const VcpuPmu& v, std::vector<uint64_t>& ids) {
+  for (const auto& r : kTable)
+    if (r.user_visible() && !hidden(v, r)) ids.push_back(r.one_reg_id());
+}
+
+void reset_pmu_sys_regs(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace) {
+  for (const auto& r : kTable) {
+    if (r.reset == nullptr) continue;
+    const uint64_t before = v.reg(r.slot);
+    const std::optional<uint64_t> val = r.reset(v, r, pcpu);
+    if (val) v.reg(r.slot) = *val;
+    if (trace)
+      trace->push_back({std::string(reset_name(v, r)) + (val ? "" : " [untouched]"), std::string(r.name), before,
+                        v.reg(r.slot)});
+  }
+}
+
+}  // namespace kvm_model::vpmu

@@ -1,0 +1,74 @@
+// The vPMU system-register descriptor table (ARCHITECTURE.md B2): ONE table, shared by the
+// guest-trap path and the ONE_REG path, sorted by encoding and checked at compile time, with
+// an O(1) lookup by the 16-bit encoding index. Rows are those of spec 1.2: the 74 registers
+// KVM exposes through ONE_REG plus PMMIR_EL1, PMCEID0/1_EL0 and PMXEV{TYPER,CNTR}_EL0.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cpu/arch/sysreg_key.h"
+#include "kvm_model/vpmu/regs.h"
+
+namespace kvm_model::vpmu {
+
+class VcpuPmu;
+
+// One step of a vCPU reset, for `--trace reset`: a reset function applied to a register (or a
+// PMU-level action such as the default-PMU selection or folding a live counter).
+struct ResetStep {
+  std::string step;  // kernel function, e.g. "reset_pmu_reg (pmcr_n)", "kvm_pmu_vcpu_reset"
+  std::string reg;   // register or state name, e.g. "PMCNTENSET_EL0", "kvm->arch.arm_pmu"
+  uint64_t before = 0;
+  uint64_t after = 0;
+};
+using ResetTrace = std::vector<ResetStep>;
+
+// Outcome of a guest access (KVM's access handlers return true/false).
+enum class AccessResult : uint8_t {
+  kHandled,  // "return true": PC += 4, reads deliver regval to X[Rt]
+  kUndef,    // kvm_inject_undefined(): EC 0x00, PC unchanged, Rt untouched
+};
+
+enum class Visibility : uint8_t { kVisible, kHidden };
+
+// struct sys_reg_params: one trapped MRS/MSR.
+struct SysRegParams {
+  arch::SysRegKey key;
+  uint64_t regval = 0;   // in: MSR data; out: MRS result
+  bool is_write = false;
+  uint8_t el = 1;        // the guest's exception level; vcpu_mode_priv() is el >= 1
+};
+
+struct SysRegDesc {
+  std::string_view name;
+  arch::SysRegKey key;
+  Slot slot = Slot::kNone;  // .reg; kNone = no storage
+  AccessResult (*access)(VcpuPmu&, SysRegParams&, const SysRegDesc&) = nullptr;
+  // Returns the value to store, or nullopt to leave the slot untouched. pcpu: the physical
+  // CPU executing the reset (6.6 reads its PMCR_EL0).
+  std::optional<uint64_t> (*reset)(const VcpuPmu&, const SysRegDesc&, uint32_t pcpu) = nullptr;
+  int (*get_user)(const VcpuPmu&, const SysRegDesc&, uint64_t& out) = nullptr;
+  int (*set_user)(VcpuPmu&, const SysRegDesc&, uint64_t val) = nullptr;
+  Visibility (*visibility)(const VcpuPmu&, const SysRegDesc&) = nullptr;
+
+  constexpr uint64_t one_reg_id() const { return key.to_one_reg_id(); }
+  // Exposed to KVM_GET_REG_LIST / ONE_REG: has storage or a custom getter.
+  constexpr bool user_visible() const { return slot != Slot::kNone || get_user != nullptr; }
+};
+
+// The table, sorted by SysRegKey::index().
+std::span<const SysRegDesc> pmu_sys_reg_table();
+// O(1): the row for an encoding, nullptr if it is not a vPMU register.
+const SysRegDesc* find_pmu_sys_reg(arch::SysRegKey key);
+// Name of the reset function a row runs in the given VcpuPmu's era (for --trace reset).
+std::string_view reset_name(const VcpuPmu& v, const SysRegDesc& r);
+// kvm_reset_sys_regs(), PMU rows: every row with a reset function, in table order (SET/CLR
+// pairs reset their shared slot twice, identically). Used by vcpu_reset().
+void reset_pmu_sys_regs(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace);
+
+}  // namespace kvm_model::vpmu

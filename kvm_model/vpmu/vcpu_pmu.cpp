@@ -1,0 +1,319 @@
+#include "kvm_model/vpmu/vcpu_pmu.h"
+
+namespace kvm_model::vpmu {
+
+namespace {
+
+constexpr uint64_t bit(unsigned i) { return uint64_t{1} << i; }
+constexpr uint64_t lower_32_bits(uint64_t v) { return v & 0xffffffffull; }
+
+// Does the physical PMU implement `ev`? Common events 0x00..0x3F are PMCEID0/1 bits [31:0],
+// 0x4000..0x403F bits [63:32] (Arm ARM D17.5.x PMCEID<n>_EL0). The dedicated cycle counter
+// counts CPU_CYCLES whatever PMCEID says.
+bool physical_pmu_implements(const ArmPmu& pmu, uint16_t ev) {
+  if (ev == event::CPU_CYCLES) return true;
+  if (ev < 0x20) return (pmu.pmceid0 >> ev) & 1;
+  if (ev < 0x40) return (pmu.pmceid1 >> (ev - 0x20)) & 1;
+  if (ev >= 0x4000 && ev < 0x4020) return (pmu.pmceid0 >> (32 + ev - 0x4000)) & 1;
+  if (ev >= 0x4020 && ev < 0x4040) return (pmu.pmceid1 >> (32 + ev - 0x4020)) & 1;
+  return false;
+}
+
+}  // namespace
+
+VcpuPmu::VcpuPmu(VmPmu& vm, unsigned vcpu_id) : vm_(vm), vcpu_id_(vcpu_id) { vm_.add_vcpu(this); }
+VcpuPmu::~VcpuPmu() { vm_.remove_vcpu(this); }
+
+bool VcpuPmu::is_64bit(unsigned idx) const {
+  return idx == kCycleIdx || vm_.pmuver() >= pmuver::kV3p5;
+}
+
+bool VcpuPmu::has_64bit_overflow(unsigned idx) const {
+  const uint64_t v = read_pmcr();
+  return (idx < kCycleIdx && (v & pmcr::LP)) || (idx == kCycleIdx && (v & pmcr::LC));
+}
+
+bool VcpuPmu::can_chain(unsigned idx) const {
+  return !(idx & 1) && idx + 1 < kCycleIdx && !has_64bit_overflow(idx);
+}
+
+bool VcpuPmu::counter_is_enabled(unsigned idx) const {
+  return (read_pmcr() & pmcr::E) && (reg(Slot::PMCNTENSET_EL0) & bit(idx));
+}
+
+uint64_t VcpuPmu::get_counter_value(unsigned idx) const {
+  if (!has_pmu_) return 0;
+  uint64_t counter = reg(evcntr_slot(idx));
+  // "The real counter value is equal to the value of counter register plus the value perf
+  // event counts."
+  if (backing_[idx].exists) counter += backing_[idx].count;
+  if (!is_64bit(idx)) counter = lower_32_bits(counter);
+  return counter;
+}
+
+void VcpuPmu::release_backing(unsigned idx) {
+  backing_[idx] = Backing{};
+  active_dirty_ = true;
+}
+
+void VcpuPmu::stop_counter(unsigned idx) {
+  if (!backing_[idx].exists) return;
+  reg(evcntr_slot(idx)) = get_counter_value(idx);
+  release_backing(idx);
+}
+
+void VcpuPmu::set_counter_value(unsigned idx, uint64_t val) {
+  // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
+  // sample period (distance to overflow) reflects the new value.
+  release_backing(idx);
+  reg(evcntr_slot(idx)) = val;
+  create_backing(idx);
+}
+
+void VcpuPmu::create_backing(unsigned idx) {
+  const uint64_t evtreg = reg(evtyper_slot(idx));
+  stop_counter(idx);
+  const uint16_t ev = idx == kCycleIdx ? event::CPU_CYCLES
+                                       : static_cast<uint16_t>(evtreg & vm_.event_mask());
+  // Neither SW increment nor chained events are backed: they are counted in software.
+  if (ev == event::SW_INCR || ev == event::CHAIN) return;
+  // A filtered-out event gets no backing: the counter holds its value and never counts.
+  if (vm_.has_filter() && !vm_.filter_allows(ev)) return;
+  // perf_event_create_kernel_counter() needs a PMU type; without one, creation fails and the
+  // counter silently does not count ("pmu event creation failed", logged once).
+  if (vm_.arm_pmu() == nullptr) return;
+  Backing& b = backing_[idx];
+  b.exists = true;
+  b.enabled = counter_is_enabled(idx);
+  b.event = ev;
+  b.count = 0;
+  if (policy().ns_filter_bits) {
+    // 6.7+ (ae8d3522): counts at EL0 iff U == NSU, at EL1 iff P == NSK.
+    b.excl_el0 = bool(evtreg & evtype::EXCLUDE_EL0) != bool(evtreg & evtype::EXCLUDE_NS_EL0);
+    b.excl_el1 = bool(evtreg & evtype::EXCLUDE_EL1) != bool(evtreg & evtype::EXCLUDE_NS_EL1);
+  } else {
+    b.excl_el0 = evtreg & evtype::EXCLUDE_EL0;
+    b.excl_el1 = evtreg & evtype::EXCLUDE_EL1;
+  }
+  active_dirty_ = true;
+}
+
+void VcpuPmu::set_counter_event_type(uint64_t data, unsigned idx) {
+  reg(evtyper_slot(idx)) = data & policy().evtyper_write_mask(vm_);
+  create_backing(idx);
+}
+
+void VcpuPmu::enable_counter_mask(uint64_t mask) {
+  if (!has_pmu_) return;
+  if (!(read_pmcr() & pmcr::E) || !mask) return;
+  for (unsigned i = 0; i < kMaxCounters; ++i) {
+    if (!(mask & bit(i))) continue;
+    if (!backing_[i].exists) {
+      create_backing(i);
+    } else {
+      backing_[i].enabled = true;
+      active_dirty_ = true;
+    }
+  }
+}
+
+void VcpuPmu::disable_counter_mask(uint64_t mask) {
+  if (!has_pmu_ || !mask) return;
+  for (unsigned i = 0; i < kMaxCounters; ++i) {
+    if ((mask & bit(i)) && backing_[i].exists) {
+      backing_[i].enabled = false;
+      active_dirty_ = true;
+    }
+  }
+}
+
+void VcpuPmu::reprogram_counter_mask(uint64_t mask) {
+  if (!mask) return;
+  for (unsigned i = 0; i < kMaxCounters; ++i) {
+    if (!(mask & bit(i))) continue;
+    if (counter_is_enabled(i)) {
+      if (!backing_[i].exists) {
+        create_backing(i);
+      } else {
+        backing_[i].enabled = true;
+        active_dirty_ = true;
+      }
+    } else if (backing_[i].exists) {
+      backing_[i].enabled = false;
+      active_dirty_ = true;
+    }
+  }
+}
+
+void VcpuPmu::counter_increment(uint64_t mask, uint16_t ev, uint64_t times) {
+  if (!(read_pmcr() & pmcr::E)) return;
+  mask &= reg(Slot::PMCNTENSET_EL0);  // weed out disabled counters
+  for (unsigned i = 0; i < kCycleIdx; ++i) {
+    if (!(mask & bit(i))) continue;
+    if ((reg(evtyper_slot(i)) & vm_.event_mask()) != ev) continue;
+    const uint64_t old = reg(evcntr_slot(i));
+    uint64_t wraps;
+    if (has_64bit_overflow(i)) {
+      wraps = old + times < old ? 1 : 0;
+    } else {
+      const unsigned __int128 sum = static_cast<unsigned __int128>(lower_32_bits(old)) + times;
+      wraps = static_cast<uint64_t>(sum >> 32);
+    }
+    uint64_t v = old + times;
+    if (!is_64bit(i)) v = lower_32_bits(v);
+    reg(evcntr_slot(i)) = v;
+    if (wraps == 0) continue;
+    reg(Slot::PMOVSSET_EL0) |= bit(i);
+    if (can_chain(i)) counter_increment(bit(i + 1), event::CHAIN, wraps);
+  }
+}
+
+void VcpuPmu::software_increment(uint64_t mask) { counter_increment(mask, event::SW_INCR); }
+
+void VcpuPmu::handle_pmcr(uint64_t val) {
+  if (!has_pmu_) return;
+  // Reconcile the PMU version and the LP bit.
+  if (vm_.pmuver() < pmuver::kV3p5) val &= ~pmcr::LP;
+  if (policy().pmcr_e_via_reload) {
+    // 6.15+: an E change requests a reload, which reprograms every counter before re-entry.
+    if ((reg(Slot::PMCR_EL0) ^ val) & pmcr::E) request_reload();
+    reg(Slot::PMCR_EL0) = val & ~(pmcr::C | pmcr::P);
+  } else {
+    // The reset bits don't indicate any state and are not saved.
+    reg(Slot::PMCR_EL0) = val & ~(pmcr::C | pmcr::P);
+    if (val & pmcr::E)
+      enable_counter_mask(reg(Slot::PMCNTENSET_EL0));
+    else
+      disable_counter_mask(reg(Slot::PMCNTENSET_EL0));
+  }
+  if (val & pmcr::C) set_counter_value(kCycleIdx, 0);
+  if (val & pmcr::P) {
+    const uint64_t mask = valid_mask() & ~bit(kCycleIdx);  // event counters below N only
+    for (unsigned i = 0; i < kCycleIdx; ++i)
+      if (mask & bit(i)) set_counter_value(i, 0);
+  }
+}
+
+uint64_t VcpuPmu::pmceid(unsigned which) const {
+  uint64_t val = 0;
+  if (policy().pmceid_source == PmceidSource::kCurrentPcpu) {
+    // read_sysreg(pmceid*_el0) on whatever physical CPU runs the vCPU right now.
+    if (const ClusterPmuDesc* phys = vm_.host().physical(pcpu_)) val = which ? phys->pmceid1 : phys->pmceid0;
+  } else {
+    const ArmPmu* p = vm_.arm_pmu();
+    if (p == nullptr) return 0;
+    val = which ? p->pmceid1 : p->pmceid0;
+  }
+  if (which == 0) {
+    val |= bit(event::CHAIN);  // always support CHAIN
+    if (policy().pmceid_forces_sw_incr) val |= bit(event::SW_INCR);
+  } else {
+    // Don't advertise STALL_SLOT*: PMMIR_EL1 is RAZ.
+    val &= ~(bit(event::STALL_SLOT - 32) | bit(event::STALL_SLOT_FRONTEND - 32) |
+             bit(event::STALL_SLOT_BACKEND - 32));
+  }
+  if (!vm_.has_filter()) return val;
+  const uint32_t base = which ? 32 : 0;
+  const uint32_t nr_events = vm_.event_mask() + 1;
+  uint64_t mask = 0;
+  for (unsigned i = 0; i < 32; ++i) {
+    if (vm_.filter_allows(base + i)) mask |= bit(i);
+    if (nr_events >= 0x4000 + base + 32 && vm_.filter_allows(0x4000 + base + i)) mask |= bit(32 + i);
+  }
+  return val & mask;
+}
+
+uint64_t VcpuPmu::overflow_status() const {
+  if (!(read_pmcr() & pmcr::E)) return 0;
+  uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
+  if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
+  return r;
+}
+
+bool VcpuPmu::update_state() {
+  if (!has_pmu_) return false;
+  const bool level = overflow_status() != 0;
+  if (level == irq_level_) return false;
+  irq_level_ = level;
+  if (irq_sink_) irq_sink_(level);
+  return true;
+}
+
+void VcpuPmu::process_requests() {
+  if (!reload_pending_) return;
+  reload_pending_ = false;
+  if (has_pmu_) policy().reload(*this);
+}
+
+void VcpuPmu::load(uint32_t pcpu) {
+  pcpu_ = pcpu;
+  loaded_ = true;
+  // kvm_arch_vcpu_load(): flag the vCPU if this CPU is outside the VM's supported_cpus; the
+  // run loop turns the flag into KVM_EXIT_FAIL_ENTRY.
+  on_unsupported_cpu_ = !vm_.cpu_supported(pcpu);
+}
+
+void VcpuPmu::put() {
+  loaded_ = false;
+  on_unsupported_cpu_ = false;
+}
+
+void VcpuPmu::rebuild_active() {
+  active_.clear();
+  if (backing_[kCycleIdx].exists && backing_[kCycleIdx].enabled) active_.push_back(kCycleIdx);
+  for (unsigned i = 0; i < kCycleIdx; ++i)
+    if (backing_[i].exists && backing_[i].enabled) active_.push_back(static_cast<uint8_t>(i));
+  active_dirty_ = false;
+}
+
+bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
+  Backing& b = backing_[idx];
+  const uint64_t before = reg(evcntr_slot(idx)) + b.count;
+  b.count += delta;
+  uint64_t wraps;
+  if (is_64bit(idx) && has_64bit_overflow(idx)) {
+    wraps = before + delta < before ? 1 : 0;
+  } else {
+    const unsigned __int128 sum = static_cast<unsigned __int128>(lower_32_bits(before)) + delta;
+    wraps = static_cast<uint64_t>(sum >> 32);
+  }
+  if (wraps == 0) return false;
+  // kvm_pmu_perf_overflow(): overflow status regardless of PMINTENSET, then CHAIN.
+  reg(Slot::PMOVSSET_EL0) |= bit(idx);
+  if (can_chain(idx)) counter_increment(bit(idx + 1), event::CHAIN, wraps);
+  return true;
+}
+
+bool VcpuPmu::count_events(const arch::EventCounts& counts) {
+  if (!has_pmu_ || !loaded_) return false;
+  if (active_dirty_) rebuild_active();
+  if (active_.empty()) return false;
+  const ArmPmu* pmu = vm_.arm_pmu();
+  // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
+  // cannot schedule them at all.
+  if (pmu == nullptr || !pmu->covers(pcpu_)) return false;
+  // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
+  // by CPU_CYCLES events) and N general-purpose counters; the excess does not count.
+  unsigned general = pmu->max_counters();
+  bool cycle_counter_free = true;
+  bool overflow = false;
+  for (uint8_t idx : active_) {
+    const Backing& b = backing_[idx];
+    if (b.event == event::CPU_CYCLES && cycle_counter_free) {
+      cycle_counter_free = false;
+    } else if (general > 0) {
+      --general;
+    } else {
+      continue;
+    }
+    if (!physical_pmu_implements(*pmu, b.event) || b.event >= arch::kNumCommonEvents) continue;
+    uint64_t delta = 0;
+    if (!b.excl_el0) delta += counts.get(arch::CountEl::kEl0, b.event);
+    if (!b.excl_el1) delta += counts.get(arch::CountEl::kEl1, b.event);
+    // exclude_hv: EL2 is never counted for the guest.
+    if (delta != 0 && advance(idx, delta)) overflow = true;
+  }
+  return overflow;
+}
+
+}  // namespace kvm_model::vpmu

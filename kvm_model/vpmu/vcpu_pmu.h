@@ -1,0 +1,142 @@
+// Per-vCPU vPMU state and the emulation primitives of arch/arm64/kvm/pmu-emul.c (spec 2.1,
+// 5): the PMU system-register slots, the kvm_pmu fields (irq_num, created, irq_level), the
+// ON_UNSUPPORTED_CPU flag, and one "backing event" per guest counter standing in for the
+// perf_event KVM creates. A counter's architectural value is slot + backing.count, exactly
+// like KVM's "__vcpu_sys_reg + perf_event_read_value".
+//
+// Backing events count on the PHYSICAL PMU of the pCPU the vCPU is loaded on, as perf would:
+// only while that pCPU belongs to the VM's arm_pmu (a default PMU chosen on another cluster
+// stops counting), only events that physical PMU implements, and only as many event counters
+// as it has (the excess is not schedulable and silently does not count).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "cpu/arch/pmu_events.h"
+#include "kvm_model/vpmu/era.h"
+#include "kvm_model/vpmu/regs.h"
+#include "kvm_model/vpmu/vm_pmu.h"
+
+namespace kvm_model::vpmu {
+
+// The perf event KVM would have created for one guest counter (kvm_pmu_create_perf_event).
+struct Backing {
+  bool exists = false;    // pmc->perf_event != NULL
+  bool enabled = false;   // perf_event_enable()d
+  bool excl_el0 = false;  // attr.exclude_user
+  bool excl_el1 = false;  // attr.exclude_kernel
+  uint16_t event = 0;     // attr.config
+  uint64_t count = 0;     // events counted since creation
+};
+
+class VcpuPmu {
+ public:
+  VcpuPmu(VmPmu& vm, unsigned vcpu_id);
+  ~VcpuPmu();
+  VcpuPmu(const VcpuPmu&) = delete;
+  VcpuPmu& operator=(const VcpuPmu&) = delete;
+
+  VmPmu& vm() { return vm_; }
+  const VmPmu& vm() const { return vm_; }
+  const EraPolicy& policy() const { return vm_.policy(); }
+  unsigned vcpu_id() const { return vcpu_id_; }
+
+  // kvm_vcpu_has_pmu(): the vCPU was initialised with KVM_ARM_VCPU_PMU_V3.
+  bool has_pmu() const { return has_pmu_; }
+  void set_has_pmu(bool v) { has_pmu_ = v; }
+
+  // __vcpu_sys_reg(): raw slot storage, no side effects.
+  uint64_t reg(Slot s) const { return regs_[static_cast<unsigned>(s)]; }
+  uint64_t& reg(Slot s) { return regs_[static_cast<unsigned>(s)]; }
+
+  // ---- PMCR and counter classification ----
+  uint64_t read_pmcr() const { return policy().read_pmcr(*this); }  // kvm_vcpu_read_pmcr
+  uint8_t n() const { return pmcr::N(read_pmcr()); }                 // effective N
+  uint64_t valid_mask() const { return counter_mask_for_n(n()); }    // kvm_pmu_valid_counter_mask
+  bool counter_idx_valid(unsigned idx) const { return idx < n() || idx == kCycleIdx; }
+  bool is_64bit(unsigned idx) const;            // kvm_pmc_is_64bit
+  bool has_64bit_overflow(unsigned idx) const;  // kvm_pmc_has_64bit_overflow
+  bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
+  bool counter_is_enabled(unsigned idx) const;  // PMCR.E && PMCNTENSET[idx]
+
+  // ---- kvm_pmu_* operations (pmu-emul.c) ----
+  uint64_t get_counter_value(unsigned idx) const;         // slot + live count
+  void set_counter_value(unsigned idx, uint64_t val);     // guest write: release, store, recreate
+  void set_counter_event_type(uint64_t data, unsigned idx);
+  void enable_counter_mask(uint64_t mask);                // <= 6.7
+  void disable_counter_mask(uint64_t mask);               // <= 6.7
+  void reprogram_counter_mask(uint64_t mask);             // 6.15+
+  void software_increment(uint64_t mask);                 // PMSWINC
+  void handle_pmcr(uint64_t val);                         // kvm_pmu_handle_pmcr
+  uint64_t pmceid(unsigned which) const;                  // kvm_pmu_get_pmceid
+  uint64_t overflow_status() const;                       // kvm_pmu_overflow_status
+  void stop_counter(unsigned idx);                        // fold the live count, release
+  void release_backing(unsigned idx);                     // drop it (count lost)
+  void create_backing(unsigned idx);                      // kvm_pmu_create_perf_event
+  // Increment counters in `mask` programmed with `event` `times` times, overflowing and
+  // chaining in software (kvm_pmu_counter_increment; times > 1 folds repeated CHAIN steps).
+  void counter_increment(uint64_t mask, uint16_t event, uint64_t times = 1);
+  const Backing& backing(unsigned idx) const { return backing_[idx]; }
+
+  // ---- KVM_REQ_RELOAD_PMU ----
+  void request_reload() { reload_pending_ = true; }
+  bool reload_pending() const { return reload_pending_; }
+  // Processes pending requests as check_vcpu_requests() does before guest entry.
+  void process_requests();
+
+  // ---- the PMU interrupt (spec 5.5) ----
+  int irq_num() const { return irq_num_; }
+  void set_irq_num(int irq) { irq_num_ = irq; }
+  bool irq_initialized() const { return irq_num_ >= kVgicNrSgis; }  // kvm_arm_pmu_irq_initialized
+  bool created() const { return created_; }
+  void set_created(bool v) { created_ = v; }
+  bool irq_level() const { return irq_level_; }
+  // Called with the new level each time kvm_pmu_update_state() changes it (the in-kernel vGIC
+  // injection). Userspace irqchips use should_notify_user() instead.
+  void set_irq_sink(std::function<void(bool level)> sink) { irq_sink_ = std::move(sink); }
+  // kvm_pmu_update_state(): recompute the level; true if it changed.
+  bool update_state();
+
+  // ---- scheduling (spec 3) ----
+  void load(uint32_t pcpu);  // kvm_arch_vcpu_load
+  void put();                // kvm_arch_vcpu_put
+  bool loaded() const { return loaded_; }
+  uint32_t pcpu() const { return pcpu_; }
+  bool on_unsupported_cpu() const { return on_unsupported_cpu_; }
+
+  // ---- first run ----
+  bool has_run() const { return has_run_; }
+  void mark_run() { has_run_ = true; }
+
+  // ---- counting ----
+  // The guest executed work producing `counts` (per EL; EL2 is never counted: exclude_hv)
+  // while loaded on pcpu(). Returns true if any counter overflowed (perf's overflow handler
+  // would kick the vCPU). O(enabled backing events).
+  bool count_events(const arch::EventCounts& counts);
+
+ private:
+  void rebuild_active();
+  bool advance(unsigned idx, uint64_t delta);
+
+  VmPmu& vm_;
+  unsigned vcpu_id_;
+  bool has_pmu_ = false;
+  std::array<uint64_t, kNumSlots> regs_{};
+  std::array<Backing, kMaxCounters> backing_{};
+  std::vector<uint8_t> active_;  // enabled backing events, cycle counter first, then by index
+  bool active_dirty_ = true;
+  bool reload_pending_ = false;
+  int irq_num_ = 0;
+  bool created_ = false;
+  bool irq_level_ = false;
+  std::function<void(bool)> irq_sink_;
+  bool loaded_ = false;
+  uint32_t pcpu_ = 0;
+  bool on_unsupported_cpu_ = false;
+  bool has_run_ = false;
+};
+
+}  // namespace kvm_model::vpmu

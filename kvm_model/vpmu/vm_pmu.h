@@ -1,0 +1,105 @@
+// Per-VM vPMU state (the PMU part of struct kvm_arch, spec 2.1). VM-scoped, protected in the
+// kernel by kvm->arch.config_lock; this model is single-threaded per VM.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kvm_model/vpmu/era.h"
+#include "kvm_model/vpmu/host_pmu.h"
+#include "kvm_model/vpmu/uapi.h"
+
+namespace kvm_model::vpmu {
+
+class VcpuPmu;
+
+class VmPmu {
+ public:
+  // `host` must outlive the VmPmu; so must the VmPmu every VcpuPmu created on it.
+  VmPmu(const HostPmus& host, Era era);
+  VmPmu(const VmPmu&) = delete;
+  VmPmu& operator=(const VmPmu&) = delete;
+
+  Era era() const { return era_; }
+  const EraPolicy& policy() const { return *policy_; }
+  const HostPmus& host() const { return host_; }
+
+  // ---- host PMU selection (spec 2.2, 2.3) ----
+  const ArmPmu* arm_pmu() const { return arm_pmu_; }
+  // kvm_arm_pmu_get_max_counters(): arm_pmu->num_events - 1, 0 without a PMU.
+  uint8_t max_counters() const { return arm_pmu_ ? arm_pmu_->max_counters() : 0; }
+  // kvm_arm_set_pmu(): store the PMU and, in eras with a VM-wide N, reset N to its maximum.
+  void set_pmu(const ArmPmu* pmu);
+  // kvm_arm_set_default_pmu(): probe on `pcpu` (the CPU executing the ioctl); -ENODEV if no
+  // registered PMU covers it. Deliberately leaves supported_cpus alone.
+  int set_default_pmu(uint32_t pcpu);
+
+  // ---- PMCR_EL0.N (v5/6.7/6.16: kvm->arch.pmcr_n; 6.16 calls it nr_pmu_counters) ----
+  uint8_t pmcr_n() const { return pmcr_n_; }
+  void set_pmcr_n(uint8_t n) { pmcr_n_ = n; }
+  uint8_t pmcr_n_limit() const { return pmcr_n_limit_; }  // v5 only
+  // 6.16: whether KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS was used since the last PMU selection.
+  bool nr_counters_explicit() const { return nr_counters_explicit_; }
+  void set_nr_counters_explicit(bool v) { nr_counters_explicit_ = v; }
+
+  // ---- KVM_ARCH_FLAG_HAS_RAN_ONCE ----
+  bool has_ran_once() const { return has_ran_once_; }
+  void mark_ran_once() { has_ran_once_ = true; }
+
+  // ---- supported_cpus (all pCPUs at creation; narrowed by SET_PMU only, spec 3) ----
+  bool cpu_supported(uint32_t pcpu) const;
+  const std::vector<bool>& supported_cpus() const { return supported_cpus_; }
+  void set_supported_cpus(const std::vector<uint32_t>& cpus);
+
+  // ---- event filter (spec 2.12 FILTER) ----
+  bool has_filter() const { return !filter_.empty(); }
+  // test_bit(event, pmu_filter); false outside the allocated range.
+  bool filter_allows(uint32_t event) const;
+  uint32_t filter_nr_events() const { return filter_nr_events_; }
+  // Applies one range; allocates on first use (bitmap_alloc + zero/fill per first action).
+  void apply_filter(const kvm_pmu_event_filter& f, uint32_t nr_events);
+
+  // ---- the VM's ID registers as far as they shape the PMU (spec 1.6, 5.8) ----
+  // ID_AA64DFR0_EL1.PMUVer: initialised once per VM at the first vCPU reset to the host limit
+  // (if that vCPU has a PMU) or 0; userspace may lower it before the VM runs.
+  uint8_t pmuver() const { return pmuver_; }
+  void init_id_regs(bool vcpu_has_pmu);  // no-op after the first call
+  bool id_regs_initialized() const { return id_regs_initialized_; }
+  // Userspace write of ID_AA64DFR0_EL1.PMUVer: IMP_DEF (0xF) means 0; -EINVAL above the host
+  // limit; -EBUSY for a change after the VM ran. (The lead's ID-register code calls this.)
+  int set_user_pmuver(uint8_t v);
+  uint8_t pfr0_el2() const { return pfr0_el2_; }
+  uint8_t pfr0_el3() const { return pfr0_el3_; }
+  // Userspace lowering ID_AA64PFR0_EL1.EL2/EL3 (spec 1.6: "userspace may lower them").
+  void set_pfr0_el2_el3(uint8_t el2, uint8_t el3) { pfr0_el2_ = el2; pfr0_el3_ = el3; }
+  // kvm_pmu_event_mask(kvm): 0x3ff for PMUv3.0, 0xffff from PMUv3p1, 0 without a PMU.
+  uint32_t event_mask() const;
+  // kvm_pmu_evtyper_mask(kvm) (6.7+): P | U | event mask, + NSH with EL2, + NSU|NSK|M with EL3.
+  uint64_t evtyper_mask() const;
+
+  // ---- vCPUs (for the IRQ attribute's cross-vCPU checks) ----
+  const std::vector<VcpuPmu*>& vcpus() const { return vcpus_; }
+
+ private:
+  friend class VcpuPmu;
+  void add_vcpu(VcpuPmu* v) { vcpus_.push_back(v); }
+  void remove_vcpu(VcpuPmu* v);
+
+  const HostPmus& host_;
+  Era era_;
+  const EraPolicy* policy_;
+  const ArmPmu* arm_pmu_ = nullptr;
+  uint8_t pmcr_n_ = 0;
+  uint8_t pmcr_n_limit_ = 0;
+  bool nr_counters_explicit_ = false;
+  bool has_ran_once_ = false;
+  std::vector<bool> supported_cpus_;
+  std::vector<uint64_t> filter_;      // bitmap, empty = no filter
+  uint32_t filter_nr_events_ = 0;
+  uint8_t pmuver_ = 0;
+  uint8_t pfr0_el2_ = 0, pfr0_el3_ = 0;
+  bool id_regs_initialized_ = false;
+  std::vector<VcpuPmu*> vcpus_;
+};
+
+}  // namespace kvm_model::vpmu

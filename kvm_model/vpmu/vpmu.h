@@ -1,0 +1,90 @@
+// kvm_model::vpmu: Linux KVM/arm64's virtual PMUv3, in-process and KVM-shaped, in four kernel
+// eras (era.h). Entry points mirror the kernel paths; results are negative errno values, never
+// exceptions. State lives in a VmPmu per VM (vm_pmu.h) and a VcpuPmu per vCPU (vcpu_pmu.h).
+//
+// Which physical CPU "executes" a call matters on heterogeneous hosts (default PMU probing,
+// 6.6's reset reading the physical PMCR_EL0, PMCEID reads): calls that take a `pcpu` argument
+// want the pCPU of the thread that would issue the ioctl in a real VMM: vCPU ioctls
+// (KVM_ARM_VCPU_INIT, ONE_REG, KVM_RUN) on the vCPU thread's pCPU; VM-scoped ioctls and, by
+// this project's convention, the PMU device attributes on the VMM thread's pCPU (--vmm-cpu).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu/arch/pmu_events.h"
+#include "kvm_model/vpmu/era.h"
+#include "kvm_model/vpmu/host_pmu.h"
+#include "kvm_model/vpmu/sys_regs.h"
+#include "kvm_model/vpmu/uapi.h"
+#include "kvm_model/vpmu/vcpu_pmu.h"
+#include "kvm_model/vpmu/vm_pmu.h"
+
+namespace kvm_model::vpmu {
+
+// ---------------- guest traps (spec 2.8-2.10) ----------------
+enum class HandleResult : uint8_t {
+  kHandled,  // PC += 4; for MRS, rt_value holds the result
+  kUndef,    // inject UNDEF (EC 0x00, IL=1), PC unchanged, Rt untouched
+};
+// kvm_handle_sys_reg() for the vPMU encodings: esr_iss is the ISS of an EC 0x18 exit, el the
+// guest's exception level, rt_value X[Rt] for MSR (in) or the MRS result (out). Encodings
+// outside the table UNDEF ("unsupported sys_reg"). After the handler the model performs what
+// the trap's exit and re-entry do: pending KVM_REQ_RELOAD_PMU, then the interrupt level.
+HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value);
+bool is_pmu_sys_reg(arch::SysRegKey key);
+
+// ---------------- ONE_REG / REG_LIST (spec 2.11) ----------------
+// True if the id is a sysreg id naming a row of the vPMU table (route it here).
+bool owns_one_reg_id(uint64_t id);
+// -ENOENT for ids that are not vPMU registers, hidden (no PMU feature) or not user-visible.
+int get_one_reg(const VcpuPmu& v, uint64_t id, uint64_t& out);
+int set_one_reg(VcpuPmu& v, uint64_t id, uint64_t val);
+// Appends the vPMU ids the kernel emits, in its order (ascending encoding): 74 with a PMU,
+// none without. Merge with the other sysreg ids by sorting on the id.
+void append_reg_list(const VcpuPmu& v, std::vector<uint64_t>& ids);
+
+// ---------------- KVM_ARM_VCPU_INIT and vCPU reset (spec 2.2, 2.4, 2.5) ----------------
+// Call from KVM_ARM_VCPU_INIT after the generic feature checks and before the reset.
+// first_init: the vCPU was not initialised before. -EINVAL: PMU requested but no usable host
+// PMUv3. 6.7+: on the first init of a PMU vCPU without a chosen PMU, selects the default PMU
+// of `pcpu` (-ENODEV if none).
+int vcpu_init(VcpuPmu& v, bool has_pmu_feature, bool first_init, uint32_t pcpu, ResetTrace* trace = nullptr);
+// The PMU part of kvm_reset_vcpu(): (v5) default PMU; kvm_pmu_vcpu_reset(); the VM's ID
+// registers (once); every PMU sys_reg reset in table order; (6.16) reload request.
+// pcpu: the CPU executing the reset. Returns 0, -EINVAL or -ENODEV.
+int vcpu_reset(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace = nullptr);
+
+// ---------------- device attributes, group KVM_ARM_VCPU_PMU_V3_CTRL (spec 2.12) ----------------
+// addr points to the attribute's payload (int, unsigned or kvm_pmu_event_filter); nullptr
+// models an unreadable user pointer (-EFAULT). Other groups: -ENXIO.
+int set_device_attr(VcpuPmu& v, uint32_t group, uint64_t attr, const void* addr, const IrqChipState& irqchip,
+                    uint32_t pcpu);
+int get_device_attr(const VcpuPmu& v, uint32_t group, uint64_t attr, void* addr, const IrqChipState& irqchip);
+int has_device_attr(const VcpuPmu& v, uint32_t group, uint64_t attr);
+
+// ---------------- KVM_RUN (spec 2.13, 3, 5.5) ----------------
+// kvm_arch_vcpu_run_pid_change(), PMU part: kvm_arm_pmu_v3_enable() then HAS_RAN_ONCE.
+// Call on the vCPU's first KVM_RUN; a failure fails KVM_RUN and leaves the vCPU "not run".
+int first_run(VcpuPmu& v, const IrqChipState& irqchip);
+void vcpu_load(VcpuPmu& v, uint32_t pcpu);  // kvm_arch_vcpu_load
+void vcpu_put(VcpuPmu& v);                  // kvm_arch_vcpu_put
+// Before each guest entry: pending requests (reload), then kvm_pmu_flush_hwstate().
+void flush_hwstate(VcpuPmu& v);
+// After each guest exit: kvm_pmu_sync_hwstate().
+void sync_hwstate(VcpuPmu& v);
+// Userspace irqchip: KVM_RUN returns -EINTR/KVM_EXIT_INTR before entry if the PMU level
+// differs from what run->s.regs.device_irq_level shows (checked before FAIL_ENTRY).
+bool should_notify_user(const VcpuPmu& v, uint64_t device_irq_level);
+void update_run(const VcpuPmu& v, uint64_t& device_irq_level);  // kvm_pmu_update_run
+// KVM_EXIT_FAIL_ENTRY decision right before entry: the pCPU to report in run->fail_entry.cpu
+// (reason KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED) when the vCPU sits on a CPU outside the VM's
+// supported_cpus; nullopt to enter the guest.
+std::optional<uint32_t> fail_entry_cpu(const VcpuPmu& v);
+// The guest's execution produced these events (flush them before any PMU trap and at exit).
+// Returns true if a counter overflowed (call sync_hwstate()).
+bool count_events(VcpuPmu& v, const arch::EventCounts& counts);
+
+}  // namespace kvm_model::vpmu
