@@ -2,6 +2,7 @@
 //
 // Every problem is reported once, as InputError("<file>:<line>: <key path>: <what>"), and the
 // first problem ends the load: callers either get a complete Host or nothing.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -68,18 +69,62 @@ std::string got(const YAML::Node& n) {
 // ---------------------------------------------------------------------------------------
 // YAML documents
 
+// Counts documents without building them. yaml-cpp 0.7's LoadAll() never returns on some
+// malformed inputs (e.g. a line of bare ',' flow indicators: each HandleNextDocument() call
+// "succeeds" without consuming anything); counting at most two documents with a parser we
+// drive ourselves avoids that loop, which the host-YAML fuzzer found.
+struct NullHandler : YAML::EventHandler {
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Line (1-based) of the first document marker ("---" or "...") after line 1, or 0.
+int second_document_line(std::string_view text) {
+  int line = 1;
+  bool seen_content = false;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t eol = std::min(text.find('\n', pos), text.size());
+    const std::string_view l = text.substr(pos, eol - pos);
+    const bool marker = l.starts_with("---") || l.starts_with("...");
+    if (marker && seen_content) return line;
+    if (!l.empty() && l.front() != '#' && !marker) seen_content = true;
+    pos = eol + 1;
+    ++line;
+  }
+  return 0;
+}
+
 YAML::Node load_yaml(std::string_view yaml_text, std::string_view file) {
-  std::vector<YAML::Node> docs;
+  const std::string text(yaml_text);
+  YAML::Node doc;
+  int docs = 0;
   try {
-    docs = YAML::LoadAll(std::string(yaml_text));
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    NullHandler handler;
+    while (docs < 2 && parser.HandleNextDocument(handler)) ++docs;
+    doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail(file, e.mark, "", "malformed YAML: " + e.msg);
   }
-  if (docs.size() > 1) {
-    fail(file, docs[1].Mark(), "",
-         "contains " + std::to_string(docs.size()) + " YAML documents; expected one");
+  if (docs > 1) {
+    const int line = second_document_line(yaml_text);
+    if (line == 0) {
+      // More "documents" than document markers: yaml-cpp is stuck on stray flow indicators.
+      fail(file, YAML::Mark::null_mark(), "", "malformed YAML: unexpected flow indicator outside a flow collection");
+    }
+    YAML::Mark m = YAML::Mark::null_mark();
+    m.line = line - 1;
+    fail(file, m, "", "contains more than one YAML document; expected one");
   }
-  return docs.empty() ? YAML::Node() : docs.front();
+  return doc;
 }
 
 // ---------------------------------------------------------------------------------------
