@@ -5,6 +5,7 @@
 #include "cpu/arch/esr.h"
 #include "cpu/decoder/decoder.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/mmu/fields.h"
 #include "cpu/sysreg/sysregs.h"
 
 namespace cpu {
@@ -30,12 +31,24 @@ void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
   note_write(pa, len);
 }
 
+bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
+  bool hit = false;
+  for (uint64_t p = first; p <= last && p < code_pages_.size(); ++p) {
+    if (code_pages_[p]) {
+      invalidate(p);
+      hit = true;
+    }
+  }
+  return hit;
+}
+
 void PhysMem::invalidate(uint64_t page_index) {
   code_pages_[page_index] = 0;
   for (Core* c : cores_) c->invalidate_code_page(page_index);
 }
 
-Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem) {
+Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
+  fast_.fill(&miss_block_);
   mem_.attach(this);
   reset(0);
 }
@@ -51,6 +64,53 @@ void Core::reset(uint64_t pc) {
   sysreg::reset_all(*this);
   stop_requested_ = false;
   faults_without_progress_ = 0;
+  mmio_read_pending_ = false;
+  // TLB contents are UNKNOWN after reset; a reset vCPU (PSCI CPU_ON) must not keep the
+  // translations of its previous life even if its registers come back equal.
+  mmu_.flush_all();
+  new_translation_context();
+  sync_translation_regs();
+}
+
+void Core::sync_translation_regs() {
+  const mmu::Regime r{sysreg(SysSlot::SCTLR_EL1), sysreg(SysSlot::TCR_EL1), sysreg(SysSlot::TTBR0_EL1),
+                      sysreg(SysSlot::TTBR1_EL1), sysreg(SysSlot::MAIR_EL1),
+                      mmu::kPaBitsByEncoding[mmu::PARange(ids_.id_aa64mmfr0)]};
+  const mmu::Mmu::Change change = mmu_.load(r);
+  if (change == mmu::Mmu::Change::kContext || change == mmu::Mmu::Change::kAll) new_translation_context();
+  direct_data_ = !mmu_.enabled() && !mmu::sctlr::A(r.sctlr);
+  refresh_ctx();
+}
+
+void Core::new_translation_context() {
+  ++xlat_gen_;
+  refresh_ctx();
+}
+
+void Core::tlbi(mmu::TlbiOp op, uint64_t operand) {
+  mmu_.tlbi(op, operand);
+  // Blocks were entered through translations that may be gone: re-check them all. With
+  // the MMU off no block depends on the TLB.
+  if (mmu_.enabled()) new_translation_context();
+}
+
+Flow Core::mmio_exit(const MmioAccess& access, ExitReason reason, uint64_t pc) {
+  mmio_ = access;
+  mmio_read_pending_ = reason == ExitReason::kMmio && !access.is_write;
+  pending_exit_ = reason;
+  s_.pc = pc;
+  return Flow::kExitUnretired;
+}
+
+void Core::complete_mmio_read(uint64_t data) {
+  if (!mmio_read_pending_) return;
+  mmio_read_pending_ = false;
+  const unsigned bits = mmio_.size * 8u;
+  uint64_t v = data & arch::ones(bits);
+  if (mmio_.sign_extend) v = static_cast<uint64_t>(arch::sign_extend(v, bits));
+  if (!mmio_.sixty_four) v = static_cast<uint32_t>(v);
+  set_x(mmio_.rt, v);
+  s_.pc += 4;
 }
 
 uint64_t Core::pstate_bits() const {
@@ -71,6 +131,7 @@ void Core::switch_sp(uint8_t el, uint8_t spsel) {
   s_.el = el;
   s_.spsel = el == 0 ? 0 : spsel;
   s_.r[kRegSp] = (s_.el == 0 || s_.spsel == 0) ? s_.sp_el0 : s_.sp_el1;
+  refresh_ctx();  // EL0 and EL1 have different fetch permissions
 }
 
 Flow Core::take_sync_exception(uint32_t syndrome, uint64_t preferred_return, bool far_valid, uint64_t far) {
@@ -106,25 +167,22 @@ Flow Core::undefined(const DecodedInst& inst) {
 }
 
 namespace interp {
-Flow data_abort(Core& c, const DecodedInst& inst, uint64_t va, bool is_write, uint32_t fsc) {
+Flow data_abort(Core& c, const DecodedInst& inst, uint64_t va, bool is_write, uint32_t fsc, uint32_t extra_iss) {
   const Ec ec = c.state().el == 0 ? Ec::kDataAbortLower : Ec::kDataAbortSame;
   // ISV = 0: the instruction-specific syndrome is only reported for aborts taken to EL2.
-  const uint32_t iss = fsc | (is_write ? esr::kIssWnR : 0);
+  const uint32_t iss = fsc | (is_write ? esr::kIssWnR : 0) | extra_iss;
   return c.take_sync_exception(esr::make(ec, iss), inst.pc, true, va);
 }
 }  // namespace interp
 
-Flow Core::fetch_fault(uint64_t pc) {
-  if (pc & 3) {
-    return take_sync_exception(esr::make(Ec::kPcAlign, 0), pc, true, pc);
-  }
+Flow Core::fetch_abort(uint64_t pc, uint32_t fsc) {
   const Ec ec = s_.el == 0 ? Ec::kInstAbortLower : Ec::kInstAbortSame;
-  return take_sync_exception(esr::make(ec, esr::kFscSyncExternal), pc, true, pc);
+  return take_sync_exception(esr::make(ec, fsc), pc, true, pc);
 }
 
 void Core::flush_decoded() {
-  fast_.fill(nullptr);
-  for (auto& [pc, b] : blocks_) retired_blocks_.push_back(std::move(b));
+  fast_.fill(&miss_block_);
+  for (auto& [key, b] : blocks_) retired_blocks_.push_back(std::move(b));
   blocks_.clear();
   page_blocks_.clear();
 }
@@ -132,11 +190,11 @@ void Core::flush_decoded() {
 void Core::invalidate_code_page(uint64_t page) {
   auto it = page_blocks_.find(page);
   if (it == page_blocks_.end()) return;
-  for (uint64_t pc : it->second) {
-    auto b = blocks_.find(pc);
+  for (const BlockKey& key : it->second) {
+    auto b = blocks_.find(key);
     if (b == blocks_.end()) continue;
-    Block*& slot = fast_[(pc >> 2) % kFastCacheSize];
-    if (slot == b->second.get()) slot = nullptr;
+    Block*& slot = fast_[(key.va >> 2) % kFastCacheSize];
+    if (slot == b->second.get()) slot = &miss_block_;
     // The block may be executing right now: keep it alive until run() returns.
     retired_blocks_.push_back(std::move(b->second));
     blocks_.erase(b);
@@ -144,43 +202,94 @@ void Core::invalidate_code_page(uint64_t page) {
   page_blocks_.erase(it);
 }
 
-Block* Core::build_block(uint64_t pc) {
+Block* Core::build_block(uint64_t pc, uint64_t pa) {
   auto block = std::make_unique<Block>();
   block->pc = pc;
-  block->page = (pc - mem_.base()) >> kPageShift;
-  uint64_t cur = pc;
+  block->ctx = ctx_;
+  block->pa = pa;
+  block->page = (pa - mem_.base()) >> kPageShift;
+  uint64_t cur = pc, cur_pa = pa;
   for (size_t n = 0; n < kMaxBlockInsns; ++n) {
     uint32_t word;
-    std::memcpy(&word, mem_.ptr(cur), sizeof word);
+    std::memcpy(&word, mem_.ptr(cur_pa), sizeof word);
     DecodedInst inst;
     const decoder::InsnId id = decoder::decode(word, cur, inst);
+    // An access the port handles (PMU, GIC CPU interface, timer) starts a block of its own,
+    // so every instruction before it has been counted when the port sees it: a PMU read then
+    // includes exactly the instructions retired before the MRS.
+    const bool to_port = (id == decoder::InsnId::MRS || id == decoder::InsnId::MSR_reg) &&
+                         sysreg::at(static_cast<int>(inst.imm)).kind == sysreg::Kind::kTrap;
+    if (to_port && n > 0) break;
     block->insts.push_back(inst);
     cur += 4;
+    cur_pa += 4;
     if (decoder::ends_block(id)) break;
-    // Stay within one page so a code write invalidates whole blocks exactly.
-    if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur, 4)) break;
+    // Stay within one page: one translation covers the block, and a code write
+    // invalidates whole blocks exactly.
+    if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
-  mem_.mark_code_page(pc);
+  mem_.mark_code_page(pa);
   Block* raw = block.get();
-  page_blocks_[block->page].push_back(pc);
-  blocks_[pc] = std::move(block);
+  const BlockKey key{pc, pa};
+  page_blocks_[block->page].push_back(key);
+  blocks_[key] = std::move(block);
   fast_[(pc >> 2) % kFastCacheSize] = raw;
   return raw;
 }
 
 Block* Core::lookup_block(uint64_t pc) {
-  Block* b = fast_[(pc >> 2) % kFastCacheSize];
-  if (b != nullptr && b->pc == pc) [[likely]] return b;
-  auto it = blocks_.find(pc);
-  if (it != blocks_.end()) {
-    fast_[(pc >> 2) % kFastCacheSize] = it->second.get();
-    return it->second.get();
+  if (pc & 3) {
+    take_sync_exception(esr::make(Ec::kPcAlign, 0), pc, true, pc);
+    return nullptr;
   }
-  return build_block(pc);
+  uint64_t pa = pc;
+  if (!mmu_.enabled()) {
+    if (!mem_.contains(pc, 4)) {
+      fetch_abort(pc, esr::kFscSyncExternal);
+      return nullptr;
+    }
+  } else {
+    const mmu::View view = s_.el == 0 ? mmu::kViewEl0 : mmu::kViewEl1;
+    if (const uint8_t* h = mmu_.fast().lookup<mmu::AccessType::kExec>(view, pc, 3)) {
+      pa = mem_.base() + static_cast<uint64_t>(h - mem_.host());
+    } else {
+      // Instruction fetch: translation faults, then execute permission (the walk caches
+      // the leaf; a faulting fetch leaves nothing behind).
+      const mmu::Translation t = mmu_.translate(pc);
+      mmu::Fault f = t.fault;
+      if (f.ok()) f = mmu::Mmu::check_permission(t, view, mmu::AccessType::kExec);
+      if (!f.ok()) {
+        fetch_abort(pc, mmu::fault_status(f));
+        return nullptr;
+      }
+      // Outside RAM there is nothing to execute: an external abort on the fetch, as
+      // before stage 1 existed (KVM leaves instruction fetches from MMIO to the guest).
+      if (!mem_.contains(t.pa, 4)) {
+        fetch_abort(pc, esr::kFscSyncExternal);
+        return nullptr;
+      }
+      mmu_.fill_fast(view, pc, t);
+      pa = t.pa;
+    }
+  }
+  Block*& slot = fast_[(pc >> 2) % kFastCacheSize];
+  if (slot->pc == pc && slot->pa == pa) {
+    slot->ctx = ctx_;  // same code, re-validated under the current context
+    return slot;
+  }
+  auto it = blocks_.find(BlockKey{pc, pa});
+  if (it != blocks_.end()) {
+    it->second->ctx = ctx_;
+    slot = it->second.get();
+    return slot;
+  }
+  return build_block(pc, pa);
 }
 
 RunResult Core::run(uint64_t max_insns) {
   retired_blocks_.clear();  // no block is executing between run() calls
+  // The caller may have written translation registers or PSTATE directly (ONE_REG).
+  sync_translation_regs();
   return tracer_ ? run_loop<true>(max_insns) : run_loop<false>(max_insns);
 }
 
@@ -192,9 +301,10 @@ RunResult Core::run_loop(uint64_t max_insns) {
     const uint64_t pc = s_.pc;
     Flow flow;
     Block* b = fast_[(pc >> 2) % kFastCacheSize];
-    // Fast path: a cached block at this PC. A cached block implies the PC is aligned and
-    // inside RAM, so only the rare conditions (stop request, PSTATE.IL) need checking.
-    if (b == nullptr || b->pc != pc || (stop_requested_ | s_.il | irq_pending_)) [[unlikely]] {
+    // Fast path: a cached block at this PC, checked under the current translation
+    // context. That implies the PC is aligned, mapped executable and inside RAM, so only
+    // the rare conditions (stop request, PSTATE.IL, IRQ) need checking.
+    if (b->pc != pc || b->ctx != ctx_ || (stop_requested_ | s_.il | irq_pending_)) [[unlikely]] {
       if (stop_requested_) {
         retired_total_ += retired;
         return {ExitReason::kStopRequested, retired};
@@ -209,11 +319,9 @@ RunResult Core::run_loop(uint64_t max_insns) {
         // PSTATE.IL set by an illegal exception return: the next instruction takes an
         // Illegal Execution state exception (Arm ARM D1.4.x).
         flow = take_sync_exception(esr::make(Ec::kIllegalState, 0), pc);
-      } else if ((pc & 3) != 0 || !mem_.contains(pc, 4)) {
-        flow = fetch_fault(pc);
       } else {
         b = lookup_block(pc);
-        flow = Flow::kNext;
+        flow = b != nullptr ? Flow::kNext : Flow::kFault;
       }
       if (flow == Flow::kFault) {
         if (++faults_without_progress_ >= kExceptionLoopLimit) {
@@ -227,19 +335,26 @@ RunResult Core::run_loop(uint64_t max_insns) {
     const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
     const DecodedInst* const end = ip + (b->insts.size() < avail ? b->insts.size() : avail);
+    // A block runs at one EL: only its last instruction can change it.
+    const uint8_t block_el = s_.el;
     flow = Flow::kNext;
     for (; ip != end; ++ip) {
       if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
       flow = ip->fn(*this, *ip);
       if (flow != Flow::kNext) [[unlikely]] break;
     }
+    // Instructions retired by this block: all of it, or those before the one that left it
+    // plus that one unless it faulted or exited without retiring.
+    uint64_t n = static_cast<uint64_t>(ip - first);
+    if (flow == Flow::kNext) n = static_cast<uint64_t>(end - first);
+    else if (flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
+    retired += n;
+    retired_el_[block_el] += n;
     if (flow == Flow::kNext) {
-      retired += static_cast<uint64_t>(end - first);
       s_.pc = (end - 1)->pc + 4;
       faults_without_progress_ = 0;
       continue;
     }
-    retired += static_cast<uint64_t>(ip - first);
     if (flow == Flow::kFault) {
       if (++faults_without_progress_ >= kExceptionLoopLimit) {
         retired_total_ += retired;
@@ -247,7 +362,10 @@ RunResult Core::run_loop(uint64_t max_insns) {
       }
       continue;
     }
-    ++retired;  // the instruction that left the block retired
+    if (flow == Flow::kExitUnretired) {
+      retired_total_ += retired;
+      return {pending_exit_, retired};
+    }
     faults_without_progress_ = 0;
     if (flow == Flow::kExit) {
       retired_total_ += retired;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cpu/arch/sysreg_key.h"
+#include "cpu/mmu/mmu.h"
 #include "cpu/phys_mem.h"
 
 namespace cpu {
@@ -27,6 +28,7 @@ enum class Flow : uint8_t {
   kFault,    // not retired; a synchronous exception was taken (pc_ = vector)
   kExit,     // retired; pc_ = next PC; return to run()'s caller with exit_ set
   kRestart,  // retired; pc_ = next PC; the block may be stale (code written), look up again
+  kExitUnretired,  // not retired; pc_ as the handler left it; return with exit_ set (MMIO)
 };
 
 using Handler = Flow (*)(Core&, const DecodedInst&);
@@ -85,8 +87,10 @@ struct IdRegs {
   uint64_t id_aa64dfr1 = 0;
   uint64_t id_aa64isar0 = 0x0000000000200000; // Atomic = 2 (LSE)
   uint64_t id_aa64isar1 = 0;
-  uint64_t id_aa64mmfr0 = 0x0000000000000005; // PARange 48 bits, 4K granule, no 16K/64K is set later
-  uint64_t id_aa64mmfr1 = 0;
+  // PARange 48 bits, ASIDBits 16, TGran4 supported, TGran64 = 0xF and TGran16 = 0: the
+  // MMU implements the 4 KiB granule only.
+  uint64_t id_aa64mmfr0 = 0x000000000F000025;
+  uint64_t id_aa64mmfr1 = 0;                  // no PAN, no hardware AF/dirty update, no VHE
   uint64_t id_aa64mmfr2 = 0;
   uint64_t ctr = 0x84448004;                  // 64-byte lines, PIPT I-cache
   uint64_t clidr = 0x0A200023;
@@ -102,6 +106,28 @@ enum class ExitReason : uint8_t {
   kWfi,            // WFI with nothing pending; pc is past it
   kExceptionLoop,  // exceptions are being taken with no instruction retiring in between
   kStopRequested,  // request_stop() was called
+  // A load or store with a valid syndrome (ISV = 1) to a physical address outside guest
+  // RAM, as KVM_EXIT_MMIO: the access is in Core::mmio(). A write has completed (PC is
+  // past it); a read completes with complete_mmio_read() before the next run().
+  kMmio,
+  // Any other data access outside RAM (pair, writeback, exclusive, atomic, DC ZVA), as
+  // KVM_EXIT_ARM_NISV: mmio() holds the address, size and direction; PC is at the
+  // instruction, which has not executed.
+  kMmioNoSyndrome,
+};
+
+// The data access behind ExitReason::kMmio / kMmioNoSyndrome. Neither counts as retired
+// in RunResult: on hardware under KVM the guest access aborts to the hypervisor, which
+// emulates it and steps PC, so the guest never retires it.
+struct MmioAccess {
+  uint64_t phys_addr = 0;   // the intermediate physical address (the PA: no stage 2)
+  uint8_t size = 0;         // bytes
+  bool is_write = false;
+  uint64_t data = 0;        // writes: the value stored, zero-extended from size bytes
+  // Completion of reads (KVM's SRT, SSE and SF syndrome fields):
+  uint8_t rt = 0;           // destination register; 31 = XZR (the value is discarded)
+  bool sign_extend = false; // sign-extend from size bytes
+  bool sixty_four = false;  // Xt (else Wt: the upper 32 bits are zeroed)
 };
 
 struct RunResult {
@@ -121,8 +147,15 @@ class SysRegPort {
 
 // One decoded basic block: straight-line instructions ending at a branch, an
 // exception-generating or context-changing instruction, or a page boundary.
+//
+// A block is identified by (VA, PA): its decoded content depends on nothing else. Whether
+// it may be entered is a property of the current translation context: ctx is the core's
+// context stamp at the time the block was last looked up through a real translation,
+// and a jump-cache hit requires it to be current (see Core::ctx_).
 struct Block {
   uint64_t pc = 0;
+  uint64_t ctx = 0;
+  uint64_t pa = 0;
   uint64_t page = 0;  // physical page index of the block's code
   std::vector<DecodedInst> insts;
 };
@@ -165,6 +198,10 @@ class Core {
   };
   const FaultRecord& loop_origin() const { return loop_origin_; }
   uint64_t retired_total() const { return retired_total_; }
+  // Instructions retired at EL0 and at EL1 since construction (the functional core's
+  // INST_RETIRED, split by EL for PMU filtering). Up to date at every run() exit and at
+  // every trapped system-register access (those start a block of their own).
+  std::array<uint64_t, 2> retired_by_el() const { return retired_el_; }
 
   // General-purpose register access with X31 meaning XZR.
   uint64_t x(unsigned n) const { return n == 31 ? 0 : s_.r[n]; }
@@ -183,6 +220,34 @@ class Core {
   void take_async_exception(uint64_t vector_offset);
   Flow undefined(const DecodedInst& inst);
 
+  // ---- MMIO exits ----
+  // The access behind the last kMmio / kMmioNoSyndrome exit.
+  const MmioAccess& mmio() const { return mmio_; }
+  // Completes the MMIO read of the last kMmio exit as KVM does on the next KVM_RUN:
+  // writes Rt (truncated to the access size, then sign- or zero-extended as the load
+  // requires) and steps PC past the load. Ignored unless a read is pending.
+  void complete_mmio_read(uint64_t data);
+
+  // ---- TLB maintenance ----
+  // Applies a TLBI operation to this core's TLBs (an IS form executed by another core is
+  // applied through this too). Call on the thread running the core, between run() calls.
+  void tlbi(mmu::TlbiOp op, uint64_t operand);
+  // A TLBI *IS executed by this core: applied here, then handed to the broadcast hook.
+  void tlbi_inner_shareable(mmu::TlbiOp op, uint64_t operand) {
+    tlbi(op, operand);
+    if (tlbi_broadcast_ != nullptr) tlbi_broadcast_(tlbi_broadcast_ctx_, *this, op, operand);
+  }
+  // Called after this core executes a TLBI *IS (already applied locally) so the caller
+  // can apply it to the other vCPUs of the Inner Shareable domain. Optional; without it
+  // the IS forms act on this core only.
+  using TlbiBroadcast = void (*)(void* ctx, Core& origin, mmu::TlbiOp op, uint64_t operand);
+  void set_tlbi_broadcast(TlbiBroadcast fn, void* ctx) {
+    tlbi_broadcast_ = fn;
+    tlbi_broadcast_ctx_ = ctx;
+  }
+  mmu::Mmu& mmu() { return mmu_; }
+  const mmu::Mmu& mmu() const { return mmu_; }
+
   // Drops every decoded block (e.g. after the guest image is reloaded).
   void flush_decoded();
   // Called by PhysMem when a page holding decoded code is written.
@@ -196,10 +261,34 @@ class Core {
   void set_exit_imm(uint64_t v) { exit_imm_ = v; }
   ExitReason pending_exit_ = ExitReason::kBudget;
 
+  // Data accesses take the inline RAM bounds check (VA == PA, no checks) only with
+  // SCTLR_EL1.{M,A} = {0,0}; otherwise they go through the fast TLB.
+  bool direct_data() const { return direct_data_; }
+  // The permission view of a data access: EL0 for LDTR/STTR, else the current EL.
+  mmu::View data_view(bool unpriv) const { return unpriv ? mmu::kViewEl0 : static_cast<mmu::View>(s_.el); }
+  // Re-reads SCTLR/TCR/TTBRn/MAIR_EL1 after a write: drops what the change invalidated.
+  void sync_translation_regs();
+  // Leaves run() with an MMIO exit: records the access and sets PC.
+  Flow mmio_exit(const MmioAccess& access, ExitReason reason, uint64_t pc);
+
  private:
+  struct BlockKey {
+    uint64_t va, pa;
+    bool operator==(const BlockKey&) const = default;
+  };
+  struct BlockKeyHash {
+    size_t operator()(const BlockKey& k) const { return std::hash<uint64_t>{}(k.va * 0x9e3779b97f4a7c15ull ^ k.pa); }
+  };
+
+  // Translates and checks an instruction fetch at pc and finds or builds its block;
+  // nullptr when an exception was taken instead.
   Block* lookup_block(uint64_t pc);
-  Block* build_block(uint64_t pc);
-  Flow fetch_fault(uint64_t pc);
+  Block* build_block(uint64_t pc, uint64_t pa);
+  Flow fetch_abort(uint64_t pc, uint32_t fsc);
+  // New translation context: jump-cache entries stamped with an older context stop
+  // matching, so every block is re-entered through a fresh translation.
+  void new_translation_context();
+  void refresh_ctx() { ctx_ = (xlat_gen_ << 1) | ((mmu_.enabled() && s_.el == 0) ? 1 : 0); }
   template <bool kTrace>
   RunResult run_loop(uint64_t max_insns);
 
@@ -210,15 +299,32 @@ class Core {
   Tracer tracer_;
   uint64_t exit_imm_ = 0;
   uint64_t retired_total_ = 0;
+  std::array<uint64_t, 2> retired_el_{};
   bool stop_requested_ = false;
   bool irq_pending_ = false;
   unsigned faults_without_progress_ = 0;
   FaultRecord loop_origin_;
 
+  // The translation context stamp blocks are checked against on every block entry:
+  // (generation << 1) | (MMU on and at EL0). The generation moves on every TLBI and
+  // every write that changes translation; the low bit keeps EL1 and EL0 fetch
+  // permissions apart.
+  uint64_t xlat_gen_ = 0;
+  uint64_t ctx_ = 0;
+  bool direct_data_ = true;
+  mmu::Mmu mmu_;
+  MmioAccess mmio_;
+  bool mmio_read_pending_ = false;
+  TlbiBroadcast tlbi_broadcast_ = nullptr;
+  void* tlbi_broadcast_ctx_ = nullptr;
+
   static constexpr size_t kFastCacheSize = 4096;
+  // Empty jump-cache slots point here: its PC is misaligned and its stamp never current,
+  // so the run loop needs no null check.
+  Block miss_block_{1, ~uint64_t{0}, 0, 0, {}};
   std::array<Block*, kFastCacheSize> fast_{};
-  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> page_blocks_;  // page -> block PCs
+  std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
+  std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks
   std::vector<std::unique_ptr<Block>> retired_blocks_;  // freed when no block is executing
 };
 

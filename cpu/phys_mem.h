@@ -36,13 +36,18 @@ class PhysMem {
 
   void mark_code_page(uint64_t pa) { code_pages_[(pa - base_) >> kPageShift] = 1; }
 
-  // Call after a guest or host write of [pa, pa+len) (pa inside RAM).
-  void note_write(uint64_t pa, uint64_t len) {
-    const uint64_t first = (pa - base_) >> kPageShift;
-    const uint64_t last = (pa - base_ + len - 1) >> kPageShift;
-    for (uint64_t p = first; p <= last && p < code_pages_.size(); ++p) {
-      if (code_pages_[p]) [[unlikely]] invalidate(p);
-    }
+  // Call after a guest or host write of [pa, pa+len) (inside RAM). Returns whether the
+  // write hit a page holding decoded code (whose blocks are now dropped).
+  bool note_write(uint64_t pa, uint64_t len) {
+    const uint64_t off = pa - base_;
+    const uint64_t first = off >> kPageShift, last = (off + len - 1) >> kPageShift;
+    // The common case, inline: one page without decoded code.
+    if (first == last && code_pages_[first] == 0) [[likely]] return false;
+    return note_write_pages(first, last);
+  }
+  // The same for a write through a host address inside RAM (the interpreter's fast path).
+  bool note_write_host(const uint8_t* h, uint64_t len) {
+    return note_write(base_ + static_cast<uint64_t>(h - host_), len);
   }
   bool is_code_page(uint64_t pa) const { return code_pages_[(pa - base_) >> kPageShift] != 0; }
 
@@ -50,6 +55,7 @@ class PhysMem {
   void write(uint64_t pa, const void* src, uint64_t len);
 
  private:
+  bool note_write_pages(uint64_t first, uint64_t last);
   void invalidate(uint64_t page_index);
 
   uint8_t* host_;

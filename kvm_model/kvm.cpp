@@ -1,6 +1,7 @@
 #include "kvm_model/kvm.h"
 
 #include <array>
+#include <cstring>
 
 #include "cpu/sysreg/sysregs.h"
 
@@ -40,7 +41,7 @@ bool pstate_mode_valid(uint64_t pstate) {
 }  // namespace
 
 // ---------------- Vm ----------------
-Vm::Vm(const HostDesc& host) : host_(host) {}
+Vm::Vm(const HostDesc& host, const vpmu::HostPmus& pmus, vpmu::Era era) : host_(host), pmu_(pmus, era) {}
 Vm::~Vm() = default;
 
 int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8_t* userspace_addr) {
@@ -53,12 +54,51 @@ int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8
 
 int Vm::create_vcpu(unsigned id, Vcpu*& out) {
   if (mem_ == nullptr) return -EINVAL;  // the model needs guest memory before vCPUs
+  if (vgic_) return -EBUSY;             // KVM refuses new vCPUs once the vGIC is initialised
   if (id >= 512) return -EINVAL;        // KVM_MAX_VCPUS on arm64
   for (const auto& v : vcpus_)
     if (v->id() == id) return -EEXIST;
   vcpus_.push_back(std::make_unique<Vcpu>(*this, id));
   out = vcpus_.back().get();
   return 0;
+}
+
+int Vm::create_device(uint32_t type) {
+  if (type != KVM_DEV_TYPE_ARM_VGIC_V3) return -ENODEV;
+  if (vgic_created_) return -EEXIST;
+  vgic_created_ = true;
+  return 0;
+}
+
+int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
+  if (!vgic_created_) return -ENXIO;
+  if (vgic_) return -EBUSY;  // configuration is frozen once initialised
+  switch (group) {
+    case KVM_DEV_ARM_VGIC_GRP_ADDR:
+      if (attr == KVM_VGIC_V3_ADDR_TYPE_DIST) {
+        if (value != vgic::kDistBase) return -EINVAL;  // the model has the QEMU virt layout
+        vgic_dist_ = value;
+        return 0;
+      }
+      if (attr == KVM_VGIC_V3_ADDR_TYPE_REDIST) {
+        if (value != vgic::kRedistBase) return -EINVAL;
+        vgic_redist_ = value;
+        return 0;
+      }
+      return -ENXIO;
+    case KVM_DEV_ARM_VGIC_GRP_NR_IRQS:
+      // At least the 32 private interrupts plus 32 SPIs, a multiple of 32, at most 1024.
+      if (value < 64 || value > 1024 || value % 32) return -EINVAL;
+      vgic_nr_irqs_ = static_cast<uint32_t>(value);
+      return 0;
+    case KVM_DEV_ARM_VGIC_GRP_CTRL:
+      if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) return -ENXIO;
+      if (vgic_dist_ == 0 || vgic_redist_ == 0 || vcpus_.empty()) return -ENXIO;
+      vgic_ = std::make_unique<vgic::Vgic>(static_cast<unsigned>(vcpus_.size()), vgic_nr_irqs_);
+      return 0;
+    default:
+      return -ENXIO;
+  }
 }
 
 int Vm::arm_preferred_target(kvm_vcpu_init& init) const {
@@ -69,22 +109,39 @@ int Vm::arm_preferred_target(kvm_vcpu_init& init) const {
 
 int Kvm::create_vm(std::unique_ptr<Vm>& out) const {
   if (host_.cpus.empty()) return -ENODEV;
-  out = std::make_unique<Vm>(host_);
+  out = std::make_unique<Vm>(host_, pmus_, era_);
   return 0;
 }
 
 // ---------------- Vcpu ----------------
-Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {
+Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpus.front().frequency_mhz) {
   cpu::IdRegs ids = vm.host().cpus.front().ids;
   ids.mpidr = mpidr_for(id);
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
+  core_->set_sysreg_port(this);
+  vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
+  // The PMU's overflow interrupt is a level on its IRQ (PPI 23 for every vCPU, or an SPI).
+  vpmu_->set_irq_sink([this](bool level) {
+    if (vgic::Vgic* gic = vm_.vgic(); gic != nullptr && vpmu_->irq_num() >= 16)
+      gic->set_irq_level(id_, static_cast<unsigned>(vpmu_->irq_num()), level);
+  });
 }
 Vcpu::~Vcpu() = default;
 
-void Vcpu::reset_vcpu() {
+int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
   core_->reset(0);
+  timer_.reset();
+  mmio_read_pending_ = false;
+  // kvm_reset_vcpu(): the PMU part runs on the pCPU executing the reset (6.6 reads its PMCR).
+  const int rc = vpmu::vcpu_reset(*vpmu_, pcpu_, &trace);
+  // The guest's ID_AA64DFR0_EL1.PMUVer is the VM's (0 without the PMU feature).
+  cpu::IdRegs ids = core_->ids();
+  ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
+  core_->set_ids(ids);
+  if (reset_trace_) reset_trace_(id_, pcpu_, cause, trace);
   mp_state_ = (features_.features[0] >> KVM_ARM_VCPU_POWER_OFF) & 1 ? KVM_MP_STATE_STOPPED
                                                                      : KVM_MP_STATE_RUNNABLE;
+  return rc;
 }
 
 int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
@@ -98,14 +155,47 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   // A re-init must ask for the same features (power-off aside).
   constexpr uint32_t kPowerOff = 1u << KVM_ARM_VCPU_POWER_OFF;
   if (initialised_ && ((features_.features[0] ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
+  const bool has_pmu = (init.features[0] >> KVM_ARM_VCPU_PMU_V3) & 1;
+  vpmu::ResetTrace trace;
+  // The vCPU's own thread executes KVM_ARM_VCPU_INIT, on the pCPU it is placed on.
+  if (int rc = vpmu::vcpu_init(*vpmu_, has_pmu, !initialised_, pcpu_, &trace); rc != 0) return rc;
   features_ = init;
-  reset_vcpu();
+  if (int rc = reset_vcpu("KVM_ARM_VCPU_INIT", trace); rc != 0) return rc;
   initialised_ = true;
   return 0;
 }
 
+int Vcpu::get_reg_list(std::vector<uint64_t>& ids) {
+  if (!initialised_) return -ENOEXEC;
+  ids.clear();
+  for (unsigned n = 0; n <= 30; ++n) ids.push_back(kRegX(n));
+  for (uint64_t id : {kRegSp, kRegPc, kRegPstate, kRegSpEl1, kRegElrEl1, kRegSpsrEl1}) ids.push_back(id);
+  vpmu::append_reg_list(*vpmu_, ids);
+  return 0;
+}
+
+int Vcpu::set_device_attr(uint32_t group, uint64_t attr, const void* addr) {
+  vpmu::IrqChipState chip = vm_.irqchip_state();
+  return vpmu::set_device_attr(*vpmu_, group, attr, addr, chip, vm_.vmm_pcpu());
+}
+int Vcpu::get_device_attr(uint32_t group, uint64_t attr, void* addr) {
+  return vpmu::get_device_attr(*vpmu_, group, attr, addr, vm_.irqchip_state());
+}
+int Vcpu::has_device_attr(uint32_t group, uint64_t attr) { return vpmu::has_device_attr(*vpmu_, group, attr); }
+
+vpmu::IrqChipState Vm::irqchip_state() {
+  vpmu::IrqChipState chip;
+  chip.in_kernel = vgic_created_;
+  chip.initialized = vgic_ != nullptr;
+  chip.nr_spis = vgic_nr_irqs_ - 32;
+  // kvm_vgic_set_owner(): the timer owns its PPIs (27, 30); anything else the PMU may claim.
+  chip.set_owner = [](unsigned, int intid) { return intid == 27 || intid == 30 ? -EEXIST : 0; };
+  return chip;
+}
+
 int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   if (!initialised_) return -ENOEXEC;
+  if (vpmu::owns_one_reg_id(id)) return vpmu::get_one_reg(*vpmu_, id, value);
   const cpu::CpuState& s = core_->state();
   if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
     value = s.r[(id - kRegX(0)) / 2];
@@ -123,6 +213,7 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
 
 int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   if (!initialised_) return -ENOEXEC;
+  if (vpmu::owns_one_reg_id(id)) return vpmu::set_one_reg(*vpmu_, id, value);
   cpu::CpuState& s = core_->state();
   if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
     s.r[(id - kRegX(0)) / 2] = value;
@@ -142,8 +233,13 @@ int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   return -ENOENT;
 }
 
-void Vcpu::vcpu_load(uint32_t pcpu) { pcpu_ = pcpu; }
-void Vcpu::vcpu_put() {}
+void Vcpu::vcpu_load(uint32_t pcpu) {
+  pcpu_ = pcpu;
+  vpmu::vcpu_load(*vpmu_, pcpu);
+  // The vCPU's clock now runs at this core's frequency.
+  frequency_mhz_ = vm_.host().cpus.at(pcpu).frequency_mhz;
+}
+void Vcpu::vcpu_put() { vpmu::vcpu_put(*vpmu_); }
 
 void Vcpu::set_insn_trace(InsnTrace t) {
   if (!t) {
@@ -242,6 +338,99 @@ bool Vcpu::handle_hvc() {
 
 uint64_t Vcpu::mpidr() const { return mpidr_for(id_); }
 
+uint64_t Vcpu::now_ticks() const {
+  return static_cast<uint64_t>(static_cast<unsigned __int128>(cycles_) * timer_.frequency() /
+                               (uint64_t{frequency_mhz_} * 1000000));
+}
+
+uint64_t Vcpu::insns_until_timer() const {
+  const uint64_t now = now_ticks();
+  const uint64_t deadline = timer_.next_deadline(now);
+  if (deadline == UINT64_MAX) return UINT64_MAX;
+  if (deadline <= now) return 1;
+  const unsigned __int128 cycles =
+      static_cast<unsigned __int128>(deadline - now) * frequency_mhz_ * 1000000 / timer_.frequency() + 1;
+  return cycles > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(cycles);
+}
+
+void Vcpu::sync_interrupts() {
+  vgic::Vgic* gic = vm_.vgic();
+  if (gic == nullptr) return;
+  timer_.update(now_ticks(), *gic, id_);
+  core_->set_irq_pending(gic->irq_pending(id_));
+}
+
+namespace {
+bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn == 12 || (k.crn == 4 && k.crm == 6)); }
+bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
+}  // namespace
+
+cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
+  const auto key = arch::SysRegKey::from_esr_iss(iss);
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
+  vgic::Vgic* gic = vm_.vgic();
+  if (is_gic_cpuif(key)) {
+    // The CPU interface exists only with an initialised in-kernel vGIC; EL0 never reaches it.
+    if (gic == nullptr || el == 0) return Result::kUndef;
+    const auto r = gic->sysreg(id_, key, is_read, value);
+    core.set_irq_pending(gic->irq_pending(id_));
+    return r == vgic::Vgic::Access::kOk ? Result::kDone : Result::kUndef;
+  }
+  if (is_timer(key)) {
+    timer::AccessContext ctx;
+    ctx.el = el;
+    ctx.cntkctl = core.sysreg(cpu::SysSlot::CNTKCTL_EL1);
+    ctx.now = now_ticks();
+    ctx.gic = gic;
+    ctx.vcpu = id_;
+    // An EL0 access CNTKCTL_EL1 forbids traps to EL1; it is reported as UNDEFINED (EC 0x00)
+    // here, which a guest's handler sees as the same refusal (docs/guest-abi.md).
+    const auto r = timer_.sysreg(key, is_read, value, ctx);
+    if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    return r == timer::GenericTimer::Access::kOk ? Result::kDone : Result::kUndef;
+  }
+  if (vpmu::is_pmu_sys_reg(key)) {
+    flush_events();  // the counters must include everything the guest retired so far
+    const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
+    if (sysreg_trace_) sysreg_trace_(id_, pcpu_, el, key, is_read, value, r == vpmu::HandleResult::kUndef);
+    if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+  }
+  return Result::kUndef;
+}
+
+void Vcpu::flush_events() {
+  // Functional timing: every retired instruction is one cycle at the EL it ran at.
+  const std::array<uint64_t, 2> now = core_->retired_by_el();
+  arch::EventCounts ev;
+  for (unsigned el = 0; el < 2; ++el) {
+    const uint64_t n = now[el] - counted_[el];
+    if (n == 0) continue;
+    const auto cel = static_cast<arch::CountEl>(el);
+    ev.add(cel, 0x08, n);  // INST_RETIRED
+    ev.add(cel, 0x1B, n);  // INST_SPEC
+    ev.add(cel, 0x11, n);  // CPU_CYCLES
+  }
+  counted_ = now;
+  if (!ev.empty() && vpmu::count_events(*vpmu_, ev)) vpmu::sync_hwstate(*vpmu_);
+}
+
+bool Vcpu::handle_mmio_in_kernel() {
+  vgic::Vgic* gic = vm_.vgic();
+  const cpu::MmioAccess& a = core_->mmio();
+  if (gic == nullptr || !gic->owns(a.phys_addr)) return false;
+  if (a.is_write) {
+    gic->mmio_write(a.phys_addr, a.size, a.data);
+  } else {
+    uint64_t v = 0;
+    gic->mmio_read(a.phys_addr, a.size, v);
+    core_->complete_mmio_read(v);
+  }
+  core_->set_irq_pending(gic->irq_pending(id_));
+  return true;
+}
+
 void Vcpu::request_psci_on(uint64_t entry, uint64_t context_id) {
   psci_entry_ = entry;
   psci_context_ = context_id;
@@ -259,13 +448,21 @@ Vcpu* Vm::find_vcpu_by_mpidr(uint64_t mpidr) {
 int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
   run_.insns_retired = 0;
+  if (mmio_read_pending_) {
+    // KVM completes an MMIO read on the KVM_RUN after the exit, with the VMM's data.
+    uint64_t data = 0;
+    std::memcpy(&data, run_.mmio.data, sizeof data);
+    core_->complete_mmio_read(data);
+    mmio_read_pending_ = false;
+  }
   if (psci_reset_pending_) {
     // KVM_REQ_VCPU_RESET: the reset runs on this vCPU's own thread (and pCPU), then the
     // PSCI entry point and context id are applied (kvm_reset_vcpu's reset_state).
     psci_reset_pending_ = false;
     const kvm_vcpu_init saved = features_;
     features_.features[0] &= ~(1u << KVM_ARM_VCPU_POWER_OFF);
-    reset_vcpu();
+    vpmu::ResetTrace trace;
+    reset_vcpu("PSCI CPU_ON", trace);
     features_ = saved;
     core_->state().pc = psci_entry_;
     core_->set_x(0, psci_context_);
@@ -274,16 +471,54 @@ int Vcpu::run() {
     run_.exit_reason = KVM_EXIT_INTR;
     return -EINTR;
   }
+  sync_interrupts();
+  if (mp_state_ == KVM_MP_STATE_HALTED && !core_->irq_pending()) {
+    // Blocked in WFI: with nothing else to run, time passes until the timer fires.
+    const uint64_t skip = insns_until_timer();
+    if (skip == UINT64_MAX) {
+      run_.exit_reason = KVM_EXIT_INTR;
+      return -EINTR;
+    }
+    account(skip);
+    sync_interrupts();
+    if (!core_->irq_pending()) {
+      run_.exit_reason = KVM_EXIT_INTR;
+      return -EINTR;
+    }
+  }
+  if (!has_run_) {
+    // kvm_arch_vcpu_run_pid_change(): the PMU must be initialised (INIT) by now.
+    if (int rc = vpmu::first_run(*vpmu_, vm_.irqchip_state()); rc != 0) return rc;
+    has_run_ = true;
+  }
   mp_state_ = KVM_MP_STATE_RUNNABLE;
   for (;;) {
-    const uint64_t budget = run_.insn_budget - run_.insns_retired;
-    const cpu::RunResult r = core_->run(budget);
+    const uint64_t left = run_.insn_budget - run_.insns_retired;
+    if (left == 0) {
+      run_.exit_reason = KVM_EXIT_INTR;
+      return -EINTR;
+    }
+    // Guest entry: pending PMU requests and its interrupt level, then the heterogeneous-host
+    // check KVM makes with interrupts disabled right before entering the guest.
+    vpmu::flush_hwstate(*vpmu_);
+    if (const auto cpu = vpmu::fail_entry_cpu(*vpmu_)) {
+      run_.exit_reason = KVM_EXIT_FAIL_ENTRY;
+      run_.fail_entry.hardware_entry_failure_reason = KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED;
+      run_.fail_entry.cpu = *cpu;
+      return 0;
+    }
+    sync_interrupts();
+    const cpu::RunResult r = core_->run(std::min(left, insns_until_timer()));
     run_.insns_retired += r.retired;
+    account(r.retired);  // functional timing: one cycle per instruction
+    // Guest exit: what the guest executed reaches its counters, then kvm_pmu_sync_hwstate.
+    flush_events();
+    vpmu::sync_hwstate(*vpmu_);
+    sync_interrupts();
     switch (r.reason) {
       case cpu::ExitReason::kBudget:
       case cpu::ExitReason::kStopRequested:
-        run_.exit_reason = KVM_EXIT_INTR;
-        return -EINTR;
+        continue;  // the budget check above, or the timer deadline just passed
       case cpu::ExitReason::kHvc:
       case cpu::ExitReason::kSmc:
         if (handle_hvc()) continue;
@@ -292,9 +527,27 @@ int Vcpu::run() {
         run_.exit_reason = KVM_EXIT_DEBUG;
         run_.debug.hsr = PMUEMU_DEBUG_SEMIHOSTING;
         return 0;
+      case cpu::ExitReason::kMmio: {
+        if (handle_mmio_in_kernel()) continue;
+        const cpu::MmioAccess& a = core_->mmio();
+        run_.exit_reason = KVM_EXIT_MMIO;
+        run_.mmio.phys_addr = a.phys_addr;
+        run_.mmio.len = a.size;
+        run_.mmio.is_write = a.is_write;
+        std::memset(run_.mmio.data, 0, sizeof run_.mmio.data);
+        if (a.is_write) std::memcpy(run_.mmio.data, &a.data, a.size);
+        mmio_read_pending_ = !a.is_write;
+        return 0;
+      }
+      case cpu::ExitReason::kMmioNoSyndrome:
+        // KVM_EXIT_ARM_NISV: an access outside every memory slot that KVM cannot decode.
+        run_.exit_reason = KVM_EXIT_ARM_NISV;
+        run_.arm_nisv.fault_ipa = core_->mmio().phys_addr;
+        run_.arm_nisv.esr_iss = core_->mmio().is_write ? (1u << 6) : 0;
+        return 0;
       case cpu::ExitReason::kWfi:
-        // WFI with no interrupt source able to wake the vCPU: the vCPU blocks. The
-        // thread would sleep in KVM_RUN; the model returns so the VMM sees HALTED.
+        if (core_->irq_pending()) continue;
+        // WFI with no interrupt pending: the vCPU blocks (the VMM sees HALTED).
         mp_state_ = KVM_MP_STATE_HALTED;
         run_.exit_reason = KVM_EXIT_INTR;
         return -EINTR;

@@ -4,6 +4,7 @@
 // exceptions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -11,7 +12,10 @@
 #include <vector>
 
 #include "cpu/core.h"
+#include "kvm_model/timer/generic_timer.h"
 #include "kvm_model/uapi.h"
+#include "kvm_model/vgic/vgic.h"
+#include "kvm_model/vpmu/vpmu.h"
 
 namespace kvm_model {
 
@@ -19,9 +23,14 @@ namespace kvm_model {
 struct HostCpu {
   cpu::IdRegs ids;   // the physical CPU's identification registers
   uint32_t cluster;  // index of the CPU's cluster (one host PMU per cluster)
+  uint32_t frequency_mhz = 2000;  // the core clock: guest time advances with its cycles
 };
 struct HostDesc {
   std::vector<HostCpu> cpus;
+  // One host PMU per cluster (what the arm_pmu driver registers) and the system-wide
+  // features KVM derives from the sanitised ID registers.
+  std::vector<vpmu::ClusterPmuDesc> pmus;
+  vpmu::HostFeatures features;
 };
 
 // struct kvm_run, reduced to the fields the arm64 exits use.
@@ -35,6 +44,16 @@ struct KvmRun {
     uint64_t hsr;
   } debug{};
   struct {
+    uint64_t phys_addr;
+    uint8_t data[8];
+    uint32_t len;
+    uint8_t is_write;
+  } mmio{};
+  struct {
+    uint64_t esr_iss;
+    uint64_t fault_ipa;
+  } arm_nisv{};
+  struct {
     uint32_t type;
     uint32_t ndata;
     uint64_t data[16];
@@ -43,6 +62,7 @@ struct KvmRun {
     uint64_t hardware_entry_failure_reason;
     uint32_t cpu;
   } fail_entry{};
+  uint64_t device_irq_level = 0;  // run->s.regs.device_irq_level (userspace irqchip)
   struct {
     uint32_t suberror;
     uint32_t ndata;
@@ -52,10 +72,10 @@ struct KvmRun {
 
 class Vm;
 
-class Vcpu {
+class Vcpu : private cpu::SysRegPort {
  public:
   Vcpu(Vm& vm, unsigned id);
-  ~Vcpu();
+  ~Vcpu() override;
 
   unsigned id() const { return id_; }
 
@@ -64,6 +84,13 @@ class Vcpu {
   // KVM_GET_ONE_REG / KVM_SET_ONE_REG
   int get_one_reg(uint64_t id, uint64_t& value);
   int set_one_reg(uint64_t id, uint64_t value);
+  // KVM_GET_REG_LIST: -ENOEXEC before init; ids in the kernel's order.
+  int get_reg_list(std::vector<uint64_t>& ids);
+  // KVM_{SET,GET,HAS}_DEVICE_ATTR on the vCPU fd (group KVM_ARM_VCPU_PMU_V3_CTRL). They run
+  // on the VMM thread's pCPU (Vm::set_vmm_pcpu), the rule docs/kvm-model.md describes.
+  int set_device_attr(uint32_t group, uint64_t attr, const void* addr);
+  int get_device_attr(uint32_t group, uint64_t attr, void* addr);
+  int has_device_attr(uint32_t group, uint64_t attr);
   // KVM_GET_MP_STATE
   uint32_t mp_state() const { return mp_state_; }
   // KVM_RUN
@@ -78,6 +105,14 @@ class Vcpu {
   // Tracepoint: called before each guest instruction (emu/'s --trace insn).
   using InsnTrace = std::function<void(unsigned vcpu, uint64_t pc, uint32_t insn, uint8_t el)>;
   void set_insn_trace(InsnTrace t);
+  // Tracepoint: every vCPU reset (KVM_ARM_VCPU_INIT, PSCI CPU_ON, re-init) with its steps.
+  using ResetTraceFn = std::function<void(unsigned vcpu, uint32_t pcpu, const char* cause, const vpmu::ResetTrace&)>;
+  void set_reset_trace(ResetTraceFn t) { reset_trace_ = std::move(t); }
+  // Tracepoint: every trapped PMU access (--trace sysreg).
+  using SysregTraceFn = std::function<void(unsigned vcpu, uint32_t pcpu, uint8_t el, arch::SysRegKey key,
+                                           bool is_read, uint64_t value, bool undef)>;
+  void set_sysreg_trace(SysregTraceFn t) { sysreg_trace_ = std::move(t); }
+  const vpmu::VcpuPmu& pmu() const { return *vpmu_; }
 
   uint64_t instructions() const { return core_->retired_total(); }
   uint64_t mpidr() const;
@@ -92,7 +127,19 @@ class Vcpu {
  private:
   friend struct PsciCall;
   bool handle_hvc();  // PSCI / SMCCC, in the kernel like KVM's; true = keep running
-  void reset_vcpu();
+  int reset_vcpu(const char* cause, vpmu::ResetTrace& trace);
+  void flush_events();  // guest instructions retired since the last flush -> vPMU
+  // Guest accesses to system registers the core does not own: GICv3 CPU interface and
+  // generic timer here, the PMU in the vPMU model.
+  Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;
+  // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.
+  uint64_t now_ticks() const;
+  // Instructions that can run before the timer output could change (at 1 cycle each).
+  uint64_t insns_until_timer() const;
+  void account(uint64_t cycles) { cycles_ += cycles; }
+  void sync_interrupts();  // timer outputs into the vGIC, vGIC output into the core
+  // In-kernel MMIO (the vGIC); false when the access must go to the VMM.
+  bool handle_mmio_in_kernel();
 
   Vm& vm_;
   unsigned id_;
@@ -104,11 +151,20 @@ class Vcpu {
   uint32_t pcpu_ = 0;
   bool psci_reset_pending_ = false;
   uint64_t psci_entry_ = 0, psci_context_ = 0;
+  timer::GenericTimer timer_;
+  uint64_t cycles_ = 0;          // this vCPU's clock: cycles of the core it ran on
+  uint32_t frequency_mhz_;       // that core's clock
+  bool mmio_read_pending_ = false;
+  bool has_run_ = false;
+  std::unique_ptr<vpmu::VcpuPmu> vpmu_;
+  ResetTraceFn reset_trace_;
+  SysregTraceFn sysreg_trace_;
+  std::array<uint64_t, 2> counted_{};  // core's per-EL retired counts already given to the vPMU
 };
 
 class Vm {
  public:
-  explicit Vm(const HostDesc& host);
+  Vm(const HostDesc& host, const vpmu::HostPmus& pmus, vpmu::Era era);
   ~Vm();
 
   // KVM_SET_USER_MEMORY_REGION: guest RAM at guest_phys_addr backed by the VMM's buffer.
@@ -121,26 +177,50 @@ class Vm {
 
   const HostDesc& host() const { return host_; }
   cpu::PhysMem* mem() { return mem_.get(); }
+  // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) and its attributes: the distributor and
+  // redistributor bases (only the QEMU virt layout is modelled: other addresses -EINVAL),
+  // the number of interrupts, and KVM_DEV_ARM_VGIC_CTRL_INIT once every vCPU exists.
+  int create_device(uint32_t type);
+  int vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value);
+  vgic::Vgic* vgic() { return vgic_.get(); }
+  vpmu::IrqChipState irqchip_state();
+  vpmu::VmPmu& pmu() { return pmu_; }
+  // The pCPU the VMM's main thread runs on (sched_setaffinity of the VMM thread): VM-scoped
+  // calls and the PMU device attributes execute there.
+  void set_vmm_pcpu(uint32_t pcpu) { vmm_pcpu_ = pcpu; }
+  uint32_t vmm_pcpu() const { return vmm_pcpu_; }
+
   // The vCPU whose MPIDR_EL1 affinity fields equal those of `mpidr`, or null.
   Vcpu* find_vcpu_by_mpidr(uint64_t mpidr);
   const std::vector<std::unique_ptr<Vcpu>>& vcpus() const { return vcpus_; }
 
  private:
   HostDesc host_;
+  vpmu::VmPmu pmu_;
+  uint32_t vmm_pcpu_ = 0;
   std::unique_ptr<cpu::PhysMem> mem_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  bool vgic_created_ = false;
+  uint64_t vgic_dist_ = 0, vgic_redist_ = 0;
+  uint32_t vgic_nr_irqs_ = vgic::kDefaultNumIrqs;
+  std::unique_ptr<vgic::Vgic> vgic_;
 };
 
 // /dev/kvm
 class Kvm {
  public:
-  explicit Kvm(HostDesc host) : host_(std::move(host)) {}
+  // The host kernel: its CPUs and PMUs, and which kernel era's KVM it runs.
+  Kvm(HostDesc host, vpmu::Era era) : host_(std::move(host)), pmus_(host_.pmus, host_.features), era_(era) {}
   // KVM_CREATE_VM
   int create_vm(std::unique_ptr<Vm>& out) const;
   const HostDesc& host() const { return host_; }
+  const vpmu::HostPmus& pmus() const { return pmus_; }
+  vpmu::Era era() const { return era_; }
 
  private:
   HostDesc host_;
+  vpmu::HostPmus pmus_;
+  vpmu::Era era_;
 };
 
 }  // namespace kvm_model

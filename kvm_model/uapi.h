@@ -17,6 +17,7 @@ enum ExitReasonCode : uint32_t {
   KVM_EXIT_INTR = 10,
   KVM_EXIT_INTERNAL_ERROR = 17,
   KVM_EXIT_SYSTEM_EVENT = 24,
+  KVM_EXIT_ARM_NISV = 28,
 };
 
 inline constexpr uint32_t KVM_SYSTEM_EVENT_SHUTDOWN = 1;
@@ -40,6 +41,15 @@ struct kvm_vcpu_init {
   uint32_t target = KVM_ARM_TARGET_GENERIC_V8;
   uint32_t features[7] = {};
 };
+
+// ---- in-kernel GICv3 (KVM_CREATE_DEVICE, arch/arm64/include/uapi/asm/kvm.h) ----
+inline constexpr uint32_t KVM_DEV_TYPE_ARM_VGIC_V3 = 7;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_ADDR = 0;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_NR_IRQS = 3;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_CTRL = 4;
+inline constexpr uint64_t KVM_VGIC_V3_ADDR_TYPE_DIST = 2;
+inline constexpr uint64_t KVM_VGIC_V3_ADDR_TYPE_REDIST = 3;
+inline constexpr uint64_t KVM_DEV_ARM_VGIC_CTRL_INIT = 0;
 
 // ---- mp_state ----
 inline constexpr uint32_t KVM_MP_STATE_RUNNABLE = 0;

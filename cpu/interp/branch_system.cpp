@@ -173,7 +173,9 @@ Flow op_msr(Core& c, const DecodedInst& i) {
     // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.
     if (info.key == arch::sysreg(3, 0, 4, 1, 0) && c.state().spsel == 0) return c.undefined(i);
     const uint64_t v = R(c, i.n);
-    if (info.kind == sysreg::Kind::kSlot) c.set_sysreg(info.slot, v); else info.write(c, v);
+    // A slot row with a write hook (the translation registers) stores through the hook,
+    // which also applies the side effects of the write.
+    if (info.write != nullptr) info.write(c, v); else c.set_sysreg(info.slot, v);
   }
   c.state().pc = i.pc + 4;
   return Flow::kJump;  // context may have changed: leave the block
@@ -199,9 +201,54 @@ Flow op_msr_imm(Core& c, const DecodedInst& i) {
   return Flow::kJump;
 }
 
-// SYS: cache maintenance, TLB maintenance and address translation. With no caches or
-// TLB modelled in the functional core these are no-ops, except DC ZVA (writes zeros)
-// and AT (reports the identity translation while the MMU is off).
+// TLBI <op>E1{IS} by op2 (Arm ARM C5.5, op1 = 0, CRn = 8, CRm = 3 (IS) or 7); op2 4 and
+// 6 are not allocated and never decoded (pre_SYS).
+constexpr mmu::TlbiOp kTlbiByOp2[8] = {
+    mmu::TlbiOp::kVmallE1, mmu::TlbiOp::kVaE1,    mmu::TlbiOp::kAsidE1,  mmu::TlbiOp::kVaaE1,
+    mmu::TlbiOp::kVmallE1, mmu::TlbiOp::kVaLE1,   mmu::TlbiOp::kVmallE1, mmu::TlbiOp::kVaaLE1};
+static_assert(kTlbiByOp2[0] == mmu::TlbiOp::kVmallE1 && kTlbiByOp2[1] == mmu::TlbiOp::kVaE1 &&
+                  kTlbiByOp2[2] == mmu::TlbiOp::kAsidE1 && kTlbiByOp2[3] == mmu::TlbiOp::kVaaE1 &&
+                  kTlbiByOp2[5] == mmu::TlbiOp::kVaLE1 && kTlbiByOp2[7] == mmu::TlbiOp::kVaaLE1,
+              "TLBI op2 encodings (Arm ARM C5.5)");
+constexpr unsigned kTlbiCrmInnerShareable = 3;
+// ESR ISS.CM (Arm ARM D19.2 ESR_ELx, Data Abort): the abort came from a cache
+// maintenance or address translation instruction.
+constexpr uint32_t kIssCm = 1u << 8;
+
+// DC ZVA (Arm ARM C5.3.x): zeroes the naturally aligned block DCZID_EL0.BS describes. It
+// behaves as stores to every byte (write permission, WnR = 1, CM = 0); Device memory
+// gives an Alignment fault; outside RAM it is an MMIO exit without syndrome.
+Flow dc_zva(Core& c, const DecodedInst& i) {
+  const uint16_t block = static_cast<uint16_t>(4u << (c.ids().dczid & 0xf));
+  const uint64_t addr = R(c, i.n) & ~uint64_t{block - 1u};
+  uint8_t* h = c.direct_data()
+                   ? (c.mem().contains(addr, block) ? c.mem().ptr(addr) : nullptr)
+                   : c.mmu().fast().lookup<mmu::AccessType::kWrite>(c.data_view(false), addr, block - 1u);
+  if (h == nullptr) {
+    const mmu::DataAccess a{.size = block, .align = block, .type = mmu::AccessType::kWrite, .device_faults = true};
+    if (const Flow f = mmu::resolve_slow(c, i, addr, a, h); f != Flow::kNext) return f;
+  }
+  std::memset(h, 0, block);
+  c.mem().note_write_host(h, block);
+  return Flow::kNext;
+}
+
+// AT S1E1R/W and S1E0R/W (op1 = 0, CRn = 7, CRm = 8, op2 = 0..3): the result goes to
+// PAR_EL1; a walk's external abort is taken as a Data Abort with CM = 1 and WnR = 1.
+Flow at(Core& c, const DecodedInst& i, unsigned op2) {
+  const mmu::View view = (op2 & 2) ? mmu::kViewEl0 : mmu::kViewEl1;
+  const mmu::AccessType type = (op2 & 1) ? mmu::AccessType::kWrite : mmu::AccessType::kRead;
+  const uint64_t va = R(c, i.n);
+  mmu::Fault walk_abort;
+  const uint64_t par = c.mmu().at(va, view, type, walk_abort);
+  if (!walk_abort.ok()) return data_abort(c, i, va, true, mmu::fault_status(walk_abort), kIssCm);
+  c.set_sysreg(SysSlot::PAR_EL1, par);
+  return Flow::kNext;
+}
+
+// SYS: cache maintenance, TLB maintenance and address translation. Cache maintenance by
+// VA is a no-op with no caches modelled (as in QEMU, it does not translate and cannot
+// fault); DC ZVA writes zeros; TLBI and AT go to the MMU.
 Flow op_sys(Core& c, const DecodedInst& i) {
   const unsigned op1 = i.f0, crn = i.f1, crm = i.f2, op2 = i.f3;
   const bool is_dc = crn == 7 && op1 == 3 && crm == 4 && op2 == 1;  // DC ZVA
@@ -217,12 +264,12 @@ Flow op_sys(Core& c, const DecodedInst& i) {
     }
   }
   if (is_dc) {
-    const uint64_t block = 4u << (c.ids().dczid & 0xf);
-    const uint64_t addr = R(c, i.n) & ~(block - 1);
-    if (!c.mem().contains(addr, block)) return bus_fault(c, i, R(c, i.n), true);
-    for (uint64_t off = 0; off < block; off += 8) mem_write<uint64_t>(c, addr + off, 0);
-  } else if (crn == 7 && crm == 8 && op1 == 0 && op2 < 4) {  // AT S1E1R/W, S1E0R/W
-    c.set_sysreg(SysSlot::PAR_EL1, R(c, i.n) & 0x0000fffffffff000ull);
+    if (const Flow f = dc_zva(c, i); f != Flow::kNext) return f;
+  } else if (crn == 8) {
+    const mmu::TlbiOp op = kTlbiByOp2[op2];
+    if (crm == kTlbiCrmInnerShareable) c.tlbi_inner_shareable(op, R(c, i.n)); else c.tlbi(op, R(c, i.n));
+  } else if (crn == 7 && crm == 8 && op1 == 0 && op2 < 4) {
+    if (const Flow f = at(c, i, op2); f != Flow::kNext) return f;
   }
   c.state().pc = i.pc + 4;
   return Flow::kRestart;  // DC ZVA may have written code; TLBI may change translation

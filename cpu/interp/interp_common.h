@@ -1,6 +1,6 @@
 // Helpers shared by the instruction handlers: register-slot resolution, flag arithmetic
 // (Arm ARM AddWithCarry), the condition table, shifts and extends, DecodeBitMasks, and
-// the RAM fast path of guest memory accesses.
+// the inline fast path of guest memory accesses.
 #pragma once
 
 #include <array>
@@ -10,6 +10,7 @@
 #include "cpu/arch/bits.h"
 #include "cpu/arch/esr.h"
 #include "cpu/core.h"
+#include "cpu/mmu/data_access.h"
 
 namespace cpu::interp {
 
@@ -144,49 +145,75 @@ struct BitMasks { uint64_t wmask, tmask; };
 bool decode_bit_masks(unsigned n, unsigned imms, unsigned immr, bool immediate, unsigned datasize,
                       BitMasks& out);
 
-// ---- guest memory, RAM fast path (MMU off: VA == PA) ----
-template <typename T>
-inline bool mem_read(Core& c, uint64_t va, T& out) {
-  PhysMem& m = c.mem();
-  if (m.contains(va, sizeof(T))) [[likely]] {
-    std::memcpy(&out, m.ptr(va), sizeof(T));
-    return true;
-  }
-  return false;
+// ---- guest memory ----
+// The inline fast path of a data access of kSize bytes whose elements are kAlign bytes.
+// With SCTLR_EL1.{M,A} = {0,0} it is a RAM bounds check (VA == PA, no alignment rule for
+// ordinary accesses); otherwise one compare against the fast TLB, which hits only for
+// aligned accesses the current view may make to Normal memory in RAM. Each returns the
+// host address through h and whether it hit; a miss goes to the slow path in
+// cpu/mmu/data_access.h. (The two tests are spelled out rather than folded into one
+// nullable pointer so that the MMU-off path has no extra null check.)
+template <unsigned kSize>
+[[gnu::always_inline]] inline bool direct_hit(Core& c, uint64_t va, uint8_t*& h) {
+  const PhysMem& m = c.mem();
+  if (!m.contains(va, kSize)) [[unlikely]] return false;
+  h = m.ptr(va);
+  return true;
 }
-template <typename T>
-inline bool mem_write(Core& c, uint64_t va, T v) {
-  PhysMem& m = c.mem();
-  if (m.contains(va, sizeof(T))) [[likely]] {
-    std::memcpy(m.ptr(va), &v, sizeof(T));
-    m.note_write(va, sizeof(T));
-    return true;
+template <mmu::AccessType kType, unsigned kSize, unsigned kAlign, bool kUnpriv>
+[[gnu::always_inline]] inline bool tlb_hit(Core& c, uint64_t va, uint8_t*& h) {
+  const mmu::FastEntry& e = c.mmu().fast().entry(c.data_view(kUnpriv), va);
+  if (!mmu::FastTlb::hit<kType>(e, va, kAlign - 1)) [[unlikely]] return false;
+  if constexpr (kSize > kAlign) {
+    // A pair may run into the next page even when each element is aligned.
+    if ((va & (kPageSize - 1)) > kPageSize - kSize) return false;
   }
-  return false;
+  h = mmu::FastTlb::host(e, va);
+  return true;
 }
-inline bool mem_read_n(Core& c, uint64_t va, unsigned size, uint64_t& out) {
-  switch (size) {
-    case 1: { uint8_t v; if (!mem_read(c, va, v)) return false; out = v; return true; }
-    case 2: { uint16_t v; if (!mem_read(c, va, v)) return false; out = v; return true; }
-    case 4: { uint32_t v; if (!mem_read(c, va, v)) return false; out = v; return true; }
-    default: return mem_read(c, va, out);
-  }
-}
-inline bool mem_write_n(Core& c, uint64_t va, unsigned size, uint64_t v) {
-  switch (size) {
-    case 1: return mem_write(c, va, static_cast<uint8_t>(v));
-    case 2: return mem_write(c, va, static_cast<uint16_t>(v));
-    case 4: return mem_write(c, va, static_cast<uint32_t>(v));
-    default: return mem_write(c, va, v);
-  }
+template <mmu::AccessType kType, unsigned kSize, unsigned kAlign = kSize, bool kUnpriv = false>
+[[gnu::always_inline]] inline bool fast_hit(Core& c, uint64_t va, uint8_t*& h) {
+  if (c.direct_data()) [[likely]] return direct_hit<kSize>(c, va, h);
+  return tlb_hit<kType, kSize, kAlign, kUnpriv>(c, va, h);
 }
 
-// A data abort for an access outside RAM: synchronous external abort (DFSC 0x10), FAR
-// set, as a bus with nothing mapped at that address reports it.
-Flow data_abort(Core& c, const DecodedInst& inst, uint64_t va, bool is_write, uint32_t fsc);
-inline Flow bus_fault(Core& c, const DecodedInst& inst, uint64_t va, bool is_write) {
-  return data_abort(c, inst, va, is_write, arch::esr::kFscSyncExternal);
+// Loads a T from va: Flow::kNext with out set, or the flow the handler must return (an
+// abort was taken, or the access left run() as an MMIO exit).
+template <typename T, mmu::DataAccess kAcc>
+[[gnu::always_inline]] inline Flow load(Core& c, const DecodedInst& i, uint64_t va, T& out) {
+  static_assert(kAcc.type == mmu::AccessType::kRead && kAcc.size == sizeof(T));
+  uint8_t* h;
+  if (fast_hit<mmu::AccessType::kRead, sizeof(T), kAcc.align, kAcc.unpriv>(c, va, h)) [[likely]] {
+    std::memcpy(&out, h, sizeof(T));
+    return Flow::kNext;
+  }
+  return mmu::access_slow(c, i, va, kAcc, reinterpret_cast<uint8_t*>(&out));
 }
+// Stores v at va: Flow::kNext, Flow::kRestart when the store hit decoded code, or the flow
+// the handler must return.
+template <typename T, mmu::DataAccess kAcc>
+[[gnu::always_inline]] inline Flow store(Core& c, const DecodedInst& i, uint64_t va, T v) {
+  static_assert(kAcc.type == mmu::AccessType::kWrite && kAcc.size == sizeof(T));
+  uint8_t* h;
+  if (fast_hit<mmu::AccessType::kWrite, sizeof(T), kAcc.align, kAcc.unpriv>(c, va, h)) [[likely]] {
+    std::memcpy(h, &v, sizeof(T));
+    return c.mem().note_write_host(h, sizeof(T)) ? Flow::kRestart : Flow::kNext;
+  }
+  return mmu::access_slow(c, i, va, kAcc, reinterpret_cast<uint8_t*>(&v));
+}
+// The host address of a naturally aligned location an exclusive, atomic or DC ZVA works
+// on in place: Flow::kNext with h set, or the flow to return.
+template <mmu::DataAccess kAcc>
+[[gnu::always_inline]] inline Flow resolve(Core& c, const DecodedInst& i, uint64_t va, uint8_t*& h) {
+  if (fast_hit<kAcc.type, kAcc.size>(c, va, h)) [[likely]] return Flow::kNext;
+  return mmu::resolve_slow(c, i, va, kAcc, h);
+}
+// Whether a flow from load/store/resolve means "done, carry on".
+inline bool completed(Flow f) { return f == Flow::kNext || f == Flow::kRestart; }
+
+// A synchronous Data Abort taken to EL1 for va (FAR) with fault status fsc; extra_iss adds
+// ISS bits such as CM.
+Flow data_abort(Core& c, const DecodedInst& inst, uint64_t va, bool is_write, uint32_t fsc, uint32_t extra_iss = 0);
 inline Flow alignment_fault(Core& c, const DecodedInst& inst, uint64_t va, bool is_write) {
   return data_abort(c, inst, va, is_write, arch::esr::kFscAlignment);
 }

@@ -1,5 +1,8 @@
 // Loads and stores (Arm ARM C4.1.88): single register in every addressing mode, pairs,
-// literal, exclusives, load-acquire/store-release and the LSE atomics.
+// literal, exclusives, load-acquire/store-release and the LSE atomics. Every access goes
+// through the inline fast path of interp_common.h; each handler states its access as a
+// constant mmu::DataAccess (size, alignment unit, permission view and the ESR ISV fields
+// an MMIO exit reports).
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 
@@ -8,7 +11,12 @@ namespace {
 
 // What a single-register row does with its data, from (size, opc).
 enum class Kind : uint8_t { kStore, kLoadZ, kLoadS64, kLoadS32, kPrefetch, kInvalid };
-enum class Mode : uint8_t { kOffset, kPre, kPost, kReg };
+// kUnpriv: LDTR/STTR, offset addressing checked against EL0 permissions.
+enum class Mode : uint8_t { kOffset, kPre, kPost, kReg, kUnpriv };
+inline constexpr unsigned kNumModes = 5;
+
+using mmu::AccessType;
+using mmu::DataAccess;
 
 constexpr Kind kind_of(unsigned size_log2, unsigned opc) {
   switch (opc) {
@@ -34,7 +42,7 @@ inline uint64_t sign_extend_elem(uint64_t v) {
 template <Mode kMode, unsigned kSizeLog2>
 inline uint64_t address(Core& c, const DecodedInst& i) {
   const uint64_t base = R(c, i.n);
-  if constexpr (kMode == Mode::kOffset || kMode == Mode::kPre) return base + i.imm;
+  if constexpr (kMode == Mode::kOffset || kMode == Mode::kPre || kMode == Mode::kUnpriv) return base + i.imm;
   else if constexpr (kMode == Mode::kPost) return base;
   else return base + extend_reg(R(c, i.m), i.f0, i.f1);
 }
@@ -44,26 +52,67 @@ inline void writeback(Core& c, const DecodedInst& i, uint64_t addr) {
   else if constexpr (kMode == Mode::kPost) R(c, i.n) = addr + i.imm;
 }
 
+// A store that wrote decoded code may have rewritten this very block: leave it.
+inline Flow after_store(Core& c, const DecodedInst& i, Flow f) {
+  if (f == Flow::kRestart) [[unlikely]] c.state().pc = i.pc + 4;
+  return f;
+}
+
+// The access of a single-register row. ESR ISV is 1 for it unless it writes back; SF
+// says whether Rt is an X register, SSE whether the load sign-extends.
 template <unsigned kSizeLog2, Kind kKind, Mode kMode>
-Flow op_ldst(Core& c, const DecodedInst& i) {
+constexpr DataAccess single_access() {
+  constexpr uint16_t kBytes = uint16_t{1} << kSizeLog2;
+  return DataAccess{.size = kBytes,
+                    .align = kBytes,
+                    .type = kKind == Kind::kStore ? AccessType::kWrite : AccessType::kRead,
+                    .unpriv = kMode == Mode::kUnpriv,
+                    .syndrome = kMode != Mode::kPre && kMode != Mode::kPost,
+                    .sign_extend = kKind == Kind::kLoadS64 || kKind == Kind::kLoadS32,
+                    .sixty_four = kKind == Kind::kLoadS64 || kSizeLog2 == 3};
+}
+
+// The fast path does the access in place; a miss re-runs the whole instruction with
+// kSlow set, as a tail call, so the hot path needs no stack frame for the slow path's
+// buffer.
+template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
+[[gnu::noinline]] Flow op_ldst(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
+  constexpr DataAccess kAcc = single_access<kSizeLog2, kKind, kMode>();
+  constexpr bool kStore = kKind == Kind::kStore;
   const uint64_t addr = address<kMode, kSizeLog2>(c, i);
   if constexpr (kKind == Kind::kPrefetch) {
     return Flow::kNext;  // PRFM: a hint, never faults
-  } else if constexpr (kKind == Kind::kStore) {
-    if (!mem_write<T>(c, addr, static_cast<T>(R(c, i.d)))) return bus_fault(c, i, addr, true);
-    writeback<kMode>(c, i, addr);
-    // A store into a page holding decoded code may have rewritten this very block.
-    return c.mem().is_code_page(addr) ? (c.state().pc = i.pc + 4, Flow::kRestart) : Flow::kNext;
   } else {
     T v;
-    if (!mem_read<T>(c, addr, v)) return bus_fault(c, i, addr, false);
+    Flow f = Flow::kNext;
+    if constexpr (!kSlow) {
+      uint8_t* h;
+      if (!fast_hit<kAcc.type, sizeof(T), sizeof(T), kAcc.unpriv>(c, addr, h)) [[unlikely]] {
+        return op_ldst<kSizeLog2, kKind, kMode, true>(c, i);
+      }
+      if constexpr (kStore) {
+        v = static_cast<T>(R(c, i.d));
+        std::memcpy(h, &v, sizeof(T));
+        if (c.mem().note_write_host(h, sizeof(T))) [[unlikely]] f = Flow::kRestart;
+      } else {
+        std::memcpy(&v, h, sizeof(T));
+      }
+    } else {
+      if constexpr (kStore) v = static_cast<T>(R(c, i.d));
+      f = mmu::access_slow(c, i, addr, kAcc, reinterpret_cast<uint8_t*>(&v));
+      if (!completed(f)) return f;
+    }
     writeback<kMode>(c, i, addr);
-    uint64_t r = v;
-    if constexpr (kKind == Kind::kLoadS64) r = sign_extend_elem<kSizeLog2>(r);
-    if constexpr (kKind == Kind::kLoadS32) r = static_cast<uint32_t>(sign_extend_elem<kSizeLog2>(r));
-    R(c, i.d) = r;
-    return Flow::kNext;
+    if constexpr (kStore) {
+      return after_store(c, i, f);
+    } else {
+      uint64_t r = v;
+      if constexpr (kKind == Kind::kLoadS64) r = sign_extend_elem<kSizeLog2>(r);
+      if constexpr (kKind == Kind::kLoadS32) r = static_cast<uint32_t>(sign_extend_elem<kSizeLog2>(r));
+      R(c, i.d) = r;
+      return Flow::kNext;
+    }
   }
 }
 
@@ -75,13 +124,13 @@ constexpr Handler ldst_entry() {
   else return &op_ldst<S, kKind, static_cast<Mode>(M)>;
 }
 template <unsigned S, unsigned K, size_t... M>
-constexpr std::array<Handler, 4> ldst_modes(std::index_sequence<M...>) { return {ldst_entry<S, K, M>()...}; }
+constexpr std::array<Handler, kNumModes> ldst_modes(std::index_sequence<M...>) { return {ldst_entry<S, K, M>()...}; }
 template <unsigned S, size_t... K>
-constexpr std::array<std::array<Handler, 4>, 6> ldst_kinds(std::index_sequence<K...>) {
-  return {ldst_modes<S, K>(std::make_index_sequence<4>{})...};
+constexpr std::array<std::array<Handler, kNumModes>, 6> ldst_kinds(std::index_sequence<K...>) {
+  return {ldst_modes<S, K>(std::make_index_sequence<kNumModes>{})...};
 }
 template <size_t... S>
-constexpr std::array<std::array<std::array<Handler, 4>, 6>, 4> ldst_table(std::index_sequence<S...>) {
+constexpr std::array<std::array<std::array<Handler, kNumModes>, 6>, 4> ldst_table(std::index_sequence<S...>) {
   return {ldst_kinds<S>(std::make_index_sequence<6>{})...};
 }
 constexpr auto kLdstTable = ldst_table(std::make_index_sequence<4>{});
@@ -94,6 +143,7 @@ bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool al
   // A load that writes back into its own destination is CONSTRAINED UNPREDICTABLE; UNDEFINED here.
   const unsigned rt = bits<4, 0>(insn), rn = bits<9, 5>(insn);
   if ((mode == Mode::kPre || mode == Mode::kPost) && kind != Kind::kStore && rn == rt && rn != 31) return false;
+  // Unprivileged forms exist for B/H/W/X stores and loads, not for PRFM (rejected above).
   i.imm = offset;
   i.n = rsp(bits<9, 5>(insn));
   i.d = kind == Kind::kStore ? rzr(bits<4, 0>(insn)) : wzr(bits<4, 0>(insn));
@@ -103,28 +153,33 @@ bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool al
 
 // ---------------- pairs ----------------
 enum class PairKind : uint8_t { kStore, kLoad, kLoadSW };
+// Both registers are one access of twice the element size (no ISV: a pair has no valid
+// syndrome); alignment is checked per element. Nothing is written unless both halves
+// can be, so a fault leaves memory and registers as they were.
 template <unsigned kSizeLog2, PairKind kKind, Mode kMode>
 Flow op_pair(Core& c, const DecodedInst& i) {
-  using T = Elem<kSizeLog2>;
-  constexpr uint64_t kSize = uint64_t{1} << kSizeLog2;
+  using T = std::array<Elem<kSizeLog2>, 2>;
+  constexpr uint16_t kElem = uint16_t{1} << kSizeLog2;
+  constexpr DataAccess kAcc{.size = 2 * kElem,
+                            .align = kElem,
+                            .type = kKind == PairKind::kStore ? AccessType::kWrite : AccessType::kRead};
   const uint64_t addr = address<kMode, kSizeLog2>(c, i);
-  if (!c.mem().contains(addr, 2 * kSize)) return bus_fault(c, i, addr, kKind == PairKind::kStore);
   if constexpr (kKind == PairKind::kStore) {
-    mem_write<T>(c, addr, static_cast<T>(R(c, i.d)));
-    mem_write<T>(c, addr + kSize, static_cast<T>(R(c, i.a)));
+    const T v{static_cast<Elem<kSizeLog2>>(R(c, i.d)), static_cast<Elem<kSizeLog2>>(R(c, i.a))};
+    const Flow f = store<T, kAcc>(c, i, addr, v);
+    if (!completed(f)) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
-    return c.mem().is_code_page(addr) ? (c.state().pc = i.pc + 4, Flow::kRestart) : Flow::kNext;
+    return after_store(c, i, f);
   } else {
-    T v1 = 0, v2 = 0;  // both reads are inside RAM: checked above
-    mem_read<T>(c, addr, v1);
-    mem_read<T>(c, addr + kSize, v2);
+    T v;
+    if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
     if constexpr (kKind == PairKind::kLoadSW) {
-      R(c, i.d) = sign_extend_elem<2>(v1);
-      R(c, i.a) = sign_extend_elem<2>(v2);
+      R(c, i.d) = sign_extend_elem<2>(v[0]);
+      R(c, i.a) = sign_extend_elem<2>(v[1]);
     } else {
-      R(c, i.d) = v1;
-      R(c, i.a) = v2;
+      R(c, i.d) = v[0];
+      R(c, i.a) = v[1];
     }
     return Flow::kNext;
   }
@@ -165,8 +220,15 @@ bool pre_pair(DecodedInst& i, uint32_t insn) {
 template <unsigned kSizeLog2, bool kSigned>
 Flow op_ldr_lit(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
+  // LDR Wt is the only W form (LDR Xt and LDRSW Xt are the others).
+  constexpr DataAccess kAcc{.size = sizeof(T),
+                            .align = sizeof(T),
+                            .type = AccessType::kRead,
+                            .syndrome = true,
+                            .sign_extend = kSigned,
+                            .sixty_four = kSizeLog2 == 3 || kSigned};
   T v;
-  if (!mem_read<T>(c, i.imm, v)) return bus_fault(c, i, i.imm, false);
+  if (const Flow f = load<T, kAcc>(c, i, i.imm, v); f != Flow::kNext) return f;
   R(c, i.d) = kSigned ? sign_extend_elem<kSizeLog2>(v) : v;
   return Flow::kNext;
 }
@@ -177,13 +239,25 @@ Flow op_prfm(Core&, const DecodedInst&) { return Flow::kNext; }
 // type (Arm ARM B2.5.2), so a misaligned one takes an alignment fault.
 inline bool aligned(uint64_t addr, uint64_t size) { return (addr & (size - 1)) == 0; }
 
+// Read-modify-write and exclusive accesses work on the memory in place (no ISV: they
+// never have a valid syndrome, so outside RAM they are NISV exits).
+template <uint16_t kBytes, AccessType kType>
+inline constexpr DataAccess kInPlace{.size = kBytes, .align = kBytes, .type = kType};
+
+// The flow after an in-place write of n bytes at h: restart if it hit decoded code.
+inline Flow note_in_place_write(Core& c, const DecodedInst& i, uint8_t* h, uint64_t n) {
+  return after_store(c, i, c.mem().note_write_host(h, n) ? Flow::kRestart : Flow::kNext);
+}
+
 template <unsigned kSizeLog2>
 Flow op_ldxr(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, false);
+  uint8_t* h;
+  if (const Flow f = resolve<kInPlace<sizeof(T), AccessType::kRead>>(c, i, addr, h); f != Flow::kNext) return f;
   T v;
-  if (!mem_read<T>(c, addr, v)) return bus_fault(c, i, addr, false);
+  std::memcpy(&v, h, sizeof(T));
   auto& s = c.state();
   s.excl_addr = addr;
   s.excl_size = sizeof(T);
@@ -199,19 +273,27 @@ Flow op_stxr(Core& c, const DecodedInst& i) {
   auto& s = c.state();
   const bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == sizeof(T);
   s.excl_valid = false;
+  Flow f = Flow::kNext;
   if (pass) {
-    if (!mem_write<T>(c, addr, static_cast<T>(R(c, i.d)))) return bus_fault(c, i, addr, true);
+    uint8_t* h;
+    if (f = resolve<kInPlace<sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
+    const T v = static_cast<T>(R(c, i.d));
+    std::memcpy(h, &v, sizeof(T));
+    f = note_in_place_write(c, i, h, sizeof(T));
   }
   R(c, i.m) = pass ? 0 : 1;  // status register Ws
-  return Flow::kNext;
+  return f;
 }
 template <unsigned kSizeLog2>
 Flow op_ldxp(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, false);
+  uint8_t* h;
+  if (const Flow f = resolve<kInPlace<2 * sizeof(T), AccessType::kRead>>(c, i, addr, h); f != Flow::kNext) return f;
   T v1, v2;
-  if (!mem_read<T>(c, addr, v1) || !mem_read<T>(c, addr + sizeof(T), v2)) return bus_fault(c, i, addr, false);
+  std::memcpy(&v1, h, sizeof(T));
+  std::memcpy(&v2, h + sizeof(T), sizeof(T));
   auto& s = c.state();
   s.excl_addr = addr;
   s.excl_size = 2 * sizeof(T);
@@ -228,27 +310,37 @@ Flow op_stxp(Core& c, const DecodedInst& i) {
   auto& s = c.state();
   const bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == 2 * sizeof(T);
   s.excl_valid = false;
+  Flow f = Flow::kNext;
   if (pass) {
-    if (!c.mem().contains(addr, 2 * sizeof(T))) return bus_fault(c, i, addr, true);
-    mem_write<T>(c, addr, static_cast<T>(R(c, i.d)));
-    mem_write<T>(c, addr + sizeof(T), static_cast<T>(R(c, i.a)));
+    uint8_t* h;
+    if (f = resolve<kInPlace<2 * sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
+    const T v[2] = {static_cast<T>(R(c, i.d)), static_cast<T>(R(c, i.a))};
+    std::memcpy(h, v, sizeof v);
+    f = note_in_place_write(c, i, h, sizeof v);
   }
   R(c, i.m) = pass ? 0 : 1;
-  return Flow::kNext;
+  return f;
 }
+// Load-acquire/store-release of one register: ISV = 1 (ordered accesses keep a valid
+// syndrome; only exclusives lose it).
 template <unsigned kSizeLog2, bool kLoad>
 Flow op_ordered(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
+  constexpr DataAccess kAcc{.size = sizeof(T),
+                            .align = sizeof(T),
+                            .type = kLoad ? AccessType::kRead : AccessType::kWrite,
+                            .syndrome = true,
+                            .sixty_four = kSizeLog2 == 3};
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, !kLoad);
   if constexpr (kLoad) {
     T v;
-    if (!mem_read<T>(c, addr, v)) return bus_fault(c, i, addr, false);
+    if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) return f;
     R(c, i.d) = v;
+    return Flow::kNext;
   } else {
-    if (!mem_write<T>(c, addr, static_cast<T>(R(c, i.d)))) return bus_fault(c, i, addr, true);
+    return after_store(c, i, store<T, kAcc>(c, i, addr, static_cast<T>(R(c, i.d))));
   }
-  return Flow::kNext;
 }
 
 // ---------------- LSE ----------------
@@ -257,28 +349,42 @@ Flow op_cas(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
+  // CAS needs write permission even when the comparison fails (a failed CAS may write
+  // back the old value: Arm ARM C6.2 CAS), hence a write access.
+  uint8_t* h;
+  if (const Flow f = resolve<kInPlace<sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
   T old;
-  if (!mem_read<T>(c, addr, old)) return bus_fault(c, i, addr, false);
-  if (old == static_cast<T>(R(c, i.m))) mem_write<T>(c, addr, static_cast<T>(R(c, i.d)));
+  std::memcpy(&old, h, sizeof(T));
+  Flow f = Flow::kNext;
+  if (old == static_cast<T>(R(c, i.m))) {
+    const T v = static_cast<T>(R(c, i.d));
+    std::memcpy(h, &v, sizeof(T));
+    f = note_in_place_write(c, i, h, sizeof(T));
+  }
   R(c, i.a) = old;  // Rs (write slot) receives the old value
-  return Flow::kNext;
+  return f;
 }
 template <unsigned kSizeLog2>
 Flow op_casp(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, true);
+  uint8_t* h;
+  if (const Flow f = resolve<kInPlace<2 * sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
   T o1, o2;
-  if (!mem_read<T>(c, addr, o1) || !mem_read<T>(c, addr + sizeof(T), o2)) return bus_fault(c, i, addr, false);
+  std::memcpy(&o1, h, sizeof(T));
+  std::memcpy(&o2, h + sizeof(T), sizeof(T));
   const unsigned s = i.f0, t = i.f1;  // even register numbers; 31 never valid here
   const uint64_t s1 = c.x(s), s2 = c.x(s + 1);
+  Flow f = Flow::kNext;
   if (o1 == static_cast<T>(s1) && o2 == static_cast<T>(s2)) {
-    mem_write<T>(c, addr, static_cast<T>(c.x(t)));
-    mem_write<T>(c, addr + sizeof(T), static_cast<T>(c.x(t + 1)));
+    const T v[2] = {static_cast<T>(c.x(t)), static_cast<T>(c.x(t + 1))};
+    std::memcpy(h, v, sizeof v);
+    f = note_in_place_write(c, i, h, sizeof v);
   }
   c.set_x(s, o1);
   c.set_x(s + 1, o2);
-  return Flow::kNext;
+  return f;
 }
 
 enum class AtomicOp : uint8_t { kAdd, kClr, kEor, kSet, kSmax, kSmin, kUmax, kUmin, kSwp };
@@ -288,8 +394,10 @@ Flow op_atomic(Core& c, const DecodedInst& i) {
   using S = std::make_signed_t<T>;
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
+  uint8_t* h;
+  if (const Flow f = resolve<kInPlace<sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
   T old;
-  if (!mem_read<T>(c, addr, old)) return bus_fault(c, i, addr, false);
+  std::memcpy(&old, h, sizeof(T));
   const T v = static_cast<T>(R(c, i.m));
   T r;
   switch (kOp) {
@@ -303,9 +411,9 @@ Flow op_atomic(Core& c, const DecodedInst& i) {
     case AtomicOp::kUmin: r = old < v ? old : v; break;
     default: r = v; break;
   }
-  mem_write<T>(c, addr, r);
+  std::memcpy(h, &r, sizeof(T));
   R(c, i.d) = old;
-  return Flow::kNext;
+  return note_in_place_write(c, i, h, sizeof(T));
 }
 
 #define PMUEMU_BY_SIZE(fn) {&fn<0>, &fn<1>, &fn<2>, &fn<3>}
@@ -318,10 +426,10 @@ bool pre_LDST_unscaled(DecodedInst& i, uint32_t insn) {
 bool pre_LDST_post(DecodedInst& i, uint32_t insn) {
   return pre_ldst(i, insn, Mode::kPost, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
 }
-// LDTR/STTR: unprivileged accesses. With no stage-1 permissions in force they behave as
-// the unscaled forms; the MMU applies EL0 permissions to them when enabled.
+// LDTR/STTR: unprivileged accesses, checked against EL0 permissions even at EL1 (PAN is
+// not implemented, so nothing else changes; Arm ARM C6.2 LDTR).
 bool pre_LDST_unpriv(DecodedInst& i, uint32_t insn) {
-  return pre_ldst(i, insn, Mode::kOffset, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+  return pre_ldst(i, insn, Mode::kUnpriv, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
 }
 bool pre_LDST_pre(DecodedInst& i, uint32_t insn) {
   return pre_ldst(i, insn, Mode::kPre, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);

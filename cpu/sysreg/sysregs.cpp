@@ -20,6 +20,15 @@ void write_sp_el0(Core& c, uint64_t v) {
 }
 void write_spsel(Core& c, uint64_t v) { c.switch_sp(c.state().el, static_cast<uint8_t>(v & 1)); }
 
+// Registers stage-1 translation depends on: the write lands in the slot, then the MMU
+// drops what the new value makes stale (the TLB for SCTLR.{M,WXN}, TCR and MAIR changes,
+// the current context for TTBRn).
+template <SysSlot kSlot>
+void write_translation_reg(Core& c, uint64_t v) {
+  c.set_sysreg(kSlot, v);
+  c.sync_translation_regs();
+}
+
 constexpr Info kTableRows[] = {
     {"MIDR_EL1", sysreg(3,0,0,0,0), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().midr; }, nullptr},
     {"MPIDR_EL1", sysreg(3,0,0,0,5), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().mpidr; }, nullptr},
@@ -39,18 +48,18 @@ constexpr Info kTableRows[] = {
     {"CCSIDR_EL1", sysreg(3,1,0,0,0), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core&) -> uint64_t { return 0x700fe01a; }, nullptr},
     {"AIDR_EL1", sysreg(3,1,0,0,7), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core&) -> uint64_t { return 0; }, nullptr},
     {"CSSELR_EL1", sysreg(3,2,0,0,0), Kind::kSlot, SysSlot::CSSELR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
-    {"SCTLR_EL1", sysreg(3,0,1,0,0), Kind::kSlot, SysSlot::SCTLR_EL1, El0::kNever, true, true, kSctlrReset, nullptr, nullptr},
+    {"SCTLR_EL1", sysreg(3,0,1,0,0), Kind::kSlot, SysSlot::SCTLR_EL1, El0::kNever, true, true, kSctlrReset, nullptr, &write_translation_reg<SysSlot::SCTLR_EL1>},
     {"ACTLR_EL1", sysreg(3,0,1,0,1), Kind::kSlot, SysSlot::ACTLR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"CPACR_EL1", sysreg(3,0,1,0,2), Kind::kSlot, SysSlot::CPACR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
-    {"TTBR0_EL1", sysreg(3,0,2,0,0), Kind::kSlot, SysSlot::TTBR0_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
-    {"TTBR1_EL1", sysreg(3,0,2,0,1), Kind::kSlot, SysSlot::TTBR1_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
-    {"TCR_EL1", sysreg(3,0,2,0,2), Kind::kSlot, SysSlot::TCR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"TTBR0_EL1", sysreg(3,0,2,0,0), Kind::kSlot, SysSlot::TTBR0_EL1, El0::kNever, true, true, 0, nullptr, &write_translation_reg<SysSlot::TTBR0_EL1>},
+    {"TTBR1_EL1", sysreg(3,0,2,0,1), Kind::kSlot, SysSlot::TTBR1_EL1, El0::kNever, true, true, 0, nullptr, &write_translation_reg<SysSlot::TTBR1_EL1>},
+    {"TCR_EL1", sysreg(3,0,2,0,2), Kind::kSlot, SysSlot::TCR_EL1, El0::kNever, true, true, 0, nullptr, &write_translation_reg<SysSlot::TCR_EL1>},
     {"AFSR0_EL1", sysreg(3,0,5,1,0), Kind::kSlot, SysSlot::AFSR0_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"AFSR1_EL1", sysreg(3,0,5,1,1), Kind::kSlot, SysSlot::AFSR1_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"ESR_EL1", sysreg(3,0,5,2,0), Kind::kSlot, SysSlot::ESR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"FAR_EL1", sysreg(3,0,6,0,0), Kind::kSlot, SysSlot::FAR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"PAR_EL1", sysreg(3,0,7,4,0), Kind::kSlot, SysSlot::PAR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
-    {"MAIR_EL1", sysreg(3,0,10,2,0), Kind::kSlot, SysSlot::MAIR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"MAIR_EL1", sysreg(3,0,10,2,0), Kind::kSlot, SysSlot::MAIR_EL1, El0::kNever, true, true, 0, nullptr, &write_translation_reg<SysSlot::MAIR_EL1>},
     {"AMAIR_EL1", sysreg(3,0,10,3,0), Kind::kSlot, SysSlot::AMAIR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"VBAR_EL1", sysreg(3,0,12,0,0), Kind::kSlot, SysSlot::VBAR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     {"CONTEXTIDR_EL1", sysreg(3,0,13,0,1), Kind::kSlot, SysSlot::CONTEXTIDR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},

@@ -29,7 +29,8 @@ struct Info {
   bool writable;
   uint64_t reset;
   uint64_t (*read)(const Core&);         // kCustom reads
-  void (*write)(Core&, uint64_t);        // kCustom writes
+  void (*write)(Core&, uint64_t);        // kCustom writes; on a kSlot row, an optional guest
+                                         // write hook that stores and applies side effects
 };
 
 std::span<const Info> table();

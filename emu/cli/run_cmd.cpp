@@ -33,7 +33,10 @@ struct TraceFlag {
   std::string_view name;
   bool vmm::RunOptions::*member;
 };
-constexpr TraceFlag kTraceFlags[] = {{"insn", &vmm::RunOptions::trace_insn}};
+constexpr TraceFlag kTraceFlags[] = {{"insn", &vmm::RunOptions::trace_insn},
+                                     {"sysreg", &vmm::RunOptions::trace_sysreg},
+                                     {"reset", &vmm::RunOptions::trace_reset},
+                                     {"vmm", &vmm::RunOptions::trace_vmm}};
 
 }  // namespace
 
@@ -45,10 +48,16 @@ int cmd_run(const Args& args) {
       ("guest", po::value<std::string>(), "guest ELF64 AArch64 executable")
       ("arg", po::value<std::string>(), "value of x0 at the boot vCPU's entry (default 0)")
       ("vcpus", po::value<std::string>(), "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON")
+      ("kvm", po::value<std::string>(), "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest")
+      ("pmu", po::value<std::string>(), "KVM_ARM_VCPU_PMU_V3_SET_PMU with the PMU of the cluster of this core type")
+      ("pmcr-n", po::value<std::string>(), "after init, GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU (0..31)")
+      ("nr-counters", po::value<std::string>(), "KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (era 6.16)")
+      ("vmm-cpu", po::value<std::string>(), "pCPU of the VMM thread (VM-scoped calls, PMU attributes); default 0")
+      ("no-pmu", "create the vCPUs without KVM_ARM_VCPU_PMU_V3")
       ("ram-mib", po::value<std::string>(), "guest RAM size in MiB at 0x40000000 (default 128)")
       ("max-insns", po::value<std::string>(), "stop with exit status 3 after this many guest instructions")
       ("max-resets", po::value<std::string>(), "stop with exit status 3 after this many PSCI SYSTEM_RESETs (default 16)")
-      ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn");
+      ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn, sysreg, reset, vmm");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -71,6 +80,19 @@ int cmd_run(const Args& args) {
     const uint64_t n = parse_u64("vcpus", vm["vcpus"].as<std::string>());
     if (n < 1 || n > 64) throw UsageError("--vcpus: must be between 1 and 64, got " + std::to_string(n));
     opts.vcpus = static_cast<uint32_t>(n);
+  }
+  if (vm.count("kvm")) opts.kvm_era = vm["kvm"].as<std::string>();
+  if (vm.count("pmu")) opts.pmu_core = vm["pmu"].as<std::string>();
+  if (vm.count("no-pmu")) opts.pmu = false;
+  if (vm.count("pmcr-n")) {
+    const uint64_t n = parse_u64("pmcr-n", vm["pmcr-n"].as<std::string>());
+    if (n > 31) throw UsageError("--pmcr-n: PMCR_EL0.N is 0..31, got " + std::to_string(n));
+    opts.pmcr_n = static_cast<int>(n);
+  }
+  if (vm.count("nr-counters")) {
+    const uint64_t n = parse_u64("nr-counters", vm["nr-counters"].as<std::string>());
+    if (n > 31) throw UsageError("--nr-counters: 0..31, got " + std::to_string(n));
+    opts.nr_counters = static_cast<int>(n);
   }
   if (vm.count("ram-mib")) {
     const uint64_t mib = parse_u64("ram-mib", vm["ram-mib"].as<std::string>());
@@ -95,12 +117,19 @@ int cmd_run(const Args& args) {
             found = true;
           }
         }
-        if (!found) throw UsageError("--trace: unknown trace '" + item + "' (known: insn)");
+        if (!found) throw UsageError("--trace: unknown trace '" + item + "' (known: insn, sysreg, reset, vmm)");
       }
     }
   }
 
   const config::Host host = config::load_host_file(vm["host"].as<std::string>());
+  if (vm.count("vmm-cpu")) {
+    const uint64_t c = parse_u64("vmm-cpu", vm["vmm-cpu"].as<std::string>());
+    if (c >= host.num_pcpus())
+      throw UsageError("--vmm-cpu: host '" + host.name + "' has pCPUs 0.." + std::to_string(host.num_pcpus() - 1) +
+                       ", not " + std::to_string(c));
+    opts.vmm_cpu = static_cast<uint32_t>(c);
+  }
   const vmm::RunOutcome r = vmm::run_guest(host, opts);
   if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
   return r.exit_status;

@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitGuestFailure = 1, // semihosting exit with a reason other than ApplicationExit
   kExitGuestFault = 3,   // the guest wedged: unhandled exception loop, jump outside RAM, --max-insns
   kExitFailEntry = 4,    // KVM_RUN returned FAIL_ENTRY (vCPU on a pCPU its PMU does not cover)
+  kExitKvmRefused = 5,   // a KVM-API call of the VMM failed (the errno is in the message)
   kExitUsage = 64,       // EX_USAGE: bad command line
   kExitBadInput = 65,    // EX_DATAERR: unreadable or invalid config, ELF or snapshot
   kExitInternal = 70,    // EX_SOFTWARE: a bug in pmuemu

@@ -10,11 +10,16 @@
 #include "emu/common/errors.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
+#include "emu/vmm/host_model.h"
 #include "emu/vmm/semihosting.h"
 #include "kvm_model/kvm.h"
 
 namespace pmuemu::vmm {
 namespace {
+
+// Guest physical map (docs/guest-abi.md), the QEMU virt layout.
+constexpr uint64_t kGicDist = 0x08000000, kGicRedist = 0x080A0000;
+constexpr int kPmuPpi = 23;  // the PMU overflow interrupt, as QEMU virt wires it
 
 // Instructions per KVM_RUN call: the VMM's scheduling quantum.
 constexpr uint64_t kQuantum = 1u << 20;
@@ -41,15 +46,27 @@ kvm_model::HostDesc host_desc(const config::Host& host) {
   kvm_model::HostDesc d;
   for (uint32_t c = 0; c < host.clusters.size(); ++c) {
     const auto& cl = host.clusters[c];
+    kvm_model::vpmu::ClusterPmuDesc pmu;
+    pmu.name = cl.core.name;
+    pmu.num_counters = cl.core.pmu_counters;
+    pmu.pmuver = cl.core.pmuver;
+    pmu.pmceid0 = cl.core.pmceid0;
+    pmu.pmceid1 = cl.core.pmceid1;
     for (uint32_t i = 0; i < cl.cpus; ++i) {
       kvm_model::HostCpu cpu;
-      cpu.ids.midr = cl.core.midr;
-      // ID_AA64DFR0_EL1.PMUVer (bits 11:8) from the core's PMU version.
-      cpu.ids.id_aa64dfr0 = (cpu.ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{cl.core.pmuver} << 8);
+      cpu.ids = id_regs(cl.core);
       cpu.cluster = c;
+      cpu.frequency_mhz = cl.core.timing.frequency_mhz;
+      pmu.cpus.push_back(cl.first_pcpu + i);
       d.cpus.push_back(cpu);
     }
+    d.pmus.push_back(std::move(pmu));
   }
+  // The emulated cores are AArch64-only (PMCR_EL0.LC is RES1 for guests); a KVM host runs
+  // at EL2 and has no EL3 visible.
+  d.features.supports_32bit_el0 = false;
+  d.features.pfr0_el2 = 1;
+  d.features.pfr0_el3 = 0;
   return d;
 }
 
@@ -57,8 +74,14 @@ std::string errno_name(int rc) {
   return std::string(strerrorname_np(-rc) ? strerrorname_np(-rc) : "E?");
 }
 
-void check(int rc, const char* what) {
-  if (rc < 0) throw std::runtime_error(std::string(what) + " failed: " + errno_name(rc));
+// A KVM-API call the VMM could not complete (the kernel model refused it): the run ends
+// with kExitKvmRefused and one line naming the call and the errno.
+struct KvmRefused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void check(int rc, const std::string& what) {
+  if (rc < 0) throw KvmRefused(what + " failed: " + errno_name(rc));
 }
 
 std::string hex(uint64_t v) {
@@ -105,28 +128,66 @@ class Vmm {
  public:
   Vmm(const config::Host& host, const RunOptions& opts)
       : opts_(opts),
+        host_(host),
         image_(loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
-        kvm_(host_desc(host)),
+        kvm_(host_desc(host), parse_era_or_throw(opts.kvm_era)),
         ram_(opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
         console_(opts.out),
         uart_([this](unsigned vcpu, char c) { console_.uart(vcpu, c); }) {
-    check(kvm_.create_vm(vm_), "KVM_CREATE_VM");
-    check(vm_->set_user_memory_region(0, opts.ram_base, opts.ram_size, ram_.data()), "KVM_SET_USER_MEMORY_REGION");
+    call(kvm_.create_vm(vm_), "KVM_CREATE_VM()");
+    vm_->set_vmm_pcpu(opts.vmm_cpu);
+    call(vm_->set_user_memory_region(0, opts.ram_base, opts.ram_size, ram_.data()),
+         "KVM_SET_USER_MEMORY_REGION(slot=0, gpa=" + hex(opts.ram_base) + ", size=" + hex(opts.ram_size) + ")");
     for (const auto& seg : image_.segments) {
       // BSS-only segments have no file bytes (and a null data()); RAM is already zero.
       if (!seg.data.empty()) std::memcpy(ram_.data() + (seg.paddr - opts.ram_base), seg.data.data(), seg.data.size());
     }
-    check(vm_->arm_preferred_target(init_), "KVM_ARM_PREFERRED_TARGET");
+    call(vm_->arm_preferred_target(init_), "KVM_ARM_PREFERRED_TARGET()");
     init_.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_PSCI_0_2;
+    if (opts.pmu) init_.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_PMU_V3;
     for (uint32_t id = 0; id < opts.vcpus; ++id) {
       kvm_model::Vcpu* v = nullptr;
-      check(vm_->create_vcpu(id, v), "KVM_CREATE_VCPU");
-      // vCPU k is placed on pCPU k modulo the host's pCPU count.
+      call(vm_->create_vcpu(id, v), "KVM_CREATE_VCPU(" + std::to_string(id) + ")");
+      // vCPU k's thread is placed on pCPU k modulo the host's pCPU count.
       v->vcpu_load(id % static_cast<uint32_t>(host.num_pcpus()));
       vcpus_.push_back(v);
     }
-    if (opts.trace_insn) {
+    install_traces();
+    init_vcpus();
+    // The in-kernel GICv3 at the QEMU virt addresses, initialised once every vCPU exists.
+    call(vm_->create_device(kvm_model::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)");
+    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_ADDR, kvm_model::KVM_VGIC_V3_ADDR_TYPE_DIST, kGicDist),
+         "KVM_SET_DEVICE_ATTR(vgic, GRP_ADDR, DIST, " + hex(kGicDist) + ")");
+    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_ADDR, kvm_model::KVM_VGIC_V3_ADDR_TYPE_REDIST, kGicRedist),
+         "KVM_SET_DEVICE_ATTR(vgic, GRP_ADDR, REDIST, " + hex(kGicRedist) + ")");
+    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, 64), "KVM_SET_DEVICE_ATTR(vgic, GRP_NR_IRQS, 64)");
+    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_CTRL, kvm_model::KVM_DEV_ARM_VGIC_CTRL_INIT, 0),
+         "KVM_SET_DEVICE_ATTR(vgic, GRP_CTRL, INIT)");
+    if (opts.pmu) setup_pmu(host);
+    set_boot_regs();
+  }
+
+  RunOutcome run();
+  RunOutcome finish_refused(const std::string& what) { return finish(kExitKvmRefused, what); }
+
+ private:
+  static kvm_model::vpmu::Era parse_era_or_throw(const std::string& name) {
+    const auto era = kvm_model::vpmu::parse_era(name);
+    if (!era) throw UsageError("--kvm: unknown kernel era '" + name + "' (known: 6.6, v5, 6.7, 6.16, newest)");
+    return *era;
+  }
+
+  // Every KVM-API call goes through here: --trace vmm prints it like strace of a VMM.
+  int call(int rc, const std::string& what) {
+    if (opts_.trace_vmm)
+      std::fprintf(opts_.trace, "vmm: %s = %s\n", what.c_str(), rc < 0 ? ("-" + errno_name(rc)).c_str() : std::to_string(rc).c_str());
+    check(rc, what);
+    return rc;
+  }
+
+  void install_traces() {
+    if (opts_.trace_insn) {
       dis_ = std::make_unique<Disassembler>();
       for (auto* v : vcpus_) {
         v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
@@ -136,22 +197,79 @@ class Vmm {
         });
       }
     }
-    boot();
+    if (opts_.trace_reset) {
+      for (auto* v : vcpus_) {
+        v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
+          std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s\n", id, pcpu, cause, opts_.kvm_era.c_str());
+          for (const auto& step : t)
+            std::fprintf(opts_.trace, "reset:   %-34s %-18s %#018" PRIx64 " -> %#018" PRIx64 "\n", step.step.c_str(),
+                         step.reg.c_str(), step.before, step.after);
+        });
+      }
+    }
+    if (opts_.trace_sysreg) {
+      for (auto* v : vcpus_) {
+        v->set_sysreg_trace([this](unsigned id, uint32_t pcpu, uint8_t el, arch::SysRegKey key, bool is_read,
+                                   uint64_t value, bool undef) {
+          std::fprintf(opts_.trace, "sysreg: vCPU %u pCPU %u EL%u %-8s S%u_%u_C%u_C%u_%u %s %#" PRIx64 " %s\n", id, pcpu,
+                       el, is_read ? "MRS" : "MSR", key.op0, key.op1, key.crn, key.crm, key.op2, is_read ? "->" : "<-",
+                       value, undef ? "UNDEF" : "ok");
+        });
+      }
+    }
   }
 
-  RunOutcome run();
-
- private:
-  // Initialises every vCPU as a VMM does at boot and after a system reset: vCPU 0 at the
-  // ELF entry with x0 = --arg, the others powered off until PSCI CPU_ON.
-  void boot() {
+  // KVM_ARM_VCPU_INIT of every vCPU, on its own thread's pCPU: vCPU 0 runnable, the others
+  // powered off until PSCI CPU_ON. At boot and after every system reset.
+  void init_vcpus() {
     for (auto* v : vcpus_) {
       kvm_model::kvm_vcpu_init init = init_;
       if (v->id() != 0) init.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_POWER_OFF;
-      check(v->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT");
+      call(v->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT(vcpu" + std::to_string(v->id()) + ", features=" +
+                                       hex(init.features[0]) + ") on pCPU " + std::to_string(v->loaded_pcpu()));
     }
-    check(vcpus_[0]->set_one_reg(kvm_model::kRegPc, image_.entry), "KVM_SET_ONE_REG(PC)");
-    check(vcpus_[0]->set_one_reg(kvm_model::kRegX(0), opts_.arg), "KVM_SET_ONE_REG(X0)");
+  }
+
+  void set_boot_regs() {
+    call(vcpus_[0]->set_one_reg(kvm_model::kRegPc, image_.entry), "KVM_SET_ONE_REG(vcpu0, PC, " + hex(image_.entry) + ")");
+    call(vcpus_[0]->set_one_reg(kvm_model::kRegX(0), opts_.arg), "KVM_SET_ONE_REG(vcpu0, X0, " + hex(opts_.arg) + ")");
+  }
+
+  // The PMU vCPU attributes, in the order QEMU/kvmtool issue them, on the VMM thread's pCPU;
+  // then --pmcr-n as a migration restore would do it (GET, replace N, SET).
+  void setup_pmu(const config::Host& host) {
+    namespace vp = kvm_model::vpmu;
+    for (auto* v : vcpus_) {
+      const std::string who = "vcpu" + std::to_string(v->id());
+      if (!opts_.pmu_core.empty()) {
+        int type = -1;
+        for (size_t c = 0; c < host.clusters.size(); ++c)
+          if (host.clusters[c].core.name == opts_.pmu_core) type = static_cast<int>(vp::kArmPmuTypeBase + c);
+        if (type < 0) throw UsageError("--pmu: host '" + host.name + "' has no cluster of core type '" + opts_.pmu_core + "'");
+        call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &type),
+             "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_PMU, " + std::to_string(type) + ")");
+      }
+      if (opts_.nr_counters >= 0) {
+        const unsigned n = static_cast<unsigned>(opts_.nr_counters);
+        call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n),
+             "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_NR_COUNTERS, " + std::to_string(n) + ")");
+      }
+      const int irq = kPmuPpi;
+      call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq),
+           "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_IRQ, 23)");
+      call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr),
+           "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_INIT)");
+    }
+    if (opts_.pmcr_n >= 0) {
+      const uint64_t pmcr_id = arch::sysreg(3, 3, 9, 12, 0).to_one_reg_id();
+      for (auto* v : vcpus_) {
+        const std::string who = "vcpu" + std::to_string(v->id());
+        uint64_t pmcr = 0;
+        call(v->get_one_reg(pmcr_id, pmcr), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0) -> " + hex(pmcr));
+        const uint64_t want = (pmcr & ~(uint64_t{0x1f} << 11)) | (uint64_t(opts_.pmcr_n) << 11);
+        call(v->set_one_reg(pmcr_id, want), "KVM_SET_ONE_REG(" + who + ", PMCR_EL0, " + hex(want) + ")");
+      }
+    }
   }
 
   uint64_t total_instructions() const {
@@ -172,6 +290,7 @@ class Vmm {
   std::optional<RunOutcome> handle_exit(kvm_model::Vcpu* v);
 
   RunOptions opts_;
+  const config::Host& host_;
   loader::ElfImage image_;
   kvm_model::Kvm kvm_;
   std::unique_ptr<kvm_model::Vm> vm_;
@@ -198,12 +317,31 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       check(v->set_one_reg(kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
       return std::nullopt;
     }
+    case kvm_model::KVM_EXIT_MMIO: {
+      // Devices behind the MMIO path. Nothing else is mapped: reads of unassigned
+      // addresses return zero and writes are ignored (docs/guest-abi.md).
+      uint64_t data = 0;
+      std::memcpy(&data, run.mmio.data, sizeof data);
+      if (uart_.owns(run.mmio.phys_addr)) {
+        const uint64_t off = run.mmio.phys_addr - devices::Pl011::kBase;
+        if (run.mmio.is_write) uart_.write(v->id(), off, data); else data = uart_.read(off);
+      } else {
+        data = 0;
+      }
+      if (!run.mmio.is_write) std::memcpy(run.mmio.data, &data, sizeof data);
+      return std::nullopt;
+    }
+    case kvm_model::KVM_EXIT_ARM_NISV:
+      return finish(kExitGuestFault, "guest accessed MMIO at IPA " + hex(run.arm_nisv.fault_ipa) +
+                                         " with an instruction KVM cannot emulate (no syndrome: pair, writeback, "
+                                         "exclusive or atomic) on vCPU " + std::to_string(v->id()));
     case kvm_model::KVM_EXIT_SYSTEM_EVENT:
       if (run.system_event.type == kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN) return finish(kExitOk, "");
       if (++out_.resets > opts_.max_resets)
         return finish(kExitGuestFault,
                       "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
-      boot();  // guest RAM is kept: a guest can count its boots
+      init_vcpus();  // guest RAM is kept: a guest can count its boots
+      set_boot_regs();
       return std::nullopt;
     case kvm_model::KVM_EXIT_INTERNAL_ERROR:
       if (run.internal.suberror == kvm_model::PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP)
@@ -212,6 +350,10 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
                                            " (ESR_EL1 " + hex(run.internal.data[0]) + ", ELR_EL1 " +
                                            hex(run.internal.data[1]) + ", FAR_EL1 " + hex(run.internal.data[2]) + ")");
       return finish(kExitInternal, "KVM_RUN internal error " + std::to_string(run.internal.suberror));
+    case kvm_model::KVM_EXIT_FAIL_ENTRY:
+      return finish(kExitFailEntry, "KVM_RUN of vCPU " + std::to_string(v->id()) +
+                                        " failed entry: KVM_EXIT_FAIL_ENTRY (CPU_UNSUPPORTED) on pCPU " +
+                                        std::to_string(run.fail_entry.cpu) + ", outside the VM's PMU's CPUs");
     default:
       return finish(kExitInternal, "unexpected KVM exit reason " + std::to_string(run.exit_reason));
   }
@@ -225,7 +367,6 @@ RunOutcome Vmm::run() {
     bool progressed = false;
     for (auto* v : vcpus_) {
       if (v->powered_off() && !v->psci_on_pending()) continue;
-      if (v->mp_state() == kvm_model::KVM_MP_STATE_HALTED) continue;
       uint64_t budget = quantum;
       if (opts_.max_insns) {
         const uint64_t done = total_instructions();
@@ -238,10 +379,12 @@ RunOutcome Vmm::run() {
         budget = std::min(budget, opts_.max_insns - done);
       }
       v->run_struct().insn_budget = budget;
+      const bool was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
       const int rc = v->run();
-      progressed |= v->run_struct().insns_retired > 0;
+      // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.
+      progressed |= v->run_struct().insns_retired > 0 || (was_halted && v->mp_state() != kvm_model::KVM_MP_STATE_HALTED);
       if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) continue;
-      check(rc, "KVM_RUN");
+      check(rc, "KVM_RUN(vcpu" + std::to_string(v->id()) + ")");
       progressed = true;
       if (auto done = handle_exit(v)) return *done;
     }
@@ -257,8 +400,16 @@ RunOutcome Vmm::run() {
 }  // namespace
 
 RunOutcome run_guest(const config::Host& host, const RunOptions& opts) {
-  Vmm vmm(host, opts);
-  return vmm.run();
+  std::unique_ptr<Vmm> vmm;
+  try {
+    vmm = std::make_unique<Vmm>(host, opts);
+    return vmm->run();
+  } catch (const KvmRefused& e) {
+    RunOutcome out;
+    out.exit_status = kExitKvmRefused;
+    out.error = e.what();
+    return out;
+  }
 }
 
 }  // namespace pmuemu::vmm

@@ -21,7 +21,16 @@ struct RunOptions {
   uint32_t vcpus = 1;                 // vCPU 0 boots; the others start powered off (PSCI CPU_ON)
   uint64_t max_insns = 0;             // 0: unlimited
   uint32_t max_resets = 16;           // PSCI SYSTEM_RESET bound
+  std::string kvm_era = "6.7";        // --kvm: 6.6, v5, 6.7, 6.16 or newest
+  std::string pmu_core;               // --pmu: SET_PMU with the PMU of the cluster of this core type
+  int pmcr_n = -1;                    // --pmcr-n: GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU
+  int nr_counters = -1;               // --nr-counters: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (6.16)
+  uint32_t vmm_cpu = 0;               // --vmm-cpu: the pCPU of the VMM thread
+  bool pmu = true;                    // vCPUs get KVM_ARM_VCPU_PMU_V3
   bool trace_insn = false;
+  bool trace_reset = false;
+  bool trace_sysreg = false;
+  bool trace_vmm = false;
   std::FILE* out = stdout;            // guest console
   std::FILE* trace = stderr;          // trace output
 };

@@ -157,15 +157,7 @@ BOOST_AUTO_TEST_CASE(misaligned_exclusive_is_an_alignment_fault) {
   BOOST_TEST(vector_taken() == kVbar + kVecSameElSpx);
 }
 
-BOOST_AUTO_TEST_CASE(access_outside_ram_is_an_external_abort) {
-  x(1) = 0x1000;
-  exec({{0xf9000020, "str x0, [x1]"}});
-  BOOST_TEST(esr() == 0x96000050u);  // EC 0x25, IL, WnR, DFSC synchronous external abort
-  BOOST_TEST(core.sysreg(cpu::SysSlot::FAR_EL1) == 0x1000u);
-  x(1) = kBase + kSize - 4;  // straddles the end of RAM
-  exec({{0xf9400020, "ldr x0, [x1]"}});
-  BOOST_TEST(esr() == 0x96000010u);
-}
+// Accesses outside RAM are MMIO exits now: see mmio_test.cpp.
 
 // LSE atomics (Armv8.1). Capstone 4.0.2 predates LSE, hence the empty texts; the
 // encodings come from llvm-mc and the LLVM disassembler test checks them.
