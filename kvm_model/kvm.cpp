@@ -486,6 +486,9 @@ int Vcpu::run() {
       return -EINTR;
     }
   }
+  // KVM_RUN does vcpu_load() on the CPU the thread is on: the unsupported-CPU flag is
+  // recomputed against the VM's current supported_cpus.
+  vpmu::vcpu_load(*vpmu_, pcpu_);
   if (!has_run_) {
     // kvm_arch_vcpu_run_pid_change(): the PMU must be initialised (INIT) by now.
     if (int rc = vpmu::first_run(*vpmu_, vm_.irqchip_state()); rc != 0) return rc;

@@ -54,6 +54,8 @@ int cmd_run(const Args& args) {
       ("nr-counters", po::value<std::string>(), "KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (era 6.16)")
       ("vmm-cpu", po::value<std::string>(), "pCPU of the VMM thread (VM-scoped calls, PMU attributes); default 0")
       ("no-pmu", "create the vCPUs without KVM_ARM_VCPU_PMU_V3")
+      ("affinity", po::value<std::vector<std::string>>()->composing(), "VCPU=CPULIST (e.g. 1=4 or 0=0-3,6): pCPUs the vCPU thread may run on (repeatable)")
+      ("migrate-every", po::value<std::string>(), "move each vCPU to the next pCPU of its --affinity set every N instructions")
       ("ram-mib", po::value<std::string>(), "guest RAM size in MiB at 0x40000000 (default 128)")
       ("max-insns", po::value<std::string>(), "stop with exit status 3 after this many guest instructions")
       ("max-resets", po::value<std::string>(), "stop with exit status 3 after this many PSCI SYSTEM_RESETs (default 16)")
@@ -129,6 +131,31 @@ int cmd_run(const Args& args) {
       throw UsageError("--vmm-cpu: host '" + host.name + "' has pCPUs 0.." + std::to_string(host.num_pcpus() - 1) +
                        ", not " + std::to_string(c));
     opts.vmm_cpu = static_cast<uint32_t>(c);
+  }
+  if (vm.count("migrate-every")) opts.migrate_every = parse_u64("migrate-every", vm["migrate-every"].as<std::string>());
+  if (vm.count("affinity")) {
+    opts.affinity.resize(opts.vcpus);
+    for (const auto& spec : vm["affinity"].as<std::vector<std::string>>()) {
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos) throw UsageError("--affinity: expected VCPU=CPULIST, got '" + spec + "'");
+      const uint64_t vcpu = parse_u64("affinity", spec.substr(0, eq));
+      if (vcpu >= opts.vcpus)
+        throw UsageError("--affinity: vCPU " + std::to_string(vcpu) + " does not exist (--vcpus " + std::to_string(opts.vcpus) + ")");
+      std::vector<uint32_t> cpus;
+      std::stringstream ss(spec.substr(eq + 1));
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        const auto dash = item.find('-');
+        const uint64_t lo = parse_u64("affinity", item.substr(0, dash));
+        const uint64_t hi = dash == std::string::npos ? lo : parse_u64("affinity", item.substr(dash + 1));
+        if (lo > hi || hi >= host.num_pcpus())
+          throw UsageError("--affinity: host '" + host.name + "' has pCPUs 0.." + std::to_string(host.num_pcpus() - 1) +
+                           ", not '" + item + "'");
+        for (uint64_t c = lo; c <= hi; ++c) cpus.push_back(static_cast<uint32_t>(c));
+      }
+      if (cpus.empty()) throw UsageError("--affinity: empty CPU list in '" + spec + "'");
+      opts.affinity[vcpu] = cpus;
+    }
   }
   const vmm::RunOutcome r = vmm::run_guest(host, opts);
   if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());

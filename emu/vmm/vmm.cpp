@@ -149,8 +149,12 @@ class Vmm {
     for (uint32_t id = 0; id < opts.vcpus; ++id) {
       kvm_model::Vcpu* v = nullptr;
       call(vm_->create_vcpu(id, v), "KVM_CREATE_VCPU(" + std::to_string(id) + ")");
-      // vCPU k's thread is placed on pCPU k modulo the host's pCPU count.
-      v->vcpu_load(id % static_cast<uint32_t>(host.num_pcpus()));
+      // vCPU k's thread is placed on pCPU k modulo the host's pCPU count, or on the first
+      // pCPU of its --affinity set.
+      std::vector<uint32_t> set = id < opts.affinity.size() ? opts.affinity[id] : std::vector<uint32_t>{};
+      if (set.empty()) set.push_back(id % static_cast<uint32_t>(host.num_pcpus()));
+      placement_.push_back({set, 0, 0});
+      v->vcpu_load(set.front());
       vcpus_.push_back(v);
     }
     install_traces();
@@ -300,6 +304,12 @@ class Vmm {
   devices::Pl011 uart_;
   kvm_model::kvm_vcpu_init init_;
   std::vector<kvm_model::Vcpu*> vcpus_;
+  struct Placement {
+    std::vector<uint32_t> cpus;  // the vCPU thread's allowed pCPUs
+    size_t at;                   // index of the pCPU it is on
+    uint64_t since;              // instructions run since it was placed there
+  };
+  std::vector<Placement> placement_;
   std::unique_ptr<Disassembler> dis_;
   RunOutcome out_;
 };
@@ -378,9 +388,22 @@ RunOutcome Vmm::run() {
         }
         budget = std::min(budget, opts_.max_insns - done);
       }
+      Placement& pl = placement_[v->id()];
+      if (opts_.migrate_every && pl.cpus.size() > 1) {
+        if (pl.since >= opts_.migrate_every) {
+          // The scheduler moves the vCPU thread: KVM sees vcpu_put on the old pCPU and
+          // vcpu_load on the new one.
+          v->vcpu_put();
+          pl.at = (pl.at + 1) % pl.cpus.size();
+          pl.since = 0;
+          v->vcpu_load(pl.cpus[pl.at]);
+        }
+        budget = std::min(budget, opts_.migrate_every - pl.since);
+      }
       v->run_struct().insn_budget = budget;
       const bool was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
       const int rc = v->run();
+      pl.since += v->run_struct().insns_retired;
       // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.
       progressed |= v->run_struct().insns_retired > 0 || (was_halted && v->mp_state() != kvm_model::KVM_MP_STATE_HALTED);
       if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) continue;

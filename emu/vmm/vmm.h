@@ -26,6 +26,8 @@ struct RunOptions {
   int pmcr_n = -1;                    // --pmcr-n: GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU
   int nr_counters = -1;               // --nr-counters: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (6.16)
   uint32_t vmm_cpu = 0;               // --vmm-cpu: the pCPU of the VMM thread
+  std::vector<std::vector<uint32_t>> affinity;  // --affinity: per vCPU, its pCPU set (empty: k mod pCPUs)
+  uint64_t migrate_every = 0;         // --migrate-every: move a vCPU within its set every N instructions
   bool pmu = true;                    // vCPUs get KVM_ARM_VCPU_PMU_V3
   bool trace_insn = false;
   bool trace_reset = false;

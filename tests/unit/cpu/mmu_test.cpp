@@ -684,7 +684,7 @@ BOOST_AUTO_TEST_CASE(random_tables_and_controls) {
     core.tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
     for (int a = 0; a < 8; ++a) {
       const uint64_t va = one_in(5) ? rng() : rng() & ((uint64_t{1} << (64 - std::min(tsz, 63u))) - 1);
-      x(1) = va & ~uint64_t{rng() & 1 ? 0 : 15};
+      x(1) = (rng() & 1) ? va : va & ~uint64_t{15};
       x(2) = rng();
       core.set_pstate_bits(rng() & 1 ? 0x5 : 0x0);
       const auto r = run({progs[rng() % std::size(progs)]});
