@@ -401,19 +401,20 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
 }
 
 void Vcpu::flush_events() {
-  // Functional timing: every retired instruction is one cycle at the EL it ran at.
+  // Functional timing: every retired instruction is one cycle at the EL it ran at. Only
+  // these three entries of events_ are ever non-zero, so it is rewritten, never cleared:
+  // this runs on every trapped PMU access and must stay a handful of stores.
   const std::array<uint64_t, 2> now = core_->retired_by_el();
-  arch::EventCounts ev;
-  for (unsigned el = 0; el < 2; ++el) {
-    const uint64_t n = now[el] - counted_[el];
-    if (n == 0) continue;
-    const auto cel = static_cast<arch::CountEl>(el);
-    ev.add(cel, 0x08, n);  // INST_RETIRED
-    ev.add(cel, 0x1B, n);  // INST_SPEC
-    ev.add(cel, 0x11, n);  // CPU_CYCLES
-  }
+  const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];
+  if ((n0 | n1) == 0) return;
   counted_ = now;
-  if (!ev.empty() && vpmu::count_events(*vpmu_, ev)) vpmu::sync_hwstate(*vpmu_);
+  for (const auto& [cel, n] : {std::pair{arch::CountEl::kEl0, n0}, std::pair{arch::CountEl::kEl1, n1}}) {
+    auto& c = events_.counts[static_cast<unsigned>(cel)];
+    c[0x08] = n;  // INST_RETIRED
+    c[0x1B] = n;  // INST_SPEC
+    c[0x11] = n;  // CPU_CYCLES
+  }
+  if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
 }
 
 bool Vcpu::handle_mmio_in_kernel() {

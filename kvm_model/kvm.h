@@ -160,6 +160,7 @@ class Vcpu : private cpu::SysRegPort {
   ResetTraceFn reset_trace_;
   SysregTraceFn sysreg_trace_;
   std::array<uint64_t, 2> counted_{};  // core's per-EL retired counts already given to the vPMU
+  arch::EventCounts events_;           // the batch handed to the vPMU (see flush_events)
 };
 
 class Vm {
