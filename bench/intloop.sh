@@ -3,6 +3,10 @@
 #
 #   bench/intloop.sh [BUILD_DIR]        (default: <repo>/build; RUNS=5 to change repeats)
 #
+# Rows: pmuemu (--timing functional: one cycle per instruction, the fastest mode),
+# pmuemu_cycle (--timing cycle: every instruction through the pCPU's timing model) and qemu.
+# PMUEMU_ARGS adds options to both pmuemu rows (e.g. PMUEMU_ARGS=--bare).
+#
 # Each emulator runs intloop_small.elf and intloop_large.elf (same loop, different
 # compile-time iteration counts) RUNS times; the fastest run of each is kept and
 #   MIPS = (insns_large - insns_small) / (t_large - t_small) / 1e6,
@@ -25,7 +29,10 @@ for f in "$small" "$large"; do
 done
 [[ -x $pmuemu ]] || { echo "intloop.sh: $pmuemu missing: build the 'pmuemu' target" >&2; exit 1; }
 
-run_pmuemu() { "$pmuemu" run --host "$host" --guest "$1"; }
+# shellcheck disable=SC2086  # PMUEMU_ARGS is a list of options
+run_pmuemu() { "$pmuemu" run --host "$host" --guest "$1" --timing functional ${PMUEMU_ARGS:-}; }
+# shellcheck disable=SC2086
+run_pmuemu_cycle() { "$pmuemu" run --host "$host" --guest "$1" --timing cycle ${PMUEMU_ARGS:-}; }
 run_qemu() {
   # Only the guest's semihosting output on stdout; status = the guest's exit status.
   "$qemu" -M virt -cpu max -nodefaults -display none -net none \
@@ -57,8 +64,8 @@ time_best() {
 
 declare -A mips
 ref_result=""
-printf "%-8s %10s %10s %14s %10s\n" emulator small_s large_s delta_insns MIPS
-for emu in pmuemu qemu; do
+printf "%-12s %10s %10s %14s %10s\n" emulator small_s large_s delta_insns MIPS
+for emu in pmuemu pmuemu_cycle qemu; do
   if [[ $emu == qemu && -z $qemu ]]; then
     echo "qemu     not installed (run scripts/install-deps for the comparison)"
     continue
@@ -72,9 +79,13 @@ for emu in pmuemu qemu; do
   m=$(awk -v ts="$ts" -v tl="$tl" -v is="$is" -v il="$il" \
       'BEGIN { d = tl - ts; if (d <= 0) { print "nan"; exit } printf "%.1f", (il - is) / d / 1e6 }')
   mips[$emu]=$m
-  printf "%-8s %10.3f %10.3f %14.0f %10s\n" "$emu" "$ts" "$tl" "$((il - is))" "$m"
+  printf "%-12s %10.3f %10.3f %14.0f %10s\n" "$emu" "$ts" "$tl" "$((il - is))" "$m"
 done
 
+if [[ ${mips[pmuemu_cycle]:-nan} != nan && ${mips[pmuemu]} != nan ]]; then
+  awk -v c="${mips[pmuemu_cycle]}" -v f="${mips[pmuemu]}" \
+      'BEGIN { printf "ratio cycle/functional: %.3f\n", c / f }'
+fi
 if [[ -n ${mips[qemu]:-} && ${mips[qemu]} != nan && ${mips[pmuemu]} != nan ]]; then
   awk -v p="${mips[pmuemu]}" -v q="${mips[qemu]}" \
       'BEGIN { printf "ratio pmuemu/qemu: %.3f\n", p / q }'

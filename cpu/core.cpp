@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cpu/arch/esr.h"
+#include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/mmu/fields.h"
@@ -221,6 +222,7 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
                          sysreg::at(static_cast<int>(inst.imm)).kind == sysreg::Kind::kTrap;
     if (to_port && n > 0) break;
     block->insts.push_back(inst);
+    block->timing.push_back(decoder::classify(id, inst));
     cur += 4;
     cur_pa += 4;
     if (decoder::ends_block(id)) break;
@@ -290,13 +292,33 @@ RunResult Core::run(uint64_t max_insns) {
   retired_blocks_.clear();  // no block is executing between run() calls
   // The caller may have written translation registers or PSTATE directly (ONE_REG).
   sync_translation_regs();
-  return tracer_ ? run_loop<true>(max_insns) : run_loop<false>(max_insns);
+  if (timing_ != nullptr) return tracer_ ? run_loop<true, true>(max_insns) : run_loop<false, true>(max_insns);
+  return tracer_ ? run_loop<true, false>(max_insns) : run_loop<false, false>(max_insns);
 }
 
-template <bool kTrace>
+namespace {
+// The data address of a load or store, from the registers before it executes.
+[[gnu::always_inline]] inline uint64_t data_address(const CpuState& s, const DecodedInst& i, AddrMode m) {
+  switch (m) {
+    case AddrMode::kBaseImm: return s.r[i.n] + i.imm;
+    case AddrMode::kBase: return s.r[i.n];
+    case AddrMode::kBaseReg: return s.r[i.n] + interp::extend_reg(s.r[i.m], i.f0, i.f1);
+    case AddrMode::kLiteral: return i.imm;
+    case AddrMode::kNone: break;
+  }
+  return 0;
+}
+constexpr bool is_branch_class(timing::OpClass c) {
+  return c >= timing::OpClass::kBranch && c <= timing::OpClass::kReturn;
+}
+constexpr arch::CountEl count_el(uint8_t el) { return static_cast<arch::CountEl>(el); }
+}  // namespace
+
+template <bool kTrace, bool kTiming>
 RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
   stop_requested_ = false;
+  [[maybe_unused]] timing::TimingModel* const tm = timing_;
   while (retired < max_insns) {
     const uint64_t pc = s_.pc;
     Flow flow;
@@ -309,9 +331,11 @@ RunResult Core::run_loop(uint64_t max_insns) {
         retired_total_ += retired;
         return {ExitReason::kStopRequested, retired};
       }
+      [[maybe_unused]] const uint8_t el_before = s_.el;
       if (irq_pending_ && (s_.daif & kDaifI) == 0) {
         // IRQ taken to EL1 between instructions; ELR is the next instruction to execute.
         take_async_exception(kVecIrqOffset);
+        if constexpr (kTiming) tm->exception(count_el(el_before), false);
         faults_without_progress_ = 0;
         continue;
       }
@@ -324,6 +348,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
         flow = b != nullptr ? Flow::kNext : Flow::kFault;
       }
       if (flow == Flow::kFault) {
+        if constexpr (kTiming) tm->exception(count_el(el_before), false);
         if (++faults_without_progress_ >= kExceptionLoopLimit) {
           retired_total_ += retired;
           return {ExitReason::kExceptionLoop, retired};
@@ -338,10 +363,41 @@ RunResult Core::run_loop(uint64_t max_insns) {
     // A block runs at one EL: only its last instruction can change it.
     const uint8_t block_el = s_.el;
     flow = Flow::kNext;
-    for (; ip != end; ++ip) {
-      if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
-      flow = ip->fn(*this, *ip);
-      if (flow != Flow::kNext) [[unlikely]] break;
+    if constexpr (kTiming) {
+      // Every retired instruction goes to the model: its address is taken before it runs
+      // (writeback may change the base), its branch outcome after.
+      const InstTiming* tp = b->timing.data();
+      const arch::CountEl cel = count_el(block_el);
+      timing::DynInfo d;
+      for (; ip != end; ++ip, ++tp) {
+        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+        const InstTiming& t = *tp;
+        d.pc = ip->pc;
+        if (t.amode != AddrMode::kNone) d.addr = data_address(s_, *ip, t.amode);
+        flow = ip->fn(*this, *ip);
+        if (flow != Flow::kNext) [[unlikely]] break;
+        tm->retire(t.s, d, cel);
+      }
+      if (flow != Flow::kNext) {
+        const InstTiming& t = *tp;
+        if (flow == Flow::kFault) {
+          tm->exception(cel, false);
+        } else if (flow != Flow::kExitUnretired) {
+          if (is_branch_class(t.s.cls)) {
+            d.taken = s_.pc != ip->pc + 4;
+            // A direct conditional branch's target is known at decode even when not taken.
+            d.next_pc = (!d.taken && t.s.cls == timing::OpClass::kCondBranch) ? ip->imm : s_.pc;
+          }
+          tm->retire(t.s, d, cel);
+          if (t.flags) tm->exception(cel, (t.flags & kTimingExcReturn) != 0);
+        }
+      }
+    } else {
+      for (; ip != end; ++ip) {
+        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+        flow = ip->fn(*this, *ip);
+        if (flow != Flow::kNext) [[unlikely]] break;
+      }
     }
     // Instructions retired by this block: all of it, or those before the one that left it
     // plus that one unless it faulted or exited without retiring.
@@ -376,7 +432,9 @@ RunResult Core::run_loop(uint64_t max_insns) {
   return {ExitReason::kBudget, retired};
 }
 
-template RunResult Core::run_loop<true>(uint64_t);
-template RunResult Core::run_loop<false>(uint64_t);
+template RunResult Core::run_loop<true, false>(uint64_t);
+template RunResult Core::run_loop<false, false>(uint64_t);
+template RunResult Core::run_loop<true, true>(uint64_t);
+template RunResult Core::run_loop<false, true>(uint64_t);
 
 }  // namespace cpu

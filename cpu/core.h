@@ -15,6 +15,7 @@
 #include "cpu/arch/sysreg_key.h"
 #include "cpu/mmu/mmu.h"
 #include "cpu/phys_mem.h"
+#include "cpu/timing/timing_model.h"
 
 namespace cpu {
 
@@ -44,6 +45,26 @@ struct DecodedInst {
   uint8_t f0, f1, f2, f3;  // small per-row fields (shift type/amount, cond, size, ...)
   uint32_t raw;
 };
+
+// How a load or store forms its data address from the DecodedInst, for the timing model
+// (evaluated before the instruction executes, so writeback cannot disturb it).
+enum class AddrMode : uint8_t {
+  kNone,
+  kBaseImm,   // X[n] + imm (offset, pre-index, unprivileged)
+  kBase,      // X[n] (post-index, exclusives, atomics, ordered)
+  kBaseReg,   // X[n] + ExtendReg(X[m], f0, f1)
+  kLiteral,   // imm (PC-relative literal, resolved at decode)
+};
+// Timing side data of one decoded instruction (cpu/decoder/classify.h): 8 bytes, kept in a
+// side array of its block so DecodedInst does not grow.
+inline constexpr uint8_t kTimingExcEntry = 1;   // retires, then an exception is taken (SVC)
+inline constexpr uint8_t kTimingExcReturn = 2;  // an exception return (ERET)
+struct InstTiming {
+  timing::StaticInfo s;
+  AddrMode amode = AddrMode::kNone;
+  uint8_t flags = 0;
+};
+static_assert(sizeof(InstTiming) == 8);
 
 // Register-file slots beyond X0..X30 (see DecodedInst).
 inline constexpr uint8_t kRegZr = 31;    // reads as zero
@@ -158,6 +179,7 @@ struct Block {
   uint64_t pa = 0;
   uint64_t page = 0;  // physical page index of the block's code
   std::vector<DecodedInst> insts;
+  std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
 };
 
 class Core {
@@ -186,6 +208,13 @@ class Core {
   bool irq_pending() const { return irq_pending_; }
 
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
+  // The cycle-level timing model of the physical core this core runs on, or null for
+  // functional timing. With a model, every retired instruction is handed to it (class,
+  // registers, PC, data address, branch outcome) and exceptions taken and returned are
+  // reported; the run loop is a separate instantiation, so functional mode pays nothing.
+  // The model's events accumulate in it until its owner drains them.
+  void set_timing_model(timing::TimingModel* m) { timing_ = m; }
+  timing::TimingModel* timing_model() const { return timing_; }
   // Per-instruction trace; called before each instruction executes.
   using Tracer = std::function<void(const Core&, uint64_t pc, uint32_t insn)>;
   void set_tracer(Tracer t) { tracer_ = std::move(t); }
@@ -289,13 +318,14 @@ class Core {
   // matching, so every block is re-entered through a fresh translation.
   void new_translation_context();
   void refresh_ctx() { ctx_ = (xlat_gen_ << 1) | ((mmu_.enabled() && s_.el == 0) ? 1 : 0); }
-  template <bool kTrace>
+  template <bool kTrace, bool kTiming>
   RunResult run_loop(uint64_t max_insns);
 
   CpuState s_;
   IdRegs ids_;
   PhysMem& mem_;
   SysRegPort* port_ = nullptr;
+  timing::TimingModel* timing_ = nullptr;
   Tracer tracer_;
   uint64_t exit_imm_ = 0;
   uint64_t retired_total_ = 0;
@@ -321,7 +351,7 @@ class Core {
   static constexpr size_t kFastCacheSize = 4096;
   // Empty jump-cache slots point here: its PC is misaligned and its stamp never current,
   // so the run loop needs no null check.
-  Block miss_block_{1, ~uint64_t{0}, 0, 0, {}};
+  Block miss_block_{1, ~uint64_t{0}, 0, 0, {}, {}};
   std::array<Block*, kFastCacheSize> fast_{};
   std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks

@@ -20,12 +20,13 @@ constexpr std::array kCommands{
     Command{"run", pmuemu::cli::cmd_run, "run a guest ELF on an emulated host"},
     Command{"host", pmuemu::cli::cmd_host, "inspect a host file: host show FILE"},
     Command{"plan", pmuemu::cli::cmd_plan, "PMCR_EL0.N limits and migration matrix for a fleet of hosts"},
+    Command{"conformance", pmuemu::cli::cmd_conformance, "run the KVM selftest vpmu_counter_access catalogue on a host"},
 };
 
 void print_usage(std::FILE* out) {
   std::fprintf(out, "usage: pmuemu COMMAND [OPTIONS]\n\ncommands:\n");
   for (const auto& c : kCommands) {
-    std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+    std::fprintf(out, "  %-12.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                  static_cast<int>(c.help.size()), c.help.data());
   }
   std::fprintf(out, "\n'pmuemu COMMAND --help' describes a command's options.\n");

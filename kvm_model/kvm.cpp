@@ -1,5 +1,6 @@
 #include "kvm_model/kvm.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -50,6 +51,14 @@ int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8
   if (!vcpus_.empty()) return -EEXIST;  // one slot, fixed before the vCPUs exist
   mem_ = std::make_unique<cpu::PhysMem>(userspace_addr, gpa, size);
   return 0;
+}
+
+cpu::timing::TimingModel* Vm::timing_model(uint32_t pcpu) {
+  if (!host_.cycle_timing) return nullptr;
+  if (timing_.size() != host_.cpus.size()) timing_.resize(host_.cpus.size());
+  auto& m = timing_.at(pcpu);
+  if (m == nullptr) m = std::make_unique<cpu::timing::TimingModel>(host_.cpus[pcpu].timing);
+  return m.get();
 }
 
 int Vm::create_vcpu(unsigned id, Vcpu*& out) {
@@ -119,6 +128,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   ids.mpidr = mpidr_for(id);
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
   core_->set_sysreg_port(this);
+  core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
   // The PMU's overflow interrupt is a level on its IRQ (PPI 23 for every vCPU, or an SPI).
   vpmu_->set_irq_sink([this](bool level) {
@@ -170,7 +180,12 @@ int Vcpu::get_reg_list(std::vector<uint64_t>& ids) {
   ids.clear();
   for (unsigned n = 0; n <= 30; ++n) ids.push_back(kRegX(n));
   for (uint64_t id : {kRegSp, kRegPc, kRegPstate, kRegSpEl1, kRegElrEl1, kRegSpsrEl1}) ids.push_back(id);
-  vpmu::append_reg_list(*vpmu_, ids);
+  // System registers in ascending id order, as the kernel emits its sorted table.
+  std::vector<uint64_t> sysregs;
+  append_state_regs(sysregs);
+  vpmu::append_reg_list(*vpmu_, sysregs);
+  std::sort(sysregs.begin(), sysregs.end());
+  ids.insert(ids.end(), sysregs.begin(), sysregs.end());
   return 0;
 }
 
@@ -196,6 +211,7 @@ vpmu::IrqChipState Vm::irqchip_state() {
 int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   if (!initialised_) return -ENOEXEC;
   if (vpmu::owns_one_reg_id(id)) return vpmu::get_one_reg(*vpmu_, id, value);
+  if (owns_state_reg(id)) return get_state_reg(id, value);
   const cpu::CpuState& s = core_->state();
   if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
     value = s.r[(id - kRegX(0)) / 2];
@@ -214,6 +230,7 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
 int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   if (!initialised_) return -ENOEXEC;
   if (vpmu::owns_one_reg_id(id)) return vpmu::set_one_reg(*vpmu_, id, value);
+  if (owns_state_reg(id)) return set_state_reg(id, value);
   cpu::CpuState& s = core_->state();
   if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
     s.r[(id - kRegX(0)) / 2] = value;
@@ -238,6 +255,8 @@ void Vcpu::vcpu_load(uint32_t pcpu) {
   vpmu::vcpu_load(*vpmu_, pcpu);
   // The vCPU's clock now runs at this core's frequency.
   frequency_mhz_ = vm_.host().cpus.at(pcpu).frequency_mhz;
+  // ... and its instructions through that core's timing model.
+  core_->set_timing_model(vm_.timing_model(pcpu));
 }
 void Vcpu::vcpu_put() { vpmu::vcpu_put(*vpmu_); }
 
@@ -405,6 +424,17 @@ void Vcpu::flush_events() {
   // these three entries of events_ are ever non-zero, so it is rewritten, never cleared:
   // this runs on every trapped PMU access and must stay a handful of stores.
   const std::array<uint64_t, 2> now = core_->retired_by_el();
+  if (cpu::timing::TimingModel* tm = timing()) {
+    // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
+    // the last flush (the model is drained at every exit and PMU access, so nothing of
+    // another vCPU is in it). events_ is left all-zero again afterwards.
+    counted_ = now;
+    tm->drain_events(events_);
+    if (events_.empty()) return;
+    if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
+    events_.clear();
+    return;
+  }
   const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];
   if ((n0 | n1) == 0) return;
   counted_ = now;
@@ -512,9 +542,12 @@ int Vcpu::run() {
       return 0;
     }
     sync_interrupts();
+    cpu::timing::TimingModel* const tm = timing();
+    const uint64_t cycles_before = tm != nullptr ? tm->cycles() : 0;
     const cpu::RunResult r = core_->run(std::min(left, insns_until_timer()));
     run_.insns_retired += r.retired;
-    account(r.retired);  // functional timing: one cycle per instruction
+    // The vCPU's clock: the model's cycles, or one cycle per instruction (functional).
+    account(tm != nullptr ? tm->cycles() - cycles_before : r.retired);
     // Guest exit: what the guest executed reaches its counters, then kvm_pmu_sync_hwstate.
     flush_events();
     vpmu::sync_hwstate(*vpmu_);

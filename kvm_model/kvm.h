@@ -24,6 +24,7 @@ struct HostCpu {
   cpu::IdRegs ids;   // the physical CPU's identification registers
   uint32_t cluster;  // index of the CPU's cluster (one host PMU per cluster)
   uint32_t frequency_mhz = 2000;  // the core clock: guest time advances with its cycles
+  cpu::timing::CoreTimingParams timing;  // its core type's pipeline and caches
 };
 struct HostDesc {
   std::vector<HostCpu> cpus;
@@ -31,6 +32,11 @@ struct HostDesc {
   // features KVM derives from the sanitised ID registers.
   std::vector<vpmu::ClusterPmuDesc> pmus;
   vpmu::HostFeatures features;
+  // Cycle-level timing: every guest instruction goes through the timing model of the pCPU
+  // it runs on, whose cycles drive the vCPU's clock and whose events feed the vPMU.
+  // Otherwise (functional timing) each instruction is one cycle and the vPMU counts
+  // INST_RETIRED, INST_SPEC and CPU_CYCLES only.
+  bool cycle_timing = false;
 };
 
 // struct kvm_run, reduced to the fields the arm64 exits use.
@@ -91,8 +97,9 @@ class Vcpu : private cpu::SysRegPort {
   int set_device_attr(uint32_t group, uint64_t attr, const void* addr);
   int get_device_attr(uint32_t group, uint64_t attr, void* addr);
   int has_device_attr(uint32_t group, uint64_t attr);
-  // KVM_GET_MP_STATE
+  // KVM_GET_MP_STATE / KVM_SET_MP_STATE
   uint32_t mp_state() const { return mp_state_; }
+  int set_mp_state(uint32_t state);
   // KVM_RUN
   int run();
   KvmRun& run_struct() { return run_; }
@@ -128,6 +135,11 @@ class Vcpu : private cpu::SysRegPort {
   friend struct PsciCall;
   bool handle_hvc();  // PSCI / SMCCC, in the kernel like KVM's; true = keep running
   int reset_vcpu(const char* cause, vpmu::ResetTrace& trace);
+  // ONE_REG of the core's EL1 system registers and the virtual timer (kvm_state.cpp).
+  static bool owns_state_reg(uint64_t id);
+  int get_state_reg(uint64_t id, uint64_t& value);
+  int set_state_reg(uint64_t id, uint64_t value);
+  void append_state_regs(std::vector<uint64_t>& ids) const;
   void flush_events();  // guest instructions retired since the last flush -> vPMU
   // Guest accesses to system registers the core does not own: GICv3 CPU interface and
   // generic timer here, the PMU in the vPMU model.
@@ -137,6 +149,8 @@ class Vcpu : private cpu::SysRegPort {
   // Instructions that can run before the timer output could change (at 1 cycle each).
   uint64_t insns_until_timer() const;
   void account(uint64_t cycles) { cycles_ += cycles; }
+  // The timing model of the pCPU the vCPU is loaded on (null: functional timing).
+  cpu::timing::TimingModel* timing() const { return core_->timing_model(); }
   void sync_interrupts();  // timer outputs into the vGIC, vGIC output into the core
   // In-kernel MMIO (the vGIC); false when the access must go to the VMM.
   bool handle_mmio_in_kernel();
@@ -184,7 +198,14 @@ class Vm {
   int create_device(uint32_t type);
   int vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value);
   vgic::Vgic* vgic() { return vgic_.get(); }
+  // pmuemu's stand-in for KVM_DEV_ARM_VGIC_GRP_{DIST,REDIST,CPU_SYSREGS}: the whole vGIC
+  // state for save/restore. -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
+  int get_vgic_state(vgic::VgicState& out) const;
+  int set_vgic_state(const vgic::VgicState& in);
   vpmu::IrqChipState irqchip_state();
+  // The cycle-level timing model of a physical CPU (the hardware: one per pCPU, whatever
+  // runs on it), built on first use; null with functional timing.
+  cpu::timing::TimingModel* timing_model(uint32_t pcpu);
   vpmu::VmPmu& pmu() { return pmu_; }
   // The pCPU the VMM's main thread runs on (sched_setaffinity of the VMM thread): VM-scoped
   // calls and the PMU device attributes execute there.
@@ -205,6 +226,7 @@ class Vm {
   uint64_t vgic_dist_ = 0, vgic_redist_ = 0;
   uint32_t vgic_nr_irqs_ = vgic::kDefaultNumIrqs;
   std::unique_ptr<vgic::Vgic> vgic_;
+  std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
 };
 
 // /dev/kvm

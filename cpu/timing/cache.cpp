@@ -13,7 +13,8 @@ Cache::Cache(const CacheGeometry& g)
 
 bool Cache::access(uint64_t addr) {
   const uint64_t line = addr >> line_shift_;
-  const uint32_t set = static_cast<uint32_t>(line % sets_);
+  // A mask instead of a 64-bit division when the set count is a power of two.
+  const uint32_t set = static_cast<uint32_t>((sets_ & (sets_ - 1)) == 0 ? (line & (sets_ - 1)) : line % sets_);
   uint64_t* tags = &tags_[static_cast<size_t>(set) * g_.ways];
   uint64_t* stamps = &stamp_[static_cast<size_t>(set) * g_.ways];
   ++clock_;

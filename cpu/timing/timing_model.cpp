@@ -1,6 +1,7 @@
 #include "cpu/timing/timing_model.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace cpu::timing {
 namespace {
@@ -72,8 +73,9 @@ uint32_t TimingModel::data_latency(uint64_t addr, bool is_store, arch::CountEl e
   return is_store ? 1 : p_.l2.latency_cycles + p_.memory_latency_cycles;
 }
 
-void TimingModel::fetch(uint64_t pc, arch::CountEl el) {
-  const uint64_t line = pc / p_.l1i.line_bytes;
+inline void TimingModel::fetch(uint64_t pc, arch::CountEl el) {
+  // line_bytes is a power of two (validate()): a shift, not a 64-bit division per instruction.
+  const uint64_t line = pc >> std::countr_zero(p_.l1i.line_bytes);
   if (line == last_fetch_line_) return;
   last_fetch_line_ = line;
   add(el, ev::kL1i);
@@ -92,7 +94,7 @@ void TimingModel::fetch(uint64_t pc, arch::CountEl el) {
 
 // In-order: issue when operands are ready and an issue slot (and, for memory operations, a
 // load/store pipe) is free in that cycle.
-uint64_t TimingModel::issue_in_order(const StaticInfo& s, uint64_t ready, uint32_t latency, bool is_mem) {
+inline uint64_t TimingModel::issue_in_order(const StaticInfo& s, uint64_t ready, uint32_t latency, bool is_mem) {
   uint64_t issue = std::max({cycle_, ready, fetch_ready_});
   if (issue > cycle_) {
     cycle_ = issue;
@@ -115,7 +117,7 @@ uint64_t TimingModel::issue_in_order(const StaticInfo& s, uint64_t ready, uint32
 
 // Out-of-order: dispatch in order (width per cycle, bounded by the ROB), execute when the
 // operands are ready, retire in order (width per cycle).
-uint64_t TimingModel::issue_out_of_order(uint64_t ready, uint32_t latency) {
+inline uint64_t TimingModel::issue_out_of_order(uint64_t ready, uint32_t latency) {
   uint64_t d = std::max({dispatch_cycle_, fetch_ready_, rob_retire_[rob_pos_]});
   if (d > dispatch_cycle_) {
     dispatch_cycle_ = d;
@@ -140,7 +142,7 @@ uint64_t TimingModel::issue_out_of_order(uint64_t ready, uint32_t latency) {
   }
   ++retired_this_cycle_;
   rob_retire_[rob_pos_] = retire;
-  rob_pos_ = (rob_pos_ + 1) % rob_retire_.size();
+  if (++rob_pos_ == rob_retire_.size()) rob_pos_ = 0;  // a ring: no division per instruction
   return done;
 }
 
@@ -180,8 +182,12 @@ void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el
       add(el, ev::kBrMisPred);
       add(el, ev::kBrMisPredRetired);
       add(el, ev::kStallFrontend, p_.mispredict_penalty);
-      // Fetch restarts when the branch resolves, after the refill of the front end.
-      fetch_ready_ = std::max(fetch_ready_, done + p_.mispredict_penalty);
+      // Fetch restarts when the branch resolves, after the refill of the front end: the
+      // first correct-path instruction executes mispredict_penalty cycles after `done`. The
+      // in-order pipeline issues at fetch_ready_; the out-of-order one dispatches there and
+      // executes a cycle later, which is part of the same refill.
+      const uint64_t refill = p_.out_of_order ? p_.mispredict_penalty - 1 : p_.mispredict_penalty;
+      fetch_ready_ = std::max(fetch_ready_, done + refill);
     }
   }
   ++instructions_;

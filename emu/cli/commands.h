@@ -12,5 +12,6 @@ using Args = std::vector<std::string>;
 int cmd_run(const Args& args);   // pmuemu run --host H --guest G ...
 int cmd_host(const Args& args);  // pmuemu host show FILE
 int cmd_plan(const Args& args);  // pmuemu plan HOST.yaml...
+int cmd_conformance(const Args& args);  // pmuemu conformance --host HOST.yaml [--kvm ERA]
 
 }  // namespace pmuemu::cli

@@ -8,6 +8,7 @@
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
 #include "emu/config/host_config.h"
+#include "emu/bare/bare.h"
 #include "emu/vmm/vmm.h"
 
 namespace po = boost::program_options;
@@ -54,12 +55,18 @@ int cmd_run(const Args& args) {
       ("nr-counters", po::value<std::string>(), "KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (era 6.16)")
       ("vmm-cpu", po::value<std::string>(), "pCPU of the VMM thread (VM-scoped calls, PMU attributes); default 0")
       ("no-pmu", "create the vCPUs without KVM_ARM_VCPU_PMU_V3")
+      ("save", po::value<std::string>(), "write a snapshot of the VM to this file when --stop-after-insns is reached, then exit 0")
+      ("stop-after-insns", po::value<std::string>(), "with --save: guest instructions to run before the snapshot")
+      ("restore", po::value<std::string>(), "build the VM from a snapshot (on this --host) and continue it")
       ("affinity", po::value<std::vector<std::string>>()->composing(), "VCPU=CPULIST (e.g. 1=4 or 0=0-3,6): pCPUs the vCPU thread may run on (repeatable)")
       ("migrate-every", po::value<std::string>(), "move each vCPU to the next pCPU of its --affinity set every N instructions")
       ("ram-mib", po::value<std::string>(), "guest RAM size in MiB at 0x40000000 (default 128)")
       ("max-insns", po::value<std::string>(), "stop with exit status 3 after this many guest instructions")
       ("max-resets", po::value<std::string>(), "stop with exit status 3 after this many PSCI SYSTEM_RESETs (default 16)")
-      ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn, sysreg, reset, vmm");
+      ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn, sysreg, reset, vmm")
+      ("timing", po::value<std::string>(), "cycle (default): each pCPU's cycle-level timing model gives cycles and PMU events; "
+                                          "functional: one cycle per instruction (fastest)")
+      ("bare", "no KVM: run the guest bare-metal on pCPU 0, which owns the physical PMU, GIC and timer");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -73,10 +80,34 @@ int cmd_run(const Args& args) {
     return kExitOk;
   }
   if (!vm.count("host")) throw UsageError("run: --host HOST.yaml is required");
-  if (!vm.count("guest")) throw UsageError("run: --guest GUEST.elf is required");
+  if (!vm.count("guest") && !vm.count("restore")) throw UsageError("run: --guest GUEST.elf is required");
 
   vmm::RunOptions opts;
-  opts.guest_path = vm["guest"].as<std::string>();
+  if (vm.count("guest")) opts.guest_path = vm["guest"].as<std::string>();
+  if (vm.count("restore")) {
+    if (vm.count("guest")) throw UsageError("run: --restore and --guest exclude each other (the snapshot holds the guest)");
+    opts.restore_path = vm["restore"].as<std::string>();
+  }
+  if (vm.count("save")) {
+    if (!vm.count("stop-after-insns")) throw UsageError("run: --save needs --stop-after-insns N");
+    opts.save_path = vm["save"].as<std::string>();
+    opts.stop_after_insns = parse_u64("stop-after-insns", vm["stop-after-insns"].as<std::string>());
+  } else if (vm.count("stop-after-insns")) {
+    throw UsageError("run: --stop-after-insns goes with --save SNAP");
+  }
+  if (vm.count("timing")) {
+    const std::string t = vm["timing"].as<std::string>();
+    if (t == "cycle") opts.timing = vmm::Timing::kCycle;
+    else if (t == "functional") opts.timing = vmm::Timing::kFunctional;
+    else throw UsageError("--timing: expected 'cycle' or 'functional', got '" + t + "'");
+  }
+  const bool bare = vm.count("bare") != 0;
+  if (bare) {
+    // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
+    for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
+                                 "migrate-every"})
+      if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
+  }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm["arg"].as<std::string>());
   if (vm.count("vcpus")) {
     const uint64_t n = parse_u64("vcpus", vm["vcpus"].as<std::string>());
@@ -120,6 +151,8 @@ int cmd_run(const Args& args) {
           }
         }
         if (!found) throw UsageError("--trace: unknown trace '" + item + "' (known: insn, sysreg, reset, vmm)");
+        if (bare && (item == "reset" || item == "vmm"))
+          throw UsageError("--trace " + item + " traces the KVM model: not valid with --bare (insn, sysreg are)");
       }
     }
   }
@@ -157,7 +190,7 @@ int cmd_run(const Args& args) {
       opts.affinity[vcpu] = cpus;
     }
   }
-  const vmm::RunOutcome r = vmm::run_guest(host, opts);
+  const vmm::RunOutcome r = bare ? bare::run_bare(host, opts) : vmm::run_guest(host, opts);
   if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
   return r.exit_status;
 }

@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitGuestFault = 3,   // the guest wedged: unhandled exception loop, jump outside RAM, --max-insns
   kExitFailEntry = 4,    // KVM_RUN returned FAIL_ENTRY (vCPU on a pCPU its PMU does not cover)
   kExitKvmRefused = 5,   // a KVM-API call of the VMM failed (the errno is in the message)
+  kExitMigrationRefused = 6,  // --restore: the destination cannot take the VM as saved
   kExitUsage = 64,       // EX_USAGE: bad command line
   kExitBadInput = 65,    // EX_DATAERR: unreadable or invalid config, ELF or snapshot
   kExitInternal = 70,    // EX_SOFTWARE: a bug in pmuemu

@@ -1,5 +1,6 @@
 #include "emu/vmm/host_model.h"
 
+#include <algorithm>
 #include <array>
 
 namespace pmuemu::vmm {
@@ -14,6 +15,9 @@ constexpr std::array kPredictorKinds{cpu::timing::PredictorKind::kStatic, cpu::t
                                      cpu::timing::PredictorKind::kGshare, cpu::timing::PredictorKind::kTournament,
                                      cpu::timing::PredictorKind::kTage};
 static_assert(kPredictorKinds.size() == std::size(config::kBranchPredictorKinds));
+
+// Longest global history the timing model's direction tables use (64 Ki entries each).
+constexpr uint32_t kMaxHistoryBits = 16;
 
 }  // namespace
 
@@ -36,7 +40,11 @@ cpu::timing::CoreTimingParams timing_params(const config::CoreType& core) {
   p.memory_latency_cycles = static_cast<uint32_t>(uint64_t{t.memory_latency_ns} * t.frequency_mhz / 1000);
   for (size_t i = 0; i < kPredictorKinds.size(); ++i)
     if (t.branch_predictor.kind == config::kBranchPredictorKinds[i]) p.predictor = kPredictorKinds[i];
-  p.history_bits = t.branch_predictor.history_bits;
+  // The direction tables are indexed by (PC ^ global history) with 2^history_bits entries,
+  // so the catalogue's history length (64 for a TAGE, whose tagged tables are not indexed
+  // by the full history) is folded to what a table of that size can use: at most
+  // kMaxHistoryBits (the model adds 4 more for "tage"), at least 1.
+  p.history_bits = std::clamp<uint32_t>(t.branch_predictor.history_bits, 1, kMaxHistoryBits);
   p.btb_entries = t.branch_predictor.btb_entries;
   p.ras_entries = t.branch_predictor.ras_entries;
   p.mispredict_penalty = t.mispredict_penalty_cycles;

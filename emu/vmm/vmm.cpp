@@ -12,6 +12,7 @@
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/semihosting.h"
+#include "emu/vmm/snapshot.h"
 #include "kvm_model/kvm.h"
 
 namespace pmuemu::vmm {
@@ -42,7 +43,7 @@ class RamBuffer {
   uint64_t size_;
 };
 
-kvm_model::HostDesc host_desc(const config::Host& host) {
+kvm_model::HostDesc host_desc(const config::Host& host, Timing timing) {
   kvm_model::HostDesc d;
   for (uint32_t c = 0; c < host.clusters.size(); ++c) {
     const auto& cl = host.clusters[c];
@@ -57,6 +58,7 @@ kvm_model::HostDesc host_desc(const config::Host& host) {
       cpu.ids = id_regs(cl.core);
       cpu.cluster = c;
       cpu.frequency_mhz = cl.core.timing.frequency_mhz;
+      cpu.timing = timing_params(cl.core);
       pmu.cpus.push_back(cl.first_pcpu + i);
       d.cpus.push_back(cpu);
     }
@@ -67,6 +69,7 @@ kvm_model::HostDesc host_desc(const config::Host& host) {
   d.features.supports_32bit_el0 = false;
   d.features.pfr0_el2 = 1;
   d.features.pfr0_el3 = 0;
+  d.cycle_timing = timing == Timing::kCycle;
   return d;
 }
 
@@ -77,6 +80,10 @@ std::string errno_name(int rc) {
 // A KVM-API call the VMM could not complete (the kernel model refused it): the run ends
 // with kExitKvmRefused and one line naming the call and the errno.
 struct KvmRefused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The destination cannot take the VM as saved (e.g. fewer PMU counters): nothing runs.
+struct MigrationRefused : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -126,11 +133,12 @@ class Console {
 
 class Vmm {
  public:
-  Vmm(const config::Host& host, const RunOptions& opts)
+  Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapshot> snapshot)
       : opts_(opts),
         host_(host),
-        image_(loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
-        kvm_(host_desc(host), parse_era_or_throw(opts.kvm_era)),
+        snapshot_(std::move(snapshot)),
+        image_(snapshot_ ? loader::ElfImage{} : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
+        kvm_(host_desc(host, opts.timing), parse_era_or_throw(opts.kvm_era)),
         ram_(opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
         console_(opts.out),
@@ -169,7 +177,7 @@ class Vmm {
     call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_CTRL, kvm_model::KVM_DEV_ARM_VGIC_CTRL_INIT, 0),
          "KVM_SET_DEVICE_ATTR(vgic, GRP_CTRL, INIT)");
     if (opts.pmu) setup_pmu(host);
-    set_boot_regs();
+    if (snapshot_) restore(*snapshot_); else set_boot_regs();
   }
 
   RunOutcome run();
@@ -276,6 +284,91 @@ class Vmm {
     }
   }
 
+  // ---- migration: snapshot save and restore (docs/snapshot.md) ----
+  static constexpr uint64_t kPmcrId = arch::SysRegKey{3, 3, 9, 12, 0}.to_one_reg_id();
+  static bool is_clear_alias(uint64_t id) {
+    return id == arch::SysRegKey{3, 3, 9, 12, 2}.to_one_reg_id() ||  // PMCNTENCLR_EL0
+           id == arch::SysRegKey{3, 0, 9, 14, 2}.to_one_reg_id() ||  // PMINTENCLR_EL1
+           id == arch::SysRegKey{3, 3, 9, 12, 3}.to_one_reg_id();    // PMOVSCLR_EL0
+  }
+
+  // Writes the snapshot at a quiescent point: every vCPU is outside KVM_RUN and has had any
+  // pending MMIO read completed (a KVM_RUN with a zero budget does that and nothing else).
+  void save(const std::string& path) {
+    Snapshot s;
+    s.source_host = host_.name;
+    s.kvm_era = opts_.kvm_era;
+    s.pmu_core = opts_.pmu_core;
+    s.pmu = opts_.pmu;
+    s.vcpus = opts_.vcpus;
+    s.ram_base = opts_.ram_base;
+    s.ram_size = opts_.ram_size;
+    s.instructions = total_instructions() + restored_instructions_;
+    s.resets = out_.resets;
+    for (auto* v : vcpus_) {
+      if (!v->powered_off()) {
+        v->run_struct().insn_budget = 0;
+        v->run();
+      }
+      SnapshotVcpu c;
+      c.id = v->id();
+      c.mp_state = v->mp_state();
+      std::vector<uint64_t> ids;
+      call(v->get_reg_list(ids), "KVM_GET_REG_LIST(vcpu" + std::to_string(v->id()) + ")");
+      for (uint64_t id : ids) {
+        uint64_t value = 0;
+        check(v->get_one_reg(id, value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
+        c.regs.emplace_back(id, value);
+      }
+      s.cpus.push_back(std::move(c));
+    }
+    call(vm_->get_vgic_state(s.vgic), "vgic state save");
+    s.ram.assign(ram_.data(), ram_.data() + opts_.ram_size);
+    save_snapshot(path, s);
+  }
+
+  // Restores like a VMM receiving a migration stream: the VM is already built (init, vGIC,
+  // PMU attributes); now RAM, every register in list order, power states and the vGIC. Then
+  // PMCR_EL0 is read back: under 6.7 KVM silently keeps its own N when the destination's PMU
+  // has fewer counters, so the VMM must compare and refuse.
+  void restore(const Snapshot& s) {
+    std::memcpy(ram_.data(), s.ram.data(), s.ram.size());
+    for (const auto& c : s.cpus) {
+      kvm_model::Vcpu* v = vcpus_.at(c.id);
+      const std::string who = "vcpu" + std::to_string(c.id);
+      uint64_t dest_pmcr = 0;
+      const bool has_pmcr = opts_.pmu && v->get_one_reg(kPmcrId, dest_pmcr) == 0;
+      uint64_t saved_pmcr = 0;
+      for (const auto& [id, value] : c.regs) {
+        if (id == kPmcrId) saved_pmcr = value;
+        // The CLR registers alias their SET register's state. Since Linux 6.7 a userspace
+        // write of a CLR id *clears* the written bits (spec 2.7), so replaying them after the
+        // SET ids would disable every restored counter: restore the state once, via SET.
+        if (is_clear_alias(id)) continue;
+        call(v->set_one_reg(id, value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ", " + hex(value) + ")");
+      }
+      call(v->set_mp_state(c.mp_state), "KVM_SET_MP_STATE(" + who + ", " + std::to_string(c.mp_state) + ")");
+      if (has_pmcr) {
+        uint64_t now = 0;
+        call(v->get_one_reg(kPmcrId, now), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0) -> " + hex(now));
+        const uint64_t want_n = (saved_pmcr >> 11) & 0x1f, got_n = (now >> 11) & 0x1f;
+        if (want_n != got_n)
+          throw MigrationRefused("restore refused: the snapshot's PMCR_EL0.N is " + std::to_string(want_n) +
+                                 " but the destination kept N = " + std::to_string(got_n) + " on " + who +
+                                 " (its PMU allows at most " + std::to_string((dest_pmcr >> 11) & 0x1f) + " counters)");
+      }
+    }
+    call(vm_->set_vgic_state(s.vgic), "vgic state restore");
+    restored_instructions_ = s.instructions;
+    out_.resets = s.resets;
+  }
+
+ public:
+  uint64_t instructions_with_restored() const { return total_instructions() + restored_instructions_; }
+
+ private:
+  uint64_t restored_instructions_ = 0;
+
   uint64_t total_instructions() const {
     uint64_t n = 0;
     for (auto* v : vcpus_) n += v->instructions();
@@ -295,6 +388,7 @@ class Vmm {
 
   RunOptions opts_;
   const config::Host& host_;
+  std::optional<Snapshot> snapshot_;
   loader::ElfImage image_;
   kvm_model::Kvm kvm_;
   std::unique_ptr<kvm_model::Vm> vm_;
@@ -374,10 +468,17 @@ RunOutcome Vmm::run() {
   // same command always interleaves the guest identically.
   const uint64_t quantum = vcpus_.size() == 1 ? (1u << 20) : 10000;
   for (;;) {
+    if (!opts_.save_path.empty() && total_instructions() >= opts_.stop_after_insns) {
+      save(opts_.save_path);
+      std::fprintf(stderr, "pmuemu: snapshot written to %s after %" PRIu64 " guest instructions\n",
+                   opts_.save_path.c_str(), instructions_with_restored());
+      return finish(kExitOk, "");
+    }
     bool progressed = false;
     for (auto* v : vcpus_) {
       if (v->powered_off() && !v->psci_on_pending()) continue;
       uint64_t budget = quantum;
+      if (!opts_.save_path.empty()) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
       if (opts_.max_insns) {
         const uint64_t done = total_instructions();
         if (done >= opts_.max_insns) {
@@ -422,14 +523,33 @@ RunOutcome Vmm::run() {
 
 }  // namespace
 
-RunOutcome run_guest(const config::Host& host, const RunOptions& opts) {
+RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
+  RunOptions opts = in_opts;
+  std::optional<Snapshot> snap;
+  if (!opts.restore_path.empty()) {
+    // The VM is rebuilt as the source VMM built it: same vCPUs, RAM and PMU choices; the
+    // kernel era is the snapshot's unless --kvm names another.
+    snap = load_snapshot(opts.restore_path);
+    opts.vcpus = snap->vcpus;
+    opts.ram_base = snap->ram_base;
+    opts.ram_size = snap->ram_size;
+    opts.pmu = snap->pmu;
+    if (opts.pmu_core.empty()) opts.pmu_core = snap->pmu_core;
+    if (opts.kvm_era.empty()) opts.kvm_era = snap->kvm_era;
+  }
+  if (opts.kvm_era.empty()) opts.kvm_era = "6.7";
   std::unique_ptr<Vmm> vmm;
   try {
-    vmm = std::make_unique<Vmm>(host, opts);
+    vmm = std::make_unique<Vmm>(host, opts, std::move(snap));
     return vmm->run();
   } catch (const KvmRefused& e) {
     RunOutcome out;
     out.exit_status = kExitKvmRefused;
+    out.error = e.what();
+    return out;
+  } catch (const MigrationRefused& e) {
+    RunOutcome out;
+    out.exit_status = kExitMigrationRefused;
     out.error = e.what();
     return out;
   }

@@ -13,6 +13,12 @@
 
 namespace pmuemu::vmm {
 
+// How guest time is computed (--timing).
+enum class Timing : uint8_t {
+  kFunctional,  // one cycle per instruction; the PMU counts INST_RETIRED, INST_SPEC, CPU_CYCLES
+  kCycle,       // each pCPU's cycle-level timing model: cycles and microarchitectural events
+};
+
 struct RunOptions {
   std::string guest_path;
   uint64_t ram_base = 0x40000000;     // guest ABI: RAM at IPA 0x4000_0000
@@ -21,7 +27,7 @@ struct RunOptions {
   uint32_t vcpus = 1;                 // vCPU 0 boots; the others start powered off (PSCI CPU_ON)
   uint64_t max_insns = 0;             // 0: unlimited
   uint32_t max_resets = 16;           // PSCI SYSTEM_RESET bound
-  std::string kvm_era = "6.7";        // --kvm: 6.6, v5, 6.7, 6.16 or newest
+  std::string kvm_era;                // --kvm: 6.6, v5, 6.7, 6.16 or newest; "" = 6.7 (or the snapshot's)
   std::string pmu_core;               // --pmu: SET_PMU with the PMU of the cluster of this core type
   int pmcr_n = -1;                    // --pmcr-n: GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU
   int nr_counters = -1;               // --nr-counters: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (6.16)
@@ -29,6 +35,10 @@ struct RunOptions {
   std::vector<std::vector<uint32_t>> affinity;  // --affinity: per vCPU, its pCPU set (empty: k mod pCPUs)
   uint64_t migrate_every = 0;         // --migrate-every: move a vCPU within its set every N instructions
   bool pmu = true;                    // vCPUs get KVM_ARM_VCPU_PMU_V3
+  Timing timing = Timing::kCycle;     // --timing
+  std::string save_path;              // --save: write a snapshot when --stop-after-insns is reached
+  uint64_t stop_after_insns = 0;      // --stop-after-insns
+  std::string restore_path;           // --restore: build the VM from a snapshot instead of an ELF
   bool trace_insn = false;
   bool trace_reset = false;
   bool trace_sysreg = false;

@@ -1,0 +1,502 @@
+// `pmuemu conformance --host HOST.yaml [--kvm ERA]`: the catalogue of the Linux KVM selftest
+// vpmu_counter_access (spec/kvm-arm64-pmu.md section 6) against the KVM model.
+//
+// For every N from 0 to the host maximum (the counters of the VM's default PMU, i.e. of the
+// cluster of the VMM's pCPU):
+//   set-pmcr-n       6.3 test_create_vpmu_vm_with_pmcr_n(N, expect_fail=false), host side
+//   access-run1/2    6.5/6.4 run_access_test(N): the guest guests/conformance/
+//                    vpmu_counter_access.c through the VMM (vmm::run_guest with --pmcr-n N
+//                    --arg N); run 2 follows a vCPU re-init (PSCI SYSTEM_RESET)
+//   pmregs-validity  6.6 run_pmregs_validity_test(N), host side
+// and for every N above the maximum up to 31:
+//   error            6.7 run_error_test(N): SET succeeds and PMCR_EL0 reads back unchanged.
+// Plus one max-n row: 6.8's get_pmcr_n_limit() must equal the cluster's counters.
+//
+// Host-side cases drive kvm_model's KVM-shaped API directly, in the order the selftest's
+// create_vpmu_vm() issues its ioctls. docs/conformance.md explains the table.
+#include <boost/program_options.hpp>
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu/arch/sysreg_key.h"
+#include "emu/cli/commands.h"
+#include "emu/common/errors.h"
+#include "emu/config/host_config.h"
+#include "emu/loader/elf.h"
+#include "emu/vmm/host_model.h"
+#include "emu/vmm/vmm.h"
+#include "kvm_model/kvm.h"
+
+namespace po = boost::program_options;
+namespace km = kvm_model;
+namespace vp = kvm_model::vpmu;
+
+namespace pmuemu::cli {
+namespace {
+
+constexpr unsigned kMaxCounters = 32;   // ARMV8_PMU_MAX_COUNTERS, incl. the cycle counter
+constexpr int kPmuIrq = 23;             // the selftest's PMU PPI
+constexpr uint64_t kGicDist = 0x08000000, kGicRedist = 0x080A0000;
+constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1u << 20;  // host-side VMs never run
+constexpr uint64_t kGuestInsnLimit = 20'000'000;  // both runs need < 500k: a wedged guest ends its case quickly
+
+const uint64_t kPmcrId = arch::sysreg(3, 3, 9, 12, 0).to_one_reg_id();
+const uint64_t kDfr0Id = arch::sysreg(3, 0, 0, 5, 0).to_one_reg_id();
+
+struct BitmapPair {
+  const char* set_name;
+  uint64_t set_id;
+  const char* clr_name;
+  uint64_t clr_id;
+};
+const BitmapPair kBitmapPairs[] = {
+    {"PMCNTENSET_EL0", arch::sysreg(3, 3, 9, 12, 1).to_one_reg_id(), "PMCNTENCLR_EL0",
+     arch::sysreg(3, 3, 9, 12, 2).to_one_reg_id()},
+    {"PMINTENSET_EL1", arch::sysreg(3, 0, 9, 14, 1).to_one_reg_id(), "PMINTENCLR_EL1",
+     arch::sysreg(3, 0, 9, 14, 2).to_one_reg_id()},
+    {"PMOVSSET_EL0", arch::sysreg(3, 3, 9, 14, 3).to_one_reg_id(), "PMOVSCLR_EL0",
+     arch::sysreg(3, 3, 9, 12, 3).to_one_reg_id()},
+};
+
+unsigned pmcr_n(uint64_t pmcr) { return static_cast<unsigned>((pmcr >> 11) & 0x1f); }
+uint64_t with_n(uint64_t pmcr, unsigned n) { return (pmcr & ~(uint64_t{0x1f} << 11)) | (uint64_t{n} << 11); }
+// The selftest's get_counters_mask(n): the cycle counter plus counters 0..n-1.
+uint64_t counters_mask(unsigned n) { return (uint64_t{1} << 31) | (n ? (uint64_t{1} << n) - 1 : 0); }
+
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* f, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::string errno_text(int rc) {
+  const char* name = strerrorname_np(-rc);
+  return std::string("-") + (name ? name : std::to_string(-rc).c_str());
+}
+
+// One row of the table. A failure's detail starts with the check that failed ("G3.a",
+// "step4", "SET", ...), which tests/conformance compares against the expected failures.
+struct Case {
+  Case(unsigned n_, std::string name_, std::string expected_)
+      : n(n_), name(std::move(name_)), expected(std::move(expected_)) {}
+  unsigned n;
+  std::string name;
+  std::string expected;
+  bool pass = false;
+  std::string detail;
+};
+
+// The emulated host as KVM sees it. Same construction as emu/vmm/vmm.cpp's host_desc(),
+// which is private to the VMM: the host-side cases must see the host the guest runs on.
+km::HostDesc host_desc(const config::Host& host) {
+  km::HostDesc d;
+  for (uint32_t c = 0; c < host.clusters.size(); ++c) {
+    const auto& cl = host.clusters[c];
+    vp::ClusterPmuDesc pmu;
+    pmu.name = cl.core.name;
+    pmu.num_counters = cl.core.pmu_counters;
+    pmu.pmuver = cl.core.pmuver;
+    pmu.pmceid0 = cl.core.pmceid0;
+    pmu.pmceid1 = cl.core.pmceid1;
+    for (uint32_t i = 0; i < cl.cpus; ++i) {
+      km::HostCpu cpu;
+      cpu.ids = vmm::id_regs(cl.core);
+      cpu.cluster = c;
+      cpu.frequency_mhz = cl.core.timing.frequency_mhz;
+      pmu.cpus.push_back(cl.first_pcpu + i);
+      d.cpus.push_back(cpu);
+    }
+    d.pmus.push_back(std::move(pmu));
+  }
+  d.features.supports_32bit_el0 = false;
+  d.features.pfr0_el2 = 1;
+  d.features.pfr0_el3 = 0;
+  return d;
+}
+
+// The selftest's create_vpmu_vm() (spec 6.2): one vCPU with PMUv3 on the VMM's pCPU, a
+// vGICv3 with 64 interrupts, the PMUVer check, PMU IRQ 23, PMU INIT. `error` names the
+// first call that failed.
+class SelftestVm {
+ public:
+  SelftestVm(const km::Kvm& kvm, uint32_t pcpu) : ram_(kRamSize) {
+    if (!step(kvm.create_vm(vm_), "KVM_CREATE_VM")) return;
+    vm_->set_vmm_pcpu(pcpu);
+    if (!step(vm_->set_user_memory_region(0, kRamBase, kRamSize, ram_.data()), "KVM_SET_USER_MEMORY_REGION")) return;
+    km::kvm_vcpu_init init;
+    if (!step(vm_->arm_preferred_target(init), "KVM_ARM_PREFERRED_TARGET")) return;
+    init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3;
+    if (!step(vm_->create_vcpu(0, vcpu_), "KVM_CREATE_VCPU")) return;
+    vcpu_->vcpu_load(pcpu);  // the vCPU thread runs on the VMM's pCPU
+    if (!step(vcpu_->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT(PMU_V3)")) return;
+    if (!step(vm_->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)") ||
+        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_DIST, kGicDist),
+              "vGIC DIST address") ||
+        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_REDIST, kGicRedist),
+              "vGIC REDIST address") ||
+        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, 64), "vGIC NR_IRQS 64") ||
+        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0), "vGIC INIT"))
+      return;
+    // PMUVer must be a PMUv3 version (not 0, not IMP DEF 0xF).
+    uint64_t dfr0 = 0;
+    unsigned pmuver = 0;
+    if (const int rc = vcpu_->get_one_reg(kDfr0Id, dfr0); rc == -ENOENT) {
+      // kvm_model's Vcpu does not route the ID registers through ONE_REG yet, although
+      // docs/kvm-model.md says GET reads the VM's PMUVer: read that value directly.
+      pmuver = vm_->pmu().pmuver();
+      dfr0_fallback_ = true;
+    } else if (!step(rc, "KVM_GET_ONE_REG(ID_AA64DFR0_EL1)")) {
+      return;
+    } else {
+      pmuver = (dfr0 >> 8) & 0xf;
+    }
+    if (pmuver == 0xf || pmuver < 1) {
+      error_ = fmt("create: ID_AA64DFR0_EL1.PMUVer = %#x is not a PMUv3 version", pmuver);
+      return;
+    }
+    const int irq = kPmuIrq;
+    if (!step(vcpu_->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq),
+              "KVM_SET_DEVICE_ATTR(PMU_V3_IRQ, 23)") ||
+        !step(vcpu_->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr),
+              "KVM_SET_DEVICE_ATTR(PMU_V3_INIT)"))
+      return;
+  }
+
+  bool ok() const { return error_.empty(); }
+  // GET_ONE_REG(ID_AA64DFR0_EL1) returned -ENOENT and PMUVer was read from the VM instead.
+  static bool dfr0_fallback() { return dfr0_fallback_; }
+  const std::string& error() const { return error_; }
+  km::Vcpu& vcpu() { return *vcpu_; }
+
+  // GET/SET_ONE_REG; a failure becomes the case's detail.
+  bool get(uint64_t id, const char* name, uint64_t& v, std::string& err) {
+    const int rc = vcpu_->get_one_reg(id, v);
+    if (rc != 0) err = fmt("GET: KVM_GET_ONE_REG(%s) = %s", name, errno_text(rc).c_str());
+    return rc == 0;
+  }
+
+ private:
+  bool step(int rc, const char* what) {
+    if (rc < 0) error_ = fmt("create: %s = %s", what, errno_text(rc).c_str());
+    return rc >= 0;
+  }
+
+  std::vector<uint8_t> ram_;
+  std::unique_ptr<km::Vm> vm_;
+  km::Vcpu* vcpu_ = nullptr;
+  std::string error_;
+  static inline bool dfr0_fallback_ = false;
+};
+
+// test_create_vpmu_vm_with_pmcr_n(n, expect_fail) on an already built VM (spec 6.3 steps
+// 2-5). Returns "" on success, else the failed check.
+std::string create_with_pmcr_n(SelftestVm& vm, unsigned n, bool expect_fail, std::string* note) {
+  std::string err;
+  uint64_t orig = 0, readback = 0;
+  if (!vm.get(kPmcrId, "PMCR_EL0", orig, err)) return err;
+  const uint64_t value = with_n(orig, n);
+  if (const int rc = vm.vcpu().set_one_reg(kPmcrId, value); rc != 0)
+    return fmt("SET: KVM_SET_ONE_REG(PMCR_EL0, %#" PRIx64 ") = %s, must succeed", value, errno_text(rc).c_str());
+  if (!vm.get(kPmcrId, "PMCR_EL0", readback, err)) return err;
+  const std::string trail = fmt("PMCR_EL0 %#" PRIx64 ", SET %#" PRIx64 ", reads %#" PRIx64, orig, value, readback);
+  if (note) *note = trail;
+  if (expect_fail) {
+    if (readback != orig) return "readback: " + trail + " (changed by an N above the maximum)";
+  } else if (pmcr_n(readback) != n) {
+    return fmt("readback: N = %u, expected %u: ", pmcr_n(readback), n) + trail;
+  }
+  return "";
+}
+
+Case max_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned cluster_max, const std::string& core) {
+  Case c(cluster_max, "max-n", fmt("N = %u (%s PMU)", cluster_max, core.c_str()));
+  SelftestVm vm(kvm, pcpu);
+  if (!vm.ok()) {
+    c.detail = vm.error();
+    return c;
+  }
+  uint64_t pmcr = 0;
+  std::string err;
+  if (!vm.get(kPmcrId, "PMCR_EL0", pmcr, err)) {
+    c.detail = err;
+    return c;
+  }
+  c.pass = pmcr_n(pmcr) == cluster_max;
+  c.detail = fmt("%sfresh VM: PMCR_EL0 = %#" PRIx64 ", N = %u", c.pass ? "" : "limit: ", pmcr, pmcr_n(pmcr));
+  return c;
+}
+
+Case set_pmcr_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
+  Case c(n, "set-pmcr-n", fmt("SET ok, N reads back %u", n));
+  SelftestVm vm(kvm, pcpu);
+  if (!vm.ok()) {
+    c.detail = vm.error();
+    return c;
+  }
+  std::string note;
+  c.detail = create_with_pmcr_n(vm, n, false, &note);
+  c.pass = c.detail.empty();
+  if (c.pass) c.detail = note;
+  return c;
+}
+
+Case error_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
+  Case c(n, "error", "SET ok, PMCR_EL0 unchanged");
+  SelftestVm vm(kvm, pcpu);
+  if (!vm.ok()) {
+    c.detail = vm.error();
+    return c;
+  }
+  std::string note;
+  c.detail = create_with_pmcr_n(vm, n, true, &note);
+  c.pass = c.detail.empty();
+  if (c.pass) c.detail = note;
+  return c;
+}
+
+// run_pmregs_validity_test(n), spec 6.6: "" or the failed step.
+std::string validity_steps(SelftestVm& vm, unsigned n) {
+  const uint64_t valid = counters_mask(n);
+  const uint64_t all = counters_mask(kMaxCounters);  // 0xffffffff
+  auto outside = [&](int step, const char* name, uint64_t v, const char* when) {
+    return fmt("step%d: %s%s = %#" PRIx64 ", bits %#" PRIx64 " outside %#" PRIx64, step, name, when, v, v & ~valid,
+               valid);
+  };
+  std::string err;
+  for (const auto& p : kBitmapPairs) {
+    uint64_t v = 0;
+    if (!vm.get(p.set_id, p.set_name, v, err)) return err;
+    if (v & ~valid) return outside(1, p.set_name, v, "");
+    if (!vm.get(p.clr_id, p.clr_name, v, err)) return err;
+    if (v & ~valid) return outside(2, p.clr_name, v, "");
+    if (const int rc = vm.vcpu().set_one_reg(p.set_id, all); rc != 0)
+      return fmt("step3: KVM_SET_ONE_REG(%s, %#" PRIx64 ") = %s", p.set_name, all, errno_text(rc).c_str());
+    if (!vm.get(p.set_id, p.set_name, v, err)) return err;
+    if (v & ~valid) return outside(4, p.set_name, v, " after SET 0xffffffff");
+    if (!vm.get(p.clr_id, p.clr_name, v, err)) return err;
+    if (v & ~valid) return outside(5, p.clr_name, v, " after SET 0xffffffff");
+  }
+  return "";
+}
+
+Case validity_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
+  Case c(n, "pmregs-validity", fmt("bits within %#" PRIx64, counters_mask(n)));
+  SelftestVm vm(kvm, pcpu);
+  if (!vm.ok()) {
+    c.detail = vm.error();
+    return c;
+  }
+  c.detail = create_with_pmcr_n(vm, n, false, nullptr);
+  if (c.detail.empty()) c.detail = validity_steps(vm, n);
+  c.pass = c.detail.empty();
+  if (c.pass) c.detail = "3 SET/CLR pairs: at creation and after SET 0xffffffff";
+  return c;
+}
+
+// The guest's report of one run: "vpmu_counter_access: run R: pass (...)" or "... FAIL ...".
+std::optional<std::string> guest_line(const std::string& out, unsigned run) {
+  const std::string key = "vpmu_counter_access: run " + std::to_string(run) + ": ";
+  const size_t at = out.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t end = out.find('\n', at);
+  return out.substr(at + key.size(), end == std::string::npos ? std::string::npos : end - at - key.size());
+}
+
+struct GuestSetup {
+  const config::Host* host;
+  std::string guest;
+  std::string era;
+  uint32_t pcpu;
+  bool verbose;
+};
+
+// run_access_test(n), spec 6.5: one VMM run of the guest, two rows.
+std::vector<Case> access_cases(const GuestSetup& g, unsigned n) {
+  std::vector<Case> rows{Case(n, "access-run1", fmt("guest_code(%u) passes", n)),
+                         Case(n, "access-run2", "passes after vCPU re-init")};
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* out = open_memstream(&buf, &len);
+  if (out == nullptr) throw std::runtime_error("open_memstream failed");
+  vmm::RunOptions o;
+  o.guest_path = g.guest;
+  o.arg = n;
+  o.pmcr_n = static_cast<int>(n);
+  o.kvm_era = g.era;
+  o.vmm_cpu = g.pcpu;
+  o.affinity = {{g.pcpu}};  // the vCPU thread on the VMM's pCPU, as in the host-side cases
+  o.max_insns = kGuestInsnLimit;
+  o.max_resets = 1;  // the one re-init between the two runs
+  o.out = out;
+  vmm::RunOutcome r;
+  try {
+    r = vmm::run_guest(*g.host, o);
+  } catch (...) {
+    std::fclose(out);
+    std::free(buf);
+    throw;
+  }
+  std::fclose(out);
+  const std::string text(buf, len);
+  std::free(buf);
+  if (g.verbose) {
+    size_t p = 0;
+    while (p < text.size()) {
+      const size_t e = text.find('\n', p);
+      std::printf("      guest n=%u | %s\n", n, text.substr(p, e - p).c_str());
+      if (e == std::string::npos) break;
+      p = e + 1;
+    }
+  }
+  for (unsigned run = 1; run <= 2; ++run) {
+    Case& c = rows[run - 1];
+    const auto line = guest_line(text, run);
+    if (!line) {
+      c.detail = "no-result: " + (r.error.empty() ? "the guest did not report run " + std::to_string(run) +
+                                                         ", exit status " + std::to_string(r.exit_status)
+                                                   : r.error);
+      continue;
+    }
+    if (line->starts_with("pass")) {
+      // The exit status (10 * run + check of the first failure) must not contradict it.
+      // A VMM error (status 3, 4, 5) belongs to the run that printed nothing.
+      c.pass = r.exit_status / 10 != static_cast<int>(run);
+      if (!c.pass)
+        c.detail = "status: the guest printed pass but exited " + std::to_string(r.exit_status);
+      else if (line->starts_with("pass (") && line->ends_with(")"))
+        c.detail = line->substr(6, line->size() - 7);
+      else
+        c.detail = *line;
+    } else if (line->starts_with("FAIL ")) {
+      c.detail = line->substr(5);
+    } else {
+      c.detail = "output: unexpected result line: " + *line;
+    }
+  }
+  return rows;
+}
+
+void print_row(const Case& c) {
+  std::printf("%3u  %-16s %-30s %-6s %s\n", c.n, c.name.c_str(), c.expected.c_str(), c.pass ? "pass" : "FAIL",
+              c.detail.c_str());
+  std::fflush(stdout);
+}
+
+// The guest ELF built with pmuemu: <dir of the executable>/../guests/vpmu_counter_access.elf.
+std::string default_guest_path() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "guests/vpmu_counter_access.elf";
+  return (exe.parent_path().parent_path() / "guests" / "vpmu_counter_access.elf").string();
+}
+
+uint64_t parse_number(const std::string& opt, const std::string& text) {
+  size_t used = 0;
+  uint64_t v = 0;
+  try {
+    if (text.empty() || text[0] == '-') throw std::invalid_argument("negative");
+    v = std::stoull(text, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size()) throw UsageError("--" + opt + ": expected a number, got '" + text + "'");
+  return v;
+}
+
+}  // namespace
+
+int cmd_conformance(const Args& args) {
+  po::options_description desc("pmuemu conformance --host HOST.yaml [options]");
+  desc.add_options()
+      ("help,h", "print this help")
+      ("host", po::value<std::string>(), "host YAML file (configs/*.yaml)")
+      ("kvm", po::value<std::string>(), "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest")
+      ("vmm-cpu", po::value<std::string>(), "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's "
+                                            "default PMU and sets the maximum N (default 0)")
+      ("guest", po::value<std::string>(), "the vpmu_counter_access guest ELF (default: guests/ of the build)")
+      ("verbose,v", "also print the guest's console output");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string("conformance: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc
+              << "\nRuns the Linux KVM selftest vpmu_counter_access (aarch64) against the KVM model: for every\n"
+                 "N from 0 to the maximum, set-pmcr-n, access-run1, access-run2 and pmregs-validity; for every\n"
+                 "N above it up to 31, error. One table row per case; docs/conformance.md explains them.\n"
+                 "\nExit status: 0 every case passed; 1 some case failed; 64 usage error; 65 unreadable or\n"
+                 "invalid host file or guest ELF.\n";
+    return kExitOk;
+  }
+  if (!vm.count("host")) throw UsageError("conformance: --host HOST.yaml is required");
+  const std::string era_text = vm.count("kvm") ? vm["kvm"].as<std::string>() : "6.7";
+  const auto era = vp::parse_era(era_text);
+  if (!era) throw UsageError("--kvm: unknown kernel era '" + era_text + "' (known: 6.6, v5, 6.7, 6.16, newest)");
+  const std::string guest = vm.count("guest") ? vm["guest"].as<std::string>() : default_guest_path();
+
+  const config::Host host = config::load_host_file(vm["host"].as<std::string>());
+  uint32_t pcpu = 0;
+  if (vm.count("vmm-cpu")) {
+    const uint64_t c = parse_number("vmm-cpu", vm["vmm-cpu"].as<std::string>());
+    if (c >= host.num_pcpus())
+      throw UsageError("--vmm-cpu: host '" + host.name + "' has pCPUs 0.." + std::to_string(host.num_pcpus() - 1) +
+                       ", not " + std::to_string(c));
+    pcpu = static_cast<uint32_t>(c);
+  }
+  if (!std::filesystem::is_regular_file(guest))
+    throw InputError(guest + ": guest ELF not found (build the guests, or pass --guest)");
+  (void)loader::load_elf_file(guest, vmm::RunOptions{}.ram_base, vmm::RunOptions{}.ram_size);  // InputError if bad
+
+  uint32_t cluster = 0;
+  for (uint32_t c = 0; c < host.clusters.size(); ++c)
+    if (pcpu >= host.clusters[c].first_pcpu && pcpu < host.clusters[c].first_pcpu + host.clusters[c].cpus) cluster = c;
+  const config::CoreType& core = host.clusters[cluster].core;
+  const unsigned max_n = core.pmu_counters;
+  const std::string cluster_text = fmt("cluster %u, %s", cluster, core.name.c_str());
+
+  std::printf("vpmu_counter_access conformance: host %s, KVM %s\n", host.name.c_str(),
+              std::string(vp::era_name(*era)).c_str());
+  std::printf("VMM and vCPU threads on pCPU %u (%s): host maximum N = %u\n\n", pcpu, cluster_text.c_str(), max_n);
+  std::printf("%3s  %-16s %-30s %-6s %s\n", "n", "case", "expected", "result", "detail");
+
+  const km::Kvm kvm(host_desc(host), *era);
+  const GuestSetup setup{&host, guest, era_text, pcpu, vm.count("verbose") > 0};
+  unsigned passed = 0, failed = 0;
+  auto report = [&](const Case& c) {
+    print_row(c);
+    (c.pass ? passed : failed)++;
+  };
+
+  report(max_n_case(kvm, pcpu, max_n, core.name));
+  for (unsigned n = 0; n <= max_n; ++n) {
+    report(set_pmcr_n_case(kvm, pcpu, n));
+    for (const Case& c : access_cases(setup, n)) report(c);
+    report(validity_case(kvm, pcpu, n));
+  }
+  for (unsigned n = max_n + 1; n < kMaxCounters; ++n) report(error_case(kvm, pcpu, n));
+
+  if (SelftestVm::dfr0_fallback())
+    std::fprintf(stderr, "pmuemu: warning: KVM_GET_ONE_REG(ID_AA64DFR0_EL1) is -ENOENT in this KVM model; the "
+                         "PMUVer check used the VM's PMUVer instead\n");
+  std::printf("\nconformance: %u passed, %u failed\n", passed, failed);
+  return failed == 0 ? kExitOk : 1;  // 1: some case failed
+}
+
+}  // namespace pmuemu::cli

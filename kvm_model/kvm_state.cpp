@@ -1,0 +1,122 @@
+// The vCPU and VM state a VMM saves and restores across a migration, beyond the core
+// registers and the vPMU: the EL1 system registers the core owns and the virtual timer
+// through ONE_REG (as KVM exposes them), the power state (KVM_{GET,SET}_MP_STATE) and the
+// vGIC (pmuemu's stand-in for the KVM_DEV_ARM_VGIC_GRP_*_REGS attribute groups).
+#include <algorithm>
+
+#include "cpu/sysreg/sysregs.h"
+#include "kvm_model/kvm.h"
+
+namespace kvm_model {
+namespace {
+
+// The core's own EL1 registers that carry state (the table's slot-backed rows).
+const cpu::sysreg::Info* core_sysreg(uint64_t id) {
+  const auto key = arch::SysRegKey::from_one_reg_id(id);
+  if (!key) return nullptr;
+  const int idx = cpu::sysreg::find(*key);
+  if (idx < 0) return nullptr;
+  const cpu::sysreg::Info& info = cpu::sysreg::at(idx);
+  return info.kind == cpu::sysreg::Kind::kSlot ? &info : nullptr;
+}
+
+// KVM's timer ONE_REG ids (arch/arm64/include/uapi/asm/kvm.h): the virtual timer's CTL,
+// CNT and CVAL. CNT and CVAL are deliberately swapped relative to the architectural
+// encodings (a historical uapi quirk KVM keeps).
+constexpr uint64_t kTimerCtl = arch::SysRegKey{3, 3, 14, 3, 1}.to_one_reg_id();
+constexpr uint64_t kTimerCnt = arch::SysRegKey{3, 3, 14, 3, 2}.to_one_reg_id();
+constexpr uint64_t kTimerCval = arch::SysRegKey{3, 3, 14, 0, 2}.to_one_reg_id();
+
+}  // namespace
+
+// ID_AA64DFR0_EL1: the VM's view, whose PMUVer field the vPMU owns (spec 5.8).
+constexpr uint64_t kIdAa64dfr0 = arch::SysRegKey{3, 0, 0, 5, 0}.to_one_reg_id();
+
+bool Vcpu::owns_state_reg(uint64_t id) {
+  return core_sysreg(id) != nullptr || id == kTimerCtl || id == kTimerCnt || id == kTimerCval || id == kIdAa64dfr0;
+}
+
+int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
+  if (const auto* info = core_sysreg(id)) {
+    value = core_->sysreg(info->slot);
+    return 0;
+  }
+  if (id == kIdAa64dfr0) {
+    value = (core_->ids().id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
+    return 0;
+  }
+  const uint64_t now = now_ticks();
+  const auto& t = timer_.state().timers[static_cast<unsigned>(timer::TimerId::kVirt)];
+  if (id == kTimerCtl) value = t.ctl | (timer_.istatus(timer::TimerId::kVirt, now) ? 4u : 0u);
+  else if (id == kTimerCval) value = t.cval;
+  else if (id == kTimerCnt) value = timer_.count(timer::TimerId::kVirt, now);
+  else return -ENOENT;
+  return 0;
+}
+
+int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
+  if (const auto* info = core_sysreg(id)) {
+    core_->set_sysreg(info->slot, value);
+    return 0;
+  }
+  if (id == kIdAa64dfr0) {
+    // Only PMUVer is writable (lowered before the VM runs); every other field must match.
+    uint64_t cur = 0;
+    get_state_reg(id, cur);
+    if ((value ^ cur) & ~uint64_t{0xf00}) return -EINVAL;
+    if (int rc = vm_.pmu().set_user_pmuver(static_cast<uint8_t>((value >> 8) & 0xf)); rc != 0) return rc;
+    cpu::IdRegs ids = core_->ids();
+    ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
+    core_->set_ids(ids);
+    return 0;
+  }
+  timer::TimerState st = timer_.state();
+  auto& t = st.timers[static_cast<unsigned>(timer::TimerId::kVirt)];
+  if (id == kTimerCtl) {
+    t.ctl = value & 3;  // ENABLE, IMASK; ISTATUS is computed
+  } else if (id == kTimerCval) {
+    t.cval = value;
+  } else if (id == kTimerCnt) {
+    // Writing the virtual count moves this vCPU's clock so that CNTVCT reads `value`
+    // (KVM adjusts the VM's counter offset instead; the guest sees the same).
+    const unsigned __int128 cycles =
+        static_cast<unsigned __int128>(value + st.cntvoff) * frequency_mhz_ * 1000000 / timer_.frequency();
+    cycles_ = static_cast<uint64_t>(cycles);
+    while (timer_.count(timer::TimerId::kVirt, now_ticks()) < value) ++cycles_;
+  } else {
+    return -ENOENT;
+  }
+  timer_.set_state(st);
+  return 0;
+}
+
+void Vcpu::append_state_regs(std::vector<uint64_t>& ids) const {
+  for (const auto& info : cpu::sysreg::table())
+    if (info.kind == cpu::sysreg::Kind::kSlot) ids.push_back(info.key.to_one_reg_id());
+  ids.push_back(kIdAa64dfr0);
+  ids.push_back(kTimerCtl);
+  ids.push_back(kTimerCval);
+  ids.push_back(kTimerCnt);
+}
+
+int Vcpu::set_mp_state(uint32_t state) {
+  if (!initialised_) return -ENOEXEC;
+  if (state != KVM_MP_STATE_RUNNABLE && state != KVM_MP_STATE_STOPPED && state != KVM_MP_STATE_HALTED) return -EINVAL;
+  mp_state_ = state;
+  return 0;
+}
+
+int Vm::get_vgic_state(vgic::VgicState& out) const {
+  if (!vgic_) return -ENXIO;
+  out = vgic_->state();
+  return 0;
+}
+
+int Vm::set_vgic_state(const vgic::VgicState& in) {
+  if (!vgic_) return -ENXIO;
+  if (in.cpus.size() != vgic_->num_vcpus() || in.spis.size() != vgic_->num_irqs() - 32) return -EINVAL;
+  vgic_->set_state(in);
+  return 0;
+}
+
+}  // namespace kvm_model
