@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "cpu/sysreg/sysregs.h"
@@ -384,11 +385,25 @@ bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn
 bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
 }  // namespace
 
+// The PMU's encodings: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14, CRm >= 8:
+// PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0, CRn = 9).
+constexpr bool is_pmu_space(arch::SysRegKey k) {
+  return k.op0 == 3 && ((k.op1 == 3 && (k.crn == 9 || (k.crn == 14 && k.crm >= 8))) || (k.op1 == 0 && k.crn == 9));
+}
+
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
   const auto key = arch::SysRegKey::from_esr_iss(iss);
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
   vgic::Vgic* gic = vm_.vgic();
+  // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
+  if (is_pmu_space(key)) [[likely]] {
+    flush_events();  // the counters must include everything the guest retired so far
+    const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
+    if (sysreg_trace_) [[unlikely]] sysreg_trace_(id_, pcpu_, el, key, is_read, value, r == vpmu::HandleResult::kUndef);
+    if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+  }
   if (is_gic_cpuif(key)) {
     // The CPU interface exists only with an initialised in-kernel vGIC; EL0 never reaches it.
     if (gic == nullptr || el == 0) return Result::kUndef;
@@ -409,13 +424,6 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
     if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
     return r == timer::GenericTimer::Access::kOk ? Result::kDone : Result::kUndef;
   }
-  if (vpmu::is_pmu_sys_reg(key)) {
-    flush_events();  // the counters must include everything the guest retired so far
-    const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
-    if (sysreg_trace_) sysreg_trace_(id_, pcpu_, el, key, is_read, value, r == vpmu::HandleResult::kUndef);
-    if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
-    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
-  }
   return Result::kUndef;
 }
 
@@ -429,10 +437,11 @@ void Vcpu::flush_events() {
     // the last flush (the model is drained at every exit and PMU access, so nothing of
     // another vCPU is in it). events_ is left all-zero again afterwards.
     counted_ = now;
-    tm->drain_events(events_);
-    if (events_.empty()) return;
+    const uint64_t touched = tm->drain_events(events_);
+    if (touched == 0) return;
     if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
-    events_.clear();
+    for (auto& per_el : events_.counts)
+      for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
     return;
   }
   const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];

@@ -146,9 +146,9 @@ Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
   SysRegPort* port = c.sysreg_port();
   if (port == nullptr) return c.undefined(i);
   const unsigned rt = i.raw & 31;
-  const auto key = arch::SysRegKey::from_mrs_bits(i.raw);
   uint64_t value = is_read ? 0 : c.x(rt);
-  if (port->handle(c, key.to_esr_iss(rt, is_read), value) == SysRegPort::Result::kUndef) {
+  // imm2 holds the EC 0x18 ISS, built once at decode (MRS/MSR predecode).
+  if (port->handle(c, static_cast<uint32_t>(i.imm2), value) == SysRegPort::Result::kUndef) {
     return c.undefined(i);
   }
   if (is_read) c.set_x(rt, value);
@@ -374,6 +374,7 @@ bool pre_MSR_reg(DecodedInst& i, uint32_t insn) {
   const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
   if (idx < 0) return false;
   i.imm = static_cast<uint64_t>(idx);
+  i.imm2 = arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), false);
   i.n = rzr(bits<4, 0>(insn));
   i.fn = &op_msr;
   return true;
@@ -382,6 +383,7 @@ bool pre_MRS(DecodedInst& i, uint32_t insn) {
   const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
   if (idx < 0) return false;
   i.imm = static_cast<uint64_t>(idx);
+  i.imm2 = arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), true);
   i.d = wzr(bits<4, 0>(insn));
   i.fn = &op_mrs;
   return true;

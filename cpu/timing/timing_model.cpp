@@ -15,6 +15,10 @@ constexpr uint16_t kL1iRefill = 0x01, kL1dRefill = 0x03, kL1d = 0x04, kLdRetired
                    kBrMisPredRetired = 0x22, kStallFrontend = 0x23, kStallBackend = 0x24;
 }  // namespace ev
 
+// The events every retire() emits; drain_events() always visits them.
+constexpr uint64_t kEveryRetire =
+    (uint64_t{1} << ev::kInstRetired) | (uint64_t{1} << ev::kInstSpec) | (uint64_t{1} << ev::kCpuCycles);
+
 struct ClassTraits {
   bool is_load, is_store, is_branch;
   BranchKind branch;
@@ -191,9 +195,11 @@ void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el
     }
   }
   ++instructions_;
-  add(el, ev::kInstRetired);
-  add(el, ev::kInstSpec);
-  add(el, ev::kCpuCycles, cycles_ - before);
+  // Every retirement emits these three: they are always drained (kEveryRetire), so the
+  // hot path does not mark them in pending_mask_.
+  pending_.add(el, ev::kInstRetired, 1);
+  pending_.add(el, ev::kInstSpec, 1);
+  pending_.add(el, ev::kCpuCycles, cycles_ - before);
 }
 
 void TimingModel::exception(arch::CountEl el, bool is_return) {
@@ -202,10 +208,18 @@ void TimingModel::exception(arch::CountEl el, bool is_return) {
   fetch_ready_ = std::max(fetch_ready_, now + p_.pipeline_depth / 2 + kExceptionRefill);
 }
 
-void TimingModel::drain_events(arch::EventCounts& into) {
-  for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-    for (unsigned e = 0; e < arch::kNumCommonEvents; ++e) into.counts[el][e] += pending_.counts[el][e];
-  pending_.clear();
+uint64_t TimingModel::drain_events(arch::EventCounts& into) {
+  // Only the events emitted since the last drain (this runs on every trapped PMU access).
+  const uint64_t mask = pending_mask_ | kEveryRetire;
+  for (uint64_t m = mask; m != 0; m &= m - 1) {
+    const unsigned e = static_cast<unsigned>(std::countr_zero(m));
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el) {
+      into.counts[el][e] += pending_.counts[el][e];
+      pending_.counts[el][e] = 0;
+    }
+  }
+  pending_mask_ = 0;
+  return mask;
 }
 
 }  // namespace cpu::timing

@@ -59,8 +59,10 @@ class TimingModel {
 
   uint64_t cycles() const { return cycles_; }
   uint64_t instructions() const { return instructions_; }
-  // Adds the events emitted since the last drain into `into`, then forgets them.
-  void drain_events(arch::EventCounts& into);
+  // Adds the events emitted since the last drain into `into`, then forgets them. Returns the
+  // event numbers it added to (bit e: event e, at some EL), so a caller that drains often
+  // (every trapped PMU access) can reset just those entries of `into` afterwards.
+  uint64_t drain_events(arch::EventCounts& into);
   const CoreTimingParams& params() const { return p_; }
 
  private:
@@ -68,7 +70,10 @@ class TimingModel {
   void fetch(uint64_t pc, arch::CountEl el);
   uint64_t issue_in_order(const StaticInfo& s, uint64_t ready, uint32_t latency, bool is_mem);
   uint64_t issue_out_of_order(uint64_t ready, uint32_t latency);
-  void add(arch::CountEl el, uint16_t event, uint64_t n = 1) { pending_.add(el, event, n); }
+  void add(arch::CountEl el, uint16_t event, uint64_t n = 1) {
+    pending_.add(el, event, n);
+    pending_mask_ |= uint64_t{1} << event;
+  }
 
   CoreTimingParams p_;
   Cache l1i_, l1d_, l2_;
@@ -91,6 +96,7 @@ class TimingModel {
   uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;
   arch::EventCounts pending_;
+  uint64_t pending_mask_ = 0;  // events with a count in pending_ (at some EL)
 };
 
 }  // namespace cpu::timing

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cinttypes>
 #include <cstring>
 #include <memory>
@@ -144,10 +145,11 @@ class Machine final : private cpu::SysRegPort {
   // instruction, one cycle; cycle timing: whatever the model emitted.
   void flush_events() {
     if (model_) {
-      model_->drain_events(ev_);
-      if (ev_.empty()) return;
+      const uint64_t touched = model_->drain_events(ev_);
+      if (touched == 0) return;
       pmu_.add_events(ev_);
-      ev_.clear();
+      for (auto& per_el : ev_.counts)
+        for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
       return;
     }
     const auto now = core_->retired_by_el();

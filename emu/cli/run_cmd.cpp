@@ -9,6 +9,7 @@
 #include "emu/common/errors.h"
 #include "emu/config/host_config.h"
 #include "emu/bare/bare.h"
+#include "emu/vmm/report.h"
 #include "emu/vmm/vmm.h"
 
 namespace po = boost::program_options;
@@ -63,6 +64,9 @@ int cmd_run(const Args& args) {
       ("ram-mib", po::value<std::string>(), "guest RAM size in MiB at 0x40000000 (default 128)")
       ("max-insns", po::value<std::string>(), "stop with exit status 3 after this many guest instructions")
       ("max-resets", po::value<std::string>(), "stop with exit status 3 after this many PSCI SYSTEM_RESETs (default 16)")
+      ("json", po::value<std::string>(), "write the run's result as versioned JSON to this file (docs/json-output.md)")
+      ("timeline", po::value<std::string>(), "write a Chrome/Perfetto trace-event timeline (pCPU tracks, vCPU quanta, counters) to this file")
+      ("reinit-runs", po::value<std::string>(), "after a clean end (exit 0, SYSTEM_OFF), KVM_ARM_VCPU_INIT every vCPU and run the guest again, K more times")
       ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn, sysreg, reset, vmm")
       ("timing", po::value<std::string>(), "cycle (default): each pCPU's cycle-level timing model gives cycles and PMU events; "
                                           "functional: one cycle per instruction (fastest)")
@@ -76,7 +80,8 @@ int cmd_run(const Args& args) {
   }
   if (vm.count("help")) {
     std::cout << desc << "\nExit status: the guest's semihosting exit code; 0 on PSCI SYSTEM_OFF; 3 guest fault,\n"
-                         "instruction or reset limit; 64 usage error; 65 unreadable or invalid input.\n";
+                         "instruction or reset limit; 64 usage error; 65 unreadable or invalid input, or an\n"
+                         "unwritable --json/--timeline file.\n";
     return kExitOk;
   }
   if (!vm.count("host")) throw UsageError("run: --host HOST.yaml is required");
@@ -105,7 +110,7 @@ int cmd_run(const Args& args) {
   if (bare) {
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
-                                 "migrate-every"})
+                                 "migrate-every", "json", "timeline", "reinit-runs"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
   }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm["arg"].as<std::string>());
@@ -189,6 +194,20 @@ int cmd_run(const Args& args) {
       if (cpus.empty()) throw UsageError("--affinity: empty CPU list in '" + spec + "'");
       opts.affinity[vcpu] = cpus;
     }
+  }
+  if (vm.count("reinit-runs")) {
+    if (vm.count("restore")) throw UsageError("--reinit-runs boots the guest ELF again: not valid with --restore");
+    const uint64_t k = parse_u64("reinit-runs", vm["reinit-runs"].as<std::string>());
+    if (k > 1000000) throw UsageError("--reinit-runs: at most 1000000, got " + std::to_string(k));
+    opts.reinit_runs = static_cast<uint32_t>(k);
+  }
+  if (vm.count("json")) opts.json_path = vm["json"].as<std::string>();
+  if (vm.count("timeline")) opts.timeline_path = vm["timeline"].as<std::string>();
+  // Output files are created before the guest runs, so a bad path costs no guest time.
+  for (const std::string* path : {&opts.json_path, &opts.timeline_path}) {
+    if (path->empty()) continue;
+    const std::string err = vmm::check_writable(*path);
+    if (!err.empty()) throw InputError(err);
   }
   const vmm::RunOutcome r = bare ? bare::run_bare(host, opts) : vmm::run_guest(host, opts);
   if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());

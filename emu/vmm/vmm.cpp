@@ -2,18 +2,23 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstring>
 #include <memory>
+#include <functional>
 #include <optional>
+#include <set>
 
 #include "emu/common/errors.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_model.h"
+#include "emu/vmm/report.h"
 #include "emu/vmm/semihosting.h"
 #include "emu/vmm/snapshot.h"
 #include "kvm_model/kvm.h"
+#include "kvm_model/vpmu/sys_regs.h"
 
 namespace pmuemu::vmm {
 namespace {
@@ -131,6 +136,99 @@ class Console {
   uint64_t writers_ = 0;
 };
 
+// ---- --json and --timeline documents (docs/json-output.md) ----
+const char* timing_name(Timing t) { return t == Timing::kCycle ? "cycle" : "functional"; }
+
+// The exit reason of a run that did not end in a served exit (limits, refusals, snapshot).
+std::string fallback_exit_reason(const RunOptions& opts, const RunOutcome& r) {
+  switch (r.exit_status) {
+    case kExitFailEntry: return "fail-entry";
+    case kExitKvmRefused: return "kvm-refused";
+    case kExitMigrationRefused: return "migration-refused";
+    case kExitInternal: return "internal-error";
+    default: break;
+  }
+  if (r.error.rfind("instruction limit", 0) == 0) return "insn-limit";
+  if (r.error.rfind("every vCPU", 0) == 0) return "no-runnable-vcpu";
+  if (!opts.save_path.empty() && r.exit_status == 0 && r.error.empty()) return "snapshot-saved";
+  return "guest-fault";
+}
+
+std::string pcpu_core(const config::Host& host, uint32_t pcpu) {
+  for (const auto& cl : host.clusters)
+    if (pcpu >= cl.first_pcpu && pcpu < cl.first_pcpu + cl.cpus) return cl.core.name;
+  return "?";
+}
+
+std::string render_json(const config::Host& host, const RunOptions& opts, const RunOutcome& r, const std::string& reason,
+                        uint32_t runs, const std::function<void(JsonWriter&)>& vcpus) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("format").value("pmuemu-run");
+  w.newline().key("version").value(1);
+  w.newline().key("host").value(host.name);
+  w.newline().key("kvm_era").value(opts.kvm_era);
+  w.newline().key("timing").value(timing_name(opts.timing));
+  w.newline().key("runs").value(runs);
+  w.newline().key("exit").begin_object();
+  w.key("reason").value(reason).key("status").value(r.exit_status).key("message").value(r.error).end_object();
+  w.newline().key("vcpus").begin_array();
+  vcpus(w);
+  w.end_array();
+  w.newline().key("pcpus").begin_array();
+  for (uint32_t c = 0; c < host.clusters.size(); ++c) {
+    const auto& cl = host.clusters[c];
+    for (uint32_t i = 0; i < cl.cpus; ++i) {
+      w.newline().begin_object();
+      w.key("id").value(cl.first_pcpu + i).key("cluster").value(c).key("core").value(cl.core.name);
+      w.key("pmu_totals").begin_object().end_object();  // the host PMU's totals are not modelled per pCPU yet
+      w.end_object();
+    }
+  }
+  w.end_array();
+  w.end_object();
+  return w.str() + "\n";
+}
+
+std::string render_timeline(const config::Host& host, const std::set<uint32_t>& tids,
+                            const std::vector<std::string>& events) {
+  std::vector<std::string> all;
+  {
+    JsonWriter w;
+    w.begin_object().key("name").value("process_name").key("ph").value("M").key("pid").value(1);
+    w.key("args").begin_object().key("name").value("pmuemu VM on " + host.name).end_object().end_object();
+    all.push_back(w.str());
+  }
+  for (uint32_t p : tids) {
+    JsonWriter w;
+    w.begin_object().key("name").value("thread_name").key("ph").value("M").key("pid").value(1).key("tid").value(p);
+    w.key("args").begin_object().key("name").value("pCPU " + std::to_string(p) + " (" + pcpu_core(host, p) + ")");
+    w.end_object().end_object();
+    all.push_back(w.str());
+    JsonWriter s;
+    s.begin_object().key("name").value("thread_sort_index").key("ph").value("M").key("pid").value(1).key("tid").value(p);
+    s.key("args").begin_object().key("sort_index").value(p).end_object().end_object();
+    all.push_back(s.str());
+  }
+  all.insert(all.end(), events.begin(), events.end());
+  std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  for (size_t i = 0; i < all.size(); ++i) out += all[i] + (i + 1 < all.size() ? ",\n" : "\n");
+  out += "]}\n";
+  return out;
+}
+
+std::string write_reports_without_vm(const config::Host& host, const RunOptions& opts, const RunOutcome& r) {
+  std::string err;
+  if (!opts.json_path.empty())
+    err = write_text_file(opts.json_path,
+                          render_json(host, opts, r, fallback_exit_reason(opts, r), 1, [](JsonWriter&) {}));
+  if (!opts.timeline_path.empty()) {
+    const std::string e = write_text_file(opts.timeline_path, render_timeline(host, {}, {}));
+    if (err.empty()) err = e;
+  }
+  return err;
+}
+
 class Vmm {
  public:
   Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapshot> snapshot)
@@ -166,6 +264,7 @@ class Vmm {
       vcpus_.push_back(v);
     }
     install_traces();
+    install_observers();
     init_vcpus();
     // The in-kernel GICv3 at the QEMU virt addresses, initialised once every vCPU exists.
     call(vm_->create_device(kvm_model::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)");
@@ -212,10 +311,7 @@ class Vmm {
     if (opts_.trace_reset) {
       for (auto* v : vcpus_) {
         v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
-          std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s\n", id, pcpu, cause, opts_.kvm_era.c_str());
-          for (const auto& step : t)
-            std::fprintf(opts_.trace, "reset:   %-34s %-18s %#018" PRIx64 " -> %#018" PRIx64 "\n", step.step.c_str(),
-                         step.reg.c_str(), step.before, step.after);
+          print_reset(id, pcpu, cause, t);
         });
       }
     }
@@ -383,6 +479,182 @@ class Vmm {
     return out_;
   }
 
+  // ---- observation: --json, --timeline and --reinit-runs (docs/json-output.md) ----
+  // Guest time for the timeline: the VM-wide count of retired instructions at 1 ns each (the
+  // round-robin scheduler runs one vCPU at a time, so quanta follow each other on one clock).
+  // The observation reads (GET_REG_LIST, GET_ONE_REG of PMU registers) bypass call(), so
+  // --trace vmm shows the same calls with and without these options.
+ public:
+  // Writes --json and --timeline; returns "" or the first write error.
+  std::string write_reports(const RunOutcome& r) {
+    std::string err;
+    if (!opts_.json_path.empty()) {
+      const std::string reason = exit_reason_.empty() ? fallback_exit_reason(opts_, r) : exit_reason_;
+      err = write_text_file(opts_.json_path, render_json(host_, opts_, r, reason, reinit_done_ + 1,
+                                                         [this](JsonWriter& w) { write_vcpus_json(w); }));
+    }
+    if (!opts_.timeline_path.empty()) {
+      const std::string e = write_text_file(opts_.timeline_path, render_timeline(host_, tl_tids_, tl_events_));
+      if (err.empty()) err = e;
+    }
+    return err;
+  }
+
+ private:
+  void print_reset(unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
+    std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s\n", id, pcpu, cause, opts_.kvm_era.c_str());
+    for (const auto& step : t)
+      std::fprintf(opts_.trace, "reset:   %-34s %-18s %#018" PRIx64 " -> %#018" PRIx64 "\n", step.step.c_str(),
+                   step.reg.c_str(), step.before, step.after);
+  }
+
+  void install_observers() {
+    vcpu_pcpus_.resize(vcpus_.size());
+    vcpu_insns_.resize(vcpus_.size());
+    last_pcpu_.assign(vcpus_.size(), -1);
+    if (opts_.timeline_path.empty()) return;
+    // Replaces install_traces()'s reset hook: it still prints with --trace reset.
+    for (auto* v : vcpus_) {
+      v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
+        if (opts_.trace_reset) print_reset(id, pcpu, cause, t);
+        tl_instant(pcpu, "vCPU " + std::to_string(id) + " reset (" + cause + ")");
+      });
+    }
+  }
+
+  void tl_instant(uint32_t tid, const std::string& name) {
+    JsonWriter w;
+    w.begin_object().key("name").value(name).key("ph").value("i").key("s").value("t").key("pid").value(1);
+    w.key("tid").value(tid).key("ts").raw_number(ns_to_us(tl_now_)).end_object();
+    tl_events_.push_back(w.str());
+    tl_tids_.insert(tid);
+  }
+
+  // After every KVM_RUN: which pCPU ran the vCPU, the quantum's slice, migrations,
+  // FAIL_ENTRY, and the values of the counters the guest has enabled.
+  void observe_quantum(kvm_model::Vcpu* v, int rc) {
+    if (opts_.json_path.empty() && opts_.timeline_path.empty()) return;
+    const kvm_model::KvmRun& rs = v->run_struct();
+    const unsigned id = v->id();
+    const uint32_t pcpu = v->loaded_pcpu();
+    const uint64_t n = rs.insns_retired;
+    auto& used = vcpu_pcpus_[id];
+    if (std::find(used.begin(), used.end(), pcpu) == used.end()) used.push_back(pcpu);
+    vcpu_insns_[id] += n;
+    const bool tl = !opts_.timeline_path.empty();
+    if (tl && last_pcpu_[id] >= 0 && static_cast<uint32_t>(last_pcpu_[id]) != pcpu)
+      tl_instant(pcpu, "vCPU " + std::to_string(id) + " migrated from pCPU " + std::to_string(last_pcpu_[id]) +
+                           " to pCPU " + std::to_string(pcpu));
+    last_pcpu_[id] = pcpu;
+    if (tl && n > 0) {
+      JsonWriter w;
+      w.begin_object().key("name").value("vCPU " + std::to_string(id)).key("ph").value("X").key("pid").value(1);
+      w.key("tid").value(pcpu).key("ts").raw_number(ns_to_us(tl_now_)).key("dur").raw_number(ns_to_us(n));
+      w.key("args").begin_object().key("vcpu").value(id).key("instructions").value(n).end_object().end_object();
+      tl_events_.push_back(w.str());
+      tl_tids_.insert(pcpu);
+    }
+    tl_now_ += n;
+    if (!tl) return;
+    if (rc == 0 && rs.exit_reason == kvm_model::KVM_EXIT_FAIL_ENTRY)
+      tl_instant(rs.fail_entry.cpu, "vCPU " + std::to_string(id) + " FAIL_ENTRY (CPU_UNSUPPORTED)");
+    sample_counters(v);
+  }
+
+  // "C" events: PMEVCNTRn_EL0 / PMCCNTR_EL0 of every counter PMCNTENSET_EL0 enables.
+  void sample_counters(kvm_model::Vcpu* v) {
+    static constexpr uint64_t kPmcntensetId = arch::SysRegKey{3, 3, 9, 12, 1}.to_one_reg_id();
+    uint64_t en = 0;
+    if (v->get_one_reg(kPmcntensetId, en) != 0) return;
+    for (unsigned b = 0; b < 32; ++b) {
+      if (!((en >> b) & 1)) continue;
+      const arch::SysRegKey key = b == 31 ? arch::sysreg(3, 3, 9, 13, 0)
+                                          : arch::sysreg(3, 3, 14, static_cast<uint8_t>(8 | (b >> 3)),
+                                                         static_cast<uint8_t>(b & 7));
+      uint64_t value = 0;
+      if (v->get_one_reg(key.to_one_reg_id(), value) != 0) continue;
+      JsonWriter w;
+      w.begin_object().key("name").value("vCPU " + std::to_string(v->id()) +
+                                         (b == 31 ? std::string(" PMCCNTR") : " PMEVCNTR" + std::to_string(b)));
+      w.key("ph").value("C").key("pid").value(1).key("ts").raw_number(ns_to_us(tl_now_));
+      w.key("args").begin_object().key("value").value(value).end_object().end_object();
+      tl_events_.push_back(w.str());
+    }
+  }
+
+  // The run ended in a served exit: record its reason; after a clean end (semihosting exit
+  // 0, PSCI SYSTEM_OFF) with --reinit-runs left, KVM_ARM_VCPU_INIT every vCPU and boot again
+  // (guest RAM is kept), as the kernel's selftests do between runs. true: keep running.
+  bool reinit_after(kvm_model::Vcpu* v, const RunOutcome& done) {
+    const kvm_model::KvmRun& rs = v->run_struct();
+    std::string reason;
+    switch (rs.exit_reason) {
+      case kvm_model::KVM_EXIT_DEBUG: reason = done.error.empty() ? "guest-exit" : "guest-fault"; break;
+      case kvm_model::KVM_EXIT_SYSTEM_EVENT:
+        reason = rs.system_event.type == kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN ? "system-off" : "reset-limit";
+        break;
+      case kvm_model::KVM_EXIT_FAIL_ENTRY: reason = "fail-entry"; break;
+      case kvm_model::KVM_EXIT_ARM_NISV: reason = "guest-fault"; break;
+      case kvm_model::KVM_EXIT_INTERNAL_ERROR:
+        reason = done.exit_status == kExitGuestFault ? "guest-fault" : "internal-error";
+        break;
+      default: reason = "internal-error";
+    }
+    const bool clean = done.exit_status == 0 && done.error.empty() && (reason == "guest-exit" || reason == "system-off");
+    if (!clean || reinit_done_ >= opts_.reinit_runs) {
+      exit_reason_ = reason;
+      return false;
+    }
+    ++reinit_done_;
+    if (!opts_.timeline_path.empty()) tl_instant(v->loaded_pcpu(), "re-init: run " + std::to_string(reinit_done_ + 1));
+    init_vcpus();
+    set_boot_regs();
+    return true;
+  }
+
+  // PMU registers in KVM_GET_REG_LIST: op0 3, op1 0 or 3, CRn 9 or 14 (not the CRn 14 timer rows).
+  static bool is_pmu_reg(const arch::SysRegKey& k) {
+    if (k.op0 != 3 || (k.op1 != 0 && k.op1 != 3) || (k.crn != 9 && k.crn != 14)) return false;
+    if (kvm_model::vpmu::find_pmu_sys_reg(k)) return true;
+    return (k.crn == 9 && k.crm >= 12) || (k.crn == 14 && k.crm >= 8);
+  }
+
+  void write_vcpus_json(JsonWriter& w) {
+    for (auto* v : vcpus_) {
+      const unsigned id = v->id();
+      w.newline().begin_object();
+      w.key("id").value(id);
+      w.key("pcpus").begin_array();
+      for (uint32_t p : vcpu_pcpus_[id]) w.value(p);
+      w.end_array();
+      w.key("instructions").value(vcpu_insns_[id]);
+      w.key("cycles").value(vcpu_insns_[id]);  // the vCPU clock is not exposed by the KVM API
+      w.key("registers").begin_object();
+      std::vector<uint64_t> ids;
+      if (v->get_reg_list(ids) == 0) {
+        for (uint64_t rid : ids) {
+          const auto key = arch::SysRegKey::from_one_reg_id(rid);
+          if (!key || !is_pmu_reg(*key)) continue;
+          uint64_t value = 0;
+          if (v->get_one_reg(rid, value) != 0) continue;
+          const auto* row = kvm_model::vpmu::find_pmu_sys_reg(*key);
+          w.key(row ? std::string(row->name) : hex(rid)).value(hex(value));
+        }
+      }
+      w.end_object();
+      w.end_object();
+    }
+  }
+
+  uint64_t tl_now_ = 0;                          // guest time (ns): instructions retired in the VM
+  std::vector<std::string> tl_events_;           // rendered trace events, in order
+  std::set<uint32_t> tl_tids_;                   // pCPU tracks with events
+  std::vector<std::vector<uint32_t>> vcpu_pcpus_;  // per vCPU: pCPUs of its KVM_RUNs, first use first
+  std::vector<uint64_t> vcpu_insns_;             // per vCPU: instructions run by this process
+  std::vector<int64_t> last_pcpu_;               // per vCPU: pCPU of its last KVM_RUN (-1: none)
+  std::string exit_reason_;                      // set when the run ends in a served exit
+  uint32_t reinit_done_ = 0;                     // --reinit-runs performed
+
   // Serves one exit of `v`; returns an outcome when the run is over.
   std::optional<RunOutcome> handle_exit(kvm_model::Vcpu* v);
 
@@ -504,13 +776,17 @@ RunOutcome Vmm::run() {
       v->run_struct().insn_budget = budget;
       const bool was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
       const int rc = v->run();
+      observe_quantum(v, rc);
       pl.since += v->run_struct().insns_retired;
       // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.
       progressed |= v->run_struct().insns_retired > 0 || (was_halted && v->mp_state() != kvm_model::KVM_MP_STATE_HALTED);
       if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) continue;
       check(rc, "KVM_RUN(vcpu" + std::to_string(v->id()) + ")");
       progressed = true;
-      if (auto done = handle_exit(v)) return *done;
+      if (auto done = handle_exit(v)) {
+        if (reinit_after(v, *done)) continue;
+        return *done;
+      }
     }
     if (!progressed) {
       bool any_halted = false;
@@ -539,20 +815,27 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
   }
   if (opts.kvm_era.empty()) opts.kvm_era = "6.7";
   std::unique_ptr<Vmm> vmm;
+  RunOutcome out;
   try {
     vmm = std::make_unique<Vmm>(host, opts, std::move(snap));
-    return vmm->run();
+    out = vmm->run();
   } catch (const KvmRefused& e) {
-    RunOutcome out;
+    out = RunOutcome{};
     out.exit_status = kExitKvmRefused;
     out.error = e.what();
-    return out;
   } catch (const MigrationRefused& e) {
-    RunOutcome out;
+    out = RunOutcome{};
     out.exit_status = kExitMigrationRefused;
     out.error = e.what();
-    return out;
   }
+  // --json / --timeline: written whatever the outcome; a write failure is input error 65
+  // unless the run already has its own error.
+  const std::string err = vmm ? vmm->write_reports(out) : write_reports_without_vm(host, opts, out);
+  if (!err.empty() && out.error.empty()) {
+    out.exit_status = kExitBadInput;
+    out.error = err;
+  }
+  return out;
 }
 
 }  // namespace pmuemu::vmm

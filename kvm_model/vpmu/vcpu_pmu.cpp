@@ -259,10 +259,11 @@ void VcpuPmu::put() {
 }
 
 void VcpuPmu::rebuild_active() {
-  active_.clear();
-  if (backing_[kCycleIdx].exists && backing_[kCycleIdx].enabled) active_.push_back(kCycleIdx);
+  unsigned n = 0;
+  if (backing_[kCycleIdx].exists && backing_[kCycleIdx].enabled) active_[n++] = kCycleIdx;
   for (unsigned i = 0; i < kCycleIdx; ++i)
-    if (backing_[i].exists && backing_[i].enabled) active_.push_back(static_cast<uint8_t>(i));
+    if (backing_[i].exists && backing_[i].enabled) active_[n++] = static_cast<uint8_t>(i);
+  num_active_ = static_cast<uint8_t>(n);
   active_dirty_ = false;
 }
 
@@ -287,7 +288,7 @@ bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
 bool VcpuPmu::count_events(const arch::EventCounts& counts) {
   if (!has_pmu_ || !loaded_) return false;
   if (active_dirty_) rebuild_active();
-  if (active_.empty()) return false;
+  if (num_active_ == 0) return false;
   const ArmPmu* pmu = vm_.arm_pmu();
   // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
   // cannot schedule them at all.
@@ -297,7 +298,8 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
   unsigned general = pmu->max_counters();
   bool cycle_counter_free = true;
   bool overflow = false;
-  for (uint8_t idx : active_) {
+  for (unsigned a = 0; a < num_active_; ++a) {
+    const uint8_t idx = active_[a];
     const Backing& b = backing_[idx];
     if (b.event == event::CPU_CYCLES && cycle_counter_free) {
       cycle_counter_free = false;

@@ -126,7 +126,10 @@ class VcpuPmu {
   bool has_pmu_ = false;
   std::array<uint64_t, kNumSlots> regs_{};
   std::array<Backing, kMaxCounters> backing_{};
-  std::vector<uint8_t> active_;  // enabled backing events, cycle counter first, then by index
+  // Enabled backing events, cycle counter first, then by index (a fixed array: rebuilt
+  // after every counter reprogramming, which a profiling guest does on every trap).
+  std::array<uint8_t, 32> active_{};
+  uint8_t num_active_ = 0;
   bool active_dirty_ = true;
   bool reload_pending_ = false;
   int irq_num_ = 0;
