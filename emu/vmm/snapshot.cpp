@@ -165,7 +165,11 @@ Snapshot load_snapshot(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(name + ": cannot open snapshot");
-  std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_snapshot(b, name);
+}
+
+Snapshot parse_snapshot(const std::vector<uint8_t>& b, const std::string& name) {
   Reader r(b, name);
   if (b.size() < sizeof kMagic + 12 || std::memcmp(b.data(), kMagic, sizeof kMagic) != 0)
     r.fail("not a pmuemu snapshot (bad magic)");

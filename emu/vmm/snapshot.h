@@ -46,5 +46,7 @@ void save_snapshot(const std::filesystem::path& path, const Snapshot& s);
 // Reads and validates (magic, version, checksum, sizes). Throws pmuemu::InputError
 // ("<file>: <what is wrong>") for a missing, truncated, corrupted or foreign file.
 Snapshot load_snapshot(const std::filesystem::path& path);
+// The same checks on bytes already in memory; `name` prefixes the error messages.
+Snapshot parse_snapshot(const std::vector<uint8_t>& bytes, const std::string& name);
 
 }  // namespace pmuemu::vmm
