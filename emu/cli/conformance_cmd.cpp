@@ -100,33 +100,6 @@ struct Case {
   std::string detail;
 };
 
-// The emulated host as KVM sees it. Same construction as emu/vmm/vmm.cpp's host_desc(),
-// which is private to the VMM: the host-side cases must see the host the guest runs on.
-km::HostDesc host_desc(const config::Host& host) {
-  km::HostDesc d;
-  for (uint32_t c = 0; c < host.clusters.size(); ++c) {
-    const auto& cl = host.clusters[c];
-    vp::ClusterPmuDesc pmu;
-    pmu.name = cl.core.name;
-    pmu.num_counters = cl.core.pmu_counters;
-    pmu.pmuver = cl.core.pmuver;
-    pmu.pmceid0 = cl.core.pmceid0;
-    pmu.pmceid1 = cl.core.pmceid1;
-    for (uint32_t i = 0; i < cl.cpus; ++i) {
-      km::HostCpu cpu;
-      cpu.ids = vmm::id_regs(cl.core);
-      cpu.cluster = c;
-      cpu.frequency_mhz = cl.core.timing.frequency_mhz;
-      pmu.cpus.push_back(cl.first_pcpu + i);
-      d.cpus.push_back(cpu);
-    }
-    d.pmus.push_back(std::move(pmu));
-  }
-  d.features.supports_32bit_el0 = false;
-  d.features.pfr0_el2 = 1;
-  d.features.pfr0_el3 = 0;
-  return d;
-}
 
 // The selftest's create_vpmu_vm() (spec 6.2): one vCPU with PMUv3 on the VMM's pCPU, a
 // vGICv3 with 64 interrupts, the PMUVer check, PMU IRQ 23, PMU INIT. `error` names the
@@ -476,7 +449,7 @@ int cmd_conformance(const Args& args) {
   std::printf("VMM and vCPU threads on pCPU %u (%s): host maximum N = %u\n\n", pcpu, cluster_text.c_str(), max_n);
   std::printf("%3s  %-16s %-30s %-6s %s\n", "n", "case", "expected", "result", "detail");
 
-  const km::Kvm kvm(host_desc(host), *era);
+  const km::Kvm kvm(vmm::host_desc(host, false), *era);
   const GuestSetup setup{&host, guest, era_text, pcpu, vm.count("verbose") > 0};
   unsigned passed = 0, failed = 0;
   auto report = [&](const Case& c) {

@@ -72,4 +72,34 @@ cpu::IdRegs id_regs(const config::CoreType& core) {
   return ids;
 }
 
+kvm_model::HostDesc host_desc(const config::Host& host, bool cycle_timing) {
+  kvm_model::HostDesc d;
+  for (uint32_t c = 0; c < host.clusters.size(); ++c) {
+    const auto& cl = host.clusters[c];
+    kvm_model::vpmu::ClusterPmuDesc pmu;
+    pmu.name = cl.core.name;
+    pmu.num_counters = cl.core.pmu_counters;
+    pmu.pmuver = cl.core.pmuver;
+    pmu.pmceid0 = cl.core.pmceid0;
+    pmu.pmceid1 = cl.core.pmceid1;
+    for (uint32_t i = 0; i < cl.cpus; ++i) {
+      kvm_model::HostCpu cpu;
+      cpu.ids = id_regs(cl.core);
+      cpu.cluster = c;
+      cpu.frequency_mhz = cl.core.timing.frequency_mhz;
+      cpu.timing = timing_params(cl.core);
+      pmu.cpus.push_back(cl.first_pcpu + i);
+      d.cpus.push_back(cpu);
+    }
+    d.pmus.push_back(std::move(pmu));
+  }
+  // The emulated cores are AArch64-only (PMCR_EL0.LC is RES1 for guests); a KVM host runs
+  // at EL2 and has no EL3 visible.
+  d.features.supports_32bit_el0 = false;
+  d.features.pfr0_el2 = 1;
+  d.features.pfr0_el3 = 0;
+  d.cycle_timing = cycle_timing;
+  return d;
+}
+
 }  // namespace pmuemu::vmm

@@ -48,35 +48,6 @@ class RamBuffer {
   uint64_t size_;
 };
 
-kvm_model::HostDesc host_desc(const config::Host& host, Timing timing) {
-  kvm_model::HostDesc d;
-  for (uint32_t c = 0; c < host.clusters.size(); ++c) {
-    const auto& cl = host.clusters[c];
-    kvm_model::vpmu::ClusterPmuDesc pmu;
-    pmu.name = cl.core.name;
-    pmu.num_counters = cl.core.pmu_counters;
-    pmu.pmuver = cl.core.pmuver;
-    pmu.pmceid0 = cl.core.pmceid0;
-    pmu.pmceid1 = cl.core.pmceid1;
-    for (uint32_t i = 0; i < cl.cpus; ++i) {
-      kvm_model::HostCpu cpu;
-      cpu.ids = id_regs(cl.core);
-      cpu.cluster = c;
-      cpu.frequency_mhz = cl.core.timing.frequency_mhz;
-      cpu.timing = timing_params(cl.core);
-      pmu.cpus.push_back(cl.first_pcpu + i);
-      d.cpus.push_back(cpu);
-    }
-    d.pmus.push_back(std::move(pmu));
-  }
-  // The emulated cores are AArch64-only (PMCR_EL0.LC is RES1 for guests); a KVM host runs
-  // at EL2 and has no EL3 visible.
-  d.features.supports_32bit_el0 = false;
-  d.features.pfr0_el2 = 1;
-  d.features.pfr0_el3 = 0;
-  d.cycle_timing = timing == Timing::kCycle;
-  return d;
-}
 
 std::string errno_name(int rc) {
   return std::string(strerrorname_np(-rc) ? strerrorname_np(-rc) : "E?");
@@ -236,7 +207,7 @@ class Vmm {
         host_(host),
         snapshot_(std::move(snapshot)),
         image_(snapshot_ ? loader::ElfImage{} : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
-        kvm_(host_desc(host, opts.timing), parse_era_or_throw(opts.kvm_era)),
+        kvm_(host_desc(host, opts.timing == Timing::kCycle), parse_era_or_throw(opts.kvm_era)),
         ram_(opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
         console_(opts.out),
