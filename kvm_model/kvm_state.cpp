@@ -78,11 +78,15 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     t.cval = value;
   } else if (id == kTimerCnt) {
     // Writing the virtual count moves this vCPU's clock so that CNTVCT reads `value`
-    // (KVM adjusts the VM's counter offset instead; the guest sees the same).
-    const unsigned __int128 cycles =
-        static_cast<unsigned __int128>(value + st.cntvoff) * frequency_mhz_ * 1000000 / timer_.frequency();
+    // (KVM adjusts the VM's counter offset instead; the guest sees the same). The clock is
+    // the core's cycle count: the smallest cycle count whose tick count reaches `value`.
+    // A count beyond what 64 bits of cycles can reach is refused rather than wrapped
+    // (found by fuzz_kvm_api: a loop here never ended for huge values).
+    const unsigned __int128 core_hz = static_cast<unsigned __int128>(frequency_mhz_) * 1000000;
+    const unsigned __int128 ticks = static_cast<unsigned __int128>(value) + st.cntvoff;
+    const unsigned __int128 cycles = (ticks * core_hz + timer_.frequency() - 1) / timer_.frequency();
+    if (cycles > UINT64_MAX) return -EINVAL;
     cycles_ = static_cast<uint64_t>(cycles);
-    while (timer_.count(timer::TimerId::kVirt, now_ticks()) < value) ++cycles_;
   } else {
     return -ENOENT;
   }
