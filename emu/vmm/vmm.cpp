@@ -290,9 +290,13 @@ class Vmm {
       for (auto* v : vcpus_) {
         v->set_sysreg_trace([this](unsigned id, uint32_t pcpu, uint8_t el, arch::SysRegKey key, bool is_read,
                                    uint64_t value, bool undef) {
-          std::fprintf(opts_.trace, "sysreg: vCPU %u pCPU %u EL%u %-8s S%u_%u_C%u_C%u_%u %s %#" PRIx64 " %s\n", id, pcpu,
-                       el, is_read ? "MRS" : "MSR", key.op0, key.op1, key.crn, key.crm, key.op2, is_read ? "->" : "<-",
-                       value, undef ? "UNDEF" : "ok");
+          // The register's name from the KVM model's descriptor table, else its encoding.
+          const auto* desc = kvm_model::vpmu::find_pmu_sys_reg(key);
+          char enc[32];
+          std::snprintf(enc, sizeof enc, "S%u_%u_C%u_C%u_%u", key.op0, key.op1, key.crn, key.crm, key.op2);
+          const std::string name = desc ? std::string(desc->name) : std::string(enc);
+          std::fprintf(opts_.trace, "sysreg: vCPU %u pCPU %u EL%u %s %-16s %s %#" PRIx64 " %s\n", id, pcpu, el,
+                       is_read ? "MRS" : "MSR", name.c_str(), is_read ? "->" : "<-", value, undef ? "UNDEF" : "ok");
         });
       }
     }
