@@ -81,6 +81,7 @@ class TimingModel {
   std::array<uint64_t, 32> reg_ready_{};  // cycle at which each register's value is available
   uint64_t fetch_ready_ = 0;              // earliest cycle the front end can deliver
   uint64_t last_fetch_line_ = ~uint64_t{0};
+  unsigned fetch_line_shift_;             // log2(L1I line bytes)
   // in-order issue state
   uint64_t cycle_ = 0;
   uint32_t issued_this_cycle_ = 0;

@@ -110,7 +110,8 @@ int cmd_run(const Args& args) {
   if (bare) {
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
-                                 "migrate-every", "json", "timeline", "reinit-runs"})
+                                 "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
+                                 "restore"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
   }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm["arg"].as<std::string>());
