@@ -206,6 +206,10 @@ class Vm {
   // The cycle-level timing model of a physical CPU (the hardware: one per pCPU, whatever
   // runs on it), built on first use; null with functional timing.
   cpu::timing::TimingModel* timing_model(uint32_t pcpu);
+  // pmuemu extension for reports: the pCPU's timing model if anything ran there, else null.
+  const cpu::timing::TimingModel* timing_model_if_used(uint32_t pcpu) const {
+    return pcpu < timing_.size() ? timing_[pcpu].get() : nullptr;
+  }
   vpmu::VmPmu& pmu() { return pmu_; }
   // The pCPU the VMM's main thread runs on (sched_setaffinity of the VMM thread): VM-scoped
   // calls and the PMU device attributes execute there.

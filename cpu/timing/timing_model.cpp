@@ -217,8 +217,13 @@ uint64_t TimingModel::drain_events(arch::EventCounts& into) {
   for (uint64_t m = mask; m != 0; m &= m - 1) {
     const unsigned e = static_cast<unsigned>(std::countr_zero(m));
     for (unsigned el = 0; el < arch::kNumCountEls; ++el) {
-      into.counts[el][e] += pending_.counts[el][e];
-      if (e == ev::kInstRetired) into.counts[el][ev::kInstSpec] += pending_.counts[el][e];
+      const uint64_t n = pending_.counts[el][e];
+      into.counts[el][e] += n;
+      totals_[e] += n;
+      if (e == ev::kInstRetired) {
+        into.counts[el][ev::kInstSpec] += n;
+        totals_[ev::kInstSpec] += n;
+      }
       pending_.counts[el][e] = 0;
     }
   }

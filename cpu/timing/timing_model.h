@@ -58,6 +58,9 @@ class TimingModel {
   void exception(arch::CountEl el, bool is_return);
 
   uint64_t cycles() const { return cycles_; }
+  // Every event this core has emitted and drained since construction, summed over ELs: what
+  // the physical PMU of this pCPU would count with a counter on each event (for reports).
+  const std::array<uint64_t, arch::kNumCommonEvents>& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
   // Adds the events emitted since the last drain into `into`, then forgets them. Returns the
   // event numbers it added to (bit e: event e, at some EL), so a caller that drains often
@@ -97,6 +100,7 @@ class TimingModel {
   uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;
   arch::EventCounts pending_;
+  std::array<uint64_t, arch::kNumCommonEvents> totals_{};
   uint64_t pending_mask_ = 0;  // events with a count in pending_ (at some EL)
 };
 

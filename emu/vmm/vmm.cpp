@@ -17,6 +17,7 @@
 #include "emu/vmm/report.h"
 #include "emu/vmm/semihosting.h"
 #include "emu/vmm/snapshot.h"
+#include "pmu/events.h"
 #include "kvm_model/kvm.h"
 #include "kvm_model/vpmu/sys_regs.h"
 
@@ -132,7 +133,8 @@ std::string pcpu_core(const config::Host& host, uint32_t pcpu) {
 }
 
 std::string render_json(const config::Host& host, const RunOptions& opts, const RunOutcome& r, const std::string& reason,
-                        uint32_t runs, const std::function<void(JsonWriter&)>& vcpus) {
+                        uint32_t runs, const std::function<void(JsonWriter&)>& vcpus,
+                        const std::function<void(JsonWriter&, uint32_t)>& pcpu_totals = {}) {
   JsonWriter w;
   w.begin_object();
   w.key("format").value("pmuemu-run");
@@ -152,7 +154,9 @@ std::string render_json(const config::Host& host, const RunOptions& opts, const 
     for (uint32_t i = 0; i < cl.cpus; ++i) {
       w.newline().begin_object();
       w.key("id").value(cl.first_pcpu + i).key("cluster").value(c).key("core").value(cl.core.name);
-      w.key("pmu_totals").begin_object().end_object();  // the host PMU's totals are not modelled per pCPU yet
+      w.key("pmu_totals").begin_object();
+      if (pcpu_totals) pcpu_totals(w, cl.first_pcpu + i);
+      w.end_object();
       w.end_object();
     }
   }
@@ -465,8 +469,9 @@ class Vmm {
     std::string err;
     if (!opts_.json_path.empty()) {
       const std::string reason = exit_reason_.empty() ? fallback_exit_reason(opts_, r) : exit_reason_;
-      err = write_text_file(opts_.json_path, render_json(host_, opts_, r, reason, reinit_done_ + 1,
-                                                         [this](JsonWriter& w) { write_vcpus_json(w); }));
+      err = write_text_file(opts_.json_path,
+                            render_json(host_, opts_, r, reason, reinit_done_ + 1, [this](JsonWriter& w) { write_vcpus_json(w); },
+                                        [this](JsonWriter& w, uint32_t pcpu) { write_pcpu_totals(w, pcpu); }));
     }
     if (!opts_.timeline_path.empty()) {
       const std::string e = write_text_file(opts_.timeline_path, render_timeline(host_, tl_tids_, tl_events_));
@@ -534,6 +539,22 @@ class Vmm {
     if (rc == 0 && rs.exit_reason == kvm_model::KVM_EXIT_FAIL_ENTRY)
       tl_instant(rs.fail_entry.cpu, "vCPU " + std::to_string(id) + " FAIL_ENTRY (CPU_UNSUPPORTED)");
     sample_counters(v);
+    sample_physical(pcpu);
+  }
+
+  // "C" events of the physical side: the pCPU's core totals (INST_RETIRED, CPU_CYCLES) after
+  // each quantum that ran there (cycle timing only: functional timing has no per-pCPU model).
+  void sample_physical(uint32_t pcpu) {
+    const cpu::timing::TimingModel* t = vm_->timing_model_if_used(pcpu);
+    if (t == nullptr) return;
+    static constexpr std::pair<uint16_t, const char*> kEvents[] = {{0x08, "INST_RETIRED"}, {0x11, "CPU_CYCLES"}};
+    for (const auto& [ev, name] : kEvents) {
+      JsonWriter w;
+      w.begin_object().key("name").value("pCPU " + std::to_string(pcpu) + " " + name);
+      w.key("ph").value("C").key("pid").value(1).key("ts").raw_number(ns_to_us(tl_now_));
+      w.key("args").begin_object().key("value").value(t->totals()[ev]).end_object().end_object();
+      tl_events_.push_back(w.str());
+    }
   }
 
   // "C" events: PMEVCNTRn_EL0 / PMCCNTR_EL0 of every counter PMCNTENSET_EL0 enables.
@@ -625,6 +646,18 @@ class Vmm {
   std::vector<std::string> tl_events_;           // rendered trace events, in order
   std::set<uint32_t> tl_tids_;                   // pCPU tracks with events
   std::vector<std::vector<uint32_t>> vcpu_pcpus_;  // per vCPU: pCPUs of its KVM_RUNs, first use first
+
+  // The events the pCPU's core produced (its timing model's totals, by common-event name);
+  // empty with functional timing or for a pCPU nothing ran on.
+  void write_pcpu_totals(JsonWriter& w, uint32_t pcpu) const {
+    const cpu::timing::TimingModel* t = vm_ ? vm_->timing_model_if_used(pcpu) : nullptr;
+    if (t == nullptr) return;
+    for (unsigned e = 0; e < arch::kNumCommonEvents; ++e) {
+      if (t->totals()[e] == 0) continue;
+      const std::string_view name = pmu::event_name(static_cast<uint16_t>(e));
+      w.key(std::string(name)).value(t->totals()[e]);
+    }
+  }
   std::vector<uint64_t> vcpu_insns_;             // per vCPU: instructions run by this process
   std::vector<int64_t> last_pcpu_;               // per vCPU: pCPU of its last KVM_RUN (-1: none)
   std::string exit_reason_;                      // set when the run ends in a served exit
