@@ -26,6 +26,9 @@ const cpu::sysreg::Info* core_sysreg(uint64_t id) {
 constexpr uint64_t kTimerCtl = arch::SysRegKey{3, 3, 14, 3, 1}.to_one_reg_id();
 constexpr uint64_t kTimerCnt = arch::SysRegKey{3, 3, 14, 3, 2}.to_one_reg_id();
 constexpr uint64_t kTimerCval = arch::SysRegKey{3, 3, 14, 0, 2}.to_one_reg_id();
+// KVM_REG_ARM_PTIMER_CTL/CVAL: the EL1 physical timer (architectural encodings).
+constexpr uint64_t kPtimerCtl = arch::SysRegKey{3, 3, 14, 2, 1}.to_one_reg_id();
+constexpr uint64_t kPtimerCval = arch::SysRegKey{3, 3, 14, 2, 2}.to_one_reg_id();
 
 }  // namespace
 
@@ -33,7 +36,8 @@ constexpr uint64_t kTimerCval = arch::SysRegKey{3, 3, 14, 0, 2}.to_one_reg_id();
 constexpr uint64_t kIdAa64dfr0 = arch::SysRegKey{3, 0, 0, 5, 0}.to_one_reg_id();
 
 bool Vcpu::owns_state_reg(uint64_t id) {
-  return core_sysreg(id) != nullptr || id == kTimerCtl || id == kTimerCnt || id == kTimerCval || id == kIdAa64dfr0;
+  return core_sysreg(id) != nullptr || id == kTimerCtl || id == kTimerCnt || id == kTimerCval || id == kPtimerCtl ||
+         id == kPtimerCval || id == kIdAa64dfr0;
 }
 
 int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
@@ -47,7 +51,10 @@ int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
   }
   const uint64_t now = now_ticks();
   const auto& t = timer_.state().timers[static_cast<unsigned>(timer::TimerId::kVirt)];
-  if (id == kTimerCtl) value = t.ctl | (timer_.istatus(timer::TimerId::kVirt, now) ? 4u : 0u);
+  const auto& pt = timer_.state().timers[static_cast<unsigned>(timer::TimerId::kPhys)];
+  if (id == kPtimerCtl) value = pt.ctl | (timer_.istatus(timer::TimerId::kPhys, now) ? 4u : 0u);
+  else if (id == kPtimerCval) value = pt.cval;
+  else if (id == kTimerCtl) value = t.ctl | (timer_.istatus(timer::TimerId::kVirt, now) ? 4u : 0u);
   else if (id == kTimerCval) value = t.cval;
   else if (id == kTimerCnt) value = timer_.count(timer::TimerId::kVirt, now);
   else return -ENOENT;
@@ -72,7 +79,12 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
   }
   timer::TimerState st = timer_.state();
   auto& t = st.timers[static_cast<unsigned>(timer::TimerId::kVirt)];
-  if (id == kTimerCtl) {
+  auto& pt = st.timers[static_cast<unsigned>(timer::TimerId::kPhys)];
+  if (id == kPtimerCtl) {
+    pt.ctl = value & 3;
+  } else if (id == kPtimerCval) {
+    pt.cval = value;
+  } else if (id == kTimerCtl) {
     t.ctl = value & 3;  // ENABLE, IMASK; ISTATUS is computed
   } else if (id == kTimerCval) {
     t.cval = value;
@@ -98,6 +110,8 @@ void Vcpu::append_state_regs(std::vector<uint64_t>& ids) const {
   for (const auto& info : cpu::sysreg::table())
     if (info.kind == cpu::sysreg::Kind::kSlot) ids.push_back(info.key.to_one_reg_id());
   ids.push_back(kIdAa64dfr0);
+  ids.push_back(kPtimerCtl);
+  ids.push_back(kPtimerCval);
   ids.push_back(kTimerCtl);
   ids.push_back(kTimerCval);
   ids.push_back(kTimerCnt);
