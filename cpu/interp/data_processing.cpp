@@ -41,48 +41,38 @@ template <bool k64>
 constexpr uint64_t width_mask() { return k64 ? ~uint64_t{0} : 0xffffffffull; }
 
 // ---------------- add/subtract ----------------
+// The common tail of ADD/SUB/ADDS/SUBS in every operand form: Rd = a +/- b, and NZCV for
+// the flag-setting forms (AddWithCarry with carry 0, or x + NOT(y) + 1 for subtraction).
 template <bool k64, bool kSub, bool kFlags>
-Flow op_addsub_imm(Core& c, const DecodedInst& i) {
-  const uint64_t a = rd<k64>(c, i.n);
+inline Flow addsub_write(Core& c, uint8_t d, uint64_t a, uint64_t b) {
   if constexpr (kFlags) {
     uint32_t f;
-    const uint64_t r = kSub ? sub_with_flags<k64>(a, i.imm, f) : add_with_carry<k64>(a, i.imm, 0, f);
+    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
     c.state().nzcv = f;
-    wr<k64>(c, i.d, r);
+    wr<k64>(c, d, r);
   } else {
-    wr<k64>(c, i.d, kSub ? a - i.imm : a + i.imm);
+    wr<k64>(c, d, kSub ? a - b : a + b);
   }
   return Flow::kNext;
+}
+
+template <bool k64, bool kSub, bool kFlags>
+Flow op_addsub_imm(Core& c, const DecodedInst& i) {
+  return addsub_write<k64, kSub, kFlags>(c, i.d, rd<k64>(c, i.n), i.imm);
 }
 
 template <bool k64, bool kSub, bool kFlags>
 Flow op_addsub_sreg(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   const uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
-  if constexpr (kFlags) {
-    uint32_t f;
-    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
-    c.state().nzcv = f;
-    wr<k64>(c, i.d, r);
-  } else {
-    wr<k64>(c, i.d, kSub ? a - b : a + b);
-  }
-  return Flow::kNext;
+  return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
 }
 
 template <bool k64, bool kSub, bool kFlags>
 Flow op_addsub_ext(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   const uint64_t b = extend_reg(R(c, i.m), i.f0, i.f1);
-  if constexpr (kFlags) {
-    uint32_t f;
-    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
-    c.state().nzcv = f;
-    wr<k64>(c, i.d, r);
-  } else {
-    wr<k64>(c, i.d, kSub ? a - b : a + b);
-  }
-  return Flow::kNext;
+  return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
 }
 
 template <bool k64, bool kSub, bool kFlags>
