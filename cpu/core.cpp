@@ -215,12 +215,6 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     std::memcpy(&word, mem_.ptr(cur_pa), sizeof word);
     DecodedInst inst;
     const decoder::InsnId id = decoder::decode(word, cur, inst);
-    // An access the port handles (PMU, GIC CPU interface, timer) starts a block of its own,
-    // so every instruction before it has been counted when the port sees it: a PMU read then
-    // includes exactly the instructions retired before the MRS.
-    const bool to_port = (id == decoder::InsnId::MRS || id == decoder::InsnId::MSR_reg) &&
-                         sysreg::at(static_cast<int>(inst.imm)).kind == sysreg::Kind::kTrap;
-    if (to_port && n > 0) break;
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
     cur += 4;
@@ -357,6 +351,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
       }
     }
     const DecodedInst* const first = b->insts.data();
+    block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
     const DecodedInst* const end = ip + (b->insts.size() < avail ? b->insts.size() : avail);

@@ -228,9 +228,21 @@ class Core {
   const FaultRecord& loop_origin() const { return loop_origin_; }
   uint64_t retired_total() const { return retired_total_; }
   // Instructions retired at EL0 and at EL1 since construction (the functional core's
-  // INST_RETIRED, split by EL for PMU filtering). Up to date at every run() exit and at
-  // every trapped system-register access (those start a block of their own).
-  std::array<uint64_t, 2> retired_by_el() const { return retired_el_; }
+  // INST_RETIRED, split by EL for PMU filtering). Up to date at every run() exit and, for
+  // the port, at every trapped system-register access: the instructions of the current
+  // block before the access are added while the port runs.
+  std::array<uint64_t, 2> retired_by_el() const {
+    std::array<uint64_t, 2> r = retired_el_;
+    if (port_at_ != nullptr) r[s_.el != 0] += static_cast<uint64_t>(port_at_ - block_first_);
+    return r;
+  }
+  // Brackets a port access made by `at`, an instruction of the block now executing.
+  void begin_port_access(const DecodedInst& at) { port_at_ = &at; }
+  void end_port_access() { port_at_ = nullptr; }
+  // After a port access: must the block stop here? Only if the access left an IRQ that
+  // PSTATE lets in (taken at once, as KVM injects it on re-entry) or asked for a stop;
+  // otherwise a trapped access runs inside its block like any other instruction.
+  bool must_leave_block() const { return stop_requested_ || (irq_pending_ && (s_.daif & (1u << 7)) == 0); }
 
   // General-purpose register access with X31 meaning XZR.
   uint64_t x(unsigned n) const { return n == 31 ? 0 : s_.r[n]; }
@@ -330,6 +342,8 @@ class Core {
   uint64_t exit_imm_ = 0;
   uint64_t retired_total_ = 0;
   std::array<uint64_t, 2> retired_el_{};
+  const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
+  const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
   bool stop_requested_ = false;
   bool irq_pending_ = false;
   unsigned faults_without_progress_ = 0;

@@ -383,27 +383,49 @@ void Vcpu::sync_interrupts() {
 namespace {
 bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn == 12 || (k.crn == 4 && k.crm == 6)); }
 bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
-}  // namespace
-
 // The PMU's encodings: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14, CRm >= 8:
 // PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0, CRn = 9).
 constexpr bool is_pmu_space(arch::SysRegKey k) {
   return k.op0 == 3 && ((k.op1 == 3 && (k.crn == 9 || (k.crn == 14 && k.crm >= 8))) || (k.op1 == 0 && k.crn == 9));
 }
+// One bit per SysRegKey::iss_index(): is the encoding the vPMU's? Read on every trap, so
+// it is a 8 KiB bitmap built at compile time rather than a chain of field compares.
+constexpr std::array<uint64_t, 1024> build_pmu_space() {
+  std::array<uint64_t, 1024> m{};
+  for (uint32_t i = 0; i < 65536; ++i)
+    if (is_pmu_space(arch::SysRegKey::from_iss_index(static_cast<uint16_t>(i)))) m[i >> 6] |= uint64_t{1} << (i & 63);
+  return m;
+}
+constexpr std::array<uint64_t, 1024> kPmuSpace = build_pmu_space();
+bool in_pmu_space(uint32_t iss) {
+  const uint16_t i = arch::SysRegKey::iss_index(iss);
+  return (kPmuSpace[i >> 6] >> (i & 63)) & 1;
+}
+}  // namespace
 
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
-  const auto key = arch::SysRegKey::from_esr_iss(iss);
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
   vgic::Vgic* gic = vm_.vgic();
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
-  if (is_pmu_space(key)) [[likely]] {
+  if (in_pmu_space(iss)) [[likely]] {
     flush_events();  // the counters must include everything the guest retired so far
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
-    if (sysreg_trace_) [[unlikely]] sysreg_trace_(id_, pcpu_, el, key, is_read, value, r == vpmu::HandleResult::kUndef);
+    if (flush_skipped_) [[unlikely]] resync_counted();
+    if (sysreg_trace_) [[unlikely]]
+      sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
     if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
     return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
   }
+  return handle_non_pmu(core, iss, value);
+}
+
+// Kept out of handle() so the PMU path's prologue stays small.
+cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value) {
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
+  vgic::Vgic* gic = vm_.vgic();
+  const auto key = arch::SysRegKey::from_esr_iss(iss);
   if (is_gic_cpuif(key)) {
     // The CPU interface exists only with an initialised in-kernel vGIC; EL0 never reaches it.
     if (gic == nullptr || el == 0) return Result::kUndef;
@@ -431,8 +453,16 @@ void Vcpu::flush_events() {
   // Functional timing: every retired instruction is one cycle at the EL it ran at. Only
   // these three entries of events_ are ever non-zero, so it is rewritten, never cleared:
   // this runs on every trapped PMU access and must stay a handful of stores.
+  cpu::timing::TimingModel* const tm = timing();
+  if (tm == nullptr && !vpmu_->may_count()) {
+    // Functional timing with no enabled backing event: perf would count nothing, so
+    // counted_ is left behind and resynchronised where counting can start again
+    // (resync_counted(): after a PMU trap, at guest entry).
+    flush_skipped_ = true;
+    return;
+  }
   const std::array<uint64_t, 2> now = core_->retired_by_el();
-  if (cpu::timing::TimingModel* tm = timing()) {
+  if (tm != nullptr) {
     // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
     // the last flush (the model is drained at every exit and PMU access, so nothing of
     // another vCPU is in it). events_ is left all-zero again afterwards.
@@ -444,6 +474,7 @@ void Vcpu::flush_events() {
       for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
     return;
   }
+  flush_skipped_ = false;
   const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];
   if ((n0 | n1) == 0) return;
   counted_ = now;
@@ -454,6 +485,14 @@ void Vcpu::flush_events() {
     c[0x11] = n;  // CPU_CYCLES
   }
   if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
+}
+
+void Vcpu::resync_counted() {
+  // Counting may have just become possible (a trap enabled a counter, a reload or a load
+  // ran): what ran before this point ran uncounted, so it is marked as already given.
+  if (!vpmu_->may_count()) return;
+  counted_ = core_->retired_by_el();
+  flush_skipped_ = false;
 }
 
 bool Vcpu::handle_mmio_in_kernel() {
@@ -551,6 +590,7 @@ int Vcpu::run() {
       return 0;
     }
     sync_interrupts();
+    if (flush_skipped_) resync_counted();
     cpu::timing::TimingModel* const tm = timing();
     const uint64_t cycles_before = tm != nullptr ? tm->cycles() : 0;
     const cpu::RunResult r = core_->run(std::min(left, insns_until_timer()));

@@ -141,9 +141,11 @@ class Vcpu : private cpu::SysRegPort {
   int set_state_reg(uint64_t id, uint64_t value);
   void append_state_regs(std::vector<uint64_t>& ids) const;
   void flush_events();  // guest instructions retired since the last flush -> vPMU
+  void resync_counted();
   // Guest accesses to system registers the core does not own: GICv3 CPU interface and
   // generic timer here, the PMU in the vPMU model.
   Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;
+  [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
   // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.
   uint64_t now_ticks() const;
   // Instructions that can run before the timer output could change (at 1 cycle each).
@@ -174,6 +176,7 @@ class Vcpu : private cpu::SysRegPort {
   ResetTraceFn reset_trace_;
   SysregTraceFn sysreg_trace_;
   std::array<uint64_t, 2> counted_{};  // core's per-EL retired counts already given to the vPMU
+  bool flush_skipped_ = false;         // functional flush found nothing to count: counted_ is stale
   arch::EventCounts events_;           // the batch handed to the vPMU (see flush_events)
 };
 

@@ -45,6 +45,14 @@ struct SysRegKey {
             static_cast<uint8_t>(bits<19, 17>(iss))};
   }
 
+  // The five encoding fields of an EC 0x18 ISS kept in ISS order (Op0 Op2 Op1 CRn, then
+  // CRm), Rt and Direction dropped: a 16-bit table index two shifts away from the ISS, for
+  // dispatch on the trap path without unpacking the fields.
+  static constexpr uint16_t iss_index(uint32_t iss) {
+    return static_cast<uint16_t>(((iss >> 6) & 0xfff0) | ((iss >> 1) & 0xf));
+  }
+  static constexpr SysRegKey from_iss_index(uint16_t i) { return from_esr_iss((uint32_t{i} & 0xfff0) << 6 | (uint32_t{i} & 0xf) << 1); }
+
   // KVM ONE_REG id: KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | index().
   static constexpr uint64_t kOneRegSysregBase = 0x6030000000130000ull;
   constexpr uint64_t to_one_reg_id() const { return kOneRegSysregBase | index(); }

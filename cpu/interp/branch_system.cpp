@@ -148,12 +148,21 @@ Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
   const unsigned rt = i.raw & 31;
   uint64_t value = is_read ? 0 : c.x(rt);
   // imm2 holds the EC 0x18 ISS, built once at decode (MRS/MSR predecode).
-  if (port->handle(c, static_cast<uint32_t>(i.imm2), value) == SysRegPort::Result::kUndef) {
-    return c.undefined(i);
-  }
+  c.begin_port_access(i);
+  const SysRegPort::Result r = port->handle(c, static_cast<uint32_t>(i.imm2), value);
+  c.end_port_access();
+  if (r == SysRegPort::Result::kUndef) return c.undefined(i);
   if (is_read) c.set_x(rt, value);
+  if (c.must_leave_block()) [[unlikely]] {
+    c.state().pc = i.pc + 4;
+    return Flow::kJump;
+  }
   return Flow::kNext;
 }
+
+// Registers the port owns get these at predecode, skipping the sysreg table on every trap.
+Flow op_mrs_port(Core& c, const DecodedInst& i) { return trap_to_port(c, i, true); }
+Flow op_msr_port(Core& c, const DecodedInst& i) { return trap_to_port(c, i, false); }
 
 Flow op_mrs(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
@@ -165,18 +174,17 @@ Flow op_mrs(Core& c, const DecodedInst& i) {
 }
 Flow op_msr(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
-  if (info.kind == sysreg::Kind::kTrap) {
-    if (Flow f = trap_to_port(c, i, false); f != Flow::kNext) return f;
-  } else {
-    if (Flow f = check_el0(c, i, info.el0, false); f != Flow::kNext) return f;
-    if (!info.writable) return c.undefined(i);
-    // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.
-    if (info.key == arch::sysreg(3, 0, 4, 1, 0) && c.state().spsel == 0) return c.undefined(i);
-    const uint64_t v = R(c, i.n);
-    // A slot row with a write hook (the translation registers) stores through the hook,
-    // which also applies the side effects of the write.
-    if (info.write != nullptr) info.write(c, v); else c.set_sysreg(info.slot, v);
-  }
+  // A trapped write changes no translation or PSTATE state: it stays in its block unless
+  // the port says otherwise.
+  if (info.kind == sysreg::Kind::kTrap) return trap_to_port(c, i, false);
+  if (Flow f = check_el0(c, i, info.el0, false); f != Flow::kNext) return f;
+  if (!info.writable) return c.undefined(i);
+  // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.
+  if (info.key == arch::sysreg(3, 0, 4, 1, 0) && c.state().spsel == 0) return c.undefined(i);
+  const uint64_t v = R(c, i.n);
+  // A slot row with a write hook (the translation registers) stores through the hook,
+  // which also applies the side effects of the write.
+  if (info.write != nullptr) info.write(c, v); else c.set_sysreg(info.slot, v);
   c.state().pc = i.pc + 4;
   return Flow::kJump;  // context may have changed: leave the block
 }
@@ -376,7 +384,7 @@ bool pre_MSR_reg(DecodedInst& i, uint32_t insn) {
   i.imm = static_cast<uint64_t>(idx);
   i.imm2 = arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), false);
   i.n = rzr(bits<4, 0>(insn));
-  i.fn = &op_msr;
+  i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_msr_port : &op_msr;
   return true;
 }
 bool pre_MRS(DecodedInst& i, uint32_t insn) {
@@ -385,7 +393,7 @@ bool pre_MRS(DecodedInst& i, uint32_t insn) {
   i.imm = static_cast<uint64_t>(idx);
   i.imm2 = arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), true);
   i.d = wzr(bits<4, 0>(insn));
-  i.fn = &op_mrs;
+  i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_mrs_port : &op_mrs;
   return true;
 }
 

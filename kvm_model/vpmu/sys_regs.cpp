@@ -71,8 +71,8 @@ AccessResult access_pmmir(VcpuPmu&, SysRegParams& p, const SysRegDesc&) {
   return AccessResult::kHandled;
 }
 
-AccessResult access_pmu_evcntr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
-  const SysRegKey& k = p.key;
+AccessResult access_pmu_evcntr(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
+  const SysRegKey& k = r.key;
   unsigned idx;
   if (k.crn == 9 && k.crm == 13 && k.op2 == 2) {  // PMXEVCNTR_EL0
     if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
@@ -95,9 +95,9 @@ AccessResult access_pmu_evcntr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
   return AccessResult::kHandled;
 }
 
-AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
-  const SysRegKey& k = p.key;
+  const SysRegKey& k = r.key;
   unsigned idx;
   if (k.crn == 9 && k.crm == 13 && k.op2 == 1)  // PMXEVTYPER_EL0: SEL 31 lands on PMCCFILTR
     idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask);
@@ -346,6 +346,15 @@ constexpr std::array<uint8_t, 65536> build_index() {
   return idx;
 }
 inline constexpr std::array<uint8_t, 65536> kIndex = build_index();
+// The same index keyed by SysRegKey::iss_index(), for the guest trap path.
+constexpr std::array<uint8_t, 65536> build_iss_index() {
+  std::array<uint8_t, 65536> idx{};
+  for (auto& e : idx) e = 0xff;
+  for (size_t i = 0; i < kTable.size(); ++i)
+    idx[SysRegKey::iss_index(kTable[i].key.to_esr_iss(0, false))] = static_cast<uint8_t>(i);
+  return idx;
+}
+inline constexpr std::array<uint8_t, 65536> kIssIndex = build_iss_index();
 
 bool hidden(const VcpuPmu& v, const SysRegDesc& r) {
   return r.visibility != nullptr && r.visibility(v, r) == Visibility::kHidden;
@@ -383,17 +392,22 @@ std::string_view reset_name(const VcpuPmu& v, const SysRegDesc& r) {
 bool is_pmu_sys_reg(arch::SysRegKey key) { return find_pmu_sys_reg(key) != nullptr; }
 
 HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
-  const arch::SysRegKey key = arch::SysRegKey::from_esr_iss(esr_iss);
   const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
-  const SysRegDesc* r = find_pmu_sys_reg(key);
+  const uint8_t row = kIssIndex[SysRegKey::iss_index(esr_iss)];
   // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
-  if (r == nullptr || hidden(v, *r)) return HandleResult::kUndef;
-  SysRegParams p{key, is_read ? 0 : rt_value, !is_read, el};
+  if (row == 0xff) return HandleResult::kUndef;
+  const SysRegDesc* r = &kTable[row];
+  if (hidden(v, *r)) return HandleResult::kUndef;
+  SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
   const AccessResult res = r->access(v, p, *r);
   if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
   // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
-  v.process_requests();
-  v.update_state();
+  // A read changes neither (no read handler requests a reload or touches the overflow,
+  // enable or PMCR state the level derives from), so only writes pay for it.
+  if (!is_read) {
+    v.process_requests();
+    v.update_state();
+  }
   return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
 }
 

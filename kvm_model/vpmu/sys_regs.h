@@ -36,9 +36,9 @@ enum class AccessResult : uint8_t {
 
 enum class Visibility : uint8_t { kVisible, kHidden };
 
-// struct sys_reg_params: one trapped MRS/MSR.
+// struct sys_reg_params: one trapped MRS/MSR. Its encoding is the row's (SysRegDesc::key):
+// the row was found by it, so the handler reads it there instead of a per-trap copy.
 struct SysRegParams {
-  arch::SysRegKey key;
   uint64_t regval = 0;   // in: MSR data; out: MRS result
   bool is_write = false;
   uint8_t el = 1;        // the guest's exception level; vcpu_mode_priv() is el >= 1

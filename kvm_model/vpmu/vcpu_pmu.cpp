@@ -1,5 +1,7 @@
 #include "kvm_model/vpmu/vcpu_pmu.h"
 
+#include <bit>
+
 namespace kvm_model::vpmu {
 
 namespace {
@@ -53,7 +55,7 @@ uint64_t VcpuPmu::get_counter_value(unsigned idx) const {
 
 void VcpuPmu::release_backing(unsigned idx) {
   backing_[idx] = Backing{};
-  active_dirty_ = true;
+  note_backing(idx);
 }
 
 void VcpuPmu::stop_counter(unsigned idx) {
@@ -95,7 +97,7 @@ void VcpuPmu::create_backing(unsigned idx) {
     b.excl_el0 = evtreg & evtype::EXCLUDE_EL0;
     b.excl_el1 = evtreg & evtype::EXCLUDE_EL1;
   }
-  active_dirty_ = true;
+  note_backing(idx);
 }
 
 void VcpuPmu::set_counter_event_type(uint64_t data, unsigned idx) {
@@ -112,7 +114,7 @@ void VcpuPmu::enable_counter_mask(uint64_t mask) {
       create_backing(i);
     } else {
       backing_[i].enabled = true;
-      active_dirty_ = true;
+      note_backing(i);
     }
   }
 }
@@ -122,7 +124,7 @@ void VcpuPmu::disable_counter_mask(uint64_t mask) {
   for (unsigned i = 0; i < kMaxCounters; ++i) {
     if ((mask & bit(i)) && backing_[i].exists) {
       backing_[i].enabled = false;
-      active_dirty_ = true;
+      note_backing(i);
     }
   }
 }
@@ -136,11 +138,11 @@ void VcpuPmu::reprogram_counter_mask(uint64_t mask) {
         create_backing(i);
       } else {
         backing_[i].enabled = true;
-        active_dirty_ = true;
+        note_backing(i);
       }
     } else if (backing_[i].exists) {
       backing_[i].enabled = false;
-      active_dirty_ = true;
+      note_backing(i);
     }
   }
 }
@@ -258,15 +260,6 @@ void VcpuPmu::put() {
   on_unsupported_cpu_ = false;
 }
 
-void VcpuPmu::rebuild_active() {
-  unsigned n = 0;
-  if (backing_[kCycleIdx].exists && backing_[kCycleIdx].enabled) active_[n++] = kCycleIdx;
-  for (unsigned i = 0; i < kCycleIdx; ++i)
-    if (backing_[i].exists && backing_[i].enabled) active_[n++] = static_cast<uint8_t>(i);
-  num_active_ = static_cast<uint8_t>(n);
-  active_dirty_ = false;
-}
-
 bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
   Backing& b = backing_[idx];
   const uint64_t before = reg(evcntr_slot(idx)) + b.count;
@@ -286,35 +279,36 @@ bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
 }
 
 bool VcpuPmu::count_events(const arch::EventCounts& counts) {
-  if (!has_pmu_ || !loaded_) return false;
-  if (active_dirty_) rebuild_active();
-  if (num_active_ == 0) return false;
+  if (!may_count()) return false;
   const ArmPmu* pmu = vm_.arm_pmu();
   // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
   // cannot schedule them at all.
   if (pmu == nullptr || !pmu->covers(pcpu_)) return false;
   // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
-  // by CPU_CYCLES events) and N general-purpose counters; the excess does not count.
+  // by CPU_CYCLES events) and N general-purpose counters; the excess does not count. The
+  // cycle counter's event is scheduled first, then the others by index.
   unsigned general = pmu->max_counters();
   bool cycle_counter_free = true;
   bool overflow = false;
-  for (unsigned a = 0; a < num_active_; ++a) {
-    const uint8_t idx = active_[a];
+  const auto count_one = [&](unsigned idx) {
     const Backing& b = backing_[idx];
     if (b.event == event::CPU_CYCLES && cycle_counter_free) {
       cycle_counter_free = false;
     } else if (general > 0) {
       --general;
     } else {
-      continue;
+      return;
     }
-    if (!physical_pmu_implements(*pmu, b.event) || b.event >= arch::kNumCommonEvents) continue;
+    if (!physical_pmu_implements(*pmu, b.event) || b.event >= arch::kNumCommonEvents) return;
     uint64_t delta = 0;
     if (!b.excl_el0) delta += counts.get(arch::CountEl::kEl0, b.event);
     if (!b.excl_el1) delta += counts.get(arch::CountEl::kEl1, b.event);
     // exclude_hv: EL2 is never counted for the guest.
     if (delta != 0 && advance(idx, delta)) overflow = true;
-  }
+  };
+  constexpr uint32_t kCycleBit = uint32_t{1} << kCycleIdx;
+  if (active_mask_ & kCycleBit) count_one(kCycleIdx);
+  for (uint32_t m = active_mask_ & ~kCycleBit; m != 0; m &= m - 1) count_one(static_cast<unsigned>(std::countr_zero(m)));
   return overflow;
 }
 

@@ -116,9 +116,15 @@ class VcpuPmu {
   // while loaded on pcpu(). Returns true if any counter overflowed (perf's overflow handler
   // would kick the vCPU). O(enabled backing events).
   bool count_events(const arch::EventCounts& counts);
+  // False when count_events() would certainly count nothing (no enabled backing event, or
+  // not loaded): the caller may then skip gathering the counts at all.
+  bool may_count() const { return active_mask_ != 0 && loaded_ && has_pmu_; }
 
  private:
-  void rebuild_active();
+  void note_backing(unsigned idx) {
+    const uint32_t b = uint32_t{1} << idx;
+    active_mask_ = (backing_[idx].exists && backing_[idx].enabled) ? (active_mask_ | b) : (active_mask_ & ~b);
+  }
   bool advance(unsigned idx, uint64_t delta);
 
   VmPmu& vm_;
@@ -126,11 +132,10 @@ class VcpuPmu {
   bool has_pmu_ = false;
   std::array<uint64_t, kNumSlots> regs_{};
   std::array<Backing, kMaxCounters> backing_{};
-  // Enabled backing events, cycle counter first, then by index (a fixed array: rebuilt
-  // after every counter reprogramming, which a profiling guest does on every trap).
-  std::array<uint8_t, 32> active_{};
-  uint8_t num_active_ = 0;
-  bool active_dirty_ = true;
+  // Bit i: backing_[i] exists and is enabled. Kept exact by every change to a backing
+  // event (a profiling guest reprograms a counter on every trap), so counting walks only
+  // the set bits and a vCPU with nothing enabled pays one test.
+  uint32_t active_mask_ = 0;
   bool reload_pending_ = false;
   int irq_num_ = 0;
   bool created_ = false;
