@@ -409,9 +409,9 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
   vgic::Vgic* gic = vm_.vgic();
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   if (in_pmu_space(iss)) [[likely]] {
-    flush_events();  // the counters must include everything the guest retired so far
+    flush_events(FlushAt::kTrap);  // the counters must include everything retired so far
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
-    if (flush_skipped_) [[unlikely]] resync_counted();
+    if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
     if (sysreg_trace_) [[unlikely]]
       sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
     if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
@@ -449,32 +449,31 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
   return Result::kUndef;
 }
 
-void Vcpu::flush_events() {
+void Vcpu::flush_events(FlushAt at) {
   // Functional timing: every retired instruction is one cycle at the EL it ran at. Only
   // these three entries of events_ are ever non-zero, so it is rewritten, never cleared:
   // this runs on every trapped PMU access and must stay a handful of stores.
   cpu::timing::TimingModel* const tm = timing();
-  if (tm == nullptr && !vpmu_->may_count()) {
-    // Functional timing with no enabled backing event: perf would count nothing, so
-    // counted_ is left behind and resynchronised where counting can start again
-    // (resync_counted(): after a PMU trap, at guest entry).
+  if (!vpmu_->may_count() && (tm == nullptr || at == FlushAt::kTrap)) {
+    // No enabled backing event: perf would count nothing. What ran since the last flush is
+    // left ungathered (in the model's pending events, or behind counted_) and dropped by
+    // resync_counted() where counting can start again: after a PMU trap, at guest entry.
+    // A model is still drained at every exit: another vCPU may run on this pCPU next.
     flush_skipped_ = true;
     return;
   }
-  const std::array<uint64_t, 2> now = core_->retired_by_el();
+  flush_skipped_ = false;
   if (tm != nullptr) {
     // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
     // the last flush (the model is drained at every exit and PMU access, so nothing of
     // another vCPU is in it). events_ is left all-zero again afterwards.
-    counted_ = now;
     const uint64_t touched = tm->drain_events(events_);
     if (touched == 0) return;
     if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
-    for (auto& per_el : events_.counts)
-      for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
+    clear_events(touched);
     return;
   }
-  flush_skipped_ = false;
+  const std::array<uint64_t, 2> now = core_->retired_by_el();
   const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];
   if ((n0 | n1) == 0) return;
   counted_ = now;
@@ -487,11 +486,16 @@ void Vcpu::flush_events() {
   if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
 }
 
+void Vcpu::clear_events(uint64_t touched) {
+  for (auto& per_el : events_.counts)
+    for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
+}
+
 void Vcpu::resync_counted() {
-  // Counting may have just become possible (a trap enabled a counter, a reload or a load
-  // ran): what ran before this point ran uncounted, so it is marked as already given.
-  if (!vpmu_->may_count()) return;
-  counted_ = core_->retired_by_el();
+  // Counting has just become possible (a trap enabled a counter, a reload or a load ran):
+  // what ran before this point ran uncounted, so it is marked as already given.
+  if (cpu::timing::TimingModel* tm = timing()) clear_events(tm->drain_events(events_));
+  else counted_ = core_->retired_by_el();
   flush_skipped_ = false;
 }
 
@@ -590,7 +594,7 @@ int Vcpu::run() {
       return 0;
     }
     sync_interrupts();
-    if (flush_skipped_) resync_counted();
+    if (flush_skipped_ && vpmu_->may_count()) resync_counted();
     cpu::timing::TimingModel* const tm = timing();
     const uint64_t cycles_before = tm != nullptr ? tm->cycles() : 0;
     const cpu::RunResult r = core_->run(std::min(left, insns_until_timer()));
@@ -598,7 +602,7 @@ int Vcpu::run() {
     // The vCPU's clock: the model's cycles, or one cycle per instruction (functional).
     account(tm != nullptr ? tm->cycles() - cycles_before : r.retired);
     // Guest exit: what the guest executed reaches its counters, then kvm_pmu_sync_hwstate.
-    flush_events();
+    flush_events(FlushAt::kExit);
     vpmu::sync_hwstate(*vpmu_);
     sync_interrupts();
     switch (r.reason) {

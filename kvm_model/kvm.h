@@ -140,8 +140,11 @@ class Vcpu : private cpu::SysRegPort {
   int get_state_reg(uint64_t id, uint64_t& value);
   int set_state_reg(uint64_t id, uint64_t value);
   void append_state_regs(std::vector<uint64_t>& ids) const;
-  void flush_events();  // guest instructions retired since the last flush -> vPMU
+  // Guest work since the last flush -> vPMU: at a trapped PMU access and at every exit.
+  enum class FlushAt : uint8_t { kTrap, kExit };
+  void flush_events(FlushAt at);
   void resync_counted();
+  void clear_events(uint64_t touched);
   // Guest accesses to system registers the core does not own: GICv3 CPU interface and
   // generic timer here, the PMU in the vPMU model.
   Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;
