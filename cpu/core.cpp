@@ -35,7 +35,7 @@ void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
 bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
   bool hit = false;
   for (uint64_t p = first; p <= last && p < code_pages_.size(); ++p) {
-    if (code_pages_[p]) {
+    if (code_pages_[p].load(std::memory_order_relaxed)) {
       invalidate(p);
       hit = true;
     }
@@ -44,8 +44,43 @@ bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
 }
 
 void PhysMem::invalidate(uint64_t page_index) {
-  code_pages_[page_index] = 0;
-  for (Core* c : cores_) c->invalidate_code_page(page_index);
+  code_pages_[page_index].store(0, std::memory_order_relaxed);
+  // With one host thread per core, another core's blocks belong to its thread: it gets the
+  // page posted and drops the blocks at its next block boundary. (Its current block may
+  // finish with the old code: cross-modifying code needs the guest's own synchronisation.)
+  for (Core* c : cores_) {
+    if (threaded_) c->post_code_invalidation(page_index);
+    else c->invalidate_code_page(page_index);
+  }
+}
+
+void Core::post_code_invalidation(uint64_t page) {
+  {
+    std::lock_guard g(inbox_.m);
+    inbox_.code_pages.push_back(page);
+  }
+  remote_pending_.store(true, std::memory_order_release);
+}
+
+void Core::post_tlbi(mmu::TlbiOp op, uint64_t operand) {
+  {
+    std::lock_guard g(inbox_.m);
+    inbox_.tlbis.emplace_back(op, operand);
+  }
+  remote_pending_.store(true, std::memory_order_release);
+}
+
+void Core::drain_inbox() {
+  std::vector<uint64_t> pages;
+  std::vector<std::pair<mmu::TlbiOp, uint64_t>> tlbis;
+  {
+    std::lock_guard g(inbox_.m);
+    remote_pending_.store(false, std::memory_order_relaxed);
+    pages.swap(inbox_.code_pages);
+    tlbis.swap(inbox_.tlbis);
+  }
+  for (uint64_t p : pages) invalidate_code_page(p);
+  for (const auto& [op, operand] : tlbis) tlbi(op, operand);
 }
 
 Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
@@ -63,7 +98,6 @@ void Core::reset(uint64_t pc) {
   s_.daif = 0x3c0;  // D, A, I, F masked out of reset
   s_.pc = pc;
   sysreg::reset_all(*this);
-  stop_requested_ = false;
   faults_without_progress_ = 0;
   mmio_read_pending_ = false;
   // TLB contents are UNKNOWN after reset; a reset vCPU (PSCI CPU_ON) must not keep the
@@ -311,7 +345,6 @@ constexpr arch::CountEl count_el(uint8_t el) { return static_cast<arch::CountEl>
 template <bool kTrace, bool kTiming>
 RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
-  stop_requested_ = false;
   [[maybe_unused]] timing::TimingModel* const tm = timing_;
   while (retired < max_insns) {
     const uint64_t pc = s_.pc;
@@ -320,8 +353,14 @@ RunResult Core::run_loop(uint64_t max_insns) {
     // Fast path: a cached block at this PC, checked under the current translation
     // context. That implies the PC is aligned, mapped executable and inside RAM, so only
     // the rare conditions (stop request, PSTATE.IL, IRQ) need checking.
-    if (b->pc != pc || b->ctx != ctx_ || (stop_requested_ | s_.il | irq_pending_)) [[unlikely]] {
-      if (stop_requested_) {
+    if (b->pc != pc || b->ctx != ctx_ ||
+        (stop_requested_.load(std::memory_order_relaxed) | remote_pending_.load(std::memory_order_relaxed) | s_.il |
+         irq_pending_)) [[unlikely]] {
+      if (remote_pending_.load(std::memory_order_acquire)) {
+        drain_inbox();
+        continue;  // the block at pc may be gone, or its translation
+      }
+      if (stop_requested_.exchange(false, std::memory_order_relaxed)) {
         retired_total_ += retired;
         return {ExitReason::kStopRequested, retired};
       }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -93,6 +95,7 @@ struct CpuState {
   uint64_t excl_addr = 0;
   uint8_t excl_size = 0;
   bool excl_valid = false;
+  uint64_t excl_value[2] = {0, 0};  // what the load-exclusive read (STXR compares against it)
   bool event_register = false;
 };
 
@@ -200,7 +203,16 @@ class Core {
 
   // Executes at most max_insns instructions.
   RunResult run(uint64_t max_insns);
-  void request_stop() { stop_requested_ = true; }
+  // Safe from any thread (a kick): the run returns kStopRequested at the next block
+  // boundary, or at once if it has not started. The request is consumed by that return.
+  void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
+
+  // ---- work posted by other threads (--threads) ----
+  // Another thread's store hit a page this core decoded code from, or another core ran a
+  // TLBI *IS: the work waits in an inbox and is applied at this core's next block
+  // boundary, on its own thread (blocks and TLB are only ever touched by their owner).
+  void post_code_invalidation(uint64_t page);
+  void post_tlbi(mmu::TlbiOp op, uint64_t operand);
 
   // The core's IRQ input (the GIC CPU interface's output). A pending IRQ is taken at the
   // next block boundary once PSTATE.I is clear, and wakes a WFI even while masked.
@@ -242,7 +254,9 @@ class Core {
   // After a port access: must the block stop here? Only if the access left an IRQ that
   // PSTATE lets in (taken at once, as KVM injects it on re-entry) or asked for a stop;
   // otherwise a trapped access runs inside its block like any other instruction.
-  bool must_leave_block() const { return stop_requested_ || (irq_pending_ && (s_.daif & (1u << 7)) == 0); }
+  bool must_leave_block() const {
+    return stop_requested_.load(std::memory_order_relaxed) || (irq_pending_ && (s_.daif & (1u << 7)) == 0);
+  }
 
   // General-purpose register access with X31 meaning XZR.
   uint64_t x(unsigned n) const { return n == 31 ? 0 : s_.r[n]; }
@@ -344,8 +358,15 @@ class Core {
   std::array<uint64_t, 2> retired_el_{};
   const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
-  bool stop_requested_ = false;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> remote_pending_{false};  // the inbox below is not empty
   bool irq_pending_ = false;
+  struct Inbox {
+    std::mutex m;
+    std::vector<uint64_t> code_pages;
+    std::vector<std::pair<mmu::TlbiOp, uint64_t>> tlbis;
+  } inbox_;
+  void drain_inbox();
   unsigned faults_without_progress_ = 0;
   FaultRecord loop_origin_;
 

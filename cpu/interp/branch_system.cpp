@@ -1,4 +1,6 @@
 // Branches, exception generation and system instructions (Arm ARM C4.1.87).
+#include <atomic>
+
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/sysreg/sysregs.h"
@@ -157,6 +159,14 @@ Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
     c.state().pc = i.pc + 4;
     return Flow::kJump;
   }
+  return Flow::kNext;
+}
+
+// DMB/DSB: a full host fence, so that cores on host threads (--threads) see each other's
+// plain accesses in the order a barrier-using guest relies on (the host's store buffer is
+// the one reordering x86 allows: a store followed by a load of another location).
+Flow op_barrier(Core&, const DecodedInst&) {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   return Flow::kNext;
 }
 
@@ -342,8 +352,8 @@ bool pre_HINT(DecodedInst& i, uint32_t insn) {
   return true;
 }
 bool pre_CLREX(DecodedInst& i, uint32_t) { i.fn = &op_clrex; return true; }
-bool pre_DSB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
-bool pre_DMB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
+bool pre_DSB(DecodedInst& i, uint32_t) { i.fn = &op_barrier; return true; }
+bool pre_DMB(DecodedInst& i, uint32_t) { i.fn = &op_barrier; return true; }
 bool pre_ISB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
 
 bool pre_MSR_imm(DecodedInst& i, uint32_t insn) {

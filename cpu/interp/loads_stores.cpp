@@ -3,6 +3,10 @@
 // through the inline fast path of interp_common.h; each handler states its access as a
 // constant mmu::DataAccess (size, alignment unit, permission view and the ESR ISV fields
 // an MMIO exit reports).
+#include <cstring>
+#include <mutex>
+#include <type_traits>
+
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 
@@ -249,6 +253,29 @@ inline Flow note_in_place_write(Core& c, const DecodedInst& i, uint8_t* h, uint6
   return after_store(c, i, c.mem().note_write_host(h, n) ? Flow::kRestart : Flow::kNext);
 }
 
+// Exclusives, CAS and the LSE atomics use the host's atomic instructions on the guest
+// location, so they stay atomic when cores run on host threads (--threads). The location
+// is naturally aligned (checked first) and guest RAM is page-aligned on the host, so the
+// host address is aligned too. A store-exclusive succeeds if the monitor is armed for the
+// address and the location still holds what the load-exclusive read (a compare-and-swap
+// against that value): any other core's write in between makes it fail, as the global
+// monitor would, except one that writes the same value back (the usual emulator ABA
+// allowance; a guest cannot tell it from an earlier successful STXR of its own).
+template <typename T>
+T host_atomic_load(const uint8_t* h) {
+  return __atomic_load_n(reinterpret_cast<const T*>(h), __ATOMIC_SEQ_CST);
+}
+template <typename T>
+bool host_cas(uint8_t* h, T& expected, T desired) {
+  return __atomic_compare_exchange_n(reinterpret_cast<T*>(h), &expected, desired, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST);
+}
+// A pair of two T as one host word when it fits (two W registers: one 64-bit CAS).
+template <typename T>
+constexpr bool kPairFitsWord = sizeof(T) <= 4;
+template <typename T>
+using PairWord = std::conditional_t<sizeof(T) == 1, uint16_t, std::conditional_t<sizeof(T) == 2, uint32_t, uint64_t>>;
+
 template <unsigned kSizeLog2>
 Flow op_ldxr(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
@@ -256,12 +283,12 @@ Flow op_ldxr(Core& c, const DecodedInst& i) {
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, false);
   uint8_t* h;
   if (const Flow f = resolve<kInPlace<sizeof(T), AccessType::kRead>>(c, i, addr, h); f != Flow::kNext) return f;
-  T v;
-  std::memcpy(&v, h, sizeof(T));
+  const T v = host_atomic_load<T>(h);
   auto& s = c.state();
   s.excl_addr = addr;
   s.excl_size = sizeof(T);
   s.excl_valid = true;
+  s.excl_value[0] = v;
   R(c, i.d) = v;
   return Flow::kNext;
 }
@@ -271,15 +298,15 @@ Flow op_stxr(Core& c, const DecodedInst& i) {
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
   auto& s = c.state();
-  const bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == sizeof(T);
+  bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == sizeof(T);
   s.excl_valid = false;
   Flow f = Flow::kNext;
   if (pass) {
     uint8_t* h;
     if (f = resolve<kInPlace<sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
-    const T v = static_cast<T>(R(c, i.d));
-    std::memcpy(h, &v, sizeof(T));
-    f = note_in_place_write(c, i, h, sizeof(T));
+    T expected = static_cast<T>(s.excl_value[0]);
+    pass = host_cas<T>(h, expected, static_cast<T>(R(c, i.d)));
+    if (pass) f = note_in_place_write(c, i, h, sizeof(T));
   }
   R(c, i.m) = pass ? 0 : 1;  // status register Ws
   return f;
@@ -292,12 +319,21 @@ Flow op_ldxp(Core& c, const DecodedInst& i) {
   uint8_t* h;
   if (const Flow f = resolve<kInPlace<2 * sizeof(T), AccessType::kRead>>(c, i, addr, h); f != Flow::kNext) return f;
   T v1, v2;
-  std::memcpy(&v1, h, sizeof(T));
-  std::memcpy(&v2, h + sizeof(T), sizeof(T));
+  if constexpr (kPairFitsWord<T>) {
+    const PairWord<T> w = host_atomic_load<PairWord<T>>(h);
+    std::memcpy(&v1, &w, sizeof(T));
+    std::memcpy(&v2, reinterpret_cast<const uint8_t*>(&w) + sizeof(T), sizeof(T));
+  } else {
+    std::lock_guard g(c.mem().pair_lock(addr));
+    std::memcpy(&v1, h, sizeof(T));
+    std::memcpy(&v2, h + sizeof(T), sizeof(T));
+  }
   auto& s = c.state();
   s.excl_addr = addr;
   s.excl_size = 2 * sizeof(T);
   s.excl_valid = true;
+  s.excl_value[0] = v1;
+  s.excl_value[1] = v2;
   R(c, i.d) = v1;
   R(c, i.a) = v2;
   return Flow::kNext;
@@ -308,15 +344,27 @@ Flow op_stxp(Core& c, const DecodedInst& i) {
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, true);
   auto& s = c.state();
-  const bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == 2 * sizeof(T);
+  bool pass = s.excl_valid && s.excl_addr == addr && s.excl_size == 2 * sizeof(T);
   s.excl_valid = false;
   Flow f = Flow::kNext;
   if (pass) {
     uint8_t* h;
     if (f = resolve<kInPlace<2 * sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
+    const T want[2] = {static_cast<T>(s.excl_value[0]), static_cast<T>(s.excl_value[1])};
     const T v[2] = {static_cast<T>(R(c, i.d)), static_cast<T>(R(c, i.a))};
-    std::memcpy(h, v, sizeof v);
-    f = note_in_place_write(c, i, h, sizeof v);
+    if constexpr (kPairFitsWord<T>) {
+      PairWord<T> expected, desired;
+      std::memcpy(&expected, want, sizeof want);
+      std::memcpy(&desired, v, sizeof v);
+      pass = host_cas<PairWord<T>>(h, expected, desired);
+    } else {
+      std::lock_guard g(c.mem().pair_lock(addr));
+      T cur[2];
+      std::memcpy(cur, h, sizeof cur);
+      pass = cur[0] == want[0] && cur[1] == want[1];
+      if (pass) std::memcpy(h, v, sizeof v);
+    }
+    if (pass) f = note_in_place_write(c, i, h, sizeof v);
   }
   R(c, i.m) = pass ? 0 : 1;
   return f;
@@ -353,14 +401,9 @@ Flow op_cas(Core& c, const DecodedInst& i) {
   // back the old value: Arm ARM C6.2 CAS), hence a write access.
   uint8_t* h;
   if (const Flow f = resolve<kInPlace<sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
-  T old;
-  std::memcpy(&old, h, sizeof(T));
+  T old = static_cast<T>(R(c, i.m));
   Flow f = Flow::kNext;
-  if (old == static_cast<T>(R(c, i.m))) {
-    const T v = static_cast<T>(R(c, i.d));
-    std::memcpy(h, &v, sizeof(T));
-    f = note_in_place_write(c, i, h, sizeof(T));
-  }
+  if (host_cas<T>(h, old, static_cast<T>(R(c, i.d)))) f = note_in_place_write(c, i, h, sizeof(T));
   R(c, i.a) = old;  // Rs (write slot) receives the old value
   return f;
 }
@@ -371,47 +414,58 @@ Flow op_casp(Core& c, const DecodedInst& i) {
   if (!aligned(addr, 2 * sizeof(T))) return alignment_fault(c, i, addr, true);
   uint8_t* h;
   if (const Flow f = resolve<kInPlace<2 * sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
-  T o1, o2;
-  std::memcpy(&o1, h, sizeof(T));
-  std::memcpy(&o2, h + sizeof(T), sizeof(T));
   const unsigned s = i.f0, t = i.f1;  // even register numbers; 31 never valid here
-  const uint64_t s1 = c.x(s), s2 = c.x(s + 1);
-  Flow f = Flow::kNext;
-  if (o1 == static_cast<T>(s1) && o2 == static_cast<T>(s2)) {
-    const T v[2] = {static_cast<T>(c.x(t)), static_cast<T>(c.x(t + 1))};
-    std::memcpy(h, v, sizeof v);
-    f = note_in_place_write(c, i, h, sizeof v);
+  const T cmp[2] = {static_cast<T>(c.x(s)), static_cast<T>(c.x(s + 1))};
+  const T v[2] = {static_cast<T>(c.x(t)), static_cast<T>(c.x(t + 1))};
+  T old[2];
+  bool swapped;
+  if constexpr (kPairFitsWord<T>) {
+    PairWord<T> expected, desired;
+    std::memcpy(&expected, cmp, sizeof cmp);
+    std::memcpy(&desired, v, sizeof v);
+    swapped = host_cas<PairWord<T>>(h, expected, desired);
+    std::memcpy(old, &expected, sizeof old);
+  } else {
+    std::lock_guard g(c.mem().pair_lock(addr));
+    std::memcpy(old, h, sizeof old);
+    swapped = old[0] == cmp[0] && old[1] == cmp[1];
+    if (swapped) std::memcpy(h, v, sizeof v);
   }
-  c.set_x(s, o1);
-  c.set_x(s + 1, o2);
+  const Flow f = swapped ? note_in_place_write(c, i, h, sizeof v) : Flow::kNext;
+  c.set_x(s, old[0]);
+  c.set_x(s + 1, old[1]);
   return f;
 }
 
 enum class AtomicOp : uint8_t { kAdd, kClr, kEor, kSet, kSmax, kSmin, kUmax, kUmin, kSwp };
+template <AtomicOp kOp, typename T>
+constexpr T atomic_combine(T old, T v) {
+  using S = std::make_signed_t<T>;
+  switch (kOp) {
+    case AtomicOp::kAdd: return static_cast<T>(old + v);
+    case AtomicOp::kClr: return old & static_cast<T>(~v);
+    case AtomicOp::kEor: return old ^ v;
+    case AtomicOp::kSet: return old | v;
+    case AtomicOp::kSmax: return static_cast<S>(old) > static_cast<S>(v) ? old : v;
+    case AtomicOp::kSmin: return static_cast<S>(old) < static_cast<S>(v) ? old : v;
+    case AtomicOp::kUmax: return old > v ? old : v;
+    case AtomicOp::kUmin: return old < v ? old : v;
+    case AtomicOp::kSwp: break;
+  }
+  return v;
+}
 template <unsigned kSizeLog2, AtomicOp kOp>
 Flow op_atomic(Core& c, const DecodedInst& i) {
   using T = Elem<kSizeLog2>;
-  using S = std::make_signed_t<T>;
   const uint64_t addr = R(c, i.n);
   if (!aligned(addr, sizeof(T))) return alignment_fault(c, i, addr, true);
   uint8_t* h;
   if (const Flow f = resolve<kInPlace<sizeof(T), AccessType::kWrite>>(c, i, addr, h); f != Flow::kNext) return f;
-  T old;
-  std::memcpy(&old, h, sizeof(T));
   const T v = static_cast<T>(R(c, i.m));
-  T r;
-  switch (kOp) {
-    case AtomicOp::kAdd: r = static_cast<T>(old + v); break;
-    case AtomicOp::kClr: r = old & static_cast<T>(~v); break;
-    case AtomicOp::kEor: r = old ^ v; break;
-    case AtomicOp::kSet: r = old | v; break;
-    case AtomicOp::kSmax: r = static_cast<S>(old) > static_cast<S>(v) ? old : v; break;
-    case AtomicOp::kSmin: r = static_cast<S>(old) < static_cast<S>(v) ? old : v; break;
-    case AtomicOp::kUmax: r = old > v ? old : v; break;
-    case AtomicOp::kUmin: r = old < v ? old : v; break;
-    default: r = v; break;
+  // One host read-modify-write: a compare-and-swap loop covers every operation.
+  T old = host_atomic_load<T>(h);
+  while (!host_cas<T>(h, old, atomic_combine<kOp>(old, v))) {
   }
-  std::memcpy(h, &r, sizeof(T));
   R(c, i.d) = old;
   return note_in_place_write(c, i, h, sizeof(T));
 }
