@@ -62,6 +62,39 @@ cpu::timing::TimingModel* Vm::timing_model(uint32_t pcpu) {
   return m.get();
 }
 
+void Vm::set_threaded() {
+  threaded_ = true;
+  mem_->set_threaded(true);
+  // Built on first use otherwise: build every pCPU's model now, before threads share them.
+  for (uint32_t p = 0; p < host_.cpus.size(); ++p) timing_model(p);
+}
+
+void Vm::kick(unsigned id) {
+  for (const auto& v : vcpus_) {
+    if (v->id() != id) continue;
+    v->core_->request_stop();
+    if (kick_hook_) kick_hook_(id);
+  }
+}
+
+void Vm::kick_changed(unsigned self) {
+  if (!threaded_ || vgic_ == nullptr) return;
+  for (unsigned id : vgic_->take_changed())
+    if (id != self) kick(id);
+}
+
+// A TLBI *IS reaches every vCPU of the VM (the Inner Shareable domain). Threaded, another
+// vCPU's TLB belongs to its thread, so the operation is posted and applied at its next
+// block boundary (before its next DSB could observe anything, in practice).
+void Vm::broadcast_tlbi(void* vm, cpu::Core& origin, cpu::mmu::TlbiOp op, uint64_t operand) {
+  Vm& self = *static_cast<Vm*>(vm);
+  for (const auto& v : self.vcpus_) {
+    if (v->core_.get() == &origin) continue;
+    if (self.threaded_) v->core_->post_tlbi(op, operand);
+    else v->core_->tlbi(op, operand);
+  }
+}
+
 int Vm::create_vcpu(unsigned id, Vcpu*& out) {
   if (mem_ == nullptr) return -EINVAL;  // the model needs guest memory before vCPUs
   if (vgic_) return -EBUSY;             // KVM refuses new vCPUs once the vGIC is initialised
@@ -132,9 +165,16 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
   // The PMU's overflow interrupt is a level on its IRQ (PPI 23 for every vCPU, or an SPI).
+  core_->set_tlbi_broadcast(&Vm::broadcast_tlbi, &vm);
   vpmu_->set_irq_sink([this](bool level) {
-    if (vgic::Vgic* gic = vm_.vgic(); gic != nullptr && vpmu_->irq_num() >= 16)
-      gic->set_irq_level(id_, static_cast<unsigned>(vpmu_->irq_num()), level);
+    vgic::Vgic* gic = vm_.vgic();
+    if (gic == nullptr || vpmu_->irq_num() < 16) return;
+    const auto lk = vm_.lock();
+    gic->set_irq_level(id_, static_cast<unsigned>(vpmu_->irq_num()), level);
+    // The level reaches this core at once (an overflow at a trapped access is taken right
+    // after it); an SPI may instead have gone to another vCPU.
+    core_->set_irq_pending(gic->irq_pending(id_));
+    vm_.kick_changed(id_);
   });
 }
 Vcpu::~Vcpu() = default;
@@ -290,6 +330,7 @@ struct PsciCall {
     else if (!target->powered_off()) ret = kPsciRetAlreadyOn;
     else {
       target->request_psci_on(v.core_->x(2), v.core_->x(3));
+      v.vm_.kick(target->id());  // a powered-off vCPU thread waits for exactly this
       ret = kPsciRetSuccess;
     }
     return true;
@@ -378,6 +419,7 @@ void Vcpu::sync_interrupts() {
   if (gic == nullptr) return;
   timer_.update(now_ticks(), *gic, id_);
   core_->set_irq_pending(gic->irq_pending(id_));
+  vm_.kick_changed(id_);
 }
 
 namespace {
@@ -406,7 +448,6 @@ bool in_pmu_space(uint32_t iss) {
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
-  vgic::Vgic* gic = vm_.vgic();
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   if (in_pmu_space(iss)) [[likely]] {
     flush_events(FlushAt::kTrap);  // the counters must include everything retired so far
@@ -414,7 +455,7 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
     if (sysreg_trace_) [[unlikely]]
       sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
-    if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    // The interrupt line changed only if the level did, and the sink has passed it on.
     return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
   }
   return handle_non_pmu(core, iss, value);
@@ -426,11 +467,13 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
   const uint8_t el = core.state().el;
   vgic::Vgic* gic = vm_.vgic();
   const auto key = arch::SysRegKey::from_esr_iss(iss);
+  const auto lk = vm_.lock();  // the vGIC is shared (ICC_SGI1R_EL1 reaches other vCPUs)
   if (is_gic_cpuif(key)) {
     // The CPU interface exists only with an initialised in-kernel vGIC; EL0 never reaches it.
     if (gic == nullptr || el == 0) return Result::kUndef;
     const auto r = gic->sysreg(id_, key, is_read, value);
     core.set_irq_pending(gic->irq_pending(id_));
+    vm_.kick_changed(id_);
     return r == vgic::Vgic::Access::kOk ? Result::kDone : Result::kUndef;
   }
   if (is_timer(key)) {
@@ -530,6 +573,8 @@ Vcpu* Vm::find_vcpu_by_mpidr(uint64_t mpidr) {
 
 int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
+  // Everything but guest execution runs under the VM lock (threaded mode).
+  auto lk = vm_.lock();
   run_.insns_retired = 0;
   if (mmio_read_pending_) {
     // KVM completes an MMIO read on the KVM_RUN after the exit, with the VMM's data.
@@ -597,7 +642,10 @@ int Vcpu::run() {
     if (flush_skipped_ && vpmu_->may_count()) resync_counted();
     cpu::timing::TimingModel* const tm = timing();
     const uint64_t cycles_before = tm != nullptr ? tm->cycles() : 0;
-    const cpu::RunResult r = core_->run(std::min(left, insns_until_timer()));
+    const uint64_t slice = std::min(left, insns_until_timer());
+    if (lk.owns_lock()) lk.unlock();
+    const cpu::RunResult r = core_->run(slice);
+    if (vm_.threaded()) lk.lock();
     run_.insns_retired += r.retired;
     // The vCPU's clock: the model's cycles, or one cycle per instruction (functional).
     account(tm != nullptr ? tm->cycles() - cycles_before : r.retired);

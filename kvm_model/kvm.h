@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,7 @@ class Vcpu : private cpu::SysRegPort {
 
  private:
   friend struct PsciCall;
+  friend class Vm;  // kicks and TLBI broadcasts reach the core
   bool handle_hvc();  // PSCI / SMCCC, in the kernel like KVM's; true = keep running
   int reset_vcpu(const char* cause, vpmu::ResetTrace& trace);
   // ONE_REG of the core's EL1 system registers and the virtual timer (kvm_state.cpp).
@@ -226,6 +228,27 @@ class Vm {
   Vcpu* find_vcpu_by_mpidr(uint64_t mpidr);
   const std::vector<std::unique_ptr<Vcpu>>& vcpus() const { return vcpus_; }
 
+  // ---- one host thread per vCPU (pmuemu's --threads) ----
+  // Call once, after every vCPU exists and before any runs. KVM_RUN may then be called
+  // concurrently for different vCPUs: guest code runs unlocked, and everything a vCPU
+  // shares with the others (vGIC, PSCI, other vCPUs' power state, TLB maintenance, code
+  // invalidation) goes through the VM lock or is posted to the other vCPU's core.
+  void set_threaded();
+  bool threaded() const { return threaded_; }
+  // The VM lock (kvm->lock and the vGIC's locks rolled into one): held on return when
+  // threaded, a no-op lock otherwise. Recursive: the vPMU's interrupt injection can run
+  // both inside and outside a locked section of the same thread.
+  std::unique_lock<std::recursive_mutex> lock() {
+    return threaded_ ? std::unique_lock(lock_) : std::unique_lock(lock_, std::defer_lock);
+  }
+  // kvm_vcpu_kick(): make vCPU `id` leave guest code and look at its interrupts and power
+  // state; the hook tells the VMM (a vCPU thread blocked in WFI or powered off wakes up).
+  using KickHook = std::function<void(unsigned vcpu)>;
+  void set_kick_hook(KickHook h) { kick_hook_ = std::move(h); }
+  void kick(unsigned id);
+  // Kicks every vCPU but `self` whose vGIC output changed (threaded; caller holds lock()).
+  void kick_changed(unsigned self);
+
  private:
   HostDesc host_;
   vpmu::VmPmu pmu_;
@@ -237,6 +260,11 @@ class Vm {
   uint32_t vgic_nr_irqs_ = vgic::kDefaultNumIrqs;
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
+  bool threaded_ = false;
+  std::recursive_mutex lock_;
+  KickHook kick_hook_;
+  friend class Vcpu;  // installs broadcast_tlbi on its core
+  static void broadcast_tlbi(void* vm, cpu::Core& origin, cpu::mmu::TlbiOp op, uint64_t operand);
 };
 
 // /dev/kvm
