@@ -70,6 +70,7 @@ int cmd_run(const Args& args) {
       ("trace", po::value<std::vector<std::string>>()->composing(), "comma-separated trace list: insn, sysreg, reset, vmm")
       ("timing", po::value<std::string>(), "cycle (default): each pCPU's cycle-level timing model gives cycles and PMU events; "
                                           "functional: one cycle per instruction (fastest)")
+      ("threads", "one host thread per vCPU (vCPUs run in parallel; output order between vCPUs is not deterministic)")
       ("bare", "no KVM: run the guest bare-metal on pCPU 0, which owns the physical PMU, GIC and timer");
   po::variables_map vm;
   try {
@@ -111,8 +112,14 @@ int cmd_run(const Args& args) {
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
                                  "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
-                                 "restore"})
+                                 "restore", "threads"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
+  }
+  if (vm.count("threads")) {
+    // A snapshot is taken at an exact instruction count, which only the deterministic
+    // scheduler can stop at.
+    if (vm.count("save")) throw UsageError("--save needs the deterministic scheduler: not valid with --threads");
+    opts.threads = true;
   }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm["arg"].as<std::string>());
   if (vm.count("vcpus")) {

@@ -9,6 +9,11 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "emu/common/errors.h"
 #include "emu/devices/pl011.h"
@@ -258,6 +263,45 @@ class Vmm {
   RunOutcome finish_refused(const std::string& what) { return finish(kExitKvmRefused, what); }
 
  private:
+  // ---- --threads: one host thread per vCPU (docs/cli.md) ----
+  RunOutcome run_threaded();
+  void vcpu_thread(kvm_model::Vcpu* v);
+  // Ends the run with `out` (the first caller wins) and makes every vCPU thread return.
+  void end_threaded(const RunOutcome& out);
+  // Stops every other vCPU thread outside KVM_RUN, runs fn, lets them go again (system
+  // reset and --reinit-runs re-initialise every vCPU, which must not be running).
+  template <typename Fn>
+  void with_world_stopped(unsigned self, Fn&& fn);
+  // A pCPU runs one vCPU at a time: vCPU threads placed on the same pCPU take turns, in
+  // arrival order (a ticket lock, so that no vCPU starves), for each KVM_RUN.
+  struct PcpuTurn {
+    std::mutex m;
+    std::condition_variable cv;
+    uint64_t next = 0, serving = 0;
+  };
+  void acquire_pcpu(uint32_t pcpu);
+  void release_pcpu(uint32_t pcpu);
+  std::vector<std::unique_ptr<PcpuTurn>> pcpu_turns_;
+  // Scheduler state of the threads; kick_m_ is a leaf lock (the kick hook takes it with the
+  // VM lock held), so nothing is called into the VM while holding it.
+  std::mutex kick_m_;
+  std::condition_variable kick_cv_;
+  std::vector<uint8_t> kicked_;     // per vCPU: woken since it last looked
+  std::vector<uint8_t> idle_why_;   // per vCPU waiting for a kick: 1 halted, 2 powered off
+  unsigned idle_ = 0;               // vCPU threads waiting for a kick
+  unsigned parked_ = 0;             // vCPU threads parked for a stopped world
+  bool pausing_ = false;
+  bool done_ = false;
+  std::optional<RunOutcome> result_;
+  std::exception_ptr error_;        // a host error on a vCPU thread, rethrown by run()
+  std::recursive_mutex vmm_m_;      // exit handling and the VMM's own state
+  std::recursive_mutex obs_m_;      // --json/--timeline observations (leaf)
+  std::mutex dis_m_;                // the disassembler of --trace insn (leaf)
+  std::atomic<uint64_t> threaded_insns_{0};
+
+ public:
+
+ private:
   static kvm_model::vpmu::Era parse_era_or_throw(const std::string& name) {
     const auto era = kvm_model::vpmu::parse_era(name);
     if (!era) throw UsageError("--kvm: unknown kernel era '" + name + "' (known: 6.6, v5, 6.7, 6.16, newest)");
@@ -277,6 +321,8 @@ class Vmm {
       dis_ = std::make_unique<Disassembler>();
       for (auto* v : vcpus_) {
         v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
+          std::unique_lock g(dis_m_, std::defer_lock);
+          if (opts_.threads) g.lock();
           const std::string t = dis_->text(insn, pc);
           std::fprintf(opts_.trace, "[vcpu%u EL%u] %016" PRIx64 ": %08x  %s\n", id, el, pc, insn,
                        t.empty() ? "<undefined>" : t.c_str());
@@ -445,6 +491,8 @@ class Vmm {
   uint64_t restored_instructions_ = 0;
 
   uint64_t total_instructions() const {
+    // Threaded, other vCPUs' cores are running: each thread adds its quanta to this count.
+    if (opts_.threads) return threaded_insns_.load();
     uint64_t n = 0;
     for (auto* v : vcpus_) n += v->instructions();
     return n;
@@ -503,6 +551,7 @@ class Vmm {
   }
 
   void tl_instant(uint32_t tid, const std::string& name) {
+    const std::lock_guard g(obs_m_);
     JsonWriter w;
     w.begin_object().key("name").value(name).key("ph").value("i").key("s").value("t").key("pid").value(1);
     w.key("tid").value(tid).key("ts").raw_number(ns_to_us(tl_now_)).end_object();
@@ -514,6 +563,7 @@ class Vmm {
   // FAIL_ENTRY, and the values of the counters the guest has enabled.
   void observe_quantum(kvm_model::Vcpu* v, int rc) {
     if (opts_.json_path.empty() && opts_.timeline_path.empty()) return;
+    const std::lock_guard g(obs_m_);
     const kvm_model::KvmRun& rs = v->run_struct();
     const unsigned id = v->id();
     const uint32_t pcpu = v->loaded_pcpu();
@@ -684,6 +734,7 @@ class Vmm {
     uint64_t since;              // instructions run since it was placed there
   };
   std::vector<Placement> placement_;
+  std::vector<uint8_t> halted_idle_;  // --threads: per vCPU, its last KVM_RUN blocked in WFI
   std::unique_ptr<Disassembler> dis_;
   RunOutcome out_;
 };
@@ -744,6 +795,7 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
 }
 
 RunOutcome Vmm::run() {
+  if (opts_.threads) return run_threaded();
   // Deterministic round robin: each runnable vCPU runs one quantum in vCPU order, so the
   // same command always interleaves the guest identically.
   const uint64_t quantum = vcpus_.size() == 1 ? (1u << 20) : 10000;
@@ -805,6 +857,237 @@ RunOutcome Vmm::run() {
   }
 }
 
+
+// ---------------- --threads ----------------
+// Each vCPU has a host thread that loops: wait while it has nothing to run (powered off,
+// or halted in WFI with no timer), take its pCPU's turn, KVM_RUN one quantum, serve the
+// exit. Kicks (an SGI, a PSCI CPU_ON, an interrupt from another vCPU) wake a waiting
+// thread through the VM's kick hook. Output order between vCPUs follows the host's thread
+// timing: this mode is not deterministic.
+
+void Vmm::acquire_pcpu(uint32_t pcpu) {
+  PcpuTurn& t = *pcpu_turns_.at(pcpu);
+  std::unique_lock g(t.m);
+  const uint64_t ticket = t.next++;
+  t.cv.wait(g, [&] { return t.serving == ticket; });
+}
+
+void Vmm::release_pcpu(uint32_t pcpu) {
+  PcpuTurn& t = *pcpu_turns_.at(pcpu);
+  {
+    const std::lock_guard g(t.m);
+    ++t.serving;
+  }
+  t.cv.notify_all();
+}
+
+void Vmm::end_threaded(const RunOutcome& out) {
+  {
+    const std::lock_guard g(kick_m_);
+    if (done_) return;
+    done_ = true;
+    result_ = out;
+  }
+  kick_cv_.notify_all();
+  for (auto* v : vcpus_) v->request_immediate_exit();
+}
+
+template <typename Fn>
+void Vmm::with_world_stopped(unsigned self, Fn&& fn) {
+  std::unique_lock g(kick_m_);
+  // One stop at a time: a second requester parks (and so counts as stopped) meanwhile.
+  while (pausing_ && !done_) {
+    ++parked_;
+    kick_cv_.notify_all();
+    kick_cv_.wait(g, [&] { return !pausing_ || done_; });
+    --parked_;
+  }
+  if (done_) return;
+  pausing_ = true;
+  g.unlock();
+  for (auto* v : vcpus_)
+    if (v->id() != self) v->request_immediate_exit();
+  g.lock();
+  kick_cv_.wait(g, [&] { return parked_ + idle_ + 1 >= vcpus_.size() || done_; });
+  g.unlock();
+  if (!done_) fn();
+  g.lock();
+  pausing_ = false;
+  // Everyone re-examines its vCPU: power states and registers have just changed.
+  std::fill(kicked_.begin(), kicked_.end(), 1);
+  g.unlock();
+  kick_cv_.notify_all();
+}
+
+void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
+  const unsigned id = v->id();
+  const uint64_t quantum = kQuantum;
+  Placement& pl = placement_[id];
+  try {
+    for (;;) {
+      {
+        std::unique_lock g(kick_m_);
+        if (pausing_ && !done_) {
+          ++parked_;
+          kick_cv_.notify_all();
+          kick_cv_.wait(g, [&] { return !pausing_ || done_; });
+          --parked_;
+        }
+        if (done_) return;
+      }
+      // Anything to run? Power state is VM state: read it under the VM lock.
+      uint8_t why = 0;
+      bool was_halted = false;
+      {
+        const auto vl = vm_->lock();
+        was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
+        if (v->powered_off() && !v->psci_on_pending()) why = 2;
+        else if (was_halted && halted_idle_[id]) why = 1;
+      }
+      if (why != 0) {
+        std::unique_lock g(kick_m_);
+        if (kicked_[id] || done_ || pausing_) {
+          halted_idle_[id] = 0;  // kicked since the run that blocked: run again
+          continue;
+        }
+        idle_why_[id] = why;
+        ++idle_;
+        // Wedged when every thread waits and none has been kicked (a kicked thread may not
+        // have left its wait yet): nobody runs, so nobody can kick.
+        bool wedged = idle_ == vcpus_.size();
+        for (size_t k = 0; wedged && k < kicked_.size(); ++k) wedged = kicked_[k] == 0;
+        if (wedged) {
+          bool any_halted = false;
+          for (uint8_t w : idle_why_) any_halted |= w == 1;
+          --idle_;
+          g.unlock();
+          const std::lock_guard vg(vmm_m_);
+          end_threaded(finish(kExitGuestFault, any_halted
+                                                   ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
+                                                   : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken"));
+          return;
+        }
+        kick_cv_.notify_all();  // a stopping world counts idle threads as stopped
+        kick_cv_.wait(g, [&] { return kicked_[id] || done_ || pausing_; });
+        --idle_;
+        idle_why_[id] = 0;
+        halted_idle_[id] = 0;
+        continue;
+      }
+      uint64_t budget = quantum;
+      if (opts_.max_insns) {
+        const uint64_t done = threaded_insns_.load();
+        if (done >= opts_.max_insns) {
+          uint64_t pc = 0;
+          v->get_one_reg(kvm_model::kRegPc, pc);
+          const std::lock_guard vg(vmm_m_);
+          end_threaded(finish(kExitGuestFault, "instruction limit reached (--max-insns " +
+                                                   std::to_string(opts_.max_insns) + ") at vCPU " +
+                                                   std::to_string(id) + " PC " + hex(pc)));
+          return;
+        }
+        budget = std::min(budget, opts_.max_insns - done);
+      }
+      if (opts_.migrate_every && pl.cpus.size() > 1) {
+        if (pl.since >= opts_.migrate_every) {
+          v->vcpu_put();
+          pl.at = (pl.at + 1) % pl.cpus.size();
+          pl.since = 0;
+          v->vcpu_load(pl.cpus[pl.at]);
+        }
+        budget = std::min(budget, opts_.migrate_every - pl.since);
+      }
+      v->run_struct().insn_budget = budget;
+      const uint32_t pcpu = pl.cpus[pl.at];
+      {
+        // Kicks from here on are for this KVM_RUN's outcome: one that lands while it runs
+        // must not be lost if the run then blocks in WFI.
+        const std::lock_guard g(kick_m_);
+        kicked_[id] = 0;
+      }
+      acquire_pcpu(pcpu);
+      const int rc = v->run();
+      observe_quantum(v, rc);
+      release_pcpu(pcpu);
+      const uint64_t n = v->run_struct().insns_retired;
+      pl.since += n;
+      threaded_insns_ += n;
+      if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) {
+        // Out of budget, an immediate exit, or blocked in WFI with nothing to wake it.
+        // A vCPU that entered halted and is still halted without retiring anything has no
+        // timer to wake it (KVM_RUN would have let time pass to it): wait for a kick.
+        const auto vl = vm_->lock();
+        if (was_halted && n == 0 && v->mp_state() == kvm_model::KVM_MP_STATE_HALTED) halted_idle_[id] = 1;
+        continue;
+      }
+      {
+        const std::lock_guard g(kick_m_);
+        if (done_) return;
+      }
+      check(rc, "KVM_RUN(vcpu" + std::to_string(id) + ")");
+      const kvm_model::KvmRun& rs = v->run_struct();
+      const bool system_reset = rs.exit_reason == kvm_model::KVM_EXIT_SYSTEM_EVENT &&
+                                rs.system_event.type != kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN;
+      if (system_reset) {
+        // init_vcpus() re-initialises every vCPU: only with the others stopped. (The VMM
+        // lock is taken inside: a thread still on its way to park may need it first.)
+        std::optional<RunOutcome> done;
+        with_world_stopped(id, [&] {
+          const std::lock_guard vg(vmm_m_);
+          done = handle_exit(v);
+        });
+        if (done) end_threaded(*done);
+        continue;
+      }
+      std::unique_lock vg(vmm_m_);
+      if (auto done = handle_exit(v)) {
+        bool again = false;
+        if (done->exit_status == 0 && done->error.empty() && reinit_done_ < opts_.reinit_runs) {
+          vg.unlock();
+          with_world_stopped(id, [&] {
+            const std::lock_guard g(vmm_m_);
+            again = reinit_after(v, *done);
+          });
+        } else {
+          reinit_after(v, *done);  // records the exit reason
+        }
+        if (!again) end_threaded(*done);
+      }
+    }
+  } catch (...) {
+    {
+      const std::lock_guard g(kick_m_);
+      if (!error_) error_ = std::current_exception();
+    }
+    end_threaded(RunOutcome{kExitInternal, "vCPU thread failed", 0, 0});
+  }
+}
+
+RunOutcome Vmm::run_threaded() {
+  vm_->set_threaded();
+  pcpu_turns_.clear();
+  for (size_t p = 0; p < host_.num_pcpus(); ++p) pcpu_turns_.push_back(std::make_unique<PcpuTurn>());
+  kicked_.assign(vcpus_.size(), 0);
+  idle_why_.assign(vcpus_.size(), 0);
+  halted_idle_.assign(vcpus_.size(), 0);
+  vm_->set_kick_hook([this](unsigned id) {
+    {
+      const std::lock_guard g(kick_m_);
+      if (id < kicked_.size()) kicked_[id] = 1;
+    }
+    kick_cv_.notify_all();
+  });
+  std::vector<std::thread> threads;
+  threads.reserve(vcpus_.size());
+  for (auto* v : vcpus_) threads.emplace_back([this, v] { vcpu_thread(v); });
+  for (auto& t : threads) t.join();
+  vm_->set_kick_hook(nullptr);
+  if (error_) std::rethrow_exception(error_);
+  console_.flush();
+  RunOutcome out = result_.value_or(finish(kExitInternal, "vCPU threads ended without an outcome"));
+  out.instructions = total_instructions();
+  return out;
+}
 }  // namespace
 
 RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {

@@ -42,6 +42,7 @@ struct RunOptions {
   std::string json_path;              // --json: the versioned result (docs/json-output.md)
   std::string timeline_path;          // --timeline: Chrome/Perfetto trace events
   uint32_t reinit_runs = 0;           // --reinit-runs: KVM_ARM_VCPU_INIT and run again after a clean end
+  bool threads = false;               // --threads: one host thread per vCPU instead of round robin
   bool trace_insn = false;
   bool trace_reset = false;
   bool trace_sysreg = false;
