@@ -8,7 +8,7 @@
 #include "sdk.h"
 
 #define NCPUS 4
-#define ROUNDS 20000
+#define ROUNDS 50000
 
 static uint32_t excl_w;
 static uint64_t excl_x;
@@ -20,6 +20,7 @@ static uint64_t swp_token;     // passed around with SWP: the sum of what everyo
 static uint64_t swp_seen[NCPUS];
 static uint64_t mailbox[NCPUS];  // plain data published with a release store
 static uint64_t ready;
+static uint64_t arrived;  // start barrier: the work starts when every vCPU is up
 
 static void inc_excl_w(uint32_t* p) {
   uint32_t v, fail;
@@ -72,6 +73,9 @@ static void inc_casp(uint64_t* p) {
 }
 
 static void work(uint64_t id) {
+  __atomic_fetch_add(&arrived, 1, __ATOMIC_ACQ_REL);
+  while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) != NCPUS) {
+  }
   for (int i = 0; i < ROUNDS; ++i) {
     inc_excl_w(&excl_w);
     inc_excl_x(&excl_x);
