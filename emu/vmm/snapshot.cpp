@@ -228,14 +228,19 @@ Snapshot parse_snapshot(const std::vector<uint8_t>& b, const std::string& name) 
     c.cpuif.igrpen1 = f & 4;
     c.cpuif.ap1r0 = r.u32();
   }
-  s.ram.assign(s.ram_size, 0);
+  // The page records are checked before RAM is allocated: the header may claim up to
+  // 4 GiB, and a file that is wrong further on must not cost that much memory first
+  // (found by fuzz_snapshot: RSS above 2 GiB on crafted inputs).
+  std::vector<std::pair<uint64_t, const uint8_t*>> pages;
   for (;;) {
     const uint64_t p = r.u64();
     if (p == ~uint64_t{0}) break;
     if (p >= s.ram_size / kPage) r.fail("RAM page " + std::to_string(p) + " beyond the RAM size");
-    std::memcpy(s.ram.data() + p * kPage, r.bytes(kPage), kPage);
+    pages.emplace_back(p, r.bytes(kPage));
   }
   if (r.pos() != b.size() - 8) r.fail("trailing bytes after the RAM pages");
+  s.ram.assign(s.ram_size, 0);
+  for (const auto& [p, data] : pages) std::memcpy(s.ram.data() + p * kPage, data, kPage);
   return s;
 }
 
