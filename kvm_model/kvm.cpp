@@ -453,6 +453,13 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
     flush_events(FlushAt::kTrap);  // the counters must include everything retired so far
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
+    if (!is_read && vpmu_->may_count()) [[unlikely]] {
+      // A counter write may bring an overflow closer than the end of this slice: stop
+      // there instead, so that its interrupt is not a slice late.
+      const std::array<uint64_t, 2> now = core.retired_by_el();
+      const uint64_t ran = now[0] + now[1] - slice_start_;
+      if (ran + vpmu_->insns_until_overflow(timing() != nullptr) < slice_len_) core.request_stop();
+    }
     if (sysreg_trace_) [[unlikely]]
       sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
     // The interrupt line changed only if the level did, and the sink has passed it on.
@@ -625,7 +632,7 @@ int Vcpu::run() {
   mp_state_ = KVM_MP_STATE_RUNNABLE;
   for (;;) {
     const uint64_t left = run_.insn_budget - run_.insns_retired;
-    if (left == 0) {
+    if (left == 0 || immediate_exit_.exchange(false, std::memory_order_relaxed)) {
       run_.exit_reason = KVM_EXIT_INTR;
       return -EINTR;
     }
@@ -642,7 +649,12 @@ int Vcpu::run() {
     if (flush_skipped_ && vpmu_->may_count()) resync_counted();
     cpu::timing::TimingModel* const tm = timing();
     const uint64_t cycles_before = tm != nullptr ? tm->cycles() : 0;
-    const uint64_t slice = std::min(left, insns_until_timer());
+    // Stop where the timer or a PMU counter could fire, so its interrupt is taken on time.
+    const uint64_t slice =
+        std::min({left, insns_until_timer(), vpmu_->insns_until_overflow(timing() != nullptr)});
+    const std::array<uint64_t, 2> at = core_->retired_by_el();
+    slice_start_ = at[0] + at[1];
+    slice_len_ = slice;
     if (lk.owns_lock()) lk.unlock();
     const cpu::RunResult r = core_->run(slice);
     if (vm_.threaded()) lk.lock();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -103,6 +104,12 @@ class Vcpu : private cpu::SysRegPort {
   int set_mp_state(uint32_t state);
   // KVM_RUN
   int run();
+  // kvm_run->immediate_exit / a signal to the vCPU thread: the current or next KVM_RUN
+  // returns -EINTR (KVM_EXIT_INTR) at the next block boundary. Safe from any thread.
+  void request_immediate_exit() {
+    immediate_exit_.store(true, std::memory_order_relaxed);
+    core_->request_stop();
+  }
   KvmRun& run_struct() { return run_; }
 
   // Scheduler hooks (the kernel's vcpu_load/vcpu_put): which physical CPU runs the vCPU.
@@ -181,6 +188,8 @@ class Vcpu : private cpu::SysRegPort {
   ResetTraceFn reset_trace_;
   SysregTraceFn sysreg_trace_;
   std::array<uint64_t, 2> counted_{};  // core's per-EL retired counts already given to the vPMU
+  std::atomic<bool> immediate_exit_{false};
+  uint64_t slice_start_ = 0, slice_len_ = 0;  // the guest run now in progress (retired count, length)
   bool flush_skipped_ = false;         // functional flush found nothing to count: counted_ is stale
   arch::EventCounts events_;           // the batch handed to the vPMU (see flush_events)
 };

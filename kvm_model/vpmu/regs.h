@@ -74,6 +74,7 @@ namespace event {
 inline constexpr uint16_t SW_INCR = 0x00;
 inline constexpr uint16_t INST_RETIRED = 0x08;
 inline constexpr uint16_t CPU_CYCLES = 0x11;
+inline constexpr uint16_t INST_SPEC = 0x1B;
 inline constexpr uint16_t CHAIN = 0x1e;
 inline constexpr uint16_t STALL_SLOT_BACKEND = 0x3d;
 inline constexpr uint16_t STALL_SLOT_FRONTEND = 0x3e;

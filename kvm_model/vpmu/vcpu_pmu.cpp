@@ -1,5 +1,6 @@
 #include "kvm_model/vpmu/vcpu_pmu.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace kvm_model::vpmu {
@@ -276,6 +277,28 @@ bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
   reg(Slot::PMOVSSET_EL0) |= bit(idx);
   if (can_chain(idx)) counter_increment(bit(idx + 1), event::CHAIN, wraps);
   return true;
+}
+
+uint64_t VcpuPmu::insns_until_overflow(bool cycle_timing) const {
+  if (!may_count()) return UINT64_MAX;
+  uint64_t best = UINT64_MAX;
+  for (uint32_t m = active_mask_; m != 0; m &= m - 1) {
+    const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
+    const Backing& b = backing_[idx];
+    const uint64_t value = reg(evcntr_slot(idx)) + b.count;
+    // Events to the overflow the counter's width and PMCR.LC/LP select.
+    const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - lower_32_bits(value);
+    if (dist == 0) continue;  // 2^64 away
+    uint64_t insns;
+    if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
+      insns = dist;  // one per instruction at most: exact
+    else if (b.event == event::CPU_CYCLES)
+      insns = dist / 8;  // several cycles per instruction when it stalls
+    else
+      insns = dist / 4;  // a few cache or memory events per instruction at most
+    best = std::min(best, std::max<uint64_t>(insns, 1));
+  }
+  return best;
 }
 
 bool VcpuPmu::count_events(const arch::EventCounts& counts) {

@@ -119,6 +119,13 @@ class VcpuPmu {
   // False when count_events() would certainly count nothing (no enabled backing event, or
   // not loaded): the caller may then skip gathering the counts at all.
   bool may_count() const { return active_mask_ != 0 && loaded_ && has_pmu_; }
+  // Guest instructions that can run before some enabled counter could overflow, for the
+  // run loop to stop there and deliver the overflow interrupt on time (perf's sample
+  // period). Exact when every counter at risk counts at most one event per instruction
+  // (INST_RETIRED, INST_SPEC; CPU_CYCLES under functional timing); with the cycle model a
+  // cycle or cache event may come several at a time, so the bound is a fraction of the
+  // distance and is re-taken as it shrinks. UINT64_MAX: nothing can overflow.
+  uint64_t insns_until_overflow(bool cycle_timing) const;
 
  private:
   void note_backing(unsigned idx) {
