@@ -450,7 +450,10 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
   const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   if (in_pmu_space(iss)) [[likely]] {
-    flush_events(FlushAt::kTrap);  // the counters must include everything retired so far
+    // The counters must include everything retired so far. (Checked inline first: with no
+    // counter able to count and no model to drain, there is nothing to gather.)
+    if (timing() == nullptr && !vpmu_->may_count()) flush_skipped_ = true;
+    else flush_events(FlushAt::kTrap);
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
     if (!is_read && vpmu_->may_count()) [[unlikely]] {

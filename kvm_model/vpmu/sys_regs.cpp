@@ -357,6 +357,9 @@ constexpr std::array<uint8_t, 65536> build_iss_index() {
 inline constexpr std::array<uint8_t, 65536> kIssIndex = build_iss_index();
 
 bool hidden(const VcpuPmu& v, const SysRegDesc& r) {
+  // Every row of this table uses pmu_visibility; its answer is read directly rather than
+  // through the pointer on each trap.
+  if (r.visibility == &pmu_visibility) return !v.has_pmu();
   return r.visibility != nullptr && r.visibility(v, r) == Visibility::kHidden;
 }
 
