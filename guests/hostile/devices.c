@@ -1,8 +1,8 @@
 /* Hostile guest: garbage into every device register. Writes all-ones, then zero, with
- * 1-, 2-, 4- and 8-byte accesses to every offset of the GICv3 distributor (64 KiB), of
- * vCPU 0's redistributor frames (128 KiB), of the PL011 (4 KiB, except its data
- * register) and of the unassigned space around them, reads everything back and prints a
- * checksum per region. Nothing may fault or stop the run; a later interrupt still has to
+ * 4- and 8-byte accesses to every offset of the GICv3 distributor (64 KiB), of vCPU 0's
+ * redistributor frames (128 KiB), of the PL011 (4 KiB, except its data register) and of
+ * the unassigned space around them, and with 1- and 2-byte accesses to the first 4 KiB of
+ * each, reads everything back and prints a checksum per region and access size. Nothing may fault or stop the run; a later interrupt still has to
  * work, so the guest finally resets the GIC, takes one virtual timer interrupt and
  * exits 0. */
 #include "gic.h"
@@ -54,9 +54,13 @@ int main(uint64_t arg)
     };
     static const unsigned steps[] = {8, 4, 2, 1};
     for (unsigned s = 0; s < 4; ++s)
-        for (unsigned r = 0; r < 5; ++r)
+        for (unsigned r = 0; r < 5; ++r) {
+            /* Byte and halfword accesses (which GIC registers do not allow) cover the first
+               4 KiB of each region: the whole of it would only repeat the same refusal. */
+            const uint64_t size = steps[s] >= 4 ? regions[r].size : 0x1000;
             sdk_printf("%-16s %u-byte: checksum 0x%016lx, %lu faults\n", regions[r].name, steps[s],
-                       hammer(regions[r].base, regions[r].size, steps[s]), g_faults);
+                       hammer(regions[r].base, size, steps[s]), g_faults);
+        }
 
     /* The GIC must still deliver an interrupt after all that. */
     gic_w32(GICD_BASE + GICD_CTLR, 0);

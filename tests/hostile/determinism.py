@@ -16,8 +16,8 @@ import os
 import subprocess
 import sys
 
-MAX_INSNS = 500_000
-INSN_TRACE_INSNS = 20_000
+MAX_INSNS = 200_000
+INSN_TRACE_INSNS = 10_000
 TIMEOUT = 300
 
 # Arguments a guest needs to do its work (vCPU counts, placement).
