@@ -162,4 +162,23 @@ BOOST_FIXTURE_TEST_CASE(vgic_state_without_vgic, Fixture) {
   BOOST_TEST(vm->set_vgic_state(s) == -ENXIO);
 }
 
+// Found by fuzz_kvm_api (tests/fuzz/findings/kvm_api-vgic-sparse-vcpu-id.bin): a VM whose
+// only vCPU has id 3 and an initialised vGIC. KVM allows sparse vCPU ids; the model's
+// vGIC is sized by the vCPU count and indexed by id, so KVM_RUN throws std::out_of_range
+// from Vgic::set_irq_level instead of returning. Disabled until kvm_model is fixed.
+BOOST_FIXTURE_TEST_CASE(sparse_vcpu_id_with_vgic, Fixture, *boost::unit_test::disabled()) {
+  memory();
+  km::Vcpu* v = vcpu(3);
+  BOOST_REQUIRE(v->arm_vcpu_init(init_with(1u << km::KVM_ARM_VCPU_PSCI_0_2)) == 0);
+  BOOST_REQUIRE(vm->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3) == 0);
+  BOOST_REQUIRE(vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_DIST, 0x08000000) == 0);
+  BOOST_REQUIRE(vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_REDIST, 0x080A0000) == 0);
+  BOOST_REQUIRE(vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0) == 0);
+  BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
+  v->run_struct().insn_budget = 1;
+  int rc = 1;
+  BOOST_CHECK_NO_THROW(rc = v->run());
+  BOOST_TEST(rc <= 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
