@@ -130,6 +130,12 @@ case("affinity_missing_pcpu", RUN + ["--vcpus", "2", "--affinity", "1=9"], 64,
      "pmuemu: error: --affinity: host 'big-little' has pCPUs 0..7, not '9'")
 case("affinity_empty_list", RUN + ["--affinity", "0="], 64, "pmuemu: error: --affinity: empty CPU list in '0='")
 case("affinity_garbage_range", RUN + ["--affinity", "0=a-b"], 64, "pmuemu: error: --affinity: expected a number, got 'a'")
+case("affinity_reversed_range", RUN + ["--affinity", "0=5-2"], 64, "pmuemu: error: --affinity: host 'big-little' has pCPUs 0..7, not '5-2'")
+case("affinity_range_to_4g", RUN + ["--affinity", "0=0-4294967295"], 64,
+     "pmuemu: error: --affinity: host 'big-little' has pCPUs 0..7, not '0-4294967295'")
+case("arg_negative", RUN + ["--arg", "-1"], 64, "pmuemu: error: --arg: expected a non-negative number, got '-1'")
+case("arg_hex_prefix_only", RUN + ["--arg", "0x"], 64, "pmuemu: error: --arg: expected a number, got '0x'")
+case("trace_empty_item", RUN + ["--trace", "vmm,,reset"], 64, "pmuemu: error: --trace: unknown trace '' (known: insn, sysreg, reset, vmm)")
 case("reinit_runs_with_restore", ["run", "--host", "{H}", "--restore", "x.snap", "--reinit-runs", "1"], 64,
      "pmuemu: error: --reinit-runs boots the guest ELF again: not valid with --restore")
 case("json_with_bare", RUN + ["--bare", "--json", "out.json"], 64, "pmuemu: error: --json is a KVM option: not valid with --bare")
