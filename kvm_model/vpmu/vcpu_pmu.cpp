@@ -32,7 +32,9 @@ bool VcpuPmu::is_64bit(unsigned idx) const {
 }
 
 bool VcpuPmu::has_64bit_overflow(unsigned idx) const {
-  const uint64_t v = read_pmcr();
+  // LC and LP: every era's kvm_vcpu_read_pmcr() takes them from the slot as stored (only N
+  // differs between eras), so the slot is read directly on this per-count path.
+  const uint64_t v = reg(Slot::PMCR_EL0);
   return (idx < kCycleIdx && (v & pmcr::LP)) || (idx == kCycleIdx && (v & pmcr::LC));
 }
 
@@ -306,7 +308,13 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
   const ArmPmu* pmu = vm_.arm_pmu();
   // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
   // cannot schedule them at all.
-  if (pmu == nullptr || !pmu->covers(pcpu_)) return false;
+  if (pmu == nullptr) return false;
+  if (pmu != cover_pmu_ || pcpu_ != cover_cpu_) {
+    cover_pmu_ = pmu;
+    cover_cpu_ = pcpu_;
+    covered_ = pmu->covers(pcpu_);
+  }
+  if (!covered_) return false;
   // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
   // by CPU_CYCLES events) and N general-purpose counters; the excess does not count. The
   // cycle counter's event is scheduled first, then the others by index.

@@ -143,6 +143,10 @@ class VcpuPmu {
   // event (a profiling guest reprograms a counter on every trap), so counting walks only
   // the set bits and a vCPU with nothing enabled pays one test.
   uint32_t active_mask_ = 0;
+  // pmu->covers(pcpu_), remembered for the (PMU, pCPU) pair it was computed for.
+  const ArmPmu* cover_pmu_ = nullptr;
+  uint32_t cover_cpu_ = 0;
+  bool covered_ = false;
   bool reload_pending_ = false;
   int irq_num_ = 0;
   bool created_ = false;
