@@ -4,78 +4,83 @@
 
 namespace cpu::timing {
 namespace {
-constexpr uint8_t kWeaklyTaken = 2;
-inline void bump(uint8_t& c, bool up) {
-  if (up && c < 3) ++c;
-  if (!up && c > 0) --c;
+uint32_t table_bits(const CoreTimingParams& p) {
+  return p.predictor == PredictorKind::kTage ? std::min<uint32_t>(p.history_bits + 4, 20) : p.history_bits;
 }
+size_t table_size(const CoreTimingParams& p, bool used) { return used ? size_t{1} << table_bits(p) : 0; }
+bool uses_gshare(PredictorKind k) {
+  return k == PredictorKind::kGshare || k == PredictorKind::kTage || k == PredictorKind::kTournament;
+}
+bool uses_bimodal(PredictorKind k) { return k == PredictorKind::kBimodal || k == PredictorKind::kTournament; }
 }  // namespace
 
 BranchPredictor::BranchPredictor(const CoreTimingParams& p)
     : kind_(p.predictor),
-      history_bits_(p.predictor == PredictorKind::kTage ? std::min<uint32_t>(p.history_bits + 4, 20) : p.history_bits),
-      gshare_(size_t{1} << history_bits_, kWeaklyTaken),
-      bimodal_(size_t{1} << history_bits_, kWeaklyTaken),
-      chooser_(size_t{1} << history_bits_, kWeaklyTaken),
-      btb_tag_(std::max<uint32_t>(p.btb_entries, 1), ~uint64_t{0}),
-      btb_target_(std::max<uint32_t>(p.btb_entries, 1), 0),
+      gshare_only_(p.predictor == PredictorKind::kGshare || p.predictor == PredictorKind::kTage),
+      mask_((uint64_t{1} << table_bits(p)) - 1),
+      gshare_(table_size(p, uses_gshare(p.predictor)), kWeaklyTaken),
+      bimodal_(table_size(p, uses_bimodal(p.predictor)), kWeaklyTaken),
+      chooser_(table_size(p, p.predictor == PredictorKind::kTournament), kWeaklyTaken),
+      btb_index_(std::max<uint32_t>(p.btb_entries, 1)),
+      btb_(std::max<uint32_t>(p.btb_entries, 1)),
       ras_(std::max<uint32_t>(p.ras_entries, 1), 0) {}
 
-bool BranchPredictor::predict_direction(uint64_t pc) const {
-  const uint64_t mask = (uint64_t{1} << history_bits_) - 1;
+// A conditional branch under the predictor kinds other than the inline gshare case. Each
+// kind reads and trains only its own tables: the others would never be read.
+bool BranchPredictor::conditional(uint64_t pc, bool taken, uint64_t target) {
   const uint64_t pcx = pc >> 2;
-  const bool bim = bimodal_[pcx & mask] >= kWeaklyTaken;
-  const bool gsh = gshare_[(pcx ^ history_) & mask] >= kWeaklyTaken;
   switch (kind_) {
-    case PredictorKind::kStatic: return false;  // overridden for backward branches by the caller
-    case PredictorKind::kBimodal: return bim;
-    case PredictorKind::kTournament: return chooser_[pcx & mask] >= kWeaklyTaken ? gsh : bim;
-    default: return gsh;
+    case PredictorKind::kStatic:
+      return (target < pc) != taken;  // backward taken, forward not
+    case PredictorKind::kBimodal: {
+      uint8_t& bim = bimodal_[pcx & mask_];
+      const bool mispredict = (bim >= kWeaklyTaken) != taken;
+      bump(bim, taken);
+      return mispredict;
+    }
+    case PredictorKind::kTournament: {
+      uint8_t& bim = bimodal_[pcx & mask_];
+      uint8_t& gsh = gshare_[(pcx ^ history_) & mask_];
+      uint8_t& choice = chooser_[pcx & mask_];
+      const bool bim_ok = (bim >= kWeaklyTaken) == taken, gsh_ok = (gsh >= kWeaklyTaken) == taken;
+      const bool mispredict = !(choice >= kWeaklyTaken ? gsh_ok : bim_ok);
+      if (bim_ok != gsh_ok) bump(choice, gsh_ok);
+      bump(bim, taken);
+      bump(gsh, taken);
+      history_ = ((history_ << 1) | (taken ? 1 : 0)) & mask_;
+      return mispredict;
+    }
+    case PredictorKind::kGshare:
+    case PredictorKind::kTage:
+      break;
   }
-}
-
-void BranchPredictor::train_direction(uint64_t pc, bool taken) {
-  const uint64_t mask = (uint64_t{1} << history_bits_) - 1;
-  const uint64_t pcx = pc >> 2;
-  uint8_t& bim = bimodal_[pcx & mask];
-  uint8_t& gsh = gshare_[(pcx ^ history_) & mask];
-  if (kind_ == PredictorKind::kTournament) {
-    const bool bim_ok = (bim >= kWeaklyTaken) == taken, gsh_ok = (gsh >= kWeaklyTaken) == taken;
-    if (bim_ok != gsh_ok) bump(chooser_[pcx & mask], gsh_ok);
-  }
-  bump(bim, taken);
+  uint8_t& gsh = gshare_[(pcx ^ history_) & mask_];
+  const bool mispredict = (gsh >= kWeaklyTaken) != taken;
   bump(gsh, taken);
-  history_ = ((history_ << 1) | (taken ? 1 : 0)) & mask;
+  history_ = ((history_ << 1) | (taken ? 1 : 0)) & mask_;
+  return mispredict;
 }
 
-bool BranchPredictor::predict_and_update(BranchKind kind, uint64_t pc, bool taken, uint64_t target) {
-  // Direct-mapped on PC[..:2]; a mask instead of a 64-bit division when the size allows.
-  const size_t n = btb_tag_.size();
-  const size_t slot = (n & (n - 1)) == 0 ? ((pc >> 2) & (n - 1)) : (pc >> 2) % n;
-  const bool btb_hit = btb_tag_[slot] == pc;
+bool BranchPredictor::predict_and_update_slow(BranchKind kind, uint64_t pc, bool taken, uint64_t target) {
+  BtbEntry& btb = btb_entry(pc);
+  const uint32_t ras_n = static_cast<uint32_t>(ras_.size());
   bool mispredict = false;
   switch (kind) {
     case BranchKind::kDirect:
     case BranchKind::kCall:
-      // Direct targets are known at decode: only a BTB miss costs (counted as correct here;
-      // the front end pays a decode bubble, folded into the pipeline model).
       break;
-    case BranchKind::kConditional: {
-      bool pred = predict_direction(pc);
-      if (kind_ == PredictorKind::kStatic) pred = target < pc;  // backward taken, forward not
-      mispredict = pred != taken;
-      train_direction(pc, taken);
+    case BranchKind::kConditional:
+      mispredict = conditional(pc, taken, target);
       break;
-    }
     case BranchKind::kIndirect:
     case BranchKind::kIndirectCall:
-      mispredict = !btb_hit || btb_target_[slot] != target;
+      mispredict = btb.tag != pc || btb.target != target;
       break;
     case BranchKind::kReturn:
       if (ras_count_ == 0) {
-        mispredict = !btb_hit || btb_target_[slot] != target;
+        mispredict = btb.tag != pc || btb.target != target;
       } else {
-        ras_top_ = (ras_top_ + static_cast<uint32_t>(ras_.size()) - 1) % static_cast<uint32_t>(ras_.size());
+        ras_top_ = ras_top_ == 0 ? ras_n - 1 : ras_top_ - 1;
         --ras_count_;
         mispredict = ras_[ras_top_] != target;
       }
@@ -83,13 +88,10 @@ bool BranchPredictor::predict_and_update(BranchKind kind, uint64_t pc, bool take
   }
   if (kind == BranchKind::kCall || kind == BranchKind::kIndirectCall) {
     ras_[ras_top_] = pc + 4;
-    ras_top_ = (ras_top_ + 1) % static_cast<uint32_t>(ras_.size());
-    ras_count_ = std::min<uint32_t>(ras_count_ + 1, static_cast<uint32_t>(ras_.size()));
+    ras_top_ = ras_top_ + 1 == ras_n ? 0 : ras_top_ + 1;
+    ras_count_ = std::min(ras_count_ + 1, ras_n);
   }
-  if (taken) {
-    btb_tag_[slot] = pc;
-    btb_target_[slot] = target;
-  }
+  if (taken) btb = {pc, target};
   return mispredict;
 }
 

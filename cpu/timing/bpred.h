@@ -1,11 +1,16 @@
 // Branch prediction: a direction predictor (static, bimodal, gshare or a bimodal/gshare
 // tournament; "tage" is modelled as a long-history gshare, see docs/timing.md), a
 // direct-mapped BTB for targets and a return stack.
+//
+// Only the tables a predictor kind reads are kept: gshare (and tage) a gshare table and the
+// global history, bimodal a bimodal table, tournament all three, static none. The hot case,
+// a conditional branch under a gshare-style predictor, is inline.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "cpu/timing/mod_index.h"
 #include "cpu/timing/params.h"
 
 namespace cpu::timing {
@@ -17,19 +22,49 @@ class BranchPredictor {
   explicit BranchPredictor(const CoreTimingParams& p);
   // Predicts the branch at pc, then trains on the real outcome. Returns true when the
   // prediction (direction or target) was wrong.
-  bool predict_and_update(BranchKind kind, uint64_t pc, bool taken, uint64_t target);
+  [[gnu::always_inline]] bool predict_and_update(BranchKind kind, uint64_t pc, bool taken, uint64_t target) {
+    if (kind == BranchKind::kConditional && gshare_only_) {
+      uint8_t& c = gshare_[((pc >> 2) ^ history_) & mask_];
+      const bool mispredict = (c >= kWeaklyTaken) != taken;
+      bump(c, taken);
+      history_ = ((history_ << 1) | (taken ? 1 : 0)) & mask_;
+      if (taken) btb_fill(pc, target);
+      return mispredict;
+    }
+    if (kind == BranchKind::kDirect) {
+      // Direct targets are known at decode: only a BTB miss costs (counted as correct here;
+      // the front end pays a decode bubble, folded into the pipeline model).
+      if (taken) btb_fill(pc, target);
+      return false;
+    }
+    return predict_and_update_slow(kind, pc, taken, target);
+  }
 
  private:
-  bool predict_direction(uint64_t pc) const;
-  void train_direction(uint64_t pc, bool taken);
+  static constexpr uint8_t kWeaklyTaken = 2;
+  struct BtbEntry {
+    uint64_t tag = ~uint64_t{0};
+    uint64_t target = 0;
+  };
+  static void bump(uint8_t& c, bool up) {
+    if (up) c = static_cast<uint8_t>(c + (c < 3));
+    else c = static_cast<uint8_t>(c - (c > 0));
+  }
+  // Direct-mapped on PC[..:2].
+  BtbEntry& btb_entry(uint64_t pc) { return btb_[btb_index_(pc >> 2)]; }
+  void btb_fill(uint64_t pc, uint64_t target) { btb_entry(pc) = {pc, target}; }
+  bool predict_and_update_slow(BranchKind kind, uint64_t pc, bool taken, uint64_t target);
+  bool conditional(uint64_t pc, bool taken, uint64_t target);
 
   PredictorKind kind_;
-  uint32_t history_bits_;
+  bool gshare_only_;  // gshare or tage: the direction is the gshare table's
+  uint64_t mask_;     // 2^history_bits - 1
   uint64_t history_ = 0;
   std::vector<uint8_t> gshare_;   // 2-bit counters indexed by pc ^ history
   std::vector<uint8_t> bimodal_;  // 2-bit counters indexed by pc
   std::vector<uint8_t> chooser_;  // tournament: 2-bit, >= 2 selects gshare
-  std::vector<uint64_t> btb_tag_, btb_target_;
+  ModIndex btb_index_;
+  std::vector<BtbEntry> btb_;
   std::vector<uint64_t> ras_;
   uint32_t ras_top_ = 0;
   uint32_t ras_count_ = 0;

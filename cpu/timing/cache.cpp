@@ -1,5 +1,6 @@
 #include "cpu/timing/cache.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace cpu::timing {
@@ -7,41 +8,32 @@ namespace cpu::timing {
 Cache::Cache(const CacheGeometry& g)
     : g_(g),
       sets_(g.size_bytes / (g.line_bytes * g.ways)),
+      ways_(g.ways),
       line_shift_(static_cast<unsigned>(std::countr_zero(g.line_bytes))),
-      tags_(static_cast<size_t>(sets_) * g.ways, ~uint64_t{0}),
-      stamp_(static_cast<size_t>(sets_) * g.ways, 0) {}
+      set_index_(sets_),
+      tags_(static_cast<size_t>(sets_) * g.ways, kInvalid) {}
 
-bool Cache::access(uint64_t addr) {
-  const uint64_t line = addr >> line_shift_;
-  // A mask instead of a 64-bit division when the set count is a power of two.
-  const uint32_t set = static_cast<uint32_t>((sets_ & (sets_ - 1)) == 0 ? (line & (sets_ - 1)) : line % sets_);
-  uint64_t* tags = &tags_[static_cast<size_t>(set) * g_.ways];
-  uint64_t* stamps = &stamp_[static_cast<size_t>(set) * g_.ways];
-  ++clock_;
-  uint32_t victim = 0;
-  for (uint32_t w = 0; w < g_.ways; ++w) {
-    if (tags[w] == line) {
-      stamps[w] = clock_;
-      return true;
-    }
-    if (stamps[w] < stamps[victim]) victim = w;
-  }
-  tags[victim] = line;
-  stamps[victim] = clock_;
-  return false;
+bool Cache::access_slow(uint64_t* tags, uint64_t line) {
+  // tags[0] != line. A hit at k moves the line to the front; a miss drops the last entry
+  // (an empty way if the set has one: empty entries never move forward) and fills the front.
+  uint32_t k = 1;
+  while (k < ways_ && tags[k] != line) ++k;
+  const bool hit = k < ways_;
+  if (!hit) k = ways_ - 1;
+  std::copy_backward(tags, tags + k, tags + k + 1);
+  tags[0] = line;
+  return hit;
 }
 
 bool Cache::contains(uint64_t addr) const {
   const uint64_t line = addr >> line_shift_;
-  const uint32_t set = static_cast<uint32_t>(line % sets_);
-  for (uint32_t w = 0; w < g_.ways; ++w)
-    if (tags_[static_cast<size_t>(set) * g_.ways + w] == line) return true;
-  return false;
+  const uint64_t* tags = &tags_[set_of(line) * ways_];
+  return std::find(tags, tags + ways_, line) != tags + ways_;
 }
 
 void Cache::flush() {
-  std::fill(tags_.begin(), tags_.end(), ~uint64_t{0});
-  std::fill(stamp_.begin(), stamp_.end(), 0);
+  std::fill(tags_.begin(), tags_.end(), kInvalid);
+  last_line_ = kInvalid;
 }
 
 }  // namespace cpu::timing

@@ -20,31 +20,13 @@ constexpr uint16_t kL1iRefill = 0x01, kL1dRefill = 0x03, kL1d = 0x04, kLdRetired
 constexpr uint64_t kEveryRetire = (uint64_t{1} << ev::kInstRetired) | (uint64_t{1} << ev::kCpuCycles);
 constexpr uint64_t kDrained = kEveryRetire | (uint64_t{1} << ev::kInstSpec);
 
-struct ClassTraits {
-  bool is_load, is_store, is_branch;
-  BranchKind branch;
-};
-// Indexed by OpClass.
-constexpr ClassTraits kTraits[] = {
-    {false, false, false, BranchKind::kDirect},       // kAlu
-    {false, false, false, BranchKind::kDirect},       // kMul
-    {false, false, false, BranchKind::kDirect},       // kDiv
-    {true, false, false, BranchKind::kDirect},        // kLoad
-    {false, true, false, BranchKind::kDirect},        // kStore
-    {true, true, false, BranchKind::kDirect},         // kAtomic
-    {false, false, true, BranchKind::kDirect},        // kBranch
-    {false, false, true, BranchKind::kConditional},   // kCondBranch
-    {false, false, true, BranchKind::kIndirect},      // kIndirectBranch
-    {false, false, true, BranchKind::kCall},          // kCall
-    {false, false, true, BranchKind::kIndirectCall},  // kIndirectCall
-    {false, false, true, BranchKind::kReturn},        // kReturn
-    {false, false, false, BranchKind::kDirect},       // kSystem
-    {false, false, false, BranchKind::kDirect},       // kNop
-};
-static_assert(std::size(kTraits) == static_cast<size_t>(OpClass::kCount));
-
 // Cycles an exception entry or return costs: the pipeline is flushed and refilled.
 constexpr uint32_t kExceptionRefill = 1;
+
+const CoreTimingParams& validated(const CoreTimingParams& p) {
+  p.validate();
+  return p;
+}
 
 }  // namespace
 
@@ -61,16 +43,38 @@ void CoreTimingParams::validate() const {
 }
 
 TimingModel::TimingModel(const CoreTimingParams& p)
-    : p_(p), l1i_(p.l1i), l1d_(p.l1d), l2_(p.l2), bp_(p),
+    : out_of_order_(validated(p).out_of_order),
+      issue_width_(p.issue_width),
+      load_to_use_(p.load_to_use),
       fetch_line_shift_(static_cast<unsigned>(std::countr_zero(p.l1i.line_bytes))),
-      rob_retire_(std::max<uint32_t>(p.rob_entries, 1), 0) {
-  p_.validate();
+      p_(p), l1i_(p.l1i), l1d_(p.l1d), l2_(p.l2), bp_(p) {
+  const size_t rob = std::max<uint32_t>(p.rob_entries, 1);
+  rob_storage_ = std::make_unique<uint64_t[]>(rob);  // zeroed
+  rob_retire_ = rob_pos_ = rob_storage_.get();
+  rob_end_ = rob_retire_ + rob;
+
+  // Every class executes at ALU latency but multiplies and divides; loads and stores take
+  // the latency of the level that hits (data_latency()).
+  for (ClassInfo& c : classes_) c.latency = p.alu_latency;
+  auto set = [&](OpClass cls, uint8_t flags, BranchKind b = BranchKind::kDirect) {
+    classes_[static_cast<size_t>(cls)].flags = flags;
+    classes_[static_cast<size_t>(cls)].branch = b;
+  };
+  classes_[static_cast<size_t>(OpClass::kMul)].latency = p.mul_latency;
+  classes_[static_cast<size_t>(OpClass::kDiv)].latency = p.div_latency;
+  set(OpClass::kLoad, kFlagMem | kFlagLoad);
+  set(OpClass::kStore, kFlagMem | kFlagStore);
+  set(OpClass::kAtomic, kFlagMem | kFlagLoad | kFlagStore);
+  set(OpClass::kBranch, kFlagBranch, BranchKind::kDirect);
+  set(OpClass::kCondBranch, kFlagBranch, BranchKind::kConditional);
+  set(OpClass::kIndirectBranch, kFlagBranch, BranchKind::kIndirect);
+  set(OpClass::kCall, kFlagBranch, BranchKind::kCall);
+  set(OpClass::kIndirectCall, kFlagBranch, BranchKind::kIndirectCall);
+  set(OpClass::kReturn, kFlagBranch, BranchKind::kReturn);
 }
 
-uint32_t TimingModel::data_latency(uint64_t addr, bool is_store, arch::CountEl el) {
-  add(el, ev::kL1d);
-  add(el, ev::kMemAccess);
-  if (l1d_.access(addr)) return is_store ? 1 : p_.load_to_use;
+// An L1D miss: L2, then memory.
+uint32_t TimingModel::data_miss(uint64_t addr, bool is_store, arch::CountEl el) {
   add(el, ev::kL1dRefill);
   add(el, ev::kL2d);
   if (l2_.access(addr)) return is_store ? 1 : p_.l2.latency_cycles;
@@ -80,13 +84,8 @@ uint32_t TimingModel::data_latency(uint64_t addr, bool is_store, arch::CountEl e
   return is_store ? 1 : p_.l2.latency_cycles + p_.memory_latency_cycles;
 }
 
-inline void TimingModel::fetch(uint64_t pc, arch::CountEl el) {
-  // line_bytes is a power of two (validate()): a shift, not a 64-bit division per instruction.
-  const uint64_t line = pc >> fetch_line_shift_;
-  if (line == last_fetch_line_) return;
-  last_fetch_line_ = line;
-  add(el, ev::kL1i);
-  if (l1i_.access(pc)) return;
+// An L1I miss on a new fetch line: the front end waits for L2 (and memory).
+void TimingModel::fetch_miss(uint64_t pc, arch::CountEl el) {
   add(el, ev::kL1iRefill);
   add(el, ev::kL2d);
   uint32_t lat = p_.l2.latency_cycles;
@@ -95,123 +94,59 @@ inline void TimingModel::fetch(uint64_t pc, arch::CountEl el) {
     add(el, ev::kBusAccess);
     lat += p_.memory_latency_cycles;
   }
-  const uint64_t now = p_.out_of_order ? dispatch_cycle_ : cycle_;
+  const uint64_t now = out_of_order_ ? dispatch_cycle_ : cycle_;
   fetch_ready_ = std::max(fetch_ready_, now + lat);
 }
 
-// In-order: issue when operands are ready and an issue slot (and, for memory operations, a
-// load/store pipe) is free in that cycle.
-inline uint64_t TimingModel::issue_in_order(const StaticInfo& s, uint64_t ready, uint32_t latency, bool is_mem) {
-  uint64_t issue = std::max({cycle_, ready, fetch_ready_});
-  if (issue > cycle_) {
-    cycle_ = issue;
-    issued_this_cycle_ = 0;
-    mem_this_cycle_ = 0;
-  }
-  if (issued_this_cycle_ >= p_.issue_width || (is_mem && mem_this_cycle_ >= 1)) {
-    ++cycle_;
-    issued_this_cycle_ = 0;
-    mem_this_cycle_ = 0;
-    issue = cycle_;
-  }
-  ++issued_this_cycle_;
-  mem_this_cycle_ += is_mem ? 1 : 0;
-  const uint64_t done = issue + latency;
-  for (uint8_t d : s.dst)
-    if (d != kNoReg) reg_ready_[d] = done;
-  return done;
+void TimingModel::mispredict(uint64_t done, arch::CountEl el) {
+  add(el, ev::kBrMisPred);
+  add(el, ev::kBrMisPredRetired);
+  add(el, ev::kStallFrontend, p_.mispredict_penalty);
+  // Fetch restarts when the branch resolves, after the refill of the front end: the first
+  // correct-path instruction executes mispredict_penalty cycles after `done`. The in-order
+  // pipeline issues at fetch_ready_; the out-of-order one dispatches there and executes a
+  // cycle later, which is part of the same refill.
+  const uint64_t refill = out_of_order_ ? p_.mispredict_penalty - 1 : p_.mispredict_penalty;
+  fetch_ready_ = std::max(fetch_ready_, done + refill);
 }
 
-// Out-of-order: dispatch in order (width per cycle, bounded by the ROB), execute when the
-// operands are ready, retire in order (width per cycle).
-inline uint64_t TimingModel::issue_out_of_order(uint64_t ready, uint32_t latency) {
-  uint64_t d = std::max({dispatch_cycle_, fetch_ready_, rob_retire_[rob_pos_]});
-  if (d > dispatch_cycle_) {
-    dispatch_cycle_ = d;
-    dispatched_this_cycle_ = 0;
+// The segment's counts become pending events of its EL. An event is added (and marked in
+// pending_mask_) only when its count is not zero, as if each instruction had added its own;
+// INST_RETIRED and CPU_CYCLES are always drained (kEveryRetire) and need no mark.
+void TimingModel::flush_segment() {
+  const arch::CountEl el = seg_el_;
+  pending_.add(el, ev::kInstRetired, instructions_ - seg_insts0_);
+  pending_.add(el, ev::kCpuCycles, cycles_ - seg_cycles0_);
+  seg_insts0_ = instructions_;
+  seg_cycles0_ = cycles_;
+  if (seg_stall_backend_ != 0) add(el, ev::kStallBackend, seg_stall_backend_);
+  if (const uint64_t mem = seg_loads_ + seg_stores_; mem != 0) {
+    add(el, ev::kL1d, mem);
+    add(el, ev::kMemAccess, mem);
+    if (seg_loads_ != 0) add(el, ev::kLdRetired, seg_loads_);
+    if (seg_stores_ != 0) add(el, ev::kStRetired, seg_stores_);
   }
-  if (dispatched_this_cycle_ >= p_.issue_width) {
-    ++dispatch_cycle_;
-    dispatched_this_cycle_ = 0;
-    d = dispatch_cycle_;
+  if (seg_branches_ != 0) {
+    add(el, ev::kBrRetired, seg_branches_);
+    add(el, ev::kBrPred, seg_branches_);
   }
-  ++dispatched_this_cycle_;
-  const uint64_t done = std::max(d + 1, ready) + latency;
-  uint64_t retire = std::max(last_retire_, done);
-  if (retire > last_retire_) {
-    last_retire_ = retire;
-    retired_this_cycle_ = 0;
-  }
-  if (retired_this_cycle_ >= p_.issue_width) {
-    ++last_retire_;
-    retired_this_cycle_ = 0;
-    retire = last_retire_;
-  }
-  ++retired_this_cycle_;
-  rob_retire_[rob_pos_] = retire;
-  if (++rob_pos_ == rob_retire_.size()) rob_pos_ = 0;  // a ring: no division per instruction
-  return done;
+  if (seg_l1i_ != 0) add(el, ev::kL1i, seg_l1i_);
+  seg_stall_backend_ = seg_loads_ = seg_stores_ = seg_branches_ = seg_l1i_ = 0;
 }
 
-void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el) {
-  const ClassTraits& t = kTraits[static_cast<size_t>(s.cls)];
-  fetch(d.pc, el);
-  uint64_t ready = 0;
-  for (uint8_t r : s.src)
-    if (r != kNoReg) ready = std::max(ready, reg_ready_[r]);
-
-  uint32_t latency = p_.alu_latency;
-  if (s.cls == OpClass::kMul) latency = p_.mul_latency;
-  if (s.cls == OpClass::kDiv) latency = p_.div_latency;
-  if (t.is_load || t.is_store) {
-    latency = data_latency(d.addr, !t.is_load, el);
-    add(el, t.is_load ? ev::kLdRetired : ev::kStRetired);
-  }
-
-  const uint64_t before = cycles_;
-  const uint64_t stall_from = p_.out_of_order ? dispatch_cycle_ : cycle_;
-  uint64_t done;
-  if (p_.out_of_order) {
-    done = issue_out_of_order(ready, latency);
-    for (uint8_t r : s.dst)
-      if (r != kNoReg) reg_ready_[r] = done;
-    cycles_ = std::max(cycles_, last_retire_);
-  } else {
-    done = issue_in_order(s, ready, latency, t.is_load || t.is_store);
-    cycles_ = std::max(cycles_, cycle_ + 1);
-  }
-  if (ready > stall_from) add(el, ev::kStallBackend, ready - stall_from);
-
-  if (t.is_branch) {
-    add(el, ev::kBrRetired);
-    add(el, ev::kBrPred);
-    if (bp_.predict_and_update(t.branch, d.pc, d.taken, d.next_pc)) {
-      add(el, ev::kBrMisPred);
-      add(el, ev::kBrMisPredRetired);
-      add(el, ev::kStallFrontend, p_.mispredict_penalty);
-      // Fetch restarts when the branch resolves, after the refill of the front end: the
-      // first correct-path instruction executes mispredict_penalty cycles after `done`. The
-      // in-order pipeline issues at fetch_ready_; the out-of-order one dispatches there and
-      // executes a cycle later, which is part of the same refill.
-      const uint64_t refill = p_.out_of_order ? p_.mispredict_penalty - 1 : p_.mispredict_penalty;
-      fetch_ready_ = std::max(fetch_ready_, done + refill);
-    }
-  }
-  ++instructions_;
-  // Every retirement emits these three: they are always drained (kEveryRetire), so the
-  // hot path does not mark them in pending_mask_.
-  // INST_SPEC equals INST_RETIRED (no wrong-path work is modelled): drain_events() derives it.
-  pending_.add(el, ev::kInstRetired, 1);
-  pending_.add(el, ev::kCpuCycles, cycles_ - before);
+void TimingModel::switch_el(arch::CountEl el) {
+  flush_segment();
+  seg_el_ = el;
 }
 
 void TimingModel::exception(arch::CountEl el, bool is_return) {
   add(el, is_return ? ev::kExcReturn : ev::kExcTaken);
-  const uint64_t now = p_.out_of_order ? std::max(dispatch_cycle_, last_retire_) : cycle_;
+  const uint64_t now = out_of_order_ ? std::max(dispatch_cycle_, last_retire_) : cycle_;
   fetch_ready_ = std::max(fetch_ready_, now + p_.pipeline_depth / 2 + kExceptionRefill);
 }
 
 uint64_t TimingModel::drain_events(arch::EventCounts& into) {
+  flush_segment();
   // Only the events emitted since the last drain (this runs on every trapped PMU access).
   const uint64_t mask = pending_mask_ | kEveryRetire;
   for (uint64_t m = mask; m != 0; m &= m - 1) {

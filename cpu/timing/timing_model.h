@@ -12,11 +12,18 @@
 //    instructions in flight (an interval model of the ROB).
 // Both share the cache hierarchy (L1I, L1D, unified L2, memory) and the branch predictor;
 // a mispredicted branch redirects fetch after it executes plus mispredict_penalty cycles.
+//
+// retire() is inline (the run loop calls it for every instruction): its common path is table
+// lookups and a few compares; cache misses, new fetch lines that miss the MRU way, unusual
+// branches and mispredicts go out of line. The events every instruction, load, store or
+// branch emits are counted in a per-EL segment (see flush_segment()) and turned into
+// EventCounts at drain time or when the EL changes, with the same totals.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "cpu/arch/pmu_events.h"
 #include "cpu/timing/bpred.h"
@@ -52,8 +59,10 @@ struct DynInfo {
 class TimingModel {
  public:
   explicit TimingModel(const CoreTimingParams& p);
+  TimingModel(const TimingModel&) = delete;
+  TimingModel& operator=(const TimingModel&) = delete;
 
-  void retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el);
+  [[gnu::always_inline]] inline void retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el);
   // Cycles taken by an exception entry or return (pipeline flush), with its event.
   void exception(arch::CountEl el, bool is_return);
 
@@ -69,22 +78,39 @@ class TimingModel {
   const CoreTimingParams& params() const { return p_; }
 
  private:
-  uint32_t data_latency(uint64_t addr, bool is_store, arch::CountEl el);
-  void fetch(uint64_t pc, arch::CountEl el);
-  uint64_t issue_in_order(const StaticInfo& s, uint64_t ready, uint32_t latency, bool is_mem);
-  uint64_t issue_out_of_order(uint64_t ready, uint32_t latency);
+  enum : uint8_t { kFlagLoad = 1, kFlagStore = 2, kFlagMem = 4, kFlagBranch = 8 };
+  // Per OpClass, fixed at construction: the execution latency (loads and stores replace it
+  // with the latency of the level that hits) and what the class is.
+  struct ClassInfo {
+    uint32_t latency = 1;
+    uint8_t flags = 0;
+    BranchKind branch = BranchKind::kDirect;
+  };
+  // reg_ready_ has 256 entries so that a source kNoReg (0xff) reads entry 255, which stays
+  // 0, and a destination d is written at d & kDstMask: kNoReg lands on entry 63, which no
+  // source reads. No test per register.
+  static constexpr uint8_t kDstMask = 0x3f;
+
+  [[gnu::always_inline]] inline uint32_t data_latency(uint64_t addr, uint8_t flags);
+  uint32_t data_miss(uint64_t addr, bool is_store, arch::CountEl el);
+  void fetch_miss(uint64_t pc, arch::CountEl el);
+  void mispredict(uint64_t done, arch::CountEl el);
+  void switch_el(arch::CountEl el);
+  void flush_segment();
+  [[gnu::always_inline]] inline uint64_t issue_in_order(uint64_t ready, uint32_t latency, bool is_mem);
+  [[gnu::always_inline]] inline uint64_t issue_out_of_order(uint64_t ready, uint32_t latency);
   void add(arch::CountEl el, uint16_t event, uint64_t n = 1) {
     pending_.add(el, event, n);
     pending_mask_ |= uint64_t{1} << event;
   }
 
-  CoreTimingParams p_;
-  Cache l1i_, l1d_, l2_;
-  BranchPredictor bp_;
-  std::array<uint64_t, 32> reg_ready_{};  // cycle at which each register's value is available
-  uint64_t fetch_ready_ = 0;              // earliest cycle the front end can deliver
-  uint64_t last_fetch_line_ = ~uint64_t{0};
+  // Hot state first.
+  bool out_of_order_;
+  uint32_t issue_width_;
+  uint32_t load_to_use_;
   unsigned fetch_line_shift_;             // log2(L1I line bytes)
+  uint64_t last_fetch_line_ = ~uint64_t{0};
+  uint64_t fetch_ready_ = 0;              // earliest cycle the front end can deliver
   // in-order issue state
   uint64_t cycle_ = 0;
   uint32_t issued_this_cycle_ = 0;
@@ -92,16 +118,130 @@ class TimingModel {
   // out-of-order state
   uint64_t dispatch_cycle_ = 0;
   uint32_t dispatched_this_cycle_ = 0;
-  uint64_t last_retire_ = 0;
   uint32_t retired_this_cycle_ = 0;
-  std::vector<uint64_t> rob_retire_;  // retire cycle of the instruction rob_entries ago
-  size_t rob_pos_ = 0;
+  uint64_t last_retire_ = 0;
+  uint64_t* rob_retire_;  // retire cycle of the instruction rob_entries ago (a ring)
+  uint64_t* rob_end_;
+  uint64_t* rob_pos_;
 
   uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;
+
+  // The current EL segment: what it emitted of the per-instruction events, counted in bulk.
+  // INST_RETIRED and CPU_CYCLES are the growth of instructions_ and cycles_ since the
+  // segment began; L1D_CACHE = MEM_ACCESS = loads + stores (atomics count as loads, like
+  // LD_RETIRED); BR_RETIRED = BR_PRED = branches.
+  arch::CountEl seg_el_ = arch::CountEl::kEl0;
+  uint64_t seg_insts0_ = 0, seg_cycles0_ = 0;
+  uint64_t seg_stall_backend_ = 0;
+  uint64_t seg_loads_ = 0, seg_stores_ = 0, seg_branches_ = 0, seg_l1i_ = 0;
+
+  std::array<ClassInfo, static_cast<size_t>(OpClass::kCount)> classes_;
+  alignas(64) std::array<uint64_t, 256> reg_ready_{};  // cycle at which each register's value is available
+
+  CoreTimingParams p_;
+  Cache l1i_, l1d_, l2_;
+  BranchPredictor bp_;
+  std::unique_ptr<uint64_t[]> rob_storage_;
+
   arch::EventCounts pending_;
   std::array<uint64_t, arch::kNumCommonEvents> totals_{};
   uint64_t pending_mask_ = 0;  // events with a count in pending_ (at some EL)
 };
+
+// In-order: issue when operands are ready and an issue slot (and, for memory operations, a
+// load/store pipe) is free in that cycle.
+inline uint64_t TimingModel::issue_in_order(uint64_t ready, uint32_t latency, bool is_mem) {
+  uint64_t issue = std::max({cycle_, ready, fetch_ready_});
+  if (issue > cycle_) {
+    cycle_ = issue;
+    issued_this_cycle_ = 0;
+    mem_this_cycle_ = 0;
+  }
+  if (issued_this_cycle_ >= issue_width_ || (is_mem && mem_this_cycle_ >= 1)) {
+    ++cycle_;
+    issued_this_cycle_ = 0;
+    mem_this_cycle_ = 0;
+    issue = cycle_;
+  }
+  ++issued_this_cycle_;
+  mem_this_cycle_ += is_mem ? 1 : 0;
+  return issue + latency;
+}
+
+// Out-of-order: dispatch in order (width per cycle, bounded by the ROB), execute when the
+// operands are ready, retire in order (width per cycle).
+inline uint64_t TimingModel::issue_out_of_order(uint64_t ready, uint32_t latency) {
+  uint64_t d = std::max({dispatch_cycle_, fetch_ready_, *rob_pos_});
+  if (d > dispatch_cycle_) {
+    dispatch_cycle_ = d;
+    dispatched_this_cycle_ = 0;
+  }
+  if (dispatched_this_cycle_ >= issue_width_) {
+    ++dispatch_cycle_;
+    dispatched_this_cycle_ = 0;
+    d = dispatch_cycle_;
+  }
+  ++dispatched_this_cycle_;
+  const uint64_t done = std::max(d + 1, ready) + latency;
+  uint64_t retire = std::max(last_retire_, done);
+  if (retire > last_retire_) {
+    last_retire_ = retire;
+    retired_this_cycle_ = 0;
+  }
+  if (retired_this_cycle_ >= issue_width_) {
+    ++last_retire_;
+    retired_this_cycle_ = 0;
+    retire = last_retire_;
+  }
+  ++retired_this_cycle_;
+  *rob_pos_ = retire;
+  if (++rob_pos_ == rob_end_) rob_pos_ = rob_retire_;  // a ring: no division per instruction
+  return done;
+}
+
+// Loads and stores: L1D on the fast path (the cache's own one-line filter and MRU way).
+inline uint32_t TimingModel::data_latency(uint64_t addr, uint8_t flags) {
+  const bool is_load = (flags & kFlagLoad) != 0;  // an atomic is a load here (LD_RETIRED)
+  if (is_load) ++seg_loads_;
+  else ++seg_stores_;
+  if (l1d_.access(addr)) [[likely]] return is_load ? load_to_use_ : 1;
+  return data_miss(addr, !is_load, seg_el_);
+}
+
+inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el) {
+  if (el != seg_el_) [[unlikely]] switch_el(el);
+  const ClassInfo c = classes_[static_cast<size_t>(s.cls)];
+  // Fetch: L1I is looked up once per new line (line_bytes is a power of two: a shift).
+  const uint64_t line = d.pc >> fetch_line_shift_;
+  if (line != last_fetch_line_) {
+    last_fetch_line_ = line;
+    ++seg_l1i_;
+    if (!l1i_.access_line(line)) [[unlikely]] fetch_miss(d.pc, el);
+  }
+  const uint64_t ready = std::max({reg_ready_[s.src[0]], reg_ready_[s.src[1]], reg_ready_[s.src[2]]});
+  uint32_t latency = c.latency;
+  if (c.flags & kFlagMem) latency = data_latency(d.addr, c.flags);
+
+  uint64_t done, stall_from;
+  if (out_of_order_) {
+    stall_from = dispatch_cycle_;
+    done = issue_out_of_order(ready, latency);
+    cycles_ = std::max(cycles_, last_retire_);
+  } else {
+    stall_from = cycle_;
+    done = issue_in_order(ready, latency, (c.flags & kFlagMem) != 0);
+    cycles_ = std::max(cycles_, cycle_ + 1);
+  }
+  reg_ready_[s.dst[0] & kDstMask] = done;
+  reg_ready_[s.dst[1] & kDstMask] = done;
+  seg_stall_backend_ += ready > stall_from ? ready - stall_from : 0;
+
+  if (c.flags & kFlagBranch) {
+    ++seg_branches_;
+    if (bp_.predict_and_update(c.branch, d.pc, d.taken, d.next_pc)) [[unlikely]] mispredict(done, el);
+  }
+  ++instructions_;
+}
 
 }  // namespace cpu::timing
