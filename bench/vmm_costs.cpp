@@ -14,9 +14,12 @@
 //              KVM_SET_ONE_REG of PC and x0
 // and then destroys the VM (timed separately, not part of the total). Guest RAM is one
 // buffer the "VMM" allocates once, as a VMM's mmap would be. Every call's result is
-// checked. Prints one line of mean microseconds per phase over the iterations:
+// checked. Prints one line: the median over the iterations of each phase and of the
+// per-iteration total (a median, so that the iterations in which a loaded machine preempts
+// the process do not count), and the mean total, in microseconds:
 //   vmm_costs iters=N create_us=.. init_us=.. vgic_us=.. pmu_attrs_us=.. reset_us=..
-//             total_us=.. destroy_us=..
+//             total_us=.. mean_total_us=.. destroy_us=..
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -91,7 +94,8 @@ int main(int argc, char** argv) {
   const uint64_t ram_size = ram_mib << 20;
   std::vector<uint8_t> ram(ram_size);
 
-  double t_create = 0, t_init = 0, t_vgic = 0, t_pmu = 0, t_reset = 0, t_destroy = 0;
+  enum { kCreate, kInit, kVgic, kPmu, kReset, kTotal, kDestroy, kPhases };
+  std::vector<std::vector<double>> ns(kPhases, std::vector<double>(static_cast<size_t>(iters)));
   for (long it = 0; it < iters; ++it) {
     const auto t0 = Clock::now();
     std::unique_ptr<km::Vm> vm;
@@ -123,18 +127,28 @@ int main(int argc, char** argv) {
     const auto t5 = Clock::now();
     vm.reset();
     const auto t6 = Clock::now();
-    t_create += ns_between(t0, t1);
-    t_init += ns_between(t1, t2);
-    t_vgic += ns_between(t2, t3);
-    t_pmu += ns_between(t3, t4);
-    t_reset += ns_between(t4, t5);
-    t_destroy += ns_between(t5, t6);
+    const size_t i = static_cast<size_t>(it);
+    ns[kCreate][i] = ns_between(t0, t1);
+    ns[kInit][i] = ns_between(t1, t2);
+    ns[kVgic][i] = ns_between(t2, t3);
+    ns[kPmu][i] = ns_between(t3, t4);
+    ns[kReset][i] = ns_between(t4, t5);
+    ns[kTotal][i] = ns_between(t0, t5);
+    ns[kDestroy][i] = ns_between(t5, t6);
   }
-  const double k = 1e3 * static_cast<double>(iters);  // ns total -> mean us
+  double mean_total = 0;
+  for (double v : ns[kTotal]) mean_total += v;
+  mean_total /= static_cast<double>(iters);
+  double med[kPhases];
+  for (int p = 0; p < kPhases; ++p) {
+    auto& v = ns[p];
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    med[p] = v[v.size() / 2];
+  }
   std::printf(
       "vmm_costs iters=%ld create_us=%.3f init_us=%.3f vgic_us=%.3f pmu_attrs_us=%.3f reset_us=%.3f total_us=%.3f "
-      "destroy_us=%.3f\n",
-      iters, t_create / k, t_init / k, t_vgic / k, t_pmu / k, t_reset / k,
-      (t_create + t_init + t_vgic + t_pmu + t_reset) / k, t_destroy / k);
+      "mean_total_us=%.3f destroy_us=%.3f\n",
+      iters, med[kCreate] / 1e3, med[kInit] / 1e3, med[kVgic] / 1e3, med[kPmu] / 1e3, med[kReset] / 1e3,
+      med[kTotal] / 1e3, mean_total / 1e3, med[kDestroy] / 1e3);
   return 0;
 }
