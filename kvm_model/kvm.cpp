@@ -453,7 +453,7 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
     // The counters must include everything retired so far. (Checked inline first: with no
     // counter able to count and no model to drain, there is nothing to gather.)
     if (timing() == nullptr && !vpmu_->may_count()) flush_skipped_ = true;
-    else flush_events(FlushAt::kTrap);
+    else if (vpmu::access_needs_counts(iss)) flush_events(FlushAt::kTrap);
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
     if (!is_read && vpmu_->may_count()) [[unlikely]] {

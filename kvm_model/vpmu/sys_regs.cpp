@@ -414,6 +414,36 @@ HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& 
   return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
 }
 
+namespace {
+// Bit per SysRegKey::iss_index() and direction: 1 = the access can go without settling.
+struct NoSettle {
+  std::array<uint64_t, 1024> read{}, write{};
+};
+constexpr NoSettle build_no_settle() {
+  NoSettle t;
+  const auto mark = [](std::array<uint64_t, 1024>& m, SysRegKey k) {
+    const uint16_t i = SysRegKey::iss_index(k.to_esr_iss(0, false));
+    m[i >> 6] |= uint64_t{1} << (i & 63);
+  };
+  for (SysRegKey k : {arch::sysreg(3, 3, 9, 12, 0), arch::sysreg(3, 3, 9, 12, 1), arch::sysreg(3, 3, 9, 12, 2),
+                      arch::sysreg(3, 3, 9, 12, 5), arch::sysreg(3, 3, 9, 12, 6), arch::sysreg(3, 3, 9, 12, 7),
+                      arch::sysreg(3, 3, 9, 13, 1), arch::sysreg(3, 3, 9, 14, 0), arch::sysreg(3, 0, 9, 14, 1),
+                      arch::sysreg(3, 0, 9, 14, 2), arch::sysreg(3, 0, 9, 14, 6)})
+    mark(t.read, k);
+  for (uint8_t crm = 12; crm <= 15; ++crm)  // PMEVTYPER<n>_EL0 and PMCCFILTR_EL0
+    for (uint8_t op2 = 0; op2 < 8; ++op2) mark(t.read, arch::sysreg(3, 3, 14, crm, op2));
+  for (SysRegKey k : {arch::sysreg(3, 3, 9, 12, 5), arch::sysreg(3, 3, 9, 14, 0)}) mark(t.write, k);
+  return t;
+}
+constexpr NoSettle kNoSettle = build_no_settle();
+}  // namespace
+
+bool access_needs_counts(uint32_t esr_iss) {
+  const uint16_t i = SysRegKey::iss_index(esr_iss);
+  const auto& m = (esr_iss & 1) ? kNoSettle.read : kNoSettle.write;
+  return ((m[i >> 6] >> (i & 63)) & 1) == 0;
+}
+
 bool owns_one_reg_id(uint64_t id) {
   const auto key = arch::SysRegKey::from_one_reg_id(id);
   return key && is_pmu_sys_reg(*key);

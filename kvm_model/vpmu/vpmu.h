@@ -35,6 +35,12 @@ enum class HandleResult : uint8_t {
 // the trap's exit and re-entry do: pending KVM_REQ_RELOAD_PMU, then the interrupt level.
 HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value);
 bool is_pmu_sys_reg(arch::SysRegKey key);
+// Whether the trapped access (EC 0x18 ISS) needs the counters settled first: it reads a
+// counter or the overflow state, or changes what or whether they count. Accesses that do
+// neither (PMCR/PMCEID/PMEVTYPER/PMCNTEN/PMINTEN/PMUSERENR/PMSELR reads, PMSELR and
+// PMUSERENR writes) leave the guest's pending events for the next access that does; the
+// run loop's stop at the next possible overflow makes that exact.
+bool access_needs_counts(uint32_t esr_iss);
 
 // ---------------- ONE_REG / REG_LIST (spec 2.11) ----------------
 // True if the id is a sysreg id naming a row of the vPMU table (route it here).
