@@ -456,7 +456,7 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
     else if (vpmu::access_needs_counts(iss)) flush_events(FlushAt::kTrap);
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
-    if (!is_read && vpmu_->may_count()) [[unlikely]] {
+    if (!is_read && vpmu_->may_count() && vpmu::access_needs_counts(iss)) [[unlikely]] {
       // A counter write may bring an overflow closer than the end of this slice: stop
       // there instead, so that its interrupt is not a slice late.
       const std::array<uint64_t, 2> now = core.retired_by_el();

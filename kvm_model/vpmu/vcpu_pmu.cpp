@@ -313,6 +313,10 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
     cover_pmu_ = pmu;
     cover_cpu_ = pcpu_;
     covered_ = pmu->covers(pcpu_);
+    // The common events (0x00..0x3F) this PMU implements, one bit each: what perf can count.
+    implemented_ = 0;
+    for (uint16_t ev = 0; ev < arch::kNumCommonEvents; ++ev)
+      if (physical_pmu_implements(*pmu, ev)) implemented_ |= uint64_t{1} << ev;
   }
   if (!covered_) return false;
   // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
@@ -330,7 +334,7 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
     } else {
       return;
     }
-    if (!physical_pmu_implements(*pmu, b.event) || b.event >= arch::kNumCommonEvents) return;
+    if (b.event >= arch::kNumCommonEvents || !((implemented_ >> b.event) & 1)) return;
     uint64_t delta = 0;
     if (!b.excl_el0) delta += counts.get(arch::CountEl::kEl0, b.event);
     if (!b.excl_el1) delta += counts.get(arch::CountEl::kEl1, b.event);
