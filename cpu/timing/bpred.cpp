@@ -18,9 +18,9 @@ BranchPredictor::BranchPredictor(const CoreTimingParams& p)
     : kind_(p.predictor),
       gshare_only_(p.predictor == PredictorKind::kGshare || p.predictor == PredictorKind::kTage),
       mask_((uint64_t{1} << table_bits(p)) - 1),
-      gshare_(table_size(p, uses_gshare(p.predictor)), kWeaklyTaken),
-      bimodal_(table_size(p, uses_bimodal(p.predictor)), kWeaklyTaken),
-      chooser_(table_size(p, p.predictor == PredictorKind::kTournament), kWeaklyTaken),
+      gshare_(table_size(p, uses_gshare(p.predictor))),
+      bimodal_(table_size(p, uses_bimodal(p.predictor))),
+      chooser_(table_size(p, p.predictor == PredictorKind::kTournament)),
       btb_index_(std::max<uint32_t>(p.btb_entries, 1)),
       btb_(std::max<uint32_t>(p.btb_entries, 1)),
       ras_(std::max<uint32_t>(p.ras_entries, 1), 0) {}
@@ -32,21 +32,16 @@ bool BranchPredictor::conditional(uint64_t pc, bool taken, uint64_t target) {
   switch (kind_) {
     case PredictorKind::kStatic:
       return (target < pc) != taken;  // backward taken, forward not
-    case PredictorKind::kBimodal: {
-      uint8_t& bim = bimodal_[pcx & mask_];
-      const bool mispredict = (bim >= kWeaklyTaken) != taken;
-      bump(bim, taken);
-      return mispredict;
-    }
+    case PredictorKind::kBimodal:
+      return (bimodal_.bump(pcx & mask_, taken) >= kWeaklyTaken) != taken;
     case PredictorKind::kTournament: {
-      uint8_t& bim = bimodal_[pcx & mask_];
-      uint8_t& gsh = gshare_[(pcx ^ history_) & mask_];
-      uint8_t& choice = chooser_[pcx & mask_];
-      const bool bim_ok = (bim >= kWeaklyTaken) == taken, gsh_ok = (gsh >= kWeaklyTaken) == taken;
-      const bool mispredict = !(choice >= kWeaklyTaken ? gsh_ok : bim_ok);
-      if (bim_ok != gsh_ok) bump(choice, gsh_ok);
-      bump(bim, taken);
-      bump(gsh, taken);
+      const uint64_t gi = (pcx ^ history_) & mask_;
+      const bool bim_ok = (bimodal_.get(pcx & mask_) >= kWeaklyTaken) == taken;
+      const bool gsh_ok = (gshare_.get(gi) >= kWeaklyTaken) == taken;
+      const bool mispredict = !(chooser_.get(pcx & mask_) >= kWeaklyTaken ? gsh_ok : bim_ok);
+      if (bim_ok != gsh_ok) chooser_.bump(pcx & mask_, gsh_ok);
+      bimodal_.bump(pcx & mask_, taken);
+      gshare_.bump(gi, taken);
       history_ = ((history_ << 1) | (taken ? 1 : 0)) & mask_;
       return mispredict;
     }
@@ -54,9 +49,7 @@ bool BranchPredictor::conditional(uint64_t pc, bool taken, uint64_t target) {
     case PredictorKind::kTage:
       break;
   }
-  uint8_t& gsh = gshare_[(pcx ^ history_) & mask_];
-  const bool mispredict = (gsh >= kWeaklyTaken) != taken;
-  bump(gsh, taken);
+  const bool mispredict = (gshare_.bump((pcx ^ history_) & mask_, taken) >= kWeaklyTaken) != taken;
   history_ = ((history_ << 1) | (taken ? 1 : 0)) & mask_;
   return mispredict;
 }

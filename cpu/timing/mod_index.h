@@ -24,7 +24,7 @@ class ModIndex {
     }
   }
   uint64_t operator()(uint64_t x) const {
-    if (pow2_) return x & mask_;
+    if (pow2_) [[likely]] return x & mask_;
     const uint64_t t1 = static_cast<uint64_t>((static_cast<unsigned __int128>(m_) * x) >> 64);
     const uint64_t q = (t1 + ((x - t1) >> sh1_)) >> sh2_;
     return x - q * n_;

@@ -40,6 +40,9 @@ void CoreTimingParams::validate() const {
       fail("cache size must be a multiple of ways * line_bytes");
   }
   if (history_bits < 1 || history_bits > 24) fail("history_bits must be 1..24");
+  // The model's per-class table holds execution latencies in 16 bits (the catalogue allows
+  // at most 256).
+  if (alu_latency > 65535 || mul_latency > 65535 || div_latency > 65535) fail("execution latencies must be at most 65535");
 }
 
 TimingModel::TimingModel(const CoreTimingParams& p)
@@ -55,16 +58,22 @@ TimingModel::TimingModel(const CoreTimingParams& p)
 
   // Every class executes at ALU latency but multiplies and divides; loads and stores take
   // the latency of the level that hits (data_latency()).
-  for (ClassInfo& c : classes_) c.latency = p.alu_latency;
+  auto lat = [](uint32_t l) { return static_cast<uint16_t>(l); };  // validate(): at most 65535
+  for (ClassInfo& c : classes_) c.latency = lat(p.alu_latency);
   auto set = [&](OpClass cls, uint8_t flags, BranchKind b = BranchKind::kDirect) {
     classes_[static_cast<size_t>(cls)].flags = flags;
     classes_[static_cast<size_t>(cls)].branch = b;
   };
-  classes_[static_cast<size_t>(OpClass::kMul)].latency = p.mul_latency;
-  classes_[static_cast<size_t>(OpClass::kDiv)].latency = p.div_latency;
+  classes_[static_cast<size_t>(OpClass::kMul)].latency = lat(p.mul_latency);
+  classes_[static_cast<size_t>(OpClass::kDiv)].latency = lat(p.div_latency);
   set(OpClass::kLoad, kFlagMem | kFlagLoad);
   set(OpClass::kStore, kFlagMem | kFlagStore);
   set(OpClass::kAtomic, kFlagMem | kFlagLoad | kFlagStore);
+  for (ClassInfo& c : classes_)
+    if (c.flags & kFlagMem) {
+      c.slot_mask = 0xffff;
+      c.slot_inc = 1 + 256;
+    }
   set(OpClass::kBranch, kFlagBranch, BranchKind::kDirect);
   set(OpClass::kCondBranch, kFlagBranch, BranchKind::kConditional);
   set(OpClass::kIndirectBranch, kFlagBranch, BranchKind::kIndirect);
@@ -116,9 +125,10 @@ void TimingModel::mispredict(uint64_t done, arch::CountEl el) {
 void TimingModel::flush_segment() {
   const arch::CountEl el = seg_el_;
   pending_.add(el, ev::kInstRetired, instructions_ - seg_insts0_);
-  pending_.add(el, ev::kCpuCycles, cycles_ - seg_cycles0_);
+  const uint64_t cycles_now = cycles();
+  pending_.add(el, ev::kCpuCycles, cycles_now - seg_cycles0_);
   seg_insts0_ = instructions_;
-  seg_cycles0_ = cycles_;
+  seg_cycles0_ = cycles_now;
   if (seg_stall_backend_ != 0) add(el, ev::kStallBackend, seg_stall_backend_);
   if (const uint64_t mem = seg_loads_ + seg_stores_; mem != 0) {
     add(el, ev::kL1d, mem);

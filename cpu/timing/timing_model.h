@@ -66,7 +66,9 @@ class TimingModel {
   // Cycles taken by an exception entry or return (pipeline flush), with its event.
   void exception(arch::CountEl el, bool is_return);
 
-  uint64_t cycles() const { return cycles_; }
+  // The cycle at which the last retired instruction completed (0 before the first): the
+  // out-of-order pipeline's retire cycle, the cycle after the in-order pipeline's last issue.
+  uint64_t cycles() const { return out_of_order_ ? last_retire_ : instructions_ != 0 ? cycle_ + 1 : 0; }
   // Every event this core has emitted and drained since construction, summed over ELs: what
   // the physical PMU of this pCPU would count with a counter on each event (for reports).
   const std::array<uint64_t, arch::kNumCommonEvents>& totals() const { return totals_; }
@@ -81,11 +83,18 @@ class TimingModel {
   enum : uint8_t { kFlagLoad = 1, kFlagStore = 2, kFlagMem = 4, kFlagBranch = 8 };
   // Per OpClass, fixed at construction: the execution latency (loads and stores replace it
   // with the latency of the level that hits) and what the class is.
+  // In-order issue slots: slots_ counts the instructions issued in the current cycle (bits
+  // 0-7) and the memory operations among them (bits 8 and up); an instruction needs a new
+  // cycle when (slots_ & slot_mask) >= issue_width: all slots taken, or for a memory
+  // operation also the load/store pipe (any count at bit 8 exceeds the width).
   struct ClassInfo {
-    uint32_t latency = 1;
+    uint16_t latency = 1;
     uint8_t flags = 0;
     BranchKind branch = BranchKind::kDirect;
+    uint16_t slot_mask = 0xff;  // 0xffff for memory operations
+    uint16_t slot_inc = 1;      // 1 + 256 for memory operations
   };
+  static_assert(sizeof(ClassInfo) == 8);
   // reg_ready_ has 256 entries so that a source kNoReg (0xff) reads entry 255, which stays
   // 0, and a destination d is written at d & kDstMask: kNoReg lands on entry 63, which no
   // source reads. No test per register.
@@ -97,7 +106,7 @@ class TimingModel {
   void mispredict(uint64_t done, arch::CountEl el);
   void switch_el(arch::CountEl el);
   void flush_segment();
-  [[gnu::always_inline]] inline uint64_t issue_in_order(uint64_t ready, uint32_t latency, bool is_mem);
+  [[gnu::always_inline]] inline uint64_t issue_in_order(uint64_t ready, const ClassInfo& c, uint32_t latency);
   [[gnu::always_inline]] inline uint64_t issue_out_of_order(uint64_t ready, uint32_t latency);
   void add(arch::CountEl el, uint16_t event, uint64_t n = 1) {
     pending_.add(el, event, n);
@@ -113,8 +122,7 @@ class TimingModel {
   uint64_t fetch_ready_ = 0;              // earliest cycle the front end can deliver
   // in-order issue state
   uint64_t cycle_ = 0;
-  uint32_t issued_this_cycle_ = 0;
-  uint32_t mem_this_cycle_ = 0;
+  uint32_t slots_ = 0;
   // out-of-order state
   uint64_t dispatch_cycle_ = 0;
   uint32_t dispatched_this_cycle_ = 0;
@@ -124,11 +132,10 @@ class TimingModel {
   uint64_t* rob_end_;
   uint64_t* rob_pos_;
 
-  uint64_t cycles_ = 0;
   uint64_t instructions_ = 0;
 
   // The current EL segment: what it emitted of the per-instruction events, counted in bulk.
-  // INST_RETIRED and CPU_CYCLES are the growth of instructions_ and cycles_ since the
+  // INST_RETIRED and CPU_CYCLES are the growth of instructions_ and cycles() since the
   // segment began; L1D_CACHE = MEM_ACCESS = loads + stores (atomics count as loads, like
   // LD_RETIRED); BR_RETIRED = BR_PRED = branches.
   arch::CountEl seg_el_ = arch::CountEl::kEl0;
@@ -151,21 +158,15 @@ class TimingModel {
 
 // In-order: issue when operands are ready and an issue slot (and, for memory operations, a
 // load/store pipe) is free in that cycle.
-inline uint64_t TimingModel::issue_in_order(uint64_t ready, uint32_t latency, bool is_mem) {
+inline uint64_t TimingModel::issue_in_order(uint64_t ready, const ClassInfo& c, uint32_t latency) {
   uint64_t issue = std::max({cycle_, ready, fetch_ready_});
-  if (issue > cycle_) {
-    cycle_ = issue;
-    issued_this_cycle_ = 0;
-    mem_this_cycle_ = 0;
+  uint32_t slots = issue > cycle_ ? 0 : slots_;  // a later cycle starts with every slot free
+  if ((slots & c.slot_mask) >= issue_width_) {
+    ++issue;
+    slots = 0;
   }
-  if (issued_this_cycle_ >= issue_width_ || (is_mem && mem_this_cycle_ >= 1)) {
-    ++cycle_;
-    issued_this_cycle_ = 0;
-    mem_this_cycle_ = 0;
-    issue = cycle_;
-  }
-  ++issued_this_cycle_;
-  mem_this_cycle_ += is_mem ? 1 : 0;
+  cycle_ = issue;
+  slots_ = slots + c.slot_inc;
   return issue + latency;
 }
 
@@ -173,28 +174,22 @@ inline uint64_t TimingModel::issue_in_order(uint64_t ready, uint32_t latency, bo
 // operands are ready, retire in order (width per cycle).
 inline uint64_t TimingModel::issue_out_of_order(uint64_t ready, uint32_t latency) {
   uint64_t d = std::max({dispatch_cycle_, fetch_ready_, *rob_pos_});
-  if (d > dispatch_cycle_) {
-    dispatch_cycle_ = d;
-    dispatched_this_cycle_ = 0;
+  uint32_t dispatched = d > dispatch_cycle_ ? 0 : dispatched_this_cycle_;
+  if (dispatched >= issue_width_) {
+    ++d;
+    dispatched = 0;
   }
-  if (dispatched_this_cycle_ >= issue_width_) {
-    ++dispatch_cycle_;
-    dispatched_this_cycle_ = 0;
-    d = dispatch_cycle_;
-  }
-  ++dispatched_this_cycle_;
+  dispatch_cycle_ = d;
+  dispatched_this_cycle_ = dispatched + 1;
   const uint64_t done = std::max(d + 1, ready) + latency;
   uint64_t retire = std::max(last_retire_, done);
-  if (retire > last_retire_) {
-    last_retire_ = retire;
-    retired_this_cycle_ = 0;
+  uint32_t retired = retire > last_retire_ ? 0 : retired_this_cycle_;
+  if (retired >= issue_width_) {
+    ++retire;
+    retired = 0;
   }
-  if (retired_this_cycle_ >= issue_width_) {
-    ++last_retire_;
-    retired_this_cycle_ = 0;
-    retire = last_retire_;
-  }
-  ++retired_this_cycle_;
+  last_retire_ = retire;
+  retired_this_cycle_ = retired + 1;
   *rob_pos_ = retire;
   if (++rob_pos_ == rob_end_) rob_pos_ = rob_retire_;  // a ring: no division per instruction
   return done;
@@ -227,11 +222,9 @@ inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::Cou
   if (out_of_order_) {
     stall_from = dispatch_cycle_;
     done = issue_out_of_order(ready, latency);
-    cycles_ = std::max(cycles_, last_retire_);
   } else {
     stall_from = cycle_;
-    done = issue_in_order(ready, latency, (c.flags & kFlagMem) != 0);
-    cycles_ = std::max(cycles_, cycle_ + 1);
+    done = issue_in_order(ready, c, latency);
   }
   reg_ready_[s.dst[0] & kDstMask] = done;
   reg_ready_[s.dst[1] & kDstMask] = done;
