@@ -28,7 +28,7 @@ constexpr uint32_t kDaifI = 1u << 7;
 
 void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
   if (len == 0) return;
-  std::memcpy(ptr(pa), src, len);
+  guest_copy(ptr(pa), src, len);
   note_write(pa, len);
 }
 
@@ -245,8 +245,7 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
   block->page = (pa - mem_.base()) >> kPageShift;
   uint64_t cur = pc, cur_pa = pa;
   for (size_t n = 0; n < kMaxBlockInsns; ++n) {
-    uint32_t word;
-    std::memcpy(&word, mem_.ptr(cur_pa), sizeof word);
+    const uint32_t word = guest_load<uint32_t>(mem_.ptr(cur_pa));
     DecodedInst inst;
     const decoder::InsnId id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);

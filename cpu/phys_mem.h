@@ -14,6 +14,56 @@ namespace cpu {
 
 class Core;
 
+// Plain accesses to guest RAM. With --threads, vCPUs access guest memory concurrently exactly
+// as the guest's code says; when two of them race on a location, that is the guest's own
+// race, defined by the Arm memory model (the host's stronger x86 ordering is a legal
+// implementation of it), not a data race of the emulator's state. These are the only plain
+// accesses to guest RAM, so they are the ones ThreadSanitizer is told to leave alone (its
+// no_sanitize attribute also keeps them from being inlined into instrumented code);
+// exclusives and atomics use host atomic operations instead and stay checked.
+#if defined(__clang__) || defined(__GNUC__)
+#define PMUEMU_GUEST_RAM_ACCESS __attribute__((no_sanitize("thread")))
+#else
+#define PMUEMU_GUEST_RAM_ACCESS
+#endif
+template <typename T>
+PMUEMU_GUEST_RAM_ACCESS inline T guest_load(const uint8_t* h) {
+  T v;
+  __builtin_memcpy(&v, h, sizeof(T));
+  return v;
+}
+template <typename T>
+PMUEMU_GUEST_RAM_ACCESS inline void guest_store(uint8_t* h, T v) {
+  __builtin_memcpy(h, &v, sizeof(T));
+}
+// Variable-length copies and zeroing of guest RAM. Under ThreadSanitizer they go a byte at a
+// time through a volatile pointer, so the compiler cannot turn them back into a memcpy call
+// (which would reach the sanitizer's interceptor); elsewhere they are memcpy/memset.
+#if defined(__SANITIZE_THREAD__)
+#define PMUEMU_TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PMUEMU_TSAN_BUILD 1
+#endif
+#endif
+PMUEMU_GUEST_RAM_ACCESS inline void guest_copy(void* dst, const void* src, uint64_t n) {
+#ifdef PMUEMU_TSAN_BUILD
+  volatile uint8_t* d = static_cast<uint8_t*>(dst);
+  const volatile uint8_t* s = static_cast<const uint8_t*>(src);
+  for (uint64_t i = 0; i < n; ++i) d[i] = s[i];
+#else
+  if (n != 0) __builtin_memcpy(dst, src, n);
+#endif
+}
+PMUEMU_GUEST_RAM_ACCESS inline void guest_zero(uint8_t* h, uint64_t n) {
+#ifdef PMUEMU_TSAN_BUILD
+  volatile uint8_t* d = h;
+  for (uint64_t i = 0; i < n; ++i) d[i] = 0;
+#else
+  __builtin_memset(h, 0, n);
+#endif
+}
+
 inline constexpr unsigned kPageShift = 12;
 inline constexpr uint64_t kPageSize = uint64_t{1} << kPageShift;
 

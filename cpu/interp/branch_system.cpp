@@ -246,7 +246,7 @@ Flow dc_zva(Core& c, const DecodedInst& i) {
     const mmu::DataAccess a{.size = block, .align = block, .type = mmu::AccessType::kWrite, .device_faults = true};
     if (const Flow f = mmu::resolve_slow(c, i, addr, a, h); f != Flow::kNext) return f;
   }
-  std::memset(h, 0, block);
+  guest_zero(h, block);
   c.mem().note_write_host(h, block);
   return Flow::kNext;
 }

@@ -184,7 +184,7 @@ template <typename T, mmu::DataAccess kAcc>
   static_assert(kAcc.type == mmu::AccessType::kRead && kAcc.size == sizeof(T));
   uint8_t* h;
   if (fast_hit<mmu::AccessType::kRead, sizeof(T), kAcc.align, kAcc.unpriv>(c, va, h)) [[likely]] {
-    std::memcpy(&out, h, sizeof(T));
+    out = guest_load<T>(h);
     return Flow::kNext;
   }
   return mmu::access_slow(c, i, va, kAcc, reinterpret_cast<uint8_t*>(&out));
@@ -196,7 +196,7 @@ template <typename T, mmu::DataAccess kAcc>
   static_assert(kAcc.type == mmu::AccessType::kWrite && kAcc.size == sizeof(T));
   uint8_t* h;
   if (fast_hit<mmu::AccessType::kWrite, sizeof(T), kAcc.align, kAcc.unpriv>(c, va, h)) [[likely]] {
-    std::memcpy(h, &v, sizeof(T));
+    guest_store<T>(h, v);
     return c.mem().note_write_host(h, sizeof(T)) ? Flow::kRestart : Flow::kNext;
   }
   return mmu::access_slow(c, i, va, kAcc, reinterpret_cast<uint8_t*>(&v));

@@ -97,10 +97,10 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
       }
       if constexpr (kStore) {
         v = static_cast<T>(R(c, i.d));
-        std::memcpy(h, &v, sizeof(T));
+        guest_store<T>(h, v);
         if (c.mem().note_write_host(h, sizeof(T))) [[unlikely]] f = Flow::kRestart;
       } else {
-        std::memcpy(&v, h, sizeof(T));
+        v = guest_load<T>(h);
       }
     } else {
       if constexpr (kStore) v = static_cast<T>(R(c, i.d));
@@ -325,8 +325,8 @@ Flow op_ldxp(Core& c, const DecodedInst& i) {
     std::memcpy(&v2, reinterpret_cast<const uint8_t*>(&w) + sizeof(T), sizeof(T));
   } else {
     std::lock_guard g(c.mem().pair_lock(addr));
-    std::memcpy(&v1, h, sizeof(T));
-    std::memcpy(&v2, h + sizeof(T), sizeof(T));
+    v1 = guest_load<T>(h);
+    v2 = guest_load<T>(h + sizeof(T));
   }
   auto& s = c.state();
   s.excl_addr = addr;
@@ -360,9 +360,13 @@ Flow op_stxp(Core& c, const DecodedInst& i) {
     } else {
       std::lock_guard g(c.mem().pair_lock(addr));
       T cur[2];
-      std::memcpy(cur, h, sizeof cur);
+      cur[0] = guest_load<T>(h);
+      cur[1] = guest_load<T>(h + sizeof(T));
       pass = cur[0] == want[0] && cur[1] == want[1];
-      if (pass) std::memcpy(h, v, sizeof v);
+      if (pass) {
+        guest_store<T>(h, v[0]);
+        guest_store<T>(h + sizeof(T), v[1]);
+      }
     }
     if (pass) f = note_in_place_write(c, i, h, sizeof v);
   }
@@ -427,9 +431,13 @@ Flow op_casp(Core& c, const DecodedInst& i) {
     std::memcpy(old, &expected, sizeof old);
   } else {
     std::lock_guard g(c.mem().pair_lock(addr));
-    std::memcpy(old, h, sizeof old);
+    old[0] = guest_load<T>(h);
+    old[1] = guest_load<T>(h + sizeof(T));
     swapped = old[0] == cmp[0] && old[1] == cmp[1];
-    if (swapped) std::memcpy(h, v, sizeof v);
+    if (swapped) {
+      guest_store<T>(h, v[0]);
+      guest_store<T>(h + sizeof(T), v[1]);
+    }
   }
   const Flow f = swapped ? note_in_place_write(c, i, h, sizeof v) : Flow::kNext;
   c.set_x(s, old[0]);

@@ -79,10 +79,10 @@ Flow access_slow(Core& c, const DecodedInst& i, uint64_t va, const DataAccess& a
     if ((is_write(a) ? e.write : e.read) == (va & FastTlb::kPageMask)) {
       uint8_t* h = FastTlb::host(e, va);
       if (!is_write(a)) {
-        std::memcpy(buf, h, a.size);
+        guest_copy(buf, h, a.size);
         return Flow::kNext;
       }
-      std::memcpy(h, buf, a.size);
+      guest_copy(h, buf, a.size);
       return c.mem().note_write_host(h, a.size) ? Flow::kRestart : Flow::kNext;
     }
   }
@@ -105,10 +105,10 @@ Flow access_slow(Core& c, const DecodedInst& i, uint64_t va, const DataAccess& a
     for (unsigned k = 0; k < n; ++k) {
       uint8_t* h = c.mem().ptr(pieces[k].pa);
       if (is_write(a)) {
-        std::memcpy(h, buf + off, pieces[k].len);
+        guest_copy(h, buf + off, pieces[k].len);
         code |= c.mem().note_write(pieces[k].pa, pieces[k].len);
       } else {
-        std::memcpy(buf + off, h, pieces[k].len);
+        guest_copy(buf + off, h, pieces[k].len);
       }
       off += pieces[k].len;
     }

@@ -47,7 +47,7 @@ uint8_t leaf_perms(uint64_t d, bool ap_table0, bool ap_table1, bool uxn_table, b
 // Descriptor reads are little-endian 64-bit (SCTLR_EL1.EE = 0: big-endian not implemented).
 bool read_descriptor(const PhysMem& mem, uint64_t pa, uint64_t& out) {
   if (!mem.contains(pa, 8)) return false;
-  std::memcpy(&out, mem.ptr(pa), 8);
+  out = guest_load<uint64_t>(mem.ptr(pa));
   return true;
 }
 

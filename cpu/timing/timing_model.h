@@ -63,6 +63,17 @@ class TimingModel {
   TimingModel& operator=(const TimingModel&) = delete;
 
   [[gnu::always_inline]] inline void retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el);
+
+  // The same in two steps, for a run loop that retires a block's instructions at one EL:
+  // enter_el(el) before the block (and again whenever the EL may have changed), then
+  // retire_at_el<kOutOfOrder>(s, d) for each instruction, with kOutOfOrder == out_of_order()
+  // fixed outside the loop. retire(s, d, el) is enter_el(el) followed by retire_at_el.
+  bool out_of_order() const { return out_of_order_; }
+  void enter_el(arch::CountEl el) {
+    if (el != seg_el_) [[unlikely]] switch_el(el);
+  }
+  template <bool kOutOfOrder>
+  [[gnu::always_inline]] inline void retire_at_el(const StaticInfo& s, const DynInfo& d);
   // Cycles taken by an exception entry or return (pipeline flush), with its event.
   void exception(arch::CountEl el, bool is_return);
 
@@ -204,22 +215,22 @@ inline uint32_t TimingModel::data_latency(uint64_t addr, uint8_t flags) {
   return data_miss(addr, !is_load, seg_el_);
 }
 
-inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el) {
-  if (el != seg_el_) [[unlikely]] switch_el(el);
+template <bool kOutOfOrder>
+inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   const ClassInfo c = classes_[static_cast<size_t>(s.cls)];
   // Fetch: L1I is looked up once per new line (line_bytes is a power of two: a shift).
   const uint64_t line = d.pc >> fetch_line_shift_;
   if (line != last_fetch_line_) {
     last_fetch_line_ = line;
     ++seg_l1i_;
-    if (!l1i_.access_line(line)) [[unlikely]] fetch_miss(d.pc, el);
+    if (!l1i_.access_line(line)) [[unlikely]] fetch_miss(d.pc, seg_el_);
   }
   const uint64_t ready = std::max({reg_ready_[s.src[0]], reg_ready_[s.src[1]], reg_ready_[s.src[2]]});
   uint32_t latency = c.latency;
   if (c.flags & kFlagMem) latency = data_latency(d.addr, c.flags);
 
   uint64_t done, stall_from;
-  if (out_of_order_) {
+  if constexpr (kOutOfOrder) {
     stall_from = dispatch_cycle_;
     done = issue_out_of_order(ready, latency);
   } else {
@@ -232,9 +243,15 @@ inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::Cou
 
   if (c.flags & kFlagBranch) {
     ++seg_branches_;
-    if (bp_.predict_and_update(c.branch, d.pc, d.taken, d.next_pc)) [[unlikely]] mispredict(done, el);
+    if (bp_.predict_and_update(c.branch, d.pc, d.taken, d.next_pc)) [[unlikely]] mispredict(done, seg_el_);
   }
   ++instructions_;
+}
+
+inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el) {
+  enter_el(el);
+  if (out_of_order_) retire_at_el<true>(s, d);
+  else retire_at_el<false>(s, d);
 }
 
 }  // namespace cpu::timing
