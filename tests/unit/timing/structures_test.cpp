@@ -136,4 +136,35 @@ BOOST_AUTO_TEST_CASE(bulk_events_match_per_instruction_counts) {
       if (got.counts[el][e] != 0) BOOST_TEST((drained_mask >> e & 1) == 1u, "event " << e);
 }
 
+BOOST_AUTO_TEST_CASE(two_step_retire_matches_retire) {
+  // enter_el() once per run of one EL, then retire_at_el<out_of_order()>: the same cycles and
+  // events as retire() with the EL on every call.
+  for (const bool ooo : {false, true}) {
+    CoreTimingParams p;
+    p.out_of_order = ooo;
+    p.issue_width = ooo ? 4 : 2;
+    p.rob_entries = ooo ? 96 : 0;
+    TimingModel a(p), b(p);
+    std::mt19937 rng(4);
+    for (unsigned i = 0; i < 20000; ++i) {
+      const auto el = static_cast<arch::CountEl>((i / 50) % 2);
+      StaticInfo s;
+      s.cls = static_cast<OpClass>(rng() % static_cast<unsigned>(OpClass::kCount));
+      s.src[0] = static_cast<uint8_t>(rng() % 12);
+      s.src[1] = rng() % 2 ? static_cast<uint8_t>(rng() % 12) : kNoReg;
+      s.dst[0] = static_cast<uint8_t>(rng() % 12);
+      const DynInfo d{0x9000 + 4ull * (rng() % 512), 0x200000 + 8ull * (rng() % 20000), 0x9000 + 4ull * (rng() % 512),
+                      (rng() % 3) != 0};
+      a.retire(s, d, el);
+      if (i % 50 == 0) b.enter_el(el);
+      if (ooo) b.retire_at_el<true>(s, d);
+      else b.retire_at_el<false>(s, d);
+      BOOST_TEST_REQUIRE(a.cycles() == b.cycles());
+    }
+    arch::EventCounts ea, eb;
+    BOOST_TEST(a.drain_events(ea) == b.drain_events(eb));
+    BOOST_TEST(ea.counts == eb.counts);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
