@@ -137,7 +137,13 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
     case KVM_DEV_ARM_VGIC_GRP_CTRL:
       if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) return -ENXIO;
       if (vgic_dist_ == 0 || vgic_redist_ == 0 || vcpus_.empty()) return -ENXIO;
-      vgic_ = std::make_unique<vgic::Vgic>(static_cast<unsigned>(vcpus_.size()), vgic_nr_irqs_);
+    {
+      // The model's vGIC state is indexed by vCPU id (its redistributor and MPIDR follow the
+      // id, as KVM's do), and KVM allows sparse ids: size it by the largest id, not the count.
+      unsigned ids = 0;
+      for (const auto& v : vcpus_) ids = std::max(ids, v->id() + 1);
+      vgic_ = std::make_unique<vgic::Vgic>(ids, vgic_nr_irqs_);
+    }
       return 0;
     default:
       return -ENXIO;
@@ -211,6 +217,10 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   // The vCPU's own thread executes KVM_ARM_VCPU_INIT, on the pCPU it is placed on.
   if (int rc = vpmu::vcpu_init(*vpmu_, has_pmu, !initialised_, pcpu_, &trace); rc != 0) return rc;
   features_ = init;
+  // KVM_ARM_VCPU_INIT resets the vCPU: a PSCI CPU_ON still pending from before (say, a
+  // system reset raced with it) is dropped with the rest of its state, as Linux drops the
+  // pending KVM_REQ_VCPU_RESET's reset_state.
+  psci_reset_pending_ = false;
   if (int rc = reset_vcpu("KVM_ARM_VCPU_INIT", trace); rc != 0) return rc;
   initialised_ = true;
   return 0;

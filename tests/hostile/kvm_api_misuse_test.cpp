@@ -164,9 +164,9 @@ BOOST_FIXTURE_TEST_CASE(vgic_state_without_vgic, Fixture) {
 
 // Found by fuzz_kvm_api (tests/fuzz/findings/kvm_api-vgic-sparse-vcpu-id.bin): a VM whose
 // only vCPU has id 3 and an initialised vGIC. KVM allows sparse vCPU ids; the model's
-// vGIC is sized by the vCPU count and indexed by id, so KVM_RUN throws std::out_of_range
-// from Vgic::set_irq_level instead of returning. Disabled until kvm_model is fixed.
-BOOST_FIXTURE_TEST_CASE(sparse_vcpu_id_with_vgic, Fixture, *boost::unit_test::disabled()) {
+// vGIC was sized by the vCPU count and indexed by id, so KVM_RUN threw std::out_of_range
+// from Vgic::set_irq_level. The vGIC is now sized by the largest id.
+BOOST_FIXTURE_TEST_CASE(sparse_vcpu_id_with_vgic, Fixture) {
   memory();
   km::Vcpu* v = vcpu(3);
   BOOST_REQUIRE(v->arm_vcpu_init(init_with(1u << km::KVM_ARM_VCPU_PSCI_0_2)) == 0);
