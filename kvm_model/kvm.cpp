@@ -437,21 +437,11 @@ bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn
 bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
 // The PMU's encodings: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14, CRm >= 8:
 // PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0, CRn = 9).
-constexpr bool is_pmu_space(arch::SysRegKey k) {
-  return k.op0 == 3 && ((k.op1 == 3 && (k.crn == 9 || (k.crn == 14 && k.crm >= 8))) || (k.op1 == 0 && k.crn == 9));
-}
-// One bit per SysRegKey::iss_index(): is the encoding the vPMU's? Read on every trap, so
-// it is a 8 KiB bitmap built at compile time rather than a chain of field compares.
-constexpr std::array<uint64_t, 1024> build_pmu_space() {
-  std::array<uint64_t, 1024> m{};
-  for (uint32_t i = 0; i < 65536; ++i)
-    if (is_pmu_space(arch::SysRegKey::from_iss_index(static_cast<uint16_t>(i)))) m[i >> 6] |= uint64_t{1} << (i & 63);
-  return m;
-}
-constexpr std::array<uint64_t, 1024> kPmuSpace = build_pmu_space();
+// Tested straight on the EC 0x18 ISS fields (Op0[21:20] Op1[16:14] CRn[13:10] CRm[4:1]),
+// without building a SysRegKey on the trap path.
 bool in_pmu_space(uint32_t iss) {
-  const uint16_t i = arch::SysRegKey::iss_index(iss);
-  return (kPmuSpace[i >> 6] >> (i & 63)) & 1;
+  const uint32_t op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 15, crm = (iss >> 1) & 15;
+  return op0 == 3 && ((op1 == 3 && (crn == 9 || (crn == 14 && crm >= 8))) || (op1 == 0 && crn == 9));
 }
 }  // namespace
 
