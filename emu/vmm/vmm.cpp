@@ -716,6 +716,7 @@ class Vmm {
   // Serves one exit of `v`; returns an outcome when the run is over.
   std::optional<RunOutcome> handle_exit(kvm_model::Vcpu* v);
 
+
   RunOptions opts_;
   const config::Host& host_;
   std::optional<Snapshot> snapshot_;
@@ -735,6 +736,34 @@ class Vmm {
   };
   std::vector<Placement> placement_;
   std::vector<uint8_t> halted_idle_;  // --threads: per vCPU, its last KVM_RUN blocked in WFI
+
+  // Per quantum, both schedulers. --max-insns: the error once the VM-wide count reached it,
+  // else the quantum's budget bounded by what is left.
+  std::optional<std::string> bound_by_insn_limit(kvm_model::Vcpu* v, uint64_t& budget) {
+    if (!opts_.max_insns) return std::nullopt;
+    const uint64_t done = total_instructions();
+    if (done >= opts_.max_insns) {
+      uint64_t pc = 0;
+      v->get_one_reg(kvm_model::kRegPc, pc);
+      return "instruction limit reached (--max-insns " + std::to_string(opts_.max_insns) + ") at vCPU " +
+             std::to_string(v->id()) + " PC " + hex(pc);
+    }
+    budget = std::min(budget, opts_.max_insns - done);
+    return std::nullopt;
+  }
+  // --migrate-every: when due, the scheduler moves the vCPU thread to the next pCPU of its
+  // set (KVM sees vcpu_put on the old pCPU and vcpu_load on the new one); the quantum ends
+  // where the next move is due.
+  void migrate_if_due(kvm_model::Vcpu* v, Placement& pl, uint64_t& budget) {
+    if (!opts_.migrate_every || pl.cpus.size() < 2) return;
+    if (pl.since >= opts_.migrate_every) {
+      v->vcpu_put();
+      pl.at = (pl.at + 1) % pl.cpus.size();
+      pl.since = 0;
+      v->vcpu_load(pl.cpus[pl.at]);
+    }
+    budget = std::min(budget, opts_.migrate_every - pl.since);
+  }
   std::unique_ptr<Disassembler> dis_;
   RunOutcome out_;
 };
@@ -811,28 +840,9 @@ RunOutcome Vmm::run() {
       if (v->powered_off() && !v->psci_on_pending()) continue;
       uint64_t budget = quantum;
       if (!opts_.save_path.empty()) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
-      if (opts_.max_insns) {
-        const uint64_t done = total_instructions();
-        if (done >= opts_.max_insns) {
-          uint64_t pc = 0;
-          v->get_one_reg(kvm_model::kRegPc, pc);
-          return finish(kExitGuestFault, "instruction limit reached (--max-insns " + std::to_string(opts_.max_insns) +
-                                             ") at vCPU " + std::to_string(v->id()) + " PC " + hex(pc));
-        }
-        budget = std::min(budget, opts_.max_insns - done);
-      }
+      if (auto limit = bound_by_insn_limit(v, budget)) return finish(kExitGuestFault, *limit);
       Placement& pl = placement_[v->id()];
-      if (opts_.migrate_every && pl.cpus.size() > 1) {
-        if (pl.since >= opts_.migrate_every) {
-          // The scheduler moves the vCPU thread: KVM sees vcpu_put on the old pCPU and
-          // vcpu_load on the new one.
-          v->vcpu_put();
-          pl.at = (pl.at + 1) % pl.cpus.size();
-          pl.since = 0;
-          v->vcpu_load(pl.cpus[pl.at]);
-        }
-        budget = std::min(budget, opts_.migrate_every - pl.since);
-      }
+      migrate_if_due(v, pl, budget);
       v->run_struct().insn_budget = budget;
       const bool was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
       const int rc = v->run();
@@ -975,28 +985,12 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         continue;
       }
       uint64_t budget = quantum;
-      if (opts_.max_insns) {
-        const uint64_t done = threaded_insns_.load();
-        if (done >= opts_.max_insns) {
-          uint64_t pc = 0;
-          v->get_one_reg(kvm_model::kRegPc, pc);
-          const std::lock_guard vg(vmm_m_);
-          end_threaded(finish(kExitGuestFault, "instruction limit reached (--max-insns " +
-                                                   std::to_string(opts_.max_insns) + ") at vCPU " +
-                                                   std::to_string(id) + " PC " + hex(pc)));
-          return;
-        }
-        budget = std::min(budget, opts_.max_insns - done);
+      if (auto limit = bound_by_insn_limit(v, budget)) {
+        const std::lock_guard vg(vmm_m_);
+        end_threaded(finish(kExitGuestFault, *limit));
+        return;
       }
-      if (opts_.migrate_every && pl.cpus.size() > 1) {
-        if (pl.since >= opts_.migrate_every) {
-          v->vcpu_put();
-          pl.at = (pl.at + 1) % pl.cpus.size();
-          pl.since = 0;
-          v->vcpu_load(pl.cpus[pl.at]);
-        }
-        budget = std::min(budget, opts_.migrate_every - pl.since);
-      }
+      migrate_if_due(v, pl, budget);
       v->run_struct().insn_budget = budget;
       const uint32_t pcpu = pl.cpus[pl.at];
       {
