@@ -220,6 +220,10 @@ class Core {
   bool irq_pending() const { return irq_pending_; }
 
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
+  // HCR_EL2.TSC as a hypervisor sets it: SMC at EL1 traps to it (ExitReason::kSmc, PC past
+  // the SMC, not retired) instead of being UNDEFINED, which it is with neither EL2 nor EL3.
+  void set_smc_traps(bool on) { smc_traps_ = on; }
+  bool smc_traps() const { return smc_traps_; }
   // The cycle-level timing model of the physical core this core runs on, or null for
   // functional timing. With a model, every retired instruction is handed to it (class,
   // registers, PC, data address, branch outcome) and exceptions taken and returned are
@@ -361,6 +365,7 @@ class Core {
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> remote_pending_{false};  // the inbox below is not empty
   bool irq_pending_ = false;
+  bool smc_traps_ = false;
   struct Inbox {
     std::mutex m;
     std::vector<uint64_t> code_pages;

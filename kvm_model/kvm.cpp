@@ -31,6 +31,13 @@ constexpr uint64_t kPsciRetNotSupported = static_cast<uint64_t>(-1);
 constexpr uint64_t kPsciRetInvalidParams = static_cast<uint64_t>(-2);
 constexpr uint64_t kPsciRetAlreadyOn = static_cast<uint64_t>(-4);
 constexpr uint64_t kPsciRetOnPending = static_cast<uint64_t>(-5);
+constexpr uint64_t kPsciRetInvalidAddress = static_cast<uint64_t>(-9);
+// MPIDR_HWID_BITMASK: Aff3 and Aff2..Aff0. PSCI reserves every other bit of a target
+// affinity argument, and KVM refuses a set one (kvm_psci_valid_affinity).
+constexpr uint64_t kMpidrHwidMask = 0xff00ffffffull;
+// KVM_CREATE_VM type 0 gives the default 40-bit IPA space (KVM_PHYS_SHIFT); a CPU_ON entry
+// point outside it is refused (kvm_ipa_valid).
+constexpr unsigned kDefaultIpaBits = 40;
 constexpr uint64_t kPsciAffinityOn = 0, kPsciAffinityOff = 1;
 constexpr uint64_t kPsciVersion11 = 0x00010001;
 constexpr uint64_t kSmcccVersion11 = 0x00010001;
@@ -168,6 +175,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   ids.mpidr = mpidr_for(id);
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
   core_->set_sysreg_port(this);
+  core_->set_smc_traps(true);  // KVM runs guests with HCR_EL2.TSC set
   core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
   // The PMU's overflow interrupt is a level on its IRQ (PPI 23 for every vCPU, or an SPI).
@@ -334,8 +342,11 @@ struct PsciCall {
   static bool psci_version(Vcpu&, uint64_t& ret) { ret = kPsciVersion11; return true; }
   static bool psci_features(Vcpu& v, uint64_t& ret);
   static bool cpu_on(Vcpu& v, uint64_t& ret) {
-    Vcpu* target = v.vm_.find_vcpu_by_mpidr(v.core_->x(1));
+    const uint64_t mpidr = v.core_->x(1), entry = v.core_->x(2);
+    Vcpu* target = (mpidr & ~kMpidrHwidMask) == 0 ? v.vm_.find_vcpu_by_mpidr(mpidr) : nullptr;
     if (target == nullptr) ret = kPsciRetInvalidParams;
+    // PSCI 1.0 and later report an entry point outside the IPA space as INVALID_ADDRESS.
+    else if ((entry >> kDefaultIpaBits) != 0) ret = kPsciRetInvalidAddress;
     else if (target->psci_reset_pending_) ret = kPsciRetOnPending;
     else if (!target->powered_off()) ret = kPsciRetAlreadyOn;
     else {
@@ -348,7 +359,7 @@ struct PsciCall {
   // AFFINITY_INFO: ON if any vCPU matching the affinity (at and above the given level) is on.
   static bool affinity_info(Vcpu& v, uint64_t& ret) {
     const uint64_t level = v.core_->x(2);
-    if (level > 3) { ret = kPsciRetInvalidParams; return true; }
+    if (level > 3 || (v.core_->x(1) & ~kMpidrHwidMask) != 0) { ret = kPsciRetInvalidParams; return true; }
     static constexpr uint64_t kAffMask[4] = {0xff00ffffffull, 0xff00ffff00ull, 0xff00ff0000ull, 0xff00000000ull};
     const uint64_t want = v.core_->x(1) & kAffMask[level];
     bool found = false, on = false;
@@ -672,8 +683,15 @@ int Vcpu::run() {
       case cpu::ExitReason::kBudget:
       case cpu::ExitReason::kStopRequested:
         continue;  // the budget check above, or the timer deadline just passed
-      case cpu::ExitReason::kHvc:
       case cpu::ExitReason::kSmc:
+        // SMCCC reserves non-zero SMC immediates: KVM answers NOT_SUPPORTED without
+        // looking at the function id; SMC #0 is an SMCCC call like HVC #0.
+        if (core_->exit_imm() != 0) {
+          core_->set_x(0, kPsciRetNotSupported);
+          continue;
+        }
+        [[fallthrough]];
+      case cpu::ExitReason::kHvc:
         if (handle_hvc()) continue;
         return run_.exit_reason == KVM_EXIT_INTR ? -EINTR : 0;
       case cpu::ExitReason::kSemihosting:

@@ -85,8 +85,16 @@ Flow op_hvc(Core& c, const DecodedInst& i) {
   c.state().pc = i.pc + 4;
   return Flow::kExit;
 }
-// No EL3 is implemented, so SMC is UNDEFINED (Arm ARM: SMC when EL3 is not implemented).
-Flow op_smc(Core& c, const DecodedInst& i) { return c.undefined(i); }
+// No EL3 is implemented, so SMC is UNDEFINED (Arm ARM: SMC when EL3 is not implemented),
+// except at EL1 under a hypervisor that sets HCR_EL2.TSC: from Armv8.3 that traps to EL2
+// even without EL3. A trapped instruction does not retire; the hypervisor steps past it.
+Flow op_smc(Core& c, const DecodedInst& i) {
+  if (c.state().el == 0 || !c.smc_traps()) return c.undefined(i);
+  c.set_exit_imm(i.imm);
+  c.pending_exit_ = ExitReason::kSmc;
+  c.state().pc = i.pc + 4;
+  return Flow::kExitUnretired;
+}
 // HLT #0xF000 is the A64 semihosting trap; it is honoured at EL1 only (as QEMU does by
 // default), and any other HLT is UNDEFINED because halting debug is not enabled.
 constexpr uint64_t kSemihostingImm = 0xF000;

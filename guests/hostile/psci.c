@@ -64,6 +64,11 @@ static uint64_t el0_hvc(uint64_t fid)
     return HVC_IMM(0, fid, 0, 0, 0);
 }
 
+static uint64_t el0_smc(uint64_t fid)
+{
+    return SMC_IMM(0, fid);
+}
+
 static int on_sync_el0(struct sdk_frame *f)
 {
     g_last_ec = sdk_esr_ec(f->esr);
@@ -144,19 +149,28 @@ int main(uint64_t arg)
     while (sdk_psci_affinity_info(1, 0) != PSCI_AFFINITY_OFF) {
     }
     show("vCPU 1 ran (times)", g_secondary_runs);
-    /* Bits outside Aff3..Aff0 (31 is RES1, 40 is above Aff3): Linux KVM refuses the
-       MPIDR (kvm_psci_valid_affinity); pmuemu masks them off and starts vCPU 1. */
+    /* Bits outside Aff3..Aff0 (31 is RES1, 40 is above Aff3) are reserved: KVM refuses
+       the MPIDR (kvm_psci_valid_affinity) in CPU_ON and AFFINITY_INFO alike. */
     show("CPU_ON(MPIDR 1 | bit 31 | bit 40)", sdk_psci_cpu_on(1 | (1ull << 31) | (1ull << 40), off_entry, 0));
-    while (sdk_psci_affinity_info(1, 0) != PSCI_AFFINITY_OFF) {
-    }
+    show("AFFINITY_INFO(MPIDR 1 | bit 40, level 0)", sdk_psci_affinity_info(1 | (1ull << 40), 0));
+    /* An entry point outside the VM's 40-bit IPA space: INVALID_ADDRESS (PSCI >= 1.0). */
+    show("CPU_ON(vCPU 1, entry 1 << 40)", sdk_psci_cpu_on(1, 1ull << 40, 0));
+    show("AFFINITY_INFO(vCPU 1) after refused CPU_ONs", sdk_psci_affinity_info(1, 0));
 
     sdk_puts("-- other conduits\n");
+    /* Under KVM (HCR_EL2.TSC) SMC #0 is an SMCCC call like HVC #0; a non-zero immediate
+       is reserved and returns NOT_SUPPORTED. No exception reaches the guest (class stays -1). */
     g_last_ec = ~0ull;
     show("SMC #0 PSCI_VERSION", SMC_IMM(0, PSCI_VERSION));
+    show("  exception class", g_last_ec);
+    show("SMC #1 PSCI_VERSION", SMC_IMM(1, PSCI_VERSION));
     show("  exception class", g_last_ec);
     sdk_set_sync_handler(on_sync_el0);
     g_last_ec = ~0ull;
     show("HVC from EL0", sdk_run_el0(el0_hvc, PSCI_VERSION, sdk_el0_stack_top(8)));
+    show("  exception class", g_last_ec);
+    g_last_ec = ~0ull;
+    show("SMC #0 from EL0", sdk_run_el0(el0_smc, PSCI_VERSION, sdk_el0_stack_top(8)));
     show("  exception class", g_last_ec);
 
     sdk_puts("-- SYSTEM_OFF with garbage arguments\n");
