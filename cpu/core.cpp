@@ -274,7 +274,10 @@ Block* Core::lookup_block(uint64_t pc) {
   uint64_t pa = pc;
   if (!mmu_.enabled()) {
     if (!mem_.contains(pc, 4)) {
-      fetch_abort(pc, esr::kFscSyncExternal);
+      // With stage 1 off the flat mapping still checks the PA size: a PC above it is an
+      // Address size fault at level 0, as for data; elsewhere outside RAM nothing answers.
+      const mmu::Fault f = mmu_.translate(pc).fault;
+      fetch_abort(pc, f.ok() ? esr::kFscSyncExternal : mmu::fault_status(f));
       return nullptr;
     }
   } else {
