@@ -8,11 +8,12 @@
  * Nothing is shared but the per-vCPU result slots, so no atomics are needed.
  */
 #include "sdk.h"
+#include "intloop_body.h"
 
 #ifndef SMP_ITERS
 #error "build with -DSMP_ITERS=<iterations per vCPU>"
 #endif
-#define SMP_INSNS_PER_ITER 8
+#define SMP_INSNS_PER_ITER INTLOOP_BODY_INSNS
 #define SMP_MAX_CPUS 8
 
 /* One cache line per slot so vCPUs never write the same line. */
@@ -21,21 +22,7 @@ static volatile uint64_t done_slot[SMP_MAX_CPUS][8] SDK_ALIGNED(64);
 
 static void work(uint64_t id)
 {
-    uint64_t n = SMP_ITERS;
-    uint64_t a = 1 + id, b = 0x9e3779b97f4a7c15ull, c = 0, d = 0, e = 0, f = 0;
-    __asm__ volatile("1:\n\t"
-                     "add  %1, %1, %2\n\t"
-                     "eor  %2, %2, %1, ror #13\n\t"
-                     "ror  %3, %1, #7\n\t"
-                     "add  %4, %4, %3\n\t"
-                     "eor  %5, %5, %4\n\t"
-                     "sub  %6, %6, %5, lsr #3\n\t"
-                     "subs %0, %0, #1\n\t"
-                     "b.ne 1b"
-                     : "+r"(n), "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f)
-                     :
-                     : "cc");
-    result_slot[id][0] = a ^ b ^ d ^ e ^ f;
+    result_slot[id][0] = intloop_body(SMP_ITERS, 1 + id);
     __asm__ volatile("dmb ish" ::: "memory");
     done_slot[id][0] = 1;
 }
