@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kvm_model/kvm.h"
+#include "tests/support/two_cluster_host.h"
 
 namespace {
 
@@ -33,26 +34,8 @@ struct Input {
   }
 };
 
-km::HostDesc host(uint8_t shape) {
-  // Two clusters whose counter counts come from the input (0..8), like configs/big-little.
-  km::HostDesc d;
-  const uint32_t n0 = shape & 7, n1 = (shape >> 3) & 7;
-  for (uint32_t c = 0; c < 2; ++c) {
-    vp::ClusterPmuDesc pmu;
-    pmu.name = c ? "big" : "little";
-    pmu.num_counters = c ? n1 : n0;
-    pmu.pmuver = 4;
-    pmu.pmceid0 = 0x4adf07db;
-    for (uint32_t i = 0; i < 2; ++i) {
-      km::HostCpu cpu;
-      cpu.cluster = c;
-      pmu.cpus.push_back(c * 2 + i);
-      d.cpus.push_back(cpu);
-    }
-    d.pmus.push_back(pmu);
-  }
-  return d;
-}
+// Two clusters whose counter counts come from the input (0..7 each).
+km::HostDesc host(uint8_t shape) { return test_support::two_cluster_host(shape & 7, (shape >> 3) & 7); }
 
 constexpr uint64_t kPmcr = arch::SysRegKey{3, 3, 9, 12, 0}.to_one_reg_id();
 constexpr uint64_t kBitmaps[] = {arch::SysRegKey{3, 3, 9, 12, 1}.to_one_reg_id(), arch::SysRegKey{3, 0, 9, 14, 1}.to_one_reg_id(),

@@ -10,30 +10,14 @@
 #include <vector>
 
 #include "kvm_model/kvm.h"
+#include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
 namespace vp = kvm_model::vpmu;
 
 namespace {
 
-km::HostDesc two_cluster_host() {
-  km::HostDesc d;
-  for (uint32_t c = 0; c < 2; ++c) {
-    vp::ClusterPmuDesc pmu;
-    pmu.name = c ? "big" : "little";
-    pmu.num_counters = c ? 6 : 4;
-    pmu.pmuver = 4;
-    pmu.pmceid0 = 0x4adf07db;
-    for (uint32_t i = 0; i < 2; ++i) {
-      km::HostCpu cpu;
-      cpu.cluster = c;
-      pmu.cpus.push_back(c * 2 + i);
-      d.cpus.push_back(cpu);
-    }
-    d.pmus.push_back(pmu);
-  }
-  return d;
-}
+km::HostDesc two_cluster_host() { return test_support::two_cluster_host(4, 6); }
 
 constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 20;
 constexpr uint64_t kTimerCnt = arch::SysRegKey{3, 3, 14, 3, 2}.to_one_reg_id();
