@@ -170,6 +170,9 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   core_->set_sysreg_port(this);
   core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
+  // Functional timing: one cycle per instruction, so the vPMU counts off the core's
+  // retired-instruction counts itself (set_clock), counter by counter as they are accessed.
+  if (!vm.host().cycle_timing) vpmu_->use_insn_clock();
   // The PMU's overflow interrupt is a level on its IRQ (PPI 23 for every vCPU, or an SPI).
   core_->set_tlbi_broadcast(&Vm::broadcast_tlbi, &vm);
   vpmu_->set_irq_sink([this](bool level) {
@@ -450,18 +453,30 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
   const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   if (in_pmu_space(iss)) [[likely]] {
-    // The counters must include everything retired so far. (Checked inline first: with no
-    // counter able to count and no model to drain, there is nothing to gather.)
-    if (timing() == nullptr && !vpmu_->may_count()) flush_skipped_ = true;
-    else if (vpmu::access_needs_counts(iss)) flush_events(FlushAt::kTrap);
+    // The counters must include everything retired so far.
+    cpu::timing::TimingModel* const tm = timing();
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    if (tm == nullptr) {
+      // Functional timing: the clock is all the vPMU needs to bring any counter up to date;
+      // all of them are settled first only where the overflow state could be observed.
+      vpmu_->set_clock(now);
+      if (vpmu::access_settles_clock(iss) && vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    } else if (vpmu::access_needs_counts(iss)) {
+      flush_events(FlushAt::kTrap);
+    }
     const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
     if (!is_read && vpmu_->may_count() && vpmu::access_needs_counts(iss)) [[unlikely]] {
       // A counter write may bring an overflow closer than the end of this slice: stop
-      // there instead, so that its interrupt is not a slice late.
-      const std::array<uint64_t, 2> now = core.retired_by_el();
+      // there instead, so that its interrupt is not a slice late. On the instruction clock
+      // only counters moved by the access need a look: the others have counted no faster
+      // than the instructions the slice bound allowed for.
+      const uint32_t moved = vpmu_->take_moved();
       const uint64_t ran = now[0] + now[1] - slice_start_;
-      if (ran + vpmu_->insns_until_overflow(timing() != nullptr) < slice_len_) core.request_stop();
+      const uint64_t until = tm != nullptr ? vpmu_->insns_until_overflow(true)
+                             : vpmu::access_settles_clock(iss) ? vpmu_->insns_until_overflow(false)
+                                                                 : vpmu_->insns_until_overflow(false, moved);
+      if (until < slice_len_ - ran) core.request_stop();  // ran < slice_len_: this access is in the slice
     }
     if (sysreg_trace_) [[unlikely]]
       sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
@@ -503,11 +518,15 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
 }
 
 void Vcpu::flush_events(FlushAt at) {
-  // Functional timing: every retired instruction is one cycle at the EL it ran at. Only
-  // these three entries of events_ are ever non-zero, so it is rewritten, never cleared:
-  // this runs on every trapped PMU access and must stay a handful of stores.
   cpu::timing::TimingModel* const tm = timing();
-  if (!vpmu_->may_count() && (tm == nullptr || at == FlushAt::kTrap)) {
+  if (tm == nullptr) {
+    // Functional timing: every retired instruction is one cycle at the EL it ran at, which
+    // the vPMU reads off the clock (a counter that cannot count ignores it).
+    vpmu_->set_clock(core_->retired_by_el());
+    if (vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    return;
+  }
+  if (!vpmu_->may_count() && at == FlushAt::kTrap) {
     // No enabled backing event: perf would count nothing. What ran since the last flush is
     // left ungathered (in the model's pending events, or behind counted_) and dropped by
     // resync_counted() where counting can start again: after a PMU trap, at guest entry.
@@ -516,27 +535,13 @@ void Vcpu::flush_events(FlushAt at) {
     return;
   }
   flush_skipped_ = false;
-  if (tm != nullptr) {
-    // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
-    // the last flush (the model is drained at every exit and PMU access, so nothing of
-    // another vCPU is in it). events_ is left all-zero again afterwards.
-    const uint64_t touched = tm->drain_events(events_);
-    if (touched == 0) return;
-    if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
-    clear_events(touched);
-    return;
-  }
-  const std::array<uint64_t, 2> now = core_->retired_by_el();
-  const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];
-  if ((n0 | n1) == 0) return;
-  counted_ = now;
-  for (const auto& [cel, n] : {std::pair{arch::CountEl::kEl0, n0}, std::pair{arch::CountEl::kEl1, n1}}) {
-    auto& c = events_.counts[static_cast<unsigned>(cel)];
-    c[0x08] = n;  // INST_RETIRED
-    c[0x1B] = n;  // INST_SPEC
-    c[0x11] = n;  // CPU_CYCLES
-  }
+  // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
+  // the last flush (the model is drained at every exit and PMU access, so nothing of
+  // another vCPU is in it). events_ is left all-zero again afterwards.
+  const uint64_t touched = tm->drain_events(events_);
+  if (touched == 0) return;
   if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
+  clear_events(touched);
 }
 
 void Vcpu::clear_events(uint64_t touched) {
@@ -546,9 +551,9 @@ void Vcpu::clear_events(uint64_t touched) {
 
 void Vcpu::resync_counted() {
   // Counting has just become possible (a trap enabled a counter, a reload or a load ran):
-  // what ran before this point ran uncounted, so it is marked as already given.
+  // what ran before this point ran uncounted, so it is dropped. (Cycle-level timing only:
+  // on the instruction clock a backing event starts counting from the clock it joins at.)
   if (cpu::timing::TimingModel* tm = timing()) clear_events(tm->drain_events(events_));
-  else counted_ = core_->retired_by_el();
   flush_skipped_ = false;
 }
 
@@ -642,6 +647,7 @@ int Vcpu::run() {
     // Guest entry: pending PMU requests and its interrupt level, then the heterogeneous-host
     // check KVM makes with interrupts disabled right before entering the guest.
     vpmu::flush_hwstate(*vpmu_);
+    vpmu_->revalidate_clock();
     if (const auto cpu = vpmu::fail_entry_cpu(*vpmu_)) {
       run_.exit_reason = KVM_EXIT_FAIL_ENTRY;
       run_.fail_entry.hardware_entry_failure_reason = KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED;
@@ -658,6 +664,7 @@ int Vcpu::run() {
     const std::array<uint64_t, 2> at = core_->retired_by_el();
     slice_start_ = at[0] + at[1];
     slice_len_ = slice;
+    vpmu_->take_moved();  // the slice is bounded on every counter as it stands
     if (lk.owns_lock()) lk.unlock();
     const cpu::RunResult r = core_->run(slice);
     if (vm_.threaded()) lk.lock();

@@ -415,9 +415,11 @@ HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& 
 }
 
 namespace {
-// Bit per SysRegKey::iss_index() and direction: 1 = the access can go without settling.
+// Bit per SysRegKey::iss_index() and direction: 1 = the access can go without settling
+// (read/write: any counting; clock_read/clock_write: on the instruction clock).
 struct NoSettle {
   std::array<uint64_t, 1024> read{}, write{};
+  std::array<uint64_t, 1024> clock_read{}, clock_write{};
 };
 constexpr NoSettle build_no_settle() {
   NoSettle t;
@@ -433,6 +435,26 @@ constexpr NoSettle build_no_settle() {
   for (uint8_t crm = 12; crm <= 15; ++crm)  // PMEVTYPER<n>_EL0 and PMCCFILTR_EL0
     for (uint8_t op2 = 0; op2 < 8; ++op2) mark(t.read, arch::sysreg(3, 3, 14, crm, op2));
   for (SysRegKey k : {arch::sysreg(3, 3, 9, 12, 5), arch::sysreg(3, 3, 9, 14, 0)}) mark(t.write, k);
+  // On the instruction clock, an access that reads or writes one counter settles that
+  // counter alone (get_counter_value, set_counter_value), and a change of what counts
+  // settles every counter itself (VcpuPmu::Reconfig): PMEVCNTR<n>, PMCCNTR and PMXEVCNTR
+  // reads and writes, PMEVTYPER<n>, PMCCFILTR and PMXEVTYPER writes, PMCNTENSET/CLR writes.
+  t.clock_read = t.read;
+  t.clock_write = t.write;
+  for (SysRegKey k : {arch::sysreg(3, 3, 9, 13, 0), arch::sysreg(3, 3, 9, 13, 2)}) {
+    mark(t.clock_read, k);
+    mark(t.clock_write, k);
+  }
+  mark(t.clock_write, arch::sysreg(3, 3, 9, 13, 1));
+  mark(t.clock_write, arch::sysreg(3, 3, 9, 12, 1));
+  mark(t.clock_write, arch::sysreg(3, 3, 9, 12, 2));
+  for (uint8_t crm = 8; crm <= 11; ++crm)  // PMEVCNTR<n>_EL0
+    for (uint8_t op2 = 0; op2 < 8; ++op2) {
+      mark(t.clock_read, arch::sysreg(3, 3, 14, crm, op2));
+      mark(t.clock_write, arch::sysreg(3, 3, 14, crm, op2));
+    }
+  for (uint8_t crm = 12; crm <= 15; ++crm)  // PMEVTYPER<n>_EL0 and PMCCFILTR_EL0
+    for (uint8_t op2 = 0; op2 < 8; ++op2) mark(t.clock_write, arch::sysreg(3, 3, 14, crm, op2));
   return t;
 }
 constexpr NoSettle kNoSettle = build_no_settle();
@@ -441,6 +463,12 @@ constexpr NoSettle kNoSettle = build_no_settle();
 bool access_needs_counts(uint32_t esr_iss) {
   const uint16_t i = SysRegKey::iss_index(esr_iss);
   const auto& m = (esr_iss & 1) ? kNoSettle.read : kNoSettle.write;
+  return ((m[i >> 6] >> (i & 63)) & 1) == 0;
+}
+
+bool access_settles_clock(uint32_t esr_iss) {
+  const uint16_t i = SysRegKey::iss_index(esr_iss);
+  const auto& m = (esr_iss & 1) ? kNoSettle.clock_read : kNoSettle.clock_write;
   return ((m[i >> 6] >> (i & 63)) & 1) == 0;
 }
 

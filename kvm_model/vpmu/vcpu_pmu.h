@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "cpu/arch/pmu_events.h"
@@ -30,6 +31,15 @@ struct Backing {
   bool excl_el1 = false;  // attr.exclude_kernel
   uint16_t event = 0;     // attr.config
   uint64_t count = 0;     // events counted since creation
+  // Instruction clock only (VcpuPmu::use_insn_clock): the vCPU's retired instructions per EL
+  // (EL0, EL1) up to which `count` is brought; what ran since is added on demand.
+  std::array<uint64_t, 2> since{};
+
+  // The same perf event attributes: recreating one like this counts the same thing.
+  bool same_event(const Backing& o) const {
+    return exists == o.exists && enabled == o.enabled && excl_el0 == o.excl_el0 && excl_el1 == o.excl_el1 &&
+           event == o.event;
+  }
 };
 
 class VcpuPmu {
@@ -46,7 +56,7 @@ class VcpuPmu {
 
   // kvm_vcpu_has_pmu(): the vCPU was initialised with KVM_ARM_VCPU_PMU_V3.
   bool has_pmu() const { return has_pmu_; }
-  void set_has_pmu(bool v) { has_pmu_ = v; }
+  void set_has_pmu(bool v);
 
   // __vcpu_sys_reg(): raw slot storage, no side effects.
   uint64_t reg(Slot s) const { return regs_[static_cast<unsigned>(s)]; }
@@ -125,9 +135,51 @@ class VcpuPmu {
   // (INST_RETIRED, INST_SPEC; CPU_CYCLES under functional timing); with the cycle model a
   // cycle or cache event may come several at a time, so the bound is a fraction of the
   // distance and is re-taken as it shrinks. UINT64_MAX: nothing can overflow.
-  uint64_t insns_until_overflow(bool cycle_timing) const;
+  uint64_t insns_until_overflow(bool cycle_timing) const { return insns_until_overflow(cycle_timing, active_mask_); }
+  // The same bound over the counters in `mask` only.
+  uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const;
+
+  // ---- the instruction clock (functional timing) ----
+  // With functional timing every retired instruction is one INST_RETIRED, one INST_SPEC and
+  // one CPU_CYCLES at the EL it ran at, so a backing event counting one of those is a pure
+  // function of the vCPU's retired-instruction counts: it is brought up to date when read
+  // or changed, counter by counter, instead of all counters at every trapped access. The
+  // values, overflows and interrupt levels are those of count_events() fed the same counts:
+  // every change to what the backing events count first settles all of them, and the run
+  // loop's stop at the next possible overflow (insns_until_overflow) means a counter never
+  // crosses its overflow between two settles other than at a guest exit.
+  void use_insn_clock() { insn_clock_ = true; }
+  bool insn_clock() const { return insn_clock_; }
+  // The vCPU's retired instructions per EL now: before a trapped access, at exit.
+  void set_clock(const std::array<uint64_t, 2>& retired) { now_ = retired; }
+  // count_events() for everything run up to the clock: true if a counter overflowed.
+  bool settle();
+  // Counters whose distance to overflow changed other than by counting since the last
+  // call (a written value, a reconfiguration): the run loop re-bounds its slice on them.
+  uint32_t take_moved() { return std::exchange(moved_, 0); }
+  // At guest entry: the VM-wide inputs of counting (its PMU) may have changed meanwhile.
+  void revalidate_clock();
 
  private:
+  class Reconfig;
+  uint64_t pending(unsigned idx) const {
+    if (!((lazy_mask_ >> idx) & 1)) return 0;
+    const Backing& b = backing_[idx];
+    return (b.excl_el0 ? 0 : now_[0] - b.since[0]) + (b.excl_el1 ? 0 : now_[1] - b.since[1]);
+  }
+  bool settle_one(unsigned idx) {
+    const uint64_t d = pending(idx);
+    backing_[idx].since = now_;
+    return d != 0 && advance(idx, d);
+  }
+  // Before / after a change of what the backing events count (Reconfig brackets it).
+  void settle_for_change();
+  void refresh_lazy();
+  // Active backings perf would schedule on the current pCPU's PMU, of events it implements.
+  uint32_t scheduled_mask();
+  Backing backing_for(unsigned idx) const;  // what kvm_pmu_create_perf_event would make now
+  void drop_backing(unsigned idx);
+  void set_enabled(unsigned idx, bool on);
   void note_backing(unsigned idx) {
     const uint32_t b = uint32_t{1} << idx;
     active_mask_ = (backing_[idx].exists && backing_[idx].enabled) ? (active_mask_ | b) : (active_mask_ & ~b);
@@ -157,6 +209,12 @@ class VcpuPmu {
   uint32_t pcpu_ = 0;
   bool on_unsupported_cpu_ = false;
   bool has_run_ = false;
+  bool insn_clock_ = false;
+  std::array<uint64_t, 2> now_{};  // the instruction clock (set_clock)
+  // Backings counted on the instruction clock: scheduled, of INST_RETIRED, INST_SPEC or
+  // CPU_CYCLES. Recomputed after every change of its inputs (Reconfig, revalidate_clock).
+  uint32_t lazy_mask_ = 0;
+  uint32_t moved_ = 0;
 };
 
 }  // namespace kvm_model::vpmu

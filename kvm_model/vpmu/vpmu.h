@@ -41,6 +41,10 @@ bool is_pmu_sys_reg(arch::SysRegKey key);
 // PMUSERENR writes) leave the guest's pending events for the next access that does; the
 // run loop's stop at the next possible overflow makes that exact.
 bool access_needs_counts(uint32_t esr_iss);
+// The same on the instruction clock (VcpuPmu::use_insn_clock): whether the access needs
+// every counter settled first. Single-counter reads and writes and the reconfiguring
+// writes settle what they touch themselves.
+bool access_settles_clock(uint32_t esr_iss);
 
 // ---------------- ONE_REG / REG_LIST (spec 2.11) ----------------
 // True if the id is a sysreg id naming a row of the vPMU table (route it here).
