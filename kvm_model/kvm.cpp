@@ -453,6 +453,7 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
   const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   if (in_pmu_space(iss)) [[likely]] {
+    const vpmu::TrapRoute route = vpmu::route_trap(iss);
     // The counters must include everything retired so far.
     cpu::timing::TimingModel* const tm = timing();
     const std::array<uint64_t, 2> now = core.retired_by_el();
@@ -460,13 +461,13 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
       // Functional timing: the clock is all the vPMU needs to bring any counter up to date;
       // all of them are settled first only where the overflow state could be observed.
       vpmu_->set_clock(now);
-      if (vpmu::access_settles_clock(iss) && vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
-    } else if (vpmu::access_needs_counts(iss)) {
+      if ((route.flags & vpmu::trap::kClockSettle) && vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    } else if (route.flags & vpmu::trap::kCounts) {
       flush_events(FlushAt::kTrap);
     }
-    const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
+    const auto r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
-    if (!is_read && vpmu_->may_count() && vpmu::access_needs_counts(iss)) [[unlikely]] {
+    if (!is_read && (route.flags & vpmu::trap::kCounts) && vpmu_->may_count()) {
       // A counter write may bring an overflow closer than the end of this slice: stop
       // there instead, so that its interrupt is not a slice late. On the instruction clock
       // only counters moved by the access need a look: the others have counted no faster
@@ -474,7 +475,7 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
       const uint32_t moved = vpmu_->take_moved();
       const uint64_t ran = now[0] + now[1] - slice_start_;
       const uint64_t until = tm != nullptr ? vpmu_->insns_until_overflow(true)
-                             : vpmu::access_settles_clock(iss) ? vpmu_->insns_until_overflow(false)
+                             : (route.flags & vpmu::trap::kClockSettle) ? vpmu_->insns_until_overflow(false)
                                                                  : vpmu_->insns_until_overflow(false, moved);
       if (until < slice_len_ - ran) core.request_stop();  // ran < slice_len_: this access is in the slice
     }

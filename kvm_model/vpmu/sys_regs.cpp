@@ -354,7 +354,6 @@ constexpr std::array<uint8_t, 65536> build_iss_index() {
     idx[SysRegKey::iss_index(kTable[i].key.to_esr_iss(0, false))] = static_cast<uint8_t>(i);
   return idx;
 }
-inline constexpr std::array<uint8_t, 65536> kIssIndex = build_iss_index();
 
 bool hidden(const VcpuPmu& v, const SysRegDesc& r) {
   // Every row of this table uses pmu_visibility; its answer is read directly rather than
@@ -393,26 +392,6 @@ std::string_view reset_name(const VcpuPmu& v, const SysRegDesc& r) {
 }
 
 bool is_pmu_sys_reg(arch::SysRegKey key) { return find_pmu_sys_reg(key) != nullptr; }
-
-HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
-  const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
-  const uint8_t row = kIssIndex[SysRegKey::iss_index(esr_iss)];
-  // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
-  if (row == 0xff) return HandleResult::kUndef;
-  const SysRegDesc* r = &kTable[row];
-  if (hidden(v, *r)) return HandleResult::kUndef;
-  SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
-  const AccessResult res = r->access(v, p, *r);
-  if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
-  // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
-  // A read changes neither (no read handler requests a reload or touches the overflow,
-  // enable or PMCR state the level derives from), so only writes pay for it.
-  if (!is_read) {
-    v.process_requests();
-    v.update_state();
-  }
-  return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
-}
 
 namespace {
 // Bit per SysRegKey::iss_index() and direction: 1 = the access can go without settling
@@ -458,7 +437,64 @@ constexpr NoSettle build_no_settle() {
   return t;
 }
 constexpr NoSettle kNoSettle = build_no_settle();
+
+constexpr bool bit_set(const std::array<uint64_t, 1024>& m, uint16_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
+
+// Writes that change neither the overflow interrupt's inputs (PMCR, PMOVSSET, PMINTENSET,
+// PMCNTENSET) nor request a reload: after them the exit and re-entry have nothing to do.
+// (A counter or event type write that reconfigures settles first, and raises the level
+// itself if that finds an overflow.)
+constexpr bool write_leaves_level(SysRegKey k) {
+  if (k.op0 != 3 || k.op1 != 3) return false;
+  if (k.crn == 14) return k.crm >= 8;                                        // PMEVCNTR, PMEVTYPER, PMCCFILTR
+  if (k.crn == 9 && k.crm == 13) return k.op2 <= 2;                          // PMCCNTR, PMXEVTYPER, PMXEVCNTR
+  return k.crn == 9 && ((k.crm == 12 && k.op2 == 5) || (k.crm == 14 && k.op2 == 0));  // PMSELR, PMUSERENR
+}
+
+constexpr std::array<std::array<uint8_t, 2>, 256> build_trap_flags() {
+  std::array<std::array<uint8_t, 2>, 256> f{};
+  // Encodings in the PMU space without a row UNDEF; the counters are settled first as for
+  // any access the no-settle lists do not name.
+  f[kNoRow] = {trap::kCounts | trap::kClockSettle, trap::kCounts | trap::kClockSettle};
+  for (size_t row = 0; row < kTable.size(); ++row) {
+    const uint16_t i = SysRegKey::iss_index(kTable[row].key.to_esr_iss(0, false));
+    for (unsigned dir = 0; dir < 2; ++dir) {  // ISS.Direction: 0 = MSR, 1 = MRS
+      uint8_t v = 0;
+      if (!bit_set(dir ? kNoSettle.read : kNoSettle.write, i)) v |= trap::kCounts;
+      if (!bit_set(dir ? kNoSettle.clock_read : kNoSettle.clock_write, i)) v |= trap::kClockSettle;
+      if (dir == 0 && !write_leaves_level(kTable[row].key)) v |= trap::kExitWork;
+      f[row][dir] = v;
+    }
+  }
+  return f;
+}
 }  // namespace
+
+extern constexpr std::array<uint8_t, 65536> kTrapRow = build_iss_index();
+extern constexpr std::array<std::array<uint8_t, 2>, 256> kTrapFlags = build_trap_flags();
+
+HandleResult handle_sys_reg(VcpuPmu& v, TrapRoute route, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
+  const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
+  // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
+  if (route.row == kNoRow) return HandleResult::kUndef;
+  const SysRegDesc* r = &kTable[route.row];
+  if (hidden(v, *r)) return HandleResult::kUndef;
+  SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
+  const AccessResult res = r->access(v, p, *r);
+  if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
+  // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
+  // Only writes that can request a reload or change what the level derives from pay for
+  // it (no read handler does either).
+  if (route.flags & trap::kExitWork) {
+    v.process_requests();
+    v.update_state();
+  }
+  return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
+}
+
+HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
+  return handle_sys_reg(v, route_trap(esr_iss), esr_iss, el, rt_value);
+}
 
 bool access_needs_counts(uint32_t esr_iss) {
   const uint16_t i = SysRegKey::iss_index(esr_iss);

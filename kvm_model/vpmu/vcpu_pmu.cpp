@@ -62,7 +62,8 @@ bool VcpuPmu::can_chain(unsigned idx) const {
 }
 
 bool VcpuPmu::counter_is_enabled(unsigned idx) const {
-  return (read_pmcr() & pmcr::E) && (reg(Slot::PMCNTENSET_EL0) & bit(idx));
+  // E, like LC and LP, is read from the slot as stored: eras differ in N only.
+  return (reg(Slot::PMCR_EL0) & pmcr::E) && (reg(Slot::PMCNTENSET_EL0) & bit(idx));
 }
 
 uint64_t VcpuPmu::get_counter_value(unsigned idx) const {
@@ -96,9 +97,8 @@ void VcpuPmu::set_counter_value(unsigned idx, uint64_t val) {
   // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
   // sample period (distance to overflow) reflects the new value.
   moved_ |= uint32_t{1} << idx;
-  const Backing nb = backing_for(idx);
   Backing& b = backing_[idx];
-  if (nb.same_event(b)) {
+  if (backing_key_for(idx) == b.key()) {
     // Recreated as it was: a new event counting the same thing from zero, which is all the
     // guest can tell of the release and the creation.
     reg(evcntr_slot(idx)) = val;
@@ -112,40 +112,49 @@ void VcpuPmu::set_counter_value(unsigned idx, uint64_t val) {
   create_backing(idx);
 }
 
-Backing VcpuPmu::backing_for(unsigned idx) const {
+uint32_t VcpuPmu::backing_key_for(unsigned idx) const {
   const uint64_t evtreg = reg(evtyper_slot(idx));
   const uint16_t ev = idx == kCycleIdx ? event::CPU_CYCLES
                                        : static_cast<uint16_t>(evtreg & vm_.event_mask());
-  Backing b;
   // Neither SW increment nor chained events are backed: they are counted in software.
-  if (ev == event::SW_INCR || ev == event::CHAIN) return b;
+  if (ev == event::SW_INCR || ev == event::CHAIN) return 0;
   // A filtered-out event gets no backing: the counter holds its value and never counts.
-  if (vm_.has_filter() && !vm_.filter_allows(ev)) return b;
+  if (vm_.has_filter() && !vm_.filter_allows(ev)) return 0;
   // perf_event_create_kernel_counter() needs a PMU type; without one, creation fails and the
   // counter silently does not count ("pmu event creation failed", logged once).
-  if (vm_.arm_pmu() == nullptr) return b;
-  b.exists = true;
-  b.enabled = counter_is_enabled(idx);
-  b.event = ev;
-  b.count = 0;
-  b.since = now_;
+  if (vm_.arm_pmu() == nullptr) return 0;
+  bool excl_el0, excl_el1;
   if (policy().ns_filter_bits) {
     // 6.7+ (ae8d3522): counts at EL0 iff U == NSU, at EL1 iff P == NSK.
-    b.excl_el0 = bool(evtreg & evtype::EXCLUDE_EL0) != bool(evtreg & evtype::EXCLUDE_NS_EL0);
-    b.excl_el1 = bool(evtreg & evtype::EXCLUDE_EL1) != bool(evtreg & evtype::EXCLUDE_NS_EL1);
+    excl_el0 = bool(evtreg & evtype::EXCLUDE_EL0) != bool(evtreg & evtype::EXCLUDE_NS_EL0);
+    excl_el1 = bool(evtreg & evtype::EXCLUDE_EL1) != bool(evtreg & evtype::EXCLUDE_NS_EL1);
   } else {
-    b.excl_el0 = evtreg & evtype::EXCLUDE_EL0;
-    b.excl_el1 = evtreg & evtype::EXCLUDE_EL1;
+    excl_el0 = evtreg & evtype::EXCLUDE_EL0;
+    excl_el1 = evtreg & evtype::EXCLUDE_EL1;
   }
-  return b;
+  return Backing::key_of(counter_is_enabled(idx), excl_el0, excl_el1, ev);
+}
+
+void VcpuPmu::install_backing(unsigned idx, uint32_t key) {
+  Backing& b = backing_[idx];
+  b = Backing{};
+  if (key != 0) {
+    b.exists = true;
+    b.enabled = (key >> 1) & 1;
+    b.excl_el0 = (key >> 2) & 1;
+    b.excl_el1 = (key >> 3) & 1;
+    b.event = static_cast<uint16_t>(key >> 16);
+    b.since = now_;
+  }
+  note_backing(idx);
 }
 
 void VcpuPmu::create_backing(unsigned idx) {
   // kvm_pmu_create_perf_event(): the old event's count is folded into the register, then a
   // new event counts from zero.
-  const Backing nb = backing_for(idx);
+  const uint32_t key = backing_key_for(idx);
   Backing& b = backing_[idx];
-  if (nb.same_event(b)) {
+  if (key == b.key()) {
     // Recreated as it was (a profiling guest rewriting the same PMEVTYPER): nothing else
     // counts differently, so only this counter is settled and folded.
     if (!b.exists) return;
@@ -156,12 +165,10 @@ void VcpuPmu::create_backing(unsigned idx) {
   }
   Reconfig rc(*this);
   stop_counter(idx);
-  backing_[idx] = nb;
-  note_backing(idx);
+  install_backing(idx, key);
 }
 
-void VcpuPmu::set_enabled(unsigned idx, bool on) {
-  if (backing_[idx].enabled == on) return;
+void VcpuPmu::reconfigure_enabled(unsigned idx, bool on) {
   Reconfig rc(*this);
   backing_[idx].enabled = on;
   note_backing(idx);
@@ -175,8 +182,8 @@ void VcpuPmu::set_counter_event_type(uint64_t data, unsigned idx) {
 void VcpuPmu::enable_counter_mask(uint64_t mask) {
   if (!has_pmu_) return;
   if (!(read_pmcr() & pmcr::E) || !mask) return;
-  for (unsigned i = 0; i < kMaxCounters; ++i) {
-    if (!(mask & bit(i))) continue;
+  for (uint64_t m = mask & 0xffffffffull; m != 0; m &= m - 1) {  // ascending, as the kernel's for_each_set_bit
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
     if (!backing_[i].exists)
       create_backing(i);
     else
@@ -186,8 +193,9 @@ void VcpuPmu::enable_counter_mask(uint64_t mask) {
 
 void VcpuPmu::disable_counter_mask(uint64_t mask) {
   if (!has_pmu_ || !mask) return;
-  for (unsigned i = 0; i < kMaxCounters; ++i) {
-    if ((mask & bit(i)) && backing_[i].exists) set_enabled(i, false);
+  for (uint64_t m = mask & 0xffffffffull; m != 0; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    if (backing_[i].exists) set_enabled(i, false);
   }
 }
 

@@ -35,11 +35,11 @@ struct Backing {
   // (EL0, EL1) up to which `count` is brought; what ran since is added on demand.
   std::array<uint64_t, 2> since{};
 
-  // The same perf event attributes: recreating one like this counts the same thing.
-  bool same_event(const Backing& o) const {
-    return exists == o.exists && enabled == o.enabled && excl_el0 == o.excl_el0 && excl_el1 == o.excl_el1 &&
-           event == o.event;
+  // The perf event attributes packed (0: no event): events with equal keys count the same.
+  static constexpr uint32_t key_of(bool enabled, bool excl_el0, bool excl_el1, uint16_t event) {
+    return 1u | uint32_t{enabled} << 1 | uint32_t{excl_el0} << 2 | uint32_t{excl_el1} << 3 | uint32_t{event} << 16;
   }
+  uint32_t key() const { return exists ? key_of(enabled, excl_el0, excl_el1, event) : 0; }
 };
 
 class VcpuPmu {
@@ -177,9 +177,14 @@ class VcpuPmu {
   void refresh_lazy();
   // Active backings perf would schedule on the current pCPU's PMU, of events it implements.
   uint32_t scheduled_mask();
-  Backing backing_for(unsigned idx) const;  // what kvm_pmu_create_perf_event would make now
+  // The key (Backing::key) of the event kvm_pmu_create_perf_event would make now.
+  uint32_t backing_key_for(unsigned idx) const;
+  void install_backing(unsigned idx, uint32_t key);
   void drop_backing(unsigned idx);
-  void set_enabled(unsigned idx, bool on);
+  void set_enabled(unsigned idx, bool on) {
+    if (backing_[idx].enabled != on) reconfigure_enabled(idx, on);
+  }
+  void reconfigure_enabled(unsigned idx, bool on);
   void note_backing(unsigned idx) {
     const uint32_t b = uint32_t{1} << idx;
     active_mask_ = (backing_[idx].exists && backing_[idx].enabled) ? (active_mask_ | b) : (active_mask_ & ~b);

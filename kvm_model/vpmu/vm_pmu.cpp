@@ -82,17 +82,6 @@ int VmPmu::set_user_pmuver(uint8_t v) {
   return 0;
 }
 
-uint32_t VmPmu::event_mask() const {
-  switch (pmuver_) {
-    case pmuver::kImp: return 0x3ff;
-    case pmuver::kV3p1:
-    case pmuver::kV3p4:
-    case pmuver::kV3p5:
-    case pmuver::kV3p7: return 0xffff;
-    default: return 0;  // the kernel WARNs ("Unknown PMU version") and returns 0
-  }
-}
-
 uint64_t VmPmu::evtyper_mask() const {
   uint64_t mask = evtype::EXCLUDE_EL1 | evtype::EXCLUDE_EL0 | event_mask();
   if (pfr0_el2_ != 0) mask |= evtype::INCLUDE_EL2;

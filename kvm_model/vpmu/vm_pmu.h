@@ -73,7 +73,16 @@ class VmPmu {
   // Userspace lowering ID_AA64PFR0_EL1.EL2/EL3 (spec 1.6: "userspace may lower them").
   void set_pfr0_el2_el3(uint8_t el2, uint8_t el3) { pfr0_el2_ = el2; pfr0_el3_ = el3; }
   // kvm_pmu_event_mask(kvm): 0x3ff for PMUv3.0, 0xffff from PMUv3p1, 0 without a PMU.
-  uint32_t event_mask() const;
+  uint32_t event_mask() const {
+    switch (pmuver_) {
+      case pmuver::kImp: return 0x3ff;
+      case pmuver::kV3p1:
+      case pmuver::kV3p4:
+      case pmuver::kV3p5:
+      case pmuver::kV3p7: return 0xffff;
+      default: return 0;  // the kernel WARNs ("Unknown PMU version") and returns 0
+    }
+  }
   // kvm_pmu_evtyper_mask(kvm) (6.7+): P | U | event mask, + NSH with EL2, + NSU|NSK|M with EL3.
   uint64_t evtyper_mask() const;
 

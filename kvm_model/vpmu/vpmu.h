@@ -34,6 +34,8 @@ enum class HandleResult : uint8_t {
 // outside the table UNDEF ("unsupported sys_reg"). After the handler the model performs what
 // the trap's exit and re-entry do: pending KVM_REQ_RELOAD_PMU, then the interrupt level.
 HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value);
+// The same with the route already looked up (route_trap(esr_iss)).
+HandleResult handle_sys_reg(VcpuPmu& v, TrapRoute route, uint32_t esr_iss, uint8_t el, uint64_t& rt_value);
 bool is_pmu_sys_reg(arch::SysRegKey key);
 // Whether the trapped access (EC 0x18 ISS) needs the counters settled first: it reads a
 // counter or the overflow state, or changes what or whether they count. Accesses that do
