@@ -438,22 +438,14 @@ void Vcpu::sync_interrupts() {
 namespace {
 bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn == 12 || (k.crn == 4 && k.crm == 6)); }
 bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
-// The PMU's encodings: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14, CRm >= 8:
-// PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0, CRn = 9).
-// Tested straight on the EC 0x18 ISS fields (Op0[21:20] Op1[16:14] CRn[13:10] CRm[4:1]),
-// without building a SysRegKey on the trap path.
-bool in_pmu_space(uint32_t iss) {
-  const uint32_t op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 15, crm = (iss >> 1) & 15;
-  return op0 == 3 && ((op1 == 3 && (crn == 9 || (crn == 14 && crm >= 8))) || (op1 == 0 && crn == 9));
-}
 }  // namespace
 
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
-  if (in_pmu_space(iss)) [[likely]] {
-    const vpmu::TrapRoute route = vpmu::route_trap(iss);
+  const vpmu::TrapRoute route = vpmu::route_trap(iss);
+  if (route.row != vpmu::kForeign) [[likely]] {
     // The counters must include everything retired so far.
     cpu::timing::TimingModel* const tm = timing();
     const std::array<uint64_t, 2> now = core.retired_by_el();

@@ -346,10 +346,17 @@ constexpr std::array<uint8_t, 65536> build_index() {
   return idx;
 }
 inline constexpr std::array<uint8_t, 65536> kIndex = build_index();
-// The same index keyed by SysRegKey::iss_index(), for the guest trap path.
+// The same index keyed by SysRegKey::iss_index(), for the guest trap path, which also tells
+// the PMU's encodings from the others: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14,
+// CRm >= 8: PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0,
+// CRn = 9). Those without a row are kNoRow, every other encoding kForeign.
 constexpr std::array<uint8_t, 65536> build_iss_index() {
   std::array<uint8_t, 65536> idx{};
-  for (auto& e : idx) e = 0xff;
+  for (auto& e : idx) e = kForeign;
+  for (const auto& [op1, crn, crm_min] : {std::array<uint8_t, 3>{3, 9, 0}, {3, 14, 8}, {0, 9, 0}})
+    for (uint8_t op2 = 0; op2 < 8; ++op2)
+      for (uint8_t crm = crm_min; crm < 16; ++crm)
+        idx[SysRegKey::iss_index(arch::sysreg(3, op1, crn, crm, op2).to_esr_iss(0, false))] = kNoRow;
   for (size_t i = 0; i < kTable.size(); ++i)
     idx[SysRegKey::iss_index(kTable[i].key.to_esr_iss(0, false))] = static_cast<uint8_t>(i);
   return idx;
@@ -456,6 +463,7 @@ constexpr std::array<std::array<uint8_t, 2>, 256> build_trap_flags() {
   // Encodings in the PMU space without a row UNDEF; the counters are settled first as for
   // any access the no-settle lists do not name.
   f[kNoRow] = {trap::kCounts | trap::kClockSettle, trap::kCounts | trap::kClockSettle};
+  f[kForeign] = f[kNoRow];
   for (size_t row = 0; row < kTable.size(); ++row) {
     const uint16_t i = SysRegKey::iss_index(kTable[row].key.to_esr_iss(0, false));
     for (unsigned dir = 0; dir < 2; ++dir) {  // ISS.Direction: 0 = MSR, 1 = MRS
@@ -476,7 +484,7 @@ extern constexpr std::array<std::array<uint8_t, 2>, 256> kTrapFlags = build_trap
 HandleResult handle_sys_reg(VcpuPmu& v, TrapRoute route, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
   const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
   // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
-  if (route.row == kNoRow) return HandleResult::kUndef;
+  if (route.row >= kTable.size()) return HandleResult::kUndef;
   const SysRegDesc* r = &kTable[route.row];
   if (hidden(v, *r)) return HandleResult::kUndef;
   SysRegParams p{is_read ? 0 : rt_value, !is_read, el};

@@ -68,13 +68,14 @@ inline constexpr uint8_t kCounts = 1;       // settle the counters first (access
 inline constexpr uint8_t kClockSettle = 2;  // on the instruction clock, all of them (access_settles_clock)
 inline constexpr uint8_t kExitWork = 4;     // a write after which requests and the level are processed
 }  // namespace trap
-inline constexpr uint8_t kNoRow = 0xff;
-// Row of the table per SysRegKey::iss_index() (kNoRow: none), and each row's trap flags per
-// ISS.Direction (index kNoRow: encodings without a row).
+inline constexpr uint8_t kNoRow = 0xff;    // a PMU encoding without a row: UNDEF
+inline constexpr uint8_t kForeign = 0xfe;  // not a PMU encoding (the vGIC's, the timer's, ...)
+// Row of the table per SysRegKey::iss_index() (or kNoRow, kForeign), and each row's trap
+// flags per ISS.Direction (index kNoRow: encodings without a row).
 extern const std::array<uint8_t, 65536> kTrapRow;
 extern const std::array<std::array<uint8_t, 2>, 256> kTrapFlags;
 struct TrapRoute {
-  uint8_t row;    // kNoRow: not a vPMU register
+  uint8_t row;    // kNoRow: not a vPMU register; kForeign: not a PMU encoding
   uint8_t flags;  // trap::k*
 };
 inline TrapRoute route_trap(uint32_t esr_iss) {

@@ -46,10 +46,6 @@ void VcpuPmu::set_has_pmu(bool v) {
   has_pmu_ = v;
 }
 
-bool VcpuPmu::is_64bit(unsigned idx) const {
-  return idx == kCycleIdx || vm_.pmuver() >= pmuver::kV3p5;
-}
-
 bool VcpuPmu::has_64bit_overflow(unsigned idx) const {
   // LC and LP: every era's kvm_vcpu_read_pmcr() takes them from the slot as stored (only N
   // differs between eras), so the slot is read directly on this per-count path.
@@ -64,16 +60,6 @@ bool VcpuPmu::can_chain(unsigned idx) const {
 bool VcpuPmu::counter_is_enabled(unsigned idx) const {
   // E, like LC and LP, is read from the slot as stored: eras differ in N only.
   return (reg(Slot::PMCR_EL0) & pmcr::E) && (reg(Slot::PMCNTENSET_EL0) & bit(idx));
-}
-
-uint64_t VcpuPmu::get_counter_value(unsigned idx) const {
-  if (!has_pmu_) return 0;
-  uint64_t counter = reg(evcntr_slot(idx));
-  // "The real counter value is equal to the value of counter register plus the value perf
-  // event counts."
-  if (backing_[idx].exists) counter += backing_[idx].count + pending(idx);
-  if (!is_64bit(idx)) counter = lower_32_bits(counter);
-  return counter;
 }
 
 void VcpuPmu::drop_backing(unsigned idx) {

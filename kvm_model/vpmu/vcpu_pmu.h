@@ -67,13 +67,23 @@ class VcpuPmu {
   uint8_t n() const { return pmcr::N(read_pmcr()); }                 // effective N
   uint64_t valid_mask() const { return counter_mask_for_n(n()); }    // kvm_pmu_valid_counter_mask
   bool counter_idx_valid(unsigned idx) const { return idx < n() || idx == kCycleIdx; }
-  bool is_64bit(unsigned idx) const;            // kvm_pmc_is_64bit
+  bool is_64bit(unsigned idx) const {           // kvm_pmc_is_64bit
+    return idx == kCycleIdx || vm_.pmuver() >= pmuver::kV3p5;
+  }
   bool has_64bit_overflow(unsigned idx) const;  // kvm_pmc_has_64bit_overflow
   bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
   bool counter_is_enabled(unsigned idx) const;  // PMCR.E && PMCNTENSET[idx]
 
   // ---- kvm_pmu_* operations (pmu-emul.c) ----
-  uint64_t get_counter_value(unsigned idx) const;         // slot + live count
+  uint64_t get_counter_value(unsigned idx) const {       // slot + live count
+    if (!has_pmu_) return 0;
+    uint64_t counter = reg(evcntr_slot(idx));
+    // "The real counter value is equal to the value of counter register plus the value perf
+    // event counts."
+    if (backing_[idx].exists) counter += backing_[idx].count + pending(idx);
+    if (!is_64bit(idx)) counter &= 0xffffffffull;
+    return counter;
+  }
   void set_counter_value(unsigned idx, uint64_t val);     // guest write: release, store, recreate
   void set_counter_event_type(uint64_t data, unsigned idx);
   void enable_counter_mask(uint64_t mask);                // <= 6.7
