@@ -445,7 +445,13 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
   const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   const vpmu::TrapRoute route = vpmu::route_trap(iss);
-  if (route.row != vpmu::kForeign) [[likely]] {
+  if (route.row == vpmu::kForeign) [[unlikely]] return handle_non_pmu(core, iss, value);
+  vpmu::HandleResult r;
+  if (!(route.flags & vpmu::trap::kCounts)) {
+    // Neither reads a counter or the overflow state nor changes what counts (PMSELR, PMCR
+    // or PMEVTYPER reads, ...): no counts to gather, no clock, no overflow brought closer.
+    r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
+  } else {
     // The counters must include everything retired so far.
     cpu::timing::TimingModel* const tm = timing();
     const std::array<uint64_t, 2> now = core.retired_by_el();
@@ -454,30 +460,31 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
       // all of them are settled first only where the overflow state could be observed.
       vpmu_->set_clock(now);
       if ((route.flags & vpmu::trap::kClockSettle) && vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
-    } else if (route.flags & vpmu::trap::kCounts) {
+    } else {
       flush_events(FlushAt::kTrap);
     }
-    const auto r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
+    r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
     if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
-    if (!is_read && (route.flags & vpmu::trap::kCounts) && vpmu_->may_count()) {
+    if (!is_read && vpmu_->may_count()) {
       // A counter write may bring an overflow closer than the end of this slice: stop
       // there instead, so that its interrupt is not a slice late. On the instruction clock
       // only counters moved by the access need a look: the others have counted no faster
       // than the instructions the slice bound allowed for.
       const uint32_t moved = vpmu_->take_moved();
-      const uint64_t ran = now[0] + now[1] - slice_start_;
-      const uint64_t until = tm != nullptr ? vpmu_->insns_until_overflow(true)
-                             : (route.flags & vpmu::trap::kClockSettle) ? vpmu_->insns_until_overflow(false)
-                                                                 : vpmu_->insns_until_overflow(false, moved);
-      if (until < slice_len_ - ran) core.request_stop();  // ran < slice_len_: this access is in the slice
+      const bool all = tm != nullptr || (route.flags & vpmu::trap::kClockSettle);
+      if (all || moved != 0) {
+        const uint64_t ran = now[0] + now[1] - slice_start_;
+        const uint64_t until = all ? vpmu_->insns_until_overflow(tm != nullptr) : vpmu_->insns_until_overflow(false, moved);
+        if (until < slice_len_ - ran) core.request_stop();  // ran < slice_len_: this access is in the slice
+      }
     }
-    if (sysreg_trace_) [[unlikely]]
-      sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
-    // The interrupt line changed only if the level did, and the sink has passed it on.
-    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
   }
-  return handle_non_pmu(core, iss, value);
+  if (sysreg_trace_) [[unlikely]]
+    sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
+  // The interrupt line changed only if the level did, and the sink has passed it on.
+  return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
 }
+
 
 // Kept out of handle() so the PMU path's prologue stays small.
 cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value) {

@@ -268,10 +268,8 @@ constexpr SysRegKey evtyper_key(unsigned n) {
   return arch::sysreg(3, 3, 14, static_cast<uint8_t>(12 + (n >> 3)), static_cast<uint8_t>(n & 7));
 }
 
-inline constexpr size_t kNumRows = 17 + 2 * kMaxEventCounters;
-
-constexpr std::array<SysRegDesc, kNumRows> build_table() {
-  std::array<SysRegDesc, kNumRows> t{};
+constexpr std::array<SysRegDesc, kNumPmuSysRegs> build_table() {
+  std::array<SysRegDesc, kNumPmuSysRegs> t{};
   size_t k = 0;
   using arch::sysreg;
   t[k++] = pmu_reg("PMINTENSET_EL1", sysreg(3, 0, 9, 14, 1), Slot::PMINTENSET_EL1, access_pminten, reset_bitmap_row,
@@ -310,7 +308,12 @@ constexpr std::array<SysRegDesc, kNumRows> build_table() {
   return t;
 }
 
-inline constexpr std::array<SysRegDesc, kNumRows> kTable = build_table();
+}  // namespace
+
+extern constexpr std::array<SysRegDesc, kNumPmuSysRegs> kPmuSysRegs = build_table();
+
+namespace {
+constexpr const std::array<SysRegDesc, kNumPmuSysRegs>& kTable = kPmuSysRegs;
 
 // ---- compile-time checks of the table (ARCHITECTURE.md B0.2) ----
 constexpr bool strictly_sorted() {
@@ -331,6 +334,13 @@ constexpr bool every_row_complete() {
   return true;
 }
 static_assert(every_row_complete(), "every vPMU row needs a name, an access and a visibility hook");
+constexpr bool every_row_pmu_visibility() {
+  for (const auto& r : kTable)
+    if (r.visibility != &pmu_visibility) return false;
+  return true;
+}
+// The trap path (handle_sys_reg in vpmu.h) tests has_pmu() for it.
+static_assert(every_row_pmu_visibility(), "every vPMU row is PMU_SYS_REG(): hidden exactly without the PMU");
 constexpr size_t user_visible_rows() {
   size_t n = 0;
   for (const auto& r : kTable) n += r.user_visible();
@@ -480,25 +490,6 @@ constexpr std::array<std::array<uint8_t, 2>, 256> build_trap_flags() {
 
 extern constexpr std::array<uint8_t, 65536> kTrapRow = build_iss_index();
 extern constexpr std::array<std::array<uint8_t, 2>, 256> kTrapFlags = build_trap_flags();
-
-HandleResult handle_sys_reg(VcpuPmu& v, TrapRoute route, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
-  const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
-  // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
-  if (route.row >= kTable.size()) return HandleResult::kUndef;
-  const SysRegDesc* r = &kTable[route.row];
-  if (hidden(v, *r)) return HandleResult::kUndef;
-  SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
-  const AccessResult res = r->access(v, p, *r);
-  if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
-  // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
-  // Only writes that can request a reload or change what the level derives from pay for
-  // it (no read handler does either).
-  if (route.flags & trap::kExitWork) {
-    v.process_requests();
-    v.update_state();
-  }
-  return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
-}
 
 HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
   return handle_sys_reg(v, route_trap(esr_iss), esr_iss, el, rt_value);

@@ -83,7 +83,10 @@ inline TrapRoute route_trap(uint32_t esr_iss) {
   return {row, kTrapFlags[row][esr_iss & 1]};
 }
 
-// The table, sorted by SysRegKey::index().
+// The table, sorted by SysRegKey::index(): 17 fixed rows, PMEVCNTR<n> and PMEVTYPER<n>.
+inline constexpr size_t kNumPmuSysRegs = 17 + 2 * kMaxEventCounters;
+extern const std::array<SysRegDesc, kNumPmuSysRegs> kPmuSysRegs;
+// The same as a span.
 std::span<const SysRegDesc> pmu_sys_reg_table();
 // O(1): the row for an encoding, nullptr if it is not a vPMU register.
 const SysRegDesc* find_pmu_sys_reg(arch::SysRegKey key);
