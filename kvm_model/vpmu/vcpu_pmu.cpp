@@ -316,10 +316,7 @@ void VcpuPmu::put() {
   on_unsupported_cpu_ = false;
 }
 
-bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
-  Backing& b = backing_[idx];
-  const uint64_t before = reg(evcntr_slot(idx)) + b.count;
-  b.count += delta;
+bool VcpuPmu::advance_wraps(unsigned idx, uint64_t before, uint64_t delta) {
   uint64_t wraps;
   if (is_64bit(idx) && has_64bit_overflow(idx)) {
     wraps = before + delta < before ? 1 : 0;
@@ -357,6 +354,17 @@ uint64_t VcpuPmu::insns_until_overflow(bool cycle_timing, uint32_t mask) const {
 }
 
 uint32_t VcpuPmu::scheduled_mask() {
+  // Its other inputs (the backings, loaded_, has_pmu_) change only under a Reconfig.
+  const ArmPmu* pmu = vm_.arm_pmu();
+  if (sched_valid_ && pmu == sched_pmu_ && pcpu_ == sched_cpu_) return sched_mask_;
+  sched_mask_ = compute_scheduled_mask();
+  sched_valid_ = true;
+  sched_pmu_ = pmu;
+  sched_cpu_ = pcpu_;
+  return sched_mask_;
+}
+
+uint32_t VcpuPmu::compute_scheduled_mask() {
   if (!may_count()) return 0;
   const ArmPmu* pmu = vm_.arm_pmu();
   // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
@@ -396,6 +404,7 @@ uint32_t VcpuPmu::scheduled_mask() {
 }
 
 bool VcpuPmu::count_events(const arch::EventCounts& counts) {
+  if (!may_count()) return false;
   const uint32_t scheduled = scheduled_mask();
   bool overflow = false;
   const auto count_one = [&](unsigned idx) {
@@ -431,6 +440,7 @@ void VcpuPmu::settle_for_change() {
 
 void VcpuPmu::refresh_lazy() {
   moved_ = ~uint32_t{0};
+  sched_valid_ = false;
   uint32_t mask = 0;
   if (insn_clock_) {
     for (uint32_t m = scheduled_mask(); m != 0; m &= m - 1) {

@@ -185,8 +185,10 @@ class VcpuPmu {
   // Before / after a change of what the backing events count (Reconfig brackets it).
   void settle_for_change();
   void refresh_lazy();
-  // Active backings perf would schedule on the current pCPU's PMU, of events it implements.
+  // Active backings perf would schedule on the current pCPU's PMU, of events it implements:
+  // cached until a Reconfig or another PMU or pCPU.
   uint32_t scheduled_mask();
+  uint32_t compute_scheduled_mask();
   // The key (Backing::key) of the event kvm_pmu_create_perf_event would make now.
   uint32_t backing_key_for(unsigned idx) const;
   void install_backing(unsigned idx, uint32_t key);
@@ -199,7 +201,16 @@ class VcpuPmu {
     const uint32_t b = uint32_t{1} << idx;
     active_mask_ = (backing_[idx].exists && backing_[idx].enabled) ? (active_mask_ | b) : (active_mask_ & ~b);
   }
-  bool advance(unsigned idx, uint64_t delta);
+  // Counts delta more events on backing idx; true if the counter overflowed.
+  bool advance(unsigned idx, uint64_t delta) {
+    Backing& b = backing_[idx];
+    const uint64_t before = reg(evcntr_slot(idx)) + b.count;
+    b.count += delta;
+    // Almost always far from the overflow: that is settled here without the wrap arithmetic.
+    if (delta < (uint64_t{1} << 32) - (before & 0xffffffffull)) return false;
+    return advance_wraps(idx, before, delta);
+  }
+  bool advance_wraps(unsigned idx, uint64_t before, uint64_t delta);
 
   VmPmu& vm_;
   unsigned vcpu_id_;
@@ -230,6 +241,10 @@ class VcpuPmu {
   // CPU_CYCLES. Recomputed after every change of its inputs (Reconfig, revalidate_clock).
   uint32_t lazy_mask_ = 0;
   uint32_t moved_ = 0;
+  uint32_t sched_mask_ = 0;  // scheduled_mask() as of the key below
+  bool sched_valid_ = false;
+  const ArmPmu* sched_pmu_ = nullptr;
+  uint32_t sched_cpu_ = 0;
 };
 
 }  // namespace kvm_model::vpmu
