@@ -57,10 +57,6 @@ bool VcpuPmu::can_chain(unsigned idx) const {
   return !(idx & 1) && idx + 1 < kCycleIdx && !has_64bit_overflow(idx);
 }
 
-bool VcpuPmu::counter_is_enabled(unsigned idx) const {
-  // E, like LC and LP, is read from the slot as stored: eras differ in N only.
-  return (reg(Slot::PMCR_EL0) & pmcr::E) && (reg(Slot::PMCNTENSET_EL0) & bit(idx));
-}
 
 void VcpuPmu::drop_backing(unsigned idx) {
   backing_[idx] = Backing{};
@@ -84,12 +80,13 @@ void VcpuPmu::set_counter_value(unsigned idx, uint64_t val) {
   // sample period (distance to overflow) reflects the new value.
   moved_ |= uint32_t{1} << idx;
   Backing& b = backing_[idx];
-  if (backing_key_for(idx) == b.key()) {
+  if (recreates_same(idx)) {
     // Recreated as it was: a new event counting the same thing from zero, which is all the
     // guest can tell of the release and the creation.
     reg(evcntr_slot(idx)) = val;
     b.count = 0;
     b.since = now_;
+    note_inputs(b, idx);
     return;
   }
   Reconfig rc(*this);
@@ -131,6 +128,7 @@ void VcpuPmu::install_backing(unsigned idx, uint32_t key) {
     b.excl_el1 = (key >> 3) & 1;
     b.event = static_cast<uint16_t>(key >> 16);
     b.since = now_;
+    note_inputs(b, idx);
   }
   note_backing(idx);
 }
@@ -138,17 +136,18 @@ void VcpuPmu::install_backing(unsigned idx, uint32_t key) {
 void VcpuPmu::create_backing(unsigned idx) {
   // kvm_pmu_create_perf_event(): the old event's count is folded into the register, then a
   // new event counts from zero.
-  const uint32_t key = backing_key_for(idx);
   Backing& b = backing_[idx];
-  if (key == b.key()) {
+  if (recreates_same(idx)) {
     // Recreated as it was (a profiling guest rewriting the same PMEVTYPER): nothing else
     // counts differently, so only this counter is settled and folded.
     if (!b.exists) return;
     if (settle_one(idx)) update_state();
     reg(evcntr_slot(idx)) = get_counter_value(idx);
     b.count = 0;
+    note_inputs(b, idx);
     return;
   }
+  const uint32_t key = backing_key_for(idx);
   Reconfig rc(*this);
   stop_counter(idx);
   install_backing(idx, key);

@@ -34,6 +34,9 @@ struct Backing {
   // Instruction clock only (VcpuPmu::use_insn_clock): the vCPU's retired instructions per EL
   // (EL0, EL1) up to which `count` is brought; what ran since is added on demand.
   std::array<uint64_t, 2> since{};
+  // What it was made from: its PMEVTYPER value and the VM's attr_epoch() (recreates_same).
+  uint64_t evtyper = 0;
+  uint64_t epoch = 0;
 
   // The perf event attributes packed (0: no event): events with equal keys count the same.
   static constexpr uint32_t key_of(bool enabled, bool excl_el0, bool excl_el1, uint16_t event) {
@@ -72,7 +75,10 @@ class VcpuPmu {
   }
   bool has_64bit_overflow(unsigned idx) const;  // kvm_pmc_has_64bit_overflow
   bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
-  bool counter_is_enabled(unsigned idx) const;  // PMCR.E && PMCNTENSET[idx]
+  bool counter_is_enabled(unsigned idx) const {  // PMCR.E && PMCNTENSET[idx]
+    // E, like LC and LP, is read from the slot as stored: eras differ in N only.
+    return (reg(Slot::PMCR_EL0) & pmcr::E) && ((reg(Slot::PMCNTENSET_EL0) >> idx) & 1);
+  }
 
   // ---- kvm_pmu_* operations (pmu-emul.c) ----
   uint64_t get_counter_value(unsigned idx) const {       // slot + live count
@@ -191,6 +197,19 @@ class VcpuPmu {
   uint32_t compute_scheduled_mask();
   // The key (Backing::key) of the event kvm_pmu_create_perf_event would make now.
   uint32_t backing_key_for(unsigned idx) const;
+  // Would kvm_pmu_create_perf_event() make an event with backing idx's attributes now?
+  bool recreates_same(unsigned idx) const {
+    const Backing& b = backing_[idx];
+    // Made from the same register value in the same VM epoch: only the enable can differ.
+    if (b.exists && b.evtyper == reg(evtyper_slot(idx)) && b.epoch == vm_.attr_epoch())
+      return b.enabled == counter_is_enabled(idx);
+    return backing_key_for(idx) == b.key();
+  }
+  // The inputs a backing recreated as it was is now known to match.
+  void note_inputs(Backing& b, unsigned idx) {
+    b.evtyper = reg(evtyper_slot(idx));
+    b.epoch = vm_.attr_epoch();
+  }
   void install_backing(unsigned idx, uint32_t key);
   void drop_backing(unsigned idx);
   void set_enabled(unsigned idx, bool on) {

@@ -26,6 +26,10 @@ class VmPmu {
 
   // ---- host PMU selection (spec 2.2, 2.3) ----
   const ArmPmu* arm_pmu() const { return arm_pmu_; }
+  // Bumped by every change of what a vCPU's backing events are made from besides its own
+  // registers (the PMU, the event filter, PMUVer): a backing created in the same epoch from
+  // the same PMEVTYPER value and enable state has the same perf attributes.
+  uint64_t attr_epoch() const { return attr_epoch_; }
   // kvm_arm_pmu_get_max_counters(): arm_pmu->num_events - 1, 0 without a PMU.
   uint8_t max_counters() const { return arm_pmu_ ? arm_pmu_->max_counters() : 0; }
   // kvm_arm_set_pmu(): store the PMU and, in eras with a VM-wide N, reset N to its maximum.
@@ -106,6 +110,7 @@ class VmPmu {
   std::vector<uint64_t> filter_;      // bitmap, empty = no filter
   uint32_t filter_nr_events_ = 0;
   uint8_t pmuver_ = 0;
+  uint64_t attr_epoch_ = 0;
   uint8_t pfr0_el2_ = 0, pfr0_el3_ = 0;
   bool id_regs_initialized_ = false;
   std::vector<VcpuPmu*> vcpus_;
