@@ -528,8 +528,8 @@ void Vcpu::flush_events(FlushAt at) {
   }
   if (!vpmu_->may_count() && at == FlushAt::kTrap) {
     // No enabled backing event: perf would count nothing. What ran since the last flush is
-    // left ungathered (in the model's pending events, or behind counted_) and dropped by
-    // resync_counted() where counting can start again: after a PMU trap, at guest entry.
+    // left ungathered in the model's pending events and dropped by resync_counted() where
+    // counting can start again: after a PMU trap, at guest entry.
     // A model is still drained at every exit: another vCPU may run on this pCPU next.
     flush_skipped_ = true;
     return;

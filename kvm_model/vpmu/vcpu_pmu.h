@@ -205,7 +205,7 @@ class VcpuPmu {
       return b.enabled == counter_is_enabled(idx);
     return backing_key_for(idx) == b.key();
   }
-  // The inputs a backing recreated as it was is now known to match.
+  // Records what backing b was just made (or found to be made) from, for recreates_same.
   void note_inputs(Backing& b, unsigned idx) {
     b.evtyper = reg(evtyper_slot(idx));
     b.epoch = vm_.attr_epoch();
