@@ -178,6 +178,9 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   core_->set_smc_traps(true);  // KVM runs guests with HCR_EL2.TSC set
   core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
+  // Functional timing: one cycle per instruction, so the vPMU counts off the core's
+  // retired-instruction counts itself (set_clock), counter by counter as they are accessed.
+  if (!vm.host().cycle_timing) vpmu_->use_insn_clock();
   // The PMU's overflow interrupt is a level on its IRQ (PPI 23 for every vCPU, or an SPI).
   core_->set_tlbi_broadcast(&Vm::broadcast_tlbi, &vm);
   vpmu_->set_irq_sink([this](bool level) {
@@ -446,41 +449,53 @@ void Vcpu::sync_interrupts() {
 namespace {
 bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn == 12 || (k.crn == 4 && k.crm == 6)); }
 bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
-// The PMU's encodings: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14, CRm >= 8:
-// PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0, CRn = 9).
-// Tested straight on the EC 0x18 ISS fields (Op0[21:20] Op1[16:14] CRn[13:10] CRm[4:1]),
-// without building a SysRegKey on the trap path.
-bool in_pmu_space(uint32_t iss) {
-  const uint32_t op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 15, crm = (iss >> 1) & 15;
-  return op0 == 3 && ((op1 == 3 && (crn == 9 || (crn == 14 && crm >= 8))) || (op1 == 0 && crn == 9));
-}
 }  // namespace
 
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
-  if (in_pmu_space(iss)) [[likely]] {
-    // The counters must include everything retired so far. (Checked inline first: with no
-    // counter able to count and no model to drain, there is nothing to gather.)
-    if (timing() == nullptr && !vpmu_->may_count()) flush_skipped_ = true;
-    else if (vpmu::access_needs_counts(iss)) flush_events(FlushAt::kTrap);
-    const auto r = vpmu::handle_sys_reg(*vpmu_, iss, el, value);
-    if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
-    if (!is_read && vpmu_->may_count() && vpmu::access_needs_counts(iss)) [[unlikely]] {
-      // A counter write may bring an overflow closer than the end of this slice: stop
-      // there instead, so that its interrupt is not a slice late.
-      const std::array<uint64_t, 2> now = core.retired_by_el();
-      const uint64_t ran = now[0] + now[1] - slice_start_;
-      if (ran + vpmu_->insns_until_overflow(timing() != nullptr) < slice_len_) core.request_stop();
+  const vpmu::TrapRoute route = vpmu::route_trap(iss);
+  if (route.row == vpmu::kForeign) [[unlikely]] return handle_non_pmu(core, iss, value);
+  vpmu::HandleResult r;
+  if (!(route.flags & vpmu::trap::kCounts)) {
+    // Neither reads a counter or the overflow state nor changes what counts (PMSELR, PMCR
+    // or PMEVTYPER reads, ...): no counts to gather, no clock, no overflow brought closer.
+    r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
+  } else {
+    // The counters must include everything retired so far.
+    cpu::timing::TimingModel* const tm = timing();
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    if (tm == nullptr) {
+      // Functional timing: the clock is all the vPMU needs to bring any counter up to date;
+      // all of them are settled first only where the overflow state could be observed.
+      vpmu_->set_clock(now);
+      if ((route.flags & vpmu::trap::kClockSettle) && vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    } else {
+      flush_events(FlushAt::kTrap);
     }
-    if (sysreg_trace_) [[unlikely]]
-      sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
-    // The interrupt line changed only if the level did, and the sink has passed it on.
-    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+    r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
+    if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
+    if (!is_read && vpmu_->may_count()) {
+      // A counter write may bring an overflow closer than the end of this slice: stop
+      // there instead, so that its interrupt is not a slice late. On the instruction clock
+      // only counters moved by the access need a look: the others have counted no faster
+      // than the instructions the slice bound allowed for.
+      const uint32_t moved = vpmu_->take_moved();
+      const bool all = tm != nullptr || (route.flags & vpmu::trap::kClockSettle);
+      if (all || moved != 0) {
+        const uint64_t ran = now[0] + now[1] - slice_start_;
+        const uint64_t until = all ? vpmu_->insns_until_overflow(tm != nullptr) : vpmu_->insns_until_overflow(false, moved);
+        if (until < slice_len_ - ran) core.request_stop();  // ran < slice_len_: this access is in the slice
+      }
+    }
   }
-  return handle_non_pmu(core, iss, value);
+  if (sysreg_trace_) [[unlikely]]
+    sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
+  // The interrupt line changed only if the level did, and the sink has passed it on.
+  return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
 }
+
 
 // Kept out of handle() so the PMU path's prologue stays small.
 cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value) {
@@ -514,40 +529,30 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
 }
 
 void Vcpu::flush_events(FlushAt at) {
-  // Functional timing: every retired instruction is one cycle at the EL it ran at. Only
-  // these three entries of events_ are ever non-zero, so it is rewritten, never cleared:
-  // this runs on every trapped PMU access and must stay a handful of stores.
   cpu::timing::TimingModel* const tm = timing();
-  if (!vpmu_->may_count() && (tm == nullptr || at == FlushAt::kTrap)) {
+  if (tm == nullptr) {
+    // Functional timing: every retired instruction is one cycle at the EL it ran at, which
+    // the vPMU reads off the clock (a counter that cannot count ignores it).
+    vpmu_->set_clock(core_->retired_by_el());
+    if (vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    return;
+  }
+  if (!vpmu_->may_count() && at == FlushAt::kTrap) {
     // No enabled backing event: perf would count nothing. What ran since the last flush is
-    // left ungathered (in the model's pending events, or behind counted_) and dropped by
-    // resync_counted() where counting can start again: after a PMU trap, at guest entry.
+    // left ungathered in the model's pending events and dropped by resync_counted() where
+    // counting can start again: after a PMU trap, at guest entry.
     // A model is still drained at every exit: another vCPU may run on this pCPU next.
     flush_skipped_ = true;
     return;
   }
   flush_skipped_ = false;
-  if (tm != nullptr) {
-    // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
-    // the last flush (the model is drained at every exit and PMU access, so nothing of
-    // another vCPU is in it). events_ is left all-zero again afterwards.
-    const uint64_t touched = tm->drain_events(events_);
-    if (touched == 0) return;
-    if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
-    clear_events(touched);
-    return;
-  }
-  const std::array<uint64_t, 2> now = core_->retired_by_el();
-  const uint64_t n0 = now[0] - counted_[0], n1 = now[1] - counted_[1];
-  if ((n0 | n1) == 0) return;
-  counted_ = now;
-  for (const auto& [cel, n] : {std::pair{arch::CountEl::kEl0, n0}, std::pair{arch::CountEl::kEl1, n1}}) {
-    auto& c = events_.counts[static_cast<unsigned>(cel)];
-    c[0x08] = n;  // INST_RETIRED
-    c[0x1B] = n;  // INST_SPEC
-    c[0x11] = n;  // CPU_CYCLES
-  }
+  // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
+  // the last flush (the model is drained at every exit and PMU access, so nothing of
+  // another vCPU is in it). events_ is left all-zero again afterwards.
+  const uint64_t touched = tm->drain_events(events_);
+  if (touched == 0) return;
   if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
+  clear_events(touched);
 }
 
 void Vcpu::clear_events(uint64_t touched) {
@@ -557,9 +562,9 @@ void Vcpu::clear_events(uint64_t touched) {
 
 void Vcpu::resync_counted() {
   // Counting has just become possible (a trap enabled a counter, a reload or a load ran):
-  // what ran before this point ran uncounted, so it is marked as already given.
+  // what ran before this point ran uncounted, so it is dropped. (Cycle-level timing only:
+  // on the instruction clock a backing event starts counting from the clock it joins at.)
   if (cpu::timing::TimingModel* tm = timing()) clear_events(tm->drain_events(events_));
-  else counted_ = core_->retired_by_el();
   flush_skipped_ = false;
 }
 
@@ -653,6 +658,7 @@ int Vcpu::run() {
     // Guest entry: pending PMU requests and its interrupt level, then the heterogeneous-host
     // check KVM makes with interrupts disabled right before entering the guest.
     vpmu::flush_hwstate(*vpmu_);
+    vpmu_->revalidate_clock();
     if (const auto cpu = vpmu::fail_entry_cpu(*vpmu_)) {
       run_.exit_reason = KVM_EXIT_FAIL_ENTRY;
       run_.fail_entry.hardware_entry_failure_reason = KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED;
@@ -669,6 +675,7 @@ int Vcpu::run() {
     const std::array<uint64_t, 2> at = core_->retired_by_el();
     slice_start_ = at[0] + at[1];
     slice_len_ = slice;
+    vpmu_->take_moved();  // the slice is bounded on every counter as it stands
     if (lk.owns_lock()) lk.unlock();
     const cpu::RunResult r = core_->run(slice);
     if (vm_.threaded()) lk.lock();

@@ -187,10 +187,9 @@ class Vcpu : private cpu::SysRegPort {
   std::unique_ptr<vpmu::VcpuPmu> vpmu_;
   ResetTraceFn reset_trace_;
   SysregTraceFn sysreg_trace_;
-  std::array<uint64_t, 2> counted_{};  // core's per-EL retired counts already given to the vPMU
   std::atomic<bool> immediate_exit_{false};
   uint64_t slice_start_ = 0, slice_len_ = 0;  // the guest run now in progress (retired count, length)
-  bool flush_skipped_ = false;         // functional flush found nothing to count: counted_ is stale
+  bool flush_skipped_ = false;         // a flush found nothing to count: the model's events are stale
   arch::EventCounts events_;           // the batch handed to the vPMU (see flush_events)
 };
 

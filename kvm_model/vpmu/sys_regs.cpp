@@ -268,10 +268,8 @@ constexpr SysRegKey evtyper_key(unsigned n) {
   return arch::sysreg(3, 3, 14, static_cast<uint8_t>(12 + (n >> 3)), static_cast<uint8_t>(n & 7));
 }
 
-inline constexpr size_t kNumRows = 17 + 2 * kMaxEventCounters;
-
-constexpr std::array<SysRegDesc, kNumRows> build_table() {
-  std::array<SysRegDesc, kNumRows> t{};
+constexpr std::array<SysRegDesc, kNumPmuSysRegs> build_table() {
+  std::array<SysRegDesc, kNumPmuSysRegs> t{};
   size_t k = 0;
   using arch::sysreg;
   t[k++] = pmu_reg("PMINTENSET_EL1", sysreg(3, 0, 9, 14, 1), Slot::PMINTENSET_EL1, access_pminten, reset_bitmap_row,
@@ -310,7 +308,12 @@ constexpr std::array<SysRegDesc, kNumRows> build_table() {
   return t;
 }
 
-inline constexpr std::array<SysRegDesc, kNumRows> kTable = build_table();
+}  // namespace
+
+extern constexpr std::array<SysRegDesc, kNumPmuSysRegs> kPmuSysRegs = build_table();
+
+namespace {
+constexpr const std::array<SysRegDesc, kNumPmuSysRegs>& kTable = kPmuSysRegs;
 
 // ---- compile-time checks of the table (ARCHITECTURE.md B0.2) ----
 constexpr bool strictly_sorted() {
@@ -331,6 +334,13 @@ constexpr bool every_row_complete() {
   return true;
 }
 static_assert(every_row_complete(), "every vPMU row needs a name, an access and a visibility hook");
+constexpr bool every_row_pmu_visibility() {
+  for (const auto& r : kTable)
+    if (r.visibility != &pmu_visibility) return false;
+  return true;
+}
+// The trap path (handle_sys_reg in vpmu.h) tests has_pmu() for it.
+static_assert(every_row_pmu_visibility(), "every vPMU row is PMU_SYS_REG(): hidden exactly without the PMU");
 constexpr size_t user_visible_rows() {
   size_t n = 0;
   for (const auto& r : kTable) n += r.user_visible();
@@ -346,15 +356,21 @@ constexpr std::array<uint8_t, 65536> build_index() {
   return idx;
 }
 inline constexpr std::array<uint8_t, 65536> kIndex = build_index();
-// The same index keyed by SysRegKey::iss_index(), for the guest trap path.
+// The same index keyed by SysRegKey::iss_index(), for the guest trap path, which also tells
+// the PMU's encodings from the others: op0 = 3 with (op1 = 3, CRn = 9), (op1 = 3, CRn = 14,
+// CRm >= 8: PMEVCNTR/PMEVTYPER/PMCCFILTR; CRm 0..3 there is the generic timer) or (op1 = 0,
+// CRn = 9). Those without a row are kNoRow, every other encoding kForeign.
 constexpr std::array<uint8_t, 65536> build_iss_index() {
   std::array<uint8_t, 65536> idx{};
-  for (auto& e : idx) e = 0xff;
+  for (auto& e : idx) e = kForeign;
+  for (const auto& [op1, crn, crm_min] : {std::array<uint8_t, 3>{3, 9, 0}, {3, 14, 8}, {0, 9, 0}})
+    for (uint8_t op2 = 0; op2 < 8; ++op2)
+      for (uint8_t crm = crm_min; crm < 16; ++crm)
+        idx[SysRegKey::iss_index(arch::sysreg(3, op1, crn, crm, op2).to_esr_iss(0, false))] = kNoRow;
   for (size_t i = 0; i < kTable.size(); ++i)
     idx[SysRegKey::iss_index(kTable[i].key.to_esr_iss(0, false))] = static_cast<uint8_t>(i);
   return idx;
 }
-inline constexpr std::array<uint8_t, 65536> kIssIndex = build_iss_index();
 
 bool hidden(const VcpuPmu& v, const SysRegDesc& r) {
   // Every row of this table uses pmu_visibility; its answer is read directly rather than
@@ -394,30 +410,12 @@ std::string_view reset_name(const VcpuPmu& v, const SysRegDesc& r) {
 
 bool is_pmu_sys_reg(arch::SysRegKey key) { return find_pmu_sys_reg(key) != nullptr; }
 
-HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
-  const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
-  const uint8_t row = kIssIndex[SysRegKey::iss_index(esr_iss)];
-  // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature: UNDEF.
-  if (row == 0xff) return HandleResult::kUndef;
-  const SysRegDesc* r = &kTable[row];
-  if (hidden(v, *r)) return HandleResult::kUndef;
-  SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
-  const AccessResult res = r->access(v, p, *r);
-  if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
-  // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
-  // A read changes neither (no read handler requests a reload or touches the overflow,
-  // enable or PMCR state the level derives from), so only writes pay for it.
-  if (!is_read) {
-    v.process_requests();
-    v.update_state();
-  }
-  return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
-}
-
 namespace {
-// Bit per SysRegKey::iss_index() and direction: 1 = the access can go without settling.
+// Bit per SysRegKey::iss_index() and direction: 1 = the access can go without settling
+// (read/write: any counting; clock_read/clock_write: on the instruction clock).
 struct NoSettle {
   std::array<uint64_t, 1024> read{}, write{};
+  std::array<uint64_t, 1024> clock_read{}, clock_write{};
 };
 constexpr NoSettle build_no_settle() {
   NoSettle t;
@@ -433,14 +431,79 @@ constexpr NoSettle build_no_settle() {
   for (uint8_t crm = 12; crm <= 15; ++crm)  // PMEVTYPER<n>_EL0 and PMCCFILTR_EL0
     for (uint8_t op2 = 0; op2 < 8; ++op2) mark(t.read, arch::sysreg(3, 3, 14, crm, op2));
   for (SysRegKey k : {arch::sysreg(3, 3, 9, 12, 5), arch::sysreg(3, 3, 9, 14, 0)}) mark(t.write, k);
+  // On the instruction clock, an access that reads or writes one counter settles that
+  // counter alone (get_counter_value, set_counter_value), and a change of what counts
+  // settles every counter itself (VcpuPmu::Reconfig): PMEVCNTR<n>, PMCCNTR and PMXEVCNTR
+  // reads and writes, PMEVTYPER<n>, PMCCFILTR and PMXEVTYPER writes, PMCNTENSET/CLR writes.
+  t.clock_read = t.read;
+  t.clock_write = t.write;
+  for (SysRegKey k : {arch::sysreg(3, 3, 9, 13, 0), arch::sysreg(3, 3, 9, 13, 2)}) {
+    mark(t.clock_read, k);
+    mark(t.clock_write, k);
+  }
+  mark(t.clock_write, arch::sysreg(3, 3, 9, 13, 1));
+  mark(t.clock_write, arch::sysreg(3, 3, 9, 12, 1));
+  mark(t.clock_write, arch::sysreg(3, 3, 9, 12, 2));
+  for (uint8_t crm = 8; crm <= 11; ++crm)  // PMEVCNTR<n>_EL0
+    for (uint8_t op2 = 0; op2 < 8; ++op2) {
+      mark(t.clock_read, arch::sysreg(3, 3, 14, crm, op2));
+      mark(t.clock_write, arch::sysreg(3, 3, 14, crm, op2));
+    }
+  for (uint8_t crm = 12; crm <= 15; ++crm)  // PMEVTYPER<n>_EL0 and PMCCFILTR_EL0
+    for (uint8_t op2 = 0; op2 < 8; ++op2) mark(t.clock_write, arch::sysreg(3, 3, 14, crm, op2));
   return t;
 }
 constexpr NoSettle kNoSettle = build_no_settle();
+
+constexpr bool bit_set(const std::array<uint64_t, 1024>& m, uint16_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
+
+// Writes that change neither the overflow interrupt's inputs (PMCR, PMOVSSET, PMINTENSET,
+// PMCNTENSET) nor request a reload: after them the exit and re-entry have nothing to do.
+// (A counter or event type write that reconfigures settles first, and raises the level
+// itself if that finds an overflow.)
+constexpr bool write_leaves_level(SysRegKey k) {
+  if (k.op0 != 3 || k.op1 != 3) return false;
+  if (k.crn == 14) return k.crm >= 8;                                        // PMEVCNTR, PMEVTYPER, PMCCFILTR
+  if (k.crn == 9 && k.crm == 13) return k.op2 <= 2;                          // PMCCNTR, PMXEVTYPER, PMXEVCNTR
+  return k.crn == 9 && ((k.crm == 12 && k.op2 == 5) || (k.crm == 14 && k.op2 == 0));  // PMSELR, PMUSERENR
+}
+
+constexpr std::array<std::array<uint8_t, 2>, 256> build_trap_flags() {
+  std::array<std::array<uint8_t, 2>, 256> f{};
+  // Encodings in the PMU space without a row UNDEF; the counters are settled first as for
+  // any access the no-settle lists do not name.
+  f[kNoRow] = {trap::kCounts | trap::kClockSettle, trap::kCounts | trap::kClockSettle};
+  f[kForeign] = f[kNoRow];
+  for (size_t row = 0; row < kTable.size(); ++row) {
+    const uint16_t i = SysRegKey::iss_index(kTable[row].key.to_esr_iss(0, false));
+    for (unsigned dir = 0; dir < 2; ++dir) {  // ISS.Direction: 0 = MSR, 1 = MRS
+      uint8_t v = 0;
+      if (!bit_set(dir ? kNoSettle.read : kNoSettle.write, i)) v |= trap::kCounts;
+      if (!bit_set(dir ? kNoSettle.clock_read : kNoSettle.clock_write, i)) v |= trap::kClockSettle;
+      if (dir == 0 && !write_leaves_level(kTable[row].key)) v |= trap::kExitWork;
+      f[row][dir] = v;
+    }
+  }
+  return f;
+}
 }  // namespace
+
+extern constexpr std::array<uint8_t, 65536> kTrapRow = build_iss_index();
+extern constexpr std::array<std::array<uint8_t, 2>, 256> kTrapFlags = build_trap_flags();
+
+HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
+  return handle_sys_reg(v, route_trap(esr_iss), esr_iss, el, rt_value);
+}
 
 bool access_needs_counts(uint32_t esr_iss) {
   const uint16_t i = SysRegKey::iss_index(esr_iss);
   const auto& m = (esr_iss & 1) ? kNoSettle.read : kNoSettle.write;
+  return ((m[i >> 6] >> (i & 63)) & 1) == 0;
+}
+
+bool access_settles_clock(uint32_t esr_iss) {
+  const uint16_t i = SysRegKey::iss_index(esr_iss);
+  const auto& m = (esr_iss & 1) ? kNoSettle.clock_read : kNoSettle.clock_write;
   return ((m[i >> 6] >> (i & 63)) & 1) == 0;
 }
 

@@ -4,6 +4,7 @@
 // KVM exposes through ONE_REG plus PMMIR_EL1, PMCEID0/1_EL0 and PMXEV{TYPER,CNTR}_EL0.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -61,7 +62,31 @@ struct SysRegDesc {
   constexpr bool user_visible() const { return slot != Slot::kNone || get_user != nullptr; }
 };
 
-// The table, sorted by SysRegKey::index().
+// ---- the guest-trap route: one lookup per trapped access ----
+namespace trap {
+inline constexpr uint8_t kCounts = 1;       // settle the counters first (access_needs_counts)
+inline constexpr uint8_t kClockSettle = 2;  // on the instruction clock, all of them (access_settles_clock)
+inline constexpr uint8_t kExitWork = 4;     // a write after which requests and the level are processed
+}  // namespace trap
+inline constexpr uint8_t kNoRow = 0xff;    // a PMU encoding without a row: UNDEF
+inline constexpr uint8_t kForeign = 0xfe;  // not a PMU encoding (the vGIC's, the timer's, ...)
+// Row of the table per SysRegKey::iss_index() (or kNoRow, kForeign), and each row's trap
+// flags per ISS.Direction (index kNoRow: encodings without a row).
+extern const std::array<uint8_t, 65536> kTrapRow;
+extern const std::array<std::array<uint8_t, 2>, 256> kTrapFlags;
+struct TrapRoute {
+  uint8_t row;    // kNoRow: not a vPMU register; kForeign: not a PMU encoding
+  uint8_t flags;  // trap::k*
+};
+inline TrapRoute route_trap(uint32_t esr_iss) {
+  const uint8_t row = kTrapRow[arch::SysRegKey::iss_index(esr_iss)];
+  return {row, kTrapFlags[row][esr_iss & 1]};
+}
+
+// The table, sorted by SysRegKey::index(): 17 fixed rows, PMEVCNTR<n> and PMEVTYPER<n>.
+inline constexpr size_t kNumPmuSysRegs = 17 + 2 * kMaxEventCounters;
+extern const std::array<SysRegDesc, kNumPmuSysRegs> kPmuSysRegs;
+// The same as a span.
 std::span<const SysRegDesc> pmu_sys_reg_table();
 // O(1): the row for an encoding, nullptr if it is not a vPMU register.
 const SysRegDesc* find_pmu_sys_reg(arch::SysRegKey key);

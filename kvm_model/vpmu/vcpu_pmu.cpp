@@ -27,8 +27,23 @@ bool physical_pmu_implements(const ArmPmu& pmu, uint16_t ev) {
 VcpuPmu::VcpuPmu(VmPmu& vm, unsigned vcpu_id) : vm_(vm), vcpu_id_(vcpu_id) { vm_.add_vcpu(this); }
 VcpuPmu::~VcpuPmu() { vm_.remove_vcpu(this); }
 
-bool VcpuPmu::is_64bit(unsigned idx) const {
-  return idx == kCycleIdx || vm_.pmuver() >= pmuver::kV3p5;
+// Brackets a change to what or whether the backing events count: the instruction clock's
+// counts are settled with the configuration they ran under, and the set it drives is
+// recomputed for the new one. Nesting is harmless (the inner settle finds nothing pending).
+class VcpuPmu::Reconfig {
+ public:
+  explicit Reconfig(VcpuPmu& v) : v_(v) { v_.settle_for_change(); }
+  ~Reconfig() { v_.refresh_lazy(); }
+  Reconfig(const Reconfig&) = delete;
+  Reconfig& operator=(const Reconfig&) = delete;
+
+ private:
+  VcpuPmu& v_;
+};
+
+void VcpuPmu::set_has_pmu(bool v) {
+  Reconfig rc(*this);
+  has_pmu_ = v;
 }
 
 bool VcpuPmu::has_64bit_overflow(unsigned idx) const {
@@ -42,64 +57,105 @@ bool VcpuPmu::can_chain(unsigned idx) const {
   return !(idx & 1) && idx + 1 < kCycleIdx && !has_64bit_overflow(idx);
 }
 
-bool VcpuPmu::counter_is_enabled(unsigned idx) const {
-  return (read_pmcr() & pmcr::E) && (reg(Slot::PMCNTENSET_EL0) & bit(idx));
-}
 
-uint64_t VcpuPmu::get_counter_value(unsigned idx) const {
-  if (!has_pmu_) return 0;
-  uint64_t counter = reg(evcntr_slot(idx));
-  // "The real counter value is equal to the value of counter register plus the value perf
-  // event counts."
-  if (backing_[idx].exists) counter += backing_[idx].count;
-  if (!is_64bit(idx)) counter = lower_32_bits(counter);
-  return counter;
-}
-
-void VcpuPmu::release_backing(unsigned idx) {
+void VcpuPmu::drop_backing(unsigned idx) {
   backing_[idx] = Backing{};
   note_backing(idx);
 }
 
+void VcpuPmu::release_backing(unsigned idx) {
+  Reconfig rc(*this);
+  drop_backing(idx);
+}
+
 void VcpuPmu::stop_counter(unsigned idx) {
   if (!backing_[idx].exists) return;
+  Reconfig rc(*this);
   reg(evcntr_slot(idx)) = get_counter_value(idx);
-  release_backing(idx);
+  drop_backing(idx);
 }
 
 void VcpuPmu::set_counter_value(unsigned idx, uint64_t val) {
   // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
   // sample period (distance to overflow) reflects the new value.
-  release_backing(idx);
+  moved_ |= uint32_t{1} << idx;
+  Backing& b = backing_[idx];
+  if (recreates_same(idx)) {
+    // Recreated as it was: a new event counting the same thing from zero, which is all the
+    // guest can tell of the release and the creation.
+    reg(evcntr_slot(idx)) = val;
+    b.count = 0;
+    b.since = now_;
+    note_inputs(b, idx);
+    return;
+  }
+  Reconfig rc(*this);
+  drop_backing(idx);
   reg(evcntr_slot(idx)) = val;
   create_backing(idx);
 }
 
-void VcpuPmu::create_backing(unsigned idx) {
+uint32_t VcpuPmu::backing_key_for(unsigned idx) const {
   const uint64_t evtreg = reg(evtyper_slot(idx));
-  stop_counter(idx);
   const uint16_t ev = idx == kCycleIdx ? event::CPU_CYCLES
                                        : static_cast<uint16_t>(evtreg & vm_.event_mask());
   // Neither SW increment nor chained events are backed: they are counted in software.
-  if (ev == event::SW_INCR || ev == event::CHAIN) return;
+  if (ev == event::SW_INCR || ev == event::CHAIN) return 0;
   // A filtered-out event gets no backing: the counter holds its value and never counts.
-  if (vm_.has_filter() && !vm_.filter_allows(ev)) return;
+  if (vm_.has_filter() && !vm_.filter_allows(ev)) return 0;
   // perf_event_create_kernel_counter() needs a PMU type; without one, creation fails and the
   // counter silently does not count ("pmu event creation failed", logged once).
-  if (vm_.arm_pmu() == nullptr) return;
-  Backing& b = backing_[idx];
-  b.exists = true;
-  b.enabled = counter_is_enabled(idx);
-  b.event = ev;
-  b.count = 0;
+  if (vm_.arm_pmu() == nullptr) return 0;
+  bool excl_el0, excl_el1;
   if (policy().ns_filter_bits) {
     // 6.7+ (ae8d3522): counts at EL0 iff U == NSU, at EL1 iff P == NSK.
-    b.excl_el0 = bool(evtreg & evtype::EXCLUDE_EL0) != bool(evtreg & evtype::EXCLUDE_NS_EL0);
-    b.excl_el1 = bool(evtreg & evtype::EXCLUDE_EL1) != bool(evtreg & evtype::EXCLUDE_NS_EL1);
+    excl_el0 = bool(evtreg & evtype::EXCLUDE_EL0) != bool(evtreg & evtype::EXCLUDE_NS_EL0);
+    excl_el1 = bool(evtreg & evtype::EXCLUDE_EL1) != bool(evtreg & evtype::EXCLUDE_NS_EL1);
   } else {
-    b.excl_el0 = evtreg & evtype::EXCLUDE_EL0;
-    b.excl_el1 = evtreg & evtype::EXCLUDE_EL1;
+    excl_el0 = evtreg & evtype::EXCLUDE_EL0;
+    excl_el1 = evtreg & evtype::EXCLUDE_EL1;
   }
+  return Backing::key_of(counter_is_enabled(idx), excl_el0, excl_el1, ev);
+}
+
+void VcpuPmu::install_backing(unsigned idx, uint32_t key) {
+  Backing& b = backing_[idx];
+  b = Backing{};
+  if (key != 0) {
+    b.exists = true;
+    b.enabled = (key >> 1) & 1;
+    b.excl_el0 = (key >> 2) & 1;
+    b.excl_el1 = (key >> 3) & 1;
+    b.event = static_cast<uint16_t>(key >> 16);
+    b.since = now_;
+    note_inputs(b, idx);
+  }
+  note_backing(idx);
+}
+
+void VcpuPmu::create_backing(unsigned idx) {
+  // kvm_pmu_create_perf_event(): the old event's count is folded into the register, then a
+  // new event counts from zero.
+  Backing& b = backing_[idx];
+  if (recreates_same(idx)) {
+    // Recreated as it was (a profiling guest rewriting the same PMEVTYPER): nothing else
+    // counts differently, so only this counter is settled and folded.
+    if (!b.exists) return;
+    if (settle_one(idx)) update_state();
+    reg(evcntr_slot(idx)) = get_counter_value(idx);
+    b.count = 0;
+    note_inputs(b, idx);
+    return;
+  }
+  const uint32_t key = backing_key_for(idx);
+  Reconfig rc(*this);
+  stop_counter(idx);
+  install_backing(idx, key);
+}
+
+void VcpuPmu::reconfigure_enabled(unsigned idx, bool on) {
+  Reconfig rc(*this);
+  backing_[idx].enabled = on;
   note_backing(idx);
 }
 
@@ -111,24 +167,20 @@ void VcpuPmu::set_counter_event_type(uint64_t data, unsigned idx) {
 void VcpuPmu::enable_counter_mask(uint64_t mask) {
   if (!has_pmu_) return;
   if (!(read_pmcr() & pmcr::E) || !mask) return;
-  for (unsigned i = 0; i < kMaxCounters; ++i) {
-    if (!(mask & bit(i))) continue;
-    if (!backing_[i].exists) {
+  for (uint64_t m = mask & 0xffffffffull; m != 0; m &= m - 1) {  // ascending, as the kernel's for_each_set_bit
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    if (!backing_[i].exists)
       create_backing(i);
-    } else {
-      backing_[i].enabled = true;
-      note_backing(i);
-    }
+    else
+      set_enabled(i, true);
   }
 }
 
 void VcpuPmu::disable_counter_mask(uint64_t mask) {
   if (!has_pmu_ || !mask) return;
-  for (unsigned i = 0; i < kMaxCounters; ++i) {
-    if ((mask & bit(i)) && backing_[i].exists) {
-      backing_[i].enabled = false;
-      note_backing(i);
-    }
+  for (uint64_t m = mask & 0xffffffffull; m != 0; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    if (backing_[i].exists) set_enabled(i, false);
   }
 }
 
@@ -137,15 +189,12 @@ void VcpuPmu::reprogram_counter_mask(uint64_t mask) {
   for (unsigned i = 0; i < kMaxCounters; ++i) {
     if (!(mask & bit(i))) continue;
     if (counter_is_enabled(i)) {
-      if (!backing_[i].exists) {
+      if (!backing_[i].exists)
         create_backing(i);
-      } else {
-        backing_[i].enabled = true;
-        note_backing(i);
-      }
+      else
+        set_enabled(i, true);
     } else if (backing_[i].exists) {
-      backing_[i].enabled = false;
-      note_backing(i);
+      set_enabled(i, false);
     }
   }
 }
@@ -179,6 +228,7 @@ void VcpuPmu::handle_pmcr(uint64_t val) {
   if (!has_pmu_) return;
   // Reconcile the PMU version and the LP bit.
   if (vm_.pmuver() < pmuver::kV3p5) val &= ~pmcr::LP;
+  moved_ = ~uint32_t{0};  // LC and LP set how far every counter is from its overflow
   if (policy().pmcr_e_via_reload) {
     // 6.15+: an E change requests a reload, which reprograms every counter before re-entry.
     if ((reg(Slot::PMCR_EL0) ^ val) & pmcr::E) request_reload();
@@ -251,6 +301,7 @@ void VcpuPmu::process_requests() {
 }
 
 void VcpuPmu::load(uint32_t pcpu) {
+  Reconfig rc(*this);
   pcpu_ = pcpu;
   loaded_ = true;
   // kvm_arch_vcpu_load(): flag the vCPU if this CPU is outside the VM's supported_cpus; the
@@ -259,14 +310,12 @@ void VcpuPmu::load(uint32_t pcpu) {
 }
 
 void VcpuPmu::put() {
+  Reconfig rc(*this);
   loaded_ = false;
   on_unsupported_cpu_ = false;
 }
 
-bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
-  Backing& b = backing_[idx];
-  const uint64_t before = reg(evcntr_slot(idx)) + b.count;
-  b.count += delta;
+bool VcpuPmu::advance_wraps(unsigned idx, uint64_t before, uint64_t delta) {
   uint64_t wraps;
   if (is_64bit(idx) && has_64bit_overflow(idx)) {
     wraps = before + delta < before ? 1 : 0;
@@ -281,13 +330,13 @@ bool VcpuPmu::advance(unsigned idx, uint64_t delta) {
   return true;
 }
 
-uint64_t VcpuPmu::insns_until_overflow(bool cycle_timing) const {
+uint64_t VcpuPmu::insns_until_overflow(bool cycle_timing, uint32_t mask) const {
   if (!may_count()) return UINT64_MAX;
   uint64_t best = UINT64_MAX;
-  for (uint32_t m = active_mask_; m != 0; m &= m - 1) {
+  for (uint32_t m = active_mask_ & mask; m != 0; m &= m - 1) {
     const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
     const Backing& b = backing_[idx];
-    const uint64_t value = reg(evcntr_slot(idx)) + b.count;
+    const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
     // Events to the overflow the counter's width and PMCR.LC/LP select.
     const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - lower_32_bits(value);
     if (dist == 0) continue;  // 2^64 away
@@ -303,12 +352,23 @@ uint64_t VcpuPmu::insns_until_overflow(bool cycle_timing) const {
   return best;
 }
 
-bool VcpuPmu::count_events(const arch::EventCounts& counts) {
-  if (!may_count()) return false;
+uint32_t VcpuPmu::scheduled_mask() {
+  // Its other inputs (the backings, loaded_, has_pmu_) change only under a Reconfig.
+  const ArmPmu* pmu = vm_.arm_pmu();
+  if (sched_valid_ && pmu == sched_pmu_ && pcpu_ == sched_cpu_) return sched_mask_;
+  sched_mask_ = compute_scheduled_mask();
+  sched_valid_ = true;
+  sched_pmu_ = pmu;
+  sched_cpu_ = pcpu_;
+  return sched_mask_;
+}
+
+uint32_t VcpuPmu::compute_scheduled_mask() {
+  if (!may_count()) return 0;
   const ArmPmu* pmu = vm_.arm_pmu();
   // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
   // cannot schedule them at all.
-  if (pmu == nullptr) return false;
+  if (pmu == nullptr) return 0;
   if (pmu != cover_pmu_ || pcpu_ != cover_cpu_) {
     cover_pmu_ = pmu;
     cover_cpu_ = pcpu_;
@@ -318,14 +378,14 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
     for (uint16_t ev = 0; ev < arch::kNumCommonEvents; ++ev)
       if (physical_pmu_implements(*pmu, ev)) implemented_ |= uint64_t{1} << ev;
   }
-  if (!covered_) return false;
+  if (!covered_) return 0;
   // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
   // by CPU_CYCLES events) and N general-purpose counters; the excess does not count. The
   // cycle counter's event is scheduled first, then the others by index.
   unsigned general = pmu->max_counters();
   bool cycle_counter_free = true;
-  bool overflow = false;
-  const auto count_one = [&](unsigned idx) {
+  uint32_t scheduled = 0;
+  const auto schedule_one = [&](unsigned idx) {
     const Backing& b = backing_[idx];
     if (b.event == event::CPU_CYCLES && cycle_counter_free) {
       cycle_counter_free = false;
@@ -334,7 +394,20 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
     } else {
       return;
     }
-    if (b.event >= arch::kNumCommonEvents || !((implemented_ >> b.event) & 1)) return;
+    if (b.event < arch::kNumCommonEvents && ((implemented_ >> b.event) & 1)) scheduled |= uint32_t{1} << idx;
+  };
+  constexpr uint32_t kCycleBit = uint32_t{1} << kCycleIdx;
+  if (active_mask_ & kCycleBit) schedule_one(kCycleIdx);
+  for (uint32_t m = active_mask_ & ~kCycleBit; m != 0; m &= m - 1) schedule_one(static_cast<unsigned>(std::countr_zero(m)));
+  return scheduled;
+}
+
+bool VcpuPmu::count_events(const arch::EventCounts& counts) {
+  if (!may_count()) return false;
+  const uint32_t scheduled = scheduled_mask();
+  bool overflow = false;
+  const auto count_one = [&](unsigned idx) {
+    const Backing& b = backing_[idx];
     uint64_t delta = 0;
     if (!b.excl_el0) delta += counts.get(arch::CountEl::kEl0, b.event);
     if (!b.excl_el1) delta += counts.get(arch::CountEl::kEl1, b.event);
@@ -342,9 +415,47 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
     if (delta != 0 && advance(idx, delta)) overflow = true;
   };
   constexpr uint32_t kCycleBit = uint32_t{1} << kCycleIdx;
-  if (active_mask_ & kCycleBit) count_one(kCycleIdx);
-  for (uint32_t m = active_mask_ & ~kCycleBit; m != 0; m &= m - 1) count_one(static_cast<unsigned>(std::countr_zero(m)));
+  if (scheduled & kCycleBit) count_one(kCycleIdx);
+  for (uint32_t m = scheduled & ~kCycleBit; m != 0; m &= m - 1) count_one(static_cast<unsigned>(std::countr_zero(m)));
   return overflow;
+}
+
+bool VcpuPmu::settle() {
+  // In count_events()' order: the cycle counter first, then by index.
+  bool overflow = false;
+  constexpr uint32_t kCycleBit = uint32_t{1} << kCycleIdx;
+  if ((lazy_mask_ & kCycleBit) && settle_one(kCycleIdx)) overflow = true;
+  for (uint32_t m = lazy_mask_ & ~kCycleBit; m != 0; m &= m - 1)
+    if (settle_one(static_cast<unsigned>(std::countr_zero(m)))) overflow = true;
+  return overflow;
+}
+
+void VcpuPmu::settle_for_change() {
+  // The trap path settles before any access that could observe an overflow, so this finds
+  // one only if an access changes the configuration first; the level is then raised as
+  // the settle before the access would have (kvm_pmu_sync_hwstate).
+  if (lazy_mask_ != 0 && settle()) update_state();
+}
+
+void VcpuPmu::refresh_lazy() {
+  moved_ = ~uint32_t{0};
+  sched_valid_ = false;
+  uint32_t mask = 0;
+  if (insn_clock_) {
+    for (uint32_t m = scheduled_mask(); m != 0; m &= m - 1) {
+      const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
+      const uint16_t ev = backing_[idx].event;
+      if (ev == event::INST_RETIRED || ev == event::INST_SPEC || ev == event::CPU_CYCLES) mask |= uint32_t{1} << idx;
+    }
+  }
+  // A backing joining the set counts from now on: what ran before ran uncounted.
+  for (uint32_t m = mask & ~lazy_mask_; m != 0; m &= m - 1) backing_[std::countr_zero(m)].since = now_;
+  lazy_mask_ = mask;
+}
+
+void VcpuPmu::revalidate_clock() {
+  if (!insn_clock_) return;
+  Reconfig rc(*this);
 }
 
 }  // namespace kvm_model::vpmu

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "cpu/arch/pmu_events.h"
@@ -30,6 +31,18 @@ struct Backing {
   bool excl_el1 = false;  // attr.exclude_kernel
   uint16_t event = 0;     // attr.config
   uint64_t count = 0;     // events counted since creation
+  // Instruction clock only (VcpuPmu::use_insn_clock): the vCPU's retired instructions per EL
+  // (EL0, EL1) up to which `count` is brought; what ran since is added on demand.
+  std::array<uint64_t, 2> since{};
+  // What it was made from: its PMEVTYPER value and the VM's attr_epoch() (recreates_same).
+  uint64_t evtyper = 0;
+  uint64_t epoch = 0;
+
+  // The perf event attributes packed (0: no event): events with equal keys count the same.
+  static constexpr uint32_t key_of(bool enabled, bool excl_el0, bool excl_el1, uint16_t event) {
+    return 1u | uint32_t{enabled} << 1 | uint32_t{excl_el0} << 2 | uint32_t{excl_el1} << 3 | uint32_t{event} << 16;
+  }
+  uint32_t key() const { return exists ? key_of(enabled, excl_el0, excl_el1, event) : 0; }
 };
 
 class VcpuPmu {
@@ -46,7 +59,7 @@ class VcpuPmu {
 
   // kvm_vcpu_has_pmu(): the vCPU was initialised with KVM_ARM_VCPU_PMU_V3.
   bool has_pmu() const { return has_pmu_; }
-  void set_has_pmu(bool v) { has_pmu_ = v; }
+  void set_has_pmu(bool v);
 
   // __vcpu_sys_reg(): raw slot storage, no side effects.
   uint64_t reg(Slot s) const { return regs_[static_cast<unsigned>(s)]; }
@@ -57,13 +70,26 @@ class VcpuPmu {
   uint8_t n() const { return pmcr::N(read_pmcr()); }                 // effective N
   uint64_t valid_mask() const { return counter_mask_for_n(n()); }    // kvm_pmu_valid_counter_mask
   bool counter_idx_valid(unsigned idx) const { return idx < n() || idx == kCycleIdx; }
-  bool is_64bit(unsigned idx) const;            // kvm_pmc_is_64bit
+  bool is_64bit(unsigned idx) const {           // kvm_pmc_is_64bit
+    return idx == kCycleIdx || vm_.pmuver() >= pmuver::kV3p5;
+  }
   bool has_64bit_overflow(unsigned idx) const;  // kvm_pmc_has_64bit_overflow
   bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
-  bool counter_is_enabled(unsigned idx) const;  // PMCR.E && PMCNTENSET[idx]
+  bool counter_is_enabled(unsigned idx) const {  // PMCR.E && PMCNTENSET[idx]
+    // E, like LC and LP, is read from the slot as stored: eras differ in N only.
+    return (reg(Slot::PMCR_EL0) & pmcr::E) && ((reg(Slot::PMCNTENSET_EL0) >> idx) & 1);
+  }
 
   // ---- kvm_pmu_* operations (pmu-emul.c) ----
-  uint64_t get_counter_value(unsigned idx) const;         // slot + live count
+  uint64_t get_counter_value(unsigned idx) const {       // slot + live count
+    if (!has_pmu_) return 0;
+    uint64_t counter = reg(evcntr_slot(idx));
+    // "The real counter value is equal to the value of counter register plus the value perf
+    // event counts."
+    if (backing_[idx].exists) counter += backing_[idx].count + pending(idx);
+    if (!is_64bit(idx)) counter &= 0xffffffffull;
+    return counter;
+  }
   void set_counter_value(unsigned idx, uint64_t val);     // guest write: release, store, recreate
   void set_counter_event_type(uint64_t data, unsigned idx);
   void enable_counter_mask(uint64_t mask);                // <= 6.7
@@ -125,14 +151,85 @@ class VcpuPmu {
   // (INST_RETIRED, INST_SPEC; CPU_CYCLES under functional timing); with the cycle model a
   // cycle or cache event may come several at a time, so the bound is a fraction of the
   // distance and is re-taken as it shrinks. UINT64_MAX: nothing can overflow.
-  uint64_t insns_until_overflow(bool cycle_timing) const;
+  uint64_t insns_until_overflow(bool cycle_timing) const { return insns_until_overflow(cycle_timing, active_mask_); }
+  // The same bound over the counters in `mask` only.
+  uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const;
+
+  // ---- the instruction clock (functional timing) ----
+  // With functional timing every retired instruction is one INST_RETIRED, one INST_SPEC and
+  // one CPU_CYCLES at the EL it ran at, so a backing event counting one of those is a pure
+  // function of the vCPU's retired-instruction counts: it is brought up to date when read
+  // or changed, counter by counter, instead of all counters at every trapped access. The
+  // values, overflows and interrupt levels are those of count_events() fed the same counts:
+  // every change to what the backing events count first settles all of them, and the run
+  // loop's stop at the next possible overflow (insns_until_overflow) means a counter never
+  // crosses its overflow between two settles other than at a guest exit.
+  void use_insn_clock() { insn_clock_ = true; }
+  bool insn_clock() const { return insn_clock_; }
+  // The vCPU's retired instructions per EL now: before a trapped access, at exit.
+  void set_clock(const std::array<uint64_t, 2>& retired) { now_ = retired; }
+  // count_events() for everything run up to the clock: true if a counter overflowed.
+  bool settle();
+  // Counters whose distance to overflow changed other than by counting since the last
+  // call (a written value, a reconfiguration): the run loop re-bounds its slice on them.
+  uint32_t take_moved() { return std::exchange(moved_, 0); }
+  // At guest entry: the VM-wide inputs of counting (its PMU) may have changed meanwhile.
+  void revalidate_clock();
 
  private:
+  class Reconfig;
+  uint64_t pending(unsigned idx) const {
+    if (!((lazy_mask_ >> idx) & 1)) return 0;
+    const Backing& b = backing_[idx];
+    return (b.excl_el0 ? 0 : now_[0] - b.since[0]) + (b.excl_el1 ? 0 : now_[1] - b.since[1]);
+  }
+  bool settle_one(unsigned idx) {
+    const uint64_t d = pending(idx);
+    backing_[idx].since = now_;
+    return d != 0 && advance(idx, d);
+  }
+  // Before / after a change of what the backing events count (Reconfig brackets it).
+  void settle_for_change();
+  void refresh_lazy();
+  // Active backings perf would schedule on the current pCPU's PMU, of events it implements:
+  // cached until a Reconfig or another PMU or pCPU.
+  uint32_t scheduled_mask();
+  uint32_t compute_scheduled_mask();
+  // The key (Backing::key) of the event kvm_pmu_create_perf_event would make now.
+  uint32_t backing_key_for(unsigned idx) const;
+  // Would kvm_pmu_create_perf_event() make an event with backing idx's attributes now?
+  bool recreates_same(unsigned idx) const {
+    const Backing& b = backing_[idx];
+    // Made from the same register value in the same VM epoch: only the enable can differ.
+    if (b.exists && b.evtyper == reg(evtyper_slot(idx)) && b.epoch == vm_.attr_epoch())
+      return b.enabled == counter_is_enabled(idx);
+    return backing_key_for(idx) == b.key();
+  }
+  // Records what backing b was just made (or found to be made) from, for recreates_same.
+  void note_inputs(Backing& b, unsigned idx) {
+    b.evtyper = reg(evtyper_slot(idx));
+    b.epoch = vm_.attr_epoch();
+  }
+  void install_backing(unsigned idx, uint32_t key);
+  void drop_backing(unsigned idx);
+  void set_enabled(unsigned idx, bool on) {
+    if (backing_[idx].enabled != on) reconfigure_enabled(idx, on);
+  }
+  void reconfigure_enabled(unsigned idx, bool on);
   void note_backing(unsigned idx) {
     const uint32_t b = uint32_t{1} << idx;
     active_mask_ = (backing_[idx].exists && backing_[idx].enabled) ? (active_mask_ | b) : (active_mask_ & ~b);
   }
-  bool advance(unsigned idx, uint64_t delta);
+  // Counts delta more events on backing idx; true if the counter overflowed.
+  bool advance(unsigned idx, uint64_t delta) {
+    Backing& b = backing_[idx];
+    const uint64_t before = reg(evcntr_slot(idx)) + b.count;
+    b.count += delta;
+    // Almost always far from the overflow: that is settled here without the wrap arithmetic.
+    if (delta < (uint64_t{1} << 32) - (before & 0xffffffffull)) return false;
+    return advance_wraps(idx, before, delta);
+  }
+  bool advance_wraps(unsigned idx, uint64_t before, uint64_t delta);
 
   VmPmu& vm_;
   unsigned vcpu_id_;
@@ -157,6 +254,16 @@ class VcpuPmu {
   uint32_t pcpu_ = 0;
   bool on_unsupported_cpu_ = false;
   bool has_run_ = false;
+  bool insn_clock_ = false;
+  std::array<uint64_t, 2> now_{};  // the instruction clock (set_clock)
+  // Backings counted on the instruction clock: scheduled, of INST_RETIRED, INST_SPEC or
+  // CPU_CYCLES. Recomputed after every change of its inputs (Reconfig, revalidate_clock).
+  uint32_t lazy_mask_ = 0;
+  uint32_t moved_ = 0;
+  uint32_t sched_mask_ = 0;  // scheduled_mask() as of the key below
+  bool sched_valid_ = false;
+  const ArmPmu* sched_pmu_ = nullptr;
+  uint32_t sched_cpu_ = 0;
 };
 
 }  // namespace kvm_model::vpmu

@@ -19,6 +19,7 @@ VmPmu::VmPmu(const HostPmus& host, Era era)
 
 void VmPmu::set_pmu(const ArmPmu* pmu) {
   arm_pmu_ = pmu;
+  ++attr_epoch_;
   if (policy_->vm_wide_n) {
     // 6.7 kvm_arm_set_pmu() / v5 kvm_arm_set_vm_pmu(): N defaults to the PMU's maximum; a
     // later SET_PMU therefore discards an earlier PMCR_EL0.N or SET_NR_COUNTERS (spec 2.12).
@@ -57,6 +58,7 @@ void VmPmu::apply_filter(const kvm_pmu_event_filter& f, uint32_t nr_events) {
     filter_nr_events_ = nr_events;
     filter_.assign((nr_events + 63) / 64, f.action == KVM_PMU_EVENT_ALLOW ? 0 : ~uint64_t{0});
   }
+  ++attr_epoch_;
   const uint32_t end = std::min<uint32_t>(uint32_t{f.base_event} + f.nevents, filter_nr_events_);
   for (uint32_t e = f.base_event; e < end; ++e) {
     const uint64_t bit = uint64_t{1} << (e % 64);
@@ -71,6 +73,7 @@ void VmPmu::init_id_regs(bool vcpu_has_pmu) {
   if (id_regs_initialized_) return;
   // read_sanitised_id_aa64dfr0_el1(): PMUVer only if the vCPU was configured with a PMU.
   pmuver_ = vcpu_has_pmu ? host_.pmuver_limit() : 0;
+  ++attr_epoch_;
   id_regs_initialized_ = true;
 }
 
@@ -79,18 +82,8 @@ int VmPmu::set_user_pmuver(uint8_t v) {
   if (has_ran_once_) return v == pmuver_ ? 0 : -EBUSY;
   if (v > host_.pmuver_limit()) return -EINVAL;
   pmuver_ = v;
+  ++attr_epoch_;
   return 0;
-}
-
-uint32_t VmPmu::event_mask() const {
-  switch (pmuver_) {
-    case pmuver::kImp: return 0x3ff;
-    case pmuver::kV3p1:
-    case pmuver::kV3p4:
-    case pmuver::kV3p5:
-    case pmuver::kV3p7: return 0xffff;
-    default: return 0;  // the kernel WARNs ("Unknown PMU version") and returns 0
-  }
 }
 
 uint64_t VmPmu::evtyper_mask() const {

@@ -26,6 +26,10 @@ class VmPmu {
 
   // ---- host PMU selection (spec 2.2, 2.3) ----
   const ArmPmu* arm_pmu() const { return arm_pmu_; }
+  // Bumped by every change of what a vCPU's backing events are made from besides its own
+  // registers (the PMU, the event filter, PMUVer): a backing created in the same epoch from
+  // the same PMEVTYPER value and enable state has the same perf attributes.
+  uint64_t attr_epoch() const { return attr_epoch_; }
   // kvm_arm_pmu_get_max_counters(): arm_pmu->num_events - 1, 0 without a PMU.
   uint8_t max_counters() const { return arm_pmu_ ? arm_pmu_->max_counters() : 0; }
   // kvm_arm_set_pmu(): store the PMU and, in eras with a VM-wide N, reset N to its maximum.
@@ -73,7 +77,16 @@ class VmPmu {
   // Userspace lowering ID_AA64PFR0_EL1.EL2/EL3 (spec 1.6: "userspace may lower them").
   void set_pfr0_el2_el3(uint8_t el2, uint8_t el3) { pfr0_el2_ = el2; pfr0_el3_ = el3; }
   // kvm_pmu_event_mask(kvm): 0x3ff for PMUv3.0, 0xffff from PMUv3p1, 0 without a PMU.
-  uint32_t event_mask() const;
+  uint32_t event_mask() const {
+    switch (pmuver_) {
+      case pmuver::kImp: return 0x3ff;
+      case pmuver::kV3p1:
+      case pmuver::kV3p4:
+      case pmuver::kV3p5:
+      case pmuver::kV3p7: return 0xffff;
+      default: return 0;  // the kernel WARNs ("Unknown PMU version") and returns 0
+    }
+  }
   // kvm_pmu_evtyper_mask(kvm) (6.7+): P | U | event mask, + NSH with EL2, + NSU|NSK|M with EL3.
   uint64_t evtyper_mask() const;
 
@@ -97,6 +110,7 @@ class VmPmu {
   std::vector<uint64_t> filter_;      // bitmap, empty = no filter
   uint32_t filter_nr_events_ = 0;
   uint8_t pmuver_ = 0;
+  uint64_t attr_epoch_ = 0;
   uint8_t pfr0_el2_ = 0, pfr0_el3_ = 0;
   bool id_regs_initialized_ = false;
   std::vector<VcpuPmu*> vcpus_;

@@ -34,6 +34,26 @@ enum class HandleResult : uint8_t {
 // outside the table UNDEF ("unsupported sys_reg"). After the handler the model performs what
 // the trap's exit and re-entry do: pending KVM_REQ_RELOAD_PMU, then the interrupt level.
 HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value);
+// The same with the route already looked up (route_trap(esr_iss)); inline, as the guest
+// trap path's body.
+inline HandleResult handle_sys_reg(VcpuPmu& v, TrapRoute route, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
+  const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
+  // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature (every row
+  // is PMU_SYS_REG()): UNDEF.
+  if (route.row >= kPmuSysRegs.size() || !v.has_pmu()) return HandleResult::kUndef;
+  const SysRegDesc& r = kPmuSysRegs[route.row];
+  SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
+  const AccessResult res = r.access(v, p, r);
+  if (res == AccessResult::kHandled && is_read) rt_value = p.regval;
+  // The trap was an exit: KVM re-enters after servicing requests and flushing PMU state.
+  // Only writes that can request a reload or change what the level derives from pay for
+  // it (no read handler does either).
+  if (route.flags & trap::kExitWork) {
+    v.process_requests();
+    v.update_state();
+  }
+  return res == AccessResult::kHandled ? HandleResult::kHandled : HandleResult::kUndef;
+}
 bool is_pmu_sys_reg(arch::SysRegKey key);
 // Whether the trapped access (EC 0x18 ISS) needs the counters settled first: it reads a
 // counter or the overflow state, or changes what or whether they count. Accesses that do
@@ -41,6 +61,10 @@ bool is_pmu_sys_reg(arch::SysRegKey key);
 // PMUSERENR writes) leave the guest's pending events for the next access that does; the
 // run loop's stop at the next possible overflow makes that exact.
 bool access_needs_counts(uint32_t esr_iss);
+// The same on the instruction clock (VcpuPmu::use_insn_clock): whether the access needs
+// every counter settled first. Single-counter reads and writes and the reconfiguring
+// writes settle what they touch themselves.
+bool access_settles_clock(uint32_t esr_iss);
 
 // ---------------- ONE_REG / REG_LIST (spec 2.11) ----------------
 // True if the id is a sysreg id naming a row of the vPMU table (route it here).

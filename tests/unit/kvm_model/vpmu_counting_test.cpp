@@ -1,5 +1,8 @@
 // The emulated counters (spec 5): backing events counting the vCPU's events on the physical
 // PMU of its pCPU, EL filtering per era, overflow, CHAIN, SW_INCR, the interrupt level, PMCEID.
+#include <array>
+#include <iterator>
+
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -40,6 +43,55 @@ struct Counting {
 };
 
 constexpr uint64_t kBit31 = uint64_t{1} << 31;
+
+// Two identical vCPUs, one counting through count_events() (cycle-timing style), one on the
+// instruction clock, driven through the trap path's ordering (Vcpu::handle).
+struct ClockPair {
+  explicit ClockPair(Era era) : ref(era), clk(era) {
+    clk.v->use_insn_clock();
+    clk.v->revalidate_clock();
+  }
+  // n guest instructions at EL el.
+  void run(unsigned el, uint64_t n) {
+    pending[el] += n;
+    retired[el] += n;
+  }
+  void gather() {
+    arch::EventCounts c;
+    for (unsigned el = 0; el < 2; ++el)
+      for (uint16_t ev : {event::INST_RETIRED, event::INST_SPEC, event::CPU_CYCLES})
+        c.add(el ? CountEl::kEl1 : CountEl::kEl0, ev, pending[el]);
+    pending = {};
+    BOOST_REQUIRE(!count_events(*ref.v, c));
+  }
+  void before(arch::SysRegKey key, bool is_read) {
+    const TrapRoute route = route_trap(iss_of(key, is_read));
+    if (!(route.flags & trap::kCounts)) return;
+    gather();
+    clk.v->set_clock(retired);
+    if (route.flags & trap::kClockSettle) BOOST_REQUIRE(!clk.v->settle());
+  }
+  void read(arch::SysRegKey key) {
+    before(key, true);
+    const auto a = mrs(*ref.v, key), b = mrs(*clk.v, key);
+    BOOST_TEST(a.has_value() == b.has_value());
+    if (a && b) BOOST_TEST(*a == *b);
+  }
+  void write(arch::SysRegKey key, uint64_t val) {
+    before(key, false);
+    BOOST_TEST(msr(*ref.v, key, val) == msr(*clk.v, key, val));
+  }
+  uint64_t rnd(uint64_t n) {  // xorshift64: the same sequence on every run
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed % n;
+  }
+
+  Counting ref, clk;
+  std::array<uint64_t, 2> pending{}, retired{};
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+};
 
 }  // namespace
 
@@ -399,6 +451,70 @@ BOOST_DATA_TEST_CASE(pmceid_masked_by_filter, bdata::make(kAllEras), era) {
   BOOST_TEST(g.run(w) == 0);
   BOOST_TEST(*mrs(w, reg::PMCEID0_EL0) == (1u << 8));
   BOOST_TEST(g.vm.set_user_pmuver(pmuver::kV3p1) == -EBUSY);  // too late: the VM ran
+}
+
+// Functional timing's instruction clock (VcpuPmu::use_insn_clock) against count_events()
+// fed the same instructions: a pseudo-random guest interleaves instructions at EL0 and EL1
+// with trapped accesses (counter reads and writes, event type rewrites, enable changes,
+// PMCR writes) the way Vcpu::handle orders them: counts gathered before every access the
+// route says needs them, on the clock only where it says all counters must be settled.
+// Every value read must be the same. (Counter values stay below 2^31 and the run below
+// 2^31 instructions: overflows are the run loop's business, covered by the fidelity tests.)
+BOOST_DATA_TEST_CASE(insn_clock_matches_count_events, bdata::make(kAllEras), era) {
+  ClockPair t(era);
+  constexpr uint16_t kEvents[] = {event::INST_RETIRED, event::INST_SPEC, event::CPU_CYCLES, 0x10 /* BR_MIS_PRED */,
+                                  event::SW_INCR};
+  constexpr uint64_t kFilters[] = {0, evtype::EXCLUDE_EL0, evtype::EXCLUDE_EL1, evtype::EXCLUDE_EL0 | evtype::EXCLUDE_NS_EL0,
+                                   evtype::EXCLUDE_EL1 | evtype::EXCLUDE_NS_EL1};
+  for (unsigned i = 0; i < 4; ++i) t.write(reg::PMEVTYPER(i), event::INST_RETIRED);
+  t.write(reg::PMCNTENSET_EL0, 0xf | kBit31);
+  t.write(reg::PMCR_EL0, pmcr::E);
+  for (int step = 0; step < 4000; ++step) {
+    const unsigned i = static_cast<unsigned>(t.rnd(4));
+    switch (t.rnd(10)) {
+      case 0:
+      case 1:
+      case 2: t.run(static_cast<unsigned>(t.rnd(2)), 1 + t.rnd(50)); break;
+      case 3: t.read(reg::PMEVCNTR(i)); break;
+      case 4: t.write(reg::PMEVCNTR(i), t.rnd(uint64_t{1} << 31)); break;
+      case 5: t.write(reg::PMEVTYPER(i), kEvents[t.rnd(std::size(kEvents))] | kFilters[t.rnd(std::size(kFilters))]); break;
+      case 6: t.write(reg::PMEVTYPER(i), *mrs(*t.ref.v, reg::PMEVTYPER(i))); break;  // the same value again
+      case 7: t.write(t.rnd(2) ? reg::PMCNTENSET_EL0 : reg::PMCNTENCLR_EL0, uint64_t{1} << i); break;
+      case 8:
+        t.write(reg::PMSELR_EL0, i);
+        t.read(reg::PMXEVCNTR_EL0);
+        t.read(reg::PMCCNTR_EL0);
+        break;
+      default: t.write(reg::PMCR_EL0, t.rnd(8) ? pmcr::E : 0); break;
+    }
+  }
+  // A guest exit settles everything; both sides then agree on every counter.
+  t.gather();
+  t.clk.v->set_clock(t.retired);
+  BOOST_TEST(!t.clk.v->settle());
+  for (unsigned i = 0; i < 4; ++i) BOOST_TEST(t.ref.ctr(i) == t.clk.ctr(i));
+  BOOST_TEST(t.ref.ctr(kCycleIdx) == t.clk.ctr(kCycleIdx));
+  BOOST_TEST(t.ref.ovs() == t.clk.ovs());
+}
+
+// The instruction clock settles an overflow where count_events() would find it: at the
+// exit that ends the instructions crossing it (the run loop stops there).
+BOOST_DATA_TEST_CASE(insn_clock_overflow_at_settle, bdata::make(kAllEras), era) {
+  Counting c(era);
+  c.v->use_insn_clock();
+  c.v->revalidate_clock();
+  c.type(0, event::INST_RETIRED);
+  c.enable(1);
+  c.start();
+  c.set_ctr(0, 0xfffffff0u);
+  BOOST_TEST(c.v->insns_until_overflow(false) == 16u);
+  c.v->set_clock({10, 5});  // 15 instructions: one short
+  BOOST_TEST(!c.v->settle());
+  BOOST_TEST(c.ctr(0) == 0xffffffffu);
+  c.v->set_clock({10, 6});
+  BOOST_TEST(c.v->settle());
+  BOOST_TEST(c.ctr(0) == 0u);
+  BOOST_TEST(c.ovs() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
