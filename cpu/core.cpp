@@ -24,6 +24,8 @@ constexpr unsigned kExceptionLoopLimit = 64;
 constexpr uint64_t kVecCurrentSp0 = 0x000, kVecCurrentSpx = 0x200, kVecLowerA64 = 0x400;
 constexpr uint64_t kVecIrqOffset = 0x80;
 constexpr uint32_t kDaifI = 1u << 7;
+// The end marker of every block (Block::count).
+Flow end_of_block(Core&, const DecodedInst&) { return Flow::kEnd; }
 }  // namespace
 
 void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
@@ -59,7 +61,7 @@ void Core::post_code_invalidation(uint64_t page) {
     std::lock_guard g(inbox_.m);
     inbox_.code_pages.push_back(page);
   }
-  remote_pending_.store(true, std::memory_order_release);
+  attention_.fetch_or(kAttnRemote, std::memory_order_release);
 }
 
 void Core::post_tlbi(mmu::TlbiOp op, uint64_t operand) {
@@ -67,7 +69,7 @@ void Core::post_tlbi(mmu::TlbiOp op, uint64_t operand) {
     std::lock_guard g(inbox_.m);
     inbox_.tlbis.emplace_back(op, operand);
   }
-  remote_pending_.store(true, std::memory_order_release);
+  attention_.fetch_or(kAttnRemote, std::memory_order_release);
 }
 
 void Core::drain_inbox() {
@@ -75,7 +77,7 @@ void Core::drain_inbox() {
   std::vector<std::pair<mmu::TlbiOp, uint64_t>> tlbis;
   {
     std::lock_guard g(inbox_.m);
-    remote_pending_.store(false, std::memory_order_relaxed);
+    attention_.fetch_and(~kAttnRemote, std::memory_order_relaxed);
     pages.swap(inbox_.code_pages);
     tlbis.swap(inbox_.tlbis);
   }
@@ -157,6 +159,7 @@ void Core::set_pstate_bits(uint64_t spsr) {
   s_.nzcv = static_cast<uint32_t>(spsr & 0xf0000000u);
   s_.daif = static_cast<uint32_t>(spsr & 0x3c0);
   s_.il = (spsr >> 20) & 1;
+  if (s_.il) attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
   switch_sp(static_cast<uint8_t>((spsr >> 2) & 3), static_cast<uint8_t>(spsr & 1));
 }
 
@@ -257,6 +260,11 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     // invalidates whole blocks exactly.
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
+  block->count = static_cast<uint32_t>(block->insts.size());
+  DecodedInst marker{};
+  marker.fn = &end_of_block;
+  marker.pc = cur;
+  block->insts.push_back(marker);
   mem_.mark_code_page(pa);
   Block* raw = block.get();
   const BlockKey key{pc, pa};
@@ -317,6 +325,8 @@ Block* Core::lookup_block(uint64_t pc) {
 
 RunResult Core::run(uint64_t max_insns) {
   retired_blocks_.clear();  // no block is executing between run() calls
+  // The caller may have changed PSTATE through state(): IL must be looked at.
+  if (s_.il) attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
   // The caller may have written translation registers or PSTATE directly (ONE_REG).
   sync_translation_regs();
   if (timing_ != nullptr) return tracer_ ? run_loop<true, true>(max_insns) : run_loop<false, true>(max_insns);
@@ -351,18 +361,21 @@ RunResult Core::run_loop(uint64_t max_insns) {
     Block* b = fast_[(pc >> 2) % kFastCacheSize];
     // Fast path: a cached block at this PC, checked under the current translation
     // context. That implies the PC is aligned, mapped executable and inside RAM, so only
-    // the rare conditions (stop request, PSTATE.IL, IRQ) need checking.
-    if (b->pc != pc || b->ctx != ctx_ ||
-        (stop_requested_.load(std::memory_order_relaxed) | remote_pending_.load(std::memory_order_relaxed) | s_.il |
-         irq_pending_)) [[unlikely]] {
-      if (remote_pending_.load(std::memory_order_acquire)) {
+    // the rare conditions (stop request, posted work, PSTATE.IL, IRQ) need checking, and
+    // those are one word.
+    if (b->pc != pc || b->ctx != ctx_ || attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+      const uint32_t attn = attention_.load(std::memory_order_acquire);
+      if (attn & kAttnRemote) {
         drain_inbox();
         continue;  // the block at pc may be gone, or its translation
       }
-      if (stop_requested_.exchange(false, std::memory_order_relaxed)) {
+      if (attn & kAttnStop) {
+        attention_.fetch_and(~kAttnStop, std::memory_order_relaxed);
         retired_total_ += retired;
         return {ExitReason::kStopRequested, retired};
       }
+      // PSTATE.IL was cleared since (exception entry): stop looking at it.
+      if ((attn & kAttnIl) && !s_.il) attention_.fetch_and(~kAttnIl, std::memory_order_relaxed);
       [[maybe_unused]] const uint8_t el_before = s_.el;
       if (irq_pending_ && (s_.daif & kDaifI) == 0) {
         // IRQ taken to EL1 between instructions; ELR is the next instruction to execute.
@@ -392,9 +405,38 @@ RunResult Core::run_loop(uint64_t max_insns) {
     block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
-    const DecodedInst* const end = ip + (b->insts.size() < avail ? b->insts.size() : avail);
     // A block runs at one EL: only its last instruction can change it.
     const uint8_t block_el = s_.el;
+    if constexpr (!kTiming && !kTrace) {
+      // The whole block fits the budget: run to the first non-kNext flow, which at the
+      // latest is the end marker.
+      if (b->count <= avail) [[likely]] {
+        while ((flow = ip->fn(*this, *ip)) == Flow::kNext) ++ip;
+        if (flow == Flow::kEnd) {
+          s_.pc = ip->pc;
+          flow = Flow::kNext;
+        }
+        uint64_t n = static_cast<uint64_t>(ip - first);
+        if (flow != Flow::kNext && flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
+        retired += n;
+        retired_el_[block_el] += n;
+        if (flow == Flow::kNext || flow == Flow::kJump || flow == Flow::kRestart) [[likely]] {
+          faults_without_progress_ = 0;
+          continue;
+        }
+        if (flow == Flow::kFault) {
+          if (++faults_without_progress_ >= kExceptionLoopLimit) {
+            retired_total_ += retired;
+            return {ExitReason::kExceptionLoop, retired};
+          }
+          continue;
+        }
+        if (flow == Flow::kExit) faults_without_progress_ = 0;
+        retired_total_ += retired;
+        return {pending_exit_, retired};
+      }
+    }
+    const DecodedInst* const end = ip + (b->count < avail ? b->count : avail);
     flow = Flow::kNext;
     if constexpr (kTiming) {
       // Every retired instruction goes to the model: its address is taken before it runs

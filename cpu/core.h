@@ -32,6 +32,9 @@ enum class Flow : uint8_t {
   kExit,     // retired; pc_ = next PC; return to run()'s caller with exit_ set
   kRestart,  // retired; pc_ = next PC; the block may be stale (code written), look up again
   kExitUnretired,  // not retired; pc_ as the handler left it; return with exit_ set (MMIO)
+  // Not an instruction: the end marker after a block's last instruction (see Block). Only
+  // the marker returns it; the loop continues at the marker's pc.
+  kEnd,
 };
 
 using Handler = Flow (*)(Core&, const DecodedInst&);
@@ -181,6 +184,10 @@ struct Block {
   uint64_t ctx = 0;
   uint64_t pa = 0;
   uint64_t page = 0;  // physical page index of the block's code
+  // insts[0, count) are the block's instructions; insts[count] is an end marker (handler
+  // returning Flow::kEnd, pc = the fall-through PC), so the functional loop needs no
+  // bounds check per instruction: every block stops at a non-kNext flow.
+  uint32_t count = 0;
   std::vector<DecodedInst> insts;
   std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
 };
@@ -205,7 +212,7 @@ class Core {
   RunResult run(uint64_t max_insns);
   // Safe from any thread (a kick): the run returns kStopRequested at the next block
   // boundary, or at once if it has not started. The request is consumed by that return.
-  void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
+  void request_stop() { attention_.fetch_or(kAttnStop, std::memory_order_relaxed); }
 
   // ---- work posted by other threads (--threads) ----
   // Another thread's store hit a page this core decoded code from, or another core ran a
@@ -216,7 +223,12 @@ class Core {
 
   // The core's IRQ input (the GIC CPU interface's output). A pending IRQ is taken at the
   // next block boundary once PSTATE.I is clear, and wakes a WFI even while masked.
-  void set_irq_pending(bool level) { irq_pending_ = level; }
+  void set_irq_pending(bool level) {
+    if (level == irq_pending_) return;
+    irq_pending_ = level;
+    if (level) attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
+    else attention_.fetch_and(~kAttnIrq, std::memory_order_relaxed);
+  }
   bool irq_pending() const { return irq_pending_; }
 
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
@@ -255,7 +267,8 @@ class Core {
   // PSTATE lets in (taken at once, as KVM injects it on re-entry) or asked for a stop;
   // otherwise a trapped access runs inside its block like any other instruction.
   bool must_leave_block() const {
-    return stop_requested_.load(std::memory_order_relaxed) || (irq_pending_ && (s_.daif & (1u << 7)) == 0);
+    return (attention_.load(std::memory_order_relaxed) & kAttnStop) != 0 ||
+           (irq_pending_ && (s_.daif & (1u << 7)) == 0);
   }
 
   // General-purpose register access with X31 meaning XZR.
@@ -267,6 +280,12 @@ class Core {
   // PSTATE as an SPSR image (M[3:0] = EL and SP, DAIF, NZCV, IL).
   uint64_t pstate_bits() const;
   void set_pstate_bits(uint64_t spsr);
+  // Sets PSTATE.IL (an illegal exception return): the next block entry takes the Illegal
+  // Execution state exception.
+  void set_illegal_state() {
+    s_.il = true;
+    attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
+  }
 
   // Takes a synchronous exception to EL1 (Arm ARM D1.10): returns Flow::kFault.
   Flow take_sync_exception(uint32_t esr, uint64_t preferred_return, bool far_valid = false,
@@ -358,8 +377,15 @@ class Core {
   std::array<uint64_t, 2> retired_el_{};
   const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> remote_pending_{false};  // the inbox below is not empty
+  // The rare conditions a block entry must look at, one bit each so the fast path tests
+  // them all with one load. Stop and remote are set by other threads (kicks, posted
+  // work); IRQ and IL by this core's own thread. IL may stay set after PSTATE.IL is
+  // cleared (exception entry): the slow path then drops it.
+  static constexpr uint32_t kAttnStop = 1;    // request_stop()
+  static constexpr uint32_t kAttnRemote = 2;  // the inbox below is not empty
+  static constexpr uint32_t kAttnIrq = 4;     // irq_pending_
+  static constexpr uint32_t kAttnIl = 8;      // PSTATE.IL may be set
+  std::atomic<uint32_t> attention_{0};
   bool irq_pending_ = false;
   struct Inbox {
     std::mutex m;
@@ -386,7 +412,7 @@ class Core {
   static constexpr size_t kFastCacheSize = 4096;
   // Empty jump-cache slots point here: its PC is misaligned and its stamp never current,
   // so the run loop needs no null check.
-  Block miss_block_{1, ~uint64_t{0}, 0, 0, {}, {}};
+  Block miss_block_{1, ~uint64_t{0}, 0, 0, 0, {}, {}};
   std::array<Block*, kFastCacheSize> fast_{};
   std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks

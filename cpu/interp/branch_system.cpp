@@ -62,7 +62,7 @@ Flow op_eret(Core& c, const DecodedInst& i) {
   } else {
     c.state().nzcv = static_cast<uint32_t>(spsr & 0xf0000000u);
     c.state().daif = static_cast<uint32_t>(spsr & 0x3c0);
-    c.state().il = true;
+    c.set_illegal_state();
   }
   c.state().pc = elr;
   return Flow::kJump;
