@@ -47,7 +47,7 @@ template <bool k64, bool kSub, bool kFlags>
 inline Flow addsub_write(Core& c, uint8_t d, uint64_t a, uint64_t b) {
   if constexpr (kFlags) {
     uint32_t f;
-    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
+    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_flags<k64>(a, b, f);
     c.state().nzcv = f;
     wr<k64>(c, d, r);
   } else {
@@ -313,7 +313,7 @@ Flow op_ccmp(Core& c, const DecodedInst& i) {
     const uint64_t a = rd<k64>(c, i.n);
     const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
     uint32_t f;
-    kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
+    kSub ? sub_with_flags<k64>(a, b, f) : add_with_flags<k64>(a, b, f);
     c.state().nzcv = f;
   } else {
     c.state().nzcv = uint32_t{i.f1} << 28;

@@ -38,6 +38,41 @@ inline void wr(Core& c, uint8_t slot, uint64_t v) {
 // ---- flags ----
 inline constexpr uint32_t kN = 1u << 31, kZ = 1u << 30, kC = 1u << 29, kV = 1u << 28;
 
+#if defined(__x86_64__)
+// On x86-64 the host computes N, Z, C and V of the very same operation: LAHF copies
+// SF:ZF:-:AF:-:PF:-:CF into AH, SETO gives OF, and this table turns AH into N, Z and C in
+// the NZCV layout. x86 subtraction sets CF on borrow, where Arm's C means "no borrow",
+// so the subtraction inverts C.
+inline constexpr auto kAhToNzc = [] {
+  std::array<uint32_t, 256> t{};
+  for (unsigned ah = 0; ah < 256; ++ah)
+    t[ah] = (((ah >> 7) & 1u) << 31) | (((ah >> 6) & 1u) << 30) | ((ah & 1u) << 29);
+  return t;
+}();
+// x op y (op: add, or sub when kSub) with NZCV from the host's flags.
+template <bool k64, bool kSub>
+[[gnu::always_inline]] inline uint64_t host_flags_op(uint64_t x, uint64_t y, uint32_t& nzcv) {
+  uint32_t ah_word;  // EAX after LAHF: the flags are in bits 15:8
+  uint8_t of;
+  uint64_t r;
+  if constexpr (k64) {
+    uint64_t acc = x;
+    if constexpr (kSub) asm("subq %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(y) : "cc");
+    else asm("addq %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(y) : "cc");
+    r = acc;
+  } else {
+    uint32_t acc = static_cast<uint32_t>(x);
+    const uint32_t b32 = static_cast<uint32_t>(y);
+    if constexpr (kSub) asm("subl %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(b32) : "cc");
+    else asm("addl %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(b32) : "cc");
+    r = acc;
+  }
+  constexpr uint32_t kInvertC = kSub ? 1u << 29 : 0u;
+  nzcv = (kAhToNzc[(ah_word >> 8) & 0xff] ^ kInvertC) | (uint32_t{of} << 28);
+  return r;
+}
+#endif
+
 // AddWithCarry (Arm ARM shared/functions/integer): result and NZCV. Written with the
 // compiler's overflow builtins so the flags come from the host's own carry/overflow.
 template <bool k64>
@@ -56,9 +91,22 @@ inline uint64_t add_with_carry(uint64_t x, uint64_t y, uint64_t carry, uint32_t&
   return r;
 }
 
+// x + y with flags: AddWithCarry(x, y, 0).
+template <bool k64>
+inline uint64_t add_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
+#if defined(__x86_64__)
+  return host_flags_op<k64, false>(x, y, nzcv);
+#else
+  return add_with_carry<k64>(x, y, 0, nzcv);
+#endif
+}
+
 // x - y with flags, i.e. AddWithCarry(x, NOT(y), 1): C is "no borrow" (x >= y unsigned).
 template <bool k64>
 inline uint64_t sub_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
+#if defined(__x86_64__)
+  return host_flags_op<k64, true>(x, y, nzcv);
+#else
   using U = std::conditional_t<k64, uint64_t, uint32_t>;
   using S = std::make_signed_t<U>;
   const U a = static_cast<U>(x), b = static_cast<U>(y);
@@ -69,6 +117,7 @@ inline uint64_t sub_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
   nzcv = (static_cast<uint32_t>(r >> kTop) << 31) | (static_cast<uint32_t>(r == 0) << 30) |
          (static_cast<uint32_t>(a >= b) << 29) | (static_cast<uint32_t>(v) << 28);
   return r;
+#endif
 }
 
 template <bool k64>
