@@ -61,11 +61,24 @@ Flow op_addsub_imm(Core& c, const DecodedInst& i) {
   return addsub_write<k64, kSub, kFlags>(c, i.d, rd<k64>(c, i.n), i.imm);
 }
 
-template <bool k64, bool kSub, bool kFlags>
+template <bool k64, bool kSub, bool kFlags, unsigned kShift>
 Flow op_addsub_sreg(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
-  const uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
+  const uint64_t b = shift_fixed<k64, kShift>(R(c, i.m), i.f1);
   return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
+}
+// [sf][flags][shift column]; ROR is reserved for add/subtract (rejected at predecode).
+template <bool kSub, bool k64, bool kFlags>
+constexpr std::array<Handler, 5> addsub_sreg_row() {
+  return {&op_addsub_sreg<k64, kSub, kFlags, kLsl>, &op_addsub_sreg<k64, kSub, kFlags, kLsr>,
+          &op_addsub_sreg<k64, kSub, kFlags, kAsr>, nullptr, &op_addsub_sreg<k64, kSub, kFlags, kShiftNone>};
+}
+template <bool kSub>
+constexpr Handler pick_op_addsub_sreg(bool sf, bool flags, unsigned column) {
+  constexpr std::array<std::array<Handler, 5>, 2> t[2] = {
+      {addsub_sreg_row<kSub, false, false>(), addsub_sreg_row<kSub, false, true>()},
+      {addsub_sreg_row<kSub, true, false>(), addsub_sreg_row<kSub, true, true>()}};
+  return t[sf][flags][column];
 }
 
 template <bool k64, bool kSub, bool kFlags>
@@ -96,7 +109,6 @@ Flow op_adc(Core& c, const DecodedInst& i) {
     return t[sf][flags];                                                           \
   }
 PMUEMU_ADDSUB_PICKER(op_addsub_imm)
-PMUEMU_ADDSUB_PICKER(op_addsub_sreg)
 PMUEMU_ADDSUB_PICKER(op_addsub_ext)
 PMUEMU_ADDSUB_PICKER(op_adc)
 #undef PMUEMU_ADDSUB_PICKER
@@ -121,7 +133,7 @@ bool pre_addsub_sreg(DecodedInst& i, uint32_t insn) {
   i.m = rzr(bits<20, 16>(insn));
   i.n = rzr(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
-  i.fn = pick_op_addsub_sreg<kSub>(sf, kFlags);
+  i.fn = pick_op_addsub_sreg<kSub>(sf, kFlags, shift_column(shift, amount));
   return true;
 }
 
@@ -167,9 +179,9 @@ Flow op_logic_imm(Core& c, const DecodedInst& i) {
   return Flow::kNext;
 }
 
-template <bool k64, LogicOp kOp, bool kInvert>
+template <bool k64, LogicOp kOp, bool kInvert, unsigned kShift>
 Flow op_logic_reg(Core& c, const DecodedInst& i) {
-  uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
+  uint64_t b = shift_fixed<k64, kShift>(R(c, i.m), i.f1);
   if constexpr (kInvert) b = ~b;
   logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), b);
   return Flow::kNext;
@@ -199,7 +211,13 @@ bool pre_logic_reg(DecodedInst& i, uint32_t insn) {
   i.m = rzr(bits<20, 16>(insn));
   i.n = rzr(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
-  i.fn = sf ? &op_logic_reg<true, kOp, kInvert> : &op_logic_reg<false, kOp, kInvert>;
+  constexpr auto kRow = []<bool k64>() {
+    return std::array<Handler, 5>{&op_logic_reg<k64, kOp, kInvert, kLsl>, &op_logic_reg<k64, kOp, kInvert, kLsr>,
+                                  &op_logic_reg<k64, kOp, kInvert, kAsr>, &op_logic_reg<k64, kOp, kInvert, kRor>,
+                                  &op_logic_reg<k64, kOp, kInvert, kShiftNone>};
+  };
+  constexpr std::array<Handler, 5> kTable[2] = {kRow.template operator()<false>(), kRow.template operator()<true>()};
+  i.fn = kTable[sf][shift_column(i.f0, amount)];
   return true;
 }
 
@@ -228,22 +246,23 @@ bool pre_movewide(DecodedInst& i, uint32_t insn) {
 }
 
 // ---------------- bitfield and extract ----------------
-// The Arm ARM SBFM/BFM/UBFM pseudocode with wmask in imm, tmask in imm2, R in f0, S in f1.
+// UBFM and SBFM in every shape (LSL, LSR, ASR, UBFX, SBFX, UBFIZ, SBFIZ, UXTB, SXTW, ...)
+// are one left shift that puts the field's top bit (imms) at bit 63, then one right
+// shift (logical or arithmetic) that drops the bits below the field (UBFX/SBFX shape,
+// imms >= immr) or moves the field to bit W - immr (UBFIZ/SBFIZ shape, imms < immr).
+// f0 and f1 are the two shift amounts, computed at predecode. A W-form result is cut
+// to 32 bits by wr<false>; bits of Xn above imms never reach it.
 template <bool k64>
 Flow op_ubfm(Core& c, const DecodedInst& i) {
-  constexpr unsigned kW = k64 ? 64 : 32;
-  wr<k64>(c, i.d, arch::ror(rd<k64>(c, i.n), i.f0, kW) & i.imm & i.imm2);
+  wr<k64>(c, i.d, (R(c, i.n) << i.f0) >> i.f1);
   return Flow::kNext;
 }
 template <bool k64>
 Flow op_sbfm(Core& c, const DecodedInst& i) {
-  constexpr unsigned kW = k64 ? 64 : 32;
-  const uint64_t src = rd<k64>(c, i.n);
-  const uint64_t bot = arch::ror(src, i.f0, kW) & i.imm;
-  const uint64_t top = ((src >> i.f1) & 1) ? width_mask<k64>() : 0;
-  wr<k64>(c, i.d, (top & ~i.imm2) | (bot & i.imm2));
+  wr<k64>(c, i.d, static_cast<uint64_t>(static_cast<int64_t>(R(c, i.n) << i.f0) >> i.f1));
   return Flow::kNext;
 }
+// The Arm ARM BFM pseudocode with wmask in imm, tmask in imm2, R in f0.
 template <bool k64>
 Flow op_bfm(Core& c, const DecodedInst& i) {
   constexpr unsigned kW = k64 ? 64 : 32;
@@ -253,7 +272,9 @@ Flow op_bfm(Core& c, const DecodedInst& i) {
   return Flow::kNext;
 }
 
-template <Handler k32, Handler k64>
+// kShifts: the handler takes the two shift amounts of op_ubfm/op_sbfm in f0/f1, else
+// (BFM) immr and imms.
+template <Handler k32, Handler k64, bool kShifts>
 bool pre_bitfield(DecodedInst& i, uint32_t insn) {
   const bool sf = bit<31>(insn);
   const unsigned n = bit<22>(insn), immr = bits<21, 16>(insn), imms = bits<15, 10>(insn);
@@ -263,8 +284,14 @@ bool pre_bitfield(DecodedInst& i, uint32_t insn) {
   if (!decode_bit_masks(n, imms, immr, false, sf ? 64 : 32, bm)) return false;
   i.imm = bm.wmask;
   i.imm2 = bm.tmask;
-  i.f0 = static_cast<uint8_t>(immr);
-  i.f1 = static_cast<uint8_t>(imms);
+  if constexpr (kShifts) {
+    const unsigned width = sf ? 64 : 32;
+    i.f0 = static_cast<uint8_t>(63 - imms);
+    i.f1 = static_cast<uint8_t>(imms >= immr ? 63 - imms + immr : 63 - imms - (width - immr));
+  } else {
+    i.f0 = static_cast<uint8_t>(immr);
+    i.f1 = static_cast<uint8_t>(imms);
+  }
   i.n = rzr(bits<9, 5>(insn));
   // BFM also reads Rd; when Rd is XZR the result is discarded, so reading the sink is harmless.
   i.d = wzr(bits<4, 0>(insn));
@@ -511,9 +538,9 @@ bool pre_ANDS_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kAnds>(i
 bool pre_MOVN(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovN>(i, insn); }
 bool pre_MOVZ(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovZ>(i, insn); }
 bool pre_MOVK(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovK>(i, insn); }
-bool pre_SBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_sbfm<false>, &op_sbfm<true>>(i, insn); }
-bool pre_UBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_ubfm<false>, &op_ubfm<true>>(i, insn); }
-bool pre_BFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_bfm<false>, &op_bfm<true>>(i, insn); }
+bool pre_SBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_sbfm<false>, &op_sbfm<true>, true>(i, insn); }
+bool pre_UBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_ubfm<false>, &op_ubfm<true>, true>(i, insn); }
+bool pre_BFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_bfm<false>, &op_bfm<true>, false>(i, insn); }
 bool pre_EXTR(DecodedInst& i, uint32_t insn) {
   const bool sf = bit<31>(insn);
   const unsigned imms = bits<15, 10>(insn);

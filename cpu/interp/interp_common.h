@@ -174,6 +174,26 @@ inline uint64_t shift_reg(uint64_t v, unsigned type, unsigned amount) {
   }
 }
 
+// A shift of a nonzero amount fixed at predecode, or none (kShiftNone: amount 0, any
+// type): the shifted-register handlers are instantiated per type so the hot path has
+// neither the switch nor the zero test of shift_reg.
+inline constexpr unsigned kShiftNone = 4;
+template <bool k64, unsigned kType>
+[[gnu::always_inline]] inline uint64_t shift_fixed(uint64_t v, unsigned amount) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  if constexpr (!k64) v = static_cast<uint32_t>(v);
+  if constexpr (kType == kShiftNone) return v;
+  else if constexpr (kType == kLsl) return k64 ? v << amount : static_cast<uint32_t>(v << amount);
+  else if constexpr (kType == kLsr) return v >> amount;
+  else if constexpr (kType == kAsr)
+    return k64 ? static_cast<uint64_t>(static_cast<int64_t>(v) >> amount)
+               : static_cast<uint32_t>(static_cast<int32_t>(static_cast<uint32_t>(v)) >> amount);
+  else return k64 ? (v >> amount) | (v << (kW - amount))
+                  : static_cast<uint32_t>((v >> amount) | (v << (kW - amount)));
+}
+// The handler-table column of a shifted-register operand: its type, or kShiftNone.
+constexpr unsigned shift_column(unsigned type, unsigned amount) { return amount == 0 ? kShiftNone : type; }
+
 // ExtendReg(): option<2> = signed, option<1:0> = source size (B/H/W/X), then shift left.
 inline uint64_t extend_reg(uint64_t v, unsigned option, unsigned shift) {
   switch (option) {
