@@ -86,6 +86,9 @@ void Core::drain_inbox() {
 }
 
 Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
+  direct_base_ = mem_.base();
+  ram_host_ = mem_.host();
+  code_pages_ = mem_.code_page_flags();
   fast_.fill(&miss_block_);
   mem_.attach(this);
   reset(0);
@@ -116,6 +119,7 @@ void Core::sync_translation_regs() {
   const mmu::Mmu::Change change = mmu_.load(r);
   if (change == mmu::Mmu::Change::kContext || change == mmu::Mmu::Change::kAll) new_translation_context();
   direct_data_ = !mmu_.enabled() && !mmu::sctlr::A(r.sctlr);
+  direct_limit_ = direct_data_ && mem_.size() >= kDirectMaxAccess ? mem_.size() - (kDirectMaxAccess - 1) : 0;
   refresh_ctx();
 }
 

@@ -338,6 +338,28 @@ class Core {
   // Data accesses take the inline RAM bounds check (VA == PA, no checks) only with
   // SCTLR_EL1.{M,A} = {0,0}; otherwise they go through the fast TLB.
   bool direct_data() const { return direct_data_; }
+  // The inline MMU-off data path: an access of up to kDirectMaxAccess bytes at va is in
+  // RAM, and needs nothing else, when va - direct_base() < direct_limit(). The limit is 0
+  // unless direct_data() (so the one compare also tests it) and stops kDirectMaxAccess - 1
+  // bytes short of the end of RAM, leaving the last bytes to the slow path, which checks
+  // the exact size.
+  static constexpr uint64_t kDirectMaxAccess = 16;
+  uint64_t direct_base() const { return direct_base_; }
+  uint64_t direct_limit() const { return direct_limit_; }
+  uint8_t* ram_host() const { return ram_host_; }
+  // After a store of kLen bytes through h (inside RAM): may it have written a page
+  // holding decoded code? Two flag loads; if so, PhysMem::note_write_host decides and
+  // drops the page's blocks.
+  template <unsigned kLen>
+  [[gnu::always_inline]] bool store_may_hit_code(const uint8_t* h) const {
+    const uint64_t off = static_cast<uint64_t>(h - ram_host_);
+    return (code_pages_[off >> kPageShift].load(std::memory_order_relaxed) |
+            code_pages_[(off + kLen - 1) >> kPageShift].load(std::memory_order_relaxed)) != 0;
+  }
+  template <unsigned kLen>
+  [[gnu::always_inline]] bool store_hits_code(const uint8_t* h) {
+    return store_may_hit_code<kLen>(h) && mem_.note_write_host(h, kLen);
+  }
   // The permission view of a data access: EL0 for LDTR/STTR, else the current EL.
   mmu::View data_view(bool unpriv) const { return unpriv ? mmu::kViewEl0 : static_cast<mmu::View>(s_.el); }
   // Re-reads SCTLR/TCR/TTBRn/MAIR_EL1 after a write: drops what the change invalidated.
@@ -403,6 +425,10 @@ class Core {
   uint64_t xlat_gen_ = 0;
   uint64_t ctx_ = 0;
   bool direct_data_ = true;
+  uint64_t direct_base_ = 0;
+  uint64_t direct_limit_ = 0;
+  uint8_t* ram_host_ = nullptr;  // PhysMem's, fixed for its lifetime
+  const std::atomic<uint8_t>* code_pages_ = nullptr;
   mmu::Mmu mmu_;
   MmioAccess mmio_;
   bool mmio_read_pending_ = false;

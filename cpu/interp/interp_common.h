@@ -242,7 +242,13 @@ template <mmu::AccessType kType, unsigned kSize, unsigned kAlign, bool kUnpriv>
 }
 template <mmu::AccessType kType, unsigned kSize, unsigned kAlign = kSize, bool kUnpriv = false>
 [[gnu::always_inline]] inline bool fast_hit(Core& c, uint64_t va, uint8_t*& h) {
-  if (c.direct_data()) [[likely]] return direct_hit<kSize>(c, va, h);
+  static_assert(kSize <= Core::kDirectMaxAccess);
+  const uint64_t off = va - c.direct_base();
+  if (off < c.direct_limit()) [[likely]] {
+    h = c.ram_host() + off;
+    return true;
+  }
+  if (c.direct_data()) return direct_hit<kSize>(c, va, h);  // the last bytes of RAM, or outside it
   return tlb_hit<kType, kSize, kAlign, kUnpriv>(c, va, h);
 }
 
@@ -266,7 +272,7 @@ template <typename T, mmu::DataAccess kAcc>
   uint8_t* h;
   if (fast_hit<mmu::AccessType::kWrite, sizeof(T), kAcc.align, kAcc.unpriv>(c, va, h)) [[likely]] {
     guest_store<T>(h, v);
-    return c.mem().note_write_host(h, sizeof(T)) ? Flow::kRestart : Flow::kNext;
+    return c.store_hits_code<sizeof(T)>(h) ? Flow::kRestart : Flow::kNext;
   }
   return mmu::access_slow(c, i, va, kAcc, reinterpret_cast<uint8_t*>(&v));
 }

@@ -15,9 +15,11 @@ namespace {
 
 // What a single-register row does with its data, from (size, opc).
 enum class Kind : uint8_t { kStore, kLoadZ, kLoadS64, kLoadS32, kPrefetch, kInvalid };
-// kUnpriv: LDTR/STTR, offset addressing checked against EL0 permissions.
-enum class Mode : uint8_t { kOffset, kPre, kPost, kReg, kUnpriv };
-inline constexpr unsigned kNumModes = 5;
+// kUnpriv: LDTR/STTR, offset addressing checked against EL0 permissions. The register
+// offset forms are split by extend so the hot path has no extend switch: kReg is
+// LSL/UXTX/SXTX (the whole X register), kRegUxtw and kRegSxtw the W forms.
+enum class Mode : uint8_t { kOffset, kPre, kPost, kReg, kUnpriv, kRegUxtw, kRegSxtw };
+inline constexpr unsigned kNumModes = 7;
 
 using mmu::AccessType;
 using mmu::DataAccess;
@@ -48,7 +50,9 @@ inline uint64_t address(Core& c, const DecodedInst& i) {
   const uint64_t base = R(c, i.n);
   if constexpr (kMode == Mode::kOffset || kMode == Mode::kPre || kMode == Mode::kUnpriv) return base + i.imm;
   else if constexpr (kMode == Mode::kPost) return base;
-  else return base + extend_reg(R(c, i.m), i.f0, i.f1);
+  else if constexpr (kMode == Mode::kReg) return base + (R(c, i.m) << i.f1);
+  else if constexpr (kMode == Mode::kRegUxtw) return base + (uint64_t{static_cast<uint32_t>(R(c, i.m))} << i.f1);
+  else return base + (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(R(c, i.m)))) << i.f1);
 }
 template <Mode kMode>
 inline void writeback(Core& c, const DecodedInst& i, uint64_t addr) {
@@ -60,6 +64,15 @@ inline void writeback(Core& c, const DecodedInst& i, uint64_t addr) {
 inline Flow after_store(Core& c, const DecodedInst& i, Flow f) {
   if (f == Flow::kRestart) [[unlikely]] c.state().pc = i.pc + 4;
   return f;
+}
+
+// The rare tail of a fast-path store to a page that may hold decoded code, out of line
+// so the common store needs no stack frame.
+template <Mode kMode, unsigned kLen>
+[[gnu::noinline]] Flow store_to_code_page(Core& c, const DecodedInst& i, const uint8_t* h, uint64_t addr) {
+  const Flow f = c.mem().note_write_host(h, kLen) ? Flow::kRestart : Flow::kNext;
+  writeback<kMode>(c, i, addr);
+  return after_store(c, i, f);
 }
 
 // The access of a single-register row. ESR ISV is 1 for it unless it writes back; SF
@@ -98,7 +111,7 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
       if constexpr (kStore) {
         v = static_cast<T>(R(c, i.d));
         guest_store<T>(h, v);
-        if (c.mem().note_write_host(h, sizeof(T))) [[unlikely]] f = Flow::kRestart;
+        if (c.store_may_hit_code<sizeof(T)>(h)) [[unlikely]] return store_to_code_page<kMode, sizeof(T)>(c, i, h, addr);
       } else {
         v = guest_load<T>(h);
       }
@@ -502,7 +515,8 @@ bool pre_LDST_uimm(DecodedInst& i, uint32_t insn) {
 bool pre_LDST_reg(DecodedInst& i, uint32_t insn) {
   const unsigned option = bits<15, 13>(insn);
   if ((option & 2) == 0) return false;  // only UXTW, LSL/UXTX, SXTW, SXTX
-  if (!pre_ldst(i, insn, Mode::kReg, 0, true)) return false;
+  const Mode mode = option == 2 ? Mode::kRegUxtw : option == 6 ? Mode::kRegSxtw : Mode::kReg;
+  if (!pre_ldst(i, insn, mode, 0, true)) return false;
   i.m = rzr(bits<20, 16>(insn));
   i.f0 = static_cast<uint8_t>(option);
   i.f1 = static_cast<uint8_t>(bit<12>(insn) ? bits<31, 30>(insn) : 0);
