@@ -353,6 +353,24 @@ constexpr bool is_branch_class(timing::OpClass c) {
   return c >= timing::OpClass::kBranch && c <= timing::OpClass::kReturn;
 }
 constexpr arch::CountEl count_el(uint8_t el) { return static_cast<arch::CountEl>(el); }
+
+// The first instructions of a block are dispatched from separate call sites, one per
+// position: the host's indirect-branch predictor then sees each position's own target
+// history (in a loop, the same handler every time) instead of one site shared by every
+// instruction of every block. Returns the first flow that is not kNext, or kNext with ip
+// at the last slot when all of them continued.
+constexpr int kUnrolledSlots = 8;
+template <int K>
+[[gnu::always_inline]] inline Flow dispatch_unrolled(Core& c, const DecodedInst*& ip) {
+  const Flow f = ip->fn(c, *ip);
+  if constexpr (K > 1) {
+    if (f == Flow::kNext) {
+      ++ip;
+      return dispatch_unrolled<K - 1>(c, ip);
+    }
+  }
+  return f;
+}
 }  // namespace
 
 template <bool kTrace, bool kTiming>
@@ -415,7 +433,11 @@ RunResult Core::run_loop(uint64_t max_insns) {
       // The whole block fits the budget: run to the first non-kNext flow, which at the
       // latest is the end marker.
       if (b->count <= avail) [[likely]] {
-        while ((flow = ip->fn(*this, *ip)) == Flow::kNext) ++ip;
+        flow = dispatch_unrolled<kUnrolledSlots>(*this, ip);
+        if (flow == Flow::kNext) {
+          ++ip;
+          while ((flow = ip->fn(*this, *ip)) == Flow::kNext) ++ip;
+        }
         if (flow == Flow::kEnd) {
           s_.pc = ip->pc;
           flow = Flow::kNext;
