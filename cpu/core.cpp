@@ -354,29 +354,13 @@ constexpr bool is_branch_class(timing::OpClass c) {
 }
 constexpr arch::CountEl count_el(uint8_t el) { return static_cast<arch::CountEl>(el); }
 
-// The first instructions of a block are dispatched from separate call sites, one per
-// position: the host's indirect-branch predictor then sees each position's own target
-// history (in a loop, the same handler every time) instead of one site shared by every
-// instruction of every block. Returns the first flow that is not kNext, or kNext with ip
-// at the last slot when all of them continued.
-constexpr int kUnrolledSlots = 8;
-template <int K>
-[[gnu::always_inline]] inline Flow dispatch_unrolled(Core& c, const DecodedInst*& ip) {
-  const Flow f = ip->fn(c, *ip);
-  if constexpr (K > 1) {
-    if (f == Flow::kNext) {
-      ++ip;
-      return dispatch_unrolled<K - 1>(c, ip);
-    }
-  }
-  return f;
-}
 }  // namespace
 
 template <bool kTrace, bool kTiming>
 RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
   [[maybe_unused]] timing::TimingModel* const tm = timing_;
+  chain_ = !kTiming && !kTrace;
   while (retired < max_insns) {
     const uint64_t pc = s_.pc;
     Flow flow;
@@ -433,11 +417,14 @@ RunResult Core::run_loop(uint64_t max_insns) {
       // The whole block fits the budget: run to the first non-kNext flow, which at the
       // latest is the end marker.
       if (b->count <= avail) [[likely]] {
-        flow = dispatch_unrolled<kUnrolledSlots>(*this, ip);
-        if (flow == Flow::kNext) {
-          ++ip;
-          while ((flow = ip->fn(*this, *ip)) == Flow::kNext) ++ip;
+        // Handlers chain into each other (interp::next); one that returns kNext breaks
+        // the chain and the loop continues after it.
+        cur_ = ip;
+        while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
+          ip = cur_ + 1;
+          cur_ = ip;
         }
+        ip = cur_;
         if (flow == Flow::kEnd) {
           s_.pc = ip->pc;
           flow = Flow::kNext;
@@ -462,6 +449,8 @@ RunResult Core::run_loop(uint64_t max_insns) {
         return {pending_exit_, retired};
       }
     }
+    // The budget ends inside this block: one instruction at a time up to it.
+    chain_ = false;
     const DecodedInst* const end = ip + (b->count < avail ? b->count : avail);
     flow = Flow::kNext;
     if constexpr (kTiming) {
@@ -500,6 +489,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
         if (flow != Flow::kNext) [[unlikely]] break;
       }
     }
+    chain_ = !kTiming && !kTrace;
     // Instructions retired by this block: all of it, or those before the one that left it
     // plus that one unless it faulted or exited without retiring.
     uint64_t n = static_cast<uint64_t>(ip - first);

@@ -328,6 +328,14 @@ class Core {
   void invalidate_code_page(uint64_t page);
 
   // ---- used by instruction handlers ----
+  // Threaded dispatch (interp::next): while chaining() a handler that completes
+  // continues straight into the next instruction's handler, recording it as current()
+  // so the run loop can tell where the block was left. Only the functional loop turns it
+  // on, for blocks that fit the budget whole; the timing and trace loops see every
+  // instruction return.
+  bool chaining() const { return chain_; }
+  const DecodedInst* current() const { return cur_; }
+  void set_current(const DecodedInst* i) { cur_ = i; }
   SysRegPort* sysreg_port() const { return port_; }
   void switch_sp(uint8_t el, uint8_t spsel);  // bank the live SP and select a new one
   uint64_t sysreg(SysSlot s) const { return s_.sys[static_cast<size_t>(s)]; }
@@ -398,6 +406,8 @@ class Core {
   uint64_t retired_total_ = 0;
   std::array<uint64_t, 2> retired_el_{};
   const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
+  const DecodedInst* cur_ = nullptr;          // the instruction executing (while chaining)
+  bool chain_ = false;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
   // The rare conditions a block entry must look at, one bit each so the fast path tests
   // them all with one load. Stop and remote are set by other threads (kicks, posted

@@ -44,7 +44,7 @@ constexpr uint64_t width_mask() { return k64 ? ~uint64_t{0} : 0xffffffffull; }
 // The common tail of ADD/SUB/ADDS/SUBS in every operand form: Rd = a +/- b, and NZCV for
 // the flag-setting forms (AddWithCarry with carry 0, or x + NOT(y) + 1 for subtraction).
 template <bool k64, bool kSub, bool kFlags>
-inline Flow addsub_write(Core& c, uint8_t d, uint64_t a, uint64_t b) {
+inline Flow addsub_write(Core& c, const DecodedInst& i, uint8_t d, uint64_t a, uint64_t b) {
   if constexpr (kFlags) {
     uint32_t f;
     const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_flags<k64>(a, b, f);
@@ -53,19 +53,19 @@ inline Flow addsub_write(Core& c, uint8_t d, uint64_t a, uint64_t b) {
   } else {
     wr<k64>(c, d, kSub ? a - b : a + b);
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <bool k64, bool kSub, bool kFlags>
 Flow op_addsub_imm(Core& c, const DecodedInst& i) {
-  return addsub_write<k64, kSub, kFlags>(c, i.d, rd<k64>(c, i.n), i.imm);
+  return addsub_write<k64, kSub, kFlags>(c, i, i.d, rd<k64>(c, i.n), i.imm);
 }
 
 template <bool k64, bool kSub, bool kFlags, unsigned kShift>
 Flow op_addsub_sreg(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   const uint64_t b = shift_fixed<k64, kShift>(R(c, i.m), i.f1);
-  return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
+  return addsub_write<k64, kSub, kFlags>(c, i, i.d, a, b);
 }
 // [sf][flags][shift column]; ROR is reserved for add/subtract (rejected at predecode).
 template <bool kSub, bool k64, bool kFlags>
@@ -85,7 +85,7 @@ template <bool k64, bool kSub, bool kFlags>
 Flow op_addsub_ext(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   const uint64_t b = extend_reg(R(c, i.m), i.f0, i.f1);
-  return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
+  return addsub_write<k64, kSub, kFlags>(c, i, i.d, a, b);
 }
 
 template <bool k64, bool kSub, bool kFlags>
@@ -97,7 +97,7 @@ Flow op_adc(Core& c, const DecodedInst& i) {
   const uint64_t r = add_with_carry<k64>(a, kSub ? ~b : b, carry, f);
   if constexpr (kFlags) c.state().nzcv = f;
   wr<k64>(c, i.d, r);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // Handler tables indexed [sf][flags], picked once at predecode.
@@ -176,7 +176,7 @@ inline void logic_apply(Core& c, uint8_t d, uint64_t a, uint64_t b) {
 template <bool k64, LogicOp kOp>
 Flow op_logic_imm(Core& c, const DecodedInst& i) {
   logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), i.imm);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <bool k64, LogicOp kOp, bool kInvert, unsigned kShift>
@@ -184,7 +184,7 @@ Flow op_logic_reg(Core& c, const DecodedInst& i) {
   uint64_t b = shift_fixed<k64, kShift>(R(c, i.m), i.f1);
   if constexpr (kInvert) b = ~b;
   logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), b);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <LogicOp kOp>
@@ -223,11 +223,11 @@ bool pre_logic_reg(DecodedInst& i, uint32_t insn) {
 
 // ---------------- move wide ----------------
 template <bool k64>
-Flow op_movz(Core& c, const DecodedInst& i) { wr<k64>(c, i.d, i.imm); return Flow::kNext; }
+Flow op_movz(Core& c, const DecodedInst& i) { wr<k64>(c, i.d, i.imm); return next(c, i); }
 template <bool k64>
 Flow op_movk(Core& c, const DecodedInst& i) {
   wr<k64>(c, i.d, (R(c, i.d) & ~(uint64_t{0xffff} << i.f0)) | i.imm);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 enum MoveWide : uint8_t { kMovN, kMovZ, kMovK };
@@ -255,12 +255,12 @@ bool pre_movewide(DecodedInst& i, uint32_t insn) {
 template <bool k64>
 Flow op_ubfm(Core& c, const DecodedInst& i) {
   wr<k64>(c, i.d, (R(c, i.n) << i.f0) >> i.f1);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_sbfm(Core& c, const DecodedInst& i) {
   wr<k64>(c, i.d, static_cast<uint64_t>(static_cast<int64_t>(R(c, i.n) << i.f0) >> i.f1));
-  return Flow::kNext;
+  return next(c, i);
 }
 // The Arm ARM BFM pseudocode with wmask in imm, tmask in imm2, R in f0.
 template <bool k64>
@@ -269,7 +269,7 @@ Flow op_bfm(Core& c, const DecodedInst& i) {
   const uint64_t dst = rd<k64>(c, i.d);
   const uint64_t bot = (dst & ~i.imm) | (arch::ror(rd<k64>(c, i.n), i.f0, kW) & i.imm);
   wr<k64>(c, i.d, (dst & ~i.imm2) | (bot & i.imm2));
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // kShifts: the handler takes the two shift amounts of op_ubfm/op_sbfm in f0/f1, else
@@ -305,7 +305,7 @@ Flow op_extr(Core& c, const DecodedInst& i) {
   const uint64_t lo = rd<k64>(c, i.m), hi = rd<k64>(c, i.n);
   const unsigned lsb = i.f0;
   wr<k64>(c, i.d, lsb == 0 ? lo : ((lo >> lsb) | (hi << (kW - lsb))) & width_mask<k64>());
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // ---------------- conditional ----------------
@@ -321,7 +321,7 @@ Flow op_csel(Core& c, const DecodedInst& i) {
     if constexpr (kOp == kCsneg) v = 0 - v;
     wr<k64>(c, i.d, v);
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 template <CselOp kOp>
 bool pre_csel(DecodedInst& i, uint32_t insn) {
@@ -345,7 +345,7 @@ Flow op_ccmp(Core& c, const DecodedInst& i) {
   } else {
     c.state().nzcv = uint32_t{i.f1} << 28;
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool kSub, bool kImm>
 bool pre_ccmp(DecodedInst& i, uint32_t insn) {
@@ -363,7 +363,7 @@ template <bool k64, bool kSub>
 Flow op_madd(Core& c, const DecodedInst& i) {
   const uint64_t p = R(c, i.n) * R(c, i.m);
   wr<k64>(c, i.d, kSub ? R(c, i.a) - p : R(c, i.a) + p);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool kSigned, bool kSub>
 Flow op_maddl(Core& c, const DecodedInst& i) {
@@ -372,7 +372,7 @@ Flow op_maddl(Core& c, const DecodedInst& i) {
   const uint64_t b = kSigned ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(R(c, i.m))))
                              : static_cast<uint32_t>(R(c, i.m));
   R(c, i.d) = kSub ? R(c, i.a) - a * b : R(c, i.a) + a * b;
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool kSigned>
 Flow op_mulh(Core& c, const DecodedInst& i) {
@@ -384,7 +384,7 @@ Flow op_mulh(Core& c, const DecodedInst& i) {
     const unsigned __int128 p = static_cast<unsigned __int128>(R(c, i.n)) * R(c, i.m);
     R(c, i.d) = static_cast<uint64_t>(p >> 64);
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 // Division by zero gives zero; INT_MIN / -1 gives INT_MIN (Arm ARM: no trap on A64).
 template <bool k64, bool kSigned>
@@ -401,13 +401,13 @@ Flow op_div(Core& c, const DecodedInst& i) {
     r = a / b;
   }
   wr<k64>(c, i.d, r);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64, unsigned kType>
 Flow op_shiftv(Core& c, const DecodedInst& i) {
   constexpr unsigned kW = k64 ? 64 : 32;
   wr<k64>(c, i.d, shift_reg<k64>(rd<k64>(c, i.n), kType, R(c, i.m) % kW));
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <bool kSub>
@@ -449,7 +449,7 @@ Flow op_crc32(Core& c, const DecodedInst& i) {
     for (int b = 0; b < 8; ++b) crc = (crc >> 1) ^ ((crc & 1) ? kPoly : 0);
   }
   R(c, i.d) = crc;
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // ---------------- one-source ----------------
@@ -458,13 +458,13 @@ Flow op_rbit(Core& c, const DecodedInst& i) {
   uint64_t v = R(c, i.n), r = 0;
   for (unsigned b = 0; b < (k64 ? 64 : 32); ++b) r |= ((v >> b) & 1) << ((k64 ? 63 : 31) - b);
   wr<k64>(c, i.d, r);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_rev16(Core& c, const DecodedInst& i) {
   const uint64_t v = R(c, i.n);
   wr<k64>(c, i.d, ((v & 0x00ff00ff00ff00ffull) << 8) | ((v >> 8) & 0x00ff00ff00ff00ffull));
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_rev32(Core& c, const DecodedInst& i) {  // REV32 Xd, or REV Wd
@@ -472,16 +472,16 @@ Flow op_rev32(Core& c, const DecodedInst& i) {  // REV32 Xd, or REV Wd
   const uint64_t lo = __builtin_bswap32(static_cast<uint32_t>(v));
   const uint64_t hi = __builtin_bswap32(static_cast<uint32_t>(v >> 32));
   wr<k64>(c, i.d, lo | (hi << 32));
-  return Flow::kNext;
+  return next(c, i);
 }
 Flow op_rev64(Core& c, const DecodedInst& i) {
   R(c, i.d) = __builtin_bswap64(R(c, i.n));
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_clz(Core& c, const DecodedInst& i) {
   wr<k64>(c, i.d, k64 ? std::countl_zero(R(c, i.n)) : std::countl_zero(static_cast<uint32_t>(R(c, i.n))));
-  return Flow::kNext;
+  return next(c, i);
 }
 // CLS: leading sign bits, not counting the sign bit itself.
 template <bool k64>
@@ -493,7 +493,7 @@ Flow op_cls(Core& c, const DecodedInst& i) {
     const uint32_t v = static_cast<uint32_t>(R(c, i.n));
     R(c, i.d) = std::countl_zero(static_cast<uint32_t>((v ^ (v << 1)) | 1));
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <Handler k32, Handler k64>
@@ -507,7 +507,7 @@ bool pre_1src(DecodedInst& i, uint32_t insn) {
 // ---------------- PC-relative ----------------
 Flow op_adr(Core& c, const DecodedInst& i) {
   R(c, i.d) = i.imm;
-  return Flow::kNext;
+  return next(c, i);
 }
 
 }  // namespace

@@ -35,6 +35,22 @@ inline void wr(Core& c, uint8_t slot, uint64_t v) {
   if constexpr (k64) c.state().r[slot] = v; else c.state().r[slot] = static_cast<uint32_t>(v);
 }
 
+// ---- threaded dispatch ----
+// The return of a handler that completed (retired, fall through): with the core
+// chaining, a tail call into the next instruction's handler, which saves the host a
+// return and a dispatch in the loop and gives each handler its own indirect branch
+// (whose history predicts the next handler far better than one shared call site).
+// The block's end marker stops the chain. Without chaining it is Flow::kNext. A handler
+// that returns Flow::kNext itself is equally correct (the loop carries on after it), so
+// only the hot handlers use this. Only for a handler's final return: the rest of the
+// block runs inside it.
+[[gnu::always_inline]] inline Flow next(Core& c, const DecodedInst& i) {
+  if (!c.chaining()) [[unlikely]] return Flow::kNext;
+  const DecodedInst& n = (&i)[1];
+  c.set_current(&n);
+  return n.fn(c, n);
+}
+
 // ---- flags ----
 inline constexpr uint32_t kN = 1u << 31, kZ = 1u << 30, kC = 1u << 29, kV = 1u << 28;
 

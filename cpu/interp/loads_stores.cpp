@@ -66,13 +66,20 @@ inline Flow after_store(Core& c, const DecodedInst& i, Flow f) {
   return f;
 }
 
+// The final return of a store that completed: leave the block if it wrote decoded code,
+// else carry on.
+inline Flow store_done(Core& c, const DecodedInst& i, Flow f) {
+  if (f == Flow::kRestart) [[unlikely]] return after_store(c, i, f);
+  return next(c, i);
+}
+
 // The rare tail of a fast-path store to a page that may hold decoded code, out of line
 // so the common store needs no stack frame.
 template <Mode kMode, unsigned kLen>
 [[gnu::noinline]] Flow store_to_code_page(Core& c, const DecodedInst& i, const uint8_t* h, uint64_t addr) {
   const Flow f = c.mem().note_write_host(h, kLen) ? Flow::kRestart : Flow::kNext;
   writeback<kMode>(c, i, addr);
-  return after_store(c, i, f);
+  return store_done(c, i, f);
 }
 
 // The access of a single-register row. ESR ISV is 1 for it unless it writes back; SF
@@ -122,13 +129,13 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
     }
     writeback<kMode>(c, i, addr);
     if constexpr (kStore) {
-      return after_store(c, i, f);
+      return store_done(c, i, f);
     } else {
       uint64_t r = v;
       if constexpr (kKind == Kind::kLoadS64) r = sign_extend_elem<kSizeLog2>(r);
       if constexpr (kKind == Kind::kLoadS32) r = static_cast<uint32_t>(sign_extend_elem<kSizeLog2>(r));
       R(c, i.d) = r;
-      return Flow::kNext;
+      return next(c, i);
     }
   }
 }
@@ -186,7 +193,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
     const Flow f = store<T, kAcc>(c, i, addr, v);
     if (!completed(f)) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
-    return after_store(c, i, f);
+    return store_done(c, i, f);
   } else {
     T v;
     if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) [[unlikely]] return f;
@@ -198,7 +205,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
       R(c, i.d) = v[0];
       R(c, i.a) = v[1];
     }
-    return Flow::kNext;
+    return next(c, i);
   }
 }
 
