@@ -86,6 +86,9 @@ void Core::drain_inbox() {
 }
 
 Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
+  miss_block_.pc = 1;
+  miss_block_.ctx = ~uint64_t{0};
+  miss_block_.succ = {&miss_block_, &miss_block_};
   direct_base_ = mem_.base();
   ram_host_ = mem_.host();
   code_pages_ = mem_.code_page_flags();
@@ -222,11 +225,18 @@ Flow Core::fetch_abort(uint64_t pc, uint32_t fsc) {
   return take_sync_exception(esr::make(ec, fsc), pc, true, pc);
 }
 
+void Core::unlink_all() {
+  miss_block_.succ = {&miss_block_, &miss_block_};
+  for (auto& [key, b] : blocks_) b->succ = {&miss_block_, &miss_block_};
+  for (auto& b : retired_blocks_) b->succ = {&miss_block_, &miss_block_};
+}
+
 void Core::flush_decoded() {
   fast_.fill(&miss_block_);
   for (auto& [key, b] : blocks_) retired_blocks_.push_back(std::move(b));
   blocks_.clear();
   page_blocks_.clear();
+  unlink_all();
 }
 
 void Core::invalidate_code_page(uint64_t page) {
@@ -242,6 +252,7 @@ void Core::invalidate_code_page(uint64_t page) {
     blocks_.erase(b);
   }
   page_blocks_.erase(it);
+  unlink_all();
 }
 
 Block* Core::build_block(uint64_t pc, uint64_t pa) {
@@ -265,6 +276,8 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
   block->count = static_cast<uint32_t>(block->insts.size());
+  block->next_pc = cur;
+  block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};
   marker.fn = &end_of_block;
   marker.pc = cur;
@@ -361,10 +374,19 @@ RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
   [[maybe_unused]] timing::TimingModel* const tm = timing_;
   chain_ = !kTiming && !kTrace;
+  Block* prev = &miss_block_;  // the block executed last, whose links are tried first
   while (retired < max_insns) {
     const uint64_t pc = s_.pc;
     Flow flow;
-    Block* b = fast_[(pc >> 2) % kFastCacheSize];
+    Block* b = prev->succ[0];
+    bool linked = true;
+    if (b->pc != pc) [[unlikely]] {
+      b = prev->succ[1];
+      if (b->pc != pc) {
+        b = fast_[(pc >> 2) % kFastCacheSize];
+        linked = false;
+      }
+    }
     // Fast path: a cached block at this PC, checked under the current translation
     // context. That implies the PC is aligned, mapped executable and inside RAM, so only
     // the rare conditions (stop request, posted work, PSTATE.IL, IRQ) need checking, and
@@ -397,6 +419,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
       } else {
         b = lookup_block(pc);
         flow = b != nullptr ? Flow::kNext : Flow::kFault;
+        linked = false;
       }
       if (flow == Flow::kFault) {
         if constexpr (kTiming) tm->exception(count_el(el_before), false);
@@ -407,6 +430,8 @@ RunResult Core::run_loop(uint64_t max_insns) {
         continue;
       }
     }
+    if (!linked) prev->succ[pc == prev->next_pc ? 1 : 0] = b;
+    prev = b;
     const DecodedInst* const first = b->insts.data();
     block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;

@@ -188,6 +188,13 @@ struct Block {
   // returning Flow::kEnd, pc = the fall-through PC), so the functional loop needs no
   // bounds check per instruction: every block stops at a non-kNext flow.
   uint32_t count = 0;
+  uint64_t next_pc = 0;  // the fall-through PC, insts[count].pc
+  // Chaining: the blocks that followed this one last time (taken / fall-through), so the
+  // next block is found without the jump cache, whose probe has to wait for the PC the
+  // branch just computed. A link is only a hint: it is taken when its block's pc matches
+  // and that block passes the same context check as a jump-cache hit. Whenever blocks
+  // are dropped, every link is reset (Core::unlink_all), so none leads to a dropped block.
+  std::array<Block*, 2> succ{};
   std::vector<DecodedInst> insts;
   std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
 };
@@ -448,7 +455,9 @@ class Core {
   static constexpr size_t kFastCacheSize = 4096;
   // Empty jump-cache slots point here: its PC is misaligned and its stamp never current,
   // so the run loop needs no null check.
-  Block miss_block_{1, ~uint64_t{0}, 0, 0, 0, {}, {}};
+  Block miss_block_;
+  // Resets every Block::succ (live blocks, blocks being dropped, the miss block).
+  void unlink_all();
   std::array<Block*, kFastCacheSize> fast_{};
   std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks
