@@ -1,6 +1,7 @@
 #include "cpu/core.h"
 
 #include <cstring>
+#include <initializer_list>
 
 #include "cpu/arch/esr.h"
 #include "cpu/decoder/classify.h"
@@ -24,8 +25,22 @@ constexpr unsigned kExceptionLoopLimit = 64;
 constexpr uint64_t kVecCurrentSp0 = 0x000, kVecCurrentSpx = 0x200, kVecLowerA64 = 0x400;
 constexpr uint64_t kVecIrqOffset = 0x80;
 constexpr uint32_t kDaifI = 1u << 7;
-// The end marker of every block (Block::count).
-Flow end_of_block(Core&, const DecodedInst&) { return Flow::kEnd; }
+// The end marker of every block (Block::count): its pc is the fall-through PC.
+Flow end_of_block(Core& c, const DecodedInst& i) {
+  c.state().pc = i.pc;
+  return Flow::kEnd;
+}
+// Flow sets as bit masks, so the block loop classifies a flow with a shift, not a chain
+// of compares: the flows whose instruction retired, and those after which the loop
+// simply goes on with the block at PC.
+constexpr uint32_t flow_mask(std::initializer_list<Flow> flows) {
+  uint32_t m = 0;
+  for (Flow f : flows) m |= 1u << static_cast<unsigned>(f);
+  return m;
+}
+constexpr uint32_t kFlowRetires = flow_mask({Flow::kJump, Flow::kExit, Flow::kRestart});
+constexpr uint32_t kFlowContinues = flow_mask({Flow::kJump, Flow::kRestart, Flow::kEnd});
+constexpr uint32_t flow_bit(uint32_t mask, Flow f) { return (mask >> static_cast<unsigned>(f)) & 1; }
 }  // namespace
 
 void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
@@ -450,15 +465,12 @@ RunResult Core::run_loop(uint64_t max_insns) {
           cur_ = ip;
         }
         ip = cur_;
-        if (flow == Flow::kEnd) {
-          s_.pc = ip->pc;
-          flow = Flow::kNext;
-        }
-        uint64_t n = static_cast<uint64_t>(ip - first);
-        if (flow != Flow::kNext && flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
+        // The instructions before the one that left the block, plus that one if it
+        // retired (the end marker is not an instruction).
+        const uint64_t n = static_cast<uint64_t>(ip - first) + flow_bit(kFlowRetires, flow);
         retired += n;
         retired_el_[block_el] += n;
-        if (flow == Flow::kNext || flow == Flow::kJump || flow == Flow::kRestart) [[likely]] {
+        if (flow_bit(kFlowContinues, flow)) [[likely]] {
           faults_without_progress_ = 0;
           continue;
         }
