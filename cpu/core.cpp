@@ -389,14 +389,14 @@ RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
   [[maybe_unused]] timing::TimingModel* const tm = timing_;
   chain_ = !kTiming && !kTrace;
-  Block* prev = &miss_block_;  // the block executed last, whose links are tried first
+  prev_ = &miss_block_;
   while (retired < max_insns) {
     const uint64_t pc = s_.pc;
     Flow flow;
-    Block* b = prev->succ[0];
+    Block* b = prev_->succ[0];
     bool linked = true;
     if (b->pc != pc) [[unlikely]] {
-      b = prev->succ[1];
+      b = prev_->succ[1];
       if (b->pc != pc) {
         b = fast_[(pc >> 2) % kFastCacheSize];
         linked = false;
@@ -445,8 +445,8 @@ RunResult Core::run_loop(uint64_t max_insns) {
         continue;
       }
     }
-    if (!linked) prev->succ[pc == prev->next_pc ? 1 : 0] = b;
-    prev = b;
+    if (!linked) prev_->succ[pc == prev_->next_pc ? 1 : 0] = b;
+    prev_ = b;
     const DecodedInst* const first = b->insts.data();
     block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;
@@ -459,7 +459,12 @@ RunResult Core::run_loop(uint64_t max_insns) {
       if (b->count <= avail) [[likely]] {
         // Handlers chain into each other (interp::next); one that returns kNext breaks
         // the chain and the loop continues after it.
+        // Branches may chain into further blocks (Core::next_block), which retire
+        // themselves; the flow returned belongs to the block executing last.
         cur_ = ip;
+        chain_budget_ = avail;
+        chain_el_ = block_el;
+        chain_blocks_left_ = kMaxChainedBlocks;
         while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
           ip = cur_ + 1;
           cur_ = ip;
@@ -467,8 +472,8 @@ RunResult Core::run_loop(uint64_t max_insns) {
         ip = cur_;
         // The instructions before the one that left the block, plus that one if it
         // retired (the end marker is not an instruction).
-        const uint64_t n = static_cast<uint64_t>(ip - first) + flow_bit(kFlowRetires, flow);
-        retired += n;
+        const uint64_t n = static_cast<uint64_t>(ip - block_first_) + flow_bit(kFlowRetires, flow);
+        retired += (avail - chain_budget_) + n;  // the chained blocks, then this one
         retired_el_[block_el] += n;
         if (flow_bit(kFlowContinues, flow)) [[likely]] {
           faults_without_progress_ = 0;

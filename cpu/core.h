@@ -341,6 +341,33 @@ class Core {
   // on, for blocks that fit the budget whole; the timing and trace loops see every
   // instruction return.
   bool chaining() const { return chain_; }
+  // The return of a plain branch (PC set, nothing else changed): while chaining, and
+  // when the block at PC is a linked successor of this one (Block::succ) that passes the
+  // block-entry checks and fits the budget, retires this block and continues straight
+  // into the next one; otherwise Flow::kJump to the run loop. A branch cannot change the
+  // EL, so the chained block counts at the same EL. A run of chained blocks is bounded
+  // so that the host stack stays bounded where handlers do not end in tail calls.
+  Flow next_block(const DecodedInst& i) {
+    if (!chain_) return Flow::kJump;
+    const uint64_t pc = s_.pc;
+    Block* const cur = prev_;  // the block this branch ends
+    Block* b = cur->succ[0];
+    if (b->pc != pc) {
+      b = cur->succ[1];
+      if (b->pc != pc) return Flow::kJump;
+    }
+    const uint64_t n = ((i.pc - cur->pc) >> 2) + 1;
+    if (((b->ctx ^ ctx_) | attention_.load(std::memory_order_relaxed)) != 0) return Flow::kJump;
+    if (n + b->count > chain_budget_ || chain_blocks_left_-- == 0) return Flow::kJump;
+    retired_el_[chain_el_] += n;
+    chain_budget_ -= n;
+    faults_without_progress_ = 0;
+    prev_ = b;
+    const DecodedInst* const first = b->insts.data();
+    block_first_ = first;
+    cur_ = first;
+    return first->fn(*this, *first);
+  }
   const DecodedInst* current() const { return cur_; }
   void set_current(const DecodedInst* i) { cur_ = i; }
   SysRegPort* sysreg_port() const { return port_; }
@@ -415,6 +442,15 @@ class Core {
   const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
   const DecodedInst* cur_ = nullptr;          // the instruction executing (while chaining)
   bool chain_ = false;
+  // Block chaining from branch handlers (next_block): the block executing (the last one
+  // entered, whose links are tried first), the budget left from the start of it, the EL
+  // the chain runs at, and how many more blocks may chain before control goes back to
+  // the loop.
+  Block* prev_ = nullptr;
+  uint64_t chain_budget_ = 0;
+  uint8_t chain_el_ = 0;
+  unsigned chain_blocks_left_ = 0;
+  static constexpr unsigned kMaxChainedBlocks = 16;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
   // The rare conditions a block entry must look at, one bit each so the fast path tests
   // them all with one load. Stop and remote are set by other threads (kicks, posted
