@@ -462,9 +462,9 @@ RunResult Core::run_loop(uint64_t max_insns) {
         // Branches may chain into further blocks (Core::next_block), which retire
         // themselves; the flow returned belongs to the block executing last.
         cur_ = ip;
-        chain_budget_ = avail;
+        const uint64_t chain_budget = avail < kMaxChainInsns ? avail : kMaxChainInsns;
+        chain_budget_ = chain_budget;
         chain_el_ = block_el;
-        chain_blocks_left_ = kMaxChainedBlocks;
         while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
           ip = cur_ + 1;
           cur_ = ip;
@@ -473,7 +473,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
         // The instructions before the one that left the block, plus that one if it
         // retired (the end marker is not an instruction).
         const uint64_t n = static_cast<uint64_t>(ip - block_first_) + flow_bit(kFlowRetires, flow);
-        retired += (avail - chain_budget_) + n;  // the chained blocks, then this one
+        retired += (chain_budget - chain_budget_) + n;  // the chained blocks, then this one
         retired_el_[block_el] += n;
         if (flow_bit(kFlowContinues, flow)) [[likely]] {
           faults_without_progress_ = 0;

@@ -346,7 +346,8 @@ class Core {
   // block-entry checks and fits the budget, retires this block and continues straight
   // into the next one; otherwise Flow::kJump to the run loop. A branch cannot change the
   // EL, so the chained block counts at the same EL. A run of chained blocks is bounded
-  // so that the host stack stays bounded where handlers do not end in tail calls.
+  // (kMaxChainInsns) so that the host stack stays bounded where handlers do not end in
+  // tail calls.
   Flow next_block(const DecodedInst& i) {
     if (!chain_) return Flow::kJump;
     const uint64_t pc = s_.pc;
@@ -358,7 +359,7 @@ class Core {
     }
     const uint64_t n = ((i.pc - cur->pc) >> 2) + 1;
     if (((b->ctx ^ ctx_) | attention_.load(std::memory_order_relaxed)) != 0) return Flow::kJump;
-    if (n + b->count > chain_budget_ || chain_blocks_left_-- == 0) return Flow::kJump;
+    if (n + b->count > chain_budget_) return Flow::kJump;
     retired_el_[chain_el_] += n;
     chain_budget_ -= n;
     faults_without_progress_ = 0;
@@ -443,14 +444,13 @@ class Core {
   const DecodedInst* cur_ = nullptr;          // the instruction executing (while chaining)
   bool chain_ = false;
   // Block chaining from branch handlers (next_block): the block executing (the last one
-  // entered, whose links are tried first), the budget left from the start of it, the EL
-  // the chain runs at, and how many more blocks may chain before control goes back to
-  // the loop.
+  // entered, whose links are tried first), the instructions the chain may still retire
+  // from the start of it (the run's budget, capped at kMaxChainInsns per dispatch from
+  // the loop), and the EL the chain runs at.
   Block* prev_ = nullptr;
   uint64_t chain_budget_ = 0;
   uint8_t chain_el_ = 0;
-  unsigned chain_blocks_left_ = 0;
-  static constexpr unsigned kMaxChainedBlocks = 16;
+  static constexpr uint64_t kMaxChainInsns = 1024;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
   // The rare conditions a block entry must look at, one bit each so the fast path tests
   // them all with one load. Stop and remote are set by other threads (kicks, posted
