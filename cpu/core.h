@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <atomic>
 #include <mutex>
 #include <cstdint>
@@ -348,7 +349,7 @@ class Core {
   // EL, so the chained block counts at the same EL. A run of chained blocks is bounded
   // (kMaxChainInsns) so that the host stack stays bounded where handlers do not end in
   // tail calls.
-  Flow next_block(const DecodedInst& i) {
+  Flow next_block([[maybe_unused]] const DecodedInst& i) {
     if (!chain_) return Flow::kJump;
     const uint64_t pc = s_.pc;
     Block* const cur = prev_;  // the block this branch ends
@@ -357,7 +358,9 @@ class Core {
       b = cur->succ[1];
       if (b->pc != pc) return Flow::kJump;
     }
-    const uint64_t n = ((i.pc - cur->pc) >> 2) + 1;
+    // A branch ends its block (decoder::ends_block): the whole block retires.
+    assert(&i == block_first_ + cur->count - 1);
+    const uint64_t n = cur->count;
     if (((b->ctx ^ ctx_) | attention_.load(std::memory_order_relaxed)) != 0) return Flow::kJump;
     if (n + b->count > chain_budget_) return Flow::kJump;
     retired_el_[chain_el_] += n;
