@@ -337,14 +337,14 @@ class Core {
 
   // ---- used by instruction handlers ----
   // Threaded dispatch (interp::next): while chaining() a handler that completes
-  // continues straight into the next instruction's handler, recording it as current()
-  // so the run loop can tell where the block was left. Only the functional loop turns it
+  // continues straight into the next instruction's handler, recording it as current
+  // (set_current) so the run loop can tell where the block was left. Only the functional loop turns it
   // on, for blocks that fit the budget whole; the timing and trace loops see every
   // instruction return.
   bool chaining() const { return chain_; }
   // The return of a plain branch (PC set, nothing else changed): while chaining, and
   // when the block at PC is a linked successor of this one (Block::succ) that passes the
-  // block-entry checks and fits the budget, retires this block and continues straight
+  // block-entry checks of the run loop (context stamp, attention word) and fits the budget, retires this block and continues straight
   // into the next one; otherwise Flow::kJump to the run loop. A branch cannot change the
   // EL, so the chained block counts at the same EL. A run of chained blocks is bounded
   // (kMaxChainInsns) so that the host stack stays bounded where handlers do not end in
@@ -372,7 +372,6 @@ class Core {
     cur_ = first;
     return first->fn(*this, *first);
   }
-  const DecodedInst* current() const { return cur_; }
   void set_current(const DecodedInst* i) { cur_ = i; }
   SysRegPort* sysreg_port() const { return port_; }
   void switch_sp(uint8_t el, uint8_t spsel);  // bank the live SP and select a new one
