@@ -22,8 +22,7 @@ Flow op_bl(Core& c, const DecodedInst& i) {
   return c.next_block(i);
 }
 Flow op_b_cond(Core& c, const DecodedInst& i) {
-  // imm2: bit f of it = the condition holds for NZCV nibble f (kCondTable[cond]).
-  c.state().pc = ((i.imm2 >> (c.state().nzcv >> 28)) & 1) ? i.imm : i.pc + 4;
+  c.state().pc = cond_row_holds(i.imm2, c.state().nzcv) ? i.imm : i.pc + 4;
   return c.next_block(i);
 }
 template <bool k64, bool kNonZero>
@@ -311,7 +310,7 @@ bool pre_BL(DecodedInst& i, uint32_t insn) {
 bool pre_B_cond(DecodedInst& i, uint32_t insn) {
   i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
   i.f0 = static_cast<uint8_t>(bits<3, 0>(insn));
-  i.imm2 = kCondTable[i.f0];  // the condition's row of the table, looked up once here
+  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
   i.fn = &op_b_cond;
   return true;
 }

@@ -312,7 +312,7 @@ Flow op_extr(Core& c, const DecodedInst& i) {
 enum CselOp : uint8_t { kCsel, kCsinc, kCsinv, kCsneg };
 template <bool k64, CselOp kOp>
 Flow op_csel(Core& c, const DecodedInst& i) {
-  if (cond_holds(i.f0, c.state().nzcv)) {
+  if (cond_row_holds(i.imm2, c.state().nzcv)) {
     wr<k64>(c, i.d, R(c, i.n));
   } else {
     uint64_t v = R(c, i.m);
@@ -326,6 +326,7 @@ Flow op_csel(Core& c, const DecodedInst& i) {
 template <CselOp kOp>
 bool pre_csel(DecodedInst& i, uint32_t insn) {
   i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
   i.m = rzr(bits<20, 16>(insn));
   i.n = rzr(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
@@ -336,7 +337,7 @@ bool pre_csel(DecodedInst& i, uint32_t insn) {
 // CCMP/CCMN: compare when the condition holds, else set NZCV from the immediate (f1).
 template <bool k64, bool kSub, bool kImm>
 Flow op_ccmp(Core& c, const DecodedInst& i) {
-  if (cond_holds(i.f0, c.state().nzcv)) {
+  if (cond_row_holds(i.imm2, c.state().nzcv)) {
     const uint64_t a = rd<k64>(c, i.n);
     const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
     uint32_t f;
@@ -350,6 +351,7 @@ Flow op_ccmp(Core& c, const DecodedInst& i) {
 template <bool kSub, bool kImm>
 bool pre_ccmp(DecodedInst& i, uint32_t insn) {
   i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
   i.f1 = static_cast<uint8_t>(bits<3, 0>(insn));
   i.imm = bits<20, 16>(insn);
   i.m = rzr(bits<20, 16>(insn));

@@ -171,6 +171,8 @@ inline constexpr auto kCondTable = [] {
   return t;
 }();
 inline bool cond_holds(unsigned cond, uint32_t nzcv) { return (kCondTable[cond] >> (nzcv >> 28)) & 1; }
+// The same with the condition's row (kCondTable[cond]) looked up at predecode.
+inline bool cond_row_holds(uint64_t row, uint32_t nzcv) { return (row >> (nzcv >> 28)) & 1; }
 
 // ---- shifts and extends ----
 enum ShiftType : uint8_t { kLsl = 0, kLsr = 1, kAsr = 2, kRor = 3 };
