@@ -1,6 +1,7 @@
 #include "cpu/core.h"
 
 #include <cstring>
+#include <initializer_list>
 
 #include "cpu/arch/esr.h"
 #include "cpu/decoder/classify.h"
@@ -24,6 +25,22 @@ constexpr unsigned kExceptionLoopLimit = 64;
 constexpr uint64_t kVecCurrentSp0 = 0x000, kVecCurrentSpx = 0x200, kVecLowerA64 = 0x400;
 constexpr uint64_t kVecIrqOffset = 0x80;
 constexpr uint32_t kDaifI = 1u << 7;
+// The end marker of every block (Block::count): its pc is the fall-through PC.
+Flow end_of_block(Core& c, const DecodedInst& i) {
+  c.state().pc = i.pc;
+  return Flow::kEnd;
+}
+// Flow sets as bit masks, so the block loop classifies a flow with a shift, not a chain
+// of compares: the flows whose instruction retired, and those after which the loop
+// simply goes on with the block at PC.
+constexpr uint32_t flow_mask(std::initializer_list<Flow> flows) {
+  uint32_t m = 0;
+  for (Flow f : flows) m |= 1u << static_cast<unsigned>(f);
+  return m;
+}
+constexpr uint32_t kFlowRetires = flow_mask({Flow::kJump, Flow::kExit, Flow::kRestart});
+constexpr uint32_t kFlowContinues = flow_mask({Flow::kJump, Flow::kRestart, Flow::kEnd});
+constexpr uint32_t flow_bit(uint32_t mask, Flow f) { return (mask >> static_cast<unsigned>(f)) & 1; }
 }  // namespace
 
 void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
@@ -59,7 +76,7 @@ void Core::post_code_invalidation(uint64_t page) {
     std::lock_guard g(inbox_.m);
     inbox_.code_pages.push_back(page);
   }
-  remote_pending_.store(true, std::memory_order_release);
+  attention_.fetch_or(kAttnRemote, std::memory_order_release);
 }
 
 void Core::post_tlbi(mmu::TlbiOp op, uint64_t operand) {
@@ -67,7 +84,7 @@ void Core::post_tlbi(mmu::TlbiOp op, uint64_t operand) {
     std::lock_guard g(inbox_.m);
     inbox_.tlbis.emplace_back(op, operand);
   }
-  remote_pending_.store(true, std::memory_order_release);
+  attention_.fetch_or(kAttnRemote, std::memory_order_release);
 }
 
 void Core::drain_inbox() {
@@ -75,7 +92,7 @@ void Core::drain_inbox() {
   std::vector<std::pair<mmu::TlbiOp, uint64_t>> tlbis;
   {
     std::lock_guard g(inbox_.m);
-    remote_pending_.store(false, std::memory_order_relaxed);
+    attention_.fetch_and(~kAttnRemote, std::memory_order_relaxed);
     pages.swap(inbox_.code_pages);
     tlbis.swap(inbox_.tlbis);
   }
@@ -84,6 +101,12 @@ void Core::drain_inbox() {
 }
 
 Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
+  miss_block_.pc = 1;
+  miss_block_.ctx = ~uint64_t{0};
+  miss_block_.succ = {&miss_block_, &miss_block_};
+  direct_base_ = mem_.base();
+  ram_host_ = mem_.host();
+  code_pages_ = mem_.code_page_flags();
   fast_.fill(&miss_block_);
   mem_.attach(this);
   reset(0);
@@ -114,6 +137,7 @@ void Core::sync_translation_regs() {
   const mmu::Mmu::Change change = mmu_.load(r);
   if (change == mmu::Mmu::Change::kContext || change == mmu::Mmu::Change::kAll) new_translation_context();
   direct_data_ = !mmu_.enabled() && !mmu::sctlr::A(r.sctlr);
+  direct_limit_ = direct_data_ && mem_.size() >= kDirectMaxAccess ? mem_.size() - (kDirectMaxAccess - 1) : 0;
   refresh_ctx();
 }
 
@@ -157,6 +181,7 @@ void Core::set_pstate_bits(uint64_t spsr) {
   s_.nzcv = static_cast<uint32_t>(spsr & 0xf0000000u);
   s_.daif = static_cast<uint32_t>(spsr & 0x3c0);
   s_.il = (spsr >> 20) & 1;
+  if (s_.il) attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
   switch_sp(static_cast<uint8_t>((spsr >> 2) & 3), static_cast<uint8_t>(spsr & 1));
 }
 
@@ -215,11 +240,18 @@ Flow Core::fetch_abort(uint64_t pc, uint32_t fsc) {
   return take_sync_exception(esr::make(ec, fsc), pc, true, pc);
 }
 
+void Core::unlink_all() {
+  miss_block_.succ = {&miss_block_, &miss_block_};
+  for (auto& [key, b] : blocks_) b->succ = {&miss_block_, &miss_block_};
+  for (auto& b : retired_blocks_) b->succ = {&miss_block_, &miss_block_};
+}
+
 void Core::flush_decoded() {
   fast_.fill(&miss_block_);
   for (auto& [key, b] : blocks_) retired_blocks_.push_back(std::move(b));
   blocks_.clear();
   page_blocks_.clear();
+  unlink_all();
 }
 
 void Core::invalidate_code_page(uint64_t page) {
@@ -235,6 +267,7 @@ void Core::invalidate_code_page(uint64_t page) {
     blocks_.erase(b);
   }
   page_blocks_.erase(it);
+  unlink_all();
 }
 
 Block* Core::build_block(uint64_t pc, uint64_t pa) {
@@ -257,6 +290,13 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     // invalidates whole blocks exactly.
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
+  block->count = static_cast<uint32_t>(block->insts.size());
+  block->next_pc = cur;
+  block->succ = {&miss_block_, &miss_block_};
+  DecodedInst marker{};
+  marker.fn = &end_of_block;
+  marker.pc = cur;
+  block->insts.push_back(marker);
   mem_.mark_code_page(pa);
   Block* raw = block.get();
   const BlockKey key{pc, pa};
@@ -320,6 +360,8 @@ Block* Core::lookup_block(uint64_t pc) {
 
 RunResult Core::run(uint64_t max_insns) {
   retired_blocks_.clear();  // no block is executing between run() calls
+  // The caller may have changed PSTATE through state(): IL must be looked at.
+  if (s_.il) attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
   // The caller may have written translation registers or PSTATE directly (ONE_REG).
   sync_translation_regs();
   if (timing_ != nullptr) return tracer_ ? run_loop<true, true>(max_insns) : run_loop<false, true>(max_insns);
@@ -342,30 +384,44 @@ constexpr bool is_branch_class(timing::OpClass c) {
   return c >= timing::OpClass::kBranch && c <= timing::OpClass::kReturn;
 }
 constexpr arch::CountEl count_el(uint8_t el) { return static_cast<arch::CountEl>(el); }
+
 }  // namespace
 
 template <bool kTrace, bool kTiming>
 RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
   [[maybe_unused]] timing::TimingModel* const tm = timing_;
+  chain_ = !kTiming && !kTrace;
+  prev_ = &miss_block_;
   while (retired < max_insns) {
     const uint64_t pc = s_.pc;
     Flow flow;
-    Block* b = fast_[(pc >> 2) % kFastCacheSize];
+    Block* b = prev_->succ[0];
+    bool linked = true;
+    if (b->pc != pc) [[unlikely]] {
+      b = prev_->succ[1];
+      if (b->pc != pc) {
+        b = fast_[(pc >> 2) % kFastCacheSize];
+        linked = false;
+      }
+    }
     // Fast path: a cached block at this PC, checked under the current translation
     // context. That implies the PC is aligned, mapped executable and inside RAM, so only
-    // the rare conditions (stop request, PSTATE.IL, IRQ) need checking.
-    if (b->pc != pc || b->ctx != ctx_ ||
-        (stop_requested_.load(std::memory_order_relaxed) | remote_pending_.load(std::memory_order_relaxed) | s_.il |
-         irq_pending_)) [[unlikely]] {
-      if (remote_pending_.load(std::memory_order_acquire)) {
+    // the rare conditions (stop request, posted work, PSTATE.IL, IRQ) need checking, and
+    // those are one word.
+    if (b->pc != pc || b->ctx != ctx_ || attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+      const uint32_t attn = attention_.load(std::memory_order_acquire);
+      if (attn & kAttnRemote) {
         drain_inbox();
         continue;  // the block at pc may be gone, or its translation
       }
-      if (stop_requested_.exchange(false, std::memory_order_relaxed)) {
+      if (attn & kAttnStop) {
+        attention_.fetch_and(~kAttnStop, std::memory_order_relaxed);
         retired_total_ += retired;
         return {ExitReason::kStopRequested, retired};
       }
+      // PSTATE.IL was cleared since (exception entry): stop looking at it.
+      if ((attn & kAttnIl) && !s_.il) attention_.fetch_and(~kAttnIl, std::memory_order_relaxed);
       [[maybe_unused]] const uint8_t el_before = s_.el;
       if (irq_pending_ && (s_.daif & kDaifI) == 0) {
         // IRQ taken to EL1 between instructions; ELR is the next instruction to execute.
@@ -381,6 +437,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
       } else {
         b = lookup_block(pc);
         flow = b != nullptr ? Flow::kNext : Flow::kFault;
+        linked = false;
       }
       if (flow == Flow::kFault) {
         if constexpr (kTiming) tm->exception(count_el(el_before), false);
@@ -391,13 +448,55 @@ RunResult Core::run_loop(uint64_t max_insns) {
         continue;
       }
     }
+    if (!linked) prev_->succ[pc == prev_->next_pc ? 1 : 0] = b;
+    prev_ = b;
     const DecodedInst* const first = b->insts.data();
     block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
-    const DecodedInst* const end = ip + (b->insts.size() < avail ? b->insts.size() : avail);
     // A block runs at one EL: only its last instruction can change it.
     const uint8_t block_el = s_.el;
+    if constexpr (!kTiming && !kTrace) {
+      // The whole block fits the budget: run to the first non-kNext flow, which at the
+      // latest is the end marker.
+      if (b->count <= avail) [[likely]] {
+        // Handlers chain into each other (interp::next); one that returns kNext breaks
+        // the chain and the loop continues after it.
+        // Branches may chain into further blocks (Core::next_block), which retire
+        // themselves; the flow returned belongs to the block executing last.
+        cur_ = ip;
+        const uint64_t chain_budget = avail < kMaxChainInsns ? avail : kMaxChainInsns;
+        chain_budget_ = chain_budget;
+        chain_el_ = block_el;
+        while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
+          ip = cur_ + 1;
+          cur_ = ip;
+        }
+        ip = cur_;
+        // The instructions before the one that left the block, plus that one if it
+        // retired (the end marker is not an instruction).
+        const uint64_t n = static_cast<uint64_t>(ip - block_first_) + flow_bit(kFlowRetires, flow);
+        retired += (chain_budget - chain_budget_) + n;  // the chained blocks, then this one
+        retired_el_[block_el] += n;
+        if (flow_bit(kFlowContinues, flow)) [[likely]] {
+          faults_without_progress_ = 0;
+          continue;
+        }
+        if (flow == Flow::kFault) {
+          if (++faults_without_progress_ >= kExceptionLoopLimit) {
+            retired_total_ += retired;
+            return {ExitReason::kExceptionLoop, retired};
+          }
+          continue;
+        }
+        if (flow == Flow::kExit) faults_without_progress_ = 0;
+        retired_total_ += retired;
+        return {pending_exit_, retired};
+      }
+    }
+    // The budget ends inside this block: one instruction at a time up to it.
+    chain_ = false;
+    const DecodedInst* const end = ip + (b->count < avail ? b->count : avail);
     flow = Flow::kNext;
     if constexpr (kTiming) {
       // Every retired instruction goes to the model: its address is taken before it runs
@@ -435,6 +534,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
         if (flow != Flow::kNext) [[unlikely]] break;
       }
     }
+    chain_ = !kTiming && !kTrace;
     // Instructions retired by this block: all of it, or those before the one that left it
     // plus that one unless it faulted or exited without retiring.
     uint64_t n = static_cast<uint64_t>(ip - first);

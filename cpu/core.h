@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <atomic>
 #include <mutex>
 #include <cstdint>
@@ -32,6 +33,9 @@ enum class Flow : uint8_t {
   kExit,     // retired; pc_ = next PC; return to run()'s caller with exit_ set
   kRestart,  // retired; pc_ = next PC; the block may be stale (code written), look up again
   kExitUnretired,  // not retired; pc_ as the handler left it; return with exit_ set (MMIO)
+  // Not an instruction: the end marker after a block's last instruction (see Block). Only
+  // the marker returns it; the loop continues at the marker's pc.
+  kEnd,
 };
 
 using Handler = Flow (*)(Core&, const DecodedInst&);
@@ -181,6 +185,17 @@ struct Block {
   uint64_t ctx = 0;
   uint64_t pa = 0;
   uint64_t page = 0;  // physical page index of the block's code
+  // insts[0, count) are the block's instructions; insts[count] is an end marker (handler
+  // returning Flow::kEnd, pc = the fall-through PC), so the functional loop needs no
+  // bounds check per instruction: every block stops at a non-kNext flow.
+  uint32_t count = 0;
+  uint64_t next_pc = 0;  // the fall-through PC, insts[count].pc
+  // Chaining: the blocks that followed this one last time (taken / fall-through), so the
+  // next block is found without the jump cache, whose probe has to wait for the PC the
+  // branch just computed. A link is only a hint: it is taken when its block's pc matches
+  // and that block passes the same context check as a jump-cache hit. Whenever blocks
+  // are dropped, every link is reset (Core::unlink_all), so none leads to a dropped block.
+  std::array<Block*, 2> succ{};
   std::vector<DecodedInst> insts;
   std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
 };
@@ -205,7 +220,7 @@ class Core {
   RunResult run(uint64_t max_insns);
   // Safe from any thread (a kick): the run returns kStopRequested at the next block
   // boundary, or at once if it has not started. The request is consumed by that return.
-  void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
+  void request_stop() { attention_.fetch_or(kAttnStop, std::memory_order_relaxed); }
 
   // ---- work posted by other threads (--threads) ----
   // Another thread's store hit a page this core decoded code from, or another core ran a
@@ -216,7 +231,12 @@ class Core {
 
   // The core's IRQ input (the GIC CPU interface's output). A pending IRQ is taken at the
   // next block boundary once PSTATE.I is clear, and wakes a WFI even while masked.
-  void set_irq_pending(bool level) { irq_pending_ = level; }
+  void set_irq_pending(bool level) {
+    if (level == irq_pending_) return;
+    irq_pending_ = level;
+    if (level) attention_.fetch_or(kAttnIrq, std::memory_order_relaxed);
+    else attention_.fetch_and(~kAttnIrq, std::memory_order_relaxed);
+  }
   bool irq_pending() const { return irq_pending_; }
 
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
@@ -259,7 +279,8 @@ class Core {
   // PSTATE lets in (taken at once, as KVM injects it on re-entry) or asked for a stop;
   // otherwise a trapped access runs inside its block like any other instruction.
   bool must_leave_block() const {
-    return stop_requested_.load(std::memory_order_relaxed) || (irq_pending_ && (s_.daif & (1u << 7)) == 0);
+    return (attention_.load(std::memory_order_relaxed) & kAttnStop) != 0 ||
+           (irq_pending_ && (s_.daif & (1u << 7)) == 0);
   }
 
   // General-purpose register access with X31 meaning XZR.
@@ -271,6 +292,12 @@ class Core {
   // PSTATE as an SPSR image (M[3:0] = EL and SP, DAIF, NZCV, IL).
   uint64_t pstate_bits() const;
   void set_pstate_bits(uint64_t spsr);
+  // Sets PSTATE.IL (an illegal exception return): the next block entry takes the Illegal
+  // Execution state exception.
+  void set_illegal_state() {
+    s_.il = true;
+    attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
+  }
 
   // Takes a synchronous exception to EL1 (Arm ARM D1.10): returns Flow::kFault.
   Flow take_sync_exception(uint32_t esr, uint64_t preferred_return, bool far_valid = false,
@@ -313,6 +340,43 @@ class Core {
   void invalidate_code_page(uint64_t page);
 
   // ---- used by instruction handlers ----
+  // Threaded dispatch (interp::next): while chaining() a handler that completes
+  // continues straight into the next instruction's handler, recording it as current
+  // (set_current) so the run loop can tell where the block was left. Only the functional loop turns it
+  // on, for blocks that fit the budget whole; the timing and trace loops see every
+  // instruction return.
+  bool chaining() const { return chain_; }
+  // The return of a plain branch (PC set, nothing else changed): while chaining, and
+  // when the block at PC is a linked successor of this one (Block::succ) that passes the
+  // block-entry checks of the run loop (context stamp, attention word) and fits the budget, retires this block and continues straight
+  // into the next one; otherwise Flow::kJump to the run loop. A branch cannot change the
+  // EL, so the chained block counts at the same EL. A run of chained blocks is bounded
+  // (kMaxChainInsns) so that the host stack stays bounded where handlers do not end in
+  // tail calls.
+  Flow next_block([[maybe_unused]] const DecodedInst& i) {
+    if (!chain_) return Flow::kJump;
+    const uint64_t pc = s_.pc;
+    Block* const cur = prev_;  // the block this branch ends
+    Block* b = cur->succ[0];
+    if (b->pc != pc) {
+      b = cur->succ[1];
+      if (b->pc != pc) return Flow::kJump;
+    }
+    // A branch ends its block (decoder::ends_block): the whole block retires.
+    assert(&i == block_first_ + cur->count - 1);
+    const uint64_t n = cur->count;
+    if (((b->ctx ^ ctx_) | attention_.load(std::memory_order_relaxed)) != 0) return Flow::kJump;
+    if (n + b->count > chain_budget_) return Flow::kJump;
+    retired_el_[chain_el_] += n;
+    chain_budget_ -= n;
+    faults_without_progress_ = 0;
+    prev_ = b;
+    const DecodedInst* const first = b->insts.data();
+    block_first_ = first;
+    cur_ = first;
+    return first->fn(*this, *first);
+  }
+  void set_current(const DecodedInst* i) { cur_ = i; }
   SysRegPort* sysreg_port() const { return port_; }
   void switch_sp(uint8_t el, uint8_t spsel);  // bank the live SP and select a new one
   uint64_t sysreg(SysSlot s) const { return s_.sys[static_cast<size_t>(s)]; }
@@ -323,6 +387,28 @@ class Core {
   // Data accesses take the inline RAM bounds check (VA == PA, no checks) only with
   // SCTLR_EL1.{M,A} = {0,0}; otherwise they go through the fast TLB.
   bool direct_data() const { return direct_data_; }
+  // The inline MMU-off data path: an access of up to kDirectMaxAccess bytes at va is in
+  // RAM, and needs nothing else, when va - direct_base() < direct_limit(). The limit is 0
+  // unless direct_data() (so the one compare also tests it) and stops kDirectMaxAccess - 1
+  // bytes short of the end of RAM, leaving the last bytes to the slow path, which checks
+  // the exact size.
+  static constexpr uint64_t kDirectMaxAccess = 16;
+  uint64_t direct_base() const { return direct_base_; }
+  uint64_t direct_limit() const { return direct_limit_; }
+  uint8_t* ram_host() const { return ram_host_; }
+  // After a store of kLen bytes through h (inside RAM): may it have written a page
+  // holding decoded code? Two flag loads; if so, PhysMem::note_write_host decides and
+  // drops the page's blocks.
+  template <unsigned kLen>
+  [[gnu::always_inline]] bool store_may_hit_code(const uint8_t* h) const {
+    const uint64_t off = static_cast<uint64_t>(h - ram_host_);
+    return (code_pages_[off >> kPageShift].load(std::memory_order_relaxed) |
+            code_pages_[(off + kLen - 1) >> kPageShift].load(std::memory_order_relaxed)) != 0;
+  }
+  template <unsigned kLen>
+  [[gnu::always_inline]] bool store_hits_code(const uint8_t* h) {
+    return store_may_hit_code<kLen>(h) && mem_.note_write_host(h, kLen);
+  }
   // The permission view of a data access: EL0 for LDTR/STTR, else the current EL.
   mmu::View data_view(bool unpriv) const { return unpriv ? mmu::kViewEl0 : static_cast<mmu::View>(s_.el); }
   // Re-reads SCTLR/TCR/TTBRn/MAIR_EL1 after a write: drops what the change invalidated.
@@ -361,9 +447,26 @@ class Core {
   uint64_t retired_total_ = 0;
   std::array<uint64_t, 2> retired_el_{};
   const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
+  const DecodedInst* cur_ = nullptr;          // the instruction executing (while chaining)
+  bool chain_ = false;
+  // Block chaining from branch handlers (next_block): the block executing (the last one
+  // entered, whose links are tried first), the instructions the chain may still retire
+  // from the start of it (the run's budget, capped at kMaxChainInsns per dispatch from
+  // the loop), and the EL the chain runs at.
+  Block* prev_ = nullptr;
+  uint64_t chain_budget_ = 0;
+  uint8_t chain_el_ = 0;
+  static constexpr uint64_t kMaxChainInsns = 1024;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> remote_pending_{false};  // the inbox below is not empty
+  // The rare conditions a block entry must look at, one bit each so the fast path tests
+  // them all with one load. Stop and remote are set by other threads (kicks, posted
+  // work); IRQ and IL by this core's own thread. IL may stay set after PSTATE.IL is
+  // cleared (exception entry): the slow path then drops it.
+  static constexpr uint32_t kAttnStop = 1;    // request_stop()
+  static constexpr uint32_t kAttnRemote = 2;  // the inbox below is not empty
+  static constexpr uint32_t kAttnIrq = 4;     // irq_pending_
+  static constexpr uint32_t kAttnIl = 8;      // PSTATE.IL may be set
+  std::atomic<uint32_t> attention_{0};
   bool irq_pending_ = false;
   bool smc_traps_ = false;
   struct Inbox {
@@ -382,6 +485,10 @@ class Core {
   uint64_t xlat_gen_ = 0;
   uint64_t ctx_ = 0;
   bool direct_data_ = true;
+  uint64_t direct_base_ = 0;
+  uint64_t direct_limit_ = 0;
+  uint8_t* ram_host_ = nullptr;  // PhysMem's, fixed for its lifetime
+  const std::atomic<uint8_t>* code_pages_ = nullptr;
   mmu::Mmu mmu_;
   MmioAccess mmio_;
   bool mmio_read_pending_ = false;
@@ -391,7 +498,9 @@ class Core {
   static constexpr size_t kFastCacheSize = 4096;
   // Empty jump-cache slots point here: its PC is misaligned and its stamp never current,
   // so the run loop needs no null check.
-  Block miss_block_{1, ~uint64_t{0}, 0, 0, {}, {}};
+  Block miss_block_;
+  // Resets every Block::succ (live blocks, blocks being dropped, the miss block).
+  void unlink_all();
   std::array<Block*, kFastCacheSize> fast_{};
   std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks

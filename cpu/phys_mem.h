@@ -111,6 +111,9 @@ class PhysMem {
   bool note_write_host(const uint8_t* h, uint64_t len) {
     return note_write(base_ + static_cast<uint64_t>(h - host_), len);
   }
+  // The per-page "holds decoded code" flags, indexed by (pa - base) >> kPageShift, for
+  // the interpreter's inline store check.
+  const std::atomic<uint8_t>* code_page_flags() const { return code_pages_.data(); }
   bool is_code_page(uint64_t pa) const { return code_pages_[(pa - base_) >> kPageShift].load(std::memory_order_relaxed) != 0; }
 
   // Host-side write (loader, VMM): copies and invalidates decoded code.

@@ -14,38 +14,38 @@ namespace esr = arch::esr;
 // ---------------- branches ----------------
 Flow op_b(Core& c, const DecodedInst& i) {
   c.state().pc = i.imm;
-  return Flow::kJump;
+  return c.next_block(i);
 }
 Flow op_bl(Core& c, const DecodedInst& i) {
   R(c, 30) = i.pc + 4;
   c.state().pc = i.imm;
-  return Flow::kJump;
+  return c.next_block(i);
 }
 Flow op_b_cond(Core& c, const DecodedInst& i) {
-  c.state().pc = cond_holds(i.f0, c.state().nzcv) ? i.imm : i.pc + 4;
-  return Flow::kJump;
+  c.state().pc = cond_row_holds(i.imm2, c.state().nzcv) ? i.imm : i.pc + 4;
+  return c.next_block(i);
 }
 template <bool k64, bool kNonZero>
 Flow op_cbz(Core& c, const DecodedInst& i) {
   const bool zero = rd<k64>(c, i.n) == 0;
   c.state().pc = (zero != kNonZero) ? i.imm : i.pc + 4;
-  return Flow::kJump;
+  return c.next_block(i);
 }
 template <bool kNonZero>
 Flow op_tbz(Core& c, const DecodedInst& i) {
   const bool set = (R(c, i.n) >> i.f0) & 1;
   c.state().pc = (set == kNonZero) ? i.imm : i.pc + 4;
-  return Flow::kJump;
+  return c.next_block(i);
 }
 Flow op_br(Core& c, const DecodedInst& i) {
   c.state().pc = R(c, i.n);
-  return Flow::kJump;
+  return c.next_block(i);
 }
 Flow op_blr(Core& c, const DecodedInst& i) {
   const uint64_t target = R(c, i.n);  // read before LR is written: BLR X30 is valid
   R(c, 30) = i.pc + 4;
   c.state().pc = target;
-  return Flow::kJump;
+  return c.next_block(i);
 }
 
 // ERET (Arm ARM D1.11 "Exception return"): restore PSTATE from SPSR_EL1 and PC from
@@ -62,7 +62,7 @@ Flow op_eret(Core& c, const DecodedInst& i) {
   } else {
     c.state().nzcv = static_cast<uint32_t>(spsr & 0xf0000000u);
     c.state().daif = static_cast<uint32_t>(spsr & 0x3c0);
-    c.state().il = true;
+    c.set_illegal_state();
   }
   c.state().pc = elr;
   return Flow::kJump;
@@ -318,6 +318,7 @@ bool pre_BL(DecodedInst& i, uint32_t insn) {
 bool pre_B_cond(DecodedInst& i, uint32_t insn) {
   i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
   i.f0 = static_cast<uint8_t>(bits<3, 0>(insn));
+  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
   i.fn = &op_b_cond;
   return true;
 }

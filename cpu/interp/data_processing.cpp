@@ -44,35 +44,48 @@ constexpr uint64_t width_mask() { return k64 ? ~uint64_t{0} : 0xffffffffull; }
 // The common tail of ADD/SUB/ADDS/SUBS in every operand form: Rd = a +/- b, and NZCV for
 // the flag-setting forms (AddWithCarry with carry 0, or x + NOT(y) + 1 for subtraction).
 template <bool k64, bool kSub, bool kFlags>
-inline Flow addsub_write(Core& c, uint8_t d, uint64_t a, uint64_t b) {
+inline Flow addsub_write(Core& c, const DecodedInst& i, uint8_t d, uint64_t a, uint64_t b) {
   if constexpr (kFlags) {
     uint32_t f;
-    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
+    const uint64_t r = kSub ? sub_with_flags<k64>(a, b, f) : add_with_flags<k64>(a, b, f);
     c.state().nzcv = f;
     wr<k64>(c, d, r);
   } else {
     wr<k64>(c, d, kSub ? a - b : a + b);
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <bool k64, bool kSub, bool kFlags>
 Flow op_addsub_imm(Core& c, const DecodedInst& i) {
-  return addsub_write<k64, kSub, kFlags>(c, i.d, rd<k64>(c, i.n), i.imm);
+  return addsub_write<k64, kSub, kFlags>(c, i, i.d, rd<k64>(c, i.n), i.imm);
 }
 
-template <bool k64, bool kSub, bool kFlags>
+template <bool k64, bool kSub, bool kFlags, unsigned kShift>
 Flow op_addsub_sreg(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
-  const uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
-  return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
+  const uint64_t b = shift_fixed<k64, kShift>(R(c, i.m), i.f1);
+  return addsub_write<k64, kSub, kFlags>(c, i, i.d, a, b);
+}
+// [sf][flags][shift column]; ROR is reserved for add/subtract (rejected at predecode).
+template <bool kSub, bool k64, bool kFlags>
+constexpr std::array<Handler, 5> addsub_sreg_row() {
+  return {&op_addsub_sreg<k64, kSub, kFlags, kLsl>, &op_addsub_sreg<k64, kSub, kFlags, kLsr>,
+          &op_addsub_sreg<k64, kSub, kFlags, kAsr>, nullptr, &op_addsub_sreg<k64, kSub, kFlags, kShiftNone>};
+}
+template <bool kSub>
+constexpr Handler pick_op_addsub_sreg(bool sf, bool flags, unsigned column) {
+  constexpr std::array<std::array<Handler, 5>, 2> t[2] = {
+      {addsub_sreg_row<kSub, false, false>(), addsub_sreg_row<kSub, false, true>()},
+      {addsub_sreg_row<kSub, true, false>(), addsub_sreg_row<kSub, true, true>()}};
+  return t[sf][flags][column];
 }
 
 template <bool k64, bool kSub, bool kFlags>
 Flow op_addsub_ext(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   const uint64_t b = extend_reg(R(c, i.m), i.f0, i.f1);
-  return addsub_write<k64, kSub, kFlags>(c, i.d, a, b);
+  return addsub_write<k64, kSub, kFlags>(c, i, i.d, a, b);
 }
 
 template <bool k64, bool kSub, bool kFlags>
@@ -84,7 +97,7 @@ Flow op_adc(Core& c, const DecodedInst& i) {
   const uint64_t r = add_with_carry<k64>(a, kSub ? ~b : b, carry, f);
   if constexpr (kFlags) c.state().nzcv = f;
   wr<k64>(c, i.d, r);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // Handler tables indexed [sf][flags], picked once at predecode.
@@ -96,7 +109,6 @@ Flow op_adc(Core& c, const DecodedInst& i) {
     return t[sf][flags];                                                           \
   }
 PMUEMU_ADDSUB_PICKER(op_addsub_imm)
-PMUEMU_ADDSUB_PICKER(op_addsub_sreg)
 PMUEMU_ADDSUB_PICKER(op_addsub_ext)
 PMUEMU_ADDSUB_PICKER(op_adc)
 #undef PMUEMU_ADDSUB_PICKER
@@ -121,7 +133,7 @@ bool pre_addsub_sreg(DecodedInst& i, uint32_t insn) {
   i.m = rzr(bits<20, 16>(insn));
   i.n = rzr(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
-  i.fn = pick_op_addsub_sreg<kSub>(sf, kFlags);
+  i.fn = pick_op_addsub_sreg<kSub>(sf, kFlags, shift_column(shift, amount));
   return true;
 }
 
@@ -164,15 +176,15 @@ inline void logic_apply(Core& c, uint8_t d, uint64_t a, uint64_t b) {
 template <bool k64, LogicOp kOp>
 Flow op_logic_imm(Core& c, const DecodedInst& i) {
   logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), i.imm);
-  return Flow::kNext;
+  return next(c, i);
 }
 
-template <bool k64, LogicOp kOp, bool kInvert>
+template <bool k64, LogicOp kOp, bool kInvert, unsigned kShift>
 Flow op_logic_reg(Core& c, const DecodedInst& i) {
-  uint64_t b = shift_reg<k64>(rd<k64>(c, i.m), i.f0, i.f1);
+  uint64_t b = shift_fixed<k64, kShift>(R(c, i.m), i.f1);
   if constexpr (kInvert) b = ~b;
   logic_apply<k64, kOp>(c, i.d, rd<k64>(c, i.n), b);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <LogicOp kOp>
@@ -199,17 +211,23 @@ bool pre_logic_reg(DecodedInst& i, uint32_t insn) {
   i.m = rzr(bits<20, 16>(insn));
   i.n = rzr(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
-  i.fn = sf ? &op_logic_reg<true, kOp, kInvert> : &op_logic_reg<false, kOp, kInvert>;
+  constexpr auto kRow = []<bool k64>() {
+    return std::array<Handler, 5>{&op_logic_reg<k64, kOp, kInvert, kLsl>, &op_logic_reg<k64, kOp, kInvert, kLsr>,
+                                  &op_logic_reg<k64, kOp, kInvert, kAsr>, &op_logic_reg<k64, kOp, kInvert, kRor>,
+                                  &op_logic_reg<k64, kOp, kInvert, kShiftNone>};
+  };
+  constexpr std::array<Handler, 5> kTable[2] = {kRow.template operator()<false>(), kRow.template operator()<true>()};
+  i.fn = kTable[sf][shift_column(i.f0, amount)];
   return true;
 }
 
 // ---------------- move wide ----------------
 template <bool k64>
-Flow op_movz(Core& c, const DecodedInst& i) { wr<k64>(c, i.d, i.imm); return Flow::kNext; }
+Flow op_movz(Core& c, const DecodedInst& i) { wr<k64>(c, i.d, i.imm); return next(c, i); }
 template <bool k64>
 Flow op_movk(Core& c, const DecodedInst& i) {
   wr<k64>(c, i.d, (R(c, i.d) & ~(uint64_t{0xffff} << i.f0)) | i.imm);
-  return Flow::kNext;
+  return next(c, i);
 }
 
 enum MoveWide : uint8_t { kMovN, kMovZ, kMovK };
@@ -228,32 +246,35 @@ bool pre_movewide(DecodedInst& i, uint32_t insn) {
 }
 
 // ---------------- bitfield and extract ----------------
-// The Arm ARM SBFM/BFM/UBFM pseudocode with wmask in imm, tmask in imm2, R in f0, S in f1.
+// UBFM and SBFM in every shape (LSL, LSR, ASR, UBFX, SBFX, UBFIZ, SBFIZ, UXTB, SXTW, ...)
+// are one left shift that puts the field's top bit (imms) at bit 63, then one right
+// shift (logical or arithmetic) that drops the bits below the field (UBFX/SBFX shape,
+// imms >= immr) or moves the field to bit W - immr (UBFIZ/SBFIZ shape, imms < immr).
+// f0 and f1 are the two shift amounts, computed at predecode. A W-form result is cut
+// to 32 bits by wr<false>; bits of Xn above imms never reach it.
 template <bool k64>
 Flow op_ubfm(Core& c, const DecodedInst& i) {
-  constexpr unsigned kW = k64 ? 64 : 32;
-  wr<k64>(c, i.d, arch::ror(rd<k64>(c, i.n), i.f0, kW) & i.imm & i.imm2);
-  return Flow::kNext;
+  wr<k64>(c, i.d, (R(c, i.n) << i.f0) >> i.f1);
+  return next(c, i);
 }
 template <bool k64>
 Flow op_sbfm(Core& c, const DecodedInst& i) {
-  constexpr unsigned kW = k64 ? 64 : 32;
-  const uint64_t src = rd<k64>(c, i.n);
-  const uint64_t bot = arch::ror(src, i.f0, kW) & i.imm;
-  const uint64_t top = ((src >> i.f1) & 1) ? width_mask<k64>() : 0;
-  wr<k64>(c, i.d, (top & ~i.imm2) | (bot & i.imm2));
-  return Flow::kNext;
+  wr<k64>(c, i.d, static_cast<uint64_t>(static_cast<int64_t>(R(c, i.n) << i.f0) >> i.f1));
+  return next(c, i);
 }
+// The Arm ARM BFM pseudocode with wmask in imm, tmask in imm2, R in f0.
 template <bool k64>
 Flow op_bfm(Core& c, const DecodedInst& i) {
   constexpr unsigned kW = k64 ? 64 : 32;
   const uint64_t dst = rd<k64>(c, i.d);
   const uint64_t bot = (dst & ~i.imm) | (arch::ror(rd<k64>(c, i.n), i.f0, kW) & i.imm);
   wr<k64>(c, i.d, (dst & ~i.imm2) | (bot & i.imm2));
-  return Flow::kNext;
+  return next(c, i);
 }
 
-template <Handler k32, Handler k64>
+// kShifts: the handler takes the two shift amounts of op_ubfm/op_sbfm in f0/f1, else
+// (BFM) immr and imms.
+template <Handler k32, Handler k64, bool kShifts>
 bool pre_bitfield(DecodedInst& i, uint32_t insn) {
   const bool sf = bit<31>(insn);
   const unsigned n = bit<22>(insn), immr = bits<21, 16>(insn), imms = bits<15, 10>(insn);
@@ -263,8 +284,14 @@ bool pre_bitfield(DecodedInst& i, uint32_t insn) {
   if (!decode_bit_masks(n, imms, immr, false, sf ? 64 : 32, bm)) return false;
   i.imm = bm.wmask;
   i.imm2 = bm.tmask;
-  i.f0 = static_cast<uint8_t>(immr);
-  i.f1 = static_cast<uint8_t>(imms);
+  if constexpr (kShifts) {
+    const unsigned width = sf ? 64 : 32;
+    i.f0 = static_cast<uint8_t>(63 - imms);
+    i.f1 = static_cast<uint8_t>(imms >= immr ? 63 - imms + immr : 63 - imms - (width - immr));
+  } else {
+    i.f0 = static_cast<uint8_t>(immr);
+    i.f1 = static_cast<uint8_t>(imms);
+  }
   i.n = rzr(bits<9, 5>(insn));
   // BFM also reads Rd; when Rd is XZR the result is discarded, so reading the sink is harmless.
   i.d = wzr(bits<4, 0>(insn));
@@ -278,14 +305,14 @@ Flow op_extr(Core& c, const DecodedInst& i) {
   const uint64_t lo = rd<k64>(c, i.m), hi = rd<k64>(c, i.n);
   const unsigned lsb = i.f0;
   wr<k64>(c, i.d, lsb == 0 ? lo : ((lo >> lsb) | (hi << (kW - lsb))) & width_mask<k64>());
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // ---------------- conditional ----------------
 enum CselOp : uint8_t { kCsel, kCsinc, kCsinv, kCsneg };
 template <bool k64, CselOp kOp>
 Flow op_csel(Core& c, const DecodedInst& i) {
-  if (cond_holds(i.f0, c.state().nzcv)) {
+  if (cond_row_holds(i.imm2, c.state().nzcv)) {
     wr<k64>(c, i.d, R(c, i.n));
   } else {
     uint64_t v = R(c, i.m);
@@ -294,11 +321,12 @@ Flow op_csel(Core& c, const DecodedInst& i) {
     if constexpr (kOp == kCsneg) v = 0 - v;
     wr<k64>(c, i.d, v);
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 template <CselOp kOp>
 bool pre_csel(DecodedInst& i, uint32_t insn) {
   i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
   i.m = rzr(bits<20, 16>(insn));
   i.n = rzr(bits<9, 5>(insn));
   i.d = wzr(bits<4, 0>(insn));
@@ -309,20 +337,21 @@ bool pre_csel(DecodedInst& i, uint32_t insn) {
 // CCMP/CCMN: compare when the condition holds, else set NZCV from the immediate (f1).
 template <bool k64, bool kSub, bool kImm>
 Flow op_ccmp(Core& c, const DecodedInst& i) {
-  if (cond_holds(i.f0, c.state().nzcv)) {
+  if (cond_row_holds(i.imm2, c.state().nzcv)) {
     const uint64_t a = rd<k64>(c, i.n);
     const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
     uint32_t f;
-    kSub ? sub_with_flags<k64>(a, b, f) : add_with_carry<k64>(a, b, 0, f);
+    kSub ? sub_with_flags<k64>(a, b, f) : add_with_flags<k64>(a, b, f);
     c.state().nzcv = f;
   } else {
     c.state().nzcv = uint32_t{i.f1} << 28;
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool kSub, bool kImm>
 bool pre_ccmp(DecodedInst& i, uint32_t insn) {
   i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
   i.f1 = static_cast<uint8_t>(bits<3, 0>(insn));
   i.imm = bits<20, 16>(insn);
   i.m = rzr(bits<20, 16>(insn));
@@ -336,7 +365,7 @@ template <bool k64, bool kSub>
 Flow op_madd(Core& c, const DecodedInst& i) {
   const uint64_t p = R(c, i.n) * R(c, i.m);
   wr<k64>(c, i.d, kSub ? R(c, i.a) - p : R(c, i.a) + p);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool kSigned, bool kSub>
 Flow op_maddl(Core& c, const DecodedInst& i) {
@@ -345,7 +374,7 @@ Flow op_maddl(Core& c, const DecodedInst& i) {
   const uint64_t b = kSigned ? static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(R(c, i.m))))
                              : static_cast<uint32_t>(R(c, i.m));
   R(c, i.d) = kSub ? R(c, i.a) - a * b : R(c, i.a) + a * b;
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool kSigned>
 Flow op_mulh(Core& c, const DecodedInst& i) {
@@ -357,7 +386,7 @@ Flow op_mulh(Core& c, const DecodedInst& i) {
     const unsigned __int128 p = static_cast<unsigned __int128>(R(c, i.n)) * R(c, i.m);
     R(c, i.d) = static_cast<uint64_t>(p >> 64);
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 // Division by zero gives zero; INT_MIN / -1 gives INT_MIN (Arm ARM: no trap on A64).
 template <bool k64, bool kSigned>
@@ -374,13 +403,13 @@ Flow op_div(Core& c, const DecodedInst& i) {
     r = a / b;
   }
   wr<k64>(c, i.d, r);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64, unsigned kType>
 Flow op_shiftv(Core& c, const DecodedInst& i) {
   constexpr unsigned kW = k64 ? 64 : 32;
   wr<k64>(c, i.d, shift_reg<k64>(rd<k64>(c, i.n), kType, R(c, i.m) % kW));
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <bool kSub>
@@ -422,7 +451,7 @@ Flow op_crc32(Core& c, const DecodedInst& i) {
     for (int b = 0; b < 8; ++b) crc = (crc >> 1) ^ ((crc & 1) ? kPoly : 0);
   }
   R(c, i.d) = crc;
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // ---------------- one-source ----------------
@@ -431,13 +460,13 @@ Flow op_rbit(Core& c, const DecodedInst& i) {
   uint64_t v = R(c, i.n), r = 0;
   for (unsigned b = 0; b < (k64 ? 64 : 32); ++b) r |= ((v >> b) & 1) << ((k64 ? 63 : 31) - b);
   wr<k64>(c, i.d, r);
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_rev16(Core& c, const DecodedInst& i) {
   const uint64_t v = R(c, i.n);
   wr<k64>(c, i.d, ((v & 0x00ff00ff00ff00ffull) << 8) | ((v >> 8) & 0x00ff00ff00ff00ffull));
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_rev32(Core& c, const DecodedInst& i) {  // REV32 Xd, or REV Wd
@@ -445,16 +474,16 @@ Flow op_rev32(Core& c, const DecodedInst& i) {  // REV32 Xd, or REV Wd
   const uint64_t lo = __builtin_bswap32(static_cast<uint32_t>(v));
   const uint64_t hi = __builtin_bswap32(static_cast<uint32_t>(v >> 32));
   wr<k64>(c, i.d, lo | (hi << 32));
-  return Flow::kNext;
+  return next(c, i);
 }
 Flow op_rev64(Core& c, const DecodedInst& i) {
   R(c, i.d) = __builtin_bswap64(R(c, i.n));
-  return Flow::kNext;
+  return next(c, i);
 }
 template <bool k64>
 Flow op_clz(Core& c, const DecodedInst& i) {
   wr<k64>(c, i.d, k64 ? std::countl_zero(R(c, i.n)) : std::countl_zero(static_cast<uint32_t>(R(c, i.n))));
-  return Flow::kNext;
+  return next(c, i);
 }
 // CLS: leading sign bits, not counting the sign bit itself.
 template <bool k64>
@@ -466,7 +495,7 @@ Flow op_cls(Core& c, const DecodedInst& i) {
     const uint32_t v = static_cast<uint32_t>(R(c, i.n));
     R(c, i.d) = std::countl_zero(static_cast<uint32_t>((v ^ (v << 1)) | 1));
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 
 template <Handler k32, Handler k64>
@@ -480,7 +509,7 @@ bool pre_1src(DecodedInst& i, uint32_t insn) {
 // ---------------- PC-relative ----------------
 Flow op_adr(Core& c, const DecodedInst& i) {
   R(c, i.d) = i.imm;
-  return Flow::kNext;
+  return next(c, i);
 }
 
 }  // namespace
@@ -511,9 +540,9 @@ bool pre_ANDS_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kAnds>(i
 bool pre_MOVN(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovN>(i, insn); }
 bool pre_MOVZ(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovZ>(i, insn); }
 bool pre_MOVK(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovK>(i, insn); }
-bool pre_SBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_sbfm<false>, &op_sbfm<true>>(i, insn); }
-bool pre_UBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_ubfm<false>, &op_ubfm<true>>(i, insn); }
-bool pre_BFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_bfm<false>, &op_bfm<true>>(i, insn); }
+bool pre_SBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_sbfm<false>, &op_sbfm<true>, true>(i, insn); }
+bool pre_UBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_ubfm<false>, &op_ubfm<true>, true>(i, insn); }
+bool pre_BFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_bfm<false>, &op_bfm<true>, false>(i, insn); }
 bool pre_EXTR(DecodedInst& i, uint32_t insn) {
   const bool sf = bit<31>(insn);
   const unsigned imms = bits<15, 10>(insn);

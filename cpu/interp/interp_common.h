@@ -35,8 +35,59 @@ inline void wr(Core& c, uint8_t slot, uint64_t v) {
   if constexpr (k64) c.state().r[slot] = v; else c.state().r[slot] = static_cast<uint32_t>(v);
 }
 
+// ---- threaded dispatch ----
+// The return of a handler that completed (retired, fall through): with the core
+// chaining, a tail call into the next instruction's handler, which saves the host a
+// return and a dispatch in the loop and gives each handler its own indirect branch
+// (whose history predicts the next handler far better than one shared call site).
+// The block's end marker stops the chain. Without chaining it is Flow::kNext. A handler
+// that returns Flow::kNext itself is equally correct (the loop carries on after it), so
+// only the hot handlers use this. Only for a handler's final return: the rest of the
+// block runs inside it.
+[[gnu::always_inline]] inline Flow next(Core& c, const DecodedInst& i) {
+  if (!c.chaining()) [[unlikely]] return Flow::kNext;
+  const DecodedInst& n = (&i)[1];
+  c.set_current(&n);
+  return n.fn(c, n);
+}
+
 // ---- flags ----
 inline constexpr uint32_t kN = 1u << 31, kZ = 1u << 30, kC = 1u << 29, kV = 1u << 28;
+
+#if defined(__x86_64__)
+// On x86-64 the host computes N, Z, C and V of the very same operation: LAHF copies
+// SF:ZF:-:AF:-:PF:-:CF into AH, SETO gives OF, and this table turns AH into N, Z and C in
+// the NZCV layout. x86 subtraction sets CF on borrow, where Arm's C means "no borrow",
+// so the subtraction inverts C.
+inline constexpr auto kAhToNzc = [] {
+  std::array<uint32_t, 256> t{};
+  for (unsigned ah = 0; ah < 256; ++ah)
+    t[ah] = (((ah >> 7) & 1u) << 31) | (((ah >> 6) & 1u) << 30) | ((ah & 1u) << 29);
+  return t;
+}();
+// x op y (op: add, or sub when kSub) with NZCV from the host's flags.
+template <bool k64, bool kSub>
+[[gnu::always_inline]] inline uint64_t host_flags_op(uint64_t x, uint64_t y, uint32_t& nzcv) {
+  uint32_t ah_word;  // EAX after LAHF: the flags are in bits 15:8
+  uint8_t of;
+  uint64_t r;
+  if constexpr (k64) {
+    uint64_t acc = x;
+    if constexpr (kSub) asm("subq %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(y) : "cc");
+    else asm("addq %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(y) : "cc");
+    r = acc;
+  } else {
+    uint32_t acc = static_cast<uint32_t>(x);
+    const uint32_t b32 = static_cast<uint32_t>(y);
+    if constexpr (kSub) asm("subl %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(b32) : "cc");
+    else asm("addl %[b], %[a]\n\tlahf\n\tseto %[o]" : [a] "+r"(acc), "=a"(ah_word), [o] "=q"(of) : [b] "r"(b32) : "cc");
+    r = acc;
+  }
+  constexpr uint32_t kInvertC = kSub ? 1u << 29 : 0u;
+  nzcv = (kAhToNzc[(ah_word >> 8) & 0xff] ^ kInvertC) | (uint32_t{of} << 28);
+  return r;
+}
+#endif
 
 // AddWithCarry (Arm ARM shared/functions/integer): result and NZCV. Written with the
 // compiler's overflow builtins so the flags come from the host's own carry/overflow.
@@ -56,9 +107,22 @@ inline uint64_t add_with_carry(uint64_t x, uint64_t y, uint64_t carry, uint32_t&
   return r;
 }
 
+// x + y with flags: AddWithCarry(x, y, 0).
+template <bool k64>
+inline uint64_t add_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
+#if defined(__x86_64__)
+  return host_flags_op<k64, false>(x, y, nzcv);
+#else
+  return add_with_carry<k64>(x, y, 0, nzcv);
+#endif
+}
+
 // x - y with flags, i.e. AddWithCarry(x, NOT(y), 1): C is "no borrow" (x >= y unsigned).
 template <bool k64>
 inline uint64_t sub_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
+#if defined(__x86_64__)
+  return host_flags_op<k64, true>(x, y, nzcv);
+#else
   using U = std::conditional_t<k64, uint64_t, uint32_t>;
   using S = std::make_signed_t<U>;
   const U a = static_cast<U>(x), b = static_cast<U>(y);
@@ -69,6 +133,7 @@ inline uint64_t sub_with_flags(uint64_t x, uint64_t y, uint32_t& nzcv) {
   nzcv = (static_cast<uint32_t>(r >> kTop) << 31) | (static_cast<uint32_t>(r == 0) << 30) |
          (static_cast<uint32_t>(a >= b) << 29) | (static_cast<uint32_t>(v) << 28);
   return r;
+#endif
 }
 
 template <bool k64>
@@ -106,6 +171,8 @@ inline constexpr auto kCondTable = [] {
   return t;
 }();
 inline bool cond_holds(unsigned cond, uint32_t nzcv) { return (kCondTable[cond] >> (nzcv >> 28)) & 1; }
+// The same with the condition's row (kCondTable[cond]) looked up at predecode.
+inline bool cond_row_holds(uint64_t row, uint32_t nzcv) { return (row >> (nzcv >> 28)) & 1; }
 
 // ---- shifts and extends ----
 enum ShiftType : uint8_t { kLsl = 0, kLsr = 1, kAsr = 2, kRor = 3 };
@@ -124,6 +191,26 @@ inline uint64_t shift_reg(uint64_t v, unsigned type, unsigned amount) {
     default: return arch::ror(v, amount, kW);
   }
 }
+
+// A shift of a nonzero amount fixed at predecode, or none (kShiftNone: amount 0, any
+// type): the shifted-register handlers are instantiated per type so the hot path has
+// neither the switch nor the zero test of shift_reg.
+inline constexpr unsigned kShiftNone = 4;
+template <bool k64, unsigned kType>
+[[gnu::always_inline]] inline uint64_t shift_fixed(uint64_t v, unsigned amount) {
+  constexpr unsigned kW = k64 ? 64 : 32;
+  if constexpr (!k64) v = static_cast<uint32_t>(v);
+  if constexpr (kType == kShiftNone) return v;
+  else if constexpr (kType == kLsl) return k64 ? v << amount : static_cast<uint32_t>(v << amount);
+  else if constexpr (kType == kLsr) return v >> amount;
+  else if constexpr (kType == kAsr)
+    return k64 ? static_cast<uint64_t>(static_cast<int64_t>(v) >> amount)
+               : static_cast<uint32_t>(static_cast<int32_t>(static_cast<uint32_t>(v)) >> amount);
+  else return k64 ? (v >> amount) | (v << (kW - amount))
+                  : static_cast<uint32_t>((v >> amount) | (v << (kW - amount)));
+}
+// The handler-table column of a shifted-register operand: its type, or kShiftNone.
+constexpr unsigned shift_column(unsigned type, unsigned amount) { return amount == 0 ? kShiftNone : type; }
 
 // ExtendReg(): option<2> = signed, option<1:0> = source size (B/H/W/X), then shift left.
 inline uint64_t extend_reg(uint64_t v, unsigned option, unsigned shift) {
@@ -173,7 +260,13 @@ template <mmu::AccessType kType, unsigned kSize, unsigned kAlign, bool kUnpriv>
 }
 template <mmu::AccessType kType, unsigned kSize, unsigned kAlign = kSize, bool kUnpriv = false>
 [[gnu::always_inline]] inline bool fast_hit(Core& c, uint64_t va, uint8_t*& h) {
-  if (c.direct_data()) [[likely]] return direct_hit<kSize>(c, va, h);
+  static_assert(kSize <= Core::kDirectMaxAccess);
+  const uint64_t off = va - c.direct_base();
+  if (off < c.direct_limit()) [[likely]] {
+    h = c.ram_host() + off;
+    return true;
+  }
+  if (c.direct_data()) return direct_hit<kSize>(c, va, h);  // the last bytes of RAM, or outside it
   return tlb_hit<kType, kSize, kAlign, kUnpriv>(c, va, h);
 }
 
@@ -197,7 +290,7 @@ template <typename T, mmu::DataAccess kAcc>
   uint8_t* h;
   if (fast_hit<mmu::AccessType::kWrite, sizeof(T), kAcc.align, kAcc.unpriv>(c, va, h)) [[likely]] {
     guest_store<T>(h, v);
-    return c.mem().note_write_host(h, sizeof(T)) ? Flow::kRestart : Flow::kNext;
+    return c.store_hits_code<sizeof(T)>(h) ? Flow::kRestart : Flow::kNext;
   }
   return mmu::access_slow(c, i, va, kAcc, reinterpret_cast<uint8_t*>(&v));
 }

@@ -15,9 +15,11 @@ namespace {
 
 // What a single-register row does with its data, from (size, opc).
 enum class Kind : uint8_t { kStore, kLoadZ, kLoadS64, kLoadS32, kPrefetch, kInvalid };
-// kUnpriv: LDTR/STTR, offset addressing checked against EL0 permissions.
-enum class Mode : uint8_t { kOffset, kPre, kPost, kReg, kUnpriv };
-inline constexpr unsigned kNumModes = 5;
+// kUnpriv: LDTR/STTR, offset addressing checked against EL0 permissions. The register
+// offset forms are split by extend so the hot path has no extend switch: kReg is
+// LSL/UXTX/SXTX (the whole X register), kRegUxtw and kRegSxtw the W forms.
+enum class Mode : uint8_t { kOffset, kPre, kPost, kReg, kUnpriv, kRegUxtw, kRegSxtw };
+inline constexpr unsigned kNumModes = 7;
 
 using mmu::AccessType;
 using mmu::DataAccess;
@@ -48,7 +50,9 @@ inline uint64_t address(Core& c, const DecodedInst& i) {
   const uint64_t base = R(c, i.n);
   if constexpr (kMode == Mode::kOffset || kMode == Mode::kPre || kMode == Mode::kUnpriv) return base + i.imm;
   else if constexpr (kMode == Mode::kPost) return base;
-  else return base + extend_reg(R(c, i.m), i.f0, i.f1);
+  else if constexpr (kMode == Mode::kReg) return base + (R(c, i.m) << i.f1);
+  else if constexpr (kMode == Mode::kRegUxtw) return base + (uint64_t{static_cast<uint32_t>(R(c, i.m))} << i.f1);
+  else return base + (static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(R(c, i.m)))) << i.f1);
 }
 template <Mode kMode>
 inline void writeback(Core& c, const DecodedInst& i, uint64_t addr) {
@@ -60,6 +64,22 @@ inline void writeback(Core& c, const DecodedInst& i, uint64_t addr) {
 inline Flow after_store(Core& c, const DecodedInst& i, Flow f) {
   if (f == Flow::kRestart) [[unlikely]] c.state().pc = i.pc + 4;
   return f;
+}
+
+// The final return of a store that completed: leave the block if it wrote decoded code,
+// else carry on.
+inline Flow store_done(Core& c, const DecodedInst& i, Flow f) {
+  if (f == Flow::kRestart) [[unlikely]] return after_store(c, i, f);
+  return next(c, i);
+}
+
+// The rare tail of a fast-path store to a page that may hold decoded code, out of line
+// so the common store needs no stack frame.
+template <Mode kMode, unsigned kLen>
+[[gnu::noinline]] Flow store_to_code_page(Core& c, const DecodedInst& i, const uint8_t* h, uint64_t addr) {
+  const Flow f = c.mem().note_write_host(h, kLen) ? Flow::kRestart : Flow::kNext;
+  writeback<kMode>(c, i, addr);
+  return store_done(c, i, f);
 }
 
 // The access of a single-register row. ESR ISV is 1 for it unless it writes back; SF
@@ -98,7 +118,7 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
       if constexpr (kStore) {
         v = static_cast<T>(R(c, i.d));
         guest_store<T>(h, v);
-        if (c.mem().note_write_host(h, sizeof(T))) [[unlikely]] f = Flow::kRestart;
+        if (c.store_may_hit_code<sizeof(T)>(h)) [[unlikely]] return store_to_code_page<kMode, sizeof(T)>(c, i, h, addr);
       } else {
         v = guest_load<T>(h);
       }
@@ -109,13 +129,13 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
     }
     writeback<kMode>(c, i, addr);
     if constexpr (kStore) {
-      return after_store(c, i, f);
+      return store_done(c, i, f);
     } else {
       uint64_t r = v;
       if constexpr (kKind == Kind::kLoadS64) r = sign_extend_elem<kSizeLog2>(r);
       if constexpr (kKind == Kind::kLoadS32) r = static_cast<uint32_t>(sign_extend_elem<kSizeLog2>(r));
       R(c, i.d) = r;
-      return Flow::kNext;
+      return next(c, i);
     }
   }
 }
@@ -173,7 +193,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
     const Flow f = store<T, kAcc>(c, i, addr, v);
     if (!completed(f)) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
-    return after_store(c, i, f);
+    return store_done(c, i, f);
   } else {
     T v;
     if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) [[unlikely]] return f;
@@ -185,7 +205,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
       R(c, i.d) = v[0];
       R(c, i.a) = v[1];
     }
-    return Flow::kNext;
+    return next(c, i);
   }
 }
 
@@ -502,7 +522,8 @@ bool pre_LDST_uimm(DecodedInst& i, uint32_t insn) {
 bool pre_LDST_reg(DecodedInst& i, uint32_t insn) {
   const unsigned option = bits<15, 13>(insn);
   if ((option & 2) == 0) return false;  // only UXTW, LSL/UXTX, SXTW, SXTX
-  if (!pre_ldst(i, insn, Mode::kReg, 0, true)) return false;
+  const Mode mode = option == 2 ? Mode::kRegUxtw : option == 6 ? Mode::kRegSxtw : Mode::kReg;
+  if (!pre_ldst(i, insn, mode, 0, true)) return false;
   i.m = rzr(bits<20, 16>(insn));
   i.f0 = static_cast<uint8_t>(option);
   i.f1 = static_cast<uint8_t>(bit<12>(insn) ? bits<31, 30>(insn) : 0);
