@@ -452,11 +452,43 @@ bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 1
 }  // namespace
 
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
-  const bool is_read = iss & 1;
-  const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   const vpmu::TrapRoute route = vpmu::route_trap(iss);
   if (route.row == vpmu::kForeign) [[unlikely]] return handle_non_pmu(core, iss, value);
+  return handle_pmu(core, route, iss, value);
+}
+
+// Only the PMU's encodings are bound (vpmu::bind_trap): the vGIC and timer registers are
+// rare and keep the full lookup.
+uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
+
+cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  const vpmu::BoundRoute b = vpmu::unpack_bound(route);
+  // The tracepoint and the cycle model's event flush stay on the full path.
+  const bool counts = b.route.flags & vpmu::trap::kCounts;
+  if (b.op == vpmu::trap::Op::kRouted || sysreg_trace_ || (counts && timing() != nullptr)) [[unlikely]]
+    return handle_pmu(core, b.route, iss, value);
+  const uint8_t el = core.state().el;
+  if (!counts) return vpmu::handle_bound(*vpmu_, b, el, value) == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+  // A counter access on the instruction clock: handle_pmu()'s functional-timing path for an
+  // encoding that settles no other counter (bind_trap binds no other).
+  const std::array<uint64_t, 2> now = core.retired_by_el();
+  vpmu_->set_clock(now);
+  const vpmu::HandleResult r = vpmu::handle_bound(*vpmu_, b, el, value);
+  if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
+  if (!(iss & 1) && vpmu_->may_count()) {
+    // Only the written counter moved: the others stay within the slice bound.
+    if (const uint32_t moved = vpmu_->take_moved(); moved != 0) {
+      const uint64_t ran = now[0] + now[1] - slice_start_;
+      if (vpmu_->insns_until_overflow(false, moved) < slice_len_ - ran) core.request_stop();
+    }
+  }
+  return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+}
+
+inline cpu::SysRegPort::Result Vcpu::handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
   vpmu::HandleResult r;
   if (!(route.flags & vpmu::trap::kCounts)) {
     // Neither reads a counter or the overflow state nor changes what counts (PMSELR, PMCR

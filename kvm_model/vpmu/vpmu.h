@@ -9,6 +9,7 @@
 // this project's convention, the PMU device attributes on the VMM thread's pCPU (--vmm-cpu).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,53 @@ enum class HandleResult : uint8_t {
   kHandled,  // PC += 4; for MRS, rt_value holds the result
   kUndef,    // inject UNDEF (EC 0x00, IL=1), PC unchanged, Rt untouched
 };
+// ---- access bodies shared by the table's handlers and the bound trap routes ----
+// check_pmu_access_disabled() negated: privileged, or PMUSERENR has one of `flags`.
+inline bool el0_allows(const VcpuPmu& v, uint8_t el, uint64_t flags) {
+  return el >= 1 || (v.reg(Slot::PMUSERENR_EL0) & flags) != 0;
+}
+// PMEVCNTR<n>/PMCCNTR/PMXEVCNTR after their EL0 gate. The index is checked after the gate;
+// SEL == 31 is not rejected (it aliases the cycle counter).
+inline bool read_counter_checked(const VcpuPmu& v, unsigned idx, uint64_t& out) {
+  if (!v.counter_idx_valid(idx)) return false;
+  out = v.get_counter_value(idx);
+  return true;
+}
+inline bool write_counter_checked(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t val) {
+  if (!v.counter_idx_valid(idx)) return false;
+  if (!el0_allows(v, el, userenr::EN)) return false;  // writes need EN
+  v.set_counter_value(idx, val);
+  return true;
+}
+// PMEVTYPER<n>/PMCCFILTR/PMXEVTYPER reads after their EL0 gate.
+inline bool read_evtyper_checked(const VcpuPmu& v, unsigned idx, uint64_t& out) {
+  if (!v.counter_idx_valid(idx)) return false;
+  out = v.reg(evtyper_slot(idx)) & v.policy().evtyper_read_mask;
+  return true;
+}
+inline bool read_pmcr_el0(const VcpuPmu& v, uint8_t el, uint64_t& out) {
+  if (!el0_allows(v, el, userenr::EN)) return false;
+  out = v.read_pmcr() & ~(pmcr::P | pmcr::C);  // write-only action bits read as 0
+  return true;
+}
+inline bool write_pmselr_el0(VcpuPmu& v, uint8_t el, uint64_t val) {
+  if (!el0_allows(v, el, userenr::ER | userenr::EN)) return false;
+  v.reg(Slot::PMSELR_EL0) = val;  // stored unmasked
+  return true;
+}
+inline uint64_t read_pmcnten_el0(const VcpuPmu& v) { return v.reg(Slot::PMCNTENSET_EL0); }  // raw slot, no masking
+
+// A bound route's access (trap::Op other than kRouted): handle_sys_reg() for that encoding,
+// without the exit work (bind_trap binds no encoding that needs it). value: X[Rt] for MSR,
+// the result for MRS (left untouched on UNDEF).
+using BoundAccess = bool (*)(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value);
+extern const std::array<BoundAccess, 8> kBoundAccess;
+inline HandleResult handle_bound(VcpuPmu& v, BoundRoute b, uint8_t el, uint64_t& value) {
+  // Every row is PMU_SYS_REG(): hidden, hence UNDEF, without the PMU feature.
+  if (!v.has_pmu()) return HandleResult::kUndef;
+  return kBoundAccess[static_cast<uint8_t>(b.op)](v, b.idx, el, value) ? HandleResult::kHandled : HandleResult::kUndef;
+}
+
 // kvm_handle_sys_reg() for the vPMU encodings: esr_iss is the ISS of an EC 0x18 exit, el the
 // guest's exception level, rt_value X[Rt] for MSR (in) or the MRS result (out). Encodings
 // outside the table UNDEF ("unsupported sys_reg"). After the handler the model performs what
