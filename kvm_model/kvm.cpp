@@ -470,14 +470,16 @@ cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint
     return handle_pmu(core, b.route, iss, value);
   const uint8_t el = core.state().el;
   if (!counts) return vpmu::handle_bound(*vpmu_, b, el, value) == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
-  // A counter access on the instruction clock: handle_pmu()'s functional-timing path for an
-  // encoding that settles no other counter (bind_trap binds no other).
+  // An access that reads a counter or changes what counts, on the instruction clock:
+  // handle_pmu()'s functional-timing path for an encoding that does not settle every
+  // counter first (bind_trap binds no other).
   const std::array<uint64_t, 2> now = core.retired_by_el();
   vpmu_->set_clock(now);
   const vpmu::HandleResult r = vpmu::handle_bound(*vpmu_, b, el, value);
   if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
   if (!(iss & 1) && vpmu_->may_count()) {
-    // Only the written counter moved: the others stay within the slice bound.
+    // Only counters the write moved (a value, a reconfiguration) need a look: the others
+    // stay within the slice bound.
     if (const uint32_t moved = vpmu_->take_moved(); moved != 0) {
       const uint64_t ran = now[0] + now[1] - slice_start_;
       if (vpmu_->insns_until_overflow(false, moved) < slice_len_ - ran) core.request_stop();

@@ -94,26 +94,27 @@ AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r
   else  // PMEVTYPER<n>_EL0 (CRm 12..15); (14,15,7) is PMCCFILTR_EL0 = index 31
     idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
   if (!p.is_write) return read_evtyper_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
-  if (!v.counter_idx_valid(idx)) return AccessResult::kUndef;
-  v.set_counter_event_type(p.regval, idx);
-  return AccessResult::kHandled;
+  return write_evtyper_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
+}
+
+void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
+  const uint64_t val = regval & v.valid_mask();
+  if (set)
+    v.reg(Slot::PMCNTENSET_EL0) |= val;
+  else
+    v.reg(Slot::PMCNTENSET_EL0) &= ~val;
+  if (v.policy().pmcr_e_via_reload)
+    v.reprogram_counter_mask(val);
+  else if (set)
+    v.enable_counter_mask(val);
+  else
+    v.disable_counter_mask(val);
 }
 
 AccessResult access_pmcnten(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
   if (p.is_write) {
-    const uint64_t val = p.regval & v.valid_mask();
-    const bool set = r.key.op2 & 1;  // PMCNTENSET op2=1, PMCNTENCLR op2=2
-    if (set)
-      v.reg(Slot::PMCNTENSET_EL0) |= val;
-    else
-      v.reg(Slot::PMCNTENSET_EL0) &= ~val;
-    if (v.policy().pmcr_e_via_reload)
-      v.reprogram_counter_mask(val);
-    else if (set)
-      v.enable_counter_mask(val);
-    else
-      v.disable_counter_mask(val);
+    write_pmcnten(v, r.key.op2 & 1, p.regval);  // PMCNTENSET op2=1, PMCNTENCLR op2=2
   } else {
     p.regval = read_pmcnten_el0(v);
   }
@@ -502,15 +503,24 @@ bool bound_cnten_read(VcpuPmu& v, unsigned, uint8_t el, uint64_t& value) {
   value = read_pmcnten_el0(v);
   return true;
 }
+bool bound_typer_write(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value) {
+  return el0_allows(v, el, userenr::EN) && write_evtyper_checked(v, idx, value);
+}
+bool bound_cnten_write(VcpuPmu& v, unsigned set, uint8_t el, uint64_t& value) {
+  if (!el0_allows(v, el, userenr::EN)) return false;
+  write_pmcnten(v, set != 0, value);
+  return true;
+}
 // trap::Op::kRouted has no direct body: the route goes to handle_sys_reg().
 bool bound_none(VcpuPmu&, unsigned, uint8_t, uint64_t&) { return false; }
 }  // namespace
 
-extern constexpr std::array<BoundAccess, 8> kBoundAccess = {
-    bound_none,     bound_counter_read, bound_counter_write, bound_sel_counter_read, bound_typer_read,
-    bound_pmcr_read, bound_selr_write,  bound_cnten_read};
+extern constexpr std::array<BoundAccess, trap::kNumOps> kBoundAccess = {
+    bound_none,      bound_counter_read, bound_counter_write, bound_sel_counter_read, bound_typer_read,
+    bound_pmcr_read, bound_selr_write,   bound_cnten_read,    bound_typer_write,      bound_cnten_write};
 static_assert(static_cast<size_t>(trap::Op::kCntenRead) == 7 && static_cast<size_t>(trap::Op::kCounterRead) == 1 &&
-                  static_cast<size_t>(trap::Op::kSelrWrite) == 6,
+                  static_cast<size_t>(trap::Op::kSelrWrite) == 6 && static_cast<size_t>(trap::Op::kCntenWrite) == 9 &&
+                  trap::kNumOps == 10,
               "kBoundAccess is indexed by trap::Op");
 
 uint32_t bind_trap(uint32_t esr_iss) {
@@ -528,22 +538,25 @@ uint32_t bind_trap(uint32_t esr_iss) {
       idx = counter_idx_of(k);
     } else if (r.access == access_pmu_evcntr && is_read) {
       op = trap::Op::kSelCounterRead;
-    } else if (r.access == access_pmu_evtyper && !pmx && is_read) {
-      op = trap::Op::kTyperRead;
+    } else if (r.access == access_pmu_evtyper && !pmx) {
+      op = is_read ? trap::Op::kTyperRead : trap::Op::kTyperWrite;
       idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
     } else if (r.access == access_pmcr && is_read) {
       op = trap::Op::kPmcrRead;
     } else if (r.access == access_pmselr && !is_read) {
       op = trap::Op::kSelrWrite;
-    } else if (r.access == access_pmcnten && is_read) {
-      op = trap::Op::kCntenRead;
+    } else if (r.access == access_pmcnten) {
+      op = is_read ? trap::Op::kCntenRead : trap::Op::kCntenWrite;
+      idx = k.op2 & 1u;  // PMCNTENSET op2=1, PMCNTENCLR op2=2
     }
-    // The direct ops leave out the exit work and the settling of every counter: an encoding
-    // whose flags ask for either keeps the full path.
-    if (route.flags & (trap::kClockSettle | trap::kExitWork)) op = trap::Op::kRouted;
-    // The counter ops read or move a counter (kCounts); the others must need no counts,
-    // since the trap path gathers none for them.
-    const bool counter_op = op == trap::Op::kCounterRead || op == trap::Op::kCounterWrite || op == trap::Op::kSelCounterRead;
+    // The direct path leaves out settling every counter first: an encoding whose flags ask
+    // for it keeps the full path.
+    if (route.flags & trap::kClockSettle) op = trap::Op::kRouted;
+    // The ops that read a counter or change what counts need the counts (kCounts); the
+    // others must need none, since the trap path gathers none for them.
+    const bool counter_op = op == trap::Op::kCounterRead || op == trap::Op::kCounterWrite ||
+                            op == trap::Op::kSelCounterRead || op == trap::Op::kTyperWrite ||
+                            op == trap::Op::kCntenWrite;
     if (counter_op != ((route.flags & trap::kCounts) != 0)) op = trap::Op::kRouted;
   }
   return uint32_t{route.row} | uint32_t{route.flags} << 8 | uint32_t{static_cast<uint8_t>(op)} << 16 | idx << 24 |

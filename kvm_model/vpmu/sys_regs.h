@@ -97,7 +97,10 @@ enum class Op : uint8_t {
   kPmcrRead,         // MRS PMCR_EL0
   kSelrWrite,        // MSR PMSELR_EL0
   kCntenRead,        // MRS PMCNTENSET_EL0 / PMCNTENCLR_EL0
+  kTyperWrite,       // MSR PMEVTYPER<n>_EL0 / PMCCFILTR_EL0 (index fixed)
+  kCntenWrite,       // MSR PMCNTENSET_EL0 (idx 1) / PMCNTENCLR_EL0 (idx 0)
 };
+inline constexpr size_t kNumOps = 10;
 }  // namespace trap
 struct BoundRoute {
   TrapRoute route;

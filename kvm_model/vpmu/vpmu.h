@@ -54,6 +54,11 @@ inline bool read_evtyper_checked(const VcpuPmu& v, unsigned idx, uint64_t& out) 
   out = v.reg(evtyper_slot(idx)) & v.policy().evtyper_read_mask;
   return true;
 }
+inline bool write_evtyper_checked(VcpuPmu& v, unsigned idx, uint64_t val) {
+  if (!v.counter_idx_valid(idx)) return false;
+  v.set_counter_event_type(val, idx);
+  return true;
+}
 inline bool read_pmcr_el0(const VcpuPmu& v, uint8_t el, uint64_t& out) {
   if (!el0_allows(v, el, userenr::EN)) return false;
   out = v.read_pmcr() & ~(pmcr::P | pmcr::C);  // write-only action bits read as 0
@@ -66,15 +71,20 @@ inline bool write_pmselr_el0(VcpuPmu& v, uint8_t el, uint64_t val) {
 }
 inline uint64_t read_pmcnten_el0(const VcpuPmu& v) { return v.reg(Slot::PMCNTENSET_EL0); }  // raw slot, no masking
 
-// A bound route's access (trap::Op other than kRouted): handle_sys_reg() for that encoding,
-// without the exit work (bind_trap binds no encoding that needs it). value: X[Rt] for MSR,
-// the result for MRS (left untouched on UNDEF).
+// A bound route's access (trap::Op other than kRouted): handle_sys_reg() for that encoding.
+// value: X[Rt] for MSR, the result for MRS (left untouched on UNDEF).
 using BoundAccess = bool (*)(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value);
-extern const std::array<BoundAccess, 8> kBoundAccess;
+extern const std::array<BoundAccess, trap::kNumOps> kBoundAccess;
 inline HandleResult handle_bound(VcpuPmu& v, BoundRoute b, uint8_t el, uint64_t& value) {
   // Every row is PMU_SYS_REG(): hidden, hence UNDEF, without the PMU feature.
   if (!v.has_pmu()) return HandleResult::kUndef;
-  return kBoundAccess[static_cast<uint8_t>(b.op)](v, b.idx, el, value) ? HandleResult::kHandled : HandleResult::kUndef;
+  const bool ok = kBoundAccess[static_cast<uint8_t>(b.op)](v, b.idx, el, value);
+  // The exit and re-entry's work, as in handle_sys_reg().
+  if (b.route.flags & trap::kExitWork) {
+    v.process_requests();
+    v.update_state();
+  }
+  return ok ? HandleResult::kHandled : HandleResult::kUndef;
 }
 
 // kvm_handle_sys_reg() for the vPMU encodings: esr_iss is the ISS of an EC 0x18 exit, el the
