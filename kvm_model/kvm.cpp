@@ -462,30 +462,67 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
 // rare and keep the full lookup.
 uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
 
-cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
-  const vpmu::BoundRoute b = vpmu::unpack_bound(route);
-  // The tracepoint and the cycle model's event flush stay on the full path.
-  const bool counts = b.route.flags & vpmu::trap::kCounts;
-  if (b.op == vpmu::trap::Op::kRouted || sysreg_trace_ || (counts && timing() != nullptr)) [[unlikely]]
-    return handle_pmu(core, b.route, iss, value);
+template <vpmu::trap::Op kOp>
+cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  vpmu::VcpuPmu& pmu = *v.vpmu_;
   const uint8_t el = core.state().el;
-  if (!counts) return vpmu::handle_bound(*vpmu_, b, el, value) == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
-  // An access that reads a counter or changes what counts, on the instruction clock:
-  // handle_pmu()'s functional-timing path for an encoding that does not settle every
-  // counter first (bind_trap binds no other).
-  const std::array<uint64_t, 2> now = core.retired_by_el();
-  vpmu_->set_clock(now);
-  const vpmu::HandleResult r = vpmu::handle_bound(*vpmu_, b, el, value);
-  if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
-  if (!(iss & 1) && vpmu_->may_count()) {
-    // Only counters the write moved (a value, a reconfiguration) need a look: the others
-    // stay within the slice bound.
-    if (const uint32_t moved = vpmu_->take_moved(); moved != 0) {
-      const uint64_t ran = now[0] + now[1] - slice_start_;
-      if (vpmu_->insns_until_overflow(false, moved) < slice_len_ - ran) core.request_stop();
+  if constexpr (!vpmu::op_counts(kOp)) {
+    // Neither reads a counter nor changes what counts: no clock, no overflow brought closer.
+    return vpmu::handle_bound<kOp>(pmu, route, el, value) == vpmu::HandleResult::kHandled ? Result::kDone
+                                                                                           : Result::kUndef;
+  } else {
+    // The cycle model's event flush stays on the full path.
+    if (v.timing() != nullptr) return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+    // handle_pmu()'s instruction-clock path for an encoding that does not settle every
+    // counter first (bind_trap binds no other).
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    pmu.set_clock(now);
+    const vpmu::HandleResult r = vpmu::handle_bound<kOp>(pmu, route, el, value);
+    if (v.flush_skipped_ && pmu.may_count()) [[unlikely]] v.resync_counted();
+    if constexpr (vpmu::op_writes(kOp)) {
+      if (pmu.may_count()) {
+        // Only counters the write moved (a value, a reconfiguration) need a look: the
+        // others stay within the slice bound.
+        if (const uint32_t moved = pmu.take_moved(); moved != 0) {
+          const uint64_t ran = now[0] + now[1] - v.slice_start_;
+          if (pmu.insns_until_overflow(false, moved) < v.slice_len_ - ran) core.request_stop();
+        }
+      }
     }
+    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
   }
-  return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+}
+
+namespace {
+using BoundFn = cpu::SysRegPort::Result (*)(Vcpu&, cpu::Core&, uint32_t route, uint32_t iss, uint64_t& value);
+}  // namespace
+
+// Indexed by vpmu::trap::Op; kRouted takes the full path.
+const std::array<BoundFn, vpmu::trap::kNumOps> Vcpu::kBoundOps = {
+    &Vcpu::routed_access,
+    &Vcpu::bound_access<vpmu::trap::Op::kCounterRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCounterWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kSelCounterRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kTyperRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kPmcrRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kSelrWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCntenRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kTyperWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCntenWrite>,
+};
+static_assert(static_cast<size_t>(vpmu::trap::Op::kCntenWrite) == 9 && vpmu::trap::kNumOps == 10 &&
+                  static_cast<size_t>(vpmu::trap::Op::kSelrWrite) == 6 &&
+                  static_cast<size_t>(vpmu::trap::Op::kCounterRead) == 1,
+              "kBoundOps is indexed by vpmu::trap::Op");
+
+cpu::SysRegPort::Result Vcpu::routed_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+}
+
+cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  // The tracepoint stays on the full path.
+  if (sysreg_trace_) [[unlikely]] return handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+  return kBoundOps[static_cast<uint8_t>(vpmu::unpack_bound(route).op)](*this, core, route, iss, value);
 }
 
 inline cpu::SysRegPort::Result Vcpu::handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {

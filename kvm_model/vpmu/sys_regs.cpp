@@ -97,6 +97,8 @@ AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r
   return write_evtyper_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
 }
 
+}  // namespace
+
 void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
   const uint64_t val = regval & v.valid_mask();
   if (set)
@@ -111,6 +113,7 @@ void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
     v.disable_counter_mask(val);
 }
 
+namespace {
 AccessResult access_pmcnten(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
   if (p.is_write) {
@@ -480,49 +483,6 @@ constexpr std::array<std::array<uint8_t, 2>, 256> build_trap_flags() {
 extern constexpr std::array<uint8_t, 65536> kTrapRow = build_iss_index();
 extern constexpr std::array<std::array<uint8_t, 2>, 256> kTrapFlags = build_trap_flags();
 
-namespace {
-bool bound_counter_read(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value) {
-  const uint64_t gate = idx == kCycleIdx ? userenr::CR | userenr::EN : userenr::ER | userenr::EN;
-  return el0_allows(v, el, gate) && read_counter_checked(v, idx, value);
-}
-bool bound_counter_write(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value) {
-  const uint64_t gate = idx == kCycleIdx ? userenr::CR | userenr::EN : userenr::ER | userenr::EN;
-  return el0_allows(v, el, gate) && write_counter_checked(v, idx, el, value);
-}
-bool bound_sel_counter_read(VcpuPmu& v, unsigned, uint8_t el, uint64_t& value) {
-  return el0_allows(v, el, userenr::ER | userenr::EN) &&
-         read_counter_checked(v, static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask), value);
-}
-bool bound_typer_read(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value) {
-  return el0_allows(v, el, userenr::EN) && read_evtyper_checked(v, idx, value);
-}
-bool bound_pmcr_read(VcpuPmu& v, unsigned, uint8_t el, uint64_t& value) { return read_pmcr_el0(v, el, value); }
-bool bound_selr_write(VcpuPmu& v, unsigned, uint8_t el, uint64_t& value) { return write_pmselr_el0(v, el, value); }
-bool bound_cnten_read(VcpuPmu& v, unsigned, uint8_t el, uint64_t& value) {
-  if (!el0_allows(v, el, userenr::EN)) return false;
-  value = read_pmcnten_el0(v);
-  return true;
-}
-bool bound_typer_write(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value) {
-  return el0_allows(v, el, userenr::EN) && write_evtyper_checked(v, idx, value);
-}
-bool bound_cnten_write(VcpuPmu& v, unsigned set, uint8_t el, uint64_t& value) {
-  if (!el0_allows(v, el, userenr::EN)) return false;
-  write_pmcnten(v, set != 0, value);
-  return true;
-}
-// trap::Op::kRouted has no direct body: the route goes to handle_sys_reg().
-bool bound_none(VcpuPmu&, unsigned, uint8_t, uint64_t&) { return false; }
-}  // namespace
-
-extern constexpr std::array<BoundAccess, trap::kNumOps> kBoundAccess = {
-    bound_none,      bound_counter_read, bound_counter_write, bound_sel_counter_read, bound_typer_read,
-    bound_pmcr_read, bound_selr_write,   bound_cnten_read,    bound_typer_write,      bound_cnten_write};
-static_assert(static_cast<size_t>(trap::Op::kCntenRead) == 7 && static_cast<size_t>(trap::Op::kCounterRead) == 1 &&
-                  static_cast<size_t>(trap::Op::kSelrWrite) == 6 && static_cast<size_t>(trap::Op::kCntenWrite) == 9 &&
-                  trap::kNumOps == 10,
-              "kBoundAccess is indexed by trap::Op");
-
 uint32_t bind_trap(uint32_t esr_iss) {
   const TrapRoute route = route_trap(esr_iss);
   if (route.row == kForeign) return 0;
@@ -554,10 +514,9 @@ uint32_t bind_trap(uint32_t esr_iss) {
     if (route.flags & trap::kClockSettle) op = trap::Op::kRouted;
     // The ops that read a counter or change what counts need the counts (kCounts); the
     // others must need none, since the trap path gathers none for them.
-    const bool counter_op = op == trap::Op::kCounterRead || op == trap::Op::kCounterWrite ||
-                            op == trap::Op::kSelCounterRead || op == trap::Op::kTyperWrite ||
-                            op == trap::Op::kCntenWrite;
-    if (counter_op != ((route.flags & trap::kCounts) != 0)) op = trap::Op::kRouted;
+    if (op_counts(op) != ((route.flags & trap::kCounts) != 0)) op = trap::Op::kRouted;
+    // Read handlers never need the exit work (handle_bound does it for writes only).
+    if (is_read && (route.flags & trap::kExitWork)) op = trap::Op::kRouted;
   }
   return uint32_t{route.row} | uint32_t{route.flags} << 8 | uint32_t{static_cast<uint8_t>(op)} << 16 | idx << 24 |
          uint32_t{1} << 30;

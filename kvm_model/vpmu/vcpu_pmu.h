@@ -66,8 +66,13 @@ class VcpuPmu {
   uint64_t& reg(Slot s) { return regs_[static_cast<unsigned>(s)]; }
 
   // ---- PMCR and counter classification ----
-  uint64_t read_pmcr() const { return policy().read_pmcr(*this); }  // kvm_vcpu_read_pmcr
-  uint8_t n() const { return pmcr::N(read_pmcr()); }                 // effective N
+  uint64_t read_pmcr() const {  // kvm_vcpu_read_pmcr
+    const uint64_t slot = reg(Slot::PMCR_EL0);
+    return policy().n_in_slot ? slot : pmcr::with_n(slot, vm_.pmcr_n());
+  }
+  uint8_t n() const {  // effective N: pmcr::N(read_pmcr())
+    return policy().n_in_slot ? pmcr::N(reg(Slot::PMCR_EL0)) : static_cast<uint8_t>(vm_.pmcr_n() & pmcr::kNMask);
+  }
   uint64_t valid_mask() const { return counter_mask_for_n(n()); }    // kvm_pmu_valid_counter_mask
   bool counter_idx_valid(unsigned idx) const { return idx < n() || idx == kCycleIdx; }
   bool is_64bit(unsigned idx) const {           // kvm_pmc_is_64bit

@@ -71,18 +71,61 @@ inline bool write_pmselr_el0(VcpuPmu& v, uint8_t el, uint64_t val) {
 }
 inline uint64_t read_pmcnten_el0(const VcpuPmu& v) { return v.reg(Slot::PMCNTENSET_EL0); }  // raw slot, no masking
 
-// A bound route's access (trap::Op other than kRouted): handle_sys_reg() for that encoding.
+// PMCNTENSET (set) / PMCNTENCLR write after the EL0 gate.
+void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval);
+
+// Whether a bound op reads a counter or changes what counts (its route has trap::kCounts:
+// bind_trap binds no other), and whether it is an MSR.
+constexpr bool op_counts(trap::Op op) {
+  return op == trap::Op::kCounterRead || op == trap::Op::kCounterWrite || op == trap::Op::kSelCounterRead ||
+         op == trap::Op::kTyperWrite || op == trap::Op::kCntenWrite;
+}
+constexpr bool op_writes(trap::Op op) {
+  return op == trap::Op::kCounterWrite || op == trap::Op::kSelrWrite || op == trap::Op::kTyperWrite ||
+         op == trap::Op::kCntenWrite;
+}
+// A bound route's access (trap::Op other than kRouted): handle_sys_reg() for that encoding,
+// instantiated per op so that the trap path runs it without a table lookup or a call
+// through the row. idx: the counter a fixed-index op names (for kCntenWrite: 1 = SET).
 // value: X[Rt] for MSR, the result for MRS (left untouched on UNDEF).
-using BoundAccess = bool (*)(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t& value);
-extern const std::array<BoundAccess, trap::kNumOps> kBoundAccess;
-inline HandleResult handle_bound(VcpuPmu& v, BoundRoute b, uint8_t el, uint64_t& value) {
+template <trap::Op kOp>
+inline HandleResult handle_bound(VcpuPmu& v, uint32_t route, uint8_t el, uint64_t& value) {
+  using trap::Op;
   // Every row is PMU_SYS_REG(): hidden, hence UNDEF, without the PMU feature.
   if (!v.has_pmu()) return HandleResult::kUndef;
-  const bool ok = kBoundAccess[static_cast<uint8_t>(b.op)](v, b.idx, el, value);
-  // The exit and re-entry's work, as in handle_sys_reg().
-  if (b.route.flags & trap::kExitWork) {
-    v.process_requests();
-    v.update_state();
+  const unsigned idx = unpack_bound(route).idx;
+  bool ok;
+  if constexpr (kOp == Op::kCounterRead || kOp == Op::kCounterWrite) {
+    const uint64_t gate = idx == kCycleIdx ? userenr::CR | userenr::EN : userenr::ER | userenr::EN;
+    if constexpr (kOp == Op::kCounterRead)
+      ok = el0_allows(v, el, gate) && read_counter_checked(v, idx, value);
+    else
+      ok = el0_allows(v, el, gate) && write_counter_checked(v, idx, el, value);
+  } else if constexpr (kOp == Op::kSelCounterRead) {
+    ok = el0_allows(v, el, userenr::ER | userenr::EN) &&
+         read_counter_checked(v, static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask), value);
+  } else if constexpr (kOp == Op::kTyperRead) {
+    ok = el0_allows(v, el, userenr::EN) && read_evtyper_checked(v, idx, value);
+  } else if constexpr (kOp == Op::kTyperWrite) {
+    ok = el0_allows(v, el, userenr::EN) && write_evtyper_checked(v, idx, value);
+  } else if constexpr (kOp == Op::kPmcrRead) {
+    ok = read_pmcr_el0(v, el, value);
+  } else if constexpr (kOp == Op::kSelrWrite) {
+    ok = write_pmselr_el0(v, el, value);
+  } else if constexpr (kOp == Op::kCntenRead) {
+    ok = el0_allows(v, el, userenr::EN);
+    if (ok) value = read_pmcnten_el0(v);
+  } else {
+    static_assert(kOp == Op::kCntenWrite, "every bound op has a body");
+    ok = el0_allows(v, el, userenr::EN);
+    if (ok) write_pmcnten(v, idx != 0, value);
+  }
+  // The exit and re-entry's work, as in handle_sys_reg(): writes only.
+  if constexpr (op_writes(kOp)) {
+    if (unpack_bound(route).route.flags & trap::kExitWork) {
+      v.process_requests();
+      v.update_state();
+    }
   }
   return ok ? HandleResult::kHandled : HandleResult::kUndef;
 }
