@@ -171,9 +171,10 @@ class SysRegPort {
   // (at its first execution) so that the port can skip classifying the encoding on every
   // trap. The route may encode only what the ISS fixes (the register, the direction, Rt):
   // it is kept for the life of the decoded block whatever the port's state becomes. 0 =
-  // no route: the access goes to handle().
+  // no route. Never 0xffffffff (the core's "not bound yet").
   virtual uint32_t bind(uint32_t /*iss*/) { return 0; }
-  // An access with the route bind(iss) gave; behaves exactly as handle(core, iss, value).
+  // Every trapped access, with the route bind(iss) gave (0 included); behaves exactly as
+  // handle(core, iss, value). One virtual call per access whether or not the port binds.
   virtual Result handle_bound(Core& core, uint32_t /*route*/, uint32_t iss, uint64_t& value) {
     return handle(core, iss, value);
   }

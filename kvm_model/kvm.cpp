@@ -516,12 +516,14 @@ static_assert(static_cast<size_t>(vpmu::trap::Op::kCntenWrite) == 9 && vpmu::tra
               "kBoundOps is indexed by vpmu::trap::Op");
 
 cpu::SysRegPort::Result Vcpu::routed_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  // Route 0: an encoding bind() left unbound (not the PMU's).
+  if (route == 0) return v.handle(core, iss, value);
   return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
 }
 
 cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
   // The tracepoint stays on the full path.
-  if (sysreg_trace_) [[unlikely]] return handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+  if (sysreg_trace_) [[unlikely]] return routed_access(*this, core, route, iss, value);
   return kBoundOps[static_cast<uint8_t>(vpmu::unpack_bound(route).op)](*this, core, route, iss, value);
 }
 

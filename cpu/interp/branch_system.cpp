@@ -155,11 +155,12 @@ Flow check_el0(Core& c, const DecodedInst& i, sysreg::El0 rule, bool is_read) {
 // imm2's high half before the port was asked for a route (SysRegPort::bind never gives it:
 // a route is either 0 or the port's own non-zero id, and the marker is out of its range).
 constexpr uint32_t kRouteUnbound = 0xffffffff;
-Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
+template <bool kRead>
+Flow trap_to_port(Core& c, const DecodedInst& i) {
   SysRegPort* port = c.sysreg_port();
   if (port == nullptr) return c.undefined(i);
   const unsigned rt = i.raw & 31;
-  uint64_t value = is_read ? 0 : c.x(rt);
+  uint64_t value = kRead ? 0 : c.x(rt);
   // imm2: the EC 0x18 ISS, built once at decode (MRS/MSR predecode), in its low half; the
   // port's route (SysRegPort::bind) in its high half, bound at the first execution. The
   // block is owned by the core's thread, which alone writes it.
@@ -170,10 +171,11 @@ Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
     const_cast<DecodedInst&>(i).imm2 = uint64_t{route} << 32 | iss;
   }
   c.begin_port_access(i);
-  const SysRegPort::Result r = route == 0 ? port->handle(c, iss, value) : port->handle_bound(c, route, iss, value);
+  // Route 0 (unbound) goes to handle() through handle_bound()'s contract.
+  const SysRegPort::Result r = port->handle_bound(c, route, iss, value);
   c.end_port_access();
   if (r == SysRegPort::Result::kUndef) return c.undefined(i);
-  if (is_read) c.set_x(rt, value);
+  if (kRead) c.set_x(rt, value);
   if (c.must_leave_block()) [[unlikely]] {
     c.state().pc = i.pc + 4;
     return Flow::kJump;
@@ -190,12 +192,12 @@ Flow op_barrier(Core&, const DecodedInst&) {
 }
 
 // Registers the port owns get these at predecode, skipping the sysreg table on every trap.
-Flow op_mrs_port(Core& c, const DecodedInst& i) { return trap_to_port(c, i, true); }
-Flow op_msr_port(Core& c, const DecodedInst& i) { return trap_to_port(c, i, false); }
+Flow op_mrs_port(Core& c, const DecodedInst& i) { return trap_to_port<true>(c, i); }
+Flow op_msr_port(Core& c, const DecodedInst& i) { return trap_to_port<false>(c, i); }
 
 Flow op_mrs(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
-  if (info.kind == sysreg::Kind::kTrap) return trap_to_port(c, i, true);
+  if (info.kind == sysreg::Kind::kTrap) return trap_to_port<true>(c, i);
   if (Flow f = check_el0(c, i, info.el0, true); f != Flow::kNext) return f;
   if (!info.readable) return c.undefined(i);
   R(c, i.d) = info.kind == sysreg::Kind::kSlot ? c.sysreg(info.slot) : info.read(c);
@@ -205,7 +207,7 @@ Flow op_msr(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
   // A trapped write changes no translation or PSTATE state: it stays in its block unless
   // the port says otherwise.
-  if (info.kind == sysreg::Kind::kTrap) return trap_to_port(c, i, false);
+  if (info.kind == sysreg::Kind::kTrap) return trap_to_port<false>(c, i);
   if (Flow f = check_el0(c, i, info.el0, false); f != Flow::kNext) return f;
   if (!info.writable) return c.undefined(i);
   // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.
