@@ -171,6 +171,17 @@ class SysRegPort {
   virtual ~SysRegPort() = default;
   // value: the X[Rt] image for a write, the result for a read.
   virtual Result handle(Core& core, uint32_t iss, uint64_t& value) = 0;
+  // Optional binding of an access to a port-defined route, made once per decoded MRS/MSR
+  // (at its first execution) so that the port can skip classifying the encoding on every
+  // trap. The route may encode only what the ISS fixes (the register, the direction, Rt):
+  // it is kept for the life of the decoded block whatever the port's state becomes. 0 =
+  // no route. Never 0xffffffff (the core's "not bound yet").
+  virtual uint32_t bind(uint32_t /*iss*/) { return 0; }
+  // Every trapped access, with the route bind(iss) gave (0 included); behaves exactly as
+  // handle(core, iss, value). One virtual call per access whether or not the port binds.
+  virtual Result handle_bound(Core& core, uint32_t /*route*/, uint32_t iss, uint64_t& value) {
+    return handle(core, iss, value);
+  }
 };
 
 // One decoded basic block: straight-line instructions ending at a branch, an
@@ -239,6 +250,7 @@ class Core {
   }
   bool irq_pending() const { return irq_pending_; }
 
+  // Before the core first runs: decoded MRS/MSR keep the routes the port bound them to.
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
   // HCR_EL2.TSC as a hypervisor sets it: SMC at EL1 traps to it (ExitReason::kSmc, PC past
   // the SMC, not retired) instead of being UNDEFINED, which it is with neither EL2 nor EL3.

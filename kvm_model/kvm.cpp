@@ -452,11 +452,84 @@ bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 1
 }  // namespace
 
 cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
-  const bool is_read = iss & 1;
-  const uint8_t el = core.state().el;
   // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
   const vpmu::TrapRoute route = vpmu::route_trap(iss);
   if (route.row == vpmu::kForeign) [[unlikely]] return handle_non_pmu(core, iss, value);
+  return handle_pmu(core, route, iss, value);
+}
+
+// Only the PMU's encodings are bound (vpmu::bind_trap): the vGIC and timer registers are
+// rare and keep the full lookup.
+uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
+
+template <vpmu::trap::Op kOp>
+cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  vpmu::VcpuPmu& pmu = *v.vpmu_;
+  const uint8_t el = core.state().el;
+  if constexpr (!vpmu::op_counts(kOp)) {
+    // Neither reads a counter nor changes what counts: no clock, no overflow brought closer.
+    return vpmu::handle_bound<kOp>(pmu, route, el, value) == vpmu::HandleResult::kHandled ? Result::kDone
+                                                                                           : Result::kUndef;
+  } else {
+    // The cycle model's event flush stays on the full path.
+    if (v.timing() != nullptr) return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+    // handle_pmu()'s instruction-clock path for an encoding that does not settle every
+    // counter first (bind_trap binds no other).
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    pmu.set_clock(now);
+    const vpmu::HandleResult r = vpmu::handle_bound<kOp>(pmu, route, el, value);
+    if (v.flush_skipped_ && pmu.may_count()) [[unlikely]] v.resync_counted();
+    if constexpr (vpmu::op_writes(kOp)) {
+      if (pmu.may_count()) {
+        // Only counters the write moved (a value, a reconfiguration) need a look: the
+        // others stay within the slice bound.
+        if (const uint32_t moved = pmu.take_moved(); moved != 0) {
+          const uint64_t ran = now[0] + now[1] - v.slice_start_;
+          if (pmu.insns_until_overflow(false, moved) < v.slice_len_ - ran) core.request_stop();
+        }
+      }
+    }
+    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+  }
+}
+
+namespace {
+using BoundFn = cpu::SysRegPort::Result (*)(Vcpu&, cpu::Core&, uint32_t route, uint32_t iss, uint64_t& value);
+}  // namespace
+
+// Indexed by vpmu::trap::Op; kRouted takes the full path.
+const std::array<BoundFn, vpmu::trap::kNumOps> Vcpu::kBoundOps = {
+    &Vcpu::routed_access,
+    &Vcpu::bound_access<vpmu::trap::Op::kCounterRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCounterWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kSelCounterRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kTyperRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kPmcrRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kSelrWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCntenRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kTyperWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCntenWrite>,
+};
+static_assert(static_cast<size_t>(vpmu::trap::Op::kCntenWrite) == 9 && vpmu::trap::kNumOps == 10 &&
+                  static_cast<size_t>(vpmu::trap::Op::kSelrWrite) == 6 &&
+                  static_cast<size_t>(vpmu::trap::Op::kCounterRead) == 1,
+              "kBoundOps is indexed by vpmu::trap::Op");
+
+cpu::SysRegPort::Result Vcpu::routed_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  // Route 0: an encoding bind() left unbound (not the PMU's).
+  if (route == 0) return v.handle(core, iss, value);
+  return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+}
+
+cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  // The tracepoint stays on the full path.
+  if (sysreg_trace_) [[unlikely]] return routed_access(*this, core, route, iss, value);
+  return kBoundOps[static_cast<uint8_t>(vpmu::unpack_bound(route).op)](*this, core, route, iss, value);
+}
+
+inline cpu::SysRegPort::Result Vcpu::handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
   vpmu::HandleResult r;
   if (!(route.flags & vpmu::trap::kCounts)) {
     // Neither reads a counter or the overflow state nor changes what counts (PMSELR, PMCR

@@ -157,6 +157,15 @@ class Vcpu : private cpu::SysRegPort {
   // Guest accesses to system registers the core does not own: GICv3 CPU interface and
   // generic timer here, the PMU in the vPMU model.
   Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;
+  uint32_t bind(uint32_t iss) override;
+  Result handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) override;
+  // A PMU encoding's access with its route looked up: the full path.
+  Result handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value);
+  // handle_bound() per vpmu::trap::Op.
+  template <vpmu::trap::Op kOp>
+  static Result bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
+  static Result routed_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
+  static const std::array<Result (*)(Vcpu&, cpu::Core&, uint32_t, uint32_t, uint64_t&), vpmu::trap::kNumOps> kBoundOps;
   [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
   // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.
   uint64_t now_ticks() const;

@@ -152,17 +152,30 @@ Flow check_el0(Core& c, const DecodedInst& i, sysreg::El0 rule, bool is_read) {
 }
 
 // An access the core does not own: hand it to the port with the EC 0x18 ISS.
-Flow trap_to_port(Core& c, const DecodedInst& i, bool is_read) {
+// imm2's high half before the port was asked for a route (SysRegPort::bind never gives it:
+// a route is either 0 or the port's own non-zero id, and the marker is out of its range).
+constexpr uint32_t kRouteUnbound = 0xffffffff;
+template <bool kRead>
+Flow trap_to_port(Core& c, const DecodedInst& i) {
   SysRegPort* port = c.sysreg_port();
   if (port == nullptr) return c.undefined(i);
   const unsigned rt = i.raw & 31;
-  uint64_t value = is_read ? 0 : c.x(rt);
-  // imm2 holds the EC 0x18 ISS, built once at decode (MRS/MSR predecode).
+  uint64_t value = kRead ? 0 : c.x(rt);
+  // imm2: the EC 0x18 ISS, built once at decode (MRS/MSR predecode), in its low half; the
+  // port's route (SysRegPort::bind) in its high half, bound at the first execution. The
+  // block is owned by the core's thread, which alone writes it.
+  const uint32_t iss = static_cast<uint32_t>(i.imm2);
+  uint32_t route = static_cast<uint32_t>(i.imm2 >> 32);
+  if (route == kRouteUnbound) [[unlikely]] {
+    route = port->bind(iss);
+    const_cast<DecodedInst&>(i).imm2 = uint64_t{route} << 32 | iss;
+  }
   c.begin_port_access(i);
-  const SysRegPort::Result r = port->handle(c, static_cast<uint32_t>(i.imm2), value);
+  // Route 0 (unbound) goes to handle() through handle_bound()'s contract.
+  const SysRegPort::Result r = port->handle_bound(c, route, iss, value);
   c.end_port_access();
   if (r == SysRegPort::Result::kUndef) return c.undefined(i);
-  if (is_read) c.set_x(rt, value);
+  if (kRead) c.set_x(rt, value);
   if (c.must_leave_block()) [[unlikely]] {
     c.state().pc = i.pc + 4;
     return Flow::kJump;
@@ -179,12 +192,12 @@ Flow op_barrier(Core&, const DecodedInst&) {
 }
 
 // Registers the port owns get these at predecode, skipping the sysreg table on every trap.
-Flow op_mrs_port(Core& c, const DecodedInst& i) { return trap_to_port(c, i, true); }
-Flow op_msr_port(Core& c, const DecodedInst& i) { return trap_to_port(c, i, false); }
+Flow op_mrs_port(Core& c, const DecodedInst& i) { return trap_to_port<true>(c, i); }
+Flow op_msr_port(Core& c, const DecodedInst& i) { return trap_to_port<false>(c, i); }
 
 Flow op_mrs(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
-  if (info.kind == sysreg::Kind::kTrap) return trap_to_port(c, i, true);
+  if (info.kind == sysreg::Kind::kTrap) return trap_to_port<true>(c, i);
   if (Flow f = check_el0(c, i, info.el0, true); f != Flow::kNext) return f;
   if (!info.readable) return c.undefined(i);
   R(c, i.d) = info.kind == sysreg::Kind::kSlot ? c.sysreg(info.slot) : info.read(c);
@@ -194,7 +207,7 @@ Flow op_msr(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
   // A trapped write changes no translation or PSTATE state: it stays in its block unless
   // the port says otherwise.
-  if (info.kind == sysreg::Kind::kTrap) return trap_to_port(c, i, false);
+  if (info.kind == sysreg::Kind::kTrap) return trap_to_port<false>(c, i);
   if (Flow f = check_el0(c, i, info.el0, false); f != Flow::kNext) return f;
   if (!info.writable) return c.undefined(i);
   // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.
@@ -401,7 +414,7 @@ bool pre_MSR_reg(DecodedInst& i, uint32_t insn) {
   const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
   if (idx < 0) return false;
   i.imm = static_cast<uint64_t>(idx);
-  i.imm2 = arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), false);
+  i.imm2 = uint64_t{kRouteUnbound} << 32 | arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), false);
   i.n = rzr(bits<4, 0>(insn));
   i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_msr_port : &op_msr;
   return true;
@@ -410,7 +423,7 @@ bool pre_MRS(DecodedInst& i, uint32_t insn) {
   const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
   if (idx < 0) return false;
   i.imm = static_cast<uint64_t>(idx);
-  i.imm2 = arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), true);
+  i.imm2 = uint64_t{kRouteUnbound} << 32 | arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), true);
   i.d = wzr(bits<4, 0>(insn));
   i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_mrs_port : &op_mrs;
   return true;

@@ -10,12 +10,6 @@
 namespace kvm_model::vpmu {
 namespace {
 
-// ---------------- kvm_vcpu_read_pmcr ----------------
-// 6.6: every reader uses __vcpu_sys_reg(vcpu, PMCR_EL0); N is whatever the slot holds.
-uint64_t read_pmcr_slot(const VcpuPmu& v) { return v.reg(Slot::PMCR_EL0); }
-// v5 .. 6.16: the slot with N replaced by the VM-wide kvm->arch.pmcr_n (commit 57fc267f).
-uint64_t read_pmcr_vm_n(const VcpuPmu& v) { return pmcr::with_n(v.reg(Slot::PMCR_EL0), v.vm().pmcr_n()); }
-
 uint64_t lc_if_no_aarch32(const VcpuPmu& v) {
   return v.vm().host().features().supports_32bit_el0 ? 0 : pmcr::LC;
 }
@@ -171,7 +165,7 @@ const EraPolicy kPolicies[] = {
         .era = Era::k6_6,
         .name = "6.6",
         .kernel = "Linux v6.6 (before the PMCR_EL0.N series)",
-        .read_pmcr = read_pmcr_slot,
+        .n_in_slot = true,
         .vm_wide_n = false,
         .has_pmcr_n_limit = false,
         .default_pmu = DefaultPmuPoint::kFirstPmuAttr,
@@ -204,7 +198,7 @@ const EraPolicy kPolicies[] = {
         .era = Era::kV5,
         .name = "v5",
         .kernel = "v5 posting 2023-08-17 (never merged)",
-        .read_pmcr = read_pmcr_vm_n,
+        .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = true,
         .default_pmu = DefaultPmuPoint::kVcpuReset,
@@ -237,7 +231,7 @@ const EraPolicy kPolicies[] = {
         .era = Era::k6_7,
         .name = "6.7",
         .kernel = "Linux v6.7 (series v8 merged + pmevtyper-filter)",
-        .read_pmcr = read_pmcr_vm_n,
+        .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = false,
         .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
@@ -270,7 +264,7 @@ const EraPolicy kPolicies[] = {
         .era = Era::kNewest,
         .name = kNewestRelease,
         .kernel = "Linux v6.16 (SET_NR_COUNTERS; 6.15 vPMU fixes)",
-        .read_pmcr = read_pmcr_vm_n,
+        .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = false,
         .default_pmu = DefaultPmuPoint::kFirstVcpuInit,

@@ -55,9 +55,11 @@ struct EraPolicy {
   std::string_view kernel;  // human description
 
   // ---- PMCR_EL0.N (spec 1.1, 2.6, 4.1) ----
-  // kvm_vcpu_read_pmcr(): what every internal reader of PMCR sees. 6.6: the raw slot (N lives
-  // in each vCPU's slot); later: the slot with N replaced by kvm->arch.pmcr_n.
-  uint64_t (*read_pmcr)(const VcpuPmu&);
+  // kvm_vcpu_read_pmcr(): what every internal reader of PMCR sees (VcpuPmu::read_pmcr). 6.6:
+  // the raw slot, N is whatever each vCPU's slot holds (n_in_slot); v5 .. 6.16: the slot with
+  // N replaced by the VM-wide kvm->arch.pmcr_n (commit 57fc267f). A flag rather than a hook:
+  // the effective N is read on nearly every trapped access (the counter index checks).
+  bool n_in_slot;
   bool vm_wide_n;          // kvm_arm_set_pmu() (re)sets kvm->arch.pmcr_n to the PMU's maximum
   bool has_pmcr_n_limit;   // v5's kvm->arch.pmcr_n_limit
 

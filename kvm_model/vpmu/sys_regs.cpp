@@ -33,24 +33,21 @@ bool pmu_access_event_counter_el0_disabled(const VcpuPmu& v, const SysRegParams&
 
 // ---------------- guest access handlers (spec 2.8) ----------------
 AccessResult access_pmcr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (!p.is_write) return read_pmcr_el0(v, p.el, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
-  if (p.is_write) {
+  {
     // Only bits 7:0 are writable; N, IDCODE, IMP come from the current PMCR.
     uint64_t val = (v.read_pmcr() & ~pmcr::kMask) | (p.regval & pmcr::kMask);
     if (!v.vm().host().features().supports_32bit_el0) val |= pmcr::LC;  // LC is RES1
     v.handle_pmcr(val);
-  } else {
-    p.regval = v.read_pmcr() & ~(pmcr::P | pmcr::C);  // write-only action bits read as 0
   }
   return AccessResult::kHandled;
 }
 
 AccessResult access_pmselr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
+  if (p.is_write) return write_pmselr_el0(v, p.el, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
   if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
-  if (p.is_write)
-    v.reg(Slot::PMSELR_EL0) = p.regval;  // stored unmasked
-  else
-    p.regval = v.reg(Slot::PMSELR_EL0) & kCounterMask;
+  p.regval = v.reg(Slot::PMSELR_EL0) & kCounterMask;
   return AccessResult::kHandled;
 }
 
@@ -84,15 +81,8 @@ AccessResult access_pmu_evcntr(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r)
     if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
     idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
   }
-  // Index check after the EL0 gate; SEL == 31 is not rejected (aliases the cycle counter).
-  if (!v.counter_idx_valid(idx)) return AccessResult::kUndef;
-  if (p.is_write) {
-    if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;  // writes need EN
-    v.set_counter_value(idx, p.regval);
-  } else {
-    p.regval = v.get_counter_value(idx);
-  }
-  return AccessResult::kHandled;
+  if (p.is_write) return write_counter_checked(v, idx, p.el, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
+  return read_counter_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
 }
 
 AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
@@ -103,31 +93,33 @@ AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r
     idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask);
   else  // PMEVTYPER<n>_EL0 (CRm 12..15); (14,15,7) is PMCCFILTR_EL0 = index 31
     idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
-  if (!v.counter_idx_valid(idx)) return AccessResult::kUndef;
-  if (p.is_write)
-    v.set_counter_event_type(p.regval, idx);
-  else
-    p.regval = v.reg(evtyper_slot(idx)) & v.policy().evtyper_read_mask;
-  return AccessResult::kHandled;
+  if (!p.is_write) return read_evtyper_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
+  return write_evtyper_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
 }
 
+}  // namespace
+
+void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
+  const uint64_t val = regval & v.valid_mask();
+  if (set)
+    v.reg(Slot::PMCNTENSET_EL0) |= val;
+  else
+    v.reg(Slot::PMCNTENSET_EL0) &= ~val;
+  if (v.policy().pmcr_e_via_reload)
+    v.reprogram_counter_mask(val);
+  else if (set)
+    v.enable_counter_mask(val);
+  else
+    v.disable_counter_mask(val);
+}
+
+namespace {
 AccessResult access_pmcnten(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
   if (p.is_write) {
-    const uint64_t val = p.regval & v.valid_mask();
-    const bool set = r.key.op2 & 1;  // PMCNTENSET op2=1, PMCNTENCLR op2=2
-    if (set)
-      v.reg(Slot::PMCNTENSET_EL0) |= val;
-    else
-      v.reg(Slot::PMCNTENSET_EL0) &= ~val;
-    if (v.policy().pmcr_e_via_reload)
-      v.reprogram_counter_mask(val);
-    else if (set)
-      v.enable_counter_mask(val);
-    else
-      v.disable_counter_mask(val);
+    write_pmcnten(v, r.key.op2 & 1, p.regval);  // PMCNTENSET op2=1, PMCNTENCLR op2=2
   } else {
-    p.regval = v.reg(Slot::PMCNTENSET_EL0);  // raw slot, no masking on read
+    p.regval = read_pmcnten_el0(v);
   }
   return AccessResult::kHandled;
 }
@@ -490,6 +482,45 @@ constexpr std::array<std::array<uint8_t, 2>, 256> build_trap_flags() {
 
 extern constexpr std::array<uint8_t, 65536> kTrapRow = build_iss_index();
 extern constexpr std::array<std::array<uint8_t, 2>, 256> kTrapFlags = build_trap_flags();
+
+uint32_t bind_trap(uint32_t esr_iss) {
+  const TrapRoute route = route_trap(esr_iss);
+  if (route.row == kForeign) return 0;
+  const bool is_read = esr_iss & 1;
+  trap::Op op = trap::Op::kRouted;
+  unsigned idx = 0;
+  if (route.row < kTable.size()) {
+    const SysRegDesc& r = kTable[route.row];
+    const SysRegKey& k = r.key;
+    const bool pmx = k.crn == 9 && k.crm == 13;  // PMCCNTR, PMXEVTYPER, PMXEVCNTR
+    if (r.access == access_pmu_evcntr && !(pmx && k.op2 == 2)) {
+      op = is_read ? trap::Op::kCounterRead : trap::Op::kCounterWrite;
+      idx = counter_idx_of(k);
+    } else if (r.access == access_pmu_evcntr && is_read) {
+      op = trap::Op::kSelCounterRead;
+    } else if (r.access == access_pmu_evtyper && !pmx) {
+      op = is_read ? trap::Op::kTyperRead : trap::Op::kTyperWrite;
+      idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
+    } else if (r.access == access_pmcr && is_read) {
+      op = trap::Op::kPmcrRead;
+    } else if (r.access == access_pmselr && !is_read) {
+      op = trap::Op::kSelrWrite;
+    } else if (r.access == access_pmcnten) {
+      op = is_read ? trap::Op::kCntenRead : trap::Op::kCntenWrite;
+      idx = k.op2 & 1u;  // PMCNTENSET op2=1, PMCNTENCLR op2=2
+    }
+    // The direct path leaves out settling every counter first: an encoding whose flags ask
+    // for it keeps the full path.
+    if (route.flags & trap::kClockSettle) op = trap::Op::kRouted;
+    // The ops that read a counter or change what counts need the counts (kCounts); the
+    // others must need none, since the trap path gathers none for them.
+    if (op_counts(op) != ((route.flags & trap::kCounts) != 0)) op = trap::Op::kRouted;
+    // Read handlers never need the exit work (handle_bound does it for writes only).
+    if (is_read && (route.flags & trap::kExitWork)) op = trap::Op::kRouted;
+  }
+  return uint32_t{route.row} | uint32_t{route.flags} << 8 | uint32_t{static_cast<uint8_t>(op)} << 16 | idx << 24 |
+         uint32_t{1} << 30;
+}
 
 HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
   return handle_sys_reg(v, route_trap(esr_iss), esr_iss, el, rt_value);

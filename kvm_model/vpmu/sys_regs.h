@@ -83,6 +83,38 @@ inline TrapRoute route_trap(uint32_t esr_iss) {
   return {row, kTrapFlags[row][esr_iss & 1]};
 }
 
+// ---- bound routes (cpu::SysRegPort::bind): the route plus what the encoding fixes ----
+namespace trap {
+// Accesses the trap path serves without the table's access handler: the hot registers of a
+// self-profiling guest. Everything that depends on VM or vCPU state (PMU present, PMUSERENR,
+// the effective N, the era) is still checked on every access; only the encoding is bound.
+enum class Op : uint8_t {
+  kRouted,           // the row's access handler
+  kCounterRead,      // MRS PMEVCNTR<n>_EL0 / PMCCNTR_EL0 (index fixed)
+  kCounterWrite,     // MSR PMEVCNTR<n>_EL0 / PMCCNTR_EL0 (index fixed)
+  kSelCounterRead,   // MRS PMXEVCNTR_EL0 (index from PMSELR)
+  kTyperRead,        // MRS PMEVTYPER<n>_EL0 / PMCCFILTR_EL0 (index fixed)
+  kPmcrRead,         // MRS PMCR_EL0
+  kSelrWrite,        // MSR PMSELR_EL0
+  kCntenRead,        // MRS PMCNTENSET_EL0 / PMCNTENCLR_EL0
+  kTyperWrite,       // MSR PMEVTYPER<n>_EL0 / PMCCFILTR_EL0 (index fixed)
+  kCntenWrite,       // MSR PMCNTENSET_EL0 (idx 1) / PMCNTENCLR_EL0 (idx 0)
+};
+inline constexpr size_t kNumOps = 10;
+}  // namespace trap
+struct BoundRoute {
+  TrapRoute route;
+  trap::Op op;
+  uint8_t idx;  // the counter a fixed-index op names
+};
+// Non-zero for every PMU encoding (bound), 0 for the others (the vGIC's, the timer's:
+// unbound, they go through the full lookup). Never 0xffffffff.
+uint32_t bind_trap(uint32_t esr_iss);
+inline BoundRoute unpack_bound(uint32_t route) {
+  return {{static_cast<uint8_t>(route), static_cast<uint8_t>(route >> 8)}, static_cast<trap::Op>((route >> 16) & 0xff),
+          static_cast<uint8_t>((route >> 24) & 0x1f)};
+}
+
 // The table, sorted by SysRegKey::index(): 17 fixed rows, PMEVCNTR<n> and PMEVTYPER<n>.
 inline constexpr size_t kNumPmuSysRegs = 17 + 2 * kMaxEventCounters;
 extern const std::array<SysRegDesc, kNumPmuSysRegs> kPmuSysRegs;

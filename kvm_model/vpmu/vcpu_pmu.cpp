@@ -46,13 +46,6 @@ void VcpuPmu::set_has_pmu(bool v) {
   has_pmu_ = v;
 }
 
-bool VcpuPmu::has_64bit_overflow(unsigned idx) const {
-  // LC and LP: every era's kvm_vcpu_read_pmcr() takes them from the slot as stored (only N
-  // differs between eras), so the slot is read directly on this per-count path.
-  const uint64_t v = reg(Slot::PMCR_EL0);
-  return (idx < kCycleIdx && (v & pmcr::LP)) || (idx == kCycleIdx && (v & pmcr::LC));
-}
-
 bool VcpuPmu::can_chain(unsigned idx) const {
   return !(idx & 1) && idx + 1 < kCycleIdx && !has_64bit_overflow(idx);
 }
@@ -75,20 +68,7 @@ void VcpuPmu::stop_counter(unsigned idx) {
   drop_backing(idx);
 }
 
-void VcpuPmu::set_counter_value(unsigned idx, uint64_t val) {
-  // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
-  // sample period (distance to overflow) reflects the new value.
-  moved_ |= uint32_t{1} << idx;
-  Backing& b = backing_[idx];
-  if (recreates_same(idx)) {
-    // Recreated as it was: a new event counting the same thing from zero, which is all the
-    // guest can tell of the release and the creation.
-    reg(evcntr_slot(idx)) = val;
-    b.count = 0;
-    b.since = now_;
-    note_inputs(b, idx);
-    return;
-  }
+void VcpuPmu::set_counter_value_recreate(unsigned idx, uint64_t val) {
   Reconfig rc(*this);
   drop_backing(idx);
   reg(evcntr_slot(idx)) = val;
@@ -328,28 +308,6 @@ bool VcpuPmu::advance_wraps(unsigned idx, uint64_t before, uint64_t delta) {
   reg(Slot::PMOVSSET_EL0) |= bit(idx);
   if (can_chain(idx)) counter_increment(bit(idx + 1), event::CHAIN, wraps);
   return true;
-}
-
-uint64_t VcpuPmu::insns_until_overflow(bool cycle_timing, uint32_t mask) const {
-  if (!may_count()) return UINT64_MAX;
-  uint64_t best = UINT64_MAX;
-  for (uint32_t m = active_mask_ & mask; m != 0; m &= m - 1) {
-    const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
-    const Backing& b = backing_[idx];
-    const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
-    // Events to the overflow the counter's width and PMCR.LC/LP select.
-    const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - lower_32_bits(value);
-    if (dist == 0) continue;  // 2^64 away
-    uint64_t insns;
-    if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
-      insns = dist;  // one per instruction at most: exact
-    else if (b.event == event::CPU_CYCLES)
-      insns = dist / 8;  // several cycles per instruction when it stalls
-    else
-      insns = dist / 4;  // a few cache or memory events per instruction at most
-    best = std::min(best, std::max<uint64_t>(insns, 1));
-  }
-  return best;
 }
 
 uint32_t VcpuPmu::scheduled_mask() {

@@ -10,7 +10,9 @@
 // as it has (the excess is not schedulable and silently does not count).
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -66,14 +68,24 @@ class VcpuPmu {
   uint64_t& reg(Slot s) { return regs_[static_cast<unsigned>(s)]; }
 
   // ---- PMCR and counter classification ----
-  uint64_t read_pmcr() const { return policy().read_pmcr(*this); }  // kvm_vcpu_read_pmcr
-  uint8_t n() const { return pmcr::N(read_pmcr()); }                 // effective N
+  uint64_t read_pmcr() const {  // kvm_vcpu_read_pmcr
+    const uint64_t slot = reg(Slot::PMCR_EL0);
+    return policy().n_in_slot ? slot : pmcr::with_n(slot, vm_.pmcr_n());
+  }
+  uint8_t n() const {  // effective N: pmcr::N(read_pmcr())
+    return policy().n_in_slot ? pmcr::N(reg(Slot::PMCR_EL0)) : static_cast<uint8_t>(vm_.pmcr_n() & pmcr::kNMask);
+  }
   uint64_t valid_mask() const { return counter_mask_for_n(n()); }    // kvm_pmu_valid_counter_mask
   bool counter_idx_valid(unsigned idx) const { return idx < n() || idx == kCycleIdx; }
   bool is_64bit(unsigned idx) const {           // kvm_pmc_is_64bit
     return idx == kCycleIdx || vm_.pmuver() >= pmuver::kV3p5;
   }
-  bool has_64bit_overflow(unsigned idx) const;  // kvm_pmc_has_64bit_overflow
+  bool has_64bit_overflow(unsigned idx) const {  // kvm_pmc_has_64bit_overflow
+    // LC and LP: every era's kvm_vcpu_read_pmcr() takes them from the slot as stored (only N
+    // differs between eras), so the slot is read directly on this per-count path.
+    const uint64_t v = reg(Slot::PMCR_EL0);
+    return (idx < kCycleIdx && (v & pmcr::LP)) || (idx == kCycleIdx && (v & pmcr::LC));
+  }
   bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
   bool counter_is_enabled(unsigned idx) const {  // PMCR.E && PMCNTENSET[idx]
     // E, like LC and LP, is read from the slot as stored: eras differ in N only.
@@ -90,7 +102,20 @@ class VcpuPmu {
     if (!is_64bit(idx)) counter &= 0xffffffffull;
     return counter;
   }
-  void set_counter_value(unsigned idx, uint64_t val);     // guest write: release, store, recreate
+  void set_counter_value(unsigned idx, uint64_t val) {   // guest write: release, store, recreate
+    // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
+    // sample period (distance to overflow) reflects the new value.
+    moved_ |= uint32_t{1} << idx;
+    if (!recreates_same(idx)) return set_counter_value_recreate(idx, val);
+    // Recreated as it was: a new event counting the same thing from zero, which is all the
+    // guest can tell of the release and the creation. (Inline: a profiling guest writes a
+    // counter on every sample.)
+    Backing& b = backing_[idx];
+    reg(evcntr_slot(idx)) = val;
+    b.count = 0;
+    b.since = now_;
+    note_inputs(b, idx);
+  }
   void set_counter_event_type(uint64_t data, unsigned idx);
   void enable_counter_mask(uint64_t mask);                // <= 6.7
   void disable_counter_mask(uint64_t mask);               // <= 6.7
@@ -152,8 +177,29 @@ class VcpuPmu {
   // cycle or cache event may come several at a time, so the bound is a fraction of the
   // distance and is re-taken as it shrinks. UINT64_MAX: nothing can overflow.
   uint64_t insns_until_overflow(bool cycle_timing) const { return insns_until_overflow(cycle_timing, active_mask_); }
-  // The same bound over the counters in `mask` only.
-  uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const;
+  // The same bound over the counters in `mask` only (inline: the trap path takes it after
+  // every counter write, for the one counter written).
+  uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const {
+    if (!may_count()) return UINT64_MAX;
+    uint64_t best = UINT64_MAX;
+    for (uint32_t m = active_mask_ & mask; m != 0; m &= m - 1) {
+      const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
+      const Backing& b = backing_[idx];
+      const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
+      // Events to the overflow the counter's width and PMCR.LC/LP select.
+      const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - (value & 0xffffffffull);
+      if (dist == 0) continue;  // 2^64 away
+      uint64_t insns;
+      if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
+        insns = dist;  // one per instruction at most: exact
+      else if (b.event == event::CPU_CYCLES)
+        insns = dist / 8;  // several cycles per instruction when it stalls
+      else
+        insns = dist / 4;  // a few cache or memory events per instruction at most
+      best = std::min(best, std::max<uint64_t>(insns, 1));
+    }
+    return best;
+  }
 
   // ---- the instruction clock (functional timing) ----
   // With functional timing every retired instruction is one INST_RETIRED, one INST_SPEC and
@@ -210,6 +256,7 @@ class VcpuPmu {
     b.evtyper = reg(evtyper_slot(idx));
     b.epoch = vm_.attr_epoch();
   }
+  void set_counter_value_recreate(unsigned idx, uint64_t val);
   void install_backing(unsigned idx, uint32_t key);
   void drop_backing(unsigned idx);
   void set_enabled(unsigned idx, bool on) {

@@ -9,6 +9,7 @@
 // this project's convention, the PMU device attributes on the VMM thread's pCPU (--vmm-cpu).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,106 @@ enum class HandleResult : uint8_t {
   kHandled,  // PC += 4; for MRS, rt_value holds the result
   kUndef,    // inject UNDEF (EC 0x00, IL=1), PC unchanged, Rt untouched
 };
+// ---- access bodies shared by the table's handlers and the bound trap routes ----
+// check_pmu_access_disabled() negated: privileged, or PMUSERENR has one of `flags`.
+inline bool el0_allows(const VcpuPmu& v, uint8_t el, uint64_t flags) {
+  return el >= 1 || (v.reg(Slot::PMUSERENR_EL0) & flags) != 0;
+}
+// PMEVCNTR<n>/PMCCNTR/PMXEVCNTR after their EL0 gate. The index is checked after the gate;
+// SEL == 31 is not rejected (it aliases the cycle counter).
+inline bool read_counter_checked(const VcpuPmu& v, unsigned idx, uint64_t& out) {
+  if (!v.counter_idx_valid(idx)) return false;
+  out = v.get_counter_value(idx);
+  return true;
+}
+inline bool write_counter_checked(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t val) {
+  if (!v.counter_idx_valid(idx)) return false;
+  if (!el0_allows(v, el, userenr::EN)) return false;  // writes need EN
+  v.set_counter_value(idx, val);
+  return true;
+}
+// PMEVTYPER<n>/PMCCFILTR/PMXEVTYPER reads after their EL0 gate.
+inline bool read_evtyper_checked(const VcpuPmu& v, unsigned idx, uint64_t& out) {
+  if (!v.counter_idx_valid(idx)) return false;
+  out = v.reg(evtyper_slot(idx)) & v.policy().evtyper_read_mask;
+  return true;
+}
+inline bool write_evtyper_checked(VcpuPmu& v, unsigned idx, uint64_t val) {
+  if (!v.counter_idx_valid(idx)) return false;
+  v.set_counter_event_type(val, idx);
+  return true;
+}
+inline bool read_pmcr_el0(const VcpuPmu& v, uint8_t el, uint64_t& out) {
+  if (!el0_allows(v, el, userenr::EN)) return false;
+  out = v.read_pmcr() & ~(pmcr::P | pmcr::C);  // write-only action bits read as 0
+  return true;
+}
+inline bool write_pmselr_el0(VcpuPmu& v, uint8_t el, uint64_t val) {
+  if (!el0_allows(v, el, userenr::ER | userenr::EN)) return false;
+  v.reg(Slot::PMSELR_EL0) = val;  // stored unmasked
+  return true;
+}
+inline uint64_t read_pmcnten_el0(const VcpuPmu& v) { return v.reg(Slot::PMCNTENSET_EL0); }  // raw slot, no masking
+
+// PMCNTENSET (set) / PMCNTENCLR write after the EL0 gate.
+void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval);
+
+// Whether a bound op reads a counter or changes what counts (its route has trap::kCounts:
+// bind_trap binds no other), and whether it is an MSR.
+constexpr bool op_counts(trap::Op op) {
+  return op == trap::Op::kCounterRead || op == trap::Op::kCounterWrite || op == trap::Op::kSelCounterRead ||
+         op == trap::Op::kTyperWrite || op == trap::Op::kCntenWrite;
+}
+constexpr bool op_writes(trap::Op op) {
+  return op == trap::Op::kCounterWrite || op == trap::Op::kSelrWrite || op == trap::Op::kTyperWrite ||
+         op == trap::Op::kCntenWrite;
+}
+// A bound route's access (trap::Op other than kRouted): handle_sys_reg() for that encoding,
+// instantiated per op so that the trap path runs it without a table lookup or a call
+// through the row. idx: the counter a fixed-index op names (for kCntenWrite: 1 = SET).
+// value: X[Rt] for MSR, the result for MRS (left untouched on UNDEF).
+template <trap::Op kOp>
+inline HandleResult handle_bound(VcpuPmu& v, uint32_t route, uint8_t el, uint64_t& value) {
+  using trap::Op;
+  // Every row is PMU_SYS_REG(): hidden, hence UNDEF, without the PMU feature.
+  if (!v.has_pmu()) return HandleResult::kUndef;
+  const unsigned idx = unpack_bound(route).idx;
+  bool ok;
+  if constexpr (kOp == Op::kCounterRead || kOp == Op::kCounterWrite) {
+    const uint64_t gate = idx == kCycleIdx ? userenr::CR | userenr::EN : userenr::ER | userenr::EN;
+    if constexpr (kOp == Op::kCounterRead)
+      ok = el0_allows(v, el, gate) && read_counter_checked(v, idx, value);
+    else
+      ok = el0_allows(v, el, gate) && write_counter_checked(v, idx, el, value);
+  } else if constexpr (kOp == Op::kSelCounterRead) {
+    ok = el0_allows(v, el, userenr::ER | userenr::EN) &&
+         read_counter_checked(v, static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask), value);
+  } else if constexpr (kOp == Op::kTyperRead) {
+    ok = el0_allows(v, el, userenr::EN) && read_evtyper_checked(v, idx, value);
+  } else if constexpr (kOp == Op::kTyperWrite) {
+    ok = el0_allows(v, el, userenr::EN) && write_evtyper_checked(v, idx, value);
+  } else if constexpr (kOp == Op::kPmcrRead) {
+    ok = read_pmcr_el0(v, el, value);
+  } else if constexpr (kOp == Op::kSelrWrite) {
+    ok = write_pmselr_el0(v, el, value);
+  } else if constexpr (kOp == Op::kCntenRead) {
+    ok = el0_allows(v, el, userenr::EN);
+    if (ok) value = read_pmcnten_el0(v);
+  } else {
+    static_assert(kOp == Op::kCntenWrite, "every bound op has a body");
+    ok = el0_allows(v, el, userenr::EN);
+    if (ok) write_pmcnten(v, idx != 0, value);
+  }
+  // The exit and re-entry's work, as in handle_sys_reg(): writes only.
+  if constexpr (op_writes(kOp)) {
+    if (unpack_bound(route).route.flags & trap::kExitWork) {
+      v.process_requests();
+      v.update_state();
+    }
+  }
+  return ok ? HandleResult::kHandled : HandleResult::kUndef;
+}
+
 // kvm_handle_sys_reg() for the vPMU encodings: esr_iss is the ISS of an EC 0x18 exit, el the
 // guest's exception level, rt_value X[Rt] for MSR (in) or the MRS result (out). Encodings
 // outside the table UNDEF ("unsupported sys_reg"). After the handler the model performs what
