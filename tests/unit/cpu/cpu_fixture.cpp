@@ -16,7 +16,12 @@ CpuFixture::CpuFixture() : ram(kSize, 0), mem(ram.data(), kBase, kSize), core(me
 }
 
 void CpuFixture::load(std::initializer_list<Insn> prog) {
-  uint64_t pc = kCode;
+  place(kCode, prog);
+  core.state().pc = kCode;
+}
+
+void CpuFixture::place(uint64_t pa, std::initializer_list<Insn> prog) {
+  uint64_t pc = pa;
   for (const auto& i : prog) {
     // An empty text marks an Armv8.1 LSE word, which Capstone 4.0.2 cannot decode; the
     // check still runs, so a Capstone that learns LSE makes the test ask for the text.
@@ -26,7 +31,6 @@ void CpuFixture::load(std::initializer_list<Insn> prog) {
     mem.write(pc, &i.word, 4);
     pc += 4;
   }
-  core.state().pc = kCode;
 }
 
 cpu::RunResult CpuFixture::step(uint64_t n) {

@@ -31,6 +31,8 @@ class CpuFixture {
   CpuFixture();
   // Writes the program at kCode (checking each word's text) and resets PC there.
   void load(std::initializer_list<Insn> prog);
+  // Writes instructions at pa (checking each word's text as at that address); PC unchanged.
+  void place(uint64_t pa, std::initializer_list<Insn> prog);
   // Runs exactly n instructions (or until an exit); returns the run result.
   cpu::RunResult step(uint64_t n);
   // load + step(prog.size())

@@ -1,0 +1,123 @@
+// Block chaining and threaded dispatch (cpu/core.cpp): a block jumps straight into the
+// block it linked last time, so these tests pin what the links must never change: the
+// instruction budget is exact, running K instructions at once equals K single steps, and
+// code written while its block is linked (even the block doing the write) is what runs next.
+#include <boost/test/unit_test.hpp>
+
+#include "cpu_fixture.h"
+
+using test::CpuFixture;
+
+namespace {
+
+// Two blocks that loop through each other: l..b.ne (4 instructions), then m..tbz or
+// m..b l (2 or 4): linked taken, fall-through and direct branches.
+void load_two_block_loop(CpuFixture& f) {
+  f.load({{0x8b030000, "add x0, x0, x3"},
+          {0xcac01c84, "eor x4, x4, x0, ror #7"},
+          {0xf1000463, "subs x3, x3, #1"},
+          {0x54000041, "b.ne #0x40001014"},
+          {0xd45e0000, "hlt #0xf000"},
+          {0x910004a5, "add x5, x5, #1"},
+          {0x3607ff45, "tbz w5, #0, #0x40001000"},
+          {0xd1000c84, "sub x4, x4, #3"},
+          {0x17fffff8, "b #0x40001000"}});
+}
+
+struct Snapshot {
+  uint64_t x0, x3, x4, x5, pc;
+  bool operator==(const Snapshot&) const = default;
+};
+Snapshot snap(CpuFixture& f) { return {f.x(0), f.x(3), f.x(4), f.x(5), f.core.state().pc}; }
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(block_chain, CpuFixture)
+
+BOOST_AUTO_TEST_CASE(budget_is_exact_across_linked_blocks) {
+  // Budgets below, at and far above the 1024-instruction cap on one chain.
+  for (const uint64_t budget : {1ull, 3ull, 4ull, 5ull, 7ull, 1023ull, 1024ull, 1025ull, 5000ull}) {
+    BOOST_TEST_CONTEXT("budget " << budget) {
+      load_two_block_loop(*this);
+      x(0) = x(4) = x(5) = 0;
+      x(3) = 100000;
+      const cpu::RunResult r = step(budget);
+      BOOST_TEST(r.retired == budget);
+      BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kBudget));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(one_run_equals_single_steps) {
+  load_two_block_loop(*this);
+  x(3) = 3000;
+  const cpu::RunResult whole = step(100000);  // ends at the HLT after 3000 iterations
+  const Snapshot once = snap(*this);
+  BOOST_TEST(static_cast<int>(whole.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
+
+  load_two_block_loop(*this);
+  x(0) = x(4) = x(5) = 0;
+  x(3) = 3000;
+  uint64_t retired = 0;
+  for (;;) {
+    const cpu::RunResult r = step(1);
+    retired += r.retired;
+    if (r.reason != cpu::ExitReason::kBudget) break;
+  }
+  BOOST_TEST(retired == whole.retired);
+  BOOST_TEST((snap(*this) == once));
+}
+
+BOOST_AUTO_TEST_CASE(store_into_a_linked_block_runs_the_new_code) {
+  // a (one page): add x0, x0, #1; b b.  b (the next page): 100 iterations; at the 50th it
+  // rewrites a's ADD to add #16. Only a's page is invalidated, so the blocks of b that
+  // linked to the old a survive and must not jump into it any more.
+  place(kCode, {{0x91000400, "add x0, x0, #1"}, {0x140003ff, "b #0x40002000"}});
+  place(kCode + 0x1000, {{0xf1000463, "subs x3, x3, #1"},
+                         {0xf100c87f, "cmp x3, #0x32"},
+                         {0x54000041, "b.ne #0x40002010"},
+                         {0xb9000022, "str w2, [x1]"},
+                         {0xb5ff7f83, "cbnz x3, #0x40001000"},
+                         {0xd45e0000, "hlt #0xf000"}});
+  core.state().pc = kCode;
+  x(1) = kCode;
+  x(2) = 0x91004000;  // add x0, x0, #16
+  x(3) = 100;
+  const cpu::RunResult r = step(100000);
+  BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
+  BOOST_TEST(x(0) == 50u * 1 + 50u * 16);
+}
+
+BOOST_AUTO_TEST_CASE(store_into_the_executing_page) {
+  // The same loop with both parts on one page: the store invalidates the block doing it.
+  place(kCode, {{0x91000400, "add x0, x0, #1"}, {0x140001ff, "b #0x40001800"}});
+  place(kCode + 0x800, {{0xf1000463, "subs x3, x3, #1"},
+                        {0xf100c87f, "cmp x3, #0x32"},
+                        {0x54000041, "b.ne #0x40001810"},
+                        {0xb9000022, "str w2, [x1]"},
+                        {0xb5ffbf83, "cbnz x3, #0x40001000"},
+                        {0xd45e0000, "hlt #0xf000"}});
+  core.state().pc = kCode;
+  x(1) = kCode;
+  x(2) = 0x91004000;  // add x0, x0, #16
+  x(3) = 100;
+  const cpu::RunResult r = step(100000);
+  BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
+  BOOST_TEST(x(0) == 50u * 1 + 50u * 16);
+}
+
+BOOST_AUTO_TEST_CASE(host_write_between_runs_drops_the_links) {
+  load_two_block_loop(*this);
+  x(3) = 1000000;
+  step(4000);  // the loop's blocks are built and linked
+  // The VMM (or a snapshot restore) rewrites the loop's first instruction between runs.
+  const uint32_t sub = 0xcb030000;  // sub x0, x0, x3
+  mem.write(kCode, &sub, 4);
+  x(0) = 0;
+  x(3) = 10;
+  core.state().pc = kCode;
+  step(100000);
+  BOOST_TEST(x(0) == static_cast<uint64_t>(-(10 + 9 + 8 + 7 + 6 + 5 + 4 + 3 + 2 + 1)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
