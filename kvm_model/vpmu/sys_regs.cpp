@@ -105,6 +105,10 @@ void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
     v.reg(Slot::PMCNTENSET_EL0) |= val;
   else
     v.reg(Slot::PMCNTENSET_EL0) &= ~val;
+  // Setting only counters whose backing exists and is enabled, with PMCR.E set: every era's
+  // enable / reprogram finds each of them enabled as it should be and changes nothing (a
+  // guest re-writing the PMCNTENSET value it read back).
+  if (set && (v.reg(Slot::PMCR_EL0) & pmcr::E) && (val & ~uint64_t{v.active_mask()}) == 0) return;
   if (v.policy().pmcr_e_via_reload)
     v.reprogram_counter_mask(val);
   else if (set)

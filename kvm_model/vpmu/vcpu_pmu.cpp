@@ -117,14 +117,18 @@ void VcpuPmu::create_backing(unsigned idx) {
   // kvm_pmu_create_perf_event(): the old event's count is folded into the register, then a
   // new event counts from zero.
   Backing& b = backing_[idx];
-  if (recreates_same(idx)) {
+  const bool same_inputs = made_from_current_inputs(idx);
+  if (same_inputs ? b.enabled == counter_is_enabled(idx) : backing_key_for(idx) == b.key()) {
     // Recreated as it was (a profiling guest rewriting the same PMEVTYPER): nothing else
     // counts differently, so only this counter is settled and folded.
     if (!b.exists) return;
     if (settle_one(idx)) update_state();
-    reg(evcntr_slot(idx)) = get_counter_value(idx);
+    // get_counter_value() with nothing pending (just settled).
+    uint64_t folded = has_pmu_ ? reg(evcntr_slot(idx)) + b.count : 0;
+    if (!is_64bit(idx)) folded &= 0xffffffffull;
+    reg(evcntr_slot(idx)) = folded;
     b.count = 0;
-    note_inputs(b, idx);
+    if (!same_inputs) note_inputs(b, idx);  // else recorded already
     return;
   }
   const uint32_t key = backing_key_for(idx);

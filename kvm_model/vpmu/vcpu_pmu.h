@@ -106,15 +106,19 @@ class VcpuPmu {
     // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
     // sample period (distance to overflow) reflects the new value.
     moved_ |= uint32_t{1} << idx;
-    if (!recreates_same(idx)) return set_counter_value_recreate(idx, val);
+    // recreates_same(), keeping which way it decided: made from the same inputs, the
+    // backing's record of them needs no update.
+    Backing& b = backing_[idx];
+    const bool same_inputs = made_from_current_inputs(idx);
+    if (same_inputs ? b.enabled != counter_is_enabled(idx) : backing_key_for(idx) != b.key())
+      return set_counter_value_recreate(idx, val);
     // Recreated as it was: a new event counting the same thing from zero, which is all the
     // guest can tell of the release and the creation. (Inline: a profiling guest writes a
     // counter on every sample.)
-    Backing& b = backing_[idx];
     reg(evcntr_slot(idx)) = val;
     b.count = 0;
     b.since = now_;
-    note_inputs(b, idx);
+    if (!same_inputs) note_inputs(b, idx);
   }
   void set_counter_event_type(uint64_t data, unsigned idx);
   void enable_counter_mask(uint64_t mask);                // <= 6.7
@@ -170,6 +174,8 @@ class VcpuPmu {
   // False when count_events() would certainly count nothing (no enabled backing event, or
   // not loaded): the caller may then skip gathering the counts at all.
   bool may_count() const { return active_mask_ != 0 && loaded_ && has_pmu_; }
+  // Bit i: counter i's backing event exists and is enabled.
+  uint32_t active_mask() const { return active_mask_; }
   // Guest instructions that can run before some enabled counter could overflow, for the
   // run loop to stop there and deliver the overflow interrupt on time (perf's sample
   // period). Exact when every counter at risk counts at most one event per instruction
@@ -181,24 +187,29 @@ class VcpuPmu {
   // every counter write, for the one counter written).
   uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const {
     if (!may_count()) return UINT64_MAX;
+    const uint32_t live = active_mask_ & mask;
+    // One counter (a counter write moves only the one written): no loop, no minimum.
+    if (live != 0 && (live & (live - 1)) == 0) return insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(live)));
     uint64_t best = UINT64_MAX;
-    for (uint32_t m = active_mask_ & mask; m != 0; m &= m - 1) {
-      const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
-      const Backing& b = backing_[idx];
-      const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
-      // Events to the overflow the counter's width and PMCR.LC/LP select.
-      const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - (value & 0xffffffffull);
-      if (dist == 0) continue;  // 2^64 away
-      uint64_t insns;
-      if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
-        insns = dist;  // one per instruction at most: exact
-      else if (b.event == event::CPU_CYCLES)
-        insns = dist / 8;  // several cycles per instruction when it stalls
-      else
-        insns = dist / 4;  // a few cache or memory events per instruction at most
-      best = std::min(best, std::max<uint64_t>(insns, 1));
-    }
+    for (uint32_t m = live; m != 0; m &= m - 1)
+      best = std::min(best, insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(m))));
     return best;
+  }
+  // insns_until_overflow() for one active counter (UINT64_MAX: 2^64 events away).
+  uint64_t insns_to_overflow(bool cycle_timing, unsigned idx) const {
+    const Backing& b = backing_[idx];
+    const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
+    // Events to the overflow the counter's width and PMCR.LC/LP select.
+    const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - (value & 0xffffffffull);
+    if (dist == 0) return UINT64_MAX;  // 2^64 away
+    uint64_t insns;
+    if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
+      insns = dist;  // one per instruction at most: exact
+    else if (b.event == event::CPU_CYCLES)
+      insns = dist / 8;  // several cycles per instruction when it stalls
+    else
+      insns = dist / 4;  // a few cache or memory events per instruction at most
+    return std::max<uint64_t>(insns, 1);
   }
 
   // ---- the instruction clock (functional timing) ----
@@ -245,11 +256,13 @@ class VcpuPmu {
   uint32_t backing_key_for(unsigned idx) const;
   // Would kvm_pmu_create_perf_event() make an event with backing idx's attributes now?
   bool recreates_same(unsigned idx) const {
-    const Backing& b = backing_[idx];
     // Made from the same register value in the same VM epoch: only the enable can differ.
-    if (b.exists && b.evtyper == reg(evtyper_slot(idx)) && b.epoch == vm_.attr_epoch())
-      return b.enabled == counter_is_enabled(idx);
-    return backing_key_for(idx) == b.key();
+    if (made_from_current_inputs(idx)) return backing_[idx].enabled == counter_is_enabled(idx);
+    return backing_key_for(idx) == backing_[idx].key();
+  }
+  bool made_from_current_inputs(unsigned idx) const {
+    const Backing& b = backing_[idx];
+    return b.exists && b.evtyper == reg(evtyper_slot(idx)) && b.epoch == vm_.attr_epoch();
   }
   // Records what backing b was just made (or found to be made) from, for recreates_same.
   void note_inputs(Backing& b, unsigned idx) {
