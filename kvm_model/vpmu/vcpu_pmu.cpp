@@ -382,6 +382,13 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
   return overflow;
 }
 
+uint64_t VcpuPmu::min_insns_to_overflow(bool cycle_timing, uint32_t live) const {
+  uint64_t best = UINT64_MAX;
+  for (uint32_t m = live; m != 0; m &= m - 1)
+    best = std::min(best, insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(m))));
+  return best;
+}
+
 bool VcpuPmu::settle() {
   // In count_events()' order: the cycle counter first, then by index.
   bool overflow = false;

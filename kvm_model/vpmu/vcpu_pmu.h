@@ -188,13 +188,13 @@ class VcpuPmu {
   uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const {
     if (!may_count()) return UINT64_MAX;
     const uint32_t live = active_mask_ & mask;
-    // One counter (a counter write moves only the one written): no loop, no minimum.
-    if (live != 0 && (live & (live - 1)) == 0) return insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(live)));
-    uint64_t best = UINT64_MAX;
-    for (uint32_t m = live; m != 0; m &= m - 1)
-      best = std::min(best, insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(m))));
-    return best;
+    if (live == 0) return UINT64_MAX;
+    // One counter (a counter write moves only the one written): inline, no loop.
+    if ((live & (live - 1)) == 0) return insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(live)));
+    return min_insns_to_overflow(cycle_timing, live);
   }
+  // The minimum of insns_to_overflow() over the counters in `live` (out of line: rare).
+  uint64_t min_insns_to_overflow(bool cycle_timing, uint32_t live) const;
   // insns_until_overflow() for one active counter (UINT64_MAX: 2^64 events away).
   uint64_t insns_to_overflow(bool cycle_timing, unsigned idx) const {
     const Backing& b = backing_[idx];
