@@ -198,7 +198,19 @@ class VcpuPmu {
   // insns_until_overflow() for one active counter (UINT64_MAX: 2^64 events away).
   uint64_t insns_to_overflow(bool cycle_timing, unsigned idx) const {
     const Backing& b = backing_[idx];
-    const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
+    return insns_to_overflow_from(cycle_timing, idx, reg(evcntr_slot(idx)) + b.count + pending(idx));
+  }
+  // insns_until_overflow(false, mask) on the instruction clock right after a guest write
+  // of counter idx, with mask = take_moved(). The write restarted idx's backing (whichever
+  // way: set_counter_value or its recreation) with nothing counted or pending since, so
+  // when idx alone is at issue its value is the register's and pending() need not be asked.
+  uint64_t insns_until_overflow_after_write(unsigned idx, uint32_t mask) const {
+    if (may_count() && (active_mask_ & mask) == uint32_t{1} << idx) return insns_to_overflow_from(false, idx, reg(evcntr_slot(idx)));
+    return insns_until_overflow(false, mask);
+  }
+  // insns_to_overflow() for a counter whose current value is `value`.
+  uint64_t insns_to_overflow_from(bool cycle_timing, unsigned idx, uint64_t value) const {
+    const Backing& b = backing_[idx];
     // Events to the overflow the counter's width and PMCR.LC/LP select.
     const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - (value & 0xffffffffull);
     if (dist == 0) return UINT64_MAX;  // 2^64 away
