@@ -119,15 +119,8 @@ void VcpuPmu::create_backing(unsigned idx) {
   Backing& b = backing_[idx];
   const bool same_inputs = made_from_current_inputs(idx);
   if (same_inputs ? b.enabled == counter_is_enabled(idx) : backing_key_for(idx) == b.key()) {
-    // Recreated as it was (a profiling guest rewriting the same PMEVTYPER): nothing else
-    // counts differently, so only this counter is settled and folded.
     if (!b.exists) return;
-    if (settle_one(idx)) update_state();
-    // get_counter_value() with nothing pending (just settled).
-    uint64_t folded = has_pmu_ ? reg(evcntr_slot(idx)) + b.count : 0;
-    if (!is_64bit(idx)) folded &= 0xffffffffull;
-    reg(evcntr_slot(idx)) = folded;
-    b.count = 0;
+    recreate_same(idx);
     if (!same_inputs) note_inputs(b, idx);  // else recorded already
     return;
   }
@@ -141,11 +134,6 @@ void VcpuPmu::reconfigure_enabled(unsigned idx, bool on) {
   Reconfig rc(*this);
   backing_[idx].enabled = on;
   note_backing(idx);
-}
-
-void VcpuPmu::set_counter_event_type(uint64_t data, unsigned idx) {
-  reg(evtyper_slot(idx)) = data & policy().evtyper_write_mask(vm_);
-  create_backing(idx);
 }
 
 void VcpuPmu::enable_counter_mask(uint64_t mask) {

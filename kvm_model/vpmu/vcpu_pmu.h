@@ -120,7 +120,13 @@ class VcpuPmu {
     b.since = now_;
     if (!same_inputs) note_inputs(b, idx);
   }
-  void set_counter_event_type(uint64_t data, unsigned idx);
+  void set_counter_event_type(uint64_t data, unsigned idx) {  // guest PMEVTYPER write
+    reg(evtyper_slot(idx)) = data & policy().evtyper_write_mask(vm_);
+    // The same value again, counter enabled as before (a profiling guest re-arming its
+    // events): create_backing()'s same-event case inline, its inputs recorded already.
+    if (made_from_current_inputs(idx) && backing_[idx].enabled == counter_is_enabled(idx)) return recreate_same(idx);
+    create_backing(idx);
+  }
   void enable_counter_mask(uint64_t mask);                // <= 6.7
   void disable_counter_mask(uint64_t mask);               // <= 6.7
   void reprogram_counter_mask(uint64_t mask);             // 6.15+
@@ -280,6 +286,17 @@ class VcpuPmu {
   void note_inputs(Backing& b, unsigned idx) {
     b.evtyper = reg(evtyper_slot(idx));
     b.epoch = vm_.attr_epoch();
+  }
+  // kvm_pmu_create_perf_event() making an existing backing anew as it was: nothing else
+  // counts differently, so only this counter is settled and its count folded into the
+  // register (get_counter_value(), nothing pending once settled); the new event counts from 0.
+  void recreate_same(unsigned idx) {
+    Backing& b = backing_[idx];
+    if (settle_one(idx)) update_state();
+    uint64_t folded = has_pmu_ ? reg(evcntr_slot(idx)) + b.count : 0;
+    if (!is_64bit(idx)) folded &= 0xffffffffull;
+    reg(evcntr_slot(idx)) = folded;
+    b.count = 0;
   }
   void set_counter_value_recreate(unsigned idx, uint64_t val);
   void install_backing(unsigned idx, uint32_t key);
