@@ -250,20 +250,9 @@ uint64_t VcpuPmu::pmceid(unsigned which) const {
   return val & mask;
 }
 
-uint64_t VcpuPmu::overflow_status() const {
-  if (!(read_pmcr() & pmcr::E)) return 0;
-  uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
-  if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
-  return r;
-}
-
-bool VcpuPmu::update_state() {
-  if (!has_pmu_) return false;
-  const bool level = overflow_status() != 0;
-  if (level == irq_level_) return false;
+void VcpuPmu::set_irq_level(bool level) {
   irq_level_ = level;
   if (irq_sink_) irq_sink_(level);
-  return true;
 }
 
 void VcpuPmu::process_requests() {

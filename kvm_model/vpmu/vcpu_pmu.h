@@ -133,7 +133,12 @@ class VcpuPmu {
   void software_increment(uint64_t mask);                 // PMSWINC
   void handle_pmcr(uint64_t val);                         // kvm_pmu_handle_pmcr
   uint64_t pmceid(unsigned which) const;                  // kvm_pmu_get_pmceid
-  uint64_t overflow_status() const;                       // kvm_pmu_overflow_status
+  uint64_t overflow_status() const {                      // kvm_pmu_overflow_status
+    if (!(reg(Slot::PMCR_EL0) & pmcr::E)) return 0;  // read_pmcr()'s E: eras differ in N only
+    uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
+    if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
+    return r;
+  }
   void stop_counter(unsigned idx);                        // fold the live count, release
   void release_backing(unsigned idx);                     // drop it (count lost)
   void create_backing(unsigned idx);                      // kvm_pmu_create_perf_event
@@ -159,7 +164,14 @@ class VcpuPmu {
   // injection). Userspace irqchips use should_notify_user() instead.
   void set_irq_sink(std::function<void(bool level)> sink) { irq_sink_ = std::move(sink); }
   // kvm_pmu_update_state(): recompute the level; true if it changed.
-  bool update_state();
+  bool update_state() {
+    // Inline: every trapped write that can change the level asks, and it rarely changes.
+    if (!has_pmu_) return false;
+    const bool level = overflow_status() != 0;
+    if (level == irq_level_) return false;
+    set_irq_level(level);
+    return true;
+  }
 
   // ---- scheduling (spec 3) ----
   void load(uint32_t pcpu);  // kvm_arch_vcpu_load
@@ -298,6 +310,7 @@ class VcpuPmu {
     reg(evcntr_slot(idx)) = folded;
     b.count = 0;
   }
+  void set_irq_level(bool level);  // update_state()'s change: record it, tell the sink
   void set_counter_value_recreate(unsigned idx, uint64_t val);
   void install_backing(unsigned idx, uint32_t key);
   void drop_backing(unsigned idx);
