@@ -485,7 +485,13 @@ cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t ro
         // others stay within the slice bound.
         if (const uint32_t moved = pmu.take_moved(); moved != 0) {
           const uint64_t ran = now[0] + now[1] - v.slice_start_;
-          if (pmu.insns_until_overflow(false, moved) < v.slice_len_ - ran) core.request_stop();
+          uint64_t bound;
+          // Handled, a counter write went through set_counter_value() (an UNDEF touched nothing).
+          if (kOp == vpmu::trap::Op::kCounterWrite && r == vpmu::HandleResult::kHandled)
+            bound = pmu.insns_until_overflow_after_write(vpmu::unpack_bound(route).idx, moved);
+          else
+            bound = pmu.insns_until_overflow(false, moved);
+          if (bound < v.slice_len_ - ran) core.request_stop();
         }
       }
     }

@@ -99,20 +99,6 @@ AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r
 
 }  // namespace
 
-void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
-  const uint64_t val = regval & v.valid_mask();
-  if (set)
-    v.reg(Slot::PMCNTENSET_EL0) |= val;
-  else
-    v.reg(Slot::PMCNTENSET_EL0) &= ~val;
-  if (v.policy().pmcr_e_via_reload)
-    v.reprogram_counter_mask(val);
-  else if (set)
-    v.enable_counter_mask(val);
-  else
-    v.disable_counter_mask(val);
-}
-
 namespace {
 AccessResult access_pmcnten(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;

@@ -117,14 +117,11 @@ void VcpuPmu::create_backing(unsigned idx) {
   // kvm_pmu_create_perf_event(): the old event's count is folded into the register, then a
   // new event counts from zero.
   Backing& b = backing_[idx];
-  if (recreates_same(idx)) {
-    // Recreated as it was (a profiling guest rewriting the same PMEVTYPER): nothing else
-    // counts differently, so only this counter is settled and folded.
+  const bool same_inputs = made_from_current_inputs(idx);
+  if (same_inputs ? b.enabled == counter_is_enabled(idx) : backing_key_for(idx) == b.key()) {
     if (!b.exists) return;
-    if (settle_one(idx)) update_state();
-    reg(evcntr_slot(idx)) = get_counter_value(idx);
-    b.count = 0;
-    note_inputs(b, idx);
+    recreate_same(idx);
+    if (!same_inputs) note_inputs(b, idx);  // else recorded already
     return;
   }
   const uint32_t key = backing_key_for(idx);
@@ -137,11 +134,6 @@ void VcpuPmu::reconfigure_enabled(unsigned idx, bool on) {
   Reconfig rc(*this);
   backing_[idx].enabled = on;
   note_backing(idx);
-}
-
-void VcpuPmu::set_counter_event_type(uint64_t data, unsigned idx) {
-  reg(evtyper_slot(idx)) = data & policy().evtyper_write_mask(vm_);
-  create_backing(idx);
 }
 
 void VcpuPmu::enable_counter_mask(uint64_t mask) {
@@ -258,20 +250,9 @@ uint64_t VcpuPmu::pmceid(unsigned which) const {
   return val & mask;
 }
 
-uint64_t VcpuPmu::overflow_status() const {
-  if (!(read_pmcr() & pmcr::E)) return 0;
-  uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
-  if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
-  return r;
-}
-
-bool VcpuPmu::update_state() {
-  if (!has_pmu_) return false;
-  const bool level = overflow_status() != 0;
-  if (level == irq_level_) return false;
+void VcpuPmu::set_irq_level(bool level) {
   irq_level_ = level;
   if (irq_sink_) irq_sink_(level);
-  return true;
 }
 
 void VcpuPmu::process_requests() {
@@ -376,6 +357,13 @@ bool VcpuPmu::count_events(const arch::EventCounts& counts) {
   if (scheduled & kCycleBit) count_one(kCycleIdx);
   for (uint32_t m = scheduled & ~kCycleBit; m != 0; m &= m - 1) count_one(static_cast<unsigned>(std::countr_zero(m)));
   return overflow;
+}
+
+uint64_t VcpuPmu::min_insns_to_overflow(bool cycle_timing, uint32_t live) const {
+  uint64_t best = UINT64_MAX;
+  for (uint32_t m = live; m != 0; m &= m - 1)
+    best = std::min(best, insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(m))));
+  return best;
 }
 
 bool VcpuPmu::settle() {

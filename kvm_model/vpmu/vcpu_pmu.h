@@ -106,24 +106,39 @@ class VcpuPmu {
     // kvm_pmu_set_pmc_value(): release, store the 64-bit value verbatim, recreate so that the
     // sample period (distance to overflow) reflects the new value.
     moved_ |= uint32_t{1} << idx;
-    if (!recreates_same(idx)) return set_counter_value_recreate(idx, val);
+    // recreates_same(), keeping which way it decided: made from the same inputs, the
+    // backing's record of them needs no update.
+    Backing& b = backing_[idx];
+    const bool same_inputs = made_from_current_inputs(idx);
+    if (same_inputs ? b.enabled != counter_is_enabled(idx) : backing_key_for(idx) != b.key())
+      return set_counter_value_recreate(idx, val);
     // Recreated as it was: a new event counting the same thing from zero, which is all the
     // guest can tell of the release and the creation. (Inline: a profiling guest writes a
     // counter on every sample.)
-    Backing& b = backing_[idx];
     reg(evcntr_slot(idx)) = val;
     b.count = 0;
     b.since = now_;
-    note_inputs(b, idx);
+    if (!same_inputs) note_inputs(b, idx);
   }
-  void set_counter_event_type(uint64_t data, unsigned idx);
+  void set_counter_event_type(uint64_t data, unsigned idx) {  // guest PMEVTYPER write
+    reg(evtyper_slot(idx)) = data & policy().evtyper_write_mask(vm_);
+    // The same value again, counter enabled as before (a profiling guest re-arming its
+    // events): create_backing()'s same-event case inline, its inputs recorded already.
+    if (made_from_current_inputs(idx) && backing_[idx].enabled == counter_is_enabled(idx)) return recreate_same(idx);
+    create_backing(idx);
+  }
   void enable_counter_mask(uint64_t mask);                // <= 6.7
   void disable_counter_mask(uint64_t mask);               // <= 6.7
   void reprogram_counter_mask(uint64_t mask);             // 6.15+
   void software_increment(uint64_t mask);                 // PMSWINC
   void handle_pmcr(uint64_t val);                         // kvm_pmu_handle_pmcr
   uint64_t pmceid(unsigned which) const;                  // kvm_pmu_get_pmceid
-  uint64_t overflow_status() const;                       // kvm_pmu_overflow_status
+  uint64_t overflow_status() const {                      // kvm_pmu_overflow_status
+    if (!(reg(Slot::PMCR_EL0) & pmcr::E)) return 0;  // read_pmcr()'s E: eras differ in N only
+    uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
+    if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
+    return r;
+  }
   void stop_counter(unsigned idx);                        // fold the live count, release
   void release_backing(unsigned idx);                     // drop it (count lost)
   void create_backing(unsigned idx);                      // kvm_pmu_create_perf_event
@@ -149,7 +164,14 @@ class VcpuPmu {
   // injection). Userspace irqchips use should_notify_user() instead.
   void set_irq_sink(std::function<void(bool level)> sink) { irq_sink_ = std::move(sink); }
   // kvm_pmu_update_state(): recompute the level; true if it changed.
-  bool update_state();
+  bool update_state() {
+    // Inline: every trapped write that can change the level asks, and it rarely changes.
+    if (!has_pmu_) return false;
+    const bool level = overflow_status() != 0;
+    if (level == irq_level_) return false;
+    set_irq_level(level);
+    return true;
+  }
 
   // ---- scheduling (spec 3) ----
   void load(uint32_t pcpu);  // kvm_arch_vcpu_load
@@ -170,6 +192,8 @@ class VcpuPmu {
   // False when count_events() would certainly count nothing (no enabled backing event, or
   // not loaded): the caller may then skip gathering the counts at all.
   bool may_count() const { return active_mask_ != 0 && loaded_ && has_pmu_; }
+  // Bit i: counter i's backing event exists and is enabled.
+  uint32_t active_mask() const { return active_mask_; }
   // Guest instructions that can run before some enabled counter could overflow, for the
   // run loop to stop there and deliver the overflow interrupt on time (perf's sample
   // period). Exact when every counter at risk counts at most one event per instruction
@@ -181,24 +205,41 @@ class VcpuPmu {
   // every counter write, for the one counter written).
   uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const {
     if (!may_count()) return UINT64_MAX;
-    uint64_t best = UINT64_MAX;
-    for (uint32_t m = active_mask_ & mask; m != 0; m &= m - 1) {
-      const unsigned idx = static_cast<unsigned>(std::countr_zero(m));
-      const Backing& b = backing_[idx];
-      const uint64_t value = reg(evcntr_slot(idx)) + b.count + pending(idx);
-      // Events to the overflow the counter's width and PMCR.LC/LP select.
-      const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - (value & 0xffffffffull);
-      if (dist == 0) continue;  // 2^64 away
-      uint64_t insns;
-      if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
-        insns = dist;  // one per instruction at most: exact
-      else if (b.event == event::CPU_CYCLES)
-        insns = dist / 8;  // several cycles per instruction when it stalls
-      else
-        insns = dist / 4;  // a few cache or memory events per instruction at most
-      best = std::min(best, std::max<uint64_t>(insns, 1));
-    }
-    return best;
+    const uint32_t live = active_mask_ & mask;
+    if (live == 0) return UINT64_MAX;
+    // One counter (a counter write moves only the one written): inline, no loop.
+    if ((live & (live - 1)) == 0) return insns_to_overflow(cycle_timing, static_cast<unsigned>(std::countr_zero(live)));
+    return min_insns_to_overflow(cycle_timing, live);
+  }
+  // The minimum of insns_to_overflow() over the counters in `live` (out of line: rare).
+  uint64_t min_insns_to_overflow(bool cycle_timing, uint32_t live) const;
+  // insns_until_overflow() for one active counter (UINT64_MAX: 2^64 events away).
+  uint64_t insns_to_overflow(bool cycle_timing, unsigned idx) const {
+    const Backing& b = backing_[idx];
+    return insns_to_overflow_from(cycle_timing, idx, reg(evcntr_slot(idx)) + b.count + pending(idx));
+  }
+  // insns_until_overflow(false, mask) on the instruction clock right after a guest write
+  // of counter idx, with mask = take_moved(). The write restarted idx's backing (whichever
+  // way: set_counter_value or its recreation) with nothing counted or pending since, so
+  // when idx alone is at issue its value is the register's and pending() need not be asked.
+  uint64_t insns_until_overflow_after_write(unsigned idx, uint32_t mask) const {
+    if (may_count() && (active_mask_ & mask) == uint32_t{1} << idx) return insns_to_overflow_from(false, idx, reg(evcntr_slot(idx)));
+    return insns_until_overflow(false, mask);
+  }
+  // insns_to_overflow() for a counter whose current value is `value`.
+  uint64_t insns_to_overflow_from(bool cycle_timing, unsigned idx, uint64_t value) const {
+    const Backing& b = backing_[idx];
+    // Events to the overflow the counter's width and PMCR.LC/LP select.
+    const uint64_t dist = (is_64bit(idx) && has_64bit_overflow(idx)) ? 0 - value : (uint64_t{1} << 32) - (value & 0xffffffffull);
+    if (dist == 0) return UINT64_MAX;  // 2^64 away
+    uint64_t insns;
+    if (b.event == event::INST_RETIRED || b.event == event::INST_SPEC || (b.event == event::CPU_CYCLES && !cycle_timing))
+      insns = dist;  // one per instruction at most: exact
+    else if (b.event == event::CPU_CYCLES)
+      insns = dist / 8;  // several cycles per instruction when it stalls
+    else
+      insns = dist / 4;  // a few cache or memory events per instruction at most
+    return std::max<uint64_t>(insns, 1);
   }
 
   // ---- the instruction clock (functional timing) ----
@@ -245,17 +286,31 @@ class VcpuPmu {
   uint32_t backing_key_for(unsigned idx) const;
   // Would kvm_pmu_create_perf_event() make an event with backing idx's attributes now?
   bool recreates_same(unsigned idx) const {
-    const Backing& b = backing_[idx];
     // Made from the same register value in the same VM epoch: only the enable can differ.
-    if (b.exists && b.evtyper == reg(evtyper_slot(idx)) && b.epoch == vm_.attr_epoch())
-      return b.enabled == counter_is_enabled(idx);
-    return backing_key_for(idx) == b.key();
+    if (made_from_current_inputs(idx)) return backing_[idx].enabled == counter_is_enabled(idx);
+    return backing_key_for(idx) == backing_[idx].key();
+  }
+  bool made_from_current_inputs(unsigned idx) const {
+    const Backing& b = backing_[idx];
+    return b.exists && b.evtyper == reg(evtyper_slot(idx)) && b.epoch == vm_.attr_epoch();
   }
   // Records what backing b was just made (or found to be made) from, for recreates_same.
   void note_inputs(Backing& b, unsigned idx) {
     b.evtyper = reg(evtyper_slot(idx));
     b.epoch = vm_.attr_epoch();
   }
+  // kvm_pmu_create_perf_event() making an existing backing anew as it was: nothing else
+  // counts differently, so only this counter is settled and its count folded into the
+  // register (get_counter_value(), nothing pending once settled); the new event counts from 0.
+  void recreate_same(unsigned idx) {
+    Backing& b = backing_[idx];
+    if (settle_one(idx)) update_state();
+    uint64_t folded = has_pmu_ ? reg(evcntr_slot(idx)) + b.count : 0;
+    if (!is_64bit(idx)) folded &= 0xffffffffull;
+    reg(evcntr_slot(idx)) = folded;
+    b.count = 0;
+  }
+  void set_irq_level(bool level);  // update_state()'s change: record it, tell the sink
   void set_counter_value_recreate(unsigned idx, uint64_t val);
   void install_backing(unsigned idx, uint32_t key);
   void drop_backing(unsigned idx);

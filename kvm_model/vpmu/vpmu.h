@@ -71,8 +71,24 @@ inline bool write_pmselr_el0(VcpuPmu& v, uint8_t el, uint64_t val) {
 }
 inline uint64_t read_pmcnten_el0(const VcpuPmu& v) { return v.reg(Slot::PMCNTENSET_EL0); }  // raw slot, no masking
 
-// PMCNTENSET (set) / PMCNTENCLR write after the EL0 gate.
-void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval);
+// PMCNTENSET (set) / PMCNTENCLR write after the EL0 gate (inline: the trap path's body).
+inline void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
+  const uint64_t val = regval & v.valid_mask();
+  if (set)
+    v.reg(Slot::PMCNTENSET_EL0) |= val;
+  else
+    v.reg(Slot::PMCNTENSET_EL0) &= ~val;
+  // Setting only counters whose backing exists and is enabled, with PMCR.E set: every era's
+  // enable / reprogram finds each of them enabled as it should be and changes nothing (a
+  // guest re-writing the PMCNTENSET value it read back).
+  if (set && (v.reg(Slot::PMCR_EL0) & pmcr::E) && (val & ~uint64_t{v.active_mask()}) == 0) return;
+  if (v.policy().pmcr_e_via_reload)
+    v.reprogram_counter_mask(val);
+  else if (set)
+    v.enable_counter_mask(val);
+  else
+    v.disable_counter_mask(val);
+}
 
 // Whether a bound op reads a counter or changes what counts (its route has trap::kCounts:
 // bind_trap binds no other), and whether it is an MSR.
