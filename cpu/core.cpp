@@ -285,7 +285,7 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     block->timing.push_back(decoder::classify(id, inst));
     cur += 4;
     cur_pa += 4;
-    if (decoder::ends_block(id)) break;
+    if (decoder::ends_block(id, inst)) break;
     // Stay within one page: one translation covers the block, and a code write
     // invalidates whole blocks exactly.
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;

@@ -85,6 +85,10 @@ InsnId decode(uint32_t insn, uint64_t pc, DecodedInst& out) {
   return InsnId::kUndefined;
 }
 
-bool ends_block(InsnId id) { return kBlockEnders[static_cast<size_t>(id)]; }
+bool ends_block(InsnId id, const DecodedInst& inst) {
+  // A trapped MSR continues its block; the port makes it leave when the write lets an
+  // interrupt in or asks for a stop (Core::must_leave_block).
+  return kBlockEnders[static_cast<size_t>(id)] && !(id == InsnId::MSR_reg && interp::is_port_write(inst));
+}
 
 }  // namespace cpu::decoder

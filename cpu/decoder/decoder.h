@@ -54,7 +54,7 @@ InsnId match(uint32_t insn);
 InsnId decode(uint32_t insn, uint64_t pc, DecodedInst& out);
 
 // Whether execution of this instruction ends a basic block (branches, exception
-// generation, system instructions that change context).
-bool ends_block(InsnId id);
+// generation, system instructions that change context), given its predecoded form.
+bool ends_block(InsnId id, const DecodedInst& inst);
 
 }  // namespace cpu::decoder

@@ -180,7 +180,7 @@ Flow trap_to_port(Core& c, const DecodedInst& i) {
     c.state().pc = i.pc + 4;
     return Flow::kJump;
   }
-  return Flow::kNext;
+  return next(c, i);
 }
 
 // DMB/DSB: a full host fence, so that cores on host threads (--threads) see each other's
@@ -419,6 +419,7 @@ bool pre_MSR_reg(DecodedInst& i, uint32_t insn) {
   i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_msr_port : &op_msr;
   return true;
 }
+bool is_port_write(const DecodedInst& i) { return i.fn == &op_msr_port; }
 bool pre_MRS(DecodedInst& i, uint32_t insn) {
   const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
   if (idx < 0) return false;

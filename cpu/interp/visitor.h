@@ -16,4 +16,8 @@ namespace cpu::interp {
 // Raises the UNDEFINED exception (ESR EC 0x00).
 Flow op_undefined(Core& c, const DecodedInst& inst);
 
+// An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,
+// timer): it changes no translation or PSTATE state, so it need not end its block.
+bool is_port_write(const DecodedInst& inst);
+
 }  // namespace cpu::interp
