@@ -286,6 +286,9 @@ class Core {
   }
   // Brackets a port access made by `at`, an instruction of the block now executing.
   void begin_port_access(const DecodedInst& at) { port_at_ = &at; }
+  // The X[Rt] image of a port access in flight. It lives here, not on the handler's stack,
+  // so that no local's address escapes and the handler can tail-call the next instruction's.
+  uint64_t& port_value() { return port_value_; }
   void end_port_access() { port_at_ = nullptr; }
   // After a port access: must the block stop here? Only if the access left an IRQ that
   // PSTATE lets in (taken at once, as KVM injects it on re-entry) or asked for a stop;
@@ -470,6 +473,7 @@ class Core {
   uint8_t chain_el_ = 0;
   static constexpr uint64_t kMaxChainInsns = 1024;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
+  uint64_t port_value_ = 0;
   // The rare conditions a block entry must look at, one bit each so the fast path tests
   // them all with one load. Stop and remote are set by other threads (kicks, posted
   // work); IRQ and IL by this core's own thread. IL may stay set after PSTATE.IL is

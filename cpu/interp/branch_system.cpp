@@ -160,7 +160,8 @@ Flow trap_to_port(Core& c, const DecodedInst& i) {
   SysRegPort* port = c.sysreg_port();
   if (port == nullptr) return c.undefined(i);
   const unsigned rt = i.raw & 31;
-  uint64_t value = kRead ? 0 : c.x(rt);
+  uint64_t& value = c.port_value();
+  value = kRead ? 0 : c.x(rt);
   // imm2: the EC 0x18 ISS, built once at decode (MRS/MSR predecode), in its low half; the
   // port's route (SysRegPort::bind) in its high half, bound at the first execution. The
   // block is owned by the core's thread, which alone writes it.
