@@ -473,7 +473,6 @@ class Core {
   uint8_t chain_el_ = 0;
   static constexpr uint64_t kMaxChainInsns = 1024;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
-  uint64_t port_value_ = 0;
   // The rare conditions a block entry must look at, one bit each so the fast path tests
   // them all with one load. Stop and remote are set by other threads (kicks, posted
   // work); IRQ and IL by this core's own thread. IL may stay set after PSTATE.IL is
@@ -521,6 +520,7 @@ class Core {
   std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks
   std::vector<std::unique_ptr<Block>> retired_blocks_;  // freed when no block is executing
+  uint64_t port_value_ = 0;  // see port_value(); last, so the hot members keep their layout
 };
 
 }  // namespace cpu
