@@ -7,6 +7,7 @@
 #include "cpu_fixture.h"
 
 using test::CpuFixture;
+using test::Insn;
 
 namespace {
 
@@ -68,42 +69,36 @@ BOOST_AUTO_TEST_CASE(one_run_equals_single_steps) {
   BOOST_TEST((snap(*this) == once));
 }
 
-BOOST_AUTO_TEST_CASE(store_into_a_linked_block_runs_the_new_code) {
-  // a (one page): add x0, x0, #1; b b.  b (the next page): 100 iterations; at the 50th it
-  // rewrites a's ADD to add #16. Only a's page is invalidated, so the blocks of b that
-  // linked to the old a survive and must not jump into it any more.
-  place(kCode, {{0x91000400, "add x0, x0, #1"}, {0x140003ff, "b #0x40002000"}});
-  place(kCode + 0x1000, {{0xf1000463, "subs x3, x3, #1"},
-                         {0xf100c87f, "cmp x3, #0x32"},
-                         {0x54000041, "b.ne #0x40002010"},
-                         {0xb9000022, "str w2, [x1]"},
-                         {0xb5ff7f83, "cbnz x3, #0x40001000"},
-                         {0xd45e0000, "hlt #0xf000"}});
-  core.state().pc = kCode;
-  x(1) = kCode;
-  x(2) = 0x91004000;  // add x0, x0, #16
-  x(3) = 100;
-  const cpu::RunResult r = step(100000);
+// a: add x0, x0, #1; b b.  b (at kCode + b_offset): 100 iterations; at the 50th it rewrites
+// a's ADD to add #16 with a store. Returns x0 at the end (850 when the new code ran).
+uint64_t rewrite_in_loop(CpuFixture& f, uint64_t b_offset, Insn branch_to_b, Insn skip_store, Insn loop_back) {
+  f.place(CpuFixture::kCode, {{0x91000400, "add x0, x0, #1"}, branch_to_b});
+  f.place(CpuFixture::kCode + b_offset, {{0xf1000463, "subs x3, x3, #1"},
+                                         {0xf100c87f, "cmp x3, #0x32"},
+                                         skip_store,
+                                         {0xb9000022, "str w2, [x1]"},
+                                         loop_back,
+                                         {0xd45e0000, "hlt #0xf000"}});
+  f.core.state().pc = CpuFixture::kCode;
+  f.x(1) = CpuFixture::kCode;
+  f.x(2) = 0x91004000;  // add x0, x0, #16
+  f.x(3) = 100;
+  const cpu::RunResult r = f.step(100000);
   BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
-  BOOST_TEST(x(0) == 50u * 1 + 50u * 16);
+  return f.x(0);
+}
+
+BOOST_AUTO_TEST_CASE(store_into_a_linked_block_runs_the_new_code) {
+  // b on the next page: only a's page is invalidated, so the blocks of b that linked to
+  // the old a survive and must not jump into it any more.
+  BOOST_TEST(rewrite_in_loop(*this, 0x1000, {0x140003ff, "b #0x40002000"}, {0x54000041, "b.ne #0x40002010"},
+                             {0xb5ff7f83, "cbnz x3, #0x40001000"}) == 50u * 1 + 50u * 16);
 }
 
 BOOST_AUTO_TEST_CASE(store_into_the_executing_page) {
-  // The same loop with both parts on one page: the store invalidates the block doing it.
-  place(kCode, {{0x91000400, "add x0, x0, #1"}, {0x140001ff, "b #0x40001800"}});
-  place(kCode + 0x800, {{0xf1000463, "subs x3, x3, #1"},
-                        {0xf100c87f, "cmp x3, #0x32"},
-                        {0x54000041, "b.ne #0x40001810"},
-                        {0xb9000022, "str w2, [x1]"},
-                        {0xb5ffbf83, "cbnz x3, #0x40001000"},
-                        {0xd45e0000, "hlt #0xf000"}});
-  core.state().pc = kCode;
-  x(1) = kCode;
-  x(2) = 0x91004000;  // add x0, x0, #16
-  x(3) = 100;
-  const cpu::RunResult r = step(100000);
-  BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
-  BOOST_TEST(x(0) == 50u * 1 + 50u * 16);
+  // Both parts on one page: the store invalidates the block doing it.
+  BOOST_TEST(rewrite_in_loop(*this, 0x800, {0x140001ff, "b #0x40001800"}, {0x54000041, "b.ne #0x40001810"},
+                             {0xb5ffbf83, "cbnz x3, #0x40001000"}) == 50u * 1 + 50u * 16);
 }
 
 BOOST_AUTO_TEST_CASE(host_write_between_runs_drops_the_links) {
