@@ -180,7 +180,10 @@ enum class PairKind : uint8_t { kStore, kLoad, kLoadSW };
 // Both registers are one access of twice the element size (no ISV: a pair has no valid
 // syndrome); alignment is checked per element. Nothing is written unless both halves
 // can be, so a fault leaves memory and registers as they were.
-template <unsigned kSizeLog2, PairKind kKind, Mode kMode>
+// As op_ldst: the fast path does the access in place with no local whose address escapes
+// (so its final tail call into the next handler stays a jump); a miss re-runs the whole
+// instruction with kSlow set.
+template <unsigned kSizeLog2, PairKind kKind, Mode kMode, bool kSlow = false>
 Flow op_pair(Core& c, const DecodedInst& i) {
   using T = std::array<Elem<kSizeLog2>, 2>;
   constexpr uint16_t kElem = uint16_t{1} << kSizeLog2;
@@ -188,12 +191,32 @@ Flow op_pair(Core& c, const DecodedInst& i) {
                             .align = kElem,
                             .type = kKind == PairKind::kStore ? AccessType::kWrite : AccessType::kRead};
   const uint64_t addr = address<kMode, kSizeLog2>(c, i);
-  if constexpr (kKind == PairKind::kStore) {
+  if constexpr (!kSlow) {
+    uint8_t* h;
+    if (!fast_hit<kAcc.type, sizeof(T), kElem>(c, addr, h)) [[unlikely]] return op_pair<kSizeLog2, kKind, kMode, true>(c, i);
+    if constexpr (kKind == PairKind::kStore) {
+      guest_store<T>(h, T{static_cast<Elem<kSizeLog2>>(R(c, i.d)), static_cast<Elem<kSizeLog2>>(R(c, i.a))});
+      const Flow f = c.store_hits_code<sizeof(T)>(h) ? Flow::kRestart : Flow::kNext;
+      writeback<kMode>(c, i, addr);
+      return store_done(c, i, f);
+    } else {
+      const T v = guest_load<T>(h);
+      writeback<kMode>(c, i, addr);
+      if constexpr (kKind == PairKind::kLoadSW) {
+        R(c, i.d) = sign_extend_elem<2>(v[0]);
+        R(c, i.a) = sign_extend_elem<2>(v[1]);
+      } else {
+        R(c, i.d) = v[0];
+        R(c, i.a) = v[1];
+      }
+      return next(c, i);
+    }
+  } else if constexpr (kKind == PairKind::kStore) {
     const T v{static_cast<Elem<kSizeLog2>>(R(c, i.d)), static_cast<Elem<kSizeLog2>>(R(c, i.a))};
     const Flow f = store<T, kAcc>(c, i, addr, v);
     if (!completed(f)) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
-    return store_done(c, i, f);
+    return after_store(c, i, f);
   } else {
     T v;
     if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) [[unlikely]] return f;
@@ -205,7 +228,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
       R(c, i.d) = v[0];
       R(c, i.a) = v[1];
     }
-    return next(c, i);
+    return Flow::kNext;
   }
 }
 
