@@ -182,6 +182,12 @@ class SysRegPort {
   virtual Result handle_bound(Core& core, uint32_t /*route*/, uint32_t iss, uint64_t& value) {
     return handle(core, iss, value);
   }
+  // Optional: the handler (cpu/interp/port_access.h, bound_port_handler) that runs every
+  // later execution of an access bound to `route` instead of the core's generic one, with
+  // the same behaviour as handle_bound(). Like the route, it stays in the decoded block
+  // whatever the port's state becomes, so it may depend only on the route, the direction
+  // and the port itself (a core keeps its port for its life). nullptr: the generic handler.
+  virtual Handler bound_handler(uint32_t /*route*/, bool /*is_read*/) { return nullptr; }
 };
 
 // One decoded basic block: straight-line instructions ending at a branch, an
@@ -251,6 +257,7 @@ class Core {
   bool irq_pending() const { return irq_pending_; }
 
   // Before the core first runs: decoded MRS/MSR keep the routes the port bound them to.
+  // Once, before the core runs: decoded blocks may hold the port's own handlers.
   void set_sysreg_port(SysRegPort* port) { port_ = port; }
   // HCR_EL2.TSC as a hypervisor sets it: SMC at EL1 traps to it (ExitReason::kSmc, PC past
   // the SMC, not retired) instead of being UNDEFINED, which it is with neither EL2 nor EL3.

@@ -4,7 +4,9 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <utility>
 
+#include "cpu/interp/port_access.h"
 #include "cpu/sysreg/sysregs.h"
 
 namespace kvm_model {
@@ -463,7 +465,7 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
 uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
 
 template <vpmu::trap::Op kOp>
-cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+[[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
   vpmu::VcpuPmu& pmu = *v.vpmu_;
   const uint8_t el = core.state().el;
   if constexpr (!vpmu::op_counts(kOp)) {
@@ -531,6 +533,36 @@ cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint
   // The tracepoint stays on the full path.
   if (sysreg_trace_) [[unlikely]] return routed_access(*this, core, route, iss, value);
   return kBoundOps[static_cast<uint8_t>(vpmu::unpack_bound(route).op)](*this, core, route, iss, value);
+}
+
+template <vpmu::trap::Op kOp>
+cpu::SysRegPort::Result Vcpu::installed_access(cpu::SysRegPort& port, cpu::Core& core, uint32_t route,
+                                               uint32_t iss, uint64_t& value) {
+  Vcpu& v = static_cast<Vcpu&>(port);
+  if (v.sysreg_trace_) [[unlikely]] return routed_access(v, core, route, iss, value);
+  return bound_access<kOp>(v, core, route, iss, value);
+}
+
+namespace {
+// Per vpmu::trap::Op: the installed handler, null for kRouted (the generic path serves it).
+template <size_t... kOps>
+constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> make_installed(std::index_sequence<kOps...>) {
+  constexpr auto one = []<size_t kOp>() -> cpu::Handler {
+    constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
+    if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
+    else return &cpu::interp::bound_port_handler<!vpmu::op_writes(op), &Vcpu::installed_access<op>>;
+  };
+  return {one.template operator()<kOps>()...};
+}
+}  // namespace
+
+cpu::Handler Vcpu::bound_handler(uint32_t route, bool is_read) {
+  static constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> kInstalled =
+      make_installed(std::make_index_sequence<vpmu::trap::kNumOps>{});
+  const vpmu::trap::Op op = vpmu::unpack_bound(route).op;
+  // A bound op fixes the direction; an encoding bound the other way round keeps the generic path.
+  if (route == 0 || is_read == vpmu::op_writes(op)) return nullptr;
+  return kInstalled[static_cast<uint8_t>(op)];
 }
 
 inline cpu::SysRegPort::Result Vcpu::handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {

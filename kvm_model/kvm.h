@@ -165,6 +165,11 @@ class Vcpu : private cpu::SysRegPort {
   template <vpmu::trap::Op kOp>
   static Result bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
   static Result routed_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
+  // The handler installed for a bound route (cpu::SysRegPort::bound_handler): the tracepoint
+  // check of handle_bound(), then bound_access<kOp>() without the table lookup.
+  template <vpmu::trap::Op kOp>
+  static Result installed_access(cpu::SysRegPort& port, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
+  cpu::Handler bound_handler(uint32_t route, bool is_read) override;
   static const std::array<Result (*)(Vcpu&, cpu::Core&, uint32_t, uint32_t, uint64_t&), vpmu::trap::kNumOps> kBoundOps;
   [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
   // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.

@@ -2,6 +2,7 @@
 #include <atomic>
 
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/port_access.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/sysreg/sysregs.h"
 
@@ -159,29 +160,18 @@ template <bool kRead>
 Flow trap_to_port(Core& c, const DecodedInst& i) {
   SysRegPort* port = c.sysreg_port();
   if (port == nullptr) return c.undefined(i);
-  const unsigned rt = i.raw & 31;
-  uint64_t& value = c.port_value();
-  value = kRead ? 0 : c.x(rt);
-  // imm2: the EC 0x18 ISS, built once at decode (MRS/MSR predecode), in its low half; the
-  // port's route (SysRegPort::bind) in its high half, bound at the first execution. The
-  // block is owned by the core's thread, which alone writes it.
-  const uint32_t iss = static_cast<uint32_t>(i.imm2);
-  uint32_t route = static_cast<uint32_t>(i.imm2 >> 32);
+  const uint32_t iss = port_iss(i);
+  uint32_t route = port_route(i);
   if (route == kRouteUnbound) [[unlikely]] {
+    // The block is owned by the core's thread, which alone writes it.
     route = port->bind(iss);
-    const_cast<DecodedInst&>(i).imm2 = uint64_t{route} << 32 | iss;
+    DecodedInst& self = const_cast<DecodedInst&>(i);
+    self.imm2 = uint64_t{route} << 32 | iss;
+    // From the next execution on, the port's own handler for the route, if it has one.
+    if (const Handler h = port->bound_handler(route, kRead); h != nullptr) self.fn = h;
   }
-  c.begin_port_access(i);
   // Route 0 (unbound) goes to handle() through handle_bound()'s contract.
-  const SysRegPort::Result r = port->handle_bound(c, route, iss, value);
-  c.end_port_access();
-  if (r == SysRegPort::Result::kUndef) return c.undefined(i);
-  if (kRead) c.set_x(rt, value);
-  if (c.must_leave_block()) [[unlikely]] {
-    c.state().pc = i.pc + 4;
-    return Flow::kJump;
-  }
-  return next(c, i);
+  return run_port_access<kRead>(c, i, [&](uint64_t& value) { return port->handle_bound(c, route, iss, value); });
 }
 
 // DMB/DSB: a full host fence, so that cores on host threads (--threads) see each other's

@@ -17,7 +17,8 @@ namespace cpu::interp {
 Flow op_undefined(Core& c, const DecodedInst& inst);
 
 // An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,
-// timer): it changes no translation or PSTATE state, so it need not end its block.
+// timer): it changes no translation or PSTATE state, so it need not end its block. For a
+// freshly predecoded instruction only (the port may later install its own handler).
 bool is_port_write(const DecodedInst& inst);
 
 }  // namespace cpu::interp
