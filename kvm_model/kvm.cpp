@@ -536,7 +536,7 @@ cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint
 }
 
 template <vpmu::trap::Op kOp>
-cpu::SysRegPort::Result Vcpu::installed_access(cpu::SysRegPort& port, cpu::Core& core, uint32_t route,
+[[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::installed_access(cpu::SysRegPort& port, cpu::Core& core, uint32_t route,
                                                uint32_t iss, uint64_t& value) {
   Vcpu& v = static_cast<Vcpu&>(port);
   if (v.sysreg_trace_) [[unlikely]] return routed_access(v, core, route, iss, value);

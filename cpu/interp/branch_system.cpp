@@ -171,7 +171,8 @@ Flow trap_to_port(Core& c, const DecodedInst& i) {
     if (const Handler h = port->bound_handler(route, kRead); h != nullptr) self.fn = h;
   }
   // Route 0 (unbound) goes to handle() through handle_bound()'s contract.
-  return run_port_access<kRead>(c, i, [&](uint64_t& value) { return port->handle_bound(c, route, iss, value); });
+  uint64_t& value = start_port_access<kRead>(c, i);
+  return finish_port_access<kRead>(c, i, port->handle_bound(c, route, iss, value));
 }
 
 // DMB/DSB: a full host fence, so that cores on host threads (--threads) see each other's

@@ -16,21 +16,24 @@ namespace cpu::interp {
 inline uint32_t port_iss(const DecodedInst& i) { return static_cast<uint32_t>(i.imm2); }
 inline uint32_t port_route(const DecodedInst& i) { return static_cast<uint32_t>(i.imm2 >> 32); }
 
-// Runs access(value) with the X[Rt] image (MSR) or 0 (MRS) in `value`, then retires the
-// instruction: X[Rt] = value for MRS, UNDEFINED when the port says so, and the block left
-// when the access raised an interrupt PSTATE lets in or asked for a stop. The image lives in
-// the core (Core::port_value) so that no local's address escapes: the final tail call into
-// the next instruction's handler stays a jump.
-template <bool kRead, class Access>
-[[gnu::always_inline]] inline Flow run_port_access(Core& c, const DecodedInst& i, Access&& access) {
-  const unsigned rt = i.raw & 31;
+// A port access in two steps around the port's work: start_port_access() gives `value`,
+// holding the X[Rt] image (MSR) or 0 (MRS); finish_port_access() retires the instruction
+// with the port's result: X[Rt] = value for MRS, UNDEFINED when the port says so, and the
+// block left when the access raised an interrupt PSTATE lets in or asked for a stop. The
+// image lives in the core (Core::port_value) so that no local's address escapes: the final
+// tail call into the next instruction's handler stays a jump.
+template <bool kRead>
+[[gnu::always_inline]] inline uint64_t& start_port_access(Core& c, const DecodedInst& i) {
   uint64_t& value = c.port_value();
-  value = kRead ? 0 : c.x(rt);
+  value = kRead ? 0 : c.x(i.raw & 31);
   c.begin_port_access(i);
-  const SysRegPort::Result r = access(value);
+  return value;
+}
+template <bool kRead>
+[[gnu::always_inline]] inline Flow finish_port_access(Core& c, const DecodedInst& i, SysRegPort::Result r) {
   c.end_port_access();
   if (r == SysRegPort::Result::kUndef) return c.undefined(i);
-  if (kRead) c.set_x(rt, value);
+  if (kRead) c.set_x(i.raw & 31, c.port_value());
   if (c.must_leave_block()) [[unlikely]] {
     c.state().pc = i.pc + 4;
     return Flow::kJump;
@@ -46,9 +49,8 @@ using PortAccessFn = SysRegPort::Result (*)(SysRegPort& port, Core& core, uint32
                                             uint64_t& value);
 template <bool kRead, PortAccessFn kAccess>
 Flow bound_port_handler(Core& c, const DecodedInst& i) {
-  SysRegPort& port = *c.sysreg_port();
-  return run_port_access<kRead>(
-      c, i, [&](uint64_t& value) { return kAccess(port, c, port_route(i), port_iss(i), value); });
+  uint64_t& value = start_port_access<kRead>(c, i);
+  return finish_port_access<kRead>(c, i, kAccess(*c.sysreg_port(), c, port_route(i), port_iss(i), value));
 }
 
 }  // namespace cpu::interp

@@ -105,7 +105,7 @@ constexpr bool op_writes(trap::Op op) {
 // through the row. idx: the counter a fixed-index op names (for kCntenWrite: 1 = SET).
 // value: X[Rt] for MSR, the result for MRS (left untouched on UNDEF).
 template <trap::Op kOp>
-inline HandleResult handle_bound(VcpuPmu& v, uint32_t route, uint8_t el, uint64_t& value) {
+[[gnu::always_inline]] [[gnu::always_inline]] inline HandleResult handle_bound(VcpuPmu& v, uint32_t route, uint8_t el, uint64_t& value) {
   using trap::Op;
   // Every row is PMU_SYS_REG(): hidden, hence UNDEF, without the PMU feature.
   if (!v.has_pmu()) return HandleResult::kUndef;
