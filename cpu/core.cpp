@@ -102,7 +102,7 @@ void Core::drain_inbox() {
 
 Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
   miss_block_.pc = 1;
-  miss_block_.ctx = ~uint64_t{0};
+  miss_block_.ctx = kCtxNever;
   miss_block_.succ = {&miss_block_, &miss_block_};
   direct_base_ = mem_.base();
   ram_host_ = mem_.host();
@@ -243,15 +243,29 @@ Flow Core::fetch_abort(uint64_t pc, uint32_t fsc) {
 void Core::unlink_all() {
   miss_block_.succ = {&miss_block_, &miss_block_};
   for (auto& [key, b] : blocks_) b->succ = {&miss_block_, &miss_block_};
-  for (auto& b : retired_blocks_) b->succ = {&miss_block_, &miss_block_};
+}
+
+void Core::drop_block(std::unique_ptr<Block> b) {
+  b->ctx = kCtxNever;
+  dropped_blocks_.push_back(std::move(b));
+  // The run loop frees them at its next block boundary.
+  if (too_many_dropped()) attention_.fetch_or(kAttnDropped, std::memory_order_relaxed);
+}
+
+void Core::free_dropped_blocks() {
+  // A quarter of the live blocks (and a floor for small guests) between two unlink_all()s:
+  // the walk over the live blocks is paid for by that many drops.
+  attention_.fetch_and(~kAttnDropped, std::memory_order_relaxed);
+  if (!too_many_dropped()) return;
+  unlink_all();
+  dropped_blocks_.clear();
 }
 
 void Core::flush_decoded() {
   fast_.fill(&miss_block_);
-  for (auto& [key, b] : blocks_) retired_blocks_.push_back(std::move(b));
+  for (auto& [key, b] : blocks_) drop_block(std::move(b));
   blocks_.clear();
   page_blocks_.clear();
-  unlink_all();
 }
 
 void Core::invalidate_code_page(uint64_t page) {
@@ -262,12 +276,10 @@ void Core::invalidate_code_page(uint64_t page) {
     if (b == blocks_.end()) continue;
     Block*& slot = fast_[(key.va >> 2) % kFastCacheSize];
     if (slot == b->second.get()) slot = &miss_block_;
-    // The block may be executing right now: keep it alive until run() returns.
-    retired_blocks_.push_back(std::move(b->second));
+    drop_block(std::move(b->second));
     blocks_.erase(b);
   }
   page_blocks_.erase(it);
-  unlink_all();
 }
 
 Block* Core::build_block(uint64_t pc, uint64_t pa) {
@@ -359,7 +371,7 @@ Block* Core::lookup_block(uint64_t pc) {
 }
 
 RunResult Core::run(uint64_t max_insns) {
-  retired_blocks_.clear();  // no block is executing between run() calls
+  free_dropped_blocks();  // no block is executing between run() calls
   // The caller may have changed PSTATE through state(): IL must be looked at.
   if (s_.il) attention_.fetch_or(kAttnIl, std::memory_order_relaxed);
   // The caller may have written translation registers or PSTATE directly (ONE_REG).
@@ -411,6 +423,11 @@ RunResult Core::run_loop(uint64_t max_insns) {
     // those are one word.
     if (b->pc != pc || b->ctx != ctx_ || attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
       const uint32_t attn = attention_.load(std::memory_order_acquire);
+      if (attn & kAttnDropped) {
+        free_dropped_blocks();
+        prev_ = &miss_block_;  // it may have been one of them
+        continue;
+      }
       if (attn & kAttnRemote) {
         drain_inbox();
         continue;  // the block at pc may be gone, or its translation

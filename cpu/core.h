@@ -210,8 +210,9 @@ struct Block {
   // Chaining: the blocks that followed this one last time (taken / fall-through), so the
   // next block is found without the jump cache, whose probe has to wait for the PC the
   // branch just computed. A link is only a hint: it is taken when its block's pc matches
-  // and that block passes the same context check as a jump-cache hit. Whenever blocks
-  // are dropped, every link is reset (Core::unlink_all), so none leads to a dropped block.
+  // and that block passes the same context check as a jump-cache hit. A dropped block
+  // gets a stamp no context has (Core::drop_block), so a link to it is never taken; the
+  // links are reset (Core::unlink_all) before dropped blocks are freed.
   std::array<Block*, 2> succ{};
   std::vector<DecodedInst> insts;
   std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
@@ -282,6 +283,8 @@ class Core {
   };
   const FaultRecord& loop_origin() const { return loop_origin_; }
   uint64_t retired_total() const { return retired_total_; }
+  // Blocks dropped and not yet freed (drop_block).
+  size_t dropped_block_count() const { return dropped_blocks_.size(); }
   // Instructions retired at EL0 and at EL1 since construction (the functional core's
   // INST_RETIRED, split by EL for PMU filtering). Up to date at every run() exit and, for
   // the port, at every trapped system-register access: the instructions of the current
@@ -488,6 +491,7 @@ class Core {
   static constexpr uint32_t kAttnRemote = 2;  // the inbox below is not empty
   static constexpr uint32_t kAttnIrq = 4;     // irq_pending_
   static constexpr uint32_t kAttnIl = 8;      // PSTATE.IL may be set
+  static constexpr uint32_t kAttnDropped = 16;  // free_dropped_blocks() has work
   std::atomic<uint32_t> attention_{0};
   bool irq_pending_ = false;
   bool smc_traps_ = false;
@@ -518,15 +522,28 @@ class Core {
   void* tlbi_broadcast_ctx_ = nullptr;
 
   static constexpr size_t kFastCacheSize = 4096;
+  // The context stamp of the miss block and of dropped blocks: ctx_ never takes it (it
+  // would take 2^63 translation changes).
+  static constexpr uint64_t kCtxNever = ~uint64_t{0};
+  static constexpr size_t kDroppedFloor = 64;
   // Empty jump-cache slots point here: its PC is misaligned and its stamp never current,
   // so the run loop needs no null check.
   Block miss_block_;
-  // Resets every Block::succ (live blocks, blocks being dropped, the miss block).
+  // Resets every live Block::succ and the miss block's.
   void unlink_all();
+  // Takes a block out of use: it may be executing and live blocks may link to it, so it
+  // stays allocated, with a stamp no context has, until free_dropped_blocks().
+  void drop_block(std::unique_ptr<Block> b);
+  // With no block executing (between run() calls, or at the run loop's top): frees the
+  // dropped blocks once there are enough of them to pay for the unlink_all() that must
+  // come first, so a guest that keeps writing to its code pages costs O(1) per dropped
+  // block, not O(live blocks), and holds a bounded number of them.
+  void free_dropped_blocks();
+  bool too_many_dropped() const { return dropped_blocks_.size() > kDroppedFloor + blocks_.size() / 4; }
   std::array<Block*, kFastCacheSize> fast_{};
   std::unordered_map<BlockKey, std::unique_ptr<Block>, BlockKeyHash> blocks_;
   std::unordered_map<uint64_t, std::vector<BlockKey>> page_blocks_;  // physical page -> blocks
-  std::vector<std::unique_ptr<Block>> retired_blocks_;  // freed when no block is executing
+  std::vector<std::unique_ptr<Block>> dropped_blocks_;  // see drop_block()
   uint64_t port_value_ = 0;  // see port_value(); last, so the hot members keep their layout
 };
 
