@@ -521,15 +521,22 @@ RunResult Core::run_loop(uint64_t max_insns) {
       const InstTiming* tp = b->timing.data();
       const arch::CountEl cel = count_el(block_el);
       timing::DynInfo d;
-      for (; ip != end; ++ip, ++tp) {
-        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
-        const InstTiming& t = *tp;
-        d.pc = ip->pc;
-        if (t.amode != AddrMode::kNone) d.addr = data_address(s_, *ip, t.amode);
-        flow = ip->fn(*this, *ip);
-        if (flow != Flow::kNext) [[unlikely]] break;
-        tm->retire(t.s, d, cel);
-      }
+      // The block runs at one EL and the pipeline shape is fixed: both are settled once,
+      // outside the per-instruction loop (TimingModel::retire_at_el).
+      tm->enter_el(cel);
+      const auto run_timed = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
+        for (; ip != end; ++ip, ++tp) {
+          if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+          const InstTiming& t = *tp;
+          d.pc = ip->pc;
+          if (t.amode != AddrMode::kNone) d.addr = data_address(s_, *ip, t.amode);
+          flow = ip->fn(*this, *ip);
+          if (flow != Flow::kNext) [[unlikely]] break;
+          tm->retire_at_el<kOutOfOrder>(t.s, d);
+        }
+      };
+      if (tm->out_of_order()) run_timed.template operator()<true>();
+      else run_timed.template operator()<false>();
       if (flow != Flow::kNext) {
         const InstTiming& t = *tp;
         if (flow == Flow::kFault) {
