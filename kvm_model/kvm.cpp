@@ -425,20 +425,9 @@ bool Vcpu::handle_hvc() {
 
 uint64_t Vcpu::mpidr() const { return mpidr_for(id_); }
 
-uint64_t Vcpu::now_ticks() const {
-  return static_cast<uint64_t>(static_cast<unsigned __int128>(cycles_) * timer_.frequency() /
-                               (uint64_t{frequency_mhz_} * 1000000));
-}
+uint64_t Vcpu::now_ticks() const { return timer_.ticks_after(cycles_, frequency_mhz_); }
 
-uint64_t Vcpu::insns_until_timer() const {
-  const uint64_t now = now_ticks();
-  const uint64_t deadline = timer_.next_deadline(now);
-  if (deadline == UINT64_MAX) return UINT64_MAX;
-  if (deadline <= now) return 1;
-  const unsigned __int128 cycles =
-      static_cast<unsigned __int128>(deadline - now) * frequency_mhz_ * 1000000 / timer_.frequency() + 1;
-  return cycles > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(cycles);
-}
+uint64_t Vcpu::insns_until_timer() const { return timer_.cycles_until_deadline(now_ticks(), frequency_mhz_); }
 
 void Vcpu::sync_interrupts() {
   vgic::Vgic* gic = vm_.vgic();

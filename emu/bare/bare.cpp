@@ -126,20 +126,9 @@ class Machine final : private cpu::SysRegPort {
     if (!in_run_) return cycles_;
     return cycles_ + (model_ ? model_->cycles() - run_cycles0_ : core_->retired_total() - run_insns0_);
   }
-  uint64_t now_ticks() const {
-    return static_cast<uint64_t>(static_cast<unsigned __int128>(live_cycles()) * timer_.frequency() /
-                                 (uint64_t{frequency_mhz_} * 1000000));
-  }
+  uint64_t now_ticks() const { return timer_.ticks_after(live_cycles(), frequency_mhz_); }
   // Cycles until the timer output could change (UINT64_MAX: never), at least 1.
-  uint64_t cycles_until_timer() const {
-    const uint64_t now = now_ticks();
-    const uint64_t deadline = timer_.next_deadline(now);
-    if (deadline == UINT64_MAX) return UINT64_MAX;
-    if (deadline <= now) return 1;
-    const unsigned __int128 c =
-        static_cast<unsigned __int128>(deadline - now) * frequency_mhz_ * 1000000 / timer_.frequency() + 1;
-    return c > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(c);
-  }
+  uint64_t cycles_until_timer() const { return timer_.cycles_until_deadline(now_ticks(), frequency_mhz_); }
 
   // Events the core produced since the last flush -> the PMU. Functional timing: one
   // instruction, one cycle; cycle timing: whatever the model emitted.

@@ -127,6 +127,22 @@ class GenericTimer {
 
   uint64_t frequency() const { return s_.frequency; }
   void set_frequency(uint64_t hz);   // same checks as the constructor
+  // The physical count after `cycles` cycles of a core clocked at `core_mhz`: the count
+  // runs at CNTFRQ whatever the core's clock.
+  uint64_t ticks_after(uint64_t cycles, uint32_t core_mhz) const {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(cycles) * s_.frequency /
+                                 (uint64_t{core_mhz} * 1000000));
+  }
+  // Cycles of that core from count `now` until next_deadline(now), at least 1 (UINT64_MAX:
+  // never), rounded up so that a run of that many cycles reaches the deadline.
+  uint64_t cycles_until_deadline(uint64_t now, uint32_t core_mhz) const {
+    const uint64_t deadline = next_deadline(now);
+    if (deadline == UINT64_MAX) return UINT64_MAX;
+    if (deadline <= now) return 1;
+    const unsigned __int128 c =
+        static_cast<unsigned __int128>(deadline - now) * core_mhz * 1000000 / s_.frequency + 1;
+    return c > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(c);
+  }
   uint64_t cntvoff() const { return s_.cntvoff; }
   void set_cntvoff(uint64_t off) { s_.cntvoff = off; }
 

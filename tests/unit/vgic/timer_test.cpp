@@ -237,6 +237,27 @@ BOOST_AUTO_TEST_CASE(next_deadline) {
   BOOST_CHECK_EQUAL(s.t.next_deadline(500), 999u);
 }
 
+// The core's clock and the count: 62.5 MHz CNTFRQ (the default) against a 2 GHz core is
+// 32 cycles per tick; the cycles to a deadline round up, so a run that long reaches it.
+BOOST_AUTO_TEST_CASE(cycles_and_ticks) {
+  TimerFixture f;
+  BOOST_REQUIRE_EQUAL(f.t.frequency(), 62500000u);
+  BOOST_CHECK_EQUAL(f.t.ticks_after(0, 2000), 0u);
+  BOOST_CHECK_EQUAL(f.t.ticks_after(31, 2000), 0u);
+  BOOST_CHECK_EQUAL(f.t.ticks_after(32, 2000), 1u);
+  BOOST_CHECK_EQUAL(f.t.ticks_after(uint64_t{1} << 62, 2000), (uint64_t{1} << 62) / 32);  // no overflow
+  BOOST_CHECK_EQUAL(f.t.cycles_until_deadline(100, 2000), UINT64_MAX);  // nothing enabled
+  f.wr(kCNTP_CVAL, 110);
+  f.wr(kCNTP_CTL, kEnable);
+  BOOST_CHECK_EQUAL(f.t.cycles_until_deadline(100, 2000), 10u * 32 + 1);
+  BOOST_CHECK_EQUAL(f.t.ticks_after(f.t.cycles_until_deadline(0, 2000), 2000), 110u);
+  BOOST_CHECK_EQUAL(f.t.cycles_until_deadline(110, 2000), 1u);  // due now: at least one
+  BOOST_CHECK_EQUAL(f.t.cycles_until_deadline(120, 2000), 1u);
+  // A deadline whose cycle count exceeds 64 bits saturates.
+  f.wr(kCNTP_CVAL, UINT64_MAX - 1);
+  BOOST_CHECK_EQUAL(f.t.cycles_until_deadline(0, 2000), UINT64_MAX);
+}
+
 BOOST_AUTO_TEST_CASE(el0_access_gated_by_cntkctl) {
   using A = GenericTimer::Access;
   TimerFixture f;
