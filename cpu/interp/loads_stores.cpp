@@ -177,14 +177,29 @@ bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool al
 
 // ---------------- pairs ----------------
 enum class PairKind : uint8_t { kStore, kLoad, kLoadSW };
+// Rt and Rt2 of a load pair from its two elements, for the fast and the slow path alike:
+// LDPSW sign-extends each word to 64 bits, LDP zero-extends (a W pair clears the upper
+// halves, Arm ARM C1.2.4).
+template <unsigned kSizeLog2, PairKind kKind>
+[[gnu::always_inline]] inline void set_pair_regs(Core& c, const DecodedInst& i,
+                                                 const std::array<Elem<kSizeLog2>, 2>& v) {
+  if constexpr (kKind == PairKind::kLoadSW) {
+    R(c, i.d) = sign_extend_elem<2>(v[0]);
+    R(c, i.a) = sign_extend_elem<2>(v[1]);
+  } else {
+    R(c, i.d) = v[0];
+    R(c, i.a) = v[1];
+  }
+}
 // Both registers are one access of twice the element size (no ISV: a pair has no valid
 // syndrome); alignment is checked per element. Nothing is written unless both halves
 // can be, so a fault leaves memory and registers as they were.
 // As op_ldst: the fast path does the access in place with no local whose address escapes
 // (so its final tail call into the next handler stays a jump); a miss re-runs the whole
-// instruction with kSlow set.
+// instruction with kSlow set, kept out of line so the slow path's buffer gives the fast
+// path no stack frame.
 template <unsigned kSizeLog2, PairKind kKind, Mode kMode, bool kSlow = false>
-Flow op_pair(Core& c, const DecodedInst& i) {
+[[gnu::noinline]] Flow op_pair(Core& c, const DecodedInst& i) {
   using T = std::array<Elem<kSizeLog2>, 2>;
   constexpr uint16_t kElem = uint16_t{1} << kSizeLog2;
   constexpr DataAccess kAcc{.size = 2 * kElem,
@@ -196,19 +211,13 @@ Flow op_pair(Core& c, const DecodedInst& i) {
     if (!fast_hit<kAcc.type, sizeof(T), kElem>(c, addr, h)) [[unlikely]] return op_pair<kSizeLog2, kKind, kMode, true>(c, i);
     if constexpr (kKind == PairKind::kStore) {
       guest_store<T>(h, T{static_cast<Elem<kSizeLog2>>(R(c, i.d)), static_cast<Elem<kSizeLog2>>(R(c, i.a))});
-      const Flow f = c.store_hits_code<sizeof(T)>(h) ? Flow::kRestart : Flow::kNext;
+      if (c.store_may_hit_code<sizeof(T)>(h)) [[unlikely]] return store_to_code_page<kMode, sizeof(T)>(c, i, h, addr);
       writeback<kMode>(c, i, addr);
-      return store_done(c, i, f);
+      return next(c, i);
     } else {
       const T v = guest_load<T>(h);
       writeback<kMode>(c, i, addr);
-      if constexpr (kKind == PairKind::kLoadSW) {
-        R(c, i.d) = sign_extend_elem<2>(v[0]);
-        R(c, i.a) = sign_extend_elem<2>(v[1]);
-      } else {
-        R(c, i.d) = v[0];
-        R(c, i.a) = v[1];
-      }
+      set_pair_regs<kSizeLog2, kKind>(c, i, v);
       return next(c, i);
     }
   } else if constexpr (kKind == PairKind::kStore) {
@@ -221,13 +230,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
     T v;
     if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
-    if constexpr (kKind == PairKind::kLoadSW) {
-      R(c, i.d) = sign_extend_elem<2>(v[0]);
-      R(c, i.a) = sign_extend_elem<2>(v[1]);
-    } else {
-      R(c, i.d) = v[0];
-      R(c, i.a) = v[1];
-    }
+    set_pair_regs<kSizeLog2, kKind>(c, i, v);
     return Flow::kNext;
   }
 }
