@@ -30,6 +30,20 @@ Flow end_of_block(Core& c, const DecodedInst& i) {
   c.state().pc = i.pc;
   return Flow::kEnd;
 }
+// The stop slot of a block's step layout (Block::steps): the instruction before it
+// completed, and interp::next of that instruction returns here as if it had returned
+// Flow::kNext itself.
+Flow stop_after_step(Core&, const DecodedInst&) { return Flow::kNext; }
+void build_steps(Block& b) {
+  b.steps.reserve(2 * size_t{b.count});
+  for (uint32_t k = 0; k < b.count; ++k) {
+    b.steps.push_back(b.insts[k]);
+    DecodedInst stop{};
+    stop.fn = &stop_after_step;
+    stop.pc = b.insts[k].pc + 4;
+    b.steps.push_back(stop);
+  }
+}
 // Flow sets as bit masks, so the block loop classifies a flow with a shift, not a chain
 // of compares: the flows whose instruction retired, and those after which the loop
 // simply goes on with the block at PC.
@@ -494,9 +508,15 @@ RunResult Core::run_loop(uint64_t max_insns) {
         return {pending_exit_, retired};
       }
     }
-    // The budget ends inside this block: one instruction at a time up to it.
+    // One instruction at a time (the budget ends inside this block, or every instruction
+    // goes to the model or the tracer), from the block's step layout.
     chain_ = false;
-    const DecodedInst* const end = ip + (b->count < avail ? b->count : avail);
+    if (b->steps.empty()) [[unlikely]] build_steps(*b);
+    const uint64_t limit = b->count < avail ? b->count : avail;
+    const DecodedInst* const steps = b->steps.data();
+    block_first_ = steps;
+    ip = steps;
+    const DecodedInst* const end = steps + 2 * limit;
     flow = Flow::kNext;
     if constexpr (kTiming) {
       // Every retired instruction goes to the model: its address is taken before it runs
@@ -504,7 +524,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
       const InstTiming* tp = b->timing.data();
       const arch::CountEl cel = count_el(block_el);
       timing::DynInfo d;
-      for (; ip != end; ++ip, ++tp) {
+      for (; ip != end; ip += 2, ++tp) {
         if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
         const InstTiming& t = *tp;
         d.pc = ip->pc;
@@ -528,22 +548,21 @@ RunResult Core::run_loop(uint64_t max_insns) {
         }
       }
     } else {
-      for (; ip != end; ++ip) {
+      for (; ip != end; ip += 2) {
         if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
         flow = ip->fn(*this, *ip);
         if (flow != Flow::kNext) [[unlikely]] break;
       }
     }
     chain_ = !kTiming && !kTrace;
-    // Instructions retired by this block: all of it, or those before the one that left it
-    // plus that one unless it faulted or exited without retiring.
-    uint64_t n = static_cast<uint64_t>(ip - first);
-    if (flow == Flow::kNext) n = static_cast<uint64_t>(end - first);
-    else if (flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
+    // Instructions retired by this block: all of it up to the limit, or those before the
+    // one that left it plus that one unless it faulted or exited without retiring.
+    uint64_t n = static_cast<uint64_t>(ip - steps) / 2;
+    if (flow != Flow::kNext && flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
     retired += n;
     retired_el_[block_el] += n;
     if (flow == Flow::kNext) {
-      s_.pc = (end - 1)->pc + 4;
+      s_.pc = (end - 1)->pc;  // the last stop slot's: past the last instruction run
       faults_without_progress_ = 0;
       continue;
     }

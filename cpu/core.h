@@ -215,6 +215,12 @@ struct Block {
   std::array<Block*, 2> succ{};
   std::vector<DecodedInst> insts;
   std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
+  // The step layout, built the first time the run loop runs the block one instruction at
+  // a time (timing, trace, the end of the budget): insts[k] at 2k, and at 2k + 1 a stop
+  // slot whose handler returns Flow::kNext, so that the tail call of interp::next ends
+  // there instead of running on into insts[k + 1]. A copy, so an MRS/MSR binding its route
+  // (which rewrites its own DecodedInst) may bind each copy once; both behave the same.
+  std::vector<DecodedInst> steps;
 };
 
 class Core {
@@ -288,7 +294,9 @@ class Core {
   // block before the access are added while the port runs.
   std::array<uint64_t, 2> retired_by_el() const {
     std::array<uint64_t, 2> r = retired_el_;
-    if (port_at_ != nullptr) r[s_.el != 0] += static_cast<uint64_t>(port_at_ - block_first_);
+    // By PC: a block's instructions are consecutive words, in Block::insts and
+    // Block::steps alike.
+    if (port_at_ != nullptr) r[s_.el != 0] += (port_at_->pc - block_first_->pc) >> 2;
     return r;
   }
   // Brackets a port access made by `at`, an instruction of the block now executing.
@@ -362,11 +370,12 @@ class Core {
   void invalidate_code_page(uint64_t page);
 
   // ---- used by instruction handlers ----
-  // Threaded dispatch (interp::next): while chaining() a handler that completes
-  // continues straight into the next instruction's handler, recording it as current
-  // (set_current) so the run loop can tell where the block was left. Only the functional loop turns it
-  // on, for blocks that fit the budget whole; the timing and trace loops see every
-  // instruction return.
+  // Threaded dispatch (interp::next): a handler that completes continues straight into
+  // the next instruction's handler, recording it as current (set_current) so the run loop
+  // can tell where the block was left. Where the loop runs instructions one at a time
+  // (timing, trace, the end of the budget) it runs them from Block::steps, whose stop
+  // slots end that chain after each one, and chaining() is off, so that branches do not
+  // chain into other blocks either.
   bool chaining() const { return chain_; }
   // The return of a plain branch (PC set, nothing else changed): while chaining, and
   // when the block at PC is a linked successor of this one (Block::succ) that passes the

@@ -70,8 +70,11 @@ BOOST_AUTO_TEST_CASE(one_run_equals_single_steps) {
 }
 
 // a: add x0, x0, #1; b b.  b (at kCode + b_offset): 100 iterations; at the 50th it rewrites
-// a's ADD to add #16 with a store. Returns x0 at the end (850 when the new code ran).
-uint64_t rewrite_in_loop(CpuFixture& f, uint64_t b_offset, Insn branch_to_b, Insn skip_store, Insn loop_back) {
+// a's ADD to add #16 with a store. Returns x0 at the end (850 when the new code ran). Runs
+// `chunk` instructions per run() call: 1 runs every instruction from its block's step
+// layout (Block::steps), the store that drops its own block included.
+uint64_t rewrite_in_loop(CpuFixture& f, uint64_t b_offset, Insn branch_to_b, Insn skip_store, Insn loop_back,
+                         uint64_t chunk = 100000) {
   f.place(CpuFixture::kCode, {{0x91000400, "add x0, x0, #1"}, branch_to_b});
   f.place(CpuFixture::kCode + b_offset, {{0xf1000463, "subs x3, x3, #1"},
                                          {0xf100c87f, "cmp x3, #0x32"},
@@ -83,7 +86,11 @@ uint64_t rewrite_in_loop(CpuFixture& f, uint64_t b_offset, Insn branch_to_b, Ins
   f.x(1) = CpuFixture::kCode;
   f.x(2) = 0x91004000;  // add x0, x0, #16
   f.x(3) = 100;
-  const cpu::RunResult r = f.step(100000);
+  cpu::RunResult r{};
+  for (uint64_t total = 0; total < 100000; total += r.retired) {
+    r = f.step(chunk);
+    if (r.reason != cpu::ExitReason::kBudget) break;
+  }
   BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
   return f.x(0);
 }
@@ -99,6 +106,34 @@ BOOST_AUTO_TEST_CASE(store_into_the_executing_page) {
   // Both parts on one page: the store invalidates the block doing it.
   BOOST_TEST(rewrite_in_loop(*this, 0x800, {0x140001ff, "b #0x40001800"}, {0x54000041, "b.ne #0x40001810"},
                              {0xb5ffbf83, "cbnz x3, #0x40001000"}) == 50u * 1 + 50u * 16);
+}
+
+BOOST_AUTO_TEST_CASE(store_into_the_executing_page_one_instruction_at_a_time) {
+  // Every instruction runs alone from the step layout, whose stop slots end each one's
+  // threaded dispatch; the store drops the block it runs from, which must stay usable.
+  BOOST_TEST(rewrite_in_loop(*this, 0x800, {0x140001ff, "b #0x40001800"}, {0x54000041, "b.ne #0x40001810"},
+                             {0xb5ffbf83, "cbnz x3, #0x40001000"}, 1) == 50u * 1 + 50u * 16);
+}
+
+BOOST_AUTO_TEST_CASE(budgets_ending_inside_blocks_equal_one_run) {
+  // Chunks of 3 end inside the 4-instruction block and start the next run in its middle:
+  // the step layout and the chained path take turns on the same blocks.
+  load_two_block_loop(*this);
+  x(3) = 3000;
+  const cpu::RunResult whole = step(100000);
+  const Snapshot once = snap(*this);
+
+  load_two_block_loop(*this);
+  x(0) = x(4) = x(5) = 0;
+  x(3) = 3000;
+  uint64_t retired = 0;
+  for (;;) {
+    const cpu::RunResult r = step(3);
+    retired += r.retired;
+    if (r.reason != cpu::ExitReason::kBudget) break;
+  }
+  BOOST_TEST(retired == whole.retired);
+  BOOST_TEST((snap(*this) == once));
 }
 
 BOOST_AUTO_TEST_CASE(host_write_between_runs_drops_the_links) {
