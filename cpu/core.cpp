@@ -465,7 +465,6 @@ RunResult Core::run_loop(uint64_t max_insns) {
     if (!linked) prev_->succ[pc == prev_->next_pc ? 1 : 0] = b;
     prev_ = b;
     const DecodedInst* const first = b->insts.data();
-    block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
     // A block runs at one EL: only its last instruction can change it.
@@ -481,17 +480,22 @@ RunResult Core::run_loop(uint64_t max_insns) {
         cur_ = ip;
         const uint64_t chain_budget = avail < kMaxChainInsns ? avail : kMaxChainInsns;
         chain_budget_ = chain_budget;
-        chain_el_ = block_el;
+        chain_left_ = chain_budget - b->count;
         while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
           ip = cur_ + 1;
           cur_ = ip;
         }
         ip = cur_;
-        // The instructions before the one that left the block, plus that one if it
-        // retired (the end marker is not an instruction).
-        const uint64_t n = static_cast<uint64_t>(ip - block_first_) + flow_bit(kFlowRetires, flow);
-        retired += (chain_budget - chain_budget_) + n;  // the chained blocks, then this one
+        // The blocks chained before the one executing last retired whole; of that one,
+        // the instructions before the one that left it, plus that one if it retired (the
+        // end marker is not an instruction).
+        const Block* const last = prev_;
+        const uint64_t chained = chain_budget - chain_left_ - last->count;
+        const uint64_t n = chained + static_cast<uint64_t>(ip - last->insts.data()) + flow_bit(kFlowRetires, flow);
+        retired += n;
         retired_el_[block_el] += n;
+        // A chained block retired: progress, whatever the last one did.
+        if (chained != 0) faults_without_progress_ = 0;
         if (flow_bit(kFlowContinues, flow)) [[likely]] {
           faults_without_progress_ = 0;
           continue;
@@ -514,7 +518,8 @@ RunResult Core::run_loop(uint64_t max_insns) {
     if (b->steps.empty()) [[unlikely]] build_steps(*b);
     const uint64_t limit = b->count < avail ? b->count : avail;
     const DecodedInst* const steps = b->steps.data();
-    block_first_ = steps;
+    chain_budget_ = b->count;
+    chain_left_ = 0;
     ip = steps;
     const DecodedInst* const end = steps + 2 * limit;
     flow = Flow::kNext;

@@ -31,9 +31,52 @@ struct Snapshot {
 };
 Snapshot snap(CpuFixture& f) { return {f.x(0), f.x(3), f.x(4), f.x(5), f.core.state().pc}; }
 
+// Records, at every trapped access, the EL1 instructions the core says have retired.
+struct CountingPort : cpu::SysRegPort {
+  std::vector<uint64_t> seen;
+  Result handle(cpu::Core& core, uint32_t, uint64_t& value) override {
+    seen.push_back(core.retired_by_el()[1]);
+    value = 0;
+    return Result::kDone;
+  }
+};
+
+// A: add; subs; b.ne B; hlt.  B: add; mrs (trapped); b A. The k-th access comes after
+// 6k + 4 instructions, whether the blocks chain or run one instruction at a time.
+std::vector<uint64_t> port_counts_in_loop(CpuFixture& f, uint64_t chunk) {
+  CountingPort port;
+  f.core.set_sysreg_port(&port);
+  f.load({{0x8b030000, "add x0, x0, x3"},
+          {0xf1000463, "subs x3, x3, #1"},
+          {0x54000041, "b.ne #0x40001010"},
+          {0xd45e0000, "hlt #0xf000"},
+          {0x910004a5, "add x5, x5, #1"},
+          {0xd53b9c06, "mrs x6, pmcr_el0"},
+          {0x17fffffa, "b #0x40001000"}});
+  f.x(3) = 100;
+  const uint64_t before = f.core.retired_by_el()[1];
+  cpu::RunResult r{};
+  for (uint64_t total = 0; total < 100000; total += r.retired) {
+    r = f.step(chunk);
+    if (r.reason != cpu::ExitReason::kBudget) break;
+  }
+  BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
+  for (uint64_t& n : port.seen) n -= before;
+  f.core.set_sysreg_port(nullptr);
+  return port.seen;
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(block_chain, CpuFixture)
+
+BOOST_AUTO_TEST_CASE(port_access_counts_the_chained_blocks_before_it) {
+  std::vector<uint64_t> want;
+  for (uint64_t k = 0; k < 99; ++k) want.push_back(6 * k + 4);
+  for (const uint64_t chunk : {100000ull, 1ull, 5ull}) {
+    BOOST_TEST_CONTEXT("chunk " << chunk) { BOOST_TEST(port_counts_in_loop(*this, chunk) == want, boost::test_tools::per_element()); }
+  }
+}
 
 BOOST_AUTO_TEST_CASE(budget_is_exact_across_linked_blocks) {
   // Budgets below, at and far above the 1024-instruction cap on one chain.
