@@ -7,6 +7,7 @@
 #include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
 #include "cpu/mmu/fields.h"
 #include "cpu/sysreg/sysregs.h"
 
@@ -291,10 +292,12 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
   block->pa = pa;
   block->page = (pa - mem_.base()) >> kPageShift;
   uint64_t cur = pc, cur_pa = pa;
+  decoder::InsnId prev_id = decoder::InsnId::kUndefined, id = decoder::InsnId::kUndefined;
   for (size_t n = 0; n < kMaxBlockInsns; ++n) {
     const uint32_t word = guest_load<uint32_t>(mem_.ptr(cur_pa));
     DecodedInst inst;
-    const decoder::InsnId id = decoder::decode(word, cur, inst);
+    prev_id = id;
+    id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
     cur += 4;
@@ -305,6 +308,10 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
   block->count = static_cast<uint32_t>(block->insts.size());
+  // A compare right before the closing B.cond runs the branch too while chaining.
+  if (block->count >= 2 && id == decoder::InsnId::B_cond &&
+      (prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg))
+    interp::fuse_with_b_cond(block->insts[block->count - 2]);
   block->next_pc = cur;
   block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};

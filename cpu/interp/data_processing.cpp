@@ -2,6 +2,7 @@
 // handlers. Handlers are specialised by width and flag-setting at predecode time, so the
 // hot path never re-decodes a field.
 #include <bit>
+#include <utility>
 
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -79,6 +80,28 @@ constexpr Handler pick_op_addsub_sreg(bool sf, bool flags, unsigned column) {
       {addsub_sreg_row<kSub, false, false>(), addsub_sreg_row<kSub, false, true>()},
       {addsub_sreg_row<kSub, true, false>(), addsub_sreg_row<kSub, true, true>()}};
   return t[sf][flags][column];
+}
+
+// CMP/SUBS (immediate, or register with no shift) right before the B.cond that ends its
+// block (fuse_with_b_cond): the subtraction exactly as op_addsub_imm/sreg, then, while
+// chaining, the branch too, its condition tested on the flags just computed. That spares
+// the branch a dispatch and the reload of NZCV through memory, which delays finding out
+// a mispredicted guest branch. One instruction at a time (Block::steps) the next slot is
+// a stop slot, not the branch: the SUBS alone then, as its plain handler.
+template <bool k64, bool kImm>
+Flow op_subs_b_cond(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
+  uint32_t f;
+  const uint64_t r = sub_with_flags<k64>(a, b, f);
+  c.state().nzcv = f;
+  wr<k64>(c, i.d, r);
+  if (!c.chaining()) [[unlikely]] return next(c, i);
+  // As op_b_cond, for the branch; it is current, so a return to the run loop counts it.
+  const DecodedInst& br = (&i)[1];
+  c.set_current(&br);
+  c.state().pc = cond_row_holds(br.imm2, f) ? br.imm : br.pc + 4;
+  return c.next_block(br);
 }
 
 template <bool k64, bool kSub, bool kFlags>
@@ -513,6 +536,22 @@ Flow op_adr(Core& c, const DecodedInst& i) {
 }
 
 }  // namespace
+
+bool fuse_with_b_cond(DecodedInst& subs) {
+  static constexpr std::array<std::pair<Handler, Handler>, 4> kFusable = {{
+      {&op_addsub_imm<false, true, true>, &op_subs_b_cond<false, true>},
+      {&op_addsub_imm<true, true, true>, &op_subs_b_cond<true, true>},
+      {&op_addsub_sreg<false, true, true, kShiftNone>, &op_subs_b_cond<false, false>},
+      {&op_addsub_sreg<true, true, true, kShiftNone>, &op_subs_b_cond<true, false>},
+  }};
+  for (const auto& [plain, fused] : kFusable) {
+    if (subs.fn == plain) {
+      subs.fn = fused;
+      return true;
+    }
+  }
+  return false;
+}
 
 bool pre_ADR(DecodedInst& i, uint32_t insn) {
   const uint64_t off = (bits<23, 5>(insn) << 2) | bits<30, 29>(insn);

@@ -16,6 +16,12 @@ namespace cpu::interp {
 // Raises the UNDEFINED exception (ESR EC 0x00).
 Flow op_undefined(Core& c, const DecodedInst& inst);
 
+// A SUBS (CMP) whose block ends with the B.cond right after it: gives it the handler that
+// also runs the branch while the block chains (data_processing.cpp, op_subs_b_cond), if
+// its form has one (immediate, or register with no shift). The B.cond keeps its own
+// handler. Returns whether it did.
+bool fuse_with_b_cond(DecodedInst& subs);
+
 // An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,
 // timer): it changes no translation or PSTATE state, so it need not end its block. For a
 // freshly predecoded instruction only (the port may later install its own handler).

@@ -3,6 +3,8 @@
 // instruction budget is exact, running K instructions at once equals K single steps, and
 // code written while its block is linked (even the block doing the write) is what runs next.
 #include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
 
 #include "cpu_fixture.h"
 
@@ -191,6 +193,97 @@ BOOST_AUTO_TEST_CASE(host_write_between_runs_drops_the_links) {
   core.state().pc = kCode;
   step(100000);
   BOOST_TEST(x(0) == static_cast<uint64_t>(-(10 + 9 + 8 + 7 + 6 + 5 + 4 + 3 + 2 + 1)));
+}
+
+
+// CMP right before a closing B.cond runs with it while the block chains
+// (interp::fuse_with_b_cond), and alone from the step layout. Both must take the branch
+// exactly when ConditionHolds() of the compare's NZCV (Arm ARM C1.2.4, computed here
+// independently) says so, and leave NZCV as the compare set it.
+namespace {
+struct Nzcv {
+  bool n, z, c, v;
+};
+Nzcv subs_flags(uint64_t a, uint64_t b, bool is64) {
+  const unsigned bits = is64 ? 64 : 32;
+  const uint64_t mask = is64 ? ~uint64_t{0} : 0xffffffffull;
+  a &= mask;
+  b &= mask;
+  const uint64_t r = (a - b) & mask;
+  const bool sa = (a >> (bits - 1)) & 1, sb = (b >> (bits - 1)) & 1, sr = (r >> (bits - 1)) & 1;
+  return {sr, r == 0, a >= b, sa != sb && sr != sa};
+}
+bool holds(unsigned cond, Nzcv f) {
+  bool r = false;
+  switch (cond >> 1) {
+    case 0: r = f.z; break;
+    case 1: r = f.c; break;
+    case 2: r = f.n; break;
+    case 3: r = f.v; break;
+    case 4: r = f.c && !f.z; break;
+    case 5: r = f.n == f.v; break;
+    case 6: r = f.n == f.v && !f.z; break;
+    default: return true;
+  }
+  return (cond & 1) ? !r : r;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(compare_and_branch_run_together_as_apart) {
+  static constexpr const char* kCond[] = {"eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc",
+                                          "hi", "ls", "ge", "lt", "gt", "le", "al"};
+  struct Form {
+    uint32_t word;
+    const char* text;
+    bool is64, imm;
+  };
+  // cmp x1, x2 / cmp w1, w2 / cmp x1, #5 / cmp w1, #5
+  static constexpr Form kForms[] = {{0xeb02003f, "cmp x1, x2", true, false},
+                                    {0x6b02003f, "cmp w1, w2", false, false},
+                                    {0xf100143f, "cmp x1, #5", true, true},
+                                    {0x7100143f, "cmp w1, #5", false, true}};
+  const uint64_t values[] = {0, 1, 5, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000004,
+                             0x7fffffffffffffff, 0x8000000000000000, 0xffffffffffffffff};
+  for (const Form& form : kForms) {
+    for (unsigned cond = 0; cond < 15; ++cond) {
+      const std::string branch = std::string("b.") + kCond[cond] + " #0x40001010";
+      load({{form.word, form.text},
+            {0x54000060 | cond, branch.c_str()},
+            {0xd2800020, "movz x0, #0x1"},
+            {0xd45e0000, "hlt #0xf000"},
+            {0xd2800040, "movz x0, #0x2"},
+            {0xd45e0000, "hlt #0xf000"}});
+      for (const uint64_t a : values) {
+        for (const uint64_t b : values) {
+          if (form.imm && b != values[0]) continue;  // the immediate is fixed: one pass
+          const uint64_t rhs = form.imm ? 5 : b;
+          const Nzcv f = subs_flags(a, rhs, form.is64);
+          const uint64_t want_x0 = holds(cond, f) ? 2 : 1;
+          const uint32_t want_nzcv = (f.n << 3) | (f.z << 2) | (f.c << 1) | uint32_t{f.v};
+          for (const uint64_t chunk : {100ull, 1ull}) {
+            BOOST_TEST_CONTEXT(form.text << " / " << branch << " a=" << a << " b=" << rhs << " chunk " << chunk) {
+              core.state().pc = kCode;
+              x(0) = 0;
+              x(1) = a;
+              x(2) = b;
+              set_nzcv(0);
+              uint64_t retired = 0;
+              cpu::RunResult r{};
+              while (retired < 100) {
+                r = step(chunk);
+                retired += r.retired;
+                if (r.reason != cpu::ExitReason::kBudget) break;
+              }
+              BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
+              BOOST_TEST(retired == 4u);
+              BOOST_TEST(x(0) == want_x0);
+              BOOST_TEST(nzcv() == want_nzcv);
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
