@@ -300,6 +300,11 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
+    // A compare feeding the select right after it runs with it while chaining.
+    if ((prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg) &&
+        (id == decoder::InsnId::CSEL || id == decoder::InsnId::CSINC || id == decoder::InsnId::CSINV ||
+         id == decoder::InsnId::CSNEG))
+      interp::fuse_with_csel(block->insts[n - 1], block->insts[n]);
     cur += 4;
     cur_pa += 4;
     if (decoder::ends_block(id, inst)) break;

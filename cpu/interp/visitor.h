@@ -21,6 +21,10 @@ Flow op_undefined(Core& c, const DecodedInst& inst);
 // its form has one (immediate, or register with no shift). The B.cond keeps its own
 // handler. Returns whether it did.
 bool fuse_with_b_cond(DecodedInst& subs);
+// The same for a SUBS (CMP) followed in its block by CSEL/CSINC/CSINV/CSNEG (and their
+// aliases): while the block chains, the SUBS's handler also runs the select, which keeps
+// its own handler (data_processing.cpp, op_subs_csel).
+bool fuse_with_csel(DecodedInst& subs, const DecodedInst& sel);
 
 // An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,
 // timer): it changes no translation or PSTATE state, so it need not end its block. For a

@@ -286,4 +286,62 @@ BOOST_AUTO_TEST_CASE(compare_and_branch_run_together_as_apart) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(compare_and_select_run_together_as_apart) {
+  // As above for CMP followed by a conditional select (interp::fuse_with_csel).
+  static constexpr const char* kCond[] = {"eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc",
+                                          "hi", "ls", "ge", "lt", "gt", "le", "al"};
+  static constexpr const char* kOp[] = {"csel", "csinc", "csinv", "csneg"};
+  // op <d>0, <d>3, <d>4, cond: sf, op (bit 30), o2 (bit 10)
+  const uint64_t values[] = {0, 1, 5, 0x7fffffff, 0x80000000, 0xffffffff, 0x8000000000000000, 0xffffffffffffffff};
+  const uint64_t x3 = 0x123456789abcdef0, x4 = 0x0fedcba987654321;
+  for (const bool cmp64 : {false, true}) {
+    for (const bool sel64 : {false, true}) {
+      for (unsigned op = 0; op < 4; ++op) {
+        for (unsigned cond = 0; cond < 15; ++cond) {
+          const char r = sel64 ? 'x' : 'w';
+          const std::string text = std::string(kOp[op]) + " " + r + "0, " + r + "3, " + r + "4, " + kCond[cond];
+          const uint32_t word = (sel64 ? 0x80000000u : 0) | ((op >> 1) << 30) | 0x1a840060u | (cond << 12) | ((op & 1) << 10);
+          load({{cmp64 ? 0xeb02003fu : 0x6b02003fu, cmp64 ? "cmp x1, x2" : "cmp w1, w2"},
+                {word, text.c_str()},
+                {0xd45e0000, "hlt #0xf000"}});
+          for (const uint64_t a : values) {
+            for (const uint64_t b : values) {
+              const Nzcv f = subs_flags(a, b, cmp64);
+              uint64_t want = x3;
+              if (!holds(cond, f)) {
+                want = x4;
+                if (op == 1) want = x4 + 1;
+                if (op == 2) want = ~x4;
+                if (op == 3) want = 0 - x4;
+              }
+              if (!sel64) want = static_cast<uint32_t>(want);
+              for (const uint64_t chunk : {100ull, 1ull}) {
+                BOOST_TEST_CONTEXT(text << " after cmp a=" << a << " b=" << b << " chunk " << chunk) {
+                  core.state().pc = kCode;
+                  x(0) = 0;
+                  x(1) = a;
+                  x(2) = b;
+                  x(3) = x3;
+                  x(4) = x4;
+                  set_nzcv(0);
+                  uint64_t retired = 0;
+                  cpu::RunResult res{};
+                  while (retired < 100) {
+                    res = step(chunk);
+                    retired += res.retired;
+                    if (res.reason != cpu::ExitReason::kBudget) break;
+                  }
+                  BOOST_TEST(retired == 3u);
+                  BOOST_TEST(x(0) == want);
+                  BOOST_TEST(nzcv() == ((f.n << 3) | (f.z << 2) | (f.c << 1) | uint32_t{f.v}));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
