@@ -317,6 +317,10 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
   if (block->count >= 2 && id == decoder::InsnId::B_cond &&
       (prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg))
     interp::fuse_with_b_cond(block->insts[block->count - 2]);
+  // So does a load right before a closing CBZ/CBNZ of the register it loaded.
+  if (block->count >= 2 && (id == decoder::InsnId::CBZ || id == decoder::InsnId::CBNZ))
+    interp::fuse_load_with_cbz(block->insts[block->count - 2], block->insts[block->count - 1],
+                               id == decoder::InsnId::CBNZ);
   block->next_pc = cur;
   block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};

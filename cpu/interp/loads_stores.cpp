@@ -140,6 +140,31 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
   }
 }
 
+// LDR Wt/Xt, [Xn, #imm] followed by the CBZ/CBNZ of Rt that ends its block
+// (fuse_load_with_cbz): the load as op_ldst, then, while chaining, the branch too, on the
+// value just loaded. A list walk is such a pair per node; the branch then needs neither a
+// dispatch nor the reload of Rt through memory. A miss runs the load alone on its slow
+// path, and the CBZ by its own handler after it; so does one instruction at a time
+// (Block::steps), where the next slot is a stop slot.
+template <unsigned kSizeLog2, bool k64Br, bool kNonZero>
+[[gnu::noinline]] Flow op_ldr_cbz(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = address<Mode::kOffset, kSizeLog2>(c, i);
+  uint8_t* h;
+  if (!fast_hit<AccessType::kRead, sizeof(T), sizeof(T)>(c, addr, h)) [[unlikely]] {
+    return op_ldst<kSizeLog2, Kind::kLoadZ, Mode::kOffset, true>(c, i);
+  }
+  const uint64_t v = guest_load<T>(h);
+  R(c, i.d) = v;
+  if (!c.chaining()) [[unlikely]] return next(c, i);
+  // As op_cbz, for the branch; it is current, so a return to the run loop counts it.
+  const DecodedInst& br = (&i)[1];
+  c.set_current(&br);
+  const bool zero = (k64Br ? v : static_cast<uint32_t>(v)) == 0;
+  c.state().pc = (zero != kNonZero) ? br.imm : br.pc + 4;
+  return c.next_block(br);
+}
+
 // Handler table [size][kind][mode], built from the template once.
 template <unsigned S, unsigned K, unsigned M>
 constexpr Handler ldst_entry() {
@@ -653,6 +678,24 @@ bool pre_LSE_atomic(DecodedInst& i, uint32_t insn) {
   i.m = rzr(bits<20, 16>(insn));
   i.d = wzr(bits<4, 0>(insn));
   i.fn = kTable[static_cast<unsigned>(op)][size];
+  return true;
+}
+
+bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero) {
+  // The branch must test the register the load wrote (not XZR: a load to XZR writes the
+  // sink slot, never register 31).
+  if (cbz.n != load.d) return false;
+  const bool w = bit<31>(load.raw) == 0, x_br = bit<31>(cbz.raw) != 0;
+  Handler fused = nullptr;
+  if (load.fn == &op_ldst<3, Kind::kLoadZ, Mode::kOffset> && !w) {
+    fused = x_br ? (nonzero ? &op_ldr_cbz<3, true, true> : &op_ldr_cbz<3, true, false>)
+                 : (nonzero ? &op_ldr_cbz<3, false, true> : &op_ldr_cbz<3, false, false>);
+  } else if (load.fn == &op_ldst<2, Kind::kLoadZ, Mode::kOffset> && w) {
+    fused = x_br ? (nonzero ? &op_ldr_cbz<2, true, true> : &op_ldr_cbz<2, true, false>)
+                 : (nonzero ? &op_ldr_cbz<2, false, true> : &op_ldr_cbz<2, false, false>);
+  }
+  if (fused == nullptr) return false;
+  load.fn = fused;
   return true;
 }
 

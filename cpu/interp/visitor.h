@@ -25,6 +25,9 @@ bool fuse_with_b_cond(DecodedInst& subs);
 // aliases): while the block chains, the SUBS's handler also runs the select, which keeps
 // its own handler (data_processing.cpp, op_subs_csel).
 bool fuse_with_csel(DecodedInst& subs, const DecodedInst& sel);
+// The same for an LDR Wt/Xt (unsigned or unscaled immediate offset) followed by the
+// CBZ/CBNZ (nonzero) of Rt that ends its block (loads_stores.cpp, op_ldr_cbz).
+bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero);
 
 // An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,
 // timer): it changes no translation or PSTATE state, so it need not end its block. For a

@@ -344,4 +344,52 @@ BOOST_AUTO_TEST_CASE(compare_and_select_run_together_as_apart) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(load_and_zero_branch_run_together_as_apart) {
+  // LDR followed by the CBZ/CBNZ of the loaded register (interp::fuse_load_with_cbz):
+  // chained, one instruction at a time, and with the load on its slow path (the last
+  // bytes of RAM, beyond the inline bounds check).
+  const uint64_t values[] = {0, 1, 0x80000000, 0x100000000, 0xffffffff00000000, 0xffffffffffffffff};
+  for (const bool ld64 : {false, true}) {
+    for (const bool br64 : {false, true}) {
+      for (const bool nonzero : {false, true}) {
+        const std::string br = std::string(nonzero ? "cbnz " : "cbz ") + (br64 ? "x0" : "w0") + ", #0x40001010";
+        const uint32_t br_word = (br64 ? 0x80000000u : 0) | (nonzero ? 0x35000060u : 0x34000060u);
+        load({{ld64 ? 0xf9400420u : 0xb9400820u, ld64 ? "ldr x0, [x1, #8]" : "ldr w0, [x1, #8]"},
+              {br_word, br.c_str()},
+              {0xd2800025, "movz x5, #0x1"},
+              {0xd45e0000, "hlt #0xf000"},
+              {0xd2800045, "movz x5, #0x2"},
+              {0xd45e0000, "hlt #0xf000"}});
+        for (const uint64_t base : {kData, kBase + kSize - 16}) {
+          for (const uint64_t v : values) {
+            write64(base + 8, v);
+            const uint64_t loaded = ld64 ? v : static_cast<uint32_t>(v);
+            const bool zero = (br64 ? loaded : static_cast<uint32_t>(loaded)) == 0;
+            const uint64_t want_x5 = zero != nonzero ? 2 : 1;
+            for (const uint64_t chunk : {100ull, 1ull}) {
+              BOOST_TEST_CONTEXT((ld64 ? "ldr x0" : "ldr w0") << " / " << br << " base " << std::hex << base << " v " << v
+                                                             << " chunk " << std::dec << chunk) {
+                core.state().pc = kCode;
+                x(0) = 0x5555;
+                x(1) = base;
+                x(5) = 0;
+                uint64_t retired = 0;
+                cpu::RunResult res{};
+                while (retired < 100) {
+                  res = step(chunk);
+                  retired += res.retired;
+                  if (res.reason != cpu::ExitReason::kBudget) break;
+                }
+                BOOST_TEST(retired == 4u);
+                BOOST_TEST(x(0) == loaded);
+                BOOST_TEST(x(5) == want_x5);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
