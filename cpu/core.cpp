@@ -7,6 +7,7 @@
 #include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
 #include "cpu/mmu/fields.h"
 #include "cpu/sysreg/sysregs.h"
 
@@ -29,6 +30,20 @@ constexpr uint32_t kDaifI = 1u << 7;
 Flow end_of_block(Core& c, const DecodedInst& i) {
   c.state().pc = i.pc;
   return Flow::kEnd;
+}
+// The stop slot of a block's step layout (Block::steps): the instruction before it
+// completed, and interp::next of that instruction returns here as if it had returned
+// Flow::kNext itself.
+Flow stop_after_step(Core&, const DecodedInst&) { return Flow::kNext; }
+void build_steps(Block& b) {
+  b.steps.reserve(2 * size_t{b.count});
+  for (uint32_t k = 0; k < b.count; ++k) {
+    b.steps.push_back(b.insts[k]);
+    DecodedInst stop{};
+    stop.fn = &stop_after_step;
+    stop.pc = b.insts[k].pc + 4;
+    b.steps.push_back(stop);
+  }
 }
 // Flow sets as bit masks, so the block loop classifies a flow with a shift, not a chain
 // of compares: the flows whose instruction retired, and those after which the loop
@@ -289,12 +304,19 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
   block->pa = pa;
   block->page = (pa - mem_.base()) >> kPageShift;
   uint64_t cur = pc, cur_pa = pa;
+  decoder::InsnId prev_id = decoder::InsnId::kUndefined, id = decoder::InsnId::kUndefined;
   for (size_t n = 0; n < kMaxBlockInsns; ++n) {
     const uint32_t word = guest_load<uint32_t>(mem_.ptr(cur_pa));
     DecodedInst inst;
-    const decoder::InsnId id = decoder::decode(word, cur, inst);
+    prev_id = id;
+    id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
+    // A compare feeding the select right after it runs with it while chaining.
+    if ((prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg) &&
+        (id == decoder::InsnId::CSEL || id == decoder::InsnId::CSINC || id == decoder::InsnId::CSINV ||
+         id == decoder::InsnId::CSNEG))
+      interp::fuse_with_csel(block->insts[n - 1], block->insts[n]);
     cur += 4;
     cur_pa += 4;
     if (decoder::ends_block(id, inst)) break;
@@ -303,6 +325,14 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
   block->count = static_cast<uint32_t>(block->insts.size());
+  // A compare right before the closing B.cond runs the branch too while chaining.
+  if (block->count >= 2 && id == decoder::InsnId::B_cond &&
+      (prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg))
+    interp::fuse_with_b_cond(block->insts[block->count - 2]);
+  // So does a load right before a closing CBZ/CBNZ of the register it loaded.
+  if (block->count >= 2 && (id == decoder::InsnId::CBZ || id == decoder::InsnId::CBNZ))
+    interp::fuse_load_with_cbz(block->insts[block->count - 2], block->insts[block->count - 1],
+                               id == decoder::InsnId::CBNZ);
   block->next_pc = cur;
   block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};
@@ -468,7 +498,6 @@ RunResult Core::run_loop(uint64_t max_insns) {
     if (!linked) prev_->succ[pc == prev_->next_pc ? 1 : 0] = b;
     prev_ = b;
     const DecodedInst* const first = b->insts.data();
-    block_first_ = first;  // a port access mid-block counts what precedes it from here
     const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
     // A block runs at one EL: only its last instruction can change it.
@@ -484,17 +513,22 @@ RunResult Core::run_loop(uint64_t max_insns) {
         cur_ = ip;
         const uint64_t chain_budget = avail < kMaxChainInsns ? avail : kMaxChainInsns;
         chain_budget_ = chain_budget;
-        chain_el_ = block_el;
+        chain_left_ = chain_budget - b->count;
         while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
           ip = cur_ + 1;
           cur_ = ip;
         }
         ip = cur_;
-        // The instructions before the one that left the block, plus that one if it
-        // retired (the end marker is not an instruction).
-        const uint64_t n = static_cast<uint64_t>(ip - block_first_) + flow_bit(kFlowRetires, flow);
-        retired += (chain_budget - chain_budget_) + n;  // the chained blocks, then this one
+        // The blocks chained before the one executing last retired whole; of that one,
+        // the instructions before the one that left it, plus that one if it retired (the
+        // end marker is not an instruction).
+        const Block* const last = prev_;
+        const uint64_t chained = chain_budget - chain_left_ - last->count;
+        const uint64_t n = chained + static_cast<uint64_t>(ip - last->insts.data()) + flow_bit(kFlowRetires, flow);
+        retired += n;
         retired_el_[block_el] += n;
+        // A chained block retired: progress, whatever the last one did.
+        if (chained != 0) faults_without_progress_ = 0;
         if (flow_bit(kFlowContinues, flow)) [[likely]] {
           faults_without_progress_ = 0;
           continue;
@@ -511,9 +545,16 @@ RunResult Core::run_loop(uint64_t max_insns) {
         return {pending_exit_, retired};
       }
     }
-    // The budget ends inside this block: one instruction at a time up to it.
+    // One instruction at a time (the budget ends inside this block, or every instruction
+    // goes to the model or the tracer), from the block's step layout.
     chain_ = false;
-    const DecodedInst* const end = ip + (b->count < avail ? b->count : avail);
+    if (b->steps.empty()) [[unlikely]] build_steps(*b);
+    const uint64_t limit = b->count < avail ? b->count : avail;
+    const DecodedInst* const steps = b->steps.data();
+    chain_budget_ = b->count;
+    chain_left_ = 0;
+    ip = steps;
+    const DecodedInst* const end = steps + 2 * limit;
     flow = Flow::kNext;
     if constexpr (kTiming) {
       // Every retired instruction goes to the model: its address is taken before it runs
@@ -525,7 +566,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
       // outside the per-instruction loop (TimingModel::retire_at_el).
       tm->enter_el(cel);
       const auto run_timed = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
-        for (; ip != end; ++ip, ++tp) {
+        for (; ip != end; ip += 2, ++tp) {
           if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
           const InstTiming& t = *tp;
           d.pc = ip->pc;
@@ -552,22 +593,21 @@ RunResult Core::run_loop(uint64_t max_insns) {
         }
       }
     } else {
-      for (; ip != end; ++ip) {
+      for (; ip != end; ip += 2) {
         if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
         flow = ip->fn(*this, *ip);
         if (flow != Flow::kNext) [[unlikely]] break;
       }
     }
     chain_ = !kTiming && !kTrace;
-    // Instructions retired by this block: all of it, or those before the one that left it
-    // plus that one unless it faulted or exited without retiring.
-    uint64_t n = static_cast<uint64_t>(ip - first);
-    if (flow == Flow::kNext) n = static_cast<uint64_t>(end - first);
-    else if (flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
+    // Instructions retired by this block: all of it up to the limit, or those before the
+    // one that left it plus that one unless it faulted or exited without retiring.
+    uint64_t n = static_cast<uint64_t>(ip - steps) / 2;
+    if (flow != Flow::kNext && flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
     retired += n;
     retired_el_[block_el] += n;
     if (flow == Flow::kNext) {
-      s_.pc = (end - 1)->pc + 4;
+      s_.pc = (end - 1)->pc;  // the last stop slot's: past the last instruction run
       faults_without_progress_ = 0;
       continue;
     }

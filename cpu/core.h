@@ -216,6 +216,12 @@ struct Block {
   std::array<Block*, 2> succ{};
   std::vector<DecodedInst> insts;
   std::vector<InstTiming> timing;  // insts[i]'s timing class; read only with a timing model
+  // The step layout, built the first time the run loop runs the block one instruction at
+  // a time (timing, trace, the end of the budget): insts[k] at 2k, and at 2k + 1 a stop
+  // slot whose handler returns Flow::kNext, so that the tail call of interp::next ends
+  // there instead of running on into insts[k + 1]. A copy, so an MRS/MSR binding its route
+  // (which rewrites its own DecodedInst) may bind each copy once; both behave the same.
+  std::vector<DecodedInst> steps;
 };
 
 class Core {
@@ -291,7 +297,11 @@ class Core {
   // block before the access are added while the port runs.
   std::array<uint64_t, 2> retired_by_el() const {
     std::array<uint64_t, 2> r = retired_el_;
-    if (port_at_ != nullptr) r[s_.el != 0] += static_cast<uint64_t>(port_at_ - block_first_);
+    // The blocks a chain retired before the one executing (prev_), then that block's
+    // instructions before the access, by PC: a block's instructions are consecutive
+    // words, in Block::insts and Block::steps alike.
+    if (port_at_ != nullptr)
+      r[s_.el != 0] += chain_budget_ - chain_left_ - prev_->count + ((port_at_->pc - prev_->pc) >> 2);
     return r;
   }
   // Brackets a port access made by `at`, an instruction of the block now executing.
@@ -365,39 +375,41 @@ class Core {
   void invalidate_code_page(uint64_t page);
 
   // ---- used by instruction handlers ----
-  // Threaded dispatch (interp::next): while chaining() a handler that completes
-  // continues straight into the next instruction's handler, recording it as current
-  // (set_current) so the run loop can tell where the block was left. Only the functional loop turns it
-  // on, for blocks that fit the budget whole; the timing and trace loops see every
-  // instruction return.
+  // Threaded dispatch (interp::next): a handler that completes continues straight into
+  // the next instruction's handler, recording it as current (set_current) so the run loop
+  // can tell where the block was left. Where the loop runs instructions one at a time
+  // (timing, trace, the end of the budget) it runs them from Block::steps, whose stop
+  // slots end that chain after each one, and chaining() is off, so that branches do not
+  // chain into other blocks either.
   bool chaining() const { return chain_; }
   // The return of a plain branch (PC set, nothing else changed): while chaining, and
   // when the block at PC is a linked successor of this one (Block::succ) that passes the
-  // block-entry checks of the run loop (context stamp, attention word) and fits the budget, retires this block and continues straight
-  // into the next one; otherwise Flow::kJump to the run loop. A branch cannot change the
-  // EL, so the chained block counts at the same EL. A run of chained blocks is bounded
-  // (kMaxChainInsns) so that the host stack stays bounded where handlers do not end in
-  // tail calls.
+  // block-entry checks of the run loop (context stamp, attention word) and fits the
+  // budget, continues straight into the next one; otherwise Flow::kJump to the run loop.
+  // The run loop counts the chained blocks when the chain ends (from chain_left_), all at
+  // the EL the chain started at: a branch cannot change the EL. A run of chained blocks is
+  // bounded (kMaxChainInsns) so that the host stack stays bounded where handlers do not
+  // end in tail calls.
   Flow next_block([[maybe_unused]] const DecodedInst& i) {
     if (!chain_) return Flow::kJump;
     const uint64_t pc = s_.pc;
     Block* const cur = prev_;  // the block this branch ends
+    // A branch ends its block (decoder::ends_block): the whole block retires.
+    assert(&i == cur->insts.data() + cur->count - 1);
+    // Two probes, each a host branch: their outcome, like the guest branch's, is in the
+    // host's branch history when it predicts the jump into the next block. (Indexing
+    // succ by "PC is the fall-through" would need one probe, but that jump then goes
+    // mispredicted far more often.)
     Block* b = cur->succ[0];
     if (b->pc != pc) {
       b = cur->succ[1];
       if (b->pc != pc) return Flow::kJump;
     }
-    // A branch ends its block (decoder::ends_block): the whole block retires.
-    assert(&i == block_first_ + cur->count - 1);
-    const uint64_t n = cur->count;
     if (((b->ctx ^ ctx_) | attention_.load(std::memory_order_relaxed)) != 0) return Flow::kJump;
-    if (n + b->count > chain_budget_) return Flow::kJump;
-    retired_el_[chain_el_] += n;
-    chain_budget_ -= n;
-    faults_without_progress_ = 0;
+    if (b->count > chain_left_) return Flow::kJump;
+    chain_left_ -= b->count;
     prev_ = b;
     const DecodedInst* const first = b->insts.data();
-    block_first_ = first;
     cur_ = first;
     return first->fn(*this, *first);
   }
@@ -471,16 +483,18 @@ class Core {
   uint64_t exit_imm_ = 0;
   uint64_t retired_total_ = 0;
   std::array<uint64_t, 2> retired_el_{};
-  const DecodedInst* block_first_ = nullptr;  // first instruction of the block executing
   const DecodedInst* cur_ = nullptr;          // the instruction executing (while chaining)
   bool chain_ = false;
   // Block chaining from branch handlers (next_block): the block executing (the last one
-  // entered, whose links are tried first), the instructions the chain may still retire
-  // from the start of it (the run's budget, capped at kMaxChainInsns per dispatch from
-  // the loop), and the EL the chain runs at.
+  // entered, whose links are tried), the instructions the chain may retire from the start
+  // of the block the run loop dispatched (the run's budget, capped at kMaxChainInsns),
+  // and what is left of that once the block executing completes. The blocks chained
+  // before the one executing thus retired chain_budget_ - chain_left_ - prev_->count.
+  // Outside a chain (one instruction at a time) chain_budget_ = prev_->count and
+  // chain_left_ = 0.
   Block* prev_ = nullptr;
   uint64_t chain_budget_ = 0;
-  uint8_t chain_el_ = 0;
+  uint64_t chain_left_ = 0;
   static constexpr uint64_t kMaxChainInsns = 1024;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
   // The rare conditions a block entry must look at, one bit each so the fast path tests

@@ -2,6 +2,7 @@
 // handlers. Handlers are specialised by width and flag-setting at predecode time, so the
 // hot path never re-decodes a field.
 #include <bit>
+#include <utility>
 
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -79,6 +80,28 @@ constexpr Handler pick_op_addsub_sreg(bool sf, bool flags, unsigned column) {
       {addsub_sreg_row<kSub, false, false>(), addsub_sreg_row<kSub, false, true>()},
       {addsub_sreg_row<kSub, true, false>(), addsub_sreg_row<kSub, true, true>()}};
   return t[sf][flags][column];
+}
+
+// CMP/SUBS (immediate, or register with no shift) right before the B.cond that ends its
+// block (fuse_with_b_cond): the subtraction exactly as op_addsub_imm/sreg, then, while
+// chaining, the branch too, its condition tested on the flags just computed. That spares
+// the branch a dispatch and the reload of NZCV through memory, which delays finding out
+// a mispredicted guest branch. One instruction at a time (Block::steps) the next slot is
+// a stop slot, not the branch: the SUBS alone then, as its plain handler.
+template <bool k64, bool kImm>
+Flow op_subs_b_cond(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
+  uint32_t f;
+  const uint64_t r = sub_with_flags<k64>(a, b, f);
+  c.state().nzcv = f;
+  wr<k64>(c, i.d, r);
+  if (!c.chaining()) [[unlikely]] return next(c, i);
+  // As op_b_cond, for the branch; it is current, so a return to the run loop counts it.
+  const DecodedInst& br = (&i)[1];
+  c.set_current(&br);
+  c.state().pc = cond_row_holds(br.imm2, f) ? br.imm : br.pc + 4;
+  return c.next_block(br);
 }
 
 template <bool k64, bool kSub, bool kFlags>
@@ -310,9 +333,10 @@ Flow op_extr(Core& c, const DecodedInst& i) {
 
 // ---------------- conditional ----------------
 enum CselOp : uint8_t { kCsel, kCsinc, kCsinv, kCsneg };
+// CSEL/CSINC/CSINV/CSNEG of i under the flags nzcv.
 template <bool k64, CselOp kOp>
-Flow op_csel(Core& c, const DecodedInst& i) {
-  if (cond_row_holds(i.imm2, c.state().nzcv)) {
+[[gnu::always_inline]] inline void csel_apply(Core& c, const DecodedInst& i, uint32_t nzcv) {
+  if (cond_row_holds(i.imm2, nzcv)) {
     wr<k64>(c, i.d, R(c, i.n));
   } else {
     uint64_t v = R(c, i.m);
@@ -321,8 +345,46 @@ Flow op_csel(Core& c, const DecodedInst& i) {
     if constexpr (kOp == kCsneg) v = 0 - v;
     wr<k64>(c, i.d, v);
   }
+}
+template <bool k64, CselOp kOp>
+Flow op_csel(Core& c, const DecodedInst& i) {
+  csel_apply<k64, kOp>(c, i, c.state().nzcv);
   return next(c, i);
 }
+
+// CMP/SUBS (immediate, or register with no shift) followed by a conditional select in the
+// same block (fuse_with_csel): the subtraction exactly as op_addsub_imm/sreg, then, while
+// chaining, the select too, under the flags just computed. A compare feeding a select
+// sits on the data path of branch-free code (a CRC step, a min/max), where reloading NZCV
+// through memory is a store-to-load round trip on every step. One instruction at a time
+// (Block::steps) the next slot is a stop slot: the SUBS alone then.
+template <bool k64, bool kImm, bool k64Sel, CselOp kOp>
+Flow op_subs_csel(Core& c, const DecodedInst& i) {
+  const uint64_t a = rd<k64>(c, i.n);
+  const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
+  uint32_t f;
+  const uint64_t r = sub_with_flags<k64>(a, b, f);
+  c.state().nzcv = f;
+  wr<k64>(c, i.d, r);
+  if (!c.chaining()) [[unlikely]] return next(c, i);
+  const DecodedInst& sel = (&i)[1];
+  csel_apply<k64Sel, kOp>(c, sel, f);
+  return next(c, sel);
+}
+// [SUBS form: 32/64-bit x immediate/register][select: 32/64-bit x op]
+template <bool k64, bool kImm>
+constexpr std::array<Handler, 8> subs_csel_row() {
+  return {&op_subs_csel<k64, kImm, false, kCsel>,  &op_subs_csel<k64, kImm, false, kCsinc>,
+          &op_subs_csel<k64, kImm, false, kCsinv>, &op_subs_csel<k64, kImm, false, kCsneg>,
+          &op_subs_csel<k64, kImm, true, kCsel>,   &op_subs_csel<k64, kImm, true, kCsinc>,
+          &op_subs_csel<k64, kImm, true, kCsinv>,  &op_subs_csel<k64, kImm, true, kCsneg>};
+}
+inline constexpr std::array<std::array<Handler, 8>, 4> kSubsCsel = {
+    subs_csel_row<false, true>(), subs_csel_row<true, true>(), subs_csel_row<false, false>(),
+    subs_csel_row<true, false>()};
+inline constexpr std::array<Handler, 8> kCselHandlers = {
+    &op_csel<false, kCsel>, &op_csel<false, kCsinc>, &op_csel<false, kCsinv>, &op_csel<false, kCsneg>,
+    &op_csel<true, kCsel>,  &op_csel<true, kCsinc>,  &op_csel<true, kCsinv>,  &op_csel<true, kCsneg>};
 template <CselOp kOp>
 bool pre_csel(DecodedInst& i, uint32_t insn) {
   i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
@@ -513,6 +575,36 @@ Flow op_adr(Core& c, const DecodedInst& i) {
 }
 
 }  // namespace
+
+namespace {
+// The SUBS handlers that have fused forms, in the row order of the fused tables, and the
+// index of `fn` among them (or -1).
+constexpr std::array<Handler, 4> kFusableSubs = {
+    &op_addsub_imm<false, true, true>, &op_addsub_imm<true, true, true>,
+    &op_addsub_sreg<false, true, true, kShiftNone>, &op_addsub_sreg<true, true, true, kShiftNone>};
+constexpr std::array<Handler, 4> kSubsBCond = {&op_subs_b_cond<false, true>, &op_subs_b_cond<true, true>,
+                                               &op_subs_b_cond<false, false>, &op_subs_b_cond<true, false>};
+template <size_t N>
+int index_of(const std::array<Handler, N>& t, Handler fn) {
+  for (size_t k = 0; k < N; ++k)
+    if (t[k] == fn) return static_cast<int>(k);
+  return -1;
+}
+}  // namespace
+
+bool fuse_with_b_cond(DecodedInst& subs) {
+  const int row = index_of(kFusableSubs, subs.fn);
+  if (row < 0) return false;
+  subs.fn = kSubsBCond[row];
+  return true;
+}
+
+bool fuse_with_csel(DecodedInst& subs, const DecodedInst& sel) {
+  const int row = index_of(kFusableSubs, subs.fn), col = index_of(kCselHandlers, sel.fn);
+  if (row < 0 || col < 0) return false;
+  subs.fn = kSubsCsel[row][col];
+  return true;
+}
 
 bool pre_ADR(DecodedInst& i, uint32_t insn) {
   const uint64_t off = (bits<23, 5>(insn) << 2) | bits<30, 29>(insn);

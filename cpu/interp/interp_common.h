@@ -36,16 +36,16 @@ inline void wr(Core& c, uint8_t slot, uint64_t v) {
 }
 
 // ---- threaded dispatch ----
-// The return of a handler that completed (retired, fall through): with the core
-// chaining, a tail call into the next instruction's handler, which saves the host a
-// return and a dispatch in the loop and gives each handler its own indirect branch
-// (whose history predicts the next handler far better than one shared call site).
-// The block's end marker stops the chain. Without chaining it is Flow::kNext. A handler
-// that returns Flow::kNext itself is equally correct (the loop carries on after it), so
-// only the hot handlers use this. Only for a handler's final return: the rest of the
-// block runs inside it.
+// The return of a handler that completed (retired, fall through): a tail call into the
+// next instruction's handler, which saves the host a return and a dispatch in the loop
+// and gives each handler its own indirect branch (whose history predicts the next
+// handler far better than one shared call site). The block's end marker stops the chain,
+// and so does the stop slot after each instruction of the step layout (Block::steps) the
+// run loop uses where it runs instructions one at a time (timing, trace, the end of the
+// budget), so there is no per-instruction test here. A handler that returns Flow::kNext itself is equally correct
+// (the loop carries on after it), so only the hot handlers use this. Only for a handler's
+// final return: the rest of the block runs inside it.
 [[gnu::always_inline]] inline Flow next(Core& c, const DecodedInst& i) {
-  if (!c.chaining()) [[unlikely]] return Flow::kNext;
   const DecodedInst& n = (&i)[1];
   c.set_current(&n);
   return n.fn(c, n);

@@ -140,6 +140,31 @@ template <unsigned kSizeLog2, Kind kKind, Mode kMode, bool kSlow = false>
   }
 }
 
+// LDR Wt/Xt, [Xn, #imm] followed by the CBZ/CBNZ of Rt that ends its block
+// (fuse_load_with_cbz): the load as op_ldst, then, while chaining, the branch too, on the
+// value just loaded. A list walk is such a pair per node; the branch then needs neither a
+// dispatch nor the reload of Rt through memory. A miss runs the load alone on its slow
+// path, and the CBZ by its own handler after it; so does one instruction at a time
+// (Block::steps), where the next slot is a stop slot.
+template <unsigned kSizeLog2, bool k64Br, bool kNonZero>
+[[gnu::noinline]] Flow op_ldr_cbz(Core& c, const DecodedInst& i) {
+  using T = Elem<kSizeLog2>;
+  const uint64_t addr = address<Mode::kOffset, kSizeLog2>(c, i);
+  uint8_t* h;
+  if (!fast_hit<AccessType::kRead, sizeof(T), sizeof(T)>(c, addr, h)) [[unlikely]] {
+    return op_ldst<kSizeLog2, Kind::kLoadZ, Mode::kOffset, true>(c, i);
+  }
+  const uint64_t v = guest_load<T>(h);
+  R(c, i.d) = v;
+  if (!c.chaining()) [[unlikely]] return next(c, i);
+  // As op_cbz, for the branch; it is current, so a return to the run loop counts it.
+  const DecodedInst& br = (&i)[1];
+  c.set_current(&br);
+  const bool zero = (k64Br ? v : static_cast<uint32_t>(v)) == 0;
+  c.state().pc = (zero != kNonZero) ? br.imm : br.pc + 4;
+  return c.next_block(br);
+}
+
 // Handler table [size][kind][mode], built from the template once.
 template <unsigned S, unsigned K, unsigned M>
 constexpr Handler ldst_entry() {
@@ -177,14 +202,29 @@ bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool al
 
 // ---------------- pairs ----------------
 enum class PairKind : uint8_t { kStore, kLoad, kLoadSW };
+// Rt and Rt2 of a load pair from its two elements, for the fast and the slow path alike:
+// LDPSW sign-extends each word to 64 bits, LDP zero-extends (a W pair clears the upper
+// halves, Arm ARM C1.2.4).
+template <unsigned kSizeLog2, PairKind kKind>
+[[gnu::always_inline]] inline void set_pair_regs(Core& c, const DecodedInst& i,
+                                                 const std::array<Elem<kSizeLog2>, 2>& v) {
+  if constexpr (kKind == PairKind::kLoadSW) {
+    R(c, i.d) = sign_extend_elem<2>(v[0]);
+    R(c, i.a) = sign_extend_elem<2>(v[1]);
+  } else {
+    R(c, i.d) = v[0];
+    R(c, i.a) = v[1];
+  }
+}
 // Both registers are one access of twice the element size (no ISV: a pair has no valid
 // syndrome); alignment is checked per element. Nothing is written unless both halves
 // can be, so a fault leaves memory and registers as they were.
 // As op_ldst: the fast path does the access in place with no local whose address escapes
 // (so its final tail call into the next handler stays a jump); a miss re-runs the whole
-// instruction with kSlow set.
+// instruction with kSlow set, kept out of line so the slow path's buffer gives the fast
+// path no stack frame.
 template <unsigned kSizeLog2, PairKind kKind, Mode kMode, bool kSlow = false>
-Flow op_pair(Core& c, const DecodedInst& i) {
+[[gnu::noinline]] Flow op_pair(Core& c, const DecodedInst& i) {
   using T = std::array<Elem<kSizeLog2>, 2>;
   constexpr uint16_t kElem = uint16_t{1} << kSizeLog2;
   constexpr DataAccess kAcc{.size = 2 * kElem,
@@ -196,19 +236,13 @@ Flow op_pair(Core& c, const DecodedInst& i) {
     if (!fast_hit<kAcc.type, sizeof(T), kElem>(c, addr, h)) [[unlikely]] return op_pair<kSizeLog2, kKind, kMode, true>(c, i);
     if constexpr (kKind == PairKind::kStore) {
       guest_store<T>(h, T{static_cast<Elem<kSizeLog2>>(R(c, i.d)), static_cast<Elem<kSizeLog2>>(R(c, i.a))});
-      const Flow f = c.store_hits_code<sizeof(T)>(h) ? Flow::kRestart : Flow::kNext;
+      if (c.store_may_hit_code<sizeof(T)>(h)) [[unlikely]] return store_to_code_page<kMode, sizeof(T)>(c, i, h, addr);
       writeback<kMode>(c, i, addr);
-      return store_done(c, i, f);
+      return next(c, i);
     } else {
       const T v = guest_load<T>(h);
       writeback<kMode>(c, i, addr);
-      if constexpr (kKind == PairKind::kLoadSW) {
-        R(c, i.d) = sign_extend_elem<2>(v[0]);
-        R(c, i.a) = sign_extend_elem<2>(v[1]);
-      } else {
-        R(c, i.d) = v[0];
-        R(c, i.a) = v[1];
-      }
+      set_pair_regs<kSizeLog2, kKind>(c, i, v);
       return next(c, i);
     }
   } else if constexpr (kKind == PairKind::kStore) {
@@ -221,13 +255,7 @@ Flow op_pair(Core& c, const DecodedInst& i) {
     T v;
     if (const Flow f = load<T, kAcc>(c, i, addr, v); f != Flow::kNext) [[unlikely]] return f;
     writeback<kMode>(c, i, addr);
-    if constexpr (kKind == PairKind::kLoadSW) {
-      R(c, i.d) = sign_extend_elem<2>(v[0]);
-      R(c, i.a) = sign_extend_elem<2>(v[1]);
-    } else {
-      R(c, i.d) = v[0];
-      R(c, i.a) = v[1];
-    }
+    set_pair_regs<kSizeLog2, kKind>(c, i, v);
     return Flow::kNext;
   }
 }
@@ -650,6 +678,24 @@ bool pre_LSE_atomic(DecodedInst& i, uint32_t insn) {
   i.m = rzr(bits<20, 16>(insn));
   i.d = wzr(bits<4, 0>(insn));
   i.fn = kTable[static_cast<unsigned>(op)][size];
+  return true;
+}
+
+bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero) {
+  // The branch must test the register the load wrote (not XZR: a load to XZR writes the
+  // sink slot, never register 31).
+  if (cbz.n != load.d) return false;
+  const bool w = bit<31>(load.raw) == 0, x_br = bit<31>(cbz.raw) != 0;
+  Handler fused = nullptr;
+  if (load.fn == &op_ldst<3, Kind::kLoadZ, Mode::kOffset> && !w) {
+    fused = x_br ? (nonzero ? &op_ldr_cbz<3, true, true> : &op_ldr_cbz<3, true, false>)
+                 : (nonzero ? &op_ldr_cbz<3, false, true> : &op_ldr_cbz<3, false, false>);
+  } else if (load.fn == &op_ldst<2, Kind::kLoadZ, Mode::kOffset> && w) {
+    fused = x_br ? (nonzero ? &op_ldr_cbz<2, true, true> : &op_ldr_cbz<2, true, false>)
+                 : (nonzero ? &op_ldr_cbz<2, false, true> : &op_ldr_cbz<2, false, false>);
+  }
+  if (fused == nullptr) return false;
+  load.fn = fused;
   return true;
 }
 

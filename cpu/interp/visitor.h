@@ -16,6 +16,19 @@ namespace cpu::interp {
 // Raises the UNDEFINED exception (ESR EC 0x00).
 Flow op_undefined(Core& c, const DecodedInst& inst);
 
+// A SUBS (CMP) whose block ends with the B.cond right after it: gives it the handler that
+// also runs the branch while the block chains (data_processing.cpp, op_subs_b_cond), if
+// its form has one (immediate, or register with no shift). The B.cond keeps its own
+// handler. Returns whether it did.
+bool fuse_with_b_cond(DecodedInst& subs);
+// The same for a SUBS (CMP) followed in its block by CSEL/CSINC/CSINV/CSNEG (and their
+// aliases): while the block chains, the SUBS's handler also runs the select, which keeps
+// its own handler (data_processing.cpp, op_subs_csel).
+bool fuse_with_csel(DecodedInst& subs, const DecodedInst& sel);
+// The same for an LDR Wt/Xt (unsigned or unscaled immediate offset) followed by the
+// CBZ/CBNZ (nonzero) of Rt that ends its block (loads_stores.cpp, op_ldr_cbz).
+bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero);
+
 // An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,
 // timer): it changes no translation or PSTATE state, so it need not end its block. For a
 // freshly predecoded instruction only (the port may later install its own handler).
