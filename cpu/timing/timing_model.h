@@ -170,7 +170,10 @@ class TimingModel {
 // In-order: issue when operands are ready and an issue slot (and, for memory operations, a
 // load/store pipe) is free in that cycle.
 inline uint64_t TimingModel::issue_in_order(uint64_t ready, const ClassInfo& c, uint32_t latency) {
-  uint64_t issue = std::max({cycle_, ready, fetch_ready_});
+  // The cycles spent waiting for operands past the current cycle are the back-end stall.
+  const uint64_t operands = std::max(cycle_, ready);
+  seg_stall_backend_ += operands - cycle_;
+  uint64_t issue = std::max(operands, fetch_ready_);
   uint32_t slots = issue > cycle_ ? 0 : slots_;  // a later cycle starts with every slot free
   if ((slots & c.slot_mask) >= issue_width_) {
     ++issue;
@@ -229,17 +232,16 @@ inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   uint32_t latency = c.latency;
   if (c.flags & kFlagMem) latency = data_latency(d.addr, c.flags);
 
-  uint64_t done, stall_from;
+  uint64_t done;
   if constexpr (kOutOfOrder) {
-    stall_from = dispatch_cycle_;
+    const uint64_t stall_from = dispatch_cycle_;
     done = issue_out_of_order(ready, latency);
+    seg_stall_backend_ += ready > stall_from ? ready - stall_from : 0;
   } else {
-    stall_from = cycle_;
-    done = issue_in_order(ready, c, latency);
+    done = issue_in_order(ready, c, latency);  // counts the back-end stall itself
   }
   reg_ready_[s.dst[0] & kDstMask] = done;
   reg_ready_[s.dst[1] & kDstMask] = done;
-  seg_stall_backend_ += ready > stall_from ? ready - stall_from : 0;
 
   if (c.flags & kFlagBranch) {
     ++seg_branches_;
