@@ -565,19 +565,29 @@ RunResult Core::run_loop(uint64_t max_insns) {
       // The block runs at one EL and the pipeline shape is fixed: both are settled once,
       // outside the per-instruction loop (TimingModel::retire_at_el).
       tm->enter_el(cel);
+      timing_counted_ = 0;
       const auto run_timed = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
         for (; ip != end; ip += 2, ++tp) {
           if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
           const InstTiming& t = *tp;
           d.pc = ip->pc;
-          if (t.amode != AddrMode::kNone) d.addr = data_address(s_, *ip, t.amode);
-          flow = ip->fn(*this, *ip);
-          if (flow != Flow::kNext) [[unlikely]] break;
-          tm->retire_at_el<kOutOfOrder>(t.s, d);
+          // Only the instruction that leaves the block can be a branch (decoder::ends_block).
+          using Mem = timing::TimingModel::Mem;
+          if (t.amode != AddrMode::kNone) {
+            d.addr = data_address(s_, *ip, t.amode);
+            flow = ip->fn(*this, *ip);
+            if (flow != Flow::kNext) [[unlikely]] break;
+            tm->retire_at_el<kOutOfOrder, Mem::kYes, false, false>(t.s, d);
+          } else {
+            flow = ip->fn(*this, *ip);
+            if (flow != Flow::kNext) [[unlikely]] break;
+            tm->retire_at_el<kOutOfOrder, Mem::kNo, false, false>(t.s, d);
+          }
         }
       };
       if (tm->out_of_order()) run_timed.template operator()<true>();
       else run_timed.template operator()<false>();
+      tm->count_retired(static_cast<uint64_t>(ip - steps) / 2 - timing_counted_);
       if (flow != Flow::kNext) {
         const InstTiming& t = *tp;
         if (flow == Flow::kFault) {

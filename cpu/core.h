@@ -305,7 +305,16 @@ class Core {
     return r;
   }
   // Brackets a port access made by `at`, an instruction of the block now executing.
-  void begin_port_access(const DecodedInst& at) { port_at_ = &at; }
+  void begin_port_access(const DecodedInst& at) {
+    port_at_ = &at;
+    // The port may read the timing model: it must count the block's instructions before
+    // this one, which the run loop hands over in bulk (timing_counted_).
+    if (timing_ != nullptr) [[unlikely]] {
+      const auto k = static_cast<uint32_t>((at.pc - prev_->pc) >> 2);
+      timing_->count_retired(k - timing_counted_);
+      timing_counted_ = k;
+    }
+  }
   // The X[Rt] image of a port access in flight. It lives here, not on the handler's stack,
   // so that no local's address escapes and the handler can tail-call the next instruction's.
   uint64_t& port_value() { return port_value_; }
@@ -497,6 +506,9 @@ class Core {
   uint64_t chain_left_ = 0;
   static constexpr uint64_t kMaxChainInsns = 1024;
   const DecodedInst* port_at_ = nullptr;       // the instruction making a port access
+  // With a timing model: how many instructions of the block now running the model has
+  // counted (the run loop counts them in bulk; a port access brings the count up to it).
+  uint32_t timing_counted_ = 0;
   // The rare conditions a block entry must look at, one bit each so the fast path tests
   // them all with one load. Stop and remote are set by other threads (kicks, posted
   // work); IRQ and IL by this core's own thread. IL may stay set after PSTATE.IL is

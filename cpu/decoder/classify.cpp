@@ -1,5 +1,7 @@
 #include "cpu/decoder/classify.h"
 
+#include <cassert>
+
 #include "cpu/arch/bits.h"
 
 namespace cpu::decoder {
@@ -49,6 +51,9 @@ InstTiming make(const DecodedInst& i, OpClass cls, uint8_t dsts, uint8_t srcs, A
   // Sources first: an instruction that reads and writes a register (MOVK) lists it in both.
   b.fields(i, srcs, false);
   b.fields(i, dsts, true);
+  // The run loop tells loads, stores and atomics from the rest by their address mode
+  // (TimingModel::Mem at compile time): exactly they have one.
+  assert((am != AddrMode::kNone) == (cls == OpClass::kLoad || cls == OpClass::kStore || cls == OpClass::kAtomic));
   return b.t;
 }
 

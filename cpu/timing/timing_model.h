@@ -39,12 +39,15 @@ enum class OpClass : uint8_t {
   kCount
 };
 
+// No register: a source kNoReg reads reg_ready_[0xff], which stays 0; an unused destination
+// is kNoDst, whose entry no source reads, so the model writes both destinations unmasked.
 inline constexpr uint8_t kNoReg = 0xff;
+inline constexpr uint8_t kNoDst = 0xfe;
 
 // What decode knows: class and up to two destinations and three sources (X0..X30; 31 = SP).
 struct StaticInfo {
   OpClass cls = OpClass::kNop;
-  uint8_t dst[2] = {kNoReg, kNoReg};
+  uint8_t dst[2] = {kNoDst, kNoDst};
   uint8_t src[3] = {kNoReg, kNoReg, kNoReg};
 };
 
@@ -72,8 +75,17 @@ class TimingModel {
   void enter_el(arch::CountEl el) {
     if (el != seg_el_) [[unlikely]] switch_el(el);
   }
-  template <bool kOutOfOrder>
+  //
+  // What a run loop knows of the instruction at compile time narrows the work: kMem says
+  // whether it is a load/store/atomic (the loop forms its address already), kMayBranch
+  // = false that it is not a branch (one that completes within its block: a branch ends
+  // its block and goes through retire()), kCount = false that the loop counts its
+  // instructions itself and hands the count over with count_retired() before anything
+  // reads the model (instructions(), cycles(), drain_events()).
+  enum class Mem : uint8_t { kMaybe, kYes, kNo };
+  template <bool kOutOfOrder, Mem kMem = Mem::kMaybe, bool kMayBranch = true, bool kCount = true>
   [[gnu::always_inline]] inline void retire_at_el(const StaticInfo& s, const DynInfo& d);
+  void count_retired(uint64_t n) { instructions_ += n; }
   // Cycles taken by an exception entry or return (pipeline flush), with its event.
   void exception(arch::CountEl el, bool is_return);
 
@@ -107,9 +119,8 @@ class TimingModel {
   };
   static_assert(sizeof(ClassInfo) == 8);
   // reg_ready_ has 256 entries so that a source kNoReg (0xff) reads entry 255, which stays
-  // 0, and a destination d is written at d & kDstMask: kNoReg lands on entry 63, which no
-  // source reads. No test per register.
-  static constexpr uint8_t kDstMask = 0x3f;
+  // 0, and a destination kNoDst (0xfe) lands on entry 254, which no source reads. No test
+  // per register.
 
   [[gnu::always_inline]] inline uint32_t data_latency(uint64_t addr, uint8_t flags);
   uint32_t data_miss(uint64_t addr, bool is_store, arch::CountEl el);
@@ -218,9 +229,9 @@ inline uint32_t TimingModel::data_latency(uint64_t addr, uint8_t flags) {
   return data_miss(addr, !is_load, seg_el_);
 }
 
-template <bool kOutOfOrder>
+template <bool kOutOfOrder, TimingModel::Mem kMem, bool kMayBranch, bool kCount>
 inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
-  const ClassInfo c = classes_[static_cast<size_t>(s.cls)];
+  const ClassInfo& c = classes_[static_cast<size_t>(s.cls)];
   // Fetch: L1I is looked up once per new line (line_bytes is a power of two: a shift).
   const uint64_t line = d.pc >> fetch_line_shift_;
   if (line != last_fetch_line_) {
@@ -230,7 +241,9 @@ inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   }
   const uint64_t ready = std::max({reg_ready_[s.src[0]], reg_ready_[s.src[1]], reg_ready_[s.src[2]]});
   uint32_t latency = c.latency;
-  if (c.flags & kFlagMem) latency = data_latency(d.addr, c.flags);
+  if constexpr (kMem == Mem::kYes) latency = data_latency(d.addr, c.flags);
+  else if constexpr (kMem == Mem::kMaybe)
+    if (c.flags & kFlagMem) latency = data_latency(d.addr, c.flags);
 
   uint64_t done;
   if constexpr (kOutOfOrder) {
@@ -240,14 +253,14 @@ inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   } else {
     done = issue_in_order(ready, c, latency);  // counts the back-end stall itself
   }
-  reg_ready_[s.dst[0] & kDstMask] = done;
-  reg_ready_[s.dst[1] & kDstMask] = done;
+  reg_ready_[s.dst[0]] = done;
+  reg_ready_[s.dst[1]] = done;
 
-  if (c.flags & kFlagBranch) {
+  if (kMayBranch && (c.flags & kFlagBranch)) {
     ++seg_branches_;
     if (bp_.predict_and_update(c.branch, d.pc, d.taken, d.next_pc)) [[unlikely]] mispredict(done, seg_el_);
   }
-  ++instructions_;
+  if constexpr (kCount) ++instructions_;
 }
 
 inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el) {
