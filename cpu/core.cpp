@@ -566,41 +566,56 @@ RunResult Core::run_loop(uint64_t max_insns) {
       // outside the per-instruction loop (TimingModel::retire_at_el).
       tm->enter_el(cel);
       timing_counted_ = 0;
+      // One instruction: false when it left the block. Only the instruction that leaves
+      // the block can be a branch (decoder::ends_block); every one after the block's first
+      // follows the one retired before it.
+      const auto step = [&]<bool kOutOfOrder, bool kFollows>() __attribute__((always_inline)) {
+        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+        const InstTiming& t = *tp;
+        d.pc = ip->pc;
+        using timing::Mem;
+        if (t.amode != AddrMode::kNone) {
+          d.addr = data_address(s_, *ip, t.amode);
+          flow = ip->fn(*this, *ip);
+          if (flow != Flow::kNext) [[unlikely]] return false;
+          tm->retire_at_el<kOutOfOrder, {.mem = Mem::kYes, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
+        } else {
+          flow = ip->fn(*this, *ip);
+          if (flow != Flow::kNext) [[unlikely]] return false;
+          tm->retire_at_el<kOutOfOrder, {.mem = Mem::kNo, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
+        }
+        return true;
+      };
       const auto run_timed = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
-        for (; ip != end; ip += 2, ++tp) {
-          if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
-          const InstTiming& t = *tp;
-          d.pc = ip->pc;
-          // Only the instruction that leaves the block can be a branch (decoder::ends_block).
-          using Mem = timing::TimingModel::Mem;
-          if (t.amode != AddrMode::kNone) {
-            d.addr = data_address(s_, *ip, t.amode);
-            flow = ip->fn(*this, *ip);
-            if (flow != Flow::kNext) [[unlikely]] break;
-            tm->retire_at_el<kOutOfOrder, Mem::kYes, false, false>(t.s, d);
+        if (ip == end || !step.template operator()<kOutOfOrder, false>()) return;
+        for (ip += 2, ++tp; ip != end; ip += 2, ++tp)
+          if (!step.template operator()<kOutOfOrder, true>()) return;
+      };
+      // The instruction that left the block, usually the branch ending it: a branch with its
+      // outcome (a direct conditional branch's target is known at decode even when not
+      // taken); the others as any instruction, with the exception entry or return they made.
+      const auto retire_leaving = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
+        const InstTiming& t = *tp;
+        if (flow == Flow::kFault) {
+          tm->exception(cel, false);
+        } else if (flow != Flow::kExitUnretired) {
+          if (is_branch_class(t.s.cls)) [[likely]] {
+            d.taken = s_.pc != ip->pc + 4;
+            d.next_pc = (!d.taken && t.s.cls == timing::OpClass::kCondBranch) ? ip->imm : s_.pc;
+            if (ip != steps) tm->retire_at_el<kOutOfOrder, {.mem = timing::Mem::kNo, .follows = true}>(t.s, d);
+            else tm->retire_at_el<kOutOfOrder, {.mem = timing::Mem::kNo}>(t.s, d);
           } else {
-            flow = ip->fn(*this, *ip);
-            if (flow != Flow::kNext) [[unlikely]] break;
-            tm->retire_at_el<kOutOfOrder, Mem::kNo, false, false>(t.s, d);
+            tm->retire_at_el<kOutOfOrder>(t.s, d);
           }
+          if (t.flags) tm->exception(cel, (t.flags & kTimingExcReturn) != 0);
         }
       };
       if (tm->out_of_order()) run_timed.template operator()<true>();
       else run_timed.template operator()<false>();
       tm->count_retired(static_cast<uint64_t>(ip - steps) / 2 - timing_counted_);
       if (flow != Flow::kNext) {
-        const InstTiming& t = *tp;
-        if (flow == Flow::kFault) {
-          tm->exception(cel, false);
-        } else if (flow != Flow::kExitUnretired) {
-          if (is_branch_class(t.s.cls)) {
-            d.taken = s_.pc != ip->pc + 4;
-            // A direct conditional branch's target is known at decode even when not taken.
-            d.next_pc = (!d.taken && t.s.cls == timing::OpClass::kCondBranch) ? ip->imm : s_.pc;
-          }
-          tm->retire(t.s, d, cel);
-          if (t.flags) tm->exception(cel, (t.flags & kTimingExcReturn) != 0);
-        }
+        if (tm->out_of_order()) retire_leaving.template operator()<true>();
+        else retire_leaving.template operator()<false>();
       }
     } else {
       for (; ip != end; ip += 2) {

@@ -50,6 +50,7 @@ TimingModel::TimingModel(const CoreTimingParams& p)
       issue_width_(p.issue_width),
       load_to_use_(p.load_to_use),
       fetch_line_shift_(static_cast<unsigned>(std::countr_zero(p.l1i.line_bytes))),
+      fetch_line_offset_mask_(uint64_t{p.l1i.line_bytes} - 1),
       p_(p), l1i_(p.l1i), l1d_(p.l1d), l2_(p.l2), bp_(p) {
   const size_t rob = std::max<uint32_t>(p.rob_entries, 1);
   rob_storage_ = std::make_unique<uint64_t[]>(rob);  // zeroed

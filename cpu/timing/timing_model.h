@@ -59,6 +59,23 @@ struct DynInfo {
   bool taken = false;
 };
 
+// What a run loop knows of an instruction at compile time, to narrow the model's work for
+// it (TimingModel::retire_at_el).
+enum class Mem : uint8_t { kMaybe, kYes, kNo };
+struct RetireAs {
+  Mem mem = Mem::kMaybe;  // a load/store/atomic or not (the loop forms its address already)
+  // false: not a branch (one that completes within its block; a branch ends its block
+  // and goes through retire()).
+  bool may_branch = true;
+  // false: the loop counts its instructions itself and hands the count over with
+  // count_retired() before anything reads the model (instructions(), cycles(),
+  // drain_events()).
+  bool count = true;
+  // true: the instruction at pc - 4 was the last one retired (the next instruction of a
+  // straight-line block), so its fetch needs a new line exactly when pc starts one.
+  bool follows = false;
+};
+
 class TimingModel {
  public:
   explicit TimingModel(const CoreTimingParams& p);
@@ -76,14 +93,8 @@ class TimingModel {
     if (el != seg_el_) [[unlikely]] switch_el(el);
   }
   //
-  // What a run loop knows of the instruction at compile time narrows the work: kMem says
-  // whether it is a load/store/atomic (the loop forms its address already), kMayBranch
-  // = false that it is not a branch (one that completes within its block: a branch ends
-  // its block and goes through retire()), kCount = false that the loop counts its
-  // instructions itself and hands the count over with count_retired() before anything
-  // reads the model (instructions(), cycles(), drain_events()).
-  enum class Mem : uint8_t { kMaybe, kYes, kNo };
-  template <bool kOutOfOrder, Mem kMem = Mem::kMaybe, bool kMayBranch = true, bool kCount = true>
+  // What a run loop knows of the instruction at compile time narrows the work (RetireAs).
+  template <bool kOutOfOrder, RetireAs kAs = RetireAs{}>
   [[gnu::always_inline]] inline void retire_at_el(const StaticInfo& s, const DynInfo& d);
   void count_retired(uint64_t n) { instructions_ += n; }
   // Cycles taken by an exception entry or return (pipeline flush), with its event.
@@ -140,6 +151,7 @@ class TimingModel {
   uint32_t issue_width_;
   uint32_t load_to_use_;
   unsigned fetch_line_shift_;             // log2(L1I line bytes)
+  uint64_t fetch_line_offset_mask_;       // L1I line bytes - 1
   uint64_t last_fetch_line_ = ~uint64_t{0};
   uint64_t fetch_ready_ = 0;              // earliest cycle the front end can deliver
   // in-order issue state
@@ -229,20 +241,21 @@ inline uint32_t TimingModel::data_latency(uint64_t addr, uint8_t flags) {
   return data_miss(addr, !is_load, seg_el_);
 }
 
-template <bool kOutOfOrder, TimingModel::Mem kMem, bool kMayBranch, bool kCount>
+template <bool kOutOfOrder, RetireAs kAs>
 inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   const ClassInfo& c = classes_[static_cast<size_t>(s.cls)];
   // Fetch: L1I is looked up once per new line (line_bytes is a power of two: a shift).
-  const uint64_t line = d.pc >> fetch_line_shift_;
-  if (line != last_fetch_line_) {
+  const bool new_line = kAs.follows ? (d.pc & fetch_line_offset_mask_) == 0 : (d.pc >> fetch_line_shift_) != last_fetch_line_;
+  if (new_line) {
+    const uint64_t line = d.pc >> fetch_line_shift_;
     last_fetch_line_ = line;
     ++seg_l1i_;
     if (!l1i_.access_line(line)) [[unlikely]] fetch_miss(d.pc, seg_el_);
   }
   const uint64_t ready = std::max({reg_ready_[s.src[0]], reg_ready_[s.src[1]], reg_ready_[s.src[2]]});
   uint32_t latency = c.latency;
-  if constexpr (kMem == Mem::kYes) latency = data_latency(d.addr, c.flags);
-  else if constexpr (kMem == Mem::kMaybe)
+  if constexpr (kAs.mem == Mem::kYes) latency = data_latency(d.addr, c.flags);
+  else if constexpr (kAs.mem == Mem::kMaybe)
     if (c.flags & kFlagMem) latency = data_latency(d.addr, c.flags);
 
   uint64_t done;
@@ -256,11 +269,11 @@ inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   reg_ready_[s.dst[0]] = done;
   reg_ready_[s.dst[1]] = done;
 
-  if (kMayBranch && (c.flags & kFlagBranch)) {
+  if (kAs.may_branch && (c.flags & kFlagBranch)) {
     ++seg_branches_;
     if (bp_.predict_and_update(c.branch, d.pc, d.taken, d.next_pc)) [[unlikely]] mispredict(done, seg_el_);
   }
-  if constexpr (kCount) ++instructions_;
+  if constexpr (kAs.count) ++instructions_;
 }
 
 inline void TimingModel::retire(const StaticInfo& s, const DynInfo& d, arch::CountEl el) {

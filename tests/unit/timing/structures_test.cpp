@@ -168,10 +168,10 @@ BOOST_AUTO_TEST_CASE(two_step_retire_matches_retire) {
 }
 
 BOOST_AUTO_TEST_CASE(narrowed_retire_matches_retire) {
-  // What a run loop knows at compile time (memory operation or not, no branch) and a count
-  // handed over in bulk: the same cycles, instruction count and events as retire() for
-  // every instruction that is not a branch.
-  using Mem = TimingModel::Mem;
+  // What a run loop knows at compile time (memory operation or not, no branch, the next
+  // instruction of a straight-line run) and a count handed over in bulk: the same cycles,
+  // instruction count and events as retire() for every instruction that is not a branch.
+  using cpu::timing::Mem;
   for (const bool ooo : {false, true}) {
     CoreTimingParams p;
     p.out_of_order = ooo;
@@ -182,6 +182,8 @@ BOOST_AUTO_TEST_CASE(narrowed_retire_matches_retire) {
     const OpClass classes[] = {OpClass::kAlu, OpClass::kMul, OpClass::kDiv, OpClass::kLoad,
                                OpClass::kStore, OpClass::kAtomic, OpClass::kSystem, OpClass::kNop};
     uint64_t uncounted = 0;
+    uint64_t pc = 0;
+    unsigned left = 0;  // instructions left in the current straight-line run
     for (unsigned i = 0; i < 20000; ++i) {
       const auto el = static_cast<arch::CountEl>((i / 50) % 2);
       StaticInfo s;
@@ -190,8 +192,17 @@ BOOST_AUTO_TEST_CASE(narrowed_retire_matches_retire) {
       s.src[1] = rng() % 2 ? static_cast<uint8_t>(rng() % 12) : kNoReg;
       s.dst[0] = static_cast<uint8_t>(rng() % 12);
       if (rng() % 4 == 0) s.dst[1] = static_cast<uint8_t>(rng() % 12);
-      // Fetch from a wide range so that L1I misses occur too; data over 160 KiB.
-      const DynInfo d{0x9000 + 4ull * (rng() % 8192), 0x200000 + 8ull * (rng() % 20000), 0, false};
+      // Straight-line runs of 1..24 instructions at random places in 32 KiB (so that L1I
+      // misses occur too, and runs cross fetch lines); data over 160 KiB.
+      const bool follows = left != 0;
+      if (left == 0) {
+        pc = 0x9000 + 4ull * (rng() % 8192);
+        left = 1 + static_cast<unsigned>(rng() % 24);
+      } else {
+        pc += 4;
+      }
+      --left;
+      const DynInfo d{pc, 0x200000 + 8ull * (rng() % 20000), 0, false};
       a.retire(s, d, el);
       if (i % 50 == 0) {
         b.count_retired(uncounted);  // before the EL changes: the segment reads the count
@@ -199,13 +210,16 @@ BOOST_AUTO_TEST_CASE(narrowed_retire_matches_retire) {
         b.enter_el(el);
       }
       const bool mem = s.cls == OpClass::kLoad || s.cls == OpClass::kStore || s.cls == OpClass::kAtomic;
-      if (ooo) {
-        if (mem) b.retire_at_el<true, Mem::kYes, false, false>(s, d);
-        else b.retire_at_el<true, Mem::kNo, false, false>(s, d);
-      } else {
-        if (mem) b.retire_at_el<false, Mem::kYes, false, false>(s, d);
-        else b.retire_at_el<false, Mem::kNo, false, false>(s, d);
-      }
+      constexpr cpu::timing::RetireAs kMemOp{.mem = Mem::kYes, .may_branch = false, .count = false};
+      constexpr cpu::timing::RetireAs kOther{.mem = Mem::kNo, .may_branch = false, .count = false};
+      constexpr cpu::timing::RetireAs kMemNext{.mem = Mem::kYes, .may_branch = false, .count = false, .follows = true};
+      constexpr cpu::timing::RetireAs kOtherNext{.mem = Mem::kNo, .may_branch = false, .count = false, .follows = true};
+      const auto narrowed = [&]<bool kOoo>() {
+        if (follows) mem ? b.retire_at_el<kOoo, kMemNext>(s, d) : b.retire_at_el<kOoo, kOtherNext>(s, d);
+        else mem ? b.retire_at_el<kOoo, kMemOp>(s, d) : b.retire_at_el<kOoo, kOther>(s, d);
+      };
+      if (ooo) narrowed.template operator()<true>();
+      else narrowed.template operator()<false>();
       ++uncounted;
       if (rng() % 16 == 0) {
         b.count_retired(uncounted);
