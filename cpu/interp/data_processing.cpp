@@ -88,14 +88,21 @@ constexpr Handler pick_op_addsub_sreg(bool sf, bool flags, unsigned column) {
 // the branch a dispatch and the reload of NZCV through memory, which delays finding out
 // a mispredicted guest branch. One instruction at a time (Block::steps) the next slot is
 // a stop slot, not the branch: the SUBS alone then, as its plain handler.
+// The subtraction of a fused CMP/SUBS (immediate, or register with no shift), exactly as
+// op_addsub_imm/sreg: writes Rd and NZCV, returns the flags.
 template <bool k64, bool kImm>
-Flow op_subs_b_cond(Core& c, const DecodedInst& i) {
+[[gnu::always_inline]] inline uint32_t fused_subs(Core& c, const DecodedInst& i) {
   const uint64_t a = rd<k64>(c, i.n);
   const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
   uint32_t f;
   const uint64_t r = sub_with_flags<k64>(a, b, f);
   c.state().nzcv = f;
   wr<k64>(c, i.d, r);
+  return f;
+}
+template <bool k64, bool kImm>
+Flow op_subs_b_cond(Core& c, const DecodedInst& i) {
+  const uint32_t f = fused_subs<k64, kImm>(c, i);
   if (!c.chaining()) [[unlikely]] return next(c, i);
   // As op_b_cond, for the branch; it is current, so a return to the run loop counts it.
   const DecodedInst& br = (&i)[1];
@@ -360,12 +367,7 @@ Flow op_csel(Core& c, const DecodedInst& i) {
 // (Block::steps) the next slot is a stop slot: the SUBS alone then.
 template <bool k64, bool kImm, bool k64Sel, CselOp kOp>
 Flow op_subs_csel(Core& c, const DecodedInst& i) {
-  const uint64_t a = rd<k64>(c, i.n);
-  const uint64_t b = kImm ? i.imm : rd<k64>(c, i.m);
-  uint32_t f;
-  const uint64_t r = sub_with_flags<k64>(a, b, f);
-  c.state().nzcv = f;
-  wr<k64>(c, i.d, r);
+  const uint32_t f = fused_subs<k64, kImm>(c, i);
   if (!c.chaining()) [[unlikely]] return next(c, i);
   const DecodedInst& sel = (&i)[1];
   csel_apply<k64Sel, kOp>(c, sel, f);

@@ -68,6 +68,37 @@ std::vector<uint64_t> port_counts_in_loop(CpuFixture& f, uint64_t chunk) {
   return port.seen;
 }
 
+// Runs in chunks of `chunk` instructions until a run ends for a reason other than the
+// budget, or `limit` instructions have retired: the last run's result, with retired = the
+// instructions of all of them.
+cpu::RunResult run_in_chunks(CpuFixture& f, uint64_t chunk, uint64_t limit) {
+  uint64_t retired = 0;
+  cpu::RunResult r{};
+  while (retired < limit) {
+    r = f.step(chunk);
+    retired += r.retired;
+    if (r.reason != cpu::ExitReason::kBudget) break;
+  }
+  r.retired = retired;
+  return r;
+}
+
+// The two-block loop run to its end in one run, then again in runs of `chunk`
+// instructions: the same instructions retired and the same final state.
+void runs_of_equal_one_run(CpuFixture& f, uint64_t chunk) {
+  load_two_block_loop(f);
+  f.x(3) = 3000;
+  const cpu::RunResult whole = f.step(100000);  // ends at the HLT after 3000 iterations
+  const Snapshot once = snap(f);
+  BOOST_TEST(static_cast<int>(whole.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
+
+  load_two_block_loop(f);
+  f.x(0) = f.x(4) = f.x(5) = 0;
+  f.x(3) = 3000;
+  BOOST_TEST(run_in_chunks(f, chunk, whole.retired + 1).retired == whole.retired);
+  BOOST_TEST((snap(f) == once));
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(block_chain, CpuFixture)
@@ -94,25 +125,7 @@ BOOST_AUTO_TEST_CASE(budget_is_exact_across_linked_blocks) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(one_run_equals_single_steps) {
-  load_two_block_loop(*this);
-  x(3) = 3000;
-  const cpu::RunResult whole = step(100000);  // ends at the HLT after 3000 iterations
-  const Snapshot once = snap(*this);
-  BOOST_TEST(static_cast<int>(whole.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
-
-  load_two_block_loop(*this);
-  x(0) = x(4) = x(5) = 0;
-  x(3) = 3000;
-  uint64_t retired = 0;
-  for (;;) {
-    const cpu::RunResult r = step(1);
-    retired += r.retired;
-    if (r.reason != cpu::ExitReason::kBudget) break;
-  }
-  BOOST_TEST(retired == whole.retired);
-  BOOST_TEST((snap(*this) == once));
-}
+BOOST_AUTO_TEST_CASE(one_run_equals_single_steps) { runs_of_equal_one_run(*this, 1); }
 
 // a: add x0, x0, #1; b b.  b (at kCode + b_offset): 100 iterations; at the 50th it rewrites
 // a's ADD to add #16 with a store. Returns x0 at the end (850 when the new code ran). Runs
@@ -163,22 +176,7 @@ BOOST_AUTO_TEST_CASE(store_into_the_executing_page_one_instruction_at_a_time) {
 BOOST_AUTO_TEST_CASE(budgets_ending_inside_blocks_equal_one_run) {
   // Chunks of 3 end inside the 4-instruction block and start the next run in its middle:
   // the step layout and the chained path take turns on the same blocks.
-  load_two_block_loop(*this);
-  x(3) = 3000;
-  const cpu::RunResult whole = step(100000);
-  const Snapshot once = snap(*this);
-
-  load_two_block_loop(*this);
-  x(0) = x(4) = x(5) = 0;
-  x(3) = 3000;
-  uint64_t retired = 0;
-  for (;;) {
-    const cpu::RunResult r = step(3);
-    retired += r.retired;
-    if (r.reason != cpu::ExitReason::kBudget) break;
-  }
-  BOOST_TEST(retired == whole.retired);
-  BOOST_TEST((snap(*this) == once));
+  runs_of_equal_one_run(*this, 3);
 }
 
 BOOST_AUTO_TEST_CASE(host_write_between_runs_drops_the_links) {
@@ -285,15 +283,9 @@ BOOST_AUTO_TEST_CASE(compare_and_branch_run_together_as_apart) {
               x(1) = a;
               x(2) = b;
               set_nzcv(0);
-              uint64_t retired = 0;
-              cpu::RunResult r{};
-              while (retired < 100) {
-                r = step(chunk);
-                retired += r.retired;
-                if (r.reason != cpu::ExitReason::kBudget) break;
-              }
+              const cpu::RunResult r = run_in_chunks(*this, chunk, 100);
               BOOST_TEST(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kSemihosting));
-              BOOST_TEST(retired == 4u);
+              BOOST_TEST(r.retired == 4u);
               BOOST_TEST(x(0) == want_x0);
               BOOST_TEST(nzcv() == want_nzcv);
             }
@@ -342,14 +334,7 @@ BOOST_AUTO_TEST_CASE(compare_and_select_run_together_as_apart) {
                   x(3) = x3;
                   x(4) = x4;
                   set_nzcv(0);
-                  uint64_t retired = 0;
-                  cpu::RunResult res{};
-                  while (retired < 100) {
-                    res = step(chunk);
-                    retired += res.retired;
-                    if (res.reason != cpu::ExitReason::kBudget) break;
-                  }
-                  BOOST_TEST(retired == 3u);
+                  BOOST_TEST(run_in_chunks(*this, chunk, 100).retired == 3u);
                   BOOST_TEST(x(0) == want);
                   BOOST_TEST(nzcv() == ((f.n << 3) | (f.z << 2) | (f.c << 1) | uint32_t{f.v}));
                 }
@@ -391,14 +376,7 @@ BOOST_AUTO_TEST_CASE(load_and_zero_branch_run_together_as_apart) {
                 x(0) = 0x5555;
                 x(1) = base;
                 x(5) = 0;
-                uint64_t retired = 0;
-                cpu::RunResult res{};
-                while (retired < 100) {
-                  res = step(chunk);
-                  retired += res.retired;
-                  if (res.reason != cpu::ExitReason::kBudget) break;
-                }
-                BOOST_TEST(retired == 4u);
+                BOOST_TEST(run_in_chunks(*this, chunk, 100).retired == 4u);
                 BOOST_TEST(x(0) == loaded);
                 BOOST_TEST(x(5) == want_x5);
               }

@@ -136,15 +136,28 @@ BOOST_AUTO_TEST_CASE(bulk_events_match_per_instruction_counts) {
       if (got.counts[el][e] != 0) BOOST_TEST((drained_mask >> e & 1) == 1u, "event " << e);
 }
 
+namespace {
+// The two pipeline shapes the retire-form tests below run: dual-issue in order, and
+// 4-wide out of order with a 96-entry ROB.
+CoreTimingParams shape(bool out_of_order) {
+  CoreTimingParams p;
+  p.out_of_order = out_of_order;
+  p.issue_width = out_of_order ? 4 : 2;
+  p.rob_entries = out_of_order ? 96 : 0;
+  return p;
+}
+void same_events(TimingModel& a, TimingModel& b) {
+  arch::EventCounts ea, eb;
+  BOOST_TEST(a.drain_events(ea) == b.drain_events(eb));
+  BOOST_TEST(ea.counts == eb.counts);
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(two_step_retire_matches_retire) {
   // enter_el() once per run of one EL, then retire_at_el<out_of_order()>: the same cycles and
   // events as retire() with the EL on every call.
   for (const bool ooo : {false, true}) {
-    CoreTimingParams p;
-    p.out_of_order = ooo;
-    p.issue_width = ooo ? 4 : 2;
-    p.rob_entries = ooo ? 96 : 0;
-    TimingModel a(p), b(p);
+    TimingModel a(shape(ooo)), b(shape(ooo));
     std::mt19937 rng(4);
     for (unsigned i = 0; i < 20000; ++i) {
       const auto el = static_cast<arch::CountEl>((i / 50) % 2);
@@ -161,9 +174,7 @@ BOOST_AUTO_TEST_CASE(two_step_retire_matches_retire) {
       else b.retire_at_el<false>(s, d);
       BOOST_TEST_REQUIRE(a.cycles() == b.cycles());
     }
-    arch::EventCounts ea, eb;
-    BOOST_TEST(a.drain_events(ea) == b.drain_events(eb));
-    BOOST_TEST(ea.counts == eb.counts);
+    same_events(a, b);
   }
 }
 
@@ -173,11 +184,7 @@ BOOST_AUTO_TEST_CASE(narrowed_retire_matches_retire) {
   // instruction count and events as retire() for every instruction that is not a branch.
   using cpu::timing::Mem;
   for (const bool ooo : {false, true}) {
-    CoreTimingParams p;
-    p.out_of_order = ooo;
-    p.issue_width = ooo ? 4 : 2;
-    p.rob_entries = ooo ? 96 : 0;
-    TimingModel a(p), b(p);
+    TimingModel a(shape(ooo)), b(shape(ooo));
     std::mt19937 rng(5);
     const OpClass classes[] = {OpClass::kAlu, OpClass::kMul, OpClass::kDiv, OpClass::kLoad,
                                OpClass::kStore, OpClass::kAtomic, OpClass::kSystem, OpClass::kNop};
@@ -230,9 +237,7 @@ BOOST_AUTO_TEST_CASE(narrowed_retire_matches_retire) {
     }
     b.count_retired(uncounted);
     BOOST_TEST(a.cycles() == b.cycles());
-    arch::EventCounts ea, eb;
-    BOOST_TEST(a.drain_events(ea) == b.drain_events(eb));
-    BOOST_TEST(ea.counts == eb.counts);
+    same_events(a, b);
   }
 }
 
