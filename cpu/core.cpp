@@ -578,11 +578,11 @@ RunResult Core::run_loop(uint64_t max_insns) {
           d.addr = data_address(s_, *ip, t.amode);
           flow = ip->fn(*this, *ip);
           if (flow != Flow::kNext) [[unlikely]] return false;
-          tm->retire_at_el<kOutOfOrder, {.mem = Mem::kYes, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
+          tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = Mem::kYes, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
         } else {
           flow = ip->fn(*this, *ip);
           if (flow != Flow::kNext) [[unlikely]] return false;
-          tm->retire_at_el<kOutOfOrder, {.mem = Mem::kNo, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
+          tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = Mem::kNo, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
         }
         return true;
       };
@@ -602,8 +602,8 @@ RunResult Core::run_loop(uint64_t max_insns) {
           if (is_branch_class(t.s.cls)) [[likely]] {
             d.taken = s_.pc != ip->pc + 4;
             d.next_pc = (!d.taken && t.s.cls == timing::OpClass::kCondBranch) ? ip->imm : s_.pc;
-            if (ip != steps) tm->retire_at_el<kOutOfOrder, {.mem = timing::Mem::kNo, .follows = true}>(t.s, d);
-            else tm->retire_at_el<kOutOfOrder, {.mem = timing::Mem::kNo}>(t.s, d);
+            if (ip != steps) tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = timing::Mem::kNo, .follows = true}>(t.s, d);
+            else tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = timing::Mem::kNo}>(t.s, d);
           } else {
             tm->retire_at_el<kOutOfOrder>(t.s, d);
           }
