@@ -532,22 +532,17 @@ template <vpmu::trap::Op kOp>
   return bound_access<kOp>(v, core, route, iss, value);
 }
 
-namespace {
-// Per vpmu::trap::Op: the installed handler, null for kRouted (the generic path serves it).
-template <size_t... kOps>
-constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> make_installed(std::index_sequence<kOps...>) {
-  constexpr auto one = []<size_t kOp>() -> cpu::Handler {
-    constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
-    if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
-    else return &cpu::interp::bound_port_handler<!vpmu::op_writes(op), &Vcpu::installed_access<op>>;
-  };
-  return {one.template operator()<kOps>()...};
-}
-}  // namespace
-
 cpu::Handler Vcpu::bound_handler(uint32_t route, bool is_read) {
-  static constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> kInstalled =
-      make_installed(std::make_index_sequence<vpmu::trap::kNumOps>{});
+  // Per vpmu::trap::Op: the installed handler, null for kRouted (the generic path serves
+  // it). Built here, in a member, because installed_access is private.
+  static constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> kInstalled = []<size_t... kOps>(std::index_sequence<kOps...>) {
+    constexpr auto one = []<size_t kOp>() -> cpu::Handler {
+      constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
+      if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
+      else return &cpu::interp::bound_port_handler<!vpmu::op_writes(op), &Vcpu::installed_access<op>>;
+    };
+    return std::array<cpu::Handler, vpmu::trap::kNumOps>{one.template operator()<kOps>()...};
+  }(std::make_index_sequence<vpmu::trap::kNumOps>{});
   const vpmu::trap::Op op = vpmu::unpack_bound(route).op;
   // A bound op fixes the direction; an encoding bound the other way round keeps the generic path.
   if (route == 0 || is_read == vpmu::op_writes(op)) return nullptr;
