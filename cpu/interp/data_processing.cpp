@@ -82,12 +82,6 @@ constexpr Handler pick_op_addsub_sreg(bool sf, bool flags, unsigned column) {
   return t[sf][flags][column];
 }
 
-// CMP/SUBS (immediate, or register with no shift) right before the B.cond that ends its
-// block (fuse_with_b_cond): the subtraction exactly as op_addsub_imm/sreg, then, while
-// chaining, the branch too, its condition tested on the flags just computed. That spares
-// the branch a dispatch and the reload of NZCV through memory, which delays finding out
-// a mispredicted guest branch. One instruction at a time (Block::steps) the next slot is
-// a stop slot, not the branch: the SUBS alone then, as its plain handler.
 // The subtraction of a fused CMP/SUBS (immediate, or register with no shift), exactly as
 // op_addsub_imm/sreg: writes Rd and NZCV, returns the flags.
 template <bool k64, bool kImm>
@@ -100,6 +94,12 @@ template <bool k64, bool kImm>
   wr<k64>(c, i.d, r);
   return f;
 }
+// CMP/SUBS (immediate, or register with no shift) right before the B.cond that ends its
+// block (fuse_with_b_cond): the subtraction exactly as op_addsub_imm/sreg, then, while
+// chaining, the branch too, its condition tested on the flags just computed. That spares
+// the branch a dispatch and the reload of NZCV through memory, which delays finding out
+// a mispredicted guest branch. One instruction at a time (Block::steps) the next slot is
+// a stop slot, not the branch: the SUBS alone then, as its plain handler.
 template <bool k64, bool kImm>
 Flow op_subs_b_cond(Core& c, const DecodedInst& i) {
   const uint32_t f = fused_subs<k64, kImm>(c, i);

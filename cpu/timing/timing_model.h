@@ -92,7 +92,6 @@ class TimingModel {
   void enter_el(arch::CountEl el) {
     if (el != seg_el_) [[unlikely]] switch_el(el);
   }
-  //
   // What a run loop knows of the instruction at compile time narrows the work (RetireAs).
   template <bool kOutOfOrder, RetireAs kAs = RetireAs{}>
   [[gnu::always_inline]] inline void retire_at_el(const StaticInfo& s, const DynInfo& d);
