@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstring>
 #include <cassert>
 #include <atomic>
 #include <mutex>
@@ -85,6 +86,25 @@ enum class SysSlot : uint16_t {
   kCount
 };
 
+// One SIMD&FP register V0..V31 (Arm ARM A1.4.2): 128 bits, lanes in little-endian order
+// (lane 0 of any size starts at bit 0). B/H/S/D scalar forms use the low lane; a write of
+// a scalar or 64-bit vector form zeroes the bits above it (the handler does that).
+struct alignas(16) VReg {
+  std::array<uint64_t, 2> d{};  // d[0] = bits 63:0, d[1] = bits 127:64
+  template <class T>
+  T lane(unsigned i) const {
+    T x;
+    std::memcpy(&x, reinterpret_cast<const unsigned char*>(d.data()) + i * sizeof(T), sizeof(T));
+    return x;
+  }
+  template <class T>
+  void set_lane(unsigned i, T x) {
+    std::memcpy(reinterpret_cast<unsigned char*>(d.data()) + i * sizeof(T), &x, sizeof(T));
+  }
+  bool operator==(const VReg&) const = default;
+};
+static_assert(sizeof(VReg) == 16);
+
 struct CpuState {
   std::array<uint64_t, kNumRegSlots> r{};
   uint64_t pc = 0;
@@ -101,6 +121,8 @@ struct CpuState {
   bool excl_valid = false;
   uint64_t excl_value[2] = {0, 0};  // what the load-exclusive read (STXR compares against it)
   bool event_register = false;
+  // SIMD&FP registers. FPCR and FPSR live in sys[] (SysSlot::FPCR, SysSlot::FPSR).
+  std::array<VReg, 32> v{};
 };
 
 // Identification values the core reports (from the host's core catalogue, or the
@@ -109,7 +131,8 @@ struct IdRegs {
   uint64_t midr = 0x410FD050;  // Cortex-A55 r0p0 unless configured
   uint64_t mpidr = 0x80000000;
   uint64_t revidr = 0;
-  uint64_t id_aa64pfr0 = 0x0000000000FF0011;  // EL0/EL1 AArch64 only; FP/AdvSIMD not implemented
+  // EL0/EL1 AArch64 only; FP and AdvSIMD (bits 23:16) still 0xF, "not implemented".
+  uint64_t id_aa64pfr0 = 0x0000000000FF0011;
   uint64_t id_aa64pfr1 = 0;
   uint64_t id_aa64dfr0 = 0x0000000000000406;  // PMUVer = 4 (PMUv3.1), DebugVer 8.0
   uint64_t id_aa64dfr1 = 0;

@@ -9,6 +9,7 @@ namespace arch::esr {
 enum class Ec : uint8_t {
   kUnknown = 0x00,        // UNDEFINED instruction
   kWfx = 0x01,
+  kFpAccess = 0x07,       // SIMD&FP access trapped by CPACR_EL1.FPEN
   kIllegalState = 0x0E,
   kSvc64 = 0x15,
   kHvc64 = 0x16,

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "cpu/arch/bits.h"
+#include "cpu/decoder/roles.h"
 
 namespace cpu::decoder {
 namespace {
@@ -76,6 +77,78 @@ InstTiming single(const DecodedInst& i, InsnId id) {
   if (opc == 2 && size == 3) return make(i, OpClass::kNop, 0, 0);  // PRFM: a hint
   if (opc == 0) return make(i, OpClass::kStore, wback ? kN : 0, static_cast<uint8_t>(kD | addr_srcs), am);
   return make(i, OpClass::kLoad, kD, addr_srcs, am);
+}
+
+// The SIMD&FP rows state their class and operand roles in the table (A64X rows).
+struct XRow {
+  bool present = false;
+  OpClass cls = OpClass::kSystem;
+  roles::Roles roles = roles::kNone;
+};
+constexpr auto kXRows = [] {
+  using namespace roles;
+  using enum OpClass;
+  std::array<XRow, static_cast<size_t>(InsnId::kCount) + 1> t{};
+#define A64(name, mnem, pattern)
+#define A64X(name, mnem, pattern, cls, rl) t[static_cast<size_t>(InsnId::name)] = XRow{true, cls, rl};
+#include "cpu/decoder/a64.inc"
+#undef A64X
+#undef A64
+  return t;
+}();
+
+// Timing register numbers: X0..X30 and SP are 0..31 (model_reg), V0..V31 are 32..63.
+constexpr uint8_t kVRegBase = 32;
+
+InstTiming from_roles(const DecodedInst& i, const XRow& row) {
+  using namespace roles;
+  const Roles r = row.roles;
+  AddrMode am = AddrMode::kNone;
+  bool wback = false;
+  switch (r & kAmMask) {
+    case kAmBaseImm: am = AddrMode::kBaseImm; break;
+    case kAmBase: am = AddrMode::kBase; break;
+    case kAmBaseReg: am = AddrMode::kBaseReg; break;
+    case kAmLiteral: am = AddrMode::kLiteral; break;
+    case kAmSingleIdx: {
+      const unsigned idx = arch::bits<11, 10>(i.raw);
+      am = idx == 1 ? AddrMode::kBase : AddrMode::kBaseImm;
+      wback = idx == 1 || idx == 3;
+      break;
+    }
+    case kAmPairIdx: {
+      const unsigned idx = arch::bits<24, 23>(i.raw);
+      am = idx == 1 ? AddrMode::kBase : AddrMode::kBaseImm;
+      wback = idx == 1 || idx == 3;
+      break;
+    }
+    case kAmStruct:
+      am = AddrMode::kBase;
+      wback = arch::bit<23>(i.raw);
+      break;
+    default: break;
+  }
+  Builder b;
+  b.t.s.cls = row.cls;
+  b.t.amode = am;
+  auto vsrc = [&](uint8_t v) {
+    if (b.nsrc < 3) b.t.s.src[b.nsrc++] = static_cast<uint8_t>(kVRegBase + (v & 31));
+  };
+  auto vdst = [&](uint8_t v) {
+    if (b.ndst < 2) b.t.s.dst[b.ndst++] = static_cast<uint8_t>(kVRegBase + (v & 31));
+  };
+  if (r & kXnR) b.src(i.n);
+  if (r & kXmR) b.src(i.m);
+  if (r & kVdR) vsrc(i.d);
+  if (r & kVnR) vsrc(i.n);
+  if (r & kVmR) vsrc(i.m);
+  if (r & kVaR) vsrc(i.a);
+  if (r & kVdW) vdst(i.d);
+  if (r & kVaW) vdst(i.a);
+  if (r & kXdW) b.dst(i.d);
+  if ((r & kXnWb) && wback) b.dst(i.n);
+  assert((am != AddrMode::kNone) == (row.cls == OpClass::kLoad || row.cls == OpClass::kStore));
+  return b.t;
 }
 
 }  // namespace
@@ -196,6 +269,9 @@ InstTiming classify(InsnId id, const DecodedInst& i) {
       return make(i, OpClass::kAlu, kD, kN);
 
     case InsnId::kUndefined:
+      break;
+    default:
+      if (kXRows[static_cast<size_t>(id)].present) return from_roles(i, kXRows[static_cast<size_t>(id)]);
       break;
   }
   return make(i, OpClass::kSystem, 0, 0);  // UNDEFINED: never retires

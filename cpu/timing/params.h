@@ -26,7 +26,16 @@ struct CoreTimingParams {
   uint32_t alu_latency = 1;
   uint32_t mul_latency = 3;
   uint32_t div_latency = 12;
-  uint32_t load_to_use = 3;       // L1D hit latency as seen by a dependent instruction
+  uint32_t load_to_use = 3;
+  // SIMD&FP execution latencies (the core's Software Optimization Guide, cited in its
+  // catalogue entry): FP add/convert, FP multiply/FMA, FP divide/sqrt (double), Advanced
+  // SIMD integer, Advanced SIMD integer multiply, Crypto (AES/SHA round).
+  uint32_t fp_latency = 2;
+  uint32_t fp_mul_latency = 4;
+  uint32_t fp_div_latency = 12;
+  uint32_t simd_latency = 2;
+  uint32_t simd_mul_latency = 4;
+  uint32_t crypto_latency = 3;       // L1D hit latency as seen by a dependent instruction
   CacheGeometry l1i{32 * 1024, 4, 64, 1};
   CacheGeometry l1d{32 * 1024, 4, 64, 3};
   CacheGeometry l2{256 * 1024, 8, 64, 12};

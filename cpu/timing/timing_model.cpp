@@ -42,7 +42,9 @@ void CoreTimingParams::validate() const {
   if (history_bits < 1 || history_bits > 24) fail("history_bits must be 1..24");
   // The model's per-class table holds execution latencies in 16 bits (the catalogue allows
   // at most 256).
-  if (alu_latency > 65535 || mul_latency > 65535 || div_latency > 65535) fail("execution latencies must be at most 65535");
+  for (uint32_t l : {alu_latency, mul_latency, div_latency, fp_latency, fp_mul_latency, fp_div_latency, simd_latency,
+                     simd_mul_latency, crypto_latency})
+    if (l > 65535) fail("execution latencies must be at most 65535");
 }
 
 TimingModel::TimingModel(const CoreTimingParams& p)
@@ -67,6 +69,12 @@ TimingModel::TimingModel(const CoreTimingParams& p)
   };
   classes_[static_cast<size_t>(OpClass::kMul)].latency = lat(p.mul_latency);
   classes_[static_cast<size_t>(OpClass::kDiv)].latency = lat(p.div_latency);
+  classes_[static_cast<size_t>(OpClass::kFpAlu)].latency = lat(p.fp_latency);
+  classes_[static_cast<size_t>(OpClass::kFpMul)].latency = lat(p.fp_mul_latency);
+  classes_[static_cast<size_t>(OpClass::kFpDiv)].latency = lat(p.fp_div_latency);
+  classes_[static_cast<size_t>(OpClass::kSimdAlu)].latency = lat(p.simd_latency);
+  classes_[static_cast<size_t>(OpClass::kSimdMul)].latency = lat(p.simd_mul_latency);
+  classes_[static_cast<size_t>(OpClass::kCrypto)].latency = lat(p.crypto_latency);
   set(OpClass::kLoad, kFlagMem | kFlagLoad);
   set(OpClass::kStore, kFlagMem | kFlagStore);
   set(OpClass::kAtomic, kFlagMem | kFlagLoad | kFlagStore);

@@ -36,6 +36,9 @@ enum class OpClass : uint8_t {
   kAlu, kMul, kDiv, kLoad, kStore, kAtomic,  // atomic: a load and a store
   kBranch, kCondBranch, kIndirectBranch, kCall, kIndirectCall, kReturn,
   kSystem, kNop,
+  // SIMD&FP: FP add/compare/convert/move, FP multiply and fused multiply-add, FP divide and
+  // square root, Advanced SIMD integer, Advanced SIMD integer multiply, Crypto.
+  kFpAlu, kFpMul, kFpDiv, kSimdAlu, kSimdMul, kCrypto,
   kCount
 };
 

@@ -1,0 +1,31 @@
+// Shared by the SIMD&FP handlers (fp_*.cpp, simd_*.cpp): register-file access and the
+// CPACR_EL1.FPEN access check.
+#pragma once
+
+#include "cpu/arch/esr.h"
+#include "cpu/core.h"
+
+namespace cpu::interp {
+
+inline VReg& V(Core& c, unsigned n) { return c.state().v[n & 31]; }
+
+// A write of a scalar (B/H/S/D) or a 64-bit vector result clears the rest of the register
+// (Arm ARM V[] setter: bits above the written width become zero).
+inline void set_v64(Core& c, unsigned n, uint64_t lo) { c.state().v[n & 31].d = {lo, 0}; }
+inline void set_v128(Core& c, unsigned n, uint64_t lo, uint64_t hi) { c.state().v[n & 31].d = {lo, hi}; }
+
+// CPACR_EL1.FPEN (Arm ARM D19.2.30, AArch64.CheckFPAdvSIMDEnabled): 0b01 traps EL0 only,
+// 0b11 traps nothing, 0b00 and 0b10 trap EL0 and EL1. EL2 is not modelled inside the
+// guest core, so CPTR_EL2 does not apply.
+inline bool fp_enabled(const Core& c) {
+  const unsigned fpen = static_cast<unsigned>(c.sysreg(SysSlot::CPACR_EL1) >> 20) & 3u;
+  return fpen == 3u || (fpen == 1u && c.state().el != 0);
+}
+
+// The trap itself: EC 0x07 to EL1, ISS 0 for an AArch64 instruction (the COND fields are
+// AArch32-only), preferred return the instruction.
+inline Flow fp_trap(Core& c, const DecodedInst& i) {
+  return c.take_sync_exception(arch::esr::make(arch::esr::Ec::kFpAccess, 0), i.pc);
+}
+
+}  // namespace cpu::interp
