@@ -58,42 +58,51 @@ std::string normalise(std::string m) {
   return m;
 }
 
-// Disassembles words with llvm-mc; returns encoding -> mnemonic for the ones it accepts.
+// Disassembles words with llvm-mc; returns word -> mnemonic for the ones it accepts. Each
+// word is followed by a BRK #0xf0f separator so that the output is matched to the input in
+// order: llvm-mc prints nothing on stdout for a word it rejects, and the encoding it shows
+// is the canonical one, which differs from the input where the Arm ARM has don't-care bits.
+// No input word is a BRK (callers pass only gap rows and SIMD&FP-space words).
 std::map<uint32_t, std::string> llvm_disassemble(const std::vector<uint32_t>& words,
                                                  const std::string& mattr = "+v8.1a") {
   std::map<uint32_t, std::string> out;
   if (words.empty()) return out;
-  const std::string in_path = std::string(PMUEMU_BINARY_DIR) + "/oracle_words" + (mattr == "+v8.1a" ? "" : "_fpsimd") + ".txt";
+  const std::string in_path =
+      std::string(PMUEMU_BINARY_DIR) + "/oracle_words" + (mattr == "+v8.1a" ? "" : "_fpsimd") + ".txt";
   {
     std::ofstream f(in_path);
     for (uint32_t w : words) {
-      char line[64];
-      std::snprintf(line, sizeof line, "0x%02x 0x%02x 0x%02x 0x%02x\n", w & 0xff, (w >> 8) & 0xff,
-                    (w >> 16) & 0xff, w >> 24);
+      char line[80];
+      std::snprintf(line, sizeof line, "0x%02x 0x%02x 0x%02x 0x%02x\n0xe0 0xe1 0x21 0xd4\n", w & 0xff,
+                    (w >> 8) & 0xff, (w >> 16) & 0xff, w >> 24);
       f << line;
     }
   }
-  const std::string cmd = "llvm-mc --disassemble -show-encoding -triple=aarch64-none-elf -mattr=" + mattr +
-                          " < " + in_path + " 2>/dev/null";
+  const std::string cmd =
+      "llvm-mc --disassemble -triple=aarch64-none-elf -mattr=" + mattr + " < " + in_path + " 2>/dev/null";
   std::FILE* p = popen(cmd.c_str(), "r");
   BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run llvm-mc (install it with scripts/install-deps)");
   char buf[512];
+  size_t idx = 0;
+  std::string pending;
   while (std::fgets(buf, sizeof buf, p)) {
-    const std::string line = buf;
-    const auto enc = line.find("encoding: [");
-    if (enc == std::string::npos) continue;
-    unsigned b0, b1, b2, b3;
-    if (std::sscanf(line.c_str() + enc, "encoding: [0x%x,0x%x,0x%x,0x%x]", &b0, &b1, &b2, &b3) != 4) continue;
-    std::istringstream ss(line);
-    std::string mnem;
-    ss >> mnem;
-    out[b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)] = mnem;
+    std::istringstream ss{std::string(buf)};
+    std::string mnem, op;
+    if (!(ss >> mnem) || mnem[0] == '.') continue;  // blank or a directive (.text)
+    if (mnem == "brk" && (ss >> op) && op == "#0xf0f") {
+      if (idx < words.size() && !pending.empty()) out[words[idx]] = pending;
+      ++idx;
+      pending.clear();
+      continue;
+    }
+    pending = mnem;
   }
   const int rc = pclose(p);
   BOOST_REQUIRE_MESSAGE(rc == 0 || !out.empty(), "llvm-mc failed or is missing: run scripts/install-deps");
+  BOOST_REQUIRE_MESSAGE(idx == words.size(),
+                        "llvm-mc output does not match its input (" << idx << " of " << words.size() << ")");
   return out;
 }
-
 
 // Arm ARM C4.1 top-level decode: bits [27:25] = 111 is "Data Processing -- Scalar
 // Floating-Point and Advanced SIMD", bits [27:25] = 110 the loads and stores with V = 1.
