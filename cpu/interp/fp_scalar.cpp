@@ -307,9 +307,10 @@ bool pre_FP_3SRC(DecodedInst& i, uint32_t insn) {
 bool pre_FP_CMP(DecodedInst& i, uint32_t insn) {
   const int p = prec_index(bits<23, 22>(insn));
   if (p < 0) return false;
-  // The #0.0 forms have Rm (0)(0)(0)(0)(0); other values are treated as UNDEFINED, as the
-  // disassemblers do.
-  if (bit<3>(insn) && bits<20, 16>(insn) != 0) return false;
+  // The #0.0 forms have Rm (0)(0)(0)(0)(0): another value is CONSTRAINED UNPREDICTABLE,
+  // UNDEFINED or executing as if zero. Single and double execute (as QEMU and Capstone
+  // do); the half forms are UNDEFINED (as llvm-mc, their disassembly oracle, decides).
+  if (bit<3>(insn) && bits<20, 16>(insn) != 0 && p == 2) return false;
   i.n = static_cast<uint8_t>(bits<9, 5>(insn));
   i.m = static_cast<uint8_t>(bits<20, 16>(insn));
   i.fn = kFcmp[p][bits<4, 3>(insn)];
