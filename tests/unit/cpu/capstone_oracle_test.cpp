@@ -27,13 +27,22 @@ namespace {
 // equals the transfer register, which the architecture allows (there is no writeback).
 constexpr InsnId kCapstoneGapRows[] = {InsnId::CAS,  InsnId::CASP, InsnId::LSE_atomic,
                                        InsnId::LDAR, InsnId::STLR, InsnId::LDST_unpriv,
-                                       // Scalar FP rows: their FEAT_FP16 (ptype 11), FEAT_JSCVT
+                                       // FP rows: their FEAT_FP16 (ptype 11), FEAT_JSCVT
                                        // and FEAT_FRINTTS encodings are newer than Capstone 4.
                                        InsnId::FP_1SRC, InsnId::FP_SQRT, InsnId::FP_CMP, InsnId::FP_IMM,
                                        InsnId::FP_CCMP, InsnId::FP_MUL, InsnId::FP_DIV, InsnId::FP_ADDSUB,
                                        InsnId::FP_MAXMIN, InsnId::FP_CSEL, InsnId::FP_3SRC, InsnId::FP_TO_INT,
                                        InsnId::INT_TO_FP, InsnId::FMOV_TO_GEN, InsnId::FMOV_FROM_GEN,
-                                       InsnId::FJCVTZS, InsnId::FP_TO_FIXED, InsnId::FIXED_TO_FP};
+                                       InsnId::FJCVTZS, InsnId::FP_TO_FIXED, InsnId::FIXED_TO_FP,
+                                       // and the AdvSIMD FP rows (FP16 forms).
+                                       InsnId::SIMD_3SAME_FP, InsnId::SIMD_3SAME_FP_MLA, InsnId::SIMD_3SAME_FP_MUL,
+                                       InsnId::SIMD_3SAME_FP_DIV, InsnId::SIMD_3SAME_FP16, InsnId::SIMD_3SAME_FP16_MLA,
+                                       InsnId::SIMD_SCALAR_3SAME_FP, InsnId::SIMD_SCALAR_3SAME_FP16, InsnId::SIMD_2MISC_FP,
+                                       InsnId::SIMD_2MISC_FP_CMP, InsnId::SIMD_FCVT_NL, InsnId::SIMD_2MISC_FP16,
+                                       InsnId::SIMD_SCALAR_2MISC_FP, InsnId::SIMD_SCALAR_2MISC_FP_CMP, InsnId::SIMD_SCALAR_FCVTXN,
+                                       InsnId::SIMD_SCALAR_2MISC_FP16, InsnId::SIMD_ACROSS_FP, InsnId::SIMD_SCALAR_PAIRWISE_FP,
+                                       InsnId::SIMD_ELEM_FMLA, InsnId::SIMD_ELEM_FMUL, InsnId::SIMD_SCALAR_ELEM_FMLA,
+                                       InsnId::SIMD_SCALAR_ELEM_FMUL, InsnId::SIMD_SHIFT_FIXED_FP, InsnId::SIMD_SCALAR_SHIFT_FIXED_FP};
 
 bool in_gap_rows(InsnId id) {
   for (InsnId g : kCapstoneGapRows)
