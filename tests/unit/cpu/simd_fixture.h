@@ -17,7 +17,7 @@
 
 namespace test {
 
-using Big = boost::multiprecision::cpp_int;
+using Big = boost::multiprecision::number<boost::multiprecision::cpp_int_backend<>, boost::multiprecision::et_off>;
 
 template <class T> inline constexpr unsigned kE = sizeof(T) * 8;
 
