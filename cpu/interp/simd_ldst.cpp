@@ -18,8 +18,8 @@
 // multi-register access may leave the destination registers (for a store, the memory
 // locations) UNKNOWN in the architecture, but never the base register, which keeps its
 // value, with ELR at the instruction. The slow path checks every byte before it moves any,
-// so here a faulting access changes no register and no memory at all: one of the allowed
-// outcomes, and the one QEMU also gives.
+// so here a faulting access changes no register and no memory at all, one of the allowed
+// outcomes.
 #include <cstring>
 #include <type_traits>
 
