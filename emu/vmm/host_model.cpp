@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "cpu/id_regs.h"
+
 namespace pmuemu::vmm {
 namespace {
 
@@ -66,8 +68,24 @@ pmu::PmuConfig pmu_config(const config::CoreType& core) {
 }
 
 cpu::IdRegs id_regs(const config::CoreType& core) {
-  cpu::IdRegs ids;
-  ids.midr = core.midr;
+  const config::IdValues& v = core.id;
+  cpu::CatalogueIds cat;
+  cat.midr = core.midr;
+  cat.revidr = v.revidr;
+  cat.aa64pfr0 = v.aa64pfr0;
+  cat.aa64pfr1 = v.aa64pfr1;
+  cat.aa64isar0 = v.aa64isar0;
+  cat.aa64isar1 = v.aa64isar1;
+  cat.aa64isar2 = v.aa64isar2;
+  cat.aa64mmfr0 = v.aa64mmfr0;
+  cat.aa64mmfr1 = v.aa64mmfr1;
+  cat.aa64mmfr2 = v.aa64mmfr2;
+  cat.aa64dfr0 = v.aa64dfr0;
+  cat.aa64zfr0 = v.aa64zfr0;
+  cat.ctr = v.ctr;
+  cat.dczid = v.dczid;
+  cpu::IdRegs ids = cpu::sanitise_ids(cat);
+  // PMUVer is the one the PMU model implements for this core (pmu.version).
   ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{core.pmuver} << 8);
   return ids;
 }
