@@ -31,7 +31,7 @@ constexpr IdField kIdFields[] = {
     {kIsar1, "ID_AA64ISAR1_EL1.JSCVT", 12, 4, kCap, static_cast<int>(kI.jscvt), "FEAT_JSCVT"},
     {kIsar1, "ID_AA64ISAR1_EL1.FCMA", 16, 4, kCap, static_cast<int>(kI.fcma), "FEAT_FCMA"},
     {kIsar1, "ID_AA64ISAR1_EL1.FRINTTS", 32, 4, kCap, static_cast<int>(kI.frintts), "FEAT_FRINTTS"},
-    {kMmfr0, "ID_AA64MMFR0_EL1.PARange", 0, 4, kCap, 5, "the MMU implements up to 48-bit physical addresses"},
+    {kMmfr0, "ID_AA64MMFR0_EL1.PARange", 0, 4, kFixed, 5, "the machine's physical address space is 48 bits whatever the core (its memory map and MMIO exits assume it)"},
     {kMmfr0, "ID_AA64MMFR0_EL1.ASIDBits", 4, 4, kCap, 2, "16-bit ASIDs"},
     {kMmfr0, "ID_AA64MMFR0_EL1.TGran16", 20, 4, kFixed, 0, "the MMU implements the 4 KiB granule only"},
     {kMmfr0, "ID_AA64MMFR0_EL1.TGran64", 24, 4, kFixed, 0xF, "4 KiB granule only"},

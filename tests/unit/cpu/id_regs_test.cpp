@@ -62,8 +62,9 @@ BOOST_AUTO_TEST_CASE(a55_masked_field_by_field) {
   // ISAR1: DPB kept, LRCPC hidden.
   BOOST_TEST(field(ids.id_aa64isar1, 0) == 1u);
   BOOST_TEST(field(ids.id_aa64isar1, 20) == 0u);
-  // MMFR0: the core's 40-bit PA and 16-bit ASIDs; the MMU's granules, not the core's.
-  BOOST_TEST(field(ids.id_aa64mmfr0, 0) == 2u);
+  // MMFR0: the machine's 48-bit PA (not the core's 40), the core's 16-bit ASIDs, the MMU's
+  // granules, not the core's.
+  BOOST_TEST(field(ids.id_aa64mmfr0, 0) == 5u);
   BOOST_TEST(field(ids.id_aa64mmfr0, 4) == 2u);
   BOOST_TEST(field(ids.id_aa64mmfr0, 20) == 0u);
   BOOST_TEST(field(ids.id_aa64mmfr0, 24) == 0xfu);
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(a55_masked_field_by_field) {
 
 BOOST_AUTO_TEST_CASE(caps_never_raise_a_field) {
   // A core without FP (0xF, a signed field: below 0) stays without it; a core without LSE
-  // does not gain it; a PA larger than the MMU's is cut to 48 bits.
+  // does not gain it; the PA is the machine's 48 bits.
   cpu::CatalogueIds c = a55();
   c.aa64pfr0 = 0x00ff0011;
   c.aa64isar0 = 0;
