@@ -17,7 +17,7 @@ constexpr IdField kIdFields[] = {
     {kPfr0, "ID_AA64PFR0_EL1.EL1", 4, 4, kFixed, 1, "AArch64 only"},
     {kPfr0, "ID_AA64PFR0_EL1.EL2", 8, 4, kFixed, 0, "the guest core has no EL2 (KVM's host view is the KVM model's)"},
     {kPfr0, "ID_AA64PFR0_EL1.EL3", 12, 4, kFixed, 0, "no EL3"},
-    {kPfr0, "ID_AA64PFR0_EL1.FP", 16, 4, kCapSigned, kI.fp, "FP; 1 (FEAT_FP16) only once half precision executes"},
+    {kPfr0, "ID_AA64PFR0_EL1.FP", 16, 4, kCapSigned, kI.fp, "FP; 1 adds FEAT_FP16 (half precision)"},
     {kPfr0, "ID_AA64PFR0_EL1.AdvSIMD", 20, 4, kCapSigned, kI.fp, "AdvSIMD; as FP"},
     {kIsar0, "ID_AA64ISAR0_EL1.AES", 4, 4, kCap, static_cast<int>(kI.aes), "FEAT_AES / FEAT_PMULL"},
     {kIsar0, "ID_AA64ISAR0_EL1.SHA1", 8, 4, kCap, static_cast<int>(kI.sha1), "FEAT_SHA1"},

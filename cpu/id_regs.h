@@ -30,19 +30,19 @@ struct CatalogueIds {
 // of kIdFields with Rule::kCap caps the core's field at one of these.
 struct Implemented {
   // ID_AA64PFR0.FP/AdvSIMD: 0 = FP and AdvSIMD without half precision, 1 = with FEAT_FP16.
-  int fp = 0;
-  unsigned aes = 0;     // ISAR0.AES: 1 AESE..., 2 adds PMULL/PMULL2 (64-bit)
-  unsigned sha1 = 0;    // ISAR0.SHA1
-  unsigned sha2 = 0;    // ISAR0.SHA2: 1 SHA256
+  int fp = 1;  // cpu/decoder/a64_fp.inc: scalar and vector half precision
+  unsigned aes = 2;     // ISAR0.AES: 1 AESE..., 2 adds PMULL/PMULL2 (64-bit)
+  unsigned sha1 = 1;    // ISAR0.SHA1
+  unsigned sha2 = 1;    // ISAR0.SHA2: 1 SHA256 (2 would add all of SHA512)
   unsigned crc32 = 1;   // ISAR0.CRC32 (cpu/decoder/a64.inc CRC32)
   unsigned atomic = 2;  // ISAR0.Atomic: FEAT_LSE (CAS, CASP, LD<op>, SWP)
-  unsigned rdm = 0;     // ISAR0.RDM: SQRDMLAH/SQRDMLSH
-  unsigned dotprod = 0; // ISAR0.DP
-  unsigned fhm = 0;     // ISAR0.FHM
+  unsigned rdm = 1;     // ISAR0.RDM: SQRDMLAH/SQRDMLSH
+  unsigned dotprod = 1; // ISAR0.DP: SDOT/UDOT
+  unsigned fhm = 1;     // ISAR0.FHM: FMLAL/FMLSL
   unsigned dpb = 1;     // ISAR1.DPB: DC CVAP (cache maintenance by VA is a no-op here)
-  unsigned jscvt = 0;   // ISAR1.JSCVT
-  unsigned fcma = 0;    // ISAR1.FCMA
-  unsigned frintts = 0; // ISAR1.FRINTTS
+  unsigned jscvt = 1;   // ISAR1.JSCVT: FJCVTZS
+  unsigned fcma = 1;    // ISAR1.FCMA: FCMLA/FCADD
+  unsigned frintts = 1; // ISAR1.FRINTTS: FRINT32*/FRINT64*
 };
 inline constexpr Implemented kImplemented{};
 

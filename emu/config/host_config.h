@@ -48,6 +48,13 @@ struct TimingParams {
   uint32_t mul_latency_cycles = 0;
   uint32_t div_latency_cycles = 0;
   uint32_t load_to_use_cycles = 0;
+  // SIMD&FP execution latencies (optional keys: absent means these defaults).
+  uint32_t fp_latency_cycles = 2;        // FP add/compare/convert/move
+  uint32_t fp_mul_latency_cycles = 4;    // FP multiply, fused multiply-add
+  uint32_t fp_div_latency_cycles = 12;   // FP divide/square root (double)
+  uint32_t simd_latency_cycles = 2;      // Advanced SIMD integer
+  uint32_t simd_mul_latency_cycles = 4;  // Advanced SIMD integer multiply
+  uint32_t crypto_latency_cycles = 3;    // AES/SHA round
   CacheParams l1i, l1d, l2;
   uint32_t memory_latency_ns = 0;
   BranchPredictorParams branch_predictor;

@@ -35,6 +35,12 @@ cpu::timing::CoreTimingParams timing_params(const config::CoreType& core) {
   p.mul_latency = t.mul_latency_cycles;
   p.div_latency = t.div_latency_cycles;
   p.load_to_use = t.load_to_use_cycles;
+  p.fp_latency = t.fp_latency_cycles;
+  p.fp_mul_latency = t.fp_mul_latency_cycles;
+  p.fp_div_latency = t.fp_div_latency_cycles;
+  p.simd_latency = t.simd_latency_cycles;
+  p.simd_mul_latency = t.simd_mul_latency_cycles;
+  p.crypto_latency = t.crypto_latency_cycles;
   p.l1i = cache(t.l1i);
   p.l1d = cache(t.l1d);
   p.l2 = cache(t.l2);
