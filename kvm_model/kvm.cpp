@@ -26,6 +26,15 @@ size_t core_reg_size(uint64_t id) {
   if (off == kFpRegsU32 + 128 || off == kFpRegsU32 + 129) return 4;  // fpsr, fpcr
   return 0;
 }
+// The error for an id no handler took (get_core_reg/set_core_reg): a core id reaching past
+// struct kvm_regs (216 32-bit words) is -ENOENT; one inside it that is not a register of
+// that size (padding, a V register through the 8-byte API, a mismatched size) is -EINVAL.
+int core_reg_error(uint64_t id) {
+  if ((id & ~KVM_REG_SIZE_MASK & ~uint64_t{0xffff}) != (KVM_REG_ARM64 | KVM_REG_ARM_CORE)) return -ENOENT;
+  constexpr uint64_t kKvmRegsU32 = kFpRegsU32 + 128 + 4;
+  const uint64_t off = id & 0xffff;
+  return off + one_reg_size(id) / 4 >= kKvmRegsU32 ? -ENOENT : -EINVAL;
+}
 bool is_vreg_id(uint64_t id) { return core_reg_size(id) == 16 && one_reg_size(id) == 16; }
 unsigned vreg_index(uint64_t id) { return static_cast<unsigned>(((id & 0xffff) - kFpRegsU32) / 4); }
 
@@ -318,10 +327,7 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
     if (id == kRegSpsr(n)) { value = spsr_aarch32_[n - 1]; return 0; }
   if (id == kRegFpsr) { value = static_cast<uint32_t>(core_->sysreg(cpu::SysSlot::FPSR)); return 0; }
   if (id == kRegFpcr) { value = static_cast<uint32_t>(core_->sysreg(cpu::SysSlot::FPCR)); return 0; }
-  // A V register is 16 bytes: only the raw form can carry it (Linux: a size that does not
-  // match the register is -EINVAL).
-  if (core_reg_size(id) == 16) return -EINVAL;
-  return -ENOENT;
+  return core_reg_error(id);
 }
 
 int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
@@ -349,8 +355,7 @@ int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   // FPSR/FPCR keep only their defined bits, as the registers themselves do (MSR's masks).
   if (id == kRegFpsr) { core_->set_sysreg(cpu::SysSlot::FPSR, value & kFpsrMask); return 0; }
   if (id == kRegFpcr) { core_->set_sysreg(cpu::SysSlot::FPCR, value & kFpcrMask); return 0; }
-  if (core_reg_size(id) == 16) return -EINVAL;
-  return -ENOENT;
+  return core_reg_error(id);
 }
 
 int Vcpu::get_one_reg_raw(uint64_t id, void* data) {
