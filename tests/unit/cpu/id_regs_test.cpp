@@ -133,3 +133,28 @@ BOOST_AUTO_TEST_CASE(the_table_is_documented) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(fp_simd_latencies)
+
+BOOST_AUTO_TEST_CASE(catalogue_latencies_reach_the_timing_model) {
+  // The N1's figures (LLVM's N1 model) arrive in the timing parameters...
+  const cfg::CoreType n1 = cfg::load_core(cfg::default_cores_dir(), "neoverse-n1");
+  const auto p = pmuemu::vmm::timing_params(n1);
+  BOOST_TEST(p.fp_latency == 2u);
+  BOOST_TEST(p.fp_mul_latency == 4u);
+  BOOST_TEST(p.fp_div_latency == 15u);
+  BOOST_TEST(p.simd_latency == 2u);
+  BOOST_TEST(p.simd_mul_latency == 4u);
+  // ...a core file without the keys gets the defaults, and one out of range is refused.
+  std::string yaml = cfg::core_to_yaml(n1);
+  const auto pos = yaml.find("fp_div_latency_cycles: 15\n");
+  BOOST_REQUIRE(pos != std::string::npos);
+  std::string without = yaml;
+  without.erase(pos, std::string("fp_div_latency_cycles: 15\n").size());
+  BOOST_TEST(pmuemu::vmm::timing_params(cfg::parse_core(without, "x", "x.yaml")).fp_div_latency == 12u);
+  std::string bad = yaml;
+  bad.replace(pos, std::string("fp_div_latency_cycles: 15").size(), "fp_div_latency_cycles: 0");
+  BOOST_CHECK_THROW(cfg::parse_core(bad, "x", "bad.yaml"), std::exception);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
