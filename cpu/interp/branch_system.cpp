@@ -135,15 +135,12 @@ Flow op_clrex(Core& c, const DecodedInst&) {
 // ---------------- system registers ----------------
 // EL0 access check. Returns kNext when allowed; otherwise the exception was taken.
 Flow check_el0(Core& c, const DecodedInst& i, sysreg::El0 rule, bool is_read) {
-  // FPCR/FPSR accesses trap with EC 0x07 at EL1 too when FP is disabled.
-  if (rule == sysreg::El0::kFp && !fp_enabled(c)) return fp_trap(c, i);
   if (c.state().el != 0) return Flow::kNext;
   const uint64_t sctlr = c.sysreg(SysSlot::SCTLR_EL1);
   bool ok = false;
   switch (rule) {
     case sysreg::El0::kNever: return c.undefined(i);
-    case sysreg::El0::kAlways:
-    case sysreg::El0::kFp: return Flow::kNext;
+    case sysreg::El0::kAlways: return Flow::kNext;
     case sysreg::El0::kReadOnly: return is_read ? Flow::kNext : c.undefined(i);
     case sysreg::El0::kUma: ok = (sctlr >> 9) & 1; break;
     case sysreg::El0::kUct: ok = (sctlr >> 15) & 1; break;

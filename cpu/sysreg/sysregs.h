@@ -15,9 +15,7 @@ namespace cpu::sysreg {
 
 // When an EL0 access is allowed; a failed condition traps to EL1 with EC 0x18, except
 // kNever which is UNDEFINED at EL0 (Arm ARM D1.x "configurable instruction controls").
-// kFp: allowed at EL0, but at EL0 and EL1 subject to CPACR_EL1.FPEN like any SIMD&FP
-// instruction (FPCR, FPSR: AArch64.CheckFPAdvSIMDEnabled, EC 0x07).
-enum class El0 : uint8_t { kNever, kAlways, kUma, kUct, kDze, kUci, kReadOnly, kFp };
+enum class El0 : uint8_t { kNever, kAlways, kUma, kUct, kDze, kUci, kReadOnly };
 
 enum class Kind : uint8_t { kSlot, kCustom, kTrap };
 
