@@ -4,6 +4,11 @@
 // element size and register width from tables indexed by the encoding's U, size and
 // opcode; a combination the architecture leaves unallocated has no entry and decodes as
 // UNDEFINED.
+// The lane loops have fixed trip counts; GCC's default -O2 cost model ("very cheap")
+// leaves most of them scalar, so this file asks for the full model.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 #include <array>
 #include <bit>
 
@@ -202,9 +207,10 @@ Flow op_addlp(Core& c, const DecodedInst& i) {
 // Narrowing: T lanes from lanes of twice the width. kPart: 0 writes the low half (and
 // clears the rest), 1 the high half keeping the low ("2" forms), 2 the scalar (one lane).
 template <class T> struct Xtn { static T f(W2<T> x, bool&) { return static_cast<T>(x); } };
-template <class T> struct Sqxtn { static T f(W2<T> x, bool& q) { return sat_s<T>(ext<W2<T>, true>(x), q); } };
-template <class T> struct Uqxtn { static T f(W2<T> x, bool& q) { return sat_u<T>(ext<W2<T>, false>(x), q); } };
-template <class T> struct Sqxtun { static T f(W2<T> x, bool& q) { return sat_u<T>(ext<W2<T>, true>(x), q); } };
+// The saturating forms clamp in the source width, where the value already fits.
+template <class T> struct Sqxtn { static T f(W2<T> x, bool& q) { return sat_s<T>(static_cast<Si<W2<T>>>(x), q); } };
+template <class T> struct Uqxtn { static T f(W2<T> x, bool& q) { return sat_u<T>(x, q); } };
+template <class T> struct Sqxtun { static T f(W2<T> x, bool& q) { return sat_u<T>(static_cast<Si<W2<T>>>(x), q); } };
 
 template <class Op, class T, unsigned kPart>
 Flow op_narrow(Core& c, const DecodedInst& i) {
@@ -597,13 +603,17 @@ Flow op_ext(Core& c, const DecodedInst& i) {
 template <unsigned kBytes, unsigned kLen, bool kTbx>
 Flow op_tbl(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
-  u8 table[16 * kLen], idx[16], r[16];
+  constexpr unsigned kSize = 16 * kLen;
+  u8 table[kSize + 1], idx[16], r[16];  // table[kSize]: the 0 an out-of-range TBL index reads
   for (unsigned k = 0; k < kLen; ++k) get<16>(V(c, (i.n + k) & 31), table + 16 * k);
+  table[kSize] = 0;
   get<kBytes>(V(c, i.m), idx);
   if constexpr (kTbx) get<kBytes>(V(c, i.d), r);
   for (unsigned k = 0; k < kBytes; ++k) {
-    if (idx[k] < 16 * kLen) r[k] = table[idx[k]];
-    else if constexpr (!kTbx) r[k] = 0;
+    const bool in = idx[k] < kSize;
+    const u8 e = table[in ? idx[k] : kSize];
+    if constexpr (kTbx) r[k] = in ? e : r[k];
+    else r[k] = e;
   }
   put<kBytes>(V(c, i.d), r);
   return next(c, i);

@@ -1,5 +1,10 @@
 // Advanced SIMD integer (Arm ARM C4.1.95): shift by immediate, three different (long, wide
 // and narrowing-high forms), vector x indexed element, and their scalar forms.
+// The lane loops have fixed trip counts; GCC's default -O2 cost model ("very cheap")
+// leaves most of them scalar, so this file asks for the full model.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 #include <array>
 
 #include "cpu/interp/simd_ops.h"
@@ -270,10 +275,10 @@ PMUEMU_OPL(Smull, LaneOp, return mull<T, true>(a, b);)
 PMUEMU_OPL(Umull, LaneOp, return mull<T, false>(a, b);)
 // SQDMULL: SignedSatQ(2 * a * b, 2 * esize); SQDMLAL/SQDMLSL saturate the product, then
 // the accumulation (both set QC).
-PMUEMU_OPL(Sqdmull, LaneOp, return sat_s<W>(2 * ext<T, true>(a) * ext<T, true>(b), q);)
-PMUEMU_OPL(Sqdmlal, AccOp, const W p = sat_s<W>(2 * ext<T, true>(a) * ext<T, true>(b), q);
+PMUEMU_OPL(Sqdmull, LaneOp, return sat_s<W>(2 * extm<T, true>(a) * extm<T, true>(b), q);)
+PMUEMU_OPL(Sqdmlal, AccOp, const W p = sat_s<W>(2 * extm<T, true>(a) * extm<T, true>(b), q);
            return sat_s<W>(ext<W, true>(d) + ext<W, true>(p), q);)
-PMUEMU_OPL(Sqdmlsl, AccOp, const W p = sat_s<W>(2 * ext<T, true>(a) * ext<T, true>(b), q);
+PMUEMU_OPL(Sqdmlsl, AccOp, const W p = sat_s<W>(2 * extm<T, true>(a) * extm<T, true>(b), q);
            return sat_s<W>(ext<W, true>(d) - ext<W, true>(p), q);)
 PMUEMU_OPL(Pmull, LaneOp, W r = 0; for (unsigned k = 0; k < kEsize<T>; ++k) if ((b >> k) & 1) r = static_cast<W>(r ^ (static_cast<W>(a) << k)); return r;)
 
