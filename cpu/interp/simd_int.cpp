@@ -11,6 +11,9 @@
 #endif
 #include <array>
 #include <bit>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
@@ -212,10 +215,47 @@ template <class T> struct Sqxtn { static T f(W2<T> x, bool& q) { return sat_s<T>
 template <class T> struct Uqxtn { static T f(W2<T> x, bool& q) { return sat_u<T>(x, q); } };
 template <class T> struct Sqxtun { static T f(W2<T> x, bool& q) { return sat_u<T>(static_cast<Si<W2<T>>>(x), q); } };
 
+// The vector forms clamp a whole register of wide lanes (q: lanes that saturated); the
+// narrowing itself is a conversion of the clamped vector.
+template <class Op> struct NarrowVec { static constexpr bool kHas = false; };
+#define PMUEMU_NARROW_VEC(Name, ...)                                                 \
+  template <class T>                                                                 \
+  struct NarrowVec<Name<T>> {                                                        \
+    static constexpr bool kHas = true;                                               \
+    using V = Vt<W2<T>>;                                                             \
+    using S = Vs<W2<T>>;                                                             \
+    [[gnu::always_inline]] static V v(V x, [[maybe_unused]] V& q) { __VA_ARGS__ }   \
+  };
+PMUEMU_NARROW_VEC(Xtn, return x;)
+PMUEMU_NARROW_VEC(Uqxtn, const V m = (V)(x > static_cast<W2<T>>(kOnes<T>)); q |= m;
+                  return (x & ~m) | (m & static_cast<W2<T>>(kOnes<T>));)
+PMUEMU_NARROW_VEC(Sqxtn, const S s = (S)x; const V hi = (V)(s > std::numeric_limits<Si<T>>::max());
+                  const V lo = (V)(s < std::numeric_limits<Si<T>>::min()); q |= hi | lo;
+                  return (x & ~(hi | lo)) | (hi & static_cast<W2<T>>(std::numeric_limits<Si<T>>::max())) |
+                         (lo & static_cast<W2<T>>(static_cast<Si<W2<T>>>(std::numeric_limits<Si<T>>::min())));)
+PMUEMU_NARROW_VEC(Sqxtun, const S s = (S)x; const V hi = (V)(s > static_cast<Si<W2<T>>>(kOnes<T>));
+                  const V lo = (V)(s < 0); q |= hi | lo;
+                  return (x & ~(hi | lo)) | (hi & static_cast<W2<T>>(kOnes<T>));)
+#undef PMUEMU_NARROW_VEC
+
 template <class Op, class T, unsigned kPart>
 Flow op_narrow(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
   using W = W2<T>;
+  if constexpr (kPart != 2 && NarrowVec<Op>::kHas) {
+    Vt<W> x, q{};
+    std::memcpy(&x, V(c, i.n).d.data(), 16);
+    const auto r = __builtin_convertvector(NarrowVec<Op>::v(x, q), typename VecType<T>::half);
+    VReg& d = V(c, i.d);
+    if constexpr (kPart == 1) {
+      std::memcpy(&d.d[1], &r, 8);
+    } else {
+      std::memcpy(&d.d[0], &r, 8);
+      d.d[1] = 0;
+    }
+    if (any_lane<16>(q)) set_qc(c);
+    return next(c, i);
+  }
   constexpr unsigned N = kPart == 2 ? 1 : 8 / sizeof(T);
   W a[N];
   T r[N];
@@ -598,6 +638,22 @@ Flow op_ext(Core& c, const DecodedInst& i) {
   return next(c, i);
 }
 
+#if defined(__x86_64__)
+// TBL of one table register: PSHUFB, where an index with bit 7 set gives 0; a saturating
+// add of 0x70 sets bit 7 exactly for the indices 16..255 and keeps the low four bits of the
+// others. Chosen at predecode when the host has SSSE3.
+template <unsigned kBytes>
+[[gnu::target("ssse3")]] Flow op_tbl1_ssse3(Core& c, const DecodedInst& i) {
+  PMUEMU_SIMD_PROLOGUE(c, i);
+  const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(V(c, i.n).d.data()));
+  const __m128i idx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(V(c, i.m).d.data()));
+  const __m128i r = _mm_shuffle_epi8(table, _mm_adds_epu8(idx, _mm_set1_epi8(0x70)));
+  put<kBytes>(V(c, i.d), &r);
+  return next(c, i);
+}
+bool host_has_ssse3() { return __builtin_cpu_supports("ssse3"); }
+#endif
+
 // TBL/TBX with kLen table registers Vn..Vn+kLen-1 (modulo 32); an out-of-range index
 // gives 0 (TBL) or leaves the byte of Vd (TBX).
 template <unsigned kBytes, unsigned kLen, bool kTbx>
@@ -804,6 +860,9 @@ bool pre_SIMD_TBL(DecodedInst& i, uint32_t insn) {
       {{&op_tbl<8, 1, true>, &op_tbl<16, 1, true>}, {&op_tbl<8, 2, true>, &op_tbl<16, 2, true>},
        {&op_tbl<8, 3, true>, &op_tbl<16, 3, true>}, {&op_tbl<8, 4, true>, &op_tbl<16, 4, true>}}};
   i.fn = t[tbx][len][q];
+#if defined(__x86_64__)
+  if (len == 0 && !tbx && host_has_ssse3()) i.fn = q ? &op_tbl1_ssse3<16> : &op_tbl1_ssse3<8>;
+#endif
   return true;
 }
 
