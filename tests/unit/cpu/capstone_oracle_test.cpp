@@ -30,6 +30,23 @@ namespace {
 // source index or imm5 bits above the element size (don't-care bits in the Arm ARM) are set.
 constexpr InsnId kCapstoneGapRows[] = {InsnId::CAS,  InsnId::CASP, InsnId::LSE_atomic,
                                        InsnId::LDAR, InsnId::STLR, InsnId::LDST_unpriv,
+                                       // FP rows: their FEAT_FP16 (ptype 11), FEAT_JSCVT
+                                       // and FEAT_FRINTTS encodings are newer than Capstone 4.
+                                       InsnId::FP_1SRC, InsnId::FP_SQRT, InsnId::FP_CMP, InsnId::FP_IMM,
+                                       InsnId::FP_CCMP, InsnId::FP_MUL, InsnId::FP_DIV, InsnId::FP_ADDSUB,
+                                       InsnId::FP_MAXMIN, InsnId::FP_CSEL, InsnId::FP_3SRC, InsnId::FP_TO_INT,
+                                       InsnId::INT_TO_FP, InsnId::FMOV_TO_GEN, InsnId::FMOV_FROM_GEN,
+                                       InsnId::FJCVTZS, InsnId::FP_TO_FIXED, InsnId::FIXED_TO_FP,
+                                       // and the AdvSIMD FP rows (FP16 forms).
+                                       InsnId::SIMD_3SAME_FP, InsnId::SIMD_3SAME_FP_MLA, InsnId::SIMD_3SAME_FP_MUL,
+                                       InsnId::SIMD_3SAME_FP_DIV, InsnId::SIMD_3SAME_FP16, InsnId::SIMD_3SAME_FP16_MLA,
+                                       InsnId::SIMD_SCALAR_3SAME_FP, InsnId::SIMD_SCALAR_3SAME_FP16, InsnId::SIMD_2MISC_FP,
+                                       InsnId::SIMD_2MISC_FP_CMP, InsnId::SIMD_FCVT_NL, InsnId::SIMD_2MISC_FP16,
+                                       InsnId::SIMD_SCALAR_2MISC_FP, InsnId::SIMD_SCALAR_2MISC_FP_CMP, InsnId::SIMD_SCALAR_FCVTXN,
+                                       InsnId::SIMD_SCALAR_2MISC_FP16, InsnId::SIMD_ACROSS_FP, InsnId::SIMD_SCALAR_PAIRWISE_FP,
+                                       InsnId::SIMD_ELEM_FMLA, InsnId::SIMD_ELEM_FMUL, InsnId::SIMD_SCALAR_ELEM_FMLA,
+                                       InsnId::SIMD_SCALAR_ELEM_FMUL, InsnId::SIMD_SHIFT_FIXED_FP, InsnId::SIMD_SCALAR_SHIFT_FIXED_FP,
+                                       // FEAT_RDM, FEAT_DotProd, and INS/DUP don't-care bits (see above).
                                        InsnId::SIMD_RDM_vec, InsnId::SIMD_SRDM, InsnId::SIMD_ELEM_rdm,
                                        InsnId::SIMD_SELEM_rdm, InsnId::SIMD_DOT_vec, InsnId::SIMD_ELEM_dot,
                                        InsnId::SIMD_INS_elem, InsnId::SIMD_DUP_gen};
@@ -71,7 +88,7 @@ std::map<uint32_t, std::string> llvm_disassemble(const std::vector<uint32_t>& wo
       f << line;
     }
   }
-  const std::string cmd = "llvm-mc --disassemble -triple=aarch64-none-elf -mattr=+v8.2a,+rdm,+dotprod,+aes,+sha2 < " +
+  const std::string cmd = "llvm-mc --disassemble -show-encoding -triple=aarch64-none-elf -mattr=+v8.5a,+fullfp16,+fp16fml,+rdm,+dotprod,+aes,+sha2 < " +
                           in_path + " 2>/dev/null";
   std::FILE* p = popen(cmd.c_str(), "r");
   BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run llvm-mc (install it with scripts/install-deps)");
