@@ -832,6 +832,16 @@ bool pre_SIMD_INS_elem(DecodedInst& i, uint32_t insn) {
 
 bool pre_SIMD_MODIMM_op0(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
 bool pre_SIMD_MODIMM_op1(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+// FEAT_FP16: imm16 = a:NOT(b):Replicate(b, 2):imm8<5:0>:Zeros(6) in every halfword.
+bool pre_SIMD_FMOV_h(DecodedInst& i, uint32_t insn) {
+  const uint64_t imm8 = (bits<18, 16>(insn) << 5) | bits<9, 5>(insn);
+  const uint64_t a = (imm8 >> 7) & 1, b = (imm8 >> 6) & 1;
+  const uint64_t h = (a << 15) | ((b ^ 1) << 14) | ((b ? 3u : 0u) << 12) | ((imm8 & 0x3f) << 6);
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.imm = h * 0x0001000100010001ull;
+  i.fn = bit<30>(insn) ? &op_movi<true> : &op_movi<false>;
+  return true;
+}
 
 bool pre_SIMD_PERM(DecodedInst& i, uint32_t insn) {
   const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), opcode = bits<14, 12>(insn);

@@ -49,7 +49,7 @@ constexpr InsnId kCapstoneGapRows[] = {InsnId::CAS,  InsnId::CASP, InsnId::LSE_a
                                        // FEAT_RDM, FEAT_DotProd, and INS/DUP don't-care bits (see above).
                                        InsnId::SIMD_RDM_vec, InsnId::SIMD_SRDM, InsnId::SIMD_ELEM_rdm,
                                        InsnId::SIMD_SELEM_rdm, InsnId::SIMD_DOT_vec, InsnId::SIMD_ELEM_dot,
-                                       InsnId::SIMD_INS_elem, InsnId::SIMD_DUP_gen};
+                                       InsnId::SIMD_INS_elem, InsnId::SIMD_DUP_gen, InsnId::SIMD_FMOV_h};
 
 bool in_gap_rows(InsnId id) {
   for (InsnId g : kCapstoneGapRows)
