@@ -680,6 +680,9 @@ Flow op_tbl(Core& c, const DecodedInst& i) {
 // ---------------- predecode entry points (one per row) ----------------
 bool pre_SIMD_3SAME_a(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
 bool pre_SIMD_3SAME_b(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
+bool pre_SIMD_3SAME_mla(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
+bool pre_SIMD_3SAME_aba(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
+bool pre_SIMD_3SAME_bsl(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
 bool pre_SIMD_S3SAME_a(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, true); }
 bool pre_SIMD_S3SAME_b(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, true); }
 
@@ -832,6 +835,10 @@ bool pre_SIMD_INS_elem(DecodedInst& i, uint32_t insn) {
 
 bool pre_SIMD_MODIMM_op0(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
 bool pre_SIMD_MODIMM_op1(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_ORR_imm32(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_ORR_imm16(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_BIC_imm32(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_BIC_imm16(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
 // FEAT_FP16: imm16 = a:NOT(b):Replicate(b, 2):imm8<5:0>:Zeros(6) in every halfword.
 bool pre_SIMD_FMOV_h(DecodedInst& i, uint32_t insn) {
   const uint64_t imm8 = (bits<18, 16>(insn) << 5) | bits<9, 5>(insn);

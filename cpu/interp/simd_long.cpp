@@ -521,6 +521,8 @@ bool pre_elem(DecodedInst& i, uint32_t insn, bool scalar) {
 }  // namespace
 
 bool pre_SIMD_SHIFT_a(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
+bool pre_SIMD_SHIFT_acc(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
+bool pre_SIMD_SHIFT_ins(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
 bool pre_SIMD_SHIFT_b(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
 bool pre_SIMD_SHIFT_c(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
 bool pre_SIMD_SSHIFT_a(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, true); }
@@ -540,6 +542,8 @@ bool pre_SIMD_3DIFF(DecodedInst& i, uint32_t insn) {
   i.fn = e.t[size][q];
   return true;
 }
+bool pre_SIMD_3DIFF_aba(DecodedInst& i, uint32_t insn) { return pre_SIMD_3DIFF(i, insn); }
+bool pre_SIMD_3DIFF_mla(DecodedInst& i, uint32_t insn) { return pre_SIMD_3DIFF(i, insn); }
 bool pre_SIMD_S3DIFF(DecodedInst& i, uint32_t insn) {
   const unsigned size = bits<23, 22>(insn), opcode = bits<15, 12>(insn);
   if (size != 1 && size != 2) return false;
