@@ -4,6 +4,11 @@
 // definition (multiplicative inverse in GF(2^8), then the affine transform); the SHA
 // steps follow the Arm pseudocode (SHA1hash*/SHA256hash) with FIPS 180-4's functions.
 // Not gated on ID_AA64ISAR0 yet: the ID-register owner adds that in the predecode.
+// The lane loops have fixed trip counts; GCC's default -O2 cost model ("very cheap")
+// leaves most of them scalar, so this file asks for the full model.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 #include <array>
 #include <bit>
 
