@@ -98,7 +98,9 @@ std::map<uint32_t, std::string> llvm_disassemble(const std::vector<uint32_t>& wo
   while (std::fgets(buf, sizeof buf, p)) {
     std::istringstream ss{std::string(buf)};
     std::string mnem;
-    if (!(ss >> mnem) || mnem[0] == '.') continue;  // blank or a directive (.text)
+    // Skip blank lines, directives (.text) and llvm-mc's note lines ("// acquire semantics
+    // dropped since destination is zero" after an LSE load to XZR).
+    if (!(ss >> mnem) || mnem[0] == '.' || mnem[0] == '/') continue;
     if (mnem != "nop") {
       pending = mnem;
       continue;
