@@ -46,6 +46,9 @@ constexpr InsnId kCapstoneGapRows[] = {InsnId::CAS,  InsnId::CASP, InsnId::LSE_a
                                        InsnId::SIMD_SCALAR_2MISC_FP16, InsnId::SIMD_ACROSS_FP, InsnId::SIMD_SCALAR_PAIRWISE_FP,
                                        InsnId::SIMD_ELEM_FMLA, InsnId::SIMD_ELEM_FMUL, InsnId::SIMD_SCALAR_ELEM_FMLA,
                                        InsnId::SIMD_SCALAR_ELEM_FMUL, InsnId::SIMD_SHIFT_FIXED_FP, InsnId::SIMD_SCALAR_SHIFT_FIXED_FP,
+                                       InsnId::SIMD_FHM, InsnId::SIMD_FHM2, InsnId::SIMD_ELEM_FHM, InsnId::SIMD_ELEM_FHM2,
+                                       InsnId::SIMD_FCADD,
+                                       InsnId::SIMD_FCMLA, InsnId::SIMD_ELEM_FCMLA,
                                        // FEAT_RDM, FEAT_DotProd, and INS/DUP don't-care bits (see above).
                                        InsnId::SIMD_RDM_vec, InsnId::SIMD_SRDM, InsnId::SIMD_ELEM_rdm,
                                        InsnId::SIMD_SELEM_rdm, InsnId::SIMD_DOT_vec, InsnId::SIMD_ELEM_dot,

@@ -159,6 +159,35 @@ BOOST_AUTO_TEST_CASE(estimates_compares_with_zero_and_sqrt) {
   BOOST_TEST(hi(0) == (0x7fc00000ull | 0));
 }
 
+BOOST_AUTO_TEST_CASE(fhm_and_complex_arithmetic) {
+  // FMLAL: single accumulators plus products of the low half-precision lanes.
+  setv(0, s2(1.0f, 1.0f), s2(1.0f, -1.0f));
+  setv(1, h4(0x3c00, 0x4000, 0x4200, 0x7bff), h4(0x4400, 0x4400, 0x4400, 0x4400));
+  setv(2, h4(0x3800, 0x3800, 0xc000, 0x7bff), h4(0, 0, 0, 0));
+  exec({{0x4e22ec20, ""}});  // fmlal v0.4s, v1.4h, v2.4h
+  BOOST_TEST(lo(0) == s2(1.5f, 2.0f));
+  BOOST_TEST(hi(0) == s2(-5.0f, 65504.0f * 65504.0f - 1.0f));  // no overflow in single
+  // By element: every lane times h[7] of v2.
+  setv(0, 0, 0);
+  setv(2, 0, h4(0, 0, 0, 0x4000));  // h[7] = 2.0
+  exec({{0x4fb20820, ""}});  // fmlal v0.4s, v1.4h, v2.h[7]
+  BOOST_TEST(lo(0) == s2(2.0f, 4.0f));
+  BOOST_TEST(hi(0) == s2(6.0f, 131008.0f));
+  // FCADD #90: (a + bi) + i(c + di) = (a - d) + (b + c)i.
+  setv(1, s2(1.0f, 2.0f), s2(10.0f, 20.0f));
+  setv(2, s2(3.0f, 4.0f), s2(30.0f, 40.0f));
+  exec({{0x6e82e420, ""}});  // fcadd v0.4s, v1.4s, v2.4s, #90
+  BOOST_TEST(lo(0) == s2(-3.0f, 5.0f));
+  BOOST_TEST(hi(0) == s2(-30.0f, 50.0f));
+  // FCMLA #0 then #90: a full complex multiply-accumulate, (1 + 2i)(3 + 4i) = -5 + 10i.
+  setv(0, 0, 0);
+  exec({{0x6e82c420, ""}});  // fcmla v0.4s, v1.4s, v2.4s, #0
+  BOOST_TEST(lo(0) == s2(3.0f, 4.0f));  // n.re * (m.re, m.im)
+  exec({{0x6e82cc20, ""}});  // fcmla v0.4s, v1.4s, v2.4s, #90
+  BOOST_TEST(lo(0) == s2(-5.0f, 10.0f));
+  BOOST_TEST(hi(0) == s2(300.0f - 800.0f, 400.0f + 600.0f));
+}
+
 // Whatever Capstone decodes in the AdvSIMD space to one of these rows' mnemonics, the
 // decoder implements.
 BOOST_AUTO_TEST_CASE(no_capstone_decodable_simd_fp_word_is_undefined) {
