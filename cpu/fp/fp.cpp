@@ -424,6 +424,46 @@ uint64_t muladd(uint64_t addend, uint64_t a, uint64_t b, Env& env) {
   return round_sum<N>(real_of(uc), p, env);
 }
 
+uint64_t muladd_h(uint64_t addend, uint64_t a, uint64_t b, Env& env) {
+  const Unpacked uc = unpack<32>(addend, env), ua = unpack<16>(a, env), ub = unpack<16>(b, env);
+  const bool inf1 = ua.type == Type::kInf, inf2 = ub.type == Type::kInf;
+  const bool z1 = ua.type == Type::kZero, z2 = ub.type == Type::kZero;
+  // FPProcessNaNs3H: as FPProcessNaNs3, a half-precision NaN converted to single.
+  auto half_nan = [&](const Unpacked& u, uint64_t x) {
+    Env quiet{env.fpcr & ~kFpcrDN};
+    const uint64_t q = process_nan<16>(u.type, x, quiet);
+    env.flags |= quiet.flags;
+    if (env.dn()) return default_nan<32>();
+    return (u.sign ? sign_bit<32>() : 0) | default_nan<32>() | ((q & 0x1ffu) << 13);
+  };
+  uint64_t out = 0;
+  bool done = true;
+  if (uc.type == Type::kSNaN) out = process_nan<32>(uc.type, addend, env);
+  else if (ua.type == Type::kSNaN) out = half_nan(ua, a);
+  else if (ub.type == Type::kSNaN) out = half_nan(ub, b);
+  else if (uc.type == Type::kQNaN) out = process_nan<32>(uc.type, addend, env);
+  else if (ua.type == Type::kQNaN) out = half_nan(ua, a);
+  else if (ub.type == Type::kQNaN) out = half_nan(ub, b);
+  else done = false;
+  if (uc.type == Type::kQNaN && ((inf1 && z2) || (z1 && inf2))) {
+    env.flags |= kIOC;
+    return default_nan<32>();
+  }
+  if (done) return out;
+  const bool infc = uc.type == Type::kInf, zc = uc.type == Type::kZero;
+  const bool sp = ua.sign != ub.sign, infp = inf1 || inf2, zp = z1 || z2;
+  if ((inf1 && z2) || (z1 && inf2) || (infc && infp && uc.sign != sp)) {
+    env.flags |= kIOC;
+    return default_nan<32>();
+  }
+  if ((infc && !uc.sign) || (infp && !sp)) return infinity<32>(false);
+  if ((infc && uc.sign) || (infp && sp)) return infinity<32>(true);
+  if (zc && zp && uc.sign == sp) return zero<32>(uc.sign);
+  Real p;
+  if (!zp) p = mul_real(ua, ub);
+  return round_sum<32>(real_of(uc), p, env);
+}
+
 namespace {
 // FPMax/FPMin after NaN processing: the chosen operand, re-encoded through FPRound.
 template <int N, bool kMax>

@@ -84,6 +84,9 @@ template <int N> uint64_t max(uint64_t a, uint64_t b, Env& env);
 template <int N> uint64_t min(uint64_t a, uint64_t b, Env& env);
 template <int N> uint64_t maxnum(uint64_t a, uint64_t b, Env& env);
 template <int N> uint64_t minnum(uint64_t a, uint64_t b, Env& env);
+// FPMulAddH (FMLAL/FMLSL, FEAT_FHM): a single-precision addend plus the product of two
+// half-precision values, one rounding to single.
+uint64_t muladd_h(uint64_t addend, uint64_t a, uint64_t b, Env& env);
 template <int N> uint64_t recip_step(uint64_t a, uint64_t b, Env& env);
 template <int N> uint64_t rsqrt_step(uint64_t a, uint64_t b, Env& env);
 // FPAbsDiff's arithmetic part is FPAbs(FPSub(a, b)).

@@ -446,6 +446,76 @@ constexpr std::array<Handler, 4> reduce_ops() {  // [a][opcode bit 0]: maxnm, ma
 }
 constexpr std::array<std::array<Handler, 4>, 3> kReduce = {reduce_ops<32>(), reduce_ops<64>(), reduce_ops<16>()};
 
+// ---------------- FEAT_FHM: FMLAL, FMLAL2, FMLSL, FMLSL2 ----------------
+// Single-precision lanes of d accumulate products of half-precision lanes taken from the
+// lower (FMLAL) or upper (FMLAL2, f2 = 1) half of the used part of n and m (or element f1
+// of m for the by-element form, f3 = 1). f0: single lanes (2 or 4).
+template <bool kSub, bool kElem>
+Flow op_fmlal(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
+  const unsigned lanes = i.f0, base = i.f2 ? lanes : 0;  // half lanes start at the upper part
+  const uint64_t e = get<16>(m, i.f1);
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < lanes; ++l) {
+    uint64_t a = get<16>(n, base + l);
+    if (kSub) a = fp::fneg<16>(a);
+    put<32>(r, l, fp::muladd_h(get<32>(d, l), a, kElem ? e : get<16>(m, base + l), env));
+  }
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// ---------------- FEAT_FCMA: FCADD, FCMLA ----------------
+// Complex numbers are (real, imaginary) lane pairs. FCADD adds m rotated by 90 (f1 = 0) or
+// 270 degrees (f1 = 1) to n.
+template <int N>
+Flow op_fcadd(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, m = V(c, i.m).d;
+  std::array<uint64_t, 2> r{};
+  for (unsigned p = 0; p < i.f0 / 2u; ++p) {
+    uint64_t e1 = get<N>(m, 2 * p + 1), e3 = get<N>(m, 2 * p);
+    if (i.f1) e3 = fp::fneg<N>(e3);
+    else e1 = fp::fneg<N>(e1);
+    put<N>(r, 2 * p, fp::add<N>(get<N>(n, 2 * p), e1, env));
+    put<N>(r, 2 * p + 1, fp::add<N>(get<N>(n, 2 * p + 1), e3, env));
+  }
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+// FCMLA: d += one half of the complex product n x m rotated by f1 * 90 degrees; m's pair
+// is pair p of m, or pair f2 of m for the by-element form (f3 = 1).
+template <int N, bool kElem>
+Flow op_fcmla(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
+  std::array<uint64_t, 2> r{};
+  const unsigned rot = i.f1;
+  for (unsigned p = 0; p < i.f0 / 2u; ++p) {
+    const unsigned q = kElem ? i.f2 : p;
+    const uint64_t mr = get<N>(m, 2 * q), mi = get<N>(m, 2 * q + 1);
+    const uint64_t nr = get<N>(n, 2 * p), ni = get<N>(n, 2 * p + 1);
+    uint64_t e1, e2, e3, e4;
+    switch (rot) {
+      case 0: e1 = mr; e2 = nr; e3 = mi; e4 = nr; break;
+      case 1: e1 = fp::fneg<N>(mi); e2 = ni; e3 = mr; e4 = ni; break;
+      case 2: e1 = fp::fneg<N>(mr); e2 = nr; e3 = fp::fneg<N>(mi); e4 = nr; break;
+      default: e1 = mi; e2 = ni; e3 = fp::fneg<N>(mr); e4 = ni; break;
+    }
+    put<N>(r, 2 * p, fp::muladd<N>(get<N>(d, 2 * p), e2, e1, env));
+    put<N>(r, 2 * p + 1, fp::muladd<N>(get<N>(d, 2 * p + 1), e4, e3, env));
+  }
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+
 }  // namespace
 
 // Three same, vector and scalar, single/double (sz) and half.
@@ -552,6 +622,80 @@ bool pre_SIMD_SCALAR_PAIRWISE_FP(DecodedInst& i, uint32_t insn) {
   i.d = static_cast<uint8_t>(bits<4, 0>(insn));
   i.n = static_cast<uint8_t>(bits<9, 5>(insn));
   i.fn = h;
+  return true;
+}
+
+}  // namespace cpu::interp
+
+namespace cpu::interp {
+
+// FMLAL/FMLSL (U=0, opcode 11101) and FMLAL2/FMLSL2 (U=1, opcode 11001); bit 23 selects
+// the subtracting form; sz is 0 (the rows fix the opcode, which with U and sz = 1 is
+// FACGE/FACGT or FMLA/FMLS).
+bool pre_fhm(DecodedInst& i, uint32_t insn) {
+  set_vfields(i, insn);
+  i.f0 = static_cast<uint8_t>(bit<30>(insn) ? 4 : 2);
+  i.f1 = 0;
+  i.f2 = static_cast<uint8_t>(bit<29>(insn));
+  i.fn = bit<23>(insn) ? &op_fmlal<true, false> : &op_fmlal<false, false>;
+  return true;
+}
+bool pre_SIMD_FHM(DecodedInst& i, uint32_t insn) { return pre_fhm(i, insn); }
+bool pre_SIMD_FHM2(DecodedInst& i, uint32_t insn) { return pre_fhm(i, insn); }
+// By element: size 10, index H:L:M, Rm 0..15; opcode 0000/0100 (U=0), 1000/1100 (U=1).
+bool pre_elem_fhm(DecodedInst& i, uint32_t insn) {
+  const unsigned q = bit<30>(insn), u = bit<29>(insn);
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<19, 16>(insn));
+  i.f0 = static_cast<uint8_t>(q ? 4 : 2);
+  i.f1 = static_cast<uint8_t>((bit<11>(insn) << 2) | (bit<21>(insn) << 1) | bit<20>(insn));
+  i.f2 = static_cast<uint8_t>(u);
+  i.fn = bit<14>(insn) ? &op_fmlal<true, true> : &op_fmlal<false, true>;
+  return true;
+}
+bool pre_SIMD_ELEM_FHM(DecodedInst& i, uint32_t insn) { return pre_elem_fhm(i, insn); }
+bool pre_SIMD_ELEM_FHM2(DecodedInst& i, uint32_t insn) { return pre_elem_fhm(i, insn); }
+
+// FCADD: size 01 half, 10 single, 11 double (Q=1 only); rot in bit 12.
+bool pre_SIMD_FCADD(DecodedInst& i, uint32_t insn) {
+  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn);
+  if (size == 0 || (size == 3 && !q)) return false;
+  set_vfields(i, insn);
+  const unsigned esize = 8u << size;
+  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
+  i.f1 = static_cast<uint8_t>(bit<12>(insn));
+  i.fn = size == 1 ? &op_fcadd<16> : size == 2 ? &op_fcadd<32> : &op_fcadd<64>;
+  return true;
+}
+bool pre_SIMD_FCMLA(DecodedInst& i, uint32_t insn) {
+  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn);
+  if (size == 0 || (size == 3 && !q)) return false;
+  set_vfields(i, insn);
+  const unsigned esize = 8u << size;
+  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
+  i.f1 = static_cast<uint8_t>(bits<12, 11>(insn));
+  i.fn = size == 1 ? &op_fcmla<16, false> : size == 2 ? &op_fcmla<32, false> : &op_fcmla<64, false>;
+  return true;
+}
+// By element: size 01 half (index H:L, Rm M:Rm), 10 single (index H, L = 0, Q = 1).
+bool pre_SIMD_ELEM_FCMLA(DecodedInst& i, uint32_t insn) {
+  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), h = bit<11>(insn), l = bit<21>(insn);
+  unsigned index;
+  if (size == 1) {
+    index = (h << 1) | l;
+    if (!q && index > 1) return false;  // the pair must lie in the vector
+  } else if (size == 2) {
+    if (l || !q) return false;
+    index = h;
+  } else {
+    return false;
+  }
+  set_vfields(i, insn);
+  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / (8u << size));
+  i.f1 = static_cast<uint8_t>(bits<14, 13>(insn));
+  i.f2 = static_cast<uint8_t>(index);
+  i.fn = size == 1 ? &op_fcmla<16, true> : &op_fcmla<32, true>;
   return true;
 }
 

@@ -1,6 +1,7 @@
 /* Advanced SIMD floating point against QEMU: three same (vector, FP16, scalar), two-register
    miscellaneous (conversions, rounding, estimates, compares with zero, FCVTN/FCVTL/FCVTXN),
-   across lanes, scalar pairwise, by element and the fixed-point conversions, on vectors
+   across lanes, scalar pairwise, by element, the fixed-point conversions, FEAT_FHM
+   (FMLAL/FMLSL) and FEAT_FCMA (FCADD, FCMLA), on vectors
    whose lanes are drawn from hard values (signed zeros, infinities, NaNs with payloads,
    denormals, extremes, halfway cases) and random bits, under five FPCR settings. Per
    instruction and setting it prints a hash of every result and FPSR, and the OR of FPSR.
@@ -120,6 +121,22 @@ RUN(op_fcvtzu_v0_2d_v1_2d_60, 0x6f44fc20) /* fcvtzu v0.2d, v1.2d, #60 */
 RUN(op_fcvtzs_v0_8h_v1_8h_5, 0x4f1bfc20) /* fcvtzs v0.8h, v1.8h, #5 */
 RUN(op_ucvtf_d0_d1_1, 0x7f7fe420) /* ucvtf d0, d1, #1 */
 RUN(op_fcvtzs_s0_s1_32, 0x5f20fc20) /* fcvtzs s0, s1, #32 */
+RUN(op_fmlal_v0_4s_v1_4h_v2_4h, 0x4e22ec20) /* fmlal v0.4s, v1.4h, v2.4h */
+RUN(op_fmlsl_v0_2s_v1_2h_v2_2h, 0x0ea2ec20) /* fmlsl v0.2s, v1.2h, v2.2h */
+RUN(op_fmlal2_v0_4s_v1_4h_v2_4h, 0x6e22cc20) /* fmlal2 v0.4s, v1.4h, v2.4h */
+RUN(op_fmlsl2_v0_2s_v1_2h_v2_2h, 0x2ea2cc20) /* fmlsl2 v0.2s, v1.2h, v2.2h */
+RUN(op_fmlal_v0_4s_v1_4h_v2_h_7, 0x4fb20820) /* fmlal v0.4s, v1.4h, v2.h[7] */
+RUN(op_fmlsl2_v0_2s_v1_2h_v2_h_2, 0x2fa2c020) /* fmlsl2 v0.2s, v1.2h, v2.h[2] */
+RUN(op_fcadd_v0_4s_v1_4s_v2_4s_90, 0x6e82e420) /* fcadd v0.4s, v1.4s, v2.4s, #90 */
+RUN(op_fcadd_v0_8h_v1_8h_v2_8h_270, 0x6e42f420) /* fcadd v0.8h, v1.8h, v2.8h, #270 */
+RUN(op_fcadd_v0_2d_v1_2d_v2_2d_90, 0x6ec2e420) /* fcadd v0.2d, v1.2d, v2.2d, #90 */
+RUN(op_fcmla_v0_4s_v1_4s_v2_4s_0, 0x6e82c420) /* fcmla v0.4s, v1.4s, v2.4s, #0 */
+RUN(op_fcmla_v0_2d_v1_2d_v2_2d_90, 0x6ec2cc20) /* fcmla v0.2d, v1.2d, v2.2d, #90 */
+RUN(op_fcmla_v0_4h_v1_4h_v2_4h_180, 0x2e42d420) /* fcmla v0.4h, v1.4h, v2.4h, #180 */
+RUN(op_fcmla_v0_8h_v1_8h_v2_8h_270, 0x6e42dc20) /* fcmla v0.8h, v1.8h, v2.8h, #270 */
+RUN(op_fcmla_v0_4s_v1_4s_v2_s_1_90, 0x6f823820) /* fcmla v0.4s, v1.4s, v2.s[1], #90 */
+RUN(op_fcmla_v0_8h_v1_8h_v2_h_3_180, 0x6f625820) /* fcmla v0.8h, v1.8h, v2.h[3], #180 */
+RUN(op_fcmla_v0_4h_v1_4h_v2_h_1_270, 0x2f627020) /* fcmla v0.4h, v1.4h, v2.h[1], #270 */
 
 static const uint64_t vals64[] = {
     0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull, 0xbff8000000000000ull,
@@ -228,6 +245,22 @@ static const struct {
     {"fcvtzs v0.8h, v1.8h, #5", op_fcvtzs_v0_8h_v1_8h_5, 16},
     {"ucvtf d0, d1, #1", op_ucvtf_d0_d1_1, -64},
     {"fcvtzs s0, s1, #32", op_fcvtzs_s0_s1_32, 32},
+    {"fmlal v0.4s, v1.4h, v2.4h", op_fmlal_v0_4s_v1_4h_v2_4h, 16},
+    {"fmlsl v0.2s, v1.2h, v2.2h", op_fmlsl_v0_2s_v1_2h_v2_2h, 16},
+    {"fmlal2 v0.4s, v1.4h, v2.4h", op_fmlal2_v0_4s_v1_4h_v2_4h, 16},
+    {"fmlsl2 v0.2s, v1.2h, v2.2h", op_fmlsl2_v0_2s_v1_2h_v2_2h, 16},
+    {"fmlal v0.4s, v1.4h, v2.h[7]", op_fmlal_v0_4s_v1_4h_v2_h_7, 16},
+    {"fmlsl2 v0.2s, v1.2h, v2.h[2]", op_fmlsl2_v0_2s_v1_2h_v2_h_2, 16},
+    {"fcadd v0.4s, v1.4s, v2.4s, #90", op_fcadd_v0_4s_v1_4s_v2_4s_90, 32},
+    {"fcadd v0.8h, v1.8h, v2.8h, #270", op_fcadd_v0_8h_v1_8h_v2_8h_270, 16},
+    {"fcadd v0.2d, v1.2d, v2.2d, #90", op_fcadd_v0_2d_v1_2d_v2_2d_90, 64},
+    {"fcmla v0.4s, v1.4s, v2.4s, #0", op_fcmla_v0_4s_v1_4s_v2_4s_0, 32},
+    {"fcmla v0.2d, v1.2d, v2.2d, #90", op_fcmla_v0_2d_v1_2d_v2_2d_90, 64},
+    {"fcmla v0.4h, v1.4h, v2.4h, #180", op_fcmla_v0_4h_v1_4h_v2_4h_180, 16},
+    {"fcmla v0.8h, v1.8h, v2.8h, #270", op_fcmla_v0_8h_v1_8h_v2_8h_270, 16},
+    {"fcmla v0.4s, v1.4s, v2.s[1], #90", op_fcmla_v0_4s_v1_4s_v2_s_1_90, 32},
+    {"fcmla v0.8h, v1.8h, v2.h[3], #180", op_fcmla_v0_8h_v1_8h_v2_h_3_180, 16},
+    {"fcmla v0.4h, v1.4h, v2.h[1], #270", op_fcmla_v0_4h_v1_4h_v2_h_1_270, 16},
 };
 
 static uint64_t lane(int prec)
