@@ -14,7 +14,6 @@
 //
 // Host-side cases drive kvm_model's KVM-shaped API directly, in the order the selftest's
 // create_vpmu_vm() issues its ioctls. docs/conformance.md explains the table.
-#include <boost/program_options.hpp>
 
 #include <cinttypes>
 #include <cstdarg>
@@ -37,7 +36,6 @@
 #include "emu/vmm/vmm.h"
 #include "kvm_model/kvm.h"
 
-namespace po = boost::program_options;
 namespace km = kvm_model;
 namespace vp = kvm_model::vpmu;
 
@@ -392,42 +390,17 @@ uint64_t parse_number(const std::string& opt, const std::string& text) {
 
 }  // namespace
 
-int cmd_conformance(const Args& args) {
-  po::options_description desc("pmuemu conformance --host HOST.yaml [options]");
-  desc.add_options()
-      ("help,h", "print this help")
-      ("host", po::value<std::string>(), "host YAML file (configs/*.yaml)")
-      ("kvm", po::value<std::string>(), "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest")
-      ("vmm-cpu", po::value<std::string>(), "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's "
-                                            "default PMU and sets the maximum N (default 0)")
-      ("guest", po::value<std::string>(), "the vpmu_counter_access guest ELF (default: guests/ of the build)")
-      ("verbose,v", "also print the guest's console output");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string("conformance: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc
-              << "\nRuns the Linux KVM selftest vpmu_counter_access (aarch64) against the KVM model: for every\n"
-                 "N from 0 to the maximum, set-pmcr-n, access-run1, access-run2 and pmregs-validity; for every\n"
-                 "N above it up to 31, error. One table row per case; docs/conformance.md explains them.\n"
-                 "\nExit status: 0 every case passed; 1 some case failed; 64 usage error; 65 unreadable or\n"
-                 "invalid host file or guest ELF.\n";
-    return kExitOk;
-  }
+int cmd_conformance(const ParsedArgs& vm) {
   if (!vm.count("host")) throw UsageError("conformance: --host HOST.yaml is required");
-  const std::string era_text = vm.count("kvm") ? vm["kvm"].as<std::string>() : "6.7";
+  const std::string era_text = vm.count("kvm") ? vm.get("kvm") : "6.7";
   const auto era = vp::parse_era(era_text);
   if (!era) throw UsageError("--kvm: unknown kernel era '" + era_text + "' (known: 6.6, v5, 6.7, 6.16, newest)");
-  const std::string guest = vm.count("guest") ? vm["guest"].as<std::string>() : default_guest_path();
+  const std::string guest = vm.count("guest") ? vm.get("guest") : default_guest_path();
 
-  const config::Host host = config::load_host_file(vm["host"].as<std::string>());
+  const config::Host host = config::load_host_file(vm.get("host"));
   uint32_t pcpu = 0;
   if (vm.count("vmm-cpu")) {
-    const uint64_t c = parse_number("vmm-cpu", vm["vmm-cpu"].as<std::string>());
+    const uint64_t c = parse_number("vmm-cpu", vm.get("vmm-cpu"));
     if (c >= host.num_pcpus())
       throw UsageError("--vmm-cpu: host '" + host.name + "' has pCPUs 0.." + std::to_string(host.num_pcpus() - 1) +
                        ", not " + std::to_string(c));

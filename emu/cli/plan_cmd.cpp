@@ -18,17 +18,6 @@
 namespace pmuemu::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: pmuemu plan [--n N] HOST.yaml [HOST.yaml...]\n"
-    "\n"
-    "Prints every host's and cluster's maximum PMCR_EL0.N, the N a VM must be limited to\n"
-    "so that it can move between any two of the hosts, and the migration matrix for N\n"
-    "(default: every distinct N of the fleet). Matrix cells:\n"
-    "  ok   the destination accepts N whichever cluster its VMM thread runs on\n"
-    "  pmu  only if the destination VM uses a cluster with >= N counters (--pmu / --vmm-cpu)\n"
-    "  no   no cluster of the destination has N counters: the restore must be refused\n"
-    "  -    the source itself cannot give a VM N counters\n";
-
 struct HostSummary {
   config::Host host;
   uint32_t n_min = 0, n_max = 0;
@@ -43,27 +32,16 @@ std::string cell(const HostSummary& src, const HostSummary& dst, uint32_t n) {
 
 }  // namespace
 
-int cmd_plan(const Args& args) {
-  std::vector<std::string> files;
+int cmd_plan(const ParsedArgs& args) {
+  const std::vector<std::string>& files = args.positional;
   std::set<uint32_t> ns;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::fputs(kUsage, stdout);
-      return kExitOk;
-    }
-    if (args[i] == "--n") {
-      if (i + 1 == args.size()) throw UsageError("plan: --n needs a value");
-      const std::string& v = args[++i];
+  if (args.has("n")) {
+    for (const std::string& v : args.all("n")) {
       if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 2 || std::stoul(v) > 31)
         throw UsageError("plan: --n: expected a counter count 0..31, got '" + v + "'");
       ns.insert(static_cast<uint32_t>(std::stoul(v)));
-    } else if (args[i].starts_with("-")) {
-      throw UsageError("plan: unknown option '" + args[i] + "' (try 'pmuemu plan --help')");
-    } else {
-      files.push_back(args[i]);
     }
   }
-  if (files.empty()) throw UsageError("plan: at least one HOST.yaml is required (try 'pmuemu plan --help')");
 
   std::vector<HostSummary> fleet;
   for (const auto& f : files) {
