@@ -62,8 +62,6 @@ constexpr OptionSpec kRunOptions[] = {
     {"bare", "", "no KVM: run the guest bare-metal on pCPU 0, which owns the physical PMU, GIC and timer"},
     {"save", "SNAP", "with --stop-after-insns: write a snapshot after that many instructions and exit 0", "file"},
     {"stop-after-insns", "K", "with --save: guest instructions to run before the snapshot"},
-    {"save-at-pc", "ADDR", "with --save: write the snapshot when a vCPU is about to execute the instruction at "
-                           "guest address ADDR, and exit 0"},
     {"save-on-exit", "SNAP", "whatever ends the run (guest exit, limit, --timeout, SIGINT, SIGTERM), write a "
                              "snapshot of the VM as it stands to this file",
      "file"},

@@ -1,4 +1,5 @@
 // pmuemu run: options are declared once here; docs/cli.md describes the same set.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -66,7 +67,7 @@ int cmd_run(const ParsedArgs& vm) {
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
                                  "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
-                                 "restore", "threads"})
+                                 "restore", "threads", "timeout", "save-on-exit"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
   }
   if (vm.count("threads")) {
@@ -163,16 +164,47 @@ int cmd_run(const ParsedArgs& vm) {
     if (k > 1000000) throw UsageError("--reinit-runs: at most 1000000, got " + std::to_string(k));
     opts.reinit_runs = static_cast<uint32_t>(k);
   }
+  std::chrono::nanoseconds timeout{0};
+  if (vm.count("timeout")) {
+    const std::string& t = vm.get("timeout");
+    double secs = 0;
+    size_t used = 0;
+    try {
+      secs = std::stod(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    // A positive decimal number of seconds (no "inf", "nan" or hex floats).
+    if (used == 0 || used != t.size() || t.find_first_not_of("0123456789.") != std::string::npos || !(secs > 0) ||
+        secs > 1e6)
+      throw UsageError("--timeout: expected seconds between 0 and 1000000 (e.g. 2.5), got '" + t + "'");
+    timeout = std::chrono::nanoseconds(static_cast<int64_t>(secs * 1e9));
+    opts.timeout_text = t + " s";
+  }
+  if (vm.count("save-on-exit")) opts.save_on_exit_path = vm.get("save-on-exit");
   if (vm.count("json")) opts.json_path = vm.get("json");
   if (vm.count("timeline")) opts.timeline_path = vm.get("timeline");
   // Output files are created before the guest runs, so a bad path costs no guest time.
-  for (const std::string* path : {&opts.json_path, &opts.timeline_path}) {
+  for (const std::string* path : {&opts.json_path, &opts.timeline_path, &opts.save_on_exit_path}) {
     if (path->empty()) continue;
     const std::string err = vmm::check_writable(*path);
     if (!err.empty()) throw InputError(err);
   }
-  const vmm::RunOutcome r = bare ? bare::run_bare(host, opts) : vmm::run_guest(host, opts);
+  if (bare) {
+    const vmm::RunOutcome r = bare::run_bare(host, opts);
+    if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
+    return r.exit_status;
+  }
+  // SIGINT, SIGTERM and --timeout end the run between two KVM_RUNs (emu/vmm/stop.h).
+  vmm::StopControl stop;
+  opts.stop = &stop;
+  vmm::RunOutcome r;
+  {
+    const vmm::StopWatcher watcher(stop, timeout);
+    r = vmm::run_guest(host, opts);
+  }
   if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
+  for (const std::string& w : r.where) std::fprintf(stderr, "pmuemu: %s\n", w.c_str());
   return r.exit_status;
 }
 
