@@ -35,6 +35,7 @@ struct TraceFlag {
 constexpr TraceFlag kTraceFlags[] = {{"insn", &vmm::RunOptions::trace_insn},
                                      {"sysreg", &vmm::RunOptions::trace_sysreg},
                                      {"reset", &vmm::RunOptions::trace_reset},
+                                     {"reset-summary", &vmm::RunOptions::trace_reset_summary},
                                      {"vmm", &vmm::RunOptions::trace_vmm}};
 
 }  // namespace
@@ -118,8 +119,12 @@ int cmd_run(const ParsedArgs& vm) {
             found = true;
           }
         }
-        if (!found) throw UsageError("--trace: unknown trace '" + item + "' (known: insn, sysreg, reset, vmm)");
-        if (bare && (item == "reset" || item == "vmm"))
+        if (!found) {
+          std::string known;
+          for (const auto& f : kTraceFlags) known += (known.empty() ? "" : ", ") + std::string(f.name);
+          throw UsageError("--trace: unknown trace '" + item + "' (known: " + known + ")");
+        }
+        if (bare && (item == "reset" || item == "reset-summary" || item == "vmm"))
           throw UsageError("--trace " + item + " traces the KVM model: not valid with --bare (insn, sysreg are)");
       }
     }

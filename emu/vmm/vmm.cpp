@@ -374,7 +374,7 @@ class Vmm {
         });
       }
     }
-    if (opts_.trace_reset) {
+    if (opts_.trace_reset || opts_.trace_reset_summary) {
       for (auto* v : vcpus_) {
         v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
           print_reset(id, pcpu, cause, t);
@@ -574,10 +574,25 @@ class Vmm {
   }
 
  private:
+  // --trace reset: the reset, then each step with the register's name and its value before
+  // and after ("0x" and 16 digits, zero included); --trace reset-summary: one line.
   void print_reset(unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
+    if (!opts_.trace_reset) {
+      size_t changed = 0;
+      const kvm_model::vpmu::ResetStep* pmcr = nullptr;
+      for (const auto& step : t) {
+        changed += step.before != step.after;
+        if (step.reg == "PMCR_EL0") pmcr = &step;
+      }
+      std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s: %zu steps, %zu values changed", id, pcpu,
+                   cause, opts_.kvm_era.c_str(), t.size(), changed);
+      if (pmcr) std::fprintf(opts_.trace, ", PMCR_EL0 0x%016" PRIx64, pmcr->after);
+      std::fprintf(opts_.trace, "\n");
+      return;
+    }
     std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s\n", id, pcpu, cause, opts_.kvm_era.c_str());
     for (const auto& step : t)
-      std::fprintf(opts_.trace, "reset:   %-34s %-18s %#018" PRIx64 " -> %#018" PRIx64 "\n", step.step.c_str(),
+      std::fprintf(opts_.trace, "reset:   %-34s %-22s 0x%016" PRIx64 " -> 0x%016" PRIx64 "\n", step.step.c_str(),
                    step.reg.c_str(), step.before, step.after);
   }
 
@@ -590,7 +605,7 @@ class Vmm {
     // Replaces install_traces()'s reset hook: it still prints with --trace reset.
     for (auto* v : vcpus_) {
       v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
-        if (opts_.trace_reset) print_reset(id, pcpu, cause, t);
+        if (opts_.trace_reset || opts_.trace_reset_summary) print_reset(id, pcpu, cause, t);
         tl_instant(pcpu, "vCPU " + std::to_string(id) + " reset (" + cause + ")");
       });
     }

@@ -49,6 +49,7 @@ struct RunOptions {
   std::string save_on_exit_path;      // --save-on-exit: a snapshot of the VM however the run ends
   bool trace_insn = false;
   bool trace_reset = false;
+  bool trace_reset_summary = false;   // --trace reset-summary: one line per reset per vCPU
   bool trace_sysreg = false;
   bool trace_vmm = false;
   std::FILE* out = stdout;            // guest console

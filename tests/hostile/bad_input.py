@@ -114,7 +114,7 @@ case("pmcr_n_32", RUN + ["--pmcr-n", "32"], 64, "pmuemu: error: --pmcr-n: PMCR_E
 case("nr_counters_32", RUN + ["--nr-counters", "32"], 64, "pmuemu: error: --nr-counters: 0..31, got 32")
 case("max_resets_too_many", RUN + ["--max-resets", "1000001"], 64, "pmuemu: error: --max-resets: at most 1000000")
 case("reinit_runs_too_many", RUN + ["--reinit-runs", "1000001"], 64, "pmuemu: error: --reinit-runs: at most 1000000, got 1000001")
-case("unknown_trace", RUN + ["--trace", "vmm,bogus"], 64, "pmuemu: error: --trace: unknown trace 'bogus' (known: insn, sysreg, reset, vmm)")
+case("unknown_trace", RUN + ["--trace", "vmm,bogus"], 64, "pmuemu: error: --trace: unknown trace 'bogus' (known: insn, sysreg, reset, reset-summary, vmm)")
 case("trace_vmm_with_bare", RUN + ["--bare", "--trace", "vmm"], 64,
      "pmuemu: error: --trace vmm traces the KVM model: not valid with --bare (insn, sysreg are)")
 case("kvm_option_with_bare", RUN + ["--bare", "--vcpus", "2"], 64, "pmuemu: error: --vcpus is a KVM option: not valid with --bare")
@@ -135,7 +135,7 @@ case("affinity_range_to_4g", RUN + ["--affinity", "0=0-4294967295"], 64,
      "pmuemu: error: --affinity: host 'big-little' has pCPUs 0..7, not '0-4294967295'")
 case("arg_negative", RUN + ["--arg", "-1"], 64, "pmuemu: error: --arg: expected a non-negative number, got '-1'")
 case("arg_hex_prefix_only", RUN + ["--arg", "0x"], 64, "pmuemu: error: --arg: expected a number, got '0x'")
-case("trace_empty_item", RUN + ["--trace", "vmm,,reset"], 64, "pmuemu: error: --trace: unknown trace '' (known: insn, sysreg, reset, vmm)")
+case("trace_empty_item", RUN + ["--trace", "vmm,,reset"], 64, "pmuemu: error: --trace: unknown trace '' (known: insn, sysreg, reset, reset-summary, vmm)")
 case("reinit_runs_with_restore", ["run", "--host", "{H}", "--restore", "x.snap", "--reinit-runs", "1"], 64,
      "pmuemu: error: --reinit-runs boots the guest ELF again: not valid with --restore")
 case("json_with_bare", RUN + ["--bare", "--json", "out.json"], 64, "pmuemu: error: --json is a KVM option: not valid with --bare")
