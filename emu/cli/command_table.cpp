@@ -25,13 +25,15 @@ constexpr ExitStatusSpec kExitTable[] = {
     {"65", "unreadable or invalid input file (host YAML, core catalogue, guest ELF, snapshot) or an "
            "output file that cannot be written"},
     {"70", "internal error in pmuemu (a bug: please report it)"},
+    {"77", "conformance: skipped, the host offers no vPMU (KVM_CAP_ARM_PMU_V3 absent, e.g. clusters with different "
+           "PMU versions): the selftest would skip; the reason is printed"},
     {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
     {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
 };
 
 constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "143"};
 constexpr std::string_view kToolExits[] = {"0", "64", "65", "70"};
-constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70"};
+constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70", "77"};
 constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
 constexpr std::string_view kUsageOnly[] = {"0", "64"};
 
@@ -166,7 +168,9 @@ constexpr CommandSpec kCommands[] = {
          "between hosts, the N a VM must be limited to so that it can move between any two of them, and the "
          "migration matrix for N. Matrix cells: ok, the destination accepts N whichever cluster its VMM thread "
          "runs on; pmu, only if the destination VM uses a cluster with at least N counters; no, no cluster of the "
-         "destination has N counters; -, the source itself cannot give a VM N counters.",
+         "destination has N counters; pmuver, the destination's PMU version limit is below the source's (the VM's "
+         "ID_AA64DFR0_EL1.PMUVer would be refused); no-vpmu, the destination offers no vPMU; -, the source itself "
+         "cannot give a VM N counters (or has no vPMU).",
      .options = kPlanOptions,
      .exit_codes = kToolExits,
      .positional = "HOST.yaml",

@@ -18,6 +18,7 @@
 #include "emu/common/errors.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
+#include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/report.h"
 #include "emu/vmm/semihosting.h"
@@ -1200,6 +1201,11 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
     out = RunOutcome{};
     out.exit_status = kExitKvmRefused;
     out.error = e.what();
+    // The errno alone does not say why a vCPU with PMU_V3 is refused on this host.
+    if (opts.pmu && out.error.rfind("KVM_ARM_VCPU_INIT", 0) == 0) {
+      const std::string why = no_vpmu_reason(host);
+      if (!why.empty()) out.error += ": " + why + "; run with --no-pmu";
+    }
   } catch (const MigrationRefused& e) {
     out = RunOutcome{};
     out.exit_status = kExitMigrationRefused;
