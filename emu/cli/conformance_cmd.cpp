@@ -373,6 +373,9 @@ std::string default_guest_path() {
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "guests/vpmu_counter_access.elf";
+  // Installed: <prefix>/share/pmuemu/guests; build tree: <build>/guests.
+  const auto installed = exe.parent_path().parent_path() / "share" / "pmuemu" / "guests" / "vpmu_counter_access.elf";
+  if (std::filesystem::is_regular_file(installed, ec)) return installed.string();
   return (exe.parent_path().parent_path() / "guests" / "vpmu_counter_access.elf").string();
 }
 
