@@ -68,7 +68,8 @@ int cmd_plan(const ParsedArgs& args) {
 
   std::vector<HostSummary> fleet;
   for (const auto& f : files) {
-    HostSummary h{config::load_host_file(f)};
+    HostSummary h;
+    h.host = config::load_host_file(f);
     h.n_min = 31;
     for (const auto& c : h.host.clusters) {
       h.n_min = std::min(h.n_min, c.core.pmu_counters);

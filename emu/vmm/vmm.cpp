@@ -1136,7 +1136,7 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
       const std::lock_guard g(kick_m_);
       if (!error_) error_ = std::current_exception();
     }
-    end_threaded(RunOutcome{kExitInternal, "vCPU thread failed", 0, 0});
+    end_threaded(RunOutcome{kExitInternal, "vCPU thread failed", 0, 0, {}});
   }
 }
 
