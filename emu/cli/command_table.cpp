@@ -87,7 +87,7 @@ constexpr OptionSpec kConformanceOptions[] = {
     {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest", kEras},
     {"vmm-cpu", "CPU", "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's default PMU (default 0)"},
     {"guest", "GUEST.elf", "the vpmu_counter_access guest ELF (default: guests/ of the build)", "file"},
-    {"verbose", "", "also print the guest's console output"},
+    {"verbose", "", "also print the guest's console output", "", false, 'v'},
 };
 
 constexpr OptionSpec kSnapshotShowOptions[] = {

@@ -165,9 +165,10 @@ ParsedArgs parse_args(const CommandSpec& spec, std::string_view path, const Args
     const size_t eq = a.find('=');
     const std::string name = a.substr(0, eq);
     const OptionSpec* o = nullptr;
-    if (name.starts_with("--"))
-      for (const auto& c : spec.options)
-        if (c.name == std::string_view(name).substr(2)) o = &c;
+    for (const auto& c : spec.options)
+      if ((name.starts_with("--") && c.name == std::string_view(name).substr(2)) ||
+          (name.size() == 2 && c.short_name != 0 && name[1] == c.short_name))
+        o = &c;
     if (o == nullptr)
       throw UsageError(p.path + ": unknown option " + text::quoted(name) + text::did_you_mean(name, candidates) +
                        try_help);
@@ -259,7 +260,8 @@ std::string help_text(const CommandSpec* spec, std::string_view path) {
   opts.push_back(&kHelp);
   for (const auto& o : spec->options) opts.push_back(&o);
   for (const OptionSpec* o : opts) {
-    std::string label = "  " + option_label(*o) + (o->name == "help" ? ", -h" : "");
+    std::string label = "  " + option_label(*o) + (o->name == "help" ? ", -h" : "") +
+                        (o->short_name ? std::string(", -") + o->short_name : "");
     if (label.size() + 2 > 28) {
       out += label + "\n";
       label.clear();

@@ -22,6 +22,7 @@ struct OptionSpec {
   // separated by spaces ("cycle functional"); "" offers nothing.
   std::string_view complete = "";
   bool repeatable = false;   // may be given more than once (values accumulate)
+  char short_name = 0;       // a one-letter alias ("-v"), 0 for none
 };
 
 // One documented exit status: `code` is a number or a phrase ("guest's code").
