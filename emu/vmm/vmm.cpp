@@ -1144,9 +1144,13 @@ RunOutcome Vmm::run_threaded() {
   vm_->set_threaded();
   pcpu_turns_.clear();
   for (size_t p = 0; p < host_.num_pcpus(); ++p) pcpu_turns_.push_back(std::make_unique<PcpuTurn>());
-  kicked_.assign(vcpus_.size(), 0);
-  idle_why_.assign(vcpus_.size(), 0);
-  halted_idle_.assign(vcpus_.size(), 0);
+  {
+    // A stop request (stop.h) may kick from the watcher thread at any time.
+    const std::lock_guard g(kick_m_);
+    kicked_.assign(vcpus_.size(), 0);
+    idle_why_.assign(vcpus_.size(), 0);
+    halted_idle_.assign(vcpus_.size(), 0);
+  }
   vm_->set_kick_hook([this](unsigned id) {
     {
       const std::lock_guard g(kick_m_);
