@@ -71,8 +71,20 @@ constexpr uint64_t kPmcrId = arch::SysRegKey{3, 3, 9, 12, 0}.to_one_reg_id();
 
 const uint64_t* find_reg(const SnapshotVcpu& c, uint64_t id) {
   for (const auto& [rid, v] : c.regs)
-    if (rid == id) return &v;
+    if (rid == id) return &v.lo;
   return nullptr;
+}
+
+// A register value at its ONE_REG size: a U128 (V0-V31) with its upper half when non-zero.
+std::string reg_text(uint64_t id, const RegValue& v) {
+  constexpr uint64_t kSizeU128 = 4;  // KVM_REG_SIZE_U128 >> KVM_REG_SIZE_SHIFT (52)
+  if (((id >> 52) & 0xf) == kSizeU128 && v.hi != 0) {
+    char b[40];
+    std::snprintf(b, sizeof b, "0x%llx%016llx", static_cast<unsigned long long>(v.hi),
+                  static_cast<unsigned long long>(v.lo));
+    return b;
+  }
+  return hx(v.lo);
 }
 
 // Interrupt numbers with a property set, as "23, 27, 30" (or "none").
@@ -176,7 +188,7 @@ std::string describe_snapshot(const Snapshot& s, const std::string& name) {
       any = true;
       std::string n = "    " + one_reg_name(id);
       n.resize(std::max<size_t>(n.size() + 1, 24), ' ');
-      line(n + hex(v, 16));
+      line(n + hex(v.lo, 16));
     }
     if (!any) line("  no PMU registers (no vPMU)");
   }
@@ -222,11 +234,11 @@ std::string snapshot_json(const Snapshot& s, const std::string& name) {
     if (const uint64_t* pmcr = find_reg(c, kPmcrId)) w.key("pmcr_n").value((*pmcr >> 11) & 0x1f);
     w.key("pmu_registers").begin_object();
     for (const auto& [id, v] : c.regs)
-      if (is_pmu_one_reg(id)) w.key(one_reg_name(id)).value(hx(v));
+      if (is_pmu_one_reg(id)) w.key(one_reg_name(id)).value(reg_text(id, v));
     w.end_object();
     w.key("registers").begin_object();
     for (const auto& [id, v] : c.regs)
-      if (!is_pmu_one_reg(id)) w.key(one_reg_name(id)).value(hx(v));
+      if (!is_pmu_one_reg(id)) w.key(one_reg_name(id)).value(reg_text(id, v));
     w.end_object();
     w.end_object();
   }
@@ -275,18 +287,19 @@ std::vector<std::string> diff_snapshots(const Snapshot& a, const Snapshot& b) {
     const auto& x = a.cpus[i];
     const auto& y = b.cpus[i];
     field(who + " state", mp_state_name(x.mp_state), mp_state_name(y.mp_state));
-    std::map<uint64_t, uint64_t> yr(y.regs.begin(), y.regs.end());
+    std::map<uint64_t, RegValue> yr(y.regs.begin(), y.regs.end());
     for (const auto& [id, v] : x.regs) {
       const auto it = yr.find(id);
       if (it == yr.end()) {
-        d.push_back(who + " " + one_reg_name(id) + ": only in A (" + hx(v) + ")");
+        d.push_back(who + " " + one_reg_name(id) + ": only in A (" + reg_text(id, v) + ")");
         continue;
       }
-      if (it->second != v) d.push_back(who + " " + one_reg_name(id) + ": " + hx(v) + " -> " + hx(it->second));
+      if (!(it->second == v))
+        d.push_back(who + " " + one_reg_name(id) + ": " + reg_text(id, v) + " -> " + reg_text(id, it->second));
       yr.erase(it);
     }
     for (const auto& [id, v] : y.regs)
-      if (yr.count(id)) d.push_back(who + " " + one_reg_name(id) + ": only in B (" + hx(v) + ")");
+      if (yr.count(id)) d.push_back(who + " " + one_reg_name(id) + ": only in B (" + reg_text(id, v) + ")");
   }
   const auto& ga = a.vgic;
   const auto& gb = b.vgic;
