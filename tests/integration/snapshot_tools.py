@@ -75,7 +75,7 @@ def show_agrees_with_run_json():
         for name, value in sv["pmu_registers"].items():
             check(re.search(rf"^    {name} +0x0*{value[2:]}$", text, re.M), f"text shows {name} = {value}")
         check(f"PMCR_EL0.N = {sv['pmcr_n']} " in text, "text shows N")
-    check(text.startswith(f"snapshot {snap} (format version 1)\n  KVM era          6.16\n"), text[:120])
+    check(text.startswith(f"snapshot {snap} (format version {s['snapshot_version']})\n  KVM era          6.16\n"), text[:120])
 
 
 @case
