@@ -4,8 +4,16 @@
 // element size and register width from tables indexed by the encoding's U, size and
 // opcode; a combination the architecture leaves unallocated has no entry and decodes as
 // UNDEFINED.
+// The lane loops have fixed trip counts; GCC's default -O2 cost model ("very cheap")
+// leaves most of them scalar, so this file asks for the full model.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 #include <array>
 #include <bit>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
@@ -202,14 +210,52 @@ Flow op_addlp(Core& c, const DecodedInst& i) {
 // Narrowing: T lanes from lanes of twice the width. kPart: 0 writes the low half (and
 // clears the rest), 1 the high half keeping the low ("2" forms), 2 the scalar (one lane).
 template <class T> struct Xtn { static T f(W2<T> x, bool&) { return static_cast<T>(x); } };
-template <class T> struct Sqxtn { static T f(W2<T> x, bool& q) { return sat_s<T>(ext<W2<T>, true>(x), q); } };
-template <class T> struct Uqxtn { static T f(W2<T> x, bool& q) { return sat_u<T>(ext<W2<T>, false>(x), q); } };
-template <class T> struct Sqxtun { static T f(W2<T> x, bool& q) { return sat_u<T>(ext<W2<T>, true>(x), q); } };
+// The saturating forms clamp in the source width, where the value already fits.
+template <class T> struct Sqxtn { static T f(W2<T> x, bool& q) { return sat_s<T>(static_cast<Si<W2<T>>>(x), q); } };
+template <class T> struct Uqxtn { static T f(W2<T> x, bool& q) { return sat_u<T>(x, q); } };
+template <class T> struct Sqxtun { static T f(W2<T> x, bool& q) { return sat_u<T>(static_cast<Si<W2<T>>>(x), q); } };
+
+// The vector forms clamp a whole register of wide lanes (q: lanes that saturated); the
+// narrowing itself is a conversion of the clamped vector.
+template <class Op> struct NarrowVec { static constexpr bool kHas = false; };
+#define PMUEMU_NARROW_VEC(Name, ...)                                                 \
+  template <class T>                                                                 \
+  struct NarrowVec<Name<T>> {                                                        \
+    static constexpr bool kHas = true;                                               \
+    using V = Vt<W2<T>>;                                                             \
+    using S = Vs<W2<T>>;                                                             \
+    [[gnu::always_inline]] static V v(V x, [[maybe_unused]] V& q) { __VA_ARGS__ }   \
+  };
+PMUEMU_NARROW_VEC(Xtn, return x;)
+PMUEMU_NARROW_VEC(Uqxtn, const V m = (V)(x > static_cast<W2<T>>(kOnes<T>)); q |= m;
+                  return (x & ~m) | (m & static_cast<W2<T>>(kOnes<T>));)
+PMUEMU_NARROW_VEC(Sqxtn, const S s = (S)x; const V hi = (V)(s > std::numeric_limits<Si<T>>::max());
+                  const V lo = (V)(s < std::numeric_limits<Si<T>>::min()); q |= hi | lo;
+                  return (x & ~(hi | lo)) | (hi & static_cast<W2<T>>(std::numeric_limits<Si<T>>::max())) |
+                         (lo & static_cast<W2<T>>(static_cast<Si<W2<T>>>(std::numeric_limits<Si<T>>::min())));)
+PMUEMU_NARROW_VEC(Sqxtun, const S s = (S)x; const V hi = (V)(s > static_cast<Si<W2<T>>>(kOnes<T>));
+                  const V lo = (V)(s < 0); q |= hi | lo;
+                  return (x & ~(hi | lo)) | (hi & static_cast<W2<T>>(kOnes<T>));)
+#undef PMUEMU_NARROW_VEC
 
 template <class Op, class T, unsigned kPart>
 Flow op_narrow(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
   using W = W2<T>;
+  if constexpr (kPart != 2 && NarrowVec<Op>::kHas) {
+    Vt<W> x, q{};
+    std::memcpy(&x, V(c, i.n).d.data(), 16);
+    const auto r = __builtin_convertvector(NarrowVec<Op>::v(x, q), typename VecType<T>::half);
+    VReg& d = V(c, i.d);
+    if constexpr (kPart == 1) {
+      std::memcpy(&d.d[1], &r, 8);
+    } else {
+      std::memcpy(&d.d[0], &r, 8);
+      d.d[1] = 0;
+    }
+    if (any_lane<16>(q)) set_qc(c);
+    return next(c, i);
+  }
   constexpr unsigned N = kPart == 2 ? 1 : 8 / sizeof(T);
   W a[N];
   T r[N];
@@ -592,18 +638,38 @@ Flow op_ext(Core& c, const DecodedInst& i) {
   return next(c, i);
 }
 
+#if defined(__x86_64__)
+// TBL of one table register: PSHUFB, where an index with bit 7 set gives 0; a saturating
+// add of 0x70 sets bit 7 exactly for the indices 16..255 and keeps the low four bits of the
+// others. Chosen at predecode when the host has SSSE3.
+template <unsigned kBytes>
+[[gnu::target("ssse3")]] Flow op_tbl1_ssse3(Core& c, const DecodedInst& i) {
+  PMUEMU_SIMD_PROLOGUE(c, i);
+  const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(V(c, i.n).d.data()));
+  const __m128i idx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(V(c, i.m).d.data()));
+  const __m128i r = _mm_shuffle_epi8(table, _mm_adds_epu8(idx, _mm_set1_epi8(0x70)));
+  put<kBytes>(V(c, i.d), &r);
+  return next(c, i);
+}
+bool host_has_ssse3() { return __builtin_cpu_supports("ssse3"); }
+#endif
+
 // TBL/TBX with kLen table registers Vn..Vn+kLen-1 (modulo 32); an out-of-range index
 // gives 0 (TBL) or leaves the byte of Vd (TBX).
 template <unsigned kBytes, unsigned kLen, bool kTbx>
 Flow op_tbl(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
-  u8 table[16 * kLen], idx[16], r[16];
+  constexpr unsigned kSize = 16 * kLen;
+  u8 table[kSize + 1], idx[16], r[16];  // table[kSize]: the 0 an out-of-range TBL index reads
   for (unsigned k = 0; k < kLen; ++k) get<16>(V(c, (i.n + k) & 31), table + 16 * k);
+  table[kSize] = 0;
   get<kBytes>(V(c, i.m), idx);
   if constexpr (kTbx) get<kBytes>(V(c, i.d), r);
   for (unsigned k = 0; k < kBytes; ++k) {
-    if (idx[k] < 16 * kLen) r[k] = table[idx[k]];
-    else if constexpr (!kTbx) r[k] = 0;
+    const bool in = idx[k] < kSize;
+    const u8 e = table[in ? idx[k] : kSize];
+    if constexpr (kTbx) r[k] = in ? e : r[k];
+    else r[k] = e;
   }
   put<kBytes>(V(c, i.d), r);
   return next(c, i);
@@ -614,6 +680,9 @@ Flow op_tbl(Core& c, const DecodedInst& i) {
 // ---------------- predecode entry points (one per row) ----------------
 bool pre_SIMD_3SAME_a(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
 bool pre_SIMD_3SAME_b(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
+bool pre_SIMD_3SAME_mla(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
+bool pre_SIMD_3SAME_aba(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
+bool pre_SIMD_3SAME_bsl(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
 bool pre_SIMD_S3SAME_a(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, true); }
 bool pre_SIMD_S3SAME_b(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, true); }
 
@@ -766,6 +835,20 @@ bool pre_SIMD_INS_elem(DecodedInst& i, uint32_t insn) {
 
 bool pre_SIMD_MODIMM_op0(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
 bool pre_SIMD_MODIMM_op1(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_ORR_imm32(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_ORR_imm16(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_BIC_imm32(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+bool pre_SIMD_BIC_imm16(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
+// FEAT_FP16: imm16 = a:NOT(b):Replicate(b, 2):imm8<5:0>:Zeros(6) in every halfword.
+bool pre_SIMD_FMOV_h(DecodedInst& i, uint32_t insn) {
+  const uint64_t imm8 = (bits<18, 16>(insn) << 5) | bits<9, 5>(insn);
+  const uint64_t a = (imm8 >> 7) & 1, b = (imm8 >> 6) & 1;
+  const uint64_t h = (a << 15) | ((b ^ 1) << 14) | ((b ? 3u : 0u) << 12) | ((imm8 & 0x3f) << 6);
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.imm = h * 0x0001000100010001ull;
+  i.fn = bit<30>(insn) ? &op_movi<true> : &op_movi<false>;
+  return true;
+}
 
 bool pre_SIMD_PERM(DecodedInst& i, uint32_t insn) {
   const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), opcode = bits<14, 12>(insn);
@@ -794,6 +877,9 @@ bool pre_SIMD_TBL(DecodedInst& i, uint32_t insn) {
       {{&op_tbl<8, 1, true>, &op_tbl<16, 1, true>}, {&op_tbl<8, 2, true>, &op_tbl<16, 2, true>},
        {&op_tbl<8, 3, true>, &op_tbl<16, 3, true>}, {&op_tbl<8, 4, true>, &op_tbl<16, 4, true>}}};
   i.fn = t[tbx][len][q];
+#if defined(__x86_64__)
+  if (len == 0 && !tbx && host_has_ssse3()) i.fn = q ? &op_tbl1_ssse3<16> : &op_tbl1_ssse3<8>;
+#endif
   return true;
 }
 

@@ -1,5 +1,10 @@
 // Advanced SIMD integer (Arm ARM C4.1.95): shift by immediate, three different (long, wide
 // and narrowing-high forms), vector x indexed element, and their scalar forms.
+// The lane loops have fixed trip counts; GCC's default -O2 cost model ("very cheap")
+// leaves most of them scalar, so this file asks for the full model.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 #include <array>
 
 #include "cpu/interp/simd_ops.h"
@@ -48,9 +53,35 @@ PMUEMU_OPSH(SqshlI, LaneOp, return sat_s<T>(ext<T, true>(a) * (Wide<T>{1} << sh)
 PMUEMU_OPSH(UqshlI, LaneOp, return sat_u<T>(ext<T, false>(a) * (Wide<T>{1} << sh), q);)
 PMUEMU_OPSH(Sqshlu, LaneOp, return sat_u<T>(ext<T, true>(a) * (Wide<T>{1} << sh), q);)
 
+// Whole-register forms of the common shifts (a shift count of esize handled first: the
+// host's vector shift is only defined below it).
+template <class Op> struct ShiftVec { static constexpr bool kHas = false; };
+#define PMUEMU_SHIFT_VEC(Name, ...)                                                           \
+  template <class T>                                                                          \
+  struct ShiftVec<Name<T>> {                                                                  \
+    static constexpr bool kHas = true;                                                        \
+    using V = Vt<T>;                                                                          \
+    using S = Vs<T>;                                                                          \
+    [[gnu::always_inline]] static V v(V a, [[maybe_unused]] V d, unsigned sh) { __VA_ARGS__ } \
+  };
+PMUEMU_SHIFT_VEC(Ushr, return sh >= kEsize<T> ? V{} : a >> sh;)
+PMUEMU_SHIFT_VEC(Sshr, return (V)((S)a >> (sh >= kEsize<T> ? kEsize<T> - 1 : sh));)
+PMUEMU_SHIFT_VEC(Usra, return d + (sh >= kEsize<T> ? V{} : a >> sh);)
+PMUEMU_SHIFT_VEC(Ssra, return d + (V)((S)a >> (sh >= kEsize<T> ? kEsize<T> - 1 : sh));)
+PMUEMU_SHIFT_VEC(Shl, return a << sh;)
+#undef PMUEMU_SHIFT_VEC
+
 template <class Op, class T, unsigned kBytes>
 Flow op_shift(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
+  if constexpr (ShiftVec<Op>::kHas && kBytes >= 8) {
+    Vt<T> a, d{};
+    std::memcpy(&a, V(c, i.n).d.data(), 16);
+    if constexpr (Op::kAcc) std::memcpy(&d, V(c, i.d).d.data(), 16);
+    const Vt<T> r = ShiftVec<Op>::v(a, d, i.f1);
+    put<kBytes>(V(c, i.d), &r);
+    return next(c, i);
+  }
   constexpr unsigned N = kBytes / sizeof(T);
   T a[N], d[N], r[N];
   get<kBytes>(V(c, i.n), a);
@@ -108,10 +139,26 @@ Flow op_shll_imm(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
   using W = W2<T>;
   constexpr unsigned N = 8 / sizeof(T);
+  const unsigned sh = i.f1;
+  if constexpr (sizeof(T) < 8) {
+    // One conversion of the half-register vector to lanes of twice the width.
+    Vt<W> r;
+    if constexpr (kS) {
+      typename VecType<T>::shalf h;
+      std::memcpy(&h, &V(c, i.n).d[kHi ? 1 : 0], 8);
+      r = (Vt<W>)__builtin_convertvector(h, Vs<W>);
+    } else {
+      typename VecType<T>::half h;
+      std::memcpy(&h, &V(c, i.n).d[kHi ? 1 : 0], 8);
+      r = __builtin_convertvector(h, Vt<W>);
+    }
+    r <<= sh;
+    put<16>(V(c, i.d), &r);
+    return next(c, i);
+  }
   T a[N];
   W r[N];
   std::memcpy(a, &V(c, i.n).d[kHi ? 1 : 0], 8);
-  const unsigned sh = i.f1;
   for (unsigned k = 0; k < N; ++k) r[k] = static_cast<W>(widen<T, kS>(a[k]) << sh);
   put<16>(V(c, i.d), r);
   return next(c, i);
@@ -270,10 +317,10 @@ PMUEMU_OPL(Smull, LaneOp, return mull<T, true>(a, b);)
 PMUEMU_OPL(Umull, LaneOp, return mull<T, false>(a, b);)
 // SQDMULL: SignedSatQ(2 * a * b, 2 * esize); SQDMLAL/SQDMLSL saturate the product, then
 // the accumulation (both set QC).
-PMUEMU_OPL(Sqdmull, LaneOp, return sat_s<W>(2 * ext<T, true>(a) * ext<T, true>(b), q);)
-PMUEMU_OPL(Sqdmlal, AccOp, const W p = sat_s<W>(2 * ext<T, true>(a) * ext<T, true>(b), q);
+PMUEMU_OPL(Sqdmull, LaneOp, return sat_s<W>(2 * extm<T, true>(a) * extm<T, true>(b), q);)
+PMUEMU_OPL(Sqdmlal, AccOp, const W p = sat_s<W>(2 * extm<T, true>(a) * extm<T, true>(b), q);
            return sat_s<W>(ext<W, true>(d) + ext<W, true>(p), q);)
-PMUEMU_OPL(Sqdmlsl, AccOp, const W p = sat_s<W>(2 * ext<T, true>(a) * ext<T, true>(b), q);
+PMUEMU_OPL(Sqdmlsl, AccOp, const W p = sat_s<W>(2 * extm<T, true>(a) * extm<T, true>(b), q);
            return sat_s<W>(ext<W, true>(d) - ext<W, true>(p), q);)
 PMUEMU_OPL(Pmull, LaneOp, W r = 0; for (unsigned k = 0; k < kEsize<T>; ++k) if ((b >> k) & 1) r = static_cast<W>(r ^ (static_cast<W>(a) << k)); return r;)
 
@@ -474,6 +521,8 @@ bool pre_elem(DecodedInst& i, uint32_t insn, bool scalar) {
 }  // namespace
 
 bool pre_SIMD_SHIFT_a(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
+bool pre_SIMD_SHIFT_acc(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
+bool pre_SIMD_SHIFT_ins(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
 bool pre_SIMD_SHIFT_b(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
 bool pre_SIMD_SHIFT_c(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
 bool pre_SIMD_SSHIFT_a(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, true); }
@@ -493,6 +542,8 @@ bool pre_SIMD_3DIFF(DecodedInst& i, uint32_t insn) {
   i.fn = e.t[size][q];
   return true;
 }
+bool pre_SIMD_3DIFF_aba(DecodedInst& i, uint32_t insn) { return pre_SIMD_3DIFF(i, insn); }
+bool pre_SIMD_3DIFF_mla(DecodedInst& i, uint32_t insn) { return pre_SIMD_3DIFF(i, insn); }
 bool pre_SIMD_S3DIFF(DecodedInst& i, uint32_t insn) {
   const unsigned size = bits<23, 22>(insn), opcode = bits<15, 12>(insn);
   if (size != 1 && size != 2) return false;

@@ -28,7 +28,12 @@ using u128 = unsigned __int128;
 using s128 = __int128;
 
 template <class T> using Si = std::make_signed_t<T>;
-template <class T> using Wide = std::conditional_t<(sizeof(T) >= 4), s128, int64_t>;
+// Wide<T> holds any sum or difference of two lanes and any lane shifted left by less than
+// its size; WideMul<T> also holds twice the product of two lanes (and a lane scaled by
+// 2^esize). The narrowest that fit, so that loops over byte and halfword lanes vectorise.
+template <class T>
+using Wide = std::conditional_t<(sizeof(T) <= 2), int32_t, std::conditional_t<(sizeof(T) == 4), int64_t, s128>>;
+template <class T> using WideMul = std::conditional_t<(sizeof(T) <= 2), int64_t, s128>;
 // The lane type of twice the width (long and narrowing operations).
 template <class T> struct Twice;
 template <> struct Twice<u8> { using type = u16; };
@@ -44,29 +49,36 @@ template <class T> inline constexpr T kOnes = static_cast<T>(~T{0});
 inline void set_qc(Core& c) { c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | (uint64_t{1} << 27)); }
 
 // SignedSatQ / UnsignedSatQ (Arm ARM shared/functions/integer) of an exact value v.
+// Written as a clamp and an OR into q (no branches) so that lane loops vectorise.
 template <class T, class V>
 [[gnu::always_inline]] inline T sat_s(V v, bool& q) {
   constexpr V hi = static_cast<V>(std::numeric_limits<Si<T>>::max());
   constexpr V lo = static_cast<V>(std::numeric_limits<Si<T>>::min());
-  if (v > hi) { q = true; return static_cast<T>(hi); }
-  if (v < lo) { q = true; return static_cast<T>(static_cast<Si<T>>(lo)); }
-  return static_cast<T>(v);
+  const V r = v > hi ? hi : v < lo ? lo : v;
+  q |= r != v;
+  return static_cast<T>(r);
 }
 template <class T, class V>
 [[gnu::always_inline]] inline T sat_u(V v, bool& q) {
-  if (v < 0) { q = true; return 0; }
-  if (v > static_cast<V>(kOnes<T>)) { q = true; return kOnes<T>; }
-  return static_cast<T>(v);
+  constexpr V hi = static_cast<V>(kOnes<T>);
+  V r = v > hi ? hi : v;
+  if constexpr (static_cast<V>(-1) < V{0}) r = r < V{0} ? V{0} : r;
+  q |= r != v;
+  return static_cast<T>(r);
 }
 template <class T, bool kSigned, class V>
 [[gnu::always_inline]] inline T sat(V v, bool& q) {
   if constexpr (kSigned) return sat_s<T>(v, q); else return sat_u<T>(v, q);
 }
-// Int(x, unsigned) of a lane, exact in Wide<T>.
+// Int(x, unsigned) of a lane, exact in Wide<T> (extm: in WideMul<T>).
 template <class T, bool kSigned>
 [[gnu::always_inline]] inline Wide<T> ext(T x) {
   if constexpr (kSigned) return static_cast<Wide<T>>(static_cast<Si<T>>(x));
   else return static_cast<Wide<T>>(x);
+}
+template <class T, bool kSigned>
+[[gnu::always_inline]] inline WideMul<T> extm(T x) {
+  return static_cast<WideMul<T>>(ext<T, kSigned>(x));
 }
 // A lane sign- or zero-extended to twice its width (modulo arithmetic there is exact).
 template <class T, bool kSigned>
@@ -158,10 +170,25 @@ PMUEMU_OP3(Srhadd, LaneOp, return static_cast<T>((ext<T, true>(a) + ext<T, true>
 PMUEMU_OP3(Urhadd, LaneOp, return static_cast<T>((ext<T, false>(a) + ext<T, false>(b) + 1) >> 1);)
 PMUEMU_OP3(Shsub, LaneOp, return static_cast<T>((ext<T, true>(a) - ext<T, true>(b)) >> 1);)
 PMUEMU_OP3(Uhsub, LaneOp, return static_cast<T>((ext<T, false>(a) - ext<T, false>(b)) >> 1);)
-PMUEMU_OP3(Sqadd, LaneOp, return sat_s<T>(ext<T, true>(a) + ext<T, true>(b), q);)
-PMUEMU_OP3(Uqadd, LaneOp, return sat_u<T>(ext<T, false>(a) + ext<T, false>(b), q);)
-PMUEMU_OP3(Sqsub, LaneOp, return sat_s<T>(ext<T, true>(a) - ext<T, true>(b), q);)
-PMUEMU_OP3(Uqsub, LaneOp, return sat_u<T>(ext<T, false>(a) - ext<T, false>(b), q);)
+// Saturating add/subtract in the lane's own width (overflow from the operands' and the
+// result's sign or carry), which vectorises at full width; same results as SatQ of the
+// exact sum.
+template <class T> [[gnu::always_inline]] inline T sqadd(T a, T b, bool& q) {
+  const T s = static_cast<T>(a + b);
+  const bool ov = static_cast<Si<T>>((a ^ s) & (b ^ s)) < 0;
+  q |= ov;
+  return ov ? static_cast<T>((static_cast<Si<T>>(a) >> (kEsize<T> - 1)) ^ std::numeric_limits<Si<T>>::max()) : s;
+}
+template <class T> [[gnu::always_inline]] inline T sqsub(T a, T b, bool& q) {
+  const T s = static_cast<T>(a - b);
+  const bool ov = static_cast<Si<T>>((a ^ b) & (a ^ s)) < 0;
+  q |= ov;
+  return ov ? static_cast<T>((static_cast<Si<T>>(a) >> (kEsize<T> - 1)) ^ std::numeric_limits<Si<T>>::max()) : s;
+}
+PMUEMU_OP3(Sqadd, LaneOp, return sqadd(a, b, q);)
+PMUEMU_OP3(Uqadd, LaneOp, const T s = static_cast<T>(a + b); const bool ov = s < a; q |= ov; return ov ? kOnes<T> : s;)
+PMUEMU_OP3(Sqsub, LaneOp, return sqsub(a, b, q);)
+PMUEMU_OP3(Uqsub, LaneOp, const bool ov = a < b; q |= ov; return ov ? T{0} : static_cast<T>(a - b);)
 PMUEMU_OP3(Cmgt, LaneOp, return static_cast<Si<T>>(a) > static_cast<Si<T>>(b) ? kOnes<T> : T{0};)
 PMUEMU_OP3(Cmge, LaneOp, return static_cast<Si<T>>(a) >= static_cast<Si<T>>(b) ? kOnes<T> : T{0};)
 PMUEMU_OP3(Cmhi, LaneOp, return a > b ? kOnes<T> : T{0};)
@@ -195,16 +222,16 @@ PMUEMU_OP3(Umaxp, PairOp, return Umax<T>::f(a, b, d, q);)
 PMUEMU_OP3(Uminp, PairOp, return Umin<T>::f(a, b, d, q);)
 PMUEMU_OP3(Addp, PairOp, return static_cast<T>(a + b);)
 // SQDMULH / SQRDMULH: SignedSatQ((2 * a * b + round) >> esize).
-PMUEMU_OP3(Sqdmulh, LaneOp, return sat_s<T>((2 * ext<T, true>(a) * ext<T, true>(b)) >> kEsize<T>, q);)
+PMUEMU_OP3(Sqdmulh, LaneOp, return sat_s<T>((2 * extm<T, true>(a) * extm<T, true>(b)) >> kEsize<T>, q);)
 PMUEMU_OP3(Sqrdmulh, LaneOp,
-           return sat_s<T>((2 * ext<T, true>(a) * ext<T, true>(b) + (Wide<T>{1} << (kEsize<T> - 1))) >> kEsize<T>, q);)
+           return sat_s<T>((2 * extm<T, true>(a) * extm<T, true>(b) + (WideMul<T>{1} << (kEsize<T> - 1))) >> kEsize<T>, q);)
 // SQRDMLAH / SQRDMLSH (FEAT_RDM): SignedSatQ(((d << esize) +/- 2 * a * b + round) >> esize).
 PMUEMU_OP3(Sqrdmlah, AccOp,
-           return sat_s<T>((ext<T, true>(d) * (Wide<T>{1} << kEsize<T>) + 2 * ext<T, true>(a) * ext<T, true>(b) +
-                            (Wide<T>{1} << (kEsize<T> - 1))) >> kEsize<T>, q);)
+           return sat_s<T>((extm<T, true>(d) * (WideMul<T>{1} << kEsize<T>) + 2 * extm<T, true>(a) * extm<T, true>(b) +
+                            (WideMul<T>{1} << (kEsize<T> - 1))) >> kEsize<T>, q);)
 PMUEMU_OP3(Sqrdmlsh, AccOp,
-           return sat_s<T>((ext<T, true>(d) * (Wide<T>{1} << kEsize<T>) - 2 * ext<T, true>(a) * ext<T, true>(b) +
-                            (Wide<T>{1} << (kEsize<T> - 1))) >> kEsize<T>, q);)
+           return sat_s<T>((extm<T, true>(d) * (WideMul<T>{1} << kEsize<T>) - 2 * extm<T, true>(a) * extm<T, true>(b) +
+                            (WideMul<T>{1} << (kEsize<T> - 1))) >> kEsize<T>, q);)
 // Bitwise (T = u64); the three bit-select forms of the pseudocode's VBitOps.
 PMUEMU_OP3(And, LaneOp, return a & b;)
 PMUEMU_OP3(Bic, LaneOp, return a & ~b;)
@@ -215,11 +242,97 @@ PMUEMU_OP3(Bsl, AccOp, return b ^ ((b ^ a) & d);)
 PMUEMU_OP3(Bit, AccOp, return d ^ ((d ^ a) & b);)
 PMUEMU_OP3(Bif, AccOp, return d ^ ((d ^ a) & ~b);)
 
+// ---- whole-register forms of the hot operations ----
+// GCC/Clang vector extensions: one host SIMD operation on all lanes (the per-lane
+// operation above stays the definition and serves the scalar forms). VecOf<Op>::v takes
+// and returns whole 128-bit registers; q collects a nonzero lane where a lane saturated.
+// (GCC drops vector_size on a dependent type, hence one typedef per lane type.)
+template <class T> struct VecType;
+#define PMUEMU_VEC_TYPE(U, S)                                   \
+  template <>                                                   \
+  struct VecType<U> {                                           \
+    typedef U type __attribute__((vector_size(16)));            \
+    typedef S stype __attribute__((vector_size(16)));           \
+    typedef U half __attribute__((vector_size(8)));             \
+    typedef S shalf __attribute__((vector_size(8)));            \
+  };
+PMUEMU_VEC_TYPE(u8, int8_t)
+PMUEMU_VEC_TYPE(u16, int16_t)
+PMUEMU_VEC_TYPE(u32, int32_t)
+PMUEMU_VEC_TYPE(u64, int64_t)
+#undef PMUEMU_VEC_TYPE
+template <class T> using Vt = typename VecType<T>::type;
+template <class T> using Vs = typename VecType<T>::stype;
+static_assert(sizeof(Vt<u8>) == 16 && sizeof(Vs<u64>) == 16);
+template <class Op> struct VecOf { static constexpr bool kHas = false; };
+#define PMUEMU_VEC(Name, ...)                                                                        \
+  template <class T>                                                                                 \
+  struct VecOf<Name<T>> {                                                                            \
+    static constexpr bool kHas = true;                                                               \
+    using V = Vt<T>;                                                                                 \
+    using S = Vs<T>;                                                                                 \
+    [[gnu::always_inline]] static V v([[maybe_unused]] V a, [[maybe_unused]] V b, [[maybe_unused]] V d, \
+                                      [[maybe_unused]] V& q) {                                       \
+      __VA_ARGS__                                                                                    \
+    }                                                                                                \
+  };
+PMUEMU_VEC(Add, return a + b;)
+PMUEMU_VEC(Sub, return a - b;)
+PMUEMU_VEC(Mul, return a * b;)
+PMUEMU_VEC(Mla, return d + a * b;)
+PMUEMU_VEC(Mls, return d - a * b;)
+PMUEMU_VEC(Cmeq, return (V)(a == b);)
+PMUEMU_VEC(Cmhi, return (V)(a > b);)
+PMUEMU_VEC(Cmhs, return (V)(a >= b);)
+PMUEMU_VEC(Cmgt, return (V)((S)a > (S)b);)
+PMUEMU_VEC(Cmge, return (V)((S)a >= (S)b);)
+PMUEMU_VEC(Cmtst, return (V)((a & b) != 0);)
+PMUEMU_VEC(Umax, const V m = (V)(a > b); return (a & m) | (b & ~m);)
+PMUEMU_VEC(Umin, const V m = (V)(a < b); return (a & m) | (b & ~m);)
+PMUEMU_VEC(Smax, const V m = (V)((S)a > (S)b); return (a & m) | (b & ~m);)
+PMUEMU_VEC(Smin, const V m = (V)((S)a < (S)b); return (a & m) | (b & ~m);)
+PMUEMU_VEC(Uqadd, const V s = a + b; const V ov = (V)(s < a); q |= ov; return s | ov;)
+PMUEMU_VEC(Uqsub, const V ov = (V)(a < b); q |= ov; return (a - b) & ~ov;)
+PMUEMU_VEC(Sqadd, const V s = a + b; const V ov = (V)((S)((a ^ s) & (b ^ s)) < 0);
+           const V lim = (V)(((S)a >> (kEsize<T> - 1)) ^ std::numeric_limits<Si<T>>::max()); q |= ov;
+           return (s & ~ov) | (lim & ov);)
+PMUEMU_VEC(Sqsub, const V s = a - b; const V ov = (V)((S)((a ^ b) & (a ^ s)) < 0);
+           const V lim = (V)(((S)a >> (kEsize<T> - 1)) ^ std::numeric_limits<Si<T>>::max()); q |= ov;
+           return (s & ~ov) | (lim & ov);)
+PMUEMU_VEC(And, return a & b;)
+PMUEMU_VEC(Bic, return a & ~b;)
+PMUEMU_VEC(Orr, return a | b;)
+PMUEMU_VEC(Orn, return a | ~b;)
+PMUEMU_VEC(Eor, return a ^ b;)
+PMUEMU_VEC(Bsl, return b ^ ((b ^ a) & d);)
+PMUEMU_VEC(Bit, return d ^ ((d ^ a) & b);)
+PMUEMU_VEC(Bif, return d ^ ((d ^ a) & ~b);)
+
+// Whether any lane of the first kBytes of a q vector is nonzero.
+template <unsigned kBytes, class Q>
+[[gnu::always_inline]] inline bool any_lane(const Q& q) {
+  uint64_t w[2];
+  std::memcpy(w, &q, 16);
+  return (w[0] | (kBytes == 16 ? w[1] : 0)) != 0;
+}
+
 // Elementwise or pairwise: Vd = op(Vn, Vm) on kBytes (16, 8, or one scalar lane). kIdx:
 // Vm is the element Vm[f2] (vector x indexed element).
 template <class Op, class T, unsigned kBytes, bool kIdx = false>
 Flow op3(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
+  if constexpr (VecOf<Op>::kHas && kBytes >= 8) {
+    using Vv = Vt<T>;
+    Vv a, b, d{}, q{};
+    std::memcpy(&a, V(c, i.n).d.data(), 16);
+    if constexpr (kIdx) b = Vv{} + V(c, i.m).lane<T>(i.f2);
+    else std::memcpy(&b, V(c, i.m).d.data(), 16);
+    if constexpr (Op::kAcc) std::memcpy(&d, V(c, i.d).d.data(), 16);
+    const Vv r = VecOf<Op>::v(a, b, d, q);
+    put<kBytes>(V(c, i.d), &r);
+    if (any_lane<kBytes>(q)) set_qc(c);
+    return next(c, i);
+  }
   constexpr unsigned N = kBytes / sizeof(T);
   T a[N], b[N], d[N], r[N];
   get<kBytes>(V(c, i.n), a);

@@ -2,6 +2,12 @@
 // that steps over every exception, for a bounded number of instructions. Properties: the
 // emulator always returns control, never touches host memory outside guest RAM (guard
 // zones around the RAM buffer must keep their pattern), and never crashes.
+//
+// The first byte also steers the SIMD&FP coverage: bits [2:1] select how many words are
+// moved into the SIMD&FP encoding groups (Arm ARM C4.1: bits [27:25] = 111 data processing,
+// 110 loads/stores), since uniformly random words land there only 1 time in 4; bit 3 leaves
+// CPACR_EL1.FPEN at 0 so the FP trap path is exercised too; bits [7:4] pick FPCR.RMode, FZ
+// and DN.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -34,9 +40,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cpu::Core core(mem, cpu::IdRegs{});
   for (uint64_t v = 0; v < 16; ++v) mem.write(kVbar + v * 0x80, kStepOver, sizeof kStepOver);
   const size_t code_len = std::min<size_t>((size - 1) & ~size_t{3}, kSize - (kCode - kBase));
-  mem.write(kCode, data + 1, code_len);
+  std::vector<uint8_t> code(data + 1, data + 1 + code_len);
+  const unsigned bias = (data[0] >> 1) & 3u;  // 0: raw words; 1..3: 1/4, 1/2, 3/4 moved
+  if (bias != 0) {
+    for (size_t i = 0; i + 4 <= code.size(); i += 4) {
+      uint32_t w;
+      std::memcpy(&w, &code[i], 4);
+      if (((w >> 29) & 3u) < bias) {  // bits [30:29] choose; they stay random in the word
+        w = (w & ~0x0e000000u) | (((w >> 25) & 1u) ? 0x0e000000u : 0x0c000000u);
+        std::memcpy(&code[i], &w, 4);
+      }
+    }
+  }
+  mem.write(kCode, code.data(), code.size());
   core.reset(kCode);
   core.set_sysreg(cpu::SysSlot::VBAR_EL1, kVbar);
+  if (!(data[0] & 8)) core.set_sysreg(cpu::SysSlot::CPACR_EL1, uint64_t{3} << 20);
+  // FPCR.RMode (bits 23:22), FZ (24), DN (25).
+  core.set_sysreg(cpu::SysSlot::FPCR, uint64_t{(data[0] >> 4) & 0xfu} << 22);
   core.set_sp(kBase + kSize - 16);
   if (data[0] & 1) {  // start at EL0: ERET into the code
     core.set_sysreg(cpu::SysSlot::SPSR_EL1, 0);

@@ -103,6 +103,15 @@ BOOST_AUTO_TEST_CASE(modified_immediate) {
       {{0x6f01f7e0, "fmov v0.2d, #31.00000000"}, std::bit_cast<uint64_t>(31.0), std::bit_cast<uint64_t>(31.0)},
       {{0x6f07f7e0, "fmov v0.2d, #-1.93750000"}, std::bit_cast<uint64_t>(-1.9375), std::bit_cast<uint64_t>(-1.9375)},
   };
+  // FEAT_FP16 (no Capstone 4 text): half-precision 1.0 is 0x3c00, -0.125 is 0xb000.
+  const Case halves[] = {{{0x4f03fe00, ""}, 0x3c003c003c003c00ull, 0x3c003c003c003c00ull},  // fmov v0.8h, #1.0
+                         {{0x0f06fc00, ""}, 0xb000b000b000b000ull, 0}};                    // fmov v0.4h, #-0.125
+  for (const auto& c : halves) {
+    v(0) = rep64(0x123456789abcdef0ull);
+    exec({c.ins});
+    BOOST_TEST(v(0).d[0] == c.lo);
+    BOOST_TEST(v(0).d[1] == c.hi);
+  }
   for (const auto& c : moves) {
     v(0) = rep64(0x123456789abcdef0ull);
     exec({c.ins});

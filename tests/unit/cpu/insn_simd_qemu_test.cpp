@@ -36,6 +36,7 @@ constexpr uint32_t kWords[] = {
     0x4e284820, 0x4e285820, 0x4e286820, 0x4e287820,                          // aese aesd aesmc aesimc
     0x5e020020, 0x5e021020, 0x5e022020, 0x5e023020, 0x5e280820, 0x5e281820,  // sha1c sha1p sha1m sha1su0 sha1h sha1su1
     0x5e024020, 0x5e025020, 0x5e282820, 0x5e026020,                          // sha256h sha256h2 sha256su0 sha256su1
+    0x4f03fe00, 0x0f06fc00,                                                  // fmov v0.8h #1.0, fmov v0.4h #-0.125 (FEAT_FP16)
 };
 constexpr unsigned kPerWord = 16;
 
