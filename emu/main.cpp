@@ -1,56 +1,71 @@
-// pmuemu: thin entry point. Dispatches to a sub-command and turns host errors into the
-// documented exit codes with one `pmuemu: error:` line.
-#include <array>
+// pmuemu: thin entry point. Resolves the command from the command table, parses its
+// arguments against the table's row, dispatches, and turns host errors into the documented
+// exit codes with one `pmuemu: error:` line.
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <string_view>
 
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
+#include "emu/common/text.h"
 
 namespace {
 
-struct Command {
-  std::string_view name;
-  int (*fn)(const pmuemu::cli::Args&);
-  std::string_view help;
-};
+void print(const std::string& s, std::FILE* out = stdout) { std::fwrite(s.data(), 1, s.size(), out); }
 
-constexpr std::array kCommands{
-    Command{"run", pmuemu::cli::cmd_run, "run a guest ELF on an emulated host"},
-    Command{"host", pmuemu::cli::cmd_host, "inspect a host file: host show FILE"},
-    Command{"plan", pmuemu::cli::cmd_plan, "PMCR_EL0.N limits and migration matrix for a fleet of hosts"},
-    Command{"conformance", pmuemu::cli::cmd_conformance, "run the KVM selftest vpmu_counter_access catalogue on a host"},
-};
-
-void print_usage(std::FILE* out) {
-  std::fprintf(out, "usage: pmuemu COMMAND [OPTIONS]\n\ncommands:\n");
-  for (const auto& c : kCommands) {
-    std::fprintf(out, "  %-12.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
-                 static_cast<int>(c.help.size()), c.help.data());
+int dispatch(const pmuemu::cli::Args& all) {
+  using namespace pmuemu;
+  if (all.empty()) {
+    print(cli::help_text(nullptr, ""), stderr);
+    return kExitUsage;
   }
-  std::fprintf(out, "\n'pmuemu COMMAND --help' describes a command's options.\n");
+  const std::string& first = all[0];
+  if (first == "--help" || first == "-h") {
+    if (all.size() > 1) throw UsageError("unexpected argument " + text::quoted(all[1]) + " after " + first);
+    print(cli::help_text(nullptr, ""));
+    return kExitOk;
+  }
+  if (first == "--version" || first == "-V") {
+    if (all.size() > 1) throw UsageError("unexpected argument " + text::quoted(all[1]) + " after " + first);
+    print(cli::version_text());
+    return kExitOk;
+  }
+  if (first.starts_with("-")) {
+    static constexpr std::string_view kTop[] = {"--help", "--version"};
+    throw UsageError("unknown option " + text::quoted(first) + text::did_you_mean(first, kTop) +
+                     " (try 'pmuemu --help')");
+  }
+  const cli::Resolved r = cli::resolve(all);
+  const cli::Args rest(all.begin() + static_cast<long>(r.used), all.end());
+  const cli::CommandSpec& spec = *r.spec;
+  if (spec.handler == nullptr) {
+    // A group (host, snapshot): only --help, or a sub-command.
+    if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
+      print(cli::help_text(&spec, r.path));
+      return kExitOk;
+    }
+    std::vector<std::string_view> names;
+    for (const auto& s : spec.subcommands) names.push_back(s.name);
+    if (rest.empty())
+      throw UsageError(r.path + ": missing sub-command, one of " + text::join(names) + " (try 'pmuemu " + r.path +
+                       " --help')");
+    throw UsageError(r.path + ": unknown option " + text::quoted(rest[0]) + " (try 'pmuemu " + r.path + " --help')");
+  }
+  const cli::ParsedArgs args = cli::parse_args(spec, r.path, rest);
+  if (args.has("help")) {
+    print(cli::help_text(&spec, r.path));
+    return kExitOk;
+  }
+  return spec.handler(args);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace pmuemu;
-  if (argc < 2) {
-    print_usage(stderr);
-    return kExitUsage;
-  }
-  const std::string_view name = argv[1];
-  if (name == "--help" || name == "-h" || name == "help") {
-    print_usage(stdout);
-    return kExitOk;
-  }
-  const cli::Args args(argv + 2, argv + argc);
   try {
-    for (const auto& c : kCommands) {
-      if (c.name == name) return c.fn(args);
-    }
-    throw UsageError("unknown command '" + std::string(name) + "' (try 'pmuemu --help')");
+    return dispatch(cli::Args(argv + 1, argv + argc));
   } catch (const UsageError& e) {
     std::fprintf(stderr, "pmuemu: error: %s\n", e.what());
     return kExitUsage;

@@ -1,17 +1,24 @@
-// Sub-commands of the pmuemu executable. Each takes the arguments after its own name
-// and returns the process exit status; host errors are thrown as UsageError/InputError.
+// Sub-commands of the pmuemu executable. Each receives its arguments already parsed against
+// its row of the command table (command_table.cpp) and returns the process exit status;
+// host errors are thrown as UsageError/InputError.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "emu/cli/spec.h"
 
 namespace pmuemu::cli {
 
-using Args = std::vector<std::string>;
+int cmd_run(const ParsedArgs& args);          // pmuemu run --host H --guest G ...
+int cmd_host_show(const ParsedArgs& args);    // pmuemu host show FILE
+int cmd_host_schema(const ParsedArgs& args);  // pmuemu host schema
+int cmd_plan(const ParsedArgs& args);         // pmuemu plan HOST.yaml...
+int cmd_conformance(const ParsedArgs& args);  // pmuemu conformance --host HOST.yaml [--kvm ERA]
+int cmd_snapshot_show(const ParsedArgs& args);  // pmuemu snapshot show FILE [--json]
+int cmd_snapshot_diff(const ParsedArgs& args);  // pmuemu snapshot diff A B
+int cmd_help(const ParsedArgs& args);         // pmuemu help [COMMAND...] [--man]
+int cmd_completion(const ParsedArgs& args);   // pmuemu completion bash
 
-int cmd_run(const Args& args);   // pmuemu run --host H --guest G ...
-int cmd_host(const Args& args);  // pmuemu host show FILE
-int cmd_plan(const Args& args);  // pmuemu plan HOST.yaml...
-int cmd_conformance(const Args& args);  // pmuemu conformance --host HOST.yaml [--kvm ERA]
+// "pmuemu 0.1.0 (commit abc1234)" and the kernel eras: what --version prints.
+std::string version_text();
+std::string_view project_version();
 
 }  // namespace pmuemu::cli

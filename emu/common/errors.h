@@ -16,6 +16,7 @@ enum ExitCode : int {
   kExitFailEntry = 4,    // KVM_RUN returned FAIL_ENTRY (vCPU on a pCPU its PMU does not cover)
   kExitKvmRefused = 5,   // a KVM-API call of the VMM failed (the errno is in the message)
   kExitMigrationRefused = 6,  // --restore: the destination cannot take the VM as saved
+  kExitSkipped = 77,     // conformance: the host offers no vPMU, the selftest would skip
   kExitUsage = 64,       // EX_USAGE: bad command line
   kExitBadInput = 65,    // EX_DATAERR: unreadable or invalid config, ELF or snapshot
   kExitInternal = 70,    // EX_SOFTWARE: a bug in pmuemu

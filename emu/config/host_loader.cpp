@@ -604,6 +604,15 @@ uint32_t Host::cluster_index_of(uint32_t pcpu) const {
 const Cluster& Host::cluster_of(uint32_t pcpu) const { return clusters[cluster_index_of(pcpu)]; }
 
 std::filesystem::path default_cores_dir() {
+  // An installed pmuemu (cmake --install, the .deb) finds the catalogue beside itself in
+  // <prefix>/share/pmuemu/configs/cores, wherever the prefix was moved; a build-tree binary
+  // uses the source tree's.
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "pmuemu" / "configs" / "cores";
+    if (std::filesystem::is_directory(installed, ec)) return installed;
+  }
   return std::filesystem::path(PMUEMU_SOURCE_CONFIG_DIR) / "cores";
 }
 

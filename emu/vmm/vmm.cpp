@@ -18,6 +18,7 @@
 #include "emu/common/errors.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
+#include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/report.h"
 #include "emu/vmm/semihosting.h"
@@ -126,6 +127,8 @@ std::string fallback_exit_reason(const RunOptions& opts, const RunOutcome& r) {
     default: break;
   }
   if (r.error.rfind("instruction limit", 0) == 0) return "insn-limit";
+  if (r.error.rfind("wall-clock limit", 0) == 0) return "timeout";
+  if (r.error.rfind("stopped by SIG", 0) == 0) return "signal";
   if (r.error.rfind("every vCPU", 0) == 0) return "no-runnable-vcpu";
   if (!opts.save_path.empty() && r.exit_status == 0 && r.error.empty()) return "snapshot-saved";
   return "guest-fault";
@@ -257,6 +260,49 @@ class Vmm {
          "KVM_SET_DEVICE_ATTR(vgic, GRP_CTRL, INIT)");
     if (opts.pmu) setup_pmu(host);
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
+    if (opts.stop) opts.stop->set_kick([this] { kick_all(); });  // last: the vCPUs are complete
+  }
+  ~Vmm() {
+    if (opts_.stop) opts_.stop->set_kick(nullptr);
+  }
+
+  // ---- SIGINT, SIGTERM, --timeout (stop.h), --save-on-exit ----
+  // Every vCPU leaves KVM_RUN at its next block boundary; --threads vCPUs waiting for a
+  // kick look again.
+  void kick_all() {
+    for (auto* v : vcpus_) v->request_immediate_exit();
+    {
+      const std::lock_guard g(kick_m_);
+      std::fill(kicked_.begin(), kicked_.end(), 1);
+    }
+    kick_cv_.notify_all();
+  }
+  // Between two KVM_RUNs: the run's outcome if a stop was requested.
+  std::optional<RunOutcome> stop_if_requested() {
+    const int why = opts_.stop ? opts_.stop->reason() : 0;
+    if (why == 0) return std::nullopt;
+    if (why == StopControl::kTimeout)
+      return finish(kExitGuestFault, "wall-clock limit reached (--timeout " + opts_.timeout_text + ")");
+    return finish(128 + why, std::string("stopped by ") + stop_reason_name(why));
+  }
+  // Where each vCPU stands: its PC (the next instruction) and the instructions it retired.
+  std::vector<std::string> where() {
+    std::vector<std::string> out;
+    for (auto* v : vcpus_) {
+      uint64_t pc = 0;
+      v->get_one_reg(kvm_model::kRegPc, pc);
+      std::string state = v->powered_off() ? ", powered off"
+                          : v->mp_state() == kvm_model::KVM_MP_STATE_HALTED ? ", halted (WFI)" : "";
+      out.push_back("vCPU " + std::to_string(v->id()) + ": PC " + hex(pc) + ", " + std::to_string(v->instructions()) +
+                    " instructions" + state);
+    }
+    return out;
+  }
+  // --save-on-exit: the VM as it stands once the run is over (every vCPU outside KVM_RUN).
+  void save_on_exit(const std::string& path) {
+    save(path);
+    std::fprintf(stderr, "pmuemu: snapshot written to %s after %" PRIu64 " guest instructions\n", path.c_str(),
+                 instructions_with_restored());
   }
 
   RunOutcome run();
@@ -329,7 +375,7 @@ class Vmm {
         });
       }
     }
-    if (opts_.trace_reset) {
+    if (opts_.trace_reset || opts_.trace_reset_summary) {
       for (auto* v : vcpus_) {
         v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
           print_reset(id, pcpu, cause, t);
@@ -530,22 +576,38 @@ class Vmm {
   }
 
  private:
+  // --trace reset: the reset, then each step with the register's name and its value before
+  // and after ("0x" and 16 digits, zero included); --trace reset-summary: one line.
   void print_reset(unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
+    if (!opts_.trace_reset) {
+      size_t changed = 0;
+      const kvm_model::vpmu::ResetStep* pmcr = nullptr;
+      for (const auto& step : t) {
+        changed += step.before != step.after;
+        if (step.reg == "PMCR_EL0") pmcr = &step;
+      }
+      std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s: %zu steps, %zu values changed", id, pcpu,
+                   cause, opts_.kvm_era.c_str(), t.size(), changed);
+      if (pmcr) std::fprintf(opts_.trace, ", PMCR_EL0 0x%016" PRIx64, pmcr->after);
+      std::fprintf(opts_.trace, "\n");
+      return;
+    }
     std::fprintf(opts_.trace, "reset: vCPU %u on pCPU %u (%s), era %s\n", id, pcpu, cause, opts_.kvm_era.c_str());
     for (const auto& step : t)
-      std::fprintf(opts_.trace, "reset:   %-34s %-18s %#018" PRIx64 " -> %#018" PRIx64 "\n", step.step.c_str(),
+      std::fprintf(opts_.trace, "reset:   %-34s %-22s 0x%016" PRIx64 " -> 0x%016" PRIx64 "\n", step.step.c_str(),
                    step.reg.c_str(), step.before, step.after);
   }
 
   void install_observers() {
     vcpu_pcpus_.resize(vcpus_.size());
     vcpu_insns_.resize(vcpus_.size());
+    vcpu_cycles_.resize(vcpus_.size());
     last_pcpu_.assign(vcpus_.size(), -1);
     if (opts_.timeline_path.empty()) return;
     // Replaces install_traces()'s reset hook: it still prints with --trace reset.
     for (auto* v : vcpus_) {
       v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
-        if (opts_.trace_reset) print_reset(id, pcpu, cause, t);
+        if (opts_.trace_reset || opts_.trace_reset_summary) print_reset(id, pcpu, cause, t);
         tl_instant(pcpu, "vCPU " + std::to_string(id) + " reset (" + cause + ")");
       });
     }
@@ -572,6 +634,16 @@ class Vmm {
     auto& used = vcpu_pcpus_[id];
     if (std::find(used.begin(), used.end(), pcpu) == used.end()) used.push_back(pcpu);
     vcpu_insns_[id] += n;
+    // The quantum's cycles: the growth of the pCPU's timing model since the last quantum
+    // that ran there (one vCPU runs on a pCPU at a time); functional timing counts one
+    // cycle per instruction.
+    if (const cpu::timing::TimingModel* t = vm_->timing_model_if_used(pcpu)) {
+      if (pcpu >= pcpu_cycles_seen_.size()) pcpu_cycles_seen_.resize(pcpu + 1, 0);
+      vcpu_cycles_[id] += t->cycles() - pcpu_cycles_seen_[pcpu];
+      pcpu_cycles_seen_[pcpu] = t->cycles();
+    } else {
+      vcpu_cycles_[id] += n;
+    }
     const bool tl = !opts_.timeline_path.empty();
     if (tl && last_pcpu_[id] >= 0 && static_cast<uint32_t>(last_pcpu_[id]) != pcpu)
       tl_instant(pcpu, "vCPU " + std::to_string(id) + " migrated from pCPU " + std::to_string(last_pcpu_[id]) +
@@ -675,7 +747,10 @@ class Vmm {
       for (uint32_t p : vcpu_pcpus_[id]) w.value(p);
       w.end_array();
       w.key("instructions").value(vcpu_insns_[id]);
-      w.key("cycles").value(vcpu_insns_[id]);  // the vCPU clock is not exposed by the KVM API
+      w.key("cycles").value(vcpu_cycles_[id]);
+      uint64_t pc = 0;
+      v->get_one_reg(kvm_model::kRegPc, pc);
+      w.key("pc").value(hex(pc));
       w.key("registers").begin_object();
       std::vector<uint64_t> ids;
       if (v->get_reg_list(ids) == 0) {
@@ -710,6 +785,8 @@ class Vmm {
     }
   }
   std::vector<uint64_t> vcpu_insns_;             // per vCPU: instructions run by this process
+  std::vector<uint64_t> vcpu_cycles_;            // per vCPU: timing-model cycles of its quanta
+  std::vector<uint64_t> pcpu_cycles_seen_;       // per pCPU: its model's cycles at its last quantum
   std::vector<int64_t> last_pcpu_;               // per vCPU: pCPU of its last KVM_RUN (-1: none)
   std::string exit_reason_;                      // set when the run ends in a served exit
   uint32_t reinit_done_ = 0;                     // --reinit-runs performed
@@ -838,6 +915,7 @@ RunOutcome Vmm::run() {
     }
     bool progressed = false;
     for (auto* v : vcpus_) {
+      if (auto stop = stop_if_requested()) return *stop;
       if (v->powered_off() && !v->psci_on_pending()) continue;
       uint64_t budget = quantum;
       if (!opts_.save_path.empty()) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
@@ -986,6 +1064,11 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         continue;
       }
       uint64_t budget = quantum;
+      if (auto stop = stop_if_requested()) {
+        const std::lock_guard vg(vmm_m_);
+        end_threaded(*stop);
+        return;
+      }
       if (auto limit = bound_by_insn_limit(v, budget)) {
         const std::lock_guard vg(vmm_m_);
         end_threaded(finish(kExitGuestFault, *limit));
@@ -1054,7 +1137,7 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
       const std::lock_guard g(kick_m_);
       if (!error_) error_ = std::current_exception();
     }
-    end_threaded(RunOutcome{kExitInternal, "vCPU thread failed", 0, 0});
+    end_threaded(RunOutcome{kExitInternal, "vCPU thread failed", 0, 0, {}});
   }
 }
 
@@ -1062,9 +1145,13 @@ RunOutcome Vmm::run_threaded() {
   vm_->set_threaded();
   pcpu_turns_.clear();
   for (size_t p = 0; p < host_.num_pcpus(); ++p) pcpu_turns_.push_back(std::make_unique<PcpuTurn>());
-  kicked_.assign(vcpus_.size(), 0);
-  idle_why_.assign(vcpus_.size(), 0);
-  halted_idle_.assign(vcpus_.size(), 0);
+  {
+    // A stop request (stop.h) may kick from the watcher thread at any time.
+    const std::lock_guard g(kick_m_);
+    kicked_.assign(vcpus_.size(), 0);
+    idle_why_.assign(vcpus_.size(), 0);
+    halted_idle_.assign(vcpus_.size(), 0);
+  }
   vm_->set_kick_hook([this](unsigned id) {
     {
       const std::lock_guard g(kick_m_);
@@ -1105,10 +1192,25 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
   try {
     vmm = std::make_unique<Vmm>(host, opts, std::move(snap));
     out = vmm->run();
+    if (out.error.rfind("instruction limit", 0) == 0 || out.error.rfind("wall-clock limit", 0) == 0 ||
+        out.error.rfind("stopped by SIG", 0) == 0)
+      out.where = vmm->where();
+    if (!opts.save_on_exit_path.empty()) {
+      try {
+        vmm->save_on_exit(opts.save_on_exit_path);
+      } catch (const std::runtime_error& e) {
+        if (out.error.empty()) out.exit_status = kExitBadInput, out.error = e.what();
+      }
+    }
   } catch (const KvmRefused& e) {
     out = RunOutcome{};
     out.exit_status = kExitKvmRefused;
     out.error = e.what();
+    // The errno alone does not say why a vCPU with PMU_V3 is refused on this host.
+    if (opts.pmu && out.error.rfind("KVM_ARM_VCPU_INIT", 0) == 0) {
+      const std::string why = no_vpmu_reason(host);
+      if (!why.empty()) out.error += ": " + why + "; run with --no-pmu";
+    }
   } catch (const MigrationRefused& e) {
     out = RunOutcome{};
     out.exit_status = kExitMigrationRefused;

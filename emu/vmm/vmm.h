@@ -10,6 +10,7 @@
 
 #include "emu/config/host_config.h"
 #include "emu/loader/elf.h"
+#include "emu/vmm/stop.h"
 
 namespace pmuemu::vmm {
 
@@ -43,8 +44,12 @@ struct RunOptions {
   std::string timeline_path;          // --timeline: Chrome/Perfetto trace events
   uint32_t reinit_runs = 0;           // --reinit-runs: KVM_ARM_VCPU_INIT and run again after a clean end
   bool threads = false;               // --threads: one host thread per vCPU instead of round robin
+  StopControl* stop = nullptr;        // SIGINT/SIGTERM/--timeout requests (emu/vmm/stop.h)
+  std::string timeout_text;           // --timeout as given, for the message
+  std::string save_on_exit_path;      // --save-on-exit: a snapshot of the VM however the run ends
   bool trace_insn = false;
   bool trace_reset = false;
+  bool trace_reset_summary = false;   // --trace reset-summary: one line per reset per vCPU
   bool trace_sysreg = false;
   bool trace_vmm = false;
   std::FILE* out = stdout;            // guest console
@@ -56,6 +61,9 @@ struct RunOutcome {
   std::string error;                  // non-empty: pmuemu's own failure, printed as "pmuemu: error: ..."
   uint64_t instructions = 0;
   uint32_t resets = 0;
+  // After a limit, --timeout or a signal: where each vCPU stood ("vCPU 0: PC 0x..., N
+  // instructions"), printed after the error line.
+  std::vector<std::string> where;
 };
 
 // Runs the guest to completion. Host errors (bad ELF) throw InputError before any guest code runs.

@@ -1,0 +1,223 @@
+// The one description of pmuemu's command line: commands, options, positional arguments and
+// exit statuses. `--help`, `pmuemu help`, the manual page and the bash completion are
+// generated from these rows (spec.cpp); docs/cli.md describes the same set in prose.
+#include <array>
+
+#include "emu/cli/commands.h"
+
+namespace pmuemu::cli {
+namespace {
+
+constexpr ExitStatusSpec kExitTable[] = {
+    {"guest's code", "run: the guest ended with semihosting SYS_EXIT/SYS_EXIT_EXTENDED and reason "
+                     "ADP_Stopped_ApplicationExit (0x20026): its subcode, modulo 256"},
+    {"0", "success; run: the guest exited 0 or called PSCI SYSTEM_OFF, or the snapshot of --save was written; "
+          "snapshot diff: the snapshots are equal"},
+    {"1", "run: the guest ended with semihosting exit and another reason; conformance: some case failed; "
+          "snapshot diff: the snapshots differ"},
+    {"3", "run: the guest cannot go on (an exception loop with no usable vector, every vCPU halted or off, a "
+          "malformed semihosting call) or a limit was reached: --max-insns, --timeout, --max-resets"},
+    {"4", "run: KVM_RUN returned KVM_EXIT_FAIL_ENTRY (a vCPU on a pCPU outside the PMU chosen with --pmu)"},
+    {"5", "run: the KVM model refused a call of the VMM (the message names the call, the errno and, where "
+          "known, the reason)"},
+    {"6", "run: --restore refused, the destination cannot take the VM as saved (a smaller PMCR_EL0.N)"},
+    {"64", "usage error: unknown command or option, missing, extra or malformed argument"},
+    {"65", "unreadable or invalid input file (host YAML, core catalogue, guest ELF, snapshot) or an "
+           "output file that cannot be written"},
+    {"70", "internal error in pmuemu (a bug: please report it)"},
+    {"77", "conformance: skipped, the host offers no vPMU (KVM_CAP_ARM_PMU_V3 absent, e.g. clusters with different "
+           "PMU versions): the selftest would skip; the reason is printed"},
+    {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
+    {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
+};
+
+constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "143"};
+constexpr std::string_view kToolExits[] = {"0", "64", "65", "70"};
+constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70", "77"};
+constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
+constexpr std::string_view kUsageOnly[] = {"0", "64"};
+
+constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest";
+
+constexpr OptionSpec kRunOptions[] = {
+    {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
+    {"guest", "GUEST.elf", "guest ELF64 AArch64 executable; required unless --restore", "file"},
+    {"arg", "VALUE", "x0 of the boot vCPU at entry, decimal or 0x hex (default 0)"},
+    {"vcpus", "N", "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON"},
+    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest", kEras},
+    {"pmu", "CORE", "KVM_ARM_VCPU_PMU_V3_SET_PMU with the PMU of the host's cluster of this core type"},
+    {"pmcr-n", "N", "after init, GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU (0..31)"},
+    {"nr-counters", "N", "KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (era 6.16 only)"},
+    {"vmm-cpu", "CPU", "pCPU of the VMM thread (VM-scoped calls, PMU attributes); default 0"},
+    {"no-pmu", "", "create the vCPUs without KVM_ARM_VCPU_PMU_V3"},
+    {"affinity", "VCPU=CPULIST", "pCPUs the vCPU thread may run on (1=4, 0=0-3,6); repeatable", "", true},
+    {"migrate-every", "N", "move each vCPU to the next pCPU of its --affinity set every N instructions"},
+    {"ram-mib", "N", "guest RAM size in MiB at 0x40000000, 1..4096 (default 128)"},
+    {"max-insns", "N", "stop with exit status 3 after N guest instructions; reports where each vCPU stood"},
+    {"timeout", "SECONDS", "stop with exit status 3 after this much wall-clock time (decimals allowed); reports "
+                           "where each vCPU stood"},
+    {"max-resets", "N", "stop with exit status 3 after N PSCI SYSTEM_RESETs (default 16)"},
+    {"timing", "MODE", "cycle (default): each pCPU's cycle-level timing model gives cycles and PMU events; "
+                       "functional: one cycle per instruction (fastest)",
+     "cycle functional"},
+    {"threads", "", "one host thread per vCPU (output order between vCPUs is not deterministic)"},
+    {"bare", "", "no KVM: run the guest bare-metal on pCPU 0, which owns the physical PMU, GIC and timer"},
+    {"save", "SNAP", "with --stop-after-insns: write a snapshot after that many instructions and exit 0", "file"},
+    {"stop-after-insns", "K", "with --save: guest instructions to run before the snapshot"},
+    {"save-on-exit", "SNAP", "whatever ends the run (guest exit, limit, --timeout, SIGINT, SIGTERM), write a "
+                             "snapshot of the VM as it stands to this file",
+     "file"},
+    {"restore", "SNAP", "build the VM from a snapshot (on this --host) and continue it", "file"},
+    {"reinit-runs", "K", "after a clean end (exit 0, SYSTEM_OFF), KVM_ARM_VCPU_INIT every vCPU and run the guest "
+                         "again, K more times"},
+    {"json", "FILE", "write the run's result as versioned JSON (docs/json-output.md)", "file"},
+    {"timeline", "FILE", "write a Chrome/Perfetto trace-event timeline (pCPU tracks, vCPU quanta, counters)", "file"},
+    {"trace", "LIST", "comma-separated traces on stderr: insn, sysreg, reset (each reset step, register names and "
+                      "0x values), reset-summary (one line per reset per vCPU), vmm",
+     "insn sysreg reset reset-summary vmm", true},
+};
+
+constexpr OptionSpec kPlanOptions[] = {
+    {"n", "N", "print the migration matrix for this PMCR_EL0.N (repeatable; default: every N of the fleet)", "",
+     true},
+};
+
+constexpr OptionSpec kConformanceOptions[] = {
+    {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
+    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest", kEras},
+    {"vmm-cpu", "CPU", "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's default PMU (default 0)"},
+    {"guest", "GUEST.elf", "the vpmu_counter_access guest ELF (default: guests/ of the build)", "file"},
+    {"verbose", "", "also print the guest's console output", "", false, 'v'},
+};
+
+constexpr OptionSpec kSnapshotShowOptions[] = {
+    {"json", "", "print the same content as one JSON object (\"format\": \"pmuemu-snapshot\")"},
+};
+
+constexpr OptionSpec kHelpOptions[] = {
+    {"man", "", "print the manual page pmuemu.1 (roff) generated from the command tables"},
+};
+
+constexpr CommandSpec kHostCommands[] = {
+    {.name = "show",
+     .summary = "load a host file and print its pCPUs, clusters, MIDR, PMU version, N and PMCEID0/1",
+     .synopsis = "FILE",
+     .exit_codes = kToolExits,
+     .positional = "FILE",
+     .positional_complete = "file",
+     .min_positional = 1,
+     .max_positional = 1,
+     .handler = cmd_host_show},
+    {.name = "schema",
+     .summary = "print the reference of host-file and core-file keys (Markdown)",
+     .exit_codes = kToolExits,
+     .handler = cmd_host_schema},
+};
+
+constexpr CommandSpec kSnapshotCommands[] = {
+    {.name = "show",
+     .summary = "print what a snapshot holds: era, host, vCPUs and their placement, PMCR_EL0.N, every PMU register "
+                "by name, the vGIC, memory",
+     .synopsis = "SNAP [--json]",
+     .options = kSnapshotShowOptions,
+     .exit_codes = kToolExits,
+     .positional = "SNAP",
+     .positional_complete = "file",
+     .min_positional = 1,
+     .max_positional = 1,
+     .handler = cmd_snapshot_show},
+    {.name = "diff",
+     .summary = "compare two snapshots: configuration, registers by name, vGIC, and which guest pages differ",
+     .synopsis = "A B",
+     .description = "Prints one line per difference and exits 1 if there is any, 0 if the snapshots hold the same "
+                    "VM state (like diff(1)).",
+     .exit_codes = kDiffExits,
+     .positional = "SNAP",
+     .positional_complete = "file",
+     .min_positional = 2,
+     .max_positional = 2,
+     .handler = cmd_snapshot_diff},
+};
+
+constexpr std::string_view kCompletionShells = "bash";
+
+constexpr CommandSpec kCommands[] = {
+    {.name = "run",
+     .summary = "run a guest ELF (or a snapshot) on an emulated host through the KVM model",
+     .synopsis = "--host HOST.yaml --guest GUEST.elf [OPTIONS]",
+     .description =
+         "Builds a VM through the KVM model's API in the order a VMM issues the ioctls, loads the ELF and runs "
+         "the vCPUs in deterministic round-robin quanta. Guest semihosting output goes to stdout. SIGINT and "
+         "SIGTERM stop the run at the next instruction-block boundary; --json, --timeline and --save-on-exit are "
+         "then written complete and pmuemu exits 130 or 143.",
+     .options = kRunOptions,
+     .exit_codes = kRunExits,
+     .handler = cmd_run},
+    {.name = "host",
+     .summary = "inspect host files",
+     .synopsis = "show FILE | schema",
+     .exit_codes = kToolExits,
+     .subcommands = kHostCommands},
+    {.name = "plan",
+     .summary = "what a migration between hosts depends on: PMU version, N, PMCEID events, MIDR/REVIDR; and the "
+                "migration matrix",
+     .synopsis = "[--n N] HOST.yaml [HOST.yaml...]",
+     .description =
+         "Prints every host's clusters (core, PMU version, maximum PMCR_EL0.N, MIDR, REVIDR), flags hosts whose "
+         "clusters have different PMU versions (KVM gives their VMs no vPMU), the events a VM would lose moving "
+         "between hosts, the N a VM must be limited to so that it can move between any two of them, and the "
+         "migration matrix for N. Matrix cells: ok, the destination accepts N whichever cluster its VMM thread "
+         "runs on; pmu, only if the destination VM uses a cluster with at least N counters; no, no cluster of the "
+         "destination has N counters; pmuver, the destination's PMU version limit is below the source's (the VM's "
+         "ID_AA64DFR0_EL1.PMUVer would be refused); no-vpmu, the destination offers no vPMU; -, the source itself "
+         "cannot give a VM N counters (or has no vPMU).",
+     .options = kPlanOptions,
+     .exit_codes = kToolExits,
+     .positional = "HOST.yaml",
+     .positional_complete = "file",
+     .min_positional = 1,
+     .max_positional = -1,
+     .handler = cmd_plan},
+    {.name = "conformance",
+     .summary = "run the KVM selftest vpmu_counter_access catalogue on a host",
+     .synopsis = "--host HOST.yaml [OPTIONS]",
+     .description =
+         "Runs the Linux KVM selftest vpmu_counter_access (aarch64) against the KVM model: for every N from 0 to "
+         "the maximum, set-pmcr-n, access-run1, access-run2 and pmregs-validity; for every N above it up to 31, "
+         "error. One table row per case; docs/conformance.md explains them.",
+     .options = kConformanceOptions,
+     .exit_codes = kConformanceExits,
+     .handler = cmd_conformance},
+    {.name = "snapshot",
+     .summary = "inspect and compare snapshot files written by run --save",
+     .synopsis = "show SNAP [--json] | diff A B",
+     .exit_codes = kDiffExits,
+     .subcommands = kSnapshotCommands},
+    {.name = "help",
+     .summary = "print the help of a command, or the manual page",
+     .synopsis = "[COMMAND [SUBCOMMAND]] [--man]",
+     .options = kHelpOptions,
+     .exit_codes = kUsageOnly,
+     .positional = "COMMAND",
+     .positional_complete = "run host plan conformance snapshot help completion",
+     .min_positional = 0,
+     .max_positional = 2,
+     .handler = cmd_help},
+    {.name = "completion",
+     .summary = "print the bash completion script (source it, or install it as "
+                "/usr/share/bash-completion/completions/pmuemu)",
+     .synopsis = "bash",
+     .exit_codes = kUsageOnly,
+     .positional = "SHELL",
+     .positional_complete = kCompletionShells,
+     .min_positional = 1,
+     .max_positional = 1,
+     .handler = cmd_completion},
+};
+
+}  // namespace
+
+std::span<const ExitStatusSpec> exit_statuses() { return kExitTable; }
+std::span<const CommandSpec> commands() { return kCommands; }
+
+}  // namespace pmuemu::cli
