@@ -358,6 +358,15 @@ class Vmm {
     const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(&value)};
     return static_cast<int>(ioctl(vfd(v), KVM_SET_ONE_REG, &r));
   }
+  // A register of any size (the 128-bit V registers): the buffer holds one_reg_size(id) bytes.
+  int get_reg_raw(const kvm_model::Vcpu* v, uint64_t id, void* value) {
+    const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(value)};
+    return static_cast<int>(ioctl(vfd(v), KVM_GET_ONE_REG, &r));
+  }
+  int set_reg_raw(const kvm_model::Vcpu* v, uint64_t id, const void* value) {
+    const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(value)};
+    return static_cast<int>(ioctl(vfd(v), KVM_SET_ONE_REG, &r));
+  }
   int reg_list(const kvm_model::Vcpu* v, std::vector<uint64_t>& ids, bool traced = true) {
     auto list_call = [&](kvm_reg_list* l) {
       return traced ? ioctl(vfd(v), KVM_GET_REG_LIST, l)
@@ -502,8 +511,8 @@ class Vmm {
       std::vector<uint64_t> ids;
       call(reg_list(v, ids), "KVM_GET_REG_LIST(vcpu" + std::to_string(v->id()) + ")");
       for (uint64_t id : ids) {
-        uint64_t value = 0;
-        check(get_reg(v, id, value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
+        RegValue value;
+        check(get_reg_raw(v, id, &value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
         c.regs.emplace_back(id, value);
       }
       s.cpus.push_back(std::move(c));
@@ -526,12 +535,13 @@ class Vmm {
       const bool has_pmcr = opts_.pmu && get_reg(v, kPmcrId, dest_pmcr) == 0;
       uint64_t saved_pmcr = 0;
       for (const auto& [id, value] : c.regs) {
-        if (id == kPmcrId) saved_pmcr = value;
+        if (id == kPmcrId) saved_pmcr = value.lo;
         // The CLR registers alias their SET register's state. Since Linux 6.7 a userspace
         // write of a CLR id *clears* the written bits (spec 2.7), so replaying them after the
         // SET ids would disable every restored counter: restore the state once, via SET.
         if (is_clear_alias(id)) continue;
-        call(set_reg(v, id, value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ")");
+        call(set_reg_raw(v, id, &value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ", " + hex(value.lo) +
+                                            (kvm_model::one_reg_size(id) == 16 ? ":" + hex(value.hi) : "") + ")");
       }
       const kvm_mp_state st{c.mp_state};
       call(ioctl(vfd(v), KVM_SET_MP_STATE, &st), "KVM_SET_MP_STATE(" + who + ")");

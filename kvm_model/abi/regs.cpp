@@ -5,6 +5,7 @@
 #include "pmuemu/kvm.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <array>
 #include <cinttypes>
 #include <cstdio>
@@ -18,18 +19,11 @@ namespace {
 
 constexpr uint64_t kCoreBase = KVM_REG_ARM64 | KVM_REG_ARM_CORE;
 constexpr uint64_t kIdMaskNoSize = ~KVM_REG_SIZE_MASK;
-// struct kvm_regs in 32-bit units: user_pt_regs (x0-x30, sp, pc, pstate), sp_el1, elr_el1,
-// spsr[5], then user_fpsimd_state (vregs[32] of 128 bits, fpsr, fpcr).
-constexpr unsigned kOffSpsr = 72, kOffVregs = 82, kOffFpsr = kOffVregs + 32 * 4, kOffFpcr = kOffFpsr + 1;
-constexpr unsigned kCoreWords = kOffFpcr + 1 + 2;  // fp_regs ends with __reserved[2]
-
-// core_reg_size_from_offset(): the size of the core register at a 32-bit offset, or -1.
-int core_size(unsigned off) {
-  if (off < kOffVregs) return (off % 2 == 0) ? 8 : -1;
-  if (off < kOffFpsr) return ((off - kOffVregs) % 4 == 0) ? 16 : -1;
-  if (off == kOffFpsr || off == kOffFpcr) return 4;
-  return -1;
-}
+// struct kvm_regs in 32-bit units (the UAPI's own layout: fp_regs is 16-byte aligned).
+constexpr unsigned kOffSpsr = offsetof(kvm_regs, spsr) / 4;
+constexpr unsigned kOffVregs = offsetof(kvm_regs, fp_regs.vregs) / 4;
+constexpr unsigned kOffFpsr = offsetof(kvm_regs, fp_regs.fpsr) / 4, kOffFpcr = offsetof(kvm_regs, fp_regs.fpcr) / 4;
+static_assert(kOffSpsr == 72 && kOffVregs == 84 && kOffFpsr == 212 && kOffFpcr == 213);
 
 bool is_core(uint64_t id) { return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_CORE; }
 unsigned core_off(uint64_t id) { return static_cast<unsigned>(id & 0xffff); }
@@ -126,20 +120,9 @@ void store(uint8_t* b, size_t n, uint64_t v) { std::memcpy(b, &v, std::min<size_
 }  // namespace
 
 int get_reg(RegCtx c, uint64_t id, uint8_t* buf, size_t size) {
-  if (is_core(id)) {
-    const unsigned off = core_off(id);
-    const int want = off < kCoreWords ? core_size(off) : -1;
-    if (want < 0 || static_cast<size_t>(want) != size) return -EINVAL;  // validate_core_offset()
-    if (off > kOffSpsr && off < kOffVregs) {
-      store(buf, size, c.extra.spsr32[(off - kOffSpsr) / 2 - 1]);
-      return 0;
-    }
-    if (size != 8) return -ENOENT;  // FP/SIMD registers: not in the model yet
-    uint64_t v = 0;
-    if (int rc = c.v.get_one_reg((id & kIdMaskNoSize) | KVM_REG_SIZE_U64, v); rc != 0) return rc;
-    store(buf, size, v);
-    return 0;
-  }
+  // Core registers of every size (x0-x30 ... the AArch32 SPSRs, V0-V31, FPSR, FPCR): the
+  // model checks the id's size against struct kvm_regs (validate_core_offset).
+  if (is_core(id)) return c.v.get_one_reg_raw(id, buf);
   if (is_fw(id)) {
     if (size != 8) return -ENOENT;
     uint64_t v;
@@ -149,30 +132,17 @@ int get_reg(RegCtx c, uint64_t id, uint8_t* buf, size_t size) {
   }
   // System and timer registers are 64-bit (kvm_sys_reg_get_user).
   if (size != 8) return -ENOENT;
-  uint64_t v = 0;
-  if (int rc = c.v.get_one_reg(id, v); rc != 0) return rc;
-  store(buf, size, v);
-  return 0;
+  return c.v.get_one_reg_raw(id, buf);
 }
 
 int set_reg(RegCtx c, uint64_t id, const uint8_t* buf, size_t size) {
-  if (is_core(id)) {
-    const unsigned off = core_off(id);
-    const int want = off < kCoreWords ? core_size(off) : -1;
-    if (want < 0 || static_cast<size_t>(want) != size) return -EINVAL;
-    if (off > kOffSpsr && off < kOffVregs) {
-      c.extra.spsr32[(off - kOffSpsr) / 2 - 1] = load(buf, size);
-      return 0;
-    }
-    if (size != 8) return -ENOENT;
-    return c.v.set_one_reg((id & kIdMaskNoSize) | KVM_REG_SIZE_U64, load(buf, size));
-  }
+  if (is_core(id)) return c.v.set_one_reg_raw(id, buf);
   if (is_fw(id)) {
     if (size != 8) return -ENOENT;
     return set_fw(c, id, load(buf, size));
   }
   if (size != 8) return -ENOENT;
-  return c.v.set_one_reg(id, load(buf, size));
+  return c.v.set_one_reg_raw(id, buf);
 }
 
 int list_regs(RegCtx c, std::vector<uint64_t>& ids) {
@@ -348,7 +318,7 @@ std::string reg_name(uint64_t id) {
     if (off < 62 && off % 2 == 0) return "X" + std::to_string(off / 2);
     static constexpr const char* kNames[] = {"SP", "PC", "PSTATE", "SP_EL1", "ELR_EL1", "SPSR_EL1",
                                              "SPSR_ABT", "SPSR_UND", "SPSR_IRQ", "SPSR_FIQ"};
-    if (off >= 62 && off < kOffVregs && off % 2 == 0) return kNames[(off - 62) / 2];
+    if (off >= 62 && off < kOffSpsr + 10 && off % 2 == 0) return kNames[(off - 62) / 2];
     if (off >= kOffVregs && off < kOffFpsr && (off - kOffVregs) % 4 == 0) return "V" + std::to_string((off - kOffVregs) / 4);
     if (off == kOffFpsr) return "FPSR";
     if (off == kOffFpcr) return "FPCR";
