@@ -20,6 +20,7 @@ constexpr std::array kCommands{
     Command{"run", pmuemu::cli::cmd_run, "run a guest ELF on an emulated host"},
     Command{"host", pmuemu::cli::cmd_host, "inspect a host file: host show FILE"},
     Command{"plan", pmuemu::cli::cmd_plan, "PMCR_EL0.N limits and migration matrix for a fleet of hosts"},
+    Command{"user", pmuemu::cli::cmd_user, "run a static aarch64 Linux program (a VMM: its /dev/kvm is the KVM model)"},
     Command{"conformance", pmuemu::cli::cmd_conformance, "run the KVM selftest vpmu_counter_access catalogue on a host"},
 };
 

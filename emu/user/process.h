@@ -1,0 +1,141 @@
+// `pmuemu user`: a static aarch64 Linux program runs at EL0 on one emulated physical CPU of
+// a host, with a Linux system-call layer in place of the kernel. The exception vectors of
+// the emulated core hold `HVC #kTrapImm; ERET`: every exception the program takes (SVC,
+// aborts, UNDEFINED) reaches the host through the HVC exit, which reads ESR/FAR/ELR_EL1,
+// does what Linux would (a system call, a signal), and lets the ERET return to EL0.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu/core.h"
+#include "emu/config/host_config.h"
+#include "emu/user/address_space.h"
+
+namespace pmuemu::user {
+
+struct UserOptions {
+  std::filesystem::path program;
+  std::vector<std::string> argv;  // argv[0] included
+  std::vector<std::string> envp;
+  uint32_t vmm_cpu = 0;           // the pCPU the program starts on
+  uint64_t max_insns = 0;         // 0: no limit
+  double timeout_seconds = 0;     // wall clock; 0: none
+  bool trace_syscall = false;
+  bool trace_vmm = false;
+  std::FILE* trace = stderr;
+  uint64_t seed = 0;              // getrandom / AT_RANDOM
+};
+
+// What a process ended with, as a shell reports it.
+struct Outcome {
+  int exit_status = 0;         // exit code, or 128 + signal
+  std::optional<int> signal;   // set when a signal killed it
+  std::string reason;          // for a signal or a limit: what happened, where
+  uint64_t instructions = 0;
+};
+
+class Process;
+
+// A file descriptor's object. Host files wrap a host fd; pseudo files (/proc, /sys) are
+// byte strings; /dev/kvm and its descendants are handled by a backend.
+struct OpenFile {
+  enum class Kind { kHost, kBytes, kKvm } kind = Kind::kHost;
+  int host_fd = -1;            // kHost: owned unless it is 0/1/2
+  std::string bytes;           // kBytes
+  uint64_t offset = 0;         // kBytes
+  int kvm_fd = -1;             // kKvm: the backend's descriptor
+  std::string path;
+  ~OpenFile();
+};
+
+// Where /dev/kvm goes. The default backend refuses to open it (-ENOENT), so a program sees
+// a machine without KVM.
+struct KvmBackend {
+  virtual ~KvmBackend() = default;
+  virtual int open_system() { return -2; }  // -ENOENT
+  virtual long ioctl(int fd, unsigned long request, uint64_t arg) { return -25; }  // -ENOTTY
+  // mmap of a KVM fd (the vCPU's kvm_run page): the host address of `len` bytes, or nullptr.
+  virtual void* mmap(int fd, uint64_t len, uint64_t offset) { return nullptr; }
+  virtual void close(int fd) {}
+};
+
+class Process {
+ public:
+  Process(const config::Host& host, UserOptions opts, std::unique_ptr<KvmBackend> kvm = nullptr);
+  ~Process();
+
+  // Runs to exit, a fatal signal or a limit.
+  Outcome run();
+
+  // For the system-call layer.
+  cpu::Core& core() { return *core_; }
+  AddressSpace& mem() { return mem_; }
+  const UserOptions& options() const { return opts_; }
+  const config::Host& host() const { return host_; }
+  KvmBackend& kvm() { return *kvm_; }
+  std::map<int, std::shared_ptr<OpenFile>>& files() { return files_; }
+  const std::map<int, std::shared_ptr<OpenFile>>& files() const { return files_; }
+  int new_fd(std::shared_ptr<OpenFile> f, int min_fd = 0);
+  uint64_t random_u64();
+  uint64_t now_ns() const;  // emulated time since start
+  uint32_t pcpu() const { return pcpu_; }
+  void set_pcpu(uint32_t p);
+  uint64_t affinity = ~0ull;  // sched_setaffinity mask over the host's pCPUs
+  struct SigAction {
+    uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
+  };
+  std::array<SigAction, 65> sigactions{};
+  uint64_t sigmask = 0;
+  uint64_t tid_address = 0;
+  struct KvmPage {
+    uint64_t va, len;
+    int kvm_fd;
+    void* backend;
+  };
+  std::vector<KvmPage> kvm_pages;
+  std::optional<int> exit_code;  // set by exit/exit_group
+
+  // Reads/writes program memory with Linux's access checks: false (-EFAULT) if any byte is
+  // not mapped with the access needed.
+  bool read(uint64_t va, void* out, uint64_t len) const;
+  bool write(uint64_t va, const void* in, uint64_t len);
+  std::optional<std::string> read_string(uint64_t va, size_t max = 4096) const;
+
+  // Delivers a synchronous signal: the program's handler if it has one, else the default
+  // action (termination for the signals this layer raises).
+  void raise_signal(int sig, const std::string& reason);
+  // rt_sigreturn: restores the state the signal frame at SP holds.
+  bool sigreturn();
+
+ private:
+  void load();
+  void setup_stack();
+  bool handle_exception();  // false: the process ended
+  long syscall(uint64_t nr);
+
+  const config::Host& host_;
+  UserOptions opts_;
+  AddressSpace mem_;
+  std::unique_ptr<cpu::Core> core_;
+  std::unique_ptr<KvmBackend> kvm_;
+  std::map<int, std::shared_ptr<OpenFile>> files_;
+  uint32_t pcpu_ = 0;
+  uint64_t rng_;
+  uint64_t entry_ = 0, phdr_ = 0, phnum_ = 0;
+  std::optional<int> fatal_signal_;
+  std::string fatal_reason_;
+  uint64_t retired_ = 0;
+};
+
+// The system-call table (syscalls.cpp): Linux arm64 numbers to handlers.
+long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a, bool trace);
+
+}  // namespace pmuemu::user
