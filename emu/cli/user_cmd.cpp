@@ -1,5 +1,8 @@
 // `pmuemu user`: run a static aarch64 Linux program at EL0 on an emulated pCPU, with a Linux
 // system-call layer; its /dev/kvm is the KVM model (emu/user).
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -46,6 +49,8 @@ uint64_t parse_u64(const std::string& opt, const std::string& v) {
 
 int cmd_user(const Args& args) {
   user::UserOptions opts;
+  std::vector<std::string> envp;
+  bool env_given = false;
   std::string host_file, era = "6.7";
   size_t i = 0;
   auto value = [&](const std::string& opt) -> std::string {
@@ -68,6 +73,8 @@ int cmd_user(const Args& args) {
     else if (a == "--vmm-cpu") opts.vmm_cpu = static_cast<uint32_t>(parse_u64(a, value(a)));
     else if (a == "--max-insns") opts.max_insns = parse_u64(a, value(a));
     else if (a == "--seed") opts.seed = parse_u64(a, value(a));
+    else if (a == "--pid") opts.pid = static_cast<int>(parse_u64(a, value(a)));  // set by execve
+    else if (a == "--env") envp.push_back(value(a));  // set by execve
     else if (a == "--timeout") {
       const std::string v = value(a);
       char* end = nullptr;
@@ -93,12 +100,31 @@ int cmd_user(const Args& args) {
   if (i >= args.size()) throw UsageError("user: missing PROGRAM (try 'pmuemu user --help')");
   opts.program = args[i];
   for (size_t k = i; k < args.size(); ++k) opts.argv.push_back(args[k]);
-  opts.envp = {"PATH=/usr/bin:/bin", "HOME=/", "LANG=C"};
+  env_given = !envp.empty();
+  opts.envp = env_given ? envp : std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C"};
+  // execve starts pmuemu user again with the same options (argv[0] of the host is not
+  // needed: execve runs /proc/self/exe).
+  opts.reexec = {"pmuemu", "user"};
+  for (size_t k = 0; k < i; ++k) {
+    if (args[k] == "--pid" || args[k] == "--env") {
+      ++k;
+      continue;
+    }
+    if (args[k] != "--") opts.reexec.push_back(args[k]);
+  }
   const config::Host host = config::load_host_file(host_file);
   user::Process proc(host, opts, user::make_kvm_backend(host, era, opts));
   const user::Outcome out = proc.run();
   if (out.signal || !out.reason.empty())
     std::fprintf(stderr, "pmuemu: %s: %s\n", opts.program.string().c_str(), out.reason.c_str());
+  std::fflush(nullptr);
+  if (out.signal && (proc.is_forked_child() || opts.pid != 1)) {
+    // A child dies by its signal so that the parent's wait4 sees what Linux would show.
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    std::signal(*out.signal, SIG_DFL);
+    std::raise(*out.signal);
+  }
   return out.exit_status;
 }
 

@@ -386,11 +386,50 @@ bool Process::handle_exception() {
       break;
     case kEcUnknown:
     case kEcSys:
+      if (emulate_id_read(elr)) {
+        core_->set_sysreg(SysSlot::ELR_EL1, elr + 4);
+        break;
+      }
+      [[fallthrough]];
     default:
       raise_signal(kSigIll, std::string("illegal instruction") + where);
       break;
   }
   return !fatal_signal_;
+}
+
+// Linux traps EL0 reads of the ID registers (MRS in the op0=3, op1=0, CRn=0 space; UNDEFINED
+// at EL0) and emulates them when it advertises HWCAP_CPUID: MIDR and REVIDR as they are,
+// MPIDR as 0x80000000, the AArch64 feature registers with only the fields user space may
+// see, everything else in the space as zero.
+bool Process::emulate_id_read(uint64_t pc) {
+  uint32_t insn;
+  if (!mem_.accessible(pc, 4, kProtExec)) return false;
+  std::memcpy(&insn, mem_.host(pc), 4);
+  // MRS Xt, S3_0_C0_Cm_op2: 1101 0101 0011 1000 0000 mmmm ppp ttttt
+  if ((insn & 0xfffff000u) != 0xd5380000u) return false;
+  const unsigned crm = (insn >> 8) & 0xf, op2 = (insn >> 5) & 7, rt = insn & 31;
+  const cpu::IdRegs& ids = core_->ids();
+  struct Visible {
+    unsigned crm, op2;
+    uint64_t value;
+  };
+  // User-visible fields: PFR0 keeps FP, AdvSIMD and EL0..EL3 ("AArch64 only"); ISAR0/ISAR1
+  // are the instruction-set fields, all visible; the rest of the space reads as zero.
+  const Visible table[] = {
+      {0, 0, ids.midr},
+      {0, 5, 0x80000000ull},
+      {0, 6, ids.revidr},
+      {4, 0, ids.id_aa64pfr0 & 0x0000000000ff0000ull},
+      {6, 0, ids.id_aa64isar0},
+      {6, 1, ids.id_aa64isar1},
+  };
+  uint64_t v = 0;
+  if (crm == 0 && op2 != 0 && op2 != 5 && op2 != 6) return false;  // CTR-like neighbours stay UNDEFINED
+  for (const Visible& e : table)
+    if (e.crm == crm && e.op2 == op2) v = e.value;
+  core_->set_x(rt, v);
+  return true;
 }
 
 Outcome Process::run() {

@@ -32,6 +32,10 @@ struct UserOptions {
   bool trace_vmm = false;
   std::FILE* trace = stderr;
   uint64_t seed = 0;              // getrandom / AT_RANDOM
+  // execve: the command line that starts pmuemu user again on another program (the
+  // options above, without the program); filled by the CLI.
+  std::vector<std::string> reexec;
+  int pid = 1;                    // the program's process id as it sees it
 };
 
 // What a process ended with, as a shell reports it.
@@ -115,10 +119,20 @@ class Process {
   // rt_sigreturn: restores the state the signal frame at SP holds.
   bool sigreturn();
 
+  // Process control (process_control.cpp). fork: a host fork of pmuemu itself, so the child
+  // has a copy of everything (memory, files, the KVM model) as a forked Linux process would;
+  // execve: pmuemu user started again on the new program in the same host process.
+  long clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls, uint64_t ctid);
+  long wait4(int64_t pid, uint64_t status_va, uint64_t options);
+  long execve(uint64_t path_va, uint64_t argv_va, uint64_t envp_va);
+  int pid() const { return opts_.pid; }
+  bool is_forked_child() const { return forked_child_; }
+
  private:
   void load();
   void setup_stack();
   bool handle_exception();  // false: the process ended
+  bool emulate_id_read(uint64_t pc);
   long syscall(uint64_t nr);
 
   const config::Host& host_;
@@ -133,6 +147,9 @@ class Process {
   std::optional<int> fatal_signal_;
   std::string fatal_reason_;
   uint64_t retired_ = 0;
+  int next_pid_ = 2;
+  bool forked_child_ = false;
+  std::map<int, int> children_;  // program pid -> host pid
 };
 
 // The system-call table (syscalls.cpp): Linux arm64 numbers to handlers.

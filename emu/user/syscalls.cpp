@@ -363,7 +363,10 @@ long sys_sched_setaffinity(Process& p, const Args& a) {
   if (!((mask >> p.pcpu()) & 1)) p.set_pcpu(static_cast<uint32_t>(__builtin_ctzll(mask)));
   return 0;
 }
-long sys_getpid(Process&, const Args&) { return 1; }
+long sys_getpid(Process& p, const Args&) { return p.pid(); }
+long sys_clone(Process& p, const Args& a) { return p.clone(a[0], a[1], a[2], a[3], a[4]); }
+long sys_wait4(Process& p, const Args& a) { return p.wait4(static_cast<int64_t>(a[0]), a[1], a[2]); }
+long sys_execve(Process& p, const Args& a) { return p.execve(a[0], a[1], a[2]); }
 
 struct Syscall {
   uint16_t nr;
@@ -417,6 +420,9 @@ constexpr Syscall kSyscalls[] = {
     {177, "getegid", sys_ok},
     {178, "gettid", sys_getpid},
     {214, "brk", sys_brk},
+    {220, "clone", sys_clone},
+    {221, "execve", sys_execve},
+    {260, "wait4", sys_wait4},
     {215, "munmap", sys_munmap},
     {222, "mmap", sys_mmap},
     {226, "mprotect", sys_mprotect},
