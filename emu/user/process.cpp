@@ -93,9 +93,12 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   if (opts_.vmm_cpu >= host.num_pcpus())
     throw UsageError("--vmm-cpu " + std::to_string(opts_.vmm_cpu) + ": the host has pCPUs 0-" +
                      std::to_string(host.num_pcpus() - 1));
-  pcpu_ = opts_.vmm_cpu;
-  cpu::IdRegs ids = vmm::id_regs(host.cluster_of(pcpu_).core);
-  core_ = std::make_unique<cpu::Core>(mem_.phys(), ids);
+  auto main_thread = std::make_unique<Thread>();
+  main_thread->tid = opts_.pid;
+  main_thread->pcpu = opts_.vmm_cpu;
+  main_thread->core = make_core(opts_.vmm_cpu);
+  core_ = main_thread->core.get();
+  threads_.push_back(std::move(main_thread));
   load();
   // Standard streams are the host's.
   for (int fd = 0; fd < 3; ++fd) {
@@ -127,6 +130,17 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
 
 Process::~Process() = default;
 
+std::unique_ptr<cpu::Core> Process::make_core(uint32_t pcpu) {
+  return std::make_unique<cpu::Core>(mem_.phys(), vmm::id_regs(host_.cluster_of(pcpu).core));
+}
+
+uint64_t Process::total_retired() const {
+  uint64_t n = retired_exited_;
+  for (const auto& t : threads_)
+    if (t->core) n += t->core->retired_total();
+  return n;
+}
+
 void Process::load() {
   const std::vector<uint8_t> img = read_file(opts_.program);
   const std::string name = opts_.program.string();
@@ -150,7 +164,7 @@ void Process::load() {
       throw InputError(name + ": a dynamically linked program (PT_INTERP); build it with -static");
     if (ph.p_type == PT_PHDR) phdr_ = ph.p_vaddr;
     if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
-    if (ph.p_filesz > ph.p_memsz || ph.p_offset > img.size() || ph.p_filesz > img.size() - ph.p_offset)
+    if (ph.p_filesz > ph.p_memsz || (ph.p_filesz != 0 && (ph.p_offset > img.size() || ph.p_filesz > img.size() - ph.p_offset)))
       throw InputError(name + ": segment " + std::to_string(i) + " lies outside the file");
     const uint64_t lo = ph.p_vaddr & ~0xfffull, hi = (ph.p_vaddr + ph.p_memsz + 0xfff) & ~0xfffull;
     if (ph.p_vaddr < kBase || hi > kMmapTop || hi <= lo)
@@ -240,13 +254,13 @@ uint64_t Process::random_u64() {
 
 uint64_t Process::now_ns() const {
   // Emulated time: the core's instructions at its clock (one cycle each), so runs repeat.
-  const uint64_t mhz = host_.cluster_of(pcpu_).core.timing.frequency_mhz;
-  return (retired_ + core_->retired_total()) * 1000 / (mhz == 0 ? 1000 : mhz);
+  const uint64_t mhz = host_.cluster_of(threads_[cur_]->pcpu).core.timing.frequency_mhz;
+  return total_retired() * 1000 / (mhz == 0 ? 1000 : mhz) + skipped_ns_;
 }
 
 void Process::set_pcpu(uint32_t p) {
-  if (p == pcpu_) return;
-  pcpu_ = p;
+  if (p == threads_[cur_]->pcpu) return;
+  threads_[cur_]->pcpu = p;
   // Moving to another cluster: the core now reports that cluster's identification.
   cpu::IdRegs ids = vmm::id_regs(host_.cluster_of(p).core);
   core_->set_ids(ids);
@@ -432,18 +446,53 @@ bool Process::emulate_id_read(uint64_t pc) {
   return true;
 }
 
+bool Process::schedule() {
+  const size_t n = threads_.size();
+  for (;;) {
+    for (size_t k = 1; k <= n; ++k) {
+      const size_t i = (cur_ + k) % n;
+      Thread& t = *threads_[i];
+      if (t.state == Thread::State::kSleeping && t.wake_ns <= now_ns()) {
+        t.state = Thread::State::kRunnable;
+      }
+      if (t.state == Thread::State::kFutexWait && t.wake_ns <= now_ns()) {
+        t.state = Thread::State::kRunnable;
+        t.core->set_x(0, static_cast<uint64_t>(-110));  // -ETIMEDOUT
+      }
+      if (t.state == Thread::State::kRunnable) {
+        cur_ = i;
+        core_ = t.core.get();
+        return true;
+      }
+    }
+    // Every thread waits: emulated time jumps to the earliest deadline, as an idle CPU
+    // would sleep until its timer fires.
+    uint64_t next = UINT64_MAX;
+    for (const auto& t : threads_)
+      if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait) next = std::min(next, t->wake_ns);
+    if (next == UINT64_MAX) return false;
+    skipped_ns_ += next - now_ns();
+  }
+}
+
 Outcome Process::run() {
   Outcome out;
   const auto start = std::chrono::steady_clock::now();
-  constexpr uint64_t kQuantum = 1u << 22;
+  // Threads take turns in this quantum (deterministic round robin).
+  constexpr uint64_t kQuantum = 1u << 16;
+  auto hex = [](uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%" PRIx64, v);
+    return std::string(b);
+  };
   for (;;) {
-    uint64_t budget = kQuantum;
+    uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
     if (opts_.max_insns != 0) {
-      const uint64_t done = retired_ + core_->retired_total();
+      const uint64_t done = total_retired();
       if (done >= opts_.max_insns) {
         out.exit_status = kExitGuestFault;
-        out.reason = "instruction limit (--max-insns " + std::to_string(opts_.max_insns) + ") reached at pc 0x" +
-                     [&] { char b[24]; std::snprintf(b, sizeof b, "%" PRIx64, core_->state().pc); return std::string(b); }();
+        out.reason = "instruction limit (--max-insns " + std::to_string(opts_.max_insns) + ") reached at pc " +
+                     hex(core_->state().pc);
         break;
       }
       budget = std::min(budget, opts_.max_insns - done);
@@ -452,31 +501,42 @@ Outcome Process::run() {
     if (opts_.timeout_seconds > 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > opts_.timeout_seconds) {
       out.exit_status = kExitGuestFault;
-      out.reason = "wall-clock limit (--timeout) reached";
+      out.reason = "wall-clock limit (--timeout) reached at pc " + hex(core_->state().pc);
       break;
     }
-    if (r.reason == cpu::ExitReason::kBudget || r.reason == cpu::ExitReason::kStopRequested) continue;
-    if (r.reason == cpu::ExitReason::kHvc && core_->exit_imm() == kTrapImm) {
-      if (handle_exception()) continue;
+    bool ended = false;
+    if (r.reason == cpu::ExitReason::kBudget || r.reason == cpu::ExitReason::kStopRequested) {
+      switch_now_ = threads_.size() > 1;
+    } else if (r.reason == cpu::ExitReason::kHvc && core_->exit_imm() == kTrapImm) {
+      ended = !handle_exception();
+    } else {
+      // Anything else (an access outside the program's memory that the MMU let through, an
+      // exception loop) is a fault Linux would report as SIGSEGV.
+      fatal_signal_ = kSigSegv;
+      fatal_reason_ = "segmentation fault at pc " + hex(core_->state().pc);
+      ended = true;
+    }
+    if (ended) {
       if (exit_code) {
         out.exit_status = *exit_code & 0xff;
-        break;
+      } else {
+        out.signal = fatal_signal_;
+        out.exit_status = 128 + *fatal_signal_;
+        out.reason = fatal_reason_;
       }
-      out.signal = fatal_signal_;
-      out.exit_status = 128 + *fatal_signal_;
-      out.reason = fatal_reason_;
       break;
     }
-    // Anything else (MMIO outside the program, an exception loop) is a fault of the program
-    // that Linux would report as SIGSEGV.
-    char b[96];
-    std::snprintf(b, sizeof b, "segmentation fault at pc 0x%" PRIx64, core_->state().pc);
-    out.signal = kSigSegv;
-    out.exit_status = 128 + kSigSegv;
-    out.reason = b;
-    break;
+    if (switch_now_) {
+      switch_now_ = false;
+      if (!schedule()) {
+        out.signal = 9;
+        out.exit_status = 128 + 9;
+        out.reason = "every thread is blocked for ever (futex wait with no waker)";
+        break;
+      }
+    }
   }
-  out.instructions = retired_ + core_->retired_total();
+  out.instructions = total_retired();
   return out;
 }
 

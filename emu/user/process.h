@@ -71,6 +71,19 @@ struct KvmBackend {
   virtual void close(int fd) {}
 };
 
+// One thread of the program: its own core on the shared memory.
+struct Thread {
+  enum class State : uint8_t { kRunnable, kFutexWait, kSleeping, kExited };
+  int tid = 1;
+  std::unique_ptr<cpu::Core> core;
+  State state = State::kRunnable;
+  uint64_t futex_addr = 0;
+  uint64_t wake_ns = UINT64_MAX;  // kFutexWait with a timeout, kSleeping: when it wakes
+  uint64_t clear_tid = 0;         // CLONE_CHILD_CLEARTID / set_tid_address
+  uint32_t pcpu = 0;
+  uint64_t affinity = ~0ull;
+};
+
 class Process {
  public:
   Process(const config::Host& host, UserOptions opts, std::unique_ptr<KvmBackend> kvm = nullptr);
@@ -81,6 +94,7 @@ class Process {
 
   // For the system-call layer.
   cpu::Core& core() { return *core_; }
+  Thread& thread() { return *threads_[cur_]; }
   AddressSpace& mem() { return mem_; }
   const UserOptions& options() const { return opts_; }
   const config::Host& host() const { return host_; }
@@ -90,9 +104,12 @@ class Process {
   int new_fd(std::shared_ptr<OpenFile> f, int min_fd = 0);
   uint64_t random_u64();
   uint64_t now_ns() const;  // emulated time since start
-  uint32_t pcpu() const { return pcpu_; }
+  uint32_t pcpu() const { return threads_[cur_]->pcpu; }
   void set_pcpu(uint32_t p);
-  uint64_t affinity = ~0ull;  // sched_setaffinity mask over the host's pCPUs
+  // Threads (process_control.cpp): futex, sleeping in emulated time, thread exit.
+  long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3);
+  long sleep_ns(uint64_t ns);  // blocks the calling thread; 0
+  void exit_thread(int code);
   struct SigAction {
     uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
   };
@@ -138,15 +155,21 @@ class Process {
   const config::Host& host_;
   UserOptions opts_;
   AddressSpace mem_;
-  std::unique_ptr<cpu::Core> core_;
+  std::vector<std::unique_ptr<Thread>> threads_;
+  size_t cur_ = 0;
+  cpu::Core* core_ = nullptr;  // the current thread's core
+  uint64_t skipped_ns_ = 0;    // emulated time that passed while every thread waited
+  uint64_t retired_exited_ = 0;
+  bool switch_now_ = false;    // the current thread blocked or exited
+  std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
+  bool schedule();             // picks the next runnable thread; false if none can ever run
+  uint64_t total_retired() const;
   std::unique_ptr<KvmBackend> kvm_;
   std::map<int, std::shared_ptr<OpenFile>> files_;
-  uint32_t pcpu_ = 0;
   uint64_t rng_;
   uint64_t entry_ = 0, phdr_ = 0, phnum_ = 0;
   std::optional<int> fatal_signal_;
   std::string fatal_reason_;
-  uint64_t retired_ = 0;
   int next_pid_ = 2;
   bool forked_child_ = false;
   std::map<int, int> children_;  // program pid -> host pid

@@ -35,8 +35,27 @@ long check_program(const std::string& path) {
 }  // namespace
 
 long Process::clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls, uint64_t ctid) {
-  if (flags & kCloneThread) return -ENOSYS;  // threads are not modelled yet
   const int vpid = next_pid_++;
+  if (flags & kCloneThread) {
+    // A thread: a new core on the same memory, with the caller's registers; it starts
+    // returning 0 from this clone (its PC is at the vector stub's ERET, as the caller's).
+    if (!(flags & kCloneVm)) return -EINVAL;
+    auto t = std::make_unique<Thread>();
+    t->tid = vpid;
+    t->pcpu = thread().pcpu;
+    t->affinity = thread().affinity;
+    t->core = make_core(t->pcpu);
+    t->core->state() = core_->state();
+    t->core->sync_translation_regs();
+    t->core->set_x(0, 0);
+    if (newsp != 0) t->core->state().sp_el0 = newsp;
+    if (flags & kCloneSettls) t->core->set_sysreg(cpu::SysSlot::TPIDR_EL0, tls);
+    if (flags & kCloneChildSettid) write(ctid, &vpid, 4);
+    if (flags & kCloneChildCleartid) t->clear_tid = ctid;
+    if (flags & kCloneParentSettid) write(ptid, &vpid, 4);
+    threads_.push_back(std::move(t));
+    return vpid;
+  }
   std::fflush(nullptr);
   const pid_t h = ::fork();
   if (h < 0) return -errno;
@@ -53,10 +72,76 @@ long Process::clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls,
   if (newsp != 0) core_->state().sp_el0 = newsp;
   if (flags & kCloneSettls) core_->set_sysreg(cpu::SysSlot::TPIDR_EL0, tls);
   if (flags & kCloneChildSettid) write(ctid, &vpid, 4);
-  if (flags & kCloneChildCleartid) tid_address = ctid;
-  (void)kCloneVm;
+  if (flags & kCloneChildCleartid) thread().clear_tid = ctid;
+  // Only the calling thread survives a fork.
+  for (auto& t : threads_)
+    if (t.get() != &thread()) {
+      retired_exited_ += t->core->retired_total();
+      t->state = Thread::State::kExited;
+    }
   (void)kCloneVfork;
   return 0;
+}
+
+long Process::futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3) {
+  constexpr uint64_t kWait = 0, kWake = 1, kWaitBitset = 9, kWakeBitset = 10, kCmdMask = 0x7f;
+  const uint64_t cmd = op & kCmdMask;
+  if (cmd == kWait || cmd == kWaitBitset) {
+    uint32_t cur = 0;
+    if ((uaddr & 3) != 0) return -EINVAL;
+    if (!read(uaddr, &cur, 4)) return -EFAULT;
+    if (cur != static_cast<uint32_t>(val)) return -EAGAIN;
+    uint64_t wake = UINT64_MAX;
+    if (timeout_va != 0) {
+      int64_t ts[2];
+      if (!read(timeout_va, ts, sizeof ts)) return -EFAULT;
+      const uint64_t ns = static_cast<uint64_t>(ts[0]) * 1000000000ull + static_cast<uint64_t>(ts[1]);
+      // FUTEX_WAIT takes a relative timeout, FUTEX_WAIT_BITSET an absolute one.
+      wake = cmd == kWait ? now_ns() + ns : ns;
+    }
+    Thread& t = thread();
+    t.state = Thread::State::kFutexWait;
+    t.futex_addr = uaddr;
+    t.wake_ns = wake;
+    switch_now_ = true;
+    return 0;  // what it returns when woken
+  }
+  if (cmd == kWake || cmd == kWakeBitset) {
+    long woken = 0;
+    for (auto& t : threads_) {
+      if (woken >= static_cast<long>(val)) break;
+      if (t->state == Thread::State::kFutexWait && t->futex_addr == uaddr) {
+        t->state = Thread::State::kRunnable;
+        ++woken;
+      }
+    }
+    return woken;
+  }
+  (void)uaddr2;
+  (void)val3;
+  return -ENOSYS;
+}
+
+long Process::sleep_ns(uint64_t ns) {
+  Thread& t = thread();
+  t.state = Thread::State::kSleeping;
+  t.wake_ns = now_ns() + ns;
+  switch_now_ = true;
+  return 0;
+}
+
+void Process::exit_thread(int code) {
+  Thread& t = thread();
+  if (t.clear_tid != 0) {
+    const uint32_t zero = 0;
+    write(t.clear_tid, &zero, 4);
+    futex(t.clear_tid, 1, 1, 0, 0, 0);  // pthread_join waits on it
+  }
+  t.state = Thread::State::kExited;
+  switch_now_ = true;
+  bool any = false;
+  for (const auto& o : threads_) any |= o->state != Thread::State::kExited;
+  if (!any) exit_code = code;
 }
 
 long Process::wait4(int64_t pid, uint64_t status_va, uint64_t options) {

@@ -238,13 +238,19 @@ long sys_madvise(Process& p, const Args& a) {
 
 // ---- process, time, identity ----
 long sys_exit(Process& p, const Args& a) {
+  p.exit_thread(static_cast<int>(a[0] & 0xff));
+  return 0;
+}
+long sys_exit_group(Process& p, const Args& a) {
   p.exit_code = static_cast<int>(a[0] & 0xff);
   return 0;
 }
 long sys_set_tid_address(Process& p, const Args& a) {
-  p.tid_address = a[0];
-  return 1;  // the only thread's id
+  p.thread().clear_tid = a[0];
+  return p.thread().tid;
 }
+long sys_gettid(Process& p, const Args&) { return p.thread().tid; }
+long sys_futex(Process& p, const Args& a) { return p.futex(a[0], a[1], a[2], a[3], a[4], a[5]); }
 long sys_ok(Process&, const Args&) { return 0; }
 long sys_enosys(Process&, const Args&) { return err(ENOSYS); }
 long sys_getrandom(Process& p, const Args& a) {
@@ -270,13 +276,22 @@ long sys_gettimeofday(Process& p, const Args& a) {
   const int64_t tv[2] = {static_cast<int64_t>(ns / 1000000000), static_cast<int64_t>(ns % 1000000000 / 1000)};
   return a[0] == 0 || p.write(a[0], tv, sizeof tv) ? 0 : err(EFAULT);
 }
+// Sleeps pass in emulated time: the thread waits while the others run, and when every
+// thread waits the clock jumps ahead (no host time is spent).
 long sys_nanosleep(Process& p, const Args& a) {
   int64_t ts[2];
-  return p.read(a[0], ts, sizeof ts) ? 0 : err(EFAULT);  // time is emulated: a sleep costs nothing
+  if (!p.read(a[0], ts, sizeof ts)) return err(EFAULT);
+  if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000) return err(EINVAL);
+  return p.sleep_ns(static_cast<uint64_t>(ts[0]) * 1000000000ull + static_cast<uint64_t>(ts[1]));
 }
 long sys_clock_nanosleep(Process& p, const Args& a) {
   int64_t ts[2];
-  return p.read(a[2], ts, sizeof ts) ? 0 : err(EFAULT);
+  if (!p.read(a[2], ts, sizeof ts)) return err(EFAULT);
+  if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000) return err(EINVAL);
+  const uint64_t ns = static_cast<uint64_t>(ts[0]) * 1000000000ull + static_cast<uint64_t>(ts[1]);
+  constexpr uint64_t kTimerAbstime = 1;
+  const uint64_t now = p.now_ns();
+  return p.sleep_ns((a[1] & kTimerAbstime) ? (ns > now ? ns - now : 0) : ns);
 }
 long sys_uname(Process& p, const Args& a) {
   char u[6][65] = {};
@@ -347,7 +362,7 @@ long sys_tgkill(Process& p, const Args& a) {
 long sys_tkill(Process& p, const Args& a) { return sys_tgkill(p, {0, a[0], a[1], 0, 0, 0}); }
 long sys_sched_getaffinity(Process& p, const Args& a) {
   const uint32_t n = p.host().num_pcpus();
-  const uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) & p.affinity;
+  const uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) & p.thread().affinity;
   if (a[1] < 8) return err(EINVAL);
   return p.write(a[2], &mask, 8) ? 8 : err(EFAULT);
 }
@@ -357,7 +372,7 @@ long sys_sched_setaffinity(Process& p, const Args& a) {
   const uint32_t n = p.host().num_pcpus();
   mask &= n >= 64 ? ~0ull : ((1ull << n) - 1);
   if (mask == 0) return err(EINVAL);
-  p.affinity = mask;
+  p.thread().affinity = mask;
   // The program now runs on the lowest pCPU of its mask, as the scheduler would place it
   // when the current one is not allowed.
   if (!((mask >> p.pcpu()) & 1)) p.set_pcpu(static_cast<uint32_t>(__builtin_ctzll(mask)));
@@ -392,8 +407,9 @@ constexpr Syscall kSyscalls[] = {
     {79, "newfstatat", sys_newfstatat},
     {80, "fstat", sys_fstat},
     {93, "exit", sys_exit},
-    {94, "exit_group", sys_exit},
+    {94, "exit_group", sys_exit_group},
     {96, "set_tid_address", sys_set_tid_address},
+    {98, "futex", sys_futex},
     {99, "set_robust_list", sys_ok},
     {101, "nanosleep", sys_nanosleep},
     {113, "clock_gettime", sys_clock_gettime},
@@ -418,7 +434,7 @@ constexpr Syscall kSyscalls[] = {
     {175, "geteuid", sys_ok},
     {176, "getgid", sys_ok},
     {177, "getegid", sys_ok},
-    {178, "gettid", sys_getpid},
+    {178, "gettid", sys_gettid},
     {214, "brk", sys_brk},
     {220, "clone", sys_clone},
     {221, "execve", sys_execve},
