@@ -36,6 +36,8 @@ struct UserOptions {
   // options above, without the program); filled by the CLI.
   std::vector<std::string> reexec;
   int pid = 1;                    // the program's process id as it sees it
+  // For the syscall fuzzer: no fork/execve, no host file opened for writing.
+  bool sandbox = false;
 };
 
 // What a process ended with, as a shell reports it.
@@ -47,6 +49,7 @@ struct Outcome {
 };
 
 class Process;
+long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a, bool trace);
 
 // A file descriptor's object. Host files wrap a host fd; pseudo files (/proc, /sys) are
 // byte strings; /dev/kvm and its descendants are handled by a backend.
@@ -91,6 +94,10 @@ class Process {
 
   // Runs to exit, a fatal signal or a limit.
   Outcome run();
+
+  // Runs one system call as if the current thread had executed SVC (the fuzzer's entry).
+  long do_syscall(uint64_t nr, const std::array<uint64_t, 6>& a) { return dispatch_syscall(*this, nr, a, false); }
+  bool ended() const { return exit_code.has_value() || fatal_signal_.has_value(); }
 
   // For the system-call layer.
   cpu::Core& core() { return *core_; }

@@ -35,6 +35,8 @@ long check_program(const std::string& path) {
 }  // namespace
 
 long Process::clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls, uint64_t ctid) {
+  if (opts_.sandbox && !(flags & kCloneThread)) return -EPERM;
+  if (threads_.size() >= 1024) return -EAGAIN;
   const int vpid = next_pid_++;
   if (flags & kCloneThread) {
     // A thread: a new core on the same memory, with the caller's registers; it starts
@@ -172,6 +174,7 @@ long Process::wait4(int64_t pid, uint64_t status_va, uint64_t options) {
 }
 
 long Process::execve(uint64_t path_va, uint64_t argv_va, uint64_t envp_va) {
+  if (opts_.sandbox) return -EPERM;
   const auto path = read_string(path_va);
   if (!path) return -EFAULT;
   auto read_vec = [&](uint64_t va, std::vector<std::string>& out) -> bool {
