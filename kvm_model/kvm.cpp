@@ -52,7 +52,7 @@ bool pstate_mode_valid(uint64_t pstate) {
 }  // namespace
 
 // ---------------- Vm ----------------
-Vm::Vm(const HostDesc& host, const vpmu::HostPmus& pmus, vpmu::Era era) : host_(host), pmu_(pmus, era) {}
+Vm::Vm(const HostDesc& host, const vpmu::HostPmus& pmus, vpmu::Era era) : host_(host), pmu_(pmus, era), era_(era) {}
 Vm::~Vm() = default;
 
 int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8_t* userspace_addr) {
@@ -118,45 +118,156 @@ int Vm::create_vcpu(unsigned id, Vcpu*& out) {
 int Vm::create_device(uint32_t type) {
   if (type != KVM_DEV_TYPE_ARM_VGIC_V3) return -ENODEV;
   if (vgic_created_) return -EEXIST;
+  // kvm_vgic_create(): not once a vCPU has run.
+  for (const auto& v : vcpus_)
+    if (v->has_run()) return -EBUSY;
   vgic_created_ = true;
   return 0;
 }
 
+namespace {
+// uapi/asm/kvm.h: the attribute numbers and the REDIST_REGION encoding.
+constexpr uint64_t kAddrRedistRegion = 5;
+constexpr uint64_t kRdistIndexMask = 0xfff, kRdistFlagsMask = 0xfull << 12;
+constexpr uint64_t kRdistBaseMask = 0xfffffffff0000ull;
+constexpr unsigned kRdistCountShift = 52;
+constexpr uint64_t kSz64K = 0x10000;
+constexpr uint64_t kIpaSize = uint64_t{1} << kDefaultIpaBits;
+constexpr uint32_t kCtrlSavePendingTables = 3;
+constexpr unsigned kNrIrqsLegacy = 256;  // VGIC_NR_IRQS_LEGACY: CTRL_INIT without NR_IRQS
+}  // namespace
+
 int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
   if (!vgic_created_) return -ENXIO;
-  if (vgic_) return -EBUSY;  // configuration is frozen once initialised
   switch (group) {
-    case KVM_DEV_ARM_VGIC_GRP_ADDR:
+    case KVM_DEV_ARM_VGIC_GRP_ADDR: {
+      // vgic_check_iorange(): set once, aligned, inside the IPA space.
+      auto check = [](uint64_t cur, uint64_t addr, uint64_t size) {
+        if (cur != kAddrUndef) return -EEXIST;
+        if ((addr | size) & (kSz64K - 1)) return -EINVAL;
+        if (addr + size < addr) return -EINVAL;
+        if (addr + size > kIpaSize) return -E2BIG;
+        return 0;
+      };
       if (attr == KVM_VGIC_V3_ADDR_TYPE_DIST) {
-        if (value != vgic::kDistBase) return -EINVAL;  // the model has the QEMU virt layout
+        if (int rc = check(vgic_dist_, value, vgic::kDistSize); rc != 0) return rc;
         vgic_dist_ = value;
         return 0;
       }
-      if (attr == KVM_VGIC_V3_ADDR_TYPE_REDIST) {
-        if (value != vgic::kRedistBase) return -EINVAL;
-        vgic_redist_ = value;
+      if (attr == KVM_VGIC_V3_ADDR_TYPE_REDIST || attr == kAddrRedistRegion) {
+        // vgic_v3_set_redist_base(): the legacy single base and the region list exclude each
+        // other; regions are added at the next index.
+        const bool legacy = attr == KVM_VGIC_V3_ADDR_TYPE_REDIST;
+        const uint64_t base = legacy ? value : value & kRdistBaseMask;
+        const uint32_t count = legacy ? 0 : static_cast<uint32_t>(value >> kRdistCountShift);
+        const uint32_t index = legacy ? 0 : static_cast<uint32_t>(value & kRdistIndexMask);
+        if (!legacy && (count == 0 || (value & kRdistFlagsMask))) return -EINVAL;
+        // vgic_v3_alloc_redist_region(): the first region has index 0; a legacy base after
+        // a counted region is refused, after another legacy base it already exists; a new
+        // region takes the next index.
+        if (!vgic_regions_.empty()) {
+          if (legacy) return vgic_regions_.back().count != 0 ? -EINVAL : -EEXIST;
+        }
+        if (index != vgic_regions_.size()) return -EINVAL;
+        const uint64_t size = legacy ? vgic::kRedistStride : uint64_t{count} * vgic::kRedistStride;
+        if (int rc = check(kAddrUndef, base, size); rc != 0) return rc;
+        for (const auto& r : vgic_regions_) {
+          const uint64_t rsize = uint64_t{r.count} * vgic::kRedistStride;
+          if (base < r.base + rsize && r.base < base + size) return -EINVAL;
+        }
+        vgic_regions_.push_back({base, count});
+        if (vgic_) vgic_->set_layout(vgic_dist_, vgic_regions_);
         return 0;
       }
       return -ENXIO;
+    }
     case KVM_DEV_ARM_VGIC_GRP_NR_IRQS:
       // At least the 32 private interrupts plus 32 SPIs, a multiple of 32, at most 1024.
       if (value < 64 || value > 1024 || value % 32) return -EINVAL;
+      if (vgic_nr_irqs_ != 0 || vgic_) return -EBUSY;  // set once; INIT picked a default
       vgic_nr_irqs_ = static_cast<uint32_t>(value);
       return 0;
     case KVM_DEV_ARM_VGIC_GRP_CTRL:
+      if (attr == kCtrlSavePendingTables) return 0;  // no ITS: no tables to save
       if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) return -ENXIO;
-      if (vgic_dist_ == 0 || vgic_redist_ == 0 || vcpus_.empty()) return -ENXIO;
-    {
-      // The model's vGIC state is indexed by vCPU id (its redistributor and MPIDR follow the
-      // id, as KVM's do), and KVM allows sparse ids: size it by the largest id, not the count.
-      unsigned ids = 0;
-      for (const auto& v : vcpus_) ids = std::max(ids, v->id() + 1);
-      vgic_ = std::make_unique<vgic::Vgic>(ids, vgic_nr_irqs_);
-    }
+      if (vgic_) return 0;  // vgic_init() is idempotent
+      {
+        // The model's vGIC state is indexed by vCPU id (its redistributor and MPIDR follow
+        // the id, as KVM's do), and KVM allows sparse ids: size it by the largest id.
+        unsigned ids = 0;
+        for (const auto& v : vcpus_) ids = std::max(ids, v->id() + 1);
+        if (vgic_nr_irqs_ == 0) vgic_nr_irqs_ = kNrIrqsLegacy;
+        vgic_ = std::make_unique<vgic::Vgic>(std::max(ids, 1u), vgic_nr_irqs_);
+        vgic_->set_layout(vgic_dist_, vgic_regions_);
+      }
       return 0;
     default:
       return -ENXIO;
   }
+}
+
+int Vm::vgic_get_attr(uint32_t group, uint64_t attr, uint64_t& value) const {
+  if (!vgic_created_) return -ENXIO;
+  switch (group) {
+    case KVM_DEV_ARM_VGIC_GRP_ADDR:
+      if (attr == KVM_VGIC_V3_ADDR_TYPE_DIST) {
+        value = vgic_dist_;
+        return 0;
+      }
+      if (attr == KVM_VGIC_V3_ADDR_TYPE_REDIST) {
+        value = vgic_regions_.empty() ? kAddrUndef : vgic_regions_.front().base;
+        return 0;
+      }
+      if (attr == kAddrRedistRegion) {
+        const uint64_t index = value & kRdistIndexMask;
+        if (index >= vgic_regions_.size()) return -ENOENT;
+        const auto& r = vgic_regions_[index];
+        value = index | r.base | (uint64_t{r.count} << kRdistCountShift);
+        return 0;
+      }
+      return -ENXIO;
+    case KVM_DEV_ARM_VGIC_GRP_NR_IRQS:
+      value = vgic_nr_irqs_ == 0 ? 32 : vgic_nr_irqs_;  // nr_spis + 32: 32 while unset
+      return 0;
+    default:
+      return -ENXIO;
+  }
+}
+
+int Vm::vgic_has_attr(uint32_t group, uint64_t attr) const {
+  if (!vgic_created_) return -ENXIO;
+  switch (group) {
+    case KVM_DEV_ARM_VGIC_GRP_ADDR:
+      return attr == KVM_VGIC_V3_ADDR_TYPE_DIST || attr == KVM_VGIC_V3_ADDR_TYPE_REDIST || attr == kAddrRedistRegion
+                 ? 0
+                 : -ENXIO;
+    case KVM_DEV_ARM_VGIC_GRP_NR_IRQS:
+      return 0;
+    case KVM_DEV_ARM_VGIC_GRP_CTRL:
+      return attr == KVM_DEV_ARM_VGIC_CTRL_INIT || attr == kCtrlSavePendingTables ? 0 : -ENXIO;
+    default:
+      return -ENXIO;
+  }
+}
+
+int Vm::vgic_map_resources() {
+  if (!vgic_created_) return 0;
+  if (!vgic_) return -EBUSY;  // a GICv3 must be initialised by userspace
+  if (vgic_dist_ == kAddrUndef) return -ENXIO;
+  for (const auto& v : vcpus_)
+    if (vgic_->redist_base(v->id()) == kAddrUndef) return -ENXIO;
+  return 0;
+}
+
+int Vm::vgic_set_owner(unsigned vcpu, int intid, IrqOwner owner) {
+  if (!vgic_) return -EAGAIN;
+  const bool ppi = intid >= 16 && intid < 32;
+  if (!ppi && !(intid >= 32 && static_cast<unsigned>(intid) < vgic_nr_irqs_)) return -EINVAL;
+  const auto key = std::make_pair(ppi ? vcpu : ~0u, intid);
+  const auto it = irq_owner_.find(key);
+  if (it != irq_owner_.end() && it->second != owner) return -EEXIST;
+  irq_owner_[key] = owner;
+  return 0;
 }
 
 int Vm::arm_preferred_target(kvm_vcpu_init& init) const {
@@ -225,6 +336,10 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   // A re-init must ask for the same features (power-off aside).
   constexpr uint32_t kPowerOff = 1u << KVM_ARM_VCPU_POWER_OFF;
   if (initialised_ && ((features_.features[0] ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
+  // 6.7+ (kvm_vcpu_init_changed against kvm->arch.vcpu_features): every vCPU of the VM gets
+  // the features of the first one initialised; the power-off bit is per call.
+  const bool vm_wide = vm_.era_ == vpmu::Era::k6_7 || vm_.era_ == vpmu::Era::kNewest;
+  if (vm_wide && vm_.features_configured_ && ((vm_.vm_features_ ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
   const bool has_pmu = (init.features[0] >> KVM_ARM_VCPU_PMU_V3) & 1;
   vpmu::ResetTrace trace;
   // The vCPU's own thread executes KVM_ARM_VCPU_INIT, on the pCPU it is placed on.
@@ -236,6 +351,10 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   psci_reset_pending_ = false;
   if (int rc = reset_vcpu("KVM_ARM_VCPU_INIT", trace); rc != 0) return rc;
   initialised_ = true;
+  if (vm_wide && !vm_.features_configured_) {
+    vm_.vm_features_ = init.features[0] & ~kPowerOff;
+    vm_.features_configured_ = true;
+  }
   return 0;
 }
 
@@ -253,22 +372,76 @@ int Vcpu::get_reg_list(std::vector<uint64_t>& ids) {
   return 0;
 }
 
+namespace {
+// uapi/asm/kvm.h: the vCPU attribute groups besides the PMU's.
+constexpr uint32_t kTimerCtrl = 1, kPvtimeCtrl = 2;
+constexpr uint64_t kTimerIrqVtimer = 0, kTimerIrqPtimer = 1, kTimerIrqHvtimer = 2, kTimerIrqHptimer = 3;
+constexpr uint64_t kPvtimeIpa = 0;
+constexpr uint64_t kInvalidGpa = ~uint64_t{0};
+}  // namespace
+
 int Vcpu::set_device_attr(uint32_t group, uint64_t attr, const void* addr) {
+  if (group == kTimerCtrl) {
+    // kvm_arm_timer_set_attr(): needs the in-kernel vGIC; a PPI; VM-wide and fixed once a
+    // vCPU has run. Checked for uniqueness only at the first run (the timer's ownership).
+    if (!vm_.vgic_created_) return -EINVAL;
+    if (addr == nullptr) return -EFAULT;
+    int irq;
+    std::memcpy(&irq, addr, sizeof irq);
+    if (irq < 16 || irq >= 32) return -EINVAL;
+    if (vm_.timer_ppis_immutable_) return -EBUSY;
+    if (attr == kTimerIrqVtimer || attr == kTimerIrqPtimer) {
+      vm_.timer_ppi_[attr == kTimerIrqVtimer ? 0 : 1] = static_cast<unsigned>(irq);
+      return 0;
+    }
+    return attr == kTimerIrqHvtimer || attr == kTimerIrqHptimer ? 0 : -ENXIO;  // no NV: stored nowhere
+  }
+  if (group == kPvtimeCtrl) {
+    // kvm_arm_pvtime_set_attr(): 64-byte aligned, set once, inside a memory slot.
+    if (attr != kPvtimeIpa) return -ENXIO;
+    if (addr == nullptr) return -EFAULT;
+    uint64_t ipa;
+    std::memcpy(&ipa, addr, sizeof ipa);
+    if (ipa & 63) return -EINVAL;
+    if (pvtime_ipa_ != kInvalidGpa) return -EEXIST;
+    if (vm_.mem() == nullptr || !vm_.mem()->contains(ipa, 64)) return -EINVAL;
+    pvtime_ipa_ = ipa;
+    return 0;
+  }
   vpmu::IrqChipState chip = vm_.irqchip_state();
   return vpmu::set_device_attr(*vpmu_, group, attr, addr, chip, vm_.vmm_pcpu());
 }
 int Vcpu::get_device_attr(uint32_t group, uint64_t attr, void* addr) {
+  if (group == kTimerCtrl) {
+    if (attr > kTimerIrqHptimer) return -ENXIO;
+    if (addr == nullptr) return -EFAULT;
+    // The hypervisor timers of NV: KVM's defaults 28 and 26.
+    const int irq = attr == kTimerIrqVtimer   ? static_cast<int>(vm_.timer_ppi_[0])
+                    : attr == kTimerIrqPtimer ? static_cast<int>(vm_.timer_ppi_[1])
+                    : attr == kTimerIrqHvtimer ? 28 : 26;
+    std::memcpy(addr, &irq, sizeof irq);
+    return 0;
+  }
+  if (group == kPvtimeCtrl) {
+    if (attr != kPvtimeIpa) return -ENXIO;
+    if (addr == nullptr) return -EFAULT;
+    std::memcpy(addr, &pvtime_ipa_, sizeof pvtime_ipa_);
+    return 0;
+  }
   return vpmu::get_device_attr(*vpmu_, group, attr, addr, vm_.irqchip_state());
 }
-int Vcpu::has_device_attr(uint32_t group, uint64_t attr) { return vpmu::has_device_attr(*vpmu_, group, attr); }
+int Vcpu::has_device_attr(uint32_t group, uint64_t attr) {
+  if (group == kTimerCtrl) return attr <= kTimerIrqHptimer ? 0 : -ENXIO;
+  if (group == kPvtimeCtrl) return attr == kPvtimeIpa ? 0 : -ENXIO;
+  return vpmu::has_device_attr(*vpmu_, group, attr);
+}
 
 vpmu::IrqChipState Vm::irqchip_state() {
   vpmu::IrqChipState chip;
   chip.in_kernel = vgic_created_;
   chip.initialized = vgic_ != nullptr;
-  chip.nr_spis = vgic_nr_irqs_ - 32;
-  // kvm_vgic_set_owner(): the timer owns its PPIs (27, 30); anything else the PMU may claim.
-  chip.set_owner = [](unsigned, int intid) { return intid == 27 || intid == 30 ? -EEXIST : 0; };
+  chip.nr_spis = vgic_nr_irqs_ == 0 ? 0 : vgic_nr_irqs_ - 32;
+  chip.set_owner = [this](unsigned vcpu, int intid) { return vgic_set_owner(vcpu, intid, IrqOwner::kPmu); };
   return chip;
 }
 
@@ -431,7 +604,11 @@ uint64_t Vcpu::insns_until_timer() const { return timer_.cycles_until_deadline(n
 
 void Vcpu::sync_interrupts() {
   vgic::Vgic* gic = vm_.vgic();
-  if (gic == nullptr) return;
+  if (gic == nullptr) {
+    // Userspace irqchip: the IRQ input is the line KVM_IRQ_LINE(KVM_ARM_IRQ_TYPE_CPU) drives.
+    if (!vm_.vgic_created_) core_->set_irq_pending(user_irq_line_);
+    return;
+  }
   timer_.update(now_ticks(), *gic, id_);
   core_->set_irq_pending(gic->irq_pending(id_));
   vm_.kick_changed(id_);
@@ -692,18 +869,45 @@ Vcpu* Vm::find_vcpu_by_mpidr(uint64_t mpidr) {
   return nullptr;
 }
 
+bool Vcpu::pmu_should_notify_user() {
+  // kvm_pmu_should_notify_user() / kvm_pmu_update_run(): with no in-kernel irqchip the PMU's
+  // interrupt level goes to userspace in run->s.regs.device_irq_level (bit KVM_ARM_DEV_PMU);
+  // a change makes KVM_RUN return -EINTR with KVM_EXIT_INTR so the VMM can act on it.
+  if (vm_.vgic_created_ || !vpmu_->has_pmu()) return false;
+  const bool level = vpmu_->irq_level();
+  if (level == ((run_.device_irq_level & vpmu::KVM_ARM_DEV_PMU) != 0)) return false;
+  run_.device_irq_level ^= vpmu::KVM_ARM_DEV_PMU;
+  run_.exit_reason = KVM_EXIT_INTR;
+  return true;
+}
+
+int Vcpu::irq_line(unsigned line, bool level) {
+  // KVM_ARM_IRQ_CPU_IRQ (0) or _FIQ (1); the model has no FIQ input (FIQs are never taken
+  // at EL1 with SCR_EL3.FIQ clear in a KVM guest), so the FIQ line is accepted and ignored.
+  if (line > 1) return -EINVAL;
+  if (line == 0) {
+    user_irq_line_ = level;
+    core_->set_irq_pending(level);
+    core_->request_stop();
+  }
+  return 0;
+}
+
+void Vcpu::complete_pending_mmio() {
+  if (!mmio_read_pending_) return;
+  // KVM completes an MMIO read on the KVM_RUN after the exit, with the VMM's data.
+  uint64_t data = 0;
+  std::memcpy(&data, run_.mmio.data, sizeof data);
+  core_->complete_mmio_read(data);
+  mmio_read_pending_ = false;
+}
+
 int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
   // Everything but guest execution runs under the VM lock (threaded mode).
   auto lk = vm_.lock();
   run_.insns_retired = 0;
-  if (mmio_read_pending_) {
-    // KVM completes an MMIO read on the KVM_RUN after the exit, with the VMM's data.
-    uint64_t data = 0;
-    std::memcpy(&data, run_.mmio.data, sizeof data);
-    core_->complete_mmio_read(data);
-    mmio_read_pending_ = false;
-  }
+  complete_pending_mmio();
   if (psci_reset_pending_) {
     // KVM_REQ_VCPU_RESET: the reset runs on this vCPU's own thread (and pCPU), then the
     // PSCI entry point and context id are applied (kvm_reset_vcpu's reset_state).
@@ -739,7 +943,18 @@ int Vcpu::run() {
   // recomputed against the VM's current supported_cpus.
   vpmu::vcpu_load(*vpmu_, pcpu_);
   if (!has_run_) {
-    // kvm_arch_vcpu_run_pid_change(): the PMU must be initialised (INIT) by now.
+    // kvm_arch_vcpu_run_pid_change(): the vGIC's resources are mapped (its addresses must be
+    // set by now), the timer claims its PPIs (kvm_timer_enable), and the PMU must be
+    // initialised (INIT).
+    if (int rc = vm_.vgic_map_resources(); rc != 0) return rc;
+    if (vm_.vgic_ != nullptr) {
+      // kvm_timer_enable(): the two timers need distinct PPIs, which they then own.
+      if (vm_.timer_ppi_[0] == vm_.timer_ppi_[1]) return -EINVAL;
+      for (unsigned ppi : vm_.timer_ppi_)
+        if (int rc = vm_.vgic_set_owner(id_, static_cast<int>(ppi), Vm::IrqOwner::kTimer); rc != 0) return rc;
+      timer_.set_ppis(vm_.timer_ppi_[0], vm_.timer_ppi_[1]);
+    }
+    vm_.timer_ppis_immutable_ = true;
     if (int rc = vpmu::first_run(*vpmu_, vm_.irqchip_state()); rc != 0) return rc;
     has_run_ = true;
   }
@@ -753,6 +968,7 @@ int Vcpu::run() {
     // Guest entry: pending PMU requests and its interrupt level, then the heterogeneous-host
     // check KVM makes with interrupts disabled right before entering the guest.
     vpmu::flush_hwstate(*vpmu_);
+    if (pmu_should_notify_user()) return -EINTR;
     vpmu_->revalidate_clock();
     if (const auto cpu = vpmu::fail_entry_cpu(*vpmu_)) {
       run_.exit_reason = KVM_EXIT_FAIL_ENTRY;
@@ -781,6 +997,7 @@ int Vcpu::run() {
     flush_events(FlushAt::kExit);
     vpmu::sync_hwstate(*vpmu_);
     sync_interrupts();
+    if (pmu_should_notify_user()) return -EINTR;
     switch (r.reason) {
       case cpu::ExitReason::kBudget:
       case cpu::ExitReason::kStopRequested:

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -104,6 +105,16 @@ class Vcpu : private cpu::SysRegPort {
   int set_mp_state(uint32_t state);
   // KVM_RUN
   int run();
+  // The first half of KVM_RUN alone (kvm_handle_mmio_return): an MMIO read the last exit left
+  // pending takes its data from run_struct().mmio.data and the instruction completes. What
+  // KVM_RUN with immediate_exit does before it returns -EINTR.
+  void complete_pending_mmio();
+  bool mmio_pending() const { return mmio_read_pending_; }
+  bool initialised() const { return initialised_; }
+  uint32_t features() const { return features_.features[0]; }  // of the last KVM_ARM_VCPU_INIT
+  bool has_run() const { return has_run_; }
+  // KVM_IRQ_LINE with KVM_ARM_IRQ_TYPE_CPU (no in-kernel irqchip): the vCPU's IRQ/FIQ input.
+  int irq_line(unsigned line, bool level);
   // kvm_run->immediate_exit / a signal to the vCPU thread: the current or next KVM_RUN
   // returns -EINTR (KVM_EXIT_INTR) at the next block boundary. Safe from any thread.
   void request_immediate_exit() {
@@ -194,9 +205,12 @@ class Vcpu : private cpu::SysRegPort {
   bool psci_reset_pending_ = false;
   uint64_t psci_entry_ = 0, psci_context_ = 0;
   timer::GenericTimer timer_;
+  uint64_t pvtime_ipa_ = ~uint64_t{0};  // KVM_ARM_VCPU_PVTIME_IPA (INVALID_GPA: unset)
   uint64_t cycles_ = 0;          // this vCPU's clock: cycles of the core it ran on
   uint32_t frequency_mhz_;       // that core's clock
   bool mmio_read_pending_ = false;
+  bool user_irq_line_ = false;
+  bool pmu_should_notify_user();
   bool has_run_ = false;
   std::unique_ptr<vpmu::VcpuPmu> vpmu_;
   ResetTraceFn reset_trace_;
@@ -222,11 +236,28 @@ class Vm {
 
   const HostDesc& host() const { return host_; }
   cpu::PhysMem* mem() { return mem_.get(); }
-  // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) and its attributes: the distributor and
-  // redistributor bases (only the QEMU virt layout is modelled: other addresses -EINVAL),
-  // the number of interrupts, and KVM_DEV_ARM_VGIC_CTRL_INIT once every vCPU exists.
+  // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) and its attributes (vgic-kvm-device.c):
+  // GRP_ADDR (DIST, REDIST, REDIST_REGION: any 64 KiB-aligned layout inside the IPA space,
+  // each address set once, also after CTRL_INIT), GRP_NR_IRQS (once, before CTRL_INIT),
+  // GRP_CTRL INIT (idempotent). value: the u64 (ADDR) or u32 (NR_IRQS) the attribute's
+  // addr points to. The addresses are checked at the first KVM_RUN.
   int create_device(uint32_t type);
   int vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value);
+  // KVM_GET_DEVICE_ATTR: value in (REDIST_REGION: the index) and out.
+  int vgic_get_attr(uint32_t group, uint64_t attr, uint64_t& value) const;
+  int vgic_has_attr(uint32_t group, uint64_t attr) const;
+  bool vgic_created() const { return vgic_created_; }
+  // kvm_vgic_map_resources() at a vCPU's first KVM_RUN: -EBUSY before CTRL_INIT, -ENXIO
+  // for a distributor or redistributor address not set.
+  int vgic_map_resources();
+  // kvm_vgic_set_owner(): the device that drives a private interrupt (PPI of a vCPU) or an
+  // SPI. -EAGAIN before CTRL_INIT, -EINVAL for an SPI beyond nr_spis or a SGI, -EEXIST when
+  // another owner holds it.
+  enum class IrqOwner : uint8_t { kNone, kPmu, kTimer };
+  int vgic_set_owner(unsigned vcpu, int intid, IrqOwner owner);
+  vpmu::Era era() const { return era_; }
+  // 6.7+: vCPU features are VM-wide (kvm->arch.vcpu_features, KVM_ARCH_FLAG_VCPU_FEATURES_CONFIGURED).
+  bool features_configured() const { return features_configured_; }
   vgic::Vgic* vgic() { return vgic_.get(); }
   // pmuemu's stand-in for KVM_DEV_ARM_VGIC_GRP_{DIST,REDIST,CPU_SYSREGS}: the whole vGIC
   // state for save/restore. -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
@@ -278,14 +309,23 @@ class Vm {
   std::unique_ptr<cpu::PhysMem> mem_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   bool vgic_created_ = false;
-  uint64_t vgic_dist_ = 0, vgic_redist_ = 0;
-  uint32_t vgic_nr_irqs_ = vgic::kDefaultNumIrqs;
+  static constexpr uint64_t kAddrUndef = ~uint64_t{0};  // VGIC_ADDR_UNDEF
+  uint64_t vgic_dist_ = kAddrUndef;
+  std::vector<vgic::Vgic::RedistRegion> vgic_regions_;  // count 0: the legacy REDIST base
+  uint32_t vgic_nr_irqs_ = 0;                           // 0: not set (CTRL_INIT picks 256)
+  std::map<std::pair<unsigned, int>, IrqOwner> irq_owner_;  // (vCPU or ~0 for SPIs, intid)
+  vpmu::Era era_;
+  bool features_configured_ = false;
+  uint32_t vm_features_ = 0;
+  // KVM_ARM_VCPU_TIMER_CTRL (VM-wide, kvm->arch.timer_data.ppi): virtual, physical timer PPI.
+  std::array<unsigned, 2> timer_ppi_{vgic::kVirtTimerPpi, vgic::kPhysTimerPpi};
+  bool timer_ppis_immutable_ = false;
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;
   std::recursive_mutex lock_;
   KickHook kick_hook_;
-  friend class Vcpu;  // installs broadcast_tlbi on its core
+  friend class Vcpu;  // installs broadcast_tlbi on its core; VM-wide features
   static void broadcast_tlbi(void* vm, cpu::Core& origin, cpu::mmu::TlbiOp op, uint64_t operand);
 };
 

@@ -174,7 +174,7 @@ void GenericTimer::update(uint64_t now, vgic::Vgic& gic, unsigned vcpu) {
   for (const TimerId t : {TimerId::kPhys, TimerId::kVirt}) {
     const bool level = output(t, now);
     s_.line[static_cast<unsigned>(t)] = level;
-    gic.set_irq_level(vcpu, timer_ppi(t), level);  // idempotent when unchanged
+    gic.set_irq_level(vcpu, ppi_[static_cast<unsigned>(t)], level);  // idempotent when unchanged
   }
 }
 

@@ -149,12 +149,16 @@ class GenericTimer {
   const TimerState& state() const { return s_; }
   void set_state(const TimerState& s) { s_ = s; }
 
+  // The PPIs the timers drive (KVM_ARM_VCPU_TIMER_CTRL; default 27 and 30).
+  void set_ppis(unsigned virt, unsigned phys) { ppi_ = {phys, virt}; }
+
  private:
   friend struct TimerOps;
   TimerRegs& regs(TimerId t) { return s_.timers[static_cast<unsigned>(t)]; }
   const TimerRegs& regs(TimerId t) const { return s_.timers[static_cast<unsigned>(t)]; }
 
   TimerState s_;
+  std::array<unsigned, 2> ppi_{30, 27};  // by TimerId: KVM's default PPIs
 };
 
 }  // namespace kvm_model::timer

@@ -117,6 +117,21 @@ class Vgic {
   explicit Vgic(unsigned num_vcpus, unsigned num_irqs = kDefaultNumIrqs);
 
   unsigned num_vcpus() const { return static_cast<unsigned>(s_.cpus.size()); }
+
+  // Guest-physical layout (KVM_DEV_ARM_VGIC_GRP_ADDR): the distributor frame and the
+  // redistributor regions, filled in order by vCPU index (count 0: unbounded, the legacy
+  // KVM_VGIC_V3_ADDR_TYPE_REDIST). Default: the QEMU virt layout.
+  struct RedistRegion {
+    uint64_t base;
+    uint32_t count;
+  };
+  void set_layout(uint64_t dist_base, std::vector<RedistRegion> regions) {
+    dist_base_ = dist_base;
+    regions_ = std::move(regions);
+  }
+  uint64_t dist_base() const { return dist_base_; }
+  // The redistributor frame of a vCPU, or ~0 if the regions do not cover it.
+  uint64_t redist_base(unsigned vcpu) const;
   unsigned num_irqs() const { return num_irqs_; }
   // Bytes of guest-physical space used by the redistributors (num_vcpus * kRedistStride).
   uint64_t redist_size() const { return num_vcpus() * kRedistStride; }
@@ -194,6 +209,8 @@ class Vgic {
   void refresh_all();
 
   unsigned num_irqs_;
+  uint64_t dist_base_ = kDistBase;
+  std::vector<RedistRegion> regions_{{kRedistBase, 0}};
   VgicState s_;
   std::vector<long> spi_target_;    // derived from s_.irouter: vCPU id or -1
   std::vector<uint8_t> out_;        // cached irq_pending()

@@ -232,15 +232,15 @@ struct Decoded {
   uint32_t off;
 };
 
-bool decode(uint64_t gpa, unsigned num_vcpus, Decoded& d) {
-  if (gpa >= kDistBase && gpa < kDistBase + kDistSize) {
-    d = {kDistRegs, kDistFrame, static_cast<uint32_t>(gpa - kDistBase)};
+bool decode(const Vgic& gic, uint64_t gpa, Decoded& d) {
+  if (gpa - gic.dist_base() < kDistSize) {
+    d = {kDistRegs, kDistFrame, static_cast<uint32_t>(gpa - gic.dist_base())};
     return true;
   }
-  if (gpa >= kRedistBase && gpa < kRedistBase + num_vcpus * kRedistStride) {
-    const uint64_t rel = gpa - kRedistBase;
-    const auto vcpu = static_cast<unsigned>(rel / kRedistStride);
-    const auto off = static_cast<uint32_t>(rel % kRedistStride);
+  for (unsigned vcpu = 0; vcpu < gic.num_vcpus(); ++vcpu) {
+    const uint64_t rel = gpa - gic.redist_base(vcpu);
+    if (rel >= kRedistStride) continue;
+    const auto off = static_cast<uint32_t>(rel);
     if (off < kSgiFrameOffset) d = {kRdRegs, vcpu, off};
     else d = {kSgiRegs, vcpu, static_cast<uint32_t>(off - kSgiFrameOffset)};
     return true;
@@ -259,14 +259,23 @@ const MmioReg* accepted_row(const Decoded& d, unsigned size) {
 
 }  // namespace
 
+uint64_t Vgic::redist_base(unsigned vcpu) const {
+  unsigned first = 0;
+  for (const RedistRegion& r : regions_) {
+    if (r.count == 0 || vcpu < first + r.count) return r.base + uint64_t{vcpu - first} * kRedistStride;
+    first += r.count;
+  }
+  return ~uint64_t{0};
+}
+
 bool Vgic::owns(uint64_t gpa) const {
   Decoded d;
-  return decode(gpa, num_vcpus(), d);
+  return decode(*this, gpa, d);
 }
 
 bool Vgic::mmio_read(uint64_t gpa, unsigned size, uint64_t& value) {
   Decoded d;
-  if (!decode(gpa, num_vcpus(), d)) return false;
+  if (!decode(*this, gpa, d)) return false;
   value = 0;
   if (const MmioReg* r = accepted_row(d, size); r != nullptr && r->read != nullptr)
     value = r->read(*this, d.frame_vcpu, d.off - r->offset, size);
@@ -275,7 +284,7 @@ bool Vgic::mmio_read(uint64_t gpa, unsigned size, uint64_t& value) {
 
 bool Vgic::mmio_write(uint64_t gpa, unsigned size, uint64_t value) {
   Decoded d;
-  if (!decode(gpa, num_vcpus(), d)) return false;
+  if (!decode(*this, gpa, d)) return false;
   if (const MmioReg* r = accepted_row(d, size); r != nullptr && r->write != nullptr)
     r->write(*this, d.frame_vcpu, d.off - r->offset, size, size == 8 ? value : arch::bits_dyn(value, size * 8 - 1, 0));
   return true;

@@ -1,0 +1,724 @@
+// The /dev/kvm ABI over the KVM model: file descriptors, copy_from_user/copy_to_user, the
+// request numbers and structs of Linux's arm64 UAPI (the model itself is the kernel side).
+// Dispatch follows Linux's: kvm_dev_ioctl (system fd), kvm_vm_ioctl then
+// kvm_arch_vm_ioctl (VM fd), kvm_vcpu_ioctl then kvm_arch_vcpu_ioctl (vCPU fd),
+// kvm_device_ioctl (device fd), each with its default errno for an unknown request.
+#include "kvm_model/kvm.h"
+// After the model's headers: the UAPI's macros (KVM_EXIT_MMIO, ...) would otherwise rename
+// the model's constants of the same names and values.
+#include "kvm_model/abi/abi.h"
+#include "pmuemu/kvm.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "cpu/sysreg/sysregs.h"
+#include "kvm_model/abi/regs.h"
+#include "kvm_model/abi/sys.h"
+
+namespace kvm_model::abi {
+namespace {
+
+constexpr long kPageSize = 4096;
+// KVM_GET_VCPU_MMAP_SIZE on arm64: the kvm_run page and the coalesced MMIO ring page.
+constexpr long kVcpuMmapSize = 2 * kPageSize;
+constexpr int kApiVersion = 12;  // KVM_API_VERSION
+constexpr unsigned kMaxVcpus = 512;  // kvm_arm_default_max_vcpus() with a GICv3
+constexpr unsigned kUserMemSlots = 32764;  // KVM_USER_MEM_SLOTS (SHRT_MAX - internal slots)
+constexpr unsigned kIpaMin = 32, kIpaDefault = 40;
+constexpr uint32_t kMemFlagsV1 = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
+
+bool era_at_least_6_8(vpmu::Era e) { return e == vpmu::Era::kNewest; }
+
+
+
+struct Slot {
+  uint32_t flags;
+  uint64_t gpa, size, uaddr;
+};
+
+struct VcpuData {
+  unsigned id;
+  Vcpu* v;
+  int fd;            // the memfd behind the vCPU fd and its kvm_run page
+  kvm_run* run;      // the model's own MAP_SHARED mapping of it
+  VcpuExtra extra;
+  std::mutex m;      // vcpu->mutex: one ioctl at a time per vCPU
+};
+
+struct VmObj {
+  std::mutex m;  // kvm->lock / slots_lock: VM-scoped ioctls
+  std::unique_ptr<Vm> vm;
+  unsigned ipa_bits = kIpaDefault;
+  std::map<uint16_t, Slot> slots;
+  int backing_slot = -1;  // the slot the model's RAM is (the first one created)
+  std::vector<std::unique_ptr<VcpuData>> vcpus;
+  FwState fw;
+  bool has_run() const {
+    for (const auto& v : vcpus)
+      if (v->v->has_run()) return true;
+    return false;
+  }
+  RegCtx ctx(VcpuData& vc) { return RegCtx{*vc.v, fw, vc.extra, has_run()}; }
+  ~VmObj() {
+    for (auto& v : vcpus) munmap(v->run, kVcpuMmapSize);
+  }
+};
+
+enum class Kind : uint8_t { kSystem, kVm, kVcpu, kDevice };
+struct File {
+  Kind kind;
+  std::shared_ptr<VmObj> vm;  // VM, vCPU and device fds keep the VM alive
+  VcpuData* vcpu = nullptr;
+};
+
+}  // namespace
+
+struct State {
+  Options opts;
+  Kvm kvm;
+  pid_t pid;
+  mutable std::mutex m;  // the fd table
+  std::map<int, std::shared_ptr<File>> files;
+  TraceFn trace;
+  explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era), pid(getpid()) {}
+
+  std::shared_ptr<File> find(int fd) const {
+    std::lock_guard lk(m);
+    const auto it = files.find(fd);
+    return it == files.end() ? nullptr : it->second;
+  }
+  int install(std::shared_ptr<File> f, int fd) {
+    std::lock_guard lk(m);
+    files[fd] = std::move(f);
+    return fd;
+  }
+
+  // copy_from_user / copy_to_user: a fault gives -EFAULT, never a crash.
+  int copy_in(void* dst, unsigned long src, size_t n) const {
+    if (n == 0) return 0;
+    if (src < kPageSize) return -EFAULT;
+    if (!opts.checked_copies) {
+      std::memcpy(dst, reinterpret_cast<const void*>(src), n);
+      return 0;
+    }
+    iovec local{dst, n}, remote{reinterpret_cast<void*>(src), n};
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
+  }
+  int copy_out(unsigned long dst, const void* src, size_t n) const {
+    if (n == 0) return 0;
+    if (dst < kPageSize) return -EFAULT;
+    if (!opts.checked_copies) {
+      std::memcpy(reinterpret_cast<void*>(dst), src, n);
+      return 0;
+    }
+    iovec local{const_cast<void*>(src), n}, remote{reinterpret_cast<void*>(dst), n};
+    return process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
+  }
+  template <typename T>
+  int get(T& out, unsigned long src) const { return copy_in(&out, src, sizeof(T)); }
+  template <typename T>
+  int put(unsigned long dst, const T& v) const { return copy_out(dst, &v, sizeof(T)); }
+
+  // One real fd per KVM file: its number is unique in the process and a vCPU's can be
+  // mapped with mmap(2) as the kvm_run page.
+  static int new_fd(const char* name, off_t size) {
+    const int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0) return -errno;
+    if (size != 0 && ftruncate(fd, size) != 0) {
+      const int e = errno;
+      sys_close(fd);
+      return -e;
+    }
+    return fd;
+  }
+
+  long sys_ioctl(unsigned long req, unsigned long arg);
+  long vm_ioctl(const std::shared_ptr<VmObj>& vm, unsigned long req, unsigned long arg);
+  long vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long arg);
+  long device_ioctl(VmObj& vm, unsigned long req, unsigned long arg);
+
+  long check_extension(const VmObj* vm, long cap) const;
+  long create_vm(unsigned long type);
+  long set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem);
+  long create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id);
+  long create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg);
+  long irq_line(VmObj& vm, unsigned long arg);
+  long one_reg(VmObj& vm, VcpuData& vc, bool set, unsigned long arg);
+  long reg_list(VmObj& vm, VcpuData& vc, unsigned long arg);
+  long run(VmObj& vm, VcpuData& vc);
+  bool serve_slot_access(VmObj& vm, VcpuData& vc);
+};
+
+// ---------------- system fd ----------------
+long State::check_extension(const VmObj* vm, long cap) const {
+  const vpmu::Era era = opts.era;
+  switch (cap) {
+    // Linux's generic and arm64 capabilities the model implements in every era.
+    case KVM_CAP_USER_MEMORY:
+    case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+    case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+    case KVM_CAP_INTERNAL_ERROR_DATA:
+    case KVM_CAP_CHECK_EXTENSION_VM:
+    case KVM_CAP_ENABLE_CAP_VM:
+    case KVM_CAP_DEVICE_CTRL:
+    case KVM_CAP_SYSTEM_EVENT_DATA:
+    case KVM_CAP_SYNC_MMU:
+    case KVM_CAP_ONE_REG:
+    case KVM_CAP_ARM_PSCI:
+    case KVM_CAP_ARM_PSCI_0_2:
+    case KVM_CAP_READONLY_MEM:
+    case KVM_CAP_MP_STATE:
+    case KVM_CAP_IMMEDIATE_EXIT:
+    case KVM_CAP_ARM_IRQ_LINE_LAYOUT_2:
+    case KVM_CAP_ARM_NISV_TO_USER:
+    case KVM_CAP_VCPU_ATTRIBUTES:
+    case KVM_CAP_ARM_SYSTEM_SUSPEND:
+    case KVM_CAP_ARM_SET_DEVICE_ADDR:
+    case KVM_CAP_ARM_USER_IRQ:
+    case KVM_CAP_STEAL_TIME:
+    case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
+      return 1;
+    case KVM_CAP_MULTI_ADDRESS_SPACE:
+      return 1;  // KVM_ADDRESS_SPACE_NUM on arm64
+    case KVM_CAP_NR_MEMSLOTS:
+      return kUserMemSlots;
+    case KVM_CAP_NR_VCPUS:
+      return std::min<long>(static_cast<long>(opts.host.cpus.size()), kMaxVcpus);
+    case KVM_CAP_MAX_VCPUS:
+    case KVM_CAP_MAX_VCPU_ID:
+      return kMaxVcpus;
+    case KVM_CAP_ARM_PMU_V3:
+      return opts.host.pmus.empty() ? 0 : 1;
+    case KVM_CAP_ARM_VM_IPA_SIZE:
+      return kIpaDefault;  // get_kvm_ipa_limit(): the model's 40-bit stage 2
+    case KVM_CAP_ARM_EL1_32BIT:
+      return 0;  // the emulated cores have no AArch32 EL1
+    // Linux 6.8+ (USER_MEMORY2 with the guest_memfd series, the writable ID masks).
+    case KVM_CAP_USER_MEMORY2:
+      return era_at_least_6_8(era) ? 1 : 0;
+    case KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES:
+      return era_at_least_6_8(era) ? 1 : 0;  // BIT(KVM_ARM_FEATURE_ID_RANGE)
+    default:
+      // Not modelled: SVE, pointer authentication, MTE, guest debug, the counter offset,
+      // VCPU_EVENTS, PTP_KVM, dirty logging rings, ... (Linux may answer 1 for some).
+      (void)vm;
+      return 0;
+  }
+}
+
+long State::create_vm(unsigned long type) {
+  // KVM_VM_TYPE_ARM_IPA_SIZE: bits [7:0] the IPA size (0 = 40 bits); every other bit is
+  // reserved (-EINVAL), as is a size outside 32..the limit.
+  if (type & ~0xfful) return -EINVAL;
+  unsigned ipa = static_cast<unsigned>(type & 0xff);
+  if (ipa == 0) ipa = kIpaDefault;
+  else if (ipa < kIpaMin || ipa > kIpaDefault) return -EINVAL;
+  std::unique_ptr<Vm> vm;
+  if (int rc = kvm.create_vm(vm); rc != 0) return rc;
+  vm->set_vmm_pcpu(opts.vmm_pcpu);
+  auto obj = std::make_shared<VmObj>();
+  obj->vm = std::move(vm);
+  obj->ipa_bits = ipa;
+  const int fd = new_fd("kvm-vm", 0);
+  if (fd < 0) return fd;
+  return install(std::make_shared<File>(File{Kind::kVm, std::move(obj), nullptr}), fd);
+}
+
+long State::sys_ioctl(unsigned long req, unsigned long arg) {
+  switch (req) {
+    case KVM_GET_API_VERSION:
+      return arg != 0 ? -EINVAL : kApiVersion;
+    case KVM_CREATE_VM:
+      return create_vm(arg);
+    case KVM_CHECK_EXTENSION:
+      return check_extension(nullptr, static_cast<long>(arg));
+    case KVM_GET_VCPU_MMAP_SIZE:
+      return arg != 0 ? -EINVAL : kVcpuMmapSize;
+    default:
+      return -EINVAL;  // kvm_arch_dev_ioctl()
+  }
+}
+
+// ---------------- VM fd ----------------
+long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
+  // check_memory_region_flags(): no guest_memfd on arm64.
+  if (mem.flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)) return -EINVAL;
+  const uint16_t id = static_cast<uint16_t>(mem.slot);
+  const uint32_t as_id = mem.slot >> 16;
+  if ((mem.memory_size | mem.guest_phys_addr | mem.userspace_addr) & (kPageSize - 1)) return -EINVAL;
+  if (mem.memory_size != 0 && mem.userspace_addr == 0) return -EINVAL;  // !access_ok()
+  if (mem.userspace_addr + mem.memory_size < mem.userspace_addr) return -EINVAL;
+  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  if (mem.guest_phys_addr + mem.memory_size < mem.guest_phys_addr) return -EINVAL;
+  const auto old = vm.slots.find(id);
+  if (mem.memory_size == 0) {
+    if (old == vm.slots.end()) return -EINVAL;
+    // The model's RAM stays mapped in the cores once vCPUs exist (docs/kvm-api.md).
+    if (id == vm.backing_slot && !vm.vm->vcpus().empty()) return -EBUSY;
+    if (id == vm.backing_slot) vm.backing_slot = -1;
+    vm.slots.erase(old);
+    return 0;
+  }
+  bool move = false;
+  if (old != vm.slots.end()) {
+    const Slot& o = old->second;
+    if (mem.userspace_addr != o.uaddr || mem.memory_size != o.size || ((mem.flags ^ o.flags) & KVM_MEM_READONLY))
+      return -EINVAL;
+    if (mem.guest_phys_addr == o.gpa) {
+      old->second.flags = mem.flags;  // KVM_MR_FLAGS_ONLY (dirty logging) or nothing
+      return 0;
+    }
+    move = true;
+    if (id == vm.backing_slot && !vm.vm->vcpus().empty()) return -EBUSY;
+  }
+  for (const auto& [sid, s] : vm.slots)
+    if (sid != id && mem.guest_phys_addr < s.gpa + s.size && s.gpa < mem.guest_phys_addr + mem.memory_size)
+      return -EEXIST;
+  // kvm_arch_prepare_memory_region(): inside the VM's IPA space.
+  if (mem.guest_phys_addr + mem.memory_size > (uint64_t{1} << vm.ipa_bits)) return -EFAULT;
+  const Slot s{mem.flags, mem.guest_phys_addr, mem.memory_size, mem.userspace_addr};
+  // The model's RAM: the first writable slot created before any vCPU exists. Other slots
+  // (and read-only ones) are served at their exits, in the ABI layer.
+  const bool backs = vm.vm->mem() == nullptr && !(mem.flags & KVM_MEM_READONLY) && vm.vm->vcpus().empty();
+  if (backs || (move && id == vm.backing_slot)) {
+    if (int rc = vm.vm->set_user_memory_region(0, s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr)); rc != 0)
+      return rc;
+    vm.backing_slot = id;
+  }
+  vm.slots[id] = s;
+  return 0;
+}
+
+long State::create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id) {
+  if (id >= kMaxVcpus) return -EINVAL;
+  for (const auto& v : vm->vcpus)
+    if (v->id == id) return -EEXIST;
+  // kvm_arch_vcpu_precreate(): not once the vGIC is initialised.
+  if (vm->vm->vgic() != nullptr) return -EBUSY;
+  if (vm->vm->mem() == nullptr) {
+    // No RAM slot yet: the model's cores still need a memory; give them an empty one, and
+    // every guest access is then served through the slots at its exit.
+    static uint8_t kNone[1];
+    if (int rc = vm->vm->set_user_memory_region(0, 0, kPageSize, kNone); rc != 0) return rc;
+  }
+  const int fd = new_fd("kvm-vcpu", kVcpuMmapSize);
+  if (fd < 0) return fd;
+  void* page = sys_mmap(nullptr, kVcpuMmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (page == MAP_FAILED) {
+    sys_close(fd);
+    return -ENOMEM;
+  }
+  Vcpu* v = nullptr;
+  if (int rc = vm->vm->create_vcpu(static_cast<unsigned>(id), v); rc != 0) {
+    munmap(page, kVcpuMmapSize);
+    sys_close(fd);
+    return rc;
+  }
+  auto data = std::make_unique<VcpuData>();
+  data->id = static_cast<unsigned>(id);
+  data->v = v;
+  data->fd = fd;
+  data->run = static_cast<kvm_run*>(page);
+  VcpuData* raw = data.get();
+  vm->vcpus.push_back(std::move(data));
+  return install(std::make_shared<File>(File{Kind::kVcpu, vm, raw}), fd);
+}
+
+long State::create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg) {
+  kvm_create_device cd;
+  if (int rc = get(cd, arg); rc != 0) return rc;
+  // kvm_ioctl_create_device(): the type must exist; KVM_CREATE_DEVICE_TEST only asks.
+  if (cd.type != KVM_DEV_TYPE_ARM_VGIC_V3) return -ENODEV;
+  if (cd.flags & KVM_CREATE_DEVICE_TEST) return 0;
+  if (int rc = vm->vm->create_device(cd.type); rc != 0) return rc;
+  const int fd = new_fd("kvm-vgic-v3", 0);
+  if (fd < 0) return fd;
+  cd.fd = static_cast<uint32_t>(fd);
+  if (int rc = put(arg, cd); rc != 0) {
+    sys_close(fd);
+    return rc;  // the device stays created, as in Linux
+  }
+  install(std::make_shared<File>(File{Kind::kDevice, vm, nullptr}), fd);
+  return 0;  // the fd is in the struct
+}
+
+long State::irq_line(VmObj& vm, unsigned long arg) {
+  kvm_irq_level il;
+  if (int rc = get(il, arg); rc != 0) return rc;
+  const uint32_t irq = il.irq;
+  const unsigned type = (irq >> KVM_ARM_IRQ_TYPE_SHIFT) & KVM_ARM_IRQ_TYPE_MASK;
+  const unsigned vcpu_idx = ((irq >> KVM_ARM_IRQ_VCPU_SHIFT) & KVM_ARM_IRQ_VCPU_MASK) |
+                            (((irq >> KVM_ARM_IRQ_VCPU2_SHIFT) & KVM_ARM_IRQ_VCPU2_MASK) << 8);
+  const unsigned num = (irq >> KVM_ARM_IRQ_NUM_SHIFT) & KVM_ARM_IRQ_NUM_MASK;
+  auto vcpu_at = [&](unsigned idx) -> VcpuData* {
+    return idx < vm.vcpus.size() ? vm.vcpus[idx].get() : nullptr;  // kvm_get_vcpu(): by index
+  };
+  const bool in_kernel = vm.vm->vgic_created();
+  switch (type) {
+    case KVM_ARM_IRQ_TYPE_CPU: {
+      if (in_kernel) return -ENXIO;
+      VcpuData* vc = vcpu_at(vcpu_idx);
+      if (vc == nullptr) return -EINVAL;
+      if (num > KVM_ARM_IRQ_CPU_FIQ) return -EINVAL;
+      return vc->v->irq_line(num, il.level != 0);
+    }
+    case KVM_ARM_IRQ_TYPE_PPI: {
+      if (!in_kernel) return -ENXIO;
+      VcpuData* vc = vcpu_at(vcpu_idx);
+      if (vc == nullptr) return -EINVAL;
+      if (num < 16 || num >= 32) return -EINVAL;
+      if (vm.vm->vgic() == nullptr) return -EBUSY;  // vgic_lazy_init(): a GICv3 is not lazy
+      const auto lk = vm.vm->lock();
+      vm.vm->vgic()->set_irq_level(vc->id, num, il.level != 0);
+      return 0;
+    }
+    case KVM_ARM_IRQ_TYPE_SPI: {
+      if (!in_kernel) return -ENXIO;
+      if (vm.vm->vgic() == nullptr) return -EBUSY;
+      if (num < 32 || num >= vm.vm->vgic()->num_irqs()) return -EINVAL;
+      const auto lk = vm.vm->lock();
+      vm.vm->vgic()->set_irq_level(0, num, il.level != 0);
+      return 0;
+    }
+    default:
+      return -EINVAL;
+  }
+}
+
+long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsigned long arg) {
+  VmObj& vm = *vmp;
+  std::lock_guard lk(vm.m);
+  switch (req) {
+    case KVM_CREATE_VCPU:
+      return create_vcpu(vmp, arg);
+    case KVM_CHECK_EXTENSION:
+      return check_extension(&vm, static_cast<long>(arg));
+    case KVM_ENABLE_CAP: {
+      kvm_enable_cap cap;
+      if (int rc = get(cap, arg); rc != 0) return rc;
+      if (cap.flags) return -EINVAL;
+      // kvm_vm_ioctl_enable_cap(): the arm64 capabilities a VMM can enable.
+      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER || cap.cap == KVM_CAP_ARM_SYSTEM_SUSPEND) return 0;
+      return -EINVAL;
+    }
+    case KVM_SET_USER_MEMORY_REGION:
+    case KVM_SET_USER_MEMORY_REGION2: {
+      kvm_userspace_memory_region2 mem{};
+      if (req == KVM_SET_USER_MEMORY_REGION2) {
+        if (!era_at_least_6_8(opts.era)) return -ENOTTY;
+        if (int rc = get(mem, arg); rc != 0) return rc;
+      } else {
+        if (int rc = copy_in(&mem, arg, sizeof(kvm_userspace_memory_region)); rc != 0) return rc;
+        if (mem.flags & ~kMemFlagsV1) return -EINVAL;
+      }
+      return set_memory_region(vm, mem);
+    }
+    case KVM_CREATE_DEVICE:
+      return create_device(vmp, arg);
+    case KVM_IRQ_LINE:
+      return irq_line(vm, arg);
+    case KVM_ARM_PREFERRED_TARGET: {
+      kvm_vcpu_init init{};
+      init.target = KVM_ARM_TARGET_GENERIC_V8;
+      return put(arg, init);
+    }
+    case KVM_ARM_GET_REG_WRITABLE_MASKS: {
+      if (!era_at_least_6_8(opts.era)) return -EINVAL;  // kvm_arch_vm_ioctl() default
+      reg_mask_range range;
+      if (int rc = get(range, arg); rc != 0) return rc;
+      if (range.range != KVM_ARM_FEATURE_ID_RANGE) return -EINVAL;
+      for (uint32_t r : range.reserved)
+        if (r != 0) return -EINVAL;
+      std::vector<uint64_t> masks(KVM_ARM_FEATURE_ID_RANGE_SIZE, 0);
+      writable_id_masks(masks);
+      return copy_out(range.addr, masks.data(), masks.size() * sizeof(uint64_t));
+    }
+    default:
+      return -EINVAL;  // kvm_arch_vm_ioctl()
+  }
+}
+
+// ---------------- vCPU fd ----------------
+long State::one_reg(VmObj& vm, VcpuData& vc, bool set, unsigned long arg) {
+  if (!vc.v->initialised()) return -ENOEXEC;
+  kvm_one_reg reg;
+  if (int rc = get(reg, arg); rc != 0) return rc;
+  // Nothing arch-specific in the upper 32 bits but the size (kvm_arm_get_reg).
+  if ((reg.id & ~KVM_REG_SIZE_MASK) >> 32 != KVM_REG_ARM64 >> 32) return -EINVAL;
+  const size_t size = size_t{1} << ((reg.id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+  uint8_t buf[64] = {};
+  if (size > sizeof buf) return -ENOENT;
+  if (set) {
+    if (int rc = copy_in(buf, reg.addr, size); rc != 0) return rc;
+    std::lock_guard vlk(vm.m);  // the firmware registers are VM-wide
+    return set_reg(vm.ctx(vc), reg.id, buf, size);
+  }
+  if (int rc = get_reg(vm.ctx(vc), reg.id, buf, size); rc != 0) return rc;
+  return copy_out(reg.addr, buf, size);
+}
+
+long State::reg_list(VmObj& vm, VcpuData& vc, unsigned long arg) {
+  if (!vc.v->initialised()) return -ENOEXEC;
+  uint64_t n;
+  if (int rc = get(n, arg); rc != 0) return rc;
+  std::vector<uint64_t> ids;
+  if (int rc = list_regs(vm.ctx(vc), ids); rc != 0) return rc;
+  const uint64_t count = ids.size();
+  if (int rc = put(arg, count); rc != 0) return rc;
+  if (n < count) return -E2BIG;
+  return copy_out(arg + sizeof(uint64_t), ids.data(), ids.size() * sizeof(uint64_t));
+}
+
+// An exit at a guest-physical address inside a memory slot that is not the model's RAM:
+// read it from the slot, write it unless the slot is read-only (then the write goes to the
+// VMM as MMIO, as KVM_MEM_READONLY says). True: served, run on.
+bool State::serve_slot_access(VmObj& vm, VcpuData& vc) {
+  KvmRun& r = vc.v->run_struct();
+  for (const auto& [id, s] : vm.slots) {
+    if (static_cast<int>(id) == vm.backing_slot) continue;
+    if (r.mmio.phys_addr < s.gpa || r.mmio.phys_addr + r.mmio.len > s.gpa + s.size) continue;
+    uint8_t* host = reinterpret_cast<uint8_t*>(s.uaddr + (r.mmio.phys_addr - s.gpa));
+    if (r.mmio.is_write) {
+      if (s.flags & KVM_MEM_READONLY) return false;
+      std::memcpy(host, r.mmio.data, r.mmio.len);
+    } else {
+      std::memset(r.mmio.data, 0, sizeof r.mmio.data);
+      std::memcpy(r.mmio.data, host, r.mmio.len);
+    }
+    return true;
+  }
+  return false;
+}
+
+long State::run(VmObj& vm, VcpuData& vc) {
+  kvm_run* const ur = vc.run;
+  KvmRun& r = vc.v->run_struct();
+  // kvm_arch_vcpu_ioctl_run(): an MMIO read the last exit left pending completes with the
+  // data the VMM put in run->mmio.data, even when immediate_exit then returns at once.
+  if (ur->exit_reason == KVM_EXIT_MMIO && vc.v->mmio_pending()) {
+    std::memcpy(r.mmio.data, ur->mmio.data, sizeof r.mmio.data);
+    vc.v->complete_pending_mmio();
+  }
+  if (!vc.v->initialised()) return -ENOEXEC;
+  if (ur->immediate_exit) return -EINTR;
+  long rc;
+  for (;;) {
+    rc = vc.v->run();
+    if (rc == 0 && r.exit_reason == KVM_EXIT_MMIO && serve_slot_access(vm, vc)) {
+      vc.v->complete_pending_mmio();
+      continue;
+    }
+    break;
+  }
+  if (rc < 0 && rc != -EINTR) return rc;
+  // The fields Linux fills for each exit (include/uapi/linux/kvm.h).
+  ur->exit_reason = r.exit_reason;
+  ur->flags = 0;
+  ur->s.regs.device_irq_level = r.device_irq_level;
+  switch (r.exit_reason) {
+    case KVM_EXIT_MMIO:
+      ur->mmio.phys_addr = r.mmio.phys_addr;
+      std::memcpy(ur->mmio.data, r.mmio.data, sizeof ur->mmio.data);
+      ur->mmio.len = r.mmio.len;
+      ur->mmio.is_write = r.mmio.is_write;
+      break;
+    case KVM_EXIT_SYSTEM_EVENT:
+      ur->system_event.type = r.system_event.type;
+      ur->system_event.ndata = r.system_event.ndata;
+      std::memcpy(ur->system_event.data, r.system_event.data, sizeof ur->system_event.data);
+      break;
+    case KVM_EXIT_FAIL_ENTRY:
+      ur->fail_entry.hardware_entry_failure_reason = r.fail_entry.hardware_entry_failure_reason;
+      ur->fail_entry.cpu = r.fail_entry.cpu;
+      break;
+    case KVM_EXIT_ARM_NISV:
+      ur->arm_nisv.esr_iss = r.arm_nisv.esr_iss;
+      ur->arm_nisv.fault_ipa = r.arm_nisv.fault_ipa;
+      break;
+    case KVM_EXIT_DEBUG:
+      ur->debug.arch.hsr = static_cast<uint32_t>(r.debug.hsr);
+      break;
+    case KVM_EXIT_INTERNAL_ERROR:
+      ur->internal.suberror = r.internal.suberror;
+      ur->internal.ndata = r.internal.ndata;
+      std::memcpy(ur->internal.data, r.internal.data, sizeof ur->internal.data);
+      break;
+    default:
+      break;
+  }
+  return rc;
+}
+
+long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long arg) {
+  // kvm_vcpu_ioctl(): only KVM's ioctl type.
+  if (((req >> _IOC_TYPESHIFT) & _IOC_TYPEMASK) != KVMIO) return -EINVAL;
+  std::lock_guard lk(vc.m);
+  switch (req) {
+    case KVM_RUN:
+      if (arg != 0) return -EINVAL;
+      return run(vm, vc);
+    case KVM_GET_MP_STATE: {
+      kvm_mp_state st{vc.v->mp_state()};
+      return put(arg, st);
+    }
+    case KVM_SET_MP_STATE: {
+      kvm_mp_state st;
+      if (int rc = get(st, arg); rc != 0) return rc;
+      return vc.v->set_mp_state(st.mp_state);
+    }
+    case KVM_ARM_VCPU_INIT: {
+      kvm_vcpu_init init;
+      if (int rc = get(init, arg); rc != 0) return rc;
+      std::lock_guard vlk(vm.m);  // the VM-wide features (kvm->arch.config_lock)
+      kvm_model::kvm_vcpu_init mi;
+      mi.target = init.target;
+      std::memcpy(mi.features, init.features, sizeof mi.features);
+      return vc.v->arm_vcpu_init(mi);
+    }
+    case KVM_SET_ONE_REG:
+    case KVM_GET_ONE_REG:
+      return one_reg(vm, vc, req == KVM_SET_ONE_REG, arg);
+    case KVM_GET_REG_LIST:
+      return reg_list(vm, vc, arg);
+    case KVM_SET_DEVICE_ATTR:
+    case KVM_GET_DEVICE_ATTR:
+    case KVM_HAS_DEVICE_ATTR: {
+      kvm_device_attr attr;
+      if (int rc = get(attr, arg); rc != 0) return rc;
+      std::lock_guard vlk(vm.m);
+      vm.vm->set_vmm_pcpu(opts.vmm_pcpu);
+      if (req == KVM_HAS_DEVICE_ATTR) return vc.v->has_device_attr(attr.group, attr.attr);
+      // The attribute payloads are at most a filter (8 bytes) or an int/u64.
+      uint8_t buf[sizeof(kvm_pmu_event_filter) + 8] = {};
+      const size_t len = attr_payload_size(attr.group, attr.attr);
+      if (req == KVM_SET_DEVICE_ATTR) {
+        if (len != 0 && copy_in(buf, attr.addr, len) != 0) return -EFAULT;
+        return vc.v->set_device_attr(attr.group, attr.attr, len != 0 ? buf : nullptr);
+      }
+      if (len == 0) return vc.v->get_device_attr(attr.group, attr.attr, nullptr);
+      // Probe the destination first: a fault must not leave a half-done get behind.
+      if (copy_in(buf, attr.addr, len) != 0) return -EFAULT;
+      if (int rc = vc.v->get_device_attr(attr.group, attr.attr, buf); rc != 0) return rc;
+      return copy_out(attr.addr, buf, len);
+    }
+    case KVM_ARM_VCPU_FINALIZE: {
+      if (!vc.v->initialised()) return -ENOEXEC;
+      int what;
+      if (int rc = get(what, arg); rc != 0) return rc;
+      return -EINVAL;  // only KVM_ARM_VCPU_SVE can be finalized, and there is no SVE
+    }
+    default:
+      return -EINVAL;  // kvm_arch_vcpu_ioctl()
+  }
+}
+
+// ---------------- device fd (vGICv3) ----------------
+long State::device_ioctl(VmObj& vm, unsigned long req, unsigned long arg) {
+  if (req != KVM_SET_DEVICE_ATTR && req != KVM_GET_DEVICE_ATTR && req != KVM_HAS_DEVICE_ATTR) return -ENOTTY;
+  kvm_device_attr attr;
+  if (int rc = get(attr, arg); rc != 0) return rc;
+  std::lock_guard lk(vm.m);
+  Vm& m = *vm.vm;
+  if (req == KVM_HAS_DEVICE_ATTR) return m.vgic_has_attr(attr.group, attr.attr);
+  // The payload: a u64 address, a u32 count, nothing for CTRL.
+  const size_t len = attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR      ? 8
+                     : attr.group == KVM_DEV_ARM_VGIC_GRP_NR_IRQS ? 4
+                                                                  : 0;
+  if (m.vgic_has_attr(attr.group, attr.attr) != 0) return -ENXIO;
+  if (req == KVM_SET_DEVICE_ATTR) {
+    uint64_t v = 0;
+    if (len != 0 && copy_in(&v, attr.addr, len) != 0) return -EFAULT;
+    return m.vgic_set_attr(attr.group, attr.attr, v);
+  }
+  if (len == 0) return -ENXIO;
+  uint64_t v = 0;
+  // The REDIST_REGION read takes its index from the user's value.
+  if (attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR && copy_in(&v, attr.addr, len) != 0) return -EFAULT;
+  if (int rc = m.vgic_get_attr(attr.group, attr.attr, v); rc != 0) return rc;
+  return copy_out(attr.addr, &v, len);
+}
+
+// ---------------- Dev ----------------
+Dev::Dev(Options opts) : s_(std::make_unique<State>(std::move(opts))) {}
+
+Dev::~Dev() {
+  std::lock_guard lk(s_->m);
+  for (const auto& [fd, f] : s_->files) sys_close(fd);
+}
+
+int Dev::open_dev() {
+  const int fd = State::new_fd("kvm", 0);
+  if (fd < 0) return fd;
+  return s_->install(std::make_shared<File>(File{Kind::kSystem, nullptr, nullptr}), fd);
+}
+
+long Dev::ioctl(int fd, unsigned long request, unsigned long arg) {
+  const auto f = s_->find(fd);
+  if (f == nullptr) return -EBADF;
+  long rc;
+  switch (f->kind) {
+    case Kind::kSystem: rc = s_->sys_ioctl(request, arg); break;
+    case Kind::kVm: rc = s_->vm_ioctl(f->vm, request, arg); break;
+    case Kind::kVcpu: rc = s_->vcpu_ioctl(*f->vm, *f->vcpu, request, arg); break;
+    case Kind::kDevice: rc = s_->device_ioctl(*f->vm, request, arg); break;
+    default: rc = -EBADF;
+  }
+  if (s_->trace) s_->trace(format_call(fd, static_cast<int>(f->kind), f->vcpu ? f->vcpu->id : 0, request, arg, rc,
+                                       f->vcpu ? f->vcpu->run : nullptr));
+  return rc;
+}
+
+void* Dev::mmap(void* addr, size_t len, int prot, int flags, int fd, long offset, int* err) {
+  const auto f = s_->find(fd);
+  if (f == nullptr) {
+    *err = EBADF;
+    return MAP_FAILED;
+  }
+  if (f->kind != Kind::kVcpu) {
+    *err = ENODEV;  // no mmap file operation
+    return MAP_FAILED;
+  }
+  void* p = sys_mmap(addr, len, prot, flags, fd, offset);
+  if (p == MAP_FAILED) *err = errno;
+  return p;
+}
+
+int Dev::close(int fd) {
+  std::shared_ptr<File> f;
+  {
+    std::lock_guard lk(s_->m);
+    const auto it = s_->files.find(fd);
+    if (it == s_->files.end()) return -EBADF;
+    f = std::move(it->second);
+    s_->files.erase(it);
+  }
+  sys_close(fd);
+  if (s_->trace) s_->trace("close(" + std::to_string(fd) + ") = 0");
+  return 0;  // the VM goes when the last File referring to it does
+}
+
+bool Dev::owns(int fd) const { return s_->find(fd) != nullptr; }
+void Dev::set_trace(TraceFn fn) { s_->trace = std::move(fn); }
+const Options& Dev::options() const { return s_->opts; }
+void Dev::set_vmm_pcpu(uint32_t pcpu) { s_->opts.vmm_pcpu = pcpu; }
+
+Vm* Dev::vm_of(int fd) {
+  const auto f = s_->find(fd);
+  return f != nullptr && f->vm != nullptr ? f->vm->vm.get() : nullptr;
+}
+Vcpu* Dev::vcpu_of(int fd) {
+  const auto f = s_->find(fd);
+  return f != nullptr && f->vcpu != nullptr ? f->vcpu->v : nullptr;
+}
+
+}  // namespace kvm_model::abi

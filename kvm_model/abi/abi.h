@@ -1,0 +1,82 @@
+// /dev/kvm for arm64, as Linux's userspace ABI: file descriptors for the system, each VM,
+// each vCPU and each device, ioctl() with Linux's request numbers and structs
+// (include/uapi/linux/kvm.h, arch/arm64/include/uapi/asm/kvm.h), mmap() of the vCPU fd for
+// the shared struct kvm_run, close(). Results are what the syscall would return: >= 0, or
+// -errno, and a failed call changes nothing.
+//
+// Every fd handed out is a real file descriptor of this process (a memfd), so its number
+// cannot collide with any other fd and the kvm_run page of a vCPU fd can be mapped with the
+// ordinary mmap(2). Guest memory is the caller's own memory (userspace_addr), as with KVM.
+//
+// This header does not include the UAPI headers: callers pass request numbers and
+// pointers to the UAPI structs, exactly as to ioctl(2).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kvm_model/kvm.h"
+
+namespace kvm_model::abi {
+
+struct Options {
+  HostDesc host;
+  vpmu::Era era = vpmu::Era::k6_7;
+  uint32_t vmm_pcpu = 0;  // the pCPU the calling (VMM) thread runs on
+  // Copy user structs with a fault check (process_vm_readv on this process), so that a
+  // bad pointer gives -EFAULT as in Linux instead of a crash. Off: only null and the first
+  // page are refused (trusted in-process callers that want the fast path).
+  bool checked_copies = true;
+};
+
+// strace-style tracing of every call (--trace vmm): one line per ioctl, written after the
+// call so that values it fills in are shown.
+using TraceFn = std::function<void(const std::string& line)>;
+
+struct State;
+
+// One emulated /dev/kvm and every file opened from it, for one process.
+class Dev {
+ public:
+  explicit Dev(Options opts);
+  ~Dev();
+  Dev(const Dev&) = delete;
+  Dev& operator=(const Dev&) = delete;
+
+  // open("/dev/kvm", O_RDWR): a new system fd, or -errno.
+  int open_dev();
+  // ioctl(fd, request, arg): the result or -errno (-EBADF: not a KVM fd of this Dev).
+  long ioctl(int fd, unsigned long request, unsigned long arg);
+  // mmap(addr, len, prot, flags, fd, offset) on a KVM fd: the mapping, or MAP_FAILED with
+  // *err = errno. Only vCPU fds can be mapped (page 0: kvm_run; page 1: the coalesced MMIO
+  // ring, empty), as in Linux; others give ENODEV.
+  void* mmap(void* addr, size_t len, int prot, int flags, int fd, long offset, int* err);
+  // close(fd): 0 or -EBADF. A vCPU or device fd keeps its VM alive; the VM lives until
+  // every fd that refers to it is closed.
+  int close(int fd);
+  bool owns(int fd) const;
+
+  void set_trace(TraceFn fn);
+  const Options& options() const;
+
+  // ---- host-side hooks: what the host OS (not KVM) provides a VMM ----
+  // The model objects behind a VM or vCPU fd (null if fd is not one): scheduler placement
+  // (vcpu_load), the run budget a timer signal stands for, tracepoints. Not KVM ioctls.
+  Vm* vm_of(int fd);
+  Vcpu* vcpu_of(int fd);
+  // The pCPU the VMM thread now runs on (sched_setaffinity).
+  void set_vmm_pcpu(uint32_t pcpu);
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+// Names for traces and docs: "KVM_GET_ONE_REG", register ids as "PMCR_EL0", "X3", ...
+const char* ioctl_name(unsigned long request);
+std::string reg_name(uint64_t id);
+const char* errno_name(int err);  // "EINVAL"
+
+}  // namespace kvm_model::abi

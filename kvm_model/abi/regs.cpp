@@ -1,0 +1,427 @@
+#include "kvm_model/kvm.h"
+// After the model's headers (see abi.cpp).
+#include "kvm_model/abi/abi.h"
+#include "kvm_model/abi/regs.h"
+#include "pmuemu/kvm.h"
+
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "cpu/sysreg/sysregs.h"
+#include "kvm_model/vpmu/sys_regs.h"
+
+namespace kvm_model::abi {
+namespace {
+
+constexpr uint64_t kCoreBase = KVM_REG_ARM64 | KVM_REG_ARM_CORE;
+constexpr uint64_t kIdMaskNoSize = ~KVM_REG_SIZE_MASK;
+// struct kvm_regs in 32-bit units: user_pt_regs (x0-x30, sp, pc, pstate), sp_el1, elr_el1,
+// spsr[5], then user_fpsimd_state (vregs[32] of 128 bits, fpsr, fpcr).
+constexpr unsigned kOffSpsr = 72, kOffVregs = 82, kOffFpsr = kOffVregs + 32 * 4, kOffFpcr = kOffFpsr + 1;
+constexpr unsigned kCoreWords = kOffFpcr + 1 + 2;  // fp_regs ends with __reserved[2]
+
+// core_reg_size_from_offset(): the size of the core register at a 32-bit offset, or -1.
+int core_size(unsigned off) {
+  if (off < kOffVregs) return (off % 2 == 0) ? 8 : -1;
+  if (off < kOffFpsr) return ((off - kOffVregs) % 4 == 0) ? 16 : -1;
+  if (off == kOffFpsr || off == kOffFpcr) return 4;
+  return -1;
+}
+
+bool is_core(uint64_t id) { return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_CORE; }
+unsigned core_off(uint64_t id) { return static_cast<unsigned>(id & 0xffff); }
+
+// KVM's firmware pseudo-registers (arch/arm64/kvm/hypercalls.c) in kvm_arm_copy_fw_reg_indices order.
+constexpr std::array<uint64_t, 7> kFwRegs = {
+    KVM_REG_ARM_PSCI_VERSION,  KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1, KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2,
+    KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3, KVM_REG_ARM_STD_BMAP, KVM_REG_ARM_STD_HYP_BMAP,
+    KVM_REG_ARM_VENDOR_HYP_BMAP,
+};
+// The emulated cores need none of the Spectre mitigations the workaround registers describe.
+constexpr uint64_t kWa1 = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1_NOT_REQUIRED;
+constexpr uint64_t kWa2 = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_NOT_REQUIRED;
+constexpr uint64_t kWa3 = KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3_NOT_REQUIRED;
+constexpr uint64_t kStdFeatures = 1, kStdHypFeatures = 1, kVendorHypFeatures = 3;
+constexpr uint64_t kPsci01 = 0, kPsci02 = 2, kPsci10 = 0x10000, kPsci11 = 0x10001;
+
+// Linux's KVM_GET_REG_LIST timer block, in its order.
+constexpr std::array<uint64_t, 6> kTimerRegs = {
+    KVM_REG_ARM_TIMER_CTL, KVM_REG_ARM_TIMER_CNT, KVM_REG_ARM_TIMER_CVAL,
+    KVM_REG_ARM_PTIMER_CTL, KVM_REG_ARM_PTIMER_CNT, KVM_REG_ARM_PTIMER_CVAL,
+};
+
+bool wants_psci02(const Vcpu& v) { return (v.features() >> KVM_ARM_VCPU_PSCI_0_2) & 1; }
+
+int get_fw(RegCtx& c, uint64_t id, uint64_t& val) {
+  switch (id) {
+    case KVM_REG_ARM_PSCI_VERSION:
+      val = c.fw.psci_version != ~uint64_t{0} ? c.fw.psci_version : (wants_psci02(c.v) ? kPsci11 : kPsci01);
+      return 0;
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1: val = kWa1; return 0;
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2: val = kWa2; return 0;
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3: val = kWa3; return 0;
+    case KVM_REG_ARM_STD_BMAP: val = c.fw.std_bmap; return 0;
+    case KVM_REG_ARM_STD_HYP_BMAP: val = c.fw.std_hyp_bmap; return 0;
+    case KVM_REG_ARM_VENDOR_HYP_BMAP: val = c.fw.vendor_hyp_bmap; return 0;
+    default: return -ENOENT;
+  }
+}
+
+int set_fw(RegCtx& c, uint64_t id, uint64_t val) {
+  switch (id) {
+    case KVM_REG_ARM_PSCI_VERSION:
+      // kvm_arm_set_fw_reg(): 0.1 only without the PSCI 0.2 feature, 0.2/1.0/1.1 only with it.
+      if (val == kPsci01) return wants_psci02(c.v) ? -EINVAL : (c.fw.psci_version = val, 0);
+      if (val == kPsci02 || val == kPsci10 || val == kPsci11) {
+        if (!wants_psci02(c.v)) return -EINVAL;
+        c.fw.psci_version = val;
+        return 0;
+      }
+      return -EINVAL;
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1:
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3: {
+      // A level no higher than the host's (NOT_REQUIRED is the highest: anything valid).
+      if (val & ~uint64_t{3}) return -EINVAL;
+      const uint64_t host = id == KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1 ? kWa1 : kWa3;
+      return val <= host ? 0 : -EINVAL;
+    }
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2:
+      if (val & ~uint64_t{KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2_ENABLED | 3}) return -EINVAL;
+      return (val & 3) <= kWa2 ? 0 : -EINVAL;
+    case KVM_REG_ARM_STD_BMAP:
+    case KVM_REG_ARM_STD_HYP_BMAP:
+    case KVM_REG_ARM_VENDOR_HYP_BMAP: {
+      // kvm_arm_set_fw_reg_bmap(): known bits only; fixed once the VM has run.
+      uint64_t& bmap = id == KVM_REG_ARM_STD_BMAP       ? c.fw.std_bmap
+                       : id == KVM_REG_ARM_STD_HYP_BMAP ? c.fw.std_hyp_bmap
+                                                        : c.fw.vendor_hyp_bmap;
+      const uint64_t valid = id == KVM_REG_ARM_STD_BMAP       ? kStdFeatures
+                             : id == KVM_REG_ARM_STD_HYP_BMAP ? kStdHypFeatures
+                                                              : kVendorHypFeatures;
+      if (val & ~valid) return -EINVAL;
+      if (val != bmap && c.vm_has_run) return -EBUSY;
+      bmap = val;
+      return 0;
+    }
+    default:
+      return -ENOENT;
+  }
+}
+
+bool is_fw(uint64_t id) {
+  const uint64_t cop = id & KVM_REG_ARM_COPROC_MASK;
+  return cop == KVM_REG_ARM_FW || cop == KVM_REG_ARM_FW_FEAT_BMAP;
+}
+
+uint64_t load(const uint8_t* b, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, b, std::min<size_t>(n, 8));
+  return v;
+}
+void store(uint8_t* b, size_t n, uint64_t v) { std::memcpy(b, &v, std::min<size_t>(n, 8)); }
+
+}  // namespace
+
+int get_reg(RegCtx c, uint64_t id, uint8_t* buf, size_t size) {
+  if (is_core(id)) {
+    const unsigned off = core_off(id);
+    const int want = off < kCoreWords ? core_size(off) : -1;
+    if (want < 0 || static_cast<size_t>(want) != size) return -EINVAL;  // validate_core_offset()
+    if (off > kOffSpsr && off < kOffVregs) {
+      store(buf, size, c.extra.spsr32[(off - kOffSpsr) / 2 - 1]);
+      return 0;
+    }
+    if (size != 8) return -ENOENT;  // FP/SIMD registers: not in the model yet
+    uint64_t v = 0;
+    if (int rc = c.v.get_one_reg((id & kIdMaskNoSize) | KVM_REG_SIZE_U64, v); rc != 0) return rc;
+    store(buf, size, v);
+    return 0;
+  }
+  if (is_fw(id)) {
+    if (size != 8) return -ENOENT;
+    uint64_t v;
+    if (int rc = get_fw(c, id, v); rc != 0) return rc;
+    store(buf, size, v);
+    return 0;
+  }
+  // System and timer registers are 64-bit (kvm_sys_reg_get_user).
+  if (size != 8) return -ENOENT;
+  uint64_t v = 0;
+  if (int rc = c.v.get_one_reg(id, v); rc != 0) return rc;
+  store(buf, size, v);
+  return 0;
+}
+
+int set_reg(RegCtx c, uint64_t id, const uint8_t* buf, size_t size) {
+  if (is_core(id)) {
+    const unsigned off = core_off(id);
+    const int want = off < kCoreWords ? core_size(off) : -1;
+    if (want < 0 || static_cast<size_t>(want) != size) return -EINVAL;
+    if (off > kOffSpsr && off < kOffVregs) {
+      c.extra.spsr32[(off - kOffSpsr) / 2 - 1] = load(buf, size);
+      return 0;
+    }
+    if (size != 8) return -ENOENT;
+    return c.v.set_one_reg((id & kIdMaskNoSize) | KVM_REG_SIZE_U64, load(buf, size));
+  }
+  if (is_fw(id)) {
+    if (size != 8) return -ENOENT;
+    return set_fw(c, id, load(buf, size));
+  }
+  if (size != 8) return -ENOENT;
+  return c.v.set_one_reg(id, load(buf, size));
+}
+
+int list_regs(RegCtx c, std::vector<uint64_t>& ids) {
+  std::vector<uint64_t> model;
+  if (int rc = c.v.get_reg_list(model); rc != 0) return rc;
+  ids.clear();
+  std::vector<uint64_t> core, sys;
+  for (uint64_t id : model) (is_core(id) ? core : sys).push_back(id);
+  // The banked AArch32 SPSRs are core registers KVM always lists.
+  for (unsigned i = 1; i < 5; ++i) {
+    const uint64_t id = kCoreBase | KVM_REG_SIZE_U64 | (kOffSpsr + 2 * i);
+    if (std::find(core.begin(), core.end(), id) == core.end()) core.push_back(id);
+  }
+  std::sort(core.begin(), core.end(), [](uint64_t a, uint64_t b) { return core_off(a) < core_off(b); });
+  ids.insert(ids.end(), core.begin(), core.end());
+  ids.insert(ids.end(), kFwRegs.begin(), kFwRegs.end());
+  // The timer block, then every other system register in ascending order.
+  for (uint64_t t : kTimerRegs)
+    if (std::find(sys.begin(), sys.end(), t) != sys.end()) ids.push_back(t);
+  std::vector<uint64_t> rest;
+  for (uint64_t id : sys)
+    if (std::find(kTimerRegs.begin(), kTimerRegs.end(), id) == kTimerRegs.end()) rest.push_back(id);
+  std::sort(rest.begin(), rest.end());
+  ids.insert(ids.end(), rest.begin(), rest.end());
+  return 0;
+}
+
+void writable_id_masks(std::vector<uint64_t>& masks) {
+  // KVM_ARM_FEATURE_ID_RANGE_IDX(op0 3, op1, CRn 0, CRm, op2) = op1 * 64 + CRm * 8 + op2.
+  // The model lets a VMM lower ID_AA64DFR0_EL1.PMUVer (op1 0, CRm 5, op2 0) only.
+  masks.assign(KVM_ARM_FEATURE_ID_RANGE_SIZE, 0);
+  masks[0 * 64 + 5 * 8 + 0] = 0xf00;
+}
+
+size_t attr_payload_size(uint32_t group, uint64_t attr) {
+  switch (group) {
+    case KVM_ARM_VCPU_PMU_V3_CTRL:
+      switch (attr) {
+        case KVM_ARM_VCPU_PMU_V3_IRQ: return sizeof(int);
+        case KVM_ARM_VCPU_PMU_V3_FILTER: return sizeof(kvm_pmu_event_filter);
+        case KVM_ARM_VCPU_PMU_V3_SET_PMU: return sizeof(int);
+        case KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS: return sizeof(unsigned);
+        default: return 0;
+      }
+    case KVM_ARM_VCPU_TIMER_CTRL: return sizeof(int);
+    case KVM_ARM_VCPU_PVTIME_CTRL: return sizeof(uint64_t);
+    default: return 0;
+  }
+}
+
+// ---------------- names ----------------
+namespace {
+struct IoctlName {
+  unsigned long req;
+  const char* name;
+};
+constexpr IoctlName kIoctls[] = {
+    {KVM_GET_API_VERSION, "KVM_GET_API_VERSION"},
+    {KVM_CREATE_VM, "KVM_CREATE_VM"},
+    {KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION"},
+    {KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE"},
+    {KVM_CREATE_VCPU, "KVM_CREATE_VCPU"},
+    {KVM_SET_USER_MEMORY_REGION, "KVM_SET_USER_MEMORY_REGION"},
+    {KVM_SET_USER_MEMORY_REGION2, "KVM_SET_USER_MEMORY_REGION2"},
+    {KVM_ENABLE_CAP, "KVM_ENABLE_CAP"},
+    {KVM_IRQ_LINE, "KVM_IRQ_LINE"},
+    {KVM_CREATE_DEVICE, "KVM_CREATE_DEVICE"},
+    {KVM_ARM_PREFERRED_TARGET, "KVM_ARM_PREFERRED_TARGET"},
+    {KVM_ARM_GET_REG_WRITABLE_MASKS, "KVM_ARM_GET_REG_WRITABLE_MASKS"},
+    {KVM_ARM_SET_COUNTER_OFFSET, "KVM_ARM_SET_COUNTER_OFFSET"},
+    {KVM_RUN, "KVM_RUN"},
+    {KVM_GET_MP_STATE, "KVM_GET_MP_STATE"},
+    {KVM_SET_MP_STATE, "KVM_SET_MP_STATE"},
+    {KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT"},
+    {KVM_ARM_VCPU_FINALIZE, "KVM_ARM_VCPU_FINALIZE"},
+    {KVM_GET_ONE_REG, "KVM_GET_ONE_REG"},
+    {KVM_SET_ONE_REG, "KVM_SET_ONE_REG"},
+    {KVM_GET_REG_LIST, "KVM_GET_REG_LIST"},
+    {KVM_SET_DEVICE_ATTR, "KVM_SET_DEVICE_ATTR"},
+    {KVM_GET_DEVICE_ATTR, "KVM_GET_DEVICE_ATTR"},
+    {KVM_HAS_DEVICE_ATTR, "KVM_HAS_DEVICE_ATTR"},
+};
+
+struct ErrnoName {
+  int err;
+  const char* name;
+};
+constexpr ErrnoName kErrnos[] = {
+    {EPERM, "EPERM"}, {ENOENT, "ENOENT"}, {EINTR, "EINTR"}, {EIO, "EIO"}, {ENXIO, "ENXIO"},
+    {E2BIG, "E2BIG"}, {ENOEXEC, "ENOEXEC"}, {EBADF, "EBADF"}, {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
+    {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"}, {EEXIST, "EEXIST"}, {ENODEV, "ENODEV"}, {EINVAL, "EINVAL"},
+    {ENOSPC, "ENOSPC"}, {ENOTTY, "ENOTTY"}, {ENOSYS, "ENOSYS"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+};
+
+const char* exit_name(uint32_t r) {
+  switch (r) {
+    case KVM_EXIT_UNKNOWN: return "KVM_EXIT_UNKNOWN";
+    case KVM_EXIT_HYPERCALL: return "KVM_EXIT_HYPERCALL";
+    case KVM_EXIT_DEBUG: return "KVM_EXIT_DEBUG";
+    case KVM_EXIT_MMIO: return "KVM_EXIT_MMIO";
+    case KVM_EXIT_FAIL_ENTRY: return "KVM_EXIT_FAIL_ENTRY";
+    case KVM_EXIT_INTR: return "KVM_EXIT_INTR";
+    case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
+    case KVM_EXIT_SYSTEM_EVENT: return "KVM_EXIT_SYSTEM_EVENT";
+    case KVM_EXIT_ARM_NISV: return "KVM_EXIT_ARM_NISV";
+    default: return "KVM_EXIT_?";
+  }
+}
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%#" PRIx64, v);
+  return b;
+}
+
+// Reads the caller's struct for the trace only when the pointer is plausible; a trace never
+// faults where the call itself returned -EFAULT.
+template <typename T>
+bool peek(unsigned long arg, long rc, T& out) {
+  if (arg < 4096 || rc == -EFAULT) return false;
+  std::memcpy(&out, reinterpret_cast<const void*>(arg), sizeof(T));
+  return true;
+}
+}  // namespace
+
+const char* ioctl_name(unsigned long request) {
+  for (const auto& i : kIoctls)
+    if (i.req == request) return i.name;
+  return nullptr;
+}
+
+const char* errno_name(int err) {
+  for (const auto& e : kErrnos)
+    if (e.err == err) return e.name;
+  return "E?";
+}
+
+std::string reg_name(uint64_t id) {
+  char b[48];
+  if (is_core(id)) {
+    const unsigned off = core_off(id);
+    if (off < 62 && off % 2 == 0) return "X" + std::to_string(off / 2);
+    static constexpr const char* kNames[] = {"SP", "PC", "PSTATE", "SP_EL1", "ELR_EL1", "SPSR_EL1",
+                                             "SPSR_ABT", "SPSR_UND", "SPSR_IRQ", "SPSR_FIQ"};
+    if (off >= 62 && off < kOffVregs && off % 2 == 0) return kNames[(off - 62) / 2];
+    if (off >= kOffVregs && off < kOffFpsr && (off - kOffVregs) % 4 == 0) return "V" + std::to_string((off - kOffVregs) / 4);
+    if (off == kOffFpsr) return "FPSR";
+    if (off == kOffFpcr) return "FPCR";
+    std::snprintf(b, sizeof b, "CORE+%u", off);
+    return b;
+  }
+  switch (id) {
+    case KVM_REG_ARM_PSCI_VERSION: return "PSCI_VERSION";
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1: return "SMCCC_ARCH_WORKAROUND_1";
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2: return "SMCCC_ARCH_WORKAROUND_2";
+    case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_3: return "SMCCC_ARCH_WORKAROUND_3";
+    case KVM_REG_ARM_STD_BMAP: return "STD_BMAP";
+    case KVM_REG_ARM_STD_HYP_BMAP: return "STD_HYP_BMAP";
+    case KVM_REG_ARM_VENDOR_HYP_BMAP: return "VENDOR_HYP_BMAP";
+    // KVM's timer ids: CNT and CVAL of the virtual timer have each other's encodings.
+    case KVM_REG_ARM_TIMER_CTL: return "CNTV_CTL_EL0";
+    case KVM_REG_ARM_TIMER_CNT: return "CNTVCT_EL0";
+    case KVM_REG_ARM_TIMER_CVAL: return "CNTV_CVAL_EL0";
+    case KVM_REG_ARM_PTIMER_CTL: return "CNTP_CTL_EL0";
+    case KVM_REG_ARM_PTIMER_CNT: return "CNTPCT_EL0";
+    case KVM_REG_ARM_PTIMER_CVAL: return "CNTP_CVAL_EL0";
+    default: break;
+  }
+  if ((id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM64_SYSREG) {
+    if (const auto key = arch::SysRegKey::from_one_reg_id(id)) {
+      if (const auto* d = vpmu::find_pmu_sys_reg(*key)) return std::string(d->name);
+      if (const int idx = cpu::sysreg::find(*key); idx >= 0) return std::string(cpu::sysreg::at(idx).name);
+      std::snprintf(b, sizeof b, "S%u_%u_C%u_C%u_%u", key->op0, key->op1, key->crn, key->crm, key->op2);
+      return b;
+    }
+  }
+  return hex(id);
+}
+
+std::string format_call(int fd, int kind, unsigned vcpu_id, unsigned long req, unsigned long arg, long rc,
+                        const kvm_run* run) {
+  const char* name = ioctl_name(req);
+  std::string who = kind == 2 ? "vcpu" + std::to_string(vcpu_id) : std::to_string(fd);
+  std::string a;
+  switch (req) {
+    case KVM_GET_ONE_REG:
+    case KVM_SET_ONE_REG: {
+      kvm_one_reg r;
+      if (!peek(arg, rc, r)) break;
+      a = reg_name(r.id);
+      const size_t size = size_t{1} << ((r.id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+      if ((req == KVM_SET_ONE_REG || rc == 0) && size <= 8 && r.addr >= 4096) {
+        uint64_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const void*>(r.addr), size);
+        a += ", " + hex(v);
+      }
+      break;
+    }
+    case KVM_CHECK_EXTENSION:
+    case KVM_CREATE_VCPU:
+    case KVM_CREATE_VM:
+      a = std::to_string(arg);
+      break;
+    case KVM_ARM_VCPU_INIT: {
+      kvm_vcpu_init i;
+      if (peek(arg, rc, i)) a = "target " + std::to_string(i.target) + ", features " + hex(i.features[0]);
+      break;
+    }
+    case KVM_SET_DEVICE_ATTR:
+    case KVM_GET_DEVICE_ATTR:
+    case KVM_HAS_DEVICE_ATTR: {
+      kvm_device_attr at;
+      if (!peek(arg, rc, at)) break;
+      a = "group " + std::to_string(at.group) + ", attr " + std::to_string(at.attr);
+      if (req != KVM_HAS_DEVICE_ATTR && at.addr >= 4096 && (req == KVM_SET_DEVICE_ATTR || rc == 0)) {
+        uint32_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const void*>(at.addr), sizeof v);
+        a += ", *addr " + std::to_string(v);
+      }
+      break;
+    }
+    case KVM_SET_USER_MEMORY_REGION: {
+      kvm_userspace_memory_region m;
+      if (peek(arg, rc, m))
+        a = "slot " + std::to_string(m.slot) + ", flags " + hex(m.flags) + ", gpa " + hex(m.guest_phys_addr) +
+            ", size " + hex(m.memory_size);
+      break;
+    }
+    case KVM_SET_MP_STATE:
+    case KVM_GET_MP_STATE: {
+      kvm_mp_state s;
+      if (peek(arg, rc, s) && (req == KVM_SET_MP_STATE || rc == 0)) a = std::to_string(s.mp_state);
+      break;
+    }
+    default:
+      break;
+  }
+  std::string line = name != nullptr ? name : hex(req);
+  line = "ioctl(" + who + ", " + line + (a.empty() ? "" : "(" + a + ")") + ") = ";
+  line += rc < 0 ? "-1 " + std::string(errno_name(static_cast<int>(-rc))) : std::to_string(rc);
+  if (req == KVM_RUN && run != nullptr && (rc == 0 || rc == -EINTR)) {
+    line += std::string(" [") + exit_name(run->exit_reason);
+    if (run->exit_reason == KVM_EXIT_MMIO)
+      line += std::string(run->mmio.is_write ? " write " : " read ") + hex(run->mmio.phys_addr) + " len " +
+              std::to_string(run->mmio.len);
+    if (run->exit_reason == KVM_EXIT_SYSTEM_EVENT) line += " type " + std::to_string(run->system_event.type);
+    line += "]";
+  }
+  return line;
+}
+
+}  // namespace kvm_model::abi
