@@ -31,7 +31,7 @@ uint64_t page_descriptor(uint64_t pa, int prot, bool el1_only) {
 
 }  // namespace
 
-AddressSpace::AddressSpace() : prot_((kKernelBase - kBase) >> 12, kUnmapped) {
+AddressSpace::AddressSpace() : prot_((kKernelBase - kBase) >> 12, kUnmapped), shared_(prot_.size(), false) {
   void* want = reinterpret_cast<void*>(kBase);
   void* p = mmap(want, kEnd - kBase, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
@@ -81,9 +81,22 @@ void AddressSpace::write_pte(uint64_t va, int prot) {
   cpu::guest_store<uint64_t>(host(l3 + ((va >> 12) & 511) * 8), d);
 }
 
+void AddressSpace::mark_shared(uint64_t va, uint64_t len) {
+  for (uint64_t a = va; a < va + len; a += 0x1000) shared_[page(a)] = true;
+}
+
+void AddressSpace::restore_private(uint64_t va, uint64_t len) {
+  for (uint64_t a = va; a < va + len; a += 0x1000) {
+    if (!shared_[page(a)]) continue;
+    shared_[page(a)] = false;
+    mmap(host(a), 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  }
+}
+
 bool AddressSpace::map(uint64_t va, uint64_t len, int prot) {
   len = (len + 0xfff) & ~0xfffull;
   if ((va & 0xfff) != 0 || va < kBase || va > kKernelBase || len > kKernelBase - va) return false;
+  restore_private(va, len);
   // Fresh pages read as zero, whatever an earlier mapping left there.
   if (len != 0) madvise(host(va), len, MADV_DONTNEED);
   for (uint64_t a = va; a < va + len; a += 0x1000) {
@@ -101,6 +114,7 @@ bool AddressSpace::unmap(uint64_t va, uint64_t len) {
     prot_[page(a)] = kUnmapped;
     write_pte(a, -1);
   }
+  restore_private(va, len);
   if (len != 0) madvise(host(va), len, MADV_DONTNEED);
   return true;
 }

@@ -48,6 +48,9 @@ class AddressSpace {
   // zero. False if the range leaves the program area.
   bool map(uint64_t va, uint64_t len, int prot);
   bool unmap(uint64_t va, uint64_t len);
+  // [va, va+len) is now backed by a shared host mapping (a vCPU's kvm_run page); unmapping
+  // or remapping it puts the program's private anonymous memory back.
+  void mark_shared(uint64_t va, uint64_t len);
   // -ENOMEM if a page of the range is not mapped (Linux's mprotect).
   int protect(uint64_t va, uint64_t len, int prot);
   // A free range of len bytes for mmap without MAP_FIXED, top-down below kMmapTop; 0 if none.
@@ -72,6 +75,8 @@ class AddressSpace {
   uint8_t* host_ = nullptr;
   std::unique_ptr<cpu::PhysMem> phys_;
   std::vector<uint8_t> prot_;  // per program page: kUnmapped or its PROT_* bits
+  std::vector<bool> shared_;   // per program page: backed by a foreign shared mapping
+  void restore_private(uint64_t va, uint64_t len);
   uint64_t pgd_ = 0;
   uint64_t next_table_ = 0;
 };

@@ -226,20 +226,4 @@ long pread_into(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, uint64_t of
   return static_cast<long>(done);
 }
 
-void map_kvm_shared(Process& p, uint64_t va, uint64_t len, int kvm_fd, void* backend_page) {
-  p.kvm_pages.push_back({va, len, kvm_fd, backend_page});
-  std::memcpy(p.mem().host(va), backend_page, len);
-}
-
-void unmap_kvm_shared(Process& p, uint64_t va, uint64_t len) {
-  std::erase_if(p.kvm_pages, [&](const Process::KvmPage& k) { return k.va >= va && k.va < va + len; });
-}
-
-void sync_kvm_shared(Process& p, bool to_backend) {
-  for (const auto& k : p.kvm_pages) {
-    if (to_backend) std::memcpy(k.backend, p.mem().host(k.va), k.len);
-    else std::memcpy(p.mem().host(k.va), k.backend, k.len);
-  }
-}
-
 }  // namespace pmuemu::user

@@ -31,10 +31,5 @@ long stat_file(Process& p, int dirfd, const std::string& path, int flags, LinuxS
 long readlink_path(Process& p, const std::string& path, std::string& target);
 long pread_into(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, uint64_t offset);
 
-// kvm_run pages: the program's copy at va is brought up to date from the backend's page
-// after every KVM ioctl and copied to it before the next (sync_kvm_shared).
-void map_kvm_shared(Process& p, uint64_t va, uint64_t len, int kvm_fd, void* backend_page);
-void unmap_kvm_shared(Process& p, uint64_t va, uint64_t len);
-void sync_kvm_shared(Process& p, bool to_backend);
 
 }  // namespace pmuemu::user

@@ -69,9 +69,12 @@ struct KvmBackend {
   virtual ~KvmBackend() = default;
   virtual int open_system() { return -2; }  // -ENOENT
   virtual long ioctl(int fd, unsigned long request, uint64_t arg) { return -25; }  // -ENOTTY
-  // mmap of a KVM fd (the vCPU's kvm_run page): the host address of `len` bytes, or nullptr.
-  virtual void* mmap(int fd, uint64_t len, uint64_t offset) { return nullptr; }
+  // mmap of a KVM fd (the vCPU's kvm_run page) at the program address va, shared with the
+  // model: false if the fd cannot be mapped there.
+  virtual bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) { return false; }
   virtual void close(int fd) {}
+  // The pCPU the calling thread runs on (the VMM thread's placement matters to KVM).
+  virtual void set_caller_pcpu(uint32_t pcpu) {}
 };
 
 // One thread of the program: its own core on the shared memory.
@@ -123,12 +126,7 @@ class Process {
   std::array<SigAction, 65> sigactions{};
   uint64_t sigmask = 0;
   uint64_t tid_address = 0;
-  struct KvmPage {
-    uint64_t va, len;
-    int kvm_fd;
-    void* backend;
-  };
-  std::vector<KvmPage> kvm_pages;
+
   std::optional<int> exit_code;  // set by exit/exit_group
 
   // Reads/writes program memory with Linux's access checks: false (-EFAULT) if any byte is

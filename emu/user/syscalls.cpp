@@ -1,6 +1,7 @@
 // The Linux system calls of `pmuemu user`, by arm64 number (the asm-generic table). Results
 // are Linux's: a value or -errno in X0. What is not here returns -ENOSYS.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -124,9 +125,26 @@ long sys_ioctl(Process& p, const Args& a) {
   auto f = file_of(p, a[0]);
   if (!f) return err(EBADF);
   if (f->kind == OpenFile::Kind::kKvm) {
-    sync_kvm_shared(p, true);
+    p.kvm().set_caller_pcpu(p.pcpu());
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
-    sync_kvm_shared(p, false);
+    // Calls that create a file descriptor hand back the model's; the program gets one of its
+    // own for it (the return value, or kvm_create_device.fd).
+    constexpr unsigned long kCreateVm = 0xae01, kCreateVcpu = 0xae41, kCreateDevice = 0xc00caee0;
+    auto wrap = [&](int model_fd) {
+      auto nf = std::make_shared<OpenFile>();
+      nf->kind = OpenFile::Kind::kKvm;
+      nf->kvm_fd = model_fd;
+      nf->path = "anon_inode:kvm";
+      return p.new_fd(nf);
+    };
+    if (r >= 0 && (a[1] == kCreateVm || a[1] == kCreateVcpu)) return wrap(static_cast<int>(r));
+    if (r >= 0 && a[1] == kCreateDevice) {
+      uint32_t dev[3];
+      if (p.read(a[2], dev, sizeof dev) && !(dev[2] & 1 /* KVM_CREATE_DEVICE_TEST */)) {
+        dev[1] = static_cast<uint32_t>(wrap(static_cast<int>(dev[1])));
+        p.write(a[2], dev, sizeof dev);
+      }
+    }
     return r;
   }
   return err(ENOTTY);  // no terminal ioctls: stdio is treated as a pipe
@@ -194,12 +212,15 @@ long sys_mmap(Process& p, const Args& a) {
     if (va == 0) return err(ENOMEM);
   }
   if (f && f->kind == OpenFile::Kind::kKvm) {
-    // The vCPU's kvm_run page: shared with the model, so it is copied in after every
-    // KVM_RUN and out before the next (the backend keeps it coherent; see kvm_bridge).
-    void* src = p.kvm().mmap(f->kvm_fd, len, off);
-    if (src == nullptr) return err(EINVAL);
+    // The vCPU's kvm_run page: the model's own page mapped at the program's address, so
+    // both sides see one struct kvm_run, as with Linux.
+    if (!(flags & kShared)) return err(EINVAL);
     if (!p.mem().map(va, size, prot | kProtRead)) return err(ENOMEM);
-    map_kvm_shared(p, va, size, f->kvm_fd, src);
+    if (!p.kvm().map_shared(f->kvm_fd, va, size, off, PROT_READ | PROT_WRITE)) {
+      p.mem().unmap(va, size);
+      return err(ENODEV);
+    }
+    p.mem().mark_shared(va, size);
     p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
     return static_cast<long>(va);
   }
@@ -216,7 +237,6 @@ long sys_mmap(Process& p, const Args& a) {
 }
 long sys_munmap(Process& p, const Args& a) {
   if ((a[0] & 0xfff) != 0 || a[1] == 0) return err(EINVAL);
-  unmap_kvm_shared(p, a[0], a[1]);
   if (!p.mem().unmap(a[0], a[1])) return err(EINVAL);
   p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
   return 0;
