@@ -382,8 +382,14 @@ bool Process::handle_exception() {
     }
     case kEcDabtLow:
     case kEcIabtLow: {
-      // DFSC/IFSC: translation and permission faults are SIGSEGV, alignment is SIGBUS.
+      // DFSC/IFSC: a translation, access-flag or permission fault on a page its region
+      // allows is demand paging (the descriptor is filled in and the access retried, ELR
+      // still at the instruction); otherwise translation and permission faults are
+      // SIGSEGV and alignment faults SIGBUS.
       const unsigned fsc = static_cast<unsigned>(esr) & 0x3f;
+      const bool paging_fault = (fsc >= 0x04 && fsc <= 0x0f);  // translation, access flag, permission, levels 0-3
+      const bool is_write = ec == kEcDabtLow && ((esr >> 6) & 1) != 0;
+      if (paging_fault && mem_.fault_in(far, is_write, ec == kEcIabtLow)) break;
       const int sig = fsc == 0x21 ? kSigBus : kSigSegv;
       raise_signal(sig, std::string(sig == kSigBus ? "alignment fault" : "segmentation fault") + where + addr);
       break;
