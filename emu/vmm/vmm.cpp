@@ -24,7 +24,10 @@
 #include "emu/vmm/snapshot.h"
 #include "pmu/events.h"
 #include "kvm_model/kvm.h"
-#include "kvm_model/vpmu/sys_regs.h"
+// The VMM speaks /dev/kvm's ABI (Linux's arm64 UAPI, after the model's headers: its macros
+// share names with the model's constants).
+#include "kvm_model/abi/abi.h"
+#include "pmuemu/kvm.h"
 
 namespace pmuemu::vmm {
 namespace {
@@ -216,25 +219,39 @@ class Vmm {
         host_(host),
         snapshot_(std::move(snapshot)),
         image_(snapshot_ ? loader::ElfImage{} : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
-        kvm_(host_desc(host, opts.timing == Timing::kCycle), parse_era_or_throw(opts.kvm_era)),
+        dev_(abi_options(host, opts)),
         ram_(opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
         console_(opts.out),
         uart_([this](unsigned vcpu, char c) { console_.uart(vcpu, c); }) {
-    call(kvm_.create_vm(vm_), "KVM_CREATE_VM()");
-    vm_->set_vmm_pcpu(opts.vmm_cpu);
-    call(vm_->set_user_memory_region(0, opts.ram_base, opts.ram_size, ram_.data()),
-         "KVM_SET_USER_MEMORY_REGION(slot=0, gpa=" + hex(opts.ram_base) + ", size=" + hex(opts.ram_size) + ")");
+    if (opts.trace_vmm)
+      dev_.set_trace([this](const std::string& line) {
+        // The scheduler's quantum ends (its timer signal) and WFI blocks are not printed:
+        // every KVM_RUN that comes back with an exit is.
+        if (line.find("KVM_RUN) = -1 EINTR") != std::string::npos) return;
+        std::fprintf(opts_.trace, "vmm: %s\n", line.c_str());
+      });
+    kvm_fd_ = call(dev_.open_dev(), "open(/dev/kvm)");
+    vm_fd_ = call(ioctl(kvm_fd_, KVM_CREATE_VM, 0ul), "KVM_CREATE_VM");
+    vm_ = dev_.vm_of(vm_fd_);
+    const kvm_userspace_memory_region mem{0, 0, opts.ram_base, opts.ram_size, reinterpret_cast<uintptr_t>(ram_.data())};
+    call(ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &mem), "KVM_SET_USER_MEMORY_REGION");
     for (const auto& seg : image_.segments) {
       // BSS-only segments have no file bytes (and a null data()); RAM is already zero.
       if (!seg.data.empty()) std::memcpy(ram_.data() + (seg.paddr - opts.ram_base), seg.data.data(), seg.data.size());
     }
-    call(vm_->arm_preferred_target(init_), "KVM_ARM_PREFERRED_TARGET()");
-    init_.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_PSCI_0_2;
-    if (opts.pmu) init_.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_PMU_V3;
+    call(ioctl(vm_fd_, KVM_ARM_PREFERRED_TARGET, &init_), "KVM_ARM_PREFERRED_TARGET");
+    init_.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+    if (opts.pmu) init_.features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
     for (uint32_t id = 0; id < opts.vcpus; ++id) {
-      kvm_model::Vcpu* v = nullptr;
-      call(vm_->create_vcpu(id, v), "KVM_CREATE_VCPU(" + std::to_string(id) + ")");
+      const int fd = call(ioctl(vm_fd_, KVM_CREATE_VCPU, static_cast<unsigned long>(id)), "KVM_CREATE_VCPU(" + std::to_string(id) + ")");
+      kvm_model::Vcpu* v = dev_.vcpu_of(fd);
+      vcpu_fd_.push_back(fd);
+      int err = 0;
+      void* page = dev_.mmap(nullptr, static_cast<size_t>(ioctl(kvm_fd_, KVM_GET_VCPU_MMAP_SIZE, 0ul)),
+                             PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, &err);
+      if (page == MAP_FAILED) call(-err, "mmap(vcpu" + std::to_string(id) + ")");
+      run_.push_back(static_cast<kvm_run*>(page));
       // vCPU k's thread is placed on pCPU k modulo the host's pCPU count, or on the first
       // pCPU of its --affinity set.
       std::vector<uint32_t> set = id < opts.affinity.size() ? opts.affinity[id] : std::vector<uint32_t>{};
@@ -247,14 +264,18 @@ class Vmm {
     install_observers();
     init_vcpus();
     // The in-kernel GICv3 at the QEMU virt addresses, initialised once every vCPU exists.
-    call(vm_->create_device(kvm_model::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)");
-    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_ADDR, kvm_model::KVM_VGIC_V3_ADDR_TYPE_DIST, kGicDist),
-         "KVM_SET_DEVICE_ATTR(vgic, GRP_ADDR, DIST, " + hex(kGicDist) + ")");
-    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_ADDR, kvm_model::KVM_VGIC_V3_ADDR_TYPE_REDIST, kGicRedist),
-         "KVM_SET_DEVICE_ATTR(vgic, GRP_ADDR, REDIST, " + hex(kGicRedist) + ")");
-    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, 64), "KVM_SET_DEVICE_ATTR(vgic, GRP_NR_IRQS, 64)");
-    call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_CTRL, kvm_model::KVM_DEV_ARM_VGIC_CTRL_INIT, 0),
-         "KVM_SET_DEVICE_ATTR(vgic, GRP_CTRL, INIT)");
+    kvm_create_device cd{KVM_DEV_TYPE_ARM_VGIC_V3, 0, 0};
+    call(ioctl(vm_fd_, KVM_CREATE_DEVICE, &cd), "KVM_CREATE_DEVICE(VGIC_V3)");
+    gic_fd_ = static_cast<int>(cd.fd);
+    const uint64_t dist = kGicDist, redist = kGicRedist;
+    const uint32_t nr_irqs = 64;
+    const kvm_device_attr gic_attrs[] = {
+        {0, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, reinterpret_cast<uintptr_t>(&dist)},
+        {0, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, reinterpret_cast<uintptr_t>(&redist)},
+        {0, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, reinterpret_cast<uintptr_t>(&nr_irqs)},
+        {0, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0},
+    };
+    for (const auto& a : gic_attrs) call(ioctl(gic_fd_, KVM_SET_DEVICE_ATTR, &a), "KVM_SET_DEVICE_ATTR(vgic)");
     if (opts.pmu) setup_pmu(host);
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
   }
@@ -308,13 +329,55 @@ class Vmm {
     return *era;
   }
 
-  // Every KVM-API call goes through here: --trace vmm prints it like strace of a VMM.
-  int call(int rc, const std::string& what) {
-    if (opts_.trace_vmm)
-      std::fprintf(opts_.trace, "vmm: %s = %s\n", what.c_str(), rc < 0 ? ("-" + errno_name(rc)).c_str() : std::to_string(rc).c_str());
-    check(rc, what);
-    return rc;
+  // Every KVM-API call goes through here; --trace vmm is printed by the ABI layer.
+  int call(long rc, const std::string& what) {
+    check(static_cast<int>(rc), what);
+    return static_cast<int>(rc);
   }
+  static kvm_model::abi::Options abi_options(const config::Host& host, const RunOptions& opts) {
+    kvm_model::abi::Options o;
+    o.host = host_desc(host, opts.timing == Timing::kCycle);
+    o.era = parse_era_or_throw(opts.kvm_era);
+    o.vmm_pcpu = opts.vmm_cpu;
+    o.checked_copies = false;  // every pointer is the VMM's own: the trusted, faster path
+    return o;
+  }
+  // ioctl(2) on the emulated /dev/kvm: the result or -errno.
+  long ioctl(int fd, unsigned long req, const void* arg) { return dev_.ioctl(fd, req, reinterpret_cast<uintptr_t>(arg)); }
+  long ioctl(int fd, unsigned long req, unsigned long arg) { return dev_.ioctl(fd, req, arg); }
+  int vfd(const kvm_model::Vcpu* v) const { return vcpu_fd_.at(v->id()); }
+  kvm_run& urun(const kvm_model::Vcpu* v) const { return *run_.at(v->id()); }
+  // ONE_REG, REG_LIST, MP_STATE. traced = false: the observers' reads (--json, --timeline),
+  // which --trace vmm leaves out so that it shows the same calls with and without them.
+  int get_reg(const kvm_model::Vcpu* v, uint64_t id, uint64_t& value, bool traced = true) {
+    const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(&value)};
+    return static_cast<int>(traced ? ioctl(vfd(v), KVM_GET_ONE_REG, &r)
+                                   : dev_.ioctl_untraced(vfd(v), KVM_GET_ONE_REG, reinterpret_cast<uintptr_t>(&r)));
+  }
+  int set_reg(const kvm_model::Vcpu* v, uint64_t id, uint64_t value) {
+    const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(&value)};
+    return static_cast<int>(ioctl(vfd(v), KVM_SET_ONE_REG, &r));
+  }
+  int reg_list(const kvm_model::Vcpu* v, std::vector<uint64_t>& ids, bool traced = true) {
+    auto list_call = [&](kvm_reg_list* l) {
+      return traced ? ioctl(vfd(v), KVM_GET_REG_LIST, l)
+                    : dev_.ioctl_untraced(vfd(v), KVM_GET_REG_LIST, reinterpret_cast<uintptr_t>(l));
+    };
+    kvm_reg_list probe{0};
+    const long rc = list_call(&probe);  // E2BIG with the count
+    if (rc != -E2BIG) return static_cast<int>(rc);
+    std::vector<uint64_t> buf(probe.n + 1);
+    buf[0] = probe.n;
+    if (long r = list_call(reinterpret_cast<kvm_reg_list*>(buf.data())); r != 0) return static_cast<int>(r);
+    ids.assign(buf.begin() + 1, buf.end());
+    return 0;
+  }
+  uint32_t mp_state(const kvm_model::Vcpu* v) {
+    kvm_mp_state st{};
+    dev_.ioctl_untraced(vfd(v), KVM_GET_MP_STATE, reinterpret_cast<uintptr_t>(&st));
+    return st.mp_state;
+  }
+  int vcpu_run(const kvm_model::Vcpu* v) { return static_cast<int>(ioctl(vfd(v), KVM_RUN, 0ul)); }
 
   void install_traces() {
     if (opts_.trace_insn) {
@@ -340,11 +403,8 @@ class Vmm {
       for (auto* v : vcpus_) {
         v->set_sysreg_trace([this](unsigned id, uint32_t pcpu, uint8_t el, arch::SysRegKey key, bool is_read,
                                    uint64_t value, bool undef) {
-          // The register's name from the KVM model's descriptor table, else its encoding.
-          const auto* desc = kvm_model::vpmu::find_pmu_sys_reg(key);
-          char enc[32];
-          std::snprintf(enc, sizeof enc, "S%u_%u_C%u_C%u_%u", key.op0, key.op1, key.crn, key.crm, key.op2);
-          const std::string name = desc ? std::string(desc->name) : std::string(enc);
+          // The register's name as the ABI names its ONE_REG id, else its encoding.
+          const std::string name = kvm_model::abi::reg_name(key.to_one_reg_id());
           std::fprintf(opts_.trace, "sysreg: vCPU %u pCPU %u EL%u %s %-16s %s %#" PRIx64 " %s\n", id, pcpu, el,
                        is_read ? "MRS" : "MSR", name.c_str(), is_read ? "->" : "<-", value, undef ? "UNDEF" : "ok");
         });
@@ -356,20 +416,23 @@ class Vmm {
   // powered off until PSCI CPU_ON. At boot and after every system reset.
   void init_vcpus() {
     for (auto* v : vcpus_) {
-      kvm_model::kvm_vcpu_init init = init_;
-      if (v->id() != 0) init.features[0] |= 1u << kvm_model::KVM_ARM_VCPU_POWER_OFF;
-      call(v->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT(vcpu" + std::to_string(v->id()) + ", features=" +
-                                       hex(init.features[0]) + ") on pCPU " + std::to_string(v->loaded_pcpu()));
+      ::kvm_vcpu_init init = init_;
+      if (v->id() != 0) init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+      call(ioctl(vfd(v), KVM_ARM_VCPU_INIT, &init), "KVM_ARM_VCPU_INIT(vcpu" + std::to_string(v->id()) + ")");
     }
   }
 
   void set_boot_regs() {
-    call(vcpus_[0]->set_one_reg(kvm_model::kRegPc, image_.entry), "KVM_SET_ONE_REG(vcpu0, PC, " + hex(image_.entry) + ")");
-    call(vcpus_[0]->set_one_reg(kvm_model::kRegX(0), opts_.arg), "KVM_SET_ONE_REG(vcpu0, X0, " + hex(opts_.arg) + ")");
+    call(set_reg(vcpus_[0], kvm_model::kRegPc, image_.entry), "KVM_SET_ONE_REG(vcpu0, PC)");
+    call(set_reg(vcpus_[0], kvm_model::kRegX(0), opts_.arg), "KVM_SET_ONE_REG(vcpu0, X0)");
   }
 
   // The PMU vCPU attributes, in the order QEMU/kvmtool issue them, on the VMM thread's pCPU;
   // then --pmcr-n as a migration restore would do it (GET, replace N, SET).
+  long pmu_attr(const kvm_model::Vcpu* v, uint64_t attr, const void* value) {
+    const kvm_device_attr a{0, KVM_ARM_VCPU_PMU_V3_CTRL, attr, reinterpret_cast<uintptr_t>(value)};
+    return ioctl(vfd(v), KVM_SET_DEVICE_ATTR, &a);
+  }
   void setup_pmu(const config::Host& host) {
     namespace vp = kvm_model::vpmu;
     for (auto* v : vcpus_) {
@@ -379,18 +442,18 @@ class Vmm {
         for (size_t c = 0; c < host.clusters.size(); ++c)
           if (host.clusters[c].core.name == opts_.pmu_core) type = static_cast<int>(vp::kArmPmuTypeBase + c);
         if (type < 0) throw UsageError("--pmu: host '" + host.name + "' has no cluster of core type '" + opts_.pmu_core + "'");
-        call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &type),
+        call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_SET_PMU, &type),
              "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_PMU, " + std::to_string(type) + ")");
       }
       if (opts_.nr_counters >= 0) {
         const unsigned n = static_cast<unsigned>(opts_.nr_counters);
-        call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n),
+        call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n),
              "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_NR_COUNTERS, " + std::to_string(n) + ")");
       }
       const int irq = kPmuPpi;
-      call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq),
+      call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_IRQ, &irq),
            "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_IRQ, 23)");
-      call(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr),
+      call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_INIT, nullptr),
            "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_INIT)");
     }
     if (opts_.pmcr_n >= 0) {
@@ -398,9 +461,9 @@ class Vmm {
       for (auto* v : vcpus_) {
         const std::string who = "vcpu" + std::to_string(v->id());
         uint64_t pmcr = 0;
-        call(v->get_one_reg(pmcr_id, pmcr), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0) -> " + hex(pmcr));
+        call(get_reg(v, pmcr_id, pmcr), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0)");
         const uint64_t want = (pmcr & ~(uint64_t{0x1f} << 11)) | (uint64_t(opts_.pmcr_n) << 11);
-        call(v->set_one_reg(pmcr_id, want), "KVM_SET_ONE_REG(" + who + ", PMCR_EL0, " + hex(want) + ")");
+        call(set_reg(v, pmcr_id, want), "KVM_SET_ONE_REG(" + who + ", PMCR_EL0, " + hex(want) + ")");
       }
     }
   }
@@ -427,18 +490,20 @@ class Vmm {
     s.instructions = total_instructions() + restored_instructions_;
     s.resets = out_.resets;
     for (auto* v : vcpus_) {
-      if (!v->powered_off()) {
-        v->run_struct().insn_budget = 0;
-        v->run();
+      if (mp_state(v) != KVM_MP_STATE_STOPPED) {
+        // KVM_RUN with immediate_exit completes a pending MMIO read and returns -EINTR.
+        urun(v).immediate_exit = 1;
+        vcpu_run(v);
+        urun(v).immediate_exit = 0;
       }
       SnapshotVcpu c;
       c.id = v->id();
-      c.mp_state = v->mp_state();
+      c.mp_state = mp_state(v);
       std::vector<uint64_t> ids;
-      call(v->get_reg_list(ids), "KVM_GET_REG_LIST(vcpu" + std::to_string(v->id()) + ")");
+      call(reg_list(v, ids), "KVM_GET_REG_LIST(vcpu" + std::to_string(v->id()) + ")");
       for (uint64_t id : ids) {
         uint64_t value = 0;
-        check(v->get_one_reg(id, value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
+        check(get_reg(v, id, value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
         c.regs.emplace_back(id, value);
       }
       s.cpus.push_back(std::move(c));
@@ -458,7 +523,7 @@ class Vmm {
       kvm_model::Vcpu* v = vcpus_.at(c.id);
       const std::string who = "vcpu" + std::to_string(c.id);
       uint64_t dest_pmcr = 0;
-      const bool has_pmcr = opts_.pmu && v->get_one_reg(kPmcrId, dest_pmcr) == 0;
+      const bool has_pmcr = opts_.pmu && get_reg(v, kPmcrId, dest_pmcr) == 0;
       uint64_t saved_pmcr = 0;
       for (const auto& [id, value] : c.regs) {
         if (id == kPmcrId) saved_pmcr = value;
@@ -466,12 +531,13 @@ class Vmm {
         // write of a CLR id *clears* the written bits (spec 2.7), so replaying them after the
         // SET ids would disable every restored counter: restore the state once, via SET.
         if (is_clear_alias(id)) continue;
-        call(v->set_one_reg(id, value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ", " + hex(value) + ")");
+        call(set_reg(v, id, value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ")");
       }
-      call(v->set_mp_state(c.mp_state), "KVM_SET_MP_STATE(" + who + ", " + std::to_string(c.mp_state) + ")");
+      const kvm_mp_state st{c.mp_state};
+      call(ioctl(vfd(v), KVM_SET_MP_STATE, &st), "KVM_SET_MP_STATE(" + who + ")");
       if (has_pmcr) {
         uint64_t now = 0;
-        call(v->get_one_reg(kPmcrId, now), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0) -> " + hex(now));
+        call(get_reg(v, kPmcrId, now), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0)");
         const uint64_t want_n = (saved_pmcr >> 11) & 0x1f, got_n = (now >> 11) & 0x1f;
         if (want_n != got_n)
           throw MigrationRefused("restore refused: the snapshot's PMCR_EL0.N is " + std::to_string(want_n) +
@@ -564,10 +630,10 @@ class Vmm {
   void observe_quantum(kvm_model::Vcpu* v, int rc) {
     if (opts_.json_path.empty() && opts_.timeline_path.empty()) return;
     const std::lock_guard g(obs_m_);
-    const kvm_model::KvmRun& rs = v->run_struct();
+    const kvm_run& rs = urun(v);
     const unsigned id = v->id();
     const uint32_t pcpu = v->loaded_pcpu();
-    const uint64_t n = rs.insns_retired;
+    const uint64_t n = v->run_struct().insns_retired;
     auto& used = vcpu_pcpus_[id];
     if (std::find(used.begin(), used.end(), pcpu) == used.end()) used.push_back(pcpu);
     vcpu_insns_[id] += n;
@@ -586,7 +652,7 @@ class Vmm {
     }
     tl_now_ += n;
     if (!tl) return;
-    if (rc == 0 && rs.exit_reason == kvm_model::KVM_EXIT_FAIL_ENTRY)
+    if (rc == 0 && rs.exit_reason == KVM_EXIT_FAIL_ENTRY)
       tl_instant(rs.fail_entry.cpu, "vCPU " + std::to_string(id) + " FAIL_ENTRY (CPU_UNSUPPORTED)");
     sample_counters(v);
     sample_physical(pcpu);
@@ -611,14 +677,14 @@ class Vmm {
   void sample_counters(kvm_model::Vcpu* v) {
     static constexpr uint64_t kPmcntensetId = arch::SysRegKey{3, 3, 9, 12, 1}.to_one_reg_id();
     uint64_t en = 0;
-    if (v->get_one_reg(kPmcntensetId, en) != 0) return;
+    if (get_reg(v, kPmcntensetId, en, false) != 0) return;
     for (unsigned b = 0; b < 32; ++b) {
       if (!((en >> b) & 1)) continue;
       const arch::SysRegKey key = b == 31 ? arch::sysreg(3, 3, 9, 13, 0)
                                           : arch::sysreg(3, 3, 14, static_cast<uint8_t>(8 | (b >> 3)),
                                                          static_cast<uint8_t>(b & 7));
       uint64_t value = 0;
-      if (v->get_one_reg(key.to_one_reg_id(), value) != 0) continue;
+      if (get_reg(v, key.to_one_reg_id(), value, false) != 0) continue;
       JsonWriter w;
       w.begin_object().key("name").value("vCPU " + std::to_string(v->id()) +
                                          (b == 31 ? std::string(" PMCCNTR") : " PMEVCNTR" + std::to_string(b)));
@@ -632,16 +698,16 @@ class Vmm {
   // 0, PSCI SYSTEM_OFF) with --reinit-runs left, KVM_ARM_VCPU_INIT every vCPU and boot again
   // (guest RAM is kept), as the kernel's selftests do between runs. true: keep running.
   bool reinit_after(kvm_model::Vcpu* v, const RunOutcome& done) {
-    const kvm_model::KvmRun& rs = v->run_struct();
+    const kvm_run& rs = urun(v);
     std::string reason;
     switch (rs.exit_reason) {
-      case kvm_model::KVM_EXIT_DEBUG: reason = done.error.empty() ? "guest-exit" : "guest-fault"; break;
-      case kvm_model::KVM_EXIT_SYSTEM_EVENT:
-        reason = rs.system_event.type == kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN ? "system-off" : "reset-limit";
+      case KVM_EXIT_DEBUG: reason = done.error.empty() ? "guest-exit" : "guest-fault"; break;
+      case KVM_EXIT_SYSTEM_EVENT:
+        reason = rs.system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? "system-off" : "reset-limit";
         break;
-      case kvm_model::KVM_EXIT_FAIL_ENTRY: reason = "fail-entry"; break;
-      case kvm_model::KVM_EXIT_ARM_NISV: reason = "guest-fault"; break;
-      case kvm_model::KVM_EXIT_INTERNAL_ERROR:
+      case KVM_EXIT_FAIL_ENTRY: reason = "fail-entry"; break;
+      case KVM_EXIT_ARM_NISV: reason = "guest-fault"; break;
+      case KVM_EXIT_INTERNAL_ERROR:
         reason = done.exit_status == kExitGuestFault ? "guest-fault" : "internal-error";
         break;
       default: reason = "internal-error";
@@ -661,8 +727,7 @@ class Vmm {
   // PMU registers in KVM_GET_REG_LIST: op0 3, op1 0 or 3, CRn 9 or 14 (not the CRn 14 timer rows).
   static bool is_pmu_reg(const arch::SysRegKey& k) {
     if (k.op0 != 3 || (k.op1 != 0 && k.op1 != 3) || (k.crn != 9 && k.crn != 14)) return false;
-    if (kvm_model::vpmu::find_pmu_sys_reg(k)) return true;
-    return (k.crn == 9 && k.crm >= 12) || (k.crn == 14 && k.crm >= 8);
+    return (k.crn == 9 && (k.crm >= 12 || (k.op1 == 0 && k.crm == 14))) || (k.crn == 14 && k.crm >= 8);
   }
 
   void write_vcpus_json(JsonWriter& w) {
@@ -677,14 +742,13 @@ class Vmm {
       w.key("cycles").value(vcpu_insns_[id]);  // the vCPU clock is not exposed by the KVM API
       w.key("registers").begin_object();
       std::vector<uint64_t> ids;
-      if (v->get_reg_list(ids) == 0) {
+      if (reg_list(v, ids, false) == 0) {
         for (uint64_t rid : ids) {
           const auto key = arch::SysRegKey::from_one_reg_id(rid);
           if (!key || !is_pmu_reg(*key)) continue;
           uint64_t value = 0;
-          if (v->get_one_reg(rid, value) != 0) continue;
-          const auto* row = kvm_model::vpmu::find_pmu_sys_reg(*key);
-          w.key(row ? std::string(row->name) : hex(rid)).value(hex(value));
+          if (get_reg(v, rid, value, false) != 0) continue;
+          w.key(kvm_model::abi::reg_name(rid)).value(hex(value));
         }
       }
       w.end_object();
@@ -721,13 +785,18 @@ class Vmm {
   const config::Host& host_;
   std::optional<Snapshot> snapshot_;
   loader::ElfImage image_;
-  kvm_model::Kvm kvm_;
-  std::unique_ptr<kvm_model::Vm> vm_;
+  kvm_model::abi::Dev dev_;            // the emulated /dev/kvm
+  int kvm_fd_ = -1, vm_fd_ = -1, gic_fd_ = -1;
+  std::vector<int> vcpu_fd_;            // per vCPU id
+  std::vector<kvm_run*> run_;           // per vCPU id: its mapped kvm_run page
+  // The model behind the VM fd, for what the host OS (not KVM) provides: scheduling
+  // (vcpu_load), run budgets, tracepoints, the timing models (docs/kvm-api.md).
+  kvm_model::Vm* vm_ = nullptr;
   RamBuffer ram_;
   GuestRam guest_ram_;
   Console console_;
   devices::Pl011 uart_;
-  kvm_model::kvm_vcpu_init init_;
+  ::kvm_vcpu_init init_;
   std::vector<kvm_model::Vcpu*> vcpus_;
   struct Placement {
     std::vector<uint32_t> cpus;  // the vCPU thread's allowed pCPUs
@@ -744,7 +813,7 @@ class Vmm {
     const uint64_t done = total_instructions();
     if (done >= opts_.max_insns) {
       uint64_t pc = 0;
-      v->get_one_reg(kvm_model::kRegPc, pc);
+      get_reg(v, kvm_model::kRegPc, pc, false);
       return "instruction limit reached (--max-insns " + std::to_string(opts_.max_insns) + ") at vCPU " +
              std::to_string(v->id()) + " PC " + hex(pc);
     }
@@ -769,19 +838,19 @@ class Vmm {
 };
 
 std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
-  kvm_model::KvmRun& run = v->run_struct();
+  kvm_run& run = urun(v);
   switch (run.exit_reason) {
-    case kvm_model::KVM_EXIT_DEBUG: {
+    case KVM_EXIT_DEBUG: {
       uint64_t op, param;
-      check(v->get_one_reg(kvm_model::kRegX(0), op), "KVM_GET_ONE_REG(X0)");
-      check(v->get_one_reg(kvm_model::kRegX(1), param), "KVM_GET_ONE_REG(X1)");
+      check(get_reg(v, kvm_model::kRegX(0), op), "KVM_GET_ONE_REG(X0)");
+      check(get_reg(v, kvm_model::kRegX(1), param), "KVM_GET_ONE_REG(X1)");
       const SemihostingResult r = semihosting_call(guest_ram_, static_cast<uint32_t>(op), param, console_.out());
       if (!r.error.empty()) return finish(kExitGuestFault, "guest semihosting call: " + r.error);
       if (r.exit_status) return finish(*r.exit_status, "");
-      check(v->set_one_reg(kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
+      check(set_reg(v, kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
       return std::nullopt;
     }
-    case kvm_model::KVM_EXIT_MMIO: {
+    case KVM_EXIT_MMIO: {
       // Devices behind the MMIO path. Nothing else is mapped: reads of unassigned
       // addresses return zero and writes are ignored (docs/guest-abi.md).
       uint64_t data = 0;
@@ -795,26 +864,26 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       if (!run.mmio.is_write) std::memcpy(run.mmio.data, &data, sizeof data);
       return std::nullopt;
     }
-    case kvm_model::KVM_EXIT_ARM_NISV:
+    case KVM_EXIT_ARM_NISV:
       return finish(kExitGuestFault, "guest accessed MMIO at IPA " + hex(run.arm_nisv.fault_ipa) +
                                          " with an instruction KVM cannot emulate (no syndrome: pair, writeback, "
                                          "exclusive or atomic) on vCPU " + std::to_string(v->id()));
-    case kvm_model::KVM_EXIT_SYSTEM_EVENT:
-      if (run.system_event.type == kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN) return finish(kExitOk, "");
+    case KVM_EXIT_SYSTEM_EVENT:
+      if (run.system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) return finish(kExitOk, "");
       if (++out_.resets > opts_.max_resets)
         return finish(kExitGuestFault,
                       "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
       init_vcpus();  // guest RAM is kept: a guest can count its boots
       set_boot_regs();
       return std::nullopt;
-    case kvm_model::KVM_EXIT_INTERNAL_ERROR:
+    case KVM_EXIT_INTERNAL_ERROR:
       if (run.internal.suberror == kvm_model::PMUEMU_INTERNAL_ERROR_EXCEPTION_LOOP)
         return finish(kExitGuestFault, "guest fault without handler on vCPU " + std::to_string(v->id()) +
                                            ": exception loop started at PC " + hex(run.internal.data[3]) +
                                            " (ESR_EL1 " + hex(run.internal.data[0]) + ", ELR_EL1 " +
                                            hex(run.internal.data[1]) + ", FAR_EL1 " + hex(run.internal.data[2]) + ")");
       return finish(kExitInternal, "KVM_RUN internal error " + std::to_string(run.internal.suberror));
-    case kvm_model::KVM_EXIT_FAIL_ENTRY:
+    case KVM_EXIT_FAIL_ENTRY:
       return finish(kExitFailEntry, "KVM_RUN of vCPU " + std::to_string(v->id()) +
                                         " failed entry: KVM_EXIT_FAIL_ENTRY (CPU_UNSUPPORTED) on pCPU " +
                                         std::to_string(run.fail_entry.cpu) + ", outside the VM's PMU's CPUs");
@@ -837,20 +906,20 @@ RunOutcome Vmm::run() {
     }
     bool progressed = false;
     for (auto* v : vcpus_) {
-      if (v->powered_off() && !v->psci_on_pending()) continue;
+      if (mp_state(v) == KVM_MP_STATE_STOPPED) continue;
       uint64_t budget = quantum;
       if (!opts_.save_path.empty()) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
       if (auto limit = bound_by_insn_limit(v, budget)) return finish(kExitGuestFault, *limit);
       Placement& pl = placement_[v->id()];
       migrate_if_due(v, pl, budget);
       v->run_struct().insn_budget = budget;
-      const bool was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
-      const int rc = v->run();
+      const bool was_halted = mp_state(v) == KVM_MP_STATE_HALTED;
+      const int rc = vcpu_run(v);
       observe_quantum(v, rc);
       pl.since += v->run_struct().insns_retired;
       // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.
-      progressed |= v->run_struct().insns_retired > 0 || (was_halted && v->mp_state() != kvm_model::KVM_MP_STATE_HALTED);
-      if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) continue;
+      progressed |= v->run_struct().insns_retired > 0 || (was_halted && mp_state(v) != KVM_MP_STATE_HALTED);
+      if (rc == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR) continue;
       check(rc, "KVM_RUN(vcpu" + std::to_string(v->id()) + ")");
       progressed = true;
       if (auto done = handle_exit(v)) {
@@ -860,7 +929,7 @@ RunOutcome Vmm::run() {
     }
     if (!progressed) {
       bool any_halted = false;
-      for (auto* v : vcpus_) any_halted |= v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
+      for (auto* v : vcpus_) any_halted |= mp_state(v) == KVM_MP_STATE_HALTED;
       return finish(kExitGuestFault, any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
                                                 : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken");
     }
@@ -950,8 +1019,8 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
       bool was_halted = false;
       {
         const auto vl = vm_->lock();
-        was_halted = v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
-        if (v->powered_off() && !v->psci_on_pending()) why = 2;
+        was_halted = v->mp_state() == KVM_MP_STATE_HALTED;
+        if (v->powered_off() && !v->psci_on_pending()) why = 2;  // (KVM_GET_MP_STATE, read under the VM lock)
         else if (was_halted && halted_idle_[id]) why = 1;
       }
       if (why != 0) {
@@ -1000,18 +1069,18 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         kicked_[id] = 0;
       }
       acquire_pcpu(pcpu);
-      const int rc = v->run();
+      const int rc = vcpu_run(v);
       observe_quantum(v, rc);
       release_pcpu(pcpu);
       const uint64_t n = v->run_struct().insns_retired;
       pl.since += n;
       threaded_insns_ += n;
-      if (rc == -EINTR && v->run_struct().exit_reason == kvm_model::KVM_EXIT_INTR) {
+      if (rc == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR) {
         // Out of budget, an immediate exit, or blocked in WFI with nothing to wake it.
         // A vCPU that entered halted and is still halted without retiring anything has no
         // timer to wake it (KVM_RUN would have let time pass to it): wait for a kick.
         const auto vl = vm_->lock();
-        if (was_halted && n == 0 && v->mp_state() == kvm_model::KVM_MP_STATE_HALTED) halted_idle_[id] = 1;
+        if (was_halted && n == 0 && v->mp_state() == KVM_MP_STATE_HALTED) halted_idle_[id] = 1;
         continue;
       }
       {
@@ -1019,9 +1088,9 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         if (done_) return;
       }
       check(rc, "KVM_RUN(vcpu" + std::to_string(id) + ")");
-      const kvm_model::KvmRun& rs = v->run_struct();
-      const bool system_reset = rs.exit_reason == kvm_model::KVM_EXIT_SYSTEM_EVENT &&
-                                rs.system_event.type != kvm_model::KVM_SYSTEM_EVENT_SHUTDOWN;
+      const kvm_run& rs = urun(v);
+      const bool system_reset = rs.exit_reason == KVM_EXIT_SYSTEM_EVENT &&
+                                rs.system_event.type != KVM_SYSTEM_EVENT_SHUTDOWN;
       if (system_reset) {
         // init_vcpus() re-initialises every vCPU: only with the others stopped. (The VMM
         // lock is taken inside: a thread still on its way to park may need it first.)

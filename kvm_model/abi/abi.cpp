@@ -142,6 +142,7 @@ struct State {
     return fd;
   }
 
+  long dispatch(int fd, unsigned long req, unsigned long arg, bool traced);
   long sys_ioctl(unsigned long req, unsigned long arg);
   long vm_ioctl(const std::shared_ptr<VmObj>& vm, unsigned long req, unsigned long arg);
   long vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long arg);
@@ -659,10 +660,16 @@ Dev::~Dev() {
 int Dev::open_dev() {
   const int fd = State::new_fd("kvm", 0);
   if (fd < 0) return fd;
-  return s_->install(std::make_shared<File>(File{Kind::kSystem, nullptr, nullptr}), fd);
+  s_->install(std::make_shared<File>(File{Kind::kSystem, nullptr, nullptr}), fd);
+  if (s_->trace) s_->trace("open(\"/dev/kvm\", O_RDWR) = " + std::to_string(fd));
+  return fd;
 }
 
-long Dev::ioctl(int fd, unsigned long request, unsigned long arg) {
+long Dev::ioctl_untraced(int fd, unsigned long request, unsigned long arg) { return s_->dispatch(fd, request, arg, false); }
+long Dev::ioctl(int fd, unsigned long request, unsigned long arg) { return s_->dispatch(fd, request, arg, true); }
+
+long State::dispatch(int fd, unsigned long request, unsigned long arg, bool traced) {
+  State* const s_ = this;
   const auto f = s_->find(fd);
   if (f == nullptr) return -EBADF;
   long rc;
@@ -673,7 +680,7 @@ long Dev::ioctl(int fd, unsigned long request, unsigned long arg) {
     case Kind::kDevice: rc = s_->device_ioctl(*f->vm, request, arg); break;
     default: rc = -EBADF;
   }
-  if (s_->trace) s_->trace(format_call(fd, static_cast<int>(f->kind), f->vcpu ? f->vcpu->id : 0, request, arg, rc,
+  if (traced && s_->trace) s_->trace(format_call(fd, static_cast<int>(f->kind), f->vcpu ? f->vcpu->id : 0, request, arg, rc,
                                        f->vcpu ? f->vcpu->run : nullptr));
   return rc;
 }

@@ -50,6 +50,8 @@ class Dev {
   int open_dev();
   // ioctl(fd, request, arg): the result or -errno (-EBADF: not a KVM fd of this Dev).
   long ioctl(int fd, unsigned long request, unsigned long arg);
+  // The same without the trace line (a VMM's own observers, which --trace vmm leaves out).
+  long ioctl_untraced(int fd, unsigned long request, unsigned long arg);
   // mmap(addr, len, prot, flags, fd, offset) on a KVM fd: the mapping, or MAP_FAILED with
   // *err = errno. Only vCPU fds can be mapped (page 0: kvm_run; page 1: the coalesced MMIO
   // ring, empty), as in Linux; others give ENODEV.

@@ -282,6 +282,37 @@ const char* exit_name(uint32_t r) {
   }
 }
 
+std::string hex(uint64_t v);
+
+// Device-attribute names: the vCPU's groups (kind 2) and the vGICv3's (kind 3).
+std::string attr_name(int kind, uint32_t group, uint64_t attr) {
+  static constexpr const char* kVcpuGroups[] = {"PMU_V3_CTRL", "TIMER_CTRL", "PVTIME_CTRL"};
+  static constexpr const char* kPmuAttrs[] = {"PMU_V3_IRQ", "PMU_V3_INIT", "PMU_V3_FILTER", "PMU_V3_SET_PMU",
+                                              "PMU_V3_SET_NR_COUNTERS"};
+  static constexpr const char* kTimerAttrs[] = {"IRQ_VTIMER", "IRQ_PTIMER", "IRQ_HVTIMER", "IRQ_HPTIMER"};
+  static constexpr const char* kGicGroups[] = {"GRP_ADDR", "GRP_DIST_REGS", "GRP_CPU_REGS", "GRP_NR_IRQS",
+                                               "GRP_CTRL", "GRP_REDIST_REGS", "GRP_CPU_SYSREGS", "GRP_LEVEL_INFO"};
+  static constexpr const char* kGicAddrs[] = {"V2_DIST", "V2_CPU", "DIST", "REDIST", "ITS", "REDIST_REGION"};
+  static constexpr const char* kGicCtrl[] = {"INIT", "ITS_SAVE_TABLES", "ITS_RESTORE_TABLES", "SAVE_PENDING_TABLES"};
+  auto pick = [](const auto& names, uint64_t i) {
+    return i < std::size(names) ? std::string(names[i]) : std::to_string(i);
+  };
+  if (kind == 2) {
+    const std::string g = pick(kVcpuGroups, group);
+    if (group == 0) return g + ", " + pick(kPmuAttrs, attr);
+    if (group == 1) return g + ", " + pick(kTimerAttrs, attr);
+    if (group == 2 && attr == 0) return g + ", PVTIME_IPA";
+    return g + ", " + std::to_string(attr);
+  }
+  if (kind == 3) {
+    const std::string g = pick(kGicGroups, group);
+    if (group == 0) return g + ", " + pick(kGicAddrs, attr);
+    if (group == 4) return g + ", " + pick(kGicCtrl, attr);
+    return g + ", " + hex(attr);
+  }
+  return std::to_string(group) + ", " + std::to_string(attr);
+}
+
 std::string hex(uint64_t v) {
   char b[24];
   std::snprintf(b, sizeof b, "%#" PRIx64, v);
@@ -386,11 +417,13 @@ std::string format_call(int fd, int kind, unsigned vcpu_id, unsigned long req, u
     case KVM_HAS_DEVICE_ATTR: {
       kvm_device_attr at;
       if (!peek(arg, rc, at)) break;
-      a = "group " + std::to_string(at.group) + ", attr " + std::to_string(at.attr);
+      a = attr_name(kind, at.group, at.attr);
       if (req != KVM_HAS_DEVICE_ATTR && at.addr >= 4096 && (req == KVM_SET_DEVICE_ATTR || rc == 0)) {
-        uint32_t v = 0;
-        std::memcpy(&v, reinterpret_cast<const void*>(at.addr), sizeof v);
-        a += ", *addr " + std::to_string(v);
+        // The payload: an address (u64) for the vGIC's GRP_ADDR and PVTIME, else an int.
+        const bool wide = (kind == 3 && at.group == 0) || (kind == 2 && at.group == 2);
+        uint64_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const void*>(at.addr), wide ? 8 : 4);
+        a += ", " + (wide ? hex(v) : std::to_string(static_cast<int32_t>(v)));
       }
       break;
     }
@@ -399,6 +432,14 @@ std::string format_call(int fd, int kind, unsigned vcpu_id, unsigned long req, u
       if (peek(arg, rc, m))
         a = "slot " + std::to_string(m.slot) + ", flags " + hex(m.flags) + ", gpa " + hex(m.guest_phys_addr) +
             ", size " + hex(m.memory_size);
+      break;
+    }
+    case KVM_CREATE_DEVICE: {
+      kvm_create_device cd;
+      if (!peek(arg, rc, cd)) break;
+      a = cd.type == KVM_DEV_TYPE_ARM_VGIC_V3 ? "VGIC_V3" : std::to_string(cd.type);
+      if (cd.flags & KVM_CREATE_DEVICE_TEST) a += ", TEST";
+      else if (rc == 0) a += ", fd " + std::to_string(cd.fd);
       break;
     }
     case KVM_SET_MP_STATE:

@@ -10,7 +10,8 @@
 //   6.16   the newest era, named after the release that introduced
 //          KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (kvmarm-6.16, commit b7628c79); it also carries
 //          the 6.15 vPMU fixes (PMCEID from the VM's arm_pmu, raw SET_ONE_REG of the bitmaps,
-//          reload on userspace writes and on reset) and the NV-era overflow rule.
+//          reload on userspace writes and on reset) and the 6.13 fixes (the overflow status
+//          without PMCNTENSET, PMCR_EL0.E through a reload).
 #pragma once
 
 #include <array>
@@ -88,9 +89,10 @@ struct EraPolicy {
 
   // ---- backing events and counting (spec 5.1, 5.2, 5.5) ----
   bool ns_filter_bits;         // exclude EL0 iff U^NSU, EL1 iff P^NSK (else: iff U, iff P)
-  bool pmcr_e_via_reload;      // 6.15+: PMCR.E changes and PMCNTEN writes go through
+  bool pmcr_e_via_reload;      // 6.13+: PMCR.E changes and PMCNTEN writes go through
                                // kvm_pmu_reprogram_counter_mask / KVM_REQ_RELOAD_PMU
-  bool overflow_needs_cnten;   // kvm_pmu_overflow_status() also ANDs PMCNTENSET (<= 6.7)
+  bool overflow_needs_cnten;   // kvm_pmu_overflow_status() also ANDs PMCNTENSET (before the
+                               // 6.13 fix "Ignore PMCNTENSET_EL0 while checking for overflow status")
 
   // ---- first run (spec 2.13) ----
   bool first_run_requests_reload;  // kvm_arm_pmu_v3_enable() queues a one-shot reload

@@ -209,6 +209,10 @@ Visibility pmu_visibility(const VcpuPmu& v, const SysRegDesc&) {
   return v.has_pmu() ? Visibility::kVisible : Visibility::kHidden;
 }
 
+// PMMIR_EL1 is not a PMU_SYS_REG() row in Linux but plain trap_raz_wi: visible, reading 0,
+// with or without the PMU feature.
+Visibility always_visible(const VcpuPmu&, const SysRegDesc&) { return Visibility::kVisible; }
+
 // ---------------- the table ----------------
 struct Name16 {
   char s[16] = {};
@@ -254,7 +258,8 @@ constexpr std::array<SysRegDesc, kNumPmuSysRegs> build_table() {
                    get_pmreg, set_pmreg);
   t[k++] = pmu_reg("PMINTENCLR_EL1", sysreg(3, 0, 9, 14, 2), Slot::PMINTENSET_EL1, access_pminten, reset_bitmap_row,
                    get_pmreg, set_pmreg);
-  t[k++] = pmu_reg("PMMIR_EL1", sysreg(3, 0, 9, 14, 6), Slot::kNone, access_pmmir);
+  t[k++] = SysRegDesc{"PMMIR_EL1", sysreg(3, 0, 9, 14, 6), Slot::kNone, access_pmmir, nullptr, nullptr, nullptr,
+                      always_visible};
   t[k++] = pmu_reg("PMCR_EL0", sysreg(3, 3, 9, 12, 0), Slot::PMCR_EL0, access_pmcr, reset_pmcr_row, get_pmcr, set_pmcr);
   t[k++] = pmu_reg("PMCNTENSET_EL0", sysreg(3, 3, 9, 12, 1), Slot::PMCNTENSET_EL0, access_pmcnten, reset_bitmap_row,
                    get_pmreg, set_pmreg);
@@ -313,12 +318,12 @@ constexpr bool every_row_complete() {
 }
 static_assert(every_row_complete(), "every vPMU row needs a name, an access and a visibility hook");
 constexpr bool every_row_pmu_visibility() {
-  for (const auto& r : kTable)
-    if (r.visibility != &pmu_visibility) return false;
-  return true;
+  for (size_t i = 0; i < kTable.size(); ++i)
+    if ((kTable[i].visibility != &pmu_visibility) != (i == kPmmirRow)) return false;
+  return kTable[kPmmirRow].name == "PMMIR_EL1";
 }
-// The trap path (handle_sys_reg in vpmu.h) tests has_pmu() for it.
-static_assert(every_row_pmu_visibility(), "every vPMU row is PMU_SYS_REG(): hidden exactly without the PMU");
+// The trap path (handle_sys_reg in vpmu.h) tests has_pmu() for it, kPmmirRow aside.
+static_assert(every_row_pmu_visibility(), "every vPMU row but PMMIR_EL1 is PMU_SYS_REG(): hidden exactly without the PMU");
 constexpr size_t user_visible_rows() {
   size_t n = 0;
   for (const auto& r : kTable) n += r.user_visible();

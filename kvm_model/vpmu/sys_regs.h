@@ -69,7 +69,8 @@ inline constexpr uint8_t kClockSettle = 2;  // on the instruction clock, all of 
 inline constexpr uint8_t kExitWork = 4;     // a write after which requests and the level are processed
 }  // namespace trap
 inline constexpr uint8_t kNoRow = 0xff;    // a PMU encoding without a row: UNDEF
-inline constexpr uint8_t kForeign = 0xfe;  // not a PMU encoding (the vGIC's, the timer's, ...)
+inline constexpr uint8_t kForeign = 0xfe;
+inline constexpr uint8_t kPmmirRow = 2;    // PMMIR_EL1: trap_raz_wi, visible without the PMU  // not a PMU encoding (the vGIC's, the timer's, ...)
 // Row of the table per SysRegKey::iss_index() (or kNoRow, kForeign), and each row's trap
 // flags per ISS.Direction (index kNoRow: encodings without a row).
 extern const std::array<uint8_t, 65536> kTrapRow;

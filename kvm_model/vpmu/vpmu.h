@@ -156,8 +156,8 @@ HandleResult handle_sys_reg(VcpuPmu& v, uint32_t esr_iss, uint8_t el, uint64_t& 
 inline HandleResult handle_sys_reg(VcpuPmu& v, TrapRoute route, uint32_t esr_iss, uint8_t el, uint64_t& rt_value) {
   const bool is_read = esr_iss & 1;  // ISS.Direction: 1 = MRS
   // Not in the table ("unsupported sys_reg"), or hidden without the PMU feature (every row
-  // is PMU_SYS_REG()): UNDEF.
-  if (route.row >= kPmuSysRegs.size() || !v.has_pmu()) return HandleResult::kUndef;
+  // but PMMIR_EL1 is PMU_SYS_REG()): UNDEF.
+  if (route.row >= kPmuSysRegs.size() || (!v.has_pmu() && route.row != kPmmirRow)) return HandleResult::kUndef;
   const SysRegDesc& r = kPmuSysRegs[route.row];
   SysRegParams p{is_read ? 0 : rt_value, !is_read, el};
   const AccessResult res = r.access(v, p, r);

@@ -1,23 +1,27 @@
-// KVM API sequences, syzkaller style: the input is a program of KVM-API calls (create VM,
-// vCPUs, init, ONE_REG get/set of real and random ids, REG_LIST, PMU device attributes,
-// vGIC, run, re-init) against a random era and host. Properties after every call:
-//  - results are 0 or a negative errno, never a crash or an exception;
+// The /dev/kvm ABI, syzkaller style: the input is a program of ioctls (any of the ABI's
+// request numbers or a random one) on any fd (the system fd, VMs, vCPUs, devices, closed
+// or made-up numbers), with random struct bytes behind the argument pointer, or a wild
+// pointer, against a random era and host. Properties after every call:
+//  - the result is >= 0 or a negative errno Linux uses, never a crash or an exception;
+//  - a failed call changes nothing: every register of every initialised vCPU (the whole
+//    KVM_GET_REG_LIST set) is unchanged;
 //  - 6.7 and later: PMCR_EL0.N never exceeds the VM's PMU maximum and never changes once
-//    the VM has run; the counter bitmaps never have bits for counters >= N;
+//    the VM has run (6.7); the counter bitmaps never have bits for counters >= N;
 //  - KVM_GET_REG_LIST is stable: the same ids in the same order on every call.
+// Guest memory given to SET_USER_MEMORY_REGION is always the fuzzer's own buffer (the ABI
+// cannot check the caller's mappings, as Linux's access_ok() does not either).
+#include "kvm_model/abi/abi.h"
+#include "pmuemu/kvm.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <memory>
+#include <map>
 #include <vector>
 
-#include "kvm_model/kvm.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace {
-
-namespace km = kvm_model;
-namespace vp = kvm_model::vpmu;
 
 struct Input {
   const uint8_t* p;
@@ -34,137 +38,171 @@ struct Input {
   }
 };
 
-// Two clusters whose counter counts come from the input (0..7 each).
-km::HostDesc host(uint8_t shape) { return test_support::two_cluster_host(shape & 7, (shape >> 3) & 7); }
+constexpr unsigned long kRequests[] = {
+    KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE, KVM_CREATE_VCPU,
+    KVM_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION2, KVM_ENABLE_CAP, KVM_IRQ_LINE, KVM_CREATE_DEVICE,
+    KVM_ARM_PREFERRED_TARGET, KVM_ARM_GET_REG_WRITABLE_MASKS, KVM_RUN, KVM_GET_MP_STATE, KVM_SET_MP_STATE,
+    KVM_ARM_VCPU_INIT, KVM_ARM_VCPU_FINALIZE, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST,
+    KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,
+};
+// Errnos the ABI may return (docs/kvm-api.md).
+constexpr int kErrnos[] = {EPERM, ENOENT, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, EAGAIN, ENOMEM,
+                           EFAULT, EBUSY, EEXIST, ENODEV, EINVAL, ENOTTY, ENOSPC};
 
-constexpr uint64_t kPmcr = arch::SysRegKey{3, 3, 9, 12, 0}.to_one_reg_id();
-constexpr uint64_t kBitmaps[] = {arch::SysRegKey{3, 3, 9, 12, 1}.to_one_reg_id(), arch::SysRegKey{3, 0, 9, 14, 1}.to_one_reg_id(),
-                                 arch::SysRegKey{3, 3, 9, 14, 3}.to_one_reg_id()};
+constexpr uint64_t kRegPmcr = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | (3ull << 14) | (3ull << 11) |
+                              (9ull << 7) | (12ull << 3);
+uint64_t sysreg(unsigned op1, unsigned crn, unsigned crm, unsigned op2) {
+  return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | (3ull << 14) | (uint64_t{op1} << 11) |
+         (uint64_t{crn} << 7) | (uint64_t{crm} << 3) | op2;
+}
+
+unsigned long ptr(const void* p) { return reinterpret_cast<unsigned long>(p); }
+
+struct Fuzz {
+  kvm_model::abi::Dev& dev;
+  kvm_model::vpmu::Era era;
+  std::vector<int> fds;                  // every fd handed out (some closed since)
+  std::vector<int> vcpus;                // vCPU fds still open
+  std::map<int, int> vm_of_vcpu;         // vCPU fd -> its VM fd
+  std::map<int, std::vector<uint64_t>> reg_lists;
+  std::vector<uint8_t> ram = std::vector<uint8_t>(1 << 16);
+  int last_n = -1;
+  bool ran = false;
+
+  long get(int vcpu, uint64_t id, uint64_t& v) {
+    const kvm_one_reg r{id, ptr(&v)};
+    return dev.ioctl_untraced(vcpu, KVM_GET_ONE_REG, ptr(&r));
+  }
+  bool list(int vcpu, std::vector<uint64_t>& ids) {
+    std::vector<uint64_t> buf(1024);
+    buf[0] = buf.size() - 1;
+    if (dev.ioctl_untraced(vcpu, KVM_GET_REG_LIST, ptr(buf.data())) != 0) return false;
+    ids.assign(buf.begin() + 1, buf.begin() + 1 + static_cast<long>(buf[0]));
+    return true;
+  }
+  // Every 64-bit register of every initialised vCPU: what a failed call must not change.
+  std::vector<uint64_t> state() {
+    std::vector<uint64_t> out;
+    for (int fd : vcpus) {
+      std::vector<uint64_t> ids;
+      if (!list(fd, ids)) continue;
+      for (uint64_t id : ids) {
+        // The virtual count moves with the vCPU's clock, not with ioctls.
+        if (id == KVM_REG_ARM_TIMER_CNT || (id & KVM_REG_SIZE_MASK) != KVM_REG_SIZE_U64) continue;
+        uint64_t v = 0;
+        out.push_back(id);
+        out.push_back(get(fd, id, v) == 0 ? v : ~uint64_t{0});
+      }
+    }
+    return out;
+  }
+  void invariants() {
+    const bool vm_wide = era == kvm_model::vpmu::Era::k6_7 || era == kvm_model::vpmu::Era::kNewest;
+    for (int fd : vcpus) {
+      std::vector<uint64_t> ids;
+      if (list(fd, ids)) {
+        auto& prev = reg_lists[fd];
+        if (!prev.empty() && prev != ids) __builtin_trap();
+        prev = ids;
+      }
+      const kvm_model::Vcpu* v = dev.vcpu_of(fd);
+      ran |= v != nullptr && v->has_run();
+      if (!vm_wide) continue;
+      uint64_t pmcr;
+      if (get(fd, kRegPmcr, pmcr) != 0) continue;
+      const int n = static_cast<int>((pmcr >> 11) & 0x1f);
+      if (kvm_model::Vm* vm = dev.vm_of(fd); vm != nullptr && n > static_cast<int>(vm->pmu().max_counters()))
+        __builtin_trap();
+      if (ran && last_n >= 0 && n != last_n && era == kvm_model::vpmu::Era::k6_7) __builtin_trap();
+      if (ran) last_n = n;
+      const uint64_t valid = (uint64_t{1} << 31) | ((uint64_t{1} << n) - 1);
+      for (uint64_t id : {sysreg(3, 9, 12, 1), sysreg(0, 9, 14, 1), sysreg(3, 9, 12, 3)}) {
+        uint64_t bits;
+        if (get(fd, id, bits) == 0 && (bits & ~valid) != 0) __builtin_trap();
+      }
+    }
+  }
+};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in{data, size};
-  const vp::Era era = static_cast<vp::Era>(in.u8() % 4);
-  const km::Kvm kvm(host(in.u8()), era);
-  std::unique_ptr<km::Vm> vm;
-  if (kvm.create_vm(vm) != 0) return 0;
-  std::vector<uint8_t> ram(1 << 16);
-  // A tiny guest: `b .` so KVM_RUN always has something to execute.
-  const uint32_t spin = 0x14000000;
-  std::memcpy(ram.data(), &spin, 4);
-  if (vm->set_user_memory_region(0, 0x40000000, ram.size(), ram.data()) != 0) __builtin_trap();
-  std::vector<km::Vcpu*> vcpus;
-  std::vector<std::vector<uint64_t>> reg_lists;
-  bool ran = false;
-  int last_n = -1;
+  kvm_model::abi::Options o;
+  o.era = static_cast<kvm_model::vpmu::Era>(in.u8() % 4);
+  const uint8_t shape = in.u8();
+  o.host = test_support::two_cluster_host(shape & 7, (shape >> 3) & 7);
+  kvm_model::abi::Dev dev(o);
+  Fuzz f{dev, o.era, {}, {}, {}, {}};
+  const uint32_t spin = 0x14000000;  // b .
+  std::memcpy(f.ram.data(), &spin, 4);
+  const int kvm = dev.open_dev();
+  if (kvm < 0) __builtin_trap();
+  f.fds.push_back(kvm);
 
-  for (int step = 0; step < 64 && in.n > 0; ++step) {
-    const uint8_t op = in.u8() % 11;
-    km::Vcpu* v = vcpus.empty() ? nullptr : vcpus[in.u8() % vcpus.size()];
-    int rc = 0;
-    switch (op) {
-      case 0: {  // KVM_CREATE_VCPU
-        km::Vcpu* nv = nullptr;
-        rc = vm->create_vcpu(in.u8() % 4, nv);
-        if (rc == 0) {
-          vcpus.push_back(nv);
-          reg_lists.emplace_back();
-          nv->vcpu_load(in.u8() % 4);
-        }
-        break;
-      }
-      case 1:  // KVM_ARM_VCPU_INIT
-        if (v) {
-          km::kvm_vcpu_init init;
-          init.features[0] = static_cast<uint32_t>(in.u8()) & 0x1f;
-          if (in.u8() & 1) init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3;
-          rc = v->arm_vcpu_init(init);
-        }
-        break;
-      case 2:  // KVM_SET_ONE_REG of a PMU register, a real id or a random one
-        if (v) rc = v->set_one_reg((in.u8() & 1) ? kPmcr + (in.u8() % 0x9f) : in.u64(), in.u64());
-        break;
-      case 3:
-        if (v) {
-          uint64_t x;
-          rc = v->get_one_reg((in.u8() & 1) ? kPmcr + (in.u8() % 0x9f) : in.u64(), x);
-        }
-        break;
-      case 4:  // PMU device attributes
-        if (v) {
-          const uint64_t attr = in.u8() % 6;
-          int irq = static_cast<int>(in.u8());
-          unsigned n = in.u8() % 40;
-          vp::kvm_pmu_event_filter f;
-          f.base_event = static_cast<uint16_t>(in.u64());
-          f.nevents = static_cast<uint16_t>(in.u64());
-          f.action = in.u8() % 3;
-          const void* arg = attr == vp::KVM_ARM_VCPU_PMU_V3_FILTER   ? static_cast<const void*>(&f)
-                            : attr == vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS ? static_cast<const void*>(&n)
-                            : (in.u8() & 7) == 0                     ? nullptr
-                                                                     : static_cast<const void*>(&irq);
-          if (attr == vp::KVM_ARM_VCPU_PMU_V3_SET_PMU) irq = 8 + (irq & 3);
-          rc = v->set_device_attr(in.u8() % 2, attr, arg);
-        }
-        break;
-      case 5:
-        rc = vm->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3);
-        break;
-      case 6:
-        rc = vm->vgic_set_attr(in.u8() % 5, in.u8() % 4, (in.u8() & 1) ? 0x08000000 : 0x080A0000);
-        break;
-      case 7:  // KVM_RUN for a few instructions
-        if (v) {
-          v->run_struct().insn_budget = 1 + in.u8() % 16;
-          uint64_t pc = 0x40000000;
-          v->set_one_reg(km::kRegPc, pc);
-          rc = v->run();
-        }
-        break;
-      case 8:  // KVM_GET_REG_LIST must be stable
-        if (v) {
-          std::vector<uint64_t> ids;
-          rc = v->get_reg_list(ids);
-          const size_t k = static_cast<size_t>(std::find(vcpus.begin(), vcpus.end(), v) - vcpus.begin());
-          if (rc == 0) {
-            if (!reg_lists[k].empty() && reg_lists[k] != ids) __builtin_trap();
-            reg_lists[k] = ids;
-          }
-        }
-        break;
-      case 9:  // the scheduler moves the vCPU thread
-        if (v) {
-          v->vcpu_put();
-          v->vcpu_load(in.u8() % 4);
-        }
-        break;
-      default: {
-        int irq = 23;
-        if (v) rc = v->get_device_attr(0, vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq);
-        break;
-      }
+  for (int step = 0; step < 48 && in.n > 0; ++step) {
+    const uint8_t sel = in.u8();
+    // The fd: one handed out (maybe closed since), or a number that never was one.
+    const int fd = (sel & 0xf0) == 0xf0 ? static_cast<int>(in.u8()) - 8 : f.fds[in.u8() % f.fds.size()];
+    if ((sel & 0x0f) == 0x0f) {  // close
+      const int rc = dev.close(fd);
+      if (rc != 0 && rc != -EBADF) __builtin_trap();
+      f.vcpus.erase(std::remove(f.vcpus.begin(), f.vcpus.end(), fd), f.vcpus.end());
+      f.reg_lists.erase(fd);
+      continue;
     }
-    if (rc > 0) __builtin_trap();  // results are 0 or -errno
-    // KVM_ARCH_FLAG_HAS_RAN_ONCE: set by the first KVM_RUN that reached the guest (a run of
-    // a powered-off or uninitialised vCPU does not count).
-    ran = vm->pmu().has_ran_once();
-    // Invariants of the 6.7-and-later rules on every initialised PMU vCPU.
-    if (era == vp::Era::k6_7 || era == vp::Era::kNewest) {
-      for (km::Vcpu* c : vcpus) {
-        uint64_t pmcr;
-        if (c->get_one_reg(kPmcr, pmcr) != 0) continue;
-        const int n = static_cast<int>((pmcr >> 11) & 0x1f);
-        if (n > static_cast<int>(vm->pmu().max_counters())) __builtin_trap();
-        if (ran && last_n >= 0 && n != last_n && era == vp::Era::k6_7) __builtin_trap();
-        if (ran) last_n = n;
-        const uint64_t valid = (uint64_t{1} << 31) | ((uint64_t{1} << n) - 1);
-        for (uint64_t id : kBitmaps) {
-          uint64_t bits;
-          if (c->get_one_reg(id, bits) == 0 && (bits & ~valid) != 0) __builtin_trap();
-        }
-      }
+    const unsigned long req = (sel & 0x0f) == 0x0e ? static_cast<unsigned long>(in.u64())
+                                                   : kRequests[in.u8() % std::size(kRequests)];
+    // The argument: struct bytes from the input behind a valid pointer, a plain integer
+    // (for the requests that take one), or a wild pointer.
+    alignas(16) uint8_t buf[512];
+    for (auto& b : buf) b = in.u8();
+    const uint8_t how = in.u8() % 8;
+    unsigned long arg = ptr(buf);
+    if (req == KVM_SET_USER_MEMORY_REGION || req == KVM_SET_USER_MEMORY_REGION2) {
+      // Guest memory stays inside the fuzzer's buffer (page-aligned offsets into it).
+      kvm_userspace_memory_region2 m{};
+      std::memcpy(&m, buf, sizeof m);
+      const uint64_t pages = f.ram.size() / 4096;
+      m.userspace_addr = ptr(f.ram.data()) + 4096 * (in.u8() % pages);
+      m.memory_size = 4096 * (in.u8() % 4);
+      if (m.userspace_addr + m.memory_size > ptr(f.ram.data()) + f.ram.size()) m.memory_size = 0;
+      m.guest_phys_addr = (in.u8() & 1) ? 0x40000000 : m.guest_phys_addr & ~0xfffull;
+      m.slot %= 4;
+      std::memcpy(buf, &m, sizeof m);
+    } else if (req == KVM_RUN || req == KVM_CREATE_VM || req == KVM_CREATE_VCPU || req == KVM_CHECK_EXTENSION ||
+               req == KVM_GET_API_VERSION || req == KVM_GET_VCPU_MMAP_SIZE) {
+      arg = how < 6 ? (req == KVM_CREATE_VCPU ? in.u8() % 4 : req == KVM_CREATE_VM ? (in.u8() & 1) * 36 : 0) : in.u64();
+    } else if (req == KVM_GET_ONE_REG || req == KVM_SET_ONE_REG) {
+      // Mostly real ids: a PMU register near PMCR_EL0, a core register, a firmware one.
+      kvm_one_reg r;
+      const uint8_t k = in.u8() % 4;
+      r.id = k == 0 ? kRegPmcr + (in.u8() % 0x9f) : k == 1 ? (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (in.u8() % 90))
+             : k == 2 ? (KVM_REG_ARM_FW_REG(in.u8() % 4)) : in.u64();
+      r.addr = ptr(buf + 64);
+      std::memcpy(buf, &r, sizeof r);
     }
+    if (how == 7) arg = (in.u8() & 1) ? in.u64() : 0x10;  // wild pointer: EFAULT, never a crash
+    const bool watch = req != KVM_RUN;
+    const std::vector<uint64_t> before = watch ? f.state() : std::vector<uint64_t>{};
+    if (req == KVM_RUN) {
+      // The guest spins: a timer signal ends the run after a few instructions.
+      if (kvm_model::Vcpu* v = dev.vcpu_of(fd)) v->run_struct().insn_budget = 1 + in.u8() % 16;
+    }
+    const long rc = dev.ioctl(fd, req, arg);
+    if (rc < 0 && std::find(std::begin(kErrnos), std::end(kErrnos), static_cast<int>(-rc)) == std::end(kErrnos))
+      __builtin_trap();
+    if (rc < 0 && watch && f.state() != before) __builtin_trap();  // a failed call changed something
+    if (rc >= 0 && (req == KVM_CREATE_VM || req == KVM_CREATE_VCPU)) {
+      f.fds.push_back(static_cast<int>(rc));
+      if (req == KVM_CREATE_VCPU) f.vcpus.push_back(static_cast<int>(rc));
+    }
+    if (rc == 0 && req == KVM_CREATE_DEVICE && arg == ptr(buf)) {
+      kvm_create_device cd;
+      std::memcpy(&cd, buf, sizeof cd);
+      if (!(cd.flags & KVM_CREATE_DEVICE_TEST)) f.fds.push_back(static_cast<int>(cd.fd));
+    }
+    f.invariants();
   }
   return 0;
 }
