@@ -26,6 +26,9 @@ constexpr std::string_view kUsage =
     "\n"
     "  --host FILE        host description (required)\n"
     "  --kvm ERA          kernel era of the KVM model (6.6, v5, 6.7, 6.16; default 6.7)\n"
+    "  --kvm-uapi WHICH   era: the era's own ioctls and capabilities (default); newest:\n"
+    "                     those of the newest era (USER_MEMORY2, writable ID masks) over the\n"
+    "                     era's KVM behaviour, which Linux 6.12's selftests need to run\n"
     "  --vmm-cpu N        the pCPU the program starts on (default 0)\n"
     "  --trace WHAT       syscall: print every system call strace-style on stderr\n"
     "  --max-insns N      stop after N program instructions (exit 3)\n"
@@ -70,6 +73,11 @@ int cmd_user(const Args& args) {
     if (!a.starts_with("-")) break;
     if (a == "--host") host_file = value(a);
     else if (a == "--kvm") era = value(a);
+    else if (a == "--kvm-uapi") {
+      const std::string v = value(a);
+      if (v == "newest") opts.newest_uapi = true;
+      else if (v != "era") throw UsageError("--kvm-uapi: '" + v + "' is not 'era' or 'newest'");
+    }
     else if (a == "--vmm-cpu") opts.vmm_cpu = static_cast<uint32_t>(parse_u64(a, value(a)));
     else if (a == "--max-insns") opts.max_insns = parse_u64(a, value(a));
     else if (a == "--seed") opts.seed = parse_u64(a, value(a));

@@ -50,6 +50,7 @@ std::unique_ptr<KvmBackend> make_kvm_backend(const config::Host& host, const std
   o.host = vmm::host_desc(host, false);
   o.era = *e;
   o.vmm_pcpu = opts.vmm_cpu;
+  o.newest_uapi = opts.newest_uapi;
   return std::make_unique<AbiBackend>(std::make_unique<kvm_model::abi::Dev>(std::move(o)), opts.trace_vmm, opts.trace);
 }
 

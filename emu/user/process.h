@@ -30,6 +30,7 @@ struct UserOptions {
   double timeout_seconds = 0;     // wall clock; 0: none
   bool trace_syscall = false;
   bool trace_vmm = false;
+  bool newest_uapi = false;      // --kvm-uapi newest (kvm_model::abi::Options::newest_uapi)
   std::FILE* trace = stderr;
   uint64_t seed = 0;              // getrandom / AT_RANDOM
   // execve: the command line that starts pmuemu user again on another program (the
