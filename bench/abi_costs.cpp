@@ -11,6 +11,8 @@
 #include "kvm_model/abi/abi.h"
 #include "pmuemu/kvm.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -35,7 +37,14 @@ void check(long rc, const char* what) {
 double ns_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::nano>(b - a).count(); }
 unsigned long ptr(const void* p) { return reinterpret_cast<unsigned long>(p); }
 
-void run(const kvm_model::HostDesc& host, kvm_model::vpmu::Era era, bool checked, long iters, std::vector<uint8_t>& ram) {
+struct Ram {
+  uint8_t* p;
+  size_t n;
+  uint8_t* data() const { return p; }
+  size_t size() const { return n; }
+};
+
+void run(const kvm_model::HostDesc& host, kvm_model::vpmu::Era era, bool checked, long iters, const Ram& ram) {
   kvm_model::abi::Options o;
   o.host = host;
   o.era = era;
@@ -137,7 +146,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "abi_costs: error: %s\n", e.what());
     return 65;
   }
-  std::vector<uint8_t> ram(ram_mib << 20);
+  // Page-aligned, as KVM requires of userspace_addr (a VMM's mmap).
+  const size_t bytes = ram_mib << 20;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return 70;
+  const Ram ram{static_cast<uint8_t*>(p), bytes};
   run(host, *era, true, iters, ram);
   run(host, *era, false, iters, ram);
   return 0;

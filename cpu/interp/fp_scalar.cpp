@@ -120,9 +120,9 @@ constexpr std::array<Handler, 20> fp1_ops() {
   t[1] = &op_fp1<N, &f_abs<N>>;
   t[2] = &op_fp1<N, &f_neg<N>>;
   t[3] = &op_fp1<N, &f_sqrt<N>>;
-  if (N != 32) t[4] = &op_fp1<N, &f_cvt<32, N>>;
-  if (N != 64) t[5] = &op_fp1<N, &f_cvt<64, N>>;
-  if (N != 16) t[7] = &op_fp1<N, &f_cvt<16, N>>;
+  if constexpr (N != 32) t[4] = &op_fp1<N, &f_cvt<32, N>>;
+  if constexpr (N != 64) t[5] = &op_fp1<N, &f_cvt<64, N>>;
+  if constexpr (N != 16) t[7] = &op_fp1<N, &f_cvt<16, N>>;
   t[8] = &op_fp1<N, &f_rint<N, kN, false>>;
   t[9] = &op_fp1<N, &f_rint<N, kP, false>>;
   t[10] = &op_fp1<N, &f_rint<N, kM, false>>;

@@ -91,6 +91,8 @@ int main(int argc, char** argv) {
   const uint64_t n2 = run_guest(vcpu, run);
   printf("KVM %s: %llu registers saved and restored; guest read N = %llu, after the reset N = %llu\n", argv[2],
          (unsigned long long)list->n, (unsigned long long)n1, (unsigned long long)n2);
+  free(saved);
+  free(list);
   pmuemu_kvm_close(vcpu);
   pmuemu_kvm_close(vm);
   pmuemu_kvm_close(kvm);

@@ -52,7 +52,7 @@ struct Slot {
 struct VcpuData {
   unsigned id;
   Vcpu* v;
-  int fd;            // the memfd behind the vCPU fd and its kvm_run page
+  unsigned index;    // creation order: its kvm_run page is page pair `index` of the VM's memfd
   kvm_run* run;      // the model's own MAP_SHARED mapping of it
   VcpuExtra extra;
   std::mutex m;      // vcpu->mutex: one ioctl at a time per vCPU
@@ -72,8 +72,14 @@ struct VmObj {
     return false;
   }
   RegCtx ctx(VcpuData& vc) { return RegCtx{*vc.v, fw, vc.extra, has_run()}; }
+  // One memfd per VM holds every vCPU's kvm_run page (sparse: untouched pages cost nothing),
+  // mapped once by the model; VM, vCPU and device fds are dups of it, so creating a vCPU
+  // or device costs one dup(2).
+  int backing_fd = -1;
+  uint8_t* runs = nullptr;
   ~VmObj() {
-    for (auto& v : vcpus) munmap(v->run, kVcpuMmapSize);
+    if (runs != nullptr) munmap(runs, kMaxVcpus * kVcpuMmapSize);
+    if (backing_fd >= 0) sys_close(backing_fd);
   }
 };
 
@@ -233,8 +239,14 @@ long State::create_vm(unsigned long type) {
   auto obj = std::make_shared<VmObj>();
   obj->vm = std::move(vm);
   obj->ipa_bits = ipa;
-  const int fd = new_fd("kvm-vm", 0);
-  if (fd < 0) return fd;
+  const int backing = new_fd("kvm-vm", kMaxVcpus * kVcpuMmapSize);
+  if (backing < 0) return backing;
+  obj->backing_fd = backing;
+  void* runs = sys_mmap(nullptr, kMaxVcpus * kVcpuMmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, backing, 0);
+  if (runs == MAP_FAILED) return -ENOMEM;  // obj's destructor closes the memfd
+  obj->runs = static_cast<uint8_t*>(runs);
+  const int fd = dup(backing);
+  if (fd < 0) return -errno;
   return install(std::make_shared<File>(File{Kind::kVm, std::move(obj), nullptr}), fd);
 }
 
@@ -315,24 +327,18 @@ long State::create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id) {
     static uint8_t kNone[1];
     if (int rc = vm->vm->set_user_memory_region(0, 0, kPageSize, kNone); rc != 0) return rc;
   }
-  const int fd = new_fd("kvm-vcpu", kVcpuMmapSize);
-  if (fd < 0) return fd;
-  void* page = sys_mmap(nullptr, kVcpuMmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (page == MAP_FAILED) {
-    sys_close(fd);
-    return -ENOMEM;
-  }
+  const int fd = dup(vm->backing_fd);
+  if (fd < 0) return -errno;
   Vcpu* v = nullptr;
   if (int rc = vm->vm->create_vcpu(static_cast<unsigned>(id), v); rc != 0) {
-    munmap(page, kVcpuMmapSize);
     sys_close(fd);
     return rc;
   }
   auto data = std::make_unique<VcpuData>();
   data->id = static_cast<unsigned>(id);
   data->v = v;
-  data->fd = fd;
-  data->run = static_cast<kvm_run*>(page);
+  data->index = static_cast<unsigned>(vm->vcpus.size());
+  data->run = reinterpret_cast<kvm_run*>(vm->runs + data->index * kVcpuMmapSize);
   VcpuData* raw = data.get();
   vm->vcpus.push_back(std::move(data));
   return install(std::make_shared<File>(File{Kind::kVcpu, vm, raw}), fd);
@@ -345,8 +351,8 @@ long State::create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg) {
   if (cd.type != KVM_DEV_TYPE_ARM_VGIC_V3) return -ENODEV;
   if (cd.flags & KVM_CREATE_DEVICE_TEST) return 0;
   if (int rc = vm->vm->create_device(cd.type); rc != 0) return rc;
-  const int fd = new_fd("kvm-vgic-v3", 0);
-  if (fd < 0) return fd;
+  const int fd = dup(vm->backing_fd);
+  if (fd < 0) return -errno;
   cd.fd = static_cast<uint32_t>(fd);
   if (int rc = put(arg, cd); rc != 0) {
     sys_close(fd);
@@ -698,7 +704,14 @@ void* Dev::mmap(void* addr, size_t len, int prot, int flags, int fd, long offset
     *err = ENODEV;  // no mmap file operation
     return MAP_FAILED;
   }
-  void* p = sys_mmap(addr, len, prot, flags, fd, offset);
+  // The vCPU's two pages inside the VM's memfd: page 0 kvm_run, page 1 the (empty)
+  // coalesced-MMIO ring. A mapping beyond them is refused rather than showing the next
+  // vCPU's page (Linux would SIGBUS on access there).
+  if (offset < 0 || static_cast<uint64_t>(offset) + len > static_cast<uint64_t>(kVcpuMmapSize)) {
+    *err = EINVAL;
+    return MAP_FAILED;
+  }
+  void* p = sys_mmap(addr, len, prot, flags, fd, f->vcpu->index * kVcpuMmapSize + offset);
   if (p == MAP_FAILED) *err = errno;
   return p;
 }
