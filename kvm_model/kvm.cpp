@@ -482,6 +482,9 @@ vpmu::IrqChipState Vm::irqchip_state() {
 
 int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   if (!initialised_) return -ENOEXEC;
+  // Linux's vCPU ioctl handles a reset owed to PSCI CPU_ON before any register access, so
+  // that userspace sees the state the vCPU will start from.
+  apply_pending_psci_reset();
   if (vpmu::owns_one_reg_id(id)) return vpmu::get_one_reg(*vpmu_, id, value);
   if (owns_state_reg(id)) return get_state_reg(id, value);
   const cpu::CpuState& s = core_->state();
@@ -505,6 +508,7 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
 
 int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   if (!initialised_) return -ENOEXEC;
+  apply_pending_psci_reset();
   if (vpmu::owns_one_reg_id(id)) return vpmu::set_one_reg(*vpmu_, id, value);
   if (owns_state_reg(id)) return set_state_reg(id, value);
   cpu::CpuState& s = core_->state();
@@ -977,24 +981,28 @@ void Vcpu::complete_pending_mmio() {
   mmio_read_pending_ = false;
 }
 
+void Vcpu::apply_pending_psci_reset() {
+  if (!psci_reset_pending_) return;
+  // KVM_REQ_VCPU_RESET: the reset runs on the thread (and pCPU) that gets to it first, the
+  // vCPU's own at KVM_RUN or a VMM thread's at KVM_{GET,SET}_ONE_REG, then the PSCI entry
+  // point and context id are applied (kvm_reset_vcpu's reset_state).
+  psci_reset_pending_ = false;
+  const kvm_vcpu_init saved = features_;
+  features_.features[0] &= ~(1u << KVM_ARM_VCPU_POWER_OFF);
+  vpmu::ResetTrace trace;
+  reset_vcpu("PSCI CPU_ON", trace);
+  features_ = saved;
+  core_->state().pc = psci_entry_;
+  core_->set_x(0, psci_context_);
+}
+
 int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
   // Everything but guest execution runs under the VM lock (threaded mode).
   auto lk = vm_.lock();
   run_.insns_retired = 0;
   complete_pending_mmio();
-  if (psci_reset_pending_) {
-    // KVM_REQ_VCPU_RESET: the reset runs on this vCPU's own thread (and pCPU), then the
-    // PSCI entry point and context id are applied (kvm_reset_vcpu's reset_state).
-    psci_reset_pending_ = false;
-    const kvm_vcpu_init saved = features_;
-    features_.features[0] &= ~(1u << KVM_ARM_VCPU_POWER_OFF);
-    vpmu::ResetTrace trace;
-    reset_vcpu("PSCI CPU_ON", trace);
-    features_ = saved;
-    core_->state().pc = psci_entry_;
-    core_->set_x(0, psci_context_);
-  }
+  apply_pending_psci_reset();
   if (mp_state_ == KVM_MP_STATE_STOPPED) {
     run_.exit_reason = KVM_EXIT_INTR;
     return -EINTR;

@@ -208,6 +208,7 @@ class Vcpu : private cpu::SysRegPort {
   uint32_t mp_state_ = KVM_MP_STATE_RUNNABLE;
   uint32_t pcpu_ = 0;
   bool psci_reset_pending_ = false;
+  void apply_pending_psci_reset();
   uint64_t psci_entry_ = 0, psci_context_ = 0;
   timer::GenericTimer timer_;
   uint64_t pvtime_ipa_ = ~uint64_t{0};  // KVM_ARM_VCPU_PVTIME_IPA (INVALID_GPA: unset)

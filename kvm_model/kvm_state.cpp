@@ -3,6 +3,7 @@
 // through ONE_REG (as KVM exposes them), the power state (KVM_{GET,SET}_MP_STATE) and the
 // vGIC (pmuemu's stand-in for the KVM_DEV_ARM_VGIC_GRP_*_REGS attribute groups).
 #include <algorithm>
+#include <optional>
 
 #include "cpu/sysreg/sysregs.h"
 #include "kvm_model/kvm.h"
@@ -30,6 +31,38 @@ constexpr uint64_t kTimerCval = arch::SysRegKey{3, 3, 14, 0, 2}.to_one_reg_id();
 constexpr uint64_t kPtimerCtl = arch::SysRegKey{3, 3, 14, 2, 1}.to_one_reg_id();
 constexpr uint64_t kPtimerCval = arch::SysRegKey{3, 3, 14, 2, 2}.to_one_reg_id();
 
+// The ID register space KVM exposes through ONE_REG (arch/arm64/kvm/sys_regs.c: op0 3,
+// op1 0, CRn 0; CRm 0 holds MIDR, MPIDR and REVIDR, CRm 1-7 the feature registers, every
+// unallocated slot reading as zero). Values are the vCPU's, as its guest reads them; the
+// AArch32 registers are zero (no AArch32 at EL1 on the emulated cores).
+using IdMember = uint64_t cpu::IdRegs::*;
+struct IdSlot {
+  uint8_t crm, op2;
+  IdMember member;  // nullptr: reads as zero
+};
+constexpr IdSlot kIdSlots[] = {
+    {0, 0, &cpu::IdRegs::midr},         {0, 5, &cpu::IdRegs::mpidr},        {0, 6, &cpu::IdRegs::revidr},
+    {4, 0, &cpu::IdRegs::id_aa64pfr0},  {4, 1, &cpu::IdRegs::id_aa64pfr1},  {4, 4, &cpu::IdRegs::id_aa64zfr0},
+    {5, 0, &cpu::IdRegs::id_aa64dfr0},  {5, 1, &cpu::IdRegs::id_aa64dfr1},  {6, 0, &cpu::IdRegs::id_aa64isar0},
+    {6, 1, &cpu::IdRegs::id_aa64isar1}, {6, 2, &cpu::IdRegs::id_aa64isar2}, {7, 0, &cpu::IdRegs::id_aa64mmfr0},
+    {7, 1, &cpu::IdRegs::id_aa64mmfr1}, {7, 2, &cpu::IdRegs::id_aa64mmfr2},
+};
+
+// Whether id is in that space: MIDR/MPIDR/REVIDR or CRm 1-7.
+std::optional<arch::SysRegKey> id_space_key(uint64_t id) {
+  const auto key = arch::SysRegKey::from_one_reg_id(id);
+  if (!key || key->op0 != 3 || key->op1 != 0 || key->crn != 0) return std::nullopt;
+  if (key->crm == 0 && key->op2 != 0 && key->op2 != 5 && key->op2 != 6) return std::nullopt;
+  if (key->crm > 7) return std::nullopt;
+  return key;
+}
+
+uint64_t id_value(const cpu::IdRegs& ids, const arch::SysRegKey& k) {
+  for (const IdSlot& s : kIdSlots)
+    if (s.crm == k.crm && s.op2 == k.op2) return ids.*s.member;
+  return 0;
+}
+
 }  // namespace
 
 // ID_AA64DFR0_EL1: the VM's view, whose PMUVer field the vPMU owns (spec 5.8).
@@ -37,7 +70,7 @@ constexpr uint64_t kIdAa64dfr0 = arch::SysRegKey{3, 0, 0, 5, 0}.to_one_reg_id();
 
 bool Vcpu::owns_state_reg(uint64_t id) {
   return core_sysreg(id) != nullptr || id == kTimerCtl || id == kTimerCnt || id == kTimerCval || id == kPtimerCtl ||
-         id == kPtimerCval || id == kIdAa64dfr0;
+         id == kPtimerCval || id_space_key(id).has_value();
 }
 
 int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
@@ -47,6 +80,10 @@ int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
   }
   if (id == kIdAa64dfr0) {
     value = (core_->ids().id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
+    return 0;
+  }
+  if (const auto key = id_space_key(id)) {
+    value = id_value(core_->ids(), *key);
     return 0;
   }
   const uint64_t now = now_ticks();
@@ -76,6 +113,21 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
     core_->set_ids(ids);
     return 0;
+  }
+  if (const auto key = id_space_key(id); key && key->crm == 0 && key->op2 == 5) {
+    // MPIDR_EL1: KVM lets userspace give the vCPU any affinity (QEMU does).
+    cpu::IdRegs ids = core_->ids();
+    ids.mpidr = value;
+    core_->set_ids(ids);
+    return 0;
+  }
+  if (id_space_key(id)) {
+    // The other ID registers: the value they hold is accepted (a VMM restores what it
+    // saved); a different one is refused, as KVM refuses a change to a field it does not
+    // let userspace lower.
+    uint64_t cur = 0;
+    get_state_reg(id, cur);
+    return value == cur ? 0 : -EINVAL;
   }
   timer::TimerState st = timer_.state();
   auto& t = st.timers[static_cast<unsigned>(timer::TimerId::kVirt)];
@@ -109,7 +161,12 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
 void Vcpu::append_state_regs(std::vector<uint64_t>& ids) const {
   for (const auto& info : cpu::sysreg::table())
     if (info.kind == cpu::sysreg::Kind::kSlot) ids.push_back(info.key.to_one_reg_id());
-  ids.push_back(kIdAa64dfr0);
+  // The whole ID space, as KVM lists it (ID_AA64DFR0_EL1 among them).
+  for (unsigned crm = 0; crm <= 7; ++crm)
+    for (unsigned op2 = 0; op2 <= 7; ++op2) {
+      const uint64_t id = arch::SysRegKey{3, 0, 0, static_cast<uint8_t>(crm), static_cast<uint8_t>(op2)}.to_one_reg_id();
+      if (id_space_key(id)) ids.push_back(id);
+    }
   ids.push_back(kPtimerCtl);
   ids.push_back(kPtimerCval);
   ids.push_back(kTimerCtl);

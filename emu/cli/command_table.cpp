@@ -29,6 +29,9 @@ constexpr ExitStatusSpec kExitTable[] = {
            "PMU versions): the selftest would skip; the reason is printed"},
     {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
     {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
+    {"program's code", "user: the program's exit status"},
+    {"128+N", "user: signal N killed the program (139 segmentation fault, 132 illegal instruction, 134 abort), as a "
+              "shell reports it; 137 when every thread waits for ever"},
 };
 
 constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "143"};
@@ -36,6 +39,7 @@ constexpr std::string_view kToolExits[] = {"0", "64", "65", "70"};
 constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70", "77"};
 constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
 constexpr std::string_view kUsageOnly[] = {"0", "64"};
+constexpr std::string_view kUserExits[] = {"program's code", "3", "64", "65", "128+N"};
 
 constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest";
 
@@ -96,6 +100,24 @@ constexpr OptionSpec kSnapshotShowOptions[] = {
 
 constexpr OptionSpec kHelpOptions[] = {
     {"man", "", "print the manual page pmuemu.1 (roff) generated from the command tables"},
+};
+
+constexpr OptionSpec kUserOptions[] = {
+    {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
+    {"kvm", "ERA", "kernel era of the KVM model behind the program's /dev/kvm: 6.6, v5, 6.7 (default), 6.16 or "
+                   "newest", kEras},
+    {"kvm-uapi", "WHICH", "era (default): the era's own ioctls and capabilities; newest: those of the newest era "
+                          "(USER_MEMORY2, writable ID masks) over the era's KVM behaviour, which Linux 6.12's "
+                          "selftests need", "era newest"},
+    {"vmm-cpu", "CPU", "pCPU the program starts on (default 0); sched_setaffinity moves it"},
+    {"trace", "WHAT", "syscall: every system call strace-style on stderr; vmm: every /dev/kvm ioctl "
+                      "(comma-separated)", "syscall vmm syscall,vmm"},
+    {"max-insns", "N", "stop with exit status 3 after N program instructions"},
+    {"timeout", "SECONDS", "stop with exit status 3 after this much wall-clock time"},
+    {"seed", "N", "seed of getrandom and AT_RANDOM (default 0)"},
+    {"pid", "N", "the process id the program sees (set by execve)"},
+    {"env", "NAME=VALUE", "the program's environment (repeatable; default PATH, HOME, LANG); set by execve", "",
+     true},
 };
 
 constexpr CommandSpec kHostCommands[] = {
@@ -178,6 +200,22 @@ constexpr CommandSpec kCommands[] = {
      .min_positional = 1,
      .max_positional = -1,
      .handler = cmd_plan},
+    {.name = "user",
+     .summary = "run a static aarch64 Linux program; its /dev/kvm is the KVM model",
+     .synopsis = "--host HOST.yaml [OPTIONS] [--] PROGRAM [ARGS...]",
+     .description =
+         "Runs PROGRAM, a static aarch64 Linux executable, at EL0 on an emulated pCPU of the host with a Linux "
+         "system-call layer. Its open(\"/dev/kvm\") reaches the KVM model through the /dev/kvm ioctl ABI: the "
+         "program is a VMM, and its KVM_RUN runs the vCPU on the emulated host. Linux's own arm64 KVM selftests "
+         "run this way (docs/user-mode.md). Options end at PROGRAM; the rest are its arguments.",
+     .options = kUserOptions,
+     .exit_codes = kUserExits,
+     .positional = "PROGRAM",
+     .positional_complete = "file",
+     .min_positional = 1,
+     .max_positional = -1,
+     .options_end_at_positional = true,
+     .handler = cmd_user},
     {.name = "conformance",
      .summary = "run the KVM selftest vpmu_counter_access catalogue on a host",
      .synopsis = "--host HOST.yaml [OPTIONS]",

@@ -16,6 +16,7 @@ int cmd_snapshot_show(const ParsedArgs& args);  // pmuemu snapshot show FILE [--
 int cmd_snapshot_diff(const ParsedArgs& args);  // pmuemu snapshot diff A B
 int cmd_help(const ParsedArgs& args);         // pmuemu help [COMMAND...] [--man]
 int cmd_completion(const ParsedArgs& args);   // pmuemu completion bash
+int cmd_user(const ParsedArgs& args);         // pmuemu user --host HOST.yaml PROGRAM [ARGS...]
 
 // "pmuemu 0.1.0 (commit abc1234)" and the kernel eras: what --version prints.
 std::string version_text();

@@ -152,6 +152,7 @@ ParsedArgs parse_args(const CommandSpec& spec, std::string_view path, const Args
     const std::string& a = args[i];
     if (only_positional || a == "-" || a.empty() || a[0] != '-') {
       p.positional.push_back(a);
+      if (spec.options_end_at_positional) only_positional = true;
       continue;
     }
     if (a == "--") {

@@ -45,6 +45,9 @@ struct CommandSpec {
   std::string_view positional_complete = "";     // as OptionSpec::complete
   int min_positional = 0;
   int max_positional = 0;       // -1: no upper bound
+  // Options end at the first positional argument: the rest belong to it (a program and
+  // its own arguments, as with env(1)).
+  bool options_end_at_positional = false;
   Handler handler = nullptr;    // null for a command that only groups sub-commands
   std::span<const CommandSpec> subcommands = {};
 };

@@ -38,6 +38,9 @@ constexpr unsigned kIpaMin = 32, kIpaDefault = 40;
 constexpr uint32_t kMemFlagsV1 = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
 
 bool era_at_least_6_8(vpmu::Era e) { return e == vpmu::Era::kNewest; }
+// The ioctls and capabilities of Linux 6.8+ (USER_MEMORY2, the writable ID masks): the
+// newest era's, or every era's with Options::newest_uapi.
+bool uapi_6_8(const Options& o) { return o.newest_uapi || era_at_least_6_8(o.era); }
 
 
 
@@ -212,9 +215,9 @@ long State::check_extension(const VmObj* vm, long cap) const {
       return 0;  // the emulated cores have no AArch32 EL1
     // Linux 6.8+ (USER_MEMORY2 with the guest_memfd series, the writable ID masks).
     case KVM_CAP_USER_MEMORY2:
-      return era_at_least_6_8(era) ? 1 : 0;
+      return uapi_6_8(opts) ? 1 : 0;
     case KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES:
-      return era_at_least_6_8(era) ? 1 : 0;  // BIT(KVM_ARM_FEATURE_ID_RANGE)
+      return uapi_6_8(opts) ? 1 : 0;  // BIT(KVM_ARM_FEATURE_ID_RANGE)
     default:
       // Not modelled: SVE, pointer authentication, MTE, guest debug, the counter offset,
       // VCPU_EVENTS, PTP_KVM, dirty logging rings, ... (Linux may answer 1 for some).
@@ -422,7 +425,7 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
     case KVM_SET_USER_MEMORY_REGION2: {
       kvm_userspace_memory_region2 mem{};
       if (req == KVM_SET_USER_MEMORY_REGION2) {
-        if (!era_at_least_6_8(opts.era)) return -ENOTTY;
+        if (!uapi_6_8(opts)) return -ENOTTY;
         if (int rc = get(mem, arg); rc != 0) return rc;
       } else {
         if (int rc = copy_in(&mem, arg, sizeof(kvm_userspace_memory_region)); rc != 0) return rc;
@@ -440,7 +443,7 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       return put(arg, init);
     }
     case KVM_ARM_GET_REG_WRITABLE_MASKS: {
-      if (!era_at_least_6_8(opts.era)) return -EINVAL;  // kvm_arch_vm_ioctl() default
+      if (!uapi_6_8(opts)) return -EINVAL;  // kvm_arch_vm_ioctl() default
       reg_mask_range range;
       if (int rc = get(range, arg); rc != 0) return rc;
       if (range.range != KVM_ARM_FEATURE_ID_RANGE) return -EINVAL;

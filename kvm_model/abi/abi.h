@@ -30,6 +30,12 @@ struct Options {
   // bad pointer gives -EFAULT as in Linux instead of a crash. Off: only null and the first
   // page are refused (trusted in-process callers that want the fast path).
   bool checked_copies = true;
+  // The userspace ABI of the newest era (KVM_SET_USER_MEMORY_REGION2, the writable ID
+  // register masks and their capabilities) whatever `era`, whose KVM behaviour (the vPMU,
+  // resets, ...) is unchanged. Linux's 6.12 selftests require USER_MEMORY2 (6.8+) and skip
+  // on anything older; with this, they run against the 6.6, v5 and 6.7 behaviour as they
+  // would on a kernel that carries those PMU semantics with a 6.8 userspace ABI.
+  bool newest_uapi = false;
 };
 
 // strace-style tracing of every call (--trace vmm): one line per ioctl, written after the

@@ -1,0 +1,57 @@
+// The program's /dev/kvm is the KVM model's ioctl ABI (kvm_model/abi): the same layer the C
+// library and the preload shim give x86 programs. Since the program's memory sits at the
+// same host addresses as its own pointers, the ABI layer reads and writes the structs the
+// program passes exactly as Linux's copy_from_user/copy_to_user would, and the guest RAM
+// of KVM_SET_USER_MEMORY_REGION is the program's own memory.
+#include "emu/user/kvm_bridge.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "emu/common/errors.h"
+#include "kvm_model/abi/abi.h"
+#include "emu/vmm/host_model.h"
+
+namespace pmuemu::user {
+namespace {
+
+class AbiBackend final : public KvmBackend {
+ public:
+  AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out) : dev_(std::move(dev)) {
+    if (trace)
+      dev_->set_trace([out](const std::string& line) {
+        std::fputs(line.c_str(), out);
+        if (line.empty() || line.back() != '\n') std::fputc('\n', out);
+      });
+  }
+  int open_system() override { return dev_->open_dev(); }
+  long ioctl(int fd, unsigned long request, uint64_t arg) override { return dev_->ioctl(fd, request, arg); }
+  bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) override {
+    int err = 0;
+    void* p = dev_->mmap(reinterpret_cast<void*>(va), len, prot, MAP_SHARED | MAP_FIXED, fd, static_cast<long>(offset), &err);
+    return p != MAP_FAILED && p == reinterpret_cast<void*>(va);
+  }
+  void close(int fd) override { dev_->close(fd); }
+  void set_caller_pcpu(uint32_t pcpu) override { dev_->set_vmm_pcpu(pcpu); }
+
+ private:
+  std::unique_ptr<kvm_model::abi::Dev> dev_;
+};
+
+}  // namespace
+
+std::unique_ptr<KvmBackend> make_kvm_backend(const config::Host& host, const std::string& era,
+                                             const UserOptions& opts) {
+  const auto e = kvm_model::vpmu::parse_era(era);
+  if (!e) throw UsageError("--kvm: '" + era + "' is not one of 6.6, v5, 6.7, 6.16, newest");
+  kvm_model::abi::Options o;
+  o.host = vmm::host_desc(host, false);
+  o.era = *e;
+  o.vmm_pcpu = opts.vmm_cpu;
+  o.newest_uapi = opts.newest_uapi;
+  return std::make_unique<AbiBackend>(std::make_unique<kvm_model::abi::Dev>(std::move(o)), opts.trace_vmm, opts.trace);
+}
+
+}  // namespace pmuemu::user

@@ -1,0 +1,549 @@
+#include "emu/user/process.h"
+
+#include <elf.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include "emu/common/errors.h"
+#include "emu/vmm/host_model.h"
+
+namespace pmuemu::user {
+namespace {
+
+// The HVC immediate of the vector stubs: the host recognises its own trap by it.
+constexpr uint16_t kTrapImm = 0x5553;
+constexpr uint32_t kHvcTrap = 0xd4000002u | (uint32_t{kTrapImm} << 5);
+constexpr uint32_t kEret = 0xd69f03e0u;
+
+// Signal numbers (Linux arm64 = generic).
+constexpr int kSigIll = 4, kSigTrap = 5, kSigBus = 7, kSigFpe = 8, kSigSegv = 11;
+
+// Exception classes the stubs see (ESR_EL1.EC).
+constexpr unsigned kEcUnknown = 0x00, kEcFp = 0x07, kEcSvc = 0x15, kEcSys = 0x18, kEcIabtLow = 0x20,
+                   kEcPcAlign = 0x22, kEcDabtLow = 0x24, kEcSpAlign = 0x26, kEcBrk = 0x3c;
+
+// SCTLR_EL1 as Linux runs user space: MMU, caches, SP alignment checks at EL0, and the EL0
+// controls (DC ZVA, CTR_EL0, cache maintenance, WFI/WFE not trapped) enabled.
+constexpr uint64_t kSctlr = (1ull << 0) | (1ull << 2) | (1ull << 4) | (1ull << 12) | (1ull << 14) | (1ull << 15) |
+                            (1ull << 16) | (1ull << 18) | (1ull << 26) | (3ull << 28) | (1ull << 11) |
+                            (1ull << 20) | (1ull << 22) | (1ull << 23);
+// TCR_EL1: 48-bit TTBR0 region, 4 KiB granule, write-back walks, inner shareable; TTBR1
+// walks disabled (EPD1); 48-bit IPS; 16-bit ASIDs.
+constexpr uint64_t kTcr = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 23) | (5ull << 32) | (1ull << 36);
+constexpr uint64_t kMair = 0xff;  // attr 0: Normal, inner/outer write-back
+
+// HWCAP bits (Linux arch/arm64 uapi hwcap.h) from the core's ID registers.
+struct HwcapRule {
+  int reg;           // 0: ISAR0, 1: ISAR1, 2: PFR0
+  unsigned shift;
+  unsigned min;      // field >= min (fields that use 0xF for "absent" are handled by the caller)
+  unsigned hwcap_bit;
+};
+constexpr HwcapRule kHwcaps[] = {
+    {0, 4, 1, 3},    // AES -> HWCAP_AES
+    {0, 4, 2, 4},    // AES = 2 -> HWCAP_PMULL
+    {0, 8, 1, 5},    // SHA1
+    {0, 12, 1, 6},   // SHA2
+    {0, 16, 1, 7},   // CRC32
+    {0, 20, 2, 8},   // Atomic -> HWCAP_ATOMICS
+    {0, 28, 1, 12},  // RDM -> HWCAP_ASIMDRDM
+    {0, 44, 1, 20},  // DP -> HWCAP_ASIMDDP
+    {0, 48, 1, 23},  // FHM -> HWCAP_ASIMDFHM
+    {1, 12, 1, 13},  // JSCVT
+    {1, 16, 1, 14},  // FCMA
+    {1, 20, 1, 15},  // LRCPC
+};
+
+uint64_t hwcap_of(const cpu::IdRegs& ids) {
+  uint64_t cap = 0;
+  const unsigned fp = (ids.id_aa64pfr0 >> 16) & 0xf, asimd = (ids.id_aa64pfr0 >> 20) & 0xf;
+  if (fp != 0xf) cap |= 1u << 0;                   // HWCAP_FP
+  if (asimd != 0xf) cap |= 1u << 1;                // HWCAP_ASIMD
+  if (fp == 1) cap |= 1u << 9;                     // HWCAP_FPHP
+  if (asimd == 1) cap |= 1u << 10;                 // HWCAP_ASIMDHP
+  cap |= 1u << 11;                                 // HWCAP_CPUID: EL0 ID register reads are emulated
+  for (const HwcapRule& r : kHwcaps) {
+    const uint64_t reg = r.reg == 0 ? ids.id_aa64isar0 : r.reg == 1 ? ids.id_aa64isar1 : ids.id_aa64pfr0;
+    if (((reg >> r.shift) & 0xf) >= r.min) cap |= 1ull << r.hwcap_bit;
+  }
+  return cap;
+}
+
+std::vector<uint8_t> read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError(p.string() + ": cannot open the program");
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+OpenFile::~OpenFile() {
+  if (kind == Kind::kHost && host_fd > 2) ::close(host_fd);
+}
+
+Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<KvmBackend> kvm)
+    : host_(host), opts_(std::move(opts)), kvm_(kvm ? std::move(kvm) : std::make_unique<KvmBackend>()),
+      rng_(opts_.seed * 0x9e3779b97f4a7c15ull + 0x243f6a8885a308d3ull) {
+  if (opts_.vmm_cpu >= host.num_pcpus())
+    throw UsageError("--vmm-cpu " + std::to_string(opts_.vmm_cpu) + ": the host has pCPUs 0-" +
+                     std::to_string(host.num_pcpus() - 1));
+  auto main_thread = std::make_unique<Thread>();
+  main_thread->tid = opts_.pid;
+  main_thread->pcpu = opts_.vmm_cpu;
+  main_thread->core = make_core(opts_.vmm_cpu);
+  core_ = main_thread->core.get();
+  threads_.push_back(std::move(main_thread));
+  load();
+  // Standard streams are the host's.
+  for (int fd = 0; fd < 3; ++fd) {
+    auto f = std::make_shared<OpenFile>();
+    f->host_fd = fd;
+    f->path = fd == 0 ? "<stdin>" : fd == 1 ? "<stdout>" : "<stderr>";
+    files_[fd] = f;
+  }
+  // Vectors: every entry of the "lower EL, AArch64" group is HVC + ERET; the current-EL
+  // groups too (an exception in the stub itself is a pmuemu bug, caught by the imm check).
+  for (uint64_t off = 0; off < 0x800; off += 0x80) {
+    cpu::guest_store<uint32_t>(mem_.host(mem_.vectors() + off), kHvcTrap);
+    cpu::guest_store<uint32_t>(mem_.host(mem_.vectors() + off + 4), kEret);
+  }
+  core_->reset(mem_.vectors() + 4);  // start at an ERET: it drops to EL0 at the entry point
+  using cpu::SysSlot;
+  core_->set_sysreg(SysSlot::MAIR_EL1, kMair);
+  core_->set_sysreg(SysSlot::TCR_EL1, kTcr);
+  core_->set_sysreg(SysSlot::TTBR0_EL1, mem_.ttbr0());
+  core_->set_sysreg(SysSlot::SCTLR_EL1, kSctlr);
+  core_->set_sysreg(SysSlot::VBAR_EL1, mem_.vectors());
+  core_->set_sysreg(SysSlot::CPACR_EL1, 3ull << 20);  // FP/SIMD enabled at EL0 (Linux enables it lazily)
+  core_->set_sysreg(SysSlot::CNTKCTL_EL1, 3);          // EL0 may read the counters
+  core_->sync_translation_regs();
+  setup_stack();
+  core_->set_sysreg(SysSlot::ELR_EL1, entry_);
+  core_->set_sysreg(SysSlot::SPSR_EL1, 0);  // EL0t, nothing masked
+}
+
+Process::~Process() = default;
+
+std::unique_ptr<cpu::Core> Process::make_core(uint32_t pcpu) {
+  return std::make_unique<cpu::Core>(mem_.phys(), vmm::id_regs(host_.cluster_of(pcpu).core));
+}
+
+uint64_t Process::total_retired() const {
+  uint64_t n = retired_exited_;
+  for (const auto& t : threads_)
+    if (t->core) n += t->core->retired_total();
+  return n;
+}
+
+void Process::load() {
+  const std::vector<uint8_t> img = read_file(opts_.program);
+  const std::string name = opts_.program.string();
+  if (img.size() < sizeof(Elf64_Ehdr) || std::memcmp(img.data(), ELFMAG, SELFMAG) != 0)
+    throw InputError(name + ": not an ELF file");
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, img.data(), sizeof eh);
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_AARCH64)
+    throw InputError(name + ": not a 64-bit little-endian AArch64 ELF (e_machine " + std::to_string(eh.e_machine) + ")");
+  if (eh.e_type != ET_EXEC)
+    throw InputError(name + ": not a static executable (ELF type " + std::to_string(eh.e_type) +
+                     "; position-independent and dynamic programs need --sysroot, not supported yet)");
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > img.size() ||
+      uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > img.size() - eh.e_phoff)
+    throw InputError(name + ": program headers outside the file");
+  uint64_t end = 0;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, img.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
+    if (ph.p_type == PT_INTERP)
+      throw InputError(name + ": a dynamically linked program (PT_INTERP); build it with -static");
+    if (ph.p_type == PT_PHDR) phdr_ = ph.p_vaddr;
+    if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+    if (ph.p_filesz > ph.p_memsz || (ph.p_filesz != 0 && (ph.p_offset > img.size() || ph.p_filesz > img.size() - ph.p_offset)))
+      throw InputError(name + ": segment " + std::to_string(i) + " lies outside the file");
+    const uint64_t lo = ph.p_vaddr & ~0xfffull, hi = (ph.p_vaddr + ph.p_memsz + 0xfff) & ~0xfffull;
+    if (ph.p_vaddr < kBase || hi > kMmapTop || hi <= lo)
+      throw InputError(name + ": segment " + std::to_string(i) + " at 0x" + std::to_string(ph.p_vaddr) +
+                       " is outside the program area");
+    int prot = ((ph.p_flags & PF_R) ? kProtRead : 0) | ((ph.p_flags & PF_W) ? kProtWrite : 0) |
+               ((ph.p_flags & PF_X) ? kProtExec : 0);
+    // Segments sharing a page: the later one must not wipe the earlier one's bytes.
+    for (uint64_t a = lo; a < hi; a += 0x1000) {
+      if (mem_.mapped(a)) continue;
+      mem_.map(a, 0x1000, kProtRead | kProtWrite | kProtExec);
+    }
+    std::memcpy(mem_.host(ph.p_vaddr), img.data() + ph.p_offset, ph.p_filesz);
+    mem_.protect(lo, hi - lo, prot | kProtRead);
+    if (ph.p_offset == 0 && phdr_ == 0) phdr_ = ph.p_vaddr + eh.e_phoff;
+    end = std::max(end, hi);
+  }
+  if (end == 0) throw InputError(name + ": no loadable segment");
+  entry_ = eh.e_entry;
+  phnum_ = eh.e_phnum;
+  mem_.brk_start = mem_.brk_cur = end;
+}
+
+void Process::setup_stack() {
+  const uint64_t base = kStackTop - kStackSize;
+  mem_.map(base, kStackSize, kProtRead | kProtWrite);
+  uint64_t sp = kStackTop;
+  auto push_bytes = [&](const void* p, size_t n) {
+    sp -= n;
+    std::memcpy(mem_.host(sp), p, n);
+    return sp;
+  };
+  auto push_str = [&](const std::string& s) { return push_bytes(s.c_str(), s.size() + 1); };
+  const std::string execfn = opts_.argv.empty() ? opts_.program.string() : opts_.argv[0];
+  const uint64_t execfn_va = push_str(execfn);
+  std::vector<uint64_t> argv_va, envp_va;
+  for (const auto& a : opts_.argv) argv_va.push_back(push_str(a));
+  for (const auto& e : opts_.envp) envp_va.push_back(push_str(e));
+  uint8_t rnd[16];
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t r = random_u64();
+    std::memcpy(rnd + 8 * i, &r, 8);
+  }
+  const uint64_t random_va = push_bytes(rnd, 16);
+  const std::string platform = "aarch64";
+  const uint64_t platform_va = push_str(platform);
+  const uint64_t hwcap = hwcap_of(core_->ids());
+  std::vector<std::pair<uint64_t, uint64_t>> aux = {
+      {AT_PHDR, phdr_},    {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, phnum_}, {AT_PAGESZ, 4096},
+      {AT_BASE, 0},        {AT_FLAGS, 0},   {AT_ENTRY, entry_},  {AT_UID, 0},   {AT_EUID, 0},
+      {AT_GID, 0},         {AT_EGID, 0},    {AT_SECURE, 0},      {AT_HWCAP, hwcap},
+      {AT_HWCAP2, 0},      {AT_CLKTCK, 100}, {AT_RANDOM, random_va}, {AT_EXECFN, execfn_va},
+      {AT_PLATFORM, platform_va}, {AT_NULL, 0}};
+  const size_t words = 1 + argv_va.size() + 1 + envp_va.size() + 1 + 2 * aux.size();
+  sp = (sp - words * 8) & ~0xfull;  // SP 16-byte aligned at entry (AAPCS64, Linux ABI)
+  uint64_t w = sp;
+  auto put = [&](uint64_t v) {
+    cpu::guest_store<uint64_t>(mem_.host(w), v);
+    w += 8;
+  };
+  put(argv_va.size());
+  for (uint64_t a : argv_va) put(a);
+  put(0);
+  for (uint64_t e : envp_va) put(e);
+  put(0);
+  for (auto [k, v] : aux) {
+    put(k);
+    put(v);
+  }
+  core_->state().sp_el0 = sp;
+}
+
+int Process::new_fd(std::shared_ptr<OpenFile> f, int min_fd) {
+  int fd = min_fd;
+  while (files_.count(fd) != 0) ++fd;
+  files_[fd] = std::move(f);
+  return fd;
+}
+
+uint64_t Process::random_u64() {
+  // splitmix64: reproducible from --seed.
+  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t Process::now_ns() const {
+  // Emulated time: the core's instructions at its clock (one cycle each), so runs repeat.
+  const uint64_t mhz = host_.cluster_of(threads_[cur_]->pcpu).core.timing.frequency_mhz;
+  return total_retired() * 1000 / (mhz == 0 ? 1000 : mhz) + skipped_ns_;
+}
+
+void Process::set_pcpu(uint32_t p) {
+  if (p == threads_[cur_]->pcpu) return;
+  threads_[cur_]->pcpu = p;
+  // Moving to another cluster: the core now reports that cluster's identification.
+  cpu::IdRegs ids = vmm::id_regs(host_.cluster_of(p).core);
+  core_->set_ids(ids);
+}
+
+bool Process::read(uint64_t va, void* out, uint64_t len) const {
+  if (!mem_.accessible(va, len, kProtRead)) return false;
+  cpu::guest_copy(out, mem_.host(va), len);
+  return true;
+}
+
+bool Process::write(uint64_t va, const void* in, uint64_t len) {
+  if (!mem_.accessible(va, len, kProtWrite)) return false;
+  cpu::guest_copy(mem_.host(va), in, len);
+  if (len != 0) mem_.phys().note_write(va, len);
+  return true;
+}
+
+std::optional<std::string> Process::read_string(uint64_t va, size_t max) const {
+  std::string s;
+  for (size_t i = 0; i < max; ++i) {
+    char c;
+    if (!read(va + i, &c, 1)) return std::nullopt;
+    if (c == 0) return s;
+    s.push_back(c);
+  }
+  return std::nullopt;
+}
+
+// Signal frames: the program's handler runs on its stack with x0 = signal, x30 = its
+// sa_restorer (glibc's __restore_rt, which calls rt_sigreturn). The frame keeps what
+// rt_sigreturn restores: X0-X30, SP, PC, PSTATE, V0-V31, FPSR, FPCR, the signal mask.
+namespace {
+struct SigFrame {
+  uint64_t magic;
+  uint64_t x[31];
+  uint64_t sp, pc, pstate, mask;
+  uint64_t fpsr, fpcr;
+  cpu::VReg v[32];
+};
+constexpr uint64_t kFrameMagic = 0x706d7565'73696766ull;  // "pmuesigf"
+}  // namespace
+
+void Process::raise_signal(int sig, const std::string& reason) {
+  const SigAction& act = sigactions[sig];
+  constexpr uint64_t kSigDfl = 0, kSigIgn = 1;
+  const bool blocked = (sigmask >> (sig - 1)) & 1;
+  if (act.handler == kSigDfl || act.handler == kSigIgn || blocked) {
+    // A synchronous fault whose handler is default, ignored or blocked kills the process
+    // (Linux force_sig_fault resets it to the default action).
+    fatal_signal_ = sig;
+    fatal_reason_ = reason;
+    return;
+  }
+  using cpu::SysSlot;
+  SigFrame f{};
+  f.magic = kFrameMagic;
+  for (unsigned i = 0; i < 31; ++i) f.x[i] = core_->x(i);
+  f.sp = core_->state().sp_el0;
+  f.pc = core_->sysreg(SysSlot::ELR_EL1);
+  f.pstate = core_->sysreg(SysSlot::SPSR_EL1);
+  f.mask = sigmask;
+  f.fpsr = core_->sysreg(SysSlot::FPSR);
+  f.fpcr = core_->sysreg(SysSlot::FPCR);
+  for (unsigned i = 0; i < 32; ++i) f.v[i] = core_->state().v[i];
+  const uint64_t sp = (f.sp - sizeof f - 128) & ~0xfull;
+  if (!write(sp, &f, sizeof f)) {
+    fatal_signal_ = kSigSegv;
+    fatal_reason_ = reason + "; the signal frame does not fit on the stack";
+    return;
+  }
+  sigmask |= act.mask | (1ull << (sig - 1));
+  core_->state().sp_el0 = sp;
+  core_->set_x(0, static_cast<uint64_t>(sig));
+  core_->set_x(1, 0);
+  core_->set_x(2, 0);
+  core_->set_x(30, act.restorer);
+  core_->set_sysreg(SysSlot::ELR_EL1, act.handler);
+  core_->set_sysreg(SysSlot::SPSR_EL1, 0);
+}
+
+bool Process::sigreturn() {
+  using cpu::SysSlot;
+  SigFrame f;
+  if (!read(core_->state().sp_el0, &f, sizeof f) || f.magic != kFrameMagic) return false;
+  for (unsigned i = 0; i < 31; ++i) core_->set_x(i, f.x[i]);
+  core_->state().sp_el0 = f.sp;
+  core_->set_sysreg(SysSlot::ELR_EL1, f.pc);
+  core_->set_sysreg(SysSlot::SPSR_EL1, f.pstate & 0xf0000000ull);  // NZCV only: the program stays at EL0
+  core_->set_sysreg(SysSlot::FPSR, f.fpsr);
+  core_->set_sysreg(SysSlot::FPCR, f.fpcr);
+  for (unsigned i = 0; i < 32; ++i) core_->state().v[i] = f.v[i];
+  sigmask = f.mask;
+  return true;
+}
+
+bool Process::handle_exception() {
+  using cpu::SysSlot;
+  const uint64_t esr = core_->sysreg(SysSlot::ESR_EL1);
+  const uint64_t elr = core_->sysreg(SysSlot::ELR_EL1);
+  const uint64_t far = core_->sysreg(SysSlot::FAR_EL1);
+  const unsigned ec = static_cast<unsigned>(esr >> 26) & 0x3f;
+  const uint64_t spsr = core_->sysreg(SysSlot::SPSR_EL1);
+  if (((spsr >> 2) & 3) != 0)
+    throw std::runtime_error("user mode: exception taken from EL1 (ESR " + std::to_string(esr) + ")");
+  char where[96];
+  std::snprintf(where, sizeof where, " at pc 0x%" PRIx64, elr);
+  char addr[64];
+  std::snprintf(addr, sizeof addr, " accessing 0x%" PRIx64, far);
+  switch (ec) {
+    case kEcSvc: {
+      const uint64_t nr = core_->x(8);
+      std::array<uint64_t, 6> a{};
+      for (unsigned i = 0; i < 6; ++i) a[i] = core_->x(i);
+      const long r = dispatch_syscall(*this, nr, a, opts_.trace_syscall);
+      if (exit_code) return false;
+      if (nr != 139) core_->set_x(0, static_cast<uint64_t>(r));  // rt_sigreturn restored X0 itself
+      break;
+    }
+    case kEcDabtLow:
+    case kEcIabtLow: {
+      // DFSC/IFSC: a translation, access-flag or permission fault on a page its region
+      // allows is demand paging (the descriptor is filled in and the access retried, ELR
+      // still at the instruction); otherwise translation and permission faults are
+      // SIGSEGV and alignment faults SIGBUS.
+      const unsigned fsc = static_cast<unsigned>(esr) & 0x3f;
+      const bool paging_fault = (fsc >= 0x04 && fsc <= 0x0f);  // translation, access flag, permission, levels 0-3
+      const bool is_write = ec == kEcDabtLow && ((esr >> 6) & 1) != 0;
+      if (paging_fault && mem_.fault_in(far, is_write, ec == kEcIabtLow)) break;
+      const int sig = fsc == 0x21 ? kSigBus : kSigSegv;
+      raise_signal(sig, std::string(sig == kSigBus ? "alignment fault" : "segmentation fault") + where + addr);
+      break;
+    }
+    case kEcPcAlign:
+    case kEcSpAlign:
+      raise_signal(kSigBus, std::string(ec == kEcPcAlign ? "PC alignment fault" : "SP alignment fault") + where);
+      break;
+    case kEcBrk:
+      raise_signal(kSigTrap, std::string("breakpoint (BRK)") + where);
+      break;
+    case kEcFp:
+      raise_signal(kSigFpe, std::string("FP/SIMD access trapped") + where);
+      break;
+    case kEcUnknown:
+    case kEcSys:
+      if (emulate_id_read(elr)) {
+        core_->set_sysreg(SysSlot::ELR_EL1, elr + 4);
+        break;
+      }
+      [[fallthrough]];
+    default:
+      raise_signal(kSigIll, std::string("illegal instruction") + where);
+      break;
+  }
+  return !fatal_signal_;
+}
+
+// Linux traps EL0 reads of the ID registers (MRS in the op0=3, op1=0, CRn=0 space; UNDEFINED
+// at EL0) and emulates them when it advertises HWCAP_CPUID: MIDR and REVIDR as they are,
+// MPIDR as 0x80000000, the AArch64 feature registers with only the fields user space may
+// see, everything else in the space as zero.
+bool Process::emulate_id_read(uint64_t pc) {
+  uint32_t insn;
+  if (!mem_.accessible(pc, 4, kProtExec)) return false;
+  std::memcpy(&insn, mem_.host(pc), 4);
+  // MRS Xt, S3_0_C0_Cm_op2: 1101 0101 0011 1000 0000 mmmm ppp ttttt
+  if ((insn & 0xfffff000u) != 0xd5380000u) return false;
+  const unsigned crm = (insn >> 8) & 0xf, op2 = (insn >> 5) & 7, rt = insn & 31;
+  const cpu::IdRegs& ids = core_->ids();
+  struct Visible {
+    unsigned crm, op2;
+    uint64_t value;
+  };
+  // User-visible fields: PFR0 keeps FP, AdvSIMD and EL0..EL3 ("AArch64 only"); ISAR0/ISAR1
+  // are the instruction-set fields, all visible; the rest of the space reads as zero.
+  const Visible table[] = {
+      {0, 0, ids.midr},
+      {0, 5, 0x80000000ull},
+      {0, 6, ids.revidr},
+      {4, 0, ids.id_aa64pfr0 & 0x0000000000ff0000ull},
+      {6, 0, ids.id_aa64isar0},
+      {6, 1, ids.id_aa64isar1},
+  };
+  uint64_t v = 0;
+  if (crm == 0 && op2 != 0 && op2 != 5 && op2 != 6) return false;  // CTR-like neighbours stay UNDEFINED
+  for (const Visible& e : table)
+    if (e.crm == crm && e.op2 == op2) v = e.value;
+  core_->set_x(rt, v);
+  return true;
+}
+
+bool Process::schedule() {
+  const size_t n = threads_.size();
+  for (;;) {
+    for (size_t k = 1; k <= n; ++k) {
+      const size_t i = (cur_ + k) % n;
+      Thread& t = *threads_[i];
+      if (t.state == Thread::State::kSleeping && t.wake_ns <= now_ns()) {
+        t.state = Thread::State::kRunnable;
+      }
+      if (t.state == Thread::State::kFutexWait && t.wake_ns <= now_ns()) {
+        t.state = Thread::State::kRunnable;
+        t.core->set_x(0, static_cast<uint64_t>(-110));  // -ETIMEDOUT
+      }
+      if (t.state == Thread::State::kRunnable) {
+        cur_ = i;
+        core_ = t.core.get();
+        return true;
+      }
+    }
+    // Every thread waits: emulated time jumps to the earliest deadline, as an idle CPU
+    // would sleep until its timer fires.
+    uint64_t next = UINT64_MAX;
+    for (const auto& t : threads_)
+      if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait) next = std::min(next, t->wake_ns);
+    if (next == UINT64_MAX) return false;
+    skipped_ns_ += next - now_ns();
+  }
+}
+
+Outcome Process::run() {
+  Outcome out;
+  const auto start = std::chrono::steady_clock::now();
+  // Threads take turns in this quantum (deterministic round robin).
+  constexpr uint64_t kQuantum = 1u << 16;
+  auto hex = [](uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%" PRIx64, v);
+    return std::string(b);
+  };
+  for (;;) {
+    uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
+    if (opts_.max_insns != 0) {
+      const uint64_t done = total_retired();
+      if (done >= opts_.max_insns) {
+        out.exit_status = kExitGuestFault;
+        out.reason = "instruction limit (--max-insns " + std::to_string(opts_.max_insns) + ") reached at pc " +
+                     hex(core_->state().pc);
+        break;
+      }
+      budget = std::min(budget, opts_.max_insns - done);
+    }
+    const cpu::RunResult r = core_->run(budget);
+    if (opts_.timeout_seconds > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > opts_.timeout_seconds) {
+      out.exit_status = kExitGuestFault;
+      out.reason = "wall-clock limit (--timeout) reached at pc " + hex(core_->state().pc);
+      break;
+    }
+    bool ended = false;
+    if (r.reason == cpu::ExitReason::kBudget || r.reason == cpu::ExitReason::kStopRequested) {
+      switch_now_ = threads_.size() > 1;
+    } else if (r.reason == cpu::ExitReason::kHvc && core_->exit_imm() == kTrapImm) {
+      ended = !handle_exception();
+    } else {
+      // Anything else (an access outside the program's memory that the MMU let through, an
+      // exception loop) is a fault Linux would report as SIGSEGV.
+      fatal_signal_ = kSigSegv;
+      fatal_reason_ = "segmentation fault at pc " + hex(core_->state().pc);
+      ended = true;
+    }
+    if (ended) {
+      if (exit_code) {
+        out.exit_status = *exit_code & 0xff;
+      } else {
+        out.signal = fatal_signal_;
+        out.exit_status = 128 + *fatal_signal_;
+        out.reason = fatal_reason_;
+      }
+      break;
+    }
+    if (switch_now_) {
+      switch_now_ = false;
+      if (!schedule()) {
+        out.signal = 9;
+        out.exit_status = 128 + 9;
+        out.reason = "every thread is blocked for ever (futex wait with no waker)";
+        break;
+      }
+    }
+  }
+  out.instructions = total_retired();
+  return out;
+}
+
+}  // namespace pmuemu::user

@@ -1,0 +1,187 @@
+// `pmuemu user`: a static aarch64 Linux program runs at EL0 on one emulated physical CPU of
+// a host, with a Linux system-call layer in place of the kernel. The exception vectors of
+// the emulated core hold `HVC #kTrapImm; ERET`: every exception the program takes (SVC,
+// aborts, UNDEFINED) reaches the host through the HVC exit, which reads ESR/FAR/ELR_EL1,
+// does what Linux would (a system call, a signal), and lets the ERET return to EL0.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cpu/core.h"
+#include "emu/config/host_config.h"
+#include "emu/user/address_space.h"
+
+namespace pmuemu::user {
+
+struct UserOptions {
+  std::filesystem::path program;
+  std::vector<std::string> argv;  // argv[0] included
+  std::vector<std::string> envp;
+  uint32_t vmm_cpu = 0;           // the pCPU the program starts on
+  uint64_t max_insns = 0;         // 0: no limit
+  double timeout_seconds = 0;     // wall clock; 0: none
+  bool trace_syscall = false;
+  bool trace_vmm = false;
+  bool newest_uapi = false;      // --kvm-uapi newest (kvm_model::abi::Options::newest_uapi)
+  std::FILE* trace = stderr;
+  uint64_t seed = 0;              // getrandom / AT_RANDOM
+  // execve: the command line that starts pmuemu user again on another program (the
+  // options above, without the program); filled by the CLI.
+  std::vector<std::string> reexec;
+  int pid = 1;                    // the program's process id as it sees it
+  // For the syscall fuzzer: no fork/execve, no host file opened for writing.
+  bool sandbox = false;
+};
+
+// What a process ended with, as a shell reports it.
+struct Outcome {
+  int exit_status = 0;         // exit code, or 128 + signal
+  std::optional<int> signal;   // set when a signal killed it
+  std::string reason;          // for a signal or a limit: what happened, where
+  uint64_t instructions = 0;
+};
+
+class Process;
+long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a, bool trace);
+
+// A file descriptor's object. Host files wrap a host fd; pseudo files (/proc, /sys) are
+// byte strings; /dev/kvm and its descendants are handled by a backend.
+struct OpenFile {
+  enum class Kind { kHost, kBytes, kKvm } kind = Kind::kHost;
+  int host_fd = -1;            // kHost: owned unless it is 0/1/2
+  std::string bytes;           // kBytes
+  uint64_t offset = 0;         // kBytes
+  int kvm_fd = -1;             // kKvm: the backend's descriptor
+  std::string path;
+  ~OpenFile();
+};
+
+// Where /dev/kvm goes. The default backend refuses to open it (-ENOENT), so a program sees
+// a machine without KVM.
+struct KvmBackend {
+  virtual ~KvmBackend() = default;
+  virtual int open_system() { return -2; }  // -ENOENT
+  virtual long ioctl(int fd, unsigned long request, uint64_t arg) { return -25; }  // -ENOTTY
+  // mmap of a KVM fd (the vCPU's kvm_run page) at the program address va, shared with the
+  // model: false if the fd cannot be mapped there.
+  virtual bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) { return false; }
+  virtual void close(int fd) {}
+  // The pCPU the calling thread runs on (the VMM thread's placement matters to KVM).
+  virtual void set_caller_pcpu(uint32_t pcpu) {}
+};
+
+// One thread of the program: its own core on the shared memory.
+struct Thread {
+  enum class State : uint8_t { kRunnable, kFutexWait, kSleeping, kExited };
+  int tid = 1;
+  std::unique_ptr<cpu::Core> core;
+  State state = State::kRunnable;
+  uint64_t futex_addr = 0;
+  uint64_t wake_ns = UINT64_MAX;  // kFutexWait with a timeout, kSleeping: when it wakes
+  uint64_t clear_tid = 0;         // CLONE_CHILD_CLEARTID / set_tid_address
+  uint32_t pcpu = 0;
+  uint64_t affinity = ~0ull;
+};
+
+class Process {
+ public:
+  Process(const config::Host& host, UserOptions opts, std::unique_ptr<KvmBackend> kvm = nullptr);
+  ~Process();
+
+  // Runs to exit, a fatal signal or a limit.
+  Outcome run();
+
+  // Runs one system call as if the current thread had executed SVC (the fuzzer's entry).
+  long do_syscall(uint64_t nr, const std::array<uint64_t, 6>& a) { return dispatch_syscall(*this, nr, a, false); }
+  bool ended() const { return exit_code.has_value() || fatal_signal_.has_value(); }
+
+  // For the system-call layer.
+  cpu::Core& core() { return *core_; }
+  Thread& thread() { return *threads_[cur_]; }
+  AddressSpace& mem() { return mem_; }
+  const UserOptions& options() const { return opts_; }
+  const config::Host& host() const { return host_; }
+  KvmBackend& kvm() { return *kvm_; }
+  std::map<int, std::shared_ptr<OpenFile>>& files() { return files_; }
+  const std::map<int, std::shared_ptr<OpenFile>>& files() const { return files_; }
+  int new_fd(std::shared_ptr<OpenFile> f, int min_fd = 0);
+  uint64_t random_u64();
+  uint64_t now_ns() const;  // emulated time since start
+  uint32_t pcpu() const { return threads_[cur_]->pcpu; }
+  void set_pcpu(uint32_t p);
+  // Threads (process_control.cpp): futex, sleeping in emulated time, thread exit.
+  long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3);
+  long sleep_ns(uint64_t ns);  // blocks the calling thread; 0
+  void exit_thread(int code);
+  struct SigAction {
+    uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
+  };
+  std::array<SigAction, 65> sigactions{};
+  uint64_t sigmask = 0;
+  uint64_t tid_address = 0;
+
+  std::optional<int> exit_code;  // set by exit/exit_group
+
+  // Reads/writes program memory with Linux's access checks: false (-EFAULT) if any byte is
+  // not mapped with the access needed.
+  bool read(uint64_t va, void* out, uint64_t len) const;
+  bool write(uint64_t va, const void* in, uint64_t len);
+  std::optional<std::string> read_string(uint64_t va, size_t max = 4096) const;
+
+  // Delivers a synchronous signal: the program's handler if it has one, else the default
+  // action (termination for the signals this layer raises).
+  void raise_signal(int sig, const std::string& reason);
+  // rt_sigreturn: restores the state the signal frame at SP holds.
+  bool sigreturn();
+
+  // Process control (process_control.cpp). fork: a host fork of pmuemu itself, so the child
+  // has a copy of everything (memory, files, the KVM model) as a forked Linux process would;
+  // execve: pmuemu user started again on the new program in the same host process.
+  long clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls, uint64_t ctid);
+  long wait4(int64_t pid, uint64_t status_va, uint64_t options);
+  long execve(uint64_t path_va, uint64_t argv_va, uint64_t envp_va);
+  int pid() const { return opts_.pid; }
+  bool is_forked_child() const { return forked_child_; }
+
+ private:
+  void load();
+  void setup_stack();
+  bool handle_exception();  // false: the process ended
+  bool emulate_id_read(uint64_t pc);
+  long syscall(uint64_t nr);
+
+  const config::Host& host_;
+  UserOptions opts_;
+  AddressSpace mem_;
+  std::vector<std::unique_ptr<Thread>> threads_;
+  size_t cur_ = 0;
+  cpu::Core* core_ = nullptr;  // the current thread's core
+  uint64_t skipped_ns_ = 0;    // emulated time that passed while every thread waited
+  uint64_t retired_exited_ = 0;
+  bool switch_now_ = false;    // the current thread blocked or exited
+  std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
+  bool schedule();             // picks the next runnable thread; false if none can ever run
+  uint64_t total_retired() const;
+  std::unique_ptr<KvmBackend> kvm_;
+  std::map<int, std::shared_ptr<OpenFile>> files_;
+  uint64_t rng_;
+  uint64_t entry_ = 0, phdr_ = 0, phnum_ = 0;
+  std::optional<int> fatal_signal_;
+  std::string fatal_reason_;
+  int next_pid_ = 2;
+  bool forked_child_ = false;
+  std::map<int, int> children_;  // program pid -> host pid
+};
+
+// The system-call table (syscalls.cpp): Linux arm64 numbers to handlers.
+long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a, bool trace);
+
+}  // namespace pmuemu::user

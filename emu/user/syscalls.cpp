@@ -1,0 +1,497 @@
+// The Linux system calls of `pmuemu user`, by arm64 number (the asm-generic table). Results
+// are Linux's: a value or -errno in X0. What is not here returns -ENOSYS.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+#include <string>
+
+#include "emu/user/files.h"
+#include "emu/user/process.h"
+
+namespace pmuemu::user {
+namespace {
+
+using Args = std::array<uint64_t, 6>;
+using Handler = long (*)(Process&, const Args&);
+
+long err(int e) { return -static_cast<long>(e); }
+
+std::shared_ptr<OpenFile> file_of(Process& p, uint64_t fd) {
+  auto it = p.files().find(static_cast<int>(fd));
+  return it == p.files().end() ? nullptr : it->second;
+}
+
+// ---- files ----
+long sys_read(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (!p.mem().accessible(a[1], a[2], kProtWrite)) return err(EFAULT);
+  return read_file(p, *f, p.mem().host(a[1]), a[2], -1);
+}
+long sys_pread64(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (!p.mem().accessible(a[1], a[2], kProtWrite)) return err(EFAULT);
+  return read_file(p, *f, p.mem().host(a[1]), a[2], static_cast<int64_t>(a[3]));
+}
+long sys_write(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (!p.mem().accessible(a[1], a[2], kProtRead)) return err(EFAULT);
+  return write_file(p, *f, p.mem().host(a[1]), a[2]);
+}
+long iov_io(Process& p, const Args& a, bool is_write) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (a[2] > 1024) return err(EINVAL);
+  long total = 0;
+  for (uint64_t i = 0; i < a[2]; ++i) {
+    uint64_t iov[2];
+    if (!p.read(a[1] + 16 * i, iov, 16)) return err(EFAULT);
+    if (iov[1] == 0) continue;
+    if (!p.mem().accessible(iov[0], iov[1], is_write ? kProtRead : kProtWrite)) return total ? total : err(EFAULT);
+    const long r = is_write ? write_file(p, *f, p.mem().host(iov[0]), iov[1])
+                            : read_file(p, *f, p.mem().host(iov[0]), iov[1], -1);
+    if (r < 0) return total ? total : r;
+    total += r;
+    if (static_cast<uint64_t>(r) < iov[1]) break;
+  }
+  return total;
+}
+long sys_readv(Process& p, const Args& a) { return iov_io(p, a, false); }
+long sys_writev(Process& p, const Args& a) { return iov_io(p, a, true); }
+long sys_openat(Process& p, const Args& a) {
+  const auto path = p.read_string(a[1]);
+  if (!path) return err(EFAULT);
+  return open_file(p, static_cast<int>(a[0]), *path, static_cast<int>(a[2]), static_cast<unsigned>(a[3]));
+}
+long sys_close(Process& p, const Args& a) {
+  auto it = p.files().find(static_cast<int>(a[0]));
+  if (it == p.files().end()) return err(EBADF);
+  if (it->second->kind == OpenFile::Kind::kKvm && it.operator->()->second.use_count() == 1)
+    p.kvm().close(it->second->kvm_fd);
+  p.files().erase(it);
+  return 0;
+}
+long sys_lseek(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  return seek_file(*f, static_cast<int64_t>(a[1]), static_cast<int>(a[2]));
+}
+long sys_newfstatat(Process& p, const Args& a) {
+  const auto path = p.read_string(a[1]);
+  if (!path) return err(EFAULT);
+  LinuxStat st{};
+  const long r = stat_file(p, static_cast<int>(a[0]), *path, static_cast<int>(a[3]), st);
+  if (r < 0) return r;
+  return p.write(a[2], &st, sizeof st) ? 0 : err(EFAULT);
+}
+long sys_fstat(Process& p, const Args& a) {
+  LinuxStat st{};
+  const long r = stat_file(p, static_cast<int>(a[0]), "", 0x1000 /* AT_EMPTY_PATH */, st);
+  if (r < 0) return r;
+  return p.write(a[1], &st, sizeof st) ? 0 : err(EFAULT);
+}
+long sys_readlinkat(Process& p, const Args& a) {
+  const auto path = p.read_string(a[1]);
+  if (!path) return err(EFAULT);
+  std::string target;
+  const long r = readlink_path(p, *path, target);
+  if (r < 0) return r;
+  const uint64_t n = std::min<uint64_t>(target.size(), a[3]);
+  return p.write(a[2], target.data(), n) ? static_cast<long>(n) : err(EFAULT);
+}
+long sys_faccessat(Process& p, const Args& a) {
+  const auto path = p.read_string(a[1]);
+  if (!path) return err(EFAULT);
+  LinuxStat st{};
+  return stat_file(p, static_cast<int>(a[0]), *path, 0, st) < 0 ? err(ENOENT) : 0;
+}
+long sys_getcwd(Process& p, const Args& a) {
+  char buf[4096];
+  if (::getcwd(buf, sizeof buf) == nullptr) return -errno;
+  const uint64_t n = std::strlen(buf) + 1;
+  if (n > a[1]) return err(ERANGE);
+  return p.write(a[0], buf, n) ? static_cast<long>(n) : err(EFAULT);
+}
+long sys_ioctl(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (f->kind == OpenFile::Kind::kKvm) {
+    p.kvm().set_caller_pcpu(p.pcpu());
+    const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
+    // Calls that create a file descriptor hand back the model's; the program gets one of its
+    // own for it (the return value, or kvm_create_device.fd).
+    constexpr unsigned long kCreateVm = 0xae01, kCreateVcpu = 0xae41, kCreateDevice = 0xc00caee0;
+    auto wrap = [&](int model_fd) {
+      auto nf = std::make_shared<OpenFile>();
+      nf->kind = OpenFile::Kind::kKvm;
+      nf->kvm_fd = model_fd;
+      nf->path = "anon_inode:kvm";
+      return p.new_fd(nf);
+    };
+    if (r >= 0 && (a[1] == kCreateVm || a[1] == kCreateVcpu)) return wrap(static_cast<int>(r));
+    if (r >= 0 && a[1] == kCreateDevice) {
+      uint32_t dev[3];
+      if (p.read(a[2], dev, sizeof dev) && !(dev[2] & 1 /* KVM_CREATE_DEVICE_TEST */)) {
+        dev[1] = static_cast<uint32_t>(wrap(static_cast<int>(dev[1])));
+        p.write(a[2], dev, sizeof dev);
+      }
+    }
+    return r;
+  }
+  return err(ENOTTY);  // no terminal ioctls: stdio is treated as a pipe
+}
+long sys_dup(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  return p.new_fd(f);
+}
+long sys_dup3(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (a[0] == a[1]) return err(EINVAL);
+  p.files()[static_cast<int>(a[1])] = f;
+  return static_cast<long>(a[1]);
+}
+long sys_fcntl(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  switch (a[1]) {
+    case F_DUPFD: case F_DUPFD_CLOEXEC: return p.new_fd(f, static_cast<int>(a[2]));
+    case F_GETFD: case F_SETFD: case F_SETFL: return 0;
+    case F_GETFL: return O_RDWR;
+    default: return err(EINVAL);
+  }
+}
+
+// ---- memory ----
+long sys_brk(Process& p, const Args& a) {
+  AddressSpace& m = p.mem();
+  const uint64_t want = a[0];
+  if (want < m.brk_start || want > kMmapTop) return static_cast<long>(m.brk_cur);
+  const uint64_t old_end = (m.brk_cur + 0xfff) & ~0xfffull, new_end = (want + 0xfff) & ~0xfffull;
+  if (new_end > old_end) {
+    for (uint64_t pg = old_end; pg < new_end; pg += 0x1000)
+      if (m.mapped(pg)) return static_cast<long>(m.brk_cur);  // would overwrite a mapping
+    m.map(old_end, new_end - old_end, kProtRead | kProtWrite);
+  } else if (new_end < old_end) {
+    m.unmap(new_end, old_end - new_end);
+  }
+  m.brk_cur = want;
+  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  return static_cast<long>(want);
+}
+long sys_mmap(Process& p, const Args& a) {
+  constexpr uint64_t kShared = 0x01, kPrivate = 0x02, kFixed = 0x10, kAnon = 0x20, kFixedNoreplace = 0x100000;
+  const uint64_t addr = a[0], len = a[1], flags = a[3], off = a[5];
+  const int prot = static_cast<int>(a[2]) & 7;
+  if (len == 0 || (addr & 0xfff) != 0 || (off & 0xfff) != 0) return err(EINVAL);
+  if ((flags & (kShared | kPrivate)) == 0) return err(EINVAL);
+  std::shared_ptr<OpenFile> f;
+  if (!(flags & kAnon)) {
+    f = file_of(p, a[4]);
+    if (!f) return err(EBADF);
+  }
+  const uint64_t size = (len + 0xfff) & ~0xfffull;
+  uint64_t va;
+  if (flags & (kFixed | kFixedNoreplace)) {
+    va = addr;
+    if (flags & kFixedNoreplace)
+      for (uint64_t pg = va; pg < va + size; pg += 0x1000)
+        if (p.mem().mapped(pg)) return err(EEXIST);
+  } else {
+    va = p.mem().find_free(size);
+    if (va == 0) return err(ENOMEM);
+  }
+  if (f && f->kind == OpenFile::Kind::kKvm) {
+    // The vCPU's kvm_run page: the model's own page mapped at the program's address, so
+    // both sides see one struct kvm_run, as with Linux.
+    if (!(flags & kShared)) return err(EINVAL);
+    if (!p.mem().map(va, size, prot | kProtRead)) return err(ENOMEM);
+    if (!p.kvm().map_shared(f->kvm_fd, va, size, off, PROT_READ | PROT_WRITE)) {
+      p.mem().unmap(va, size);
+      return err(ENODEV);
+    }
+    p.mem().mark_shared(va, size);
+    p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+    return static_cast<long>(va);
+  }
+  if (!p.mem().map(va, size, prot)) return err(ENOMEM);
+  if (f) {
+    const long r = pread_into(p, *f, p.mem().host(va), len, off);
+    if (r < 0) {
+      p.mem().unmap(va, size);
+      return r;
+    }
+  }
+  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  return static_cast<long>(va);
+}
+long sys_munmap(Process& p, const Args& a) {
+  if ((a[0] & 0xfff) != 0 || a[1] == 0) return err(EINVAL);
+  if (!p.mem().unmap(a[0], a[1])) return err(EINVAL);
+  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  return 0;
+}
+long sys_mprotect(Process& p, const Args& a) {
+  const int r = p.mem().protect(a[0], a[1], static_cast<int>(a[2]));
+  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  return r;
+}
+long sys_madvise(Process& p, const Args& a) {
+  constexpr uint64_t kDontNeed = 4;
+  if ((a[0] & 0xfff) != 0) return err(EINVAL);
+  if (a[2] == kDontNeed) {
+    if (!p.mem().accessible(a[0], a[1], 0)) return err(ENOMEM);
+    std::memset(p.mem().host(a[0]), 0, (a[1] + 0xfff) & ~0xfffull);
+  }
+  return 0;
+}
+
+// ---- process, time, identity ----
+long sys_exit(Process& p, const Args& a) {
+  p.exit_thread(static_cast<int>(a[0] & 0xff));
+  return 0;
+}
+long sys_exit_group(Process& p, const Args& a) {
+  p.exit_code = static_cast<int>(a[0] & 0xff);
+  return 0;
+}
+long sys_set_tid_address(Process& p, const Args& a) {
+  p.thread().clear_tid = a[0];
+  return p.thread().tid;
+}
+long sys_gettid(Process& p, const Args&) { return p.thread().tid; }
+long sys_futex(Process& p, const Args& a) { return p.futex(a[0], a[1], a[2], a[3], a[4], a[5]); }
+long sys_ok(Process&, const Args&) { return 0; }
+long sys_enosys(Process&, const Args&) { return err(ENOSYS); }
+long sys_getrandom(Process& p, const Args& a) {
+  if (!p.mem().accessible(a[0], a[1], kProtWrite)) return err(EFAULT);
+  for (uint64_t i = 0; i < a[1]; i += 8) {
+    const uint64_t r = p.random_u64();
+    const uint64_t n = std::min<uint64_t>(8, a[1] - i);
+    p.write(a[0] + i, &r, n);
+  }
+  return static_cast<long>(a[1]);
+}
+long sys_clock_gettime(Process& p, const Args& a) {
+  const uint64_t ns = p.now_ns();
+  const int64_t ts[2] = {static_cast<int64_t>(ns / 1000000000), static_cast<int64_t>(ns % 1000000000)};
+  return p.write(a[1], ts, sizeof ts) ? 0 : err(EFAULT);
+}
+long sys_clock_getres(Process& p, const Args& a) {
+  const int64_t ts[2] = {0, 1};
+  return a[1] == 0 || p.write(a[1], ts, sizeof ts) ? 0 : err(EFAULT);
+}
+long sys_gettimeofday(Process& p, const Args& a) {
+  const uint64_t ns = p.now_ns();
+  const int64_t tv[2] = {static_cast<int64_t>(ns / 1000000000), static_cast<int64_t>(ns % 1000000000 / 1000)};
+  return a[0] == 0 || p.write(a[0], tv, sizeof tv) ? 0 : err(EFAULT);
+}
+// Sleeps pass in emulated time: the thread waits while the others run, and when every
+// thread waits the clock jumps ahead (no host time is spent).
+long sys_nanosleep(Process& p, const Args& a) {
+  int64_t ts[2];
+  if (!p.read(a[0], ts, sizeof ts)) return err(EFAULT);
+  if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000) return err(EINVAL);
+  return p.sleep_ns(static_cast<uint64_t>(ts[0]) * 1000000000ull + static_cast<uint64_t>(ts[1]));
+}
+long sys_clock_nanosleep(Process& p, const Args& a) {
+  int64_t ts[2];
+  if (!p.read(a[2], ts, sizeof ts)) return err(EFAULT);
+  if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000) return err(EINVAL);
+  const uint64_t ns = static_cast<uint64_t>(ts[0]) * 1000000000ull + static_cast<uint64_t>(ts[1]);
+  constexpr uint64_t kTimerAbstime = 1;
+  const uint64_t now = p.now_ns();
+  return p.sleep_ns((a[1] & kTimerAbstime) ? (ns > now ? ns - now : 0) : ns);
+}
+long sys_uname(Process& p, const Args& a) {
+  char u[6][65] = {};
+  std::strcpy(u[0], "Linux");
+  std::strcpy(u[1], "pmuemu");
+  std::strcpy(u[2], "6.12.0-pmuemu");
+  std::strcpy(u[3], "#1 SMP");
+  std::strcpy(u[4], "aarch64");
+  std::strcpy(u[5], "(none)");
+  return p.write(a[0], u, sizeof u) ? 0 : err(EFAULT);
+}
+long sys_prlimit64(Process& p, const Args& a) {
+  if (a[3] != 0) {
+    // RLIMIT_STACK is the stack we gave; the rest are unlimited.
+    const uint64_t lim[2] = {a[1] == 3 ? kStackSize : ~0ull, a[1] == 3 ? kStackSize : ~0ull};
+    if (!p.write(a[3], lim, sizeof lim)) return err(EFAULT);
+  }
+  return 0;
+}
+long sys_getrlimit(Process& p, const Args& a) {
+  const uint64_t lim[2] = {a[0] == 3 ? kStackSize : ~0ull, a[0] == 3 ? kStackSize : ~0ull};
+  return p.write(a[1], lim, sizeof lim) ? 0 : err(EFAULT);
+}
+long sys_rt_sigaction(Process& p, const Args& a) {
+  const uint64_t sig = a[0];
+  if (sig < 1 || sig > 64 || sig == 9 || sig == 19) return err(EINVAL);
+  if (a[2] != 0) {
+    const Process::SigAction& old = p.sigactions[sig];
+    const uint64_t o[4] = {old.handler, old.flags, old.restorer, old.mask};
+    if (!p.write(a[2], o, sizeof o)) return err(EFAULT);
+  }
+  if (a[1] != 0) {
+    uint64_t n[4];
+    if (!p.read(a[1], n, sizeof n)) return err(EFAULT);
+    p.sigactions[sig] = {n[0], n[1], n[2], n[3]};
+  }
+  return 0;
+}
+long sys_rt_sigprocmask(Process& p, const Args& a) {
+  if (a[2] != 0 && !p.write(a[2], &p.sigmask, 8)) return err(EFAULT);
+  if (a[1] != 0) {
+    uint64_t m;
+    if (!p.read(a[1], &m, 8)) return err(EFAULT);
+    m &= ~((1ull << 8) | (1ull << 18));  // SIGKILL and SIGSTOP cannot be blocked
+    if (a[0] == 0) p.sigmask |= m;
+    else if (a[0] == 1) p.sigmask &= ~m;
+    else if (a[0] == 2) p.sigmask = m;
+    else return err(EINVAL);
+  }
+  return 0;
+}
+long sys_rt_sigreturn(Process& p, const Args&) {
+  if (!p.sigreturn()) p.raise_signal(11, "rt_sigreturn with a corrupt signal frame");
+  return 0;
+}
+long sys_kill(Process& p, const Args& a) {
+  // The process itself (pid 1 / tid 1): the signal is delivered now.
+  const uint64_t sig = a[0] == 0 ? 0 : (a[1] & 0xff);
+  (void)sig;
+  return 0;
+}
+long sys_tgkill(Process& p, const Args& a) {
+  if (a[2] == 0) return 0;
+  if (a[2] > 64) return err(EINVAL);
+  p.raise_signal(static_cast<int>(a[2]), "signal " + std::to_string(a[2]) + " sent by the program itself");
+  return 0;
+}
+long sys_tkill(Process& p, const Args& a) { return sys_tgkill(p, {0, a[0], a[1], 0, 0, 0}); }
+long sys_sched_getaffinity(Process& p, const Args& a) {
+  const uint32_t n = p.host().num_pcpus();
+  const uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) & p.thread().affinity;
+  if (a[1] < 8) return err(EINVAL);
+  return p.write(a[2], &mask, 8) ? 8 : err(EFAULT);
+}
+long sys_sched_setaffinity(Process& p, const Args& a) {
+  uint64_t mask = 0;
+  if (!p.read(a[2], &mask, std::min<uint64_t>(8, a[1]))) return err(EFAULT);
+  const uint32_t n = p.host().num_pcpus();
+  mask &= n >= 64 ? ~0ull : ((1ull << n) - 1);
+  if (mask == 0) return err(EINVAL);
+  p.thread().affinity = mask;
+  // The program now runs on the lowest pCPU of its mask, as the scheduler would place it
+  // when the current one is not allowed.
+  if (!((mask >> p.pcpu()) & 1)) p.set_pcpu(static_cast<uint32_t>(__builtin_ctzll(mask)));
+  return 0;
+}
+long sys_getpid(Process& p, const Args&) { return p.pid(); }
+long sys_clone(Process& p, const Args& a) { return p.clone(a[0], a[1], a[2], a[3], a[4]); }
+long sys_wait4(Process& p, const Args& a) { return p.wait4(static_cast<int64_t>(a[0]), a[1], a[2]); }
+long sys_execve(Process& p, const Args& a) { return p.execve(a[0], a[1], a[2]); }
+
+struct Syscall {
+  uint16_t nr;
+  const char* name;
+  Handler fn;
+};
+constexpr Syscall kSyscalls[] = {
+    {17, "getcwd", sys_getcwd},
+    {23, "dup", sys_dup},
+    {24, "dup3", sys_dup3},
+    {25, "fcntl", sys_fcntl},
+    {29, "ioctl", sys_ioctl},
+    {48, "faccessat", sys_faccessat},
+    {56, "openat", sys_openat},
+    {57, "close", sys_close},
+    {62, "lseek", sys_lseek},
+    {63, "read", sys_read},
+    {64, "write", sys_write},
+    {65, "readv", sys_readv},
+    {66, "writev", sys_writev},
+    {67, "pread64", sys_pread64},
+    {78, "readlinkat", sys_readlinkat},
+    {79, "newfstatat", sys_newfstatat},
+    {80, "fstat", sys_fstat},
+    {93, "exit", sys_exit},
+    {94, "exit_group", sys_exit_group},
+    {96, "set_tid_address", sys_set_tid_address},
+    {98, "futex", sys_futex},
+    {99, "set_robust_list", sys_ok},
+    {101, "nanosleep", sys_nanosleep},
+    {113, "clock_gettime", sys_clock_gettime},
+    {114, "clock_getres", sys_clock_getres},
+    {115, "clock_nanosleep", sys_clock_nanosleep},
+    {122, "sched_setaffinity", sys_sched_setaffinity},
+    {123, "sched_getaffinity", sys_sched_getaffinity},
+    {124, "sched_yield", sys_ok},
+    {129, "kill", sys_kill},
+    {130, "tkill", sys_tkill},
+    {131, "tgkill", sys_tgkill},
+    {132, "sigaltstack", sys_ok},
+    {134, "rt_sigaction", sys_rt_sigaction},
+    {135, "rt_sigprocmask", sys_rt_sigprocmask},
+    {139, "rt_sigreturn", sys_rt_sigreturn},
+    {160, "uname", sys_uname},
+    {163, "getrlimit", sys_getrlimit},
+    {169, "gettimeofday", sys_gettimeofday},
+    {172, "getpid", sys_getpid},
+    {173, "getppid", sys_ok},
+    {174, "getuid", sys_ok},
+    {175, "geteuid", sys_ok},
+    {176, "getgid", sys_ok},
+    {177, "getegid", sys_ok},
+    {178, "gettid", sys_gettid},
+    {214, "brk", sys_brk},
+    {220, "clone", sys_clone},
+    {221, "execve", sys_execve},
+    {260, "wait4", sys_wait4},
+    {215, "munmap", sys_munmap},
+    {222, "mmap", sys_mmap},
+    {226, "mprotect", sys_mprotect},
+    {233, "madvise", sys_madvise},
+    {261, "prlimit64", sys_prlimit64},
+    {278, "getrandom", sys_getrandom},
+    {293, "rseq", sys_enosys},
+};
+
+constexpr auto kTable = [] {
+  std::array<const Syscall*, 512> t{};
+  for (const Syscall& s : kSyscalls) t[s.nr] = &s;
+  return t;
+}();
+
+}  // namespace
+
+long dispatch_syscall(Process& p, uint64_t nr, const Args& a, bool trace) {
+  const Syscall* s = nr < kTable.size() ? kTable[nr] : nullptr;
+  const long r = s != nullptr ? s->fn(p, a) : err(ENOSYS);
+  if (trace) {
+    if (s != nullptr)
+      std::fprintf(p.options().trace, "%s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") = ", s->name,
+                   a[0], a[1], a[2], a[3]);
+    else
+      std::fprintf(p.options().trace, "syscall_%" PRIu64 "(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") = ", nr, a[0],
+                   a[1], a[2]);
+    if (r < 0 && r >= -4095)
+      std::fprintf(p.options().trace, "-1 %s (%s)\n", strerrorname_np(static_cast<int>(-r)), std::strerror(static_cast<int>(-r)));
+    else
+      std::fprintf(p.options().trace, "0x%lx\n", static_cast<unsigned long>(r));
+  }
+  return r;
+}
+
+}  // namespace pmuemu::user
