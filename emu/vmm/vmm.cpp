@@ -311,9 +311,9 @@ class Vmm {
     std::vector<std::string> out;
     for (auto* v : vcpus_) {
       uint64_t pc = 0;
-      v->get_one_reg(kvm_model::kRegPc, pc);
-      std::string state = v->powered_off() ? ", powered off"
-                          : v->mp_state() == kvm_model::KVM_MP_STATE_HALTED ? ", halted (WFI)" : "";
+      get_reg(v, kvm_model::kRegPc, pc, false);
+      const uint32_t st = mp_state(v);
+      std::string state = st == KVM_MP_STATE_STOPPED ? ", powered off" : st == KVM_MP_STATE_HALTED ? ", halted (WFI)" : "";
       out.push_back("vCPU " + std::to_string(v->id()) + ": PC " + hex(pc) + ", " + std::to_string(v->instructions()) +
                     " instructions" + state);
     }
@@ -823,7 +823,7 @@ class Vmm {
       w.key("instructions").value(vcpu_insns_[id]);
       w.key("cycles").value(vcpu_cycles_[id]);
       uint64_t pc = 0;
-      v->get_one_reg(kvm_model::kRegPc, pc);
+      get_reg(v, kvm_model::kRegPc, pc, false);
       w.key("pc").value(hex(pc));
       w.key("registers").begin_object();
       std::vector<uint64_t> ids;
