@@ -1,6 +1,7 @@
 // pmuemu run: options are declared once here; docs/cli.md describes the same set.
 #include <boost/program_options.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -48,6 +49,13 @@ int cmd_run(const Args& args) {
       ("help,h", "print this help")
       ("host", po::value<std::string>(), "host YAML file (configs/*.yaml)")
       ("guest", po::value<std::string>(), "guest ELF64 AArch64 executable")
+      ("kernel", po::value<std::string>(), "boot an arm64 Linux Image (raw or gzip) instead of --guest (docs/linux-guest.md)")
+      ("initrd", po::value<std::string>(), "with --kernel: initramfs/initrd file")
+      ("append", po::value<std::string>(), "with --kernel: the kernel command line")
+      ("dtb", po::value<std::string>(), "with --kernel: use this device tree blob (its /chosen updated) instead of the generated one")
+      ("dump-dtb", po::value<std::string>(), "with --kernel: write the device tree given to the kernel to this file")
+      ("memory", po::value<std::string>(), "guest RAM size at 0x40000000: bytes or with a K, M or G suffix (default 128M, 512M with --kernel)")
+      ("seed", po::value<std::string>(), "with --kernel: seed of the DTB's rng-seed and kaslr-seed (default 0: KASLR off)")
       ("arg", po::value<std::string>(), "value of x0 at the boot vCPU's entry (default 0)")
       ("vcpus", po::value<std::string>(), "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON")
       ("kvm", po::value<std::string>(), "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest")
@@ -86,10 +94,40 @@ int cmd_run(const Args& args) {
     return kExitOk;
   }
   if (!vm.count("host")) throw UsageError("run: --host HOST.yaml is required");
-  if (!vm.count("guest") && !vm.count("restore")) throw UsageError("run: --guest GUEST.elf is required");
+  if (!vm.count("guest") && !vm.count("restore") && !vm.count("kernel"))
+    throw UsageError("run: --guest GUEST.elf (or --kernel IMAGE) is required");
 
   vmm::RunOptions opts;
   if (vm.count("guest")) opts.guest_path = vm["guest"].as<std::string>();
+  if (vm.count("kernel")) {
+    if (vm.count("guest") || vm.count("restore") || vm.count("bare"))
+      throw UsageError("run: --kernel boots Linux: not valid with --guest, --restore or --bare");
+    opts.kernel_path = vm["kernel"].as<std::string>();
+    opts.ram_size = 512ull << 20;
+    if (vm.count("initrd")) opts.initrd_path = vm["initrd"].as<std::string>();
+    if (vm.count("append")) opts.append = vm["append"].as<std::string>();
+    if (vm.count("dtb")) opts.dtb_path = vm["dtb"].as<std::string>();
+    if (vm.count("dump-dtb")) opts.dump_dtb_path = vm["dump-dtb"].as<std::string>();
+    if (vm.count("seed")) opts.seed = parse_u64("seed", vm["seed"].as<std::string>());
+  } else {
+    for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed"})
+      if (vm.count(linux_only)) throw UsageError(std::string("--") + linux_only + " goes with --kernel IMAGE");
+  }
+  if (vm.count("memory")) {
+    if (vm.count("ram-mib")) throw UsageError("run: --memory and --ram-mib exclude each other");
+    std::string t = vm["memory"].as<std::string>();
+    uint64_t shift = 0;
+    if (!t.empty()) {
+      const char suffix = static_cast<char>(std::toupper(static_cast<unsigned char>(t.back())));
+      shift = suffix == 'K' ? 10 : suffix == 'M' ? 20 : suffix == 'G' ? 30 : 0;
+      if (shift != 0) t.pop_back();
+    }
+    const uint64_t n = parse_u64("memory", t);
+    const uint64_t bytes = n << shift;
+    if (n == 0 || (bytes >> shift) != n || bytes > (4096ull << 20) || bytes % (2u << 20) != 0)
+      throw UsageError("--memory: a multiple of 2 MiB from 2M to 4G, got '" + vm["memory"].as<std::string>() + "'");
+    opts.ram_size = bytes;
+  }
   if (vm.count("restore")) {
     if (vm.count("guest")) throw UsageError("run: --restore and --guest exclude each other (the snapshot holds the guest)");
     opts.restore_path = vm["restore"].as<std::string>();
@@ -212,7 +250,7 @@ int cmd_run(const Args& args) {
   if (vm.count("json")) opts.json_path = vm["json"].as<std::string>();
   if (vm.count("timeline")) opts.timeline_path = vm["timeline"].as<std::string>();
   // Output files are created before the guest runs, so a bad path costs no guest time.
-  for (const std::string* path : {&opts.json_path, &opts.timeline_path}) {
+  for (const std::string* path : {&opts.json_path, &opts.timeline_path, &opts.dump_dtb_path}) {
     if (path->empty()) continue;
     const std::string err = vmm::check_writable(*path);
     if (!err.empty()) throw InputError(err);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "emu/boot/linux_guest.h"
 #include "emu/common/errors.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
@@ -215,7 +216,9 @@ class Vmm {
       : opts_(opts),
         host_(host),
         snapshot_(std::move(snapshot)),
-        image_(snapshot_ ? loader::ElfImage{} : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
+        image_(snapshot_ || !opts.kernel_path.empty() ? loader::ElfImage{}
+                                                      : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
+        linux_(load_linux(opts)),
         kvm_(host_desc(host, opts.timing == Timing::kCycle), parse_era_or_throw(opts.kvm_era)),
         ram_(opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
@@ -256,6 +259,7 @@ class Vmm {
     call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_CTRL, kvm_model::KVM_DEV_ARM_VGIC_CTRL_INIT, 0),
          "KVM_SET_DEVICE_ATTR(vgic, GRP_CTRL, INIT)");
     if (opts.pmu) setup_pmu(host);
+    if (linux_) boot_linux();
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
   }
 
@@ -361,6 +365,35 @@ class Vmm {
       call(v->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT(vcpu" + std::to_string(v->id()) + ", features=" +
                                        hex(init.features[0]) + ") on pCPU " + std::to_string(v->loaded_pcpu()));
     }
+  }
+
+  static std::unique_ptr<boot::LinuxGuest> load_linux(const RunOptions& o) {
+    if (o.kernel_path.empty()) return nullptr;
+    return std::make_unique<boot::LinuxGuest>(boot::LinuxFiles{o.kernel_path, o.initrd_path, o.dtb_path},
+                                              o.ram_base, o.ram_size);
+  }
+
+  // The device tree of the VM as built above, the boot-protocol memory image, and the
+  // entry registers (PC at the kernel, X0 the DTB; X1-X3 are zero from the reset).
+  void boot_linux() {
+    boot::MachineDesc m;
+    m.ram_base = opts_.ram_base;
+    m.ram_size = opts_.ram_size;
+    for (auto* v : vcpus_) m.mpidrs.push_back(v->mpidr());
+    m.gic_dist = kGicDist;
+    m.gic_redist = kGicRedist;
+    m.pmu_intid = opts_.pmu ? kPmuPpi : -1;
+    m.uart = devices::Pl011::kBase;
+    m.bootargs = opts_.append;
+    m.seed = opts_.seed;
+    const auto& dtb = linux_->build_dtb(m);
+    if (!opts_.dump_dtb_path.empty()) {
+      const std::string err = write_text_file(opts_.dump_dtb_path, std::string(dtb.begin(), dtb.end()));
+      if (!err.empty()) throw InputError(err);
+    }
+    linux_->load(ram_.data(), opts_.ram_base);
+    image_.entry = linux_->entry();
+    opts_.arg = linux_->dtb_address();
   }
 
   void set_boot_regs() {
@@ -721,6 +754,7 @@ class Vmm {
   const config::Host& host_;
   std::optional<Snapshot> snapshot_;
   loader::ElfImage image_;
+  std::unique_ptr<boot::LinuxGuest> linux_;
   kvm_model::Kvm kvm_;
   std::unique_ptr<kvm_model::Vm> vm_;
   RamBuffer ram_;
@@ -805,6 +839,7 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
         return finish(kExitGuestFault,
                       "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
       init_vcpus();  // guest RAM is kept: a guest can count its boots
+      if (linux_) linux_->load(ram_.data(), opts_.ram_base);  // the boot protocol again, as QEMU does
       set_boot_regs();
       return std::nullopt;
     case kvm_model::KVM_EXIT_INTERNAL_ERROR:

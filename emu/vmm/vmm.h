@@ -47,6 +47,9 @@ struct RunOptions {
   bool trace_reset = false;
   bool trace_sysreg = false;
   bool trace_vmm = false;
+  // Linux boot (docs/linux-guest.md): --kernel instead of --guest.
+  std::string kernel_path, initrd_path, dtb_path, dump_dtb_path, append;
+  uint64_t seed = 0;                  // --seed: the DTB's rng-seed and kaslr-seed
   std::FILE* out = stdout;            // guest console
   std::FILE* trace = stderr;          // trace output
 };
