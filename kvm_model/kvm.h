@@ -174,6 +174,11 @@ class Vcpu : private cpu::SysRegPort {
   [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
   // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.
   uint64_t now_ticks() const;
+  // Halted: the count this vCPU's clock moves to (VM-wide time, or the earliest deadline
+  // when every vCPU waits); UINT64_MAX: nothing can wake it by time.
+  uint64_t halted_clock_target() const;
+  void advance_to(uint64_t ticks);  // this vCPU's clock forward to count `ticks` (never back)
+  void catch_up_to_vm_time();       // ... to the latest count of any vCPU
   // Instructions that can run before the timer output could change (at 1 cycle each).
   uint64_t insns_until_timer() const;
   void account(uint64_t cycles) { cycles_ += cycles; }

@@ -86,7 +86,14 @@ std::string hex(uint64_t v) {
 class Console {
  public:
   explicit Console(std::FILE* out) : out_(out) {}
+  // A Linux guest's UART is one serial line whoever writes it: bytes pass through as written.
+  void set_raw() { raw_ = true; }
   void uart(unsigned vcpu, char c) {
+    if (raw_) {
+      std::fputc(c, out_);
+      if (c == '\n') std::fflush(out_);
+      return;
+    }
     if (lines_.size() <= vcpu) lines_.resize(vcpu + 1);
     writers_ |= uint64_t{1} << (vcpu & 63);
     std::string& line = lines_[vcpu];
@@ -112,6 +119,7 @@ class Console {
   std::FILE* out_;
   std::vector<std::string> lines_;
   uint64_t writers_ = 0;
+  bool raw_ = false;
 };
 
 // ---- --json and --timeline documents (docs/json-output.md) ----
@@ -259,7 +267,10 @@ class Vmm {
     call(vm_->vgic_set_attr(kvm_model::KVM_DEV_ARM_VGIC_GRP_CTRL, kvm_model::KVM_DEV_ARM_VGIC_CTRL_INIT, 0),
          "KVM_SET_DEVICE_ATTR(vgic, GRP_CTRL, INIT)");
     if (opts.pmu) setup_pmu(host);
-    if (linux_) boot_linux();
+    if (linux_) {
+      console_.set_raw();
+      boot_linux();
+    }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
   }
 
