@@ -159,6 +159,19 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
   }
 }
 
+int Vm::irq_line(unsigned spi, bool level) {
+  if (vgic_ == nullptr) return -ENXIO;
+  const unsigned intid = 32 + spi;
+  if (spi >= 988 || intid >= vgic_nr_irqs_) return -EINVAL;
+  const auto lk = lock();
+  vgic_->set_irq_level(0, intid, level);
+  // Each vCPU's core picks its output up at its next entry (sync_interrupts); threaded, a
+  // vCPU blocked in WFI or running guest code is kicked to look now.
+  if (threaded_)
+    for (unsigned id : vgic_->take_changed()) kick(id);
+  return 0;
+}
+
 int Vm::arm_preferred_target(kvm_vcpu_init& init) const {
   init = kvm_vcpu_init{};
   init.target = KVM_ARM_TARGET_GENERIC_V8;

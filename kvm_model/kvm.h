@@ -233,6 +233,10 @@ class Vm {
   int create_device(uint32_t type);
   int vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value);
   vgic::Vgic* vgic() { return vgic_.get(); }
+  // KVM_IRQ_LINE with irq_type KVM_ARM_IRQ_TYPE_SPI: the level of a device line the VMM
+  // drives (its UART, virtio-mmio), INTID 32 + spi. -ENXIO before the vGIC is initialised,
+  // -EINVAL outside the configured interrupts.
+  int irq_line(unsigned spi, bool level);
   // pmuemu's stand-in for KVM_DEV_ARM_VGIC_GRP_{DIST,REDIST,CPU_SYSREGS}: the whole vGIC
   // state for save/restore. -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
   int get_vgic_state(vgic::VgicState& out) const;

@@ -17,6 +17,7 @@
 
 #include "emu/boot/linux_guest.h"
 #include "emu/common/errors.h"
+#include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_model.h"
@@ -269,6 +270,12 @@ class Vmm {
     if (opts.pmu) setup_pmu(host);
     if (linux_) {
       console_.set_raw();
+      input_ = devices::HostInput(opts.console_in);
+      // UARTINTR on SPI 1, as the device tree says (KVM_IRQ_LINE).
+      uart_.set_irq_line([this](bool level) {
+        call(vm_->irq_line(devices::Pl011::kSpi, level),
+             "KVM_IRQ_LINE(SPI " + std::to_string(devices::Pl011::kSpi) + ", " + (level ? "1" : "0") + ")");
+      });
       boot_linux();
     }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
@@ -395,6 +402,7 @@ class Vmm {
     m.gic_redist = kGicRedist;
     m.pmu_intid = opts_.pmu ? kPmuPpi : -1;
     m.uart = devices::Pl011::kBase;
+    m.uart_spi = devices::Pl011::kSpi;
     m.bootargs = opts_.append;
     m.seed = opts_.seed;
     const auto& dtb = linux_->build_dtb(m);
@@ -772,6 +780,17 @@ class Vmm {
   GuestRam guest_ram_;
   Console console_;
   devices::Pl011 uart_;
+  devices::HostInput input_{-1};
+  // Linux guests: host input into the UART's receive FIFO while the guest listens (the
+  // driver unmasked the receive interrupt) and there is room. true if bytes went in.
+  bool feed_uart(bool block) {
+    uint8_t buf[devices::Pl011::kFifoDepth];
+    const size_t room = std::min(uart_.rx_room(), sizeof buf);
+    if (!linux_ || room == 0 || input_.at_eof()) return false;
+    const size_t n = input_.read(buf, room, block);
+    for (size_t k = 0; k < n; ++k) uart_.receive(buf[k]);
+    return n > 0;
+  }
   kvm_model::kvm_vcpu_init init_;
   std::vector<kvm_model::Vcpu*> vcpus_;
   struct Placement {
@@ -881,7 +900,7 @@ RunOutcome Vmm::run() {
                    opts_.save_path.c_str(), instructions_with_restored());
       return finish(kExitOk, "");
     }
-    bool progressed = false;
+    bool progressed = feed_uart(false);
     for (auto* v : vcpus_) {
       if (v->powered_off() && !v->psci_on_pending()) continue;
       uint64_t budget = quantum;
@@ -904,6 +923,8 @@ RunOutcome Vmm::run() {
         return *done;
       }
     }
+    // Nothing can run until the user types: wait for the terminal (or the pipe).
+    if (!progressed && feed_uart(true)) continue;
     if (!progressed) {
       bool any_halted = false;
       for (auto* v : vcpus_) any_halted |= v->mp_state() == kvm_model::KVM_MP_STATE_HALTED;
