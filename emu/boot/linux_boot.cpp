@@ -208,7 +208,7 @@ void check_dtb(std::span<const uint8_t> b, std::string_view name) {
   if (fdt_magic(b.data()) != FDT_MAGIC) fail(name, "not a device tree blob: bad magic (expected 0xd00dfeed)");
   if (fdt_totalsize(b.data()) > b.size())
     fail(name, "device tree blob is truncated: header says " + std::to_string(fdt_totalsize(b.data())) +
-                   " bytes, the file has " + std::to_string(b.size()));
+                   " bytes, the file has " + std::to_string(b.size()) + " bytes");
   if (fdt_totalsize(b.data()) > kMaxDtb) fail(name, "device tree blob is larger than the boot protocol's 2 MiB");
   if (const int rc = fdt_check_full(b.data(), b.size()); rc != 0)
     fail(name, std::string("invalid device tree blob: ") + fdt_strerror(rc));
