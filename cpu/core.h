@@ -463,7 +463,7 @@ class Core {
   // unless direct_data() (so the one compare also tests it) and stops kDirectMaxAccess - 1
   // bytes short of the end of RAM, leaving the last bytes to the slow path, which checks
   // the exact size.
-  static constexpr uint64_t kDirectMaxAccess = 16;
+  static constexpr uint64_t kDirectMaxAccess = 64;  // LD4/ST4 of four Q registers
   uint64_t direct_base() const { return direct_base_; }
   uint64_t direct_limit() const { return direct_limit_; }
   uint8_t* ram_host() const { return ram_host_; }

@@ -270,9 +270,11 @@ InstTiming classify(InsnId id, const DecodedInst& i) {
 
     case InsnId::kUndefined:
       break;
-    default:
-      if (kXRows[static_cast<size_t>(id)].present) return from_roles(i, kXRows[static_cast<size_t>(id)]);
+    default: {
+      const auto k = static_cast<size_t>(id);
+      if (k < kXRows.size() && kXRows[k].present) return from_roles(i, kXRows[k]);
       break;
+    }
   }
   return make(i, OpClass::kSystem, 0, 0);  // UNDEFINED: never retires
 }

@@ -22,10 +22,13 @@ inline bool fp_enabled(const Core& c) {
   return fpen == 3u || (fpen == 1u && c.state().el != 0);
 }
 
-// The trap itself: EC 0x07 to EL1, ISS 0 for an AArch64 instruction (the COND fields are
-// AArch32-only), preferred return the instruction.
+// The trap itself: EC 0x07 to EL1, preferred return the instruction. The ISS of a trapped
+// AArch64 instruction has CV = 1 and COND = 0b1110 (Arm ARM D19.2 ESR_ELx, "ISS encoding
+// for an exception from an access to SIMD or floating-point functionality": the
+// condition fields are only meaningful for AArch32, and AArch64 reports "always").
+inline constexpr uint32_t kFpTrapIss = (1u << 24) | (0xEu << 20);
 inline Flow fp_trap(Core& c, const DecodedInst& i) {
-  return c.take_sync_exception(arch::esr::make(arch::esr::Ec::kFpAccess, 0), i.pc);
+  return c.take_sync_exception(arch::esr::make(arch::esr::Ec::kFpAccess, kFpTrapIss), i.pc);
 }
 
 }  // namespace cpu::interp

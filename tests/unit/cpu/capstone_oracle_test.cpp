@@ -25,8 +25,31 @@ namespace {
 
 // LDST_unpriv is here because Capstone 4.0.2 also rejects LDTR/STTR whose base register
 // equals the transfer register, which the architecture allows (there is no writeback).
+// The SIMD rows here: FEAT_RDM and FEAT_DotProd (Armv8.1/8.2, unknown to Capstone 4), and
+// INS (element) and DUP (general), which Capstone 4 rejects when imm4 bits below the
+// source index or imm5 bits above the element size (don't-care bits in the Arm ARM) are set.
 constexpr InsnId kCapstoneGapRows[] = {InsnId::CAS,  InsnId::CASP, InsnId::LSE_atomic,
-                                       InsnId::LDAR, InsnId::STLR, InsnId::LDST_unpriv};
+                                       InsnId::LDAR, InsnId::STLR, InsnId::LDST_unpriv,
+                                       // FP rows: their FEAT_FP16 (ptype 11), FEAT_JSCVT
+                                       // and FEAT_FRINTTS encodings are newer than Capstone 4.
+                                       InsnId::FP_1SRC, InsnId::FP_SQRT, InsnId::FP_CMP, InsnId::FP_IMM,
+                                       InsnId::FP_CCMP, InsnId::FP_MUL, InsnId::FP_DIV, InsnId::FP_ADDSUB,
+                                       InsnId::FP_MAXMIN, InsnId::FP_CSEL, InsnId::FP_3SRC, InsnId::FP_TO_INT,
+                                       InsnId::INT_TO_FP, InsnId::FMOV_TO_GEN, InsnId::FMOV_FROM_GEN,
+                                       InsnId::FJCVTZS, InsnId::FP_TO_FIXED, InsnId::FIXED_TO_FP,
+                                       // and the AdvSIMD FP rows (FP16 forms).
+                                       InsnId::SIMD_3SAME_FP, InsnId::SIMD_3SAME_FP_MLA, InsnId::SIMD_3SAME_FP_MUL,
+                                       InsnId::SIMD_3SAME_FP_DIV, InsnId::SIMD_3SAME_FP16, InsnId::SIMD_3SAME_FP16_MLA,
+                                       InsnId::SIMD_SCALAR_3SAME_FP, InsnId::SIMD_SCALAR_3SAME_FP16, InsnId::SIMD_2MISC_FP,
+                                       InsnId::SIMD_2MISC_FP_CMP, InsnId::SIMD_FCVT_NL, InsnId::SIMD_2MISC_FP16,
+                                       InsnId::SIMD_SCALAR_2MISC_FP, InsnId::SIMD_SCALAR_2MISC_FP_CMP, InsnId::SIMD_SCALAR_FCVTXN,
+                                       InsnId::SIMD_SCALAR_2MISC_FP16, InsnId::SIMD_ACROSS_FP, InsnId::SIMD_SCALAR_PAIRWISE_FP,
+                                       InsnId::SIMD_ELEM_FMLA, InsnId::SIMD_ELEM_FMUL, InsnId::SIMD_SCALAR_ELEM_FMLA,
+                                       InsnId::SIMD_SCALAR_ELEM_FMUL, InsnId::SIMD_SHIFT_FIXED_FP, InsnId::SIMD_SCALAR_SHIFT_FIXED_FP,
+                                       // FEAT_RDM, FEAT_DotProd, and INS/DUP don't-care bits (see above).
+                                       InsnId::SIMD_RDM_vec, InsnId::SIMD_SRDM, InsnId::SIMD_ELEM_rdm,
+                                       InsnId::SIMD_SELEM_rdm, InsnId::SIMD_DOT_vec, InsnId::SIMD_ELEM_dot,
+                                       InsnId::SIMD_INS_elem, InsnId::SIMD_DUP_gen};
 
 bool in_gap_rows(InsnId id) {
   for (InsnId g : kCapstoneGapRows)
@@ -48,7 +71,10 @@ std::string normalise(std::string m) {
   return m;
 }
 
-// Disassembles words with llvm-mc; returns encoding -> mnemonic for the ones it accepts.
+// Disassembles words with llvm-mc; returns word -> mnemonic for the ones it accepts. Each
+// word is followed by a NOP so the output can be matched to the input in order (llvm-mc
+// prints nothing on stdout for a word it rejects, and its -show-encoding gives the
+// canonical encoding, which differs from the word where the Arm ARM has don't-care bits).
 std::map<uint32_t, std::string> llvm_disassemble(const std::vector<uint32_t>& words) {
   std::map<uint32_t, std::string> out;
   if (words.empty()) return out;
@@ -57,29 +83,34 @@ std::map<uint32_t, std::string> llvm_disassemble(const std::vector<uint32_t>& wo
     std::ofstream f(in_path);
     for (uint32_t w : words) {
       char line[64];
-      std::snprintf(line, sizeof line, "0x%02x 0x%02x 0x%02x 0x%02x\n", w & 0xff, (w >> 8) & 0xff,
-                    (w >> 16) & 0xff, w >> 24);
+      std::snprintf(line, sizeof line, "0x%02x 0x%02x 0x%02x 0x%02x\n0x1f 0x20 0x03 0xd5\n", w & 0xff,
+                    (w >> 8) & 0xff, (w >> 16) & 0xff, w >> 24);
       f << line;
     }
   }
-  const std::string cmd = "llvm-mc --disassemble -show-encoding -triple=aarch64-none-elf -mattr=+v8.1a < " +
+  const std::string cmd = "llvm-mc --disassemble -show-encoding -triple=aarch64-none-elf -mattr=+v8.5a,+fullfp16,+fp16fml,+rdm,+dotprod,+aes,+sha2 < " +
                           in_path + " 2>/dev/null";
   std::FILE* p = popen(cmd.c_str(), "r");
   BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run llvm-mc (install it with scripts/install-deps)");
   char buf[512];
+  size_t idx = 0;
+  std::string pending;
   while (std::fgets(buf, sizeof buf, p)) {
-    const std::string line = buf;
-    const auto enc = line.find("encoding: [");
-    if (enc == std::string::npos) continue;
-    unsigned b0, b1, b2, b3;
-    if (std::sscanf(line.c_str() + enc, "encoding: [0x%x,0x%x,0x%x,0x%x]", &b0, &b1, &b2, &b3) != 4) continue;
-    std::istringstream ss(line);
+    std::istringstream ss{std::string(buf)};
     std::string mnem;
-    ss >> mnem;
-    out[b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)] = mnem;
+    if (!(ss >> mnem) || mnem[0] == '.') continue;  // blank or a directive (.text)
+    if (mnem != "nop") {
+      pending = mnem;
+      continue;
+    }
+    if (idx < words.size() && !pending.empty()) out[words[idx]] = pending;
+    ++idx;
+    pending.clear();
   }
   const int rc = pclose(p);
   BOOST_REQUIRE_MESSAGE(rc == 0 || !out.empty(), "llvm-mc failed or is missing: run scripts/install-deps");
+  BOOST_REQUIRE_MESSAGE(idx == words.size(), "llvm-mc output does not match its input (" << idx << " of "
+                                                                                          << words.size() << ")");
   return out;
 }
 

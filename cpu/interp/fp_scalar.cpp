@@ -1,0 +1,432 @@
+// Scalar floating point (Arm ARM C4.1.96: FP data processing 1/2/3-source, compare,
+// conditional compare and select, immediate, conversions to and from integers and fixed
+// point): predecode and handlers. Arithmetic is cpu/fp (exact Arm semantics); handlers are
+// specialised at predecode by precision and operation so the hot path does no decoding.
+#include <array>
+
+#include "cpu/fp/fp.h"
+#include "cpu/fp/fp_fast.h"
+#include "cpu/interp/fpsimd_common.h"
+#include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
+
+namespace cpu::interp {
+namespace {
+
+using fp::Rounding;
+
+inline uint32_t fpcr(const Core& c) { return static_cast<uint32_t>(c.sysreg(SysSlot::FPCR)); }
+// The cumulative exception bits of FPSR (Arm ARM D17.2.62).
+inline void raise(Core& c, uint32_t flags) {
+  if (flags) c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | flags);
+}
+template <int N>
+inline uint64_t rdf(Core& c, unsigned n) {
+  const uint64_t v = V(c, n).d[0];
+  if constexpr (N == 64) return v; else return v & ((uint64_t{1} << N) - 1);
+}
+
+// ptype -> precision: 00 single, 01 double, 11 half; 10 has no scalar FP arithmetic.
+constexpr int kPtypeBits[4] = {32, 64, 0, 16};
+// Index of a precision in the handler tables below.
+constexpr int prec_index(unsigned ptype) { return ptype == 0 ? 0 : ptype == 1 ? 1 : ptype == 3 ? 2 : -1; }
+
+using Fn1 = uint64_t (*)(uint64_t, fp::Env&);
+using Fn2 = uint64_t (*)(uint64_t, uint64_t, fp::Env&);
+
+// ---------------- 2-source ----------------
+template <int N> uint64_t fnmul(uint64_t a, uint64_t b, fp::Env& e) { return fp::fneg<N>(fp::mul<N>(a, b, e)); }
+
+template <int N, Fn2 kFn>
+Flow op_fp2(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  set_v64(c, i.d, kFn(rdf<N>(c, i.n), rdf<N>(c, i.m), env));
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// opcode (bits 15:12) -> operation, per precision.
+template <int N>
+constexpr std::array<Handler, 9> fp2_ops() {
+  return {&op_fp2<N, &fp::fast_mul<N>>,   &op_fp2<N, &fp::fast_div<N>>, &op_fp2<N, &fp::fast_add<N>>,
+          &op_fp2<N, &fp::fast_sub<N>>,   &op_fp2<N, &fp::max<N>>,      &op_fp2<N, &fp::min<N>>,
+          &op_fp2<N, &fp::maxnum<N>>,     &op_fp2<N, &fp::minnum<N>>,   &op_fp2<N, &fnmul<N>>};
+}
+constexpr std::array<std::array<Handler, 9>, 3> kFp2 = {fp2_ops<32>(), fp2_ops<64>(), fp2_ops<16>()};
+
+bool pre_fp2(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  const unsigned op = bits<15, 12>(insn);
+  if (p < 0 || op > 8) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+  i.fn = kFp2[p][op];
+  return true;
+}
+
+// ---------------- 3-source ----------------
+// FMADD: a + n*m; FMSUB: a + (-n)*m; FNMADD: (-a) + (-n)*m; FNMSUB: (-a) + n*m. The
+// negations are FPNeg of the operands, so a NaN operand comes out with its sign flipped.
+template <int N, bool kNegA, bool kNegN>
+Flow op_fp3(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  uint64_t a = rdf<N>(c, i.a), n = rdf<N>(c, i.n);
+  if (kNegA) a = fp::fneg<N>(a);
+  if (kNegN) n = fp::fneg<N>(n);
+  set_v64(c, i.d, fp::fast_muladd<N>(a, n, rdf<N>(c, i.m), env));
+  raise(c, env.flags);
+  return next(c, i);
+}
+template <int N>
+constexpr std::array<Handler, 4> fp3_ops() {
+  return {&op_fp3<N, false, false>, &op_fp3<N, false, true>, &op_fp3<N, true, true>, &op_fp3<N, true, false>};
+}
+constexpr std::array<std::array<Handler, 4>, 3> kFp3 = {fp3_ops<32>(), fp3_ops<64>(), fp3_ops<16>()};
+
+// ---------------- 1-source ----------------
+template <int N> uint64_t f_mov(uint64_t a, fp::Env&) { return a; }
+template <int N> uint64_t f_abs(uint64_t a, fp::Env&) { return fp::fabs<N>(a); }
+template <int N> uint64_t f_neg(uint64_t a, fp::Env&) { return fp::fneg<N>(a); }
+template <int N> uint64_t f_sqrt(uint64_t a, fp::Env& e) { return fp::fast_sqrt<N>(a, e); }
+template <int To, int From> uint64_t f_cvt(uint64_t a, fp::Env& e) { return fp::convert<To, From>(a, e.rounding(), e); }
+// FRINT<r>: a fixed rounding (N, P, M, Z, A), or FPCR's (I, and X which reports inexact).
+template <int N, int kR, bool kExact> uint64_t f_rint(uint64_t a, fp::Env& e) {
+  return fp::round_int<N>(a, kR < 0 ? e.rounding() : static_cast<Rounding>(kR), kExact, e);
+}
+template <int N, int kIntSize, bool kFpcrRounding> uint64_t f_rint_n(uint64_t a, fp::Env& e) {
+  return fp::round_int_n<N>(a, kFpcrRounding ? e.rounding() : Rounding::kZero, kIntSize, e);
+}
+
+template <int N, Fn1 kFn>
+Flow op_fp1(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  set_v64(c, i.d, kFn(rdf<N>(c, i.n), env));
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// opcode (bits 20:15) -> handler for source precision N; nullptr is unallocated.
+template <int N>
+constexpr std::array<Handler, 20> fp1_ops() {
+  constexpr int kZ = static_cast<int>(Rounding::kZero), kA = static_cast<int>(Rounding::kTieAway);
+  constexpr int kN = static_cast<int>(Rounding::kTieEven), kP = static_cast<int>(Rounding::kPosInf);
+  constexpr int kM = static_cast<int>(Rounding::kNegInf);
+  std::array<Handler, 20> t{};
+  t[0] = &op_fp1<N, &f_mov<N>>;
+  t[1] = &op_fp1<N, &f_abs<N>>;
+  t[2] = &op_fp1<N, &f_neg<N>>;
+  t[3] = &op_fp1<N, &f_sqrt<N>>;
+  if (N != 32) t[4] = &op_fp1<N, &f_cvt<32, N>>;
+  if (N != 64) t[5] = &op_fp1<N, &f_cvt<64, N>>;
+  if (N != 16) t[7] = &op_fp1<N, &f_cvt<16, N>>;
+  t[8] = &op_fp1<N, &f_rint<N, kN, false>>;
+  t[9] = &op_fp1<N, &f_rint<N, kP, false>>;
+  t[10] = &op_fp1<N, &f_rint<N, kM, false>>;
+  t[11] = &op_fp1<N, &f_rint<N, kZ, false>>;
+  t[12] = &op_fp1<N, &f_rint<N, kA, false>>;
+  t[14] = &op_fp1<N, &f_rint<N, -1, true>>;
+  t[15] = &op_fp1<N, &f_rint<N, -1, false>>;
+  if (N != 16) {  // FEAT_FRINTTS has no half-precision form
+    t[16] = &op_fp1<N, &f_rint_n<N, 32, false>>;
+    t[17] = &op_fp1<N, &f_rint_n<N, 32, true>>;
+    t[18] = &op_fp1<N, &f_rint_n<N, 64, false>>;
+    t[19] = &op_fp1<N, &f_rint_n<N, 64, true>>;
+  }
+  return t;
+}
+constexpr std::array<std::array<Handler, 20>, 3> kFp1 = {fp1_ops<32>(), fp1_ops<64>(), fp1_ops<16>()};
+
+bool pre_fp1(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  const unsigned op = bits<20, 15>(insn);
+  if (p < 0 || op >= 20 || kFp1[p][op] == nullptr) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = kFp1[p][op];
+  return true;
+}
+
+// ---------------- compare, conditional compare, select, immediate ----------------
+template <int N, bool kSignal, bool kZero>
+Flow op_fcmp(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  c.state().nzcv = fp::compare<N>(rdf<N>(c, i.n), kZero ? 0 : rdf<N>(c, i.m), kSignal, env) << 28;
+  raise(c, env.flags);
+  return next(c, i);
+}
+template <int N>
+constexpr std::array<Handler, 4> fcmp_ops() {  // [E][zero]
+  return {&op_fcmp<N, false, false>, &op_fcmp<N, false, true>, &op_fcmp<N, true, false>, &op_fcmp<N, true, true>};
+}
+constexpr std::array<std::array<Handler, 4>, 3> kFcmp = {fcmp_ops<32>(), fcmp_ops<64>(), fcmp_ops<16>()};
+
+// FCCMP/FCCMPE: the comparison when the condition holds, else NZCV = #nzcv (f1).
+template <int N, bool kSignal>
+Flow op_fccmp(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  if (cond_holds(i.f0, c.state().nzcv)) {
+    fp::Env env{fpcr(c)};
+    c.state().nzcv = fp::compare<N>(rdf<N>(c, i.n), rdf<N>(c, i.m), kSignal, env) << 28;
+    raise(c, env.flags);
+  } else {
+    c.state().nzcv = static_cast<uint32_t>(i.f1) << 28;
+  }
+  return next(c, i);
+}
+constexpr std::array<std::array<Handler, 2>, 3> kFccmp = {{{&op_fccmp<32, false>, &op_fccmp<32, true>},
+                                                           {&op_fccmp<64, false>, &op_fccmp<64, true>},
+                                                           {&op_fccmp<16, false>, &op_fccmp<16, true>}}};
+
+template <int N>
+Flow op_fcsel(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  set_v64(c, i.d, rdf<N>(c, cond_holds(i.f0, c.state().nzcv) ? i.n : i.m));
+  return next(c, i);
+}
+constexpr std::array<Handler, 3> kFcsel = {&op_fcsel<32>, &op_fcsel<64>, &op_fcsel<16>};
+
+Flow op_fmov_imm(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  set_v64(c, i.d, i.imm);
+  return next(c, i);
+}
+
+// ---------------- conversions ----------------
+// FP -> integer: Xd/Wd (slot d) = FPToFixed(Vn, fbits (f0), rounding).
+template <int N, int M, bool kUnsigned, int kR>
+Flow op_fcvt_int(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const Rounding r = kR < 0 ? env.rounding() : static_cast<Rounding>(kR);
+  R(c, i.d) = fp::to_fixed<N>(rdf<N>(c, i.n), i.f0, kUnsigned, r, M, env);
+  raise(c, env.flags);
+  return next(c, i);
+}
+// integer -> FP: Vd = FixedToFP(Xn/Wn, fbits (f0)) in FPCR's rounding.
+template <int N, int M, bool kUnsigned>
+Flow op_cvtf(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  set_v64(c, i.d, fp::from_fixed<N>(R(c, i.n), i.f0, kUnsigned, env.rounding(), M, env));
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// [precision][sf][unsigned] for a rounding.
+template <int kR>
+constexpr std::array<std::array<std::array<Handler, 2>, 2>, 3> fcvt_int_table() {
+  return {{{{{&op_fcvt_int<32, 32, false, kR>, &op_fcvt_int<32, 32, true, kR>},
+             {&op_fcvt_int<32, 64, false, kR>, &op_fcvt_int<32, 64, true, kR>}}},
+           {{{&op_fcvt_int<64, 32, false, kR>, &op_fcvt_int<64, 32, true, kR>},
+             {&op_fcvt_int<64, 64, false, kR>, &op_fcvt_int<64, 64, true, kR>}}},
+           {{{&op_fcvt_int<16, 32, false, kR>, &op_fcvt_int<16, 32, true, kR>},
+             {&op_fcvt_int<16, 64, false, kR>, &op_fcvt_int<16, 64, true, kR>}}}}};
+}
+// Rounding by rmode for opcode 00x (N, P, M, Z), then A for opcode 10x.
+constexpr std::array<std::array<std::array<std::array<Handler, 2>, 2>, 3>, 5> kFcvtInt = {
+    fcvt_int_table<static_cast<int>(Rounding::kTieEven)>(), fcvt_int_table<static_cast<int>(Rounding::kPosInf)>(),
+    fcvt_int_table<static_cast<int>(Rounding::kNegInf)>(), fcvt_int_table<static_cast<int>(Rounding::kZero)>(),
+    fcvt_int_table<static_cast<int>(Rounding::kTieAway)>()};
+constexpr std::array<std::array<std::array<Handler, 2>, 2>, 3> kCvtf = {{
+    {{{&op_cvtf<32, 32, false>, &op_cvtf<32, 32, true>}, {&op_cvtf<32, 64, false>, &op_cvtf<32, 64, true>}}},
+    {{{&op_cvtf<64, 32, false>, &op_cvtf<64, 32, true>}, {&op_cvtf<64, 64, false>, &op_cvtf<64, 64, true>}}},
+    {{{&op_cvtf<16, 32, false>, &op_cvtf<16, 32, true>}, {&op_cvtf<16, 64, false>, &op_cvtf<16, 64, true>}}},
+}};
+
+// FMOV between general and FP registers: a bit copy. f0 selects the form.
+enum FmovForm : uint8_t { kFmov32, kFmov64, kFmov16, kFmovTop };
+template <FmovForm kForm>
+Flow op_fmov_to_gen(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  const VReg& v = V(c, i.n);
+  uint64_t x;
+  if constexpr (kForm == kFmov32) x = static_cast<uint32_t>(v.d[0]);
+  else if constexpr (kForm == kFmov64) x = v.d[0];
+  else if constexpr (kForm == kFmov16) x = static_cast<uint16_t>(v.d[0]);
+  else x = v.d[1];
+  R(c, i.d) = x;
+  return next(c, i);
+}
+template <FmovForm kForm>
+Flow op_fmov_from_gen(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  const uint64_t x = R(c, i.n);
+  if constexpr (kForm == kFmov32) set_v64(c, i.d, static_cast<uint32_t>(x));
+  else if constexpr (kForm == kFmov64) set_v64(c, i.d, x);
+  else if constexpr (kForm == kFmov16) set_v64(c, i.d, static_cast<uint16_t>(x));
+  else V(c, i.d).d[1] = x;  // writes the upper 64 bits only
+  return next(c, i);
+}
+
+Flow op_fjcvtzs(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  bool z;
+  R(c, i.d) = fp::to_fixed_js(V(c, i.n).d[0], &z, env);
+  c.state().nzcv = z ? kZ : 0;  // 0:Z:0:0
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// The FMOV form of (sf, ptype, rmode), or -1 when unallocated.
+int fmov_form(unsigned sf, unsigned ptype, unsigned rmode) {
+  if (rmode == 0) {
+    if (sf == 0 && ptype == 0) return kFmov32;
+    if (sf == 1 && ptype == 1) return kFmov64;
+    if (ptype == 3) return kFmov16;
+  }
+  if (rmode == 1 && sf == 1 && ptype == 2) return kFmovTop;
+  return -1;
+}
+
+}  // namespace
+
+bool pre_FP_1SRC(DecodedInst& i, uint32_t insn) { return pre_fp1(i, insn); }
+bool pre_FP_SQRT(DecodedInst& i, uint32_t insn) { return pre_fp1(i, insn); }
+bool pre_FP_MUL(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
+bool pre_FP_DIV(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
+bool pre_FP_ADDSUB(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
+bool pre_FP_MAXMIN(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
+
+bool pre_FP_3SRC(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  if (p < 0) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+  i.a = static_cast<uint8_t>(bits<14, 10>(insn));
+  i.fn = kFp3[p][(bit<21>(insn) << 1) | bit<15>(insn)];
+  return true;
+}
+
+bool pre_FP_CMP(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  if (p < 0) return false;
+  // The #0.0 forms have Rm (0)(0)(0)(0)(0): another value is CONSTRAINED UNPREDICTABLE,
+  // UNDEFINED or executing as if zero. Single and double execute (as QEMU and Capstone
+  // do); the half forms are UNDEFINED (as llvm-mc, their disassembly oracle, decides).
+  if (bit<3>(insn) && bits<20, 16>(insn) != 0 && p == 2) return false;
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+  i.fn = kFcmp[p][bits<4, 3>(insn)];
+  return true;
+}
+
+bool pre_FP_CCMP(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  if (p < 0) return false;
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.f1 = static_cast<uint8_t>(bits<3, 0>(insn));
+  i.fn = kFccmp[p][bit<4>(insn)];
+  return true;
+}
+
+bool pre_FP_CSEL(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  if (p < 0) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+  i.fn = kFcsel[p];
+  return true;
+}
+
+bool pre_FP_IMM(DecodedInst& i, uint32_t insn) {
+  const unsigned ptype = bits<23, 22>(insn), imm8 = bits<20, 13>(insn);
+  const int n = kPtypeBits[ptype];
+  if (n == 0) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.imm = n == 32 ? fp::expand_imm8<32>(imm8) : n == 64 ? fp::expand_imm8<64>(imm8) : fp::expand_imm8<16>(imm8);
+  i.fn = &op_fmov_imm;
+  return true;
+}
+
+bool pre_FP_TO_INT(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  const unsigned rmode = bits<20, 19>(insn), op = bits<18, 16>(insn);
+  if (p < 0) return false;
+  unsigned r;
+  if (op >> 2) {
+    if (rmode != 0) return false;  // FCVTA* only with rmode 00
+    r = 4;
+  } else {
+    r = rmode;
+  }
+  i.d = wzr(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.f0 = 0;
+  i.fn = kFcvtInt[r][p][bit<31>(insn)][op & 1];
+  return true;
+}
+
+bool pre_INT_TO_FP(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  if (p < 0 || bits<20, 19>(insn) != 0) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.f0 = 0;
+  i.fn = kCvtf[p][bit<31>(insn)][bit<16>(insn)];
+  return true;
+}
+
+bool pre_FMOV_TO_GEN(DecodedInst& i, uint32_t insn) {
+  const int form = fmov_form(bit<31>(insn), bits<23, 22>(insn), bits<20, 19>(insn));
+  if (form < 0) return false;
+  constexpr Handler kT[] = {&op_fmov_to_gen<kFmov32>, &op_fmov_to_gen<kFmov64>, &op_fmov_to_gen<kFmov16>,
+                            &op_fmov_to_gen<kFmovTop>};
+  i.d = wzr(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = kT[form];
+  return true;
+}
+
+bool pre_FMOV_FROM_GEN(DecodedInst& i, uint32_t insn) {
+  const int form = fmov_form(bit<31>(insn), bits<23, 22>(insn), bits<20, 19>(insn));
+  if (form < 0) return false;
+  constexpr Handler kT[] = {&op_fmov_from_gen<kFmov32>, &op_fmov_from_gen<kFmov64>, &op_fmov_from_gen<kFmov16>,
+                            &op_fmov_from_gen<kFmovTop>};
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.fn = kT[form];
+  return true;
+}
+
+bool pre_FJCVTZS(DecodedInst& i, uint32_t insn) {
+  i.d = wzr(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = &op_fjcvtzs;
+  return true;
+}
+
+// Fixed point: fbits = 64 - scale; the 32-bit forms need scale<5> = 1 (fbits <= 32).
+bool pre_FP_TO_FIXED(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  const unsigned scale = bits<15, 10>(insn), sf = bit<31>(insn);
+  if (p < 0 || (!sf && !(scale >> 5))) return false;
+  i.d = wzr(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.f0 = static_cast<uint8_t>(64 - scale);
+  i.fn = kFcvtInt[static_cast<int>(Rounding::kZero)][p][sf][bit<16>(insn)];
+  return true;
+}
+
+bool pre_FIXED_TO_FP(DecodedInst& i, uint32_t insn) {
+  const int p = prec_index(bits<23, 22>(insn));
+  const unsigned scale = bits<15, 10>(insn), sf = bit<31>(insn);
+  if (p < 0 || (!sf && !(scale >> 5))) return false;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = rzr(bits<9, 5>(insn));
+  i.f0 = static_cast<uint8_t>(64 - scale);
+  i.fn = kCvtf[p][sf][bit<16>(insn)];
+  return true;
+}
+
+}  // namespace cpu::interp

@@ -1,0 +1,558 @@
+// Advanced SIMD floating point (Arm ARM C4.1.95-96: three same (FP, FP16), two-register
+// miscellaneous (FP, FP16), across lanes, pairwise, vector x indexed element, the
+// fixed-point conversions of shift by immediate, and their scalar forms): predecode and
+// handlers. Every lane goes through cpu/fp, so vector lanes have exactly the scalar
+// semantics (rounding, flush to zero, NaNs, flags).
+#include <array>
+
+#include "cpu/fp/fp.h"
+#include "cpu/fp/fp_fast.h"
+#include "cpu/interp/fpsimd_common.h"
+#include "cpu/interp/interp_common.h"
+#include "cpu/interp/visitor.h"
+
+namespace cpu::interp {
+namespace {
+
+using fp::Rounding;
+
+inline uint32_t fpcr(const Core& c) { return static_cast<uint32_t>(c.sysreg(SysSlot::FPCR)); }
+inline void raise(Core& c, uint32_t flags) {
+  if (flags) c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | flags);
+}
+
+template <int N> constexpr uint64_t kMask = N == 64 ? ~uint64_t{0} : (uint64_t{1} << N) - 1;
+
+// Lane l of N bits of a register image.
+template <int N>
+inline uint64_t get(const std::array<uint64_t, 2>& v, unsigned l) {
+  return (v[(l * N) / 64] >> ((l * N) % 64)) & kMask<N>;
+}
+template <int N>
+inline void put(std::array<uint64_t, 2>& v, unsigned l, uint64_t x) {
+  v[(l * N) / 64] |= (x & kMask<N>) << ((l * N) % 64);
+}
+
+using Fn1 = uint64_t (*)(uint64_t, fp::Env&);
+using Fn2 = uint64_t (*)(uint64_t, uint64_t, fp::Env&);
+using Fn3 = uint64_t (*)(uint64_t, uint64_t, uint64_t, fp::Env&);
+
+// ---------------- lane operations ----------------
+template <int N> uint64_t o_cmeq(uint64_t a, uint64_t b, fp::Env& e) { return fp::compare_eq<N>(a, b, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_cmge(uint64_t a, uint64_t b, fp::Env& e) { return fp::compare_ge<N>(a, b, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_cmgt(uint64_t a, uint64_t b, fp::Env& e) { return fp::compare_gt<N>(a, b, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_acge(uint64_t a, uint64_t b, fp::Env& e) {
+  return fp::compare_ge<N>(fp::fabs<N>(a), fp::fabs<N>(b), e) ? kMask<N> : 0;
+}
+template <int N> uint64_t o_acgt(uint64_t a, uint64_t b, fp::Env& e) {
+  return fp::compare_gt<N>(fp::fabs<N>(a), fp::fabs<N>(b), e) ? kMask<N> : 0;
+}
+template <int N> uint64_t o_abd(uint64_t a, uint64_t b, fp::Env& e) { return fp::fabs<N>(fp::sub<N>(a, b, e)); }
+// FMLA: d + n*m; FMLS: d + (-n)*m (FPNeg of the element, as the pseudocode does).
+template <int N> uint64_t o_fmla(uint64_t d, uint64_t n, uint64_t m, fp::Env& e) { return fp::fast_muladd<N>(d, n, m, e); }
+template <int N> uint64_t o_fmls(uint64_t d, uint64_t n, uint64_t m, fp::Env& e) {
+  return fp::fast_muladd<N>(d, fp::fneg<N>(n), m, e);
+}
+
+// Compares with zero.
+template <int N> uint64_t o_cmgt0(uint64_t a, fp::Env& e) { return fp::compare_gt<N>(a, 0, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_cmge0(uint64_t a, fp::Env& e) { return fp::compare_ge<N>(a, 0, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_cmeq0(uint64_t a, fp::Env& e) { return fp::compare_eq<N>(a, 0, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_cmle0(uint64_t a, fp::Env& e) { return fp::compare_ge<N>(0, a, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_cmlt0(uint64_t a, fp::Env& e) { return fp::compare_gt<N>(0, a, e) ? kMask<N> : 0; }
+template <int N> uint64_t o_abs(uint64_t a, fp::Env&) { return fp::fabs<N>(a); }
+template <int N> uint64_t o_neg(uint64_t a, fp::Env&) { return fp::fneg<N>(a); }
+template <int N> uint64_t o_sqrt(uint64_t a, fp::Env& e) { return fp::fast_sqrt<N>(a, e); }
+template <int N, int kR, bool kExact> uint64_t o_rint(uint64_t a, fp::Env& e) {
+  return fp::round_int<N>(a, kR < 0 ? e.rounding() : static_cast<Rounding>(kR), kExact, e);
+}
+template <int N, int kIntSize, bool kFpcrRounding> uint64_t o_rint_n(uint64_t a, fp::Env& e) {
+  return fp::round_int_n<N>(a, kFpcrRounding ? e.rounding() : Rounding::kZero, kIntSize, e);
+}
+// To and from integers of the lane's size (the fixed-point forms are op_vfixed).
+template <int N, bool kU, int kR> uint64_t o_fcvt(uint64_t a, fp::Env& e) {
+  return fp::to_fixed<N>(a, 0, kU, kR < 0 ? e.rounding() : static_cast<Rounding>(kR), N, e);
+}
+template <int N, bool kU> uint64_t o_cvtf(uint64_t a, fp::Env& e) { return fp::from_fixed<N>(a, 0, kU, e.rounding(), N, e); }
+template <int N> uint64_t o_recpe(uint64_t a, fp::Env& e) { return fp::recip_estimate<N>(a, e); }
+template <int N> uint64_t o_rsqrte(uint64_t a, fp::Env& e) { return fp::rsqrt_estimate<N>(a, e); }
+template <int N> uint64_t o_recpx(uint64_t a, fp::Env& e) { return fp::recpx<N>(a, e); }
+uint64_t o_urecpe(uint64_t a, fp::Env&) { return fp::urecpe(static_cast<uint32_t>(a)); }
+uint64_t o_ursqrte(uint64_t a, fp::Env&) { return fp::ursqrte(static_cast<uint32_t>(a)); }
+
+// ---------------- handlers ----------------
+// f0: number of lanes (1 for the scalar forms); the result is written with the bits above
+// the lanes cleared (64-bit vectors and scalars clear the upper part of the register).
+template <int N, Fn2 kFn>
+Flow op_v2(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, m = V(c, i.m).d;
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), get<N>(m, l), env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+template <int N, Fn3 kFn>
+Flow op_v3(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(d, l), get<N>(n, l), get<N>(m, l), env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+// Pairwise: the lanes of m:n taken two at a time (FADDP, FMAXP, ...).
+template <int N, Fn2 kFn>
+Flow op_vpair(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, m = V(c, i.m).d;
+  const unsigned lanes = i.f0, half = lanes / 2;
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < half; ++l) put<N>(r, l, kFn(get<N>(n, 2 * l), get<N>(n, 2 * l + 1), env));
+  for (unsigned l = 0; l < half; ++l) put<N>(r, half + l, kFn(get<N>(m, 2 * l), get<N>(m, 2 * l + 1), env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+template <int N, Fn1 kFn>
+Flow op_v1(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d;
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+// Fixed-point conversions with f1 fraction bits.
+template <int N, bool kU, bool kToFixed>
+Flow op_vfixed(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d;
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < i.f0; ++l) {
+    const uint64_t x = get<N>(n, l);
+    put<N>(r, l, kToFixed ? fp::to_fixed<N>(x, i.f1, kU, Rounding::kZero, N, env)
+                          : fp::from_fixed<N>(x, i.f1, kU, env.rounding(), N, env));
+  }
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+// By element: every lane of n against element f1 of m.
+template <int N, Fn2 kFn>
+Flow op_velem2(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d;
+  const uint64_t e = get<N>(V(c, i.m).d, i.f1);
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), e, env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+template <int N, Fn3 kFn>
+Flow op_velem3(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d, d = V(c, i.d).d;
+  const uint64_t e = get<N>(V(c, i.m).d, i.f1);
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(d, l), get<N>(n, l), e, env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+// Across lanes (FMAXV, ...): the architecture's Reduce(), halving recursively, so lanes
+// combine as ((0,1),(2,3)) and so on; f0 lanes.
+template <int N, Fn2 kFn>
+uint64_t reduce(const std::array<uint64_t, 2>& v, unsigned lo, unsigned count, fp::Env& env) {
+  if (count == 1) return get<N>(v, lo);
+  const unsigned half = count / 2;
+  const uint64_t a = reduce<N, kFn>(v, lo, half, env);
+  const uint64_t b = reduce<N, kFn>(v, lo + half, half, env);
+  return kFn(a, b, env);
+}
+template <int N, Fn2 kFn>
+Flow op_vreduce(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const uint64_t r = reduce<N, kFn>(V(c, i.n).d, 0, i.f0, env);
+  set_v64(c, i.d, r);
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// FCVTN/FCVTN2 (and FCVTXN, round to odd): narrow each lane of n (From bits) to To bits,
+// into the low half (f1 = 0) or the high half (f1 = 1, the "2" forms, keeping the low
+// half). FCVTL/FCVTL2: widen the low or high half of n.
+template <int To, int From, bool kOdd>
+Flow op_fcvtn(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const auto n = V(c, i.n).d;
+  const unsigned lanes = 64 / To;  // narrow lanes produced
+  std::array<uint64_t, 2> r{};
+  if (i.f1) r[0] = V(c, i.d).d[0];
+  const Rounding rm = kOdd ? Rounding::kOdd : env.rounding();
+  uint64_t half = 0;
+  for (unsigned l = 0; l < lanes && l < i.f0; ++l)
+    half |= (fp::convert<To, From>(get<From>(n, l), rm, env) & kMask<To>) << (l * To);
+  r[i.f1] = half;
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+template <int To, int From>
+Flow op_fcvtl(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  fp::Env env{fpcr(c)};
+  const std::array<uint64_t, 2> src{V(c, i.n).d[i.f1], 0};
+  std::array<uint64_t, 2> r{};
+  for (unsigned l = 0; l < 128 / To; ++l) put<To>(r, l, fp::convert<To, From>(get<From>(src, l), env.rounding(), env));
+  V(c, i.d).d = r;
+  raise(c, env.flags);
+  return next(c, i);
+}
+
+// ---------------- three same: opcode tables ----------------
+// Index: U:a:opcode (bits 29, 23, 13:11); nullptr is unallocated (or not implemented:
+// FMLAL/FMLSL of FEAT_FHM sit in this space).
+template <int N>
+constexpr std::array<Handler, 32> three_same_ops() {
+  std::array<Handler, 32> t{};
+  auto at = [](unsigned u, unsigned a, unsigned op) { return (u << 4) | (a << 3) | op; };
+  t[at(0, 0, 0)] = &op_v2<N, &fp::maxnum<N>>;
+  t[at(0, 0, 1)] = &op_v3<N, &o_fmla<N>>;
+  t[at(0, 0, 2)] = &op_v2<N, &fp::fast_add<N>>;
+  t[at(0, 0, 3)] = &op_v2<N, &fp::mulx<N>>;
+  t[at(0, 0, 4)] = &op_v2<N, &o_cmeq<N>>;
+  t[at(0, 0, 6)] = &op_v2<N, &fp::max<N>>;
+  t[at(0, 0, 7)] = &op_v2<N, &fp::recip_step<N>>;
+  t[at(0, 1, 0)] = &op_v2<N, &fp::minnum<N>>;
+  t[at(0, 1, 1)] = &op_v3<N, &o_fmls<N>>;
+  t[at(0, 1, 2)] = &op_v2<N, &fp::fast_sub<N>>;
+  t[at(0, 1, 6)] = &op_v2<N, &fp::min<N>>;
+  t[at(0, 1, 7)] = &op_v2<N, &fp::rsqrt_step<N>>;
+  t[at(1, 0, 0)] = &op_vpair<N, &fp::maxnum<N>>;
+  t[at(1, 0, 2)] = &op_vpair<N, &fp::add<N>>;
+  t[at(1, 0, 3)] = &op_v2<N, &fp::fast_mul<N>>;
+  t[at(1, 0, 4)] = &op_v2<N, &o_cmge<N>>;
+  t[at(1, 0, 5)] = &op_v2<N, &o_acge<N>>;
+  t[at(1, 0, 6)] = &op_vpair<N, &fp::max<N>>;
+  t[at(1, 0, 7)] = &op_v2<N, &fp::fast_div<N>>;
+  t[at(1, 1, 0)] = &op_vpair<N, &fp::minnum<N>>;
+  t[at(1, 1, 2)] = &op_v2<N, &o_abd<N>>;
+  t[at(1, 1, 4)] = &op_v2<N, &o_cmgt<N>>;
+  t[at(1, 1, 5)] = &op_v2<N, &o_acgt<N>>;
+  t[at(1, 1, 6)] = &op_vpair<N, &fp::min<N>>;
+  return t;
+}
+constexpr std::array<std::array<Handler, 32>, 3> kThreeSame = {three_same_ops<32>(), three_same_ops<64>(),
+                                                               three_same_ops<16>()};
+// The scalar three-same FP forms: FMULX, FCMEQ, FRECPS, FRSQRTS, FCMGE, FACGE, FABD,
+// FCMGT, FACGT.
+constexpr bool scalar_three_same_allocated(unsigned idx) {
+  switch (idx) {
+    case 3: case 4: case 7: case 15: case 20: case 21: case 26: case 28: case 29: return true;
+    default: return false;
+  }
+}
+
+// Precision index 0 single, 1 double, 2 half; lanes from Q.
+constexpr unsigned prec_bits(int p) { return p == 0 ? 32 : p == 1 ? 64 : 16; }
+
+void set_vfields(DecodedInst& i, uint32_t insn) {
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+}
+
+// p: precision index; scalar: the scalar form (one lane).
+bool pre_three_same(DecodedInst& i, uint32_t insn, int p, bool scalar) {
+  const unsigned q = bit<30>(insn), u = bit<29>(insn), a = bit<23>(insn), op = bits<13, 11>(insn);
+  const unsigned idx = (u << 4) | (a << 3) | op;
+  const Handler h = kThreeSame[p][idx];
+  if (h == nullptr) return false;
+  if (scalar) {
+    if (!scalar_three_same_allocated(idx)) return false;
+    i.f0 = 1;
+  } else {
+    if (p == 1 && !q) return false;  // 1D is reserved
+    i.f0 = static_cast<uint8_t>((q ? 128 : 64) / prec_bits(p));
+  }
+  set_vfields(i, insn);
+  i.fn = h;
+  return true;
+}
+
+// ---------------- two-register misc: opcode tables ----------------
+// Index: U:a:opcode (bits 29, 23, 16:12) -> handler per precision.
+template <int N>
+constexpr std::array<Handler, 128> two_misc_ops() {
+  constexpr int kZ = static_cast<int>(Rounding::kZero), kA = static_cast<int>(Rounding::kTieAway);
+  constexpr int kRN = static_cast<int>(Rounding::kTieEven), kP = static_cast<int>(Rounding::kPosInf);
+  constexpr int kM = static_cast<int>(Rounding::kNegInf);
+  std::array<Handler, 128> t{};
+  auto at = [](unsigned u, unsigned a, unsigned op) { return (u << 6) | (a << 5) | op; };
+  t[at(0, 1, 0x0c)] = &op_v1<N, &o_cmgt0<N>>;
+  t[at(0, 1, 0x0d)] = &op_v1<N, &o_cmeq0<N>>;
+  t[at(0, 1, 0x0e)] = &op_v1<N, &o_cmlt0<N>>;
+  t[at(0, 1, 0x0f)] = &op_v1<N, &o_abs<N>>;
+  t[at(1, 1, 0x0c)] = &op_v1<N, &o_cmge0<N>>;
+  t[at(1, 1, 0x0d)] = &op_v1<N, &o_cmle0<N>>;
+  t[at(1, 1, 0x0f)] = &op_v1<N, &o_neg<N>>;
+  t[at(0, 0, 0x18)] = &op_v1<N, &o_rint<N, kRN, false>>;
+  t[at(0, 0, 0x19)] = &op_v1<N, &o_rint<N, kM, false>>;
+  t[at(0, 0, 0x1a)] = &op_v1<N, &o_fcvt<N, false, kRN>>;
+  t[at(0, 0, 0x1b)] = &op_v1<N, &o_fcvt<N, false, kM>>;
+  t[at(0, 0, 0x1c)] = &op_v1<N, &o_fcvt<N, false, kA>>;
+  t[at(0, 0, 0x1d)] = &op_v1<N, &o_cvtf<N, false>>;
+  t[at(0, 1, 0x18)] = &op_v1<N, &o_rint<N, kP, false>>;
+  t[at(0, 1, 0x19)] = &op_v1<N, &o_rint<N, kZ, false>>;
+  t[at(0, 1, 0x1a)] = &op_v1<N, &o_fcvt<N, false, kP>>;
+  t[at(0, 1, 0x1b)] = &op_v1<N, &o_fcvt<N, false, kZ>>;
+  t[at(0, 1, 0x1d)] = &op_v1<N, &o_recpe<N>>;
+  t[at(0, 1, 0x1f)] = &op_v1<N, &o_recpx<N>>;  // scalar only (checked at predecode)
+  t[at(1, 0, 0x18)] = &op_v1<N, &o_rint<N, kA, false>>;
+  t[at(1, 0, 0x19)] = &op_v1<N, &o_rint<N, -1, true>>;
+  t[at(1, 0, 0x1a)] = &op_v1<N, &o_fcvt<N, true, kRN>>;
+  t[at(1, 0, 0x1b)] = &op_v1<N, &o_fcvt<N, true, kM>>;
+  t[at(1, 0, 0x1c)] = &op_v1<N, &o_fcvt<N, true, kA>>;
+  t[at(1, 0, 0x1d)] = &op_v1<N, &o_cvtf<N, true>>;
+  t[at(1, 1, 0x19)] = &op_v1<N, &o_rint<N, -1, false>>;
+  t[at(1, 1, 0x1a)] = &op_v1<N, &o_fcvt<N, true, kP>>;
+  t[at(1, 1, 0x1b)] = &op_v1<N, &o_fcvt<N, true, kZ>>;
+  t[at(1, 1, 0x1d)] = &op_v1<N, &o_rsqrte<N>>;
+  t[at(1, 1, 0x1f)] = &op_v1<N, &o_sqrt<N>>;
+  if constexpr (N != 16) {  // FEAT_FRINTTS: single and double only
+    t[at(0, 0, 0x1e)] = &op_v1<N, &o_rint_n<N, 32, false>>;
+    t[at(0, 0, 0x1f)] = &op_v1<N, &o_rint_n<N, 64, false>>;
+    t[at(1, 0, 0x1e)] = &op_v1<N, &o_rint_n<N, 32, true>>;
+    t[at(1, 0, 0x1f)] = &op_v1<N, &o_rint_n<N, 64, true>>;
+  }
+  if constexpr (N == 32) {  // the unsigned integer estimates use 32-bit lanes
+    t[at(0, 1, 0x1c)] = &op_v1<32, &o_urecpe>;
+    t[at(1, 1, 0x1c)] = &op_v1<32, &o_ursqrte>;
+  }
+  return t;
+}
+constexpr std::array<std::array<Handler, 128>, 3> kTwoMisc = {two_misc_ops<32>(), two_misc_ops<64>(),
+                                                              two_misc_ops<16>()};
+
+bool pre_two_misc(DecodedInst& i, uint32_t insn, int p, bool scalar) {
+  const unsigned q = bit<30>(insn), u = bit<29>(insn), a = bit<23>(insn), op = bits<16, 12>(insn);
+  const unsigned idx = (u << 6) | (a << 5) | op;
+  const Handler h = kTwoMisc[p][idx];
+  if (h == nullptr) return false;
+  const bool frecpx = u == 0 && a == 1 && op == 0x1f;
+  const bool uest = a == 1 && op == 0x1c;  // URECPE/URSQRTE
+  const bool rint = op >= 0x18 && op <= 0x19, rint_n = op >= 0x1e && a == 0;
+  if (scalar) {
+    // No scalar FRINT*, URECPE/URSQRTE, FABS/FNEG or FSQRT: those words belong to other
+    // encodings or are unallocated.
+    if (rint || rint_n || uest || (op == 0x0f) || (u == 1 && a == 1 && op == 0x1f)) return false;
+    i.f0 = 1;
+  } else {
+    if (frecpx) return false;
+    if (p == 1 && !q) return false;
+    i.f0 = static_cast<uint8_t>((q ? 128 : 64) / prec_bits(p));
+  }
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = h;
+  return true;
+}
+
+// ---------------- by element ----------------
+template <int N>
+constexpr std::array<Handler, 4> elem_ops() {  // FMLA, FMLS, FMUL, FMULX
+  return {&op_velem3<N, &o_fmla<N>>, &op_velem3<N, &o_fmls<N>>, &op_velem2<N, &fp::fast_mul<N>>,
+          &op_velem2<N, &fp::mulx<N>>};
+}
+constexpr std::array<std::array<Handler, 4>, 3> kElem = {elem_ops<32>(), elem_ops<64>(), elem_ops<16>()};
+
+// which: 0 FMLA, 1 FMLS, 2 FMUL, 3 FMULX.
+bool pre_elem(DecodedInst& i, uint32_t insn, unsigned which, bool scalar) {
+  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), l = bit<21>(insn), m = bit<20>(insn),
+                 h = bit<11>(insn);
+  int p;
+  unsigned index, rm = bits<19, 16>(insn);
+  if (size == 0) {  // half: index H:L:M, Rm 0..15
+    p = 2;
+    index = (h << 2) | (l << 1) | m;
+  } else if (size == 2) {
+    p = 0;
+    index = (h << 1) | l;
+    rm |= m << 4;
+  } else if (size == 3) {
+    if (l) return false;
+    if (!scalar && !q) return false;
+    p = 1;
+    index = h;
+    rm |= m << 4;
+  } else {
+    return false;
+  }
+  i.f0 = static_cast<uint8_t>(scalar ? 1 : (q ? 128 : 64) / prec_bits(p));
+  i.f1 = static_cast<uint8_t>(index);
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.m = static_cast<uint8_t>(rm);
+  i.fn = kElem[p][which];
+  return true;
+}
+
+// ---------------- fixed point (shift by immediate) ----------------
+template <int N>
+constexpr std::array<Handler, 4> fixed_ops() {  // SCVTF, UCVTF, FCVTZS, FCVTZU
+  return {&op_vfixed<N, false, false>, &op_vfixed<N, true, false>, &op_vfixed<N, false, true>,
+          &op_vfixed<N, true, true>};
+}
+constexpr std::array<std::array<Handler, 4>, 3> kFixed = {fixed_ops<32>(), fixed_ops<64>(), fixed_ops<16>()};
+
+bool pre_fixed(DecodedInst& i, uint32_t insn, bool scalar) {
+  const unsigned q = bit<30>(insn), u = bit<29>(insn), immh = bits<22, 19>(insn), immhb = bits<22, 16>(insn);
+  const unsigned op = bits<15, 11>(insn);
+  if (op != 0x1c && op != 0x1f) return false;
+  int p;
+  unsigned esize;
+  if (immh >= 8) { p = 1; esize = 64; }
+  else if (immh >= 4) { p = 0; esize = 32; }
+  else if (immh >= 2) { p = 2; esize = 16; }
+  else return false;  // immh 0000 is another group; 0001 (bytes) is reserved
+  if (!scalar && p == 1 && !q) return false;
+  i.f0 = static_cast<uint8_t>(scalar ? 1 : (q ? 128 : 64) / esize);
+  i.f1 = static_cast<uint8_t>(2 * esize - immhb);  // fbits
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = kFixed[p][(op == 0x1f ? 2 : 0) + u];
+  return true;
+}
+
+// ---------------- across lanes and scalar pairwise ----------------
+template <int N>
+constexpr std::array<Handler, 4> reduce_ops() {  // [a][opcode bit 0]: maxnm, max, minnm, min
+  return {&op_vreduce<N, &fp::maxnum<N>>, &op_vreduce<N, &fp::max<N>>, &op_vreduce<N, &fp::minnum<N>>,
+          &op_vreduce<N, &fp::min<N>>};
+}
+constexpr std::array<std::array<Handler, 4>, 3> kReduce = {reduce_ops<32>(), reduce_ops<64>(), reduce_ops<16>()};
+
+}  // namespace
+
+// Three same, vector and scalar, single/double (sz) and half.
+bool pre_SIMD_3SAME_FP(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
+bool pre_SIMD_3SAME_FP_MLA(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
+bool pre_SIMD_3SAME_FP_MUL(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
+bool pre_SIMD_3SAME_FP_DIV(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
+bool pre_SIMD_3SAME_FP16(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, 2, false); }
+bool pre_SIMD_3SAME_FP16_MLA(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, 2, false); }
+bool pre_SIMD_SCALAR_3SAME_FP(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), true); }
+bool pre_SIMD_SCALAR_3SAME_FP16(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, 2, true); }
+
+bool pre_SIMD_2MISC_FP(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, bit<22>(insn), false); }
+bool pre_SIMD_2MISC_FP_CMP(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, bit<22>(insn), false); }
+bool pre_SIMD_2MISC_FP16(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, 2, false); }
+bool pre_SIMD_SCALAR_2MISC_FP(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, bit<22>(insn), true); }
+bool pre_SIMD_SCALAR_2MISC_FP_CMP(DecodedInst& i, uint32_t insn) {
+  return pre_two_misc(i, insn, bit<22>(insn), true);
+}
+bool pre_SIMD_SCALAR_2MISC_FP16(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, 2, true); }
+
+// FCVTN/FCVTN2 (U=0), FCVTXN/FCVTXN2 (U=1, sz=1), FCVTL/FCVTL2 (U=0, opcode 10111).
+bool pre_SIMD_FCVT_NL(DecodedInst& i, uint32_t insn) {
+  const unsigned q = bit<30>(insn), u = bit<29>(insn), sz = bit<22>(insn), widen = bit<12>(insn);
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.f1 = static_cast<uint8_t>(q);
+  if (widen) {
+    if (u) return false;
+    i.fn = sz ? &op_fcvtl<64, 32> : &op_fcvtl<32, 16>;
+    return true;
+  }
+  if (u) {
+    if (!sz) return false;
+    i.f0 = 2;
+    i.fn = &op_fcvtn<32, 64, true>;
+    return true;
+  }
+  i.f0 = sz ? 2 : 4;
+  i.fn = sz ? &op_fcvtn<32, 64, false> : &op_fcvtn<16, 32, false>;
+  return true;
+}
+// FCVTXN (scalar): Sd = double Dn rounded to odd.
+bool pre_SIMD_SCALAR_FCVTXN(DecodedInst& i, uint32_t insn) {
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.f0 = 1;
+  i.f1 = 0;
+  i.fn = &op_fcvtn<32, 64, true>;
+  return true;
+}
+
+bool pre_SIMD_ELEM_FMLA(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, bit<14>(insn), false); }
+bool pre_SIMD_ELEM_FMUL(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, 2 + bit<29>(insn), false); }
+bool pre_SIMD_SCALAR_ELEM_FMLA(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, bit<14>(insn), true); }
+bool pre_SIMD_SCALAR_ELEM_FMUL(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, 2 + bit<29>(insn), true); }
+
+bool pre_SIMD_SHIFT_FIXED_FP(DecodedInst& i, uint32_t insn) { return pre_fixed(i, insn, false); }
+bool pre_SIMD_SCALAR_SHIFT_FIXED_FP(DecodedInst& i, uint32_t insn) { return pre_fixed(i, insn, true); }
+
+// FMAXNMV/FMAXV/FMINNMV/FMINV: single needs 4S; half (U=0) 4H or 8H.
+bool pre_SIMD_ACROSS_FP(DecodedInst& i, uint32_t insn) {
+  const unsigned q = bit<30>(insn), u = bit<29>(insn), a = bit<23>(insn), sz = bit<22>(insn),
+                 op = bits<16, 12>(insn);
+  if (op != 0x0c && op != 0x0f) return false;
+  int p;
+  if (u) {
+    if (sz || !q) return false;
+    p = 0;
+    i.f0 = 4;
+  } else {
+    if (sz) return false;
+    p = 2;
+    i.f0 = q ? 8 : 4;
+  }
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = kReduce[p][(a << 1) | (op & 1)];
+  return true;
+}
+
+// Scalar pairwise FADDP/FMAXP/FMINP/FMAXNMP/FMINNMP of the two lanes of Vn: U=1 single
+// or double (sz), U=0 half (sz must be 0).
+bool pre_SIMD_SCALAR_PAIRWISE_FP(DecodedInst& i, uint32_t insn) {
+  const unsigned u = bit<29>(insn), a = bit<23>(insn), sz = bit<22>(insn), op = bits<16, 12>(insn);
+  int p;
+  if (u) p = sz ? 1 : 0;
+  else if (!sz) p = 2;
+  else return false;
+  static constexpr std::array<std::array<Handler, 3>, 4> kPair = {{
+      {&op_vreduce<32, &fp::maxnum<32>>, &op_vreduce<64, &fp::maxnum<64>>, &op_vreduce<16, &fp::maxnum<16>>},
+      {&op_vreduce<32, &fp::add<32>>, &op_vreduce<64, &fp::add<64>>, &op_vreduce<16, &fp::add<16>>},
+      {&op_vreduce<32, &fp::max<32>>, &op_vreduce<64, &fp::max<64>>, &op_vreduce<16, &fp::max<16>>},
+      {&op_vreduce<32, &fp::minnum<32>>, &op_vreduce<64, &fp::minnum<64>>, &op_vreduce<16, &fp::minnum<16>>},
+  }};
+  static constexpr std::array<std::array<Handler, 3>, 1> kMinP = {{
+      {&op_vreduce<32, &fp::min<32>>, &op_vreduce<64, &fp::min<64>>, &op_vreduce<16, &fp::min<16>>}}};
+  Handler h;
+  if (op == 0x0c) h = a ? kPair[3][p] : kPair[0][p];
+  else if (op == 0x0d) { if (a) return false; h = kPair[1][p]; }
+  else if (op == 0x0f) h = a ? kMinP[0][p] : kPair[2][p];
+  else return false;
+  i.f0 = 2;
+  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.fn = h;
+  return true;
+}
+
+}  // namespace cpu::interp

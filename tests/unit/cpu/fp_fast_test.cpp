@@ -1,0 +1,85 @@
+// The host shortcuts of cpu/fp/fp_fast.h against the exact path of cpu/fp/fp.cpp: the same
+// bits and the same flags for random operands (weighted toward the cases the shortcuts must
+// refuse: denormals, results near the smallest normal and near overflow, NaNs, infinities,
+// zeros) under every FPCR mode, and the shortcut must really be taken for ordinary operands.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <random>
+
+#include "cpu/fp/fp.h"
+#include "cpu/fp/fp_fast.h"
+
+namespace fp = cpu::fp;
+
+namespace {
+
+int iters() {
+  const char* e = std::getenv("PMUEMU_FP_ITERS");
+  return e ? std::atoi(e) : 40000;
+}
+
+template <int N>
+uint64_t operand(std::mt19937_64& rng) {
+  constexpr int E = fp::Fmt<N>::E, F = fp::Fmt<N>::F;
+  constexpr uint64_t emax = (uint64_t{1} << E) - 1;
+  const uint64_t r = rng();
+  uint64_t frac = rng() & ((uint64_t{1} << F) - 1);
+  if (r % 5 == 0) frac &= ~((uint64_t{1} << (rng() % F)) - 1);
+  uint64_t exp;
+  switch ((r >> 4) % 8) {
+    case 0: exp = 0; break;
+    case 1: exp = emax; break;
+    case 2: exp = 1 + rng() % 30; break;            // results near the smallest normal
+    case 3: exp = emax - 1 - rng() % 30; break;     // near overflow
+    default: exp = (emax >> 1) - 20 + rng() % 40; break;
+  }
+  return ((r >> 8) & 1 ? fp::sign_bit<N>() : 0) | (exp << F) | frac;
+}
+
+template <int N>
+void compare_paths(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const uint32_t fpcrs[] = {0, fp::kFpcrFZ, fp::kFpcrDN, 1u << 22, 3u << 22, fp::kFpcrFZ | fp::kFpcrDN};
+  const int n = iters();
+  for (int k = 0; k < n; ++k) {
+    const uint64_t a = operand<N>(rng), b = operand<N>(rng), c = operand<N>(rng);
+    for (uint32_t fpcr : fpcrs) {
+      fp::Env e1{fpcr}, e2{fpcr};
+      BOOST_TEST_REQUIRE(fp::fast_add<N>(a, b, e1) == fp::add<N>(a, b, e2), "add " << std::hex << a << " " << b);
+      BOOST_TEST_REQUIRE(fp::fast_sub<N>(a, b, e1) == fp::sub<N>(a, b, e2), "sub " << std::hex << a << " " << b);
+      BOOST_TEST_REQUIRE(fp::fast_mul<N>(a, b, e1) == fp::mul<N>(a, b, e2), "mul " << std::hex << a << " " << b);
+      BOOST_TEST_REQUIRE(fp::fast_div<N>(a, b, e1) == fp::div<N>(a, b, e2), "div " << std::hex << a << " " << b);
+      BOOST_TEST_REQUIRE(fp::fast_sqrt<N>(a, e1) == fp::sqrt<N>(a, e2), "sqrt " << std::hex << a);
+      BOOST_TEST_REQUIRE(fp::fast_muladd<N>(c, a, b, e1) == fp::muladd<N>(c, a, b, e2),
+                         "fma " << std::hex << c << " " << a << " " << b);
+      BOOST_TEST_REQUIRE(e1.flags == e2.flags, std::hex << a << " " << b << " " << c << " fpcr " << fpcr);
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(fp_fast)
+
+BOOST_AUTO_TEST_CASE(fast_path_matches_exact_path_single) { compare_paths<32>(11); }
+BOOST_AUTO_TEST_CASE(fast_path_matches_exact_path_double) { compare_paths<64>(12); }
+
+BOOST_AUTO_TEST_CASE(fast_path_flags_of_exact_and_inexact_results) {
+  fp::Env e{};
+  BOOST_TEST(fp::fast_mul<64>(0x3ff8000000000000ull, 0x4000000000000000ull, e) == 0x4008000000000000ull);  // 1.5*2
+  BOOST_TEST(e.flags == 0u);
+  BOOST_TEST(fp::fast_div<64>(0x3ff0000000000000ull, 0x4008000000000000ull, e) == 0x3fd5555555555555ull);  // 1/3
+  BOOST_TEST(e.flags == fp::kIXC);
+  e.flags = 0;
+  BOOST_TEST(fp::fast_sqrt<32>(0x41100000u, e) == 0x40400000u);  // sqrt 9 = 3
+  BOOST_TEST(e.flags == 0u);
+  BOOST_TEST(fp::fast_add<32>(0x3f800000u, 0x33000000u, e) == 0x3f800000u);  // 1 + 2^-25
+  BOOST_TEST(e.flags == fp::kIXC);
+  e.flags = 0;
+  BOOST_TEST(fp::fast_muladd<64>(0x3ff0000000000000ull, 0x4000000000000000ull, 0x4000000000000000ull, e) ==
+             0x4014000000000000ull);  // 1 + 2*2
+  BOOST_TEST(e.flags == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
