@@ -7,6 +7,9 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR probe PROBE_IMAGE [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR dtb PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR boot IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR busybox IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR perf IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
 """
 import gzip
 import os
@@ -27,7 +30,8 @@ def check(cond, what):
 
 def run(pmuemu, host, args, stdin=b"", timeout=600):
     p = subprocess.run([pmuemu, "run", "--host", host] + args, input=stdin, capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    # The guest's tty turns "\n" into "\r\n" (ONLCR).
+    return p.returncode, p.stdout.decode(errors="replace").replace("\r\n", "\n"), p.stderr.decode(errors="replace")
 
 
 def image(text_offset=0, image_size=None, flags=0xA, magic=b"ARM\x64", body=b"\x00" * 64):
@@ -206,6 +210,82 @@ def boot(pmuemu, host, work, img, initrd, extra):
         print(out[-3000:])
 
 
+def need(*paths):
+    for path in paths:
+        if not os.path.exists(path):
+            print(f"FAIL: {path} is missing: scripts/linux-guest builds it (the linux_guest_fetch test runs it)")
+            sys.exit(1)
+
+
+def init_args(img, initrd, command, extra):
+    return ["--kernel", img, "--initrd", initrd, "--append",
+            "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- " + command] + extra
+
+
+def busybox(pmuemu, host, work, img, initrd, extra):
+    """Debian's busybox-static as /init: FP/SIMD user space, a shell, and `sleep 2`, which
+    costs no host seconds (every vCPU waits: time skips to the timer deadline)."""
+    need(img, initrd)
+    import time
+    t0 = time.monotonic()
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, 'sh -c "echo A; sleep 2; echo B; cat /proc/uptime"',
+                                                ["--max-resets", "0"] + extra))
+    wall = time.monotonic() - t0
+    check(rc == 0, f"busybox {extra}: exit {rc}: {err.strip()}")
+    check("init: running: sh -c" in out and "\nA\n" in out and "\nB\n" in out, f"busybox {extra}: no A/B output")
+    m = re.search(r"\nB\n([0-9.]+) ", out)
+    check(m is not None and float(m.group(1)) >= 2.0, f"busybox {extra}: guest uptime after sleep 2 is {m and m.group(1)}")
+    check("init: powering off" in out and "reboot: Power down" in out, f"busybox {extra}: no power off")
+    print(f"busybox {extra}: {wall:.1f} s host time for a boot with a 2 s guest sleep")
+
+
+def perf(pmuemu, host, work, img, initrd, extra):
+    """Debian's perf in the guest: counters the PMU driver found, and perf stat's counts,
+    with `<not supported>` exactly for the generic events whose PMCEID bit is clear (the
+    driver's sysfs events directory lists the events PMCEID advertises). Linux 6.1 maps
+    the generic `branches` to PC_WRITE_RETIRED (0x0C), not BR_RETIRED."""
+    need(img, initrd)
+    cmd = ('sh -c "ls /sys/bus/event_source/devices/armv8*/events/; '
+           'perf stat -x, -e instructions,cycles,branches ls /"')
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0"] + extra))
+    check(rc == 0, f"perf {extra}: exit {rc}: {err.strip()}")
+    n = int(extra[extra.index("--pmcr-n") + 1])
+    check(f"armv8_pmuv3 PMU driver, {n + 1} counters available" in out, f"perf {extra}: want {n + 1} counters")
+    after = out.split("init: running:", 1)[1].split("\n", 1)[1]
+    listing = after.split(",,", 1)[0]
+    events = set(re.findall(r"\b([a-z0-9_]+)\b", listing))
+    check("inst_retired" in events or "cpu_cycles" in events, f"perf {extra}: no PMU events listed in sysfs")
+    rows = {}
+    for line in out.splitlines():
+        f = line.split(",")
+        if len(f) >= 3 and f[2] in ("instructions", "cycles", "branches"):
+            rows[f[2]] = f[0]
+    for ev, sysfs in (("instructions", "inst_retired"), ("cycles", "cpu_cycles"), ("branches", "pc_write_retired")):
+        v = rows.get(ev)
+        check(v is not None, f"perf {extra}: no perf stat row for {ev}")
+        if v is None:
+            continue
+        if sysfs in events:
+            check(v.isdigit() and int(v) > 1000, f"perf {extra}: {ev} = {v!r}, want a count (PMCEID has {sysfs})")
+        else:
+            check(v == "<not supported>", f"perf {extra}: {ev} = {v!r}, want <not supported> (PMCEID lacks {sysfs})")
+    if "--timing" in extra and extra[extra.index("--timing") + 1] == "functional":
+        check(rows.get("instructions") == rows.get("cycles"), f"perf {extra}: functional timing is one cycle per instruction")
+    if failures:
+        print(out[-3000:])
+
+
+def reset(pmuemu, host, work, img, initrd, extra):
+    """PSCI SYSTEM_RESET (busybox `reboot -f`): the VMM reruns the boot protocol, the kernel
+    boots again, and --max-resets bounds it."""
+    need(img, initrd)
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, "reboot -f", ["--max-resets", "1"] + extra))
+    check(rc == 3, f"reset {extra}: exit {rc}, want 3")
+    check(err.strip() == "pmuemu: error: guest requested more than 1 system resets (--max-resets)", f"reset: {err!r}")
+    check(out.count("Booting Linux on physical CPU") == 2, f"reset {extra}: want 2 boots")
+    check(out.count("init: running: reboot -f") == 2, f"reset {extra}: want /init twice")
+
+
 def main():
     if len(sys.argv) < 5:
         print(__doc__)
@@ -220,8 +300,8 @@ def main():
         probe(pmuemu, host, work, rest[0], rest[1:])
     elif what == "dtb":
         dtb(pmuemu, host, work, rest[0])
-    elif what == "boot":
-        boot(pmuemu, host, work, rest[0], rest[1], rest[2:])
+    elif what in ("boot", "busybox", "perf", "reset"):
+        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
