@@ -98,7 +98,8 @@ std::map<uint32_t, std::string> llvm_disassemble(const std::vector<uint32_t>& wo
   while (std::fgets(buf, sizeof buf, p)) {
     std::istringstream ss{std::string(buf)};
     std::string mnem;
-    if (!(ss >> mnem) || mnem[0] == '.') continue;  // blank or a directive (.text)
+    // Blank, a directive (.text) or a note on a line of its own ("// acquire semantics dropped").
+    if (!(ss >> mnem) || mnem[0] == '.' || mnem.starts_with("//")) continue;
     if (mnem != "nop") {
       pending = mnem;
       continue;
