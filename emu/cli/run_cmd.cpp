@@ -95,7 +95,7 @@ int cmd_run(const Args& args) {
   }
   if (!vm.count("host")) throw UsageError("run: --host HOST.yaml is required");
   if (!vm.count("guest") && !vm.count("restore") && !vm.count("kernel"))
-    throw UsageError("run: --guest GUEST.elf (or --kernel IMAGE) is required");
+    throw UsageError("run: --guest GUEST.elf is required");
 
   vmm::RunOptions opts;
   if (vm.count("guest")) opts.guest_path = vm["guest"].as<std::string>();
