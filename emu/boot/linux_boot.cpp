@@ -203,7 +203,19 @@ void check_initrd(std::span<const uint8_t> b, std::string_view name) {
   fail(name, "not an initrd: neither a cpio newc archive nor gzip, bzip2, lzma, xz, lzo, lz4 or zstd data");
 }
 
-void check_dtb(std::span<const uint8_t> b, std::string_view name) {
+namespace {
+// libfdt reads the blob through its structures: it must be 8-byte aligned (a span from a
+// caller, a file read at an offset, need not be).
+std::vector<uint64_t> aligned_copy(std::span<const uint8_t> b) {
+  std::vector<uint64_t> v((b.size() + 7) / 8);
+  if (!b.empty()) std::memcpy(v.data(), b.data(), b.size());
+  return v;
+}
+}  // namespace
+
+void check_dtb(std::span<const uint8_t> in, std::string_view name) {
+  const std::vector<uint64_t> copy = aligned_copy(in);
+  const std::span<const uint8_t> b(reinterpret_cast<const uint8_t*>(copy.data()), in.size());
   if (b.size() < sizeof(fdt_header)) fail(name, "not a device tree blob: shorter than its header");
   if (fdt_magic(b.data()) != FDT_MAGIC) fail(name, "not a device tree blob: bad magic (expected 0xd00dfeed)");
   if (fdt_totalsize(b.data()) > b.size())
@@ -349,12 +361,14 @@ std::vector<uint8_t> make_dtb(const MachineDesc& m) {
   return w.finish();
 }
 
-std::vector<uint8_t> patch_dtb(std::span<const uint8_t> dtb, const MachineDesc& m, std::string_view name) {
-  check_dtb(dtb, name);
-  std::vector<uint8_t> out(fdt_totalsize(dtb.data()) + 4096 + m.bootargs.size());
-  if (const int rc = fdt_open_into(dtb.data(), out.data(), static_cast<int>(out.size())); rc < 0)
+std::vector<uint8_t> patch_dtb(std::span<const uint8_t> in, const MachineDesc& m, std::string_view name) {
+  check_dtb(in, name);
+  const std::vector<uint64_t> src = aligned_copy(in);
+  const size_t size = fdt_totalsize(src.data()) + 4096 + m.bootargs.size();
+  std::vector<uint64_t> buf((size + 7) / 8);
+  if (const int rc = fdt_open_into(src.data(), buf.data(), static_cast<int>(buf.size() * 8)); rc < 0)
     fail(name, std::string("cannot open the device tree: ") + fdt_strerror(rc));
-  void* f = out.data();
+  void* f = buf.data();
   int chosen = fdt_path_offset(f, "/chosen");
   if (chosen < 0) chosen = fdt_add_subnode(f, 0, "chosen");
   if (chosen < 0) fail(name, std::string("cannot add /chosen: ") + fdt_strerror(chosen));
@@ -370,7 +384,8 @@ std::vector<uint8_t> patch_dtb(std::span<const uint8_t> dtb, const MachineDesc& 
   set(fdt_setprop(f, chosen, "rng-seed", seed.data(), static_cast<int>(seed.size())), "rng-seed");
   set(fdt_setprop_u64(f, chosen, "kaslr-seed", kaslr_seed_value(m.seed)), "kaslr-seed");
   fdt_pack(f);
-  out.resize(fdt_totalsize(f));
+  const auto* bytes = static_cast<const uint8_t*>(f);
+  std::vector<uint8_t> out(bytes, bytes + fdt_totalsize(f));
   if (out.size() > kMaxDtb) fail(name, "device tree blob with /chosen is larger than the boot protocol's 2 MiB");
   return out;
 }
