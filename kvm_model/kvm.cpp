@@ -654,7 +654,10 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
     timer::AccessContext ctx;
     ctx.el = el;
     ctx.cntkctl = core.sysreg(cpu::SysSlot::CNTKCTL_EL1);
-    ctx.now = now_ticks();
+    // The counter is one for the VM: a read never returns less than any vCPU has read
+    // before (each vCPU's clock is its own and may trail another's by up to a quantum).
+    ctx.now = std::max(now_ticks(), vm_.counter_floor_);
+    vm_.counter_floor_ = ctx.now;
     ctx.gic = gic;
     ctx.vcpu = id_;
     // An EL0 access CNTKCTL_EL1 forbids traps to EL1; it is reported as UNDEFINED (EC 0x00)

@@ -292,6 +292,7 @@ class Vm {
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;
+  uint64_t counter_floor_ = 0;  // the largest count a vCPU has read (under the VM lock)
   std::recursive_mutex lock_;
   KickHook kick_hook_;
   friend class Vcpu;  // installs broadcast_tlbi on its core
