@@ -131,8 +131,9 @@ struct IdRegs {
   uint64_t midr = 0x410FD050;  // Cortex-A55 r0p0 unless configured
   uint64_t mpidr = 0x80000000;
   uint64_t revidr = 0;
-  // EL0/EL1 AArch64 only; FP and AdvSIMD (bits 23:16) still 0xF, "not implemented".
-  uint64_t id_aa64pfr0 = 0x0000000000FF0011;
+  // EL0/EL1 AArch64 only, FP and AdvSIMD implemented (bits 23:16 = 0). A configured core
+  // gets these from its catalogue entry through cpu::sanitise_ids (cpu/id_regs.h).
+  uint64_t id_aa64pfr0 = 0x0000000000000011;
   uint64_t id_aa64pfr1 = 0;
   // PMUVer = 4 (PMUv3.1), DebugVer 8.0, BRPs = WRPs = 1: two breakpoints and two
   // watchpoints, the architectural minimum (0 is reserved).
@@ -140,6 +141,8 @@ struct IdRegs {
   uint64_t id_aa64dfr1 = 0;
   uint64_t id_aa64isar0 = 0x0000000000200000; // Atomic = 2 (LSE)
   uint64_t id_aa64isar1 = 0;
+  uint64_t id_aa64isar2 = 0;
+  uint64_t id_aa64zfr0 = 0;                   // SVE not implemented
   // PARange 48 bits, ASIDBits 16, TGran4 supported, TGran64 = 0xF and TGran16 = 0: the
   // MMU implements the 4 KiB granule only.
   uint64_t id_aa64mmfr0 = 0x000000000F000025;

@@ -12,6 +12,32 @@
 namespace kvm_model {
 namespace {
 
+// The defined bits of FPSR and FPCR (what MSR keeps: cpu/sysreg/sysregs.cpp).
+constexpr uint64_t kFpsrMask = 0xf800009f, kFpcrMask = 0x07ff9f00;
+
+// The size a core-register offset has in struct kvm_regs (arch/arm64/kvm/guest.c
+// core_reg_size_from_offset), whatever size the id itself claims; 0 for an id that is not
+// a valid core register.
+size_t core_reg_size(uint64_t id) {
+  if ((id & ~KVM_REG_SIZE_MASK & ~uint64_t{0xffff}) != (KVM_REG_ARM64 | KVM_REG_ARM_CORE)) return 0;
+  const unsigned off = static_cast<unsigned>(id & 0xffff);
+  if (off < 2 * (36 + 5)) return off % 2 == 0 ? 8 : 0;        // regs[31], sp, pc, pstate, sp_el1, elr_el1, spsr[5]
+  if (off >= kFpRegsU32 && off < kFpRegsU32 + 128) return (off - kFpRegsU32) % 4 == 0 ? 16 : 0;
+  if (off == kFpRegsU32 + 128 || off == kFpRegsU32 + 129) return 4;  // fpsr, fpcr
+  return 0;
+}
+// The error for an id no handler took (get_core_reg/set_core_reg): a core id reaching past
+// struct kvm_regs (216 32-bit words) is -ENOENT; one inside it that is not a register of
+// that size (padding, a V register through the 8-byte API, a mismatched size) is -EINVAL.
+int core_reg_error(uint64_t id) {
+  if ((id & ~KVM_REG_SIZE_MASK & ~uint64_t{0xffff}) != (KVM_REG_ARM64 | KVM_REG_ARM_CORE)) return -ENOENT;
+  constexpr uint64_t kKvmRegsU32 = kFpRegsU32 + 128 + 4;
+  const uint64_t off = id & 0xffff;
+  return off + one_reg_size(id) / 4 >= kKvmRegsU32 ? -ENOENT : -EINVAL;
+}
+bool is_vreg_id(uint64_t id) { return core_reg_size(id) == 16 && one_reg_size(id) == 16; }
+unsigned vreg_index(uint64_t id) { return static_cast<unsigned>(((id & 0xffff) - kFpRegsU32) / 4); }
+
 // MPIDR_EL1 for a vCPU id, as KVM's reset_mpidr builds it: Aff0 = id[3:0],
 // Aff1 = id[11:4], Aff2 = id[19:12], bit 31 RES1.
 uint64_t mpidr_for(unsigned id) {
@@ -212,7 +238,10 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
 Vcpu::~Vcpu() = default;
 
 int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
+  // kvm_reset_vcpu() zeroes the general registers and fp_regs (V0-V31, FPSR, FPCR): the
+  // core's reset does both. The AArch32 banked SPSRs are kvm_regs storage and go with them.
   core_->reset(0);
+  std::fill(std::begin(spsr_aarch32_), std::end(spsr_aarch32_), uint64_t{0});
   timer_.reset();
   mmio_read_pending_ = false;
   // kvm_reset_vcpu(): the PMU part runs on the pCPU executing the reset (6.6 reads its PMCR).
@@ -257,6 +286,12 @@ int Vcpu::get_reg_list(std::vector<uint64_t>& ids) {
   ids.clear();
   for (unsigned n = 0; n <= 30; ++n) ids.push_back(kRegX(n));
   for (uint64_t id : {kRegSp, kRegPc, kRegPstate, kRegSpEl1, kRegElrEl1, kRegSpsrEl1}) ids.push_back(id);
+  // Then, in struct kvm_regs order (arch/arm64/kvm/guest.c walks it by offset): spsr[1..4],
+  // fp_regs.vregs[0..31] (U128), fpsr and fpcr (U32).
+  for (unsigned n = 1; n <= 4; ++n) ids.push_back(kRegSpsr(n));
+  for (unsigned n = 0; n < 32; ++n) ids.push_back(kRegV(n));
+  ids.push_back(kRegFpsr);
+  ids.push_back(kRegFpcr);
   // System registers in ascending id order, as the kernel emits its sorted table.
   std::vector<uint64_t> sysregs;
   append_state_regs(sysregs);
@@ -301,7 +336,11 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   if (id == kRegPstate) { value = core_->pstate_bits(); return 0; }
   if (id == kRegElrEl1) { value = core_->sysreg(cpu::SysSlot::ELR_EL1); return 0; }
   if (id == kRegSpsrEl1) { value = core_->sysreg(cpu::SysSlot::SPSR_EL1); return 0; }
-  return -ENOENT;
+  for (unsigned n = 1; n <= 4; ++n)
+    if (id == kRegSpsr(n)) { value = spsr_aarch32_[n - 1]; return 0; }
+  if (id == kRegFpsr) { value = static_cast<uint32_t>(core_->sysreg(cpu::SysSlot::FPSR)); return 0; }
+  if (id == kRegFpcr) { value = static_cast<uint32_t>(core_->sysreg(cpu::SysSlot::FPCR)); return 0; }
+  return core_reg_error(id);
 }
 
 int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
@@ -324,7 +363,43 @@ int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   }
   if (id == kRegElrEl1) { core_->set_sysreg(cpu::SysSlot::ELR_EL1, value); return 0; }
   if (id == kRegSpsrEl1) { core_->set_sysreg(cpu::SysSlot::SPSR_EL1, value); return 0; }
-  return -ENOENT;
+  for (unsigned n = 1; n <= 4; ++n)
+    if (id == kRegSpsr(n)) { spsr_aarch32_[n - 1] = value; return 0; }
+  // FPSR/FPCR keep only their defined bits, as the registers themselves do (MSR's masks).
+  if (id == kRegFpsr) { core_->set_sysreg(cpu::SysSlot::FPSR, value & kFpsrMask); return 0; }
+  if (id == kRegFpcr) { core_->set_sysreg(cpu::SysSlot::FPCR, value & kFpcrMask); return 0; }
+  return core_reg_error(id);
+}
+
+int Vcpu::get_one_reg_raw(uint64_t id, void* data) {
+  const size_t size = one_reg_size(id);
+  if (const size_t want = core_reg_size(id); want != 0 && want != size) return -EINVAL;
+  if (size == 16) {
+    if (!initialised_) return -ENOEXEC;
+    if (!is_vreg_id(id)) return -ENOENT;
+    std::memcpy(data, core_->state().v[vreg_index(id)].d.data(), 16);
+    return 0;
+  }
+  if (size != 4 && size != 8) return -EINVAL;
+  uint64_t v = 0;
+  if (const int rc = get_one_reg(id, v); rc != 0) return rc;
+  std::memcpy(data, &v, size);
+  return 0;
+}
+
+int Vcpu::set_one_reg_raw(uint64_t id, const void* data) {
+  const size_t size = one_reg_size(id);
+  if (const size_t want = core_reg_size(id); want != 0 && want != size) return -EINVAL;
+  if (size == 16) {
+    if (!initialised_) return -ENOEXEC;
+    if (!is_vreg_id(id)) return -ENOENT;
+    std::memcpy(core_->state().v[vreg_index(id)].d.data(), data, 16);
+    return 0;
+  }
+  if (size != 4 && size != 8) return -EINVAL;
+  uint64_t v = 0;
+  std::memcpy(&v, data, size);
+  return set_one_reg(id, v);
 }
 
 void Vcpu::vcpu_load(uint32_t pcpu) {

@@ -92,6 +92,11 @@ class Vcpu : private cpu::SysRegPort {
   // KVM_GET_ONE_REG / KVM_SET_ONE_REG
   int get_one_reg(uint64_t id, uint64_t& value);
   int set_one_reg(uint64_t id, uint64_t value);
+  // The same with the value as KVM_{GET,SET}_ONE_REG's user buffer: one_reg_size(id) bytes
+  // (4, 8 or 16), little-endian. The only way to reach the U128 V registers; a U32 or U64
+  // id gives the same as the forms above.
+  int get_one_reg_raw(uint64_t id, void* data);
+  int set_one_reg_raw(uint64_t id, const void* data);
   // KVM_GET_REG_LIST: -ENOEXEC before init; ids in the kernel's order.
   int get_reg_list(std::vector<uint64_t>& ids);
   // KVM_{SET,GET,HAS}_DEVICE_ATTR on the vCPU fd (group KVM_ARM_VCPU_PMU_V3_CTRL). They run
@@ -200,6 +205,7 @@ class Vcpu : private cpu::SysRegPort {
   uint64_t psci_entry_ = 0, psci_context_ = 0;
   timer::GenericTimer timer_;
   uint64_t cycles_ = 0;          // this vCPU's clock: cycles of the core it ran on
+  uint64_t spsr_aarch32_[4] = {};  // kvm_regs.spsr[1..4] (abt, und, irq, fiq): storage only
   uint32_t frequency_mhz_;       // that core's clock
   bool mmio_read_pending_ = false;
   bool has_run_ = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 
 namespace kvm_model {
@@ -58,7 +59,12 @@ inline constexpr uint32_t KVM_MP_STATE_STOPPED = 5;
 
 // ---- ONE_REG ids (arch/arm64/include/uapi/asm/kvm.h) ----
 inline constexpr uint64_t KVM_REG_ARM64 = 0x6000000000000000ull;
+inline constexpr uint64_t KVM_REG_SIZE_U32 = 0x0020000000000000ull;
 inline constexpr uint64_t KVM_REG_SIZE_U64 = 0x0030000000000000ull;
+inline constexpr uint64_t KVM_REG_SIZE_U128 = 0x0040000000000000ull;
+inline constexpr uint64_t KVM_REG_SIZE_MASK = 0x00f0000000000000ull;
+// KVM_REG_SIZE(): the bytes a ONE_REG id transfers.
+constexpr size_t one_reg_size(uint64_t id) { return size_t{1} << ((id & KVM_REG_SIZE_MASK) >> 52); }
 inline constexpr uint64_t KVM_REG_ARM_CORE = 0x0010ull << 16;
 inline constexpr uint64_t KVM_REG_ARM64_SYSREG = 0x0013ull << 16;
 
@@ -74,5 +80,15 @@ inline constexpr uint64_t kRegPstate = core_reg_id(2 * 33);
 inline constexpr uint64_t kRegSpEl1 = core_reg_id(2 * 34);
 inline constexpr uint64_t kRegElrEl1 = core_reg_id(2 * 35);
 inline constexpr uint64_t kRegSpsrEl1 = core_reg_id(2 * 36);
+// spsr[1..4]: the AArch32 banked SPSRs (abt, und, irq, fiq); storage only here.
+constexpr uint64_t kRegSpsr(unsigned n) { return core_reg_id(2 * (36 + n)); }
+// struct user_fpsimd_state fp_regs follows spsr[5] at byte 336 (16-byte aligned):
+// vregs[32] (__uint128_t), then fpsr and fpcr (__u32).
+inline constexpr unsigned kFpRegsU32 = 336 / 4;
+constexpr uint64_t kRegV(unsigned n) {
+  return KVM_REG_ARM64 | KVM_REG_SIZE_U128 | KVM_REG_ARM_CORE | (kFpRegsU32 + 4 * n);
+}
+inline constexpr uint64_t kRegFpsr = KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | (kFpRegsU32 + 128);
+inline constexpr uint64_t kRegFpcr = KVM_REG_ARM64 | KVM_REG_SIZE_U32 | KVM_REG_ARM_CORE | (kFpRegsU32 + 129);
 
 }  // namespace kvm_model

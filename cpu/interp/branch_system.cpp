@@ -1,6 +1,7 @@
 // Branches, exception generation and system instructions (Arm ARM C4.1.87).
 #include <atomic>
 
+#include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/port_access.h"
 #include "cpu/interp/visitor.h"
@@ -187,9 +188,16 @@ Flow op_barrier(Core&, const DecodedInst&) {
 Flow op_mrs_port(Core& c, const DecodedInst& i) { return trap_to_port<true>(c, i); }
 Flow op_msr_port(Core& c, const DecodedInst& i) { return trap_to_port<false>(c, i); }
 
+// FPCR and FPSR are SIMD&FP state: CPACR_EL1.FPEN traps their MRS/MSR like any FP/SIMD
+// instruction (EC 0x07; AArch64.CheckFPAdvSIMDEnabled in their access pseudocode).
+bool is_fp_status_reg(const sysreg::Info& info) {
+  return info.key == arch::sysreg(3, 3, 4, 4, 0) || info.key == arch::sysreg(3, 3, 4, 4, 1);
+}
+
 Flow op_mrs(Core& c, const DecodedInst& i) {
   const sysreg::Info& info = sysreg::at(static_cast<int>(i.imm));
   if (info.kind == sysreg::Kind::kTrap) return trap_to_port<true>(c, i);
+  if (is_fp_status_reg(info) && !fp_enabled(c)) return fp_trap(c, i);
   if (Flow f = check_el0(c, i, info.el0, true); f != Flow::kNext) return f;
   if (!info.readable) return c.undefined(i);
   R(c, i.d) = info.kind == sysreg::Kind::kSlot ? c.sysreg(info.slot) : info.read(c);
@@ -200,6 +208,7 @@ Flow op_msr(Core& c, const DecodedInst& i) {
   // A trapped write changes no translation or PSTATE state: it stays in its block unless
   // the port says otherwise.
   if (info.kind == sysreg::Kind::kTrap) return trap_to_port<false>(c, i);
+  if (is_fp_status_reg(info) && !fp_enabled(c)) return fp_trap(c, i);
   if (Flow f = check_el0(c, i, info.el0, false); f != Flow::kNext) return f;
   if (!info.writable) return c.undefined(i);
   // MSR SP_EL0 while SP_EL0 is the current stack pointer is UNDEFINED.

@@ -39,6 +39,8 @@ constexpr Info kTableRows[] = {
     {"ID_AA64DFR1_EL1", sysreg(3,0,0,5,1), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64dfr1; }, nullptr},
     {"ID_AA64ISAR0_EL1", sysreg(3,0,0,6,0), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64isar0; }, nullptr},
     {"ID_AA64ISAR1_EL1", sysreg(3,0,0,6,1), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64isar1; }, nullptr},
+    {"ID_AA64ISAR2_EL1", sysreg(3,0,0,6,2), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64isar2; }, nullptr},
+    {"ID_AA64ZFR0_EL1", sysreg(3,0,0,4,4), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64zfr0; }, nullptr},
     {"ID_AA64MMFR0_EL1", sysreg(3,0,0,7,0), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64mmfr0; }, nullptr},
     {"ID_AA64MMFR1_EL1", sysreg(3,0,0,7,1), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64mmfr1; }, nullptr},
     {"ID_AA64MMFR2_EL1", sysreg(3,0,0,7,2), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64mmfr2; }, nullptr},

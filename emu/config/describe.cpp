@@ -41,6 +41,7 @@ struct ValueText {
   std::string operator()(schema::U32Field f) const {
     return p.hex ? text::hex(f(core), 8) : std::to_string(f(core));
   }
+  std::string operator()(schema::U64Field f) const { return text::hex(f(core), 16); }
   // Quoted so that "3.0" stays a string for any YAML reader.
   std::string operator()(schema::StringField f) const { return "\"" + f(core) + "\""; }
   std::string operator()(schema::ClassField f) const {

@@ -48,6 +48,13 @@ struct TimingParams {
   uint32_t mul_latency_cycles = 0;
   uint32_t div_latency_cycles = 0;
   uint32_t load_to_use_cycles = 0;
+  // SIMD&FP execution latencies (optional keys: absent means these defaults).
+  uint32_t fp_latency_cycles = 2;        // FP add/compare/convert/move
+  uint32_t fp_mul_latency_cycles = 4;    // FP multiply, fused multiply-add
+  uint32_t fp_div_latency_cycles = 12;   // FP divide/square root (double)
+  uint32_t simd_latency_cycles = 2;      // Advanced SIMD integer
+  uint32_t simd_mul_latency_cycles = 4;  // Advanced SIMD integer multiply
+  uint32_t crypto_latency_cycles = 3;    // AES/SHA round
   CacheParams l1i, l1d, l2;
   uint32_t memory_latency_ns = 0;
   BranchPredictorParams branch_predictor;
@@ -69,9 +76,23 @@ inline constexpr uint32_t kMaxPmuCounters = 31;
 // Upper bound on a host's physical CPUs; keeps a typo like `cpus: 40000` from allocating.
 inline constexpr uint32_t kMaxPcpus = 256;
 
+// The core's identification registers as its TRM gives them (`id.*` in a core file);
+// cpu::sanitise_ids masks them to what pmuemu implements. A core file without them gets
+// these defaults: AArch64 EL0/EL1, FP and AdvSIMD, LSE, a 48-bit PA and 4 KiB granules.
+struct IdValues {
+  uint64_t revidr = 0;
+  uint64_t aa64pfr0 = 0x11, aa64pfr1 = 0;
+  uint64_t aa64isar0 = 0x00200000, aa64isar1 = 0, aa64isar2 = 0;
+  uint64_t aa64mmfr0 = 0x0F000025, aa64mmfr1 = 0, aa64mmfr2 = 0;
+  uint64_t aa64dfr0 = 0x406, aa64zfr0 = 0;
+  uint64_t ctr = 0x84448004, dczid = 0x4;
+  bool operator==(const IdValues&) const = default;
+};
+
 struct CoreType {
   std::string name;                   // "cortex-a55": the catalogue file's stem
   uint32_t midr = 0;                  // MIDR_EL1
+  IdValues id;                        // id.* keys
   std::string pmu_version;            // "3.1"
   uint8_t pmuver = 0;                 // ID_AA64DFR0_EL1.PMUVer encoding of pmu_version
   uint32_t pmu_counters = 0;          // PMCR_EL0.N, 0..31

@@ -180,6 +180,18 @@ uint32_t read_u32(const YAML::Node& v, uint32_t min, uint32_t max, bool hex, std
   return static_cast<uint32_t>(n->magnitude);
 }
 
+uint64_t read_u64(const YAML::Node& v, std::string_view file, std::string_view path) {
+  const std::string expect = "expected a 64-bit integer (0x-prefixed hex or decimal)";
+  if (!v.IsScalar()) fail(file, v.Mark(), path, expect + ", got " + got(v));
+  const auto n = parse_integer(v.Scalar());
+  if (!n) fail(file, v.Mark(), path, expect + ", got " + got(v));
+  if (n->overflow || (n->negative && n->magnitude != 0)) {
+    const std::string& s = v.Scalar();
+    fail(file, v.Mark(), path, (s.size() > 24 ? text::quoted(s) : s) + " does not fit in 64 bits");
+  }
+  return n->magnitude;
+}
+
 std::size_t read_choice(const YAML::Node& v, std::span<const std::string_view> choices,
                         std::string_view file, std::string_view path) {
   const std::string expect = "expected one of " + text::join(choices);
@@ -314,6 +326,7 @@ struct FieldReader {
   void operator()(schema::U32Field f) const {
     f(core) = read_u32(v, p.min, p.max, p.hex, file, path);
   }
+  void operator()(schema::U64Field f) const { f(core) = read_u64(v, file, path); }
   void operator()(schema::StringField f) const {
     f(core) = std::string(p.choices[read_choice(v, p.choices, file, path)]);
   }

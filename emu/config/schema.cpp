@@ -9,6 +9,12 @@ namespace {
 
 // Field accessors are captureless lambdas so the table stays constexpr.
 #define PMUEMU_U32(member) U32Field{+[](CoreType& c) -> uint32_t& { return c.member; }}
+#define PMUEMU_U64(member) U64Field{+[](CoreType& c) -> uint64_t& { return c.member; }}
+#define PMUEMU_ID(key, member, what)                                                              \
+  Param {                                                                                        \
+    "id." key, PMUEMU_U64(id.member), "", 0, 0, {}, true, false,                                 \
+        what " as the core's TRM gives it; masked to what pmuemu implements (docs/configs.md)" \
+  }
 #define PMUEMU_STR(member) StringField{+[](CoreType& c) -> std::string& { return c.member; }}
 
 constexpr std::array<std::string_view, std::size(kPmuVersions)> pmu_version_names() {
@@ -34,6 +40,19 @@ constexpr auto kPmuVersionNames = pmu_version_names();
 constexpr Param kCoreParams[] = {
     {"midr", PMUEMU_U32(midr), "", 0, 0xffffffffu, {}, true, true,
      "MIDR_EL1 the guest reads: implementer, variant, part number, revision"},
+    PMUEMU_ID("revidr", revidr, "REVIDR_EL1"),
+    PMUEMU_ID("aa64pfr0", aa64pfr0, "ID_AA64PFR0_EL1"),
+    PMUEMU_ID("aa64pfr1", aa64pfr1, "ID_AA64PFR1_EL1"),
+    PMUEMU_ID("aa64isar0", aa64isar0, "ID_AA64ISAR0_EL1"),
+    PMUEMU_ID("aa64isar1", aa64isar1, "ID_AA64ISAR1_EL1"),
+    PMUEMU_ID("aa64isar2", aa64isar2, "ID_AA64ISAR2_EL1"),
+    PMUEMU_ID("aa64mmfr0", aa64mmfr0, "ID_AA64MMFR0_EL1"),
+    PMUEMU_ID("aa64mmfr1", aa64mmfr1, "ID_AA64MMFR1_EL1"),
+    PMUEMU_ID("aa64mmfr2", aa64mmfr2, "ID_AA64MMFR2_EL1"),
+    PMUEMU_ID("aa64dfr0", aa64dfr0, "ID_AA64DFR0_EL1"),
+    PMUEMU_ID("aa64zfr0", aa64zfr0, "ID_AA64ZFR0_EL1"),
+    PMUEMU_ID("ctr", ctr, "CTR_EL0"),
+    PMUEMU_ID("dczid", dczid, "DCZID_EL0"),
     {"pmu.version", PMUEMU_STR(pmu_version), "", 0, 0, kPmuVersionNames, false, true,
      "PMUv3 version; sets ID_AA64DFR0_EL1.PMUVer"},
     {"pmu.counters", PMUEMU_U32(pmu_counters), "", 0, kMaxPmuCounters, {}, false, true,
@@ -59,6 +78,18 @@ constexpr Param kCoreParams[] = {
      "Integer divide latency (typical, 64-bit)"},
     {"load_to_use_cycles", PMUEMU_U32(timing.load_to_use_cycles), "cycles", 1, 64, {}, false, true,
      "Integer load-to-use latency on an L1D hit"},
+    {"fp_latency_cycles", PMUEMU_U32(timing.fp_latency_cycles), "cycles", 1, 64, {}, false, false,
+     "FP add/compare/convert latency (default 2)"},
+    {"fp_mul_latency_cycles", PMUEMU_U32(timing.fp_mul_latency_cycles), "cycles", 1, 64, {}, false, false,
+     "FP multiply and fused multiply-add latency (default 4)"},
+    {"fp_div_latency_cycles", PMUEMU_U32(timing.fp_div_latency_cycles), "cycles", 1, 256, {}, false, false,
+     "FP divide/square root latency, double precision (default 12)"},
+    {"simd_latency_cycles", PMUEMU_U32(timing.simd_latency_cycles), "cycles", 1, 64, {}, false, false,
+     "Advanced SIMD integer latency (default 2)"},
+    {"simd_mul_latency_cycles", PMUEMU_U32(timing.simd_mul_latency_cycles), "cycles", 1, 64, {}, false, false,
+     "Advanced SIMD integer multiply latency (default 4)"},
+    {"crypto_latency_cycles", PMUEMU_U32(timing.crypto_latency_cycles), "cycles", 1, 64, {}, false, false,
+     "AES/SHA instruction latency (default 3)"},
     PMUEMU_CACHE_ROWS(l1i, "L1 instruction cache"),
     PMUEMU_CACHE_ROWS(l1d, "L1 data cache"),
     PMUEMU_CACHE_ROWS(l2, "L2 cache"),
@@ -79,6 +110,8 @@ constexpr Param kCoreParams[] = {
 #undef PMUEMU_CACHE_ROWS
 #undef PMUEMU_STR
 #undef PMUEMU_U32
+#undef PMUEMU_U64
+#undef PMUEMU_ID
 
 constexpr std::string_view group_of(std::string_view key) {
   const auto dot = key.find('.');
@@ -164,6 +197,7 @@ std::string describe_type(const Param& p) {
       if (p.hex) return "integer (hex)";
       return "integer " + std::to_string(p.min) + ".." + std::to_string(p.max);
     }
+    std::string operator()(U64Field) const { return "64-bit integer (hex)"; }
     std::string operator()(StringField) const { return choices(); }
     std::string operator()(ClassField) const { return choices(); }
     std::string operator()(EventsField) const { return "list of event names or numbers"; }

@@ -20,10 +20,11 @@ namespace pmuemu::config::schema {
 // Where a row's value lives. The alternative also decides how the YAML value is read:
 // integer, one string out of `choices`, the core class, or a list of PMU events.
 using U32Field = uint32_t& (*)(CoreType&);
+using U64Field = uint64_t& (*)(CoreType&);  // any 64-bit value, written in hex (ID registers)
 using StringField = std::string& (*)(CoreType&);
 using ClassField = CoreClass& (*)(CoreType&);
 using EventsField = std::vector<uint16_t>& (*)(CoreType&);
-using Field = std::variant<U32Field, StringField, ClassField, EventsField>;
+using Field = std::variant<U32Field, StringField, ClassField, EventsField, U64Field>;
 
 struct Param {
   std::string_view key;  // dotted path inside a core file, e.g. "l1d.size_kib"

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "cpu/id_regs.h"
+
 namespace pmuemu::vmm {
 namespace {
 
@@ -33,6 +35,12 @@ cpu::timing::CoreTimingParams timing_params(const config::CoreType& core) {
   p.mul_latency = t.mul_latency_cycles;
   p.div_latency = t.div_latency_cycles;
   p.load_to_use = t.load_to_use_cycles;
+  p.fp_latency = t.fp_latency_cycles;
+  p.fp_mul_latency = t.fp_mul_latency_cycles;
+  p.fp_div_latency = t.fp_div_latency_cycles;
+  p.simd_latency = t.simd_latency_cycles;
+  p.simd_mul_latency = t.simd_mul_latency_cycles;
+  p.crypto_latency = t.crypto_latency_cycles;
   p.l1i = cache(t.l1i);
   p.l1d = cache(t.l1d);
   p.l2 = cache(t.l2);
@@ -66,8 +74,24 @@ pmu::PmuConfig pmu_config(const config::CoreType& core) {
 }
 
 cpu::IdRegs id_regs(const config::CoreType& core) {
-  cpu::IdRegs ids;
-  ids.midr = core.midr;
+  const config::IdValues& v = core.id;
+  cpu::CatalogueIds cat;
+  cat.midr = core.midr;
+  cat.revidr = v.revidr;
+  cat.aa64pfr0 = v.aa64pfr0;
+  cat.aa64pfr1 = v.aa64pfr1;
+  cat.aa64isar0 = v.aa64isar0;
+  cat.aa64isar1 = v.aa64isar1;
+  cat.aa64isar2 = v.aa64isar2;
+  cat.aa64mmfr0 = v.aa64mmfr0;
+  cat.aa64mmfr1 = v.aa64mmfr1;
+  cat.aa64mmfr2 = v.aa64mmfr2;
+  cat.aa64dfr0 = v.aa64dfr0;
+  cat.aa64zfr0 = v.aa64zfr0;
+  cat.ctr = v.ctr;
+  cat.dczid = v.dczid;
+  cpu::IdRegs ids = cpu::sanitise_ids(cat);
+  // PMUVer is the one the PMU model implements for this core (pmu.version).
   ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{core.pmuver} << 8);
   return ids;
 }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "emu/common/errors.h"
+#include "kvm_model/uapi.h"
 
 namespace pmuemu::vmm {
 namespace {
@@ -14,6 +15,12 @@ constexpr char kMagic[8] = {'P', 'M', 'U', 'E', 'M', 'U', 'S', 'N'};
 constexpr uint64_t kPage = 4096;
 // Upper bounds that keep a corrupted length field from allocating absurd amounts.
 constexpr uint64_t kMaxRam = 4096ull << 20;
+std::string hex_id(uint64_t id) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%016llx", static_cast<unsigned long long>(id));
+  return b;
+}
+
 constexpr uint32_t kMaxVcpus = 512, kMaxRegs = 4096, kMaxString = 4096, kMaxIrqs = 1024;
 
 // FNV-1a 64: detects corruption (not tampering), cheap enough for 128 MiB.
@@ -107,7 +114,13 @@ void save_snapshot(const std::filesystem::path& path, const Snapshot& s) {
     w.u32(static_cast<uint32_t>(c.regs.size()));
     for (const auto& [id, v] : c.regs) {
       w.u64(id);
-      w.u64(v);
+      const size_t size = kvm_model::one_reg_size(id);
+      if (size == 4) {
+        w.u32(static_cast<uint32_t>(v.lo));
+      } else {
+        w.u64(v.lo);
+        if (size == 16) w.u64(v.hi);
+      }
     }
   }
   const auto& g = s.vgic;
@@ -178,8 +191,9 @@ Snapshot parse_snapshot(const std::vector<uint8_t>& b, const std::string& name) 
   if (fnv1a(b.data(), b.size() - 8) != stored) r.fail("checksum mismatch: the snapshot is corrupted or truncated");
   r.bytes(sizeof kMagic);
   const uint32_t version = r.u32();
-  if (version != kSnapshotVersion)
-    r.fail("snapshot version " + std::to_string(version) + ", this pmuemu reads version " + std::to_string(kSnapshotVersion));
+  if (version != kSnapshotVersion && version != 1)
+    r.fail("snapshot version " + std::to_string(version) + ", this pmuemu reads versions 1 and " +
+           std::to_string(kSnapshotVersion));
   Snapshot s;
   s.source_host = r.str();
   s.kvm_era = r.str();
@@ -203,7 +217,17 @@ Snapshot parse_snapshot(const std::vector<uint8_t>& b, const std::string& name) 
     if (n > kMaxRegs) r.fail("vCPU " + std::to_string(c.id) + " has " + std::to_string(n) + " registers");
     for (uint32_t k = 0; k < n; ++k) {
       const uint64_t id = r.u64();
-      c.regs.emplace_back(id, r.u64());
+      RegValue v;
+      if (version == 1) {
+        v.lo = r.u64();  // every value 8 bytes, whatever the id's size
+      } else {
+        const size_t size = kvm_model::one_reg_size(id);
+        if (size != 4 && size != 8 && size != 16)
+          r.fail("register id " + hex_id(id) + " has a size of " + std::to_string(size) + " bytes");
+        v.lo = size == 4 ? r.u32() : r.u64();
+        if (size == 16) v.hi = r.u64();
+      }
+      c.regs.emplace_back(id, v);
     }
     s.cpus.push_back(std::move(c));
   }

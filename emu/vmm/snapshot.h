@@ -14,12 +14,22 @@
 
 namespace pmuemu::vmm {
 
-inline constexpr uint32_t kSnapshotVersion = 1;
+// Version 2 stores each register with the size its ONE_REG id names (4, 8 or 16 bytes: the
+// V registers are U128, FPSR/FPCR U32); version 1 (every value 8 bytes, no SIMD&FP state)
+// is still read: see parse_snapshot.
+inline constexpr uint32_t kSnapshotVersion = 2;
+
+// A register value as KVM_GET_ONE_REG's buffer holds it: the low one_reg_size(id) bytes,
+// little-endian (lo = bits 63:0, hi = bits 127:64 of a U128 register).
+struct RegValue {
+  uint64_t lo = 0, hi = 0;
+  bool operator==(const RegValue&) const = default;
+};
 
 struct SnapshotVcpu {
   uint32_t id = 0;
   uint32_t mp_state = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> regs;  // GET_REG_LIST order
+  std::vector<std::pair<uint64_t, RegValue>> regs;  // GET_REG_LIST order
 };
 
 struct Snapshot {
@@ -43,7 +53,12 @@ struct Snapshot {
 // std::runtime_error naming the file on I/O errors.
 void save_snapshot(const std::filesystem::path& path, const Snapshot& s);
 
-// Reads and validates (magic, version, checksum, sizes). Throws pmuemu::InputError
+// Reads and validates (magic, version, checksum, sizes). A version 1 file (written before
+// pmuemu executed SIMD&FP instructions) is upgraded: its registers keep their values, and
+// V0-V31, FPSR and FPCR, which it does not hold, stay at the destination vCPU's reset
+// values (zero) -- exactly what they were then, since no instruction could write V
+// registers, and FPSR/FPCR were not part of the saved state either.
+//  Throws pmuemu::InputError
 // ("<file>: <what is wrong>") for a missing, truncated, corrupted or foreign file.
 Snapshot load_snapshot(const std::filesystem::path& path);
 // The same checks on bytes already in memory; `name` prefixes the error messages.

@@ -489,8 +489,8 @@ class Vmm {
       std::vector<uint64_t> ids;
       call(v->get_reg_list(ids), "KVM_GET_REG_LIST(vcpu" + std::to_string(v->id()) + ")");
       for (uint64_t id : ids) {
-        uint64_t value = 0;
-        check(v->get_one_reg(id, value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
+        RegValue value;
+        check(v->get_one_reg_raw(id, &value), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", " + hex(id) + ")");
         c.regs.emplace_back(id, value);
       }
       s.cpus.push_back(std::move(c));
@@ -513,12 +513,13 @@ class Vmm {
       const bool has_pmcr = opts_.pmu && v->get_one_reg(kPmcrId, dest_pmcr) == 0;
       uint64_t saved_pmcr = 0;
       for (const auto& [id, value] : c.regs) {
-        if (id == kPmcrId) saved_pmcr = value;
+        if (id == kPmcrId) saved_pmcr = value.lo;
         // The CLR registers alias their SET register's state. Since Linux 6.7 a userspace
         // write of a CLR id *clears* the written bits (spec 2.7), so replaying them after the
         // SET ids would disable every restored counter: restore the state once, via SET.
         if (is_clear_alias(id)) continue;
-        call(v->set_one_reg(id, value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ", " + hex(value) + ")");
+        call(v->set_one_reg_raw(id, &value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ", " + hex(value.lo) +
+                                                  (kvm_model::one_reg_size(id) == 16 ? ":" + hex(value.hi) : "") + ")");
       }
       call(v->set_mp_state(c.mp_state), "KVM_SET_MP_STATE(" + who + ", " + std::to_string(c.mp_state) + ")");
       if (has_pmcr) {

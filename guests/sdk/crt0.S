@@ -17,6 +17,13 @@ _start:
     ldr     x1, =__stack_top
     mov     sp, x1
 
+    /* FP/SIMD on at EL0 and EL1 (CPACR_EL1.FPEN = 0b11) before any C code runs: guests
+       are compiled with ordinary flags, so the compiler may use V registers anywhere
+       (memcpy, struct copies, vectorised loops). Out of reset FPEN traps both ELs. */
+    mov     x1, #(3 << 20)
+    msr     cpacr_el1, x1
+    isb
+
     /* With the MMU off every access is Device memory, which faults on misalignment:
        the BSS bounds are 16-byte aligned by link.ld so 8-byte stores are always legal. */
     ldr     x1, =__bss_start
@@ -49,6 +56,10 @@ _start:
     .type sdk_secondary_entry, %function
 sdk_secondary_entry:
     msr     spsel, #1
+    /* Each vCPU has its own CPACR_EL1: enable FP/SIMD here too, before C code. */
+    mov     x1, #(3 << 20)
+    msr     cpacr_el1, x1
+    isb
     /* The boot block sits at the stack top, so the stack grows down from just below it. */
     mov     sp, x0
     ldr     x1, =sdk_vectors

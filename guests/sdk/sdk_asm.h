@@ -12,6 +12,12 @@
 #define SDK_FRAME_VECTOR  288
 /* Multiple of 16: SP must stay 16-byte aligned at EL1 (SCTLR_EL1.SA may be set). */
 #define SDK_FRAME_SIZE    304
+/* Below the frame: the interrupted SIMD&FP state (Q0-Q31, FPSR, FPCR) and whether it was
+   saved (only when CPACR_EL1.FPEN lets EL1 use FP/SIMD). */
+#define SDK_FP_Q0         0
+#define SDK_FP_FPSR       512
+#define SDK_FP_SAVED      528
+#define SDK_FP_SIZE       544
 
 /* SVC immediate reserved by sdk_run_el0() for "EL0 function returned". */
 #define SDK_SVC_EL0_RETURN 0xFFFF

@@ -73,9 +73,70 @@ sdk_exc_common:
 1:  mrs     x6, sp_el0
 2:  str     x6, [sp, #SDK_FRAME_SP]
 
-    mov     x0, sp
+    /* The interrupted SIMD&FP state, below the frame (the frame itself must stay right
+       under an EL0 round trip's save area, see sdk_run_el0_daif). A C handler may use
+       any V register (and clobbers the upper halves of V8-V15 even under AAPCS64), so
+       all of Q0-Q31, FPSR and FPCR are kept -- when FPEN lets EL1 touch them at all:
+       with FPEN trapping EL1, saving them would trap in the handler itself. */
+    sub     sp, sp, #SDK_FP_SIZE
+    str     xzr, [sp, #SDK_FP_SAVED]
+    mrs     x1, cpacr_el1
+    tbz     x1, #20, 4f
+    stp     q0, q1, [sp, #0]
+    stp     q2, q3, [sp, #32]
+    stp     q4, q5, [sp, #64]
+    stp     q6, q7, [sp, #96]
+    stp     q8, q9, [sp, #128]
+    stp     q10, q11, [sp, #160]
+    stp     q12, q13, [sp, #192]
+    stp     q14, q15, [sp, #224]
+    stp     q16, q17, [sp, #256]
+    stp     q18, q19, [sp, #288]
+    stp     q20, q21, [sp, #320]
+    stp     q22, q23, [sp, #352]
+    stp     q24, q25, [sp, #384]
+    stp     q26, q27, [sp, #416]
+    stp     q28, q29, [sp, #448]
+    stp     q30, q31, [sp, #480]
+    mrs     x2, fpsr
+    mrs     x3, fpcr
+    str     x2, [sp, #SDK_FP_FPSR]
+    str     x3, [sp, #SDK_FP_FPSR + 8]
+    mov     x2, #1
+    str     x2, [sp, #SDK_FP_SAVED]
+4:
+    add     x0, sp, #SDK_FP_SIZE
     mov     x29, xzr
     bl      sdk_exception_dispatch
+
+    /* Back only what was saved, and only if EL1 may still touch it (a handler may have
+       changed CPACR_EL1). */
+    ldr     x2, [sp, #SDK_FP_SAVED]
+    cbz     x2, 5f
+    mrs     x1, cpacr_el1
+    tbz     x1, #20, 5f
+    ldp     q0, q1, [sp, #0]
+    ldp     q2, q3, [sp, #32]
+    ldp     q4, q5, [sp, #64]
+    ldp     q6, q7, [sp, #96]
+    ldp     q8, q9, [sp, #128]
+    ldp     q10, q11, [sp, #160]
+    ldp     q12, q13, [sp, #192]
+    ldp     q14, q15, [sp, #224]
+    ldp     q16, q17, [sp, #256]
+    ldp     q18, q19, [sp, #288]
+    ldp     q20, q21, [sp, #320]
+    ldp     q22, q23, [sp, #352]
+    ldp     q24, q25, [sp, #384]
+    ldp     q26, q27, [sp, #416]
+    ldp     q28, q29, [sp, #448]
+    ldp     q30, q31, [sp, #480]
+    ldr     x2, [sp, #SDK_FP_FPSR]
+    ldr     x3, [sp, #SDK_FP_FPSR + 8]
+    msr     fpsr, x2
+    msr     fpcr, x3
+5:
+    add     sp, sp, #SDK_FP_SIZE
 
     ldp     x1, x2, [sp, #SDK_FRAME_ELR]
     msr     elr_el1, x1

@@ -237,7 +237,7 @@ case("snapshot_truncated", RESTORE, 65, "pmuemu: error: bad.snap: checksum misma
      {"bad.snap": lambda s: s[: len(s) // 2]})
 case("snapshot_bit_flipped", RESTORE, 65, "pmuemu: error: bad.snap: checksum mismatch: the snapshot is corrupted or truncated",
      {"bad.snap": lambda s: s[:100] + bytes([s[100] ^ 1]) + s[101:]})
-case("snapshot_newer_version", RESTORE, 65, "pmuemu: error: bad.snap: snapshot version 99, this pmuemu reads version 1",
+case("snapshot_newer_version", RESTORE, 65, "pmuemu: error: bad.snap: snapshot version 99, this pmuemu reads versions 1 and 2",
      {"bad.snap": lambda s: patched(s, "version", "<I", 99)})
 case("snapshot_zero_vcpus", RESTORE, 65, "pmuemu: error: bad.snap: vCPU count 0 out of range", {"bad.snap": lambda s: patched(s, "vcpus", "<I", 0)})
 case("snapshot_huge_ram", RESTORE, 65, "pmuemu: error: bad.snap: RAM size 18446744073709547520 out of range",

@@ -412,6 +412,29 @@ BOOST_AUTO_TEST_CASE(fpen_traps_at_el0_and_el1) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(fpcr_and_fpsr_accesses_follow_fpen) {
+  const test::Insn insns[] = {{0xd53b4400, "mrs x0, fpcr"}, {0xd51b4420, "msr fpsr, x0"}};
+  for (const test::Insn& insn : insns) {
+    for (uint64_t fpen = 0; fpen < 4; ++fpen) {
+      BOOST_TEST_CONTEXT("word 0x" << std::hex << insn.word << " FPEN " << fpen) {
+        core.set_sysreg(cpu::SysSlot::CPACR_EL1, fpen << 20);
+        core.set_pstate_bits(5);  // EL1h
+        x(0) = 0x08000000;
+        core.set_sysreg(cpu::SysSlot::FPSR, 0);
+        load({insn});
+        step(1);
+        if (fpen == 1 || fpen == 3) {
+          BOOST_TEST(core.state().pc == kCode + 4);
+        } else {
+          BOOST_TEST(esr() == kFpTrapEsr);
+          BOOST_TEST(core.sysreg(cpu::SysSlot::ELR_EL1) == kCode);
+          BOOST_TEST(core.sysreg(cpu::SysSlot::FPSR) == 0u);
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(timing_roles_of_the_rows) {
   // The timing classifier sees V registers as 32..63, the base as an address source and
   // the writeback as a destination.

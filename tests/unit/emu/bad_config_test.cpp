@@ -230,6 +230,12 @@ const std::vector<BadCase> kBadCores = {
     {"core_unknown_group_key", "midr: 0x41000000\nl1d: { size: 4 }\n",
      {"bad.yaml:2:", "l1d: unknown key 'size'", "valid keys here: size_kib, ways, line_bytes, latency_cycles"}},
     {"core_cluster_key", "cpus: 4\n", {"unknown key 'cpus'"}},
+    {"core_id_too_wide", "midr: 0x41000000\nid: { aa64pfr0: 0x10000000000000000 }\n",
+     {"bad.yaml:2:", "id.aa64pfr0", "does not fit in 64 bits"}},
+    {"core_id_not_a_number", "midr: 0x41000000\nid: { ctr: fast }\n",
+     {"bad.yaml:2:", "id.ctr", "expected a 64-bit integer"}},
+    {"core_id_unknown_register", "midr: 0x41000000\nid: { aa64pfr2: 0 }\n",
+     {"bad.yaml:2:", "id: unknown key 'aa64pfr2'"}},
 };
 
 BOOST_DATA_TEST_CASE(bad_core_yaml_is_one_clear_error, bdata::make(kBadCores), c) {
