@@ -135,7 +135,9 @@ struct IdRegs {
   // gets these from its catalogue entry through cpu::sanitise_ids (cpu/id_regs.h).
   uint64_t id_aa64pfr0 = 0x0000000000000011;
   uint64_t id_aa64pfr1 = 0;
-  uint64_t id_aa64dfr0 = 0x0000000000000406;  // PMUVer = 4 (PMUv3.1), DebugVer 8.0
+  // PMUVer = 4 (PMUv3.1), DebugVer 8.0, BRPs = WRPs = 1: two breakpoints and two
+  // watchpoints, the architectural minimum (0 is reserved).
+  uint64_t id_aa64dfr0 = 0x0000000000101406;
   uint64_t id_aa64dfr1 = 0;
   uint64_t id_aa64isar0 = 0x0000000000200000; // Atomic = 2 (LSE)
   uint64_t id_aa64isar1 = 0;

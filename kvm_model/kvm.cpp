@@ -296,6 +296,19 @@ int Vm::vgic_set_owner(unsigned vcpu, int intid, IrqOwner owner) {
   return 0;
 }
 
+int Vm::irq_line(unsigned spi, bool level) {
+  if (vgic_ == nullptr) return -ENXIO;
+  const unsigned intid = 32 + spi;
+  if (spi >= 988 || intid >= vgic_nr_irqs_) return -EINVAL;
+  const auto lk = lock();
+  vgic_->set_irq_level(0, intid, level);
+  // Each vCPU's core picks its output up at its next entry (sync_interrupts); threaded, a
+  // vCPU blocked in WFI or running guest code is kicked to look now.
+  if (threaded_)
+    for (unsigned id : vgic_->take_changed()) kick(id);
+  return 0;
+}
+
 int Vm::arm_preferred_target(kvm_vcpu_init& init) const {
   init = kvm_vcpu_init{};
   init.target = KVM_ARM_TARGET_GENERIC_V8;
@@ -679,6 +692,36 @@ uint64_t Vcpu::mpidr() const { return mpidr_for(id_); }
 
 uint64_t Vcpu::now_ticks() const { return timer_.ticks_after(cycles_, frequency_mhz_); }
 
+void Vcpu::catch_up_to_vm_time() {
+  uint64_t latest = 0;
+  for (const auto& v : vm_.vcpus()) latest = std::max(latest, v->now_ticks());
+  advance_to(latest);
+}
+
+void Vcpu::advance_to(uint64_t ticks) {
+  const uint64_t now = now_ticks();
+  if (ticks <= now) return;
+  // Rounded up, so the count reaches `ticks`.
+  const unsigned __int128 c = static_cast<unsigned __int128>(ticks - now) * frequency_mhz_ * 1000000 / timer_.frequency() + 1;
+  account(c > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(c));
+}
+
+uint64_t Vcpu::halted_clock_target() const {
+  uint64_t latest = 0, earliest_deadline = UINT64_MAX;
+  bool others_run = false;
+  for (const auto& v : vm_.vcpus()) {
+    latest = std::max(latest, v->now_ticks());
+    if (v.get() == this || (v->powered_off() && !v->psci_reset_pending_)) continue;
+    if (v->mp_state_ != KVM_MP_STATE_HALTED) others_run = true;
+  }
+  if (others_run) return latest;
+  for (const auto& v : vm_.vcpus())
+    if (v->mp_state_ == KVM_MP_STATE_HALTED || v.get() == this)
+      earliest_deadline = std::min(earliest_deadline, v->timer_.next_deadline(v->now_ticks()));
+  if (earliest_deadline == UINT64_MAX) return latest > now_ticks() ? latest : UINT64_MAX;
+  return std::max(latest, earliest_deadline);
+}
+
 uint64_t Vcpu::insns_until_timer() const { return timer_.cycles_until_deadline(now_ticks(), frequency_mhz_); }
 
 void Vcpu::sync_interrupts() {
@@ -867,7 +910,10 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
     timer::AccessContext ctx;
     ctx.el = el;
     ctx.cntkctl = core.sysreg(cpu::SysSlot::CNTKCTL_EL1);
-    ctx.now = now_ticks();
+    // The counter is one for the VM: a read never returns less than any vCPU has read
+    // before (each vCPU's clock is its own and may trail another's by up to a quantum).
+    ctx.now = std::max(now_ticks(), vm_.counter_floor_);
+    vm_.counter_floor_ = ctx.now;
     ctx.gic = gic;
     ctx.vcpu = id_;
     // An EL0 access CNTKCTL_EL1 forbids traps to EL1; it is reported as UNDEFINED (EC 0x00)
@@ -994,6 +1040,8 @@ void Vcpu::apply_pending_psci_reset() {
   features_ = saved;
   core_->state().pc = psci_entry_;
   core_->set_x(0, psci_context_);
+  // Its clock was stopped while it was off: it joins the VM's time.
+  catch_up_to_vm_time();
 }
 
 int Vcpu::run() {
@@ -1009,13 +1057,15 @@ int Vcpu::run() {
   }
   sync_interrupts();
   if (mp_state_ == KVM_MP_STATE_HALTED && !core_->irq_pending()) {
-    // Blocked in WFI: with nothing else to run, time passes until the timer fires.
-    const uint64_t skip = insns_until_timer();
-    if (skip == UINT64_MAX) {
+    // Blocked in WFI. The counter is one for the whole VM (as the host's is): while other
+    // vCPUs run, this one's clock follows theirs; when every vCPU waits, time passes to
+    // the earliest timer deadline among them, no host time spent.
+    const uint64_t target = halted_clock_target();
+    if (target == UINT64_MAX) {
       run_.exit_reason = KVM_EXIT_INTR;
       return -EINTR;
     }
-    account(skip);
+    advance_to(target);
     sync_interrupts();
     if (!core_->irq_pending()) {
       run_.exit_reason = KVM_EXIT_INTR;

@@ -190,6 +190,11 @@ class Vcpu : private cpu::SysRegPort {
   [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
   // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.
   uint64_t now_ticks() const;
+  // Halted: the count this vCPU's clock moves to (VM-wide time, or the earliest deadline
+  // when every vCPU waits); UINT64_MAX: nothing can wake it by time.
+  uint64_t halted_clock_target() const;
+  void advance_to(uint64_t ticks);  // this vCPU's clock forward to count `ticks` (never back)
+  void catch_up_to_vm_time();       // ... to the latest count of any vCPU
   // Instructions that can run before the timer output could change (at 1 cycle each).
   uint64_t insns_until_timer() const;
   void account(uint64_t cycles) { cycles_ += cycles; }
@@ -266,6 +271,10 @@ class Vm {
   // 6.7+: vCPU features are VM-wide (kvm->arch.vcpu_features, KVM_ARCH_FLAG_VCPU_FEATURES_CONFIGURED).
   bool features_configured() const { return features_configured_; }
   vgic::Vgic* vgic() { return vgic_.get(); }
+  // KVM_IRQ_LINE with irq_type KVM_ARM_IRQ_TYPE_SPI: the level of a device line the VMM
+  // drives (its UART, virtio-mmio), INTID 32 + spi. -ENXIO before the vGIC is initialised,
+  // -EINVAL outside the configured interrupts.
+  int irq_line(unsigned spi, bool level);
   // pmuemu's stand-in for KVM_DEV_ARM_VGIC_GRP_{DIST,REDIST,CPU_SYSREGS}: the whole vGIC
   // state for save/restore. -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
   int get_vgic_state(vgic::VgicState& out) const;
@@ -330,6 +339,7 @@ class Vm {
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;
+  uint64_t counter_floor_ = 0;  // the largest count a vCPU has read (under the VM lock)
   std::recursive_mutex lock_;
   KickHook kick_hook_;
   friend class Vcpu;  // installs broadcast_tlbi on its core; VM-wide features

@@ -44,6 +44,11 @@ constexpr Info kTableRows[] = {
     {"ID_AA64MMFR0_EL1", sysreg(3,0,0,7,0), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64mmfr0; }, nullptr},
     {"ID_AA64MMFR1_EL1", sysreg(3,0,0,7,1), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64mmfr1; }, nullptr},
     {"ID_AA64MMFR2_EL1", sysreg(3,0,0,7,2), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().id_aa64mmfr2; }, nullptr},
+    // The rest of the ID register space (op0 3, op1 0, CRn 0, CRm 1-7): the encodings this
+    // table has no row for are reserved, RAZ at EL1 (Arm ARM D19.1.1, "Reserved ID
+    // registers"; AArch32 ID registers read UNKNOWN without AArch32, 0 here as under KVM),
+    // UNDEFINED at EL0 without FEAT_IDST. Index() maps every such encoding to this row.
+    {"reserved ID register", sysreg(3,0,0,7,7), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core&) -> uint64_t { return 0; }, nullptr},
     {"CLIDR_EL1", sysreg(3,1,0,0,1), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().clidr; }, nullptr},
     {"CTR_EL0", sysreg(3,3,0,0,1), Kind::kCustom, SysSlot::kCount, El0::kUct, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().ctr; }, nullptr},
     {"DCZID_EL0", sysreg(3,3,0,0,7), Kind::kCustom, SysSlot::kCount, El0::kReadOnly, true, false, 0, [](const Core& c) -> uint64_t { return c.ids().dczid; }, nullptr},
@@ -83,6 +88,73 @@ constexpr Info kTableRows[] = {
     {"OSLAR_EL1", sysreg(2,0,1,0,4), Kind::kCustom, SysSlot::kCount, El0::kNever, false, true, 0, nullptr, [](Core& c, uint64_t v) { c.set_sysreg(SysSlot::OSLSR_EL1, (c.sysreg(SysSlot::OSLSR_EL1) & ~uint64_t{2}) | ((v & 1) << 1)); }},
     {"OSLSR_EL1", sysreg(2,0,1,1,4), Kind::kCustom, SysSlot::kCount, El0::kNever, true, false, 0, [](const Core& c) { return c.sysreg(SysSlot::OSLSR_EL1); }, nullptr},
     {"OSDLR_EL1", sysreg(2,0,1,3,4), Kind::kSlot, SysSlot::OSDLR_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    // Breakpoints and watchpoints: storage only (no debug events are generated; the guest
+    // kernel programs them only when a debugger or perf asks). All 16 of each exist here,
+    // whatever ID_AA64DFR0_EL1.{BRPs,WRPs} advertise.
+    {"DBGBVR0_EL1", sysreg(2,0,0,0,4), Kind::kSlot, SysSlot::DBGBVR0_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR1_EL1", sysreg(2,0,0,1,4), Kind::kSlot, SysSlot::DBGBVR1_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR2_EL1", sysreg(2,0,0,2,4), Kind::kSlot, SysSlot::DBGBVR2_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR3_EL1", sysreg(2,0,0,3,4), Kind::kSlot, SysSlot::DBGBVR3_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR4_EL1", sysreg(2,0,0,4,4), Kind::kSlot, SysSlot::DBGBVR4_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR5_EL1", sysreg(2,0,0,5,4), Kind::kSlot, SysSlot::DBGBVR5_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR6_EL1", sysreg(2,0,0,6,4), Kind::kSlot, SysSlot::DBGBVR6_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR7_EL1", sysreg(2,0,0,7,4), Kind::kSlot, SysSlot::DBGBVR7_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR8_EL1", sysreg(2,0,0,8,4), Kind::kSlot, SysSlot::DBGBVR8_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR9_EL1", sysreg(2,0,0,9,4), Kind::kSlot, SysSlot::DBGBVR9_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR10_EL1", sysreg(2,0,0,10,4), Kind::kSlot, SysSlot::DBGBVR10_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR11_EL1", sysreg(2,0,0,11,4), Kind::kSlot, SysSlot::DBGBVR11_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR12_EL1", sysreg(2,0,0,12,4), Kind::kSlot, SysSlot::DBGBVR12_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR13_EL1", sysreg(2,0,0,13,4), Kind::kSlot, SysSlot::DBGBVR13_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR14_EL1", sysreg(2,0,0,14,4), Kind::kSlot, SysSlot::DBGBVR14_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBVR15_EL1", sysreg(2,0,0,15,4), Kind::kSlot, SysSlot::DBGBVR15_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR0_EL1", sysreg(2,0,0,0,5), Kind::kSlot, SysSlot::DBGBCR0_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR1_EL1", sysreg(2,0,0,1,5), Kind::kSlot, SysSlot::DBGBCR1_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR2_EL1", sysreg(2,0,0,2,5), Kind::kSlot, SysSlot::DBGBCR2_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR3_EL1", sysreg(2,0,0,3,5), Kind::kSlot, SysSlot::DBGBCR3_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR4_EL1", sysreg(2,0,0,4,5), Kind::kSlot, SysSlot::DBGBCR4_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR5_EL1", sysreg(2,0,0,5,5), Kind::kSlot, SysSlot::DBGBCR5_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR6_EL1", sysreg(2,0,0,6,5), Kind::kSlot, SysSlot::DBGBCR6_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR7_EL1", sysreg(2,0,0,7,5), Kind::kSlot, SysSlot::DBGBCR7_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR8_EL1", sysreg(2,0,0,8,5), Kind::kSlot, SysSlot::DBGBCR8_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR9_EL1", sysreg(2,0,0,9,5), Kind::kSlot, SysSlot::DBGBCR9_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR10_EL1", sysreg(2,0,0,10,5), Kind::kSlot, SysSlot::DBGBCR10_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR11_EL1", sysreg(2,0,0,11,5), Kind::kSlot, SysSlot::DBGBCR11_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR12_EL1", sysreg(2,0,0,12,5), Kind::kSlot, SysSlot::DBGBCR12_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR13_EL1", sysreg(2,0,0,13,5), Kind::kSlot, SysSlot::DBGBCR13_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR14_EL1", sysreg(2,0,0,14,5), Kind::kSlot, SysSlot::DBGBCR14_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGBCR15_EL1", sysreg(2,0,0,15,5), Kind::kSlot, SysSlot::DBGBCR15_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR0_EL1", sysreg(2,0,0,0,6), Kind::kSlot, SysSlot::DBGWVR0_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR1_EL1", sysreg(2,0,0,1,6), Kind::kSlot, SysSlot::DBGWVR1_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR2_EL1", sysreg(2,0,0,2,6), Kind::kSlot, SysSlot::DBGWVR2_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR3_EL1", sysreg(2,0,0,3,6), Kind::kSlot, SysSlot::DBGWVR3_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR4_EL1", sysreg(2,0,0,4,6), Kind::kSlot, SysSlot::DBGWVR4_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR5_EL1", sysreg(2,0,0,5,6), Kind::kSlot, SysSlot::DBGWVR5_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR6_EL1", sysreg(2,0,0,6,6), Kind::kSlot, SysSlot::DBGWVR6_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR7_EL1", sysreg(2,0,0,7,6), Kind::kSlot, SysSlot::DBGWVR7_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR8_EL1", sysreg(2,0,0,8,6), Kind::kSlot, SysSlot::DBGWVR8_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR9_EL1", sysreg(2,0,0,9,6), Kind::kSlot, SysSlot::DBGWVR9_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR10_EL1", sysreg(2,0,0,10,6), Kind::kSlot, SysSlot::DBGWVR10_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR11_EL1", sysreg(2,0,0,11,6), Kind::kSlot, SysSlot::DBGWVR11_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR12_EL1", sysreg(2,0,0,12,6), Kind::kSlot, SysSlot::DBGWVR12_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR13_EL1", sysreg(2,0,0,13,6), Kind::kSlot, SysSlot::DBGWVR13_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR14_EL1", sysreg(2,0,0,14,6), Kind::kSlot, SysSlot::DBGWVR14_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWVR15_EL1", sysreg(2,0,0,15,6), Kind::kSlot, SysSlot::DBGWVR15_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR0_EL1", sysreg(2,0,0,0,7), Kind::kSlot, SysSlot::DBGWCR0_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR1_EL1", sysreg(2,0,0,1,7), Kind::kSlot, SysSlot::DBGWCR1_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR2_EL1", sysreg(2,0,0,2,7), Kind::kSlot, SysSlot::DBGWCR2_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR3_EL1", sysreg(2,0,0,3,7), Kind::kSlot, SysSlot::DBGWCR3_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR4_EL1", sysreg(2,0,0,4,7), Kind::kSlot, SysSlot::DBGWCR4_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR5_EL1", sysreg(2,0,0,5,7), Kind::kSlot, SysSlot::DBGWCR5_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR6_EL1", sysreg(2,0,0,6,7), Kind::kSlot, SysSlot::DBGWCR6_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR7_EL1", sysreg(2,0,0,7,7), Kind::kSlot, SysSlot::DBGWCR7_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR8_EL1", sysreg(2,0,0,8,7), Kind::kSlot, SysSlot::DBGWCR8_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR9_EL1", sysreg(2,0,0,9,7), Kind::kSlot, SysSlot::DBGWCR9_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR10_EL1", sysreg(2,0,0,10,7), Kind::kSlot, SysSlot::DBGWCR10_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR11_EL1", sysreg(2,0,0,11,7), Kind::kSlot, SysSlot::DBGWCR11_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR12_EL1", sysreg(2,0,0,12,7), Kind::kSlot, SysSlot::DBGWCR12_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR13_EL1", sysreg(2,0,0,13,7), Kind::kSlot, SysSlot::DBGWCR13_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR14_EL1", sysreg(2,0,0,14,7), Kind::kSlot, SysSlot::DBGWCR14_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
+    {"DBGWCR15_EL1", sysreg(2,0,0,15,7), Kind::kSlot, SysSlot::DBGWCR15_EL1, El0::kNever, true, true, 0, nullptr, nullptr},
     // GICv3 CPU interface and generic timer: owned by the interrupt controller and timer
     // models (under KVM, the in-kernel vGIC and arch timer), reached through the port.
     {"ICC_PMR_EL1", sysreg(3,0,4,6,0), Kind::kTrap, SysSlot::kCount, El0::kAlways, true, true, 0, nullptr, nullptr},
@@ -216,6 +288,12 @@ struct Index {
   Index() {
     by_key->fill(-1);
     for (size_t i = 0; i < kTable.size(); ++i) (*by_key)[kTable[i].key.index()] = static_cast<int16_t>(i);
+    const int16_t reserved_id = (*by_key)[sysreg(3, 0, 0, 7, 7).index()];
+    for (uint8_t crm = 1; crm <= 7; ++crm)
+      for (uint8_t op2 = 0; op2 <= 7; ++op2) {
+        int16_t& slot = (*by_key)[sysreg(3, 0, 0, crm, op2).index()];
+        if (slot < 0) slot = reserved_id;
+      }
   }
 };
 const Index& index() {

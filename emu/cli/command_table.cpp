@@ -46,6 +46,15 @@ constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest";
 constexpr OptionSpec kRunOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
     {"guest", "GUEST.elf", "guest ELF64 AArch64 executable; required unless --restore", "file"},
+    {"kernel", "IMAGE", "boot an arm64 Linux Image (raw or gzip) instead of --guest (docs/linux-guest.md)", "file"},
+    {"initrd", "FILE", "with --kernel: initramfs/initrd file", "file"},
+    {"append", "CMDLINE", "with --kernel: the kernel command line"},
+    {"dtb", "FILE", "with --kernel: use this device tree blob (its /chosen updated) instead of the generated one",
+     "file"},
+    {"dump-dtb", "FILE", "with --kernel: write the device tree given to the kernel to this file", "file"},
+    {"memory", "SIZE", "guest RAM size at 0x40000000: bytes or with a K, M or G suffix (default 128M, 512M with "
+                       "--kernel)"},
+    {"seed", "N", "with --kernel: seed of the DTB's rng-seed and kaslr-seed (default 0: KASLR off)"},
     {"arg", "VALUE", "x0 of the boot vCPU at entry, decimal or 0x hex (default 0)"},
     {"vcpus", "N", "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON"},
     {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest", kEras},

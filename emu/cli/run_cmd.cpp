@@ -1,4 +1,5 @@
 // pmuemu run: options are declared once here; docs/cli.md describes the same set.
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -42,10 +43,40 @@ constexpr TraceFlag kTraceFlags[] = {{"insn", &vmm::RunOptions::trace_insn},
 
 int cmd_run(const ParsedArgs& vm) {
   if (!vm.count("host")) throw UsageError("run: --host HOST.yaml is required");
-  if (!vm.count("guest") && !vm.count("restore")) throw UsageError("run: --guest GUEST.elf is required");
+  if (!vm.count("guest") && !vm.count("restore") && !vm.count("kernel"))
+    throw UsageError("run: --guest GUEST.elf is required");
 
   vmm::RunOptions opts;
   if (vm.count("guest")) opts.guest_path = vm.get("guest");
+  if (vm.count("kernel")) {
+    if (vm.count("guest") || vm.count("restore") || vm.count("bare"))
+      throw UsageError("run: --kernel boots Linux: not valid with --guest, --restore or --bare");
+    opts.kernel_path = vm.get("kernel");
+    opts.ram_size = 512ull << 20;
+    if (vm.count("initrd")) opts.initrd_path = vm.get("initrd");
+    if (vm.count("append")) opts.append = vm.get("append");
+    if (vm.count("dtb")) opts.dtb_path = vm.get("dtb");
+    if (vm.count("dump-dtb")) opts.dump_dtb_path = vm.get("dump-dtb");
+    if (vm.count("seed")) opts.seed = parse_u64("seed", vm.get("seed"));
+  } else {
+    for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed"})
+      if (vm.count(linux_only)) throw UsageError(std::string("--") + linux_only + " goes with --kernel IMAGE");
+  }
+  if (vm.count("memory")) {
+    if (vm.count("ram-mib")) throw UsageError("run: --memory and --ram-mib exclude each other");
+    std::string t = vm.get("memory");
+    uint64_t shift = 0;
+    if (!t.empty()) {
+      const char suffix = static_cast<char>(std::toupper(static_cast<unsigned char>(t.back())));
+      shift = suffix == 'K' ? 10 : suffix == 'M' ? 20 : suffix == 'G' ? 30 : 0;
+      if (shift != 0) t.pop_back();
+    }
+    const uint64_t n = parse_u64("memory", t);
+    const uint64_t bytes = n << shift;
+    if (n == 0 || (bytes >> shift) != n || bytes > (4096ull << 20) || bytes % (2u << 20) != 0)
+      throw UsageError("--memory: a multiple of 2 MiB from 2M to 4G, got '" + vm.get("memory") + "'");
+    opts.ram_size = bytes;
+  }
   if (vm.count("restore")) {
     if (vm.count("guest")) throw UsageError("run: --restore and --guest exclude each other (the snapshot holds the guest)");
     opts.restore_path = vm.get("restore");
@@ -190,7 +221,7 @@ int cmd_run(const ParsedArgs& vm) {
   if (vm.count("json")) opts.json_path = vm.get("json");
   if (vm.count("timeline")) opts.timeline_path = vm.get("timeline");
   // Output files are created before the guest runs, so a bad path costs no guest time.
-  for (const std::string* path : {&opts.json_path, &opts.timeline_path, &opts.save_on_exit_path}) {
+  for (const std::string* path : {&opts.json_path, &opts.timeline_path, &opts.save_on_exit_path, &opts.dump_dtb_path}) {
     if (path->empty()) continue;
     const std::string err = vmm::check_writable(*path);
     if (!err.empty()) throw InputError(err);

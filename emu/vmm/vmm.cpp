@@ -15,7 +15,9 @@
 #include <mutex>
 #include <thread>
 
+#include "emu/boot/linux_guest.h"
 #include "emu/common/errors.h"
+#include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_check.h"
@@ -89,7 +91,14 @@ std::string hex(uint64_t v) {
 class Console {
  public:
   explicit Console(std::FILE* out) : out_(out) {}
+  // A Linux guest's UART is one serial line whoever writes it: bytes pass through as written.
+  void set_raw() { raw_ = true; }
   void uart(unsigned vcpu, char c) {
+    if (raw_) {
+      std::fputc(c, out_);
+      if (c == '\n') std::fflush(out_);
+      return;
+    }
     if (lines_.size() <= vcpu) lines_.resize(vcpu + 1);
     writers_ |= uint64_t{1} << (vcpu & 63);
     std::string& line = lines_[vcpu];
@@ -115,6 +124,7 @@ class Console {
   std::FILE* out_;
   std::vector<std::string> lines_;
   uint64_t writers_ = 0;
+  bool raw_ = false;
 };
 
 // ---- --json and --timeline documents (docs/json-output.md) ----
@@ -221,7 +231,9 @@ class Vmm {
       : opts_(opts),
         host_(host),
         snapshot_(std::move(snapshot)),
-        image_(snapshot_ ? loader::ElfImage{} : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
+        image_(snapshot_ || !opts.kernel_path.empty() ? loader::ElfImage{}
+                                                      : loader::load_elf_file(opts.guest_path, opts.ram_base, opts.ram_size)),
+        linux_(load_linux(opts)),
         dev_(abi_options(host, opts)),
         ram_(opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
@@ -280,6 +292,16 @@ class Vmm {
     };
     for (const auto& a : gic_attrs) call(ioctl(gic_fd_, KVM_SET_DEVICE_ATTR, &a), "KVM_SET_DEVICE_ATTR(vgic)");
     if (opts.pmu) setup_pmu(host);
+    if (linux_) {
+      console_.set_raw();
+      input_ = devices::HostInput(opts.console_in);
+      // UARTINTR on SPI 1, as the device tree says (KVM_IRQ_LINE).
+      uart_.set_irq_line([this](bool level) {
+        call(vm_->irq_line(devices::Pl011::kSpi, level),
+             "KVM_IRQ_LINE(SPI " + std::to_string(devices::Pl011::kSpi) + ", " + (level ? "1" : "0") + ")");
+      });
+      boot_linux();
+    }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
     if (opts.stop) opts.stop->set_kick([this] { kick_all(); });  // last: the vCPUs are complete
   }
@@ -475,6 +497,36 @@ class Vmm {
       if (v->id() != 0) init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
       call(ioctl(vfd(v), KVM_ARM_VCPU_INIT, &init), "KVM_ARM_VCPU_INIT(vcpu" + std::to_string(v->id()) + ")");
     }
+  }
+
+  static std::unique_ptr<boot::LinuxGuest> load_linux(const RunOptions& o) {
+    if (o.kernel_path.empty()) return nullptr;
+    return std::make_unique<boot::LinuxGuest>(boot::LinuxFiles{o.kernel_path, o.initrd_path, o.dtb_path},
+                                              o.ram_base, o.ram_size);
+  }
+
+  // The device tree of the VM as built above, the boot-protocol memory image, and the
+  // entry registers (PC at the kernel, X0 the DTB; X1-X3 are zero from the reset).
+  void boot_linux() {
+    boot::MachineDesc m;
+    m.ram_base = opts_.ram_base;
+    m.ram_size = opts_.ram_size;
+    for (auto* v : vcpus_) m.mpidrs.push_back(v->mpidr());
+    m.gic_dist = kGicDist;
+    m.gic_redist = kGicRedist;
+    m.pmu_intid = opts_.pmu ? kPmuPpi : -1;
+    m.uart = devices::Pl011::kBase;
+    m.uart_spi = devices::Pl011::kSpi;
+    m.bootargs = opts_.append;
+    m.seed = opts_.seed;
+    const auto& dtb = linux_->build_dtb(m);
+    if (!opts_.dump_dtb_path.empty()) {
+      const std::string err = write_text_file(opts_.dump_dtb_path, std::string(dtb.begin(), dtb.end()));
+      if (!err.empty()) throw InputError(err);
+    }
+    linux_->load(ram_.data(), opts_.ram_base);
+    image_.entry = linux_->entry();
+    opts_.arg = linux_->dtb_address();
   }
 
   void set_boot_regs() {
@@ -872,6 +924,7 @@ class Vmm {
   const config::Host& host_;
   std::optional<Snapshot> snapshot_;
   loader::ElfImage image_;
+  std::unique_ptr<boot::LinuxGuest> linux_;
   kvm_model::abi::Dev dev_;            // the emulated /dev/kvm
   int kvm_fd_ = -1, vm_fd_ = -1, gic_fd_ = -1;
   std::vector<int> vcpu_fd_;            // per vCPU id
@@ -884,6 +937,17 @@ class Vmm {
   Console console_;
   devices::Pl011 uart_;
   ::kvm_vcpu_init init_;
+  devices::HostInput input_{-1};
+  // Linux guests: host input into the UART's receive FIFO while the guest listens (the
+  // driver unmasked the receive interrupt) and there is room. true if bytes went in.
+  bool feed_uart(bool block) {
+    uint8_t buf[devices::Pl011::kFifoDepth];
+    const size_t room = std::min(uart_.rx_room(), sizeof buf);
+    if (!linux_ || room == 0 || input_.at_eof()) return false;
+    const size_t n = input_.read(buf, room, block);
+    for (size_t k = 0; k < n; ++k) uart_.receive(buf[k]);
+    return n > 0;
+  }
   std::vector<kvm_model::Vcpu*> vcpus_;
   struct Placement {
     std::vector<uint32_t> cpus;  // the vCPU thread's allowed pCPUs
@@ -961,6 +1025,7 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
         return finish(kExitGuestFault,
                       "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
       init_vcpus();  // guest RAM is kept: a guest can count its boots
+      if (linux_) linux_->load(ram_.data(), opts_.ram_base);  // the boot protocol again, as QEMU does
       set_boot_regs();
       return std::nullopt;
     case KVM_EXIT_INTERNAL_ERROR:
@@ -991,7 +1056,7 @@ RunOutcome Vmm::run() {
                    opts_.save_path.c_str(), instructions_with_restored());
       return finish(kExitOk, "");
     }
-    bool progressed = false;
+    bool progressed = feed_uart(false);
     for (auto* v : vcpus_) {
       if (auto stop = stop_if_requested()) return *stop;
       if (mp_state(v) == KVM_MP_STATE_STOPPED) continue;
@@ -1015,6 +1080,8 @@ RunOutcome Vmm::run() {
         return *done;
       }
     }
+    // Nothing can run until the user types: wait for the terminal (or the pipe).
+    if (!progressed && feed_uart(true)) continue;
     if (!progressed) {
       bool any_halted = false;
       for (auto* v : vcpus_) any_halted |= mp_state(v) == KVM_MP_STATE_HALTED;

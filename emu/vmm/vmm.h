@@ -52,6 +52,10 @@ struct RunOptions {
   bool trace_reset_summary = false;   // --trace reset-summary: one line per reset per vCPU
   bool trace_sysreg = false;
   bool trace_vmm = false;
+  // Linux boot (docs/linux-guest.md): --kernel instead of --guest.
+  std::string kernel_path, initrd_path, dtb_path, dump_dtb_path, append;
+  uint64_t seed = 0;                  // --seed: the DTB's rng-seed and kaslr-seed
+  int console_in = 0;                 // Linux guests: fd whose bytes the UART receives (-1: none)
   std::FILE* out = stdout;            // guest console
   std::FILE* trace = stderr;          // trace output
 };

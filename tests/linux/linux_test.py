@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Linux boot tests (docs/linux-guest.md): the Image/initrd/DTB loader's refusals, the boot
+protocol at the kernel's entry, the generated device tree decompiled by dtc, and Debian's
+kernel booted to an FP-free /init.
+
+usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
+       linux_test.py PMUEMU HOST WORK_DIR probe PROBE_IMAGE [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR dtb PROBE_IMAGE
+       linux_test.py PMUEMU HOST WORK_DIR boot IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR busybox IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR perf IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
+"""
+import gzip
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(pmuemu, host, args, stdin=b"", timeout=600):
+    p = subprocess.run([pmuemu, "run", "--host", host] + args, input=stdin, capture_output=True, timeout=timeout)
+    # The guest's tty turns "\n" into "\r\n" (ONLCR).
+    return p.returncode, p.stdout.decode(errors="replace").replace("\r\n", "\n"), p.stderr.decode(errors="replace")
+
+
+def image(text_offset=0, image_size=None, flags=0xA, magic=b"ARM\x64", body=b"\x00" * 64):
+    """An arm64 Image header (booting.rst) followed by `body`."""
+    size = 64 + len(body) if image_size is None else image_size
+    hdr = struct.pack("<IIQQQQQQ", 0x14000000, 0, text_offset, size, flags, 0, 0, 0) + magic + b"\x00" * 4
+    return hdr + body
+
+
+def bad_input(pmuemu, host, work, probe):
+    good = open(probe, "rb").read()
+    ok_initrd = gzip.compress(b"070701" + b"0" * 104, mtime=0)
+    cases = [
+        # name, files {name: bytes}, extra args, expected stderr (after "pmuemu: error: ")
+        ("empty kernel", {"k": b""}, [], "k: not an arm64 Image: kernel is 0 bytes, shorter than the 64-byte header"),
+        ("no magic", {"k": image(magic=b"ARM\x65")}, [], 'k: not an arm64 Image: no "ARM\\x64" magic at offset 0x38 (kernel)'),
+        ("an ELF", {"k": b"\x7fELF" + b"\x00" * 200}, [], 'k: not an arm64 Image: no "ARM\\x64" magic at offset 0x38 (kernel)'),
+        ("big-endian", {"k": image(flags=0xB)}, [], "k: big-endian kernel (Image flags bit 0): only little-endian guests run"),
+        ("64K pages", {"k": image(flags=0x6 | 0x8)}, [],
+         "k: kernel built for 64 KiB pages (Image flags bits 2:1): the MMU implements the 4 KiB granule only"),
+        ("16K pages", {"k": image(flags=0x4 | 0x8)}, [],
+         "k: kernel built for 16 KiB pages (Image flags bits 2:1): the MMU implements the 4 KiB granule only"),
+        ("reserved flags", {"k": image(flags=0x18)}, [], "k: Image flags 24 has reserved bits set"),
+        ("image_size 0", {"k": image(image_size=0)}, [],
+         "k: Image header has image_size 0 (a kernel older than 3.17): its memory footprint is unknown"),
+        ("image_size short", {"k": image(image_size=64)}, [],
+         "k: Image header's image_size (64) is smaller than the 128 bytes of the Image"),
+        ("text_offset", {"k": image(text_offset=0x200001)}, [],
+         "k: Image text_offset 2097153 is not a 4 KiB-aligned offset below 2 MiB"),
+        ("gzip garbage", {"k": b"\x1f\x8b\x08\x00" + b"\xff" * 40}, [], None),  # zlib's own words
+        ("gzip truncated", {"k": gzip.compress(good, mtime=0)[:200]}, [], "k: corrupt gzip data: truncated"),
+        ("gzip of non-Image", {"k": gzip.compress(b"hello" * 100, mtime=0)}, [],
+         'k: not an arm64 Image: no "ARM\\x64" magic at offset 0x38 (the inflated kernel)'),
+        ("too big for RAM", {"k": image(image_size=200 << 20)}, ["--memory", "64M"],
+         "k: kernel (200 MiB), DTB and initrd (0 MiB) need 202 MiB of RAM from its start; the VM has 64 MiB (--memory)"),
+        ("empty initrd", {"k": good, "i": b""}, ["--initrd", "i"], "i: initrd is empty"),
+        ("text initrd", {"k": good, "i": b"hello world\n"}, ["--initrd", "i"],
+         "i: not an initrd: neither a cpio newc archive nor gzip, bzip2, lzma, xz, lzo, lz4 or zstd data"),
+        ("missing initrd", {"k": good}, ["--initrd", "nope"], None),
+        ("dtb magic", {"k": good, "d": b"\x00" * 64}, ["--dtb", "d"],
+         "d: not a device tree blob: bad magic (expected 0xd00dfeed)"),
+        ("dtb short", {"k": good, "d": b"\xd0\x0d"}, ["--dtb", "d"], "d: not a device tree blob: shorter than its header"),
+        ("dtb truncated", {"k": good, "d": struct.pack(">IIIIIIIIII", 0xd00dfeed, 4096, 56, 0, 40, 17, 16, 0, 0, 0)},
+         ["--dtb", "d"], "d: device tree blob is truncated: header says 4096 bytes, the file has 40 bytes"),
+        ("initrd without kernel", {"i": ok_initrd}, ["--guest", "x.elf", "--initrd", "i"], "--initrd goes with --kernel IMAGE"),
+    ]
+    for name, files, args, want in cases:
+        d = os.path.join(work, re.sub(r"\W+", "_", name))
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for f, data in files.items():
+            open(os.path.join(d, f), "wb").write(data)
+        cmd = [pmuemu, "run", "--host", host] + (["--kernel", "k"] if "k" in files else []) + args
+        p = subprocess.run(cmd, cwd=d, capture_output=True, timeout=60)
+        err = p.stderr.decode(errors="replace").strip()
+        want_status = 64 if "goes with" in (want or "") else 65
+        check(p.returncode == want_status, f"{name}: exit {p.returncode}, want {want_status} ({err})")
+        lines = err.splitlines()
+        check(len(lines) == 1 and lines[0].startswith("pmuemu: error: "), f"{name}: not one error line: {err!r}")
+        if want is not None:
+            check(err == "pmuemu: error: " + want, f"{name}: stderr {err!r}, want {want!r}")
+        check(p.stdout == b"", f"{name}: stdout not empty: {p.stdout[:200]!r}")
+
+
+def probe(pmuemu, host, work, img, extra):
+    rc, out, err = run(pmuemu, host, ["--kernel", img] + extra, timeout=60)
+    check(rc == 0, f"probe {extra}: exit {rc}: {err}")
+    check(out == "probe: el1 mmu-off daif-masked x0-dtb x1-x3-zero ok\n", f"probe {extra}: output {out!r}")
+
+
+def dtb(pmuemu, host, work, img):
+    dtc = shutil.which("dtc")
+    if dtc is None:
+        print("FAIL: dtc (Debian's device-tree-compiler) is not installed: run scripts/install-deps")
+        sys.exit(1)
+    os.makedirs(work, exist_ok=True)
+    ird = os.path.join(work, "initrd.gz")
+    open(ird, "wb").write(gzip.compress(b"070701" + b"0" * 200, mtime=0))
+
+    def dump(tag, extra):
+        path = os.path.join(work, tag + ".dtb")
+        rc, out, err = run(pmuemu, host, ["--kernel", img, "--dump-dtb", path] + extra, timeout=60)
+        check(rc == 0, f"dtb {tag}: exit {rc}: {err}")
+        dts = subprocess.run([dtc, "-I", "dtb", "-O", "dts", path], capture_output=True, text=True)
+        check(dts.returncode == 0, f"dtb {tag}: dtc failed: {dts.stderr}")
+        check("Warning" not in dts.stderr and "ERROR" not in dts.stderr, f"dtb {tag}: dtc complains: {dts.stderr}")
+        return open(path, "rb").read(), dts.stdout
+
+    raw, s = dump("two", ["--vcpus", "2", "--memory", "256M", "--append", "console=ttyAMA0 quiet",
+                          "--initrd", ird, "--seed", "7"])
+    node = lambda name: re.search(r"\n\t*" + re.escape(name) + r" \{(.*?)\n\t*\};", s, re.S)
+    def prop(n, p):
+        m = node(n)
+        if m is None:
+            return None
+        v = re.search(r"\n\t*" + re.escape(p) + r"( = (.*?))?;", m.group(1))
+        return None if v is None else (v.group(2) or "")
+    check(prop("memory@40000000", "reg") == "<0x00 0x40000000 0x00 0x10000000>", "memory reg: 256 MiB at 0x40000000")
+    check(prop("memory@40000000", "device_type") == '"memory"', "memory device_type")
+    for c in ("cpu@0", "cpu@1"):
+        check(prop(c, "enable-method") == '"psci"', f"{c} enable-method psci")
+        check(prop(c, "device_type") == '"cpu"', f"{c} device_type")
+    check(prop("cpu@1", "reg") == "<0x01>", "cpu@1 reg = MPIDR Aff0 1")
+    check(node("cpu@2") is None, "no third cpu")
+    check(prop("psci", "method") == '"hvc"', "psci method hvc")
+    check(prop("psci", "compatible") == '"arm,psci-1.0\\0arm,psci-0.2"', "psci compatible")
+    # Distributor 64 KiB; redistributors 128 KiB per vCPU, where the VMM placed them.
+    check(prop("intc@8000000", "reg") == "<0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x40000>", "gic-v3 reg")
+    check(prop("intc@8000000", "compatible") == '"arm,gic-v3"', "gic-v3 compatible")
+    check(prop("intc@8000000", "interrupt-controller") == "", "gic interrupt-controller")
+    check(prop("timer", "interrupts") == "<0x01 0x0d 0x04 0x01 0x0e 0x04 0x01 0x0b 0x04 0x01 0x0a 0x04>",
+          "timer PPIs 13 14 11 10")
+    check(prop("pmu", "compatible") == '"arm,armv8-pmuv3"', "pmu compatible")
+    check(prop("pmu", "interrupts") == "<0x01 0x07 0x04>", "pmu PPI 7 (INTID 23, the VMM's PMU_V3_IRQ)")
+    check(prop("pl011@9000000", "interrupts") == "<0x00 0x01 0x04>", "pl011 SPI 1")
+    check(prop("pl011@9000000", "clock-names") == '"uartclk\\0apb_pclk"', "pl011 clocks")
+    check(prop("apb-pclk", "compatible") == '"fixed-clock"', "fixed clock")
+    check(prop("chosen", "bootargs") == '"console=ttyAMA0 quiet"', "chosen bootargs")
+    check(prop("chosen", "stdout-path") == '"/pl011@9000000"', "chosen stdout-path")
+    start, end = prop("chosen", "linux,initrd-start"), prop("chosen", "linux,initrd-end")
+    check(start is not None and end is not None, "chosen initrd range")
+    if start and end:
+        a = [int(x, 16) for x in re.findall(r"0x[0-9a-f]+", start)]
+        b = [int(x, 16) for x in re.findall(r"0x[0-9a-f]+", end)]
+        lo, hi = (a[0] << 32) | a[1], (b[0] << 32) | b[1]
+        check(hi - lo == os.path.getsize(ird), f"initrd range {hi - lo} bytes = the file's")
+        check(0x40000000 <= lo and hi <= 0x50000000 and lo % 4096 == 0, "initrd in RAM, page aligned")
+    rng = prop("chosen", "rng-seed")
+    check(rng is not None and len(re.findall(r"0x", rng)) == 16, "rng-seed of 64 bytes")
+    check(prop("chosen", "kaslr-seed") not in (None, "<0x00 0x00>"), "kaslr-seed drawn from --seed 7")
+    # Reproducible: the same inputs give the same blob; another seed another rng-seed.
+    raw2, _ = dump("two-again", ["--vcpus", "2", "--memory", "256M", "--append", "console=ttyAMA0 quiet",
+                                 "--initrd", ird, "--seed", "7"])
+    check(raw == raw2, "same inputs, byte-identical DTB")
+    _, s3 = dump("seed0", ["--vcpus", "1"])
+    check("kaslr-seed = <0x00 0x00>" in s3, "--seed 0 (default): kaslr-seed 0, KASLR off")
+    check(re.search(r"rng-seed = (<.*?>)", s3).group(1) != rng, "another seed, another rng-seed")
+    check("pmu {" in s3, "pmu node with the PMU")
+    _, s4 = dump("nopmu", ["--no-pmu"])
+    check("pmu {" not in s4, "no pmu node with --no-pmu")
+    # --dtb: the user's tree, its /chosen updated.
+    user = os.path.join(work, "two.dtb")
+    _, s5 = dump("user", ["--dtb", user, "--append", "from --append"])
+    check('bootargs = "from --append";' in s5 and "cpu@1 {" in s5, "--dtb keeps the tree, updates bootargs")
+
+
+def boot(pmuemu, host, work, img, initrd, extra):
+    for tool, path in (("kernel Image", img), ("initramfs", initrd)):
+        if not os.path.exists(path):
+            print(f"FAIL: the {tool} {path} is missing: scripts/linux-guest builds it (the linux_guest_fetch test runs it)")
+            sys.exit(1)
+    args = ["--kernel", img, "--initrd", initrd, "--max-resets", "0",
+            "--append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- echo"] + extra
+    rc, out, err = run(pmuemu, host, args, stdin=b"typed into the PL011\n", timeout=900)
+    vcpus = extra[extra.index("--vcpus") + 1] if "--vcpus" in extra else "1"
+    check(rc == 0, f"boot {extra}: exit {rc} (want 0: PSCI SYSTEM_OFF): {err.strip()}")
+    for want in ("Booting Linux on physical CPU 0x0000000000",
+                 f"smp: Brought up 1 node, {vcpus} CPU",
+                 "GICv3: 32 SPIs implemented" if False else "GICv3:",
+                 "arch_timer: cp15 timer(s) running at 62.50MHz (virt).",
+                 "9000000.pl011: ttyAMA0 at MMIO 0x9000000",
+                 "Run /init as init process",
+                 "init-nofp: hello from user space",
+                 f"init-nofp: CPUs online: {vcpus}",
+                 "init-nofp: read: typed into the PL011",
+                 "init-nofp: powering off",
+                 "reboot: Power down"):
+        check(want in out, f"boot {extra}: console lacks {want!r}")
+    m = re.search(r"hw perfevents: enabled with armv8_pmuv3 PMU driver, (\d+) counters available", out)
+    check(m is not None, f"boot {extra}: the kernel's PMU driver did not probe")
+    if "--pmcr-n" in extra and m:
+        n = int(extra[extra.index("--pmcr-n") + 1])
+        check(int(m.group(1)) == n + 1, f"boot {extra}: {m.group(1)} counters, want N + 1 = {n + 1}")
+    check("Oops" not in out and "BUG" not in out and "WARNING" not in out, f"boot {extra}: kernel complained")
+    if failures:
+        print(out[-3000:])
+
+
+def need(*paths):
+    for path in paths:
+        if not os.path.exists(path):
+            print(f"FAIL: {path} is missing: scripts/linux-guest builds it (the linux_guest_fetch test runs it)")
+            sys.exit(1)
+
+
+def init_args(img, initrd, command, extra):
+    return ["--kernel", img, "--initrd", initrd, "--append",
+            "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- " + command] + extra
+
+
+def busybox(pmuemu, host, work, img, initrd, extra):
+    """Debian's busybox-static as /init: FP/SIMD user space, a shell, and `sleep 2`, which
+    costs no host seconds (every vCPU waits: time skips to the timer deadline)."""
+    need(img, initrd)
+    import time
+    t0 = time.monotonic()
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, 'sh -c "echo A; sleep 2; echo B; cat /proc/uptime"',
+                                                ["--max-resets", "0"] + extra))
+    wall = time.monotonic() - t0
+    check(rc == 0, f"busybox {extra}: exit {rc}: {err.strip()}")
+    check("init: running: sh -c" in out and "\nA\n" in out and "\nB\n" in out, f"busybox {extra}: no A/B output")
+    m = re.search(r"\nB\n([0-9.]+) ", out)
+    check(m is not None and float(m.group(1)) >= 2.0, f"busybox {extra}: guest uptime after sleep 2 is {m and m.group(1)}")
+    check("init: powering off" in out and "reboot: Power down" in out, f"busybox {extra}: no power off")
+    print(f"busybox {extra}: {wall:.1f} s host time for a boot with a 2 s guest sleep")
+
+
+def perf(pmuemu, host, work, img, initrd, extra):
+    """Debian's perf in the guest: counters the PMU driver found, and perf stat's counts,
+    with `<not supported>` exactly for the generic events whose PMCEID bit is clear (the
+    driver's sysfs events directory lists the events PMCEID advertises). Linux 6.1 maps
+    the generic `branches` to PC_WRITE_RETIRED (0x0C), not BR_RETIRED."""
+    need(img, initrd)
+    cmd = ('sh -c "ls /sys/bus/event_source/devices/armv8*/events/; '
+           'perf stat -x, -e instructions,cycles,branches ls /"')
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0"] + extra))
+    check(rc == 0, f"perf {extra}: exit {rc}: {err.strip()}")
+    n = int(extra[extra.index("--pmcr-n") + 1])
+    check(f"armv8_pmuv3 PMU driver, {n + 1} counters available" in out, f"perf {extra}: want {n + 1} counters")
+    after = out.split("init: running:", 1)[1].split("\n", 1)[1]
+    listing = after.split(",,", 1)[0]
+    events = set(re.findall(r"\b([a-z0-9_]+)\b", listing))
+    check("inst_retired" in events or "cpu_cycles" in events, f"perf {extra}: no PMU events listed in sysfs")
+    rows = {}
+    for line in out.splitlines():
+        f = line.split(",")
+        if len(f) >= 3 and f[2] in ("instructions", "cycles", "branches"):
+            rows[f[2]] = f[0]
+    for ev, sysfs in (("instructions", "inst_retired"), ("cycles", "cpu_cycles"), ("branches", "pc_write_retired")):
+        v = rows.get(ev)
+        check(v is not None, f"perf {extra}: no perf stat row for {ev}")
+        if v is None:
+            continue
+        if sysfs in events:
+            check(v.isdigit() and int(v) > 1000, f"perf {extra}: {ev} = {v!r}, want a count (PMCEID has {sysfs})")
+        else:
+            check(v == "<not supported>", f"perf {extra}: {ev} = {v!r}, want <not supported> (PMCEID lacks {sysfs})")
+    if "--timing" in extra and extra[extra.index("--timing") + 1] == "functional":
+        check(rows.get("instructions") == rows.get("cycles"), f"perf {extra}: functional timing is one cycle per instruction")
+    if failures:
+        print(out[-3000:])
+
+
+def reset(pmuemu, host, work, img, initrd, extra):
+    """PSCI SYSTEM_RESET (busybox `reboot -f`): the VMM reruns the boot protocol, the kernel
+    boots again, and --max-resets bounds it."""
+    need(img, initrd)
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, "reboot -f", ["--max-resets", "1"] + extra))
+    check(rc == 3, f"reset {extra}: exit {rc}, want 3")
+    check(err.strip() == "pmuemu: error: guest requested more than 1 system resets (--max-resets)", f"reset: {err!r}")
+    check(out.count("Booting Linux on physical CPU") == 2, f"reset {extra}: want 2 boots")
+    check(out.count("init: running: reboot -f") == 2, f"reset {extra}: want /init twice")
+
+
+def main():
+    if len(sys.argv) < 5:
+        print(__doc__)
+        return 64
+    pmuemu, host, work, what = sys.argv[1:5]
+    pmuemu, host, work = os.path.abspath(pmuemu), os.path.abspath(host), os.path.abspath(work)
+    rest = sys.argv[5:]
+    os.makedirs(work, exist_ok=True)
+    if what == "bad-input":
+        bad_input(pmuemu, host, work, rest[0])
+    elif what == "probe":
+        probe(pmuemu, host, work, rest[0], rest[1:])
+    elif what == "dtb":
+        dtb(pmuemu, host, work, rest[0])
+    elif what in ("boot", "busybox", "perf", "reset"):
+        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+    else:
+        print(__doc__)
+        return 64
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
