@@ -29,7 +29,7 @@ constexpr ExitStatusSpec kExitTable[] = {
            "PMU versions): the selftest would skip; the reason is printed"},
     {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
     {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
-    {"program's code", "user: the program's exit status"},
+    {"program code", "user: the program's exit status"},
     {"128+N", "user: signal N killed the program (139 segmentation fault, 132 illegal instruction, 134 abort), as a "
               "shell reports it; 137 when every thread waits for ever"},
 };
@@ -39,7 +39,7 @@ constexpr std::string_view kToolExits[] = {"0", "64", "65", "70"};
 constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70", "77"};
 constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
 constexpr std::string_view kUsageOnly[] = {"0", "64"};
-constexpr std::string_view kUserExits[] = {"program's code", "3", "64", "65", "128+N"};
+constexpr std::string_view kUserExits[] = {"program code", "3", "64", "65", "128+N"};
 
 constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest";
 

@@ -577,6 +577,10 @@ class Vmm {
 
   // ---- migration: snapshot save and restore (docs/snapshot.md) ----
   static constexpr uint64_t kPmcrId = arch::SysRegKey{3, 3, 9, 12, 0}.to_one_reg_id();
+  static bool is_id_register(uint64_t id) {
+    const auto key = arch::SysRegKey::from_one_reg_id(id);
+    return key && key->op0 == 3 && key->op1 == 0 && key->crn == 0 && !(key->crm == 0 && key->op2 == 5);
+  }
   static bool is_clear_alias(uint64_t id) {
     return id == arch::SysRegKey{3, 3, 9, 12, 2}.to_one_reg_id() ||  // PMCNTENCLR_EL0
            id == arch::SysRegKey{3, 0, 9, 14, 2}.to_one_reg_id() ||  // PMINTENCLR_EL1
@@ -638,6 +642,10 @@ class Vmm {
         // write of a CLR id *clears* the written bits (spec 2.7), so replaying them after the
         // SET ids would disable every restored counter: restore the state once, via SET.
         if (is_clear_alias(id)) continue;
+        // The identification registers are the destination CPU's own: KVM holds MIDR and
+        // REVIDR invariant and lets userspace only lower feature fields, so a VMM that moves
+        // a VM to another CPU type does not replay them (MPIDR, the vCPU's affinity, it does).
+        if (is_id_register(id)) continue;
         call(set_reg_raw(v, id, &value), "KVM_SET_ONE_REG(" + who + ", " + hex(id) + ", " + hex(value.lo) +
                                             (kvm_model::one_reg_size(id) == 16 ? ":" + hex(value.hi) : "") + ")");
       }
