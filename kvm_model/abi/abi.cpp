@@ -64,6 +64,10 @@ struct VmObj {
   unsigned ipa_bits = kIpaDefault;
   std::map<uint16_t, Slot> slots;
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
+  // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
+  // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
+  // no vCPU may run again (KVM_RUN: -EFAULT, as Linux gives a vCPU whose memory is gone).
+  bool ram_deleted = false;
   std::vector<std::unique_ptr<VcpuData>> vcpus;
   FwState fw;
   bool has_run() const {
@@ -279,8 +283,9 @@ long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem
   const auto old = vm.slots.find(id);
   if (mem.memory_size == 0) {
     if (old == vm.slots.end()) return -EINVAL;
-    // The model's RAM stays mapped in the cores once vCPUs exist (docs/kvm-api.md).
-    if (id == vm.backing_slot && !vm.vm->vcpus().empty()) return -EBUSY;
+    // The model's RAM stays mapped in the cores once vCPUs exist (docs/kvm-api.md): its
+    // deletion then stops the vCPUs from running rather than unmapping it under them.
+    if (id == vm.backing_slot && !vm.vm->vcpus().empty()) vm.ram_deleted = true;
     if (id == vm.backing_slot) vm.backing_slot = -1;
     vm.slots.erase(old);
     return 0;
@@ -576,6 +581,7 @@ long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long
   switch (req) {
     case KVM_RUN:
       if (arg != 0) return -EINVAL;
+      if (vm.ram_deleted) return -EFAULT;
       return run(vm, vc);
     case KVM_GET_MP_STATE: {
       kvm_mp_state st{vc.v->mp_state()};
