@@ -250,7 +250,7 @@ case("snapshot_4gib_ram_then_garbage", RESTORE, 65, "pmuemu: error: bad.snap: tr
      {"bad.snap": lambda s: with_checksum(patched(s, "ram_size", "<Q", 4096 << 20)[:-8] + b"\x00" * 8)})
 MAX_RSS_MIB = {"snapshot_4gib_ram_then_garbage": 1024}  # refused before the 4 GiB of RAM is allocated
 case("snapshot_truncated_with_checksum", RESTORE, 65,
-     "pmuemu: error: bad.snap: truncated snapshot (needs 4096 more bytes at offset 2756)",
+     "pmuemu: error: bad.snap: truncated snapshot (needs 8 more bytes at offset 4002)",
      {"bad.snap": lambda s: with_checksum(s[:4000])})
 case("snapshot_to_host_with_fewer_counters", ["run", "--host", "{CFG}/small-4ctr.yaml", "--restore", "big.snap"], 6,
      "pmuemu: error: restore refused: the snapshot's PMCR_EL0.N is 6 but the destination kept N = 4 on vcpu0 (its PMU allows at most 4 counters)",
