@@ -38,6 +38,9 @@ struct Split {
   Frac f;
 };
 Split split(u128 mant, int k, bool sticky) {
+  // A left shift of 128 or more would be undefined: the value is beyond any integer the
+  // callers produce, which saturate on it, so it is given as the largest u128.
+  if (k <= -128) return {mant != 0 ? ~u128{0} : u128{0}, sticky ? kBelowHalf : kExact};
   if (k <= 0) return {mant << -k, sticky ? kBelowHalf : kExact};
   if (k > 128) return {0, (mant || sticky) ? kBelowHalf : kExact};
   const u128 i = k == 128 ? 0 : mant >> k;
