@@ -46,7 +46,7 @@ struct CoreTimingParams {
   uint32_t ras_entries = 8;
   uint32_t mispredict_penalty = 8;
 
-  // Cross-parameter checks, once at construction (ARCHITECTURE.md B4): throws
+  // Cross-parameter checks, once at construction: throws
   // std::invalid_argument naming the parameter.
   void validate() const;
 };

@@ -2,7 +2,7 @@
 // retired instruction, the instruction's static class and registers (computed once at
 // decode) and its dynamic outcome (PC, data address, branch direction and target); the model
 // answers with cycles and microarchitectural events. It never sees architectural state, and
-// it reaches the PMU only through arch::EventCounts (ARCHITECTURE.md B0.5).
+// it reaches the PMU only through arch::EventCounts (the event interface between the two).
 //
 // Two pipeline shapes, chosen by CoreTimingParams::out_of_order:
 //  - in-order, `issue_width`-wide (Cortex-A55 class): an instruction issues when its

@@ -1,5 +1,5 @@
 // `pmuemu conformance --host HOST.yaml [--kvm ERA]`: the catalogue of the Linux KVM selftest
-// vpmu_counter_access (spec/kvm-arm64-pmu.md section 6) against the KVM model.
+// vpmu_counter_access (docs/conformance.md lists its cases) against the KVM model.
 //
 // For every N from 0 to the host maximum (the counters of the VM's default PMU, i.e. of the
 // cluster of the VMM's pCPU):

@@ -3,7 +3,7 @@
 // parameters. Loaded from a host YAML file plus the core catalogue (configs/cores/*.yaml).
 //
 // Everything here is plain data: yaml-cpp never appears outside emu/config/*.cpp, so the
-// models receive these structs and never parse anything themselves (ARCHITECTURE.md B4).
+// models receive these structs and never parse anything themselves.
 // Values are validated once, at load time; a loaded Host is immutable by convention.
 #pragma once
 

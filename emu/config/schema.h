@@ -1,5 +1,5 @@
 // The schema registry: every core-file parameter declared once, with its key, the CoreType
-// member it fills, unit, range and description (ARCHITECTURE.md B4). The same rows drive
+// member it fills, unit, range and description (configuration is data, declared once). The same rows drive
 // parsing, range checks, unknown-key hints, catalogue dumps and configs/README.md.
 //
 // Adding a timing parameter = one member in TimingParams + one row in kCoreParams

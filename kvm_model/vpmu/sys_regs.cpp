@@ -298,7 +298,7 @@ extern constexpr std::array<SysRegDesc, kNumPmuSysRegs> kPmuSysRegs = build_tabl
 namespace {
 constexpr const std::array<SysRegDesc, kNumPmuSysRegs>& kTable = kPmuSysRegs;
 
-// ---- compile-time checks of the table (ARCHITECTURE.md B0.2) ----
+// ---- compile-time checks of the table: a malformed row fails the build ----
 constexpr bool strictly_sorted() {
   for (size_t i = 1; i < kTable.size(); ++i)
     if (!(kTable[i - 1].key.index() < kTable[i].key.index())) return false;

@@ -1,4 +1,4 @@
-// The vPMU system-register descriptor table (ARCHITECTURE.md B2): ONE table, shared by the
+// The vPMU system-register descriptor table: ONE table, shared by the
 // guest-trap path and the ONE_REG path, sorted by encoding and checked at compile time, with
 // an O(1) lookup by the 16-bit encoding index. Rows are those of spec 1.2: the 74 registers
 // KVM exposes through ONE_REG plus PMMIR_EL1, PMCEID0/1_EL0 and PMXEV{TYPER,CNTR}_EL0.

@@ -23,7 +23,7 @@ std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-// "Units are part of the name" (ARCHITECTURE.md B4): a key's suffix fixes its unit.
+// Units are part of the name: a key's suffix fixes its unit.
 struct UnitSuffix {
   std::string_view suffix;
   std::string_view unit;

@@ -1,4 +1,4 @@
-// The descriptor table (ARCHITECTURE.md B2 checks repeated at run time so a failure names the
+// The descriptor table (its compile-time checks repeated at run time so a failure names the
 // row), REG_LIST contents and order, and the ONE_REG routing rules (spec 1.2, 2.11).
 #include <algorithm>
 #include <map>
