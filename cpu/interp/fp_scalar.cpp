@@ -15,11 +15,6 @@ namespace {
 
 using fp::Rounding;
 
-inline uint32_t fpcr(const Core& c) { return static_cast<uint32_t>(c.sysreg(SysSlot::FPCR)); }
-// The cumulative exception bits of FPSR (Arm ARM D17.2.62).
-inline void raise(Core& c, uint32_t flags) {
-  if (flags) c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | flags);
-}
 template <int N>
 inline uint64_t rdf(Core& c, unsigned n) {
   const uint64_t v = V(c, n).d[0];

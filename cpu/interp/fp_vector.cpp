@@ -16,10 +16,6 @@ namespace {
 
 using fp::Rounding;
 
-inline uint32_t fpcr(const Core& c) { return static_cast<uint32_t>(c.sysreg(SysSlot::FPCR)); }
-inline void raise(Core& c, uint32_t flags) {
-  if (flags) c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | flags);
-}
 
 template <int N> constexpr uint64_t kMask = N == 64 ? ~uint64_t{0} : (uint64_t{1} << N) - 1;
 

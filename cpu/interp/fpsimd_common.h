@@ -1,11 +1,17 @@
-// Shared by the SIMD&FP handlers (fp_*.cpp, simd_*.cpp): register-file access and the
-// CPACR_EL1.FPEN access check.
+// Shared by the SIMD&FP handlers (fp_*.cpp, simd_*.cpp): register-file access, FPCR/FPSR,
+// and the CPACR_EL1.FPEN access check.
 #pragma once
 
 #include "cpu/arch/esr.h"
 #include "cpu/core.h"
 
 namespace cpu::interp {
+
+inline uint32_t fpcr(const Core& c) { return static_cast<uint32_t>(c.sysreg(SysSlot::FPCR)); }
+// The cumulative exception bits of FPSR (Arm ARM D17.2.62): an operation only ever sets them.
+inline void raise(Core& c, uint32_t flags) {
+  if (flags) c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | flags);
+}
 
 inline VReg& V(Core& c, unsigned n) { return c.state().v[n & 31]; }
 
