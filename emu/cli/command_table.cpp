@@ -200,16 +200,18 @@ constexpr CommandSpec kCommands[] = {
     {.name = "plan",
      .summary = "what a migration between hosts depends on: PMU version, N, PMCEID events, MIDR/REVIDR; and the "
                 "migration matrix",
-     .synopsis = "[--n N] HOST.yaml [HOST.yaml...]",
+     .synopsis = "[--kvm ERA]... [--n N]... HOST.yaml [HOST.yaml...]",
      .description =
          "Prints every host's clusters (core, PMU version, maximum PMCR_EL0.N, MIDR, REVIDR), flags hosts whose "
          "clusters have different PMU versions (KVM gives their VMs no vPMU), the events a VM would lose moving "
-         "between hosts, the N a VM must be limited to so that it can move between any two of them, and the "
-         "migration matrix for N. Matrix cells: ok, the destination accepts N whichever cluster its VMM thread "
-         "runs on; pmu, only if the destination VM uses a cluster with at least N counters; no, no cluster of the "
-         "destination has N counters; pmuver, the destination's PMU version limit is below the source's (the VM's "
-         "ID_AA64DFR0_EL1.PMUVer would be refused); no-vpmu, the destination offers no vPMU; -, the source itself "
-         "cannot give a VM N counters (or has no vPMU).",
+         "between hosts, the N a VM must be limited to so that it can move between any two of them, and, per "
+         "--kvm era, the migration matrix for N, found by building the VM on each destination with that era's "
+         "KVM model as run --restore does. Matrix cells: ok, the destination keeps N whichever cluster its VMM "
+         "thread runs on; pmu, only with the --pmu listed under the matrix; raw, the era stores N although no "
+         "destination PMU has N counters; no, KVM keeps its own N and the restore is refused (exit 6); einval, "
+         "KVM refuses the PMCR_EL0 write (exit 5); pmuver, the destination's PMU version limit is below the "
+         "source's; no-vpmu, the destination offers no vPMU; -, the source itself cannot give a VM N counters "
+         "(or has no vPMU).",
      .options = kPlanOptions,
      .exit_codes = kToolExits,
      .positional = "HOST.yaml",

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """`pmuemu plan --kvm ERA` against what a save and restore under that era actually do.
 
-usage: plan_restore.py PMUEMU SOURCE_DIR GUEST_ELF WORKDIR ERA
+usage: plan_restore.py PMUEMU SOURCE_DIR GUEST_ELF WORKDIR ERA N
        plan_restore.py PMUEMU --eras ERA...   (the eras given are exactly those pmuemu --version lists)
 
-For each kind of cell plan prints (per N and destination, first source in row order), the
+For each kind of cell plan prints for N (per destination, first source in row order), the
 migrate_count guest is saved on the source with N counters and restored on the destination
 under ERA, and the outcome must be the cell's: ok (restored and N kept with the VMM and the
 vCPU on every cluster), pmu (kept with the --pmu plan names), raw (accepted as saved), no
@@ -35,7 +35,7 @@ if sys.argv[2] == "--eras":
     print(f"ok: plan_restore covers every era: {' '.join(listed)}")
     sys.exit(0)
 
-PMUEMU, SRC, GUEST, WORK, ERA = sys.argv[1:6]
+PMUEMU, SRC, GUEST, WORK, ERA, N = sys.argv[1:7]
 HOSTS = {"big-little": "configs/big-little.yaml", "server-n1": "configs/server-n1.yaml",
          "small-4ctr": "configs/small-4ctr.yaml", "mixed-pmu": "tests/data/configs/mixed-pmu.yaml"}
 HOSTS = {k: os.path.join(SRC, v) for k, v in HOSTS.items()}
@@ -144,7 +144,7 @@ def check(n, src, dst, cell, pmu):
 
 
 os.makedirs(WORK, exist_ok=True)
-plan = pmuemu("plan", "--kvm", ERA, *HOSTS.values())
+plan = pmuemu("plan", "--kvm", ERA, "--n", N, *HOSTS.values())
 if plan.returncode != 0:
     fail(f"plan: exit {plan.returncode}: {plan.stderr}")
 cells, pmu = parse_plan(plan.stdout)
@@ -158,4 +158,6 @@ for (n, src, dst), cell in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0]
     tested.add(key)
     done += check(n, src, dst, cell, pmu.get((n, dst), []))
 kinds = sorted({c for c in cells.values() if c != "-"})
-print(f"ok: plan --kvm {ERA} agrees with {done} restores (cells: {', '.join(kinds)})")
+if {n for n, _, _ in cells} != {int(N)}:
+    fail(f"plan --n {N} printed the matrices for {sorted({n for n, _, _ in cells})}")
+print(f"ok: plan --kvm {ERA} --n {N} agrees with {done} restores (cells: {', '.join(kinds)})")
