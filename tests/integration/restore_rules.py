@@ -141,8 +141,9 @@ def era_old_newest_file():
 def era_unknown_refused():
     # A file naming an era this build does not model: shown as recorded, refused on restore (65).
     bad = rewrite_era(save("6.7", "e67.snap"), "9.9-future", os.path.join(WORK, "future.snap"))
-    if era_of(bad) != "9.9-future" or "(not modelled by this pmuemu: --restore refuses it)" not in pmuemu("snapshot", "show", bad).stdout:
-        fail("snapshot show does not print the recorded era")
+    shown = pmuemu("snapshot", "show", bad).stdout
+    if era_of(bad) != "9.9-future" or "(not modelled by this pmuemu: --restore refuses it)" not in shown:
+        fail("snapshot show does not print the recorded era, marked as not modelled")
     for extra in ((), ("--kvm", "6.7"), ("--kvm", "6.7", "--allow-era-change")):
         p = run("--host", host("big-little"), "--restore", bad, *extra, expect=65)
         if p.stderr != (f"pmuemu: error: {bad}: the snapshot was taken under KVM era '9.9-future', "
@@ -150,6 +151,53 @@ def era_unknown_refused():
             fail("unknown era: " + p.stderr)
         if p.stdout or p.stderr.count("\n") != 1:
             fail("unknown era: not one line before any guest code")
+
+
+def as_version_1(snap, out):
+    """The snapshot in format version 1: every register value 8 bytes, no register of another
+    size (V0-V31, FPSR, FPCR), which is what builds without SIMD&FP wrote."""
+    data = open(snap, "rb").read()[:-8]
+    pos = 12
+    for _ in range(3):
+        (n,) = struct.unpack_from("<I", data, pos)
+        pos += 4 + n
+    pos += 1 + 4 + 4 + 8 + 8 + 8 + 4
+    (ncpus,) = struct.unpack_from("<I", data, pos)
+    body, pos = bytearray(data[:8] + struct.pack("<I", 1) + data[12:pos + 4]), pos + 4
+    for _ in range(ncpus):
+        cid, mp, nregs = struct.unpack_from("<III", data, pos)
+        pos += 12
+        regs = []
+        for _ in range(nregs):
+            (rid,) = struct.unpack_from("<Q", data, pos)
+            size = 1 << ((rid >> 52) & 0xF)  # KVM_REG_SIZE
+            value = data[pos + 8:pos + 8 + size]
+            pos += 8 + size
+            if size == 8:
+                regs.append(struct.pack("<Q", rid) + value)
+        body += struct.pack("<III", cid, mp, len(regs)) + b"".join(regs)
+    body += data[pos:]
+    h = 0xCBF29CE484222325
+    for b in body:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    open(out, "wb").write(bytes(body) + struct.pack("<Q", h))
+    return out
+
+
+def show_reports_file_version():
+    # snapshot show prints the version of the file it read, not the one this build writes.
+    snap = save("6.7", "v2.snap", *BIG)
+    old = as_version_1(snap, os.path.join(WORK, "v1.snap"))
+    for path, version in ((snap, 2), (old, 1)):
+        text = pmuemu("snapshot", "show", path).stdout
+        if not text.startswith(f"snapshot {path} (format version {version})\n  KVM era          6.7\n"):
+            fail(f"snapshot show of a version {version} file:\n{text[:200]}")
+        doc = json.loads(pmuemu("snapshot", "show", path, "--json").stdout)
+        if doc["snapshot_version"] != version or doc["kvm_era"] != "6.7":
+            fail(f"snapshot show --json of a version {version} file: {doc['snapshot_version']} {doc['kvm_era']}")
+    # The version 1 file restores, under its era, and the guest goes on.
+    continued(run("--host", host("big-little"), "--restore", old, *BIG, expect=0), 6)
+    run("--host", host("big-little"), "--restore", old, "--kvm", "6.6", expect=6)
 
 
 FIXED = {
@@ -184,8 +232,7 @@ def fixed_options_refused():
 
 
 SCENARIOS = {f.__name__: f for f in (era_change_refused, era_change_allowed, era_names_canonical, era_old_newest_file,
-                                     era_unknown_refused,
-                                     fixed_options_refused)}
+                                     era_unknown_refused, fixed_options_refused, show_reports_file_version)}
 os.makedirs(WORK, exist_ok=True)
 SCENARIOS[SCENARIO]()
 print(f"ok: {SCENARIO}")
