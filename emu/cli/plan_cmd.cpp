@@ -60,7 +60,7 @@ enum class Restore : uint8_t {
   kRaw,      // N read back, but the VM's PMU has fewer counters: the value is stored as is
   kChanged,  // KVM kept another N: the VMM's check refuses the restore (run exit 6)
   kEinval,   // KVM_SET_ONE_REG(PMCR_EL0) failed (run exit 5)
-  kNoVm,     // the VM could not be built this way (e.g. SET_PMU refused)
+  kNoVm,     // the VM could not be built this way (a KVM call before the PMCR_EL0 write failed)
 };
 
 // One way of building the VM on the destination: as `run --restore` does it, the VMM thread
@@ -124,24 +124,26 @@ Cell cell(const km::Kvm& dst_kvm, const HostSummary& src, const HostSummary& dst
   // The VM's ID_AA64DFR0_EL1.PMUVer is restored as saved; KVM refuses one above its limit.
   if (dst.pmuver_limit < src.pmuver_limit) return {"pmuver", {}};
   const auto& clusters = dst.host.clusters;
-  bool every_default_kept = true, any_raw = false, any_changed = false;
+  std::set<Restore> seen;
+  bool every_default_kept = true;
   for (const auto& c : clusters) {
     const Restore r = probe_restore(dst_kvm, {c.first_pcpu, std::nullopt}, n, c.core.pmu_counters);
     every_default_kept &= r == Restore::kKept;
-    any_raw |= r == Restore::kRaw;
-    any_changed |= r == Restore::kChanged;
+    seen.insert(r);
   }
   if (every_default_kept) return {"ok", {}};
   Cell out{"pmu", {}};
   for (size_t i = 0; i < clusters.size(); ++i) {
     const Restore r = probe_restore(dst_kvm, {clusters[i].first_pcpu, i}, n, clusters[i].core.pmu_counters);
     if (r == Restore::kKept) out.set_pmu.push_back(clusters[i].core.name);
-    any_raw |= r == Restore::kRaw;
-    any_changed |= r == Restore::kChanged;
+    seen.insert(r);
   }
   if (!out.set_pmu.empty()) return out;
-  if (any_raw) return {"raw", {}};
-  return {any_changed ? "no" : "einval", {}};
+  // No way keeps N: the cell names the most permissive outcome of any way tried.
+  if (seen.count(Restore::kRaw)) return {"raw", {}};
+  if (seen.count(Restore::kChanged)) return {"no", {}};
+  if (seen.count(Restore::kEinval)) return {"einval", {}};
+  return {"refused", {}};  // KVM builds no such VM at all (e.g. an attribute the era requires)
 }
 
 }  // namespace

@@ -8,8 +8,8 @@ For each kind of cell plan prints for N (per destination, first source in row or
 migrate_count guest is saved on the source with N counters and restored on the destination
 under ERA, and the outcome must be the cell's: ok (restored and N kept with the VMM and the
 vCPU on every cluster), pmu (kept with the --pmu plan names), raw (accepted as saved), no
-(refused by the VMM's N check, exit 6), einval (KVM refused PMCR_EL0, exit 5), no-vpmu (the
-destination offers no vPMU, exit 5). A cell kind the script does not know fails the test.
+(refused by the VMM's N check, exit 6), einval (KVM refused PMCR_EL0, exit 5), refused (KVM
+builds no such VM, exit 5), no-vpmu (the destination offers no vPMU, exit 5). A cell kind the script does not know fails the test.
 """
 import os
 import re
@@ -134,6 +134,10 @@ def check(n, src, dst, cell, pmu):
         if p.returncode != 5 or not re.search(r"KVM_SET_ONE_REG\(vcpu0, 0x[0-9a-f]+, .*\) failed: EINVAL|"
                                               r"KVM_SET_ONE_REG\(vcpu0, PMCR_EL0.*EINVAL", p.stderr):
             fail(f"{what}: expected KVM to refuse PMCR_EL0 (exit 5): exit {p.returncode}\n{p.stderr}")
+    elif cell == "refused":
+        p = restore(snap, dst)
+        if p.returncode != 5 or p.stdout:
+            fail(f"{what}: expected KVM to refuse building the VM (exit 5): exit {p.returncode}\n{p.stderr}")
     elif cell == "no-vpmu":
         p = restore(snap, dst)
         if p.returncode != 5 or "no vPMU" not in p.stderr:
