@@ -1355,6 +1355,9 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
     opts.ram_base = snap->ram_base;
     opts.ram_size = snap->ram_size;
     opts.pmu = snap->pmu;
+    if (!snap->pmu && !opts.pmu_core.empty())
+      throw UsageError("--pmu is not valid with --restore of " + opts.restore_path +
+                       ": its VM was created without a PMU (--no-pmu)");
     if (opts.pmu_core.empty()) opts.pmu_core = snap->pmu_core;
     // --affinity is the destination VMM's placement, checked against the snapshot's vCPUs.
     for (size_t v = 0; v < opts.affinity.size(); ++v)

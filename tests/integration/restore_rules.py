@@ -226,6 +226,14 @@ def fixed_options_refused():
     p = run("--host", host("big-little"), "--restore", snap, "--affinity", "2=5", expect=64)
     if p.stderr != f"pmuemu: error: --affinity: vCPU 2 does not exist (the snapshot {snap} has 2 vCPUs)\n":
         fail("--affinity beyond the snapshot's vCPUs: " + p.stderr)
+    # --pmu chooses the destination's PMU of a VM that has one; a VM saved without a PMU has none to choose.
+    nopmu = os.path.join(WORK, "nopmu.snap")  # spin.elf: migrate_count needs a PMU
+    run("--host", host("big-little"), "--guest", os.path.join(os.path.dirname(GUEST), "spin.elf"), "--no-pmu",
+        "--save", nopmu, "--stop-after-insns", "1000", expect=0)
+    p = run("--host", host("big-little"), "--restore", nopmu, "--pmu", "cortex-a76", expect=64)
+    if p.stderr != f"pmuemu: error: --pmu is not valid with --restore of {nopmu}: its VM was created without a PMU " \
+                   "(--no-pmu)\n" or p.stdout:
+        fail("--pmu with a snapshot without a PMU: " + p.stderr)
     p = run("--host", host("big-little"), "--guest", GUEST, "--allow-era-change", expect=64)
     if p.stderr != "pmuemu: error: --allow-era-change goes with --restore SNAP\n":
         fail("--allow-era-change without --restore: " + p.stderr)
