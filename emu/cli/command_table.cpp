@@ -209,9 +209,9 @@ constexpr CommandSpec kCommands[] = {
          "KVM model as run --restore does. Matrix cells: ok, the destination keeps N whichever cluster its VMM "
          "thread runs on; pmu, only with the --pmu listed under the matrix; raw, the era stores N although no "
          "destination PMU has N counters; no, KVM keeps its own N and the restore is refused (exit 6); einval, "
-         "KVM refuses the PMCR_EL0 write (exit 5); refused, KVM builds no such VM (exit 5); pmuver, the destination's PMU version limit is below the "
-         "source's; no-vpmu, the destination offers no vPMU; -, the source itself cannot give a VM N counters "
-         "(or has no vPMU).",
+         "KVM refuses the PMCR_EL0 write (exit 5); refused, KVM builds no such VM (exit 5); pmuver, the "
+         "destination's PMU version limit is below the source's; no-vpmu, the destination offers no vPMU; -, the "
+         "source itself cannot give a VM N counters (or has no vPMU).",
      .options = kPlanOptions,
      .exit_codes = kToolExits,
      .positional = "HOST.yaml",

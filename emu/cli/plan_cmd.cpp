@@ -1,10 +1,12 @@
 // `pmuemu plan HOST.yaml...`: PMCR_EL0.N planning for a fleet of hosts.
 //
-// Under the Linux 6.7 rules (docs/kvm-model.md) a VM's N is VM-wide, defaults to the
-// counter count of the VM's host PMU (the PMU of the cluster the VMM thread ran on at the
-// first KVM_ARM_VCPU_INIT, or the one chosen with SET_PMU) and can only be lowered. A VM
-// restored on another host keeps its N only if the destination's PMU has at least N
-// counters; otherwise KVM silently keeps its own N and the VMM must refuse the migration.
+// A VM's N is restored with PMCR_EL0 (KVM_SET_ONE_REG). What the destination's KVM does with
+// it depends on the kernel era: 6.6 stores it raw, v5 refuses an N above its limit, 6.7 and
+// later keep N VM-wide, never above the counters of the VM's host PMU (the PMU of the
+// cluster the VMM thread ran on at the first KVM_ARM_VCPU_INIT, or the one chosen with
+// SET_PMU), and silently keep their own N otherwise, so the VMM must refuse the migration.
+// The matrices are not computed from these rules: for each --kvm era, each destination is
+// asked, through that era's KVM model, what a restore of N does there.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -13,13 +15,13 @@
 #include <set>
 #include <string>
 
+#include "cpu/arch/sysreg_key.h"
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
 #include "emu/common/text.h"
 #include "emu/config/host_config.h"
 #include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
-#include "cpu/arch/sysreg_key.h"
 #include "kvm_model/kvm.h"
 #include "kvm_model/vpmu/era.h"
 #include "kvm_model/vpmu/host_pmu.h"
