@@ -20,7 +20,8 @@ constexpr ExitStatusSpec kExitTable[] = {
     {"4", "run: KVM_RUN returned KVM_EXIT_FAIL_ENTRY (a vCPU on a pCPU outside the PMU chosen with --pmu)"},
     {"5", "run: the KVM model refused a call of the VMM (the message names the call, the errno and, where "
           "known, the reason)"},
-    {"6", "run: --restore refused, the destination cannot take the VM as saved (a smaller PMCR_EL0.N)"},
+    {"6", "run: --restore refused, the destination cannot take the VM as saved (a smaller PMCR_EL0.N), or --kvm "
+          "names another era than the snapshot's without --allow-era-change"},
     {"64", "usage error: unknown command or option, missing, extra or malformed argument"},
     {"65", "unreadable or invalid input file (host YAML, core catalogue, guest ELF, snapshot) or an "
            "output file that cannot be written"},
@@ -80,7 +81,11 @@ constexpr OptionSpec kRunOptions[] = {
     {"save-on-exit", "SNAP", "whatever ends the run (guest exit, limit, --timeout, SIGINT, SIGTERM), write a "
                              "snapshot of the VM as it stands to this file",
      "file"},
-    {"restore", "SNAP", "build the VM from a snapshot (on this --host) and continue it", "file"},
+    {"restore", "SNAP", "build the VM from a snapshot (on this --host) and continue it under the snapshot's "
+                        "era; --vcpus, --pmcr-n, --nr-counters, --no-pmu, --memory, --ram-mib and --arg, which the "
+                        "snapshot fixes, are usage errors with it",
+     "file"},
+    {"allow-era-change", "", "with --restore: let --kvm name another era than the snapshot's (else exit 6)"},
     {"reinit-runs", "K", "after a clean end (exit 0, SYSTEM_OFF), KVM_ARM_VCPU_INIT every vCPU and run the guest "
                          "again, K more times"},
     {"json", "FILE", "write the run's result as versioned JSON (docs/json-output.md)", "file"},
@@ -93,6 +98,9 @@ constexpr OptionSpec kRunOptions[] = {
 constexpr OptionSpec kPlanOptions[] = {
     {"n", "N", "print the migration matrix for this PMCR_EL0.N (repeatable; default: every N of the fleet)", "",
      true},
+    {"kvm", "ERA", "plan under this kernel era of the KVM model (repeatable: one set of matrices per era; default "
+                   "6.7)",
+     kEras, true},
 };
 
 constexpr OptionSpec kConformanceOptions[] = {
@@ -192,16 +200,18 @@ constexpr CommandSpec kCommands[] = {
     {.name = "plan",
      .summary = "what a migration between hosts depends on: PMU version, N, PMCEID events, MIDR/REVIDR; and the "
                 "migration matrix",
-     .synopsis = "[--n N] HOST.yaml [HOST.yaml...]",
+     .synopsis = "[--kvm ERA]... [--n N]... HOST.yaml [HOST.yaml...]",
      .description =
          "Prints every host's clusters (core, PMU version, maximum PMCR_EL0.N, MIDR, REVIDR), flags hosts whose "
          "clusters have different PMU versions (KVM gives their VMs no vPMU), the events a VM would lose moving "
-         "between hosts, the N a VM must be limited to so that it can move between any two of them, and the "
-         "migration matrix for N. Matrix cells: ok, the destination accepts N whichever cluster its VMM thread "
-         "runs on; pmu, only if the destination VM uses a cluster with at least N counters; no, no cluster of the "
-         "destination has N counters; pmuver, the destination's PMU version limit is below the source's (the VM's "
-         "ID_AA64DFR0_EL1.PMUVer would be refused); no-vpmu, the destination offers no vPMU; -, the source itself "
-         "cannot give a VM N counters (or has no vPMU).",
+         "between hosts, the N a VM must be limited to so that it can move between any two of them, and, per "
+         "--kvm era, the migration matrix for N, found by building the VM on each destination with that era's "
+         "KVM model as run --restore does. Matrix cells: ok, the destination keeps N whichever cluster its VMM "
+         "thread runs on; pmu, only with the --pmu listed under the matrix; raw, the era stores N although no "
+         "destination PMU has N counters; no, KVM keeps its own N and the restore is refused (exit 6); einval, "
+         "KVM refuses the PMCR_EL0 write (exit 5); refused, KVM builds no such VM (exit 5); pmuver, the "
+         "destination's PMU version limit is below the source's; no-vpmu, the destination offers no vPMU; -, the "
+         "source itself cannot give a VM N counters (or has no vPMU).",
      .options = kPlanOptions,
      .exit_codes = kToolExits,
      .positional = "HOST.yaml",

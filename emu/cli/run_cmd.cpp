@@ -39,6 +39,20 @@ constexpr TraceFlag kTraceFlags[] = {{"insn", &vmm::RunOptions::trace_insn},
                                      {"reset-summary", &vmm::RunOptions::trace_reset_summary},
                                      {"vmm", &vmm::RunOptions::trace_vmm}};
 
+// Options whose effect a restore would overwrite with the snapshot's saved state.
+struct FixedOption {
+  std::string_view option, what;
+};
+constexpr FixedOption kFixedBySnapshot[] = {
+    {"vcpus", "the number of vCPUs"},
+    {"pmcr-n", "PMCR_EL0.N (restored with the saved PMCR_EL0)"},
+    {"nr-counters", "the number of counters (PMCR_EL0.N, restored with the saved PMCR_EL0)"},
+    {"no-pmu", "whether the vCPUs have a PMU"},
+    {"ram-mib", "the guest RAM size"},
+    {"memory", "the guest RAM size"},
+    {"arg", "the vCPUs' registers (x0 included)"},
+};
+
 }  // namespace
 
 int cmd_run(const ParsedArgs& vm) {
@@ -79,7 +93,16 @@ int cmd_run(const ParsedArgs& vm) {
   }
   if (vm.count("restore")) {
     if (vm.count("guest")) throw UsageError("run: --restore and --guest exclude each other (the snapshot holds the guest)");
+    // What the snapshot holds is restored as saved: an option that would set it differently
+    // is an error rather than silently overwritten by the restore.
+    for (const auto& fixed : kFixedBySnapshot)
+      if (vm.count(std::string(fixed.option)))
+        throw UsageError("--" + std::string(fixed.option) + " is not valid with --restore: the snapshot fixes " +
+                         std::string(fixed.what));
     opts.restore_path = vm.get("restore");
+    opts.allow_era_change = vm.count("allow-era-change") != 0;
+  } else if (vm.count("allow-era-change")) {
+    throw UsageError("--allow-era-change goes with --restore SNAP");
   }
   if (vm.count("save")) {
     if (!vm.count("stop-after-insns")) throw UsageError("run: --save needs --stop-after-insns N");
@@ -176,7 +199,10 @@ int cmd_run(const ParsedArgs& vm) {
       const auto eq = spec.find('=');
       if (eq == std::string::npos) throw UsageError("--affinity: expected VCPU=CPULIST, got '" + spec + "'");
       const uint64_t vcpu = parse_u64("affinity", spec.substr(0, eq));
-      if (vcpu >= opts.vcpus)
+      // With --restore the vCPU count is the snapshot's, which run_guest checks against.
+      if (!opts.restore_path.empty() && vcpu >= 64)
+        throw UsageError("--affinity: vCPU " + std::to_string(vcpu) + " does not exist (a VM has at most 64)");
+      if (opts.restore_path.empty() && vcpu >= opts.vcpus)
         throw UsageError("--affinity: vCPU " + std::to_string(vcpu) + " does not exist (--vcpus " + std::to_string(opts.vcpus) + ")");
       std::vector<uint32_t> cpus;
       std::stringstream ss(spec.substr(eq + 1));
@@ -191,6 +217,7 @@ int cmd_run(const ParsedArgs& vm) {
         for (uint64_t c = lo; c <= hi; ++c) cpus.push_back(static_cast<uint32_t>(c));
       }
       if (cpus.empty()) throw UsageError("--affinity: empty CPU list in '" + spec + "'");
+      if (vcpu >= opts.affinity.size()) opts.affinity.resize(vcpu + 1);
       opts.affinity[vcpu] = cpus;
     }
   }

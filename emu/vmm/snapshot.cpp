@@ -195,8 +195,10 @@ Snapshot parse_snapshot(const std::vector<uint8_t>& b, const std::string& name) 
     r.fail("snapshot version " + std::to_string(version) + ", this pmuemu reads versions 1 and " +
            std::to_string(kSnapshotVersion));
   Snapshot s;
+  s.format_version = version;
   s.source_host = r.str();
   s.kvm_era = r.str();
+  if (s.kvm_era == "newest") s.kvm_era = kEraNewestBeforeNames;
   s.pmu_core = r.str();
   s.pmu = r.u8() != 0;
   s.pmu_irq = r.u32();

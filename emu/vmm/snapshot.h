@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,10 @@ namespace pmuemu::vmm {
 // V registers are U128, FPSR/FPCR U32); version 1 (every value 8 bytes, no SIMD&FP state)
 // is still read: see parse_snapshot.
 inline constexpr uint32_t kSnapshotVersion = 2;
+
+// What "newest" meant in every build that wrote it into a snapshot: the era is stored by its
+// canonical name since, so a later newest era cannot change what an old file restores under.
+inline constexpr std::string_view kEraNewestBeforeNames = "6.16";
 
 // A register value as KVM_GET_ONE_REG's buffer holds it: the low one_reg_size(id) bytes,
 // little-endian (lo = bits 63:0, hi = bits 127:64 of a U128 register).
@@ -33,8 +38,12 @@ struct SnapshotVcpu {
 };
 
 struct Snapshot {
+  uint32_t format_version = kSnapshotVersion;  // as read from the file (save writes the current one)
   // The VM configuration the VMM chose (restored in the same order on the destination).
   std::string source_host;
+  // The KVM era the VM ran under, by its canonical name (kvm_model::vpmu::era_name). A restore
+  // under another era is refused unless asked for (docs/snapshot.md). Files written before
+  // names were canonical may say "newest": the loader reads that as kEraNewestBeforeNames.
   std::string kvm_era;
   std::string pmu_core;      // "" = the default PMU
   bool pmu = true;

@@ -10,6 +10,7 @@
 #include "cpu/sysreg/sysregs.h"
 #include "emu/common/text.h"
 #include "emu/vmm/report.h"
+#include "kvm_model/vpmu/era.h"
 #include "kvm_model/uapi.h"
 #include "kvm_model/vpmu/sys_regs.h"
 
@@ -160,8 +161,9 @@ bool is_pmu_one_reg(uint64_t id) {
 std::string describe_snapshot(const Snapshot& s, const std::string& name) {
   std::string o;
   auto line = [&](const std::string& l) { o += l + "\n"; };
-  line("snapshot " + name + " (format version " + std::to_string(kSnapshotVersion) + ")");
-  line("  KVM era          " + s.kvm_era);
+  line("snapshot " + name + " (format version " + std::to_string(s.format_version) + ")");
+  line("  KVM era          " + s.kvm_era +
+       (kvm_model::vpmu::parse_era(s.kvm_era) ? "" : " (not modelled by this pmuemu: --restore refuses it)"));
   line("  source host      " + s.source_host);
   line("  PMU              " + pmu_choice(s));
   line("  vCPUs            " + std::to_string(s.vcpus) +
@@ -217,7 +219,7 @@ std::string snapshot_json(const Snapshot& s, const std::string& name) {
   w.key("format").value("pmuemu-snapshot");
   w.newline().key("version").value(1);
   w.newline().key("file").value(name);
-  w.newline().key("snapshot_version").value(kSnapshotVersion);
+  w.newline().key("snapshot_version").value(s.format_version);
   w.newline().key("kvm_era").value(s.kvm_era);
   w.newline().key("source_host").value(s.source_host);
   w.newline().key("pmu").begin_object();

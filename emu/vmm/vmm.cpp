@@ -592,7 +592,8 @@ class Vmm {
   void save(const std::string& path) {
     Snapshot s;
     s.source_host = host_.name;
-    s.kvm_era = opts_.kvm_era;
+    // By canonical name: "newest" would restore under whatever era is newest at restore time.
+    s.kvm_era = kvm_model::vpmu::era_name(parse_era_or_throw(opts_.kvm_era));
     s.pmu_core = opts_.pmu_core;
     s.pmu = opts_.pmu;
     s.vcpus = opts_.vcpus;
@@ -1325,6 +1326,24 @@ RunOutcome Vmm::run_threaded() {
 }
 }  // namespace
 
+namespace {
+// The vPMU's rules differ between eras (the N a restore can set, how the bitmaps and
+// counters are written back, what a reset does), so a VM saved under one era is a different
+// VM under another: restoring it there is refused unless the user asks for it.
+void check_restore_era(const Snapshot& snap, const RunOptions& opts) {
+  const auto saved = kvm_model::vpmu::parse_era(snap.kvm_era);
+  if (!saved)
+    throw InputError(opts.restore_path + ": the snapshot was taken under KVM era '" + snap.kvm_era +
+                     "', which this pmuemu does not model (pmuemu --version lists the eras it models)");
+  const auto wanted = kvm_model::vpmu::parse_era(opts.kvm_era);
+  if (!wanted || *wanted == *saved || opts.allow_era_change) return;  // an unknown --kvm is reported by the VMM
+  throw MigrationRefused("restore refused: " + opts.restore_path + " was taken under KVM era " +
+                         std::string(kvm_model::vpmu::era_name(*saved)) + ", --kvm asks for era " +
+                         std::string(kvm_model::vpmu::era_name(*wanted)) +
+                         " (the vPMU rules differ; --allow-era-change restores it anyway)");
+}
+}  // namespace
+
 RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
   RunOptions opts = in_opts;
   std::optional<Snapshot> snap;
@@ -1336,13 +1355,22 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
     opts.ram_base = snap->ram_base;
     opts.ram_size = snap->ram_size;
     opts.pmu = snap->pmu;
+    if (!snap->pmu && !opts.pmu_core.empty())
+      throw UsageError("--pmu is not valid with --restore of " + opts.restore_path +
+                       ": its VM was created without a PMU (--no-pmu)");
     if (opts.pmu_core.empty()) opts.pmu_core = snap->pmu_core;
-    if (opts.kvm_era.empty()) opts.kvm_era = snap->kvm_era;
+    // --affinity is the destination VMM's placement, checked against the snapshot's vCPUs.
+    for (size_t v = 0; v < opts.affinity.size(); ++v)
+      if (!opts.affinity[v].empty() && v >= snap->vcpus)
+        throw UsageError("--affinity: vCPU " + std::to_string(v) + " does not exist (the snapshot " +
+                         opts.restore_path + " has " + std::to_string(snap->vcpus) + " vCPU" +
+                         (snap->vcpus == 1 ? "" : "s") + ")");
   }
-  if (opts.kvm_era.empty()) opts.kvm_era = "6.7";
+  if (opts.kvm_era.empty()) opts.kvm_era = snap ? snap->kvm_era : "6.7";
   std::unique_ptr<Vmm> vmm;
   RunOutcome out;
   try {
+    if (snap) check_restore_era(*snap, opts);
     vmm = std::make_unique<Vmm>(host, opts, std::move(snap));
     out = vmm->run();
     if (out.error.rfind("instruction limit", 0) == 0 || out.error.rfind("wall-clock limit", 0) == 0 ||

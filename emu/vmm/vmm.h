@@ -40,6 +40,7 @@ struct RunOptions {
   std::string save_path;              // --save: write a snapshot when --stop-after-insns is reached
   uint64_t stop_after_insns = 0;      // --stop-after-insns
   std::string restore_path;           // --restore: build the VM from a snapshot instead of an ELF
+  bool allow_era_change = false;      // --allow-era-change: restore under a --kvm era other than the snapshot's
   std::string json_path;              // --json: the versioned result (docs/json-output.md)
   std::string timeline_path;          // --timeline: Chrome/Perfetto trace events
   uint32_t reinit_runs = 0;           // --reinit-runs: KVM_ARM_VCPU_INIT and run again after a clean end

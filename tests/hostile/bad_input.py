@@ -76,6 +76,14 @@ def patched(snap: bytes, field: str, fmt: str, value: int) -> bytes:
     return with_checksum(bytes(body))
 
 
+def with_era(snap: bytes, era: str) -> bytes:
+    """The kernel era string (the second string of the header) replaced."""
+    (n,) = struct.unpack_from("<I", snap, 12)
+    at = 16 + n
+    (m,) = struct.unpack_from("<I", snap, at)
+    return with_checksum(snap[:at] + struct.pack("<I", len(era)) + era.encode() + snap[at + 4 + m:-8])
+
+
 # ---------------------------------------------------------------------- the cases
 # name: (args, status, stderr, files) -- files: {name: bytes | str | callable(ctx) -> bytes}
 # In args and stderr: {H} the big-little host file, {CFG} configs/, {G} the guest dir,
@@ -267,6 +275,19 @@ def truncated_message(err, cwd):
 
 case("snapshot_truncated_with_checksum", RESTORE, 65, truncated_message,
      {"bad.snap": lambda s: with_checksum(s[:4000])})
+case("restore_fixes_vcpus", ["run", "--host", "{H}", "--restore", "x.snap", "--vcpus", "2"], 64,
+     "pmuemu: error: --vcpus is not valid with --restore: the snapshot fixes the number of vCPUs")
+case("restore_fixes_pmcr_n", ["run", "--host", "{H}", "--restore", "x.snap", "--pmcr-n", "4"], 64,
+     "pmuemu: error: --pmcr-n is not valid with --restore: the snapshot fixes PMCR_EL0.N (restored with the saved "
+     "PMCR_EL0)")
+case("allow_era_change_without_restore", RUN + ["--allow-era-change"], 64,
+     "pmuemu: error: --allow-era-change goes with --restore SNAP")
+case("snapshot_other_era", RESTORE + ["--kvm", "6.6"], 6,
+     "pmuemu: error: restore refused: bad.snap was taken under KVM era 6.7, --kvm asks for era 6.6 (the vPMU rules "
+     "differ; --allow-era-change restores it anyway)", {"bad.snap": lambda s: s})
+case("snapshot_unknown_era", RESTORE, 65,
+     "pmuemu: error: bad.snap: the snapshot was taken under KVM era '9.9', which this pmuemu does not model "
+     "(pmuemu --version lists the eras it models)", {"bad.snap": lambda s: with_era(s, "9.9")})
 case("snapshot_to_host_with_fewer_counters", ["run", "--host", "{CFG}/small-4ctr.yaml", "--restore", "big.snap"], 6,
      "pmuemu: error: restore refused: the snapshot's PMCR_EL0.N is 6 but the destination kept N = 4 on vcpu0 (its PMU allows at most 4 counters)",
      {"big.snap": "SERVER_SNAPSHOT"})

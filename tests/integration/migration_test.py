@@ -60,7 +60,7 @@ def refused(src, dst, era, src_extra=(), dst_extra=()):
 
 # vCPU 0 and the VMM thread on the big cluster, so the VM's PMU is the 6-counter one in every
 # era (6.6 picks the default PMU on the VMM thread's pCPU, 6.7 on the vCPU's).
-BIG = ("--vcpus", "1", "--affinity", "0=4", "--vmm-cpu", "4")
+BIG = ("--affinity", "0=4", "--vmm-cpu", "4")
 
 SCENARIOS = {
     # 6.7: N is VM state; a destination with fewer counters keeps its own N, the VMM refuses.
