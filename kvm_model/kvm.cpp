@@ -380,7 +380,7 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   if (initialised_ && ((features_.features[0] ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
   // 6.7+ (kvm_vcpu_init_changed against kvm->arch.vcpu_features): every vCPU of the VM gets
   // the features of the first one initialised; the power-off bit is per call.
-  const bool vm_wide = vm_.era_ == vpmu::Era::k6_7 || vm_.era_ == vpmu::Era::kNewest;
+  const bool vm_wide = vpmu::policy(vm_.era_).vm_wide_vcpu_features;
   if (vm_wide && vm_.features_configured_ && ((vm_.vm_features_ ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
   const bool has_pmu = (init.features[0] >> KVM_ARM_VCPU_PMU_V3) & 1;
   vpmu::ResetTrace trace;

@@ -398,7 +398,7 @@ int cmd_conformance(const ParsedArgs& vm) {
   if (!vm.count("host")) throw UsageError("conformance: --host HOST.yaml is required");
   const std::string era_text = vm.count("kvm") ? vm.get("kvm") : "6.7";
   const auto era = vp::parse_era(era_text);
-  if (!era) throw UsageError("--kvm: unknown kernel era '" + era_text + "' (known: 6.6, v5, 6.7, 6.16, newest)");
+  if (!era) throw UsageError("--kvm: unknown kernel era '" + era_text + "' (known: " + vp::known_era_names() + ")");
   const std::string guest = vm.count("guest") ? vm.get("guest") : default_guest_path();
 
   const config::Host host = config::load_host_file(vm.get("host"));

@@ -393,7 +393,7 @@ class Vmm {
  private:
   static kvm_model::vpmu::Era parse_era_or_throw(const std::string& name) {
     const auto era = kvm_model::vpmu::parse_era(name);
-    if (!era) throw UsageError("--kvm: unknown kernel era '" + name + "' (known: 6.6, v5, 6.7, 6.16, newest)");
+    if (!era) throw UsageError("--kvm: unknown kernel era '" + name + "' (known: " + kvm_model::vpmu::known_era_names() + ")");
     return *era;
   }
 

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "kvm_model/abi/host.h"
+#include "kvm_model/vpmu/era.h"
 
 namespace {
 
@@ -42,7 +43,7 @@ struct Shim {
         std::_Exit(kExitConfig);
       };
       if (host == nullptr || *host == '\0') die("PMUEMU_HOST is not set (the host file /dev/kvm emulates)");
-      if (era == nullptr || *era == '\0') die("PMUEMU_KVM is not set (the KVM era: 6.6, v5, 6.7, 6.16 or newest)");
+      if (era == nullptr || *era == '\0') die("PMUEMU_KVM is not set (the KVM era: one of " + kvm_model::vpmu::known_era_names() + ")");
       long vmm_cpu = 0;
       if (cpu != nullptr) {
         char* end = nullptr;

@@ -3,7 +3,9 @@
 #include "kvm_model/vpmu/era.h"
 
 #include <cerrno>
+#include <iterator>
 #include <ostream>
+#include <string>
 
 #include "kvm_model/vpmu/vcpu_pmu.h"
 
@@ -17,6 +19,10 @@ uint8_t physical_n(const VcpuPmu& v, uint32_t pcpu) {
   const ClusterPmuDesc* phys = v.vm().host().physical(pcpu);
   return phys ? static_cast<uint8_t>(phys->num_counters) : 0;
 }
+
+}  // namespace
+
+namespace era_fn {
 
 // ---------------- reset_pmcr ----------------
 std::optional<uint64_t> reset_pmcr_6_6(const VcpuPmu& v, uint32_t pcpu) {
@@ -158,13 +164,24 @@ void reload_6_16(VcpuPmu& v) {
   v.reprogram_counter_mask(mask);
 }
 
+}  // namespace era_fn
+
+namespace {
+using namespace era_fn;
+
 constexpr uint64_t kRaw = ~uint64_t{0};
 
-const EraPolicy kPolicies[] = {
+constexpr EraPolicy kPolicies[] = {
     {
         .era = Era::k6_6,
         .name = "6.6",
+        .alias = "",
         .kernel = "Linux v6.6 (before the PMCR_EL0.N series)",
+        .status = EraStatus::kReleased,
+        .source = "tag v6.6",
+        .summary = "Linux v6.6, before userspace could limit the number of PMU counters",
+        .vm_wide_vcpu_features = false,
+        .uapi_6_8 = false,
         .n_in_slot = true,
         .vm_wide_n = false,
         .has_pmcr_n_limit = false,
@@ -197,7 +214,13 @@ const EraPolicy kPolicies[] = {
     {
         .era = Era::kV5,
         .name = "v5",
+        .alias = "",
         .kernel = "v5 posting 2023-08-17 (never merged)",
+        .status = EraStatus::kPosting,
+        .source = "series \"KVM: arm64: PMU: Allow userspace to limit the number of PMCs\" v5, 2023-08-17",
+        .summary = "the v5 posting of the counter-limit series (2023-08-17), never merged",
+        .vm_wide_vcpu_features = false,
+        .uapi_6_8 = false,
         .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = true,
@@ -230,7 +253,13 @@ const EraPolicy kPolicies[] = {
     {
         .era = Era::k6_7,
         .name = "6.7",
+        .alias = "",
         .kernel = "Linux v6.7 (series v8 merged + pmevtyper-filter)",
+        .status = EraStatus::kReleased,
+        .source = "tag v6.7 (57fc267f, ea9ca904, a45f41d7, bc512d6a, 27131b19)",
+        .summary = "Linux v6.7: the counter-limit series as merged (the default)",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = false,
         .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = false,
@@ -263,7 +292,13 @@ const EraPolicy kPolicies[] = {
     {
         .era = Era::kNewest,
         .name = kNewestRelease,
+        .alias = "newest",
         .kernel = "Linux v6.16 (SET_NR_COUNTERS; 6.15 vPMU fixes)",
+        .status = EraStatus::kReleased,
+        .source = "tag kvmarm-6.16 (b7628c79); 6.15: f2aeb7bb, 64074ca8, 1db4aaa0, fe535380",
+        .summary = "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS and the 6.15 vPMU fixes (also 'newest')",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
         .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = false,
@@ -295,6 +330,27 @@ const EraPolicy kPolicies[] = {
     },
 };
 
+// Adding an era: one enumerator, one entry of kAllEras, one row here, in the same order.
+constexpr bool rows_in_enum_order() {
+  if (std::size(kPolicies) != kAllEras.size()) return false;
+  for (size_t i = 0; i < kAllEras.size(); ++i)
+    if (kPolicies[i].era != kAllEras[i] || static_cast<size_t>(kAllEras[i]) != i) return false;
+  return true;
+}
+static_assert(rows_in_enum_order(), "Era enumerators, kAllEras and the policy rows must be in the same order");
+
+constexpr bool names_unique() {
+  for (size_t i = 0; i < std::size(kPolicies); ++i)
+    for (size_t j = 0; j < std::size(kPolicies); ++j) {
+      if (kPolicies[i].name.empty()) return false;
+      if (i != j && (kPolicies[i].name == kPolicies[j].name ||
+                     (!kPolicies[j].alias.empty() && kPolicies[i].name == kPolicies[j].alias)))
+        return false;
+    }
+  return true;
+}
+static_assert(names_unique(), "every era name and alias must be unique");
+
 }  // namespace
 
 const EraPolicy& policy(Era era) { return kPolicies[static_cast<unsigned>(era)]; }
@@ -302,10 +358,29 @@ const EraPolicy& policy(Era era) { return kPolicies[static_cast<unsigned>(era)];
 std::string_view era_name(Era era) { return policy(era).name; }
 
 std::optional<Era> parse_era(std::string_view name) {
-  if (name == "newest") return Era::kNewest;
-  for (Era e : kAllEras)
-    if (era_name(e) == name) return e;
+  for (const EraPolicy& p : kPolicies)
+    if (p.name == name || (!p.alias.empty() && p.alias == name)) return p.era;
   return std::nullopt;
+}
+
+std::string known_era_names() {
+  std::string out;
+  for (const EraPolicy& p : kPolicies) {
+    if (!out.empty()) out += ", ";
+    out += p.name;
+    if (!p.alias.empty()) out += ", " + std::string(p.alias);
+  }
+  return out;
+}
+
+std::string_view era_status_name(EraStatus s) {
+  switch (s) {
+    case EraStatus::kReleased: return "released";
+    case EraStatus::kPosting: return "posting, never merged";
+    case EraStatus::kQueued: return "queued";
+    case EraStatus::kProposal: return "proposal, not merged";
+  }
+  return "?";
 }
 
 std::ostream& operator<<(std::ostream& os, Era era) { return os << era_name(era); }

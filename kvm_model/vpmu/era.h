@@ -1,8 +1,9 @@
-// The four kernel eras the vPMU model reproduces, and the ONE place where they differ: every
+// The kernel eras the vPMU model reproduces, and the ONE place where they differ: every
 // behaviour that is not identical in all eras is a field of EraPolicy (a flag or a plain
 // function pointer), selected once per VM. Handlers consult the policy; they never test the
-// era themselves. docs/kvm-model.md has the same table with one row per field and the kernel
-// commit each row was verified against.
+// era themselves, so adding an era is one row of the table in era.cpp (plus its docs and
+// tests). docs/kvm-model.md has the same table with one row per field and the kernel commit
+// each row was verified against.
 //
 //   6.6    Linux v6.6, before "KVM: arm64: PMU: Allow userspace to limit the number of PMCs"
 //   v5     the v5 posting of that series (2023-08-17), never merged; for reference
@@ -27,15 +28,28 @@ namespace kvm_model::vpmu {
 class VcpuPmu;
 class VmPmu;
 
+// The order of the enumerators is the order of the rows of the policy table; era.cpp checks
+// it at compile time (and unit_kvm_model again at run time).
 enum class Era : uint8_t { k6_6, kV5, k6_7, kNewest };
 inline constexpr std::array kAllEras{Era::k6_6, Era::kV5, Era::k6_7, Era::kNewest};
 inline constexpr std::string_view kNewestRelease = "6.16";
 
-// "6.6", "v5", "6.7", "6.16".
+// The row's name ("6.6", "v5", "6.7", "6.16", ...).
 std::string_view era_name(Era era);
-// Accepts the names above and "newest" (= kNewest).
+// Accepts every row's name and its alias ("newest" = 6.16).
 std::optional<Era> parse_era(std::string_view name);
+// "6.6, v5, 6.7, 6.16, newest, ...": every accepted spelling, for usage messages.
+std::string known_era_names();
 std::ostream& operator<<(std::ostream& os, Era era);  // prints era_name()
+
+// Where an era's behaviour comes from.
+enum class EraStatus : uint8_t {
+  kReleased,  // a mainline Linux release
+  kPosting,   // a posted version of a series that was later changed before merging
+  kQueued,    // applied to kvmarm/next for the next merge window
+  kProposal,  // a series on the list, not merged; named "proposal-..." and labelled as such
+};
+std::string_view era_status_name(EraStatus s);
 
 // Spec 2.2: when KVM picks the default host PMU (kvm_arm_set_default_pmu and friends).
 enum class DefaultPmuPoint : uint8_t {
@@ -53,7 +67,18 @@ enum class PmceidSource : uint8_t {
 struct EraPolicy {
   Era era;
   std::string_view name;
-  std::string_view kernel;  // human description
+  std::string_view alias;    // a second accepted spelling ("" if none)
+  std::string_view kernel;   // human description
+  EraStatus status;
+  std::string_view source;   // commits, tags or series version the row was modelled from
+  std::string_view summary;  // one line for `pmuemu --version` and `pmuemu kvm eras`
+
+  // ---- vCPU features (KVM_ARM_VCPU_INIT) ----
+  // 6.7+ kvm_vcpu_init_changed(): the features are VM-wide, a vCPU asking for others gets
+  // -EINVAL (kvm->arch.vcpu_features); before, only a re-init of the same vCPU is checked.
+  bool vm_wide_vcpu_features;
+  // The /dev/kvm ABI of Linux 6.8+ (KVM_CAP_USER_MEMORY2, the writable ID register masks).
+  bool uapi_6_8;
 
   // ---- PMCR_EL0.N (spec 1.1, 2.6, 4.1) ----
   // kvm_vcpu_read_pmcr(): what every internal reader of PMCR sees (VcpuPmu::read_pmcr). 6.6:
@@ -108,5 +133,38 @@ struct EraPolicy {
 };
 
 const EraPolicy& policy(Era era);
+
+// The behaviours the rows are assembled from, each named after the era that introduced it and
+// the kernel function it stands for. Exposed so that tests can state which behaviour a row
+// has (`policy(e).set_bitmap_user == era_fn::set_bitmap_6_7`) instead of testing the era.
+namespace era_fn {
+std::optional<uint64_t> reset_pmcr_6_6(const VcpuPmu&, uint32_t pcpu);
+std::optional<uint64_t> reset_pmcr_v5(const VcpuPmu&, uint32_t pcpu);
+std::optional<uint64_t> reset_pmcr_6_7(const VcpuPmu&, uint32_t pcpu);
+std::optional<uint64_t> reset_bitmap_6_6(const VcpuPmu&, uint32_t pcpu);
+std::optional<uint64_t> reset_bitmap_v5(const VcpuPmu&, uint32_t pcpu);
+std::optional<uint64_t> reset_bitmap_6_7(const VcpuPmu&, uint32_t pcpu);
+std::optional<uint64_t> reset_pmevtyper_6_6(const VcpuPmu&);
+std::optional<uint64_t> reset_pmevtyper_6_7(const VcpuPmu&);
+int get_pmcr_raw(const VcpuPmu&, uint64_t& out);
+int get_pmcr_merged(const VcpuPmu&, uint64_t& out);
+int set_pmcr_raw(VcpuPmu&, uint64_t val);
+int set_pmcr_v5(VcpuPmu&, uint64_t val);
+int set_pmcr_6_7(VcpuPmu&, uint64_t val);
+int set_pmcr_6_16(VcpuPmu&, uint64_t val);
+uint64_t get_bitmap_raw(const VcpuPmu&, Slot);
+uint64_t get_bitmap_masked(const VcpuPmu&, Slot);
+void set_bitmap_raw(VcpuPmu&, Slot, bool is_set_register, uint64_t val);
+void set_bitmap_6_7(VcpuPmu&, Slot, bool is_set_register, uint64_t val);
+void set_bitmap_6_16(VcpuPmu&, Slot, bool is_set_register, uint64_t val);
+void set_counter_user_raw(VcpuPmu&, unsigned idx, uint64_t val);
+void set_counter_user_6_16(VcpuPmu&, unsigned idx, uint64_t val);
+uint64_t evtyper_write_mask_6_6(const VmPmu&);
+uint64_t evtyper_write_mask_6_7(const VmPmu&);
+void reload_6_6(VcpuPmu&);
+void reload_v5(VcpuPmu&);
+void reload_6_7(VcpuPmu&);
+void reload_6_16(VcpuPmu&);
+}  // namespace era_fn
 
 }  // namespace kvm_model::vpmu
