@@ -102,6 +102,14 @@ int set_pmcr_6_16(VcpuPmu& v, uint64_t val) {
   v.request_reload();  // 1db4aaa0 "Reload when user modifies registers" (6.15)
   return 0;
 }
+int set_pmcr_7_3(VcpuPmu& v, uint64_t val) {
+  if (!v.vm().strict()) return set_pmcr_6_16(v, val);
+  // KVM_ARM_VCPU_PMU_V3_STRICT: N is set with SET_NR_COUNTERS only; a written N is ignored
+  // (the call still succeeds, so GET-all/SET-all migration keeps working).
+  v.reg(Slot::PMCR_EL0) = (val & pmcr::kMask) | lc_if_no_aarch32(v);
+  v.request_reload();
+  return 0;
+}
 
 // ---------------- bitmap userspace accessors ----------------
 uint64_t get_bitmap_raw(const VcpuPmu& v, Slot s) { return v.reg(s); }
@@ -210,6 +218,8 @@ constexpr EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = false,
         .attr_probes_default_pmu = true,
         .has_set_nr_counters = false,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
     },
     {
         .era = Era::kV5,
@@ -249,6 +259,8 @@ constexpr EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = false,
         .attr_probes_default_pmu = false,
         .has_set_nr_counters = false,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
     },
     {
         .era = Era::k6_7,
@@ -288,6 +300,8 @@ constexpr EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = false,
         .attr_probes_default_pmu = false,
         .has_set_nr_counters = false,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
     },
     {
         .era = Era::kNewest,
@@ -327,6 +341,131 @@ constexpr EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = true,
         .attr_probes_default_pmu = false,
         .has_set_nr_counters = true,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
+    },
+    {
+        .era = Era::k7_3Strict,
+        .name = "7.3-strict",
+        .alias = "",
+        .kernel = "6.16 + KVM_ARM_VCPU_PMU_V3_STRICT (kvmarm/next, queued for 7.3)",
+        .status = EraStatus::kQueued,
+        .source = "kvmarm/next, queued for 7.3: series \"Expose PMMIR_EL1.SLOTS to guests\" v3 (Congkai Tan, Oliver Upton, July 2026)",
+        .summary = "queued for 7.3: KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU, SET_PMU before KVM_RUN, PMMIR_EL1.SLOTS)",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
+        .n_in_slot = false,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_7_3,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = true,
+    },
+    {
+        .era = Era::kProposalFixedCounters,
+        .name = "proposal-fixed-counters",
+        .alias = "",
+        .kernel = "6.16 + FIXED_COUNTERS_ONLY series v11 (proposal, not merged)",
+        .status = EraStatus::kProposal,
+        .source = "series v11, not merged: \"KVM: arm64: PMU: FIXED_COUNTERS_ONLY\" (Akihiko Odaki, September 2026)",
+        .summary = "PROPOSAL (Odaki v11, not merged): attribute 5 = FIXED_COUNTERS_ONLY, a cycle-counter-only PMU on every CPU",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
+        .n_in_slot = false,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_6_16,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+        .attr5 = Attr5::kFixedCountersOnly,
+        .has_pmu_v3_strict = false,
+    },
+    {
+        .era = Era::kProposalPartition,
+        .name = "proposal-partition",
+        .alias = "",
+        .kernel = "6.16 + partitioned PMU series v9 (proposal, not merged)",
+        .status = EraStatus::kProposal,
+        .source = "series v9, not merged: \"KVM: arm64: Partitioned PMU\" (Colton Lewis, September 2026)",
+        .summary = "PROPOSAL (Lewis v9, not merged): attribute 5 = ENABLE_PARTITION, the guest owns HPMN = N - reserved counters",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
+        .n_in_slot = false,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_6_16,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+        .attr5 = Attr5::kEnablePartition,
+        .has_pmu_v3_strict = false,
     },
 };
 
@@ -382,6 +521,8 @@ std::string_view era_status_name(EraStatus s) {
   }
   return "?";
 }
+
+bool is_proposal(Era era) { return policy(era).status == EraStatus::kProposal; }
 
 std::ostream& operator<<(std::ostream& os, Era era) { return os << era_name(era); }
 

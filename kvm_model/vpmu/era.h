@@ -8,11 +8,17 @@
 //   6.6    Linux v6.6, before "KVM: arm64: PMU: Allow userspace to limit the number of PMCs"
 //   v5     the v5 posting of that series (2023-08-17), never merged; for reference
 //   6.7    Linux v6.7: the series as merged (v8 + fix-ups) plus the pmevtyper-filter branch
-//   6.16   the newest era, named after the release that introduced
+//   6.16   the newest released era, named after the release that introduced
 //          KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (kvmarm-6.16, commit b7628c79); it also carries
 //          the 6.15 vPMU fixes (PMCEID from the VM's arm_pmu, raw SET_ONE_REG of the bitmaps,
 //          reload on userspace writes and on reset) and the 6.13 fixes (the overflow status
 //          without PMCNTENSET, PMCR_EL0.E through a reload).
+//   7.3-strict  6.16 plus KVM_ARM_VCPU_PMU_V3_STRICT (vCPU feature bit 9), queued in
+//          kvmarm/next for the 7.3 merge window (series "Expose PMMIR_EL1.SLOTS to guests" v3)
+//   proposal-fixed-counters  6.16 plus Akihiko Odaki's FIXED_COUNTERS_ONLY series v11 (not
+//          merged): PMU_V3_CTRL attribute 5 = a cycle-counter-only PMU usable on every CPU
+//   proposal-partition  6.16 plus Colton Lewis's partitioned PMU series v9 (not merged):
+//          PMU_V3_CTRL attribute 5 = ENABLE_PARTITION, the guest owns HPMN counters
 #pragma once
 
 #include <array>
@@ -30,8 +36,11 @@ class VmPmu;
 
 // The order of the enumerators is the order of the rows of the policy table; era.cpp checks
 // it at compile time (and unit_kvm_model again at run time).
-enum class Era : uint8_t { k6_6, kV5, k6_7, kNewest };
-inline constexpr std::array kAllEras{Era::k6_6, Era::kV5, Era::k6_7, Era::kNewest};
+enum class Era : uint8_t { k6_6, kV5, k6_7, kNewest, k7_3Strict, kProposalFixedCounters, kProposalPartition };
+inline constexpr std::array kAllEras{Era::k6_6,      Era::kV5,
+                                     Era::k6_7,      Era::kNewest,
+                                     Era::k7_3Strict, Era::kProposalFixedCounters,
+                                     Era::kProposalPartition};
 inline constexpr std::string_view kNewestRelease = "6.16";
 
 // The row's name ("6.6", "v5", "6.7", "6.16", ...).
@@ -50,12 +59,21 @@ enum class EraStatus : uint8_t {
   kProposal,  // a series on the list, not merged; named "proposal-..." and labelled as such
 };
 std::string_view era_status_name(EraStatus s);
+bool is_proposal(Era era);
 
 // Spec 2.2: when KVM picks the default host PMU (kvm_arm_set_default_pmu and friends).
 enum class DefaultPmuPoint : uint8_t {
   kFirstPmuAttr,    // 6.6: first KVM_SET_DEVICE_ATTR(PMU_V3_CTRL, any) with no PMU chosen
   kVcpuReset,       // v5: kvm_reset_vcpu(), before kvm_pmu_vcpu_reset()
   kFirstVcpuInit,   // 6.7+: kvm_setup_vcpu(), first KVM_ARM_VCPU_INIT of a vCPU only
+};
+
+// What KVM_ARM_VCPU_PMU_V3_CTRL attribute 5 means. Two unmerged series claim the number;
+// each proposal era defines it its own way, every other era rejects it (-ENXIO).
+enum class Attr5 : uint8_t {
+  kNone,
+  kFixedCountersOnly,  // Odaki v11: KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY
+  kEnablePartition,    // Lewis v9: KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION
 };
 
 // Spec 5.7: where the guest's PMCEID0/1 come from.
@@ -130,6 +148,13 @@ struct EraPolicy {
   // ---- device attributes (spec 2.12) ----
   bool attr_probes_default_pmu;  // 6.6 step 3
   bool has_set_nr_counters;      // KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (6.16+)
+  Attr5 attr5;                   // attribute 5 (proposals only)
+
+  // ---- KVM_ARM_VCPU_PMU_V3_STRICT (7.3) ----
+  // vCPU feature bit 9 is accepted; a VM whose vCPUs ask for it (VmPmu::strict) gets no
+  // default PMU, must SET_PMU before the first run (-EPERM otherwise, as KVM_RUN refuses an
+  // unfinalised vCPU), ignores PMCR_EL0.N from userspace and exposes PMMIR_EL1.SLOTS.
+  bool has_pmu_v3_strict;
 };
 
 const EraPolicy& policy(Era era);
@@ -152,6 +177,7 @@ int set_pmcr_raw(VcpuPmu&, uint64_t val);
 int set_pmcr_v5(VcpuPmu&, uint64_t val);
 int set_pmcr_6_7(VcpuPmu&, uint64_t val);
 int set_pmcr_6_16(VcpuPmu&, uint64_t val);
+int set_pmcr_7_3(VcpuPmu&, uint64_t val);
 uint64_t get_bitmap_raw(const VcpuPmu&, Slot);
 uint64_t get_bitmap_masked(const VcpuPmu&, Slot);
 void set_bitmap_raw(VcpuPmu&, Slot, bool is_set_register, uint64_t val);
