@@ -490,7 +490,96 @@ constexpr bool names_unique() {
 }
 static_assert(names_unique(), "every era name and alias must be unique");
 
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
+
+// How each behaviour reads in one era. Function-valued fields are named by the era_fn they
+// hold; a new era_fn needs its line here (the unit test renders every row of every era).
+constexpr BehaviourRow kBehaviourRows[] = {
+    {"n_in_slot", "where PMCR_EL0.N lives (every internal reader)",
+     [](const EraPolicy& p) -> std::string { return p.n_in_slot ? "each vCPU's PMCR slot" : "VM-wide kvm->arch.pmcr_n"; }},
+    {"vm_wide_n", "SET_PMU resets N to the PMU's maximum", [](const EraPolicy& p) { return yes_no(p.vm_wide_n); }},
+    {"has_pmcr_n_limit", "pmcr_n_limit: an N above it is -EINVAL", [](const EraPolicy& p) { return yes_no(p.has_pmcr_n_limit); }},
+    {"default_pmu", "when the default host PMU is chosen",
+     [](const EraPolicy& p) -> std::string {
+       switch (p.default_pmu) {
+         case DefaultPmuPoint::kFirstPmuAttr: return "first PMU attribute";
+         case DefaultPmuPoint::kVcpuReset: return "vCPU reset";
+         case DefaultPmuPoint::kFirstVcpuInit: break;
+       }
+       return p.has_pmu_v3_strict ? "first KVM_ARM_VCPU_INIT; none with STRICT" : "first KVM_ARM_VCPU_INIT";
+     }},
+    {"reset_folds_backing", "vCPU reset folds live counts and releases them", [](const EraPolicy& p) { return yes_no(p.reset_folds_backing); }},
+    {"reset_requests_reload", "vCPU reset requests KVM_REQ_RELOAD_PMU", [](const EraPolicy& p) { return yes_no(p.reset_requests_reload); }},
+    {"reset_pmcr", "PMCR_EL0 reset", [](const EraPolicy& p) { return std::string(p.reset_pmcr_name); }},
+    {"reset_bitmap", "PMCNTEN/PMINTEN/PMOVS reset", [](const EraPolicy& p) { return std::string(p.reset_bitmap_name); }},
+    {"reset_pmevtyper", "PMEVTYPER<n> reset", [](const EraPolicy& p) { return std::string(p.reset_pmevtyper_name); }},
+    {"get_pmcr_user", "GET_ONE_REG(PMCR_EL0)",
+     [](const EraPolicy& p) -> std::string { return p.get_pmcr_user == get_pmcr_raw ? "raw slot" : "slot with N merged"; }},
+    {"set_pmcr_user", "SET_ONE_REG(PMCR_EL0)",
+     [](const EraPolicy& p) -> std::string {
+       if (p.set_pmcr_user == set_pmcr_raw) return "raw 64-bit store";
+       if (p.set_pmcr_user == set_pmcr_v5) return "N above the limit -EINVAL; N and bits 7:0 taken";
+       if (p.set_pmcr_user == set_pmcr_6_7) return "N taken if <= max and before the run, else ignored; bits 7:0";
+       if (p.set_pmcr_user == set_pmcr_6_16) return "as 6.7, then a reload request";
+       return "as 6.16; with STRICT, N ignored (SET_NR_COUNTERS only)";
+     }},
+    {"get_bitmap_user", "GET_ONE_REG of PMCNTEN/PMINTEN/PMOVS",
+     [](const EraPolicy& p) -> std::string { return p.get_bitmap_user == get_bitmap_raw ? "raw" : "masked with N"; }},
+    {"set_bitmap_user", "SET_ONE_REG of PMCNTEN/PMINTEN/PMOVS",
+     [](const EraPolicy& p) -> std::string {
+       if (p.set_bitmap_user == set_bitmap_raw) return "raw store (a CLR id overwrites the slot)";
+       if (p.set_bitmap_user == set_bitmap_6_7) return "SET ORs, CLR clears, masked";
+       return "masked store, then a reload request (f2aeb7bb)";
+     }},
+    {"set_counter_user", "SET_ONE_REG of a counter",
+     [](const EraPolicy& p) -> std::string {
+       return p.set_counter_user == set_counter_user_raw ? "raw slot, the live count stays on top"
+                                                         : "release the backing, store, reload (64074ca8)";
+     }},
+    {"evtyper_write_mask", "PMEVTYPER<n> guest write mask",
+     [](const EraPolicy& p) -> std::string {
+       return p.evtyper_write_mask == evtyper_write_mask_6_6 ? "0xc8000000 | event mask"
+                                                             : "P|U|event, +NSH with EL2, +NSU|NSK|M with EL3";
+     }},
+    {"evtyper_read_mask", "PMEVTYPER<n> guest read",
+     [](const EraPolicy& p) -> std::string { return p.evtyper_read_mask == ~uint64_t{0} ? "raw" : "slot & 0xc800ffff"; }},
+    {"ns_filter_bits", "EL0/EL1 exclusion rule",
+     [](const EraPolicy& p) -> std::string { return p.ns_filter_bits ? "U^NSU, P^NSK" : "U, P"; }},
+    {"pmcr_e_via_reload", "PMCR.E changes and PMCNTEN writes go through a reload", [](const EraPolicy& p) { return yes_no(p.pmcr_e_via_reload); }},
+    {"overflow_needs_cnten", "the overflow interrupt also needs PMCNTENSET", [](const EraPolicy& p) { return yes_no(p.overflow_needs_cnten); }},
+    {"first_run_requests_reload", "the first KVM_RUN requests a reload", [](const EraPolicy& p) { return yes_no(p.first_run_requests_reload); }},
+    {"reload", "KVM_REQ_RELOAD_PMU",
+     [](const EraPolicy& p) -> std::string {
+       if (p.reload == reload_6_6) return "handle_pmcr(raw slot)";
+       if (p.reload == reload_v5) return "handle_pmcr(merged)";
+       if (p.reload == reload_6_7) return "handle_pmcr(merged), then mask the bitmaps";
+       return "mask the bitmaps, then reprogram";
+     }},
+    {"pmceid_source", "where the guest's PMCEID0/1 come from",
+     [](const EraPolicy& p) -> std::string {
+       return p.pmceid_source == PmceidSource::kCurrentPcpu ? "physical PMCEID of the current pCPU" : "the VM's arm_pmu bitmaps";
+     }},
+    {"pmceid_forces_sw_incr", "PMCEID always has SW_INCR", [](const EraPolicy& p) { return yes_no(p.pmceid_forces_sw_incr); }},
+    {"attr_probes_default_pmu", "a PMU attribute probes the default PMU", [](const EraPolicy& p) { return yes_no(p.attr_probes_default_pmu); }},
+    {"has_set_nr_counters", "attribute 4, SET_NR_COUNTERS", [](const EraPolicy& p) { return yes_no(p.has_set_nr_counters); }},
+    {"attr5", "attribute 5",
+     [](const EraPolicy& p) -> std::string {
+       switch (p.attr5) {
+         case Attr5::kFixedCountersOnly: return "FIXED_COUNTERS_ONLY (proposal, v11)";
+         case Attr5::kEnablePartition: return "ENABLE_PARTITION (proposal, v9)";
+         case Attr5::kNone: break;
+       }
+       return "unknown (-ENXIO)";
+     }},
+    {"has_pmu_v3_strict", "vCPU feature bit 9, PMU_V3_STRICT (no default PMU, SET_PMU before KVM_RUN, PMMIR_EL1.SLOTS)",
+     [](const EraPolicy& p) { return yes_no(p.has_pmu_v3_strict); }},
+    {"vm_wide_vcpu_features", "vCPU features are VM-wide", [](const EraPolicy& p) { return yes_no(p.vm_wide_vcpu_features); }},
+    {"uapi_6_8", "the 6.8 /dev/kvm ABI (USER_MEMORY2, writable ID masks)", [](const EraPolicy& p) { return yes_no(p.uapi_6_8); }},
+};
+
 }  // namespace
+
+std::span<const BehaviourRow> behaviour_rows() { return kBehaviourRows; }
 
 const EraPolicy& policy(Era era) { return kPolicies[static_cast<unsigned>(era)]; }
 
@@ -523,6 +612,22 @@ std::string_view era_status_name(EraStatus s) {
 }
 
 bool is_proposal(Era era) { return policy(era).status == EraStatus::kProposal; }
+
+std::string_view attr5_pmu_mode(Attr5 a) {
+  switch (a) {
+    case Attr5::kFixedCountersOnly: return "fixed-counters-only";
+    case Attr5::kEnablePartition: return "partitioned";
+    case Attr5::kNone: break;
+  }
+  return "";
+}
+
+std::string eras_with_attr5(Attr5 a) {
+  std::string out;
+  for (const EraPolicy& p : kPolicies)
+    if (p.attr5 == a) out += (out.empty() ? "" : ", ") + std::string(p.name);
+  return out;
+}
 
 std::ostream& operator<<(std::ostream& os, Era era) { return os << era_name(era); }
 

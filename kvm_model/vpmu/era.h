@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "kvm_model/vpmu/regs.h"
@@ -158,6 +160,20 @@ struct EraPolicy {
 };
 
 const EraPolicy& policy(Era era);
+
+// `pmuemu run --pmu MODE` for attribute 5: "fixed-counters-only", "partitioned" ("" for kNone).
+std::string_view attr5_pmu_mode(Attr5 a);
+// The eras whose attribute 5 has this meaning, "a, b" (for usage messages).
+std::string eras_with_attr5(Attr5 a);
+
+// One behaviour of the table, for `pmuemu kvm eras` and docs/kvm-model.md: the EraPolicy
+// field, what it decides, and its value in an era as text.
+struct BehaviourRow {
+  std::string_view field;
+  std::string_view what;
+  std::string (*value)(const EraPolicy&);
+};
+std::span<const BehaviourRow> behaviour_rows();
 
 // The behaviours the rows are assembled from, each named after the era that introduced it and
 // the kernel function it stands for. Exposed so that tests can state which behaviour a row
