@@ -1,5 +1,6 @@
 // `pmuemu help`, `pmuemu completion` and `pmuemu --version`: texts generated from the
 // command tables (spec.h) and the build.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -30,7 +31,7 @@ std::string version_text() {
   for (const auto era : kvm_model::vpmu::kAllEras) {
     const std::string_view name = kvm_model::vpmu::era_name(era);
     std::string line = "  " + std::string(name);
-    line.resize(8, ' ');
+    line.resize(std::max(line.size() + 2, std::size_t{8}), ' ');
     line += kvm_model::vpmu::policy(era).summary;
     out += line + "\n";
   }

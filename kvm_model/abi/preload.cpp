@@ -2,7 +2,7 @@
 // ioctl, mmap and close on the descriptors that came from it land in the KVM model.
 //
 //   PMUEMU_HOST     host file (required)
-//   PMUEMU_KVM      KVM era: 6.6, v5, 6.7, 6.16, newest (required)
+//   PMUEMU_KVM      KVM era, any of pmuemu kvm eras (required)
 //   PMUEMU_VMM_CPU  pCPU of the program's threads (default 0)
 //
 // A missing or bad value is one line on stderr and exit status 78 (EX_CONFIG) at the
