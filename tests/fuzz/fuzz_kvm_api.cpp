@@ -132,7 +132,7 @@ struct Fuzz {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in{data, size};
   kvm_model::abi::Options o;
-  o.era = static_cast<kvm_model::vpmu::Era>(in.u8() % 4);
+  o.era = kvm_model::vpmu::kAllEras[in.u8() % kvm_model::vpmu::kAllEras.size()];  // every era of the table
   const uint8_t shape = in.u8();
   o.host = test_support::two_cluster_host(shape & 7, (shape >> 3) & 7);
   kvm_model::abi::Dev dev(o);
