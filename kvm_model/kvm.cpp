@@ -371,7 +371,9 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   if (init.target != KVM_ARM_TARGET_GENERIC_V8) return -EINVAL;
   constexpr uint32_t kValid = (1u << KVM_ARM_VCPU_POWER_OFF) | (1u << KVM_ARM_VCPU_PSCI_0_2) |
                               (1u << KVM_ARM_VCPU_PMU_V3) | (1u << KVM_ARM_VCPU_EL1_32BIT);
-  if (init.features[0] & ~kValid) return -ENOENT;
+  // KVM_ARM_VCPU_PMU_V3_STRICT exists only in the eras that have it (7.3).
+  const uint32_t strict_bit = vpmu::policy(vm_.era_).has_pmu_v3_strict ? 1u << KVM_ARM_VCPU_PMU_V3_STRICT : 0;
+  if (init.features[0] & ~(kValid | strict_bit)) return -ENOENT;
   for (int i = 1; i < 7; ++i)
     if (init.features[i] != 0) return -ENOENT;
   if (init.features[0] & (1u << KVM_ARM_VCPU_EL1_32BIT)) return -EINVAL;  // no AArch32 EL1
@@ -380,12 +382,13 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   if (initialised_ && ((features_.features[0] ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
   // 6.7+ (kvm_vcpu_init_changed against kvm->arch.vcpu_features): every vCPU of the VM gets
   // the features of the first one initialised; the power-off bit is per call.
-  const bool vm_wide = vm_.era_ == vpmu::Era::k6_7 || vm_.era_ == vpmu::Era::kNewest;
+  const bool vm_wide = vpmu::policy(vm_.era_).vm_wide_vcpu_features;
   if (vm_wide && vm_.features_configured_ && ((vm_.vm_features_ ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
   const bool has_pmu = (init.features[0] >> KVM_ARM_VCPU_PMU_V3) & 1;
   vpmu::ResetTrace trace;
   // The vCPU's own thread executes KVM_ARM_VCPU_INIT, on the pCPU it is placed on.
-  if (int rc = vpmu::vcpu_init(*vpmu_, has_pmu, !initialised_, pcpu_, &trace); rc != 0) return rc;
+  const bool strict = (init.features[0] >> KVM_ARM_VCPU_PMU_V3_STRICT) & 1;
+  if (int rc = vpmu::vcpu_init(*vpmu_, has_pmu, !initialised_, pcpu_, &trace, strict); rc != 0) return rc;
   features_ = init;
   // KVM_ARM_VCPU_INIT resets the vCPU: a PSCI CPU_ON still pending from before (say, a
   // system reset raced with it) is dropped with the rest of its state, as Linux drops the

@@ -37,6 +37,8 @@ inline constexpr unsigned KVM_ARM_VCPU_POWER_OFF = 0;
 inline constexpr unsigned KVM_ARM_VCPU_EL1_32BIT = 1;
 inline constexpr unsigned KVM_ARM_VCPU_PSCI_0_2 = 2;
 inline constexpr unsigned KVM_ARM_VCPU_PMU_V3 = 3;
+// Queued for 7.3 (era 7.3-strict): no default PMU, SET_PMU before the first KVM_RUN.
+inline constexpr unsigned KVM_ARM_VCPU_PMU_V3_STRICT = 9;
 
 struct kvm_vcpu_init {
   uint32_t target = KVM_ARM_TARGET_GENERIC_V8;

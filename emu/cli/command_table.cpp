@@ -42,7 +42,7 @@ constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
 constexpr std::string_view kUsageOnly[] = {"0", "64"};
 constexpr std::string_view kUserExits[] = {"program code", "3", "64", "65", "128+N"};
 
-constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest";
+constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest 7.3-strict proposal-fixed-counters proposal-partition";
 
 constexpr OptionSpec kRunOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
@@ -58,8 +58,9 @@ constexpr OptionSpec kRunOptions[] = {
     {"seed", "N", "with --kernel: seed of the DTB's rng-seed and kaslr-seed (default 0: KASLR off)"},
     {"arg", "VALUE", "x0 of the boot vCPU at entry, decimal or 0x hex (default 0)"},
     {"vcpus", "N", "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON"},
-    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest", kEras},
-    {"pmu", "CORE", "KVM_ARM_VCPU_PMU_V3_SET_PMU with the PMU of the host's cluster of this core type"},
+    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
+    {"pmu", "CORE|MODE", "KVM_ARM_VCPU_PMU_V3_SET_PMU with the PMU of the host's cluster of this core type; or "
+                       "fixed-counters-only / partitioned: attribute 5 of era proposal-fixed-counters / proposal-partition"},
     {"pmcr-n", "N", "after init, GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU (0..31)"},
     {"nr-counters", "N", "KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (era 6.16 only)"},
     {"vmm-cpu", "CPU", "pCPU of the VMM thread (VM-scoped calls, PMU attributes); default 0"},
@@ -105,7 +106,7 @@ constexpr OptionSpec kPlanOptions[] = {
 
 constexpr OptionSpec kConformanceOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
-    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest", kEras},
+    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
     {"vmm-cpu", "CPU", "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's default PMU (default 0)"},
     {"guest", "GUEST.elf", "the vpmu_counter_access guest ELF (default: guests/ of the build)", "file"},
     {"verbose", "", "also print the guest's console output", "", false, 'v'},
@@ -153,6 +154,22 @@ constexpr CommandSpec kHostCommands[] = {
      .handler = cmd_host_schema},
 };
 
+constexpr OptionSpec kKvmErasOptions[] = {
+    {"markdown", "", "print every era's behaviours as one Markdown table (docs/kvm-model.md embeds it)"},
+};
+
+constexpr CommandSpec kKvmCommands[] = {
+    {.name = "eras",
+     .summary = "list the KVM eras (--kvm): status, source commits or series versions, and what each changes",
+     .synopsis = "[--markdown]",
+     .description = "Every era of the KVM model, in table order, with the kernel tag, commits or patch-series "
+                    "version it reproduces; proposals (series not merged) are labelled as such. Each era lists "
+                    "the behaviours that differ from the era before it.",
+     .options = kKvmErasOptions,
+     .exit_codes = kToolExits,
+     .handler = cmd_kvm_eras},
+};
+
 constexpr CommandSpec kSnapshotCommands[] = {
     {.name = "show",
      .summary = "print what a snapshot holds: era, host, vCPUs and their placement, PMCR_EL0.N, every PMU register "
@@ -197,6 +214,11 @@ constexpr CommandSpec kCommands[] = {
      .synopsis = "show FILE | schema",
      .exit_codes = kToolExits,
      .subcommands = kHostCommands},
+    {.name = "kvm",
+     .summary = "describe the KVM model: its kernel eras",
+     .synopsis = "eras [--markdown]",
+     .exit_codes = kToolExits,
+     .subcommands = kKvmCommands},
     {.name = "plan",
      .summary = "what a migration between hosts depends on: PMU version, N, PMCEID events, MIDR/REVIDR; and the "
                 "migration matrix",

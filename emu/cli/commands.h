@@ -10,6 +10,7 @@ namespace pmuemu::cli {
 int cmd_run(const ParsedArgs& args);          // pmuemu run --host H --guest G ...
 int cmd_host_show(const ParsedArgs& args);    // pmuemu host show FILE
 int cmd_host_schema(const ParsedArgs& args);  // pmuemu host schema
+int cmd_kvm_eras(const ParsedArgs& args);     // pmuemu kvm eras [--markdown]
 int cmd_plan(const ParsedArgs& args);         // pmuemu plan HOST.yaml...
 int cmd_conformance(const ParsedArgs& args);  // pmuemu conformance --host HOST.yaml [--kvm ERA]
 int cmd_snapshot_show(const ParsedArgs& args);  // pmuemu snapshot show FILE [--json]

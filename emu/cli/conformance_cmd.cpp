@@ -15,6 +15,7 @@
 // Host-side cases drive kvm_model's KVM-shaped API directly, in the order the selftest's
 // create_vpmu_vm() issues its ioctls. docs/conformance.md explains the table.
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -362,6 +363,197 @@ std::vector<Case> access_cases(const GuestSetup& g, unsigned n) {
   return rows;
 }
 
+// ---- era entries: the behaviours the eras after 6.16 add (docs/conformance.md) ----
+// A VM built the way the series' own selftests build theirs: one PMU vCPU (STRICT if asked)
+// on `pcpu`, the vGICv3, and PMU IRQ 23; the PMU attributes and INIT are the case's.
+class EraVm {
+ public:
+  EraVm(const km::Kvm& kvm, uint32_t pcpu, bool strict) : ram_(kRamSize) {
+    if (!ok(kvm.create_vm(vm_), "KVM_CREATE_VM")) return;
+    vm_->set_vmm_pcpu(pcpu);
+    km::kvm_vcpu_init init;
+    if (!ok(vm_->set_user_memory_region(0, kRamBase, kRamSize, ram_.data()), "KVM_SET_USER_MEMORY_REGION") ||
+        !ok(vm_->arm_preferred_target(init), "KVM_ARM_PREFERRED_TARGET") ||
+        !ok(vm_->create_vcpu(0, vcpu_), "KVM_CREATE_VCPU"))
+      return;
+    init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3;
+    if (strict) init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3_STRICT;
+    vcpu_->vcpu_load(pcpu);
+    const int irq = kPmuIrq;
+    if (!ok(vcpu_->arm_vcpu_init(init), strict ? "KVM_ARM_VCPU_INIT(PMU_V3|PMU_V3_STRICT)" : "KVM_ARM_VCPU_INIT(PMU_V3)") ||
+        !ok(vm_->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)") ||
+        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_DIST, kGicDist), "vGIC DIST") ||
+        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_REDIST, kGicRedist),
+            "vGIC REDIST") ||
+        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, 64), "vGIC NR_IRQS") ||
+        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0), "vGIC INIT") ||
+        !ok(attr(vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq), "PMU_V3_IRQ"))
+      return;
+  }
+  const std::string& error() const { return error_; }
+  int attr(uint64_t a, const void* v) { return vcpu_->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, a, v); }
+  int init() { return attr(vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr); }
+  // KVM_RUN up to guest entry: an instruction budget of 0 returns -EINTR right after the
+  // first-run work, or the first-run error.
+  int run() {
+    vcpu_->run_struct().insn_budget = 0;
+    return vcpu_->run();
+  }
+  km::Vcpu& vcpu() { return *vcpu_; }
+  km::Vm& vm() { return *vm_; }
+  unsigned n() {
+    uint64_t pmcr = 0;
+    return vcpu_->get_one_reg(kPmcrId, pmcr) == 0 ? pmcr_n(pmcr) : 99;
+  }
+
+ private:
+  bool ok(int rc, const char* what) {
+    if (rc < 0 && error_.empty()) error_ = fmt("create: %s = %s", what, errno_text(rc).c_str());
+    return rc >= 0;
+  }
+  std::vector<uint8_t> ram_;
+  std::unique_ptr<km::Vm> vm_;
+  km::Vcpu* vcpu_ = nullptr;
+  std::string error_;
+};
+
+// "want" / "got" comparison of one ioctl result; appends to `detail`, false on mismatch.
+bool expect_rc(std::string& detail, const char* what, int got, int want) {
+  detail += fmt("%s%s %s", detail.empty() ? "" : ", ", what, got == 0 ? "0" : errno_text(got).c_str());
+  if (got != want) {
+    detail = fmt("%s: %s, expected %s; ", what, got == 0 ? "0" : errno_text(got).c_str(),
+                 want == 0 ? "0" : errno_text(want).c_str()) + detail;
+    return false;
+  }
+  return true;
+}
+
+const uint64_t kPmmirId = arch::sysreg(3, 0, 9, 14, 6).to_one_reg_id();
+
+std::vector<Case> era_cases(const km::HostDesc& desc, vp::Era era, uint32_t pcpu, unsigned cluster) {
+  const vp::EraPolicy& pol = vp::policy(era);
+  std::vector<Case> rows;
+  const km::Kvm kvm(desc, era);
+  const int pmu_type = static_cast<int>(vp::kArmPmuTypeBase + cluster);
+  const unsigned max_n = desc.pmus[cluster].num_counters;
+  auto add = [&](std::string name, std::string expected, auto body) {
+    Case c(0, std::move(name), std::move(expected));
+    c.pass = body(c.detail);
+    rows.push_back(std::move(c));
+  };
+  if (pol.has_pmu_v3_strict) {
+    add("strict-set-pmu", "KVM_RUN -EPERM until SET_PMU", [&](std::string& d) {
+      EraVm a(kvm, pcpu, true);
+      if (!a.error().empty()) return d = a.error(), false;
+      bool ok = expect_rc(d, "INIT", a.init(), 0) && expect_rc(d, "KVM_RUN", a.run(), -EPERM);
+      EraVm b(kvm, pcpu, true);
+      if (!b.error().empty()) return d = b.error(), false;
+      ok = ok && expect_rc(d, "SET_PMU", b.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0) &&
+           expect_rc(d, "INIT", b.init(), 0) && expect_rc(d, "KVM_RUN", b.run(), -EINTR);
+      return ok;
+    });
+    add("strict-n-writes", "PMCR_EL0.N ignored, SET_NR_COUNTERS", [&](std::string& d) {
+      EraVm a(kvm, pcpu, true);
+      if (!a.error().empty()) return d = a.error(), false;
+      if (!expect_rc(d, "SET_PMU", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0)) return false;
+      uint64_t pmcr = 0;
+      if (!expect_rc(d, "GET PMCR_EL0", a.vcpu().get_one_reg(kPmcrId, pmcr), 0) ||
+          !expect_rc(d, "SET PMCR_EL0.N=0", a.vcpu().set_one_reg(kPmcrId, with_n(pmcr, 0)), 0))
+        return false;
+      d += fmt(", N reads %u", a.n());
+      if (a.n() != max_n) return d = fmt("N: %u after a PMCR_EL0.N write, expected %u; ", a.n(), max_n) + d, false;
+      const unsigned zero = 0;
+      if (!expect_rc(d, "SET_NR_COUNTERS(0)", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &zero), 0)) return false;
+      d += fmt(", then %u", a.n());
+      return a.n() == 0;
+    });
+    add("strict-pmmir", "SLOTS real, listed, 0 or itself", [&](std::string& d) {
+      EraVm a(kvm, pcpu, true);
+      if (!a.error().empty()) return d = a.error(), false;
+      if (!expect_rc(d, "SET_PMU", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0)) return false;
+      const uint64_t slots = desc.pmus[cluster].pmmir_slots;
+      uint64_t v = 0;
+      if (!expect_rc(d, "GET PMMIR_EL1", a.vcpu().get_one_reg(kPmmirId, v), 0)) return false;
+      d += fmt(" = %" PRIu64, v);
+      if (v != slots) return d = fmt("SLOTS: %" PRIu64 ", the host says %" PRIu64 "; ", v, slots) + d, false;
+      std::vector<uint64_t> ids;
+      a.vcpu().get_reg_list(ids);
+      if (std::find(ids.begin(), ids.end(), kPmmirId) == ids.end()) return d = "REG_LIST: PMMIR_EL1 missing; " + d, false;
+      d += ", in REG_LIST";
+      return expect_rc(d, "SET SLOTS+1", a.vcpu().set_one_reg(kPmmirId, slots + 1), -EINVAL) &&
+             expect_rc(d, "SET itself", a.vcpu().set_one_reg(kPmmirId, slots), 0) &&
+             expect_rc(d, "INIT", a.init(), 0) && expect_rc(d, "KVM_RUN", a.run(), -EINTR) &&
+             expect_rc(d, "SET 0 after run", a.vcpu().set_one_reg(kPmmirId, 0), slots ? -EBUSY : 0);
+    });
+  }
+  if (pol.attr5 == vp::Attr5::kFixedCountersOnly) {
+    add("fixed-exclusive", "-EBUSY with SET_PMU or FILTER", [&](std::string& d) {
+      const vp::kvm_pmu_event_filter flt{0x11, 1, vp::KVM_PMU_EVENT_ALLOW, {}};
+      EraVm a(kvm, pcpu, false), b(kvm, pcpu, false), c(kvm, pcpu, false);
+      for (EraVm* x : {&a, &b, &c})
+        if (!x->error().empty()) return d = x->error(), false;
+      return expect_rc(d, "SET_PMU", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0) &&
+             expect_rc(d, "then FIXED", a.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), -EBUSY) &&
+             expect_rc(d, "FILTER", b.attr(vp::KVM_ARM_VCPU_PMU_V3_FILTER, &flt), 0) &&
+             expect_rc(d, "then FIXED", b.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), -EBUSY) &&
+             expect_rc(d, "FIXED", c.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), 0) &&
+             expect_rc(d, "then SET_PMU", c.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), -EBUSY) &&
+             expect_rc(d, "then FILTER", c.attr(vp::KVM_ARM_VCPU_PMU_V3_FILTER, &flt), -EBUSY);
+    });
+    add("fixed-cycle-only", "N = 0 on every CPU", [&](std::string& d) {
+      EraVm a(kvm, pcpu, false);
+      if (!a.error().empty()) return d = a.error(), false;
+      if (!expect_rc(d, "FIXED", a.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), 0)) return false;
+      d += fmt(", N reads %u", a.n());
+      const unsigned one = 1;
+      return a.n() == 0 && expect_rc(d, "SET_NR_COUNTERS(1)", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &one), -EINVAL);
+    });
+  }
+  if (pol.attr5 == vp::Attr5::kEnablePartition) {
+    const unsigned reserved = desc.pmus[cluster].reserved_host_counters;
+    const unsigned hpmn = reserved > max_n ? 0 : max_n - reserved;
+    const bool fits = reserved <= max_n && (hpmn > 0 || desc.pmus[cluster].feat_hpmn0);
+    add("partition-hpmn", fmt("N = HPMN = %u - %u", max_n, reserved), [&](std::string& d) {
+      EraVm a(kvm, pcpu, false);
+      if (!a.error().empty()) return d = a.error(), false;
+      const int want = !desc.features.vhe ? -ENXIO : fits ? 0 : -EINVAL;
+      if (!expect_rc(d, "ENABLE_PARTITION", a.attr(vp::KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION, nullptr), want)) return false;
+      if (want != 0) return true;
+      d += fmt(", N reads %u", a.n());
+      const unsigned above = hpmn + 1;
+      return a.n() == hpmn &&
+             expect_rc(d, fmt("SET_NR_COUNTERS(%u)", above).c_str(),
+                       a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &above), -EINVAL);
+    });
+    add("partition-hpmn0", "HPMN 0 only with FEAT_HPMN0", [&](std::string& d) {
+      // The host's cluster with every counter reserved, without and with FEAT_HPMN0.
+      bool ok = true;
+      for (bool hpmn0 : {false, true}) {
+        km::HostDesc all = desc;
+        all.pmus[cluster].reserved_host_counters = max_n;
+        all.pmus[cluster].feat_hpmn0 = hpmn0;
+        all.features.vhe = true;
+        const km::Kvm k(all, era);
+        EraVm a(k, pcpu, false);
+        if (!a.error().empty()) return d = a.error(), false;
+        ok = ok && expect_rc(d, hpmn0 ? "with FEAT_HPMN0" : "without FEAT_HPMN0",
+                             a.attr(vp::KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION, nullptr), hpmn0 ? 0 : -EINVAL);
+      }
+      return ok;
+    });
+  }
+  // Attribute 5 in an era that does not define it: an unknown attribute.
+  if (pol.attr5 == vp::Attr5::kNone && pol.has_set_nr_counters) {
+    add("attr5-unknown", "attribute 5 -ENXIO", [&](std::string& d) {
+      EraVm a(kvm, pcpu, false);
+      if (!a.error().empty()) return d = a.error(), false;
+      return expect_rc(d, "SET attribute 5", a.attr(5, nullptr), -ENXIO) &&
+             expect_rc(d, "HAS attribute 5", a.vcpu().has_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, 5), -ENXIO);
+    });
+  }
+  return rows;
+}
+
 void print_row(const Case& c) {
   std::printf("%3u  %-16s %-30s %-6s %s\n", c.n, c.name.c_str(), c.expected.c_str(), c.pass ? "pass" : "FAIL",
               c.detail.c_str());
@@ -398,7 +590,7 @@ int cmd_conformance(const ParsedArgs& vm) {
   if (!vm.count("host")) throw UsageError("conformance: --host HOST.yaml is required");
   const std::string era_text = vm.count("kvm") ? vm.get("kvm") : "6.7";
   const auto era = vp::parse_era(era_text);
-  if (!era) throw UsageError("--kvm: unknown kernel era '" + era_text + "' (known: 6.6, v5, 6.7, 6.16, newest)");
+  if (!era) throw UsageError("--kvm: unknown kernel era '" + era_text + "' (known: " + vp::known_era_names() + ")");
   const std::string guest = vm.count("guest") ? vm.get("guest") : default_guest_path();
 
   const config::Host host = config::load_host_file(vm.get("host"));
@@ -449,6 +641,7 @@ int cmd_conformance(const ParsedArgs& vm) {
     report(validity_case(kvm, pcpu, n));
   }
   for (unsigned n = max_n + 1; n < kMaxCounters; ++n) report(error_case(kvm, pcpu, n));
+  for (const Case& c : era_cases(vmm::host_desc(host, false), *era, pcpu, cluster)) report(c);
 
   if (SelftestVm::dfr0_fallback())
     std::fprintf(stderr, "pmuemu: warning: KVM_GET_ONE_REG(ID_AA64DFR0_EL1) is -ENOENT in this KVM model; the "

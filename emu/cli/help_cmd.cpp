@@ -1,5 +1,6 @@
 // `pmuemu help`, `pmuemu completion` and `pmuemu --version`: texts generated from the
 // command tables (spec.h) and the build.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -20,17 +21,6 @@ namespace {
 
 void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
-// What each era of the KVM model reproduces (docs/kvm-model.md has the details).
-struct EraNote {
-  std::string_view name, note;
-};
-constexpr EraNote kEraNotes[] = {
-    {"6.6", "Linux v6.6, before userspace could limit the number of PMU counters"},
-    {"v5", "the v5 posting of the counter-limit series (2023-08-17), never merged"},
-    {"6.7", "Linux v6.7: the counter-limit series as merged (the default)"},
-    {"6.16", "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS and the 6.15 vPMU fixes (also 'newest')"},
-};
-
 }  // namespace
 
 std::string_view project_version() { return PMUEMU_VERSION; }
@@ -41,9 +31,8 @@ std::string version_text() {
   for (const auto era : kvm_model::vpmu::kAllEras) {
     const std::string_view name = kvm_model::vpmu::era_name(era);
     std::string line = "  " + std::string(name);
-    line.resize(8, ' ');
-    for (const auto& n : kEraNotes)
-      if (n.name == name) line += n.note;
+    line.resize(std::max(line.size() + 2, std::size_t{8}), ' ');
+    line += kvm_model::vpmu::policy(era).summary;
     out += line + "\n";
   }
   return out;

@@ -106,6 +106,10 @@ struct Cluster {
   CoreType core;  // catalogue entry with this cluster's overrides applied
   uint32_t cpus = 0;
   uint32_t first_pcpu = 0;
+  // Optional; only the KVM eras after 6.16 read them (docs/configs.md).
+  uint32_t reserved_host_counters = 0;  // counters of this PMU the host keeps (partitioned PMU)
+  bool feat_hpmn0 = false;              // FEAT_HPMN0: MDCR_EL2.HPMN may be 0
+  uint32_t pmmir_slots = 0;             // PMMIR_EL1.SLOTS, 0..255 (0: not implemented)
   bool operator==(const Cluster&) const = default;
 };
 
@@ -113,6 +117,7 @@ struct Host {
   std::string name;
   std::string file;  // the path it was loaded from, as given
   std::vector<Cluster> clusters;
+  bool vhe = true;  // the host kernel runs at EL2 (VHE); optional key `vhe`
 
   uint32_t num_pcpus() const;
   const Cluster& cluster_of(uint32_t pcpu) const;  // throws std::out_of_range

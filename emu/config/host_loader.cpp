@@ -460,8 +460,13 @@ void finalize(CoreType& c) {
 // ---------------------------------------------------------------------------------------
 // Host file
 
-constexpr std::string_view kHostTopKeys[] = {"name", "clusters"};
-constexpr std::string_view kClusterKeys[] = {"core", "cpus"};
+constexpr std::string_view kHostTopKeys[] = {"name", "clusters", "vhe"};
+constexpr std::string_view kClusterKeys[] = {"core", "cpus", "reserved_host_counters", "feat_hpmn0", "pmmir_slots"};
+
+bool read_bool(const YAML::Node& v, std::string_view file, std::string_view path) {
+  if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) return v.Scalar() == "true";
+  fail(file, v.Mark(), path, "expected true or false, got " + got(v));
+}
 
 void check_top_keys(const YAML::Node& root, std::string_view file) {
   std::set<std::string, std::less<>> seen;
@@ -570,8 +575,21 @@ Cluster parse_cluster(const YAML::Node& node, std::size_t index, uint32_t first_
              std::to_string(kMaxPcpus) + " are supported");
   }
 
+  // The host-side PMU facts of the eras after 6.16, all optional.
+  if (const YAML::Node n = node["pmmir_slots"]; n.IsDefined())
+    cluster.pmmir_slots = read_u32(n, 0, 255, false, file, path + ".pmmir_slots");
+  if (const YAML::Node n = node["feat_hpmn0"]; n.IsDefined())
+    cluster.feat_hpmn0 = read_bool(n, file, path + ".feat_hpmn0");
+  const YAML::Node reserved = node["reserved_host_counters"];
+  if (reserved.IsDefined()) cluster.reserved_host_counters = read_u32(reserved, 0, 31, false, file, path + ".reserved_host_counters");
+
   ParamWalk w(file, cluster.core, kClusterKeys);
   walk(w, node, "", path);
+  if (cluster.reserved_host_counters > cluster.core.pmu_counters) {
+    fail(file, reserved.Mark(), path + ".reserved_host_counters",
+         std::to_string(cluster.reserved_host_counters) + " is more than the " +
+             std::to_string(cluster.core.pmu_counters) + " PMU counters of this cluster");
+  }
   if (const auto problem = check_core(cluster.core)) {
     const auto mark = mark_for(w, problem->key);
     const std::string origin =
@@ -693,6 +711,7 @@ Host parse_host(std::string_view yaml_text, std::string_view file_name_for_error
     if (clusters.size() == 0) {
       fail(file, clusters.Mark(), "clusters", "at least one cluster is required");
     }
+    if (const YAML::Node vhe = root["vhe"]; vhe.IsDefined()) host.vhe = read_bool(vhe, file, "vhe");
     CoreCatalogue catalogue(cores_dir, file);
     uint32_t next_pcpu = 0;
     for (std::size_t i = 0; i < clusters.size(); ++i) {

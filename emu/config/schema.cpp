@@ -176,6 +176,14 @@ constexpr HostKey kHostKeys[] = {
      "Physical CPUs in this cluster; numbered from 0 in cluster order, 256 in total at most"},
     {"clusters[].<core key>", "as in the core file",
      "Per-cluster override of any core parameter, nested the same way (e.g. `pmu: { counters: 4 }`)"},
+    {"clusters[].pmmir_slots", "integer 0..255",
+     "Optional, default 0: PMMIR_EL1.SLOTS of this cluster; KVM era 7.3-strict shows it to STRICT guests"},
+    {"clusters[].reserved_host_counters", "integer 0..pmu.counters",
+     "Optional, default 0: PMU counters the host keeps (arm_pmuv3.reserved_host_counters); era proposal-partition"},
+    {"clusters[].feat_hpmn0", "true/false",
+     "Optional, default false: FEAT_HPMN0, so a partitioned PMU may leave the guest 0 counters"},
+    {"vhe", "true/false",
+     "Optional, default true: the host kernel runs at EL2 (VHE); era proposal-partition needs it"},
 };
 
 }  // namespace

@@ -45,7 +45,7 @@ class AbiBackend final : public KvmBackend {
 std::unique_ptr<KvmBackend> make_kvm_backend(const config::Host& host, const std::string& era,
                                              const UserOptions& opts) {
   const auto e = kvm_model::vpmu::parse_era(era);
-  if (!e) throw UsageError("--kvm: '" + era + "' is not one of 6.6, v5, 6.7, 6.16, newest");
+  if (!e) throw UsageError("--kvm: '" + era + "' is not one of " + kvm_model::vpmu::known_era_names());
   kvm_model::abi::Options o;
   o.host = vmm::host_desc(host, false);
   o.era = *e;

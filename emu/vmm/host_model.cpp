@@ -106,6 +106,9 @@ kvm_model::HostDesc host_desc(const config::Host& host, bool cycle_timing) {
     pmu.pmuver = cl.core.pmuver;
     pmu.pmceid0 = cl.core.pmceid0;
     pmu.pmceid1 = cl.core.pmceid1;
+    pmu.pmmir_slots = static_cast<uint8_t>(cl.pmmir_slots);
+    pmu.reserved_host_counters = cl.reserved_host_counters;
+    pmu.feat_hpmn0 = cl.feat_hpmn0;
     for (uint32_t i = 0; i < cl.cpus; ++i) {
       kvm_model::HostCpu cpu;
       cpu.ids = id_regs(cl.core);
@@ -122,6 +125,7 @@ kvm_model::HostDesc host_desc(const config::Host& host, bool cycle_timing) {
   d.features.supports_32bit_el0 = false;
   d.features.pfr0_el2 = 1;
   d.features.pfr0_el3 = 0;
+  d.features.vhe = host.vhe;
   d.cycle_timing = cycle_timing;
   return d;
 }

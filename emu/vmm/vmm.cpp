@@ -258,6 +258,8 @@ class Vmm {
     call(ioctl(vm_fd_, KVM_ARM_PREFERRED_TARGET, &init_), "KVM_ARM_PREFERRED_TARGET");
     init_.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
     if (opts.pmu) init_.features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
+    // An era with KVM_ARM_VCPU_PMU_V3_STRICT: the VMM opts in, as a VMM written for it would.
+    if (opts.pmu && strict_era()) init_.features[0] |= 1u << KVM_ARM_VCPU_PMU_V3_STRICT;
     for (uint32_t id = 0; id < opts.vcpus; ++id) {
       const int fd = call(ioctl(vm_fd_, KVM_CREATE_VCPU, static_cast<unsigned long>(id)), "KVM_CREATE_VCPU(" + std::to_string(id) + ")");
       kvm_model::Vcpu* v = dev_.vcpu_of(fd);
@@ -393,7 +395,7 @@ class Vmm {
  private:
   static kvm_model::vpmu::Era parse_era_or_throw(const std::string& name) {
     const auto era = kvm_model::vpmu::parse_era(name);
-    if (!era) throw UsageError("--kvm: unknown kernel era '" + name + "' (known: 6.6, v5, 6.7, 6.16, newest)");
+    if (!era) throw UsageError("--kvm: unknown kernel era '" + name + "' (known: " + kvm_model::vpmu::known_era_names() + ")");
     return *era;
   }
 
@@ -540,20 +542,48 @@ class Vmm {
     const kvm_device_attr a{0, KVM_ARM_VCPU_PMU_V3_CTRL, attr, reinterpret_cast<uintptr_t>(value)};
     return ioctl(vfd(v), KVM_SET_DEVICE_ATTR, &a);
   }
+  bool strict_era() const {
+    return kvm_model::vpmu::policy(parse_era_or_throw(opts_.kvm_era.empty() ? "6.7" : opts_.kvm_era)).has_pmu_v3_strict;
+  }
+  // --pmu MODE for the proposals' attribute 5: the attribute meaning of MODE, or kNone when
+  // MODE names a core type.
+  static kvm_model::vpmu::Attr5 pmu_mode(const std::string& mode) {
+    namespace vp = kvm_model::vpmu;
+    for (vp::Attr5 a : {vp::Attr5::kFixedCountersOnly, vp::Attr5::kEnablePartition})
+      if (mode == vp::attr5_pmu_mode(a)) return a;
+    return vp::Attr5::kNone;
+  }
   void setup_pmu(const config::Host& host) {
     namespace vp = kvm_model::vpmu;
+    const std::string era_name = opts_.kvm_era.empty() ? "6.7" : opts_.kvm_era;
+    const vp::EraPolicy& pol = vp::policy(parse_era_or_throw(era_name));
+    const vp::Attr5 mode = pmu_mode(opts_.pmu_core);
+    if (mode != vp::Attr5::kNone && pol.attr5 != mode)
+      throw UsageError("--pmu " + opts_.pmu_core + ": only in KVM era " + vp::eras_with_attr5(mode) + ", not in " +
+                       era_name);
+    // STRICT: --pmcr-n is SET_NR_COUNTERS (PMCR_EL0.N writes are ignored).
+    int nr_counters = opts_.nr_counters;
+    if (pol.has_pmu_v3_strict && opts_.pmcr_n >= 0) nr_counters = opts_.pmcr_n;
     for (auto* v : vcpus_) {
       const std::string who = "vcpu" + std::to_string(v->id());
-      if (!opts_.pmu_core.empty()) {
-        int type = -1;
+      int type = -1;
+      if (!opts_.pmu_core.empty() && mode == vp::Attr5::kNone) {
         for (size_t c = 0; c < host.clusters.size(); ++c)
           if (host.clusters[c].core.name == opts_.pmu_core) type = static_cast<int>(vp::kArmPmuTypeBase + c);
         if (type < 0) throw UsageError("--pmu: host '" + host.name + "' has no cluster of core type '" + opts_.pmu_core + "'");
+      } else if (pol.has_pmu_v3_strict) {
+        // STRICT has no default PMU: select the one of the cluster vCPU 0 is placed on, the
+        // PMU 6.16's default would have been.
+        type = static_cast<int>(vp::kArmPmuTypeBase + host.cluster_index_of(placement_.front().cpus.front()));
+      }
+      if (type >= 0)
         call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_SET_PMU, &type),
              "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_PMU, " + std::to_string(type) + ")");
-      }
-      if (opts_.nr_counters >= 0) {
-        const unsigned n = static_cast<unsigned>(opts_.nr_counters);
+      if (mode != vp::Attr5::kNone)
+        call(pmu_attr(v, 5, nullptr), "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3 attribute 5 (" + opts_.pmu_core +
+                                          ", " + era_name + "))");
+      if (nr_counters >= 0) {
+        const unsigned n = static_cast<unsigned>(nr_counters);
         call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n),
              "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_NR_COUNTERS, " + std::to_string(n) + ")");
       }
@@ -563,7 +593,7 @@ class Vmm {
       call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_INIT, nullptr),
            "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_INIT)");
     }
-    if (opts_.pmcr_n >= 0) {
+    if (opts_.pmcr_n >= 0 && !pol.has_pmu_v3_strict) {
       const uint64_t pmcr_id = arch::sysreg(3, 3, 9, 12, 0).to_one_reg_id();
       for (auto* v : vcpus_) {
         const std::string who = "vcpu" + std::to_string(v->id());

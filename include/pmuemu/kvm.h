@@ -21,7 +21,8 @@ extern "C" {
 #endif
 
 /* Opens an emulated /dev/kvm: the host described by host_file (a pmuemu host YAML file)
- * running KVM of the given era ("6.6", "v5", "6.7", "6.16" or "newest"). The calling
+ * running KVM of the given era ("6.6", "v5", "6.7", "6.16" or "newest", "7.3-strict",
+ * "proposal-fixed-counters", "proposal-partition"). The calling
  * thread runs on pCPU 0 unless pmuemu_kvm_set_vmm_cpu() says otherwise. Returns a file
  * descriptor, or -1 with errno EINVAL (bad era), ENOENT (no such file) or EIO (a host file
  * that does not parse; pmuemu_kvm_error() says why). Every open shares one emulated host
@@ -95,6 +96,12 @@ struct kvm_arm_counter_offset {
 #ifndef KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS
 #define KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS 4
 #endif
+#ifndef KVM_ARM_VCPU_PMU_V3_STRICT /* queued for 7.3; era "7.3-strict" */
+#define KVM_ARM_VCPU_PMU_V3_STRICT 9
+#endif
+/* PMU_V3_CTRL attribute 5 is claimed by two unmerged series with different meanings:
+ * FIXED_COUNTERS_ONLY (era "proposal-fixed-counters") and ENABLE_PARTITION (era
+ * "proposal-partition"); other eras answer -ENXIO. */
 #ifndef KVM_ARM_VCPU_TIMER_IRQ_HVTIMER
 #define KVM_ARM_VCPU_TIMER_IRQ_HVTIMER 2
 #define KVM_ARM_VCPU_TIMER_IRQ_HPTIMER 3

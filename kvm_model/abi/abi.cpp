@@ -37,7 +37,7 @@ constexpr unsigned kUserMemSlots = 32764;  // KVM_USER_MEM_SLOTS (SHRT_MAX - int
 constexpr unsigned kIpaMin = 32, kIpaDefault = 40;
 constexpr uint32_t kMemFlagsV1 = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
 
-bool era_at_least_6_8(vpmu::Era e) { return e == vpmu::Era::kNewest; }
+bool era_at_least_6_8(vpmu::Era e) { return vpmu::policy(e).uapi_6_8; }
 // The ioctls and capabilities of Linux 6.8+ (USER_MEMORY2, the writable ID masks): the
 // newest era's, or every era's with Options::newest_uapi.
 bool uapi_6_8(const Options& o) { return o.newest_uapi || era_at_least_6_8(o.era); }

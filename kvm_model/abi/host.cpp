@@ -14,7 +14,7 @@ std::unique_ptr<Dev> make_dev(const std::string& host_file, const std::string& e
   const auto e = vpmu::parse_era(era);
   if (!e) {
     *errno_out = EINVAL;
-    throw std::runtime_error("KVM era '" + era + "' is not one of 6.6, v5, 6.7, 6.16, newest");
+    throw std::runtime_error("KVM era '" + era + "' is not one of " + vpmu::known_era_names());
   }
   if (!std::filesystem::exists(host_file)) {
     *errno_out = ENOENT;

@@ -2,7 +2,7 @@
 // ioctl, mmap and close on the descriptors that came from it land in the KVM model.
 //
 //   PMUEMU_HOST     host file (required)
-//   PMUEMU_KVM      KVM era: 6.6, v5, 6.7, 6.16, newest (required)
+//   PMUEMU_KVM      KVM era, any of pmuemu kvm eras (required)
 //   PMUEMU_VMM_CPU  pCPU of the program's threads (default 0)
 //
 // A missing or bad value is one line on stderr and exit status 78 (EX_CONFIG) at the
@@ -22,6 +22,7 @@
 #include <string>
 
 #include "kvm_model/abi/host.h"
+#include "kvm_model/vpmu/era.h"
 
 namespace {
 
@@ -42,7 +43,7 @@ struct Shim {
         std::_Exit(kExitConfig);
       };
       if (host == nullptr || *host == '\0') die("PMUEMU_HOST is not set (the host file /dev/kvm emulates)");
-      if (era == nullptr || *era == '\0') die("PMUEMU_KVM is not set (the KVM era: 6.6, v5, 6.7, 6.16 or newest)");
+      if (era == nullptr || *era == '\0') die("PMUEMU_KVM is not set (the KVM era: one of " + kvm_model::vpmu::known_era_names() + ")");
       long vmm_cpu = 0;
       if (cpu != nullptr) {
         char* end = nullptr;

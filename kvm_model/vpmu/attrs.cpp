@@ -55,13 +55,48 @@ int pmu_v3_init(VcpuPmu& v, const IrqChipState& irqchip) {
   return 0;
 }
 
+// HPMN = N - reserved must be a valid MDCR_EL2.HPMN: at most N, and 0 only with FEAT_HPMN0.
+bool partition_fits(const ArmPmu& p) {
+  if (p.reserved_host_counters > p.max_counters()) return false;
+  return VmPmu::hpmn_of(p) != 0 || p.feat_hpmn0;
+}
+
 int set_pmu(VcpuPmu& v, int pmu_id) {
   VmPmu& vm = v.vm();
   const ArmPmu* p = pmu_id < 0 ? nullptr : vm.host().find_by_type(static_cast<uint32_t>(pmu_id));
   if (p == nullptr) return -ENXIO;
   if (vm.has_ran_once() || (vm.has_filter() && vm.arm_pmu() != p)) return -EBUSY;
-  vm.set_pmu(p);  // resets N to this PMU's maximum (6.7+)
+  // FIXED_COUNTERS_ONLY (proposal) runs on every CPU: pinning the VM to one PMU contradicts it.
+  if (vm.fixed_counters_only()) return -EBUSY;
+  // A partitioned VM keeps its HPMN rule on the new PMU.
+  if (vm.partitioned() && !partition_fits(*p)) return -EINVAL;
+  vm.set_pmu(p);  // resets N to this PMU's maximum (6.7+; HPMN when partitioned)
   vm.set_supported_cpus(p->supported_cpus);
+  vm.set_pmu_explicit(true);
+  return 0;
+}
+
+// Proposal, FIXED_COUNTERS_ONLY v11 (attribute 5): the cycle counter alone, on every CPU.
+int set_fixed_counters_only(VmPmu& vm) {
+  // The PMU must work wherever the vCPU runs: no vPMU when some CPU has no registered PMU.
+  if (!vm.host().pmus_cover_every_cpu()) return -ENXIO;
+  if (vm.has_ran_once()) return -EBUSY;
+  // Exclusive with FILTER and SET_PMU, in either order: the VM's PMU configuration is already
+  // taken (the -EBUSY SET_PMU gives after FILTER in mainline).
+  if (vm.has_filter() || vm.pmu_explicit()) return -EBUSY;
+  vm.set_fixed_counters_only();
+  return 0;
+}
+
+// Proposal, partitioned PMU v9 (attribute 5 = ENABLE_PARTITION, no payload): the guest gets
+// MDCR_EL2.HPMN = N - reserved_host_counters of its PMU.
+int enable_partition(VmPmu& vm) {
+  if (!vm.host().features().vhe) return -ENXIO;  // VHE hosts only
+  if (vm.has_ran_once()) return -EBUSY;
+  const ArmPmu* p = vm.arm_pmu();
+  if (p == nullptr) return -ENODEV;
+  if (!partition_fits(*p)) return -EINVAL;
+  vm.set_partitioned();
   return 0;
 }
 
@@ -97,7 +132,7 @@ int set_device_attr(VcpuPmu& v, uint32_t group, uint64_t attr, const void* addr,
       if (uint32_t{f.base_event} + f.nevents > nr_events ||
           (f.action != KVM_PMU_EVENT_ALLOW && f.action != KVM_PMU_EVENT_DENY))
         return -EINVAL;
-      if (vm.has_ran_once()) return -EBUSY;
+      if (vm.has_ran_once() || vm.fixed_counters_only()) return -EBUSY;
       vm.apply_filter(f, nr_events);
       return 0;
     }
@@ -119,6 +154,10 @@ int set_device_attr(VcpuPmu& v, uint32_t group, uint64_t attr, const void* addr,
       return 0;
     }
     case KVM_ARM_VCPU_PMU_V3_INIT: return pmu_v3_init(v, irqchip);
+    case 5:  // claimed by two proposals; the era decides which, if any
+      if (pol.attr5 == Attr5::kFixedCountersOnly) return set_fixed_counters_only(vm);
+      if (pol.attr5 == Attr5::kEnablePartition) return enable_partition(vm);
+      break;
     default: break;
   }
   return -ENXIO;
@@ -136,11 +175,23 @@ int get_device_attr(const VcpuPmu& v, uint32_t group, uint64_t attr, void* addr,
   return 0;
 }
 
+namespace {
+bool attr5_available(const VcpuPmu& v) {
+  switch (v.policy().attr5) {
+    case Attr5::kFixedCountersOnly: return v.vm().host().pmus_cover_every_cpu();
+    case Attr5::kEnablePartition: return v.vm().host().features().vhe;
+    case Attr5::kNone: break;
+  }
+  return false;
+}
+}  // namespace
+
 int has_device_attr(const VcpuPmu& v, uint32_t group, uint64_t attr) {
   if (group != KVM_ARM_VCPU_PMU_V3_CTRL) return -ENXIO;
   const bool known = attr == KVM_ARM_VCPU_PMU_V3_IRQ || attr == KVM_ARM_VCPU_PMU_V3_INIT ||
                      attr == KVM_ARM_VCPU_PMU_V3_FILTER || attr == KVM_ARM_VCPU_PMU_V3_SET_PMU ||
-                     (attr == KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS && v.policy().has_set_nr_counters);
+                     (attr == KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS && v.policy().has_set_nr_counters) ||
+                     (attr == 5 && attr5_available(v));
   return known && v.has_pmu() ? 0 : -ENXIO;
 }
 

@@ -3,7 +3,9 @@
 #include "kvm_model/vpmu/era.h"
 
 #include <cerrno>
+#include <iterator>
 #include <ostream>
+#include <string>
 
 #include "kvm_model/vpmu/vcpu_pmu.h"
 
@@ -17,6 +19,10 @@ uint8_t physical_n(const VcpuPmu& v, uint32_t pcpu) {
   const ClusterPmuDesc* phys = v.vm().host().physical(pcpu);
   return phys ? static_cast<uint8_t>(phys->num_counters) : 0;
 }
+
+}  // namespace
+
+namespace era_fn {
 
 // ---------------- reset_pmcr ----------------
 std::optional<uint64_t> reset_pmcr_6_6(const VcpuPmu& v, uint32_t pcpu) {
@@ -96,6 +102,14 @@ int set_pmcr_6_16(VcpuPmu& v, uint64_t val) {
   v.request_reload();  // 1db4aaa0 "Reload when user modifies registers" (6.15)
   return 0;
 }
+int set_pmcr_7_3(VcpuPmu& v, uint64_t val) {
+  if (!v.vm().strict()) return set_pmcr_6_16(v, val);
+  // KVM_ARM_VCPU_PMU_V3_STRICT: N is set with SET_NR_COUNTERS only; a written N is ignored
+  // (the call still succeeds, so GET-all/SET-all migration keeps working).
+  v.reg(Slot::PMCR_EL0) = (val & pmcr::kMask) | lc_if_no_aarch32(v);
+  v.request_reload();
+  return 0;
+}
 
 // ---------------- bitmap userspace accessors ----------------
 uint64_t get_bitmap_raw(const VcpuPmu& v, Slot s) { return v.reg(s); }
@@ -158,13 +172,24 @@ void reload_6_16(VcpuPmu& v) {
   v.reprogram_counter_mask(mask);
 }
 
+}  // namespace era_fn
+
+namespace {
+using namespace era_fn;
+
 constexpr uint64_t kRaw = ~uint64_t{0};
 
-const EraPolicy kPolicies[] = {
+constexpr EraPolicy kPolicies[] = {
     {
         .era = Era::k6_6,
         .name = "6.6",
+        .alias = "",
         .kernel = "Linux v6.6 (before the PMCR_EL0.N series)",
+        .status = EraStatus::kReleased,
+        .source = "tag v6.6",
+        .summary = "Linux v6.6, before userspace could limit the number of PMU counters",
+        .vm_wide_vcpu_features = false,
+        .uapi_6_8 = false,
         .n_in_slot = true,
         .vm_wide_n = false,
         .has_pmcr_n_limit = false,
@@ -193,11 +218,19 @@ const EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = false,
         .attr_probes_default_pmu = true,
         .has_set_nr_counters = false,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
     },
     {
         .era = Era::kV5,
         .name = "v5",
+        .alias = "",
         .kernel = "v5 posting 2023-08-17 (never merged)",
+        .status = EraStatus::kPosting,
+        .source = "series \"KVM: arm64: PMU: Allow userspace to limit the number of PMCs\" v5, 2023-08-17",
+        .summary = "the v5 posting of the counter-limit series (2023-08-17), never merged",
+        .vm_wide_vcpu_features = false,
+        .uapi_6_8 = false,
         .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = true,
@@ -226,11 +259,19 @@ const EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = false,
         .attr_probes_default_pmu = false,
         .has_set_nr_counters = false,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
     },
     {
         .era = Era::k6_7,
         .name = "6.7",
+        .alias = "",
         .kernel = "Linux v6.7 (series v8 merged + pmevtyper-filter)",
+        .status = EraStatus::kReleased,
+        .source = "tag v6.7 (57fc267f, ea9ca904, a45f41d7, bc512d6a, 27131b19)",
+        .summary = "Linux v6.7: the counter-limit series as merged (the default)",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = false,
         .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = false,
@@ -259,11 +300,19 @@ const EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = false,
         .attr_probes_default_pmu = false,
         .has_set_nr_counters = false,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
     },
     {
         .era = Era::kNewest,
         .name = kNewestRelease,
+        .alias = "newest",
         .kernel = "Linux v6.16 (SET_NR_COUNTERS; 6.15 vPMU fixes)",
+        .status = EraStatus::kReleased,
+        .source = "tag kvmarm-6.16 (b7628c79); 6.15: f2aeb7bb, 64074ca8, 1db4aaa0, fe535380",
+        .summary = "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS and the 6.15 vPMU fixes (also 'newest')",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
         .n_in_slot = false,
         .vm_wide_n = true,
         .has_pmcr_n_limit = false,
@@ -292,20 +341,292 @@ const EraPolicy kPolicies[] = {
         .pmceid_forces_sw_incr = true,
         .attr_probes_default_pmu = false,
         .has_set_nr_counters = true,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = false,
+    },
+    {
+        .era = Era::k7_3Strict,
+        .name = "7.3-strict",
+        .alias = "",
+        .kernel = "6.16 + KVM_ARM_VCPU_PMU_V3_STRICT (kvmarm/next, queued for 7.3)",
+        .status = EraStatus::kQueued,
+        .source = "kvmarm/next, queued for 7.3: series \"Expose PMMIR_EL1.SLOTS to guests\" v3 (Congkai Tan, Oliver Upton, July 2026)",
+        .summary = "queued for 7.3: KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU, SET_PMU before KVM_RUN, PMMIR_EL1.SLOTS)",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
+        .n_in_slot = false,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_7_3,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+        .attr5 = Attr5::kNone,
+        .has_pmu_v3_strict = true,
+    },
+    {
+        .era = Era::kProposalFixedCounters,
+        .name = "proposal-fixed-counters",
+        .alias = "",
+        .kernel = "6.16 + FIXED_COUNTERS_ONLY series v11 (proposal, not merged)",
+        .status = EraStatus::kProposal,
+        .source = "series v11, not merged: \"KVM: arm64: PMU: FIXED_COUNTERS_ONLY\" (Akihiko Odaki, September 2026)",
+        .summary = "PROPOSAL (Odaki v11, not merged): attribute 5 = FIXED_COUNTERS_ONLY, a cycle-counter-only PMU on every CPU",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
+        .n_in_slot = false,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_6_16,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+        .attr5 = Attr5::kFixedCountersOnly,
+        .has_pmu_v3_strict = false,
+    },
+    {
+        .era = Era::kProposalPartition,
+        .name = "proposal-partition",
+        .alias = "",
+        .kernel = "6.16 + partitioned PMU series v9 (proposal, not merged)",
+        .status = EraStatus::kProposal,
+        .source = "series v9, not merged: \"KVM: arm64: Partitioned PMU\" (Colton Lewis, September 2026)",
+        .summary = "PROPOSAL (Lewis v9, not merged): attribute 5 = ENABLE_PARTITION, the guest owns HPMN = N - reserved counters",
+        .vm_wide_vcpu_features = true,
+        .uapi_6_8 = true,
+        .n_in_slot = false,
+        .vm_wide_n = true,
+        .has_pmcr_n_limit = false,
+        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
+        .reset_folds_backing = false,
+        .reset_requests_reload = true,
+        .reset_pmcr = reset_pmcr_6_7,
+        .reset_bitmap = reset_bitmap_6_7,
+        .reset_pmevtyper = reset_pmevtyper_6_7,
+        .reset_pmcr_name = "reset_pmcr",
+        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
+        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
+        .get_pmcr_user = get_pmcr_merged,
+        .set_pmcr_user = set_pmcr_6_16,
+        .get_bitmap_user = get_bitmap_masked,
+        .set_bitmap_user = set_bitmap_6_16,
+        .set_counter_user = set_counter_user_6_16,
+        .evtyper_write_mask = evtyper_write_mask_6_7,
+        .evtyper_read_mask = kRaw,
+        .ns_filter_bits = true,
+        .pmcr_e_via_reload = true,
+        .overflow_needs_cnten = false,
+        .first_run_requests_reload = false,
+        .reload = reload_6_16,
+        .pmceid_source = PmceidSource::kVmArmPmu,
+        .pmceid_forces_sw_incr = true,
+        .attr_probes_default_pmu = false,
+        .has_set_nr_counters = true,
+        .attr5 = Attr5::kEnablePartition,
+        .has_pmu_v3_strict = false,
     },
 };
 
+// Adding an era: one enumerator, one entry of kAllEras, one row here, in the same order.
+constexpr bool rows_in_enum_order() {
+  if (std::size(kPolicies) != kAllEras.size()) return false;
+  for (size_t i = 0; i < kAllEras.size(); ++i)
+    if (kPolicies[i].era != kAllEras[i] || static_cast<size_t>(kAllEras[i]) != i) return false;
+  return true;
+}
+static_assert(rows_in_enum_order(), "Era enumerators, kAllEras and the policy rows must be in the same order");
+
+constexpr bool names_unique() {
+  for (size_t i = 0; i < std::size(kPolicies); ++i)
+    for (size_t j = 0; j < std::size(kPolicies); ++j) {
+      if (kPolicies[i].name.empty()) return false;
+      if (i != j && (kPolicies[i].name == kPolicies[j].name ||
+                     (!kPolicies[j].alias.empty() && kPolicies[i].name == kPolicies[j].alias)))
+        return false;
+    }
+  return true;
+}
+static_assert(names_unique(), "every era name and alias must be unique");
+
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
+
+// How each behaviour reads in one era. Function-valued fields are named by the era_fn they
+// hold; a new era_fn needs its line here (the unit test renders every row of every era).
+constexpr BehaviourRow kBehaviourRows[] = {
+    {"n_in_slot", "where PMCR_EL0.N lives (every internal reader)",
+     [](const EraPolicy& p) -> std::string { return p.n_in_slot ? "each vCPU's PMCR slot" : "VM-wide kvm->arch.pmcr_n"; }},
+    {"vm_wide_n", "SET_PMU resets N to the PMU's maximum", [](const EraPolicy& p) { return yes_no(p.vm_wide_n); }},
+    {"has_pmcr_n_limit", "pmcr_n_limit: an N above it is -EINVAL", [](const EraPolicy& p) { return yes_no(p.has_pmcr_n_limit); }},
+    {"default_pmu", "when the default host PMU is chosen",
+     [](const EraPolicy& p) -> std::string {
+       switch (p.default_pmu) {
+         case DefaultPmuPoint::kFirstPmuAttr: return "first PMU attribute";
+         case DefaultPmuPoint::kVcpuReset: return "vCPU reset";
+         case DefaultPmuPoint::kFirstVcpuInit: break;
+       }
+       return p.has_pmu_v3_strict ? "first KVM_ARM_VCPU_INIT; none with STRICT" : "first KVM_ARM_VCPU_INIT";
+     }},
+    {"reset_folds_backing", "vCPU reset folds live counts and releases them", [](const EraPolicy& p) { return yes_no(p.reset_folds_backing); }},
+    {"reset_requests_reload", "vCPU reset requests KVM_REQ_RELOAD_PMU", [](const EraPolicy& p) { return yes_no(p.reset_requests_reload); }},
+    {"reset_pmcr", "PMCR_EL0 reset", [](const EraPolicy& p) { return std::string(p.reset_pmcr_name); }},
+    {"reset_bitmap", "PMCNTEN/PMINTEN/PMOVS reset", [](const EraPolicy& p) { return std::string(p.reset_bitmap_name); }},
+    {"reset_pmevtyper", "PMEVTYPER<n> reset", [](const EraPolicy& p) { return std::string(p.reset_pmevtyper_name); }},
+    {"get_pmcr_user", "GET_ONE_REG(PMCR_EL0)",
+     [](const EraPolicy& p) -> std::string { return p.get_pmcr_user == get_pmcr_raw ? "raw slot" : "slot with N merged"; }},
+    {"set_pmcr_user", "SET_ONE_REG(PMCR_EL0)",
+     [](const EraPolicy& p) -> std::string {
+       if (p.set_pmcr_user == set_pmcr_raw) return "raw 64-bit store";
+       if (p.set_pmcr_user == set_pmcr_v5) return "N above the limit -EINVAL; N and bits 7:0 taken";
+       if (p.set_pmcr_user == set_pmcr_6_7) return "N taken if <= max and before the run, else ignored; bits 7:0";
+       if (p.set_pmcr_user == set_pmcr_6_16) return "as 6.7, then a reload request";
+       return "as 6.16; with STRICT, N ignored (SET_NR_COUNTERS only)";
+     }},
+    {"get_bitmap_user", "GET_ONE_REG of PMCNTEN/PMINTEN/PMOVS",
+     [](const EraPolicy& p) -> std::string { return p.get_bitmap_user == get_bitmap_raw ? "raw" : "masked with N"; }},
+    {"set_bitmap_user", "SET_ONE_REG of PMCNTEN/PMINTEN/PMOVS",
+     [](const EraPolicy& p) -> std::string {
+       if (p.set_bitmap_user == set_bitmap_raw) return "raw store (a CLR id overwrites the slot)";
+       if (p.set_bitmap_user == set_bitmap_6_7) return "SET ORs, CLR clears, masked";
+       return "masked store, then a reload request (f2aeb7bb)";
+     }},
+    {"set_counter_user", "SET_ONE_REG of a counter",
+     [](const EraPolicy& p) -> std::string {
+       return p.set_counter_user == set_counter_user_raw ? "raw slot, the live count stays on top"
+                                                         : "release the backing, store, reload (64074ca8)";
+     }},
+    {"evtyper_write_mask", "PMEVTYPER<n> guest write mask",
+     [](const EraPolicy& p) -> std::string {
+       return p.evtyper_write_mask == evtyper_write_mask_6_6 ? "0xc8000000 | event mask"
+                                                             : "P|U|event, +NSH with EL2, +NSU|NSK|M with EL3";
+     }},
+    {"evtyper_read_mask", "PMEVTYPER<n> guest read",
+     [](const EraPolicy& p) -> std::string { return p.evtyper_read_mask == ~uint64_t{0} ? "raw" : "slot & 0xc800ffff"; }},
+    {"ns_filter_bits", "EL0/EL1 exclusion rule",
+     [](const EraPolicy& p) -> std::string { return p.ns_filter_bits ? "U^NSU, P^NSK" : "U, P"; }},
+    {"pmcr_e_via_reload", "PMCR.E changes and PMCNTEN writes go through a reload", [](const EraPolicy& p) { return yes_no(p.pmcr_e_via_reload); }},
+    {"overflow_needs_cnten", "the overflow interrupt also needs PMCNTENSET", [](const EraPolicy& p) { return yes_no(p.overflow_needs_cnten); }},
+    {"first_run_requests_reload", "the first KVM_RUN requests a reload", [](const EraPolicy& p) { return yes_no(p.first_run_requests_reload); }},
+    {"reload", "KVM_REQ_RELOAD_PMU",
+     [](const EraPolicy& p) -> std::string {
+       if (p.reload == reload_6_6) return "handle_pmcr(raw slot)";
+       if (p.reload == reload_v5) return "handle_pmcr(merged)";
+       if (p.reload == reload_6_7) return "handle_pmcr(merged), then mask the bitmaps";
+       return "mask the bitmaps, then reprogram";
+     }},
+    {"pmceid_source", "where the guest's PMCEID0/1 come from",
+     [](const EraPolicy& p) -> std::string {
+       return p.pmceid_source == PmceidSource::kCurrentPcpu ? "physical PMCEID of the current pCPU" : "the VM's arm_pmu bitmaps";
+     }},
+    {"pmceid_forces_sw_incr", "PMCEID always has SW_INCR", [](const EraPolicy& p) { return yes_no(p.pmceid_forces_sw_incr); }},
+    {"attr_probes_default_pmu", "a PMU attribute probes the default PMU", [](const EraPolicy& p) { return yes_no(p.attr_probes_default_pmu); }},
+    {"has_set_nr_counters", "attribute 4, SET_NR_COUNTERS", [](const EraPolicy& p) { return yes_no(p.has_set_nr_counters); }},
+    {"attr5", "attribute 5",
+     [](const EraPolicy& p) -> std::string {
+       switch (p.attr5) {
+         case Attr5::kFixedCountersOnly: return "FIXED_COUNTERS_ONLY (proposal, v11)";
+         case Attr5::kEnablePartition: return "ENABLE_PARTITION (proposal, v9)";
+         case Attr5::kNone: break;
+       }
+       return "unknown (-ENXIO)";
+     }},
+    {"has_pmu_v3_strict", "vCPU feature bit 9, PMU_V3_STRICT (no default PMU, SET_PMU before KVM_RUN, PMMIR_EL1.SLOTS)",
+     [](const EraPolicy& p) { return yes_no(p.has_pmu_v3_strict); }},
+    {"vm_wide_vcpu_features", "vCPU features are VM-wide", [](const EraPolicy& p) { return yes_no(p.vm_wide_vcpu_features); }},
+    {"uapi_6_8", "the 6.8 /dev/kvm ABI (USER_MEMORY2, writable ID masks)", [](const EraPolicy& p) { return yes_no(p.uapi_6_8); }},
+};
+
 }  // namespace
+
+std::span<const BehaviourRow> behaviour_rows() { return kBehaviourRows; }
 
 const EraPolicy& policy(Era era) { return kPolicies[static_cast<unsigned>(era)]; }
 
 std::string_view era_name(Era era) { return policy(era).name; }
 
 std::optional<Era> parse_era(std::string_view name) {
-  if (name == "newest") return Era::kNewest;
-  for (Era e : kAllEras)
-    if (era_name(e) == name) return e;
+  for (const EraPolicy& p : kPolicies)
+    if (p.name == name || (!p.alias.empty() && p.alias == name)) return p.era;
   return std::nullopt;
+}
+
+std::string known_era_names() {
+  std::string out;
+  for (const EraPolicy& p : kPolicies) {
+    if (!out.empty()) out += ", ";
+    out += p.name;
+    if (!p.alias.empty()) out += ", " + std::string(p.alias);
+  }
+  return out;
+}
+
+std::string_view era_status_name(EraStatus s) {
+  switch (s) {
+    case EraStatus::kReleased: return "released";
+    case EraStatus::kPosting: return "posting, never merged";
+    case EraStatus::kQueued: return "queued";
+    case EraStatus::kProposal: return "proposal, not merged";
+  }
+  return "?";
+}
+
+bool is_proposal(Era era) { return policy(era).status == EraStatus::kProposal; }
+
+std::string_view attr5_pmu_mode(Attr5 a) {
+  switch (a) {
+    case Attr5::kFixedCountersOnly: return "fixed-counters-only";
+    case Attr5::kEnablePartition: return "partitioned";
+    case Attr5::kNone: break;
+  }
+  return "";
+}
+
+std::string eras_with_attr5(Attr5 a) {
+  std::string out;
+  for (const EraPolicy& p : kPolicies)
+    if (p.attr5 == a) out += (out.empty() ? "" : ", ") + std::string(p.name);
+  return out;
 }
 
 std::ostream& operator<<(std::ostream& os, Era era) { return os << era_name(era); }

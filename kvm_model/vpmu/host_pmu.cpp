@@ -56,8 +56,18 @@ HostPmus::HostPmus(std::vector<ClusterPmuDesc> clusters, HostFeatures features)
     p.pmceid0 = c.pmceid0;
     p.pmceid1 = c.pmceid1;
     p.cluster = ci;
+    p.pmmir_slots = c.pmmir_slots;
+    p.reserved_host_counters = c.reserved_host_counters;
+    p.feat_hpmn0 = c.feat_hpmn0;
     arm_pmus_.push_back(std::move(p));
   }
+}
+
+bool HostPmus::pmus_cover_every_cpu() const {
+  if (arm_pmus_.empty() || cluster_of_.empty()) return false;
+  for (int32_t c : cluster_of_)
+    if (c < 0) return false;
+  return true;
 }
 
 const ArmPmu* HostPmus::probe(uint32_t pcpu) const {

@@ -18,6 +18,10 @@ struct ClusterPmuDesc {
   uint8_t pmuver = 0;           // physical ID_AA64DFR0_EL1.PMUVer
   uint64_t pmceid0 = 0;         // physical PMCEID0_EL0 (pmu::pmceid_of(events))
   uint64_t pmceid1 = 0;         // physical PMCEID1_EL0
+  // What the eras after 6.16 read (all optional in the host description):
+  uint8_t pmmir_slots = 0;             // physical PMMIR_EL1.SLOTS (0: not implemented)
+  uint32_t reserved_host_counters = 0; // arm_pmuv3.reserved_host_counters (partitioned PMU)
+  bool feat_hpmn0 = false;             // FEAT_HPMN0: MDCR_EL2.HPMN may be 0
 };
 
 // System-wide facts KVM derives from the sanitised CPU feature registers.
@@ -25,6 +29,7 @@ struct HostFeatures {
   bool supports_32bit_el0 = false;  // kvm_supports_32bit_el0(): PMCR_EL0.LC is RES1 when false
   uint8_t pfr0_el2 = 1;             // sanitised ID_AA64PFR0_EL1.EL2 (a KVM host always has EL2)
   uint8_t pfr0_el3 = 0;             // sanitised ID_AA64PFR0_EL1.EL3
+  bool vhe = true;                  // the host kernel runs at EL2 (VHE); false: nVHE/hVHE
 };
 
 // perf type ids: this model gives the PMU of cluster c the id kArmPmuTypeBase + c. (Real
@@ -41,6 +46,9 @@ struct ArmPmu {
   uint8_t pmuver = 0;
   uint64_t pmceid0 = 0, pmceid1 = 0;    // pmceid_bitmap / pmceid_ext_bitmap as PMCEID images
   uint32_t cluster = 0;                 // index into HostPmus::clusters()
+  uint8_t pmmir_slots = 0;              // the cluster's PMMIR_EL1.SLOTS
+  uint32_t reserved_host_counters = 0;  // counters the host keeps (partitioned PMU)
+  bool feat_hpmn0 = false;
 
   bool covers(uint32_t cpu) const;
   // kvm_arm_pmu_get_max_counters(): the largest PMCR_EL0.N a VM using this PMU can have.
@@ -75,6 +83,9 @@ class HostPmus {
   // The registered ArmPmu of the pCPU's cluster, nullptr if none.
   const ArmPmu* arm_pmu_of(uint32_t pcpu) const;
   const std::vector<ClusterPmuDesc>& clusters() const { return clusters_; }
+  // Whether every pCPU 0 .. num_pcpus()-1 has a registered PMU: a PMU that must work on
+  // whichever CPU a vCPU lands on (fixed-counters-only) needs this.
+  bool pmus_cover_every_cpu() const;
   uint32_t num_pcpus() const { return static_cast<uint32_t>(cluster_of_.size()); }
 
  private:

@@ -23,14 +23,21 @@ std::string counter_reg_name(unsigned idx) {
 
 }  // namespace
 
-int vcpu_init(VcpuPmu& v, bool has_pmu_feature, bool first_init, uint32_t pcpu, ResetTrace* trace) {
+int vcpu_init(VcpuPmu& v, bool has_pmu_feature, bool first_init, uint32_t pcpu, ResetTrace* trace, bool strict) {
   VmPmu& vm = v.vm();
   // 6.7: kvm_vcpu_init_check_features() rejects PMU_V3 without kvm_arm_support_pmu_v3();
   // 6.6/v5 return the same -EINVAL from kvm_reset_vcpu().
   if (has_pmu_feature && !vm.host().supports_pmu_v3()) return -EINVAL;
+  // STRICT qualifies the PMU feature; alone it means nothing (modelled as -EINVAL, like the
+  // other feature-combination checks of kvm_vcpu_init_check_features()).
+  if (strict && (!has_pmu_feature || !vm.policy().has_pmu_v3_strict)) return -EINVAL;
   if (!first_init) return 0;  // re-init: no PMU selection (the features must match; the caller checks)
   v.set_has_pmu(has_pmu_feature);
-  if (vm.policy().default_pmu == DefaultPmuPoint::kFirstVcpuInit && v.has_pmu() && vm.arm_pmu() == nullptr) {
+  // The features are VM-wide in the eras that have STRICT (KVM_ARM_VCPU_INIT rejects a vCPU
+  // whose features differ from the first one's), so any strict vCPU makes the VM strict.
+  if (strict) vm.set_strict(true);
+  // STRICT: no default PMU; userspace must pick one with SET_PMU.
+  if (!vm.strict() && vm.policy().default_pmu == DefaultPmuPoint::kFirstVcpuInit && v.has_pmu() && vm.arm_pmu() == nullptr) {
     // kvm_setup_vcpu() (427733579744), under config_lock, before kvm_reset_vcpu().
     const int r = vm.set_default_pmu(pcpu);
     trace_step(trace, "kvm_arm_set_default_pmu (KVM_ARM_VCPU_INIT)", "kvm->arch.arm_pmu", 0,
@@ -85,6 +92,10 @@ int vcpu_reset(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace) {
 int first_run(VcpuPmu& v, const IrqChipState& irqchip) {
   if (v.has_run()) return 0;
   if (v.has_pmu()) {
+    // STRICT: a PMU vCPU of a VM without SET_PMU is not runnable. KVM_RUN refuses it with
+    // -EPERM, the errno kvm_arch_vcpu_run_pid_change() gives an unfinalised vCPU, before
+    // kvm_arm_pmu_v3_enable()'s checks.
+    if (v.vm().strict() && v.vm().arm_pmu() == nullptr) return -EPERM;
     // kvm_arm_pmu_v3_enable()
     if (!v.created()) return -EINVAL;
     if (irqchip.in_kernel) {

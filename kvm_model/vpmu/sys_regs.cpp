@@ -60,11 +60,11 @@ AccessResult access_pmceid(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r) {
   return AccessResult::kHandled;
 }
 
-AccessResult access_pmmir(VcpuPmu&, SysRegParams& p, const SysRegDesc&) {
+AccessResult access_pmmir(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
   // trap_raz_wi. An EL1 register, and read-only: EL0 accesses and MSR are UNDEFINED in
-  // hardware before reaching KVM.
+  // hardware before reaching KVM. A STRICT VM (7.3) reads the VM's PMMIR_EL1.SLOTS.
   if (p.el == 0 || p.is_write) return AccessResult::kUndef;
-  p.regval = 0;
+  p.regval = v.has_pmu() && v.vm().strict() ? v.vm().pmmir_slots() : 0;
   return AccessResult::kHandled;
 }
 
@@ -205,13 +205,31 @@ int set_pmu_evcntr(VcpuPmu& v, const SysRegDesc& r, uint64_t val) {
   return 0;
 }
 
+// PMMIR_EL1 from userspace (STRICT only; elsewhere it is not in REG_LIST): the SLOTS the VM's
+// PMU has, which userspace may keep or clear to 0 before the VM runs, never invent.
+int get_pmmir(const VcpuPmu& v, const SysRegDesc&, uint64_t& out) {
+  out = v.vm().pmmir_slots();
+  return 0;
+}
+int set_pmmir(VcpuPmu& v, const SysRegDesc&, uint64_t val) {
+  VmPmu& vm = v.vm();
+  if (val == vm.pmmir_slots()) return 0;
+  if (val != 0) return -EINVAL;
+  if (vm.has_ran_once()) return -EBUSY;
+  vm.set_pmmir_slots(0);
+  return 0;
+}
+
 Visibility pmu_visibility(const VcpuPmu& v, const SysRegDesc&) {
   return v.has_pmu() ? Visibility::kVisible : Visibility::kHidden;
 }
 
-// PMMIR_EL1 is not a PMU_SYS_REG() row in Linux but plain trap_raz_wi: visible, reading 0,
-// with or without the PMU feature.
-Visibility always_visible(const VcpuPmu&, const SysRegDesc&) { return Visibility::kVisible; }
+// PMMIR_EL1 is not a PMU_SYS_REG() row in Linux but plain trap_raz_wi: the guest reads it
+// with or without the PMU feature (the trap path does not ask this hook). Userspace sees it
+// (ONE_REG, REG_LIST) only for a STRICT PMU vCPU.
+Visibility pmmir_visibility(const VcpuPmu& v, const SysRegDesc&) {
+  return v.has_pmu() && v.vm().strict() ? Visibility::kVisible : Visibility::kHidden;
+}
 
 // ---------------- the table ----------------
 struct Name16 {
@@ -258,8 +276,8 @@ constexpr std::array<SysRegDesc, kNumPmuSysRegs> build_table() {
                    get_pmreg, set_pmreg);
   t[k++] = pmu_reg("PMINTENCLR_EL1", sysreg(3, 0, 9, 14, 2), Slot::PMINTENSET_EL1, access_pminten, reset_bitmap_row,
                    get_pmreg, set_pmreg);
-  t[k++] = SysRegDesc{"PMMIR_EL1", sysreg(3, 0, 9, 14, 6), Slot::kNone, access_pmmir, nullptr, nullptr, nullptr,
-                      always_visible};
+  t[k++] = SysRegDesc{"PMMIR_EL1", sysreg(3, 0, 9, 14, 6), Slot::kNone, access_pmmir, nullptr, get_pmmir, set_pmmir,
+                      pmmir_visibility};
   t[k++] = pmu_reg("PMCR_EL0", sysreg(3, 3, 9, 12, 0), Slot::PMCR_EL0, access_pmcr, reset_pmcr_row, get_pmcr, set_pmcr);
   t[k++] = pmu_reg("PMCNTENSET_EL0", sysreg(3, 3, 9, 12, 1), Slot::PMCNTENSET_EL0, access_pmcnten, reset_bitmap_row,
                    get_pmreg, set_pmreg);
@@ -329,7 +347,8 @@ constexpr size_t user_visible_rows() {
   for (const auto& r : kTable) n += r.user_visible();
   return n;
 }
-static_assert(user_visible_rows() == 74, "KVM exposes exactly 74 vPMU registers to ONE_REG (spec 2.11)");
+// 74 PMU_SYS_REG() rows, plus PMMIR_EL1, which only a STRICT vCPU lists.
+static_assert(user_visible_rows() == 75, "KVM exposes exactly 74 vPMU registers to ONE_REG (spec 2.11), 75 when STRICT");
 
 // The O(1) encoding index: 64K entries, one byte each (row number, 0xff = none).
 constexpr std::array<uint8_t, 65536> build_index() {

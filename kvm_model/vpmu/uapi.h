@@ -15,6 +15,10 @@ inline constexpr uint64_t KVM_ARM_VCPU_PMU_V3_INIT = 1;
 inline constexpr uint64_t KVM_ARM_VCPU_PMU_V3_FILTER = 2;
 inline constexpr uint64_t KVM_ARM_VCPU_PMU_V3_SET_PMU = 3;
 inline constexpr uint64_t KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS = 4;  // Linux 6.16+
+// Attribute 5 is claimed by two series that were never merged, with different meanings; each
+// proposal era defines it its own way and the other eras reject it as unknown (-ENXIO).
+inline constexpr uint64_t KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY = 5;  // proposal, Odaki v11
+inline constexpr uint64_t KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION = 5;     // proposal, Lewis v9
 
 inline constexpr uint8_t KVM_PMU_EVENT_ALLOW = 0;
 inline constexpr uint8_t KVM_PMU_EVENT_DENY = 1;

@@ -226,6 +226,12 @@ uint64_t VcpuPmu::pmceid(unsigned which) const {
   if (policy().pmceid_source == PmceidSource::kCurrentPcpu) {
     // read_sysreg(pmceid*_el0) on whatever physical CPU runs the vCPU right now.
     if (const ClusterPmuDesc* phys = vm_.host().physical(pcpu_)) val = which ? phys->pmceid1 : phys->pmceid0;
+  } else if (vm_.fixed_counters_only()) {
+    // Proposal (FIXED_COUNTERS_ONLY): no event counter, so the only event is the cycle
+    // counter's, if every PMU of the host implements it.
+    bool cycles = true;
+    for (const ArmPmu& p : vm_.host().arm_pmus()) cycles &= ((p.pmceid0 >> event::CPU_CYCLES) & 1) != 0;
+    val = which == 0 && cycles ? bit(event::CPU_CYCLES) : 0;
   } else {
     const ArmPmu* p = vm_.arm_pmu();
     if (p == nullptr) return 0;
@@ -234,8 +240,9 @@ uint64_t VcpuPmu::pmceid(unsigned which) const {
   if (which == 0) {
     val |= bit(event::CHAIN);  // always support CHAIN
     if (policy().pmceid_forces_sw_incr) val |= bit(event::SW_INCR);
-  } else {
-    // Don't advertise STALL_SLOT*: PMMIR_EL1 is RAZ.
+  } else if (!(vm_.strict() && vm_.pmmir_slots() != 0)) {
+    // Don't advertise STALL_SLOT*: PMMIR_EL1 is RAZ. (STRICT, 7.3: PMMIR_EL1.SLOTS is the
+    // real value, and with a non-zero SLOTS the PMU's STALL_SLOT* bits stay.)
     val &= ~(bit(event::STALL_SLOT - 32) | bit(event::STALL_SLOT_FRONTEND - 32) |
              bit(event::STALL_SLOT_BACKEND - 32));
   }
@@ -291,9 +298,16 @@ bool VcpuPmu::advance_wraps(unsigned idx, uint64_t before, uint64_t delta) {
   return true;
 }
 
+const ArmPmu* VcpuPmu::counting_pmu() const {
+  // FIXED_COUNTERS_ONLY (proposal): the cycle counter is backed by the PMU of whichever pCPU
+  // the vCPU is loaded on, so it counts on every cluster.
+  if (vm_.fixed_counters_only()) return vm_.host().arm_pmu_of(pcpu_);
+  return vm_.arm_pmu();
+}
+
 uint32_t VcpuPmu::scheduled_mask() {
   // Its other inputs (the backings, loaded_, has_pmu_) change only under a Reconfig.
-  const ArmPmu* pmu = vm_.arm_pmu();
+  const ArmPmu* pmu = counting_pmu();
   if (sched_valid_ && pmu == sched_pmu_ && pcpu_ == sched_cpu_) return sched_mask_;
   sched_mask_ = compute_scheduled_mask();
   sched_valid_ = true;
@@ -304,7 +318,7 @@ uint32_t VcpuPmu::scheduled_mask() {
 
 uint32_t VcpuPmu::compute_scheduled_mask() {
   if (!may_count()) return 0;
-  const ArmPmu* pmu = vm_.arm_pmu();
+  const ArmPmu* pmu = counting_pmu();
   // The backing events are of the VM's PMU type: on a CPU outside that PMU's cluster perf
   // cannot schedule them at all.
   if (pmu == nullptr) return 0;
@@ -321,7 +335,9 @@ uint32_t VcpuPmu::compute_scheduled_mask() {
   // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
   // by CPU_CYCLES events) and N general-purpose counters; the excess does not count. The
   // cycle counter's event is scheduled first, then the others by index.
-  unsigned general = pmu->max_counters();
+  // A partitioned PMU (proposal): the host keeps its reserved counters, the guest's events
+  // get the HPMN counters below them.
+  unsigned general = vm_.partitioned() ? VmPmu::hpmn_of(*pmu) : pmu->max_counters();
   bool cycle_counter_free = true;
   uint32_t scheduled = 0;
   const auto schedule_one = [&](unsigned idx) {

@@ -281,6 +281,7 @@ class VcpuPmu {
   // Active backings perf would schedule on the current pCPU's PMU, of events it implements:
   // cached until a Reconfig or another PMU or pCPU.
   uint32_t scheduled_mask();
+  const ArmPmu* counting_pmu() const;
   uint32_t compute_scheduled_mask();
   // The key (Backing::key) of the event kvm_pmu_create_perf_event would make now.
   uint32_t backing_key_for(unsigned idx) const;

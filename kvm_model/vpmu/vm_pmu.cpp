@@ -20,12 +20,27 @@ VmPmu::VmPmu(const HostPmus& host, Era era)
 void VmPmu::set_pmu(const ArmPmu* pmu) {
   arm_pmu_ = pmu;
   ++attr_epoch_;
+  pmmir_slots_ = pmu ? pmu->pmmir_slots : 0;
   if (policy_->vm_wide_n) {
     // 6.7 kvm_arm_set_pmu() / v5 kvm_arm_set_vm_pmu(): N defaults to the PMU's maximum; a
     // later SET_PMU therefore discards an earlier PMCR_EL0.N or SET_NR_COUNTERS (spec 2.12).
     pmcr_n_ = max_counters();
     if (policy_->has_pmcr_n_limit) pmcr_n_limit_ = pmcr_n_;
   }
+  nr_counters_explicit_ = false;
+}
+
+void VmPmu::set_fixed_counters_only() {
+  fixed_counters_only_ = true;
+  ++attr_epoch_;
+  pmcr_n_ = 0;  // the cycle counter only
+  nr_counters_explicit_ = false;
+}
+
+void VmPmu::set_partitioned() {
+  partitioned_ = true;
+  ++attr_epoch_;
+  pmcr_n_ = max_counters();  // HPMN
   nr_counters_explicit_ = false;
 }
 

@@ -30,8 +30,12 @@ class VmPmu {
   // registers (the PMU, the event filter, PMUVer): a backing created in the same epoch from
   // the same PMEVTYPER value and enable state has the same perf attributes.
   uint64_t attr_epoch() const { return attr_epoch_; }
-  // kvm_arm_pmu_get_max_counters(): arm_pmu->num_events - 1, 0 without a PMU.
-  uint8_t max_counters() const { return arm_pmu_ ? arm_pmu_->max_counters() : 0; }
+  // kvm_arm_pmu_get_max_counters(): arm_pmu->num_events - 1, 0 without a PMU. A
+  // fixed-counters-only PMU has no event counter; a partitioned one only the guest's HPMN.
+  uint8_t max_counters() const {
+    if (arm_pmu_ == nullptr || fixed_counters_only_) return 0;
+    return partitioned_ ? hpmn_of(*arm_pmu_) : arm_pmu_->max_counters();
+  }
   // kvm_arm_set_pmu(): store the PMU and, in eras with a VM-wide N, reset N to its maximum.
   void set_pmu(const ArmPmu* pmu);
   // kvm_arm_set_default_pmu(): probe on `pcpu` (the CPU executing the ioctl); -ENODEV if no
@@ -45,6 +49,31 @@ class VmPmu {
   // 6.16: whether KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS was used since the last PMU selection.
   bool nr_counters_explicit() const { return nr_counters_explicit_; }
   void set_nr_counters_explicit(bool v) { nr_counters_explicit_ = v; }
+
+  // ---- after 6.16 (era 7.3-strict and the proposal eras) ----
+  // KVM_ARM_VCPU_PMU_V3_STRICT (vCPU feature bit 9, VM-wide): no default PMU, SET_PMU before
+  // the first run, PMCR_EL0.N from SET_NR_COUNTERS only, PMMIR_EL1.SLOTS exposed.
+  bool strict() const { return strict_; }
+  void set_strict(bool s) { strict_ = s; }
+  // Whether userspace chose the PMU with SET_PMU (not the default PMU).
+  bool pmu_explicit() const { return pmu_explicit_; }
+  void set_pmu_explicit(bool e) { pmu_explicit_ = e; }
+  // The VM's PMMIR_EL1.SLOTS: the PMU's real value at SET_PMU; userspace may only clear it.
+  uint8_t pmmir_slots() const { return pmmir_slots_; }
+  void set_pmmir_slots(uint8_t s) { pmmir_slots_ = s; }
+  // Proposal (Odaki, FIXED_COUNTERS_ONLY v11): only the cycle counter, counting on the
+  // physical PMU of whichever pCPU the vCPU runs on.
+  bool fixed_counters_only() const { return fixed_counters_only_; }
+  void set_fixed_counters_only();
+  // Proposal (Lewis, partitioned PMU v9): the guest owns MDCR_EL2.HPMN = N - reserved
+  // counters of its PMU; the host keeps the rest.
+  bool partitioned() const { return partitioned_; }
+  static uint8_t hpmn_of(const ArmPmu& p) {
+    return p.reserved_host_counters >= p.max_counters()
+               ? 0
+               : static_cast<uint8_t>(p.max_counters() - p.reserved_host_counters);
+  }
+  void set_partitioned();
 
   // ---- KVM_ARCH_FLAG_HAS_RAN_ONCE ----
   bool has_ran_once() const { return has_ran_once_; }
@@ -105,6 +134,11 @@ class VmPmu {
   uint8_t pmcr_n_ = 0;
   uint8_t pmcr_n_limit_ = 0;
   bool nr_counters_explicit_ = false;
+  bool strict_ = false;
+  bool pmu_explicit_ = false;
+  uint8_t pmmir_slots_ = 0;
+  bool fixed_counters_only_ = false;
+  bool partitioned_ = false;
   bool has_ran_once_ = false;
   std::vector<bool> supported_cpus_;
   std::vector<uint64_t> filter_;      // bitmap, empty = no filter

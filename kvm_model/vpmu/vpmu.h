@@ -189,16 +189,19 @@ bool owns_one_reg_id(uint64_t id);
 // -ENOENT for ids that are not vPMU registers, hidden (no PMU feature) or not user-visible.
 int get_one_reg(const VcpuPmu& v, uint64_t id, uint64_t& out);
 int set_one_reg(VcpuPmu& v, uint64_t id, uint64_t val);
-// Appends the vPMU ids the kernel emits, in its order (ascending encoding): 74 with a PMU,
-// none without. Merge with the other sysreg ids by sorting on the id.
+// Appends the vPMU ids the kernel emits, in its order (ascending encoding): 74 with a PMU
+// (75 for a STRICT vCPU: PMMIR_EL1 too), none without. Merge with the other sysreg ids by sorting on the id.
 void append_reg_list(const VcpuPmu& v, std::vector<uint64_t>& ids);
 
 // ---------------- KVM_ARM_VCPU_INIT and vCPU reset (spec 2.2, 2.4, 2.5) ----------------
 // Call from KVM_ARM_VCPU_INIT after the generic feature checks and before the reset.
 // first_init: the vCPU was not initialised before. -EINVAL: PMU requested but no usable host
 // PMUv3. 6.7+: on the first init of a PMU vCPU without a chosen PMU, selects the default PMU
-// of `pcpu` (-ENODEV if none).
-int vcpu_init(VcpuPmu& v, bool has_pmu_feature, bool first_init, uint32_t pcpu, ResetTrace* trace = nullptr);
+// of `pcpu` (-ENODEV if none). strict: the vCPU asked for KVM_ARM_VCPU_PMU_V3_STRICT (feature
+// bit 9; the caller accepts the bit only in eras with has_pmu_v3_strict): -EINVAL without
+// the PMU feature; makes the VM strict at the first init, so no default PMU is chosen.
+int vcpu_init(VcpuPmu& v, bool has_pmu_feature, bool first_init, uint32_t pcpu, ResetTrace* trace = nullptr,
+              bool strict = false);
 // The PMU part of kvm_reset_vcpu(): (v5) default PMU; kvm_pmu_vcpu_reset(); the VM's ID
 // registers (once); every PMU sys_reg reset in table order; (6.16) reload request.
 // pcpu: the CPU executing the reset. Returns 0, -EINVAL or -ENODEV.

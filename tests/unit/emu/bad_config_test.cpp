@@ -154,6 +154,16 @@ const std::vector<BadCase> kBadHosts = {
      {"bad.yaml:3:", "clusters[0]: unknown key 'pm\\x0au'"}},
     {"non_scalar_key", "name: x\nclusters: [{ core: cortex-a55, cpus: 1, [a]: 1 }]\n",
      {"clusters[0]:", "keys must be plain names"}},
+    // The optional keys of the KVM eras after 6.16.
+    {"reserved_more_than_counters",
+     "name: x\nclusters: [{ core: cortex-a55, cpus: 1, pmu: { counters: 4 }, reserved_host_counters: 5 }]\n",
+     {"bad.yaml:2:", "clusters[0].reserved_host_counters:", "5 is more than the 4 PMU counters of this cluster"}},
+    {"pmmir_slots_out_of_range", "name: x\nclusters: [{ core: cortex-a55, cpus: 1, pmmir_slots: 256 }]\n",
+     {"clusters[0].pmmir_slots:", "256 is out of range 0..255"}},
+    {"feat_hpmn0_not_a_bool", "name: x\nclusters: [{ core: cortex-a55, cpus: 1, feat_hpmn0: 1 }]\n",
+     {"clusters[0].feat_hpmn0:", "expected true or false, got '1'"}},
+    {"vhe_not_a_bool", "name: x\nvhe: yes\nclusters: [{ core: cortex-a55, cpus: 1 }]\n",
+     {"bad.yaml:2:", "vhe:", "expected true or false, got 'yes'"}},
 };
 
 void expect_single_line_error(const std::function<void()>& load, const std::string& file,

@@ -40,6 +40,31 @@ BOOST_AUTO_TEST_CASE(every_shipped_host_file_loads) {
   BOOST_TEST(hosts == 4);
 }
 
+// The optional host-side PMU keys of the KVM eras after 6.16: absent, they take their
+// documented defaults; given, they land on their cluster (or the host) only.
+BOOST_AUTO_TEST_CASE(next_era_keys_default_and_apply_per_cluster) {
+  const auto plain = cfg::load_host_file(configs_dir() / "big-little.yaml");
+  BOOST_TEST(plain.vhe);
+  for (const auto& c : plain.clusters) {
+    BOOST_TEST(c.reserved_host_counters == 0u);
+    BOOST_TEST(!c.feat_hpmn0);
+    BOOST_TEST(c.pmmir_slots == 0u);
+  }
+  const auto host = cfg::parse_host(
+      "name: x\nvhe: false\nclusters:\n"
+      "  - { core: cortex-a55, cpus: 2, pmmir_slots: 3 }\n"
+      "  - { core: cortex-a76, cpus: 2, pmu: { counters: 6 }, reserved_host_counters: 6, feat_hpmn0: true }\n",
+      "x.yaml", cfg::default_cores_dir());
+  BOOST_TEST(!host.vhe);
+  BOOST_TEST(host.clusters[0].pmmir_slots == 3u);
+  BOOST_TEST(host.clusters[0].reserved_host_counters == 0u);
+  BOOST_TEST(!host.clusters[0].feat_hpmn0);
+  BOOST_TEST(host.clusters[1].pmmir_slots == 0u);
+  BOOST_TEST(host.clusters[1].reserved_host_counters == 6u);
+  BOOST_TEST(host.clusters[1].feat_hpmn0);
+  BOOST_TEST(host.clusters[1].core.pmu_counters == 6u);  // the core keys still apply
+}
+
 BOOST_AUTO_TEST_CASE(big_little_numbers_pcpus_in_cluster_order_with_different_n) {
   const auto host = cfg::load_host_file(configs_dir() / "big-little.yaml");
   BOOST_TEST(host.name == "big-little");

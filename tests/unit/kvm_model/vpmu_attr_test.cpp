@@ -35,7 +35,7 @@ BOOST_DATA_TEST_CASE(has_attr, bdata::make(kAllEras), era) {
                      KVM_ARM_VCPU_PMU_V3_SET_PMU})
     BOOST_TEST(has_device_attr(v, KVM_ARM_VCPU_PMU_V3_CTRL, a) == 0);
   BOOST_TEST(has_device_attr(v, KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS) ==
-             (era == Era::kNewest ? 0 : -ENXIO));
+             (policy(era).has_set_nr_counters ? 0 : -ENXIO));
   BOOST_TEST(has_device_attr(v, KVM_ARM_VCPU_PMU_V3_CTRL, 99) == -ENXIO);
   BOOST_TEST(has_device_attr(v, 1 /* TIMER_CTRL */, KVM_ARM_VCPU_PMU_V3_IRQ) == -ENXIO);
   BOOST_TEST(set_device_attr(v, 1, KVM_ARM_VCPU_PMU_V3_IRQ, nullptr, f.gic, 0) == -ENXIO);
@@ -53,8 +53,12 @@ BOOST_DATA_TEST_CASE(everything_busy_after_init, bdata::make(kAllEras), era) {
 }
 
 // 6.6 probes the default PMU at the first PMU attribute, on the calling pCPU.
-BOOST_AUTO_TEST_CASE(default_pmu_6_6_first_attr) {
-  VmFixture f(Era::k6_6, big_little_host(6, 4));
+BOOST_DATA_TEST_CASE(default_pmu_6_6_first_attr,
+                     bdata::make(eras_where([](const EraPolicy& p) {
+                       return p.default_pmu == DefaultPmuPoint::kFirstPmuAttr;
+                     })),
+                     era) {
+  VmFixture f(era, big_little_host(6, 4));
   VcpuPmu& v = f.add_vcpu(true, 0);
   BOOST_TEST(f.vm.arm_pmu() == nullptr);  // nothing chosen at init or reset
   const int irq = 23;
@@ -67,12 +71,15 @@ BOOST_AUTO_TEST_CASE(default_pmu_6_6_first_attr) {
 
 // 6.7+: the default PMU is chosen at the first KVM_ARM_VCPU_INIT, on the calling pCPU;
 // v5: at the vCPU reset.
-BOOST_DATA_TEST_CASE(default_pmu_point, bdata::make({Era::kV5, Era::k6_7, Era::kNewest}), era) {
+const auto kDefaultPmuAtInitOrReset = [](const EraPolicy& p) {
+  return p.default_pmu == DefaultPmuPoint::kFirstVcpuInit || p.default_pmu == DefaultPmuPoint::kVcpuReset;
+};
+BOOST_DATA_TEST_CASE(default_pmu_point, bdata::make(eras_where(kDefaultPmuAtInitOrReset)), era) {
   VmFixture f(era, big_little_host(6, 4));
   f.vcpus.push_back(std::make_unique<VcpuPmu>(f.vm, 0));
   VcpuPmu& v = *f.vcpus.back();
   BOOST_TEST(vcpu_init(v, true, true, /*pcpu=*/5) == 0);
-  BOOST_TEST((f.vm.arm_pmu() != nullptr) == (era != Era::kV5));
+  BOOST_TEST((f.vm.arm_pmu() != nullptr) == (policy(era).default_pmu == DefaultPmuPoint::kFirstVcpuInit));
   BOOST_TEST(vcpu_reset(v, /*pcpu=*/5) == 0);
   BOOST_REQUIRE(f.vm.arm_pmu() != nullptr);
   BOOST_TEST(f.vm.arm_pmu()->type == 9u);
@@ -83,12 +90,12 @@ BOOST_DATA_TEST_CASE(default_pmu_point, bdata::make({Era::kV5, Era::k6_7, Era::k
   BOOST_TEST(w.n() == 4);
 }
 
-BOOST_DATA_TEST_CASE(default_pmu_enodev, bdata::make({Era::kV5, Era::k6_7, Era::kNewest}), era) {
+BOOST_DATA_TEST_CASE(default_pmu_enodev, bdata::make(eras_where(kDefaultPmuAtInitOrReset)), era) {
   VmFixture f(era, big_little_host(6, 4));
   f.vcpus.push_back(std::make_unique<VcpuPmu>(f.vm, 0));
   VcpuPmu& v = *f.vcpus.back();
   const int init = vcpu_init(v, true, true, /*pcpu=*/20);
-  if (era == Era::kV5) {
+  if (policy(era).default_pmu == DefaultPmuPoint::kVcpuReset) {
     BOOST_TEST(init == 0);
     BOOST_TEST(vcpu_reset(v, 20) == -ENODEV);
   } else {
@@ -222,7 +229,7 @@ BOOST_DATA_TEST_CASE(set_nr_counters_attribute, bdata::make(kAllEras), era) {
   VmFixture f(era, big_little_host(6, 4));
   VcpuPmu& v = f.add_vcpu(true, 0);
   unsigned n = 3;
-  if (era != Era::kNewest) {
+  if (!policy(era).has_set_nr_counters) {
     BOOST_TEST(f.set_attr(v, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n) == -ENXIO);
     return;
   }

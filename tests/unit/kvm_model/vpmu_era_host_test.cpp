@@ -9,6 +9,18 @@ using namespace vpmu_test;
 
 BOOST_AUTO_TEST_SUITE(vpmu_era)
 
+// The enum order is the table order (era.cpp also checks this with a static_assert).
+BOOST_AUTO_TEST_CASE(enum_order_matches_table) {
+  for (size_t i = 0; i < kAllEras.size(); ++i) {
+    BOOST_TEST(static_cast<size_t>(kAllEras[i]) == i);
+    BOOST_TEST((policy(kAllEras[i]).era == kAllEras[i]));
+  }
+  std::string all;
+  for (Era e : kAllEras) all += std::string(all.empty() ? "" : ", ") + std::string(era_name(e)) +
+                               (policy(e).alias.empty() ? "" : ", " + std::string(policy(e).alias));
+  BOOST_TEST(known_era_names() == all);
+}
+
 BOOST_AUTO_TEST_CASE(names_round_trip) {
   BOOST_TEST(era_name(Era::k6_6) == "6.6");
   BOOST_TEST(era_name(Era::kV5) == "v5");
@@ -23,8 +35,11 @@ BOOST_AUTO_TEST_CASE(names_round_trip) {
 BOOST_DATA_TEST_CASE(policy_table_is_indexed_by_era, bdata::make(kAllEras), era) {
   const EraPolicy& p = policy(era);
   BOOST_TEST((p.era == era));
-  // Only 6.6 keeps N in each vCPU's PMCR slot; later eras read kvm->arch.pmcr_n.
-  BOOST_TEST(p.n_in_slot == (era == Era::k6_6));
+  BOOST_TEST(!p.name.empty());
+  BOOST_TEST(!p.source.empty());
+  BOOST_TEST(!p.summary.empty());
+  // N lives either in each vCPU's PMCR slot (6.6) or VM-wide in kvm->arch.pmcr_n, not both.
+  BOOST_TEST(p.n_in_slot != p.vm_wide_n);
   BOOST_TEST(p.reset_pmcr != nullptr);
   BOOST_TEST(p.reset_bitmap != nullptr);
   BOOST_TEST(p.reset_pmevtyper != nullptr);

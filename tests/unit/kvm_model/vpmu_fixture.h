@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,18 @@ HostPmus homogeneous_host(uint32_t n = 6, uint8_t pmuver = pmuver::kV3p1, bool a
 HostPmus big_little_host(uint32_t little_n = 6, uint32_t big_n = 4);
 
 constexpr int kPmuIrq = 23;
+
+// The eras whose policy satisfies `pred`: tests select eras by the behaviour they exercise,
+// never by name, so a new row of the era table is tested wherever its fields say it belongs.
+// Fails the test (rather than passing vacuously) when no era qualifies.
+template <typename Pred>
+std::vector<Era> eras_where(Pred pred) {
+  std::vector<Era> out;
+  for (Era e : kAllEras)
+    if (pred(policy(e))) out.push_back(e);
+  if (out.empty()) throw std::logic_error("eras_where: no era has the behaviour under test");
+  return out;
+}
 
 struct VmFixture {
   explicit VmFixture(Era era, HostPmus host_pmus = homogeneous_host());

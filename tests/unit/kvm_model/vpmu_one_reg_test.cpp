@@ -46,7 +46,11 @@ BOOST_AUTO_TEST_CASE(set_pmcr_v5) {
 }
 
 // 6.7 and 6.16: never fails; N taken only <= max and before the first run; slot := value & 0xff.
-BOOST_DATA_TEST_CASE(set_pmcr_6_7, bdata::make({Era::k6_7, Era::kNewest}), era) {
+BOOST_DATA_TEST_CASE(set_pmcr_6_7,
+                     bdata::make(eras_where([](const EraPolicy& p) {
+                       return p.set_pmcr_user == era_fn::set_pmcr_6_7 || p.set_pmcr_user == era_fn::set_pmcr_6_16;
+                     })),
+                     era) {
   VmFixture f(era);
   VcpuPmu& v = f.add_vcpu(true);
   const uint64_t orig = get(v, reg::PMCR_EL0);
@@ -67,7 +71,7 @@ BOOST_DATA_TEST_CASE(set_pmcr_6_7, bdata::make({Era::k6_7, Era::kNewest}), era) 
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::D, 1)) == 0);
   BOOST_TEST(f.vm.pmcr_n() == 3);
   BOOST_TEST(get(v, reg::PMCR_EL0) == (pmcr::with_n(0, 3) | pmcr::D | pmcr::LC));
-  BOOST_TEST(v.reload_pending() == (era == Era::kNewest));
+  BOOST_TEST(v.reload_pending() == (policy(era).set_pmcr_user == era_fn::set_pmcr_6_16));
 }
 
 // SET_PMU resets N to the PMU's maximum (6.7+): order of VMM operations matters (spec 2.12).
@@ -80,9 +84,10 @@ BOOST_DATA_TEST_CASE(set_pmu_resets_pmcr_n, bdata::make(kAllEras), era) {
   BOOST_TEST(f.set_attr(v, KVM_ARM_VCPU_PMU_V3_SET_PMU, &big) == 0);
   BOOST_TEST(f.vm.arm_pmu()->type == 9u);
   // 6.6 has no VM-wide N: the slot keeps N=2. Later eras: N := big's maximum (4).
-  BOOST_TEST(v.n() == (era == Era::k6_6 ? 2 : 4));
+  const bool vm_wide = policy(era).vm_wide_n;
+  BOOST_TEST(v.n() == (vm_wide ? 4 : 2));
   BOOST_TEST(f.set_attr(v, KVM_ARM_VCPU_PMU_V3_SET_PMU, &little) == 0);
-  BOOST_TEST(v.n() == (era == Era::k6_6 ? 2 : 6));
+  BOOST_TEST(v.n() == (vm_wide ? 6 : 2));
 }
 
 // Bitmap userspace accessors: raw alias (6.6/v5), SET-OR/CLR-AND masked (6.7), masked
@@ -99,26 +104,23 @@ BOOST_DATA_TEST_CASE(bitmap_user_accessors, bdata::make(kAllEras), era) {
   BOOST_TEST(s == c);
   BOOST_TEST(set_one_reg(v, clr_id, 0x3) == 0);
   BOOST_TEST(get_one_reg(v, set_id, s) == 0);
-  switch (era) {
-    case Era::k6_6:
-    case Era::kV5:
-      BOOST_TEST(s == 0x3u);  // the CLR id overwrote the shared slot
-      break;
-    case Era::k6_7:
-      // CLR 0 cleared nothing of the reset value 0x8000001E; SET added 0x8000000F (masked
-      // with N); CLR 3 removed bits 0 and 1.
-      BOOST_TEST(s == ((0x8000001Eull | 0x8000000Full) & ~0x3ull));
-      break;
-    case Era::kNewest:
-      BOOST_TEST(s == 0x3u);  // replace, masked with N
-      BOOST_TEST(set_one_reg(v, set_id, 0xffffffffffffffffull) == 0);
-      BOOST_TEST(v.reg(Slot::PMCNTENSET_EL0) == 0x8000003Fu);
-      break;
+  const EraPolicy& p = policy(era);
+  if (p.set_bitmap_user == era_fn::set_bitmap_raw) {
+    BOOST_TEST(s == 0x3u);  // the CLR id overwrote the shared slot
+  } else if (p.set_bitmap_user == era_fn::set_bitmap_6_7) {
+    // CLR 0 cleared nothing of the reset value 0x8000001E; SET added 0x8000000F (masked
+    // with N); CLR 3 removed bits 0 and 1.
+    BOOST_TEST(s == ((0x8000001Eull | 0x8000000Full) & ~0x3ull));
+  } else {
+    BOOST_TEST((p.set_bitmap_user == era_fn::set_bitmap_6_16));
+    BOOST_TEST(s == 0x3u);  // replace, masked with N
+    BOOST_TEST(set_one_reg(v, set_id, 0xffffffffffffffffull) == 0);
+    BOOST_TEST(v.reg(Slot::PMCNTENSET_EL0) == 0x8000003Fu);
   }
   // 6.7/6.16 GET masks with N; 6.6/v5 raw.
   v.reg(Slot::PMOVSSET_EL0) = 0xffffffffffffffffull;
   BOOST_TEST(get_one_reg(v, id_of(reg::PMOVSCLR_EL0), s) == 0);
-  const bool masked = era == Era::k6_7 || era == Era::kNewest;
+  const bool masked = p.get_bitmap_user == era_fn::get_bitmap_masked;
   BOOST_TEST(s == (masked ? 0x8000003Full : 0xffffffffffffffffull));
 }
 
@@ -139,9 +141,11 @@ BOOST_DATA_TEST_CASE(get_set_round_trip_all_ids, bdata::make(kAllEras), era) {
   // The reset value of the bitmaps (0 in v5) survives, except in 6.7 where REG_LIST order
   // matters: PMCNTENCLR/PMINTENCLR come after their SET ids and clear the bits again, while
   // PMOVSCLR (CRm 12) comes before PMOVSSET (CRm 14), which ORs them back.
-  const uint64_t reset = era == Era::kV5 ? 0 : 0x8000001Eu;
-  BOOST_TEST(get(v, reg::PMCNTENSET_EL0) == (era == Era::k6_7 ? 0 : reset));
-  BOOST_TEST(get(v, reg::PMINTENSET_EL1) == (era == Era::k6_7 ? 0 : reset));
+  const EraPolicy& p = policy(era);
+  const uint64_t reset = p.reset_bitmap == era_fn::reset_bitmap_v5 ? 0 : 0x8000001Eu;
+  const bool or_and_not = p.set_bitmap_user == era_fn::set_bitmap_6_7;
+  BOOST_TEST(get(v, reg::PMCNTENSET_EL0) == (or_and_not ? 0 : reset));
+  BOOST_TEST(get(v, reg::PMINTENSET_EL1) == (or_and_not ? 0 : reset));
   BOOST_TEST(get(v, reg::PMOVSSET_EL0) == reset);
 }
 
@@ -163,11 +167,12 @@ BOOST_DATA_TEST_CASE(counter_user_accessors, bdata::make(kAllEras), era) {
   BOOST_TEST(out == 5u);
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCCNTR_EL0), 100) == 0);
   BOOST_TEST(get_one_reg(v, id_of(reg::PMCCNTR_EL0), out) == 0);
-  BOOST_TEST(out == (era == Era::kNewest ? 100u : 105u));
+  const bool release = policy(era).set_counter_user == era_fn::set_counter_user_6_16;
+  BOOST_TEST(out == (release ? 100u : 105u));
   flush_hwstate(v);  // re-entry: 6.16's reload recreates the backing event
   count_events(v, c);
   BOOST_TEST(get_one_reg(v, id_of(reg::PMCCNTR_EL0), out) == 0);
-  BOOST_TEST(out == (era == Era::kNewest ? 105u : 110u));
+  BOOST_TEST(out == (release ? 105u : 110u));
   // Counters >= N: raw, no check.
   BOOST_TEST(set_one_reg(v, id_of(reg::PMEVCNTR(20)), 77) == 0);
   BOOST_TEST(get_one_reg(v, id_of(reg::PMEVCNTR(20)), out) == 0);

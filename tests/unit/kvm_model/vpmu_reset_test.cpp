@@ -9,51 +9,47 @@ using namespace vpmu_test;
 
 namespace {
 
-struct ResetCase {
-  Era era;
-  uint64_t pmcr_slot;   // raw slot after reset
-  uint64_t pmcr_user;   // GET_ONE_REG(PMCR_EL0)
-  uint64_t bitmap;      // PMCNTENSET / PMINTENSET / PMOVSSET slot
-  uint64_t pmevtyper;   // PMEVTYPER<n> slot (host: EL2 yes, EL3 no)
-};
-std::ostream& operator<<(std::ostream& os, const ResetCase& c) { return os << c.era; }
-
-// Host: one cluster, N=6, PMUv3p1, no AArch32 EL0 (LC RES1).
-const ResetCase kResetCases[] = {
-    {Era::k6_6, 0x3040, 0x3040, 0x8000001E, 0xC800C0DE},
-    {Era::kV5, 0x3040, 0x3040, 0, 0xC800C0DE},
-    {Era::k6_7, 0x0040, 0x3040, 0x8000001E, 0xC800C0DE},
-    {Era::kNewest, 0x0040, 0x3040, 0x8000001E, 0xC800C0DE},
-};
+// Host: one cluster, N=6, PMUv3p1, no AArch32 EL0 (LC RES1). The expected values follow the
+// reset behaviour each era's row names.
+uint64_t expected_pmcr_slot(const EraPolicy& p) {
+  // N stored in the slot (physical N or pmcr_n, both 6 here) or merged on read only.
+  return p.reset_pmcr == era_fn::reset_pmcr_6_7 ? 0x0040 : 0x3040;
+}
+uint64_t expected_bitmap(const EraPolicy& p) { return p.reset_bitmap == era_fn::reset_bitmap_v5 ? 0 : 0x8000001E; }
 
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(vpmu_reset)
 
-BOOST_DATA_TEST_CASE(reset_values, bdata::make(kResetCases), c) {
-  VmFixture f(c.era);
+BOOST_DATA_TEST_CASE(reset_values, bdata::make(kAllEras), era) {
+  const EraPolicy& p = policy(era);
+  VmFixture f(era);
   VcpuPmu& v = f.add_vcpu(true);
   uint64_t out = 0;
-  BOOST_TEST(v.reg(Slot::PMCR_EL0) == c.pmcr_slot);
+  BOOST_TEST(v.reg(Slot::PMCR_EL0) == expected_pmcr_slot(p));
   BOOST_TEST(get_one_reg(v, id_of(reg::PMCR_EL0), out) == 0);
-  BOOST_TEST(out == c.pmcr_user);
-  BOOST_TEST(v.reg(Slot::PMCNTENSET_EL0) == c.bitmap);
-  BOOST_TEST(v.reg(Slot::PMINTENSET_EL1) == c.bitmap);
-  BOOST_TEST(v.reg(Slot::PMOVSSET_EL0) == c.bitmap);
+  BOOST_TEST(out == 0x3040u);
+  BOOST_TEST(v.reg(Slot::PMCNTENSET_EL0) == expected_bitmap(p));
+  BOOST_TEST(v.reg(Slot::PMINTENSET_EL1) == expected_bitmap(p));
+  BOOST_TEST(v.reg(Slot::PMOVSSET_EL0) == expected_bitmap(p));
   BOOST_TEST(v.reg(Slot::PMSELR_EL0) == 0x1eu);
   BOOST_TEST(v.reg(Slot::PMCCNTR_EL0) == kUnknownPattern);
   BOOST_TEST(v.reg(Slot::PMUSERENR_EL0) == 0u);
   BOOST_TEST(v.reg(Slot::PMCCFILTR_EL0) == 0u);
   for (unsigned n = 0; n < 31; ++n) {
     BOOST_TEST(v.reg(evcntr_slot(n)) == 0xdbadc0deu);
-    BOOST_TEST(v.reg(evtyper_slot(n)) == c.pmevtyper);
+    BOOST_TEST(v.reg(evtyper_slot(n)) == 0xC800C0DEu);  // EL2 yes, EL3 no: same in every era
   }
   // Guest view of PMCR: N=6, LC, P/C read as 0.
   BOOST_TEST(*mrs(v, reg::PMCR_EL0) == 0x3040u);
 }
 
 // 6.7+: kvm_pmu_evtyper_mask() follows the VM's ID_AA64PFR0_EL1.EL2/EL3 (spec 1.6).
-BOOST_DATA_TEST_CASE(pmevtyper_reset_follows_el2_el3, bdata::make({Era::k6_7, Era::kNewest}), era) {
+BOOST_DATA_TEST_CASE(pmevtyper_reset_follows_el2_el3,
+                     bdata::make(eras_where([](const EraPolicy& p) {
+                       return p.reset_pmevtyper == era_fn::reset_pmevtyper_6_7;
+                     })),
+                     era) {
   const struct {
     uint8_t el2, el3;
     uint64_t expect;
@@ -70,7 +66,7 @@ BOOST_DATA_TEST_CASE(pmevtyper_reset_follows_el2_el3, bdata::make({Era::k6_7, Er
 BOOST_DATA_TEST_CASE(pmevtyper_reset_without_pmu, bdata::make(kAllEras), era) {
   VmFixture f(era);
   VcpuPmu& v = f.add_vcpu(false);
-  const bool untouched = era == Era::k6_7 || era == Era::kNewest;
+  const bool untouched = policy(era).reset_pmevtyper == era_fn::reset_pmevtyper_6_7;
   BOOST_TEST(v.reg(evtyper_slot(0)) == (untouched ? 0u : 0xC800C0DEu));
 }
 
@@ -88,10 +84,11 @@ BOOST_DATA_TEST_CASE(reset_on_other_cluster, bdata::make(kAllEras), era) {
   VmFixture f(era, big_little_host(6, 4));
   VcpuPmu& a = f.add_vcpu(true, /*pcpu=*/0);
   VcpuPmu& b = f.add_vcpu(true, /*pcpu=*/5);
-  const uint8_t expect_b = era == Era::k6_6 ? 4 : 6;
+  const bool physical_n = policy(era).reset_pmcr == era_fn::reset_pmcr_6_6;
+  const uint8_t expect_b = physical_n ? 4 : 6;
   BOOST_TEST(a.n() == 6);
   BOOST_TEST(b.n() == expect_b);
-  if (era == Era::k6_6) BOOST_TEST(b.reg(Slot::PMCNTENSET_EL0) == 0x8000000Eu);
+  if (physical_n) BOOST_TEST(b.reg(Slot::PMCNTENSET_EL0) == 0x8000000Eu);
 }
 
 // The N a VMM wrote survives a vCPU reset only from 6.7 on (spec 4.2).
@@ -101,7 +98,7 @@ BOOST_DATA_TEST_CASE(pmcr_n_survives_reset, bdata::make(kAllEras), era) {
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0, 3)) == 0);
   BOOST_TEST(v.n() == 3);
   BOOST_TEST(f.reinit(v) == 0);
-  BOOST_TEST(v.n() == (era == Era::k6_6 ? 6 : 3));
+  BOOST_TEST(v.n() == (policy(era).reset_pmcr == era_fn::reset_pmcr_6_6 ? 6 : 3));
 }
 
 BOOST_AUTO_TEST_CASE(trace_lists_every_pmu_reset_step) {
@@ -125,8 +122,9 @@ BOOST_AUTO_TEST_CASE(trace_lists_every_pmu_reset_step) {
 }
 
 BOOST_AUTO_TEST_CASE(trace_shows_default_pmu_and_fold_and_reload) {
-  {  // v5: the default PMU is chosen in the reset
-    VmFixture f(Era::kV5);
+  for (Era era : eras_where([](const EraPolicy& p) { return p.default_pmu == DefaultPmuPoint::kVcpuReset; })) {
+    // the default PMU is chosen in the reset (v5)
+    VmFixture f(era);
     f.vcpus.push_back(std::make_unique<VcpuPmu>(f.vm, 0));
     VcpuPmu& v = *f.vcpus.back();
     BOOST_TEST(vcpu_init(v, true, true, 0) == 0);
@@ -138,8 +136,9 @@ BOOST_AUTO_TEST_CASE(trace_shows_default_pmu_and_fold_and_reload) {
     BOOST_TEST(f.vm.pmcr_n() == 6);
     BOOST_TEST(f.vm.pmcr_n_limit() == 6);
   }
-  {  // 6.7: a live backing event is folded into the slot before the reset
-    VmFixture f(Era::k6_7);
+  for (Era era : eras_where([](const EraPolicy& p) { return p.reset_folds_backing; })) {
+    // a live backing event is folded into the slot before the reset (<= 6.7)
+    VmFixture f(era);
     VcpuPmu& v = f.add_vcpu(true);
     f.irq_and_init(v);
     BOOST_TEST(f.run(v) == 0);
@@ -151,8 +150,9 @@ BOOST_AUTO_TEST_CASE(trace_shows_default_pmu_and_fold_and_reload) {
     BOOST_TEST(trace.front().reg == "PMCCNTR_EL0");
     BOOST_TEST(!v.backing(kCycleIdx).exists);
   }
-  {  // 6.16: reset requests a reload instead of folding
-    VmFixture f(Era::kNewest);
+  for (Era era : eras_where([](const EraPolicy& p) { return p.reset_requests_reload; })) {
+    // reset requests a reload instead of folding (6.15+)
+    VmFixture f(era);
     VcpuPmu& v = f.add_vcpu(true);
     ResetTrace trace;
     BOOST_TEST(f.reinit(v, 0, &trace) == 0);

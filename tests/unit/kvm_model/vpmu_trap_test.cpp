@@ -78,21 +78,26 @@ BOOST_DATA_TEST_CASE(pmselr_stores_unmasked_reads_masked, bdata::make(kAllEras),
 
 // PMEVTYPER write/read masks (spec 1.6) by era and by the VM's EL2/EL3/PMUVer.
 BOOST_AUTO_TEST_CASE(pmevtyper_masks) {
+  using Mask = uint64_t (*)(const VmPmu&);
   const struct Row {
-    Era era;
+    Mask write_mask;  // the era's evtyper_write_mask
     uint8_t el2, el3, pmuver;
     uint64_t readback;
   } rows[] = {
-      {Era::k6_6, 1, 1, pmuver::kV3p1, 0xC800FFFF}, {Era::k6_6, 0, 0, pmuver::kV3p1, 0xC800FFFF},
-      {Era::kV5, 1, 1, pmuver::kV3p1, 0xC800FFFF},  {Era::k6_6, 1, 0, pmuver::kImp, 0xC80003FF},
-      {Era::k6_7, 1, 1, pmuver::kV3p1, 0xFC00FFFF}, {Era::k6_7, 1, 0, pmuver::kV3p1, 0xC800FFFF},
-      {Era::k6_7, 0, 0, pmuver::kV3p1, 0xC000FFFF}, {Era::k6_7, 0, 1, pmuver::kV3p1, 0xF400FFFF},
-      {Era::k6_7, 1, 0, pmuver::kImp, 0xC80003FF},  {Era::kNewest, 1, 1, pmuver::kV3p1, 0xFC00FFFF},
-      {Era::kNewest, 0, 0, pmuver::kV3p1, 0xC000FFFF},
+      {era_fn::evtyper_write_mask_6_6, 1, 1, pmuver::kV3p1, 0xC800FFFF},
+      {era_fn::evtyper_write_mask_6_6, 0, 0, pmuver::kV3p1, 0xC800FFFF},
+      {era_fn::evtyper_write_mask_6_6, 1, 0, pmuver::kImp, 0xC80003FF},
+      {era_fn::evtyper_write_mask_6_7, 1, 1, pmuver::kV3p1, 0xFC00FFFF},
+      {era_fn::evtyper_write_mask_6_7, 1, 0, pmuver::kV3p1, 0xC800FFFF},
+      {era_fn::evtyper_write_mask_6_7, 0, 0, pmuver::kV3p1, 0xC000FFFF},
+      {era_fn::evtyper_write_mask_6_7, 0, 1, pmuver::kV3p1, 0xF400FFFF},
+      {era_fn::evtyper_write_mask_6_7, 1, 0, pmuver::kImp, 0xC80003FF},
   };
+  for (Era era : kAllEras)
   for (const Row& row : rows) {
-    BOOST_TEST_CONTEXT("era " << row.era << " el2 " << int(row.el2) << " el3 " << int(row.el3)) {
-      VmFixture f(row.era, homogeneous_host(6, row.pmuver));
+    if (policy(era).evtyper_write_mask != row.write_mask) continue;
+    BOOST_TEST_CONTEXT("era " << era << " el2 " << int(row.el2) << " el3 " << int(row.el3)) {
+      VmFixture f(era, homogeneous_host(6, row.pmuver));
       f.vm.set_pfr0_el2_el3(row.el2, row.el3);
       VcpuPmu& v = f.add_vcpu(true);
       BOOST_TEST(msr(v, reg::PMEVTYPER(2), 0xffffffffffffffffull));
@@ -107,7 +112,7 @@ BOOST_AUTO_TEST_CASE(pmevtyper_masks) {
 BOOST_DATA_TEST_CASE(pmevtyper_read_mask, bdata::make(kAllEras), era) {
   Ran r(era);
   BOOST_TEST(set_one_reg(r.v, id_of(reg::PMEVTYPER(1)), 0xffffffffffffffffull) == 0);  // raw
-  const bool raw = era == Era::k6_7 || era == Era::kNewest;
+  const bool raw = policy(era).evtyper_read_mask == ~uint64_t{0};
   BOOST_TEST(*mrs(r.v, reg::PMEVTYPER(1)) == (raw ? 0xffffffffffffffffull : 0xc800ffffull));
 }
 
@@ -129,7 +134,7 @@ BOOST_DATA_TEST_CASE(bitmaps_set_clr_masked_by_n, bdata::make(kAllEras), era) {
     BOOST_TEST(r.v.reg(p.slot) == 0x3Eu);
   }
   // Reads are raw: bits planted from userspace (6.6 raw ONE_REG) read back above N.
-  if (era == Era::k6_6) {
+  if (policy(era).set_bitmap_user == era_fn::set_bitmap_raw) {
     BOOST_TEST(set_one_reg(r.v, id_of(reg::PMCNTENSET_EL0), 0xffffffffu) == 0);
     BOOST_TEST(*mrs(r.v, reg::PMCNTENCLR_EL0) == 0xffffffffu);
   }
@@ -171,9 +176,10 @@ BOOST_DATA_TEST_CASE(userspace_n_above_hardware, bdata::make(kAllEras), era) {
   VmFixture f(era);
   VcpuPmu& v = f.add_vcpu(true);
   const int r = set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0, 10));
-  BOOST_TEST(r == (era == Era::kV5 ? -EINVAL : 0));
-  BOOST_TEST(mrs(v, reg::PMEVCNTR(9)).has_value() == (era == Era::k6_6));
-  BOOST_TEST(pmcr::N(*mrs(v, reg::PMCR_EL0)) == (era == Era::k6_6 ? 10 : 6));
+  const EraPolicy& p = policy(era);
+  BOOST_TEST(r == (p.has_pmcr_n_limit ? -EINVAL : 0));
+  BOOST_TEST(mrs(v, reg::PMEVCNTR(9)).has_value() == p.n_in_slot);
+  BOOST_TEST(pmcr::N(*mrs(v, reg::PMCR_EL0)) == (p.n_in_slot ? 10 : 6));
 }
 
 // ---- EL0 gating (spec 2.9), data-driven over the 16 PMUSERENR values ----
