@@ -29,12 +29,13 @@ constexpr ExitStatusSpec kExitTable[] = {
            "PMU versions): the selftest would skip; the reason is printed"},
     {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
     {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
+    {"137", "run: gdb killed the VM (kill, vKill) under --gdb"},
     {"program code", "user: the program's exit status"},
     {"128+N", "user: signal N killed the program (139 segmentation fault, 132 illegal instruction, 134 abort), as a "
               "shell reports it; 137 when every thread waits for ever"},
 };
 
-constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "143"};
+constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "137", "143"};
 constexpr std::string_view kToolExits[] = {"0", "64", "65", "70"};
 constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70", "77"};
 constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
@@ -81,6 +82,8 @@ constexpr OptionSpec kRunOptions[] = {
                              "snapshot of the VM as it stands to this file",
      "file"},
     {"restore", "SNAP", "build the VM from a snapshot (on this --host) and continue it", "file"},
+    {"gdb", "PORT", "serve gdb's remote protocol on 127.0.0.1:PORT (0: a free port, printed), tcp::PORT or "
+                    "unix:PATH; the guest waits for gdb before its first instruction (docs/gdb.md)"},
     {"reinit-runs", "K", "after a clean end (exit 0, SYSTEM_OFF), KVM_ARM_VCPU_INIT every vCPU and run the guest "
                          "again, K more times"},
     {"json", "FILE", "write the run's result as versioned JSON (docs/json-output.md)", "file"},

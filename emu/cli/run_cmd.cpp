@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
 #include "emu/config/host_config.h"
 #include "emu/bare/bare.h"
+#include "emu/gdb/stub.h"
 #include "emu/vmm/report.h"
 #include "emu/vmm/vmm.h"
 
@@ -99,13 +101,14 @@ int cmd_run(const ParsedArgs& vm) {
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
                                  "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
-                                 "restore", "threads", "timeout", "save-on-exit"})
+                                 "restore", "threads", "timeout", "save-on-exit", "gdb"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
   }
   if (vm.count("threads")) {
     // A snapshot is taken at an exact instruction count, which only the deterministic
     // scheduler can stop at.
     if (vm.count("save")) throw UsageError("--save needs the deterministic scheduler: not valid with --threads");
+    if (vm.count("gdb")) throw UsageError("--gdb needs the deterministic scheduler: not valid with --threads");
     opts.threads = true;
   }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm.get("arg"));
@@ -230,6 +233,12 @@ int cmd_run(const ParsedArgs& vm) {
     const vmm::RunOutcome r = bare::run_bare(host, opts);
     if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
     return r.exit_status;
+  }
+  // --gdb: listening before the VM is built, so a port in use costs no guest time.
+  std::optional<gdb::Stub> stub;
+  if (vm.count("gdb")) {
+    stub.emplace(gdb::parse_endpoint(vm.get("gdb")), stderr);
+    opts.gdb = &*stub;
   }
   // SIGINT, SIGTERM and --timeout end the run between two KVM_RUNs (emu/vmm/stop.h).
   vmm::StopControl stop;

@@ -19,6 +19,7 @@
 #include "emu/common/errors.h"
 #include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
+#include "emu/gdb/stub.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
@@ -304,6 +305,7 @@ class Vmm {
     }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
     if (opts.stop) opts.stop->set_kick([this] { kick_all(); });  // last: the vCPUs are complete
+    if (opts.gdb) opts.gdb->attach(gdb_target_, [this] { return opts_.stop != nullptr && opts_.stop->reason() != 0; });
   }
   ~Vmm() {
     if (opts_.stop) opts_.stop->set_kick(nullptr);
@@ -455,6 +457,44 @@ class Vmm {
     return st.mp_state;
   }
   int vcpu_run(const kvm_model::Vcpu* v) { return static_cast<int>(ioctl(vfd(v), KVM_RUN, 0ul)); }
+
+  // --gdb: the quantum goes through the stub, which runs it in pieces while it has
+  // breakpoints to check; the observers see the quantum's total as one KVM_RUN.
+  int gdb_run(kvm_model::Vcpu* v, uint64_t budget) {
+    uint64_t total = 0;
+    const int rc = opts_.gdb->run_quantum(
+        v->id(), budget,
+        [&](uint64_t piece) {
+          v->run_struct().insn_budget = piece;
+          const int r = vcpu_run(v);
+          return gdb::RunPiece{r, v->run_struct().insns_retired, r == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR};
+        },
+        total);
+    v->run_struct().insns_retired = total;
+    return rc;
+  }
+  // What the stub reads and writes: ONE_REG (untraced, so --trace vmm shows the same calls
+  // with and without a debugger) and guest RAM.
+  class GdbTarget final : public gdb::Target {
+   public:
+    explicit GdbTarget(Vmm& m) : m_(m) {}
+    unsigned vcpu_count() const override { return static_cast<unsigned>(m_.vcpus_.size()); }
+    bool get_reg(unsigned v, uint64_t id, void* value) override { return one_reg(v, KVM_GET_ONE_REG, id, value); }
+    bool set_reg(unsigned v, uint64_t id, const void* value) override {
+      return one_reg(v, KVM_SET_ONE_REG, id, const_cast<void*>(value));
+    }
+    bool powered_off(unsigned v) override { return m_.mp_state(m_.vcpus_.at(v)) == KVM_MP_STATE_STOPPED; }
+    const cpu::PhysMem& phys() override { return *m_.vm_->mem(); }
+    void write_phys(uint64_t pa, const void* src, uint64_t len) override { m_.vm_->mem()->write(pa, src, len); }
+
+   private:
+    bool one_reg(unsigned v, unsigned long req, uint64_t id, void* value) {
+      const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(value)};
+      return m_.dev_.ioctl_untraced(m_.vfd(m_.vcpus_.at(v)), req, reinterpret_cast<uintptr_t>(&r)) == 0;
+    }
+    Vmm& m_;
+  };
+  GdbTarget gdb_target_{*this};
 
   void install_traces() {
     if (opts_.trace_insn) {
@@ -1057,6 +1097,10 @@ RunOutcome Vmm::run() {
   // Deterministic round robin: each runnable vCPU runs one quantum in vCPU order, so the
   // same command always interleaves the guest identically.
   const uint64_t quantum = vcpus_.size() == 1 ? (1u << 20) : 10000;
+  if (opts_.gdb) {
+    opts_.gdb->wait_for_debugger();  // stopped before the first instruction (docs/gdb.md)
+    if (opts_.gdb->killed()) return finish(gdb::kExitDebuggerKill, "killed by the debugger");
+  }
   for (;;) {
     if (!opts_.save_path.empty() && total_instructions() >= opts_.stop_after_insns) {
       save(opts_.save_path);
@@ -1075,8 +1119,9 @@ RunOutcome Vmm::run() {
       migrate_if_due(v, pl, budget);
       v->run_struct().insn_budget = budget;
       const bool was_halted = mp_state(v) == KVM_MP_STATE_HALTED;
-      const int rc = vcpu_run(v);
+      const int rc = opts_.gdb ? gdb_run(v, budget) : vcpu_run(v);
       observe_quantum(v, rc);
+      if (opts_.gdb && opts_.gdb->killed()) return finish(gdb::kExitDebuggerKill, "killed by the debugger");
       pl.since += v->run_struct().insns_retired;
       // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.
       progressed |= v->run_struct().insns_retired > 0 || (was_halted && mp_state(v) != KVM_MP_STATE_HALTED);
@@ -1376,6 +1421,7 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
     out.exit_status = kExitBadInput;
     out.error = err;
   }
+  if (opts.gdb) opts.gdb->guest_exited(out.exit_status);  // gdb hears the end (W packet)
   return out;
 }
 

@@ -12,6 +12,10 @@
 #include "emu/loader/elf.h"
 #include "emu/vmm/stop.h"
 
+namespace pmuemu::gdb {
+class Stub;
+}
+
 namespace pmuemu::vmm {
 
 // How guest time is computed (--timing).
@@ -47,6 +51,7 @@ struct RunOptions {
   StopControl* stop = nullptr;        // SIGINT/SIGTERM/--timeout requests (emu/vmm/stop.h)
   std::string timeout_text;           // --timeout as given, for the message
   std::string save_on_exit_path;      // --save-on-exit: a snapshot of the VM however the run ends
+  gdb::Stub* gdb = nullptr;           // --gdb: the debugger stub (emu/gdb/stub.h)
   bool trace_insn = false;
   bool trace_reset = false;
   bool trace_reset_summary = false;   // --trace reset-summary: one line per reset per vCPU
