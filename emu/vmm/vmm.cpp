@@ -143,6 +143,7 @@ std::string fallback_exit_reason(const RunOptions& opts, const RunOutcome& r) {
   if (r.error.rfind("instruction limit", 0) == 0) return "insn-limit";
   if (r.error.rfind("wall-clock limit", 0) == 0) return "timeout";
   if (r.error.rfind("stopped by SIG", 0) == 0) return "signal";
+  if (r.error.rfind("killed by the debugger", 0) == 0) return "debugger-kill";
   if (r.error.rfind("every vCPU", 0) == 0) return "no-runnable-vcpu";
   if (!opts.save_path.empty() && r.exit_status == 0 && r.error.empty()) return "snapshot-saved";
   return "guest-fault";

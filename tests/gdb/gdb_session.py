@@ -8,6 +8,7 @@ from gdb's symbol lookup, instruction words from llvm-objdump's disassembly, exp
 output from the same guest run without a debugger. A missing gdb-multiarch is a failure.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -294,7 +295,8 @@ def case_raw_protocol(ctx):
     the stub goes on; Ctrl-C (0x03) stops a running guest with SIGINT; k kills the run with
     the documented status 137."""
     elf = ctx.guest("intloop_large")
-    emu = Emu(ctx, ["--guest", elf])
+    json_path = os.path.join(ctx.tmp, "killed.json")
+    emu = Emu(ctx, ["--guest", elf, "--json", json_path])
     s, packet, recv_until, take = raw_session(emu.port())
     s.sendall(b"$g#00")
     recv_until(lambda b: b.startswith(b"-"))
@@ -319,6 +321,10 @@ def case_raw_protocol(ctx):
     rc = emu.wait()
     check(rc == 137, f"k ended the run with {rc}, not 137", emu.stderr())
     check("killed by the debugger" in emu.stderr(), "no message for k", emu.stderr())
+    with open(json_path) as f:
+        result = json.load(f)
+    check(result["exit"]["reason"] == "debugger-kill" and result["exit"]["status"] == 137,
+          "--json of a killed run", result["exit"])
 
 
 def case_bad_endpoint(ctx):
@@ -342,6 +348,17 @@ def case_bad_endpoint(ctx):
         p = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--gdb", "0"] + opts,
                            capture_output=True, text=True, timeout=30)
         check(p.returncode == 64, f"--gdb with {opts}: status {p.returncode}", p.stderr)
+
+
+def case_signal_while_waiting(ctx):
+    """SIGINT and SIGTERM end a run that waits for gdb, with their documented statuses."""
+    import signal
+    elf = ctx.guest("hello")
+    for sig, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        emu = Emu(ctx, ["--guest", elf])
+        emu.p.send_signal(sig)
+        rc = emu.wait(timeout=10)
+        check(rc == status and "stopped by SIG" in emu.stderr(), f"signal {sig}: status {rc}", emu.stderr())
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
