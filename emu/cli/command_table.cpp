@@ -78,6 +78,8 @@ constexpr OptionSpec kRunOptions[] = {
     {"bare", "", "no KVM: run the guest bare-metal on pCPU 0, which owns the physical PMU, GIC and timer"},
     {"save", "SNAP", "with --stop-after-insns: write a snapshot after that many instructions and exit 0", "file"},
     {"stop-after-insns", "K", "with --save: guest instructions to run before the snapshot"},
+    {"save-at-pc", "ADDR", "with --save: write the snapshot when vCPU 0 first stands at ADDR (an address or a "
+                           "function of the guest ELF) and exit 0"},
     {"save-on-exit", "SNAP", "whatever ends the run (guest exit, limit, --timeout, SIGINT, SIGTERM), write a "
                              "snapshot of the VM as it stands to this file",
      "file"},
@@ -88,8 +90,9 @@ constexpr OptionSpec kRunOptions[] = {
                          "again, K more times"},
     {"json", "FILE", "write the run's result as versioned JSON (docs/json-output.md)", "file"},
     {"timeline", "FILE", "write a Chrome/Perfetto trace-event timeline (pCPU tracks, vCPU quanta, counters)", "file"},
-    {"trace", "LIST", "comma-separated traces on stderr: insn, sysreg, reset (each reset step, register names and "
-                      "0x values), reset-summary (one line per reset per vCPU), vmm",
+    {"trace", "LIST", "comma-separated traces on stderr: insn (insn:START-END or insn:FUNCTION: only those PCs), "
+                      "sysreg, reset (each reset step, register names and 0x values), reset-summary (one line per "
+                      "reset per vCPU), vmm",
      "insn sysreg reset reset-summary vmm", true},
 };
 

@@ -130,6 +130,10 @@ void Stub::attach(Target& target, std::function<bool()> abort) {
   abort_ = std::move(abort);
   action_.assign(target.vcpu_count(), Action::kStop);
   skip_break_.assign(target.vcpu_count(), 0);
+  breaks_.clear();
+  watches_.clear();
+  g_thread_ = c_thread_ = 0;
+  pending_stop_.reset();
   last_stop_ = stop_reply(0, kSigTrap);
 }
 

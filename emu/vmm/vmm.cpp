@@ -474,6 +474,34 @@ class Vmm {
     v->run_struct().insns_retired = total;
     return rc;
   }
+  // --save-at-pc: vCPU 0 runs one instruction per KVM_RUN, its PC compared before each,
+  // until it stands at the address (at_pc_); the quantum's total is reported as one run.
+  int run_to_pc(kvm_model::Vcpu* v, uint64_t budget) {
+    uint64_t total = 0;
+    int rc = -EINTR;
+    bool ran = false;
+    while (total < budget) {
+      uint64_t pc = 0;
+      get_reg(v, kvm_model::kRegPc, pc, false);
+      if (pc == *opts_.save_at_pc) {
+        at_pc_ = true;
+        break;
+      }
+      v->run_struct().insn_budget = 1;
+      rc = vcpu_run(v);
+      ran = true;
+      total += v->run_struct().insns_retired;
+      if (rc != -EINTR || urun(v).exit_reason != KVM_EXIT_INTR || v->run_struct().insns_retired == 0) break;
+    }
+    if (!ran) {
+      // Already there: a KVM_RUN with no budget leaves the exit state a plain interruption.
+      v->run_struct().insn_budget = 0;
+      rc = vcpu_run(v);
+    }
+    v->run_struct().insns_retired = total;
+    return rc;
+  }
+  bool at_pc_ = false;
   // What the stub reads and writes: ONE_REG (untraced, so --trace vmm shows the same calls
   // with and without a debugger) and guest RAM.
   class GdbTarget final : public gdb::Target {
@@ -502,6 +530,10 @@ class Vmm {
       dis_ = std::make_unique<Disassembler>();
       for (auto* v : vcpus_) {
         v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
+          if (!opts_.trace_insn_ranges.empty() &&
+              std::none_of(opts_.trace_insn_ranges.begin(), opts_.trace_insn_ranges.end(),
+                           [pc](const auto& r) { return pc >= r.first && pc < r.second; }))
+            return;
           std::unique_lock g(dis_m_, std::defer_lock);
           if (opts_.threads) g.lock();
           const std::string t = dis_->text(insn, pc);
@@ -1103,7 +1135,7 @@ RunOutcome Vmm::run() {
     if (opts_.gdb->killed()) return finish(gdb::kExitDebuggerKill, "killed by the debugger");
   }
   for (;;) {
-    if (!opts_.save_path.empty() && total_instructions() >= opts_.stop_after_insns) {
+    if (!opts_.save_path.empty() && !opts_.save_at_pc && total_instructions() >= opts_.stop_after_insns) {
       save(opts_.save_path);
       std::fprintf(stderr, "pmuemu: snapshot written to %s after %" PRIu64 " guest instructions\n",
                    opts_.save_path.c_str(), instructions_with_restored());
@@ -1114,14 +1146,21 @@ RunOutcome Vmm::run() {
       if (auto stop = stop_if_requested()) return *stop;
       if (mp_state(v) == KVM_MP_STATE_STOPPED) continue;
       uint64_t budget = quantum;
-      if (!opts_.save_path.empty()) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
+      if (!opts_.save_path.empty() && !opts_.save_at_pc) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
       if (auto limit = bound_by_insn_limit(v, budget)) return finish(kExitGuestFault, *limit);
       Placement& pl = placement_[v->id()];
       migrate_if_due(v, pl, budget);
       v->run_struct().insn_budget = budget;
       const bool was_halted = mp_state(v) == KVM_MP_STATE_HALTED;
-      const int rc = opts_.gdb ? gdb_run(v, budget) : vcpu_run(v);
+      const bool to_pc = opts_.save_at_pc && v->id() == 0;
+      const int rc = opts_.gdb ? gdb_run(v, budget) : to_pc ? run_to_pc(v, budget) : vcpu_run(v);
       observe_quantum(v, rc);
+      if (to_pc && at_pc_) {
+        save(opts_.save_path);
+        std::fprintf(stderr, "pmuemu: snapshot written to %s at PC %s after %" PRIu64 " guest instructions\n",
+                     opts_.save_path.c_str(), hex(*opts_.save_at_pc).c_str(), instructions_with_restored());
+        return finish(kExitOk, "");
+      }
       if (opts_.gdb && opts_.gdb->killed()) return finish(gdb::kExitDebuggerKill, "killed by the debugger");
       pl.since += v->run_struct().insns_retired;
       // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.

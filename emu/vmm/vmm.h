@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "emu/config/host_config.h"
@@ -53,6 +55,10 @@ struct RunOptions {
   std::string save_on_exit_path;      // --save-on-exit: a snapshot of the VM however the run ends
   gdb::Stub* gdb = nullptr;           // --gdb: the debugger stub (emu/gdb/stub.h)
   bool trace_insn = false;
+  // --trace insn:START-END / insn:FUNCTION: only PCs in these [start, end) ranges are traced
+  // (empty: every instruction).
+  std::vector<std::pair<uint64_t, uint64_t>> trace_insn_ranges;
+  std::optional<uint64_t> save_at_pc;  // --save-at-pc: write --save when vCPU 0 first stands here
   bool trace_reset = false;
   bool trace_reset_summary = false;   // --trace reset-summary: one line per reset per vCPU
   bool trace_sysreg = false;

@@ -361,6 +361,69 @@ def case_signal_while_waiting(ctx):
         check(rc == status and "stopped by SIG" in emu.stderr(), f"signal {sig}: status {rc}", emu.stderr())
 
 
+def nm_symbol(elf, name):
+    """(address, size) of a symbol, from llvm-nm (the oracle for symbol lookups)."""
+    p = subprocess.run(["llvm-nm", "-S", elf], capture_output=True, text=True, check=True)
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[3] == name:
+            return int(f[0], 16), int(f[1], 16)
+    raise Failure(f"llvm-nm: no {name} in {elf}")
+
+
+def case_save_at_pc(ctx):
+    """--save-at-pc FUNCTION writes the snapshot with vCPU 0 at the function's first
+    instruction; restored, the guest prints what the plain run prints from there on."""
+    elf = ctx.guest("hello")
+    status, expected = ctx.plain(["--guest", elf])
+    addr, _ = nm_symbol(elf, "sdk_psci_version")
+    snap = os.path.join(ctx.tmp, "at.snap")
+    p = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--save", snap,
+                        "--save-at-pc", "sdk_psci_version"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and f"at PC {addr:#x}" in p.stderr, f"--save-at-pc: status {p.returncode}", p.stderr)
+    first = expected.splitlines(keepends=True)[0]
+    check(p.stdout == first, "output before the snapshot point", p.stdout, first)
+    show = subprocess.run([ctx.pmuemu, "snapshot", "show", snap, "--json"], capture_output=True, text=True, timeout=60)
+    pc = json.loads(show.stdout)["vcpus"][0]["registers"]["PC"]
+    check(int(pc, 16) == addr, f"snapshot PC {pc}, sdk_psci_version is at {addr:#x}")
+    r = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--restore", snap], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == status and first + r.stdout == expected, "restored run", r.stdout, expected)
+    # The same address given as a number.
+    p2 = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--save", snap,
+                         "--save-at-pc", hex(addr)], capture_output=True, text=True, timeout=60)
+    check(p2.returncode == 0 and p2.stderr == p.stderr, "numeric --save-at-pc", p2.stderr, p.stderr)
+    for bad, why in ((["--save-at-pc", "nosuch", "--save", snap], "no symbol 'nosuch'"),
+                     (["--save-at-pc", "main"], "goes with --save"),
+                     (["--save-at-pc", "main", "--save", snap, "--stop-after-insns", "5"], "one of")):
+        b = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf] + bad, capture_output=True,
+                           text=True, timeout=60)
+        check(b.returncode == 64 and why in b.stderr, f"{bad}: status {b.returncode}", b.stderr)
+
+
+def case_trace_insn_ranges(ctx):
+    """--trace insn:FUNCTION and insn:START-END print exactly the lines of the full trace
+    whose PC lies in the function (llvm-nm's address and size) or the range."""
+    elf = ctx.guest("hello")
+    full = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--trace", "insn"],
+                          capture_output=True, text=True, timeout=120).stderr.splitlines()
+    pc_of = lambda line: int(line.split()[2].rstrip(":"), 16)
+    for name in ("sdk_psci_version", "sdk_printf"):
+        addr, size = nm_symbol(elf, name)
+        want = [l for l in full if addr <= pc_of(l) < addr + size]
+        got = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--trace", "insn:" + name],
+                             capture_output=True, text=True, timeout=120).stderr.splitlines()
+        check(want and got == want, f"insn:{name}: {len(got)} lines, {len(want)} expected", got[:5], want[:5])
+    lo, hi = 0x40080000, 0x40080040
+    want = [l for l in full if lo <= pc_of(l) < hi]
+    got = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--trace", f"insn:{lo:#x}-{hi:#x}"],
+                         capture_output=True, text=True, timeout=120).stderr.splitlines()
+    check(want and got == want, f"insn range: {len(got)} lines, {len(want)} expected")
+    b = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--trace", "insn:0x10-0x8"],
+                       capture_output=True, text=True, timeout=60)
+    check(b.returncode == 64 and "START < END" in b.stderr, "an empty range is a usage error", b.stderr)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
