@@ -233,6 +233,21 @@ void Stub::serve() {
         }
         const auto reply = handle(e.payload);
         if (reply) send_packet(*reply);
+        if (resume_ && !killed_ && !detached_) {
+          // Nothing gdb resumed can run (a step of a powered-off vCPU, every thread left
+          // stopped): the VM stays stopped and says so at once.
+          unsigned runnable = 0, step = c_thread_;
+          for (unsigned v = 0; v < action_.size(); ++v) {
+            if (action_[v] == Action::kStep) step = v;
+            runnable += action_[v] != Action::kStop && !target_->powered_off(v);
+          }
+          if (runnable == 0) {
+            resume_ = false;
+            last_stop_ = stop_reply(step, kSigTrap);
+            std::fill(action_.begin(), action_.end(), Action::kStop);
+            send_packet(last_stop_);
+          }
+        }
         break;
       }
       case Event::kBadPacket:

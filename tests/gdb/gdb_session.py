@@ -361,6 +361,39 @@ def case_signal_while_waiting(ctx):
         check(rc == status and "stopped by SIG" in emu.stderr(), f"signal {sig}: status {rc}", emu.stderr())
 
 
+def case_threads(ctx):
+    """Each vCPU is a thread: powered-off vCPUs are listed as such, a breakpoint names the
+    vCPU that hit it (x0 of secondary() is its vCPU id), registers follow the selected
+    thread, a scheduler-locked step moves only that vCPU, and a step of a powered-off vCPU
+    stops at once."""
+    elf = ctx.guest("smp_psci")
+    status, expected = ctx.plain(["--guest", elf, "--vcpus", "4"])
+    emu = Emu(ctx, ["--guest", elf, "--vcpus", "4"])
+    out = ctx.gdb(elf, emu.where, [
+        "info threads",
+        "set scheduler-locking on", "thread 4", "stepi", 'printf "OFFPC=0x%lx\\n", $pc', "thread 1",
+        "set scheduler-locking off",
+        "break secondary", "continue",
+        'printf "ID=0x%lx\\n", $x0',
+        "info threads",
+        "thread 1", 'printf "T1PC=0x%lx\\n", $pc',
+        "set scheduler-locking on", "stepi", 'printf "T1PC=0x%lx\\n", $pc',
+        "thread 2", 'printf "T2PC=0x%lx\\n", $pc',
+        "set scheduler-locking off", "delete", "continue"])
+    rc = emu.wait()
+    check(len(re.findall(r"Thread [234] \(vCPU [123] \(powered off\)\)", out)) >= 3,
+          "powered-off vCPUs are not listed as threads 2-4", out)
+    check(values(out, "OFFPC") == [0], "a step of a powered-off vCPU moved it", out)
+    m = re.search(r"Thread (\d) hit Breakpoint 1, secondary \(id=(\d)\)", out)
+    check(m and int(m.group(1)) == int(m.group(2)) + 1 and values(out, "ID") == [int(m.group(2))],
+          "the breakpoint stop does not name the vCPU that hit it", out)
+    t1, t2 = values(out, "T1PC"), values(out, "T2PC")
+    check(len(t1) == 2 and t1[1] != t1[0], "a step of thread 1 did not move its PC", out)
+    addr, size = nm_symbol(elf, "secondary")
+    check(t2 and addr <= t2[0] < addr + size, "thread 2's PC is not in secondary() where it stopped", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
 def nm_symbol(elf, name):
     """(address, size) of a symbol, from llvm-nm (the oracle for symbol lookups)."""
     p = subprocess.run(["llvm-nm", "-S", elf], capture_output=True, text=True, check=True)
