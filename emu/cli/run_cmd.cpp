@@ -121,10 +121,13 @@ int cmd_run(const ParsedArgs& vm) {
   }
   const bool bare = vm.count("bare") != 0;
   if (bare) {
+    // The debugger stub and --save-at-pc drive the VMM's run loop, which a bare run has not.
+    for (const char* vmm_only : {"gdb", "save-at-pc"})
+      if (vm.count(vmm_only)) throw UsageError(std::string("--") + vmm_only + " needs the VMM's run loop: not valid with --bare");
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
                                  "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
-                                 "restore", "threads", "timeout", "save-on-exit", "gdb", "save-at-pc"})
+                                 "restore", "threads", "timeout", "save-on-exit"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
   }
   if (vm.count("threads")) {
