@@ -348,11 +348,16 @@ int Stub::run_quantum(unsigned vcpu, uint64_t budget, const RunFn& run, uint64_t
       stop_and_serve(vcpu, why);
       continue;
     }
-    if (!r.interrupted || r.retired == 0) return r.rc;
-    if (since_poll_ >= kPollEvery) {
+    // Ctrl-C: looked for every kPollEvery instructions, and whenever the vCPU made no
+    // progress (halted in WFI), so an idle guest can be interrupted too.
+    if (r.interrupted && (since_poll_ >= kPollEvery || r.retired == 0)) {
       since_poll_ = 0;
-      if (interrupt_pending()) stop_and_serve(vcpu, stop_reply(vcpu, kSigInt));
+      if (interrupt_pending()) {
+        stop_and_serve(vcpu, stop_reply(vcpu, kSigInt));
+        continue;
+      }
     }
+    if (!r.interrupted || r.retired == 0) return r.rc;
   }
   return r.rc;
 }
