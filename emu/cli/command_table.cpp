@@ -30,12 +30,13 @@ constexpr ExitStatusSpec kExitTable[] = {
            "PMU versions): the selftest would skip; the reason is printed"},
     {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
     {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
+    {"137", "run: gdb killed the VM (kill, vKill) under --gdb"},
     {"program code", "user: the program's exit status"},
     {"128+N", "user: signal N killed the program (139 segmentation fault, 132 illegal instruction, 134 abort), as a "
               "shell reports it; 137 when every thread waits for ever"},
 };
 
-constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "143"};
+constexpr std::string_view kRunExits[] = {"guest's code", "0", "1", "3", "4", "5", "6", "64", "65", "70", "130", "137", "143"};
 constexpr std::string_view kToolExits[] = {"0", "64", "65", "70"};
 constexpr std::string_view kConformanceExits[] = {"0", "1", "64", "65", "70", "77"};
 constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
@@ -79,6 +80,8 @@ constexpr OptionSpec kRunOptions[] = {
     {"bare", "", "no KVM: run the guest bare-metal on pCPU 0, which owns the physical PMU, GIC and timer"},
     {"save", "SNAP", "with --stop-after-insns: write a snapshot after that many instructions and exit 0", "file"},
     {"stop-after-insns", "K", "with --save: guest instructions to run before the snapshot"},
+    {"save-at-pc", "ADDR", "with --save: write the snapshot when vCPU 0 first stands at ADDR (an address or a "
+                           "function of the guest ELF) and exit 0"},
     {"save-on-exit", "SNAP", "whatever ends the run (guest exit, limit, --timeout, SIGINT, SIGTERM), write a "
                              "snapshot of the VM as it stands to this file",
      "file"},
@@ -87,12 +90,15 @@ constexpr OptionSpec kRunOptions[] = {
                         "snapshot fixes, are usage errors with it",
      "file"},
     {"allow-era-change", "", "with --restore: let --kvm name another era than the snapshot's (else exit 6)"},
+    {"gdb", "PORT", "serve gdb's remote protocol on 127.0.0.1:PORT (0: a free port, printed), tcp::PORT or "
+                    "unix:PATH; the guest waits for gdb before its first instruction (docs/gdb.md)"},
     {"reinit-runs", "K", "after a clean end (exit 0, SYSTEM_OFF), KVM_ARM_VCPU_INIT every vCPU and run the guest "
                          "again, K more times"},
     {"json", "FILE", "write the run's result as versioned JSON (docs/json-output.md)", "file"},
     {"timeline", "FILE", "write a Chrome/Perfetto trace-event timeline (pCPU tracks, vCPU quanta, counters)", "file"},
-    {"trace", "LIST", "comma-separated traces on stderr: insn, sysreg, reset (each reset step, register names and "
-                      "0x values), reset-summary (one line per reset per vCPU), vmm",
+    {"trace", "LIST", "comma-separated traces on stderr: insn (insn:START-END or insn:FUNCTION: only those PCs), "
+                      "sysreg, reset (each reset step, register names and 0x values), reset-summary (one line per "
+                      "reset per vCPU), vmm",
      "insn sysreg reset reset-summary vmm", true},
 };
 

@@ -2,13 +2,17 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
 #include "emu/config/host_config.h"
 #include "emu/bare/bare.h"
+#include "emu/gdb/stub.h"
+#include "emu/loader/elf_symbols.h"
 #include "emu/vmm/report.h"
 #include "emu/vmm/vmm.h"
 
@@ -52,6 +56,21 @@ constexpr FixedOption kFixedBySnapshot[] = {
     {"memory", "the guest RAM size"},
     {"arg", "the vCPUs' registers (x0 included)"},
 };
+
+// An address (decimal or 0x hex) or a symbol of the guest ELF: [value, value + size) (one
+// instruction for a symbol without a size, or for a number).
+std::pair<uint64_t, uint64_t> address_or_symbol(const std::string& opt, const std::string& text,
+                                                const std::string& guest) {
+  if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+    const uint64_t a = parse_u64(opt, text);
+    return {a, a + 4};
+  }
+  const std::string label = "--" + opt + (opt.back() == ':' ? "" : " ") + text;
+  if (guest.empty()) throw UsageError(label + ": a symbol needs --guest ELF (or give an address)");
+  const auto sym = loader::find_elf_symbol(guest, text);
+  if (!sym) throw UsageError(label + ": no symbol '" + text + "' in " + guest);
+  return {sym->value, sym->value + std::max<uint64_t>(sym->size, 4)};
+}
 
 }  // namespace
 
@@ -105,11 +124,17 @@ int cmd_run(const ParsedArgs& vm) {
     throw UsageError("--allow-era-change goes with --restore SNAP");
   }
   if (vm.count("save")) {
-    if (!vm.count("stop-after-insns")) throw UsageError("run: --save needs --stop-after-insns N");
+    if (vm.count("stop-after-insns") == vm.count("save-at-pc"))
+      throw UsageError("run: --save needs one of --stop-after-insns N and --save-at-pc ADDR");
     opts.save_path = vm.get("save");
-    opts.stop_after_insns = parse_u64("stop-after-insns", vm.get("stop-after-insns"));
-  } else if (vm.count("stop-after-insns")) {
-    throw UsageError("run: --stop-after-insns goes with --save SNAP");
+    if (vm.count("stop-after-insns")) opts.stop_after_insns = parse_u64("stop-after-insns", vm.get("stop-after-insns"));
+    if (vm.count("save-at-pc")) {
+      if (vm.count("gdb")) throw UsageError("--save-at-pc and --gdb exclude each other (gdb can stop there)");
+      opts.save_at_pc = address_or_symbol("save-at-pc", vm.get("save-at-pc"), opts.guest_path).first;
+    }
+  } else if (vm.count("stop-after-insns") || vm.count("save-at-pc")) {
+    throw UsageError(std::string("run: --") + (vm.count("save-at-pc") ? "save-at-pc" : "stop-after-insns") +
+                     " goes with --save SNAP");
   }
   if (vm.count("timing")) {
     const std::string t = vm.get("timing");
@@ -119,6 +144,9 @@ int cmd_run(const ParsedArgs& vm) {
   }
   const bool bare = vm.count("bare") != 0;
   if (bare) {
+    // The debugger stub and --save-at-pc drive the VMM's run loop, which a bare run has not.
+    for (const char* vmm_only : {"gdb", "save-at-pc"})
+      if (vm.count(vmm_only)) throw UsageError(std::string("--") + vmm_only + " needs the VMM's run loop: not valid with --bare");
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
                                  "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
@@ -129,6 +157,7 @@ int cmd_run(const ParsedArgs& vm) {
     // A snapshot is taken at an exact instruction count, which only the deterministic
     // scheduler can stop at.
     if (vm.count("save")) throw UsageError("--save needs the deterministic scheduler: not valid with --threads");
+    if (vm.count("gdb")) throw UsageError("--gdb needs the deterministic scheduler: not valid with --threads");
     opts.threads = true;
   }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm.get("arg"));
@@ -166,6 +195,22 @@ int cmd_run(const ParsedArgs& vm) {
       std::stringstream ss(list);
       std::string item;
       while (std::getline(ss, item, ',')) {
+        if (item.rfind("insn:", 0) == 0) {
+          // insn:START-END (hex or decimal, END exclusive) or insn:FUNCTION of the guest ELF.
+          const std::string spec = item.substr(5);
+          if (bare) throw UsageError("--trace " + item + ": address ranges are not valid with --bare (insn is)");
+          const auto dash = spec.find('-');
+          if (dash != std::string::npos) {
+            const uint64_t lo = parse_u64("trace insn:" + spec, spec.substr(0, dash));
+            const uint64_t hi = parse_u64("trace insn:" + spec, spec.substr(dash + 1));
+            if (lo >= hi) throw UsageError("--trace insn:" + spec + ": the range START-END needs START < END");
+            opts.trace_insn_ranges.emplace_back(lo, hi);
+          } else {
+            opts.trace_insn_ranges.push_back(address_or_symbol("trace insn:", spec, opts.guest_path));
+          }
+          opts.trace_insn = true;
+          continue;
+        }
         bool found = false;
         for (const auto& f : kTraceFlags) {
           if (f.name == item) {
@@ -257,6 +302,12 @@ int cmd_run(const ParsedArgs& vm) {
     const vmm::RunOutcome r = bare::run_bare(host, opts);
     if (!r.error.empty()) std::fprintf(stderr, "pmuemu: error: %s\n", r.error.c_str());
     return r.exit_status;
+  }
+  // --gdb: listening before the VM is built, so a port in use costs no guest time.
+  std::optional<gdb::Stub> stub;
+  if (vm.count("gdb")) {
+    stub.emplace(gdb::parse_endpoint(vm.get("gdb")), stderr);
+    opts.gdb = &*stub;
   }
   // SIGINT, SIGTERM and --timeout end the run between two KVM_RUNs (emu/vmm/stop.h).
   vmm::StopControl stop;

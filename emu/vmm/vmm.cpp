@@ -19,6 +19,7 @@
 #include "emu/common/errors.h"
 #include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
+#include "emu/gdb/stub.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
@@ -142,6 +143,7 @@ std::string fallback_exit_reason(const RunOptions& opts, const RunOutcome& r) {
   if (r.error.rfind("instruction limit", 0) == 0) return "insn-limit";
   if (r.error.rfind("wall-clock limit", 0) == 0) return "timeout";
   if (r.error.rfind("stopped by SIG", 0) == 0) return "signal";
+  if (r.error.rfind("killed by the debugger", 0) == 0) return "debugger-kill";
   if (r.error.rfind("every vCPU", 0) == 0) return "no-runnable-vcpu";
   if (!opts.save_path.empty() && r.exit_status == 0 && r.error.empty()) return "snapshot-saved";
   return "guest-fault";
@@ -306,6 +308,7 @@ class Vmm {
     }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
     if (opts.stop) opts.stop->set_kick([this] { kick_all(); });  // last: the vCPUs are complete
+    if (opts.gdb) opts.gdb->attach(gdb_target_, [this] { return opts_.stop != nullptr && opts_.stop->reason() != 0; });
   }
   ~Vmm() {
     if (opts_.stop) opts_.stop->set_kick(nullptr);
@@ -458,11 +461,81 @@ class Vmm {
   }
   int vcpu_run(const kvm_model::Vcpu* v) { return static_cast<int>(ioctl(vfd(v), KVM_RUN, 0ul)); }
 
+  // --gdb: the quantum goes through the stub, which runs it in pieces while it has
+  // breakpoints to check; the observers see the quantum's total as one KVM_RUN.
+  int gdb_run(kvm_model::Vcpu* v, uint64_t budget) {
+    uint64_t total = 0;
+    const int rc = opts_.gdb->run_quantum(
+        v->id(), budget,
+        [&](uint64_t piece) {
+          v->run_struct().insn_budget = piece;
+          const int r = vcpu_run(v);
+          return gdb::RunPiece{r, v->run_struct().insns_retired, r == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR};
+        },
+        total);
+    v->run_struct().insns_retired = total;
+    return rc;
+  }
+  // --save-at-pc: vCPU 0 runs one instruction per KVM_RUN, its PC compared before each,
+  // until it stands at the address (at_pc_); the quantum's total is reported as one run.
+  int run_to_pc(kvm_model::Vcpu* v, uint64_t budget) {
+    uint64_t total = 0;
+    int rc = -EINTR;
+    bool ran = false;
+    while (total < budget) {
+      uint64_t pc = 0;
+      get_reg(v, kvm_model::kRegPc, pc, false);
+      if (pc == *opts_.save_at_pc) {
+        at_pc_ = true;
+        break;
+      }
+      v->run_struct().insn_budget = 1;
+      rc = vcpu_run(v);
+      ran = true;
+      total += v->run_struct().insns_retired;
+      if (rc != -EINTR || urun(v).exit_reason != KVM_EXIT_INTR || v->run_struct().insns_retired == 0) break;
+    }
+    if (!ran) {
+      // Already there: a KVM_RUN with no budget leaves the exit state a plain interruption.
+      v->run_struct().insn_budget = 0;
+      rc = vcpu_run(v);
+    }
+    v->run_struct().insns_retired = total;
+    return rc;
+  }
+  bool at_pc_ = false;
+  // What the stub reads and writes: ONE_REG (untraced, so --trace vmm shows the same calls
+  // with and without a debugger) and guest RAM.
+  class GdbTarget final : public gdb::Target {
+   public:
+    explicit GdbTarget(Vmm& m) : m_(m) {}
+    unsigned vcpu_count() const override { return static_cast<unsigned>(m_.vcpus_.size()); }
+    bool get_reg(unsigned v, uint64_t id, void* value) override { return one_reg(v, KVM_GET_ONE_REG, id, value); }
+    bool set_reg(unsigned v, uint64_t id, const void* value) override {
+      return one_reg(v, KVM_SET_ONE_REG, id, const_cast<void*>(value));
+    }
+    bool powered_off(unsigned v) override { return m_.mp_state(m_.vcpus_.at(v)) == KVM_MP_STATE_STOPPED; }
+    const cpu::PhysMem& phys() override { return *m_.vm_->mem(); }
+    void write_phys(uint64_t pa, const void* src, uint64_t len) override { m_.vm_->mem()->write(pa, src, len); }
+
+   private:
+    bool one_reg(unsigned v, unsigned long req, uint64_t id, void* value) {
+      const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(value)};
+      return m_.dev_.ioctl_untraced(m_.vfd(m_.vcpus_.at(v)), req, reinterpret_cast<uintptr_t>(&r)) == 0;
+    }
+    Vmm& m_;
+  };
+  GdbTarget gdb_target_{*this};
+
   void install_traces() {
     if (opts_.trace_insn) {
       dis_ = std::make_unique<Disassembler>();
       for (auto* v : vcpus_) {
         v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
+          if (!opts_.trace_insn_ranges.empty() &&
+              std::none_of(opts_.trace_insn_ranges.begin(), opts_.trace_insn_ranges.end(),
+                           [pc](const auto& r) { return pc >= r.first && pc < r.second; }))
+            return;
           std::unique_lock g(dis_m_, std::defer_lock);
           if (opts_.threads) g.lock();
           const std::string t = dis_->text(insn, pc);
@@ -1088,8 +1161,12 @@ RunOutcome Vmm::run() {
   // Deterministic round robin: each runnable vCPU runs one quantum in vCPU order, so the
   // same command always interleaves the guest identically.
   const uint64_t quantum = vcpus_.size() == 1 ? (1u << 20) : 10000;
+  if (opts_.gdb) {
+    opts_.gdb->wait_for_debugger();  // stopped before the first instruction (docs/gdb.md)
+    if (opts_.gdb->killed()) return finish(gdb::kExitDebuggerKill, "killed by the debugger");
+  }
   for (;;) {
-    if (!opts_.save_path.empty() && total_instructions() >= opts_.stop_after_insns) {
+    if (!opts_.save_path.empty() && !opts_.save_at_pc && total_instructions() >= opts_.stop_after_insns) {
       save(opts_.save_path);
       std::fprintf(stderr, "pmuemu: snapshot written to %s after %" PRIu64 " guest instructions\n",
                    opts_.save_path.c_str(), instructions_with_restored());
@@ -1100,14 +1177,22 @@ RunOutcome Vmm::run() {
       if (auto stop = stop_if_requested()) return *stop;
       if (mp_state(v) == KVM_MP_STATE_STOPPED) continue;
       uint64_t budget = quantum;
-      if (!opts_.save_path.empty()) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
+      if (!opts_.save_path.empty() && !opts_.save_at_pc) budget = std::min(budget, std::max<uint64_t>(opts_.stop_after_insns - std::min(opts_.stop_after_insns, total_instructions()), 1));
       if (auto limit = bound_by_insn_limit(v, budget)) return finish(kExitGuestFault, *limit);
       Placement& pl = placement_[v->id()];
       migrate_if_due(v, pl, budget);
       v->run_struct().insn_budget = budget;
       const bool was_halted = mp_state(v) == KVM_MP_STATE_HALTED;
-      const int rc = vcpu_run(v);
+      const bool to_pc = opts_.save_at_pc && v->id() == 0;
+      const int rc = opts_.gdb ? gdb_run(v, budget) : to_pc ? run_to_pc(v, budget) : vcpu_run(v);
       observe_quantum(v, rc);
+      if (to_pc && at_pc_) {
+        save(opts_.save_path);
+        std::fprintf(stderr, "pmuemu: snapshot written to %s at PC %s after %" PRIu64 " guest instructions\n",
+                     opts_.save_path.c_str(), hex(*opts_.save_at_pc).c_str(), instructions_with_restored());
+        return finish(kExitOk, "");
+      }
+      if (opts_.gdb && opts_.gdb->killed()) return finish(gdb::kExitDebuggerKill, "killed by the debugger");
       pl.since += v->run_struct().insns_retired;
       // A halted vCPU that woke (an interrupt, its timer) is progress even before it retires.
       progressed |= v->run_struct().insns_retired > 0 || (was_halted && mp_state(v) != KVM_MP_STATE_HALTED);
@@ -1434,6 +1519,7 @@ RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
     out.exit_status = kExitBadInput;
     out.error = err;
   }
+  if (opts.gdb) opts.gdb->guest_exited(out.exit_status);  // gdb hears the end (W packet)
   return out;
 }
 

@@ -5,12 +5,18 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "emu/config/host_config.h"
 #include "emu/loader/elf.h"
 #include "emu/vmm/stop.h"
+
+namespace pmuemu::gdb {
+class Stub;
+}
 
 namespace pmuemu::vmm {
 
@@ -48,7 +54,12 @@ struct RunOptions {
   StopControl* stop = nullptr;        // SIGINT/SIGTERM/--timeout requests (emu/vmm/stop.h)
   std::string timeout_text;           // --timeout as given, for the message
   std::string save_on_exit_path;      // --save-on-exit: a snapshot of the VM however the run ends
+  gdb::Stub* gdb = nullptr;           // --gdb: the debugger stub (emu/gdb/stub.h)
   bool trace_insn = false;
+  // --trace insn:START-END / insn:FUNCTION: only PCs in these [start, end) ranges are traced
+  // (empty: every instruction).
+  std::vector<std::pair<uint64_t, uint64_t>> trace_insn_ranges;
+  std::optional<uint64_t> save_at_pc;  // --save-at-pc: write --save when vCPU 0 first stands here
   bool trace_reset = false;
   bool trace_reset_summary = false;   // --trace reset-summary: one line per reset per vCPU
   bool trace_sysreg = false;

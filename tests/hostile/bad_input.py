@@ -107,7 +107,7 @@ case("missing_host", ["run", "--guest", "{hello}"], 64, "pmuemu: error: run: --h
 case("missing_guest", ["run", "--host", "{H}"], 64, "pmuemu: error: run: --guest GUEST.elf is required")
 case("guest_and_restore", RUN + ["--restore", "x.snap"], 64,
      "pmuemu: error: run: --restore and --guest exclude each other (the snapshot holds the guest)")
-case("save_without_stop", RUN + ["--save", "x.snap"], 64, "pmuemu: error: run: --save needs --stop-after-insns N")
+case("save_without_stop", RUN + ["--save", "x.snap"], 64, "pmuemu: error: run: --save needs one of --stop-after-insns N and --save-at-pc ADDR")
 case("stop_without_save", RUN + ["--stop-after-insns", "5"], 64, "pmuemu: error: run: --stop-after-insns goes with --save SNAP")
 case("number_not_a_number", RUN + ["--arg", "zz"], 64, "pmuemu: error: --arg: expected a number, got 'zz'")
 case("number_trailing_junk", RUN + ["--max-insns", "10x"], 64, "pmuemu: error: --max-insns: expected a number, got '10x'")

@@ -1,0 +1,200 @@
+// The stub's packet handlers against a scripted target (two vCPUs, registers in a map, 64 KiB
+// of RAM at 0x4000_0000 with the MMU off): replies computed from the target's state, and an
+// error reply, never a crash, for malformed packets.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <array>
+
+#include "cpu/phys_mem.h"
+#include "emu/gdb/packet.h"
+#include "emu/gdb/registers.h"
+#include "emu/gdb/stub.h"
+#include "kvm_model/uapi.h"
+
+using namespace pmuemu::gdb;
+
+namespace {
+
+constexpr uint64_t kRamBase = 0x40000000, kRamSize = 64 * 1024;
+
+class FakeTarget final : public Target {
+ public:
+  FakeTarget() : ram_(kRamSize), mem_(ram_.data(), kRamBase, kRamSize) {}
+  unsigned vcpu_count() const override { return 2; }
+  bool get_reg(unsigned v, uint64_t id, void* value) override {
+    if (v >= 2) return false;
+    const auto& r = regs_[v][id];
+    std::memcpy(value, r.data(), kvm_model::one_reg_size(id));
+    return true;
+  }
+  bool set_reg(unsigned v, uint64_t id, const void* value) override {
+    if (v >= 2) return false;
+    auto& r = regs_[v][id];
+    r.fill(0);
+    std::memcpy(r.data(), value, kvm_model::one_reg_size(id));
+    return true;
+  }
+  bool powered_off(unsigned v) override { return v == 1; }
+  const cpu::PhysMem& phys() override { return mem_; }
+  void write_phys(uint64_t pa, const void* src, uint64_t len) override { std::memcpy(mem_.ptr(pa), src, len); }
+
+  uint64_t reg64(unsigned v, uint64_t id) {
+    uint64_t x = 0;
+    std::memcpy(&x, regs_[v][id].data(), 8);
+    return x;
+  }
+  void set64(unsigned v, uint64_t id, uint64_t x) { set_reg(v, id, &x); }
+  std::vector<uint8_t> ram_;
+  cpu::PhysMem mem_;
+  std::map<uint64_t, std::array<uint8_t, 16>> regs_[2];
+};
+
+struct Fixture {
+  Fixture() : log(std::tmpfile()), stub(Endpoint{false, 0, {}}, log) { stub.attach(t, [] { return false; }); }
+  ~Fixture() { std::fclose(log); }
+  std::string ask(const std::string& p) { return stub.handle(p).value_or("<no reply>"); }
+  FakeTarget t;
+  std::FILE* log;
+  Stub stub;
+};
+
+std::string le_hex(uint64_t v, unsigned bytes) {
+  uint8_t b[8];
+  std::memcpy(b, &v, 8);
+  return to_hex(b, bytes);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(gdb_stub, Fixture)
+
+BOOST_AUTO_TEST_CASE(qsupported_announces_packet_size_and_features) {
+  const std::string r = ask("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386");
+  BOOST_TEST(r.find("PacketSize=" + std::string([] {
+                      char b[16];
+                      std::snprintf(b, sizeof b, "%zx", kMaxPacket);
+                      return std::string(b);
+                    }())) != std::string::npos);
+  BOOST_TEST(r.find("qXfer:features:read+") != std::string::npos);
+  BOOST_TEST(r.find("multiprocess+") == std::string::npos);  // thread ids are plain
+}
+
+BOOST_AUTO_TEST_CASE(target_description_is_served_in_pieces_and_names_every_register) {
+  std::string doc;
+  for (uint64_t off = 0;; off += 100) {
+    char q[80];
+    std::snprintf(q, sizeof q, "qXfer:features:read:aarch64-fpu.xml:%llx,64", static_cast<unsigned long long>(off));
+    const std::string r = ask(q);
+    BOOST_TEST_REQUIRE((r[0] == 'm' || r[0] == 'l'));
+    doc += r.substr(1);
+    if (r[0] == 'l') break;
+    BOOST_TEST_REQUIRE(r.size() == 101u);
+  }
+  BOOST_TEST(doc == *target_description("aarch64-fpu.xml"));
+  const std::string all = *target_description("aarch64-core.xml") + doc;
+  unsigned n = 0;
+  for (const auto& d : registers()) {
+    BOOST_TEST(all.find("name=\"" + d.name + "\" bitsize=\"" + std::to_string(d.bits)) != std::string::npos, d.name);
+    BOOST_TEST(all.find("regnum=\"" + std::to_string(n++) + "\"") != std::string::npos);
+  }
+  BOOST_TEST(n == 68u);  // x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr
+  BOOST_TEST(ask("qXfer:features:read:target.xml:0,1000").find("aarch64-core.xml") != std::string::npos);
+  BOOST_TEST(ask("qXfer:features:read:nonesuch.xml:0,10") == "E00");
+  BOOST_TEST(ask("qXfer:features:read:target.xml:0") == "E01");
+}
+
+BOOST_AUTO_TEST_CASE(registers_read_and_write_through_one_reg) {
+  t.set64(0, kvm_model::kRegPc, 0x40080010);
+  t.set64(0, kvm_model::kRegX(3), 0x1122334455667788);
+  BOOST_TEST(ask("p20") == le_hex(0x40080010, 8));  // pc is register 32
+  BOOST_TEST(ask("p3") == le_hex(0x1122334455667788, 8));
+  BOOST_TEST(ask("P5=" + le_hex(0xdeadbeef, 8)) == "OK");
+  BOOST_TEST(t.reg64(0, kvm_model::kRegX(5)) == 0xdeadbeefu);
+  // cpsr is 32 bits for gdb: a write keeps PSTATE's upper half.
+  t.set64(0, kvm_model::kRegPstate, 0x0000000100000000ull | 0x3c5);
+  BOOST_TEST(ask("p21") == le_hex(0x3c5, 4));
+  BOOST_TEST(ask("P21=" + le_hex(0x600003c5, 4)) == "OK");
+  BOOST_TEST(t.reg64(0, kvm_model::kRegPstate) == 0x00000001600003c5ull);
+  // sp is SP_EL1 at EL1h (M = 0b0101), SP_EL0 at EL1t.
+  t.set64(0, kvm_model::kRegSp, 0x1000);
+  t.set64(0, kvm_model::kRegSpEl1, 0x2000);
+  BOOST_TEST(ask("p1f") == le_hex(0x2000, 8));
+  t.set64(0, kvm_model::kRegPstate, 0x3c4);
+  BOOST_TEST(ask("p1f") == le_hex(0x1000, 8));
+  // The whole set: one hex string of every register in order, written back unchanged.
+  const std::string g = ask("g");
+  size_t bytes = 0;
+  for (const auto& d : registers()) bytes += d.bits / 8;
+  BOOST_TEST(g.size() == 2 * bytes);
+  BOOST_TEST(ask("G" + g) == "OK");
+  BOOST_TEST(ask("g") == g);
+  // Hg selects the vCPU the register packets address (thread 2 = vCPU 1).
+  t.set64(1, kvm_model::kRegX(0), 42);
+  BOOST_TEST(ask("Hg2") == "OK");
+  BOOST_TEST(ask("p0") == le_hex(42, 8));
+}
+
+BOOST_AUTO_TEST_CASE(memory_reads_writes_and_faults) {
+  BOOST_TEST(ask("M40000010,4:a1b2c3d4") == "OK");
+  BOOST_TEST(t.ram_[0x10] == 0xa1);
+  BOOST_TEST(t.ram_[0x13] == 0xd4);
+  BOOST_TEST(ask("m4000000f,6") == "00a1b2c3d400");
+  // Binary X: the reader has undone the escapes; the bytes are taken as they are.
+  BOOST_TEST(ask(std::string("X40000020,3:") + "\x24\x23\x7d") == "OK");
+  BOOST_TEST(ask("m40000020,3") == "24237d");
+  // Outside RAM: an error, and a read that runs off the end gives what it could.
+  BOOST_TEST(ask("m0,4") == "E0e");
+  BOOST_TEST(ask("m4000fffe,4").size() == 4u);
+  BOOST_TEST(ask("M3ffffffc,4:00000000") == "E0e");
+  BOOST_TEST(ask("m40000000,0") == "");
+}
+
+BOOST_AUTO_TEST_CASE(threads_are_vcpus) {
+  BOOST_TEST(ask("qfThreadInfo") == "m1,2");
+  BOOST_TEST(ask("qsThreadInfo") == "l");
+  BOOST_TEST(ask("T2") == "OK");
+  BOOST_TEST(ask("T3") == "E02");
+  BOOST_TEST(ask("qThreadExtraInfo,2") == to_hex(std::string("vCPU 1 (powered off)")));
+  BOOST_TEST(ask("?") == "T05thread:1;");
+}
+
+BOOST_AUTO_TEST_CASE(breakpoints_and_watchpoints) {
+  BOOST_TEST(ask("Z0,40080000,4") == "OK");
+  BOOST_TEST(ask("Z1,40080004,4") == "OK");
+  BOOST_TEST(ask("z0,40080000,4") == "OK");
+  BOOST_TEST(ask("Z0,40080000,2") == "E01");  // A64 has no 2-byte instructions
+  BOOST_TEST(ask("Z2,40000000,8") == "OK");
+  BOOST_TEST(ask("z2,40000000,8") == "OK");
+  BOOST_TEST(ask("Z3,40000000,8") == "");  // read watchpoints: unsupported, gdb falls back
+}
+
+BOOST_AUTO_TEST_CASE(resume_packets) {
+  BOOST_TEST(ask("vCont?") == "vCont;c;C;s;S;t");
+  BOOST_TEST(ask("vCont;s:2;c") == "<no reply>");
+  BOOST_TEST(stub.resumed());
+  BOOST_TEST(ask("c40080100") == "<no reply>");
+  BOOST_TEST(t.reg64(1, kvm_model::kRegPc) == 0u);  // Hc was not set: vCPU 0 gets the address
+  BOOST_TEST(t.reg64(0, kvm_model::kRegPc) == 0x40080100u);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_packets_get_error_replies) {
+  const char* const bad[] = {"m",        "mzz,4",  "m40000000",  "m,4",      "M40000000,4:zz", "M40000000,4:00",
+                             "M40000000", "X4,1",  "p",          "pzz",      "p99",            "P",
+                             "P1=zz",    "P1=00",  "G00",        "Hx",       "Hg99",           "Hgzz",
+                             "Z0",       "Z0,zz,4", "Z2,40000000,0", "vCont;q", "vCont;s:9",  "vCont;",
+                             "Tzz",      "qThreadExtraInfo,9", "c12345678901234567", "qXfer:features:read:x"};
+  for (const char* p : bad) {
+    const std::string r = ask(p);
+    BOOST_TEST((r.size() == 3 && r[0] == 'E'), p << " -> " << r);
+    BOOST_TEST(!stub.resumed(), p);
+  }
+  // Unknown packets: the empty reply ("not supported").
+  BOOST_TEST(ask("Jabc") == "");
+  BOOST_TEST(ask("vFlashWrite:0") == "");
+  BOOST_TEST(ask("") == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
