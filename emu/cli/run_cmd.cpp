@@ -49,8 +49,10 @@ int cmd_run(const ParsedArgs& vm) {
   vmm::RunOptions opts;
   if (vm.count("guest")) opts.guest_path = vm.get("guest");
   if (vm.count("kernel")) {
-    if (vm.count("guest") || vm.count("restore") || vm.count("bare"))
-      throw UsageError("run: --kernel boots Linux: not valid with --guest, --restore or --bare");
+    // With --restore (QEMU's -incoming takes the source's -kernel too) the files are what
+    // a system reset of the restored VM boots again.
+    if (vm.count("guest") || vm.count("bare"))
+      throw UsageError("run: --kernel boots Linux: not valid with --guest or --bare");
     opts.kernel_path = vm.get("kernel");
     opts.ram_size = 512ull << 20;
     if (vm.count("initrd")) opts.initrd_path = vm.get("initrd");

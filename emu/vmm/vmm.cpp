@@ -524,7 +524,8 @@ class Vmm {
       const std::string err = write_text_file(opts_.dump_dtb_path, std::string(dtb.begin(), dtb.end()));
       if (!err.empty()) throw InputError(err);
     }
-    linux_->load(ram_.data(), opts_.ram_base);
+    // A restored VM's RAM is the snapshot's: the files wait for its next system reset.
+    if (!snapshot_) linux_->load(ram_.data(), opts_.ram_base);
     image_.entry = linux_->entry();
     opts_.arg = linux_->dtb_address();
   }
@@ -1032,6 +1033,10 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       if (++out_.resets > opts_.max_resets)
         return finish(kExitGuestFault,
                       "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
+      // The snapshot holds no boot image: only --kernel given with --restore has one.
+      if (snapshot_ && !linux_)
+        return finish(kExitGuestFault, "guest requested a system reset: a restored VM boots again only the --kernel "
+                                       "given with --restore (the snapshot holds no boot image)");
       init_vcpus();  // guest RAM is kept: a guest can count its boots
       if (linux_) linux_->load(ram_.data(), opts_.ram_base);  // the boot protocol again, as QEMU does
       set_boot_regs();

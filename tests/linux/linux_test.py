@@ -10,6 +10,9 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR busybox IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR perf IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
+       linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP
+       linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
 """
 import gzip
 import os
@@ -286,6 +289,178 @@ def reset(pmuemu, host, work, img, initrd, extra):
     check(out.count("init: running: reboot -f") == 2, f"reset {extra}: want /init twice")
 
 
+def cluster_counters(host):
+    """PMCR_EL0.N of each cluster of a host file, in pCPU order: [(first pCPU, cpus, N)]."""
+    out, first = [], 0
+    for m in re.finditer(r"cpus:\s*(\d+),\s*pmu:\s*\{\s*counters:\s*(\d+)", open(host).read()):
+        out.append((first, int(m.group(1)), int(m.group(2))))
+        first += int(m.group(1))
+    return out
+
+
+def counters_reported(out):
+    return [int(n) for n in re.findall(r"armv8_pmuv3 PMU driver, (\d+) counters available", out)]
+
+
+def reset_lines(err):
+    """--trace reset-summary: (vCPU, pCPU, cause) per reset."""
+    return [(int(v), int(p), c) for v, p, c in re.findall(r"reset: vCPU (\d+) on pCPU (\d+) \(([^)]*)\)", err)]
+
+
+# Functional timing reaches the reset of `reboot -f` after about 295 M guest instructions
+# (1 vCPU, busybox, cryptomgr.notests): migrating every 200 M puts the vCPU thread on the
+# second pCPU of its set from 200 M to 400 M, so the first boot's reset runs on the first
+# pCPU and the system reset on the second, with some 100 M instructions of margin each way.
+MIGRATE_EVERY = 200_000_000
+
+
+def reboot_cluster(pmuemu, host, work, img, initrd, extra):
+    """The mission's first story told by Linux: `reboot -f` (PSCI SYSTEM_RESET) while the
+    vCPU thread runs on the big cluster, after booting on the LITTLE one. Under 6.6 the
+    vCPU reset takes PMCR_EL0.N from the physical CPU it runs on, so the rebooted kernel
+    reports the big cluster's counters; from 6.7 N belongs to the VM and the reboot keeps it."""
+    need(img, initrd)
+    era = extra[extra.index("--kvm") + 1]
+    clusters = cluster_counters(host)
+    check(len(clusters) == 2, f"reboot-cluster: {host} must have two clusters with pmu counters, has {clusters}")
+    if failures:
+        return
+    (little, _, n_little), (big, _, n_big) = clusters
+    jpath = os.path.join(work, "run.json")
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, "reboot -f", [
+        "--max-resets", "1", "--json", jpath, "--affinity", f"0={little},{big}", "--migrate-every", str(MIGRATE_EVERY),
+        "--trace", "reset-summary", "--timing", "functional"] + extra), timeout=120)
+    check(rc == 3, f"reboot-cluster {era}: exit {rc}, want 3 (--max-resets 1 ends the second reboot)")
+    check(err.strip().splitlines()[-1:] == ["pmuemu: error: guest requested more than 1 system resets (--max-resets)"],
+          f"reboot-cluster {era}: last stderr line {err.strip().splitlines()[-1:]}")
+    resets = reset_lines(err)
+    check(resets == [(0, little, "KVM_ARM_VCPU_INIT"), (0, big, "KVM_ARM_VCPU_INIT")],
+          f"reboot-cluster {era}: want the boot's reset on pCPU {little} and the system reset on pCPU {big}, got {resets}")
+    reported = counters_reported(out)
+    check(out.count("init: running: reboot -f") == 2, f"reboot-cluster {era}: want /init twice")
+    # The kernel's count is the vCPU's PMCR_EL0.N after its reset, plus the cycle counter.
+    # The kernel's count is the vCPU's PMCR_EL0.N (read back with KVM_GET_ONE_REG at the
+    # end of the run) plus the cycle counter.
+    import json
+    regs = json.load(open(jpath))["vcpus"][0]["registers"]
+    n_end = (int(regs["PMCR_EL0"], 16) >> 11) & 0x1F
+    check(reported[-1:] == [n_end + 1], f"reboot-cluster {era}: the kernel reported {reported}, PMCR_EL0.N is {n_end}")
+    want_after = n_big + 1 if era == "6.6" else n_little + 1
+    check(reported == [n_little + 1, want_after],
+          f"reboot-cluster {era}: counters before/after the reboot {reported}, want {[n_little + 1, want_after]}")
+    print(f"reboot-cluster {era}: counters available before and after the reboot on pCPU {big}: {reported}")
+    if failures:
+        print(out[-2000:], err[-2000:])
+
+
+# The snapshot story. perf counts seven events on the six event counters and the cycle
+# counter of a big core (the guest's driver places them in this order: `cycles` on the cycle
+# counter, the others on event counters 0-5); all of them count under functional timing.
+SNAP_EVENTS = "cycles,instructions,instructions:u,instructions:k,cycles:u,cycles:k,inst_spec"
+# /init runs perf, then a loop of some 120 M guest instructions that the save stops inside,
+# then perf again (on the destination) and a reboot (there too).
+SNAP_COMMAND = (f'sh -c "perf stat -x, -e {SNAP_EVENTS} ls /; echo saving; i=0; while [ $i -lt 8000 ]; '
+                f'do i=$((i+1)); done; echo loop done; perf stat -x, -e {SNAP_EVENTS} ls /; reboot -f"')
+# perf and `echo saving` end about 334 M instructions into the run (functional timing); the
+# loop ends about 450 M.
+SNAP_AT = 390_000_000
+
+
+def perf_rows(out):
+    """The rows of each `perf stat -x,` in the console: [[(count, event, running %)]]."""
+    runs, cur = [], None
+    for line in out.splitlines():
+        f = line.split(",")
+        if len(f) >= 5 and re.fullmatch(r"\d+|<not counted>|<not supported>", f[0]) and re.fullmatch(r"[a-z_]+(:[uk])?", f[2]):
+            if cur is None:
+                cur = []
+                runs.append(cur)
+            cur.append((f[0], f[2], f[4]))
+        else:
+            cur = None
+    return runs
+
+
+def snapshot_save(pmuemu, host, work, img, initrd, extra):
+    """A Linux VM on the big cluster of a 6.6 host (vCPU thread and VMM thread on pCPU 4:
+    its reset gives N = 6), saved in the middle of its work."""
+    need(img, initrd)
+    snap = extra[0]
+    big = cluster_counters(host)[-1]
+    args = init_args(img, initrd, SNAP_COMMAND, ["--kvm", "6.6", "--timing", "functional", "--affinity", f"0={big[0]}",
+                                                 "--vmm-cpu", str(big[0]), "--save", snap,
+                                                 "--stop-after-insns", str(SNAP_AT)])
+    if os.path.exists(snap):
+        os.remove(snap)
+    rc, out, err = run(pmuemu, host, args, timeout=120)
+    check(rc == 0, f"snapshot-save: exit {rc}: {err.strip()}")
+    check(counters_reported(out) == [big[2] + 1], f"snapshot-save: want {big[2] + 1} counters available")
+    check("\nsaving\n" in out and "\nloop done\n" not in out,
+          f"snapshot-save: the save at {SNAP_AT} instructions is not inside the loop (SNAP_AT needs adjusting)")
+    rows = perf_rows(out)
+    check(len(rows) == 1 and len(rows[0]) == 7, f"snapshot-save: want one perf stat of 7 rows, got {rows}")
+    if rows and len(rows[0]) == 7:
+        check(all(c.isdigit() and int(c) > 10000 for c, _, _ in rows[0]), f"snapshot-save: every event counts: {rows[0]}")
+    check(os.path.exists(snap), f"snapshot-save: {snap} not written")
+    if failures:
+        print(out[-3000:], err[-2000:])
+
+
+def snapshot_restore(pmuemu, host, work, snap, dest, img, initrd, extra):
+    """The saved VM on a host whose PMU has 4 counters (`dest`). 6.7: KVM keeps its own N and
+    the VMM refuses the restore before any guest instruction. 6.6: the saved PMCR_EL0 is
+    taken as is, the guest keeps believing in 6 counters and perf reads 0 from the two the
+    destination cannot back; its next reboot there gets the destination's reset (4 + 1)
+    and perf then says `<not counted>` for what does not fit."""
+    need(snap, img, initrd)
+    era = extra[extra.index("--kvm") + 1]
+    n_dest = cluster_counters(dest)[0][2]
+    jpath = os.path.join(work, "restore.json")
+    # The kernel and initrd, as QEMU's -incoming is given the source's -kernel: what the
+    # restored VM's reboot boots.
+    rc, out, err = run(pmuemu, dest, ["--restore", snap, "--kernel", img, "--initrd", initrd, "--append",
+                                       init_args(img, initrd, SNAP_COMMAND, [])[-1], "--timing", "functional",
+                                       "--max-resets", "1", "--json", jpath] + extra, timeout=120)
+    if era != "6.6":
+        check(rc == 6, f"snapshot-restore {era}: exit {rc}, want 6 (restore refused)")
+        want = (f"pmuemu: error: restore refused: the snapshot's PMCR_EL0.N is 6 but the destination kept "
+                f"N = {n_dest} on vcpu0 (its PMU allows at most {n_dest} counters)")
+        check(err.strip() == want, f"snapshot-restore {era}: stderr {err.strip()!r}, want {want!r}")
+        check(out == "", f"snapshot-restore {era}: the guest ran: {out[:300]!r}")
+        return
+    check(rc == 3, f"snapshot-restore 6.6: exit {rc}, want 3 (the second reboot, --max-resets 1): {err.strip()}")
+    check(out.startswith("loop done\n"), f"snapshot-restore 6.6: the guest does not continue where it stopped: {out[:200]!r}")
+    rows = perf_rows(out)
+    check(len(rows) >= 2, f"snapshot-restore 6.6: want perf stat before and after the reboot, got {len(rows)}")
+    if len(rows) < 2 or len(rows[0]) != 7:
+        print(out[-3000:])
+        return
+    # Event counters n_dest and above exist for the guest (N = 6) but not on this host.
+    names = SNAP_EVENTS.split(",")
+    on_counter = {names[0]: None}
+    for i, name in enumerate(names[1:]):
+        on_counter[name] = i
+    for (count, name, _), want_name in zip(rows[0], names):
+        idx = on_counter[want_name]
+        check(name == want_name, f"snapshot-restore 6.6: row {name}, want {want_name}")
+        if idx is not None and idx >= n_dest:
+            check(count == "0", f"snapshot-restore 6.6: {name} on guest counter {idx} reads {count}, want a silent 0")
+        else:
+            check(count.isdigit() and int(count) > 10000, f"snapshot-restore 6.6: {name} reads {count}, want a count")
+    # After the reboot on the destination: its reset's N. The guest now knows it has n_dest
+    # event counters, and perf says `<not counted>` for the events that did not fit instead
+    # of a silent 0.
+    check(counters_reported(out) == [n_dest + 1], f"snapshot-restore 6.6: after the reboot want {n_dest + 1} counters, "
+                                                   f"got {counters_reported(out)}")
+    for (count, name, _), want_name in zip(rows[1], names):
+        idx = on_counter[want_name]
+        want = "<not counted>" if idx is not None and idx >= n_dest else "a count"
+        got = "a count" if count.isdigit() and int(count) > 10000 else count
+        check(got == want, f"snapshot-restore 6.6: after the reboot {name} reads {count}, want {want}")
+    if failures:
+        print(out[-3000:], err[-2000:])
+
+
 def main():
     if len(sys.argv) < 5:
         print(__doc__)
@@ -300,8 +475,13 @@ def main():
         probe(pmuemu, host, work, rest[0], rest[1:])
     elif what == "dtb":
         dtb(pmuemu, host, work, rest[0])
-    elif what in ("boot", "busybox", "perf", "reset"):
-        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+    elif what == "snapshot-restore":
+        snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
+    elif what == "snapshot-save":
+        snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])])
+    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster"):
+        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset,
+         "reboot-cluster": reboot_cluster}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
