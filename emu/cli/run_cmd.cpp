@@ -60,8 +60,11 @@ int cmd_run(const ParsedArgs& vm) {
     if (vm.count("dtb")) opts.dtb_path = vm.get("dtb");
     if (vm.count("dump-dtb")) opts.dump_dtb_path = vm.get("dump-dtb");
     if (vm.count("seed")) opts.seed = parse_u64("seed", vm.get("seed"));
+    if (vm.count("drive") && vm.count("restore"))
+      throw UsageError("--drive: a snapshot holds no device state; not valid with --restore");
+    for (const auto& spec : vm.all("drive")) opts.drives.push_back(devices::parse_drive(spec));
   } else {
-    for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed"})
+    for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed", "drive"})
       if (vm.count(linux_only)) throw UsageError(std::string("--") + linux_only + " goes with --kernel IMAGE");
   }
   if (vm.count("memory")) {

@@ -300,6 +300,16 @@ class Vmm {
         call(vm_->irq_line(devices::Pl011::kSpi, level),
              "KVM_IRQ_LINE(SPI " + std::to_string(devices::Pl011::kSpi) + ", " + (level ? "1" : "0") + ")");
       });
+      // --drive k: a virtio-mmio block device at QEMU virt's k-th virtio-mmio slot, SPI 16 + k.
+      for (size_t k = 0; k < opts.drives.size(); ++k) {
+        auto d = std::make_unique<devices::VirtioBlk>(opts.drives[k], kVirtioBase + k * kVirtioStride, ram_.data(),
+                                                      opts.ram_base, opts.ram_size);
+        const unsigned spi = kVirtioSpi + static_cast<unsigned>(k);
+        d->set_irq_line([this, spi](bool level) {
+          call(vm_->irq_line(spi, level), "KVM_IRQ_LINE(SPI " + std::to_string(spi) + ", " + (level ? "1" : "0") + ")");
+        });
+        drives_.push_back(std::move(d));
+      }
       boot_linux();
     }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
@@ -517,6 +527,8 @@ class Vmm {
     m.pmu_intid = opts_.pmu ? kPmuPpi : -1;
     m.uart = devices::Pl011::kBase;
     m.uart_spi = devices::Pl011::kSpi;
+    for (size_t k = 0; k < drives_.size(); ++k)
+      m.virtio.push_back({drives_[k]->base(), devices::VirtioBlk::kSize, kVirtioSpi + static_cast<unsigned>(k)});
     m.bootargs = opts_.append;
     m.seed = opts_.seed;
     const auto& dtb = linux_->build_dtb(m);
@@ -945,6 +957,10 @@ class Vmm {
   GuestRam guest_ram_;
   Console console_;
   devices::Pl011 uart_;
+  // QEMU virt's virtio-mmio window: 0x0a00_0000 + 0x200 per device, SPIs from 16.
+  static constexpr uint64_t kVirtioBase = 0x0a000000, kVirtioStride = 0x200;
+  static constexpr unsigned kVirtioSpi = 16;
+  std::vector<std::unique_ptr<devices::VirtioBlk>> drives_;
   ::kvm_vcpu_init init_;
   devices::HostInput input_{-1};
   // Linux guests: host input into the UART's receive FIFO while the guest listens (the
@@ -1018,6 +1034,11 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       if (uart_.owns(run.mmio.phys_addr)) {
         const uint64_t off = run.mmio.phys_addr - devices::Pl011::kBase;
         if (run.mmio.is_write) uart_.write(v->id(), off, data); else data = uart_.read(off);
+      } else if (auto d = std::find_if(drives_.begin(), drives_.end(),
+                                       [&](const auto& x) { return x->owns(run.mmio.phys_addr); });
+                 d != drives_.end()) {
+        const uint64_t off = run.mmio.phys_addr - (*d)->base();
+        if (run.mmio.is_write) (*d)->write(off, data, run.mmio.len); else data = (*d)->read(off, run.mmio.len);
       } else {
         data = 0;
       }
@@ -1037,6 +1058,7 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       if (snapshot_ && !linux_)
         return finish(kExitGuestFault, "guest requested a system reset: a restored VM boots again only the --kernel "
                                        "given with --restore (the snapshot holds no boot image)");
+      for (auto& d : drives_) d->reset();
       init_vcpus();  // guest RAM is kept: a guest can count its boots
       if (linux_) linux_->load(ram_.data(), opts_.ram_base);  // the boot protocol again, as QEMU does
       set_boot_regs();

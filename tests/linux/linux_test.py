@@ -11,6 +11,7 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR perf IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
+       linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP
        linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
 """
@@ -478,6 +479,66 @@ def snapshot_restore(pmuemu, host, work, snap, dest, img, initrd, extra):
         print(out[-3000:], err[-2000:])
 
 
+def drive(pmuemu, host, work, img, initrd, extra):
+    """virtio-mmio block devices (--drive): the guest mounts an ext4 image built by mke2fs -d
+    (read-only drive, /dev/vda) and reads a file from it, writes a block to a raw read-write
+    image (/dev/vdb) that the host finds in the file after the run, and has its write to the
+    read-only drive refused (VIRTIO_BLK_F_RO). Bad --drive specs: one error line, 64 or 65."""
+    need(img, initrd)
+    mke2fs = shutil.which("mke2fs") or shutil.which("/sbin/mke2fs")
+    if mke2fs is None:
+        print("FAIL: mke2fs (Debian's e2fsprogs) is not installed: run scripts/install-deps")
+        sys.exit(1)
+    root, fs, raw = os.path.join(work, "root"), os.path.join(work, "fs.img"), os.path.join(work, "raw.img")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    text = "read by the guest from an ext4 image\n"
+    open(os.path.join(root, "hello.txt"), "w").write(text)
+    for f in (fs, raw):
+        if os.path.exists(f):
+            os.remove(f)
+    p = subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-d", root, "-E", "root_owner=0:0", fs, "8M"],
+                       capture_output=True, text=True, env=dict(os.environ, E2FSPROGS_FAKE_TIME="1"))
+    check(p.returncode == 0, f"drive: mke2fs failed: {p.stderr}")
+    open(raw, "wb").write(bytes(64 * 512))
+    fs_before = open(fs, "rb").read()
+    marker = "written-by-the-guest"
+    cmd = (f'sh -c "mkdir /mnt; mount -t ext4 -o ro /dev/vda /mnt && cat /mnt/hello.txt; '
+           f'echo {marker} | dd of=/dev/vdb bs=512 seek=3 conv=sync,fsync; '
+           f'dd if=/dev/zero of=/dev/vda count=1 conv=fsync || echo vda-write-refused"')
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0", "--drive", fs + ",readonly",
+                                                                   "--drive", raw] + extra), timeout=120)
+    check(rc == 0, f"drive: exit {rc}: {err.strip()}")
+    check("[vda] 16384 512-byte logical blocks" in out and "[vdb] 64 512-byte logical blocks" in out,
+          "drive: the guest's virtio_blk did not find both drives with their sizes")
+    check("\n" + text in out, "drive: the guest did not print the file it read from the ext4 drive")
+    check("vda-write-refused" in out, "drive: a write to the read-only drive was not refused")
+    data = open(raw, "rb").read()
+    want = (marker + "\n").encode().ljust(512, b"\0")
+    check(data[3 * 512:4 * 512] == want, f"drive: block 3 of {raw} after the run is {data[3 * 512:3 * 512 + 32]!r}")
+    check(data[:3 * 512] == bytes(3 * 512) and data[4 * 512:] == bytes(60 * 512), "drive: other blocks changed")
+    check(open(fs, "rb").read() == fs_before, "drive: the read-only image changed")
+    if failures:
+        print(out[-3000:])
+    # Bad specs and files.
+    empty = os.path.join(work, "empty.img")
+    open(empty, "wb").close()
+    for args, status, want in (
+            (["--drive", fs + ",rw"], 64, f"--drive '{fs},rw': unknown option 'rw' (the only option is 'readonly')"),
+            (["--drive", ",readonly"], 64, "--drive ',readonly': expected FILE or FILE,readonly"),
+            (["--drive", os.path.join(work, "nope.img")], 65,
+             f"{os.path.join(work, 'nope.img')}: cannot open drive image: No such file or directory"),
+            (["--drive", empty], 65, f"{empty}: drive image is 0 bytes, smaller than one 512-byte sector"),
+            (["--drive", work], 65, f"{work}: cannot open drive image: Is a directory"),
+            (["--drive", work + ",readonly"], 65, f"{work}: drive image is not a regular file")):
+        rc, out, err = run(pmuemu, host, ["--kernel", img, "--initrd", initrd] + args, timeout=60)
+        check(rc == status and err.strip() == "pmuemu: error: " + want and out == "",
+              f"drive {args}: exit {rc} (want {status}), stderr {err.strip()!r} (want {want!r})")
+    p = subprocess.run([pmuemu, "run", "--host", host, "--guest", img, "--drive", raw], capture_output=True, text=True)
+    check(p.returncode == 64 and p.stderr.strip() == "pmuemu: error: --drive goes with --kernel IMAGE",
+          f"drive without --kernel: exit {p.returncode}, {p.stderr.strip()!r}")
+
+
 def main():
     if len(sys.argv) < 5:
         print(__doc__)
@@ -496,9 +557,9 @@ def main():
         snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
     elif what == "snapshot-save":
         snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])])
-    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster"):
+    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster", "drive"):
         {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset,
-         "reboot-cluster": reboot_cluster}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+         "reboot-cluster": reboot_cluster, "drive": drive}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
