@@ -62,7 +62,8 @@ int cmd_run(const ParsedArgs& vm) {
     if (vm.count("seed")) opts.seed = parse_u64("seed", vm.get("seed"));
     if (vm.count("drive") && vm.count("restore"))
       throw UsageError("--drive: a snapshot holds no device state; not valid with --restore");
-    for (const auto& spec : vm.all("drive")) opts.drives.push_back(devices::parse_drive(spec));
+    if (vm.count("drive"))
+      for (const auto& spec : vm.all("drive")) opts.drives.push_back(devices::parse_drive(spec));
   } else {
     for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed", "drive"})
       if (vm.count(linux_only)) throw UsageError(std::string("--") + linux_only + " goes with --kernel IMAGE");
