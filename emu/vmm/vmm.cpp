@@ -295,6 +295,11 @@ class Vmm {
     if (linux_) {
       console_.set_raw();
       input_ = devices::HostInput(opts.console_in);
+      // A terminal feeding the UART is a serial line for the run (--threads reads no input).
+      if (!opts.threads) {
+        term_ = std::make_unique<devices::TerminalMode>(opts.console_in);
+        if (term_->active() && opts.stop) opts.stop->set_before_exit([this] { term_->restore(); });
+      }
       // UARTINTR on SPI 1, as the device tree says (KVM_IRQ_LINE).
       uart_.set_irq_line([this](bool level) {
         call(vm_->irq_line(devices::Pl011::kSpi, level),
@@ -317,6 +322,7 @@ class Vmm {
   }
   ~Vmm() {
     if (opts_.stop) opts_.stop->set_kick(nullptr);
+    if (opts_.stop) opts_.stop->set_before_exit(nullptr);
   }
 
   // ---- SIGINT, SIGTERM, --timeout (stop.h), --save-on-exit ----
@@ -963,13 +969,18 @@ class Vmm {
   std::vector<std::unique_ptr<devices::VirtioBlk>> drives_;
   ::kvm_vcpu_init init_;
   devices::HostInput input_{-1};
+  std::unique_ptr<devices::TerminalMode> term_;  // restored when the Vmm goes
   // Linux guests: host input into the UART's receive FIFO while the guest listens (the
   // driver unmasked the receive interrupt) and there is room. true if bytes went in.
   bool feed_uart(bool block) {
     uint8_t buf[devices::Pl011::kFifoDepth];
     const size_t room = std::min(uart_.rx_room(), sizeof buf);
     if (!linux_ || room == 0 || input_.at_eof()) return false;
-    const size_t n = input_.read(buf, room, block);
+    // Blocking: wait in slices, so that a stop request (SIGINT, --timeout) is seen while
+    // nothing is typed.
+    size_t n = 0;
+    do n = input_.read(buf, room, block ? 50 : 0);
+    while (block && n == 0 && !input_.at_eof() && !(opts_.stop && opts_.stop->reason() != 0));
     for (size_t k = 0; k < n; ++k) uart_.receive(buf[k]);
     return n > 0;
   }
@@ -1118,6 +1129,7 @@ RunOutcome Vmm::run() {
     // Nothing can run until the user types: wait for the terminal (or the pipe).
     if (!progressed && feed_uart(true)) continue;
     if (!progressed) {
+      if (auto stop = stop_if_requested()) return *stop;
       bool any_halted = false;
       for (auto* v : vcpus_) any_halted |= mp_state(v) == KVM_MP_STATE_HALTED;
       return finish(kExitGuestFault, any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"

@@ -12,6 +12,7 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
        linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR tty IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP
        linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
 """
@@ -539,6 +540,85 @@ def drive(pmuemu, host, work, img, initrd, extra):
           f"drive without --kernel: exit {p.returncode}, {p.stderr.strip()!r}")
 
 
+def tty(pmuemu, host, work, img, initrd, extra):
+    """A terminal on stdin (a pty here): raw for the run (no local echo or line editing, the
+    guest's tty echoes), restored afterwards, also when a second SIGINT ends pmuemu at once.
+    A first SIGINT stops a guest that waits for input (status 130)."""
+    import pty
+    import select
+    import signal
+    import termios
+    import time
+    need(img, initrd)
+
+    def session(command, script):
+        master, slave = pty.openpty()
+        before = termios.tcgetattr(slave)
+        p = subprocess.Popen([pmuemu, "run", "--host", host] + init_args(img, initrd, command, ["--max-resets", "0"] + extra),
+                             stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+        out = b""
+        during = None
+
+        def wait_for(text, limit=120):
+            nonlocal out
+            end = time.monotonic() + limit
+            while text.encode() not in out and time.monotonic() < end and p.poll() is None:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(master, 65536)
+                    except OSError:
+                        break
+            return text.encode() in out
+        for step in script:
+            if step[0] == "wait":
+                check(wait_for(step[1]), f"tty: never saw {step[1]!r}: {out[-500:]!r}")
+                during = termios.tcgetattr(slave)
+            elif step[0] == "type":
+                os.write(master, step[1])
+            elif step[0] == "signal":  # these signals back to back
+                time.sleep(0.3)
+                for sig in step[1]:
+                    p.send_signal(sig)
+        rc = None
+        end = time.monotonic() + 120
+        while rc is None and time.monotonic() < end:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    pass
+            rc = p.poll()
+        if rc is None:
+            p.kill()
+            check(False, "tty: pmuemu did not end")
+        after = termios.tcgetattr(slave)
+        os.close(master)
+        os.close(slave)
+        return rc, out.decode(errors="replace").replace("\r\n", "\n"), before, during, after
+
+    # A line typed at the terminal: the guest reads it; only the guest echoes it.
+    rc, out, before, during, after = session('sh -c "read line; echo got:$line"',
+                                             [("wait", "init: running"), ("type", b"typed-line\r")])
+    check(rc == 0, f"tty: exit {rc}: {out[-500:]!r}")
+    check("got:typed-line" in out, f"tty: the guest did not read the line: {out[-500:]!r}")
+    check(out.count("typed-line") == 2, f"tty: want the guest's echo and its output, no local echo: {out[-500:]!r}")
+    if during:
+        check(not (during[3] & termios.ICANON) and not (during[3] & termios.ECHO) and during[3] & termios.ISIG,
+              "tty: during the run the terminal is not raw (ICANON/ECHO off, ISIG on)")
+    check(after == before, "tty: the terminal mode was not restored at exit")
+    # SIGINT while the guest waits for input: a clean stop. Two signals at once (two kinds,
+    # since a second SIGINT pending beside the first would merge with it): the second ends
+    # the process at once (std::_Exit, no destructors). The terminal comes back both times.
+    for sigs, said, statuses in (([signal.SIGINT], "pmuemu: error: stopped by SIGINT", (130,)),
+                                 ([signal.SIGINT, signal.SIGTERM], " again: exiting at once", (130, 143))):
+        rc, out, before, _, after = session('sh -c "read line"', [("wait", "init: running"), ("signal", sigs)])
+        check(rc in statuses, f"tty: signals {sigs}: exit {rc}, want {statuses}: {out[-300:]!r}")
+        check(said in out, f"tty: signals {sigs}: no {said!r}: {out[-300:]!r}")
+        check(after == before, f"tty: signals {sigs}: the terminal mode was not restored")
+
+
 def main():
     if len(sys.argv) < 5:
         print(__doc__)
@@ -557,9 +637,9 @@ def main():
         snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
     elif what == "snapshot-save":
         snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])])
-    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster", "drive"):
+    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster", "drive", "tty"):
         {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset,
-         "reboot-cluster": reboot_cluster, "drive": drive}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+         "reboot-cluster": reboot_cluster, "drive": drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
