@@ -34,4 +34,13 @@ Pmceid pmceid_of(std::span<const uint16_t> events) {
   return p;
 }
 
+std::vector<uint16_t> counted_events(std::span<const uint16_t> implemented, bool cycle_timing) {
+  std::vector<uint16_t> out;
+  for (uint16_t ev : implemented)
+    if (cycle_timing || std::find(kInstructionClockEvents.begin(), kInstructionClockEvents.end(), ev) !=
+                            kInstructionClockEvents.end())
+      out.push_back(ev);
+  return out;
+}
+
 }  // namespace pmu

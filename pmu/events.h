@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace pmu {
 
@@ -37,5 +38,17 @@ struct Pmceid {
   uint64_t pmceid1 = 0;
 };
 Pmceid pmceid_of(std::span<const uint16_t> events);
+
+// What a core counts without its cycle-level timing model (functional timing): every retired
+// instruction is one INST_RETIRED, one INST_SPEC and one CPU_CYCLES; SW_INCR (PMSWINC writes)
+// and CHAIN (the odd counter of a pair counting the even one's overflows) are counted by the
+// PMU itself. The cache, TLB, branch, memory and stall events a core implements exist only
+// in the timing model, so without it PMCEID must not advertise them: software that finds an
+// event in PMCEID reads its count as the truth (Linux's perf prints `<not supported>` only
+// for what PMCEID lacks).
+inline constexpr std::array<uint16_t, 5> kInstructionClockEvents{event::SW_INCR, event::INST_RETIRED, event::CPU_CYCLES,
+                                                                 event::INST_SPEC, event::CHAIN};
+// The events of `implemented` that a core counts under the given timing (order kept).
+std::vector<uint16_t> counted_events(std::span<const uint16_t> implemented, bool cycle_timing);
 
 }  // namespace pmu

@@ -82,7 +82,7 @@ class Machine final : private cpu::SysRegPort {
         ram_(opts.ram_size),
         mem_(ram_.data(), opts.ram_base, opts.ram_size),
         guest_ram_{ram_.data(), opts.ram_base, opts.ram_size},
-        pmu_(vmm::pmu_config(core_type_)),
+        pmu_(vmm::pmu_config(core_type_, opts.timing == vmm::Timing::kCycle)),
         gic_(1, vgic::kDefaultNumIrqs),
         uart_([this](unsigned, char c) { std::fputc(c, opts_.out); }),
         frequency_mhz_(core_type_.timing.frequency_mhz) {

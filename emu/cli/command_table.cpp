@@ -53,6 +53,8 @@ constexpr OptionSpec kRunOptions[] = {
     {"append", "CMDLINE", "with --kernel: the kernel command line"},
     {"dtb", "FILE", "with --kernel: use this device tree blob (its /chosen updated) instead of the generated one",
      "file"},
+    {"drive", "FILE[,readonly]", "with --kernel: a raw disk image as a virtio-mmio block device (/dev/vda, vdb, ... "
+                                 "in order); repeatable", "file", true},
     {"dump-dtb", "FILE", "with --kernel: write the device tree given to the kernel to this file", "file"},
     {"memory", "SIZE", "guest RAM size at 0x40000000: bytes or with a K, M or G suffix (default 128M, 512M with "
                        "--kernel)"},

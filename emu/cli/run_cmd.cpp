@@ -82,8 +82,10 @@ int cmd_run(const ParsedArgs& vm) {
   vmm::RunOptions opts;
   if (vm.count("guest")) opts.guest_path = vm.get("guest");
   if (vm.count("kernel")) {
-    if (vm.count("guest") || vm.count("restore") || vm.count("bare"))
-      throw UsageError("run: --kernel boots Linux: not valid with --guest, --restore or --bare");
+    // With --restore (QEMU's -incoming takes the source's -kernel too) the files are what
+    // a system reset of the restored VM boots again.
+    if (vm.count("guest") || vm.count("bare"))
+      throw UsageError("run: --kernel boots Linux: not valid with --guest or --bare");
     opts.kernel_path = vm.get("kernel");
     opts.ram_size = 512ull << 20;
     if (vm.count("initrd")) opts.initrd_path = vm.get("initrd");
@@ -91,8 +93,12 @@ int cmd_run(const ParsedArgs& vm) {
     if (vm.count("dtb")) opts.dtb_path = vm.get("dtb");
     if (vm.count("dump-dtb")) opts.dump_dtb_path = vm.get("dump-dtb");
     if (vm.count("seed")) opts.seed = parse_u64("seed", vm.get("seed"));
+    if (vm.count("drive") && vm.count("restore"))
+      throw UsageError("--drive: a snapshot holds no device state; not valid with --restore");
+    if (vm.count("drive"))
+      for (const auto& spec : vm.all("drive")) opts.drives.push_back(devices::parse_drive(spec));
   } else {
-    for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed"})
+    for (const char* linux_only : {"initrd", "append", "dtb", "dump-dtb", "seed", "drive"})
       if (vm.count(linux_only)) throw UsageError(std::string("--") + linux_only + " goes with --kernel IMAGE");
   }
   if (vm.count("memory")) {

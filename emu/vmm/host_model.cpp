@@ -4,6 +4,7 @@
 #include <array>
 
 #include "cpu/id_regs.h"
+#include "pmu/events.h"
 
 namespace pmuemu::vmm {
 namespace {
@@ -59,11 +60,11 @@ cpu::timing::CoreTimingParams timing_params(const config::CoreType& core) {
   return p;
 }
 
-pmu::PmuConfig pmu_config(const config::CoreType& core) {
+pmu::PmuConfig pmu_config(const config::CoreType& core, bool cycle_timing) {
   pmu::PmuConfig c;
   c.num_counters = core.pmu_counters;
   c.pmuver = core.pmuver;
-  c.events = core.pmu_events;
+  c.events = pmu::counted_events(core.pmu_events, cycle_timing);
   c.pmcr_imp = (core.midr >> 24) & 0xff;
   // The emulated cores implement AArch64 only, with no EL2 or EL3 visible to the software
   // that owns this PMU (ID_AA64PFR0_EL1 = 0x11): NSH, NSK, NSU, M are RES0 and LC is RES1.
@@ -104,8 +105,11 @@ kvm_model::HostDesc host_desc(const config::Host& host, bool cycle_timing) {
     pmu.name = cl.core.name;
     pmu.num_counters = cl.core.pmu_counters;
     pmu.pmuver = cl.core.pmuver;
-    pmu.pmceid0 = cl.core.pmceid0;
-    pmu.pmceid1 = cl.core.pmceid1;
+    // The PMCEID the host's PMU reports: without the timing model only what the
+    // instruction clock counts (pmu::kInstructionClockEvents).
+    const pmu::Pmceid ids = pmu::pmceid_of(pmu::counted_events(cl.core.pmu_events, cycle_timing));
+    pmu.pmceid0 = ids.pmceid0;
+    pmu.pmceid1 = ids.pmceid1;
     pmu.pmmir_slots = static_cast<uint8_t>(cl.pmmir_slots);
     pmu.reserved_host_counters = cl.reserved_host_counters;
     pmu.feat_hpmn0 = cl.feat_hpmn0;

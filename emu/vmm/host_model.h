@@ -11,7 +11,8 @@
 namespace pmuemu::vmm {
 
 cpu::timing::CoreTimingParams timing_params(const config::CoreType& core);
-pmu::PmuConfig pmu_config(const config::CoreType& core);
+// The core's physical PMU; its events (and so PMCEID) are those it counts under the timing.
+pmu::PmuConfig pmu_config(const config::CoreType& core, bool cycle_timing);
 // MIDR and ID_AA64DFR0_EL1.PMUVer from the core type; the rest are the core's defaults.
 cpu::IdRegs id_regs(const config::CoreType& core);
 // The emulated host as the KVM model sees it: its pCPUs (identity, clock, timing model) and

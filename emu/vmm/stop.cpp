@@ -25,6 +25,16 @@ void StopControl::set_kick(std::function<void()> kick) {
   if (kick_ && reason() != 0) kick_();
 }
 
+void StopControl::set_before_exit(std::function<void()> fn) {
+  const std::lock_guard g(m_);
+  before_exit_ = std::move(fn);
+}
+
+void StopControl::before_exit() {
+  const std::lock_guard g(m_);
+  if (before_exit_) before_exit_();
+}
+
 namespace {
 sigset_t stop_signals() {
   sigset_t s;
@@ -81,6 +91,7 @@ void StopWatcher::watch() {
     if (sig <= 0) continue;
     if (control_.reason() > 0) {
       // The second signal: the user does not want to wait for the outputs.
+      control_.before_exit();
       std::fprintf(stderr, "pmuemu: %s again: exiting at once\n", stop_reason_name(sig));
       std::_Exit(128 + sig);
     }

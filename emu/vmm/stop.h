@@ -23,11 +23,16 @@ class StopControl {
   // and removes it (nullptr) before they go away. A request made before it is installed
   // is kicked at installation.
   void set_kick(std::function<void()> kick);
+  // What must be undone even when a second signal ends the process at once (std::_Exit
+  // runs no destructors), such as a terminal's raw mode; nullptr removes it.
+  void set_before_exit(std::function<void()> fn);
+  void before_exit();
 
  private:
   std::atomic<int> reason_{0};
   std::mutex m_;
   std::function<void()> kick_;
+  std::function<void()> before_exit_;
 };
 
 // While it exists: SIGINT and SIGTERM are blocked in the calling thread (and so in every

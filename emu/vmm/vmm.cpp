@@ -299,11 +299,26 @@ class Vmm {
     if (linux_) {
       console_.set_raw();
       input_ = devices::HostInput(opts.console_in);
+      // A terminal feeding the UART is a serial line for the run (--threads reads no input).
+      if (!opts.threads) {
+        term_ = std::make_unique<devices::TerminalMode>(opts.console_in);
+        if (term_->active() && opts.stop) opts.stop->set_before_exit([this] { term_->restore(); });
+      }
       // UARTINTR on SPI 1, as the device tree says (KVM_IRQ_LINE).
       uart_.set_irq_line([this](bool level) {
         call(vm_->irq_line(devices::Pl011::kSpi, level),
              "KVM_IRQ_LINE(SPI " + std::to_string(devices::Pl011::kSpi) + ", " + (level ? "1" : "0") + ")");
       });
+      // --drive k: a virtio-mmio block device at QEMU virt's k-th virtio-mmio slot, SPI 16 + k.
+      for (size_t k = 0; k < opts.drives.size(); ++k) {
+        auto d = std::make_unique<devices::VirtioBlk>(opts.drives[k], kVirtioBase + k * kVirtioStride, ram_.data(),
+                                                      opts.ram_base, opts.ram_size);
+        const unsigned spi = kVirtioSpi + static_cast<unsigned>(k);
+        d->set_irq_line([this, spi](bool level) {
+          call(vm_->irq_line(spi, level), "KVM_IRQ_LINE(SPI " + std::to_string(spi) + ", " + (level ? "1" : "0") + ")");
+        });
+        drives_.push_back(std::move(d));
+      }
       boot_linux();
     }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
@@ -312,6 +327,7 @@ class Vmm {
   }
   ~Vmm() {
     if (opts_.stop) opts_.stop->set_kick(nullptr);
+    if (opts_.stop) opts_.stop->set_before_exit(nullptr);
   }
 
   // ---- SIGINT, SIGTERM, --timeout (stop.h), --save-on-exit ----
@@ -592,6 +608,8 @@ class Vmm {
     m.pmu_intid = opts_.pmu ? kPmuPpi : -1;
     m.uart = devices::Pl011::kBase;
     m.uart_spi = devices::Pl011::kSpi;
+    for (size_t k = 0; k < drives_.size(); ++k)
+      m.virtio.push_back({drives_[k]->base(), devices::VirtioBlk::kSize, kVirtioSpi + static_cast<unsigned>(k)});
     m.bootargs = opts_.append;
     m.seed = opts_.seed;
     const auto& dtb = linux_->build_dtb(m);
@@ -599,7 +617,8 @@ class Vmm {
       const std::string err = write_text_file(opts_.dump_dtb_path, std::string(dtb.begin(), dtb.end()));
       if (!err.empty()) throw InputError(err);
     }
-    linux_->load(ram_.data(), opts_.ram_base);
+    // A restored VM's RAM is the snapshot's: the files wait for its next system reset.
+    if (!snapshot_) linux_->load(ram_.data(), opts_.ram_base);
     image_.entry = linux_->entry();
     opts_.arg = linux_->dtb_address();
   }
@@ -1048,15 +1067,24 @@ class Vmm {
   GuestRam guest_ram_;
   Console console_;
   devices::Pl011 uart_;
+  // QEMU virt's virtio-mmio window: 0x0a00_0000 + 0x200 per device, SPIs from 16.
+  static constexpr uint64_t kVirtioBase = 0x0a000000, kVirtioStride = 0x200;
+  static constexpr unsigned kVirtioSpi = 16;
+  std::vector<std::unique_ptr<devices::VirtioBlk>> drives_;
   ::kvm_vcpu_init init_;
   devices::HostInput input_{-1};
+  std::unique_ptr<devices::TerminalMode> term_;  // restored when the Vmm goes
   // Linux guests: host input into the UART's receive FIFO while the guest listens (the
   // driver unmasked the receive interrupt) and there is room. true if bytes went in.
   bool feed_uart(bool block) {
     uint8_t buf[devices::Pl011::kFifoDepth];
     const size_t room = std::min(uart_.rx_room(), sizeof buf);
     if (!linux_ || room == 0 || input_.at_eof()) return false;
-    const size_t n = input_.read(buf, room, block);
+    // Blocking: wait in slices, so that a stop request (SIGINT, --timeout) is seen while
+    // nothing is typed.
+    size_t n = 0;
+    do n = input_.read(buf, room, block ? 50 : 0);
+    while (block && n == 0 && !input_.at_eof() && !(opts_.stop && opts_.stop->reason() != 0));
     for (size_t k = 0; k < n; ++k) uart_.receive(buf[k]);
     return n > 0;
   }
@@ -1121,6 +1149,11 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       if (uart_.owns(run.mmio.phys_addr)) {
         const uint64_t off = run.mmio.phys_addr - devices::Pl011::kBase;
         if (run.mmio.is_write) uart_.write(v->id(), off, data); else data = uart_.read(off);
+      } else if (auto d = std::find_if(drives_.begin(), drives_.end(),
+                                       [&](const auto& x) { return x->owns(run.mmio.phys_addr); });
+                 d != drives_.end()) {
+        const uint64_t off = run.mmio.phys_addr - (*d)->base();
+        if (run.mmio.is_write) (*d)->write(off, data, run.mmio.len); else data = (*d)->read(off, run.mmio.len);
       } else {
         data = 0;
       }
@@ -1136,6 +1169,11 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       if (++out_.resets > opts_.max_resets)
         return finish(kExitGuestFault,
                       "guest requested more than " + std::to_string(opts_.max_resets) + " system resets (--max-resets)");
+      // The snapshot holds no boot image: only --kernel given with --restore has one.
+      if (snapshot_ && !linux_)
+        return finish(kExitGuestFault, "guest requested a system reset: a restored VM boots again only the --kernel "
+                                       "given with --restore (the snapshot holds no boot image)");
+      for (auto& d : drives_) d->reset();
       init_vcpus();  // guest RAM is kept: a guest can count its boots
       if (linux_) linux_->load(ram_.data(), opts_.ram_base);  // the boot protocol again, as QEMU does
       set_boot_regs();
@@ -1207,6 +1245,7 @@ RunOutcome Vmm::run() {
     // Nothing can run until the user types: wait for the terminal (or the pipe).
     if (!progressed && feed_uart(true)) continue;
     if (!progressed) {
+      if (auto stop = stop_if_requested()) return *stop;
       bool any_halted = false;
       for (auto* v : vcpus_) any_halted |= mp_state(v) == KVM_MP_STATE_HALTED;
       return finish(kExitGuestFault, any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "emu/config/host_config.h"
+#include "emu/devices/virtio_blk.h"
 #include "emu/loader/elf.h"
 #include "emu/vmm/stop.h"
 
@@ -67,6 +68,7 @@ struct RunOptions {
   // Linux boot (docs/linux-guest.md): --kernel instead of --guest.
   std::string kernel_path, initrd_path, dtb_path, dump_dtb_path, append;
   uint64_t seed = 0;                  // --seed: the DTB's rng-seed and kaslr-seed
+  std::vector<devices::DriveSpec> drives;  // --drive: virtio-mmio block devices, in order
   int console_in = 0;                 // Linux guests: fd whose bytes the UART receives (-1: none)
   std::FILE* out = stdout;            // guest console
   std::FILE* trace = stderr;          // trace output

@@ -10,6 +10,11 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR busybox IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR perf IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
+       linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR tty IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP
+       linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
 """
 import gzip
 import os
@@ -239,37 +244,54 @@ def busybox(pmuemu, host, work, img, initrd, extra):
     print(f"busybox {extra}: {wall:.1f} s host time for a boot with a 2 s guest sleep")
 
 
+# perf's generic events and the common event Linux 6.1's PMUv3 driver maps each to (its sysfs
+# name): `branches` is PC_WRITE_RETIRED there, not BR_RETIRED.
+PERF_GENERIC = {"instructions": "inst_retired", "cycles": "cpu_cycles", "branches": "pc_write_retired",
+                "branch-misses": "br_mis_pred", "cache-references": "l1d_cache", "cache-misses": "l1d_cache_refill",
+                "stalled-cycles-frontend": "stall_frontend", "stalled-cycles-backend": "stall_backend"}
+# What the PMU counts without the timing model (pmu::kInstructionClockEvents).
+INSTRUCTION_CLOCK_EVENTS = {"sw_incr", "inst_retired", "cpu_cycles", "inst_spec", "chain"}
+
+
 def perf(pmuemu, host, work, img, initrd, extra):
-    """Debian's perf in the guest: counters the PMU driver found, and perf stat's counts,
-    with `<not supported>` exactly for the generic events whose PMCEID bit is clear (the
-    driver's sysfs events directory lists the events PMCEID advertises). Linux 6.1 maps
-    the generic `branches` to PC_WRITE_RETIRED (0x0C), not BR_RETIRED."""
+    """Debian's perf in the guest: counters the PMU driver found, and perf stat's counts.
+    An event is either counted (a positive count for `ls /`) or `<not supported>`, which
+    perf prints exactly when the driver's sysfs events directory (PMCEID) lacks it: never a
+    fake zero. Under functional timing PMCEID advertises only what the instruction clock
+    counts. Two perf runs of at most 3 event counters each, so nothing is multiplexed."""
     need(img, initrd)
-    cmd = ('sh -c "ls /sys/bus/event_source/devices/armv8*/events/; '
-           'perf stat -x, -e instructions,cycles,branches ls /"')
+    runs = [["instructions", "cycles", "branches", "branch-misses", "cache-references"],
+            ["cache-misses", "stalled-cycles-frontend", "stalled-cycles-backend"]]
+    cmd = ('sh -c "ls /sys/bus/event_source/devices/armv8*/events/; echo end-of-events; ' +
+           "; ".join(f"perf stat -x, -e {','.join(r)} ls /" for r in runs) + '"')
     rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0"] + extra))
     check(rc == 0, f"perf {extra}: exit {rc}: {err.strip()}")
     n = int(extra[extra.index("--pmcr-n") + 1])
     check(f"armv8_pmuv3 PMU driver, {n + 1} counters available" in out, f"perf {extra}: want {n + 1} counters")
     after = out.split("init: running:", 1)[1].split("\n", 1)[1]
-    listing = after.split(",,", 1)[0]
+    listing = after.split("end-of-events", 1)[0]
     events = set(re.findall(r"\b([a-z0-9_]+)\b", listing))
     check("inst_retired" in events or "cpu_cycles" in events, f"perf {extra}: no PMU events listed in sysfs")
+    print(f"perf {extra}: sysfs events {sorted(events)}")
+    functional = "--timing" in extra and extra[extra.index("--timing") + 1] == "functional"
+    if functional:
+        extra_events = sorted(events - INSTRUCTION_CLOCK_EVENTS)
+        check(not extra_events, f"perf {extra}: PMCEID advertises {extra_events}, which functional timing does not count")
     rows = {}
     for line in out.splitlines():
         f = line.split(",")
-        if len(f) >= 3 and f[2] in ("instructions", "cycles", "branches"):
+        if len(f) >= 3 and f[2] in PERF_GENERIC:
             rows[f[2]] = f[0]
-    for ev, sysfs in (("instructions", "inst_retired"), ("cycles", "cpu_cycles"), ("branches", "pc_write_retired")):
+    for ev, sysfs in PERF_GENERIC.items():
         v = rows.get(ev)
         check(v is not None, f"perf {extra}: no perf stat row for {ev}")
         if v is None:
             continue
-        if sysfs in events:
-            check(v.isdigit() and int(v) > 1000, f"perf {extra}: {ev} = {v!r}, want a count (PMCEID has {sysfs})")
+        if sysfs in events or ev == "cycles":  # cycles: the dedicated cycle counter
+            check(v.isdigit() and int(v) > 0, f"perf {extra}: {ev} = {v!r}, want a count (PMCEID has {sysfs})")
         else:
             check(v == "<not supported>", f"perf {extra}: {ev} = {v!r}, want <not supported> (PMCEID lacks {sysfs})")
-    if "--timing" in extra and extra[extra.index("--timing") + 1] == "functional":
+    if functional:
         check(rows.get("instructions") == rows.get("cycles"), f"perf {extra}: functional timing is one cycle per instruction")
     if failures:
         print(out[-3000:])
@@ -286,6 +308,317 @@ def reset(pmuemu, host, work, img, initrd, extra):
     check(out.count("init: running: reboot -f") == 2, f"reset {extra}: want /init twice")
 
 
+def cluster_counters(host):
+    """PMCR_EL0.N of each cluster of a host file, in pCPU order: [(first pCPU, cpus, N)]."""
+    out, first = [], 0
+    for m in re.finditer(r"cpus:\s*(\d+),\s*pmu:\s*\{\s*counters:\s*(\d+)", open(host).read()):
+        out.append((first, int(m.group(1)), int(m.group(2))))
+        first += int(m.group(1))
+    return out
+
+
+def counters_reported(out):
+    return [int(n) for n in re.findall(r"armv8_pmuv3 PMU driver, (\d+) counters available", out)]
+
+
+def reset_lines(err):
+    """--trace reset-summary: (vCPU, pCPU, cause) per reset."""
+    return [(int(v), int(p), c) for v, p, c in re.findall(r"reset: vCPU (\d+) on pCPU (\d+) \(([^)]*)\)", err)]
+
+
+# Functional timing reaches the reset of `reboot -f` after about 295 M guest instructions
+# (1 vCPU, busybox, cryptomgr.notests): migrating every 200 M puts the vCPU thread on the
+# second pCPU of its set from 200 M to 400 M, so the first boot's reset runs on the first
+# pCPU and the system reset on the second, with some 100 M instructions of margin each way.
+MIGRATE_EVERY = 200_000_000
+
+
+def reboot_cluster(pmuemu, host, work, img, initrd, extra):
+    """The mission's first story told by Linux: `reboot -f` (PSCI SYSTEM_RESET) while the
+    vCPU thread runs on the big cluster, after booting on the LITTLE one. Under 6.6 the
+    vCPU reset takes PMCR_EL0.N from the physical CPU it runs on, so the rebooted kernel
+    reports the big cluster's counters; from 6.7 N belongs to the VM and the reboot keeps it."""
+    need(img, initrd)
+    era = extra[extra.index("--kvm") + 1]
+    clusters = cluster_counters(host)
+    check(len(clusters) == 2, f"reboot-cluster: {host} must have two clusters with pmu counters, has {clusters}")
+    if failures:
+        return
+    (little, _, n_little), (big, _, n_big) = clusters
+    jpath = os.path.join(work, "run.json")
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, "reboot -f", [
+        "--max-resets", "1", "--json", jpath, "--affinity", f"0={little},{big}", "--migrate-every", str(MIGRATE_EVERY),
+        "--trace", "reset-summary", "--timing", "functional"] + extra), timeout=120)
+    check(rc == 3, f"reboot-cluster {era}: exit {rc}, want 3 (--max-resets 1 ends the second reboot)")
+    check(err.strip().splitlines()[-1:] == ["pmuemu: error: guest requested more than 1 system resets (--max-resets)"],
+          f"reboot-cluster {era}: last stderr line {err.strip().splitlines()[-1:]}")
+    resets = reset_lines(err)
+    check(resets == [(0, little, "KVM_ARM_VCPU_INIT"), (0, big, "KVM_ARM_VCPU_INIT")],
+          f"reboot-cluster {era}: want the boot's reset on pCPU {little} and the system reset on pCPU {big}, got {resets}")
+    reported = counters_reported(out)
+    check(out.count("init: running: reboot -f") == 2, f"reboot-cluster {era}: want /init twice")
+    # The kernel's count is the vCPU's PMCR_EL0.N after its reset, plus the cycle counter.
+    # The kernel's count is the vCPU's PMCR_EL0.N (read back with KVM_GET_ONE_REG at the
+    # end of the run) plus the cycle counter.
+    import json
+    regs = json.load(open(jpath))["vcpus"][0]["registers"]
+    n_end = (int(regs["PMCR_EL0"], 16) >> 11) & 0x1F
+    check(reported[-1:] == [n_end + 1], f"reboot-cluster {era}: the kernel reported {reported}, PMCR_EL0.N is {n_end}")
+    want_after = n_big + 1 if era == "6.6" else n_little + 1
+    check(reported == [n_little + 1, want_after],
+          f"reboot-cluster {era}: counters before/after the reboot {reported}, want {[n_little + 1, want_after]}")
+    print(f"reboot-cluster {era}: counters available before and after the reboot on pCPU {big}: {reported}")
+    if failures:
+        print(out[-2000:], err[-2000:])
+
+
+# The snapshot story. perf counts seven events on the six event counters and the cycle
+# counter of a big core (the guest's driver places them in this order: `cycles` on the cycle
+# counter, the others on event counters 0-5); all of them count under functional timing.
+SNAP_EVENTS = "cycles,instructions,instructions:u,instructions:k,cycles:u,cycles:k,inst_spec"
+# /init runs perf, then a loop of some 120 M guest instructions that the save stops inside,
+# then perf again (on the destination) and a reboot (there too).
+SNAP_COMMAND = (f'sh -c "perf stat -x, -e {SNAP_EVENTS} ls /; echo saving; i=0; while [ $i -lt 8000 ]; '
+                f'do i=$((i+1)); done; echo loop done; perf stat -x, -e {SNAP_EVENTS} ls /; reboot -f"')
+# perf and `echo saving` end about 334 M instructions into the run (functional timing); the
+# loop ends about 450 M.
+SNAP_AT = 390_000_000
+
+
+def perf_rows(out):
+    """The rows of each `perf stat -x,` in the console: [[(count, event, running %)]]."""
+    runs, cur = [], None
+    for line in out.splitlines():
+        f = line.split(",")
+        if len(f) >= 5 and re.fullmatch(r"\d+|<not counted>|<not supported>", f[0]) and re.fullmatch(r"[a-z_]+(:[uk])?", f[2]):
+            if cur is None:
+                cur = []
+                runs.append(cur)
+            cur.append((f[0], f[2], f[4]))
+        else:
+            cur = None
+    return runs
+
+
+def snapshot_save(pmuemu, host, work, img, initrd, extra):
+    """A Linux VM on the big cluster of a 6.6 host (vCPU thread and VMM thread on pCPU 4:
+    its reset gives N = 6), saved in the middle of its work."""
+    need(img, initrd)
+    snap = extra[0]
+    big = cluster_counters(host)[-1]
+    args = init_args(img, initrd, SNAP_COMMAND, ["--kvm", "6.6", "--timing", "functional", "--affinity", f"0={big[0]}",
+                                                 "--vmm-cpu", str(big[0]), "--save", snap,
+                                                 "--stop-after-insns", str(SNAP_AT)])
+    if os.path.exists(snap):
+        os.remove(snap)
+    rc, out, err = run(pmuemu, host, args, timeout=120)
+    check(rc == 0, f"snapshot-save: exit {rc}: {err.strip()}")
+    check(counters_reported(out) == [big[2] + 1], f"snapshot-save: want {big[2] + 1} counters available")
+    check("\nsaving\n" in out and "\nloop done\n" not in out,
+          f"snapshot-save: the save at {SNAP_AT} instructions is not inside the loop (SNAP_AT needs adjusting)")
+    rows = perf_rows(out)
+    check(len(rows) == 1 and len(rows[0]) == 7, f"snapshot-save: want one perf stat of 7 rows, got {rows}")
+    if rows and len(rows[0]) == 7:
+        check(all(c.isdigit() and int(c) > 10000 for c, _, _ in rows[0]), f"snapshot-save: every event counts: {rows[0]}")
+    check(os.path.exists(snap), f"snapshot-save: {snap} not written")
+    if failures:
+        print(out[-3000:], err[-2000:])
+
+
+def snapshot_restore(pmuemu, host, work, snap, dest, img, initrd, extra):
+    """The saved VM on a host whose PMU has 4 counters (`dest`). 6.7: KVM keeps its own N and
+    the VMM refuses the restore before any guest instruction. 6.6: the saved PMCR_EL0 is
+    taken as is, the guest keeps believing in 6 counters and perf reads 0 from the two the
+    destination cannot back; its next reboot there gets the destination's reset (4 + 1)
+    and perf then says `<not counted>` for what does not fit."""
+    need(snap, img, initrd)
+    era = extra[extra.index("--kvm") + 1]
+    n_dest = cluster_counters(dest)[0][2]
+    jpath = os.path.join(work, "restore.json")
+    # The kernel and initrd, as QEMU's -incoming is given the source's -kernel: what the
+    # restored VM's reboot boots.
+    rc, out, err = run(pmuemu, dest, ["--restore", snap, "--kernel", img, "--initrd", initrd, "--append",
+                                       init_args(img, initrd, SNAP_COMMAND, [])[-1], "--timing", "functional",
+                                       "--max-resets", "1", "--json", jpath] + extra, timeout=120)
+    if era != "6.6":
+        check(rc == 6, f"snapshot-restore {era}: exit {rc}, want 6 (restore refused)")
+        want = (f"pmuemu: error: restore refused: the snapshot's PMCR_EL0.N is 6 but the destination kept "
+                f"N = {n_dest} on vcpu0 (its PMU allows at most {n_dest} counters)")
+        check(err.strip() == want, f"snapshot-restore {era}: stderr {err.strip()!r}, want {want!r}")
+        check(out == "", f"snapshot-restore {era}: the guest ran: {out[:300]!r}")
+        return
+    check(rc == 3, f"snapshot-restore 6.6: exit {rc}, want 3 (the second reboot, --max-resets 1): {err.strip()}")
+    check(out.startswith("loop done\n"), f"snapshot-restore 6.6: the guest does not continue where it stopped: {out[:200]!r}")
+    rows = perf_rows(out)
+    check(len(rows) >= 2, f"snapshot-restore 6.6: want perf stat before and after the reboot, got {len(rows)}")
+    if len(rows) < 2 or len(rows[0]) != 7:
+        print(out[-3000:])
+        return
+    # Event counters n_dest and above exist for the guest (N = 6) but not on this host.
+    names = SNAP_EVENTS.split(",")
+    on_counter = {names[0]: None}
+    for i, name in enumerate(names[1:]):
+        on_counter[name] = i
+    for (count, name, _), want_name in zip(rows[0], names):
+        idx = on_counter[want_name]
+        check(name == want_name, f"snapshot-restore 6.6: row {name}, want {want_name}")
+        if idx is not None and idx >= n_dest:
+            check(count == "0", f"snapshot-restore 6.6: {name} on guest counter {idx} reads {count}, want a silent 0")
+        else:
+            check(count.isdigit() and int(count) > 10000, f"snapshot-restore 6.6: {name} reads {count}, want a count")
+    # After the reboot on the destination: its reset's N. The guest now knows it has n_dest
+    # event counters, and perf says `<not counted>` for the events that did not fit instead
+    # of a silent 0.
+    check(counters_reported(out) == [n_dest + 1], f"snapshot-restore 6.6: after the reboot want {n_dest + 1} counters, "
+                                                   f"got {counters_reported(out)}")
+    for (count, name, _), want_name in zip(rows[1], names):
+        idx = on_counter[want_name]
+        want = "<not counted>" if idx is not None and idx >= n_dest else "a count"
+        got = "a count" if count.isdigit() and int(count) > 10000 else count
+        check(got == want, f"snapshot-restore 6.6: after the reboot {name} reads {count}, want {want}")
+    if failures:
+        print(out[-3000:], err[-2000:])
+
+
+def drive(pmuemu, host, work, img, initrd, extra):
+    """virtio-mmio block devices (--drive): the guest mounts an ext4 image built by mke2fs -d
+    (read-only drive, /dev/vda) and reads a file from it, writes a block to a raw read-write
+    image (/dev/vdb) that the host finds in the file after the run, and has its write to the
+    read-only drive refused (VIRTIO_BLK_F_RO). Bad --drive specs: one error line, 64 or 65."""
+    need(img, initrd)
+    mke2fs = shutil.which("mke2fs") or shutil.which("/sbin/mke2fs")
+    if mke2fs is None:
+        print("FAIL: mke2fs (Debian's e2fsprogs) is not installed: run scripts/install-deps")
+        sys.exit(1)
+    root, fs, raw = os.path.join(work, "root"), os.path.join(work, "fs.img"), os.path.join(work, "raw.img")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    text = "read by the guest from an ext4 image\n"
+    open(os.path.join(root, "hello.txt"), "w").write(text)
+    for f in (fs, raw):
+        if os.path.exists(f):
+            os.remove(f)
+    p = subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-d", root, "-E", "root_owner=0:0", fs, "8M"],
+                       capture_output=True, text=True, env=dict(os.environ, E2FSPROGS_FAKE_TIME="1"))
+    check(p.returncode == 0, f"drive: mke2fs failed: {p.stderr}")
+    open(raw, "wb").write(bytes(64 * 512))
+    fs_before = open(fs, "rb").read()
+    marker = "written-by-the-guest"
+    cmd = (f'sh -c "mkdir /mnt; mount -t ext4 -o ro /dev/vda /mnt && cat /mnt/hello.txt; '
+           f'echo {marker} | dd of=/dev/vdb bs=512 seek=3 conv=sync,fsync; '
+           f'dd if=/dev/zero of=/dev/vda count=1 conv=fsync || echo vda-write-refused"')
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0", "--drive", fs + ",readonly",
+                                                                   "--drive", raw] + extra), timeout=120)
+    check(rc == 0, f"drive: exit {rc}: {err.strip()}")
+    check("[vda] 16384 512-byte logical blocks" in out and "[vdb] 64 512-byte logical blocks" in out,
+          "drive: the guest's virtio_blk did not find both drives with their sizes")
+    check("\n" + text in out, "drive: the guest did not print the file it read from the ext4 drive")
+    check("vda-write-refused" in out, "drive: a write to the read-only drive was not refused")
+    data = open(raw, "rb").read()
+    want = (marker + "\n").encode().ljust(512, b"\0")
+    check(data[3 * 512:4 * 512] == want, f"drive: block 3 of {raw} after the run is {data[3 * 512:3 * 512 + 32]!r}")
+    check(data[:3 * 512] == bytes(3 * 512) and data[4 * 512:] == bytes(60 * 512), "drive: other blocks changed")
+    check(open(fs, "rb").read() == fs_before, "drive: the read-only image changed")
+    if failures:
+        print(out[-3000:])
+    # Bad specs and files.
+    empty = os.path.join(work, "empty.img")
+    open(empty, "wb").close()
+    for args, status, want in (
+            (["--drive", fs + ",rw"], 64, f"--drive '{fs},rw': unknown option 'rw' (the only option is 'readonly')"),
+            (["--drive", ",readonly"], 64, "--drive ',readonly': expected FILE or FILE,readonly"),
+            (["--drive", os.path.join(work, "nope.img")], 65,
+             f"{os.path.join(work, 'nope.img')}: cannot open drive image: No such file or directory"),
+            (["--drive", empty], 65, f"{empty}: drive image is 0 bytes, smaller than one 512-byte sector"),
+            (["--drive", work], 65, f"{work}: cannot open drive image: Is a directory"),
+            (["--drive", work + ",readonly"], 65, f"{work}: drive image is not a regular file")):
+        rc, out, err = run(pmuemu, host, ["--kernel", img, "--initrd", initrd] + args, timeout=60)
+        check(rc == status and err.strip() == "pmuemu: error: " + want and out == "",
+              f"drive {args}: exit {rc} (want {status}), stderr {err.strip()!r} (want {want!r})")
+    p = subprocess.run([pmuemu, "run", "--host", host, "--guest", img, "--drive", raw], capture_output=True, text=True)
+    check(p.returncode == 64 and p.stderr.strip() == "pmuemu: error: --drive goes with --kernel IMAGE",
+          f"drive without --kernel: exit {p.returncode}, {p.stderr.strip()!r}")
+
+
+def tty(pmuemu, host, work, img, initrd, extra):
+    """A terminal on stdin (a pty here): raw for the run (no local echo or line editing, the
+    guest's tty echoes), restored afterwards, also when a second SIGINT ends pmuemu at once.
+    A first SIGINT stops a guest that waits for input (status 130)."""
+    import pty
+    import select
+    import signal
+    import termios
+    import time
+    need(img, initrd)
+
+    def session(command, script):
+        master, slave = pty.openpty()
+        before = termios.tcgetattr(slave)
+        p = subprocess.Popen([pmuemu, "run", "--host", host] + init_args(img, initrd, command, ["--max-resets", "0"] + extra),
+                             stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+        out = b""
+        during = None
+
+        def wait_for(text, limit=120):
+            nonlocal out
+            end = time.monotonic() + limit
+            while text.encode() not in out and time.monotonic() < end and p.poll() is None:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    try:
+                        out += os.read(master, 65536)
+                    except OSError:
+                        break
+            return text.encode() in out
+        for step in script:
+            if step[0] == "wait":
+                check(wait_for(step[1]), f"tty: never saw {step[1]!r}: {out[-500:]!r}")
+                during = termios.tcgetattr(slave)
+            elif step[0] == "type":
+                os.write(master, step[1])
+            elif step[0] == "signal":  # these signals back to back
+                time.sleep(0.3)
+                for sig in step[1]:
+                    p.send_signal(sig)
+        rc = None
+        end = time.monotonic() + 120
+        while rc is None and time.monotonic() < end:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    pass
+            rc = p.poll()
+        if rc is None:
+            p.kill()
+            check(False, "tty: pmuemu did not end")
+        after = termios.tcgetattr(slave)
+        os.close(master)
+        os.close(slave)
+        return rc, out.decode(errors="replace").replace("\r\n", "\n"), before, during, after
+
+    # A line typed at the terminal: the guest reads it; only the guest echoes it.
+    rc, out, before, during, after = session('sh -c "read line; echo got:$line"',
+                                             [("wait", "init: running"), ("type", b"typed-line\r")])
+    check(rc == 0, f"tty: exit {rc}: {out[-500:]!r}")
+    check("got:typed-line" in out, f"tty: the guest did not read the line: {out[-500:]!r}")
+    check(out.count("typed-line") == 2, f"tty: want the guest's echo and its output, no local echo: {out[-500:]!r}")
+    if during:
+        check(not (during[3] & termios.ICANON) and not (during[3] & termios.ECHO) and during[3] & termios.ISIG,
+              "tty: during the run the terminal is not raw (ICANON/ECHO off, ISIG on)")
+    check(after == before, "tty: the terminal mode was not restored at exit")
+    # SIGINT while the guest waits for input: a clean stop. Two signals at once (two kinds,
+    # since a second SIGINT pending beside the first would merge with it): the second ends
+    # the process at once (std::_Exit, no destructors). The terminal comes back both times.
+    for sigs, said, statuses in (([signal.SIGINT], "pmuemu: error: stopped by SIGINT", (130,)),
+                                 ([signal.SIGINT, signal.SIGTERM], " again: exiting at once", (130, 143))):
+        rc, out, before, _, after = session('sh -c "read line"', [("wait", "init: running"), ("signal", sigs)])
+        check(rc in statuses, f"tty: signals {sigs}: exit {rc}, want {statuses}: {out[-300:]!r}")
+        check(said in out, f"tty: signals {sigs}: no {said!r}: {out[-300:]!r}")
+        check(after == before, f"tty: signals {sigs}: the terminal mode was not restored")
+
+
 def main():
     if len(sys.argv) < 5:
         print(__doc__)
@@ -300,8 +633,13 @@ def main():
         probe(pmuemu, host, work, rest[0], rest[1:])
     elif what == "dtb":
         dtb(pmuemu, host, work, rest[0])
-    elif what in ("boot", "busybox", "perf", "reset"):
-        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+    elif what == "snapshot-restore":
+        snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
+    elif what == "snapshot-save":
+        snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])])
+    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster", "drive", "tty"):
+        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset,
+         "reboot-cluster": reboot_cluster, "drive": drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
