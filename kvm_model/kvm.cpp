@@ -353,6 +353,7 @@ int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
   // core's reset does both. The AArch32 banked SPSRs are kvm_regs storage and go with them.
   core_->reset(0);
   std::fill(std::begin(spsr_aarch32_), std::end(spsr_aarch32_), uint64_t{0});
+  reset_kvm_stored_regs();
   timer_.reset();
   mmio_read_pending_ = false;
   // kvm_reset_vcpu(): the PMU part runs on the pCPU executing the reset (6.6 reads its PMCR).

@@ -155,6 +155,10 @@ class Vcpu : private cpu::SysRegPort {
   bool psci_on_pending() const { return psci_reset_pending_; }
   void power_off() { mp_state_ = KVM_MP_STATE_STOPPED; }
 
+  // Registers only KVM's sysreg array holds (kvm_state.cpp: DBGVCR32_EL2, DISR_EL1,
+  // DACR32_EL2, IFSR32_EL2, FPEXC32_EL2).
+  static constexpr unsigned kNumKvmStoredRegs = 5;
+
  private:
   friend struct PsciCall;
   friend class Vm;  // kicks and TLBI broadcasts reach the core
@@ -165,6 +169,7 @@ class Vcpu : private cpu::SysRegPort {
   int get_state_reg(uint64_t id, uint64_t& value);
   int set_state_reg(uint64_t id, uint64_t value);
   void append_state_regs(std::vector<uint64_t>& ids) const;
+  void reset_kvm_stored_regs();
   // Guest work since the last flush -> vPMU: at a trapped PMU access and at every exit.
   enum class FlushAt : uint8_t { kTrap, kExit };
   void flush_events(FlushAt at);
@@ -219,6 +224,11 @@ class Vcpu : private cpu::SysRegPort {
   uint64_t pvtime_ipa_ = ~uint64_t{0};  // KVM_ARM_VCPU_PVTIME_IPA (INVALID_GPA: unset)
   uint64_t cycles_ = 0;          // this vCPU's clock: cycles of the core it ran on
   uint64_t spsr_aarch32_[4] = {};  // kvm_regs.spsr[1..4] (abt, und, irq, fiq): storage only
+  std::array<uint64_t, kNumKvmStoredRegs> kvm_stored_{};  // reset by reset_vcpu
+  // vcpu->arch.ccsidr: the CCSIDR values a VMM set through the DEMUX ids (all fourteen
+  // once one differs from the fabricated value); kept across resets, as KVM keeps them.
+  std::array<uint32_t, 14> ccsidr_{};
+  bool ccsidr_override_ = false;
   uint32_t frequency_mhz_;       // that core's clock
   bool mmio_read_pending_ = false;
   bool user_irq_line_ = false;
@@ -336,6 +346,9 @@ class Vm {
   // KVM_ARM_VCPU_TIMER_CTRL (VM-wide, kvm->arch.timer_data.ppi): virtual, physical timer PPI.
   std::array<unsigned, 2> timer_ppi_{vgic::kVirtTimerPpi, vgic::kPhysTimerPpi};
   bool timer_ppis_immutable_ = false;
+  // KVM_ARM_SET_COUNTER_OFFSET was used (KVM_ARCH_FLAG_VM_COUNTER_OFFSET): the VMM owns
+  // the counter offsets and writes of TIMER_CNT/PTIMER_CNT are ignored.
+  bool counter_offset_set_ = false;
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;

@@ -7,19 +7,85 @@
 
 #include "cpu/sysreg/sysregs.h"
 #include "kvm_model/kvm.h"
+#include "kvm_model/vpmu/regs.h"
 
 namespace kvm_model {
 namespace {
+
+// Slot-backed registers of the core that KVM does not save as system registers: SPSR_EL1
+// and ELR_EL1 are core registers (struct kvm_regs), and OSDLR_EL1 is trap_raz_wi in
+// sys_regs.c (RAZ/WI for the guest, nothing to save). KVM_GET_REG_LIST leaves them out
+// (walk_one_sys_reg lists only descriptors with storage or a get_user) and their sysreg
+// ids are -ENOENT.
+constexpr arch::SysRegKey kNotKvmSaved[] = {
+    {3, 0, 4, 0, 0},  // SPSR_EL1
+    {3, 0, 4, 0, 1},  // ELR_EL1
+    {2, 0, 1, 3, 4},  // OSDLR_EL1
+};
 
 // The core's own EL1 registers that carry state (the table's slot-backed rows).
 const cpu::sysreg::Info* core_sysreg(uint64_t id) {
   const auto key = arch::SysRegKey::from_one_reg_id(id);
   if (!key) return nullptr;
+  for (const auto& k : kNotKvmSaved)
+    if (k == *key) return nullptr;
   const int idx = cpu::sysreg::find(*key);
   if (idx < 0) return nullptr;
   const cpu::sysreg::Info& info = cpu::sysreg::at(idx);
   return info.kind == cpu::sysreg::Kind::kSlot ? &info : nullptr;
 }
+
+// Registers that sys_regs.c keeps in the vCPU's sysreg array with no behaviour the
+// emulated cores give them (AArch32 EL1 state for EL2 to save, and DISR_EL1, which RAS
+// hardware redirects to VDISR_EL2): storage for KVM_{GET,SET}_ONE_REG only, reset as KVM
+// resets them (reset_unknown writes its 0x1de7ec7edbadc0de pattern).
+struct KvmStoredReg {
+  arch::SysRegKey key;
+  uint64_t reset;
+};
+constexpr KvmStoredReg kKvmStored[Vcpu::kNumKvmStoredRegs] = {
+    {{2, 4, 0, 7, 0}, 0},                          // DBGVCR32_EL2
+    {{3, 0, 12, 1, 1}, 0},                         // DISR_EL1
+    {{3, 4, 3, 0, 0}, vpmu::kUnknownPattern},      // DACR32_EL2
+    {{3, 4, 5, 0, 1}, vpmu::kUnknownPattern},      // IFSR32_EL2
+    {{3, 4, 5, 3, 0}, 0x700},                      // FPEXC32_EL2
+};
+
+int kvm_stored_index(uint64_t id) {
+  const auto key = arch::SysRegKey::from_one_reg_id(id);
+  if (!key) return -1;
+  for (unsigned i = 0; i < std::size(kKvmStored); ++i)
+    if (kKvmStored[i].key == *key) return static_cast<int>(i);
+  return -1;
+}
+
+// Registers the guest reads through the core's own handlers that KVM exposes with its
+// own userspace rules (sys_regs.c): OSLSR_EL1 (only OSLK may change), TPIDRRO_EL0
+// (storage), CLIDR_EL1 (writable within its RES0 and IDC rules), CTR_EL0 (an ID register),
+// and the invariant MIDR_EL1/REVIDR_EL1/AIDR_EL1 (any value but the current one is
+// -EINVAL). MIDR and REVIDR are in the ID space below.
+constexpr uint64_t kOslsr = arch::SysRegKey{2, 0, 1, 1, 4}.to_one_reg_id();
+constexpr uint64_t kTpidrro = arch::SysRegKey{3, 3, 13, 0, 3}.to_one_reg_id();
+constexpr uint64_t kClidr = arch::SysRegKey{3, 1, 0, 0, 1}.to_one_reg_id();
+constexpr uint64_t kCtr = arch::SysRegKey{3, 3, 0, 0, 1}.to_one_reg_id();
+constexpr uint64_t kAidr = arch::SysRegKey{3, 1, 0, 0, 7}.to_one_reg_id();
+constexpr uint64_t kOslsrOslk = 1u << 1, kOslsrOslmImplemented = 1u << 3;
+constexpr uint64_t kClidrRes0 = ~((uint64_t{1} << 47) - 1);
+constexpr uint64_t kCtrIdc = uint64_t{1} << 28;
+bool is_custom_reg(uint64_t id) { return id == kOslsr || id == kTpidrro || id == kClidr || id == kCtr || id == kAidr; }
+
+// KVM_REG_ARM_DEMUX_ID_CCSIDR: one U32 id per CSSELR_EL1 value (CSSELR_MAX = 14 in 6.12,
+// listed whatever CLIDR says).
+constexpr uint64_t kDemuxCcsidrBase = 0x6020000000110000ull;  // ARM64 | U32 | DEMUX | ID_CCSIDR
+constexpr unsigned kCsselrMax = 14;
+bool is_demux(uint64_t id) { return (id & ~uint64_t{0xff}) == kDemuxCcsidrBase && (id & 0xff) < kCsselrMax; }
+// get_ccsidr() without an override: only LineSize, the smallest line of the kind
+// (CTR_EL0.IminLine for an instruction cache, DminLine otherwise), 1 set and 1 way.
+uint32_t min_line_log2(uint64_t ctr, bool icache) { return static_cast<uint32_t>(((icache ? ctr : ctr >> 16) & 0xf) + 2); }
+uint32_t fabricated_ccsidr(uint64_t ctr, unsigned csselr) { return min_line_log2(ctr, csselr & 1) - 4; }
+
+// KVM_REG_ARM_PTIMER_CNT: the physical count.
+constexpr uint64_t kPtimerCnt = arch::SysRegKey{3, 3, 14, 0, 1}.to_one_reg_id();
 
 // KVM's timer ONE_REG ids (arch/arm64/include/uapi/asm/kvm.h): the virtual timer's CTL,
 // CNT and CVAL. CNT and CVAL are deliberately swapped relative to the architectural
@@ -69,7 +135,7 @@ uint64_t id_value(const cpu::IdRegs& ids, const arch::SysRegKey& k) {
 constexpr uint64_t kIdAa64dfr0 = arch::SysRegKey{3, 0, 0, 5, 0}.to_one_reg_id();
 
 bool Vcpu::owns_state_reg(uint64_t id) {
-  return core_sysreg(id) != nullptr || id == kTimerCtl || id == kTimerCnt || id == kTimerCval || id == kPtimerCtl ||
+  return core_sysreg(id) != nullptr || kvm_stored_index(id) >= 0 || is_custom_reg(id) || is_demux(id) || id == kPtimerCnt || id == kTimerCtl || id == kTimerCnt || id == kTimerCval || id == kPtimerCtl ||
          id == kPtimerCval || id_space_key(id).has_value();
 }
 
@@ -78,6 +144,20 @@ int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
     value = core_->sysreg(info->slot);
     return 0;
   }
+  if (const int i = kvm_stored_index(id); i >= 0) {
+    value = kvm_stored_[static_cast<unsigned>(i)];
+    return 0;
+  }
+  if (is_demux(id)) {
+    const unsigned csselr = static_cast<unsigned>(id & 0xff);
+    value = ccsidr_override_ ? ccsidr_[csselr] : fabricated_ccsidr(core_->ids().ctr, csselr);
+    return 0;
+  }
+  if (id == kOslsr) { value = core_->sysreg(cpu::SysSlot::OSLSR_EL1); return 0; }
+  if (id == kTpidrro) { value = core_->sysreg(cpu::SysSlot::TPIDRRO_EL0); return 0; }
+  if (id == kClidr) { value = core_->ids().clidr; return 0; }
+  if (id == kCtr) { value = core_->ids().ctr; return 0; }
+  if (id == kAidr) { value = 0; return 0; }  // the cores implement no auxiliary ID
   if (id == kIdAa64dfr0) {
     value = (core_->ids().id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
     return 0;
@@ -94,6 +174,7 @@ int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
   else if (id == kTimerCtl) value = t.ctl | (timer_.istatus(timer::TimerId::kVirt, now) ? 4u : 0u);
   else if (id == kTimerCval) value = t.cval;
   else if (id == kTimerCnt) value = timer_.count(timer::TimerId::kVirt, now);
+  else if (id == kPtimerCnt) value = timer_.count(timer::TimerId::kPhys, now);
   else return -ENOENT;
   return 0;
 }
@@ -101,6 +182,52 @@ int Vcpu::get_state_reg(uint64_t id, uint64_t& value) {
 int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
   if (const auto* info = core_sysreg(id)) {
     core_->set_sysreg(info->slot, value);
+    return 0;
+  }
+  if (const int i = kvm_stored_index(id); i >= 0) {
+    kvm_stored_[static_cast<unsigned>(i)] = value;
+    return 0;
+  }
+  if (is_demux(id)) {
+    // set_ccsidr(): a line no smaller than the smallest the host has; the first value that
+    // differs from the fabricated one makes the vCPU keep all fourteen.
+    const unsigned csselr = static_cast<unsigned>(id & 0xff);
+    const uint64_t ctr = core_->ids().ctr;
+    if ((value >> 32) != 0 || (value & 7) + 4 < min_line_log2(ctr, csselr & 1)) return -EINVAL;
+    if (!ccsidr_override_) {
+      if (value == fabricated_ccsidr(ctr, csselr)) return 0;
+      for (unsigned c = 0; c < kCsselrMax; ++c) ccsidr_[c] = fabricated_ccsidr(ctr, c);
+      ccsidr_override_ = true;
+    }
+    ccsidr_[csselr] = static_cast<uint32_t>(value);
+    return 0;
+  }
+  if (id == kOslsr) {
+    // set_oslsr_el1(): everything but OSLK must keep its reset value (OSLM = 0b10).
+    if ((value ^ kOslsrOslmImplemented) & ~kOslsrOslk) return -EINVAL;
+    core_->set_sysreg(cpu::SysSlot::OSLSR_EL1, value);
+    return 0;
+  }
+  if (id == kTpidrro) { core_->set_sysreg(cpu::SysSlot::TPIDRRO_EL0, value); return 0; }
+  if (id == kClidr) {
+    // set_clidr(): RES0 clear, and a CLIDR that claims no cache maintenance is needed for
+    // instruction/data coherence (LoC = 0, or LoUIS = LoUU = 0) only if CTR_EL0.IDC says so.
+    const bool idc = ((value >> 24) & 7) == 0 || (((value >> 21) & 7) == 0 && ((value >> 27) & 7) == 0);
+    if ((value & kClidrRes0) || (!(core_->ids().ctr & kCtrIdc) && idc)) return -EINVAL;
+    cpu::IdRegs ids = core_->ids();
+    ids.clidr = value;
+    core_->set_ids(ids);
+    return 0;
+  }
+  if (id == kCtr || id == kAidr) {
+    uint64_t cur = 0;
+    get_state_reg(id, cur);
+    return value == cur ? 0 : -EINVAL;
+  }
+  if (id == kPtimerCnt) {
+    // kvm_arm_timer_set_reg(): the physical timer's offset makes the count read `value` now
+    // (ignored once KVM_ARM_SET_COUNTER_OFFSET gave the VM its offsets).
+    if (!vm_.counter_offset_set_) timer_.set_cntpoff(now_ticks() - value);
     return 0;
   }
   if (id == kIdAa64dfr0) {
@@ -158,9 +285,17 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
   return 0;
 }
 
+void Vcpu::reset_kvm_stored_regs() {
+  for (unsigned i = 0; i < kNumKvmStoredRegs; ++i) kvm_stored_[i] = kKvmStored[i].reset;
+}
+
 void Vcpu::append_state_regs(std::vector<uint64_t>& ids) const {
   for (const auto& info : cpu::sysreg::table())
-    if (info.kind == cpu::sysreg::Kind::kSlot) ids.push_back(info.key.to_one_reg_id());
+    if (info.kind == cpu::sysreg::Kind::kSlot && core_sysreg(info.key.to_one_reg_id()) != nullptr)
+      ids.push_back(info.key.to_one_reg_id());
+  for (const auto& r : kKvmStored) ids.push_back(r.key.to_one_reg_id());
+  for (uint64_t id : {kOslsr, kTpidrro, kClidr, kCtr, kAidr, kPtimerCnt}) ids.push_back(id);
+  for (unsigned c = 0; c < kCsselrMax; ++c) ids.push_back(kDemuxCcsidrBase | c);
   // The whole ID space, as KVM lists it (ID_AA64DFR0_EL1 among them).
   for (unsigned crm = 0; crm <= 7; ++crm)
     for (unsigned op2 = 0; op2 <= 7; ++op2) {

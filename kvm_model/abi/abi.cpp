@@ -99,11 +99,10 @@ struct File {
 struct State {
   Options opts;
   Kvm kvm;
-  pid_t pid;
   mutable std::mutex m;  // the fd table
   std::map<int, std::shared_ptr<File>> files;
   TraceFn trace;
-  explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era), pid(getpid()) {}
+  explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
   std::shared_ptr<File> find(int fd) const {
     std::lock_guard lk(m);
@@ -124,8 +123,10 @@ struct State {
       std::memcpy(dst, reinterpret_cast<const void*>(src), n);
       return 0;
     }
+    // The current pid, not one cached at open: a forked VMM (get-reg-list's child per
+    // configuration) owns the State copy and must read its own memory, not its parent's.
     iovec local{dst, n}, remote{reinterpret_cast<void*>(src), n};
-    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
   }
   int copy_out(unsigned long dst, const void* src, size_t n) const {
     if (n == 0) return 0;
@@ -135,7 +136,7 @@ struct State {
       return 0;
     }
     iovec local{const_cast<void*>(src), n}, remote{reinterpret_cast<void*>(dst), n};
-    return process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
+    return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
   }
   template <typename T>
   int get(T& out, unsigned long src) const { return copy_in(&out, src, sizeof(T)); }
