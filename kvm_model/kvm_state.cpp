@@ -84,6 +84,38 @@ bool is_demux(uint64_t id) { return (id & ~uint64_t{0xff}) == kDemuxCcsidrBase &
 uint32_t min_line_log2(uint64_t ctr, bool icache) { return static_cast<uint32_t>(((icache ? ctr : ctr >> 16) & 0xf) + 2); }
 uint32_t fabricated_ccsidr(uint64_t ctr, unsigned csselr) { return min_line_log2(ctr, csselr & 1) - 4; }
 
+// CTR_EL0's fields as cpufeature.c describes them (ftr_ctr): how two values combine into
+// the safe one (the host's sanitised value across its CPUs, and arm64_check_features'
+// test of a VMM's write), and which fields KVM lets a VMM change (ID_WRITABLE(CTR_EL0,
+// DIC | IDC | DminLine | IminLine)).
+enum class Safe : uint8_t { kLower, kHigherOrZero, kExact };
+struct FtrField {
+  uint8_t shift, width;
+  Safe safe;
+  uint64_t exact_safe;  // kExact: the value when they differ
+  bool writable;
+};
+constexpr FtrField kCtrFields[] = {
+    {31, 1, Safe::kExact, 1, false},        // RES1
+    {29, 1, Safe::kLower, 0, true},         // DIC
+    {28, 1, Safe::kLower, 0, true},         // IDC
+    {24, 4, Safe::kHigherOrZero, 0, false}, // CWG
+    {20, 4, Safe::kHigherOrZero, 0, false}, // ERG
+    {16, 4, Safe::kLower, 0, true},         // DminLine
+    {14, 2, Safe::kExact, 2, false},        // L1Ip (VIPT when they differ)
+    {0, 4, Safe::kLower, 0, true},          // IminLine
+};
+uint64_t field_of(const FtrField& f, uint64_t v) { return (v >> f.shift) & ((uint64_t{1} << f.width) - 1); }
+uint64_t safe_value(const FtrField& f, uint64_t a, uint64_t b) {
+  if (a == b) return a;
+  switch (f.safe) {
+    case Safe::kLower: return std::min(a, b);
+    case Safe::kHigherOrZero: return a == 0 || b == 0 ? 0 : std::max(a, b);
+    case Safe::kExact: return f.exact_safe;
+  }
+  return f.exact_safe;
+}
+
 // KVM_REG_ARM_PTIMER_CNT: the physical count.
 constexpr uint64_t kPtimerCnt = arch::SysRegKey{3, 3, 14, 0, 1}.to_one_reg_id();
 
@@ -130,6 +162,42 @@ uint64_t id_value(const cpu::IdRegs& ids, const arch::SysRegKey& k) {
 }
 
 }  // namespace
+
+// read_sanitised_ftr_reg(SYS_CTR_EL0): the value safe on every CPU of the host, what a
+// KVM guest sees unless its VMM lowers it.
+uint64_t sanitised_ctr(const HostDesc& host) {
+  uint64_t out = 0;
+  for (const FtrField& f : kCtrFields) {
+    uint64_t v = field_of(f, host.cpus.front().ids.ctr);
+    for (const auto& c : host.cpus) v = safe_value(f, v, field_of(f, c.ids.ctr));
+    out |= v << f.shift;
+  }
+  return out;
+}
+
+// set_id_reg() for CTR_EL0: after the first run only the current value; before it,
+// arm64_check_features() against the sanitised limit (each writable field no higher than
+// its safe combination with the limit, every other bit equal to the limit's). The value
+// is the VM's, so every vCPU's guest reads it.
+int Vm::set_ctr(uint64_t value) {
+  if (has_run()) return value == ctr_el0_ ? 0 : -EBUSY;
+  const uint64_t limit = sanitised_ctr(host_);
+  uint64_t mask = 0;
+  for (const FtrField& f : kCtrFields) {
+    if (!f.writable) continue;
+    mask |= ((uint64_t{1} << f.width) - 1) << f.shift;
+    const uint64_t v = field_of(f, value), l = field_of(f, limit);
+    if (safe_value(f, v, l) != v) return -EINVAL;
+  }
+  if ((value & ~mask) != (limit & ~mask)) return -EINVAL;
+  ctr_el0_ = value;
+  for (const auto& v : vcpus_) {
+    cpu::IdRegs ids = v->core_->ids();
+    ids.ctr = value;
+    v->core_->set_ids(ids);
+  }
+  return 0;
+}
 
 // ID_AA64DFR0_EL1: the VM's view, whose PMUVer field the vPMU owns (spec 5.8).
 constexpr uint64_t kIdAa64dfr0 = arch::SysRegKey{3, 0, 0, 5, 0}.to_one_reg_id();
@@ -219,7 +287,8 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     core_->set_ids(ids);
     return 0;
   }
-  if (id == kCtr || id == kAidr) {
+  if (id == kCtr) return vm_.set_ctr(value);
+  if (id == kAidr) {
     uint64_t cur = 0;
     get_state_reg(id, cur);
     return value == cur ? 0 : -EINVAL;

@@ -52,7 +52,8 @@ bool wants_psci02(const Vcpu& v) { return (v.features() >> KVM_ARM_VCPU_PSCI_0_2
 int get_fw(RegCtx& c, uint64_t id, uint64_t& val) {
   switch (id) {
     case KVM_REG_ARM_PSCI_VERSION:
-      val = c.fw.psci_version != ~uint64_t{0} ? c.fw.psci_version : (wants_psci02(c.v) ? kPsci11 : kPsci01);
+      // kvm_psci_version(): the VM's version for a vCPU with the PSCI 0.2 feature.
+      val = wants_psci02(c.v) ? c.fw.psci_version : kPsci01;
       return 0;
     case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1: val = kWa1; return 0;
     case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2: val = kWa2; return 0;
@@ -68,10 +69,10 @@ int set_fw(RegCtx& c, uint64_t id, uint64_t val) {
   switch (id) {
     case KVM_REG_ARM_PSCI_VERSION:
       // kvm_arm_set_fw_reg(): 0.1 only without the PSCI 0.2 feature, 0.2/1.0/1.1 only with it.
-      if (val == kPsci01) return wants_psci02(c.v) ? -EINVAL : (c.fw.psci_version = val, 0);
+      if (val == kPsci01) return wants_psci02(c.v) ? -EINVAL : (c.fw.psci_version = static_cast<uint32_t>(val), 0);
       if (val == kPsci02 || val == kPsci10 || val == kPsci11) {
         if (!wants_psci02(c.v)) return -EINVAL;
-        c.fw.psci_version = val;
+        c.fw.psci_version = static_cast<uint32_t>(val);
         return 0;
       }
       return -EINVAL;
