@@ -178,18 +178,34 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
         const uint32_t count = legacy ? 0 : static_cast<uint32_t>(value >> kRdistCountShift);
         const uint32_t index = legacy ? 0 : static_cast<uint32_t>(value & kRdistIndexMask);
         if (!legacy && (count == 0 || (value & kRdistFlagsMask))) return -EINVAL;
-        // vgic_v3_alloc_redist_region(): the first region has index 0; a legacy base after
-        // a counted region is refused, after another legacy base it already exists; a new
-        // region takes the next index.
-        if (!vgic_regions_.empty()) {
+        // vgic_v3_alloc_redist_region(), in its order. A legacy base spans the vCPUs that
+        // exist now (vgic_v3_rd_region_size).
+        const uint64_t nvcpus = vcpus_.size();
+        auto region_size = [nvcpus](uint32_t c) { return (c != 0 ? c : nvcpus) * vgic::kRedistStride; };
+        const uint64_t size = region_size(count);
+        if (base + size < base) return -EINVAL;
+        // The first region has index 0; a legacy base after a counted region is refused,
+        // after another legacy base it already exists; a new region takes the next index.
+        if (vgic_regions_.empty()) {
+          if (index != 0) return -EINVAL;
+        } else {
           if (legacy) return vgic_regions_.back().count != 0 ? -EINVAL : -EEXIST;
+          if (index != vgic_regions_.size()) return -EINVAL;
         }
-        if (index != vgic_regions_.size()) return -EINVAL;
-        const uint64_t size = legacy ? vgic::kRedistStride : uint64_t{count} * vgic::kRedistStride;
+        auto overlaps = [](uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz) { return a < b + bsz && b < a + asz; };
+        if (legacy && vgic_dist_ != kAddrUndef && overlaps(base, size, vgic_dist_, vgic::kDistSize)) return -EINVAL;
+        for (const auto& r : vgic_regions_)
+          if (overlaps(base, size, r.base, region_size(r.count))) return -EINVAL;
         if (int rc = check(kAddrUndef, base, size); rc != 0) return rc;
-        for (const auto& r : vgic_regions_) {
-          const uint64_t rsize = uint64_t{r.count} * vgic::kRedistStride;
-          if (base < r.base + rsize && r.base < base + size) return -EINVAL;
+        // vgic_register_all_redist_iodevs(): when the region gives an existing vCPU its
+        // redistributor, vgic_v3_check_base() must hold (no frame over the distributor).
+        uint64_t covered = 0;
+        bool has_legacy = false;
+        for (const auto& r : vgic_regions_) { covered += r.count; has_legacy |= r.count == 0; }
+        if (!has_legacy && covered < nvcpus && vgic_dist_ != kAddrUndef) {
+          if (overlaps(base, size, vgic_dist_, vgic::kDistSize)) return -EINVAL;
+          for (const auto& r : vgic_regions_)
+            if (overlaps(r.base, region_size(r.count), vgic_dist_, vgic::kDistSize)) return -EINVAL;
         }
         vgic_regions_.push_back({base, count});
         if (vgic_) vgic_->set_layout(vgic_dist_, vgic_regions_);
@@ -268,8 +284,28 @@ int Vm::vgic_has_attr(uint32_t group, uint64_t attr) const {
 
 int Vm::vgic_map_resources() {
   if (!vgic_created_) return 0;
-  if (!vgic_) return -EBUSY;  // a GICv3 must be initialised by userspace
+  // vgic_v3_map_resources(), in its order: every vCPU needs a redistributor and the
+  // distributor an address (-ENXIO), the frames must not overlap or leave the IPA space
+  // (vgic_v3_check_base, -EINVAL), and only then must the vGIC be initialised (-EBUSY).
+  // Redistributors are handed out region by region in vCPU order (a legacy REDIST base
+  // covers every vCPU).
+  const uint64_t nvcpus = vcpus_.size();
+  {
+    uint64_t covered = 0;
+    bool legacy = false;
+    for (const auto& r : vgic_regions_) {
+      if (r.count == 0) legacy = true;
+      covered += r.count;
+    }
+    if (!legacy && covered < nvcpus) return -ENXIO;
+  }
   if (vgic_dist_ == kAddrUndef) return -ENXIO;
+  for (const auto& r : vgic_regions_) {
+    const uint64_t size = (r.count != 0 ? r.count : nvcpus) * vgic::kRedistStride;
+    if (r.base + size < r.base || r.base + size > kIpaSize) return -EINVAL;
+    if (vgic_dist_ < r.base + size && r.base < vgic_dist_ + vgic::kDistSize) return -EINVAL;
+  }
+  if (!vgic_) return -EBUSY;  // a GICv3 must be initialised by userspace
   for (const auto& v : vcpus_)
     if (vgic_->redist_base(v->id()) == kAddrUndef) return -ENXIO;
   return 0;
