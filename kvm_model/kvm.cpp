@@ -49,6 +49,8 @@ constexpr uint64_t kPsciRetSuccess = 0;
 constexpr uint64_t kPsciRetNotSupported = static_cast<uint64_t>(-1);
 constexpr uint64_t kPsciRetInvalidParams = static_cast<uint64_t>(-2);
 constexpr uint64_t kPsciRetAlreadyOn = static_cast<uint64_t>(-4);
+constexpr uint64_t kPsciRetOnPending = static_cast<uint64_t>(-5);
+constexpr uint64_t kPsciRetInvalidAddress = static_cast<uint64_t>(-9);
 // MPIDR_HWID_BITMASK: Aff3 and Aff2..Aff0. PSCI reserves every other bit of a target
 // affinity argument, and KVM refuses a set one (kvm_psci_valid_affinity).
 constexpr uint64_t kMpidrHwidMask = 0xff00ffffffull;
@@ -941,6 +943,11 @@ struct PsciCall {
     if ((mpidr & ~kMpidrHwidMask) != 0) return kPsciRetInvalidParams;
     Vcpu* target = v.vm_.find_vcpu_by_mpidr(mpidr);
     if (target == nullptr) return kPsciRetInvalidParams;
+    // Kept from the model before this SMCCC rework (6.12's kvm_psci_vcpu_on has neither):
+    // an entry point outside the IPA space is INVALID_ADDRESS (PSCI 1.0+), a second CPU_ON
+    // before the target ran is ON_PENDING.
+    if (ver != kPsciVersion01 && (v.core_->x(2) >> kDefaultIpaBits) != 0) return kPsciRetInvalidAddress;
+    if (ver != kPsciVersion01 && target->psci_reset_pending_) return kPsciRetOnPending;
     if (!target->powered_off() || target->psci_reset_pending_)
       return ver != kPsciVersion01 ? kPsciRetAlreadyOn : kPsciRetInvalidParams;
     target->request_psci_on(v.core_->x(2), v.core_->x(3));
@@ -991,7 +998,21 @@ int Vcpu::handle_smccc(bool is_smc) {
 
 uint64_t Vcpu::mpidr() const { return mpidr_for(id_); }
 
-uint64_t Vcpu::now_ticks() const { return timer_.ticks_after(cycles_, frequency_mhz_); }
+uint64_t Vcpu::now_ticks() const {
+  // Inside a guest run the clock includes the run so far: a guest polling the counter
+  // (udelay) sees it move even when nothing bounds the run (no timer armed, no budget).
+  uint64_t cycles = cycles_;
+  if (in_slice_) {
+    const cpu::timing::TimingModel* const tm = timing();
+    if (tm != nullptr) {
+      cycles += tm->cycles() - slice_cycles_start_;
+    } else {
+      const std::array<uint64_t, 2> now = core_->retired_by_el();
+      cycles += now[0] + now[1] - slice_start_;
+    }
+  }
+  return timer_.ticks_after(cycles, frequency_mhz_);
+}
 
 void Vcpu::catch_up_to_vm_time() {
   uint64_t latest = 0;
@@ -1221,6 +1242,9 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
     // here, which a guest's handler sees as the same refusal (docs/guest-abi.md).
     const auto r = timer_.sysreg(key, is_read, value, ctx);
     if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    // A write may arm the timer: end the run at the next block so that it is bounded by
+    // the new deadline (insns_until_timer) and the interrupt is taken on time.
+    if (!is_read) core.request_stop();
     return r == timer::GenericTimer::Access::kOk ? Result::kDone : Result::kUndef;
   }
   return Result::kUndef;
@@ -1420,9 +1444,12 @@ int Vcpu::run() {
     const std::array<uint64_t, 2> at = core_->retired_by_el();
     slice_start_ = at[0] + at[1];
     slice_len_ = slice;
+    slice_cycles_start_ = cycles_before;
     vpmu_->take_moved();  // the slice is bounded on every counter as it stands
     if (lk.owns_lock()) lk.unlock();
+    in_slice_ = true;
     const cpu::RunResult r = core_->run(slice);
+    in_slice_ = false;
     if (vm_.threaded()) lk.lock();
     run_.insns_retired += r.retired;
     // The vCPU's clock: the model's cycles, or one cycle per instruction (functional).

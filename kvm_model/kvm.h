@@ -267,6 +267,8 @@ class Vcpu : private cpu::SysRegPort {
   SysregTraceFn sysreg_trace_;
   std::atomic<bool> immediate_exit_{false};
   uint64_t slice_start_ = 0, slice_len_ = 0;  // the guest run now in progress (retired count, length)
+  uint64_t slice_cycles_start_ = 0;    // the timing model's cycles at its start
+  bool in_slice_ = false;              // core_->run() of that slice is executing
   bool flush_skipped_ = false;         // a flush found nothing to count: the model's events are stale
   arch::EventCounts events_;           // the batch handed to the vPMU (see flush_events)
 };

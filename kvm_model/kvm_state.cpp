@@ -155,6 +155,16 @@ std::optional<arch::SysRegKey> id_space_key(uint64_t id) {
   return key;
 }
 
+// The AArch64 views of the AArch32 ID registers (CRm 1-3) that sys_regs.c gives
+// aa32_id_visibility: every slot but ID_AFR0_EL1 and ID_DFR1_EL1 (hidden) and the two
+// unallocated ones (CRm 3, op2 3 and 7).
+bool is_aa32_id_reg(const arch::SysRegKey& k) {
+  if (k.crm < 1 || k.crm > 3) return false;
+  if (k.crm == 1 && k.op2 == 3) return false;                                // ID_AFR0_EL1
+  if (k.crm == 3 && (k.op2 == 3 || k.op2 == 5 || k.op2 == 7)) return false;  // DFR1, unallocated
+  return true;
+}
+
 uint64_t id_value(const cpu::IdRegs& ids, const arch::SysRegKey& k) {
   for (const IdSlot& s : kIdSlots)
     if (s.crm == k.crm && s.op2 == k.op2) return ids.*s.member;
@@ -316,6 +326,14 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     ids.mpidr = value;
     core_->set_ids(ids);
     return 0;
+  }
+  if (const auto key = id_space_key(id); key && is_aa32_id_reg(*key)) {
+    // aa32_id_visibility(): unless every host CPU has AArch32 at EL0
+    // (kvm_supports_32bit_el0), the AArch32 ID registers are RAZ and userspace writes are
+    // ignored (REG_RAZ | REG_USER_WI).
+    bool aa32_el0 = true;
+    for (const auto& c : vm_.host().cpus) aa32_el0 &= (c.ids.id_aa64pfr0 & 0xf) == 2;
+    if (!aa32_el0) return 0;
   }
   if (id_space_key(id)) {
     // The other ID registers: the value they hold is accepted (a VMM restores what it
