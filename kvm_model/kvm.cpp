@@ -399,6 +399,8 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   ids.mpidr = mpidr_for(id);
   ids.ctr = vm.ctr_el0_;
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
+  timer_.set_cntvoff(vm.voffset_);
+  timer_.set_cntpoff(vm.poffset_);
   core_->set_sysreg_port(this);
   core_->set_smc_traps(true);  // KVM runs guests with HCR_EL2.TSC set
   core_->set_timing_model(vm.timing_model(pcpu_));

@@ -396,6 +396,11 @@ class Vm {
   // KVM_ARM_SET_COUNTER_OFFSET was used (KVM_ARCH_FLAG_VM_COUNTER_OFFSET): the VMM owns
   // the counter offsets and writes of TIMER_CNT/PTIMER_CNT are ignored.
   bool counter_offset_set_ = false;
+  // kvm->arch.timer_data.voffset / poffset: the VM's virtual and physical counter offsets
+  // (TIMER_CNT / PTIMER_CNT writes), given to every vCPU's timer, later ones included.
+  uint64_t voffset_ = 0, poffset_ = 0;
+  // Sets both on every vCPU; `except_voff`'s CNTVOFF is left to its caller (mid-update).
+  void set_counter_offsets(uint64_t voffset, uint64_t poffset, Vcpu* except_voff);
   SmcccConfig smccc_;
   GuestMemoryHook guest_memory_hook_;
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ull;

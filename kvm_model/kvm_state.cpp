@@ -306,7 +306,7 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
   if (id == kPtimerCnt) {
     // kvm_arm_timer_set_reg(): the physical timer's offset makes the count read `value` now
     // (ignored once KVM_ARM_SET_COUNTER_OFFSET gave the VM its offsets).
-    if (!vm_.counter_offset_set_) timer_.set_cntpoff(now_ticks() - value);
+    if (!vm_.counter_offset_set_) vm_.set_counter_offsets(vm_.voffset_, now_ticks() - value, nullptr);
     return 0;
   }
   if (id == kIdAa64dfr0) {
@@ -355,16 +355,14 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
   } else if (id == kTimerCval) {
     t.cval = value;
   } else if (id == kTimerCnt) {
-    // Writing the virtual count moves this vCPU's clock so that CNTVCT reads `value`
-    // (KVM adjusts the VM's counter offset instead; the guest sees the same). The clock is
-    // the core's cycle count: the smallest cycle count whose tick count reaches `value`.
-    // A count beyond what 64 bits of cycles can reach is refused rather than wrapped
-    // (found by fuzz_kvm_api: a loop here never ended for huge values).
-    const unsigned __int128 core_hz = static_cast<unsigned __int128>(frequency_mhz_) * 1000000;
-    const unsigned __int128 ticks = static_cast<unsigned __int128>(value) + st.cntvoff;
-    const unsigned __int128 cycles = (ticks * core_hz + timer_.frequency() - 1) / timer_.frequency();
-    if (cycles > UINT64_MAX) return -EINVAL;
-    cycles_ = static_cast<uint64_t>(cycles);
+    // kvm_arm_timer_set_reg(): the VM's virtual offset (timer_data.voffset, one for every
+    // vCPU) becomes now - value, modulo 2^64, so that CNTVCT reads `value` now; ignored
+    // once KVM_ARM_SET_COUNTER_OFFSET made the VMM the owner of the offsets.
+    if (!vm_.counter_offset_set_) {
+      const uint64_t off = now_ticks() - value;
+      st.cntvoff = off;
+      vm_.set_counter_offsets(off, vm_.poffset_, this);
+    }
   } else {
     return -ENOENT;
   }
@@ -394,6 +392,15 @@ void Vcpu::append_state_regs(std::vector<uint64_t>& ids) const {
   ids.push_back(kTimerCtl);
   ids.push_back(kTimerCval);
   ids.push_back(kTimerCnt);
+}
+
+void Vm::set_counter_offsets(uint64_t voffset, uint64_t poffset, Vcpu* except_voff) {
+  voffset_ = voffset;
+  poffset_ = poffset;
+  for (const auto& v : vcpus_) {
+    if (v.get() != except_voff) v->timer_.set_cntvoff(voffset);
+    v->timer_.set_cntpoff(poffset);
+  }
 }
 
 int Vcpu::set_mp_state(uint32_t state) {
