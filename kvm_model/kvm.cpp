@@ -45,15 +45,6 @@ uint64_t mpidr_for(unsigned id) {
 }
 
 // ---- PSCI 1.1 and SMCCC 1.1 function ids (Arm DEN0022, DEN0028) ----
-constexpr uint32_t kSmcccVersion = 0x80000000;
-constexpr uint32_t kSmcccArchFeatures = 0x80000001;
-constexpr uint32_t kPsciVersion = 0x84000000;
-constexpr uint32_t kPsciCpuOff = 0x84000002;
-constexpr uint32_t kPsciCpuOn64 = 0xC4000003;
-constexpr uint32_t kPsciAffinityInfo64 = 0xC4000004;
-constexpr uint32_t kPsciSystemOff = 0x84000008;
-constexpr uint32_t kPsciSystemReset = 0x84000009;
-constexpr uint32_t kPsciFeatures = 0x8400000A;
 constexpr uint64_t kPsciRetSuccess = 0;
 constexpr uint64_t kPsciRetNotSupported = static_cast<uint64_t>(-1);
 constexpr uint64_t kPsciRetInvalidParams = static_cast<uint64_t>(-2);
@@ -67,7 +58,7 @@ constexpr uint64_t kMpidrHwidMask = 0xff00ffffffull;
 // point outside it is refused (kvm_ipa_valid).
 constexpr unsigned kDefaultIpaBits = 40;
 constexpr uint64_t kPsciAffinityOn = 0, kPsciAffinityOff = 1;
-constexpr uint64_t kPsciVersion11 = 0x00010001;
+constexpr uint32_t kPsciVersion01 = 0, kPsciVersion10 = 0x00010000, kPsciVersion11 = 0x00010001;
 constexpr uint64_t kSmcccVersion11 = 0x00010001;
 
 bool pstate_mode_valid(uint64_t pstate) {
@@ -78,7 +69,8 @@ bool pstate_mode_valid(uint64_t pstate) {
 }  // namespace
 
 // ---------------- Vm ----------------
-Vm::Vm(const HostDesc& host, const vpmu::HostPmus& pmus, vpmu::Era era) : host_(host), pmu_(pmus, era), era_(era) {}
+Vm::Vm(const HostDesc& host, const vpmu::HostPmus& pmus, vpmu::Era era)
+    : host_(host), pmu_(pmus, era), era_(era), ctr_el0_(sanitised_ctr(host_)) {}
 Vm::~Vm() = default;
 
 int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8_t* userspace_addr) {
@@ -188,18 +180,34 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
         const uint32_t count = legacy ? 0 : static_cast<uint32_t>(value >> kRdistCountShift);
         const uint32_t index = legacy ? 0 : static_cast<uint32_t>(value & kRdistIndexMask);
         if (!legacy && (count == 0 || (value & kRdistFlagsMask))) return -EINVAL;
-        // vgic_v3_alloc_redist_region(): the first region has index 0; a legacy base after
-        // a counted region is refused, after another legacy base it already exists; a new
-        // region takes the next index.
-        if (!vgic_regions_.empty()) {
+        // vgic_v3_alloc_redist_region(), in its order. A legacy base spans the vCPUs that
+        // exist now (vgic_v3_rd_region_size).
+        const uint64_t nvcpus = vcpus_.size();
+        auto region_size = [nvcpus](uint32_t c) { return (c != 0 ? c : nvcpus) * vgic::kRedistStride; };
+        const uint64_t size = region_size(count);
+        if (base + size < base) return -EINVAL;
+        // The first region has index 0; a legacy base after a counted region is refused,
+        // after another legacy base it already exists; a new region takes the next index.
+        if (vgic_regions_.empty()) {
+          if (index != 0) return -EINVAL;
+        } else {
           if (legacy) return vgic_regions_.back().count != 0 ? -EINVAL : -EEXIST;
+          if (index != vgic_regions_.size()) return -EINVAL;
         }
-        if (index != vgic_regions_.size()) return -EINVAL;
-        const uint64_t size = legacy ? vgic::kRedistStride : uint64_t{count} * vgic::kRedistStride;
+        auto overlaps = [](uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz) { return a < b + bsz && b < a + asz; };
+        if (legacy && vgic_dist_ != kAddrUndef && overlaps(base, size, vgic_dist_, vgic::kDistSize)) return -EINVAL;
+        for (const auto& r : vgic_regions_)
+          if (overlaps(base, size, r.base, region_size(r.count))) return -EINVAL;
         if (int rc = check(kAddrUndef, base, size); rc != 0) return rc;
-        for (const auto& r : vgic_regions_) {
-          const uint64_t rsize = uint64_t{r.count} * vgic::kRedistStride;
-          if (base < r.base + rsize && r.base < base + size) return -EINVAL;
+        // vgic_register_all_redist_iodevs(): when the region gives an existing vCPU its
+        // redistributor, vgic_v3_check_base() must hold (no frame over the distributor).
+        uint64_t covered = 0;
+        bool has_legacy = false;
+        for (const auto& r : vgic_regions_) { covered += r.count; has_legacy |= r.count == 0; }
+        if (!has_legacy && covered < nvcpus && vgic_dist_ != kAddrUndef) {
+          if (overlaps(base, size, vgic_dist_, vgic::kDistSize)) return -EINVAL;
+          for (const auto& r : vgic_regions_)
+            if (overlaps(r.base, region_size(r.count), vgic_dist_, vgic::kDistSize)) return -EINVAL;
         }
         vgic_regions_.push_back({base, count});
         if (vgic_) vgic_->set_layout(vgic_dist_, vgic_regions_);
@@ -278,8 +286,28 @@ int Vm::vgic_has_attr(uint32_t group, uint64_t attr) const {
 
 int Vm::vgic_map_resources() {
   if (!vgic_created_) return 0;
-  if (!vgic_) return -EBUSY;  // a GICv3 must be initialised by userspace
+  // vgic_v3_map_resources(), in its order: every vCPU needs a redistributor and the
+  // distributor an address (-ENXIO), the frames must not overlap or leave the IPA space
+  // (vgic_v3_check_base, -EINVAL), and only then must the vGIC be initialised (-EBUSY).
+  // Redistributors are handed out region by region in vCPU order (a legacy REDIST base
+  // covers every vCPU).
+  const uint64_t nvcpus = vcpus_.size();
+  {
+    uint64_t covered = 0;
+    bool legacy = false;
+    for (const auto& r : vgic_regions_) {
+      if (r.count == 0) legacy = true;
+      covered += r.count;
+    }
+    if (!legacy && covered < nvcpus) return -ENXIO;
+  }
   if (vgic_dist_ == kAddrUndef) return -ENXIO;
+  for (const auto& r : vgic_regions_) {
+    const uint64_t size = (r.count != 0 ? r.count : nvcpus) * vgic::kRedistStride;
+    if (r.base + size < r.base || r.base + size > kIpaSize) return -EINVAL;
+    if (vgic_dist_ < r.base + size && r.base < vgic_dist_ + vgic::kDistSize) return -EINVAL;
+  }
+  if (!vgic_) return -EBUSY;  // a GICv3 must be initialised by userspace
   for (const auto& v : vcpus_)
     if (vgic_->redist_base(v->id()) == kAddrUndef) return -ENXIO;
   return 0;
@@ -294,6 +322,50 @@ int Vm::vgic_set_owner(unsigned vcpu, int intid, IrqOwner owner) {
   if (it != irq_owner_.end() && it->second != owner) return -EEXIST;
   irq_owner_[key] = owner;
   return 0;
+}
+
+int Vm::set_smccc_filter(uint32_t base, uint32_t nr_functions, uint8_t action) {
+  const uint32_t last = base + nr_functions - 1;
+  if (nr_functions == 0 || last < base || action > KVM_SMCCC_FILTER_FWD_TO_USER) return -EINVAL;
+  if (has_run()) return -EBUSY;
+  auto& f = smccc_.filter;
+  if (f.empty()) {
+    // kvm_smccc_filter_insert_reserved(): the SMCCC architecture calls (32- and 64-bit
+    // fast calls of owner 0) stay KVM's, so a VMM cannot misreport Spectre mitigations.
+    f.push_back({0x80000000u, 0x8000ffffu, KVM_SMCCC_FILTER_HANDLE});
+    f.push_back({0xc0000000u, 0xc000ffffu, KVM_SMCCC_FILTER_HANDLE});
+  }
+  for (const auto& r : f)
+    if (base <= r.last && last >= r.first) return -EEXIST;
+  f.push_back({base, last, action});
+  return 0;
+}
+
+bool Vm::has_run() const {
+  for (const auto& v : vcpus_)
+    if (v->has_run()) return true;
+  return false;
+}
+
+bool Vm::guest_memory_present(uint64_t gpa, size_t len) {
+  if (mem_ != nullptr && mem_->contains(gpa, len)) return true;
+  return guest_memory_hook_ && guest_memory_hook_(gpa, nullptr, len, false);
+}
+
+bool Vm::write_guest(uint64_t gpa, const void* data, size_t len) {
+  if (mem_ != nullptr && mem_->contains(gpa, len)) {
+    mem_->write(gpa, data, len);  // keeps the core's decoded-code cache coherent
+    return true;
+  }
+  return guest_memory_hook_ && guest_memory_hook_(gpa, const_cast<void*>(data), len, true);
+}
+
+uint64_t Vm::next_random() {
+  // splitmix64
+  uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
 }
 
 int Vm::irq_line(unsigned spi, bool level) {
@@ -325,7 +397,10 @@ int Kvm::create_vm(std::unique_ptr<Vm>& out) const {
 Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpus.front().frequency_mhz) {
   cpu::IdRegs ids = vm.host().cpus.front().ids;
   ids.mpidr = mpidr_for(id);
+  ids.ctr = vm.ctr_el0_;
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
+  timer_.set_cntvoff(vm.voffset_);
+  timer_.set_cntpoff(vm.poffset_);
   core_->set_sysreg_port(this);
   core_->set_smc_traps(true);  // KVM runs guests with HCR_EL2.TSC set
   core_->set_timing_model(vm.timing_model(pcpu_));
@@ -353,6 +428,7 @@ int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
   // core's reset does both. The AArch32 banked SPSRs are kvm_regs storage and go with them.
   core_->reset(0);
   std::fill(std::begin(spsr_aarch32_), std::end(spsr_aarch32_), uint64_t{0});
+  reset_kvm_stored_regs();
   timer_.reset();
   mmio_read_pending_ = false;
   // kvm_reset_vcpu(): the PMU part runs on the pCPU executing the reset (6.6 reads its PMCR).
@@ -455,7 +531,8 @@ int Vcpu::set_device_attr(uint32_t group, uint64_t attr, const void* addr) {
     std::memcpy(&ipa, addr, sizeof ipa);
     if (ipa & 63) return -EINVAL;
     if (pvtime_ipa_ != kInvalidGpa) return -EEXIST;
-    if (vm_.mem() == nullptr || !vm_.mem()->contains(ipa, 64)) return -EINVAL;
+    // kvm_arm_pvtime_set_attr(): the page must be in a memory slot (any slot).
+    if (!vm_.guest_memory_present(ipa & ~uint64_t{4095}, 4096)) return -EINVAL;
     pvtime_ipa_ = ipa;
     return 0;
   }
@@ -602,98 +679,345 @@ void Vcpu::set_insn_trace(InsnTrace t) {
   });
 }
 
-// PSCI and SMCCC calls are handled in the kernel, as KVM's kvm_smccc_call_handler and
-// kvm_psci_call do, one table row per function id.
-struct PsciCall {
-  // Returns true to resume the guest with x0 = ret, false to exit to the VMM.
-  using Fn = bool (*)(Vcpu& self, uint64_t& ret);
-  uint32_t id;
-  Fn fn;
+// SMCCC calls (HVC #0 and SMC #0) are handled in the kernel as 6.12's kvm_smccc_call_handler
+// does: the VMM's SMCCC filter decides first (handle, deny, or forward to userspace as
+// KVM_EXIT_HYPERCALL), then the firmware feature bitmaps gate the TRNG, PV-time and
+// KVM-vendor services, then the call is answered; PSCI calls answer per the VM's PSCI
+// version (0.1, 0.2, 1.0, 1.1). Results go to x0-x3, as smccc_set_retval writes them.
+namespace {
+// Function ids (Arm DEN0028 SMCCC, DEN0022 PSCI, DEN0098 TRNG, DEN0057 PV time; KVM's
+// vendor-hypervisor service).
+constexpr uint32_t kFnSmcccVersion = 0x80000000, kFnSmcccArchFeatures = 0x80000001;
+constexpr uint32_t kFnWorkaround1 = 0x80008000, kFnWorkaround2 = 0x80007fff, kFnWorkaround3 = 0x80003fff;
+constexpr uint32_t kFnPvTimeFeatures = 0xc5000020, kFnPvTimeSt = 0xc5000021;
+constexpr uint32_t kFnTrngVersion = 0x84000050, kFnTrngFeatures = 0x84000051, kFnTrngGetUuid = 0x84000052,
+                   kFnTrngRnd32 = 0x84000053, kFnTrngRnd64 = 0xc4000053;
+constexpr uint32_t kFnVendorCallUid = 0x8600ff01, kFnKvmFeatures = 0x86000000, kFnKvmPtp = 0x86000001;
+// PSCI function numbers (low 16 bits; the 64-bit forms set bit 30).
+enum : uint32_t {
+  kPsciFnVersion = 0, kPsciFnCpuSuspend = 1, kPsciFnCpuOff = 2, kPsciFnCpuOn = 3, kPsciFnAffinityInfo = 4,
+  kPsciFnMigrateInfoType = 6, kPsciFnSystemOff = 8, kPsciFnSystemReset = 9, kPsciFnFeatures = 0xa,
+  kPsciFnSystemSuspend = 0xe, kPsciFnSystemReset2 = 0x12,
+};
+constexpr uint32_t kPsci32 = 0x84000000, kPsci64 = 0xc4000000;
+// KVM's PSCI 0.1 function ids (KVM_PSCI_FN_BASE + n), which predate SMCCC.
+constexpr uint32_t kKvmPsciFnBase = 0x95c1ba5e;
+constexpr uint32_t kKvmPsci01CpuSuspend = kKvmPsciFnBase + 0, kKvmPsci01CpuOff = kKvmPsciFnBase + 1,
+                   kKvmPsci01CpuOn = kKvmPsciFnBase + 2, kKvmPsci01Migrate = kKvmPsciFnBase + 3;
+constexpr uint64_t kSmcccRetSuccess = 0, kSmcccRetNotRequired = static_cast<uint64_t>(-2);
+constexpr uint64_t kWorkaroundRetUnaffected = 1;
+constexpr uint64_t kPsciRetDenied = static_cast<uint64_t>(-3);
+constexpr uint64_t kPsciRetInternalFailure = static_cast<uint64_t>(-6);
+constexpr uint64_t kPsciTosMp = 2;  // MIGRATE_INFO_TYPE: no Trusted OS needing migration
+constexpr uint64_t kTrngVersion10 = 0x10000, kTrngInvalidParameter = static_cast<uint64_t>(-2);
+// The TRNG service's UUID and KVM's vendor-hypervisor UID, as the four registers return them.
+constexpr uint64_t kTrngUuid[4] = {0x0d21e000, 0x11eb4384, 0x44527080, 0x4c5a4e55};
+constexpr uint64_t kKvmUid[4] = {0xb66fb428, 0xe911c52e, 0x564bcaa9, 0x743a004d};
+constexpr uint32_t kSystemEventSuspend = 5;  // KVM_SYSTEM_EVENT_SUSPEND
+constexpr uint64_t kResetFlagPsciReset2 = 1;
+constexpr uint64_t kHypercallExitSmc = 1;  // KVM_HYPERCALL_EXIT_SMC
 
-  static bool smccc_version(Vcpu&, uint64_t& ret) { ret = kSmcccVersion11; return true; }
-  static bool not_supported(Vcpu&, uint64_t& ret) { ret = kPsciRetNotSupported; return true; }
-  static bool psci_version(Vcpu&, uint64_t& ret) { ret = kPsciVersion11; return true; }
-  static bool psci_features(Vcpu& v, uint64_t& ret);
-  static bool cpu_on(Vcpu& v, uint64_t& ret) {
-    const uint64_t mpidr = v.core_->x(1), entry = v.core_->x(2);
-    Vcpu* target = (mpidr & ~kMpidrHwidMask) == 0 ? v.vm_.find_vcpu_by_mpidr(mpidr) : nullptr;
-    if (target == nullptr) ret = kPsciRetInvalidParams;
-    // PSCI 1.0 and later report an entry point outside the IPA space as INVALID_ADDRESS.
-    else if ((entry >> kDefaultIpaBits) != 0) ret = kPsciRetInvalidAddress;
-    else if (target->psci_reset_pending_) ret = kPsciRetOnPending;
-    else if (!target->powered_off()) ret = kPsciRetAlreadyOn;
-    else {
-      target->request_psci_on(v.core_->x(2), v.core_->x(3));
-      v.vm_.kick(target->id());  // a powered-off vCPU thread waits for exactly this
-      ret = kPsciRetSuccess;
-    }
-    return true;
+uint32_t owner(uint32_t fn) { return (fn >> 24) & 0x3f; }
+bool psci_range(uint32_t fn) { return owner(fn) == 4 && (fn & 0xffff) <= 0x1f; }
+}  // namespace
+
+struct PsciCall {
+  // What the handler tells the run loop.
+  enum class Next : uint8_t { kResume, kExit, kWfi };
+  struct Ret {
+    uint64_t a[4] = {kPsciRetNotSupported, 0, 0, 0};
+  };
+
+  // kvm_smccc_default_allowed(): calls no bitmap gates.
+  static bool default_allowed(uint32_t fn) {
+    return fn == kFnSmcccVersion || fn == kFnSmcccArchFeatures || psci_range(fn) ||
+           (fn >= kKvmPsciFnBase && fn <= kKvmPsci01Migrate);
   }
-  // AFFINITY_INFO: ON if any vCPU matching the affinity (at and above the given level) is on.
-  static bool affinity_info(Vcpu& v, uint64_t& ret) {
+  // kvm_smccc_test_fw_bmap().
+  static bool bitmap_allows(const SmcccConfig& f, uint32_t fn) {
+    switch (fn) {
+      case kFnTrngVersion: case kFnTrngFeatures: case kFnTrngGetUuid: case kFnTrngRnd32: case kFnTrngRnd64:
+        return f.std_bmap & 1;
+      case kFnPvTimeFeatures: case kFnPvTimeSt:
+        return f.std_hyp_bmap & 1;
+      case kFnKvmFeatures: case kFnVendorCallUid:
+        return f.vendor_hyp_bmap & 1;
+      case kFnKvmPtp:
+        return (f.vendor_hyp_bmap >> 1) & 1;
+      default:
+        return false;
+    }
+  }
+
+  static Next call(Vcpu& v, bool is_smc) {
+    const uint32_t fn = static_cast<uint32_t>(v.core_->x(0));
+    const SmcccConfig& f = v.vm_.smccc();
+    uint8_t action = f.filter_action(fn);
+    if (action == KVM_SMCCC_FILTER_HANDLE && !bitmap_allows(f, fn) && !default_allowed(fn))
+      action = KVM_SMCCC_FILTER_DENY;
+    Ret r;
+    if (action == KVM_SMCCC_FILTER_FWD_TO_USER) {
+      // kvm_prepare_hypercall_exit(): the guest's registers are left for the VMM.
+      v.run_.exit_reason = KVM_EXIT_HYPERCALL;
+      v.run_.hypercall = {};
+      v.run_.hypercall.nr = fn;
+      v.run_.hypercall.flags = is_smc ? kHypercallExitSmc : 0;
+      return Next::kExit;
+    }
+    Next next = Next::kResume;
+    if (action == KVM_SMCCC_FILTER_HANDLE) next = service(v, fn, r);
+    if (next == Next::kExit && v.run_.system_event.type == kSystemEventSuspend) return next;  // registers untouched
+    for (unsigned i = 0; i < 4; ++i) v.core_->set_x(i, r.a[i]);
+    return next;
+  }
+
+  static Next service(Vcpu& v, uint32_t fn, Ret& r) {
+    const SmcccConfig& f = v.vm_.smccc();
+    const uint64_t arg1 = v.core_->x(1);
+    switch (fn) {
+      case kFnSmcccVersion: r.a[0] = kSmcccVersion11; return Next::kResume;
+      case kFnSmcccArchFeatures:
+        // The emulated cores are unaffected by the Spectre variants the workarounds cover.
+        switch (static_cast<uint32_t>(arg1)) {
+          case kFnWorkaround1: case kFnWorkaround3: r.a[0] = kWorkaroundRetUnaffected; break;
+          case kFnWorkaround2: r.a[0] = kSmcccRetNotRequired; break;
+          case kFnPvTimeFeatures: if (f.std_hyp_bmap & 1) r.a[0] = kSmcccRetSuccess; break;
+          default: break;
+        }
+        return Next::kResume;
+      case kFnPvTimeFeatures: {
+        const uint32_t q = static_cast<uint32_t>(arg1);
+        if ((q == kFnPvTimeFeatures || q == kFnPvTimeSt) && v.pvtime_ipa_ != ~uint64_t{0}) r.a[0] = kSmcccRetSuccess;
+        return Next::kResume;
+      }
+      case kFnPvTimeSt:
+        // kvm_init_stolen_time(): the 64-byte record starts zeroed (revision 0, no stolen
+        // time: an emulated vCPU is never preempted by its host).
+        if (v.pvtime_ipa_ != ~uint64_t{0}) {
+          const uint8_t zero[64] = {};
+          v.vm_.write_guest(v.pvtime_ipa_, zero, sizeof zero);
+          r.a[0] = v.pvtime_ipa_;
+        }
+        return Next::kResume;
+      case kFnVendorCallUid:
+        for (unsigned i = 0; i < 4; ++i) r.a[i] = kKvmUid[i];
+        return Next::kResume;
+      case kFnKvmFeatures: r.a[0] = f.vendor_hyp_bmap; return Next::kResume;
+      case kFnKvmPtp: {
+        // kvm_ptp_get_time(): wall-clock ns (emulated time since the VM's counter started)
+        // and the chosen counter at the same instant, each split into two 32-bit halves.
+        const uint64_t now = v.now_ticks();
+        uint64_t cycles;
+        if (arg1 == 0) cycles = v.timer_.count(timer::TimerId::kVirt, now);
+        else if (arg1 == 1) cycles = v.timer_.count(timer::TimerId::kPhys, now);
+        else return Next::kResume;
+        const uint64_t ns = static_cast<uint64_t>(static_cast<unsigned __int128>(now) * 1000000000 / v.timer_.frequency());
+        r.a[0] = ns >> 32; r.a[1] = ns & 0xffffffff; r.a[2] = cycles >> 32; r.a[3] = cycles & 0xffffffff;
+        return Next::kResume;
+      }
+      case kFnTrngVersion: r.a[0] = kTrngVersion10; return Next::kResume;
+      case kFnTrngFeatures: {
+        const uint32_t q = static_cast<uint32_t>(arg1);
+        if (q == kFnTrngVersion || q == kFnTrngFeatures || q == kFnTrngGetUuid || q == kFnTrngRnd32 || q == kFnTrngRnd64)
+          r.a[0] = kSmcccRetSuccess;
+        return Next::kResume;
+      }
+      case kFnTrngGetUuid:
+        for (unsigned i = 0; i < 4; ++i) r.a[i] = kTrngUuid[i];
+        return Next::kResume;
+      case kFnTrngRnd32:
+      case kFnTrngRnd64: {
+        // kvm_trng_do_rnd(): up to 3 registers' worth of bits, the rest cleared. The bits
+        // come from the VM's deterministic generator so runs repeat byte for byte.
+        const unsigned width = fn == kFnTrngRnd32 ? 32 : 64;
+        const uint32_t nbits = static_cast<uint32_t>(arg1);
+        if (nbits > 3 * width) { r.a[0] = kTrngInvalidParameter; return Next::kResume; }
+        uint64_t bits[3] = {};
+        for (unsigned i = 0; i * 64 < nbits; ++i) bits[i] = v.vm_.next_random();
+        for (unsigned b = nbits; b < 192; ++b) bits[b / 64] &= ~(uint64_t{1} << (b % 64));
+        r.a[0] = kSmcccRetSuccess;
+        if (width == 32) { r.a[1] = bits[1] & 0xffffffff; r.a[2] = bits[0] >> 32; r.a[3] = bits[0] & 0xffffffff; }
+        else { r.a[1] = bits[2]; r.a[2] = bits[1]; r.a[3] = bits[0]; }
+        return Next::kResume;
+      }
+      default:
+        return psci(v, fn, r);
+    }
+  }
+
+  // kvm_psci_version(): the VM's version for vCPUs with the PSCI 0.2 feature, else 0.1.
+  static uint32_t psci_version(const Vcpu& v) {
+    return (v.features() >> KVM_ARM_VCPU_PSCI_0_2) & 1 ? v.vm_.smccc().psci_version : kPsciVersion01;
+  }
+
+  static Next psci(Vcpu& v, uint32_t fn, Ret& r) {
+    const uint32_t ver = psci_version(v);
+    if (ver == kPsciVersion01) {
+      if (fn == kKvmPsci01CpuOff) { cpu_off(v); r.a[0] = kPsciRetSuccess; return Next::kExit; }
+      if (fn == kKvmPsci01CpuOn) { r.a[0] = cpu_on(v, ver); return Next::kResume; }
+      return Next::kResume;
+    }
+    // PSCI 0.2+: 32-bit forms of calls with address/affinity arguments see only their low
+    // halves (kvm_psci_narrow_to_32bit).
+    const bool is64 = (fn & 0xff000000) == kPsci64;
+    if ((fn & 0xff000000) != kPsci32 && !is64) return Next::kResume;
+    const uint32_t num = fn & 0xffff;
+    if (!is64 && (num == kPsciFnCpuOn || num == kPsciFnAffinityInfo || num == kPsciFnSystemSuspend ||
+                  num == kPsciFnSystemReset2))
+      for (unsigned i = 1; i < 4; ++i) v.core_->set_x(i, v.core_->x(i) & 0xffffffff);
+    const bool v1x = ver >= kPsciVersion10;
+    const bool minor1 = ver >= kPsciVersion11;
+    const bool suspend_ok = v.vm_.smccc().system_suspend;
+    switch (num) {
+      case kPsciFnVersion:
+        if (is64) return Next::kResume;
+        r.a[0] = ver;
+        return Next::kResume;
+      case kPsciFnCpuSuspend:
+        // kvm_psci_vcpu_suspend(): a WFI, then success.
+        r.a[0] = kPsciRetSuccess;
+        return Next::kWfi;
+      case kPsciFnCpuOff:
+        if (is64) return Next::kResume;
+        cpu_off(v);
+        r.a[0] = kPsciRetSuccess;
+        return Next::kExit;
+      case kPsciFnCpuOn: r.a[0] = cpu_on(v, ver); return Next::kResume;
+      case kPsciFnAffinityInfo: r.a[0] = affinity_info(v); return Next::kResume;
+      case kPsciFnMigrateInfoType:
+        if (is64) return Next::kResume;
+        r.a[0] = kPsciTosMp;
+        return Next::kResume;
+      case kPsciFnSystemOff:
+      case kPsciFnSystemReset:
+        if (is64) return Next::kResume;
+        // The guest gets INTERNAL_FAILURE if the VMM resumes it after the event anyway.
+        system_event(v, num == kPsciFnSystemOff ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET, 0);
+        r.a[0] = kPsciRetInternalFailure;
+        return Next::kExit;
+      case kPsciFnFeatures:
+        if (!v1x || is64) return Next::kResume;
+        r.a[0] = features(static_cast<uint32_t>(v.core_->x(1)), minor1, suspend_ok);
+        return Next::kResume;
+      case kPsciFnSystemSuspend:
+        if (!v1x || !suspend_ok) return Next::kResume;
+        // Straight to the VMM with the guest's registers untouched: it reads the entry point
+        // and context id from x1/x2 (kvm_psci_system_suspend).
+        v.run_.exit_reason = KVM_EXIT_SYSTEM_EVENT;
+        v.run_.system_event = {};
+        v.run_.system_event.type = kSystemEventSuspend;
+        return Next::kExit;
+      case kPsciFnSystemReset2: {
+        if (!minor1) return Next::kResume;
+        const uint64_t type = v.core_->x(1) & 0xffffffff;
+        // Architectural warm reset (0) or a vendor type (bit 31): a reset event.
+        if (type == 0 || (type & 0x80000000u)) {
+          system_event(v, KVM_SYSTEM_EVENT_RESET, kResetFlagPsciReset2);
+          r.a[0] = kPsciRetInternalFailure;
+          return Next::kExit;
+        }
+        r.a[0] = kPsciRetInvalidParams;
+        return Next::kResume;
+      }
+      default:
+        return Next::kResume;
+    }
+  }
+
+  // PSCI_FEATURES (1.0+).
+  static uint64_t features(uint32_t q, bool minor1, bool suspend_ok) {
+    const uint32_t num = q & 0xffff;
+    const bool is32 = (q & 0xff000000) == kPsci32, is64 = (q & 0xff000000) == kPsci64;
+    if (q == kFnSmcccVersion) return kPsciRetSuccess;
+    if (!is32 && !is64) return kPsciRetNotSupported;
+    switch (num) {
+      case kPsciFnCpuSuspend: case kPsciFnCpuOn: case kPsciFnAffinityInfo:
+        return kPsciRetSuccess;
+      case kPsciFnVersion: case kPsciFnCpuOff: case kPsciFnMigrateInfoType: case kPsciFnSystemOff:
+      case kPsciFnSystemReset: case kPsciFnFeatures:
+        return is32 ? kPsciRetSuccess : kPsciRetNotSupported;
+      case kPsciFnSystemSuspend: return suspend_ok ? kPsciRetSuccess : kPsciRetNotSupported;
+      case kPsciFnSystemReset2: return minor1 ? kPsciRetSuccess : kPsciRetNotSupported;
+      default: return kPsciRetNotSupported;
+    }
+  }
+
+  // kvm_psci_vcpu_on().
+  static uint64_t cpu_on(Vcpu& v, uint32_t ver) {
+    const uint64_t mpidr = v.core_->x(1);
+    if ((mpidr & ~kMpidrHwidMask) != 0) return kPsciRetInvalidParams;
+    Vcpu* target = v.vm_.find_vcpu_by_mpidr(mpidr);
+    if (target == nullptr) return kPsciRetInvalidParams;
+    // Kept from the model before this SMCCC rework (6.12's kvm_psci_vcpu_on has neither):
+    // an entry point outside the IPA space is INVALID_ADDRESS (PSCI 1.0+), a second CPU_ON
+    // before the target ran is ON_PENDING.
+    if (ver != kPsciVersion01 && (v.core_->x(2) >> kDefaultIpaBits) != 0) return kPsciRetInvalidAddress;
+    if (ver != kPsciVersion01 && target->psci_reset_pending_) return kPsciRetOnPending;
+    if (!target->powered_off() || target->psci_reset_pending_)
+      return ver != kPsciVersion01 ? kPsciRetAlreadyOn : kPsciRetInvalidParams;
+    target->request_psci_on(v.core_->x(2), v.core_->x(3));
+    v.vm_.kick(target->id());  // a powered-off vCPU thread waits for exactly this
+    return kPsciRetSuccess;
+  }
+
+  // kvm_psci_vcpu_affinity_info(): ON if any vCPU matching the affinity at and above the
+  // given level is on.
+  static uint64_t affinity_info(Vcpu& v) {
     const uint64_t level = v.core_->x(2);
-    if (level > 3 || (v.core_->x(1) & ~kMpidrHwidMask) != 0) { ret = kPsciRetInvalidParams; return true; }
+    if (level > 3 || (v.core_->x(1) & ~kMpidrHwidMask) != 0) return kPsciRetInvalidParams;
     static constexpr uint64_t kAffMask[4] = {0xff00ffffffull, 0xff00ffff00ull, 0xff00ff0000ull, 0xff00000000ull};
     const uint64_t want = v.core_->x(1) & kAffMask[level];
-    bool found = false, on = false;
+    bool found = false;
     for (const auto& t : v.vm_.vcpus()) {
       if ((t->mpidr() & kAffMask[level]) != want) continue;
       found = true;
-      on |= !t->powered_off() || t->psci_reset_pending_;
+      if (!t->powered_off() || t->psci_reset_pending_) return kPsciAffinityOn;
     }
-    ret = !found ? kPsciRetInvalidParams : (on ? kPsciAffinityOn : kPsciAffinityOff);
-    return true;
+    return found ? kPsciAffinityOff : kPsciRetInvalidParams;
   }
-  static bool cpu_off(Vcpu& v, uint64_t&) {
+
+  static void cpu_off(Vcpu& v) {
     v.mp_state_ = KVM_MP_STATE_STOPPED;
     v.run_.exit_reason = KVM_EXIT_INTR;
-    return false;
   }
-  // SYSTEM_OFF/SYSTEM_RESET stop every vCPU and exit to the VMM with a system event.
-  static bool system_event(Vcpu& v, uint32_t type) {
+
+  // kvm_prepare_system_event(): every vCPU stops; the caller exits with the event.
+  static void system_event(Vcpu& v, uint32_t type, uint64_t flags) {
     for (const auto& t : v.vm_.vcpus()) t->power_off();
     v.run_.exit_reason = KVM_EXIT_SYSTEM_EVENT;
+    v.run_.system_event = {};
     v.run_.system_event.type = type;
     v.run_.system_event.ndata = 1;
-    v.run_.system_event.data[0] = 0;
-    return false;
+    v.run_.system_event.data[0] = flags;
   }
-  static bool system_off(Vcpu& v, uint64_t&) { return system_event(v, KVM_SYSTEM_EVENT_SHUTDOWN); }
-  static bool system_reset(Vcpu& v, uint64_t&) { return system_event(v, KVM_SYSTEM_EVENT_RESET); }
 };
 
-constexpr PsciCall kPsciCalls[] = {
-    {kSmcccVersion, &PsciCall::smccc_version}, {kSmcccArchFeatures, &PsciCall::not_supported},
-    {kPsciVersion, &PsciCall::psci_version},   {kPsciFeatures, &PsciCall::psci_features},
-    {kPsciCpuOn64, &PsciCall::cpu_on},         {kPsciAffinityInfo64, &PsciCall::affinity_info},
-    {kPsciCpuOff, &PsciCall::cpu_off},         {kPsciSystemOff, &PsciCall::system_off},
-    {kPsciSystemReset, &PsciCall::system_reset},
-};
-
-bool PsciCall::psci_features(Vcpu& v, uint64_t& ret) {
-  const uint32_t q = static_cast<uint32_t>(v.core_->x(1));
-  ret = kPsciRetNotSupported;
-  for (const auto& c : kPsciCalls)
-    if (c.id == q && c.id != kSmcccArchFeatures) ret = kPsciRetSuccess;
-  return true;
-}
-
-bool Vcpu::handle_hvc() {
-  const uint32_t fn = static_cast<uint32_t>(core_->x(0));
-  uint64_t ret = kPsciRetNotSupported;  // unknown function ids: SMCCC_RET_NOT_SUPPORTED
-  for (const auto& c : kPsciCalls) {
-    if (c.id == fn) {
-      if (!c.fn(*this, ret)) return false;
-      break;
-    }
+int Vcpu::handle_smccc(bool is_smc) {
+  switch (PsciCall::call(*this, is_smc)) {
+    case PsciCall::Next::kResume: return 1;
+    case PsciCall::Next::kWfi: return 2;
+    case PsciCall::Next::kExit: break;
   }
-  core_->set_x(0, ret);
-  return true;
+  return 0;
 }
 
 uint64_t Vcpu::mpidr() const { return mpidr_for(id_); }
 
-uint64_t Vcpu::now_ticks() const { return timer_.ticks_after(cycles_, frequency_mhz_); }
+uint64_t Vcpu::now_ticks() const {
+  // Inside a guest run the clock includes the run so far: a guest polling the counter
+  // (udelay) sees it move even when nothing bounds the run (no timer armed, no budget).
+  uint64_t cycles = cycles_;
+  if (in_slice_) {
+    const cpu::timing::TimingModel* const tm = timing();
+    if (tm != nullptr) {
+      cycles += tm->cycles() - slice_cycles_start_;
+    } else {
+      const std::array<uint64_t, 2> now = core_->retired_by_el();
+      cycles += now[0] + now[1] - slice_start_;
+    }
+  }
+  return timer_.ticks_after(cycles, frequency_mhz_);
+}
 
 void Vcpu::catch_up_to_vm_time() {
   uint64_t latest = 0;
@@ -923,6 +1247,9 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
     // here, which a guest's handler sees as the same refusal (docs/guest-abi.md).
     const auto r = timer_.sysreg(key, is_read, value, ctx);
     if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    // A write may arm the timer: end the run at the next block so that it is bounded by
+    // the new deadline (insns_until_timer) and the interrupt is taken on time.
+    if (!is_read) core.request_stop();
     return r == timer::GenericTimer::Access::kOk ? Result::kDone : Result::kUndef;
   }
   return Result::kUndef;
@@ -1122,9 +1449,12 @@ int Vcpu::run() {
     const std::array<uint64_t, 2> at = core_->retired_by_el();
     slice_start_ = at[0] + at[1];
     slice_len_ = slice;
+    slice_cycles_start_ = cycles_before;
     vpmu_->take_moved();  // the slice is bounded on every counter as it stands
     if (lk.owns_lock()) lk.unlock();
+    in_slice_ = true;
     const cpu::RunResult r = core_->run(slice);
+    in_slice_ = false;
     if (vm_.threaded()) lk.lock();
     run_.insns_retired += r.retired;
     // The vCPU's clock: the model's cycles, or one cycle per instruction (functional).
@@ -1146,9 +1476,18 @@ int Vcpu::run() {
           continue;
         }
         [[fallthrough]];
-      case cpu::ExitReason::kHvc:
-        if (handle_hvc()) continue;
+      case cpu::ExitReason::kHvc: {
+        const int next = handle_smccc(r.reason == cpu::ExitReason::kSmc);
+        if (next == 1) continue;
+        if (next == 2) {
+          // PSCI CPU_SUSPEND: as WFI.
+          if (core_->irq_pending()) continue;
+          mp_state_ = KVM_MP_STATE_HALTED;
+          run_.exit_reason = KVM_EXIT_INTR;
+          return -EINTR;
+        }
         return run_.exit_reason == KVM_EXIT_INTR ? -EINTR : 0;
+      }
       case cpu::ExitReason::kSemihosting:
         run_.exit_reason = KVM_EXIT_DEBUG;
         run_.debug.hsr = PMUEMU_DEBUG_SEMIHOSTING;

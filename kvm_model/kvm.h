@@ -53,6 +53,10 @@ struct KvmRun {
     uint64_t hsr;
   } debug{};
   struct {
+    uint64_t nr;     // the SMCCC function id
+    uint64_t flags;  // KVM_HYPERCALL_EXIT_SMC
+  } hypercall{};
+  struct {
     uint64_t phys_addr;
     uint8_t data[8];
     uint32_t len;
@@ -80,6 +84,28 @@ struct KvmRun {
 };
 
 class Vm;
+
+// The VM's firmware interface (kvm->arch.psci_version, kvm->arch.smccc_feat, the SMCCC
+// filter and KVM_CAP_ARM_SYSTEM_SUSPEND): what the guest's HVC/SMC calls find, configured
+// by the VMM through the KVM_REG_ARM_FW* registers, KVM_ARM_VM_SMCCC_CTRL and ENABLE_CAP.
+struct SmcccConfig {
+  uint32_t psci_version = 0x10001;  // KVM_ARM_PSCI_LATEST (1.1)
+  uint64_t std_bmap = 1;            // KVM_REG_ARM_STD_BIT_TRNG_V1_0
+  uint64_t std_hyp_bmap = 1;        // KVM_REG_ARM_STD_HYP_BIT_PV_TIME
+  uint64_t vendor_hyp_bmap = 3;     // FUNC_FEAT | PTP
+  bool system_suspend = false;
+  struct FilterRange {
+    uint32_t first, last;
+    uint8_t action;
+  };
+  std::vector<FilterRange> filter;  // empty: no filter configured (everything handled)
+  // kvm_smccc_filter_get_action(): HANDLE where no range covers fn.
+  uint8_t filter_action(uint32_t fn) const {
+    for (const auto& r : filter)
+      if (fn >= r.first && fn <= r.last) return r.action;
+    return KVM_SMCCC_FILTER_HANDLE;
+  }
+};
 
 class Vcpu : private cpu::SysRegPort {
  public:
@@ -155,16 +181,23 @@ class Vcpu : private cpu::SysRegPort {
   bool psci_on_pending() const { return psci_reset_pending_; }
   void power_off() { mp_state_ = KVM_MP_STATE_STOPPED; }
 
+  // Registers only KVM's sysreg array holds (kvm_state.cpp: DBGVCR32_EL2, DISR_EL1,
+  // DACR32_EL2, IFSR32_EL2, FPEXC32_EL2).
+  static constexpr unsigned kNumKvmStoredRegs = 5;
+
  private:
   friend struct PsciCall;
   friend class Vm;  // kicks and TLBI broadcasts reach the core
-  bool handle_hvc();  // PSCI / SMCCC, in the kernel like KVM's; true = keep running
+  // An SMCCC call (HVC #0 / SMC #0), in the kernel like KVM's: 1 = keep running, 2 = wait
+  // as WFI (PSCI CPU_SUSPEND), 0 = exit to the VMM (run_ filled).
+  int handle_smccc(bool is_smc);
   int reset_vcpu(const char* cause, vpmu::ResetTrace& trace);
   // ONE_REG of the core's EL1 system registers and the virtual timer (kvm_state.cpp).
   static bool owns_state_reg(uint64_t id);
   int get_state_reg(uint64_t id, uint64_t& value);
   int set_state_reg(uint64_t id, uint64_t value);
   void append_state_regs(std::vector<uint64_t>& ids) const;
+  void reset_kvm_stored_regs();
   // Guest work since the last flush -> vPMU: at a trapped PMU access and at every exit.
   enum class FlushAt : uint8_t { kTrap, kExit };
   void flush_events(FlushAt at);
@@ -219,6 +252,11 @@ class Vcpu : private cpu::SysRegPort {
   uint64_t pvtime_ipa_ = ~uint64_t{0};  // KVM_ARM_VCPU_PVTIME_IPA (INVALID_GPA: unset)
   uint64_t cycles_ = 0;          // this vCPU's clock: cycles of the core it ran on
   uint64_t spsr_aarch32_[4] = {};  // kvm_regs.spsr[1..4] (abt, und, irq, fiq): storage only
+  std::array<uint64_t, kNumKvmStoredRegs> kvm_stored_{};  // reset by reset_vcpu
+  // vcpu->arch.ccsidr: the CCSIDR values a VMM set through the DEMUX ids (all fourteen
+  // once one differs from the fabricated value); kept across resets, as KVM keeps them.
+  std::array<uint32_t, 14> ccsidr_{};
+  bool ccsidr_override_ = false;
   uint32_t frequency_mhz_;       // that core's clock
   bool mmio_read_pending_ = false;
   bool user_irq_line_ = false;
@@ -229,6 +267,8 @@ class Vcpu : private cpu::SysRegPort {
   SysregTraceFn sysreg_trace_;
   std::atomic<bool> immediate_exit_{false};
   uint64_t slice_start_ = 0, slice_len_ = 0;  // the guest run now in progress (retired count, length)
+  uint64_t slice_cycles_start_ = 0;    // the timing model's cycles at its start
+  bool in_slice_ = false;              // core_->run() of that slice is executing
   bool flush_skipped_ = false;         // a flush found nothing to count: the model's events are stale
   arch::EventCounts events_;           // the batch handed to the vPMU (see flush_events)
 };
@@ -280,6 +320,23 @@ class Vm {
   int get_vgic_state(vgic::VgicState& out) const;
   int set_vgic_state(const vgic::VgicState& in);
   vpmu::IrqChipState irqchip_state();
+  // The firmware interface (SmcccConfig). KVM_ARM_VM_SMCCC_CTRL's FILTER: -EINVAL for an
+  // empty or wrapping range or an unknown action, -EBUSY once a vCPU has run, -EEXIST for
+  // a range overlapping one already set (the SMCCC architecture range is reserved: it
+  // always gets HANDLE once a filter exists).
+  SmcccConfig& smccc() { return smccc_; }
+  int set_smccc_filter(uint32_t base, uint32_t nr_functions, uint8_t action);
+  bool has_run() const;
+  // kvm_write_guest(): bytes into guest memory, through the hook for memory outside the
+  // model's RAM slot. False if the range is in no memory slot.
+  using GuestMemoryHook = std::function<bool(uint64_t gpa, void* buf, size_t len, bool is_write)>;
+  void set_guest_memory_hook(GuestMemoryHook h) { guest_memory_hook_ = std::move(h); }
+  bool write_guest(uint64_t gpa, const void* data, size_t len);
+  bool guest_memory_present(uint64_t gpa, size_t len);
+  // CTR_EL0 through ONE_REG (VM-wide, writable within the host's sanitised value).
+  int set_ctr(uint64_t value);
+  // Random bits for the guest's TRNG calls: a fixed-seed generator, so runs repeat.
+  uint64_t next_random();
   // The cycle-level timing model of a physical CPU (the hardware: one per pCPU, whatever
   // runs on it), built on first use; null with functional timing.
   cpu::timing::TimingModel* timing_model(uint32_t pcpu);
@@ -336,6 +393,18 @@ class Vm {
   // KVM_ARM_VCPU_TIMER_CTRL (VM-wide, kvm->arch.timer_data.ppi): virtual, physical timer PPI.
   std::array<unsigned, 2> timer_ppi_{vgic::kVirtTimerPpi, vgic::kPhysTimerPpi};
   bool timer_ppis_immutable_ = false;
+  // KVM_ARM_SET_COUNTER_OFFSET was used (KVM_ARCH_FLAG_VM_COUNTER_OFFSET): the VMM owns
+  // the counter offsets and writes of TIMER_CNT/PTIMER_CNT are ignored.
+  bool counter_offset_set_ = false;
+  // kvm->arch.timer_data.voffset / poffset: the VM's virtual and physical counter offsets
+  // (TIMER_CNT / PTIMER_CNT writes), given to every vCPU's timer, later ones included.
+  uint64_t voffset_ = 0, poffset_ = 0;
+  // Sets both on every vCPU; `except_voff`'s CNTVOFF is left to its caller (mid-update).
+  void set_counter_offsets(uint64_t voffset, uint64_t poffset, Vcpu* except_voff);
+  SmcccConfig smccc_;
+  GuestMemoryHook guest_memory_hook_;
+  uint64_t rng_state_ = 0x9e3779b97f4a7c15ull;
+  uint64_t ctr_el0_;  // the guest's CTR_EL0 (initially the host's sanitised value)
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;
@@ -345,6 +414,9 @@ class Vm {
   friend class Vcpu;  // installs broadcast_tlbi on its core; VM-wide features
   static void broadcast_tlbi(void* vm, cpu::Core& origin, cpu::mmu::TlbiOp op, uint64_t operand);
 };
+
+// read_sanitised_ftr_reg(SYS_CTR_EL0) of a host (kvm_state.cpp).
+uint64_t sanitised_ctr(const HostDesc& host);
 
 // /dev/kvm
 class Kvm {

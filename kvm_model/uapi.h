@@ -12,6 +12,7 @@ namespace kvm_model {
 // ---- KVM_RUN exit reasons (include/uapi/linux/kvm.h) ----
 enum ExitReasonCode : uint32_t {
   KVM_EXIT_UNKNOWN = 0,
+  KVM_EXIT_HYPERCALL = 3,
   KVM_EXIT_DEBUG = 4,
   KVM_EXIT_MMIO = 6,
   KVM_EXIT_FAIL_ENTRY = 9,
@@ -23,6 +24,10 @@ enum ExitReasonCode : uint32_t {
 
 inline constexpr uint32_t KVM_SYSTEM_EVENT_SHUTDOWN = 1;
 inline constexpr uint32_t KVM_SYSTEM_EVENT_RESET = 2;
+// KVM_ARM_VM_SMCCC_FILTER actions (enum kvm_smccc_filter_action).
+inline constexpr uint8_t KVM_SMCCC_FILTER_HANDLE = 0;
+inline constexpr uint8_t KVM_SMCCC_FILTER_DENY = 1;
+inline constexpr uint8_t KVM_SMCCC_FILTER_FWD_TO_USER = 2;
 inline constexpr uint64_t KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED = 1ull << 0;
 inline constexpr uint32_t KVM_INTERNAL_ERROR_EMULATION = 1;
 // pmuemu extension: the guest takes exceptions in a loop without retiring an instruction

@@ -700,6 +700,12 @@ class Vmm {
   // ---- migration: snapshot save and restore (docs/snapshot.md) ----
   static constexpr uint64_t kPmcrId = arch::SysRegKey{3, 3, 9, 12, 0}.to_one_reg_id();
   static bool is_id_register(uint64_t id) {
+    // The cache identification registers too: CTR_EL0 (a VM feature register since 6.10),
+    // CLIDR_EL1, AIDR_EL1 and the CCSIDR demux ids (0x6020000000110000 | CSSELR).
+    if ((id & ~uint64_t{0xff}) == 0x6020000000110000ull) return true;
+    if (id == arch::SysRegKey{3, 3, 0, 0, 1}.to_one_reg_id() || id == arch::SysRegKey{3, 1, 0, 0, 1}.to_one_reg_id() ||
+        id == arch::SysRegKey{3, 1, 0, 0, 7}.to_one_reg_id())
+      return true;
     const auto key = arch::SysRegKey::from_one_reg_id(id);
     return key && key->op0 == 3 && key->op1 == 0 && key->crn == 0 && !(key->crm == 0 && key->op2 == 5);
   }

@@ -105,10 +105,12 @@ int main(uint64_t arg)
     show("PSCI_VERSION, garbage in x0[63:32] and x1..x3", HVC_IMM(0, 0xdeadbeef00000000ull | PSCI_VERSION, ~0ull, ~0ull, ~0ull));
     show("function id 0", HVC_IMM(0, 0, 0, 0, 0));
     show("function id 0xffffffff", HVC_IMM(0, 0xffffffffull, 0, 0, 0));
-    show("CPU_SUSPEND (not offered)", HVC_IMM(0, PSCI_CPU_SUSPEND_64, 0, off_entry, 0));
-    show("CPU_ON, 32-bit id 0x84000003", HVC_IMM(0, 0x84000003ull, 1, off_entry, 0));
+    /* CPU_SUSPEND is offered (KVM treats it as WFI: with no interrupt to wake the caller it
+     * would never return), so only its discovery is probed. */
+    show("PSCI_FEATURES(CPU_SUSPEND)", HVC_IMM(0, PSCI_FEATURES, PSCI_CPU_SUSPEND_64, 0, 0));
+    show("CPU_ON, 32-bit id 0x84000003, no vCPU 2", HVC_IMM(0, 0x84000003ull, 2, off_entry, 0));
     show("MIGRATE_INFO_TYPE 0x84000006", HVC_IMM(0, 0x84000006ull, 0, 0, 0));
-    show("SYSTEM_RESET2 0xC4000012", HVC_IMM(0, 0xC4000012ull, 0, 0, 0));
+    show("SYSTEM_RESET2 0xC4000012, reserved type 1", HVC_IMM(0, 0xC4000012ull, 1, 0, 0));
     show("SMCCC_VERSION", HVC_IMM(0, 0x80000000ull, 0, 0, 0));
     show("SMCCC_ARCH_FEATURES(garbage)", HVC_IMM(0, 0x80000001ull, ~0ull, 0, 0));
     show("vendor hypervisor service 0x86000000", HVC_IMM(0, 0x86000000ull, 0, 0, 0));

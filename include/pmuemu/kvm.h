@@ -106,5 +106,21 @@ struct kvm_arm_counter_offset {
 #define KVM_ARM_VCPU_TIMER_IRQ_HVTIMER 2
 #define KVM_ARM_VCPU_TIMER_IRQ_HPTIMER 3
 #endif
+#ifndef KVM_ARM_VM_SMCCC_CTRL
+/* The VM attribute group of the SMCCC filter (6.4+) and its argument. */
+#define KVM_ARM_VM_SMCCC_CTRL 0
+#define KVM_ARM_VM_SMCCC_FILTER 0
+struct kvm_smccc_filter {
+  __u32 base;
+  __u32 nr_functions;
+  __u8 action; /* 0 handle, 1 deny, 2 forward to userspace (KVM_EXIT_HYPERCALL) */
+  __u8 pad[15];
+};
+#endif
+#ifndef KVM_HYPERCALL_EXIT_SMC
+/* run->hypercall.flags of a KVM_EXIT_HYPERCALL (the 6.1 headers name that word longmode). */
+#define KVM_HYPERCALL_EXIT_SMC (1U << 0)
+#define KVM_HYPERCALL_EXIT_16BIT (1U << 1)
+#endif
 
 #endif /* PMUEMU_KVM_H */

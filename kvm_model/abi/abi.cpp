@@ -69,13 +69,12 @@ struct VmObj {
   // no vCPU may run again (KVM_RUN: -EFAULT, as Linux gives a vCPU whose memory is gone).
   bool ram_deleted = false;
   std::vector<std::unique_ptr<VcpuData>> vcpus;
-  FwState fw;
   bool has_run() const {
     for (const auto& v : vcpus)
       if (v->v->has_run()) return true;
     return false;
   }
-  RegCtx ctx(VcpuData& vc) { return RegCtx{*vc.v, fw, vc.extra, has_run()}; }
+  RegCtx ctx(VcpuData& vc) { return RegCtx{*vc.v, vm->smccc(), vc.extra, has_run()}; }
   // One memfd per VM holds every vCPU's kvm_run page (sparse: untouched pages cost nothing),
   // mapped once by the model; VM, vCPU and device fds are dups of it, so creating a vCPU
   // or device costs one dup(2).
@@ -99,11 +98,10 @@ struct File {
 struct State {
   Options opts;
   Kvm kvm;
-  pid_t pid;
   mutable std::mutex m;  // the fd table
   std::map<int, std::shared_ptr<File>> files;
   TraceFn trace;
-  explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era), pid(getpid()) {}
+  explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
   std::shared_ptr<File> find(int fd) const {
     std::lock_guard lk(m);
@@ -124,8 +122,10 @@ struct State {
       std::memcpy(dst, reinterpret_cast<const void*>(src), n);
       return 0;
     }
+    // The current pid, not one cached at open: a forked VMM (get-reg-list's child per
+    // configuration) owns the State copy and must read its own memory, not its parent's.
     iovec local{dst, n}, remote{reinterpret_cast<void*>(src), n};
-    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
   }
   int copy_out(unsigned long dst, const void* src, size_t n) const {
     if (n == 0) return 0;
@@ -135,7 +135,7 @@ struct State {
       return 0;
     }
     iovec local{const_cast<void*>(src), n}, remote{reinterpret_cast<void*>(dst), n};
-    return process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
+    return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n) ? 0 : -EFAULT;
   }
   template <typename T>
   int get(T& out, unsigned long src) const { return copy_in(&out, src, sizeof(T)); }
@@ -242,6 +242,25 @@ long State::create_vm(unsigned long type) {
   vm->set_vmm_pcpu(opts.vmm_pcpu);
   auto obj = std::make_shared<VmObj>();
   obj->vm = std::move(vm);
+  // Guest memory the model does not map itself (every slot but its RAM): what KVM reaches
+  // with kvm_write_guest (the PV-time record) and gfn_to_hva (the PV-time IPA check). Like
+  // serve_slot_access, called with the vCPU's or the VM's lock held.
+  obj->vm->set_guest_memory_hook([o = obj.get()](uint64_t gpa, void* buf, size_t len, bool is_write) {
+    for (const auto& [id, s] : o->slots) {
+      if (static_cast<int>(id) == o->backing_slot) continue;
+      if (gpa < s.gpa || gpa + len > s.gpa + s.size) continue;
+      if (buf == nullptr) return true;
+      uint8_t* host = reinterpret_cast<uint8_t*>(s.uaddr + (gpa - s.gpa));
+      if (is_write) {
+        if (s.flags & KVM_MEM_READONLY) return false;
+        std::memcpy(host, buf, len);
+      } else {
+        std::memcpy(buf, host, len);
+      }
+      return true;
+    }
+    return false;
+  });
   obj->ipa_bits = ipa;
   const int backing = new_fd("kvm-vm", kMaxVcpus * kVcpuMmapSize);
   if (backing < 0) return backing;
@@ -423,8 +442,26 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       if (int rc = get(cap, arg); rc != 0) return rc;
       if (cap.flags) return -EINVAL;
       // kvm_vm_ioctl_enable_cap(): the arm64 capabilities a VMM can enable.
-      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER || cap.cap == KVM_CAP_ARM_SYSTEM_SUSPEND) return 0;
+      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) return 0;
+      if (cap.cap == KVM_CAP_ARM_SYSTEM_SUSPEND) {
+        // KVM_ARCH_FLAG_SYSTEM_SUSPEND_ENABLED: PSCI SYSTEM_SUSPEND exits to the VMM.
+        vm.vm->smccc().system_suspend = true;
+        return 0;
+      }
       return -EINVAL;
+    }
+    case KVM_HAS_DEVICE_ATTR:
+    case KVM_SET_DEVICE_ATTR: {
+      // kvm_vm_has_attr() / kvm_vm_set_attr(): the SMCCC filter is the arm64 VM attribute.
+      kvm_device_attr at;
+      if (int rc = get(at, arg); rc != 0) return rc;
+      if (at.group != KVM_ARM_VM_SMCCC_CTRL || at.attr != KVM_ARM_VM_SMCCC_FILTER) return -ENXIO;
+      if (req == KVM_HAS_DEVICE_ATTR) return 0;
+      kvm_smccc_filter f;
+      if (int rc = get(f, at.addr); rc != 0) return rc;
+      for (uint8_t b : f.pad)
+        if (b != 0) return -EINVAL;
+      return vm.vm->set_smccc_filter(f.base, f.nr_functions, f.action);
     }
     case KVM_SET_USER_MEMORY_REGION:
     case KVM_SET_USER_MEMORY_REGION2: {
@@ -562,6 +599,12 @@ long State::run(VmObj& vm, VcpuData& vc) {
       break;
     case KVM_EXIT_DEBUG:
       ur->debug.arch.hsr = static_cast<uint32_t>(r.debug.hsr);
+      break;
+    case KVM_EXIT_HYPERCALL:
+      std::memset(&ur->hypercall, 0, sizeof ur->hypercall);
+      ur->hypercall.nr = r.hypercall.nr;
+      // `flags` in 6.2+ headers, the same word as `longmode` in older ones.
+      std::memcpy(&ur->hypercall.longmode, &r.hypercall.flags, sizeof(uint64_t));
       break;
     case KVM_EXIT_INTERNAL_ERROR:
       ur->internal.suberror = r.internal.suberror;

@@ -52,7 +52,8 @@ bool wants_psci02(const Vcpu& v) { return (v.features() >> KVM_ARM_VCPU_PSCI_0_2
 int get_fw(RegCtx& c, uint64_t id, uint64_t& val) {
   switch (id) {
     case KVM_REG_ARM_PSCI_VERSION:
-      val = c.fw.psci_version != ~uint64_t{0} ? c.fw.psci_version : (wants_psci02(c.v) ? kPsci11 : kPsci01);
+      // kvm_psci_version(): the VM's version for a vCPU with the PSCI 0.2 feature.
+      val = wants_psci02(c.v) ? c.fw.psci_version : kPsci01;
       return 0;
     case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_1: val = kWa1; return 0;
     case KVM_REG_ARM_SMCCC_ARCH_WORKAROUND_2: val = kWa2; return 0;
@@ -68,10 +69,10 @@ int set_fw(RegCtx& c, uint64_t id, uint64_t val) {
   switch (id) {
     case KVM_REG_ARM_PSCI_VERSION:
       // kvm_arm_set_fw_reg(): 0.1 only without the PSCI 0.2 feature, 0.2/1.0/1.1 only with it.
-      if (val == kPsci01) return wants_psci02(c.v) ? -EINVAL : (c.fw.psci_version = val, 0);
+      if (val == kPsci01) return wants_psci02(c.v) ? -EINVAL : (c.fw.psci_version = static_cast<uint32_t>(val), 0);
       if (val == kPsci02 || val == kPsci10 || val == kPsci11) {
         if (!wants_psci02(c.v)) return -EINVAL;
-        c.fw.psci_version = val;
+        c.fw.psci_version = static_cast<uint32_t>(val);
         return 0;
       }
       return -EINVAL;
@@ -105,6 +106,15 @@ int set_fw(RegCtx& c, uint64_t id, uint64_t val) {
   }
 }
 
+bool is_demux(uint64_t id) { return (id & KVM_REG_ARM_COPROC_MASK) == KVM_REG_ARM_DEMUX; }
+
+// kvm_arm_copy_sys_reg_indices(): the invariant registers come first, unsorted.
+constexpr std::array<uint64_t, 3> kInvariantRegs = {
+    ARM64_SYS_REG(3, 0, 0, 0, 0),  // MIDR_EL1
+    ARM64_SYS_REG(3, 0, 0, 0, 6),  // REVIDR_EL1
+    ARM64_SYS_REG(3, 1, 0, 0, 7),  // AIDR_EL1
+};
+
 bool is_fw(uint64_t id) {
   const uint64_t cop = id & KVM_REG_ARM_COPROC_MASK;
   return cop == KVM_REG_ARM_FW || cop == KVM_REG_ARM_FW_FEAT_BMAP;
@@ -130,7 +140,9 @@ int get_reg(RegCtx c, uint64_t id, uint8_t* buf, size_t size) {
     store(buf, size, v);
     return 0;
   }
-  // System and timer registers are 64-bit (kvm_sys_reg_get_user).
+  // The CCSIDR demux ids are U32 (demux_c15_get); system and timer registers are 64-bit
+  // (kvm_sys_reg_get_user).
+  if (is_demux(id)) return size == 4 ? c.v.get_one_reg_raw(id, buf) : -ENOENT;
   if (size != 8) return -ENOENT;
   return c.v.get_one_reg_raw(id, buf);
 }
@@ -141,6 +153,7 @@ int set_reg(RegCtx c, uint64_t id, const uint8_t* buf, size_t size) {
     if (size != 8) return -ENOENT;
     return set_fw(c, id, load(buf, size));
   }
+  if (is_demux(id)) return size == 4 ? c.v.set_one_reg_raw(id, buf) : -ENOENT;
   if (size != 8) return -ENOENT;
   return c.v.set_one_reg_raw(id, buf);
 }
@@ -159,14 +172,24 @@ int list_regs(RegCtx c, std::vector<uint64_t>& ids) {
   std::sort(core.begin(), core.end(), [](uint64_t a, uint64_t b) { return core_off(a) < core_off(b); });
   ids.insert(ids.end(), core.begin(), core.end());
   ids.insert(ids.end(), kFwRegs.begin(), kFwRegs.end());
-  // The timer block, then every other system register in ascending order.
+  // The timer block, the invariant registers, every other system register in ascending
+  // order (the sorted sys_reg_descs walk), then the CCSIDR demux ids.
+  auto has = [&sys](uint64_t id) { return std::find(sys.begin(), sys.end(), id) != sys.end(); };
   for (uint64_t t : kTimerRegs)
-    if (std::find(sys.begin(), sys.end(), t) != sys.end()) ids.push_back(t);
-  std::vector<uint64_t> rest;
-  for (uint64_t id : sys)
-    if (std::find(kTimerRegs.begin(), kTimerRegs.end(), id) == kTimerRegs.end()) rest.push_back(id);
+    if (has(t)) ids.push_back(t);
+  for (uint64_t r : kInvariantRegs)
+    if (has(r)) ids.push_back(r);
+  std::vector<uint64_t> rest, demux;
+  for (uint64_t id : sys) {
+    if (std::find(kTimerRegs.begin(), kTimerRegs.end(), id) != kTimerRegs.end() ||
+        std::find(kInvariantRegs.begin(), kInvariantRegs.end(), id) != kInvariantRegs.end())
+      continue;
+    (is_demux(id) ? demux : rest).push_back(id);
+  }
   std::sort(rest.begin(), rest.end());
+  std::sort(demux.begin(), demux.end());
   ids.insert(ids.end(), rest.begin(), rest.end());
+  ids.insert(ids.end(), demux.begin(), demux.end());
   return 0;
 }
 

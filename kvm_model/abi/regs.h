@@ -15,13 +15,8 @@ struct kvm_run;
 namespace kvm_model::abi {
 
 // The firmware interface a VMM configures through KVM_REG_ARM_FW / _FW_FEAT_BMAP
-// (kvm->arch.smccc_feat, the PSCI version): VM-wide, fixed once a vCPU has run.
-struct FwState {
-  uint64_t psci_version = ~uint64_t{0};  // ~0: the default for the vCPU's features
-  uint64_t std_bmap = 1;        // KVM_REG_ARM_STD_BIT_TRNG_V1_0
-  uint64_t std_hyp_bmap = 1;    // KVM_REG_ARM_STD_HYP_BIT_PV_TIME
-  uint64_t vendor_hyp_bmap = 3; // FUNC_FEAT | PTP
-};
+// (kvm->arch.smccc_feat, the PSCI version): the VM's, fixed once a vCPU has run.
+using FwState = SmcccConfig;
 
 // Per-vCPU state the model leaves to the ABI layer: SPSR_abt/und/irq/fiq (AArch32 only;
 // kept and returned as KVM keeps them).

@@ -144,7 +144,7 @@ GenericTimer::Access GenericTimer::sysreg(arch::SysRegKey key, bool is_read, uin
 }
 
 uint64_t GenericTimer::count(TimerId t, uint64_t now) const {
-  return t == TimerId::kPhys ? now : now - s_.cntvoff;
+  return t == TimerId::kPhys ? now - s_.cntpoff : now - s_.cntvoff;
 }
 
 bool GenericTimer::istatus(TimerId t, uint64_t now) const {

@@ -78,6 +78,9 @@ struct TimerRegs {
 struct TimerState {
   uint64_t frequency = kDefaultFrequency;   // CNTFRQ_EL0
   uint64_t cntvoff = 0;                     // CNTVOFF_EL2
+  // CNTPOFF_EL2 (FEAT_ECV), or KVM's trap-and-emulate equivalent: a VMM that writes
+  // KVM_REG_ARM_PTIMER_CNT moves the guest's physical count by this offset.
+  uint64_t cntpoff = 0;
   std::array<TimerRegs, kNumTimers> timers{};
   std::array<bool, kNumTimers> line{};      // indexed by TimerId
 };
@@ -110,7 +113,7 @@ class GenericTimer {
   // that lives in the timer (not CNTKCTL_EL1, which the core keeps). kUndef for other keys.
   Access sysreg(arch::SysRegKey key, bool is_read, uint64_t& value, const AccessContext& ctx);
 
-  // The count a timer compares against: CNTPCT_EL0 = now, CNTVCT_EL0 = now - CNTVOFF.
+  // The count a timer compares against: CNTPCT_EL0 = now - CNTPOFF, CNTVCT_EL0 = now - CNTVOFF.
   uint64_t count(TimerId t, uint64_t now) const;
   // CNTx_CTL_EL0.ISTATUS: ENABLE and count >= CVAL.
   bool istatus(TimerId t, uint64_t now) const;
@@ -145,6 +148,8 @@ class GenericTimer {
   }
   uint64_t cntvoff() const { return s_.cntvoff; }
   void set_cntvoff(uint64_t off) { s_.cntvoff = off; }
+  uint64_t cntpoff() const { return s_.cntpoff; }
+  void set_cntpoff(uint64_t off) { s_.cntpoff = off; }
 
   const TimerState& state() const { return s_; }
   void set_state(const TimerState& s) { s_ = s; }
