@@ -653,9 +653,15 @@ class Vmm {
     if (mode != vp::Attr5::kNone && pol.attr5 != mode)
       throw UsageError("--pmu " + opts_.pmu_core + ": only in KVM era " + vp::eras_with_attr5(mode) + ", not in " +
                        era_name);
-    // STRICT: --pmcr-n is SET_NR_COUNTERS (PMCR_EL0.N writes are ignored).
+    // STRICT: --pmcr-n is SET_NR_COUNTERS (PMCR_EL0.N writes are ignored). For the same
+    // reason a restore under STRICT sets the snapshot's N that way, before PMU_V3_INIT;
+    // replaying PMCR_EL0 afterwards could not.
     int nr_counters = opts_.nr_counters;
     if (pol.has_pmu_v3_strict && opts_.pmcr_n >= 0) nr_counters = opts_.pmcr_n;
+    int restore_n = -1;
+    if (pol.has_pmu_v3_strict && snapshot_)
+      for (const auto& [id, value] : snapshot_->cpus.front().regs)
+        if (id == kPmcrId) restore_n = static_cast<int>((value.lo >> 11) & 0x1f);
     for (auto* v : vcpus_) {
       const std::string who = "vcpu" + std::to_string(v->id());
       int type = -1;
@@ -674,7 +680,15 @@ class Vmm {
       if (mode != vp::Attr5::kNone)
         call(pmu_attr(v, 5, nullptr), "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3 attribute 5 (" + opts_.pmu_core +
                                           ", " + era_name + "))");
-      if (nr_counters >= 0) {
+      if (restore_n >= 0) {
+        const unsigned n = static_cast<unsigned>(restore_n);
+        // -EINVAL: the destination's PMU has fewer counters. Refused as a migration, as
+        // restore() refuses a destination that keeps another N in the other eras.
+        if (const long rc = pmu_attr(v, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n); rc < 0)
+          throw MigrationRefused("restore refused: the snapshot's PMCR_EL0.N is " + std::to_string(n) +
+                                 " but the destination's PMU refuses it on " + who +
+                                 " (PMU_V3_SET_NR_COUNTERS: " + errno_name(static_cast<int>(rc)) + ")");
+      } else if (nr_counters >= 0) {
         const unsigned n = static_cast<unsigned>(nr_counters);
         call(pmu_attr(v, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n),
              "KVM_SET_DEVICE_ATTR(" + who + ", PMU_V3_SET_NR_COUNTERS, " + std::to_string(n) + ")");

@@ -13,7 +13,7 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
        linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR tty IMAGE INITRD [pmuemu args...]
-       linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP
+       linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP [--kvm ERA]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
 """
 import gzip
@@ -401,12 +401,14 @@ def perf_rows(out):
 
 
 def snapshot_save(pmuemu, host, work, img, initrd, extra):
-    """A Linux VM on the big cluster of a 6.6 host (vCPU thread and VMM thread on pCPU 4:
-    its reset gives N = 6), saved in the middle of its work."""
+    """A Linux VM on the big cluster of a host (vCPU thread and VMM thread on pCPU 4: under
+    6.6 its reset gives N = 6, from 6.7 its first init picks the big PMU, N = 6), saved in
+    the middle of its work under the era given (`--kvm ERA`, default 6.6)."""
     need(img, initrd)
     snap = extra[0]
+    era = extra[extra.index("--kvm") + 1] if "--kvm" in extra else "6.6"
     big = cluster_counters(host)[-1]
-    args = init_args(img, initrd, SNAP_COMMAND, ["--kvm", "6.6", "--timing", "functional", "--affinity", f"0={big[0]}",
+    args = init_args(img, initrd, SNAP_COMMAND, ["--kvm", era, "--timing", "functional", "--affinity", f"0={big[0]}",
                                                  "--vmm-cpu", str(big[0]), "--save", snap,
                                                  "--stop-after-insns", str(SNAP_AT)])
     if os.path.exists(snap):
@@ -636,7 +638,7 @@ def main():
     elif what == "snapshot-restore":
         snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
     elif what == "snapshot-save":
-        snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])])
+        snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])] + rest[3:])
     elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster", "drive", "tty"):
         {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset,
          "reboot-cluster": reboot_cluster, "drive": drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
