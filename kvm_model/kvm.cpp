@@ -1019,9 +1019,13 @@ uint64_t Vcpu::now_ticks() const {
   return timer_.ticks_after(cycles, frequency_mhz_);
 }
 
+uint64_t Vcpu::settled_ticks() const { return timer_.ticks_after(cycles_, frequency_mhz_); }
+
+uint64_t Vcpu::ticks_seen_by(const Vcpu& reader) const { return &reader == this ? now_ticks() : settled_ticks(); }
+
 void Vcpu::catch_up_to_vm_time() {
   uint64_t latest = 0;
-  for (const auto& v : vm_.vcpus()) latest = std::max(latest, v->now_ticks());
+  for (const auto& v : vm_.vcpus()) latest = std::max(latest, v->ticks_seen_by(*this));
   advance_to(latest);
 }
 
@@ -1037,14 +1041,14 @@ uint64_t Vcpu::halted_clock_target() const {
   uint64_t latest = 0, earliest_deadline = UINT64_MAX;
   bool others_run = false;
   for (const auto& v : vm_.vcpus()) {
-    latest = std::max(latest, v->now_ticks());
+    latest = std::max(latest, v->ticks_seen_by(*this));
     if (v.get() == this || (v->powered_off() && !v->psci_reset_pending_)) continue;
     if (v->mp_state_ != KVM_MP_STATE_HALTED) others_run = true;
   }
   if (others_run) return latest;
   for (const auto& v : vm_.vcpus())
     if (v->mp_state_ == KVM_MP_STATE_HALTED || v.get() == this)
-      earliest_deadline = std::min(earliest_deadline, v->timer_.next_deadline(v->now_ticks()));
+      earliest_deadline = std::min(earliest_deadline, v->timer_.next_deadline(v->ticks_seen_by(*this)));
   if (earliest_deadline == UINT64_MAX) return latest > now_ticks() ? latest : UINT64_MAX;
   return std::max(latest, earliest_deadline);
 }

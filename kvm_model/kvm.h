@@ -221,8 +221,16 @@ class Vcpu : private cpu::SysRegPort {
   cpu::Handler bound_handler(uint32_t route, bool is_read) override;
   static const std::array<Result (*)(Vcpu&, cpu::Core&, uint32_t, uint32_t, uint64_t&), vpmu::trap::kNumOps> kBoundOps;
   [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
-  // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks.
+  // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks; inside a guest run it
+  // includes the run so far.
   uint64_t now_ticks() const;
+  // The clock as it stood at the end of this vCPU's last slice (updated under the VM lock).
+  uint64_t settled_ticks() const;
+  // This vCPU's clock as `reader` may read it: its own reads include the slice in progress;
+  // another vCPU's thread may not look into a slice that runs outside the VM lock
+  // (threaded mode), so it sees the settled clock. With one thread no other vCPU is ever
+  // inside a slice then, so both are the same.
+  uint64_t ticks_seen_by(const Vcpu& reader) const;
   // Halted: the count this vCPU's clock moves to (VM-wide time, or the earliest deadline
   // when every vCPU waits); UINT64_MAX: nothing can wake it by time.
   uint64_t halted_clock_target() const;
