@@ -66,7 +66,12 @@ struct ParsedArgs {
   bool has(std::string_view opt) const { return count(opt) != 0; }
   // The value of an option given once (a repeated non-repeatable option is a usage error).
   const std::string& get(std::string_view opt) const { return options.find(opt)->second.back(); }
-  const std::vector<std::string>& all(std::string_view opt) const { return options.find(opt)->second; }
+  // Every value of an option, in command-line order; none when it was not given.
+  const std::vector<std::string>& all(std::string_view opt) const {
+    static const std::vector<std::string> kNone;
+    const auto it = options.find(opt);
+    return it == options.end() ? kNone : it->second;
+  }
 };
 
 // Every exit status pmuemu documents, in the order of the tables.
