@@ -575,7 +575,10 @@ std::optional<uint64_t> Stub::translate(unsigned vcpu, uint64_t va) {
   return pa;
 }
 
-size_t Stub::read_virt(unsigned vcpu, uint64_t va, uint8_t* out, size_t n) {
+template <class CopyChunk>
+size_t Stub::walk_virt(unsigned vcpu, uint64_t va, size_t n, CopyChunk copy) {
+  // Page by page, each through the vCPU's own translation: a range may cross into an
+  // unmapped page or out of RAM, and then only what came before it is moved.
   size_t done = 0;
   while (done < n) {
     const uint64_t at = va + done;
@@ -583,24 +586,20 @@ size_t Stub::read_virt(unsigned vcpu, uint64_t va, uint8_t* out, size_t n) {
     if (!pa) break;
     const size_t chunk = std::min<uint64_t>(n - done, cpu::kPageSize - (at & (cpu::kPageSize - 1)));
     if (!target_->phys().contains(*pa, chunk)) break;
-    cpu::guest_copy(out + done, target_->phys().ptr(*pa), chunk);
+    copy(*pa, done, chunk);
     done += chunk;
   }
   return done;
 }
 
+size_t Stub::read_virt(unsigned vcpu, uint64_t va, uint8_t* out, size_t n) {
+  return walk_virt(vcpu, va, n, [&](uint64_t pa, size_t off, size_t chunk) {
+    cpu::guest_copy(out + off, target_->phys().ptr(pa), chunk);
+  });
+}
+
 size_t Stub::write_virt(unsigned vcpu, uint64_t va, const uint8_t* in, size_t n) {
-  size_t done = 0;
-  while (done < n) {
-    const uint64_t at = va + done;
-    const auto pa = translate(vcpu, at);
-    if (!pa) break;
-    const size_t chunk = std::min<uint64_t>(n - done, cpu::kPageSize - (at & (cpu::kPageSize - 1)));
-    if (!target_->phys().contains(*pa, chunk)) break;
-    target_->write_phys(*pa, in + done, chunk);
-    done += chunk;
-  }
-  return done;
+  return walk_virt(vcpu, va, n, [&](uint64_t pa, size_t off, size_t chunk) { target_->write_phys(pa, in + off, chunk); });
 }
 
 std::string Stub::read_mem(const std::string& p) {

@@ -130,6 +130,8 @@ class Stub {
   bool set_gdb_reg(unsigned vcpu, unsigned regno, const uint8_t* bytes, size_t n);
   // Guest virtual memory of `vcpu` as its stage-1 translation maps it; bytes read or
   // written before the first unmapped one.
+  template <class CopyChunk>
+  size_t walk_virt(unsigned vcpu, uint64_t va, size_t n, CopyChunk copy);
   size_t read_virt(unsigned vcpu, uint64_t va, uint8_t* out, size_t n);
   size_t write_virt(unsigned vcpu, uint64_t va, const uint8_t* in, size_t n);
   std::optional<uint64_t> translate(unsigned vcpu, uint64_t va);
