@@ -182,8 +182,9 @@ Case max_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned cluster_max, const s
   return c;
 }
 
-Case set_pmcr_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
-  Case c(n, "set-pmcr-n", fmt("SET ok, N reads back %u", n));
+// test_create_vpmu_vm_with_pmcr_n(n, expect_fail) as one row: N within the host maximum
+// (set-pmcr-n) must read back, N above it (error, 6.7) must leave PMCR_EL0 unchanged.
+Case pmcr_n_row(Case c, const km::Kvm& kvm, uint32_t pcpu, unsigned n, bool expect_fail) {
   SelftestVm vm(kvm, pcpu);
   c.dfr0_fallback = vm.dfr0_fallback();
   if (!vm.ok()) {
@@ -191,25 +192,18 @@ Case set_pmcr_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
     return c;
   }
   std::string note;
-  c.detail = create_with_pmcr_n(vm, n, false, &note);
+  c.detail = create_with_pmcr_n(vm, n, expect_fail, &note);
   c.pass = c.detail.empty();
   if (c.pass) c.detail = note;
   return c;
 }
 
+Case set_pmcr_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
+  return pmcr_n_row(Case(n, "set-pmcr-n", fmt("SET ok, N reads back %u", n)), kvm, pcpu, n, false);
+}
+
 Case error_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
-  Case c(n, "error", "SET ok, PMCR_EL0 unchanged");
-  SelftestVm vm(kvm, pcpu);
-  c.dfr0_fallback = vm.dfr0_fallback();
-  if (!vm.ok()) {
-    c.detail = vm.error();
-    return c;
-  }
-  std::string note;
-  c.detail = create_with_pmcr_n(vm, n, true, &note);
-  c.pass = c.detail.empty();
-  if (c.pass) c.detail = note;
-  return c;
+  return pmcr_n_row(Case(n, "error", "SET ok, PMCR_EL0 unchanged"), kvm, pcpu, n, true);
 }
 
 // run_pmregs_validity_test(n), spec 6.6: "" or the failed step.

@@ -101,6 +101,20 @@ std::string load_error(const fs::path& p) {
   return "";
 }
 
+// Saves sample(), then for every offset (each of the first 256 bytes, then every 61st)
+// writes variant(bytes, offset) and requires that loading it fails with an error naming it.
+template <typename Variant>
+void each_variant_is_refused(const fs::path& dir, const char* what, Variant variant) {
+  const fs::path good = dir / "vm.snap", bad = dir / "bad.snap";
+  vm::save_snapshot(good, sample());
+  const std::vector<uint8_t> b = read_all(good);
+  for (size_t at = 0; at < b.size(); at += at < 256 ? 1 : 61) {
+    write_all(bad, variant(b, at));
+    const std::string err = load_error(bad);
+    BOOST_TEST(err.rfind(bad.string() + ": ", 0) == 0, what << " at " << at << ": '" << err << "'");
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(snapshot_file)
@@ -179,30 +193,19 @@ BOOST_AUTO_TEST_CASE(a_save_into_a_missing_directory_names_the_file) {
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_refused) {
   TempDir t;
-  const fs::path good = t.dir / "vm.snap", cut = t.dir / "cut.snap";
-  vm::save_snapshot(good, sample());
-  const std::vector<uint8_t> b = read_all(good);
   // Every length short of the whole file, at a stride that still hits the header, the
   // register records and the RAM pages.
-  for (size_t len = 0; len < b.size(); len += len < 256 ? 1 : 97) {
-    write_all(cut, std::vector<uint8_t>(b.begin(), b.begin() + static_cast<long>(len)));
-    const std::string err = load_error(cut);
-    BOOST_TEST(err.rfind(cut.string() + ": ", 0) == 0, "length " << len << ": '" << err << "'");
-  }
+  each_variant_is_refused(t.dir, "cut", [](const std::vector<uint8_t>& b, size_t at) {
+    return std::vector<uint8_t>(b.begin(), b.begin() + static_cast<long>(at));
+  });
 }
 
 BOOST_AUTO_TEST_CASE(a_flipped_bit_anywhere_is_refused) {
   TempDir t;
-  const fs::path good = t.dir / "vm.snap", bad = t.dir / "bad.snap";
-  vm::save_snapshot(good, sample());
-  const std::vector<uint8_t> b = read_all(good);
-  for (size_t i = 0; i < b.size(); i += i < 256 ? 1 : 61) {
-    std::vector<uint8_t> c = b;
-    c[i] ^= 0x10;
-    write_all(bad, c);
-    const std::string err = load_error(bad);
-    BOOST_TEST(err.rfind(bad.string() + ": ", 0) == 0, "byte " << i << ": '" << err << "'");
-  }
+  each_variant_is_refused(t.dir, "flipped bit", [](std::vector<uint8_t> b, size_t at) {
+    b[at] ^= 0x10;
+    return b;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_file_and_a_foreign_file_are_refused_by_name) {
