@@ -110,7 +110,7 @@ bool Vmm::reinit_after(kvm_model::Vcpu* v, const RunOutcome& done) {
     return false;
   }
   ++reinit_done_;
-  if (!opts_.timeline_path.empty()) tl_instant(v->loaded_pcpu(), "re-init: run " + std::to_string(reinit_done_ + 1));
+  if (obs_.timeline()) obs_.instant(v->loaded_pcpu(), "re-init: run " + std::to_string(reinit_done_ + 1));
   init_vcpus();
   set_boot_regs();
   return true;
@@ -287,7 +287,6 @@ using detail::check_restore_era;
 using detail::KvmRefused;
 using detail::MigrationRefused;
 using detail::Vmm;
-using detail::write_reports_without_vm;
 
 RunOutcome run_guest(const config::Host& host, const RunOptions& in_opts) {
   RunOptions opts = in_opts;

@@ -30,6 +30,7 @@
 #include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/report.h"
+#include "emu/vmm/run_observer.h"
 #include "emu/vmm/semihosting.h"
 #include "emu/vmm/snapshot.h"
 #include "pmu/events.h"
@@ -132,12 +133,10 @@ class Console {
   bool raw_ = false;
 };
 
-// --json and --timeline when the run ended before a VM existed (vmm_observe.cpp).
-std::string write_reports_without_vm(const config::Host& host, const RunOptions& opts, const RunOutcome& r);
 // Refuses a restore under another kernel era than the snapshot's unless asked (vmm_snapshot.cpp).
 void check_restore_era(const Snapshot& snap, const RunOptions& opts);
 
-class Vmm {
+class Vmm : private ObservedVm {
  public:
   Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapshot> snapshot);
   ~Vmm();
@@ -189,7 +188,6 @@ class Vmm {
   std::optional<RunOutcome> result_;
   std::exception_ptr error_;        // a host error on a vCPU thread, rethrown by run()
   std::recursive_mutex vmm_m_;      // exit handling and the VMM's own state
-  std::recursive_mutex obs_m_;      // --json/--timeline observations (leaf)
   std::mutex dis_m_;                // the disassembler of --trace insn (leaf)
   std::atomic<uint64_t> threaded_insns_{0};
 
@@ -330,57 +328,33 @@ class Vmm {
 
   RunOutcome finish(int status, std::string error);
 
-  // ---- observation: --json, --timeline and --reinit-runs (docs/json-output.md) ----
-  // Guest time for the timeline: the VM-wide count of retired instructions at 1 ns each (the
-  // round-robin scheduler runs one vCPU at a time, so quanta follow each other on one clock).
-  // The observation reads (GET_REG_LIST, GET_ONE_REG of PMU registers) bypass call(), so
-  // --trace vmm shows the same calls with and without these options.
+  // ---- observation: --json, --timeline, --trace reset (run_observer.h) ----
  public:
   // Writes --json and --timeline; returns "" or the first write error.
-  std::string write_reports(const RunOutcome& r);
+  std::string write_reports(const RunOutcome& r) { return obs_.write_reports(this, r, exit_reason_, reinit_done_ + 1); }
 
  private:
-  // --trace reset: the reset, then each step with the register's name and its value before
-  // and after ("0x" and 16 digits, zero included); --trace reset-summary: one line.
-  void print_reset(unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t);
-
+  // What the observer reads: ONE_REG and REG_LIST bypass call(), so --trace vmm shows the
+  // same calls with and without --json/--timeline.
+  bool observed_reg(unsigned vcpu, uint64_t id, uint64_t& value) override {
+    return get_reg(vcpus_.at(vcpu), id, value, false) == 0;
+  }
+  bool observed_reg_list(unsigned vcpu, std::vector<uint64_t>& ids) override {
+    return reg_list(vcpus_.at(vcpu), ids, false) == 0;
+  }
+  const cpu::timing::TimingModel* observed_timing(uint32_t pcpu) const override {
+    return vm_ ? vm_->timing_model_if_used(pcpu) : nullptr;
+  }
+  // Sizes the observer and, with --timeline, puts each vCPU reset on it.
   void install_observers();
-
-  void tl_instant(uint32_t tid, const std::string& name);
-
-  // After every KVM_RUN: which pCPU ran the vCPU, the quantum's slice, migrations,
-  // FAIL_ENTRY, and the values of the counters the guest has enabled.
+  // After every KVM_RUN: what the observer needs of the quantum.
   void observe_quantum(kvm_model::Vcpu* v, int rc);
-
-  // "C" events of the physical side: the pCPU's core totals (INST_RETIRED, CPU_CYCLES) after
-  // each quantum that ran there (cycle timing only: functional timing has no per-pCPU model).
-  void sample_physical(uint32_t pcpu);
-
-  // "C" events: PMEVCNTRn_EL0 / PMCCNTR_EL0 of every counter PMCNTENSET_EL0 enables.
-  void sample_counters(kvm_model::Vcpu* v);
 
   // The run ended in a served exit: record its reason; after a clean end (semihosting exit
   // 0, PSCI SYSTEM_OFF) with --reinit-runs left, KVM_ARM_VCPU_INIT every vCPU and boot again
   // (guest RAM is kept), as the kernel's selftests do between runs. true: keep running.
   bool reinit_after(kvm_model::Vcpu* v, const RunOutcome& done);
 
-  // PMU registers in KVM_GET_REG_LIST: op0 3, op1 0 or 3, CRn 9 or 14 (not the CRn 14 timer rows).
-  static bool is_pmu_reg(const arch::SysRegKey& k);
-
-  void write_vcpus_json(JsonWriter& w);
-
-  uint64_t tl_now_ = 0;                          // guest time (ns): instructions retired in the VM
-  std::vector<std::string> tl_events_;           // rendered trace events, in order
-  std::set<uint32_t> tl_tids_;                   // pCPU tracks with events
-  std::vector<std::vector<uint32_t>> vcpu_pcpus_;  // per vCPU: pCPUs of its KVM_RUNs, first use first
-
-  // The events the pCPU's core produced (its timing model's totals, by common-event name);
-  // empty with functional timing or for a pCPU nothing ran on.
-  void write_pcpu_totals(JsonWriter& w, uint32_t pcpu) const;
-  std::vector<uint64_t> vcpu_insns_;             // per vCPU: instructions run by this process
-  std::vector<uint64_t> vcpu_cycles_;            // per vCPU: timing-model cycles of its quanta
-  std::vector<uint64_t> pcpu_cycles_seen_;       // per pCPU: its model's cycles at its last quantum
-  std::vector<int64_t> last_pcpu_;               // per vCPU: pCPU of its last KVM_RUN (-1: none)
   std::string exit_reason_;                      // set when the run ends in a served exit
   uint32_t reinit_done_ = 0;                     // --reinit-runs performed
 
@@ -431,6 +405,7 @@ class Vmm {
   void migrate_if_due(kvm_model::Vcpu* v, Placement& pl, uint64_t& budget);
   std::unique_ptr<Disassembler> dis_;
   RunOutcome out_;
+  RunObserver obs_{host_, opts_};  // after opts_ and host_, which it refers to
 };
 
 }  // namespace pmuemu::vmm::detail

@@ -140,7 +140,7 @@ void Vmm::install_traces() {
   if (opts_.trace_reset || opts_.trace_reset_summary) {
     for (auto* v : vcpus_) {
       v->set_reset_trace([this](unsigned id, uint32_t pcpu, const char* cause, const kvm_model::vpmu::ResetTrace& t) {
-        print_reset(id, pcpu, cause, t);
+        print_reset(opts_.trace, opts_, id, pcpu, cause, t);
       });
     }
   }
