@@ -1,7 +1,8 @@
 // The VMM behind `pmuemu run`: the Vmm class and the helpers its sources share
 // (vmm.cpp: the run loop and exits; vmm_setup.cpp: building the VM; vmm_snapshot.cpp:
-// save and restore; vmm_observe.cpp: --json, --timeline and --trace reset; vmm_threads.cpp:
-// --threads). Private to emu/vmm: only those sources see the arm64 UAPI headers.
+// save and restore; vmm_observe.cpp: what each KVM_RUN tells the run observer
+// (run_observer.h); vmm_threads.cpp: --threads). Private to emu/vmm: only those sources see
+// the arm64 UAPI headers.
 #pragma once
 
 #include "emu/vmm/vmm.h"
