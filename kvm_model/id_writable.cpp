@@ -127,6 +127,7 @@ int64_t safe_value(const Field& f, int64_t a, int64_t b) {
 }  // namespace
 
 bool era_has_writable_features(vpmu::Era era) { return gen_of(era) != Gen::kBefore67; }
+bool era_hides_absent_gic(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
 
 uint64_t writable_mask(vpmu::Era era, uint8_t crm, uint8_t op2) {
   const Gen g = gen_of(era);
@@ -186,6 +187,18 @@ IdMember member_of(uint8_t crm, uint8_t op2) {
 constexpr uint64_t kPmuVer = uint64_t{0xf} << 8;
 constexpr uint64_t kPmuVerImpDef = 0xf;
 constexpr uint64_t kDebugVerImp = 6;  // Armv8.0 debug: the least a vCPU may claim
+constexpr uint64_t kPfr0Gic = uint64_t{0xf} << 24;
+constexpr uint64_t kGicV3SysregIf = uint64_t{1} << 24;
+
+// The values KVM resets the ID registers to (read_sanitised_id_aa64pfr0_el1 and friends):
+// the host's, with ID_AA64PFR0_EL1.GIC = 1, since KVM advertises the GICv3 CPU interface
+// whenever the host has one (the model's hosts are GICv3 hosts) whether or not the VM
+// creates a vGIC.
+cpu::IdRegs kvm_reset_ids(const cpu::IdRegs& host) {
+  cpu::IdRegs ids = host;
+  ids.id_aa64pfr0 = (ids.id_aa64pfr0 & ~kPfr0Gic) | kGicV3SysregIf;
+  return ids;
+}
 
 }  // namespace
 
@@ -210,8 +223,8 @@ int Vm::set_feature_id_reg(Vcpu& v, uint8_t crm, uint8_t op2, uint64_t value) {
     v.get_state_reg(id, current);
     return value == current ? 0 : -EBUSY;
   }
-  // The limit is the value KVM resets the register to: the host's, as a new vCPU gets it.
-  uint64_t limit = m != nullptr ? host_.cpus.front().ids.*m : 0;
+  // The limit is the value KVM resets the register to, as a new vCPU gets it.
+  uint64_t limit = m != nullptr ? kvm_reset_ids(host_.cpus.front().ids).*m : 0;
   if (dfr0) {
     // PMUVer is the vPMU's: 0 without the PMU feature, otherwise its own rule
     // (VmPmu::set_user_pmuver: up to the host's limit).
@@ -234,8 +247,21 @@ int Vm::set_feature_id_reg(Vcpu& v, uint8_t crm, uint8_t op2, uint64_t value) {
 }
 
 void Vm::apply_written_ids(cpu::IdRegs& ids) const {
+  ids = kvm_reset_ids(ids);
   for (const IdHome& h : kIdHomes)
     if (const auto& w = written_ids_[h.crm * 8u + h.op2]) ids.*h.member = *w;
+}
+
+void Vm::finalize_id_regs() {
+  if (!id_writable::era_hides_absent_gic(era_) || vgic_created_) return;
+  cpu::IdRegs host = kvm_reset_ids(host_.cpus.front().ids);
+  const uint64_t pfr0 = written_ids_[4 * 8 + 0].value_or(host.id_aa64pfr0) & ~kPfr0Gic;
+  written_ids_[4 * 8 + 0] = pfr0;
+  for (const auto& vc : vcpus_) {
+    cpu::IdRegs ids = vc->core_->ids();
+    ids.id_aa64pfr0 = pfr0;
+    vc->core_->set_ids(ids);
+  }
 }
 
 }  // namespace kvm_model

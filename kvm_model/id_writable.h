@@ -15,6 +15,11 @@ namespace kvm_model::id_writable {
 // op0 3, op1 0, CRn 0) beyond ID_AA64DFR0_EL1.PMUVer: 6.7 and later.
 bool era_has_writable_features(vpmu::Era era);
 
+// Whether the first KVM_RUN of a VM without an in-kernel GICv3 clears ID_AA64PFR0_EL1.GIC
+// (kvm_finalize_sys_regs, newer than 6.7): before it, a guest was told of a CPU interface
+// whose registers UNDEF.
+bool era_hides_absent_gic(vpmu::Era era);
+
 // The sys_reg_desc .val of the ID register (op1 0, CRn 0, crm, op2) in the era: the mask
 // KVM_ARM_GET_REG_WRITABLE_MASKS reports; 0 for a register that is not writable.
 uint64_t writable_mask(vpmu::Era era, uint8_t crm, uint8_t op2);

@@ -349,7 +349,10 @@ class Vm {
   // once the VM has run. The value is the VM's (kvm->arch.id_regs): every vCPU's guest
   // reads it, vCPUs created later included (apply_written_ids).
   int set_feature_id_reg(Vcpu& v, uint8_t crm, uint8_t op2, uint64_t value);
+  // A new vCPU's ID registers: KVM's reset values over the host's, then the VM's.
   void apply_written_ids(cpu::IdRegs& ids) const;
+  // kvm_finalize_sys_regs() at a vCPU's first run (id_writable::era_hides_absent_gic).
+  void finalize_id_regs();
   // Random bits for the guest's TRNG calls: a fixed-seed generator, so runs repeat.
   uint64_t next_random();
   // The cycle-level timing model of a physical CPU (the hardware: one per pCPU, whatever

@@ -204,6 +204,23 @@ BOOST_AUTO_TEST_CASE(dfr0_debug_and_pmu_fields) {
   BOOST_TEST(pmu.set(kDfr0, with(pdfr0, 8, 5)) == -EINVAL);
 }
 
+// KVM advertises the GICv3 CPU interface of a GICv3 host (PFR0.GIC = 1) to every VM; the
+// newest era takes it back at the first run of a VM that created no vGICv3, whose ICC_*
+// registers UNDEF (no-vgic-v3), while 6.7 leaves the guest told of it.
+BOOST_AUTO_TEST_CASE(pfr0_gic_without_a_vgic) {
+  for (Era e : {Era::k6_6, Era::k6_7, Era::kNewest}) {
+    Vm f(e);
+    BOOST_TEST(field(f.get(0, kPfr0), 24) == 1u, "era " << e);
+    f.guest_isar0(0);
+    const uint64_t want = e == Era::kNewest ? 0 : 1;
+    BOOST_TEST(field(f.get(0, kPfr0), 24) == want, "era " << e);
+    BOOST_TEST(field(f.get(1, kPfr0), 24) == want, "era " << e);
+    km::Vcpu& later = f.add();
+    (void)later;
+    BOOST_TEST(field(f.get(2, kPfr0), 24) == want, "era " << e);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(unallocated_ids_are_raz) {
   Vm f(Era::kNewest);
   BOOST_TEST(f.get(0, kUnallocated) == 0u);
