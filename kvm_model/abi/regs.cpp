@@ -450,6 +450,12 @@ std::string format_call(int fd, int kind, unsigned vcpu_id, unsigned long req, u
       line += std::string(run->mmio.is_write ? " write " : " read ") + hex(run->mmio.phys_addr) + " len " +
               std::to_string(run->mmio.len);
     if (run->exit_reason == KVM_EXIT_SYSTEM_EVENT) line += " type " + std::to_string(run->system_event.type);
+    if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+      // The suberror and its data words (for the model's exception loop: ESR, ELR, FAR of
+      // the first fault), which name the guest's problem.
+      line += " suberror " + std::to_string(run->internal.suberror);
+      for (uint32_t i = 0; i < run->internal.ndata && i < 16; ++i) line += " " + hex(run->internal.data[i]);
+    }
     line += "]";
   }
   return line;
