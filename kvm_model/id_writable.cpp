@@ -128,6 +128,7 @@ int64_t safe_value(const Field& f, int64_t a, int64_t b) {
 
 bool era_has_writable_features(vpmu::Era era) { return gen_of(era) != Gen::kBefore67; }
 bool era_hides_absent_gic(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
+bool era_ctr_writable(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
 
 uint64_t writable_mask(vpmu::Era era, uint8_t crm, uint8_t op2) {
   const Gen g = gen_of(era);

@@ -15,6 +15,10 @@ namespace kvm_model::id_writable {
 // op0 3, op1 0, CRn 0) beyond ID_AA64DFR0_EL1.PMUVer: 6.7 and later.
 bool era_has_writable_features(vpmu::Era era);
 
+// Whether CTR_EL0 is a writable VM feature register (newer than 6.7; before, an invariant
+// register that accepts only its current value).
+bool era_ctr_writable(vpmu::Era era);
+
 // Whether the first KVM_RUN of a VM without an in-kernel GICv3 clears ID_AA64PFR0_EL1.GIC
 // (kvm_finalize_sys_regs, newer than 6.7): before it, a guest was told of a CPU interface
 // whose registers UNDEF.

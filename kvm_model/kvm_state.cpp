@@ -298,7 +298,11 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     core_->set_ids(ids);
     return 0;
   }
-  if (id == kCtr) return vm_.set_ctr(value);
+  if (id == kCtr) {
+    // Up to 6.7 an invariant register (invariant_sys_regs): only the current value.
+    if (!id_writable::era_ctr_writable(vm_.era())) return value == core_->ids().ctr ? 0 : -EINVAL;
+    return vm_.set_ctr(value);
+  }
   if (id == kAidr) {
     uint64_t cur = 0;
     get_state_reg(id, cur);

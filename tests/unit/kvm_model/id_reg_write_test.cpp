@@ -221,6 +221,19 @@ BOOST_AUTO_TEST_CASE(pfr0_gic_without_a_vgic) {
   }
 }
 
+// CTR_EL0: an invariant register up to 6.7, a writable VM feature register in the newest era.
+BOOST_AUTO_TEST_CASE(ctr_el0_per_era) {
+  constexpr uint64_t kCtr = arch::SysRegKey{3, 3, 0, 0, 1}.to_one_reg_id();
+  for (Era e : {Era::k6_6, Era::k6_7, Era::kNewest}) {
+    Vm f(e);
+    const uint64_t ctr = f.get(0, kCtr);
+    BOOST_REQUIRE(field(ctr, 0) > 0u);
+    BOOST_TEST(f.set(kCtr, ctr) == 0);
+    BOOST_TEST(f.set(kCtr, ctr - 1) == (e == Era::kNewest ? 0 : -EINVAL), "era " << e);  // IminLine lowered
+    BOOST_TEST(f.get(1, kCtr) == (e == Era::kNewest ? ctr - 1 : ctr), "era " << e);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(unallocated_ids_are_raz) {
   Vm f(Era::kNewest);
   BOOST_TEST(f.get(0, kUnallocated) == 0u);
