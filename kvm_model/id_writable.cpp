@@ -258,7 +258,10 @@ void Vm::finalize_id_regs() {
   cpu::IdRegs host = kvm_reset_ids(host_.cpus.front().ids);
   const uint64_t pfr0 = written_ids_[4 * 8 + 0].value_or(host.id_aa64pfr0) & ~kPfr0Gic;
   written_ids_[4 * 8 + 0] = pfr0;
+  // A vCPU that has run was finalised at its own first run and may be executing now
+  // (outside the VM lock): only those that have not run yet, this one included, change.
   for (const auto& vc : vcpus_) {
+    if (vc->has_run()) continue;
     cpu::IdRegs ids = vc->core_->ids();
     ids.id_aa64pfr0 = pfr0;
     vc->core_->set_ids(ids);
