@@ -127,13 +127,20 @@ int64_t safe_value(const Field& f, int64_t a, int64_t b) {
 }  // namespace
 
 bool era_has_writable_features(vpmu::Era era) { return gen_of(era) != Gen::kBefore67; }
+bool era_checks_id_writes(vpmu::Era era, uint8_t crm, uint8_t op2) {
+  return crm >= 4 && crm <= 7 && (era_has_writable_features(era) || !(crm == 5 && op2 == 0));
+}
 bool era_hides_absent_gic(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
 bool era_ctr_writable(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
 
 uint64_t writable_mask(vpmu::Era era, uint8_t crm, uint8_t op2) {
   const Gen g = gen_of(era);
-  // Before 6.7 only the PMU version could be lowered (set_id_aa64dfr0_el1).
-  if (g == Gen::kBefore67) return crm == 5 && op2 == 0 ? f4(8) : 0;
+  // Before 6.7 (6.6 brought set_id_reg): the PMU version and PFR0's CSV2 and CSV3.
+  if (g == Gen::kBefore67) {
+    if (crm == 5 && op2 == 0) return f4(8);
+    if (crm == 4 && op2 == 0) return f4(60) | f4(56);
+    return 0;
+  }
   const Rule* r = rule_of(crm, op2);
   if (r == nullptr) return 0;
   return g == Gen::k67 ? r->mask67 : r->newest;

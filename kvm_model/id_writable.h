@@ -12,7 +12,8 @@
 namespace kvm_model::id_writable {
 
 // Whether the era lets a VMM lower feature fields of the AArch64 ID registers (CRm 4-7 of
-// op0 3, op1 0, CRn 0) beyond ID_AA64DFR0_EL1.PMUVer: 6.7 and later.
+// op0 3, op1 0, CRn 0) beyond ID_AA64DFR0_EL1.PMUVer and ID_AA64PFR0_EL1's CSV2 and
+// CSV3: 6.7 and later.
 bool era_has_writable_features(vpmu::Era era);
 
 // Whether CTR_EL0 is a writable VM feature register (newer than 6.7; before, an invariant
@@ -23,6 +24,11 @@ bool era_ctr_writable(vpmu::Era era);
 // (kvm_finalize_sys_regs, newer than 6.7): before it, a guest was told of a CPU interface
 // whose registers UNDEF.
 bool era_hides_absent_gic(vpmu::Era era);
+
+// Whether a KVM_SET_ONE_REG of the feature ID register (op1 0, CRn 0, crm, op2) goes
+// through Vm::set_feature_id_reg: every AArch64 one (CRm 4-7) but, before 6.7,
+// ID_AA64DFR0_EL1, whose only writable field then is the vPMU's PMUVer (its own rules).
+bool era_checks_id_writes(vpmu::Era era, uint8_t crm, uint8_t op2);
 
 // The sys_reg_desc .val of the ID register (op1 0, CRn 0, crm, op2) in the era: the mask
 // KVM_ARM_GET_REG_WRITABLE_MASKS reports; 0 for a register that is not writable.

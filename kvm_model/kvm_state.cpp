@@ -314,7 +314,7 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     if (!vm_.counter_offset_set_) vm_.set_counter_offsets(vm_.voffset_, now_ticks() - value, nullptr);
     return 0;
   }
-  if (const auto key = id_space_key(id); key && key->crm >= 4 && id_writable::era_has_writable_features(vm_.era()))
+  if (const auto key = id_space_key(id); key && id_writable::era_checks_id_writes(vm_.era(), key->crm, key->op2))
     return vm_.set_feature_id_reg(*this, key->crm, key->op2, value);
   if (id == kIdAa64dfr0) {
     // Before 6.7 only PMUVer is writable (lowered before the VM runs); every other field must match.

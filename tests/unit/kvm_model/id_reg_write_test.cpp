@@ -75,11 +75,12 @@ BOOST_AUTO_TEST_SUITE(id_reg_write)
 
 BOOST_AUTO_TEST_CASE(writable_masks_per_era) {
   std::vector<uint64_t> m;
-  // Before 6.7: the PMU version only.
+  // Before 6.7: the PMU version, and PFR0's CSV2 and CSV3.
   for (Era e : {Era::k6_6, Era::kV5}) {
     km::id_writable::writable_masks(e, m);
     BOOST_TEST(m.size() == 192u);
-    for (size_t i = 0; i < m.size(); ++i) BOOST_TEST(m[i] == (i == 5 * 8 ? 0xf00u : 0u), "era " << e << " idx " << i);
+    for (size_t i = 0; i < m.size(); ++i)
+      BOOST_TEST(m[i] == (i == 5 * 8 ? 0xf00u : i == 4 * 8 ? 0xff00000000000000u : 0u), "era " << e << " idx " << i);
   }
   // 6.7: DFR0 PMUVer and DebugVer; PFR0 without GIC; MMFR0 with ASIDBits; no CTR_EL0.
   km::id_writable::writable_masks(Era::k6_7, m);
@@ -137,6 +138,14 @@ BOOST_AUTO_TEST_CASE(before_6_7_feature_fields_are_fixed) {
     BOOST_TEST(f.set(kIsar0, with(isar0, 20, 0)) == -EINVAL);
     BOOST_TEST(f.set(kIsar0, isar0) == 0);
     BOOST_TEST(f.get(0, kIsar0) == isar0);
+    // CSV2 and CSV3 are (6.6's set_id_reg): lowering them is taken, raising them is not.
+    const uint64_t pfr0 = f.get(0, kPfr0);
+    BOOST_TEST(f.set(kPfr0, with(pfr0, 56, field(pfr0, 56) + 1)) == -EINVAL);
+    BOOST_TEST(f.set(kPfr0, with(pfr0, 4, 0)) == -EINVAL);  // EL1: not yet
+    if (field(pfr0, 56) > 0) {
+      BOOST_TEST(f.set(kPfr0, with(pfr0, 56, 0)) == 0);
+      BOOST_TEST(field(f.get(1, kPfr0), 56) == 0u);
+    }
   }
 }
 
