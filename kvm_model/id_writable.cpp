@@ -68,6 +68,12 @@ constexpr Rule kRules[] = {
     {4, 1, 0, f4(32) | f4(4) | f4(0), kPfr1},
     // ID_AA64ZFR0_EL1: every allocated field (writable after 6.7).
     {4, 4, 0, ~(f4(60) | f4(48) | f4(36) | f4(28) | f4(12) | f4(8)), kZfr0},
+    // ID_AA64PFR2_EL1 (FPMR), ID_AA64FPFR0_EL1 (the FP8 fields) and, under CRm 7,
+    // ID_AA64MMFR3_EL1 (TCRX, S1PIE, S1POE): writable after 6.7; the emulated cores
+    // implement none of them (the registers read zero), so only zero passes the check.
+    {4, 2, 0, f4(32), {}},
+    {4, 7, 0, 0xf0000003u, {}},
+    {7, 3, 0, f4(16) | f4(8) | f4(0), {}},
     // ID_AA64DFR0_EL1: PMUVer and DebugVer; later also DoubleLock and WRPs (BRPs and
     // CTX_CMPs stay fixed: KVM does not emulate a breakpoint layout the hardware lacks).
     {5, 0, f4(8) | f4(0), f4(36) | f4(20) | f4(8) | f4(0), kDfr0},
