@@ -60,8 +60,9 @@ struct Rule {
   std::span<const Field> fields;
 };
 constexpr Rule kRules[] = {
-    // ID_AA64PFR0_EL1: all but AMU, MPAM, SVE, RAS, AdvSIMD and FP (features KVM cannot
-    // take away from a guest once the host has them); 6.7 also kept GIC fixed.
+    // ID_AA64PFR0_EL1: all but AMU, MPAM, SVE, RAS, AdvSIMD and FP (KVM sets the first
+    // ones itself, from the vCPU features and what it virtualises, and cannot take FP or
+    // AdvSIMD from a guest); 6.7 also kept GIC fixed.
     {4, 0, ~(f4(44) | f4(40) | f4(32) | f4(28) | f4(24) | f4(20) | f4(16)),
      ~(f4(44) | f4(40) | f4(32) | f4(28) | f4(20) | f4(16)), kPfr0},
     // ID_AA64PFR1_EL1: CSV2_frac, SSBS and BT (writable after 6.7).
@@ -82,8 +83,8 @@ constexpr Rule kRules[] = {
     {6, 1, ~(f4(28) | f4(24) | f4(8) | f4(4)), ~(f4(28) | f4(24) | f4(8) | f4(4)), kIsar1},
     {6, 2, ~(f4(44) | f4(12) | f4(8)), ~(f4(44) | f4(12) | f4(8)), kIsar2},
     // ID_AA64MMFR0_EL1: all but RES0 and the stage-2 granule fields; ASIDBITS became
-    // read-only later (6.13, backported to 6.12.y: a guest must not see fewer ASID bits than
-    // the VMID-tagged TLBs of the host give it).
+    // read-only later (6.13, backported to 6.12.y: the hardware keeps using every ASID bit
+    // it has whatever the guest is told, so a smaller width cannot be honoured).
     {7, 0, ~(f4(52) | f4(48) | f4(40) | f4(36) | f4(32)),
      ~(f4(52) | f4(48) | f4(40) | f4(36) | f4(32) | f4(4)), kMmfr0},
     // ID_AA64MMFR1_EL1: all but HCX, TWED, XNX, VH and VMIDBits (EL2 features KVM owns).
