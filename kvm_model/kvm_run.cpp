@@ -101,6 +101,7 @@ int Vcpu::run() {
     }
     vm_.timer_ppis_immutable_ = true;
     if (int rc = vpmu::first_run(*vpmu_, vm_.irqchip_state()); rc != 0) return rc;
+    vm_.finalize_id_regs();
     has_run_ = true;
   }
   mp_state_ = KVM_MP_STATE_RUNNABLE;

@@ -53,6 +53,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   cpu::IdRegs ids = vm.host().cpus.front().ids;
   ids.mpidr = mpidr_for(id);
   ids.ctr = vm.ctr_el0_;
+  vm.apply_written_ids(ids);
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
   timer_.set_cntvoff(vm.voffset_);
   timer_.set_cntpoff(vm.poffset_);
