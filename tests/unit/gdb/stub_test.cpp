@@ -12,48 +12,20 @@
 #include "emu/gdb/packet.h"
 #include "emu/gdb/registers.h"
 #include "emu/gdb/stub.h"
+#include "tests/support/gdb_fake_target.h"
 #include "kvm_model/uapi.h"
 
 using namespace pmuemu::gdb;
 
 namespace {
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 64 * 1024;
-
-class FakeTarget final : public Target {
- public:
-  FakeTarget() : ram_(kRamSize), mem_(ram_.data(), kRamBase, kRamSize) {}
-  unsigned vcpu_count() const override { return 2; }
-  bool get_reg(unsigned v, uint64_t id, void* value) override {
-    if (v >= 2) return false;
-    const auto& r = regs_[v][id];
-    std::memcpy(value, r.data(), kvm_model::one_reg_size(id));
-    return true;
-  }
-  bool set_reg(unsigned v, uint64_t id, const void* value) override {
-    if (v >= 2) return false;
-    auto& r = regs_[v][id];
-    r.fill(0);
-    std::memcpy(r.data(), value, kvm_model::one_reg_size(id));
-    return true;
-  }
-  bool powered_off(unsigned v) override { return v == 1; }
-  const cpu::PhysMem& phys() override { return mem_; }
-  void write_phys(uint64_t pa, const void* src, uint64_t len) override { std::memcpy(mem_.ptr(pa), src, len); }
-
-  uint64_t reg64(unsigned v, uint64_t id) {
-    uint64_t x = 0;
-    std::memcpy(&x, regs_[v][id].data(), 8);
-    return x;
-  }
-  void set64(unsigned v, uint64_t id, uint64_t x) { set_reg(v, id, &x); }
-  std::vector<uint8_t> ram_;
-  cpu::PhysMem mem_;
-  std::map<uint64_t, std::array<uint8_t, 16>> regs_[2];
-};
+using pmuemu::gdb::testing::FakeTarget;
 
 struct Fixture {
-  Fixture() : log(std::tmpfile()), stub(Endpoint{false, 0, {}}, log) { stub.attach(t, [] { return false; }); }
+  Fixture() : log(std::tmpfile()), stub(Endpoint{false, 0, {}}, log) {
+    t.off_[1] = true;  // vCPU 1 powered off, as secondaries are before PSCI CPU_ON
+    stub.attach(t, [] { return false; });
+  }
   ~Fixture() { std::fclose(log); }
   std::string ask(const std::string& p) { return stub.handle(p).value_or("<no reply>"); }
   FakeTarget t;
