@@ -19,6 +19,7 @@
 #include "emu/common/errors.h"
 #include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
+#include "emu/gdb/events.h"
 #include "emu/gdb/stub.h"
 #include "emu/vmm/disasm.h"
 #include "emu/vmm/host_check.h"
@@ -323,7 +324,10 @@ class Vmm {
     }
     if (snapshot_) restore(*snapshot_); else set_boot_regs();
     if (opts.stop) opts.stop->set_kick([this] { kick_all(); });  // last: the vCPUs are complete
-    if (opts.gdb) opts.gdb->attach(gdb_target_, [this] { return opts_.stop != nullptr && opts_.stop->reason() != 0; });
+    if (opts.gdb) {
+      opts.gdb->attach(gdb_target_, [this] { return opts_.stop != nullptr && opts_.stop->reason() != 0; });
+      gdb::report_vcpu_events(*opts.gdb, vcpus_);  // monitor stop-on
+    }
   }
   ~Vmm() {
     if (opts_.stop) opts_.stop->set_kick(nullptr);
@@ -486,7 +490,8 @@ class Vmm {
         [&](uint64_t piece) {
           v->run_struct().insn_budget = piece;
           const int r = vcpu_run(v);
-          return gdb::RunPiece{r, v->run_struct().insns_retired, r == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR};
+          return gdb::RunPiece{r, v->run_struct().insns_retired, r == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR,
+                               urun(v).exit_reason, urun(v).fail_entry.cpu};
         },
         total);
     v->run_struct().insns_retired = total;
