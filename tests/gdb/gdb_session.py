@@ -457,6 +457,139 @@ def case_trace_insn_ranges(ctx):
     check(b.returncode == 64 and "START < END" in b.stderr, "an empty range is a usage error", b.stderr)
 
 
+def reset_pmcr(trace, vcpu, cause):
+    """PMCR_EL0 as the reset of `vcpu` by `cause` left it, from --trace reset: (pCPU, value)."""
+    pcpu, value, inside = None, None, False
+    for line in trace.splitlines():
+        m = re.match(r"reset: vCPU (\d+) on pCPU (\d+) \((.*)\)", line)
+        if m:
+            inside = int(m.group(1)) == vcpu and m.group(3) == cause
+            if inside:
+                pcpu = int(m.group(2))
+            continue
+        m = re.match(r"reset:\s+reset_pmcr\s+PMCR_EL0\s+0x[0-9a-f]+ -> (0x[0-9a-f]+)", line)
+        if inside and m:
+            value = int(m.group(1), 16)
+    check(pcpu is not None and value is not None, f"--trace reset shows no {cause} reset of vCPU {vcpu}", trace)
+    return pcpu, value
+
+
+def cluster_counters(host, pcpu):
+    """PMCR_EL0.N of the cluster pCPU `pcpu` belongs to, from the host YAML."""
+    first = 0
+    with open(host) as f:
+        for line in f:
+            m = re.search(r"cpus: (\d+), pmu: \{ counters: (\d+) \}", line)
+            if m:
+                if pcpu < first + int(m.group(1)):
+                    return int(m.group(2))
+                first += int(m.group(1))
+    raise Failure(f"pCPU {pcpu} is in no cluster of {host}")
+
+
+def case_stop_on_reset(ctx):
+    """monitor stop-on reset: the PSCI CPU_ON of vCPU 1 stops the VM on thread 2 before its
+    first instruction, with the reset named; the PC is the entry point the guest gave,
+    PMCR_EL0 what the reset made it (--trace reset of the plain run, N from
+    the host's cluster); stepping runs the entry's instructions; the outcome is unchanged."""
+    elf = ctx.guest("smp_psci")
+    args = ["--guest", elf, "--vcpus", "4"]
+    status, expected = ctx.plain(args)
+    trace = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host] + args + ["--trace", "reset"], capture_output=True,
+                           text=True, timeout=120).stderr
+    pcpu, pmcr = reset_pmcr(trace, 1, "PSCI CPU_ON")
+    pmcr |= cluster_counters(ctx.host, pcpu) << 11  # a ONE_REG read shows PMCR_EL0.N (bits 15:11)
+    entry, _ = nm_symbol(elf, "sdk_secondary_entry")
+    words = ctx.disassembly(elf)
+    emu = Emu(ctx, args)
+    out = ctx.gdb(elf, emu.where, [
+        "monitor stop-on", "monitor stop-on reset on", "continue",
+        'printf "PC=0x%lx PMCR=0x%lx MPIDR=0x%lx\\n", $pc, $pmcr_el0, $mpidr_el1',
+        "monitor stop-reason",
+        "stepi", 'printf "STEP=0x%lx WORD=0x%x\\n", $pc, *(unsigned int *)$pc',
+        "stepi", 'printf "STEP=0x%lx WORD=0x%x\\n", $pc, *(unsigned int *)$pc',
+        "monitor stop-on reset off", "continue"])
+    rc = emu.wait()
+    check("stop-on reset off\nstop-on psci off\nstop-on fail-entry off\nstop-on pmu-overflow off" in out,
+          "monitor stop-on did not list the events, all off", out)
+    check(out.count("pmuemu: vCPU 1: reset (PSCI CPU_ON)") == 2, "the reset stop was not named (stop and stop-reason)",
+          out)
+    check(re.search(r"Thread 2 received signal SIGTRAP", out), "the stop is not on thread 2 (vCPU 1)", out)
+    pc, got_pmcr, mpidr = (values(out, k) for k in ("PC", "PMCR", "MPIDR"))
+    check(pc == [entry], f"vCPU 1 stopped at {pc}, its PSCI entry point is {entry:#x}", out)
+    check(got_pmcr == [pmcr], f"PMCR_EL0 read {got_pmcr}, the reset made it {pmcr:#x}", out)
+    check(mpidr and mpidr[0] & 0xff == 1, "MPIDR_EL1.Aff0 of vCPU 1 is not 1", out)
+    steps, stepped = values(out, "STEP"), values(out, "WORD")
+    check(steps == [entry + 4, entry + 8] and stepped == [words[entry + 4], words[entry + 8]],
+          "stepi from the reset did not run the entry's first instructions", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
+def case_stop_on_psci(ctx):
+    """monitor stop-on psci: each PSCI call stops the calling vCPU right after its HVC, named
+    with its function; the --json of the run is the same as without gdb."""
+    elf = ctx.guest("hello")
+    plain_json = os.path.join(ctx.tmp, "plain.json")
+    gdb_json = os.path.join(ctx.tmp, "gdb.json")
+    status, expected = ctx.plain(["--guest", elf], ["--json", plain_json])
+    emu = Emu(ctx, ["--guest", elf, "--json", gdb_json])
+    out = ctx.gdb(elf, emu.where, [
+        "monitor stop-on psci on", "continue",
+        'printf "PC=0x%lx X0=0x%lx PREV=0x%x\\n", $pc, $x0, *(unsigned int *)($pc - 4)', "continue"])
+    rc = emu.wait()
+    check("pmuemu: vCPU 0: PSCI PSCI_VERSION (HVC #0, function id 0x84000000)" in out, "no PSCI_VERSION stop", out)
+    addr, size = nm_symbol(elf, "sdk_psci_version")
+    pc, x0, prev = values(out, "PC"), values(out, "X0"), values(out, "PREV")
+    check(pc and addr <= pc[0] < addr + size, f"stopped at {pc}, not in sdk_psci_version", out)
+    check(prev == [0xd4000002], "the instruction before the stop is not HVC #0", out)
+    m = re.search(r"PSCI version (0x[0-9a-f]+)", expected)
+    check(m and x0 == [int(m.group(1), 16)], "x0 after the call is not the version the guest prints", out, expected)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+    with open(plain_json) as a, open(gdb_json) as b:
+        check(a.read() == b.read(), "--json differs under gdb with PSCI stops")
+
+
+def case_stop_on_fail_entry(ctx):
+    """monitor stop-on fail-entry: vCPU 1 placed outside the PMU's CPUs stops on thread 2
+    before the VMM ends the run; continuing ends it as without gdb (status 4)."""
+    elf = ctx.guest("reset_demo")
+    args = ["--guest", elf, "--vcpus", "2", "--affinity", "1=4", "--pmu", "cortex-a55"]
+    status, expected = ctx.plain(args)
+    check(status == 4, f"reset_demo on a pCPU outside the PMU ended with {status}, not FAIL_ENTRY's 4")
+    emu = Emu(ctx, args)
+    out = ctx.gdb(elf, emu.where, ["monitor stop-on fail-entry on", "continue", "info threads", "continue"])
+    rc = emu.wait()
+    check("pmuemu: vCPU 1: KVM_RUN failed entry: KVM_EXIT_FAIL_ENTRY (CPU_UNSUPPORTED) on pCPU 4" in out,
+          "no FAIL_ENTRY stop", out)
+    check(re.search(r"Thread 2 received signal SIGTRAP", out), "the stop is not on thread 2", out)
+    check("exited with code 04" in out, "gdb did not see the run end with status 4", out)
+    check(rc == status and emu.stdout() == expected, "the run's outcome changed", emu.stdout(), expected)
+    check("failed entry" in emu.stderr(), "pmuemu did not report the FAIL_ENTRY", emu.stderr())
+
+
+def case_stop_on_pmu_overflow(ctx):
+    """monitor stop-on pmu-overflow: the overflow of the counter the guest programs to wrap
+    stops the VM with PMOVSSET_EL0 naming it, before the guest's interrupt handler runs (its
+    count of interrupts is still 0); the outcome is unchanged."""
+    elf = ctx.guest("fidelity_exact")
+    args = ["--guest", elf, "--affinity", "0=4"]
+    status, expected = ctx.plain(args)
+    check(status == 0 and "overflow irqs=1" in expected, "fidelity_exact's overflow check changed", expected)
+    emu = Emu(ctx, args)
+    out = ctx.gdb(elf, emu.where, [
+        "monitor stop-on pmu-overflow on", "continue",
+        'printf "OVS=0x%lx CNT=0x%lx INTEN=0x%lx IRQS=0x%x\\n", $pmovsset_el0, $pmevcntr4_el0, $pmintenset_el1, irqs',
+        "monitor stop-on pmu-overflow off", "continue"])
+    rc = emu.wait()
+    check(re.search(r"pmuemu: vCPU 0: PMU overflow interrupt \(PMOVSSET_EL0 0x[0-9a-f]*1[0-9a-f]\)", out),
+          "no PMU overflow stop naming counter 4", out)
+    ovs, cnt, inten, irqs = (values(out, k) for k in ("OVS", "CNT", "INTEN", "IRQS"))
+    check(ovs and ovs[0] & 0x10 and inten == [0x10], "PMOVSSET/PMINTENSET do not show counter 4", out)
+    check(cnt and cnt[0] < 1000, f"counter 4 reads {cnt}: not just wrapped", out)
+    check(irqs == [0], "the guest's handler ran before the stop", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
