@@ -267,7 +267,8 @@ void Stub::serve() {
         }
         const auto reply = handle(e.payload);
         if (reply) send_packet(*reply);
-        if (resume_ && !killed_ && !detached_) {
+        // (Unless the VMM has an exit to serve first: SYSTEM_OFF has powered every vCPU off.)
+        if (resume_ && !killed_ && !detached_ && !exit_pending_) {
           // Nothing gdb resumed can run (a step of a powered-off vCPU, every thread left
           // stopped): the VM stays stopped and says so at once.
           unsigned runnable = 0, step = c_thread_;
@@ -399,8 +400,12 @@ int Stub::run_quantum(unsigned vcpu, uint64_t budget, const RunFn& run, uint64_t
         pending_stop_ = PendingStop{vcpu, why, message};
         return r.rc;
       }
+      exit_pending_ = !r.interrupted;
       stop_and_serve(vcpu, why, message);
-      if (!r.interrupted) return r.rc;
+      if (exit_pending_) {
+        exit_pending_ = false;
+        return r.rc;
+      }
       continue;
     }
     // Ctrl-C: looked for every kPollEvery instructions, and whenever the vCPU made no

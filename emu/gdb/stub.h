@@ -179,6 +179,7 @@ class Stub {
   };
   std::optional<PendingStop> pending_stop_;  // to report before running on
   std::optional<unsigned> running_;          // the vCPU inside a KVM_RUN piece now
+  bool exit_pending_ = false;                // stopped before the VMM serves an exit (FAIL_ENTRY, SYSTEM_OFF)
   uint64_t since_poll_ = 0;               // instructions since the socket was last polled
   std::array<bool, static_cast<size_t>(StopOn::kCount)> stop_on_{};  // monitor stop-on
   struct Noted {

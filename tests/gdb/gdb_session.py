@@ -33,11 +33,16 @@ def check(cond, what, *context):
 class Emu:
     """pmuemu run --gdb ENDPOINT in the background; stdout and stderr go to files."""
 
-    def __init__(self, ctx, args, endpoint="0"):
+    def __init__(self, ctx, args, endpoint="0", stdin=None):
         self.out = tempfile.NamedTemporaryFile("w+", delete=False, dir=ctx.tmp)
         self.err = tempfile.NamedTemporaryFile("w+", delete=False, dir=ctx.tmp)
         self.cmd = [ctx.pmuemu, "run", "--host", ctx.host] + args + ["--gdb", endpoint]
-        self.p = subprocess.Popen(self.cmd, stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
+        feed = subprocess.DEVNULL
+        if stdin is not None:
+            feed = tempfile.TemporaryFile(dir=ctx.tmp)
+            feed.write(stdin)
+            feed.seek(0)
+        self.p = subprocess.Popen(self.cmd, stdout=self.out, stderr=self.err, stdin=feed)
         self.where = None
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -82,15 +87,19 @@ class Ctx:
                 return p
         raise Failure(f"guest {name}.elf is not built under {self.build}/guests")
 
-    def plain(self, args, extra=()):
+    def plain(self, args, extra=(), stdin=None):
         """The same guest without a debugger: the expected outcome."""
-        p = subprocess.run([self.pmuemu, "run", "--host", self.host] + args + list(extra),
-                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        run = [self.pmuemu, "run", "--host", self.host] + args + list(extra)
+        if stdin is None:
+            p = subprocess.run(run, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        else:
+            # Text mode, as Emu.stdout() reads: the PL011's CR LF line ends become LF.
+            p = subprocess.run(run, capture_output=True, text=True, timeout=120, input=stdin.decode())
         return p.returncode, p.stdout
 
     def gdb(self, elf, where, commands, timeout=120):
         cmd = [GDB, "-nx", "-batch", "-ex", "set architecture aarch64", "-ex", "set pagination off",
-               "-ex", "set confirm off", "-ex", f"file {elf}", "-ex", f"target remote {where}"]
+               "-ex", "set confirm off"] + (["-ex", f"file {elf}"] if elf else []) + ["-ex", f"target remote {where}"]
         for c in commands:
             cmd += ["-ex", c]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
@@ -588,6 +597,55 @@ def case_stop_on_pmu_overflow(ctx):
     check(cnt and cnt[0] < 1000, f"counter 4 reads {cnt}: not just wrapped", out)
     check(irqs == [0], "the guest's handler ran before the stop", out)
     check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
+def case_linux(ctx):
+    """The Linux guest (Debian's kernel, the FP-free /init) under gdb: the first PSCI call
+    stops the kernel right after its HVC, read through the kernel's own page tables; its
+    registers and system registers are a running kernel's (EL1, MMU on, vectors and PC in the
+    kernel's half); a breakpoint on the kernel address the call returns to is hit; the PSCI
+    calls of the boot follow, the last SYSTEM_OFF, and gdb sees the power-off as the exit.
+    The console output is the same as without gdb."""
+    image = os.path.join(ctx.src, "build", "linux-guest", "Image")
+    initrd = os.path.join(ctx.build, "tests", "linux", "nofp.cpio.gz")
+    for f in (image, initrd):
+        check(os.path.exists(f), f"{f} is missing: scripts/linux-guest (the linux_guest_fetch test) and the "
+                                 "linux_test_inputs target make it")
+    args = ["--kernel", image, "--initrd", initrd, "--max-resets", "0", "--timing", "functional",
+            "--append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- echo"]
+    # /init echoes a line typed into the PL011 before it powers off.
+    typed = b"typed into the PL011\n"
+    status, expected = ctx.plain(args, stdin=typed)
+    check(status == 0 and "reboot: Power down" in expected, "the plain Linux run did not power off", expected)
+    script = os.path.join(ctx.tmp, "to_the_end.gdb")
+    with open(script, "w") as f:
+        # Each further PSCI call of the boot, to the power-off (gdb stops the loop when the
+        # inferior has exited).
+        f.write('set $n = 0\nwhile $n < 40\n  continue\n  printf "CALL=0x%lx\\n", $x0\n  set $n = $n + 1\nend\n')
+    emu = Emu(ctx, args, stdin=typed)
+    out = ctx.gdb("", emu.where, [
+        "monitor stop-on psci on", "continue",
+        'printf "PC=0x%lx X0=0x%lx HVC=0x%x RET=0x%lx\\n", $pc, $x0, *(unsigned int *)($pc - 4), $lr',
+        'printf "SCTLR=0x%lx VBAR=0x%lx TTBR1=0x%lx EL=0x%lx\\n", $sctlr_el1, $vbar_el1, $ttbr1_el1, ($cpsr >> 2) & 3',
+        "break *$lr", "continue", 'printf "BP=0x%lx\\n", $pc', "delete",
+        "source " + script], timeout=120)
+    rc = emu.wait(timeout=120)
+    msgs = re.findall(r"pmuemu: vCPU 0: PSCI (\w+) \(HVC #0, function id (0x[0-9a-f]+)\)", out)
+    check(msgs and msgs[0][0] == "PSCI_VERSION", "the first stop is not the kernel's PSCI_VERSION call", out)
+    check(msgs[-1][0] == "SYSTEM_OFF" and len(msgs) >= 3, f"the boot's PSCI calls: {msgs}", out)
+    pc, x0, hvc, lr = (values(out, k) for k in ("PC", "X0", "HVC", "RET"))
+    check(pc and pc[0] >= 0xffff000000000000, f"PC {pc} is not a kernel address", out)
+    check(hvc == [0xd4000002], "the instruction before the stop, read at its kernel address, is not HVC #0", out)
+    m = re.search(r"psci: PSCIv(\d+)\.(\d+) detected in firmware", expected)
+    check(m and x0 == [int(m.group(1)) << 16 | int(m.group(2))], "x0 after the call is not the version the kernel "
+          "reports", out, m and m.group(0))
+    sctlr, vbar, ttbr1, el = (values(out, k) for k in ("SCTLR", "VBAR", "TTBR1", "EL"))
+    check(sctlr and sctlr[0] & 1 and el == [1], "not at EL1 with the MMU on", out)
+    check(vbar and vbar[0] >= 0xffff000000000000 and vbar[0] % 2048 == 0, f"VBAR_EL1 {vbar}", out)
+    check(ttbr1 and ttbr1[0] != 0, "TTBR1_EL1 is not set", out)
+    check(lr and values(out, "BP") == lr and "Breakpoint 1, " in out, "the breakpoint on the return address", out)
+    check("exited normally" in out, "gdb did not see the power-off as the inferior's exit", out)
+    check(rc == status and emu.stdout() == expected, "the console output differs under gdb", emu.stdout(), expected)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
