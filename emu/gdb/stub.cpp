@@ -17,6 +17,7 @@
 #include "cpu/mmu/walk.h"
 #include "cpu/phys_mem.h"
 #include "emu/common/errors.h"
+#include "emu/gdb/data_access.h"
 #include "emu/gdb/registers.h"
 #include "kvm_model/uapi.h"
 
@@ -371,12 +372,26 @@ int Stub::run_quantum(unsigned vcpu, uint64_t budget, const RunFn& run, uint64_t
       stop_and_serve(vcpu, stop_reply(vcpu, kSigTrap, "swbreak:;"));
       continue;
     }
+    // Read and access watchpoints stop before the accessing instruction, as an AArch64
+    // watchpoint exception does: gdb steps it itself (with the watchpoints removed) and
+    // then shows the value.
+    // Resumed where such a stop was made, the instruction runs (gdb removes watchpoints to
+    // step over it, a client that does not must not stop there forever).
+    if (fine && watching_reads() && watch_stop_at_ != std::pair{vcpu, pc_of(vcpu)})
+      if (const auto access = next_access(vcpu))
+        if (const Watch* w = read_watch_hit(*access)) {
+          watch_stop_at_ = {vcpu, pc_of(vcpu)};
+          stop_and_serve(vcpu, stop_reply(vcpu, kSigTrap, std::string(w->type == '3' ? "rwatch:" : "awatch:") +
+                                                              hex_u64(std::max(w->addr, access->va)) + ";"));
+          continue;
+        }
     skip_break_[vcpu] = 0;
     if (!watches_.empty()) refresh_watches(vcpu);
     const uint64_t piece = fine ? 1 : std::min(left, kPollEvery);
     running_ = vcpu;
     r = run(piece);
     running_.reset();
+    if (r.retired > 0 && watch_stop_at_ && watch_stop_at_->first == vcpu) watch_stop_at_.reset();
     retired += r.retired;
     left -= std::min(left, r.retired);
     since_poll_ += r.retired;
@@ -764,25 +779,56 @@ std::string Stub::breakpoint(const std::string& p, bool insert) {
         breaks_.erase(it);
       }
       return "OK";
-    case '2': {  // write watchpoint: the watched bytes compared after each instruction
+    case '2':    // write watchpoint: the watched bytes compared after each instruction
+    case '3':    // read watchpoint: the data address of each load compared before it runs
+    case '4': {  // access watchpoint: the same for loads and stores
       if (kind == 0 || kind > 4096) return kErrArgs;
       if (insert) {
         watches_.push_back({addr, kind, type, {}});
       } else {
         for (auto it = watches_.begin(); it != watches_.end(); ++it)
-          if (it->addr == addr && it->len == kind) {
+          if (it->addr == addr && it->len == kind && it->type == type) {
             watches_.erase(it);
             break;
           }
       }
       return "OK";
     }
-    default: return std::string();  // read and access watchpoints: not supported
+    default: return std::string();  // not a breakpoint type gdb has
   }
+}
+
+bool Stub::watching_reads() const {
+  return std::any_of(watches_.begin(), watches_.end(), [](const Watch& w) { return w.type != '2'; });
+}
+
+std::optional<DataAccess> Stub::next_access(unsigned vcpu) {
+  const uint64_t pc = pc_of(vcpu);
+  uint32_t insn = 0;
+  if (read_virt(vcpu, pc, reinterpret_cast<uint8_t*>(&insn), 4) != 4) return std::nullopt;
+  return data_access(insn, pc, [&](unsigned n) {
+    uint64_t v = 0;
+    if (n < 31) {
+      target_->get_reg(vcpu, kvm_model::kRegX(n), &v);
+    } else {
+      const auto sp = get_gdb_reg(vcpu, 31);
+      if (sp.size() == 8) std::memcpy(&v, sp.data(), 8);
+    }
+    return v;
+  });
+}
+
+const Stub::Watch* Stub::read_watch_hit(const DataAccess& a) const {
+  for (const Watch& w : watches_) {
+    const bool kind = w.type == '3' ? a.read : w.type == '4' && (a.read || a.write);
+    if (kind && a.va < w.addr + w.len && w.addr < a.va + a.len) return &w;
+  }
+  return nullptr;
 }
 
 void Stub::refresh_watches(unsigned vcpu) {
   for (Watch& w : watches_) {
+    if (w.type != '2') continue;
     w.last.resize(w.len);
     if (read_virt(vcpu, w.addr, w.last.data(), w.len) != w.len) w.last.clear();
   }
@@ -791,6 +837,7 @@ void Stub::refresh_watches(unsigned vcpu) {
 std::optional<uint64_t> Stub::watch_hit(unsigned vcpu) {
   std::vector<uint8_t> now;
   for (const Watch& w : watches_) {
+    if (w.type != '2') continue;
     now.resize(w.len);
     const bool readable = read_virt(vcpu, w.addr, now.data(), w.len) == w.len;
     if (readable && !w.last.empty() && now != w.last) return w.addr;

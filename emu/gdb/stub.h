@@ -16,8 +16,10 @@
 #include <optional>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "emu/gdb/data_access.h"
 #include "emu/gdb/packet.h"
 
 namespace cpu {
@@ -153,6 +155,11 @@ class Stub {
   // A write watchpoint whose bytes changed: its address.
   std::optional<uint64_t> watch_hit(unsigned vcpu);
   void refresh_watches(unsigned vcpu);
+  // Read and access watchpoints: the data access of the instruction at the vCPU's PC, and
+  // the watchpoint it touches.
+  bool watching_reads() const;
+  std::optional<DataAccess> next_access(unsigned vcpu);
+  const Watch* read_watch_hit(const DataAccess& a) const;
 
   int listen_fd_ = -1, fd_ = -1;
   uint16_t port_ = 0;
@@ -179,6 +186,7 @@ class Stub {
   };
   std::optional<PendingStop> pending_stop_;  // to report before running on
   std::optional<unsigned> running_;          // the vCPU inside a KVM_RUN piece now
+  std::optional<std::pair<unsigned, uint64_t>> watch_stop_at_;  // vCPU, PC of the last read/access watch stop
   bool exit_pending_ = false;                // stopped before the VMM serves an exit (FAIL_ENTRY, SYSTEM_OFF)
   uint64_t since_poll_ = 0;               // instructions since the socket was last polled
   std::array<bool, static_cast<size_t>(StopOn::kCount)> stop_on_{};  // monitor stop-on

@@ -599,6 +599,34 @@ def case_stop_on_pmu_overflow(ctx):
     check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
 
 
+def case_read_access_watch(ctx):
+    """rwatch and awatch: a read watchpoint stops after each load of the variable (gdb shows
+    its value; the instruction before the PC, in llvm-objdump's disassembly, is a load), an
+    access watchpoint after the store too (old and new value); the outcome is unchanged."""
+    elf = ctx.guest("mmu")
+    status, expected = ctx.plain(["--guest", elf])
+    text = subprocess.run(["llvm-objdump", "-d", elf], capture_output=True, text=True).stdout
+    mnemonic = {int(m.group(1), 16): m.group(2) for m in
+                re.finditer(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} ){4}\s*(\S+)", text, re.M)}
+    emu = Emu(ctx, ["--guest", elf])
+    out = ctx.gdb(elf, emu.where, [
+        "rwatch faults", "continue", 'printf "AT=0x%lx\\n", $pc', "continue", 'printf "AT=0x%lx\\n", $pc', "delete",
+        "awatch faults", "continue", 'printf "AT=0x%lx\\n", $pc', "continue", 'printf "AT=0x%lx\\n", $pc', "delete",
+        "continue"])
+    rc = emu.wait()
+    check(re.search(r"Hardware read watchpoint 1: faults\s+Value = 0\s", out) and
+          re.search(r"Hardware read watchpoint 1: faults\s+Value = 1\s", out), "rwatch did not stop on the reads", out)
+    check(re.search(r"Hardware access \(read/write\) watchpoint 2: faults\s+Old value = 1\s+New value = 2\s", out) and
+          re.search(r"Hardware access \(read/write\) watchpoint 2: faults\s+Value = 2\s", out),
+          "awatch did not stop on the store, then the next load", out)
+    at = values(out, "AT")
+    check(len(at) == 4, "four watchpoint stops expected", out)
+    kinds = [mnemonic.get(a - 4, "?") for a in at]
+    check(kinds[0].startswith("ld") and kinds[1].startswith("ld") and kinds[2].startswith("st") and
+          kinds[3].startswith("ld"), f"the instructions before the stops are {kinds}", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
 def case_linux(ctx):
     """The Linux guest (Debian's kernel, the FP-free /init) under gdb: the first PSCI call
     stops the kernel right after its HVC, read through the kernel's own page tables; its

@@ -147,7 +147,11 @@ BOOST_AUTO_TEST_CASE(breakpoints_and_watchpoints) {
   BOOST_TEST(ask("Z0,40080000,2") == "E01");  // A64 has no 2-byte instructions
   BOOST_TEST(ask("Z2,40000000,8") == "OK");
   BOOST_TEST(ask("z2,40000000,8") == "OK");
-  BOOST_TEST(ask("Z3,40000000,8") == "");  // read watchpoints: unsupported, gdb falls back
+  BOOST_TEST(ask("Z3,40000000,8") == "OK");  // read and access watchpoints
+  BOOST_TEST(ask("Z4,40000000,8") == "OK");
+  BOOST_TEST(ask("z3,40000000,8") == "OK");
+  BOOST_TEST(ask("z4,40000000,8") == "OK");
+  BOOST_TEST(ask("Z5,40000000,8") == "");
 }
 
 BOOST_AUTO_TEST_CASE(resume_packets) {
@@ -238,6 +242,39 @@ BOOST_AUTO_TEST_CASE(events_are_kept_only_when_stopped_on) {
   BOOST_TEST(ran);
   BOOST_TEST(retired == 100u);
   BOOST_TEST(monitor(*this, "stop-reason") == "pmuemu: vCPU 0: reset (KVM_ARM_VCPU_INIT)\n");
+}
+
+BOOST_AUTO_TEST_CASE(read_watchpoint_stops_before_the_load) {
+  // ldr x1, [x2, #16] at the PC (MMU off: virtual = physical), x2 + 16 inside the watch.
+  const uint32_t ldr = 0xf9400841;
+  std::memcpy(t.ram_.data(), &ldr, 4);
+  t.set64(0, kvm_model::kRegPc, FakeTarget::kRamBase);
+  t.set64(0, kvm_model::kRegX(2), FakeTarget::kRamBase + 0x1000 - 16 + 4);
+  BOOST_TEST(ask("Z3,40001000,8") == "OK");
+  BOOST_TEST(ask("vCont;c") == "<no reply>");
+  bool ran = false;
+  uint64_t retired = 0;
+  const auto run = [&](uint64_t) {
+    ran = true;
+    return RunPiece{-EINTR, 1, true};
+  };
+  stub.run_quantum(0, 1, run, retired);
+  BOOST_TEST(!ran);  // stopped before the instruction
+  BOOST_TEST(ask("?") == "T05rwatch:40001004;thread:1;");
+  // A store there is no read: an access watchpoint takes it, a read one does not.
+  const uint32_t str = 0xf9000841;  // str x1, [x2, #16]
+  std::memcpy(t.ram_.data(), &str, 4);
+  BOOST_TEST(ask("z3,40001000,8") == "OK");
+  BOOST_TEST(ask("Z3,40001000,8") == "OK");
+  BOOST_TEST(ask("vCont;c") == "<no reply>");
+  stub.run_quantum(0, 1, run, retired);  // (resumed where it stopped: the instruction runs)
+  BOOST_TEST(ran);
+  ran = false;
+  BOOST_TEST(ask("z3,40001000,8") == "OK");
+  BOOST_TEST(ask("Z4,40001000,8") == "OK");
+  stub.run_quantum(0, 1, run, retired);
+  BOOST_TEST(!ran);
+  BOOST_TEST(ask("?") == "T05awatch:40001004;thread:1;");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
