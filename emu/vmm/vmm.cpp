@@ -25,6 +25,7 @@
 #include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/report.h"
+#include "emu/vmm/fault_dump.h"
 #include "emu/vmm/semihosting.h"
 #include "emu/vmm/snapshot.h"
 #include "pmu/events.h"
@@ -525,6 +526,24 @@ class Vmm {
     return rc;
   }
   bool at_pc_ = false;
+  // --trace insn: the last instructions of each vCPU, printed with its registers when the run
+  // ends on a guest fault or a limit (one-thread runs: the rings are each vCPU thread's own).
+  std::vector<InsnRing> insn_rings_;
+  void dump_vcpus() {
+    for (auto* v : vcpus_) {
+      if (mp_state(v) == KVM_MP_STATE_STOPPED && insn_rings_[v->id()].in_order().empty()) continue;
+      const std::string d = format_vcpu_dump(
+          v->id(), [&](uint64_t id, uint64_t& value) { return get_reg(v, id, value, false) == 0; },
+          insn_rings_[v->id()].in_order(), [&](const InsnRecord& r) {
+            const std::string t = dis_->text(r.insn, r.pc);
+            char b[64];
+            std::snprintf(b, sizeof b, "[vcpu%u EL%u] %016" PRIx64 ": %08x  ", v->id(), r.el, r.pc, r.insn);
+            return b + (t.empty() ? std::string("<undefined>") : t);
+          });
+      std::fputs(d.c_str(), opts_.trace);
+    }
+    std::fflush(opts_.trace);
+  }
   // What the stub reads and writes: ONE_REG (untraced, so --trace vmm shows the same calls
   // with and without a debugger) and guest RAM.
   class GdbTarget final : public gdb::Target {
@@ -552,7 +571,9 @@ class Vmm {
     if (opts_.trace_insn) {
       dis_ = std::make_unique<Disassembler>();
       for (auto* v : vcpus_) {
+        insn_rings_.resize(vcpus_.size());
         v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
+          insn_rings_[id].push(pc, insn, el);  // for the dump at a fault or limit (fault_dump.h)
           if (!opts_.trace_insn_ranges.empty() &&
               std::none_of(opts_.trace_insn_ranges.begin(), opts_.trace_insn_ranges.end(),
                            [pc](const auto& r) { return pc >= r.first && pc < r.second; }))
@@ -830,6 +851,7 @@ class Vmm {
 
   RunOutcome finish(int status, std::string error) {
     console_.flush();
+    if (status == kExitGuestFault && !insn_rings_.empty() && !opts_.threads) dump_vcpus();
     out_.exit_status = status;
     out_.error = std::move(error);
     out_.instructions = total_instructions();

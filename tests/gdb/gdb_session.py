@@ -627,6 +627,33 @@ def case_read_access_watch(ctx):
     check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
 
 
+def case_trace_fault_dump(ctx):
+    """A run ending on --max-insns under --trace insn prints each vCPU's registers and its last
+    16 instructions: the same lines the full trace printed last, and the PC of the limit's
+    message; with a range that excludes everything the dump is the same. Without --trace
+    insn nothing is added."""
+    elf = ctx.guest("hello")
+    base = [ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--max-insns", "5000"]
+    full = subprocess.run(base + ["--trace", "insn"], capture_output=True, text=True, timeout=60)
+    check(full.returncode == 3, f"--max-insns ended with {full.returncode}", full.stderr[-2000:])
+    lines = full.stderr.splitlines()
+    trace = [l for l in lines if l.startswith("[vcpu0 ")]
+    at = lines.index("pmuemu: vCPU 0 last 16 instructions:")
+    dump = lines[at + 1:at + 17]
+    check(len(trace) == 5000 + 16, f"{len(trace)} trace lines: 5000 traced and 16 dumped expected")
+    check(dump == trace[4984:5000], "the dumped instructions are not the last 16 traced", dump, trace[4984:5000])
+    m = re.search(r"instruction limit reached \(--max-insns 5000\) at vCPU 0 PC (0x[0-9a-f]+)", full.stderr)
+    regs = re.search(r"pc +0x([0-9a-f]{16})", full.stderr)
+    check(m and regs and int(regs.group(1), 16) == int(m.group(1), 16), "the dumped PC is not the limit's", full.stderr[-3000:])
+    check(re.search(r"pmuemu: vCPU 0 registers:\n(  x\d+ .*\n){8}", full.stderr), "no register dump", full.stderr[-3000:])
+    ranged = subprocess.run(base + ["--trace", "insn:0x0-0x4"], capture_output=True, text=True, timeout=60)
+    check(ranged.stderr.splitlines() == lines[5000:], "the dump under a range that traces nothing differs",
+          ranged.stderr, lines[5000:])
+    plain = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    check(plain.returncode == 3 and "registers:" not in plain.stderr and plain.stderr.count("\n") == 2,
+          "a run without --trace insn printed a dump", plain.stderr)
+
+
 def case_linux(ctx):
     """The Linux guest (Debian's kernel, the FP-free /init) under gdb: the first PSCI call
     stops the kernel right after its HVC, read through the kernel's own page tables; its
