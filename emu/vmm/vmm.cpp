@@ -526,6 +526,17 @@ class Vmm {
     return rc;
   }
   bool at_pc_ = false;
+  // The guest's snapshot call (semihosting kSysPmuemuSnapshot): X0 is set first, so a run
+  // restored from the snapshot goes on as the one that asked for it.
+  std::optional<RunOutcome> snapshot_on_request(kvm_model::Vcpu* v) {
+    const bool can = !opts_.save_on_request_path.empty();
+    check(set_reg(v, kvm_model::kRegX(0), can ? 0 : ~uint64_t{0}), "KVM_SET_ONE_REG(X0)");
+    if (!can) return std::nullopt;
+    save(opts_.save_on_request_path);
+    std::fprintf(stderr, "pmuemu: snapshot written to %s at the guest's request (vCPU %u) after %" PRIu64
+                 " guest instructions\n", opts_.save_on_request_path.c_str(), v->id(), instructions_with_restored());
+    return std::nullopt;
+  }
   // --trace insn: the last instructions of each vCPU, printed with its registers when the run
   // ends on a guest fault or a limit (one-thread runs: the rings are each vCPU thread's own).
   std::vector<InsnRing> insn_rings_;
@@ -1185,6 +1196,7 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       const SemihostingResult r = semihosting_call(guest_ram_, static_cast<uint32_t>(op), param, console_.out());
       if (!r.error.empty()) return finish(kExitGuestFault, "guest semihosting call: " + r.error);
       if (r.exit_status) return finish(*r.exit_status, "");
+      if (r.snapshot) return snapshot_on_request(v);
       check(set_reg(v, kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
       return std::nullopt;
     }
