@@ -333,6 +333,7 @@ struct PsciCall {
 };
 
 int Vcpu::handle_smccc(bool is_smc) {
+  if (debug_event_) debug_event_(id_, DebugEvent::kSmccc, is_smc ? "SMC" : "HVC", core_->state().r[0]);
   switch (PsciCall::call(*this, is_smc)) {
     case PsciCall::Next::kResume: return 1;
     case PsciCall::Next::kWfi: return 2;

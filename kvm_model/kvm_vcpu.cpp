@@ -71,6 +71,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
     if (gic == nullptr || vpmu_->irq_num() < 16) return;
     const auto lk = vm_.lock();
     gic->set_irq_level(id_, static_cast<unsigned>(vpmu_->irq_num()), level);
+    if (level && debug_event_) debug_event_(id_, DebugEvent::kPmuIrq, "PMU overflow interrupt", 0);
     // The level reaches this core at once (an overflow at a trapped access is taken right
     // after it); an SPI may instead have gone to another vCPU.
     core_->set_irq_pending(gic->irq_pending(id_));
@@ -94,6 +95,7 @@ int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
   ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
   core_->set_ids(ids);
   if (reset_trace_) reset_trace_(id_, pcpu_, cause, trace);
+  if (debug_event_) debug_event_(id_, DebugEvent::kReset, cause, 0);
   mp_state_ = (features_.features[0] >> KVM_ARM_VCPU_POWER_OFF) & 1 ? KVM_MP_STATE_STOPPED
                                                                      : KVM_MP_STATE_RUNNABLE;
   return rc;

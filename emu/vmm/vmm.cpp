@@ -40,7 +40,8 @@ int Vmm::gdb_run(kvm_model::Vcpu* v, uint64_t budget) {
       [&](uint64_t piece) {
         v->run_struct().insn_budget = piece;
         const int r = vcpu_run(v);
-        return gdb::RunPiece{r, v->run_struct().insns_retired, r == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR};
+        return gdb::RunPiece{r, v->run_struct().insns_retired, r == -EINTR && urun(v).exit_reason == KVM_EXIT_INTR,
+                             urun(v).exit_reason, urun(v).fail_entry.cpu};
       },
       total);
   v->run_struct().insns_retired = total;
@@ -83,6 +84,7 @@ uint64_t Vmm::total_instructions() const {
 
 RunOutcome Vmm::finish(int status, std::string error) {
   console_.flush();
+  if (status == kExitGuestFault && !insn_rings_.empty() && !opts_.threads) dump_vcpus();
   out_.exit_status = status;
   out_.error = std::move(error);
   out_.instructions = total_instructions();
@@ -163,6 +165,7 @@ std::optional<RunOutcome> Vmm::handle_exit(kvm_model::Vcpu* v) {
       const SemihostingResult r = semihosting_call(guest_ram_, static_cast<uint32_t>(op), param, console_.out());
       if (!r.error.empty()) return finish(kExitGuestFault, "guest semihosting call: " + r.error);
       if (r.exit_status) return finish(*r.exit_status, "");
+      if (r.snapshot) return snapshot_on_request(v);
       check(set_reg(v, kvm_model::kRegX(0), r.x0), "KVM_SET_ONE_REG(X0)");
       return std::nullopt;
     }

@@ -26,8 +26,10 @@
 #include "emu/common/errors.h"
 #include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
+#include "emu/gdb/events.h"
 #include "emu/gdb/stub.h"
 #include "emu/vmm/disasm.h"
+#include "emu/vmm/fault_dump.h"
 #include "emu/vmm/host_check.h"
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/report.h"
@@ -261,6 +263,35 @@ class Vmm : private ObservedVm {
   // until it stands at the address (at_pc_); the quantum's total is reported as one run.
   int run_to_pc(kvm_model::Vcpu* v, uint64_t budget);
   bool at_pc_ = false;
+  // The guest's snapshot call (semihosting kSysPmuemuSnapshot): X0 is set first, so a run
+  // restored from the snapshot goes on as the one that asked for it.
+  std::optional<RunOutcome> snapshot_on_request(kvm_model::Vcpu* v) {
+    const bool can = !opts_.save_on_request_path.empty();
+    check(set_reg(v, kvm_model::kRegX(0), can ? 0 : ~uint64_t{0}), "KVM_SET_ONE_REG(X0)");
+    if (!can) return std::nullopt;
+    save(opts_.save_on_request_path);
+    std::fprintf(stderr, "pmuemu: snapshot written to %s at the guest's request (vCPU %u) after %" PRIu64
+                 " guest instructions\n", opts_.save_on_request_path.c_str(), v->id(), instructions_with_restored());
+    return std::nullopt;
+  }
+  // --trace insn: the last instructions of each vCPU, printed with its registers when the run
+  // ends on a guest fault or a limit (one-thread runs: the rings are each vCPU thread's own).
+  std::vector<InsnRing> insn_rings_;
+  void dump_vcpus() {
+    for (auto* v : vcpus_) {
+      if (mp_state(v) == KVM_MP_STATE_STOPPED && insn_rings_[v->id()].in_order().empty()) continue;
+      const std::string d = format_vcpu_dump(
+          v->id(), [&](uint64_t id, uint64_t& value) { return get_reg(v, id, value, false) == 0; },
+          insn_rings_[v->id()].in_order(), [&](const InsnRecord& r) {
+            const std::string t = dis_->text(r.insn, r.pc);
+            char b[64];
+            std::snprintf(b, sizeof b, "[vcpu%u EL%u] %016" PRIx64 ": %08x  ", v->id(), r.el, r.pc, r.insn);
+            return b + (t.empty() ? std::string("<undefined>") : t);
+          });
+      std::fputs(d.c_str(), opts_.trace);
+    }
+    std::fflush(opts_.trace);
+  }
   // What the stub reads and writes: ONE_REG (untraced, so --trace vmm shows the same calls
   // with and without a debugger) and guest RAM.
   class GdbTarget final : public gdb::Target {

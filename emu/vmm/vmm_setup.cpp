@@ -97,7 +97,10 @@ Vmm::Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapsho
   }
   if (snapshot_) restore(*snapshot_); else set_boot_regs();
   if (opts.stop) opts.stop->set_kick([this] { kick_all(); });  // last: the vCPUs are complete
-  if (opts.gdb) opts.gdb->attach(gdb_target_, [this] { return opts_.stop != nullptr && opts_.stop->reason() != 0; });
+  if (opts.gdb) {
+    opts.gdb->attach(gdb_target_, [this] { return opts_.stop != nullptr && opts_.stop->reason() != 0; });
+    gdb::report_vcpu_events(*opts.gdb, vcpus_);  // monitor stop-on
+  }
 }
 
 Vmm::~Vmm() {
@@ -124,7 +127,9 @@ void Vmm::install_traces() {
   if (opts_.trace_insn) {
     dis_ = std::make_unique<Disassembler>();
     for (auto* v : vcpus_) {
+      insn_rings_.resize(vcpus_.size());
       v->set_insn_trace([this](unsigned id, uint64_t pc, uint32_t insn, uint8_t el) {
+        insn_rings_[id].push(pc, insn, el);  // for the dump at a fault or limit (fault_dump.h)
         if (!opts_.trace_insn_ranges.empty() &&
             std::none_of(opts_.trace_insn_ranges.begin(), opts_.trace_insn_ranges.end(),
                          [pc](const auto& r) { return pc >= r.first && pc < r.second; }))
