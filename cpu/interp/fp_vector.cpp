@@ -4,6 +4,7 @@
 // handlers. Every lane goes through cpu/fp, so vector lanes have exactly the scalar
 // semantics (rounding, flush to zero, NaNs, flags).
 #include <array>
+#include <cstring>
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
@@ -29,25 +30,27 @@ inline void put(std::array<uint64_t, 2>& v, unsigned l, uint64_t x) {
   v[(l * N) / 64] |= (x & kMask<N>) << ((l * N) % 64);
 }
 
-// Writes the lanes of a lane-wise operation into register d, one 64-bit word at a time,
-// with the bits above the lanes cleared; lane(l) gives lane l. Each lane reads only the
-// same lane of its operands (and a word's lanes are all computed before it is stored), so
-// reading the operands straight from the register file is right even when d is one of
-// them. Building the result in a local array and storing it as one 128-bit value made the
-// next read of d wait on a failed store-to-load forward, the largest cost of an FMLA chain.
+// Writes the lanes of a lane-wise operation into register d, with the bits above the lanes
+// cleared; lane(l) gives lane l. Both 64-bit words are built in host registers and stored
+// as one 128-bit value: the result used to be assembled in a local array with 64-bit
+// read-modify-writes and then loaded back as 128 bits, and that failed store-to-load
+// forward was the largest cost of an FMLA chain. Nothing is stored before every lane is
+// computed, so reading the operands straight from the register file is right even when d
+// is one of them.
 template <int N, typename Lane>
 inline void write_lanes(Core& c, const DecodedInst& i, Lane&& lane) {
-  auto& dst = V(c, i.d).d;
   constexpr unsigned kPerWord = 64 / N;
   const unsigned lanes = i.f0;
+  uint64_t word[2] = {0, 0};
   for (unsigned w = 0; w < 2; ++w) {
-    uint64_t word = 0;
     for (unsigned k = 0; k < kPerWord; ++k) {
       const unsigned l = w * kPerWord + k;
-      if (l < lanes) word |= (lane(l) & kMask<N>) << (k * N);
+      if (l < lanes) word[w] |= (lane(l) & kMask<N>) << (k * N);
     }
-    dst[w] = word;
   }
+  using Pair [[gnu::vector_size(16)]] = uint64_t;
+  const Pair both = {word[0], word[1]};
+  std::memcpy(V(c, i.d).d.data(), &both, sizeof both);
 }
 
 using Fn1 = uint64_t (*)(uint64_t, fp::Env&);
