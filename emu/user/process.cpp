@@ -58,6 +58,15 @@ constexpr HwcapRule kHwcaps[] = {
     {1, 12, 1, 13},  // JSCVT
     {1, 16, 1, 14},  // FCMA
     {1, 20, 1, 15},  // LRCPC
+    {1, 0, 1, 16},   // DPB -> HWCAP_DCPOP (DC CVAP)
+    {0, 32, 1, 17},  // SHA3
+    {0, 36, 1, 18},  // SM3
+    {0, 40, 1, 19},  // SM4
+    {0, 12, 2, 21},  // SHA2 = 2 -> HWCAP_SHA512
+    {2, 48, 1, 24},  // DIT
+    {1, 20, 2, 26},  // LRCPC = 2 -> HWCAP_ILRCPC
+    {0, 52, 1, 27},  // TS -> HWCAP_FLAGM
+    {1, 36, 1, 29},  // SB
 };
 
 uint64_t hwcap_of(const cpu::IdRegs& ids) {
