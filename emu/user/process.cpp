@@ -207,7 +207,8 @@ void Process::setup_stack() {
     return sp;
   };
   auto push_str = [&](const std::string& s) { return push_bytes(s.c_str(), s.size() + 1); };
-  const std::string execfn = opts_.argv.empty() ? opts_.program.string() : opts_.argv[0];
+  // AT_EXECFN is the file name the program was executed by (execve's path), not argv[0].
+  const std::string execfn = opts_.program.string();
   const uint64_t execfn_va = push_str(execfn);
   std::vector<uint64_t> argv_va, envp_va;
   for (const auto& a : opts_.argv) argv_va.push_back(push_str(a));

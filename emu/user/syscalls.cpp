@@ -100,6 +100,7 @@ long sys_fstat(Process& p, const Args& a) {
   return p.write(a[1], &st, sizeof st) ? 0 : err(EFAULT);
 }
 long sys_readlinkat(Process& p, const Args& a) {
+  if (static_cast<int>(a[3]) <= 0) return err(EINVAL);  // bufsiz is an int; readlink(2) refuses <= 0
   const auto path = p.read_string(a[1]);
   if (!path) return err(EFAULT);
   std::string target;
@@ -193,7 +194,9 @@ long sys_mmap(Process& p, const Args& a) {
   constexpr uint64_t kShared = 0x01, kPrivate = 0x02, kFixed = 0x10, kAnon = 0x20, kFixedNoreplace = 0x100000;
   const uint64_t addr = a[0], len = a[1], flags = a[3], off = a[5];
   const int prot = static_cast<int>(a[2]) & 7;
-  if (len == 0 || (addr & 0xfff) != 0 || (off & 0xfff) != 0) return err(EINVAL);
+  // A plain hint is only a hint (Linux rounds it down); a fixed address must be a page.
+  if (len == 0 || ((addr & 0xfff) != 0 && (flags & (kFixed | kFixedNoreplace))) || (off & 0xfff) != 0)
+    return err(EINVAL);
   if ((flags & (kShared | kPrivate)) == 0) return err(EINVAL);
   std::shared_ptr<OpenFile> f;
   if (!(flags & kAnon)) {

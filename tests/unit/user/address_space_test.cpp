@@ -60,6 +60,42 @@ BOOST_AUTO_TEST_CASE(mmap_hint_without_fixed_does_not_replace) {
   BOOST_TEST(b == 0x5a);
 }
 
+BOOST_AUTO_TEST_CASE(unaligned_hint_without_fixed_is_accepted) {
+  Proc t;
+  // Linux rounds a plain hint down to a page (do_mmap's round_hint_to_min); only MAP_FIXED
+  // and MAP_FIXED_NOREPLACE need an aligned address.
+  const long a = mmap_anon(t, 0x30000123, kPage, kRw);
+  BOOST_REQUIRE_GT(a, 0);
+  BOOST_TEST(static_cast<uint64_t>(a) % kPage == 0);
+  BOOST_TEST(can_write(t, static_cast<uint64_t>(a)));
+  BOOST_TEST(mmap_anon(t, 0x30000123, kPage, kRw, kMapFixedNoreplace) == -EINVAL);
+}
+
+BOOST_AUTO_TEST_CASE(private_file_mapping_reads_the_file_at_the_offset) {
+  Proc t;
+  char path[] = "/tmp/pmuemu-unit-user-map-XXXXXX";
+  const int hfd = mkstemp(path);
+  BOOST_REQUIRE_GE(hfd, 0);
+  std::vector<uint8_t> data(kPage + 100);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + 1);
+  BOOST_REQUIRE(::write(hfd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+  ::close(hfd);
+  const long fd = t.openat(path);
+  ::unlink(path);
+  BOOST_REQUIRE_GE(fd, 0);
+  // The second page of the file: 100 bytes of data, then zeros to the end of the page.
+  const long a = t.sys(kMmap, 0, kPage, kProtRead, kMapPrivate, static_cast<uint64_t>(fd), kPage);
+  BOOST_REQUIRE_GT(a, 0);
+  std::vector<uint8_t> got(kPage);
+  BOOST_REQUIRE(t.p.read(static_cast<uint64_t>(a), got.data(), got.size()));
+  BOOST_TEST(std::equal(got.begin(), got.begin() + 100, data.begin() + kPage));
+  BOOST_TEST(std::all_of(got.begin() + 100, got.end(), [](uint8_t b) { return b == 0; }));
+  BOOST_TEST(!can_write(t, static_cast<uint64_t>(a)));  // PROT_READ
+  // Closing the fd keeps the mapping (it holds its own reference to the data).
+  BOOST_REQUIRE_EQUAL(t.sys(kClose, static_cast<uint64_t>(fd)), 0);
+  BOOST_TEST(can_read(t, static_cast<uint64_t>(a)));
+}
+
 BOOST_AUTO_TEST_CASE(map_fixed_replaces_contents_and_protection) {
   Proc t;
   const uint64_t va = 0x30000000;

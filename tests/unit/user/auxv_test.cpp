@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(argc_argv_envp_and_alignment) {
 }
 
 BOOST_AUTO_TEST_CASE(auxiliary_vector_entries) {
-  Proc t;
+  Proc t({"not-the-file-name"});
   const InitialStack s = read_stack(t);
   BOOST_REQUIRE(!s.auxv.empty());
   BOOST_TEST(s.auxv.back().first == uint64_t{AT_NULL});
@@ -102,6 +102,8 @@ BOOST_AUTO_TEST_CASE(auxiliary_vector_entries) {
   BOOST_TEST(s.aux.at(AT_BASE) == 0u);  // static: no interpreter
   BOOST_TEST(s.aux.at(AT_SECURE) == 0u);
   BOOST_TEST(t.p.read_string(s.aux.at(AT_PLATFORM)).value_or("") == "aarch64");
+  // AT_EXECFN: the file name the program was executed by, whatever argv[0] says.
+  BOOST_TEST(t.p.read_string(s.aux.at(AT_EXECFN)).value_or("") == t.prog.path);
   // AT_RANDOM: 16 readable bytes on the stack.
   uint8_t rnd[16];
   BOOST_TEST(t.p.read(s.aux.at(AT_RANDOM), rnd, 16));

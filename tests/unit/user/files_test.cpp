@@ -191,6 +191,9 @@ BOOST_AUTO_TEST_CASE(proc_self_exe_is_the_program) {
   BOOST_REQUIRE(t.p.read(buf, got.data(), got.size()));
   BOOST_TEST(got == want);
   BOOST_TEST(t.sys(kReadlinkat, static_cast<uint64_t>(kAtFdcwd), t.str("/proc/self/exe"), buf, 4) == 4);
+  // A buffer size of 0 (or negative as an int) is EINVAL (readlink(2)).
+  BOOST_TEST(t.sys(kReadlinkat, static_cast<uint64_t>(kAtFdcwd), t.str("/proc/self/exe"), buf, 0) == -EINVAL);
+  BOOST_TEST(t.sys(kReadlinkat, static_cast<uint64_t>(kAtFdcwd), t.str("/proc/self/exe"), buf, 0xffffffff) == -EINVAL);
   // Opening it opens the program's ELF image.
   const long fd = t.openat("/proc/self/exe");
   BOOST_REQUIRE_GE(fd, 0);
