@@ -26,6 +26,7 @@
 #include "emu/vmm/report.h"
 #include "emu/vmm/semihosting.h"
 #include "emu/vmm/snapshot.h"
+#include "emu/vmm/vgic_snapshot.h"
 #include "pmu/events.h"
 #include "kvm_model/kvm.h"
 // The VMM speaks /dev/kvm's ABI (Linux's arm64 UAPI, after the model's headers: its macros
@@ -456,6 +457,26 @@ class Vmm {
     const kvm_one_reg r{id, reinterpret_cast<uintptr_t>(value)};
     return static_cast<int>(ioctl(vfd(v), KVM_SET_ONE_REG, &r));
   }
+  // The vGIC's save/restore attribute groups (snapshots) and the MPIDR_EL1 that names each
+  // vCPU's redistributor in them, read through ONE_REG.
+  VgicAttrFn gic_attr_fn() {
+    return [this](bool set, uint32_t group, uint64_t attr, void* value) {
+      const kvm_device_attr a{0, group, attr, reinterpret_cast<uintptr_t>(value)};
+      call(ioctl(gic_fd_, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a),
+           std::string(set ? "KVM_SET_DEVICE_ATTR" : "KVM_GET_DEVICE_ATTR") + "(vgic, group " + std::to_string(group) +
+               ", " + hex(attr) + ")");
+    };
+  }
+  std::vector<uint64_t> vcpu_mpidrs() {
+    constexpr uint64_t kMpidrId = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG | (3ull << 14) | 5;
+    std::vector<uint64_t> m;
+    for (auto* v : vcpus_) {
+      uint64_t x = 0;
+      call(get_reg(v, kMpidrId, x), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", MPIDR_EL1)");
+      m.push_back(x);
+    }
+    return m;
+  }
   int reg_list(const kvm_model::Vcpu* v, std::vector<uint64_t>& ids, bool traced = true) {
     auto list_call = [&](kvm_reg_list* l) {
       return traced ? ioctl(vfd(v), KVM_GET_REG_LIST, l)
@@ -762,7 +783,7 @@ class Vmm {
       }
       s.cpus.push_back(std::move(c));
     }
-    call(vm_->get_vgic_state(s.vgic), "vgic state save");
+    s.vgic = save_vgic_state(gic_attr_fn(), vcpu_mpidrs());
     s.ram.assign(ram_.data(), ram_.data() + opts_.ram_size);
     save_snapshot(path, s);
   }
@@ -804,7 +825,7 @@ class Vmm {
                                  " (its PMU allows at most " + std::to_string((dest_pmcr >> 11) & 0x1f) + " counters)");
       }
     }
-    call(vm_->set_vgic_state(s.vgic), "vgic state restore");
+    restore_vgic_state(gic_attr_fn(), vcpu_mpidrs(), s.vgic, opts_.restore_path);
     restored_instructions_ = s.instructions;
     out_.resets = s.resets;
   }
