@@ -6,8 +6,14 @@
 #include "kvm_model/abi/abi.h"
 #include "pmuemu/kvm.h"
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "tests/support/two_cluster_host.h"
 
@@ -151,6 +157,47 @@ BOOST_AUTO_TEST_CASE(values_travel_with_their_sizes) {
   BOOST_CHECK_EQUAL(a.get32(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x0E00, r), 0);
   BOOST_CHECK_EQUAL(r, 0u);
   BOOST_CHECK_EQUAL(a.has(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x0E00), -ENXIO);
+}
+
+BOOST_AUTO_TEST_CASE(busy_while_a_vcpu_runs) {
+  // lock_all_vcpus(): while a vCPU is inside KVM_RUN the register groups answer -EBUSY, after
+  // it returns they work again.
+  Abi a;
+  struct alignas(4096) Ram {
+    uint32_t w[0x10000 / 4];
+  };
+  const auto ram = std::make_unique<Ram>();
+  ram->w[0] = 0x14000000;  // b .
+  kvm_userspace_memory_region m{0, 0, 0x40000000, sizeof(Ram), ptr(ram->w)};
+  BOOST_REQUIRE_EQUAL(a.dev.ioctl(a.vm, KVM_SET_USER_MEMORY_REGION, ptr(&m)), 0);
+  const int vcpu = a.vcpu(0);
+  kvm_vcpu_init init{};
+  BOOST_REQUIRE_EQUAL(a.dev.ioctl(a.vm, KVM_ARM_PREFERRED_TARGET, ptr(&init)), 0);
+  BOOST_REQUIRE_EQUAL(a.dev.ioctl(vcpu, KVM_ARM_VCPU_INIT, ptr(&init)), 0);
+  uint64_t pc = 0x40000000;
+  const kvm_one_reg r{KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (2 * 32), ptr(&pc)};
+  BOOST_REQUIRE_EQUAL(a.dev.ioctl(vcpu, KVM_SET_ONE_REG, ptr(&r)), 0);
+  a.gic = a.device(KVM_DEV_TYPE_ARM_VGIC_V3);
+  uint64_t dist = 0x08000000, redist = 0x080A0000;
+  BOOST_REQUIRE_EQUAL(a.attr(a.gic, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, ptr(&dist)), 0);
+  BOOST_REQUIRE_EQUAL(a.attr(a.gic, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, ptr(&redist)), 0);
+  a.init();
+  std::atomic<long> run_rc{1};
+  std::thread runner([&] { run_rc = a.dev.ioctl(vcpu, KVM_RUN, 0); });
+  uint32_t v = 0;
+  long rc = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((rc = a.get32(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x0, v)) == 0 && run_rc == 1 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  BOOST_CHECK_EQUAL(rc, -EBUSY);
+  BOOST_CHECK_EQUAL(a.set32(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x0, 2), -EBUSY);
+  BOOST_CHECK_EQUAL(a.get32(KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, reg_attr(0, 0x8), v), -EBUSY);
+  // A signal to the vCPU thread ends KVM_RUN; then the groups work again.
+  a.dev.vcpu_of(vcpu)->request_immediate_exit();
+  runner.join();
+  BOOST_CHECK_EQUAL(a.get32(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x0, v), 0);
+  BOOST_CHECK_EQUAL(v, 0x50u);  // ARE | DS
 }
 
 BOOST_AUTO_TEST_CASE(its_device_address_and_controls) {
