@@ -334,8 +334,9 @@ class Vm {
   // drives (its UART, virtio-mmio), INTID 32 + spi. -ENXIO before the vGIC is initialised,
   // -EINVAL outside the configured interrupts.
   int irq_line(unsigned spi, bool level);
-  // pmuemu's stand-in for KVM_DEV_ARM_VGIC_GRP_{DIST,REDIST,CPU_SYSREGS}: the whole vGIC
-  // state for save/restore. -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
+  // The whole vGIC state as the model holds it, for tests and hostile-input checks (a VMM
+  // saves and restores through the KVM_DEV_ARM_VGIC_GRP_* attribute groups instead, as
+  // pmuemu's does). -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
   int get_vgic_state(vgic::VgicState& out) const;
   int set_vgic_state(const vgic::VgicState& in);
   vpmu::IrqChipState irqchip_state();
