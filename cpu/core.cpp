@@ -158,14 +158,49 @@ void Core::sync_translation_regs() {
 
 void Core::new_translation_context() {
   ++xlat_gen_;
+  exec_pages_.used = 0;
+  exec_pages_.full = false;
   refresh_ctx();
 }
 
+namespace {
+size_t exec_page_slot(uint64_t page, size_t slots) { return static_cast<size_t>((page >> 12) * 0x9e3779b97f4a7c15ull >> 56) & (slots - 1); }
+}  // namespace
+
+void Core::note_exec_page(uint64_t pc) {
+  ExecPages& e = exec_pages_;
+  if (e.full) return;
+  const uint64_t page = mmu::FastTlb::untag(pc & mmu::FastTlb::kPageMask);
+  for (size_t i = exec_page_slot(page, ExecPages::kSlots);; i = (i + 1) & (ExecPages::kSlots - 1)) {
+    if (e.gen[i] != xlat_gen_ + 1) {
+      if (++e.used > ExecPages::kMaxUsed) {
+        e.full = true;
+        return;
+      }
+      e.gen[i] = xlat_gen_ + 1;
+      e.page[i] = page;
+      return;
+    }
+    if (e.page[i] == page) return;
+  }
+}
+
+bool Core::exec_page_noted(uint64_t va) const {
+  const ExecPages& e = exec_pages_;
+  if (e.full) return true;
+  const uint64_t page = va & mmu::FastTlb::kPageMask;
+  for (size_t i = exec_page_slot(page, ExecPages::kSlots);; i = (i + 1) & (ExecPages::kSlots - 1)) {
+    if (e.gen[i] != xlat_gen_ + 1) return false;
+    if (e.page[i] == page) return true;
+  }
+}
+
 void Core::tlbi(mmu::TlbiOp op, uint64_t operand) {
-  mmu_.tlbi(op, operand);
-  // Blocks were entered through translations that may be gone: re-check them all. With
-  // the MMU off no block depends on the TLB.
-  if (mmu_.enabled()) new_translation_context();
+  const bool wide = mmu_.tlbi(op, operand);
+  // Blocks were entered through translations that may be gone: re-check them (all of
+  // them unless only one page's translation went, and no current block was entered
+  // through that page). With the MMU off no block depends on the TLB.
+  if (mmu_.enabled() && (wide || exec_page_noted(mmu::tlbi_operand::VA(operand)))) new_translation_context();
 }
 
 Flow Core::mmio_exit(const MmioAccess& access, ExitReason reason, uint64_t pc) {
@@ -386,6 +421,7 @@ Block* Core::lookup_block(uint64_t pc) {
       pa = t.pa;
     }
   }
+  if (mmu_.enabled()) note_exec_page(pc);
   Block*& slot = fast_[(pc >> 2) % kFastCacheSize];
   if (slot->pc == pc && slot->pa == pa) {
     slot->ctx = ctx_;  // same code, re-validated under the current context

@@ -564,6 +564,23 @@ class Core {
   // permissions apart.
   uint64_t xlat_gen_ = 0;
   uint64_t ctx_ = 0;
+  // The VA pages (untagged, as TLBI operands name them) that blocks were entered through
+  // under the current generation. A TLBI by VA of any other page cannot change a
+  // translation a current block depends on, so it leaves the generation alone: Linux
+  // issues tens of thousands of those (page-table and vmalloc upkeep) while it boots,
+  // and moving the generation on each one made every block re-validate itself. Pages
+  // cut from block leaves are the MMU's to report (Mmu::tlbi), and a full set makes
+  // every TLBI by VA move the generation on.
+  struct ExecPages {
+    static constexpr size_t kSlots = 256;
+    static constexpr size_t kMaxUsed = kSlots / 2;  // probe chains stay short
+    std::array<uint64_t, kSlots> page{};
+    std::array<uint64_t, kSlots> gen{};  // a slot is used only if it holds the generation + 1
+    size_t used = 0;
+    bool full = false;
+  } exec_pages_;
+  void note_exec_page(uint64_t pc);
+  bool exec_page_noted(uint64_t va) const;
   bool direct_data_ = true;
   uint64_t direct_base_ = 0;
   uint64_t direct_limit_ = 0;

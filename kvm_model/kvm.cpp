@@ -401,6 +401,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   cpu::IdRegs ids = vm.host().cpus.front().ids;
   ids.mpidr = mpidr_for(id);
   ids.ctr = vm.ctr_el0_;
+  vm.apply_written_ids(ids);
   core_ = std::make_unique<cpu::Core>(*vm.mem(), ids);
   timer_.set_cntvoff(vm.voffset_);
   timer_.set_cntpoff(vm.poffset_);
@@ -1426,6 +1427,7 @@ int Vcpu::run() {
     }
     vm_.timer_ppis_immutable_ = true;
     if (int rc = vpmu::first_run(*vpmu_, vm_.irqchip_state()); rc != 0) return rc;
+    vm_.finalize_id_regs();
     has_run_ = true;
   }
   mp_state_ = KVM_MP_STATE_RUNNABLE;

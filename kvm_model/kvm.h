@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -355,6 +356,15 @@ class Vm {
   bool guest_memory_present(uint64_t gpa, size_t len);
   // CTR_EL0 through ONE_REG (VM-wide, writable within the host's sanitised value).
   int set_ctr(uint64_t value);
+  // 6.7+: KVM_SET_ONE_REG of an AArch64 feature ID register (CRm 4-7) through `v`:
+  // set_id_reg() with the era's writable fields (id_writable.h), -EBUSY for a new value
+  // once the VM has run. The value is the VM's (kvm->arch.id_regs): every vCPU's guest
+  // reads it, vCPUs created later included (apply_written_ids).
+  int set_feature_id_reg(Vcpu& v, uint8_t crm, uint8_t op2, uint64_t value);
+  // A new vCPU's ID registers: KVM's reset values over the host's, then the VM's.
+  void apply_written_ids(cpu::IdRegs& ids) const;
+  // kvm_finalize_sys_regs() at a vCPU's first run (id_writable::era_hides_absent_gic).
+  void finalize_id_regs();
   // Random bits for the guest's TRNG calls: a fixed-seed generator, so runs repeat.
   uint64_t next_random();
   // The cycle-level timing model of a physical CPU (the hardware: one per pCPU, whatever
@@ -425,6 +435,7 @@ class Vm {
   GuestMemoryHook guest_memory_hook_;
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ull;
   uint64_t ctr_el0_;  // the guest's CTR_EL0 (initially the host's sanitised value)
+  std::array<std::optional<uint64_t>, 64> written_ids_{};  // by CRm * 8 + op2
   std::unique_ptr<vgic::Vgic> vgic_;
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;

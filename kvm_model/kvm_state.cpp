@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cpu/sysreg/sysregs.h"
+#include "kvm_model/id_writable.h"
 #include "kvm_model/kvm.h"
 #include "kvm_model/vpmu/regs.h"
 
@@ -297,7 +298,11 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     core_->set_ids(ids);
     return 0;
   }
-  if (id == kCtr) return vm_.set_ctr(value);
+  if (id == kCtr) {
+    // Up to 6.7 an invariant register (invariant_sys_regs): only the current value.
+    if (!id_writable::era_ctr_writable(vm_.era())) return value == core_->ids().ctr ? 0 : -EINVAL;
+    return vm_.set_ctr(value);
+  }
   if (id == kAidr) {
     uint64_t cur = 0;
     get_state_reg(id, cur);
@@ -309,8 +314,10 @@ int Vcpu::set_state_reg(uint64_t id, uint64_t value) {
     if (!vm_.counter_offset_set_) vm_.set_counter_offsets(vm_.voffset_, now_ticks() - value, nullptr);
     return 0;
   }
+  if (const auto key = id_space_key(id); key && id_writable::era_checks_id_writes(vm_.era(), key->crm, key->op2))
+    return vm_.set_feature_id_reg(*this, key->crm, key->op2, value);
   if (id == kIdAa64dfr0) {
-    // Only PMUVer is writable (lowered before the VM runs); every other field must match.
+    // Before 6.7 only PMUVer is writable (lowered before the VM runs); every other field must match.
     uint64_t cur = 0;
     get_state_reg(id, cur);
     if ((value ^ cur) & ~uint64_t{0xf00}) return -EINVAL;

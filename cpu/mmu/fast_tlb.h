@@ -85,19 +85,22 @@ class FastTlb {
   }
   // Drops what a TLBI by VA removed: the page's slot in every view (tagged aliases of va
   // share it), or everything when a block containing va (at most 1 GiB) may have left
-  // pages in the table.
-  void flush_va(uint64_t va) {
+  // pages in the table. Returns true in the second case.
+  bool flush_va(uint64_t va) {
     const uint64_t page = untag(va & kPageMask);
     if ((page | kMaxBlockMask) >= block_lo_ && (page & ~kMaxBlockMask) <= block_hi_) {
       flush();
-      return;
+      return true;
     }
     for (auto& view : views_) view[index(va)] = FastEntry{kInvalid, kInvalid, kInvalid, 0};
+    return false;
   }
+
+  // A VA as TLBI operands name it: the tag byte replaced by the sign of bit 55.
+  static uint64_t untag(uint64_t va) { return static_cast<uint64_t>(arch::sign_extend(va, 56)); }
 
  private:
   static constexpr uint64_t kMaxBlockMask = (uint64_t{1} << 30) - 1;  // level 1 block
-  static uint64_t untag(uint64_t va) { return static_cast<uint64_t>(arch::sign_extend(va, 56)); }
 
   std::array<std::array<FastEntry, kSize>, kNumViews> views_;
   uint64_t block_lo_ = kInvalid, block_hi_ = 0;

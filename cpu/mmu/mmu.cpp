@@ -70,7 +70,7 @@ void Mmu::fill_fast(View view, uint64_t va, const Translation& t) {
   fast_.fill(view, va, t.perms, enabled_ && t.device(), mem_.ptr(page), t.level);
 }
 
-void Mmu::tlbi(TlbiOp op, uint64_t operand) {
+bool Mmu::tlbi(TlbiOp op, uint64_t operand) {
   const uint64_t va = tlbi_operand::VA(operand);
   const uint16_t asid = tlbi_operand::ASID(operand);
   switch (op) {
@@ -80,13 +80,11 @@ void Mmu::tlbi(TlbiOp op, uint64_t operand) {
     case TlbiOp::kVaE1:
     case TlbiOp::kVaLE1:
       tlb_.invalidate_va(va, asid);
-      fast_.flush_va(va);
-      break;
+      return fast_.flush_va(va);
     case TlbiOp::kVaaE1:
     case TlbiOp::kVaaLE1:
       tlb_.invalidate_va(va, std::nullopt);
-      fast_.flush_va(va);
-      break;
+      return fast_.flush_va(va);
     case TlbiOp::kAsidE1:
       tlb_.invalidate_asid(asid);
       // The fast table holds only the current ASID's entries (and global ones, which
@@ -94,6 +92,7 @@ void Mmu::tlbi(TlbiOp op, uint64_t operand) {
       if (asid == asid_) fast_.flush();
       break;
   }
+  return true;
 }
 
 uint64_t Mmu::at(uint64_t va, View view, AccessType type, Fault& walk_abort) {

@@ -66,7 +66,10 @@ class Mmu {
   const FastTlb& fast() const { return fast_; }
   const Tlb& tlb() const { return tlb_; }
 
-  void tlbi(TlbiOp op, uint64_t operand);
+  // Returns false only for a TLBI by VA that removed nothing but that page's entries (no
+  // page cut from a block may have been affected): the caller may then limit its own
+  // invalidation to that page.
+  bool tlbi(TlbiOp op, uint64_t operand);
   // AT S1E0R/W and S1E1R/W (Arm ARM C5.5.x): the PAR_EL1 value. A synchronous external
   // abort on the walk is not reported in PAR but taken as a Data Abort: it is returned
   // in walk_abort, and the return value is then meaningless.

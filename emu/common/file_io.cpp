@@ -27,7 +27,10 @@ Buffer read_all(const std::filesystem::path& file) {
   if (!f) fail(file, std::string("cannot read: ") + std::strerror(errno));
   Buffer out;
   // Read in chunks rather than trusting the file size: pipes and /proc files report 0.
-  char chunk[64 * 1024];
+  // The size is only a hint for the first allocation (a kernel Image is tens of MiB).
+  if (const auto size = std::filesystem::file_size(file, ec); !ec && size <= kMaxInputFileBytes) out.reserve(size);
+  // The chunk has the buffer's element type, so appending it is one memmove.
+  typename Buffer::value_type chunk[64 * 1024];
   for (;;) {
     const std::size_t n = std::fread(chunk, 1, sizeof chunk, f.get());
     if (n > 0) {

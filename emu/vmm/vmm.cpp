@@ -50,6 +50,11 @@ class RamBuffer {
   explicit RamBuffer(uint64_t size) : size_(size) {
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::runtime_error("cannot map guest RAM");
+    // Huge pages where the host allows them (QEMU asks the same for guest RAM): a guest
+    // kernel touches its RAM everywhere while it boots, and one fault per 2 MiB instead of
+    // per 4 KiB takes most of the page-fault time out of the boot. Only a hint: without
+    // transparent huge pages it fails harmlessly.
+    madvise(p, size, MADV_HUGEPAGE);
     ptr_ = static_cast<uint8_t*>(p);
   }
   ~RamBuffer() { munmap(ptr_, size_); }

@@ -515,7 +515,7 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       for (uint32_t r : range.reserved)
         if (r != 0) return -EINVAL;
       std::vector<uint64_t> masks(KVM_ARM_FEATURE_ID_RANGE_SIZE, 0);
-      writable_id_masks(masks);
+      writable_id_masks(vm.vm->era(), masks);
       return copy_out(range.addr, masks.data(), masks.size() * sizeof(uint64_t));
     }
     default:

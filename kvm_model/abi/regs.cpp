@@ -2,6 +2,8 @@
 // After the model's headers (see abi.cpp).
 #include "kvm_model/abi/abi.h"
 #include "kvm_model/abi/regs.h"
+
+#include "kvm_model/id_writable.h"
 #include "pmuemu/kvm.h"
 
 #include <algorithm>
@@ -193,12 +195,7 @@ int list_regs(RegCtx c, std::vector<uint64_t>& ids) {
   return 0;
 }
 
-void writable_id_masks(std::vector<uint64_t>& masks) {
-  // KVM_ARM_FEATURE_ID_RANGE_IDX(op0 3, op1, CRn 0, CRm, op2) = op1 * 64 + CRm * 8 + op2.
-  // The model lets a VMM lower ID_AA64DFR0_EL1.PMUVer (op1 0, CRm 5, op2 0) only.
-  masks.assign(KVM_ARM_FEATURE_ID_RANGE_SIZE, 0);
-  masks[0 * 64 + 5 * 8 + 0] = 0xf00;
-}
+void writable_id_masks(vpmu::Era era, std::vector<uint64_t>& masks) { id_writable::writable_masks(era, masks); }
 
 size_t attr_payload_size(uint32_t group, uint64_t attr) {
   switch (group) {
@@ -453,6 +450,12 @@ std::string format_call(int fd, int kind, unsigned vcpu_id, unsigned long req, u
       line += std::string(run->mmio.is_write ? " write " : " read ") + hex(run->mmio.phys_addr) + " len " +
               std::to_string(run->mmio.len);
     if (run->exit_reason == KVM_EXIT_SYSTEM_EVENT) line += " type " + std::to_string(run->system_event.type);
+    if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+      // The suberror and its data words (for the model's exception loop: ESR, ELR, FAR of
+      // the first fault), which name the guest's problem.
+      line += " suberror " + std::to_string(run->internal.suberror);
+      for (uint32_t i = 0; i < run->internal.ndata && i < 16; ++i) line += " " + hex(run->internal.data[i]);
+    }
     line += "]";
   }
   return line;

@@ -38,8 +38,8 @@ int set_reg(RegCtx c, uint64_t id, const uint8_t* buf, size_t size);
 // KVM_GET_REG_LIST: core, firmware, timer, then system registers (ascending), as Linux.
 int list_regs(RegCtx c, std::vector<uint64_t>& ids);
 // KVM_ARM_GET_REG_WRITABLE_MASKS: masks of the ID registers' writable fields, indexed as
-// KVM_ARM_FEATURE_ID_RANGE_IDX (op1, CRm, op2 of the op0 = 3, CRn = 0 space).
-void writable_id_masks(std::vector<uint64_t>& masks);
+// KVM_ARM_FEATURE_ID_RANGE_IDX (op1, CRm, op2 of the op0 = 3, CRn = 0 space), per era.
+void writable_id_masks(vpmu::Era era, std::vector<uint64_t>& masks);
 // The bytes a vCPU device attribute's addr points to (0: none).
 size_t attr_payload_size(uint32_t group, uint64_t attr);
 

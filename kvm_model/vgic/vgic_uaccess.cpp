@@ -127,10 +127,10 @@ constexpr arch::SysRegKey kIccAp1r0 = sysreg(3, 0, 12, 9, 0), kIccBpr1 = sysreg(
 constexpr arch::SysRegKey kIccCtlr = sysreg(3, 0, 12, 12, 4), kIccIgrpen1 = sysreg(3, 0, 12, 12, 7);
 
 // ICC_CTLR_EL1 fields a restore is checked against (IHI 0069 ICC_CTLR_EL1).
-constexpr unsigned kCtlrPriBits(uint64_t v) { return static_cast<unsigned>(arch::bits<10, 8>(v)) + 1; }
-constexpr unsigned kCtlrIdBits(uint64_t v) { return static_cast<unsigned>(arch::bits<13, 11>(v)); }
-constexpr bool kCtlrSeis(uint64_t v) { return arch::bit<14>(v); }
-constexpr bool kCtlrA3v(uint64_t v) { return arch::bit<15>(v); }
+constexpr unsigned ctlr_pri_bits(uint64_t v) { return static_cast<unsigned>(arch::bits<10, 8>(v)) + 1; }
+constexpr unsigned ctlr_id_bits(uint64_t v) { return static_cast<unsigned>(arch::bits<13, 11>(v)); }
+constexpr bool ctlr_seis(uint64_t v) { return arch::bit<14>(v); }
+constexpr bool ctlr_a3v(uint64_t v) { return arch::bit<15>(v); }
 
 }  // namespace
 
@@ -252,7 +252,7 @@ int Vgic::user_sysreg_write(unsigned vcpu, arch::SysRegKey key, uint64_t value) 
     case IccUser::kCtlr:
       // A saved ICC_CTLR_EL1 describes the CPU interface it came from: more priority or
       // INTID bits than this one has, or another SEIS/A3V, cannot be restored here.
-      if (kCtlrPriBits(value) > kPriorityBits || kCtlrIdBits(value) != 0 || kCtlrSeis(value) || kCtlrA3v(value))
+      if (ctlr_pri_bits(value) > kPriorityBits || ctlr_id_bits(value) != 0 || ctlr_seis(value) || ctlr_a3v(value))
         return -EINVAL;
       sysreg(vcpu, kIccCtlr, false, v);
       return 0;

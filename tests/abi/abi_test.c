@@ -279,7 +279,9 @@ static void test_regs(int vcpu) {
   if (era_ge_6_8()) {
     memset(masks, 0xa5, sizeof masks);
     CHECK(ioctl(vcpu_masks_vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &range) == 0);
-    CHECK(masks[5 * 8 + 0] == 0xf00); /* ID_AA64DFR0_EL1.PMUVer */
+    CHECK(masks[5 * 8 + 0] == 0xf000f00f0full); /* ID_AA64DFR0_EL1: DoubleLock, WRPs, PMUVer, DebugVer */
+    CHECK(masks[6 * 8 + 0] == 0xfffffffffffffff0ull); /* ID_AA64ISAR0_EL1: all but RES0 */
+    CHECK(masks[2 * 64 + 1] == 0x300f000full);        /* CTR_EL0 (op1 3): DIC, IDC, DminLine, IminLine */
     CHECK(masks[0] == 0);
     range.range = 1;
     FAILS(ioctl(vcpu_masks_vm, KVM_ARM_GET_REG_WRITABLE_MASKS, &range), EINVAL);

@@ -244,6 +244,76 @@ BOOST_AUTO_TEST_CASE(remapped_code_runs_after_tlbi) {
   BOOST_TEST(x(0) == 2u);
 }
 
+// A TLBI by VA of a page no block was entered through leaves the decoded blocks in force
+// (Linux issues tens of thousands while it boots); these check that the pages blocks do
+// depend on are still followed, however many there are and whatever TLBIs came between.
+BOOST_AUTO_TEST_CASE(a_tlbi_of_another_page_does_not_hide_the_code_page) {
+  put(kPageA, {kMov1, kRet});
+  put(kPageB, {kMov2, kRet});
+  map(kVa, kPageA, 3, kNormalRw);
+  map(kVa + 0x5000, kPageC, 3, kNormalRw);
+  x(1) = kVa;
+  run({kBlr});
+  step(2);
+  BOOST_TEST(x(0) == 1u);
+  x(2) = op_va(kVa + 0x5000);  // a data page: the code's blocks stay
+  run({kVaale1, kBlr});
+  step(2);
+  BOOST_TEST(x(0) == 1u);
+  remap(kVa, kPageB, kNormalRw);
+  x(2) = op_va(kVa);
+  run({kVaale1, kBlr});
+  step(2);
+  BOOST_TEST(x(0) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(code_on_many_pages_follows_a_tlbi_of_any_of_them) {
+  // More code pages than the core records individually (it then treats every TLBI by VA
+  // as touching code): the first and a late page are remapped in turn.
+  // Each page's code sits at its own offset, so the blocks do not evict each other from
+  // the core's block cache and stay current without a new lookup.
+  for (uint64_t off = 0; off < 0x1000; off += 8) {
+    put(kPageA + off, {kMov1, kRet});
+    put(kPageB + off, {kMov2, kRet});
+  }
+  constexpr uint64_t kPages = 300;
+  auto entry = [](uint64_t n) { return kVa + n * 0x1000 + (n % 512) * 8; };
+  for (uint64_t n = 0; n < kPages; ++n) map(kVa + n * 0x1000, kPageA, 3, kNormalRw);
+  auto call = [&](uint64_t va) {
+    x(1) = va;
+    x(0) = 0;
+    run({kBlr});
+    step(2);
+    return x(0);
+  };
+  for (uint64_t n = 0; n < kPages; ++n) BOOST_REQUIRE(call(entry(n)) == 1u);
+  for (const uint64_t n : {uint64_t{250}, uint64_t{0}}) {  // a late page first, while the record is full
+    remap(kVa + n * 0x1000, kPageB, kNormalRw);
+    x(2) = op_va(kVa + n * 0x1000);
+    run({kVaae1});
+    BOOST_TEST(call(entry(n)) == 2u);
+    BOOST_TEST(call(entry(n + 1)) == 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(code_in_a_block_follows_a_tlbi_anywhere_in_the_block) {
+  // Code reached through a 2 MiB block; the block loses execute permission and is
+  // invalidated by a VA in another of its pages: the code page's translation goes too.
+  put(kPageA, {kMov1, kRet});
+  map(0x200000, kBase, 2, kNormalRw);
+  const uint64_t va = 0x200000 + (kPageA - kBase);
+  x(1) = va;
+  run({kBlr});
+  step(2);
+  BOOST_TEST(x(0) == 1u);
+  set_entry(0x200000, 2, kBase | 1 | kNormalRw | pte::kPxn);
+  x(2) = op_va(0x200000 + 0x1000);
+  run({kVaale1, kBlr});
+  step(1);
+  BOOST_TEST(esr() == (0x86000000u | 0x0E));  // instruction abort, permission, level 2
+  BOOST_TEST(far() == va);
+}
+
 BOOST_AUTO_TEST_CASE(an_asid_switch_changes_the_code_at_a_va) {
   put(kPageA, {kMov1, kRet});
   put(kPageB, {kMov2, kRet});
