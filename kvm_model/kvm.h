@@ -170,6 +170,12 @@ class Vcpu : private cpu::SysRegPort {
   using SysregTraceFn = std::function<void(unsigned vcpu, uint32_t pcpu, uint8_t el, arch::SysRegKey key,
                                            bool is_read, uint64_t value, bool undef)>;
   void set_sysreg_trace(SysregTraceFn t) { sysreg_trace_ = std::move(t); }
+  // Tracepoint for a debugger's stop reasons (--gdb's `monitor stop-on`): a reset (detail
+  // unused, cause as for the reset trace), an SMCCC call (HVC #0 / SMC #0; detail: the
+  // function id in x0, before it is served), and the PMU's overflow interrupt request rising.
+  enum class DebugEvent : uint8_t { kReset, kSmccc, kPmuIrq };
+  using DebugEventFn = std::function<void(unsigned vcpu, DebugEvent e, const char* cause, uint64_t detail)>;
+  void set_debug_event(DebugEventFn f) { debug_event_ = std::move(f); }
   const vpmu::VcpuPmu& pmu() const { return *vpmu_; }
 
   uint64_t instructions() const { return core_->retired_total(); }
@@ -274,6 +280,7 @@ class Vcpu : private cpu::SysRegPort {
   std::unique_ptr<vpmu::VcpuPmu> vpmu_;
   ResetTraceFn reset_trace_;
   SysregTraceFn sysreg_trace_;
+  DebugEventFn debug_event_;
   std::atomic<bool> immediate_exit_{false};
   uint64_t slice_start_ = 0, slice_len_ = 0;  // the guest run now in progress (retired count, length)
   uint64_t slice_cycles_start_ = 0;    // the timing model's cycles at its start

@@ -21,6 +21,7 @@ inline constexpr uint32_t kUFC = 1u << 3;
 inline constexpr uint32_t kIXC = 1u << 4;
 inline constexpr uint32_t kIDC = 1u << 7;
 inline constexpr uint32_t kQC = 1u << 27;
+inline constexpr uint32_t kCumulativeFlags = kIOC | kDZC | kOFC | kUFC | kIXC | kIDC;
 
 // FPCR fields.
 inline constexpr uint32_t kFpcrFZ16 = 1u << 19;

@@ -15,7 +15,9 @@
 //    where IEEE and Arm give the same sign.
 // The only flag left is IXC, computed without the host's flag state by an error-free
 // transformation (add), an integer check of the significands (multiply, divide, square
-// root), or the host's MXCSR read right after the instruction (fused multiply-add).
+// root), or the host's MXCSR read right after the instruction (fused multiply-add). The
+// Env's flags start from FPSR's cumulative flags (interp::fp_env), so once IXC is set the
+// fused multiply-add skips the MXCSR round trip.
 #pragma once
 
 #include <bit>
@@ -198,6 +200,9 @@ namespace fast {
   inexact = csr & 0x20u;
   return c;
 }
+// The host's fused multiply-add alone, for when IXC is already set and so needs no answer.
+[[gnu::target("fma")]] inline double host_fma(double a, double b, double c) { return __builtin_fma(a, b, c); }
+[[gnu::target("fma")]] inline float host_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 inline bool has_fma() {
   static const bool kHas = __builtin_cpu_supports("fma");
   return kHas;
@@ -212,6 +217,15 @@ inline uint64_t fast_muladd(uint64_t addend, uint64_t a, uint64_t b, Env& env) {
   if constexpr (N != 16) {
     if (fast::rn(env) && fast::normal_or_zero<N>(addend) && fast::normal_or_zero<N>(a) &&
         fast::normal_or_zero<N>(b) && fast::has_fma()) {
+      if (env.flags & kIXC) {
+        // The cumulative IXC is set already (the caller's Env starts from FPSR): whether
+        // this one is inexact changes nothing, so MXCSR, whose reads and writes cost more
+        // than the FMA itself, stays untouched. A zero result may hide an underflow.
+        const uint64_t r = fast::as_bits<N>(
+            fast::host_fma(fast::as_float<N>(a), fast::as_float<N>(b), fast::as_float<N>(addend)));
+        if (fast::safe_result<N>(r)) return r;
+        return muladd<N>(addend, a, b, env);
+      }
       bool inexact;
       const uint64_t r = fast::as_bits<N>(
           fast::host_fma(fast::as_float<N>(a), fast::as_float<N>(b), fast::as_float<N>(addend), inexact));

@@ -35,7 +35,7 @@ template <int N> uint64_t fnmul(uint64_t a, uint64_t b, fp::Env& e) { return fp:
 template <int N, Fn2 kFn>
 Flow op_fp2(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   set_v64(c, i.d, kFn(rdf<N>(c, i.n), rdf<N>(c, i.m), env));
   raise(c, env.flags);
   return next(c, i);
@@ -67,7 +67,7 @@ bool pre_fp2(DecodedInst& i, uint32_t insn) {
 template <int N, bool kNegA, bool kNegN>
 Flow op_fp3(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   uint64_t a = rdf<N>(c, i.a), n = rdf<N>(c, i.n);
   if (kNegA) a = fp::fneg<N>(a);
   if (kNegN) n = fp::fneg<N>(n);
@@ -98,7 +98,7 @@ template <int N, int kIntSize, bool kFpcrRounding> uint64_t f_rint_n(uint64_t a,
 template <int N, Fn1 kFn>
 Flow op_fp1(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   set_v64(c, i.d, kFn(rdf<N>(c, i.n), env));
   raise(c, env.flags);
   return next(c, i);
@@ -149,7 +149,7 @@ bool pre_fp1(DecodedInst& i, uint32_t insn) {
 template <int N, bool kSignal, bool kZero>
 Flow op_fcmp(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   c.state().nzcv = fp::compare<N>(rdf<N>(c, i.n), kZero ? 0 : rdf<N>(c, i.m), kSignal, env) << 28;
   raise(c, env.flags);
   return next(c, i);
@@ -165,7 +165,7 @@ template <int N, bool kSignal>
 Flow op_fccmp(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
   if (cond_holds(i.f0, c.state().nzcv)) {
-    fp::Env env{fpcr(c)};
+    fp::Env env = fp_env(c);
     c.state().nzcv = fp::compare<N>(rdf<N>(c, i.n), rdf<N>(c, i.m), kSignal, env) << 28;
     raise(c, env.flags);
   } else {
@@ -196,7 +196,7 @@ Flow op_fmov_imm(Core& c, const DecodedInst& i) {
 template <int N, int M, bool kUnsigned, int kR>
 Flow op_fcvt_int(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const Rounding r = kR < 0 ? env.rounding() : static_cast<Rounding>(kR);
   R(c, i.d) = fp::to_fixed<N>(rdf<N>(c, i.n), i.f0, kUnsigned, r, M, env);
   raise(c, env.flags);
@@ -206,7 +206,7 @@ Flow op_fcvt_int(Core& c, const DecodedInst& i) {
 template <int N, int M, bool kUnsigned>
 Flow op_cvtf(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   set_v64(c, i.d, fp::from_fixed<N>(R(c, i.n), i.f0, kUnsigned, env.rounding(), M, env));
   raise(c, env.flags);
   return next(c, i);
@@ -260,7 +260,7 @@ Flow op_fmov_from_gen(Core& c, const DecodedInst& i) {
 
 Flow op_fjcvtzs(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   bool z;
   R(c, i.d) = fp::to_fixed_js(V(c, i.n).d[0], &z, env);
   c.state().nzcv = z ? kZ : 0;  // 0:Z:0:0

@@ -82,7 +82,7 @@ uint64_t o_ursqrte(uint64_t a, fp::Env&) { return fp::ursqrte(static_cast<uint32
 template <int N, Fn2 kFn>
 Flow op_v2(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, m = V(c, i.m).d;
   std::array<uint64_t, 2> r{};
   for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), get<N>(m, l), env));
@@ -93,7 +93,7 @@ Flow op_v2(Core& c, const DecodedInst& i) {
 template <int N, Fn3 kFn>
 Flow op_v3(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
   std::array<uint64_t, 2> r{};
   for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(d, l), get<N>(n, l), get<N>(m, l), env));
@@ -105,7 +105,7 @@ Flow op_v3(Core& c, const DecodedInst& i) {
 template <int N, Fn2 kFn>
 Flow op_vpair(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, m = V(c, i.m).d;
   const unsigned lanes = i.f0, half = lanes / 2;
   std::array<uint64_t, 2> r{};
@@ -118,7 +118,7 @@ Flow op_vpair(Core& c, const DecodedInst& i) {
 template <int N, Fn1 kFn>
 Flow op_v1(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d;
   std::array<uint64_t, 2> r{};
   for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), env));
@@ -130,7 +130,7 @@ Flow op_v1(Core& c, const DecodedInst& i) {
 template <int N, bool kU, bool kToFixed>
 Flow op_vfixed(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d;
   std::array<uint64_t, 2> r{};
   for (unsigned l = 0; l < i.f0; ++l) {
@@ -146,7 +146,7 @@ Flow op_vfixed(Core& c, const DecodedInst& i) {
 template <int N, Fn2 kFn>
 Flow op_velem2(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d;
   const uint64_t e = get<N>(V(c, i.m).d, i.f1);
   std::array<uint64_t, 2> r{};
@@ -158,7 +158,7 @@ Flow op_velem2(Core& c, const DecodedInst& i) {
 template <int N, Fn3 kFn>
 Flow op_velem3(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, d = V(c, i.d).d;
   const uint64_t e = get<N>(V(c, i.m).d, i.f1);
   std::array<uint64_t, 2> r{};
@@ -180,7 +180,7 @@ uint64_t reduce(const std::array<uint64_t, 2>& v, unsigned lo, unsigned count, f
 template <int N, Fn2 kFn>
 Flow op_vreduce(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const uint64_t r = reduce<N, kFn>(V(c, i.n).d, 0, i.f0, env);
   set_v64(c, i.d, r);
   raise(c, env.flags);
@@ -193,7 +193,7 @@ Flow op_vreduce(Core& c, const DecodedInst& i) {
 template <int To, int From, bool kOdd>
 Flow op_fcvtn(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d;
   const unsigned lanes = 64 / To;  // narrow lanes produced
   std::array<uint64_t, 2> r{};
@@ -210,7 +210,7 @@ Flow op_fcvtn(Core& c, const DecodedInst& i) {
 template <int To, int From>
 Flow op_fcvtl(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const std::array<uint64_t, 2> src{V(c, i.n).d[i.f1], 0};
   std::array<uint64_t, 2> r{};
   for (unsigned l = 0; l < 128 / To; ++l) put<To>(r, l, fp::convert<To, From>(get<From>(src, l), env.rounding(), env));
@@ -449,7 +449,7 @@ constexpr std::array<std::array<Handler, 4>, 3> kReduce = {reduce_ops<32>(), red
 template <bool kSub, bool kElem>
 Flow op_fmlal(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
   const unsigned lanes = i.f0, base = i.f2 ? lanes : 0;  // half lanes start at the upper part
   const uint64_t e = get<16>(m, i.f1);
@@ -470,7 +470,7 @@ Flow op_fmlal(Core& c, const DecodedInst& i) {
 template <int N>
 Flow op_fcadd(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, m = V(c, i.m).d;
   std::array<uint64_t, 2> r{};
   for (unsigned p = 0; p < i.f0 / 2u; ++p) {
@@ -489,7 +489,7 @@ Flow op_fcadd(Core& c, const DecodedInst& i) {
 template <int N, bool kElem>
 Flow op_fcmla(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
-  fp::Env env{fpcr(c)};
+  fp::Env env = fp_env(c);
   const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
   std::array<uint64_t, 2> r{};
   const unsigned rot = i.f1;

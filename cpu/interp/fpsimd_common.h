@@ -4,13 +4,20 @@
 
 #include "cpu/arch/esr.h"
 #include "cpu/core.h"
+#include "cpu/fp/fp.h"
 
 namespace cpu::interp {
 
 inline uint32_t fpcr(const Core& c) { return static_cast<uint32_t>(c.sysreg(SysSlot::FPCR)); }
 // The cumulative exception bits of FPSR (Arm ARM D17.2.62): an operation only ever sets them.
 inline void raise(Core& c, uint32_t flags) {
-  if (flags) c.set_sysreg(SysSlot::FPSR, c.sysreg(SysSlot::FPSR) | flags);
+  const uint64_t fpsr = c.sysreg(SysSlot::FPSR);
+  if ((fpsr | flags) != fpsr) c.set_sysreg(SysSlot::FPSR, fpsr | flags);
+}
+// An operation's environment: FPCR, and the cumulative flags FPSR already holds (raising
+// one of those again changes nothing, which the fast paths use to skip work).
+inline fp::Env fp_env(const Core& c) {
+  return fp::Env{fpcr(c), static_cast<uint32_t>(c.sysreg(SysSlot::FPSR)) & fp::kCumulativeFlags};
 }
 
 inline VReg& V(Core& c, unsigned n) { return c.state().v[n & 31]; }

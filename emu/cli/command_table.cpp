@@ -87,6 +87,9 @@ constexpr OptionSpec kRunOptions[] = {
     {"save-on-exit", "SNAP", "whatever ends the run (guest exit, limit, --timeout, SIGINT, SIGTERM), write a "
                              "snapshot of the VM as it stands to this file",
      "file"},
+    {"save-on-request", "SNAP", "write a snapshot to this file when the guest asks for one (semihosting operation "
+                                "0x100, docs/guest-abi.md); the run goes on",
+     "file"},
     {"restore", "SNAP", "build the VM from a snapshot (on this --host) and continue it under the snapshot's "
                         "era; --vcpus, --pmcr-n, --nr-counters, --no-pmu, --memory, --ram-mib and --arg, which the "
                         "snapshot fixes, are usage errors with it",

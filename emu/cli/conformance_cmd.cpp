@@ -1,557 +1,35 @@
-// `pmuemu conformance --host HOST.yaml [--kvm ERA]`: the catalogue of the Linux KVM selftest
-// vpmu_counter_access (docs/conformance.md lists its cases) against the KVM model.
-//
-// For every N from 0 to the host maximum (the counters of the VM's default PMU, i.e. of the
-// cluster of the VMM's pCPU):
-//   set-pmcr-n       6.3 test_create_vpmu_vm_with_pmcr_n(N, expect_fail=false), host side
-//   access-run1/2    6.5/6.4 run_access_test(N): the guest guests/conformance/
-//                    vpmu_counter_access.c through the VMM (vmm::run_guest with --pmcr-n N
-//                    --arg N); run 2 follows a vCPU re-init (PSCI SYSTEM_RESET)
-//   pmregs-validity  6.6 run_pmregs_validity_test(N), host side
-// and for every N above the maximum up to 31:
-//   error            6.7 run_error_test(N): SET succeeds and PMCR_EL0 reads back unchanged.
-// Plus one max-n row: 6.8's get_pmcr_n_limit() must equal the cluster's counters.
-//
-// Host-side cases drive kvm_model's KVM-shaped API directly, in the order the selftest's
-// create_vpmu_vm() issues its ioctls. docs/conformance.md explains the table.
-
-#include <algorithm>
-#include <cinttypes>
-#include <cstdarg>
+// `pmuemu conformance --host HOST.yaml [--kvm ERA] [--guest ELF] [--vmm-cpu N] [--verbose]`:
+// the options, the table's header, rows and summary. The cases themselves are
+// emu/conformance/vpmu_counter_access.cpp (docs/conformance.md explains the table).
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <iostream>
-#include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
-#include "cpu/arch/sysreg_key.h"
 #include "emu/cli/commands.h"
 #include "emu/common/errors.h"
 #include "emu/config/host_config.h"
+#include "emu/conformance/vpmu_counter_access.h"
 #include "emu/loader/elf.h"
-#include "emu/vmm/host_model.h"
-#include "emu/vmm/vmm.h"
 #include "emu/vmm/host_check.h"
-#include "kvm_model/kvm.h"
+#include "emu/vmm/vmm.h"
+#include "kvm_model/vpmu/era.h"
 
-namespace km = kvm_model;
 namespace vp = kvm_model::vpmu;
 
 namespace pmuemu::cli {
 namespace {
 
-constexpr unsigned kMaxCounters = 32;   // ARMV8_PMU_MAX_COUNTERS, incl. the cycle counter
-constexpr int kPmuIrq = 23;             // the selftest's PMU PPI
-constexpr uint64_t kGicDist = 0x08000000, kGicRedist = 0x080A0000;
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1u << 20;  // host-side VMs never run
-constexpr uint64_t kGuestInsnLimit = 20'000'000;  // both runs need < 500k: a wedged guest ends its case quickly
+using conformance::Case;
 
-const uint64_t kPmcrId = arch::sysreg(3, 3, 9, 12, 0).to_one_reg_id();
-const uint64_t kDfr0Id = arch::sysreg(3, 0, 0, 5, 0).to_one_reg_id();
-
-struct BitmapPair {
-  const char* set_name;
-  uint64_t set_id;
-  const char* clr_name;
-  uint64_t clr_id;
-};
-const BitmapPair kBitmapPairs[] = {
-    {"PMCNTENSET_EL0", arch::sysreg(3, 3, 9, 12, 1).to_one_reg_id(), "PMCNTENCLR_EL0",
-     arch::sysreg(3, 3, 9, 12, 2).to_one_reg_id()},
-    {"PMINTENSET_EL1", arch::sysreg(3, 0, 9, 14, 1).to_one_reg_id(), "PMINTENCLR_EL1",
-     arch::sysreg(3, 0, 9, 14, 2).to_one_reg_id()},
-    {"PMOVSSET_EL0", arch::sysreg(3, 3, 9, 14, 3).to_one_reg_id(), "PMOVSCLR_EL0",
-     arch::sysreg(3, 3, 9, 12, 3).to_one_reg_id()},
-};
-
-unsigned pmcr_n(uint64_t pmcr) { return static_cast<unsigned>((pmcr >> 11) & 0x1f); }
-uint64_t with_n(uint64_t pmcr, unsigned n) { return (pmcr & ~(uint64_t{0x1f} << 11)) | (uint64_t{n} << 11); }
-// The selftest's get_counters_mask(n): the cycle counter plus counters 0..n-1.
-uint64_t counters_mask(unsigned n) { return (uint64_t{1} << 31) | (n ? (uint64_t{1} << n) - 1 : 0); }
-
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
-
-std::string errno_text(int rc) {
-  const char* name = strerrorname_np(-rc);
-  return std::string("-") + (name ? name : std::to_string(-rc).c_str());
-}
-
-// One row of the table. A failure's detail starts with the check that failed ("G3.a",
-// "step4", "SET", ...), which tests/conformance compares against the expected failures.
-struct Case {
-  Case(unsigned n_, std::string name_, std::string expected_)
-      : n(n_), name(std::move(name_)), expected(std::move(expected_)) {}
-  unsigned n;
-  std::string name;
-  std::string expected;
-  bool pass = false;
-  std::string detail;
-};
-
-
-// The selftest's create_vpmu_vm() (spec 6.2): one vCPU with PMUv3 on the VMM's pCPU, a
-// vGICv3 with 64 interrupts, the PMUVer check, PMU IRQ 23, PMU INIT. `error` names the
-// first call that failed.
-class SelftestVm {
- public:
-  SelftestVm(const km::Kvm& kvm, uint32_t pcpu) : ram_(kRamSize) {
-    if (!step(kvm.create_vm(vm_), "KVM_CREATE_VM")) return;
-    vm_->set_vmm_pcpu(pcpu);
-    if (!step(vm_->set_user_memory_region(0, kRamBase, kRamSize, ram_.data()), "KVM_SET_USER_MEMORY_REGION")) return;
-    km::kvm_vcpu_init init;
-    if (!step(vm_->arm_preferred_target(init), "KVM_ARM_PREFERRED_TARGET")) return;
-    init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3;
-    if (!step(vm_->create_vcpu(0, vcpu_), "KVM_CREATE_VCPU")) return;
-    vcpu_->vcpu_load(pcpu);  // the vCPU thread runs on the VMM's pCPU
-    if (!step(vcpu_->arm_vcpu_init(init), "KVM_ARM_VCPU_INIT(PMU_V3)")) return;
-    if (!step(vm_->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)") ||
-        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_DIST, kGicDist),
-              "vGIC DIST address") ||
-        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_REDIST, kGicRedist),
-              "vGIC REDIST address") ||
-        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, 64), "vGIC NR_IRQS 64") ||
-        !step(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0), "vGIC INIT"))
-      return;
-    // PMUVer must be a PMUv3 version (not 0, not IMP DEF 0xF).
-    uint64_t dfr0 = 0;
-    unsigned pmuver = 0;
-    if (const int rc = vcpu_->get_one_reg(kDfr0Id, dfr0); rc == -ENOENT) {
-      // kvm_model's Vcpu does not route the ID registers through ONE_REG yet, although
-      // docs/kvm-model.md says GET reads the VM's PMUVer: read that value directly.
-      pmuver = vm_->pmu().pmuver();
-      dfr0_fallback_ = true;
-    } else if (!step(rc, "KVM_GET_ONE_REG(ID_AA64DFR0_EL1)")) {
-      return;
-    } else {
-      pmuver = (dfr0 >> 8) & 0xf;
-    }
-    if (pmuver == 0xf || pmuver < 1) {
-      error_ = fmt("create: ID_AA64DFR0_EL1.PMUVer = %#x is not a PMUv3 version", pmuver);
-      return;
-    }
-    const int irq = kPmuIrq;
-    if (!step(vcpu_->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq),
-              "KVM_SET_DEVICE_ATTR(PMU_V3_IRQ, 23)") ||
-        !step(vcpu_->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr),
-              "KVM_SET_DEVICE_ATTR(PMU_V3_INIT)"))
-      return;
+// --verbose: the guest's console output of the run behind access-run1/2, line by line.
+void print_guest_output(unsigned n, const std::string& text) {
+  size_t p = 0;
+  while (p < text.size()) {
+    const size_t e = text.find('\n', p);
+    std::printf("      guest n=%u | %s\n", n, text.substr(p, e - p).c_str());
+    if (e == std::string::npos) break;
+    p = e + 1;
   }
-
-  bool ok() const { return error_.empty(); }
-  // GET_ONE_REG(ID_AA64DFR0_EL1) returned -ENOENT and PMUVer was read from the VM instead.
-  static bool dfr0_fallback() { return dfr0_fallback_; }
-  const std::string& error() const { return error_; }
-  km::Vcpu& vcpu() { return *vcpu_; }
-
-  // GET/SET_ONE_REG; a failure becomes the case's detail.
-  bool get(uint64_t id, const char* name, uint64_t& v, std::string& err) {
-    const int rc = vcpu_->get_one_reg(id, v);
-    if (rc != 0) err = fmt("GET: KVM_GET_ONE_REG(%s) = %s", name, errno_text(rc).c_str());
-    return rc == 0;
-  }
-
- private:
-  bool step(int rc, const char* what) {
-    if (rc < 0) error_ = fmt("create: %s = %s", what, errno_text(rc).c_str());
-    return rc >= 0;
-  }
-
-  std::vector<uint8_t> ram_;
-  std::unique_ptr<km::Vm> vm_;
-  km::Vcpu* vcpu_ = nullptr;
-  std::string error_;
-  static inline bool dfr0_fallback_ = false;
-};
-
-// test_create_vpmu_vm_with_pmcr_n(n, expect_fail) on an already built VM (spec 6.3 steps
-// 2-5). Returns "" on success, else the failed check.
-std::string create_with_pmcr_n(SelftestVm& vm, unsigned n, bool expect_fail, std::string* note) {
-  std::string err;
-  uint64_t orig = 0, readback = 0;
-  if (!vm.get(kPmcrId, "PMCR_EL0", orig, err)) return err;
-  const uint64_t value = with_n(orig, n);
-  if (const int rc = vm.vcpu().set_one_reg(kPmcrId, value); rc != 0)
-    return fmt("SET: KVM_SET_ONE_REG(PMCR_EL0, %#" PRIx64 ") = %s, must succeed", value, errno_text(rc).c_str());
-  if (!vm.get(kPmcrId, "PMCR_EL0", readback, err)) return err;
-  const std::string trail = fmt("PMCR_EL0 %#" PRIx64 ", SET %#" PRIx64 ", reads %#" PRIx64, orig, value, readback);
-  if (note) *note = trail;
-  if (expect_fail) {
-    if (readback != orig) return "readback: " + trail + " (changed by an N above the maximum)";
-  } else if (pmcr_n(readback) != n) {
-    return fmt("readback: N = %u, expected %u: ", pmcr_n(readback), n) + trail;
-  }
-  return "";
-}
-
-Case max_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned cluster_max, const std::string& core) {
-  Case c(cluster_max, "max-n", fmt("N = %u (%s PMU)", cluster_max, core.c_str()));
-  SelftestVm vm(kvm, pcpu);
-  if (!vm.ok()) {
-    c.detail = vm.error();
-    return c;
-  }
-  uint64_t pmcr = 0;
-  std::string err;
-  if (!vm.get(kPmcrId, "PMCR_EL0", pmcr, err)) {
-    c.detail = err;
-    return c;
-  }
-  c.pass = pmcr_n(pmcr) == cluster_max;
-  c.detail = fmt("%sfresh VM: PMCR_EL0 = %#" PRIx64 ", N = %u", c.pass ? "" : "limit: ", pmcr, pmcr_n(pmcr));
-  return c;
-}
-
-Case set_pmcr_n_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
-  Case c(n, "set-pmcr-n", fmt("SET ok, N reads back %u", n));
-  SelftestVm vm(kvm, pcpu);
-  if (!vm.ok()) {
-    c.detail = vm.error();
-    return c;
-  }
-  std::string note;
-  c.detail = create_with_pmcr_n(vm, n, false, &note);
-  c.pass = c.detail.empty();
-  if (c.pass) c.detail = note;
-  return c;
-}
-
-Case error_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
-  Case c(n, "error", "SET ok, PMCR_EL0 unchanged");
-  SelftestVm vm(kvm, pcpu);
-  if (!vm.ok()) {
-    c.detail = vm.error();
-    return c;
-  }
-  std::string note;
-  c.detail = create_with_pmcr_n(vm, n, true, &note);
-  c.pass = c.detail.empty();
-  if (c.pass) c.detail = note;
-  return c;
-}
-
-// run_pmregs_validity_test(n), spec 6.6: "" or the failed step.
-std::string validity_steps(SelftestVm& vm, unsigned n) {
-  const uint64_t valid = counters_mask(n);
-  const uint64_t all = counters_mask(kMaxCounters);  // 0xffffffff
-  auto outside = [&](int step, const char* name, uint64_t v, const char* when) {
-    return fmt("step%d: %s%s = %#" PRIx64 ", bits %#" PRIx64 " outside %#" PRIx64, step, name, when, v, v & ~valid,
-               valid);
-  };
-  std::string err;
-  for (const auto& p : kBitmapPairs) {
-    uint64_t v = 0;
-    if (!vm.get(p.set_id, p.set_name, v, err)) return err;
-    if (v & ~valid) return outside(1, p.set_name, v, "");
-    if (!vm.get(p.clr_id, p.clr_name, v, err)) return err;
-    if (v & ~valid) return outside(2, p.clr_name, v, "");
-    if (const int rc = vm.vcpu().set_one_reg(p.set_id, all); rc != 0)
-      return fmt("step3: KVM_SET_ONE_REG(%s, %#" PRIx64 ") = %s", p.set_name, all, errno_text(rc).c_str());
-    if (!vm.get(p.set_id, p.set_name, v, err)) return err;
-    if (v & ~valid) return outside(4, p.set_name, v, " after SET 0xffffffff");
-    if (!vm.get(p.clr_id, p.clr_name, v, err)) return err;
-    if (v & ~valid) return outside(5, p.clr_name, v, " after SET 0xffffffff");
-  }
-  return "";
-}
-
-Case validity_case(const km::Kvm& kvm, uint32_t pcpu, unsigned n) {
-  Case c(n, "pmregs-validity", fmt("bits within %#" PRIx64, counters_mask(n)));
-  SelftestVm vm(kvm, pcpu);
-  if (!vm.ok()) {
-    c.detail = vm.error();
-    return c;
-  }
-  c.detail = create_with_pmcr_n(vm, n, false, nullptr);
-  if (c.detail.empty()) c.detail = validity_steps(vm, n);
-  c.pass = c.detail.empty();
-  if (c.pass) c.detail = "3 SET/CLR pairs: at creation and after SET 0xffffffff";
-  return c;
-}
-
-// The guest's report of one run: "vpmu_counter_access: run R: pass (...)" or "... FAIL ...".
-std::optional<std::string> guest_line(const std::string& out, unsigned run) {
-  const std::string key = "vpmu_counter_access: run " + std::to_string(run) + ": ";
-  const size_t at = out.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  const size_t end = out.find('\n', at);
-  return out.substr(at + key.size(), end == std::string::npos ? std::string::npos : end - at - key.size());
-}
-
-struct GuestSetup {
-  const config::Host* host;
-  std::string guest;
-  std::string era;
-  uint32_t pcpu;
-  bool verbose;
-};
-
-// run_access_test(n), spec 6.5: one VMM run of the guest, two rows.
-std::vector<Case> access_cases(const GuestSetup& g, unsigned n) {
-  std::vector<Case> rows{Case(n, "access-run1", fmt("guest_code(%u) passes", n)),
-                         Case(n, "access-run2", "passes after vCPU re-init")};
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* out = open_memstream(&buf, &len);
-  if (out == nullptr) throw std::runtime_error("open_memstream failed");
-  vmm::RunOptions o;
-  o.guest_path = g.guest;
-  o.arg = n;
-  o.pmcr_n = static_cast<int>(n);
-  o.kvm_era = g.era;
-  o.vmm_cpu = g.pcpu;
-  o.affinity = {{g.pcpu}};  // the vCPU thread on the VMM's pCPU, as in the host-side cases
-  o.max_insns = kGuestInsnLimit;
-  o.max_resets = 1;  // the one re-init between the two runs
-  o.out = out;
-  vmm::RunOutcome r;
-  try {
-    r = vmm::run_guest(*g.host, o);
-  } catch (...) {
-    std::fclose(out);
-    std::free(buf);
-    throw;
-  }
-  std::fclose(out);
-  const std::string text(buf, len);
-  std::free(buf);
-  if (g.verbose) {
-    size_t p = 0;
-    while (p < text.size()) {
-      const size_t e = text.find('\n', p);
-      std::printf("      guest n=%u | %s\n", n, text.substr(p, e - p).c_str());
-      if (e == std::string::npos) break;
-      p = e + 1;
-    }
-  }
-  for (unsigned run = 1; run <= 2; ++run) {
-    Case& c = rows[run - 1];
-    const auto line = guest_line(text, run);
-    if (!line) {
-      c.detail = "no-result: " + (r.error.empty() ? "the guest did not report run " + std::to_string(run) +
-                                                         ", exit status " + std::to_string(r.exit_status)
-                                                   : r.error);
-      continue;
-    }
-    if (line->starts_with("pass")) {
-      // The exit status (10 * run + check of the first failure) must not contradict it.
-      // A VMM error (status 3, 4, 5) belongs to the run that printed nothing.
-      c.pass = r.exit_status / 10 != static_cast<int>(run);
-      if (!c.pass)
-        c.detail = "status: the guest printed pass but exited " + std::to_string(r.exit_status);
-      else if (line->starts_with("pass (") && line->ends_with(")"))
-        c.detail = line->substr(6, line->size() - 7);
-      else
-        c.detail = *line;
-    } else if (line->starts_with("FAIL ")) {
-      c.detail = line->substr(5);
-    } else {
-      c.detail = "output: unexpected result line: " + *line;
-    }
-  }
-  return rows;
-}
-
-// ---- era entries: the behaviours the eras after 6.16 add (docs/conformance.md) ----
-// A VM built the way the series' own selftests build theirs: one PMU vCPU (STRICT if asked)
-// on `pcpu`, the vGICv3, and PMU IRQ 23; the PMU attributes and INIT are the case's.
-class EraVm {
- public:
-  EraVm(const km::Kvm& kvm, uint32_t pcpu, bool strict) : ram_(kRamSize) {
-    if (!ok(kvm.create_vm(vm_), "KVM_CREATE_VM")) return;
-    vm_->set_vmm_pcpu(pcpu);
-    km::kvm_vcpu_init init;
-    if (!ok(vm_->set_user_memory_region(0, kRamBase, kRamSize, ram_.data()), "KVM_SET_USER_MEMORY_REGION") ||
-        !ok(vm_->arm_preferred_target(init), "KVM_ARM_PREFERRED_TARGET") ||
-        !ok(vm_->create_vcpu(0, vcpu_), "KVM_CREATE_VCPU"))
-      return;
-    init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3;
-    if (strict) init.features[0] |= 1u << km::KVM_ARM_VCPU_PMU_V3_STRICT;
-    vcpu_->vcpu_load(pcpu);
-    const int irq = kPmuIrq;
-    if (!ok(vcpu_->arm_vcpu_init(init), strict ? "KVM_ARM_VCPU_INIT(PMU_V3|PMU_V3_STRICT)" : "KVM_ARM_VCPU_INIT(PMU_V3)") ||
-        !ok(vm_->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3), "KVM_CREATE_DEVICE(VGIC_V3)") ||
-        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_DIST, kGicDist), "vGIC DIST") ||
-        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_REDIST, kGicRedist),
-            "vGIC REDIST") ||
-        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, 64), "vGIC NR_IRQS") ||
-        !ok(vm_->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0), "vGIC INIT") ||
-        !ok(attr(vp::KVM_ARM_VCPU_PMU_V3_IRQ, &irq), "PMU_V3_IRQ"))
-      return;
-  }
-  const std::string& error() const { return error_; }
-  int attr(uint64_t a, const void* v) { return vcpu_->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, a, v); }
-  int init() { return attr(vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr); }
-  // KVM_RUN up to guest entry: an instruction budget of 0 returns -EINTR right after the
-  // first-run work, or the first-run error.
-  int run() {
-    vcpu_->run_struct().insn_budget = 0;
-    return vcpu_->run();
-  }
-  km::Vcpu& vcpu() { return *vcpu_; }
-  km::Vm& vm() { return *vm_; }
-  unsigned n() {
-    uint64_t pmcr = 0;
-    return vcpu_->get_one_reg(kPmcrId, pmcr) == 0 ? pmcr_n(pmcr) : 99;
-  }
-
- private:
-  bool ok(int rc, const char* what) {
-    if (rc < 0 && error_.empty()) error_ = fmt("create: %s = %s", what, errno_text(rc).c_str());
-    return rc >= 0;
-  }
-  std::vector<uint8_t> ram_;
-  std::unique_ptr<km::Vm> vm_;
-  km::Vcpu* vcpu_ = nullptr;
-  std::string error_;
-};
-
-// "want" / "got" comparison of one ioctl result; appends to `detail`, false on mismatch.
-bool expect_rc(std::string& detail, const char* what, int got, int want) {
-  detail += fmt("%s%s %s", detail.empty() ? "" : ", ", what, got == 0 ? "0" : errno_text(got).c_str());
-  if (got != want) {
-    detail = fmt("%s: %s, expected %s; ", what, got == 0 ? "0" : errno_text(got).c_str(),
-                 want == 0 ? "0" : errno_text(want).c_str()) + detail;
-    return false;
-  }
-  return true;
-}
-
-const uint64_t kPmmirId = arch::sysreg(3, 0, 9, 14, 6).to_one_reg_id();
-
-std::vector<Case> era_cases(const km::HostDesc& desc, vp::Era era, uint32_t pcpu, unsigned cluster) {
-  const vp::EraPolicy& pol = vp::policy(era);
-  std::vector<Case> rows;
-  const km::Kvm kvm(desc, era);
-  const int pmu_type = static_cast<int>(vp::kArmPmuTypeBase + cluster);
-  const unsigned max_n = desc.pmus[cluster].num_counters;
-  auto add = [&](std::string name, std::string expected, auto body) {
-    Case c(0, std::move(name), std::move(expected));
-    c.pass = body(c.detail);
-    rows.push_back(std::move(c));
-  };
-  if (pol.has_pmu_v3_strict) {
-    add("strict-set-pmu", "KVM_RUN -EPERM until SET_PMU", [&](std::string& d) {
-      EraVm a(kvm, pcpu, true);
-      if (!a.error().empty()) return d = a.error(), false;
-      bool ok = expect_rc(d, "INIT", a.init(), 0) && expect_rc(d, "KVM_RUN", a.run(), -EPERM);
-      EraVm b(kvm, pcpu, true);
-      if (!b.error().empty()) return d = b.error(), false;
-      ok = ok && expect_rc(d, "SET_PMU", b.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0) &&
-           expect_rc(d, "INIT", b.init(), 0) && expect_rc(d, "KVM_RUN", b.run(), -EINTR);
-      return ok;
-    });
-    add("strict-n-writes", "PMCR_EL0.N ignored, SET_NR_COUNTERS", [&](std::string& d) {
-      EraVm a(kvm, pcpu, true);
-      if (!a.error().empty()) return d = a.error(), false;
-      if (!expect_rc(d, "SET_PMU", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0)) return false;
-      uint64_t pmcr = 0;
-      if (!expect_rc(d, "GET PMCR_EL0", a.vcpu().get_one_reg(kPmcrId, pmcr), 0) ||
-          !expect_rc(d, "SET PMCR_EL0.N=0", a.vcpu().set_one_reg(kPmcrId, with_n(pmcr, 0)), 0))
-        return false;
-      d += fmt(", N reads %u", a.n());
-      if (a.n() != max_n) return d = fmt("N: %u after a PMCR_EL0.N write, expected %u; ", a.n(), max_n) + d, false;
-      const unsigned zero = 0;
-      if (!expect_rc(d, "SET_NR_COUNTERS(0)", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &zero), 0)) return false;
-      d += fmt(", then %u", a.n());
-      return a.n() == 0;
-    });
-    add("strict-pmmir", "SLOTS real, listed, 0 or itself", [&](std::string& d) {
-      EraVm a(kvm, pcpu, true);
-      if (!a.error().empty()) return d = a.error(), false;
-      if (!expect_rc(d, "SET_PMU", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0)) return false;
-      const uint64_t slots = desc.pmus[cluster].pmmir_slots;
-      uint64_t v = 0;
-      if (!expect_rc(d, "GET PMMIR_EL1", a.vcpu().get_one_reg(kPmmirId, v), 0)) return false;
-      d += fmt(" = %" PRIu64, v);
-      if (v != slots) return d = fmt("SLOTS: %" PRIu64 ", the host says %" PRIu64 "; ", v, slots) + d, false;
-      std::vector<uint64_t> ids;
-      a.vcpu().get_reg_list(ids);
-      if (std::find(ids.begin(), ids.end(), kPmmirId) == ids.end()) return d = "REG_LIST: PMMIR_EL1 missing; " + d, false;
-      d += ", in REG_LIST";
-      return expect_rc(d, "SET SLOTS+1", a.vcpu().set_one_reg(kPmmirId, slots + 1), -EINVAL) &&
-             expect_rc(d, "SET itself", a.vcpu().set_one_reg(kPmmirId, slots), 0) &&
-             expect_rc(d, "INIT", a.init(), 0) && expect_rc(d, "KVM_RUN", a.run(), -EINTR) &&
-             expect_rc(d, "SET 0 after run", a.vcpu().set_one_reg(kPmmirId, 0), slots ? -EBUSY : 0);
-    });
-  }
-  if (pol.attr5 == vp::Attr5::kFixedCountersOnly) {
-    add("fixed-exclusive", "-EBUSY with SET_PMU or FILTER", [&](std::string& d) {
-      const vp::kvm_pmu_event_filter flt{0x11, 1, vp::KVM_PMU_EVENT_ALLOW, {}};
-      EraVm a(kvm, pcpu, false), b(kvm, pcpu, false), c(kvm, pcpu, false);
-      for (EraVm* x : {&a, &b, &c})
-        if (!x->error().empty()) return d = x->error(), false;
-      return expect_rc(d, "SET_PMU", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), 0) &&
-             expect_rc(d, "then FIXED", a.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), -EBUSY) &&
-             expect_rc(d, "FILTER", b.attr(vp::KVM_ARM_VCPU_PMU_V3_FILTER, &flt), 0) &&
-             expect_rc(d, "then FIXED", b.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), -EBUSY) &&
-             expect_rc(d, "FIXED", c.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), 0) &&
-             expect_rc(d, "then SET_PMU", c.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmu_type), -EBUSY) &&
-             expect_rc(d, "then FILTER", c.attr(vp::KVM_ARM_VCPU_PMU_V3_FILTER, &flt), -EBUSY);
-    });
-    add("fixed-cycle-only", "N = 0 on every CPU", [&](std::string& d) {
-      EraVm a(kvm, pcpu, false);
-      if (!a.error().empty()) return d = a.error(), false;
-      if (!expect_rc(d, "FIXED", a.attr(vp::KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, nullptr), 0)) return false;
-      d += fmt(", N reads %u", a.n());
-      const unsigned one = 1;
-      return a.n() == 0 && expect_rc(d, "SET_NR_COUNTERS(1)", a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &one), -EINVAL);
-    });
-  }
-  if (pol.attr5 == vp::Attr5::kEnablePartition) {
-    const unsigned reserved = desc.pmus[cluster].reserved_host_counters;
-    const unsigned hpmn = reserved > max_n ? 0 : max_n - reserved;
-    const bool fits = reserved <= max_n && (hpmn > 0 || desc.pmus[cluster].feat_hpmn0);
-    add("partition-hpmn", fmt("N = HPMN = %u - %u", max_n, reserved), [&](std::string& d) {
-      EraVm a(kvm, pcpu, false);
-      if (!a.error().empty()) return d = a.error(), false;
-      const int want = !desc.features.vhe ? -ENXIO : fits ? 0 : -EINVAL;
-      if (!expect_rc(d, "ENABLE_PARTITION", a.attr(vp::KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION, nullptr), want)) return false;
-      if (want != 0) return true;
-      d += fmt(", N reads %u", a.n());
-      const unsigned above = hpmn + 1;
-      return a.n() == hpmn &&
-             expect_rc(d, fmt("SET_NR_COUNTERS(%u)", above).c_str(),
-                       a.attr(vp::KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &above), -EINVAL);
-    });
-    add("partition-hpmn0", "HPMN 0 only with FEAT_HPMN0", [&](std::string& d) {
-      // The host's cluster with every counter reserved, without and with FEAT_HPMN0.
-      bool ok = true;
-      for (bool hpmn0 : {false, true}) {
-        km::HostDesc all = desc;
-        all.pmus[cluster].reserved_host_counters = max_n;
-        all.pmus[cluster].feat_hpmn0 = hpmn0;
-        all.features.vhe = true;
-        const km::Kvm k(all, era);
-        EraVm a(k, pcpu, false);
-        if (!a.error().empty()) return d = a.error(), false;
-        ok = ok && expect_rc(d, hpmn0 ? "with FEAT_HPMN0" : "without FEAT_HPMN0",
-                             a.attr(vp::KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION, nullptr), hpmn0 ? 0 : -EINVAL);
-      }
-      return ok;
-    });
-  }
-  // Attribute 5 in an era that does not define it: an unknown attribute.
-  if (pol.attr5 == vp::Attr5::kNone && pol.has_set_nr_counters) {
-    add("attr5-unknown", "attribute 5 -ENXIO", [&](std::string& d) {
-      EraVm a(kvm, pcpu, false);
-      if (!a.error().empty()) return d = a.error(), false;
-      return expect_rc(d, "SET attribute 5", a.attr(5, nullptr), -ENXIO) &&
-             expect_rc(d, "HAS attribute 5", a.vcpu().has_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, 5), -ENXIO);
-    });
-  }
-  return rows;
 }
 
 void print_row(const Case& c) {
@@ -614,36 +92,25 @@ int cmd_conformance(const ParsedArgs& vm) {
     throw InputError(guest + ": guest ELF not found (build the guests, or pass --guest)");
   (void)loader::load_elf_file(guest, vmm::RunOptions{}.ram_base, vmm::RunOptions{}.ram_size);  // InputError if bad
 
-  uint32_t cluster = 0;
-  for (uint32_t c = 0; c < host.clusters.size(); ++c)
-    if (pcpu >= host.clusters[c].first_pcpu && pcpu < host.clusters[c].first_pcpu + host.clusters[c].cpus) cluster = c;
-  const config::CoreType& core = host.clusters[cluster].core;
-  const unsigned max_n = core.pmu_counters;
-  const std::string cluster_text = fmt("cluster %u, %s", cluster, core.name.c_str());
+  const conformance::ClusterInfo cl = conformance::cluster_of(host, pcpu);
+  const std::string cluster_text = "cluster " + std::to_string(cl.index) + ", " + cl.core;
 
   std::printf("vpmu_counter_access conformance: host %s, KVM %s\n", host.name.c_str(),
               std::string(vp::era_name(*era)).c_str());
-  std::printf("VMM and vCPU threads on pCPU %u (%s): host maximum N = %u\n\n", pcpu, cluster_text.c_str(), max_n);
+  std::printf("VMM and vCPU threads on pCPU %u (%s): host maximum N = %u\n\n", pcpu, cluster_text.c_str(), cl.max_n);
   std::printf("%3s  %-16s %-30s %-6s %s\n", "n", "case", "expected", "result", "detail");
 
-  const km::Kvm kvm(vmm::host_desc(host, false), *era);
-  const GuestSetup setup{&host, guest, era_text, pcpu, vm.count("verbose") > 0};
+  const bool verbose = vm.count("verbose") > 0;
   unsigned passed = 0, failed = 0;
-  auto report = [&](const Case& c) {
+  bool dfr0_fallback = false;
+  conformance::run_vpmu_counter_access({&host, *era, era_text, guest, pcpu}, [&](const Case& c) {
+    if (verbose && !c.guest_output.empty()) print_guest_output(c.n, c.guest_output);
     print_row(c);
     (c.pass ? passed : failed)++;
-  };
+    dfr0_fallback = dfr0_fallback || c.dfr0_fallback;
+  });
 
-  report(max_n_case(kvm, pcpu, max_n, core.name));
-  for (unsigned n = 0; n <= max_n; ++n) {
-    report(set_pmcr_n_case(kvm, pcpu, n));
-    for (const Case& c : access_cases(setup, n)) report(c);
-    report(validity_case(kvm, pcpu, n));
-  }
-  for (unsigned n = max_n + 1; n < kMaxCounters; ++n) report(error_case(kvm, pcpu, n));
-  for (const Case& c : era_cases(vmm::host_desc(host, false), *era, pcpu, cluster)) report(c);
-
-  if (SelftestVm::dfr0_fallback())
+  if (dfr0_fallback)
     std::fprintf(stderr, "pmuemu: warning: KVM_GET_ONE_REG(ID_AA64DFR0_EL1) is -ENOENT in this KVM model; the "
                          "PMUVer check used the VM's PMUVer instead\n");
   std::printf("\nconformance: %u passed, %u failed\n", passed, failed);

@@ -156,7 +156,7 @@ int cmd_run(const ParsedArgs& vm) {
     // Bare metal has no hypervisor, one CPU and the host's own PMU: the KVM options mean nothing.
     for (const char* kvm_only : {"kvm", "pmu", "pmcr-n", "nr-counters", "vmm-cpu", "no-pmu", "vcpus", "affinity",
                                  "migrate-every", "json", "timeline", "reinit-runs", "save", "stop-after-insns",
-                                 "restore", "threads", "timeout", "save-on-exit"})
+                                 "restore", "threads", "timeout", "save-on-exit", "save-on-request"})
       if (vm.count(kvm_only)) throw UsageError(std::string("--") + kvm_only + " is a KVM option: not valid with --bare");
   }
   if (vm.count("threads")) {
@@ -164,6 +164,8 @@ int cmd_run(const ParsedArgs& vm) {
     // scheduler can stop at.
     if (vm.count("save")) throw UsageError("--save needs the deterministic scheduler: not valid with --threads");
     if (vm.count("gdb")) throw UsageError("--gdb needs the deterministic scheduler: not valid with --threads");
+    if (vm.count("save-on-request"))
+      throw UsageError("--save-on-request needs the deterministic scheduler: not valid with --threads");
     opts.threads = true;
   }
   if (vm.count("arg")) opts.arg = parse_u64("arg", vm.get("arg"));
@@ -296,10 +298,12 @@ int cmd_run(const ParsedArgs& vm) {
     opts.timeout_text = t + " s";
   }
   if (vm.count("save-on-exit")) opts.save_on_exit_path = vm.get("save-on-exit");
+  if (vm.count("save-on-request")) opts.save_on_request_path = vm.get("save-on-request");
   if (vm.count("json")) opts.json_path = vm.get("json");
   if (vm.count("timeline")) opts.timeline_path = vm.get("timeline");
   // Output files are created before the guest runs, so a bad path costs no guest time.
-  for (const std::string* path : {&opts.json_path, &opts.timeline_path, &opts.save_on_exit_path, &opts.dump_dtb_path}) {
+  for (const std::string* path :
+       {&opts.json_path, &opts.timeline_path, &opts.save_on_exit_path, &opts.save_on_request_path, &opts.dump_dtb_path}) {
     if (path->empty()) continue;
     const std::string err = vmm::check_writable(*path);
     if (!err.empty()) throw InputError(err);

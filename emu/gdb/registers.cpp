@@ -1,11 +1,30 @@
 #include "emu/gdb/registers.h"
 
+#include <algorithm>
 #include <vector>
 
+#include "cpu/arch/sysreg_key.h"
 #include "kvm_model/uapi.h"
 
 namespace pmuemu::gdb {
 namespace {
+
+struct SysRegName {
+  const char* name;
+  uint8_t op0, op1, crn, crm, op2;
+};
+// By their encodings (Arm ARM D24): the EL1 translation and exception registers, the ID
+// registers a guest keys on, and the PMU's own.
+constexpr SysRegName kSysRegs[] = {
+    {"midr_el1", 3, 0, 0, 0, 0},       {"mpidr_el1", 3, 0, 0, 0, 5},      {"id_aa64dfr0_el1", 3, 0, 0, 5, 0},
+    {"sctlr_el1", 3, 0, 1, 0, 0},      {"ttbr0_el1", 3, 0, 2, 0, 0},      {"ttbr1_el1", 3, 0, 2, 0, 1},
+    {"tcr_el1", 3, 0, 2, 0, 2},        {"esr_el1", 3, 0, 5, 2, 0},        {"far_el1", 3, 0, 6, 0, 0},
+    {"mair_el1", 3, 0, 10, 2, 0},      {"vbar_el1", 3, 0, 12, 0, 0},      {"tpidr_el1", 3, 0, 13, 0, 4},
+    {"pmcr_el0", 3, 3, 9, 12, 0},      {"pmcntenset_el0", 3, 3, 9, 12, 1}, {"pmovsset_el0", 3, 3, 9, 14, 3},
+    {"pmintenset_el1", 3, 0, 9, 14, 1}, {"pmuserenr_el0", 3, 3, 9, 14, 0}, {"pmselr_el0", 3, 3, 9, 12, 5},
+    {"pmceid0_el0", 3, 3, 9, 12, 6},   {"pmceid1_el0", 3, 3, 9, 12, 7},   {"pmccntr_el0", 3, 3, 9, 13, 0},
+    {"pmccfiltr_el0", 3, 3, 14, 15, 7},
+};
 
 std::vector<RegDesc> build() {
   std::vector<RegDesc> r;
@@ -17,6 +36,20 @@ std::vector<RegDesc> build() {
   for (unsigned n = 0; n < 32; ++n) r.push_back({"v" + std::to_string(n), 128, "vreg", "fpu", RegKind::kPlain, kvm_model::kRegV(n)});
   r.push_back({"fpsr", 32, "int", "fpu", RegKind::kPlain, kvm_model::kRegFpsr});
   r.push_back({"fpcr", 32, "int", "fpu", RegKind::kPlain, kvm_model::kRegFpcr});
+  const auto sys = [&r](std::string name, uint8_t op0, uint8_t op1, uint8_t crn, uint8_t crm, uint8_t op2) {
+    r.push_back({std::move(name), 64, "uint64", "sysregs", RegKind::kPlain,
+                 arch::sysreg(op0, op1, crn, crm, op2).to_one_reg_id()});
+  };
+  for (const SysRegName& s : kSysRegs) sys(s.name, s.op0, s.op1, s.crn, s.crm, s.op2);
+  r.push_back({"elr_el1", 64, "code_ptr", "sysregs", RegKind::kPlain, kvm_model::kRegElrEl1});
+  r.push_back({"spsr_el1", 64, "uint64", "sysregs", RegKind::kPlain, kvm_model::kRegSpsrEl1});
+  r.push_back({"sp_el1", 64, "data_ptr", "sysregs", RegKind::kPlain, kvm_model::kRegSpEl1});
+  // PMEVCNTR<n>_EL0 and PMEVTYPER<n>_EL0: op0 3, op1 3, CRn 14, CRm 0b10:n[4:3] and
+  // 0b11:n[4:3], op2 n[2:0] (Arm ARM D24.5).
+  for (uint8_t n = 0; n < 31; ++n)
+    sys("pmevcntr" + std::to_string(n) + "_el0", 3, 3, 14, static_cast<uint8_t>(8 | n >> 3), n & 7);
+  for (uint8_t n = 0; n < 31; ++n)
+    sys("pmevtyper" + std::to_string(n) + "_el0", 3, 3, 14, static_cast<uint8_t>(12 | n >> 3), n & 7);
   return r;
 }
 
@@ -27,8 +60,10 @@ const std::vector<RegDesc>& table() {
 
 std::string feature_xml(const std::string& which) {
   std::string x = "<?xml version=\"1.0\"?>\n<!DOCTYPE feature SYSTEM \"gdb-target.dtd\">\n";
-  x += "<feature name=\"org.gnu.gdb.aarch64." + which + "\">\n";
-  if (which == "core") {
+  x += "<feature name=\"org." + std::string(which == "sysregs" ? "pmuemu" : "gnu.gdb") + ".aarch64." + which + "\">\n";
+  if (which == "sysregs") {
+    // Plain 64-bit values: gdb has no layout for them.
+  } else if (which == "core") {
     // PSTATE's condition flags and the fields a kernel developer looks at.
     x += "  <flags id=\"cpsr_flags\" size=\"4\">\n"
          "    <field name=\"SP\" start=\"0\" end=\"0\"/>\n"
@@ -68,6 +103,7 @@ std::string feature_xml(const std::string& which) {
     x += "  <reg name=\"" + t[n].name + "\" bitsize=\"" + std::to_string(t[n].bits) + "\" type=\"" + t[n].type +
          "\" regnum=\"" + std::to_string(n) + "\"";
     if (which == "fpu") x += " group=\"vector\"";
+    if (which == "sysregs") x += " group=\"system\"";
     x += "/>\n";
   }
   x += "</feature>\n";
@@ -78,6 +114,12 @@ std::string feature_xml(const std::string& which) {
 
 std::span<const RegDesc> registers() { return table(); }
 
+size_t g_register_count() {
+  static const size_t n = static_cast<size_t>(
+      std::count_if(table().begin(), table().end(), [](const RegDesc& d) { return d.feature != "sysregs"; }));
+  return n;
+}
+
 std::optional<std::string> target_description(std::string_view annex) {
   if (annex == "target.xml")
     return std::string(
@@ -85,9 +127,11 @@ std::optional<std::string> target_description(std::string_view annex) {
         "  <architecture>aarch64</architecture>\n"
         "  <xi:include href=\"aarch64-core.xml\"/>\n"
         "  <xi:include href=\"aarch64-fpu.xml\"/>\n"
+        "  <xi:include href=\"pmuemu-sysregs.xml\"/>\n"
         "</target>\n");
   if (annex == "aarch64-core.xml") return feature_xml("core");
   if (annex == "aarch64-fpu.xml") return feature_xml("fpu");
+  if (annex == "pmuemu-sysregs.xml") return feature_xml("sysregs");
   return std::nullopt;
 }
 

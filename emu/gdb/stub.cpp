@@ -17,6 +17,7 @@
 #include "cpu/mmu/walk.h"
 #include "cpu/phys_mem.h"
 #include "emu/common/errors.h"
+#include "emu/gdb/data_access.h"
 #include "emu/gdb/registers.h"
 #include "kvm_model/uapi.h"
 
@@ -58,6 +59,14 @@ bool parse_addr_len(std::string_view s, uint64_t& addr, uint64_t& len) {
   len = *l;
   return true;
 }
+
+// `monitor stop-on` names, by StopOn.
+constexpr std::pair<std::string_view, StopOn> kStopOnNames[] = {
+    {"reset", StopOn::kReset}, {"psci", StopOn::kPsci}, {"fail-entry", StopOn::kFailEntry},
+    {"pmu-overflow", StopOn::kPmuOverflow}};
+
+// PMOVSSET_EL0: which counters overflowed, for the PMU overflow stop's message.
+constexpr uint64_t kPmovsset = arch::sysreg(3, 3, 9, 14, 3).to_one_reg_id();
 
 constexpr const char* kErrArgs = "E01";     // malformed arguments
 constexpr const char* kErrFault = "E0e";    // EFAULT: no memory there
@@ -134,7 +143,32 @@ void Stub::attach(Target& target, std::function<bool()> abort) {
   watches_.clear();
   g_thread_ = c_thread_ = 0;
   pending_stop_.reset();
+  noted_.assign(target.vcpu_count(), {});
   last_stop_ = stop_reply(0, kSigTrap);
+}
+
+bool Stub::note_event(unsigned vcpu, StopOn what, std::string text) {
+  if (target_ == nullptr || detached_ || killed_ || vcpu >= noted_.size() || !stop_on_[static_cast<size_t>(what)])
+    return false;
+  noted_[vcpu].push_back({what, std::move(text)});
+  // Only a vCPU inside KVM_RUN needs ending there; one outside it (a reset by the VMM's
+  // KVM_ARM_VCPU_INIT) stops before its next instruction anyway.
+  return running_ == vcpu;
+}
+
+std::string Stub::take_events(unsigned vcpu) {
+  std::string m;
+  for (const Noted& n : noted_[vcpu]) {
+    m += "pmuemu: " + n.text;
+    if (n.what == StopOn::kPmuOverflow) {
+      uint64_t ovs = 0;
+      if (target_->get_reg(vcpu, kPmovsset, &ovs)) m += " (PMOVSSET_EL0 0x" + hex_u64(ovs) + ")";
+    }
+    m += "\n";
+  }
+  noted_[vcpu].clear();
+  if (!m.empty()) last_event_ = m;
+  return m;
 }
 
 void Stub::accept_client() {
@@ -201,6 +235,7 @@ void Stub::disconnect() {
   resume_ = true;
   breaks_.clear();
   watches_.clear();
+  stop_on_.fill(false);
   std::fill(action_.begin(), action_.end(), Action::kContinue);
 }
 
@@ -233,7 +268,8 @@ void Stub::serve() {
         }
         const auto reply = handle(e.payload);
         if (reply) send_packet(*reply);
-        if (resume_ && !killed_ && !detached_) {
+        // (Unless the VMM has an exit to serve first: SYSTEM_OFF has powered every vCPU off.)
+        if (resume_ && !killed_ && !detached_ && !exit_pending_) {
           // Nothing gdb resumed can run (a step of a powered-off vCPU, every thread left
           // stopped): the VM stays stopped and says so at once.
           unsigned runnable = 0, step = c_thread_;
@@ -293,10 +329,12 @@ std::string Stub::stop_reply(unsigned vcpu, int signal, const std::string& extra
   return b + extra + "thread:" + hex_u64(vcpu + 1) + ";";
 }
 
-void Stub::stop_and_serve(unsigned vcpu, const std::string& reply) {
+void Stub::stop_and_serve(unsigned vcpu, const std::string& reply, const std::string& message) {
   last_stop_ = reply;
   g_thread_ = c_thread_ = vcpu;
   std::fill(action_.begin(), action_.end(), Action::kStop);
+  // Console output gdb prints before it reports the stop (the O packet of a running target).
+  if (!message.empty()) send_packet("O" + to_hex(message));
   send_packet(reply);
   if (fd_ < 0) return;
   serve();
@@ -305,9 +343,9 @@ void Stub::stop_and_serve(unsigned vcpu, const std::string& reply) {
 int Stub::run_quantum(unsigned vcpu, uint64_t budget, const RunFn& run, uint64_t& retired) {
   retired = 0;
   if (pending_stop_) {
-    const auto [v, reply] = *pending_stop_;
+    const PendingStop p = *pending_stop_;
     pending_stop_.reset();
-    stop_and_serve(v, reply);
+    stop_and_serve(p.vcpu, p.reply, p.message);
   }
   if (killed_ || (!detached_ && action_[vcpu] == Action::kStop)) {
     // Left stopped by gdb: KVM_RUN with no budget only completes a pending MMIO read.
@@ -323,29 +361,66 @@ int Stub::run_quantum(unsigned vcpu, uint64_t budget, const RunFn& run, uint64_t
       return r.rc;
     }
     if (killed_ || action_[vcpu] == Action::kStop) break;
+    if (!noted_[vcpu].empty()) {
+      // An event that came while the vCPU was out of KVM_RUN (a reset by the VMM).
+      const std::string m = take_events(vcpu);
+      stop_and_serve(vcpu, stop_reply(vcpu, kSigTrap), m);
+      continue;
+    }
     const bool fine = debugging(vcpu);
     if (fine && !skip_break_[vcpu] && !breaks_.empty() && breaks_.count(pc_of(vcpu))) {
       stop_and_serve(vcpu, stop_reply(vcpu, kSigTrap, "swbreak:;"));
       continue;
     }
+    // Read and access watchpoints stop before the accessing instruction, as an AArch64
+    // watchpoint exception does: gdb steps it itself (with the watchpoints removed) and
+    // then shows the value.
+    // Resumed where such a stop was made, the instruction runs (gdb removes watchpoints to
+    // step over it, a client that does not must not stop there forever).
+    if (fine && watching_reads() && watch_stop_at_ != std::pair{vcpu, pc_of(vcpu)})
+      if (const auto access = next_access(vcpu))
+        if (const Watch* w = read_watch_hit(*access)) {
+          watch_stop_at_ = {vcpu, pc_of(vcpu)};
+          stop_and_serve(vcpu, stop_reply(vcpu, kSigTrap, std::string(w->type == '3' ? "rwatch:" : "awatch:") +
+                                                              hex_u64(std::max(w->addr, access->va)) + ";"));
+          continue;
+        }
     skip_break_[vcpu] = 0;
     if (!watches_.empty()) refresh_watches(vcpu);
     const uint64_t piece = fine ? 1 : std::min(left, kPollEvery);
+    running_ = vcpu;
     r = run(piece);
+    running_.reset();
+    if (r.retired > 0 && watch_stop_at_ && watch_stop_at_->first == vcpu) watch_stop_at_.reset();
     retired += r.retired;
     left -= std::min(left, r.retired);
     since_poll_ += r.retired;
-    std::string why;
-    if (!watches_.empty())
+    std::string why, message;
+    if (!r.interrupted && r.exit_reason == kvm_model::KVM_EXIT_FAIL_ENTRY)
+      note_event(vcpu, StopOn::kFailEntry,
+                 "vCPU " + std::to_string(vcpu) + ": KVM_RUN failed entry: KVM_EXIT_FAIL_ENTRY (CPU_UNSUPPORTED) on pCPU " +
+                     std::to_string(r.fail_entry_cpu));
+    if (!noted_[vcpu].empty()) {
+      why = stop_reply(vcpu, kSigTrap);
+      message = take_events(vcpu);
+    }
+    if (why.empty() && !watches_.empty())
       if (const auto a = watch_hit(vcpu)) why = stop_reply(vcpu, kSigTrap, "watch:" + hex_u64(*a) + ";");
     if (why.empty() && action_[vcpu] == Action::kStep) why = stop_reply(vcpu, kSigTrap);
     if (!why.empty()) {
-      // The VMM serves an exit first (semihosting, MMIO); gdb hears of the stop after it.
-      if (!r.interrupted) {
-        pending_stop_ = {vcpu, why};
+      // The VMM serves an exit the guest goes on from first (semihosting, MMIO): gdb hears
+      // of the stop after it. One that ends the run (FAIL_ENTRY, SYSTEM_OFF) is stopped
+      // before, and served when gdb resumes.
+      if (!r.interrupted && (r.exit_reason == kvm_model::KVM_EXIT_MMIO || r.exit_reason == kvm_model::KVM_EXIT_DEBUG)) {
+        pending_stop_ = PendingStop{vcpu, why, message};
         return r.rc;
       }
-      stop_and_serve(vcpu, why);
+      exit_pending_ = !r.interrupted;
+      stop_and_serve(vcpu, why, message);
+      if (exit_pending_) {
+        exit_pending_ = false;
+        return r.rc;
+      }
       continue;
     }
     // Ctrl-C: looked for every kPollEvery instructions, and whenever the vCPU made no
@@ -407,6 +482,7 @@ std::optional<std::string> Stub::handle(const std::string& p) {
       breaks_.clear();
       watches_.clear();
       std::fill(action_.begin(), action_.end(), Action::kContinue);
+      stop_on_.fill(false);
       detached_ = true;
       resume_ = true;
       std::fprintf(log_, "pmuemu: gdb: detached; the guest runs on\n");
@@ -452,7 +528,57 @@ std::string Stub::query(const std::string& p) {
     return (off + n >= doc->size() ? "l" : "m") + doc->substr(off, n);
   }
   if (p.rfind("qSymbol", 0) == 0) return "OK";
+  if (p.rfind("qRcmd,", 0) == 0) {
+    const auto cmd = from_hex(std::string_view(p).substr(6));
+    if (!cmd) return kErrArgs;
+    // gdb prints a reply other than OK or an error as the command's output.
+    return to_hex(monitor(std::string(cmd->begin(), cmd->end())));
+  }
   return std::string();
+}
+
+std::string Stub::monitor(const std::string& command) {
+  std::vector<std::string> w;
+  for (size_t at = 0; at < command.size();) {
+    const size_t b = command.find_first_not_of(" \t", at);
+    if (b == std::string::npos) break;
+    const size_t e = std::min(command.find_first_of(" \t", b), command.size());
+    w.push_back(command.substr(b, e - b));
+    at = e;
+  }
+  const auto state = [this] {
+    std::string s;
+    for (const auto& [name, what] : kStopOnNames)
+      s += "stop-on " + std::string(name) + " " + (stop_on_[static_cast<size_t>(what)] ? "on" : "off") + "\n";
+    return s;
+  };
+  if (w.empty() || w[0] == "help")
+    return "pmuemu monitor commands:\n"
+           "  stop-on                      show which events stop the VM\n"
+           "  stop-on EVENT|all on|off     stop (SIGTRAP) when EVENT happens on a vCPU; EVENT is\n"
+           "                               reset (KVM_ARM_VCPU_INIT, PSCI CPU_ON), psci (a PSCI call),\n"
+           "                               fail-entry (KVM_EXIT_FAIL_ENTRY), pmu-overflow (the PMU's\n"
+           "                               overflow interrupt request rising)\n"
+           "  stop-reason                  what the last event stop was\n";
+  if (w[0] == "stop-reason" && w.size() == 1) return last_event_.empty() ? "no event stop yet\n" : last_event_;
+  if (w[0] == "stop-on" && w.size() == 1) return state();
+  if (w[0] == "stop-on" && w.size() == 3 && (w[2] == "on" || w[2] == "off")) {
+    const bool on = w[2] == "on";
+    bool found = false;
+    for (const auto& [name, what] : kStopOnNames)
+      if (w[1] == "all" || w[1] == name) {
+        stop_on_[static_cast<size_t>(what)] = on;
+        found = true;
+      }
+    if (found) {
+      // Events of a kind no longer stopped on are not reported later either.
+      for (auto& n : noted_)
+        std::erase_if(n, [this](const Noted& e) { return !stop_on_[static_cast<size_t>(e.what)]; });
+      return state();
+    }
+    return "stop-on: unknown event '" + w[1] + "' (reset, psci, fail-entry, pmu-overflow or all)\n";
+  }
+  return "unknown monitor command '" + command + "'; 'monitor help' lists them\n";
 }
 
 std::string Stub::set_thread(const std::string& p) {
@@ -512,7 +638,7 @@ bool Stub::set_gdb_reg(unsigned vcpu, unsigned regno, const uint8_t* bytes, size
 
 std::string Stub::read_all_regs() {
   std::string s;
-  for (unsigned r = 0; r < registers().size(); ++r) {
+  for (unsigned r = 0; r < g_register_count(); ++r) {
     const auto b = get_gdb_reg(g_thread_, r);
     if (b.empty()) return kErrNoThread;
     s += to_hex(b.data(), b.size());
@@ -524,10 +650,10 @@ std::string Stub::write_all_regs(const std::string& p) {
   const auto bytes = from_hex(std::string_view(p).substr(1));
   if (!bytes) return kErrArgs;
   size_t need = 0;
-  for (const auto& d : registers()) need += d.bits / 8;
+  for (unsigned r = 0; r < g_register_count(); ++r) need += registers()[r].bits / 8;
   if (bytes->size() != need) return kErrArgs;
   size_t off = 0;
-  for (unsigned r = 0; r < registers().size(); ++r) {
+  for (unsigned r = 0; r < g_register_count(); ++r) {
     const size_t n = registers()[r].bits / 8;
     if (!set_gdb_reg(g_thread_, r, bytes->data() + off, n)) return kErrNoThread;
     off += n;
@@ -540,6 +666,9 @@ std::string Stub::read_reg(const std::string& p) {
   if (!n) return kErrArgs;
   if (*n >= registers().size()) return kErrNoThread;
   const auto b = get_gdb_reg(g_thread_, static_cast<unsigned>(*n));
+  // A system register this vCPU does not have (no PMU): "unavailable", which gdb shows as
+  // such instead of failing the whole `info registers`.
+  if (b.empty() && *n >= g_register_count()) return std::string(registers()[*n].bits / 4, 'x');
   if (b.empty()) return kErrNoThread;
   return to_hex(b.data(), b.size());
 }
@@ -650,25 +779,56 @@ std::string Stub::breakpoint(const std::string& p, bool insert) {
         breaks_.erase(it);
       }
       return "OK";
-    case '2': {  // write watchpoint: the watched bytes compared after each instruction
+    case '2':    // write watchpoint: the watched bytes compared after each instruction
+    case '3':    // read watchpoint: the data address of each load compared before it runs
+    case '4': {  // access watchpoint: the same for loads and stores
       if (kind == 0 || kind > 4096) return kErrArgs;
       if (insert) {
         watches_.push_back({addr, kind, type, {}});
       } else {
         for (auto it = watches_.begin(); it != watches_.end(); ++it)
-          if (it->addr == addr && it->len == kind) {
+          if (it->addr == addr && it->len == kind && it->type == type) {
             watches_.erase(it);
             break;
           }
       }
       return "OK";
     }
-    default: return std::string();  // read and access watchpoints: not supported
+    default: return std::string();  // not a breakpoint type gdb has
   }
+}
+
+bool Stub::watching_reads() const {
+  return std::any_of(watches_.begin(), watches_.end(), [](const Watch& w) { return w.type != '2'; });
+}
+
+std::optional<DataAccess> Stub::next_access(unsigned vcpu) {
+  const uint64_t pc = pc_of(vcpu);
+  uint32_t insn = 0;
+  if (read_virt(vcpu, pc, reinterpret_cast<uint8_t*>(&insn), 4) != 4) return std::nullopt;
+  return data_access(insn, pc, [&](unsigned n) {
+    uint64_t v = 0;
+    if (n < 31) {
+      target_->get_reg(vcpu, kvm_model::kRegX(n), &v);
+    } else {
+      const auto sp = get_gdb_reg(vcpu, 31);
+      if (sp.size() == 8) std::memcpy(&v, sp.data(), 8);
+    }
+    return v;
+  });
+}
+
+const Stub::Watch* Stub::read_watch_hit(const DataAccess& a) const {
+  for (const Watch& w : watches_) {
+    const bool kind = w.type == '3' ? a.read : w.type == '4' && (a.read || a.write);
+    if (kind && a.va < w.addr + w.len && w.addr < a.va + a.len) return &w;
+  }
+  return nullptr;
 }
 
 void Stub::refresh_watches(unsigned vcpu) {
   for (Watch& w : watches_) {
+    if (w.type != '2') continue;
     w.last.resize(w.len);
     if (read_virt(vcpu, w.addr, w.last.data(), w.len) != w.len) w.last.clear();
   }
@@ -677,6 +837,7 @@ void Stub::refresh_watches(unsigned vcpu) {
 std::optional<uint64_t> Stub::watch_hit(unsigned vcpu) {
   std::vector<uint8_t> now;
   for (const Watch& w : watches_) {
+    if (w.type != '2') continue;
     now.resize(w.len);
     const bool readable = read_virt(vcpu, w.addr, now.data(), w.len) == w.len;
     if (readable && !w.last.empty() && now != w.last) return w.addr;

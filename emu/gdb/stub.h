@@ -8,6 +8,7 @@
 // watchpoints or a step are pending, and stops the VM (serving gdb) where one hits.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,8 +16,10 @@
 #include <optional>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "emu/gdb/data_access.h"
 #include "emu/gdb/packet.h"
 
 namespace cpu {
@@ -48,7 +51,12 @@ struct RunPiece {
   int rc = 0;              // KVM_RUN's return value
   uint64_t retired = 0;    // instructions retired
   bool interrupted = true; // exit reason KVM_EXIT_INTR: nothing for the VMM to serve
+  uint32_t exit_reason = 0;   // kvm_run's exit_reason
+  uint32_t fail_entry_cpu = 0;  // KVM_EXIT_FAIL_ENTRY: the pCPU the entry failed on
 };
+
+// The project's events gdb can stop on (`monitor stop-on EVENT on|off`, docs/gdb.md).
+enum class StopOn : uint8_t { kReset, kPsci, kFailEntry, kPmuOverflow, kCount };
 using RunFn = std::function<RunPiece(uint64_t budget)>;
 
 // Where gdb connects: "PORT" or "tcp::PORT" (127.0.0.1; 0 picks a free port) or
@@ -80,6 +88,10 @@ class Stub {
   // Runs vCPU `vcpu`'s quantum of `budget` instructions through `run`. Returns the last
   // piece's KVM_RUN result; `retired` receives the quantum's total.
   int run_quantum(unsigned vcpu, uint64_t budget, const RunFn& run, uint64_t& retired);
+  // An event of the VM on `vcpu` (emu/gdb/events.h reports them from the KVM model's
+  // tracepoint). true: gdb asked to stop on it, and the vCPU stops at its next instruction
+  // boundary, so the caller ends the vCPU's KVM_RUN there (request_immediate_exit).
+  bool note_event(unsigned vcpu, StopOn what, std::string text);
   // gdb asked to kill the VM (k, vKill): the run ends with kExitDebuggerKill.
   bool killed() const { return killed_; }
   // The run is over with this exit status: tells gdb (W packet) and closes the connection.
@@ -105,7 +117,11 @@ class Stub {
   // is gone.
   int receive(int timeout_ms);
   // Stops the VM on `vcpu` with this stop reply and serves gdb until it resumes.
-  void stop_and_serve(unsigned vcpu, const std::string& reply);
+  // `message`, when given, goes to gdb's console first (an O packet): what the stop is.
+  void stop_and_serve(unsigned vcpu, const std::string& reply, const std::string& message = {});
+  // The events noted on `vcpu` since it last stopped, as one console message ("" if none).
+  std::string take_events(unsigned vcpu);
+  std::string monitor(const std::string& command);
   void serve();
   void disconnect();
   bool interrupt_pending();  // a 0x03 arrived while the guest ran
@@ -139,6 +155,11 @@ class Stub {
   // A write watchpoint whose bytes changed: its address.
   std::optional<uint64_t> watch_hit(unsigned vcpu);
   void refresh_watches(unsigned vcpu);
+  // Read and access watchpoints: the data access of the instruction at the vCPU's PC, and
+  // the watchpoint it touches.
+  bool watching_reads() const;
+  std::optional<DataAccess> next_access(unsigned vcpu);
+  const Watch* read_watch_hit(const DataAccess& a) const;
 
   int listen_fd_ = -1, fd_ = -1;
   uint16_t port_ = 0;
@@ -159,8 +180,22 @@ class Stub {
   std::map<uint64_t, unsigned> breaks_;   // address -> insertions (Z0 and Z1)
   std::vector<Watch> watches_;
   std::string last_stop_;                 // the reply to '?'
-  std::optional<std::pair<unsigned, std::string>> pending_stop_;  // to report before running on
+  struct PendingStop {
+    unsigned vcpu;
+    std::string reply, message;
+  };
+  std::optional<PendingStop> pending_stop_;  // to report before running on
+  std::optional<unsigned> running_;          // the vCPU inside a KVM_RUN piece now
+  std::optional<std::pair<unsigned, uint64_t>> watch_stop_at_;  // vCPU, PC of the last read/access watch stop
+  bool exit_pending_ = false;                // stopped before the VMM serves an exit (FAIL_ENTRY, SYSTEM_OFF)
   uint64_t since_poll_ = 0;               // instructions since the socket was last polled
+  std::array<bool, static_cast<size_t>(StopOn::kCount)> stop_on_{};  // monitor stop-on
+  struct Noted {
+    StopOn what;
+    std::string text;
+  };
+  std::vector<std::vector<Noted>> noted_;  // per vCPU: events to stop on, not yet reported
+  std::string last_event_;                 // the message of the last event stop (monitor stop-reason)
 };
 
 }  // namespace pmuemu::gdb

@@ -67,6 +67,12 @@ SemihostingResult op_exit(const GuestRam& ram, uint64_t param, std::FILE*) {
   return r;
 }
 
+SemihostingResult op_snapshot(const GuestRam&, uint64_t, std::FILE*) {
+  SemihostingResult r;
+  r.snapshot = true;
+  return r;
+}
+
 struct OpRow {
   uint32_t op;
   Op fn;
@@ -74,6 +80,7 @@ struct OpRow {
 constexpr std::array kOps{
     OpRow{kSysWritec, &op_writec}, OpRow{kSysWrite0, &op_write0}, OpRow{kSysWrite, &op_write},
     OpRow{kSysErrno, &op_errno},   OpRow{kSysExit, &op_exit},     OpRow{kSysExitExtended, &op_exit},
+    OpRow{kSysPmuemuSnapshot, &op_snapshot},
 };
 
 }  // namespace

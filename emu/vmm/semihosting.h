@@ -21,8 +21,15 @@ struct GuestRam {
   bool read_u64(uint64_t gpa, uint64_t& out) const;
 };
 
+// pmuemu's own operation, in the range the semihosting specification leaves to users
+// (0x100-0x1FF): the guest asks for a snapshot of the VM (`run --save-on-request`,
+// docs/guest-abi.md). No parameter; X0 = 0 when the snapshot was written, -1 when the run
+// has no --save-on-request.
+inline constexpr uint32_t kSysPmuemuSnapshot = 0x100;
+
 struct SemihostingResult {
   uint64_t x0 = 0;                // value returned to the guest
+  bool snapshot = false;          // kSysPmuemuSnapshot: the VMM writes it and sets x0
   std::optional<int> exit_status; // set when the call ends the run
   std::string error;              // non-empty: the call was malformed (reported, run ends)
 };

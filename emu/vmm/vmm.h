@@ -55,6 +55,7 @@ struct RunOptions {
   StopControl* stop = nullptr;        // SIGINT/SIGTERM/--timeout requests (emu/vmm/stop.h)
   std::string timeout_text;           // --timeout as given, for the message
   std::string save_on_exit_path;      // --save-on-exit: a snapshot of the VM however the run ends
+  std::string save_on_request_path;   // --save-on-request: where the guest's snapshot call writes
   gdb::Stub* gdb = nullptr;           // --gdb: the debugger stub (emu/gdb/stub.h)
   bool trace_insn = false;
   // --trace insn:START-END / insn:FUNCTION: only PCs in these [start, end) ranges are traced

@@ -33,11 +33,16 @@ def check(cond, what, *context):
 class Emu:
     """pmuemu run --gdb ENDPOINT in the background; stdout and stderr go to files."""
 
-    def __init__(self, ctx, args, endpoint="0"):
+    def __init__(self, ctx, args, endpoint="0", stdin=None):
         self.out = tempfile.NamedTemporaryFile("w+", delete=False, dir=ctx.tmp)
         self.err = tempfile.NamedTemporaryFile("w+", delete=False, dir=ctx.tmp)
         self.cmd = [ctx.pmuemu, "run", "--host", ctx.host] + args + ["--gdb", endpoint]
-        self.p = subprocess.Popen(self.cmd, stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
+        feed = subprocess.DEVNULL
+        if stdin is not None:
+            feed = tempfile.TemporaryFile(dir=ctx.tmp)
+            feed.write(stdin)
+            feed.seek(0)
+        self.p = subprocess.Popen(self.cmd, stdout=self.out, stderr=self.err, stdin=feed)
         self.where = None
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -82,15 +87,19 @@ class Ctx:
                 return p
         raise Failure(f"guest {name}.elf is not built under {self.build}/guests")
 
-    def plain(self, args, extra=()):
+    def plain(self, args, extra=(), stdin=None):
         """The same guest without a debugger: the expected outcome."""
-        p = subprocess.run([self.pmuemu, "run", "--host", self.host] + args + list(extra),
-                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        run = [self.pmuemu, "run", "--host", self.host] + args + list(extra)
+        if stdin is None:
+            p = subprocess.run(run, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        else:
+            # Text mode, as Emu.stdout() reads: the PL011's CR LF line ends become LF.
+            p = subprocess.run(run, capture_output=True, text=True, timeout=120, input=stdin.decode())
         return p.returncode, p.stdout
 
     def gdb(self, elf, where, commands, timeout=120):
         cmd = [GDB, "-nx", "-batch", "-ex", "set architecture aarch64", "-ex", "set pagination off",
-               "-ex", "set confirm off", "-ex", f"file {elf}", "-ex", f"target remote {where}"]
+               "-ex", "set confirm off"] + (["-ex", f"file {elf}"] if elf else []) + ["-ex", f"target remote {where}"]
         for c in commands:
             cmd += ["-ex", c]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
@@ -455,6 +464,243 @@ def case_trace_insn_ranges(ctx):
     b = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--trace", "insn:0x10-0x8"],
                        capture_output=True, text=True, timeout=60)
     check(b.returncode == 64 and "START < END" in b.stderr, "an empty range is a usage error", b.stderr)
+
+
+def reset_pmcr(trace, vcpu, cause):
+    """PMCR_EL0 as the reset of `vcpu` by `cause` left it, from --trace reset: (pCPU, value)."""
+    pcpu, value, inside = None, None, False
+    for line in trace.splitlines():
+        m = re.match(r"reset: vCPU (\d+) on pCPU (\d+) \((.*)\)", line)
+        if m:
+            inside = int(m.group(1)) == vcpu and m.group(3) == cause
+            if inside:
+                pcpu = int(m.group(2))
+            continue
+        m = re.match(r"reset:\s+reset_pmcr\s+PMCR_EL0\s+0x[0-9a-f]+ -> (0x[0-9a-f]+)", line)
+        if inside and m:
+            value = int(m.group(1), 16)
+    check(pcpu is not None and value is not None, f"--trace reset shows no {cause} reset of vCPU {vcpu}", trace)
+    return pcpu, value
+
+
+def cluster_counters(host, pcpu):
+    """PMCR_EL0.N of the cluster pCPU `pcpu` belongs to, from the host YAML."""
+    first = 0
+    with open(host) as f:
+        for line in f:
+            m = re.search(r"cpus: (\d+), pmu: \{ counters: (\d+) \}", line)
+            if m:
+                if pcpu < first + int(m.group(1)):
+                    return int(m.group(2))
+                first += int(m.group(1))
+    raise Failure(f"pCPU {pcpu} is in no cluster of {host}")
+
+
+def case_stop_on_reset(ctx):
+    """monitor stop-on reset: the PSCI CPU_ON of vCPU 1 stops the VM on thread 2 before its
+    first instruction, with the reset named; the PC is the entry point the guest gave,
+    PMCR_EL0 what the reset made it (--trace reset of the plain run, N from
+    the host's cluster); stepping runs the entry's instructions; the outcome is unchanged."""
+    elf = ctx.guest("smp_psci")
+    args = ["--guest", elf, "--vcpus", "4"]
+    status, expected = ctx.plain(args)
+    trace = subprocess.run([ctx.pmuemu, "run", "--host", ctx.host] + args + ["--trace", "reset"], capture_output=True,
+                           text=True, timeout=120).stderr
+    pcpu, pmcr = reset_pmcr(trace, 1, "PSCI CPU_ON")
+    pmcr |= cluster_counters(ctx.host, pcpu) << 11  # a ONE_REG read shows PMCR_EL0.N (bits 15:11)
+    entry, _ = nm_symbol(elf, "sdk_secondary_entry")
+    words = ctx.disassembly(elf)
+    emu = Emu(ctx, args)
+    out = ctx.gdb(elf, emu.where, [
+        "monitor stop-on", "monitor stop-on reset on", "continue",
+        'printf "PC=0x%lx PMCR=0x%lx MPIDR=0x%lx\\n", $pc, $pmcr_el0, $mpidr_el1',
+        "monitor stop-reason",
+        "stepi", 'printf "STEP=0x%lx WORD=0x%x\\n", $pc, *(unsigned int *)$pc',
+        "stepi", 'printf "STEP=0x%lx WORD=0x%x\\n", $pc, *(unsigned int *)$pc',
+        "monitor stop-on reset off", "continue"])
+    rc = emu.wait()
+    check("stop-on reset off\nstop-on psci off\nstop-on fail-entry off\nstop-on pmu-overflow off" in out,
+          "monitor stop-on did not list the events, all off", out)
+    check(out.count("pmuemu: vCPU 1: reset (PSCI CPU_ON)") == 2, "the reset stop was not named (stop and stop-reason)",
+          out)
+    check(re.search(r"Thread 2 received signal SIGTRAP", out), "the stop is not on thread 2 (vCPU 1)", out)
+    pc, got_pmcr, mpidr = (values(out, k) for k in ("PC", "PMCR", "MPIDR"))
+    check(pc == [entry], f"vCPU 1 stopped at {pc}, its PSCI entry point is {entry:#x}", out)
+    check(got_pmcr == [pmcr], f"PMCR_EL0 read {got_pmcr}, the reset made it {pmcr:#x}", out)
+    check(mpidr and mpidr[0] & 0xff == 1, "MPIDR_EL1.Aff0 of vCPU 1 is not 1", out)
+    steps, stepped = values(out, "STEP"), values(out, "WORD")
+    check(steps == [entry + 4, entry + 8] and stepped == [words[entry + 4], words[entry + 8]],
+          "stepi from the reset did not run the entry's first instructions", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
+def case_stop_on_psci(ctx):
+    """monitor stop-on psci: each PSCI call stops the calling vCPU right after its HVC, named
+    with its function; the --json of the run is the same as without gdb."""
+    elf = ctx.guest("hello")
+    plain_json = os.path.join(ctx.tmp, "plain.json")
+    gdb_json = os.path.join(ctx.tmp, "gdb.json")
+    status, expected = ctx.plain(["--guest", elf], ["--json", plain_json])
+    emu = Emu(ctx, ["--guest", elf, "--json", gdb_json])
+    out = ctx.gdb(elf, emu.where, [
+        "monitor stop-on psci on", "continue",
+        'printf "PC=0x%lx X0=0x%lx PREV=0x%x\\n", $pc, $x0, *(unsigned int *)($pc - 4)', "continue"])
+    rc = emu.wait()
+    check("pmuemu: vCPU 0: PSCI PSCI_VERSION (HVC #0, function id 0x84000000)" in out, "no PSCI_VERSION stop", out)
+    addr, size = nm_symbol(elf, "sdk_psci_version")
+    pc, x0, prev = values(out, "PC"), values(out, "X0"), values(out, "PREV")
+    check(pc and addr <= pc[0] < addr + size, f"stopped at {pc}, not in sdk_psci_version", out)
+    check(prev == [0xd4000002], "the instruction before the stop is not HVC #0", out)
+    m = re.search(r"PSCI version (0x[0-9a-f]+)", expected)
+    check(m and x0 == [int(m.group(1), 16)], "x0 after the call is not the version the guest prints", out, expected)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+    with open(plain_json) as a, open(gdb_json) as b:
+        check(a.read() == b.read(), "--json differs under gdb with PSCI stops")
+
+
+def case_stop_on_fail_entry(ctx):
+    """monitor stop-on fail-entry: vCPU 1 placed outside the PMU's CPUs stops on thread 2
+    before the VMM ends the run; continuing ends it as without gdb (status 4)."""
+    elf = ctx.guest("reset_demo")
+    args = ["--guest", elf, "--vcpus", "2", "--affinity", "1=4", "--pmu", "cortex-a55"]
+    status, expected = ctx.plain(args)
+    check(status == 4, f"reset_demo on a pCPU outside the PMU ended with {status}, not FAIL_ENTRY's 4")
+    emu = Emu(ctx, args)
+    out = ctx.gdb(elf, emu.where, ["monitor stop-on fail-entry on", "continue", "info threads", "continue"])
+    rc = emu.wait()
+    check("pmuemu: vCPU 1: KVM_RUN failed entry: KVM_EXIT_FAIL_ENTRY (CPU_UNSUPPORTED) on pCPU 4" in out,
+          "no FAIL_ENTRY stop", out)
+    check(re.search(r"Thread 2 received signal SIGTRAP", out), "the stop is not on thread 2", out)
+    check("exited with code 04" in out, "gdb did not see the run end with status 4", out)
+    check(rc == status and emu.stdout() == expected, "the run's outcome changed", emu.stdout(), expected)
+    check("failed entry" in emu.stderr(), "pmuemu did not report the FAIL_ENTRY", emu.stderr())
+
+
+def case_stop_on_pmu_overflow(ctx):
+    """monitor stop-on pmu-overflow: the overflow of the counter the guest programs to wrap
+    stops the VM with PMOVSSET_EL0 naming it, before the guest's interrupt handler runs (its
+    count of interrupts is still 0); the outcome is unchanged."""
+    elf = ctx.guest("fidelity_exact")
+    args = ["--guest", elf, "--affinity", "0=4"]
+    status, expected = ctx.plain(args)
+    check(status == 0 and "overflow irqs=1" in expected, "fidelity_exact's overflow check changed", expected)
+    emu = Emu(ctx, args)
+    out = ctx.gdb(elf, emu.where, [
+        "monitor stop-on pmu-overflow on", "continue",
+        'printf "OVS=0x%lx CNT=0x%lx INTEN=0x%lx IRQS=0x%x\\n", $pmovsset_el0, $pmevcntr4_el0, $pmintenset_el1, irqs',
+        "monitor stop-on pmu-overflow off", "continue"])
+    rc = emu.wait()
+    check(re.search(r"pmuemu: vCPU 0: PMU overflow interrupt \(PMOVSSET_EL0 0x[0-9a-f]*1[0-9a-f]\)", out),
+          "no PMU overflow stop naming counter 4", out)
+    ovs, cnt, inten, irqs = (values(out, k) for k in ("OVS", "CNT", "INTEN", "IRQS"))
+    check(ovs and ovs[0] & 0x10 and inten == [0x10], "PMOVSSET/PMINTENSET do not show counter 4", out)
+    check(cnt and cnt[0] < 1000, f"counter 4 reads {cnt}: not just wrapped", out)
+    check(irqs == [0], "the guest's handler ran before the stop", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
+def case_read_access_watch(ctx):
+    """rwatch and awatch: a read watchpoint stops after each load of the variable (gdb shows
+    its value; the instruction before the PC, in llvm-objdump's disassembly, is a load), an
+    access watchpoint after the store too (old and new value); the outcome is unchanged."""
+    elf = ctx.guest("mmu")
+    status, expected = ctx.plain(["--guest", elf])
+    text = subprocess.run(["llvm-objdump", "-d", elf], capture_output=True, text=True).stdout
+    mnemonic = {int(m.group(1), 16): m.group(2) for m in
+                re.finditer(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} ){4}\s*(\S+)", text, re.M)}
+    emu = Emu(ctx, ["--guest", elf])
+    out = ctx.gdb(elf, emu.where, [
+        "rwatch faults", "continue", 'printf "AT=0x%lx\\n", $pc', "continue", 'printf "AT=0x%lx\\n", $pc', "delete",
+        "awatch faults", "continue", 'printf "AT=0x%lx\\n", $pc', "continue", 'printf "AT=0x%lx\\n", $pc', "delete",
+        "continue"])
+    rc = emu.wait()
+    check(re.search(r"Hardware read watchpoint 1: faults\s+Value = 0\s", out) and
+          re.search(r"Hardware read watchpoint 1: faults\s+Value = 1\s", out), "rwatch did not stop on the reads", out)
+    check(re.search(r"Hardware access \(read/write\) watchpoint 2: faults\s+Old value = 1\s+New value = 2\s", out) and
+          re.search(r"Hardware access \(read/write\) watchpoint 2: faults\s+Value = 2\s", out),
+          "awatch did not stop on the store, then the next load", out)
+    at = values(out, "AT")
+    check(len(at) == 4, "four watchpoint stops expected", out)
+    kinds = [mnemonic.get(a - 4, "?") for a in at]
+    check(kinds[0].startswith("ld") and kinds[1].startswith("ld") and kinds[2].startswith("st") and
+          kinds[3].startswith("ld"), f"the instructions before the stops are {kinds}", out)
+    check(rc == status and emu.stdout() == expected, "the guest's outcome changed", emu.stdout(), expected)
+
+
+def case_trace_fault_dump(ctx):
+    """A run ending on --max-insns under --trace insn prints each vCPU's registers and its last
+    16 instructions: the same lines the full trace printed last, and the PC of the limit's
+    message; with a range that excludes everything the dump is the same. Without --trace
+    insn nothing is added."""
+    elf = ctx.guest("hello")
+    base = [ctx.pmuemu, "run", "--host", ctx.host, "--guest", elf, "--max-insns", "5000"]
+    full = subprocess.run(base + ["--trace", "insn"], capture_output=True, text=True, timeout=60)
+    check(full.returncode == 3, f"--max-insns ended with {full.returncode}", full.stderr[-2000:])
+    lines = full.stderr.splitlines()
+    trace = [l for l in lines if l.startswith("[vcpu0 ")]
+    at = lines.index("pmuemu: vCPU 0 last 16 instructions:")
+    dump = lines[at + 1:at + 17]
+    check(len(trace) == 5000 + 16, f"{len(trace)} trace lines: 5000 traced and 16 dumped expected")
+    check(dump == trace[4984:5000], "the dumped instructions are not the last 16 traced", dump, trace[4984:5000])
+    m = re.search(r"instruction limit reached \(--max-insns 5000\) at vCPU 0 PC (0x[0-9a-f]+)", full.stderr)
+    regs = re.search(r"pc +0x([0-9a-f]{16})", full.stderr)
+    check(m and regs and int(regs.group(1), 16) == int(m.group(1), 16), "the dumped PC is not the limit's", full.stderr[-3000:])
+    check(re.search(r"pmuemu: vCPU 0 registers:\n(  x\d+ .*\n){8}", full.stderr), "no register dump", full.stderr[-3000:])
+    ranged = subprocess.run(base + ["--trace", "insn:0x0-0x4"], capture_output=True, text=True, timeout=60)
+    check(ranged.stderr.splitlines() == lines[5000:], "the dump under a range that traces nothing differs",
+          ranged.stderr, lines[5000:])
+    plain = subprocess.run(base, capture_output=True, text=True, timeout=60)
+    check(plain.returncode == 3 and "registers:" not in plain.stderr and plain.stderr.count("\n") == 2,
+          "a run without --trace insn printed a dump", plain.stderr)
+
+
+def case_linux(ctx):
+    """The Linux guest (Debian's kernel, the FP-free /init) under gdb: the first PSCI call
+    stops the kernel right after its HVC, read through the kernel's own page tables; its
+    registers and system registers are a running kernel's (EL1, MMU on, vectors and PC in the
+    kernel's half); a breakpoint on the kernel address the call returns to is hit; the PSCI
+    calls of the boot follow, the last SYSTEM_OFF, and gdb sees the power-off as the exit.
+    The console output is the same as without gdb."""
+    image = os.path.join(ctx.src, "build", "linux-guest", "Image")
+    initrd = os.path.join(ctx.build, "tests", "linux", "nofp.cpio.gz")
+    for f in (image, initrd):
+        check(os.path.exists(f), f"{f} is missing: scripts/linux-guest (the linux_guest_fetch test) and the "
+                                 "linux_test_inputs target make it")
+    args = ["--kernel", image, "--initrd", initrd, "--max-resets", "0", "--timing", "functional",
+            "--append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- echo"]
+    # /init echoes a line typed into the PL011 before it powers off.
+    typed = b"typed into the PL011\n"
+    status, expected = ctx.plain(args, stdin=typed)
+    check(status == 0 and "reboot: Power down" in expected, "the plain Linux run did not power off", expected)
+    script = os.path.join(ctx.tmp, "to_the_end.gdb")
+    with open(script, "w") as f:
+        # Each further PSCI call of the boot, to the power-off (gdb stops the loop when the
+        # inferior has exited).
+        f.write('set $n = 0\nwhile $n < 40\n  continue\n  printf "CALL=0x%lx\\n", $x0\n  set $n = $n + 1\nend\n')
+    emu = Emu(ctx, args, stdin=typed)
+    out = ctx.gdb("", emu.where, [
+        "monitor stop-on psci on", "continue",
+        'printf "PC=0x%lx X0=0x%lx HVC=0x%x RET=0x%lx\\n", $pc, $x0, *(unsigned int *)($pc - 4), $lr',
+        'printf "SCTLR=0x%lx VBAR=0x%lx TTBR1=0x%lx EL=0x%lx\\n", $sctlr_el1, $vbar_el1, $ttbr1_el1, ($cpsr >> 2) & 3',
+        "break *$lr", "continue", 'printf "BP=0x%lx\\n", $pc', "delete",
+        "source " + script], timeout=120)
+    rc = emu.wait(timeout=120)
+    msgs = re.findall(r"pmuemu: vCPU 0: PSCI (\w+) \(HVC #0, function id (0x[0-9a-f]+)\)", out)
+    check(msgs and msgs[0][0] == "PSCI_VERSION", "the first stop is not the kernel's PSCI_VERSION call", out)
+    check(msgs[-1][0] == "SYSTEM_OFF" and len(msgs) >= 3, f"the boot's PSCI calls: {msgs}", out)
+    pc, x0, hvc, lr = (values(out, k) for k in ("PC", "X0", "HVC", "RET"))
+    check(pc and pc[0] >= 0xffff000000000000, f"PC {pc} is not a kernel address", out)
+    check(hvc == [0xd4000002], "the instruction before the stop, read at its kernel address, is not HVC #0", out)
+    m = re.search(r"psci: PSCIv(\d+)\.(\d+) detected in firmware", expected)
+    check(m and x0 == [int(m.group(1)) << 16 | int(m.group(2))], "x0 after the call is not the version the kernel "
+          "reports", out, m and m.group(0))
+    sctlr, vbar, ttbr1, el = (values(out, k) for k in ("SCTLR", "VBAR", "TTBR1", "EL"))
+    check(sctlr and sctlr[0] & 1 and el == [1], "not at EL1 with the MMU on", out)
+    check(vbar and vbar[0] >= 0xffff000000000000 and vbar[0] % 2048 == 0, f"VBAR_EL1 {vbar}", out)
+    check(ttbr1 and ttbr1[0] != 0, "TTBR1_EL1 is not set", out)
+    check(lr and values(out, "BP") == lr and "Breakpoint 1, " in out, "the breakpoint on the return address", out)
+    check("exited normally" in out, "gdb did not see the power-off as the inferior's exit", out)
+    check(rc == status and emu.stdout() == expected, "the console output differs under gdb", emu.stdout(), expected)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

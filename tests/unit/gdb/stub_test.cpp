@@ -12,48 +12,21 @@
 #include "emu/gdb/packet.h"
 #include "emu/gdb/registers.h"
 #include "emu/gdb/stub.h"
+#include "tests/support/gdb_fake_target.h"
+#include "cpu/arch/sysreg_key.h"
 #include "kvm_model/uapi.h"
 
 using namespace pmuemu::gdb;
 
 namespace {
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 64 * 1024;
-
-class FakeTarget final : public Target {
- public:
-  FakeTarget() : ram_(kRamSize), mem_(ram_.data(), kRamBase, kRamSize) {}
-  unsigned vcpu_count() const override { return 2; }
-  bool get_reg(unsigned v, uint64_t id, void* value) override {
-    if (v >= 2) return false;
-    const auto& r = regs_[v][id];
-    std::memcpy(value, r.data(), kvm_model::one_reg_size(id));
-    return true;
-  }
-  bool set_reg(unsigned v, uint64_t id, const void* value) override {
-    if (v >= 2) return false;
-    auto& r = regs_[v][id];
-    r.fill(0);
-    std::memcpy(r.data(), value, kvm_model::one_reg_size(id));
-    return true;
-  }
-  bool powered_off(unsigned v) override { return v == 1; }
-  const cpu::PhysMem& phys() override { return mem_; }
-  void write_phys(uint64_t pa, const void* src, uint64_t len) override { std::memcpy(mem_.ptr(pa), src, len); }
-
-  uint64_t reg64(unsigned v, uint64_t id) {
-    uint64_t x = 0;
-    std::memcpy(&x, regs_[v][id].data(), 8);
-    return x;
-  }
-  void set64(unsigned v, uint64_t id, uint64_t x) { set_reg(v, id, &x); }
-  std::vector<uint8_t> ram_;
-  cpu::PhysMem mem_;
-  std::map<uint64_t, std::array<uint8_t, 16>> regs_[2];
-};
+using pmuemu::gdb::testing::FakeTarget;
 
 struct Fixture {
-  Fixture() : log(std::tmpfile()), stub(Endpoint{false, 0, {}}, log) { stub.attach(t, [] { return false; }); }
+  Fixture() : log(std::tmpfile()), stub(Endpoint{false, 0, {}}, log) {
+    t.off_[1] = true;  // vCPU 1 powered off, as secondaries are before PSCI CPU_ON
+    stub.attach(t, [] { return false; });
+  }
   ~Fixture() { std::fclose(log); }
   std::string ask(const std::string& p) { return stub.handle(p).value_or("<no reply>"); }
   FakeTarget t;
@@ -94,13 +67,19 @@ BOOST_AUTO_TEST_CASE(target_description_is_served_in_pieces_and_names_every_regi
     BOOST_TEST_REQUIRE(r.size() == 101u);
   }
   BOOST_TEST(doc == *target_description("aarch64-fpu.xml"));
-  const std::string all = *target_description("aarch64-core.xml") + doc;
+  const std::string all =
+      *target_description("aarch64-core.xml") + doc + *target_description("pmuemu-sysregs.xml");
   unsigned n = 0;
   for (const auto& d : registers()) {
     BOOST_TEST(all.find("name=\"" + d.name + "\" bitsize=\"" + std::to_string(d.bits)) != std::string::npos, d.name);
     BOOST_TEST(all.find("regnum=\"" + std::to_string(n++) + "\"") != std::string::npos);
   }
-  BOOST_TEST(n == 68u);  // x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr
+  BOOST_TEST(g_register_count() == 68u);  // x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr
+  // then the system registers: 12 EL1 and ID registers, 10 PMU ones, ELR/SPSR/SP_EL1 and
+  // PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0 for n = 0..30
+  BOOST_TEST(n == 68u + 12 + 10 + 3 + 62);
+  BOOST_TEST(all.find("<reg name=\"pmcr_el0\" bitsize=\"64\" type=\"uint64\" regnum=\"80\" group=\"system\"/>") !=
+             std::string::npos);
   BOOST_TEST(ask("qXfer:features:read:target.xml:0,1000").find("aarch64-core.xml") != std::string::npos);
   BOOST_TEST(ask("qXfer:features:read:nonesuch.xml:0,10") == "E00");
   BOOST_TEST(ask("qXfer:features:read:target.xml:0") == "E01");
@@ -127,7 +106,7 @@ BOOST_AUTO_TEST_CASE(registers_read_and_write_through_one_reg) {
   // The whole set: one hex string of every register in order, written back unchanged.
   const std::string g = ask("g");
   size_t bytes = 0;
-  for (const auto& d : registers()) bytes += d.bits / 8;
+  for (size_t r = 0; r < g_register_count(); ++r) bytes += registers()[r].bits / 8;
   BOOST_TEST(g.size() == 2 * bytes);
   BOOST_TEST(ask("G" + g) == "OK");
   BOOST_TEST(ask("g") == g);
@@ -168,7 +147,11 @@ BOOST_AUTO_TEST_CASE(breakpoints_and_watchpoints) {
   BOOST_TEST(ask("Z0,40080000,2") == "E01");  // A64 has no 2-byte instructions
   BOOST_TEST(ask("Z2,40000000,8") == "OK");
   BOOST_TEST(ask("z2,40000000,8") == "OK");
-  BOOST_TEST(ask("Z3,40000000,8") == "");  // read watchpoints: unsupported, gdb falls back
+  BOOST_TEST(ask("Z3,40000000,8") == "OK");  // read and access watchpoints
+  BOOST_TEST(ask("Z4,40000000,8") == "OK");
+  BOOST_TEST(ask("z3,40000000,8") == "OK");
+  BOOST_TEST(ask("z4,40000000,8") == "OK");
+  BOOST_TEST(ask("Z5,40000000,8") == "");
 }
 
 BOOST_AUTO_TEST_CASE(resume_packets) {
@@ -182,7 +165,7 @@ BOOST_AUTO_TEST_CASE(resume_packets) {
 
 BOOST_AUTO_TEST_CASE(malformed_packets_get_error_replies) {
   const char* const bad[] = {"m",        "mzz,4",  "m40000000",  "m,4",      "M40000000,4:zz", "M40000000,4:00",
-                             "M40000000", "X4,1",  "p",          "pzz",      "p99",            "P",
+                             "M40000000", "X4,1",  "p",          "pzz",      "p999",           "P",
                              "P1=zz",    "P1=00",  "G00",        "Hx",       "Hg99",           "Hgzz",
                              "Z0",       "Z0,zz,4", "Z2,40000000,0", "vCont;q", "vCont;s:9",  "vCont;",
                              "Tzz",      "qThreadExtraInfo,9", "c12345678901234567", "qXfer:features:read:x"};
@@ -195,6 +178,103 @@ BOOST_AUTO_TEST_CASE(malformed_packets_get_error_replies) {
   BOOST_TEST(ask("Jabc") == "");
   BOOST_TEST(ask("vFlashWrite:0") == "");
   BOOST_TEST(ask("") == "");
+}
+
+BOOST_AUTO_TEST_CASE(system_registers_are_read_one_by_one_and_unavailable_ones_say_so) {
+  const uint64_t pmcr = arch::sysreg(3, 3, 9, 12, 0).to_one_reg_id();
+  t.set64(0, pmcr, 0x41013000);
+  BOOST_TEST(ask("p50") == le_hex(0x41013000, 8));  // pmcr_el0 is register 80
+  BOOST_TEST(ask("P50=" + le_hex(0x41013001, 8)) == "OK");
+  BOOST_TEST(t.reg64(0, pmcr) == 0x41013001u);
+  // g covers core and fpu only: its size does not grow with the system registers.
+  BOOST_TEST(ask("g").size() == 2u * (31 * 8 + 8 + 8 + 4 + 32 * 16 + 4 + 4));
+  // A VM without a PMU has no PMCR_EL0: "unavailable" rather than an error.
+  t.refused_.insert(pmcr);
+  BOOST_TEST(ask("p50") == std::string(16, 'x'));
+  // A core register that cannot be read is still an error.
+  t.refused_.insert(kvm_model::kRegPc);
+  BOOST_TEST(ask("p20") == "E02");
+}
+
+std::string monitor(Fixture& f, const std::string& cmd) {
+  const std::string r = f.ask("qRcmd," + to_hex(cmd));
+  const auto text = from_hex(r);
+  BOOST_TEST_REQUIRE(text.has_value(), cmd << " -> " << r);
+  return std::string(text->begin(), text->end());
+}
+
+BOOST_AUTO_TEST_CASE(monitor_stop_on_switches_each_event) {
+  BOOST_TEST(monitor(*this, "stop-on") ==
+             "stop-on reset off\nstop-on psci off\nstop-on fail-entry off\nstop-on pmu-overflow off\n");
+  BOOST_TEST(monitor(*this, "stop-on  psci on").find("stop-on psci on\n") != std::string::npos);
+  BOOST_TEST(monitor(*this, "stop-on all on") ==
+             "stop-on reset on\nstop-on psci on\nstop-on fail-entry on\nstop-on pmu-overflow on\n");
+  BOOST_TEST(monitor(*this, "stop-on reset off").find("stop-on reset off\nstop-on psci on") != std::string::npos);
+  BOOST_TEST(monitor(*this, "stop-on nmi on").find("unknown event 'nmi'") != std::string::npos);
+  BOOST_TEST(monitor(*this, "stop-on psci maybe").find("unknown monitor command") != std::string::npos);
+  BOOST_TEST(monitor(*this, "help").find("stop-on EVENT|all on|off") != std::string::npos);
+  BOOST_TEST(monitor(*this, "stop-reason") == "no event stop yet\n");
+  BOOST_TEST(ask("qRcmd,zz") == "E01");
+}
+
+BOOST_AUTO_TEST_CASE(events_are_kept_only_when_stopped_on) {
+  // Not asked for: nothing kept, the vCPU is not cut out of KVM_RUN.
+  BOOST_TEST(!stub.note_event(0, StopOn::kReset, "vCPU 0: reset (KVM_ARM_VCPU_INIT)"));
+  monitor(*this, "stop-on reset on");
+  // Asked for, but vCPU 0 is not inside KVM_RUN (the VMM reset it): kept for its next run,
+  // and there is no KVM_RUN to end.
+  BOOST_TEST(!stub.note_event(0, StopOn::kReset, "vCPU 0: reset (KVM_ARM_VCPU_INIT)"));
+  BOOST_TEST(!stub.note_event(7, StopOn::kReset, "no such vCPU"));
+  // Its run stops before the first instruction, and the stop says why (O packet, then T05).
+  // With no debugger connected the stop is served by nobody: the piece function must not run.
+  bool ran = false;
+  uint64_t retired = 0;
+  BOOST_TEST(ask("vCont;c") == "<no reply>");
+  stub.run_quantum(0, 100, [&](uint64_t) { ran = true; return RunPiece{-EINTR, 0, true}; }, retired);
+  BOOST_TEST(monitor(*this, "stop-reason") == "pmuemu: vCPU 0: reset (KVM_ARM_VCPU_INIT)\n");
+  BOOST_TEST(ask("?") == "T05thread:1;");
+  // Switched off: events of that kind still pending are dropped.
+  monitor(*this, "stop-on reset on");
+  stub.note_event(1, StopOn::kReset, "vCPU 1: reset (PSCI CPU_ON)");
+  monitor(*this, "stop-on reset off");
+  BOOST_TEST(ask("vCont;c") == "<no reply>");
+  stub.run_quantum(1, 100, [&](uint64_t) { ran = true; return RunPiece{-EINTR, 100, true}; }, retired);
+  BOOST_TEST(ran);
+  BOOST_TEST(retired == 100u);
+  BOOST_TEST(monitor(*this, "stop-reason") == "pmuemu: vCPU 0: reset (KVM_ARM_VCPU_INIT)\n");
+}
+
+BOOST_AUTO_TEST_CASE(read_watchpoint_stops_before_the_load) {
+  // ldr x1, [x2, #16] at the PC (MMU off: virtual = physical), x2 + 16 inside the watch.
+  const uint32_t ldr = 0xf9400841;
+  std::memcpy(t.ram_.data(), &ldr, 4);
+  t.set64(0, kvm_model::kRegPc, FakeTarget::kRamBase);
+  t.set64(0, kvm_model::kRegX(2), FakeTarget::kRamBase + 0x1000 - 16 + 4);
+  BOOST_TEST(ask("Z3,40001000,8") == "OK");
+  BOOST_TEST(ask("vCont;c") == "<no reply>");
+  bool ran = false;
+  uint64_t retired = 0;
+  const auto run = [&](uint64_t) {
+    ran = true;
+    return RunPiece{-EINTR, 1, true};
+  };
+  stub.run_quantum(0, 1, run, retired);
+  BOOST_TEST(!ran);  // stopped before the instruction
+  BOOST_TEST(ask("?") == "T05rwatch:40001004;thread:1;");
+  // A store there is no read: an access watchpoint takes it, a read one does not.
+  const uint32_t str = 0xf9000841;  // str x1, [x2, #16]
+  std::memcpy(t.ram_.data(), &str, 4);
+  BOOST_TEST(ask("z3,40001000,8") == "OK");
+  BOOST_TEST(ask("Z3,40001000,8") == "OK");
+  BOOST_TEST(ask("vCont;c") == "<no reply>");
+  stub.run_quantum(0, 1, run, retired);  // (resumed where it stopped: the instruction runs)
+  BOOST_TEST(ran);
+  ran = false;
+  BOOST_TEST(ask("z3,40001000,8") == "OK");
+  BOOST_TEST(ask("Z4,40001000,8") == "OK");
+  stub.run_quantum(0, 1, run, retired);
+  BOOST_TEST(!ran);
+  BOOST_TEST(ask("?") == "T05awatch:40001004;thread:1;");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,242 @@
+// Trapped system-register accesses of the guest: the PMU's hot path (routed and bound
+// handlers), the vGIC CPU interface and timer registers, and the PMU event flushes.
+#include <algorithm>
+#include <array>
+#include <bit>
+
+#include "cpu/interp/port_access.h"
+#include "cpu/sysreg/sysregs.h"
+#include "kvm_model/kvm.h"
+
+namespace kvm_model {
+namespace {
+bool is_gic_cpuif(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 0 && (k.crn == 12 || (k.crn == 4 && k.crm == 6)); }
+bool is_timer(arch::SysRegKey k) { return k.op0 == 3 && k.op1 == 3 && k.crn == 14 && k.crm <= 3; }
+}  // namespace
+
+cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& value) {
+  // The PMU first: it is the hot path (every trapped PMU access of a profiling guest).
+  const vpmu::TrapRoute route = vpmu::route_trap(iss);
+  if (route.row == vpmu::kForeign) [[unlikely]] return handle_non_pmu(core, iss, value);
+  return handle_pmu(core, route, iss, value);
+}
+
+// Only the PMU's encodings are bound (vpmu::bind_trap): the vGIC and timer registers are
+// rare and keep the full lookup.
+uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
+
+template <vpmu::trap::Op kOp>
+[[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  vpmu::VcpuPmu& pmu = *v.vpmu_;
+  const uint8_t el = core.state().el;
+  if constexpr (!vpmu::op_counts(kOp)) {
+    // Neither reads a counter nor changes what counts: no clock, no overflow brought closer.
+    return vpmu::handle_bound<kOp>(pmu, route, el, value) == vpmu::HandleResult::kHandled ? Result::kDone
+                                                                                           : Result::kUndef;
+  } else {
+    // The cycle model's event flush stays on the full path.
+    if (v.timing() != nullptr) return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+    // handle_pmu()'s instruction-clock path for an encoding that does not settle every
+    // counter first (bind_trap binds no other).
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    pmu.set_clock(now);
+    const vpmu::HandleResult r = vpmu::handle_bound<kOp>(pmu, route, el, value);
+    if (v.flush_skipped_ && pmu.may_count()) [[unlikely]] v.resync_counted();
+    if constexpr (vpmu::op_writes(kOp)) {
+      if (pmu.may_count()) {
+        // Only counters the write moved (a value, a reconfiguration) need a look: the
+        // others stay within the slice bound.
+        if (const uint32_t moved = pmu.take_moved(); moved != 0) {
+          const uint64_t ran = now[0] + now[1] - v.slice_start_;
+          uint64_t bound;
+          // Handled, a counter write went through set_counter_value() (an UNDEF touched nothing).
+          if (kOp == vpmu::trap::Op::kCounterWrite && r == vpmu::HandleResult::kHandled)
+            bound = pmu.insns_until_overflow_after_write(vpmu::unpack_bound(route).idx, moved);
+          else
+            bound = pmu.insns_until_overflow(false, moved);
+          if (bound < v.slice_len_ - ran) core.request_stop();
+        }
+      }
+    }
+    return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+  }
+}
+
+namespace {
+using BoundFn = cpu::SysRegPort::Result (*)(Vcpu&, cpu::Core&, uint32_t route, uint32_t iss, uint64_t& value);
+}  // namespace
+
+// Indexed by vpmu::trap::Op; kRouted takes the full path.
+const std::array<BoundFn, vpmu::trap::kNumOps> Vcpu::kBoundOps = {
+    &Vcpu::routed_access,
+    &Vcpu::bound_access<vpmu::trap::Op::kCounterRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCounterWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kSelCounterRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kTyperRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kPmcrRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kSelrWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCntenRead>,
+    &Vcpu::bound_access<vpmu::trap::Op::kTyperWrite>,
+    &Vcpu::bound_access<vpmu::trap::Op::kCntenWrite>,
+};
+static_assert(static_cast<size_t>(vpmu::trap::Op::kCntenWrite) == 9 && vpmu::trap::kNumOps == 10 &&
+                  static_cast<size_t>(vpmu::trap::Op::kSelrWrite) == 6 &&
+                  static_cast<size_t>(vpmu::trap::Op::kCounterRead) == 1,
+              "kBoundOps is indexed by vpmu::trap::Op");
+
+cpu::SysRegPort::Result Vcpu::routed_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  // Route 0: an encoding bind() left unbound (not the PMU's).
+  if (route == 0) return v.handle(core, iss, value);
+  return v.handle_pmu(core, vpmu::unpack_bound(route).route, iss, value);
+}
+
+cpu::SysRegPort::Result Vcpu::handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
+  // The tracepoint stays on the full path.
+  if (sysreg_trace_) [[unlikely]] return routed_access(*this, core, route, iss, value);
+  return kBoundOps[static_cast<uint8_t>(vpmu::unpack_bound(route).op)](*this, core, route, iss, value);
+}
+
+template <vpmu::trap::Op kOp>
+[[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::installed_access(cpu::SysRegPort& port, cpu::Core& core, uint32_t route,
+                                               uint32_t iss, uint64_t& value) {
+  Vcpu& v = static_cast<Vcpu&>(port);
+  if (v.sysreg_trace_) [[unlikely]] return routed_access(v, core, route, iss, value);
+  return bound_access<kOp>(v, core, route, iss, value);
+}
+
+cpu::Handler Vcpu::bound_handler(uint32_t route, bool is_read) {
+  // Per vpmu::trap::Op: the installed handler, null for kRouted (the generic path serves
+  // it). Built here, in a member, because installed_access is private.
+  static constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> kInstalled = []<size_t... kOps>(std::index_sequence<kOps...>) {
+    constexpr auto one = []<size_t kOp>() -> cpu::Handler {
+      constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
+      if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
+      else return &cpu::interp::bound_port_handler<!vpmu::op_writes(op), &Vcpu::installed_access<op>>;
+    };
+    return std::array<cpu::Handler, vpmu::trap::kNumOps>{one.template operator()<kOps>()...};
+  }(std::make_index_sequence<vpmu::trap::kNumOps>{});
+  const vpmu::trap::Op op = vpmu::unpack_bound(route).op;
+  // A bound op fixes the direction; an encoding bound the other way round keeps the generic path.
+  if (route == 0 || is_read == vpmu::op_writes(op)) return nullptr;
+  return kInstalled[static_cast<uint8_t>(op)];
+}
+
+inline cpu::SysRegPort::Result Vcpu::handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
+  vpmu::HandleResult r;
+  if (!(route.flags & vpmu::trap::kCounts)) {
+    // Neither reads a counter or the overflow state nor changes what counts (PMSELR, PMCR
+    // or PMEVTYPER reads, ...): no counts to gather, no clock, no overflow brought closer.
+    r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
+  } else {
+    // The counters must include everything retired so far.
+    cpu::timing::TimingModel* const tm = timing();
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    if (tm == nullptr) {
+      // Functional timing: the clock is all the vPMU needs to bring any counter up to date;
+      // all of them are settled first only where the overflow state could be observed.
+      vpmu_->set_clock(now);
+      if ((route.flags & vpmu::trap::kClockSettle) && vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    } else {
+      flush_events(FlushAt::kTrap);
+    }
+    r = vpmu::handle_sys_reg(*vpmu_, route, iss, el, value);
+    if (flush_skipped_ && vpmu_->may_count()) [[unlikely]] resync_counted();
+    if (!is_read && vpmu_->may_count()) {
+      // A counter write may bring an overflow closer than the end of this slice: stop
+      // there instead, so that its interrupt is not a slice late. On the instruction clock
+      // only counters moved by the access need a look: the others have counted no faster
+      // than the instructions the slice bound allowed for.
+      const uint32_t moved = vpmu_->take_moved();
+      const bool all = tm != nullptr || (route.flags & vpmu::trap::kClockSettle);
+      if (all || moved != 0) {
+        const uint64_t ran = now[0] + now[1] - slice_start_;
+        const uint64_t until = all ? vpmu_->insns_until_overflow(tm != nullptr) : vpmu_->insns_until_overflow(false, moved);
+        if (until < slice_len_ - ran) core.request_stop();  // ran < slice_len_: this access is in the slice
+      }
+    }
+  }
+  if (sysreg_trace_) [[unlikely]]
+    sysreg_trace_(id_, pcpu_, el, arch::SysRegKey::from_esr_iss(iss), is_read, value, r == vpmu::HandleResult::kUndef);
+  // The interrupt line changed only if the level did, and the sink has passed it on.
+  return r == vpmu::HandleResult::kHandled ? Result::kDone : Result::kUndef;
+}
+
+// Kept out of handle() so the PMU path's prologue stays small.
+cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value) {
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
+  vgic::Vgic* gic = vm_.vgic();
+  const auto key = arch::SysRegKey::from_esr_iss(iss);
+  const auto lk = vm_.lock();  // the vGIC is shared (ICC_SGI1R_EL1 reaches other vCPUs)
+  if (is_gic_cpuif(key)) {
+    // The CPU interface exists only with an initialised in-kernel vGIC; EL0 never reaches it.
+    if (gic == nullptr || el == 0) return Result::kUndef;
+    const auto r = gic->sysreg(id_, key, is_read, value);
+    core.set_irq_pending(gic->irq_pending(id_));
+    vm_.kick_changed(id_);
+    return r == vgic::Vgic::Access::kOk ? Result::kDone : Result::kUndef;
+  }
+  if (is_timer(key)) {
+    timer::AccessContext ctx;
+    ctx.el = el;
+    ctx.cntkctl = core.sysreg(cpu::SysSlot::CNTKCTL_EL1);
+    // The counter is one for the VM: a read never returns less than any vCPU has read
+    // before (each vCPU's clock is its own and may trail another's by up to a quantum).
+    ctx.now = std::max(now_ticks(), vm_.counter_floor_);
+    vm_.counter_floor_ = ctx.now;
+    ctx.gic = gic;
+    ctx.vcpu = id_;
+    // An EL0 access CNTKCTL_EL1 forbids traps to EL1; it is reported as UNDEFINED (EC 0x00)
+    // here, which a guest's handler sees as the same refusal (docs/guest-abi.md).
+    const auto r = timer_.sysreg(key, is_read, value, ctx);
+    if (gic != nullptr) core.set_irq_pending(gic->irq_pending(id_));
+    // A write may arm the timer: end the run at the next block so that it is bounded by
+    // the new deadline (insns_until_timer) and the interrupt is taken on time.
+    if (!is_read) core.request_stop();
+    return r == timer::GenericTimer::Access::kOk ? Result::kDone : Result::kUndef;
+  }
+  return Result::kUndef;
+}
+
+void Vcpu::flush_events(FlushAt at) {
+  cpu::timing::TimingModel* const tm = timing();
+  if (tm == nullptr) {
+    // Functional timing: every retired instruction is one cycle at the EL it ran at, which
+    // the vPMU reads off the clock (a counter that cannot count ignores it).
+    vpmu_->set_clock(core_->retired_by_el());
+    if (vpmu_->settle()) vpmu::sync_hwstate(*vpmu_);
+    return;
+  }
+  if (!vpmu_->may_count() && at == FlushAt::kTrap) {
+    // No enabled backing event: perf would count nothing. What ran since the last flush is
+    // left ungathered in the model's pending events and dropped by resync_counted() where
+    // counting can start again: after a PMU trap, at guest entry.
+    // A model is still drained at every exit: another vCPU may run on this pCPU next.
+    flush_skipped_ = true;
+    return;
+  }
+  flush_skipped_ = false;
+  // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
+  // the last flush (the model is drained at every exit and PMU access, so nothing of
+  // another vCPU is in it). events_ is left all-zero again afterwards.
+  const uint64_t touched = tm->drain_events(events_);
+  if (touched == 0) return;
+  if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
+  clear_events(touched);
+}
+
+void Vcpu::clear_events(uint64_t touched) {
+  for (auto& per_el : events_.counts)
+    for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
+}
+
+void Vcpu::resync_counted() {
+  // Counting has just become possible (a trap enabled a counter, a reload or a load ran):
+  // what ran before this point ran uncounted, so it is dropped. (Cycle-level timing only:
+  // on the instruction clock a backing event starts counting from the clock it joins at.)
+  if (cpu::timing::TimingModel* tm = timing()) clear_events(tm->drain_events(events_));
+  flush_skipped_ = false;
+}
+}  // namespace kvm_model
