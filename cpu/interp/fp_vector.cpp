@@ -4,6 +4,7 @@
 // handlers. Every lane goes through cpu/fp, so vector lanes have exactly the scalar
 // semantics (rounding, flush to zero, NaNs, flags).
 #include <array>
+#include <cstring>
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
@@ -27,6 +28,29 @@ inline uint64_t get(const std::array<uint64_t, 2>& v, unsigned l) {
 template <int N>
 inline void put(std::array<uint64_t, 2>& v, unsigned l, uint64_t x) {
   v[(l * N) / 64] |= (x & kMask<N>) << ((l * N) % 64);
+}
+
+// Writes the lanes of a lane-wise operation into register d, with the bits above the lanes
+// cleared; lane(l) gives lane l. Both 64-bit words are built in host registers and stored
+// as one 128-bit value: the result used to be assembled in a local array with 64-bit
+// read-modify-writes and then loaded back as 128 bits, and that failed store-to-load
+// forward was the largest cost of an FMLA chain. Nothing is stored before every lane is
+// computed, so reading the operands straight from the register file is right even when d
+// is one of them.
+template <int N, typename Lane>
+inline void write_lanes(Core& c, const DecodedInst& i, Lane&& lane) {
+  constexpr unsigned kPerWord = 64 / N;
+  const unsigned lanes = i.f0;
+  uint64_t word[2] = {0, 0};
+  for (unsigned w = 0; w < 2; ++w) {
+    for (unsigned k = 0; k < kPerWord; ++k) {
+      const unsigned l = w * kPerWord + k;
+      if (l < lanes) word[w] |= (lane(l) & kMask<N>) << (k * N);
+    }
+  }
+  using Pair [[gnu::vector_size(16)]] = uint64_t;
+  const Pair both = {word[0], word[1]};
+  std::memcpy(V(c, i.d).d.data(), &both, sizeof both);
 }
 
 using Fn1 = uint64_t (*)(uint64_t, fp::Env&);
@@ -83,10 +107,9 @@ template <int N, Fn2 kFn>
 Flow op_v2(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
   fp::Env env = fp_env(c);
-  const auto n = V(c, i.n).d, m = V(c, i.m).d;
-  std::array<uint64_t, 2> r{};
-  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), get<N>(m, l), env));
-  V(c, i.d).d = r;
+  const auto& n = V(c, i.n).d;
+  const auto& m = V(c, i.m).d;
+  write_lanes<N>(c, i, [&](unsigned l) { return kFn(get<N>(n, l), get<N>(m, l), env); });
   raise(c, env.flags);
   return next(c, i);
 }
@@ -94,10 +117,10 @@ template <int N, Fn3 kFn>
 Flow op_v3(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
   fp::Env env = fp_env(c);
-  const auto n = V(c, i.n).d, m = V(c, i.m).d, d = V(c, i.d).d;
-  std::array<uint64_t, 2> r{};
-  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(d, l), get<N>(n, l), get<N>(m, l), env));
-  V(c, i.d).d = r;
+  const auto& n = V(c, i.n).d;
+  const auto& m = V(c, i.m).d;
+  const auto& d = V(c, i.d).d;
+  write_lanes<N>(c, i, [&](unsigned l) { return kFn(get<N>(d, l), get<N>(n, l), get<N>(m, l), env); });
   raise(c, env.flags);
   return next(c, i);
 }
@@ -119,10 +142,8 @@ template <int N, Fn1 kFn>
 Flow op_v1(Core& c, const DecodedInst& i) {
   if (!fp_enabled(c)) return fp_trap(c, i);
   fp::Env env = fp_env(c);
-  const auto n = V(c, i.n).d;
-  std::array<uint64_t, 2> r{};
-  for (unsigned l = 0; l < i.f0; ++l) put<N>(r, l, kFn(get<N>(n, l), env));
-  V(c, i.d).d = r;
+  const auto& n = V(c, i.n).d;
+  write_lanes<N>(c, i, [&](unsigned l) { return kFn(get<N>(n, l), env); });
   raise(c, env.flags);
   return next(c, i);
 }
