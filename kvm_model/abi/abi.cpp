@@ -186,7 +186,6 @@ struct State {
 
 // ---------------- system fd ----------------
 long State::check_extension(const VmObj* vm, long cap) const {
-  const vpmu::Era era = opts.era;
   switch (cap) {
     // Linux's generic and arm64 capabilities the model implements in every era.
     case KVM_CAP_USER_MEMORY:
