@@ -1,0 +1,125 @@
+// The rest of the system-call layer reachable without running a program: /dev/kvm through
+// the KVM bridge (the model's ioctl ABI), identity calls, futex's immediate results, and
+// calls that do not exist.
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "emu/user/files.h"
+#include "emu/user/kvm_bridge.h"
+#include "tests/unit/user/fixture.h"
+
+using namespace pmuemu::user;
+using namespace pmuemu::user::test;
+
+namespace {
+// KVM ioctl numbers (include/uapi/linux/kvm.h: _IO(KVMIO = 0xAE, nr)).
+constexpr uint64_t kGetApiVersion = 0xae00, kCreateVm = 0xae01, kCheckExtension = 0xae03, kGetVcpuMmapSize = 0xae04,
+                   kCreateVcpu = 0xae41;
+constexpr uint64_t kCapArmPmuV3 = 126;
+constexpr uint64_t kIoctl = 29, kFutex = 98, kUname = 160, kGetpid = 172, kGettid = 178;
+
+struct KvmProc {
+  ProgramFile prog;
+  Process p;
+  explicit KvmProc(const std::string& era)
+      : p(host(), Proc::options(prog.path, {"prog"}, {}),
+          make_kvm_backend(host(), era, Proc::options(prog.path, {"prog"}, {}))) {
+    p.do_syscall(kMmap, {Proc::kScratch, 0x2000, 3, kMapPrivate | kMapAnon | kMapFixed, ~0ull, 0});
+  }
+  long sys(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0, uint64_t a4 = 0,
+           uint64_t a5 = 0) {
+    return p.do_syscall(nr, {a0, a1, a2, a3, a4, a5});
+  }
+  long open_kvm() {
+    const char path[] = "/dev/kvm";
+    p.write(Proc::kScratch, path, sizeof path);
+    return sys(kOpenat, static_cast<uint64_t>(kAtFdcwd), Proc::kScratch, O_RDWR | O_CLOEXEC);
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(kvm_bridge)
+
+BOOST_AUTO_TEST_CASE(dev_kvm_is_the_model) {
+  KvmProc t("6.7");
+  const long kvm = t.open_kvm();
+  BOOST_REQUIRE_EQUAL(kvm, 3);
+  BOOST_TEST(t.sys(kIoctl, 3, kGetApiVersion, 0) == 12);  // KVM_API_VERSION, fixed since Linux 2.6.22
+  BOOST_TEST(t.sys(kIoctl, 3, kCheckExtension, kCapArmPmuV3) > 0);
+  const long mmap_size = t.sys(kIoctl, 3, kGetVcpuMmapSize, 0);
+  BOOST_REQUIRE_GE(mmap_size, 4096);
+  BOOST_TEST(mmap_size % 4096 == 0);
+  // KVM_CREATE_VM and KVM_CREATE_VCPU hand the program descriptors of its own table.
+  const long vm = t.sys(kIoctl, 3, kCreateVm, 0);
+  BOOST_REQUIRE_EQUAL(vm, 4);
+  const long vcpu = t.sys(kIoctl, static_cast<uint64_t>(vm), kCreateVcpu, 0);
+  BOOST_REQUIRE_EQUAL(vcpu, 5);
+  BOOST_TEST((t.p.files().at(5)->kind == OpenFile::Kind::kKvm));
+  // The vCPU's kvm_run page, shared with the model as KVM_RUN's struct kvm_run.
+  const long run = t.sys(kMmap, 0, static_cast<uint64_t>(mmap_size), 3, kMapShared, 5, 0);
+  BOOST_REQUIRE_GT(run, 0);
+  BOOST_TEST(t.p.mem().accessible(static_cast<uint64_t>(run), static_cast<uint64_t>(mmap_size), kProtRead | kProtWrite));
+  // Unmapping it puts ordinary memory back: a fresh anonymous map there reads zero.
+  BOOST_REQUIRE_EQUAL(t.sys(kMunmap, static_cast<uint64_t>(run), static_cast<uint64_t>(mmap_size)), 0);
+  BOOST_TEST(!t.p.mem().mapped(static_cast<uint64_t>(run)));
+  // Terminal ioctls on a non-KVM fd: ENOTTY, as for a pipe; a KVM ioctl on a closed fd: EBADF.
+  BOOST_TEST(t.sys(kIoctl, 1, 0x5401 /* TCGETS */, Proc::kScratch) == -ENOTTY);
+  BOOST_REQUIRE_EQUAL(t.sys(kClose, 5), 0);
+  BOOST_TEST(t.sys(kIoctl, 5, kGetApiVersion, 0) == -EBADF);
+  // /dev/kvm stats as the misc character device 10:232.
+  BOOST_REQUIRE_EQUAL(t.sys(kNewfstatat, static_cast<uint64_t>(kAtFdcwd), Proc::kScratch, Proc::kScratch + 0x1000, 0), 0);
+  LinuxStat st{};
+  BOOST_REQUIRE(t.p.read(Proc::kScratch + 0x1000, &st, sizeof st));
+  BOOST_TEST(S_ISCHR(st.st_mode));
+  BOOST_TEST(st.st_rdev == ((10u << 8) | 232u));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_era_is_a_usage_error) {
+  ProgramFile prog;
+  BOOST_CHECK_EXCEPTION(make_kvm_backend(host(), "5.99", Proc::options(prog.path, {"prog"}, {})), std::exception,
+                        [](const std::exception& e) { return std::string(e.what()).find("'5.99'") != std::string::npos; });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(syscalls)
+
+BOOST_AUTO_TEST_CASE(uname_is_an_arm64_linux) {
+  Proc t;
+  BOOST_REQUIRE_EQUAL(t.sys(kUname, Proc::kScratch), 0);
+  char u[6][65];
+  BOOST_REQUIRE(t.p.read(Proc::kScratch, u, sizeof u));
+  BOOST_TEST(std::string(u[0]) == "Linux");
+  BOOST_TEST(std::string(u[4]) == "aarch64");
+  BOOST_TEST(t.sys(kUname, 0x50000000) == -EFAULT);
+}
+
+BOOST_AUTO_TEST_CASE(identity_follows_the_options) {
+  Proc t;
+  BOOST_TEST(t.sys(kGetpid) == 1);  // the first process of its own namespace
+  BOOST_TEST(t.sys(kGettid) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_calls_are_enosys) {
+  Proc t;
+  for (uint64_t nr : {uint64_t{293} /* rseq */, uint64_t{999}, ~uint64_t{0}}) BOOST_TEST(t.sys(nr) == -ENOSYS, nr);
+}
+
+BOOST_AUTO_TEST_CASE(futex_immediate_results) {
+  Proc t;
+  const uint32_t word = 7;
+  BOOST_REQUIRE(t.p.write(Proc::kScratch, &word, 4));
+  // FUTEX_WAIT with a stale value: EAGAIN (EWOULDBLOCK) without blocking.
+  BOOST_TEST(t.sys(kFutex, Proc::kScratch, 0 /* FUTEX_WAIT */, 8) == -EAGAIN);
+  BOOST_TEST(t.sys(kFutex, Proc::kScratch, 128 | 0 /* FUTEX_PRIVATE_FLAG */, 8) == -EAGAIN);
+  BOOST_TEST(t.sys(kFutex, Proc::kScratch + 2, 0, 7) == -EINVAL);   // not 4-byte aligned
+  BOOST_TEST(t.sys(kFutex, 0x50000000, 0, 7) == -EFAULT);           // not mapped
+  BOOST_TEST(t.sys(kFutex, Proc::kScratch, 1 /* FUTEX_WAKE */, 1) == 0);  // nobody waits
+}
+
+BOOST_AUTO_TEST_SUITE_END()
