@@ -315,6 +315,17 @@ class Vm {
   int vgic_get_attr(uint32_t group, uint64_t attr, uint64_t& value) const;
   int vgic_has_attr(uint32_t group, uint64_t attr) const;
   bool vgic_created() const { return vgic_created_; }
+  // The save/restore groups KVM_DEV_ARM_VGIC_GRP_{DIST_REGS, REDIST_REGS, CPU_SYSREGS,
+  // LEVEL_INFO} (vgic_attr.cpp; vgic_v3_attr_regs_access). The caller checks, in Linux's
+  // order: vgic_regs_target (-EINVAL: no vCPU with the attribute's MPIDR, or none at all
+  // for DIST_REGS), then that no vCPU is running (-EBUSY), then vgic_regs_get/set (-EBUSY
+  // before CTRL_INIT; -EINVAL/-ENOENT as Vgic's user_* accessors). Values are u32 but
+  // CPU_SYSREGS's u64.
+  static bool is_vgic_regs_group(uint32_t group);
+  int vgic_regs_target(uint32_t group, uint64_t attr, unsigned& vcpu);
+  int vgic_regs_get(uint32_t group, uint64_t attr, unsigned vcpu, uint64_t& value);
+  int vgic_regs_set(uint32_t group, uint64_t attr, unsigned vcpu, uint64_t value);
+  int vgic_regs_has_attr(uint32_t group, uint64_t attr);
   // kvm_vgic_map_resources() at a vCPU's first KVM_RUN: -EBUSY before CTRL_INIT, -ENXIO
   // for a distributor or redistributor address not set.
   int vgic_map_resources();
@@ -331,8 +342,9 @@ class Vm {
   // drives (its UART, virtio-mmio), INTID 32 + spi. -ENXIO before the vGIC is initialised,
   // -EINVAL outside the configured interrupts.
   int irq_line(unsigned spi, bool level);
-  // pmuemu's stand-in for KVM_DEV_ARM_VGIC_GRP_{DIST,REDIST,CPU_SYSREGS}: the whole vGIC
-  // state for save/restore. -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
+  // The whole vGIC state as the model holds it, for tests and hostile-input checks (a VMM
+  // saves and restores through the KVM_DEV_ARM_VGIC_GRP_* attribute groups instead, as
+  // pmuemu's does). -ENXIO before KVM_DEV_ARM_VGIC_CTRL_INIT.
   int get_vgic_state(vgic::VgicState& out) const;
   int set_vgic_state(const vgic::VgicState& in);
   vpmu::IrqChipState irqchip_state();

@@ -171,6 +171,9 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
         if (vgic_nr_irqs_ == 0) vgic_nr_irqs_ = kNrIrqsLegacy;
         vgic_ = std::make_unique<vgic::Vgic>(std::max(ids, 1u), vgic_nr_irqs_);
         vgic_->set_layout(vgic_dist_, vgic_regions_);
+        std::vector<unsigned> order;  // redistributors go to vCPUs in creation order
+        for (const auto& v : vcpus_) order.push_back(v->id());
+        vgic_->set_vcpu_order(order);
       }
       return 0;
     default:

@@ -55,6 +55,26 @@ inline constexpr uint32_t KVM_DEV_TYPE_ARM_VGIC_V3 = 7;
 inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_ADDR = 0;
 inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_NR_IRQS = 3;
 inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_CTRL = 4;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_DIST_REGS = 1;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_REDIST_REGS = 5;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS = 6;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO = 7;
+// attr of the register groups: MPIDR (Aff3 in [63:56], Aff2..Aff0 in [55:32]) and offset.
+inline constexpr unsigned KVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT = 32;
+inline constexpr uint64_t KVM_DEV_ARM_VGIC_OFFSET_MASK = 0xffffffffull;
+inline constexpr uint64_t KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK = 0xffff;
+inline constexpr unsigned KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT = 10;
+inline constexpr uint64_t KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_MASK = 0x3fffffull << 10;
+inline constexpr uint64_t KVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK = 0x3ff;
+inline constexpr uint64_t VGIC_LEVEL_INFO_LINE_LEVEL = 0;
+// The ITS (a device of its own): its one address and its controls.
+inline constexpr uint32_t KVM_DEV_TYPE_ARM_VGIC_ITS = 8;
+inline constexpr uint32_t KVM_DEV_ARM_VGIC_GRP_ITS_REGS = 8;
+inline constexpr uint64_t KVM_VGIC_ITS_ADDR_TYPE = 4;
+inline constexpr uint64_t kVgicItsFrameSize = 0x20000;  // KVM_VGIC_V3_ITS_SIZE
+inline constexpr uint64_t KVM_DEV_ARM_ITS_SAVE_TABLES = 1;
+inline constexpr uint64_t KVM_DEV_ARM_ITS_RESTORE_TABLES = 2;
+inline constexpr uint64_t KVM_DEV_ARM_ITS_CTRL_RESET = 4;
 inline constexpr uint64_t KVM_VGIC_V3_ADDR_TYPE_DIST = 2;
 inline constexpr uint64_t KVM_VGIC_V3_ADDR_TYPE_REDIST = 3;
 inline constexpr uint64_t KVM_DEV_ARM_VGIC_CTRL_INIT = 0;

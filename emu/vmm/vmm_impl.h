@@ -36,6 +36,7 @@
 #include "emu/vmm/run_observer.h"
 #include "emu/vmm/semihosting.h"
 #include "emu/vmm/snapshot.h"
+#include "emu/vmm/vgic_snapshot.h"
 #include "pmu/events.h"
 #include "kvm_model/kvm.h"
 // The VMM speaks /dev/kvm's ABI (Linux's arm64 UAPI, after the model's headers: its macros
@@ -354,6 +355,10 @@ class Vmm : private ObservedVm {
   // PMCR_EL0 is read back: under 6.7 KVM silently keeps its own N when the destination's PMU
   // has fewer counters, so the VMM must compare and refuse.
   void restore(const Snapshot& s);
+  // The vGIC's save/restore attribute groups on its device fd (snapshots) and the MPIDR_EL1
+  // of each vCPU, read through ONE_REG, that names its redistributor in them.
+  VgicAttrFn gic_attr_fn();
+  std::vector<uint64_t> vcpu_mpidrs();
 
  public:
   uint64_t instructions_with_restored() const { return total_instructions() + restored_instructions_; }

@@ -26,6 +26,26 @@ bool Vmm::is_clear_alias(uint64_t id) {
          id == arch::SysRegKey{3, 3, 9, 12, 3}.to_one_reg_id();    // PMOVSCLR_EL0
 }
 
+VgicAttrFn Vmm::gic_attr_fn() {
+  return [this](bool set, uint32_t group, uint64_t attr, void* value) {
+    const kvm_device_attr a{0, group, attr, reinterpret_cast<uintptr_t>(value)};
+    call(ioctl(gic_fd_, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a),
+         std::string(set ? "KVM_SET_DEVICE_ATTR" : "KVM_GET_DEVICE_ATTR") + "(vgic, group " + std::to_string(group) +
+             ", " + hex(attr) + ")");
+  };
+}
+
+std::vector<uint64_t> Vmm::vcpu_mpidrs() {
+  const uint64_t mpidr_id = arch::SysRegKey{3, 0, 0, 0, 5}.to_one_reg_id();
+  std::vector<uint64_t> m;
+  for (auto* v : vcpus_) {
+    uint64_t x = 0;
+    call(get_reg(v, mpidr_id, x), "KVM_GET_ONE_REG(vcpu" + std::to_string(v->id()) + ", MPIDR_EL1)");
+    m.push_back(x);
+  }
+  return m;
+}
+
 void Vmm::save(const std::string& path) {
   Snapshot s;
   s.source_host = host_.name;
@@ -57,7 +77,7 @@ void Vmm::save(const std::string& path) {
     }
     s.cpus.push_back(std::move(c));
   }
-  call(vm_->get_vgic_state(s.vgic), "vgic state save");
+  s.vgic = save_vgic_state(gic_attr_fn(), vcpu_mpidrs());
   s.ram.assign(ram_.data(), ram_.data() + opts_.ram_size);
   save_snapshot(path, s);
 }
@@ -95,7 +115,7 @@ void Vmm::restore(const Snapshot& s) {
                                " (its PMU allows at most " + std::to_string((dest_pmcr >> 11) & 0x1f) + " counters)");
     }
   }
-  call(vm_->set_vgic_state(s.vgic), "vgic state restore");
+  restore_vgic_state(gic_attr_fn(), vcpu_mpidrs(), s.vgic, opts_.restore_path);
   restored_instructions_ = s.instructions;
   out_.resets = s.resets;
 }

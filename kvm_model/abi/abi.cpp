@@ -86,11 +86,20 @@ struct VmObj {
   }
 };
 
+// A KVM_DEV_TYPE_ARM_VGIC_ITS device (vgic-its.c). Only its attribute interface is
+// modelled: the frame's base address (set once) and the controls. The guest sees no ITS
+// frame and the vGIC no LPIs (GICD_TYPER.LPIS stays 0): nothing in the model can raise
+// an MSI, so an ITS has nothing to translate.
+struct ItsDev {
+  uint64_t base = ~uint64_t{0};  // VGIC_ADDR_UNDEF
+};
+
 enum class Kind : uint8_t { kSystem, kVm, kVcpu, kDevice };
 struct File {
   Kind kind;
   std::shared_ptr<VmObj> vm;  // VM, vCPU and device fds keep the VM alive
   VcpuData* vcpu = nullptr;
+  std::shared_ptr<ItsDev> its = nullptr;  // a device fd of an ITS (else the vGICv3's)
 };
 
 }  // namespace
@@ -160,6 +169,8 @@ struct State {
   long vm_ioctl(const std::shared_ptr<VmObj>& vm, unsigned long req, unsigned long arg);
   long vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long arg);
   long device_ioctl(VmObj& vm, unsigned long req, unsigned long arg);
+  long vgic_regs_attr(VmObj& vm, unsigned long req, const kvm_device_attr& attr);
+  long its_ioctl(VmObj& vm, ItsDev& its, unsigned long req, unsigned long arg);
 
   long check_extension(const VmObj* vm, long cap) const;
   long create_vm(unsigned long type);
@@ -175,7 +186,6 @@ struct State {
 
 // ---------------- system fd ----------------
 long State::check_extension(const VmObj* vm, long cap) const {
-  const vpmu::Era era = opts.era;
   switch (cap) {
     // Linux's generic and arm64 capabilities the model implements in every era.
     case KVM_CAP_USER_MEMORY:
@@ -372,8 +382,20 @@ long State::create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg) {
   kvm_create_device cd;
   if (int rc = get(cd, arg); rc != 0) return rc;
   // kvm_ioctl_create_device(): the type must exist; KVM_CREATE_DEVICE_TEST only asks.
-  if (cd.type != KVM_DEV_TYPE_ARM_VGIC_V3) return -ENODEV;
+  if (cd.type != KVM_DEV_TYPE_ARM_VGIC_V3 && cd.type != KVM_DEV_TYPE_ARM_VGIC_ITS) return -ENODEV;
   if (cd.flags & KVM_CREATE_DEVICE_TEST) return 0;
+  if (cd.type == KVM_DEV_TYPE_ARM_VGIC_ITS) {
+    // vgic_its_create(): any number of ITSes, each with its own fd.
+    const int fd = dup(vm->backing_fd);
+    if (fd < 0) return -errno;
+    cd.fd = static_cast<uint32_t>(fd);
+    if (int rc = put(arg, cd); rc != 0) {
+      sys_close(fd);
+      return rc;
+    }
+    install(std::make_shared<File>(File{Kind::kDevice, vm, nullptr, std::make_shared<ItsDev>()}), fd);
+    return 0;
+  }
   if (int rc = vm->vm->create_device(cd.type); rc != 0) return rc;
   const int fd = dup(vm->backing_fd);
   if (fd < 0) return -errno;
@@ -688,6 +710,10 @@ long State::device_ioctl(VmObj& vm, unsigned long req, unsigned long arg) {
   if (int rc = get(attr, arg); rc != 0) return rc;
   std::lock_guard lk(vm.m);
   Vm& m = *vm.vm;
+  if (Vm::is_vgic_regs_group(attr.group)) {
+    if (req == KVM_HAS_DEVICE_ATTR) return m.vgic_regs_has_attr(attr.group, attr.attr);
+    return vgic_regs_attr(vm, req, attr);
+  }
   if (req == KVM_HAS_DEVICE_ATTR) return m.vgic_has_attr(attr.group, attr.attr);
   // The payload: a u64 address, a u32 count, nothing for CTRL.
   const size_t len = attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR      ? 8
@@ -705,6 +731,76 @@ long State::device_ioctl(VmObj& vm, unsigned long req, unsigned long arg) {
   if (attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR && copy_in(&v, attr.addr, len) != 0) return -EFAULT;
   if (int rc = m.vgic_get_attr(attr.group, attr.attr, v); rc != 0) return rc;
   return copy_out(attr.addr, &v, len);
+}
+
+// The save/restore groups, in vgic_v3_attr_regs_access()'s order: the vCPU the attribute
+// names (-EINVAL), the value to write (-EFAULT), every vCPU idle (lock_all_vcpus: -EBUSY),
+// the vGIC initialised (-EBUSY), the access, the value read (-EFAULT). CPU_SYSREGS moves a
+// u64 and reads its value only after the checks (kvm_sys_reg_set_user); the others a u32.
+// The caller holds vm.m.
+long State::vgic_regs_attr(VmObj& vm, unsigned long req, const kvm_device_attr& attr) {
+  Vm& m = *vm.vm;
+  const bool is_write = req == KVM_SET_DEVICE_ATTR;
+  const bool sysreg = attr.group == KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS;
+  unsigned vcpu = 0;
+  if (int rc = m.vgic_regs_target(attr.group, attr.attr, vcpu); rc != 0) return rc;
+  uint64_t v = 0;
+  if (is_write && !sysreg && copy_in(&v, attr.addr, sizeof(uint32_t)) != 0) return -EFAULT;
+  std::vector<std::unique_lock<std::mutex>> held;
+  for (const auto& vc : vm.vcpus) {
+    std::unique_lock vlk(vc->m, std::try_to_lock);
+    if (!vlk.owns_lock()) return -EBUSY;  // a vCPU is inside an ioctl (KVM_RUN)
+    held.push_back(std::move(vlk));
+  }
+  if (m.vgic() == nullptr) return -EBUSY;
+  if (is_write) {
+    if (sysreg && copy_in(&v, attr.addr, sizeof(uint64_t)) != 0) return -EFAULT;
+    return m.vgic_regs_set(attr.group, attr.attr, vcpu, v);
+  }
+  if (int rc = m.vgic_regs_get(attr.group, attr.attr, vcpu, v); rc != 0) return rc;
+  if (sysreg) return copy_out(attr.addr, &v, sizeof(uint64_t));
+  const auto v32 = static_cast<uint32_t>(v);
+  return copy_out(attr.addr, &v32, sizeof v32);
+}
+
+// The ITS device fd (vgic_its_{has,set,get}_attr).
+long State::its_ioctl(VmObj& vm, ItsDev& its, unsigned long req, unsigned long arg) {
+  if (req != KVM_SET_DEVICE_ATTR && req != KVM_GET_DEVICE_ATTR && req != KVM_HAS_DEVICE_ATTR) return -ENOTTY;
+  kvm_device_attr attr;
+  if (int rc = get(attr, arg); rc != 0) return rc;
+  std::lock_guard lk(vm.m);
+  const bool ctrl_known = attr.attr == KVM_DEV_ARM_VGIC_CTRL_INIT || attr.attr == KVM_DEV_ARM_ITS_CTRL_RESET ||
+                          attr.attr == KVM_DEV_ARM_ITS_SAVE_TABLES || attr.attr == KVM_DEV_ARM_ITS_RESTORE_TABLES;
+  if (req == KVM_HAS_DEVICE_ATTR) {
+    if (attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR) return attr.attr == KVM_VGIC_ITS_ADDR_TYPE ? 0 : -ENXIO;
+    if (attr.group == KVM_DEV_ARM_VGIC_GRP_CTRL) return ctrl_known ? 0 : -ENXIO;
+    return -ENXIO;  // GRP_ITS_REGS: the ITS registers are not modelled
+  }
+  if (attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR) {
+    if (attr.attr != KVM_VGIC_ITS_ADDR_TYPE) return -ENODEV;
+    if (req == KVM_GET_DEVICE_ATTR) return copy_out(attr.addr, &its.base, sizeof its.base);
+    uint64_t addr = 0;
+    if (copy_in(&addr, attr.addr, sizeof addr) != 0) return -EFAULT;
+    // vgic_check_iorange(): set once, 64 KiB aligned, the whole frame inside the IPA space.
+    if (its.base != ~uint64_t{0}) return -EEXIST;
+    if (addr % 0x10000 != 0) return -EINVAL;
+    if (addr + kVgicItsFrameSize < addr) return -EINVAL;
+    const uint64_t ipa = uint64_t{1} << vm.ipa_bits;
+    if (addr >= ipa || addr + kVgicItsFrameSize > ipa) return -E2BIG;
+    its.base = addr;
+    return 0;
+  }
+  if (req == KVM_SET_DEVICE_ATTR && attr.group == KVM_DEV_ARM_VGIC_GRP_CTRL) {
+    if (attr.attr == KVM_DEV_ARM_VGIC_CTRL_INIT) return 0;
+    for (const auto& vc : vm.vcpus) {
+      std::unique_lock vlk(vc->m, std::try_to_lock);
+      if (!vlk.owns_lock()) return -EBUSY;
+    }
+    // Reset, save and restore: with no device or collection table ever given (the ITS
+    // registers are not modelled) there is nothing to clear, write or read.
+    return 0;
+  }
+  return -ENXIO;
 }
 
 // ---------------- Dev ----------------
@@ -735,7 +831,9 @@ long State::dispatch(int fd, unsigned long request, unsigned long arg, bool trac
     case Kind::kSystem: rc = s_->sys_ioctl(request, arg); break;
     case Kind::kVm: rc = s_->vm_ioctl(f->vm, request, arg); break;
     case Kind::kVcpu: rc = s_->vcpu_ioctl(*f->vm, *f->vcpu, request, arg); break;
-    case Kind::kDevice: rc = s_->device_ioctl(*f->vm, request, arg); break;
+    case Kind::kDevice:
+      rc = f->its ? s_->its_ioctl(*f->vm, *f->its, request, arg) : s_->device_ioctl(*f->vm, request, arg);
+      break;
     default: rc = -EBADF;
   }
   if (traced && s_->trace) s_->trace(format_call(fd, static_cast<int>(f->kind), f->vcpu ? f->vcpu->id : 0, request, arg, rc,

@@ -25,6 +25,8 @@ Vgic::Vgic(unsigned num_vcpus, unsigned num_irqs) : num_irqs_(num_irqs) {
   s_.spis.resize(num_irqs_ - kNumPrivate);
   s_.irouter.resize(num_irqs_ - kNumPrivate);
   spi_target_.resize(num_irqs_ - kNumPrivate);
+  order_pos_.resize(num_vcpus);
+  for (unsigned v = 0; v < num_vcpus; ++v) order_pos_[v] = v;
   out_.assign(num_vcpus, 0);
   changed_.assign(num_vcpus, 0);
   reset();

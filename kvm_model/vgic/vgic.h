@@ -130,8 +130,19 @@ class Vgic {
     regions_ = std::move(regions);
   }
   uint64_t dist_base() const { return dist_base_; }
+  // The vCPU ids in creation order (default 0..num_vcpus-1). Redistributors are handed out in
+  // this order, region by region, because KVM assigns one when a vCPU is created and, for
+  // the vCPUs still without one, when a region is added (vgic_register_redist_iodev in
+  // kvm_for_each_vcpu order): the assigned vCPUs are always a prefix of the creation order.
+  // Ids not listed have no redistributor. Throws std::invalid_argument for an id >=
+  // num_vcpus() or a repeated one.
+  void set_vcpu_order(const std::vector<unsigned>& ids);
   // The redistributor frame of a vCPU, or ~0 if the regions do not cover it.
   uint64_t redist_base(unsigned vcpu) const;
+  // GICR_TYPER.Last of a vCPU's redistributor (KVM's vgic_mmio_vcpu_rdist_is_last): the
+  // last frame handed out in its region, unless the region is full and a contiguous region
+  // that follows it holds frames too. False for a vCPU without a redistributor.
+  bool redist_is_last(unsigned vcpu) const;
   unsigned num_irqs() const { return num_irqs_; }
   // Bytes of guest-physical space used by the redistributors (num_vcpus * kRedistStride).
   uint64_t redist_size() const { return num_vcpus() * kRedistStride; }
@@ -174,6 +185,39 @@ class Vgic {
   // vCPUs whose irq_pending() changed since the previous call, in increasing order.
   std::vector<unsigned> take_changed();
 
+  // ---- userspace save/restore (KVM_DEV_ARM_VGIC_GRP_*; vgic_uaccess.cpp) ----
+  // The register view KVM gives the VMM: 32-bit accesses at an offset of the distributor
+  // frame (GRP_DIST_REGS) or of a vCPU's 128 KiB redistributor (GRP_REDIST_REGS, RD_base
+  // then SGI_base). It differs from the guest's where KVM's does (vgic-mmio-v3.c uaccess):
+  // GICD_ISPENDR/GICR_ISPENDR0 read and write the pending latch alone (a write also clears
+  // the latches of the zero bits), GICD_ICPENDR/GICR_ICPENDR0 are RAZ/WI, GICD_IIDR and
+  // GICD_TYPER2 accept only their own value (-EINVAL otherwise), GICR_TYPER ignores writes.
+  // Offsets with no register in KVM's tables, or naming an INTID beyond num_irqs(), read 0
+  // and ignore writes, as in KVM.
+  enum class UserFrame : uint8_t { kDist, kRedist };
+  // KVM_HAS_DEVICE_ATTR: a register KVM's tables have at this 32-bit aligned offset, with
+  // num_irqs interrupts configured.
+  static bool user_reg_exists(UserFrame f, uint32_t offset, unsigned num_irqs);
+  // 0, or -EINVAL for a refused GICD_IIDR/GICD_TYPER2 value. vcpu: the redistributor's
+  // vCPU (ignored for the distributor). std::out_of_range for vcpu >= num_vcpus().
+  int user_read(UserFrame f, unsigned vcpu, uint32_t offset, uint32_t& value);
+  int user_write(UserFrame f, unsigned vcpu, uint32_t offset, uint32_t value);
+  // GRP_CPU_SYSREGS: the ICC_* registers KVM saves (PMR, BPR0, AP0R<n>, AP1R<n>, BPR1, CTLR,
+  // SRE, IGRPEN0, IGRPEN1), by encoding. user_sysreg_exists is KVM_HAS_DEVICE_ATTR;
+  // the accessors return 0, -ENOENT for another encoding, -EINVAL for AP{0,1}R1..3 (5
+  // priority bits: only AP{0,1}R0 exist), an ICC_CTLR_EL1 whose PRIbits, IDbits, SEIS or A3V
+  // this CPU interface cannot provide, or an ICC_SRE_EL1 with SRE clear.
+  static bool user_sysreg_exists(arch::SysRegKey key);
+  int user_sysreg_read(unsigned vcpu, arch::SysRegKey key, uint64_t& value);
+  int user_sysreg_write(unsigned vcpu, arch::SysRegKey key, uint64_t value);
+  // GRP_LEVEL_INFO: the input line levels of INTIDs first..first+31 (first a multiple of 32,
+  // else -EINVAL) as seen from `vcpu` (its SGIs/PPIs, or SPIs). Reads report level-sensitive
+  // interrupts only; writes set the line of every interrupt whatever its configuration, and
+  // latch nothing (the pending latch is restored through ISPENDR). SGIs and INTIDs beyond
+  // num_irqs() read 0 and ignore writes.
+  int user_line_levels(unsigned vcpu, unsigned first, uint32_t& bits) const;
+  int user_set_line_levels(unsigned vcpu, unsigned first, uint32_t bits);
+
   // ---- snapshots ----
   const VgicState& state() const { return s_; }
   // Replaces the state (same num_vcpus and num_irqs, else std::invalid_argument) and
@@ -183,6 +227,16 @@ class Vgic {
  private:
   friend struct MmioOps;
   friend struct CpuIfOps;
+  friend struct UaccessOps;
+
+  // A frame access by offset (vgic_mmio.cpp): frame_vcpu ~0u is the distributor, else the
+  // vCPU whose RD_base (offsets below kSgiFrameOffset) or SGI_base frame is meant.
+  uint64_t frame_read(unsigned frame_vcpu, uint32_t off, unsigned size);
+  void frame_write(unsigned frame_vcpu, uint32_t off, unsigned size, uint64_t value);
+  // The region and index in it of a vCPU's redistributor; false if it has none.
+  bool redist_slot(unsigned vcpu, size_t& region, uint64_t& index) const;
+  // Frames handed out in region r (KVM's free_index).
+  uint64_t region_used(size_t r) const;
 
   struct Hppi {
     unsigned intid = kSpuriousIntid;
@@ -211,6 +265,7 @@ class Vgic {
   unsigned num_irqs_;
   uint64_t dist_base_ = kDistBase;
   std::vector<RedistRegion> regions_{{kRedistBase, 0}};
+  std::vector<long> order_pos_;     // creation position of each vCPU id, -1 if not created
   VgicState s_;
   std::vector<long> spi_target_;    // derived from s_.irouter: vCPU id or -1
   std::vector<uint8_t> out_;        // cached irq_pending()

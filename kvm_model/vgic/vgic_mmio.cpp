@@ -4,6 +4,8 @@
 // Redistributor register map"). A null read is RAZ, a null write WI.
 #include <algorithm>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -121,11 +123,11 @@ struct MmioOps {
     g.refresh_all();
   }
 
-  // GICR_TYPER: affinity, processor number (the vCPU id) and Last on the final redistributor.
+  // GICR_TYPER: affinity, processor number (the vCPU id, 16 bits) and Last.
   static uint64_t read_gicr_typer(const Vgic& g, unsigned fv, uint32_t off, unsigned size) {
     uint64_t v = (affinity_of_vcpu(fv) << gicr_typer::kAffinityShift) |
-                 (uint64_t{fv} << gicr_typer::kProcessorNumberShift);
-    if (fv + 1 == g.num_vcpus()) v |= gicr_typer::kLast;
+                 (uint64_t{fv & 0xffffu} << gicr_typer::kProcessorNumberShift);
+    if (g.redist_is_last(fv)) v |= gicr_typer::kLast;
     return slice(v, off, size);
   }
   // GICR_WAKER: ChildrenAsleep follows ProcessorSleep immediately (nothing to quiesce).
@@ -238,7 +240,9 @@ bool decode(const Vgic& gic, uint64_t gpa, Decoded& d) {
     return true;
   }
   for (unsigned vcpu = 0; vcpu < gic.num_vcpus(); ++vcpu) {
-    const uint64_t rel = gpa - gic.redist_base(vcpu);
+    const uint64_t base = gic.redist_base(vcpu);
+    if (base == ~uint64_t{0}) continue;
+    const uint64_t rel = gpa - base;
     if (rel >= kRedistStride) continue;
     const auto off = static_cast<uint32_t>(rel);
     if (off < kSgiFrameOffset) d = {kRdRegs, vcpu, off};
@@ -259,13 +263,79 @@ const MmioReg* accepted_row(const Decoded& d, unsigned size) {
 
 }  // namespace
 
-uint64_t Vgic::redist_base(unsigned vcpu) const {
-  unsigned first = 0;
-  for (const RedistRegion& r : regions_) {
-    if (r.count == 0 || vcpu < first + r.count) return r.base + uint64_t{vcpu - first} * kRedistStride;
-    first += r.count;
+void Vgic::set_vcpu_order(const std::vector<unsigned>& ids) {
+  std::vector<long> pos(num_vcpus(), -1);
+  for (size_t p = 0; p < ids.size(); ++p) {
+    if (ids[p] >= num_vcpus() || pos[ids[p]] >= 0)
+      throw std::invalid_argument("kvm_model/vgic: set_vcpu_order: vCPU id " + std::to_string(ids[p]) +
+                                  (ids[p] >= num_vcpus() ? " out of range" : " repeated"));
+    pos[ids[p]] = static_cast<long>(p);
   }
-  return ~uint64_t{0};
+  order_pos_ = std::move(pos);
+}
+
+uint64_t Vgic::region_used(size_t r) const {
+  uint64_t created = 0, first = 0;
+  for (long p : order_pos_) created += p >= 0;
+  for (size_t i = 0; i < r; ++i) first += regions_[i].count;
+  if (created <= first) return 0;
+  const uint64_t left = created - first;
+  return regions_[r].count == 0 ? left : std::min<uint64_t>(left, regions_[r].count);
+}
+
+bool Vgic::redist_slot(unsigned vcpu, size_t& region, uint64_t& index) const {
+  if (vcpu >= order_pos_.size() || order_pos_[vcpu] < 0) return false;
+  const auto p = static_cast<uint64_t>(order_pos_[vcpu]);
+  uint64_t first = 0;
+  for (size_t r = 0; r < regions_.size(); ++r) {
+    if (regions_[r].count == 0 || p < first + regions_[r].count) {
+      region = r;
+      index = p - first;
+      return true;
+    }
+    first += regions_[r].count;
+  }
+  return false;
+}
+
+uint64_t Vgic::redist_base(unsigned vcpu) const {
+  size_t r;
+  uint64_t i;
+  if (!redist_slot(vcpu, r, i)) return ~uint64_t{0};
+  return regions_[r].base + i * kRedistStride;
+}
+
+bool Vgic::redist_is_last(unsigned vcpu) const {
+  size_t r;
+  uint64_t i;
+  if (!redist_slot(vcpu, r, i)) return false;
+  if (i + 1 < region_used(r)) return false;
+  const RedistRegion& reg = regions_[r];
+  if (reg.count != 0 && i + 1 == reg.count) {
+    // A full region continues into a region starting right after it that holds frames: the
+    // frames are contiguous, so the last one is further on.
+    const uint64_t end = reg.base + uint64_t{reg.count} * kRedistStride;
+    for (size_t q = 0; q < regions_.size(); ++q)
+      if (regions_[q].base == end && region_used(q) > 0) return false;
+  }
+  return true;
+}
+
+uint64_t Vgic::frame_read(unsigned frame_vcpu, uint32_t off, unsigned size) {
+  Decoded d = frame_vcpu == kDistFrame ? Decoded{kDistRegs, kDistFrame, off}
+              : off < kSgiFrameOffset  ? Decoded{kRdRegs, frame_vcpu, off}
+                                       : Decoded{kSgiRegs, frame_vcpu, static_cast<uint32_t>(off - kSgiFrameOffset)};
+  if (const MmioReg* r = accepted_row(d, size); r != nullptr && r->read != nullptr)
+    return r->read(*this, d.frame_vcpu, d.off - r->offset, size);
+  return 0;
+}
+
+void Vgic::frame_write(unsigned frame_vcpu, uint32_t off, unsigned size, uint64_t value) {
+  Decoded d = frame_vcpu == kDistFrame ? Decoded{kDistRegs, kDistFrame, off}
+              : off < kSgiFrameOffset  ? Decoded{kRdRegs, frame_vcpu, off}
+                                       : Decoded{kSgiRegs, frame_vcpu, static_cast<uint32_t>(off - kSgiFrameOffset)};
+  if (const MmioReg* r = accepted_row(d, size); r != nullptr && r->write != nullptr)
+    r->write(*this, d.frame_vcpu, d.off - r->offset, size, size == 8 ? value : arch::bits_dyn(value, size * 8 - 1, 0));
 }
 
 bool Vgic::owns(uint64_t gpa) const {
