@@ -1,6 +1,5 @@
 #include "emu/bare/bare.h"
 
-
 #include <algorithm>
 #include <bit>
 #include <cinttypes>
