@@ -1,7 +1,5 @@
 #include "emu/bare/bare.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
 #include <cinttypes>
@@ -12,6 +10,7 @@
 
 #include "cpu/core.h"
 #include "emu/common/errors.h"
+#include "emu/common/guest_ram.h"
 #include "emu/devices/pl011.h"
 #include "emu/loader/elf.h"
 #include "emu/vmm/disasm.h"
@@ -55,23 +54,6 @@ std::string hex(uint64_t v) {
   return b;
 }
 
-// Guest RAM: anonymous private mapping, untouched pages cost nothing and read as zero.
-class Ram {
- public:
-  explicit Ram(uint64_t size) : size_(size) {
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("cannot map guest RAM");
-    ptr_ = static_cast<uint8_t*>(p);
-  }
-  ~Ram() { munmap(ptr_, size_); }
-  Ram(const Ram&) = delete;
-  Ram& operator=(const Ram&) = delete;
-  uint8_t* data() const { return ptr_; }
-
- private:
-  uint8_t* ptr_ = nullptr;
-  uint64_t size_;
-};
 
 class Machine final : private cpu::SysRegPort {
  public:
@@ -179,7 +161,7 @@ class Machine final : private cpu::SysRegPort {
   const vmm::RunOptions& opts_;
   config::CoreType core_type_;
   loader::ElfImage image_;
-  Ram ram_;
+  GuestRamBuffer ram_;
   cpu::PhysMem mem_;
   vmm::GuestRam guest_ram_;
   pmu::Pmu pmu_;

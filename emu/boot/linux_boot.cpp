@@ -228,18 +228,25 @@ void check_dtb(std::span<const uint8_t> in, std::string_view name) {
 
 Placement place(const ImageHeader& h, uint64_t ram_base, uint64_t ram_size, uint64_t initrd_size,
                 std::string_view kernel_name) {
-  Placement p;
-  const uint64_t base = (ram_base + k2MiB - 1) & ~(k2MiB - 1);
-  p.kernel = base + h.text_offset;
-  p.kernel_end = p.kernel + h.image_size;
-  p.dtb = (p.kernel_end + k2MiB - 1) & ~(k2MiB - 1);
-  p.initrd = p.dtb + k2MiB;
-  p.initrd_size = initrd_size;
-  const uint64_t end = p.initrd + ((initrd_size + 4095) & ~uint64_t{4095});
-  if (end > ram_base + ram_size || end < p.kernel)
+  // image_size and the initrd size come from files: in 128 bits no sum can wrap around
+  // into a placement that seems to fit.
+  using u128 = unsigned __int128;
+  const u128 base = (u128{ram_base} + k2MiB - 1) & ~u128{k2MiB - 1};
+  const u128 kernel = base + h.text_offset;
+  const u128 kernel_end = kernel + h.image_size;
+  const u128 dtb = (kernel_end + k2MiB - 1) & ~u128{k2MiB - 1};
+  const u128 initrd = dtb + k2MiB;
+  const u128 end = initrd + ((u128{initrd_size} + 4095) & ~u128{4095});
+  if (end > u128{ram_base} + ram_size)
     fail(kernel_name, "kernel (" + std::to_string(h.image_size >> 20) + " MiB), DTB and initrd (" +
-                          std::to_string(initrd_size >> 20) + " MiB) need " + std::to_string((end - ram_base + (1 << 20) - 1) >> 20) +
+                          std::to_string(initrd_size >> 20) + " MiB) need " + std::to_string(static_cast<uint64_t>((end - ram_base + (1 << 20) - 1) >> 20)) +
                           " MiB of RAM from its start; the VM has " + std::to_string(ram_size >> 20) + " MiB (--memory)");
+  Placement p;
+  p.kernel = static_cast<uint64_t>(kernel);
+  p.kernel_end = static_cast<uint64_t>(kernel_end);
+  p.dtb = static_cast<uint64_t>(dtb);
+  p.initrd = static_cast<uint64_t>(initrd);
+  p.initrd_size = initrd_size;
   return p;
 }
 

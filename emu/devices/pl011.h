@@ -22,7 +22,9 @@ class Pl011 {
   static constexpr uint64_t kBase = 0x09000000;
   static constexpr uint64_t kSize = 0x1000;
   static constexpr unsigned kSpi = 1;          // INTID 33, QEMU virt's wiring
-  static constexpr size_t kFifoDepth = 16;     // r1p5 as the ID registers say (revision 1)
+  // 16 entries, as the ID registers' revision 1 implies: only revision 3 (r1p5) has
+  // 32-entry FIFOs, and drivers size theirs from that field.
+  static constexpr size_t kFifoDepth = 16;
 
   // Called with each transmitted byte and the vCPU that wrote it.
   using Sink = std::function<void(unsigned vcpu, char c)>;

@@ -5,10 +5,11 @@
 // writes QueueNotify; the used-buffer notification is InterruptStatus bit 0, whose level
 // the VMM drives onto an SPI.
 //
-// Guest memory is reached through a flat view of RAM; a descriptor that points outside RAM
-// or a malformed chain completes the request with VIRTIO_BLK_S_IOERR (or, when not even the
-// status byte can be written, sets DEVICE_NEEDS_RESET and stops serving the queue), never a
-// host fault. Writes go to the file as the guest makes them (pwrite); FLUSH and the end of
+// Guest memory is reached through a flat view of RAM; a descriptor that points outside RAM,
+// a malformed chain (indirect, looping, readable after writable, no status byte) or rings
+// outside RAM set DEVICE_NEEDS_RESET and stop serving the queue until a reset, never a host
+// fault; a well-formed request the drive cannot serve (out-of-range sectors, a write to a
+// read-only drive) completes with VIRTIO_BLK_S_IOERR. Writes go to the file as the guest makes them (pwrite); FLUSH and the end of
 // the run fsync it.
 #pragma once
 

@@ -24,6 +24,7 @@
 
 #include "emu/boot/linux_guest.h"
 #include "emu/common/errors.h"
+#include "emu/common/guest_ram.h"
 #include "emu/devices/host_input.h"
 #include "emu/devices/pl011.h"
 #include "emu/gdb/events.h"
@@ -53,28 +54,6 @@ constexpr int kPmuPpi = 23;  // the PMU overflow interrupt, as QEMU virt wires i
 // Instructions per KVM_RUN call: the VMM's scheduling quantum.
 constexpr uint64_t kQuantum = 1u << 20;
 
-// Guest RAM: anonymous private mapping, so untouched pages cost nothing and read as zero.
-class RamBuffer {
- public:
-  explicit RamBuffer(uint64_t size) : size_(size) {
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("cannot map guest RAM");
-    // Huge pages where the host allows them (QEMU asks the same for guest RAM): a guest
-    // kernel touches its RAM everywhere while it boots, and one fault per 2 MiB instead of
-    // per 4 KiB takes most of the page-fault time out of the boot. Only a hint: without
-    // transparent huge pages it fails harmlessly.
-    madvise(p, size, MADV_HUGEPAGE);
-    ptr_ = static_cast<uint8_t*>(p);
-  }
-  ~RamBuffer() { munmap(ptr_, size_); }
-  RamBuffer(const RamBuffer&) = delete;
-  RamBuffer& operator=(const RamBuffer&) = delete;
-  uint8_t* data() const { return ptr_; }
-
- private:
-  uint8_t* ptr_ = nullptr;
-  uint64_t size_;
-};
 
 inline std::string errno_name(int rc) {
   return std::string(strerrorname_np(-rc) ? strerrorname_np(-rc) : "E?");
@@ -415,7 +394,7 @@ class Vmm : private ObservedVm {
   // The model behind the VM fd, for what the host OS (not KVM) provides: scheduling
   // (vcpu_load), run budgets, tracepoints, the timing models (docs/kvm-api.md).
   kvm_model::Vm* vm_ = nullptr;
-  RamBuffer ram_;
+  GuestRamBuffer ram_;
   GuestRam guest_ram_;
   Console console_;
   devices::Pl011 uart_;
