@@ -13,32 +13,13 @@
 
 #include "emu/config/host_config.h"
 #include "emu/user/process.h"
+#include "tests/support/minimal_user_elf.h"
 
 namespace {
 
-// A minimal static aarch64 executable: one PT_LOAD page at 0x400000 holding `b .`.
+// A minimal static aarch64 executable (tests/support/minimal_user_elf.h).
 std::string write_program() {
-  std::vector<uint8_t> f(0x1004, 0);
-  auto put = [&](size_t off, uint64_t v, int n) { std::memcpy(&f[off], &v, n); };
-  const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
-  std::memcpy(&f[0], ident, 16);
-  put(16, 2, 2);          // ET_EXEC
-  put(18, 183, 2);        // EM_AARCH64
-  put(20, 1, 4);
-  put(24, 0x401000, 8);   // entry
-  put(32, 64, 8);         // phoff
-  put(52, 64, 2);         // ehsize
-  put(54, 56, 2);         // phentsize
-  put(56, 1, 2);          // phnum
-  put(64, 1, 4);          // PT_LOAD
-  put(68, 5, 4);          // R+X
-  put(72, 0, 8);          // offset
-  put(80, 0x400000, 8);   // vaddr
-  put(88, 0x400000, 8);
-  put(96, 0x1004, 8);     // filesz
-  put(104, 0x2000, 8);    // memsz
-  put(112, 0x1000, 8);
-  put(0x1000, 0x14000000, 4);  // b .
+  const std::vector<uint8_t> f = ::test::minimal_user_elf();
   char path[] = "/tmp/pmuemu-fuzz-syscalls-XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0 || write(fd, f.data(), f.size()) != static_cast<ssize_t>(f.size())) __builtin_trap();

@@ -13,6 +13,7 @@
 
 #include "emu/config/host_config.h"
 #include "emu/user/process.h"
+#include "tests/support/minimal_user_elf.h"
 
 namespace pmuemu::user::test {
 
@@ -25,32 +26,12 @@ constexpr uint64_t kMapShared = 0x01, kMapPrivate = 0x02, kMapFixed = 0x10, kMap
                    kMapFixedNoreplace = 0x100000;
 constexpr int64_t kAtFdcwd = -100;
 
-// The program: one R+X PT_LOAD at 0x400000 (file offset 0, memsz two pages) holding `b .`,
-// entry 0x401000, its program headers at file offset 64.
-constexpr uint64_t kLoadVa = 0x400000, kEntry = 0x401000, kLoadEnd = 0x402000;
+// The program: tests/support/minimal_user_elf.h (`b .` at its entry).
+constexpr uint64_t kLoadVa = ::test::kMinimalElfLoadVa, kEntry = ::test::kMinimalElfEntry,
+                   kLoadEnd = ::test::kMinimalElfLoadEnd;
 
 inline std::string write_program() {
-  std::vector<uint8_t> f(0x1004, 0);
-  auto put = [&](size_t off, uint64_t v, int n) { std::memcpy(&f[off], &v, n); };
-  const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
-  std::memcpy(&f[0], ident, 16);
-  put(16, 2, 2);      // ET_EXEC
-  put(18, 183, 2);    // EM_AARCH64
-  put(20, 1, 4);
-  put(24, kEntry, 8);
-  put(32, 64, 8);     // e_phoff
-  put(52, 64, 2);
-  put(54, 56, 2);
-  put(56, 1, 2);      // e_phnum
-  put(64, 1, 4);      // PT_LOAD
-  put(68, 5, 4);      // PF_R | PF_X
-  put(72, 0, 8);
-  put(80, kLoadVa, 8);
-  put(88, kLoadVa, 8);
-  put(96, 0x1004, 8);
-  put(104, kLoadEnd - kLoadVa, 8);
-  put(112, 0x1000, 8);
-  put(0x1000, 0x14000000, 4);  // b .
+  const std::vector<uint8_t> f = ::test::minimal_user_elf();
   char path[] = "/tmp/pmuemu-unit-user-XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
