@@ -18,6 +18,7 @@
 #include "cpu/core.h"
 #include "kvm_model/timer/generic_timer.h"
 #include "kvm_model/uapi.h"
+#include "kvm_model/vgic/its.h"
 #include "kvm_model/vgic/vgic.h"
 #include "kvm_model/vpmu/vpmu.h"
 
@@ -348,6 +349,32 @@ class Vm {
   int get_vgic_state(vgic::VgicState& out) const;
   int set_vgic_state(const vgic::VgicState& in);
   vpmu::IrqChipState irqchip_state();
+  // ---- ITS devices (KVM_DEV_TYPE_ARM_VGIC_ITS; its_attr.cpp) ----
+  // vgic_its_create(): a new ITS (any number), its index returned; from now on the vGIC
+  // has LPIs (GICD_TYPER.LPIS) and KVM_SIGNAL_MSI needs a DeviceID.
+  unsigned create_its();
+  size_t num_its() const { return its_.size(); }
+  // The frame address (KVM_VGIC_ITS_ADDR_TYPE): ~0 until set; the caller checks it (set once,
+  // 64 KiB aligned, inside the IPA space).
+  uint64_t its_base(unsigned index) const { return its_.at(index)->base(); }
+  void set_its_base(unsigned index, uint64_t base);
+  // KVM_DEV_ARM_VGIC_GRP_ITS_REGS (vgic::Its::user_read/user_write errnos).
+  int its_regs_get(unsigned index, uint64_t offset, uint64_t& value);
+  int its_regs_set(unsigned index, uint64_t offset, uint64_t value);
+  static int its_regs_has(uint64_t offset) { return vgic::Its::user_reg_check(offset); }
+  // KVM_DEV_ARM_VGIC_GRP_CTRL of an ITS: INIT (nothing), CTRL_RESET, SAVE_TABLES,
+  // RESTORE_TABLES; any other attribute does nothing (0), as in KVM. The caller checks that
+  // no vCPU runs (-EBUSY).
+  int its_ctrl(unsigned index, uint64_t attr);
+  // KVM_SIGNAL_MSI (kvm_send_userspace_msi): 1 delivered, 0 blocked by the ITS (no
+  // translation); -EINVAL no in-kernel irqchip or flags other than KVM_MSI_VALID_DEVID,
+  // -ENODEV no ITS, -EINVAL (no DeviceID, or the doorbell is no ITS's GITS_TRANSLATER),
+  // -EBUSY the ITS or the target's LPIs are disabled.
+  int signal_msi(uint64_t address, uint32_t data, uint32_t devid, uint32_t flags);
+  // The ITS whose control frame holds gpa, or null.
+  vgic::Its* its_at(uint64_t gpa);
+  // kvm_read_guest(): bytes of guest memory, through the hook outside the RAM slot.
+  bool read_guest(uint64_t gpa, void* data, size_t len);
   // The firmware interface (SmcccConfig). KVM_ARM_VM_SMCCC_CTRL's FILTER: -EINVAL for an
   // empty or wrapping range or an unknown action, -EBUSY once a vCPU has run, -EEXIST for
   // a range overlapping one already set (the SMCCC architecture range is reserved: it
@@ -444,6 +471,9 @@ class Vm {
   uint64_t ctr_el0_;  // the guest's CTR_EL0 (initially the host's sanitised value)
   std::array<std::optional<uint64_t>, 64> written_ids_{};  // by CRm * 8 + op2
   std::unique_ptr<vgic::Vgic> vgic_;
+  std::vector<std::unique_ptr<vgic::Its>> its_;
+  // The vGIC reaches guest memory (LPI tables, ITS queue and tables) through the VM.
+  void connect_vgic_memory();
   std::vector<std::unique_ptr<cpu::timing::TimingModel>> timing_;  // per pCPU, lazily
   bool threaded_ = false;
   uint64_t counter_floor_ = 0;  // the largest count a vCPU has read (under the VM lock)

@@ -11,7 +11,14 @@ namespace kvm_model {
 bool Vcpu::handle_mmio_in_kernel() {
   vgic::Vgic* gic = vm_.vgic();
   const cpu::MmioAccess& a = core_->mmio();
-  if (gic == nullptr || !gic->owns(a.phys_addr)) return false;
+  if (gic == nullptr) return false;
+  if (vgic::Its* its = vm_.its_at(a.phys_addr); its != nullptr && !gic->owns(a.phys_addr)) {
+    if (a.is_write) its->mmio_write(*gic, a.phys_addr, a.size, a.data);
+    else core_->complete_mmio_read(its->mmio_read(a.phys_addr, a.size));
+    core_->set_irq_pending(gic->irq_pending(id_));
+    return true;
+  }
+  if (!gic->owns(a.phys_addr)) return false;
   if (a.is_write) {
     gic->mmio_write(a.phys_addr, a.size, a.data);
   } else {

@@ -160,7 +160,13 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
       vgic_nr_irqs_ = static_cast<uint32_t>(value);
       return 0;
     case KVM_DEV_ARM_VGIC_GRP_CTRL:
-      if (attr == kCtrlSavePendingTables) return 0;  // no ITS: no tables to save
+      if (attr == kCtrlSavePendingTables) {
+        // vgic_v3_save_pending_tables(): -ENXIO before CTRL_INIT; each mapped LPI's pending
+        // bit into its target's pending table.
+        if (vgic_ == nullptr) return -ENXIO;
+        const auto lk = lock();
+        return vgic_->save_pending_tables();
+      }
       if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) return -ENXIO;
       if (vgic_) return 0;  // vgic_init() is idempotent
       {
@@ -174,6 +180,7 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
         std::vector<unsigned> order;  // redistributors go to vCPUs in creation order
         for (const auto& v : vcpus_) order.push_back(v->id());
         vgic_->set_vcpu_order(order);
+        connect_vgic_memory();
       }
       return 0;
     default:

@@ -86,12 +86,9 @@ struct VmObj {
   }
 };
 
-// A KVM_DEV_TYPE_ARM_VGIC_ITS device (vgic-its.c). Only its attribute interface is
-// modelled: the frame's base address (set once) and the controls. The guest sees no ITS
-// frame and the vGIC no LPIs (GICD_TYPER.LPIS stays 0): nothing in the model can raise
-// an MSI, so an ITS has nothing to translate.
+// A KVM_DEV_TYPE_ARM_VGIC_ITS device (vgic-its.c): the model's ITS of this index.
 struct ItsDev {
-  uint64_t base = ~uint64_t{0};  // VGIC_ADDR_UNDEF
+  unsigned index;
 };
 
 enum class Kind : uint8_t { kSystem, kVm, kVcpu, kDevice };
@@ -211,7 +208,12 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_ARM_USER_IRQ:
     case KVM_CAP_STEAL_TIME:
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
+    case KVM_CAP_SIGNAL_MSI:
       return 1;
+    case KVM_CAP_MSI_DEVID:
+      // An ITS makes MSIs carry a DeviceID (kvm->arch.vgic.msis_require_devid).
+      if (vm == nullptr) return -EINVAL;
+      return vm->vm->num_its() != 0 ? 1 : 0;
     case KVM_CAP_MULTI_ADDRESS_SPACE:
       return 1;  // KVM_ADDRESS_SPACE_NUM on arm64
     case KVM_CAP_NR_MEMSLOTS:
@@ -393,7 +395,7 @@ long State::create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg) {
       sys_close(fd);
       return rc;
     }
-    install(std::make_shared<File>(File{Kind::kDevice, vm, nullptr, std::make_shared<ItsDev>()}), fd);
+    install(std::make_shared<File>(File{Kind::kDevice, vm, nullptr, std::make_shared<ItsDev>(ItsDev{vm->vm->create_its()})}), fd);
     return 0;
   }
   if (int rc = vm->vm->create_device(cd.type); rc != 0) return rc;
@@ -501,6 +503,11 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       return create_device(vmp, arg);
     case KVM_IRQ_LINE:
       return irq_line(vm, arg);
+    case KVM_SIGNAL_MSI: {
+      kvm_msi msi;
+      if (int rc = get(msi, arg); rc != 0) return rc;
+      return vm.vm->signal_msi((uint64_t{msi.address_hi} << 32) | msi.address_lo, msi.data, msi.devid, msi.flags);
+    }
     case KVM_ARM_PREFERRED_TARGET: {
       kvm_vcpu_init init{};
       init.target = KVM_ARM_TARGET_GENERIC_V8;
@@ -774,31 +781,45 @@ long State::its_ioctl(VmObj& vm, ItsDev& its, unsigned long req, unsigned long a
   if (req == KVM_HAS_DEVICE_ATTR) {
     if (attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR) return attr.attr == KVM_VGIC_ITS_ADDR_TYPE ? 0 : -ENXIO;
     if (attr.group == KVM_DEV_ARM_VGIC_GRP_CTRL) return ctrl_known ? 0 : -ENXIO;
-    return -ENXIO;  // GRP_ITS_REGS: the ITS registers are not modelled
+    if (attr.group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS) return Vm::its_regs_has(attr.attr);
+    return -ENXIO;
+  }
+  auto all_vcpus_idle = [&vm] {
+    for (const auto& vc : vm.vcpus) {
+      std::unique_lock vlk(vc->m, std::try_to_lock);
+      if (!vlk.owns_lock()) return false;
+    }
+    return true;
+  };
+  if (attr.group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS) {
+    // vgic_its_attr_regs_access(): the value, the alignment, then no vCPU in an ioctl.
+    uint64_t v = 0;
+    if (req == KVM_SET_DEVICE_ATTR && copy_in(&v, attr.addr, sizeof v) != 0) return -EFAULT;
+    if (int rc = Vm::its_regs_has(attr.attr); rc == -EINVAL) return rc;
+    if (!all_vcpus_idle()) return -EBUSY;
+    if (req == KVM_SET_DEVICE_ATTR) return vm.vm->its_regs_set(its.index, attr.attr, v);
+    if (int rc = vm.vm->its_regs_get(its.index, attr.attr, v); rc != 0) return rc;
+    return copy_out(attr.addr, &v, sizeof v);
   }
   if (attr.group == KVM_DEV_ARM_VGIC_GRP_ADDR) {
     if (attr.attr != KVM_VGIC_ITS_ADDR_TYPE) return -ENODEV;
-    if (req == KVM_GET_DEVICE_ATTR) return copy_out(attr.addr, &its.base, sizeof its.base);
+    const uint64_t base = vm.vm->its_base(its.index);
+    if (req == KVM_GET_DEVICE_ATTR) return copy_out(attr.addr, &base, sizeof base);
     uint64_t addr = 0;
     if (copy_in(&addr, attr.addr, sizeof addr) != 0) return -EFAULT;
     // vgic_check_iorange(): set once, 64 KiB aligned, the whole frame inside the IPA space.
-    if (its.base != ~uint64_t{0}) return -EEXIST;
+    if (base != ~uint64_t{0}) return -EEXIST;
     if (addr % 0x10000 != 0) return -EINVAL;
     if (addr + kVgicItsFrameSize < addr) return -EINVAL;
     const uint64_t ipa = uint64_t{1} << vm.ipa_bits;
     if (addr >= ipa || addr + kVgicItsFrameSize > ipa) return -E2BIG;
-    its.base = addr;
+    vm.vm->set_its_base(its.index, addr);
     return 0;
   }
   if (req == KVM_SET_DEVICE_ATTR && attr.group == KVM_DEV_ARM_VGIC_GRP_CTRL) {
     if (attr.attr == KVM_DEV_ARM_VGIC_CTRL_INIT) return 0;
-    for (const auto& vc : vm.vcpus) {
-      std::unique_lock vlk(vc->m, std::try_to_lock);
-      if (!vlk.owns_lock()) return -EBUSY;
-    }
-    // Reset, save and restore: with no device or collection table ever given (the ITS
-    // registers are not modelled) there is nothing to clear, write or read.
-    return 0;
+    if (!all_vcpus_idle()) return -EBUSY;
+    return vm.vm->its_ctrl(its.index, attr.attr);
   }
   return -ENXIO;
 }

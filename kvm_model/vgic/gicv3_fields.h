@@ -16,6 +16,11 @@ inline constexpr unsigned kMaxIrqs = 1020;      // SPIs end at 1019
 inline constexpr unsigned kSpuriousIntid = 1023;
 inline constexpr unsigned kFirstSpecialIntid = 1020;  // 1020..1023 are never real interrupts
 
+// LPIs (IHI 0069 "LPIs"): INTIDs from 8192 up. KVM's ITS gives 16 INTID bits
+// (INTERRUPT_ID_BITS_ITS), so LPIs are 8192..65535.
+inline constexpr unsigned kFirstLpi = 8192;
+inline constexpr unsigned kLpiIdBits = 16;
+
 // ---- Priority (IHI 0069 "Interrupt prioritization") ----
 // Like KVM's vGICv3 (VGIC_PRI_BITS, ICH_VTR_EL2.PRIbits/PREbits on the hardware it runs on):
 // 5 bits of priority, all of them preemption bits. The low 3 bits of every priority field,
@@ -49,6 +54,7 @@ constexpr bool EnableGrp1(uint64_t v) { return arch::bit<1>(v); }
 // GICD_TYPER.
 namespace gicd_typer {
 inline constexpr unsigned kIDbitsShift = 19;       // IDbits [23:19]: INTID bits - 1
+inline constexpr uint32_t kLPIS = 1u << 17;        // LPIs supported (an ITS exists)
 inline constexpr uint32_t kNo1N = 1u << 25;        // 1 of N SPI routing not supported
 constexpr uint32_t ITLinesNumber(unsigned num_irqs) { return num_irqs / 32 - 1; }
 }  // namespace gicd_typer
@@ -62,10 +68,46 @@ inline constexpr uint64_t kStoredMask = 0x00ffffff;
 
 // GICR_TYPER (64-bit).
 namespace gicr_typer {
+inline constexpr uint64_t kPLPIS = 1u << 0;         // physical LPIs supported
 inline constexpr uint64_t kLast = 1u << 4;          // last redistributor of the region
 inline constexpr unsigned kProcessorNumberShift = 8;  // [23:8]
 inline constexpr unsigned kAffinityShift = 32;        // Affinity_Value [63:32] = Aff3.Aff2.Aff1.Aff0
 }  // namespace gicr_typer
+
+// GICR_CTLR.
+namespace gicr_ctlr {
+inline constexpr uint32_t kEnableLPIs = 1u << 0;
+}  // namespace gicr_ctlr
+
+// GICR_PROPBASER / GICR_PENDBASER (64-bit): the LPI configuration table (one byte per LPI,
+// VM-wide in KVM) and each redistributor's pending table (one bit per INTID).
+namespace lpi_tables {
+inline constexpr uint64_t kPropAddrMask = 0x000ffffffffff000ull;   // PROPBASER PA [51:12]
+inline constexpr uint64_t kPendAddrMask = 0x000fffffffff0000ull;   // PENDBASER PA [51:16]
+inline constexpr uint64_t kPendPTZ = 1ull << 62;                   // pending table zero (write-only)
+// Bits KVM keeps RES0 (vgic-mmio-v3.c PROPBASER_RES0_MASK / PENDBASER_RES0_MASK).
+inline constexpr uint64_t kPropRes0 = 0xf800000000000000ull | 0x00f0000000000000ull | 0x60ull;
+inline constexpr uint64_t kPendRes0 = (1ull << 63) | 0x3800000000000000ull | 0x00f0000000000000ull | 0xf000ull | 0x7full;
+constexpr unsigned PropIdBits(uint64_t v) { return static_cast<unsigned>(arch::bits<4, 0>(v)) + 1; }
+// A configuration byte (IHI 0069 "LPI Configuration tables"): priority [7:2], Enable [0].
+constexpr uint8_t ConfigPriority(uint8_t b) { return static_cast<uint8_t>(b & 0xfc); }
+constexpr bool ConfigEnable(uint8_t b) { return (b & 1) != 0; }
+}  // namespace lpi_tables
+
+// The cacheability/shareability fields of GICR_{PROP,PEND}BASER, GITS_CBASER and
+// GITS_BASER<n>, as KVM sanitises them (vgic_sanitise_*): Outer Shareable becomes Inner
+// Shareable, inner non-cacheable becomes RaWb (3), outer anything but SameAsInner (0) or nC
+// (1) becomes SameAsInner.
+constexpr uint64_t sanitise_baser(uint64_t reg, unsigned shareability_shift, unsigned inner_shift,
+                                  unsigned outer_shift) {
+  const uint64_t sh = (reg >> shareability_shift) & 3;
+  if (sh == 2) reg = (reg & ~(uint64_t{3} << shareability_shift)) | (uint64_t{1} << shareability_shift);
+  const uint64_t in = (reg >> inner_shift) & 7;
+  if (in == 0 || in == 1) reg = (reg & ~(uint64_t{7} << inner_shift)) | (uint64_t{3} << inner_shift);
+  const uint64_t out = (reg >> outer_shift) & 7;
+  if (out > 1) reg &= ~(uint64_t{7} << outer_shift);
+  return reg;
+}
 
 // GICR_WAKER.
 namespace gicr_waker {

@@ -29,11 +29,14 @@ Vgic::Vgic(unsigned num_vcpus, unsigned num_irqs) : num_irqs_(num_irqs) {
   for (unsigned v = 0; v < num_vcpus; ++v) order_pos_[v] = v;
   out_.assign(num_vcpus, 0);
   changed_.assign(num_vcpus, 0);
+  lpi_pending_.resize(num_vcpus);
   reset();
 }
 
 void Vgic::reset() {
   s_.enable_grp1 = false;
+  // The LPIs belong to the ITS translations that map them: they stay, without pending state.
+  for (auto& [intid, l] : s_.lpis) l.irq.latch = false;
   for (auto& c : s_.cpus) {
     c = RedistState{};
     // SGIs are always edge-triggered; PPIs level-sensitive (GICR_ICFGR0/1 are read-only here).
@@ -43,6 +46,7 @@ void Vgic::reset() {
   // GICD_IROUTER resets to an UNKNOWN value; 0 routes every SPI to vCPU 0, as KVM's reset does.
   for (auto& r : s_.irouter) r = 0;
   for (unsigned i = kNumPrivate; i < num_irqs_; ++i) retarget_spi(i);
+  rebuild_lpi_index();
   refresh_all();
 }
 
@@ -58,6 +62,10 @@ IrqState* Vgic::irq(unsigned vcpu, unsigned intid) {
 const IrqState* Vgic::irq(unsigned vcpu, unsigned intid) const {
   if (intid < kNumPrivate) return vcpu < s_.cpus.size() ? &s_.cpus[vcpu].irqs[intid] : nullptr;
   if (intid < num_irqs_ && intid < kMaxIrqs) return &s_.spis[intid - kNumPrivate];
+  if (intid >= kFirstLpi) {
+    const auto it = s_.lpis.find(intid);
+    return it == s_.lpis.end() ? nullptr : &it->second.irq;
+  }
   return nullptr;
 }
 
@@ -100,6 +108,8 @@ Vgic::Hppi Vgic::highest_pending(unsigned vcpu) const {
   for (unsigned i = 0; i < kNumPrivate; ++i) consider(priv[i], i);
   for (unsigned i = 0; i < s_.spis.size(); ++i)
     if (spi_target_[i] == static_cast<long>(vcpu)) consider(s_.spis[i], i + kNumPrivate);
+  if (s_.cpus[vcpu].enable_lpis)
+    for (uint32_t intid : lpi_pending_[vcpu]) consider(s_.lpis.find(intid)->second.irq, intid);
   return best;
 }
 
@@ -163,9 +173,17 @@ std::vector<unsigned> Vgic::take_changed() {
 unsigned Vgic::acknowledge(unsigned vcpu) {
   const Hppi h = highest_pending(vcpu);
   if (!can_signal(vcpu, h)) return kSpuriousIntid;
-  IrqState& s = *irq(vcpu, h.intid);
-  s.active = true;
-  s.latch = false;
+  if (h.intid >= kFirstLpi) {
+    // An LPI has no active state: acknowledging it only consumes its pending bit.
+    LpiState& l = s_.lpis.find(h.intid)->second;
+    const bool was = l.irq.latch;
+    l.irq.latch = false;
+    lpi_reindex(h.intid, l.target, was);
+  } else {
+    IrqState& s = *irq(vcpu, h.intid);
+    s.active = true;
+    s.latch = false;
+  }
   CpuIfState& c = s_.cpus[vcpu].cpuif;
   c.ap1r0 |= 1u << ((h.priority & group_priority_mask(vcpu)) >> kApBitShift);
   refresh(vcpu);
@@ -173,7 +191,8 @@ unsigned Vgic::acknowledge(unsigned vcpu) {
 }
 
 void Vgic::end_of_interrupt(unsigned vcpu, unsigned intid) {
-  if (intid >= kFirstSpecialIntid || intid >= num_irqs_) return;
+  const bool lpi = intid >= kFirstLpi && intid < (1u << kLpiIdBits) && s_.lpis_supported;
+  if (!lpi && (intid >= kFirstSpecialIntid || intid >= num_irqs_)) return;
   CpuIfState& c = s_.cpus[vcpu].cpuif;
   if (c.ap1r0 == 0) return;        // nothing active at this CPU interface: UNPREDICTABLE, ignore
   c.ap1r0 &= c.ap1r0 - 1;          // priority drop: clear the highest active priority
@@ -182,6 +201,7 @@ void Vgic::end_of_interrupt(unsigned vcpu, unsigned intid) {
 }
 
 void Vgic::deactivate(unsigned vcpu, unsigned intid) {
+  if (intid >= kFirstLpi) return;  // no active state to remove
   IrqState* s = irq(vcpu, intid);
   if (s == nullptr || !s->active) return;
   s->active = false;
@@ -227,6 +247,9 @@ void Vgic::set_state(const VgicState& s) {
                                 std::to_string(num_irqs_));
   s_ = s;
   for (unsigned i = kNumPrivate; i < num_irqs_; ++i) retarget_spi(i);
+  // LPIs of a hostile snapshot: outside the LPI range, or targeting no vCPU, they are dropped
+  // from delivery (never an out-of-range index).
+  rebuild_lpi_index();
   refresh_all();
 }
 

@@ -31,8 +31,18 @@
 //  * GICR_WAKER implements the ProcessorSleep/ChildrenAsleep handshake (ChildrenAsleep follows
 //    ProcessorSleep at once; both reset to 1) but a sleeping redistributor still forwards
 //    interrupts: KVM's GICR_WAKER is RAZ/WI, so guests written for KVM need not clear it.
-//  * No LPIs, no ITS, no MBIs: GICR_CTLR, GICR_PROPBASER, GICR_PENDBASER, GICR_STATUSR and
-//    GICD_STATUSR are RAZ/WI; GICD_TYPER.LPIS = 0, IDbits = 9 (10-bit INTIDs, as KVM).
+//  * LPIs exist only once the VM has an ITS (KVM's has_its; kvm_model/vgic/its.h): then
+//    GICD_TYPER.LPIS = 1 and IDbits = 15 (16-bit INTIDs), GICR_TYPER.PLPIS = 1, GICR_CTLR
+//    .EnableLPIs, GICR_PROPBASER (one VM-wide value, as KVM keeps it) and GICR_PENDBASER are
+//    implemented, and GICR_INVLPIR/GICR_INVALLR re-read configuration bytes. Without an ITS
+//    they are RAZ/WI and IDbits = 9 (10-bit INTIDs), as in KVM. LPIs exist only while an ITS
+//    translation maps them (KVM allocates its vgic_irq at MAPTI/MAPI); their configuration
+//    byte is read from guest memory when they are mapped and at INV/INVALL, never on its
+//    own, and their pending bit is read from the target's pending table when they are
+//    mapped and when EnableLPIs is set (unless PENDBASER.PTZ). No MBIs; GICR_STATUSR and
+//    GICD_STATUSR are RAZ/WI.
+//  * LPIs have no active state (IHI 0069 "LPIs"): acknowledging one clears its pending bit,
+//    and its EOI is only a priority drop.
 //  * MMIO access sizes (IHI 0069 "GIC memory-mapped register access"): 32-bit everywhere,
 //    8-bit on IPRIORITYR/ITARGETSR, 64-bit on GICD_IROUTER, GICR_TYPER and GICR_{PROP,PEND}BASER.
 //    Any other size, misaligned accesses, reserved offsets and unimplemented INTIDs are RAZ/WI.
@@ -46,6 +56,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "cpu/arch/sysreg_key.h"
@@ -92,11 +105,22 @@ struct CpuIfState {
   uint32_t ap1r0 = 0;              // ICC_AP1R0_EL1: one bit per active group priority
 };
 
-// One redistributor: the banked SGIs/PPIs, GICR_WAKER and the CPU interface of its vCPU.
+// One redistributor: the banked SGIs/PPIs, GICR_WAKER, its LPI controls and the CPU
+// interface of its vCPU.
 struct RedistState {
   std::array<IrqState, kNumPrivate> irqs{};
   bool processor_sleep = true;     // GICR_WAKER.ProcessorSleep
+  bool enable_lpis = false;        // GICR_CTLR.EnableLPIs
+  uint64_t pendbaser = 0;          // GICR_PENDBASER, sanitised (PTZ kept: it reads as 0)
   CpuIfState cpuif;
+};
+
+// One LPI (KVM's vgic_irq of an INTID >= 8192): always edge-triggered and Group 1; `active`
+// is never set.
+struct LpiState {
+  IrqState irq;
+  long target = -1;                // the vCPU id it is delivered to; -1: collection unmapped
+  unsigned refs = 0;               // ITS translations that map to it
 };
 
 // Everything guest-visible, as a plain copyable value (snapshots).
@@ -105,6 +129,9 @@ struct VgicState {
   std::vector<IrqState> spis;      // INTID 32 + i
   std::vector<uint64_t> irouter;   // GICD_IROUTER<32 + i>, Aff2..Aff0 only
   std::vector<RedistState> cpus;   // one per vCPU
+  bool lpis_supported = false;     // the VM has an ITS (KVM's has_its)
+  uint64_t propbaser = 0;          // GICR_PROPBASER, shared by every redistributor
+  std::map<uint32_t, LpiState> lpis;  // the mapped LPIs by INTID
 };
 
 class Vgic {
@@ -185,6 +212,50 @@ class Vgic {
   // vCPUs whose irq_pending() changed since the previous call, in increasing order.
   std::vector<unsigned> take_changed();
 
+  // ---- LPIs (vgic_lpi.cpp), driven by the ITS model ----
+  // Guest memory as KVM reads and writes it (kvm_read_guest/kvm_write_guest): false when
+  // the range is in no memory slot; buf null only asks whether it is.
+  using GuestMemory = std::function<bool(uint64_t gpa, void* buf, size_t len, bool is_write)>;
+  void set_guest_memory(GuestMemory m) { mem_ = std::move(m); }
+  bool guest_read(uint64_t gpa, void* buf, size_t len) const { return mem_ && mem_(gpa, buf, len, false); }
+  bool guest_write(uint64_t gpa, const void* buf, size_t len) const {
+    return mem_ && mem_(gpa, const_cast<void*>(buf), len, true);
+  }
+  bool guest_present(uint64_t gpa, size_t len) const { return mem_ && mem_(gpa, nullptr, len, false); }
+  // An ITS was created (vgic_its_create: has_its, and PROPBASER's initial attributes). Stays on.
+  void enable_lpi_support();
+  bool lpis_supported() const { return s_.lpis_supported; }
+  bool lpis_enabled(unsigned vcpu) const { return vcpu < num_vcpus() && s_.cpus[vcpu].enable_lpis; }
+  // kvm_get_vcpu_by_id(): a vCPU with this id exists (has a redistributor slot in the order).
+  bool vcpu_exists(uint64_t id) const { return id < order_pos_.size() && order_pos_[id] >= 0; }
+  // One past the largest LPI INTID GICR_PROPBASER.IDbits allows (KVM's max_lpis_propbaser).
+  uint32_t lpi_limit() const;
+  // vgic_add_lpi(): a new reference to LPI `intid` (>= 8192). A new LPI targets `target`
+  // (-1: none) and reads its configuration byte and its pending bit (consuming it) from
+  // guest memory; -EFAULT (and no LPI) when either read fails. An existing one only gains a
+  // reference.
+  int lpi_get(uint32_t intid, long target);
+  // Drops a reference; the LPI, pending state included, goes with the last one.
+  void lpi_put(uint32_t intid);
+  // Retargets (update_affinity); with `only_from` >= 0 only an LPI now targeting it.
+  void lpi_set_target(uint32_t intid, long target, long only_from = -1);
+  // MOVALL: every LPI targeting `from` moves to `to`.
+  void lpi_move_all(unsigned from, unsigned to);
+  void lpi_set_pending(uint32_t intid, bool pending);
+  // update_lpi_config(): re-reads the configuration byte; with filter >= 0 applies it only
+  // if the LPI targets that vCPU. -EFAULT if the byte cannot be read.
+  int lpi_update_config(uint32_t intid, long filter = -1);
+  // INVALL / GICR_INVALLR: every LPI targeting `vcpu` re-reads its configuration.
+  void lpi_invall(unsigned vcpu);
+  // KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES: each mapped LPI's pending bit into its target's
+  // pending table (bytes rewritten only where they differ). -EFAULT if a byte could not be
+  // read or written (the others are still saved).
+  int save_pending_tables();
+  const LpiState* lpi(uint32_t intid) const {
+    const auto it = s_.lpis.find(intid);
+    return it == s_.lpis.end() ? nullptr : &it->second;
+  }
+
   // ---- userspace save/restore (KVM_DEV_ARM_VGIC_GRP_*; vgic_uaccess.cpp) ----
   // The register view KVM gives the VMM: 32-bit accesses at an offset of the distributor
   // frame (GRP_DIST_REGS) or of a vCPU's 128 KiB redistributor (GRP_REDIST_REGS, RD_base
@@ -228,6 +299,7 @@ class Vgic {
   friend struct MmioOps;
   friend struct CpuIfOps;
   friend struct UaccessOps;
+  friend struct LpiOps;
 
   // A frame access by offset (vgic_mmio.cpp): frame_vcpu ~0u is the distributor, else the
   // vCPU whose RD_base (offsets below kSgiFrameOffset) or SGI_base frame is meant.
@@ -270,6 +342,15 @@ class Vgic {
   std::vector<long> spi_target_;    // derived from s_.irouter: vCPU id or -1
   std::vector<uint8_t> out_;        // cached irq_pending()
   std::vector<uint8_t> changed_;
+  // Derived from s_.lpis: per vCPU, the LPIs targeting it whose pending latch is set (what
+  // highest_pending scans). Every change of an LPI's target or latch goes through
+  // lpi_reindex().
+  std::vector<std::set<uint32_t>> lpi_pending_;
+  void lpi_reindex(uint32_t intid, long old_target, bool old_latch);
+  void rebuild_lpi_index();
+  // GICR_CTLR.EnableLPIs written (vgic_mmio_write_v3r_ctlr).
+  void write_enable_lpis(unsigned vcpu, bool enable);
+  GuestMemory mem_;
 };
 
 }  // namespace kvm_model::vgic

@@ -104,8 +104,11 @@ struct MmioOps {
     g.s_.enable_grp1 = gicd_ctlr::EnableGrp1(v);
     g.refresh_all();
   }
+  // With an ITS: LPIS and 16 INTID bits (KVM's INTERRUPT_ID_BITS_ITS); else 10 bits.
   static uint64_t read_gicd_typer(const Vgic& g, unsigned, uint32_t, unsigned) {
-    return gicd_typer::ITLinesNumber(g.num_irqs_) | (9u << gicd_typer::kIDbitsShift) | gicd_typer::kNo1N;
+    const uint32_t lpis = g.s_.lpis_supported ? gicd_typer::kLPIS | ((kLpiIdBits - 1) << gicd_typer::kIDbitsShift)
+                                              : 9u << gicd_typer::kIDbitsShift;
+    return gicd_typer::ITLinesNumber(g.num_irqs_) | lpis | gicd_typer::kNo1N;
   }
 
   // GICD_IROUTER<n> at 0x6000 + 8n; n < 32 is reserved and unimplemented SPIs are RAZ/WI.
@@ -128,7 +131,51 @@ struct MmioOps {
     uint64_t v = (affinity_of_vcpu(fv) << gicr_typer::kAffinityShift) |
                  (uint64_t{fv & 0xffffu} << gicr_typer::kProcessorNumberShift);
     if (g.redist_is_last(fv)) v |= gicr_typer::kLast;
+    if (g.s_.lpis_supported) v |= gicr_typer::kPLPIS;
     return slice(v, off, size);
+  }
+
+  // ---- LPI controls (RAZ/WI without an ITS) ----
+  // A 32-bit write updates its half of a 64-bit register (KVM's update_64bit_reg).
+  static uint64_t merge(uint64_t reg, uint32_t off, unsigned size, uint64_t v) {
+    if (size == 8) return v;
+    const unsigned shift = (off % 8) * 8;
+    const uint64_t mask = ((uint64_t{1} << (size * 8)) - 1) << shift;
+    return (reg & ~mask) | ((v << shift) & mask);
+  }
+  static uint64_t read_gicr_ctlr(const Vgic& g, unsigned fv, uint32_t, unsigned) {
+    return g.s_.cpus[fv].enable_lpis ? gicr_ctlr::kEnableLPIs : 0;
+  }
+  static void write_gicr_ctlr(Vgic& g, unsigned fv, uint32_t, unsigned, uint64_t v) {
+    g.write_enable_lpis(fv, (v & gicr_ctlr::kEnableLPIs) != 0);
+  }
+  static uint64_t read_propbaser(const Vgic& g, unsigned, uint32_t off, unsigned size) {
+    return slice(g.s_.propbaser, off, size);
+  }
+  // Ignored while this redistributor has LPIs enabled (UNPREDICTABLE; KVM ignores it).
+  static void write_propbaser(Vgic& g, unsigned fv, uint32_t off, unsigned size, uint64_t v) {
+    if (!g.s_.lpis_supported || g.s_.cpus[fv].enable_lpis) return;
+    const uint64_t r = sanitise_baser(merge(g.s_.propbaser, off, size, v), 10, 7, 56);
+    g.s_.propbaser = r & ~lpi_tables::kPropRes0;
+  }
+  static uint64_t read_pendbaser(const Vgic& g, unsigned fv, uint32_t off, unsigned size) {
+    return slice(g.s_.cpus[fv].pendbaser & ~lpi_tables::kPendPTZ, off, size);
+  }
+  static void write_pendbaser(Vgic& g, unsigned fv, uint32_t off, unsigned size, uint64_t v) {
+    RedistState& r = g.s_.cpus[fv];
+    if (!g.s_.lpis_supported || r.enable_lpis) return;
+    r.pendbaser = sanitise_baser(merge(r.pendbaser, off, size, v), 10, 7, 56) & ~lpi_tables::kPendRes0;
+  }
+  // GICR_INVLPIR / GICR_INVALLR: only the low word's write counts (the upper one is for vPEs),
+  // and only with LPIs enabled here.
+  static void write_invlpir(Vgic& g, unsigned fv, uint32_t off, unsigned, uint64_t v) {
+    if (off % 8 != 0 || !g.s_.cpus[fv].enable_lpis) return;
+    const auto intid = static_cast<uint32_t>(v);
+    if (intid >= kFirstLpi) g.lpi_update_config(intid);
+  }
+  static void write_invallr(Vgic& g, unsigned fv, uint32_t off, unsigned, uint64_t) {
+    if (off % 8 != 0 || !g.s_.cpus[fv].enable_lpis) return;
+    g.lpi_invall(fv);
   }
   // GICR_WAKER: ChildrenAsleep follows ProcessorSleep immediately (nothing to quiesce).
   static uint64_t read_gicr_waker(const Vgic& g, unsigned fv, uint32_t, unsigned) {
@@ -178,13 +225,16 @@ constexpr MmioReg kDistRegs[] = {
 
 // Redistributor RD_base frame (IHI 0069 Table "Redistributor register map", RD_base).
 constexpr MmioReg kRdRegs[] = {
-    {0x0000, 4, kW32, "GICR_CTLR", nullptr, nullptr},           // no LPIs: EnableLPIs RAZ/WI
+    {0x0000, 4, kW32, "GICR_CTLR", &MmioOps::read_gicr_ctlr, &MmioOps::write_gicr_ctlr},
     {0x0004, 4, kW32, "GICR_IIDR", read_iidr, nullptr},
     {0x0008, 8, kW32 | kW64, "GICR_TYPER", &MmioOps::read_gicr_typer, nullptr},
     {0x0010, 4, kW32, "GICR_STATUSR", nullptr, nullptr},
     {0x0014, 4, kW32, "GICR_WAKER", &MmioOps::read_gicr_waker, &MmioOps::write_gicr_waker},
-    {0x0070, 8, kW32 | kW64, "GICR_PROPBASER", nullptr, nullptr},  // GICD_TYPER.LPIS = 0
-    {0x0078, 8, kW32 | kW64, "GICR_PENDBASER", nullptr, nullptr},
+    {0x0070, 8, kW32 | kW64, "GICR_PROPBASER", &MmioOps::read_propbaser, &MmioOps::write_propbaser},
+    {0x0078, 8, kW32 | kW64, "GICR_PENDBASER", &MmioOps::read_pendbaser, &MmioOps::write_pendbaser},
+    {0x00A0, 8, kW32 | kW64, "GICR_INVLPIR", nullptr, &MmioOps::write_invlpir},
+    {0x00B0, 8, kW32 | kW64, "GICR_INVALLR", nullptr, &MmioOps::write_invallr},
+    {0x00C0, 4, kW32, "GICR_SYNCR", nullptr, nullptr},   // invalidations complete at once: Busy 0
     {0xFFD0, 0x30, kW32, "GICR_IDREGS", read_idregs, nullptr},
 };
 
