@@ -229,7 +229,11 @@ BOOST_AUTO_TEST_CASE(its_device_address_and_controls) {
   BOOST_CHECK_EQUAL(got, 0x400000u);
   BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, 0), 0);
   BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, 0), 0);
-  BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0, 0), -ENXIO);  // not modelled
+  // GRP_ITS_REGS: a register at an offset aligned for its width (vgic_its_has_attr_regs).
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x0, 0), 0);
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x88, 0), 0);
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x8c, 0), -EINVAL);
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x40, 0), -ENXIO);
   BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0), 0);
   BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_CTRL_RESET, 0), 0);
   // vgic_its_ctrl() has no default case: an unknown control does nothing and succeeds.
@@ -237,6 +241,68 @@ BOOST_AUTO_TEST_CASE(its_device_address_and_controls) {
   BOOST_CHECK_EQUAL(a.dev.ioctl(its, KVM_RUN, 0), -ENOTTY);
   // The vGICv3 fd is not the ITS's: its GRP_ADDR has no ITS address type.
   BOOST_CHECK_EQUAL(a.has(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE), -ENXIO);
+}
+
+BOOST_AUTO_TEST_CASE(its_registers_through_the_device_fd) {
+  Abi a;
+  a.vcpu(0);
+  a.gic = a.device(KVM_DEV_TYPE_ARM_VGIC_V3);
+  const int its = a.device(KVM_DEV_TYPE_ARM_VGIC_ITS);
+  uint64_t v = 0;
+  // Before the frame has an address: -ENXIO.
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x8, ptr(&v)), -ENXIO);
+  uint64_t addr = 0x8080000;
+  BOOST_REQUIRE_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, ptr(&addr)), 0);
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x8, ptr(&v)), 0);
+  BOOST_CHECK_EQUAL(v, 0x1ull | (7u << 4) | (15u << 8) | (15u << 13));  // GITS_TYPER, a u64
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0xc, ptr(&v)), -EINVAL);
+  // The value is read before anything else is checked.
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0xc, kBadAddr), -EFAULT);
+  v = uint64_t{1} << 12;  // GITS_IIDR revision 1: no such table ABI
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x4, ptr(&v)), -EINVAL);
+  v = 0x10000;  // GITS_CREADR beyond the (4 KiB) queue
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x90, ptr(&v)), -EINVAL);
+  v = 0x0000000040000000ull | (uint64_t{1} << 63) | 1;  // GITS_CBASER: 8 KiB queue
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x80, ptr(&v)), 0);
+  v = 0x1020;
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x90, ptr(&v)), 0);
+  BOOST_CHECK_EQUAL(a.attr(its, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, 0x90, ptr(&v)), 0);
+  BOOST_CHECK_EQUAL(v, 0x1020u);
+  // An ITS makes the vGIC report LPIs to the VMM too.
+  a.init();
+  uint32_t typer = 0;
+  BOOST_CHECK_EQUAL(a.get32(KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x4, typer), 0);
+  BOOST_CHECK_EQUAL(typer & (1u << 17), 1u << 17);
+}
+
+BOOST_AUTO_TEST_CASE(signal_msi_errnos_in_linux_order) {
+  Abi a;
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI), 1);
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.kvm, KVM_CHECK_EXTENSION, KVM_CAP_MSI_DEVID), -EINVAL);
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_CHECK_EXTENSION, KVM_CAP_MSI_DEVID), 0);
+  kvm_msi msi{};
+  msi.address_lo = 0x8080000 + 0x10040;  // GITS_TRANSLATER
+  msi.flags = KVM_MSI_VALID_DEVID;
+  msi.devid = 1;
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, kBadAddr), -EFAULT);
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -EINVAL);  // no in-kernel irqchip
+  a.vcpu(0);
+  a.gic = a.device(KVM_DEV_TYPE_ARM_VGIC_V3);
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -ENODEV);  // no ITS
+  const int its = a.device(KVM_DEV_TYPE_ARM_VGIC_ITS);
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_CHECK_EXTENSION, KVM_CAP_MSI_DEVID), 1);
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -EINVAL);  // no ITS at the doorbell
+  uint64_t addr = 0x8080000;
+  BOOST_REQUIRE_EQUAL(a.attr(its, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, ptr(&addr)), 0);
+  a.init();
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -EBUSY);  // the ITS is disabled
+  msi.flags = 2;
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -EINVAL);  // unknown flag
+  msi.flags = 0;
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -EINVAL);  // no DeviceID
+  msi.flags = KVM_MSI_VALID_DEVID;
+  msi.address_lo = 0x8000000;
+  BOOST_CHECK_EQUAL(a.dev.ioctl(a.vm, KVM_SIGNAL_MSI, ptr(&msi)), -EINVAL);  // not the ITS's region
 }
 
 BOOST_AUTO_TEST_SUITE_END()
