@@ -490,7 +490,148 @@ int Its::user_write(Vgic* gic, uint64_t offset, uint64_t value) {
 
 }  // namespace kvm_model::vgic
 
+// ---- KVM_DEV_ARM_ITS_SAVE_TABLES / RESTORE_TABLES: table ABI revision 0 ----
+// Entries are 8 bytes, little-endian (Linux's Documentation/virt/kvm/devices/arm-vgic-its.rst):
+//  DTE: Valid [63], Next [62:49] (DeviceID offset to the next saved device, 0 for the last),
+//       ITT_addr [48:5] (the ITT address >> 8), Size [4:0] (EventID bits - 1).
+//  ITE: Next [63:48] (EventID offset to the next ITE, 0 for the last), pINTID [47:16], ICID [15:0].
+//  CTE: Valid [63], RDBase [51:16] (the target vCPU id), ICID [15:0].
 namespace kvm_model::vgic {
-int Its::save_tables(Vgic&) { return -ENXIO; }
-int Its::restore_tables(Vgic&) { return -ENXIO; }
+
+namespace {
+constexpr uint64_t kMaxDevidOffset = (1u << 14) - 1, kMaxEventidOffset = (1u << 16) - 1;
+
+bool write64(Vgic& gic, uint64_t gpa, uint64_t v) { return gic.guest_write(gpa, &v, 8); }
+}  // namespace
+
+int Its::save_tables(Vgic& gic) {
+  // Devices, each with its ITT, in DeviceID order; a device table that is not valid saves none.
+  if (s_.baser_device & kValid) {
+    for (auto d = s_.devices.begin(); d != s_.devices.end(); ++d) {
+      uint64_t entry = 0;
+      if (!check_id(gic, s_.baser_device, d->first, &entry)) return -EINVAL;
+      const ItsState::Device& dev = d->second;
+      for (auto i = dev.ites.begin(); i != dev.ites.end(); ++i) {
+        const auto n = std::next(i);
+        const uint64_t next = n == dev.ites.end() ? 0 : std::min<uint64_t>(n->first - i->first, kMaxEventidOffset);
+        const uint64_t ite = (next << 48) | (uint64_t{i->second.lpi} << 16) | i->second.collection;
+        if (!write64(gic, dev.itt_addr + uint64_t{i->first} * kEntrySize, ite)) return -EFAULT;
+      }
+      // The next device whose entry the table can hold.
+      uint64_t next = 0;
+      for (auto n = std::next(d); n != s_.devices.end(); ++n) {
+        if (check_id(gic, s_.baser_device, n->first, nullptr)) {
+          next = std::min<uint64_t>(n->first - d->first, kMaxDevidOffset);
+          break;
+        }
+      }
+      const uint64_t dte = kValid | (next << 49) | ((dev.itt_addr >> 8) << 5) | (dev.eventid_bits - 1);
+      if (!write64(gic, entry, dte)) return -EFAULT;
+    }
+  }
+  // Collections one after the other, closed by an invalid entry if the table has room.
+  if (!(s_.baser_coll & kValid)) return 0;
+  const uint64_t base = baser_addr(s_.baser_coll);
+  const uint64_t size = ((s_.baser_coll & 0xff) + 1) * k64K;
+  uint64_t filled = 0;
+  for (const auto& [coll, target] : s_.collections) {
+    if (filled >= size) return -EFAULT;  // more collections than the table holds
+    const uint64_t cte = kValid | (uint64_t{static_cast<uint32_t>(target)} << 16) | coll;
+    if (!write64(gic, base + filled, cte)) return -EFAULT;
+    filled += kEntrySize;
+  }
+  if (filled == size) return 0;
+  return write64(gic, base + filled, 0) ? 0 : -EFAULT;
+}
+
+// Walks `size` bytes of 8-byte entries from `base`, the first with id `first_id`: fn returns
+// < 0 an error, 0 "that was the last", else the id offset to the next entry. 1 when the
+// table ended before a last entry was found.
+template <typename Fn>
+int scan_table(const Vgic& gic, uint64_t base, uint64_t size, uint64_t first_id, Fn fn) {
+  uint64_t id = first_id, off = 0;
+  while (off < size) {
+    uint64_t e = 0;
+    if (!gic.guest_read(base + off, &e, 8)) return -EFAULT;
+    const long next = fn(id, e);
+    if (next <= 0) return static_cast<int>(next);
+    const uint64_t step = static_cast<uint64_t>(next) * kEntrySize;
+    if (step >= size - off) break;
+    id += static_cast<uint64_t>(next);
+    off += step;
+  }
+  return 1;
+}
+
+int Its::restore_tables(Vgic& gic) {
+  // Collections first: the ITEs name them.
+  if (s_.baser_coll & kValid) {
+    const uint64_t base = baser_addr(s_.baser_coll);
+    const uint64_t size = ((s_.baser_coll & 0xff) + 1) * k64K;
+    for (uint64_t off = 0; off < size; off += kEntrySize) {
+      uint64_t e = 0;
+      if (!gic.guest_read(base + off, &e, 8)) return -EFAULT;
+      if (!(e & kValid)) break;
+      const auto target = static_cast<uint32_t>(e >> 16);
+      const auto coll = static_cast<uint32_t>(e & 0xffff);
+      if (target != kCollNotMapped && !gic.vcpu_exists(target)) return -EINVAL;
+      if (s_.collections.count(coll) != 0) return -EEXIST;
+      if (!check_id(gic, s_.baser_coll, coll, nullptr)) return -EINVAL;
+      s_.collections[coll] = target;
+    }
+  }
+  if (!(s_.baser_device & kValid)) return 0;
+  auto restore_dte = [&](uint64_t devid, uint64_t e) -> long {
+    if (!(e & kValid)) return 1;
+    const unsigned bits = static_cast<unsigned>(e & 0x1f) + 1;
+    const uint64_t itt = ((e >> 5) & ((uint64_t{1} << 44) - 1)) << 8;
+    const long next = static_cast<long>((e >> 49) & kMaxDevidOffset);
+    if (bits > kEventIdBits || s_.devices.count(static_cast<uint32_t>(devid)) != 0) return -EINVAL;
+    if (!check_id(gic, s_.baser_device, static_cast<uint32_t>(devid), nullptr)) return -EINVAL;
+    const auto id = static_cast<uint32_t>(devid);
+    s_.devices[id] = ItsState::Device{itt, bits, {}};
+    auto restore_ite = [&](uint64_t ev, uint64_t v) -> long {
+      const auto lpi = static_cast<uint32_t>((v >> 16) & 0xffffffffu);
+      if (lpi == 0) return 1;  // no translation here: look at the next entry
+      if (lpi < kFirstLpi) return -EINVAL;
+      const uint64_t step = v >> 48;
+      if (ev + step >= (uint64_t{1} << bits)) return -EINVAL;
+      const auto coll = static_cast<uint32_t>(v & 0xffff);
+      if (s_.collections.count(coll) == 0) return -EINVAL;
+      if (!gic.guest_present(itt + ev * kEntrySize, 1)) return -EINVAL;
+      if (int rc = gic.lpi_get(lpi, collection_target(coll)); rc != 0) return rc;
+      s_.devices[id].ites[static_cast<uint32_t>(ev)] = ItsState::Ite{coll, lpi, true};
+      return static_cast<long>(step);
+    };
+    const int rc = scan_table(gic, itt, (uint64_t{1} << bits) * kEntrySize, 0, restore_ite);
+    if (rc < 0) {
+      free_device(gic, id);
+      return rc;
+    }
+    return next;
+  };
+  const uint64_t base = baser_addr(s_.baser_device);
+  const uint64_t size = ((s_.baser_device & 0xff) + 1) * k64K;
+  int rc = 0;
+  if (s_.baser_device & kIndirect) {
+    // Two levels: each valid level-1 entry points at a 64 KiB page of DTEs.
+    rc = scan_table(gic, base, size, 0, [&](uint64_t index, uint64_t l1) -> long {
+      if (!(l1 & kValid)) return 1;
+      const int r = scan_table(gic, l1 & 0x000fffffffff0000ull, k64K, index * (k64K / kEntrySize), restore_dte);
+      return r <= 0 ? r : 1;
+    });
+  } else {
+    rc = scan_table(gic, base, size, 0, restore_dte);
+  }
+  if (rc > 0) rc = 0;
+  if (rc < 0) {
+    // vgic_its_restore_tables_v0(): nothing half-restored stays.
+    std::vector<uint32_t> ids;
+    for (const auto& [devid, dev] : s_.devices) ids.push_back(devid);
+    for (uint32_t devid : ids) free_device(gic, devid);
+    s_.collections.clear();
+  }
+  return rc;
+}
+
 }  // namespace kvm_model::vgic

@@ -373,6 +373,77 @@ BOOST_FIXTURE_TEST_CASE(user_register_access_and_reset, ItsFixture) {
   BOOST_CHECK_EQUAL(unset.user_read(kGitsCtlr, v), -ENXIO);  // no frame address yet
 }
 
+BOOST_FIXTURE_TEST_CASE(save_and_restore_tables_round_trip, ItsFixture) {
+  for (unsigned i = 0; i < 64; ++i) mem(kProp + i) = kPropPrioA0Enabled;
+  bring_up();
+  mapc(0, 0);
+  mapc(5, 1);
+  mapd(2, kItt, 4);
+  mapd(9, kItt + 0x1000, 8);
+  mapti(2, 1, 8192, 0);
+  mapti(2, 6, 8200, 5);
+  mapti(9, 200, 8250, 5);
+  BOOST_REQUIRE_EQUAL(its.save_tables(g), 0);
+  // The documented ABI revision 0 layout.
+  BOOST_CHECK_EQUAL(mem64(kDevTable + 2 * 8), kValid | (7ull << 49) | ((kItt >> 8) << 5) | 3);
+  BOOST_CHECK_EQUAL(mem64(kDevTable + 9 * 8), kValid | (((kItt + 0x1000) >> 8) << 5) | 7);
+  BOOST_CHECK_EQUAL(mem64(kItt + 1 * 8), (5ull << 48) | (8192ull << 16) | 0);
+  BOOST_CHECK_EQUAL(mem64(kItt + 6 * 8), (8200ull << 16) | 5);
+  BOOST_CHECK_EQUAL(mem64(kCollTable + 0), kValid | 0);
+  BOOST_CHECK_EQUAL(mem64(kCollTable + 8), kValid | (1ull << 16) | 5);
+  BOOST_CHECK_EQUAL(mem64(kCollTable + 16), 0u);
+  const vg::ItsState saved = its.state();
+  // A fresh ITS over a fresh vGIC with the same tables: the same translations.
+  Vgic g2(2, 64);
+  g2.set_guest_memory([this](uint64_t gpa, void* buf, size_t len, bool is_write) {
+    if (gpa < kRam || gpa - kRam > kRamSize || kRamSize - (gpa - kRam) < len) return false;
+    if (buf == nullptr) return true;
+    if (is_write) std::memcpy(&ram[gpa - kRam], buf, len);
+    else std::memcpy(buf, &ram[gpa - kRam], len);
+    return true;
+  });
+  g2.enable_lpi_support();
+  uint64_t v = 0;
+  // The redistributors' tables first, as a VMM restores them (an LPI's pending bit is read
+  // from its target's pending table when it is mapped).
+  g.mmio_read(gicr(0, kGicrPropbaser), 8, v);
+  g2.mmio_write(gicr(0, kGicrPropbaser), 8, v);
+  for (unsigned c = 0; c < 2; ++c) {
+    g.mmio_read(gicr(c, kGicrPendbaser), 8, v);
+    g2.mmio_write(gicr(c, kGicrPendbaser), 8, v);
+  }
+  Its its2;
+  its2.set_base(kItsBase);
+  BOOST_REQUIRE_EQUAL(its2.user_write(&g2, kGitsBaser, its.mmio_read(kItsBase + kGitsBaser, 8)), 0);
+  BOOST_REQUIRE_EQUAL(its2.user_write(&g2, kGitsBaser + 8, its.mmio_read(kItsBase + kGitsBaser + 8, 8)), 0);
+  BOOST_REQUIRE_EQUAL(its2.restore_tables(g2), 0);
+  BOOST_CHECK(its2.state().collections == saved.collections);
+  BOOST_REQUIRE_EQUAL(its2.state().devices.size(), 2u);
+  for (const auto& [devid, dev] : saved.devices) {
+    const auto& got = its2.state().devices.at(devid);
+    BOOST_CHECK_EQUAL(got.itt_addr, dev.itt_addr);
+    BOOST_CHECK_EQUAL(got.eventid_bits, dev.eventid_bits);
+    BOOST_REQUIRE_EQUAL(got.ites.size(), dev.ites.size());
+    for (const auto& [ev, ite] : dev.ites) {
+      BOOST_CHECK_EQUAL(got.ites.at(ev).lpi, ite.lpi);
+      BOOST_CHECK_EQUAL(got.ites.at(ev).collection, ite.collection);
+    }
+  }
+  BOOST_REQUIRE(g2.lpi(8250) != nullptr);
+  BOOST_CHECK_EQUAL(g2.lpi(8250)->target, 1);
+  // Restoring over existing collections is -EEXIST; a corrupt ITE (pINTID below 8192)
+  // is -EINVAL and leaves nothing behind.
+  BOOST_CHECK_EQUAL(its2.restore_tables(g2), -EEXIST);
+  Its its3;
+  its3.set_base(kItsBase);
+  its3.user_write(&g2, kGitsBaser, its.mmio_read(kItsBase + kGitsBaser, 8));
+  its3.user_write(&g2, kGitsBaser + 8, its.mmio_read(kItsBase + kGitsBaser + 8, 8));
+  const uint64_t bad = (100ull << 16) | 5;
+  std::memcpy(&mem(kItt + 6 * 8), &bad, 8);
+  BOOST_CHECK_EQUAL(its3.restore_tables(g2), -EINVAL);
+  BOOST_CHECK(its3.state().devices.empty() && its3.state().collections.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
