@@ -18,14 +18,6 @@ void Vm::connect_vgic_memory() {
   if (!its_.empty()) vgic_->enable_lpi_support();
 }
 
-bool Vm::read_guest(uint64_t gpa, void* data, size_t len) {
-  if (mem_ != nullptr && mem_->contains(gpa, len)) {
-    cpu::guest_copy(data, mem_->ptr(gpa), len);
-    return true;
-  }
-  return guest_memory_hook_ && guest_memory_hook_(gpa, data, len, false);
-}
-
 unsigned Vm::create_its() {
   const auto lk = lock();
   its_.push_back(std::make_unique<vgic::Its>());

@@ -373,8 +373,6 @@ class Vm {
   int signal_msi(uint64_t address, uint32_t data, uint32_t devid, uint32_t flags);
   // The ITS whose control frame holds gpa, or null.
   vgic::Its* its_at(uint64_t gpa);
-  // kvm_read_guest(): bytes of guest memory, through the hook outside the RAM slot.
-  bool read_guest(uint64_t gpa, void* data, size_t len);
   // The firmware interface (SmcccConfig). KVM_ARM_VM_SMCCC_CTRL's FILTER: -EINVAL for an
   // empty or wrapping range or an unknown action, -EBUSY once a vCPU has run, -EEXIST for
   // a range overlapping one already set (the SMCCC architecture range is reserved: it
@@ -387,6 +385,8 @@ class Vm {
   using GuestMemoryHook = std::function<bool(uint64_t gpa, void* buf, size_t len, bool is_write)>;
   void set_guest_memory_hook(GuestMemoryHook h) { guest_memory_hook_ = std::move(h); }
   bool write_guest(uint64_t gpa, const void* data, size_t len);
+  // kvm_read_guest(): false if the range is in no memory slot.
+  bool read_guest(uint64_t gpa, void* data, size_t len);
   bool guest_memory_present(uint64_t gpa, size_t len);
   // CTR_EL0 through ONE_REG (VM-wide, writable within the host's sanitised value).
   int set_ctr(uint64_t value);
