@@ -6,6 +6,7 @@
 #include "cpu/arch/esr.h"
 #include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
+#include "cpu/interp/fusion.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/mmu/fields.h"
@@ -349,11 +350,10 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
-    // A compare feeding the select right after it runs with it while chaining.
-    if ((prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg) &&
-        (id == decoder::InsnId::CSEL || id == decoder::InsnId::CSINC || id == decoder::InsnId::CSINV ||
-         id == decoder::InsnId::CSNEG))
-      interp::fuse_with_csel(block->insts[n - 1], block->insts[n]);
+    // Fused pairs (interp/fusion.h) that may sit anywhere in the block.
+    if (n > 0)
+      if (const interp::FusionRule* r = interp::fusion_rule(prev_id, id, interp::FusePlace::kAnywhere))
+        r->fuse(block->insts[n - 1], block->insts[n], id);
     cur += 4;
     cur_pa += 4;
     if (decoder::ends_block(id, inst)) break;
@@ -362,14 +362,10 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
   }
   block->count = static_cast<uint32_t>(block->insts.size());
-  // A compare right before the closing B.cond runs the branch too while chaining.
-  if (block->count >= 2 && id == decoder::InsnId::B_cond &&
-      (prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg))
-    interp::fuse_with_b_cond(block->insts[block->count - 2]);
-  // So does a load right before a closing CBZ/CBNZ of the register it loaded.
-  if (block->count >= 2 && (id == decoder::InsnId::CBZ || id == decoder::InsnId::CBNZ))
-    interp::fuse_load_with_cbz(block->insts[block->count - 2], block->insts[block->count - 1],
-                               id == decoder::InsnId::CBNZ);
+  // Fused pairs whose second instruction closes the block.
+  if (block->count >= 2)
+    if (const interp::FusionRule* r = interp::fusion_rule(prev_id, id, interp::FusePlace::kBlockEnd))
+      r->fuse(block->insts[block->count - 2], block->insts[block->count - 1], id);
   block->next_pc = cur;
   block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};
