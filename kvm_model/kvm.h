@@ -304,6 +304,10 @@ class Vm {
 
   const HostDesc& host() const { return host_; }
   cpu::PhysMem* mem() { return mem_.get(); }
+  // The memory slots other than RAM (KVM_SET_USER_MEMORY_REGION of further slots, read-only
+  // ones): the vCPUs' table walks, fetches and data accesses reach them as Linux's stage 2
+  // maps them. Call with no vCPU running (the VMM holds the VM lock).
+  void set_memory_slots(std::vector<cpu::SlotRegion> slots);
   // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) and its attributes (vgic-kvm-device.c):
   // GRP_ADDR (DIST, REDIST, REDIST_REGION: any 64 KiB-aligned layout inside the IPA space,
   // each address set once, also after CTRL_INIT), GRP_NR_IRQS (once, before CTRL_INIT),
@@ -417,6 +421,7 @@ class Vm {
   vpmu::VmPmu pmu_;
   uint32_t vmm_pcpu_ = 0;
   std::unique_ptr<cpu::PhysMem> mem_;
+  std::vector<cpu::SlotRegion> slots_;  // kept for a RAM set after them
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   bool vgic_created_ = false;
   static constexpr uint64_t kAddrUndef = ~uint64_t{0};  // VGIC_ADDR_UNDEF
