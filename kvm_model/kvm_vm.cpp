@@ -307,6 +307,14 @@ bool Vm::write_guest(uint64_t gpa, const void* data, size_t len) {
   return guest_memory_hook_ && guest_memory_hook_(gpa, const_cast<void*>(data), len, true);
 }
 
+bool Vm::read_guest(uint64_t gpa, void* data, size_t len) {
+  if (mem_ != nullptr && mem_->contains(gpa, len)) {
+    cpu::guest_copy(data, mem_->ptr(gpa), len);
+    return true;
+  }
+  return guest_memory_hook_ && guest_memory_hook_(gpa, data, len, false);
+}
+
 uint64_t Vm::next_random() {
   // splitmix64
   uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ull);

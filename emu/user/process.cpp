@@ -274,6 +274,7 @@ void Process::set_pcpu(uint32_t p) {
   // Moving to another cluster: the core now reports that cluster's identification.
   cpu::IdRegs ids = vmm::id_regs(host_.cluster_of(p).core);
   core_->set_ids(ids);
+  sched_clock_ = now_ns();  // the clock now runs at the new pCPU's frequency
 }
 
 bool Process::read(uint64_t va, void* out, uint64_t len) const {
@@ -462,8 +463,40 @@ bool Process::emulate_id_read(uint64_t pc) {
   return true;
 }
 
+void Process::account_sched() {
+  const uint64_t now = now_ns();
+  // now_ns() runs at the current thread's clock: a switch to another cluster may step it
+  // back, and nothing is charged for that step.
+  const uint64_t delta = now > sched_clock_ ? now - sched_clock_ : 0;
+  sched_clock_ = now;
+  if (delta == 0) return;
+  const Thread& running = *threads_[cur_];
+  for (const auto& t : threads_) {
+    if (t.get() == &running) t->sched.on_cpu_ns += delta;
+    else if (t->state == Thread::State::kRunnable && t->pcpu == running.pcpu) t->sched.run_delay_ns += delta;
+  }
+}
+
+std::optional<SchedStat> Process::sched_stat(int tid) const {
+  // Charged up to the last switch point; the time since then (the calling thread's own
+  // syscall, nothing else runs) goes the same way.
+  const uint64_t now = now_ns();
+  const uint64_t delta = now > sched_clock_ ? now - sched_clock_ : 0;
+  const Thread& running = *threads_[cur_];
+  for (const auto& t : threads_) {
+    if (t->tid != tid || t->state == Thread::State::kExited) continue;
+    SchedStat st = t->sched;
+    if (t.get() == &running) st.on_cpu_ns += delta;
+    else if (t->state == Thread::State::kRunnable && t->pcpu == running.pcpu) st.run_delay_ns += delta;
+    return st;
+  }
+  return std::nullopt;
+}
+
 bool Process::schedule() {
   const size_t n = threads_.size();
+  const size_t prev = cur_;
+  const bool prev_runs_on = threads_[prev]->state == Thread::State::kRunnable;
   for (;;) {
     for (size_t k = 1; k <= n; ++k) {
       const size_t i = (cur_ + k) % n;
@@ -478,6 +511,9 @@ bool Process::schedule() {
       if (t.state == Thread::State::kRunnable) {
         cur_ = i;
         core_ = t.core.get();
+        // Switched in (sched_info.pcount); a thread that keeps its pCPU is not.
+        if (i != prev || !prev_runs_on) ++t.sched.timeslices;
+        sched_clock_ = now_ns();  // at the new thread's clock from here on
         return true;
       }
     }
@@ -514,6 +550,7 @@ Outcome Process::run() {
       budget = std::min(budget, opts_.max_insns - done);
     }
     const cpu::RunResult r = core_->run(budget);
+    account_sched();
     if (opts_.timeout_seconds > 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > opts_.timeout_seconds) {
       out.exit_status = kExitGuestFault;

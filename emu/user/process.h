@@ -76,6 +76,18 @@ struct KvmBackend {
   virtual void close(int fd) {}
   // The pCPU the calling thread runs on (the VMM thread's placement matters to KVM).
   virtual void set_caller_pcpu(uint32_t pcpu) {}
+  // The calling thread's run delay (its sched_info.run_delay, which KVM's stolen time
+  // reports to the guest).
+  virtual void set_caller_run_delay(uint64_t ns) {}
+};
+
+// A thread's scheduler statistics, the three fields of Linux's /proc/<tid>/schedstat:
+// time on a pCPU, time runnable but waiting for its pCPU (sched_info.run_delay), and how
+// many times it was switched in (sched_info.pcount). Emulated nanoseconds.
+struct SchedStat {
+  uint64_t on_cpu_ns = 0;
+  uint64_t run_delay_ns = 0;
+  uint64_t timeslices = 0;
 };
 
 // One thread of the program: its own core on the shared memory.
@@ -89,6 +101,7 @@ struct Thread {
   uint64_t clear_tid = 0;         // CLONE_CHILD_CLEARTID / set_tid_address
   uint32_t pcpu = 0;
   uint64_t affinity = ~0ull;
+  SchedStat sched;
 };
 
 class Process {
@@ -106,6 +119,7 @@ class Process {
   // For the system-call layer.
   cpu::Core& core() { return *core_; }
   Thread& thread() { return *threads_[cur_]; }
+  const Thread& thread() const { return *threads_[cur_]; }
   AddressSpace& mem() { return mem_; }
   const UserOptions& options() const { return opts_; }
   const config::Host& host() const { return host_; }
@@ -116,6 +130,13 @@ class Process {
   uint64_t random_u64();
   uint64_t now_ns() const;  // emulated time since start
   uint32_t pcpu() const { return threads_[cur_]->pcpu; }
+  // The scheduler statistics of thread tid of this process (nullopt: no such thread), up
+  // to now. Threads take turns on one emulated timeline: while one runs, every other
+  // runnable thread placed on the same pCPU waits for it (run delay); a thread on another
+  // pCPU would run in parallel on the real machine and accrues neither.
+  std::optional<SchedStat> sched_stat(int tid) const;
+  // sched_yield: the calling thread gives its pCPU to the next runnable thread.
+  void yield() { switch_now_ = threads_.size() > 1; }
   void set_pcpu(uint32_t p);
   // Threads (process_control.cpp): futex, sleeping in emulated time, thread exit.
   long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3);
@@ -169,6 +190,10 @@ class Process {
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
   bool schedule();             // picks the next runnable thread; false if none can ever run
+  // Charges the emulated time since the last call: on-CPU time to the running thread, run
+  // delay to the runnable threads waiting on its pCPU.
+  void account_sched();
+  uint64_t sched_clock_ = 0;   // now_ns() at the last account_sched()
   uint64_t total_retired() const;
   std::unique_ptr<KvmBackend> kvm_;
   std::map<int, std::shared_ptr<OpenFile>> files_;

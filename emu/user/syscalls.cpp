@@ -127,6 +127,7 @@ long sys_ioctl(Process& p, const Args& a) {
   if (!f) return err(EBADF);
   if (f->kind == OpenFile::Kind::kKvm) {
     p.kvm().set_caller_pcpu(p.pcpu());
+    if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
     // Calls that create a file descriptor hand back the model's; the program gets one of its
     // own for it (the return value, or kvm_create_device.fd).
@@ -273,6 +274,10 @@ long sys_set_tid_address(Process& p, const Args& a) {
   return p.thread().tid;
 }
 long sys_gettid(Process& p, const Args&) { return p.thread().tid; }
+long sys_sched_yield(Process& p, const Args&) {
+  p.yield();
+  return 0;
+}
 long sys_futex(Process& p, const Args& a) { return p.futex(a[0], a[1], a[2], a[3], a[4], a[5]); }
 long sys_ok(Process&, const Args&) { return 0; }
 long sys_enosys(Process&, const Args&) { return err(ENOSYS); }
@@ -440,7 +445,7 @@ constexpr Syscall kSyscalls[] = {
     {115, "clock_nanosleep", sys_clock_nanosleep},
     {122, "sched_setaffinity", sys_sched_setaffinity},
     {123, "sched_getaffinity", sys_sched_getaffinity},
-    {124, "sched_yield", sys_ok},
+    {124, "sched_yield", sys_sched_yield},
     {129, "kill", sys_kill},
     {130, "tkill", sys_tkill},
     {131, "tgkill", sys_tgkill},
