@@ -24,15 +24,18 @@ std::string cpu_online(const Process& p) {
   return n == 1 ? "0\n" : "0-" + std::to_string(n - 1) + "\n";
 }
 
+// Linux prints the system-wide capabilities (the program's AT_HWCAP and AT_HWCAP2) on
+// every processor's Features line, and each processor's own MIDR fields.
 std::string cpuinfo(const Process& p) {
   std::string s;
+  const std::string features = hwcap_features(p.hwcaps());
   for (uint32_t c = 0; c < p.host().num_pcpus(); ++c) {
     const auto& core = p.host().cluster_of(c).core;
-    char b[256];
+    char b[1024];
     std::snprintf(b, sizeof b,
-                  "processor\t: %u\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd cpuid\nCPU implementer\t: 0x%02x\n"
+                  "processor\t: %u\nBogoMIPS\t: 50.00\nFeatures\t: %s\nCPU implementer\t: 0x%02x\n"
                   "CPU architecture: 8\nCPU variant\t: 0x%x\nCPU part\t: 0x%03x\nCPU revision\t: %u\n\n",
-                  c, static_cast<unsigned>((core.midr >> 24) & 0xff), static_cast<unsigned>((core.midr >> 20) & 0xf),
+                  c, features.c_str(), static_cast<unsigned>((core.midr >> 24) & 0xff), static_cast<unsigned>((core.midr >> 20) & 0xf),
                   static_cast<unsigned>((core.midr >> 4) & 0xfff), static_cast<unsigned>(core.midr & 0xf));
     s += b;
   }

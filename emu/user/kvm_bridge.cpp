@@ -35,9 +35,10 @@ class AbiBackend final : public KvmBackend {
       if (kvm_model::Vcpu* v = dev_->vcpu_of(fd)) v->set_caller_run_delay(run_delay_);
     return dev_->ioctl(fd, request, arg);
   }
-  bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) override {
+  bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot, bool copy_on_write) override {
     int err = 0;
-    void* p = dev_->mmap(reinterpret_cast<void*>(va), len, prot, MAP_SHARED | MAP_FIXED, fd, static_cast<long>(offset), &err);
+    const int flags = (copy_on_write ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED;
+    void* p = dev_->mmap(reinterpret_cast<void*>(va), len, prot, flags, fd, static_cast<long>(offset), &err);
     return p != MAP_FAILED && p == reinterpret_cast<void*>(va);
   }
   void close(int fd) override { dev_->close(fd); }

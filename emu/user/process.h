@@ -18,6 +18,7 @@
 #include "cpu/core.h"
 #include "emu/config/host_config.h"
 #include "emu/user/address_space.h"
+#include "emu/user/hwcaps.h"
 
 namespace pmuemu::user {
 
@@ -72,7 +73,10 @@ struct KvmBackend {
   virtual long ioctl(int fd, unsigned long request, uint64_t arg) { return -25; }  // -ENOTTY
   // mmap of a KVM fd (the vCPU's kvm_run page) at the program address va, shared with the
   // model: false if the fd cannot be mapped there.
-  virtual bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) { return false; }
+  // copy_on_write: a MAP_PRIVATE mapping (the page as it is until the program writes it).
+  virtual bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot, bool copy_on_write = false) {
+    return false;
+  }
   virtual void close(int fd) {}
   // The pCPU the calling thread runs on (the VMM thread's placement matters to KVM).
   virtual void set_caller_pcpu(uint32_t pcpu) {}
@@ -130,6 +134,8 @@ class Process {
   uint64_t random_u64();
   uint64_t now_ns() const;  // emulated time since start
   uint32_t pcpu() const { return threads_[cur_]->pcpu; }
+  // AT_HWCAP/AT_HWCAP2 as given at start (/proc/cpuinfo's Features line prints the same).
+  const Hwcaps& hwcaps() const { return hwcaps_; }
   // The scheduler statistics of thread tid of this process (nullopt: no such thread), up
   // to now. Threads take turns on one emulated timeline: while one runs, every other
   // runnable thread placed on the same pCPU waits for it (run delay); a thread on another
@@ -194,6 +200,7 @@ class Process {
   // delay to the runnable threads waiting on its pCPU.
   void account_sched();
   uint64_t sched_clock_ = 0;   // now_ns() at the last account_sched()
+  Hwcaps hwcaps_;
   uint64_t total_retired() const;
   std::unique_ptr<KvmBackend> kvm_;
   std::map<int, std::shared_ptr<OpenFile>> files_;
