@@ -133,9 +133,10 @@ struct PsciCall {
       }
       case kFnPvTimeSt:
         // kvm_init_stolen_time(): the 64-byte record starts zeroed (revision 0, no stolen
-        // time: an emulated vCPU is never preempted by its host).
+        // time), and stolen time counts from the calling thread's run delay now.
         if (v.pvtime_ipa_ != ~uint64_t{0}) {
           const uint8_t zero[64] = {};
+          v.last_steal_ = v.caller_run_delay_;
           v.vm_.write_guest(v.pvtime_ipa_, zero, sizeof zero);
           r.a[0] = v.pvtime_ipa_;
         }
