@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstring>
 #include <map>
@@ -57,16 +58,21 @@ constexpr unsigned kArenaRegions = 64;                             // 256 MiB of
 constexpr off_t kArenaBytes = kRegionBytes * kArenaRegions;
 
 struct Arena {
-  // The process that made it. `pmuemu user` forks (one child per get-reg-list
+  // Whether this process made it. `pmuemu user` forks (one child per get-reg-list
   // configuration): a child inherits the State and this arena, whose file it shares with
   // its parent, so it takes its regions from an arena of its own and never punches holes
-  // in the parent's.
+  // in the parent's. The test is a private page a fork wipes (MADV_WIPEONFORK, Linux 4.14):
+  // it reads 1 in the arena's own process and 0 in a child, without a getpid() system call
+  // per VM; where the kernel refuses the advice, the pid is compared instead.
   pid_t pid = 0;
+  volatile uint8_t* mark = nullptr;
   int fd = -1;
   uint8_t* map = nullptr;
   unsigned used = 0;  // regions handed out
+  bool mine() const { return mark != nullptr ? *mark != 0 : getpid() == pid; }
   ~Arena() {
     if (map != nullptr) munmap(map, static_cast<size_t>(kArenaBytes));
+    if (mark != nullptr) munmap(const_cast<uint8_t*>(mark), kPageSize);
     if (fd >= 0) sys_close(fd);
   }
 };
@@ -108,10 +114,13 @@ struct VmObj {
   std::shared_ptr<Arena> arena;
   off_t region_offset = 0;
   uint8_t* runs = nullptr;
+  // A kvm_run page of the region may hold memory: the model touches one only in KVM_RUN,
+  // a VMM only through an mmap of a vCPU fd.
+  std::atomic<bool> touched{false};
   ~VmObj() {
     // Give the touched kvm_run pages back. Only the process that allocated the region may:
     // a forked child shares the parent's arena file, and the region is the parent's VM.
-    if (arena != nullptr && !vcpus.empty() && getpid() == arena->pid)
+    if (arena != nullptr && touched.load() && !vcpus.empty() && arena->mine())
       fallocate(arena->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, region_offset,
                 static_cast<off_t>(vcpus.size()) * kVcpuMmapSize);
   }
@@ -369,11 +378,18 @@ long State::create_vm(unsigned long type) {
 // A fresh region for a new VM: the current arena's next one, or the first of a new arena
 // when it is full or belongs to the parent of this (forked) process.
 int State::take_region(VmObj& vm) {
-  const pid_t pid = getpid();
   std::lock_guard lk(m);
-  if (arena == nullptr || arena->used == kArenaRegions || arena->pid != pid) {
+  if (arena == nullptr || arena->used == kArenaRegions || !arena->mine()) {
     auto a = std::make_shared<Arena>();
-    a->pid = pid;
+    a->pid = getpid();
+    void* mark = sys_mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mark == MAP_FAILED) return -ENOMEM;
+    if (madvise(mark, kPageSize, MADV_WIPEONFORK) == 0) {
+      a->mark = static_cast<volatile uint8_t*>(mark);
+      *a->mark = 1;
+    } else {
+      munmap(mark, kPageSize);
+    }
     a->fd = new_fd("kvm", kArenaBytes);
     if (a->fd < 0) return a->fd;
     void* p = sys_mmap(nullptr, static_cast<size_t>(kArenaBytes), PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
@@ -751,6 +767,7 @@ long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long
   switch (req) {
     case KVM_RUN:
       if (arg != 0) return -EINVAL;
+      vm.touched.store(true);
       if (vm.ram_deleted) return -EFAULT;
       return run(vm, vc);
     case KVM_GET_MP_STATE: {
@@ -963,6 +980,7 @@ void* Dev::mmap(void* addr, size_t len, int prot, int flags, int fd, long offset
     *err = EINVAL;
     return MAP_FAILED;
   }
+  f->vm->touched.store(true);
   void* p = sys_mmap(addr, len, prot, flags, fd, f->vm->region_offset + f->vcpu->index * kVcpuMmapSize + offset);
   if (p == MAP_FAILED) *err = errno;
   return p;
