@@ -244,6 +244,7 @@ constexpr EraPolicy kRow6_6 = {
     .has_set_nr_counters = false,
     .attr5 = Attr5::kNone,
     .has_pmu_v3_strict = false,
+    .id_reg_writes = IdRegWrites::kPmuVerAndCsv,
 };
 
 // v5 posting of the counter-limit series, on 6.6.
@@ -294,29 +295,52 @@ constexpr EraPolicy kRow6_7 = builds_on(
       p.ns_filter_bits = true;
       p.reload = reload_6_7;
       p.attr_probes_default_pmu = false;
+      p.id_reg_writes = IdRegWrites::kFeatures6_7;
     });
 
-// 6.16 (newest release), on 6.7: the 6.8 UAPI, the 6.13 and 6.15 vPMU fixes and
-// SET_NR_COUNTERS.
-constexpr EraPolicy kRow6_16 = builds_on(
+// 6.12 LTS as of 6.12.118, on 6.7 (verified against the 6.12.118 sources: pmu-emul.c and
+// sys_regs.c keep 6.7's reset, reload, SET_ONE_REG and first-run behaviour).
+constexpr EraPolicy kRow6_12 = builds_on(
     kRow6_7,
-    {Era::kNewest, kNewestRelease, "newest", "Linux v6.16 (SET_NR_COUNTERS; 6.15 vPMU fixes)", EraStatus::kReleased,
-     "tag kvmarm-6.16 (b7628c79); 6.15: f2aeb7bb, 64074ca8, 1db4aaa0, fe535380",
-     "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS and the 6.15 vPMU fixes (also 'newest')"},
+    {Era::k6_12, "6.12", "", "Linux v6.12.118 (LTS; 6.8 UAPI, 6.13 overflow fix backported)", EraStatus::kReleased,
+     "Debian linux-source-6.12 6.12.118: arch/arm64/kvm/pmu-emul.c, sys_regs.c",
+     "Linux 6.12 LTS (6.12.118, Debian's kernel): 6.7's vPMU with the 6.8 UAPI and the overflow-status fix"},
     [](EraPolicy& p) {
       p.uapi_6_8 = true;
-      p.reset_folds_backing = false;
-      p.reset_requests_reload = true;
-      p.reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)";
-      p.set_pmcr_user = set_pmcr_6_16;
-      p.set_bitmap_user = set_bitmap_6_16;
-      p.set_counter_user = set_counter_user_6_16;
-      p.pmcr_e_via_reload = true;
+      // "KVM: arm64: Ignore PMCNTENSET_EL0 while checking for overflow status" (6.13), in
+      // 6.12.118 through the stable tree: kvm_pmu_overflow_status() reads only PMOVSSET &
+      // PMINTENSET under PMCR_EL0.E.
       p.overflow_needs_cnten = false;
-      p.first_run_requests_reload = false;
+      p.id_reg_writes = IdRegWrites::kFeatures6_12;
+    });
+
+// 6.15, on 6.12: the 6.13 PMCR_EL0.E reload and the 6.15 vPMU fixes.
+constexpr EraPolicy kRow6_15 = builds_on(
+    kRow6_12,
+    {Era::k6_15, "6.15", "", "Linux v6.15 (vPMU fixes: PMCEID from arm_pmu, raw bitmap SET, reloads)",
+     EraStatus::kReleased, "6.13: \"Use KVM_REQ_RELOAD_PMU to handle PMCR_EL0.E change\"; 6.15: f2aeb7bb, 64074ca8, 1db4aaa0, fe535380",
+     "Linux 6.15: the vPMU fixes (raw SET_ONE_REG of the bitmaps, reloads, PMCEID from the VM's PMU)"},
+    [](EraPolicy& p) {
+      p.pmcr_e_via_reload = true;                 // 6.13
+      p.reset_folds_backing = false;              // fe535380
+      p.reset_requests_reload = true;             // fe535380
+      p.set_pmcr_user = set_pmcr_6_16;            // 1db4aaa0
+      p.set_bitmap_user = set_bitmap_6_16;        // f2aeb7bb
+      p.set_counter_user = set_counter_user_6_16; // 64074ca8
+      p.first_run_requests_reload = false;        // 1db4aaa0
       p.reload = reload_6_16;
-      p.pmceid_source = PmceidSource::kVmArmPmu;
-      p.pmceid_forces_sw_incr = true;
+      p.pmceid_source = PmceidSource::kVmArmPmu;  // "Compute PMCEID from arm_pmu's event bitmaps"
+      p.pmceid_forces_sw_incr = true;             // "Always support SW_INCR PMU event"
+    });
+
+// 6.16 (newest release), on 6.15: SET_NR_COUNTERS, and pmcr_n renamed nr_pmu_counters.
+constexpr EraPolicy kRow6_16 = builds_on(
+    kRow6_15,
+    {Era::kNewest, kNewestRelease, "newest", "Linux v6.16 (SET_NR_COUNTERS)", EraStatus::kReleased,
+     "tag kvmarm-6.16 (b7628c79)",
+     "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (also 'newest')"},
+    [](EraPolicy& p) {
+      p.reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)";
       p.has_set_nr_counters = true;
     });
 
@@ -348,8 +372,9 @@ constexpr EraPolicy kRowProposalPartition = builds_on(
      "PROPOSAL (Lewis v9, not merged): attribute 5 = ENABLE_PARTITION, the guest owns HPMN = N - reserved counters"},
     [](EraPolicy& p) { p.attr5 = Attr5::kEnablePartition; });
 
-constexpr EraPolicy kPolicies[] = {kRow6_6,  kRowV5,        kRow6_7, kRow6_16, kRow7_3Strict, kRowProposalFixedCounters,
-                                   kRowProposalPartition};
+constexpr EraPolicy kPolicies[] = {kRow6_6,  kRowV5,        kRow6_7,
+                                   kRow6_12, kRow6_15,      kRow6_16,
+                                   kRow7_3Strict, kRowProposalFixedCounters, kRowProposalPartition};
 
 // Adding an era: one enumerator, one entry of kAllEras, one row here, in the same order.
 constexpr bool rows_in_enum_order() {
@@ -457,6 +482,15 @@ constexpr BehaviourRow kBehaviourRows[] = {
      [](const EraPolicy& p) { return yes_no(p.has_pmu_v3_strict); }},
     {"vm_wide_vcpu_features", "vCPU features are VM-wide", [](const EraPolicy& p) { return yes_no(p.vm_wide_vcpu_features); }},
     {"uapi_6_8", "the 6.8 /dev/kvm ABI (USER_MEMORY2, writable ID masks)", [](const EraPolicy& p) { return yes_no(p.uapi_6_8); }},
+    {"id_reg_writes", "ID registers userspace may write",
+     [](const EraPolicy& p) -> std::string {
+       switch (p.id_reg_writes) {
+         case IdRegWrites::kPmuVerAndCsv: return "PMUVer, CSV2, CSV3 only";
+         case IdRegWrites::kFeatures6_7: return "6.7's feature fields";
+         case IdRegWrites::kFeatures6_12: break;
+       }
+       return "6.12's feature fields and CTR_EL0; GIC hidden without a vGICv3";
+     }},
 };
 
 }  // namespace
