@@ -6,6 +6,7 @@
 #include "cpu/arch/esr.h"
 #include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
+#include "cpu/interp/fusion.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/mmu/fields.h"
@@ -79,6 +80,48 @@ bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
 
 void PhysMem::invalidate(uint64_t page_index) {
   code_pages_[page_index].store(0, std::memory_order_relaxed);
+  invalidate_cores(page_index);
+}
+
+void PhysMem::set_slots(std::vector<SlotRegion> slots) {
+  std::unordered_set<uint64_t> pages;
+  {
+    std::lock_guard g(slot_code_m_);
+    pages.swap(slot_code_pages_);
+  }
+  for (uint64_t k : pages) invalidate_cores(k);
+  slots_ = std::move(slots);
+}
+
+void PhysMem::mark_slot_code_page(uint64_t pa) {
+  std::lock_guard g(slot_code_m_);
+  slot_code_pages_.insert(page_key(pa));
+}
+
+bool PhysMem::note_slot_write(uint64_t pa, uint64_t len) {
+  std::vector<uint64_t> hit;
+  {
+    std::lock_guard g(slot_code_m_);
+    if (slot_code_pages_.empty()) return false;
+    for (uint64_t k = page_key(pa), last = page_key(pa + len - 1);; ++k) {
+      if (slot_code_pages_.erase(k) != 0) hit.push_back(k);
+      if (k == last) break;
+    }
+  }
+  for (uint64_t k : hit) invalidate_cores(k);
+  return !hit.empty();
+}
+
+bool PhysMem::note_slot_write_host(const uint8_t* h, uint64_t len) {
+  const auto at = reinterpret_cast<uintptr_t>(h);
+  for (const SlotRegion& s : slots_) {
+    const uint64_t off = at - reinterpret_cast<uintptr_t>(s.host);
+    if (off < s.size) return note_slot_write(s.base + off, len);
+  }
+  return false;
+}
+
+void PhysMem::invalidate_cores(uint64_t page_index) {
   // With one host thread per core, another core's blocks belong to its thread: it gets the
   // page posted and drops the blocks at its next block boundary. (Its current block may
   // finish with the old code: cross-modifying code needs the guest's own synchronisation.)
@@ -339,44 +382,44 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
   block->pc = pc;
   block->ctx = ctx_;
   block->pa = pa;
-  block->page = (pa - mem_.base()) >> kPageShift;
+  block->page = mem_.page_key(pa);
+  // RAM, or the memory slot lookup_block found the code in (slots are whole pages, and a
+  // block never leaves its page).
+  const bool in_ram = mem_.contains(pa, 4);
+  const SlotRegion* slot = in_ram ? nullptr : mem_.slot(pa, 4);
   uint64_t cur = pc, cur_pa = pa;
   decoder::InsnId prev_id = decoder::InsnId::kUndefined, id = decoder::InsnId::kUndefined;
   for (size_t n = 0; n < kMaxBlockInsns; ++n) {
-    const uint32_t word = guest_load<uint32_t>(mem_.ptr(cur_pa));
+    const uint32_t word = guest_load<uint32_t>(in_ram ? mem_.ptr(cur_pa) : slot->ptr(cur_pa));
     DecodedInst inst;
     prev_id = id;
     id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
-    // A compare feeding the select right after it runs with it while chaining.
-    if ((prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg) &&
-        (id == decoder::InsnId::CSEL || id == decoder::InsnId::CSINC || id == decoder::InsnId::CSINV ||
-         id == decoder::InsnId::CSNEG))
-      interp::fuse_with_csel(block->insts[n - 1], block->insts[n]);
+    // Fused pairs (interp/fusion.h) that may sit anywhere in the block.
+    if (n > 0)
+      if (const interp::FusionRule* r = interp::fusion_rule(prev_id, id, interp::FusePlace::kAnywhere))
+        r->fuse(block->insts[n - 1], block->insts[n], id);
     cur += 4;
     cur_pa += 4;
     if (decoder::ends_block(id, inst)) break;
     // Stay within one page: one translation covers the block, and a code write
     // invalidates whole blocks exactly.
-    if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
+    if ((cur & (kPageSize - 1)) == 0 || (in_ram && !mem_.contains(cur_pa, 4))) break;
   }
   block->count = static_cast<uint32_t>(block->insts.size());
-  // A compare right before the closing B.cond runs the branch too while chaining.
-  if (block->count >= 2 && id == decoder::InsnId::B_cond &&
-      (prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg))
-    interp::fuse_with_b_cond(block->insts[block->count - 2]);
-  // So does a load right before a closing CBZ/CBNZ of the register it loaded.
-  if (block->count >= 2 && (id == decoder::InsnId::CBZ || id == decoder::InsnId::CBNZ))
-    interp::fuse_load_with_cbz(block->insts[block->count - 2], block->insts[block->count - 1],
-                               id == decoder::InsnId::CBNZ);
+  // Fused pairs whose second instruction closes the block.
+  if (block->count >= 2)
+    if (const interp::FusionRule* r = interp::fusion_rule(prev_id, id, interp::FusePlace::kBlockEnd))
+      r->fuse(block->insts[block->count - 2], block->insts[block->count - 1], id);
   block->next_pc = cur;
   block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};
   marker.fn = &end_of_block;
   marker.pc = cur;
   block->insts.push_back(marker);
-  mem_.mark_code_page(pa);
+  if (in_ram) mem_.mark_code_page(pa);
+  else mem_.mark_slot_code_page(pa);
   Block* raw = block.get();
   const BlockKey key{pc, pa};
   page_blocks_[block->page].push_back(key);
@@ -392,7 +435,7 @@ Block* Core::lookup_block(uint64_t pc) {
   }
   uint64_t pa = pc;
   if (!mmu_.enabled()) {
-    if (!mem_.contains(pc, 4)) {
+    if (!mem_.contains(pc, 4) && mem_.slot(pc, 4) == nullptr) {
       // With stage 1 off the flat mapping still checks the PA size: a PC above it is an
       // Address size fault at level 0, as for data; elsewhere outside RAM nothing answers.
       const mmu::Fault f = mmu_.translate(pc).fault;
@@ -413,9 +456,10 @@ Block* Core::lookup_block(uint64_t pc) {
         fetch_abort(pc, mmu::fault_status(f));
         return nullptr;
       }
-      // Outside RAM there is nothing to execute: an external abort on the fetch, as
-      // before stage 1 existed (KVM leaves instruction fetches from MMIO to the guest).
-      if (!mem_.contains(t.pa, 4)) {
+      // Outside every memory slot there is nothing to execute: KVM injects a synchronous
+      // external abort into the guest (kvm_handle_guest_abort(): an instruction abort
+      // outside a memslot is re-injected, kvm_inject_pabt). Read-only slots execute.
+      if (!mem_.contains(t.pa, 4) && mem_.slot(t.pa, 4) == nullptr) {
         fetch_abort(pc, esr::kFscSyncExternal);
         return nullptr;
       }
