@@ -93,6 +93,9 @@ struct VcpuData {
 
 struct VmObj {
   std::mutex m;  // kvm->lock / slots_lock: VM-scoped ioctls
+  // The model's RAM when the first vCPU came before any memory slot: one zeroed page of
+  // this VM's own (declared before `vm`, which points at it, so it outlives it).
+  std::unique_ptr<uint8_t[]> stand_in_ram;
   std::unique_ptr<Vm> vm;
   unsigned ipa_bits = kIpaDefault;
   std::map<uint16_t, Slot> slots;
@@ -494,10 +497,12 @@ long State::create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id) {
   // kvm_arch_vcpu_precreate(): not once the vGIC is initialised.
   if (vm->vm->vgic() != nullptr) return -EBUSY;
   if (vm->vm->mem() == nullptr) {
-    // No RAM slot yet: the model's cores still need a memory; give them an empty one, and
-    // every guest access is then served through the slots at its exit.
-    static uint8_t kNone[1];
-    if (int rc = vm->vm->set_user_memory_region(0, 0, kPageSize, kNone); rc != 0) return rc;
+    // No RAM slot yet: the model's cores still need a memory. Give them one page of the
+    // VM's own at the top of its IPA space, where no slot a VMM creates later is likely to
+    // be shadowed by it; every other guest access is served through the slots.
+    vm->stand_in_ram = std::make_unique<uint8_t[]>(kPageSize);  // value-initialised: zeros
+    const uint64_t top = (uint64_t{1} << vm->ipa_bits) - kPageSize;
+    if (int rc = vm->vm->set_user_memory_region(0, top, kPageSize, vm->stand_in_ram.get()); rc != 0) return rc;
   }
   const int fd = dup(vm->arena->fd);
   if (fd < 0) return -errno;
