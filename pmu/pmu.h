@@ -215,6 +215,9 @@ class Pmu {
 
   // PMU overflow interrupt request (AArch64.CheckForPMUOverflow); wired to PPI 23 by the glue.
   bool irq_level() const;
+  // The part of it the counters below HPMN request (PMCR_EL0.E and their PMINTEN/PMOVS bits):
+  // what a hypervisor that gave those counters to a guest injects into the guest.
+  bool irq_level_below_el2() const { return (pmcr_ & pmcr::kE) && (inten_ & ovs_ & guest_mask_) != 0; }
   uint32_t num_counters() const { return n_; }
   uint8_t pmuver() const { return config_.pmuver; }
   const PmuConfig& config() const { return config_; }
