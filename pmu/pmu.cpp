@@ -187,7 +187,9 @@ void Pmu::write_pmcr(uint64_t v, bool actions, uint8_t el) {
 }
 
 void Pmu::write_evtyper(unsigned n, uint64_t v) {
-  evtyper_[n] = v & evtyper_mask();
+  const uint64_t masked = v & evtyper_mask();
+  if (masked == evtyper_[n]) return;  // a profiler re-arming the same event changes nothing
+  evtyper_[n] = masked;
   recompute();
 }
 
@@ -205,6 +207,7 @@ void Pmu::write_ccntr(uint64_t v) {
 
 void Pmu::recompute() {
   num_driven_ = 0;
+  num_insn_driven_ = 0;
   cycle_el_mask_ = 0;
   counting_.fill(0);
   swinc_mask_ = chain_mask_ = 0;
@@ -229,7 +232,9 @@ void Pmu::recompute() {
     } else if (ev == event::CHAIN) {
       if (i % 2 == 1) chain_mask_ |= bit;  // CHAIN on an even counter counts nothing
     } else {
-      driven_[num_driven_++] = {static_cast<uint8_t>(i), els, ev};
+      if (ev == event::INST_RETIRED || ev == event::INST_SPEC || ev == event::CPU_CYCLES)
+        insn_driven_[num_insn_driven_++] = static_cast<uint8_t>(num_driven_);
+      driven_[num_driven_++] = {static_cast<uint8_t>(i), els, ev, event_ovf_width(i) == 64 ? kMax : kLow32};
     }
   }
 }
@@ -285,19 +290,30 @@ void Pmu::add_events(const arch::EventCounts& c) {
   }
 }
 
-void Pmu::add_each(std::span<const uint16_t> events, const std::array<uint64_t, arch::kNumCountEls>& per_el) {
-  for (uint16_t e : events)
-    if (e < arch::kNumCommonEvents) totals_[e] += per_el[0] + per_el[1] + per_el[2];
-  if (num_driven_ == 0 && cycle_el_mask_ == 0) return;
-  const auto happened = [&](uint16_t ev) { return std::find(events.begin(), events.end(), ev) != events.end(); };
+void Pmu::add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
+  const uint64_t all = per_el[0] + per_el[1] + per_el[2];
+  totals_[event::INST_RETIRED] += all;
+  totals_[event::INST_SPEC] += all;
+  totals_[event::CPU_CYCLES] += all;
   const uint32_t frozen = frozen_mask();
-  for (unsigned k = 0; k < num_driven_; ++k) {
-    const Driven& d = driven_[k];
-    if (((frozen >> d.idx) & 1) || !happened(d.event)) continue;
+  for (unsigned k = 0; k < num_insn_driven_; ++k) {
+    const Driven& d = driven_[insn_driven_[k]];
+    if ((frozen >> d.idx) & 1) continue;
+    uint64_t n = 0;
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if (d.el_mask & (1u << el)) n += per_el[el];
+    if (n == 0) continue;
+    // Far from the overflow (nearly always): a plain add, in the counter's storage width.
+    uint64_t& c = evcntr_[d.idx];
+    if (n <= d.ovf_limit - (c & d.ovf_limit)) {
+      c += n;
+      continue;
+    }
+    // Per EL, so that a CHAIN partner counts at the EL of the overflow.
     for (unsigned el = 0; el < arch::kNumCountEls; ++el)
       if ((d.el_mask & (1u << el)) && per_el[el] != 0) increment_event_counter(d.idx, per_el[el], el);
   }
-  if (cycle_el_mask_ != 0 && happened(event::CPU_CYCLES)) {
+  if (cycle_el_mask_ != 0) {
     uint64_t cycles = 0;
     for (unsigned el = 0; el < arch::kNumCountEls; ++el)
       if (cycle_el_mask_ & (1u << el)) cycles += per_el[el];

@@ -168,10 +168,11 @@ class Pmu {
   // Adds a batch: totals always; then, unless nothing can count (early out), each counting
   // counter's event at each EL its filter admits, with overflow into PMOVSSET and CHAIN.
   void add_events(const arch::EventCounts& c);
-  // A batch in which each event of `events` happened per_el[el] times at each EL (a
-  // functional core: every instruction is one INST_RETIRED, one INST_SPEC, one CPU_CYCLES).
-  // The same result as add_events() of the equivalent EventCounts, in O(counting counters).
-  void add_each(std::span<const uint16_t> events, const std::array<uint64_t, arch::kNumCountEls>& per_el);
+  // per_el[el] instructions retired at each EL by a core without a timing model, each one
+  // INST_RETIRED, one INST_SPEC and one CPU_CYCLES (events.h, counted_events without a timing model): the same result as
+  // add_events() of that EventCounts, in O(counters counting those events), without
+  // building it (the partitioned PMU's trap-free path settles before most accesses).
+  void add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el);
 
   // The largest n such that, from the current state and until the next register write,
   // add_events() batches whose cumulative count of every single event number (summed over
@@ -233,6 +234,7 @@ class Pmu {
     uint8_t idx;
     uint8_t el_mask;   // bit e: counts at EL e
     uint16_t event;
+    uint64_t ovf_limit;  // largest value before its overflow (2^32 - 1 or 2^64 - 1)
   };
 
   bool v3p5() const { return config_.pmuver >= pmuver::kV3p5; }
@@ -279,6 +281,8 @@ class Pmu {
   // Counting caches (derived; recompute()).
   std::array<Driven, kMaxEventCounters> driven_{};
   unsigned num_driven_ = 0;
+  std::array<uint8_t, kMaxEventCounters> insn_driven_{};  // driven_ entries counting instructions
+  unsigned num_insn_driven_ = 0;
   uint8_t cycle_el_mask_ = 0;         // 0: cycle counter not counting
   std::array<uint32_t, arch::kNumCountEls> counting_{};  // per EL: enabled and admitted counters
   uint32_t swinc_mask_ = 0;           // counters programmed with an implemented SW_INCR

@@ -44,13 +44,17 @@ struct RegOps {
   static A bitmap_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) { v = p.*kMap & p.mask_at(el); return kOk; }
   template <uint64_t Pmu::*kMap>
   static A bitmap_set(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
-    p.*kMap |= v & p.mask_at(el);
+    const uint64_t now = p.*kMap | (v & p.mask_at(el));
+    if (now == p.*kMap) return kOk;  // already set: nothing counts differently
+    p.*kMap = now;
     p.recompute();
     return kOk;
   }
   template <uint64_t Pmu::*kMap>
   static A bitmap_clear(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
-    p.*kMap &= ~(v & p.mask_at(el));
+    const uint64_t now = p.*kMap & ~(v & p.mask_at(el));
+    if (now == p.*kMap) return kOk;
+    p.*kMap = now;
     p.recompute();
     return kOk;
   }

@@ -293,7 +293,7 @@ class VcpuPmu {
     const uint64_t d0 = now[0] - hw_since_[0], d1 = now[1] - hw_since_[1];
     if ((d0 | d1) == 0) return false;
     hw_since_ = now;
-    hw_->add_each(kInstructionClockEvents, {d0, d1, 0});
+    hw_->add_instructions({d0, d1, 0});
     return hw_->irq_level_below_el2() != irq_level_;
   }
   uint64_t hw_insns_until_overflow(bool cycle_timing) const {
@@ -302,9 +302,6 @@ class VcpuPmu {
     if (e == UINT64_MAX || !cycle_timing) return e;
     return std::max<uint64_t>(e / 8, 1);
   }
-  // What each retired instruction is on the instruction clock.
-  static constexpr std::array<uint16_t, 3> kInstructionClockEvents{event::INST_RETIRED, event::INST_SPEC,
-                                                                  event::CPU_CYCLES};
 
  private:
   class Reconfig;
