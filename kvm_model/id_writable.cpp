@@ -101,15 +101,9 @@ constexpr uint64_t kCtrMask = (uint64_t{1} << 29) | (uint64_t{1} << 28) | f4(16)
 // KVM_ARM_FEATURE_ID_RANGE_SIZE: op1 0, 1 and 3, CRm 0-7, op2 0-7.
 constexpr size_t kRangeSize = 3 * 8 * 8;
 
-enum class Gen : uint8_t { kBefore67, k67, kNewest };
-Gen gen_of(vpmu::Era era) {
-  switch (era) {
-    case vpmu::Era::k6_6:
-    case vpmu::Era::kV5: return Gen::kBefore67;
-    case vpmu::Era::k6_7: return Gen::k67;
-    default: return Gen::kNewest;
-  }
-}
+// The era's rule set is a field of its policy row, never its identity.
+using Gen = vpmu::IdRegWrites;
+Gen gen_of(vpmu::Era era) { return vpmu::policy(era).id_reg_writes; }
 
 const Rule* rule_of(uint8_t crm, uint8_t op2) {
   for (const Rule& r : kRules)
@@ -133,24 +127,24 @@ int64_t safe_value(const Field& f, int64_t a, int64_t b) {
 
 }  // namespace
 
-bool era_has_writable_features(vpmu::Era era) { return gen_of(era) != Gen::kBefore67; }
+bool era_has_writable_features(vpmu::Era era) { return gen_of(era) != Gen::kPmuVerAndCsv; }
 bool era_checks_id_writes(vpmu::Era era, uint8_t crm, uint8_t op2) {
   return crm >= 4 && crm <= 7 && (era_has_writable_features(era) || !(crm == 5 && op2 == 0));
 }
-bool era_hides_absent_gic(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
-bool era_ctr_writable(vpmu::Era era) { return gen_of(era) == Gen::kNewest; }
+bool era_hides_absent_gic(vpmu::Era era) { return gen_of(era) == Gen::kFeatures6_12; }
+bool era_ctr_writable(vpmu::Era era) { return gen_of(era) == Gen::kFeatures6_12; }
 
 uint64_t writable_mask(vpmu::Era era, uint8_t crm, uint8_t op2) {
   const Gen g = gen_of(era);
   // Before 6.7 (6.6 brought set_id_reg): the PMU version and PFR0's CSV2 and CSV3.
-  if (g == Gen::kBefore67) {
+  if (g == Gen::kPmuVerAndCsv) {
     if (crm == 5 && op2 == 0) return f4(8);
     if (crm == 4 && op2 == 0) return f4(60) | f4(56);
     return 0;
   }
   const Rule* r = rule_of(crm, op2);
   if (r == nullptr) return 0;
-  return g == Gen::k67 ? r->mask67 : r->newest;
+  return g == Gen::kFeatures6_7 ? r->mask67 : r->newest;
 }
 
 void writable_masks(vpmu::Era era, std::vector<uint64_t>& masks) {
@@ -158,7 +152,7 @@ void writable_masks(vpmu::Era era, std::vector<uint64_t>& masks) {
   for (uint8_t crm = 0; crm < 8; ++crm)
     for (uint8_t op2 = 0; op2 < 8; ++op2) masks[crm * 8u + op2] = writable_mask(era, crm, op2);
   // KVM_ARM_FEATURE_ID_RANGE_IDX folds op1 3 onto 2 (op1 0, 1 and 3 are the ID spaces).
-  if (gen_of(era) == Gen::kNewest) masks[2 * 64 + 0 * 8 + 1] = kCtrMask;
+  if (gen_of(era) == Gen::kFeatures6_12) masks[2 * 64 + 0 * 8 + 1] = kCtrMask;
 }
 
 int check(vpmu::Era era, uint8_t crm, uint8_t op2, uint64_t value, uint64_t limit) {

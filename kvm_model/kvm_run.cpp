@@ -60,6 +60,10 @@ int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
   // Everything but guest execution runs under the VM lock (threaded mode).
   auto lk = vm_.lock();
+  // kvm_arch_vcpu_run_pid_change() refuses an unfinalised vCPU (-EPERM) right after the
+  // initialisation check, before the vGIC, the timer and the PMU are enabled, and before
+  // kvm_arch_vcpu_ioctl_run() looks at immediate_exit or a pending MMIO completion.
+  if (!has_run_ && !vpmu::finalized(*vpmu_)) return -EPERM;
   run_.insns_retired = 0;
   complete_pending_mmio();
   apply_pending_psci_reset();

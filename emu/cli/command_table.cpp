@@ -43,7 +43,7 @@ constexpr std::string_view kDiffExits[] = {"0", "1", "64", "65", "70"};
 constexpr std::string_view kUsageOnly[] = {"0", "64"};
 constexpr std::string_view kUserExits[] = {"program code", "3", "64", "65", "128+N"};
 
-constexpr std::string_view kEras = "6.6 v5 6.7 6.16 newest 7.3-strict proposal-fixed-counters proposal-partition";
+constexpr std::string_view kEras = "6.6 v5 6.7 6.12 6.15 6.16 newest 7.3-strict proposal-fixed-counters proposal-partition";
 
 constexpr OptionSpec kRunOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
@@ -61,7 +61,7 @@ constexpr OptionSpec kRunOptions[] = {
     {"seed", "N", "with --kernel: seed of the DTB's rng-seed and kaslr-seed (default 0: KASLR off)"},
     {"arg", "VALUE", "x0 of the boot vCPU at entry, decimal or 0x hex (default 0)"},
     {"vcpus", "N", "number of vCPUs, 1..64 (default 1); vCPU 0 boots, the others wait for PSCI CPU_ON"},
-    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
+    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.12, 6.15, 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
     {"pmu", "CORE|MODE", "KVM_ARM_VCPU_PMU_V3_SET_PMU with the PMU of the host's cluster of this core type; or "
                        "fixed-counters-only / partitioned: attribute 5 of era proposal-fixed-counters / proposal-partition"},
     {"pmcr-n", "N", "after init, GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU (0..31)"},
@@ -117,7 +117,7 @@ constexpr OptionSpec kPlanOptions[] = {
 
 constexpr OptionSpec kConformanceOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
-    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
+    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.12, 6.15, 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
     {"vmm-cpu", "CPU", "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's default PMU (default 0)"},
     {"guest", "GUEST.elf", "the vpmu_counter_access guest ELF (default: guests/ of the build)", "file"},
     {"verbose", "", "also print the guest's console output", "", false, 'v'},
@@ -133,7 +133,7 @@ constexpr OptionSpec kHelpOptions[] = {
 
 constexpr OptionSpec kUserOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
-    {"kvm", "ERA", "kernel era of the KVM model behind the program's /dev/kvm: 6.6, v5, 6.7 (default), 6.16 or "
+    {"kvm", "ERA", "kernel era of the KVM model behind the program's /dev/kvm: 6.6, v5, 6.7 (default), 6.12, 6.15, 6.16 or "
                    "newest", kEras},
     {"kvm-uapi", "WHICH", "era (default): the era's own ioctls and capabilities; newest: those of the newest era "
                           "(USER_MEMORY2, writable ID masks) over the era's KVM behaviour, which Linux 6.12's "

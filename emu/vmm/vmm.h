@@ -35,7 +35,7 @@ struct RunOptions {
   uint32_t vcpus = 1;                 // vCPU 0 boots; the others start powered off (PSCI CPU_ON)
   uint64_t max_insns = 0;             // 0: unlimited
   uint32_t max_resets = 16;           // PSCI SYSTEM_RESET bound
-  std::string kvm_era;                // --kvm: 6.6, v5, 6.7, 6.16 or newest; "" = 6.7 (or the snapshot's)
+  std::string kvm_era;                // --kvm: any era of `pmuemu kvm eras`; "" = 6.7 (or the snapshot's)
   std::string pmu_core;               // --pmu: SET_PMU with the PMU of the cluster of this core type
   int pmcr_n = -1;                    // --pmcr-n: GET/SET_ONE_REG PMCR_EL0 with this N on every vCPU
   int nr_counters = -1;               // --nr-counters: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (6.16)

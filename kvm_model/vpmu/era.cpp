@@ -179,295 +179,202 @@ using namespace era_fn;
 
 constexpr uint64_t kRaw = ~uint64_t{0};
 
-constexpr EraPolicy kPolicies[] = {
-    {
-        .era = Era::k6_6,
-        .name = "6.6",
-        .alias = "",
-        .kernel = "Linux v6.6 (before the PMCR_EL0.N series)",
-        .status = EraStatus::kReleased,
-        .source = "tag v6.6",
-        .summary = "Linux v6.6, before userspace could limit the number of PMU counters",
-        .vm_wide_vcpu_features = false,
-        .uapi_6_8 = false,
-        .n_in_slot = true,
-        .vm_wide_n = false,
-        .has_pmcr_n_limit = false,
-        .default_pmu = DefaultPmuPoint::kFirstPmuAttr,
-        .reset_folds_backing = true,
-        .reset_requests_reload = false,
-        .reset_pmcr = reset_pmcr_6_6,
-        .reset_bitmap = reset_bitmap_6_6,
-        .reset_pmevtyper = reset_pmevtyper_6_6,
-        .reset_pmcr_name = "reset_pmcr (physical N)",
-        .reset_bitmap_name = "reset_pmu_reg (physical N)",
-        .reset_pmevtyper_name = "reset_pmevtyper (0xc800ffff)",
-        .get_pmcr_user = get_pmcr_raw,
-        .set_pmcr_user = set_pmcr_raw,
-        .get_bitmap_user = get_bitmap_raw,
-        .set_bitmap_user = set_bitmap_raw,
-        .set_counter_user = set_counter_user_raw,
-        .evtyper_write_mask = evtyper_write_mask_6_6,
-        .evtyper_read_mask = evtype::kMask,
-        .ns_filter_bits = false,
-        .pmcr_e_via_reload = false,
-        .overflow_needs_cnten = true,
-        .first_run_requests_reload = true,
-        .reload = reload_6_6,
-        .pmceid_source = PmceidSource::kCurrentPcpu,
-        .pmceid_forces_sw_incr = false,
-        .attr_probes_default_pmu = true,
-        .has_set_nr_counters = false,
-        .attr5 = Attr5::kNone,
-        .has_pmu_v3_strict = false,
-    },
-    {
-        .era = Era::kV5,
-        .name = "v5",
-        .alias = "",
-        .kernel = "v5 posting 2023-08-17 (never merged)",
-        .status = EraStatus::kPosting,
-        .source = "series \"KVM: arm64: PMU: Allow userspace to limit the number of PMCs\" v5, 2023-08-17",
-        .summary = "the v5 posting of the counter-limit series (2023-08-17), never merged",
-        .vm_wide_vcpu_features = false,
-        .uapi_6_8 = false,
-        .n_in_slot = false,
-        .vm_wide_n = true,
-        .has_pmcr_n_limit = true,
-        .default_pmu = DefaultPmuPoint::kVcpuReset,
-        .reset_folds_backing = true,
-        .reset_requests_reload = false,
-        .reset_pmcr = reset_pmcr_v5,
-        .reset_bitmap = reset_bitmap_v5,
-        .reset_pmevtyper = reset_pmevtyper_6_6,
-        .reset_pmcr_name = "reset_pmcr (N from pmcr_n)",
-        .reset_bitmap_name = "reset_val (0)",
-        .reset_pmevtyper_name = "reset_pmevtyper (0xc800ffff)",
-        .get_pmcr_user = get_pmcr_merged,
-        .set_pmcr_user = set_pmcr_v5,
-        .get_bitmap_user = get_bitmap_raw,
-        .set_bitmap_user = set_bitmap_raw,
-        .set_counter_user = set_counter_user_raw,
-        .evtyper_write_mask = evtyper_write_mask_6_6,
-        .evtyper_read_mask = evtype::kMask,
-        .ns_filter_bits = false,
-        .pmcr_e_via_reload = false,
-        .overflow_needs_cnten = true,
-        .first_run_requests_reload = true,
-        .reload = reload_v5,
-        .pmceid_source = PmceidSource::kCurrentPcpu,
-        .pmceid_forces_sw_incr = false,
-        .attr_probes_default_pmu = false,
-        .has_set_nr_counters = false,
-        .attr5 = Attr5::kNone,
-        .has_pmu_v3_strict = false,
-    },
-    {
-        .era = Era::k6_7,
-        .name = "6.7",
-        .alias = "",
-        .kernel = "Linux v6.7 (series v8 merged + pmevtyper-filter)",
-        .status = EraStatus::kReleased,
-        .source = "tag v6.7 (57fc267f, ea9ca904, a45f41d7, bc512d6a, 27131b19)",
-        .summary = "Linux v6.7: the counter-limit series as merged (the default)",
-        .vm_wide_vcpu_features = true,
-        .uapi_6_8 = false,
-        .n_in_slot = false,
-        .vm_wide_n = true,
-        .has_pmcr_n_limit = false,
-        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
-        .reset_folds_backing = true,
-        .reset_requests_reload = false,
-        .reset_pmcr = reset_pmcr_6_7,
-        .reset_bitmap = reset_bitmap_6_7,
-        .reset_pmevtyper = reset_pmevtyper_6_7,
-        .reset_pmcr_name = "reset_pmcr",
-        .reset_bitmap_name = "reset_pmu_reg (pmcr_n)",
-        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
-        .get_pmcr_user = get_pmcr_merged,
-        .set_pmcr_user = set_pmcr_6_7,
-        .get_bitmap_user = get_bitmap_masked,
-        .set_bitmap_user = set_bitmap_6_7,
-        .set_counter_user = set_counter_user_raw,
-        .evtyper_write_mask = evtyper_write_mask_6_7,
-        .evtyper_read_mask = kRaw,
-        .ns_filter_bits = true,
-        .pmcr_e_via_reload = false,
-        .overflow_needs_cnten = true,
-        .first_run_requests_reload = true,
-        .reload = reload_6_7,
-        .pmceid_source = PmceidSource::kCurrentPcpu,
-        .pmceid_forces_sw_incr = false,
-        .attr_probes_default_pmu = false,
-        .has_set_nr_counters = false,
-        .attr5 = Attr5::kNone,
-        .has_pmu_v3_strict = false,
-    },
-    {
-        .era = Era::kNewest,
-        .name = kNewestRelease,
-        .alias = "newest",
-        .kernel = "Linux v6.16 (SET_NR_COUNTERS; 6.15 vPMU fixes)",
-        .status = EraStatus::kReleased,
-        .source = "tag kvmarm-6.16 (b7628c79); 6.15: f2aeb7bb, 64074ca8, 1db4aaa0, fe535380",
-        .summary = "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS and the 6.15 vPMU fixes (also 'newest')",
-        .vm_wide_vcpu_features = true,
-        .uapi_6_8 = true,
-        .n_in_slot = false,
-        .vm_wide_n = true,
-        .has_pmcr_n_limit = false,
-        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
-        .reset_folds_backing = false,
-        .reset_requests_reload = true,
-        .reset_pmcr = reset_pmcr_6_7,
-        .reset_bitmap = reset_bitmap_6_7,
-        .reset_pmevtyper = reset_pmevtyper_6_7,
-        .reset_pmcr_name = "reset_pmcr",
-        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
-        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
-        .get_pmcr_user = get_pmcr_merged,
-        .set_pmcr_user = set_pmcr_6_16,
-        .get_bitmap_user = get_bitmap_masked,
-        .set_bitmap_user = set_bitmap_6_16,
-        .set_counter_user = set_counter_user_6_16,
-        .evtyper_write_mask = evtyper_write_mask_6_7,
-        .evtyper_read_mask = kRaw,
-        .ns_filter_bits = true,
-        .pmcr_e_via_reload = true,
-        .overflow_needs_cnten = false,
-        .first_run_requests_reload = false,
-        .reload = reload_6_16,
-        .pmceid_source = PmceidSource::kVmArmPmu,
-        .pmceid_forces_sw_incr = true,
-        .attr_probes_default_pmu = false,
-        .has_set_nr_counters = true,
-        .attr5 = Attr5::kNone,
-        .has_pmu_v3_strict = false,
-    },
-    {
-        .era = Era::k7_3Strict,
-        .name = "7.3-strict",
-        .alias = "",
-        .kernel = "6.16 + KVM_ARM_VCPU_PMU_V3_STRICT (kvmarm/next, queued for 7.3)",
-        .status = EraStatus::kQueued,
-        .source = "kvmarm/next, queued for 7.3: series \"Expose PMMIR_EL1.SLOTS to guests\" v3 (Congkai Tan, Oliver Upton, July 2026)",
-        .summary = "queued for 7.3: KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU, SET_PMU before KVM_RUN, PMMIR_EL1.SLOTS)",
-        .vm_wide_vcpu_features = true,
-        .uapi_6_8 = true,
-        .n_in_slot = false,
-        .vm_wide_n = true,
-        .has_pmcr_n_limit = false,
-        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
-        .reset_folds_backing = false,
-        .reset_requests_reload = true,
-        .reset_pmcr = reset_pmcr_6_7,
-        .reset_bitmap = reset_bitmap_6_7,
-        .reset_pmevtyper = reset_pmevtyper_6_7,
-        .reset_pmcr_name = "reset_pmcr",
-        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
-        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
-        .get_pmcr_user = get_pmcr_merged,
-        .set_pmcr_user = set_pmcr_7_3,
-        .get_bitmap_user = get_bitmap_masked,
-        .set_bitmap_user = set_bitmap_6_16,
-        .set_counter_user = set_counter_user_6_16,
-        .evtyper_write_mask = evtyper_write_mask_6_7,
-        .evtyper_read_mask = kRaw,
-        .ns_filter_bits = true,
-        .pmcr_e_via_reload = true,
-        .overflow_needs_cnten = false,
-        .first_run_requests_reload = false,
-        .reload = reload_6_16,
-        .pmceid_source = PmceidSource::kVmArmPmu,
-        .pmceid_forces_sw_incr = true,
-        .attr_probes_default_pmu = false,
-        .has_set_nr_counters = true,
-        .attr5 = Attr5::kNone,
-        .has_pmu_v3_strict = true,
-    },
-    {
-        .era = Era::kProposalFixedCounters,
-        .name = "proposal-fixed-counters",
-        .alias = "",
-        .kernel = "6.16 + FIXED_COUNTERS_ONLY series v11 (proposal, not merged)",
-        .status = EraStatus::kProposal,
-        .source = "series v11, not merged: \"KVM: arm64: PMU: FIXED_COUNTERS_ONLY\" (Akihiko Odaki, September 2026)",
-        .summary = "PROPOSAL (Odaki v11, not merged): attribute 5 = FIXED_COUNTERS_ONLY, a cycle-counter-only PMU on every CPU",
-        .vm_wide_vcpu_features = true,
-        .uapi_6_8 = true,
-        .n_in_slot = false,
-        .vm_wide_n = true,
-        .has_pmcr_n_limit = false,
-        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
-        .reset_folds_backing = false,
-        .reset_requests_reload = true,
-        .reset_pmcr = reset_pmcr_6_7,
-        .reset_bitmap = reset_bitmap_6_7,
-        .reset_pmevtyper = reset_pmevtyper_6_7,
-        .reset_pmcr_name = "reset_pmcr",
-        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
-        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
-        .get_pmcr_user = get_pmcr_merged,
-        .set_pmcr_user = set_pmcr_6_16,
-        .get_bitmap_user = get_bitmap_masked,
-        .set_bitmap_user = set_bitmap_6_16,
-        .set_counter_user = set_counter_user_6_16,
-        .evtyper_write_mask = evtyper_write_mask_6_7,
-        .evtyper_read_mask = kRaw,
-        .ns_filter_bits = true,
-        .pmcr_e_via_reload = true,
-        .overflow_needs_cnten = false,
-        .first_run_requests_reload = false,
-        .reload = reload_6_16,
-        .pmceid_source = PmceidSource::kVmArmPmu,
-        .pmceid_forces_sw_incr = true,
-        .attr_probes_default_pmu = false,
-        .has_set_nr_counters = true,
-        .attr5 = Attr5::kFixedCountersOnly,
-        .has_pmu_v3_strict = false,
-    },
-    {
-        .era = Era::kProposalPartition,
-        .name = "proposal-partition",
-        .alias = "",
-        .kernel = "6.16 + partitioned PMU series v9 (proposal, not merged)",
-        .status = EraStatus::kProposal,
-        .source = "series v9, not merged: \"KVM: arm64: Partitioned PMU\" (Colton Lewis, September 2026)",
-        .summary = "PROPOSAL (Lewis v9, not merged): attribute 5 = ENABLE_PARTITION, the guest owns HPMN = N - reserved counters",
-        .vm_wide_vcpu_features = true,
-        .uapi_6_8 = true,
-        .n_in_slot = false,
-        .vm_wide_n = true,
-        .has_pmcr_n_limit = false,
-        .default_pmu = DefaultPmuPoint::kFirstVcpuInit,
-        .reset_folds_backing = false,
-        .reset_requests_reload = true,
-        .reset_pmcr = reset_pmcr_6_7,
-        .reset_bitmap = reset_bitmap_6_7,
-        .reset_pmevtyper = reset_pmevtyper_6_7,
-        .reset_pmcr_name = "reset_pmcr",
-        .reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)",
-        .reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)",
-        .get_pmcr_user = get_pmcr_merged,
-        .set_pmcr_user = set_pmcr_6_16,
-        .get_bitmap_user = get_bitmap_masked,
-        .set_bitmap_user = set_bitmap_6_16,
-        .set_counter_user = set_counter_user_6_16,
-        .evtyper_write_mask = evtyper_write_mask_6_7,
-        .evtyper_read_mask = kRaw,
-        .ns_filter_bits = true,
-        .pmcr_e_via_reload = true,
-        .overflow_needs_cnten = false,
-        .first_run_requests_reload = false,
-        .reload = reload_6_16,
-        .pmceid_source = PmceidSource::kVmArmPmu,
-        .pmceid_forces_sw_incr = true,
-        .attr_probes_default_pmu = false,
-        .has_set_nr_counters = true,
-        .attr5 = Attr5::kEnablePartition,
-        .has_pmu_v3_strict = false,
-    },
+// Who an era is; every row states all of it.
+struct EraIdentity {
+  Era era;
+  std::string_view name, alias, kernel;
+  EraStatus status;
+  std::string_view source, summary;
 };
+
+// A row that builds on an earlier era: `base`, with `id` and then only the behaviours the
+// new era changes (`edit`). Each row below therefore reads as the list of what its kernel
+// changed, and a field the new era does not mention keeps its predecessor's value.
+template <typename Edit>
+constexpr EraPolicy builds_on(EraPolicy base, const EraIdentity& id, Edit edit) {
+  base.era = id.era;
+  base.name = id.name;
+  base.alias = id.alias;
+  base.kernel = id.kernel;
+  base.status = id.status;
+  base.source = id.source;
+  base.summary = id.summary;
+  edit(base);
+  return base;
+}
+
+// The root row states every field.
+constexpr EraPolicy kRow6_6 = {
+    .era = Era::k6_6,
+    .name = "6.6",
+    .alias = "",
+    .kernel = "Linux v6.6 (before the PMCR_EL0.N series)",
+    .status = EraStatus::kReleased,
+    .source = "tag v6.6",
+    .summary = "Linux v6.6, before userspace could limit the number of PMU counters",
+    .vm_wide_vcpu_features = false,
+    .uapi_6_8 = false,
+    .n_in_slot = true,
+    .vm_wide_n = false,
+    .has_pmcr_n_limit = false,
+    .default_pmu = DefaultPmuPoint::kFirstPmuAttr,
+    .reset_folds_backing = true,
+    .reset_requests_reload = false,
+    .reset_pmcr = reset_pmcr_6_6,
+    .reset_bitmap = reset_bitmap_6_6,
+    .reset_pmevtyper = reset_pmevtyper_6_6,
+    .reset_pmcr_name = "reset_pmcr (physical N)",
+    .reset_bitmap_name = "reset_pmu_reg (physical N)",
+    .reset_pmevtyper_name = "reset_pmevtyper (0xc800ffff)",
+    .get_pmcr_user = get_pmcr_raw,
+    .set_pmcr_user = set_pmcr_raw,
+    .get_bitmap_user = get_bitmap_raw,
+    .set_bitmap_user = set_bitmap_raw,
+    .set_counter_user = set_counter_user_raw,
+    .evtyper_write_mask = evtyper_write_mask_6_6,
+    .evtyper_read_mask = evtype::kMask,
+    .ns_filter_bits = false,
+    .pmcr_e_via_reload = false,
+    .overflow_needs_cnten = true,
+    .first_run_requests_reload = true,
+    .reload = reload_6_6,
+    .pmceid_source = PmceidSource::kCurrentPcpu,
+    .pmceid_forces_sw_incr = false,
+    .attr_probes_default_pmu = true,
+    .has_set_nr_counters = false,
+    .attr5 = Attr5::kNone,
+    .has_pmu_v3_strict = false,
+    .id_reg_writes = IdRegWrites::kPmuVerAndCsv,
+};
+
+// v5 posting of the counter-limit series, on 6.6.
+constexpr EraPolicy kRowV5 = builds_on(
+    kRow6_6,
+    {Era::kV5, "v5", "", "v5 posting 2023-08-17 (never merged)", EraStatus::kPosting,
+     "series \"KVM: arm64: PMU: Allow userspace to limit the number of PMCs\" v5, 2023-08-17",
+     "the v5 posting of the counter-limit series (2023-08-17), never merged"},
+    [](EraPolicy& p) {
+      p.n_in_slot = false;
+      p.vm_wide_n = true;
+      p.has_pmcr_n_limit = true;
+      p.default_pmu = DefaultPmuPoint::kVcpuReset;
+      p.reset_pmcr = reset_pmcr_v5;
+      p.reset_bitmap = reset_bitmap_v5;
+      p.reset_pmcr_name = "reset_pmcr (N from pmcr_n)";
+      p.reset_bitmap_name = "reset_val (0)";
+      p.get_pmcr_user = get_pmcr_merged;
+      p.set_pmcr_user = set_pmcr_v5;
+      p.reload = reload_v5;
+      p.attr_probes_default_pmu = false;
+    });
+
+// 6.7: the series as merged (v8 and fix-ups) and the pmevtyper-filter branch, on 6.6 (v5
+// was never merged).
+constexpr EraPolicy kRow6_7 = builds_on(
+    kRow6_6,
+    {Era::k6_7, "6.7", "", "Linux v6.7 (series v8 merged + pmevtyper-filter)", EraStatus::kReleased,
+     "tag v6.7 (57fc267f, ea9ca904, a45f41d7, bc512d6a, 27131b19)",
+     "Linux v6.7: the counter-limit series as merged (the default)"},
+    [](EraPolicy& p) {
+      p.vm_wide_vcpu_features = true;
+      p.n_in_slot = false;
+      p.vm_wide_n = true;
+      p.default_pmu = DefaultPmuPoint::kFirstVcpuInit;
+      p.reset_pmcr = reset_pmcr_6_7;
+      p.reset_bitmap = reset_bitmap_6_7;
+      p.reset_pmevtyper = reset_pmevtyper_6_7;
+      p.reset_pmcr_name = "reset_pmcr";
+      p.reset_bitmap_name = "reset_pmu_reg (pmcr_n)";
+      p.reset_pmevtyper_name = "reset_pmevtyper (evtyper_mask)";
+      p.get_pmcr_user = get_pmcr_merged;
+      p.set_pmcr_user = set_pmcr_6_7;
+      p.get_bitmap_user = get_bitmap_masked;
+      p.set_bitmap_user = set_bitmap_6_7;
+      p.evtyper_write_mask = evtyper_write_mask_6_7;
+      p.evtyper_read_mask = kRaw;
+      p.ns_filter_bits = true;
+      p.reload = reload_6_7;
+      p.attr_probes_default_pmu = false;
+      p.id_reg_writes = IdRegWrites::kFeatures6_7;
+    });
+
+// 6.12 LTS as of 6.12.118, on 6.7 (verified against the 6.12.118 sources: pmu-emul.c and
+// sys_regs.c keep 6.7's reset, reload, SET_ONE_REG and first-run behaviour).
+constexpr EraPolicy kRow6_12 = builds_on(
+    kRow6_7,
+    {Era::k6_12, "6.12", "", "Linux v6.12.118 (LTS; 6.8 UAPI, 6.13 overflow fix backported)", EraStatus::kReleased,
+     "Debian linux-source-6.12 6.12.118: arch/arm64/kvm/pmu-emul.c, sys_regs.c",
+     "Linux 6.12 LTS (6.12.118, Debian's kernel): 6.7's vPMU with the 6.8 UAPI and the overflow-status fix"},
+    [](EraPolicy& p) {
+      p.uapi_6_8 = true;
+      // "KVM: arm64: Ignore PMCNTENSET_EL0 while checking for overflow status" (6.13), in
+      // 6.12.118 through the stable tree: kvm_pmu_overflow_status() reads only PMOVSSET &
+      // PMINTENSET under PMCR_EL0.E.
+      p.overflow_needs_cnten = false;
+      p.id_reg_writes = IdRegWrites::kFeatures6_12;
+    });
+
+// 6.15, on 6.12: the 6.13 PMCR_EL0.E reload and the 6.15 vPMU fixes.
+constexpr EraPolicy kRow6_15 = builds_on(
+    kRow6_12,
+    {Era::k6_15, "6.15", "", "Linux v6.15 (vPMU fixes: PMCEID from arm_pmu, raw bitmap SET, reloads)",
+     EraStatus::kReleased, "6.13: \"Use KVM_REQ_RELOAD_PMU to handle PMCR_EL0.E change\"; 6.15: f2aeb7bb, 64074ca8, 1db4aaa0, fe535380",
+     "Linux 6.15: the vPMU fixes (raw SET_ONE_REG of the bitmaps, reloads, PMCEID from the VM's PMU)"},
+    [](EraPolicy& p) {
+      p.pmcr_e_via_reload = true;                 // 6.13
+      p.reset_folds_backing = false;              // fe535380
+      p.reset_requests_reload = true;             // fe535380
+      p.set_pmcr_user = set_pmcr_6_16;            // 1db4aaa0
+      p.set_bitmap_user = set_bitmap_6_16;        // f2aeb7bb
+      p.set_counter_user = set_counter_user_6_16; // 64074ca8
+      p.first_run_requests_reload = false;        // 1db4aaa0
+      p.reload = reload_6_16;
+      p.pmceid_source = PmceidSource::kVmArmPmu;  // "Compute PMCEID from arm_pmu's event bitmaps"
+      p.pmceid_forces_sw_incr = true;             // "Always support SW_INCR PMU event"
+    });
+
+// 6.16 (newest release), on 6.15: SET_NR_COUNTERS, and pmcr_n renamed nr_pmu_counters.
+constexpr EraPolicy kRow6_16 = builds_on(
+    kRow6_15,
+    {Era::kNewest, kNewestRelease, "newest", "Linux v6.16 (SET_NR_COUNTERS)", EraStatus::kReleased,
+     "tag kvmarm-6.16 (b7628c79)",
+     "Linux 6.16: KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (also 'newest')"},
+    [](EraPolicy& p) {
+      p.reset_bitmap_name = "reset_pmu_reg (nr_pmu_counters)";
+      p.has_set_nr_counters = true;
+    });
+
+// The next eras all build on 6.16.
+constexpr EraPolicy kRow7_3Strict = builds_on(
+    kRow6_16,
+    {Era::k7_3Strict, "7.3-strict", "", "6.16 + KVM_ARM_VCPU_PMU_V3_STRICT (kvmarm/next, queued for 7.3)",
+     EraStatus::kQueued,
+     "kvmarm/next, queued for 7.3: series \"Expose PMMIR_EL1.SLOTS to guests\" v3 (Congkai Tan, Oliver Upton, July 2026)",
+     "queued for 7.3: KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU, SET_PMU before KVM_RUN, PMMIR_EL1.SLOTS)"},
+    [](EraPolicy& p) {
+      p.set_pmcr_user = set_pmcr_7_3;
+      p.has_pmu_v3_strict = true;
+    });
+
+constexpr EraPolicy kRowProposalFixedCounters = builds_on(
+    kRow6_16,
+    {Era::kProposalFixedCounters, "proposal-fixed-counters", "",
+     "6.16 + FIXED_COUNTERS_ONLY series v11 (proposal, not merged)", EraStatus::kProposal,
+     "series v11, not merged: \"KVM: arm64: PMU: FIXED_COUNTERS_ONLY\" (Akihiko Odaki, September 2026)",
+     "PROPOSAL (Odaki v11, not merged): attribute 5 = FIXED_COUNTERS_ONLY, a cycle-counter-only PMU on every CPU"},
+    [](EraPolicy& p) { p.attr5 = Attr5::kFixedCountersOnly; });
+
+constexpr EraPolicy kRowProposalPartition = builds_on(
+    kRow6_16,
+    {Era::kProposalPartition, "proposal-partition", "", "6.16 + partitioned PMU series v9 (proposal, not merged)",
+     EraStatus::kProposal,
+     "series v9, not merged: \"KVM: arm64: Partitioned PMU\" (Colton Lewis, September 2026)",
+     "PROPOSAL (Lewis v9, not merged): attribute 5 = ENABLE_PARTITION, the guest owns HPMN = N - reserved counters"},
+    [](EraPolicy& p) { p.attr5 = Attr5::kEnablePartition; });
+
+constexpr EraPolicy kPolicies[] = {kRow6_6,  kRowV5,        kRow6_7,
+                                   kRow6_12, kRow6_15,      kRow6_16,
+                                   kRow7_3Strict, kRowProposalFixedCounters, kRowProposalPartition};
 
 // Adding an era: one enumerator, one entry of kAllEras, one row here, in the same order.
 constexpr bool rows_in_enum_order() {
@@ -575,6 +482,15 @@ constexpr BehaviourRow kBehaviourRows[] = {
      [](const EraPolicy& p) { return yes_no(p.has_pmu_v3_strict); }},
     {"vm_wide_vcpu_features", "vCPU features are VM-wide", [](const EraPolicy& p) { return yes_no(p.vm_wide_vcpu_features); }},
     {"uapi_6_8", "the 6.8 /dev/kvm ABI (USER_MEMORY2, writable ID masks)", [](const EraPolicy& p) { return yes_no(p.uapi_6_8); }},
+    {"id_reg_writes", "ID registers userspace may write",
+     [](const EraPolicy& p) -> std::string {
+       switch (p.id_reg_writes) {
+         case IdRegWrites::kPmuVerAndCsv: return "PMUVer, CSV2, CSV3 only";
+         case IdRegWrites::kFeatures6_7: return "6.7's feature fields";
+         case IdRegWrites::kFeatures6_12: break;
+       }
+       return "6.12's feature fields and CTR_EL0; GIC hidden without a vGICv3";
+     }},
 };
 
 }  // namespace

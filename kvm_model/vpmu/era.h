@@ -8,11 +8,12 @@
 //   6.6    Linux v6.6, before "KVM: arm64: PMU: Allow userspace to limit the number of PMCs"
 //   v5     the v5 posting of that series (2023-08-17), never merged; for reference
 //   6.7    Linux v6.7: the series as merged (v8 + fix-ups) plus the pmevtyper-filter branch
-//   6.16   the newest released era, named after the release that introduced
-//          KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS (kvmarm-6.16, commit b7628c79); it also carries
-//          the 6.15 vPMU fixes (PMCEID from the VM's arm_pmu, raw SET_ONE_REG of the bitmaps,
-//          reload on userspace writes and on reset) and the 6.13 fixes (the overflow status
-//          without PMCNTENSET, PMCR_EL0.E through a reload).
+//   6.12   the 6.12 LTS as of 6.12.118 (Debian's kernel): 6.7's vPMU plus the 6.8 UAPI, the
+//          6.12 ID-register write rules and the 6.13 overflow-status fix (a stable backport)
+//   6.15   6.12 plus the 6.13 PMCR_EL0.E reload and the 6.15 vPMU fixes (PMCEID from the VM's
+//          arm_pmu, raw SET_ONE_REG of the bitmaps, reload on userspace writes and on reset)
+//   6.16   the newest released era: 6.15 plus KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS
+//          (kvmarm-6.16, commit b7628c79)
 //   7.3-strict  6.16 plus KVM_ARM_VCPU_PMU_V3_STRICT (vCPU feature bit 9), queued in
 //          kvmarm/next for the 7.3 merge window (series "Expose PMMIR_EL1.SLOTS to guests" v3)
 //   proposal-fixed-counters  6.16 plus Akihiko Odaki's FIXED_COUNTERS_ONLY series v11 (not
@@ -38,18 +39,27 @@ class VmPmu;
 
 // The order of the enumerators is the order of the rows of the policy table; era.cpp checks
 // it at compile time (and unit_kvm_model again at run time).
-enum class Era : uint8_t { k6_6, kV5, k6_7, kNewest, k7_3Strict, kProposalFixedCounters, kProposalPartition };
-inline constexpr std::array kAllEras{Era::k6_6,      Era::kV5,
-                                     Era::k6_7,      Era::kNewest,
-                                     Era::k7_3Strict, Era::kProposalFixedCounters,
-                                     Era::kProposalPartition};
+enum class Era : uint8_t {
+  k6_6,
+  kV5,
+  k6_7,
+  k6_12,
+  k6_15,
+  kNewest,
+  k7_3Strict,
+  kProposalFixedCounters,
+  kProposalPartition
+};
+inline constexpr std::array kAllEras{Era::k6_6,       Era::kV5,       Era::k6_7,
+                                     Era::k6_12,      Era::k6_15,     Era::kNewest,
+                                     Era::k7_3Strict, Era::kProposalFixedCounters, Era::kProposalPartition};
 inline constexpr std::string_view kNewestRelease = "6.16";
 
 // The row's name ("6.6", "v5", "6.7", "6.16", ...).
 std::string_view era_name(Era era);
 // Accepts every row's name and its alias ("newest" = 6.16).
 std::optional<Era> parse_era(std::string_view name);
-// "6.6, v5, 6.7, 6.16, newest, ...": every accepted spelling, for usage messages.
+// "6.6, v5, 6.7, 6.12, 6.15, 6.16, newest, ...": every accepted spelling, for usage messages.
 std::string known_era_names();
 std::ostream& operator<<(std::ostream& os, Era era);  // prints era_name()
 
@@ -76,6 +86,16 @@ enum class Attr5 : uint8_t {
   kNone,
   kFixedCountersOnly,  // Odaki v11: KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY
   kEnablePartition,    // Lewis v9: KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION
+};
+
+// Which ID registers userspace may write with KVM_SET_ONE_REG, and how the writes are checked
+// (kvm_model/id_writable.cpp holds the masks of each).
+enum class IdRegWrites : uint8_t {
+  kPmuVerAndCsv,  // 6.6's set_id_reg: ID_AA64DFR0_EL1.PMUVer and ID_AA64PFR0_EL1.CSV2/CSV3 only
+  kFeatures6_7,   // 6.7: the feature ID registers' writable fields (Jing Zhang's series)
+  kFeatures6_12,  // 6.12.118's table: more writable fields, CTR_EL0 writable, ASIDBITS read-only,
+                  // ID_AA64PFR0_EL1.GIC cleared at the first run without a vGICv3
+                  // (kvm_finalize_sys_regs)
 };
 
 // Spec 5.7: where the guest's PMCEID0/1 come from.
@@ -157,6 +177,9 @@ struct EraPolicy {
   // default PMU, must SET_PMU before the first run (-EPERM otherwise, as KVM_RUN refuses an
   // unfinalised vCPU), ignores PMCR_EL0.N from userspace and exposes PMMIR_EL1.SLOTS.
   bool has_pmu_v3_strict;
+
+  // ---- ID registers (writable with KVM_SET_ONE_REG) ----
+  IdRegWrites id_reg_writes;
 };
 
 const EraPolicy& policy(Era era);

@@ -90,13 +90,15 @@ int vcpu_reset(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace) {
   return 0;
 }
 
+bool finalized(const VcpuPmu& v) { return !(v.has_pmu() && v.vm().strict() && v.vm().arm_pmu() == nullptr); }
+
 int first_run(VcpuPmu& v, const IrqChipState& irqchip) {
   if (v.has_run()) return 0;
   if (v.has_pmu()) {
-    // STRICT: a PMU vCPU of a VM without SET_PMU is not runnable. KVM_RUN refuses it with
-    // -EPERM, the errno kvm_arch_vcpu_run_pid_change() gives an unfinalised vCPU, before
-    // kvm_arm_pmu_v3_enable()'s checks.
-    if (v.vm().strict() && v.vm().arm_pmu() == nullptr) return -EPERM;
+    // STRICT: a PMU vCPU of a VM without SET_PMU is not runnable (-EPERM, as for any
+    // unfinalised vCPU). KVM_RUN checks finalized() before the vGIC and timer work; this
+    // repeats it for callers that enter here directly.
+    if (!finalized(v)) return -EPERM;
     // kvm_arm_pmu_v3_enable()
     if (!v.created()) return -EINVAL;
     if (irqchip.in_kernel) {

@@ -216,6 +216,9 @@ int get_device_attr(const VcpuPmu& v, uint32_t group, uint64_t attr, void* addr,
 int has_device_attr(const VcpuPmu& v, uint32_t group, uint64_t attr);
 
 // ---------------- KVM_RUN (spec 2.13, 3, 5.5) ----------------
+// kvm_arm_vcpu_is_finalized() for the PMU: false only for a PMU vCPU of a STRICT VM that has
+// no PMU selected yet. KVM_RUN checks it (-EPERM) before any other first-run work.
+bool finalized(const VcpuPmu& v);
 // kvm_arch_vcpu_run_pid_change(), PMU part: kvm_arm_pmu_v3_enable() then HAS_RAN_ONCE.
 // Call on the vCPU's first KVM_RUN; a failure fails KVM_RUN and leaves the vCPU "not run".
 int first_run(VcpuPmu& v, const IrqChipState& irqchip);

@@ -126,7 +126,7 @@ case("unknown_trace", RUN + ["--trace", "vmm,bogus"], 64, "pmuemu: error: --trac
 case("trace_vmm_with_bare", RUN + ["--bare", "--trace", "vmm"], 64,
      "pmuemu: error: --trace vmm traces the KVM model: not valid with --bare (insn, sysreg are)")
 case("kvm_option_with_bare", RUN + ["--bare", "--vcpus", "2"], 64, "pmuemu: error: --vcpus is a KVM option: not valid with --bare")
-case("unknown_kvm_era", RUN + ["--kvm", "5.10"], 64, "pmuemu: error: --kvm: unknown kernel era '5.10' (known: 6.6, v5, 6.7, 6.16, newest, 7.3-strict, proposal-fixed-counters, proposal-partition)")
+case("unknown_kvm_era", RUN + ["--kvm", "5.10"], 64, "pmuemu: error: --kvm: unknown kernel era '5.10' (known: 6.6, v5, 6.7, 6.12, 6.15, 6.16, newest, 7.3-strict, proposal-fixed-counters, proposal-partition)")
 case("unknown_timing", RUN + ["--timing", "fast"], 64, "pmuemu: error: --timing: expected 'cycle' or 'functional', got 'fast'")
 case("pmu_core_not_on_host", RUN + ["--pmu", "cortex-x1"], 64,
      "pmuemu: error: --pmu: host 'big-little' has no cluster of core type 'cortex-x1'")
@@ -158,7 +158,7 @@ case("plan_no_hosts", ["plan"], 64, "pmuemu: error: plan: missing HOST.yaml (try
 case("plan_bad_n", ["plan", "--n", "40", "{H}"], 64, "pmuemu: error: plan: --n: expected a counter count 0..31, got '40'")
 case("host_show_no_file", ["host", "show"], 64, "pmuemu: error: host show: missing FILE (try 'pmuemu host show --help')")
 case("conformance_unknown_era", ["conformance", "--host", "{H}", "--kvm", "4.19"], 64,
-     "pmuemu: error: --kvm: unknown kernel era '4.19' (known: 6.6, v5, 6.7, 6.16, newest, 7.3-strict, proposal-fixed-counters, proposal-partition)")
+     "pmuemu: error: --kvm: unknown kernel era '4.19' (known: 6.6, v5, 6.7, 6.12, 6.15, 6.16, newest, 7.3-strict, proposal-fixed-counters, proposal-partition)")
 
 # -- host and core files
 HOSTRUN = ["run", "--host", "bad.yaml", "--guest", "{hello}"]

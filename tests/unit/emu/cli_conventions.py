@@ -247,7 +247,7 @@ def bash_completion():
         got = complete(["pmuemu", "run", "--ti"], d)
         check(got == ["--timeline", "--timeout", "--timing"], f"run --ti<TAB>: {got}")
         got = complete(["pmuemu", "run", "--kvm", "6."], d)
-        check(got == ["6.16", "6.6", "6.7"], f"--kvm 6.<TAB>: {got}")
+        check(got == ["6.12", "6.15", "6.16", "6.6", "6.7"], f"--kvm 6.<TAB>: {got}")
         got = complete(["pmuemu", "run", "--timing", ""], d)
         check(got == ["cycle", "functional"], f"--timing <TAB>: {got}")
         got = complete(["pmuemu", "run", "--guest", "gu"], d)

@@ -23,10 +23,10 @@ constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 20;
 constexpr uint64_t kTimerCnt = arch::SysRegKey{3, 3, 14, 3, 2}.to_one_reg_id();
 
 struct Fixture {
-  km::Kvm kvm{two_cluster_host(), vp::Era::k6_7};
+  km::Kvm kvm;
   std::unique_ptr<km::Vm> vm;
   std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  Fixture() { BOOST_REQUIRE(kvm.create_vm(vm) == 0); }
+  explicit Fixture(vp::Era era = vp::Era::k6_7) : kvm{two_cluster_host(), era} { BOOST_REQUIRE(kvm.create_vm(vm) == 0); }
   void memory() { BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0); }
   km::Vcpu* vcpu(unsigned id) {
     km::Vcpu* v = nullptr;
@@ -173,6 +173,29 @@ BOOST_FIXTURE_TEST_CASE(sparse_vcpu_id_with_vgic, Fixture) {
   int rc = 1;
   BOOST_CHECK_NO_THROW(rc = v->run());
   BOOST_TEST(rc <= 0);
+}
+
+// KVM_RUN's first checks in kvm_arch_vcpu_run_pid_change()'s order: a PMU vCPU of a STRICT
+// VM without SET_PMU is unfinalised, which is -EPERM before the vGIC's missing distributor
+// address (-ENXIO from kvm_vgic_map_resources) and before immediate_exit (-EINTR).
+BOOST_AUTO_TEST_CASE(strict_run_checks_finalisation_first) {
+  for (const bool set_pmu : {false, true}) {
+    Fixture f(vp::Era::k7_3Strict);
+    f.memory();
+    km::Vcpu* v = f.vcpu(0);
+    BOOST_REQUIRE(f.vm->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3) == 0);
+    BOOST_REQUIRE(v->arm_vcpu_init(Fixture::init_with((1u << km::KVM_ARM_VCPU_PMU_V3) |
+                                                      (1u << km::KVM_ARM_VCPU_PMU_V3_STRICT))) == 0);
+    BOOST_REQUIRE(f.vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0) == 0);
+    if (set_pmu) {
+      const int type = static_cast<int>(vp::kArmPmuTypeBase);
+      BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_SET_PMU, &type) == 0);
+    }
+    v->request_immediate_exit();
+    // Finalised, the vCPU gets as far as the vGIC, whose distributor has no address.
+    BOOST_TEST(v->run() == (set_pmu ? -ENXIO : -EPERM));
+    BOOST_TEST(!v->has_run());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

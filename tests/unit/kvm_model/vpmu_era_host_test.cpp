@@ -68,6 +68,30 @@ BOOST_AUTO_TEST_CASE(behaviour_matrix) {
   BOOST_TEST(policy(Era::k6_7).overflow_needs_cnten);
 }
 
+// What the 6.12.118 sources show (docs/kvm-model.md, "Which releases have a row"): 6.7's
+// vPMU plus the backported overflow fix, the 6.8 ABI and 6.12's ID-register rules; 6.15 then
+// carries every 6.15 fix and lacks only SET_NR_COUNTERS of 6.16.
+BOOST_AUTO_TEST_CASE(lts_6_12_and_6_15_rows) {
+  const EraPolicy &e67 = policy(Era::k6_7), &e612 = policy(Era::k6_12), &e615 = policy(Era::k6_15),
+                  &e616 = policy(Era::kNewest);
+  BOOST_TEST(!e612.overflow_needs_cnten);
+  BOOST_TEST(e612.uapi_6_8);
+  BOOST_TEST((e612.id_reg_writes == IdRegWrites::kFeatures6_12));
+  BOOST_TEST((e67.id_reg_writes == IdRegWrites::kFeatures6_7));
+  BOOST_TEST(e612.reset_folds_backing == e67.reset_folds_backing);
+  BOOST_TEST(e612.first_run_requests_reload == e67.first_run_requests_reload);
+  BOOST_TEST(e612.reload == e67.reload);
+  BOOST_TEST(e612.set_bitmap_user == e67.set_bitmap_user);
+  BOOST_TEST(e612.set_counter_user == e67.set_counter_user);
+  BOOST_TEST(e612.set_pmcr_user == e67.set_pmcr_user);
+  BOOST_TEST((e612.pmceid_source == e67.pmceid_source));
+  BOOST_TEST(!e612.pmcr_e_via_reload);
+  for (const auto& row : behaviour_rows())
+    if (row.field != "has_set_nr_counters" && row.field != "reset_bitmap")
+      BOOST_TEST(row.value(e615) == row.value(e616), row.field);
+  BOOST_TEST(!e615.has_set_nr_counters);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(vpmu_host)
