@@ -6,6 +6,7 @@
 #include "cpu/arch/esr.h"
 #include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
+#include "cpu/interp/fusion.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/mmu/fields.h"
@@ -55,6 +56,8 @@ constexpr uint32_t flow_mask(std::initializer_list<Flow> flows) {
 }
 constexpr uint32_t kFlowRetires = flow_mask({Flow::kJump, Flow::kExit, Flow::kRestart});
 constexpr uint32_t kFlowContinues = flow_mask({Flow::kJump, Flow::kRestart, Flow::kEnd});
+// After a block settles: the flows that let the loop go on with the block at the PC.
+constexpr uint32_t kFlowGoesOn = kFlowContinues | flow_mask({Flow::kNext});
 constexpr uint32_t flow_bit(uint32_t mask, Flow f) { return (mask >> static_cast<unsigned>(f)) & 1; }
 }  // namespace
 
@@ -77,6 +80,48 @@ bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
 
 void PhysMem::invalidate(uint64_t page_index) {
   code_pages_[page_index].store(0, std::memory_order_relaxed);
+  invalidate_cores(page_index);
+}
+
+void PhysMem::set_slots(std::vector<SlotRegion> slots) {
+  std::unordered_set<uint64_t> pages;
+  {
+    std::lock_guard g(slot_code_m_);
+    pages.swap(slot_code_pages_);
+  }
+  for (uint64_t k : pages) invalidate_cores(k);
+  slots_ = std::move(slots);
+}
+
+void PhysMem::mark_slot_code_page(uint64_t pa) {
+  std::lock_guard g(slot_code_m_);
+  slot_code_pages_.insert(page_key(pa));
+}
+
+bool PhysMem::note_slot_write(uint64_t pa, uint64_t len) {
+  std::vector<uint64_t> hit;
+  {
+    std::lock_guard g(slot_code_m_);
+    if (slot_code_pages_.empty()) return false;
+    for (uint64_t k = page_key(pa), last = page_key(pa + len - 1);; ++k) {
+      if (slot_code_pages_.erase(k) != 0) hit.push_back(k);
+      if (k == last) break;
+    }
+  }
+  for (uint64_t k : hit) invalidate_cores(k);
+  return !hit.empty();
+}
+
+bool PhysMem::note_slot_write_host(const uint8_t* h, uint64_t len) {
+  const auto at = reinterpret_cast<uintptr_t>(h);
+  for (const SlotRegion& s : slots_) {
+    const uint64_t off = at - reinterpret_cast<uintptr_t>(s.host);
+    if (off < s.size) return note_slot_write(s.base + off, len);
+  }
+  return false;
+}
+
+void PhysMem::invalidate_cores(uint64_t page_index) {
   // With one host thread per core, another core's blocks belong to its thread: it gets the
   // page posted and drops the blocks at its next block boundary. (Its current block may
   // finish with the old code: cross-modifying code needs the guest's own synchronisation.)
@@ -337,44 +382,44 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
   block->pc = pc;
   block->ctx = ctx_;
   block->pa = pa;
-  block->page = (pa - mem_.base()) >> kPageShift;
+  block->page = mem_.page_key(pa);
+  // RAM, or the memory slot lookup_block found the code in (slots are whole pages, and a
+  // block never leaves its page).
+  const bool in_ram = mem_.contains(pa, 4);
+  const SlotRegion* slot = in_ram ? nullptr : mem_.slot(pa, 4);
   uint64_t cur = pc, cur_pa = pa;
   decoder::InsnId prev_id = decoder::InsnId::kUndefined, id = decoder::InsnId::kUndefined;
   for (size_t n = 0; n < kMaxBlockInsns; ++n) {
-    const uint32_t word = guest_load<uint32_t>(mem_.ptr(cur_pa));
+    const uint32_t word = guest_load<uint32_t>(in_ram ? mem_.ptr(cur_pa) : slot->ptr(cur_pa));
     DecodedInst inst;
     prev_id = id;
     id = decoder::decode(word, cur, inst);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
-    // A compare feeding the select right after it runs with it while chaining.
-    if ((prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg) &&
-        (id == decoder::InsnId::CSEL || id == decoder::InsnId::CSINC || id == decoder::InsnId::CSINV ||
-         id == decoder::InsnId::CSNEG))
-      interp::fuse_with_csel(block->insts[n - 1], block->insts[n]);
+    // Fused pairs (interp/fusion.h) that may sit anywhere in the block.
+    if (n > 0)
+      if (const interp::FusionRule* r = interp::fusion_rule(prev_id, id, interp::FusePlace::kAnywhere))
+        r->fuse(block->insts[n - 1], block->insts[n], id);
     cur += 4;
     cur_pa += 4;
     if (decoder::ends_block(id, inst)) break;
     // Stay within one page: one translation covers the block, and a code write
     // invalidates whole blocks exactly.
-    if ((cur & (kPageSize - 1)) == 0 || !mem_.contains(cur_pa, 4)) break;
+    if ((cur & (kPageSize - 1)) == 0 || (in_ram && !mem_.contains(cur_pa, 4))) break;
   }
   block->count = static_cast<uint32_t>(block->insts.size());
-  // A compare right before the closing B.cond runs the branch too while chaining.
-  if (block->count >= 2 && id == decoder::InsnId::B_cond &&
-      (prev_id == decoder::InsnId::SUBS_imm || prev_id == decoder::InsnId::SUBS_sreg))
-    interp::fuse_with_b_cond(block->insts[block->count - 2]);
-  // So does a load right before a closing CBZ/CBNZ of the register it loaded.
-  if (block->count >= 2 && (id == decoder::InsnId::CBZ || id == decoder::InsnId::CBNZ))
-    interp::fuse_load_with_cbz(block->insts[block->count - 2], block->insts[block->count - 1],
-                               id == decoder::InsnId::CBNZ);
+  // Fused pairs whose second instruction closes the block.
+  if (block->count >= 2)
+    if (const interp::FusionRule* r = interp::fusion_rule(prev_id, id, interp::FusePlace::kBlockEnd))
+      r->fuse(block->insts[block->count - 2], block->insts[block->count - 1], id);
   block->next_pc = cur;
   block->succ = {&miss_block_, &miss_block_};
   DecodedInst marker{};
   marker.fn = &end_of_block;
   marker.pc = cur;
   block->insts.push_back(marker);
-  mem_.mark_code_page(pa);
+  if (in_ram) mem_.mark_code_page(pa);
+  else mem_.mark_slot_code_page(pa);
   Block* raw = block.get();
   const BlockKey key{pc, pa};
   page_blocks_[block->page].push_back(key);
@@ -390,7 +435,7 @@ Block* Core::lookup_block(uint64_t pc) {
   }
   uint64_t pa = pc;
   if (!mmu_.enabled()) {
-    if (!mem_.contains(pc, 4)) {
+    if (!mem_.contains(pc, 4) && mem_.slot(pc, 4) == nullptr) {
       // With stage 1 off the flat mapping still checks the PA size: a PC above it is an
       // Address size fault at level 0, as for data; elsewhere outside RAM nothing answers.
       const mmu::Fault f = mmu_.translate(pc).fault;
@@ -411,9 +456,10 @@ Block* Core::lookup_block(uint64_t pc) {
         fetch_abort(pc, mmu::fault_status(f));
         return nullptr;
       }
-      // Outside RAM there is nothing to execute: an external abort on the fetch, as
-      // before stage 1 existed (KVM leaves instruction fetches from MMIO to the guest).
-      if (!mem_.contains(t.pa, 4)) {
+      // Outside every memory slot there is nothing to execute: KVM injects a synchronous
+      // external abort into the guest (kvm_handle_guest_abort(): an instruction abort
+      // outside a memslot is re-injected, kvm_inject_pabt). Read-only slots execute.
+      if (!mem_.contains(t.pa, 4) && mem_.slot(t.pa, 4) == nullptr) {
         fetch_abort(pc, esr::kFscSyncExternal);
         return nullptr;
       }
@@ -465,234 +511,241 @@ constexpr arch::CountEl count_el(uint8_t el) { return static_cast<arch::CountEl>
 
 }  // namespace
 
+// ---- the run loop's modes (core.h: enter_block, run_chained, run_stepped, settle_block) ----
+
+// Block entry: the block at the PC, through the last block's links or the jump cache. A
+// cached block checked under the current translation context implies the PC is aligned,
+// mapped executable and inside RAM, so only the rare conditions (stop request, posted work,
+// PSTATE.IL, IRQ) need checking, and those are one word.
+template <bool kTiming>
+[[gnu::always_inline]] inline Block* Core::enter_block(Entry& why) {
+  const uint64_t pc = s_.pc;
+  Block* b = prev_->succ[0];
+  bool linked = true;
+  if (b->pc != pc) [[unlikely]] {
+    b = prev_->succ[1];
+    if (b->pc != pc) {
+      b = fast_[(pc >> 2) % kFastCacheSize];
+      linked = false;
+    }
+  }
+  if (b->pc != pc || b->ctx != ctx_ || attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    const uint32_t attn = attention_.load(std::memory_order_acquire);
+    if (attn & kAttnDropped) {
+      free_dropped_blocks();
+      prev_ = &miss_block_;  // it may have been one of them
+      return why = Entry::kRetry, nullptr;
+    }
+    if (attn & kAttnRemote) {
+      drain_inbox();
+      return why = Entry::kRetry, nullptr;  // the block at pc may be gone, or its translation
+    }
+    if (attn & kAttnStop) {
+      attention_.fetch_and(~kAttnStop, std::memory_order_relaxed);
+      return why = Entry::kStop, nullptr;
+    }
+    // PSTATE.IL was cleared since (exception entry): stop looking at it.
+    if ((attn & kAttnIl) && !s_.il) attention_.fetch_and(~kAttnIl, std::memory_order_relaxed);
+    [[maybe_unused]] const uint8_t el_before = s_.el;
+    if (irq_pending_ && (s_.daif & kDaifI) == 0) {
+      // IRQ taken to EL1 between instructions; ELR is the next instruction to execute.
+      take_async_exception(kVecIrqOffset);
+      if constexpr (kTiming) timing_->exception(count_el(el_before), false);
+      faults_without_progress_ = 0;
+      return why = Entry::kRetry, nullptr;
+    }
+    Flow flow;
+    if (s_.il) {
+      // PSTATE.IL set by an illegal exception return: the next instruction takes an
+      // Illegal Execution state exception (Arm ARM D1.4.x).
+      flow = take_sync_exception(esr::make(Ec::kIllegalState, 0), pc);
+    } else {
+      b = lookup_block(pc);
+      flow = b != nullptr ? Flow::kNext : Flow::kFault;
+      linked = false;
+    }
+    if (flow == Flow::kFault) {
+      if constexpr (kTiming) timing_->exception(count_el(el_before), false);
+      why = ++faults_without_progress_ >= kExceptionLoopLimit ? Entry::kExceptionLoop : Entry::kRetry;
+      return nullptr;
+    }
+  }
+  if (!linked) prev_->succ[pc == prev_->next_pc ? 1 : 0] = b;
+  prev_ = b;
+  return b;
+}
+
+// Chained run (functional mode, the whole block fits the budget): handlers chain into each
+// other (interp::next) up to the first non-kNext flow, at the latest the end marker; one that
+// returns kNext breaks the chain and the loop continues after it. Branches may chain into
+// further blocks (Core::next_block), which retire themselves; the flow returned belongs to
+// the block executing last.
+[[gnu::always_inline]] inline Core::BlockRun Core::run_chained(Block* b, uint64_t avail) {
+  const DecodedInst* ip = b->insts.data();
+  cur_ = ip;
+  const uint64_t chain_budget = avail < kMaxChainInsns ? avail : kMaxChainInsns;
+  chain_budget_ = chain_budget;
+  chain_left_ = chain_budget - b->count;
+  Flow flow;
+  while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
+    ip = cur_ + 1;
+    cur_ = ip;
+  }
+  ip = cur_;
+  // The blocks chained before the one executing last retired whole; of that one, the
+  // instructions before the one that left it, plus that one if it retired (the end marker
+  // is not an instruction).
+  const Block* const last = prev_;
+  const uint64_t chained = chain_budget - chain_left_ - last->count;
+  const uint64_t n = chained + static_cast<uint64_t>(ip - last->insts.data()) + flow_bit(kFlowRetires, flow);
+  return {flow, n, chained != 0};
+}
+
+// Stepped run: one instruction at a time from the block's step layout, because the budget
+// ends inside this block, or every instruction goes to the timing model or the tracer.
+template <bool kTrace, bool kTiming>
+[[gnu::always_inline]] inline Core::BlockRun Core::run_stepped(Block* b, uint64_t avail, uint8_t block_el) {
+  [[maybe_unused]] timing::TimingModel* const tm = timing_;
+  chain_ = false;
+  if (b->steps.empty()) [[unlikely]] build_steps(*b);
+  const uint64_t limit = b->count < avail ? b->count : avail;
+  const DecodedInst* const steps = b->steps.data();
+  chain_budget_ = b->count;
+  chain_left_ = 0;
+  const DecodedInst* ip = steps;
+  const DecodedInst* const end = steps + 2 * limit;
+  Flow flow = Flow::kNext;
+  if constexpr (kTiming) {
+    // Every retired instruction goes to the model: its address is taken before it runs
+    // (writeback may change the base), its branch outcome after.
+    const InstTiming* tp = b->timing.data();
+    const arch::CountEl cel = count_el(block_el);
+    timing::DynInfo d;
+    // The block runs at one EL and the pipeline shape is fixed: both are settled once,
+    // outside the per-instruction loop (TimingModel::retire_at_el).
+    tm->enter_el(cel);
+    timing_counted_ = 0;
+    // One instruction: false when it left the block. Only the instruction that leaves
+    // the block can be a branch (decoder::ends_block); every one after the block's first
+    // follows the one retired before it.
+    const auto step = [&]<bool kOutOfOrder, bool kFollows>() __attribute__((always_inline)) {
+      if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+      const InstTiming& t = *tp;
+      d.pc = ip->pc;
+      using timing::Mem;
+      if (t.amode != AddrMode::kNone) {
+        d.addr = data_address(s_, *ip, t.amode);
+        flow = ip->fn(*this, *ip);
+        if (flow != Flow::kNext) [[unlikely]] return false;
+        tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = Mem::kYes, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
+      } else {
+        flow = ip->fn(*this, *ip);
+        if (flow != Flow::kNext) [[unlikely]] return false;
+        tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = Mem::kNo, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
+      }
+      return true;
+    };
+    const auto run_timed = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
+      if (ip == end || !step.template operator()<kOutOfOrder, false>()) return;
+      for (ip += 2, ++tp; ip != end; ip += 2, ++tp)
+        if (!step.template operator()<kOutOfOrder, true>()) return;
+    };
+    // The instruction that left the block, usually the branch ending it: a branch with its
+    // outcome (a direct conditional branch's target is known at decode even when not
+    // taken); the others as any instruction, with the exception entry or return they made.
+    const auto retire_leaving = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
+      const InstTiming& t = *tp;
+      if (flow == Flow::kFault) {
+        tm->exception(cel, false);
+      } else if (flow != Flow::kExitUnretired) {
+        if (is_branch_class(t.s.cls)) [[likely]] {
+          d.taken = s_.pc != ip->pc + 4;
+          d.next_pc = (!d.taken && t.s.cls == timing::OpClass::kCondBranch) ? ip->imm : s_.pc;
+          if (ip != steps) tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = timing::Mem::kNo, .follows = true}>(t.s, d);
+          else tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = timing::Mem::kNo}>(t.s, d);
+        } else {
+          tm->retire_at_el<kOutOfOrder>(t.s, d);
+        }
+        if (t.flags) tm->exception(cel, (t.flags & kTimingExcReturn) != 0);
+      }
+    };
+    if (tm->out_of_order()) run_timed.template operator()<true>();
+    else run_timed.template operator()<false>();
+    if (flow != Flow::kNext) {
+      if (tm->out_of_order()) retire_leaving.template operator()<true>();
+      else retire_leaving.template operator()<false>();
+    }
+  } else {
+    for (; ip != end; ip += 2) {
+      if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
+      flow = ip->fn(*this, *ip);
+      if (flow != Flow::kNext) [[unlikely]] break;
+    }
+  }
+  chain_ = !kTiming && !kTrace;
+  // Instructions retired by this block: all of it up to the limit, or those before the
+  // one that left it plus that one unless it faulted or exited without retiring.
+  uint64_t n = static_cast<uint64_t>(ip - steps) / 2;
+  // The model counted none of them in the loop (RetireAs::count), only those a port
+  // access brought it up to (timing_counted_).
+  if constexpr (kTiming) tm->count_retired(n - timing_counted_);
+  if (flow != Flow::kNext && flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
+  // The budget ended inside (or at the end of) the block: the PC is the last stop slot's,
+  // past the last instruction run.
+  if (flow == Flow::kNext) s_.pc = (end - 1)->pc;
+  return {flow, n, false};
+}
+
+// What a mode retired joins the per-EL counts, and the flow decides whether the loop goes
+// on. A fault that retires nothing counts towards the exception-loop limit; any retired
+// instruction (or exit) is progress.
+[[gnu::always_inline]] inline Core::Verdict Core::settle_block(const BlockRun& r, uint8_t block_el, uint64_t& retired) {
+  retired += r.retired;
+  retired_el_[block_el] += r.retired;
+  if (flow_bit(kFlowGoesOn, r.flow)) [[likely]] {
+    faults_without_progress_ = 0;
+    return Verdict::kContinue;
+  }
+  if (r.chained_more) faults_without_progress_ = 0;
+  if (r.flow == Flow::kFault)
+    return ++faults_without_progress_ >= kExceptionLoopLimit ? Verdict::kExceptionLoop : Verdict::kContinue;
+  if (r.flow != Flow::kExitUnretired) faults_without_progress_ = 0;
+  return Verdict::kExit;  // kExit, kExitUnretired: the handler set pending_exit_
+}
+
+// The loop's one exit: the instructions this call retired join the total here and only here.
+RunResult Core::finish_run(ExitReason why, uint64_t retired) {
+  retired_total_ += retired;
+  return {why, retired};
+}
+
 template <bool kTrace, bool kTiming>
 RunResult Core::run_loop(uint64_t max_insns) {
   uint64_t retired = 0;
-  [[maybe_unused]] timing::TimingModel* const tm = timing_;
   chain_ = !kTiming && !kTrace;
   prev_ = &miss_block_;
   while (retired < max_insns) {
-    const uint64_t pc = s_.pc;
-    Flow flow;
-    Block* b = prev_->succ[0];
-    bool linked = true;
-    if (b->pc != pc) [[unlikely]] {
-      b = prev_->succ[1];
-      if (b->pc != pc) {
-        b = fast_[(pc >> 2) % kFastCacheSize];
-        linked = false;
-      }
+    Entry why = Entry::kRun;
+    Block* const b = enter_block<kTiming>(why);
+    if (b == nullptr) [[unlikely]] {
+      if (why == Entry::kStop) return finish_run(ExitReason::kStopRequested, retired);
+      if (why == Entry::kExceptionLoop) return finish_run(ExitReason::kExceptionLoop, retired);
+      continue;  // kRetry
     }
-    // Fast path: a cached block at this PC, checked under the current translation
-    // context. That implies the PC is aligned, mapped executable and inside RAM, so only
-    // the rare conditions (stop request, posted work, PSTATE.IL, IRQ) need checking, and
-    // those are one word.
-    if (b->pc != pc || b->ctx != ctx_ || attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-      const uint32_t attn = attention_.load(std::memory_order_acquire);
-      if (attn & kAttnDropped) {
-        free_dropped_blocks();
-        prev_ = &miss_block_;  // it may have been one of them
-        continue;
-      }
-      if (attn & kAttnRemote) {
-        drain_inbox();
-        continue;  // the block at pc may be gone, or its translation
-      }
-      if (attn & kAttnStop) {
-        attention_.fetch_and(~kAttnStop, std::memory_order_relaxed);
-        retired_total_ += retired;
-        return {ExitReason::kStopRequested, retired};
-      }
-      // PSTATE.IL was cleared since (exception entry): stop looking at it.
-      if ((attn & kAttnIl) && !s_.il) attention_.fetch_and(~kAttnIl, std::memory_order_relaxed);
-      [[maybe_unused]] const uint8_t el_before = s_.el;
-      if (irq_pending_ && (s_.daif & kDaifI) == 0) {
-        // IRQ taken to EL1 between instructions; ELR is the next instruction to execute.
-        take_async_exception(kVecIrqOffset);
-        if constexpr (kTiming) tm->exception(count_el(el_before), false);
-        faults_without_progress_ = 0;
-        continue;
-      }
-      if (s_.il) {
-        // PSTATE.IL set by an illegal exception return: the next instruction takes an
-        // Illegal Execution state exception (Arm ARM D1.4.x).
-        flow = take_sync_exception(esr::make(Ec::kIllegalState, 0), pc);
-      } else {
-        b = lookup_block(pc);
-        flow = b != nullptr ? Flow::kNext : Flow::kFault;
-        linked = false;
-      }
-      if (flow == Flow::kFault) {
-        if constexpr (kTiming) tm->exception(count_el(el_before), false);
-        if (++faults_without_progress_ >= kExceptionLoopLimit) {
-          retired_total_ += retired;
-          return {ExitReason::kExceptionLoop, retired};
-        }
-        continue;
-      }
-    }
-    if (!linked) prev_->succ[pc == prev_->next_pc ? 1 : 0] = b;
-    prev_ = b;
-    const DecodedInst* const first = b->insts.data();
-    const DecodedInst* ip = first;
     const uint64_t avail = max_insns - retired;
     // A block runs at one EL: only its last instruction can change it.
     const uint8_t block_el = s_.el;
+    BlockRun r;
     if constexpr (!kTiming && !kTrace) {
-      // The whole block fits the budget: run to the first non-kNext flow, which at the
-      // latest is the end marker.
-      if (b->count <= avail) [[likely]] {
-        // Handlers chain into each other (interp::next); one that returns kNext breaks
-        // the chain and the loop continues after it.
-        // Branches may chain into further blocks (Core::next_block), which retire
-        // themselves; the flow returned belongs to the block executing last.
-        cur_ = ip;
-        const uint64_t chain_budget = avail < kMaxChainInsns ? avail : kMaxChainInsns;
-        chain_budget_ = chain_budget;
-        chain_left_ = chain_budget - b->count;
-        while ((flow = ip->fn(*this, *ip)) == Flow::kNext) {
-          ip = cur_ + 1;
-          cur_ = ip;
-        }
-        ip = cur_;
-        // The blocks chained before the one executing last retired whole; of that one,
-        // the instructions before the one that left it, plus that one if it retired (the
-        // end marker is not an instruction).
-        const Block* const last = prev_;
-        const uint64_t chained = chain_budget - chain_left_ - last->count;
-        const uint64_t n = chained + static_cast<uint64_t>(ip - last->insts.data()) + flow_bit(kFlowRetires, flow);
-        retired += n;
-        retired_el_[block_el] += n;
-        // A chained block retired: progress, whatever the last one did.
-        if (chained != 0) faults_without_progress_ = 0;
-        if (flow_bit(kFlowContinues, flow)) [[likely]] {
-          faults_without_progress_ = 0;
-          continue;
-        }
-        if (flow == Flow::kFault) {
-          if (++faults_without_progress_ >= kExceptionLoopLimit) {
-            retired_total_ += retired;
-            return {ExitReason::kExceptionLoop, retired};
-          }
-          continue;
-        }
-        if (flow == Flow::kExit) faults_without_progress_ = 0;
-        retired_total_ += retired;
-        return {pending_exit_, retired};
-      }
-    }
-    // One instruction at a time (the budget ends inside this block, or every instruction
-    // goes to the model or the tracer), from the block's step layout.
-    chain_ = false;
-    if (b->steps.empty()) [[unlikely]] build_steps(*b);
-    const uint64_t limit = b->count < avail ? b->count : avail;
-    const DecodedInst* const steps = b->steps.data();
-    chain_budget_ = b->count;
-    chain_left_ = 0;
-    ip = steps;
-    const DecodedInst* const end = steps + 2 * limit;
-    flow = Flow::kNext;
-    if constexpr (kTiming) {
-      // Every retired instruction goes to the model: its address is taken before it runs
-      // (writeback may change the base), its branch outcome after.
-      const InstTiming* tp = b->timing.data();
-      const arch::CountEl cel = count_el(block_el);
-      timing::DynInfo d;
-      // The block runs at one EL and the pipeline shape is fixed: both are settled once,
-      // outside the per-instruction loop (TimingModel::retire_at_el).
-      tm->enter_el(cel);
-      timing_counted_ = 0;
-      // One instruction: false when it left the block. Only the instruction that leaves
-      // the block can be a branch (decoder::ends_block); every one after the block's first
-      // follows the one retired before it.
-      const auto step = [&]<bool kOutOfOrder, bool kFollows>() __attribute__((always_inline)) {
-        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
-        const InstTiming& t = *tp;
-        d.pc = ip->pc;
-        using timing::Mem;
-        if (t.amode != AddrMode::kNone) {
-          d.addr = data_address(s_, *ip, t.amode);
-          flow = ip->fn(*this, *ip);
-          if (flow != Flow::kNext) [[unlikely]] return false;
-          tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = Mem::kYes, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
-        } else {
-          flow = ip->fn(*this, *ip);
-          if (flow != Flow::kNext) [[unlikely]] return false;
-          tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = Mem::kNo, .may_branch = false, .count = false, .follows = kFollows}>(t.s, d);
-        }
-        return true;
-      };
-      const auto run_timed = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
-        if (ip == end || !step.template operator()<kOutOfOrder, false>()) return;
-        for (ip += 2, ++tp; ip != end; ip += 2, ++tp)
-          if (!step.template operator()<kOutOfOrder, true>()) return;
-      };
-      // The instruction that left the block, usually the branch ending it: a branch with its
-      // outcome (a direct conditional branch's target is known at decode even when not
-      // taken); the others as any instruction, with the exception entry or return they made.
-      const auto retire_leaving = [&]<bool kOutOfOrder>() __attribute__((always_inline)) {
-        const InstTiming& t = *tp;
-        if (flow == Flow::kFault) {
-          tm->exception(cel, false);
-        } else if (flow != Flow::kExitUnretired) {
-          if (is_branch_class(t.s.cls)) [[likely]] {
-            d.taken = s_.pc != ip->pc + 4;
-            d.next_pc = (!d.taken && t.s.cls == timing::OpClass::kCondBranch) ? ip->imm : s_.pc;
-            if (ip != steps) tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = timing::Mem::kNo, .follows = true}>(t.s, d);
-            else tm->retire_at_el<kOutOfOrder, timing::RetireAs{.mem = timing::Mem::kNo}>(t.s, d);
-          } else {
-            tm->retire_at_el<kOutOfOrder>(t.s, d);
-          }
-          if (t.flags) tm->exception(cel, (t.flags & kTimingExcReturn) != 0);
-        }
-      };
-      if (tm->out_of_order()) run_timed.template operator()<true>();
-      else run_timed.template operator()<false>();
-      if (flow != Flow::kNext) {
-        if (tm->out_of_order()) retire_leaving.template operator()<true>();
-        else retire_leaving.template operator()<false>();
-      }
+      r = b->count <= avail ? run_chained(b, avail) : run_stepped<kTrace, kTiming>(b, avail, block_el);
     } else {
-      for (; ip != end; ip += 2) {
-        if constexpr (kTrace) tracer_(*this, ip->pc, ip->raw);
-        flow = ip->fn(*this, *ip);
-        if (flow != Flow::kNext) [[unlikely]] break;
-      }
+      r = run_stepped<kTrace, kTiming>(b, avail, block_el);
     }
-    chain_ = !kTiming && !kTrace;
-    // Instructions retired by this block: all of it up to the limit, or those before the
-    // one that left it plus that one unless it faulted or exited without retiring.
-    uint64_t n = static_cast<uint64_t>(ip - steps) / 2;
-    // The model counted none of them in the loop (RetireAs::count), only those a port
-    // access brought it up to (timing_counted_).
-    if constexpr (kTiming) tm->count_retired(n - timing_counted_);
-    if (flow != Flow::kNext && flow != Flow::kFault && flow != Flow::kExitUnretired) ++n;
-    retired += n;
-    retired_el_[block_el] += n;
-    if (flow == Flow::kNext) {
-      s_.pc = (end - 1)->pc;  // the last stop slot's: past the last instruction run
-      faults_without_progress_ = 0;
-      continue;
-    }
-    if (flow == Flow::kFault) {
-      if (++faults_without_progress_ >= kExceptionLoopLimit) {
-        retired_total_ += retired;
-        return {ExitReason::kExceptionLoop, retired};
-      }
-      continue;
-    }
-    if (flow == Flow::kExitUnretired) {
-      retired_total_ += retired;
-      return {pending_exit_, retired};
-    }
-    faults_without_progress_ = 0;
-    if (flow == Flow::kExit) {
-      retired_total_ += retired;
-      return {pending_exit_, retired};
-    }
+    const Verdict v = settle_block(r, block_el, retired);
+    if (v == Verdict::kContinue) [[likely]] continue;
+    return finish_run(v == Verdict::kExit ? pending_exit_ : ExitReason::kExceptionLoop, retired);
   }
-  retired_total_ += retired;
-  return {ExitReason::kBudget, retired};
+  return finish_run(ExitReason::kBudget, retired);
 }
 
 template RunResult Core::run_loop<true, false>(uint64_t);

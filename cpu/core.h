@@ -508,6 +508,28 @@ class Core {
   // matching, so every block is re-entered through a fresh translation.
   void new_translation_context();
   void refresh_ctx() { ctx_ = (xlat_gen_ << 1) | ((mmu_.enabled() && s_.el == 0) ? 1 : 0); }
+  // The run loop (docs/interpreter.md, "The run loop"). One pass of run_loop is three named
+  // modes: block entry (enter_block: find the block at the PC, or take what is pending
+  // first), then the block runs chained (run_chained: functional mode, the block fits the
+  // budget; handlers call into each other and branches into further blocks) or stepped
+  // (run_stepped: one instruction at a time, for the tracer, the timing model or a budget
+  // ending inside the block); settle_block then counts what it retired and decides whether
+  // the loop goes on. Invariant: every instruction a mode retires is added to retired_el_
+  // as the block settles, and to retired_total_ only in finish_run, the loop's one exit.
+  enum class Entry : uint8_t { kRun, kRetry, kStop, kExceptionLoop };
+  struct BlockRun {
+    Flow flow;           // how the last instruction run left (kNext: the budget ended)
+    uint64_t retired;    // instructions retired, chained blocks included
+    bool chained_more;   // the run entered blocks after the first (progress, whatever the last did)
+  };
+  enum class Verdict : uint8_t { kContinue, kExit, kExceptionLoop };
+  template <bool kTiming>
+  Block* enter_block(Entry& why);  // nullptr: nothing to run, `why` says what instead
+  BlockRun run_chained(Block* b, uint64_t avail);
+  template <bool kTrace, bool kTiming>
+  BlockRun run_stepped(Block* b, uint64_t avail, uint8_t block_el);
+  Verdict settle_block(const BlockRun& r, uint8_t block_el, uint64_t& retired);
+  RunResult finish_run(ExitReason why, uint64_t retired);
   template <bool kTrace, bool kTiming>
   RunResult run_loop(uint64_t max_insns);
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <mutex>
 #include <cstdint>
+#include <unordered_set>
 #include <vector>
 
 namespace cpu {
@@ -67,6 +68,20 @@ PMUEMU_GUEST_RAM_ACCESS inline void guest_zero(uint8_t* h, uint64_t n) {
 inline constexpr unsigned kPageShift = 12;
 inline constexpr uint64_t kPageSize = uint64_t{1} << kPageShift;
 
+// A memory slot other than RAM (KVM_SET_USER_MEMORY_REGION's further slots, read-only
+// ones included). The core reaches these only on its slow paths (table walks, fetches that
+// miss, data accesses the fast TLB does not map), so RAM keeps its single-range fast path.
+struct SlotRegion {
+  uint64_t base = 0, size = 0;
+  uint8_t* host = nullptr;  // not owned: the VMM's memory
+  bool read_only = false;   // KVM_MEM_READONLY: reads and fetches see it, writes exit as MMIO
+  bool covers(uint64_t pa, uint64_t len) const {
+    const uint64_t off = pa - base;
+    return off < size && size - off >= len;
+  }
+  uint8_t* ptr(uint64_t pa) const { return host + (pa - base); }
+};
+
 class PhysMem {
  public:
   // host is not owned (the VMM owns guest RAM, as with KVM_SET_USER_MEMORY_REGION).
@@ -107,9 +122,12 @@ class PhysMem {
     if (first == last && code_pages_[first].load(std::memory_order_relaxed) == 0) [[likely]] return false;
     return note_write_pages(first, last);
   }
-  // The same for a write through a host address inside RAM (the interpreter's fast path).
+  // The same for a write through a host address inside RAM (the interpreter's fast path)
+  // or inside another slot (what the slow path resolved an atomic or DC ZVA to).
   bool note_write_host(const uint8_t* h, uint64_t len) {
-    return note_write(base_ + static_cast<uint64_t>(h - host_), len);
+    const uint64_t off = reinterpret_cast<uintptr_t>(h) - reinterpret_cast<uintptr_t>(host_);
+    if (off >= size_) [[unlikely]] return note_slot_write_host(h, len);
+    return note_write(base_ + off, len);
   }
   // The per-page "holds decoded code" flags, indexed by (pa - base) >> kPageShift, for
   // the interpreter's inline store check.
@@ -119,9 +137,30 @@ class PhysMem {
   // Host-side write (loader, VMM): copies and invalidates decoded code.
   void write(uint64_t pa, const void* src, uint64_t len);
 
+  // The other memory slots. Replacing them drops every block decoded from the old ones
+  // (their memory may be gone, or another slot may now answer at the same address). Called
+  // with no core running, as KVM's memslot updates wait for every vCPU to leave the guest.
+  void set_slots(std::vector<SlotRegion> slots);
+  const std::vector<SlotRegion>& slots() const { return slots_; }
+  // The slot holding all of [pa, pa+len), or nullptr. RAM is looked up first by callers.
+  const SlotRegion* slot(uint64_t pa, uint64_t len) const {
+    for (const SlotRegion& s : slots_)
+      if (s.covers(pa, len)) return &s;
+    return nullptr;
+  }
+  // The key under which cores file blocks decoded from pa: the RAM page index for RAM, and
+  // the same arithmetic (modulo 2^64, still one key per page) for a slot.
+  uint64_t page_key(uint64_t pa) const { return (pa - base_) >> kPageShift; }
+  // mark_code_page for a page of a slot.
+  void mark_slot_code_page(uint64_t pa);
+  // note_write for a guest write of [pa, pa+len) inside a slot.
+  bool note_slot_write(uint64_t pa, uint64_t len);
+  bool note_slot_write_host(const uint8_t* h, uint64_t len);
+
  private:
   bool note_write_pages(uint64_t first, uint64_t last);
   void invalidate(uint64_t page_index);
+  void invalidate_cores(uint64_t page_key);
 
   uint8_t* host_;
   uint64_t base_;
@@ -132,6 +171,11 @@ class PhysMem {
   std::vector<Core*> cores_;
   bool threaded_ = false;
   std::array<std::mutex, 64> pair_locks_;
+  std::vector<SlotRegion> slots_;
+  // Keys of slot pages holding decoded code (rare: a slot is code only for guests that put
+  // it there), behind a lock since cores may decode on their own threads.
+  std::mutex slot_code_m_;
+  std::unordered_set<uint64_t> slot_code_pages_;
 };
 
 }  // namespace cpu

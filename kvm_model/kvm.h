@@ -137,6 +137,10 @@ class Vcpu : private cpu::SysRegPort {
   int set_mp_state(uint32_t state);
   // KVM_RUN
   int run();
+  // The host side of KVM_RUN: the calling thread's sched_info.run_delay (ns), which the
+  // stolen time of PV time reports (kvm_update_stolen_time()). 0 where no scheduler is
+  // modelled.
+  void set_caller_run_delay(uint64_t ns) { caller_run_delay_ = ns; }
   // The first half of KVM_RUN alone (kvm_handle_mmio_return): an MMIO read the last exit left
   // pending takes its data from run_struct().mmio.data and the instruction completes. What
   // KVM_RUN with immediate_exit does before it returns -EINTR.
@@ -276,6 +280,9 @@ class Vcpu : private cpu::SysRegPort {
   uint64_t psci_entry_ = 0, psci_context_ = 0;
   timer::GenericTimer timer_;
   uint64_t pvtime_ipa_ = ~uint64_t{0};  // KVM_ARM_VCPU_PVTIME_IPA (INVALID_GPA: unset)
+  uint64_t caller_run_delay_ = 0;       // current->sched_info.run_delay at this KVM_RUN
+  uint64_t last_steal_ = 0;             // vcpu->arch.steal.last_steal
+  void update_stolen_time();
   uint64_t cycles_ = 0;          // this vCPU's clock: cycles of the core it ran on
   uint64_t spsr_aarch32_[4] = {};  // kvm_regs.spsr[1..4] (abt, und, irq, fiq): storage only
   std::array<uint64_t, kNumKvmStoredRegs> kvm_stored_{};  // reset by reset_vcpu
@@ -315,6 +322,10 @@ class Vm {
 
   const HostDesc& host() const { return host_; }
   cpu::PhysMem* mem() { return mem_.get(); }
+  // The memory slots other than RAM (KVM_SET_USER_MEMORY_REGION of further slots, read-only
+  // ones): the vCPUs' table walks, fetches and data accesses reach them as Linux's stage 2
+  // maps them. Call with no vCPU running (the VMM holds the VM lock).
+  void set_memory_slots(std::vector<cpu::SlotRegion> slots);
   // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) and its attributes (vgic-kvm-device.c):
   // GRP_ADDR (DIST, REDIST, REDIST_REGION: any 64 KiB-aligned layout inside the IPA space,
   // each address set once, also after CTRL_INIT), GRP_NR_IRQS (once, before CTRL_INIT),
@@ -371,6 +382,8 @@ class Vm {
   using GuestMemoryHook = std::function<bool(uint64_t gpa, void* buf, size_t len, bool is_write)>;
   void set_guest_memory_hook(GuestMemoryHook h) { guest_memory_hook_ = std::move(h); }
   bool write_guest(uint64_t gpa, const void* data, size_t len);
+  // kvm_read_guest(): false if the range is in no memory slot.
+  bool read_guest(uint64_t gpa, void* data, size_t len);
   bool guest_memory_present(uint64_t gpa, size_t len);
   // CTR_EL0 through ONE_REG (VM-wide, writable within the host's sanitised value).
   int set_ctr(uint64_t value);
@@ -428,6 +441,7 @@ class Vm {
   vpmu::VmPmu pmu_;
   uint32_t vmm_pcpu_ = 0;
   std::unique_ptr<cpu::PhysMem> mem_;
+  std::vector<cpu::SlotRegion> slots_;  // kept for a RAM set after them
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   bool vgic_created_ = false;
   static constexpr uint64_t kAddrUndef = ~uint64_t{0};  // VGIC_ADDR_UNDEF

@@ -40,13 +40,14 @@ enum : uint32_t {
   kPsciFnSystemSuspend = 0xe, kPsciFnSystemReset2 = 0x12,
 };
 constexpr uint32_t kPsci32 = 0x84000000, kPsci64 = 0xc4000000;
-// KVM's PSCI 0.1 function ids (KVM_PSCI_FN_BASE + n), which predate SMCCC.
+// KVM's PSCI 0.1 function ids (KVM_PSCI_FN_BASE + n: CPU_SUSPEND, CPU_OFF, CPU_ON, MIGRATE),
+// which predate SMCCC. KVM implements only CPU_OFF and CPU_ON; the other two are
+// NOT_SUPPORTED.
 constexpr uint32_t kKvmPsciFnBase = 0x95c1ba5e;
-constexpr uint32_t kKvmPsci01CpuSuspend = kKvmPsciFnBase + 0, kKvmPsci01CpuOff = kKvmPsciFnBase + 1,
-                   kKvmPsci01CpuOn = kKvmPsciFnBase + 2, kKvmPsci01Migrate = kKvmPsciFnBase + 3;
+constexpr uint32_t kKvmPsci01CpuOff = kKvmPsciFnBase + 1, kKvmPsci01CpuOn = kKvmPsciFnBase + 2,
+                   kKvmPsci01Migrate = kKvmPsciFnBase + 3;
 constexpr uint64_t kSmcccRetSuccess = 0, kSmcccRetNotRequired = static_cast<uint64_t>(-2);
 constexpr uint64_t kWorkaroundRetUnaffected = 1;
-constexpr uint64_t kPsciRetDenied = static_cast<uint64_t>(-3);
 constexpr uint64_t kPsciRetInternalFailure = static_cast<uint64_t>(-6);
 constexpr uint64_t kPsciTosMp = 2;  // MIGRATE_INFO_TYPE: no Trusted OS needing migration
 constexpr uint64_t kTrngVersion10 = 0x10000, kTrngInvalidParameter = static_cast<uint64_t>(-2);
@@ -132,9 +133,10 @@ struct PsciCall {
       }
       case kFnPvTimeSt:
         // kvm_init_stolen_time(): the 64-byte record starts zeroed (revision 0, no stolen
-        // time: an emulated vCPU is never preempted by its host).
+        // time), and stolen time counts from the calling thread's run delay now.
         if (v.pvtime_ipa_ != ~uint64_t{0}) {
           const uint8_t zero[64] = {};
+          v.last_steal_ = v.caller_run_delay_;
           v.vm_.write_guest(v.pvtime_ipa_, zero, sizeof zero);
           r.a[0] = v.pvtime_ipa_;
         }

@@ -56,6 +56,20 @@ void Vcpu::complete_pending_mmio() {
   mmio_read_pending_ = false;
 }
 
+// kvm_update_stolen_time(), at every vcpu_load (KVM_REQ_RECORD_STEAL): the record's
+// stolen_time (offset 8, little-endian) grows by the run delay the calling thread gathered
+// since the last update, whatever the guest left there.
+void Vcpu::update_stolen_time() {
+  if (pvtime_ipa_ == ~uint64_t{0}) return;
+  constexpr uint64_t kStolenTimeOffset = 8;  // struct pvclock_vcpu_stolen_time
+  uint64_t steal = 0;
+  if (!vm_.read_guest(pvtime_ipa_ + kStolenTimeOffset, &steal, sizeof steal)) return;
+  const uint64_t last = last_steal_;
+  last_steal_ = caller_run_delay_;
+  steal += last_steal_ - last;
+  vm_.write_guest(pvtime_ipa_ + kStolenTimeOffset, &steal, sizeof steal);
+}
+
 int Vcpu::run() {
   if (!initialised_) return -ENOEXEC;
   // Everything but guest execution runs under the VM lock (threaded mode).
@@ -109,6 +123,7 @@ int Vcpu::run() {
     has_run_ = true;
   }
   mp_state_ = KVM_MP_STATE_RUNNABLE;
+  update_stolen_time();
   for (;;) {
     const uint64_t left = run_.insn_budget - run_.insns_retired;
     if (left == 0 || immediate_exit_.exchange(false, std::memory_order_relaxed)) {

@@ -16,7 +16,13 @@ int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8
   if ((gpa | size) & (cpu::kPageSize - 1)) return -EINVAL;
   if (!vcpus_.empty()) return -EEXIST;  // one slot, fixed before the vCPUs exist
   mem_ = std::make_unique<cpu::PhysMem>(userspace_addr, gpa, size);
+  mem_->set_slots(slots_);
   return 0;
+}
+
+void Vm::set_memory_slots(std::vector<cpu::SlotRegion> slots) {
+  slots_ = std::move(slots);
+  if (mem_ != nullptr) mem_->set_slots(slots_);
 }
 
 cpu::timing::TimingModel* Vm::timing_model(uint32_t pcpu) {
@@ -299,6 +305,14 @@ bool Vm::write_guest(uint64_t gpa, const void* data, size_t len) {
     return true;
   }
   return guest_memory_hook_ && guest_memory_hook_(gpa, const_cast<void*>(data), len, true);
+}
+
+bool Vm::read_guest(uint64_t gpa, void* data, size_t len) {
+  if (mem_ != nullptr && mem_->contains(gpa, len)) {
+    cpu::guest_copy(data, mem_->ptr(gpa), len);
+    return true;
+  }
+  return guest_memory_hook_ && guest_memory_hook_(gpa, data, len, false);
 }
 
 uint64_t Vm::next_random() {

@@ -251,9 +251,6 @@ static_assert(kTlbiByOp2[0] == mmu::TlbiOp::kVmallE1 && kTlbiByOp2[1] == mmu::Tl
                   kTlbiByOp2[5] == mmu::TlbiOp::kVaLE1 && kTlbiByOp2[7] == mmu::TlbiOp::kVaaLE1,
               "TLBI op2 encodings (Arm ARM C5.5)");
 constexpr unsigned kTlbiCrmInnerShareable = 3;
-// ESR ISS.CM (Arm ARM D19.2 ESR_ELx, Data Abort): the abort came from a cache
-// maintenance or address translation instruction.
-constexpr uint32_t kIssCm = 1u << 8;
 
 // DC ZVA (Arm ARM C5.3.x): zeroes the naturally aligned block DCZID_EL0.BS describes. It
 // behaves as stores to every byte (write permission, WnR = 1, CM = 0); Device memory
@@ -274,14 +271,17 @@ Flow dc_zva(Core& c, const DecodedInst& i) {
 }
 
 // AT S1E1R/W and S1E0R/W (op1 = 0, CRn = 7, CRm = 8, op2 = 0..3): the result goes to
-// PAR_EL1; a walk's external abort is taken as a Data Abort with CM = 1 and WnR = 1.
+// PAR_EL1; a walk's external abort is taken as a Data Abort.
 Flow at(Core& c, const DecodedInst& i, unsigned op2) {
   const mmu::View view = (op2 & 2) ? mmu::kViewEl0 : mmu::kViewEl1;
   const mmu::AccessType type = (op2 & 1) ? mmu::AccessType::kWrite : mmu::AccessType::kRead;
   const uint64_t va = R(c, i.n);
   mmu::Fault walk_abort;
   const uint64_t par = c.mmu().at(va, view, type, walk_abort);
-  if (!walk_abort.ok()) return data_abort(c, i, va, true, mmu::fault_status(walk_abort), kIssCm);
+  // Its walk reading outside every memory slot faults at stage 2, and KVM injects a plain
+  // synchronous external abort (kvm_handle_guest_abort(): kvm_inject_dabt for a fault on
+  // the stage-1 walk): no WnR, no CM.
+  if (!walk_abort.ok()) return data_abort(c, i, va, false, mmu::fault_status(walk_abort));
   c.set_sysreg(SysSlot::PAR_EL1, par);
   return Flow::kNext;
 }

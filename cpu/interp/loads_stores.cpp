@@ -3,6 +3,8 @@
 // through the inline fast path of interp_common.h; each handler states its access as a
 // constant mmu::DataAccess (size, alignment unit, permission view and the ESR ISV fields
 // an MMIO exit reports).
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <mutex>
 #include <type_traits>
@@ -681,21 +683,27 @@ bool pre_LSE_atomic(DecodedInst& i, uint32_t insn) {
   return true;
 }
 
+namespace {
+// The plain handlers of LDR Wt and LDR Xt with an immediate offset, and their fused forms
+// [size: W, X][branch tests W, X][CBZ, CBNZ].
+constexpr std::array<Handler, 2> kFusableLoads = {&op_ldst<2, Kind::kLoadZ, Mode::kOffset>,
+                                                  &op_ldst<3, Kind::kLoadZ, Mode::kOffset>};
+template <unsigned kSizeLog2>
+constexpr std::array<std::array<Handler, 2>, 2> ldr_cbz_row() {
+  return {{{&op_ldr_cbz<kSizeLog2, false, false>, &op_ldr_cbz<kSizeLog2, false, true>},
+           {&op_ldr_cbz<kSizeLog2, true, false>, &op_ldr_cbz<kSizeLog2, true, true>}}};
+}
+constexpr std::array<std::array<std::array<Handler, 2>, 2>, 2> kLdrCbz = {ldr_cbz_row<2>(), ldr_cbz_row<3>()};
+}  // namespace
+
 bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero) {
   // The branch must test the register the load wrote (not XZR: a load to XZR writes the
   // sink slot, never register 31).
   if (cbz.n != load.d) return false;
-  const bool w = bit<31>(load.raw) == 0, x_br = bit<31>(cbz.raw) != 0;
-  Handler fused = nullptr;
-  if (load.fn == &op_ldst<3, Kind::kLoadZ, Mode::kOffset> && !w) {
-    fused = x_br ? (nonzero ? &op_ldr_cbz<3, true, true> : &op_ldr_cbz<3, true, false>)
-                 : (nonzero ? &op_ldr_cbz<3, false, true> : &op_ldr_cbz<3, false, false>);
-  } else if (load.fn == &op_ldst<2, Kind::kLoadZ, Mode::kOffset> && w) {
-    fused = x_br ? (nonzero ? &op_ldr_cbz<2, true, true> : &op_ldr_cbz<2, true, false>)
-                 : (nonzero ? &op_ldr_cbz<2, false, true> : &op_ldr_cbz<2, false, false>);
-  }
-  if (fused == nullptr) return false;
-  load.fn = fused;
+  const auto row = std::find(kFusableLoads.begin(), kFusableLoads.end(), load.fn);
+  if (row == kFusableLoads.end()) return false;
+  const bool x_br = bit<31>(cbz.raw) != 0;
+  load.fn = kLdrCbz[static_cast<size_t>(row - kFusableLoads.begin())][x_br][nonzero];
   return true;
 }
 

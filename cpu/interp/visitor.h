@@ -27,6 +27,7 @@ bool fuse_with_b_cond(DecodedInst& subs);
 bool fuse_with_csel(DecodedInst& subs, const DecodedInst& sel);
 // The same for an LDR Wt/Xt (unsigned or unscaled immediate offset) followed by the
 // CBZ/CBNZ (nonzero) of Rt that ends its block (loads_stores.cpp, op_ldr_cbz).
+// Which pairs are tried, and where, is the table of cpu/interp/fusion.h.
 bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero);
 
 // An MSR predecoded as a write to a register the port owns (PMU, GIC CPU interface,

@@ -15,10 +15,35 @@ struct Piece {
   uint64_t va;
   unsigned len;
   uint64_t pa = 0;
-  bool ram = false;
+  uint8_t* host = nullptr;  // the memory this access reaches: RAM or another slot, else null
+  bool ram = false;         // host is RAM (decoded code is tracked per page there)
 };
 
 bool is_write(const DataAccess& a) { return a.type != AccessType::kRead; }
+
+// A walk outside every memory slot: KVM injects a synchronous external abort with no
+// syndrome beyond its class (no WnR, no CM: inject_abt64()).
+Flow walk_abort(Core& c, const DecodedInst& i, uint64_t va) {
+  return interp::data_abort(c, i, va, false, fault_status({FaultKind::kWalkExternal, 0}));
+}
+
+// Where the piece's physical address leads: RAM, or a memory slot the access may use (a
+// write to a read-only slot is KVM's MMIO exit: kvm_handle_guest_abort() sends a write
+// fault on a read-only memslot to io_mem_abort()).
+void locate(const PhysMem& mem, const DataAccess& a, Piece& p) {
+  if (mem.contains(p.pa, p.len)) {
+    p.ram = true;
+    p.host = mem.ptr(p.pa);
+    return;
+  }
+  const SlotRegion* s = mem.slot(p.pa, p.len);
+  if (s != nullptr && !(s->read_only && is_write(a))) p.host = s->ptr(p.pa);
+}
+
+// After a write of a piece: may it have hit decoded code?
+bool note_piece_write(PhysMem& mem, const Piece& p) {
+  return p.ram ? mem.note_write(p.pa, p.len) : mem.note_slot_write(p.pa, p.len);
+}
 
 // Translates one piece and checks it (AArch64.TranslateAddress for a data access):
 // translation-class faults, then the alignment fault caused by Device memory, then
@@ -28,6 +53,7 @@ bool is_write(const DataAccess& a) { return a.type != AccessType::kRead; }
 Flow check_piece(Core& c, const DecodedInst& i, const DataAccess& a, uint64_t access_va, Piece& p) {
   Mmu& mmu = c.mmu();
   const Translation t = mmu.translate(p.va);
+  if (t.fault.kind == FaultKind::kWalkExternal) return walk_abort(c, i, p.va);
   if (!t.fault.ok()) return interp::data_abort(c, i, p.va, is_write(a), fault_status(t.fault));
   // With stage 1 disabled, data is Device-nGnRnE and misaligned accesses would fault;
   // this model keeps MMU-off accesses free of that check (its fast path never made it,
@@ -41,7 +67,7 @@ Flow check_piece(Core& c, const DecodedInst& i, const DataAccess& a, uint64_t ac
     return interp::data_abort(c, i, p.va, is_write(a), fault_status(f));
   }
   p.pa = t.pa;
-  p.ram = c.mem().contains(t.pa, p.len);
+  locate(c.mem(), a, p);
   mmu.fill_fast(view, p.va, t);
   return Flow::kNext;
 }
@@ -97,16 +123,16 @@ Flow access_slow(Core& c, const DecodedInst& i, uint64_t va, const DataAccess& a
     if (const Flow f = check_piece(c, i, a, va, pieces[k]); f != Flow::kNext) return f;
   }
 
-  const bool all_ram = pieces[0].ram && (n == 1 || pieces[1].ram);
-  const bool no_ram = !pieces[0].ram && (n == 1 || !pieces[1].ram);
-  if (all_ram) {
+  const bool all_mem = pieces[0].host != nullptr && (n == 1 || pieces[1].host != nullptr);
+  const bool no_mem = pieces[0].host == nullptr && (n == 1 || pieces[1].host == nullptr);
+  if (all_mem) {
     bool code = false;
     unsigned off = 0;
     for (unsigned k = 0; k < n; ++k) {
-      uint8_t* h = c.mem().ptr(pieces[k].pa);
+      uint8_t* h = pieces[k].host;
       if (is_write(a)) {
         guest_copy(h, buf + off, pieces[k].len);
-        code |= c.mem().note_write(pieces[k].pa, pieces[k].len);
+        code |= note_piece_write(c.mem(), pieces[k]);
       } else {
         guest_copy(buf + off, h, pieces[k].len);
       }
@@ -116,10 +142,10 @@ Flow access_slow(Core& c, const DecodedInst& i, uint64_t va, const DataAccess& a
   }
   // KVM can only describe an access to one contiguous MMIO range: one that crosses a page
   // boundary gets no syndrome.
-  if (no_ram) return mmio(c, i, a, pieces[0].pa, a.syndrome && n == 1, buf);
-  // Partly in RAM: nothing answers for the rest, a synchronous external abort at its
+  if (no_mem) return mmio(c, i, a, pieces[0].pa, a.syndrome && n == 1, buf);
+  // Partly in memory: nothing answers for the rest, a synchronous external abort at its
   // first byte.
-  const Piece& outside = pieces[0].ram ? pieces[1] : pieces[0];
+  const Piece& outside = pieces[0].host != nullptr ? pieces[1] : pieces[0];
   return interp::data_abort(c, i, outside.va, is_write(a), arch::esr::kFscSyncExternal);
 }
 
@@ -129,8 +155,8 @@ Flow resolve_slow(Core& c, const DecodedInst& i, uint64_t va, const DataAccess& 
   // location is inside one page and SCTLR_EL1.A has nothing to add.
   Piece p{va, a.size};
   if (const Flow f = check_piece(c, i, a, va, p); f != Flow::kNext) return f;
-  if (!p.ram) return mmio(c, i, a, p.pa, false, nullptr);
-  host = c.mem().ptr(p.pa);
+  if (p.host == nullptr) return mmio(c, i, a, p.pa, false, nullptr);
+  host = p.host;
   return Flow::kNext;
 }
 

@@ -45,9 +45,17 @@ uint8_t leaf_perms(uint64_t d, bool ap_table0, bool ap_table1, bool uxn_table, b
 }
 
 // Descriptor reads are little-endian 64-bit (SCTLR_EL1.EE = 0: big-endian not implemented).
+// Tables may live in RAM or in any other memory slot, read-only ones included: KVM counts
+// a stage-1 walk as a write only for a permission fault (hardware AF/DB updates), which
+// this model never makes (kvm_is_write_fault()).
 bool read_descriptor(const PhysMem& mem, uint64_t pa, uint64_t& out) {
-  if (!mem.contains(pa, 8)) return false;
-  out = guest_load<uint64_t>(mem.ptr(pa));
+  if (mem.contains(pa, 8)) {
+    out = guest_load<uint64_t>(mem.ptr(pa));
+    return true;
+  }
+  const SlotRegion* s = mem.slot(pa, 8);
+  if (s == nullptr) return false;
+  out = guest_load<uint64_t>(s->ptr(pa));
   return true;
 }
 

@@ -28,7 +28,7 @@ enum class FaultKind : uint8_t {
   kTranslation,    // invalid descriptor, VA out of range, EPDn, bad TxSZ/TGn
   kAccessFlag,     // AF = 0 in the leaf (no hardware AF update: FEAT_HAFDBS absent)
   kPermission,
-  kWalkExternal,   // a descriptor read outside RAM
+  kWalkExternal,   // a descriptor read outside every memory slot (see fault_status)
   kAlignment,
   kExternal,       // a fetch from outside RAM
 };
@@ -39,17 +39,21 @@ struct Fault {
 };
 
 // DFSC/IFSC of a fault (Arm ARM D19.2 ESR_ELx, ISS encoding for Data/Instruction Aborts).
+// A walk that reads outside every memory slot is a stage-2 fault on the walk, taken to EL2:
+// KVM cannot give it to userspace (no syndrome) and injects into the guest a synchronous
+// external abort, 0x10 without a level (kvm_handle_guest_abort(), inject_abt64()), not the
+// 0b0101LL a walk of physical memory would report.
 constexpr uint32_t fault_status(Fault f) {
   // Indexed by FaultKind; levelled codes get the level in bits [1:0].
-  constexpr uint8_t kBase[] = {0x00, 0x00, 0x04, 0x08, 0x0C, 0x14, 0x21, 0x10};
-  constexpr bool kLevelled[] = {false, true, true, true, true, true, false, false};
+  constexpr uint8_t kBase[] = {0x00, 0x00, 0x04, 0x08, 0x0C, 0x10, 0x21, 0x10};
+  constexpr bool kLevelled[] = {false, true, true, true, true, false, false, false};
   const auto k = static_cast<unsigned>(f.kind);
   return kBase[k] | (kLevelled[k] ? f.level : 0u);
 }
 
 static_assert(fault_status({FaultKind::kAddressSize, 0}) == 0x00 && fault_status({FaultKind::kTranslation, 3}) == 0x07 &&
               fault_status({FaultKind::kAccessFlag, 1}) == 0x09 && fault_status({FaultKind::kPermission, 2}) == 0x0E &&
-              fault_status({FaultKind::kWalkExternal, 2}) == 0x16 && fault_status({FaultKind::kAlignment, 3}) == 0x21 &&
+              fault_status({FaultKind::kWalkExternal, 2}) == 0x10 && fault_status({FaultKind::kAlignment, 3}) == 0x21 &&
               fault_status({FaultKind::kExternal, 3}) == 0x10,
               "DFSC/IFSC encodings (Arm ARM ESR_ELx.ISS.DFSC)");
 

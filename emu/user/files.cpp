@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <string_view>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,19 +24,56 @@ std::string cpu_online(const Process& p) {
   return n == 1 ? "0\n" : "0-" + std::to_string(n - 1) + "\n";
 }
 
+// Linux prints the system-wide capabilities (the program's AT_HWCAP and AT_HWCAP2) on
+// every processor's Features line, and each processor's own MIDR fields.
 std::string cpuinfo(const Process& p) {
   std::string s;
+  const std::string features = hwcap_features(p.hwcaps());
   for (uint32_t c = 0; c < p.host().num_pcpus(); ++c) {
     const auto& core = p.host().cluster_of(c).core;
-    char b[256];
+    char b[1024];
     std::snprintf(b, sizeof b,
-                  "processor\t: %u\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd cpuid\nCPU implementer\t: 0x%02x\n"
+                  "processor\t: %u\nBogoMIPS\t: 50.00\nFeatures\t: %s\nCPU implementer\t: 0x%02x\n"
                   "CPU architecture: 8\nCPU variant\t: 0x%x\nCPU part\t: 0x%03x\nCPU revision\t: %u\n\n",
-                  c, static_cast<unsigned>((core.midr >> 24) & 0xff), static_cast<unsigned>((core.midr >> 20) & 0xf),
+                  c, features.c_str(), static_cast<unsigned>((core.midr >> 24) & 0xff), static_cast<unsigned>((core.midr >> 20) & 0xf),
                   static_cast<unsigned>((core.midr >> 4) & 0xfff), static_cast<unsigned>(core.midr & 0xf));
     s += b;
   }
   return s;
+}
+
+// A /proc task directory of this process: "self", "thread-self", or a number.
+std::optional<int> proc_id(const Process& p, const std::string& name) {
+  if (name == "self") return p.pid();
+  if (name == "thread-self") return p.thread().tid;
+  if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoi(name);
+}
+
+// /proc/<id>/schedstat, /proc/<id>/task/<tid>/schedstat: a thread of this process as
+// proc_pid_schedstat() prints it. /proc/<tid> reaches any thread of the process, as in
+// Linux (it is only left out of the directory listing); other processes are not visible.
+std::optional<std::string> schedstat(const Process& p, const std::string& path) {
+  constexpr std::string_view kProc = "/proc/", kFile = "/schedstat";
+  if (path.rfind(kProc, 0) != 0 || path.size() <= kProc.size() + kFile.size() ||
+      path.compare(path.size() - kFile.size(), kFile.size(), kFile) != 0)
+    return std::nullopt;
+  const std::string dir = path.substr(kProc.size(), path.size() - kProc.size() - kFile.size());
+  const size_t slash = dir.find('/');
+  std::optional<int> tid;
+  if (slash == std::string::npos) {
+    tid = proc_id(p, dir);
+  } else {
+    const std::string rest = dir.substr(slash + 1);
+    if (rest.rfind("task/", 0) != 0 || proc_id(p, dir.substr(0, slash)) != std::optional<int>(p.pid())) return std::nullopt;
+    tid = proc_id(p, rest.substr(5));
+  }
+  if (!tid) return std::nullopt;
+  const auto st = p.sched_stat(*tid);
+  if (!st) return std::nullopt;
+  char b[96];
+  std::snprintf(b, sizeof b, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", st->on_cpu_ns, st->run_delay_ns, st->timeslices);
+  return std::string(b);
 }
 
 // Paths whose contents describe the emulated machine rather than the host. Nothing else
@@ -43,7 +83,7 @@ std::optional<std::string> pseudo_file(const Process& p, const std::string& path
       path == "/sys/devices/system/cpu/present")
     return cpu_online(p);
   if (path == "/proc/cpuinfo") return cpuinfo(p);
-  return std::nullopt;
+  return schedstat(p, path);
 }
 
 bool hidden_host_path(const std::string& path) {

@@ -27,17 +27,27 @@ class AbiBackend final : public KvmBackend {
       });
   }
   int open_system() override { return dev_->open_dev(); }
-  long ioctl(int fd, unsigned long request, uint64_t arg) override { return dev_->ioctl(fd, request, arg); }
-  bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) override {
+  long ioctl(int fd, unsigned long request, uint64_t arg) override {
+    // KVM_RUN's vcpu_load: the stolen time KVM records for the guest is the calling
+    // thread's run delay (kvm_update_stolen_time() reads current->sched_info.run_delay).
+    constexpr unsigned long kKvmRun = 0xae80;  // _IO(KVMIO, 0x80)
+    if (request == kKvmRun)
+      if (kvm_model::Vcpu* v = dev_->vcpu_of(fd)) v->set_caller_run_delay(run_delay_);
+    return dev_->ioctl(fd, request, arg);
+  }
+  bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot, bool copy_on_write) override {
     int err = 0;
-    void* p = dev_->mmap(reinterpret_cast<void*>(va), len, prot, MAP_SHARED | MAP_FIXED, fd, static_cast<long>(offset), &err);
+    const int flags = (copy_on_write ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED;
+    void* p = dev_->mmap(reinterpret_cast<void*>(va), len, prot, flags, fd, static_cast<long>(offset), &err);
     return p != MAP_FAILED && p == reinterpret_cast<void*>(va);
   }
   void close(int fd) override { dev_->close(fd); }
   void set_caller_pcpu(uint32_t pcpu) override { dev_->set_vmm_pcpu(pcpu); }
+  void set_caller_run_delay(uint64_t ns) override { run_delay_ = ns; }
 
  private:
   std::unique_ptr<kvm_model::abi::Dev> dev_;
+  uint64_t run_delay_ = 0;
 };
 
 }  // namespace

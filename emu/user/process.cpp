@@ -1,4 +1,5 @@
 #include "emu/user/process.h"
+#include "emu/user/hwcaps.h"
 
 #include <elf.h>
 #include <unistd.h>
@@ -38,52 +39,6 @@ constexpr uint64_t kSctlr = (1ull << 0) | (1ull << 2) | (1ull << 4) | (1ull << 1
 constexpr uint64_t kTcr = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 23) | (5ull << 32) | (1ull << 36);
 constexpr uint64_t kMair = 0xff;  // attr 0: Normal, inner/outer write-back
 
-// HWCAP bits (Linux arch/arm64 uapi hwcap.h) from the core's ID registers.
-struct HwcapRule {
-  int reg;           // 0: ISAR0, 1: ISAR1, 2: PFR0
-  unsigned shift;
-  unsigned min;      // field >= min (fields that use 0xF for "absent" are handled by the caller)
-  unsigned hwcap_bit;
-};
-constexpr HwcapRule kHwcaps[] = {
-    {0, 4, 1, 3},    // AES -> HWCAP_AES
-    {0, 4, 2, 4},    // AES = 2 -> HWCAP_PMULL
-    {0, 8, 1, 5},    // SHA1
-    {0, 12, 1, 6},   // SHA2
-    {0, 16, 1, 7},   // CRC32
-    {0, 20, 2, 8},   // Atomic -> HWCAP_ATOMICS
-    {0, 28, 1, 12},  // RDM -> HWCAP_ASIMDRDM
-    {0, 44, 1, 20},  // DP -> HWCAP_ASIMDDP
-    {0, 48, 1, 23},  // FHM -> HWCAP_ASIMDFHM
-    {1, 12, 1, 13},  // JSCVT
-    {1, 16, 1, 14},  // FCMA
-    {1, 20, 1, 15},  // LRCPC
-    {1, 0, 1, 16},   // DPB -> HWCAP_DCPOP (DC CVAP)
-    {0, 32, 1, 17},  // SHA3
-    {0, 36, 1, 18},  // SM3
-    {0, 40, 1, 19},  // SM4
-    {0, 12, 2, 21},  // SHA2 = 2 -> HWCAP_SHA512
-    {2, 48, 1, 24},  // DIT
-    {1, 20, 2, 26},  // LRCPC = 2 -> HWCAP_ILRCPC
-    {0, 52, 1, 27},  // TS -> HWCAP_FLAGM
-    {1, 36, 1, 29},  // SB
-};
-
-uint64_t hwcap_of(const cpu::IdRegs& ids) {
-  uint64_t cap = 0;
-  const unsigned fp = (ids.id_aa64pfr0 >> 16) & 0xf, asimd = (ids.id_aa64pfr0 >> 20) & 0xf;
-  if (fp != 0xf) cap |= 1u << 0;                   // HWCAP_FP
-  if (asimd != 0xf) cap |= 1u << 1;                // HWCAP_ASIMD
-  if (fp == 1) cap |= 1u << 9;                     // HWCAP_FPHP
-  if (asimd == 1) cap |= 1u << 10;                 // HWCAP_ASIMDHP
-  cap |= 1u << 11;                                 // HWCAP_CPUID: EL0 ID register reads are emulated
-  for (const HwcapRule& r : kHwcaps) {
-    const uint64_t reg = r.reg == 0 ? ids.id_aa64isar0 : r.reg == 1 ? ids.id_aa64isar1 : ids.id_aa64pfr0;
-    if (((reg >> r.shift) & 0xf) >= r.min) cap |= 1ull << r.hwcap_bit;
-  }
-  return cap;
-}
-
 std::vector<uint8_t> read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw InputError(p.string() + ": cannot open the program");
@@ -106,6 +61,7 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   main_thread->tid = opts_.pid;
   main_thread->pcpu = opts_.vmm_cpu;
   main_thread->core = make_core(opts_.vmm_cpu);
+  main_thread->sched.timeslices = 1;  // switched in once, to start
   core_ = main_thread->core.get();
   threads_.push_back(std::move(main_thread));
   load();
@@ -221,12 +177,12 @@ void Process::setup_stack() {
   const uint64_t random_va = push_bytes(rnd, 16);
   const std::string platform = "aarch64";
   const uint64_t platform_va = push_str(platform);
-  const uint64_t hwcap = hwcap_of(core_->ids());
+  hwcaps_ = hwcaps_of(core_->ids());
   std::vector<std::pair<uint64_t, uint64_t>> aux = {
       {AT_PHDR, phdr_},    {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, phnum_}, {AT_PAGESZ, 4096},
       {AT_BASE, 0},        {AT_FLAGS, 0},   {AT_ENTRY, entry_},  {AT_UID, 0},   {AT_EUID, 0},
-      {AT_GID, 0},         {AT_EGID, 0},    {AT_SECURE, 0},      {AT_HWCAP, hwcap},
-      {AT_HWCAP2, 0},      {AT_CLKTCK, 100}, {AT_RANDOM, random_va}, {AT_EXECFN, execfn_va},
+      {AT_GID, 0},         {AT_EGID, 0},    {AT_SECURE, 0},      {AT_HWCAP, hwcaps_.hwcap},
+      {AT_HWCAP2, hwcaps_.hwcap2},    {AT_CLKTCK, 100}, {AT_RANDOM, random_va}, {AT_EXECFN, execfn_va},
       {AT_PLATFORM, platform_va}, {AT_NULL, 0}};
   const size_t words = 1 + argv_va.size() + 1 + envp_va.size() + 1 + 2 * aux.size();
   sp = (sp - words * 8) & ~0xfull;  // SP 16-byte aligned at entry (AAPCS64, Linux ABI)
@@ -274,6 +230,7 @@ void Process::set_pcpu(uint32_t p) {
   // Moving to another cluster: the core now reports that cluster's identification.
   cpu::IdRegs ids = vmm::id_regs(host_.cluster_of(p).core);
   core_->set_ids(ids);
+  sched_clock_ = now_ns();  // the clock now runs at the new pCPU's frequency
 }
 
 bool Process::read(uint64_t va, void* out, uint64_t len) const {
@@ -462,8 +419,40 @@ bool Process::emulate_id_read(uint64_t pc) {
   return true;
 }
 
+void Process::account_sched() {
+  const uint64_t now = now_ns();
+  // now_ns() runs at the current thread's clock: a switch to another cluster may step it
+  // back, and nothing is charged for that step.
+  const uint64_t delta = now > sched_clock_ ? now - sched_clock_ : 0;
+  sched_clock_ = now;
+  if (delta == 0) return;
+  const Thread& running = *threads_[cur_];
+  for (const auto& t : threads_) {
+    if (t.get() == &running) t->sched.on_cpu_ns += delta;
+    else if (t->state == Thread::State::kRunnable && t->pcpu == running.pcpu) t->sched.run_delay_ns += delta;
+  }
+}
+
+std::optional<SchedStat> Process::sched_stat(int tid) const {
+  // Charged up to the last switch point; the time since then (the calling thread's own
+  // syscall, nothing else runs) goes the same way.
+  const uint64_t now = now_ns();
+  const uint64_t delta = now > sched_clock_ ? now - sched_clock_ : 0;
+  const Thread& running = *threads_[cur_];
+  for (const auto& t : threads_) {
+    if (t->tid != tid || t->state == Thread::State::kExited) continue;
+    SchedStat st = t->sched;
+    if (t.get() == &running) st.on_cpu_ns += delta;
+    else if (t->state == Thread::State::kRunnable && t->pcpu == running.pcpu) st.run_delay_ns += delta;
+    return st;
+  }
+  return std::nullopt;
+}
+
 bool Process::schedule() {
   const size_t n = threads_.size();
+  const size_t prev = cur_;
+  const bool prev_runs_on = threads_[prev]->state == Thread::State::kRunnable;
   for (;;) {
     for (size_t k = 1; k <= n; ++k) {
       const size_t i = (cur_ + k) % n;
@@ -478,6 +467,9 @@ bool Process::schedule() {
       if (t.state == Thread::State::kRunnable) {
         cur_ = i;
         core_ = t.core.get();
+        // Switched in (sched_info.pcount); a thread that keeps its pCPU is not.
+        if (i != prev || !prev_runs_on) ++t.sched.timeslices;
+        sched_clock_ = now_ns();  // at the new thread's clock from here on
         return true;
       }
     }
@@ -514,6 +506,7 @@ Outcome Process::run() {
       budget = std::min(budget, opts_.max_insns - done);
     }
     const cpu::RunResult r = core_->run(budget);
+    account_sched();
     if (opts_.timeout_seconds > 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > opts_.timeout_seconds) {
       out.exit_status = kExitGuestFault;

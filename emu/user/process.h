@@ -18,6 +18,7 @@
 #include "cpu/core.h"
 #include "emu/config/host_config.h"
 #include "emu/user/address_space.h"
+#include "emu/user/hwcaps.h"
 
 namespace pmuemu::user {
 
@@ -72,10 +73,25 @@ struct KvmBackend {
   virtual long ioctl(int fd, unsigned long request, uint64_t arg) { return -25; }  // -ENOTTY
   // mmap of a KVM fd (the vCPU's kvm_run page) at the program address va, shared with the
   // model: false if the fd cannot be mapped there.
-  virtual bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot) { return false; }
+  // copy_on_write: a MAP_PRIVATE mapping (the page as it is until the program writes it).
+  virtual bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot, bool copy_on_write = false) {
+    return false;
+  }
   virtual void close(int fd) {}
   // The pCPU the calling thread runs on (the VMM thread's placement matters to KVM).
   virtual void set_caller_pcpu(uint32_t pcpu) {}
+  // The calling thread's run delay (its sched_info.run_delay, which KVM's stolen time
+  // reports to the guest).
+  virtual void set_caller_run_delay(uint64_t ns) {}
+};
+
+// A thread's scheduler statistics, the three fields of Linux's /proc/<tid>/schedstat:
+// time on a pCPU, time runnable but waiting for its pCPU (sched_info.run_delay), and how
+// many times it was switched in (sched_info.pcount). Emulated nanoseconds.
+struct SchedStat {
+  uint64_t on_cpu_ns = 0;
+  uint64_t run_delay_ns = 0;
+  uint64_t timeslices = 0;
 };
 
 // One thread of the program: its own core on the shared memory.
@@ -89,6 +105,7 @@ struct Thread {
   uint64_t clear_tid = 0;         // CLONE_CHILD_CLEARTID / set_tid_address
   uint32_t pcpu = 0;
   uint64_t affinity = ~0ull;
+  SchedStat sched;
 };
 
 class Process {
@@ -106,6 +123,7 @@ class Process {
   // For the system-call layer.
   cpu::Core& core() { return *core_; }
   Thread& thread() { return *threads_[cur_]; }
+  const Thread& thread() const { return *threads_[cur_]; }
   AddressSpace& mem() { return mem_; }
   const UserOptions& options() const { return opts_; }
   const config::Host& host() const { return host_; }
@@ -116,6 +134,15 @@ class Process {
   uint64_t random_u64();
   uint64_t now_ns() const;  // emulated time since start
   uint32_t pcpu() const { return threads_[cur_]->pcpu; }
+  // AT_HWCAP/AT_HWCAP2 as given at start (/proc/cpuinfo's Features line prints the same).
+  const Hwcaps& hwcaps() const { return hwcaps_; }
+  // The scheduler statistics of thread tid of this process (nullopt: no such thread), up
+  // to now. Threads take turns on one emulated timeline: while one runs, every other
+  // runnable thread placed on the same pCPU waits for it (run delay); a thread on another
+  // pCPU would run in parallel on the real machine and accrues neither.
+  std::optional<SchedStat> sched_stat(int tid) const;
+  // sched_yield: the calling thread gives its pCPU to the next runnable thread.
+  void yield() { switch_now_ = threads_.size() > 1; }
   void set_pcpu(uint32_t p);
   // Threads (process_control.cpp): futex, sleeping in emulated time, thread exit.
   long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3);
@@ -169,6 +196,11 @@ class Process {
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
   bool schedule();             // picks the next runnable thread; false if none can ever run
+  // Charges the emulated time since the last call: on-CPU time to the running thread, run
+  // delay to the runnable threads waiting on its pCPU.
+  void account_sched();
+  uint64_t sched_clock_ = 0;   // now_ns() at the last account_sched()
+  Hwcaps hwcaps_;
   uint64_t total_retired() const;
   std::unique_ptr<KvmBackend> kvm_;
   std::map<int, std::shared_ptr<OpenFile>> files_;

@@ -66,8 +66,9 @@ long Process::clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls,
     if (flags & kCloneParentSettid) write(ptid, &vpid, 4);
     return vpid;
   }
-  // The child.
+  // The child: its scheduler statistics start afresh (sched_fork()), switched in once.
   forked_child_ = true;
+  thread().sched = SchedStat{0, 0, 1};
   opts_.pid = vpid;
   children_.clear();
   next_pid_ = vpid * 1000 + 1;  // distinct from every pid its parent hands out

@@ -127,6 +127,7 @@ long sys_ioctl(Process& p, const Args& a) {
   if (!f) return err(EBADF);
   if (f->kind == OpenFile::Kind::kKvm) {
     p.kvm().set_caller_pcpu(p.pcpu());
+    if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
     // Calls that create a file descriptor hand back the model's; the program gets one of its
     // own for it (the return value, or kvm_create_device.fd).
@@ -216,10 +217,11 @@ long sys_mmap(Process& p, const Args& a) {
   }
   if (f && f->kind == OpenFile::Kind::kKvm) {
     // The vCPU's kvm_run page: the model's own page mapped at the program's address, so
-    // both sides see one struct kvm_run, as with Linux.
-    if (!(flags & kShared)) return err(EINVAL);
+    // both sides see one struct kvm_run, as with Linux. MAP_PRIVATE maps the same page
+    // copy-on-write, as Linux's vCPU fault handler does for a private mapping: the program
+    // sees the model's updates until it writes a page, which then becomes its own.
     if (!p.mem().map(va, size, prot | kProtRead)) return err(ENOMEM);
-    if (!p.kvm().map_shared(f->kvm_fd, va, size, off, PROT_READ | PROT_WRITE)) {
+    if (!p.kvm().map_shared(f->kvm_fd, va, size, off, PROT_READ | PROT_WRITE, !(flags & kShared))) {
       p.mem().unmap(va, size);
       return err(ENODEV);
     }
@@ -245,7 +247,17 @@ long sys_munmap(Process& p, const Args& a) {
   return 0;
 }
 long sys_mprotect(Process& p, const Args& a) {
-  const int r = p.mem().protect(a[0], a[1], static_cast<int>(a[2]));
+  // do_mprotect_pkey(): PROT_GROWSDOWN/GROWSUP first (arm64 has no grows-up mappings, and
+  // both together are invalid), then arch_validate_prot(): read, write, exec, PROT_SEM,
+  // and PROT_BTI only where the CPU has BTI (no MTE here, so no PROT_MTE).
+  constexpr uint64_t kProtSem = 0x8, kProtBti = 0x10, kGrowsDown = 0x01000000, kGrowsUp = 0x02000000;
+  constexpr uint64_t kHwcap2Bti = uint64_t{1} << 17;
+  const uint64_t prot = a[2];
+  if (prot & kGrowsUp) return err(EINVAL);
+  uint64_t supported = 7 | kProtSem | kGrowsDown;
+  if (p.hwcaps().hwcap2 & kHwcap2Bti) supported |= kProtBti;
+  if (prot & ~supported) return err(EINVAL);
+  const int r = p.mem().protect(a[0], a[1], static_cast<int>(prot & 7));
   p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
   return r;
 }
@@ -273,6 +285,10 @@ long sys_set_tid_address(Process& p, const Args& a) {
   return p.thread().tid;
 }
 long sys_gettid(Process& p, const Args&) { return p.thread().tid; }
+long sys_sched_yield(Process& p, const Args&) {
+  p.yield();
+  return 0;
+}
 long sys_futex(Process& p, const Args& a) { return p.futex(a[0], a[1], a[2], a[3], a[4], a[5]); }
 long sys_ok(Process&, const Args&) { return 0; }
 long sys_enosys(Process&, const Args&) { return err(ENOSYS); }
@@ -440,7 +456,7 @@ constexpr Syscall kSyscalls[] = {
     {115, "clock_nanosleep", sys_clock_nanosleep},
     {122, "sched_setaffinity", sys_sched_setaffinity},
     {123, "sched_getaffinity", sys_sched_getaffinity},
-    {124, "sched_yield", sys_ok},
+    {124, "sched_yield", sys_sched_yield},
     {129, "kill", sys_kill},
     {130, "tkill", sys_tkill},
     {131, "tgkill", sys_tgkill},

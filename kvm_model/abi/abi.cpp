@@ -175,6 +175,7 @@ struct State {
   long check_extension(const VmObj* vm, long cap) const;
   long create_vm(unsigned long type);
   long set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem);
+  long update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem);
   long create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id);
   long create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg);
   long irq_line(VmObj& vm, unsigned long arg);
@@ -299,7 +300,23 @@ long State::sys_ioctl(unsigned long req, unsigned long arg) {
 }
 
 // ---------------- VM fd ----------------
+// The model's cores reach every slot but their RAM through this list (walks, fetches,
+// data accesses), as Linux's stage 2 maps every memslot.
+static void sync_slots(VmObj& vm) {
+  std::vector<cpu::SlotRegion> regions;
+  for (const auto& [id, s] : vm.slots)
+    if (static_cast<int>(id) != vm.backing_slot)
+      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0});
+  vm.vm->set_memory_slots(std::move(regions));
+}
+
 long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
+  const long rc = update_memory_region(vm, mem);
+  if (rc == 0) sync_slots(vm);
+  return rc;
+}
+
+long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
   // check_memory_region_flags(): no guest_memfd on arm64.
   if (mem.flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)) return -EINVAL;
   const uint16_t id = static_cast<uint16_t>(mem.slot);

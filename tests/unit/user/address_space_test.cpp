@@ -172,9 +172,18 @@ BOOST_AUTO_TEST_CASE(mprotect_errnos) {
   BOOST_TEST(t.sys(kMprotect, va + 1, kPage, kProtRead) == -EINVAL);          // unaligned start
   BOOST_TEST(t.sys(kMprotect, va, 3 * kPage, kProtRead) == -ENOMEM);          // runs past the mapping
   BOOST_TEST(t.sys(kMprotect, va + 4 * kPage, kPage, kProtRead) == -ENOMEM);  // nothing mapped
+  // arch_validate_prot(): bits beyond read/write/exec/PROT_SEM are EINVAL (PROT_BTI only
+  // with BTI, which these cores lack; PROT_MTE never), as is PROT_GROWSUP.
+  BOOST_TEST(t.sys(kMprotect, va, kPage, kProtRead | 0x40) == -EINVAL);
+  BOOST_TEST(t.sys(kMprotect, va, kPage, kProtRead | 0x10) == -EINVAL);        // PROT_BTI
+  BOOST_TEST(t.sys(kMprotect, va, kPage, kProtRead | 0x20) == -EINVAL);        // PROT_MTE
+  BOOST_TEST(t.sys(kMprotect, va, kPage, kProtRead | 0x02000000) == -EINVAL);  // PROT_GROWSUP
+  BOOST_TEST(t.sys(kMprotect, va, kPage, kProtRead | 0x80000000ull) == -EINVAL);
   // A failed mprotect changes nothing.
   BOOST_TEST(can_write(t, va));
   BOOST_TEST(can_write(t, va + kPage));
+  BOOST_TEST(t.sys(kMprotect, va, kPage, kProtRead | 0x8) == 0);  // PROT_SEM is accepted
+  BOOST_TEST(!can_write(t, va));
 }
 
 BOOST_AUTO_TEST_CASE(mmap_and_munmap_errnos) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -125,6 +126,56 @@ BOOST_AUTO_TEST_CASE(sys_cpu_lists_describe_the_emulated_host) {
   for (const char* p : {"/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible",
                         "/sys/devices/system/cpu/present"})
     BOOST_TEST(read_all(t, p) == "0-7\n", p);
+}
+
+// Linux prints the program's capabilities on every processor's Features line: one name
+// per AT_HWCAP and AT_HWCAP2 bit, AT_HWCAP's in bit order first.
+BOOST_AUTO_TEST_CASE(proc_cpuinfo_features_match_at_hwcap) {
+  {
+    Proc t;
+    const std::string s = read_all(t, "/proc/cpuinfo");
+    // AT_HWCAP bits 0-31 by name (arm64 uapi hwcap.h, the kernel's cpuinfo names).
+    const std::vector<std::string> names = {
+        "fp",    "asimd",  "evtstrm", "aes",    "pmull",  "sha1",  "sha2",  "crc32",  "atomics", "fphp", "asimdhp",
+        "cpuid", "asimdrdm", "jscvt", "fcma",   "lrcpc",  "dcpop", "sha3",  "sm3",    "sm4",     "asimddp", "sha512",
+        "sve",   "asimdfhm", "dit",   "uscat",  "ilrcpc", "flagm", "ssbs",  "sb",     "paca",    "pacg"};
+    std::string want;
+    for (unsigned b = 0; b < 32; ++b)
+      if ((t.p.hwcaps().hwcap >> b) & 1) want += (want.empty() ? "" : " ") + names[b];
+    BOOST_TEST(t.p.hwcaps().hwcap2 == 0u);  // none of these cores has an AT_HWCAP2 feature
+    std::istringstream in(s);
+    std::string line;
+    unsigned lines = 0;
+    while (std::getline(in, line)) {
+      if (line.rfind("Features", 0) != 0) continue;
+      ++lines;
+      BOOST_TEST(line.substr(line.find(':') + 2) == want);
+    }
+    BOOST_TEST(lines == 8u);
+    BOOST_TEST(want.rfind("fp asimd evtstrm ", 0) == 0u);
+  }
+}
+
+// /proc/<id>/schedstat as Linux prints it: on-CPU ns, run delay ns, timeslices. The
+// program's only thread was switched in once and never waited for its pCPU.
+BOOST_AUTO_TEST_CASE(proc_schedstat_of_the_program_threads) {
+  Proc t;
+  const std::string self = read_all(t, "/proc/self/schedstat");
+  unsigned long long on = 0, delay = 1, slices = 0;
+  char nl = 0;
+  BOOST_REQUIRE(std::sscanf(self.c_str(), "%llu %llu %llu%c", &on, &delay, &slices, &nl) == 4);
+  BOOST_TEST(nl == '\n');
+  BOOST_TEST(delay == 0u);
+  BOOST_TEST(slices == 1u);
+  const std::string pid = std::to_string(t.p.pid());
+  for (const std::string& path : std::vector<std::string>{"/proc/" + pid + "/schedstat", "/proc/thread-self/schedstat",
+                                   "/proc/self/task/" + pid + "/schedstat", "/proc/" + pid + "/task/" + pid + "/schedstat"})
+    BOOST_TEST(read_all(t, path) == self, path);
+  // Another process's, a thread that does not exist, malformed names: not there.
+  for (const std::string& path : std::vector<std::string>{"/proc/9999/schedstat", "/proc/self/task/9999/schedstat",
+                                   "/proc/9999/task/" + pid + "/schedstat", "/proc/x1/schedstat", "/proc//schedstat",
+                                   "/proc/self/task/schedstat", "/proc/self/sched"})
+    BOOST_TEST(t.openat(path) == -ENOENT, path);
 }
 
 BOOST_AUTO_TEST_CASE(proc_cpuinfo_lists_each_emulated_cpu) {
