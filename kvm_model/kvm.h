@@ -220,8 +220,19 @@ class Vcpu : private cpu::SysRegPort {
   Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;
   uint32_t bind(uint32_t iss) override;
   Result handle_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) override;
-  // A PMU encoding's access with its route looked up: the full path.
-  Result handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value);
+  // A PMU encoding's access with its route looked up: the physical PMU's when a partitioned
+  // guest context is loaded (hw_access), the KVM model's trap handler otherwise (trapped_pmu).
+  Result handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
+    if (vpmu_->hw() != nullptr) return hw_access(core, route, iss, value);
+    return trapped_pmu(core, route, iss, value);
+  }
+  Result trapped_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value);
+  // Partitioned PMU: the access executes on the physical PMU (no exit), except the
+  // registers KVM still traps (PMCEID0/1, PMMIR_EL1).
+  Result hw_access(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value);
+  // Per vPMU table row: the physical PMU's register index (pmu::register_index), -1 for
+  // the rows that still trap.
+  std::array<int8_t, vpmu::kNumPmuSysRegs> hw_index_{};
   // handle_bound() per vpmu::trap::Op.
   template <vpmu::trap::Op kOp>
   static Result bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);

@@ -142,6 +142,9 @@ int Vcpu::run() {
     vpmu::flush_hwstate(*vpmu_);
     if (pmu_should_notify_user()) return -EINTR;
     vpmu_->revalidate_clock();
+    // A partitioned PMU's guest context goes into the physical PMU (lazily: once, until a
+    // put); from here the guest's accesses to its counters do not trap.
+    if (vpmu_->wants_hw()) vpmu_->load_hw(core_->retired_by_el());
     if (const auto cpu = vpmu::fail_entry_cpu(*vpmu_)) {
       run_.exit_reason = KVM_EXIT_FAIL_ENTRY;
       run_.fail_entry.hardware_entry_failure_reason = KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED;

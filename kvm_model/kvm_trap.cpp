@@ -28,6 +28,7 @@ uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
 template <vpmu::trap::Op kOp>
 [[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
   vpmu::VcpuPmu& pmu = *v.vpmu_;
+  if (pmu.hw() != nullptr) return v.hw_access(core, vpmu::unpack_bound(route).route, iss, value);
   const uint8_t el = core.state().el;
   if constexpr (!vpmu::op_counts(kOp)) {
     // Neither reads a counter nor changes what counts: no clock, no overflow brought closer.
@@ -121,7 +122,35 @@ cpu::Handler Vcpu::bound_handler(uint32_t route, bool is_read) {
   return kInstalled[static_cast<uint8_t>(op)];
 }
 
-inline cpu::SysRegPort::Result Vcpu::handle_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
+cpu::SysRegPort::Result Vcpu::hw_access(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
+  const int idx = route.row < hw_index_.size() ? hw_index_[route.row] : -1;
+  if (idx < 0) return trapped_pmu(core, route, iss, value);
+  pmu::Pmu& hw = *vpmu_->hw();
+  const bool is_read = iss & 1;
+  const uint8_t el = core.state().el;
+  // What the guest ran since the last access reaches the physical counters first (the
+  // hardware counts as it goes; the model counts in bulk).
+  if (route.flags & vpmu::trap::kCounts) {
+    if (timing() == nullptr) {
+      if (vpmu_->hw_count_to(core.retired_by_el())) vpmu::sync_hwstate(*vpmu_);
+    } else {
+      flush_events(FlushAt::kTrap);
+    }
+  }
+  const pmu::Pmu::Access a = is_read ? hw.read_at(static_cast<unsigned>(idx), el, value)
+                                     : hw.write_at(static_cast<unsigned>(idx), el, value);
+  if (!is_read && (route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork))) {
+    // The guest's overflow interrupt follows its registers; a write may also bring an
+    // overflow closer than the end of the slice: stop there, so the interrupt is on time.
+    vpmu::sync_hwstate(*vpmu_);
+    const std::array<uint64_t, 2> now = core.retired_by_el();
+    const uint64_t ran = now[0] + now[1] - slice_start_;
+    if (vpmu_->hw_insns_until_overflow(timing() != nullptr) < slice_len_ - ran) core.request_stop();
+  }
+  return a == pmu::Pmu::Access::kOk ? Result::kDone : Result::kUndef;
+}
+
+cpu::SysRegPort::Result Vcpu::trapped_pmu(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
   vpmu::HandleResult r;

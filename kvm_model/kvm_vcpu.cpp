@@ -61,6 +61,14 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   core_->set_smc_traps(true);  // KVM runs guests with HCR_EL2.TSC set
   core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
+  // Partitioned PMU (Lewis v9): fine-grained traps go off for the guest's counter and
+  // control registers only; PMCEID0/1 (KVM decides which events the guest sees) and
+  // PMMIR_EL1 keep trapping to the KVM model.
+  for (size_t row = 0; row < vpmu::kNumPmuSysRegs; ++row) {
+    const arch::SysRegKey k = vpmu::kPmuSysRegs[row].key;
+    const bool still_traps = (k.op1 == 3 && k.crn == 9 && k.crm == 12 && k.op2 >= 6) || row == vpmu::kPmmirRow;
+    hw_index_[row] = static_cast<int8_t>(still_traps ? -1 : pmu::register_index(k));
+  }
   // Functional timing: one cycle per instruction, so the vPMU counts off the core's
   // retired-instruction counts itself (set_clock), counter by counter as they are accessed.
   if (!vm.host().cycle_timing) vpmu_->use_insn_clock();
@@ -227,7 +235,10 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   // Linux's vCPU ioctl handles a reset owed to PSCI CPU_ON before any register access, so
   // that userspace sees the state the vCPU will start from.
   apply_pending_psci_reset();
-  if (vpmu::owns_one_reg_id(id)) return vpmu::get_one_reg(*vpmu_, id, value);
+  if (vpmu::owns_one_reg_id(id)) {
+    vpmu_->sync_from_hw();  // a partitioned guest's registers are live in the physical PMU
+    return vpmu::get_one_reg(*vpmu_, id, value);
+  }
   if (owns_state_reg(id)) return get_state_reg(id, value);
   const cpu::CpuState& s = core_->state();
   if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {
@@ -251,7 +262,10 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
 int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   if (!initialised_) return -ENOEXEC;
   apply_pending_psci_reset();
-  if (vpmu::owns_one_reg_id(id)) return vpmu::set_one_reg(*vpmu_, id, value);
+  if (vpmu::owns_one_reg_id(id)) {
+    vpmu_->put_hw();  // written in the slots; the next guest entry loads the context again
+    return vpmu::set_one_reg(*vpmu_, id, value);
+  }
   if (owns_state_reg(id)) return set_state_reg(id, value);
   cpu::CpuState& s = core_->state();
   if (id >= kRegX(0) && id <= kRegX(30) && ((id - kRegX(0)) & 1) == 0) {

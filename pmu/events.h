@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cpu/arch/pmu_events.h"
+
 namespace pmu {
 
 struct EventInfo {
@@ -17,16 +19,12 @@ struct EventInfo {
 
 inline constexpr std::array kCommonEvents{
 #define PMU_EVENT(num, NAME) EventInfo{num, #NAME},
-#include "pmu/event_table.inc"
+#include "cpu/arch/pmu_event_table.inc"
 #undef PMU_EVENT
 };
 
-// Event numbers used by the models by name (Arm ARM D17.11).
-namespace event {
-#define PMU_EVENT(num, NAME) inline constexpr uint16_t NAME = num;
-#include "pmu/event_table.inc"
-#undef PMU_EVENT
-}  // namespace event
+// Event numbers used by the models by name (Arm ARM D17.11): the shared definition.
+namespace event = ::arch::event;
 
 std::optional<uint16_t> event_by_name(std::string_view name);
 std::string_view event_name(uint16_t number);  // "" when not a common event

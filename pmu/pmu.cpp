@@ -73,6 +73,8 @@ Pmu::Pmu(const PmuConfig& config) : config_(config) {
   }
   n_ = config.num_counters;
   valid_mask_ = (uint64_t{1} << kCycleIdx) | arch::ones(n_);
+  mdcr_.hpmn = n_;
+  guest_mask_ = valid_mask_;
   const Pmceid ids = pmceid_of(config.events);
   pmceid_[0] = ids.pmceid0;
   pmceid_[1] = ids.pmceid1;
@@ -87,6 +89,17 @@ void Pmu::reset() {
   evcntr_.fill(0);
   ccfiltr_ = ccntr_ = 0;
   cycle_phase_ = 0;
+  recompute();
+}
+
+void Pmu::set_mdcr_el2(const Mdcr& m) {
+  if (m.hpmn > n_)
+    throw std::invalid_argument("pmu: MDCR_EL2.HPMN = " + std::to_string(m.hpmn) + " exceeds PMCR_EL0.N = " +
+                                std::to_string(n_));
+  if (m.hpmn == 0 && !config_.feat_hpmn0)
+    throw std::invalid_argument("pmu: MDCR_EL2.HPMN = 0 needs FEAT_HPMN0 (PmuConfig::feat_hpmn0)");
+  mdcr_ = m;
+  guest_mask_ = (uint64_t{1} << kCycleIdx) | arch::ones(m.hpmn);
   recompute();
 }
 
@@ -107,6 +120,11 @@ uint64_t Pmu::pmcr_value() const {
          (uint64_t{config_.pmcr_imp} << pmcr::kImpShift);
 }
 
+uint64_t Pmu::pmcr_value_at(uint8_t el) const {
+  const uint64_t v = pmcr_value();
+  return el < 2 ? (v & ~(uint64_t{0x1f} << pmcr::kNShift)) | (uint64_t{mdcr_.hpmn} << pmcr::kNShift) : v;
+}
+
 uint64_t Pmu::filter_mask() const {
   uint64_t m = evtyper::kP | evtyper::kU;
   if (config_.has_el2) m |= evtyper::kNSH;
@@ -120,14 +138,19 @@ uint64_t Pmu::evtyper_mask() const {
 
 uint64_t Pmu::evcntr_storage_mask() const { return v3p5() ? kMax : kLow32; }
 
-unsigned Pmu::event_ovf_width() const { return v3p5() && (pmcr_ & pmcr::kLP) ? 64 : 32; }
+// PMCR_EL0.LP for the counters below HPMN, MDCR_EL2.HLP for the others.
+unsigned Pmu::event_ovf_width(unsigned idx) const {
+  const bool lp = idx < mdcr_.hpmn ? (pmcr_ & pmcr::kLP) != 0 : mdcr_.hlp;
+  return v3p5() && lp ? 64 : 32;
+}
 
 unsigned Pmu::cycle_ovf_width() const { return (pmcr_ & pmcr::kLC) ? 64 : 32; }
 
 bool Pmu::cycle_divided() const { return (pmcr_ & (pmcr::kD | pmcr::kLC)) == pmcr::kD; }
 
-bool Pmu::event_counters_frozen() const {
-  return (pmcr_ & pmcr::kFZO) && (ovs_ & arch::ones(n_)) != 0;
+uint32_t Pmu::frozen_mask() const {
+  const uint64_t low = arch::ones(mdcr_.hpmn);
+  return (pmcr_ & pmcr::kFZO) && (ovs_ & low) != 0 ? static_cast<uint32_t>(low) : 0;
 }
 
 // AArch64.CountEvents filtering for Non-secure state. RES0 bits are already clear in storage.
@@ -141,7 +164,10 @@ uint8_t Pmu::el_mask_of(uint64_t filter) const {
 
 bool Pmu::implemented(uint16_t event) const { return event < implemented_.size() && implemented_[event]; }
 
-bool Pmu::irq_level() const { return (pmcr_ & pmcr::kE) && (inten_ & ovs_) != 0; }
+bool Pmu::irq_level() const {
+  const uint64_t pending = inten_ & ovs_;
+  return ((pmcr_ & pmcr::kE) && (pending & guest_mask_) != 0) || (mdcr_.hpme && (pending & ~guest_mask_) != 0);
+}
 
 uint64_t Pmu::pmceid(unsigned which) const {
   if (which > 1) throw std::out_of_range("pmu: PMCEID" + std::to_string(which) + " does not exist");
@@ -150,9 +176,9 @@ uint64_t Pmu::pmceid(unsigned which) const {
 
 // ---- programming ----
 
-void Pmu::write_pmcr(uint64_t v, bool actions) {
+void Pmu::write_pmcr(uint64_t v, bool actions, uint8_t el) {
   pmcr_ = (v & pmcr_writable_mask()) | pmcr_res1();
-  if (actions && (v & pmcr::kP)) std::fill_n(evcntr_.begin(), n_, 0);
+  if (actions && (v & pmcr::kP)) std::fill_n(evcntr_.begin(), counters_at(el), 0);
   if (actions && (v & pmcr::kC)) {
     ccntr_ = 0;
     cycle_phase_ = 0;
@@ -161,7 +187,9 @@ void Pmu::write_pmcr(uint64_t v, bool actions) {
 }
 
 void Pmu::write_evtyper(unsigned n, uint64_t v) {
-  evtyper_[n] = v & evtyper_mask();
+  const uint64_t masked = v & evtyper_mask();
+  if (masked == evtyper_[n]) return;  // a profiler re-arming the same event changes nothing
+  evtyper_[n] = masked;
   recompute();
 }
 
@@ -179,11 +207,15 @@ void Pmu::write_ccntr(uint64_t v) {
 
 void Pmu::recompute() {
   num_driven_ = 0;
+  num_insn_driven_ = 0;
   cycle_el_mask_ = 0;
   counting_.fill(0);
   swinc_mask_ = chain_mask_ = 0;
-  if (!(pmcr_ & pmcr::kE)) return;
-  for (uint64_t en = cnten_ & valid_mask_; en != 0; en &= en - 1) {
+  // PMCR_EL0.E enables the counters below HPMN and the cycle counter, MDCR_EL2.HPME the rest.
+  uint64_t enabled = 0;
+  if (pmcr_ & pmcr::kE) enabled |= guest_mask_;
+  if (mdcr_.hpme) enabled |= valid_mask_ & ~guest_mask_;
+  for (uint64_t en = cnten_ & enabled; en != 0; en &= en - 1) {
     const unsigned i = static_cast<unsigned>(std::countr_zero(en));
     const uint32_t bit = uint32_t{1} << i;
     const uint8_t els = el_mask_of(i == kCycleIdx ? ccfiltr_ : evtyper_[i]);
@@ -200,7 +232,9 @@ void Pmu::recompute() {
     } else if (ev == event::CHAIN) {
       if (i % 2 == 1) chain_mask_ |= bit;  // CHAIN on an even counter counts nothing
     } else {
-      driven_[num_driven_++] = {static_cast<uint8_t>(i), els, ev};
+      if (ev == event::INST_RETIRED || ev == event::INST_SPEC || ev == event::CPU_CYCLES)
+        insn_driven_[num_insn_driven_++] = static_cast<uint8_t>(num_driven_);
+      driven_[num_driven_++] = {static_cast<uint8_t>(i), els, ev, event_ovf_width(i) == 64 ? kMax : kLow32};
     }
   }
 }
@@ -208,7 +242,7 @@ void Pmu::recompute() {
 // ---- counting ----
 
 void Pmu::increment_event_counter(unsigned idx, uint64_t delta, unsigned el) {
-  const unsigned width = event_ovf_width();
+  const unsigned width = event_ovf_width(idx);
   const Sum s = add_to_counter(evcntr_[idx], delta, width, evcntr_storage_mask());
   evcntr_[idx] = s.value;
   if (s.wraps == 0) return;
@@ -237,9 +271,11 @@ void Pmu::add_events(const arch::EventCounts& c) {
     totals_[e] += c.counts[0][e] + c.counts[1][e] + c.counts[2][e];
   if (num_driven_ == 0 && cycle_el_mask_ == 0) return;
 
-  if (!event_counters_frozen()) {
+  {
+    const uint32_t frozen = frozen_mask();
     for (unsigned k = 0; k < num_driven_; ++k) {
       const Driven& d = driven_[k];
+      if ((frozen >> d.idx) & 1) continue;
       for (unsigned el = 0; el < arch::kNumCountEls; ++el) {
         if (!(d.el_mask & (1u << el))) continue;
         if (const uint64_t n = c.counts[el][d.event]) increment_event_counter(d.idx, n, el);
@@ -254,9 +290,40 @@ void Pmu::add_events(const arch::EventCounts& c) {
   }
 }
 
+void Pmu::add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
+  const uint64_t all = per_el[0] + per_el[1] + per_el[2];
+  totals_[event::INST_RETIRED] += all;
+  totals_[event::INST_SPEC] += all;
+  totals_[event::CPU_CYCLES] += all;
+  const uint32_t frozen = frozen_mask();
+  for (unsigned k = 0; k < num_insn_driven_; ++k) {
+    const Driven& d = driven_[insn_driven_[k]];
+    if ((frozen >> d.idx) & 1) continue;
+    uint64_t n = 0;
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if (d.el_mask & (1u << el)) n += per_el[el];
+    if (n == 0) continue;
+    // Far from the overflow (nearly always): a plain add, in the counter's storage width.
+    uint64_t& c = evcntr_[d.idx];
+    if (n <= d.ovf_limit - (c & d.ovf_limit)) {
+      c += n;
+      continue;
+    }
+    // Per EL, so that a CHAIN partner counts at the EL of the overflow.
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if ((d.el_mask & (1u << el)) && per_el[el] != 0) increment_event_counter(d.idx, per_el[el], el);
+  }
+  if (cycle_el_mask_ != 0) {
+    uint64_t cycles = 0;
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if (cycle_el_mask_ & (1u << el)) cycles += per_el[el];
+    if (cycles) increment_cycle_counter(cycles);
+  }
+}
+
 void Pmu::software_increment(uint32_t mask, uint8_t el) {
   const unsigned e = std::min<unsigned>(el, arch::kNumCountEls - 1);
-  if (event_counters_frozen()) return;
+  mask &= ~frozen_mask();
   // Counters incremented in ascending order, so an even SW_INCR counter's overflow reaches its
   // odd CHAIN partner (which is never itself a SW_INCR counter).
   for (uint32_t m = mask & swinc_mask_ & counting_[e]; m != 0; m &= m - 1)
@@ -265,9 +332,10 @@ void Pmu::software_increment(uint32_t mask, uint8_t el) {
 
 uint64_t Pmu::events_until_overflow() const {
   uint64_t best = kMax;
-  if (!event_counters_frozen()) {
-    const unsigned width = event_ovf_width();
-    for (unsigned k = 0; k < num_driven_; ++k) best = std::min(best, headroom(evcntr_[driven_[k].idx], width));
+  const uint32_t frozen = frozen_mask();
+  for (unsigned k = 0; k < num_driven_; ++k) {
+    const unsigned idx = driven_[k].idx;
+    if (!((frozen >> idx) & 1)) best = std::min(best, headroom(evcntr_[idx], event_ovf_width(idx)));
   }
   if (cycle_el_mask_ != 0) {
     const uint64_t ticks = headroom(ccntr_, cycle_ovf_width());

@@ -38,9 +38,22 @@
 //    (field descriptions "When AArch32 is supported at any Exception level ... Otherwise"). D divides by 64 only while LC == 0. The
 //    divider phase is not architecturally visible; it restarts at 0 on PMCR_EL0.C = 1 and on
 //    any write of PMCCNTR_EL0.
-//  * No MDCR_EL2 model: PMCR_EL0.N reads N at every EL (HPMN == N), no counter is reserved for
-//    EL2, HLP/HPME/HPMD/HPMFZO do not apply. A hypervisor that wants fewer counters builds a
-//    Pmu with a smaller N.
+//  * MDCR_EL2 (set_mdcr_el2): HPMN, HPME and HLP, the fields that split the counters between
+//    EL2 and the levels below it (Arm ARM D13.3 "Partitioning the event counters"); reset
+//    leaves them alone (they are EL2's register, not the PMU's), and the default is HPMN = N,
+//    HPME = HLP = 0, i.e. no split. Below EL2 (el 0 and 1): PMCR_EL0.N reads HPMN; event
+//    counters n >= HPMN do not exist: their PMEVCNTR<n>/PMEVTYPER<n> and PMXEV* with
+//    SEL = n are UNDEFINED here (the architecture traps them to EL2 when EL2 is enabled; the
+//    hypervisor then decides, and KVM answers with an UNDEFINED exception, so the guest sees
+//    the same thing) and their bits of PMCNTEN*/PMINTEN*/PMOVS*/PMSWINC are RAZ/WI; PMCR_EL0.P
+//    resets only counters < HPMN. At EL2 every counter is visible. PMCR_EL0.E enables the
+//    counters < HPMN and the cycle counter, MDCR_EL2.HPME the others; PMCR_EL0.LP gives the
+//    overflow width of the counters < HPMN, MDCR_EL2.HLP that of the others; the overflow
+//    interrupt is requested by either range under its own enable. PMCR_EL0.FZO freezes only
+//    counters < HPMN, on an overflow of one of them (MDCR_EL2.HPMFZO is not modelled: the
+//    counters >= HPMN never freeze). No EL2 or EL3 counting prohibition (HPMD, SCCD, HCCD).
+//    HPMN = 0 is allowed only with PmuConfig::feat_hpmn0 (without FEAT_HPMN0 the architecture
+//    makes it CONSTRAINED UNPREDICTABLE; set_mdcr_el2 refuses it).
 //  * Filtering (AArch64.CountEvents) for a Non-secure-only PE: EL0 counted iff U == NSU, EL1
 //    counted iff P == NSK, EL2 counted iff NSH. NSK/NSU/M exist only with EL3
 //    (PmuConfig::has_el3), NSH only with EL2 (has_el2); otherwise they are RES0, which makes
@@ -93,6 +106,14 @@ struct PmuConfig {
   bool has_el3 = true;       // NSK, NSU, M implemented (ID_AA64PFR0_EL1.EL3 != 0)
   bool has_aarch32 = true;   // PMCR_EL0.D implemented and LC writable; false: D RES0, LC RES1
   uint8_t pmmir_slots = 0;   // PMMIR_EL1.SLOTS (PMUv3p4+)
+  bool feat_hpmn0 = false;   // FEAT_HPMN0: MDCR_EL2.HPMN may be 0
+};
+
+// The MDCR_EL2 fields the PMU obeys (choices above).
+struct Mdcr {
+  uint32_t hpmn = 0;  // counters 0..HPMN-1 belong to EL1/EL0
+  bool hpme = false;  // enables counters HPMN..N-1
+  bool hlp = false;   // counters HPMN..N-1 overflow at 64 bits (PMUv3p5)
 };
 
 // Which PMUSERENR_EL0 bits open an EL0 access (Arm ARM D17.5, PMUSERENR_EL0 field descriptions).
@@ -133,11 +154,25 @@ class Pmu {
   // Architectural warm reset of every PMU register (values per the choices above).
   void reset();
 
+  // MDCR_EL2's PMU fields, as EL2 software programs them. Throws std::invalid_argument for
+  // HPMN > N, or HPMN = 0 without FEAT_HPMN0 (PmuConfig::feat_hpmn0).
+  void set_mdcr_el2(const Mdcr& m);
+  const Mdcr& mdcr_el2() const { return mdcr_; }
+  // Event counters an access at `el` can see: HPMN below EL2, N at EL2.
+  uint32_t counters_at(uint8_t el) const { return el < 2 ? mdcr_.hpmn : n_; }
+  // Counter bitmap bits an access at `el` can see (the cycle counter's and 0..counters_at-1).
+  uint64_t mask_at(uint8_t el) const { return el < 2 ? guest_mask_ : valid_mask_; }
+
   // ---- event input (bulk) ----
 
   // Adds a batch: totals always; then, unless nothing can count (early out), each counting
   // counter's event at each EL its filter admits, with overflow into PMOVSSET and CHAIN.
   void add_events(const arch::EventCounts& c);
+  // per_el[el] instructions retired at each EL by a core without a timing model, each one
+  // INST_RETIRED, one INST_SPEC and one CPU_CYCLES (events.h, counted_events without a timing model): the same result as
+  // add_events() of that EventCounts, in O(counters counting those events), without
+  // building it (the partitioned PMU's trap-free path settles before most accesses).
+  void add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el);
 
   // The largest n such that, from the current state and until the next register write,
   // add_events() batches whose cumulative count of every single event number (summed over
@@ -155,6 +190,10 @@ class Pmu {
   // read-only registers, counter indices >= N and EL0 accesses PMUSERENR_EL0 does not open.
   Access read(arch::SysRegKey key, uint8_t el, uint64_t& value);
   Access write(arch::SysRegKey key, uint8_t el, uint64_t value);
+  // The same with the register given by its position in register_table() (register_index),
+  // for callers that look an encoding up once and access it many times.
+  Access read_at(unsigned index, uint8_t el, uint64_t& value);
+  Access write_at(unsigned index, uint8_t el, uint64_t value);
   // Would an EL0 access pass the PMUSERENR_EL0 gate (ignoring everything else)?
   bool gate_allows(const RegInfo& reg, bool is_read) const;
 
@@ -177,6 +216,9 @@ class Pmu {
 
   // PMU overflow interrupt request (AArch64.CheckForPMUOverflow); wired to PPI 23 by the glue.
   bool irq_level() const;
+  // The part of it the counters below HPMN request (PMCR_EL0.E and their PMINTEN/PMOVS bits):
+  // what a hypervisor that gave those counters to a guest injects into the guest.
+  bool irq_level_below_el2() const { return (pmcr_ & pmcr::kE) && (inten_ & ovs_ & guest_mask_) != 0; }
   uint32_t num_counters() const { return n_; }
   uint8_t pmuver() const { return config_.pmuver; }
   const PmuConfig& config() const { return config_; }
@@ -192,24 +234,26 @@ class Pmu {
     uint8_t idx;
     uint8_t el_mask;   // bit e: counts at EL e
     uint16_t event;
+    uint64_t ovf_limit;  // largest value before its overflow (2^32 - 1 or 2^64 - 1)
   };
 
   bool v3p5() const { return config_.pmuver >= pmuver::kV3p5; }
   uint64_t valid_mask() const { return valid_mask_; }
   uint64_t pmcr_value() const;
+  uint64_t pmcr_value_at(uint8_t el) const;
   uint64_t pmcr_writable_mask() const;
   uint64_t pmcr_res1() const;
   uint64_t evtyper_mask() const;
   uint64_t filter_mask() const;
   uint64_t evcntr_storage_mask() const;
-  unsigned event_ovf_width() const;
+  unsigned event_ovf_width(unsigned idx) const;
+  uint32_t frozen_mask() const;  // event counters PMCR_EL0.FZO holds still
   unsigned cycle_ovf_width() const;
   bool cycle_divided() const;
-  bool event_counters_frozen() const;
   uint8_t el_mask_of(uint64_t filter) const;
   bool implemented(uint16_t event) const;
 
-  void write_pmcr(uint64_t v, bool actions);
+  void write_pmcr(uint64_t v, bool actions, uint8_t el);
   void write_evtyper(unsigned n, uint64_t v);
   void write_ccfiltr(uint64_t v);
   void write_evcntr(unsigned n, uint64_t v);
@@ -221,6 +265,8 @@ class Pmu {
   PmuConfig config_;
   uint32_t n_ = 0;
   uint64_t valid_mask_ = 0;           // bit 31 | bits [N-1:0]
+  Mdcr mdcr_;                         // MDCR_EL2 (hpmn = N until set)
+  uint64_t guest_mask_ = 0;           // bit 31 | bits [HPMN-1:0]
   uint64_t pmceid_[2] = {0, 0};
   std::array<bool, arch::kNumCommonEvents> implemented_{};
 
@@ -235,6 +281,8 @@ class Pmu {
   // Counting caches (derived; recompute()).
   std::array<Driven, kMaxEventCounters> driven_{};
   unsigned num_driven_ = 0;
+  std::array<uint8_t, kMaxEventCounters> insn_driven_{};  // driven_ entries counting instructions
+  unsigned num_insn_driven_ = 0;
   uint8_t cycle_el_mask_ = 0;         // 0: cycle counter not counting
   std::array<uint32_t, arch::kNumCountEls> counting_{};  // per EL: enabled and admitted counters
   uint32_t swinc_mask_ = 0;           // counters programmed with an implemented SW_INCR
@@ -242,6 +290,9 @@ class Pmu {
 
   std::array<uint64_t, arch::kNumCommonEvents> totals_{};
 };
+
+// The position of a PMU register in register_table() (for Pmu::read_at/write_at), or -1.
+int register_index(arch::SysRegKey key);
 
 // Decodes an EC 0x18 ISS (ESR_ELx: Op0, Op2, Op1, CRn, Rt, CRm, Direction) and performs the
 // MRS (Direction = 1; value receives the result) or MSR (value holds X[Rt]) on the Pmu.

@@ -14,7 +14,7 @@ using arch::sysreg;
 
 struct RegOps {
   using A = Pmu::Access;
-  using ReadFn = A (*)(const Pmu&, SysRegKey, uint64_t&);
+  using ReadFn = A (*)(const Pmu&, SysRegKey, uint8_t el, uint64_t&);
   using WriteFn = A (*)(Pmu&, SysRegKey, uint8_t el, uint64_t);
   using RawReadFn = uint64_t (*)(const Pmu&, SysRegKey);
   using RawWriteFn = void (*)(Pmu&, SysRegKey, uint64_t);
@@ -33,23 +33,28 @@ struct RegOps {
   static constexpr unsigned counter_index(SysRegKey k) { return counter_of_key_fields(k.crm, k.op2); }
 
   // ---- PMCR_EL0: P and C are write-1 actions that read as 0 and are not stored ----
-  static A pmcr_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.pmcr_value(); return kOk; }
-  static A pmcr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.write_pmcr(v, true); return kOk; }
+  // Below EL2, N reads as MDCR_EL2.HPMN (the counters EL1 and EL0 may use).
+  static A pmcr_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) { v = p.pmcr_value_at(el); return kOk; }
+  static A pmcr_write(Pmu& p, SysRegKey, uint8_t el, uint64_t v) { p.write_pmcr(v, true, el); return kOk; }
   static uint64_t pmcr_raw_read(const Pmu& p, SysRegKey) { return p.pmcr_value(); }
-  static void pmcr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.write_pmcr(v, false); }
+  static void pmcr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.write_pmcr(v, false, 2); }
 
   // ---- SET/CLR bitmap pairs: bits for unimplemented counters are RAZ/WI ----
   template <uint64_t Pmu::*kMap>
-  static A bitmap_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.*kMap; return kOk; }
+  static A bitmap_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) { v = p.*kMap & p.mask_at(el); return kOk; }
   template <uint64_t Pmu::*kMap>
-  static A bitmap_set(Pmu& p, SysRegKey, uint8_t, uint64_t v) {
-    p.*kMap |= v & p.valid_mask();
+  static A bitmap_set(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
+    const uint64_t now = p.*kMap | (v & p.mask_at(el));
+    if (now == p.*kMap) return kOk;  // already set: nothing counts differently
+    p.*kMap = now;
     p.recompute();
     return kOk;
   }
   template <uint64_t Pmu::*kMap>
-  static A bitmap_clear(Pmu& p, SysRegKey, uint8_t, uint64_t v) {
-    p.*kMap &= ~(v & p.valid_mask());
+  static A bitmap_clear(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
+    const uint64_t now = p.*kMap & ~(v & p.mask_at(el));
+    if (now == p.*kMap) return kOk;
+    p.*kMap = now;
     p.recompute();
     return kOk;
   }
@@ -63,42 +68,43 @@ struct RegOps {
 
   // ---- PMSWINC_EL0: write-only, no state ----
   static A swinc_write(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
-    p.software_increment(static_cast<uint32_t>(v & p.valid_mask()), el);
+    p.software_increment(static_cast<uint32_t>(v & p.mask_at(el)), el);
     return kOk;
   }
 
   // ---- PMSELR_EL0: SEL [4:0], bits [63:5] RES0 ----
-  static A selr_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.selr_; return kOk; }
+  static A selr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.selr_; return kOk; }
   static A selr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.selr_ = v & selr::kSelMask; return kOk; }
   static uint64_t selr_raw_read(const Pmu& p, SysRegKey) { return p.selr_; }
   static void selr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.selr_ = v & selr::kSelMask; }
 
   // ---- PMCEID0/1_EL0 (op2 6/7), PMMIR_EL1: read-only identification ----
-  static A pmceid_read(const Pmu& p, SysRegKey k, uint64_t& v) { v = p.pmceid_[k.op2 & 1]; return kOk; }
+  static A pmceid_read(const Pmu& p, SysRegKey k, uint8_t, uint64_t& v) { v = p.pmceid_[k.op2 & 1]; return kOk; }
   static uint64_t pmceid_raw_read(const Pmu& p, SysRegKey k) { return p.pmceid_[k.op2 & 1]; }
-  static A pmmir_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.config_.pmmir_slots & pmmir::kSlotsMask; return kOk; }
+  static A pmmir_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.config_.pmmir_slots & pmmir::kSlotsMask; return kOk; }
   static uint64_t pmmir_raw_read(const Pmu& p, SysRegKey) { return p.config_.pmmir_slots & pmmir::kSlotsMask; }
 
   // ---- PMCCNTR_EL0, PMCCFILTR_EL0 ----
-  static A ccntr_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.ccntr_; return kOk; }
+  static A ccntr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.ccntr_; return kOk; }
   static A ccntr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.write_ccntr(v); return kOk; }
   static uint64_t ccntr_raw_read(const Pmu& p, SysRegKey) { return p.ccntr_; }
   static void ccntr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.write_ccntr(v); }
-  static A ccfiltr_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.ccfiltr_; return kOk; }
+  static A ccfiltr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.ccfiltr_; return kOk; }
   static A ccfiltr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.write_ccfiltr(v); return kOk; }
   static uint64_t ccfiltr_raw_read(const Pmu& p, SysRegKey) { return p.ccfiltr_; }
   static void ccfiltr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.write_ccfiltr(v); }
 
-  // ---- PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0: n >= N is UNDEFINED (raw: RAZ/WI) ----
-  static A evcntr_read(const Pmu& p, SysRegKey k, uint64_t& v) {
+  // ---- PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0: n >= N is UNDEFINED (raw: RAZ/WI); below EL2
+  // so is n >= MDCR_EL2.HPMN (choices in pmu.h) ----
+  static A evcntr_read(const Pmu& p, SysRegKey k, uint8_t el, uint64_t& v) {
     const unsigned n = counter_index(k);
-    if (n >= p.n_) return kUndef;
+    if (n >= p.counters_at(el)) return kUndef;
     v = p.evcntr_[n];
     return kOk;
   }
-  static A evcntr_write(Pmu& p, SysRegKey k, uint8_t, uint64_t v) {
+  static A evcntr_write(Pmu& p, SysRegKey k, uint8_t el, uint64_t v) {
     const unsigned n = counter_index(k);
-    if (n >= p.n_) return kUndef;
+    if (n >= p.counters_at(el)) return kUndef;
     p.write_evcntr(n, v);
     return kOk;
   }
@@ -109,15 +115,15 @@ struct RegOps {
   static void evcntr_raw_write(Pmu& p, SysRegKey k, uint64_t v) {
     if (const unsigned n = counter_index(k); n < p.n_) p.write_evcntr(n, v);
   }
-  static A evtyper_read(const Pmu& p, SysRegKey k, uint64_t& v) {
+  static A evtyper_read(const Pmu& p, SysRegKey k, uint8_t el, uint64_t& v) {
     const unsigned n = counter_index(k);
-    if (n >= p.n_) return kUndef;
+    if (n >= p.counters_at(el)) return kUndef;
     v = p.evtyper_[n];
     return kOk;
   }
-  static A evtyper_write(Pmu& p, SysRegKey k, uint8_t, uint64_t v) {
+  static A evtyper_write(Pmu& p, SysRegKey k, uint8_t el, uint64_t v) {
     const unsigned n = counter_index(k);
-    if (n >= p.n_) return kUndef;
+    if (n >= p.counters_at(el)) return kUndef;
     p.write_evtyper(n, v);
     return kOk;
   }
@@ -130,47 +136,47 @@ struct RegOps {
   }
 
   // ---- PMXEVTYPER_EL0 / PMXEVCNTR_EL0: through PMSELR_EL0.SEL (choices in pmu.h) ----
-  static A xevtyper_read(const Pmu& p, SysRegKey, uint64_t& v) {
+  static A xevtyper_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) {
     const unsigned sel = selr::SEL(p.selr_);
-    if (sel == kCycleIdx) return ccfiltr_read(p, {}, v);
-    if (sel >= p.n_) return kUndef;
+    if (sel == kCycleIdx) return ccfiltr_read(p, {}, el, v);
+    if (sel >= p.counters_at(el)) return kUndef;
     v = p.evtyper_[sel];
     return kOk;
   }
   static A xevtyper_write(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
     const unsigned sel = selr::SEL(p.selr_);
     if (sel == kCycleIdx) return ccfiltr_write(p, {}, el, v);
-    if (sel >= p.n_) return kUndef;
+    if (sel >= p.counters_at(el)) return kUndef;
     p.write_evtyper(sel, v);
     return kOk;
   }
   static uint64_t xevtyper_raw_read(const Pmu& p, SysRegKey) {
     uint64_t v = 0;
-    xevtyper_read(p, {}, v);
+    xevtyper_read(p, {}, 2, v);
     return v;
   }
-  static void xevtyper_raw_write(Pmu& p, SysRegKey, uint64_t v) { xevtyper_write(p, {}, 1, v); }
-  static A xevcntr_read(const Pmu& p, SysRegKey, uint64_t& v) {
+  static void xevtyper_raw_write(Pmu& p, SysRegKey, uint64_t v) { xevtyper_write(p, {}, 2, v); }
+  static A xevcntr_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) {
     const unsigned sel = selr::SEL(p.selr_);
-    if (sel >= p.n_) return kUndef;  // includes SEL == 31
+    if (sel >= p.counters_at(el)) return kUndef;  // includes SEL == 31
     v = p.evcntr_[sel];
     return kOk;
   }
-  static A xevcntr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) {
+  static A xevcntr_write(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
     const unsigned sel = selr::SEL(p.selr_);
-    if (sel >= p.n_) return kUndef;
+    if (sel >= p.counters_at(el)) return kUndef;
     p.write_evcntr(sel, v);
     return kOk;
   }
   static uint64_t xevcntr_raw_read(const Pmu& p, SysRegKey) {
     uint64_t v = 0;
-    xevcntr_read(p, {}, v);
+    xevcntr_read(p, {}, 2, v);
     return v;
   }
-  static void xevcntr_raw_write(Pmu& p, SysRegKey, uint64_t v) { xevcntr_write(p, {}, 1, v); }
+  static void xevcntr_raw_write(Pmu& p, SysRegKey, uint64_t v) { xevcntr_write(p, {}, 2, v); }
 
   // ---- PMUSERENR_EL0: readable at EL0, writable only when privileged ----
-  static A userenr_read(const Pmu& p, SysRegKey, uint64_t& v) { v = p.userenr_; return kOk; }
+  static A userenr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.userenr_; return kOk; }
   static A userenr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.userenr_ = v & userenr::kMask; return kOk; }
   static uint64_t userenr_raw_read(const Pmu& p, SysRegKey) { return p.userenr_; }
   static void userenr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.userenr_ = v & userenr::kMask; }
@@ -314,6 +320,11 @@ std::string key_text(SysRegKey k) {
 
 std::span<const RegInfo> register_table() { return kInfos; }
 
+int register_index(SysRegKey key) {
+  const RegOps::Row* r = find_row(key);
+  return r ? static_cast<int>(r - kRows.data()) : -1;
+}
+
 const RegInfo* find_register(SysRegKey key) {
   const RegOps::Row* r = find_row(key);
   return r ? &kInfos[static_cast<std::size_t>(r - kRows.data())] : nullptr;
@@ -333,16 +344,28 @@ bool Pmu::gate_allows(const RegInfo& reg, bool is_read) const {
 
 Pmu::Access Pmu::read(SysRegKey key, uint8_t el, uint64_t& value) {
   const RegOps::Row* r = find_row(key);
-  if (r == nullptr || config_.pmuver < r->info.min_pmuver || r->read == nullptr) return Access::kUndef;
-  if (el == 0 && !gate_allows(r->info, true)) return Access::kUndef;
-  return r->read(*this, key, value);
+  if (r == nullptr) return Access::kUndef;
+  return read_at(static_cast<unsigned>(r - kRows.data()), el, value);
 }
 
 Pmu::Access Pmu::write(SysRegKey key, uint8_t el, uint64_t value) {
   const RegOps::Row* r = find_row(key);
-  if (r == nullptr || config_.pmuver < r->info.min_pmuver || r->write == nullptr) return Access::kUndef;
-  if (el == 0 && !gate_allows(r->info, false)) return Access::kUndef;
-  return r->write(*this, key, el, value);
+  if (r == nullptr) return Access::kUndef;
+  return write_at(static_cast<unsigned>(r - kRows.data()), el, value);
+}
+
+Pmu::Access Pmu::read_at(unsigned index, uint8_t el, uint64_t& value) {
+  const RegOps::Row& r = kRows[index];
+  if (config_.pmuver < r.info.min_pmuver || r.read == nullptr) return Access::kUndef;
+  if (el == 0 && !gate_allows(r.info, true)) return Access::kUndef;
+  return r.read(*this, r.info.key, el, value);
+}
+
+Pmu::Access Pmu::write_at(unsigned index, uint8_t el, uint64_t value) {
+  const RegOps::Row& r = kRows[index];
+  if (config_.pmuver < r.info.min_pmuver || r.write == nullptr) return Access::kUndef;
+  if (el == 0 && !gate_allows(r.info, false)) return Access::kUndef;
+  return r.write(*this, r.info.key, el, value);
 }
 
 uint64_t Pmu::reg(SysRegKey key) const {

@@ -16,6 +16,13 @@ namespace arch {
 // whole space the models emit.
 inline constexpr unsigned kNumCommonEvents = 0x40;
 
+// The architected common event numbers by name (Arm ARM D17.11), from the one table.
+namespace event {
+#define PMU_EVENT(num, NAME) inline constexpr uint16_t NAME = num;
+#include "cpu/arch/pmu_event_table.inc"
+#undef PMU_EVENT
+}  // namespace event
+
 // Which exception level the counted work ran at; filtering (PMEVTYPER.P/U/NSK/NSU) needs it.
 enum class CountEl : uint8_t { kEl0 = 0, kEl1 = 1, kEl2 = 2 };
 inline constexpr unsigned kNumCountEls = 3;

@@ -7,12 +7,15 @@ namespace cpu::timing {
 namespace {
 
 namespace ev {
-// Common event numbers (Arm ARM D17.11) the model emits.
-constexpr uint16_t kL1iRefill = 0x01, kL1dRefill = 0x03, kL1d = 0x04, kLdRetired = 0x06, kStRetired = 0x07,
-                   kInstRetired = 0x08, kExcTaken = 0x09, kExcReturn = 0x0A, kBrMisPred = 0x10,
-                   kCpuCycles = 0x11, kBrPred = 0x12, kMemAccess = 0x13, kL1i = 0x14, kL2d = 0x16,
-                   kL2dRefill = 0x17, kBusAccess = 0x19, kInstSpec = 0x1B, kBrRetired = 0x21,
-                   kBrMisPredRetired = 0x22, kStallFrontend = 0x23, kStallBackend = 0x24;
+// The common events (Arm ARM D17.11) the model emits, from the shared table.
+using namespace ::arch::event;
+constexpr uint16_t kL1iRefill = L1I_CACHE_REFILL, kL1dRefill = L1D_CACHE_REFILL, kL1d = L1D_CACHE,
+                   kLdRetired = LD_RETIRED, kStRetired = ST_RETIRED, kInstRetired = INST_RETIRED,
+                   kExcTaken = EXC_TAKEN, kExcReturn = EXC_RETURN, kBrMisPred = BR_MIS_PRED, kCpuCycles = CPU_CYCLES,
+                   kBrPred = BR_PRED, kMemAccess = MEM_ACCESS, kL1i = L1I_CACHE, kL2d = L2D_CACHE,
+                   kL2dRefill = L2D_CACHE_REFILL, kBusAccess = BUS_ACCESS, kInstSpec = INST_SPEC,
+                   kBrRetired = BR_RETIRED, kBrMisPredRetired = BR_MIS_PRED_RETIRED, kStallFrontend = STALL_FRONTEND,
+                   kStallBackend = STALL_BACKEND;
 }  // namespace ev
 
 // The events every retire() emits; drain_events() always visits them (INST_SPEC is derived

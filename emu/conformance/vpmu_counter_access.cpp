@@ -351,6 +351,7 @@ class EraVm {
   }
   km::Vcpu& vcpu() { return *vcpu_; }
   km::Vm& vm() { return *vm_; }
+  uint8_t* ram() { return ram_.data(); }
   unsigned n() {
     uint64_t pmcr = 0;
     return vcpu_->get_one_reg(kPmcrId, pmcr) == 0 ? pmcr_n(pmcr) : 99;
@@ -379,6 +380,95 @@ bool expect_rc(std::string& detail, const char* what, int got, int want) {
 }
 
 const uint64_t kPmmirId = arch::sysreg(3, 0, 9, 14, 6).to_one_reg_id();
+
+// A guest on a partitioned PMU (Lewis v9): it programs counter 0 with INST_RETIRED, enables
+// it (PMCR_EL0.E|P), runs ten NOPs, reads PMCR_EL0 (X1), counter 0 (X3) and counter HPMN
+// (X4: UNDEFINED for it; the handler at VBAR_EL1 + 0x200 counts in X7), then spins.
+struct PartitionGuest {
+  static constexpr uint64_t kVbar = 0x800;
+  EraVm vm;
+  unsigned traps = 0;
+  std::string error;
+  PartitionGuest(const km::Kvm& kvm, uint32_t pcpu, unsigned hpmn, const vp::kvm_pmu_event_filter* filter)
+      : vm(kvm, pcpu, false) {
+    error = vm.error();
+    if (!error.empty()) return;
+    const uint32_t undef_read = 0xd53be804u | ((hpmn >> 3) << 8) | ((hpmn & 7) << 5);  // mrs x4, pmevcntr<hpmn>_el0
+    const uint32_t code[] = {0xd2800100, 0xd51bec00, 0xd2800020, 0xd51b9c20,  // pmevtyper0 = 8, pmcntenset = 1
+                             0xd53b9c01, 0xb2400421, 0xd51b9c01,              // pmcr |= E | P
+                             0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f,
+                             0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f,
+                             0xd53b9c01, 0xd53be803, undef_read, 0x14000000};
+    const uint32_t handler[] = {0x910004e7, 0xd5384028, 0x91001108, 0xd5184028, 0xd69f03e0};
+    std::memcpy(vm.ram(), code, sizeof code);
+    std::memcpy(vm.ram() + kVbar + 0x200, handler, sizeof handler);
+    const vp::kvm_pmu_event_filter* f = filter;
+    if ((f != nullptr && vm.attr(vp::KVM_ARM_VCPU_PMU_V3_FILTER, f) != 0) ||
+        vm.attr(vp::KVM_ARM_VCPU_PMU_V3_ENABLE_PARTITION, nullptr) != 0 || vm.init() != 0 ||
+        vm.vcpu().set_one_reg(km::kRegPc, kRamBase) != 0 ||
+        vm.vcpu().set_one_reg(arch::sysreg(3, 0, 12, 0, 0).to_one_reg_id(), kRamBase + kVbar) != 0) {
+      error = "setting up the partitioned vCPU failed";
+      return;
+    }
+    vm.vcpu().set_sysreg_trace([this](unsigned, uint32_t, uint8_t, arch::SysRegKey, bool, uint64_t, bool) { ++traps; });
+  }
+  static constexpr uint64_t kToSpin = 21 + 5;  // the program and the UNDEF handler
+  bool run(uint64_t insns) {
+    vm.vcpu().run_struct().insn_budget = insns;
+    return vm.vcpu().run() == -EINTR && vm.vcpu().run_struct().insns_retired == insns;
+  }
+  uint64_t reg(uint64_t id) {
+    uint64_t v = ~uint64_t{0};
+    vm.vcpu().get_one_reg(id, v);
+    return v;
+  }
+};
+
+template <typename Add>
+void add_partition_guest_rows(Add& add, const km::Kvm& kvm, const km::HostDesc& desc, uint32_t pcpu, unsigned cluster,
+                              unsigned hpmn) {
+  const uint64_t kCnt0 = arch::sysreg(3, 3, 14, 8, 0).to_one_reg_id();
+  add("partition-untrapped", fmt("no trap, N = %u, counter %u UNDEF", hpmn, hpmn), [&](std::string& d) {
+    PartitionGuest g(kvm, pcpu, hpmn, nullptr);
+    if (!g.error.empty()) return d = g.error, false;
+    if (!g.run(PartitionGuest::kToSpin)) return d = "KVM_RUN did not run the guest", false;
+    const unsigned n = pmcr_n(g.reg(km::kRegX(1)));
+    d = fmt("%u traps, guest N %u, %" PRIu64 " UNDEF, counter 0 = %" PRIu64, g.traps, n, g.reg(km::kRegX(7)),
+            g.reg(km::kRegX(3)));
+    return g.traps == 0 && n == hpmn && g.reg(km::kRegX(7)) == 1 && g.reg(km::kRegX(3)) == 12;
+  });
+  // Another pCPU of the same cluster (the VM's PMU covers only its own cluster).
+  uint32_t other = pcpu;
+  for (uint32_t c : desc.pmus[cluster].cpus)
+    if (c != pcpu) other = c;
+  if (other != pcpu) {
+    add("partition-migrate", fmt("counters kept, pCPU %u -> %u", pcpu, other), [&](std::string& d) {
+      PartitionGuest g(kvm, pcpu, hpmn, nullptr);
+      if (!g.error.empty()) return d = g.error, false;
+      if (!g.run(PartitionGuest::kToSpin + 100)) return d = "KVM_RUN did not run the guest", false;
+      const uint64_t before = g.reg(kCnt0);
+      g.vm.vcpu().vcpu_put();
+      g.vm.vcpu().vcpu_load(other);
+      const uint64_t moved = g.reg(kCnt0);
+      if (!g.run(50)) return d = "KVM_RUN after the migration failed", false;
+      const uint64_t after = g.reg(kCnt0);
+      d = fmt("counter 0: %" PRIu64 " before, %" PRIu64 " after the move, %" PRIu64 " after 50 more", before, moved, after);
+      return moved == before && after == before + 50;
+    });
+  }
+  add("partition-filter-at-load", "denied event stops at the next load", [&](std::string& d) {
+    const vp::kvm_pmu_event_filter deny{0x08, 1, vp::KVM_PMU_EVENT_DENY, {}};
+    PartitionGuest g(kvm, pcpu, hpmn, &deny);
+    if (!g.error.empty()) return d = g.error, false;
+    if (!g.run(PartitionGuest::kToSpin)) return d = "KVM_RUN did not run the guest", false;
+    const uint64_t loaded = g.reg(kCnt0);
+    g.vm.vcpu().vcpu_put();
+    g.vm.vcpu().vcpu_load(pcpu);
+    if (!g.run(100)) return d = "KVM_RUN after the reload failed", false;
+    d = fmt("programmed after the load: counted to %" PRIu64 "; after put/load: %" PRIu64, loaded, g.reg(kCnt0));
+    return loaded > 0 && g.reg(kCnt0) == loaded;
+  });
+}
 
 std::vector<Case> era_cases(const km::HostDesc& desc, vp::Era era, uint32_t pcpu, unsigned cluster) {
   const vp::EraPolicy& pol = vp::policy(era);
@@ -463,6 +553,7 @@ std::vector<Case> era_cases(const km::HostDesc& desc, vp::Era era, uint32_t pcpu
     const unsigned reserved = desc.pmus[cluster].reserved_host_counters;
     const unsigned hpmn = reserved > max_n ? 0 : max_n - reserved;
     const bool fits = reserved <= max_n && (hpmn > 0 || desc.pmus[cluster].feat_hpmn0);
+    if (desc.features.vhe && fits && hpmn >= 1) add_partition_guest_rows(add, kvm, desc, pcpu, cluster, hpmn);
     add("partition-hpmn", fmt("N = HPMN = %u - %u", max_n, reserved), [&](std::string& d) {
       EraVm a(kvm, pcpu, false);
       if (!a.error().empty()) return d = a.error(), false;

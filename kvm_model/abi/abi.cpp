@@ -10,11 +10,13 @@
 #include "pmuemu/kvm.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstring>
 #include <map>
@@ -44,6 +46,37 @@ bool uapi_6_8(const Options& o) { return o.newest_uapi || era_at_least_6_8(o.era
 
 
 
+// Where the kvm_run pages live. Creating a memfd, sizing it and mapping it for every VM cost
+// more than the rest of KVM_CREATE_VM together, so VMs take regions of an arena instead: a
+// sparse memfd (untouched pages cost nothing) of kArenaRegions regions of kRegionBytes,
+// mapped once by the model. A region is never handed out twice: a VMM may keep a vCPU's
+// kvm_run mapping after closing every fd (valid until munmap, as in Linux), and must never
+// see another VM's page through it. A full arena is left to its VMs; its mapping and memfd
+// go with the last of them (the memfd itself lives on in any user mapping).
+constexpr off_t kRegionBytes = off_t{kMaxVcpus} * kVcpuMmapSize;  // 4 MiB
+constexpr unsigned kArenaRegions = 64;                             // 256 MiB of address space
+constexpr off_t kArenaBytes = kRegionBytes * kArenaRegions;
+
+struct Arena {
+  // Whether this process made it. `pmuemu user` forks (one child per get-reg-list
+  // configuration): a child inherits the State and this arena, whose file it shares with
+  // its parent, so it takes its regions from an arena of its own and never punches holes
+  // in the parent's. The test is a private page a fork wipes (MADV_WIPEONFORK, Linux 4.14):
+  // it reads 1 in the arena's own process and 0 in a child, without a getpid() system call
+  // per VM; where the kernel refuses the advice, the pid is compared instead.
+  pid_t pid = 0;
+  volatile uint8_t* mark = nullptr;
+  int fd = -1;
+  uint8_t* map = nullptr;
+  unsigned used = 0;  // regions handed out
+  bool mine() const { return mark != nullptr ? *mark != 0 : getpid() == pid; }
+  ~Arena() {
+    if (map != nullptr) munmap(map, static_cast<size_t>(kArenaBytes));
+    if (mark != nullptr) munmap(const_cast<uint8_t*>(mark), kPageSize);
+    if (fd >= 0) sys_close(fd);
+  }
+};
+
 struct Slot {
   uint32_t flags;
   uint64_t gpa, size, uaddr;
@@ -60,6 +93,9 @@ struct VcpuData {
 
 struct VmObj {
   std::mutex m;  // kvm->lock / slots_lock: VM-scoped ioctls
+  // The model's RAM when the first vCPU came before any memory slot: one zeroed page of
+  // this VM's own (declared before `vm`, which points at it, so it outlives it).
+  std::unique_ptr<uint8_t[]> stand_in_ram;
   std::unique_ptr<Vm> vm;
   unsigned ipa_bits = kIpaDefault;
   std::map<uint16_t, Slot> slots;
@@ -75,14 +111,21 @@ struct VmObj {
     return false;
   }
   RegCtx ctx(VcpuData& vc) { return RegCtx{*vc.v, vm->smccc(), vc.extra, has_run()}; }
-  // One memfd per VM holds every vCPU's kvm_run page (sparse: untouched pages cost nothing),
-  // mapped once by the model; VM, vCPU and device fds are dups of it, so creating a vCPU
-  // or device costs one dup(2).
-  int backing_fd = -1;
+  // The VM's region of an arena: every vCPU's kvm_run page pair (index i at
+  // region_offset + i * kVcpuMmapSize). VM, vCPU and device fds are dups of the arena's
+  // memfd, so creating any of them costs one dup(2).
+  std::shared_ptr<Arena> arena;
+  off_t region_offset = 0;
   uint8_t* runs = nullptr;
+  // A kvm_run page of the region may hold memory: the model touches one only in KVM_RUN,
+  // a VMM only through an mmap of a vCPU fd.
+  std::atomic<bool> touched{false};
   ~VmObj() {
-    if (runs != nullptr) munmap(runs, kMaxVcpus * kVcpuMmapSize);
-    if (backing_fd >= 0) sys_close(backing_fd);
+    // Give the touched kvm_run pages back. Only the process that allocated the region may:
+    // a forked child shares the parent's arena file, and the region is the parent's VM.
+    if (arena != nullptr && touched.load() && !vcpus.empty() && arena->mine())
+      fallocate(arena->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, region_offset,
+                static_cast<off_t>(vcpus.size()) * kVcpuMmapSize);
   }
 };
 
@@ -99,6 +142,53 @@ struct File {
   std::shared_ptr<ItsDev> its = nullptr;  // a device fd of an ITS (else the vGICv3's)
 };
 
+// ---- checked user copies without a system call, where that is provably safe ----
+// A checked copy is a process_vm_readv/writev of this process (a bad pointer: -EFAULT, as
+// Linux's copy_from_user gives), a system call of about 2 us: more than the rest of most
+// ioctls. Most user structs and the values they point to are locals of the caller, though,
+// and the calling thread's stack from its current frame up to the stack's top is mapped
+// read-write for as long as those frames are live (the thread is inside this call), so a
+// range wholly inside it can be copied directly. The bounds are the thread library's
+// (pthread_getattr_np), taken once per thread; a call made on another stack (a signal
+// handler's alternate stack, a coroutine's) is not inside them and takes the system call.
+// (A program that mprotects part of its own live stack is outside this argument.)
+struct StackBounds {
+  uintptr_t lo = 0, hi = 0;  // [lo, hi); both 0: unknown
+};
+
+StackBounds thread_stack() {
+  StackBounds b;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return b;
+  void* addr = nullptr;
+  size_t size = 0;
+  if (pthread_attr_getstack(&attr, &addr, &size) == 0 && addr != nullptr && size != 0) {
+    b.lo = reinterpret_cast<uintptr_t>(addr);
+    b.hi = b.lo + size;
+  }
+  pthread_attr_destroy(&attr);
+  return b;
+}
+
+// True if [p, p + n) lies between this function's frame and the top of the stack the
+// calling thread is running on.
+__attribute__((noinline)) bool on_live_stack(uintptr_t p, size_t n) {
+  // A per-thread cache of a fixed property of the thread (its stack never moves), filled on
+  // the thread's first checked copy; a new thread starts with an empty one.
+  thread_local const StackBounds bounds = thread_stack();
+  const auto frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (frame < bounds.lo || frame >= bounds.hi) return false;  // not on the thread's stack
+  return p >= frame && p < bounds.hi && n <= bounds.hi - p;
+}
+
+// A byte copy the sanitizers leave alone: the caller's object may be smaller than the size
+// the ioctl reads (Linux reads whatever lies beyond it), which is not this process's bug.
+__attribute__((no_sanitize("address", "thread", "undefined"))) void stack_copy(void* dst, const void* src, size_t n) {
+  auto* d = static_cast<volatile uint8_t*>(dst);
+  const auto* s = static_cast<const volatile uint8_t*>(src);
+  for (size_t i = 0; i < n; ++i) d[i] = s[i];
+}
+
 }  // namespace
 
 struct State {
@@ -106,6 +196,7 @@ struct State {
   Kvm kvm;
   mutable std::mutex m;  // the fd table
   std::map<int, std::shared_ptr<File>> files;
+  std::shared_ptr<Arena> arena;  // where the next VM's region comes from (guarded by m)
   TraceFn trace;
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
@@ -128,6 +219,10 @@ struct State {
       std::memcpy(dst, reinterpret_cast<const void*>(src), n);
       return 0;
     }
+    if (on_live_stack(src, n)) {
+      stack_copy(dst, reinterpret_cast<const void*>(src), n);
+      return 0;
+    }
     // The current pid, not one cached at open: a forked VMM (get-reg-list's child per
     // configuration) owns the State copy and must read its own memory, not its parent's.
     iovec local{dst, n}, remote{reinterpret_cast<void*>(src), n};
@@ -138,6 +233,10 @@ struct State {
     if (dst < kPageSize) return -EFAULT;
     if (!opts.checked_copies) {
       std::memcpy(reinterpret_cast<void*>(dst), src, n);
+      return 0;
+    }
+    if (on_live_stack(dst, n)) {
+      stack_copy(reinterpret_cast<void*>(dst), src, n);
       return 0;
     }
     iovec local{const_cast<void*>(src), n}, remote{reinterpret_cast<void*>(dst), n};
@@ -161,6 +260,7 @@ struct State {
     return fd;
   }
 
+  int take_region(VmObj& vm);
   long dispatch(int fd, unsigned long req, unsigned long arg, bool traced);
   long sys_ioctl(unsigned long req, unsigned long arg);
   long vm_ioctl(const std::shared_ptr<VmObj>& vm, unsigned long req, unsigned long arg);
@@ -275,15 +375,39 @@ long State::create_vm(unsigned long type) {
     return false;
   });
   obj->ipa_bits = ipa;
-  const int backing = new_fd("kvm-vm", kMaxVcpus * kVcpuMmapSize);
-  if (backing < 0) return backing;
-  obj->backing_fd = backing;
-  void* runs = sys_mmap(nullptr, kMaxVcpus * kVcpuMmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, backing, 0);
-  if (runs == MAP_FAILED) return -ENOMEM;  // obj's destructor closes the memfd
-  obj->runs = static_cast<uint8_t*>(runs);
-  const int fd = dup(backing);
+  if (int rc = take_region(*obj); rc != 0) return rc;
+  const int fd = dup(obj->arena->fd);
   if (fd < 0) return -errno;
   return install(std::make_shared<File>(File{Kind::kVm, std::move(obj), nullptr}), fd);
+}
+
+// A fresh region for a new VM: the current arena's next one, or the first of a new arena
+// when it is full or belongs to the parent of this (forked) process.
+int State::take_region(VmObj& vm) {
+  std::lock_guard lk(m);
+  if (arena == nullptr || arena->used == kArenaRegions || !arena->mine()) {
+    auto a = std::make_shared<Arena>();
+    a->pid = getpid();
+    void* mark = sys_mmap(nullptr, kPageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mark == MAP_FAILED) return -ENOMEM;
+    if (madvise(mark, kPageSize, MADV_WIPEONFORK) == 0) {
+      a->mark = static_cast<volatile uint8_t*>(mark);
+      *a->mark = 1;
+    } else {
+      munmap(mark, kPageSize);
+    }
+    a->fd = new_fd("kvm", kArenaBytes);
+    if (a->fd < 0) return a->fd;
+    void* p = sys_mmap(nullptr, static_cast<size_t>(kArenaBytes), PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+    if (p == MAP_FAILED) return -ENOMEM;  // a's destructor closes the memfd
+    a->map = static_cast<uint8_t*>(p);
+    arena = std::move(a);
+  }
+  vm.arena = arena;
+  vm.region_offset = static_cast<off_t>(arena->used) * kRegionBytes;
+  vm.runs = arena->map + vm.region_offset;
+  ++arena->used;
+  return 0;
 }
 
 long State::sys_ioctl(unsigned long req, unsigned long arg) {
@@ -375,12 +499,14 @@ long State::create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id) {
   // kvm_arch_vcpu_precreate(): not once the vGIC is initialised.
   if (vm->vm->vgic() != nullptr) return -EBUSY;
   if (vm->vm->mem() == nullptr) {
-    // No RAM slot yet: the model's cores still need a memory; give them an empty one, and
-    // every guest access is then served through the slots at its exit.
-    static uint8_t kNone[1];
-    if (int rc = vm->vm->set_user_memory_region(0, 0, kPageSize, kNone); rc != 0) return rc;
+    // No RAM slot yet: the model's cores still need a memory. Give them one page of the
+    // VM's own at the top of its IPA space, where no slot a VMM creates later is likely to
+    // be shadowed by it; every other guest access is served through the slots.
+    vm->stand_in_ram = std::make_unique<uint8_t[]>(kPageSize);  // value-initialised: zeros
+    const uint64_t top = (uint64_t{1} << vm->ipa_bits) - kPageSize;
+    if (int rc = vm->vm->set_user_memory_region(0, top, kPageSize, vm->stand_in_ram.get()); rc != 0) return rc;
   }
-  const int fd = dup(vm->backing_fd);
+  const int fd = dup(vm->arena->fd);
   if (fd < 0) return -errno;
   Vcpu* v = nullptr;
   if (int rc = vm->vm->create_vcpu(static_cast<unsigned>(id), v); rc != 0) {
@@ -405,7 +531,7 @@ long State::create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg) {
   if (cd.flags & KVM_CREATE_DEVICE_TEST) return 0;
   if (cd.type == KVM_DEV_TYPE_ARM_VGIC_ITS) {
     // vgic_its_create(): any number of ITSes, each with its own fd.
-    const int fd = dup(vm->backing_fd);
+    const int fd = dup(vm->arena->fd);
     if (fd < 0) return -errno;
     cd.fd = static_cast<uint32_t>(fd);
     if (int rc = put(arg, cd); rc != 0) {
@@ -416,7 +542,7 @@ long State::create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg) {
     return 0;
   }
   if (int rc = vm->vm->create_device(cd.type); rc != 0) return rc;
-  const int fd = dup(vm->backing_fd);
+  const int fd = dup(vm->arena->fd);
   if (fd < 0) return -errno;
   cd.fd = static_cast<uint32_t>(fd);
   if (int rc = put(arg, cd); rc != 0) {
@@ -670,6 +796,7 @@ long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long
   switch (req) {
     case KVM_RUN:
       if (arg != 0) return -EINVAL;
+      vm.touched.store(true);
       if (vm.ram_deleted) return -EFAULT;
       return run(vm, vc);
     case KVM_GET_MP_STATE: {
@@ -889,14 +1016,15 @@ void* Dev::mmap(void* addr, size_t len, int prot, int flags, int fd, long offset
     *err = ENODEV;  // no mmap file operation
     return MAP_FAILED;
   }
-  // The vCPU's two pages inside the VM's memfd: page 0 kvm_run, page 1 the (empty)
+  // The vCPU's two pages inside the VM's region of its arena: page 0 kvm_run, page 1 the (empty)
   // coalesced-MMIO ring. A mapping beyond them is refused rather than showing the next
   // vCPU's page (Linux would SIGBUS on access there).
   if (offset < 0 || static_cast<uint64_t>(offset) + len > static_cast<uint64_t>(kVcpuMmapSize)) {
     *err = EINVAL;
     return MAP_FAILED;
   }
-  void* p = sys_mmap(addr, len, prot, flags, fd, f->vcpu->index * kVcpuMmapSize + offset);
+  f->vm->touched.store(true);
+  void* p = sys_mmap(addr, len, prot, flags, fd, f->vm->region_offset + f->vcpu->index * kVcpuMmapSize + offset);
   if (p == MAP_FAILED) *err = errno;
   return p;
 }

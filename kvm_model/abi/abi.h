@@ -26,9 +26,10 @@ struct Options {
   HostDesc host;
   vpmu::Era era = vpmu::Era::k6_7;
   uint32_t vmm_pcpu = 0;  // the pCPU the calling (VMM) thread runs on
-  // Copy user structs with a fault check (process_vm_readv on this process), so that a
-  // bad pointer gives -EFAULT as in Linux instead of a crash. Off: only null and the first
-  // page are refused (trusted in-process callers that want the fast path).
+  // Copy user structs with a fault check, so that a bad pointer gives -EFAULT as in Linux
+  // instead of a crash: directly when the range lies on the calling thread's live stack,
+  // else with process_vm_readv/writev on this process. Off: only null and the first page
+  // are refused (trusted in-process callers that want the fast path).
   bool checked_copies = true;
   // The userspace ABI of the newest era (KVM_SET_USER_MEMORY_REGION2, the writable ID
   // register masks and their capabilities) whatever `era`, whose KVM behaviour (the vPMU,

@@ -52,6 +52,7 @@ int vcpu_init(VcpuPmu& v, bool has_pmu_feature, bool first_init, uint32_t pcpu, 
 
 int vcpu_reset(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace) {
   VmPmu& vm = v.vm();
+  v.put_hw();  // a partitioned context is reset in the slots; the next entry loads it again
   const EraPolicy& pol = vm.policy();
   if (pol.default_pmu == DefaultPmuPoint::kVcpuReset && v.has_pmu()) {
     // v5 patch 2: default PMU in kvm_reset_vcpu(), before kvm_pmu_vcpu_reset().

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "cpu/arch/bits.h"
+#include "cpu/arch/pmu_events.h"
 
 namespace kvm_model::vpmu {
 
@@ -69,17 +70,8 @@ inline constexpr uint8_t kV3p7 = 7;
 inline constexpr uint8_t kImpDef = 0xf;
 }  // namespace pmuver
 
-// ---- architected event numbers KVM treats specially (spec 5.7) ----
-namespace event {
-inline constexpr uint16_t SW_INCR = 0x00;
-inline constexpr uint16_t INST_RETIRED = 0x08;
-inline constexpr uint16_t CPU_CYCLES = 0x11;
-inline constexpr uint16_t INST_SPEC = 0x1B;
-inline constexpr uint16_t CHAIN = 0x1e;
-inline constexpr uint16_t STALL_SLOT_BACKEND = 0x3d;
-inline constexpr uint16_t STALL_SLOT_FRONTEND = 0x3e;
-inline constexpr uint16_t STALL_SLOT = 0x3f;
-}  // namespace event
+// ---- architected event numbers (spec 5.7): the shared table (cpu/arch/pmu_event_table.inc) ----
+namespace event = ::arch::event;
 
 // bit31 | bits[n-1:0]: kvm_pmu_valid_counter_mask() / kvm_pmu_implemented_counter_mask().
 constexpr uint64_t counter_mask_for_n(unsigned n) {

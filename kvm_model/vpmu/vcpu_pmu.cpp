@@ -27,6 +27,124 @@ bool physical_pmu_implements(const ArmPmu& pmu, uint16_t ev) {
 VcpuPmu::VcpuPmu(VmPmu& vm, unsigned vcpu_id) : vm_(vm), vcpu_id_(vcpu_id) { vm_.add_vcpu(this); }
 VcpuPmu::~VcpuPmu() { vm_.remove_vcpu(this); }
 
+// ---- partitioned PMU ----
+
+bool VcpuPmu::wants_hw() const {
+  if (hw_ != nullptr || !has_pmu_ || !loaded_ || !has_run_ || !vm_.partitioned()) return false;
+  // Only the PMU the VM was partitioned on gives it HPMN counters: on another cluster's
+  // CPU the guest's counters do not count (as perf does not schedule a backing event there).
+  const ArmPmu* p = vm_.arm_pmu();
+  return p != nullptr && p->covers(pcpu_);
+}
+
+namespace {
+using arch::SysRegKey;
+constexpr SysRegKey kPmcr = arch::sysreg(3, 3, 9, 12, 0), kCntenSet = arch::sysreg(3, 3, 9, 12, 1),
+                    kSelr = arch::sysreg(3, 3, 9, 12, 5), kCcntr = arch::sysreg(3, 3, 9, 13, 0),
+                    kUserenr = arch::sysreg(3, 3, 9, 14, 0), kOvsSet = arch::sysreg(3, 3, 9, 14, 3),
+                    kIntenSet = arch::sysreg(3, 0, 9, 14, 1), kCcfiltr = arch::sysreg(3, 3, 14, 15, 7);
+constexpr SysRegKey evcntr_key(unsigned n) {
+  return arch::sysreg(3, 3, 14, static_cast<uint8_t>(8 + (n >> 3)), static_cast<uint8_t>(n & 7));
+}
+constexpr SysRegKey evtyper_key(unsigned n) {
+  return n == kCycleIdx ? kCcfiltr : arch::sysreg(3, 3, 14, static_cast<uint8_t>(12 + (n >> 3)), static_cast<uint8_t>(n & 7));
+}
+struct BitmapReg {
+  SysRegKey key;
+  Slot slot;
+};
+constexpr std::array<BitmapReg, 3> kBitmaps{{{kCntenSet, Slot::PMCNTENSET_EL0},
+                                             {kIntenSet, Slot::PMINTENSET_EL1},
+                                             {kOvsSet, Slot::PMOVSSET_EL0}}};
+struct PlainReg {
+  SysRegKey key;
+  Slot slot;
+};
+constexpr std::array<PlainReg, 3> kPlain{{{kSelr, Slot::PMSELR_EL0}, {kUserenr, Slot::PMUSERENR_EL0},
+                                          {kCcntr, Slot::PMCCNTR_EL0}}};
+}  // namespace
+
+void VcpuPmu::load_hw(const std::array<uint64_t, 2>& now) {
+  if (!wants_hw()) return;
+  pmu::Pmu* hw = vm_.physical_pmu(pcpu_);
+  if (hw == nullptr) return;
+  // Lazy switch: whoever's context the PMU still holds goes back to its slots first.
+  if (VcpuPmu* prev = vm_.hw_owner(pcpu_); prev != nullptr && prev != this) prev->put_hw();
+  // The emulated backing events end here: their counts become the registers' values.
+  for (unsigned i = 0; i < kMaxCounters; ++i)
+    if (backing_[i].exists) stop_counter(i);
+  process_requests();
+  const uint32_t hpmn = VmPmu::hpmn_of(*vm_.arm_pmu());
+  // MDCR_EL2.HPMN: the guest's share. HPME and HLP stay as the host keeps them.
+  pmu::Mdcr m = hw->mdcr_el2();
+  m.hpmn = hpmn;
+  hw->set_mdcr_el2(m);
+  const uint64_t guest = counter_mask_for_n(hpmn);
+  // Raw (EL2) accesses: no write-1 actions, every counter visible.
+  hw->set_reg(kPmcr, reg(Slot::PMCR_EL0));
+  for (const BitmapReg& b : kBitmaps) hw->set_reg(b.key, (hw->reg(b.key) & ~guest) | (reg(b.slot) & guest));
+  for (const PlainReg& r : kPlain) hw->set_reg(r.key, reg(r.slot));
+  hw_filtered_ = 0;
+  for (uint64_t m2 = guest; m2 != 0; m2 &= m2 - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m2));
+    uint64_t typer = reg(evtyper_slot(i));
+    const uint32_t ev = i == kCycleIdx ? event::CPU_CYCLES : static_cast<uint32_t>(typer & vm_.event_mask());
+    // Lewis v9: the event filter is enforced when the context is loaded. A denied event
+    // keeps its number but counts at no level: P and U set, NSK, NSU and NSH clear.
+    if (vm_.has_filter() && !vm_.filter_allows(ev)) {
+      typer = (typer & ~(evtype::EXCLUDE_NS_EL0 | evtype::EXCLUDE_NS_EL1 | evtype::INCLUDE_EL2)) |
+              evtype::EXCLUDE_EL0 | evtype::EXCLUDE_EL1;
+      hw->set_reg(evtyper_key(i), typer);
+      hw_filtered_val_[i] = hw->reg(evtyper_key(i));
+      hw_filtered_ |= uint32_t{1} << i;
+    } else {
+      hw->set_reg(evtyper_key(i), typer);
+    }
+    if (i != kCycleIdx) hw->set_reg(evcntr_key(i), reg(evcntr_slot(i)));
+  }
+  hw_ = hw;
+  hw_since_ = now;
+  vm_.hw_owner_[pcpu_] = this;
+  update_state();
+}
+
+void VcpuPmu::sync_from_hw() {
+  if (hw_ == nullptr) return;
+  const uint64_t guest = counter_mask_for_n(hw_->mdcr_el2().hpmn);
+  // N stays what the slot held: KVM keeps it VM-wide, not in the guest's register.
+  reg(Slot::PMCR_EL0) = pmcr::with_n(hw_->reg(kPmcr), pmcr::N(reg(Slot::PMCR_EL0)));
+  for (const BitmapReg& b : kBitmaps) reg(b.slot) = hw_->reg(b.key) & guest;
+  for (const PlainReg& r : kPlain) reg(r.slot) = hw_->reg(r.key);
+  for (uint64_t m = guest; m != 0; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    const uint64_t typer = hw_->reg(evtyper_key(i));
+    // A filtered type the guest has not rewritten since: the guest's own value stands.
+    if (!(((hw_filtered_ >> i) & 1) && typer == hw_filtered_val_[i])) reg(evtyper_slot(i)) = typer;
+    if (i != kCycleIdx) reg(evcntr_slot(i)) = hw_->reg(evcntr_key(i));
+  }
+}
+
+void VcpuPmu::put_hw() {
+  if (hw_ == nullptr) return;
+  sync_from_hw();
+  // The guest's counters stop and are cleared: the next context (or the host) finds them
+  // empty rather than counting on with the guest's programming.
+  const uint64_t guest = counter_mask_for_n(hw_->mdcr_el2().hpmn);
+  for (const BitmapReg& b : kBitmaps) hw_->set_reg(b.key, hw_->reg(b.key) & ~guest);
+  hw_->set_reg(kPmcr, 0);
+  for (uint64_t m = guest; m != 0; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(std::countr_zero(m));
+    hw_->set_reg(evtyper_key(i), 0);
+    if (i != kCycleIdx) hw_->set_reg(evcntr_key(i), 0);
+  }
+  hw_->set_reg(kCcntr, 0);
+  hw_->set_reg(kSelr, 0);
+  hw_->set_reg(kUserenr, 0);
+  if (vm_.hw_owner(pcpu_) == this) vm_.hw_owner_[pcpu_] = nullptr;
+  hw_ = nullptr;
+  hw_filtered_ = 0;
+}
+
 // Brackets a change to what or whether the backing events count: the instruction clock's
 // counts are settled with the configuration they ran under, and the set it drives is
 // recomputed for the new one. Nesting is harmless (the inner settle finds nothing pending).
@@ -264,11 +382,17 @@ void VcpuPmu::set_irq_level(bool level) {
 
 void VcpuPmu::process_requests() {
   if (!reload_pending_) return;
+  // The partitioned context is the hardware's while loaded: there is nothing to reload.
+  if (hw_ != nullptr) {
+    reload_pending_ = false;
+    return;
+  }
   reload_pending_ = false;
   if (has_pmu_) policy().reload(*this);
 }
 
 void VcpuPmu::load(uint32_t pcpu) {
+  if (pcpu != pcpu_) put_hw();  // the context does not follow the vCPU to another pCPU by itself
   Reconfig rc(*this);
   pcpu_ = pcpu;
   loaded_ = true;
@@ -278,6 +402,7 @@ void VcpuPmu::load(uint32_t pcpu) {
 }
 
 void VcpuPmu::put() {
+  put_hw();
   Reconfig rc(*this);
   loaded_ = false;
   on_unsupported_cpu_ = false;
@@ -359,6 +484,10 @@ uint32_t VcpuPmu::compute_scheduled_mask() {
 
 bool VcpuPmu::count_events(const arch::EventCounts& counts) {
   if (!may_count()) return false;
+  if (hw_ != nullptr) {
+    hw_->add_events(counts);
+    return hw_->irq_level_below_el2() != irq_level_;
+  }
   const uint32_t scheduled = scheduled_mask();
   bool overflow = false;
   const auto count_one = [&](unsigned idx) {
@@ -383,6 +512,7 @@ uint64_t VcpuPmu::min_insns_to_overflow(bool cycle_timing, uint32_t live) const 
 }
 
 bool VcpuPmu::settle() {
+  if (hw_ != nullptr) return hw_count_to(now_);
   // In count_events()' order: the cycle counter first, then by index.
   bool overflow = false;
   constexpr uint32_t kCycleBit = uint32_t{1} << kCycleIdx;

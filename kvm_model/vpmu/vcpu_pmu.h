@@ -167,7 +167,7 @@ class VcpuPmu {
   bool update_state() {
     // Inline: every trapped write that can change the level asks, and it rarely changes.
     if (!has_pmu_) return false;
-    const bool level = overflow_status() != 0;
+    const bool level = hw_ != nullptr ? hw_->irq_level_below_el2() : overflow_status() != 0;
     if (level == irq_level_) return false;
     set_irq_level(level);
     return true;
@@ -191,7 +191,7 @@ class VcpuPmu {
   bool count_events(const arch::EventCounts& counts);
   // False when count_events() would certainly count nothing (no enabled backing event, or
   // not loaded): the caller may then skip gathering the counts at all.
-  bool may_count() const { return active_mask_ != 0 && loaded_ && has_pmu_; }
+  bool may_count() const { return (active_mask_ != 0 || hw_ != nullptr) && loaded_ && has_pmu_; }
   // Bit i: counter i's backing event exists and is enabled.
   uint32_t active_mask() const { return active_mask_; }
   // Guest instructions that can run before some enabled counter could overflow, for the
@@ -200,7 +200,10 @@ class VcpuPmu {
   // (INST_RETIRED, INST_SPEC; CPU_CYCLES under functional timing); with the cycle model a
   // cycle or cache event may come several at a time, so the bound is a fraction of the
   // distance and is re-taken as it shrinks. UINT64_MAX: nothing can overflow.
-  uint64_t insns_until_overflow(bool cycle_timing) const { return insns_until_overflow(cycle_timing, active_mask_); }
+  uint64_t insns_until_overflow(bool cycle_timing) const {
+    if (hw_ != nullptr) return hw_insns_until_overflow(cycle_timing);
+    return insns_until_overflow(cycle_timing, active_mask_);
+  }
   // The same bound over the counters in `mask` only (inline: the trap path takes it after
   // every counter write, for the one counter written).
   uint64_t insns_until_overflow(bool cycle_timing, uint32_t mask) const {
@@ -262,6 +265,43 @@ class VcpuPmu {
   uint32_t take_moved() { return std::exchange(moved_, 0); }
   // At guest entry: the VM-wide inputs of counting (its PMU) may have changed meanwhile.
   void revalidate_clock();
+
+  // ---- partitioned PMU (era proposal-partition, attribute 5 ENABLE_PARTITION) ----
+  // With fine-grained traps off for the guest's counters, the guest's PMU registers are
+  // the physical PMU's: while loaded, this vCPU's guest context (its counters below HPMN,
+  // the cycle counter and the control registers) sits in the pCPU's pmu::Pmu, programmed
+  // with MDCR_EL2.HPMN = HPMN, and guest MRS/MSR reach it without a trap. The slots hold
+  // the context while it is not loaded. nullptr: not loaded (any other era, or not yet).
+  pmu::Pmu* hw() const { return hw_; }
+  // Whether load_hw() would load the context now: a partitioned VM, a PMU vCPU that has
+  // run, loaded on a pCPU of the VM's PMU, and not loaded already.
+  bool wants_hw() const;
+  // Guest entry (lazy: a no-op while loaded): the context from the slots into the pCPU's
+  // physical PMU, evicting another vCPU's context from it, with the event filter applied
+  // (a PMEVTYPER or PMCCFILTR whose event the filter denies counts at no level); live
+  // backing events are folded into the slots first. `now`: the vCPU's retired
+  // instructions per EL (EL0, EL1), from which it counts on the instruction clock.
+  void load_hw(const std::array<uint64_t, 2>& now);
+  // The context back into the slots, the guest's counters on the physical PMU stopped and
+  // cleared (vcpu_put, vCPU reset, a userspace write).
+  void put_hw();
+  // The live context copied into the slots, still loaded (userspace reads).
+  void sync_from_hw();
+  // The instructions run up to `now` counted into the physical PMU (instruction clock);
+  // true if the guest's overflow interrupt level changed.
+  bool hw_count_to(const std::array<uint64_t, 2>& now) {
+    const uint64_t d0 = now[0] - hw_since_[0], d1 = now[1] - hw_since_[1];
+    if ((d0 | d1) == 0) return false;
+    hw_since_ = now;
+    hw_->add_instructions({d0, d1, 0});
+    return hw_->irq_level_below_el2() != irq_level_;
+  }
+  uint64_t hw_insns_until_overflow(bool cycle_timing) const {
+    const uint64_t e = hw_->events_until_overflow();
+    // Functional timing: one event per instruction at most. The cycle model: several.
+    if (e == UINT64_MAX || !cycle_timing) return e;
+    return std::max<uint64_t>(e / 8, 1);
+  }
 
  private:
   class Reconfig;
@@ -359,6 +399,12 @@ class VcpuPmu {
   bool has_run_ = false;
   bool insn_clock_ = false;
   std::array<uint64_t, 2> now_{};  // the instruction clock (set_clock)
+  pmu::Pmu* hw_ = nullptr;          // the physical PMU holding the guest context (load_hw)
+  std::array<uint64_t, 2> hw_since_{};  // instructions counted into it so far
+  // What load_hw() wrote instead of a PMEVTYPER/PMCCFILTR the event filter denies (bit i of
+  // hw_filtered_), so that put_hw() keeps the guest's own value if the guest left it.
+  std::array<uint64_t, kMaxCounters> hw_filtered_val_{};
+  uint32_t hw_filtered_ = 0;
   // Backings counted on the instruction clock: scheduled, of INST_RETIRED, INST_SPEC or
   // CPU_CYCLES. Recomputed after every change of its inputs (Reconfig, revalidate_clock).
   uint32_t lazy_mask_ = 0;

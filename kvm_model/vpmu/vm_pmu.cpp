@@ -108,7 +108,45 @@ uint64_t VmPmu::evtyper_mask() const {
   return mask;
 }
 
+pmu::Pmu* VmPmu::physical_pmu(uint32_t pcpu) {
+  if (pcpu >= host_.num_pcpus()) return nullptr;
+  if (physical_.size() != host_.num_pcpus()) {
+    physical_.resize(host_.num_pcpus());
+    hw_owner_.resize(host_.num_pcpus(), nullptr);
+  }
+  std::unique_ptr<pmu::Pmu>& p = physical_[pcpu];
+  if (p == nullptr) {
+    const ClusterPmuDesc* d = host_.physical(pcpu);
+    if (d == nullptr) return nullptr;
+    pmu::PmuConfig c;
+    c.num_counters = d->num_counters;
+    c.pmuver = d->pmuver;
+    // The events its PMCEID0/1 advertise: bits [31:0] are events 0x00-0x1F / 0x20-0x3F,
+    // bits [63:32] the 0x4000 range (Arm ARM D17.5, PMCEID<n>_EL0).
+    for (unsigned b = 0; b < 64; ++b) {
+      const uint16_t base = b < 32 ? 0 : 0x4000 - 32;
+      if ((d->pmceid0 >> b) & 1) c.events.push_back(static_cast<uint16_t>(base + b));
+      if ((d->pmceid1 >> b) & 1) c.events.push_back(static_cast<uint16_t>(base + b + 32));
+    }
+    std::sort(c.events.begin(), c.events.end());
+    if (c.pmuver < pmuver::kV3p1)
+      c.events.erase(std::remove_if(c.events.begin(), c.events.end(), [](uint16_t e) { return e >= 0x4000; }),
+                     c.events.end());
+    c.has_el2 = host_.features().pfr0_el2 != 0;
+    c.has_el3 = host_.features().pfr0_el3 != 0;
+    c.has_aarch32 = host_.features().supports_32bit_el0;
+    c.pmmir_slots = d->pmmir_slots;
+    c.feat_hpmn0 = d->feat_hpmn0;
+    // A cluster without a PMUv3 the hardware model implements has no physical PMU here.
+    if (c.num_counters > 31 || (c.pmuver != 1 && (c.pmuver < 4 || c.pmuver > 7))) return nullptr;
+    p = std::make_unique<pmu::Pmu>(c);
+  }
+  return p.get();
+}
+
 void VmPmu::remove_vcpu(VcpuPmu* v) {
+  for (VcpuPmu*& o : hw_owner_)
+    if (o == v) o = nullptr;
   vcpus_.erase(std::remove(vcpus_.begin(), vcpus_.end(), v), vcpus_.end());
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kvm_model/vpmu/era.h"
 #include "kvm_model/vpmu/host_pmu.h"
 #include "kvm_model/vpmu/uapi.h"
+#include "pmu/pmu.h"
 
 namespace kvm_model::vpmu {
 
@@ -74,6 +76,14 @@ class VmPmu {
                : static_cast<uint8_t>(p.max_counters() - p.reserved_host_counters);
   }
   void set_partitioned();
+
+  // ---- the physical PMUs (the hardware: one pmu::Pmu per pCPU, built on first use) ----
+  // The PMU of pCPU `pcpu` as its cluster describes it (N, PMUVer, the events PMCEID
+  // advertises, FEAT_HPMN0, PMMIR.SLOTS); nullptr for a pCPU without a PMUv3. A partitioned
+  // vCPU's guest context lives in it while loaded (VcpuPmu::load_hw).
+  pmu::Pmu* physical_pmu(uint32_t pcpu);
+  // The vCPU whose guest context the pCPU's physical PMU holds (nullptr: none).
+  VcpuPmu* hw_owner(uint32_t pcpu) const { return pcpu < hw_owner_.size() ? hw_owner_[pcpu] : nullptr; }
 
   // ---- KVM_ARCH_FLAG_HAS_RAN_ONCE ----
   bool has_ran_once() const { return has_ran_once_; }
@@ -148,6 +158,8 @@ class VmPmu {
   uint8_t pfr0_el2_ = 0, pfr0_el3_ = 0;
   bool id_regs_initialized_ = false;
   std::vector<VcpuPmu*> vcpus_;
+  std::vector<std::unique_ptr<pmu::Pmu>> physical_;  // per pCPU, lazily
+  std::vector<VcpuPmu*> hw_owner_;                    // per pCPU
 };
 
 }  // namespace kvm_model::vpmu

@@ -1,0 +1,206 @@
+// The partitioned PMU (era proposal-partition, Lewis v9, attribute 5 ENABLE_PARTITION) on a
+// running vCPU: the guest's counter and control registers are the physical PMU's, accessed
+// without a trap, with MDCR_EL2.HPMN = N - reserved_host_counters; the KVM model moves the
+// context at vcpu_put/vcpu_load and applies the event filter when it loads it. Each test
+// runs the same guest under a trapped era too where that makes the difference visible.
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kvm_model/kvm.h"
+#include "pmu/pmu.h"
+#include "tests/support/two_cluster_host.h"
+
+namespace km = kvm_model;
+namespace vp = kvm_model::vpmu;
+
+namespace {
+
+constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
+constexpr uint32_t kLittleN = 6, kReserved = 2, kHpmn = kLittleN - kReserved;
+
+// The guest (encodings from llvm-mc -triple=aarch64): programs counter 0 with INST_RETIRED,
+// enables it and the cycle counter, sets PMCR_EL0.E|P, runs ten NOPs, reads counter 0,
+// counter 4 (= HPMN: UNDEFINED for the guest) and PMCNTENSET, then spins on `b .`.
+// The UNDEF handler (VBAR_EL1 + 0x200) counts in X7 and steps over the instruction.
+constexpr uint32_t kGuest[] = {
+    0xd53b9c01,  // mrs x1, pmcr_el0
+    0xd2800100,  // mov x0, #8 (INST_RETIRED)
+    0xd51bec00,  // msr pmevtyper0_el0, x0
+    0xd2800020,  // mov x0, #1
+    0xb2610000,  // orr x0, x0, #0x80000000
+    0xd51b9c20,  // msr pmcntenset_el0, x0
+    0xd53b9c02,  // mrs x2, pmcr_el0
+    0xb2400442,  // orr x2, x2, #3 (E | P)
+    0xd51b9c02,  // msr pmcr_el0, x2
+    0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f,  // nop x 10
+    0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f, 0xd503201f,
+    0xd53be803,  // mrs x3, pmevcntr0_el0
+    0xd53be884,  // mrs x4, pmevcntr4_el0
+    0xd53b9c25,  // mrs x5, pmcntenset_el0
+    0x14000000,  // b .
+};
+constexpr unsigned kSpin = sizeof kGuest / 4 - 1;  // instructions before the spin
+constexpr uint32_t kHandler[] = {0x910004e7, 0xd5384028, 0x91001108, 0xd5184028, 0xd69f03e0};
+constexpr uint64_t kVbar = 0x800;  // the handler at kVbar + 0x200 (current EL, SPx, synchronous)
+
+constexpr uint64_t sysreg_id(uint8_t op0, uint8_t op1, uint8_t crn, uint8_t crm, uint8_t op2) {
+  return arch::SysRegKey{op0, op1, crn, crm, op2}.to_one_reg_id();
+}
+constexpr uint64_t kVbarId = sysreg_id(3, 0, 12, 0, 0);
+constexpr uint64_t kPmevcntr0Id = sysreg_id(3, 3, 14, 8, 0);
+constexpr uint64_t kPmevtyper0Id = sysreg_id(3, 3, 14, 12, 0);
+constexpr arch::SysRegKey kPmcntenset{3, 3, 9, 12, 1};
+
+km::HostDesc partition_host() {
+  km::HostDesc d = test_support::two_cluster_host(kLittleN, 4);
+  for (auto& p : d.pmus) p.reserved_host_counters = kReserved;
+  return d;
+}
+
+struct Guest {
+  km::Kvm kvm;
+  std::unique_ptr<km::Vm> vm;
+  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
+  km::Vcpu* v = nullptr;
+  unsigned traps = 0;  // accesses that reached the KVM model's trap handler
+
+  // `partition`: era proposal-partition with ENABLE_PARTITION; otherwise 6.16, trapped.
+  explicit Guest(bool partition, const vp::kvm_pmu_event_filter* filter = nullptr)
+      : kvm(partition_host(), partition ? vp::Era::kProposalPartition : vp::Era::kNewest) {
+    std::memcpy(ram.data(), kGuest, sizeof kGuest);
+    std::memcpy(ram.data() + kVbar + 0x200, kHandler, sizeof kHandler);
+    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
+    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
+    BOOST_REQUIRE(vm->create_vcpu(0, v) == 0);
+    km::kvm_vcpu_init init;
+    init.features[0] = 1u << km::KVM_ARM_VCPU_PMU_V3;
+    BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
+    if (filter) BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_FILTER, filter) == 0);
+    if (partition) BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, 5, nullptr) == 0);
+    BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr) == 0);
+    BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
+    BOOST_REQUIRE(v->set_one_reg(kVbarId, kRamBase + kVbar) == 0);
+    v->set_sysreg_trace([this](unsigned, uint32_t, uint8_t, arch::SysRegKey, bool, uint64_t, bool) { ++traps; });
+  }
+  void run(uint64_t insns) {
+    v->run_struct().insn_budget = insns;
+    BOOST_REQUIRE(v->run() == -EINTR);
+    BOOST_REQUIRE(v->run_struct().insns_retired == insns);
+  }
+  uint64_t one_reg(uint64_t id) {
+    uint64_t value = 0;
+    BOOST_REQUIRE(v->get_one_reg(id, value) == 0);
+    return value;
+  }
+  // Runs the guest to its spin: the program, the UNDEF handler's five instructions.
+  void run_to_spin() { run(kSpin + 5 + 1); }
+  pmu::Pmu& hw(uint32_t pcpu) {
+    pmu::Pmu* p = vm->pmu().physical_pmu(pcpu);
+    BOOST_REQUIRE(p != nullptr);
+    return *p;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(vpmu_partition)
+
+BOOST_AUTO_TEST_CASE(guest_accesses_do_not_trap_and_count_like_the_trapped_pmu) {
+  Guest trapped(false), part(true);
+  trapped.run_to_spin();
+  part.run_to_spin();
+  // The program's accesses trap under 6.16; none does here.
+  BOOST_TEST(trapped.traps > 0u);
+  BOOST_TEST(part.traps == 0u);
+  // The physical PMU holds the guest's context, split at HPMN.
+  BOOST_TEST(part.vm->pmu().hw_owner(0) != nullptr);
+  BOOST_TEST(part.hw(0).mdcr_el2().hpmn == kHpmn);
+  // The same counts: counter 0 saw the MSR PMCR_EL0 and the ten NOPs.
+  BOOST_TEST(part.one_reg(km::kRegX(3)) == 11u);
+  BOOST_TEST(trapped.one_reg(km::kRegX(3)) == 11u);
+  BOOST_TEST(part.hw(0).counter(0) == part.one_reg(kPmevcntr0Id));
+  // PMCNTENSET: what the guest set, within its HPMN counters (the others reset UNKNOWN).
+  BOOST_TEST((part.one_reg(km::kRegX(5)) & 0x80000001u) == 0x80000001u);
+  BOOST_TEST((part.one_reg(km::kRegX(5)) & ~uint64_t{0x8000000f}) == 0u);
+  // The same schedule of instructions afterwards counts the same.
+  trapped.run(100);
+  part.run(100);
+  BOOST_TEST(part.one_reg(kPmevcntr0Id) == trapped.one_reg(kPmevcntr0Id));
+  BOOST_TEST(part.one_reg(kPmevcntr0Id) > 100u);
+}
+
+BOOST_AUTO_TEST_CASE(hpmn_limits_the_guest) {
+  Guest trapped(false), part(true);
+  trapped.run_to_spin();
+  part.run_to_spin();
+  // PMCR_EL0.N reads HPMN, counter 4 (= HPMN) is UNDEFINED: the handler ran once.
+  BOOST_TEST(((part.one_reg(km::kRegX(1)) >> 11) & 0x1f) == kHpmn);
+  BOOST_TEST(part.one_reg(km::kRegX(7)) == 1u);
+  // 6.16 gives the guest the whole PMU: N = 6, counter 4 exists.
+  BOOST_TEST(((trapped.one_reg(km::kRegX(1)) >> 11) & 0x1f) == kLittleN);
+  BOOST_TEST(trapped.one_reg(km::kRegX(7)) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(host_reserved_counters_are_invisible_and_untouched) {
+  Guest part(true);
+  // The host's perf owns counters 4 and 5 of pCPU 0's PMU (EL2 accesses).
+  pmu::Pmu& hw = part.hw(0);
+  BOOST_REQUIRE(hw.write(kPmcntenset, 2, 0x30) == pmu::Pmu::Access::kOk);
+  hw.set_counter(4, 1234);
+  part.run_to_spin();
+  // The guest's PMCNTENSET read shows its own counters only; its PMCR_EL0.P reset only them.
+  BOOST_TEST((part.one_reg(km::kRegX(5)) & 0x30u) == 0u);
+  BOOST_TEST(hw.counter(4) == 1234u);
+  BOOST_TEST((hw.reg(kPmcntenset) & 0x80000031u) == 0x80000031u);
+  // Put: the guest's bits leave the hardware, the host's stay.
+  part.v->vcpu_put();
+  BOOST_TEST(hw.reg(kPmcntenset) == 0x30u);
+  BOOST_TEST(hw.counter(4) == 1234u);
+  BOOST_TEST(part.vm->pmu().hw_owner(0) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(counters_survive_migration_between_pcpus) {
+  Guest part(true);
+  part.run_to_spin();
+  part.run(100);  // 100 more `b .`, counted at EL1
+  const uint64_t before = part.one_reg(kPmevcntr0Id);  // live, from the physical PMU
+  BOOST_TEST(before == part.hw(0).counter(0));
+  BOOST_TEST(before > 100u);
+  part.v->vcpu_put();
+  part.v->vcpu_load(1);  // another little pCPU
+  BOOST_TEST(part.hw(0).counter(0) == 0u);  // cleared when the context left
+  BOOST_TEST(part.one_reg(kPmevcntr0Id) == before);
+  part.run(50);
+  BOOST_TEST(part.vm->pmu().hw_owner(1) != nullptr);
+  BOOST_TEST(part.hw(1).counter(0) == before + 50);
+  BOOST_TEST(part.one_reg(kPmevcntr0Id) == before + 50);
+  // A userspace write while loaded reaches the counter at the next entry.
+  BOOST_REQUIRE(part.v->set_one_reg(kPmevcntr0Id, 1000) == 0);
+  part.run(10);
+  BOOST_TEST(part.one_reg(kPmevcntr0Id) == 1010u);
+}
+
+BOOST_AUTO_TEST_CASE(event_filter_is_applied_at_load) {
+  // DENY INST_RETIRED. The guest programs it after its context was loaded, so it counts
+  // until the next load (Lewis v9 enforces the filter at vcpu_load only); the trapped era
+  // enforces it at every PMEVTYPER write.
+  const vp::kvm_pmu_event_filter deny{0x08, 1, vp::KVM_PMU_EVENT_DENY, {}};
+  Guest trapped(false, &deny), part(true, &deny);
+  trapped.run_to_spin();
+  part.run_to_spin();
+  BOOST_TEST(trapped.one_reg(km::kRegX(3)) == 0u);
+  BOOST_TEST(part.one_reg(km::kRegX(3)) == 11u);
+  const uint64_t before = part.one_reg(kPmevcntr0Id);
+  part.v->vcpu_put();
+  part.v->vcpu_load(0);
+  part.run(100);
+  BOOST_TEST(part.one_reg(kPmevcntr0Id) == before);  // loaded with the filter: no more counting
+  BOOST_TEST(part.one_reg(kPmevtyper0Id) == 8u);      // the guest's own PMEVTYPER0 stands
+}
+
+BOOST_AUTO_TEST_SUITE_END()
