@@ -37,6 +37,18 @@ struct SlotFixture : MmuFixture {
     word(l2 + ((kVa >> 21) & 0x1ff) * 8) = l3 | kTableDesc;
     word(l3 + ((kVa >> 12) & 0x1ff) * 8) = pa | kPageDesc | attrs;
   }
+  // With the MMU on, places `movz x0, #0x77; ret` in the slot's page kCodePage, mapped at kVa,
+  // and calls it (BLR X1, then its two instructions).
+  static constexpr uint64_t kCodePage = kSlotPa + 0x4000;
+  void call_code_in_slot(bool read_only) {
+    set_slot(read_only);
+    enable();
+    map_through_slot(kCodePage, kNormalRw);
+    word(kCodePage) = (uint64_t{kRet} << 32) | kMovz77;
+    x(1) = kVa;
+    run({kBlr});
+    step(2);
+  }
 };
 }  // namespace
 
@@ -106,14 +118,7 @@ BOOST_AUTO_TEST_CASE(a_read_only_slot_reads_and_its_writes_exit_as_mmio) {
 }
 
 BOOST_AUTO_TEST_CASE(code_in_a_slot_executes_and_a_write_to_it_is_seen) {
-  set_slot(false);
-  enable();
-  const uint64_t page = kSlotPa + 0x4000;
-  map_through_slot(page, kNormalRw);
-  slot[(page - kSlotPa) / 8] = (uint64_t{kRet} << 32) | kMovz77;
-  x(1) = kVa;
-  run({kBlr});
-  step(2);
+  call_code_in_slot(false);
   BOOST_TEST(x(0) == 0x77u);
   BOOST_TEST(core.state().pc == code_va() + 4);
   // The guest rewrites the decoded instruction through the slot: the old block is dropped.
@@ -126,26 +131,12 @@ BOOST_AUTO_TEST_CASE(code_in_a_slot_executes_and_a_write_to_it_is_seen) {
 }
 
 BOOST_AUTO_TEST_CASE(a_read_only_slot_executes) {
-  set_slot(true);
-  enable();
-  const uint64_t page = kSlotPa + 0x4000;
-  map_through_slot(page, kNormalRw);
-  slot[(page - kSlotPa) / 8] = (uint64_t{kRet} << 32) | kMovz77;
-  x(1) = kVa;
-  run({kBlr});
-  step(2);
+  call_code_in_slot(true);
   BOOST_TEST(x(0) == 0x77u);
 }
 
 BOOST_AUTO_TEST_CASE(a_deleted_slot_is_outside_every_slot) {
-  set_slot(false);
-  enable();
-  const uint64_t page = kSlotPa + 0x4000;
-  map_through_slot(page, kNormalRw);
-  slot[(page - kSlotPa) / 8] = (uint64_t{kRet} << 32) | kMovz77;
-  x(1) = kVa;
-  run({kBlr});
-  step(2);
+  call_code_in_slot(false);
   BOOST_TEST(x(0) == 0x77u);
   // The tables go with the slot: the walk now reads outside every slot, and KVM injects a
   // synchronous external abort for the fetch (kvm_inject_pabt), FSC 0x10.
