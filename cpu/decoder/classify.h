@@ -14,4 +14,8 @@ namespace cpu::decoder {
 // it (already resolved for the XZR/SP meaning of register 31), the rest from inst.raw.
 InstTiming classify(InsnId id, const DecodedInst& inst);
 
+// The hand-written classifier the table replaced, kept only until the equivalence test has
+// run against it.
+InstTiming classify_legacy(InsnId id, const DecodedInst& inst);
+
 }  // namespace cpu::decoder

@@ -10,8 +10,12 @@ namespace cpu::decoder {
 namespace {
 
 constexpr std::array<Row, static_cast<size_t>(InsnId::kCount)> kRows{{
-#define A64(name, mnem, pattern) \
-  Row{InsnId::name, #name, mnem, pattern_mask(pattern), pattern_value(pattern), &interp::pre_##name},
+#define A64(name, mnem, pattern, cls, rl)                                                       \
+  Row{InsnId::name, #name, mnem, pattern_mask(pattern), pattern_value(pattern), &interp::pre_##name, \
+      timing::OpClass::cls, [] {                                                                   \
+        using namespace roles;                                                                     \
+        return Roles{rl};                                                                          \
+      }()},
 #include "cpu/decoder/a64.inc"
 #undef A64
 }};
@@ -51,13 +55,11 @@ const Index& index() {
   return idx;
 }
 
+// The rows' kEndsBlock role, plus UNDEFINED (it raises an exception).
 constexpr auto kBlockEnders = [] {
   std::array<bool, static_cast<size_t>(InsnId::kCount) + 1> t{};
-  for (InsnId id : {InsnId::B_cond, InsnId::SVC, InsnId::HVC, InsnId::SMC, InsnId::BRK, InsnId::HLT,
-                    InsnId::HINT, InsnId::ISB, InsnId::MSR_imm, InsnId::SYS, InsnId::MSR_reg, InsnId::BR,
-                    InsnId::BLR, InsnId::RET, InsnId::ERET, InsnId::B, InsnId::BL, InsnId::CBZ,
-                    InsnId::CBNZ, InsnId::TBZ, InsnId::TBNZ, InsnId::kUndefined})
-    t[static_cast<size_t>(id)] = true;
+  for (const auto& r : kRows) t[static_cast<size_t>(r.id)] = (r.roles & roles::kEndsBlock) != 0;
+  t[static_cast<size_t>(InsnId::kUndefined)] = true;
   return t;
 }();
 

@@ -8,11 +8,13 @@
 #include <string_view>
 
 #include "cpu/core.h"
+#include "cpu/decoder/roles.h"
+#include "cpu/timing/timing_model.h"
 
 namespace cpu::decoder {
 
 enum class InsnId : uint16_t {
-#define A64(name, mnem, pattern) name,
+#define A64(name, ...) name,
 #include "cpu/decoder/a64.inc"
 #undef A64
   kCount,
@@ -30,6 +32,8 @@ struct Row {
   uint32_t mask;
   uint32_t value;
   Predecode predecode;
+  timing::OpClass cls;  // the timing class (for kLdStByOpc/kLitPrfm rows, of the load form)
+  roles::Roles roles;   // operand roles and control-flow facts (cpu/decoder/roles.h)
 };
 
 consteval uint32_t pattern_mask(std::string_view p) {

@@ -1,12 +1,14 @@
-// Operand roles of the SIMD&FP rows (the A64X rows of cpu/decoder/a64.inc): which of a
-// DecodedInst's register fields (d, n, m, a) name V registers and which name X register
-// slots, whether each is read or written, and how a load or store forms its address. The
-// timing classifier derives dependencies and the address mode from them, so a new row
-// states its roles once, beside its pattern.
+// Operand roles of every row of cpu/decoder/a64.inc: which of a DecodedInst's register
+// fields (d, n, m, a) name V registers and which name X register slots, whether each is read
+// or written, the flags, how a load or store forms its address, and the control-flow facts
+// (link register, exception entry/return, end of block). The timing classifier
+// (classify.cpp) and the block builder (decoder::ends_block) derive everything from them,
+// so a new row states its roles once, beside its pattern.
 //
-// Convention for these rows: a V field holds the register number 0..31; an X field holds
-// the CpuState::r slot already resolved for register 31 (rzr/wzr/rsp), as for the integer
-// rows.
+// Convention: a V field holds the register number 0..31; an X field holds the CpuState::r
+// slot already resolved for register 31 (rzr/wzr/rsp). The roles name DecodedInst fields,
+// not pattern letters: a predecode may keep Rt in d (loads/stores) or in n (CBZ, TBZ, SYS,
+// MSR), and the row's roles follow the predecode.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +46,28 @@ inline constexpr Roles kAmSingleIdx = 5u << kAmShift;
 inline constexpr Roles kAmPairIdx = 6u << kAmShift;
 // Structure loads/stores: post-index when bit 23 is set, always at X[n].
 inline constexpr Roles kAmStruct = 7u << kAmShift;
+
+// X register slots (integer rows).
+inline constexpr Roles kXdR = 1u << 16;  // reads X[d] (MOVK, BFM, a store's data register)
+inline constexpr Roles kXaR = 1u << 17;  // reads X[a] (MADD's Ra, a store pair's Rt2)
+inline constexpr Roles kXaW = 1u << 18;  // writes X[a] (a load pair's Rt2, CAS's old value)
+inline constexpr Roles kXmW = 1u << 19;  // writes X[m] (a store-exclusive's status register)
+// Control flow.
+inline constexpr Roles kLinkW = 1u << 20;      // writes X30 (BL, BLR)
+inline constexpr Roles kExcEntry = 1u << 21;   // retires, then an exception is taken (SVC)
+inline constexpr Roles kExcReturn = 1u << 22;  // an exception return (ERET)
+inline constexpr Roles kEndsBlock = 1u << 23;  // a basic block ends after it (branches, context changes)
+// Rows whose class depends on fields inside the row.
+// Integer single-register load/store: opc (bits 23:22) 00 stores X[d], anything else loads
+// it, except size 11 opc 10 which is PRFM (a hint: no operands, no access). The row's class
+// is kLoad; a load's base writeback completes in the address unit, off the load-use path,
+// so only a store lists the written-back base as a destination.
+inline constexpr Roles kLdStByOpc = 1u << 24;
+// LDR (literal): opc (bits 31:30) 11 is PRFM (literal), a hint.
+inline constexpr Roles kLitPrfm = 1u << 25;
+// CASP: the register pairs Rs (DecodedInst::f0) and Rt (f1) are read, the pair at f0
+// receives the old memory value.
+inline constexpr Roles kCasPair = 1u << 26;
 
 inline constexpr Roles kNone = 0;
 

@@ -9,7 +9,7 @@
 
 namespace cpu::interp {
 
-#define A64(name, mnem, pattern) bool pre_##name(DecodedInst& inst, uint32_t insn);
+#define A64(name, ...) bool pre_##name(DecodedInst& inst, uint32_t insn);
 #include "cpu/decoder/a64.inc"
 #undef A64
 

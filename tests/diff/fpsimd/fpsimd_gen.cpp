@@ -46,8 +46,8 @@ struct XInfo {
 constexpr auto kXRows = [] {
   using namespace roles;
   std::array<XInfo, static_cast<size_t>(InsnId::kCount) + 1> t{};
-#define A64(name, mnem, pattern)
-#define A64X(name, mnem, pattern, cls, rl) t[static_cast<size_t>(InsnId::name)] = XInfo{true, rl};
+#define A64(...)
+#define A64X(name, mnem, pattern, cls, rl, ...) t[static_cast<size_t>(InsnId::name)] = XInfo{true, rl};
 #include "cpu/decoder/a64.inc"
 #undef A64X
 #undef A64

@@ -138,8 +138,8 @@ bool in_fpsimd_space(uint32_t w) {
 // The SIMD&FP rows are the A64X rows of the table (cpu/decoder/a64.inc), whatever their number.
 constexpr auto kFpsimdRows = [] {
   std::array<bool, static_cast<size_t>(InsnId::kCount) + 1> t{};
-#define A64(name, mnem, pattern)
-#define A64X(name, mnem, pattern, cls, rl) t[static_cast<size_t>(InsnId::name)] = true;
+#define A64(...)
+#define A64X(name, mnem, pattern, cls, rl, ...) t[static_cast<size_t>(InsnId::name)] = true;
 #include "cpu/decoder/a64.inc"
 #undef A64X
 #undef A64
