@@ -1,5 +1,5 @@
 // The timing classifier: for each decoded instruction, what the timing model needs to know
-// statically (cpu::InstTiming: its OpClass, source and destination registers, how its data
+// statically, read from the row's class and roles in the instruction table (cpu::InstTiming: its OpClass, source and destination registers, how its data
 // address is formed, whether it enters or leaves an exception). Computed once per
 // instruction when a block is built, into a side array of the block, so DecodedInst stays
 // as it is and the functional run loop never looks at it.
@@ -13,9 +13,5 @@ namespace cpu::decoder {
 // `inst` is the DecodedInst decode() produced for row `id`: register fields are read from
 // it (already resolved for the XZR/SP meaning of register 31), the rest from inst.raw.
 InstTiming classify(InsnId id, const DecodedInst& inst);
-
-// The hand-written classifier the table replaced, kept only until the equivalence test has
-// run against it.
-InstTiming classify_legacy(InsnId id, const DecodedInst& inst);
 
 }  // namespace cpu::decoder
