@@ -160,7 +160,7 @@ void Core::drain_inbox() {
   for (const auto& [op, operand] : tlbis) tlbi(op, operand);
 }
 
-Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), mem_(mem), mmu_(mem) {
+Core::Core(PhysMem& mem, IdRegs ids) : ids_(ids), features_(decoder::features_of(ids)), mem_(mem), mmu_(mem) {
   miss_block_.pc = 1;
   miss_block_.ctx = kCtxNever;
   miss_block_.succ = {&miss_block_, &miss_block_};
@@ -363,6 +363,14 @@ void Core::flush_decoded() {
   page_blocks_.clear();
 }
 
+void Core::set_ids(const IdRegs& ids) {
+  ids_ = ids;
+  const uint32_t f = decoder::features_of(ids);
+  if (f == features_) return;
+  features_ = f;
+  flush_decoded();  // blocks decoded with other features may hold now-UNDEFINED encodings
+}
+
 void Core::invalidate_code_page(uint64_t page) {
   auto it = page_blocks_.find(page);
   if (it == page_blocks_.end()) return;
@@ -393,7 +401,7 @@ Block* Core::build_block(uint64_t pc, uint64_t pa) {
     const uint32_t word = guest_load<uint32_t>(in_ram ? mem_.ptr(cur_pa) : slot->ptr(cur_pa));
     DecodedInst inst;
     prev_id = id;
-    id = decoder::decode(word, cur, inst);
+    id = decoder::decode(word, cur, inst, features_);
     block->insts.push_back(inst);
     block->timing.push_back(decoder::classify(id, inst));
     // Fused pairs (interp/fusion.h) that may sit anywhere in the block.

@@ -131,16 +131,20 @@ struct IdRegs {
   uint64_t midr = 0x410FD050;  // Cortex-A55 r0p0 unless configured
   uint64_t mpidr = 0x80000000;
   uint64_t revidr = 0;
-  // EL0/EL1 AArch64 only, FP and AdvSIMD implemented (bits 23:16 = 0). A configured core
-  // gets these from its catalogue entry through cpu::sanitise_ids (cpu/id_regs.h).
-  uint64_t id_aa64pfr0 = 0x0000000000000011;
+  // An unconfigured core (unit tests, fuzzers) advertises every instruction-set feature
+  // pmuemu implements (cpu::kImplemented), so decode reaches every row of the table; a
+  // configured core gets these from its catalogue entry through cpu::sanitise_ids
+  // (cpu/id_regs.h), and decode gates each row on them (cpu/decoder/features.h).
+  // EL0/EL1 AArch64 only, FP and AdvSIMD with half precision (FP = AdvSIMD = 1).
+  uint64_t id_aa64pfr0 = 0x0000000000110011;
   uint64_t id_aa64pfr1 = 0;
   // PMUVer = 4 (PMUv3.1), DebugVer 8.0, BRPs = WRPs = 1: two breakpoints and two
   // watchpoints, the architectural minimum (0 is reserved).
   uint64_t id_aa64dfr0 = 0x0000000000101406;
   uint64_t id_aa64dfr1 = 0;
-  uint64_t id_aa64isar0 = 0x0000000000200000; // Atomic = 2 (LSE)
-  uint64_t id_aa64isar1 = 0;
+  // AES = 2 (with PMULL), SHA1 = SHA2 = 1, CRC32 = 1, Atomic = 2 (LSE), RDM, DP, FHM = 1.
+  uint64_t id_aa64isar0 = 0x0001100010211120;
+  uint64_t id_aa64isar1 = 0x0000000100011001; // DPB, JSCVT, FCMA, FRINTTS = 1
   uint64_t id_aa64isar2 = 0;
   uint64_t id_aa64zfr0 = 0;                   // SVE not implemented
   // PARange 48 bits, ASIDBits 16, TGran4 supported, TGran64 = 0xF and TGran16 = 0: the
@@ -262,7 +266,9 @@ class Core {
   CpuState& state() { return s_; }
   const CpuState& state() const { return s_; }
   const IdRegs& ids() const { return ids_; }
-  void set_ids(const IdRegs& ids) { ids_ = ids; }
+  // Also sets the instruction-set features decode honours (decoder::features_of); blocks
+  // decoded under other features are dropped.
+  void set_ids(const IdRegs& ids);
   PhysMem& mem() { return mem_; }
 
   // Architectural reset of the core: EL1h, DAIF masked, MMU off, registers zero.
@@ -535,6 +541,7 @@ class Core {
 
   CpuState s_;
   IdRegs ids_;
+  uint32_t features_;  // decoder::FeatureSet of ids_: rows whose feature is absent are UNDEFINED
   PhysMem& mem_;
   SysRegPort* port_ = nullptr;
   timing::TimingModel* timing_ = nullptr;

@@ -10,11 +10,16 @@ namespace cpu::decoder {
 namespace {
 
 constexpr std::array<Row, static_cast<size_t>(InsnId::kCount)> kRows{{
-#define A64(name, mnem, pattern, cls, rl)                                                       \
+#define A64(name, mnem, pattern, cls, rl, gt)                                                   \
   Row{InsnId::name, #name, mnem, pattern_mask(pattern), pattern_value(pattern), &interp::pre_##name, \
-      timing::OpClass::cls, [] {                                                                   \
+      timing::OpClass::cls,                                                                        \
+      [] {                                                                                         \
         using namespace roles;                                                                     \
         return Roles{rl};                                                                          \
+      }(),                                                                                         \
+      [] {                                                                                         \
+        using namespace gates;                                                                     \
+        return Gate{gt};                                                                           \
       }()},
 #include "cpu/decoder/a64.inc"
 #undef A64
@@ -74,12 +79,15 @@ InsnId match(uint32_t insn) {
   return InsnId::kUndefined;
 }
 
-InsnId decode(uint32_t insn, uint64_t pc, DecodedInst& out) {
+InsnId decode(uint32_t insn, uint64_t pc, DecodedInst& out, FeatureSet have) {
   out = DecodedInst{};
   out.pc = pc;
   out.raw = insn;
   const InsnId id = match(insn);
-  if (id != InsnId::kUndefined && kRows[static_cast<size_t>(id)].predecode(out, insn)) return id;
+  if (id != InsnId::kUndefined) {
+    const Row& row = kRows[static_cast<size_t>(id)];
+    if (row.gate.open(insn, have) && row.predecode(out, insn)) return id;
+  }
   out = DecodedInst{};
   out.pc = pc;
   out.raw = insn;

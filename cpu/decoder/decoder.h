@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "cpu/core.h"
+#include "cpu/decoder/features.h"
 #include "cpu/decoder/roles.h"
 #include "cpu/timing/timing_model.h"
 
@@ -34,6 +35,7 @@ struct Row {
   Predecode predecode;
   timing::OpClass cls;  // the timing class (for kLdStByOpc/kLitPrfm rows, of the load form)
   roles::Roles roles;   // operand roles and control-flow facts (cpu/decoder/roles.h)
+  Gate gate;            // the architecture features its encodings need (features.h)
 };
 
 consteval uint32_t pattern_mask(std::string_view p) {
@@ -52,10 +54,11 @@ const std::array<Row, static_cast<size_t>(InsnId::kCount)>& rows();
 // The row whose pattern matches, or InsnId::kUndefined. Does not run the predecode check.
 InsnId match(uint32_t insn);
 
-// Full decode into a DecodedInst: match, then predecode; UNDEFINED encodings get the
-// handler that raises the UNDEFINED exception. Returns the matched id (kUndefined if none
-// or rejected by predecode).
-InsnId decode(uint32_t insn, uint64_t pc, DecodedInst& out);
+// Full decode into a DecodedInst for a core with the features `have`: match, check the
+// row's gate, then predecode; UNDEFINED encodings (no row, a feature the core lacks, or
+// rejected by predecode) get the handler that raises the UNDEFINED exception. Returns the
+// matched id, or kUndefined.
+InsnId decode(uint32_t insn, uint64_t pc, DecodedInst& out, FeatureSet have = kAllFeatures);
 
 // Whether execution of this instruction ends a basic block (branches, exception
 // generation, system instructions that change context), given its predecoded form.
