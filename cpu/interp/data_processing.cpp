@@ -4,10 +4,18 @@
 #include <bit>
 #include <utility>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 
 namespace cpu::interp {
+
+// The predecode functions below take the fields of their row's pattern as parameters, in
+// pattern order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
 
 bool decode_bit_masks(unsigned n, unsigned imms, unsigned immr, bool immediate, unsigned datasize,
                       BitMasks& out) {
@@ -144,49 +152,44 @@ PMUEMU_ADDSUB_PICKER(op_adc)
 #undef PMUEMU_ADDSUB_PICKER
 
 template <bool kSub, bool kFlags>
-bool pre_addsub_imm(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  i.imm = bits<21, 10>(insn) << (bit<22>(insn) ? 12 : 0);
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = kFlags ? wzr(bits<4, 0>(insn)) : rsp(bits<4, 0>(insn));
+bool pre_addsub_imm(DecodedInst& i, F<'f'> sf, F<'h'> sh, F<'i'> imm12, F<'n'> rn, F<'d'> rd) {
+  i.imm = uint64_t{imm12} << (sh ? 12 : 0);
+  i.n = rsp(rn);
+  i.d = kFlags ? wzr(rd) : rsp(rd);
   i.fn = pick_op_addsub_imm<kSub>(sf, kFlags);
   return true;
 }
 
 template <bool kSub, bool kFlags>
-bool pre_addsub_sreg(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned shift = bits<23, 22>(insn), amount = bits<15, 10>(insn);
+bool pre_addsub_sreg(DecodedInst& i, F<'f'> sf, F<'h'> shift, F<'m'> rm, F<'i'> amount, F<'n'> rn, F<'d'> rd) {
   if (shift == kRor || (!sf && amount >= 32)) return false;
   i.f0 = static_cast<uint8_t>(shift);
   i.f1 = static_cast<uint8_t>(amount);
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
+  i.m = rzr(rm);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
   i.fn = pick_op_addsub_sreg<kSub>(sf, kFlags, shift_column(shift, amount));
   return true;
 }
 
 template <bool kSub, bool kFlags>
-bool pre_addsub_ext(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned amount = bits<12, 10>(insn);
-  if (amount > 4 || bits<23, 22>(insn) != 0) return false;
-  i.f0 = static_cast<uint8_t>(bits<15, 13>(insn));
+bool pre_addsub_ext(DecodedInst& i, F<'f'> sf, F<'m'> rm, F<'x'> option, F<'i'> amount, F<'n'> rn, F<'d'> rd) {
+  if (amount > 4) return false;  // opt (bits 23:22) is 00 in the pattern
+  i.f0 = static_cast<uint8_t>(option);
   i.f1 = static_cast<uint8_t>(amount);
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = kFlags ? wzr(bits<4, 0>(insn)) : rsp(bits<4, 0>(insn));
+  i.m = rzr(rm);
+  i.n = rsp(rn);
+  i.d = kFlags ? wzr(rd) : rsp(rd);
   i.fn = pick_op_addsub_ext<kSub>(sf, kFlags);
   return true;
 }
 
 template <bool kSub, bool kFlags>
-bool pre_adc(DecodedInst& i, uint32_t insn) {
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = pick_op_adc<kSub>(bit<31>(insn), kFlags);
+bool pre_adc(DecodedInst& i, F<'f'> sf, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+  i.m = rzr(rm);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
+  i.fn = pick_op_adc<kSub>(sf, kFlags);
   return true;
 }
 
@@ -218,29 +221,25 @@ Flow op_logic_reg(Core& c, const DecodedInst& i) {
 }
 
 template <LogicOp kOp>
-bool pre_logic_imm(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned n = bit<22>(insn);
+bool pre_logic_imm(DecodedInst& i, F<'f'> sf, F<'N'> n, F<'r'> immr, F<'s'> imms, F<'n'> rn, F<'d'> rd) {
   if (!sf && n) return false;
   BitMasks bm;
-  if (!decode_bit_masks(n, bits<15, 10>(insn), bits<21, 16>(insn), true, sf ? 64 : 32, bm)) return false;
+  if (!decode_bit_masks(n, imms, immr, true, sf ? 64 : 32, bm)) return false;
   i.imm = bm.wmask;
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = kOp == kAnds ? wzr(bits<4, 0>(insn)) : rsp(bits<4, 0>(insn));
+  i.n = rzr(rn);
+  i.d = kOp == kAnds ? wzr(rd) : rsp(rd);
   i.fn = sf ? &op_logic_imm<true, kOp> : &op_logic_imm<false, kOp>;
   return true;
 }
 
 template <LogicOp kOp, bool kInvert>
-bool pre_logic_reg(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned amount = bits<15, 10>(insn);
+bool pre_logic_reg(DecodedInst& i, F<'f'> sf, F<'h'> shift, F<'m'> rm, F<'i'> amount, F<'n'> rn, F<'d'> rd) {
   if (!sf && amount >= 32) return false;
-  i.f0 = static_cast<uint8_t>(bits<23, 22>(insn));
+  i.f0 = static_cast<uint8_t>(shift);
   i.f1 = static_cast<uint8_t>(amount);
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
+  i.m = rzr(rm);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
   constexpr auto kRow = []<bool k64>() {
     return std::array<Handler, 5>{&op_logic_reg<k64, kOp, kInvert, kLsl>, &op_logic_reg<k64, kOp, kInvert, kLsr>,
                                   &op_logic_reg<k64, kOp, kInvert, kAsr>, &op_logic_reg<k64, kOp, kInvert, kRor>,
@@ -262,13 +261,11 @@ Flow op_movk(Core& c, const DecodedInst& i) {
 
 enum MoveWide : uint8_t { kMovN, kMovZ, kMovK };
 template <MoveWide kOp>
-bool pre_movewide(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned hw = bits<22, 21>(insn);
+bool pre_movewide(DecodedInst& i, F<'f'> sf, F<'h'> hw, F<'i'> imm16, F<'d'> rd) {
   if (!sf && hw >= 2) return false;
   i.f0 = static_cast<uint8_t>(hw * 16);
-  i.imm = uint64_t{bits<20, 5>(insn)} << i.f0;
-  i.d = wzr(bits<4, 0>(insn));
+  i.imm = uint64_t{imm16} << i.f0;
+  i.d = wzr(rd);
   if (kOp == kMovN) i.imm = ~i.imm & (sf ? ~uint64_t{0} : 0xffffffffull);
   if (kOp == kMovK) i.fn = sf ? &op_movk<true> : &op_movk<false>;
   else i.fn = sf ? &op_movz<true> : &op_movz<false>;
@@ -305,9 +302,7 @@ Flow op_bfm(Core& c, const DecodedInst& i) {
 // kShifts: the handler takes the two shift amounts of op_ubfm/op_sbfm in f0/f1, else
 // (BFM) immr and imms.
 template <Handler k32, Handler k64, bool kShifts>
-bool pre_bitfield(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned n = bit<22>(insn), immr = bits<21, 16>(insn), imms = bits<15, 10>(insn);
+bool pre_bitfield(DecodedInst& i, F<'f'> sf, F<'N'> n, F<'r'> immr, F<'s'> imms, F<'n'> rn, F<'d'> rd) {
   if (n != sf) return false;
   if (!sf && (immr >= 32 || imms >= 32)) return false;
   BitMasks bm;
@@ -322,9 +317,9 @@ bool pre_bitfield(DecodedInst& i, uint32_t insn) {
     i.f0 = static_cast<uint8_t>(immr);
     i.f1 = static_cast<uint8_t>(imms);
   }
-  i.n = rzr(bits<9, 5>(insn));
+  i.n = rzr(rn);
   // BFM also reads Rd; when Rd is XZR the result is discarded, so reading the sink is harmless.
-  i.d = wzr(bits<4, 0>(insn));
+  i.d = wzr(rd);
   i.fn = sf ? k64 : k32;
   return true;
 }
@@ -388,13 +383,13 @@ inline constexpr std::array<Handler, 8> kCselHandlers = {
     &op_csel<false, kCsel>, &op_csel<false, kCsinc>, &op_csel<false, kCsinv>, &op_csel<false, kCsneg>,
     &op_csel<true, kCsel>,  &op_csel<true, kCsinc>,  &op_csel<true, kCsinv>,  &op_csel<true, kCsneg>};
 template <CselOp kOp>
-bool pre_csel(DecodedInst& i, uint32_t insn) {
-  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+bool pre_csel(DecodedInst& i, F<'f'> sf, F<'m'> rm, F<'c'> cond, F<'n'> rn, F<'d'> rd) {
+  i.f0 = static_cast<uint8_t>(cond);
   i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = bit<31>(insn) ? &op_csel<true, kOp> : &op_csel<false, kOp>;
+  i.m = rzr(rm);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
+  i.fn = sf ? &op_csel<true, kOp> : &op_csel<false, kOp>;
   return true;
 }
 
@@ -412,15 +407,17 @@ Flow op_ccmp(Core& c, const DecodedInst& i) {
   }
   return next(c, i);
 }
-template <bool kSub, bool kImm>
-bool pre_ccmp(DecodedInst& i, uint32_t insn) {
-  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
+// `mi` is Rm (register form, letter m) or imm5 (immediate form, letter i); the handler
+// reads the one it needs.
+template <bool kSub, bool kImm, char kM>
+bool pre_ccmp(DecodedInst& i, F<'f'> sf, F<kM> mi, F<'c'> cond, F<'n'> rn, F<'v'> nzcv) {
+  i.f0 = static_cast<uint8_t>(cond);
   i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
-  i.f1 = static_cast<uint8_t>(bits<3, 0>(insn));
-  i.imm = bits<20, 16>(insn);
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.fn = bit<31>(insn) ? &op_ccmp<true, kSub, kImm> : &op_ccmp<false, kSub, kImm>;
+  i.f1 = static_cast<uint8_t>(nzcv);
+  i.imm = mi;
+  i.m = rzr(mi);
+  i.n = rzr(rn);
+  i.fn = sf ? &op_ccmp<true, kSub, kImm> : &op_ccmp<false, kSub, kImm>;
   return true;
 }
 
@@ -477,29 +474,34 @@ Flow op_shiftv(Core& c, const DecodedInst& i) {
 }
 
 template <bool kSub>
-bool pre_madd(DecodedInst& i, uint32_t insn) {
-  i.m = rzr(bits<20, 16>(insn));
-  i.a = rzr(bits<14, 10>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = bit<31>(insn) ? &op_madd<true, kSub> : &op_madd<false, kSub>;
+bool pre_madd(DecodedInst& i, F<'f'> sf, F<'m'> rm, F<'a'> ra, F<'n'> rn, F<'d'> rd) {
+  i.m = rzr(rm);
+  i.a = rzr(ra);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
+  i.fn = sf ? &op_madd<true, kSub> : &op_madd<false, kSub>;
   return true;
 }
 template <Handler kFn>
-bool pre_3src(DecodedInst& i, uint32_t insn) {
-  i.m = rzr(bits<20, 16>(insn));
-  i.a = rzr(bits<14, 10>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
+bool pre_3src(DecodedInst& i, F<'m'> rm, F<'a'> ra, F<'n'> rn, F<'d'> rd) {
+  i.m = rzr(rm);
+  i.a = rzr(ra);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
   i.fn = kFn;
   return true;
 }
+// SMULH/UMULH: Ra is 11111 in the pattern (XZR).
+template <Handler kFn>
+bool pre_mulh(DecodedInst& i, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+  return pre_3src<kFn>(i, rm, F<'a'>{31}, rn, rd);
+}
 template <Handler k32, Handler k64>
-bool pre_2src(DecodedInst& i, uint32_t insn) {
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = bit<31>(insn) ? k64 : k32;
+bool pre_2src(DecodedInst& i, F<'f'> sf, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+  i.m = rzr(rm);
+  i.n = rzr(rn);
+  i.d = wzr(rd);
+  i.fn = sf ? k64 : k32;
   return true;
 }
 
@@ -563,11 +565,16 @@ Flow op_cls(Core& c, const DecodedInst& i) {
 }
 
 template <Handler k32, Handler k64>
-bool pre_1src(DecodedInst& i, uint32_t insn) {
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = bit<31>(insn) ? k64 : k32;
+bool pre_1src(DecodedInst& i, F<'f'> sf, F<'n'> rn, F<'d'> rd) {
+  i.n = rzr(rn);
+  i.d = wzr(rd);
+  i.fn = sf ? k64 : k32;
   return true;
+}
+// REV64: sf is 1 in the pattern.
+template <Handler kFn>
+bool pre_1src64(DecodedInst& i, F<'n'> rn, F<'d'> rd) {
+  return pre_1src<kFn, kFn>(i, F<'f'>{1}, rn, rd);
 }
 
 // ---------------- PC-relative ----------------
@@ -609,103 +616,110 @@ bool fuse_with_csel(DecodedInst& subs, const DecodedInst& sel) {
 }
 
 bool pre_ADR(DecodedInst& i, uint32_t insn) {
-  const uint64_t off = (bits<23, 5>(insn) << 2) | bits<30, 29>(insn);
-  i.imm = i.pc + arch::sign_extend(off, 21);
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = &op_adr;
-  return true;
+  return with_fields<pattern::ADR>(i, insn, [](DecodedInst& i, F<'L'> immlo, F<'H'> immhi, F<'d'> rd) {
+    const uint64_t off = (uint64_t{immhi} << 2) | immlo;
+    i.imm = i.pc + arch::sign_extend(off, 21);
+    i.d = wzr(rd);
+    i.fn = &op_adr;
+    return true;
+  });
 }
 bool pre_ADRP(DecodedInst& i, uint32_t insn) {
-  const uint64_t off = (bits<23, 5>(insn) << 2) | bits<30, 29>(insn);
-  i.imm = (i.pc & ~uint64_t{0xfff}) + (static_cast<uint64_t>(arch::sign_extend(off, 21)) << 12);
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = &op_adr;
-  return true;
+  return with_fields<pattern::ADRP>(i, insn, [](DecodedInst& i, F<'L'> immlo, F<'H'> immhi, F<'d'> rd) {
+    const uint64_t off = (uint64_t{immhi} << 2) | immlo;
+    i.imm = (i.pc & ~uint64_t{0xfff}) + (static_cast<uint64_t>(arch::sign_extend(off, 21)) << 12);
+    i.d = wzr(rd);
+    i.fn = &op_adr;
+    return true;
+  });
 }
 
-bool pre_ADD_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<false, false>(i, insn); }
-bool pre_ADDS_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<false, true>(i, insn); }
-bool pre_SUB_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<true, false>(i, insn); }
-bool pre_SUBS_imm(DecodedInst& i, uint32_t insn) { return pre_addsub_imm<true, true>(i, insn); }
-bool pre_AND_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kAnd>(i, insn); }
-bool pre_ORR_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kOrr>(i, insn); }
-bool pre_EOR_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kEor>(i, insn); }
-bool pre_ANDS_imm(DecodedInst& i, uint32_t insn) { return pre_logic_imm<kAnds>(i, insn); }
-bool pre_MOVN(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovN>(i, insn); }
-bool pre_MOVZ(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovZ>(i, insn); }
-bool pre_MOVK(DecodedInst& i, uint32_t insn) { return pre_movewide<kMovK>(i, insn); }
-bool pre_SBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_sbfm<false>, &op_sbfm<true>, true>(i, insn); }
-bool pre_UBFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_ubfm<false>, &op_ubfm<true>, true>(i, insn); }
-bool pre_BFM(DecodedInst& i, uint32_t insn) { return pre_bitfield<&op_bfm<false>, &op_bfm<true>, false>(i, insn); }
+bool pre_ADD_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADD_imm>(i, insn, pre_addsub_imm<false, false>); }
+bool pre_ADDS_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADDS_imm>(i, insn, pre_addsub_imm<false, true>); }
+bool pre_SUB_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SUB_imm>(i, insn, pre_addsub_imm<true, false>); }
+bool pre_SUBS_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SUBS_imm>(i, insn, pre_addsub_imm<true, true>); }
+bool pre_AND_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::AND_imm>(i, insn, pre_logic_imm<kAnd>); }
+bool pre_ORR_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ORR_imm>(i, insn, pre_logic_imm<kOrr>); }
+bool pre_EOR_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::EOR_imm>(i, insn, pre_logic_imm<kEor>); }
+bool pre_ANDS_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ANDS_imm>(i, insn, pre_logic_imm<kAnds>); }
+bool pre_MOVN(DecodedInst& i, uint32_t insn) { return with_fields<pattern::MOVN>(i, insn, pre_movewide<kMovN>); }
+bool pre_MOVZ(DecodedInst& i, uint32_t insn) { return with_fields<pattern::MOVZ>(i, insn, pre_movewide<kMovZ>); }
+bool pre_MOVK(DecodedInst& i, uint32_t insn) { return with_fields<pattern::MOVK>(i, insn, pre_movewide<kMovK>); }
+bool pre_SBFM(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SBFM>(i, insn, pre_bitfield<&op_sbfm<false>, &op_sbfm<true>, true>); }
+bool pre_UBFM(DecodedInst& i, uint32_t insn) { return with_fields<pattern::UBFM>(i, insn, pre_bitfield<&op_ubfm<false>, &op_ubfm<true>, true>); }
+bool pre_BFM(DecodedInst& i, uint32_t insn) { return with_fields<pattern::BFM>(i, insn, pre_bitfield<&op_bfm<false>, &op_bfm<true>, false>); }
 bool pre_EXTR(DecodedInst& i, uint32_t insn) {
-  const bool sf = bit<31>(insn);
-  const unsigned imms = bits<15, 10>(insn);
-  if (bit<22>(insn) != sf || (!sf && imms >= 32)) return false;
-  i.f0 = static_cast<uint8_t>(imms);
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = sf ? &op_extr<true> : &op_extr<false>;
-  return true;
+  return with_fields<pattern::EXTR>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'N'> n, F<'m'> rm, F<'s'> imms, F<'n'> rn, F<'d'> rd) {
+        if (n != sf || (!sf && imms >= 32)) return false;
+        i.f0 = static_cast<uint8_t>(imms);
+        i.m = rzr(rm);
+        i.n = rzr(rn);
+        i.d = wzr(rd);
+        i.fn = sf ? &op_extr<true> : &op_extr<false>;
+        return true;
+      });
 }
 
-bool pre_AND_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnd, false>(i, insn); }
-bool pre_BIC_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnd, true>(i, insn); }
-bool pre_ORR_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kOrr, false>(i, insn); }
-bool pre_ORN_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kOrr, true>(i, insn); }
-bool pre_EOR_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kEor, false>(i, insn); }
-bool pre_EON_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kEor, true>(i, insn); }
-bool pre_ANDS_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnds, false>(i, insn); }
-bool pre_BICS_reg(DecodedInst& i, uint32_t insn) { return pre_logic_reg<kAnds, true>(i, insn); }
-bool pre_ADD_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<false, false>(i, insn); }
-bool pre_ADDS_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<false, true>(i, insn); }
-bool pre_SUB_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<true, false>(i, insn); }
-bool pre_SUBS_sreg(DecodedInst& i, uint32_t insn) { return pre_addsub_sreg<true, true>(i, insn); }
-bool pre_ADD_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<false, false>(i, insn); }
-bool pre_ADDS_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<false, true>(i, insn); }
-bool pre_SUB_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<true, false>(i, insn); }
-bool pre_SUBS_ext(DecodedInst& i, uint32_t insn) { return pre_addsub_ext<true, true>(i, insn); }
-bool pre_ADC(DecodedInst& i, uint32_t insn) { return pre_adc<false, false>(i, insn); }
-bool pre_ADCS(DecodedInst& i, uint32_t insn) { return pre_adc<false, true>(i, insn); }
-bool pre_SBC(DecodedInst& i, uint32_t insn) { return pre_adc<true, false>(i, insn); }
-bool pre_SBCS(DecodedInst& i, uint32_t insn) { return pre_adc<true, true>(i, insn); }
-bool pre_CCMN_reg(DecodedInst& i, uint32_t insn) { return pre_ccmp<false, false>(i, insn); }
-bool pre_CCMP_reg(DecodedInst& i, uint32_t insn) { return pre_ccmp<true, false>(i, insn); }
-bool pre_CCMN_imm(DecodedInst& i, uint32_t insn) { return pre_ccmp<false, true>(i, insn); }
-bool pre_CCMP_imm(DecodedInst& i, uint32_t insn) { return pre_ccmp<true, true>(i, insn); }
-bool pre_CSEL(DecodedInst& i, uint32_t insn) { return pre_csel<kCsel>(i, insn); }
-bool pre_CSINC(DecodedInst& i, uint32_t insn) { return pre_csel<kCsinc>(i, insn); }
-bool pre_CSINV(DecodedInst& i, uint32_t insn) { return pre_csel<kCsinv>(i, insn); }
-bool pre_CSNEG(DecodedInst& i, uint32_t insn) { return pre_csel<kCsneg>(i, insn); }
-bool pre_MADD(DecodedInst& i, uint32_t insn) { return pre_madd<false>(i, insn); }
-bool pre_MSUB(DecodedInst& i, uint32_t insn) { return pre_madd<true>(i, insn); }
-bool pre_SMADDL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<true, false>>(i, insn); }
-bool pre_SMSUBL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<true, true>>(i, insn); }
-bool pre_UMADDL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<false, false>>(i, insn); }
-bool pre_UMSUBL(DecodedInst& i, uint32_t insn) { return pre_3src<&op_maddl<false, true>>(i, insn); }
-bool pre_SMULH(DecodedInst& i, uint32_t insn) { return pre_3src<&op_mulh<true>>(i, insn); }
-bool pre_UMULH(DecodedInst& i, uint32_t insn) { return pre_3src<&op_mulh<false>>(i, insn); }
-bool pre_UDIV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_div<false, false>, &op_div<true, false>>(i, insn); }
-bool pre_SDIV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_div<false, true>, &op_div<true, true>>(i, insn); }
-bool pre_LSLV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kLsl>, &op_shiftv<true, kLsl>>(i, insn); }
-bool pre_LSRV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kLsr>, &op_shiftv<true, kLsr>>(i, insn); }
-bool pre_ASRV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kAsr>, &op_shiftv<true, kAsr>>(i, insn); }
-bool pre_RORV(DecodedInst& i, uint32_t insn) { return pre_2src<&op_shiftv<false, kRor>, &op_shiftv<true, kRor>>(i, insn); }
+bool pre_AND_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::AND_reg>(i, insn, pre_logic_reg<kAnd, false>); }
+bool pre_BIC_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::BIC_reg>(i, insn, pre_logic_reg<kAnd, true>); }
+bool pre_ORR_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ORR_reg>(i, insn, pre_logic_reg<kOrr, false>); }
+bool pre_ORN_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ORN_reg>(i, insn, pre_logic_reg<kOrr, true>); }
+bool pre_EOR_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::EOR_reg>(i, insn, pre_logic_reg<kEor, false>); }
+bool pre_EON_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::EON_reg>(i, insn, pre_logic_reg<kEor, true>); }
+bool pre_ANDS_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ANDS_reg>(i, insn, pre_logic_reg<kAnds, false>); }
+bool pre_BICS_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::BICS_reg>(i, insn, pre_logic_reg<kAnds, true>); }
+bool pre_ADD_sreg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADD_sreg>(i, insn, pre_addsub_sreg<false, false>); }
+bool pre_ADDS_sreg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADDS_sreg>(i, insn, pre_addsub_sreg<false, true>); }
+bool pre_SUB_sreg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SUB_sreg>(i, insn, pre_addsub_sreg<true, false>); }
+bool pre_SUBS_sreg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SUBS_sreg>(i, insn, pre_addsub_sreg<true, true>); }
+bool pre_ADD_ext(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADD_ext>(i, insn, pre_addsub_ext<false, false>); }
+bool pre_ADDS_ext(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADDS_ext>(i, insn, pre_addsub_ext<false, true>); }
+bool pre_SUB_ext(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SUB_ext>(i, insn, pre_addsub_ext<true, false>); }
+bool pre_SUBS_ext(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SUBS_ext>(i, insn, pre_addsub_ext<true, true>); }
+bool pre_ADC(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADC>(i, insn, pre_adc<false, false>); }
+bool pre_ADCS(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ADCS>(i, insn, pre_adc<false, true>); }
+bool pre_SBC(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SBC>(i, insn, pre_adc<true, false>); }
+bool pre_SBCS(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SBCS>(i, insn, pre_adc<true, true>); }
+bool pre_CCMN_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CCMN_reg>(i, insn, pre_ccmp<false, false, 'm'>); }
+bool pre_CCMP_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CCMP_reg>(i, insn, pre_ccmp<true, false, 'm'>); }
+bool pre_CCMN_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CCMN_imm>(i, insn, pre_ccmp<false, true, 'i'>); }
+bool pre_CCMP_imm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CCMP_imm>(i, insn, pre_ccmp<true, true, 'i'>); }
+bool pre_CSEL(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CSEL>(i, insn, pre_csel<kCsel>); }
+bool pre_CSINC(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CSINC>(i, insn, pre_csel<kCsinc>); }
+bool pre_CSINV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CSINV>(i, insn, pre_csel<kCsinv>); }
+bool pre_CSNEG(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CSNEG>(i, insn, pre_csel<kCsneg>); }
+bool pre_MADD(DecodedInst& i, uint32_t insn) { return with_fields<pattern::MADD>(i, insn, pre_madd<false>); }
+bool pre_MSUB(DecodedInst& i, uint32_t insn) { return with_fields<pattern::MSUB>(i, insn, pre_madd<true>); }
+bool pre_SMADDL(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SMADDL>(i, insn, pre_3src<&op_maddl<true, false>>); }
+bool pre_SMSUBL(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SMSUBL>(i, insn, pre_3src<&op_maddl<true, true>>); }
+bool pre_UMADDL(DecodedInst& i, uint32_t insn) { return with_fields<pattern::UMADDL>(i, insn, pre_3src<&op_maddl<false, false>>); }
+bool pre_UMSUBL(DecodedInst& i, uint32_t insn) { return with_fields<pattern::UMSUBL>(i, insn, pre_3src<&op_maddl<false, true>>); }
+bool pre_SMULH(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SMULH>(i, insn, pre_mulh<&op_mulh<true>>); }
+bool pre_UMULH(DecodedInst& i, uint32_t insn) { return with_fields<pattern::UMULH>(i, insn, pre_mulh<&op_mulh<false>>); }
+bool pre_UDIV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::UDIV>(i, insn, pre_2src<&op_div<false, false>, &op_div<true, false>>); }
+bool pre_SDIV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SDIV>(i, insn, pre_2src<&op_div<false, true>, &op_div<true, true>>); }
+bool pre_LSLV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LSLV>(i, insn, pre_2src<&op_shiftv<false, kLsl>, &op_shiftv<true, kLsl>>); }
+bool pre_LSRV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LSRV>(i, insn, pre_2src<&op_shiftv<false, kLsr>, &op_shiftv<true, kLsr>>); }
+bool pre_ASRV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ASRV>(i, insn, pre_2src<&op_shiftv<false, kAsr>, &op_shiftv<true, kAsr>>); }
+bool pre_RORV(DecodedInst& i, uint32_t insn) { return with_fields<pattern::RORV>(i, insn, pre_2src<&op_shiftv<false, kRor>, &op_shiftv<true, kRor>>); }
 bool pre_CRC32(DecodedInst& i, uint32_t insn) {
-  const unsigned sz = bits<11, 10>(insn);
-  if (bit<31>(insn) != (sz == 3)) return false;  // X form only with sz = 0b11
-  i.f0 = static_cast<uint8_t>(sz);
-  i.m = rzr(bits<20, 16>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = bit<12>(insn) ? &op_crc32<true> : &op_crc32<false>;
-  return true;
+  return with_fields<pattern::CRC32>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'m'> rm, F<'c'> castagnoli, F<'s'> sz, F<'n'> rn, F<'d'> rd) {
+        if (sf != (sz == 3)) return false;  // X form only with sz = 0b11
+        i.f0 = static_cast<uint8_t>(sz);
+        i.m = rzr(rm);
+        i.n = rzr(rn);
+        i.d = wzr(rd);
+        i.fn = castagnoli ? &op_crc32<true> : &op_crc32<false>;
+        return true;
+      });
 }
-bool pre_RBIT(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rbit<false>, &op_rbit<true>>(i, insn); }
-bool pre_REV16(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rev16<false>, &op_rev16<true>>(i, insn); }
-bool pre_REV32(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rev32<false>, &op_rev32<true>>(i, insn); }
-bool pre_REV64(DecodedInst& i, uint32_t insn) { return pre_1src<&op_rev64, &op_rev64>(i, insn); }
-bool pre_CLZ(DecodedInst& i, uint32_t insn) { return pre_1src<&op_clz<false>, &op_clz<true>>(i, insn); }
-bool pre_CLS(DecodedInst& i, uint32_t insn) { return pre_1src<&op_cls<false>, &op_cls<true>>(i, insn); }
+bool pre_RBIT(DecodedInst& i, uint32_t insn) { return with_fields<pattern::RBIT>(i, insn, pre_1src<&op_rbit<false>, &op_rbit<true>>); }
+bool pre_REV16(DecodedInst& i, uint32_t insn) { return with_fields<pattern::REV16>(i, insn, pre_1src<&op_rev16<false>, &op_rev16<true>>); }
+bool pre_REV32(DecodedInst& i, uint32_t insn) { return with_fields<pattern::REV32>(i, insn, pre_1src<&op_rev32<false>, &op_rev32<true>>); }
+bool pre_REV64(DecodedInst& i, uint32_t insn) { return with_fields<pattern::REV64>(i, insn, pre_1src64<&op_rev64>); }
+bool pre_CLZ(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CLZ>(i, insn, pre_1src<&op_clz<false>, &op_clz<true>>); }
+bool pre_CLS(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CLS>(i, insn, pre_1src<&op_cls<false>, &op_cls<true>>); }
 
 }  // namespace cpu::interp

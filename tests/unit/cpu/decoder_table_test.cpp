@@ -10,6 +10,7 @@
 
 #include "cpu/decoder/classify.h"
 #include "cpu/decoder/decoder.h"
+#include "cpu/decoder/fields.h"
 
 using cpu::decoder::InsnId;
 using cpu::decoder::rows;
@@ -158,6 +159,59 @@ BOOST_AUTO_TEST_CASE(single_register_forms_take_their_class_from_opc) {
   BOOST_TEST((cls(0xf9800020) == OpClass::kNop));    // prfm pldl1keep, [x1]
   BOOST_TEST((cls(0xd8000040) == OpClass::kNop));    // prfm pldl1keep, #8
   BOOST_TEST((cls(0x58000040) == OpClass::kLoad));   // ldr x0, #8
+}
+
+// The pattern's letters are the field extractors. A predecode function must take the fields
+// in pattern order, one parameter per letter: anything else does not compile. Checked here
+// with the same concept with_fields requires.
+namespace fields_check {
+using cpu::DecodedInst;
+using cpu::decoder::Field;
+namespace pattern = cpu::decoder::pattern;
+using Good = bool (*)(DecodedInst&, Field<'f'>, Field<'h'>, Field<'i'>, Field<'n'>, Field<'d'>);
+using Swapped = bool (*)(DecodedInst&, Field<'f'>, Field<'h'>, Field<'i'>, Field<'d'>, Field<'n'>);
+using Short = bool (*)(DecodedInst&, Field<'f'>, Field<'h'>, Field<'i'>, Field<'n'>);
+using Plain = bool (*)(DecodedInst&, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+static_assert(cpu::decoder::TakesFieldsOf<pattern::ADD_imm, Good, DecodedInst>);
+static_assert(!cpu::decoder::TakesFieldsOf<pattern::ADD_imm, Swapped, DecodedInst>);
+static_assert(!cpu::decoder::TakesFieldsOf<pattern::ADD_imm, Short, DecodedInst>);
+static_assert(cpu::decoder::TakesFieldsOf<pattern::ADD_imm, Plain, DecodedInst>);  // untyped: unchecked by design
+// ADR's immediate is immhi:immlo from two letters; a letter split over the word concatenates.
+static_assert(cpu::decoder::kFieldsOf<pattern::ADR>.n == 3);
+static_assert(cpu::decoder::kFieldsOf<pattern::ADR>.f[0].mask == 0x60000000u);
+static_assert(cpu::decoder::kFieldsOf<pattern::ADR>.f[1].mask == 0x00ffffe0u);
+}  // namespace fields_check
+
+// For every row, the fields of its pattern put back in place give the encoding again: every
+// field bit belongs to exactly one letter and the extraction loses nothing.
+namespace {
+template <cpu::decoder::PatternString P>
+bool fields_round_trip(uint32_t w) {
+  constexpr auto fs = cpu::decoder::kFieldsOf<P>;
+  uint32_t back = 0, all = 0;
+  [&]<size_t... K>(std::index_sequence<K...>) {
+    auto put = [&](uint32_t mask, uint32_t v) {
+      for (int b = 0; b < 32; ++b)
+        if (mask & (1u << b)) {
+          back |= (v & 1u) << b;
+          v >>= 1;
+        }
+      all |= mask;
+    };
+    (put(fs.f[K].mask, cpu::decoder::extract<P, K>(w)), ...);
+  }(std::make_index_sequence<fs.n>{});
+  return back == (w & all) && (all & ((1ull << 32) - 1)) == all;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pattern_fields_round_trip) {
+  std::mt19937 rng(9);
+  for (int k = 0; k < 200; ++k) {
+    const uint32_t w = static_cast<uint32_t>(rng());
+#define A64(name, ...) BOOST_TEST(fields_round_trip<cpu::decoder::pattern::name>(w), #name);
+#include "cpu/decoder/a64.inc"
+#undef A64
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
