@@ -297,10 +297,16 @@ class VcpuPmu {
     return hw_->irq_level_below_el2() != irq_level_;
   }
   uint64_t hw_insns_until_overflow(bool cycle_timing) const {
+    // Functional timing: the physical PMU's own O(1) bound on the instruction clock. It is
+    // the most instructions that cannot overflow; the slice ends one later, at the
+    // instruction that overflows, as insns_to_overflow_from() does (and never at 0).
+    if (!cycle_timing) {
+      const uint64_t e = hw_->instructions_until_overflow();
+      return e == UINT64_MAX ? e : e + 1;
+    }
+    // The cycle model: several events per instruction.
     const uint64_t e = hw_->events_until_overflow();
-    // Functional timing: one event per instruction at most. The cycle model: several.
-    if (e == UINT64_MAX || !cycle_timing) return e;
-    return std::max<uint64_t>(e / 8, 1);
+    return e == UINT64_MAX ? e : std::max<uint64_t>(e / 8, 1);
   }
 
  private:
