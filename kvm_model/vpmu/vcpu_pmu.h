@@ -84,12 +84,12 @@ class VcpuPmu {
     // LC and LP: every era's kvm_vcpu_read_pmcr() takes them from the slot as stored (only N
     // differs between eras), so the slot is read directly on this per-count path.
     const uint64_t v = reg(Slot::PMCR_EL0);
-    return (idx < kCycleIdx && (v & pmcr::LP)) || (idx == kCycleIdx && (v & pmcr::LC));
+    return (idx < kCycleIdx && (v & pmcr::kLP)) || (idx == kCycleIdx && (v & pmcr::kLC));
   }
   bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
   bool counter_is_enabled(unsigned idx) const {  // PMCR.E && PMCNTENSET[idx]
     // E, like LC and LP, is read from the slot as stored: eras differ in N only.
-    return (reg(Slot::PMCR_EL0) & pmcr::E) && ((reg(Slot::PMCNTENSET_EL0) >> idx) & 1);
+    return (reg(Slot::PMCR_EL0) & pmcr::kE) && ((reg(Slot::PMCNTENSET_EL0) >> idx) & 1);
   }
 
   // ---- kvm_pmu_* operations (pmu-emul.c) ----
@@ -134,7 +134,7 @@ class VcpuPmu {
   void handle_pmcr(uint64_t val);                         // kvm_pmu_handle_pmcr
   uint64_t pmceid(unsigned which) const;                  // kvm_pmu_get_pmceid
   uint64_t overflow_status() const {                      // kvm_pmu_overflow_status
-    if (!(reg(Slot::PMCR_EL0) & pmcr::E)) return 0;  // read_pmcr()'s E: eras differ in N only
+    if (!(reg(Slot::PMCR_EL0) & pmcr::kE)) return 0;  // read_pmcr()'s E: eras differ in N only
     uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
     if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
     return r;
