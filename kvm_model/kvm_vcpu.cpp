@@ -237,6 +237,8 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   // that userspace sees the state the vCPU will start from.
   apply_pending_psci_reset();
   if (vpmu::owns_one_reg_id(id)) {
+    // Another vCPU's KVM_RUN may evict this context from the physical PMU (under the VM lock).
+    const auto lk = vm_.lock();
     vpmu_->sync_from_hw();  // a partitioned guest's registers are live in the physical PMU
     return vpmu::get_one_reg(*vpmu_, id, value);
   }
@@ -264,6 +266,7 @@ int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   if (!initialised_) return -ENOEXEC;
   apply_pending_psci_reset();
   if (vpmu::owns_one_reg_id(id)) {
+    const auto lk = vm_.lock();  // as get_one_reg
     vpmu_->put_hw();  // written in the slots; the next guest entry loads the context again
     return vpmu::set_one_reg(*vpmu_, id, value);
   }
@@ -324,6 +327,10 @@ int Vcpu::set_one_reg_raw(uint64_t id, const void* data) {
 }
 
 void Vcpu::vcpu_load(uint32_t pcpu) {
+  // Under --threads another vCPU's KVM_RUN may be switching a partitioned PMU context on the
+  // physical PMU this vCPU leaves or joins (VcpuPmu::load_hw evicts the previous owner under
+  // the VM lock): the switch here takes the same lock, so the two never interleave.
+  const auto lk = vm_.lock();
   pcpu_ = pcpu;
   vpmu::vcpu_load(*vpmu_, pcpu);
   // The vCPU's clock now runs at this core's frequency.
@@ -331,7 +338,10 @@ void Vcpu::vcpu_load(uint32_t pcpu) {
   // ... and its instructions through that core's timing model.
   core_->set_timing_model(vm_.timing_model(pcpu));
 }
-void Vcpu::vcpu_put() { vpmu::vcpu_put(*vpmu_); }
+void Vcpu::vcpu_put() {
+  const auto lk = vm_.lock();  // as vcpu_load
+  vpmu::vcpu_put(*vpmu_);
+}
 
 void Vcpu::set_insn_trace(InsnTrace t) {
   if (!t) {
