@@ -80,6 +80,14 @@ struct Arena {
 struct Slot {
   uint32_t flags;
   uint64_t gpa, size, uaddr;
+  // KVM_MEM_LOG_DIRTY_PAGES: memslot->dirty_bitmap, shared with the cores.
+  std::shared_ptr<cpu::DirtyBitmap> dirty = nullptr;
+  // The slot's log wants every page protected when it is next applied to RAM (KVM
+  // write-protects the whole slot when logging starts without INITIALLY_SET).
+  bool protect_all = false;
+  void mark_dirty(uint64_t gpa_at, uint64_t len) const {
+    if (dirty != nullptr && len != 0) dirty->mark_range((gpa_at - gpa) / kPageSize, (gpa_at + len - 1 - gpa) / kPageSize);
+  }
 };
 
 struct VcpuData {
@@ -99,6 +107,8 @@ struct VmObj {
   std::unique_ptr<Vm> vm;
   unsigned ipa_bits = kIpaDefault;
   std::map<uint16_t, Slot> slots;
+  // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's options (kvm->manual_dirty_log_protect).
+  uint64_t manual_dirty_log = 0;
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
   // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
@@ -280,6 +290,8 @@ struct State {
   long reg_list(VmObj& vm, VcpuData& vc, unsigned long arg);
   long run(VmObj& vm, VcpuData& vc);
   bool serve_slot_access(VmObj& vm, VcpuData& vc);
+  long get_dirty_log(VmObj& vm, unsigned long arg);
+  long clear_dirty_log(VmObj& vm, unsigned long arg);
 };
 
 // ---------------- system fd ----------------
@@ -311,6 +323,11 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
       return 1;
+    // kvm_vm_ioctl_check_extension_generic(): arm64 selects
+    // CONFIG_KVM_GENERIC_DIRTYLOG_READ_PROTECT and defines KVM_DIRTY_LOG_MANUAL_CAPS with
+    // INITIALLY_SET (every era from 6.6 to 6.16).
+    case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+      return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
     case KVM_CAP_MSI_DEVID:
       // An ITS makes MSIs carry a DeviceID (kvm->arch.vgic.msis_require_devid).
       if (vm == nullptr) return -EINVAL;
@@ -367,6 +384,7 @@ long State::create_vm(unsigned long type) {
       if (is_write) {
         if (s.flags & KVM_MEM_READONLY) return false;
         std::memcpy(host, buf, len);
+        s.mark_dirty(gpa, len);  // kvm_write_guest()'s mark_page_dirty_in_slot()
       } else {
         std::memcpy(buf, host, len);
       }
@@ -432,8 +450,32 @@ static void sync_slots(VmObj& vm) {
   std::vector<cpu::SlotRegion> regions;
   for (const auto& [id, s] : vm.slots)
     if (static_cast<int>(id) != vm.backing_slot)
-      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0});
+      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0, s.dirty});
   vm.vm->set_memory_slots(std::move(regions));
+  // The model's RAM logs through its pages' flags (cpu::PhysMem::set_dirty_log).
+  cpu::PhysMem* ram = vm.vm->mem();
+  if (ram == nullptr) return;
+  const auto b = vm.slots.find(static_cast<uint16_t>(vm.backing_slot));
+  Slot* const bs = vm.backing_slot >= 0 && b != vm.slots.end() ? &b->second : nullptr;
+  const std::shared_ptr<cpu::DirtyBitmap> log = bs != nullptr ? bs->dirty : nullptr;
+  if (log != ram->dirty_log() || (bs != nullptr && bs->protect_all)) ram->set_dirty_log(log, bs != nullptr && bs->protect_all);
+  for (auto& [id, s] : vm.slots) s.protect_all = false;
+}
+
+// kvm_prepare_memory_region() and kvm_arch_commit_memory_region() for the log of a slot
+// being created, moved or changed: none without KVM_MEM_LOG_DIRTY_PAGES; the old one when
+// there is one; else a new one, all pages dirty under KVM_DIRTY_LOG_INITIALLY_SET. Logging
+// write-protects the whole slot, except with INITIALLY_SET, where KVM_CLEAR_DIRTY_LOG
+// protects the pages it clears.
+static void start_dirty_log(const VmObj& vm, Slot& s, std::shared_ptr<cpu::DirtyBitmap> old) {
+  if (!(s.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+    s.dirty = nullptr;
+    s.protect_all = false;
+    return;
+  }
+  const bool init_set = (vm.manual_dirty_log & KVM_DIRTY_LOG_INITIALLY_SET) != 0;
+  s.dirty = old != nullptr ? std::move(old) : std::make_shared<cpu::DirtyBitmap>(s.size / kPageSize, init_set);
+  s.protect_all = !init_set;
 }
 
 long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
@@ -468,7 +510,11 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
     if (mem.userspace_addr != o.uaddr || mem.memory_size != o.size || ((mem.flags ^ o.flags) & KVM_MEM_READONLY))
       return -EINVAL;
     if (mem.guest_phys_addr == o.gpa) {
-      old->second.flags = mem.flags;  // KVM_MR_FLAGS_ONLY (dirty logging) or nothing
+      // KVM_MR_FLAGS_ONLY (dirty logging on or off) or nothing.
+      if (mem.flags != o.flags) {
+        old->second.flags = mem.flags;
+        start_dirty_log(vm, old->second, o.dirty);
+      }
       return 0;
     }
     move = true;
@@ -479,7 +525,9 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
       return -EEXIST;
   // kvm_arch_prepare_memory_region(): inside the VM's IPA space.
   if (mem.guest_phys_addr + mem.memory_size > (uint64_t{1} << vm.ipa_bits)) return -EFAULT;
-  const Slot s{mem.flags, mem.guest_phys_addr, mem.memory_size, mem.userspace_addr};
+  Slot s{mem.flags, mem.guest_phys_addr, mem.memory_size, mem.userspace_addr};
+  // A moved slot keeps its log (kvm_prepare_memory_region() reuses the old bitmap).
+  start_dirty_log(vm, s, move ? old->second.dirty : nullptr);
   // The model's RAM: the first writable slot created before any vCPU exists. Other slots
   // (and read-only ones) are served at their exits, in the ABI layer.
   const bool backs = vm.vm->mem() == nullptr && !(mem.flags & KVM_MEM_READONLY) && vm.vm->vcpus().empty();
@@ -610,6 +658,14 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       if (cap.flags) return -EINVAL;
       // kvm_vm_ioctl_enable_cap(): the arm64 capabilities a VMM can enable.
       if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) return 0;
+      if (cap.cap == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) {
+        // kvm_vm_ioctl_enable_cap_generic(): INITIALLY_SET only with PROTECT_ENABLE.
+        const uint64_t caps = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+        const uint64_t allowed = (cap.args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) ? caps : KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+        if (cap.args[0] & ~allowed) return -EINVAL;
+        vm.manual_dirty_log = cap.args[0];
+        return 0;
+      }
       if (cap.cap == KVM_CAP_ARM_SYSTEM_SUSPEND) {
         // KVM_ARCH_FLAG_SYSTEM_SUSPEND_ENABLED: PSCI SYSTEM_SUSPEND exits to the VMM.
         vm.vm->smccc().system_suspend = true;
@@ -642,6 +698,10 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       }
       return set_memory_region(vm, mem);
     }
+    case KVM_GET_DIRTY_LOG:
+      return get_dirty_log(vm, arg);
+    case KVM_CLEAR_DIRTY_LOG:
+      return clear_dirty_log(vm, arg);
     case KVM_CREATE_DEVICE:
       return create_device(vmp, arg);
     case KVM_IRQ_LINE:
@@ -670,6 +730,71 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
     default:
       return -EINVAL;  // kvm_arch_vm_ioctl()
   }
+}
+
+// kvm_get_dirty_log_protect(): the slot's bitmap, rounded up to 64-bit words. Without
+// manual protection the bits are taken (cleared) and their pages protected again, so the
+// next write to them logs anew; with it, the log is only read and KVM_CLEAR_DIRTY_LOG does
+// that. A bad destination gives -EFAULT and puts the taken bits back, so no bit is lost
+// (Linux would lose them).
+long State::get_dirty_log(VmObj& vm, unsigned long arg) {
+  kvm_dirty_log log;
+  if (int rc = get(log, arg); rc != 0) return rc;
+  const uint32_t as_id = log.slot >> 16;
+  const uint16_t id = static_cast<uint16_t>(log.slot);
+  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  const auto it = vm.slots.find(id);
+  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
+  cpu::DirtyBitmap& bm = *it->second.dirty;
+  const unsigned long dst = reinterpret_cast<unsigned long>(log.dirty_bitmap);
+  std::vector<uint64_t> words(bm.word_count());
+  const size_t bytes = words.size() * sizeof(uint64_t);
+  const bool ram = static_cast<int>(id) == vm.backing_slot && vm.vm->mem() != nullptr;
+  for (uint64_t w = 0; w < words.size(); ++w) {
+    if (vm.manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) {
+      words[w] = bm.word(w).load(std::memory_order_relaxed);
+      continue;
+    }
+    words[w] = bm.word(w).exchange(0, std::memory_order_relaxed);
+    if (ram && words[w] != 0) vm.vm->mem()->protect_for_log(w, words[w]);
+  }
+  if (int rc = copy_out(dst, words.data(), bytes); rc != 0) {
+    if (!(vm.manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+      for (uint64_t w = 0; w < words.size(); ++w) bm.word(w).fetch_or(words[w], std::memory_order_relaxed);
+    return rc;
+  }
+  return 0;
+}
+
+// kvm_clear_dirty_log_protect(): clears the bits the caller's bitmap sets in
+// [first_page, first_page + num_pages) and protects those pages again. first_page must be
+// a multiple of 64, and num_pages too unless the range ends at the end of the slot.
+long State::clear_dirty_log(VmObj& vm, unsigned long arg) {
+  kvm_clear_dirty_log log;
+  if (int rc = get(log, arg); rc != 0) return rc;
+  const uint32_t as_id = log.slot >> 16;
+  const uint16_t id = static_cast<uint16_t>(log.slot);
+  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  if (log.first_page & 63) return -EINVAL;
+  const auto it = vm.slots.find(id);
+  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
+  cpu::DirtyBitmap& bm = *it->second.dirty;
+  const uint64_t npages = bm.pages();
+  if (log.first_page > npages || log.num_pages > npages - log.first_page ||
+      (log.num_pages < npages - log.first_page && (log.num_pages & 63)))
+    return -EINVAL;
+  std::vector<uint64_t> mask((uint64_t{log.num_pages} + 63) / 64);
+  if (copy_in(mask.data(), reinterpret_cast<unsigned long>(log.dirty_bitmap), mask.size() * sizeof(uint64_t)) != 0)
+    return -EFAULT;
+  const bool ram = static_cast<int>(id) == vm.backing_slot && vm.vm->mem() != nullptr;
+  for (uint64_t k = 0; k < mask.size(); ++k) {
+    if (mask[k] == 0) continue;
+    const uint64_t w = log.first_page / 64 + k;
+    // Bits beyond the slot's last page (a final partial word) name no page.
+    const uint64_t cleared = mask[k] & bm.word(w).fetch_and(~mask[k], std::memory_order_relaxed) & bm.full_word(w);
+    if (ram && cleared != 0) vm.vm->mem()->protect_for_log(w, cleared);
+  }
+  return 0;
 }
 
 // ---------------- vCPU fd ----------------
@@ -715,6 +840,7 @@ bool State::serve_slot_access(VmObj& vm, VcpuData& vc) {
     if (r.mmio.is_write) {
       if (s.flags & KVM_MEM_READONLY) return false;
       std::memcpy(host, r.mmio.data, r.mmio.len);
+      s.mark_dirty(r.mmio.phys_addr, r.mmio.len);
     } else {
       std::memset(r.mmio.data, 0, sizeof r.mmio.data);
       std::memcpy(r.mmio.data, host, r.mmio.len);
