@@ -20,6 +20,10 @@ namespace {
 class AbiBackend final : public KvmBackend {
  public:
   AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out) : dev_(std::move(dev)) {
+    // The program's signals are emulated, not pmuemu's own: KVM_RUN must not see the host
+    // process's pending signals. This layer delivers a signal when it is raised and keeps
+    // none pending, so a KVM_SET_SIGNAL_MASK never finds one to end KVM_RUN with.
+    dev_->set_pending_signals([] { return uint64_t{0}; });
     if (trace)
       dev_->set_trace([out](const std::string& line) {
         std::fputs(line.c_str(), out);

@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -96,6 +97,10 @@ struct VcpuData {
   unsigned index;    // creation order: its kvm_run page is page pair `index` of the VM's memfd
   kvm_run* run;      // the model's own MAP_SHARED mapping of it
   VcpuExtra extra;
+  // KVM_SET_SIGNAL_MASK: the signals blocked while KVM_RUN runs (vcpu->sigset), in the
+  // kernel's 64-bit sigset_t layout (bit n-1 for signal n).
+  bool has_sigmask = false;
+  uint64_t sigmask = 0;
   std::mutex m;      // vcpu->mutex: one ioctl at a time per vCPU
 };
 
@@ -208,6 +213,7 @@ struct State {
   std::map<int, std::shared_ptr<File>> files;
   std::shared_ptr<Arena> arena;  // where the next VM's region comes from (guarded by m)
   TraceFn trace;
+  PendingSignalsFn pending_signals;
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
   std::shared_ptr<File> find(int fd) const {
@@ -291,6 +297,7 @@ struct State {
   long run(VmObj& vm, VcpuData& vc);
   bool serve_slot_access(VmObj& vm, VcpuData& vc);
   long get_dirty_log(VmObj& vm, unsigned long arg);
+  bool signal_pending(const VcpuData& vc) const;
   long clear_dirty_log(VmObj& vm, unsigned long arg);
 };
 
@@ -861,6 +868,14 @@ long State::run(VmObj& vm, VcpuData& vc) {
   }
   if (!vc.v->initialised()) return -ENOEXEC;
   if (ur->immediate_exit) return -EINTR;
+  // kvm_sigset_activate() then the run loop's signal_pending() check: a signal pending for
+  // the thread that the mask in force during the run does not block ends KVM_RUN before
+  // the guest runs, with KVM_EXIT_INTR.
+  if (signal_pending(vc)) {
+    ur->exit_reason = KVM_EXIT_INTR;
+    ur->flags = 0;
+    return -EINTR;
+  }
   long rc;
   for (;;) {
     rc = vc.v->run();
@@ -915,6 +930,20 @@ long State::run(VmObj& vm, VcpuData& vc) {
   return rc;
 }
 
+// Whether the calling thread has a signal pending that KVM_RUN's mask lets through. The
+// host's own signals unless a hook says otherwise (pmuemu user: the program's).
+bool State::signal_pending(const VcpuData& vc) const {
+  // A signal the thread does not block has been delivered already; one it blocks stays
+  // pending, and counts when the vCPU's mask unblocks it.
+  if (!vc.has_sigmask) return false;
+  if (pending_signals) return (pending_signals() & ~vc.sigmask) != 0;
+  sigset_t set;
+  if (sigpending(&set) != 0) return false;
+  for (int sig = 1; sig <= 64; ++sig)
+    if (sigismember(&set, sig) == 1 && !((vc.sigmask >> (sig - 1)) & 1)) return true;
+  return false;
+}
+
 long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long arg) {
   // kvm_vcpu_ioctl(): only KVM's ioctl type.
   if (((req >> _IOC_TYPESHIFT) & _IOC_TYPEMASK) != KVMIO) return -EINVAL;
@@ -925,6 +954,24 @@ long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long
       vm.touched.store(true);
       if (vm.ram_deleted) return -EFAULT;
       return run(vm, vc);
+    case KVM_SET_SIGNAL_MASK: {
+      // kvm_vcpu_ioctl(): no argument clears the mask; else len must be the kernel's
+      // sizeof(sigset_t), 8 on arm64.
+      if (arg == 0) {
+        vc.has_sigmask = false;
+        vc.sigmask = 0;
+        return 0;
+      }
+      uint32_t len;
+      if (int rc = get(len, arg); rc != 0) return rc;
+      if (len != sizeof(uint64_t)) return -EINVAL;
+      uint64_t set;
+      if (int rc = copy_in(&set, arg + offsetof(kvm_signal_mask, sigset), sizeof set); rc != 0) return rc;
+      // sigprocmask() never blocks SIGKILL and SIGSTOP.
+      vc.sigmask = set & ~((uint64_t{1} << (SIGKILL - 1)) | (uint64_t{1} << (SIGSTOP - 1)));
+      vc.has_sigmask = true;
+      return 0;
+    }
     case KVM_GET_MP_STATE: {
       kvm_mp_state st{vc.v->mp_state()};
       return put(arg, st);
@@ -1171,6 +1218,7 @@ int Dev::close(int fd) {
 
 bool Dev::owns(int fd) const { return s_->find(fd) != nullptr; }
 void Dev::set_trace(TraceFn fn) { s_->trace = std::move(fn); }
+void Dev::set_pending_signals(PendingSignalsFn fn) { s_->pending_signals = std::move(fn); }
 const Options& Dev::options() const { return s_->opts; }
 void Dev::set_vmm_pcpu(uint32_t pcpu) { s_->opts.vmm_pcpu = pcpu; }
 

@@ -9,6 +9,8 @@
 #include "kvm_model/abi/abi.h"
 #include "pmuemu/kvm.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include <cerrno>
@@ -310,6 +312,71 @@ BOOST_AUTO_TEST_CASE(writes_the_model_makes_for_the_guest_are_logged) {
   std::set<unsigned> want = kRamStored;
   want.insert(14);
   BOOST_CHECK(v.dirty(kRamSlot) == want);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// KVM_SET_SIGNAL_MASK (kvm_vcpu_ioctl): the mask KVM_RUN runs with; a pending signal it
+// does not block ends KVM_RUN with -EINTR and KVM_EXIT_INTR before the guest runs.
+BOOST_AUTO_TEST_SUITE(signal_mask)
+
+struct SigMask {
+  uint32_t len;
+  uint64_t set;
+} __attribute__((packed));
+
+BOOST_AUTO_TEST_CASE(set_signal_mask_errnos_and_eintr) {
+  DirtyVm v(~uint64_t{0}, 0, 0);
+  SigMask m{8, 0};
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, kBadAddr), -EFAULT);
+  m.len = 16;
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, ptr(&m)), -EINVAL);  // not sizeof(sigset_t)
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vm, KVM_SET_SIGNAL_MASK, ptr(&m)), -EINVAL);    // a vCPU ioctl
+  // The host thread blocks SIGUSR1 and has one pending.
+  sigset_t usr1, old;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  BOOST_REQUIRE_EQUAL(pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
+  BOOST_REQUIRE_EQUAL(pthread_kill(pthread_self(), SIGUSR1), 0);
+  // No vCPU mask: the thread's own blocks it, the guest runs.
+  v.run_guest();
+  // A mask that still blocks it: the guest runs.
+  m = {8, uint64_t{1} << (SIGUSR1 - 1)};
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, ptr(&m)), 0);
+  v.run_guest();
+  // A mask that lets it through: -EINTR, KVM_EXIT_INTR, the signal still pending.
+  m = {8, 0};
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, ptr(&m)), 0);
+  v.run->exit_reason = 0;
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_RUN, 0), -EINTR);
+  BOOST_CHECK_EQUAL(v.run->exit_reason, KVM_EXIT_INTR);
+  // The VMM accepts it (sigwait), and the vCPU runs again.
+  int sig = 0;
+  BOOST_REQUIRE_EQUAL(sigwait(&usr1, &sig), 0);
+  BOOST_CHECK_EQUAL(sig, SIGUSR1);
+  v.run_guest();
+  // A null argument removes the mask.
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, 0), 0);
+  BOOST_REQUIRE_EQUAL(pthread_kill(pthread_self(), SIGUSR1), 0);
+  v.run_guest();
+  BOOST_REQUIRE_EQUAL(sigwait(&usr1, &sig), 0);
+  BOOST_REQUIRE_EQUAL(pthread_sigmask(SIG_SETMASK, &old, nullptr), 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_hook_supplies_the_pending_signals) {
+  DirtyVm v(~uint64_t{0}, 0, 0);
+  uint64_t pending = uint64_t{1} << (SIGUSR2 - 1);
+  v.dev.set_pending_signals([&pending] { return pending; });
+  v.run_guest();  // no vCPU mask: nothing counts
+  SigMask m{8, pending};
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, ptr(&m)), 0);
+  v.run_guest();  // blocked by the vCPU mask too
+  m.set = 0;
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_SET_SIGNAL_MASK, ptr(&m)), 0);
+  BOOST_CHECK_EQUAL(v.dev.ioctl(v.vcpu, KVM_RUN, 0), -EINTR);
+  BOOST_CHECK_EQUAL(v.run->exit_reason, KVM_EXIT_INTR);
+  pending = 0;
+  v.run_guest();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
