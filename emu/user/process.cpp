@@ -100,7 +100,7 @@ std::unique_ptr<cpu::Core> Process::make_core(uint32_t pcpu) {
 }
 
 uint64_t Process::total_retired() const {
-  uint64_t n = retired_exited_;
+  uint64_t n = retired_exited_ + retired_guest_;
   for (const auto& t : threads_)
     if (t->core) n += t->core->retired_total();
   return n;
@@ -470,6 +470,7 @@ bool Process::schedule() {
         // Switched in (sched_info.pcount); a thread that keeps its pCPU is not.
         if (i != prev || !prev_runs_on) ++t.sched.timeslices;
         sched_clock_ = now_ns();  // at the new thread's clock from here on
+        turn_start_ = total_retired();
         return true;
       }
     }
@@ -495,6 +496,24 @@ Outcome Process::run() {
   };
   for (;;) {
     uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
+    if (threads_.size() > 1) {
+      // The quantum is the thread's turn, not one stretch between system calls: a thread
+      // that makes a call every few instructions (a vCPU thread in a KVM_RUN loop) would
+      // otherwise keep the turn for ever and a sleeping thread would never wake. Guest
+      // instructions its KVM_RUN calls retired count (add_guest_instructions).
+      const uint64_t used = total_retired() - turn_start_;
+      if (used >= kQuantum) {
+        account_sched();
+        if (!schedule()) {
+          out.signal = 9;
+          out.exit_status = 128 + 9;
+          out.reason = "every thread is blocked for ever (futex wait with no waker)";
+          break;
+        }
+        continue;
+      }
+      budget = kQuantum - used;
+    }
     if (opts_.max_insns != 0) {
       const uint64_t done = total_retired();
       if (done >= opts_.max_insns) {
