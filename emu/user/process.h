@@ -109,6 +109,13 @@ struct Thread {
   uint32_t pcpu = 0;
   uint64_t affinity = ~0ull;
   SchedStat sched;
+  // rseq(2) registration: the struct rseq's address (0: none), length and signature.
+  uint64_t rseq = 0;
+  uint32_t rseq_len = 0, rseq_sig = 0;
+  // The CPU the registered area last showed (its cpu_id), UINT32_MAX when it must be
+  // rewritten before the thread returns to the program.
+  uint32_t rseq_shown = UINT32_MAX;
+  bool rseq_event = false;  // switched out or migrated since it last ran (RSEQ_EVENT_PREEMPT)
 };
 
 class Process {
@@ -147,6 +154,14 @@ class Process {
   // sched_yield: the calling thread gives its pCPU to the next runnable thread.
   void yield() { switch_now_ = threads_.size() > 1; }
   void set_pcpu(uint32_t p);
+  // The thread of this process with that tid, or null.
+  Thread* thread_by_tid(int tid);
+  // Moves a thread that is not running now to pCPU p (sched_setaffinity of another thread).
+  void set_thread_pcpu(Thread& t, uint32_t p);
+  // rseq: before the current thread returns to the program, after it was switched in or
+  // moved: the registered area's cpu_id_start, cpu_id, node_id and mm_cid show where it
+  // runs, and a critical section it was in is aborted (rseq_handle_notify_resume).
+  void rseq_resume();
   // Time the current thread spent in KVM_RUN, as instructions the guest retired on its pCPU:
   // emulated time passes while a vCPU thread runs its guest, as on the real machine (a VMM
   // thread that sleeps while its vCPU thread runs wakes after the guest's time, not after
@@ -202,7 +217,10 @@ class Process {
   uint64_t skipped_ns_ = 0;    // emulated time that passed while every thread waited
   uint64_t retired_exited_ = 0;
   uint64_t retired_guest_ = 0;  // add_guest_instructions
-  uint64_t turn_start_ = 0;     // total_retired() when the current thread's turn began
+  uint64_t turn_start_ = 0;
+  // now_ns(): the emulated time at the last thread or pCPU switch, and total_retired() then.
+  uint64_t clock_base_ns_ = 0, clock_base_insns_ = 0;
+  void rebase_clock();     // total_retired() when the current thread's turn began
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
   bool schedule();             // picks the next runnable thread; false if none can ever run
