@@ -302,6 +302,7 @@ void Process::set_pcpu(uint32_t p) {
   if (p == threads_[cur_]->pcpu) return;
   rebase_clock();
   threads_[cur_]->pcpu = p;
+  threads_[cur_]->rseq_event = true;  // rseq_migrate()
   // Moving to another cluster: the core now reports that cluster's identification.
   cpu::IdRegs ids = vmm::id_regs(host_.cluster_of(p).core);
   core_->set_ids(ids);
