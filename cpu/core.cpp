@@ -118,7 +118,8 @@ void PhysMem::set_slots(std::vector<SlotRegion> slots) {
   }
   for (uint64_t k : pages) invalidate_cores(k);
   slots_ = std::move(slots);
-  slots_log_ = std::any_of(slots_.begin(), slots_.end(), [](const SlotRegion& s) { return s.dirty != nullptr; });
+  slots_log_ = false;
+  for (const SlotRegion& s : slots_) slots_log_ |= s.dirty != nullptr;
 }
 
 void PhysMem::mark_slot_code_page(uint64_t pa) {

@@ -229,6 +229,13 @@ uint64_t Process::now_ns() const {
   return clock_base_ns_ + (total_retired() - clock_base_insns_) * 1000 / (mhz == 0 ? 1000 : mhz) + skipped_ns_;
 }
 
+bool Process::wake_due() const {
+  uint64_t next = UINT64_MAX;
+  for (const auto& t : threads_)
+    if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait) next = std::min(next, t->wake_ns);
+  return next != UINT64_MAX && next <= now_ns();
+}
+
 void Process::rebase_clock() {
   clock_base_ns_ = now_ns() - skipped_ns_;
   clock_base_insns_ = total_retired();
@@ -548,7 +555,6 @@ bool Process::schedule() {
         if (i != prev || !prev_runs_on) ++t.sched.timeslices;
         if (i != prev) threads_[prev]->rseq_event = true;  // rseq_preempt() at the switch
         sched_clock_ = now_ns();  // at the new thread's clock from here on
-        turn_start_ = total_retired();
         return true;
       }
     }
@@ -581,23 +587,18 @@ Outcome Process::run() {
       break;
     }
     uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
-    if (threads_.size() > 1) {
-      // The quantum is the thread's turn, not one stretch between system calls: a thread
-      // that makes a call every few instructions (a vCPU thread in a KVM_RUN loop) would
-      // otherwise keep the turn for ever and a sleeping thread would never wake. Guest
-      // instructions its KVM_RUN calls retired count (add_guest_instructions).
-      const uint64_t used = total_retired() - turn_start_;
-      if (used >= kQuantum) {
-        account_sched();
-        if (!schedule()) {
-          out.signal = 9;
-          out.exit_status = 128 + 9;
-          out.reason = "every thread is blocked for ever (futex wait with no waker)";
-          break;
-        }
-        continue;
+    if (threads_.size() > 1 && wake_due()) {
+      // A sleeping thread whose time has come preempts the running one (Linux's wakeup
+      // preemption). Without it a thread that makes a system call every few instructions
+      // (a vCPU thread in a KVM_RUN loop: each call starts a new quantum) would keep the
+      // pCPU for ever, and a thread in usleep() would never wake.
+      account_sched();
+      if (!schedule()) {
+        out.signal = 9;
+        out.exit_status = 128 + 9;
+        out.reason = "every thread is blocked for ever (futex wait with no waker)";
+        break;
       }
-      budget = kQuantum - used;
     }
     if (opts_.max_insns != 0) {
       const uint64_t done = total_retired();

@@ -457,7 +457,7 @@ static void sync_slots(VmObj& vm) {
   std::vector<cpu::SlotRegion> regions;
   for (const auto& [id, s] : vm.slots)
     if (static_cast<int>(id) != vm.backing_slot)
-      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0, s.dirty});
+      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0, s.dirty.get()});
   vm.vm->set_memory_slots(std::move(regions));
   // The model's RAM logs through its pages' flags (cpu::PhysMem::set_dirty_log).
   cpu::PhysMem* ram = vm.vm->mem();
@@ -466,7 +466,7 @@ static void sync_slots(VmObj& vm) {
   Slot* const bs = vm.backing_slot >= 0 && b != vm.slots.end() ? &b->second : nullptr;
   const std::shared_ptr<cpu::DirtyBitmap> log = bs != nullptr ? bs->dirty : nullptr;
   if (log != ram->dirty_log() || (bs != nullptr && bs->protect_all)) ram->set_dirty_log(log, bs != nullptr && bs->protect_all);
-  for (auto& [id, s] : vm.slots) s.protect_all = false;
+  if (bs != nullptr) bs->protect_all = false;
 }
 
 // kvm_prepare_memory_region() and kvm_arch_commit_memory_region() for the log of a slot
@@ -486,6 +486,9 @@ static void start_dirty_log(const VmObj& vm, Slot& s, std::shared_ptr<cpu::Dirty
 }
 
 long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
+  // The cores hold the slot's log by plain pointer until sync_slots replaces their list.
+  const auto old = vm.slots.find(static_cast<uint16_t>(mem.slot));
+  const std::shared_ptr<cpu::DirtyBitmap> keep = old != vm.slots.end() ? old->second.dirty : nullptr;
   const long rc = update_memory_region(vm, mem);
   if (rc == 0) sync_slots(vm);
   return rc;
