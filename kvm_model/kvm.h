@@ -203,7 +203,9 @@ class Vcpu : private cpu::SysRegPort {
   // An SMCCC call (HVC #0 / SMC #0), in the kernel like KVM's: 1 = keep running, 2 = wait
   // as WFI (PSCI CPU_SUSPEND), 0 = exit to the VMM (run_ filled).
   int handle_smccc(bool is_smc);
-  int reset_vcpu(const char* cause, vpmu::ResetTrace& trace);
+  // trace is null unless a reset listener is set: the reset steps' names are strings, and
+  // building them made up a third of KVM_ARM_VCPU_INIT's cost.
+  int reset_vcpu(const char* cause, vpmu::ResetTrace* trace);
   // ONE_REG of the core's EL1 system registers and the virtual timer (kvm_state.cpp).
   static bool owns_state_reg(uint64_t id);
   int get_state_reg(uint64_t id, uint64_t& value);

@@ -360,7 +360,7 @@ void Vcpu::apply_pending_psci_reset() {
   const kvm_vcpu_init saved = features_;
   features_.features[0] &= ~(1u << KVM_ARM_VCPU_POWER_OFF);
   vpmu::ResetTrace trace;
-  reset_vcpu("PSCI CPU_ON", trace);
+  reset_vcpu("PSCI CPU_ON", reset_trace_ ? &trace : nullptr);
   features_ = saved;
   core_->state().pc = psci_entry_;
   core_->set_x(0, psci_context_);

@@ -129,10 +129,14 @@ cpu::SysRegPort::Result Vcpu::hw_access(cpu::Core& core, vpmu::TrapRoute route, 
   const bool is_read = iss & 1;
   const uint8_t el = core.state().el;
   // What the guest ran since the last access reaches the physical counters first (the
-  // hardware counts as it goes; the model counts in bulk).
-  if (route.flags & vpmu::trap::kCounts) {
-    if (timing() == nullptr) {
-      if (vpmu_->hw_count_to(core.retired_by_el())) vpmu::sync_hwstate(*vpmu_);
+  // hardware counts as it goes; the model counts in bulk, and its instruction clock is O(1)).
+  const bool functional = timing() == nullptr;
+  std::array<uint64_t, 2> now{};
+  const bool counts = route.flags & vpmu::trap::kCounts;
+  if (counts) {
+    if (functional) {
+      now = core.retired_by_el();
+      if (vpmu_->hw_count_to(now)) vpmu::sync_hwstate(*vpmu_);
     } else {
       flush_events(FlushAt::kTrap);
     }
@@ -143,7 +147,7 @@ cpu::SysRegPort::Result Vcpu::hw_access(cpu::Core& core, vpmu::TrapRoute route, 
     // The guest's overflow interrupt follows its registers; a write may also bring an
     // overflow closer than the end of the slice: stop there, so the interrupt is on time.
     vpmu::sync_hwstate(*vpmu_);
-    const std::array<uint64_t, 2> now = core.retired_by_el();
+    if (!(counts && functional)) now = core.retired_by_el();  // else taken above, same access
     const uint64_t ran = now[0] + now[1] - slice_start_;
     if (vpmu_->hw_insns_until_overflow(timing() != nullptr) < slice_len_ - ran) core.request_stop();
   }

@@ -88,7 +88,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
 }
 Vcpu::~Vcpu() = default;
 
-int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
+int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace* trace) {
   // kvm_reset_vcpu() zeroes the general registers and fp_regs (V0-V31, FPSR, FPCR): the
   // core's reset does both. The AArch32 banked SPSRs are kvm_regs storage and go with them.
   core_->reset(0);
@@ -97,12 +97,12 @@ int Vcpu::reset_vcpu(const char* cause, vpmu::ResetTrace& trace) {
   timer_.reset();
   mmio_read_pending_ = false;
   // kvm_reset_vcpu(): the PMU part runs on the pCPU executing the reset (6.6 reads its PMCR).
-  const int rc = vpmu::vcpu_reset(*vpmu_, pcpu_, &trace);
+  const int rc = vpmu::vcpu_reset(*vpmu_, pcpu_, trace);
   // The guest's ID_AA64DFR0_EL1.PMUVer is the VM's (0 without the PMU feature).
   cpu::IdRegs ids = core_->ids();
   ids.id_aa64dfr0 = (ids.id_aa64dfr0 & ~uint64_t{0xf00}) | (uint64_t{vm_.pmu().pmuver()} << 8);
   core_->set_ids(ids);
-  if (reset_trace_) reset_trace_(id_, pcpu_, cause, trace);
+  if (reset_trace_ && trace) reset_trace_(id_, pcpu_, cause, *trace);
   if (debug_event_) debug_event_(id_, DebugEvent::kReset, cause, 0);
   mp_state_ = (features_.features[0] >> KVM_ARM_VCPU_POWER_OFF) & 1 ? KVM_MP_STATE_STOPPED
                                                                      : KVM_MP_STATE_RUNNABLE;
@@ -128,15 +128,16 @@ int Vcpu::arm_vcpu_init(const kvm_vcpu_init& init) {
   if (vm_wide && vm_.features_configured_ && ((vm_.vm_features_ ^ init.features[0]) & ~kPowerOff)) return -EINVAL;
   const bool has_pmu = (init.features[0] >> KVM_ARM_VCPU_PMU_V3) & 1;
   vpmu::ResetTrace trace;
+  vpmu::ResetTrace* const tp = reset_trace_ ? &trace : nullptr;
   // The vCPU's own thread executes KVM_ARM_VCPU_INIT, on the pCPU it is placed on.
   const bool strict = (init.features[0] >> KVM_ARM_VCPU_PMU_V3_STRICT) & 1;
-  if (int rc = vpmu::vcpu_init(*vpmu_, has_pmu, !initialised_, pcpu_, &trace, strict); rc != 0) return rc;
+  if (int rc = vpmu::vcpu_init(*vpmu_, has_pmu, !initialised_, pcpu_, tp, strict); rc != 0) return rc;
   features_ = init;
   // KVM_ARM_VCPU_INIT resets the vCPU: a PSCI CPU_ON still pending from before (say, a
   // system reset raced with it) is dropped with the rest of its state, as Linux drops the
   // pending KVM_REQ_VCPU_RESET's reset_state.
   psci_reset_pending_ = false;
-  if (int rc = reset_vcpu("KVM_ARM_VCPU_INIT", trace); rc != 0) return rc;
+  if (int rc = reset_vcpu("KVM_ARM_VCPU_INIT", tp); rc != 0) return rc;
   initialised_ = true;
   if (vm_wide && !vm_.features_configured_) {
     vm_.vm_features_ = init.features[0] & ~kPowerOff;
@@ -236,6 +237,8 @@ int Vcpu::get_one_reg(uint64_t id, uint64_t& value) {
   // that userspace sees the state the vCPU will start from.
   apply_pending_psci_reset();
   if (vpmu::owns_one_reg_id(id)) {
+    // Another vCPU's KVM_RUN may evict this context from the physical PMU (under the VM lock).
+    const auto lk = vm_.lock();
     vpmu_->sync_from_hw();  // a partitioned guest's registers are live in the physical PMU
     return vpmu::get_one_reg(*vpmu_, id, value);
   }
@@ -263,6 +266,7 @@ int Vcpu::set_one_reg(uint64_t id, uint64_t value) {
   if (!initialised_) return -ENOEXEC;
   apply_pending_psci_reset();
   if (vpmu::owns_one_reg_id(id)) {
+    const auto lk = vm_.lock();  // as get_one_reg
     vpmu_->put_hw();  // written in the slots; the next guest entry loads the context again
     return vpmu::set_one_reg(*vpmu_, id, value);
   }
@@ -323,6 +327,10 @@ int Vcpu::set_one_reg_raw(uint64_t id, const void* data) {
 }
 
 void Vcpu::vcpu_load(uint32_t pcpu) {
+  // Under --threads another vCPU's KVM_RUN may be switching a partitioned PMU context on the
+  // physical PMU this vCPU leaves or joins (VcpuPmu::load_hw evicts the previous owner under
+  // the VM lock): the switch here takes the same lock, so the two never interleave.
+  const auto lk = vm_.lock();
   pcpu_ = pcpu;
   vpmu::vcpu_load(*vpmu_, pcpu);
   // The vCPU's clock now runs at this core's frequency.
@@ -330,7 +338,10 @@ void Vcpu::vcpu_load(uint32_t pcpu) {
   // ... and its instructions through that core's timing model.
   core_->set_timing_model(vm_.timing_model(pcpu));
 }
-void Vcpu::vcpu_put() { vpmu::vcpu_put(*vpmu_); }
+void Vcpu::vcpu_put() {
+  const auto lk = vm_.lock();  // as vcpu_load
+  vpmu::vcpu_put(*vpmu_);
+}
 
 void Vcpu::set_insn_trace(InsnTrace t) {
   if (!t) {

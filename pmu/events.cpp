@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cpu/timing/events.h"
+
 namespace pmu {
 
 // The table is the single source of truth; keep it sorted so lookups by number can bisect.
@@ -34,12 +36,26 @@ Pmceid pmceid_of(std::span<const uint16_t> events) {
   return p;
 }
 
+namespace {
+bool is_own(uint16_t ev) { return std::find(kPmuOwnEvents.begin(), kPmuOwnEvents.end(), ev) != kPmuOwnEvents.end(); }
+}  // namespace
+
+std::vector<uint16_t> countable_events() {
+  std::vector<uint16_t> out(kPmuOwnEvents.begin(), kPmuOwnEvents.end());
+  out.insert(out.end(), cpu::timing::kProducedEvents.begin(), cpu::timing::kProducedEvents.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<uint16_t> counted_events(std::span<const uint16_t> implemented, bool cycle_timing) {
   std::vector<uint16_t> out;
-  for (uint16_t ev : implemented)
-    if (cycle_timing || std::find(kInstructionClockEvents.begin(), kInstructionClockEvents.end(), ev) !=
-                            kInstructionClockEvents.end())
-      out.push_back(ev);
+  for (uint16_t ev : implemented) {
+    const bool counted =
+        cycle_timing ? is_own(ev) || cpu::timing::produces(ev)
+                     : std::find(kInstructionClockEvents.begin(), kInstructionClockEvents.end(), ev) !=
+                           kInstructionClockEvents.end();
+    if (counted) out.push_back(ev);
+  }
   return out;
 }
 

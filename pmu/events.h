@@ -46,7 +46,14 @@ Pmceid pmceid_of(std::span<const uint16_t> events);
 // for what PMCEID lacks).
 inline constexpr std::array<uint16_t, 5> kInstructionClockEvents{event::SW_INCR, event::INST_RETIRED, event::CPU_CYCLES,
                                                                  event::INST_SPEC, event::CHAIN};
-// The events of `implemented` that a core counts under the given timing (order kept).
+// The events the PMU produces itself, whatever the timing: PMSWINC writes and CHAIN.
+inline constexpr std::array<uint16_t, 2> kPmuOwnEvents{event::SW_INCR, event::CHAIN};
+// Every event some core of the emulator can count: the PMU's own and those the timing model
+// declares (cpu/timing/events.h), sorted. A catalogue core lists a subset of these only.
+std::vector<uint16_t> countable_events();
+// The events of `implemented` that a core counts under the given timing (order kept): with
+// the timing model, the PMU's own and the model's declared events; without it, the
+// instruction clock's.
 std::vector<uint16_t> counted_events(std::span<const uint16_t> implemented, bool cycle_timing);
 
 }  // namespace pmu

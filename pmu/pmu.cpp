@@ -82,6 +82,7 @@ Pmu::Pmu(const PmuConfig& config) : config_(config) {
 }
 
 void Pmu::reset() {
+  consumed_ = 0;  // every value is replaced: nothing pending is kept
   pmcr_ = pmcr_res1();
   cnten_ = inten_ = ovs_ = 0;
   selr_ = userenr_ = 0;
@@ -98,6 +99,7 @@ void Pmu::set_mdcr_el2(const Mdcr& m) {
                                 std::to_string(n_));
   if (m.hpmn == 0 && !config_.feat_hpmn0)
     throw std::invalid_argument("pmu: MDCR_EL2.HPMN = 0 needs FEAT_HPMN0 (PmuConfig::feat_hpmn0)");
+  settle_if_pending();
   mdcr_ = m;
   guest_mask_ = (uint64_t{1} << kCycleIdx) | arch::ones(m.hpmn);
   recompute();
@@ -177,6 +179,7 @@ uint64_t Pmu::pmceid(unsigned which) const {
 // ---- programming ----
 
 void Pmu::write_pmcr(uint64_t v, bool actions, uint8_t el) {
+  settle_if_pending();
   pmcr_ = (v & pmcr_writable_mask()) | pmcr_res1();
   if (actions && (v & pmcr::kP)) std::fill_n(evcntr_.begin(), counters_at(el), 0);
   if (actions && (v & pmcr::kC)) {
@@ -189,20 +192,26 @@ void Pmu::write_pmcr(uint64_t v, bool actions, uint8_t el) {
 void Pmu::write_evtyper(unsigned n, uint64_t v) {
   const uint64_t masked = v & evtyper_mask();
   if (masked == evtyper_[n]) return;  // a profiler re-arming the same event changes nothing
+  settle_if_pending();
   evtyper_[n] = masked;
   recompute();
 }
 
 void Pmu::write_ccfiltr(uint64_t v) {
+  settle_if_pending();
   ccfiltr_ = v & filter_mask();
   recompute();
 }
 
-void Pmu::write_evcntr(unsigned n, uint64_t v) { evcntr_[n] = v & evcntr_storage_mask(); }
+void Pmu::write_evcntr(unsigned n, uint64_t v) {
+  evcntr_[n] = v & evcntr_storage_mask();
+  rebase(n);
+}
 
 void Pmu::write_ccntr(uint64_t v) {
   ccntr_ = v;
   cycle_phase_ = 0;
+  rebase(kCycleIdx);
 }
 
 void Pmu::recompute() {
@@ -211,6 +220,7 @@ void Pmu::recompute() {
   cycle_el_mask_ = 0;
   counting_.fill(0);
   swinc_mask_ = chain_mask_ = 0;
+  lazy_mask_ = 0;
   // PMCR_EL0.E enables the counters below HPMN and the cycle counter, MDCR_EL2.HPME the rest.
   uint64_t enabled = 0;
   if (pmcr_ & pmcr::kE) enabled |= guest_mask_;
@@ -223,6 +233,7 @@ void Pmu::recompute() {
       if (els & (1u << el)) counting_[el] |= bit;
     if (i == kCycleIdx) {
       cycle_el_mask_ = els;
+      if (els != 0) lazy_mask_ |= bit;
       continue;
     }
     const auto ev = static_cast<uint16_t>(evtyper_[i] & evtyper::kEvtCount16);
@@ -232,11 +243,96 @@ void Pmu::recompute() {
     } else if (ev == event::CHAIN) {
       if (i % 2 == 1) chain_mask_ |= bit;  // CHAIN on an even counter counts nothing
     } else {
-      if (ev == event::INST_RETIRED || ev == event::INST_SPEC || ev == event::CPU_CYCLES)
+      if (ev == event::INST_RETIRED || ev == event::INST_SPEC || ev == event::CPU_CYCLES) {
         insn_driven_[num_insn_driven_++] = static_cast<uint8_t>(num_driven_);
+        lazy_mask_ |= bit;
+      }
       driven_[num_driven_++] = {static_cast<uint8_t>(i), els, ev, event_ovf_width(i) == 64 ? kMax : kLow32};
     }
   }
+  // Every caller settled the lazy counters first: all of them count from here.
+  since_.fill(clock_);
+  compute_budget();
+}
+
+// ---- the lazy counters (instruction clock) ----
+
+uint64_t Pmu::live_evcntr(unsigned idx) const {
+  if (!((lazy_mask_ >> idx) & 1)) return evcntr_[idx];
+  // Within the budget no overflow is pending, so the ticks are a plain add in storage width.
+  return (evcntr_[idx] + pending(idx, el_mask_of(evtyper_[idx]))) & evcntr_storage_mask();
+}
+
+uint64_t Pmu::live_ccntr() const {
+  if (!((lazy_mask_ >> kCycleIdx) & 1)) return ccntr_;
+  const uint64_t cycles = pending(kCycleIdx, cycle_el_mask_);
+  const uint64_t ticks = cycle_divided() ? (cycle_phase_ + cycles) / kCycleDivider : cycles;
+  return ccntr_ + ticks;
+}
+
+uint64_t Pmu::live_cycle_phase() const {
+  if (!((lazy_mask_ >> kCycleIdx) & 1) || !cycle_divided()) return cycle_phase_;
+  return (cycle_phase_ + pending(kCycleIdx, cycle_el_mask_)) % kCycleDivider;
+}
+
+void Pmu::settle_lazy() {
+  consumed_ = 0;
+  const uint32_t frozen = frozen_mask();
+  // Ascending counter order, per EL, as add_instructions() always did: an even counter's
+  // overflow reaches its odd CHAIN partner at the EL it happened at.
+  for (unsigned k = 0; k < num_insn_driven_; ++k) {
+    const Driven& d = driven_[insn_driven_[k]];
+    std::array<uint64_t, arch::kNumCountEls>& since = since_[d.idx];
+    std::array<uint64_t, arch::kNumCountEls> per_el{};
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if (d.el_mask & (1u << el)) per_el[el] = clock_[el] - since[el];
+    since = clock_;
+    if ((frozen >> d.idx) & 1) continue;
+    const uint64_t n = per_el[0] + per_el[1] + per_el[2];
+    if (n == 0) continue;
+    // Far from the overflow (nearly always): a plain add, in the counter's storage width.
+    uint64_t& c = evcntr_[d.idx];
+    if (n <= d.ovf_limit - (c & d.ovf_limit)) {
+      c = (c + n) & evcntr_storage_mask();
+      continue;
+    }
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if (per_el[el] != 0) increment_event_counter(d.idx, per_el[el], el);
+  }
+  if (cycle_el_mask_ != 0) {
+    const uint64_t cycles = pending(kCycleIdx, cycle_el_mask_);
+    since_[kCycleIdx] = clock_;
+    if (cycles) increment_cycle_counter(cycles);
+  }
+  compute_budget();
+}
+
+uint64_t Pmu::headroom_of(unsigned idx) const {
+  if (idx == kCycleIdx) {
+    const uint64_t ticks = headroom(ccntr_, cycle_ovf_width());
+    return cycle_divided() ? sat_add(sat_mul(ticks, kCycleDivider), kCycleDivider - 1 - cycle_phase_) : ticks;
+  }
+  return headroom(evcntr_[idx], event_ovf_width(idx));
+}
+
+void Pmu::compute_budget() {
+  consumed_ = 0;
+  // FZO: whether a counter counts depends on PMOVSSET at the start of every batch.
+  if (pmcr_ & pmcr::kFZO) {
+    budget_ = lazy_mask_ != 0 ? 0 : kNoBudget;
+    return;
+  }
+  uint64_t b = kNoBudget;
+  for (uint32_t m = lazy_mask_; m != 0; m &= m - 1) b = std::min(b, headroom_of(static_cast<unsigned>(std::countr_zero(m))));
+  budget_ = b;
+}
+
+void Pmu::rebase(unsigned idx) {
+  if (!((lazy_mask_ >> idx) & 1)) return;
+  since_[idx] = clock_;
+  // Its distance to the overflow now starts from here, consumed_ instructions into the budget.
+  const uint64_t h = (pmcr_ & pmcr::kFZO) ? 0 : headroom_of(idx);
+  budget_ = std::min(budget_, sat_add(consumed_, h));
 }
 
 // ---- counting ----
@@ -270,6 +366,7 @@ void Pmu::add_events(const arch::EventCounts& c) {
   for (unsigned e = 0; e < arch::kNumCommonEvents; ++e)
     totals_[e] += c.counts[0][e] + c.counts[1][e] + c.counts[2][e];
   if (num_driven_ == 0 && cycle_el_mask_ == 0) return;
+  settle_if_pending();
 
   {
     const uint32_t frozen = frozen_mask();
@@ -288,6 +385,7 @@ void Pmu::add_events(const arch::EventCounts& c) {
       if (cycle_el_mask_ & (1u << el)) cycles += c.counts[el][event::CPU_CYCLES];
     if (cycles) increment_cycle_counter(cycles);
   }
+  if (lazy_mask_ != 0) compute_budget();  // the lazy counters' values moved
 }
 
 void Pmu::add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
@@ -295,30 +393,11 @@ void Pmu::add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_e
   totals_[event::INST_RETIRED] += all;
   totals_[event::INST_SPEC] += all;
   totals_[event::CPU_CYCLES] += all;
-  const uint32_t frozen = frozen_mask();
-  for (unsigned k = 0; k < num_insn_driven_; ++k) {
-    const Driven& d = driven_[insn_driven_[k]];
-    if ((frozen >> d.idx) & 1) continue;
-    uint64_t n = 0;
-    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-      if (d.el_mask & (1u << el)) n += per_el[el];
-    if (n == 0) continue;
-    // Far from the overflow (nearly always): a plain add, in the counter's storage width.
-    uint64_t& c = evcntr_[d.idx];
-    if (n <= d.ovf_limit - (c & d.ovf_limit)) {
-      c += n;
-      continue;
-    }
-    // Per EL, so that a CHAIN partner counts at the EL of the overflow.
-    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-      if ((d.el_mask & (1u << el)) && per_el[el] != 0) increment_event_counter(d.idx, per_el[el], el);
-  }
-  if (cycle_el_mask_ != 0) {
-    uint64_t cycles = 0;
-    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-      if (cycle_el_mask_ & (1u << el)) cycles += per_el[el];
-    if (cycles) increment_cycle_counter(cycles);
-  }
+  for (unsigned el = 0; el < arch::kNumCountEls; ++el) clock_[el] += per_el[el];
+  consumed_ = sat_add(consumed_, all);
+  // Past the budget some lazy counter may have overflowed: everything is brought up to date,
+  // so PMOVSSET and the interrupt are exact after every batch.
+  if (consumed_ > budget_) settle_lazy();
 }
 
 void Pmu::software_increment(uint32_t mask, uint8_t el) {
@@ -335,12 +414,12 @@ uint64_t Pmu::events_until_overflow() const {
   const uint32_t frozen = frozen_mask();
   for (unsigned k = 0; k < num_driven_; ++k) {
     const unsigned idx = driven_[k].idx;
-    if (!((frozen >> idx) & 1)) best = std::min(best, headroom(evcntr_[idx], event_ovf_width(idx)));
+    if (!((frozen >> idx) & 1)) best = std::min(best, headroom(live_evcntr(idx), event_ovf_width(idx)));
   }
   if (cycle_el_mask_ != 0) {
-    const uint64_t ticks = headroom(ccntr_, cycle_ovf_width());
+    const uint64_t ticks = headroom(live_ccntr(), cycle_ovf_width());
     const uint64_t cycles =
-        cycle_divided() ? sat_add(sat_mul(ticks, kCycleDivider), kCycleDivider - 1 - cycle_phase_) : ticks;
+        cycle_divided() ? sat_add(sat_mul(ticks, kCycleDivider), kCycleDivider - 1 - live_cycle_phase()) : ticks;
     best = std::min(best, cycles);
   }
   return best;
@@ -349,9 +428,9 @@ uint64_t Pmu::events_until_overflow() const {
 // ---- programmatic counter access ----
 
 uint64_t Pmu::counter(unsigned idx) const {
-  if (idx == kCycleIdx) return ccntr_;
+  if (idx == kCycleIdx) return live_ccntr();
   if (idx >= n_) throw std::out_of_range("pmu: counter " + std::to_string(idx) + " not implemented");
-  return evcntr_[idx];
+  return live_evcntr(idx);
 }
 
 void Pmu::set_counter(unsigned idx, uint64_t v) {

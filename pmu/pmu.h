@@ -8,6 +8,17 @@
 // flush no later than events_until_overflow() allows so the overflow interrupt is at most one
 // quantum late.
 //
+// Counters on the instruction clock are lazy. add_instructions() (a core without a timing
+// model: each instruction one INST_RETIRED, INST_SPEC and CPU_CYCLES) only advances a per-EL
+// instruction clock in O(1); a counter counting one of those events (and the cycle counter)
+// holds the value it had when it was last brought up to date plus the clock ticks its filter
+// admits since then, and is materialised only when its configuration changes. A read adds the
+// ticks without storing them. This is exact because no lazy counter may cross its overflow
+// boundary unseen: the Pmu keeps the smallest distance to an overflow among them (in
+// instructions, lowered by every counter write) and settles every counter, overflows, PMOVSSET
+// and CHAIN included, in the first add_instructions() batch that reaches it; with PMCR_EL0.FZO
+// set (the freeze depends on PMOVSSET at every batch) every batch is settled.
+//
 // ---------------------------------------------------------------------------------------------
 // Where the architecture leaves a choice, this model picks as follows (and why):
 //
@@ -183,6 +194,12 @@ class Pmu {
   // covered by their even partner, which must overflow first; SW_INCR counters only move on
   // PMSWINC writes.
   uint64_t events_until_overflow() const;
+  // The same bound for add_instructions() batches, in instructions summed over ELs (each one
+  // event of each instruction-clock event), O(1): add_instructions() totalling at most this
+  // many from now cannot overflow any counter. Never larger than the true distance; equal to
+  // it when the nearest counter counts at every EL. UINT64_MAX when nothing on the
+  // instruction clock can overflow.
+  uint64_t instructions_until_overflow() const { return budget_ == kNoBudget ? kNoBudget : budget_ - consumed_; }
 
   // ---- architectural register interface (the hardware, bare metal) ----
   // el = current exception level; 0 is EL0, anything else is privileged. kUndef for encodings
@@ -259,6 +276,28 @@ class Pmu {
   void write_evcntr(unsigned n, uint64_t v);
   void write_ccntr(uint64_t v);
   void recompute();  // rebuild the counting caches after any programming change
+  // Lazy counters (class comment): what the instruction clock added to counter idx since it
+  // was last brought up to date, at the ELs its filter admits.
+  uint64_t pending(unsigned idx, uint8_t el_mask) const {
+    uint64_t d = 0;
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+      if (el_mask & (1u << el)) d += clock_[el] - since_[idx][el];
+    return d;
+  }
+  // Current values (stored value plus pending ticks; no overflow can be pending, see above).
+  uint64_t live_evcntr(unsigned idx) const;
+  uint64_t live_ccntr() const;
+  uint64_t live_cycle_phase() const;
+  // Every lazy counter brought up to date, overflows processed per EL; call before any change
+  // of what counts or of a value a lazy counter's overflow would change (PMOVSSET with FZO).
+  void settle_lazy();
+  void settle_if_pending() {
+    if (consumed_ != 0) settle_lazy();
+  }
+  // A counter's value was replaced: it counts from here; the overflow budget may shrink.
+  void rebase(unsigned idx);
+  void compute_budget();  // budget_ from the current lazy counters (consumed_ = 0)
+  uint64_t headroom_of(unsigned idx) const;  // instructions before counter idx overflows
   void increment_event_counter(unsigned idx, uint64_t delta, unsigned el);
   void increment_cycle_counter(uint64_t cycles);
 
@@ -289,6 +328,14 @@ class Pmu {
   uint32_t chain_mask_ = 0;           // odd counters programmed with an implemented CHAIN
 
   std::array<uint64_t, arch::kNumCommonEvents> totals_{};
+
+  // The instruction clock and the lazy counters (class comment).
+  static constexpr uint64_t kNoBudget = ~uint64_t{0};
+  std::array<uint64_t, arch::kNumCountEls> clock_{};  // instructions given per EL, ever
+  std::array<std::array<uint64_t, arch::kNumCountEls>, kCycleIdx + 1> since_{};  // clock_ at last update
+  uint32_t lazy_mask_ = 0;      // counters on the instruction clock (bit 31: the cycle counter)
+  uint64_t consumed_ = 0;       // instructions added since the last settle_lazy()
+  uint64_t budget_ = kNoBudget; // consumed_ may reach this without any lazy counter overflowing
 };
 
 // The position of a PMU register in register_table() (for Pmu::read_at/write_at), or -1.

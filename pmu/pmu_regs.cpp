@@ -46,6 +46,7 @@ struct RegOps {
   static A bitmap_set(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
     const uint64_t now = p.*kMap | (v & p.mask_at(el));
     if (now == p.*kMap) return kOk;  // already set: nothing counts differently
+    p.settle_if_pending();
     p.*kMap = now;
     p.recompute();
     return kOk;
@@ -54,6 +55,7 @@ struct RegOps {
   static A bitmap_clear(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
     const uint64_t now = p.*kMap & ~(v & p.mask_at(el));
     if (now == p.*kMap) return kOk;
+    p.settle_if_pending();
     p.*kMap = now;
     p.recompute();
     return kOk;
@@ -62,6 +64,7 @@ struct RegOps {
   static uint64_t bitmap_raw_read(const Pmu& p, SysRegKey) { return p.*kMap; }
   template <uint64_t Pmu::*kMap>
   static void bitmap_raw_write(Pmu& p, SysRegKey, uint64_t v) {
+    p.settle_if_pending();
     p.*kMap = v & p.valid_mask();
     p.recompute();
   }
@@ -85,9 +88,9 @@ struct RegOps {
   static uint64_t pmmir_raw_read(const Pmu& p, SysRegKey) { return p.config_.pmmir_slots & pmmir::kSlotsMask; }
 
   // ---- PMCCNTR_EL0, PMCCFILTR_EL0 ----
-  static A ccntr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.ccntr_; return kOk; }
+  static A ccntr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.live_ccntr(); return kOk; }
   static A ccntr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.write_ccntr(v); return kOk; }
-  static uint64_t ccntr_raw_read(const Pmu& p, SysRegKey) { return p.ccntr_; }
+  static uint64_t ccntr_raw_read(const Pmu& p, SysRegKey) { return p.live_ccntr(); }
   static void ccntr_raw_write(Pmu& p, SysRegKey, uint64_t v) { p.write_ccntr(v); }
   static A ccfiltr_read(const Pmu& p, SysRegKey, uint8_t, uint64_t& v) { v = p.ccfiltr_; return kOk; }
   static A ccfiltr_write(Pmu& p, SysRegKey, uint8_t, uint64_t v) { p.write_ccfiltr(v); return kOk; }
@@ -99,7 +102,7 @@ struct RegOps {
   static A evcntr_read(const Pmu& p, SysRegKey k, uint8_t el, uint64_t& v) {
     const unsigned n = counter_index(k);
     if (n >= p.counters_at(el)) return kUndef;
-    v = p.evcntr_[n];
+    v = p.live_evcntr(n);
     return kOk;
   }
   static A evcntr_write(Pmu& p, SysRegKey k, uint8_t el, uint64_t v) {
@@ -110,7 +113,7 @@ struct RegOps {
   }
   static uint64_t evcntr_raw_read(const Pmu& p, SysRegKey k) {
     const unsigned n = counter_index(k);
-    return n < p.n_ ? p.evcntr_[n] : 0;
+    return n < p.n_ ? p.live_evcntr(n) : 0;
   }
   static void evcntr_raw_write(Pmu& p, SysRegKey k, uint64_t v) {
     if (const unsigned n = counter_index(k); n < p.n_) p.write_evcntr(n, v);
@@ -159,7 +162,7 @@ struct RegOps {
   static A xevcntr_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) {
     const unsigned sel = selr::SEL(p.selr_);
     if (sel >= p.counters_at(el)) return kUndef;  // includes SEL == 31
-    v = p.evcntr_[sel];
+    v = p.live_evcntr(sel);
     return kOk;
   }
   static A xevcntr_write(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {

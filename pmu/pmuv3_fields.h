@@ -12,9 +12,16 @@ namespace pmu {
 // counter; bits 0..30 are event counters 0..30.
 inline constexpr unsigned kCycleIdx = 31;
 inline constexpr unsigned kMaxEventCounters = 31;
+inline constexpr unsigned kMaxCounters = 32;  // bitmap width: event counters and the cycle counter
 
-// ID_AA64DFR0_EL1.PMUVer encodings this model implements.
+// The counter bitmap bits of a PMU with n event counters: the cycle counter's and [n-1:0].
+constexpr uint64_t counter_mask_for_n(unsigned n) { return (uint64_t{1} << kCycleIdx) | arch::ones(n); }
+
+// ID_AA64DFR0_EL1.PMUVer encodings: the PMUv3 versions this model implements, and the two
+// values that mean "no architected PMUv3".
 namespace pmuver {
+inline constexpr uint8_t kNone = 0;     // no PMU
+inline constexpr uint8_t kImpDef = 0xf; // IMPLEMENTATION DEFINED PMU (not PMUv3)
 inline constexpr uint8_t kV3 = 1;     // FEAT_PMUv3 (Armv8.0)
 inline constexpr uint8_t kV3p1 = 4;   // FEAT_PMUv3p1: 16-bit evtCount, 0x4000 event range in PMCEID
 inline constexpr uint8_t kV3p4 = 5;   // FEAT_PMUv3p4: PMMIR_EL1
@@ -36,8 +43,11 @@ inline constexpr uint64_t kFZO = uint64_t{1} << 9;   // freeze event counters on
 inline constexpr unsigned kNShift = 11;              // N [15:11], read-only
 inline constexpr unsigned kIdcodeShift = 16;         // IDCODE [23:16], read-only
 inline constexpr unsigned kImpShift = 24;            // IMP [31:24], read-only
+inline constexpr uint64_t kNMask = 0x1f;             // N, unshifted
+inline constexpr uint64_t kNField = kNMask << kNShift;
 
-constexpr uint64_t N(uint64_t v) { return arch::bits<15, 11>(v); }
+constexpr uint8_t N(uint64_t v) { return static_cast<uint8_t>(arch::bits<15, 11>(v)); }
+constexpr uint64_t with_n(uint64_t v, uint64_t n) { return (v & ~kNField) | ((n & kNMask) << kNShift); }
 constexpr uint64_t IDCODE(uint64_t v) { return arch::bits<23, 16>(v); }
 constexpr uint64_t IMP(uint64_t v) { return arch::bits<31, 24>(v); }
 }  // namespace pmcr

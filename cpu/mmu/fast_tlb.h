@@ -68,6 +68,7 @@ class FastTlb {
     e.write = (perms & perm_bit(view, AccessType::kWrite)) ? (page | slow) : kInvalid;
     e.exec = (perms & perm_bit(view, AccessType::kExec)) ? page : kInvalid;
     e.addend = reinterpret_cast<uintptr_t>(host) - page;
+    filled_ = true;
     if (leaf_level < 3) {
       // Pages cut from a block: a TLBI by VA anywhere in that block must drop them all,
       // so remember the span they cover (QEMU tracks large pages the same way). The span
@@ -79,6 +80,10 @@ class FastTlb {
   }
 
   void flush() {
+    // Every vCPU reset and context change flushes; an empty table (the common case there)
+    // is not rewritten, which was a tenth of a vCPU reset's cost.
+    if (!filled_) return;
+    filled_ = false;
     for (auto& view : views_) view.fill(FastEntry{kInvalid, kInvalid, kInvalid, 0});
     block_lo_ = kInvalid;
     block_hi_ = 0;
@@ -104,6 +109,7 @@ class FastTlb {
 
   std::array<std::array<FastEntry, kSize>, kNumViews> views_;
   uint64_t block_lo_ = kInvalid, block_hi_ = 0;
+  bool filled_ = true;  // some entry may be valid (true at construction: views_ is not yet written)
 };
 
 }  // namespace cpu::mmu

@@ -50,6 +50,9 @@ void Tlb::drop(Leaf& e) {
 }
 
 void Tlb::invalidate_all() {
+  // A TLB with no valid leaf (a new or just-reset vCPU: every reset flushes) has nothing to
+  // drop; walking its sets was a fifth of a vCPU reset's cost.
+  if (per_level_[1] == 0 && per_level_[2] == 0 && per_level_[3] == 0) return;
   for (auto& set : sets_)
     for (Leaf& e : set) e.level = 0;
   per_level_.fill(0);

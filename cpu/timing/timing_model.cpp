@@ -1,5 +1,7 @@
 #include "cpu/timing/timing_model.h"
 
+#include "cpu/timing/events.h"
+
 #include <algorithm>
 #include <bit>
 
@@ -16,6 +18,14 @@ constexpr uint16_t kL1iRefill = L1I_CACHE_REFILL, kL1dRefill = L1D_CACHE_REFILL,
                    kL2dRefill = L2D_CACHE_REFILL, kBusAccess = BUS_ACCESS, kInstSpec = INST_SPEC,
                    kBrRetired = BR_RETIRED, kBrMisPredRetired = BR_MIS_PRED_RETIRED, kStallFrontend = STALL_FRONTEND,
                    kStallBackend = STALL_BACKEND;
+// Every event the model emits is declared (cpu/timing/events.h), which is what PMCEID
+// advertises; unit_timing checks the converse, that every declared event is emitted.
+static_assert(produces(kL1iRefill) && produces(kL1dRefill) && produces(kL1d) && produces(kLdRetired) &&
+              produces(kStRetired) && produces(kInstRetired) && produces(kExcTaken) && produces(kExcReturn) &&
+              produces(kBrMisPred) && produces(kCpuCycles) && produces(kBrPred) && produces(kMemAccess) &&
+              produces(kL1i) && produces(kL2d) && produces(kL2dRefill) && produces(kBusAccess) &&
+              produces(kInstSpec) && produces(kBrRetired) && produces(kBrMisPredRetired) &&
+              produces(kStallFrontend) && produces(kStallBackend));
 }  // namespace ev
 
 // The events every retire() emits; drain_events() always visits them (INST_SPEC is derived

@@ -27,6 +27,7 @@
 #include "kvm_model/vpmu/host_pmu.h"
 #include "kvm_model/vpmu/uapi.h"
 #include "pmu/events.h"
+#include "pmu/pmuv3_fields.h"
 
 namespace pmuemu::cli {
 namespace {
@@ -109,7 +110,7 @@ Restore probe_restore(const km::Kvm& kvm, const Placement& where, uint32_t n, ui
   const uint64_t want = (pmcr & ~(uint64_t{0x1f} << 11)) | (uint64_t{n} << 11);
   if (vcpu->set_one_reg(kPmcrId, want) != 0) return Restore::kEinval;
   if (vcpu->get_one_reg(kPmcrId, pmcr) != 0) return Restore::kNoVm;
-  if (((pmcr >> 11) & 0x1f) != n) return Restore::kChanged;
+  if (pmu::pmcr::N(pmcr) != n) return Restore::kChanged;
   return n <= pmu_counters ? Restore::kKept : Restore::kRaw;
 }
 

@@ -16,6 +16,7 @@
 #include "emu/vmm/host_model.h"
 #include "emu/vmm/vmm.h"
 #include "kvm_model/kvm.h"
+#include "pmu/pmuv3_fields.h"
 
 namespace km = kvm_model;
 namespace vp = kvm_model::vpmu;
@@ -47,7 +48,7 @@ const BitmapPair kBitmapPairs[] = {
      arch::sysreg(3, 3, 9, 12, 3).to_one_reg_id()},
 };
 
-unsigned pmcr_n(uint64_t pmcr) { return static_cast<unsigned>((pmcr >> 11) & 0x1f); }
+unsigned pmcr_n(uint64_t pmcr) { return pmu::pmcr::N(pmcr); }
 uint64_t with_n(uint64_t pmcr, unsigned n) { return (pmcr & ~(uint64_t{0x1f} << 11)) | (uint64_t{n} << 11); }
 // The selftest's get_counters_mask(n): the cycle counter plus counters 0..n-1.
 uint64_t counters_mask(unsigned n) { return (uint64_t{1} << 31) | (n ? (uint64_t{1} << n) - 1 : 0); }

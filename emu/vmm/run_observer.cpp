@@ -214,10 +214,10 @@ void RunObserver::quantum(ObservedVm& vm, unsigned id, uint32_t pcpu, uint64_t n
 void RunObserver::sample_physical(ObservedVm& vm, uint32_t pcpu) {
   const cpu::timing::TimingModel* t = vm.observed_timing(pcpu);
   if (t == nullptr) return;
-  static constexpr std::pair<uint16_t, const char*> kEvents[] = {{0x08, "INST_RETIRED"}, {0x11, "CPU_CYCLES"}};
-  for (const auto& [ev, name] : kEvents) {
+  for (const uint16_t ev : {arch::event::INST_RETIRED, arch::event::CPU_CYCLES}) {
+    const std::string_view name = pmu::event_name(ev);
     JsonWriter w;
-    w.begin_object().key("name").value("pCPU " + std::to_string(pcpu) + " " + name);
+    w.begin_object().key("name").value("pCPU " + std::to_string(pcpu) + " " + std::string(name));
     w.key("ph").value("C").key("pid").value(1).key("ts").raw_number(ns_to_us(tl_now_));
     w.key("args").begin_object().key("value").value(t->totals()[ev]).end_object().end_object();
     tl_events_.push_back(w.str());

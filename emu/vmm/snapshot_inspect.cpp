@@ -13,6 +13,7 @@
 #include "kvm_model/vpmu/era.h"
 #include "kvm_model/uapi.h"
 #include "kvm_model/vpmu/sys_regs.h"
+#include "pmu/pmuv3_fields.h"
 
 namespace pmuemu::vmm {
 namespace {
@@ -182,7 +183,7 @@ std::string describe_snapshot(const Snapshot& s, const std::string& name) {
     head += ", " + std::to_string(c.regs.size()) + " registers";
     line(head);
     if (const uint64_t* pmcr = find_reg(c, kPmcrId))
-      line("  PMCR_EL0.N = " + std::to_string((*pmcr >> 11) & 0x1f) + " (event counters the VM sees)");
+      line("  PMCR_EL0.N = " + std::to_string(pmu::pmcr::N(*pmcr)) + " (event counters the VM sees)");
     bool any = false;
     for (const auto& [id, v] : c.regs) {
       if (!is_pmu_one_reg(id)) continue;
@@ -233,7 +234,7 @@ std::string snapshot_json(const Snapshot& s, const std::string& name) {
   for (const auto& c : s.cpus) {
     w.newline().begin_object();
     w.key("id").value(c.id).key("mp_state").value(mp_state_name(c.mp_state));
-    if (const uint64_t* pmcr = find_reg(c, kPmcrId)) w.key("pmcr_n").value((*pmcr >> 11) & 0x1f);
+    if (const uint64_t* pmcr = find_reg(c, kPmcrId)) w.key("pmcr_n").value(uint64_t{pmu::pmcr::N(*pmcr)});
     w.key("pmu_registers").begin_object();
     for (const auto& [id, v] : c.regs)
       if (is_pmu_one_reg(id)) w.key(one_reg_name(id)).value(reg_text(id, v));

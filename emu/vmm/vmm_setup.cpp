@@ -1,6 +1,7 @@
 // Building the VM as a VMM does through /dev/kvm: the VM and its vCPUs, guest RAM and the
 // program or Linux image, the vGIC, the PMU attributes, the tracepoints.
 #include "emu/vmm/vmm_impl.h"
+#include "pmu/pmuv3_fields.h"
 
 namespace pmuemu::vmm::detail {
 Vmm::Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapshot> snapshot)
@@ -234,7 +235,7 @@ void Vmm::setup_pmu(const config::Host& host) {
   int restore_n = -1;
   if (pol.has_pmu_v3_strict && snapshot_)
     for (const auto& [id, value] : snapshot_->cpus.front().regs)
-      if (id == kPmcrId) restore_n = static_cast<int>((value.lo >> 11) & 0x1f);
+      if (id == kPmcrId) restore_n = static_cast<int>(pmu::pmcr::N(value.lo));
   for (auto* v : vcpus_) {
     const std::string who = "vcpu" + std::to_string(v->id());
     int type = -1;

@@ -1,6 +1,7 @@
 // Migration: the snapshot a VMM writes at a quiescent point (every vCPU outside KVM_RUN)
 // and the restore into a freshly built VM (docs/snapshot.md).
 #include "emu/vmm/vmm_impl.h"
+#include "pmu/pmuv3_fields.h"
 
 namespace pmuemu::vmm::detail {
 void Vmm::save_on_exit(const std::string& path) {
@@ -108,11 +109,11 @@ void Vmm::restore(const Snapshot& s) {
     if (has_pmcr) {
       uint64_t now = 0;
       call(get_reg(v, kPmcrId, now), "KVM_GET_ONE_REG(" + who + ", PMCR_EL0)");
-      const uint64_t want_n = (saved_pmcr >> 11) & 0x1f, got_n = (now >> 11) & 0x1f;
+      const uint64_t want_n = pmu::pmcr::N(saved_pmcr), got_n = pmu::pmcr::N(now);
       if (want_n != got_n)
         throw MigrationRefused("restore refused: the snapshot's PMCR_EL0.N is " + std::to_string(want_n) +
                                " but the destination kept N = " + std::to_string(got_n) + " on " + who +
-                               " (its PMU allows at most " + std::to_string((dest_pmcr >> 11) & 0x1f) + " counters)");
+                               " (its PMU allows at most " + std::to_string(pmu::pmcr::N(dest_pmcr)) + " counters)");
     }
   }
   restore_vgic_state(gic_attr_fn(), vcpu_mpidrs(), s.vgic, opts_.restore_path);

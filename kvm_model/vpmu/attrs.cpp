@@ -19,7 +19,7 @@ bool copy_from_user(T& out, const void* addr) {
 // event space, not the VM's PMUVer ("for KVM backward compatibility").
 uint32_t filter_nr_events(const HostPmus& host) {
   switch (host.pmuver_limit()) {
-    case pmuver::kImp: return 1024;
+    case pmuver::kV3: return 1024;
     case pmuver::kV3p1:
     case pmuver::kV3p4:
     case pmuver::kV3p5:

@@ -13,7 +13,7 @@ namespace kvm_model::vpmu {
 namespace {
 
 uint64_t lc_if_no_aarch32(const VcpuPmu& v) {
-  return v.vm().host().features().supports_32bit_el0 ? 0 : pmcr::LC;
+  return v.vm().host().features().supports_32bit_el0 ? 0 : pmcr::kLC;
 }
 uint8_t physical_n(const VcpuPmu& v, uint32_t pcpu) {
   const ClusterPmuDesc* phys = v.vm().host().physical(pcpu);
@@ -55,7 +55,7 @@ std::optional<uint64_t> reset_bitmap_6_7(const VcpuPmu& v, uint32_t) {
 }
 
 // ---------------- reset_pmevtyper ----------------
-std::optional<uint64_t> reset_pmevtyper_6_6(const VcpuPmu&) { return kUnknownPattern & evtype::kMask; }
+std::optional<uint64_t> reset_pmevtyper_6_6(const VcpuPmu&) { return kUnknownPattern & kEvtypeMaskPre67; }
 std::optional<uint64_t> reset_pmevtyper_6_7(const VcpuPmu& v) {
   // bc512d6a/ae8d3522: masked with kvm_pmu_evtyper_mask(); untouched without a PMU.
   if (!v.has_pmu()) return std::nullopt;
@@ -83,7 +83,7 @@ int set_pmcr_v5(VcpuPmu& v, uint64_t val) {
     if (new_n > vm.pmcr_n_limit()) return -EINVAL;
     vm.set_pmcr_n(new_n);
   }
-  const uint64_t mutable_mask = pmcr::kMask | pmcr::kNField;
+  const uint64_t mutable_mask = kPmcrWritableMask | pmcr::kNField;
   val = (val & mutable_mask) | (v.reg(Slot::PMCR_EL0) & ~mutable_mask);
   v.reg(Slot::PMCR_EL0) = val | lc_if_no_aarch32(v);
   return 0;
@@ -94,7 +94,7 @@ int set_pmcr_6_7(VcpuPmu& v, uint64_t val) {
   // ea9ca904 (final): N is taken only before the first run and only up to the hardware
   // maximum; otherwise silently ignored. The call never fails.
   if (!vm.has_ran_once() && new_n <= vm.max_counters()) vm.set_pmcr_n(new_n);
-  v.reg(Slot::PMCR_EL0) = (val & pmcr::kMask) | lc_if_no_aarch32(v);
+  v.reg(Slot::PMCR_EL0) = (val & kPmcrWritableMask) | lc_if_no_aarch32(v);
   return 0;
 }
 int set_pmcr_6_16(VcpuPmu& v, uint64_t val) {
@@ -106,7 +106,7 @@ int set_pmcr_7_3(VcpuPmu& v, uint64_t val) {
   if (!v.vm().strict()) return set_pmcr_6_16(v, val);
   // KVM_ARM_VCPU_PMU_V3_STRICT: N is set with SET_NR_COUNTERS only; a written N is ignored
   // (the call still succeeds, so GET-all/SET-all migration keeps working).
-  v.reg(Slot::PMCR_EL0) = (val & pmcr::kMask) | lc_if_no_aarch32(v);
+  v.reg(Slot::PMCR_EL0) = (val & kPmcrWritableMask) | lc_if_no_aarch32(v);
   v.request_reload();
   return 0;
 }
@@ -147,7 +147,7 @@ void set_counter_user_6_16(VcpuPmu& v, unsigned idx, uint64_t val) {
 // ---------------- PMEVTYPER write masks ----------------
 uint64_t evtyper_write_mask_6_6(const VmPmu& vm) {
   // ARMV8_PMU_EVTYPE_MASK with its event field replaced by the VM's event mask.
-  return (evtype::kMask & ~evtype::kEvent) | vm.event_mask();
+  return (kEvtypeMaskPre67 & ~evtyper::kEvtCount16) | vm.event_mask();
 }
 uint64_t evtyper_write_mask_6_7(const VmPmu& vm) { return vm.evtyper_mask(); }
 
@@ -232,7 +232,7 @@ constexpr EraPolicy kRow6_6 = {
     .set_bitmap_user = set_bitmap_raw,
     .set_counter_user = set_counter_user_raw,
     .evtyper_write_mask = evtyper_write_mask_6_6,
-    .evtyper_read_mask = evtype::kMask,
+    .evtyper_read_mask = kEvtypeMaskPre67,
     .ns_filter_bits = false,
     .pmcr_e_via_reload = false,
     .overflow_needs_cnten = true,

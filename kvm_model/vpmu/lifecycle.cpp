@@ -2,23 +2,25 @@
 // arm.c, reset.c, pmu-emul.c). Spec 2.2, 2.4, 2.13, 3, 5.5.
 #include <cerrno>
 #include <string>
+#include <string_view>
 
 #include "kvm_model/vpmu/vpmu.h"
 
 namespace kvm_model::vpmu {
 namespace {
 
-void trace_step(ResetTrace* trace, std::string step, std::string reg, uint64_t before, uint64_t after) {
-  if (trace) trace->push_back({std::move(step), std::move(reg), before, after});
+// Views, not strings: with no one tracing (trace null) a reset builds no string at all.
+void trace_step(ResetTrace* trace, std::string_view step, std::string_view reg, uint64_t before, uint64_t after) {
+  if (trace) trace->push_back({std::string(step), std::string(reg), before, after});
 }
 
 uint64_t pmu_type_or_0(const ArmPmu* p) { return p ? p->type : 0; }
 
-std::string counter_reg_name(unsigned idx) {
+std::string_view counter_reg_name(unsigned idx) {
   const SysRegDesc* r = find_pmu_sys_reg(idx == kCycleIdx ? arch::sysreg(3, 3, 9, 13, 0)
                                                            : arch::sysreg(3, 3, 14, static_cast<uint8_t>(8 + (idx >> 3)),
                                                                           static_cast<uint8_t>(idx & 7)));
-  return r ? std::string(r->name) : std::string();
+  return r ? std::string_view(r->name) : std::string_view();
 }
 
 }  // namespace

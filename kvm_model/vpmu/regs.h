@@ -1,82 +1,44 @@
-// Register vocabulary of KVM's virtual PMUv3: the constants of include/linux/perf/arm_pmuv3.h
-// that KVM uses (spec 1.1, 1.3-1.8), the UNKNOWN reset pattern, and the per-vCPU storage slots
-// (the kernel's enum vcpu_sysreg, PMU part). KVM spellings are kept on purpose so that a reader
-// can put this file next to the kernel sources.
+// Register vocabulary of KVM's virtual PMUv3: the PMUv3 field layouts and event numbers, which
+// are the physical PMU model's (pmu/pmuv3_fields.h, cpu/arch/pmu_events.h) brought into this
+// namespace with the kernel's names mapped below; the constants that are KVM's own policy (its
+// writable masks, the UNKNOWN reset pattern); and the per-vCPU storage slots (the kernel's
+// enum vcpu_sysreg, PMU part).
 #pragma once
 
 #include <cstdint>
 
 #include "cpu/arch/bits.h"
 #include "cpu/arch/pmu_events.h"
+#include "pmu/pmuv3_fields.h"
 
 namespace kvm_model::vpmu {
 
-// ---- counters (spec 1.1) ----
-inline constexpr unsigned kMaxCounters = 32;     // ARMV8_PMU_MAX_COUNTERS (incl. the cycle counter)
-inline constexpr unsigned kCycleIdx = 31;        // ARMV8_PMU_CYCLE_IDX
-inline constexpr unsigned kMaxEventCounters = 31;
-inline constexpr uint64_t kCounterMask = 0x1f;   // ARMV8_PMU_COUNTER_MASK (PMSELR.SEL)
+// ---- the PMUv3 vocabulary: one definition, in pmu/pmuv3_fields.h (spec 1.1, 1.3-1.8, 5.8) ----
+// KVM's ARMV8_PMU_* names map onto it as: ARMV8_PMU_MAX_COUNTERS = kMaxCounters,
+// ARMV8_PMU_CYCLE_IDX = kCycleIdx, ARMV8_PMU_COUNTER_MASK = selr::kSelMask, ARMV8_PMU_PMCR_*
+// = pmcr::k*, ARMV8_PMU_EXCLUDE_EL1/EL0/NS_EL1/NS_EL0, INCLUDE_EL2, EXCLUDE_EL3 =
+// evtyper::kP/kU/kNSK/kNSU/kNSH/kM, ARMV8_PMU_EVTYPE_EVENT = evtyper::kEvtCount16,
+// ARMV8_PMU_USERENR_* = userenr::k*, ID_AA64DFR0_EL1_PMUVer_IMP = pmuver::kV3.
+using ::pmu::counter_mask_for_n;
+using ::pmu::kCycleIdx;
+using ::pmu::kMaxCounters;
+using ::pmu::kMaxEventCounters;
+namespace pmcr = ::pmu::pmcr;
+namespace evtyper = ::pmu::evtyper;
+namespace userenr = ::pmu::userenr;
+namespace selr = ::pmu::selr;
+namespace pmuver = ::pmu::pmuver;
 
+// KVM's own constants (policy, not register layout).
 // reset_unknown(): the value KVM writes into registers whose reset value is UNKNOWN.
 inline constexpr uint64_t kUnknownPattern = 0x1de7ec7edbadc0deull;
-
-// ---- PMCR_EL0 (spec 1.3) ----
-namespace pmcr {
-inline constexpr uint64_t E = 1u << 0;
-inline constexpr uint64_t P = 1u << 1;
-inline constexpr uint64_t C = 1u << 2;
-inline constexpr uint64_t D = 1u << 3;
-inline constexpr uint64_t X = 1u << 4;
-inline constexpr uint64_t DP = 1u << 5;
-inline constexpr uint64_t LC = 1u << 6;
-inline constexpr uint64_t LP = 1u << 7;
-inline constexpr uint64_t kMask = 0xff;          // ARMV8_PMU_PMCR_MASK: guest-writable bits
-inline constexpr unsigned kNShift = 11;          // ARMV8_PMU_PMCR_N_SHIFT
-inline constexpr uint64_t kNMask = 0x1f;         // ARMV8_PMU_PMCR_N_MASK (unshifted)
-inline constexpr uint64_t kNField = kNMask << kNShift;
-constexpr uint8_t N(uint64_t v) { return static_cast<uint8_t>(arch::bits<15, 11>(v)); }
-constexpr uint64_t with_n(uint64_t v, uint64_t n) { return (v & ~kNField) | ((n & kNMask) << kNShift); }
-}  // namespace pmcr
-
-// ---- PMEVTYPER<n>_EL0 / PMCCFILTR_EL0 (spec 1.6) ----
-namespace evtype {
-inline constexpr uint64_t EXCLUDE_EL1 = 1u << 31;     // P
-inline constexpr uint64_t EXCLUDE_EL0 = 1u << 30;     // U
-inline constexpr uint64_t EXCLUDE_NS_EL1 = 1u << 29;  // NSK
-inline constexpr uint64_t EXCLUDE_NS_EL0 = 1u << 28;  // NSU
-inline constexpr uint64_t INCLUDE_EL2 = 1u << 27;     // NSH
-inline constexpr uint64_t EXCLUDE_EL3 = 1u << 26;     // M
-inline constexpr uint64_t kMask = 0xc800ffff;         // ARMV8_PMU_EVTYPE_MASK (pre-6.7 write/read mask)
-inline constexpr uint64_t kEvent = 0xffff;            // ARMV8_PMU_EVTYPE_EVENT
-}  // namespace evtype
-
-// ---- PMUSERENR_EL0 (spec 1.8) ----
-namespace userenr {
-inline constexpr uint64_t EN = 1u << 0;
-inline constexpr uint64_t SW = 1u << 1;
-inline constexpr uint64_t CR = 1u << 2;
-inline constexpr uint64_t ER = 1u << 3;
-inline constexpr uint64_t kMask = 0xf;
-}  // namespace userenr
-
-// ---- ID_AA64DFR0_EL1.PMUVer encodings (spec 5.8) ----
-namespace pmuver {
-inline constexpr uint8_t kNone = 0;
-inline constexpr uint8_t kImp = 1;     // PMUv3 (Armv8.0)
-inline constexpr uint8_t kV3p1 = 4;
-inline constexpr uint8_t kV3p4 = 5;
-inline constexpr uint8_t kV3p5 = 6;    // 64-bit event counters, PMCR_EL0.LP
-inline constexpr uint8_t kV3p7 = 7;
-inline constexpr uint8_t kImpDef = 0xf;
-}  // namespace pmuver
+// ARMV8_PMU_PMCR_MASK: the PMCR_EL0 bits KVM lets a guest write (E, P, C, D, X, DP, LC, LP).
+inline constexpr uint64_t kPmcrWritableMask = 0xff;
+// ARMV8_PMU_EVTYPE_MASK: the PMEVTYPER mask before 6.7 (P, U, NSH and the event number).
+inline constexpr uint64_t kEvtypeMaskPre67 = 0xc800ffff;
 
 // ---- architected event numbers (spec 5.7): the shared table (cpu/arch/pmu_event_table.inc) ----
 namespace event = ::arch::event;
-
-// bit31 | bits[n-1:0]: kvm_pmu_valid_counter_mask() / kvm_pmu_implemented_counter_mask().
-constexpr uint64_t counter_mask_for_n(unsigned n) {
-  return (uint64_t{1} << kCycleIdx) | (n ? arch::ones(n) : 0);
-}
 
 // The per-vCPU backing slots (the PMU part of the kernel's enum vcpu_sysreg). SET/CLR register
 // pairs share one slot. PMEVTYPER0..30 are followed by PMCCFILTR so that PMEVTYPER0 + 31 is

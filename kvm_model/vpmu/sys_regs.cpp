@@ -20,15 +20,15 @@ constexpr uint64_t bit(unsigned i) { return uint64_t{1} << i; }
 bool el0_disabled(const VcpuPmu& v, const SysRegParams& p, uint64_t flags) {
   return !((v.reg(Slot::PMUSERENR_EL0) & flags) || p.el >= 1);
 }
-bool pmu_access_el0_disabled(const VcpuPmu& v, const SysRegParams& p) { return el0_disabled(v, p, userenr::EN); }
+bool pmu_access_el0_disabled(const VcpuPmu& v, const SysRegParams& p) { return el0_disabled(v, p, userenr::kEN); }
 bool pmu_write_swinc_el0_disabled(const VcpuPmu& v, const SysRegParams& p) {
-  return el0_disabled(v, p, userenr::SW | userenr::EN);
+  return el0_disabled(v, p, userenr::kSW | userenr::kEN);
 }
 bool pmu_access_cycle_counter_el0_disabled(const VcpuPmu& v, const SysRegParams& p) {
-  return el0_disabled(v, p, userenr::CR | userenr::EN);
+  return el0_disabled(v, p, userenr::kCR | userenr::kEN);
 }
 bool pmu_access_event_counter_el0_disabled(const VcpuPmu& v, const SysRegParams& p) {
-  return el0_disabled(v, p, userenr::ER | userenr::EN);
+  return el0_disabled(v, p, userenr::kER | userenr::kEN);
 }
 
 // ---------------- guest access handlers (spec 2.8) ----------------
@@ -37,8 +37,8 @@ AccessResult access_pmcr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
   if (pmu_access_el0_disabled(v, p)) return AccessResult::kUndef;
   {
     // Only bits 7:0 are writable; N, IDCODE, IMP come from the current PMCR.
-    uint64_t val = (v.read_pmcr() & ~pmcr::kMask) | (p.regval & pmcr::kMask);
-    if (!v.vm().host().features().supports_32bit_el0) val |= pmcr::LC;  // LC is RES1
+    uint64_t val = (v.read_pmcr() & ~kPmcrWritableMask) | (p.regval & kPmcrWritableMask);
+    if (!v.vm().host().features().supports_32bit_el0) val |= pmcr::kLC;  // LC is RES1
     v.handle_pmcr(val);
   }
   return AccessResult::kHandled;
@@ -47,7 +47,7 @@ AccessResult access_pmcr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
 AccessResult access_pmselr(VcpuPmu& v, SysRegParams& p, const SysRegDesc&) {
   if (p.is_write) return write_pmselr_el0(v, p.el, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
   if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
-  p.regval = v.reg(Slot::PMSELR_EL0) & kCounterMask;
+  p.regval = v.reg(Slot::PMSELR_EL0) & selr::kSelMask;
   return AccessResult::kHandled;
 }
 
@@ -73,7 +73,7 @@ AccessResult access_pmu_evcntr(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r)
   unsigned idx;
   if (k.crn == 9 && k.crm == 13 && k.op2 == 2) {  // PMXEVCNTR_EL0
     if (pmu_access_event_counter_el0_disabled(v, p)) return AccessResult::kUndef;
-    idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask);
+    idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & selr::kSelMask);
   } else if (k.crn == 9 && k.crm == 13 && k.op2 == 0) {  // PMCCNTR_EL0
     if (pmu_access_cycle_counter_el0_disabled(v, p)) return AccessResult::kUndef;
     idx = kCycleIdx;
@@ -90,7 +90,7 @@ AccessResult access_pmu_evtyper(VcpuPmu& v, SysRegParams& p, const SysRegDesc& r
   const SysRegKey& k = r.key;
   unsigned idx;
   if (k.crn == 9 && k.crm == 13 && k.op2 == 1)  // PMXEVTYPER_EL0: SEL 31 lands on PMCCFILTR
-    idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask);
+    idx = static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & selr::kSelMask);
   else  // PMEVTYPER<n>_EL0 (CRm 12..15); (14,15,7) is PMCCFILTR_EL0 = index 31
     idx = ((k.crm & 3u) << 3) | (k.op2 & 7u);
   if (!p.is_write) return read_evtyper_checked(v, idx, p.regval) ? AccessResult::kHandled : AccessResult::kUndef;
@@ -167,7 +167,7 @@ std::optional<uint64_t> reset_pmevtyper_row(const VcpuPmu& v, const SysRegDesc&,
   return v.policy().reset_pmevtyper(v);
 }
 std::optional<uint64_t> reset_pmselr(const VcpuPmu&, const SysRegDesc&, uint32_t) {
-  return kUnknownPattern & kCounterMask;
+  return kUnknownPattern & selr::kSelMask;
 }
 std::optional<uint64_t> reset_unknown(const VcpuPmu&, const SysRegDesc&, uint32_t) { return kUnknownPattern; }
 std::optional<uint64_t> reset_pmevcntr(const VcpuPmu&, const SysRegDesc&, uint32_t) {

@@ -92,8 +92,8 @@ void VcpuPmu::load_hw(const std::array<uint64_t, 2>& now) {
     // Lewis v9: the event filter is enforced when the context is loaded. A denied event
     // keeps its number but counts at no level: P and U set, NSK, NSU and NSH clear.
     if (vm_.has_filter() && !vm_.filter_allows(ev)) {
-      typer = (typer & ~(evtype::EXCLUDE_NS_EL0 | evtype::EXCLUDE_NS_EL1 | evtype::INCLUDE_EL2)) |
-              evtype::EXCLUDE_EL0 | evtype::EXCLUDE_EL1;
+      typer = (typer & ~(evtyper::kNSU | evtyper::kNSK | evtyper::kNSH)) |
+              evtyper::kU | evtyper::kP;
       hw->set_reg(evtyper_key(i), typer);
       hw_filtered_val_[i] = hw->reg(evtyper_key(i));
       hw_filtered_ |= uint32_t{1} << i;
@@ -207,11 +207,11 @@ uint32_t VcpuPmu::backing_key_for(unsigned idx) const {
   bool excl_el0, excl_el1;
   if (policy().ns_filter_bits) {
     // 6.7+ (ae8d3522): counts at EL0 iff U == NSU, at EL1 iff P == NSK.
-    excl_el0 = bool(evtreg & evtype::EXCLUDE_EL0) != bool(evtreg & evtype::EXCLUDE_NS_EL0);
-    excl_el1 = bool(evtreg & evtype::EXCLUDE_EL1) != bool(evtreg & evtype::EXCLUDE_NS_EL1);
+    excl_el0 = bool(evtreg & evtyper::kU) != bool(evtreg & evtyper::kNSU);
+    excl_el1 = bool(evtreg & evtyper::kP) != bool(evtreg & evtyper::kNSK);
   } else {
-    excl_el0 = evtreg & evtype::EXCLUDE_EL0;
-    excl_el1 = evtreg & evtype::EXCLUDE_EL1;
+    excl_el0 = evtreg & evtyper::kU;
+    excl_el1 = evtreg & evtyper::kP;
   }
   return Backing::key_of(counter_is_enabled(idx), excl_el0, excl_el1, ev);
 }
@@ -256,7 +256,7 @@ void VcpuPmu::reconfigure_enabled(unsigned idx, bool on) {
 
 void VcpuPmu::enable_counter_mask(uint64_t mask) {
   if (!has_pmu_) return;
-  if (!(read_pmcr() & pmcr::E) || !mask) return;
+  if (!(read_pmcr() & pmcr::kE) || !mask) return;
   for (uint64_t m = mask & 0xffffffffull; m != 0; m &= m - 1) {  // ascending, as the kernel's for_each_set_bit
     const unsigned i = static_cast<unsigned>(std::countr_zero(m));
     if (!backing_[i].exists)
@@ -290,7 +290,7 @@ void VcpuPmu::reprogram_counter_mask(uint64_t mask) {
 }
 
 void VcpuPmu::counter_increment(uint64_t mask, uint16_t ev, uint64_t times) {
-  if (!(read_pmcr() & pmcr::E)) return;
+  if (!(read_pmcr() & pmcr::kE)) return;
   mask &= reg(Slot::PMCNTENSET_EL0);  // weed out disabled counters
   for (unsigned i = 0; i < kCycleIdx; ++i) {
     if (!(mask & bit(i))) continue;
@@ -317,22 +317,22 @@ void VcpuPmu::software_increment(uint64_t mask) { counter_increment(mask, event:
 void VcpuPmu::handle_pmcr(uint64_t val) {
   if (!has_pmu_) return;
   // Reconcile the PMU version and the LP bit.
-  if (vm_.pmuver() < pmuver::kV3p5) val &= ~pmcr::LP;
+  if (vm_.pmuver() < pmuver::kV3p5) val &= ~pmcr::kLP;
   moved_ = ~uint32_t{0};  // LC and LP set how far every counter is from its overflow
   if (policy().pmcr_e_via_reload) {
     // 6.15+: an E change requests a reload, which reprograms every counter before re-entry.
-    if ((reg(Slot::PMCR_EL0) ^ val) & pmcr::E) request_reload();
-    reg(Slot::PMCR_EL0) = val & ~(pmcr::C | pmcr::P);
+    if ((reg(Slot::PMCR_EL0) ^ val) & pmcr::kE) request_reload();
+    reg(Slot::PMCR_EL0) = val & ~(pmcr::kC | pmcr::kP);
   } else {
     // The reset bits don't indicate any state and are not saved.
-    reg(Slot::PMCR_EL0) = val & ~(pmcr::C | pmcr::P);
-    if (val & pmcr::E)
+    reg(Slot::PMCR_EL0) = val & ~(pmcr::kC | pmcr::kP);
+    if (val & pmcr::kE)
       enable_counter_mask(reg(Slot::PMCNTENSET_EL0));
     else
       disable_counter_mask(reg(Slot::PMCNTENSET_EL0));
   }
-  if (val & pmcr::C) set_counter_value(kCycleIdx, 0);
-  if (val & pmcr::P) {
+  if (val & pmcr::kC) set_counter_value(kCycleIdx, 0);
+  if (val & pmcr::kP) {
     const uint64_t mask = valid_mask() & ~bit(kCycleIdx);  // event counters below N only
     for (unsigned i = 0; i < kCycleIdx; ++i)
       if (mask & bit(i)) set_counter_value(i, 0);

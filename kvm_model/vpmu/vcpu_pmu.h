@@ -84,12 +84,12 @@ class VcpuPmu {
     // LC and LP: every era's kvm_vcpu_read_pmcr() takes them from the slot as stored (only N
     // differs between eras), so the slot is read directly on this per-count path.
     const uint64_t v = reg(Slot::PMCR_EL0);
-    return (idx < kCycleIdx && (v & pmcr::LP)) || (idx == kCycleIdx && (v & pmcr::LC));
+    return (idx < kCycleIdx && (v & pmcr::kLP)) || (idx == kCycleIdx && (v & pmcr::kLC));
   }
   bool can_chain(unsigned idx) const;           // kvm_pmu_counter_can_chain
   bool counter_is_enabled(unsigned idx) const {  // PMCR.E && PMCNTENSET[idx]
     // E, like LC and LP, is read from the slot as stored: eras differ in N only.
-    return (reg(Slot::PMCR_EL0) & pmcr::E) && ((reg(Slot::PMCNTENSET_EL0) >> idx) & 1);
+    return (reg(Slot::PMCR_EL0) & pmcr::kE) && ((reg(Slot::PMCNTENSET_EL0) >> idx) & 1);
   }
 
   // ---- kvm_pmu_* operations (pmu-emul.c) ----
@@ -134,7 +134,7 @@ class VcpuPmu {
   void handle_pmcr(uint64_t val);                         // kvm_pmu_handle_pmcr
   uint64_t pmceid(unsigned which) const;                  // kvm_pmu_get_pmceid
   uint64_t overflow_status() const {                      // kvm_pmu_overflow_status
-    if (!(reg(Slot::PMCR_EL0) & pmcr::E)) return 0;  // read_pmcr()'s E: eras differ in N only
+    if (!(reg(Slot::PMCR_EL0) & pmcr::kE)) return 0;  // read_pmcr()'s E: eras differ in N only
     uint64_t r = reg(Slot::PMOVSSET_EL0) & reg(Slot::PMINTENSET_EL1);
     if (policy().overflow_needs_cnten) r &= reg(Slot::PMCNTENSET_EL0);
     return r;
@@ -297,10 +297,16 @@ class VcpuPmu {
     return hw_->irq_level_below_el2() != irq_level_;
   }
   uint64_t hw_insns_until_overflow(bool cycle_timing) const {
+    // Functional timing: the physical PMU's own O(1) bound on the instruction clock. It is
+    // the most instructions that cannot overflow; the slice ends one later, at the
+    // instruction that overflows, as insns_to_overflow_from() does (and never at 0).
+    if (!cycle_timing) {
+      const uint64_t e = hw_->instructions_until_overflow();
+      return e == UINT64_MAX ? e : e + 1;
+    }
+    // The cycle model: several events per instruction.
     const uint64_t e = hw_->events_until_overflow();
-    // Functional timing: one event per instruction at most. The cycle model: several.
-    if (e == UINT64_MAX || !cycle_timing) return e;
-    return std::max<uint64_t>(e / 8, 1);
+    return e == UINT64_MAX ? e : std::max<uint64_t>(e / 8, 1);
   }
 
  private:

@@ -102,9 +102,9 @@ int VmPmu::set_user_pmuver(uint8_t v) {
 }
 
 uint64_t VmPmu::evtyper_mask() const {
-  uint64_t mask = evtype::EXCLUDE_EL1 | evtype::EXCLUDE_EL0 | event_mask();
-  if (pfr0_el2_ != 0) mask |= evtype::INCLUDE_EL2;
-  if (pfr0_el3_ != 0) mask |= evtype::EXCLUDE_NS_EL0 | evtype::EXCLUDE_NS_EL1 | evtype::EXCLUDE_EL3;
+  uint64_t mask = evtyper::kP | evtyper::kU | event_mask();
+  if (pfr0_el2_ != 0) mask |= evtyper::kNSH;
+  if (pfr0_el3_ != 0) mask |= evtyper::kNSU | evtyper::kNSK | evtyper::kM;
   return mask;
 }
 

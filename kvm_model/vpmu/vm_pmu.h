@@ -118,7 +118,7 @@ class VmPmu {
   // kvm_pmu_event_mask(kvm): 0x3ff for PMUv3.0, 0xffff from PMUv3p1, 0 without a PMU.
   uint32_t event_mask() const {
     switch (pmuver_) {
-      case pmuver::kImp: return 0x3ff;
+      case pmuver::kV3: return 0x3ff;
       case pmuver::kV3p1:
       case pmuver::kV3p4:
       case pmuver::kV3p5:

@@ -44,7 +44,7 @@ inline bool read_counter_checked(const VcpuPmu& v, unsigned idx, uint64_t& out) 
 }
 inline bool write_counter_checked(VcpuPmu& v, unsigned idx, uint8_t el, uint64_t val) {
   if (!v.counter_idx_valid(idx)) return false;
-  if (!el0_allows(v, el, userenr::EN)) return false;  // writes need EN
+  if (!el0_allows(v, el, userenr::kEN)) return false;  // writes need EN
   v.set_counter_value(idx, val);
   return true;
 }
@@ -60,12 +60,12 @@ inline bool write_evtyper_checked(VcpuPmu& v, unsigned idx, uint64_t val) {
   return true;
 }
 inline bool read_pmcr_el0(const VcpuPmu& v, uint8_t el, uint64_t& out) {
-  if (!el0_allows(v, el, userenr::EN)) return false;
-  out = v.read_pmcr() & ~(pmcr::P | pmcr::C);  // write-only action bits read as 0
+  if (!el0_allows(v, el, userenr::kEN)) return false;
+  out = v.read_pmcr() & ~(pmcr::kP | pmcr::kC);  // write-only action bits read as 0
   return true;
 }
 inline bool write_pmselr_el0(VcpuPmu& v, uint8_t el, uint64_t val) {
-  if (!el0_allows(v, el, userenr::ER | userenr::EN)) return false;
+  if (!el0_allows(v, el, userenr::kER | userenr::kEN)) return false;
   v.reg(Slot::PMSELR_EL0) = val;  // stored unmasked
   return true;
 }
@@ -81,7 +81,7 @@ inline void write_pmcnten(VcpuPmu& v, bool set, uint64_t regval) {
   // Setting only counters whose backing exists and is enabled, with PMCR.E set: every era's
   // enable / reprogram finds each of them enabled as it should be and changes nothing (a
   // guest re-writing the PMCNTENSET value it read back).
-  if (set && (v.reg(Slot::PMCR_EL0) & pmcr::E) && (val & ~uint64_t{v.active_mask()}) == 0) return;
+  if (set && (v.reg(Slot::PMCR_EL0) & pmcr::kE) && (val & ~uint64_t{v.active_mask()}) == 0) return;
   if (v.policy().pmcr_e_via_reload)
     v.reprogram_counter_mask(val);
   else if (set)
@@ -112,28 +112,28 @@ template <trap::Op kOp>
   const unsigned idx = unpack_bound(route).idx;
   bool ok;
   if constexpr (kOp == Op::kCounterRead || kOp == Op::kCounterWrite) {
-    const uint64_t gate = idx == kCycleIdx ? userenr::CR | userenr::EN : userenr::ER | userenr::EN;
+    const uint64_t gate = idx == kCycleIdx ? userenr::kCR | userenr::kEN : userenr::kER | userenr::kEN;
     if constexpr (kOp == Op::kCounterRead)
       ok = el0_allows(v, el, gate) && read_counter_checked(v, idx, value);
     else
       ok = el0_allows(v, el, gate) && write_counter_checked(v, idx, el, value);
   } else if constexpr (kOp == Op::kSelCounterRead) {
-    ok = el0_allows(v, el, userenr::ER | userenr::EN) &&
-         read_counter_checked(v, static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & kCounterMask), value);
+    ok = el0_allows(v, el, userenr::kER | userenr::kEN) &&
+         read_counter_checked(v, static_cast<unsigned>(v.reg(Slot::PMSELR_EL0) & selr::kSelMask), value);
   } else if constexpr (kOp == Op::kTyperRead) {
-    ok = el0_allows(v, el, userenr::EN) && read_evtyper_checked(v, idx, value);
+    ok = el0_allows(v, el, userenr::kEN) && read_evtyper_checked(v, idx, value);
   } else if constexpr (kOp == Op::kTyperWrite) {
-    ok = el0_allows(v, el, userenr::EN) && write_evtyper_checked(v, idx, value);
+    ok = el0_allows(v, el, userenr::kEN) && write_evtyper_checked(v, idx, value);
   } else if constexpr (kOp == Op::kPmcrRead) {
     ok = read_pmcr_el0(v, el, value);
   } else if constexpr (kOp == Op::kSelrWrite) {
     ok = write_pmselr_el0(v, el, value);
   } else if constexpr (kOp == Op::kCntenRead) {
-    ok = el0_allows(v, el, userenr::EN);
+    ok = el0_allows(v, el, userenr::kEN);
     if (ok) value = read_pmcnten_el0(v);
   } else {
     static_assert(kOp == Op::kCntenWrite, "every bound op has a body");
-    ok = el0_allows(v, el, userenr::EN);
+    ok = el0_allows(v, el, userenr::kEN);
     if (ok) write_pmcnten(v, idx != 0, value);
   }
   // The exit and re-entry's work, as in handle_sys_reg(): writes only.

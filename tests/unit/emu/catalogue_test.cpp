@@ -2,6 +2,9 @@
 // sources give, and survives a dump/reload unchanged.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -36,16 +39,6 @@ constexpr ExpectedCore kExpected[] = {
     {"neoverse-v1", 0x41, 0xd40, "3.4", 5, 6, cfg::CoreClass::kOutOfOrder, false},
 };
 
-// The events the emulator counts; catalogue entries advertise a subset of these only.
-// clang-format off
-constexpr uint16_t kCountedEvents[] = {
-    ev::SW_INCR, ev::L1I_CACHE_REFILL, ev::L1D_CACHE_REFILL, ev::L1D_CACHE, ev::LD_RETIRED,
-    ev::ST_RETIRED, ev::INST_RETIRED, ev::EXC_TAKEN, ev::EXC_RETURN, ev::BR_MIS_PRED,
-    ev::CPU_CYCLES, ev::BR_PRED, ev::MEM_ACCESS, ev::L1I_CACHE, ev::L2D_CACHE,
-    ev::L2D_CACHE_REFILL, ev::BUS_ACCESS, ev::INST_SPEC, ev::CHAIN, ev::BR_RETIRED,
-    ev::BR_MIS_PRED_RETIRED, ev::STALL_FRONTEND, ev::STALL_BACKEND};
-// clang-format on
-
 bool has(const cfg::CoreType& c, uint16_t e) {
   return std::binary_search(c.pmu_events.begin(), c.pmu_events.end(), e);
 }
@@ -63,6 +56,8 @@ BOOST_AUTO_TEST_CASE(catalogue_lists_exactly_the_shipped_cores) {
 }
 
 BOOST_AUTO_TEST_CASE(each_core_has_its_published_identity) {
+  // What the emulator can count: the PMU's own events and the timing model's declared ones.
+  const std::vector<uint16_t> countable = pmu::countable_events();
   for (const auto& e : kExpected) {
     BOOST_TEST_CONTEXT("core " << e.name) {
       const auto c = cfg::load_core(cfg::default_cores_dir(), e.name);
@@ -84,7 +79,7 @@ BOOST_AUTO_TEST_CASE(each_core_has_its_published_identity) {
       BOOST_TEST(has(c, ev::STALL_FRONTEND) == (c.pmuver >= 4));
       BOOST_TEST(has(c, ev::STALL_BACKEND) == (c.pmuver >= 4));
       for (uint16_t x : c.pmu_events) {
-        BOOST_TEST(std::count(std::begin(kCountedEvents), std::end(kCountedEvents), x) == 1,
+        BOOST_TEST(std::count(countable.begin(), countable.end(), x) == 1,
                    "event " << pmu::event_name(x) << " is not counted by the emulator");
       }
       BOOST_TEST(std::is_sorted(c.pmu_events.begin(), c.pmu_events.end()));
@@ -93,6 +88,33 @@ BOOST_AUTO_TEST_CASE(each_core_has_its_published_identity) {
       BOOST_TEST(c.pmceid1 == ids.pmceid1);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(docs_list_the_countable_events) {
+  // docs/configs.md lists the events a catalogue entry may advertise, as `NAME 0xNN` in one
+  // backquoted paragraph after the sentence with their count: it must be the declaration, no
+  // more, no less.
+  std::ifstream in(pmuemu::test::source_dir() / "docs" / "configs.md");
+  BOOST_REQUIRE_MESSAGE(in, "cannot open docs/configs.md");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<uint16_t> countable = pmu::countable_events();
+  const std::string intro = "The emulator counts these " + std::to_string(countable.size()) + " common events";
+  const auto at = text.find(intro);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "docs/configs.md lacks \"" << intro << "\"");
+  // The list is the paragraph after the introduction's: a backquoted run of its own.
+  const auto para = text.find("\n\n`", at);
+  BOOST_REQUIRE(para != std::string::npos);
+  const auto open = para + 2, close = text.find('`', open + 1);
+  BOOST_REQUIRE(close != std::string::npos);
+  std::string expected;
+  for (uint16_t ev : countable) {
+    char num[8];
+    std::snprintf(num, sizeof num, "0x%02X", ev);
+    expected += (expected.empty() ? "" : ", ") + std::string(pmu::event_name(ev)) + " " + num;
+  }
+  std::string listed = text.substr(open + 1, close - open - 1);
+  std::replace(listed.begin(), listed.end(), '\n', ' ');
+  BOOST_TEST(listed == expected);
 }
 
 BOOST_AUTO_TEST_CASE(each_core_survives_dump_and_reload) {

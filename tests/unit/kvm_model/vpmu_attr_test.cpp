@@ -180,7 +180,7 @@ BOOST_DATA_TEST_CASE(filter_attribute, bdata::make(kAllEras), era) {
   BOOST_TEST(f.set_attr(v, KVM_ARM_VCPU_PMU_V3_FILTER, &flt) == 0);
   BOOST_TEST(f.vm.filter_allows(0x08));
   // PMUv3.0 host: 10-bit event space.
-  VmFixture g(era, homogeneous_host(6, pmuver::kImp));
+  VmFixture g(era, homogeneous_host(6, pmuver::kV3));
   VcpuPmu& w = g.add_vcpu(true);
   flt = {0x3f0, 0x11, KVM_PMU_EVENT_DENY, {}};
   BOOST_TEST(g.set_attr(w, KVM_ARM_VCPU_PMU_V3_FILTER, &flt) == -EINVAL);

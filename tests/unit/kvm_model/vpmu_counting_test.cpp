@@ -24,11 +24,11 @@ struct Counting {
     f.irq_and_init(*v, pcpu);
     BOOST_REQUIRE_EQUAL(f.run(*v, pcpu), 0);
     for (auto k : {reg::PMINTENCLR_EL1, reg::PMCNTENCLR_EL0, reg::PMOVSCLR_EL0}) BOOST_REQUIRE(msr(*v, k, ~0ull));
-    BOOST_REQUIRE(msr(*v, reg::PMCR_EL0, pmcr::P | pmcr::C));
+    BOOST_REQUIRE(msr(*v, reg::PMCR_EL0, pmcr::kP | pmcr::kC));
   }
   void type(unsigned i, uint64_t t) { BOOST_REQUIRE(msr(*v, i == kCycleIdx ? reg::PMCCFILTR_EL0 : reg::PMEVTYPER(i), t)); }
   void enable(uint64_t mask) { BOOST_REQUIRE(msr(*v, reg::PMCNTENSET_EL0, mask)); }
-  void start(uint64_t extra = 0) { BOOST_REQUIRE(msr(*v, reg::PMCR_EL0, pmcr::E | extra)); }
+  void start(uint64_t extra = 0) { BOOST_REQUIRE(msr(*v, reg::PMCR_EL0, pmcr::kE | extra)); }
   bool feed(CountEl el, uint16_t ev, uint64_t n) {
     arch::EventCounts c;
     c.add(el, ev, n);
@@ -137,9 +137,9 @@ BOOST_DATA_TEST_CASE(frozen_without_enable, bdata::make(kAllEras), era) {
 
 BOOST_DATA_TEST_CASE(exclude_el0_el1, bdata::make(kAllEras), era) {
   Counting c(era);
-  c.type(0, evtype::EXCLUDE_EL0 | event::INST_RETIRED);
-  c.type(1, evtype::EXCLUDE_EL1 | event::INST_RETIRED);
-  c.type(kCycleIdx, evtype::EXCLUDE_EL1);
+  c.type(0, evtyper::kU | event::INST_RETIRED);
+  c.type(1, evtyper::kP | event::INST_RETIRED);
+  c.type(kCycleIdx, evtyper::kP);
   c.enable(0x3 | kBit31);
   c.start();
   arch::EventCounts ev;
@@ -156,8 +156,8 @@ BOOST_DATA_TEST_CASE(exclude_el0_el1, bdata::make(kAllEras), era) {
 // NSU/NSK (VM with EL3): 6.7+ exclude EL0 iff U^NSU, EL1 iff P^NSK; 6.6 cannot store them.
 BOOST_DATA_TEST_CASE(ns_filter_bits, bdata::make(kAllEras), era) {
   Counting c(era, homogeneous_host(), 0, /*el2=*/1, /*el3=*/1);
-  c.type(0, evtype::EXCLUDE_EL0 | evtype::EXCLUDE_NS_EL0 | event::INST_RETIRED);  // U == NSU
-  c.type(1, evtype::EXCLUDE_NS_EL1 | event::INST_RETIRED);                         // P != NSK
+  c.type(0, evtyper::kU | evtyper::kNSU | event::INST_RETIRED);  // U == NSU
+  c.type(1, evtyper::kNSK | event::INST_RETIRED);                         // P != NSK
   c.enable(0x3);
   c.start();
   arch::EventCounts ev;
@@ -180,7 +180,7 @@ BOOST_DATA_TEST_CASE(event_filter_attribute, bdata::make(kAllEras), era) {
   BOOST_TEST(f.run(v) == 0);
   BOOST_TEST(msr(v, reg::PMEVTYPER(0), event::INST_RETIRED));
   BOOST_TEST(msr(v, reg::PMEVTYPER(1), 0x10));
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E | pmcr::P | pmcr::C));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE | pmcr::kP | pmcr::kC));
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 0x3 | kBit31));
   arch::EventCounts ev;
   ev.add(CountEl::kEl1, event::INST_RETIRED, 5);
@@ -217,17 +217,17 @@ BOOST_DATA_TEST_CASE(event_counters_64bit_on_pmuv3p5, bdata::make(kAllEras), era
   c.set_ctr(0, 0xfffffff0);
   c.set_ctr(2, 0xfffffff0);
   c.enable(0x5);
-  c.start(pmcr::LP);
+  c.start(pmcr::kLP);
   c.feed(CountEl::kEl1, event::INST_RETIRED, 0x20);
   BOOST_TEST(c.ctr(0) == 0x100000010ull);  // 64-bit counter, 64-bit overflow: none yet
   BOOST_TEST(c.ovs() == 0u);
-  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::E));  // LP=0: 32-bit overflow of a 64-bit counter
+  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::kE));  // LP=0: 32-bit overflow of a 64-bit counter
   c.set_ctr(2, 0xfffffff0);
   c.feed(CountEl::kEl1, event::INST_RETIRED, 0x20);
   BOOST_TEST(c.ctr(2) == 0x100000010ull);
   BOOST_TEST(c.ovs() == 0x4u);
   c.set_ctr(0, 0xfffffffffffffff0ull);
-  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::E | pmcr::LP));
+  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::kE | pmcr::kLP));
   c.feed(CountEl::kEl1, event::INST_RETIRED, 0x20);
   BOOST_TEST(c.ctr(0) == 0x10u);
   BOOST_TEST(c.ovs() == 0x5u);
@@ -242,7 +242,7 @@ BOOST_DATA_TEST_CASE(cycle_counter_lc, bdata::make(kAllEras), era) {
   BOOST_TEST(c.ctr(kCycleIdx) == 0x100000010ull);
   BOOST_TEST(c.ovs() == kBit31);
   BOOST_TEST(msr(*c.v, reg::PMOVSCLR_EL0, kBit31));
-  c.start(pmcr::LC);
+  c.start(pmcr::kLC);
   c.feed(CountEl::kEl1, event::CPU_CYCLES, 0x100000000ull);
   BOOST_TEST(c.ovs() == 0u);
 }
@@ -279,7 +279,7 @@ BOOST_DATA_TEST_CASE(no_chain_with_64bit_overflow, bdata::make(kAllEras), era) {
   c.type(1, event::CHAIN);
   c.set_ctr(0, 0xffffffffffffffffull);
   c.enable(0x3);
-  c.start(pmcr::LP);
+  c.start(pmcr::kLP);
   c.feed(CountEl::kEl1, event::INST_RETIRED, 1);
   BOOST_TEST(c.ovs() == 0x1u);
   BOOST_TEST(c.ctr(1) == 0u);
@@ -297,7 +297,7 @@ BOOST_DATA_TEST_CASE(software_increment, bdata::make(kAllEras), era) {
   BOOST_TEST(c.ctr(2) == 1u);
   BOOST_TEST(c.ctr(3) == 0u);
   BOOST_TEST(!msr(*c.v, reg::PMSWINC_EL0, 0x4, /*el=*/0));  // EL0 needs SW or EN
-  BOOST_TEST(msr(*c.v, reg::PMUSERENR_EL0, userenr::SW));
+  BOOST_TEST(msr(*c.v, reg::PMUSERENR_EL0, userenr::kSW));
   BOOST_TEST(msr(*c.v, reg::PMSWINC_EL0, 0x4, /*el=*/0));
   BOOST_TEST(c.ctr(2) == 2u);
   c.set_ctr(2, 0xffffffff);
@@ -332,12 +332,12 @@ BOOST_AUTO_TEST_CASE(excess_counters_do_not_count) {
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0, 10)) == 0);
   f.irq_and_init(v);
   BOOST_TEST(f.run(v) == 0);
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::P | pmcr::C));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kP | pmcr::kC));
   BOOST_TEST(msr(v, reg::PMCNTENCLR_EL0, ~0ull));
   for (unsigned i = 0; i < 9; ++i) BOOST_TEST(msr(v, reg::PMEVTYPER(i), event::INST_RETIRED));
   BOOST_TEST(msr(v, reg::PMEVTYPER(9), event::CPU_CYCLES));
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 0x3ff));
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE));
   arch::EventCounts ev;
   ev.add(CountEl::kEl1, event::INST_RETIRED, 7);
   ev.add(CountEl::kEl1, event::CPU_CYCLES, 9);
@@ -382,11 +382,11 @@ BOOST_DATA_TEST_CASE(pmcr_p_and_c, bdata::make(kAllEras), era) {
   for (unsigned i = 0; i < 6; ++i) c.set_ctr(i, 100 + i);
   c.set_ctr(kCycleIdx, 1000);
   BOOST_TEST(set_one_reg(*c.v, id_of(reg::PMEVCNTR(7)), 5) == 0);  // >= N: untouched by P
-  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::P));
+  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::kP));
   for (unsigned i = 0; i < 6; ++i) BOOST_TEST(c.ctr(i) == 0u);
   BOOST_TEST(c.ctr(kCycleIdx) == 1000u);
   BOOST_TEST(c.v->reg(evcntr_slot(7)) == 5u);
-  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::C));
+  BOOST_TEST(msr(*c.v, reg::PMCR_EL0, pmcr::kC));
   BOOST_TEST(c.ctr(kCycleIdx) == 0u);
 }
 
@@ -444,7 +444,7 @@ BOOST_DATA_TEST_CASE(pmceid_masked_by_filter, bdata::make(kAllEras), era) {
   // A PMUv3.0 VM has a 10-bit event space: the 0x4000 half of the filter is not consulted.
   VmFixture g(era);
   VcpuPmu& w = g.add_vcpu(true);
-  BOOST_TEST(g.vm.set_user_pmuver(pmuver::kImp) == 0);
+  BOOST_TEST(g.vm.set_user_pmuver(pmuver::kV3) == 0);
   BOOST_TEST(g.set_attr(w, KVM_ARM_VCPU_PMU_V3_FILTER, &allow) == 0);
   BOOST_TEST(g.set_attr(w, KVM_ARM_VCPU_PMU_V3_FILTER, &allow_ext) == 0);
   g.irq_and_init(w);
@@ -464,11 +464,11 @@ BOOST_DATA_TEST_CASE(insn_clock_matches_count_events, bdata::make(kAllEras), era
   ClockPair t(era);
   constexpr uint16_t kEvents[] = {event::INST_RETIRED, event::INST_SPEC, event::CPU_CYCLES, 0x10 /* BR_MIS_PRED */,
                                   event::SW_INCR};
-  constexpr uint64_t kFilters[] = {0, evtype::EXCLUDE_EL0, evtype::EXCLUDE_EL1, evtype::EXCLUDE_EL0 | evtype::EXCLUDE_NS_EL0,
-                                   evtype::EXCLUDE_EL1 | evtype::EXCLUDE_NS_EL1};
+  constexpr uint64_t kFilters[] = {0, evtyper::kU, evtyper::kP, evtyper::kU | evtyper::kNSU,
+                                   evtyper::kP | evtyper::kNSK};
   for (unsigned i = 0; i < 4; ++i) t.write(reg::PMEVTYPER(i), event::INST_RETIRED);
   t.write(reg::PMCNTENSET_EL0, 0xf | kBit31);
-  t.write(reg::PMCR_EL0, pmcr::E);
+  t.write(reg::PMCR_EL0, pmcr::kE);
   for (int step = 0; step < 4000; ++step) {
     const unsigned i = static_cast<unsigned>(t.rnd(4));
     switch (t.rnd(10)) {
@@ -485,7 +485,7 @@ BOOST_DATA_TEST_CASE(insn_clock_matches_count_events, bdata::make(kAllEras), era
         t.read(reg::PMXEVCNTR_EL0);
         t.read(reg::PMCCNTR_EL0);
         break;
-      default: t.write(reg::PMCR_EL0, t.rnd(8) ? pmcr::E : 0); break;
+      default: t.write(reg::PMCR_EL0, t.rnd(8) ? pmcr::kE : 0); break;
     }
   }
   // A guest exit settles everything; both sides then agree on every counter.

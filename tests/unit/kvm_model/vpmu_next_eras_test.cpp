@@ -100,11 +100,11 @@ BOOST_DATA_TEST_CASE(strict_ignores_pmcr_n_writes, bdata::make(eras_where(has_st
   VcpuPmu& v = add_strict_vcpu(f, 0);
   BOOST_TEST(set_pmu(f, v, 8) == 0);
   BOOST_TEST(v.n() == 6);
-  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::D, 2)) == 0);
+  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::kD, 2)) == 0);
   BOOST_TEST(v.n() == 6);
   uint64_t out = 0;
   BOOST_TEST(get_one_reg(v, id_of(reg::PMCR_EL0), out) == 0);
-  BOOST_TEST(out == (pmcr::with_n(0, 6) | pmcr::D | pmcr::LC));  // the other bits are taken
+  BOOST_TEST(out == (pmcr::with_n(0, 6) | pmcr::kD | pmcr::kLC));  // the other bits are taken
   unsigned n = 3;
   BOOST_TEST(f.set_attr(v, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS, &n) == 0);
   BOOST_TEST(v.n() == 3);
@@ -227,7 +227,7 @@ BOOST_DATA_TEST_CASE(fixed_counters_only_counts_on_every_cluster, bdata::make(er
     BOOST_TEST(f.run(v, 0) == 0);
     BOOST_TEST(msr(v, reg::PMCCFILTR_EL0, 0));
     BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 1u << 31));
-    BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E | pmcr::C));
+    BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE | pmcr::kC));
     arch::EventCounts c;
     c.add(arch::CountEl::kEl1, event::CPU_CYCLES, 100);
     count_events(v, c);
@@ -300,7 +300,7 @@ BOOST_DATA_TEST_CASE(partition_counters_kept_across_put_load, bdata::make(eras_w
   BOOST_TEST(f.run(v, 0) == 0);
   for (unsigned i = 0; i < 4; ++i) BOOST_TEST(msr(v, reg::PMEVTYPER(i), event::INST_RETIRED));
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 0xf));
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E | pmcr::P));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE | pmcr::kP));
   arch::EventCounts c;
   c.add(arch::CountEl::kEl1, event::INST_RETIRED, 10);
   count_events(v, c);
@@ -322,7 +322,7 @@ BOOST_DATA_TEST_CASE(partition_filter_enforced, bdata::make(eras_where(partition
   BOOST_TEST(msr(v, reg::PMEVTYPER(0), event::INST_RETIRED));
   BOOST_TEST(msr(v, reg::PMEVTYPER(1), event::CPU_CYCLES));
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 0x3));
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E | pmcr::P));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE | pmcr::kP));
   vcpu_put(v);
   vcpu_load(v, 0);
   flush_hwstate(v);

@@ -36,9 +36,9 @@ BOOST_AUTO_TEST_CASE(set_pmcr_v5) {
   BOOST_TEST(v.reg(Slot::PMCR_EL0) == 0x3040u);
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0, 7)) == -EINVAL);
   BOOST_TEST(f.vm.pmcr_n() == 6);
-  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0xffff0000ull | pmcr::E, 2)) == 0);
+  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0xffff0000ull | pmcr::kE, 2)) == 0);
   BOOST_TEST(f.vm.pmcr_n() == 2);
-  BOOST_TEST(v.reg(Slot::PMCR_EL0) == (pmcr::with_n(0, 2) | pmcr::E | pmcr::LC));  // IDCODE/IMP bits dropped
+  BOOST_TEST(v.reg(Slot::PMCR_EL0) == (pmcr::with_n(0, 2) | pmcr::kE | pmcr::kLC));  // IDCODE/IMP bits dropped
   f.irq_and_init(v);
   BOOST_TEST(f.run(v) == 0);
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0, 4)) == 0);  // still mutable
@@ -57,20 +57,20 @@ BOOST_DATA_TEST_CASE(set_pmcr_6_7,
   BOOST_TEST(orig == 0x3040u);
   BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(orig, 7)) == 0);  // above max: ignored
   BOOST_TEST(get(v, reg::PMCR_EL0) == orig);
-  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0xffff0000ull | pmcr::P | pmcr::E, 3)) == 0);
+  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(0xffff0000ull | pmcr::kP | pmcr::kE, 3)) == 0);
   BOOST_TEST(f.vm.pmcr_n() == 3);
   // P stored by userspace is returned by GET (only the guest path masks it).
-  BOOST_TEST(get(v, reg::PMCR_EL0) == (pmcr::with_n(0, 3) | pmcr::P | pmcr::E | pmcr::LC));
-  BOOST_TEST(v.reg(Slot::PMCR_EL0) == (pmcr::P | pmcr::E | pmcr::LC));  // N not stored
+  BOOST_TEST(get(v, reg::PMCR_EL0) == (pmcr::with_n(0, 3) | pmcr::kP | pmcr::kE | pmcr::kLC));
+  BOOST_TEST(v.reg(Slot::PMCR_EL0) == (pmcr::kP | pmcr::kE | pmcr::kLC));  // N not stored
   // Every vCPU of the VM sees the VM-wide N.
   VcpuPmu& w = f.add_vcpu(true);
   BOOST_TEST(w.n() == 3);
   f.irq_and_init(v);
   BOOST_TEST(f.run(v) == 0);
   // After the first run N is frozen but bits 7:0 still change (no immutability, spec 6.10).
-  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::D, 1)) == 0);
+  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::kD, 1)) == 0);
   BOOST_TEST(f.vm.pmcr_n() == 3);
-  BOOST_TEST(get(v, reg::PMCR_EL0) == (pmcr::with_n(0, 3) | pmcr::D | pmcr::LC));
+  BOOST_TEST(get(v, reg::PMCR_EL0) == (pmcr::with_n(0, 3) | pmcr::kD | pmcr::kLC));
   BOOST_TEST(v.reload_pending() == (policy(era).set_pmcr_user == era_fn::set_pmcr_6_16));
 }
 
@@ -158,7 +158,7 @@ BOOST_DATA_TEST_CASE(counter_user_accessors, bdata::make(kAllEras), era) {
   BOOST_TEST(f.run(v) == 0);
   BOOST_TEST(msr(v, reg::PMCCNTR_EL0, 0));
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 1u << 31));
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE));
   arch::EventCounts c;
   c.add(arch::CountEl::kEl1, event::CPU_CYCLES, 5);
   count_events(v, c);

@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE(vm_pmuver) {
   BOOST_TEST(f.vm.set_user_pmuver(pmuver::kV3p7) == -EINVAL);
   BOOST_TEST(f.vm.set_user_pmuver(pmuver::kV3p1) == 0);
   BOOST_TEST(f.vm.event_mask() == 0xffffu);
-  BOOST_TEST(f.vm.set_user_pmuver(pmuver::kImp) == 0);
+  BOOST_TEST(f.vm.set_user_pmuver(pmuver::kV3) == 0);
   BOOST_TEST(f.vm.event_mask() == 0x3ffu);
   BOOST_TEST(f.vm.set_user_pmuver(pmuver::kImpDef) == 0);
   BOOST_TEST(f.vm.pmuver() == 0);

@@ -74,7 +74,7 @@ BOOST_DATA_TEST_CASE(reload_order_quirk,
                      era) {
   VmFixture f(era);
   VcpuPmu& v = f.add_vcpu(true);
-  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::E, 2)) == 0);
+  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr::with_n(pmcr::kE, 2)) == 0);
   f.irq_and_init(v);
   BOOST_TEST(f.run(v) == 0);
   BOOST_TEST(v.reg(Slot::PMCNTENSET_EL0) == 0x80000002u);
@@ -88,13 +88,13 @@ BOOST_DATA_TEST_CASE(first_run_pmcr_actions, bdata::make(kAllEras), era) {
   VcpuPmu& v = f.add_vcpu(true);
   uint64_t pmcr_user = 0;
   BOOST_TEST(get_one_reg(v, id_of(reg::PMCR_EL0), pmcr_user) == 0);
-  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr_user | pmcr::P | pmcr::C) == 0);
+  BOOST_TEST(set_one_reg(v, id_of(reg::PMCR_EL0), pmcr_user | pmcr::kP | pmcr::kC) == 0);
   f.irq_and_init(v);
   BOOST_TEST(f.run(v) == 0);
   const bool acted = policy(era).reload != era_fn::reload_6_16;  // handle_pmcr() in the reload
   BOOST_TEST(v.reg(evcntr_slot(0)) == (acted ? 0u : 0xdbadc0deu));
   BOOST_TEST(v.reg(Slot::PMCCNTR_EL0) == (acted ? 0u : kUnknownPattern));
-  BOOST_TEST((v.reg(Slot::PMCR_EL0) & (pmcr::P | pmcr::C)) == (acted ? 0u : pmcr::P | pmcr::C));
+  BOOST_TEST((v.reg(Slot::PMCR_EL0) & (pmcr::kP | pmcr::kC)) == (acted ? 0u : pmcr::kP | pmcr::kC));
 }
 
 // The second KVM_RUN does not reload again (<= 6.7: one-shot request at the first run).
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(userspace_irqchip_notification) {
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 1u << 31));
   BOOST_TEST(msr(v, reg::PMOVSSET_EL0, 1u << 31));
   BOOST_TEST(!v.irq_level());  // PMCR.E still 0
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE));
   BOOST_TEST(v.irq_level());   // recomputed at the trap's re-entry
   BOOST_TEST(should_notify_user(v, device_irq_level));
   update_run(v, device_irq_level);
@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(irq_sink_sees_level_changes) {
   for (auto k : {reg::PMINTENCLR_EL1, reg::PMCNTENCLR_EL0, reg::PMOVSCLR_EL0}) BOOST_TEST(msr(v, k, ~0ull));
   BOOST_TEST(msr(v, reg::PMINTENSET_EL1, 1));
   BOOST_TEST(msr(v, reg::PMCNTENSET_EL0, 1));
-  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::E));
+  BOOST_TEST(msr(v, reg::PMCR_EL0, pmcr::kE));
   BOOST_TEST(msr(v, reg::PMOVSSET_EL0, 1));
   BOOST_TEST(msr(v, reg::PMOVSSET_EL0, 1));  // no change, no call
   BOOST_TEST(msr(v, reg::PMOVSCLR_EL0, 1));

@@ -83,7 +83,7 @@ struct Guest {
 
   void implemented_counter(bool rd_direct, bool wr_direct, unsigned i) {
     const uint64_t pmcr = rd(reg::PMCR_EL0, "PMCR");  // a. disable and reset
-    wr(reg::PMCR_EL0, (pmcr & ~pmcr::E) | pmcr::P, "PMCR");
+    wr(reg::PMCR_EL0, (pmcr & ~pmcr::kE) | pmcr::kP, "PMCR");
     write_clr(uint64_t{1} << i);  // b.
     expect_bit_in_six(i, false, "G4.b");
     write_set(uint64_t{1} << i);  // c.
@@ -91,7 +91,7 @@ struct Guest {
     expect_bit_in_six(i, true, "G4.c");
     write_clr(uint64_t{1} << i);  // d.
     expect_bit_in_six(i, false, "G4.d");
-    const uint64_t type = evtype::EXCLUDE_EL1 | event::INST_RETIRED;  // e.
+    const uint64_t type = evtyper::kP | event::INST_RETIRED;  // e.
     expect(write_type(wr_direct, i, type), "G4.e type write faulted");
     expect(read_type(rd_direct, i) == std::optional<uint64_t>(type), "G4.e type readback");
     expect(read_cntr(rd_direct, i) == std::optional<uint64_t>(0), "G4.f counter not 0");  // f.
@@ -136,7 +136,7 @@ struct SelftestVm {
     // create_vpmu_vm(): KVM_ARM_VCPU_INIT with the PMU feature, vGICv3, PMUVer check, IRQ, INIT.
     v = &f.add_vcpu(true);
     const uint8_t pmuver = f.vm.pmuver();
-    BOOST_REQUIRE(pmuver != pmuver::kImpDef && pmuver >= pmuver::kImp);
+    BOOST_REQUIRE(pmuver != pmuver::kImpDef && pmuver >= pmuver::kV3);
     f.irq_and_init(*v);
   }
   VmFixture f;

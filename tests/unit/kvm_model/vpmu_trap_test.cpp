@@ -35,8 +35,8 @@ BOOST_DATA_TEST_CASE(pmcr_guest_access, bdata::make(kAllEras), era) {
 
 BOOST_DATA_TEST_CASE(pmcr_lp_kept_on_pmuv3p5, bdata::make(kAllEras), era) {
   Ran r(era, homogeneous_host(6, pmuver::kV3p5));
-  BOOST_TEST(msr(r.v, reg::PMCR_EL0, pmcr::LP | pmcr::E));
-  BOOST_TEST(*mrs(r.v, reg::PMCR_EL0) == (0x3040u | pmcr::LP | pmcr::E));
+  BOOST_TEST(msr(r.v, reg::PMCR_EL0, pmcr::kLP | pmcr::kE));
+  BOOST_TEST(*mrs(r.v, reg::PMCR_EL0) == (0x3040u | pmcr::kLP | pmcr::kE));
 }
 
 BOOST_DATA_TEST_CASE(counter_index_checks, bdata::make(kAllEras), era) {
@@ -64,9 +64,9 @@ BOOST_DATA_TEST_CASE(pmselr_31_aliases, bdata::make(kAllEras), era) {
   BOOST_TEST(msr(r.v, reg::PMSELR_EL0, 31));
   BOOST_TEST(msr(r.v, reg::PMXEVCNTR_EL0, 0x123456789ull));
   BOOST_TEST(*mrs(r.v, reg::PMCCNTR_EL0) == 0x123456789ull);
-  BOOST_TEST(msr(r.v, reg::PMXEVTYPER_EL0, evtype::EXCLUDE_EL1));
-  BOOST_TEST(*mrs(r.v, reg::PMCCFILTR_EL0) == evtype::EXCLUDE_EL1);
-  BOOST_TEST(*mrs(r.v, reg::PMXEVTYPER_EL0) == evtype::EXCLUDE_EL1);
+  BOOST_TEST(msr(r.v, reg::PMXEVTYPER_EL0, evtyper::kP));
+  BOOST_TEST(*mrs(r.v, reg::PMCCFILTR_EL0) == evtyper::kP);
+  BOOST_TEST(*mrs(r.v, reg::PMXEVTYPER_EL0) == evtyper::kP);
 }
 
 BOOST_DATA_TEST_CASE(pmselr_stores_unmasked_reads_masked, bdata::make(kAllEras), era) {
@@ -86,12 +86,12 @@ BOOST_AUTO_TEST_CASE(pmevtyper_masks) {
   } rows[] = {
       {era_fn::evtyper_write_mask_6_6, 1, 1, pmuver::kV3p1, 0xC800FFFF},
       {era_fn::evtyper_write_mask_6_6, 0, 0, pmuver::kV3p1, 0xC800FFFF},
-      {era_fn::evtyper_write_mask_6_6, 1, 0, pmuver::kImp, 0xC80003FF},
+      {era_fn::evtyper_write_mask_6_6, 1, 0, pmuver::kV3, 0xC80003FF},
       {era_fn::evtyper_write_mask_6_7, 1, 1, pmuver::kV3p1, 0xFC00FFFF},
       {era_fn::evtyper_write_mask_6_7, 1, 0, pmuver::kV3p1, 0xC800FFFF},
       {era_fn::evtyper_write_mask_6_7, 0, 0, pmuver::kV3p1, 0xC000FFFF},
       {era_fn::evtyper_write_mask_6_7, 0, 1, pmuver::kV3p1, 0xF400FFFF},
-      {era_fn::evtyper_write_mask_6_7, 1, 0, pmuver::kImp, 0xC80003FF},
+      {era_fn::evtyper_write_mask_6_7, 1, 0, pmuver::kV3, 0xC80003FF},
   };
   for (Era era : kAllEras)
   for (const Row& row : rows) {
@@ -224,10 +224,10 @@ const GateRow kGateRows[] = {
 
 bool gate_allows(Gate g, uint64_t userenr) {
   switch (g) {
-    case Gate::kEn: return userenr & userenr::EN;
-    case Gate::kEnEr: return userenr & (userenr::EN | userenr::ER);
-    case Gate::kEnCr: return userenr & (userenr::EN | userenr::CR);
-    case Gate::kEnSw: return userenr & (userenr::EN | userenr::SW);
+    case Gate::kEn: return userenr & userenr::kEN;
+    case Gate::kEnEr: return userenr & (userenr::kEN | userenr::kER);
+    case Gate::kEnCr: return userenr & (userenr::kEN | userenr::kCR);
+    case Gate::kEnSw: return userenr & (userenr::kEN | userenr::kSW);
     case Gate::kAlways: return true;
     case Gate::kNever: return false;
   }
@@ -251,11 +251,11 @@ BOOST_DATA_TEST_CASE(el0_gating, bdata::make(kGateRows) * bdata::make(kAllEras),
 // outcome); with ER but not EN, an in-range counter read works and its write UNDEFs.
 BOOST_AUTO_TEST_CASE(gate_then_index_then_en) {
   Ran r(Era::k6_7);
-  BOOST_TEST(msr(r.v, reg::PMUSERENR_EL0, userenr::ER));
+  BOOST_TEST(msr(r.v, reg::PMUSERENR_EL0, userenr::kER));
   BOOST_TEST(mrs(r.v, reg::PMEVCNTR(0), 0).has_value());
   BOOST_TEST(!mrs(r.v, reg::PMEVCNTR(7), 0).has_value());
   BOOST_TEST(!msr(r.v, reg::PMEVCNTR(0), 1, 0));
-  BOOST_TEST(msr(r.v, reg::PMUSERENR_EL0, userenr::CR));
+  BOOST_TEST(msr(r.v, reg::PMUSERENR_EL0, userenr::kCR));
   BOOST_TEST(mrs(r.v, reg::PMCCNTR_EL0, 0).has_value());
   BOOST_TEST(!msr(r.v, reg::PMCCNTR_EL0, 0, 0));
 }

@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "cpu/timing/events.h"
 #include "cpu/timing/timing_model.h"
 
 using namespace cpu::timing;
@@ -173,6 +174,52 @@ BOOST_AUTO_TEST_CASE(big_and_little_differ_on_the_same_stream) {
   stream(b);
   BOOST_TEST(a.instructions() == b.instructions());
   BOOST_TEST(a.cycles() > b.cycles());
+}
+
+BOOST_AUTO_TEST_CASE(produces_exactly_the_declared_events) {
+  // A stream with every kind of work the model knows: a code footprint larger than the L1I,
+  // loads and stores over a working set larger than the L2 (refills, bus accesses), a load
+  // feeding the next instruction (backend stall), random branches (mispredicts, frontend
+  // stall), calls and returns, exception entries and returns, at EL0 and EL1.
+  for (const auto& p : {little(), big()}) {
+    TimingModel m(p);
+    std::mt19937_64 rng(11);
+    std::array<uint64_t, arch::kNumCommonEvents> seen{};
+    arch::EventCounts e;
+    auto drain = [&] {
+      m.drain_events(e);
+      for (unsigned el = 0; el < arch::kNumCountEls; ++el)
+        for (unsigned ev = 0; ev < arch::kNumCommonEvents; ++ev) seen[ev] += e.counts[el][ev];
+      e.clear();
+    };
+    for (unsigned i = 0; i < 200000; ++i) {
+      const CountEl el = i % 3 == 0 ? CountEl::kEl0 : CountEl::kEl1;
+      const uint64_t pc = 0x100000 + 4 * (rng() % (1u << 18));
+      const uint64_t addr = 0x40000000 + 8 * (rng() % (1u << 22));
+      StaticInfo s;
+      switch (i % 8) {
+        case 0: s = load(1, 2); break;
+        case 1: s = alu(3, 1); break;  // waits for the load
+        case 2: s.cls = OpClass::kStore; s.src[0] = 3; s.src[1] = 4; break;
+        case 3: s.cls = OpClass::kCondBranch; break;
+        case 4: s.cls = OpClass::kCall; break;
+        case 5: s.cls = OpClass::kReturn; break;
+        default: s = alu(static_cast<uint8_t>(5 + i % 3), 6); break;
+      }
+      m.retire(s, {pc, addr, pc + 64 * (rng() % 16), (rng() & 1) != 0}, el);
+      if (i % 1000 == 0) {
+        m.exception(el, false);
+        m.exception(el, true);
+      }
+      if (i % 4096 == 0) drain();
+    }
+    drain();
+    for (unsigned ev = 0; ev < arch::kNumCommonEvents; ++ev) {
+      BOOST_TEST_CONTEXT("event 0x" << std::hex << ev) {
+        BOOST_TEST((seen[ev] != 0) == produces(static_cast<uint16_t>(ev)));
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_parameters_are_rejected) {
