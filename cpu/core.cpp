@@ -70,7 +70,14 @@ void PhysMem::write(uint64_t pa, const void* src, uint64_t len) {
 bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
   bool hit = false;
   for (uint64_t p = first; p <= last && p < code_pages_.size(); ++p) {
-    if (code_pages_[p].load(std::memory_order_relaxed)) {
+    uint8_t f = code_pages_[p].load(std::memory_order_relaxed);
+    if (f & kLogFlag) {
+      // The first write since the page's bit was cleared: log it (KVM's write-protection
+      // fault on a logging slot, mark_page_dirty), then let later writes run free.
+      f = code_pages_[p].fetch_and(static_cast<uint8_t>(~kLogFlag), std::memory_order_relaxed);
+      if ((f & kLogFlag) && ram_dirty_ != nullptr) ram_dirty_->mark(p);
+    }
+    if (f & kCodeFlag) {
       invalidate(p);
       hit = true;
     }
@@ -79,8 +86,28 @@ bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
 }
 
 void PhysMem::invalidate(uint64_t page_index) {
-  code_pages_[page_index].store(0, std::memory_order_relaxed);
+  code_pages_[page_index].fetch_and(static_cast<uint8_t>(~kCodeFlag), std::memory_order_relaxed);
   invalidate_cores(page_index);
+}
+
+void PhysMem::set_dirty_log(std::shared_ptr<DirtyBitmap> log, bool protect_all) {
+  ram_dirty_ = std::move(log);
+  for (uint64_t p = 0; p < code_pages_.size(); ++p) {
+    const bool protect =
+        ram_dirty_ != nullptr && (protect_all || p >= ram_dirty_->pages() ||
+                                  ((ram_dirty_->word(p / 64).load(std::memory_order_relaxed) >> (p % 64)) & 1) == 0);
+    if (protect) code_pages_[p].fetch_or(kLogFlag, std::memory_order_relaxed);
+    else code_pages_[p].fetch_and(static_cast<uint8_t>(~kLogFlag), std::memory_order_relaxed);
+  }
+}
+
+void PhysMem::protect_for_log(uint64_t word, uint64_t mask) {
+  if (ram_dirty_ == nullptr) return;
+  while (mask != 0) {
+    const uint64_t p = word * 64 + static_cast<unsigned>(__builtin_ctzll(mask));
+    mask &= mask - 1;
+    if (p < code_pages_.size()) code_pages_[p].fetch_or(kLogFlag, std::memory_order_relaxed);
+  }
 }
 
 void PhysMem::set_slots(std::vector<SlotRegion> slots) {
@@ -91,6 +118,8 @@ void PhysMem::set_slots(std::vector<SlotRegion> slots) {
   }
   for (uint64_t k : pages) invalidate_cores(k);
   slots_ = std::move(slots);
+  slots_log_ = false;
+  for (const SlotRegion& s : slots_) slots_log_ |= s.dirty != nullptr;
 }
 
 void PhysMem::mark_slot_code_page(uint64_t pa) {
@@ -99,6 +128,10 @@ void PhysMem::mark_slot_code_page(uint64_t pa) {
 }
 
 bool PhysMem::note_slot_write(uint64_t pa, uint64_t len) {
+  if (slots_log_) {
+    if (const SlotRegion* s = slot(pa, len); s != nullptr && s->dirty != nullptr)
+      s->dirty->mark_range((pa - s->base) >> kPageShift, (pa + len - 1 - s->base) >> kPageShift);
+  }
   std::vector<uint64_t> hit;
   {
     std::lock_guard g(slot_code_m_);

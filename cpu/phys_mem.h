@@ -8,6 +8,7 @@
 #include <atomic>
 #include <mutex>
 #include <cstdint>
+#include <memory>
 #include <unordered_set>
 #include <vector>
 
@@ -68,6 +69,36 @@ PMUEMU_GUEST_RAM_ACCESS inline void guest_zero(uint8_t* h, uint64_t n) {
 inline constexpr unsigned kPageShift = 12;
 inline constexpr uint64_t kPageSize = uint64_t{1} << kPageShift;
 
+// The dirty-page log of one memory slot (KVM_MEM_LOG_DIRTY_PAGES): one bit per 4 KiB page,
+// in 64-bit words as Linux's unsigned long bitmap on arm64 (bit n of word w is page 64w+n).
+// Shared by the ABI layer, which reads and clears it (KVM_GET_DIRTY_LOG,
+// KVM_CLEAR_DIRTY_LOG), and the cores, which set bits on guest writes.
+class DirtyBitmap {
+ public:
+  explicit DirtyBitmap(uint64_t pages, bool all_set = false)
+      : pages_(pages), words_(new std::atomic<uint64_t>[(pages + 63) / 64]) {
+    for (uint64_t w = 0; w < word_count(); ++w) words_[w].store(all_set ? full_word(w) : 0, std::memory_order_relaxed);
+  }
+  uint64_t pages() const { return pages_; }
+  uint64_t word_count() const { return (pages_ + 63) / 64; }
+  // The bits of word w that name pages of the slot (the last word may be partial).
+  uint64_t full_word(uint64_t w) const {
+    const uint64_t left = pages_ - w * 64;
+    return left >= 64 ? ~uint64_t{0} : (uint64_t{1} << left) - 1;
+  }
+  std::atomic<uint64_t>& word(uint64_t w) { return words_[w]; }
+  void mark(uint64_t page) {
+    if (page < pages_) words_[page / 64].fetch_or(uint64_t{1} << (page % 64), std::memory_order_relaxed);
+  }
+  void mark_range(uint64_t first, uint64_t last) {
+    for (uint64_t p = first; p <= last; ++p) mark(p);
+  }
+
+ private:
+  uint64_t pages_;
+  std::unique_ptr<std::atomic<uint64_t>[]> words_;
+};
+
 // A memory slot other than RAM (KVM_SET_USER_MEMORY_REGION's further slots, read-only
 // ones included). The core reaches these only on its slow paths (table walks, fetches that
 // miss, data accesses the fast TLB does not map), so RAM keeps its single-range fast path.
@@ -75,6 +106,11 @@ struct SlotRegion {
   uint64_t base = 0, size = 0;
   uint8_t* host = nullptr;  // not owned: the VMM's memory
   bool read_only = false;   // KVM_MEM_READONLY: reads and fetches see it, writes exit as MMIO
+  // KVM_MEM_LOG_DIRTY_PAGES: the slot's log, null when it does not log; not owned (the
+  // slot's owner keeps it until the slots are replaced). Slot writes always take the slow
+  // path, which marks it. A plain pointer: a VM with 32764 slots copies the list on every
+  // slot change, and reference counting there made that quadratic update five times slower.
+  DirtyBitmap* dirty = nullptr;
   bool covers(uint64_t pa, uint64_t len) const {
     const uint64_t off = pa - base;
     return off < size && size - off >= len;
@@ -102,7 +138,13 @@ class PhysMem {
   void attach(Core* c) { cores_.push_back(c); }
   void detach(Core* c) { cores_.erase(std::remove(cores_.begin(), cores_.end(), c), cores_.end()); }
 
-  void mark_code_page(uint64_t pa) { code_pages_[(pa - base_) >> kPageShift].store(1, std::memory_order_relaxed); }
+  // Each page's flag byte: kCodeFlag, it holds decoded code; kLogFlag, RAM logs dirty pages
+  // and this one has not been written since its bit was last cleared (KVM's write
+  // protection for dirty logging). Every store path tests the byte against 0 after the
+  // store, so either flag sends the store to note_write_pages and a page that is neither
+  // costs the fast path nothing.
+  static constexpr uint8_t kCodeFlag = 1, kLogFlag = 2;
+  void mark_code_page(uint64_t pa) { code_pages_[(pa - base_) >> kPageShift].fetch_or(kCodeFlag, std::memory_order_relaxed); }
 
   // One host thread per core (--threads): invalidations of other cores' decoded code are
   // posted to them instead of applied in place. Set before any core runs.
@@ -132,7 +174,19 @@ class PhysMem {
   // The per-page "holds decoded code" flags, indexed by (pa - base) >> kPageShift, for
   // the interpreter's inline store check.
   const std::atomic<uint8_t>* code_page_flags() const { return code_pages_.data(); }
-  bool is_code_page(uint64_t pa) const { return code_pages_[(pa - base_) >> kPageShift].load(std::memory_order_relaxed) != 0; }
+  bool is_code_page(uint64_t pa) const {
+    return (code_pages_[(pa - base_) >> kPageShift].load(std::memory_order_relaxed) & kCodeFlag) != 0;
+  }
+
+  // Dirty-page logging of RAM (the slot the model's RAM is). `log` null: logging off (every
+  // page's kLogFlag cleared). Otherwise every page whose bit in `log` is clear is protected
+  // (the next write sets the bit), or every page when protect_all (KVM write-protects the
+  // whole slot when logging starts without KVM_DIRTY_LOG_INITIALLY_SET).
+  void set_dirty_log(std::shared_ptr<DirtyBitmap> log, bool protect_all);
+  const std::shared_ptr<DirtyBitmap>& dirty_log() const { return ram_dirty_; }
+  // After bits of the log were cleared (KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG): protects
+  // the pages 64 * word + n for each bit n of mask again.
+  void protect_for_log(uint64_t word, uint64_t mask);
 
   // Host-side write (loader, VMM): copies and invalidates decoded code.
   void write(uint64_t pa, const void* src, uint64_t len);
@@ -172,6 +226,8 @@ class PhysMem {
   bool threaded_ = false;
   std::array<std::mutex, 64> pair_locks_;
   std::vector<SlotRegion> slots_;
+  bool slots_log_ = false;  // some slot logs dirty pages
+  std::shared_ptr<DirtyBitmap> ram_dirty_;
   // Keys of slot pages holding decoded code (rare: a slot is code only for guests that put
   // it there), behind a lock since cores may decode on their own threads.
   std::mutex slot_code_m_;

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <utility>
 
 #include "emu/common/errors.h"
 #include "kvm_model/abi/abi.h"
@@ -20,6 +21,10 @@ namespace {
 class AbiBackend final : public KvmBackend {
  public:
   AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out) : dev_(std::move(dev)) {
+    // The program's signals are emulated, not pmuemu's own: KVM_RUN must not see the host
+    // process's pending signals. This layer delivers a signal when it is raised and keeps
+    // none pending, so a KVM_SET_SIGNAL_MASK never finds one to end KVM_RUN with.
+    dev_->set_pending_signals([] { return uint64_t{0}; });
     if (trace)
       dev_->set_trace([out](const std::string& line) {
         std::fputs(line.c_str(), out);
@@ -31,10 +36,15 @@ class AbiBackend final : public KvmBackend {
     // KVM_RUN's vcpu_load: the stolen time KVM records for the guest is the calling
     // thread's run delay (kvm_update_stolen_time() reads current->sched_info.run_delay).
     constexpr unsigned long kKvmRun = 0xae80;  // _IO(KVMIO, 0x80)
-    if (request == kKvmRun)
-      if (kvm_model::Vcpu* v = dev_->vcpu_of(fd)) v->set_caller_run_delay(run_delay_);
-    return dev_->ioctl(fd, request, arg);
+    kvm_model::Vcpu* v = request == kKvmRun ? dev_->vcpu_of(fd) : nullptr;
+    if (v == nullptr) return dev_->ioctl(fd, request, arg);
+    v->set_caller_run_delay(run_delay_);
+    const uint64_t before = v->instructions();
+    const long rc = dev_->ioctl(fd, request, arg);
+    guest_instructions_ += v->instructions() - before;
+    return rc;
   }
+  uint64_t take_guest_instructions() override { return std::exchange(guest_instructions_, 0); }
   bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot, bool copy_on_write) override {
     int err = 0;
     const int flags = (copy_on_write ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED;
@@ -48,6 +58,7 @@ class AbiBackend final : public KvmBackend {
  private:
   std::unique_ptr<kvm_model::abi::Dev> dev_;
   uint64_t run_delay_ = 0;
+  uint64_t guest_instructions_ = 0;
 };
 
 }  // namespace

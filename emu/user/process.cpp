@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <utility>
 #include <cinttypes>
 #include <cstring>
 #include <fstream>
@@ -100,7 +101,7 @@ std::unique_ptr<cpu::Core> Process::make_core(uint32_t pcpu) {
 }
 
 uint64_t Process::total_retired() const {
-  uint64_t n = retired_exited_;
+  uint64_t n = retired_exited_ + retired_guest_;
   for (const auto& t : threads_)
     if (t->core) n += t->core->retired_total();
   return n;
@@ -219,14 +220,96 @@ uint64_t Process::random_u64() {
 }
 
 uint64_t Process::now_ns() const {
-  // Emulated time: the core's instructions at its clock (one cycle each), so runs repeat.
+  // Emulated time: instructions at the clock of the pCPU that ran them (one cycle each), so
+  // runs repeat. The instructions since the last switch of thread or pCPU are at the
+  // current thread's clock; those before are in clock_base_ns_, so a switch to a cluster of
+  // another frequency never steps the clock (a sleeping thread would otherwise wake far
+  // too late, or at once).
   const uint64_t mhz = host_.cluster_of(threads_[cur_]->pcpu).core.timing.frequency_mhz;
-  return total_retired() * 1000 / (mhz == 0 ? 1000 : mhz) + skipped_ns_;
+  return clock_base_ns_ + (total_retired() - clock_base_insns_) * 1000 / (mhz == 0 ? 1000 : mhz) + skipped_ns_;
+}
+
+bool Process::wake_due() const {
+  uint64_t next = UINT64_MAX;
+  for (const auto& t : threads_)
+    if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait) next = std::min(next, t->wake_ns);
+  return next != UINT64_MAX && next <= now_ns();
+}
+
+void Process::rebase_clock() {
+  clock_base_ns_ = now_ns() - skipped_ns_;
+  clock_base_insns_ = total_retired();
+}
+
+Thread* Process::thread_by_tid(int tid) {
+  for (const auto& t : threads_)
+    if (t->tid == tid && t->state != Thread::State::kExited) return t.get();
+  return nullptr;
+}
+
+void Process::set_thread_pcpu(Thread& t, uint32_t p) {
+  if (&t == threads_[cur_].get()) return set_pcpu(p);
+  if (p == t.pcpu) return;
+  t.pcpu = p;
+  t.core->set_ids(vmm::id_regs(host_.cluster_of(p).core));
+  t.rseq_event = true;  // migrated: its rseq area is rewritten before it runs again
+}
+
+void Process::rseq_resume() {
+  Thread& t = *threads_[cur_];
+  if (t.rseq == 0) return;
+  // Linux's struct rseq: u32 cpu_id_start, u32 cpu_id, u64 rseq_cs, u32 flags, u32 node_id,
+  // u32 mm_cid. The last two exist when the registered length covers them (6.3+).
+  constexpr uint64_t kCpuIdStart = 0, kCpuId = 4, kCs = 8, kNodeId = 20, kMmCid = 24;
+  if (!t.rseq_event && t.rseq_shown == t.pcpu) return;
+  const bool event = std::exchange(t.rseq_event, false);
+  // The program's PC: ELR_EL1 while the core sits in the exception vector (a system call
+  // or fault being handled), else the core's own.
+  const bool in_vector = core_->state().el != 0;
+  const uint64_t pc = in_vector ? core_->sysreg(cpu::SysSlot::ELR_EL1) : core_->state().pc;
+  uint64_t cs = 0;
+  if (event && read(t.rseq + kCs, &cs, 8) && cs != 0) {
+    // struct rseq_cs: u32 version, u32 flags, u64 start_ip, u64 post_commit_offset,
+    // u64 abort_ip. Inside [start_ip, start_ip + post_commit_offset) the thread was
+    // preempted or migrated in its critical section: it resumes at abort_ip, whose
+    // preceding word must be the registered signature (else SIGSEGV, as Linux does).
+    uint64_t d[4];
+    if (!read(cs, d, sizeof d)) {
+      fatal_signal_ = 11;  // SIGSEGV, ended here rather than through a handler
+      fatal_reason_ = "rseq: unreadable rseq_cs";
+      return;
+    }
+    const uint64_t start = d[1], len = d[2], abort_ip = d[3];
+    if (pc - start < len) {
+      uint32_t sig = 0;
+      if (abort_ip < 4 || !read(abort_ip - 4, &sig, 4) || sig != t.rseq_sig || abort_ip - start < len) {
+        fatal_signal_ = 11;
+        fatal_reason_ = "rseq: abort handler without the registered signature";
+        return;
+      }
+      if (in_vector) core_->set_sysreg(cpu::SysSlot::ELR_EL1, abort_ip);
+      else core_->state().pc = abort_ip;
+    }
+    const uint64_t zero = 0;
+    write(t.rseq + kCs, &zero, 8);
+  }
+  if (t.rseq_shown == t.pcpu) return;
+  const uint32_t cpu = t.pcpu, node = 0;
+  // mm_cid: a concurrency id, unique among the process's threads and below their number
+  // (Linux compacts it among the threads running now; the thread's slot is such an id).
+  const uint32_t cid = static_cast<uint32_t>(cur_);
+  write(t.rseq + kCpuIdStart, &cpu, 4);
+  write(t.rseq + kCpuId, &cpu, 4);
+  if (t.rseq_len >= kNodeId + 4) write(t.rseq + kNodeId, &node, 4);
+  if (t.rseq_len >= kMmCid + 4) write(t.rseq + kMmCid, &cid, 4);
+  t.rseq_shown = cpu;
 }
 
 void Process::set_pcpu(uint32_t p) {
   if (p == threads_[cur_]->pcpu) return;
+  rebase_clock();
   threads_[cur_]->pcpu = p;
+  threads_[cur_]->rseq_event = true;  // rseq_migrate()
   // Moving to another cluster: the core now reports that cluster's identification.
   cpu::IdRegs ids = vmm::id_regs(host_.cluster_of(p).core);
   core_->set_ids(ids);
@@ -465,10 +548,12 @@ bool Process::schedule() {
         t.core->set_x(0, static_cast<uint64_t>(-110));  // -ETIMEDOUT
       }
       if (t.state == Thread::State::kRunnable) {
+        rebase_clock();
         cur_ = i;
         core_ = t.core.get();
         // Switched in (sched_info.pcount); a thread that keeps its pCPU is not.
         if (i != prev || !prev_runs_on) ++t.sched.timeslices;
+        if (i != prev) threads_[prev]->rseq_event = true;  // rseq_preempt() at the switch
         sched_clock_ = now_ns();  // at the new thread's clock from here on
         return true;
       }
@@ -494,7 +579,27 @@ Outcome Process::run() {
     return std::string(b);
   };
   for (;;) {
+    rseq_resume();
+    if (fatal_signal_) {  // an rseq abort handler the kernel would refuse
+      out.signal = fatal_signal_;
+      out.exit_status = 128 + *fatal_signal_;
+      out.reason = fatal_reason_;
+      break;
+    }
     uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
+    if (threads_.size() > 1 && wake_due()) {
+      // A sleeping thread whose time has come preempts the running one (Linux's wakeup
+      // preemption). Without it a thread that makes a system call every few instructions
+      // (a vCPU thread in a KVM_RUN loop: each call starts a new quantum) would keep the
+      // pCPU for ever, and a thread in usleep() would never wake.
+      account_sched();
+      if (!schedule()) {
+        out.signal = 9;
+        out.exit_status = 128 + 9;
+        out.reason = "every thread is blocked for ever (futex wait with no waker)";
+        break;
+      }
+    }
     if (opts_.max_insns != 0) {
       const uint64_t done = total_retired();
       if (done >= opts_.max_insns) {

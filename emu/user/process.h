@@ -83,6 +83,9 @@ struct KvmBackend {
   // The calling thread's run delay (its sched_info.run_delay, which KVM's stolen time
   // reports to the guest).
   virtual void set_caller_run_delay(uint64_t ns) {}
+  // The instructions the guest retired inside the calling thread's KVM_RUN calls since the
+  // last call of this (the pCPU time those calls took).
+  virtual uint64_t take_guest_instructions() { return 0; }
 };
 
 // A thread's scheduler statistics, the three fields of Linux's /proc/<tid>/schedstat:
@@ -106,6 +109,13 @@ struct Thread {
   uint32_t pcpu = 0;
   uint64_t affinity = ~0ull;
   SchedStat sched;
+  // rseq(2) registration: the struct rseq's address (0: none), length and signature.
+  uint64_t rseq = 0;
+  uint32_t rseq_len = 0, rseq_sig = 0;
+  // The CPU the registered area last showed (its cpu_id), UINT32_MAX when it must be
+  // rewritten before the thread returns to the program.
+  uint32_t rseq_shown = UINT32_MAX;
+  bool rseq_event = false;  // switched out or migrated since it last ran (RSEQ_EVENT_PREEMPT)
 };
 
 class Process {
@@ -144,6 +154,19 @@ class Process {
   // sched_yield: the calling thread gives its pCPU to the next runnable thread.
   void yield() { switch_now_ = threads_.size() > 1; }
   void set_pcpu(uint32_t p);
+  // The thread of this process with that tid, or null.
+  Thread* thread_by_tid(int tid);
+  // Moves a thread that is not running now to pCPU p (sched_setaffinity of another thread).
+  void set_thread_pcpu(Thread& t, uint32_t p);
+  // rseq: before the current thread returns to the program, after it was switched in or
+  // moved: the registered area's cpu_id_start, cpu_id, node_id and mm_cid show where it
+  // runs, and a critical section it was in is aborted (rseq_handle_notify_resume).
+  void rseq_resume();
+  // Time the current thread spent in KVM_RUN, as instructions the guest retired on its pCPU:
+  // emulated time passes while a vCPU thread runs its guest, as on the real machine (a VMM
+  // thread that sleeps while its vCPU thread runs wakes after the guest's time, not after
+  // the vCPU thread's own few instructions between runs).
+  void add_guest_instructions(uint64_t n) { retired_guest_ += n; }
   // Threads (process_control.cpp): futex, sleeping in emulated time, thread exit.
   long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3);
   long sleep_ns(uint64_t ns);  // blocks the calling thread; 0
@@ -193,6 +216,11 @@ class Process {
   cpu::Core* core_ = nullptr;  // the current thread's core
   uint64_t skipped_ns_ = 0;    // emulated time that passed while every thread waited
   uint64_t retired_exited_ = 0;
+  uint64_t retired_guest_ = 0;  // add_guest_instructions
+  // now_ns(): the emulated time at the last thread or pCPU switch, and total_retired() then.
+  uint64_t clock_base_ns_ = 0, clock_base_insns_ = 0;
+  void rebase_clock();
+  bool wake_due() const;  // a sleeping or timed-out thread's wake-up time has passed     // total_retired() when the current thread's turn began
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
   bool schedule();             // picks the next runnable thread; false if none can ever run

@@ -129,6 +129,8 @@ long sys_ioctl(Process& p, const Args& a) {
     p.kvm().set_caller_pcpu(p.pcpu());
     if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
+    // KVM_RUN ran the guest on this thread's pCPU: that time passed for the program too.
+    p.add_guest_instructions(p.kvm().take_guest_instructions());
     // Calls that create a file descriptor hand back the model's; the program gets one of its
     // own for it (the return value, or kvm_create_device.fd).
     constexpr unsigned long kCreateVm = 0xae01, kCreateVcpu = 0xae41, kCreateDevice = 0xc00caee0;
@@ -399,9 +401,17 @@ long sys_tgkill(Process& p, const Args& a) {
   return 0;
 }
 long sys_tkill(Process& p, const Args& a) { return sys_tgkill(p, {0, a[0], a[1], 0, 0, 0}); }
+// The thread a scheduler call names: 0 or its own tid is the caller, else another thread of
+// the process (threads of other processes are out of reach: ESRCH).
+Thread* sched_target(Process& p, uint64_t pid) {
+  if (pid == 0) return &p.thread();
+  return p.thread_by_tid(static_cast<int>(pid));
+}
 long sys_sched_getaffinity(Process& p, const Args& a) {
+  const Thread* t = sched_target(p, a[0]);
+  if (t == nullptr) return err(ESRCH);
   const uint32_t n = p.host().num_pcpus();
-  const uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) & p.thread().affinity;
+  const uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) & t->affinity;
   if (a[1] < 8) return err(EINVAL);
   return p.write(a[2], &mask, 8) ? 8 : err(EFAULT);
 }
@@ -411,10 +421,57 @@ long sys_sched_setaffinity(Process& p, const Args& a) {
   const uint32_t n = p.host().num_pcpus();
   mask &= n >= 64 ? ~0ull : ((1ull << n) - 1);
   if (mask == 0) return err(EINVAL);
-  p.thread().affinity = mask;
-  // The program now runs on the lowest pCPU of its mask, as the scheduler would place it
+  Thread* t = sched_target(p, a[0]);
+  if (t == nullptr) return err(ESRCH);
+  t->affinity = mask;
+  // The thread now runs on the lowest pCPU of its mask, as the scheduler would place it
   // when the current one is not allowed.
-  if (!((mask >> p.pcpu()) & 1)) p.set_pcpu(static_cast<uint32_t>(__builtin_ctzll(mask)));
+  if (!((mask >> t->pcpu) & 1)) p.set_thread_pcpu(*t, static_cast<uint32_t>(__builtin_ctzll(mask)));
+  return 0;
+}
+// getcpu(cpu, node, tcache): the pCPU the thread runs on, NUMA node 0 (one node).
+long sys_getcpu(Process& p, const Args& a) {
+  const uint32_t cpu = p.pcpu(), node = 0;
+  if (a[0] != 0 && !p.write(a[0], &cpu, 4)) return err(EFAULT);
+  if (a[1] != 0 && !p.write(a[1], &node, 4)) return err(EFAULT);
+  return 0;
+}
+// rseq(rseq, rseq_len, flags, sig), as Linux 6.3+ (kernel/rseq.c): one registration per
+// thread; registering again with the same arguments is EBUSY, with others EINVAL;
+// RSEQ_FLAG_UNREGISTER (1) needs the registered ones. The area's fields are written before
+// the thread returns to the program (Process::rseq_resume).
+long sys_rseq(Process& p, const Args& a) {
+  constexpr uint64_t kUnregister = 1, kOrigSize = 32, kFeatureSize = 32;  // offsetof(struct rseq, end) in 6.12
+  Thread& t = p.thread();
+  const uint64_t addr = a[0], len = static_cast<uint32_t>(a[1]), flags = a[2];
+  const uint32_t sig = static_cast<uint32_t>(a[3]);
+  if (flags & kUnregister) {
+    if (flags & ~kUnregister) return err(EINVAL);
+    if (t.rseq != addr || t.rseq == 0) return err(EINVAL);
+    if (len != t.rseq_len) return err(EINVAL);
+    if (sig != t.rseq_sig) return err(EPERM);
+    const uint32_t uninit[2] = {0, UINT32_MAX};  // cpu_id_start 0, cpu_id RSEQ_CPU_ID_UNINITIALIZED
+    if (!p.write(addr, uninit, sizeof uninit)) return err(EFAULT);
+    t.rseq = 0;
+    t.rseq_len = t.rseq_sig = 0;
+    t.rseq_shown = UINT32_MAX;
+    return 0;
+  }
+  if (flags != 0) return err(EINVAL);
+  if (t.rseq != 0) {
+    if (t.rseq != addr || len != t.rseq_len) return err(EINVAL);
+    if (sig != t.rseq_sig) return err(EPERM);
+    return err(EBUSY);
+  }
+  if (len < kOrigSize || (len == kOrigSize && addr % kOrigSize != 0) ||
+      (len != kOrigSize && (addr % kOrigSize != 0 || len < kFeatureSize)))
+    return err(EINVAL);
+  std::vector<uint8_t> probe(len);
+  if (!p.read(addr, probe.data(), len) || !p.write(addr, probe.data(), len)) return err(EFAULT);
+  t.rseq = addr;
+  t.rseq_len = static_cast<uint32_t>(len);
+  t.rseq_sig = sig;
+  t.rseq_shown = UINT32_MAX;  // shown where it runs before it returns
   return 0;
 }
 long sys_getpid(Process& p, const Args&) { return p.pid(); }
@@ -466,6 +523,7 @@ constexpr Syscall kSyscalls[] = {
     {139, "rt_sigreturn", sys_rt_sigreturn},
     {160, "uname", sys_uname},
     {163, "getrlimit", sys_getrlimit},
+    {168, "getcpu", sys_getcpu},
     {169, "gettimeofday", sys_gettimeofday},
     {172, "getpid", sys_getpid},
     {173, "getppid", sys_ok},
@@ -484,7 +542,7 @@ constexpr Syscall kSyscalls[] = {
     {233, "madvise", sys_madvise},
     {261, "prlimit64", sys_prlimit64},
     {278, "getrandom", sys_getrandom},
-    {293, "rseq", sys_enosys},
+    {293, "rseq", sys_rseq},
 };
 
 constexpr auto kTable = [] {

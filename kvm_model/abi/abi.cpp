@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -80,6 +81,14 @@ struct Arena {
 struct Slot {
   uint32_t flags;
   uint64_t gpa, size, uaddr;
+  // KVM_MEM_LOG_DIRTY_PAGES: memslot->dirty_bitmap, shared with the cores.
+  std::shared_ptr<cpu::DirtyBitmap> dirty = nullptr;
+  // The slot's log wants every page protected when it is next applied to RAM (KVM
+  // write-protects the whole slot when logging starts without INITIALLY_SET).
+  bool protect_all = false;
+  void mark_dirty(uint64_t gpa_at, uint64_t len) const {
+    if (dirty != nullptr && len != 0) dirty->mark_range((gpa_at - gpa) / kPageSize, (gpa_at + len - 1 - gpa) / kPageSize);
+  }
 };
 
 struct VcpuData {
@@ -88,6 +97,10 @@ struct VcpuData {
   unsigned index;    // creation order: its kvm_run page is page pair `index` of the VM's memfd
   kvm_run* run;      // the model's own MAP_SHARED mapping of it
   VcpuExtra extra;
+  // KVM_SET_SIGNAL_MASK: the signals blocked while KVM_RUN runs (vcpu->sigset), in the
+  // kernel's 64-bit sigset_t layout (bit n-1 for signal n).
+  bool has_sigmask = false;
+  uint64_t sigmask = 0;
   std::mutex m;      // vcpu->mutex: one ioctl at a time per vCPU
 };
 
@@ -99,6 +112,8 @@ struct VmObj {
   std::unique_ptr<Vm> vm;
   unsigned ipa_bits = kIpaDefault;
   std::map<uint16_t, Slot> slots;
+  // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's options (kvm->manual_dirty_log_protect).
+  uint64_t manual_dirty_log = 0;
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
   // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
@@ -198,6 +213,7 @@ struct State {
   std::map<int, std::shared_ptr<File>> files;
   std::shared_ptr<Arena> arena;  // where the next VM's region comes from (guarded by m)
   TraceFn trace;
+  PendingSignalsFn pending_signals;
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
   std::shared_ptr<File> find(int fd) const {
@@ -280,6 +296,9 @@ struct State {
   long reg_list(VmObj& vm, VcpuData& vc, unsigned long arg);
   long run(VmObj& vm, VcpuData& vc);
   bool serve_slot_access(VmObj& vm, VcpuData& vc);
+  long get_dirty_log(VmObj& vm, unsigned long arg);
+  bool signal_pending(const VcpuData& vc) const;
+  long clear_dirty_log(VmObj& vm, unsigned long arg);
 };
 
 // ---------------- system fd ----------------
@@ -311,6 +330,11 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
       return 1;
+    // kvm_vm_ioctl_check_extension_generic(): arm64 selects
+    // CONFIG_KVM_GENERIC_DIRTYLOG_READ_PROTECT and defines KVM_DIRTY_LOG_MANUAL_CAPS with
+    // INITIALLY_SET (every era from 6.6 to 6.16).
+    case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+      return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
     case KVM_CAP_MSI_DEVID:
       // An ITS makes MSIs carry a DeviceID (kvm->arch.vgic.msis_require_devid).
       if (vm == nullptr) return -EINVAL;
@@ -367,6 +391,7 @@ long State::create_vm(unsigned long type) {
       if (is_write) {
         if (s.flags & KVM_MEM_READONLY) return false;
         std::memcpy(host, buf, len);
+        s.mark_dirty(gpa, len);  // kvm_write_guest()'s mark_page_dirty_in_slot()
       } else {
         std::memcpy(buf, host, len);
       }
@@ -432,11 +457,38 @@ static void sync_slots(VmObj& vm) {
   std::vector<cpu::SlotRegion> regions;
   for (const auto& [id, s] : vm.slots)
     if (static_cast<int>(id) != vm.backing_slot)
-      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0});
+      regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0, s.dirty.get()});
   vm.vm->set_memory_slots(std::move(regions));
+  // The model's RAM logs through its pages' flags (cpu::PhysMem::set_dirty_log).
+  cpu::PhysMem* ram = vm.vm->mem();
+  if (ram == nullptr) return;
+  const auto b = vm.slots.find(static_cast<uint16_t>(vm.backing_slot));
+  Slot* const bs = vm.backing_slot >= 0 && b != vm.slots.end() ? &b->second : nullptr;
+  const std::shared_ptr<cpu::DirtyBitmap> log = bs != nullptr ? bs->dirty : nullptr;
+  if (log != ram->dirty_log() || (bs != nullptr && bs->protect_all)) ram->set_dirty_log(log, bs != nullptr && bs->protect_all);
+  if (bs != nullptr) bs->protect_all = false;
+}
+
+// kvm_prepare_memory_region() and kvm_arch_commit_memory_region() for the log of a slot
+// being created, moved or changed: none without KVM_MEM_LOG_DIRTY_PAGES; the old one when
+// there is one; else a new one, all pages dirty under KVM_DIRTY_LOG_INITIALLY_SET. Logging
+// write-protects the whole slot, except with INITIALLY_SET, where KVM_CLEAR_DIRTY_LOG
+// protects the pages it clears.
+static void start_dirty_log(const VmObj& vm, Slot& s, std::shared_ptr<cpu::DirtyBitmap> old) {
+  if (!(s.flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+    s.dirty = nullptr;
+    s.protect_all = false;
+    return;
+  }
+  const bool init_set = (vm.manual_dirty_log & KVM_DIRTY_LOG_INITIALLY_SET) != 0;
+  s.dirty = old != nullptr ? std::move(old) : std::make_shared<cpu::DirtyBitmap>(s.size / kPageSize, init_set);
+  s.protect_all = !init_set;
 }
 
 long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
+  // The cores hold the slot's log by plain pointer until sync_slots replaces their list.
+  const auto old = vm.slots.find(static_cast<uint16_t>(mem.slot));
+  const std::shared_ptr<cpu::DirtyBitmap> keep = old != vm.slots.end() ? old->second.dirty : nullptr;
   const long rc = update_memory_region(vm, mem);
   if (rc == 0) sync_slots(vm);
   return rc;
@@ -468,7 +520,11 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
     if (mem.userspace_addr != o.uaddr || mem.memory_size != o.size || ((mem.flags ^ o.flags) & KVM_MEM_READONLY))
       return -EINVAL;
     if (mem.guest_phys_addr == o.gpa) {
-      old->second.flags = mem.flags;  // KVM_MR_FLAGS_ONLY (dirty logging) or nothing
+      // KVM_MR_FLAGS_ONLY (dirty logging on or off) or nothing.
+      if (mem.flags != o.flags) {
+        old->second.flags = mem.flags;
+        start_dirty_log(vm, old->second, o.dirty);
+      }
       return 0;
     }
     move = true;
@@ -479,7 +535,9 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
       return -EEXIST;
   // kvm_arch_prepare_memory_region(): inside the VM's IPA space.
   if (mem.guest_phys_addr + mem.memory_size > (uint64_t{1} << vm.ipa_bits)) return -EFAULT;
-  const Slot s{mem.flags, mem.guest_phys_addr, mem.memory_size, mem.userspace_addr};
+  Slot s{mem.flags, mem.guest_phys_addr, mem.memory_size, mem.userspace_addr};
+  // A moved slot keeps its log (kvm_prepare_memory_region() reuses the old bitmap).
+  start_dirty_log(vm, s, move ? old->second.dirty : nullptr);
   // The model's RAM: the first writable slot created before any vCPU exists. Other slots
   // (and read-only ones) are served at their exits, in the ABI layer.
   const bool backs = vm.vm->mem() == nullptr && !(mem.flags & KVM_MEM_READONLY) && vm.vm->vcpus().empty();
@@ -610,6 +668,14 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       if (cap.flags) return -EINVAL;
       // kvm_vm_ioctl_enable_cap(): the arm64 capabilities a VMM can enable.
       if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) return 0;
+      if (cap.cap == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) {
+        // kvm_vm_ioctl_enable_cap_generic(): INITIALLY_SET only with PROTECT_ENABLE.
+        const uint64_t caps = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+        const uint64_t allowed = (cap.args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) ? caps : KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+        if (cap.args[0] & ~allowed) return -EINVAL;
+        vm.manual_dirty_log = cap.args[0];
+        return 0;
+      }
       if (cap.cap == KVM_CAP_ARM_SYSTEM_SUSPEND) {
         // KVM_ARCH_FLAG_SYSTEM_SUSPEND_ENABLED: PSCI SYSTEM_SUSPEND exits to the VMM.
         vm.vm->smccc().system_suspend = true;
@@ -642,6 +708,10 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       }
       return set_memory_region(vm, mem);
     }
+    case KVM_GET_DIRTY_LOG:
+      return get_dirty_log(vm, arg);
+    case KVM_CLEAR_DIRTY_LOG:
+      return clear_dirty_log(vm, arg);
     case KVM_CREATE_DEVICE:
       return create_device(vmp, arg);
     case KVM_IRQ_LINE:
@@ -670,6 +740,71 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
     default:
       return -EINVAL;  // kvm_arch_vm_ioctl()
   }
+}
+
+// kvm_get_dirty_log_protect(): the slot's bitmap, rounded up to 64-bit words. Without
+// manual protection the bits are taken (cleared) and their pages protected again, so the
+// next write to them logs anew; with it, the log is only read and KVM_CLEAR_DIRTY_LOG does
+// that. A bad destination gives -EFAULT and puts the taken bits back, so no bit is lost
+// (Linux would lose them).
+long State::get_dirty_log(VmObj& vm, unsigned long arg) {
+  kvm_dirty_log log;
+  if (int rc = get(log, arg); rc != 0) return rc;
+  const uint32_t as_id = log.slot >> 16;
+  const uint16_t id = static_cast<uint16_t>(log.slot);
+  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  const auto it = vm.slots.find(id);
+  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
+  cpu::DirtyBitmap& bm = *it->second.dirty;
+  const unsigned long dst = reinterpret_cast<unsigned long>(log.dirty_bitmap);
+  std::vector<uint64_t> words(bm.word_count());
+  const size_t bytes = words.size() * sizeof(uint64_t);
+  const bool ram = static_cast<int>(id) == vm.backing_slot && vm.vm->mem() != nullptr;
+  for (uint64_t w = 0; w < words.size(); ++w) {
+    if (vm.manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) {
+      words[w] = bm.word(w).load(std::memory_order_relaxed);
+      continue;
+    }
+    words[w] = bm.word(w).exchange(0, std::memory_order_relaxed);
+    if (ram && words[w] != 0) vm.vm->mem()->protect_for_log(w, words[w]);
+  }
+  if (int rc = copy_out(dst, words.data(), bytes); rc != 0) {
+    if (!(vm.manual_dirty_log & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+      for (uint64_t w = 0; w < words.size(); ++w) bm.word(w).fetch_or(words[w], std::memory_order_relaxed);
+    return rc;
+  }
+  return 0;
+}
+
+// kvm_clear_dirty_log_protect(): clears the bits the caller's bitmap sets in
+// [first_page, first_page + num_pages) and protects those pages again. first_page must be
+// a multiple of 64, and num_pages too unless the range ends at the end of the slot.
+long State::clear_dirty_log(VmObj& vm, unsigned long arg) {
+  kvm_clear_dirty_log log;
+  if (int rc = get(log, arg); rc != 0) return rc;
+  const uint32_t as_id = log.slot >> 16;
+  const uint16_t id = static_cast<uint16_t>(log.slot);
+  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  if (log.first_page & 63) return -EINVAL;
+  const auto it = vm.slots.find(id);
+  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
+  cpu::DirtyBitmap& bm = *it->second.dirty;
+  const uint64_t npages = bm.pages();
+  if (log.first_page > npages || log.num_pages > npages - log.first_page ||
+      (log.num_pages < npages - log.first_page && (log.num_pages & 63)))
+    return -EINVAL;
+  std::vector<uint64_t> mask((uint64_t{log.num_pages} + 63) / 64);
+  if (copy_in(mask.data(), reinterpret_cast<unsigned long>(log.dirty_bitmap), mask.size() * sizeof(uint64_t)) != 0)
+    return -EFAULT;
+  const bool ram = static_cast<int>(id) == vm.backing_slot && vm.vm->mem() != nullptr;
+  for (uint64_t k = 0; k < mask.size(); ++k) {
+    if (mask[k] == 0) continue;
+    const uint64_t w = log.first_page / 64 + k;
+    // Bits beyond the slot's last page (a final partial word) name no page.
+    const uint64_t cleared = mask[k] & bm.word(w).fetch_and(~mask[k], std::memory_order_relaxed) & bm.full_word(w);
+    if (ram && cleared != 0) vm.vm->mem()->protect_for_log(w, cleared);
+  }
+  return 0;
 }
 
 // ---------------- vCPU fd ----------------
@@ -715,6 +850,7 @@ bool State::serve_slot_access(VmObj& vm, VcpuData& vc) {
     if (r.mmio.is_write) {
       if (s.flags & KVM_MEM_READONLY) return false;
       std::memcpy(host, r.mmio.data, r.mmio.len);
+      s.mark_dirty(r.mmio.phys_addr, r.mmio.len);
     } else {
       std::memset(r.mmio.data, 0, sizeof r.mmio.data);
       std::memcpy(r.mmio.data, host, r.mmio.len);
@@ -735,6 +871,14 @@ long State::run(VmObj& vm, VcpuData& vc) {
   }
   if (!vc.v->initialised()) return -ENOEXEC;
   if (ur->immediate_exit) return -EINTR;
+  // kvm_sigset_activate() then the run loop's signal_pending() check: a signal pending for
+  // the thread that the mask in force during the run does not block ends KVM_RUN before
+  // the guest runs, with KVM_EXIT_INTR.
+  if (signal_pending(vc)) {
+    ur->exit_reason = KVM_EXIT_INTR;
+    ur->flags = 0;
+    return -EINTR;
+  }
   long rc;
   for (;;) {
     rc = vc.v->run();
@@ -789,6 +933,20 @@ long State::run(VmObj& vm, VcpuData& vc) {
   return rc;
 }
 
+// Whether the calling thread has a signal pending that KVM_RUN's mask lets through. The
+// host's own signals unless a hook says otherwise (pmuemu user: the program's).
+bool State::signal_pending(const VcpuData& vc) const {
+  // A signal the thread does not block has been delivered already; one it blocks stays
+  // pending, and counts when the vCPU's mask unblocks it.
+  if (!vc.has_sigmask) return false;
+  if (pending_signals) return (pending_signals() & ~vc.sigmask) != 0;
+  sigset_t set;
+  if (sigpending(&set) != 0) return false;
+  for (int sig = 1; sig <= 64; ++sig)
+    if (sigismember(&set, sig) == 1 && !((vc.sigmask >> (sig - 1)) & 1)) return true;
+  return false;
+}
+
 long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long arg) {
   // kvm_vcpu_ioctl(): only KVM's ioctl type.
   if (((req >> _IOC_TYPESHIFT) & _IOC_TYPEMASK) != KVMIO) return -EINVAL;
@@ -799,6 +957,24 @@ long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long
       vm.touched.store(true);
       if (vm.ram_deleted) return -EFAULT;
       return run(vm, vc);
+    case KVM_SET_SIGNAL_MASK: {
+      // kvm_vcpu_ioctl(): no argument clears the mask; else len must be the kernel's
+      // sizeof(sigset_t), 8 on arm64.
+      if (arg == 0) {
+        vc.has_sigmask = false;
+        vc.sigmask = 0;
+        return 0;
+      }
+      uint32_t len;
+      if (int rc = get(len, arg); rc != 0) return rc;
+      if (len != sizeof(uint64_t)) return -EINVAL;
+      uint64_t set;
+      if (int rc = copy_in(&set, arg + offsetof(kvm_signal_mask, sigset), sizeof set); rc != 0) return rc;
+      // sigprocmask() never blocks SIGKILL and SIGSTOP.
+      vc.sigmask = set & ~((uint64_t{1} << (SIGKILL - 1)) | (uint64_t{1} << (SIGSTOP - 1)));
+      vc.has_sigmask = true;
+      return 0;
+    }
     case KVM_GET_MP_STATE: {
       kvm_mp_state st{vc.v->mp_state()};
       return put(arg, st);
@@ -1045,6 +1221,7 @@ int Dev::close(int fd) {
 
 bool Dev::owns(int fd) const { return s_->find(fd) != nullptr; }
 void Dev::set_trace(TraceFn fn) { s_->trace = std::move(fn); }
+void Dev::set_pending_signals(PendingSignalsFn fn) { s_->pending_signals = std::move(fn); }
 const Options& Dev::options() const { return s_->opts; }
 void Dev::set_vmm_pcpu(uint32_t pcpu) { s_->opts.vmm_pcpu = pcpu; }
 

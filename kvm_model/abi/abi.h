@@ -43,6 +43,11 @@ struct Options {
 // call so that values it fills in are shown.
 using TraceFn = std::function<void(const std::string& line)>;
 
+// The signals pending for the calling thread (bit n-1 for signal n): blocked by its own mask,
+// since others are delivered at once. One that the vCPU's KVM_SET_SIGNAL_MASK lets through
+// makes KVM_RUN return -EINTR with KVM_EXIT_INTR.
+using PendingSignalsFn = std::function<uint64_t()>;
+
 struct State;
 
 // One emulated /dev/kvm and every file opened from it, for one process.
@@ -76,6 +81,9 @@ class Dev {
   // (vcpu_load), the run budget a timer signal stands for, tracepoints. Not KVM ioctls.
   Vm* vm_of(int fd);
   Vcpu* vcpu_of(int fd);
+  // Where KVM_RUN learns of the calling thread's pending signals. Default: the host
+  // thread's (sigpending), which count only under a KVM_SET_SIGNAL_MASK that unblocks them.
+  void set_pending_signals(PendingSignalsFn fn);
   // The pCPU the VMM thread now runs on (sched_setaffinity).
   void set_vmm_pcpu(uint32_t pcpu);
 

@@ -107,7 +107,80 @@ BOOST_AUTO_TEST_CASE(identity_follows_the_options) {
 
 BOOST_AUTO_TEST_CASE(unknown_calls_are_enosys) {
   Proc t;
-  for (uint64_t nr : {uint64_t{293} /* rseq */, uint64_t{999}, ~uint64_t{0}}) BOOST_TEST(t.sys(nr) == -ENOSYS, nr);
+  for (uint64_t nr : {uint64_t{282} /* userfaultfd */, uint64_t{999}, ~uint64_t{0}}) BOOST_TEST(t.sys(nr) == -ENOSYS, nr);
+}
+
+// rseq(2) as kernel/rseq.c (6.3+), getcpu and sched_setaffinity: the registered area shows
+// the thread's CPU after it moves, a critical section it was in is aborted to its handler.
+BOOST_AUTO_TEST_CASE(rseq_registration_cpu_id_and_abort) {
+  constexpr uint64_t kRseq = 293, kGetcpu = 168, kSetaffinity = 122, kUnregister = 1;
+  constexpr uint32_t kSig = 0x53053053;
+  Proc t;
+  const uint64_t area = Proc::kScratch + 0x100;  // 32-byte aligned struct rseq
+  const uint32_t junk[8] = {7, 7, 0, 0, 0, 7, 7, 0};  // rseq_cs (bytes 8-15) must start null
+  BOOST_REQUIRE(t.p.write(area, junk, sizeof junk));
+  BOOST_TEST(t.sys(kRseq, area + 8, 32, 0, kSig) == -EINVAL);  // misaligned
+  BOOST_TEST(t.sys(kRseq, area, 16, 0, kSig) == -EINVAL);      // shorter than ORIG_RSEQ_SIZE
+  BOOST_TEST(t.sys(kRseq, area, 32, 2, kSig) == -EINVAL);      // unknown flag
+  BOOST_TEST(t.sys(kRseq, area, 32, kUnregister, kSig) == -EINVAL);  // nothing registered
+  BOOST_TEST(t.sys(kRseq, 0x1000, 32, 0, kSig) == -EFAULT);  // not mapped
+  BOOST_REQUIRE(t.sys(kRseq, area, 32, 0, kSig) == 0);
+  BOOST_TEST(t.sys(kRseq, area, 32, 0, kSig) == -EBUSY);
+  BOOST_TEST(t.sys(kRseq, area, 32, 0, kSig + 1) == -EPERM);
+  BOOST_TEST(t.sys(kRseq, area + 32, 32, 0, kSig) == -EINVAL);
+  auto field = [&](unsigned off) {
+    uint32_t v = 0;
+    BOOST_REQUIRE(t.p.read(area + off, &v, 4));
+    return v;
+  };
+  auto getcpu = [&] {
+    BOOST_REQUIRE(t.sys(kGetcpu, Proc::kScratch + 0x300, Proc::kScratch + 0x304, 0) == 0);
+    uint32_t cpu_node[2];
+    BOOST_REQUIRE(t.p.read(Proc::kScratch + 0x300, cpu_node, 8));
+    BOOST_TEST(cpu_node[1] == 0u);
+    return cpu_node[0];
+  };
+  // Before the thread returns to the program: cpu_id_start, cpu_id, node_id, mm_cid.
+  t.p.rseq_resume();
+  BOOST_TEST(field(0) == getcpu());
+  BOOST_TEST(field(4) == getcpu());
+  BOOST_TEST(field(20) == 0u);
+  BOOST_TEST(field(24) == 0u);  // the only thread's concurrency id
+  // Moved to the last pCPU (another cluster): the area follows.
+  const uint64_t last = t.p.host().num_pcpus() - 1;
+  const uint64_t mask = uint64_t{1} << last;
+  BOOST_REQUIRE(t.p.write(Proc::kScratch + 0x310, &mask, 8));
+  BOOST_REQUIRE(t.sys(kSetaffinity, 0, 8, Proc::kScratch + 0x310) == 0);
+  BOOST_TEST(getcpu() == last);
+  t.p.rseq_resume();
+  BOOST_TEST(field(4) == last);
+  BOOST_TEST(t.sys(kSetaffinity, 99, 8, Proc::kScratch + 0x310) == -ESRCH);  // no such thread
+  // A critical section around the PC, interrupted by a migration: resumed at abort_ip,
+  // whose preceding word is the signature, and rseq_cs cleared.
+  // The program's PC: ELR_EL1 while the core sits in the exception vector (as between a
+  // system call and its return), else the core's.
+  cpu::Core& core = t.p.core();
+  auto program_pc = [&] { return core.state().el != 0 ? core.sysreg(cpu::SysSlot::ELR_EL1) : core.state().pc; };
+  const uint64_t pc = program_pc(), abort_ip = Proc::kScratch + 0x408;
+  const uint64_t cs[4] = {0, pc, 4, abort_ip};  // version/flags, start_ip, post_commit_offset, abort_ip
+  BOOST_REQUIRE(t.p.write(Proc::kScratch + 0x380, cs, sizeof cs));
+  BOOST_REQUIRE(t.p.write(abort_ip - 4, &kSig, 4));
+  const uint64_t cs_ptr = Proc::kScratch + 0x380;
+  BOOST_REQUIRE(t.p.write(area + 8, &cs_ptr, 8));
+  const uint64_t first = uint64_t{1};
+  BOOST_REQUIRE(t.p.write(Proc::kScratch + 0x310, &first, 8));
+  BOOST_REQUIRE(t.sys(kSetaffinity, 0, 8, Proc::kScratch + 0x310) == 0);
+  t.p.rseq_resume();
+  BOOST_TEST(program_pc() == abort_ip);
+  uint64_t cs_after = 1;
+  BOOST_REQUIRE(t.p.read(area + 8, &cs_after, 8));
+  BOOST_TEST(cs_after == 0u);
+  BOOST_TEST(field(4) == 0u);
+  // Unregistering needs the same arguments; then cpu_id is RSEQ_CPU_ID_UNINITIALIZED.
+  BOOST_TEST(t.sys(kRseq, area, 32, kUnregister, kSig + 1) == -EPERM);
+  BOOST_TEST(t.sys(kRseq, area, 32, kUnregister, kSig) == 0);
+  BOOST_TEST(field(4) == UINT32_MAX);
+  BOOST_TEST(t.sys(kRseq, area, 32, kUnregister, kSig) == -EINVAL);
 }
 
 BOOST_AUTO_TEST_CASE(futex_immediate_results) {
