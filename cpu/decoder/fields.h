@@ -1,8 +1,9 @@
 // The letters of a row's pattern are its field extractors. For a pattern string (the one in
 // the row of cpu/decoder/a64.inc, available by row name as decoder::pattern::<Name>), a
-// consteval parser finds each letter's bits: a letter's field is every bit marked with it,
-// concatenated from bit 31 down, and the fields are ordered by the first appearance of
-// their letter. `with_fields<pattern::Name>(inst, insn, fn)` calls fn(inst, f1, f2, ...)
+// parser run at compile time (kFieldsOf is a constexpr variable; the parser is constexpr,
+// not consteval, because clang 14 rejects a consteval call on a template parameter object)
+// finds each letter's bits: a letter's field is every bit marked with it, concatenated from
+// bit 31 down, and the fields are ordered by the first appearance of their letter. `with_fields<pattern::Name>(inst, insn, fn)` calls fn(inst, f1, f2, ...)
 // with the fields in that order, each as a Field<'letter'>. A Field converts to its value
 // but never to a Field of another letter, so a function whose parameters do not list the
 // pattern's letters in order, one each, does not compile: arity and order are checked at
@@ -47,9 +48,9 @@ struct PatternFields {
   size_t n = 0;
 };
 
-consteval bool is_field_char(char c) { return c != '0' && c != '1'; }
+constexpr bool is_field_char(char c) { return c != '0' && c != '1'; }
 
-consteval PatternFields parse_fields(const PatternString& p) {
+constexpr PatternFields parse_fields(PatternString p) {
   PatternFields out;
   for (int i = 0; i < 32; ++i) {
     const char c = p.s[i];

@@ -742,6 +742,18 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
   }
 }
 
+// The dirty log of the memslot the dirty-log ioctls name (address space in bits 31:16, which
+// must be 0 on arm64): -EINVAL for a bad id, -ENOENT for a slot that does not log.
+static long logged_slot(VmObj& vm, uint32_t slot, cpu::DirtyBitmap*& out) {
+  const uint32_t as_id = slot >> 16;
+  const uint16_t id = static_cast<uint16_t>(slot);
+  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  const auto it = vm.slots.find(id);
+  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
+  out = it->second.dirty.get();
+  return 0;
+}
+
 // kvm_get_dirty_log_protect(): the slot's bitmap, rounded up to 64-bit words. Without
 // manual protection the bits are taken (cleared) and their pages protected again, so the
 // next write to them logs anew; with it, the log is only read and KVM_CLEAR_DIRTY_LOG does
@@ -750,12 +762,10 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
 long State::get_dirty_log(VmObj& vm, unsigned long arg) {
   kvm_dirty_log log;
   if (int rc = get(log, arg); rc != 0) return rc;
-  const uint32_t as_id = log.slot >> 16;
+  cpu::DirtyBitmap* slot_log = nullptr;
+  if (long rc = logged_slot(vm, log.slot, slot_log); rc != 0) return rc;
+  cpu::DirtyBitmap& bm = *slot_log;
   const uint16_t id = static_cast<uint16_t>(log.slot);
-  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
-  const auto it = vm.slots.find(id);
-  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
-  cpu::DirtyBitmap& bm = *it->second.dirty;
   const unsigned long dst = reinterpret_cast<unsigned long>(log.dirty_bitmap);
   std::vector<uint64_t> words(bm.word_count());
   const size_t bytes = words.size() * sizeof(uint64_t);
@@ -782,13 +792,12 @@ long State::get_dirty_log(VmObj& vm, unsigned long arg) {
 long State::clear_dirty_log(VmObj& vm, unsigned long arg) {
   kvm_clear_dirty_log log;
   if (int rc = get(log, arg); rc != 0) return rc;
-  const uint32_t as_id = log.slot >> 16;
-  const uint16_t id = static_cast<uint16_t>(log.slot);
-  if (as_id >= 1 || id >= kUserMemSlots) return -EINVAL;
+  // Both -EINVAL, so checking first_page before the slot id gives the same answers.
   if (log.first_page & 63) return -EINVAL;
-  const auto it = vm.slots.find(id);
-  if (it == vm.slots.end() || it->second.dirty == nullptr) return -ENOENT;
-  cpu::DirtyBitmap& bm = *it->second.dirty;
+  cpu::DirtyBitmap* slot_log = nullptr;
+  if (long rc = logged_slot(vm, log.slot, slot_log); rc != 0) return rc;
+  cpu::DirtyBitmap& bm = *slot_log;
+  const uint16_t id = static_cast<uint16_t>(log.slot);
   const uint64_t npages = bm.pages();
   if (log.first_page > npages || log.num_pages > npages - log.first_page ||
       (log.num_pages < npages - log.first_page && (log.num_pages & 63)))
