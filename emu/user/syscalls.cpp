@@ -293,7 +293,6 @@ long sys_sched_yield(Process& p, const Args&) {
 }
 long sys_futex(Process& p, const Args& a) { return p.futex(a[0], a[1], a[2], a[3], a[4], a[5]); }
 long sys_ok(Process&, const Args&) { return 0; }
-long sys_enosys(Process&, const Args&) { return err(ENOSYS); }
 long sys_getrandom(Process& p, const Args& a) {
   if (!p.mem().accessible(a[0], a[1], kProtWrite)) return err(EFAULT);
   for (uint64_t i = 0; i < a[1]; i += 8) {
