@@ -296,9 +296,9 @@ BOOST_AUTO_TEST_CASE(writes_the_model_makes_for_the_guest_are_logged) {
   DirtyVm v;
   kvm_model::Vm* m = v.dev.vm_of(v.vm);
   BOOST_REQUIRE(m != nullptr);
-  const uint64_t val = 42;
-  BOOST_CHECK(m->write_guest(kRamGpa + 0xd010, &val, sizeof val));
-  BOOST_CHECK(m->write_guest(kSlotGpa + 0x0ff8, &val, 16));  // across both pages of the other slot
+  const uint64_t val[2] = {42, 43};
+  BOOST_CHECK(m->write_guest(kRamGpa + 0xd010, &val[0], sizeof val[0]));
+  BOOST_CHECK(m->write_guest(kSlotGpa + 0x0ff8, val, sizeof val));  // across both pages of the other slot
   BOOST_CHECK(v.dirty(kRamSlot) == std::set<unsigned>{13});
   BOOST_CHECK(v.dirty(kOtherSlot) == (std::set<unsigned>{0, 1}));
   // The stolen-time record itself, updated at KVM_RUN.
