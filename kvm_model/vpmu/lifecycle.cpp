@@ -72,8 +72,10 @@ int vcpu_reset(VcpuPmu& v, uint32_t pcpu, ResetTrace* trace) {
       if (!((mask >> i) & 1) || !v.backing(i).exists) continue;
       const uint64_t before = v.reg(evcntr_slot(i));
       v.stop_counter(i);
-      trace_step(trace, "kvm_pmu_vcpu_reset (fold live count, release)", counter_reg_name(i), before,
-                 v.reg(evcntr_slot(i)));
+      // The register's name is a table lookup: only a traced reset pays for it.
+      if (trace)
+        trace_step(trace, "kvm_pmu_vcpu_reset (fold live count, release)", counter_reg_name(i), before,
+                   v.reg(evcntr_slot(i)));
     }
   }
   if (v.has_pmu() && !vm.host().supports_pmu_v3()) return -EINVAL;
