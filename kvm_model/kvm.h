@@ -216,7 +216,7 @@ class Vcpu : private cpu::SysRegPort {
   enum class FlushAt : uint8_t { kTrap, kExit };
   void flush_events(FlushAt at);
   void resync_counted();
-  void clear_events(uint64_t touched);
+  void clear_events(const arch::EventMask& touched);
   // Guest accesses to system registers the core does not own: GICv3 CPU interface and
   // generic timer here, the PMU in the vPMU model.
   Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;

@@ -116,11 +116,10 @@ class Machine final : private cpu::SysRegPort {
   // instruction, one cycle; cycle timing: whatever the model emitted.
   void flush_events() {
     if (model_) {
-      const uint64_t touched = model_->drain_events(ev_);
-      if (touched == 0) return;
+      const arch::EventMask touched = model_->drain_events(ev_);
+      if (!touched.any()) return;
       pmu_.add_events(ev_);
-      for (auto& per_el : ev_.counts)
-        for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
+      ev_.clear(touched);
       return;
     }
     const auto now = core_->retired_by_el();
