@@ -21,6 +21,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <map>
+#include <set>
 #include <mutex>
 #include <vector>
 
@@ -213,6 +214,7 @@ struct State {
   std::map<int, std::shared_ptr<File>> files;
   std::shared_ptr<Arena> arena;  // where the next VM's region comes from (guarded by m)
   TraceFn trace;
+  cpu::HostPageGate* gate = nullptr;  // Dev::set_host_page_gate, for every VM
   PendingSignalsFn pending_signals;
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
@@ -377,6 +379,7 @@ long State::create_vm(unsigned long type) {
   std::unique_ptr<Vm> vm;
   if (int rc = kvm.create_vm(vm); rc != 0) return rc;
   vm->set_vmm_pcpu(opts.vmm_pcpu);
+  vm->set_host_page_gate(gate);
   auto obj = std::make_shared<VmObj>();
   obj->vm = std::move(vm);
   // Guest memory the model does not map itself (every slot but its RAM): what KVM reaches
@@ -1233,6 +1236,20 @@ void Dev::set_trace(TraceFn fn) { s_->trace = std::move(fn); }
 void Dev::set_pending_signals(PendingSignalsFn fn) { s_->pending_signals = std::move(fn); }
 const Options& Dev::options() const { return s_->opts; }
 void Dev::set_vmm_pcpu(uint32_t pcpu) { s_->opts.vmm_pcpu = pcpu; }
+
+void Dev::set_host_page_gate(cpu::HostPageGate* g) {
+  std::lock_guard lk(s_->m);
+  s_->gate = g;
+  for (const auto& [fd, f] : s_->files)
+    if (f->vm != nullptr) f->vm->vm->set_host_page_gate(g);
+}
+
+void Dev::host_pages_dropped(const void* h, uint64_t len) {
+  std::set<VmObj*> seen;
+  std::lock_guard lk(s_->m);
+  for (const auto& [fd, f] : s_->files)
+    if (f->vm != nullptr && seen.insert(f->vm.get()).second) f->vm->vm->host_pages_dropped(static_cast<const uint8_t*>(h), len);
+}
 
 Vm* Dev::vm_of(int fd) {
   const auto f = s_->find(fd);
