@@ -115,6 +115,10 @@ struct VmObj {
   std::map<uint16_t, Slot> slots;
   // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's options (kvm->manual_dirty_log_protect).
   uint64_t manual_dirty_log = 0;
+  // KVM_CAP_ARM_NISV_TO_USER enabled (KVM_ARCH_FLAG_RETURN_NISV_IO_ABORT_TO_USER): an
+  // access without syndrome exits as KVM_EXIT_ARM_NISV; otherwise KVM_RUN fails with
+  // ENOSYS (io_mem_abort()).
+  bool nisv_to_user = false;
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
   // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
@@ -670,7 +674,10 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       if (int rc = get(cap, arg); rc != 0) return rc;
       if (cap.flags) return -EINVAL;
       // kvm_vm_ioctl_enable_cap(): the arm64 capabilities a VMM can enable.
-      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) return 0;
+      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) {
+        vm.nisv_to_user = true;
+        return 0;
+      }
       if (cap.cap == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) {
         // kvm_vm_ioctl_enable_cap_generic(): INITIALLY_SET only with PROTECT_ENABLE.
         const uint64_t caps = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
@@ -883,6 +890,10 @@ long State::run(VmObj& vm, VcpuData& vc) {
   }
   if (!vc.v->initialised()) return -ENOEXEC;
   if (ur->immediate_exit) return -EINTR;
+  // kvm_arch_vcpu_ioctl_run(): from here the exit is unknown until the run says otherwise,
+  // so a failing KVM_RUN (ENOSYS, EFAULT) leaves no stale MMIO exit behind.
+  ur->exit_reason = KVM_EXIT_UNKNOWN;
+  ur->flags = 0;
   // kvm_sigset_activate() then the run loop's signal_pending() check: a signal pending for
   // the thread that the mask in force during the run does not block ends KVM_RUN before
   // the guest runs, with KVM_EXIT_INTR.
@@ -901,6 +912,7 @@ long State::run(VmObj& vm, VcpuData& vc) {
     break;
   }
   if (rc < 0 && rc != -EINTR) return rc;
+  if (rc == 0 && r.exit_reason == KVM_EXIT_ARM_NISV && !vm.nisv_to_user) return -ENOSYS;
   // The fields Linux fills for each exit (include/uapi/linux/kvm.h).
   ur->exit_reason = r.exit_reason;
   ur->flags = 0;
