@@ -180,6 +180,17 @@ void UserFaults::remove(uint64_t start, uint64_t end, const Uffd* ctx) {
   }
 }
 
+bool UserFaults::held_by_other(uint64_t start, uint64_t end, const Uffd* ctx) const {
+  auto it = regs_.upper_bound(start);
+  if (it != regs_.begin()) --it;
+  for (; it != regs_.end() && it->first < end; ++it) {
+    if (it->second.end <= start) continue;
+    const auto owner = it->second.ctx.lock();
+    if (owner != nullptr && owner.get() != ctx) return true;
+  }
+  return false;
+}
+
 bool UserFaults::covered(uint64_t start, uint64_t end) const {
   uint64_t at = start;
   auto it = regs_.upper_bound(start);
@@ -376,15 +387,7 @@ long uffd_register(Process& p, const std::shared_ptr<Uffd>& ctx, uint64_t arg) {
   if (runs.empty()) return err(EINVAL);  // no mapping in the range
   for (const auto& run : runs) {
     if (run.shared) return err(EINVAL);  // a vCPU's kvm_run page: not anonymous memory
-    for (uint64_t a = run.start; a < run.end;) {
-      const auto other = p.user_faults().registered_at(a);
-      if (other != nullptr && other != ctx) return err(EBUSY);
-      a += kPage;
-      if (other == nullptr) {
-        // Skip quickly over unregistered stretches: registrations are few.
-        continue;
-      }
-    }
+    if (p.user_faults().held_by_other(run.start, run.end, ctx.get())) return err(EBUSY);
   }
   for (const auto& run : runs) {
     p.user_faults().add(run.start, run.end, ctx);

@@ -94,6 +94,8 @@ class UserFaults final : public cpu::HostPageGate {
   // Whether [start, end) is covered by one registration run of contexts (UFFDIO_COPY's
   // single-VMA rule: no hole).
   bool covered(uint64_t start, uint64_t end) const;
+  // Whether another context holds part of [start, end) (UFFDIO_REGISTER's EBUSY).
+  bool held_by_other(uint64_t start, uint64_t end, const Uffd* ctx) const;
   bool empty() const { return regs_.empty(); }
 
  private:
