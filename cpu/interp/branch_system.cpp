@@ -282,6 +282,9 @@ Flow at(Core& c, const DecodedInst& i, unsigned op2) {
   // Its walk reading outside every memory slot faults at stage 2, and KVM injects a plain
   // synchronous external abort (kvm_handle_guest_abort(): kvm_inject_dabt for a fault on
   // the stage-1 walk): no WnR, no CM.
+  // A walk through a slot page the host has not populated waits for the page, as the
+  // hardware's stage-2 fault on the walk makes KVM do, and the AT is retried.
+  if (walk_abort.kind == mmu::FaultKind::kHostPage) return c.host_page_exit(i.pc);
   if (!walk_abort.ok()) return data_abort(c, i, va, false, mmu::fault_status(walk_abort));
   c.set_sysreg(SysSlot::PAR_EL1, par);
   return Flow::kNext;

@@ -317,6 +317,8 @@ vmm::RunOutcome Machine::run() {
         return finish(kExitGuestFault, "guest accessed MMIO at PA " + hex(core_->mmio().phys_addr) +
                                            " with an instruction the emulated device path cannot perform (no "
                                            "syndrome: pair, writeback, exclusive or atomic) on pCPU 0");
+      case cpu::ExitReason::kHostPage:  // only a gate's slots stop so; bare metal has none
+        return finish(kExitGuestFault, "guest access to a host page that is not there");
       case cpu::ExitReason::kWfi: {
         if (core_->irq_pending()) continue;
         // Halted in WFI: time passes until the timer fires (no event counts meanwhile).
