@@ -555,6 +555,7 @@ bool Process::schedule() {
         if (i != prev || !prev_runs_on) ++t.sched.timeslices;
         if (i != prev) threads_[prev]->rseq_event = true;  // rseq_preempt() at the switch
         sched_clock_ = now_ns();  // at the new thread's clock from here on
+        turn_start_ = total_retired();
         return true;
       }
     }
@@ -586,12 +587,14 @@ Outcome Process::run() {
       out.reason = fatal_reason_;
       break;
     }
-    uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
-    if (threads_.size() > 1 && wake_due()) {
+    // The quantum is the thread's turn, not one stretch between system calls: a thread
+    // that makes a call every few thousand instructions (a vCPU thread in a KVM_RUN loop)
+    // would otherwise never use one up, and a runnable thread beside it on the same
+    // pCPU would never run. The guest instructions its KVM_RUN calls retired count too.
+    const bool turn_over = threads_.size() > 1 && total_retired() - turn_start_ >= kQuantum;
+    if (threads_.size() > 1 && (turn_over || wake_due())) {
       // A sleeping thread whose time has come preempts the running one (Linux's wakeup
-      // preemption). Without it a thread that makes a system call every few instructions
-      // (a vCPU thread in a KVM_RUN loop: each call starts a new quantum) would keep the
-      // pCPU for ever, and a thread in usleep() would never wake.
+      // preemption), so a thread in usleep() wakes on time rather than a quantum later.
       account_sched();
       if (!schedule()) {
         out.signal = 9;
@@ -600,6 +603,8 @@ Outcome Process::run() {
         break;
       }
     }
+    uint64_t budget = threads_.size() > 1 ? kQuantum - std::min(kQuantum, total_retired() - turn_start_) : (1u << 22);
+    if (budget == 0) budget = kQuantum;  // never a zero bound: Core::run(0) retires nothing
     if (opts_.max_insns != 0) {
       const uint64_t done = total_retired();
       if (done >= opts_.max_insns) {

@@ -220,7 +220,8 @@ class Process {
   // now_ns(): the emulated time at the last thread or pCPU switch, and total_retired() then.
   uint64_t clock_base_ns_ = 0, clock_base_insns_ = 0;
   void rebase_clock();
-  bool wake_due() const;  // a sleeping or timed-out thread's wake-up time has passed     // total_retired() when the current thread's turn began
+  bool wake_due() const;  // a sleeping or timed-out thread's wake-up time has passed
+  uint64_t turn_start_ = 0;  // total_retired() when the current thread's turn began
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
   bool schedule();             // picks the next runnable thread; false if none can ever run
