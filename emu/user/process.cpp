@@ -427,6 +427,10 @@ bool Process::handle_exception() {
       for (unsigned i = 0; i < 6; ++i) a[i] = core_->x(i);
       const long r = dispatch_syscall(*this, nr, a, opts_.trace_syscall);
       if (exit_code) return false;
+      if (std::exchange(restart_syscall_, false)) {
+        core_->set_sysreg(SysSlot::ELR_EL1, elr - 4);  // back to the SVC, its arguments intact
+        break;
+      }
       if (nr != 139) core_->set_x(0, static_cast<uint64_t>(r));  // rt_sigreturn restored X0 itself
       break;
     }
@@ -532,7 +536,18 @@ std::optional<SchedStat> Process::sched_stat(int tid) const {
   return std::nullopt;
 }
 
-bool Process::schedule() {
+uint64_t Process::quantum_left() const {
+  if (threads_.size() < 2) return UINT64_MAX;
+  return kQuantum - std::min(kQuantum, total_retired() - turn_start_);
+}
+
+bool Process::contender() const {
+  for (size_t i = 0; i < threads_.size(); ++i)
+    if (i != cur_ && threads_[i]->state == Thread::State::kRunnable && !threads_[i]->yielded) return true;
+  return false;
+}
+
+bool Process::schedule(bool preempt) {
   const size_t n = threads_.size();
   const size_t prev = cur_;
   const bool prev_runs_on = threads_[prev]->state == Thread::State::kRunnable;
@@ -547,7 +562,8 @@ bool Process::schedule() {
         t.state = Thread::State::kRunnable;
         t.core->set_x(0, static_cast<uint64_t>(-110));  // -ETIMEDOUT
       }
-      if (t.state == Thread::State::kRunnable) {
+      if (t.state == Thread::State::kRunnable && !(preempt && t.yielded && i != prev)) {
+        t.yielded = false;
         rebase_clock();
         cur_ = i;
         core_ = t.core.get();
@@ -572,8 +588,6 @@ bool Process::schedule() {
 Outcome Process::run() {
   Outcome out;
   const auto start = std::chrono::steady_clock::now();
-  // Threads take turns in this quantum (deterministic round robin).
-  constexpr uint64_t kQuantum = 1u << 16;
   auto hex = [](uint64_t v) {
     char b[24];
     std::snprintf(b, sizeof b, "0x%" PRIx64, v);
@@ -591,19 +605,24 @@ Outcome Process::run() {
     // that makes a call every few thousand instructions (a vCPU thread in a KVM_RUN loop)
     // would otherwise never use one up, and a runnable thread beside it on the same
     // pCPU would never run. The guest instructions its KVM_RUN calls retired count too.
-    const bool turn_over = threads_.size() > 1 && total_retired() - turn_start_ >= kQuantum;
+    bool turn_over = threads_.size() > 1 && total_retired() - turn_start_ >= kQuantum;
+    if (turn_over && !contender()) {
+      turn_start_ = total_retired();  // nobody else wants the pCPU: a new quantum
+      turn_over = false;
+    }
     if (threads_.size() > 1 && (turn_over || wake_due())) {
       // A sleeping thread whose time has come preempts the running one (Linux's wakeup
       // preemption), so a thread in usleep() wakes on time rather than a quantum later.
       account_sched();
-      if (!schedule()) {
+      if (!schedule(true)) {
         out.signal = 9;
         out.exit_status = 128 + 9;
         out.reason = "every thread is blocked for ever (futex wait with no waker)";
         break;
       }
     }
-    uint64_t budget = threads_.size() > 1 ? kQuantum - std::min(kQuantum, total_retired() - turn_start_) : (1u << 22);
+    // Threads take turns in kQuantum instructions (deterministic round robin).
+    uint64_t budget = threads_.size() > 1 ? quantum_left() : (1u << 22);
     if (budget == 0) budget = kQuantum;  // never a zero bound: Core::run(0) retires nothing
     if (opts_.max_insns != 0) {
       const uint64_t done = total_retired();
@@ -625,7 +644,7 @@ Outcome Process::run() {
     }
     bool ended = false;
     if (r.reason == cpu::ExitReason::kBudget || r.reason == cpu::ExitReason::kStopRequested) {
-      switch_now_ = threads_.size() > 1;
+      // The quantum ran out: the top of the loop decides whether another thread wants it.
     } else if (r.reason == cpu::ExitReason::kHvc && core_->exit_imm() == kTrapImm) {
       ended = !handle_exception();
     } else {

@@ -128,9 +128,14 @@ long sys_ioctl(Process& p, const Args& a) {
   if (f->kind == OpenFile::Kind::kKvm) {
     p.kvm().set_caller_pcpu(p.pcpu());
     if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
+    p.kvm().set_caller_budget(p.quantum_left());
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
     // KVM_RUN ran the guest on this thread's pCPU: that time passed for the program too.
     p.add_guest_instructions(p.kvm().take_guest_instructions());
+    if (p.kvm().take_preempted()) {
+      p.restart_syscall();
+      return 0;
+    }
     // Calls that create a file descriptor hand back the model's; the program gets one of its
     // own for it (the return value, or kvm_create_device.fd).
     constexpr unsigned long kCreateVm = 0xae01, kCreateVcpu = 0xae41, kCreateDevice = 0xc00caee0;
