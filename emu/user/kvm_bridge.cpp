@@ -42,10 +42,18 @@ class AbiBackend final : public KvmBackend {
     if (v == nullptr) return dev_->ioctl(fd, request, arg);
     v->set_caller_run_delay(run_delay_);
     const uint64_t before = v->instructions();
+    // The guest runs at most the rest of the thread's quantum; a run that stops there
+    // (KVM_EXIT_INTR on the budget, not a halt or an exit of the guest's) is restarted by
+    // the caller once the thread runs again.
+    v->run_struct().insn_budget = budget_;
     const long rc = dev_->ioctl(fd, request, arg);
+    preempted_ = rc == -EINTR && budget_ != UINT64_MAX && v->run_struct().insns_retired >= budget_;
+    v->run_struct().insn_budget = UINT64_MAX;
     guest_instructions_ += v->instructions() - before;
     return rc;
   }
+  void set_caller_budget(uint64_t insns) override { budget_ = insns; }
+  bool take_preempted() override { return std::exchange(preempted_, false); }
   uint64_t take_guest_instructions() override { return std::exchange(guest_instructions_, 0); }
   bool map_shared(int fd, uint64_t va, uint64_t len, uint64_t offset, int prot, bool copy_on_write) override {
     int err = 0;
@@ -65,6 +73,8 @@ class AbiBackend final : public KvmBackend {
   std::unique_ptr<kvm_model::abi::Dev> dev_;
   uint64_t run_delay_ = 0;
   uint64_t guest_instructions_ = 0;
+  uint64_t budget_ = UINT64_MAX;
+  bool preempted_ = false;
 };
 
 }  // namespace

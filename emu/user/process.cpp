@@ -552,7 +552,18 @@ std::optional<SchedStat> Process::sched_stat(int tid) const {
   return std::nullopt;
 }
 
-bool Process::schedule() {
+uint64_t Process::quantum_left() const {
+  if (threads_.size() < 2) return UINT64_MAX;
+  return kQuantum - std::min(kQuantum, total_retired() - turn_start_);
+}
+
+bool Process::contender() const {
+  for (size_t i = 0; i < threads_.size(); ++i)
+    if (i != cur_ && threads_[i]->state == Thread::State::kRunnable && !threads_[i]->yielded) return true;
+  return false;
+}
+
+bool Process::schedule(bool preempt) {
   const size_t n = threads_.size();
   const size_t prev = cur_;
   const bool prev_runs_on = threads_[prev]->state == Thread::State::kRunnable;
@@ -569,7 +580,8 @@ bool Process::schedule() {
         t.state = Thread::State::kRunnable;
         t.core->set_x(0, static_cast<uint64_t>(-110));  // -ETIMEDOUT
       }
-      if (t.state == Thread::State::kRunnable) {
+      if (t.state == Thread::State::kRunnable && !(preempt && t.yielded && i != prev)) {
+        t.yielded = false;
         rebase_clock();
         cur_ = i;
         core_ = t.core.get();
@@ -577,6 +589,7 @@ bool Process::schedule() {
         if (i != prev || !prev_runs_on) ++t.sched.timeslices;
         if (i != prev) threads_[prev]->rseq_event = true;  // rseq_preempt() at the switch
         sched_clock_ = now_ns();  // at the new thread's clock from here on
+        turn_start_ = total_retired();
         return true;
       }
     }
@@ -595,8 +608,6 @@ bool Process::schedule() {
 Outcome Process::run() {
   Outcome out;
   const auto start = std::chrono::steady_clock::now();
-  // Threads take turns in this quantum (deterministic round robin).
-  constexpr uint64_t kQuantum = 1u << 16;
   auto hex = [](uint64_t v) {
     char b[24];
     std::snprintf(b, sizeof b, "0x%" PRIx64, v);
@@ -610,20 +621,29 @@ Outcome Process::run() {
       out.reason = fatal_reason_;
       break;
     }
-    uint64_t budget = threads_.size() > 1 ? kQuantum : (1u << 22);
-    if (threads_.size() > 1 && wake_due()) {
+    // The quantum is the thread's turn, not one stretch between system calls: a thread
+    // that makes a call every few thousand instructions (a vCPU thread in a KVM_RUN loop)
+    // would otherwise never use one up, and a runnable thread beside it on the same
+    // pCPU would never run. The guest instructions its KVM_RUN calls retired count too.
+    bool turn_over = threads_.size() > 1 && total_retired() - turn_start_ >= kQuantum;
+    if (turn_over && !contender()) {
+      turn_start_ = total_retired();  // nobody else wants the pCPU: a new quantum
+      turn_over = false;
+    }
+    if (threads_.size() > 1 && (turn_over || wake_due())) {
       // A sleeping thread whose time has come preempts the running one (Linux's wakeup
-      // preemption). Without it a thread that makes a system call every few instructions
-      // (a vCPU thread in a KVM_RUN loop: each call starts a new quantum) would keep the
-      // pCPU for ever, and a thread in usleep() would never wake.
+      // preemption), so a thread in usleep() wakes on time rather than a quantum later.
       account_sched();
-      if (!schedule()) {
+      if (!schedule(true)) {
         out.signal = 9;
         out.exit_status = 128 + 9;
         out.reason = "every thread is blocked for ever (futex, file or userfault wait with no waker)";
         break;
       }
     }
+    // Threads take turns in kQuantum instructions (deterministic round robin).
+    uint64_t budget = threads_.size() > 1 ? quantum_left() : (1u << 22);
+    if (budget == 0) budget = kQuantum;  // never a zero bound: Core::run(0) retires nothing
     if (opts_.max_insns != 0) {
       const uint64_t done = total_retired();
       if (done >= opts_.max_insns) {
@@ -644,7 +664,7 @@ Outcome Process::run() {
     }
     bool ended = false;
     if (r.reason == cpu::ExitReason::kBudget || r.reason == cpu::ExitReason::kStopRequested) {
-      switch_now_ = threads_.size() > 1;
+      // The quantum ran out: the top of the loop decides whether another thread wants it.
     } else if (r.reason == cpu::ExitReason::kHvc && core_->exit_imm() == kTrapImm) {
       ended = !handle_exception();
     } else {

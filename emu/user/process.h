@@ -110,6 +110,11 @@ struct KvmBackend {
   // The instructions the guest retired inside the calling thread's KVM_RUN calls since the
   // last call of this (the pCPU time those calls took).
   virtual uint64_t take_guest_instructions() { return 0; }
+  // The instructions the guest may retire in the calling thread's next KVM_RUN before the
+  // thread's turn on its pCPU is over (UINT64_MAX: no bound), and whether the last KVM_RUN
+  // stopped there rather than at an exit of its own.
+  virtual void set_caller_budget(uint64_t insns) {}
+  virtual bool take_preempted() { return false; }
 };
 
 // A thread's scheduler statistics, the three fields of Linux's /proc/<tid>/schedstat:
@@ -146,6 +151,9 @@ struct Thread {
   // rewritten before the thread returns to the program.
   uint32_t rseq_shown = UINT32_MAX;
   bool rseq_event = false;  // switched out or migrated since it last ran (RSEQ_EVENT_PREEMPT)
+  // It called sched_yield and has not run since: the end of another thread's quantum does
+  // not hand the pCPU back to it, only that thread blocking, yielding or ending does.
+  bool yielded = false;
 };
 
 class Process {
@@ -182,7 +190,12 @@ class Process {
   // pCPU would run in parallel on the real machine and accrues neither.
   std::optional<SchedStat> sched_stat(int tid) const;
   // sched_yield: the calling thread gives its pCPU to the next runnable thread.
-  void yield() { switch_now_ = threads_.size() > 1; }
+  // What is left of the current thread's quantum (UINT64_MAX when it runs alone).
+  uint64_t quantum_left() const;
+  void yield() {
+    threads_[cur_]->yielded = true;
+    switch_now_ = threads_.size() > 1;
+  }
   void set_pcpu(uint32_t p);
   // The thread of this process with that tid, or null.
   Thread* thread_by_tid(int tid);
@@ -266,10 +279,15 @@ class Process {
   // now_ns(): the emulated time at the last thread or pCPU switch, and total_retired() then.
   uint64_t clock_base_ns_ = 0, clock_base_insns_ = 0;
   void rebase_clock();
-  bool wake_due() const;  // a sleeping or timed-out thread's wake-up time has passed     // total_retired() when the current thread's turn began
+  bool wake_due() const;  // a sleeping or timed-out thread's wake-up time has passed
+  uint64_t turn_start_ = 0;  // total_retired() when the current thread's turn began
+  static constexpr uint64_t kQuantum = 1u << 16;  // threads take turns in this many instructions
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
-  bool schedule();             // picks the next runnable thread; false if none can ever run
+  // Picks the next runnable thread; false if none can ever run. At the end of a quantum
+  // (preempt), threads that yielded are passed over.
+  bool schedule(bool preempt = false);
+  bool contender() const;  // another thread is runnable and did not yield
   // Charges the emulated time since the last call: on-CPU time to the running thread, run
   // delay to the runnable threads waiting on its pCPU.
   void account_sched();

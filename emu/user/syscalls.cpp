@@ -140,6 +140,7 @@ long sys_ioctl(Process& p, const Args& a) {
   if (f->kind == OpenFile::Kind::kKvm) {
     p.kvm().set_caller_pcpu(p.pcpu());
     if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
+    p.kvm().set_caller_budget(p.quantum_left());
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
     // KVM_RUN ran the guest on this thread's pCPU: that time passed for the program too.
     p.add_guest_instructions(p.kvm().take_guest_instructions());
@@ -151,6 +152,11 @@ long sys_ioctl(Process& p, const Args& a) {
       const auto ctx = pf ? p.user_faults().registered_at(pf->address) : nullptr;
       if (ctx == nullptr) return err(EFAULT);  // the registration went away meanwhile: retry
       p.user_fault(ctx, pf->address, pf->write);
+      return kRestartSyscall;
+    }
+    if (p.kvm().take_preempted()) {
+      // The guest used up the thread's quantum: the call goes on when the thread next
+      // runs, invisibly to it, as a Linux thread preempted in the kernel continues its call.
       return kRestartSyscall;
     }
     // Calls that create a file descriptor hand back the model's; the program gets one of its

@@ -113,6 +113,15 @@ struct VmObj {
   std::unique_ptr<Vm> vm;
   unsigned ipa_bits = kIpaDefault;
   std::map<uint16_t, Slot> slots;
+  // The slots by guest address (they never overlap), for the overlap check of a new or
+  // moved slot in O(log n): a VM may have 32764 of them (KVM_CAP_NR_MEMSLOTS).
+  std::map<uint64_t, uint16_t> by_gpa;
+  // The cores' copy of the slot list is older than `slots`: rebuilt before they next run
+  // (KVM_RUN) or a vCPU is created, not on every change, since rebuilding it is O(n) and a
+  // VMM may change thousands of slots before it runs a vCPU. The logs of slots changed
+  // since then stay alive until that rebuild: the cores' old list points at them.
+  bool slots_stale = false;
+  std::vector<std::shared_ptr<cpu::DirtyBitmap>> retired_logs;
   // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's options (kvm->manual_dirty_log_protect).
   uint64_t manual_dirty_log = 0;
   // KVM_CAP_ARM_NISV_TO_USER enabled (KVM_ARCH_FLAG_RETURN_NISV_IO_ABORT_TO_USER): an
@@ -459,13 +468,24 @@ long State::sys_ioctl(unsigned long req, unsigned long arg) {
 
 // ---------------- VM fd ----------------
 // The model's cores reach every slot but their RAM through this list (walks, fetches,
-// data accesses), as Linux's stage 2 maps every memslot.
-static void sync_slots(VmObj& vm) {
+// data accesses), as Linux's stage 2 maps every memslot. Called with the VM's lock held
+// and no vCPU running, before the cores next use it (KVM_RUN, vCPU creation).
+static void sync_slot_list(VmObj& vm) {
+  if (!vm.slots_stale) return;
   std::vector<cpu::SlotRegion> regions;
+  regions.reserve(vm.slots.size());
   for (const auto& [id, s] : vm.slots)
     if (static_cast<int>(id) != vm.backing_slot)
       regions.push_back({s.gpa, s.size, reinterpret_cast<uint8_t*>(s.uaddr), (s.flags & KVM_MEM_READONLY) != 0, s.dirty.get()});
   vm.vm->set_memory_slots(std::move(regions));
+  vm.slots_stale = false;
+  vm.retired_logs.clear();
+}
+
+// After a slot change: the cores' list is rebuilt later (sync_slot_list); the RAM's log,
+// which the model's own writes to RAM mark at once, is applied now (O(1)).
+static void sync_slots(VmObj& vm) {
+  vm.slots_stale = true;
   // The model's RAM logs through its pages' flags (cpu::PhysMem::set_dirty_log).
   cpu::PhysMem* ram = vm.vm->mem();
   if (ram == nullptr) return;
@@ -495,9 +515,12 @@ static void start_dirty_log(const VmObj& vm, Slot& s, std::shared_ptr<cpu::Dirty
 long State::set_memory_region(VmObj& vm, const kvm_userspace_memory_region2& mem) {
   // The cores hold the slot's log by plain pointer until sync_slots replaces their list.
   const auto old = vm.slots.find(static_cast<uint16_t>(mem.slot));
-  const std::shared_ptr<cpu::DirtyBitmap> keep = old != vm.slots.end() ? old->second.dirty : nullptr;
+  std::shared_ptr<cpu::DirtyBitmap> keep = old != vm.slots.end() ? old->second.dirty : nullptr;
   const long rc = update_memory_region(vm, mem);
-  if (rc == 0) sync_slots(vm);
+  if (rc == 0) {
+    if (keep != nullptr) vm.retired_logs.push_back(std::move(keep));
+    sync_slots(vm);
+  }
   return rc;
 }
 
@@ -518,6 +541,7 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
     // deletion then stops the vCPUs from running rather than unmapping it under them.
     if (id == vm.backing_slot && !vm.vm->vcpus().empty()) vm.ram_deleted = true;
     if (id == vm.backing_slot) vm.backing_slot = -1;
+    vm.by_gpa.erase(old->second.gpa);
     vm.slots.erase(old);
     return 0;
   }
@@ -537,9 +561,15 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
     move = true;
     if (id == vm.backing_slot && !vm.vm->vcpus().empty()) return -EBUSY;
   }
-  for (const auto& [sid, s] : vm.slots)
-    if (sid != id && mem.guest_phys_addr < s.gpa + s.size && s.gpa < mem.guest_phys_addr + mem.memory_size)
-      return -EEXIST;
+  // Slots never overlap, so ordered by address they are ordered by end too: of the other
+  // slots that start below the new end, only the highest can reach past the new start.
+  for (auto it = vm.by_gpa.lower_bound(mem.guest_phys_addr + mem.memory_size); it != vm.by_gpa.begin();) {
+    --it;
+    if (it->second == id) continue;
+    const Slot& s = vm.slots.at(it->second);
+    if (s.gpa + s.size > mem.guest_phys_addr) return -EEXIST;
+    break;
+  }
   // kvm_arch_prepare_memory_region(): inside the VM's IPA space.
   if (mem.guest_phys_addr + mem.memory_size > (uint64_t{1} << vm.ipa_bits)) return -EFAULT;
   Slot s{mem.flags, mem.guest_phys_addr, mem.memory_size, mem.userspace_addr};
@@ -553,6 +583,8 @@ long State::update_memory_region(VmObj& vm, const kvm_userspace_memory_region2& 
       return rc;
     vm.backing_slot = id;
   }
+  if (move) vm.by_gpa.erase(old->second.gpa);
+  vm.by_gpa[s.gpa] = id;
   vm.slots[id] = s;
   return 0;
 }
@@ -894,6 +926,10 @@ long State::run(VmObj& vm, VcpuData& vc) {
   // so a failing KVM_RUN (ENOSYS, EFAULT) leaves no stale MMIO exit behind.
   ur->exit_reason = KVM_EXIT_UNKNOWN;
   ur->flags = 0;
+  {
+    std::lock_guard lk(vm.m);  // the vCPU's lock, then the VM's: as KVM_ARM_VCPU_INIT takes them
+    sync_slot_list(vm);
+  }
   // kvm_sigset_activate() then the run loop's signal_pending() check: a signal pending for
   // the thread that the mask in force during the run does not block ends KVM_RUN before
   // the guest runs, with KVM_EXIT_INTR.

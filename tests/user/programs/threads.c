@@ -1,5 +1,6 @@
 // Threads: clone(CLONE_VM|CLONE_THREAD|...), futex wait/wake, CLONE_CHILD_CLEARTID as
-// pthread_join uses it, sleeping in emulated time, gettid, and exit of one thread.
+// pthread_join uses it, sleeping in emulated time, gettid, and exit of one thread; a thread
+// that makes a system call every few instructions still hands its pCPU to a runnable one.
 #include "raw.h"
 PROGRAM_MAIN
 
@@ -23,6 +24,9 @@ __asm__(".globl spawn\nspawn:\n"
         " mov x0, x10\n blr x9\n"
         " mov x0, #0\n mov x8, #93\n svc #0\n"  // exit(0): this thread only
         "1: ret\n");
+
+static volatile int flag;
+static void set_flag(long n) { flag = (int)n; }
 
 static void worker(long n) {
   struct { long s, ns; } ts = {0, 1000000 * (n + 1)};  // 1..4 ms of emulated time
@@ -50,6 +54,18 @@ int main(long argc, char** argv, char** envp) {
   long elapsed = (after.s - before.s) * 1000000000 + (after.ns - before.ns);
   check(elapsed >= 4000000, "the sleeps took emulated time");
   check(elapsed < 1000000000, "and no more than they asked");
+  // A quantum is a thread's turn, not the stretch between two of its system calls: this
+  // loop makes one every few instructions, and the new thread must still get to run (a
+  // million calls are about a hundred quanta).
+  volatile int ctid2 = 0;
+  spawn(set_flag, 7, stacks[0] + sizeof stacks[0], &ctid2);
+  long calls = 0;
+  while (flag != 7 && calls < 1000000) {
+    sys(SYS_gettid, 0, 0, 0);
+    ++calls;
+  }
+  check(flag == 7, "a runnable thread runs beside one that keeps making system calls");
+  while (ctid2 != 0) sys6(SYS_futex, (long)&ctid2, 0 /* FUTEX_WAIT */, ctid2, 0, 0, 0);
   puts_("threads: all checks passed\n");
   sys(SYS_exit_group, 0, 0, 0);
   return 0;
