@@ -55,8 +55,11 @@ template <vpmu::trap::Op kOp>
   if constexpr (vpmu::op_writes(kOp)) {
     if (b.route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork)) {
       // As hw_access(): the level follows the registers, and a write that brings an
-      // overflow closer than the end of the slice stops it there.
-      vpmu_->update_state();
+      // overflow closer than the end of the slice stops it there. A counter or event type
+      // write leaves the level alone: it changes neither PMCR_EL0.E, PMINTENSET nor
+      // PMOVSSET (the counting before it stayed within the overflow budget, or was
+      // settled and its level raised above).
+      if constexpr (kOp != Op::kCounterWrite && kOp != Op::kTyperWrite) vpmu_->update_state();
       if constexpr (!vpmu::op_counts(kOp)) now = core.retired_by_el();
       const uint64_t ran = now[0] + now[1] - slice_start_;
       if (vpmu_->hw_insns_until_overflow(false) < slice_len_ - ran) core.request_stop();

@@ -184,8 +184,10 @@ class Pmu {
   // add_events() of that EventCounts, in O(counters counting those events), without
   // building it (the partitioned PMU's trap-free path settles before most accesses).
   // Inline: the partitioned PMU's untrapped path counts before every counter access, and
-  // the batch nearly always stays within the overflow budget (an O(1) update).
-  void add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
+  // the batch nearly always stays within the overflow budget (an O(1) update). Returns
+  // whether the batch reached the budget and every counter was settled: only then can
+  // PMOVSSET, and with it irq_level(), have changed.
+  bool add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
     const uint64_t all = per_el[0] + per_el[1] + per_el[2];
     totals_[arch::event::INST_RETIRED] += all;
     totals_[arch::event::INST_SPEC] += all;
@@ -194,7 +196,9 @@ class Pmu {
     consumed_ = consumed_ + all < consumed_ ? kNoBudget : consumed_ + all;
     // Past the budget some lazy counter may have overflowed: everything is brought up to
     // date, so PMOVSSET and the interrupt are exact after every batch.
-    if (consumed_ > budget_) [[unlikely]] settle_lazy();
+    if (consumed_ <= budget_) [[likely]] return false;
+    settle_lazy();
+    return true;
   }
 
   // The largest n such that, from the current state and until the next register write,
@@ -375,9 +379,10 @@ class Pmu {
   // Lazy counters (class comment): what the instruction clock added to counter idx since it
   // was last brought up to date, at the ELs its filter admits.
   uint64_t pending(unsigned idx, uint8_t el_mask) const {
+    // Masked rather than branched on: a counter read costs the same whatever its filter.
     uint64_t d = 0;
     for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-      if (el_mask & (1u << el)) d += clock_[el] - since_[idx][el];
+      d += (clock_[el] - since_[idx][el]) & (uint64_t{0} - ((el_mask >> el) & 1u));
     return d;
   }
   // Current values (stored value plus pending ticks; no overflow can be pending, see above).
