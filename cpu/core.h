@@ -334,13 +334,14 @@ class Core {
   // the port, at every trapped system-register access: the instructions of the current
   // block before the access are added while the port runs.
   std::array<uint64_t, 2> retired_by_el() const {
-    std::array<uint64_t, 2> r = retired_el_;
     // The blocks a chain retired before the one executing (prev_), then that block's
     // instructions before the access, by PC: a block's instructions are consecutive
-    // words, in Block::insts and Block::steps alike.
-    if (port_at_ != nullptr)
-      r[s_.el != 0] += chain_budget_ - chain_left_ - prev_->count + ((port_at_->pc - prev_->pc) >> 2);
-    return r;
+    // words, in Block::insts and Block::steps alike. Selected, not stored into an indexed
+    // element: the port's hot path reads both halves at once (no store-forwarding stall).
+    const uint64_t k =
+        port_at_ != nullptr ? chain_budget_ - chain_left_ - prev_->count + ((port_at_->pc - prev_->pc) >> 2) : 0;
+    const bool el1 = s_.el != 0;
+    return {retired_el_[0] + (el1 ? 0 : k), retired_el_[1] + (el1 ? k : 0)};
   }
   // Brackets a port access made by `at`, an instruction of the block now executing.
   void begin_port_access(const DecodedInst& at) {

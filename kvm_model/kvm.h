@@ -238,6 +238,10 @@ class Vcpu : private cpu::SysRegPort {
   // Partitioned PMU: the access executes on the physical PMU (no exit), except the
   // registers KVM still traps (PMCEID0/1, PMMIR_EL1).
   Result hw_access(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value);
+  // hw_access() for a bound op on the instruction clock: the physical PMU's register of
+  // that kind directly (pmu::Pmu::read_counter, ...), no register-table dispatch.
+  template <vpmu::trap::Op kOp>
+  Result hw_bound(cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
   // Per vPMU table row: the physical PMU's register index (pmu::register_index), -1 for
   // the rows that still trap.
   std::array<int8_t, vpmu::kNumPmuSysRegs> hw_index_{};

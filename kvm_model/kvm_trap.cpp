@@ -26,9 +26,52 @@ cpu::SysRegPort::Result Vcpu::handle(cpu::Core& core, uint32_t iss, uint64_t& va
 uint32_t Vcpu::bind(uint32_t iss) { return vpmu::bind_trap(iss); }
 
 template <vpmu::trap::Op kOp>
+[[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::hw_bound(cpu::Core& core, uint32_t route, uint32_t iss,
+                                                                     uint64_t& value) {
+  using Op = vpmu::trap::Op;
+  const vpmu::BoundRoute b = vpmu::unpack_bound(route);
+  // The cycle model's event flush stays on the general path.
+  if (timing() != nullptr) [[unlikely]] return hw_access(core, b.route, iss, value);
+  pmu::Pmu& hw = *vpmu_->hw();
+  const uint8_t el = core.state().el;
+  // What the guest ran since the last access reaches the physical counters first (O(1) on
+  // the instruction clock), so a counter read in a block counts exactly the instructions
+  // before it, and an overflow it reaches raises the guest's interrupt here.
+  std::array<uint64_t, 2> now{};
+  if constexpr (vpmu::op_counts(kOp)) {
+    now = core.retired_by_el();
+    if (vpmu_->hw_count_to(now)) vpmu_->update_state();
+  }
+  pmu::Pmu::Access a;
+  if constexpr (kOp == Op::kCounterRead) a = hw.read_counter(b.idx, el, value);
+  else if constexpr (kOp == Op::kCounterWrite) a = hw.write_counter(b.idx, el, value);
+  else if constexpr (kOp == Op::kSelCounterRead) a = hw.read_selected_counter(el, value);
+  else if constexpr (kOp == Op::kTyperRead) a = hw.read_type(b.idx, el, value);
+  else if constexpr (kOp == Op::kTyperWrite) a = hw.write_type(b.idx, el, value);
+  else if constexpr (kOp == Op::kPmcrRead) a = hw.read_control(el, value);
+  else if constexpr (kOp == Op::kSelrWrite) a = hw.write_select(el, value);
+  else if constexpr (kOp == Op::kCntenRead) a = hw.read_enables(el, value);
+  else a = hw.write_enables(b.idx == 1, el, value);  // kCntenWrite: idx 1 = SET
+  if constexpr (vpmu::op_writes(kOp)) {
+    if (b.route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork)) {
+      // As hw_access(): the level follows the registers, and a write that brings an
+      // overflow closer than the end of the slice stops it there. A counter or event type
+      // write leaves the level alone: it changes neither PMCR_EL0.E, PMINTENSET nor
+      // PMOVSSET (the counting before it stayed within the overflow budget, or was
+      // settled and its level raised above).
+      if constexpr (kOp != Op::kCounterWrite && kOp != Op::kTyperWrite) vpmu_->update_state();
+      if constexpr (!vpmu::op_counts(kOp)) now = core.retired_by_el();
+      const uint64_t ran = now[0] + now[1] - slice_start_;
+      if (vpmu_->hw_insns_until_overflow(false) < slice_len_ - ran) core.request_stop();
+    }
+  }
+  return a == pmu::Pmu::Access::kOk ? Result::kDone : Result::kUndef;
+}
+
+template <vpmu::trap::Op kOp>
 [[gnu::always_inline]] inline cpu::SysRegPort::Result Vcpu::bound_access(Vcpu& v, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value) {
   vpmu::VcpuPmu& pmu = *v.vpmu_;
-  if (pmu.hw() != nullptr) return v.hw_access(core, vpmu::unpack_bound(route).route, iss, value);
+  if (pmu.hw() != nullptr) return v.hw_bound<kOp>(core, route, iss, value);
   const uint8_t el = core.state().el;
   if constexpr (!vpmu::op_counts(kOp)) {
     // Neither reads a counter nor changes what counts: no clock, no overflow brought closer.

@@ -138,8 +138,6 @@ uint64_t Pmu::evtyper_mask() const {
   return filter_mask() | (config_.pmuver >= pmuver::kV3p1 ? evtyper::kEvtCount16 : evtyper::kEvtCount10);
 }
 
-uint64_t Pmu::evcntr_storage_mask() const { return v3p5() ? kMax : kLow32; }
-
 // PMCR_EL0.LP for the counters below HPMN, MDCR_EL2.HLP for the others.
 unsigned Pmu::event_ovf_width(unsigned idx) const {
   const bool lp = idx < mdcr_.hpmn ? (pmcr_ & pmcr::kLP) != 0 : mdcr_.hlp;
@@ -147,8 +145,6 @@ unsigned Pmu::event_ovf_width(unsigned idx) const {
 }
 
 unsigned Pmu::cycle_ovf_width() const { return (pmcr_ & pmcr::kLC) ? 64 : 32; }
-
-bool Pmu::cycle_divided() const { return (pmcr_ & (pmcr::kD | pmcr::kLC)) == pmcr::kD; }
 
 uint32_t Pmu::frozen_mask() const {
   const uint64_t low = arch::ones(mdcr_.hpmn);
@@ -246,6 +242,7 @@ void Pmu::recompute() {
       if (ev == event::INST_RETIRED || ev == event::INST_SPEC || ev == event::CPU_CYCLES) {
         insn_driven_[num_insn_driven_++] = static_cast<uint8_t>(num_driven_);
         lazy_mask_ |= bit;
+        lazy_els_[i] = els;
       }
       driven_[num_driven_++] = {static_cast<uint8_t>(i), els, ev, event_ovf_width(i) == 64 ? kMax : kLow32};
     }
@@ -257,18 +254,7 @@ void Pmu::recompute() {
 
 // ---- the lazy counters (instruction clock) ----
 
-uint64_t Pmu::live_evcntr(unsigned idx) const {
-  if (!((lazy_mask_ >> idx) & 1)) return evcntr_[idx];
-  // Within the budget no overflow is pending, so the ticks are a plain add in storage width.
-  return (evcntr_[idx] + pending(idx, el_mask_of(evtyper_[idx]))) & evcntr_storage_mask();
-}
-
-uint64_t Pmu::live_ccntr() const {
-  if (!((lazy_mask_ >> kCycleIdx) & 1)) return ccntr_;
-  const uint64_t cycles = pending(kCycleIdx, cycle_el_mask_);
-  const uint64_t ticks = cycle_divided() ? (cycle_phase_ + cycles) / kCycleDivider : cycles;
-  return ccntr_ + ticks;
-}
+uint64_t Pmu::divided_ticks(uint64_t cycles) const { return (cycle_phase_ + cycles) / kCycleDivider; }
 
 uint64_t Pmu::live_cycle_phase() const {
   if (!((lazy_mask_ >> kCycleIdx) & 1) || !cycle_divided()) return cycle_phase_;
@@ -386,18 +372,6 @@ void Pmu::add_events(const arch::EventCounts& c) {
     if (cycles) increment_cycle_counter(cycles);
   }
   if (lazy_mask_ != 0) compute_budget();  // the lazy counters' values moved
-}
-
-void Pmu::add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
-  const uint64_t all = per_el[0] + per_el[1] + per_el[2];
-  totals_[event::INST_RETIRED] += all;
-  totals_[event::INST_SPEC] += all;
-  totals_[event::CPU_CYCLES] += all;
-  for (unsigned el = 0; el < arch::kNumCountEls; ++el) clock_[el] += per_el[el];
-  consumed_ = sat_add(consumed_, all);
-  // Past the budget some lazy counter may have overflowed: everything is brought up to date,
-  // so PMOVSSET and the interrupt are exact after every batch.
-  if (consumed_ > budget_) settle_lazy();
 }
 
 void Pmu::software_increment(uint32_t mask, uint8_t el) {

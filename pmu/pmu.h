@@ -184,7 +184,23 @@ class Pmu {
   // INST_RETIRED, one INST_SPEC and one CPU_CYCLES (events.h, counted_events without a timing model): the same result as
   // add_events() of that EventCounts, in O(counters counting those events), without
   // building it (the partitioned PMU's trap-free path settles before most accesses).
-  void add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el);
+  // Inline: the partitioned PMU's untrapped path counts before every counter access, and
+  // the batch nearly always stays within the overflow budget (an O(1) update). Returns
+  // whether the batch reached the budget and every counter was settled: only then can
+  // PMOVSSET, and with it irq_level(), have changed.
+  bool add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
+    const uint64_t all = per_el[0] + per_el[1] + per_el[2];
+    totals_[arch::event::INST_RETIRED] += all;
+    totals_[arch::event::INST_SPEC] += all;
+    totals_[arch::event::CPU_CYCLES] += all;
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el) clock_[el] += per_el[el];
+    consumed_ = consumed_ + all < consumed_ ? kNoBudget : consumed_ + all;
+    // Past the budget some lazy counter may have overflowed: everything is brought up to
+    // date, so PMOVSSET and the interrupt are exact after every batch.
+    if (consumed_ <= budget_) [[likely]] return false;
+    settle_lazy();
+    return true;
+  }
 
   // The largest n such that, from the current state and until the next register write,
   // add_events() batches whose cumulative count of every single event number (summed over
@@ -214,6 +230,80 @@ class Pmu {
   Access write_at(unsigned index, uint8_t el, uint64_t value);
   // Would an EL0 access pass the PMUSERENR_EL0 gate (ignoring everything else)?
   bool gate_allows(const RegInfo& reg, bool is_read) const;
+
+  // ---- the same accesses by register kind (callers that decode an encoding once) ----
+  // Each gives exactly what read_at()/write_at() give for that register: the PMUSERENR_EL0
+  // gate at EL0, UNDEFINED for a counter index >= counters_at(el), the same effects. Inline,
+  // without the table's function pointer: a partitioned guest's accesses do not trap, so
+  // each must cost about what an interpreted instruction costs. idx: 0..30 an event counter,
+  // kCycleIdx the cycle counter (PMCCNTR_EL0; for the type, PMCCFILTR_EL0).
+  Access read_counter(unsigned idx, uint8_t el, uint64_t& v) const {  // PMEVCNTR<n>, PMCCNTR
+    if (idx == kCycleIdx) {
+      if (!el0_open(el, userenr::kEN | userenr::kCR)) return Access::kUndef;
+      v = live_ccntr();
+      return Access::kOk;
+    }
+    if (!el0_open(el, userenr::kEN | userenr::kER) || idx >= counters_at(el)) return Access::kUndef;
+    v = live_evcntr(idx);
+    return Access::kOk;
+  }
+  Access write_counter(unsigned idx, uint8_t el, uint64_t v) {
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    if (idx == kCycleIdx) {
+      write_ccntr(v);
+      return Access::kOk;
+    }
+    if (idx >= counters_at(el)) return Access::kUndef;
+    write_evcntr(idx, v);
+    return Access::kOk;
+  }
+  Access read_selected_counter(uint8_t el, uint64_t& v) const {  // PMXEVCNTR_EL0
+    const unsigned sel = selr::SEL(selr_);
+    // SEL == 31 is >= counters_at(): UNDEFINED (choices above).
+    if (!el0_open(el, userenr::kEN | userenr::kER) || sel >= counters_at(el)) return Access::kUndef;
+    v = live_evcntr(sel);
+    return Access::kOk;
+  }
+  Access read_type(unsigned idx, uint8_t el, uint64_t& v) const {  // PMEVTYPER<n>, PMCCFILTR
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    if (idx == kCycleIdx) {
+      v = ccfiltr_;
+      return Access::kOk;
+    }
+    if (idx >= counters_at(el)) return Access::kUndef;
+    v = evtyper_[idx];
+    return Access::kOk;
+  }
+  Access write_type(unsigned idx, uint8_t el, uint64_t v) {
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    if (idx == kCycleIdx) {
+      write_ccfiltr(v);
+      return Access::kOk;
+    }
+    if (idx >= counters_at(el)) return Access::kUndef;
+    write_evtyper(idx, v);
+    return Access::kOk;
+  }
+  Access read_control(uint8_t el, uint64_t& v) const {  // PMCR_EL0
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    v = pmcr_value_at(el);
+    return Access::kOk;
+  }
+  Access write_select(uint8_t el, uint64_t v) {  // PMSELR_EL0
+    if (!el0_open(el, userenr::kEN | userenr::kER)) return Access::kUndef;
+    selr_ = v & selr::kSelMask;
+    return Access::kOk;
+  }
+  Access read_enables(uint8_t el, uint64_t& v) const {  // PMCNTENSET_EL0, PMCNTENCLR_EL0
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    v = cnten_ & mask_at(el);
+    return Access::kOk;
+  }
+  Access write_enables(bool set, uint8_t el, uint64_t v) {  // set: PMCNTENSET_EL0, else CLR
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    update_bitmap(cnten_, set ? cnten_ | (v & mask_at(el)) : cnten_ & ~(v & mask_at(el)));
+    return Access::kOk;
+  }
 
   // ---- programmatic interface (hypervisor backing guest counters, tests) ----
   // Counter value, idx 0..N-1 or 31 (PMCCNTR); std::out_of_range otherwise. Full 64-bit value
@@ -256,6 +346,16 @@ class Pmu {
   };
 
   bool v3p5() const { return config_.pmuver >= pmuver::kV3p5; }
+  // The PMUSERENR_EL0 gate of an access at el: open when privileged or any of `bits` is set.
+  bool el0_open(uint8_t el, uint64_t bits) const { return el != 0 || (userenr_ & bits) != 0; }
+  // A SET/CLR bitmap's new value; what counts is rebuilt only if it changed (a profiler
+  // re-enabling the same counters changes nothing).
+  void update_bitmap(uint64_t& map, uint64_t now) {
+    if (now == map) return;
+    settle_if_pending();
+    map = now;
+    recompute();
+  }
   uint64_t valid_mask() const { return valid_mask_; }
   uint64_t pmcr_value() const;
   uint64_t pmcr_value_at(uint8_t el) const;
@@ -263,11 +363,11 @@ class Pmu {
   uint64_t pmcr_res1() const;
   uint64_t evtyper_mask() const;
   uint64_t filter_mask() const;
-  uint64_t evcntr_storage_mask() const;
+  uint64_t evcntr_storage_mask() const { return v3p5() ? ~uint64_t{0} : uint64_t{0xffffffff}; }
   unsigned event_ovf_width(unsigned idx) const;
   uint32_t frozen_mask() const;  // event counters PMCR_EL0.FZO holds still
   unsigned cycle_ovf_width() const;
-  bool cycle_divided() const;
+  bool cycle_divided() const { return (pmcr_ & (pmcr::kD | pmcr::kLC)) == pmcr::kD; }
   uint8_t el_mask_of(uint64_t filter) const;
   bool implemented(uint16_t event) const;
 
@@ -280,14 +380,25 @@ class Pmu {
   // Lazy counters (class comment): what the instruction clock added to counter idx since it
   // was last brought up to date, at the ELs its filter admits.
   uint64_t pending(unsigned idx, uint8_t el_mask) const {
+    // Masked rather than branched on: a counter read costs the same whatever its filter.
     uint64_t d = 0;
     for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-      if (el_mask & (1u << el)) d += clock_[el] - since_[idx][el];
+      d += (clock_[el] - since_[idx][el]) & (uint64_t{0} - ((el_mask >> el) & 1u));
     return d;
   }
   // Current values (stored value plus pending ticks; no overflow can be pending, see above).
-  uint64_t live_evcntr(unsigned idx) const;
-  uint64_t live_ccntr() const;
+  // Inline: the untrapped accesses read them.
+  uint64_t live_evcntr(unsigned idx) const {
+    if (!((lazy_mask_ >> idx) & 1)) return evcntr_[idx];
+    // Within the budget no overflow is pending, so the ticks are a plain add in storage width.
+    return (evcntr_[idx] + pending(idx, lazy_els_[idx])) & evcntr_storage_mask();
+  }
+  uint64_t live_ccntr() const {
+    if (!((lazy_mask_ >> kCycleIdx) & 1)) return ccntr_;
+    const uint64_t cycles = pending(kCycleIdx, cycle_el_mask_);
+    return ccntr_ + (cycle_divided() ? divided_ticks(cycles) : cycles);
+  }
+  uint64_t divided_ticks(uint64_t cycles) const;
   uint64_t live_cycle_phase() const;
   // Every lazy counter brought up to date, overflows processed per EL; call before any change
   // of what counts or of a value a lazy counter's overflow would change (PMOVSSET with FZO).
@@ -335,6 +446,7 @@ class Pmu {
   std::array<uint64_t, arch::kNumCountEls> clock_{};  // instructions given per EL, ever
   std::array<std::array<uint64_t, arch::kNumCountEls>, kCycleIdx + 1> since_{};  // clock_ at last update
   uint32_t lazy_mask_ = 0;      // counters on the instruction clock (bit 31: the cycle counter)
+  std::array<uint8_t, kMaxEventCounters> lazy_els_{};  // per lazy event counter: the ELs it counts at
   uint64_t consumed_ = 0;       // instructions added since the last settle_lazy()
   uint64_t budget_ = kNoBudget; // consumed_ may reach this without any lazy counter overflowing
 };

@@ -44,20 +44,12 @@ struct RegOps {
   static A bitmap_read(const Pmu& p, SysRegKey, uint8_t el, uint64_t& v) { v = p.*kMap & p.mask_at(el); return kOk; }
   template <uint64_t Pmu::*kMap>
   static A bitmap_set(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
-    const uint64_t now = p.*kMap | (v & p.mask_at(el));
-    if (now == p.*kMap) return kOk;  // already set: nothing counts differently
-    p.settle_if_pending();
-    p.*kMap = now;
-    p.recompute();
+    p.update_bitmap(p.*kMap, p.*kMap | (v & p.mask_at(el)));
     return kOk;
   }
   template <uint64_t Pmu::*kMap>
   static A bitmap_clear(Pmu& p, SysRegKey, uint8_t el, uint64_t v) {
-    const uint64_t now = p.*kMap & ~(v & p.mask_at(el));
-    if (now == p.*kMap) return kOk;
-    p.settle_if_pending();
-    p.*kMap = now;
-    p.recompute();
+    p.update_bitmap(p.*kMap, p.*kMap & ~(v & p.mask_at(el)));
     return kOk;
   }
   template <uint64_t Pmu::*kMap>

@@ -11,6 +11,9 @@
  * PMU_ITERS is a compile-time constant; bench/run takes the per-access cost from two builds
  * with different counts (10^6 and 10^8 accesses). Needs PMCR_EL0.N >= 4 (exit status 2
  * otherwise). The printed sum depends on the counters, i.e. on the emulator and its timing.
+ * Built with -DPMU_MIXED_NO_PMU, every access in the loop is an ordinary register move
+ * instead (MRS -> MOV from the loop index, MSR -> MOV into a scratch register): the same
+ * loop, the same instruction count, no PMU, to measure what the loop costs by itself.
  */
 #include "sdk.h"
 
@@ -20,10 +23,18 @@
 #define PMU_MIXED_ACCESSES_PER_ITER 20
 #define EV_INST_RETIRED 0x08
 
+#ifdef PMU_MIXED_NO_PMU
+#define RD(reg) "mov %0, %3\n\t"
+#define WR(reg, src) "mov %2, " src "\n\t"
+#else
+#define RD(reg) "mrs %0, " #reg "\n\t"
+#define WR(reg, src) "msr " #reg ", " src "\n\t"
+#endif
+
 #define RD_WR_CNT(n)                                                                     \
-    "mrs %0, pmevcntr" #n "_el0\n\t"                                                     \
+    RD(pmevcntr##n##_el0)                                                                \
     "add %1, %1, %0\n\t"                                                                 \
-    "msr pmevcntr" #n "_el0, %1\n\t"
+    WR(pmevcntr##n##_el0, "%1")
 
 int main(uint64_t arg)
 {
@@ -43,20 +54,20 @@ int main(uint64_t arg)
     uint64_t sum = 0, v, w;
     for (uint64_t i = 0; i < PMU_ITERS; ++i) {
         __asm__ volatile(
-            "mrs %0, pmcr_el0\n\t"          "add %1, %1, %0\n\t"
-            "mrs %0, pmccntr_el0\n\t"       "add %1, %1, %0\n\t"
+            RD(pmcr_el0)          "add %1, %1, %0\n\t"
+            RD(pmccntr_el0)       "add %1, %1, %0\n\t"
             RD_WR_CNT(0) RD_WR_CNT(1) RD_WR_CNT(2) RD_WR_CNT(3)
-            "mrs %0, pmevtyper0_el0\n\t"    "add %1, %1, %0\n\t"
-            "mrs %0, pmevtyper1_el0\n\t"    "add %1, %1, %0\n\t"
-            "msr pmevtyper1_el0, %0\n\t"
-            "mrs %0, pmevtyper2_el0\n\t"    "add %1, %1, %0\n\t"
-            "mrs %0, pmevtyper3_el0\n\t"    "add %1, %1, %0\n\t"
-            "msr pmevtyper3_el0, %0\n\t"
-            "mrs %0, pmcntenset_el0\n\t"    "add %1, %1, %0\n\t"
-            "msr pmcntenset_el0, %0\n\t"
+            RD(pmevtyper0_el0)    "add %1, %1, %0\n\t"
+            RD(pmevtyper1_el0)    "add %1, %1, %0\n\t"
+            WR(pmevtyper1_el0, "%0")
+            RD(pmevtyper2_el0)    "add %1, %1, %0\n\t"
+            RD(pmevtyper3_el0)    "add %1, %1, %0\n\t"
+            WR(pmevtyper3_el0, "%0")
+            RD(pmcntenset_el0)    "add %1, %1, %0\n\t"
+            WR(pmcntenset_el0, "%0")
             "and %2, %3, #3\n\t"
-            "msr pmselr_el0, %2\n\t"
-            "mrs %0, pmxevcntr_el0\n\t"     "add %1, %1, %0\n\t"
+            WR(pmselr_el0, "%2")
+            RD(pmxevcntr_el0)     "add %1, %1, %0\n\t"
             : "=&r"(v), "+r"(sum), "=&r"(w)
             : "r"(i)
             : "memory");

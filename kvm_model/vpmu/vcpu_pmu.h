@@ -293,7 +293,8 @@ class VcpuPmu {
     const uint64_t d0 = now[0] - hw_since_[0], d1 = now[1] - hw_since_[1];
     if ((d0 | d1) == 0) return false;
     hw_since_ = now;
-    hw_->add_instructions({d0, d1, 0});
+    // Within the physical PMU's overflow budget no PMOVSSET bit can have been set.
+    if (!hw_->add_instructions({d0, d1, 0})) return false;
     return hw_->irq_level_below_el2() != irq_level_;
   }
   uint64_t hw_insns_until_overflow(bool cycle_timing) const {

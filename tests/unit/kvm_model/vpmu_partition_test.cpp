@@ -97,6 +97,18 @@ struct Guest {
     BOOST_REQUIRE(v->get_one_reg(id, value) == 0);
     return value;
   }
+  // Runs `insns` instructions as a VMM does, entering again after every exit to userspace
+  // (KVM_EXIT_INTR before the budget: e.g. the PMU's interrupt line changed).
+  void run_through(uint64_t insns) {
+    while (insns != 0) {
+      v->run_struct().insn_budget = insns;
+      const int rc = v->run();
+      BOOST_REQUIRE((rc == -EINTR || rc == 0));
+      const uint64_t done = v->run_struct().insns_retired;
+      BOOST_REQUIRE(done <= insns);
+      insns -= done;
+    }
+  }
   // Runs the guest to its spin: the program, the UNDEF handler's five instructions.
   void run_to_spin() { run(kSpin + 5 + 1); }
   pmu::Pmu& hw(uint32_t pcpu) {
@@ -201,6 +213,91 @@ BOOST_AUTO_TEST_CASE(event_filter_is_applied_at_load) {
   part.run(100);
   BOOST_TEST(part.one_reg(kPmevcntr0Id) == before);  // loaded with the filter: no more counting
   BOOST_TEST(part.one_reg(kPmevtyper0Id) == 8u);      // the guest's own PMEVTYPER0 stands
+}
+
+namespace {
+
+// A guest whose counter accesses fall in the middle of one block (encodings from llvm-mc
+// -triple=aarch64): counters 0 and 1 count INST_RETIRED, PMCR_EL0.P and C zero every counter
+// (PMCCNTR resets UNKNOWN), then PMEVCNTR0, PMCCNTR and
+// PMXEVCNTR (SEL = 1) are read after a few NOPs each, counter 1 is written 16 short of its
+// 32-bit overflow and read back 20 NOPs later with PMOVSSET.
+struct MidBlockProgram {
+  std::vector<uint32_t> code;
+  unsigned enable = 0, rd_cnt0 = 0, rd_ccnt = 0, rd_xev = 0, wr_cnt1 = 0, rd_cnt1 = 0;
+  static constexpr uint32_t kNop = 0xd503201f;
+  static constexpr uint64_t kNearWrap = 0xfffffff0;  // mov w0, #-16
+  static constexpr unsigned kNopsAfterWrite = 20;
+  unsigned at() const { return static_cast<unsigned>(code.size()); }
+  void nops(unsigned n) { code.insert(code.end(), n, kNop); }
+  MidBlockProgram() {
+    code = {0xd2800100,   // mov x0, #8 (INST_RETIRED)
+            0xd51bec00,   // msr pmevtyper0_el0, x0
+            0xd51bec20,   // msr pmevtyper1_el0, x0
+            0xd2800060,   // mov x0, #3
+            0xb2610000,   // orr x0, x0, #0x80000000
+            0xd51b9c20,   // msr pmcntenset_el0, x0
+            0xd53b9c02,   // mrs x2, pmcr_el0
+            0xb2400842};  // orr x2, x2, #7 (E | P | C)
+    enable = at();
+    code.push_back(0xd51b9c02);  // msr pmcr_el0, x2
+    nops(3);
+    rd_cnt0 = at();
+    code.push_back(0xd53be803);  // mrs x3, pmevcntr0_el0
+    nops(2);
+    rd_ccnt = at();
+    code.push_back(0xd53b9d04);  // mrs x4, pmccntr_el0
+    code.push_back(0xd2800020);  // mov x0, #1
+    code.push_back(0xd51b9ca0);  // msr pmselr_el0, x0
+    rd_xev = at();
+    code.push_back(0xd53b9d45);  // mrs x5, pmxevcntr_el0
+    code.push_back(0x128001e0);  // mov w0, #-16
+    wr_cnt1 = at();
+    code.push_back(0xd51be820);  // msr pmevcntr1_el0, x0
+    nops(kNopsAfterWrite);
+    rd_cnt1 = at();
+    code.push_back(0xd53be826);  // mrs x6, pmevcntr1_el0
+    code.push_back(0xd53b9e68);  // mrs x8, pmovsset_el0
+    code.push_back(0x14000000);  // b .
+  }
+};
+
+}  // namespace
+
+// The untrapped reads see exactly the instructions retired before them in their block, and
+// a written counter overflows at the instruction that takes it past 2^32, whether the vCPU
+// runs the program in one KVM_RUN or one instruction per KVM_RUN (the clock crosses run
+// boundaries); the trapped 6.16 vPMU gives the same values.
+BOOST_AUTO_TEST_CASE(counter_reads_mid_block_count_the_instructions_before_them) {
+  const MidBlockProgram prog;
+  const auto spin = static_cast<uint64_t>(prog.code.size() - 1);
+  for (const bool single_step : {false, true}) {
+    BOOST_TEST_CONTEXT((single_step ? "one instruction per run" : "one run")) {
+      Guest trapped(false), part(true);
+      for (Guest* g : {&trapped, &part}) {
+        std::memcpy(g->ram.data(), prog.code.data(), prog.code.size() * 4);
+        if (single_step)
+          for (uint64_t i = 0; i < spin; ++i) g->run_through(1);
+        else
+          g->run_through(spin);
+        BOOST_TEST(g->one_reg(km::kRegPc) == kRamBase + spin * 4);
+      }
+      BOOST_TEST(part.traps == 0u);
+      // The enabling MSR counts itself (PMCR_EL0.E is set as it retires); a reading MRS
+      // does not count itself.
+      for (Guest* g : {&trapped, &part}) {
+        BOOST_TEST(g->one_reg(km::kRegX(3)) == prog.rd_cnt0 - prog.enable);
+        BOOST_TEST(g->one_reg(km::kRegX(4)) == prog.rd_ccnt - prog.enable);
+        BOOST_TEST(g->one_reg(km::kRegX(5)) == prog.rd_xev - prog.enable);
+        // The written value, then every instruction from the MSR on, modulo 2^32.
+        const uint64_t wrapped = (MidBlockProgram::kNearWrap + (prog.rd_cnt1 - prog.wr_cnt1)) & 0xffffffffu;
+        BOOST_TEST(g->one_reg(km::kRegX(6)) == wrapped);
+        BOOST_TEST((g->one_reg(km::kRegX(8)) & 0x3u) == 0x2u);  // counter 1 overflowed, 0 did not
+      }
+    }
+  }
+  // The program does take counter 1 past 2^32 before reading it.
+  static_assert(MidBlockProgram::kNopsAfterWrite + 1 > 0x100000000 - MidBlockProgram::kNearWrap);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
