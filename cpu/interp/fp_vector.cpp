@@ -8,6 +8,7 @@
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
+#include "cpu/fp/fp_packed.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -188,6 +189,45 @@ Flow op_velem3(Core& c, const DecodedInst& i) {
   raise(c, env.flags);
   return next(c, i);
 }
+// FMLA/FMLS, vector (kElem false) and by element (true), single and double: the whole
+// register in one host packed FMA when fp_packed.h admits every lane (the usual case: round
+// to nearest and ordinary numbers), decided once per instruction; otherwise the lane-wise
+// handler above does it exactly. This was dgemm's and saxpy's hottest path: the lane-wise
+// form calls fast_muladd (its checks and an out-of-line host FMA) once per lane.
+template <int N, bool kNeg, bool kElem>
+Flow op_fmla_slow(Core& c, const DecodedInst& i) {
+  constexpr Fn3 kFn = kNeg ? &o_fmls<N> : &o_fmla<N>;
+  if constexpr (kElem) return op_velem3<N, kFn>(c, i);
+  else return op_v3<N, kFn>(c, i);
+}
+#if defined(__x86_64__)
+template <int N, bool kNeg, bool kElem>
+[[gnu::target("fma")]] Flow op_fmla_packed(Core& c, const DecodedInst& i) {
+  namespace pk = fp::packed;
+  const pk::Reg d = pk::load(V(c, i.d).d);
+  pk::Reg n = pk::load(V(c, i.n).d);
+  const pk::Reg m = kElem ? pk::broadcast<N>(V(c, i.m).d, i.f1) : pk::load(V(c, i.m).d);
+  if constexpr (kNeg) n ^= pk::sign_mask<N>();
+  pk::Reg r;
+  uint32_t flags = 0;
+  if (!pk::muladd<N>(r, flags, d, n, m, i.f0, fpcr(c), static_cast<uint32_t>(c.sysreg(SysSlot::FPSR))))
+    return op_fmla_slow<N, kNeg, kElem>(c, i);
+  pk::store(V(c, i.d).d, r);
+  if (flags != 0) raise(c, flags);
+  return next(c, i);
+}
+#endif
+template <int N, bool kNeg, bool kElem>
+Flow op_fmla(Core& c, const DecodedInst& i) {
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  if constexpr (N != 16) {
+#if defined(__x86_64__)
+    if (fp::fast::has_fma()) return op_fmla_packed<N, kNeg, kElem>(c, i);
+#endif
+  }
+  return op_fmla_slow<N, kNeg, kElem>(c, i);
+}
+
 // Across lanes (FMAXV, ...): the architecture's Reduce(), halving recursively, so lanes
 // combine as ((0,1),(2,3)) and so on; f0 lanes.
 template <int N, Fn2 kFn>
@@ -248,14 +288,14 @@ constexpr std::array<Handler, 32> three_same_ops() {
   std::array<Handler, 32> t{};
   auto at = [](unsigned u, unsigned a, unsigned op) { return (u << 4) | (a << 3) | op; };
   t[at(0, 0, 0)] = &op_v2<N, &fp::maxnum<N>>;
-  t[at(0, 0, 1)] = &op_v3<N, &o_fmla<N>>;
+  t[at(0, 0, 1)] = &op_fmla<N, false, false>;
   t[at(0, 0, 2)] = &op_v2<N, &fp::fast_add<N>>;
   t[at(0, 0, 3)] = &op_v2<N, &fp::mulx<N>>;
   t[at(0, 0, 4)] = &op_v2<N, &o_cmeq<N>>;
   t[at(0, 0, 6)] = &op_v2<N, &fp::max<N>>;
   t[at(0, 0, 7)] = &op_v2<N, &fp::recip_step<N>>;
   t[at(0, 1, 0)] = &op_v2<N, &fp::minnum<N>>;
-  t[at(0, 1, 1)] = &op_v3<N, &o_fmls<N>>;
+  t[at(0, 1, 1)] = &op_fmla<N, true, false>;
   t[at(0, 1, 2)] = &op_v2<N, &fp::fast_sub<N>>;
   t[at(0, 1, 6)] = &op_v2<N, &fp::min<N>>;
   t[at(0, 1, 7)] = &op_v2<N, &fp::rsqrt_step<N>>;
@@ -392,7 +432,7 @@ bool pre_two_misc(DecodedInst& i, uint32_t insn, int p, bool scalar) {
 // ---------------- by element ----------------
 template <int N>
 constexpr std::array<Handler, 4> elem_ops() {  // FMLA, FMLS, FMUL, FMULX
-  return {&op_velem3<N, &o_fmla<N>>, &op_velem3<N, &o_fmls<N>>, &op_velem2<N, &fp::fast_mul<N>>,
+  return {&op_fmla<N, false, true>, &op_fmla<N, true, true>, &op_velem2<N, &fp::fast_mul<N>>,
           &op_velem2<N, &fp::mulx<N>>};
 }
 constexpr std::array<std::array<Handler, 4>, 3> kElem = {elem_ops<32>(), elem_ops<64>(), elem_ops<16>()};

@@ -1,0 +1,201 @@
+// Whole-register host shortcuts for the Advanced SIMD floating-point lanes of single and
+// double precision: one host vector operation for every lane of a 128-bit register, taken
+// only when it gives exactly the bits and flags that the Arm pseudocode gives lane by lane
+// (fp.cpp; tests/unit/cpu/fp_packed_test.cpp compares the two).
+//
+// The admitted cases are fp_fast.h's, decided once for the whole vector instead of once per
+// lane: FPCR.RMode is round to nearest, every live lane of every operand is a normal number
+// or a zero, and every live lane of the result is a normal number above the smallest normal
+// (or, for the fused multiply-add, an exact zero). Under those conditions no lane can meet a
+// NaN, an infinity, a denormal input or output, an overflow or an underflow, so FZ, DN and
+// the Arm/IEEE tininess difference cannot matter and the only flag is IXC, the OR of the
+// lanes' inexactness. If any live lane falls outside, the caller runs its exact lane-by-lane
+// path from the unchanged registers.
+//
+// Lanes above `lanes` (a 64-bit vector or a scalar form) are zeroed before the host
+// operation, so they raise no host flag and come out as +0, which is the cleared upper
+// part the V[] setter writes.
+//
+// The host operations need the FMA extension: the functions here are compiled for it
+// (gnu::target) and may only run where fp::fast::has_fma() is true; a handler that uses them
+// is itself compiled for FMA so that they inline into it.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "cpu/fp/fp.h"
+#include "cpu/fp/fp_fast.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace cpu::fp::packed {
+
+// A 128-bit SIMD&FP register image; bits 63:0 in element 0.
+using Reg [[gnu::vector_size(16)]] = uint64_t;
+
+template <int N> struct Lanes;
+template <> struct Lanes<32> {
+  using S [[gnu::vector_size(16)]] = int32_t;
+  using F [[gnu::vector_size(16)]] = float;
+  static constexpr unsigned kCount = 4;
+};
+template <> struct Lanes<64> {
+  using S [[gnu::vector_size(16)]] = int64_t;
+  using F [[gnu::vector_size(16)]] = double;
+  static constexpr unsigned kCount = 2;
+};
+template <int N> using S = typename Lanes<N>::S;
+template <int N> using F = typename Lanes<N>::F;
+template <int N> using Elem = std::conditional_t<N == 64, int64_t, int32_t>;
+
+// Lane constants as signed integers: a magnitude (sign cleared) fits the lane's positive
+// range, so signed lane compares order magnitudes correctly.
+template <int N> constexpr Elem<N> kSign = static_cast<Elem<N>>(sign_bit<N>());
+template <int N> constexpr Elem<N> kMag = static_cast<Elem<N>>(sign_bit<N>() - 1);
+template <int N> constexpr Elem<N> kMinNormal = static_cast<Elem<N>>(uint64_t{1} << Fmt<N>::F);
+template <int N> constexpr Elem<N> kInf = static_cast<Elem<N>>(infinity<N>(false));
+
+inline Reg load(const std::array<uint64_t, 2>& v) {
+  Reg r;
+  std::memcpy(&r, v.data(), sizeof r);
+  return r;
+}
+inline void store(std::array<uint64_t, 2>& v, Reg r) { std::memcpy(v.data(), &r, sizeof r); }
+
+// Every lane of the result set to element `index` of v (the by-element forms).
+template <int N>
+inline Reg broadcast(const std::array<uint64_t, 2>& v, unsigned index) {
+  if constexpr (N == 64) {
+    const uint64_t e = v[index & 1];
+    return Reg{e, e};
+  } else {
+    const uint64_t e = (v[(index >> 1) & 1] >> ((index & 1) * 32)) & 0xffffffffu;
+    const uint64_t both = e | (e << 32);
+    return Reg{both, both};
+  }
+}
+// The sign bit of every lane (FPNeg of a whole register).
+template <int N>
+inline Reg sign_mask() {
+  return std::bit_cast<Reg>(S<N>{} + kSign<N>);
+}
+
+// All-ones in the first `lanes` lanes, zero above.
+template <int N>
+inline S<N> live_mask(unsigned lanes) {
+  if constexpr (N == 64) {
+    return S<64>{-1, lanes > 1 ? -1 : 0};
+  } else {
+    const int32_t l = static_cast<int32_t>(lanes);
+    return S<32>{0, 1, 2, 3} < S<32>{l, l, l, l};
+  }
+}
+// All-ones in the lanes that hold a normal number or a zero.
+template <int N>
+inline S<N> normal_or_zero(S<N> x) {
+  const S<N> mag = x & kMag<N>;
+  return (mag == 0) | ((mag >= kMinNormal<N>) & (mag < kInf<N>));
+}
+// All-ones in the lanes that hold a normal number above the smallest normal.
+template <int N>
+inline S<N> safe_result(S<N> x) {
+  const S<N> mag = x & kMag<N>;
+  return (mag > kMinNormal<N>) & (mag < kInf<N>);
+}
+template <int N>
+inline S<N> is_zero(S<N> x) {
+  return (x & kMag<N>) == 0;
+}
+template <int N>
+inline bool all(S<N> m) {
+  uint64_t w[2];
+  std::memcpy(w, &m, sizeof w);
+  return (w[0] & w[1]) == ~uint64_t{0};
+}
+template <int N>
+inline bool any(S<N> m) {
+  uint64_t w[2];
+  std::memcpy(w, &m, sizeof w);
+  return (w[0] | w[1]) != 0;
+}
+
+#if defined(__x86_64__)
+// The packed fused multiply-add c + a*b and whether any lane was inexact: MXCSR.PE is
+// cleared, the instruction runs and MXCSR is read back in one asm statement so that no
+// other host floating-point operation lands in between.
+[[gnu::target("fma")]] inline __m128d host_fma_pe(__m128d a, __m128d b, __m128d c, bool& inexact) {
+  uint32_t csr;
+  asm volatile(
+      "stmxcsr %[m]\n\tandl $-33, %[m]\n\tldmxcsr %[m]\n\t"
+      "vfmadd231pd %[b], %[a], %[c]\n\tstmxcsr %[m]"
+      : [c] "+x"(c), [m] "=m"(csr)
+      : [a] "x"(a), [b] "x"(b)
+      : "cc");
+  inexact = csr & 0x20u;
+  return c;
+}
+[[gnu::target("fma")]] inline __m128 host_fma_pe(__m128 a, __m128 b, __m128 c, bool& inexact) {
+  uint32_t csr;
+  asm volatile(
+      "stmxcsr %[m]\n\tandl $-33, %[m]\n\tldmxcsr %[m]\n\t"
+      "vfmadd231ps %[b], %[a], %[c]\n\tstmxcsr %[m]"
+      : [c] "+x"(c), [m] "=m"(csr)
+      : [a] "x"(a), [b] "x"(b)
+      : "cc");
+  inexact = csr & 0x20u;
+  return c;
+}
+[[gnu::target("fma")]] inline __m128d host_fma(__m128d a, __m128d b, __m128d c) { return _mm_fmadd_pd(a, b, c); }
+[[gnu::target("fma")]] inline __m128 host_fma(__m128 a, __m128 b, __m128 c) { return _mm_fmadd_ps(a, b, c); }
+
+template <int N> struct Host;
+template <> struct Host<32> { using V = __m128; };
+template <> struct Host<64> { using V = __m128d; };
+template <int N> using HostVec = typename Host<N>::V;
+
+// FPMulAdd(d, n, m) in the first `lanes` lanes of N bits (1 to 128 / N), the rest zero.
+// fpsr: FPSR's cumulative flags (with IXC already set the host's inexact flag is not
+// needed and MXCSR is left alone). Returns true with the result in out and the flags to
+// raise in flags, or false, with out and flags unchanged, when a lane is outside the
+// admitted cases. Needs fp::fast::has_fma().
+template <int N>
+[[gnu::target("fma"), gnu::always_inline]] inline bool muladd(Reg& out, uint32_t& flags, Reg d, Reg n, Reg m,
+                                                             unsigned lanes, uint32_t fpcr, uint32_t fpsr) {
+  if ((fpcr & (3u << 22)) != 0) return false;
+  const S<N> live = live_mask<N>(lanes);
+  const S<N> sd = std::bit_cast<S<N>>(d) & live, sn = std::bit_cast<S<N>>(n) & live,
+             sm = std::bit_cast<S<N>>(m) & live;
+  if (!all<N>(normal_or_zero<N>(sd) & normal_or_zero<N>(sn) & normal_or_zero<N>(sm))) return false;
+  const auto hd = std::bit_cast<HostVec<N>>(sd), hn = std::bit_cast<HostVec<N>>(sn),
+             hm = std::bit_cast<HostVec<N>>(sm);
+  if (fpsr & kIXC) {
+    // IXC is set already, so whether this one is inexact changes nothing; a zero result
+    // might hide an underflow, so only normal results are taken.
+    const HostVec<N> r = host_fma(hn, hm, hd);
+    const S<N> sr = std::bit_cast<S<N>>(r);
+    if (!all<N>(safe_result<N>(sr) | ~live)) return false;
+    out = std::bit_cast<Reg>(r);
+    return true;
+  }
+  bool inexact;
+  const HostVec<N> r = host_fma_pe(hn, hm, hd, inexact);
+  const S<N> sr = std::bit_cast<S<N>>(r);
+  const S<N> zero = is_zero<N>(sr);  // dead lanes are +0 and pass here
+  if (!all<N>(safe_result<N>(sr) | zero)) return false;
+  if (inexact) {
+    // Which lane was inexact is unknown: an inexact zero lane would be an underflow.
+    if (any<N>(zero & live)) return false;
+    flags |= kIXC;
+  }
+  out = std::bit_cast<Reg>(r);
+  return true;
+}
+#endif
+
+}  // namespace cpu::fp::packed
