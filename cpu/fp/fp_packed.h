@@ -4,12 +4,12 @@
 // (fp.cpp; tests/unit/cpu/fp_packed_test.cpp compares the two).
 //
 // The admitted cases are fp_fast.h's, decided once for the whole vector instead of once per
-// lane: FPCR.RMode is round to nearest, every live lane of every operand is a normal number
-// or a zero, and every live lane of the result is a normal number above the smallest normal
-// (or, for the fused multiply-add, an exact zero). Under those conditions no lane can meet a
-// NaN, an infinity, a denormal input or output, an overflow or an underflow, so FZ, DN and
-// the Arm/IEEE tininess difference cannot matter and the only flag is IXC, the OR of the
-// lanes' inexactness. If any live lane falls outside, the caller runs its exact lane-by-lane
+// lane: FPCR.RMode is round to nearest, no live lane of an operand is a NaN, an infinity or
+// (under FZ) a denormal, and every live lane of the result is a normal number above the
+// smallest normal (or, for the fused multiply-add, an exact zero). Under those conditions
+// no lane can meet a NaN, an infinity, a flushed input or output, an overflow or an
+// underflow, so FZ, DN and the Arm/IEEE tininess difference cannot matter and the only flag
+// is IXC, the OR of the lanes' inexactness. If any live lane falls outside, the caller runs its exact lane-by-lane
 // path from the unchanged registers.
 //
 // Lanes above `lanes` (a 64-bit vector or a scalar form) are zeroed before the host
@@ -89,18 +89,19 @@ inline Reg sign_mask() {
 // All-ones in the first `lanes` lanes, zero above.
 template <int N>
 inline S<N> live_mask(unsigned lanes) {
-  if constexpr (N == 64) {
-    return S<64>{-1, lanes > 1 ? -1 : 0};
-  } else {
-    const int32_t l = static_cast<int32_t>(lanes);
-    return S<32>{0, 1, 2, 3} < S<32>{l, l, l, l};
-  }
+  // Indexed by the lane count: 1, 2 or 4 (single) lanes; 1 or 2 (double).
+  static constexpr Reg kLive[5] = {{0, 0},
+                                   {N == 64 ? ~uint64_t{0} : 0xffffffffu, 0},
+                                   {~uint64_t{0}, N == 64 ? ~uint64_t{0} : 0},
+                                   {0, 0},
+                                   {~uint64_t{0}, ~uint64_t{0}}};
+  return std::bit_cast<S<N>>(kLive[lanes > 4 ? 4 : lanes]);
 }
-// All-ones in the lanes that hold a normal number or a zero.
+// All-ones in the lanes that hold a denormal number.
 template <int N>
-inline S<N> normal_or_zero(S<N> x) {
+inline S<N> denormal(S<N> x) {
   const S<N> mag = x & kMag<N>;
-  return (mag == 0) | ((mag >= kMinNormal<N>) & (mag < kInf<N>));
+  return (mag != 0) & (mag < kMinNormal<N>);
 }
 // All-ones in the lanes that hold a normal number above the smallest normal.
 template <int N>
@@ -159,11 +160,16 @@ template <> struct Host<32> { using V = __m128; };
 template <> struct Host<64> { using V = __m128d; };
 template <int N> using HostVec = typename Host<N>::V;
 
-// FPMulAdd(d, n, m) in the first `lanes` lanes of N bits (1 to 128 / N), the rest zero.
+// FPMulAdd(d, n, m) in the first `lanes` lanes of N bits (1, 2 or 128 / N), the rest zero.
 // fpsr: FPSR's cumulative flags (with IXC already set the host's inexact flag is not
 // needed and MXCSR is left alone). Returns true with the result in out and the flags to
 // raise in flags, or false, with out and flags unchanged, when a lane is outside the
 // admitted cases. Needs fp::fast::has_fma().
+//
+// The operands need no check of their own but under FZ: a NaN or infinite operand makes
+// the host result a NaN or an infinity, which the result check refuses, and a denormal
+// operand is exact input to both the host and the pseudocode (FPUnpack flushes it only
+// under FZ, and only then raises IDC), so only FZ makes denormal operands a refusal.
 template <int N>
 [[gnu::target("fma"), gnu::always_inline]] inline bool muladd(Reg& out, uint32_t& flags, Reg d, Reg n, Reg m,
                                                              unsigned lanes, uint32_t fpcr, uint32_t fpsr) {
@@ -171,7 +177,9 @@ template <int N>
   const S<N> live = live_mask<N>(lanes);
   const S<N> sd = std::bit_cast<S<N>>(d) & live, sn = std::bit_cast<S<N>>(n) & live,
              sm = std::bit_cast<S<N>>(m) & live;
-  if (!all<N>(normal_or_zero<N>(sd) & normal_or_zero<N>(sn) & normal_or_zero<N>(sm))) return false;
+  if (fpcr & kFpcrFZ) [[unlikely]] {
+    if (any<N>(denormal<N>(sd) | denormal<N>(sn) | denormal<N>(sm))) return false;
+  }
   const auto hd = std::bit_cast<HostVec<N>>(sd), hn = std::bit_cast<HostVec<N>>(sn),
              hm = std::bit_cast<HostVec<N>>(sm);
   if (fpsr & kIXC) {

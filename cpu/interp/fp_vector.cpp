@@ -191,19 +191,19 @@ Flow op_velem3(Core& c, const DecodedInst& i) {
 }
 // FMLA/FMLS, vector (kElem false) and by element (true), single and double: the whole
 // register in one host packed FMA when fp_packed.h admits every lane (the usual case: round
-// to nearest and ordinary numbers), decided once per instruction; otherwise the lane-wise
-// handler above does it exactly. This was dgemm's and saxpy's hottest path: the lane-wise
-// form calls fast_muladd (its checks and an out-of-line host FMA) once per lane.
+// to nearest and finite numbers), decided once per instruction; otherwise the lane-wise
+// handler does it exactly. The lane-wise form calls fast_muladd (its checks and an
+// out-of-line host FMA) once per lane, which made it dgemm's and saxpy's hottest path.
+// host_handler() puts these handlers in place of the lane-wise ones at predecode when the
+// host has FMA, so the hot path has no dispatch of its own.
 template <int N, bool kNeg, bool kElem>
-Flow op_fmla_slow(Core& c, const DecodedInst& i) {
-  constexpr Fn3 kFn = kNeg ? &o_fmls<N> : &o_fmla<N>;
-  if constexpr (kElem) return op_velem3<N, kFn>(c, i);
-  else return op_v3<N, kFn>(c, i);
-}
+constexpr Handler kFmlaLanewise = kElem ? &op_velem3<N, kNeg ? &o_fmls<N> : &o_fmla<N>>
+                                        : &op_v3<N, kNeg ? &o_fmls<N> : &o_fmla<N>>;
 #if defined(__x86_64__)
 template <int N, bool kNeg, bool kElem>
 [[gnu::target("fma")]] Flow op_fmla_packed(Core& c, const DecodedInst& i) {
   namespace pk = fp::packed;
+  if (!fp_enabled(c)) return fp_trap(c, i);
   const pk::Reg d = pk::load(V(c, i.d).d);
   pk::Reg n = pk::load(V(c, i.n).d);
   const pk::Reg m = kElem ? pk::broadcast<N>(V(c, i.m).d, i.f1) : pk::load(V(c, i.m).d);
@@ -211,21 +211,35 @@ template <int N, bool kNeg, bool kElem>
   pk::Reg r;
   uint32_t flags = 0;
   if (!pk::muladd<N>(r, flags, d, n, m, i.f0, fpcr(c), static_cast<uint32_t>(c.sysreg(SysSlot::FPSR))))
-    return op_fmla_slow<N, kNeg, kElem>(c, i);
+    return kFmlaLanewise<N, kNeg, kElem>(c, i);
   pk::store(V(c, i.d).d, r);
   if (flags != 0) raise(c, flags);
   return next(c, i);
 }
 #endif
-template <int N, bool kNeg, bool kElem>
-Flow op_fmla(Core& c, const DecodedInst& i) {
-  if (!fp_enabled(c)) return fp_trap(c, i);
-  if constexpr (N != 16) {
+
+// The handler to run for h on this host: the packed form of a lane-wise FMLA/FMLS where
+// the host has FMA, h itself otherwise.
+Handler host_handler(Handler h) {
 #if defined(__x86_64__)
-    if (fp::fast::has_fma()) return op_fmla_packed<N, kNeg, kElem>(c, i);
+  struct Pair {
+    Handler lanewise, packed;
+  };
+  static constexpr Pair kPacked[] = {
+      {kFmlaLanewise<32, false, false>, &op_fmla_packed<32, false, false>},
+      {kFmlaLanewise<32, true, false>, &op_fmla_packed<32, true, false>},
+      {kFmlaLanewise<32, false, true>, &op_fmla_packed<32, false, true>},
+      {kFmlaLanewise<32, true, true>, &op_fmla_packed<32, true, true>},
+      {kFmlaLanewise<64, false, false>, &op_fmla_packed<64, false, false>},
+      {kFmlaLanewise<64, true, false>, &op_fmla_packed<64, true, false>},
+      {kFmlaLanewise<64, false, true>, &op_fmla_packed<64, false, true>},
+      {kFmlaLanewise<64, true, true>, &op_fmla_packed<64, true, true>},
+  };
+  if (fp::fast::has_fma())
+    for (const Pair& p : kPacked)
+      if (p.lanewise == h) return p.packed;
 #endif
-  }
-  return op_fmla_slow<N, kNeg, kElem>(c, i);
+  return h;
 }
 
 // Across lanes (FMAXV, ...): the architecture's Reduce(), halving recursively, so lanes
@@ -288,14 +302,14 @@ constexpr std::array<Handler, 32> three_same_ops() {
   std::array<Handler, 32> t{};
   auto at = [](unsigned u, unsigned a, unsigned op) { return (u << 4) | (a << 3) | op; };
   t[at(0, 0, 0)] = &op_v2<N, &fp::maxnum<N>>;
-  t[at(0, 0, 1)] = &op_fmla<N, false, false>;
+  t[at(0, 0, 1)] = kFmlaLanewise<N, false, false>;
   t[at(0, 0, 2)] = &op_v2<N, &fp::fast_add<N>>;
   t[at(0, 0, 3)] = &op_v2<N, &fp::mulx<N>>;
   t[at(0, 0, 4)] = &op_v2<N, &o_cmeq<N>>;
   t[at(0, 0, 6)] = &op_v2<N, &fp::max<N>>;
   t[at(0, 0, 7)] = &op_v2<N, &fp::recip_step<N>>;
   t[at(0, 1, 0)] = &op_v2<N, &fp::minnum<N>>;
-  t[at(0, 1, 1)] = &op_fmla<N, true, false>;
+  t[at(0, 1, 1)] = kFmlaLanewise<N, true, false>;
   t[at(0, 1, 2)] = &op_v2<N, &fp::fast_sub<N>>;
   t[at(0, 1, 6)] = &op_v2<N, &fp::min<N>>;
   t[at(0, 1, 7)] = &op_v2<N, &fp::rsqrt_step<N>>;
@@ -347,7 +361,7 @@ bool pre_three_same(DecodedInst& i, uint32_t insn, int p, bool scalar) {
     i.f0 = static_cast<uint8_t>((q ? 128 : 64) / prec_bits(p));
   }
   set_vfields(i, insn);
-  i.fn = h;
+  i.fn = host_handler(h);
   return true;
 }
 
@@ -432,7 +446,7 @@ bool pre_two_misc(DecodedInst& i, uint32_t insn, int p, bool scalar) {
 // ---------------- by element ----------------
 template <int N>
 constexpr std::array<Handler, 4> elem_ops() {  // FMLA, FMLS, FMUL, FMULX
-  return {&op_fmla<N, false, true>, &op_fmla<N, true, true>, &op_velem2<N, &fp::fast_mul<N>>,
+  return {kFmlaLanewise<N, false, true>, kFmlaLanewise<N, true, true>, &op_velem2<N, &fp::fast_mul<N>>,
           &op_velem2<N, &fp::mulx<N>>};
 }
 constexpr std::array<std::array<Handler, 4>, 3> kElem = {elem_ops<32>(), elem_ops<64>(), elem_ops<16>()};
@@ -464,7 +478,7 @@ bool pre_elem(DecodedInst& i, uint32_t insn, unsigned which, bool scalar) {
   i.d = static_cast<uint8_t>(bits<4, 0>(insn));
   i.n = static_cast<uint8_t>(bits<9, 5>(insn));
   i.m = static_cast<uint8_t>(rm);
-  i.fn = kElem[p][which];
+  i.fn = host_handler(kElem[p][which]);
   return true;
 }
 

@@ -1,8 +1,8 @@
 // The whole-register fused multiply-add of cpu/fp/fp_packed.h (the FMLA/FMLS fast path)
 // against the exact lane-by-lane path of cpu/fp/fp.cpp: whenever the packed form accepts a
 // vector it must give the same bits and flags as fp::muladd on every lane, it must refuse
-// each boundary case the exact path treats differently (denormal inputs, NaNs, infinities,
-// overflow, results at or below the smallest normal, inexact zeros), and it must really be
+// each boundary case the exact path treats differently (denormal inputs under FZ, NaNs,
+// infinities, overflow, results at or below the smallest normal, inexact zeros), and it must really be
 // taken for ordinary operands. The instruction-level cases then run FMLA/FMLS (vector, by
 // element, scalar by element, every width) on random registers and compare the register
 // and FPSR with the lane-by-lane pseudocode.
@@ -191,8 +191,11 @@ BOOST_AUTO_TEST_CASE(packed_fma_boundaries) {
       {"FZ with normal operands", one, two, two, fp::kFpcrFZ, 0, true},
       {"DN with normal operands", one, two, two, fp::kFpcrDN, 0, true},
       {"round toward zero", one, two, two, 3u << 22, 0, false},
-      {"denormal addend", denormal, two, two, 0, 0, false},
+      {"denormal addend (exact input without FZ)", denormal, two, two, 0, 0, true},
+      {"denormal multiplicand, IXC set", one, denormal, d64(1e300), 0, fp::kIXC, true},
+      {"denormal addend under FZ", denormal, two, two, fp::kFpcrFZ, 0, false},
       {"denormal multiplicand under FZ", one, denormal, two, fp::kFpcrFZ, 0, false},
+      {"denormal multiplicand under FZ, IXC set", one, two, denormal, fp::kFpcrFZ, fp::kIXC, false},
       {"quiet NaN", qnan, two, two, 0, 0, false},
       {"signalling NaN under DN", one, snan, two, fp::kFpcrDN, 0, false},
       {"infinity", one, inf, two, 0, 0, false},
