@@ -126,73 +126,91 @@ inline bool any(S<N> m) {
   return (w[0] | w[1]) != 0;
 }
 
-#if defined(__x86_64__)
-// The packed fused multiply-add c + a*b and whether any lane was inexact: MXCSR.PE is
-// cleared, the instruction runs and MXCSR is read back in one asm statement so that no
-// other host floating-point operation lands in between.
-[[gnu::target("fma")]] inline __m128d host_fma_pe(__m128d a, __m128d b, __m128d c, bool& inexact) {
-  uint32_t csr;
-  asm volatile(
-      "stmxcsr %[m]\n\tandl $-33, %[m]\n\tldmxcsr %[m]\n\t"
-      "vfmadd231pd %[b], %[a], %[c]\n\tstmxcsr %[m]"
-      : [c] "+x"(c), [m] "=m"(csr)
-      : [a] "x"(a), [b] "x"(b)
-      : "cc");
-  inexact = csr & 0x20u;
-  return c;
-}
-[[gnu::target("fma")]] inline __m128 host_fma_pe(__m128 a, __m128 b, __m128 c, bool& inexact) {
-  uint32_t csr;
-  asm volatile(
-      "stmxcsr %[m]\n\tandl $-33, %[m]\n\tldmxcsr %[m]\n\t"
-      "vfmadd231ps %[b], %[a], %[c]\n\tstmxcsr %[m]"
-      : [c] "+x"(c), [m] "=m"(csr)
-      : [a] "x"(a), [b] "x"(b)
-      : "cc");
-  inexact = csr & 0x20u;
-  return c;
-}
-[[gnu::target("fma")]] inline __m128d host_fma(__m128d a, __m128d b, __m128d c) { return _mm_fmadd_pd(a, b, c); }
-[[gnu::target("fma")]] inline __m128 host_fma(__m128 a, __m128 b, __m128 c) { return _mm_fmadd_ps(a, b, c); }
+// The operations: FPMulAdd(c, a, b) = c + a*b with one rounding, FPAdd, FPSub, FPMul (a, b).
+enum class Op : uint8_t { kMulAdd, kAdd, kSub, kMul };
 
+#if defined(__x86_64__)
 template <int N> struct Host;
 template <> struct Host<32> { using V = __m128; };
 template <> struct Host<64> { using V = __m128d; };
 template <int N> using HostVec = typename Host<N>::V;
 
-// FPMulAdd(d, n, m) in the first `lanes` lanes of N bits (1, 2 or 128 / N), the rest zero.
-// fpsr: FPSR's cumulative flags (with IXC already set the host's inexact flag is not
-// needed and MXCSR is left alone). Returns true with the result in out and the flags to
-// raise in flags, or false, with out and flags unchanged, when a lane is outside the
-// admitted cases. Needs fp::fast::has_fma().
+// The host instruction alone (IXC already set: nobody needs to know whether it was inexact).
+template <Op kOp>
+[[gnu::target("fma")]] inline __m128d host_op(__m128d a, __m128d b, __m128d c) {
+  if constexpr (kOp == Op::kMulAdd) return _mm_fmadd_pd(a, b, c);
+  else if constexpr (kOp == Op::kAdd) return _mm_add_pd(a, b);
+  else if constexpr (kOp == Op::kSub) return _mm_sub_pd(a, b);
+  else return _mm_mul_pd(a, b);
+}
+template <Op kOp>
+[[gnu::target("fma")]] inline __m128 host_op(__m128 a, __m128 b, __m128 c) {
+  if constexpr (kOp == Op::kMulAdd) return _mm_fmadd_ps(a, b, c);
+  else if constexpr (kOp == Op::kAdd) return _mm_add_ps(a, b);
+  else if constexpr (kOp == Op::kSub) return _mm_sub_ps(a, b);
+  else return _mm_mul_ps(a, b);
+}
+
+// The host instruction and whether any lane was inexact: MXCSR.PE is cleared, the
+// instruction runs and MXCSR is read back in one asm statement, so that no other host
+// floating-point operation can land in between. The result is c (AT&T operand order:
+// "vsubpd b, a, c" is c = a - b).
+#define PMUEMU_PACKED_PE(T, kOp, insn)                                                             \
+  [[gnu::target("fma")]] inline T host_op_pe(OpTag<kOp>, T a, T b, T c, bool& inexact) {         \
+    uint32_t csr;                                                                                  \
+    asm volatile("stmxcsr %[m]\n\tandl $-33, %[m]\n\tldmxcsr %[m]\n\t" insn "\n\tstmxcsr %[m]" \
+                 : [c] "+x"(c), [m] "=m"(csr)                                                      \
+                 : [a] "x"(a), [b] "x"(b)                                                          \
+                 : "cc");                                                                          \
+    inexact = csr & 0x20u;                                                                         \
+    return c;                                                                                      \
+  }
+template <Op kOp> struct OpTag {};
+PMUEMU_PACKED_PE(__m128d, Op::kMulAdd, "vfmadd231pd %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128d, Op::kAdd, "vaddpd %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128d, Op::kSub, "vsubpd %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128d, Op::kMul, "vmulpd %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128, Op::kMulAdd, "vfmadd231ps %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128, Op::kAdd, "vaddps %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128, Op::kSub, "vsubps %[b], %[a], %[c]")
+PMUEMU_PACKED_PE(__m128, Op::kMul, "vmulps %[b], %[a], %[c]")
+#undef PMUEMU_PACKED_PE
+
+// kOp on the first `lanes` lanes of N bits (1, 2 or 128 / N), the rest of the result zero:
+// c + a*b for kMulAdd, a op b for the others (c unused). fpsr: FPSR's cumulative flags
+// (with IXC already set the host's inexact flag is not needed and MXCSR is left alone).
+// Returns true with the result in out and the flags to raise in flags, or false, with out
+// and flags unchanged, when a lane is outside the admitted cases. Needs
+// fp::fast::has_fma().
 //
 // The operands need no check of their own but under FZ: a NaN or infinite operand makes
-// the host result a NaN or an infinity, which the result check refuses, and a denormal
-// operand is exact input to both the host and the pseudocode (FPUnpack flushes it only
-// under FZ, and only then raises IDC), so only FZ makes denormal operands a refusal.
-template <int N>
-[[gnu::target("fma"), gnu::always_inline]] inline bool muladd(Reg& out, uint32_t& flags, Reg d, Reg n, Reg m,
-                                                             unsigned lanes, uint32_t fpcr, uint32_t fpsr) {
+// the host result a NaN or an infinity (0 x Inf and Inf - Inf included), which the result
+// check refuses, and a denormal operand is exact input to both the host and the
+// pseudocode (FPUnpack flushes it only under FZ, and only then raises IDC), so only FZ makes
+// denormal operands a refusal.
+template <int N, Op kOp>
+[[gnu::target("fma"), gnu::always_inline]] inline bool arith(Reg& out, uint32_t& flags, Reg a, Reg b, Reg c,
+                                                            unsigned lanes, uint32_t fpcr, uint32_t fpsr) {
   if ((fpcr & (3u << 22)) != 0) return false;
   const S<N> live = live_mask<N>(lanes);
-  const S<N> sd = std::bit_cast<S<N>>(d) & live, sn = std::bit_cast<S<N>>(n) & live,
-             sm = std::bit_cast<S<N>>(m) & live;
+  const S<N> sa = std::bit_cast<S<N>>(a) & live, sb = std::bit_cast<S<N>>(b) & live;
+  const S<N> sc = kOp == Op::kMulAdd ? std::bit_cast<S<N>>(c) & live : S<N>{};
   if (fpcr & kFpcrFZ) [[unlikely]] {
-    if (any<N>(denormal<N>(sd) | denormal<N>(sn) | denormal<N>(sm))) return false;
+    if (any<N>(denormal<N>(sa) | denormal<N>(sb) | denormal<N>(sc))) return false;
   }
-  const auto hd = std::bit_cast<HostVec<N>>(sd), hn = std::bit_cast<HostVec<N>>(sn),
-             hm = std::bit_cast<HostVec<N>>(sm);
+  const auto ha = std::bit_cast<HostVec<N>>(sa), hb = std::bit_cast<HostVec<N>>(sb),
+             hc = std::bit_cast<HostVec<N>>(sc);
   if (fpsr & kIXC) {
     // IXC is set already, so whether this one is inexact changes nothing; a zero result
     // might hide an underflow, so only normal results are taken.
-    const HostVec<N> r = host_fma(hn, hm, hd);
+    const HostVec<N> r = host_op<kOp>(ha, hb, hc);
     const S<N> sr = std::bit_cast<S<N>>(r);
     if (!all<N>(safe_result<N>(sr) | ~live)) return false;
     out = std::bit_cast<Reg>(r);
     return true;
   }
   bool inexact;
-  const HostVec<N> r = host_fma_pe(hn, hm, hd, inexact);
+  const HostVec<N> r = host_op_pe(OpTag<kOp>{}, ha, hb, hc, inexact);
   const S<N> sr = std::bit_cast<S<N>>(r);
   const S<N> zero = is_zero<N>(sr);  // dead lanes are +0 and pass here
   if (!all<N>(safe_result<N>(sr) | zero)) return false;
@@ -203,6 +221,13 @@ template <int N>
   }
   out = std::bit_cast<Reg>(r);
   return true;
+}
+
+// FPMulAdd(d, n, m) = d + n*m.
+template <int N>
+[[gnu::target("fma"), gnu::always_inline]] inline bool muladd(Reg& out, uint32_t& flags, Reg d, Reg n, Reg m,
+                                                             unsigned lanes, uint32_t fpcr, uint32_t fpsr) {
+  return arith<N, Op::kMulAdd>(out, flags, n, m, d, lanes, fpcr, fpsr);
 }
 #endif
 

@@ -1,16 +1,17 @@
-// The whole-register fused multiply-add of cpu/fp/fp_packed.h (the FMLA/FMLS fast path)
-// against the exact lane-by-lane path of cpu/fp/fp.cpp: whenever the packed form accepts a
-// vector it must give the same bits and flags as fp::muladd on every lane, it must refuse
-// each boundary case the exact path treats differently (denormal inputs under FZ, NaNs,
-// infinities, overflow, results at or below the smallest normal, inexact zeros), and it must really be
-// taken for ordinary operands. The instruction-level cases then run FMLA/FMLS (vector, by
-// element, scalar by element, every width) on random registers and compare the register
-// and FPSR with the lane-by-lane pseudocode.
+// The whole-register operations of cpu/fp/fp_packed.h (the fast path of FMLA/FMLS, FADD,
+// FSUB and FMUL) against the exact lane-by-lane path of cpu/fp/fp.cpp: whenever the packed
+// form accepts a vector it must give the same bits and flags as fp.cpp on every lane, it
+// must refuse each boundary case the exact path treats differently (denormal inputs under
+// FZ, NaNs, infinities, overflow, results at or below the smallest normal, inexact zeros),
+// and it must really be taken for ordinary operands. The instruction-level cases then run
+// those instructions (vector, by element, scalar by element, every width) on random
+// registers and compare the register and FPSR with the lane-by-lane pseudocode.
 #include <boost/test/unit_test.hpp>
 
 #include <bit>
 #include <cstdlib>
 #include <random>
+#include <type_traits>
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
@@ -74,37 +75,47 @@ void set_lane(pk::Reg& r, unsigned l, uint64_t x) {
 }
 
 // The pseudocode, lane by lane: the result (zero above `lanes`) and the flags FPSR ends with.
-template <int N>
+// kMulAdd is d + n*m, the others n op m.
+template <int N, pk::Op kOp = pk::Op::kMulAdd>
 pk::Reg reference(const pk::Reg& d, const pk::Reg& n, const pk::Reg& m, unsigned lanes, uint32_t fpcr,
                   uint32_t& fpsr) {
   fp::Env env{fpcr, fpsr};
   pk::Reg r{0, 0};
-  for (unsigned l = 0; l < lanes; ++l) set_lane<N>(r, l, fp::muladd<N>(lane<N>(d, l), lane<N>(n, l), lane<N>(m, l), env));
+  for (unsigned l = 0; l < lanes; ++l) {
+    const uint64_t a = lane<N>(n, l), b = lane<N>(m, l);
+    uint64_t x;
+    if constexpr (kOp == pk::Op::kMulAdd) x = fp::muladd<N>(lane<N>(d, l), a, b, env);
+    else if constexpr (kOp == pk::Op::kAdd) x = fp::add<N>(a, b, env);
+    else if constexpr (kOp == pk::Op::kSub) x = fp::sub<N>(a, b, env);
+    else x = fp::mul<N>(a, b, env);
+    set_lane<N>(r, l, x);
+  }
   fpsr = env.flags;
   return r;
 }
 
 #if defined(__x86_64__)
-// pk::muladd inlines only into code compiled for FMA, as the handlers are.
-template <int N>
+// pk::arith inlines only into code compiled for FMA, as the handlers are.
+template <int N, pk::Op kOp = pk::Op::kMulAdd>
 [[gnu::target("fma")]] bool run_packed(pk::Reg& r, uint32_t& flags, pk::Reg d, pk::Reg n, pk::Reg m, unsigned lanes,
                                        uint32_t fpcr, uint32_t fpsr) {
-  return pk::muladd<N>(r, flags, d, n, m, lanes, fpcr, fpsr);
+  if constexpr (kOp == pk::Op::kMulAdd) return pk::muladd<N>(r, flags, d, n, m, lanes, fpcr, fpsr);
+  else return pk::arith<N, kOp>(r, flags, n, m, pk::Reg{}, lanes, fpcr, fpsr);
 }
 // Runs the packed form; on acceptance checks it against the reference and returns true.
-template <int N>
+template <int N, pk::Op kOp = pk::Op::kMulAdd>
 bool packed_agrees(const pk::Reg& d, const pk::Reg& n, const pk::Reg& m, unsigned lanes, uint32_t fpcr,
                    uint32_t fpsr, bool& taken) {
   pk::Reg r{0x5555, 0x5555};
   uint32_t flags = 0;
-  taken = run_packed<N>(r, flags, d, n, m, lanes, fpcr, fpsr);
+  taken = run_packed<N, kOp>(r, flags, d, n, m, lanes, fpcr, fpsr);
   if (!taken) return r[0] == 0x5555 && r[1] == 0x5555 && flags == 0;  // nothing changed
   uint32_t ref_fpsr = fpsr;
-  const pk::Reg ref = reference<N>(d, n, m, lanes, fpcr, ref_fpsr);
+  const pk::Reg ref = reference<N, kOp>(d, n, m, lanes, fpcr, ref_fpsr);
   return r[0] == ref[0] && r[1] == ref[1] && (fpsr | flags) == ref_fpsr;
 }
 
-template <int N>
+template <int N, pk::Op kOp>
 void compare_random(uint64_t seed) {
   std::mt19937_64 rng(seed);
   const uint32_t fpcrs[] = {0, fp::kFpcrFZ, fp::kFpcrDN, fp::kFpcrFZ | fp::kFpcrDN, 1u << 22, 3u << 22};
@@ -126,7 +137,7 @@ void compare_random(uint64_t seed) {
       for (uint32_t fpcr : fpcrs) {
         for (uint32_t fpsr : fpsrs) {
           bool taken;
-          BOOST_TEST_REQUIRE(packed_agrees<N>(d, n, m, lanes, fpcr, fpsr, taken),
+          BOOST_TEST_REQUIRE((packed_agrees<N, kOp>(d, n, m, lanes, fpcr, fpsr, taken)),
                              std::hex << "d " << d[1] << ":" << d[0] << " n " << n[1] << ":" << n[0] << " m " << m[1]
                                       << ":" << m[0] << " lanes " << lanes << " fpcr " << fpcr << " fpsr " << fpsr);
           taken_count += taken;
@@ -143,7 +154,7 @@ void compare_random(uint64_t seed) {
     }
     for (uint32_t fpsr : {0u, fp::kIXC}) {
       bool taken;
-      BOOST_TEST_REQUIRE(packed_agrees<N>(od, on, om, kLanes<N>, fp::kFpcrFZ, fpsr, taken));
+      BOOST_TEST_REQUIRE((packed_agrees<N, kOp>(od, on, om, kLanes<N>, fp::kFpcrFZ, fpsr, taken)));
       ++ordinary_tried;
       ordinary_taken += taken;
     }
@@ -164,11 +175,52 @@ BOOST_AUTO_TEST_SUITE(fp_packed)
 #if defined(__x86_64__)
 BOOST_AUTO_TEST_CASE(packed_fma_matches_lanewise_single) {
   BOOST_TEST_REQUIRE(fp::fast::has_fma(), "this host has no FMA: the packed path cannot run here");
-  compare_random<32>(21);
+  compare_random<32, pk::Op::kMulAdd>(21);
 }
 BOOST_AUTO_TEST_CASE(packed_fma_matches_lanewise_double) {
   BOOST_TEST_REQUIRE(fp::fast::has_fma(), "this host has no FMA: the packed path cannot run here");
-  compare_random<64>(22);
+  compare_random<64, pk::Op::kMulAdd>(22);
+}
+BOOST_AUTO_TEST_CASE(packed_add_sub_mul_match_lanewise) {
+  BOOST_TEST_REQUIRE(fp::fast::has_fma(), "this host has no FMA: the packed path cannot run here");
+  compare_random<32, pk::Op::kAdd>(31);
+  compare_random<64, pk::Op::kAdd>(32);
+  compare_random<32, pk::Op::kSub>(33);
+  compare_random<64, pk::Op::kSub>(34);
+  compare_random<32, pk::Op::kMul>(35);
+  compare_random<64, pk::Op::kMul>(36);
+}
+
+// Boundaries of the two-operand forms; lane 0 holds 1.5 op 2 (exact).
+BOOST_AUTO_TEST_CASE(packed_add_sub_mul_boundaries) {
+  BOOST_TEST_REQUIRE(fp::fast::has_fma(), "this host has no FMA: the packed path cannot run here");
+  const uint64_t inf = 0x7ff0000000000000ull, min_normal = 0x0010000000000000ull, max = 0x7fefffffffffffffull;
+  const uint64_t lane0a = d64(1.5), lane0b = d64(2.0);
+  auto check = [&](auto op, const char* what, uint64_t a1, uint64_t b1, uint32_t fpcr, uint32_t fpsr, bool want) {
+    constexpr pk::Op kOp = decltype(op)::value;
+    bool taken;
+    BOOST_TEST((packed_agrees<64, kOp>(pk::Reg{}, pk::Reg{lane0a, a1}, pk::Reg{lane0b, b1}, 2, fpcr, fpsr, taken)),
+               what);
+    BOOST_TEST(taken == want, what);
+  };
+  using Add = std::integral_constant<pk::Op, pk::Op::kAdd>;
+  using Sub = std::integral_constant<pk::Op, pk::Op::kSub>;
+  using Mul = std::integral_constant<pk::Op, pk::Op::kMul>;
+  check(Add{}, "1 + 2^-60, inexact", d64(1.0), d64(0x1p-60), 0, 0, true);
+  check(Sub{}, "x - x, exact +0", d64(3.0), d64(3.0), 0, 0, true);
+  check(Sub{}, "x - x, IXC set", d64(3.0), d64(3.0), 0, fp::kIXC, false);
+  check(Sub{}, "Inf - Inf", inf, inf, 0, 0, false);
+  check(Add{}, "max + max overflows", max, max, 0, 0, false);
+  check(Sub{}, "denormal difference", d64(0x1.8p-1022), min_normal, 0, 0, false);
+  check(Add{}, "denormal operand without FZ", 0x0000000000000001ull, d64(1.0), 0, 0, true);
+  check(Add{}, "denormal operand under FZ", 0x0000000000000001ull, d64(1.0), fp::kFpcrFZ, 0, false);
+  check(Mul{}, "0 x Inf", 0, inf, 0, 0, false);
+  check(Mul{}, "underflow to zero", min_normal, min_normal, 0, 0, false);
+  check(Mul{}, "underflow to zero, IXC set", min_normal, min_normal, 0, fp::kIXC, false);
+  check(Mul{}, "exactly the smallest normal", min_normal, d64(1.0), 0, 0, false);
+  check(Mul{}, "x 0, exact zero", d64(5.0), 0, 0, 0, true);
+  check(Mul{}, "inexact product", d64(1.0 / 3.0), d64(1.0 / 7.0), 0, 0, true);
+  check(Mul{}, "round toward plus infinity", d64(1.0), d64(1.0), 1u << 22, 0, false);
 }
 
 // Each boundary: the lane that decides sits in lane 1 among ordinary lanes.
@@ -251,12 +303,13 @@ struct FmlaFixture : test::CpuFixture {
   FmlaFixture() { core.set_sysreg(cpu::SysSlot::CPACR_EL1, 3u << 20); }
 };
 
-// One FMLA/FMLS form: the word (Vd = v0, Vn = v1, Vm = v2), its text, the lane size, the
-// lanes written, whether it subtracts and the element index of m for the by-element forms
-// (-1 for the vector forms).
+// One form: the word (Vd = v0, Vn = v1, Vm = v2), its text, the operation, the lane size,
+// the lanes written, whether it negates n (FMLS) and the element index of m for the
+// by-element forms (-1 for the vector forms).
 struct Form {
   uint32_t word;
   const char* text;
+  pk::Op op;
   int n;
   unsigned lanes;
   bool neg;
@@ -296,7 +349,13 @@ void check_form(FmlaFixture& f, const Form& form, std::mt19937_64& rng) {
     if (form.index >= 0)
       for (unsigned l = 0; l < kLanes<N>; ++l) set_lane<N>(mm, l, lane<N>(m, static_cast<unsigned>(form.index)));
     uint32_t fpsr = fpsr0;
-    const pk::Reg want = reference<N>(d, nn, mm, form.lanes, fpcr, fpsr);
+    pk::Reg want;
+    switch (form.op) {
+      case pk::Op::kMulAdd: want = reference<N, pk::Op::kMulAdd>(d, nn, mm, form.lanes, fpcr, fpsr); break;
+      case pk::Op::kAdd: want = reference<N, pk::Op::kAdd>(d, nn, mm, form.lanes, fpcr, fpsr); break;
+      case pk::Op::kSub: want = reference<N, pk::Op::kSub>(d, nn, mm, form.lanes, fpcr, fpsr); break;
+      case pk::Op::kMul: want = reference<N, pk::Op::kMul>(d, nn, mm, form.lanes, fpcr, fpsr); break;
+    }
     const auto& got = f.core.state().v[0].d;
     BOOST_TEST_REQUIRE((got[0] == want[0] && got[1] == want[1]),
                        form.text << std::hex << " d " << d[1] << ":" << d[0] << " n " << n[1] << ":" << n[0] << " m "
@@ -310,22 +369,34 @@ void check_form(FmlaFixture& f, const Form& form, std::mt19937_64& rng) {
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_CASE(fmla_fmls_instructions_match_lanewise_pseudocode, FmlaFixture) {
+BOOST_FIXTURE_TEST_CASE(packed_instructions_match_lanewise_pseudocode, FmlaFixture) {
   std::mt19937_64 rng(23);
+  constexpr pk::Op kFma = pk::Op::kMulAdd, kAdd = pk::Op::kAdd, kSub = pk::Op::kSub, kMul = pk::Op::kMul;
   const Form forms[] = {
-      {0x4e62cc20, "fmla v0.2d, v1.2d, v2.2d", 64, 2, false, -1},
-      {0x4ee2cc20, "fmls v0.2d, v1.2d, v2.2d", 64, 2, true, -1},
-      {0x4e22cc20, "fmla v0.4s, v1.4s, v2.4s", 32, 4, false, -1},
-      {0x4ea2cc20, "fmls v0.4s, v1.4s, v2.4s", 32, 4, true, -1},
-      {0x0e22cc20, "fmla v0.2s, v1.2s, v2.2s", 32, 2, false, -1},
-      {0x0ea2cc20, "fmls v0.2s, v1.2s, v2.2s", 32, 2, true, -1},
-      {0x4fc21820, "fmla v0.2d, v1.2d, v2.d[1]", 64, 2, false, 1},
-      {0x4fc25020, "fmls v0.2d, v1.2d, v2.d[0]", 64, 2, true, 0},
-      {0x4fa21820, "fmla v0.4s, v1.4s, v2.s[3]", 32, 4, false, 3},
-      {0x4f825020, "fmls v0.4s, v1.4s, v2.s[0]", 32, 4, true, 0},
-      {0x0fa21020, "fmla v0.2s, v1.2s, v2.s[1]", 32, 2, false, 1},
-      {0x5fc21820, "fmla d0, d1, v2.d[1]", 64, 1, false, 1},
-      {0x5f825820, "fmls s0, s1, v2.s[2]", 32, 1, true, 2},
+      {0x4e62cc20, "fmla v0.2d, v1.2d, v2.2d", kFma, 64, 2, false, -1},
+      {0x4ee2cc20, "fmls v0.2d, v1.2d, v2.2d", kFma, 64, 2, true, -1},
+      {0x4e22cc20, "fmla v0.4s, v1.4s, v2.4s", kFma, 32, 4, false, -1},
+      {0x4ea2cc20, "fmls v0.4s, v1.4s, v2.4s", kFma, 32, 4, true, -1},
+      {0x0e22cc20, "fmla v0.2s, v1.2s, v2.2s", kFma, 32, 2, false, -1},
+      {0x0ea2cc20, "fmls v0.2s, v1.2s, v2.2s", kFma, 32, 2, true, -1},
+      {0x4fc21820, "fmla v0.2d, v1.2d, v2.d[1]", kFma, 64, 2, false, 1},
+      {0x4fc25020, "fmls v0.2d, v1.2d, v2.d[0]", kFma, 64, 2, true, 0},
+      {0x4fa21820, "fmla v0.4s, v1.4s, v2.s[3]", kFma, 32, 4, false, 3},
+      {0x4f825020, "fmls v0.4s, v1.4s, v2.s[0]", kFma, 32, 4, true, 0},
+      {0x0fa21020, "fmla v0.2s, v1.2s, v2.s[1]", kFma, 32, 2, false, 1},
+      {0x5fc21820, "fmla d0, d1, v2.d[1]", kFma, 64, 1, false, 1},
+      {0x5f825820, "fmls s0, s1, v2.s[2]", kFma, 32, 1, true, 2},
+      {0x4e62d420, "fadd v0.2d, v1.2d, v2.2d", kAdd, 64, 2, false, -1},
+      {0x4e22d420, "fadd v0.4s, v1.4s, v2.4s", kAdd, 32, 4, false, -1},
+      {0x0e22d420, "fadd v0.2s, v1.2s, v2.2s", kAdd, 32, 2, false, -1},
+      {0x4ee2d420, "fsub v0.2d, v1.2d, v2.2d", kSub, 64, 2, false, -1},
+      {0x4ea2d420, "fsub v0.4s, v1.4s, v2.4s", kSub, 32, 4, false, -1},
+      {0x6e62dc20, "fmul v0.2d, v1.2d, v2.2d", kMul, 64, 2, false, -1},
+      {0x6e22dc20, "fmul v0.4s, v1.4s, v2.4s", kMul, 32, 4, false, -1},
+      {0x2e22dc20, "fmul v0.2s, v1.2s, v2.2s", kMul, 32, 2, false, -1},
+      {0x4fa29020, "fmul v0.4s, v1.4s, v2.s[1]", kMul, 32, 4, false, 1},
+      {0x4fc29820, "fmul v0.2d, v1.2d, v2.d[1]", kMul, 64, 2, false, 1},
+      {0x5fa29820, "fmul s0, s1, v2.s[3]", kMul, 32, 1, false, 3},
   };
   for (const Form& form : forms) {
     if (form.n == 64) check_form<64>(*this, form, rng);
