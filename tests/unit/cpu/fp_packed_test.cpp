@@ -4,8 +4,9 @@
 // must refuse each boundary case the exact path treats differently (denormal inputs under
 // FZ, NaNs, infinities, overflow, results at or below the smallest normal, inexact zeros),
 // and it must really be taken for ordinary operands. The instruction-level cases then run
-// those instructions (vector, by element, scalar by element, every width) on random
-// registers and compare the register and FPSR with the lane-by-lane pseudocode.
+// those instructions (vector, by element, scalar by element, every width) and the scalar
+// FMADD family, FADD, FSUB and FMUL on random registers and compare the register and FPSR
+// with the lane-by-lane pseudocode.
 #include <boost/test/unit_test.hpp>
 
 #include <bit>
@@ -303,9 +304,10 @@ struct FmlaFixture : test::CpuFixture {
   FmlaFixture() { core.set_sysreg(cpu::SysSlot::CPACR_EL1, 3u << 20); }
 };
 
-// One form: the word (Vd = v0, Vn = v1, Vm = v2), its text, the operation, the lane size,
-// the lanes written, whether it negates n (FMLS) and the element index of m for the
-// by-element forms (-1 for the vector forms).
+// One form: the word (Vd = v0, Vn = v1, Vm = v2, and Va = v3 for the scalar 3-source
+// forms), its text, the operation, the lane size, the lanes written, whether it negates n
+// (FMLS, FMSUB, FNMADD), the element index of m for the by-element forms (-1 for the
+// others), and for the 3-source forms that the addend is Va and whether it is negated.
 struct Form {
   uint32_t word;
   const char* text;
@@ -314,6 +316,7 @@ struct Form {
   unsigned lanes;
   bool neg;
   int index;
+  bool addend_a = false, neg_a = false;
 };
 
 template <int N>
@@ -327,23 +330,27 @@ void check_form(FmlaFixture& f, const Form& form, std::mt19937_64& rng) {
   const uint32_t fpcrs[] = {0, fp::kFpcrFZ, fp::kFpcrDN, 1u << 22};
   const int n_iter = iters() / 20;
   for (int k = 0; k < n_iter; ++k) {
-    pk::Reg d{}, n{}, m{};
+    pk::Reg d{}, n{}, m{}, a{};
     const bool wild = k % 4 == 0;
     for (unsigned l = 0; l < kLanes<N>; ++l) {
       set_lane<N>(d, l, operand_for<N>(rng, wild));
       set_lane<N>(n, l, operand_for<N>(rng, wild));
       set_lane<N>(m, l, operand_for<N>(rng, wild));
+      set_lane<N>(a, l, operand_for<N>(rng, wild));
     }
     const uint32_t fpcr = fpcrs[k % 4];
     const uint32_t fpsr0 = (k & 8) ? fp::kIXC : 0;
     f.core.state().v[0].d = {d[0], d[1]};
     f.core.state().v[1].d = {n[0], n[1]};
     f.core.state().v[2].d = {m[0], m[1]};
+    f.core.state().v[3].d = {a[0], a[1]};
     f.core.set_sysreg(cpu::SysSlot::FPCR, fpcr);
     f.core.set_sysreg(cpu::SysSlot::FPSR, fpsr0);
     f.core.state().pc = test::CpuFixture::kCode;
     BOOST_TEST_REQUIRE(f.step(1).retired == 1u);
-    pk::Reg nn = n, mm = m;
+    pk::Reg nn = n, mm = m, dd = form.addend_a ? a : d;
+    if (form.neg_a)
+      for (unsigned l = 0; l < kLanes<N>; ++l) set_lane<N>(dd, l, fp::fneg<N>(lane<N>(dd, l)));
     if (form.neg)
       for (unsigned l = 0; l < kLanes<N>; ++l) set_lane<N>(nn, l, fp::fneg<N>(lane<N>(n, l)));
     if (form.index >= 0)
@@ -351,7 +358,7 @@ void check_form(FmlaFixture& f, const Form& form, std::mt19937_64& rng) {
     uint32_t fpsr = fpsr0;
     pk::Reg want;
     switch (form.op) {
-      case pk::Op::kMulAdd: want = reference<N, pk::Op::kMulAdd>(d, nn, mm, form.lanes, fpcr, fpsr); break;
+      case pk::Op::kMulAdd: want = reference<N, pk::Op::kMulAdd>(dd, nn, mm, form.lanes, fpcr, fpsr); break;
       case pk::Op::kAdd: want = reference<N, pk::Op::kAdd>(d, nn, mm, form.lanes, fpcr, fpsr); break;
       case pk::Op::kSub: want = reference<N, pk::Op::kSub>(d, nn, mm, form.lanes, fpcr, fpsr); break;
       case pk::Op::kMul: want = reference<N, pk::Op::kMul>(d, nn, mm, form.lanes, fpcr, fpsr); break;
@@ -397,6 +404,21 @@ BOOST_FIXTURE_TEST_CASE(packed_instructions_match_lanewise_pseudocode, FmlaFixtu
       {0x4fa29020, "fmul v0.4s, v1.4s, v2.s[1]", kMul, 32, 4, false, 1},
       {0x4fc29820, "fmul v0.2d, v1.2d, v2.d[1]", kMul, 64, 2, false, 1},
       {0x5fa29820, "fmul s0, s1, v2.s[3]", kMul, 32, 1, false, 3},
+      // Scalar FP data-processing (the FMADD family and FADD/FSUB/FMUL).
+      {0x1f020c20, "fmadd s0, s1, s2, s3", kFma, 32, 1, false, -1, true, false},
+      {0x1f420c20, "fmadd d0, d1, d2, d3", kFma, 64, 1, false, -1, true, false},
+      {0x1f028c20, "fmsub s0, s1, s2, s3", kFma, 32, 1, true, -1, true, false},
+      {0x1f428c20, "fmsub d0, d1, d2, d3", kFma, 64, 1, true, -1, true, false},
+      {0x1f220c20, "fnmadd s0, s1, s2, s3", kFma, 32, 1, true, -1, true, true},
+      {0x1f620c20, "fnmadd d0, d1, d2, d3", kFma, 64, 1, true, -1, true, true},
+      {0x1f228c20, "fnmsub s0, s1, s2, s3", kFma, 32, 1, false, -1, true, true},
+      {0x1f628c20, "fnmsub d0, d1, d2, d3", kFma, 64, 1, false, -1, true, true},
+      {0x1e222820, "fadd s0, s1, s2", kAdd, 32, 1, false, -1},
+      {0x1e622820, "fadd d0, d1, d2", kAdd, 64, 1, false, -1},
+      {0x1e223820, "fsub s0, s1, s2", kSub, 32, 1, false, -1},
+      {0x1e623820, "fsub d0, d1, d2", kSub, 64, 1, false, -1},
+      {0x1e220820, "fmul s0, s1, s2", kMul, 32, 1, false, -1},
+      {0x1e620820, "fmul d0, d1, d2", kMul, 64, 1, false, -1},
   };
   for (const Form& form : forms) {
     if (form.n == 64) check_form<64>(*this, form, rng);
