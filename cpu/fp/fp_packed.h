@@ -3,14 +3,14 @@
 // only when it gives exactly the bits and flags that the Arm pseudocode gives lane by lane
 // (fp.cpp; tests/unit/cpu/fp_packed_test.cpp compares the two).
 //
-// The admitted cases are fp_fast.h's, decided once for the whole vector instead of once per
-// lane: FPCR.RMode is round to nearest, no live lane of an operand is a NaN, an infinity or
-// (under FZ) a denormal, and every live lane of the result is a normal number above the
-// smallest normal (or, for the fused multiply-add, an exact zero). Under those conditions
-// no lane can meet a NaN, an infinity, a flushed input or output, an overflow or an
-// underflow, so FZ, DN and the Arm/IEEE tininess difference cannot matter and the only flag
-// is IXC, the OR of the lanes' inexactness. If any live lane falls outside, the caller runs its exact lane-by-lane
-// path from the unchanged registers.
+// The admitted cases, decided once for the whole vector instead of once per lane (as
+// fp_fast.h does per operation): FPCR.RMode is round to nearest, no live lane of an operand
+// is a NaN, an infinity or (under FZ) a denormal, and every live lane of the result is a
+// normal number above the smallest normal or, with IXC still clear, an exact zero. Then no
+// lane can meet a NaN, an infinity, a flushed input or output, an overflow or an underflow,
+// so FZ, DN and the Arm/IEEE tininess difference cannot matter and the only flag is IXC,
+// the OR of the lanes' inexactness. If any live lane falls outside, the caller runs its
+// exact lane-by-lane path from the unchanged registers.
 //
 // Lanes above `lanes` (a 64-bit vector or a scalar form) are zeroed before the host
 // operation, so they raise no host flag and come out as +0, which is the cleared upper
