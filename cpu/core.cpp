@@ -85,6 +85,29 @@ bool PhysMem::note_write_pages(uint64_t first, uint64_t last) {
   return hit;
 }
 
+void PhysMem::host_pages_dropped(const uint8_t* h, uint64_t len) {
+  const auto lo = reinterpret_cast<uintptr_t>(h), hi = lo + len;
+  auto overlap = [&](const uint8_t* base, uint64_t size, auto&& each_page) {
+    const auto b = reinterpret_cast<uintptr_t>(base);
+    const uintptr_t from = std::max(lo, b), to = std::min<uintptr_t>(hi, b + size);
+    for (uintptr_t a = from & ~uintptr_t{kPageSize - 1}; a < to; a += kPageSize) each_page(a - b);
+  };
+  overlap(host_, size_, [&](uint64_t off) {
+    const uint64_t p = off >> kPageShift;
+    if (p < code_pages_.size() && (code_pages_[p].load(std::memory_order_relaxed) & kCodeFlag)) invalidate(p);
+  });
+  for (const SlotRegion& s : slots_)
+    overlap(s.host, s.size, [&](uint64_t off) {
+      const uint64_t k = page_key(s.base + off);
+      bool had;
+      {
+        std::lock_guard g(slot_code_m_);
+        had = slot_code_pages_.erase(k) != 0;
+      }
+      if (had) invalidate_cores(k);
+    });
+}
+
 void PhysMem::invalidate(uint64_t page_index) {
   code_pages_[page_index].fetch_and(static_cast<uint8_t>(~kCodeFlag), std::memory_order_relaxed);
   invalidate_cores(page_index);
@@ -492,6 +515,10 @@ Block* Core::lookup_block(uint64_t pc) {
       // the leaf; a faulting fetch leaves nothing behind).
       const mmu::Translation t = mmu_.translate(pc);
       mmu::Fault f = t.fault;
+      if (f.kind == mmu::FaultKind::kHostPage) {
+        fetch_host_page_ = true;
+        return nullptr;
+      }
       if (f.ok()) f = mmu::Mmu::check_permission(t, view, mmu::AccessType::kExec);
       if (!f.ok()) {
         fetch_abort(pc, mmu::fault_status(f));
@@ -508,6 +535,14 @@ Block* Core::lookup_block(uint64_t pc) {
       pa = t.pa;
     }
   }
+  // Code in a slot page the host has not populated: the fetch waits for the page. (Blocks
+  // decoded from a page that is dropped later are invalidated with it, so a cached block
+  // never runs from a missing page.)
+  if (!mem_.contains(pa, 4))
+    if (const SlotRegion* s = mem_.slot(pa, 4); s != nullptr && !mem_.slot_page_present(s->ptr(pa), false)) {
+      fetch_host_page_ = true;
+      return nullptr;
+    }
   if (mmu_.enabled()) note_exec_page(pc);
   Block*& slot = fast_[(pc >> 2) % kFastCacheSize];
   if (slot->pc == pc && slot->pa == pa) {
@@ -604,6 +639,10 @@ template <bool kTiming>
       b = lookup_block(pc);
       flow = b != nullptr ? Flow::kNext : Flow::kFault;
       linked = false;
+      if (fetch_host_page_) {
+        fetch_host_page_ = false;
+        return why = Entry::kHostPage, nullptr;
+      }
     }
     if (flow == Flow::kFault) {
       if constexpr (kTiming) timing_->exception(count_el(el_before), false);
@@ -771,6 +810,7 @@ RunResult Core::run_loop(uint64_t max_insns) {
     if (b == nullptr) [[unlikely]] {
       if (why == Entry::kStop) return finish_run(ExitReason::kStopRequested, retired);
       if (why == Entry::kExceptionLoop) return finish_run(ExitReason::kExceptionLoop, retired);
+      if (why == Entry::kHostPage) return finish_run(ExitReason::kHostPage, retired);
       continue;  // kRetry
     }
     const uint64_t avail = max_insns - retired;

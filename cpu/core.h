@@ -174,6 +174,10 @@ enum class ExitReason : uint8_t {
   // KVM_EXIT_ARM_NISV: mmio() holds the address, size and direction; PC is at the
   // instruction, which has not executed.
   kMmioNoSyndrome,
+  // A guest access (data, fetch, table walk, AT) reached a slot page its HostPageGate says
+  // the host has not populated: PC is at the instruction, which has not executed, and runs
+  // again at the next run(). The gate knows the page.
+  kHostPage,
 };
 
 // The data access behind ExitReason::kMmio / kMmioNoSyndrome. Neither counts as retired
@@ -495,6 +499,12 @@ class Core {
   void sync_translation_regs();
   // Leaves run() with an MMIO exit: records the access and sets PC.
   Flow mmio_exit(const MmioAccess& access, ExitReason reason, uint64_t pc);
+  // Leaves run() with ExitReason::kHostPage, PC at the instruction that must run again.
+  Flow host_page_exit(uint64_t pc) {
+    pending_exit_ = ExitReason::kHostPage;
+    s_.pc = pc;
+    return Flow::kExitUnretired;
+  }
 
  private:
   struct BlockKey {
@@ -522,7 +532,8 @@ class Core {
   // ending inside the block); settle_block then counts what it retired and decides whether
   // the loop goes on. Invariant: every instruction a mode retires is added to retired_el_
   // as the block settles, and to retired_total_ only in finish_run, the loop's one exit.
-  enum class Entry : uint8_t { kRun, kRetry, kStop, kExceptionLoop };
+  enum class Entry : uint8_t { kRun, kRetry, kStop, kExceptionLoop, kHostPage };
+  bool fetch_host_page_ = false;  // lookup_block stopped at a slot page the host lacks
   struct BlockRun {
     Flow flow;           // how the last instruction run left (kNext: the budget ended)
     uint64_t retired;    // instructions retired, chained blocks included

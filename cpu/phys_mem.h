@@ -118,6 +118,20 @@ struct SlotRegion {
   uint8_t* ptr(uint64_t pa) const { return host + (pa - base); }
 };
 
+// Which host pages behind the memory slots are there. Under KVM a guest access to a slot
+// page that the VMM's process has not populated faults at stage 2, and KVM asks the host
+// mm for the page, which may make the vCPU thread wait (a userfaultfd-registered range
+// whose page is missing). A gate answers for the slots (not RAM, which has fast paths that
+// never ask); when it says a page is not there the core leaves run() with
+// ExitReason::kHostPage before the access, and the gate remembers which page and access it
+// was. Without a gate every slot page is there.
+class HostPageGate {
+ public:
+  virtual ~HostPageGate() = default;
+  // Whether the page holding host byte h may be accessed now (write: the access writes).
+  virtual bool present(const uint8_t* h, bool write) = 0;
+};
+
 class PhysMem {
  public:
   // host is not owned (the VMM owns guest RAM, as with KVM_SET_USER_MEMORY_REGION).
@@ -202,6 +216,13 @@ class PhysMem {
       if (s.covers(pa, len)) return &s;
     return nullptr;
   }
+  // The host dropped the pages of [h, h+len) (MADV_DONTNEED: they read as zero, or wait
+  // behind the gate, from now on): blocks decoded from them in RAM or a slot are dropped,
+  // as Linux's MMU notifier unmaps them from stage 2. Not a guest write: nothing is logged.
+  void host_pages_dropped(const uint8_t* h, uint64_t len);
+  // The gate of the slots' host pages (not owned; null: every page is there).
+  void set_gate(HostPageGate* g) { gate_ = g; }
+  bool slot_page_present(const uint8_t* h, bool write) const { return gate_ == nullptr || gate_->present(h, write); }
   // The key under which cores file blocks decoded from pa: the RAM page index for RAM, and
   // the same arithmetic (modulo 2^64, still one key per page) for a slot.
   uint64_t page_key(uint64_t pa) const { return (pa - base_) >> kPageShift; }
@@ -227,6 +248,7 @@ class PhysMem {
   std::array<std::mutex, 64> pair_locks_;
   std::vector<SlotRegion> slots_;
   bool slots_log_ = false;  // some slot logs dirty pages
+  HostPageGate* gate_ = nullptr;
   std::shared_ptr<DirtyBitmap> ram_dirty_;
   // Keys of slot pages holding decoded code (rare: a slot is code only for guests that put
   // it there), behind a lock since cores may decode on their own threads.

@@ -24,6 +24,12 @@
 
 namespace kvm_model {
 
+// KVM_RUN's result when the guest touched a memory-slot page the host page gate says is
+// missing (cpu::ExitReason::kHostPage): the calling thread must wait for the page and call
+// KVM_RUN again, which retries the guest's instruction. Linux's own restart code
+// (ERESTARTSYS); it never reaches a program.
+inline constexpr int kRunWaitHostPage = -512;
+
 // What the host looks like to KVM: one entry per physical CPU.
 struct HostCpu {
   cpu::IdRegs ids;   // the physical CPU's identification registers
@@ -216,7 +222,7 @@ class Vcpu : private cpu::SysRegPort {
   enum class FlushAt : uint8_t { kTrap, kExit };
   void flush_events(FlushAt at);
   void resync_counted();
-  void clear_events(uint64_t touched);
+  void clear_events(const arch::EventMask& touched);
   // Guest accesses to system registers the core does not own: GICv3 CPU interface and
   // generic timer here, the PMU in the vPMU model.
   Result handle(cpu::Core& core, uint32_t iss, uint64_t& value) override;
@@ -329,6 +335,13 @@ class Vm {
   // ones): the vCPUs' table walks, fetches and data accesses reach them as Linux's stage 2
   // maps them. Call with no vCPU running (the VMM holds the VM lock).
   void set_memory_slots(std::vector<cpu::SlotRegion> slots);
+  // The host's view of the slots' pages (pmuemu user's userfaultfd): a guest access to a
+  // page the gate says is missing leaves KVM_RUN with kRunWaitHostPage. Not owned.
+  void set_host_page_gate(cpu::HostPageGate* g);
+  // The VMM's process dropped [h, h+len) of its memory (MADV_DONTNEED): Linux's MMU
+  // notifier unmaps those pages from stage 2 and flushes the VM's TLBs; here the blocks
+  // decoded from them go and every vCPU's TLB is flushed.
+  void host_pages_dropped(const uint8_t* h, uint64_t len);
   // KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) and its attributes (vgic-kvm-device.c):
   // GRP_ADDR (DIST, REDIST, REDIST_REGION: any 64 KiB-aligned layout inside the IPA space,
   // each address set once, also after CTRL_INIT), GRP_NR_IRQS (once, before CTRL_INIT),
@@ -469,6 +482,7 @@ class Vm {
   uint32_t vmm_pcpu_ = 0;
   std::unique_ptr<cpu::PhysMem> mem_;
   std::vector<cpu::SlotRegion> slots_;  // kept for a RAM set after them
+  cpu::HostPageGate* gate_ = nullptr;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   bool vgic_created_ = false;
   static constexpr uint64_t kAddrUndef = ~uint64_t{0};  // VGIC_ADDR_UNDEF

@@ -222,6 +222,12 @@ int Vcpu::run() {
         run_.arm_nisv.fault_ipa = core_->mmio().phys_addr;
         run_.arm_nisv.esr_iss = core_->mmio().is_write ? (1u << 6) : 0;
         return 0;
+      case cpu::ExitReason::kHostPage:
+        // The guest touched a slot page the VMM's process has not populated: the vCPU thread
+        // must wait in the fault, as in Linux where it sleeps in handle_userfault() until the
+        // page is filled. The caller (the host-page gate's owner) makes it wait and calls
+        // KVM_RUN again, which retries the instruction; nothing of kvm_run changes.
+        return kRunWaitHostPage;
       case cpu::ExitReason::kWfi:
         if (core_->irq_pending()) continue;
         // WFI with no interrupt pending: the vCPU blocks (the VMM sees HALTED).

@@ -254,16 +254,13 @@ void Vcpu::flush_events(FlushAt at) {
   // Cycle-level timing: the events the pCPU's model emitted for what this vCPU ran since
   // the last flush (the model is drained at every exit and PMU access, so nothing of
   // another vCPU is in it). events_ is left all-zero again afterwards.
-  const uint64_t touched = tm->drain_events(events_);
-  if (touched == 0) return;
+  const arch::EventMask touched = tm->drain_events(events_);
+  if (!touched.any()) return;
   if (vpmu::count_events(*vpmu_, events_)) vpmu::sync_hwstate(*vpmu_);
   clear_events(touched);
 }
 
-void Vcpu::clear_events(uint64_t touched) {
-  for (auto& per_el : events_.counts)
-    for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
-}
+void Vcpu::clear_events(const arch::EventMask& touched) { events_.clear(touched); }
 
 void Vcpu::resync_counted() {
   // Counting has just become possible (a trap enabled a counter, a reload or a load ran):

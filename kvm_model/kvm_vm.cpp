@@ -17,7 +17,31 @@ int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8
   if (!vcpus_.empty()) return -EEXIST;  // one slot, fixed before the vCPUs exist
   mem_ = std::make_unique<cpu::PhysMem>(userspace_addr, gpa, size);
   mem_->set_slots(slots_);
+  mem_->set_gate(gate_);
   return 0;
+}
+
+void Vm::set_host_page_gate(cpu::HostPageGate* g) {
+  gate_ = g;
+  if (mem_ != nullptr) mem_->set_gate(g);
+}
+
+void Vm::host_pages_dropped(const uint8_t* h, uint64_t len) {
+  if (mem_ == nullptr) return;
+  const auto lo = reinterpret_cast<uintptr_t>(h), hi = lo + len;
+  auto overlaps = [&](const uint8_t* base, uint64_t size) {
+    const auto b = reinterpret_cast<uintptr_t>(base);
+    return lo < b + size && b < hi;
+  };
+  bool hit = overlaps(mem_->host(), mem_->size());
+  for (const cpu::SlotRegion& s : slots_) hit |= overlaps(s.host, s.size);
+  if (!hit) return;
+  mem_->host_pages_dropped(h, len);
+  // Walks may have cached leaves read from dropped table pages: kvm_tlb_flush_vmid_range().
+  for (const auto& v : vcpus_) {
+    if (threaded_) v->core_->post_tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+    else v->core_->tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  }
 }
 
 void Vm::set_memory_slots(std::vector<cpu::SlotRegion> slots) {

@@ -63,10 +63,10 @@ Pmu::Pmu(const PmuConfig& config) : config_(config) {
   if (config.pmcr_idcode > 0xff) fail("pmcr_idcode does not fit PMCR_EL0.IDCODE [23:16]");
   if (config.pmcr_imp > 0xff) fail("pmcr_imp does not fit PMCR_EL0.IMP [31:24]");
   for (uint16_t ev : config.events) {
-    const bool common = ev < arch::kNumCommonEvents;
+    const bool common = ev < arch::kNumEvents;
     const bool extended = ev >= kExtendedEventBase && ev < kExtendedEventBase + arch::kNumCommonEvents;
     if (!common && !extended)
-      fail("events: event " + std::to_string(ev) + " is outside 0x00..0x3F and 0x4000..0x403F");
+      fail("events: event " + std::to_string(ev) + " is outside 0x00..0x7F and 0x4000..0x403F");
     if (extended && config.pmuver < pmuver::kV3p1)
       fail("events: event " + std::to_string(ev) + " needs PMUv3.1 (PMCEID[63:32] is RES0 in v3.0)");
     if (common) implemented_[ev] = true;
@@ -363,7 +363,7 @@ void Pmu::increment_cycle_counter(uint64_t cycles) {
 }
 
 void Pmu::add_events(const arch::EventCounts& c) {
-  for (unsigned e = 0; e < arch::kNumCommonEvents; ++e)
+  for (unsigned e = 0; e < arch::kNumEvents; ++e)
     totals_[e] += c.counts[0][e] + c.counts[1][e] + c.counts[2][e];
   if (num_driven_ == 0 && cycle_el_mask_ == 0) return;
   settle_if_pending();

@@ -109,7 +109,7 @@ namespace pmu {
 struct PmuConfig {
   uint32_t num_counters = 0;        // PMCR_EL0.N, 0..31
   uint8_t pmuver = pmuver::kV3p1;   // ID_AA64DFR0_EL1.PMUVer: 1, 4, 5, 6 or 7
-  std::vector<uint16_t> events;     // implemented common events (0x00..0x3F, 0x4000..0x403F)
+  std::vector<uint16_t> events;     // implemented common events (0x00..0x7F, 0x4000..0x403F)
   uint32_t pmcr_idcode = 0;         // PMCR_EL0.IDCODE [23:16]
   uint32_t pmcr_imp = 0x41;         // PMCR_EL0.IMP [31:24], from MIDR_EL1.Implementer
   // Additions to the brief's design, each the source of a RES0/RES1 rule:
@@ -159,7 +159,8 @@ class Pmu {
 
   // Validates the configuration: throws std::invalid_argument naming the field when N > 31,
   // PMUVer is not one of 1/4/5/6/7, IDCODE/IMP do not fit 8 bits, or an event number cannot be
-  // advertised in PMCEID (outside 0x00..0x3F and 0x4000..0x403F, or 0x4000+ on PMUv3.0).
+  // stored (outside 0x00..0x7F and 0x4000..0x403F, or 0x4000+ on PMUv3.0). Events 0x40..0x7F
+  // count but PMCEID cannot advertise them.
   explicit Pmu(const PmuConfig& config);
 
   // Architectural warm reset of every PMU register (values per the choices above).
@@ -241,7 +242,7 @@ class Pmu {
   const PmuConfig& config() const { return config_; }
   uint64_t pmceid(unsigned which) const;  // 0 or 1; std::out_of_range otherwise
   // Events counted per event number since construction, whatever the counter programming.
-  const std::array<uint64_t, arch::kNumCommonEvents>& totals() const { return totals_; }
+  const std::array<uint64_t, arch::kNumEvents>& totals() const { return totals_; }
 
  private:
   friend struct RegOps;
@@ -307,7 +308,7 @@ class Pmu {
   Mdcr mdcr_;                         // MDCR_EL2 (hpmn = N until set)
   uint64_t guest_mask_ = 0;           // bit 31 | bits [HPMN-1:0]
   uint64_t pmceid_[2] = {0, 0};
-  std::array<bool, arch::kNumCommonEvents> implemented_{};
+  std::array<bool, arch::kNumEvents> implemented_{};
 
   // Architectural state.
   uint64_t pmcr_ = 0;                 // stored control bits only (no N/IDCODE/IMP, no P/C)
@@ -327,7 +328,7 @@ class Pmu {
   uint32_t swinc_mask_ = 0;           // counters programmed with an implemented SW_INCR
   uint32_t chain_mask_ = 0;           // odd counters programmed with an implemented CHAIN
 
-  std::array<uint64_t, arch::kNumCommonEvents> totals_{};
+  std::array<uint64_t, arch::kNumEvents> totals_{};
 
   // The instruction clock and the lazy counters (class comment).
   static constexpr uint64_t kNoBudget = ~uint64_t{0};

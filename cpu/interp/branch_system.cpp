@@ -1,6 +1,7 @@
 // Branches, exception generation and system instructions (Arm ARM C4.1.87).
 #include <atomic>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/port_access.h"
@@ -281,6 +282,9 @@ Flow at(Core& c, const DecodedInst& i, unsigned op2) {
   // Its walk reading outside every memory slot faults at stage 2, and KVM injects a plain
   // synchronous external abort (kvm_handle_guest_abort(): kvm_inject_dabt for a fault on
   // the stage-1 walk): no WnR, no CM.
+  // A walk through a slot page the host has not populated waits for the page, as the
+  // hardware's stage-2 fault on the walk makes KVM do, and the AT is retried.
+  if (walk_abort.kind == mmu::FaultKind::kHostPage) return c.host_page_exit(i.pc);
   if (!walk_abort.ok()) return data_abort(c, i, va, false, mmu::fault_status(walk_abort));
   c.set_sysreg(SysSlot::PAR_EL1, par);
   return Flow::kNext;
@@ -319,116 +323,172 @@ Flow op_sys(Core& c, const DecodedInst& i) {
 
 Flow op_undefined(Core& c, const DecodedInst& i) { return c.undefined(i); }
 
-bool pre_B(DecodedInst& i, uint32_t insn) {
-  i.imm = i.pc + (arch::sign_extend(bits<25, 0>(insn), 26) << 2);
-  i.fn = &op_b;
+// The predecode functions take the fields of their row's pattern as parameters, in pattern
+// order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+
+namespace {
+// B, BL: imm26 words from the instruction.
+bool pre_branch_imm(DecodedInst& i, Handler fn, F<'i'> imm26) {
+  i.imm = i.pc + (arch::sign_extend(imm26, 26) << 2);
+  i.fn = fn;
   return true;
 }
-bool pre_BL(DecodedInst& i, uint32_t insn) {
-  i.imm = i.pc + (arch::sign_extend(bits<25, 0>(insn), 26) << 2);
-  i.fn = &op_bl;
-  return true;
-}
-bool pre_B_cond(DecodedInst& i, uint32_t insn) {
-  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
-  i.f0 = static_cast<uint8_t>(bits<3, 0>(insn));
-  i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
-  i.fn = &op_b_cond;
-  return true;
-}
+// CBZ, CBNZ (Rt in n: the row's roles say so).
 template <bool kNonZero>
-bool pre_cb(DecodedInst& i, uint32_t insn) {
-  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
-  i.n = rzr(bits<4, 0>(insn));
-  i.fn = bit<31>(insn) ? &op_cbz<true, kNonZero> : &op_cbz<false, kNonZero>;
+bool pre_cb(DecodedInst& i, F<'f'> sf, F<'i'> imm19, F<'t'> rt) {
+  i.imm = i.pc + (arch::sign_extend(imm19, 19) << 2);
+  i.n = rzr(rt);
+  i.fn = sf ? &op_cbz<true, kNonZero> : &op_cbz<false, kNonZero>;
   return true;
 }
-bool pre_CBZ(DecodedInst& i, uint32_t insn) { return pre_cb<false>(i, insn); }
-bool pre_CBNZ(DecodedInst& i, uint32_t insn) { return pre_cb<true>(i, insn); }
+// TBZ, TBNZ: the pattern's b is b5:b40, the bit number.
 template <bool kNonZero>
-bool pre_tb(DecodedInst& i, uint32_t insn) {
-  i.imm = i.pc + (arch::sign_extend(bits<18, 5>(insn), 14) << 2);
-  i.f0 = static_cast<uint8_t>((bit<31>(insn) << 5) | bits<23, 19>(insn));
-  i.n = rzr(bits<4, 0>(insn));
+bool pre_tb(DecodedInst& i, F<'b'> bit_pos, F<'i'> imm14, F<'t'> rt) {
+  i.imm = i.pc + (arch::sign_extend(imm14, 14) << 2);
+  i.f0 = static_cast<uint8_t>(bit_pos);
+  i.n = rzr(rt);
   i.fn = &op_tbz<kNonZero>;
   return true;
 }
-bool pre_TBZ(DecodedInst& i, uint32_t insn) { return pre_tb<false>(i, insn); }
-bool pre_TBNZ(DecodedInst& i, uint32_t insn) { return pre_tb<true>(i, insn); }
-bool pre_BR(DecodedInst& i, uint32_t insn) { i.n = rzr(bits<9, 5>(insn)); i.fn = &op_br; return true; }
-bool pre_BLR(DecodedInst& i, uint32_t insn) { i.n = rzr(bits<9, 5>(insn)); i.fn = &op_blr; return true; }
-bool pre_RET(DecodedInst& i, uint32_t insn) { i.n = rzr(bits<9, 5>(insn)); i.fn = &op_br; return true; }
-bool pre_ERET(DecodedInst& i, uint32_t) { i.fn = &op_eret; return true; }
+// BR, BLR, RET.
+template <Handler kFn>
+bool pre_branch_reg(DecodedInst& i, F<'n'> rn) {
+  i.n = rzr(rn);
+  i.fn = kFn;
+  return true;
+}
+// SVC, HVC, SMC, BRK, HLT: imm16 is the syndrome's ISS.
+template <Handler kFn>
+bool pre_exception(DecodedInst& i, F<'i'> imm16) {
+  i.imm = imm16;
+  i.fn = kFn;
+  return true;
+}
+// CLREX, DSB, DMB, ISB: CRm (the barrier's domain and type, or CLREX's ignored field)
+// changes nothing in a single-copy model with one observer per access.
+template <Handler kFn>
+bool pre_barrier(DecodedInst& i, F<'m'> /*crm*/) {
+  i.fn = kFn;
+  return true;
+}
+// MSR (register), MRS: o is o0:op1 (op0 = 2 + o0), then CRn, CRm, op2, Rt.
+arch::SysRegKey sysreg_key(unsigned o0_op1, unsigned crn, unsigned crm, unsigned op2) {
+  return arch::SysRegKey{static_cast<uint8_t>(2 + (o0_op1 >> 3)), static_cast<uint8_t>(o0_op1 & 7),
+                         static_cast<uint8_t>(crn), static_cast<uint8_t>(crm), static_cast<uint8_t>(op2)};
+}
+}  // namespace
 
-bool pre_SVC(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_svc; return true; }
-bool pre_HVC(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_hvc; return true; }
-bool pre_SMC(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_smc; return true; }
-bool pre_BRK(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_brk; return true; }
-bool pre_HLT(DecodedInst& i, uint32_t insn) { i.imm = bits<20, 5>(insn); i.fn = &op_hlt; return true; }
+bool pre_B(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::B>(i, insn, [](DecodedInst& i, F<'i'> imm26) { return pre_branch_imm(i, &op_b, imm26); });
+}
+bool pre_BL(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::BL>(i, insn, [](DecodedInst& i, F<'i'> imm26) { return pre_branch_imm(i, &op_bl, imm26); });
+}
+bool pre_B_cond(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::B_cond>(i, insn, [](DecodedInst& i, F<'i'> imm19, F<'c'> cond) {
+    i.imm = i.pc + (arch::sign_extend(imm19, 19) << 2);
+    i.f0 = static_cast<uint8_t>(cond);
+    i.imm2 = kCondTable[i.f0];  // the condition's row, looked up once here
+    i.fn = &op_b_cond;
+    return true;
+  });
+}
+bool pre_CBZ(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CBZ>(i, insn, pre_cb<false>); }
+bool pre_CBNZ(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CBNZ>(i, insn, pre_cb<true>); }
+bool pre_TBZ(DecodedInst& i, uint32_t insn) { return with_fields<pattern::TBZ>(i, insn, pre_tb<false>); }
+bool pre_TBNZ(DecodedInst& i, uint32_t insn) { return with_fields<pattern::TBNZ>(i, insn, pre_tb<true>); }
+bool pre_BR(DecodedInst& i, uint32_t insn) { return with_fields<pattern::BR>(i, insn, pre_branch_reg<&op_br>); }
+bool pre_BLR(DecodedInst& i, uint32_t insn) { return with_fields<pattern::BLR>(i, insn, pre_branch_reg<&op_blr>); }
+bool pre_RET(DecodedInst& i, uint32_t insn) { return with_fields<pattern::RET>(i, insn, pre_branch_reg<&op_br>); }
+bool pre_ERET(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::ERET>(i, insn, [](DecodedInst& i) {
+    i.fn = &op_eret;
+    return true;
+  });
+}
+
+bool pre_SVC(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SVC>(i, insn, pre_exception<&op_svc>); }
+bool pre_HVC(DecodedInst& i, uint32_t insn) { return with_fields<pattern::HVC>(i, insn, pre_exception<&op_hvc>); }
+bool pre_SMC(DecodedInst& i, uint32_t insn) { return with_fields<pattern::SMC>(i, insn, pre_exception<&op_smc>); }
+bool pre_BRK(DecodedInst& i, uint32_t insn) { return with_fields<pattern::BRK>(i, insn, pre_exception<&op_brk>); }
+bool pre_HLT(DecodedInst& i, uint32_t insn) { return with_fields<pattern::HLT>(i, insn, pre_exception<&op_hlt>); }
 
 bool pre_HINT(DecodedInst& i, uint32_t insn) {
-  // CRm:op2 selects the hint; unallocated hints execute as NOP (Arm ARM C6.2 HINT).
-  static constexpr Handler kHints[8] = {&op_nop, &op_nop /*YIELD*/, &op_wfe, &op_wfi,
-                                        &op_sev, &op_sev /*SEVL*/, &op_nop, &op_nop};
-  const unsigned sel = bits<11, 5>(insn);
-  i.fn = sel < 8 ? kHints[sel] : &op_nop;
-  return true;
+  return with_fields<pattern::HINT>(i, insn, [](DecodedInst& i, F<'m'> crm, F<'o'> op2) {
+    // CRm:op2 selects the hint; unallocated hints execute as NOP (Arm ARM C6.2 HINT).
+    static constexpr Handler kHints[8] = {&op_nop, &op_nop /*YIELD*/, &op_wfe, &op_wfi,
+                                          &op_sev, &op_sev /*SEVL*/, &op_nop, &op_nop};
+    const unsigned sel = (crm << 3) | op2;
+    i.fn = sel < 8 ? kHints[sel] : &op_nop;
+    return true;
+  });
 }
-bool pre_CLREX(DecodedInst& i, uint32_t) { i.fn = &op_clrex; return true; }
-bool pre_DSB(DecodedInst& i, uint32_t) { i.fn = &op_barrier; return true; }
-bool pre_DMB(DecodedInst& i, uint32_t) { i.fn = &op_barrier; return true; }
-bool pre_ISB(DecodedInst& i, uint32_t) { i.fn = &op_nop; return true; }
+bool pre_CLREX(DecodedInst& i, uint32_t insn) { return with_fields<pattern::CLREX>(i, insn, pre_barrier<&op_clrex>); }
+bool pre_DSB(DecodedInst& i, uint32_t insn) { return with_fields<pattern::DSB>(i, insn, pre_barrier<&op_barrier>); }
+bool pre_DMB(DecodedInst& i, uint32_t insn) { return with_fields<pattern::DMB>(i, insn, pre_barrier<&op_barrier>); }
+bool pre_ISB(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ISB>(i, insn, pre_barrier<&op_nop>); }
 
 bool pre_MSR_imm(DecodedInst& i, uint32_t insn) {
-  const unsigned op1 = bits<18, 16>(insn), op2 = bits<7, 5>(insn);
-  const unsigned field = (op1 << 3) | op2;
-  // SPSel (op1=0, op2=5), DAIFSet (op1=3, op2=6), DAIFClr (op1=3, op2=7).
-  if (field != 0x05 && field != 0x1e && field != 0x1f) return false;
-  i.f0 = static_cast<uint8_t>(field);
-  i.f1 = static_cast<uint8_t>(bits<11, 8>(insn));
-  i.fn = &op_msr_imm;
-  return true;
+  return with_fields<pattern::MSR_imm>(i, insn, [](DecodedInst& i, F<'o'> op1, F<'m'> crm, F<'p'> op2) {
+    const unsigned field = (op1 << 3) | op2;
+    // SPSel (op1=0, op2=5), DAIFSet (op1=3, op2=6), DAIFClr (op1=3, op2=7).
+    if (field != 0x05 && field != 0x1e && field != 0x1f) return false;
+    i.f0 = static_cast<uint8_t>(field);
+    i.f1 = static_cast<uint8_t>(crm);
+    i.fn = &op_msr_imm;
+    return true;
+  });
 }
 bool pre_SYS(DecodedInst& i, uint32_t insn) {
-  const unsigned op1 = bits<18, 16>(insn), crn = bits<15, 12>(insn), crm = bits<11, 8>(insn),
-                 op2 = bits<7, 5>(insn);
-  // Allocated: cache maintenance (CRn 7), TLB maintenance (CRn 8) and AT (CRn 7, CRm 8).
-  const bool dc_ic = crn == 7 && ((op1 == 0 && ((crm == 1 && op2 == 0) || (crm == 5 && op2 == 0) ||
-                                                (crm == 6 && (op2 == 1 || op2 == 2)) ||
-                                                (crm == 10 && op2 == 2) || (crm == 14 && op2 == 2) ||
-                                                (crm == 8 && op2 < 4))) ||
-                                  (op1 == 3 && ((crm == 4 && op2 == 1) || (crm == 5 && op2 == 1) ||
-                                                (crm == 10 && op2 == 1) || (crm == 11 && op2 == 1) ||
-                                                (crm == 14 && op2 == 1))));
-  const bool tlbi = crn == 8 && op1 == 0 && (crm == 3 || crm == 7) &&
-                    (op2 == 0 || op2 == 1 || op2 == 2 || op2 == 3 || op2 == 5 || op2 == 7);
-  if (!dc_ic && !tlbi) return false;
-  i.f0 = static_cast<uint8_t>(op1);
-  i.f1 = static_cast<uint8_t>(crn);
-  i.f2 = static_cast<uint8_t>(crm);
-  i.f3 = static_cast<uint8_t>(op2);
-  i.n = rzr(bits<4, 0>(insn));
-  i.fn = &op_sys;
-  return true;
+  return with_fields<pattern::SYS>(i, insn, [](DecodedInst& i, F<'o'> op1, F<'n'> crn, F<'m'> crm, F<'p'> op2, F<'t'> rt) {
+    // Allocated: cache maintenance (CRn 7), TLB maintenance (CRn 8) and AT (CRn 7, CRm 8).
+    const bool dc_ic = crn == 7 && ((op1 == 0 && ((crm == 1 && op2 == 0) || (crm == 5 && op2 == 0) ||
+                                                  (crm == 6 && (op2 == 1 || op2 == 2)) ||
+                                                  (crm == 10 && op2 == 2) || (crm == 14 && op2 == 2) ||
+                                                  (crm == 8 && op2 < 4))) ||
+                                    (op1 == 3 && ((crm == 4 && op2 == 1) || (crm == 5 && op2 == 1) ||
+                                                  (crm == 10 && op2 == 1) || (crm == 11 && op2 == 1) ||
+                                                  (crm == 14 && op2 == 1))));
+    const bool tlbi = crn == 8 && op1 == 0 && (crm == 3 || crm == 7) &&
+                      (op2 == 0 || op2 == 1 || op2 == 2 || op2 == 3 || op2 == 5 || op2 == 7);
+    if (!dc_ic && !tlbi) return false;
+    i.f0 = static_cast<uint8_t>(op1);
+    i.f1 = static_cast<uint8_t>(crn);
+    i.f2 = static_cast<uint8_t>(crm);
+    i.f3 = static_cast<uint8_t>(op2);
+    i.n = rzr(rt);
+    i.fn = &op_sys;
+    return true;
+  });
 }
 bool pre_MSR_reg(DecodedInst& i, uint32_t insn) {
-  const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
-  if (idx < 0) return false;
-  i.imm = static_cast<uint64_t>(idx);
-  i.imm2 = uint64_t{kRouteUnbound} << 32 | arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), false);
-  i.n = rzr(bits<4, 0>(insn));
-  i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_msr_port : &op_msr;
-  return true;
+  return with_fields<pattern::MSR_reg>(i, insn, [](DecodedInst& i, F<'o'> o0_op1, F<'n'> crn, F<'m'> crm, F<'p'> op2, F<'t'> rt) {
+    const arch::SysRegKey key = sysreg_key(o0_op1, crn, crm, op2);
+    const int idx = sysreg::find(key);
+    if (idx < 0) return false;
+    i.imm = static_cast<uint64_t>(idx);
+    i.imm2 = uint64_t{kRouteUnbound} << 32 | key.to_esr_iss(rt, false);
+    i.n = rzr(rt);
+    i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_msr_port : &op_msr;
+    return true;
+  });
 }
 bool is_port_write(const DecodedInst& i) { return i.fn == &op_msr_port; }
 bool pre_MRS(DecodedInst& i, uint32_t insn) {
-  const int idx = sysreg::find(arch::SysRegKey::from_mrs_bits(insn));
-  if (idx < 0) return false;
-  i.imm = static_cast<uint64_t>(idx);
-  i.imm2 = uint64_t{kRouteUnbound} << 32 | arch::SysRegKey::from_mrs_bits(insn).to_esr_iss(bits<4, 0>(insn), true);
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_mrs_port : &op_mrs;
-  return true;
+  return with_fields<pattern::MRS>(i, insn, [](DecodedInst& i, F<'o'> o0_op1, F<'n'> crn, F<'m'> crm, F<'p'> op2, F<'t'> rt) {
+    const arch::SysRegKey key = sysreg_key(o0_op1, crn, crm, op2);
+    const int idx = sysreg::find(key);
+    if (idx < 0) return false;
+    i.imm = static_cast<uint64_t>(idx);
+    i.imm2 = uint64_t{kRouteUnbound} << 32 | key.to_esr_iss(rt, true);
+    i.d = wzr(rt);
+    i.fn = sysreg::at(idx).kind == sysreg::Kind::kTrap ? &op_mrs_port : &op_mrs;
+    return true;
+  });
 }
 
 }  // namespace cpu::interp

@@ -4,6 +4,7 @@
 // specialised at predecode by precision and operation so the hot path does no decoding.
 #include <array>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
 #include "cpu/fp/fp_packed.h"
@@ -53,13 +54,13 @@ constexpr std::array<Handler, 9> fp2_ops() {
 }
 constexpr std::array<std::array<Handler, 9>, 3> kFp2 = {fp2_ops<32>(), fp2_ops<64>(), fp2_ops<16>()};
 
-bool pre_fp2(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  const unsigned op = bits<15, 12>(insn);
+// op is the opcode (bits 15:12).
+bool pre_fp2(DecodedInst& i, unsigned ptype, unsigned op, unsigned rm, unsigned rn, unsigned rd) {
+  const int p = prec_index(ptype);
   if (p < 0 || op > 8) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
+  i.m = static_cast<uint8_t>(rm);
   i.fn = host_handler(kFp2[p][op]);
   return true;
 }
@@ -201,12 +202,12 @@ constexpr std::array<Handler, 20> fp1_ops() {
 }
 constexpr std::array<std::array<Handler, 20>, 3> kFp1 = {fp1_ops<32>(), fp1_ops<64>(), fp1_ops<16>()};
 
-bool pre_fp1(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  const unsigned op = bits<20, 15>(insn);
+// op is the opcode (bits 20:15).
+bool pre_fp1(DecodedInst& i, unsigned ptype, unsigned op, unsigned rn, unsigned rd) {
+  const int p = prec_index(ptype);
   if (p < 0 || op >= 20 || kFp1[p][op] == nullptr) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
   i.fn = kFp1[p][op];
   return true;
 }
@@ -347,147 +348,212 @@ int fmov_form(unsigned sf, unsigned ptype, unsigned rmode) {
 
 }  // namespace
 
-bool pre_FP_1SRC(DecodedInst& i, uint32_t insn) { return pre_fp1(i, insn); }
-bool pre_FP_SQRT(DecodedInst& i, uint32_t insn) { return pre_fp1(i, insn); }
-bool pre_FP_MUL(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
-bool pre_FP_DIV(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
-bool pre_FP_ADDSUB(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
-bool pre_FP_MAXMIN(DecodedInst& i, uint32_t insn) { return pre_fp2(i, insn); }
+// The predecode functions take the fields of their row's pattern as parameters, in pattern
+// order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern. "tt" is ptype.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+}  // namespace
 
-bool pre_FP_3SRC(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  if (p < 0) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
-  i.a = static_cast<uint8_t>(bits<14, 10>(insn));
-  i.fn = host_handler(kFp3[p][(bit<21>(insn) << 1) | bit<15>(insn)]);
-  return true;
+bool pre_FP_1SRC(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_1SRC>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+    return pre_fp1(i, ptype, op, rn, rd);
+  });
+}
+bool pre_FP_SQRT(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_SQRT>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'n'> rn, F<'d'> rd) {
+    return pre_fp1(i, ptype, 0b000011, rn, rd);  // the row fixes opcode 000011
+  });
+}
+bool pre_FP_MUL(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_MUL>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'o'> neg, F<'n'> rn, F<'d'> rd) {
+    return pre_fp2(i, ptype, neg << 3, rm, rn, rd);  // opcode 0000 FMUL, 1000 FNMUL
+  });
+}
+bool pre_FP_DIV(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_DIV>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+    return pre_fp2(i, ptype, 0b0001, rm, rn, rd);
+  });
+}
+bool pre_FP_ADDSUB(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_ADDSUB>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'o'> sub, F<'n'> rn, F<'d'> rd) {
+    return pre_fp2(i, ptype, 0b0010 | sub, rm, rn, rd);
+  });
+}
+bool pre_FP_MAXMIN(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_MAXMIN>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+    return pre_fp2(i, ptype, 0b0100 | op, rm, rn, rd);
+  });
 }
 
+// o is o1:o0 (bits 21 and 15): FMADD, FMSUB, FNMADD, FNMSUB.
+bool pre_FP_3SRC(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::FP_3SRC>(
+      i, insn, [](DecodedInst& i, F<'t'> ptype, F<'o'> op, F<'m'> rm, F<'a'> ra, F<'n'> rn, F<'d'> rd) {
+        const int p = prec_index(ptype);
+        if (p < 0) return false;
+        i.d = static_cast<uint8_t>(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.m = static_cast<uint8_t>(rm);
+        i.a = static_cast<uint8_t>(ra);
+        i.fn = host_handler(kFp3[p][op]);
+        return true;
+      });
+}
+
+// o is opc (bits 4:3): bit 4 signalling (FCMPE), bit 3 compare with #0.0.
 bool pre_FP_CMP(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  if (p < 0) return false;
-  // The #0.0 forms have Rm (0)(0)(0)(0)(0): another value is CONSTRAINED UNPREDICTABLE,
-  // UNDEFINED or executing as if zero. Single and double execute (as QEMU and Capstone
-  // do); the half forms are UNDEFINED (as llvm-mc, their disassembly oracle, decides).
-  if (bit<3>(insn) && bits<20, 16>(insn) != 0 && p == 2) return false;
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
-  i.fn = kFcmp[p][bits<4, 3>(insn)];
-  return true;
+  return with_fields<pattern::FP_CMP>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'n'> rn, F<'o'> opc) {
+    const int p = prec_index(ptype);
+    if (p < 0) return false;
+    // The #0.0 forms have Rm (0)(0)(0)(0)(0): another value is CONSTRAINED UNPREDICTABLE,
+    // UNDEFINED or executing as if zero. Single and double execute (as QEMU and Capstone
+    // do); the half forms are UNDEFINED (as llvm-mc, their disassembly oracle, decides).
+    if ((opc & 1) && rm != 0 && p == 2) return false;
+    i.n = static_cast<uint8_t>(rn);
+    i.m = static_cast<uint8_t>(rm);
+    i.fn = kFcmp[p][opc];
+    return true;
+  });
 }
 
 bool pre_FP_CCMP(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  if (p < 0) return false;
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
-  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
-  i.f1 = static_cast<uint8_t>(bits<3, 0>(insn));
-  i.fn = kFccmp[p][bit<4>(insn)];
-  return true;
+  return with_fields<pattern::FP_CCMP>(
+      i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'c'> cond, F<'n'> rn, F<'o'> signal, F<'f'> nzcv) {
+        const int p = prec_index(ptype);
+        if (p < 0) return false;
+        i.n = static_cast<uint8_t>(rn);
+        i.m = static_cast<uint8_t>(rm);
+        i.f0 = static_cast<uint8_t>(cond);
+        i.f1 = static_cast<uint8_t>(nzcv);
+        i.fn = kFccmp[p][signal];
+        return true;
+      });
 }
 
 bool pre_FP_CSEL(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  if (p < 0) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
-  i.f0 = static_cast<uint8_t>(bits<15, 12>(insn));
-  i.fn = kFcsel[p];
-  return true;
+  return with_fields<pattern::FP_CSEL>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'m'> rm, F<'c'> cond, F<'n'> rn, F<'d'> rd) {
+    const int p = prec_index(ptype);
+    if (p < 0) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.m = static_cast<uint8_t>(rm);
+    i.f0 = static_cast<uint8_t>(cond);
+    i.fn = kFcsel[p];
+    return true;
+  });
 }
 
 bool pre_FP_IMM(DecodedInst& i, uint32_t insn) {
-  const unsigned ptype = bits<23, 22>(insn), imm8 = bits<20, 13>(insn);
-  const int n = kPtypeBits[ptype];
-  if (n == 0) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.imm = n == 32 ? fp::expand_imm8<32>(imm8) : n == 64 ? fp::expand_imm8<64>(imm8) : fp::expand_imm8<16>(imm8);
-  i.fn = &op_fmov_imm;
-  return true;
+  return with_fields<pattern::FP_IMM>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'i'> imm8, F<'d'> rd) {
+    const int n = kPtypeBits[ptype];
+    if (n == 0) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.imm = n == 32 ? fp::expand_imm8<32>(imm8) : n == 64 ? fp::expand_imm8<64>(imm8) : fp::expand_imm8<16>(imm8);
+    i.fn = &op_fmov_imm;
+    return true;
+  });
 }
 
+// o is opcode<2> and opcode<0> (bits 18 and 16; opcode<1> is 0 in this row): FCVTA* when
+// opcode<2> is set, unsigned when opcode<0> is.
 bool pre_FP_TO_INT(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  const unsigned rmode = bits<20, 19>(insn), op = bits<18, 16>(insn);
-  if (p < 0) return false;
-  unsigned r;
-  if (op >> 2) {
-    if (rmode != 0) return false;  // FCVTA* only with rmode 00
-    r = 4;
-  } else {
-    r = rmode;
-  }
-  i.d = wzr(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f0 = 0;
-  i.fn = kFcvtInt[r][p][bit<31>(insn)][op & 1];
-  return true;
+  return with_fields<pattern::FP_TO_INT>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'t'> ptype, F<'r'> rmode, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        const int p = prec_index(ptype);
+        if (p < 0) return false;
+        unsigned r;
+        if (op >> 1) {
+          if (rmode != 0) return false;  // FCVTA* only with rmode 00
+          r = 4;
+        } else {
+          r = rmode;
+        }
+        i.d = wzr(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.f0 = 0;
+        i.fn = kFcvtInt[r][p][sf][op & 1];
+        return true;
+      });
 }
 
 bool pre_INT_TO_FP(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  if (p < 0 || bits<20, 19>(insn) != 0) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.f0 = 0;
-  i.fn = kCvtf[p][bit<31>(insn)][bit<16>(insn)];
-  return true;
+  return with_fields<pattern::INT_TO_FP>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'t'> ptype, F<'r'> rmode, F<'o'> is_unsigned, F<'n'> rn, F<'d'> rd) {
+        const int p = prec_index(ptype);
+        if (p < 0 || rmode != 0) return false;
+        i.d = static_cast<uint8_t>(rd);
+        i.n = rzr(rn);
+        i.f0 = 0;
+        i.fn = kCvtf[p][sf][is_unsigned];
+        return true;
+      });
 }
 
 bool pre_FMOV_TO_GEN(DecodedInst& i, uint32_t insn) {
-  const int form = fmov_form(bit<31>(insn), bits<23, 22>(insn), bits<20, 19>(insn));
-  if (form < 0) return false;
-  constexpr Handler kT[] = {&op_fmov_to_gen<kFmov32>, &op_fmov_to_gen<kFmov64>, &op_fmov_to_gen<kFmov16>,
-                            &op_fmov_to_gen<kFmovTop>};
-  i.d = wzr(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.fn = kT[form];
-  return true;
+  return with_fields<pattern::FMOV_TO_GEN>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'t'> ptype, F<'r'> rmode, F<'n'> rn, F<'d'> rd) {
+        const int form = fmov_form(sf, ptype, rmode);
+        if (form < 0) return false;
+        constexpr Handler kT[] = {&op_fmov_to_gen<kFmov32>, &op_fmov_to_gen<kFmov64>, &op_fmov_to_gen<kFmov16>,
+                                  &op_fmov_to_gen<kFmovTop>};
+        i.d = wzr(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.fn = kT[form];
+        return true;
+      });
 }
 
 bool pre_FMOV_FROM_GEN(DecodedInst& i, uint32_t insn) {
-  const int form = fmov_form(bit<31>(insn), bits<23, 22>(insn), bits<20, 19>(insn));
-  if (form < 0) return false;
-  constexpr Handler kT[] = {&op_fmov_from_gen<kFmov32>, &op_fmov_from_gen<kFmov64>, &op_fmov_from_gen<kFmov16>,
-                            &op_fmov_from_gen<kFmovTop>};
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.fn = kT[form];
-  return true;
+  return with_fields<pattern::FMOV_FROM_GEN>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'t'> ptype, F<'r'> rmode, F<'n'> rn, F<'d'> rd) {
+        const int form = fmov_form(sf, ptype, rmode);
+        if (form < 0) return false;
+        constexpr Handler kT[] = {&op_fmov_from_gen<kFmov32>, &op_fmov_from_gen<kFmov64>,
+                                  &op_fmov_from_gen<kFmov16>, &op_fmov_from_gen<kFmovTop>};
+        i.d = static_cast<uint8_t>(rd);
+        i.n = rzr(rn);
+        i.fn = kT[form];
+        return true;
+      });
 }
 
 bool pre_FJCVTZS(DecodedInst& i, uint32_t insn) {
-  i.d = wzr(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.fn = &op_fjcvtzs;
-  return true;
+  return with_fields<pattern::FJCVTZS>(i, insn, [](DecodedInst& i, F<'n'> rn, F<'d'> rd) {
+    i.d = wzr(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.fn = &op_fjcvtzs;
+    return true;
+  });
 }
 
 // Fixed point: fbits = 64 - scale; the 32-bit forms need scale<5> = 1 (fbits <= 32).
 bool pre_FP_TO_FIXED(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  const unsigned scale = bits<15, 10>(insn), sf = bit<31>(insn);
-  if (p < 0 || (!sf && !(scale >> 5))) return false;
-  i.d = wzr(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f0 = static_cast<uint8_t>(64 - scale);
-  i.fn = kFcvtInt[static_cast<int>(Rounding::kZero)][p][sf][bit<16>(insn)];
-  return true;
+  return with_fields<pattern::FP_TO_FIXED>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'t'> ptype, F<'o'> is_unsigned, F<'i'> scale, F<'n'> rn, F<'d'> rd) {
+        const int p = prec_index(ptype);
+        if (p < 0 || (!sf && !(scale >> 5))) return false;
+        i.d = wzr(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.f0 = static_cast<uint8_t>(64 - scale);
+        i.fn = kFcvtInt[static_cast<int>(Rounding::kZero)][p][sf][is_unsigned];
+        return true;
+      });
 }
 
 bool pre_FIXED_TO_FP(DecodedInst& i, uint32_t insn) {
-  const int p = prec_index(bits<23, 22>(insn));
-  const unsigned scale = bits<15, 10>(insn), sf = bit<31>(insn);
-  if (p < 0 || (!sf && !(scale >> 5))) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.f0 = static_cast<uint8_t>(64 - scale);
-  i.fn = kCvtf[p][sf][bit<16>(insn)];
-  return true;
+  return with_fields<pattern::FIXED_TO_FP>(
+      i, insn, [](DecodedInst& i, F<'f'> sf, F<'t'> ptype, F<'o'> is_unsigned, F<'i'> scale, F<'n'> rn, F<'d'> rd) {
+        const int p = prec_index(ptype);
+        if (p < 0 || (!sf && !(scale >> 5))) return false;
+        i.d = static_cast<uint8_t>(rd);
+        i.n = rzr(rn);
+        i.f0 = static_cast<uint8_t>(64 - scale);
+        i.fn = kCvtf[p][sf][is_unsigned];
+        return true;
+      });
 }
 
 }  // namespace cpu::interp

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
 
@@ -186,18 +187,16 @@ constexpr std::array<std::array<std::array<Handler, kNumModes>, 6>, 4> ldst_tabl
 }
 constexpr auto kLdstTable = ldst_table(std::make_index_sequence<4>{});
 
-bool pre_ldst(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset, bool allow_prefetch) {
-  const unsigned size = bits<31, 30>(insn), opc = bits<23, 22>(insn);
-  if (bit<26>(insn)) return false;  // SIMD&FP registers are not implemented
+bool pre_ldst(DecodedInst& i, unsigned size, unsigned opc, unsigned rn, unsigned rt, Mode mode, uint64_t offset,
+              bool allow_prefetch) {
   const Kind kind = kind_of(size, opc);
   if (kind == Kind::kInvalid || (kind == Kind::kPrefetch && !allow_prefetch)) return false;
   // A load that writes back into its own destination is CONSTRAINED UNPREDICTABLE; UNDEFINED here.
-  const unsigned rt = bits<4, 0>(insn), rn = bits<9, 5>(insn);
   if ((mode == Mode::kPre || mode == Mode::kPost) && kind != Kind::kStore && rn == rt && rn != 31) return false;
   // Unprivileged forms exist for B/H/W/X stores and loads, not for PRFM (rejected above).
   i.imm = offset;
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = kind == Kind::kStore ? rzr(bits<4, 0>(insn)) : wzr(bits<4, 0>(insn));
+  i.n = rsp(rn);
+  i.d = kind == Kind::kStore ? rzr(rt) : wzr(rt);
   i.fn = kLdstTable[size][static_cast<unsigned>(kind)][static_cast<unsigned>(mode)];
   return i.fn != nullptr;
 }
@@ -262,26 +261,27 @@ template <unsigned kSizeLog2, PairKind kKind, Mode kMode, bool kSlow = false>
   }
 }
 
+// opc1 is bit 31 of the encoding (X or W pair; LDPSW has none and passes 0), mode_bits
+// bits [24:23]: 00 no-allocate, 01 post, 10 offset, 11 pre.
 template <PairKind kKind>
-bool pre_pair(DecodedInst& i, uint32_t insn) {
-  const unsigned mode_bits = bits<24, 23>(insn);  // 00 no-allocate, 01 post, 10 offset, 11 pre
-  const unsigned rt = bits<4, 0>(insn), rt2 = bits<14, 10>(insn), rn = bits<9, 5>(insn);
+bool pre_pair(DecodedInst& i, unsigned opc1, unsigned mode_bits, unsigned imm7, unsigned rt2, unsigned rn,
+              unsigned rt) {
   const bool wback = mode_bits == 1 || mode_bits == 3;
   // CONSTRAINED UNPREDICTABLE cases (Arm ARM K1.2.x LDP/STP): a load pair writing one
   // register twice, or writeback into a register the pair transfers. This model chooses
   // UNDEFINED, as Capstone and LLVM refuse to decode them.
   if (kKind != PairKind::kStore && rt == rt2) return false;
   if (wback && rn != 31 && (rn == rt || rn == rt2)) return false;
-  const bool is64 = kKind != PairKind::kLoadSW && bit<31>(insn);
+  const bool is64 = kKind != PairKind::kLoadSW && opc1 != 0;
   const unsigned size_log2 = is64 ? 3 : 2;
-  i.imm = static_cast<uint64_t>(arch::sign_extend(bits<21, 15>(insn), 7) << size_log2);
-  i.n = rsp(bits<9, 5>(insn));
+  i.imm = static_cast<uint64_t>(arch::sign_extend(imm7, 7) << size_log2);
+  i.n = rsp(rn);
   if (kKind == PairKind::kStore) {
-    i.d = rzr(bits<4, 0>(insn));
-    i.a = rzr(bits<14, 10>(insn));
+    i.d = rzr(rt);
+    i.a = rzr(rt2);
   } else {
-    i.d = wzr(bits<4, 0>(insn));
-    i.a = wzr(bits<14, 10>(insn));
+    i.d = wzr(rt);
+    i.a = wzr(rt2);
   }
   // Indexed by bits [24:23]: no-allocate (an offset form), post-index, offset, pre-index.
   static constexpr Handler kTable[2][4] = {
@@ -555,132 +555,173 @@ Flow op_atomic(Core& c, const DecodedInst& i) {
 
 }  // namespace
 
+// The predecode functions take the fields of their row's pattern as parameters, in pattern
+// order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+
+// The single-register immediate forms: imm9 signed (unscaled, pre, post, unprivileged).
+template <Mode kMode, bool kAllowPrefetch>
+bool pre_ldst_imm9(DecodedInst& i, F<'z'> size, F<'o'> opc, F<'i'> imm9, F<'n'> rn, F<'t'> rt) {
+  return pre_ldst(i, size, opc, rn, rt, kMode, static_cast<uint64_t>(arch::sign_extend(imm9, 9)), kAllowPrefetch);
+}
+// The pairs with a mode field (STP, LDP) and the non-temporal ones (mode 00, no field).
+template <PairKind kKind>
+bool pre_pair_indexed(DecodedInst& i, F<'o'> opc1, F<'m'> mode, F<'i'> imm7, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+  return pre_pair<kKind>(i, opc1, mode, imm7, rt2, rn, rt);
+}
+template <PairKind kKind>
+bool pre_pair_nt(DecodedInst& i, F<'o'> opc1, F<'i'> imm7, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+  return pre_pair<kKind>(i, opc1, 0, imm7, rt2, rn, rt);
+}
+// Load-acquire/store-release and load-exclusive: one size-indexed handler, Rt and Rn. The
+// acquire/release bit (a) needs nothing more: every access is single-copy atomic and in
+// program order here.
+template <const Handler (&kTable)[4], bool kStore>
+bool pre_ordered(DecodedInst& i, F<'z'> size, F<'a'> /*o0*/, F<'n'> rn, F<'t'> rt) {
+  i.n = rsp(rn);
+  i.d = kStore ? rzr(rt) : wzr(rt);
+  i.fn = kTable[size];
+  return true;
+}
+constexpr Handler kLdxr[4] = PMUEMU_BY_SIZE(op_ldxr);
+constexpr Handler kStxr[4] = PMUEMU_BY_SIZE(op_stxr);
+constexpr Handler kCas[4] = PMUEMU_BY_SIZE(op_cas);
+constexpr Handler kLdar[4] = {&op_ordered<0, true>, &op_ordered<1, true>, &op_ordered<2, true>, &op_ordered<3, true>};
+constexpr Handler kStlr[4] = {&op_ordered<0, false>, &op_ordered<1, false>, &op_ordered<2, false>,
+                              &op_ordered<3, false>};
+}  // namespace
+
 bool pre_LDST_unscaled(DecodedInst& i, uint32_t insn) {
-  return pre_ldst(i, insn, Mode::kOffset, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), true);
+  return with_fields<pattern::LDST_unscaled>(i, insn, pre_ldst_imm9<Mode::kOffset, true>);
 }
 bool pre_LDST_post(DecodedInst& i, uint32_t insn) {
-  return pre_ldst(i, insn, Mode::kPost, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+  return with_fields<pattern::LDST_post>(i, insn, pre_ldst_imm9<Mode::kPost, false>);
 }
 // LDTR/STTR: unprivileged accesses, checked against EL0 permissions even at EL1 (PAN is
 // not implemented, so nothing else changes; Arm ARM C6.2 LDTR).
 bool pre_LDST_unpriv(DecodedInst& i, uint32_t insn) {
-  return pre_ldst(i, insn, Mode::kUnpriv, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+  return with_fields<pattern::LDST_unpriv>(i, insn, pre_ldst_imm9<Mode::kUnpriv, false>);
 }
 bool pre_LDST_pre(DecodedInst& i, uint32_t insn) {
-  return pre_ldst(i, insn, Mode::kPre, static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)), false);
+  return with_fields<pattern::LDST_pre>(i, insn, pre_ldst_imm9<Mode::kPre, false>);
 }
 bool pre_LDST_uimm(DecodedInst& i, uint32_t insn) {
-  return pre_ldst(i, insn, Mode::kOffset, bits<21, 10>(insn) << bits<31, 30>(insn), true);
+  return with_fields<pattern::LDST_uimm>(
+      i, insn, [](DecodedInst& i, F<'z'> size, F<'o'> opc, F<'i'> imm12, F<'n'> rn, F<'t'> rt) {
+        return pre_ldst(i, size, opc, rn, rt, Mode::kOffset, uint64_t{imm12} << size, true);
+      });
 }
 bool pre_LDST_reg(DecodedInst& i, uint32_t insn) {
-  const unsigned option = bits<15, 13>(insn);
-  if ((option & 2) == 0) return false;  // only UXTW, LSL/UXTX, SXTW, SXTX
-  const Mode mode = option == 2 ? Mode::kRegUxtw : option == 6 ? Mode::kRegSxtw : Mode::kReg;
-  if (!pre_ldst(i, insn, mode, 0, true)) return false;
-  i.m = rzr(bits<20, 16>(insn));
-  i.f0 = static_cast<uint8_t>(option);
-  i.f1 = static_cast<uint8_t>(bit<12>(insn) ? bits<31, 30>(insn) : 0);
-  return true;
+  return with_fields<pattern::LDST_reg>(
+      i, insn,
+      [](DecodedInst& i, F<'z'> size, F<'o'> opc, F<'m'> rm, F<'x'> option, F<'S'> shift, F<'n'> rn, F<'t'> rt) {
+        if ((option & 2) == 0) return false;  // only UXTW, LSL/UXTX, SXTW, SXTX
+        const Mode mode = option == 2 ? Mode::kRegUxtw : option == 6 ? Mode::kRegSxtw : Mode::kReg;
+        if (!pre_ldst(i, size, opc, rn, rt, mode, 0, true)) return false;
+        i.m = rzr(rm);
+        i.f0 = static_cast<uint8_t>(option);
+        i.f1 = static_cast<uint8_t>(shift ? size : 0);
+        return true;
+      });
 }
 
-bool pre_STP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kStore>(i, insn); }
-bool pre_LDP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kLoad>(i, insn); }
-bool pre_STNP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kStore>(i, insn); }
-bool pre_LDNP(DecodedInst& i, uint32_t insn) { return pre_pair<PairKind::kLoad>(i, insn); }
+bool pre_STP(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STP>(i, insn, pre_pair_indexed<PairKind::kStore>); }
+bool pre_LDP(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDP>(i, insn, pre_pair_indexed<PairKind::kLoad>); }
+bool pre_STNP(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STNP>(i, insn, pre_pair_nt<PairKind::kStore>); }
+bool pre_LDNP(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDNP>(i, insn, pre_pair_nt<PairKind::kLoad>); }
 bool pre_LDPSW(DecodedInst& i, uint32_t insn) {
-  if (bits<24, 23>(insn) == 0) return false;  // no non-temporal LDPSW
-  return pre_pair<PairKind::kLoadSW>(i, insn);
+  return with_fields<pattern::LDPSW>(i, insn, [](DecodedInst& i, F<'m'> mode, F<'i'> imm7, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+    if (mode == 0) return false;  // no non-temporal LDPSW
+    return pre_pair<PairKind::kLoadSW>(i, 0, mode, imm7, rt2, rn, rt);
+  });
 }
 
 bool pre_LDR_lit(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[4] = {&op_ldr_lit<2, false>, &op_ldr_lit<3, false>, &op_ldr_lit<2, true>, &op_prfm};
-  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = kTable[bits<31, 30>(insn)];
-  return true;
+  return with_fields<pattern::LDR_lit>(i, insn, [](DecodedInst& i, F<'o'> opc, F<'i'> imm19, F<'t'> rt) {
+    static constexpr Handler kTable[4] = {&op_ldr_lit<2, false>, &op_ldr_lit<3, false>, &op_ldr_lit<2, true>, &op_prfm};
+    i.imm = i.pc + (arch::sign_extend(imm19, 19) << 2);
+    i.d = wzr(rt);
+    i.fn = kTable[opc];
+    return true;
+  });
 }
 
-bool pre_LDXR(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[4] = PMUEMU_BY_SIZE(op_ldxr);
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = kTable[bits<31, 30>(insn)];
-  return true;
-}
+bool pre_LDXR(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDXR>(i, insn, pre_ordered<kLdxr, false>); }
 bool pre_STXR(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[4] = PMUEMU_BY_SIZE(op_stxr);
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = rzr(bits<4, 0>(insn));
-  i.m = wzr(bits<20, 16>(insn));
-  i.fn = kTable[bits<31, 30>(insn)];
-  return true;
+  return with_fields<pattern::STXR>(i, insn, [](DecodedInst& i, F<'z'> size, F<'s'> rs, F<'a'> o0, F<'n'> rn, F<'t'> rt) {
+    i.m = wzr(rs);
+    return pre_ordered<kStxr, true>(i, size, o0, rn, rt);
+  });
 }
 bool pre_LDXP(DecodedInst& i, uint32_t insn) {
-  if (bits<4, 0>(insn) == bits<14, 10>(insn)) return false;  // Rt == Rt2: CONSTRAINED UNPREDICTABLE, UNDEFINED here
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.a = wzr(bits<14, 10>(insn));
-  i.fn = bit<30>(insn) ? &op_ldxp<3> : &op_ldxp<2>;
-  return true;
+  return with_fields<pattern::LDXP>(i, insn, [](DecodedInst& i, F<'z'> sz, F<'a'> /*o0*/, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+    if (rt == rt2) return false;  // Rt == Rt2: CONSTRAINED UNPREDICTABLE, UNDEFINED here
+    i.n = rsp(rn);
+    i.d = wzr(rt);
+    i.a = wzr(rt2);
+    i.fn = sz ? &op_ldxp<3> : &op_ldxp<2>;
+    return true;
+  });
 }
 bool pre_STXP(DecodedInst& i, uint32_t insn) {
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = rzr(bits<4, 0>(insn));
-  i.a = rzr(bits<14, 10>(insn));
-  i.m = wzr(bits<20, 16>(insn));
-  i.fn = bit<30>(insn) ? &op_stxp<3> : &op_stxp<2>;
-  return true;
+  return with_fields<pattern::STXP>(
+      i, insn, [](DecodedInst& i, F<'z'> sz, F<'s'> rs, F<'a'> /*o0*/, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+        i.n = rsp(rn);
+        i.d = rzr(rt);
+        i.a = rzr(rt2);
+        i.m = wzr(rs);
+        i.fn = sz ? &op_stxp<3> : &op_stxp<2>;
+        return true;
+      });
 }
-bool pre_LDAR(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[4] = {&op_ordered<0, true>, &op_ordered<1, true>, &op_ordered<2, true>,
-                                        &op_ordered<3, true>};
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = kTable[bits<31, 30>(insn)];
-  return true;
-}
-bool pre_STLR(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[4] = {&op_ordered<0, false>, &op_ordered<1, false>, &op_ordered<2, false>,
-                                        &op_ordered<3, false>};
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = rzr(bits<4, 0>(insn));
-  i.fn = kTable[bits<31, 30>(insn)];
-  return true;
-}
+bool pre_LDAR(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDAR>(i, insn, pre_ordered<kLdar, false>); }
+bool pre_STLR(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STLR>(i, insn, pre_ordered<kStlr, true>); }
 bool pre_CAS(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[4] = PMUEMU_BY_SIZE(op_cas);
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = rzr(bits<4, 0>(insn));      // Rt: new value
-  i.m = rzr(bits<20, 16>(insn));    // Rs: compare value (read)
-  i.a = wzr(bits<20, 16>(insn));    // Rs: old value (write)
-  i.fn = kTable[bits<31, 30>(insn)];
-  return true;
+  return with_fields<pattern::CAS>(
+      i, insn, [](DecodedInst& i, F<'z'> size, F<'L'> /*acquire*/, F<'s'> rs, F<'a'> /*release*/, F<'n'> rn, F<'t'> rt) {
+        i.n = rsp(rn);
+        i.d = rzr(rt);  // Rt: new value
+        i.m = rzr(rs);  // Rs: compare value (read)
+        i.a = wzr(rs);  // Rs: old value (write)
+        i.fn = kCas[size];
+        return true;
+      });
 }
 bool pre_CASP(DecodedInst& i, uint32_t insn) {
-  const unsigned s = bits<20, 16>(insn), t = bits<4, 0>(insn);
-  if ((s & 1) || (t & 1)) return false;  // register pairs must start at an even register
-  i.n = rsp(bits<9, 5>(insn));
-  i.f0 = static_cast<uint8_t>(s);
-  i.f1 = static_cast<uint8_t>(t);
-  i.fn = bit<30>(insn) ? &op_casp<3> : &op_casp<2>;
-  return true;
+  return with_fields<pattern::CASP>(
+      i, insn, [](DecodedInst& i, F<'z'> sz, F<'L'> /*acquire*/, F<'s'> rs, F<'a'> /*release*/, F<'n'> rn, F<'t'> rt) {
+        if ((rs & 1) || (rt & 1)) return false;  // register pairs must start at an even register
+        i.n = rsp(rn);
+        i.f0 = static_cast<uint8_t>(rs);
+        i.f1 = static_cast<uint8_t>(rt);
+        i.fn = sz ? &op_casp<3> : &op_casp<2>;
+        return true;
+      });
 }
 bool pre_LSE_atomic(DecodedInst& i, uint32_t insn) {
-  const unsigned o3 = bit<15>(insn), opc = bits<14, 12>(insn), size = bits<31, 30>(insn);
-  if (bit<26>(insn)) return false;
-  if (o3 && opc != 0) return false;  // only SWP in the o3 = 1 space (LDAPR etc. not implemented)
-  const AtomicOp op = o3 ? AtomicOp::kSwp : static_cast<AtomicOp>(opc);
+  return with_fields<pattern::LSE_atomic>(
+      i, insn,
+      [](DecodedInst& i, F<'z'> size, F<'A'> /*acquire*/, F<'R'> /*release*/, F<'s'> rs, F<'o'> o3_opc, F<'n'> rn,
+         F<'t'> rt) {
+        const unsigned o3 = o3_opc >> 3, opc = o3_opc & 7;
+        if (o3 && opc != 0) return false;  // only SWP in the o3 = 1 space (LDAPR etc. not implemented)
+        const AtomicOp op = o3 ? AtomicOp::kSwp : static_cast<AtomicOp>(opc);
 #define PMUEMU_ATOMIC_ROW(op) {&op_atomic<0, op>, &op_atomic<1, op>, &op_atomic<2, op>, &op_atomic<3, op>}
-  static constexpr Handler kTable[9][4] = {
-      PMUEMU_ATOMIC_ROW(AtomicOp::kAdd),  PMUEMU_ATOMIC_ROW(AtomicOp::kClr),  PMUEMU_ATOMIC_ROW(AtomicOp::kEor),
-      PMUEMU_ATOMIC_ROW(AtomicOp::kSet),  PMUEMU_ATOMIC_ROW(AtomicOp::kSmax), PMUEMU_ATOMIC_ROW(AtomicOp::kSmin),
-      PMUEMU_ATOMIC_ROW(AtomicOp::kUmax), PMUEMU_ATOMIC_ROW(AtomicOp::kUmin), PMUEMU_ATOMIC_ROW(AtomicOp::kSwp)};
+        static constexpr Handler kTable[9][4] = {
+            PMUEMU_ATOMIC_ROW(AtomicOp::kAdd),  PMUEMU_ATOMIC_ROW(AtomicOp::kClr),  PMUEMU_ATOMIC_ROW(AtomicOp::kEor),
+            PMUEMU_ATOMIC_ROW(AtomicOp::kSet),  PMUEMU_ATOMIC_ROW(AtomicOp::kSmax), PMUEMU_ATOMIC_ROW(AtomicOp::kSmin),
+            PMUEMU_ATOMIC_ROW(AtomicOp::kUmax), PMUEMU_ATOMIC_ROW(AtomicOp::kUmin), PMUEMU_ATOMIC_ROW(AtomicOp::kSwp)};
 #undef PMUEMU_ATOMIC_ROW
-  i.n = rsp(bits<9, 5>(insn));
-  i.m = rzr(bits<20, 16>(insn));
-  i.d = wzr(bits<4, 0>(insn));
-  i.fn = kTable[static_cast<unsigned>(op)][size];
-  return true;
+        i.n = rsp(rn);
+        i.m = rzr(rs);
+        i.d = wzr(rt);
+        i.fn = kTable[static_cast<unsigned>(op)][size];
+        return true;
+      });
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <array>
 #include <bit>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
 
@@ -208,36 +209,48 @@ Flow op_sha256su1(Core& c, const DecodedInst& i) {
 
 }  // namespace
 
-// FEAT_AES.
+// The predecode functions take the fields of their row's pattern as parameters, in pattern
+// order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+}  // namespace
+
+// FEAT_AES (the row fixes size = 00).
 bool pre_CRYPTO_AES(DecodedInst& i, uint32_t insn) {
-  if (bits<23, 22>(insn) != 0) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  constexpr Handler t[4] = {&op_aese, &op_aesd, &op_aesmc<false>, &op_aesmc<true>};
-  i.fn = t[bits<13, 12>(insn)];
-  return true;
+  return with_fields<pattern::CRYPTO_AES>(i, insn, [](DecodedInst& i, F<'o'> opcode, F<'n'> rn, F<'d'> rd) {
+    constexpr Handler t[4] = {&op_aese, &op_aesd, &op_aesmc<false>, &op_aesmc<true>};
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.fn = t[opcode];
+    return true;
+  });
 }
 // FEAT_SHA1 (opcodes 000-011), FEAT_SHA256 (100-110).
 bool pre_CRYPTO_SHA3(DecodedInst& i, uint32_t insn) {
-  const unsigned opcode = bits<14, 12>(insn);
-  if (opcode == 7) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
-  constexpr Handler t[7] = {&op_sha1_hash<&sha_choose>, &op_sha1_hash<&sha_parity>, &op_sha1_hash<&sha_majority>,
-                            &op_sha1su0, &op_sha256h<true>, &op_sha256h<false>, &op_sha256su1};
-  i.fn = t[opcode];
-  return true;
+  return with_fields<pattern::CRYPTO_SHA3>(i, insn, [](DecodedInst& i, F<'m'> rm, F<'o'> opcode, F<'n'> rn, F<'d'> rd) {
+    if (opcode == 7) return false;
+    constexpr Handler t[7] = {&op_sha1_hash<&sha_choose>, &op_sha1_hash<&sha_parity>, &op_sha1_hash<&sha_majority>,
+                              &op_sha1su0, &op_sha256h<true>, &op_sha256h<false>, &op_sha256su1};
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.m = static_cast<uint8_t>(rm);
+    i.fn = t[opcode];
+    return true;
+  });
 }
 // FEAT_SHA1 (SHA1H, SHA1SU1), FEAT_SHA256 (SHA256SU0).
 bool pre_CRYPTO_SHA2(DecodedInst& i, uint32_t insn) {
-  const unsigned opcode = bits<13, 12>(insn);
-  if (opcode == 3) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  constexpr Handler t[3] = {&op_sha1h, &op_sha1su1, &op_sha256su0};
-  i.fn = t[opcode];
-  return true;
+  return with_fields<pattern::CRYPTO_SHA2>(i, insn, [](DecodedInst& i, F<'o'> opcode, F<'n'> rn, F<'d'> rd) {
+    if (opcode == 3) return false;
+    constexpr Handler t[3] = {&op_sha1h, &op_sha1su1, &op_sha256su0};
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.fn = t[opcode];
+    return true;
+  });
 }
 
 }  // namespace cpu::interp

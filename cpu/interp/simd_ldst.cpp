@@ -23,6 +23,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -140,18 +141,16 @@ constexpr std::array<std::array<std::array<Handler, kNumModes>, 2>, 5> kVldstTab
     vldst_dirs<0>(), vldst_dirs<1>(), vldst_dirs<2>(), vldst_dirs<3>(), vldst_dirs<4>()};
 
 // size:opc<1> gives the register size; opc<1> = 1 is Q only with size 00.
-bool pre_vsingle(DecodedInst& i, uint32_t insn, Mode mode, uint64_t offset_units, bool scaled) {
-  const unsigned size = bits<31, 30>(insn);
-  const bool q = bit<23>(insn);
-  if (q && size != 0) return false;
-  const unsigned log2 = q ? 4 : size;
+bool pre_vsingle(DecodedInst& i, bool store, unsigned size, unsigned opc1, unsigned rn, unsigned rt, Mode mode,
+                 uint64_t offset_units, bool scaled) {
+  if (opc1 && size != 0) return false;
+  const unsigned log2 = opc1 ? 4 : size;
   i.imm = scaled ? offset_units << log2 : offset_units;
-  i.n = rsp(bits<9, 5>(insn));
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.fn = kVldstTable[log2][bit<22>(insn) ? 0 : 1][static_cast<unsigned>(mode)];
+  i.n = rsp(rn);
+  i.d = static_cast<uint8_t>(rt);
+  i.fn = kVldstTable[log2][store ? 1 : 0][static_cast<unsigned>(mode)];
   return true;
 }
-uint64_t simm9(uint32_t insn) { return static_cast<uint64_t>(arch::sign_extend(bits<20, 12>(insn), 9)); }
 
 // ---------------- literal ----------------
 template <unsigned kLog2>
@@ -205,18 +204,17 @@ template <unsigned kLog2, bool kStore, Mode kMode, bool kSlow = false>
   }
 }
 
+// mode_bits are bits [24:23]: 00 non-temporal, 01 post, 10 offset, 11 pre.
 template <bool kStore>
-bool pre_vpair(DecodedInst& i, uint32_t insn) {
-  const unsigned opc = bits<31, 30>(insn);
+bool pre_vpair(DecodedInst& i, unsigned opc, unsigned mode_bits, unsigned imm7, unsigned rt2, unsigned rn, unsigned rt) {
   if (opc == 3) return false;
   const unsigned log2 = opc + 2;
-  const unsigned rt = bits<4, 0>(insn), rt2 = bits<14, 10>(insn);
   // A load pair naming one register twice is CONSTRAINED UNPREDICTABLE; UNDEFINED here, as
   // for the integer pairs (Capstone and LLVM refuse to decode it). Writeback cannot clash
   // with the transfer registers: they are in the other register file.
   if (!kStore && rt == rt2) return false;
-  i.imm = static_cast<uint64_t>(arch::sign_extend(bits<21, 15>(insn), 7) << log2);
-  i.n = rsp(bits<9, 5>(insn));
+  i.imm = static_cast<uint64_t>(arch::sign_extend(imm7, 7) << log2);
+  i.n = rsp(rn);
   i.d = static_cast<uint8_t>(rt);
   i.a = static_cast<uint8_t>(rt2);
   // Indexed by bits [24:23]: non-temporal (an offset form), post-index, offset, pre-index.
@@ -227,7 +225,7 @@ bool pre_vpair(DecodedInst& i, uint32_t insn) {
        &op_vpair<3, kStore, Mode::kPre>},
       {&op_vpair<4, kStore, Mode::kOffset>, &op_vpair<4, kStore, Mode::kPost>, &op_vpair<4, kStore, Mode::kOffset>,
        &op_vpair<4, kStore, Mode::kPre>}};
-  i.fn = kTable[opc][bits<24, 23>(insn)];
+  i.fn = kTable[opc][mode_bits];
   return true;
 }
 
@@ -359,10 +357,11 @@ template <Struct kKind, bool kStore, Post kPost>
 
 // Post-index: Rm = 31 means "by the transfer size" (imm), any other Rm adds X[m]. The
 // immediate form still names XZR in m so the timing roles see no register dependency.
+// kNoPost: the form without writeback (no Rm field).
+inline constexpr unsigned kNoPost = ~0u;
 template <Struct kKind, bool kStore>
-Handler struct_handler(uint32_t insn, bool post, DecodedInst& i) {
-  if (!post) return &op_struct<kKind, kStore, Post::kNone>;
-  const unsigned rm = bits<20, 16>(insn);
+Handler struct_handler(unsigned rm, DecodedInst& i) {
+  if (rm == kNoPost) return &op_struct<kKind, kStore, Post::kNone>;
   i.m = rzr(rm);
   return rm == 31 ? &op_struct<kKind, kStore, Post::kImm> : &op_struct<kKind, kStore, Post::kReg>;
 }
@@ -384,30 +383,29 @@ constexpr std::array<MultiShape, 16> kMultiShapes = [] {
 }();
 
 template <bool kStore>
-bool pre_multi(DecodedInst& i, uint32_t insn, bool post) {
-  const MultiShape s = kMultiShapes[bits<15, 12>(insn)];
+bool pre_multi(DecodedInst& i, unsigned q, unsigned rm, unsigned opcode, unsigned size, unsigned rn, unsigned rt) {
+  const MultiShape s = kMultiShapes[opcode];
   if (s.rpt == 0) return false;
-  const unsigned size = bits<11, 10>(insn), q = bit<30>(insn);
   if (size == 3 && q == 0 && s.selem != 1) return false;  // .1d only for LD1/ST1
   const unsigned nregs = s.rpt * s.selem;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.d = static_cast<uint8_t>(rt);
   i.a = static_cast<uint8_t>((i.d + nregs - 1) & 31);
-  i.n = rsp(bits<9, 5>(insn));
+  i.n = rsp(rn);
   i.f0 = s.selem;
   i.f1 = static_cast<uint8_t>(nregs);
   i.f2 = static_cast<uint8_t>(size);
   i.f3 = static_cast<uint8_t>(q);
   i.imm = (q ? 16u : 8u) * nregs;
-  i.fn = struct_handler<Struct::kMultiple, kStore>(insn, post, i);
+  i.fn = struct_handler<Struct::kMultiple, kStore>(rm, i);
   return true;
 }
 
 // LD1-LD4/ST1-ST4 (single structure): the lane from Q:S:size by element size (Arm ARM
 // C7.2 LD1 (single structure) decode).
 template <bool kStore>
-bool pre_single(DecodedInst& i, uint32_t insn, bool post) {
-  const unsigned opcode = bits<15, 13>(insn), size = bits<11, 10>(insn), s = bit<12>(insn), q = bit<30>(insn);
-  const unsigned selem = ((opcode & 1) << 1 | bit<21>(insn)) + 1;
+bool pre_single(DecodedInst& i, unsigned q, unsigned r, unsigned rm, unsigned opcode, unsigned s, unsigned size,
+                unsigned rn, unsigned rt) {
+  const unsigned selem = ((opcode & 1) << 1 | r) + 1;
   unsigned scale = opcode >> 1, index = 0;
   switch (scale) {
     case 0: index = q << 3 | s << 2 | size; break;
@@ -427,82 +425,139 @@ bool pre_single(DecodedInst& i, uint32_t insn, bool post) {
       break;
     default: return false;  // load and replicate: its own rows (L = 1, S = 0)
   }
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+  i.d = static_cast<uint8_t>(rt);
   i.a = static_cast<uint8_t>((i.d + selem - 1) & 31);
-  i.n = rsp(bits<9, 5>(insn));
+  i.n = rsp(rn);
   i.f0 = static_cast<uint8_t>(selem);
   i.f1 = static_cast<uint8_t>(index);
   i.f2 = static_cast<uint8_t>(scale);
   i.f3 = static_cast<uint8_t>(q);
   i.imm = selem << scale;
-  i.fn = struct_handler<Struct::kSingle, kStore>(insn, post, i);
+  i.fn = struct_handler<Struct::kSingle, kStore>(rm, i);
   return true;
 }
 
-bool pre_replicate(DecodedInst& i, uint32_t insn, bool post) {
-  const unsigned selem = ((bit<13>(insn) << 1) | bit<21>(insn)) + 1, size = bits<11, 10>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+// o is opcode<0> (bit 13), r is R (bit 21): selem = o:R + 1.
+bool pre_replicate(DecodedInst& i, unsigned q, unsigned r, unsigned rm, unsigned o, unsigned size, unsigned rn,
+                   unsigned rt) {
+  const unsigned selem = ((o << 1) | r) + 1;
+  i.d = static_cast<uint8_t>(rt);
   i.a = static_cast<uint8_t>((i.d + selem - 1) & 31);
-  i.n = rsp(bits<9, 5>(insn));
+  i.n = rsp(rn);
   i.f0 = static_cast<uint8_t>(selem);
   i.f2 = static_cast<uint8_t>(size);
-  i.f3 = static_cast<uint8_t>(bit<30>(insn));
+  i.f3 = static_cast<uint8_t>(q);
   i.imm = selem << size;
-  i.fn = struct_handler<Struct::kReplicate, false>(insn, post, i);
+  i.fn = struct_handler<Struct::kReplicate, false>(rm, i);
   return true;
 }
 
 }  // namespace
 
-bool pre_STR_V_unscaled(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kOffset, simm9(insn), false); }
-bool pre_LDR_V_unscaled(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kOffset, simm9(insn), false); }
-bool pre_STR_V_post(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kPost, simm9(insn), false); }
-bool pre_LDR_V_post(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kPost, simm9(insn), false); }
-bool pre_STR_V_pre(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kPre, simm9(insn), false); }
-bool pre_LDR_V_pre(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kPre, simm9(insn), false); }
-bool pre_STR_V_uimm(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kOffset, bits<21, 10>(insn), true); }
-bool pre_LDR_V_uimm(DecodedInst& i, uint32_t insn) { return pre_vsingle(i, insn, Mode::kOffset, bits<21, 10>(insn), true); }
+// The predecode functions take the fields of their row's pattern as parameters, in pattern
+// order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern. Loads and
+// stores are separate rows (the row fixes L), so the store flag is a template argument.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
 
+template <bool kStore, Mode kMode>
+bool pre_vsingle_imm9(DecodedInst& i, F<'z'> size, F<'o'> opc1, F<'i'> imm9, F<'n'> rn, F<'t'> rt) {
+  return pre_vsingle(i, kStore, size, opc1, rn, rt, kMode, static_cast<uint64_t>(arch::sign_extend(imm9, 9)), false);
+}
+template <bool kStore>
+bool pre_vsingle_uimm(DecodedInst& i, F<'z'> size, F<'o'> opc1, F<'i'> imm12, F<'n'> rn, F<'t'> rt) {
+  return pre_vsingle(i, kStore, size, opc1, rn, rt, Mode::kOffset, imm12, true);
+}
 // Register offset: option<1> must be 1 (UXTW, LSL/UXTX, SXTW, SXTX); S scales by the size.
 // f0 keeps the option and f1 the shift, the form AddrMode::kBaseReg evaluates.
-bool pre_vreg(DecodedInst& i, uint32_t insn) {
-  const unsigned option = bits<15, 13>(insn);
+template <bool kStore>
+bool pre_vreg(DecodedInst& i, F<'z'> size, F<'o'> opc1, F<'m'> rm, F<'x'> option, F<'S'> shift, F<'n'> rn,
+              F<'t'> rt) {
   if ((option & 2) == 0) return false;
   const Mode mode = option == 2 ? Mode::kRegUxtw : option == 6 ? Mode::kRegSxtw : Mode::kRegX;
-  if (!pre_vsingle(i, insn, mode, 0, false)) return false;
-  const unsigned log2 = bit<23>(insn) ? 4 : bits<31, 30>(insn);
-  i.m = rzr(bits<20, 16>(insn));
+  if (!pre_vsingle(i, kStore, size, opc1, rn, rt, mode, 0, false)) return false;
+  const unsigned log2 = opc1 ? 4 : static_cast<unsigned>(size);
+  i.m = rzr(rm);
   i.f0 = static_cast<uint8_t>(option);
-  i.f1 = static_cast<uint8_t>(bit<12>(insn) ? log2 : 0);
+  i.f1 = static_cast<uint8_t>(shift ? log2 : 0);
   return true;
 }
-bool pre_STR_V_reg(DecodedInst& i, uint32_t insn) { return pre_vreg(i, insn); }
-bool pre_LDR_V_reg(DecodedInst& i, uint32_t insn) { return pre_vreg(i, insn); }
+template <bool kStore>
+bool pre_vpair_nt(DecodedInst& i, F<'o'> opc, F<'i'> imm7, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+  return pre_vpair<kStore>(i, opc, 0, imm7, rt2, rn, rt);
+}
+template <bool kStore>
+bool pre_vpair_indexed(DecodedInst& i, F<'o'> opc, F<'m'> mode, F<'i'> imm7, F<'u'> rt2, F<'n'> rn, F<'t'> rt) {
+  return pre_vpair<kStore>(i, opc, mode, imm7, rt2, rn, rt);
+}
+template <bool kStore>
+bool pre_multi_noidx(DecodedInst& i, F<'q'> q, F<'o'> opcode, F<'z'> size, F<'n'> rn, F<'t'> rt) {
+  return pre_multi<kStore>(i, q, kNoPost, opcode, size, rn, rt);
+}
+template <bool kStore>
+bool pre_multi_post(DecodedInst& i, F<'q'> q, F<'m'> rm, F<'o'> opcode, F<'z'> size, F<'n'> rn, F<'t'> rt) {
+  return pre_multi<kStore>(i, q, rm, opcode, size, rn, rt);
+}
+template <bool kStore>
+bool pre_single_noidx(DecodedInst& i, F<'q'> q, F<'r'> r, F<'o'> opcode, F<'s'> s, F<'Z'> size, F<'n'> rn,
+                      F<'t'> rt) {
+  return pre_single<kStore>(i, q, r, kNoPost, opcode, s, size, rn, rt);
+}
+template <bool kStore>
+bool pre_single_post(DecodedInst& i, F<'q'> q, F<'r'> r, F<'m'> rm, F<'o'> opcode, F<'s'> s, F<'Z'> size,
+                     F<'n'> rn, F<'t'> rt) {
+  return pre_single<kStore>(i, q, r, rm, opcode, s, size, rn, rt);
+}
+}  // namespace
+
+bool pre_STR_V_unscaled(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STR_V_unscaled>(i, insn, pre_vsingle_imm9<true, Mode::kOffset>); }
+bool pre_LDR_V_unscaled(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDR_V_unscaled>(i, insn, pre_vsingle_imm9<false, Mode::kOffset>); }
+bool pre_STR_V_post(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STR_V_post>(i, insn, pre_vsingle_imm9<true, Mode::kPost>); }
+bool pre_LDR_V_post(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDR_V_post>(i, insn, pre_vsingle_imm9<false, Mode::kPost>); }
+bool pre_STR_V_pre(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STR_V_pre>(i, insn, pre_vsingle_imm9<true, Mode::kPre>); }
+bool pre_LDR_V_pre(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDR_V_pre>(i, insn, pre_vsingle_imm9<false, Mode::kPre>); }
+bool pre_STR_V_uimm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STR_V_uimm>(i, insn, pre_vsingle_uimm<true>); }
+bool pre_LDR_V_uimm(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDR_V_uimm>(i, insn, pre_vsingle_uimm<false>); }
+bool pre_STR_V_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STR_V_reg>(i, insn, pre_vreg<true>); }
+bool pre_LDR_V_reg(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDR_V_reg>(i, insn, pre_vreg<false>); }
 
 bool pre_LDR_V_lit(DecodedInst& i, uint32_t insn) {
-  static constexpr Handler kTable[3] = {&op_vldr_lit<2>, &op_vldr_lit<3>, &op_vldr_lit<4>};
-  const unsigned opc = bits<31, 30>(insn);
-  if (opc == 3) return false;
-  i.imm = i.pc + (arch::sign_extend(bits<23, 5>(insn), 19) << 2);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.fn = kTable[opc];
-  return true;
+  return with_fields<pattern::LDR_V_lit>(i, insn, [](DecodedInst& i, F<'o'> opc, F<'i'> imm19, F<'t'> rt) {
+    static constexpr Handler kTable[3] = {&op_vldr_lit<2>, &op_vldr_lit<3>, &op_vldr_lit<4>};
+    if (opc == 3) return false;
+    i.imm = i.pc + (arch::sign_extend(imm19, 19) << 2);
+    i.d = static_cast<uint8_t>(rt);
+    i.fn = kTable[opc];
+    return true;
+  });
 }
 
-bool pre_STNP_V(DecodedInst& i, uint32_t insn) { return pre_vpair<true>(i, insn); }
-bool pre_LDNP_V(DecodedInst& i, uint32_t insn) { return pre_vpair<false>(i, insn); }
-bool pre_STP_V(DecodedInst& i, uint32_t insn) { return pre_vpair<true>(i, insn); }
-bool pre_LDP_V(DecodedInst& i, uint32_t insn) { return pre_vpair<false>(i, insn); }
+bool pre_STNP_V(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STNP_V>(i, insn, pre_vpair_nt<true>); }
+bool pre_LDNP_V(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDNP_V>(i, insn, pre_vpair_nt<false>); }
+bool pre_STP_V(DecodedInst& i, uint32_t insn) { return with_fields<pattern::STP_V>(i, insn, pre_vpair_indexed<true>); }
+bool pre_LDP_V(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LDP_V>(i, insn, pre_vpair_indexed<false>); }
 
-bool pre_ST_multi(DecodedInst& i, uint32_t insn) { return pre_multi<true>(i, insn, false); }
-bool pre_LD_multi(DecodedInst& i, uint32_t insn) { return pre_multi<false>(i, insn, false); }
-bool pre_ST_multi_post(DecodedInst& i, uint32_t insn) { return pre_multi<true>(i, insn, true); }
-bool pre_LD_multi_post(DecodedInst& i, uint32_t insn) { return pre_multi<false>(i, insn, true); }
-bool pre_ST_single(DecodedInst& i, uint32_t insn) { return pre_single<true>(i, insn, false); }
-bool pre_LD_single(DecodedInst& i, uint32_t insn) { return pre_single<false>(i, insn, false); }
-bool pre_ST_single_post(DecodedInst& i, uint32_t insn) { return pre_single<true>(i, insn, true); }
-bool pre_LD_single_post(DecodedInst& i, uint32_t insn) { return pre_single<false>(i, insn, true); }
-bool pre_LD_rep(DecodedInst& i, uint32_t insn) { return pre_replicate(i, insn, false); }
-bool pre_LD_rep_post(DecodedInst& i, uint32_t insn) { return pre_replicate(i, insn, true); }
+bool pre_ST_multi(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ST_multi>(i, insn, pre_multi_noidx<true>); }
+bool pre_LD_multi(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LD_multi>(i, insn, pre_multi_noidx<false>); }
+bool pre_ST_multi_post(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ST_multi_post>(i, insn, pre_multi_post<true>); }
+bool pre_LD_multi_post(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LD_multi_post>(i, insn, pre_multi_post<false>); }
+bool pre_ST_single(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ST_single>(i, insn, pre_single_noidx<true>); }
+bool pre_LD_single(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LD_single>(i, insn, pre_single_noidx<false>); }
+bool pre_ST_single_post(DecodedInst& i, uint32_t insn) { return with_fields<pattern::ST_single_post>(i, insn, pre_single_post<true>); }
+bool pre_LD_single_post(DecodedInst& i, uint32_t insn) { return with_fields<pattern::LD_single_post>(i, insn, pre_single_post<false>); }
+bool pre_LD_rep(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::LD_rep>(i, insn, [](DecodedInst& i, F<'q'> q, F<'r'> r, F<'o'> o, F<'z'> size, F<'n'> rn, F<'t'> rt) {
+    return pre_replicate(i, q, r, kNoPost, o, size, rn, rt);
+  });
+}
+bool pre_LD_rep_post(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::LD_rep_post>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'r'> r, F<'m'> rm, F<'o'> o, F<'z'> size, F<'n'> rn, F<'t'> rt) {
+        return pre_replicate(i, q, r, rm, o, size, rn, rt);
+      });
+}
 
 }  // namespace cpu::interp

@@ -17,6 +17,7 @@ struct Piece {
   uint64_t pa = 0;
   uint8_t* host = nullptr;  // the memory this access reaches: RAM or another slot, else null
   bool ram = false;         // host is RAM (decoded code is tracked per page there)
+  bool host_page = false;   // a slot page the host has not populated (HostPageGate)
 };
 
 bool is_write(const DataAccess& a) { return a.type != AccessType::kRead; }
@@ -30,14 +31,25 @@ Flow walk_abort(Core& c, const DecodedInst& i, uint64_t va) {
 // Where the piece's physical address leads: RAM, or a memory slot the access may use (a
 // write to a read-only slot is KVM's MMIO exit: kvm_handle_guest_abort() sends a write
 // fault on a read-only memslot to io_mem_abort()).
-void locate(const PhysMem& mem, const DataAccess& a, Piece& p) {
+// A slot page the host has not populated is asked for first, unless the access is a
+// write to a read-only slot, which goes to io_mem_abort() without touching the page. A
+// read-modify-write (atomic, exclusive) asks for it as a read: its stage-2 translation
+// fault reports WnR = 0 because the read faults first, so KVM maps the page for reading and
+// the write then takes a permission fault (on a read-only slot: the exit without syndrome).
+void locate(const PhysMem& mem, const DataAccess& a, Piece& p, bool rmw) {
   if (mem.contains(p.pa, p.len)) {
     p.ram = true;
     p.host = mem.ptr(p.pa);
     return;
   }
   const SlotRegion* s = mem.slot(p.pa, p.len);
-  if (s != nullptr && !(s->read_only && is_write(a))) p.host = s->ptr(p.pa);
+  if (s == nullptr) return;
+  const bool ro_write = s->read_only && is_write(a);
+  if ((!ro_write || rmw) && !mem.slot_page_present(s->ptr(p.pa), is_write(a) && !rmw)) {
+    p.host_page = true;
+    return;
+  }
+  if (!ro_write) p.host = s->ptr(p.pa);
 }
 
 // After a write of a piece: may it have hit decoded code?
@@ -50,10 +62,11 @@ bool note_piece_write(PhysMem& mem, const Piece& p) {
 // permission (Arm ARM R_XCHFJ orders memory-type alignment faults before permission
 // faults). Returns Flow::kNext, or the flow of the abort taken. FAR is the piece's VA:
 // for an access crossing into a faulting page, the first byte of that page.
-Flow check_piece(Core& c, const DecodedInst& i, const DataAccess& a, uint64_t access_va, Piece& p) {
+Flow check_piece(Core& c, const DecodedInst& i, const DataAccess& a, uint64_t access_va, Piece& p, bool rmw = false) {
   Mmu& mmu = c.mmu();
   const Translation t = mmu.translate(p.va);
   if (t.fault.kind == FaultKind::kWalkExternal) return walk_abort(c, i, p.va);
+  if (t.fault.kind == FaultKind::kHostPage) return c.host_page_exit(i.pc);
   if (!t.fault.ok()) return interp::data_abort(c, i, p.va, is_write(a), fault_status(t.fault));
   // With stage 1 disabled, data is Device-nGnRnE and misaligned accesses would fault;
   // this model keeps MMU-off accesses free of that check (its fast path never made it,
@@ -67,7 +80,8 @@ Flow check_piece(Core& c, const DecodedInst& i, const DataAccess& a, uint64_t ac
     return interp::data_abort(c, i, p.va, is_write(a), fault_status(f));
   }
   p.pa = t.pa;
-  locate(c.mem(), a, p);
+  locate(c.mem(), a, p, rmw);
+  if (p.host_page) return c.host_page_exit(i.pc);
   mmu.fill_fast(view, p.va, t);
   return Flow::kNext;
 }
@@ -154,7 +168,9 @@ Flow resolve_slow(Core& c, const DecodedInst& i, uint64_t va, const DataAccess& 
   // first, as B2.5.2 requires whatever the memory type; DC ZVA aligns down), so the
   // location is inside one page and SCTLR_EL1.A has nothing to add.
   Piece p{va, a.size};
-  if (const Flow f = check_piece(c, i, a, va, p); f != Flow::kNext) return f;
+  // Exclusives and atomics read before they write; DC ZVA only writes.
+  const bool rmw = is_write(a) && !a.device_faults;
+  if (const Flow f = check_piece(c, i, a, va, p, rmw); f != Flow::kNext) return f;
   if (p.host == nullptr) return mmio(c, i, a, p.pa, false, nullptr);
   host = p.host;
   return Flow::kNext;

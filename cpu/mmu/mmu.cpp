@@ -98,7 +98,7 @@ bool Mmu::tlbi(TlbiOp op, uint64_t operand) {
 uint64_t Mmu::at(uint64_t va, View view, AccessType type, Fault& walk_abort) {
   walk_abort = Fault{};
   const Translation t = translate(va);
-  if (t.fault.kind == FaultKind::kWalkExternal) {
+  if (t.fault.kind == FaultKind::kWalkExternal || t.fault.kind == FaultKind::kHostPage) {
     walk_abort = t.fault;
     return 0;
   }

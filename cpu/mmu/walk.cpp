@@ -48,15 +48,19 @@ uint8_t leaf_perms(uint64_t d, bool ap_table0, bool ap_table1, bool uxn_table, b
 // Tables may live in RAM or in any other memory slot, read-only ones included: KVM counts
 // a stage-1 walk as a write only for a permission fault (hardware AF/DB updates), which
 // this model never makes (kvm_is_write_fault()).
-bool read_descriptor(const PhysMem& mem, uint64_t pa, uint64_t& out) {
+// A slot page the host has not populated stops the walk (FaultKind::kHostPage): the walk
+// is a read (kvm_is_write_fault() counts an S1PTW as a write only for a permission fault).
+enum class DescRead : uint8_t { kOk, kOutside, kHostPage };
+DescRead read_descriptor(const PhysMem& mem, uint64_t pa, uint64_t& out) {
   if (mem.contains(pa, 8)) {
     out = guest_load<uint64_t>(mem.ptr(pa));
-    return true;
+    return DescRead::kOk;
   }
   const SlotRegion* s = mem.slot(pa, 8);
-  if (s == nullptr) return false;
+  if (s == nullptr) return DescRead::kOutside;
+  if (!mem.slot_page_present(s->ptr(pa), false)) return DescRead::kHostPage;
   out = guest_load<uint64_t>(s->ptr(pa));
-  return true;
+  return DescRead::kOk;
 }
 
 }  // namespace
@@ -125,7 +129,8 @@ Walk walk(const PhysMem& mem, const Regime& r, uint64_t va) {
     const unsigned index_bits = std::min(kStride, inputsize - shift);
     const uint64_t index = arch::bits_dyn(va, shift + index_bits - 1, shift);
     uint64_t d;
-    if (!read_descriptor(mem, table + index * 8, d)) return fault_at(FaultKind::kWalkExternal, level);
+    if (const DescRead rd = read_descriptor(mem, table + index * 8, d); rd != DescRead::kOk)
+      return fault_at(rd == DescRead::kOutside ? FaultKind::kWalkExternal : FaultKind::kHostPage, level);
     // Invalid, or 0b01 (block) at level 3 which is reserved, or a block at level 0 which
     // the 4 KiB granule does not have (Arm ARM D8.3.1).
     if (!desc::valid(d)) return fault_at(FaultKind::kTranslation, level);

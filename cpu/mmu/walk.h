@@ -31,6 +31,9 @@ enum class FaultKind : uint8_t {
   kWalkExternal,   // a descriptor read outside every memory slot (see fault_status)
   kAlignment,
   kExternal,       // a fetch from outside RAM
+  // A descriptor in a slot page the host has not populated (HostPageGate): never reported
+  // to the guest; the core leaves run() with ExitReason::kHostPage and retries the access.
+  kHostPage,
 };
 struct Fault {
   FaultKind kind = FaultKind::kNone;
@@ -45,8 +48,8 @@ struct Fault {
 // 0b0101LL a walk of physical memory would report.
 constexpr uint32_t fault_status(Fault f) {
   // Indexed by FaultKind; levelled codes get the level in bits [1:0].
-  constexpr uint8_t kBase[] = {0x00, 0x00, 0x04, 0x08, 0x0C, 0x10, 0x21, 0x10};
-  constexpr bool kLevelled[] = {false, true, true, true, true, false, false, false};
+  constexpr uint8_t kBase[] = {0x00, 0x00, 0x04, 0x08, 0x0C, 0x10, 0x21, 0x10, 0x10};
+  constexpr bool kLevelled[] = {false, true, true, true, true, false, false, false, false};
   const auto k = static_cast<unsigned>(f.kind);
   return kBase[k] | (kLevelled[k] ? f.level : 0u);
 }

@@ -14,14 +14,15 @@
 namespace cpu::timing {
 
 // clang-format off
-inline constexpr std::array<uint16_t, 21> kProducedEvents{
+inline constexpr std::array<uint16_t, 24> kProducedEvents{
     arch::event::L1I_CACHE_REFILL, arch::event::L1D_CACHE_REFILL, arch::event::L1D_CACHE,
     arch::event::LD_RETIRED, arch::event::ST_RETIRED, arch::event::INST_RETIRED,
     arch::event::EXC_TAKEN, arch::event::EXC_RETURN, arch::event::BR_MIS_PRED,
     arch::event::CPU_CYCLES, arch::event::BR_PRED, arch::event::MEM_ACCESS,
     arch::event::L1I_CACHE, arch::event::L2D_CACHE, arch::event::L2D_CACHE_REFILL,
     arch::event::BUS_ACCESS, arch::event::INST_SPEC, arch::event::BR_RETIRED,
-    arch::event::BR_MIS_PRED_RETIRED, arch::event::STALL_FRONTEND, arch::event::STALL_BACKEND};
+    arch::event::BR_MIS_PRED_RETIRED, arch::event::STALL_FRONTEND, arch::event::STALL_BACKEND,
+    arch::event::ASE_SPEC, arch::event::VFP_SPEC, arch::event::CRYPTO_SPEC};
 // clang-format on
 static_assert(std::is_sorted(kProducedEvents.begin(), kProducedEvents.end()), "kProducedEvents: keep it sorted");
 

@@ -17,7 +17,7 @@ constexpr uint16_t kL1iRefill = L1I_CACHE_REFILL, kL1dRefill = L1D_CACHE_REFILL,
                    kBrPred = BR_PRED, kMemAccess = MEM_ACCESS, kL1i = L1I_CACHE, kL2d = L2D_CACHE,
                    kL2dRefill = L2D_CACHE_REFILL, kBusAccess = BUS_ACCESS, kInstSpec = INST_SPEC,
                    kBrRetired = BR_RETIRED, kBrMisPredRetired = BR_MIS_PRED_RETIRED, kStallFrontend = STALL_FRONTEND,
-                   kStallBackend = STALL_BACKEND;
+                   kStallBackend = STALL_BACKEND, kAseSpec = ASE_SPEC, kVfpSpec = VFP_SPEC, kCryptoSpec = CRYPTO_SPEC;
 // Every event the model emits is declared (cpu/timing/events.h), which is what PMCEID
 // advertises; unit_timing checks the converse, that every declared event is emitted.
 static_assert(produces(kL1iRefill) && produces(kL1dRefill) && produces(kL1d) && produces(kLdRetired) &&
@@ -25,13 +25,23 @@ static_assert(produces(kL1iRefill) && produces(kL1dRefill) && produces(kL1d) && 
               produces(kBrMisPred) && produces(kCpuCycles) && produces(kBrPred) && produces(kMemAccess) &&
               produces(kL1i) && produces(kL2d) && produces(kL2dRefill) && produces(kBusAccess) &&
               produces(kInstSpec) && produces(kBrRetired) && produces(kBrMisPredRetired) &&
-              produces(kStallFrontend) && produces(kStallBackend));
+              produces(kStallFrontend) && produces(kStallBackend) && produces(kAseSpec) && produces(kVfpSpec) &&
+              produces(kCryptoSpec));
 }  // namespace ev
 
 // The events every retire() emits; drain_events() always visits them (INST_SPEC is derived
 // from INST_RETIRED there, so it is in the returned mask without being pending).
-constexpr uint64_t kEveryRetire = (uint64_t{1} << ev::kInstRetired) | (uint64_t{1} << ev::kCpuCycles);
-constexpr uint64_t kDrained = kEveryRetire | (uint64_t{1} << ev::kInstSpec);
+constexpr arch::EventMask kEveryRetire = [] {
+  arch::EventMask m;
+  m.set(ev::kInstRetired);
+  m.set(ev::kCpuCycles);
+  return m;
+}();
+constexpr arch::EventMask kDrained = [] {
+  arch::EventMask m = kEveryRetire;
+  m.set(ev::kInstSpec);
+  return m;
+}();
 
 // Cycles an exception entry or return costs: the pipeline is flushed and refilled.
 constexpr uint32_t kExceptionRefill = 1;
@@ -102,6 +112,20 @@ TimingModel::TimingModel(const CoreTimingParams& p)
   set(OpClass::kCall, kFlagBranch, BranchKind::kCall);
   set(OpClass::kIndirectCall, kFlagBranch, BranchKind::kIndirectCall);
   set(OpClass::kReturn, kFlagBranch, BranchKind::kReturn);
+  classes_[static_cast<size_t>(OpClass::kSimdFpAlu)].latency = lat(p.fp_latency);
+  classes_[static_cast<size_t>(OpClass::kSimdFpMul)].latency = lat(p.fp_mul_latency);
+  classes_[static_cast<size_t>(OpClass::kSimdFpDiv)].latency = lat(p.fp_div_latency);
+  classes_[static_cast<size_t>(OpClass::kFpMove)].latency = lat(p.fp_latency);
+  classes_[static_cast<size_t>(OpClass::kSimdMove)].latency = lat(p.simd_latency);
+  // The operation-mix event of each class (cpu/timing/timing_model.h, OpClass).
+  auto spec = [&](OpClass cls, uint8_t kind) {
+    classes_[static_cast<size_t>(cls)].flags |= static_cast<uint8_t>(kind << kSpecShift);
+  };
+  for (OpClass cls : {OpClass::kFpAlu, OpClass::kFpMul, OpClass::kFpDiv}) spec(cls, kSpecVfp);
+  for (OpClass cls : {OpClass::kSimdAlu, OpClass::kSimdMul, OpClass::kSimdFpAlu, OpClass::kSimdFpMul,
+                      OpClass::kSimdFpDiv})
+    spec(cls, kSpecAse);
+  spec(OpClass::kCrypto, kSpecCrypto);
 }
 
 // An L1D miss: L2, then memory.
@@ -163,7 +187,11 @@ void TimingModel::flush_segment() {
     add(el, ev::kBrPred, seg_branches_);
   }
   if (seg_l1i_ != 0) add(el, ev::kL1i, seg_l1i_);
+  if (seg_spec_[kSpecAse] != 0) add(el, ev::kAseSpec, seg_spec_[kSpecAse]);
+  if (seg_spec_[kSpecVfp] != 0) add(el, ev::kVfpSpec, seg_spec_[kSpecVfp]);
+  if (seg_spec_[kSpecCrypto] != 0) add(el, ev::kCryptoSpec, seg_spec_[kSpecCrypto]);
   seg_stall_backend_ = seg_loads_ = seg_stores_ = seg_branches_ = seg_l1i_ = 0;
+  seg_spec_ = {};
 }
 
 void TimingModel::switch_el(arch::CountEl el) {
@@ -177,12 +205,12 @@ void TimingModel::exception(arch::CountEl el, bool is_return) {
   fetch_ready_ = std::max(fetch_ready_, now + p_.pipeline_depth / 2 + kExceptionRefill);
 }
 
-uint64_t TimingModel::drain_events(arch::EventCounts& into) {
+arch::EventMask TimingModel::drain_events(arch::EventCounts& into) {
   flush_segment();
   // Only the events emitted since the last drain (this runs on every trapped PMU access).
-  const uint64_t mask = pending_mask_ | kEveryRetire;
-  for (uint64_t m = mask; m != 0; m &= m - 1) {
-    const unsigned e = static_cast<unsigned>(std::countr_zero(m));
+  arch::EventMask mask = pending_mask_;
+  mask |= kEveryRetire;
+  mask.for_each([&](unsigned e) {
     for (unsigned el = 0; el < arch::kNumCountEls; ++el) {
       const uint64_t n = pending_.counts[el][e];
       into.counts[el][e] += n;
@@ -193,9 +221,10 @@ uint64_t TimingModel::drain_events(arch::EventCounts& into) {
       }
       pending_.counts[el][e] = 0;
     }
-  }
-  pending_mask_ = 0;
-  return mask | kDrained;
+  });
+  pending_mask_ = {};
+  mask |= kDrained;
+  return mask;
 }
 
 }  // namespace cpu::timing

@@ -36,9 +36,13 @@ enum class OpClass : uint8_t {
   kAlu, kMul, kDiv, kLoad, kStore, kAtomic,  // atomic: a load and a store
   kBranch, kCondBranch, kIndirectBranch, kCall, kIndirectCall, kReturn,
   kSystem, kNop,
-  // SIMD&FP: FP add/compare/convert/move, FP multiply and fused multiply-add, FP divide and
-  // square root, Advanced SIMD integer, Advanced SIMD integer multiply, Crypto.
-  kFpAlu, kFpMul, kFpDiv, kSimdAlu, kSimdMul, kCrypto,
+  // SIMD&FP. Scalar floating point (VFP_SPEC): add/compare/convert/move, multiply and fused
+  // multiply-add, divide and square root. Advanced SIMD (ASE_SPEC): integer, integer
+  // multiply, and floating point (vector and AdvSIMD scalar forms) with the scalar FP
+  // classes' latencies. Crypto (CRYPTO_SPEC). Transfers between general and SIMD&FP
+  // registers (FMOV general, UMOV, SMOV, DUP/INS general) count in none of the three: the
+  // events exclude operations that only move data to or from the SIMD&FP registers.
+  kFpAlu, kFpMul, kFpDiv, kSimdAlu, kSimdMul, kSimdFpAlu, kSimdFpMul, kSimdFpDiv, kCrypto, kFpMove, kSimdMove,
   kCount
 };
 
@@ -107,16 +111,19 @@ class TimingModel {
   uint64_t cycles() const { return out_of_order_ ? last_retire_ : instructions_ != 0 ? cycle_ + 1 : 0; }
   // Every event this core has emitted and drained since construction, summed over ELs: what
   // the physical PMU of this pCPU would count with a counter on each event (for reports).
-  const std::array<uint64_t, arch::kNumCommonEvents>& totals() const { return totals_; }
+  const std::array<uint64_t, arch::kNumEvents>& totals() const { return totals_; }
   uint64_t instructions() const { return instructions_; }
   // Adds the events emitted since the last drain into `into`, then forgets them. Returns the
-  // event numbers it added to (bit e: event e, at some EL), so a caller that drains often
-  // (every trapped PMU access) can reset just those entries of `into` afterwards.
-  uint64_t drain_events(arch::EventCounts& into);
+  // event numbers it added to (at some EL), so a caller that drains often (every trapped PMU
+  // access) can reset just those entries of `into` afterwards (EventCounts::clear(mask)).
+  arch::EventMask drain_events(arch::EventCounts& into);
   const CoreTimingParams& params() const { return p_; }
 
  private:
   enum : uint8_t { kFlagLoad = 1, kFlagStore = 2, kFlagMem = 4, kFlagBranch = 8 };
+  // Bits 5:4 of ClassInfo::flags: which operation-mix event the class counts in.
+  enum : uint8_t { kSpecNone = 0, kSpecAse = 1, kSpecVfp = 2, kSpecCrypto = 3 };
+  static constexpr unsigned kSpecShift = 4;
   // Per OpClass, fixed at construction: the execution latency (loads and stores replace it
   // with the latency of the level that hits) and what the class is.
   // In-order issue slots: slots_ counts the instructions issued in the current cycle (bits
@@ -145,7 +152,7 @@ class TimingModel {
   [[gnu::always_inline]] inline uint64_t issue_out_of_order(uint64_t ready, uint32_t latency);
   void add(arch::CountEl el, uint16_t event, uint64_t n = 1) {
     pending_.add(el, event, n);
-    pending_mask_ |= uint64_t{1} << event;
+    pending_mask_.set(event);
   }
 
   // Hot state first.
@@ -178,6 +185,9 @@ class TimingModel {
   uint64_t seg_insts0_ = 0, seg_cycles0_ = 0;
   uint64_t seg_stall_backend_ = 0;
   uint64_t seg_loads_ = 0, seg_stores_ = 0, seg_branches_ = 0, seg_l1i_ = 0;
+  // Instructions per operation-mix kind (kSpec*; entry kSpecNone is never read): one
+  // indexed add per instruction, no test.
+  std::array<uint64_t, 4> seg_spec_{};
 
   std::array<ClassInfo, static_cast<size_t>(OpClass::kCount)> classes_;
   alignas(64) std::array<uint64_t, 256> reg_ready_{};  // cycle at which each register's value is available
@@ -188,8 +198,8 @@ class TimingModel {
   std::unique_ptr<uint64_t[]> rob_storage_;
 
   arch::EventCounts pending_;
-  std::array<uint64_t, arch::kNumCommonEvents> totals_{};
-  uint64_t pending_mask_ = 0;  // events with a count in pending_ (at some EL)
+  std::array<uint64_t, arch::kNumEvents> totals_{};
+  arch::EventMask pending_mask_;  // events with a count in pending_ (at some EL)
 };
 
 // In-order: issue when operands are ready and an issue slot (and, for memory operations, a
@@ -270,6 +280,7 @@ inline void TimingModel::retire_at_el(const StaticInfo& s, const DynInfo& d) {
   }
   reg_ready_[s.dst[0]] = done;
   reg_ready_[s.dst[1]] = done;
+  ++seg_spec_[c.flags >> kSpecShift];
 
   if (kAs.may_branch && (c.flags & kFlagBranch)) {
     ++seg_branches_;

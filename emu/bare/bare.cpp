@@ -116,11 +116,10 @@ class Machine final : private cpu::SysRegPort {
   // instruction, one cycle; cycle timing: whatever the model emitted.
   void flush_events() {
     if (model_) {
-      const uint64_t touched = model_->drain_events(ev_);
-      if (touched == 0) return;
+      const arch::EventMask touched = model_->drain_events(ev_);
+      if (!touched.any()) return;
       pmu_.add_events(ev_);
-      for (auto& per_el : ev_.counts)
-        for (uint64_t m = touched; m != 0; m &= m - 1) per_el[std::countr_zero(m)] = 0;
+      ev_.clear(touched);
       return;
     }
     const auto now = core_->retired_by_el();
@@ -318,6 +317,8 @@ vmm::RunOutcome Machine::run() {
         return finish(kExitGuestFault, "guest accessed MMIO at PA " + hex(core_->mmio().phys_addr) +
                                            " with an instruction the emulated device path cannot perform (no "
                                            "syndrome: pair, writeback, exclusive or atomic) on pCPU 0");
+      case cpu::ExitReason::kHostPage:  // only a gate's slots stop so; bare metal has none
+        return finish(kExitGuestFault, "guest access to a host page that is not there");
       case cpu::ExitReason::kWfi: {
         if (core_->irq_pending()) continue;
         // Halted in WFI: time passes until the timer fires (no event counts meanwhile).

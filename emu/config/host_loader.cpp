@@ -213,8 +213,9 @@ constexpr auto kEventNames = [] {
   return names;
 }();
 
-// PMCEID0/1 can describe 0x0000-0x003F and 0x4000-0x403F only (Arm ARM D17.11.1).
-bool representable_in_pmceid(uint64_t ev) { return ev < 0x40 || (ev >= 0x4000 && ev < 0x4040); }
+// The PMU stores 0x0000-0x007F and 0x4000-0x403F; PMCEID0/1 describe 0x0000-0x003F and
+// 0x4000-0x403F only (Arm ARM D17.11.1), so 0x0040-0x007F count without being advertised.
+bool storable(uint64_t ev) { return ev < arch::kNumEvents || (ev >= 0x4000 && ev < 0x4040); }
 
 uint16_t read_event(const YAML::Node& e, std::string_view file, std::string_view path) {
   if (!e.IsScalar()) fail(file, e.Mark(), path, "expected an event name or number, got " + got(e));
@@ -223,9 +224,9 @@ uint16_t read_event(const YAML::Node& e, std::string_view file, std::string_view
     const auto n = parse_integer(s);
     if (!n || n->negative)
       fail(file, e.Mark(), path, "expected an event name or number, got " + got(e));
-    if (n->overflow || !representable_in_pmceid(n->magnitude)) {
+    if (n->overflow || !storable(n->magnitude)) {
       fail(file, e.Mark(), path,
-           "event " + s + " is outside the common-event ranges 0x0000-0x003f and 0x4000-0x403f");
+           "event " + s + " is outside the common-event ranges 0x0000-0x007f and 0x4000-0x403f");
     }
     return static_cast<uint16_t>(n->magnitude);
   }

@@ -200,6 +200,17 @@ bool AddressSpace::fault_in(uint64_t va, bool is_write, bool is_exec) {
   return true;
 }
 
+std::vector<AddressSpace::Run> AddressSpace::regions_in(uint64_t va, uint64_t end) const {
+  std::vector<Run> out;
+  auto it = regions_.upper_bound(va);
+  if (it != regions_.begin()) --it;
+  for (; it != regions_.end() && it->first < end; ++it) {
+    if (it->second.end <= va) continue;
+    out.push_back(Run{std::max(it->first, va), std::min(it->second.end, end), it->second.prot, it->second.shared});
+  }
+  return out;
+}
+
 bool AddressSpace::accessible(uint64_t va, uint64_t len, int prot) const {
   if (len == 0) return true;
   if (va < kBase || va >= kKernelBase || len > kKernelBase - va) return false;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "cpu/phys_mem.h"
 
@@ -75,6 +76,18 @@ class AddressSpace {
   // access, the page gets its descriptor and true is returned (the access is retried);
   // false means the program really faulted.
   bool fault_in(uint64_t va, bool is_write, bool is_exec);
+
+  // The mappings inside [va, end), clipped to it, lowest first.
+  struct Run {
+    uint64_t start, end;
+    int prot;
+    bool shared;
+  };
+  std::vector<Run> regions_in(uint64_t va, uint64_t end) const;
+  // Forgets the descriptors of [va, va+len) (the pages stay mapped): the next access
+  // faults and fault_in fills them again. The caller flushes the TLBs.
+  void drop_descriptors(uint64_t va, uint64_t len) { clear_descriptors(va, va + round_up_page(len)); }
+  static uint64_t round_up_page(uint64_t len) { return (len + 0xfff) & ~0xfffull; }
 
   // Whether every page of [va, va+len) is mapped with at least `prot`.
   bool accessible(uint64_t va, uint64_t len, int prot) const;

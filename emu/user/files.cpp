@@ -1,4 +1,5 @@
 #include "emu/user/files.h"
+#include "emu/user/uffd.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -148,11 +149,18 @@ long read_file(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, int64_t offs
     }
     case OpenFile::Kind::kKvm:
       return err(EINVAL);
+    case OpenFile::Kind::kPipe:
+      return offset >= 0 ? err(ESPIPE) : pipe_read(p, f, dst, len);
+    case OpenFile::Kind::kUffd:
+      return offset >= 0 ? err(ESPIPE) : uffd_read(p, f, reinterpret_cast<uint64_t>(dst), len);
+    case OpenFile::Kind::kEpoll:
+      return err(EINVAL);
   }
   return err(EINVAL);
 }
 
 long write_file(Process& p, OpenFile& f, const uint8_t* src, uint64_t len) {
+  if (f.kind == OpenFile::Kind::kPipe) return pipe_write(p, f, src, len);
   if (f.kind != OpenFile::Kind::kHost) return err(EINVAL);
   if (p.options().sandbox && f.host_fd <= 2) return static_cast<long>(len);  // the fuzzer's output stays clean
   if (f.host_fd == 1 || f.host_fd == 2) {
@@ -172,7 +180,7 @@ long seek_file(OpenFile& f, int64_t off, int whence) {
     const off_t r = ::lseek(f.host_fd, off, whence);
     return r < 0 ? -errno : r;
   }
-  if (f.kind == OpenFile::Kind::kKvm) return err(ESPIPE);
+  if (f.kind != OpenFile::Kind::kBytes) return err(ESPIPE);
   int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? static_cast<int64_t>(f.offset)
                : whence == SEEK_END ? static_cast<int64_t>(f.bytes.size()) : -1;
   if (base < 0 || base + off < 0) return err(EINVAL);
@@ -217,7 +225,9 @@ long stat_file(Process& p, int dirfd, const std::string& path, int flags, LinuxS
       return 0;
     }
     st = LinuxStat{};
-    st.st_mode = f.kind == OpenFile::Kind::kKvm ? (S_IFCHR | 0666) : (S_IFREG | 0444);
+    st.st_mode = f.kind == OpenFile::Kind::kBytes ? (S_IFREG | 0444)
+                 : f.kind == OpenFile::Kind::kPipe ? (S_IFIFO | 0600)
+                 : (S_IFCHR | 0666);
     st.st_size = static_cast<int64_t>(f.bytes.size());
     st.st_blksize = 4096;
     return 0;

@@ -18,6 +18,8 @@
 namespace pmuemu::user {
 namespace {
 
+static_assert(kWaitHostPage == kvm_model::kRunWaitHostPage, "KVM_RUN's wait-for-a-page result");
+
 class AbiBackend final : public KvmBackend {
  public:
   AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out) : dev_(std::move(dev)) {
@@ -53,6 +55,10 @@ class AbiBackend final : public KvmBackend {
   }
   void close(int fd) override { dev_->close(fd); }
   void set_caller_pcpu(uint32_t pcpu) override { dev_->set_vmm_pcpu(pcpu); }
+  void set_host_page_gate(cpu::HostPageGate* gate) override { dev_->set_host_page_gate(gate); }
+  void host_pages_dropped(uint64_t va, uint64_t len) override {
+    dev_->host_pages_dropped(reinterpret_cast<const void*>(va), len);
+  }
   void set_caller_run_delay(uint64_t ns) override { run_delay_ = ns; }
 
  private:

@@ -1,5 +1,6 @@
 #include "emu/user/process.h"
 #include "emu/user/hwcaps.h"
+#include "emu/user/uffd.h"
 
 #include <elf.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ std::vector<uint8_t> read_file(const std::filesystem::path& p) {
 
 OpenFile::~OpenFile() {
   if (kind == Kind::kHost && host_fd > 2) ::close(host_fd);
+  if (kind == Kind::kPipe && pipe != nullptr) --(pipe_write ? pipe->writers : pipe->readers);
 }
 
 Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<KvmBackend> kvm)
@@ -61,6 +63,8 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   auto main_thread = std::make_unique<Thread>();
   main_thread->tid = opts_.pid;
   main_thread->pcpu = opts_.vmm_cpu;
+  uffd_ = std::make_unique<UserFaults>();
+  kvm_->set_host_page_gate(uffd_.get());
   main_thread->core = make_core(opts_.vmm_cpu);
   main_thread->sched.timeslices = 1;  // switched in once, to start
   core_ = main_thread->core.get();
@@ -232,7 +236,9 @@ uint64_t Process::now_ns() const {
 bool Process::wake_due() const {
   uint64_t next = UINT64_MAX;
   for (const auto& t : threads_)
-    if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait) next = std::min(next, t->wake_ns);
+    if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait ||
+        t->state == Thread::State::kIoWait)
+      next = std::min(next, t->wake_ns);
   return next != UINT64_MAX && next <= now_ns();
 }
 
@@ -427,6 +433,12 @@ bool Process::handle_exception() {
       for (unsigned i = 0; i < 6; ++i) a[i] = core_->x(i);
       const long r = dispatch_syscall(*this, nr, a, opts_.trace_syscall);
       if (exit_code) return false;
+      if (r == kRestartSyscall) {
+        // The thread waits; when woken it executes the SVC again with the same arguments.
+        core_->set_sysreg(SysSlot::ELR_EL1, elr - 4);
+        break;
+      }
+      thread().io_deadline = 0;  // the call completed: a later wait starts afresh
       if (nr != 139) core_->set_x(0, static_cast<uint64_t>(r));  // rt_sigreturn restored X0 itself
       break;
     }
@@ -439,7 +451,15 @@ bool Process::handle_exception() {
       const unsigned fsc = static_cast<unsigned>(esr) & 0x3f;
       const bool paging_fault = (fsc >= 0x04 && fsc <= 0x0f);  // translation, access flag, permission, levels 0-3
       const bool is_write = ec == kEcDabtLow && ((esr >> 6) & 1) != 0;
-      if (paging_fault && mem_.fault_in(far, is_write, ec == kEcIabtLow)) break;
+      if (paging_fault) {
+        // A missing page of a userfaultfd-registered range: the thread waits for the handler
+        // (handle_userfault()); ELR stays at the instruction, which runs again when woken.
+        if (auto ctx = uffd_->missing_at(far); ctx != nullptr && mem_.accessible(far, 1, is_write ? kProtWrite : ec == kEcIabtLow ? kProtExec : 0)) {
+          user_fault(ctx, far, is_write);
+          break;
+        }
+        if (mem_.fault_in(far, is_write, ec == kEcIabtLow)) break;
+      }
       const int sig = fsc == 0x21 ? kSigBus : kSigSegv;
       raise_signal(sig, std::string(sig == kSigBus ? "alignment fault" : "segmentation fault") + where + addr);
       break;
@@ -543,6 +563,8 @@ bool Process::schedule() {
       if (t.state == Thread::State::kSleeping && t.wake_ns <= now_ns()) {
         t.state = Thread::State::kRunnable;
       }
+      // A waiting system call whose deadline passed runs again and times out.
+      if (t.state == Thread::State::kIoWait && t.wake_ns <= now_ns()) t.state = Thread::State::kRunnable;
       if (t.state == Thread::State::kFutexWait && t.wake_ns <= now_ns()) {
         t.state = Thread::State::kRunnable;
         t.core->set_x(0, static_cast<uint64_t>(-110));  // -ETIMEDOUT
@@ -562,7 +584,9 @@ bool Process::schedule() {
     // would sleep until its timer fires.
     uint64_t next = UINT64_MAX;
     for (const auto& t : threads_)
-      if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait) next = std::min(next, t->wake_ns);
+      if (t->state == Thread::State::kSleeping || t->state == Thread::State::kFutexWait ||
+          t->state == Thread::State::kIoWait)
+        next = std::min(next, t->wake_ns);
     if (next == UINT64_MAX) return false;
     skipped_ns_ += next - now_ns();
   }
@@ -596,7 +620,7 @@ Outcome Process::run() {
       if (!schedule()) {
         out.signal = 9;
         out.exit_status = 128 + 9;
-        out.reason = "every thread is blocked for ever (futex wait with no waker)";
+        out.reason = "every thread is blocked for ever (futex, file or userfault wait with no waker)";
         break;
       }
     }
@@ -645,7 +669,7 @@ Outcome Process::run() {
       if (!schedule()) {
         out.signal = 9;
         out.exit_status = 128 + 9;
-        out.reason = "every thread is blocked for ever (futex wait with no waker)";
+        out.reason = "every thread is blocked for ever (futex, file or userfault wait with no waker)";
         break;
       }
     }

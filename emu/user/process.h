@@ -51,12 +51,30 @@ struct Outcome {
 };
 
 class Process;
+struct Pipe;
+struct Epoll;
+struct Uffd;
+class UserFaults;
+
+// A system call that must wait (an empty pipe or uffd, epoll_pwait/ppoll with nothing
+// ready, a vCPU's KVM_RUN stopped at a missing page): the calling thread blocks and
+// executes its SVC again when woken (Linux's ERESTARTNOINTR; never seen by the program).
+inline constexpr long kRestartSyscall = -513;
+// KvmBackend::ioctl's KVM_RUN result when the guest touched a memory-slot page the
+// program has registered with a userfaultfd and not filled (kvm_model::kRunWaitHostPage).
+inline constexpr long kWaitHostPage = -512;
+
 long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a, bool trace);
 
 // A file descriptor's object. Host files wrap a host fd; pseudo files (/proc, /sys) are
 // byte strings; /dev/kvm and its descendants are handled by a backend.
 struct OpenFile {
-  enum class Kind { kHost, kBytes, kKvm } kind = Kind::kHost;
+  enum class Kind { kHost, kBytes, kKvm, kPipe, kEpoll, kUffd } kind = Kind::kHost;
+  bool nonblock = false;       // O_NONBLOCK (pipes, uffds)
+  std::shared_ptr<Pipe> pipe;  // kPipe: the pipe, and which end this is
+  bool pipe_write = false;
+  std::shared_ptr<Epoll> epoll;  // kEpoll
+  std::shared_ptr<Uffd> uffd;    // kUffd
   int host_fd = -1;            // kHost: owned unless it is 0/1/2
   std::string bytes;           // kBytes
   uint64_t offset = 0;         // kBytes
@@ -78,6 +96,12 @@ struct KvmBackend {
     return false;
   }
   virtual void close(int fd) {}
+  // Which of the program's pages are there (its userfaultfd registrations): the model's
+  // memory slots ask it (cpu::HostPageGate). Not owned.
+  virtual void set_host_page_gate(cpu::HostPageGate* gate) {}
+  // The program dropped [va, va+len) of its memory (MADV_DONTNEED, munmap): the model
+  // forgets what it derived from those pages, as Linux's MMU notifier makes KVM do.
+  virtual void host_pages_dropped(uint64_t va, uint64_t len) {}
   // The pCPU the calling thread runs on (the VMM thread's placement matters to KVM).
   virtual void set_caller_pcpu(uint32_t pcpu) {}
   // The calling thread's run delay (its sched_info.run_delay, which KVM's stolen time
@@ -99,13 +123,19 @@ struct SchedStat {
 
 // One thread of the program: its own core on the shared memory.
 struct Thread {
-  enum class State : uint8_t { kRunnable, kFutexWait, kSleeping, kExited };
+  // kIoWait: in a system call that waits for a file (pipe, uffd, epoll, ppoll), retried
+  // when any such file changes or at wake_ns; kPageWait: in a userfault on page wait_page,
+  // until a UFFDIO_COPY/ZEROPAGE/WAKE or an unregistration covers it.
+  enum class State : uint8_t { kRunnable, kFutexWait, kSleeping, kExited, kIoWait, kPageWait };
   int tid = 1;
   std::unique_ptr<cpu::Core> core;
   State state = State::kRunnable;
   uint64_t futex_addr = 0;
   uint64_t wake_ns = UINT64_MAX;  // kFutexWait with a timeout, kSleeping: when it wakes
   uint64_t clear_tid = 0;         // CLONE_CHILD_CLEARTID / set_tid_address
+  uint64_t wait_page = 0;         // kPageWait
+  // The deadline of the waiting system call being restarted (0: none in progress).
+  uint64_t io_deadline = 0;
   uint32_t pcpu = 0;
   uint64_t affinity = ~0ull;
   SchedStat sched;
@@ -167,6 +197,22 @@ class Process {
   // thread that sleeps while its vCPU thread runs wakes after the guest's time, not after
   // the vCPU thread's own few instructions between runs).
   void add_guest_instructions(uint64_t n) { retired_guest_ += n; }
+  // Waiting system calls (uffd.cpp). block_io: the calling thread waits until a file
+  // changes (wake_io) or the deadline (UINT64_MAX: none); returns kRestartSyscall.
+  long block_io(uint64_t deadline_ns);
+  void wake_io();
+  // A userfault of the calling thread at va in a range registered with ctx: the message is
+  // queued and the thread waits for the page (its faulting instruction, or the SVC of its
+  // KVM_RUN, runs again when woken).
+  void user_fault(const std::shared_ptr<Uffd>& ctx, uint64_t va, bool write);
+  // Wakes the threads waiting for a page of [va, va+len).
+  void wake_pages(uint64_t va, uint64_t len);
+  UserFaults& user_faults() { return *uffd_; }
+  // Every thread's TLB (page-table edits that other threads' cores may have cached).
+  void flush_tlbs();
+  // MADV_DONTNEED: the pages of [va, va+len) are dropped (read as zero, or are missing to a
+  // userfaultfd), for the program's threads and the KVM model alike.
+  void drop_pages(uint64_t va, uint64_t len);
   // Threads (process_control.cpp): futex, sleeping in emulated time, thread exit.
   long futex(uint64_t uaddr, uint64_t op, uint64_t val, uint64_t timeout_va, uint64_t uaddr2, uint64_t val3);
   long sleep_ns(uint64_t ns);  // blocks the calling thread; 0
@@ -230,6 +276,7 @@ class Process {
   uint64_t sched_clock_ = 0;   // now_ns() at the last account_sched()
   Hwcaps hwcaps_;
   uint64_t total_retired() const;
+  std::unique_ptr<UserFaults> uffd_;  // before kvm_: the model holds it as its page gate
   std::unique_ptr<KvmBackend> kvm_;
   std::map<int, std::shared_ptr<OpenFile>> files_;
   uint64_t rng_;

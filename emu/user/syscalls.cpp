@@ -14,6 +14,7 @@
 
 #include "emu/user/files.h"
 #include "emu/user/process.h"
+#include "emu/user/uffd.h"
 
 namespace pmuemu::user {
 namespace {
@@ -72,12 +73,22 @@ long sys_openat(Process& p, const Args& a) {
   if (!path) return err(EFAULT);
   return open_file(p, static_cast<int>(a[0]), *path, static_cast<int>(a[2]), static_cast<unsigned>(a[3]));
 }
+// A descriptor goes away: the last one of a KVM file closes it in the model, the last one of
+// a uffd releases its ranges, and threads waiting on files look again (a pipe's other end
+// may be gone).
+void drop_fd(Process& p, std::map<int, std::shared_ptr<OpenFile>>::iterator it) {
+  const std::shared_ptr<OpenFile> f = it->second;
+  const bool last = f.use_count() == 2;  // the table's and this copy
+  if (f->kind == OpenFile::Kind::kKvm && last) p.kvm().close(f->kvm_fd);
+  if (f->kind == OpenFile::Kind::kUffd && last && f->uffd.use_count() == 1) uffd_release(p, f->uffd);
+  p.files().erase(it);
+  if (f->kind == OpenFile::Kind::kPipe || f->kind == OpenFile::Kind::kUffd || f->kind == OpenFile::Kind::kEpoll)
+    p.wake_io();
+}
 long sys_close(Process& p, const Args& a) {
   auto it = p.files().find(static_cast<int>(a[0]));
   if (it == p.files().end()) return err(EBADF);
-  if (it->second->kind == OpenFile::Kind::kKvm && it.operator->()->second.use_count() == 1)
-    p.kvm().close(it->second->kvm_fd);
-  p.files().erase(it);
+  drop_fd(p, it);
   return 0;
 }
 long sys_lseek(Process& p, const Args& a) {
@@ -125,12 +136,23 @@ long sys_getcwd(Process& p, const Args& a) {
 long sys_ioctl(Process& p, const Args& a) {
   auto f = file_of(p, a[0]);
   if (!f) return err(EBADF);
+  if (f->kind == OpenFile::Kind::kUffd) return uffd_ioctl(p, *f, a[1], a[2]);
   if (f->kind == OpenFile::Kind::kKvm) {
     p.kvm().set_caller_pcpu(p.pcpu());
     if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
     const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
     // KVM_RUN ran the guest on this thread's pCPU: that time passed for the program too.
     p.add_guest_instructions(p.kvm().take_guest_instructions());
+    if (r == kWaitHostPage) {
+      // The guest touched a registered page that is missing: the vCPU thread waits in the
+      // fault as in Linux, and its KVM_RUN runs again (retrying the guest's access) when
+      // the page is filled or the range woken.
+      const auto pf = p.user_faults().take_pending();
+      const auto ctx = pf ? p.user_faults().registered_at(pf->address) : nullptr;
+      if (ctx == nullptr) return err(EFAULT);  // the registration went away meanwhile: retry
+      p.user_fault(ctx, pf->address, pf->write);
+      return kRestartSyscall;
+    }
     // Calls that create a file descriptor hand back the model's; the program gets one of its
     // own for it (the return value, or kvm_create_device.fd).
     constexpr unsigned long kCreateVm = 0xae01, kCreateVcpu = 0xae41, kCreateDevice = 0xc00caee0;
@@ -162,6 +184,7 @@ long sys_dup3(Process& p, const Args& a) {
   auto f = file_of(p, a[0]);
   if (!f) return err(EBADF);
   if (a[0] == a[1]) return err(EINVAL);
+  if (auto old = p.files().find(static_cast<int>(a[1])); old != p.files().end()) drop_fd(p, old);
   p.files()[static_cast<int>(a[1])] = f;
   return static_cast<long>(a[1]);
 }
@@ -170,12 +193,24 @@ long sys_fcntl(Process& p, const Args& a) {
   if (!f) return err(EBADF);
   switch (a[1]) {
     case F_DUPFD: case F_DUPFD_CLOEXEC: return p.new_fd(f, static_cast<int>(a[2]));
-    case F_GETFD: case F_SETFD: case F_SETFL: return 0;
-    case F_GETFL: return O_RDWR;
+    case F_GETFD: case F_SETFD: return 0;
+    // O_NONBLOCK is the one status flag that changes anything here (pipes, uffds).
+    case F_SETFL: f->nonblock = (a[2] & 04000) != 0; return 0;
+    case F_GETFL: return O_RDWR | (f->nonblock ? 04000 : 0);
     default: return err(EINVAL);
   }
 }
 
+// A mapping replaced or removed takes its userfaultfd registration with it (the VMA is
+// gone), and the KVM model forgets what it derived from the old pages.
+void forget_range(Process& p, uint64_t va, uint64_t len) {
+  const uint64_t size = AddressSpace::round_up_page(len);
+  if (!p.user_faults().empty()) {
+    p.user_faults().remove(va, va + size, nullptr);
+    p.wake_pages(va, size);
+  }
+  p.kvm().host_pages_dropped(va, size);
+}
 // ---- memory ----
 long sys_brk(Process& p, const Args& a) {
   AddressSpace& m = p.mem();
@@ -228,10 +263,12 @@ long sys_mmap(Process& p, const Args& a) {
       return err(ENODEV);
     }
     p.mem().mark_shared(va, size);
-    p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+    forget_range(p, va, size);
+    p.flush_tlbs();
     return static_cast<long>(va);
   }
   if (!p.mem().map(va, size, prot)) return err(ENOMEM);
+  forget_range(p, va, size);
   if (f) {
     const long r = pread_into(p, *f, p.mem().host(va), len, off);
     if (r < 0) {
@@ -239,13 +276,14 @@ long sys_mmap(Process& p, const Args& a) {
       return r;
     }
   }
-  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  p.flush_tlbs();
   return static_cast<long>(va);
 }
 long sys_munmap(Process& p, const Args& a) {
   if ((a[0] & 0xfff) != 0 || a[1] == 0) return err(EINVAL);
   if (!p.mem().unmap(a[0], a[1])) return err(EINVAL);
-  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  forget_range(p, a[0], a[1]);
+  p.flush_tlbs();
   return 0;
 }
 long sys_mprotect(Process& p, const Args& a) {
@@ -260,15 +298,25 @@ long sys_mprotect(Process& p, const Args& a) {
   if (p.hwcaps().hwcap2 & kHwcap2Bti) supported |= kProtBti;
   if (prot & ~supported) return err(EINVAL);
   const int r = p.mem().protect(a[0], a[1], static_cast<int>(prot & 7));
-  p.core().tlbi(cpu::mmu::TlbiOp::kVmallE1, 0);
+  p.flush_tlbs();
   return r;
 }
+// MADV_DONTNEED drops the pages for real: they read as zero afterwards (private anonymous
+// memory), or are missing to a userfaultfd that registered them. The mapped parts of the
+// range are dropped; a hole makes the call ENOMEM, as in Linux. Other advice changes
+// nothing observable here and succeeds.
 long sys_madvise(Process& p, const Args& a) {
   constexpr uint64_t kDontNeed = 4;
   if ((a[0] & 0xfff) != 0) return err(EINVAL);
-  if (a[2] == kDontNeed) {
-    if (!p.mem().accessible(a[0], a[1], 0)) return err(ENOMEM);
-    std::memset(p.mem().host(a[0]), 0, (a[1] + 0xfff) & ~0xfffull);
+  const uint64_t len = AddressSpace::round_up_page(a[1]);
+  if (len < a[1] || a[0] + len < a[0]) return err(EINVAL);
+  if (a[2] == kDontNeed && len != 0) {
+    uint64_t covered = 0;
+    for (const auto& run : p.mem().regions_in(a[0], a[0] + len)) {
+      p.drop_pages(run.start, run.end - run.start);
+      covered += run.end - run.start;
+    }
+    if (covered != len) return err(ENOMEM);
   }
   return 0;
 }
@@ -485,6 +533,9 @@ struct Syscall {
 };
 constexpr Syscall kSyscalls[] = {
     {17, "getcwd", sys_getcwd},
+    {20, "epoll_create1", sys_epoll_create1},
+    {21, "epoll_ctl", sys_epoll_ctl},
+    {22, "epoll_pwait", sys_epoll_pwait},
     {23, "dup", sys_dup},
     {24, "dup3", sys_dup3},
     {25, "fcntl", sys_fcntl},
@@ -492,12 +543,14 @@ constexpr Syscall kSyscalls[] = {
     {48, "faccessat", sys_faccessat},
     {56, "openat", sys_openat},
     {57, "close", sys_close},
+    {59, "pipe2", sys_pipe2},
     {62, "lseek", sys_lseek},
     {63, "read", sys_read},
     {64, "write", sys_write},
     {65, "readv", sys_readv},
     {66, "writev", sys_writev},
     {67, "pread64", sys_pread64},
+    {73, "ppoll", sys_ppoll},
     {78, "readlinkat", sys_readlinkat},
     {79, "newfstatat", sys_newfstatat},
     {80, "fstat", sys_fstat},
@@ -541,6 +594,7 @@ constexpr Syscall kSyscalls[] = {
     {233, "madvise", sys_madvise},
     {261, "prlimit64", sys_prlimit64},
     {278, "getrandom", sys_getrandom},
+    {282, "userfaultfd", sys_userfaultfd},
     {293, "rseq", sys_rseq},
 };
 
@@ -562,7 +616,9 @@ long dispatch_syscall(Process& p, uint64_t nr, const Args& a, bool trace) {
     else
       std::fprintf(p.options().trace, "syscall_%" PRIu64 "(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") = ", nr, a[0],
                    a[1], a[2]);
-    if (r < 0 && r >= -4095)
+    if (r == kRestartSyscall)
+      std::fprintf(p.options().trace, "? (waits; restarted when woken)\n");
+    else if (r < 0 && r >= -4095)
       std::fprintf(p.options().trace, "-1 %s (%s)\n", strerrorname_np(static_cast<int>(-r)), std::strerror(static_cast<int>(-r)));
     else
       std::fprintf(p.options().trace, "0x%lx\n", static_cast<unsigned long>(r));

@@ -118,7 +118,7 @@ bool is_pmu_reg(const arch::SysRegKey& k) {
 void write_pcpu_totals(const ObservedVm* vm, JsonWriter& w, uint32_t pcpu) {
   const cpu::timing::TimingModel* t = vm ? vm->observed_timing(pcpu) : nullptr;
   if (t == nullptr) return;
-  for (unsigned e = 0; e < arch::kNumCommonEvents; ++e) {
+  for (unsigned e = 0; e < arch::kNumEvents; ++e) {
     if (t->totals()[e] == 0) continue;
     const std::string_view name = pmu::event_name(static_cast<uint16_t>(e));
     w.key(std::string(name)).value(t->totals()[e]);

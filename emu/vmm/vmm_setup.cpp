@@ -26,6 +26,10 @@ Vmm::Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapsho
   kvm_fd_ = call(dev_.open_dev(), "open(/dev/kvm)");
   vm_fd_ = call(ioctl(kvm_fd_, KVM_CREATE_VM, 0ul), "KVM_CREATE_VM");
   vm_ = dev_.vm_of(vm_fd_);
+  // Accesses KVM cannot emulate (no syndrome) come back as KVM_EXIT_ARM_NISV, which the run
+  // loop reports, rather than as KVM_RUN failing with ENOSYS.
+  const kvm_enable_cap nisv{KVM_CAP_ARM_NISV_TO_USER, 0, {}, {}};
+  call(ioctl(vm_fd_, KVM_ENABLE_CAP, &nisv), "KVM_ENABLE_CAP(ARM_NISV_TO_USER)");
   const kvm_userspace_memory_region mem{0, 0, opts.ram_base, opts.ram_size, reinterpret_cast<uintptr_t>(ram_.data())};
   call(ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &mem), "KVM_SET_USER_MEMORY_REGION");
   for (const auto& seg : image_.segments) {

@@ -21,6 +21,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <map>
+#include <set>
 #include <mutex>
 #include <vector>
 
@@ -114,6 +115,10 @@ struct VmObj {
   std::map<uint16_t, Slot> slots;
   // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's options (kvm->manual_dirty_log_protect).
   uint64_t manual_dirty_log = 0;
+  // KVM_CAP_ARM_NISV_TO_USER enabled (KVM_ARCH_FLAG_RETURN_NISV_IO_ABORT_TO_USER): an
+  // access without syndrome exits as KVM_EXIT_ARM_NISV; otherwise KVM_RUN fails with
+  // ENOSYS (io_mem_abort()).
+  bool nisv_to_user = false;
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
   // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
@@ -213,6 +218,7 @@ struct State {
   std::map<int, std::shared_ptr<File>> files;
   std::shared_ptr<Arena> arena;  // where the next VM's region comes from (guarded by m)
   TraceFn trace;
+  cpu::HostPageGate* gate = nullptr;  // Dev::set_host_page_gate, for every VM
   PendingSignalsFn pending_signals;
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
@@ -377,6 +383,7 @@ long State::create_vm(unsigned long type) {
   std::unique_ptr<Vm> vm;
   if (int rc = kvm.create_vm(vm); rc != 0) return rc;
   vm->set_vmm_pcpu(opts.vmm_pcpu);
+  vm->set_host_page_gate(gate);
   auto obj = std::make_shared<VmObj>();
   obj->vm = std::move(vm);
   // Guest memory the model does not map itself (every slot but its RAM): what KVM reaches
@@ -667,7 +674,10 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       if (int rc = get(cap, arg); rc != 0) return rc;
       if (cap.flags) return -EINVAL;
       // kvm_vm_ioctl_enable_cap(): the arm64 capabilities a VMM can enable.
-      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) return 0;
+      if (cap.cap == KVM_CAP_ARM_NISV_TO_USER) {
+        vm.nisv_to_user = true;
+        return 0;
+      }
       if (cap.cap == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) {
         // kvm_vm_ioctl_enable_cap_generic(): INITIALLY_SET only with PROTECT_ENABLE.
         const uint64_t caps = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
@@ -880,6 +890,10 @@ long State::run(VmObj& vm, VcpuData& vc) {
   }
   if (!vc.v->initialised()) return -ENOEXEC;
   if (ur->immediate_exit) return -EINTR;
+  // kvm_arch_vcpu_ioctl_run(): from here the exit is unknown until the run says otherwise,
+  // so a failing KVM_RUN (ENOSYS, EFAULT) leaves no stale MMIO exit behind.
+  ur->exit_reason = KVM_EXIT_UNKNOWN;
+  ur->flags = 0;
   // kvm_sigset_activate() then the run loop's signal_pending() check: a signal pending for
   // the thread that the mask in force during the run does not block ends KVM_RUN before
   // the guest runs, with KVM_EXIT_INTR.
@@ -898,6 +912,7 @@ long State::run(VmObj& vm, VcpuData& vc) {
     break;
   }
   if (rc < 0 && rc != -EINTR) return rc;
+  if (rc == 0 && r.exit_reason == KVM_EXIT_ARM_NISV && !vm.nisv_to_user) return -ENOSYS;
   // The fields Linux fills for each exit (include/uapi/linux/kvm.h).
   ur->exit_reason = r.exit_reason;
   ur->flags = 0;
@@ -1233,6 +1248,20 @@ void Dev::set_trace(TraceFn fn) { s_->trace = std::move(fn); }
 void Dev::set_pending_signals(PendingSignalsFn fn) { s_->pending_signals = std::move(fn); }
 const Options& Dev::options() const { return s_->opts; }
 void Dev::set_vmm_pcpu(uint32_t pcpu) { s_->opts.vmm_pcpu = pcpu; }
+
+void Dev::set_host_page_gate(cpu::HostPageGate* g) {
+  std::lock_guard lk(s_->m);
+  s_->gate = g;
+  for (const auto& [fd, f] : s_->files)
+    if (f->vm != nullptr) f->vm->vm->set_host_page_gate(g);
+}
+
+void Dev::host_pages_dropped(const void* h, uint64_t len) {
+  std::set<VmObj*> seen;
+  std::lock_guard lk(s_->m);
+  for (const auto& [fd, f] : s_->files)
+    if (f->vm != nullptr && seen.insert(f->vm.get()).second) f->vm->vm->host_pages_dropped(static_cast<const uint8_t*>(h), len);
+}
 
 Vm* Dev::vm_of(int fd) {
   const auto f = s_->find(fd);

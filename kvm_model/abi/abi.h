@@ -86,6 +86,14 @@ class Dev {
   void set_pending_signals(PendingSignalsFn fn);
   // The pCPU the VMM thread now runs on (sched_setaffinity).
   void set_vmm_pcpu(uint32_t pcpu);
+  // Which pages of the VMM's memory are there (a userfaultfd's missing pages): every VM's
+  // memory slots ask it, and KVM_RUN returns kvm_model::kRunWaitHostPage when the guest
+  // touches a missing one. Not owned; null (the default): every page is there.
+  void set_host_page_gate(cpu::HostPageGate* g);
+  // The VMM dropped [h, h+len) of its memory (MADV_DONTNEED): every VM forgets what it
+  // derived from those pages (decoded code, cached translations), as Linux's MMU notifier
+  // makes KVM do.
+  void host_pages_dropped(const void* h, uint64_t len);
 
  private:
   std::unique_ptr<State> s_;

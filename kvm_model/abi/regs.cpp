@@ -259,6 +259,7 @@ constexpr ErrnoName kErrnos[] = {
     {E2BIG, "E2BIG"}, {ENOEXEC, "ENOEXEC"}, {EBADF, "EBADF"}, {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
     {EFAULT, "EFAULT"}, {EBUSY, "EBUSY"}, {EEXIST, "EEXIST"}, {ENODEV, "ENODEV"}, {EINVAL, "EINVAL"},
     {ENOSPC, "ENOSPC"}, {ENOTTY, "ENOTTY"}, {ENOSYS, "ENOSYS"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+    {512, "ERESTARTSYS"},  // kRunWaitHostPage: the thread waits for a page, then KVM_RUN again
 };
 
 const char* exit_name(uint32_t r) {

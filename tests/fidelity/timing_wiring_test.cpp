@@ -7,8 +7,11 @@
 #include <random>
 #include <vector>
 
+#include "cpu/arch/sysreg_key.h"
 #include "cpu/core.h"
 #include "cpu/decoder/classify.h"
+#include "pmu/events.h"
+#include "pmu/pmu.h"
 
 using cpu::AddrMode;
 using cpu::InstTiming;
@@ -150,6 +153,128 @@ BOOST_AUTO_TEST_CASE(exceptions_are_reported) {
   BOOST_TEST(e.get(arch::CountEl::kEl1, 0x09) == 1u);  // EXC_TAKEN (the SVC)
   BOOST_TEST(e.get(arch::CountEl::kEl1, 0x0A) == 1u);  // EXC_RETURN (the ERET)
   BOOST_TEST(e.get(arch::CountEl::kEl1, 0x08) == 3u);  // svc, eret, hvc
+}
+
+BOOST_AUTO_TEST_CASE(simd_fp_classes_follow_the_encoding_groups) {
+  // The class of every SIMD&FP data-processing row (bits 27:25 = 111) says which
+  // operation-mix event it counts in, and that follows the Arm ARM's encoding groups: the
+  // scalar floating-point groups (bit 30 = 0, bit 28 = 1: FP data processing, compare,
+  // select, immediate, conversions) are scalar FP classes or transfers; every other group is
+  // Advanced SIMD (vector, or AdvSIMD scalar with bits 31:28 = 01x1) or Crypto.
+  unsigned fp = 0, simd = 0;
+  for (const auto& row : cpu::decoder::rows()) {
+    if ((row.mask & 0x0e000000u) != 0x0e000000u || (row.value & 0x0e000000u) != 0x0e000000u) continue;
+    const OpClass c = row.cls;
+    BOOST_TEST_CONTEXT(row.name) {
+      // Bit 28 always tells the groups apart; with bit 28 = 1, bit 30 must too.
+      BOOST_TEST_REQUIRE((row.mask & 0x10000000u) != 0);
+      const bool b28 = (row.value & 0x10000000u) != 0;
+      if (b28) BOOST_TEST_REQUIRE((row.mask & 0x40000000u) != 0);
+      const bool scalar_fp_group = b28 && (row.value & 0x40000000u) == 0;
+      if (scalar_fp_group) {
+        ++fp;
+        BOOST_TEST((c == OpClass::kFpAlu || c == OpClass::kFpMul || c == OpClass::kFpDiv || c == OpClass::kFpMove));
+      } else {
+        ++simd;
+        BOOST_TEST((c == OpClass::kSimdAlu || c == OpClass::kSimdMul || c == OpClass::kSimdFpAlu ||
+                    c == OpClass::kSimdFpMul || c == OpClass::kSimdFpDiv || c == OpClass::kCrypto ||
+                    c == OpClass::kSimdMove));
+      }
+    }
+  }
+  BOOST_TEST(fp >= 15u);
+  BOOST_TEST(simd >= 80u);
+}
+
+// The operation-mix events (Arm ARM D17.11, common microarchitectural events): ASE_SPEC
+// counts Advanced SIMD operations (vector and AdvSIMD scalar forms, PMULL included),
+// VFP_SPEC scalar floating-point operations, CRYPTO_SPEC AES/SHA; loads and stores of
+// SIMD&FP registers and transfers between general and SIMD&FP registers count in none.
+BOOST_AUTO_TEST_CASE(simd_fp_and_crypto_operations_reach_programmed_counters) {
+  // 0x40000000: x0 = 0x40001000, x3 = 50; then 50 iterations of the loop below; hvc #0.
+  const uint32_t prog[] = {
+      0xd2a80000,  // mov x0, #0x40000000
+      0x91400400,  // add x0, x0, #1, lsl #12
+      0xd2800643,  // mov x3, #50
+      0x4e62cc20,  // loop: fmla v0.2d, v1.2d, v2.2d      ASE
+      0x1f451883,  // fmadd d3, d4, d5, d6                VFP
+      0x4e284907,  // aese v7.16b, v8.16b                 CRYPTO
+      0x3dc00009,  // ldr q9, [x0]                        (load)
+      0x4e083c01,  // umov x1, v0.d[0]                    (transfer)
+      0x9e67004a,  // fmov d10, x2                        (transfer)
+      0x0eede18b,  // pmull v11.1q, v12.1d, v13.1d        ASE
+      0x1e3029ee,  // fadd s14, s15, s16                  VFP
+      0x4eb38651,  // add v17.4s, v18.4s, v19.4s          ASE
+      0x9e780064,  // fcvtzs x4, d3                       VFP
+      0x5fd69ab4,  // fmul d20, d21, v22.d[1]             ASE (AdvSIMD scalar by element)
+      0x5e194317,  // sha256h q23, q24, v25.4s            CRYPTO
+      0xfd00081a,  // str d26, [x0, #16]                  (store)
+      0xf1000463,  // subs x3, x3, #1
+      0x54fffe41,  // b.ne loop
+      0xd4000002,  // hvc #0
+  };
+  constexpr uint64_t kIters = 50, kAse = 4 * kIters, kVfp = 3 * kIters, kCrypto = 2 * kIters;
+  const uint16_t ase = pmu::event::ASE_SPEC, vfp = pmu::event::VFP_SPEC, crypto = pmu::event::CRYPTO_SPEC;
+  BOOST_TEST(ase == 0x74);
+  BOOST_TEST(vfp == 0x75);
+  BOOST_TEST(crypto == 0x77);
+  const std::vector<uint16_t> implemented{pmu::event::INST_RETIRED, pmu::event::CPU_CYCLES, ase, vfp, crypto};
+
+  for (const bool cycle_timing : {true, false}) {
+    BOOST_TEST_CONTEXT((cycle_timing ? "cycle timing" : "functional timing")) {
+      std::vector<uint8_t> ram(1 << 20);
+      cpu::PhysMem mem(ram.data(), 0x40000000, ram.size());
+      mem.write(0x40000000, prog, sizeof prog);
+      cpu::timing::TimingModel model(cpu::timing::CoreTimingParams{});
+      cpu::Core core(mem, cpu::IdRegs{});
+      if (cycle_timing) core.set_timing_model(&model);
+      core.reset(0x40000000);
+      core.set_sysreg(cpu::SysSlot::CPACR_EL1, uint64_t{3} << 20);  // FPEN: no trap
+
+      // The PMU as the emulator configures it for this timing (pmu::counted_events).
+      pmu::PmuConfig cfg;
+      cfg.num_counters = 4;
+      cfg.events = pmu::counted_events(implemented, cycle_timing);
+      pmu::Pmu p(cfg);
+      // PMEVTYPER<n>_EL0 (op0 3, op1 3, CRn 14, CRm 12, op2 n), PMCNTENSET_EL0, PMCR_EL0.E.
+      const uint16_t programmed[4] = {ase, vfp, crypto, pmu::event::INST_RETIRED};
+      for (unsigned n = 0; n < 4; ++n)
+        BOOST_TEST_REQUIRE((p.write(arch::sysreg(3, 3, 14, 12, static_cast<uint8_t>(n)), 1, programmed[n]) ==
+                            pmu::Pmu::Access::kOk));
+      BOOST_TEST_REQUIRE((p.write(arch::sysreg(3, 3, 9, 12, 1), 1, 0xf) == pmu::Pmu::Access::kOk));
+      BOOST_TEST_REQUIRE((p.write(arch::sysreg(3, 3, 9, 12, 0), 1, 1) == pmu::Pmu::Access::kOk));
+
+      const cpu::RunResult r = core.run(10000);
+      BOOST_TEST_REQUIRE(static_cast<int>(r.reason) == static_cast<int>(cpu::ExitReason::kHvc));
+      BOOST_TEST(r.retired == 3 + 15 * kIters + 1);
+      if (cycle_timing) {
+        arch::EventCounts e;
+        model.drain_events(e);
+        p.add_events(e);
+      } else {
+        p.add_instructions({0, r.retired, 0});
+      }
+      uint64_t v[4] = {};
+      for (unsigned n = 0; n < 4; ++n)
+        BOOST_TEST_REQUIRE((p.read(arch::sysreg(3, 3, 14, 8, static_cast<uint8_t>(n)), 1, v[n]) ==
+                            pmu::Pmu::Access::kOk));
+      BOOST_TEST(v[3] == r.retired);
+      if (cycle_timing) {
+        BOOST_TEST(v[0] == kAse);
+        BOOST_TEST(v[1] == kVfp);
+        BOOST_TEST(v[2] == kCrypto);
+      } else {
+        // Functional timing models no operation mix: like the cache and branch events, the
+        // three are not implemented there, so their counters hold their value.
+        BOOST_TEST(v[0] == 0u);
+        BOOST_TEST(v[1] == 0u);
+        BOOST_TEST(v[2] == 0u);
+      }
+      // PMCEID0/1 describe 0x00-0x3F (and 0x4000-0x403F) only: no bit stands for 0x74-0x77.
+      BOOST_TEST(p.pmceid(0) == pmu::pmceid_of(std::vector<uint16_t>{pmu::event::INST_RETIRED, pmu::event::CPU_CYCLES}).pmceid0);
+      BOOST_TEST(p.pmceid(1) == 0u);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ const pmuemu::config::Host& host() {
 
 }  // namespace
 
+// Values no random argument would hit: the userfaultfd ioctls (UFFDIO_API, REGISTER,
+// UNREGISTER, WAKE, COPY, ZEROPAGE, WRITEPROTECT, CONTINUE), O_NONBLOCK, the register
+// modes, and epoll_ctl's EPOLLIN/EPOLLEXCLUSIVE.
+constexpr uint64_t kRequests[] = {0xc018aa3f, 0xc020aa00, 0x8010aa01, 0x8010aa02, 0xc028aa03, 0xc020aa04,
+                                  0xc018aa06, 0xc018aa07, 04000, 1, 2, 4, 0x10000001};
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pmuemu::user::UserOptions o;
   o.program = program();
@@ -52,18 +59,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr size_t kRec = 31;
   for (size_t off = 0; off + kRec <= size && !p.ended(); off += kRec) {
     const uint8_t* r = data + off;
-    const uint64_t nr = r[0] < 240 ? r[0] : 256 + r[0];  // the whole table and a bit past it
+    // 0-239, 278-289 (getrandom .. userfaultfd .. rseq's neighbours) and the table's end.
+    const uint64_t nr = r[0] < 240 ? r[0] : r[0] < 252 ? 278 + (r[0] - 240) : 256 + r[0];
     std::array<uint64_t, 6> a{};
     for (int i = 0; i < 6; ++i) {
       uint32_t v;
       std::memcpy(&v, r + 1 + 5 * i + 1, 4);
-      switch (r[1 + 5 * i] % 6) {
+      switch (r[1 + 5 * i] % 7) {
         case 0: a[i] = v % 8; break;                                   // small numbers, fds
         case 1: a[i] = 0x400000 + (v % 0x3000); break;                 // the program's pages
         case 2: a[i] = pmuemu::user::kStackTop - 1 - (v % 0x10000); break;  // its stack
         case 3: a[i] = pmuemu::user::kKernelBase + (v % 0x100000); break;   // the kernel pages
         case 4: a[i] = static_cast<uint64_t>(static_cast<int32_t>(v)); break;
-        default: a[i] = (uint64_t{v} << 32) | v; break;
+        case 5: a[i] = (uint64_t{v} << 32) | v; break;
+        default: a[i] = kRequests[v % std::size(kRequests)]; break;  // ioctl requests, flags
       }
     }
     p.do_syscall(nr, a);

@@ -348,7 +348,9 @@ BOOST_AUTO_TEST_CASE(config_validation) {
   bad([](pmu::PmuConfig& c) { c.pmuver = 8; });
   bad([](pmu::PmuConfig& c) { c.pmcr_idcode = 0x100; });
   bad([](pmu::PmuConfig& c) { c.pmcr_imp = 0x100; });
-  bad([](pmu::PmuConfig& c) { c.events.push_back(0x40); });
+  // Storage covers 0x00-0x7F (0x40-0x7F count without a PMCEID bit) and 0x4000-0x403F.
+  bad([](pmu::PmuConfig& c) { c.events.push_back(0x80); });
+  bad([](pmu::PmuConfig& c) { c.events.push_back(0x3FFF); });
   bad([](pmu::PmuConfig& c) { c.events.push_back(0x4040); });
   bad([](pmu::PmuConfig& c) { c.pmuver = pmu::pmuver::kV3, c.events.push_back(0x4000); });
   for (uint8_t v : kVersions) BOOST_CHECK_NO_THROW(Pmu{config(31, v)});

@@ -180,16 +180,17 @@ BOOST_AUTO_TEST_CASE(produces_exactly_the_declared_events) {
   // A stream with every kind of work the model knows: a code footprint larger than the L1I,
   // loads and stores over a working set larger than the L2 (refills, bus accesses), a load
   // feeding the next instruction (backend stall), random branches (mispredicts, frontend
-  // stall), calls and returns, exception entries and returns, at EL0 and EL1.
+  // stall), calls and returns, exception entries and returns, scalar FP, Advanced SIMD,
+  // crypto and transfers between the register files, at EL0 and EL1.
   for (const auto& p : {little(), big()}) {
     TimingModel m(p);
     std::mt19937_64 rng(11);
-    std::array<uint64_t, arch::kNumCommonEvents> seen{};
+    std::array<uint64_t, arch::kNumEvents> seen{};
     arch::EventCounts e;
     auto drain = [&] {
       m.drain_events(e);
       for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-        for (unsigned ev = 0; ev < arch::kNumCommonEvents; ++ev) seen[ev] += e.counts[el][ev];
+        for (unsigned ev = 0; ev < arch::kNumEvents; ++ev) seen[ev] += e.counts[el][ev];
       e.clear();
     };
     for (unsigned i = 0; i < 200000; ++i) {
@@ -204,6 +205,17 @@ BOOST_AUTO_TEST_CASE(produces_exactly_the_declared_events) {
         case 3: s.cls = OpClass::kCondBranch; break;
         case 4: s.cls = OpClass::kCall; break;
         case 5: s.cls = OpClass::kReturn; break;
+        case 6: {
+          // Every SIMD&FP class in turn.
+          constexpr OpClass kSimdFp[] = {OpClass::kFpAlu, OpClass::kFpMul, OpClass::kFpDiv, OpClass::kSimdAlu,
+                                         OpClass::kSimdMul, OpClass::kSimdFpAlu, OpClass::kSimdFpMul,
+                                         OpClass::kSimdFpDiv, OpClass::kCrypto, OpClass::kFpMove,
+                                         OpClass::kSimdMove};
+          s.cls = kSimdFp[(i / 8) % std::size(kSimdFp)];
+          s.src[0] = 40;
+          s.dst[0] = 41;
+          break;
+        }
         default: s = alu(static_cast<uint8_t>(5 + i % 3), 6); break;
       }
       m.retire(s, {pc, addr, pc + 64 * (rng() % 16), (rng() & 1) != 0}, el);
@@ -214,7 +226,7 @@ BOOST_AUTO_TEST_CASE(produces_exactly_the_declared_events) {
       if (i % 4096 == 0) drain();
     }
     drain();
-    for (unsigned ev = 0; ev < arch::kNumCommonEvents; ++ev) {
+    for (unsigned ev = 0; ev < arch::kNumEvents; ++ev) {
       BOOST_TEST_CONTEXT("event 0x" << std::hex << ev) {
         BOOST_TEST((seen[ev] != 0) == produces(static_cast<uint16_t>(ev)));
       }

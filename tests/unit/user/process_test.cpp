@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(identity_follows_the_options) {
 
 BOOST_AUTO_TEST_CASE(unknown_calls_are_enosys) {
   Proc t;
-  for (uint64_t nr : {uint64_t{282} /* userfaultfd */, uint64_t{999}, ~uint64_t{0}}) BOOST_TEST(t.sys(nr) == -ENOSYS, nr);
+  for (uint64_t nr : {uint64_t{283} /* membarrier */, uint64_t{999}, ~uint64_t{0}}) BOOST_TEST(t.sys(nr) == -ENOSYS, nr);
 }
 
 // rseq(2) as kernel/rseq.c (6.3+), getcpu and sched_setaffinity: the registered area shows
