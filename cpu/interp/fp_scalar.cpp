@@ -7,6 +7,7 @@
 #include "cpu/decoder/fields.h"
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
+#include "cpu/fp/fp_packed.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -29,6 +30,8 @@ constexpr int prec_index(unsigned ptype) { return ptype == 0 ? 0 : ptype == 1 ? 
 
 using Fn1 = uint64_t (*)(uint64_t, fp::Env&);
 using Fn2 = uint64_t (*)(uint64_t, uint64_t, fp::Env&);
+
+Handler host_handler(Handler h);  // below, with the host shortcuts
 
 // ---------------- 2-source ----------------
 template <int N> uint64_t fnmul(uint64_t a, uint64_t b, fp::Env& e) { return fp::fneg<N>(fp::mul<N>(a, b, e)); }
@@ -58,7 +61,7 @@ bool pre_fp2(DecodedInst& i, unsigned ptype, unsigned op, unsigned rm, unsigned 
   i.d = static_cast<uint8_t>(rd);
   i.n = static_cast<uint8_t>(rn);
   i.m = static_cast<uint8_t>(rm);
-  i.fn = kFp2[p][op];
+  i.fn = host_handler(kFp2[p][op]);
   return true;
 }
 
@@ -81,6 +84,69 @@ constexpr std::array<Handler, 4> fp3_ops() {
   return {&op_fp3<N, false, false>, &op_fp3<N, false, true>, &op_fp3<N, true, true>, &op_fp3<N, true, false>};
 }
 constexpr std::array<std::array<Handler, 4>, 3> kFp3 = {fp3_ops<32>(), fp3_ops<64>(), fp3_ops<16>()};
+
+// ---------------- host shortcuts ----------------
+// FMADD/FMSUB/FNMADD/FNMSUB and FADD/FSUB/FMUL of single and double precision through
+// fp_packed.h with one live lane: the host instruction inlined (this code is compiled for
+// FMA), the operands checked only under FZ and the result once, and the exact handler
+// above for everything the packed form refuses. host_handler() puts them in place of the
+// exact handlers at predecode where the host has FMA.
+using PackedOp = fp::packed::Op;
+#if defined(__x86_64__)
+template <int N, bool kNegA, bool kNegN>
+[[gnu::target("fma")]] Flow op_fp3_packed(Core& c, const DecodedInst& i) {
+  namespace pk = fp::packed;
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  uint64_t a = rdf<N>(c, i.a), n = rdf<N>(c, i.n);
+  if (kNegA) a = fp::fneg<N>(a);
+  if (kNegN) n = fp::fneg<N>(n);
+  pk::Reg r;
+  uint32_t flags = 0;
+  if (!pk::muladd<N>(r, flags, pk::Reg{a, 0}, pk::Reg{n, 0}, pk::Reg{rdf<N>(c, i.m), 0}, 1, fpcr(c),
+                     static_cast<uint32_t>(c.sysreg(SysSlot::FPSR))))
+    return op_fp3<N, kNegA, kNegN>(c, i);
+  set_v64(c, i.d, r[0]);
+  if (flags != 0) raise(c, flags);
+  return next(c, i);
+}
+template <int N, PackedOp kOp, Fn2 kExact>
+[[gnu::target("fma")]] Flow op_fp2_packed(Core& c, const DecodedInst& i) {
+  namespace pk = fp::packed;
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  pk::Reg r;
+  uint32_t flags = 0;
+  if (!pk::arith<N, kOp>(r, flags, pk::Reg{rdf<N>(c, i.n), 0}, pk::Reg{rdf<N>(c, i.m), 0}, pk::Reg{}, 1, fpcr(c),
+                         static_cast<uint32_t>(c.sysreg(SysSlot::FPSR))))
+    return op_fp2<N, kExact>(c, i);
+  set_v64(c, i.d, r[0]);
+  if (flags != 0) raise(c, flags);
+  return next(c, i);
+}
+#endif
+
+// The handler to run for h on this host: its packed form where the host has FMA, h itself
+// otherwise.
+Handler host_handler(Handler h) {
+#if defined(__x86_64__)
+  struct Pair {
+    Handler exact, packed;
+  };
+#define PMUEMU_FP3_PAIRS(N)                                                                                   \
+  Pair{&op_fp3<N, false, false>, &op_fp3_packed<N, false, false>},                                            \
+      Pair{&op_fp3<N, false, true>, &op_fp3_packed<N, false, true>},                                          \
+      Pair{&op_fp3<N, true, true>, &op_fp3_packed<N, true, true>},                                            \
+      Pair{&op_fp3<N, true, false>, &op_fp3_packed<N, true, false>},                                          \
+      Pair{&op_fp2<N, &fp::fast_add<N>>, &op_fp2_packed<N, PackedOp::kAdd, &fp::fast_add<N>>},                \
+      Pair{&op_fp2<N, &fp::fast_sub<N>>, &op_fp2_packed<N, PackedOp::kSub, &fp::fast_sub<N>>},                \
+      Pair{&op_fp2<N, &fp::fast_mul<N>>, &op_fp2_packed<N, PackedOp::kMul, &fp::fast_mul<N>>}
+  static constexpr Pair kPacked[] = {PMUEMU_FP3_PAIRS(32), PMUEMU_FP3_PAIRS(64)};
+#undef PMUEMU_FP3_PAIRS
+  if (fp::fast::has_fma())
+    for (const Pair& p : kPacked)
+      if (p.exact == h) return p.packed;
+#endif
+  return h;
+}
 
 // ---------------- 1-source ----------------
 template <int N> uint64_t f_mov(uint64_t a, fp::Env&) { return a; }
@@ -332,7 +398,7 @@ bool pre_FP_3SRC(DecodedInst& i, uint32_t insn) {
         i.n = static_cast<uint8_t>(rn);
         i.m = static_cast<uint8_t>(rm);
         i.a = static_cast<uint8_t>(ra);
-        i.fn = kFp3[p][op];
+        i.fn = host_handler(kFp3[p][op]);
         return true;
       });
 }

@@ -8,6 +8,7 @@
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
+#include "cpu/fp/fp_packed.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -188,6 +189,70 @@ Flow op_velem3(Core& c, const DecodedInst& i) {
   raise(c, env.flags);
   return next(c, i);
 }
+// FMLA/FMLS (vector and by element), FADD, FSUB and FMUL (vector), FMUL (by element),
+// single and double: the whole register in one host packed operation when fp_packed.h
+// admits every lane (the usual case: round to nearest and finite numbers), decided once per
+// instruction; otherwise the lane-wise handler does it exactly. The lane-wise forms call the
+// fp_fast.h shortcut (its checks, and for FMLA an out-of-line host FMA) once per lane, which
+// made FMLA dgemm's and saxpy's hottest path. host_handler() puts these handlers in place
+// of the lane-wise ones at predecode when the host has FMA (and so AVX), so the hot path has
+// no dispatch of its own.
+using PackedOp = fp::packed::Op;
+template <int N, PackedOp kOp, bool kNeg, bool kElem>
+constexpr Handler lanewise() {
+  if constexpr (kOp == PackedOp::kMulAdd)
+    return kElem ? &op_velem3<N, kNeg ? &o_fmls<N> : &o_fmla<N>> : &op_v3<N, kNeg ? &o_fmls<N> : &o_fmla<N>>;
+  else if constexpr (kOp == PackedOp::kAdd) return &op_v2<N, &fp::fast_add<N>>;
+  else if constexpr (kOp == PackedOp::kSub) return &op_v2<N, &fp::fast_sub<N>>;
+  else return kElem ? &op_velem2<N, &fp::fast_mul<N>> : &op_v2<N, &fp::fast_mul<N>>;
+}
+template <int N, PackedOp kOp, bool kNeg, bool kElem>
+constexpr Handler kLanewise = lanewise<N, kOp, kNeg, kElem>();
+template <int N, bool kNeg, bool kElem>
+constexpr Handler kFmlaLanewise = kLanewise<N, PackedOp::kMulAdd, kNeg, kElem>;
+
+#if defined(__x86_64__)
+template <int N, PackedOp kOp, bool kNeg, bool kElem>
+[[gnu::target("fma")]] Flow op_packed(Core& c, const DecodedInst& i) {
+  namespace pk = fp::packed;
+  if (!fp_enabled(c)) return fp_trap(c, i);
+  pk::Reg n = pk::load(V(c, i.n).d);
+  const pk::Reg m = kElem ? pk::broadcast<N>(V(c, i.m).d, i.f1) : pk::load(V(c, i.m).d);
+  const pk::Reg d = kOp == PackedOp::kMulAdd ? pk::load(V(c, i.d).d) : pk::Reg{};
+  if constexpr (kNeg) n ^= pk::sign_mask<N>();
+  pk::Reg r;
+  uint32_t flags = 0;
+  if (!pk::arith<N, kOp>(r, flags, n, m, d, i.f0, fpcr(c), static_cast<uint32_t>(c.sysreg(SysSlot::FPSR))))
+    return kLanewise<N, kOp, kNeg, kElem>(c, i);
+  pk::store(V(c, i.d).d, r);
+  if (flags != 0) raise(c, flags);
+  return next(c, i);
+}
+#endif
+
+// The handler to run for h on this host: the packed form of a lane-wise handler above where
+// the host has FMA, h itself otherwise.
+Handler host_handler(Handler h) {
+#if defined(__x86_64__)
+  struct Pair {
+    Handler lanewise, packed;
+  };
+#define PMUEMU_PACKED_PAIR(N, kOp, kNeg, kElem) {kLanewise<N, kOp, kNeg, kElem>, &op_packed<N, kOp, kNeg, kElem>}
+#define PMUEMU_PACKED_PAIRS(N)                                                                                 \
+  PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, false, false), PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, true, false), \
+      PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, false, true), PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, true, true), \
+      PMUEMU_PACKED_PAIR(N, PackedOp::kAdd, false, false), PMUEMU_PACKED_PAIR(N, PackedOp::kSub, false, false),    \
+      PMUEMU_PACKED_PAIR(N, PackedOp::kMul, false, false), PMUEMU_PACKED_PAIR(N, PackedOp::kMul, false, true)
+  static constexpr Pair kPacked[] = {PMUEMU_PACKED_PAIRS(32), PMUEMU_PACKED_PAIRS(64)};
+#undef PMUEMU_PACKED_PAIRS
+#undef PMUEMU_PACKED_PAIR
+  if (fp::fast::has_fma())
+    for (const Pair& p : kPacked)
+      if (p.lanewise == h) return p.packed;
+#endif
+  return h;
+}
+
 // Across lanes (FMAXV, ...): the architecture's Reduce(), halving recursively, so lanes
 // combine as ((0,1),(2,3)) and so on; f0 lanes.
 template <int N, Fn2 kFn>
@@ -248,20 +313,20 @@ constexpr std::array<Handler, 32> three_same_ops() {
   std::array<Handler, 32> t{};
   auto at = [](unsigned u, unsigned a, unsigned op) { return (u << 4) | (a << 3) | op; };
   t[at(0, 0, 0)] = &op_v2<N, &fp::maxnum<N>>;
-  t[at(0, 0, 1)] = &op_v3<N, &o_fmla<N>>;
-  t[at(0, 0, 2)] = &op_v2<N, &fp::fast_add<N>>;
+  t[at(0, 0, 1)] = kFmlaLanewise<N, false, false>;
+  t[at(0, 0, 2)] = kLanewise<N, PackedOp::kAdd, false, false>;
   t[at(0, 0, 3)] = &op_v2<N, &fp::mulx<N>>;
   t[at(0, 0, 4)] = &op_v2<N, &o_cmeq<N>>;
   t[at(0, 0, 6)] = &op_v2<N, &fp::max<N>>;
   t[at(0, 0, 7)] = &op_v2<N, &fp::recip_step<N>>;
   t[at(0, 1, 0)] = &op_v2<N, &fp::minnum<N>>;
-  t[at(0, 1, 1)] = &op_v3<N, &o_fmls<N>>;
-  t[at(0, 1, 2)] = &op_v2<N, &fp::fast_sub<N>>;
+  t[at(0, 1, 1)] = kFmlaLanewise<N, true, false>;
+  t[at(0, 1, 2)] = kLanewise<N, PackedOp::kSub, false, false>;
   t[at(0, 1, 6)] = &op_v2<N, &fp::min<N>>;
   t[at(0, 1, 7)] = &op_v2<N, &fp::rsqrt_step<N>>;
   t[at(1, 0, 0)] = &op_vpair<N, &fp::maxnum<N>>;
   t[at(1, 0, 2)] = &op_vpair<N, &fp::add<N>>;
-  t[at(1, 0, 3)] = &op_v2<N, &fp::fast_mul<N>>;
+  t[at(1, 0, 3)] = kLanewise<N, PackedOp::kMul, false, false>;
   t[at(1, 0, 4)] = &op_v2<N, &o_cmge<N>>;
   t[at(1, 0, 5)] = &op_v2<N, &o_acge<N>>;
   t[at(1, 0, 6)] = &op_vpair<N, &fp::max<N>>;
@@ -307,7 +372,7 @@ bool pre_three_same(DecodedInst& i, uint32_t insn, int p, bool scalar) {
     i.f0 = static_cast<uint8_t>((q ? 128 : 64) / prec_bits(p));
   }
   set_vfields(i, insn);
-  i.fn = h;
+  i.fn = host_handler(h);
   return true;
 }
 
@@ -392,7 +457,7 @@ bool pre_two_misc(DecodedInst& i, uint32_t insn, int p, bool scalar) {
 // ---------------- by element ----------------
 template <int N>
 constexpr std::array<Handler, 4> elem_ops() {  // FMLA, FMLS, FMUL, FMULX
-  return {&op_velem3<N, &o_fmla<N>>, &op_velem3<N, &o_fmls<N>>, &op_velem2<N, &fp::fast_mul<N>>,
+  return {kFmlaLanewise<N, false, true>, kFmlaLanewise<N, true, true>, kLanewise<N, PackedOp::kMul, false, true>,
           &op_velem2<N, &fp::mulx<N>>};
 }
 constexpr std::array<std::array<Handler, 4>, 3> kElem = {elem_ops<32>(), elem_ops<64>(), elem_ops<16>()};
@@ -424,7 +489,7 @@ bool pre_elem(DecodedInst& i, uint32_t insn, unsigned which, bool scalar) {
   i.d = static_cast<uint8_t>(bits<4, 0>(insn));
   i.n = static_cast<uint8_t>(bits<9, 5>(insn));
   i.m = static_cast<uint8_t>(rm);
-  i.fn = kElem[p][which];
+  i.fn = host_handler(kElem[p][which]);
   return true;
 }
 

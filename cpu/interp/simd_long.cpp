@@ -324,12 +324,61 @@ PMUEMU_OPL(Sqdmlsl, AccOp, const W p = sat_s<W>(2 * extm<T, true>(a) * extm<T, t
            return sat_s<W>(ext<W, true>(d) - ext<W, true>(p), q);)
 PMUEMU_OPL(Pmull, LaneOp, W r = 0; for (unsigned k = 0; k < kEsize<T>; ++k) if ((b >> k) & 1) r = static_cast<W>(r ^ (static_cast<W>(a) << k)); return r;)
 
+// Whole-register forms of the plain long operations (the lane operation above stays the
+// definition): the narrow lanes widened with __builtin_convertvector (sign- or
+// zero-extension, kS), then one host vector operation modulo 2^(2 esize), which is exact
+// for sums, differences and products of widened lanes. Built in registers and stored once:
+// the lane loop stored each wide lane to a local array and loaded it back as 128 bits, a
+// failed store-to-load forward that was most of SMLAL's cost in the CoreMark-like guest.
+template <class Op> struct LongVecOf { static constexpr bool kHas = false; };
+#define PMUEMU_LVEC(Name, kSigned, ...)                                                         \
+  template <class T>                                                                            \
+  struct LongVecOf<Name<T>> {                                                                   \
+    static constexpr bool kHas = true, kS = kSigned;                                            \
+    template <class V>                                                                          \
+    [[gnu::always_inline]] static V v([[maybe_unused]] V a, [[maybe_unused]] V b, [[maybe_unused]] V d) { \
+      __VA_ARGS__                                                                               \
+    }                                                                                           \
+  };
+PMUEMU_LVEC(Saddl, true, return a + b;)
+PMUEMU_LVEC(Uaddl, false, return a + b;)
+PMUEMU_LVEC(Ssubl, true, return a - b;)
+PMUEMU_LVEC(Usubl, false, return a - b;)
+PMUEMU_LVEC(Smlal, true, return d + a * b;)
+PMUEMU_LVEC(Umlal, false, return d + a * b;)
+PMUEMU_LVEC(Smlsl, true, return d - a * b;)
+PMUEMU_LVEC(Umlsl, false, return d - a * b;)
+PMUEMU_LVEC(Smull, true, return a * b;)
+PMUEMU_LVEC(Umull, false, return a * b;)
+#undef PMUEMU_LVEC
+// The 64-bit half of narrow lanes h widened to a whole register of W2<T> lanes.
+template <class T, bool kS>
+[[gnu::always_inline]] inline Vt<W2<T>> widen_half(typename VecType<T>::half h) {
+  if constexpr (kS)
+    return (Vt<W2<T>>)__builtin_convertvector((typename VecType<T>::shalf)h, Vs<W2<T>>);
+  else
+    return __builtin_convertvector(h, Vt<W2<T>>);
+}
+
 // kPart: 0 low halves, 1 high halves ("2" forms), 2 scalar (one lane). kIdx: Vm is the
 // element Vm[f2].
 template <class Op, class T, unsigned kPart, bool kIdx>
 Flow op_long(Core& c, const DecodedInst& i) {
   PMUEMU_SIMD_PROLOGUE(c, i);
   using W = W2<T>;
+  if constexpr (LongVecOf<Op>::kHas && kPart != 2 && sizeof(T) <= 4) {
+    using H = typename VecType<T>::half;
+    constexpr bool kS = LongVecOf<Op>::kS;
+    H a, b;
+    std::memcpy(&a, &V(c, i.n).d[kPart], 8);
+    if constexpr (kIdx) b = H{} + V(c, i.m).lane<T>(i.f2);
+    else std::memcpy(&b, &V(c, i.m).d[kPart], 8);
+    Vt<W> d{};
+    if constexpr (Op::kAcc) std::memcpy(&d, V(c, i.d).d.data(), 16);
+    const Vt<W> r = LongVecOf<Op>::v(widen_half<T, kS>(a), widen_half<T, kS>(b), d);
+    std::memcpy(V(c, i.d).d.data(), &r, 16);
+    return next(c, i);
+  }
   constexpr unsigned N = kPart == 2 ? 1 : 8 / sizeof(T);
   constexpr unsigned kOff = kPart == 1 ? 8 : 0;
   T a[N], b[N];

@@ -381,6 +381,28 @@ BOOST_AUTO_TEST_CASE(long_wide_narrow) {
                       [](Big a, Big b, Big, bool&) { return a * b; }, true);
   three_diff<u32, u64>(*this, {0x6ea2c020, "umull2 v0.2d, v1.4s, v2.4s"}, 0, true,
                        [](Big a, Big b, Big, bool&) { return a * b; }, false);
+  // The whole-register forms of every plain long operation at every width (the
+  // CoreMark-like guest's SMLAL 4S among them), and by element.
+  auto mla = [](Big a, Big b, Big d, bool&) { return d + a * b; };
+  auto mls = [](Big a, Big b, Big d, bool&) { return d - a * b; };
+  auto mul = [](Big a, Big b, Big, bool&) { return a * b; };
+  three_diff<u16, u32>(*this, {0x0e628020, "smlal v0.4s, v1.4h, v2.4h"}, 0, false, mla, true);
+  three_diff<u8, u16>(*this, {0x4e228020, "smlal2 v0.8h, v1.16b, v2.16b"}, 0, true, mla, true);
+  three_diff<u8, u16>(*this, {0x2e228020, "umlal v0.8h, v1.8b, v2.8b"}, 0, false, mla, false);
+  three_diff<u32, u64>(*this, {0x2ea28020, "umlal v0.2d, v1.2s, v2.2s"}, 0, false, mla, false);
+  three_diff<u16, u32>(*this, {0x0e62a020, "smlsl v0.4s, v1.4h, v2.4h"}, 0, false, mls, true);
+  three_diff<u32, u64>(*this, {0x4ea2a020, "smlsl2 v0.2d, v1.4s, v2.4s"}, 0, true, mls, true);
+  three_diff<u8, u16>(*this, {0x2e22a020, "umlsl v0.8h, v1.8b, v2.8b"}, 0, false, mls, false);
+  three_diff<u16, u32>(*this, {0x0e62c020, "smull v0.4s, v1.4h, v2.4h"}, 0, false, mul, true);
+  three_diff<u32, u64>(*this, {0x0ea2c020, "smull v0.2d, v1.2s, v2.2s"}, 0, false, mul, true);
+  three_diff<u16, u32>(*this, {0x2e62c020, "umull v0.4s, v1.4h, v2.4h"}, 0, false, mul, false);
+  three_diff<u16, u32>(*this, {0x0e620020, "saddl v0.4s, v1.4h, v2.4h"}, 0, false, add, true);
+  three_diff<u32, u64>(*this, {0x0ea22020, "ssubl v0.2d, v1.2s, v2.2s"}, 0, false, sub, true);
+  three_diff<u8, u16>(*this, {0x6e222020, "usubl2 v0.8h, v1.16b, v2.16b"}, 0, true, sub, false);
+  three_diff<u16, u32>(*this, {0x2e620020, "uaddl v0.4s, v1.4h, v2.4h"}, 0, false, add, false);
+  three_diff<u16, u32>(*this, {0x0f722820, "smlal v0.4s, v1.4h, v2.h[7]"}, 0, false, mla, true, 7);
+  three_diff<u32, u64>(*this, {0x6fa26820, "umlsl2 v0.2d, v1.4s, v2.s[3]"}, 0, true, mls, false, 3);
+  three_diff<u16, u32>(*this, {0x0f52a020, "smull v0.4s, v1.4h, v2.h[1]"}, 0, false, mul, true, 1);
   // Saturating doubling forms: the product saturates, then the accumulation (both set QC).
   auto sqd = [](int acc, unsigned we) {
     return [=](Big a, Big b, Big d, bool& q) -> Big {
