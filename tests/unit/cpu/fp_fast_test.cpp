@@ -9,30 +9,13 @@
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
+#include "tests/support/sanitizer.h"
 
 namespace fp = cpu::fp;
 
 namespace {
 
-// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang 14 (the sanitizer
-// stage's compiler) only answers __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define PMUEMU_FP_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PMUEMU_FP_TEST_ASAN 1
-#endif
-#endif
-
-int iters() {
-  const char* e = std::getenv("PMUEMU_FP_ITERS");
-  if (e) return std::atoi(e);
-#if defined(PMUEMU_FP_TEST_ASAN)
-  return 5000;  // the sanitizer run looks for memory and UB errors, not numeric coverage
-#else
-  return 40000;
-#endif
-}
+int iters() { return test::fp_iters(40000, 5000); }
 
 template <int N>
 uint64_t operand(std::mt19937_64& rng) {

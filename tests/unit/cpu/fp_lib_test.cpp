@@ -15,6 +15,7 @@
 #include <random>
 
 #include "cpu/fp/fp.h"
+#include "tests/support/sanitizer.h"
 
 namespace fp = cpu::fp;
 using fp::Env;
@@ -38,25 +39,7 @@ uint64_t cvt_32_64(uint64_t x, Rounding r, Env& e) { return fp::convert<32, 64>(
 uint64_t cvt_64_16(uint64_t x, Rounding r, Env& e) { return fp::convert<64, 16>(x, r, e); }
 uint64_t cvt_64_32(uint64_t x, Rounding r, Env& e) { return fp::convert<64, 32>(x, r, e); }
 
-// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang 14 (the sanitizer
-// stage's compiler) only answers __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define PMUEMU_FP_LIB_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PMUEMU_FP_LIB_TEST_ASAN 1
-#endif
-#endif
-
-int iters() {
-  const char* e = std::getenv("PMUEMU_FP_ITERS");
-  if (e) return std::atoi(e);
-#if defined(PMUEMU_FP_LIB_TEST_ASAN)
-  return 5000;  // the sanitizer run looks for memory and UB errors, not numeric coverage
-#else
-  return 40000;
-#endif
-}
+int iters() { return test::fp_iters(40000, 5000); }
 
 // Random operands weighted toward the hard cases: any bit pattern, exponents close to each
 // other (cancellation, halfway cases), the extremes of the exponent range (denormals,

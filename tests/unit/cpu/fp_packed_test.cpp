@@ -18,31 +18,14 @@
 #include "cpu/fp/fp_fast.h"
 #include "cpu/fp/fp_packed.h"
 #include "cpu_fixture.h"
+#include "tests/support/sanitizer.h"
 
 namespace fp = cpu::fp;
 namespace pk = cpu::fp::packed;
 
 namespace {
 
-// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang 14 (the sanitizer
-// stage's compiler) only answers __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define PMUEMU_FP_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PMUEMU_FP_TEST_ASAN 1
-#endif
-#endif
-
-int iters() {
-  const char* e = std::getenv("PMUEMU_FP_ITERS");
-  if (e) return std::atoi(e);
-#if defined(PMUEMU_FP_TEST_ASAN)
-  return 400;  // the sanitizer run looks for memory and UB errors, not numeric coverage
-#else
-  return 20000;
-#endif
-}
+int iters() { return test::fp_iters(20000, 400); }
 
 // Operands weighted toward the cases the packed path must refuse, as in fp_fast_test.
 template <int N>

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/sanitizer.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace {
@@ -257,18 +258,9 @@ BOOST_AUTO_TEST_CASE(ten_thousand_vms_without_growth) {
   BOOST_TEST(vm1 - vm0 <= 16 * 1024);
   // The kvm_run pages resident in this process (the model's arena mappings).
   BOOST_TEST(shm1 - shm0 <= 1024);
-#if defined(__SANITIZE_ADDRESS__)
-#define PMUEMU_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PMUEMU_ASAN 1
-#endif
-#endif
-#ifndef PMUEMU_ASAN
   // All resident memory (not under AddressSanitizer, whose quarantine keeps up to 256 MiB of
   // freed heap resident by design).
-  BOOST_TEST(rss1 - rss0 <= 8 * 1024);
-#endif
+  if (!test::kUnderAsan) BOOST_TEST(rss1 - rss0 <= 8 * 1024);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
