@@ -128,24 +128,20 @@ template <int N, PackedOp kOp, Fn2 kExact>
 // otherwise.
 Handler host_handler(Handler h) {
 #if defined(__x86_64__)
-  struct Pair {
-    Handler exact, packed;
-  };
 #define PMUEMU_FP3_PAIRS(N)                                                                                   \
-  Pair{&op_fp3<N, false, false>, &op_fp3_packed<N, false, false>},                                            \
-      Pair{&op_fp3<N, false, true>, &op_fp3_packed<N, false, true>},                                          \
-      Pair{&op_fp3<N, true, true>, &op_fp3_packed<N, true, true>},                                            \
-      Pair{&op_fp3<N, true, false>, &op_fp3_packed<N, true, false>},                                          \
-      Pair{&op_fp2<N, &fp::fast_add<N>>, &op_fp2_packed<N, PackedOp::kAdd, &fp::fast_add<N>>},                \
-      Pair{&op_fp2<N, &fp::fast_sub<N>>, &op_fp2_packed<N, PackedOp::kSub, &fp::fast_sub<N>>},                \
-      Pair{&op_fp2<N, &fp::fast_mul<N>>, &op_fp2_packed<N, PackedOp::kMul, &fp::fast_mul<N>>}
-  static constexpr Pair kPacked[] = {PMUEMU_FP3_PAIRS(32), PMUEMU_FP3_PAIRS(64)};
+  {&op_fp3<N, false, false>, &op_fp3_packed<N, false, false>},                                                \
+      {&op_fp3<N, false, true>, &op_fp3_packed<N, false, true>},                                              \
+      {&op_fp3<N, true, true>, &op_fp3_packed<N, true, true>},                                                \
+      {&op_fp3<N, true, false>, &op_fp3_packed<N, true, false>},                                              \
+      {&op_fp2<N, &fp::fast_add<N>>, &op_fp2_packed<N, PackedOp::kAdd, &fp::fast_add<N>>},                    \
+      {&op_fp2<N, &fp::fast_sub<N>>, &op_fp2_packed<N, PackedOp::kSub, &fp::fast_sub<N>>},                    \
+      {&op_fp2<N, &fp::fast_mul<N>>, &op_fp2_packed<N, PackedOp::kMul, &fp::fast_mul<N>>}
+  static constexpr PackedPair kPacked[] = {PMUEMU_FP3_PAIRS(32), PMUEMU_FP3_PAIRS(64)};
 #undef PMUEMU_FP3_PAIRS
-  if (fp::fast::has_fma())
-    for (const Pair& p : kPacked)
-      if (p.exact == h) return p.packed;
-#endif
+  return packed_if_fma(h, kPacked);
+#else
   return h;
+#endif
 }
 
 // ---------------- 1-source ----------------

@@ -234,23 +234,19 @@ template <int N, PackedOp kOp, bool kNeg, bool kElem>
 // the host has FMA, h itself otherwise.
 Handler host_handler(Handler h) {
 #if defined(__x86_64__)
-  struct Pair {
-    Handler lanewise, packed;
-  };
 #define PMUEMU_PACKED_PAIR(N, kOp, kNeg, kElem) {kLanewise<N, kOp, kNeg, kElem>, &op_packed<N, kOp, kNeg, kElem>}
 #define PMUEMU_PACKED_PAIRS(N)                                                                                 \
   PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, false, false), PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, true, false), \
       PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, false, true), PMUEMU_PACKED_PAIR(N, PackedOp::kMulAdd, true, true), \
       PMUEMU_PACKED_PAIR(N, PackedOp::kAdd, false, false), PMUEMU_PACKED_PAIR(N, PackedOp::kSub, false, false),    \
       PMUEMU_PACKED_PAIR(N, PackedOp::kMul, false, false), PMUEMU_PACKED_PAIR(N, PackedOp::kMul, false, true)
-  static constexpr Pair kPacked[] = {PMUEMU_PACKED_PAIRS(32), PMUEMU_PACKED_PAIRS(64)};
+  static constexpr PackedPair kPacked[] = {PMUEMU_PACKED_PAIRS(32), PMUEMU_PACKED_PAIRS(64)};
 #undef PMUEMU_PACKED_PAIRS
 #undef PMUEMU_PACKED_PAIR
-  if (fp::fast::has_fma())
-    for (const Pair& p : kPacked)
-      if (p.lanewise == h) return p.packed;
-#endif
+  return packed_if_fma(h, kPacked);
+#else
   return h;
+#endif
 }
 
 // Across lanes (FMAXV, ...): the architecture's Reduce(), halving recursively, so lanes

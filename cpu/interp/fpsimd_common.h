@@ -5,6 +5,7 @@
 #include "cpu/arch/esr.h"
 #include "cpu/core.h"
 #include "cpu/fp/fp.h"
+#include "cpu/fp/fp_fast.h"
 
 namespace cpu::interp {
 
@@ -42,6 +43,20 @@ inline bool fp_enabled(const Core& c) {
 inline constexpr uint32_t kFpTrapIss = (1u << 24) | (0xEu << 20);
 inline Flow fp_trap(Core& c, const DecodedInst& i) {
   return c.take_sync_exception(arch::esr::make(arch::esr::Ec::kFpAccess, kFpTrapIss), i.pc);
+}
+
+// A lane-wise (exact) handler and its packed form (cpu/fp/fp_packed.h), compiled for the
+// host's FMA; host_handler() in fp_scalar.cpp and fp_vector.cpp chooses between them once,
+// at predecode, from their own tables.
+struct PackedPair {
+  Handler exact, packed;
+};
+template <size_t K>
+Handler packed_if_fma(Handler h, const PackedPair (&pairs)[K]) {
+  if (fp::fast::has_fma())
+    for (const PackedPair& p : pairs)
+      if (p.exact == h) return p.packed;
+  return h;
 }
 
 }  // namespace cpu::interp
