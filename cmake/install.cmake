@@ -27,11 +27,16 @@ install(FILES ${CMAKE_BINARY_DIR}/cmake/pmuemu-config.cmake ${CMAKE_BINARY_DIR}/
               ${CMAKE_SOURCE_DIR}/cmake/pmuemu-guest.cmake
         DESTINATION ${_share}/cmake)
 
-# The demo guests (README) and the conformance guest `pmuemu conformance` runs by default.
+# The demo guests (README).
 if(PMUEMU_BUILD_GUESTS)
-  foreach(g hello reset_demo migrate_count vpmu_counter_access)
+  foreach(g hello reset_demo migrate_count)
     install(FILES ${CMAKE_BINARY_DIR}/guests/${g}.elf DESTINATION ${_share}/guests)
   endforeach()
+endif()
+
+# Linux's KVM selftests, which `pmuemu conformance` runs from <prefix>/share/pmuemu/selftests.
+if(PMUEMU_KVM_SELFTESTS)
+  install(DIRECTORY ${CMAKE_BINARY_DIR}/selftests/bin/ DESTINATION ${_share}/selftests USE_SOURCE_PERMISSIONS OPTIONAL)
 endif()
 
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/guests/template/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/template)

@@ -13,7 +13,7 @@ constexpr ExitStatusSpec kExitTable[] = {
                      "ADP_Stopped_ApplicationExit (0x20026): its subcode, modulo 256"},
     {"0", "success; run: the guest exited 0 or called PSCI SYSTEM_OFF, or the snapshot of --save was written; "
           "snapshot diff: the snapshots are equal"},
-    {"1", "run: the guest ended with semihosting exit and another reason; conformance: some case failed; "
+    {"1", "run: the guest ended with semihosting exit and another reason; conformance: some run failed or timed out; "
           "snapshot diff: the snapshots differ"},
     {"3", "run: the guest cannot go on (an exception loop with no usable vector, every vCPU halted or off, a "
           "malformed semihosting call) or a limit was reached: --max-insns, --timeout, --max-resets"},
@@ -26,8 +26,8 @@ constexpr ExitStatusSpec kExitTable[] = {
     {"65", "unreadable or invalid input file (host YAML, core catalogue, guest ELF, snapshot) or an "
            "output file that cannot be written"},
     {"70", "internal error in pmuemu (a bug: please report it)"},
-    {"77", "conformance: skipped, the host offers no vPMU (KVM_CAP_ARM_PMU_V3 absent, e.g. clusters with different "
-           "PMU versions): the selftest would skip; the reason is printed"},
+    {"77", "conformance: nothing passed and something skipped, e.g. on a host that offers no vPMU "
+           "(KVM_CAP_ARM_PMU_V3 absent: clusters with different PMU versions); the notes give the reasons"},
     {"130", "run: stopped by SIGINT (Ctrl-C); --json, --timeline and --save-on-exit are complete"},
     {"143", "run: stopped by SIGTERM; --json, --timeline and --save-on-exit are complete"},
     {"137", "run: gdb killed the VM (kill, vKill) under --gdb"},
@@ -117,10 +117,13 @@ constexpr OptionSpec kPlanOptions[] = {
 
 constexpr OptionSpec kConformanceOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
-    {"kvm", "ERA", "kernel era of the KVM model: 6.6, v5, 6.7 (default), 6.12, 6.15, 6.16 or newest, 7.3-strict, proposal-fixed-counters, proposal-partition (pmuemu kvm eras)", kEras},
+    {"kvm", "ERA[,ERA...]", "kernel eras side by side, one column each, or all (default 6.6,6.7,6.16; pmuemu kvm eras)"},
+    {"tests", "TEST[,TEST...]", "upstream selftest binaries to run (default vpmu_counter_access,get-reg-list)"},
     {"vmm-cpu", "CPU", "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's default PMU (default 0)"},
-    {"guest", "GUEST.elf", "the vpmu_counter_access guest ELF (default: guests/ of the build)", "file"},
-    {"verbose", "", "also print the guest's console output", "", false, 'v'},
+    {"selftests", "DIR", "where the built selftest binaries are (default: selftests/bin of the build)", "dir"},
+    {"jobs", "N", "runs at the same time (default: the host's CPUs)"},
+    {"timeout", "SECONDS", "wall-clock limit of each run (default 120)"},
+    {"verbose", "", "also print the output of every run that did not pass, and the era cases' details", "", false, 'v'},
 };
 
 constexpr OptionSpec kSnapshotShowOptions[] = {
@@ -269,12 +272,13 @@ constexpr CommandSpec kCommands[] = {
      .options_end_at_positional = true,
      .handler = cmd_user},
     {.name = "conformance",
-     .summary = "run the KVM selftest vpmu_counter_access catalogue on a host",
-     .synopsis = "--host HOST.yaml [OPTIONS]",
+     .summary = "run Linux's KVM selftests and the era cases per kernel era, side by side",
+     .synopsis = "--host HOST.yaml [--kvm ERA[,ERA...]] [OPTIONS]",
      .description =
-         "Runs the Linux KVM selftest vpmu_counter_access (aarch64) against the KVM model: for every N from 0 to "
-         "the maximum, set-pmcr-n, access-run1, access-run2 and pmregs-validity; for every N above it up to 31, "
-         "error. One table row per case; docs/conformance.md explains them.",
+         "Runs Linux's own arm64 KVM selftests (the build compiles them from linux-source-6.12, unmodified) "
+         "under pmuemu user in each era given, and the model's era cases (STRICT, fixed-counters-only, "
+         "partitioned PMU) that no upstream test covers yet; prints one row per test and one column per era, "
+         "with a numbered note for every run that did not pass. docs/conformance.md explains the table.",
      .options = kConformanceOptions,
      .exit_codes = kConformanceExits,
      .handler = cmd_conformance},

@@ -364,7 +364,10 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_MAX_VCPU_ID:
       return kMaxVcpus;
     case KVM_CAP_ARM_PMU_V3:
-      return opts.host.pmus.empty() ? 0 : 1;
+      // kvm_arm_support_pmu_v3(): KVM registers host PMUs only when the sanitised PMUVer is
+      // a PMUv3 version, so a host whose clusters' PMU versions differ has no vPMU at all
+      // even though every CPU has a PMU (KVM_ARM_VCPU_INIT with PMU_V3 is -EINVAL there).
+      return kvm.pmus().supports_pmu_v3() ? 1 : 0;
     case KVM_CAP_ARM_VM_IPA_SIZE:
       return kIpaDefault;  // get_kvm_ipa_limit(): the model's 40-bit stage 2
     case KVM_CAP_ARM_EL1_32BIT:

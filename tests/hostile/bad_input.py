@@ -158,7 +158,7 @@ case("plan_no_hosts", ["plan"], 64, "pmuemu: error: plan: missing HOST.yaml (try
 case("plan_bad_n", ["plan", "--n", "40", "{H}"], 64, "pmuemu: error: plan: --n: expected a counter count 0..31, got '40'")
 case("host_show_no_file", ["host", "show"], 64, "pmuemu: error: host show: missing FILE (try 'pmuemu host show --help')")
 case("conformance_unknown_era", ["conformance", "--host", "{H}", "--kvm", "4.19"], 64,
-     "pmuemu: error: --kvm: unknown kernel era '4.19' (known: 6.6, v5, 6.7, 6.12, 6.15, 6.16, newest, 7.3-strict, proposal-fixed-counters, proposal-partition)")
+     "pmuemu: error: --kvm: unknown kernel era '4.19' (known: 6.6, v5, 6.7, 6.12, 6.15, 6.16, newest, 7.3-strict, proposal-fixed-counters, proposal-partition, or all)")
 
 # -- host and core files
 HOSTRUN = ["run", "--host", "bad.yaml", "--guest", "{hello}"]
