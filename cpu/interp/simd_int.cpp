@@ -36,7 +36,7 @@ constexpr Entry3 e3(uint8_t vsizes, uint8_t ssizes = 0) {
   if (ssizes) e.s = scalar3_table<Op>();
   return e;
 }
-constexpr uint8_t kBHS = 0x7, kAll = 0xf, kHS = 0x6, kD = 0x8, kB = 0x1, kBH = 0x3;
+constexpr uint8_t kBHS = 0x7, kAll = 0xf, kHS = 0x6, kD = 0x8, kB = 0x1;
 
 // [U][opcode]: Arm ARM C4.1.95 "Advanced SIMD three same" and "scalar three same".
 const std::array<Entry3, 64> k3Same = [] {
