@@ -259,8 +259,16 @@ cpu::SysRegPort::Result Vcpu::handle_non_pmu(cpu::Core& core, uint32_t iss, uint
     ctx.el = el;
     ctx.cntkctl = core.sysreg(cpu::SysSlot::CNTKCTL_EL1);
     // The counter is one for the VM: a read never returns less than any vCPU has read
-    // before (each vCPU's clock is its own and may trail another's by up to a quantum).
-    ctx.now = std::max(now_ticks(), vm_.counter_floor_);
+    // before (each vCPU's clock is its own and may trail another's: by up to a quantum, or
+    // more when they run on cores of different clocks). A vCPU that reads a count from
+    // ahead of its own clock is now at that count: its clock moves there and its timers
+    // see it, so a deadline the guest has seen pass fires (a guest that arms its timer and
+    // then polls the counter for longer than the period must get the interrupt).
+    if (vm_.counter_floor_ > now_ticks()) {
+      advance_to(vm_.counter_floor_);
+      sync_interrupts();
+    }
+    ctx.now = now_ticks();
     vm_.counter_floor_ = ctx.now;
     ctx.gic = gic;
     ctx.vcpu = id_;

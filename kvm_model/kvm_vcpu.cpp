@@ -333,8 +333,16 @@ void Vcpu::vcpu_load(uint32_t pcpu) {
   const auto lk = vm_.lock();
   pcpu_ = pcpu;
   vpmu::vcpu_load(*vpmu_, pcpu);
-  // The vCPU's clock now runs at this core's frequency.
-  frequency_mhz_ = vm_.host().cpus.at(pcpu).frequency_mhz;
+  // The vCPU's clock now runs at this core's frequency. The counter runs at CNTFRQ whatever
+  // the core's clock, so the count reached so far carries over: cycles_ is re-expressed in
+  // the new core's cycles (rounded up, so the count never goes back) rather than the whole
+  // history being read again at the new clock, which would make the count jump.
+  if (const uint32_t mhz = vm_.host().cpus.at(pcpu).frequency_mhz; mhz != frequency_mhz_) {
+    const unsigned __int128 t = settled_ticks();
+    const unsigned __int128 c = (t * mhz * 1000000 + timer_.frequency() - 1) / timer_.frequency();
+    cycles_ = c > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(c);
+    frequency_mhz_ = mhz;
+  }
   // ... and its instructions through that core's timing model.
   core_->set_timing_model(vm_.timing_model(pcpu));
 }

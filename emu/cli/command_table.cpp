@@ -117,7 +117,7 @@ constexpr OptionSpec kPlanOptions[] = {
 
 constexpr OptionSpec kConformanceOptions[] = {
     {"host", "HOST.yaml", "host YAML file (configs/*.yaml); required", "file"},
-    {"kvm", "ERA[,ERA...]", "kernel eras side by side, one column each, or all (default 6.6,6.7,6.16; pmuemu kvm eras)"},
+    {"kvm", "ERA[,ERA...]", "kernel eras side by side, one column each, or all (default 6.6,6.7,6.16; pmuemu kvm eras)", kEras},
     {"tests", "TEST[,TEST...]", "upstream selftest binaries to run (default vpmu_counter_access,get-reg-list)"},
     {"vmm-cpu", "CPU", "pCPU of the VMM and vCPU threads; its cluster's PMU is the VM's default PMU (default 0)"},
     {"selftests", "DIR", "where the built selftest binaries are (default: selftests/bin of the build)", "dir"},

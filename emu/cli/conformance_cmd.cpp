@@ -163,13 +163,7 @@ int cmd_conformance(const ParsedArgs& vm) {
   so.jobs = vm.count("jobs") ? static_cast<unsigned>(parse_number("jobs", vm.get("jobs")))
                              : std::max(1u, std::thread::hardware_concurrency());
   if (so.jobs == 0) throw UsageError("--jobs: must be at least 1");
-  if (vm.count("timeout")) {
-    const std::string& v = vm.get("timeout");
-    char* end = nullptr;
-    so.timeout_seconds = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != 0 || !(so.timeout_seconds > 0))
-      throw UsageError("--timeout: '" + v + "' is not a positive number of seconds");
-  }
+  if (vm.count("timeout")) so.timeout_seconds = positive_seconds("", "timeout", vm.get("timeout"));
   for (const std::string& t : tests) {
     const std::string path = so.bin_dir + "/" + t;
     if (access(path.c_str(), X_OK) != 0)

@@ -3,6 +3,7 @@
 #include "emu/cli/spec.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "emu/common/errors.h"
@@ -359,6 +360,15 @@ std::string bash_completion() {
 complete -o filenames -F _pmuemu pmuemu
 )BASH";
   return out;
+}
+
+double positive_seconds(std::string_view context, std::string_view option, const std::string& value) {
+  char* end = nullptr;
+  const double s = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != 0 || !(s > 0))
+    throw UsageError(std::string(context) + "--" + std::string(option) + ": '" + value +
+                     "' is not a positive number of seconds");
+  return s;
 }
 
 }  // namespace pmuemu::cli

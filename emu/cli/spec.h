@@ -84,6 +84,10 @@ std::span<const CommandSpec> commands();
 // positional argument count outside the spec. `--help`/`-h` are recorded as option "help".
 ParsedArgs parse_args(const CommandSpec& spec, std::string_view path, const Args& args);
 
+// The value of an option that is a number of seconds greater than 0 (e.g. "2.5"); otherwise
+// a UsageError "<context>--<option>: '<value>' is not a positive number of seconds".
+double positive_seconds(std::string_view context, std::string_view option, const std::string& value);
+
 // Resolves `words` (["host", "show", ...]) to the deepest command; returns it and how many
 // words named it. Throws UsageError with a "did you mean" for an unknown command name.
 struct Resolved {

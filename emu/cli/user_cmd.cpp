@@ -42,13 +42,7 @@ int cmd_user(const ParsedArgs& args) {
   if (args.has("max-insns")) opts.max_insns = parse_u64("max-insns", args.get("max-insns"));
   if (args.has("seed")) opts.seed = parse_u64("seed", args.get("seed"));
   if (args.has("pid")) opts.pid = static_cast<int>(parse_u64("pid", args.get("pid")));
-  if (args.has("timeout")) {
-    const std::string& v = args.get("timeout");
-    char* end = nullptr;
-    opts.timeout_seconds = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != 0 || !(opts.timeout_seconds > 0))
-      throw UsageError("user: --timeout: '" + v + "' is not a positive number of seconds");
-  }
+  if (args.has("timeout")) opts.timeout_seconds = positive_seconds("user: ", "timeout", args.get("timeout"));
   if (args.has("trace")) {
     const std::string& v = args.get("trace");
     size_t pos = 0;

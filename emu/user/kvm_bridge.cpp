@@ -22,7 +22,8 @@ static_assert(kWaitHostPage == kvm_model::kRunWaitHostPage, "KVM_RUN's wait-for-
 
 class AbiBackend final : public KvmBackend {
  public:
-  AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out) : dev_(std::move(dev)) {
+  AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out)
+      : dev_(std::move(dev)), caller_pcpu_(dev_->options().vmm_pcpu) {
     // The program's signals are emulated, not pmuemu's own: KVM_RUN must not see the host
     // process's pending signals. This layer delivers a signal when it is raised and keeps
     // none pending, so a KVM_SET_SIGNAL_MASK never finds one to end KVM_RUN with.
@@ -35,9 +36,17 @@ class AbiBackend final : public KvmBackend {
   }
   int open_system() override { return dev_->open_dev(); }
   long ioctl(int fd, unsigned long request, uint64_t arg) override {
+    constexpr unsigned long kKvmRun = 0xae80;             // _IO(KVMIO, 0x80)
+    constexpr unsigned long kKvmArmVcpuInit = 0x4020aeae;  // _IOW(KVMIO, 0xae, struct kvm_vcpu_init)
+    // KVM_RUN loads the vCPU on the CPU its thread runs on, and KVM_ARM_VCPU_INIT's reset
+    // runs there too: the default PMU is the one of that CPU (kvm_pmu_probe_armpmu() reads
+    // the current CPU), and 6.6's reset reads that CPU's PMCR_EL0. The thread's pCPU is the
+    // one --vmm-cpu and sched_setaffinity chose.
+    if (request == kKvmRun || request == kKvmArmVcpuInit)
+      if (kvm_model::Vcpu* v = dev_->vcpu_of(fd); v != nullptr && v->loaded_pcpu() != caller_pcpu_)
+        v->vcpu_load(caller_pcpu_);
     // KVM_RUN's vcpu_load: the stolen time KVM records for the guest is the calling
     // thread's run delay (kvm_update_stolen_time() reads current->sched_info.run_delay).
-    constexpr unsigned long kKvmRun = 0xae80;  // _IO(KVMIO, 0x80)
     kvm_model::Vcpu* v = request == kKvmRun ? dev_->vcpu_of(fd) : nullptr;
     if (v == nullptr) return dev_->ioctl(fd, request, arg);
     v->set_caller_run_delay(run_delay_);
@@ -62,7 +71,10 @@ class AbiBackend final : public KvmBackend {
     return p != MAP_FAILED && p == reinterpret_cast<void*>(va);
   }
   void close(int fd) override { dev_->close(fd); }
-  void set_caller_pcpu(uint32_t pcpu) override { dev_->set_vmm_pcpu(pcpu); }
+  void set_caller_pcpu(uint32_t pcpu) override {
+    caller_pcpu_ = pcpu;
+    dev_->set_vmm_pcpu(pcpu);
+  }
   void set_host_page_gate(cpu::HostPageGate* gate) override { dev_->set_host_page_gate(gate); }
   void host_pages_dropped(uint64_t va, uint64_t len) override {
     dev_->host_pages_dropped(reinterpret_cast<const void*>(va), len);
@@ -72,6 +84,7 @@ class AbiBackend final : public KvmBackend {
  private:
   std::unique_ptr<kvm_model::abi::Dev> dev_;
   uint64_t run_delay_ = 0;
+  uint32_t caller_pcpu_;
   uint64_t guest_instructions_ = 0;
   uint64_t budget_ = UINT64_MAX;
   bool preempted_ = false;

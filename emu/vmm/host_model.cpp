@@ -107,9 +107,12 @@ kvm_model::HostDesc host_desc(const config::Host& host, bool cycle_timing) {
     pmu.pmuver = cl.core.pmuver;
     // The PMCEID the host's PMU reports: without the timing model only what the
     // instruction clock counts (pmu::kInstructionClockEvents).
-    const pmu::Pmceid ids = pmu::pmceid_of(pmu::counted_events(cl.core.pmu_events, cycle_timing));
+    const std::vector<uint16_t> counted = pmu::counted_events(cl.core.pmu_events, cycle_timing);
+    const pmu::Pmceid ids = pmu::pmceid_of(counted);
     pmu.pmceid0 = ids.pmceid0;
     pmu.pmceid1 = ids.pmceid1;
+    for (uint16_t ev : counted)
+      if (ev >= 0x40 && ev < 0x80) pmu.events_40_7f |= uint64_t{1} << (ev - 0x40);
     pmu.pmmir_slots = static_cast<uint8_t>(cl.pmmir_slots);
     pmu.reserved_host_counters = cl.reserved_host_counters;
     pmu.feat_hpmn0 = cl.feat_hpmn0;

@@ -20,7 +20,6 @@ namespace kvm_model::abi {
 namespace {
 
 constexpr uint64_t kCoreBase = KVM_REG_ARM64 | KVM_REG_ARM_CORE;
-constexpr uint64_t kIdMaskNoSize = ~KVM_REG_SIZE_MASK;
 // struct kvm_regs in 32-bit units (the UAPI's own layout: fp_regs is 16-byte aligned).
 constexpr unsigned kOffSpsr = offsetof(kvm_regs, spsr) / 4;
 constexpr unsigned kOffVregs = offsetof(kvm_regs, fp_regs.vregs) / 4;

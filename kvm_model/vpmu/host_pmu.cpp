@@ -55,6 +55,7 @@ HostPmus::HostPmus(std::vector<ClusterPmuDesc> clusters, HostFeatures features)
     p.pmuver = c.pmuver;
     p.pmceid0 = c.pmceid0;
     p.pmceid1 = c.pmceid1;
+    p.events_40_7f = c.events_40_7f;
     p.cluster = ci;
     p.pmmir_slots = c.pmmir_slots;
     p.reserved_host_counters = c.reserved_host_counters;

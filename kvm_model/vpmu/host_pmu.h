@@ -18,6 +18,9 @@ struct ClusterPmuDesc {
   uint8_t pmuver = 0;           // physical ID_AA64DFR0_EL1.PMUVer
   uint64_t pmceid0 = 0;         // physical PMCEID0_EL0 (pmu::pmceid_of(events))
   uint64_t pmceid1 = 0;         // physical PMCEID1_EL0
+  // The events 0x40..0x7F the physical PMU counts (bit e - 0x40), e.g. ASE_SPEC (0x74): no
+  // PMCEID bit describes them, but perf counts a raw event the hardware implements.
+  uint64_t events_40_7f = 0;
   // What the eras after 6.16 read (all optional in the host description):
   uint8_t pmmir_slots = 0;             // physical PMMIR_EL1.SLOTS (0: not implemented)
   uint32_t reserved_host_counters = 0; // arm_pmuv3.reserved_host_counters (partitioned PMU)
@@ -45,6 +48,7 @@ struct ArmPmu {
   uint32_t num_events = 0;              // PMCR_EL0.N + 1 (includes the cycle counter)
   uint8_t pmuver = 0;
   uint64_t pmceid0 = 0, pmceid1 = 0;    // pmceid_bitmap / pmceid_ext_bitmap as PMCEID images
+  uint64_t events_40_7f = 0;            // the raw events 0x40..0x7F the hardware counts
   uint32_t cluster = 0;                 // index into HostPmus::clusters()
   uint8_t pmmir_slots = 0;              // the cluster's PMMIR_EL1.SLOTS
   uint32_t reserved_host_counters = 0;  // counters the host keeps (partitioned PMU)

@@ -13,7 +13,6 @@ namespace kvm_model::vpmu {
 namespace {
 
 using arch::SysRegKey;
-constexpr uint64_t bit(unsigned i) { return uint64_t{1} << i; }
 
 // ---------------- EL0 gating (spec 2.9) ----------------
 // check_pmu_access_disabled(): allowed if privileged or PMUSERENR has any of `flags`.

@@ -17,6 +17,9 @@ bool physical_pmu_implements(const ArmPmu& pmu, uint16_t ev) {
   if (ev == event::CPU_CYCLES) return true;
   if (ev < 0x20) return (pmu.pmceid0 >> ev) & 1;
   if (ev < 0x40) return (pmu.pmceid1 >> (ev - 0x20)) & 1;
+  // A raw event KVM's perf event asks for: the PMU driver takes any event number, and the
+  // hardware counts it if it implements it (PMCEID only describes 0x00-0x3F).
+  if (ev < 0x80) return (pmu.events_40_7f >> (ev - 0x40)) & 1;
   if (ev >= 0x4000 && ev < 0x4020) return (pmu.pmceid0 >> (32 + ev - 0x4000)) & 1;
   if (ev >= 0x4020 && ev < 0x4040) return (pmu.pmceid1 >> (32 + ev - 0x4020)) & 1;
   return false;
@@ -451,10 +454,11 @@ uint32_t VcpuPmu::compute_scheduled_mask() {
     cover_pmu_ = pmu;
     cover_cpu_ = pcpu_;
     covered_ = pmu->covers(pcpu_);
-    // The common events (0x00..0x3F) this PMU implements, one bit each: what perf can count.
-    implemented_ = 0;
-    for (uint16_t ev = 0; ev < arch::kNumCommonEvents; ++ev)
-      if (physical_pmu_implements(*pmu, ev)) implemented_ |= uint64_t{1} << ev;
+    // The events below 0x80 (the ones the event source produces) this PMU implements, one
+    // bit each: what perf can count.
+    implemented_ = {};
+    for (uint16_t ev = 0; ev < arch::kNumEvents; ++ev)
+      if (physical_pmu_implements(*pmu, ev)) implemented_.set(ev);
   }
   if (!covered_) return 0;
   // Pinned events compete for the physical counters: the dedicated cycle counter (preferred
@@ -474,7 +478,7 @@ uint32_t VcpuPmu::compute_scheduled_mask() {
     } else {
       return;
     }
-    if (b.event < arch::kNumCommonEvents && ((implemented_ >> b.event) & 1)) scheduled |= uint32_t{1} << idx;
+    if (b.event < arch::kNumEvents && implemented_.test(b.event)) scheduled |= uint32_t{1} << idx;
   };
   constexpr uint32_t kCycleBit = uint32_t{1} << kCycleIdx;
   if (active_mask_ & kCycleBit) schedule_one(kCycleIdx);

@@ -394,7 +394,7 @@ class VcpuPmu {
   const ArmPmu* cover_pmu_ = nullptr;
   uint32_t cover_cpu_ = 0;
   bool covered_ = false;
-  uint64_t implemented_ = 0;  // and its implemented common events
+  arch::EventMask implemented_;  // and the events below 0x80 it implements
   bool reload_pending_ = false;
   int irq_num_ = 0;
   bool created_ = false;

@@ -97,6 +97,38 @@ struct ClockPair {
 
 BOOST_AUTO_TEST_SUITE(vpmu_counting)
 
+// ASE_SPEC, VFP_SPEC and CRYPTO_SPEC (0x74, 0x75, 0x77) have no PMCEID bit, but a guest
+// that programs one gets a perf event of that raw number, which counts when the physical
+// PMU implements it; an event the hardware lacks (0x76, PC_WRITE_SPEC here) never counts.
+BOOST_DATA_TEST_CASE(counts_implemented_events_above_0x3f, bdata::make(kAllEras), era) {
+  const std::vector<uint16_t> events{event::INST_RETIRED, event::CPU_CYCLES, 0x74, 0x75, 0x77};
+  Counting c(era, HostPmus({cluster("cortex-a76", {0, 1, 2, 3}, 6, pmuver::kV3p1, events)}, HostFeatures{}));
+  const uint16_t programmed[4] = {0x74, 0x75, 0x77, 0x76};
+  for (unsigned i = 0; i < 4; ++i) c.type(i, programmed[i]);
+  c.enable(0xf);
+  c.start();
+  arch::EventCounts ev;
+  ev.add(CountEl::kEl1, 0x74, 40);
+  ev.add(CountEl::kEl0, 0x74, 2);
+  ev.add(CountEl::kEl1, 0x75, 30);
+  ev.add(CountEl::kEl1, 0x77, 20);
+  ev.add(CountEl::kEl1, 0x76, 10);
+  BOOST_TEST(!count_events(*c.v, ev));
+  BOOST_TEST(c.ctr(0) == 42u);
+  BOOST_TEST(c.ctr(1) == 30u);
+  BOOST_TEST(c.ctr(2) == 20u);
+  BOOST_TEST(c.ctr(3) == 0u);
+  // The same guest on a PMU that lacks them: nothing counts.
+  Counting d(era, HostPmus({cluster("cortex-a55", {0, 1, 2, 3}, 6, pmuver::kV3p1,
+                                    {event::INST_RETIRED, event::CPU_CYCLES})},
+                           HostFeatures{}));
+  for (unsigned i = 0; i < 4; ++i) d.type(i, programmed[i]);
+  d.enable(0xf);
+  d.start();
+  BOOST_TEST(!count_events(*d.v, ev));
+  for (unsigned i = 0; i < 4; ++i) BOOST_TEST(d.ctr(i) == 0u);
+}
+
 BOOST_DATA_TEST_CASE(counts_enabled_counters_at_el0_and_el1, bdata::make(kAllEras), era) {
   Counting c(era);
   c.type(0, event::INST_RETIRED);
