@@ -149,9 +149,9 @@ Flow check_el0(Core& c, const DecodedInst& i, sysreg::El0 rule, bool is_read) {
     case sysreg::El0::kUci: ok = (sctlr >> 26) & 1; break;
   }
   if (ok) return Flow::kNext;
-  // Disabled-but-configurable EL0 accesses trap to EL1 with EC 0x18 and their syndrome.
-  const auto key = arch::SysRegKey::from_mrs_bits(i.raw);
-  return c.take_sync_exception(esr::make(Ec::kSys64, key.to_esr_iss(i.raw & 31, is_read)), i.pc);
+  // Disabled-but-configurable EL0 accesses trap to EL1 with EC 0x18 and their syndrome,
+  // which the MRS/MSR predecode made from the row's fields (imm2's low half).
+  return c.take_sync_exception(esr::make(Ec::kSys64, port_iss(i)), i.pc);
 }
 
 // An access the core does not own: hand it to the port with the EC 0x18 ISS.
@@ -304,7 +304,7 @@ Flow op_sys(Core& c, const DecodedInst& i) {
     if (!allowed) {
       const auto key = arch::SysRegKey{1, static_cast<uint8_t>(op1), static_cast<uint8_t>(crn),
                                        static_cast<uint8_t>(crm), static_cast<uint8_t>(op2)};
-      return c.take_sync_exception(esr::make(Ec::kSys64, key.to_esr_iss(i.raw & 31, false)), i.pc);
+      return c.take_sync_exception(esr::make(Ec::kSys64, key.to_esr_iss(i.n, false)), i.pc);
     }
   }
   if (is_dc) {
@@ -337,11 +337,12 @@ bool pre_branch_imm(DecodedInst& i, Handler fn, F<'i'> imm26) {
   i.fn = fn;
   return true;
 }
-// CBZ, CBNZ (Rt in n: the row's roles say so).
+// CBZ, CBNZ (Rt in n: the row's roles say so; sf in f0 for the load/CBZ fusion).
 template <bool kNonZero>
 bool pre_cb(DecodedInst& i, F<'f'> sf, F<'i'> imm19, F<'t'> rt) {
   i.imm = i.pc + (arch::sign_extend(imm19, 19) << 2);
   i.n = rzr(rt);
+  i.f0 = static_cast<uint8_t>(sf);
   i.fn = sf ? &op_cbz<true, kNonZero> : &op_cbz<false, kNonZero>;
   return true;
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
 #include "cpu/fp/fp_packed.h"
@@ -348,15 +349,16 @@ constexpr bool scalar_three_same_allocated(unsigned idx) {
 // Precision index 0 single, 1 double, 2 half; lanes from Q.
 constexpr unsigned prec_bits(int p) { return p == 0 ? 32 : p == 1 ? 64 : 16; }
 
-void set_vfields(DecodedInst& i, uint32_t insn) {
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+void set_vregs(DecodedInst& i, unsigned rd, unsigned rn, unsigned rm) {
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
+  i.m = static_cast<uint8_t>(rm);
 }
 
-// p: precision index; scalar: the scalar form (one lane).
-bool pre_three_same(DecodedInst& i, uint32_t insn, int p, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), a = bit<23>(insn), op = bits<13, 11>(insn);
+// p: precision index; scalar: the scalar form (one lane). q, u, a and op (bits 30, 29, 23
+// and 13:11) are the row's Q, U, a and ooo letters, or the bits the row fixes.
+bool pre_three_same(DecodedInst& i, int p, bool scalar, unsigned q, unsigned u, unsigned a, unsigned op,
+                    unsigned rm, unsigned rn, unsigned rd) {
   const unsigned idx = (u << 4) | (a << 3) | op;
   const Handler h = kThreeSame[p][idx];
   if (h == nullptr) return false;
@@ -367,7 +369,7 @@ bool pre_three_same(DecodedInst& i, uint32_t insn, int p, bool scalar) {
     if (p == 1 && !q) return false;  // 1D is reserved
     i.f0 = static_cast<uint8_t>((q ? 128 : 64) / prec_bits(p));
   }
-  set_vfields(i, insn);
+  set_vregs(i, rd, rn, rm);
   i.fn = host_handler(h);
   return true;
 }
@@ -426,8 +428,9 @@ constexpr std::array<Handler, 128> two_misc_ops() {
 constexpr std::array<std::array<Handler, 128>, 3> kTwoMisc = {two_misc_ops<32>(), two_misc_ops<64>(),
                                                               two_misc_ops<16>()};
 
-bool pre_two_misc(DecodedInst& i, uint32_t insn, int p, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), a = bit<23>(insn), op = bits<16, 12>(insn);
+// op is the 5-bit opcode (bits 16:12), the row's o letters under the bits it fixes.
+bool pre_two_misc(DecodedInst& i, int p, bool scalar, unsigned q, unsigned u, unsigned a, unsigned op,
+                  unsigned rn, unsigned rd) {
   const unsigned idx = (u << 6) | (a << 5) | op;
   const Handler h = kTwoMisc[p][idx];
   if (h == nullptr) return false;
@@ -444,8 +447,8 @@ bool pre_two_misc(DecodedInst& i, uint32_t insn, int p, bool scalar) {
     if (p == 1 && !q) return false;
     i.f0 = static_cast<uint8_t>((q ? 128 : 64) / prec_bits(p));
   }
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
   i.fn = h;
   return true;
 }
@@ -458,12 +461,12 @@ constexpr std::array<Handler, 4> elem_ops() {  // FMLA, FMLS, FMUL, FMULX
 }
 constexpr std::array<std::array<Handler, 4>, 3> kElem = {elem_ops<32>(), elem_ops<64>(), elem_ops<16>()};
 
-// which: 0 FMLA, 1 FMLS, 2 FMUL, 3 FMULX.
-bool pre_elem(DecodedInst& i, uint32_t insn, unsigned which, bool scalar) {
-  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), l = bit<21>(insn), m = bit<20>(insn),
-                 h = bit<11>(insn);
+// which: 0 FMLA, 1 FMLS, 2 FMUL, 3 FMULX. size, l, m, h: the row's ss, L, M, H letters;
+// rm4 its mmmm (bits 19:16), which M extends to a register number except for half.
+bool pre_elem(DecodedInst& i, unsigned which, bool scalar, unsigned q, unsigned size, unsigned l, unsigned m,
+              unsigned rm4, unsigned h, unsigned rn, unsigned rd) {
   int p;
-  unsigned index, rm = bits<19, 16>(insn);
+  unsigned index, rm = rm4;
   if (size == 0) {  // half: index H:L:M, Rm 0..15
     p = 2;
     index = (h << 2) | (l << 1) | m;
@@ -482,9 +485,7 @@ bool pre_elem(DecodedInst& i, uint32_t insn, unsigned which, bool scalar) {
   }
   i.f0 = static_cast<uint8_t>(scalar ? 1 : (q ? 128 : 64) / prec_bits(p));
   i.f1 = static_cast<uint8_t>(index);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(rm);
+  set_vregs(i, rd, rn, rm);
   i.fn = host_handler(kElem[p][which]);
   return true;
 }
@@ -497,10 +498,12 @@ constexpr std::array<Handler, 4> fixed_ops() {  // SCVTF, UCVTF, FCVTZS, FCVTZU
 }
 constexpr std::array<std::array<Handler, 4>, 3> kFixed = {fixed_ops<32>(), fixed_ops<64>(), fixed_ops<16>()};
 
-bool pre_fixed(DecodedInst& i, uint32_t insn, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), immh = bits<22, 19>(insn), immhb = bits<22, 16>(insn);
-  const unsigned op = bits<15, 11>(insn);
-  if (op != 0x1c && op != 0x1f) return false;
+// immh, immb: the row's hhhh and bbb; op: its oo (opcode 111oo: 00 SCVTF/UCVTF, 11
+// FCVTZS/FCVTZU, the others unallocated).
+bool pre_fixed(DecodedInst& i, bool scalar, unsigned q, unsigned u, unsigned immh, unsigned immb, unsigned op,
+               unsigned rn, unsigned rd) {
+  if (op != 0 && op != 3) return false;
+  const unsigned immhb = (immh << 3) | immb;
   int p;
   unsigned esize;
   if (immh >= 8) { p = 1; esize = 64; }
@@ -510,9 +513,9 @@ bool pre_fixed(DecodedInst& i, uint32_t insn, bool scalar) {
   if (!scalar && p == 1 && !q) return false;
   i.f0 = static_cast<uint8_t>(scalar ? 1 : (q ? 128 : 64) / esize);
   i.f1 = static_cast<uint8_t>(2 * esize - immhb);  // fbits
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.fn = kFixed[p][(op == 0x1f ? 2 : 0) + u];
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
+  i.fn = kFixed[p][(op == 3 ? 2 : 0) + u];
   return true;
 }
 
@@ -596,185 +599,334 @@ Flow op_fcmla(Core& c, const DecodedInst& i) {
 
 }  // namespace
 
-// Three same, vector and scalar, single/double (sz) and half.
-bool pre_SIMD_3SAME_FP(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
-bool pre_SIMD_3SAME_FP_MLA(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
-bool pre_SIMD_3SAME_FP_MUL(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
-bool pre_SIMD_3SAME_FP_DIV(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), false); }
-bool pre_SIMD_3SAME_FP16(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, 2, false); }
-bool pre_SIMD_3SAME_FP16_MLA(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, 2, false); }
-bool pre_SIMD_SCALAR_3SAME_FP(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, bit<22>(insn), true); }
-bool pre_SIMD_SCALAR_3SAME_FP16(DecodedInst& i, uint32_t insn) { return pre_three_same(i, insn, 2, true); }
+// The predecode functions take the fields of their row's pattern as parameters, in pattern
+// order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern. Rows of one
+// group share a helper that takes the extracted fields; each row passes its letters and
+// the bits its pattern fixes.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+}  // namespace
 
-bool pre_SIMD_2MISC_FP(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, bit<22>(insn), false); }
-bool pre_SIMD_2MISC_FP_CMP(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, bit<22>(insn), false); }
-bool pre_SIMD_2MISC_FP16(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, 2, false); }
-bool pre_SIMD_SCALAR_2MISC_FP(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, bit<22>(insn), true); }
-bool pre_SIMD_SCALAR_2MISC_FP_CMP(DecodedInst& i, uint32_t insn) {
-  return pre_two_misc(i, insn, bit<22>(insn), true);
+// Three same, vector and scalar, single/double (s) and half. The rows that fix U, a or
+// the opcode pass those bits.
+bool pre_SIMD_3SAME_FP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_3SAME_FP>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'a'> a, F<'s'> sz, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, sz, false, q, u, a, op, rm, rn, rd);
+      });
 }
-bool pre_SIMD_SCALAR_2MISC_FP16(DecodedInst& i, uint32_t insn) { return pre_two_misc(i, insn, 2, true); }
+bool pre_SIMD_3SAME_FP_MLA(DecodedInst& i, uint32_t insn) {  // opcode 11001: FMLA (o = 0), FMLS
+  return with_fields<pattern::SIMD_3SAME_FP_MLA>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'o'> a, F<'s'> sz, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, sz, false, q, 0, a, 0b001, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_FP_MUL(DecodedInst& i, uint32_t insn) {  // opcode 11011, a = 0: FMULX (U = 0), FMUL
+  return with_fields<pattern::SIMD_3SAME_FP_MUL>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'s'> sz, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, sz, false, q, u, 0, 0b011, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_FP_DIV(DecodedInst& i, uint32_t insn) {  // U = 1, a = 0, opcode 11111
+  return with_fields<pattern::SIMD_3SAME_FP_DIV>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> sz, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, sz, false, q, 1, 0, 0b111, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_FP16(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_3SAME_FP16>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'a'> a, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, 2, false, q, u, a, op, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_FP16_MLA(DecodedInst& i, uint32_t insn) {  // opcode 001: FMLA (o = 0), FMLS
+  return with_fields<pattern::SIMD_3SAME_FP16_MLA>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'o'> a, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, 2, false, q, 0, a, 0b001, rm, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_3SAME_FP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_3SAME_FP>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'a'> a, F<'s'> sz, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, sz, true, 1, u, a, op, rm, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_3SAME_FP16(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_3SAME_FP16>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'a'> a, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_three_same(i, 2, true, 1, u, a, op, rm, rn, rd);
+      });
+}
 
-// FCVTN/FCVTN2 (U=0), FCVTXN/FCVTXN2 (U=1, sz=1), FCVTL/FCVTL2 (U=0, opcode 10111).
+// Two-register misc. The single/double rows fix the top opcode bits: 11ooo, or 011oo with
+// a = 1 for the compares with zero, FABS and FNEG.
+bool pre_SIMD_2MISC_FP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_FP>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'a'> a, F<'s'> sz, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_two_misc(i, sz, false, q, u, a, 0b11000 | op, rn, rd);
+      });
+}
+bool pre_SIMD_2MISC_FP_CMP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_FP_CMP>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'s'> sz, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_two_misc(i, sz, false, q, u, 1, 0b01100 | op, rn, rd);
+      });
+}
+bool pre_SIMD_2MISC_FP16(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_FP16>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'a'> a, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_two_misc(i, 2, false, q, u, a, op, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_2MISC_FP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_2MISC_FP>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'a'> a, F<'s'> sz, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_two_misc(i, sz, true, 1, u, a, 0b11000 | op, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_2MISC_FP_CMP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_2MISC_FP_CMP>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'s'> sz, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_two_misc(i, sz, true, 1, u, 1, 0b01100 | op, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_2MISC_FP16(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_2MISC_FP16>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'a'> a, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_two_misc(i, 2, true, 1, u, a, op, rn, rd);
+      });
+}
+
+// FCVTN/FCVTN2 (U=0), FCVTXN/FCVTXN2 (U=1, sz=1), FCVTL/FCVTL2 (U=0, opcode 10111: the
+// row's o, bit 12, is 1).
 bool pre_SIMD_FCVT_NL(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), sz = bit<22>(insn), widen = bit<12>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f1 = static_cast<uint8_t>(q);
-  if (widen) {
-    if (u) return false;
-    i.fn = sz ? &op_fcvtl<64, 32> : &op_fcvtl<32, 16>;
-    return true;
-  }
-  if (u) {
-    if (!sz) return false;
-    i.f0 = 2;
-    i.fn = &op_fcvtn<32, 64, true>;
-    return true;
-  }
-  i.f0 = sz ? 2 : 4;
-  i.fn = sz ? &op_fcvtn<32, 64, false> : &op_fcvtn<16, 32, false>;
-  return true;
+  return with_fields<pattern::SIMD_FCVT_NL>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'s'> sz, F<'o'> widen, F<'n'> rn, F<'d'> rd) {
+        i.d = static_cast<uint8_t>(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.f1 = static_cast<uint8_t>(q);
+        if (widen) {
+          if (u) return false;
+          i.fn = sz ? &op_fcvtl<64, 32> : &op_fcvtl<32, 16>;
+          return true;
+        }
+        if (u) {
+          if (!sz) return false;
+          i.f0 = 2;
+          i.fn = &op_fcvtn<32, 64, true>;
+          return true;
+        }
+        i.f0 = sz ? 2 : 4;
+        i.fn = sz ? &op_fcvtn<32, 64, false> : &op_fcvtn<16, 32, false>;
+        return true;
+      });
 }
 // FCVTXN (scalar): Sd = double Dn rounded to odd.
 bool pre_SIMD_SCALAR_FCVTXN(DecodedInst& i, uint32_t insn) {
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f0 = 1;
-  i.f1 = 0;
-  i.fn = &op_fcvtn<32, 64, true>;
-  return true;
+  return with_fields<pattern::SIMD_SCALAR_FCVTXN>(i, insn, [](DecodedInst& i, F<'n'> rn, F<'d'> rd) {
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.f0 = 1;
+    i.f1 = 0;
+    i.fn = &op_fcvtn<32, 64, true>;
+    return true;
+  });
 }
 
-bool pre_SIMD_ELEM_FMLA(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, bit<14>(insn), false); }
-bool pre_SIMD_ELEM_FMUL(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, 2 + bit<29>(insn), false); }
-bool pre_SIMD_SCALAR_ELEM_FMLA(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, bit<14>(insn), true); }
-bool pre_SIMD_SCALAR_ELEM_FMUL(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, 2 + bit<29>(insn), true); }
+// By element: FMLA (o = 0) and FMLS; FMUL (U = 0) and FMULX.
+bool pre_SIMD_ELEM_FMLA(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_FMLA>(
+      i, insn,
+      [](DecodedInst& i, F<'Q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm, F<'o'> sub, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, sub, false, q, size, l, m, rm, h, rn, rd); });
+}
+bool pre_SIMD_ELEM_FMUL(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_FMUL>(
+      i, insn,
+      [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, 2 + u, false, q, size, l, m, rm, h, rn, rd); });
+}
+bool pre_SIMD_SCALAR_ELEM_FMLA(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_ELEM_FMLA>(
+      i, insn,
+      [](DecodedInst& i, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm, F<'o'> sub, F<'H'> h, F<'n'> rn, F<'d'> rd) {
+        return pre_elem(i, sub, true, 1, size, l, m, rm, h, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_ELEM_FMUL(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_ELEM_FMUL>(
+      i, insn,
+      [](DecodedInst& i, F<'U'> u, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm, F<'H'> h, F<'n'> rn, F<'d'> rd) {
+        return pre_elem(i, 2 + u, true, 1, size, l, m, rm, h, rn, rd);
+      });
+}
 
-bool pre_SIMD_SHIFT_FIXED_FP(DecodedInst& i, uint32_t insn) { return pre_fixed(i, insn, false); }
-bool pre_SIMD_SCALAR_SHIFT_FIXED_FP(DecodedInst& i, uint32_t insn) { return pre_fixed(i, insn, true); }
+bool pre_SIMD_SHIFT_FIXED_FP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SHIFT_FIXED_FP>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'h'> immh, F<'b'> immb, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_fixed(i, false, q, u, immh, immb, op, rn, rd);
+      });
+}
+bool pre_SIMD_SCALAR_SHIFT_FIXED_FP(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SCALAR_SHIFT_FIXED_FP>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'h'> immh, F<'b'> immb, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_fixed(i, true, 1, u, immh, immb, op, rn, rd);
+      });
+}
 
-// FMAXNMV/FMAXV/FMINNMV/FMINV: single needs 4S; half (U=0) 4H or 8H.
+// FMAXNMV/FMAXV/FMINNMV/FMINV (opcode 011oo: oo 00 max/min NM, 11 max/min): single needs
+// 4S; half (U=0) 4H or 8H.
 bool pre_SIMD_ACROSS_FP(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), a = bit<23>(insn), sz = bit<22>(insn),
-                 op = bits<16, 12>(insn);
-  if (op != 0x0c && op != 0x0f) return false;
-  int p;
-  if (u) {
-    if (sz || !q) return false;
-    p = 0;
-    i.f0 = 4;
-  } else {
-    if (sz) return false;
-    p = 2;
-    i.f0 = q ? 8 : 4;
-  }
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.fn = kReduce[p][(a << 1) | (op & 1)];
-  return true;
+  return with_fields<pattern::SIMD_ACROSS_FP>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'U'> u, F<'a'> a, F<'s'> sz, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        if (op != 0b00 && op != 0b11) return false;
+        int p;
+        if (u) {
+          if (sz || !q) return false;
+          p = 0;
+          i.f0 = 4;
+        } else {
+          if (sz) return false;
+          p = 2;
+          i.f0 = q ? 8 : 4;
+        }
+        i.d = static_cast<uint8_t>(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.fn = kReduce[p][(a << 1) | (op & 1)];
+        return true;
+      });
 }
 
 // Scalar pairwise FADDP/FMAXP/FMINP/FMAXNMP/FMINNMP of the two lanes of Vn: U=1 single
-// or double (sz), U=0 half (sz must be 0).
+// or double (sz), U=0 half (sz must be 0). The row's oo is the low opcode bits of 011oo.
 bool pre_SIMD_SCALAR_PAIRWISE_FP(DecodedInst& i, uint32_t insn) {
-  const unsigned u = bit<29>(insn), a = bit<23>(insn), sz = bit<22>(insn), op = bits<16, 12>(insn);
-  int p;
-  if (u) p = sz ? 1 : 0;
-  else if (!sz) p = 2;
-  else return false;
-  static constexpr std::array<std::array<Handler, 3>, 4> kPair = {{
-      {&op_vreduce<32, &fp::maxnum<32>>, &op_vreduce<64, &fp::maxnum<64>>, &op_vreduce<16, &fp::maxnum<16>>},
-      {&op_vreduce<32, &fp::add<32>>, &op_vreduce<64, &fp::add<64>>, &op_vreduce<16, &fp::add<16>>},
-      {&op_vreduce<32, &fp::max<32>>, &op_vreduce<64, &fp::max<64>>, &op_vreduce<16, &fp::max<16>>},
-      {&op_vreduce<32, &fp::minnum<32>>, &op_vreduce<64, &fp::minnum<64>>, &op_vreduce<16, &fp::minnum<16>>},
-  }};
-  static constexpr std::array<std::array<Handler, 3>, 1> kMinP = {{
-      {&op_vreduce<32, &fp::min<32>>, &op_vreduce<64, &fp::min<64>>, &op_vreduce<16, &fp::min<16>>}}};
-  Handler h;
-  if (op == 0x0c) h = a ? kPair[3][p] : kPair[0][p];
-  else if (op == 0x0d) { if (a) return false; h = kPair[1][p]; }
-  else if (op == 0x0f) h = a ? kMinP[0][p] : kPair[2][p];
-  else return false;
-  i.f0 = 2;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.fn = h;
-  return true;
+  return with_fields<pattern::SIMD_SCALAR_PAIRWISE_FP>(
+      i, insn, [](DecodedInst& i, F<'U'> u, F<'a'> a, F<'s'> sz, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        int p;
+        if (u) p = sz ? 1 : 0;
+        else if (!sz) p = 2;
+        else return false;
+        static constexpr std::array<std::array<Handler, 3>, 4> kPair = {{
+            {&op_vreduce<32, &fp::maxnum<32>>, &op_vreduce<64, &fp::maxnum<64>>, &op_vreduce<16, &fp::maxnum<16>>},
+            {&op_vreduce<32, &fp::add<32>>, &op_vreduce<64, &fp::add<64>>, &op_vreduce<16, &fp::add<16>>},
+            {&op_vreduce<32, &fp::max<32>>, &op_vreduce<64, &fp::max<64>>, &op_vreduce<16, &fp::max<16>>},
+            {&op_vreduce<32, &fp::minnum<32>>, &op_vreduce<64, &fp::minnum<64>>, &op_vreduce<16, &fp::minnum<16>>},
+        }};
+        static constexpr std::array<std::array<Handler, 3>, 1> kMinP = {{
+            {&op_vreduce<32, &fp::min<32>>, &op_vreduce<64, &fp::min<64>>, &op_vreduce<16, &fp::min<16>>}}};
+        Handler h;
+        if (op == 0b00) h = a ? kPair[3][p] : kPair[0][p];
+        else if (op == 0b01) { if (a) return false; h = kPair[1][p]; }
+        else if (op == 0b11) h = a ? kMinP[0][p] : kPair[2][p];
+        else return false;
+        i.f0 = 2;
+        i.d = static_cast<uint8_t>(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.fn = h;
+        return true;
+      });
 }
 
-}  // namespace cpu::interp
-
-namespace cpu::interp {
-
-// FMLAL/FMLSL (U=0, opcode 11101) and FMLAL2/FMLSL2 (U=1, opcode 11001); bit 23 selects
-// the subtracting form; sz is 0 (the rows fix the opcode, which with U and sz = 1 is
-// FACGE/FACGT or FMLA/FMLS).
-bool pre_fhm(DecodedInst& i, uint32_t insn) {
-  set_vfields(i, insn);
-  i.f0 = static_cast<uint8_t>(bit<30>(insn) ? 4 : 2);
-  i.f1 = 0;
-  i.f2 = static_cast<uint8_t>(bit<29>(insn));
-  i.fn = bit<23>(insn) ? &op_fmlal<true, false> : &op_fmlal<false, false>;
-  return true;
-}
-bool pre_SIMD_FHM(DecodedInst& i, uint32_t insn) { return pre_fhm(i, insn); }
-bool pre_SIMD_FHM2(DecodedInst& i, uint32_t insn) { return pre_fhm(i, insn); }
-// By element: size 10, index H:L:M, Rm 0..15; opcode 0000/0100 (U=0), 1000/1100 (U=1).
-bool pre_elem_fhm(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<19, 16>(insn));
+// FMLAL/FMLSL (U=0, opcode 11101) and FMLAL2/FMLSL2 (U=1, opcode 11001); bit 23 (the
+// row's s) selects the subtracting form; sz is 0 (the rows fix the opcode, which with U
+// and sz = 1 is FACGE/FACGT or FMLA/FMLS).
+namespace {
+bool pre_fhm(DecodedInst& i, unsigned q, unsigned upper, unsigned sub, unsigned rm, unsigned rn, unsigned rd) {
+  set_vregs(i, rd, rn, rm);
   i.f0 = static_cast<uint8_t>(q ? 4 : 2);
-  i.f1 = static_cast<uint8_t>((bit<11>(insn) << 2) | (bit<21>(insn) << 1) | bit<20>(insn));
-  i.f2 = static_cast<uint8_t>(u);
-  i.fn = bit<14>(insn) ? &op_fmlal<true, true> : &op_fmlal<false, true>;
+  i.f1 = 0;
+  i.f2 = static_cast<uint8_t>(upper);
+  i.fn = sub ? &op_fmlal<true, false> : &op_fmlal<false, false>;
   return true;
 }
-bool pre_SIMD_ELEM_FHM(DecodedInst& i, uint32_t insn) { return pre_elem_fhm(i, insn); }
-bool pre_SIMD_ELEM_FHM2(DecodedInst& i, uint32_t insn) { return pre_elem_fhm(i, insn); }
+// By element: size 10, index H:L:M, Rm 0..15; opcode 0000/0100 (U=0), 1000/1100 (U=1);
+// the row's o (bit 14) selects the subtracting form.
+bool pre_elem_fhm(DecodedInst& i, unsigned q, unsigned upper, unsigned l, unsigned m, unsigned rm, unsigned sub,
+                  unsigned h, unsigned rn, unsigned rd) {
+  set_vregs(i, rd, rn, rm);
+  i.f0 = static_cast<uint8_t>(q ? 4 : 2);
+  i.f1 = static_cast<uint8_t>((h << 2) | (l << 1) | m);  // the lane index H:L:M
+  i.f2 = static_cast<uint8_t>(upper);
+  i.fn = sub ? &op_fmlal<true, true> : &op_fmlal<false, true>;
+  return true;
+}
+}  // namespace
+bool pre_SIMD_FHM(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_FHM>(i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> sub, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+    return pre_fhm(i, q, 0, sub, rm, rn, rd);
+  });
+}
+bool pre_SIMD_FHM2(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_FHM2>(i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> sub, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+    return pre_fhm(i, q, 1, sub, rm, rn, rd);
+  });
+}
+bool pre_SIMD_ELEM_FHM(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_FHM>(
+      i, insn,
+      [](DecodedInst& i, F<'Q'> q, F<'L'> l, F<'M'> m, F<'m'> rm, F<'o'> sub, F<'H'> h, F<'n'> rn, F<'d'> rd) {
+        return pre_elem_fhm(i, q, 0, l, m, rm, sub, h, rn, rd);
+      });
+}
+bool pre_SIMD_ELEM_FHM2(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_FHM2>(
+      i, insn,
+      [](DecodedInst& i, F<'Q'> q, F<'L'> l, F<'M'> m, F<'m'> rm, F<'o'> sub, F<'H'> h, F<'n'> rn, F<'d'> rd) {
+        return pre_elem_fhm(i, q, 1, l, m, rm, sub, h, rn, rd);
+      });
+}
 
 // FCADD: size 01 half, 10 single, 11 double (Q=1 only); rot in bit 12.
 bool pre_SIMD_FCADD(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn);
-  if (size == 0 || (size == 3 && !q)) return false;
-  set_vfields(i, insn);
-  const unsigned esize = 8u << size;
-  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
-  i.f1 = static_cast<uint8_t>(bit<12>(insn));
-  i.fn = size == 1 ? &op_fcadd<16> : size == 2 ? &op_fcadd<32> : &op_fcadd<64>;
-  return true;
+  return with_fields<pattern::SIMD_FCADD>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> size, F<'m'> rm, F<'r'> rot, F<'n'> rn, F<'d'> rd) {
+        if (size == 0 || (size == 3 && !q)) return false;
+        set_vregs(i, rd, rn, rm);
+        const unsigned esize = 8u << size;
+        i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
+        i.f1 = static_cast<uint8_t>(rot);
+        i.fn = size == 1 ? &op_fcadd<16> : size == 2 ? &op_fcadd<32> : &op_fcadd<64>;
+        return true;
+      });
 }
 bool pre_SIMD_FCMLA(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn);
-  if (size == 0 || (size == 3 && !q)) return false;
-  set_vfields(i, insn);
-  const unsigned esize = 8u << size;
-  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
-  i.f1 = static_cast<uint8_t>(bits<12, 11>(insn));
-  i.fn = size == 1 ? &op_fcmla<16, false> : size == 2 ? &op_fcmla<32, false> : &op_fcmla<64, false>;
-  return true;
+  return with_fields<pattern::SIMD_FCMLA>(
+      i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> size, F<'m'> rm, F<'r'> rot, F<'n'> rn, F<'d'> rd) {
+        if (size == 0 || (size == 3 && !q)) return false;
+        set_vregs(i, rd, rn, rm);
+        const unsigned esize = 8u << size;
+        i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
+        i.f1 = static_cast<uint8_t>(rot);
+        i.fn = size == 1 ? &op_fcmla<16, false> : size == 2 ? &op_fcmla<32, false> : &op_fcmla<64, false>;
+        return true;
+      });
 }
-// By element: size 01 half (index H:L, Rm M:Rm), 10 single (index H, L = 0, Q = 1).
+// By element: size 01 half (index H:L), 10 single (index H, L = 0, Q = 1); Rm is M:Rm.
 bool pre_SIMD_ELEM_FCMLA(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), h = bit<11>(insn), l = bit<21>(insn);
-  unsigned index;
-  if (size == 1) {
-    index = (h << 1) | l;
-    if (!q && index > 1) return false;  // the pair must lie in the vector
-  } else if (size == 2) {
-    if (l || !q) return false;
-    index = h;
-  } else {
-    return false;
-  }
-  set_vfields(i, insn);
-  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / (8u << size));
-  i.f1 = static_cast<uint8_t>(bits<14, 13>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  i.fn = size == 1 ? &op_fcmla<16, true> : &op_fcmla<32, true>;
-  return true;
+  return with_fields<pattern::SIMD_ELEM_FCMLA>(
+      i, insn,
+      [](DecodedInst& i, F<'Q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'r'> rot, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) {
+        unsigned index;
+        if (size == 1) {
+          index = (h << 1) | l;
+          if (!q && index > 1) return false;  // the pair must lie in the vector
+        } else if (size == 2) {
+          if (l || !q) return false;
+          index = h;
+        } else {
+          return false;
+        }
+        set_vregs(i, rd, rn, (m << 4) | rm4);
+        i.f0 = static_cast<uint8_t>((q ? 128 : 64) / (8u << size));
+        i.f1 = static_cast<uint8_t>(rot);
+        i.f2 = static_cast<uint8_t>(index);
+        i.fn = size == 1 ? &op_fcmla<16, true> : &op_fcmla<32, true>;
+        return true;
+      });
 }
 
 }  // namespace cpu::interp

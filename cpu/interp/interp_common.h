@@ -97,7 +97,10 @@ inline uint64_t add_with_carry(uint64_t x, uint64_t y, uint64_t carry, uint32_t&
   using S = std::make_signed_t<U>;
   const U a = static_cast<U>(x), b = static_cast<U>(y), ci = static_cast<U>(carry);
   U r1, r;
-  const bool c = __builtin_add_overflow(a, b, &r1) | __builtin_add_overflow(r1, ci, &r);
+  // Both sums are needed (r is the second's result), so no short-circuit between them.
+  const bool c1 = __builtin_add_overflow(a, b, &r1);
+  const bool c2 = __builtin_add_overflow(r1, ci, &r);
+  const bool c = c1 || c2;
   S sr1, sr;
   const bool v = __builtin_add_overflow(static_cast<S>(a), static_cast<S>(b), &sr1) ^
                  __builtin_add_overflow(sr1, static_cast<S>(ci), &sr);

@@ -743,7 +743,7 @@ bool fuse_load_with_cbz(DecodedInst& load, const DecodedInst& cbz, bool nonzero)
   if (cbz.n != load.d) return false;
   const auto row = std::find(kFusableLoads.begin(), kFusableLoads.end(), load.fn);
   if (row == kFusableLoads.end()) return false;
-  const bool x_br = bit<31>(cbz.raw) != 0;
+  const bool x_br = cbz.f0 != 0;  // sf, from the CBZ row's pattern
   load.fn = kLdrCbz[static_cast<size_t>(row - kFusableLoads.begin())][x_br][nonzero];
   return true;
 }

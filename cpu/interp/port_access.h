@@ -25,7 +25,7 @@ inline uint32_t port_route(const DecodedInst& i) { return static_cast<uint32_t>(
 template <bool kRead>
 [[gnu::always_inline]] inline uint64_t& start_port_access(Core& c, const DecodedInst& i) {
   uint64_t& value = c.port_value();
-  value = kRead ? 0 : c.x(i.raw & 31);
+  value = kRead ? 0 : c.x(i.n);  // MSR: Rt, read as XZR when 31
   c.begin_port_access(i);
   return value;
 }
@@ -33,7 +33,7 @@ template <bool kRead>
 [[gnu::always_inline]] inline Flow finish_port_access(Core& c, const DecodedInst& i, SysRegPort::Result r) {
   c.end_port_access();
   if (r == SysRegPort::Result::kUndef) return c.undefined(i);
-  if (kRead) c.set_x(i.raw & 31, c.port_value());
+  if (kRead) c.set_x(i.d, c.port_value());  // MRS: Rt, the sink slot when XZR
   if (c.must_leave_block()) [[unlikely]] {
     c.state().pc = i.pc + 4;
     return Flow::kJump;

@@ -15,6 +15,7 @@
 #include <immintrin.h>
 #endif
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
 
@@ -35,7 +36,7 @@ constexpr Entry3 e3(uint8_t vsizes, uint8_t ssizes = 0) {
   if (ssizes) e.s = scalar3_table<Op>();
   return e;
 }
-constexpr uint8_t kBHS = 0x7, kAll = 0xf, kHS = 0x6, kD = 0x8, kB = 0x1, kBH = 0x3;
+constexpr uint8_t kBHS = 0x7, kAll = 0xf, kHS = 0x6, kD = 0x8, kB = 0x1;
 
 // [U][opcode]: Arm ARM C4.1.95 "Advanced SIMD three same" and "scalar three same".
 const std::array<Entry3, 64> k3Same = [] {
@@ -75,15 +76,17 @@ constexpr std::array<std::array<Handler, 2>, 8> kLogic = {{
     {&op3<Eor<u64>, u64, 8>, &op3<Eor<u64>, u64, 16>}, {&op3<Bsl<u64>, u64, 8>, &op3<Bsl<u64>, u64, 16>},
     {&op3<Bit<u64>, u64, 8>, &op3<Bit<u64>, u64, 16>}, {&op3<Bif<u64>, u64, 8>, &op3<Bif<u64>, u64, 16>}}};
 
-void regs3(DecodedInst& i, uint32_t insn) {
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+void regs3(DecodedInst& i, unsigned rd, unsigned rn, unsigned rm) {
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
+  i.m = static_cast<uint8_t>(rm);
 }
 
-bool pre_3same(DecodedInst& i, uint32_t insn, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), size = bits<23, 22>(insn), opcode = bits<15, 11>(insn);
-  regs3(i, insn);
+// q, u, size: the row's q, u and ss letters (or the bits it fixes); opcode: bits 15:11,
+// the row's o letters under the bits it fixes.
+bool pre_3same(DecodedInst& i, bool scalar, unsigned q, unsigned u, unsigned size, unsigned opcode, unsigned rm,
+               unsigned rn, unsigned rd) {
+  regs3(i, rd, rn, rm);
   if (opcode == 0b00011) {
     if (scalar) return false;
     i.fn = kLogic[u * 4 + size][q];
@@ -357,10 +360,11 @@ const std::array<Entry2, 64> k2Misc = [] {
 constexpr std::array<std::array<Handler, 2>, 2> kNotRbit = {{{&op2<Not<u8>, u8, 8>, &op2<Not<u8>, u8, 16>},
                                                              {&op2<Rbit<u8>, u8, 8>, &op2<Rbit<u8>, u8, 16>}}};
 
-bool pre_2misc(DecodedInst& i, uint32_t insn, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), size = bits<23, 22>(insn), opcode = bits<16, 12>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+// opcode: bits 16:12, the row's o letters under the bits it fixes.
+bool pre_2misc(DecodedInst& i, bool scalar, unsigned q, unsigned u, unsigned size, unsigned opcode, unsigned rn,
+               unsigned rd) {
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
   if (!scalar && opcode <= 1) {
     // REV64 (U0 00000), REV16 (U0 00001), REV32 (U1 00000): container of 8 << (2 - ...) bytes.
     if (u && opcode == 1) return false;
@@ -433,10 +437,10 @@ constexpr std::array<std::array<Handler, 2>, 3> across_table() {
            {nullptr, &op_across<Op, u32, kS, 16>}}};
 }
 
-bool pre_across(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), size = bits<23, 22>(insn), opcode = bits<16, 12>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+// opcode: bits 16:12 (the rows fix all but the last bit of 1101o).
+bool pre_across(DecodedInst& i, unsigned q, unsigned u, unsigned size, unsigned opcode, unsigned rn, unsigned rd) {
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
   if (size == 3 || (size == 2 && !q)) return false;
   static constexpr auto kSaddlv = across_table<AddlvOp, true>(), kUaddlv = across_table<AddlvOp, false>();
   static constexpr auto kSmaxv = across_table<MaxvOp, true>(), kUmaxv = across_table<MaxvOp, false>();
@@ -503,9 +507,9 @@ Flow op_ins_elem(Core& c, const DecodedInst& i) {
   return next(c, i);
 }
 
-// imm5 gives the element size (its lowest set bit) and the index (the bits above it).
-bool copy_size_index(uint32_t insn, unsigned& size, unsigned& index) {
-  const unsigned imm5 = bits<20, 16>(insn);
+// imm5 (the copy rows' i letters) gives the element size (its lowest set bit) and the
+// index (the bits above it).
+bool copy_size_index(unsigned imm5, unsigned& size, unsigned& index) {
   const int s = lowest_set(imm5, 4);
   if (s < 0) return false;
   size = static_cast<unsigned>(s);
@@ -515,7 +519,8 @@ bool copy_size_index(uint32_t insn, unsigned& size, unsigned& index) {
 
 // ---------------- modified immediate ----------------
 // AdvSIMDExpandImm (Arm ARM shared/functions/vector). Returns false for the unallocated
-// FMOV double-precision form with Q = 0.
+// FMOV double-precision form with Q = 0. imm8 and cmode are the row's fields; the shifts
+// below take apart imm8 (its bits a, b) and cmode as the pseudocode does, not the word.
 bool expand_imm(unsigned op, unsigned cmode, uint64_t imm8, bool q, uint64_t& out) {
   auto rep32 = [](uint64_t v) { return v | (v << 32); };
   auto rep16 = [](uint64_t v) { return v * 0x0001000100010001ull; };
@@ -570,10 +575,9 @@ Flow op_and_imm(Core& c, const DecodedInst& i) {
   return next(c, i);
 }
 
-bool pre_modimm(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), op = bit<29>(insn), cmode = bits<15, 12>(insn);
-  const uint64_t imm8 = (bits<18, 16>(insn) << 5) | bits<9, 5>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
+// imm8 is the row's i letters (a:b:c at bits 18:16, d:e:f:g:h at 9:5, one field).
+bool pre_modimm(DecodedInst& i, unsigned q, unsigned op, unsigned cmode, uint64_t imm8, unsigned rd) {
+  i.d = static_cast<uint8_t>(rd);
   uint64_t imm;
   if (!expand_imm(op, cmode, imm8, q, imm)) return false;
   // ORR (op 0) and BIC (op 1) are cmode 0xx1 and 10x1; the other cmodes move.
@@ -678,60 +682,173 @@ Flow op_tbl(Core& c, const DecodedInst& i) {
 }  // namespace
 
 // ---------------- predecode entry points (one per row) ----------------
-bool pre_SIMD_3SAME_a(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
-bool pre_SIMD_3SAME_b(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
-bool pre_SIMD_3SAME_mla(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
-bool pre_SIMD_3SAME_aba(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
-bool pre_SIMD_3SAME_bsl(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, false); }
-bool pre_SIMD_S3SAME_a(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, true); }
-bool pre_SIMD_S3SAME_b(DecodedInst& i, uint32_t insn) { return pre_3same(i, insn, true); }
+// Each takes the fields of its row's pattern as parameters, in pattern order
+// (cpu/decoder/fields.h): F<'n'> is the field marked n. The rows of a group pass their
+// letters, and the bits their pattern fixes, to the group's helper above.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+}  // namespace
 
+bool pre_SIMD_3SAME_a(DecodedInst& i, uint32_t insn) {  // opcode 0oooo
+  return with_fields<pattern::SIMD_3SAME_a>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, false, q, u, size, op, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_b(DecodedInst& i, uint32_t insn) {  // opcode 10ooo
+  return with_fields<pattern::SIMD_3SAME_b>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, false, q, u, size, 0b10000 | op, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_mla(DecodedInst& i, uint32_t insn) {  // opcode 10010
+  return with_fields<pattern::SIMD_3SAME_mla>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, false, q, u, size, 0b10010, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_aba(DecodedInst& i, uint32_t insn) {  // opcode 01111
+  return with_fields<pattern::SIMD_3SAME_aba>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, false, q, u, size, 0b01111, rm, rn, rd);
+      });
+}
+bool pre_SIMD_3SAME_bsl(DecodedInst& i, uint32_t insn) {  // U = 1, opcode 00011
+  return with_fields<pattern::SIMD_3SAME_bsl>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, false, q, 1, size, 0b00011, rm, rn, rd);
+      });
+}
+bool pre_SIMD_S3SAME_a(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S3SAME_a>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, true, 1, u, size, op, rm, rn, rd);
+      });
+}
+bool pre_SIMD_S3SAME_b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S3SAME_b>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_3same(i, true, 1, u, size, 0b10000 | op, rm, rn, rd);
+      });
+}
+
+// SQRDMLAH (o = 0), SQRDMLSH: halfword and word lanes only.
 bool pre_SIMD_RDM_vec(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn);
-  if (size != 1 && size != 2) return false;
-  regs3(i, insn);
-  i.fn = bit<11>(insn) ? kRdmlshV[size][q] : kRdmlahV[size][q];
-  return true;
+  return with_fields<pattern::SIMD_RDM_vec>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'m'> rm, F<'o'> sub, F<'n'> rn, F<'d'> rd) {
+        if (size != 1 && size != 2) return false;
+        regs3(i, rd, rn, rm);
+        i.fn = sub ? kRdmlshV[size][q] : kRdmlahV[size][q];
+        return true;
+      });
 }
 bool pre_SIMD_SRDM(DecodedInst& i, uint32_t insn) {
-  const unsigned size = bits<23, 22>(insn);
-  if (size != 1 && size != 2) return false;
-  regs3(i, insn);
-  i.fn = bit<11>(insn) ? kRdmlshS[size] : kRdmlahS[size];
-  return true;
+  return with_fields<pattern::SIMD_SRDM>(
+      i, insn, [](DecodedInst& i, F<'s'> size, F<'m'> rm, F<'o'> sub, F<'n'> rn, F<'d'> rd) {
+        if (size != 1 && size != 2) return false;
+        regs3(i, rd, rn, rm);
+        i.fn = sub ? kRdmlshS[size] : kRdmlahS[size];
+        return true;
+      });
 }
+// SDOT (U = 0), UDOT: size 10 only.
 bool pre_SIMD_DOT_vec(DecodedInst& i, uint32_t insn) {
-  if (bits<23, 22>(insn) != 2) return false;
-  regs3(i, insn);
-  constexpr Handler t[2][2] = {{&op_dot<true, 8, false>, &op_dot<true, 16, false>},
-                               {&op_dot<false, 8, false>, &op_dot<false, 16, false>}};
-  i.fn = t[bit<29>(insn)][bit<30>(insn)];
-  return true;
+  return with_fields<pattern::SIMD_DOT_vec>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        if (size != 2) return false;
+        regs3(i, rd, rn, rm);
+        constexpr Handler t[2][2] = {{&op_dot<true, 8, false>, &op_dot<true, 16, false>},
+                                     {&op_dot<false, 8, false>, &op_dot<false, 16, false>}};
+        i.fn = t[u][q];
+        return true;
+      });
 }
 bool pre_SIMD_ELEM_dot(DecodedInst& i, uint32_t insn) {
-  if (bits<23, 22>(insn) != 2) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));  // M:Rm
-  i.f2 = static_cast<uint8_t>((bit<11>(insn) << 1) | bit<21>(insn));  // H:L
-  constexpr Handler t[2][2] = {{&op_dot<true, 8, true>, &op_dot<true, 16, true>},
-                               {&op_dot<false, 8, true>, &op_dot<false, 16, true>}};
-  i.fn = t[bit<29>(insn)][bit<30>(insn)];
-  return true;
+  return with_fields<pattern::SIMD_ELEM_dot>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) {
+        if (size != 2) return false;
+        regs3(i, rd, rn, (m << 4) | rm4);  // M:Rm
+        i.f2 = static_cast<uint8_t>((h << 1) | l);  // the group index H:L
+        constexpr Handler t[2][2] = {{&op_dot<true, 8, true>, &op_dot<true, 16, true>},
+                                     {&op_dot<false, 8, true>, &op_dot<false, 16, true>}};
+        i.fn = t[u][q];
+        return true;
+      });
 }
 
-bool pre_SIMD_2MISC_a(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, false); }
-bool pre_SIMD_2MISC_b(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, false); }
-bool pre_SIMD_2MISC_c(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, false); }
-bool pre_SIMD_2MISC_d(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, false); }
-bool pre_SIMD_S2MISC_a(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, true); }
-bool pre_SIMD_S2MISC_b(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, true); }
-bool pre_SIMD_S2MISC_c(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, true); }
-bool pre_SIMD_S2MISC_d(DecodedInst& i, uint32_t insn) { return pre_2misc(i, insn, true); }
+// Two-register misc: opcodes 00ooo, 010oo, 1001o and 10100 (vector and scalar).
+bool pre_SIMD_2MISC_a(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_a>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, false, q, u, size, op, rn, rd);
+      });
+}
+bool pre_SIMD_2MISC_b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_b>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, false, q, u, size, 0b01000 | op, rn, rd);
+      });
+}
+bool pre_SIMD_2MISC_c(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_c>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, false, q, u, size, 0b10010 | op, rn, rd);
+      });
+}
+bool pre_SIMD_2MISC_d(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_2MISC_d>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, false, q, u, size, 0b10100, rn, rd);
+      });
+}
+bool pre_SIMD_S2MISC_a(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S2MISC_a>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'s'> size, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, true, 1, u, size, op, rn, rd);
+      });
+}
+bool pre_SIMD_S2MISC_b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S2MISC_b>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'s'> size, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, true, 1, u, size, 0b01000 | op, rn, rd);
+      });
+}
+bool pre_SIMD_S2MISC_c(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S2MISC_c>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'s'> size, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, true, 1, u, size, 0b10010, rn, rd);
+      });
+}
+bool pre_SIMD_S2MISC_d(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S2MISC_d>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'s'> size, F<'n'> rn, F<'d'> rd) {
+        return pre_2misc(i, true, 1, u, size, 0b10100, rn, rd);
+      });
+}
 
-bool pre_SIMD_ACROSS_a(DecodedInst& i, uint32_t insn) { return pre_across(i, insn); }
-bool pre_SIMD_ACROSS_b(DecodedInst& i, uint32_t insn) { return pre_across(i, insn); }
-bool pre_SIMD_ACROSS_c(DecodedInst& i, uint32_t insn) { return pre_across(i, insn); }
+bool pre_SIMD_ACROSS_a(DecodedInst& i, uint32_t insn) {  // opcode 00011
+  return with_fields<pattern::SIMD_ACROSS_a>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'n'> rn, F<'d'> rd) {
+        return pre_across(i, q, u, size, 0b00011, rn, rd);
+      });
+}
+bool pre_SIMD_ACROSS_b(DecodedInst& i, uint32_t insn) {  // opcode 01010
+  return with_fields<pattern::SIMD_ACROSS_b>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'n'> rn, F<'d'> rd) {
+        return pre_across(i, q, u, size, 0b01010, rn, rd);
+      });
+}
+bool pre_SIMD_ACROSS_c(DecodedInst& i, uint32_t insn) {  // opcode 1101o
+  return with_fields<pattern::SIMD_ACROSS_c>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_across(i, q, u, size, 0b11010 | op, rn, rd);
+      });
+}
 
 // Scalar ADDP: the two D lanes of Vn.
 namespace {
@@ -743,144 +860,199 @@ Flow op_saddp(Core& c, const DecodedInst& i) {
 }
 }  // namespace
 bool pre_SIMD_SADDP(DecodedInst& i, uint32_t insn) {
-  if (bits<23, 22>(insn) != 3) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.fn = &op_saddp;
-  return true;
+  return with_fields<pattern::SIMD_SADDP>(i, insn, [](DecodedInst& i, F<'s'> size, F<'n'> rn, F<'d'> rd) {
+    if (size != 3) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.fn = &op_saddp;
+    return true;
+  });
 }
 
 bool pre_SIMD_DUP_elem(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  const unsigned q = bit<30>(insn);
-  if (!copy_size_index(insn, size, index) || (size == 3 && !q)) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  constexpr Handler t[4][2] = {{&op_dup_elem<u8, 8>, &op_dup_elem<u8, 16>},
-                               {&op_dup_elem<u16, 8>, &op_dup_elem<u16, 16>},
-                               {&op_dup_elem<u32, 8>, &op_dup_elem<u32, 16>},
-                               {nullptr, &op_dup_elem<u64, 16>}};
-  i.fn = t[size][q];
-  return true;
+  return with_fields<pattern::SIMD_DUP_elem>(i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm5, F<'n'> rn, F<'d'> rd) {
+    unsigned size, index;
+    if (!copy_size_index(imm5, size, index) || (size == 3 && !q)) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.f2 = static_cast<uint8_t>(index);
+    constexpr Handler t[4][2] = {{&op_dup_elem<u8, 8>, &op_dup_elem<u8, 16>},
+                                 {&op_dup_elem<u16, 8>, &op_dup_elem<u16, 16>},
+                                 {&op_dup_elem<u32, 8>, &op_dup_elem<u32, 16>},
+                                 {nullptr, &op_dup_elem<u64, 16>}};
+    i.fn = t[size][q];
+    return true;
+  });
 }
 bool pre_SIMD_DUP_scalar(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  if (!copy_size_index(insn, size, index)) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  constexpr Handler t[4] = {&op_dup_elem<u8, 1>, &op_dup_elem<u16, 2>, &op_dup_elem<u32, 4>, &op_dup_elem<u64, 8>};
-  i.fn = t[size];
-  return true;
+  return with_fields<pattern::SIMD_DUP_scalar>(i, insn, [](DecodedInst& i, F<'i'> imm5, F<'n'> rn, F<'d'> rd) {
+    unsigned size, index;
+    if (!copy_size_index(imm5, size, index)) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.f2 = static_cast<uint8_t>(index);
+    constexpr Handler t[4] = {&op_dup_elem<u8, 1>, &op_dup_elem<u16, 2>, &op_dup_elem<u32, 4>, &op_dup_elem<u64, 8>};
+    i.fn = t[size];
+    return true;
+  });
 }
 bool pre_SIMD_DUP_gen(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  const unsigned q = bit<30>(insn);
-  if (!copy_size_index(insn, size, index) || (size == 3 && !q)) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  constexpr Handler t[4][2] = {{&op_dup_gen<u8, 8>, &op_dup_gen<u8, 16>},
-                               {&op_dup_gen<u16, 8>, &op_dup_gen<u16, 16>},
-                               {&op_dup_gen<u32, 8>, &op_dup_gen<u32, 16>},
-                               {nullptr, &op_dup_gen<u64, 16>}};
-  i.fn = t[size][q];
-  return true;
+  return with_fields<pattern::SIMD_DUP_gen>(i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm5, F<'n'> rn, F<'d'> rd) {
+    unsigned size, index;
+    if (!copy_size_index(imm5, size, index) || (size == 3 && !q)) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.n = rzr(rn);
+    constexpr Handler t[4][2] = {{&op_dup_gen<u8, 8>, &op_dup_gen<u8, 16>},
+                                 {&op_dup_gen<u16, 8>, &op_dup_gen<u16, 16>},
+                                 {&op_dup_gen<u32, 8>, &op_dup_gen<u32, 16>},
+                                 {nullptr, &op_dup_gen<u64, 16>}};
+    i.fn = t[size][q];
+    return true;
+  });
 }
 bool pre_SIMD_SMOV(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  const unsigned q = bit<30>(insn);
-  if (!copy_size_index(insn, size, index) || size == 3 || (size == 2 && !q)) return false;
-  i.d = wzr(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  constexpr Handler t[3][2] = {{&op_smov<u8, false>, &op_smov<u8, true>},
-                               {&op_smov<u16, false>, &op_smov<u16, true>},
-                               {nullptr, &op_smov<u32, true>}};
-  i.fn = t[size][q];
-  return true;
+  return with_fields<pattern::SIMD_SMOV>(i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm5, F<'n'> rn, F<'d'> rd) {
+    unsigned size, index;
+    if (!copy_size_index(imm5, size, index) || size == 3 || (size == 2 && !q)) return false;
+    i.d = wzr(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.f2 = static_cast<uint8_t>(index);
+    constexpr Handler t[3][2] = {{&op_smov<u8, false>, &op_smov<u8, true>},
+                                 {&op_smov<u16, false>, &op_smov<u16, true>},
+                                 {nullptr, &op_smov<u32, true>}};
+    i.fn = t[size][q];
+    return true;
+  });
 }
 bool pre_SIMD_UMOV(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  const unsigned q = bit<30>(insn);
-  if (!copy_size_index(insn, size, index) || (q ? size != 3 : size == 3)) return false;
-  i.d = wzr(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  constexpr Handler t[4] = {&op_umov<u8>, &op_umov<u16>, &op_umov<u32>, &op_umov<u64>};
-  i.fn = t[size];
-  return true;
+  return with_fields<pattern::SIMD_UMOV>(i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm5, F<'n'> rn, F<'d'> rd) {
+    unsigned size, index;
+    if (!copy_size_index(imm5, size, index) || (q ? size != 3 : size == 3)) return false;
+    i.d = wzr(rd);
+    i.n = static_cast<uint8_t>(rn);
+    i.f2 = static_cast<uint8_t>(index);
+    constexpr Handler t[4] = {&op_umov<u8>, &op_umov<u16>, &op_umov<u32>, &op_umov<u64>};
+    i.fn = t[size];
+    return true;
+  });
 }
 bool pre_SIMD_INS_gen(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  if (!copy_size_index(insn, size, index)) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = rzr(bits<9, 5>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  constexpr Handler t[4] = {&op_ins_gen<u8>, &op_ins_gen<u16>, &op_ins_gen<u32>, &op_ins_gen<u64>};
-  i.fn = t[size];
-  return true;
+  return with_fields<pattern::SIMD_INS_gen>(i, insn, [](DecodedInst& i, F<'i'> imm5, F<'n'> rn, F<'d'> rd) {
+    unsigned size, index;
+    if (!copy_size_index(imm5, size, index)) return false;
+    i.d = static_cast<uint8_t>(rd);
+    i.n = rzr(rn);
+    i.f2 = static_cast<uint8_t>(index);
+    constexpr Handler t[4] = {&op_ins_gen<u8>, &op_ins_gen<u16>, &op_ins_gen<u32>, &op_ins_gen<u64>};
+    i.fn = t[size];
+    return true;
+  });
 }
+// imm4 (the row's j letters) holds the source index above the element size's bits.
 bool pre_SIMD_INS_elem(DecodedInst& i, uint32_t insn) {
-  unsigned size, index;
-  if (!copy_size_index(insn, size, index)) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.f2 = static_cast<uint8_t>(index);
-  i.f3 = static_cast<uint8_t>(bits<14, 11>(insn) >> size);
-  constexpr Handler t[4] = {&op_ins_elem<u8>, &op_ins_elem<u16>, &op_ins_elem<u32>, &op_ins_elem<u64>};
-  i.fn = t[size];
-  return true;
+  return with_fields<pattern::SIMD_INS_elem>(
+      i, insn, [](DecodedInst& i, F<'i'> imm5, F<'j'> imm4, F<'n'> rn, F<'d'> rd) {
+        unsigned size, index;
+        if (!copy_size_index(imm5, size, index)) return false;
+        i.d = static_cast<uint8_t>(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.f2 = static_cast<uint8_t>(index);
+        i.f3 = static_cast<uint8_t>(imm4 >> size);
+        constexpr Handler t[4] = {&op_ins_elem<u8>, &op_ins_elem<u16>, &op_ins_elem<u32>, &op_ins_elem<u64>};
+        i.fn = t[size];
+        return true;
+      });
 }
 
-bool pre_SIMD_MODIMM_op0(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
-bool pre_SIMD_MODIMM_op1(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
-bool pre_SIMD_ORR_imm32(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
-bool pre_SIMD_ORR_imm16(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
-bool pre_SIMD_BIC_imm32(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
-bool pre_SIMD_BIC_imm16(DecodedInst& i, uint32_t insn) { return pre_modimm(i, insn); }
-// FEAT_FP16: imm16 = a:NOT(b):Replicate(b, 2):imm8<5:0>:Zeros(6) in every halfword.
+// Modified immediate: op 0 and op 1 rows take cmode as a field; the ORR and BIC rows fix
+// cmode to 0cc1 (32-bit) or 10c1 (16-bit).
+bool pre_SIMD_MODIMM_op0(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_MODIMM_op0>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8, F<'c'> cmode, F<'d'> rd) {
+        return pre_modimm(i, q, 0, cmode, imm8, rd);
+      });
+}
+bool pre_SIMD_MODIMM_op1(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_MODIMM_op1>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8, F<'c'> cmode, F<'d'> rd) {
+        return pre_modimm(i, q, 1, cmode, imm8, rd);
+      });
+}
+bool pre_SIMD_ORR_imm32(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ORR_imm32>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8, F<'c'> c, F<'d'> rd) {
+        return pre_modimm(i, q, 0, 0b0001 | (c << 1), imm8, rd);
+      });
+}
+bool pre_SIMD_ORR_imm16(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ORR_imm16>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8, F<'c'> c, F<'d'> rd) {
+        return pre_modimm(i, q, 0, 0b1001 | (c << 1), imm8, rd);
+      });
+}
+bool pre_SIMD_BIC_imm32(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_BIC_imm32>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8, F<'c'> c, F<'d'> rd) {
+        return pre_modimm(i, q, 1, 0b0001 | (c << 1), imm8, rd);
+      });
+}
+bool pre_SIMD_BIC_imm16(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_BIC_imm16>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8, F<'c'> c, F<'d'> rd) {
+        return pre_modimm(i, q, 1, 0b1001 | (c << 1), imm8, rd);
+      });
+}
+// FEAT_FP16: imm16 = a:NOT(b):Replicate(b, 2):imm8<5:0>:Zeros(6) in every halfword (the
+// shifts take apart the row's imm8 as the pseudocode does).
 bool pre_SIMD_FMOV_h(DecodedInst& i, uint32_t insn) {
-  const uint64_t imm8 = (bits<18, 16>(insn) << 5) | bits<9, 5>(insn);
-  const uint64_t a = (imm8 >> 7) & 1, b = (imm8 >> 6) & 1;
-  const uint64_t h = (a << 15) | ((b ^ 1) << 14) | ((b ? 3u : 0u) << 12) | ((imm8 & 0x3f) << 6);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.imm = h * 0x0001000100010001ull;
-  i.fn = bit<30>(insn) ? &op_movi<true> : &op_movi<false>;
-  return true;
+  return with_fields<pattern::SIMD_FMOV_h>(i, insn, [](DecodedInst& i, F<'q'> q, F<'i'> imm8f, F<'d'> rd) {
+    const uint64_t imm8 = imm8f;
+    const uint64_t a = (imm8 >> 7) & 1, b = (imm8 >> 6) & 1;
+    const uint64_t h = (a << 15) | ((b ^ 1) << 14) | ((b ? 3u : 0u) << 12) | ((imm8 & 0x3f) << 6);
+    i.d = static_cast<uint8_t>(rd);
+    i.imm = h * 0x0001000100010001ull;
+    i.fn = q ? &op_movi<true> : &op_movi<false>;
+    return true;
+  });
 }
 
 bool pre_SIMD_PERM(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), size = bits<23, 22>(insn), opcode = bits<14, 12>(insn);
-  if ((opcode & 3) == 0 || (size == 3 && !q)) return false;
-  regs3(i, insn);
-  static constexpr std::array<std::array<std::array<Handler, 2>, 4>, 8> kPerm = {
-      {{}, perm_table<kUzp, 0>(), perm_table<kTrn, 0>(), perm_table<kZip, 0>(), {}, perm_table<kUzp, 1>(),
-       perm_table<kTrn, 1>(), perm_table<kZip, 1>()}};
-  i.fn = kPerm[opcode][size][q];
-  return true;
+  return with_fields<pattern::SIMD_PERM>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'m'> rm, F<'o'> opcode, F<'n'> rn, F<'d'> rd) {
+        if ((opcode & 3) == 0 || (size == 3 && !q)) return false;
+        regs3(i, rd, rn, rm);
+        static constexpr std::array<std::array<std::array<Handler, 2>, 4>, 8> kPerm = {
+            {{}, perm_table<kUzp, 0>(), perm_table<kTrn, 0>(), perm_table<kZip, 0>(), {}, perm_table<kUzp, 1>(),
+             perm_table<kTrn, 1>(), perm_table<kZip, 1>()}};
+        i.fn = kPerm[opcode][size][q];
+        return true;
+      });
 }
 bool pre_SIMD_EXT(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), imm4 = bits<14, 11>(insn);
-  if (!q && imm4 >= 8) return false;
-  regs3(i, insn);
-  i.f2 = static_cast<uint8_t>(imm4);
-  i.fn = q ? &op_ext<16> : &op_ext<8>;
-  return true;
+  return with_fields<pattern::SIMD_EXT>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'m'> rm, F<'i'> imm4, F<'n'> rn, F<'d'> rd) {
+        if (!q && imm4 >= 8) return false;
+        regs3(i, rd, rn, rm);
+        i.f2 = static_cast<uint8_t>(imm4);
+        i.fn = q ? &op_ext<16> : &op_ext<8>;
+        return true;
+      });
 }
 bool pre_SIMD_TBL(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), len = bits<14, 13>(insn), tbx = bit<12>(insn);
-  regs3(i, insn);
-  constexpr Handler t[2][4][2] = {
-      {{&op_tbl<8, 1, false>, &op_tbl<16, 1, false>}, {&op_tbl<8, 2, false>, &op_tbl<16, 2, false>},
-       {&op_tbl<8, 3, false>, &op_tbl<16, 3, false>}, {&op_tbl<8, 4, false>, &op_tbl<16, 4, false>}},
-      {{&op_tbl<8, 1, true>, &op_tbl<16, 1, true>}, {&op_tbl<8, 2, true>, &op_tbl<16, 2, true>},
-       {&op_tbl<8, 3, true>, &op_tbl<16, 3, true>}, {&op_tbl<8, 4, true>, &op_tbl<16, 4, true>}}};
-  i.fn = t[tbx][len][q];
+  return with_fields<pattern::SIMD_TBL>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'m'> rm, F<'l'> len, F<'o'> tbx, F<'n'> rn, F<'d'> rd) {
+        regs3(i, rd, rn, rm);
+        constexpr Handler t[2][4][2] = {
+            {{&op_tbl<8, 1, false>, &op_tbl<16, 1, false>}, {&op_tbl<8, 2, false>, &op_tbl<16, 2, false>},
+             {&op_tbl<8, 3, false>, &op_tbl<16, 3, false>}, {&op_tbl<8, 4, false>, &op_tbl<16, 4, false>}},
+            {{&op_tbl<8, 1, true>, &op_tbl<16, 1, true>}, {&op_tbl<8, 2, true>, &op_tbl<16, 2, true>},
+             {&op_tbl<8, 3, true>, &op_tbl<16, 3, true>}, {&op_tbl<8, 4, true>, &op_tbl<16, 4, true>}}};
+        i.fn = t[tbx][len][q];
 #if defined(__x86_64__)
-  if (len == 0 && !tbx && host_has_ssse3()) i.fn = q ? &op_tbl1_ssse3<16> : &op_tbl1_ssse3<8>;
+        if (len == 0 && !tbx && host_has_ssse3()) i.fn = q ? &op_tbl1_ssse3<16> : &op_tbl1_ssse3<8>;
 #endif
-  return true;
+        return true;
+      });
 }
 
 }  // namespace cpu::interp

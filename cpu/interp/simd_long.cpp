@@ -7,6 +7,7 @@
 #endif
 #include <array>
 
+#include "cpu/decoder/fields.h"
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
 
@@ -241,15 +242,17 @@ const std::array<ShiftEntry, 64> kShift = [] {
   return t;
 }();
 
-bool pre_shift(DecodedInst& i, uint32_t insn, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), immh = bits<22, 19>(insn), opcode = bits<15, 11>(insn);
-  const unsigned ib = bits<22, 16>(insn);
+// immh, immb: the row's hhhh and bbb; opcode: bits 15:11, the row's o letters under the
+// bits it fixes.
+bool pre_shift(DecodedInst& i, bool scalar, unsigned q, unsigned u, unsigned immh, unsigned immb, unsigned opcode,
+               unsigned rn, unsigned rd) {
+  const unsigned ib = (immh << 3) | immb;
   if (immh == 0) return false;  // the modified-immediate rows own immh = 0
   const unsigned size = static_cast<unsigned>(highest_set(immh));
   const unsigned esize = 8u << size;
   const ShiftEntry& e = kShift[u * 32 + opcode];
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
   switch (e.dir) {
     case kRight:
     case kLeft:
@@ -495,17 +498,18 @@ const std::array<DiffEntry, 32> k3Diff = [] {
 }();
 
 // ---------------- vector x indexed element ----------------
-// Index and Vm: size 1 (H) index H:L:M with Vm 0..15; size 2 (S) index H:L with Vm M:Rm.
-bool elem_regs(DecodedInst& i, uint32_t insn, unsigned size) {
+// Index and Vm from the row's H, L, M and mmmm (rm4): size 1 (H) index H:L:M with Vm
+// 0..15; size 2 (S) index H:L with Vm M:Rm.
+bool elem_regs(DecodedInst& i, unsigned size, unsigned l, unsigned m, unsigned rm4, unsigned h, unsigned rn,
+               unsigned rd) {
   if (size != 1 && size != 2) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  const unsigned h = bit<11>(insn), l = bit<21>(insn), m = bit<20>(insn);
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
   if (size == 1) {
-    i.m = static_cast<uint8_t>(bits<19, 16>(insn));
+    i.m = static_cast<uint8_t>(rm4);
     i.f2 = static_cast<uint8_t>((h << 2) | (l << 1) | m);
   } else {
-    i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+    i.m = static_cast<uint8_t>((m << 4) | rm4);
     i.f2 = static_cast<uint8_t>((h << 1) | l);
   }
   return true;
@@ -553,9 +557,10 @@ constexpr bool elem_long_has_scalar(unsigned u, unsigned opcode) {
   return u == 0 && (opcode == 0b0011 || opcode == 0b0111 || opcode == 0b1011);
 }
 
-bool pre_elem(DecodedInst& i, uint32_t insn, bool scalar) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), size = bits<23, 22>(insn), opcode = bits<15, 12>(insn);
-  if (!elem_regs(i, insn, size)) return false;
+// opcode: bits 15:12, from the row's o letters and the bits it fixes.
+bool pre_elem(DecodedInst& i, bool scalar, unsigned q, unsigned u, unsigned size, unsigned l, unsigned m,
+              unsigned rm4, unsigned opcode, unsigned h, unsigned rn, unsigned rd) {
+  if (!elem_regs(i, size, l, m, rm4, h, rn, rd)) return false;
   const ElemEntry& e = kElem[u * 16 + opcode];
   if (e.is_long) {
     if (scalar && !elem_long_has_scalar(u, opcode)) return false;
@@ -567,21 +572,12 @@ bool pre_elem(DecodedInst& i, uint32_t insn, bool scalar) {
   return i.fn != nullptr;
 }
 
-}  // namespace
-
-bool pre_SIMD_SHIFT_a(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
-bool pre_SIMD_SHIFT_acc(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
-bool pre_SIMD_SHIFT_ins(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
-bool pre_SIMD_SHIFT_b(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
-bool pre_SIMD_SHIFT_c(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, false); }
-bool pre_SIMD_SSHIFT_a(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, true); }
-bool pre_SIMD_SSHIFT_b(DecodedInst& i, uint32_t insn) { return pre_shift(i, insn, true); }
-
-bool pre_SIMD_3DIFF(DecodedInst& i, uint32_t insn) {
-  const unsigned q = bit<30>(insn), u = bit<29>(insn), size = bits<23, 22>(insn), opcode = bits<15, 12>(insn);
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
+// opcode: bits 15:12, the row's o letters under the bits it fixes.
+bool pre_3diff(DecodedInst& i, unsigned q, unsigned u, unsigned size, unsigned rm, unsigned opcode, unsigned rn,
+               unsigned rd) {
+  i.d = static_cast<uint8_t>(rd);
+  i.n = static_cast<uint8_t>(rn);
+  i.m = static_cast<uint8_t>(rm);
   if (u == 0 && opcode == 0b1110 && size == 3) {
     i.fn = q ? &op_pmull64<true> : &op_pmull64<false>;
     return true;
@@ -591,28 +587,163 @@ bool pre_SIMD_3DIFF(DecodedInst& i, uint32_t insn) {
   i.fn = e.t[size][q];
   return true;
 }
-bool pre_SIMD_3DIFF_aba(DecodedInst& i, uint32_t insn) { return pre_SIMD_3DIFF(i, insn); }
-bool pre_SIMD_3DIFF_mla(DecodedInst& i, uint32_t insn) { return pre_SIMD_3DIFF(i, insn); }
-bool pre_SIMD_S3DIFF(DecodedInst& i, uint32_t insn) {
-  const unsigned size = bits<23, 22>(insn), opcode = bits<15, 12>(insn);
-  if (size != 1 && size != 2) return false;
-  i.d = static_cast<uint8_t>(bits<4, 0>(insn));
-  i.n = static_cast<uint8_t>(bits<9, 5>(insn));
-  i.m = static_cast<uint8_t>(bits<20, 16>(insn));
-  if (opcode != 0b1001 && opcode != 0b1011 && opcode != 0b1101) return false;
-  i.fn = k3Diff[opcode].t[size][2];
-  return true;
+
+}  // namespace
+
+// ---------------- predecode entry points (one per row) ----------------
+// Each takes the fields of its row's pattern as parameters, in pattern order
+// (cpu/decoder/fields.h): F<'n'> is the field marked n. The rows of a group pass their
+// letters, and the bits their pattern fixes, to the group's helper above.
+namespace {
+template <char L>
+using F = decoder::Field<L>;
+using decoder::with_fields;
+namespace pattern = decoder::pattern;
+}  // namespace
+
+// Shift by immediate: opcode 0oooo, 00o10 (accumulate), 010o0 (insert, U = 1), 100oo
+// (narrow), 10100 (long); vector and scalar.
+bool pre_SIMD_SHIFT_a(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SHIFT_a>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'h'> immh, F<'b'> immb, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, false, q, u, immh, immb, op, rn, rd);
+      });
+}
+bool pre_SIMD_SHIFT_acc(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SHIFT_acc>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'h'> immh, F<'b'> immb, F<'o'> rnd, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, false, q, u, immh, immb, 0b00010 | (rnd << 2), rn, rd);
+      });
+}
+bool pre_SIMD_SHIFT_ins(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SHIFT_ins>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'h'> immh, F<'b'> immb, F<'o'> left, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, false, q, 1, immh, immb, 0b01000 | (left << 1), rn, rd);
+      });
+}
+bool pre_SIMD_SHIFT_b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SHIFT_b>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'h'> immh, F<'b'> immb, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, false, q, u, immh, immb, 0b10000 | op, rn, rd);
+      });
+}
+bool pre_SIMD_SHIFT_c(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SHIFT_c>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'h'> immh, F<'b'> immb, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, false, q, u, immh, immb, 0b10100, rn, rd);
+      });
+}
+bool pre_SIMD_SSHIFT_a(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SSHIFT_a>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'h'> immh, F<'b'> immb, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, true, 1, u, immh, immb, op, rn, rd);
+      });
+}
+bool pre_SIMD_SSHIFT_b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SSHIFT_b>(
+      i, insn, [](DecodedInst& i, F<'u'> u, F<'h'> immh, F<'b'> immb, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_shift(i, true, 1, u, immh, immb, 0b10000 | op, rn, rd);
+      });
 }
 
-bool pre_SIMD_ELEM_u0a(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_ELEM_u0b(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_ELEM_u0c(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_ELEM_u0d(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_ELEM_u1a(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_ELEM_u1b(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_ELEM_rdm(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, false); }
-bool pre_SIMD_SELEM_a(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, true); }
-bool pre_SIMD_SELEM_b(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, true); }
-bool pre_SIMD_SELEM_rdm(DecodedInst& i, uint32_t insn) { return pre_elem(i, insn, true); }
+// Three different: opcode oooo, 0101 (SABAL/UABAL) or 10oo (the multiply-accumulates).
+bool pre_SIMD_3DIFF(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_3DIFF>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_3diff(i, q, u, size, rm, op, rn, rd);
+      });
+}
+bool pre_SIMD_3DIFF_aba(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_3DIFF_aba>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'n'> rn, F<'d'> rd) {
+        return pre_3diff(i, q, u, size, rm, 0b0101, rn, rd);
+      });
+}
+bool pre_SIMD_3DIFF_mla(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_3DIFF_mla>(
+      i, insn, [](DecodedInst& i, F<'q'> q, F<'u'> u, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        return pre_3diff(i, q, u, size, rm, 0b1000 | op, rn, rd);
+      });
+}
+// Scalar SQDMLAL (opcode 1001), SQDMLSL (1011), SQDMULL (1101): the row's oo is opcode
+// bits 14:13.
+bool pre_SIMD_S3DIFF(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_S3DIFF>(
+      i, insn, [](DecodedInst& i, F<'s'> size, F<'m'> rm, F<'o'> op, F<'n'> rn, F<'d'> rd) {
+        if (size != 1 && size != 2) return false;
+        if (op == 0b11) return false;
+        i.d = static_cast<uint8_t>(rd);
+        i.n = static_cast<uint8_t>(rn);
+        i.m = static_cast<uint8_t>(rm);
+        i.fn = k3Diff[0b1001 | (op << 1)].t[size][2];
+        return true;
+      });
+}
+
+// Vector x indexed element (integer): each row passes U and the opcode (bits 15:12) its
+// pattern fixes around its o letters.
+bool pre_SIMD_ELEM_u0a(DecodedInst& i, uint32_t insn) {  // opcode 0o1o: o is bits 14 and 12
+  return with_fields<pattern::SIMD_ELEM_u0a>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 0, size, l, m, rm4, 0b0010 | ((op & 0b10) << 1) | (op & 1), h, rn, rd); });
+}
+bool pre_SIMD_ELEM_u0b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_u0b>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 0, size, l, m, rm4, 0b1000, h, rn, rd); });
+}
+bool pre_SIMD_ELEM_u0c(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_u0c>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 0, size, l, m, rm4, 0b1100 | op, h, rn, rd); });
+}
+bool pre_SIMD_ELEM_u0d(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_u0d>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 0, size, l, m, rm4, 0b1010 | op, h, rn, rd); });
+}
+bool pre_SIMD_ELEM_u1a(DecodedInst& i, uint32_t insn) {  // opcode 0oo0
+  return with_fields<pattern::SIMD_ELEM_u1a>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 1, size, l, m, rm4, op << 1, h, rn, rd); });
+}
+bool pre_SIMD_ELEM_u1b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_u1b>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 1, size, l, m, rm4, 0b1010, h, rn, rd); });
+}
+bool pre_SIMD_ELEM_rdm(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_ELEM_rdm>(
+      i, insn,
+      [](DecodedInst& i, F<'q'> q, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, false, q, 1, size, l, m, rm4, 0b1101 | (op << 1), h, rn, rd); });
+}
+bool pre_SIMD_SELEM_a(DecodedInst& i, uint32_t insn) {  // opcode oo11
+  return with_fields<pattern::SIMD_SELEM_a>(
+      i, insn,
+      [](DecodedInst& i, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, true, 1, 0, size, l, m, rm4, (op << 2) | 0b0011, h, rn, rd); });
+}
+bool pre_SIMD_SELEM_b(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SELEM_b>(
+      i, insn,
+      [](DecodedInst& i, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, true, 1, 0, size, l, m, rm4, 0b1100 | op, h, rn, rd); });
+}
+bool pre_SIMD_SELEM_rdm(DecodedInst& i, uint32_t insn) {
+  return with_fields<pattern::SIMD_SELEM_rdm>(
+      i, insn,
+      [](DecodedInst& i, F<'s'> size, F<'L'> l, F<'M'> m, F<'m'> rm4, F<'o'> op, F<'H'> h, F<'n'> rn,
+         F<'d'> rd) { return pre_elem(i, true, 1, 1, size, l, m, rm4, 0b1101 | (op << 1), h, rn, rd); });
+}
 
 }  // namespace cpu::interp

@@ -180,6 +180,35 @@ static_assert(cpu::decoder::TakesFieldsOf<pattern::ADD_imm, Plain, DecodedInst>)
 static_assert(cpu::decoder::kFieldsOf<pattern::ADR>.n == 3);
 static_assert(cpu::decoder::kFieldsOf<pattern::ADR>.f[0].mask == 0x60000000u);
 static_assert(cpu::decoder::kFieldsOf<pattern::ADR>.f[1].mask == 0x00ffffe0u);
+// The bits a field's letter covers, 0 if the pattern has no such letter.
+template <cpu::decoder::PatternString P>
+constexpr uint32_t letter_mask(char letter) {
+  for (size_t k = 0; k < cpu::decoder::kFieldsOf<P>.n; ++k)
+    if (cpu::decoder::kFieldsOf<P>.f[k].letter == letter) return cpu::decoder::kFieldsOf<P>.f[k].mask;
+  return 0;
+}
+// Every modified-immediate row's i is exactly imm8 (a:b:c at bits 18:16, d:e:f:g:h at
+// 9:5), whatever part of cmode the row fixes: the predecodes pass it to AdvSIMDExpandImm
+// as is.
+constexpr uint32_t kImm8 = 0x000703e0u;
+static_assert(letter_mask<pattern::SIMD_MODIMM_op0>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_MODIMM_op1>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_ORR_imm32>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_ORR_imm16>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_BIC_imm32>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_BIC_imm16>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_FMOV_h>('i') == kImm8);
+static_assert(letter_mask<pattern::SIMD_MODIMM_op0>('c') == 0x0000f000u);  // cmode
+static_assert(letter_mask<pattern::SIMD_ORR_imm32>('c') == 0x00006000u);   // cmode 0cc1
+static_assert(letter_mask<pattern::SIMD_ORR_imm16>('c') == 0x00002000u);   // cmode 10c1
+// Shift by immediate, integer and fixed-point conversion alike: immh (bits 22:19) and immb
+// (18:16) are separate letters, h and b.
+static_assert(letter_mask<pattern::SIMD_SHIFT_a>('h') == 0x00780000u);
+static_assert(letter_mask<pattern::SIMD_SHIFT_a>('b') == 0x00070000u);
+static_assert(letter_mask<pattern::SIMD_SHIFT_FIXED_FP>('h') == 0x00780000u);
+static_assert(letter_mask<pattern::SIMD_SHIFT_FIXED_FP>('b') == 0x00070000u);
+static_assert(letter_mask<pattern::SIMD_SCALAR_SHIFT_FIXED_FP>('h') == 0x00780000u);
+static_assert(letter_mask<pattern::SIMD_SCALAR_SHIFT_FIXED_FP>('b') == 0x00070000u);
 }  // namespace fields_check
 
 // For every row, the fields of its pattern put back in place give the encoding again: every
