@@ -4,6 +4,7 @@
 #include "cpu/decoder/fields.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/port_access.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/sysreg/sysregs.h"
@@ -325,10 +326,6 @@ Flow op_undefined(Core& c, const DecodedInst& i) { return c.undefined(i); }
 
 // The predecode functions take the fields of their row's pattern as parameters, in pattern
 // order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
 
 namespace {
 // B, BL: imm26 words from the instruction.

@@ -6,16 +6,13 @@
 
 #include "cpu/decoder/fields.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/visitor.h"
 
 namespace cpu::interp {
 
 // The predecode functions below take the fields of their row's pattern as parameters, in
 // pattern order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
 
 bool decode_bit_masks(unsigned n, unsigned imms, unsigned immr, bool immediate, unsigned datasize,
                       BitMasks& out) {

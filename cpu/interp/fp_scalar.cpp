@@ -10,6 +10,7 @@
 #include "cpu/fp/fp_packed.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/visitor.h"
 
 namespace cpu::interp {
@@ -346,12 +347,6 @@ int fmov_form(unsigned sf, unsigned ptype, unsigned rmode) {
 
 // The predecode functions take the fields of their row's pattern as parameters, in pattern
 // order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern. "tt" is ptype.
-namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
-}  // namespace
 
 bool pre_FP_1SRC(DecodedInst& i, uint32_t insn) {
   return with_fields<pattern::FP_1SRC>(i, insn, [](DecodedInst& i, F<'t'> ptype, F<'o'> op, F<'n'> rn, F<'d'> rd) {

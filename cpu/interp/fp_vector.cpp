@@ -12,6 +12,7 @@
 #include "cpu/fp/fp_packed.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/visitor.h"
 
 namespace cpu::interp {
@@ -603,12 +604,6 @@ Flow op_fcmla(Core& c, const DecodedInst& i) {
 // order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern. Rows of one
 // group share a helper that takes the extracted fields; each row passes its letters and
 // the bits its pattern fixes.
-namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
-}  // namespace
 
 // Three same, vector and scalar, single/double (s) and half. The rows that fix U, a or
 // the opcode pass those bits.

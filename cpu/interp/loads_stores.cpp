@@ -11,6 +11,7 @@
 
 #include "cpu/decoder/fields.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/visitor.h"
 
 namespace cpu::interp {
@@ -558,10 +559,6 @@ Flow op_atomic(Core& c, const DecodedInst& i) {
 // The predecode functions take the fields of their row's pattern as parameters, in pattern
 // order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
 namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
 
 // The single-register immediate forms: imm9 signed (unscaled, pre, post, unprivileged).
 template <Mode kMode, bool kAllowPrefetch>

@@ -13,6 +13,7 @@
 #include <bit>
 
 #include "cpu/decoder/fields.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
 
@@ -211,12 +212,6 @@ Flow op_sha256su1(Core& c, const DecodedInst& i) {
 
 // The predecode functions take the fields of their row's pattern as parameters, in pattern
 // order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern.
-namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
-}  // namespace
 
 // FEAT_AES (the row fixes size = 00).
 bool pre_CRYPTO_AES(DecodedInst& i, uint32_t insn) {

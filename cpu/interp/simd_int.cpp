@@ -16,6 +16,7 @@
 #endif
 
 #include "cpu/decoder/fields.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
 
@@ -685,12 +686,6 @@ Flow op_tbl(Core& c, const DecodedInst& i) {
 // Each takes the fields of its row's pattern as parameters, in pattern order
 // (cpu/decoder/fields.h): F<'n'> is the field marked n. The rows of a group pass their
 // letters, and the bits their pattern fixes, to the group's helper above.
-namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
-}  // namespace
 
 bool pre_SIMD_3SAME_a(DecodedInst& i, uint32_t insn) {  // opcode 0oooo
   return with_fields<pattern::SIMD_3SAME_a>(

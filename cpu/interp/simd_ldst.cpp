@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "cpu/decoder/fields.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
 #include "cpu/interp/visitor.h"
@@ -458,10 +459,6 @@ bool pre_replicate(DecodedInst& i, unsigned q, unsigned r, unsigned rm, unsigned
 // order (cpu/decoder/fields.h): F<'n'> is the field marked n in the pattern. Loads and
 // stores are separate rows (the row fixes L), so the store flag is a template argument.
 namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
 
 template <bool kStore, Mode kMode>
 bool pre_vsingle_imm9(DecodedInst& i, F<'z'> size, F<'o'> opc1, F<'i'> imm9, F<'n'> rn, F<'t'> rt) {

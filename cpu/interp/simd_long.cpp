@@ -8,6 +8,7 @@
 #include <array>
 
 #include "cpu/decoder/fields.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/simd_ops.h"
 #include "cpu/interp/visitor.h"
 
@@ -594,12 +595,6 @@ bool pre_3diff(DecodedInst& i, unsigned q, unsigned u, unsigned size, unsigned r
 // Each takes the fields of its row's pattern as parameters, in pattern order
 // (cpu/decoder/fields.h): F<'n'> is the field marked n. The rows of a group pass their
 // letters, and the bits their pattern fixes, to the group's helper above.
-namespace {
-template <char L>
-using F = decoder::Field<L>;
-using decoder::with_fields;
-namespace pattern = decoder::pattern;
-}  // namespace
 
 // Shift by immediate: opcode 0oooo, 00o10 (accumulate), 010o0 (insert, U = 1), 100oo
 // (narrow), 10100 (long); vector and scalar.
