@@ -36,6 +36,13 @@ Pmceid pmceid_of(std::span<const uint16_t> events) {
   return p;
 }
 
+uint64_t events_40_7f_of(std::span<const uint16_t> events) {
+  uint64_t bits = 0;
+  for (uint16_t ev : events)
+    if (ev >= 0x40 && ev < 0x80) bits |= uint64_t{1} << (ev - 0x40);
+  return bits;
+}
+
 namespace {
 bool is_own(uint16_t ev) { return std::find(kPmuOwnEvents.begin(), kPmuOwnEvents.end(), ev) != kPmuOwnEvents.end(); }
 }  // namespace

@@ -36,6 +36,8 @@ struct Pmceid {
   uint64_t pmceid1 = 0;
 };
 Pmceid pmceid_of(std::span<const uint16_t> events);
+// The events 0x40..0x7F of a set, bit e - 0x40 each: the ones no PMCEID bit describes.
+uint64_t events_40_7f_of(std::span<const uint16_t> events);
 
 // What a core counts without its cycle-level timing model (functional timing): every retired
 // instruction is one INST_RETIRED, one INST_SPEC and one CPU_CYCLES; SW_INCR (PMSWINC writes)

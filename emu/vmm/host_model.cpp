@@ -111,8 +111,7 @@ kvm_model::HostDesc host_desc(const config::Host& host, bool cycle_timing) {
     const pmu::Pmceid ids = pmu::pmceid_of(counted);
     pmu.pmceid0 = ids.pmceid0;
     pmu.pmceid1 = ids.pmceid1;
-    for (uint16_t ev : counted)
-      if (ev >= 0x40 && ev < 0x80) pmu.events_40_7f |= uint64_t{1} << (ev - 0x40);
+    pmu.events_40_7f = pmu::events_40_7f_of(counted);
     pmu.pmmir_slots = static_cast<uint8_t>(cl.pmmir_slots);
     pmu.reserved_host_counters = cl.reserved_host_counters;
     pmu.feat_hpmn0 = cl.feat_hpmn0;

@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "pmu/events.h"
+
 namespace vpmu_test {
 
 Pmceid pmceid_of(const std::vector<uint16_t>& events) {
@@ -20,10 +22,7 @@ std::vector<uint16_t> default_events() { return {0x00, 0x08, 0x10, 0x11, 0x3d, 0
 ClusterPmuDesc cluster(std::string name, std::vector<uint32_t> cpus, uint32_t n, uint8_t ver,
                        std::vector<uint16_t> events) {
   const Pmceid id = pmceid_of(events);
-  ClusterPmuDesc d{std::move(name), std::move(cpus), n, ver, id.pmceid0, id.pmceid1};
-  for (uint16_t ev : events)
-    if (ev >= 0x40 && ev < 0x80) d.events_40_7f |= uint64_t{1} << (ev - 0x40);
-  return d;
+  return ClusterPmuDesc{std::move(name), std::move(cpus), n, ver, id.pmceid0, id.pmceid1, pmu::events_40_7f_of(events)};
 }
 
 HostPmus homogeneous_host(uint32_t n, uint8_t ver, bool aarch32) {
