@@ -171,9 +171,7 @@ int cmd_conformance(const ParsedArgs& vm) {
                               "<build>/selftests/bin; or pass --selftests DIR)");
   }
 
-  uint32_t cluster = 0;
-  for (uint32_t c = 0; c < host.clusters.size(); ++c)
-    if (pcpu >= host.clusters[c].first_pcpu && pcpu < host.clusters[c].first_pcpu + host.clusters[c].cpus) cluster = c;
+  const uint32_t cluster = host.cluster_index_of(pcpu);
   const auto& core = host.clusters[cluster].core;
   std::printf("conformance: host %s, VMM on pCPU %u (cluster %u, %s, %u counters)\n\n", host.name.c_str(), pcpu,
               cluster, core.name.c_str(), core.pmu_counters);

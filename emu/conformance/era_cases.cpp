@@ -332,10 +332,7 @@ std::vector<EraCase> era_cases(const km::HostDesc& desc, vp::Era era, uint32_t p
 }  // namespace
 
 std::vector<EraCase> run_era_cases(const config::Host& host, kvm_model::vpmu::Era era, uint32_t pcpu) {
-  uint32_t cluster = 0;
-  for (uint32_t c = 0; c < host.clusters.size(); ++c)
-    if (pcpu >= host.clusters[c].first_pcpu && pcpu < host.clusters[c].first_pcpu + host.clusters[c].cpus) cluster = c;
-  return era_cases(vmm::host_desc(host, false), era, pcpu, cluster);
+  return era_cases(vmm::host_desc(host, false), era, pcpu, host.cluster_index_of(pcpu));
 }
 
 }  // namespace pmuemu::conformance

@@ -42,13 +42,12 @@ class AbiBackend final : public KvmBackend {
     // runs there too: the default PMU is the one of that CPU (kvm_pmu_probe_armpmu() reads
     // the current CPU), and 6.6's reset reads that CPU's PMCR_EL0. The thread's pCPU is the
     // one --vmm-cpu and sched_setaffinity chose.
-    if (request == kKvmRun || request == kKvmArmVcpuInit)
-      if (kvm_model::Vcpu* v = dev_->vcpu_of(fd); v != nullptr && v->loaded_pcpu() != caller_pcpu_)
-        v->vcpu_load(caller_pcpu_);
+    const bool run = request == kKvmRun;
+    kvm_model::Vcpu* v = run || request == kKvmArmVcpuInit ? dev_->vcpu_of(fd) : nullptr;
+    if (v != nullptr && v->loaded_pcpu() != caller_pcpu_) v->vcpu_load(caller_pcpu_);
+    if (v == nullptr || !run) return dev_->ioctl(fd, request, arg);
     // KVM_RUN's vcpu_load: the stolen time KVM records for the guest is the calling
     // thread's run delay (kvm_update_stolen_time() reads current->sched_info.run_delay).
-    kvm_model::Vcpu* v = request == kKvmRun ? dev_->vcpu_of(fd) : nullptr;
-    if (v == nullptr) return dev_->ioctl(fd, request, arg);
     v->set_caller_run_delay(run_delay_);
     const uint64_t before = v->instructions();
     // The guest runs at most the rest of the thread's quantum; a run that stops there
