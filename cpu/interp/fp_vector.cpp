@@ -874,29 +874,31 @@ bool pre_SIMD_ELEM_FHM2(DecodedInst& i, uint32_t insn) {
       });
 }
 
-// FCADD: size 01 half, 10 single, 11 double (Q=1 only); rot in bit 12.
+// FCADD, FCMLA (vector): size 01 half, 10 single, 11 double (Q=1 only); rot in f1.
+// `fns` are the handlers for half, single and double.
+namespace {
+bool pre_complex(DecodedInst& i, unsigned q, unsigned size, unsigned rm, unsigned rot, unsigned rn, unsigned rd,
+                 const std::array<Handler, 3>& fns) {
+  if (size == 0 || (size == 3 && !q)) return false;
+  set_vregs(i, rd, rn, rm);
+  const unsigned esize = 8u << size;
+  i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
+  i.f1 = static_cast<uint8_t>(rot);
+  i.fn = fns[size - 1];
+  return true;
+}
+}  // namespace
 bool pre_SIMD_FCADD(DecodedInst& i, uint32_t insn) {
   return with_fields<pattern::SIMD_FCADD>(
       i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> size, F<'m'> rm, F<'r'> rot, F<'n'> rn, F<'d'> rd) {
-        if (size == 0 || (size == 3 && !q)) return false;
-        set_vregs(i, rd, rn, rm);
-        const unsigned esize = 8u << size;
-        i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
-        i.f1 = static_cast<uint8_t>(rot);
-        i.fn = size == 1 ? &op_fcadd<16> : size == 2 ? &op_fcadd<32> : &op_fcadd<64>;
-        return true;
+        return pre_complex(i, q, size, rm, rot, rn, rd, {&op_fcadd<16>, &op_fcadd<32>, &op_fcadd<64>});
       });
 }
 bool pre_SIMD_FCMLA(DecodedInst& i, uint32_t insn) {
   return with_fields<pattern::SIMD_FCMLA>(
       i, insn, [](DecodedInst& i, F<'Q'> q, F<'s'> size, F<'m'> rm, F<'r'> rot, F<'n'> rn, F<'d'> rd) {
-        if (size == 0 || (size == 3 && !q)) return false;
-        set_vregs(i, rd, rn, rm);
-        const unsigned esize = 8u << size;
-        i.f0 = static_cast<uint8_t>((q ? 128 : 64) / esize);
-        i.f1 = static_cast<uint8_t>(rot);
-        i.fn = size == 1 ? &op_fcmla<16, false> : size == 2 ? &op_fcmla<32, false> : &op_fcmla<64, false>;
-        return true;
+        return pre_complex(i, q, size, rm, rot, rn, rd,
+                           {&op_fcmla<16, false>, &op_fcmla<32, false>, &op_fcmla<64, false>});
       });
 }
 // By element: size 01 half (index H:L), 10 single (index H, L = 0, Q = 1); Rm is M:Rm.
