@@ -9,6 +9,7 @@
 
 #include "cpu/fp/fp.h"
 #include "cpu/fp/fp_fast.h"
+#include "tests/support/fp_operands.h"
 #include "tests/support/sanitizer.h"
 
 namespace fp = cpu::fp;
@@ -17,22 +18,15 @@ namespace {
 
 int iters() { return test::fp_iters(40000, 5000); }
 
+// One case in eight each for zeros and denormals, infinities and NaNs, and results near the
+// smallest normal and near overflow: the cases each shortcut must hand to the exact path.
+constexpr test::FpCaseWeight kOperandCases[] = {
+    {test::FpCase::kZeroOrDenormal, 1}, {test::FpCase::kInfOrNaN, 1},     {test::FpCase::kNearMinNormal, 1},
+    {test::FpCase::kNearOverflow, 1},   {test::FpCase::kMidRange, 4},
+};
 template <int N>
 uint64_t operand(std::mt19937_64& rng) {
-  constexpr int E = fp::Fmt<N>::E, F = fp::Fmt<N>::F;
-  constexpr uint64_t emax = (uint64_t{1} << E) - 1;
-  const uint64_t r = rng();
-  uint64_t frac = rng() & ((uint64_t{1} << F) - 1);
-  if (r % 5 == 0) frac &= ~((uint64_t{1} << (rng() % F)) - 1);
-  uint64_t exp;
-  switch ((r >> 4) % 8) {
-    case 0: exp = 0; break;
-    case 1: exp = emax; break;
-    case 2: exp = 1 + rng() % 30; break;            // results near the smallest normal
-    case 3: exp = emax - 1 - rng() % 30; break;     // near overflow
-    default: exp = (emax >> 1) - 20 + rng() % 40; break;
-  }
-  return ((r >> 8) & 1 ? fp::sign_bit<N>() : 0) | (exp << F) | frac;
+  return test::fp_operand<N>(rng, kOperandCases);
 }
 
 // initial: the cumulative flags the Env starts with (FPSR's, as the interpreter passes

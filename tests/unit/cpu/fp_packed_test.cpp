@@ -18,6 +18,7 @@
 #include "cpu/fp/fp_fast.h"
 #include "cpu/fp/fp_packed.h"
 #include "cpu_fixture.h"
+#include "tests/support/fp_operands.h"
 #include "tests/support/sanitizer.h"
 
 namespace fp = cpu::fp;
@@ -27,24 +28,16 @@ namespace {
 
 int iters() { return test::fp_iters(20000, 400); }
 
-// Operands weighted toward the cases the packed path must refuse, as in fp_fast_test.
+// Operands weighted toward the cases the packed path must refuse: those of fp_fast_test,
+// and signed zeros besides (a product with a zero is an exact zero, which the packed path
+// refuses beside an inexact lane).
+constexpr test::FpCaseWeight kOperandCases[] = {
+    {test::FpCase::kZeroOrDenormal, 1}, {test::FpCase::kInfOrNaN, 1}, {test::FpCase::kNearMinNormal, 1},
+    {test::FpCase::kNearOverflow, 1},   {test::FpCase::kZero, 1},     {test::FpCase::kMidRange, 11},
+};
 template <int N>
 uint64_t operand(std::mt19937_64& rng) {
-  constexpr int E = fp::Fmt<N>::E, F = fp::Fmt<N>::F;
-  constexpr uint64_t emax = (uint64_t{1} << E) - 1;
-  const uint64_t r = rng();
-  uint64_t frac = rng() & ((uint64_t{1} << F) - 1);
-  if (r % 5 == 0) frac &= ~((uint64_t{1} << (rng() % F)) - 1);
-  uint64_t exp;
-  switch ((r >> 4) % 16) {
-    case 0: exp = 0; break;                          // zero or denormal
-    case 1: exp = emax; break;                       // infinity or NaN
-    case 2: exp = 1 + rng() % 30; break;             // results near the smallest normal
-    case 3: exp = emax - 1 - rng() % 30; break;      // near overflow
-    case 4: exp = 0; frac = 0; break;                // zero
-    default: exp = (emax >> 1) - 20 + rng() % 40; break;
-  }
-  return ((r >> 8) & 1 ? fp::sign_bit<N>() : 0) | (exp << F) | frac;
+  return test::fp_operand<N>(rng, kOperandCases);
 }
 // An ordinary operand: normal, with an exponent near 1.
 template <int N>
