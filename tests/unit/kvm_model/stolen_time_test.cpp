@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "kvm_model/kvm.h"
+#include "tests/support/guest_vcpu.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
@@ -18,27 +18,15 @@ namespace vp = kvm_model::vpmu;
 
 namespace {
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
+constexpr uint64_t kRamBase = test_support::GuestVcpu::kRamBase;
 constexpr uint64_t kRecord = kRamBase + 0x8000;  // 64-byte aligned, in RAM
 constexpr uint32_t kPvtimeCtrl = 2, kPvtimeIpa = 0;
 // x0 = PV_TIME_ST (0xc5000021); HVC #0; then spin.
 constexpr uint32_t kCode[] = {0xd2800420 /* movz x0, #0x21 */, 0xf2b8a000 /* movk x0, #0xc500, lsl #16 */,
                               0xd4000002 /* hvc #0 */, 0x14000000 /* b . */};
 
-struct PvTimeVcpu {
-  km::Kvm kvm{test_support::two_cluster_host(4, 6), vp::Era::k6_7};
-  std::unique_ptr<km::Vm> vm;
-  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  km::Vcpu* v = nullptr;
-
-  PvTimeVcpu() {
-    std::memcpy(ram.data(), kCode, sizeof kCode);
-    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
-    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
-    BOOST_REQUIRE(vm->create_vcpu(0, v) == 0);
-    km::kvm_vcpu_init init;
-    BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
-    BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
+struct PvTimeVcpu : test_support::GuestVcpu {
+  PvTimeVcpu() : GuestVcpu(test_support::two_cluster_host(4, 6), vp::Era::k6_7, kCode) {
     const uint64_t ipa = kRecord;
     BOOST_REQUIRE(v->set_device_attr(kPvtimeCtrl, kPvtimeIpa, &ipa) == 0);
   }

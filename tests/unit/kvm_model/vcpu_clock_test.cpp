@@ -6,12 +6,10 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <memory>
-#include <vector>
 
 #include "cpu/arch/sysreg_key.h"
 #include "kvm_model/kvm.h"
+#include "tests/support/guest_vcpu.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
@@ -19,7 +17,6 @@ namespace vp = kvm_model::vpmu;
 
 namespace {
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
 const uint64_t kTimerCnt = arch::SysRegKey{3, 3, 14, 3, 2}.to_one_reg_id();  // KVM_REG_ARM_TIMER_CNT
 
 km::HostDesc host_with_clocks(uint32_t little_mhz, uint32_t big_mhz) {
@@ -28,22 +25,10 @@ km::HostDesc host_with_clocks(uint32_t little_mhz, uint32_t big_mhz) {
   return d;
 }
 
-struct SpinningVcpu {
-  km::Kvm kvm{host_with_clocks(1000, 2000), vp::Era::k6_7};
-  std::unique_ptr<km::Vm> vm;
-  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  km::Vcpu* v = nullptr;
+constexpr uint32_t kSpin[] = {0x14000000 /* b . */};
 
-  SpinningVcpu() {
-    const uint32_t spin = 0x14000000;  // b .
-    std::memcpy(ram.data(), &spin, sizeof spin);
-    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
-    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
-    BOOST_REQUIRE(vm->create_vcpu(0, v) == 0);
-    km::kvm_vcpu_init init;
-    BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
-    BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
-  }
+struct SpinningVcpu : test_support::GuestVcpu {
+  SpinningVcpu() : GuestVcpu(host_with_clocks(1000, 2000), vp::Era::k6_7, kSpin) {}
   void run(uint64_t insns) {
     v->run_struct().insn_budget = insns;
     BOOST_REQUIRE(v->run() == -EINTR);
