@@ -48,7 +48,7 @@ void check_draws(uint64_t seed) {
   for (unsigned k = 0; k < kDraws; ++k) {
     FpCase c{};
     const uint64_t x = test::fp_operand<N>(rng, kAllCases, &c);
-    if constexpr (N < 64) BOOST_TEST_REQUIRE(x >> N == 0u, "bits above the format: " << std::hex << x);
+    if constexpr (N < 64) BOOST_TEST_REQUIRE((x >> N) == 0u, "bits above the format: " << std::hex << x);
     const uint64_t exp = (x >> F) & emax, frac = x & frac_mask;
     const auto i = static_cast<unsigned>(c);
     BOOST_TEST_REQUIRE(i < kCases);
