@@ -7,11 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
+#include <utility>
 #include <vector>
 
 #include "cpu/arch/sysreg_key.h"
 #include "kvm_model/kvm.h"
+#include "tests/support/guest_vcpu.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
@@ -32,20 +33,12 @@ constexpr uint64_t kArmCore = 0x6000000000000000ull | (0x0010ull << 16);
 constexpr uint64_t kU32 = 0x0020000000000000ull, kU64 = 0x0030000000000000ull, kU128 = 0x0040000000000000ull;
 constexpr uint64_t core(size_t byte_offset, uint64_t size) { return kArmCore | size | (byte_offset / 4); }
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
+constexpr uint64_t kRamBase = test_support::GuestVcpu::kRamBase;
 constexpr uint64_t kCpacrId = arch::SysRegKey{3, 0, 1, 0, 2}.to_one_reg_id();
 
-struct Vcpu {
-  km::Kvm kvm{test_support::two_cluster_host(4, 6), km::vpmu::Era::k6_7};
-  std::unique_ptr<km::Vm> vm;
-  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  km::Vcpu* v = nullptr;
-  Vcpu() {
-    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
-    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
-    BOOST_REQUIRE(vm->create_vcpu(0, v) == 0);
-    init();
-  }
+// A vCPU with no program yet: a test writes its own into `ram`, where the PC points.
+struct Vcpu : test_support::GuestVcpu {
+  Vcpu() : GuestVcpu(test_support::two_cluster_host(4, 6), km::vpmu::Era::k6_7, {}) {}
   void init() {
     km::kvm_vcpu_init init;
     BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
@@ -133,7 +126,6 @@ BOOST_AUTO_TEST_CASE(the_guest_uses_the_same_registers) {
   const uint32_t code[] = {0x3d800005, 0x3dc00406, 0xd53b4401, 0x14000000};
   std::memcpy(f.ram.data(), code, sizeof code);
   for (unsigned k = 0; k < 16; ++k) f.ram[0x1010 + k] = static_cast<uint8_t>(0x80 + k);
-  BOOST_REQUIRE(f.v->set_one_reg(km::kRegPc, kRamBase) == 0);
   BOOST_REQUIRE(f.v->set_one_reg(km::kRegX(0), kRamBase + 0x1000) == 0);
   BOOST_REQUIRE(f.v->set_one_reg(kCpacrId, 0x300000) == 0);  // FPEN = 0b11, as the selftests do
   f.set_v(5, 0x1111111111111111ull, 0x2222222222222222ull);

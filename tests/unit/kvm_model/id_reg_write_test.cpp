@@ -8,13 +8,12 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <memory>
 #include <vector>
 
 #include "cpu/arch/sysreg_key.h"
 #include "kvm_model/id_writable.h"
 #include "kvm_model/kvm.h"
+#include "tests/support/guest_vcpu.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
@@ -23,37 +22,20 @@ using km::vpmu::Era;
 
 namespace {
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
 constexpr uint64_t id_of(uint8_t crm, uint8_t op2) { return arch::SysRegKey{3, 0, 0, crm, op2}.to_one_reg_id(); }
 constexpr uint64_t kPfr0 = id_of(4, 0), kDfr0 = id_of(5, 0), kIsar0 = id_of(6, 0), kMmfr0 = id_of(7, 0),
                    kMmfr1 = id_of(7, 1), kUnallocated = id_of(4, 3);
 constexpr uint32_t kMrsX1Isar0 = 0xD5380601;  // MRS X1, ID_AA64ISAR0_EL1
 constexpr uint32_t kBSelf = 0x14000000;       // B .
+constexpr uint32_t kCode[] = {kMrsX1Isar0, kBSelf};
 constexpr uint64_t field(uint64_t v, unsigned shift) { return (v >> shift) & 0xf; }
 constexpr uint64_t with(uint64_t v, unsigned shift, uint64_t f) { return (v & ~(uint64_t{0xf} << shift)) | (f << shift); }
 
-struct Vm {
-  km::Kvm kvm;
-  std::unique_ptr<km::Vm> vm;
-  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  std::vector<km::Vcpu*> vcpus;
-
-  explicit Vm(Era era, unsigned n = 2, bool pmu = false) : kvm(test_support::two_cluster_host(4, 6), era) {
-    const uint32_t code[] = {kMrsX1Isar0, kBSelf};
-    std::memcpy(ram.data(), code, sizeof code);
-    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
-    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
-    for (unsigned i = 0; i < n; ++i) add(pmu);
-  }
-  km::Vcpu& add(bool pmu = false) {
-    km::Vcpu* v = nullptr;
-    BOOST_REQUIRE(vm->create_vcpu(static_cast<unsigned>(vcpus.size()), v) == 0);
-    km::kvm_vcpu_init init;
-    if (pmu) init.features[0] = 1u << km::KVM_ARM_VCPU_PMU_V3;
-    BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
-    BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
-    vcpus.push_back(v);
-    return *v;
+// `n` vCPUs (at least one), all with the PMU feature or none, each at kCode.
+struct Vm : test_support::GuestVcpu {
+  explicit Vm(Era era, unsigned n = 2, bool pmu = false)
+      : GuestVcpu(test_support::two_cluster_host(4, 6), era, kCode, {pmu ? 1u << km::KVM_ARM_VCPU_PMU_V3 : 0u, {}}) {
+    while (vcpus.size() < n) add_vcpu();
   }
   uint64_t get(unsigned vcpu, uint64_t id) {
     uint64_t value = 0;
@@ -118,8 +100,7 @@ BOOST_DATA_TEST_CASE(lowered_field_is_the_vms_and_every_guest_reads_it, bdata::m
   BOOST_TEST(f.set(kIsar0, lowered, 1) == 0);  // through vCPU 1: the VM's value
   BOOST_TEST(f.get(0, kIsar0) == lowered);
   BOOST_TEST(f.get(1, kIsar0) == lowered);
-  km::Vcpu& later = f.add();
-  (void)later;
+  f.add_vcpu();
   BOOST_TEST(f.get(2, kIsar0) == lowered);
   // Back up to the limit is allowed before the run (the limit is the host's, not the last value).
   BOOST_TEST(f.set(kIsar0, isar0) == 0);
@@ -228,8 +209,7 @@ BOOST_AUTO_TEST_CASE(pfr0_gic_without_a_vgic) {
     const uint64_t want = e == Era::kNewest ? 0 : 1;
     BOOST_TEST(field(f.get(0, kPfr0), 24) == want, "era " << e);
     BOOST_TEST(field(f.get(1, kPfr0), 24) == want, "era " << e);
-    km::Vcpu& later = f.add();
-    (void)later;
+    f.add_vcpu();
     BOOST_TEST(field(f.get(2, kPfr0), 24) == want, "era " << e);
   }
 }

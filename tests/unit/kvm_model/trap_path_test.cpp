@@ -6,19 +6,16 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <memory>
 #include <vector>
 
 #include "kvm_model/kvm.h"
+#include "tests/support/guest_vcpu.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
 namespace vp = kvm_model::vpmu;
 
 namespace {
-
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
 
 // MRS/MSR Xt, <op0=3, op1=3, CRn=9, CRm, op2> (Arm ARM C6.2.x: L at bit 21, o0 at 19).
 constexpr uint32_t sysreg_insn(bool read, uint32_t crm, uint32_t op2, uint32_t rt) {
@@ -28,31 +25,18 @@ constexpr uint32_t kMrsX1Pmcr = sysreg_insn(true, 12, 0, 1);     // PMCR_EL0
 constexpr uint32_t kMsrPmselrX0 = sysreg_insn(false, 12, 5, 0);  // PMSELR_EL0
 constexpr uint32_t kAddX0X0One = 0x91000400;                     // ADD X0, X0, #1
 constexpr uint32_t kBMinus12 = 0x17FFFFFD;                       // B .-12
+constexpr uint32_t kLoop[] = {kMrsX1Pmcr, kAddX0X0One, kMsrPmselrX0, kBMinus12};
 
 struct Access {
   bool is_read;
   uint64_t value;
 };
 
-struct RunningVcpu {
-  km::Kvm kvm{test_support::two_cluster_host(4, 6), vp::Era::k6_7};
-  std::unique_ptr<km::Vm> vm;
-  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  km::Vcpu* v = nullptr;
+// kLoop on a vCPU with the PMU.
+struct RunningVcpu : test_support::GuestVcpu {
   std::vector<Access> seen;
 
-  RunningVcpu() {
-    const uint32_t code[] = {kMrsX1Pmcr, kAddX0X0One, kMsrPmselrX0, kBMinus12};
-    std::memcpy(ram.data(), code, sizeof code);
-    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
-    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
-    BOOST_REQUIRE(vm->create_vcpu(0, v) == 0);
-    km::kvm_vcpu_init init;
-    init.features[0] = 1u << km::KVM_ARM_VCPU_PMU_V3;
-    BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
-    BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr) == 0);
-    BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
-  }
+  RunningVcpu() : GuestVcpu(test_support::two_cluster_host(4, 6), vp::Era::k6_7, kLoop, test_support::pmu_v3()) {}
   // Runs `insns` guest instructions (whole loop iterations).
   void run(uint64_t insns) {
     v->run_struct().insn_budget = insns;

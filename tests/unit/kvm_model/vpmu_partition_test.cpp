@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "kvm_model/kvm.h"
 #include "pmu/pmu.h"
+#include "tests/support/guest_vcpu.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace km = kvm_model;
@@ -20,7 +20,7 @@ namespace vp = kvm_model::vpmu;
 
 namespace {
 
-constexpr uint64_t kRamBase = 0x40000000, kRamSize = 1 << 16;
+constexpr uint64_t kRamBase = test_support::GuestVcpu::kRamBase;
 constexpr uint32_t kLittleN = 6, kReserved = 2, kHpmn = kLittleN - kReserved;
 
 // The guest (encodings from llvm-mc -triple=aarch64): programs counter 0 with INST_RETIRED,
@@ -62,28 +62,19 @@ km::HostDesc partition_host() {
   return d;
 }
 
-struct Guest {
-  km::Kvm kvm;
-  std::unique_ptr<km::Vm> vm;
-  std::vector<uint8_t> ram = std::vector<uint8_t>(kRamSize);
-  km::Vcpu* v = nullptr;
+struct Guest : test_support::GuestVcpu {
   unsigned traps = 0;  // accesses that reached the KVM model's trap handler
 
   // `partition`: era proposal-partition with ENABLE_PARTITION; otherwise 6.16, trapped.
   explicit Guest(bool partition, const vp::kvm_pmu_event_filter* filter = nullptr)
-      : kvm(partition_host(), partition ? vp::Era::kProposalPartition : vp::Era::kNewest) {
-    std::memcpy(ram.data(), kGuest, sizeof kGuest);
+      : GuestVcpu(partition_host(), partition ? vp::Era::kProposalPartition : vp::Era::kNewest, kGuest,
+                  test_support::pmu_v3([partition, filter](km::Vcpu& vcpu) {
+                    if (filter)
+                      BOOST_REQUIRE(vcpu.set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_FILTER,
+                                                         filter) == 0);
+                    if (partition) BOOST_REQUIRE(vcpu.set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, 5, nullptr) == 0);
+                  })) {
     std::memcpy(ram.data() + kVbar + 0x200, kHandler, sizeof kHandler);
-    BOOST_REQUIRE(kvm.create_vm(vm) == 0);
-    BOOST_REQUIRE(vm->set_user_memory_region(0, kRamBase, kRamSize, ram.data()) == 0);
-    BOOST_REQUIRE(vm->create_vcpu(0, v) == 0);
-    km::kvm_vcpu_init init;
-    init.features[0] = 1u << km::KVM_ARM_VCPU_PMU_V3;
-    BOOST_REQUIRE(v->arm_vcpu_init(init) == 0);
-    if (filter) BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_FILTER, filter) == 0);
-    if (partition) BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, 5, nullptr) == 0);
-    BOOST_REQUIRE(v->set_device_attr(vp::KVM_ARM_VCPU_PMU_V3_CTRL, vp::KVM_ARM_VCPU_PMU_V3_INIT, nullptr) == 0);
-    BOOST_REQUIRE(v->set_one_reg(km::kRegPc, kRamBase) == 0);
     BOOST_REQUIRE(v->set_one_reg(kVbarId, kRamBase + kVbar) == 0);
     v->set_sysreg_trace([this](unsigned, uint32_t, uint8_t, arch::SysRegKey, bool, uint64_t, bool) { ++traps; });
   }
