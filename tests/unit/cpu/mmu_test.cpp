@@ -16,7 +16,7 @@ constexpr uint32_t kDataAbortSame = 0x96000000, kDataAbortLower = 0x92000000;
 constexpr uint32_t kInstAbortSame = 0x86000000, kInstAbortLower = 0x82000000;
 constexpr uint32_t kWnR = 0x40;
 constexpr uint64_t kVecSameSpx = 0x200, kVecLower = 0x400;
-constexpr uint64_t kIps48 = uint64_t{5} << 32, kIpsMask = uint64_t{7} << 32;
+constexpr uint64_t kIpsMask = uint64_t{7} << 32;
 constexpr test::Insn kLdr{0xf9400020, "ldr x0, [x1]"};
 constexpr test::Insn kStr{0xf9000020, "str x0, [x1]"};
 constexpr test::Insn kBlr{0xd63f0020, "blr x1"};
