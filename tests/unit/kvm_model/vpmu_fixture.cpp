@@ -6,22 +6,11 @@
 
 namespace vpmu_test {
 
-Pmceid pmceid_of(const std::vector<uint16_t>& events) {
-  Pmceid p;
-  for (uint16_t e : events) {
-    if (e < 0x20) p.pmceid0 |= uint64_t{1} << e;
-    else if (e < 0x40) p.pmceid1 |= uint64_t{1} << (e - 0x20);
-    else if (e >= 0x4000 && e < 0x4020) p.pmceid0 |= uint64_t{1} << (32 + e - 0x4000);
-    else if (e >= 0x4020 && e < 0x4040) p.pmceid1 |= uint64_t{1} << (32 + e - 0x4020);
-  }
-  return p;
-}
-
 std::vector<uint16_t> default_events() { return {0x00, 0x08, 0x10, 0x11, 0x3d, 0x3e, 0x3f, 0x4000}; }
 
 ClusterPmuDesc cluster(std::string name, std::vector<uint32_t> cpus, uint32_t n, uint8_t ver,
                        std::vector<uint16_t> events) {
-  const Pmceid id = pmceid_of(events);
+  const pmu::Pmceid id = pmu::pmceid_of(events);
   return ClusterPmuDesc{std::move(name), std::move(cpus), n, ver, id.pmceid0, id.pmceid1, pmu::events_40_7f_of(events)};
 }
 

@@ -16,12 +16,6 @@ namespace vpmu_test {
 
 using namespace kvm_model::vpmu;
 
-// PMCEID0/1 images of a set of common events (0x00..0x3F).
-struct Pmceid {
-  uint64_t pmceid0 = 0, pmceid1 = 0;
-};
-Pmceid pmceid_of(const std::vector<uint16_t>& events);
-
 // The events the test hosts implement: SW_INCR, INST_RETIRED, CPU_CYCLES, BR_MIS_PRED (0x10),
 // STALL_SLOT* (0x3D..0x3F), plus 0x4000 (L1D_CACHE_LMISS_RD) in the extended range.
 std::vector<uint16_t> default_events();
