@@ -4,8 +4,8 @@
 #include "cpu/decoder/fields.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
-#include "cpu/interp/predecode.h"
 #include "cpu/interp/port_access.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/visitor.h"
 #include "cpu/sysreg/sysregs.h"
 

@@ -24,9 +24,9 @@
 #include <type_traits>
 
 #include "cpu/decoder/fields.h"
-#include "cpu/interp/predecode.h"
 #include "cpu/interp/fpsimd_common.h"
 #include "cpu/interp/interp_common.h"
+#include "cpu/interp/predecode.h"
 #include "cpu/interp/visitor.h"
 
 namespace cpu::interp {
