@@ -21,11 +21,13 @@ find_program(PMUEMU_GUEST_CLANG NAMES clang clang-14 clang-15 clang-16 clang-17 
 find_program(PMUEMU_GUEST_LLD NAMES ld.lld ld.lld-14 ld.lld-15 ld.lld-16 ld.lld-17 ld.lld-18 REQUIRED
              DOC "ld.lld used to link aarch64 guests (Debian package lld)")
 
-# The same flags as the project's guests (guests/CMakeLists.txt): -mstrict-align because with
-# the MMU off all memory is Device memory, which faults on unaligned accesses;
-# -mgeneral-regs-only because crt0 does not enable the FP/SIMD unit.
+# The same flags as the project's guests (guests/CMakeLists.txt). Ordinary ones: crt0 enables
+# FP/SIMD (CPACR_EL1.FPEN) before any C code and the exception vectors keep the interrupted
+# Q0-Q31, FPSR and FPCR, so the compiler may use V registers (double arithmetic, vectorised
+# loops, struct copies). -mstrict-align stays because with the MMU off all memory is Device
+# memory, where the architecture makes a misaligned access fault.
 set(PMUEMU_GUEST_CFLAGS --target=aarch64-none-elf -O2 -ffreestanding -fno-builtin -nostdlib
-    -mgeneral-regs-only -mstrict-align -fno-pic -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter)
+    -mstrict-align -fno-pic -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter)
 
 function(pmuemu_add_guest name)
   cmake_parse_arguments(PARSE_ARGV 1 G "" "" "SOURCES;FLAGS")

@@ -79,10 +79,15 @@ elf = f"{tpl}/build/my_guest.elf"
 for n in ("4", "2"):
     out = sh([f"{moved}/bin/pmuemu", "run", "--host", f"{moved}/share/pmuemu/configs/big-little.yaml", "--guest",
               elf, "--pmcr-n", n, "--arg", "5000"]).stdout
-    m = re.fullmatch(rf"my_guest: PMCR_EL0.N = {n}\nmy_guest: result [0-9a-f]+, (\d+) instructions, (\d+) cycles\n",
-                     out)
+    m = re.fullmatch(rf"my_guest: PMCR_EL0.N = {n}\nmy_guest: result [0-9a-f]+, (\d+) instructions, (\d+) cycles, "
+                     r"IPC (\d+)\.(\d{3})\n", out)
     if not m or not 5000 <= int(m.group(1)) <= 5000 * 8:
         fail(f"template guest with --pmcr-n {n}: {out!r}")
+    # The guest's own double division (FP/SIMD on from crt0, ordinary compile flags; under
+    # -mgeneral-regs-only it would need soft-float routines the bare-metal link lacks).
+    insns, cycles, milli = int(m.group(1)), int(m.group(2)), int(m.group(3)) * 1000 + int(m.group(4))
+    if cycles == 0 or abs(milli - 1000 * insns / cycles) > 0.5 + 1e-9:
+        fail(f"template guest with --pmcr-n {n}: IPC {milli / 1000} for {insns} / {cycles}")
 
 # cpack -G DEB, then the package's own files run the demo.
 pkgdir = os.path.join(WORK, "deb")

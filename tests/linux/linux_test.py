@@ -9,6 +9,7 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR boot IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR busybox IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR perf IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR perf-record IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
        linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
@@ -293,6 +294,57 @@ def perf(pmuemu, host, work, img, initrd, extra):
             check(v == "<not supported>", f"perf {extra}: {ev} = {v!r}, want <not supported> (PMCEID lacks {sysfs})")
     if functional:
         check(rows.get("instructions") == rows.get("cycles"), f"perf {extra}: functional timing is one cycle per instruction")
+    if failures:
+        print(out[-3000:])
+
+
+# perf record's sampling periods: small enough for dozens of samples from `ls /`, large
+# enough that the interrupt handler's own instructions stay a small part of each period.
+RECORD_PERIODS = {"instructions": 10000, "cycles": 20000}
+
+
+def perf_record(pmuemu, host, work, img, initrd, extra):
+    """Debian's perf record in the guest: sampling on counter overflow. perf programs each
+    event counter with minus its period; every overflow raises the PMU interrupt (a PPI
+    through the vGIC), whose handler records a sample and reloads the counter. So the
+    samples of `ls /` must number about its count (perf stat of the same command) divided
+    by the period, none may be lost, and they must fall both in the kernel and in busybox.
+    A lost or late overflow interrupt, a counter that does not reload, or an overflow flag
+    that is never cleared shows here as far too few samples (or a hung guest)."""
+    need(img, initrd)
+    events = list(RECORD_PERIODS)
+    cmd = (f'sh -c "perf stat -x, -e {",".join(events)} ls /; ' +
+           "; ".join(f"perf record -e {ev} -c {p} -o /tmp/{ev}.data ls /" for ev, p in RECORD_PERIODS.items()) +
+           "; " + "; ".join(f"echo report-{ev}; perf report -i /tmp/{ev}.data --stdio --stdio-color never --sort dso 2>&1"
+                            for ev in events) + '; echo end-of-reports"')
+    rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0"] + extra))
+    check(rc == 0, f"perf record {extra}: exit {rc}: {err.strip()}")
+    after = out.split("init: running:", 1)[-1].split("\n", 1)[-1]  # past the echoed command line
+    counts = {}
+    for line in after.splitlines():
+        f = line.split(",")
+        if len(f) >= 3 and f[2] in RECORD_PERIODS and f[0].isdigit():
+            counts[f[2]] = int(f[0])
+    captured = [int(x) for x in re.findall(r"Captured and wrote [0-9.]+ MB /tmp/\S+ \(([0-9]+) samples\)", after)]
+    check(len(captured) == len(events), f"perf record {extra}: want {len(events)} recordings, got {captured}")
+    reports = after.split("\nend-of-reports", 1)[0].split("\nreport-")[1:]
+    check(len(reports) == len(events), f"perf record {extra}: want {len(events)} reports, got {len(reports)}")
+    for ev, samples, report in zip(events, captured, reports):
+        count = counts.get(ev)
+        check(count is not None and count > 0, f"perf record {extra}: no perf stat count for {ev}")
+        if not count:
+            continue
+        want = count / RECORD_PERIODS[ev]
+        print(f"perf record {extra}: {ev}: {samples} samples, {count} counted / period {RECORD_PERIODS[ev]} = {want:.1f}")
+        check(0.8 * want <= samples <= 1.5 * want,
+              f"perf record {extra}: {ev}: {samples} samples, want about {want:.1f} ({count} / {RECORD_PERIODS[ev]})")
+        m = re.search(r"# Samples: ([0-9]+)\s+of event '([a-z-]+)'", report)
+        check(m is not None and int(m.group(1)) == samples and m.group(2) == ev,
+              f"perf record {extra}: {ev}: the report's header is {m and m.group(0)!r}")
+        check("# Total Lost Samples: 0" in report, f"perf record {extra}: {ev}: samples were lost")
+        dsos = dict((d, float(p)) for p, d in re.findall(r"^\s+([0-9.]+)%\s+(\S+)\s*$", report, re.M))
+        check(dsos.get("[kernel.kallsyms]", 0) > 0 and dsos.get("busybox", 0) > 0,
+              f"perf record {extra}: {ev}: want samples in the kernel and in busybox, got {dsos}")
     if failures:
         print(out[-3000:])
 
@@ -639,8 +691,8 @@ def main():
         snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
     elif what == "snapshot-save":
         snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])] + rest[3:])
-    elif what in ("boot", "busybox", "perf", "reset", "reboot-cluster", "drive", "tty"):
-        {"boot": boot, "busybox": busybox, "perf": perf, "reset": reset,
+    elif what in ("boot", "busybox", "perf", "perf-record", "reset", "reboot-cluster", "drive", "tty"):
+        {"boot": boot, "busybox": busybox, "perf": perf, "perf-record": perf_record, "reset": reset,
          "reboot-cluster": reboot_cluster, "drive": drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
