@@ -431,6 +431,14 @@ class Vm {
   bool guest_memory_present(uint64_t gpa, size_t len);
   // CTR_EL0 through ONE_REG (VM-wide, writable within the host's sanitised value).
   int set_ctr(uint64_t value);
+  // KVM_ARM_SET_COUNTER_OFFSET (kvm_vm_ioctl_set_counter_offset): `offset` becomes the VM's
+  // virtual and physical counter offset alike, on every vCPU's timer and on those created
+  // later, and the VMM owns the offsets from then on: writes of TIMER_CNT and PTIMER_CNT are
+  // ignored. The caller checks that no vCPU ioctl is in flight (-EBUSY).
+  void set_counter_offset(uint64_t offset) {
+    counter_offset_set_ = true;
+    set_counter_offsets(offset, offset, nullptr);
+  }
   // 6.7+: KVM_SET_ONE_REG of an AArch64 feature ID register (CRm 4-7) through `v`:
   // set_id_reg() with the era's writable fields (id_writable.h), -EBUSY for a new value
   // once the VM has run. The value is the VM's (kvm->arch.id_regs): every vCPU's guest

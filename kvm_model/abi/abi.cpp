@@ -126,6 +126,7 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_STEAL_TIME:
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
+    case KVM_CAP_COUNTER_OFFSET:  // Linux 6.4: KVM_ARM_SET_COUNTER_OFFSET
       return 1;
     // kvm_vm_ioctl_check_extension_generic(): arm64 selects
     // CONFIG_KVM_GENERIC_DIRTYLOG_READ_PROTECT and defines KVM_DIRTY_LOG_MANUAL_CAPS with
@@ -160,7 +161,7 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_ARM_SUPPORTED_REG_MASK_RANGES:
       return uapi_6_8(opts) ? 1 : 0;  // BIT(KVM_ARM_FEATURE_ID_RANGE)
     default:
-      // Not modelled: SVE, pointer authentication, MTE, guest debug, the counter offset,
+      // Not modelled: SVE, pointer authentication, MTE, guest debug,
       // VCPU_EVENTS, PTP_KVM, dirty logging rings, ... (Linux may answer 1 for some).
       (void)vm;
       return 0;

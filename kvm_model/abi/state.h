@@ -226,6 +226,7 @@ struct State {
   long create_vcpu(const std::shared_ptr<VmObj>& vm, unsigned long id);
   long create_device(const std::shared_ptr<VmObj>& vm, unsigned long arg);
   long irq_line(VmObj& vm, unsigned long arg);
+  long set_counter_offset(VmObj& vm, const kvm_arm_counter_offset& off);
   long one_reg(VmObj& vm, VcpuData& vc, bool set, unsigned long arg);
   long reg_list(VmObj& vm, VcpuData& vc, unsigned long arg);
   long run(VmObj& vm, VcpuData& vc);

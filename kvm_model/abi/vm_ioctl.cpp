@@ -227,6 +227,22 @@ long State::irq_line(VmObj& vm, unsigned long arg) {
   }
 }
 
+// kvm_vm_ioctl_set_counter_offset(): a nonzero reserved word is -EINVAL; the offset is set
+// only while every vCPU's mutex can be taken at once (lock_all_vcpus, which only tries
+// them): a vCPU in KVM_RUN or any other vCPU ioctl makes it -EBUSY.
+long State::set_counter_offset(VmObj& vm, const kvm_arm_counter_offset& off) {
+  if (off.reserved != 0) return -EINVAL;
+  std::vector<std::unique_lock<std::mutex>> held;
+  held.reserve(vm.vcpus.size());
+  for (const auto& vc : vm.vcpus) {
+    std::unique_lock l(vc->m, std::try_to_lock);
+    if (!l.owns_lock()) return -EBUSY;
+    held.push_back(std::move(l));
+  }
+  vm.vm->set_counter_offset(off.counter_offset);
+  return 0;
+}
+
 long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsigned long arg) {
   VmObj& vm = *vmp;
   std::lock_guard lk(vm.m);
@@ -296,6 +312,11 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       kvm_msi msi;
       if (int rc = get(msi, arg); rc != 0) return rc;
       return vm.vm->signal_msi((uint64_t{msi.address_hi} << 32) | msi.address_lo, msi.data, msi.devid, msi.flags);
+    }
+    case KVM_ARM_SET_COUNTER_OFFSET: {
+      kvm_arm_counter_offset off;
+      if (int rc = get(off, arg); rc != 0) return rc;
+      return set_counter_offset(vm, off);
     }
     case KVM_ARM_PREFERRED_TARGET: {
       kvm_vcpu_init init{};
