@@ -301,6 +301,8 @@ def perf(pmuemu, host, work, img, initrd, extra):
 # perf record's sampling periods: small enough for dozens of samples from `ls /`, large
 # enough that the interrupt handler's own instructions stay a small part of each period.
 RECORD_PERIODS = {"instructions": 10000, "cycles": 20000}
+# Six events for N = 3 event counters and the cycle counter: perf multiplexes.
+MUX_EVENTS = ["instructions", "instructions:u", "instructions:k", "cycles", "cycles:u", "cycles:k"]
 
 
 def perf_record(pmuemu, host, work, img, initrd, extra):
@@ -310,18 +312,23 @@ def perf_record(pmuemu, host, work, img, initrd, extra):
     samples of `ls /` must number about its count (perf stat of the same command) divided
     by the period, none may be lost, and they must fall both in the kernel and in busybox.
     A lost or late overflow interrupt, a counter that does not reload, or an overflow flag
-    that is never cleared shows here as far too few samples (or a hung guest)."""
+    that is never cleared shows here as far too few samples (or a hung guest).
+
+    Then one perf stat of more events than counters (`cat /proc/kallsyms`, long enough for
+    perf's rotation): every event runs part of the time, and the scaled counts of the user
+    and the kernel parts (the event type's EL filter) add up to the whole."""
     need(img, initrd)
     events = list(RECORD_PERIODS)
     cmd = (f'sh -c "perf stat -x, -e {",".join(events)} ls /; ' +
            "; ".join(f"perf record -e {ev} -c {p} -o /tmp/{ev}.data ls /" for ev, p in RECORD_PERIODS.items()) +
            "; " + "; ".join(f"echo report-{ev}; perf report -i /tmp/{ev}.data --stdio --stdio-color never --sort dso 2>&1"
-                            for ev in events) + '; echo end-of-reports"')
+                            for ev in events) + '; echo end-of-reports; ' +
+           f'perf stat -x, -e {",".join(MUX_EVENTS)} cat /proc/kallsyms >/dev/null"')
     rc, out, err = run(pmuemu, host, init_args(img, initrd, cmd, ["--max-resets", "0"] + extra))
     check(rc == 0, f"perf record {extra}: exit {rc}: {err.strip()}")
     after = out.split("init: running:", 1)[-1].split("\n", 1)[-1]  # past the echoed command line
     counts = {}
-    for line in after.splitlines():
+    for line in after.split("\nreport-", 1)[0].splitlines():
         f = line.split(",")
         if len(f) >= 3 and f[2] in RECORD_PERIODS and f[0].isdigit():
             counts[f[2]] = int(f[0])
@@ -345,6 +352,21 @@ def perf_record(pmuemu, host, work, img, initrd, extra):
         dsos = dict((d, float(p)) for p, d in re.findall(r"^\s+([0-9.]+)%\s+(\S+)\s*$", report, re.M))
         check(dsos.get("[kernel.kallsyms]", 0) > 0 and dsos.get("busybox", 0) > 0,
               f"perf record {extra}: {ev}: want samples in the kernel and in busybox, got {dsos}")
+    runs = perf_rows(after.split("\nend-of-reports", 1)[-1])
+    check(len(runs) == 1 and len(runs[0]) == len(MUX_EVENTS), f"perf stat {extra}: want one run of {len(MUX_EVENTS)} rows, got {runs}")
+    if len(runs) == 1:
+        rows = {ev: (count, running) for count, ev, running in runs[0]}
+        print(f"perf stat {extra}: multiplexed {rows}")
+        for ev in MUX_EVENTS:
+            count, running = rows.get(ev, ("", ""))
+            check(count.isdigit() and int(count) > 0, f"perf stat {extra}: {ev} = {count!r}, want a count")
+            check(re.fullmatch(r"[0-9.]+", running) is not None and 0 < float(running) < 100,
+                  f"perf stat {extra}: {ev} ran {running!r} % of the time, want multiplexing (0-100)")
+        for ev in ("instructions", "cycles"):
+            whole, parts = (rows.get(ev, ("0",))[0], [rows.get(f"{ev}:{m}", ("0",))[0] for m in "uk"])
+            if whole.isdigit() and all(p.isdigit() for p in parts) and int(whole) > 0:
+                ratio = (int(parts[0]) + int(parts[1])) / int(whole)
+                check(0.9 <= ratio <= 1.1, f"perf stat {extra}: {ev}:u + {ev}:k = {ratio:.3f} x {ev}")
     if failures:
         print(out[-3000:])
 
