@@ -48,12 +48,8 @@ long State::vgic_regs_attr(VmObj& vm, unsigned long req, const kvm_device_attr& 
   if (int rc = m.vgic_regs_target(attr.group, attr.attr, vcpu); rc != 0) return rc;
   uint64_t v = 0;
   if (is_write && !sysreg && copy_in(&v, attr.addr, sizeof(uint32_t)) != 0) return -EFAULT;
-  std::vector<std::unique_lock<std::mutex>> held;
-  for (const auto& vc : vm.vcpus) {
-    std::unique_lock vlk(vc->m, std::try_to_lock);
-    if (!vlk.owns_lock()) return -EBUSY;  // a vCPU is inside an ioctl (KVM_RUN)
-    held.push_back(std::move(vlk));
-  }
+  const auto held = vm.lock_all_vcpus();
+  if (!held) return -EBUSY;  // a vCPU is inside an ioctl (KVM_RUN)
   if (m.vgic() == nullptr) return -EBUSY;
   if (is_write) {
     if (sysreg && copy_in(&v, attr.addr, sizeof(uint64_t)) != 0) return -EFAULT;
@@ -79,13 +75,8 @@ long State::its_ioctl(VmObj& vm, ItsDev& its, unsigned long req, unsigned long a
     if (attr.group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS) return Vm::its_regs_has(attr.attr);
     return -ENXIO;
   }
-  auto all_vcpus_idle = [&vm] {
-    for (const auto& vc : vm.vcpus) {
-      std::unique_lock vlk(vc->m, std::try_to_lock);
-      if (!vlk.owns_lock()) return false;
-    }
-    return true;
-  };
+  // Whether no vCPU is inside an ioctl now (the vCPU mutexes are let go at once).
+  auto all_vcpus_idle = [&vm] { return vm.lock_all_vcpus().has_value(); };
   if (attr.group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS) {
     // vgic_its_attr_regs_access(): the value, the alignment, then no vCPU in an ioctl.
     uint64_t v = 0;

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "kvm_model/abi/regs.h"
@@ -136,6 +137,19 @@ struct VmObj {
     return false;
   }
   RegCtx ctx(VcpuData& vc) { return RegCtx{*vc.v, vm->smccc(), vc.extra, has_run()}; }
+  // lock_all_vcpus(): every vCPU's mutex, only tried (a VM ioctl never waits for a vCPU
+  // ioctl): empty when a vCPU is inside one (KVM_RUN), which the caller answers with -EBUSY.
+  // The mutexes stay held for as long as the returned value lives.
+  std::optional<std::vector<std::unique_lock<std::mutex>>> lock_all_vcpus() {
+    std::vector<std::unique_lock<std::mutex>> held;
+    held.reserve(vcpus.size());
+    for (const auto& vc : vcpus) {
+      std::unique_lock l(vc->m, std::try_to_lock);
+      if (!l.owns_lock()) return std::nullopt;
+      held.push_back(std::move(l));
+    }
+    return held;
+  }
   // The VM's region of an arena: every vCPU's kvm_run page pair (index i at
   // region_offset + i * kVcpuMmapSize). VM, vCPU and device fds are dups of the arena's
   // memfd, so creating any of them costs one dup(2).

@@ -232,13 +232,8 @@ long State::irq_line(VmObj& vm, unsigned long arg) {
 // them): a vCPU in KVM_RUN or any other vCPU ioctl makes it -EBUSY.
 long State::set_counter_offset(VmObj& vm, const kvm_arm_counter_offset& off) {
   if (off.reserved != 0) return -EINVAL;
-  std::vector<std::unique_lock<std::mutex>> held;
-  held.reserve(vm.vcpus.size());
-  for (const auto& vc : vm.vcpus) {
-    std::unique_lock l(vc->m, std::try_to_lock);
-    if (!l.owns_lock()) return -EBUSY;
-    held.push_back(std::move(l));
-  }
+  const auto held = vm.lock_all_vcpus();
+  if (!held) return -EBUSY;
   vm.vm->set_counter_offset(off.counter_offset);
   return 0;
 }
