@@ -142,6 +142,9 @@ constexpr OptionSpec kUserOptions[] = {
                           "(USER_MEMORY2, writable ID masks) over the era's KVM behaviour, which Linux 6.12's "
                           "selftests need", "era newest"},
     {"vmm-cpu", "CPU", "pCPU the program starts on (default 0); sched_setaffinity moves it"},
+    {"sysroot", "DIR", "look absolute paths the program opens up under DIR first, then on the host, as qemu-user's "
+                       "-L: a dynamically linked program's interpreter and libraries (e.g. /usr/aarch64-linux-gnu "
+                       "for Debian's cross libc)", "dir"},
     {"trace", "WHAT", "syscall: every system call strace-style on stderr; vmm: every /dev/kvm ioctl "
                       "(comma-separated)", "syscall vmm syscall,vmm"},
     {"max-insns", "N", "stop with exit status 3 after N program instructions"},
@@ -256,10 +259,11 @@ constexpr CommandSpec kCommands[] = {
      .max_positional = -1,
      .handler = cmd_plan},
     {.name = "user",
-     .summary = "run a static aarch64 Linux program; its /dev/kvm is the KVM model",
+     .summary = "run an aarch64 Linux program (static, or dynamic with --sysroot); its /dev/kvm is the KVM model",
      .synopsis = "--host HOST.yaml [OPTIONS] [--] PROGRAM [ARGS...]",
      .description =
-         "Runs PROGRAM, a static aarch64 Linux executable, at EL0 on an emulated pCPU of the host with a Linux "
+         "Runs PROGRAM, an aarch64 Linux executable (static, static-pie, or dynamically linked: then its "
+         "interpreter and libraries are found under --sysroot), at EL0 on an emulated pCPU of the host with a Linux "
          "system-call layer. Its open(\"/dev/kvm\") reaches the KVM model through the /dev/kvm ioctl ABI: the "
          "program is a VMM, and its KVM_RUN runs the vCPU on the emulated host. Linux's own arm64 KVM selftests "
          "run this way (docs/user-mode.md). Options end at PROGRAM; the rest are its arguments.",

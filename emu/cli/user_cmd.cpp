@@ -1,4 +1,4 @@
-// `pmuemu user`: run a static aarch64 Linux program at EL0 on an emulated pCPU, with a Linux
+// `pmuemu user`: run an aarch64 Linux program (static, or dynamic with --sysroot) at EL0 on an emulated pCPU, with a Linux
 // system-call layer; its /dev/kvm is the KVM model (emu/user). Options: command_table.cpp.
 #include <sys/resource.h>
 
@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "emu/cli/commands.h"
@@ -56,12 +57,21 @@ int cmd_user(const ParsedArgs& args) {
       pos = comma + 1;
     }
   }
+  if (args.has("sysroot")) {
+    opts.sysroot = args.get("sysroot");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(opts.sysroot, ec))
+      throw UsageError("user: --sysroot: '" + opts.sysroot.string() + "' is not a directory");
+    // Absolute, so that a program that changes its working directory still finds it.
+    opts.sysroot = std::filesystem::absolute(opts.sysroot);
+  }
   opts.program = args.positional.at(0);
   opts.argv = args.positional;
   opts.envp = args.has("env") ? args.all("env") : std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/", "LANG=C"};
   // execve starts pmuemu user again with the same options on the new program.
   opts.reexec = {"pmuemu", "user", "--host", host_file, "--kvm", era};
   if (opts.newest_uapi) opts.reexec.insert(opts.reexec.end(), {"--kvm-uapi", "newest"});
+  if (!opts.sysroot.empty()) opts.reexec.insert(opts.reexec.end(), {"--sysroot", opts.sysroot.string()});
   for (const char* o : {"vmm-cpu", "max-insns", "seed", "timeout", "trace"})
     if (args.has(o)) opts.reexec.insert(opts.reexec.end(), {std::string("--") + o, args.get(o)});
   const config::Host host = config::load_host_file(host_file);

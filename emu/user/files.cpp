@@ -93,7 +93,7 @@ bool hidden_host_path(const std::string& path) {
 
 std::string resolve(const Process& p, int dirfd, const std::string& path) {
   if (path == "/proc/self/exe") return std::filesystem::absolute(p.options().program).string();
-  if (!path.empty() && path[0] == '/') return path;
+  if (!path.empty() && path[0] == '/') return host_path(p.options(), path);
   if (dirfd != kAtFdCwd) {
     auto it = p.files().find(dirfd);
     if (it != p.files().end() && !it->second->path.empty()) return it->second->path + "/" + path;
@@ -102,6 +102,14 @@ std::string resolve(const Process& p, int dirfd, const std::string& path) {
 }
 
 }  // namespace
+
+std::string host_path(const UserOptions& o, const std::string& path) {
+  if (o.sysroot.empty() || path.empty() || path[0] != '/' || hidden_host_path(path)) return path;
+  // lstat: a symbolic link in the sysroot counts as there, dangling or not.
+  const std::string under = o.sysroot.string() + path;
+  struct stat st;
+  return ::lstat(under.c_str(), &st) == 0 ? under : path;
+}
 
 long open_file(Process& p, int dirfd, const std::string& in_path, int flags, unsigned mode) {
   if (in_path.empty()) return err(ENOENT);
@@ -153,6 +161,8 @@ long read_file(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, int64_t offs
       return offset >= 0 ? err(ESPIPE) : pipe_read(p, f, dst, len);
     case OpenFile::Kind::kUffd:
       return offset >= 0 ? err(ESPIPE) : uffd_read(p, f, reinterpret_cast<uint64_t>(dst), len);
+    case OpenFile::Kind::kEventfd:
+      return offset >= 0 ? err(ESPIPE) : eventfd_read(p, f, dst, len);
     case OpenFile::Kind::kEpoll:
       return err(EINVAL);
   }
@@ -161,6 +171,7 @@ long read_file(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, int64_t offs
 
 long write_file(Process& p, OpenFile& f, const uint8_t* src, uint64_t len) {
   if (f.kind == OpenFile::Kind::kPipe) return pipe_write(p, f, src, len);
+  if (f.kind == OpenFile::Kind::kEventfd) return eventfd_write(p, f, src, len);
   if (f.kind != OpenFile::Kind::kHost) return err(EINVAL);
   if (p.options().sandbox && f.host_fd <= 2) return static_cast<long>(len);  // the fuzzer's output stays clean
   if (f.host_fd == 1 || f.host_fd == 2) {
@@ -259,7 +270,7 @@ long readlink_path(Process& p, const std::string& path, std::string& target) {
   }
   if (hidden_host_path(path)) return err(ENOENT);
   char buf[4096];
-  const ssize_t r = ::readlink(path.c_str(), buf, sizeof buf);
+  const ssize_t r = ::readlink(host_path(p.options(), path).c_str(), buf, sizeof buf);
   if (r < 0) return -errno;
   target.assign(buf, static_cast<size_t>(r));
   return 0;

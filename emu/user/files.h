@@ -23,6 +23,10 @@ struct LinuxStat {
 };
 static_assert(sizeof(LinuxStat) == 128);
 
+// The host path behind a path the program names: under --sysroot first when it is absolute
+// and exists there, else the path itself.
+std::string host_path(const UserOptions& o, const std::string& path);
+
 long open_file(Process& p, int dirfd, const std::string& path, int flags, unsigned mode);
 long read_file(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, int64_t offset);  // offset < 0: current
 long write_file(Process& p, OpenFile& f, const uint8_t* src, uint64_t len);

@@ -1,4 +1,6 @@
 #include "emu/user/process.h"
+#include "emu/user/elf_load.h"
+#include "emu/user/files.h"
 #include "emu/user/hwcaps.h"
 #include "emu/user/uffd.h"
 
@@ -112,50 +114,25 @@ uint64_t Process::total_retired() const {
 }
 
 void Process::load() {
-  const std::vector<uint8_t> img = read_file(opts_.program);
   const std::string name = opts_.program.string();
-  if (img.size() < sizeof(Elf64_Ehdr) || std::memcmp(img.data(), ELFMAG, SELFMAG) != 0)
-    throw InputError(name + ": not an ELF file");
-  Elf64_Ehdr eh;
-  std::memcpy(&eh, img.data(), sizeof eh);
-  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_AARCH64)
-    throw InputError(name + ": not a 64-bit little-endian AArch64 ELF (e_machine " + std::to_string(eh.e_machine) + ")");
-  if (eh.e_type != ET_EXEC)
-    throw InputError(name + ": not a static executable (ELF type " + std::to_string(eh.e_type) +
-                     "; position-independent and dynamic programs need --sysroot, not supported yet)");
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > img.size() ||
-      uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > img.size() - eh.e_phoff)
-    throw InputError(name + ": program headers outside the file");
-  uint64_t end = 0;
-  for (unsigned i = 0; i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph;
-    std::memcpy(&ph, img.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
-    if (ph.p_type == PT_INTERP)
-      throw InputError(name + ": a dynamically linked program (PT_INTERP); build it with -static");
-    if (ph.p_type == PT_PHDR) phdr_ = ph.p_vaddr;
-    if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
-    if (ph.p_filesz > ph.p_memsz || (ph.p_filesz != 0 && (ph.p_offset > img.size() || ph.p_filesz > img.size() - ph.p_offset)))
-      throw InputError(name + ": segment " + std::to_string(i) + " lies outside the file");
-    const uint64_t lo = ph.p_vaddr & ~0xfffull, hi = (ph.p_vaddr + ph.p_memsz + 0xfff) & ~0xfffull;
-    if (ph.p_vaddr < kBase || hi > kMmapTop || hi <= lo)
-      throw InputError(name + ": segment " + std::to_string(i) + " at 0x" + std::to_string(ph.p_vaddr) +
-                       " is outside the program area");
-    int prot = ((ph.p_flags & PF_R) ? kProtRead : 0) | ((ph.p_flags & PF_W) ? kProtWrite : 0) |
-               ((ph.p_flags & PF_X) ? kProtExec : 0);
-    // Segments sharing a page: the later one must not wipe the earlier one's bytes.
-    for (uint64_t a = lo; a < hi; a += 0x1000) {
-      if (mem_.mapped(a)) continue;
-      mem_.map(a, 0x1000, kProtRead | kProtWrite | kProtExec);
-    }
-    std::memcpy(mem_.host(ph.p_vaddr), img.data() + ph.p_offset, ph.p_filesz);
-    mem_.protect(lo, hi - lo, prot | kProtRead);
-    if (ph.p_offset == 0 && phdr_ == 0) phdr_ = ph.p_vaddr + eh.e_phoff;
-    end = std::max(end, hi);
-  }
-  if (end == 0) throw InputError(name + ": no loadable segment");
-  entry_ = eh.e_entry;
-  phnum_ = eh.e_phnum;
-  mem_.brk_start = mem_.brk_cur = end;
+  const LoadedElf prog = load_elf(mem_, read_file(opts_.program), name, ElfRole::kProgram);
+  phdr_ = prog.phdr;
+  phnum_ = prog.phnum;
+  prog_entry_ = entry_ = prog.entry;
+  mem_.brk_start = mem_.brk_cur = prog.end;
+  if (prog.interp.empty()) return;
+  // A dynamically linked program starts in its interpreter (the dynamic linker), which
+  // finds the program through AT_PHDR and AT_ENTRY and loads its libraries itself.
+  const std::string interp = host_path(opts_, prog.interp);
+  std::ifstream probe(interp, std::ios::binary);
+  if (!probe)
+    throw InputError(name + ": its interpreter " + prog.interp + " is not found" +
+                     (opts_.sysroot.empty() ? std::string(" (give --sysroot DIR, the root its libraries are under)")
+                                            : " under --sysroot " + opts_.sysroot.string() + " or on the host"));
+  probe.close();
+  const LoadedElf ld = load_elf(mem_, read_file(interp), interp, ElfRole::kInterpreter);
+  interp_base_ = ld.bias;
+  entry_ = ld.entry;
 }
 
 void Process::setup_stack() {
@@ -185,7 +162,7 @@ void Process::setup_stack() {
   hwcaps_ = hwcaps_of(core_->ids());
   std::vector<std::pair<uint64_t, uint64_t>> aux = {
       {AT_PHDR, phdr_},    {AT_PHENT, sizeof(Elf64_Phdr)}, {AT_PHNUM, phnum_}, {AT_PAGESZ, 4096},
-      {AT_BASE, 0},        {AT_FLAGS, 0},   {AT_ENTRY, entry_},  {AT_UID, 0},   {AT_EUID, 0},
+      {AT_BASE, interp_base_}, {AT_FLAGS, 0}, {AT_ENTRY, prog_entry_},  {AT_UID, 0},   {AT_EUID, 0},
       {AT_GID, 0},         {AT_EGID, 0},    {AT_SECURE, 0},      {AT_HWCAP, hwcaps_.hwcap},
       {AT_HWCAP2, hwcaps_.hwcap2},    {AT_CLKTCK, 100}, {AT_RANDOM, random_va}, {AT_EXECFN, execfn_va},
       {AT_PLATFORM, platform_va}, {AT_NULL, 0}};

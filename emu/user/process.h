@@ -1,4 +1,4 @@
-// `pmuemu user`: a static aarch64 Linux program runs at EL0 on one emulated physical CPU of
+// `pmuemu user`: an aarch64 Linux program (static, or dynamically linked with --sysroot) runs at EL0 on one emulated physical CPU of
 // a host, with a Linux system-call layer in place of the kernel. The exception vectors of
 // the emulated core hold `HVC #kTrapImm; ERET`: every exception the program takes (SVC,
 // aborts, UNDEFINED) reaches the host through the HVC exit, which reads ESR/FAR/ELR_EL1,
@@ -24,6 +24,9 @@ namespace pmuemu::user {
 
 struct UserOptions {
   std::filesystem::path program;
+  // --sysroot: the directory an absolute path the program opens is looked up in first
+  // (its dynamic linker and libraries), as qemu-user's -L; empty: the host's paths only.
+  std::filesystem::path sysroot;
   std::vector<std::string> argv;  // argv[0] included
   std::vector<std::string> envp;
   uint32_t vmm_cpu = 0;           // the pCPU the program starts on
@@ -69,7 +72,7 @@ long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a,
 // A file descriptor's object. Host files wrap a host fd; pseudo files (/proc, /sys) are
 // byte strings; /dev/kvm and its descendants are handled by a backend.
 struct OpenFile {
-  enum class Kind { kHost, kBytes, kKvm, kPipe, kEpoll, kUffd } kind = Kind::kHost;
+  enum class Kind { kHost, kBytes, kKvm, kPipe, kEpoll, kUffd, kEventfd } kind = Kind::kHost;
   bool nonblock = false;       // O_NONBLOCK (pipes, uffds)
   std::shared_ptr<Pipe> pipe;  // kPipe: the pipe, and which end this is
   bool pipe_write = false;
@@ -79,6 +82,8 @@ struct OpenFile {
   std::string bytes;           // kBytes
   uint64_t offset = 0;         // kBytes
   int kvm_fd = -1;             // kKvm: the backend's descriptor
+  uint64_t event_count = 0;    // kEventfd: the counter (dup'd descriptors share the object)
+  bool event_semaphore = false;  // kEventfd: EFD_SEMAPHORE
   std::string path;
   ~OpenFile();
 };
@@ -299,6 +304,7 @@ class Process {
   std::map<int, std::shared_ptr<OpenFile>> files_;
   uint64_t rng_;
   uint64_t entry_ = 0, phdr_ = 0, phnum_ = 0;
+  uint64_t prog_entry_ = 0, interp_base_ = 0;  // AT_ENTRY, AT_BASE (0: no interpreter)
   std::optional<int> fatal_signal_;
   std::string fatal_reason_;
   int next_pid_ = 2;

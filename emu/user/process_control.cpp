@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "emu/user/files.h"
 #include "emu/user/process.h"
 
 namespace pmuemu::user {
@@ -28,7 +29,8 @@ long check_program(const std::string& path) {
   Elf64_Ehdr eh{};
   in.read(reinterpret_cast<char*>(&eh), sizeof eh);
   if (in.gcount() != sizeof eh || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return -ENOEXEC;
-  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 || eh.e_type != ET_EXEC) return -ENOEXEC;
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+    return -ENOEXEC;
   return 0;
 }
 
@@ -191,7 +193,7 @@ long Process::execve(uint64_t path_va, uint64_t argv_va, uint64_t envp_va) {
   };
   std::vector<std::string> argv, envp;
   if (!read_vec(argv_va, argv) || !read_vec(envp_va, envp)) return -EFAULT;
-  const std::string target = *path == "/proc/self/exe" ? opts_.program.string() : *path;
+  const std::string target = *path == "/proc/self/exe" ? opts_.program.string() : host_path(opts_, *path);
   if (const long r = check_program(target); r < 0) return r;
   if (opts_.reexec.empty()) return -ENOSYS;
   std::vector<std::string> cmd = opts_.reexec;

@@ -136,12 +136,15 @@ long sys_getcwd(Process& p, const Args& a) {
 long sys_ioctl(Process& p, const Args& a) {
   auto f = file_of(p, a[0]);
   if (!f) return err(EBADF);
-  if (f->kind == OpenFile::Kind::kUffd) return uffd_ioctl(p, *f, a[1], a[2]);
+  // ioctl(2) takes the request as an unsigned int: the upper half of the register is
+  // ignored (a program that passes a request through an int sign-extends the _IOWR ones).
+  const uint32_t cmd = static_cast<uint32_t>(a[1]);
+  if (f->kind == OpenFile::Kind::kUffd) return uffd_ioctl(p, *f, cmd, a[2]);
   if (f->kind == OpenFile::Kind::kKvm) {
     p.kvm().set_caller_pcpu(p.pcpu());
     if (const auto st = p.sched_stat(p.thread().tid)) p.kvm().set_caller_run_delay(st->run_delay_ns);
     p.kvm().set_caller_budget(p.quantum_left());
-    const long r = p.kvm().ioctl(f->kvm_fd, a[1], a[2]);
+    const long r = p.kvm().ioctl(f->kvm_fd, cmd, a[2]);
     // KVM_RUN ran the guest on this thread's pCPU: that time passed for the program too.
     p.add_guest_instructions(p.kvm().take_guest_instructions());
     if (r == kWaitHostPage) {
@@ -169,8 +172,8 @@ long sys_ioctl(Process& p, const Args& a) {
       nf->path = "anon_inode:kvm";
       return p.new_fd(nf);
     };
-    if (r >= 0 && (a[1] == kCreateVm || a[1] == kCreateVcpu)) return wrap(static_cast<int>(r));
-    if (r >= 0 && a[1] == kCreateDevice) {
+    if (r >= 0 && (cmd == kCreateVm || cmd == kCreateVcpu)) return wrap(static_cast<int>(r));
+    if (r >= 0 && cmd == kCreateDevice) {
       uint32_t dev[3];
       if (p.read(a[2], dev, sizeof dev) && !(dev[2] & 1 /* KVM_CREATE_DEVICE_TEST */)) {
         dev[1] = static_cast<uint32_t>(wrap(static_cast<int>(dev[1])));
@@ -539,6 +542,7 @@ struct Syscall {
 };
 constexpr Syscall kSyscalls[] = {
     {17, "getcwd", sys_getcwd},
+    {19, "eventfd2", sys_eventfd2},
     {20, "epoll_create1", sys_epoll_create1},
     {21, "epoll_ctl", sys_epoll_ctl},
     {22, "epoll_pwait", sys_epoll_pwait},

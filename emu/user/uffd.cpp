@@ -74,6 +74,7 @@ bool pollable(const OpenFile& f) {
     case OpenFile::Kind::kPipe:
     case OpenFile::Kind::kEpoll:
     case OpenFile::Kind::kUffd:
+    case OpenFile::Kind::kEventfd:
       return true;
     case OpenFile::Kind::kHost:
       return f.host_fd <= 2;
@@ -262,6 +263,12 @@ uint32_t poll_mask(const OpenFile& f) {
       if (!f.pipe_write) return (pp.buf.empty() ? 0 : kPollIn | kPollRdNorm) | (pp.writers == 0 ? kPollHup : 0);
       return (pp.buf.size() < Pipe::kCapacity ? kPollOut | kPollWrNorm : 0) | (pp.readers == 0 ? kPollErr : 0);
     }
+    case OpenFile::Kind::kEventfd:
+      // eventfd_poll(): readable while the counter is non-zero, writable while a write of 1
+      // fits below the maximum, an error once a (kernel-side) overflow reached it.
+      return (f.event_count > 0 ? kPollIn | kPollRdNorm : 0) |
+             (f.event_count < UINT64_MAX - 1 ? kPollOut | kPollWrNorm : 0) |
+             (f.event_count == UINT64_MAX ? kPollErr : 0);
     case OpenFile::Kind::kUffd:
       // userfaultfd_poll(): an error before UFFDIO_API and for a blocking uffd (a fault may
       // be woken before it is read, so poll could not promise a read will not block).

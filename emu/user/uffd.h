@@ -116,6 +116,8 @@ uint32_t poll_mask(const OpenFile& f);
 long pipe_read(Process& p, OpenFile& f, uint8_t* dst, uint64_t len);
 long pipe_write(Process& p, OpenFile& f, const uint8_t* src, uint64_t len);
 long uffd_read(Process& p, OpenFile& f, uint64_t dst, uint64_t len);
+long eventfd_read(Process& p, OpenFile& f, uint8_t* dst, uint64_t len);
+long eventfd_write(Process& p, OpenFile& f, const uint8_t* src, uint64_t len);
 long uffd_ioctl(Process& p, OpenFile& f, uint64_t request, uint64_t arg);
 // close(2) of the last descriptor of a uffd: its ranges are unregistered and its waiting
 // threads woken (userfaultfd_release()).
@@ -128,5 +130,6 @@ long sys_epoll_create1(Process& p, const SysArgs& a);
 long sys_epoll_ctl(Process& p, const SysArgs& a);
 long sys_epoll_pwait(Process& p, const SysArgs& a);
 long sys_ppoll(Process& p, const SysArgs& a);
+long sys_eventfd2(Process& p, const SysArgs& a);
 
 }  // namespace pmuemu::user
