@@ -1,5 +1,6 @@
 #include "emu/user/files.h"
 #include "emu/user/uffd.h"
+#include "emu/user/signals.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -163,6 +164,8 @@ long read_file(Process& p, OpenFile& f, uint8_t* dst, uint64_t len, int64_t offs
       return offset >= 0 ? err(ESPIPE) : uffd_read(p, f, reinterpret_cast<uint64_t>(dst), len);
     case OpenFile::Kind::kEventfd:
       return offset >= 0 ? err(ESPIPE) : eventfd_read(p, f, dst, len);
+    case OpenFile::Kind::kSignalfd:
+      return offset >= 0 ? err(ESPIPE) : signalfd_read(p, f, dst, len);
     case OpenFile::Kind::kEpoll:
       return err(EINVAL);
   }

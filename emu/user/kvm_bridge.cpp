@@ -25,8 +25,7 @@ class AbiBackend final : public KvmBackend {
   AbiBackend(std::unique_ptr<kvm_model::abi::Dev> dev, bool trace, std::FILE* out)
       : dev_(std::move(dev)), caller_pcpu_(dev_->options().vmm_pcpu) {
     // The program's signals are emulated, not pmuemu's own: KVM_RUN must not see the host
-    // process's pending signals. This layer delivers a signal when it is raised and keeps
-    // none pending, so a KVM_SET_SIGNAL_MASK never finds one to end KVM_RUN with.
+    // process's pending signals, only the calling thread's (set_pending_signals()).
     dev_->set_pending_signals([] { return uint64_t{0}; });
     if (trace)
       dev_->set_trace([out](const std::string& line) {
@@ -35,6 +34,9 @@ class AbiBackend final : public KvmBackend {
       });
   }
   int open_system() override { return dev_->open_dev(); }
+  void set_pending_signals(std::function<uint64_t()> pending) override {
+    dev_->set_pending_signals(std::move(pending));
+  }
   long ioctl(int fd, unsigned long request, uint64_t arg) override {
     constexpr unsigned long kKvmRun = 0xae80;             // _IO(KVMIO, 0x80)
     constexpr unsigned long kKvmArmVcpuInit = 0x4020aeae;  // _IOW(KVMIO, 0xae, struct kvm_vcpu_init)

@@ -67,11 +67,21 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   main_thread->pcpu = opts_.vmm_cpu;
   uffd_ = std::make_unique<UserFaults>();
   kvm_->set_host_page_gate(uffd_.get());
+  kvm_->set_pending_signals([this] { return thread().pending | shared_pending; });
   main_thread->core = make_core(opts_.vmm_cpu);
   main_thread->sched.timeslices = 1;  // switched in once, to start
   core_ = main_thread->core.get();
   threads_.push_back(std::move(main_thread));
   load();
+  // The signal return trampoline (`mov x8, #__NR_rt_sigreturn; svc #0`) in a page of its
+  // own, the vDSO's __kernel_rt_sigreturn: arm64 Linux returns a handler there unless the
+  // program gave an sa_restorer with SA_RESTORER, and glibc on arm64 gives none.
+  sigtramp_ = mem_.find_free(0x1000);
+  if (sigtramp_ == 0 || !mem_.map(sigtramp_, 0x1000, kProtRead | kProtWrite))
+    throw std::runtime_error("user mode: no room for the signal trampoline page");
+  cpu::guest_store<uint32_t>(mem_.host(sigtramp_), 0xd2801168u);      // mov x8, #139
+  cpu::guest_store<uint32_t>(mem_.host(sigtramp_ + 4), 0xd4000001u);  // svc #0
+  mem_.protect(sigtramp_, 0x1000, kProtRead | kProtExec);
   // Standard streams are the host's.
   for (int fd = 0; fd < 3; ++fd) {
     auto f = std::make_shared<OpenFile>();
@@ -323,73 +333,6 @@ std::optional<std::string> Process::read_string(uint64_t va, size_t max) const {
   return std::nullopt;
 }
 
-// Signal frames: the program's handler runs on its stack with x0 = signal, x30 = its
-// sa_restorer (glibc's __restore_rt, which calls rt_sigreturn). The frame keeps what
-// rt_sigreturn restores: X0-X30, SP, PC, PSTATE, V0-V31, FPSR, FPCR, the signal mask.
-namespace {
-struct SigFrame {
-  uint64_t magic;
-  uint64_t x[31];
-  uint64_t sp, pc, pstate, mask;
-  uint64_t fpsr, fpcr;
-  cpu::VReg v[32];
-};
-constexpr uint64_t kFrameMagic = 0x706d7565'73696766ull;  // "pmuesigf"
-}  // namespace
-
-void Process::raise_signal(int sig, const std::string& reason) {
-  const SigAction& act = sigactions[sig];
-  constexpr uint64_t kSigDfl = 0, kSigIgn = 1;
-  const bool blocked = (sigmask >> (sig - 1)) & 1;
-  if (act.handler == kSigDfl || act.handler == kSigIgn || blocked) {
-    // A synchronous fault whose handler is default, ignored or blocked kills the process
-    // (Linux force_sig_fault resets it to the default action).
-    fatal_signal_ = sig;
-    fatal_reason_ = reason;
-    return;
-  }
-  using cpu::SysSlot;
-  SigFrame f{};
-  f.magic = kFrameMagic;
-  for (unsigned i = 0; i < 31; ++i) f.x[i] = core_->x(i);
-  f.sp = core_->state().sp_el0;
-  f.pc = core_->sysreg(SysSlot::ELR_EL1);
-  f.pstate = core_->sysreg(SysSlot::SPSR_EL1);
-  f.mask = sigmask;
-  f.fpsr = core_->sysreg(SysSlot::FPSR);
-  f.fpcr = core_->sysreg(SysSlot::FPCR);
-  for (unsigned i = 0; i < 32; ++i) f.v[i] = core_->state().v[i];
-  const uint64_t sp = (f.sp - sizeof f - 128) & ~0xfull;
-  if (!write(sp, &f, sizeof f)) {
-    fatal_signal_ = kSigSegv;
-    fatal_reason_ = reason + "; the signal frame does not fit on the stack";
-    return;
-  }
-  sigmask |= act.mask | (1ull << (sig - 1));
-  core_->state().sp_el0 = sp;
-  core_->set_x(0, static_cast<uint64_t>(sig));
-  core_->set_x(1, 0);
-  core_->set_x(2, 0);
-  core_->set_x(30, act.restorer);
-  core_->set_sysreg(SysSlot::ELR_EL1, act.handler);
-  core_->set_sysreg(SysSlot::SPSR_EL1, 0);
-}
-
-bool Process::sigreturn() {
-  using cpu::SysSlot;
-  SigFrame f;
-  if (!read(core_->state().sp_el0, &f, sizeof f) || f.magic != kFrameMagic) return false;
-  for (unsigned i = 0; i < 31; ++i) core_->set_x(i, f.x[i]);
-  core_->state().sp_el0 = f.sp;
-  core_->set_sysreg(SysSlot::ELR_EL1, f.pc);
-  core_->set_sysreg(SysSlot::SPSR_EL1, f.pstate & 0xf0000000ull);  // NZCV only: the program stays at EL0
-  core_->set_sysreg(SysSlot::FPSR, f.fpsr);
-  core_->set_sysreg(SysSlot::FPCR, f.fpcr);
-  for (unsigned i = 0; i < 32; ++i) core_->state().v[i] = f.v[i];
-  sigmask = f.mask;
-  return true;
-}
-
 bool Process::handle_exception() {
   using cpu::SysSlot;
   const uint64_t esr = core_->sysreg(SysSlot::ESR_EL1);
@@ -411,10 +354,13 @@ bool Process::handle_exception() {
       const long r = dispatch_syscall(*this, nr, a, opts_.trace_syscall);
       if (exit_code) return false;
       if (r == kRestartSyscall) {
-        // The thread waits; when woken it executes the SVC again with the same arguments.
+        // The thread waits; when woken it executes the SVC again with the same arguments,
+        // unless a signal interrupts the call first (deliver_signals()).
         core_->set_sysreg(SysSlot::ELR_EL1, elr - 4);
+        thread().restarting = true;
         break;
       }
+      thread().restarting = false;
       thread().io_deadline = 0;  // the call completed: a later wait starts afresh
       if (nr != 139) core_->set_x(0, static_cast<uint64_t>(r));  // rt_sigreturn restored X0 itself
       break;
@@ -630,6 +576,13 @@ Outcome Process::run() {
         break;
       }
       budget = std::min(budget, opts_.max_insns - done);
+    }
+    deliver_signals();
+    if (fatal_signal_) {  // a signal whose default action ends the process
+      out.signal = fatal_signal_;
+      out.exit_status = 128 + *fatal_signal_;
+      out.reason = fatal_reason_;
+      break;
     }
     const cpu::RunResult r = core_->run(budget);
     account_sched();

@@ -72,7 +72,7 @@ long dispatch_syscall(Process& p, uint64_t nr, const std::array<uint64_t, 6>& a,
 // A file descriptor's object. Host files wrap a host fd; pseudo files (/proc, /sys) are
 // byte strings; /dev/kvm and its descendants are handled by a backend.
 struct OpenFile {
-  enum class Kind { kHost, kBytes, kKvm, kPipe, kEpoll, kUffd, kEventfd } kind = Kind::kHost;
+  enum class Kind { kHost, kBytes, kKvm, kPipe, kEpoll, kUffd, kEventfd, kSignalfd } kind = Kind::kHost;
   bool nonblock = false;       // O_NONBLOCK (pipes, uffds)
   std::shared_ptr<Pipe> pipe;  // kPipe: the pipe, and which end this is
   bool pipe_write = false;
@@ -84,6 +84,8 @@ struct OpenFile {
   int kvm_fd = -1;             // kKvm: the backend's descriptor
   uint64_t event_count = 0;    // kEventfd: the counter (dup'd descriptors share the object)
   bool event_semaphore = false;  // kEventfd: EFD_SEMAPHORE
+  uint64_t signal_mask = 0;      // kSignalfd: the signals it reads
+  const Process* signal_owner = nullptr;  // kSignalfd: whose pending signals it sees
   std::string path;
   ~OpenFile();
 };
@@ -119,6 +121,9 @@ struct KvmBackend {
   // thread's turn on its pCPU is over (UINT64_MAX: no bound), and whether the last KVM_RUN
   // stopped there rather than at an exit of its own.
   virtual void set_caller_budget(uint64_t insns) {}
+  // The calling thread's pending signals (bit n-1: signal n), which KVM_RUN checks against
+  // the vCPU's KVM_SET_SIGNAL_MASK.
+  virtual void set_pending_signals(std::function<uint64_t()> pending) {}
   virtual bool take_preempted() { return false; }
 };
 
@@ -159,6 +164,14 @@ struct Thread {
   // It called sched_yield and has not run since: the end of another thread's quantum does
   // not hand the pCPU back to it, only that thread blocking, yielding or ending does.
   bool yielded = false;
+  // Signals: the thread's mask, and those sent to it (tgkill) not yet delivered; bit n-1
+  // is signal n. A thread created by clone inherits the mask and has nothing pending.
+  uint64_t sigmask = 0;
+  uint64_t pending = 0;
+  // Its last system call returned kRestartSyscall and runs again when the thread does:
+  // a signal that arrives meanwhile interrupts it instead (EINTR, or the restart after
+  // the handler with SA_RESTART).
+  bool restarting = false;
 };
 
 class Process {
@@ -204,6 +217,13 @@ class Process {
   void set_pcpu(uint32_t p);
   // The thread of this process with that tid, or null.
   Thread* thread_by_tid(int tid);
+  // Every thread that has not exited.
+  std::vector<Thread*> live_threads() {
+    std::vector<Thread*> v;
+    for (auto& t : threads_)
+      if (t->state != Thread::State::kExited) v.push_back(t.get());
+    return v;
+  }
   // Moves a thread that is not running now to pCPU p (sched_setaffinity of another thread).
   void set_thread_pcpu(Thread& t, uint32_t p);
   // rseq: before the current thread returns to the program, after it was switched in or
@@ -239,7 +259,13 @@ class Process {
     uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
   };
   std::array<SigAction, 65> sigactions{};
-  uint64_t sigmask = 0;
+  uint64_t shared_pending = 0;  // sent to the process (kill), for any thread that accepts it
+  // Sends signal sig (1..64) to thread t, or to the process when t is null (any thread
+  // that does not block it takes it). A thread that waits (futex, sleep, file, a
+  // preempted KVM_RUN) and accepts the signal is woken to take it.
+  void send_signal(Thread* t, int sig);
+  // The signals thread t would take now: sent to it or to the process, not blocked.
+  uint64_t deliverable(const Thread& t) const { return (t.pending | shared_pending) & ~t.sigmask; }
   uint64_t tid_address = 0;
 
   std::optional<int> exit_code;  // set by exit/exit_group
@@ -268,6 +294,12 @@ class Process {
  private:
   void load();
   void setup_stack();
+  // Before the current thread returns to the program: its deliverable signals run their
+  // handlers (one frame each), are ignored, or end the process (default action).
+  void deliver_signals();
+  // Builds the signal frame of sig on the current thread and points it at the handler.
+  // False if the frame does not fit (the process is then killed with SIGSEGV).
+  bool push_signal_frame(int sig, const SigAction& act, const std::string& reason);
   bool handle_exception();  // false: the process ended
   bool emulate_id_read(uint64_t pc);
   long syscall(uint64_t nr);
@@ -305,6 +337,7 @@ class Process {
   uint64_t rng_;
   uint64_t entry_ = 0, phdr_ = 0, phnum_ = 0;
   uint64_t prog_entry_ = 0, interp_base_ = 0;  // AT_ENTRY, AT_BASE (0: no interpreter)
+  uint64_t sigtramp_ = 0;  // the rt_sigreturn trampoline a handler returns to (no SA_RESTORER)
   std::optional<int> fatal_signal_;
   std::string fatal_reason_;
   int next_pid_ = 2;

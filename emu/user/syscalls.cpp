@@ -14,6 +14,7 @@
 
 #include "emu/user/files.h"
 #include "emu/user/process.h"
+#include "emu/user/signals.h"
 #include "emu/user/uffd.h"
 
 namespace pmuemu::user {
@@ -412,51 +413,6 @@ long sys_getrlimit(Process& p, const Args& a) {
   const uint64_t lim[2] = {a[0] == 3 ? kStackSize : ~0ull, a[0] == 3 ? kStackSize : ~0ull};
   return p.write(a[1], lim, sizeof lim) ? 0 : err(EFAULT);
 }
-long sys_rt_sigaction(Process& p, const Args& a) {
-  const uint64_t sig = a[0];
-  if (sig < 1 || sig > 64 || sig == 9 || sig == 19) return err(EINVAL);
-  if (a[2] != 0) {
-    const Process::SigAction& old = p.sigactions[sig];
-    const uint64_t o[4] = {old.handler, old.flags, old.restorer, old.mask};
-    if (!p.write(a[2], o, sizeof o)) return err(EFAULT);
-  }
-  if (a[1] != 0) {
-    uint64_t n[4];
-    if (!p.read(a[1], n, sizeof n)) return err(EFAULT);
-    p.sigactions[sig] = {n[0], n[1], n[2], n[3]};
-  }
-  return 0;
-}
-long sys_rt_sigprocmask(Process& p, const Args& a) {
-  if (a[2] != 0 && !p.write(a[2], &p.sigmask, 8)) return err(EFAULT);
-  if (a[1] != 0) {
-    uint64_t m;
-    if (!p.read(a[1], &m, 8)) return err(EFAULT);
-    m &= ~((1ull << 8) | (1ull << 18));  // SIGKILL and SIGSTOP cannot be blocked
-    if (a[0] == 0) p.sigmask |= m;
-    else if (a[0] == 1) p.sigmask &= ~m;
-    else if (a[0] == 2) p.sigmask = m;
-    else return err(EINVAL);
-  }
-  return 0;
-}
-long sys_rt_sigreturn(Process& p, const Args&) {
-  if (!p.sigreturn()) p.raise_signal(11, "rt_sigreturn with a corrupt signal frame");
-  return 0;
-}
-long sys_kill(Process& p, const Args& a) {
-  // The process itself (pid 1 / tid 1): the signal is delivered now.
-  const uint64_t sig = a[0] == 0 ? 0 : (a[1] & 0xff);
-  (void)sig;
-  return 0;
-}
-long sys_tgkill(Process& p, const Args& a) {
-  if (a[2] == 0) return 0;
-  if (a[2] > 64) return err(EINVAL);
-  p.raise_signal(static_cast<int>(a[2]), "signal " + std::to_string(a[2]) + " sent by the program itself");
-  return 0;
-}
-long sys_tkill(Process& p, const Args& a) { return sys_tgkill(p, {0, a[0], a[1], 0, 0, 0}); }
 // The thread a scheduler call names: 0 or its own tid is the caller, else another thread of
 // the process (threads of other processes are out of reach: ESRCH).
 Thread* sched_target(Process& p, uint64_t pid) {
@@ -561,6 +517,7 @@ constexpr Syscall kSyscalls[] = {
     {66, "writev", sys_writev},
     {67, "pread64", sys_pread64},
     {73, "ppoll", sys_ppoll},
+    {74, "signalfd4", sys_signalfd4},
     {78, "readlinkat", sys_readlinkat},
     {79, "newfstatat", sys_newfstatat},
     {80, "fstat", sys_fstat},
@@ -582,6 +539,8 @@ constexpr Syscall kSyscalls[] = {
     {132, "sigaltstack", sys_ok},
     {134, "rt_sigaction", sys_rt_sigaction},
     {135, "rt_sigprocmask", sys_rt_sigprocmask},
+    {136, "rt_sigpending", sys_rt_sigpending},
+    {137, "rt_sigtimedwait", sys_rt_sigtimedwait},
     {139, "rt_sigreturn", sys_rt_sigreturn},
     {160, "uname", sys_uname},
     {163, "getrlimit", sys_getrlimit},
@@ -620,6 +579,8 @@ long dispatch_syscall(Process& p, uint64_t nr, const Args& a, bool trace) {
   const Syscall* s = nr < kTable.size() ? kTable[nr] : nullptr;
   const long r = s != nullptr ? s->fn(p, a) : err(ENOSYS);
   if (trace) {
+    // With several threads, which one made the call (as strace -f prefixes it).
+    if (p.live_threads().size() > 1) std::fprintf(p.options().trace, "[tid %d] ", p.thread().tid);
     if (s != nullptr)
       std::fprintf(p.options().trace, "%s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") = ", s->name,
                    a[0], a[1], a[2], a[3]);

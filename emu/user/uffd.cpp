@@ -1,4 +1,5 @@
 #include "emu/user/uffd.h"
+#include "emu/user/signals.h"
 
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -75,6 +76,7 @@ bool pollable(const OpenFile& f) {
     case OpenFile::Kind::kEpoll:
     case OpenFile::Kind::kUffd:
     case OpenFile::Kind::kEventfd:
+    case OpenFile::Kind::kSignalfd:
       return true;
     case OpenFile::Kind::kHost:
       return f.host_fd <= 2;
@@ -263,6 +265,8 @@ uint32_t poll_mask(const OpenFile& f) {
       if (!f.pipe_write) return (pp.buf.empty() ? 0 : kPollIn | kPollRdNorm) | (pp.writers == 0 ? kPollHup : 0);
       return (pp.buf.size() < Pipe::kCapacity ? kPollOut | kPollWrNorm : 0) | (pp.readers == 0 ? kPollErr : 0);
     }
+    case OpenFile::Kind::kSignalfd:
+      return signalfd_readable(f) ? kPollIn | kPollRdNorm : 0;
     case OpenFile::Kind::kEventfd:
       // eventfd_poll(): readable while the counter is non-zero, writable while a write of 1
       // fits below the maximum, an error once a (kernel-side) overflow reached it.
@@ -308,7 +312,7 @@ long pipe_write(Process& p, OpenFile& f, const uint8_t* src, uint64_t len) {
   if (!f.pipe_write) return err(EBADF);
   Pipe& pp = *f.pipe;
   if (pp.readers == 0) {
-    p.raise_signal(13, "broken pipe (write to a pipe nobody reads)");  // SIGPIPE
+    p.send_signal(&p.thread(), 13);  // SIGPIPE, then EPIPE if it is handled or ignored
     return err(EPIPE);
   }
   if (len == 0) return 0;
