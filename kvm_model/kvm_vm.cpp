@@ -138,6 +138,9 @@ int Vm::vgic_set_attr(uint32_t group, uint64_t attr, uint64_t value) {
       if (attr == KVM_VGIC_V3_ADDR_TYPE_DIST) {
         if (int rc = check(vgic_dist_, value, vgic::kDistSize); rc != 0) return rc;
         vgic_dist_ = value;
+        // Addresses may follow CTRL_INIT (QEMU sets them once the machine is built): the
+        // layout is what the first KVM_RUN maps, whenever it was given.
+        if (vgic_) vgic_->set_layout(vgic_dist_, vgic_regions_);
         return 0;
       }
       if (attr == KVM_VGIC_V3_ADDR_TYPE_REDIST || attr == kAddrRedistRegion) {

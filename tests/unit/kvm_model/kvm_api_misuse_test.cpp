@@ -199,3 +199,23 @@ BOOST_AUTO_TEST_CASE(strict_run_checks_finalisation_first) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Found by running QEMU 7.2 (Debian's arm64 build) through pmuemu user's /dev/kvm: QEMU
+// initialises the vGIC (CTRL_INIT) when it creates it and gives the distributor and
+// redistributor addresses only once the machine is built. Linux maps the regions at the
+// first KVM_RUN, so addresses set after CTRL_INIT count; the model kept the distributor at
+// its default address, and the guest kernel found no distributor.
+BOOST_FIXTURE_TEST_CASE(vgic_dist_address_after_init, Fixture) {
+  memory();
+  vcpu(0);
+  BOOST_REQUIRE(vm->create_device(km::KVM_DEV_TYPE_ARM_VGIC_V3) == 0);
+  BOOST_REQUIRE(vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_CTRL, km::KVM_DEV_ARM_VGIC_CTRL_INIT, 0) == 0);
+  BOOST_REQUIRE(vm->vgic() != nullptr);
+  const uint64_t dist = 0x0a000000, redist = 0x0a100000;
+  BOOST_REQUIRE(dist != vm->vgic()->dist_base());
+  // QEMU's order: the redistributors first, the distributor last.
+  BOOST_REQUIRE(vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_REDIST, redist) == 0);
+  BOOST_REQUIRE(vm->vgic_set_attr(km::KVM_DEV_ARM_VGIC_GRP_ADDR, km::KVM_VGIC_V3_ADDR_TYPE_DIST, dist) == 0);
+  BOOST_TEST(vm->vgic()->dist_base() == dist);
+  BOOST_TEST(vm->vgic()->redist_base(0) == redist);
+}
