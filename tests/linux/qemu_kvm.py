@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Debian's QEMU as the VMM: qemu-system-aarch64 (arm64, from scripts/qemu-arm64) runs under
+`pmuemu user` and drives pmuemu's /dev/kvm with -accel kvm (docs/user-mode.md).
+
+usage: qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT hello GUEST.elf
+       qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf Image perf.cpio
+
+hello       the PL011/PSCI guest guests/virt/kvm_pmu_hello.c under eras 6.6, 6.7 and 6.16,
+            with QEMU's threads on a LITTLE and on a big pCPU: it reports the PMCR_EL0.N of
+            that pCPU's cluster (read from `pmuemu host show`), counts its own loop with
+            INST_RETIRED, and QEMU exits 0 after PSCI SYSTEM_OFF; the same run twice gives
+            byte-identical output
+linux-perf  Debian's kernel with Debian's perf in the initramfs under QEMU, on a big pCPU:
+            the kernel's PMU driver reports that cluster's N + 1 counters, `perf stat`
+            counts instructions at EL0 and EL1 and cycles, all of the time, and the guest
+            powers off (QEMU exits 0)
+"""
+import re
+import subprocess
+import sys
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def counters_of(pmuemu, host):
+    """pCPU -> PMCR_EL0.N, from pmuemu host show."""
+    out = subprocess.run([pmuemu, "host", "show", host], capture_output=True, text=True, check=True).stdout
+    n = {}
+    for line in out.splitlines():
+        m = re.match(r"^(\d+)\s+\d+\s+\S+\s+0x[0-9a-f]+\s+v[\d.]+\s+(\d+)\s", line)
+        if m:
+            n[int(m.group(1))] = int(m.group(2))
+    if not n:
+        fail(f"no pCPU rows in `pmuemu host show {host}`:\n{out}")
+    return n
+
+
+def qemu(pmuemu, host, root, era, vmm_cpu, qemu_args, timeout):
+    cmd = [pmuemu, "user", "--host", host, "--kvm", era, "--vmm-cpu", str(vmm_cpu), "--sysroot", root,
+           "--timeout", str(timeout), root + "/usr/bin/qemu-system-aarch64",
+           "-M", "virt,gic-version=3", "-cpu", "host", "-accel", "kvm", "-nographic", "-nodefaults",
+           "-serial", "stdio", "-no-reboot"] + qemu_args
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
+    except subprocess.TimeoutExpired:
+        fail("timed out: " + " ".join(cmd))
+    return r, cmd
+
+
+def hello(pmuemu, host, root, guest):
+    n_of = counters_of(pmuemu, host)
+    little, big = min(n_of), max(n_of)
+    if n_of[little] == n_of[big]:
+        fail(f"{host}: pCPUs {little} and {big} have the same N; the test needs two clusters")
+    first = None
+    for era in ("6.6", "6.7", "6.16"):
+        for cpu in (little, big):
+            r, cmd = qemu(pmuemu, host, root, era, cpu, ["-m", "128M", "-kernel", guest], 60)
+            where = f"era {era}, QEMU on pCPU {cpu}"
+            if r.returncode != 0:
+                fail(f"{where}: exit status {r.returncode}\n{r.stdout}\n{r.stderr}\n{' '.join(cmd)}")
+            m = re.search(r"kvm_pmu_hello: N=(\d+) INST_RETIRED=1 loop_insts=(\d+) cycles_moved=1", r.stdout)
+            if not m:
+                fail(f"{where}: no report in\n{r.stdout}\n{r.stderr}")
+            if int(m.group(1)) != n_of[cpu]:
+                fail(f"{where}: the guest sees N={m.group(1)}, pCPU {cpu}'s cluster has {n_of[cpu]}")
+            if "kvm_pmu_hello: ok" not in r.stdout:
+                fail(f"{where}: the guest's checks failed:\n{r.stdout}")
+            print(f"{where}: N={m.group(1)}, loop counted {m.group(2)} instructions, QEMU exited 0")
+            if first is None:
+                first = (era, cpu, r.stdout)
+    era, cpu, out = first
+    r, _ = qemu(pmuemu, host, root, era, cpu, ["-m", "128M", "-kernel", guest], 60)
+    if r.stdout != out:
+        fail(f"era {era}, pCPU {cpu}: a second run printed something else:\n{out}\n---\n{r.stdout}")
+    print("the same run twice: byte-identical output")
+
+
+def linux_perf(pmuemu, host, root, image, initrd):
+    n_of = counters_of(pmuemu, host)
+    cpu = max(n_of, key=lambda c: (n_of[c], c))
+    cmd = 'sh -c "perf stat -x, -e instructions:u,instructions:k,cycles ls /; dmesg | grep -i perfevents"'
+    r, full = qemu(pmuemu, host, root, "6.7", cpu,
+                   ["-m", "512M", "-kernel", image, "-initrd", initrd, "-append",
+                    "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 quiet -- " + cmd], 300)
+    out = r.stdout
+    if r.returncode != 0:
+        fail(f"exit status {r.returncode}\n{out}\n{r.stderr}\n{' '.join(full)}")
+    want = f"hw perfevents: enabled with armv8_pmuv3 PMU driver, {n_of[cpu] + 1} counters available"
+    if want not in out:
+        fail(f"the kernel's PMU driver line is not {want!r}:\n{out}")
+    rows = {}
+    for line in out.splitlines():
+        f = line.strip().split(",")
+        if len(f) >= 5 and f[2] in ("instructions:u", "instructions:k", "cycles"):
+            rows[f[2]] = (f[0], f[4])
+    for ev in ("instructions:u", "instructions:k", "cycles"):
+        if ev not in rows:
+            fail(f"perf stat printed no {ev} row:\n{out}")
+        count, running = rows[ev]
+        if not count.isdigit() or int(count) == 0 or running != "100.00":
+            fail(f"{ev}: count {count!r}, running {running!r}% (want a count, all of the time):\n{out}")
+    if "proc" not in out or "reboot: Power down" not in out:
+        fail(f"no `ls /` output or no power-off:\n{out}")
+    print(f"QEMU on pCPU {cpu}: {want}; " +
+          ", ".join(f"{ev} {rows[ev][0]}" for ev in ("instructions:u", "instructions:k", "cycles")))
+
+
+def main():
+    if len(sys.argv) < 5:
+        fail(__doc__)
+    pmuemu, host, root, mode = sys.argv[1:5]
+    rest = sys.argv[5:]
+    if mode == "hello" and len(rest) == 1:
+        hello(pmuemu, host, root, rest[0])
+    elif mode == "linux-perf" and len(rest) == 2:
+        linux_perf(pmuemu, host, root, *rest)
+    else:
+        fail(__doc__)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
