@@ -549,6 +549,12 @@ Outcome Process::run() {
     // would otherwise never use one up, and a runnable thread beside it on the same
     // pCPU would never run. The guest instructions its KVM_RUN calls retired count too.
     bool turn_over = threads_.size() > 1 && total_retired() - turn_start_ >= kQuantum;
+    // A sched_yield passes its thread over for a scheduler slice (Linux's is milliseconds,
+    // many quanta here): a thread that yields while another spins (a vCPU thread in
+    // KVM_RUN) competes for the pCPU again after kYieldSliceNs, instead of starving.
+    if (turn_over)
+      for (auto& t : threads_)
+        if (t->yielded && now_ns() - t->yielded_at_ns >= kYieldSliceNs) t->yielded = false;
     if (turn_over && !contender()) {
       turn_start_ = total_retired();  // nobody else wants the pCPU: a new quantum
       turn_over = false;

@@ -161,9 +161,11 @@ struct Thread {
   // rewritten before the thread returns to the program.
   uint32_t rseq_shown = UINT32_MAX;
   bool rseq_event = false;  // switched out or migrated since it last ran (RSEQ_EVENT_PREEMPT)
-  // It called sched_yield and has not run since: the end of another thread's quantum does
-  // not hand the pCPU back to it, only that thread blocking, yielding or ending does.
+  // It called sched_yield (at yielded_at_ns) and has not run since: the end of another
+  // thread's quantum does not hand the pCPU back to it within a scheduler slice
+  // (kYieldSliceNs), only that thread blocking, yielding or ending does.
   bool yielded = false;
+  uint64_t yielded_at_ns = 0;
   // Signals: the thread's mask, and those sent to it (tgkill) not yet delivered; bit n-1
   // is signal n. A thread created by clone inherits the mask and has nothing pending.
   uint64_t sigmask = 0;
@@ -212,6 +214,7 @@ class Process {
   uint64_t quantum_left() const;
   void yield() {
     threads_[cur_]->yielded = true;
+    threads_[cur_]->yielded_at_ns = now_ns();
     switch_now_ = threads_.size() > 1;
   }
   void set_pcpu(uint32_t p);
@@ -319,6 +322,9 @@ class Process {
   bool wake_due() const;  // a sleeping or timed-out thread's wake-up time has passed
   uint64_t turn_start_ = 0;  // total_retired() when the current thread's turn began
   static constexpr uint64_t kQuantum = 1u << 16;  // threads take turns in this many instructions
+  // How long a sched_yield keeps its thread off the pCPU while another thread runs: CFS's
+  // slice for 8 CPUs (0.75 ms scaled by 1 + log2(8)).
+  static constexpr uint64_t kYieldSliceNs = 3'000'000;
   bool switch_now_ = false;    // the current thread blocked or exited
   std::unique_ptr<cpu::Core> make_core(uint32_t pcpu);
   // Picks the next runnable thread; false if none can ever run. At the end of a quantum
