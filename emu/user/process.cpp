@@ -536,12 +536,16 @@ Outcome Process::run() {
     std::snprintf(b, sizeof b, "0x%" PRIx64, v);
     return std::string(b);
   };
+  // The outcome of a process a signal ended: the status a shell shows, and why.
+  auto killed = [&] {
+    out.signal = fatal_signal_;
+    out.exit_status = 128 + *fatal_signal_;
+    out.reason = fatal_reason_;
+  };
   for (;;) {
     rseq_resume();
     if (fatal_signal_) {  // an rseq abort handler the kernel would refuse
-      out.signal = fatal_signal_;
-      out.exit_status = 128 + *fatal_signal_;
-      out.reason = fatal_reason_;
+      killed();
       break;
     }
     // The quantum is the thread's turn, not one stretch between system calls: a thread
@@ -585,9 +589,7 @@ Outcome Process::run() {
     }
     deliver_signals();
     if (fatal_signal_) {  // a signal whose default action ends the process
-      out.signal = fatal_signal_;
-      out.exit_status = 128 + *fatal_signal_;
-      out.reason = fatal_reason_;
+      killed();
       break;
     }
     const cpu::RunResult r = core_->run(budget);
@@ -611,13 +613,8 @@ Outcome Process::run() {
       ended = true;
     }
     if (ended) {
-      if (exit_code) {
-        out.exit_status = *exit_code & 0xff;
-      } else {
-        out.signal = fatal_signal_;
-        out.exit_status = 128 + *fatal_signal_;
-        out.reason = fatal_reason_;
-      }
+      if (exit_code) out.exit_status = *exit_code & 0xff;
+      else killed();
       break;
     }
     if (switch_now_) {
