@@ -25,6 +25,22 @@ using Handler = long (*)(Process&, const Args&);
 
 long err(int e) { return -static_cast<long>(e); }
 
+// A path for the trace, as strace shows it: printable ASCII as is, the rest escaped.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (const unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    }
+  }
+  return out;
+}
+
 std::shared_ptr<OpenFile> file_of(Process& p, uint64_t fd) {
   auto it = p.files().find(static_cast<int>(fd));
   return it == p.files().end() ? nullptr : it->second;
@@ -495,6 +511,7 @@ struct Syscall {
   uint16_t nr;
   const char* name;
   Handler fn;
+  int8_t path_arg = -1;  // the argument that is a path, which --trace prints as a string
 };
 constexpr Syscall kSyscalls[] = {
     {17, "getcwd", sys_getcwd},
@@ -506,8 +523,8 @@ constexpr Syscall kSyscalls[] = {
     {24, "dup3", sys_dup3},
     {25, "fcntl", sys_fcntl},
     {29, "ioctl", sys_ioctl},
-    {48, "faccessat", sys_faccessat},
-    {56, "openat", sys_openat},
+    {48, "faccessat", sys_faccessat, 1},
+    {56, "openat", sys_openat, 1},
     {57, "close", sys_close},
     {59, "pipe2", sys_pipe2},
     {62, "lseek", sys_lseek},
@@ -518,8 +535,8 @@ constexpr Syscall kSyscalls[] = {
     {67, "pread64", sys_pread64},
     {73, "ppoll", sys_ppoll},
     {74, "signalfd4", sys_signalfd4},
-    {78, "readlinkat", sys_readlinkat},
-    {79, "newfstatat", sys_newfstatat},
+    {78, "readlinkat", sys_readlinkat, 1},
+    {79, "newfstatat", sys_newfstatat, 1},
     {80, "fstat", sys_fstat},
     {93, "exit", sys_exit},
     {94, "exit_group", sys_exit_group},
@@ -555,7 +572,7 @@ constexpr Syscall kSyscalls[] = {
     {178, "gettid", sys_gettid},
     {214, "brk", sys_brk},
     {220, "clone", sys_clone},
-    {221, "execve", sys_execve},
+    {221, "execve", sys_execve, 0},
     {260, "wait4", sys_wait4},
     {215, "munmap", sys_munmap},
     {222, "mmap", sys_mmap},
@@ -581,10 +598,16 @@ long dispatch_syscall(Process& p, uint64_t nr, const Args& a, bool trace) {
   if (trace) {
     // With several threads, which one made the call (as strace -f prefixes it).
     if (p.live_threads().size() > 1) std::fprintf(p.options().trace, "[tid %d] ", p.thread().tid);
-    if (s != nullptr)
-      std::fprintf(p.options().trace, "%s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") = ", s->name,
-                   a[0], a[1], a[2], a[3]);
-    else
+    if (s != nullptr) {
+      std::fprintf(p.options().trace, "%s(", s->name);
+      for (int i = 0; i < 4; ++i) {
+        const char* sep = i == 0 ? "" : ", ";
+        const auto path = i == s->path_arg ? p.read_string(a[static_cast<size_t>(i)], 256) : std::nullopt;
+        if (path) std::fprintf(p.options().trace, "%s\"%s\"", sep, printable(*path).c_str());
+        else std::fprintf(p.options().trace, "%s0x%" PRIx64, sep, a[static_cast<size_t>(i)]);
+      }
+      std::fprintf(p.options().trace, ") = ");
+    } else
       std::fprintf(p.options().trace, "syscall_%" PRIu64 "(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ") = ", nr, a[0],
                    a[1], a[2]);
     if (r == kRestartSyscall)
