@@ -184,6 +184,7 @@ void Process::deliver_signals() {
       if (!((act.flags & kSaRestart) && restarts(nr))) {
         core_->set_x(0, static_cast<uint64_t>(-EINTR));
         core_->set_sysreg(SysSlot::ELR_EL1, core_->sysreg(SysSlot::ELR_EL1) + 4);
+        t.io_deadline = 0;  // the call is over: the next wait starts afresh
       }
     }
     if (opts_.trace_syscall)
