@@ -6,15 +6,10 @@
 #include <cstring>
 
 #include "emu/common/errors.h"
+#include "emu/common/text.h"
 
 namespace pmuemu::user {
 namespace {
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 int prot_of(const Elf64_Phdr& ph) {
   return ((ph.p_flags & PF_R) ? kProtRead : 0) | ((ph.p_flags & PF_W) ? kProtWrite : 0) |
@@ -59,7 +54,7 @@ LoadedElf load_elf(AddressSpace& mem, const std::vector<uint8_t>& img, const std
         (ph.p_filesz != 0 && (ph.p_offset > img.size() || ph.p_filesz > img.size() - ph.p_offset)))
       throw InputError(what + ": segment " + std::to_string(i) + " lies outside the file");
     if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr || ph.p_vaddr + ph.p_memsz > kEnd)
-      throw InputError(what + ": segment " + std::to_string(i) + " at " + hex(ph.p_vaddr) + " is outside the program area");
+      throw InputError(what + ": segment " + std::to_string(i) + " at " + text::hex(ph.p_vaddr, 1) + " is outside the program area");
     if (phdr_vaddr == UINT64_MAX && ph.p_offset == 0 && eh.e_phoff < ph.p_filesz) phdr_vaddr = ph.p_vaddr + eh.e_phoff;
     lo = std::min<uint64_t>(lo, ph.p_vaddr & ~0xfffull);
     hi = std::max<uint64_t>(hi, (ph.p_vaddr + ph.p_memsz + 0xfff) & ~0xfffull);
@@ -75,12 +70,12 @@ LoadedElf load_elf(AddressSpace& mem, const std::vector<uint8_t>& img, const std
       if (base == 0) throw InputError(what + ": no room for its " + std::to_string((hi - lo) >> 10) + " KiB of segments");
     } else {
       base = kPieBase;
-      if (hi - lo > kMmapTop - kPieBase) throw InputError(what + ": its segments do not fit above " + hex(kPieBase));
+      if (hi - lo > kMmapTop - kPieBase) throw InputError(what + ": its segments do not fit above " + text::hex(kPieBase, 1));
     }
     out.bias = base - lo;
   }
   if (lo + out.bias < kBase || hi + out.bias > kMmapTop)
-    throw InputError(what + ": its segments [" + hex(lo + out.bias) + ", " + hex(hi + out.bias) +
+    throw InputError(what + ": its segments [" + text::hex(lo + out.bias, 1) + ", " + text::hex(hi + out.bias, 1) +
                      ") are outside the program area");
   if (interp_role && eh.e_type == ET_EXEC) {
     // A fixed-address interpreter may not overlay the program.

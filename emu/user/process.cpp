@@ -43,9 +43,10 @@ constexpr uint64_t kSctlr = (1ull << 0) | (1ull << 2) | (1ull << 4) | (1ull << 1
 constexpr uint64_t kTcr = 16 | (1ull << 8) | (1ull << 10) | (3ull << 12) | (1ull << 23) | (5ull << 32) | (1ull << 36);
 constexpr uint64_t kMair = 0xff;  // attr 0: Normal, inner/outer write-back
 
-std::vector<uint8_t> read_file(const std::filesystem::path& p) {
+// A file's bytes; nullopt if it cannot be opened.
+std::optional<std::vector<uint8_t>> read_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
-  if (!in) throw InputError(p.string() + ": cannot open the program");
+  if (!in) return std::nullopt;
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
@@ -67,7 +68,7 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   main_thread->pcpu = opts_.vmm_cpu;
   uffd_ = std::make_unique<UserFaults>();
   kvm_->set_host_page_gate(uffd_.get());
-  kvm_->set_pending_signals([this] { return thread().pending | shared_pending; });
+  kvm_->set_pending_signals([this] { return pending(thread()); });
   main_thread->core = make_core(opts_.vmm_cpu);
   main_thread->sched.timeslices = 1;  // switched in once, to start
   core_ = main_thread->core.get();
@@ -125,7 +126,9 @@ uint64_t Process::total_retired() const {
 
 void Process::load() {
   const std::string name = opts_.program.string();
-  const LoadedElf prog = load_elf(mem_, read_file(opts_.program), name, ElfRole::kProgram);
+  const auto prog_bytes = read_bytes(opts_.program);
+  if (!prog_bytes) throw InputError(name + ": cannot open the program");
+  const LoadedElf prog = load_elf(mem_, *prog_bytes, name, ElfRole::kProgram);
   phdr_ = prog.phdr;
   phnum_ = prog.phnum;
   prog_entry_ = entry_ = prog.entry;
@@ -134,13 +137,12 @@ void Process::load() {
   // A dynamically linked program starts in its interpreter (the dynamic linker), which
   // finds the program through AT_PHDR and AT_ENTRY and loads its libraries itself.
   const std::string interp = host_path(opts_, prog.interp);
-  std::ifstream probe(interp, std::ios::binary);
-  if (!probe)
+  const auto interp_bytes = read_bytes(interp);
+  if (!interp_bytes)
     throw InputError(name + ": its interpreter " + prog.interp + " is not found" +
                      (opts_.sysroot.empty() ? std::string(" (give --sysroot DIR, the root its libraries are under)")
                                             : " under --sysroot " + opts_.sysroot.string() + " or on the host"));
-  probe.close();
-  const LoadedElf ld = load_elf(mem_, read_file(interp), interp, ElfRole::kInterpreter);
+  const LoadedElf ld = load_elf(mem_, *interp_bytes, interp, ElfRole::kInterpreter);
   interp_base_ = ld.bias;
   entry_ = ld.entry;
 }

@@ -267,8 +267,10 @@ class Process {
   // that does not block it takes it). A thread that waits (futex, sleep, file, a
   // preempted KVM_RUN) and accepts the signal is woken to take it.
   void send_signal(Thread* t, int sig);
-  // The signals thread t would take now: sent to it or to the process, not blocked.
-  uint64_t deliverable(const Thread& t) const { return (t.pending | shared_pending) & ~t.sigmask; }
+  // The signals pending for thread t: sent to it or to the process.
+  uint64_t pending(const Thread& t) const { return t.pending | shared_pending; }
+  // The signals thread t would take now: pending and not blocked.
+  uint64_t deliverable(const Thread& t) const { return pending(t) & ~t.sigmask; }
   uint64_t tid_address = 0;
 
   std::optional<int> exit_code;  // set by exit/exit_group

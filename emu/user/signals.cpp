@@ -1,5 +1,7 @@
 #include "emu/user/signals.h"
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -21,13 +23,11 @@ constexpr uint64_t kUnblockable = (uint64_t{1} << (kSigKill - 1)) | (uint64_t{1}
 constexpr int kSiUser = 0, kSiTkill = -6;  // si_code of kill() and tgkill()
 
 // Signals whose default action is to do nothing: SIGCHLD, SIGCONT, SIGURG, SIGWINCH, and the
-// job-control stops (no terminal, no job control here).
-bool ignored_by_default(int sig) {
-  switch (sig) {
-    case 17: case 18: case 20: case 21: case 22: case 23: case 28: return true;
-    default: return false;
-  }
-}
+// job-control stops SIGTSTP, SIGTTIN, SIGTTOU (no terminal, no job control here).
+constexpr uint64_t kIgnoredByDefault = (uint64_t{1} << (17 - 1)) | (uint64_t{1} << (18 - 1)) | (uint64_t{1} << (20 - 1)) |
+                                       (uint64_t{1} << (21 - 1)) | (uint64_t{1} << (22 - 1)) | (uint64_t{1} << (23 - 1)) |
+                                       (uint64_t{1} << (28 - 1));
+bool ignored_by_default(int sig) { return (kIgnoredByDefault & bit_of(sig)) != 0; }
 
 std::string signal_name(int sig) {
   static constexpr const char* kNames[] = {"",        "SIGHUP",  "SIGINT",  "SIGQUIT", "SIGILL",  "SIGTRAP",
@@ -52,18 +52,29 @@ struct SigFrame {
 };
 constexpr uint64_t kFrameMagic = 0x706d7565'73696766ull;  // "pmuesigf"
 
-// Whether a system call interrupted by a handler with SA_RESTART runs again afterwards
-// (Linux's -ERESTARTSYS calls) rather than failing with EINTR. KVM_RUN returns -EINTR
-// itself, the poll family and the sleeps always fail with EINTR.
-bool restarts(uint64_t nr) {
-  switch (nr) {
-    case 63: case 64: case 65: case 66: case 67:  // read, write, readv, writev, pread64
-    case 98:                                       // futex
-    case 260:                                      // wait4
-      return true;
-    default:
-      return false;
+// The system calls that an interrupting handler with SA_RESTART runs again afterwards
+// (Linux's -ERESTARTSYS calls) rather than failing with EINTR: read, write, readv, writev,
+// pread64, futex, wait4. KVM_RUN returns -EINTR itself, the poll family and the sleeps
+// always fail with EINTR.
+constexpr std::array<uint64_t, 7> kRestartable = {63, 64, 65, 66, 67, 98, 260};
+bool restarts(uint64_t nr) { return std::ranges::find(kRestartable, nr) != kRestartable.end(); }
+
+// Takes the lowest pending signal of `set`, from thread t's own first, then from the
+// process's (Linux's dequeue_signal()): its number and si_code (SI_TKILL for one sent to
+// the thread, SI_USER for one sent to the process); 0 when none is pending.
+struct Taken {
+  int sig = 0;
+  int code = 0;
+};
+Taken take_pending(Process& p, Thread& t, uint64_t set) {
+  for (uint64_t* from : {&t.pending, &p.shared_pending}) {
+    if (const uint64_t hit = *from & set) {
+      const int sig = std::countr_zero(hit) + 1;
+      *from &= ~bit_of(sig);
+      return {sig, from == &t.pending ? kSiTkill : kSiUser};
+    }
   }
+  return {};
 }
 
 }  // namespace
@@ -243,7 +254,7 @@ long sys_rt_sigreturn(Process& p, const SigArgs&) {
 
 long sys_rt_sigpending(Process& p, const SigArgs& a) {
   if (a[1] != 8) return err(EINVAL);
-  const uint64_t v = (p.thread().pending | p.shared_pending) & p.thread().sigmask;
+  const uint64_t v = p.pending(p.thread()) & p.thread().sigmask;
   return p.write(a[0], &v, 8) ? 0 : err(EFAULT);
 }
 
@@ -255,16 +266,12 @@ long sys_rt_sigtimedwait(Process& p, const SigArgs& a) {
   if (!p.read(a[0], &set, 8)) return err(EFAULT);
   set &= ~kUnblockable;
   Thread& t = p.thread();
-  for (uint64_t* from : {&t.pending, &p.shared_pending}) {
-    if (const uint64_t hit = *from & set) {
-      const int sig = std::countr_zero(hit) + 1;
-      *from &= ~bit_of(sig);
-      if (a[1] != 0) {
-        int32_t info[32] = {sig, 0, from == &t.pending ? kSiTkill : kSiUser, p.pid()};
-        if (!p.write(a[1], info, sizeof info)) return err(EFAULT);
-      }
-      return sig;
+  if (const Taken got = take_pending(p, t, set); got.sig != 0) {
+    if (a[1] != 0) {
+      int32_t info[32] = {got.sig, 0, got.code, p.pid()};
+      if (!p.write(a[1], info, sizeof info)) return err(EFAULT);
     }
+    return got.sig;
   }
   uint64_t deadline = UINT64_MAX;
   if (a[2] != 0) {
@@ -329,7 +336,7 @@ long sys_signalfd4(Process& p, const SigArgs& a) {
 
 bool signalfd_readable(const OpenFile& f) {
   const Process& p = *f.signal_owner;
-  return ((p.thread().pending | p.shared_pending) & f.signal_mask) != 0;
+  return (p.pending(p.thread()) & f.signal_mask) != 0;
 }
 
 long signalfd_read(Process& p, OpenFile& f, uint8_t* dst, uint64_t len) {
@@ -338,13 +345,9 @@ long signalfd_read(Process& p, OpenFile& f, uint8_t* dst, uint64_t len) {
   long done = 0;
   Thread& t = p.thread();
   while (len - static_cast<uint64_t>(done) >= kInfoSize) {
-    uint64_t* from = (t.pending & f.signal_mask) ? &t.pending : &p.shared_pending;
-    const uint64_t hit = *from & f.signal_mask;
-    if (hit == 0) break;
-    const int sig = std::countr_zero(hit) + 1;
-    *from &= ~bit_of(sig);
-    uint32_t info[kInfoSize / 4] = {static_cast<uint32_t>(sig), 0,
-                                    static_cast<uint32_t>(from == &t.pending ? kSiTkill : kSiUser),
+    const Taken got = take_pending(p, t, f.signal_mask);
+    if (got.sig == 0) break;
+    uint32_t info[kInfoSize / 4] = {static_cast<uint32_t>(got.sig), 0, static_cast<uint32_t>(got.code),
                                     static_cast<uint32_t>(p.pid())};
     std::memcpy(dst + done, info, kInfoSize);
     p.mem().phys().note_write(reinterpret_cast<uint64_t>(dst + done), kInfoSize);

@@ -25,7 +25,9 @@ using Handler = long (*)(Process&, const Args&);
 
 long err(int e) { return -static_cast<long>(e); }
 
-// A path for the trace, as strace shows it: printable ASCII as is, the rest escaped.
+// A path for the trace, as strace shows it: printable ASCII as is, the rest escaped, in
+// full (text::printable cuts at 64 characters, for one-line error messages; a trace is
+// read for the whole path).
 std::string printable(const std::string& s) {
   std::string out;
   for (const unsigned char c : s) {
