@@ -25,15 +25,8 @@
 extern void _start(void);
 extern const ElfW(Ehdr) __ehdr_start;
 
-static int failures;
-#define CHECK(cond, ...)                  \
-  do {                                    \
-    if (!(cond)) {                        \
-      printf("dynamic: FAIL: " __VA_ARGS__); \
-      printf("\n");                       \
-      ++failures;                         \
-    }                                     \
-  } while (0)
+#define CHECK_NAME "dynamic"
+#include "check.h"
 
 static __thread long tls_value = 5;
 

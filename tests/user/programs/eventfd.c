@@ -21,15 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(cond, ...)                     \
-  do {                                       \
-    if (!(cond)) {                           \
-      printf("eventfd: FAIL: " __VA_ARGS__); \
-      printf("\n");                          \
-      ++failures;                            \
-    }                                        \
-  } while (0)
+#define CHECK_NAME "eventfd"
+#include "check.h"
 
 static short revents(int fd) {
   struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};

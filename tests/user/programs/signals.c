@@ -37,15 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(cond, ...)                     \
-  do {                                       \
-    if (!(cond)) {                           \
-      printf("signals: FAIL: " __VA_ARGS__); \
-      printf("\n");                          \
-      ++failures;                            \
-    }                                        \
-  } while (0)
+#define CHECK_NAME "signals"
+#include "check.h"
 
 static volatile sig_atomic_t hits;
 static volatile pid_t handler_tid;
