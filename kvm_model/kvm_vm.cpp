@@ -362,7 +362,7 @@ int Vm::irq_line(unsigned spi, bool level) {
   const unsigned intid = 32 + spi;
   if (spi >= 988 || intid >= vgic_nr_irqs_) return -EINVAL;
   const auto lk = lock();
-  vgic_->set_irq_level(0, intid, level);
+  vgic_->inject_irq(0, intid, level);
   // Each vCPU's core picks its output up at its next entry (sync_interrupts); threaded, a
   // vCPU blocked in WFI or running guest code is kicked to look now.
   if (threaded_)

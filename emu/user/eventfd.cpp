@@ -48,4 +48,16 @@ long eventfd_write(Process& p, OpenFile& f, const uint8_t* src, uint64_t len) {
   return 8;
 }
 
+void eventfd_signal(Process& p, OpenFile& f) {
+  if (f.event_count < kMax) ++f.event_count;
+  p.wake_io();
+}
+
+bool eventfd_take(Process& p, OpenFile& f) {
+  if (f.event_count == 0) return false;
+  f.event_count -= f.event_semaphore ? 1 : f.event_count;
+  p.wake_io();
+  return true;
+}
+
 }  // namespace pmuemu::user

@@ -12,11 +12,29 @@
 #include <utility>
 
 #include "emu/common/errors.h"
+#include "emu/user/uffd.h"
 #include "kvm_model/abi/abi.h"
 #include "emu/vmm/host_model.h"
 
 namespace pmuemu::user {
 namespace {
+
+// A program's eventfd as the KVM model holds it: the open file (shared by its dups), so that
+// the program may close the fd it registered.
+class ProgramEventfd final : public kvm_model::abi::Eventfd {
+ public:
+  ProgramEventfd(Process& p, std::shared_ptr<OpenFile> f) : p_(p), f_(std::move(f)) {}
+  void signal() override { eventfd_signal(p_, *f_); }
+  bool take() override { return eventfd_take(p_, *f_); }
+  bool same(const Eventfd& other) const override {
+    const auto* o = dynamic_cast<const ProgramEventfd*>(&other);
+    return o != nullptr && o->f_ == f_;
+  }
+
+ private:
+  Process& p_;
+  std::shared_ptr<OpenFile> f_;
+};
 
 static_assert(kWaitHostPage == kvm_model::kRunWaitHostPage, "KVM_RUN's wait-for-a-page result");
 
@@ -61,6 +79,15 @@ class AbiBackend final : public KvmBackend {
     v->run_struct().insn_budget = UINT64_MAX;
     guest_instructions_ += v->instructions() - before;
     return rc;
+  }
+  void set_eventfds(Process& p) override {
+    dev_->set_eventfd_resolver([&p](int fd, std::shared_ptr<kvm_model::abi::Eventfd>& out) -> long {
+      const auto it = p.files().find(fd);
+      if (it == p.files().end()) return -EBADF;
+      if (it->second->kind != OpenFile::Kind::kEventfd) return -EINVAL;
+      out = std::make_shared<ProgramEventfd>(p, it->second);
+      return 0;
+    });
   }
   void set_caller_budget(uint64_t insns) override { budget_ = insns; }
   bool take_preempted() override { return std::exchange(preempted_, false); }

@@ -69,6 +69,7 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   uffd_ = std::make_unique<UserFaults>();
   kvm_->set_host_page_gate(uffd_.get());
   kvm_->set_pending_signals([this] { return pending(thread()); });
+  kvm_->set_eventfds(*this);
   main_thread->core = make_core(opts_.vmm_cpu);
   main_thread->sched.timeslices = 1;  // switched in once, to start
   core_ = main_thread->core.get();

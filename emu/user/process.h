@@ -92,6 +92,8 @@ struct OpenFile {
 
 // Where /dev/kvm goes. The default backend refuses to open it (-ENOENT), so a program sees
 // a machine without KVM.
+class Process;
+
 struct KvmBackend {
   virtual ~KvmBackend() = default;
   virtual int open_system() { return -2; }  // -ENOENT
@@ -125,6 +127,8 @@ struct KvmBackend {
   // the vCPU's KVM_SET_SIGNAL_MASK.
   virtual void set_pending_signals(std::function<uint64_t()> pending) {}
   virtual bool take_preempted() { return false; }
+  // The process whose eventfds KVM_IOEVENTFD and KVM_IRQFD name.
+  virtual void set_eventfds(Process& p) {}
 };
 
 // A thread's scheduler statistics, the three fields of Linux's /proc/<tid>/schedstat:

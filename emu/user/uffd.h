@@ -118,6 +118,10 @@ long pipe_write(Process& p, OpenFile& f, const uint8_t* src, uint64_t len);
 long uffd_read(Process& p, OpenFile& f, uint64_t dst, uint64_t len);
 long eventfd_read(Process& p, OpenFile& f, uint8_t* dst, uint64_t len);
 long eventfd_write(Process& p, OpenFile& f, const uint8_t* src, uint64_t len);
+// The KVM model's side of an eventfd (KVM_IOEVENTFD, KVM_IRQFD): eventfd_signal() adds one
+// (a full count stays full); eventfd_take() empties it as a read would, false if it was 0.
+void eventfd_signal(Process& p, OpenFile& f);
+bool eventfd_take(Process& p, OpenFile& f);
 long uffd_ioctl(Process& p, OpenFile& f, uint64_t request, uint64_t arg);
 // close(2) of the last descriptor of a uffd: its ranges are unregistered and its waiting
 // threads woken (userfaultfd_release()).

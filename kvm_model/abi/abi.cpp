@@ -126,6 +126,9 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_STEAL_TIME:
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
+    case KVM_CAP_IOEVENTFD:
+    case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+    case KVM_CAP_IRQFD:
     case KVM_CAP_COUNTER_OFFSET:  // Linux 6.4: KVM_ARM_SET_COUNTER_OFFSET
       return 1;
     // kvm_vm_ioctl_check_extension_generic(): arm64 selects
@@ -137,6 +140,8 @@ long State::check_extension(const VmObj* vm, long cap) const {
       // An ITS makes MSIs carry a DeviceID (kvm->arch.vgic.msis_require_devid).
       if (vm == nullptr) return -EINVAL;
       return vm->vm->num_its() != 0 ? 1 : 0;
+    case KVM_CAP_IRQ_ROUTING:
+      return kMaxIrqRoutes;
     case KVM_CAP_MULTI_ADDRESS_SPACE:
       return 1;  // KVM_ADDRESS_SPACE_NUM on arm64
     case KVM_CAP_NR_MEMSLOTS:
@@ -275,6 +280,13 @@ long State::dispatch(int fd, unsigned long request, unsigned long arg, bool trac
   State* const s_ = this;
   const auto f = s_->find(fd);
   if (f == nullptr) return -EBADF;
+  if (f->vm != nullptr) {
+    // Linux injects an irqfd's interrupt when the eventfd is written. The model looks at its
+    // irqfds before each call on the VM's files instead: every way the VMM or the guest can
+    // observe the interrupt (KVM_RUN, the vGIC's attributes, ...) comes after that look.
+    std::lock_guard lk(f->vm->m);
+    s_->poll_irqfds(*f->vm);
+  }
   long rc;
   switch (f->kind) {
     case Kind::kSystem: rc = s_->sys_ioctl(request, arg); break;
@@ -330,6 +342,7 @@ int Dev::close(int fd) {
 bool Dev::owns(int fd) const { return s_->find(fd) != nullptr; }
 void Dev::set_trace(TraceFn fn) { s_->trace = std::move(fn); }
 void Dev::set_pending_signals(PendingSignalsFn fn) { s_->pending_signals = std::move(fn); }
+void Dev::set_eventfd_resolver(EventfdResolver r) { s_->eventfds = std::move(r); }
 const Options& Dev::options() const { return s_->opts; }
 void Dev::set_vmm_pcpu(uint32_t pcpu) { s_->opts.vmm_pcpu = pcpu; }
 

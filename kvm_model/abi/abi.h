@@ -48,6 +48,25 @@ using TraceFn = std::function<void(const std::string& line)>;
 // makes KVM_RUN return -EINTR with KVM_EXIT_INTR.
 using PendingSignalsFn = std::function<uint64_t()>;
 
+// An eventfd as KVM_IOEVENTFD and KVM_IRQFD hold it (Linux's eventfd_ctx): the VM keeps it
+// until the registration is removed or the VM goes, whatever happens to the fd number.
+class Eventfd {
+ public:
+  virtual ~Eventfd() = default;
+  // eventfd_signal(): the count goes up by one and its readers wake (an ioeventfd's hit).
+  virtual void signal() = 0;
+  // An irqfd's wake-up, which empties the count (eventfd_ctx_do_read): whether it was
+  // nonzero, i.e. whether the program wrote to it since the last take().
+  virtual bool take() = 0;
+  // The same eventfd (one open file, whichever fd or dup names it): an eventfd serves one
+  // irqfd per VM, and a deassignment names the eventfd it removes.
+  virtual bool same(const Eventfd& other) const = 0;
+};
+
+// fd -> the eventfd behind it, as eventfd_ctx_fdget(): 0 with `out` set; -EBADF when fd is
+// not open; -EINVAL when it is not an eventfd.
+using EventfdResolver = std::function<long(int fd, std::shared_ptr<Eventfd>& out)>;
+
 struct State;
 
 // One emulated /dev/kvm and every file opened from it, for one process.
@@ -84,6 +103,9 @@ class Dev {
   // Where KVM_RUN learns of the calling thread's pending signals. Default: the host
   // thread's (sigpending), which count only under a KVM_SET_SIGNAL_MASK that unblocks them.
   void set_pending_signals(PendingSignalsFn fn);
+  // Where KVM_IOEVENTFD and KVM_IRQFD find the eventfds their fd numbers name. Default:
+  // the host process's own eventfd(2)s (host_eventfd()); `pmuemu user`: its program's.
+  void set_eventfd_resolver(EventfdResolver r);
   // The pCPU the VMM thread now runs on (sched_setaffinity).
   void set_vmm_pcpu(uint32_t pcpu);
   // Which pages of the VMM's memory are there (a userfaultfd's missing pages): every VM's
@@ -98,6 +120,11 @@ class Dev {
  private:
   std::unique_ptr<State> s_;
 };
+
+// An eventfd(2) of this process as the VM holds it: a duplicate of `fd`, so that the VMM may
+// close its own; irqfds look at it with a non-blocking poll whenever a vCPU enters or leaves
+// guest code. The default resolver.
+long host_eventfd(int fd, std::shared_ptr<Eventfd>& out);
 
 // Names for traces and docs: "KVM_GET_ONE_REG", register ids as "PMCR_EL0", "X3", ...
 const char* ioctl_name(unsigned long request);

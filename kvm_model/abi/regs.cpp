@@ -231,6 +231,9 @@ constexpr IoctlName kIoctls[] = {
     {KVM_CLEAR_DIRTY_LOG, "KVM_CLEAR_DIRTY_LOG"},
     {KVM_SET_SIGNAL_MASK, "KVM_SET_SIGNAL_MASK"},
     {KVM_IRQ_LINE, "KVM_IRQ_LINE"},
+    {KVM_IOEVENTFD, "KVM_IOEVENTFD"},
+    {KVM_IRQFD, "KVM_IRQFD"},
+    {KVM_SET_GSI_ROUTING, "KVM_SET_GSI_ROUTING"},
     {KVM_SIGNAL_MSI, "KVM_SIGNAL_MSI"},
     {KVM_CREATE_DEVICE, "KVM_CREATE_DEVICE"},
     {KVM_ARM_PREFERRED_TARGET, "KVM_ARM_PREFERRED_TARGET"},
@@ -434,6 +437,19 @@ std::string format_call(int fd, int kind, unsigned vcpu_id, unsigned long req, u
       a = cd.type == KVM_DEV_TYPE_ARM_VGIC_V3 ? "VGIC_V3" : std::to_string(cd.type);
       if (cd.flags & KVM_CREATE_DEVICE_TEST) a += ", TEST";
       else if (rc == 0) a += ", fd " + std::to_string(cd.fd);
+      break;
+    }
+    case KVM_IOEVENTFD: {
+      kvm_ioeventfd e;
+      if (peek(arg, rc, e))
+        a = "addr " + hex(e.addr) + ", len " + std::to_string(e.len) + ", fd " + std::to_string(e.fd) + ", flags " +
+            hex(e.flags) + ((e.flags & KVM_IOEVENTFD_FLAG_DATAMATCH) ? ", datamatch " + hex(e.datamatch) : "");
+      break;
+    }
+    case KVM_IRQFD: {
+      kvm_irqfd f;
+      if (peek(arg, rc, f))
+        a = "fd " + std::to_string(f.fd) + ", gsi " + std::to_string(f.gsi) + ", flags " + hex(f.flags);
       break;
     }
     case KVM_SET_MP_STATE:

@@ -89,6 +89,35 @@ struct Slot {
   }
 };
 
+// KVM_IOEVENTFD's buses (enum kvm_bus): an arm64 guest writes only the MMIO bus.
+enum class IoBus : uint8_t { kMmio, kPio, kCcwNotify };
+// One KVM_IOEVENTFD registration (struct _ioeventfd).
+struct IoEventfd {
+  IoBus bus;
+  uint64_t addr;
+  uint32_t len;     // 0: any write at addr
+  bool wildcard;    // no KVM_IOEVENTFD_FLAG_DATAMATCH: any value
+  uint64_t datamatch;
+  std::shared_ptr<Eventfd> ev;
+};
+// One entry of the VM's GSI routing table (KVM_SET_GSI_ROUTING): an SPI of the vGIC
+// (irqchip 0, pin n: SPI n + 32) or an MSI through the ITS.
+struct GsiRoute {
+  uint32_t gsi;
+  bool msi;
+  uint32_t pin;                 // irqchip
+  uint64_t msi_addr = 0;        // MSI
+  uint32_t msi_data = 0, msi_devid = 0, msi_flags = 0;
+};
+inline constexpr uint32_t kMaxIrqRoutes = 4096;  // KVM_MAX_IRQ_ROUTES
+inline constexpr uint32_t kIrqchipPins = 1020 - 32;  // KVM_IRQCHIP_NUM_PINS: every SPI a GICv3 can have
+
+// One KVM_IRQFD registration (struct kvm_kernel_irqfd): GSI n is SPI n + 32.
+struct Irqfd {
+  uint32_t gsi;
+  std::shared_ptr<Eventfd> ev;
+};
+
 struct VcpuData {
   unsigned id;
   Vcpu* v;
@@ -125,6 +154,12 @@ struct VmObj {
   // access without syndrome exits as KVM_EXIT_ARM_NISV; otherwise KVM_RUN fails with
   // ENOSYS (io_mem_abort()).
   bool nisv_to_user = false;
+  // kvm->ioeventfds and kvm->irqfds.items (eventfd_ioctl.cpp), guarded by m.
+  std::vector<IoEventfd> ioeventfds;
+  std::vector<Irqfd> irqfds;
+  // The GSI routing table once the VMM set one; until then the default of an arm64 VM with
+  // an initialised vGIC (kvm_vgic_setup_default_irq_routing): GSI n is SPI n + 32.
+  std::optional<std::vector<GsiRoute>> routes;
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
   // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
@@ -190,6 +225,7 @@ struct State {
   TraceFn trace;
   cpu::HostPageGate* gate = nullptr;  // Dev::set_host_page_gate, for every VM
   PendingSignalsFn pending_signals;
+  EventfdResolver eventfds = host_eventfd;  // Dev::set_eventfd_resolver
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
   std::shared_ptr<File> find(int fd) const {
@@ -245,6 +281,11 @@ struct State {
   long reg_list(VmObj& vm, VcpuData& vc, unsigned long arg);
   long run(VmObj& vm, VcpuData& vc);
   bool serve_slot_access(VmObj& vm, VcpuData& vc);
+  long ioeventfd(VmObj& vm, unsigned long arg);
+  long irqfd(VmObj& vm, unsigned long arg);
+  bool serve_ioeventfd(VmObj& vm, VcpuData& vc);
+  void poll_irqfds(VmObj& vm);
+  long set_gsi_routing(VmObj& vm, unsigned long arg);
   long get_dirty_log(VmObj& vm, unsigned long arg);
   bool signal_pending(const VcpuData& vc) const;
   long clear_dirty_log(VmObj& vm, unsigned long arg);

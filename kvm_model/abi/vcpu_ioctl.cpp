@@ -90,7 +90,9 @@ long State::run(VmObj& vm, VcpuData& vc) {
   long rc;
   for (;;) {
     rc = vc.v->run();
-    if (rc == 0 && r.exit_reason == KVM_EXIT_MMIO && serve_slot_access(vm, vc)) {
+    // io_mem_abort(): the in-kernel devices of the MMIO bus (ioeventfds) take a write
+    // before the VMM sees it.
+    if (rc == 0 && r.exit_reason == KVM_EXIT_MMIO && (serve_slot_access(vm, vc) || serve_ioeventfd(vm, vc))) {
       vc.v->complete_pending_mmio();
       continue;
     }

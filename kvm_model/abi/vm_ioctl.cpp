@@ -211,7 +211,7 @@ long State::irq_line(VmObj& vm, unsigned long arg) {
       if (num < 16 || num >= 32) return -EINVAL;
       if (vm.vm->vgic() == nullptr) return -EBUSY;  // vgic_lazy_init(): a GICv3 is not lazy
       const auto lk = vm.vm->lock();
-      vm.vm->vgic()->set_irq_level(vc->id, num, il.level != 0);
+      vm.vm->vgic()->inject_irq(vc->id, num, il.level != 0);
       return 0;
     }
     case KVM_ARM_IRQ_TYPE_SPI: {
@@ -219,7 +219,7 @@ long State::irq_line(VmObj& vm, unsigned long arg) {
       if (vm.vm->vgic() == nullptr) return -EBUSY;
       if (num < 32 || num >= vm.vm->vgic()->num_irqs()) return -EINVAL;
       const auto lk = vm.vm->lock();
-      vm.vm->vgic()->set_irq_level(0, num, il.level != 0);
+      vm.vm->vgic()->inject_irq(0, num, il.level != 0);
       return 0;
     }
     default:
@@ -303,6 +303,12 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       return create_device(vmp, arg);
     case KVM_IRQ_LINE:
       return irq_line(vm, arg);
+    case KVM_IOEVENTFD:
+      return ioeventfd(vm, arg);
+    case KVM_IRQFD:
+      return irqfd(vm, arg);
+    case KVM_SET_GSI_ROUTING:
+      return set_gsi_routing(vm, arg);
     case KVM_SIGNAL_MSI: {
       kvm_msi msi;
       if (int rc = get(msi, arg); rc != 0) return rc;

@@ -94,6 +94,18 @@ void Vgic::set_irq_level(unsigned vcpu, unsigned intid, bool level) {
   }
 }
 
+void Vgic::inject_irq(unsigned vcpu, unsigned intid, bool level) {
+  set_irq_level(vcpu, intid, level);
+  IrqState& s = *irq(vcpu, intid);
+  if (!level || !s.edge || s.latch) return;
+  s.latch = true;
+  if (intid < kNumPrivate) {
+    refresh(vcpu);
+  } else if (const long t = spi_target(intid); t >= 0) {
+    refresh(static_cast<unsigned>(t));
+  }
+}
+
 // ---- interrupt selection ----
 
 Vgic::Hppi Vgic::highest_pending(unsigned vcpu) const {

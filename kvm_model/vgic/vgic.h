@@ -202,6 +202,12 @@ class Vgic {
   // pending while the line is high. Throws std::out_of_range for intid >= num_irqs() or, for a
   // private interrupt, vcpu >= num_vcpus().
   void set_irq_level(unsigned vcpu, unsigned intid, bool level);
+  // An injection from userspace (KVM_IRQ_LINE) or an irqfd (kvm_vgic_inject_irq): the same,
+  // except that asserting an edge-triggered interrupt whose line is already high makes it
+  // pending again. KVM's injection is an event, not a sampled wire (vgic_validate_injection()
+  // takes every level-1 injection of an edge interrupt). The in-kernel sources (timer, PMU)
+  // drive set_irq_level(), which sees only changes.
+  void inject_irq(unsigned vcpu, unsigned intid, bool level);
 
   // ---- outputs ----
   // The vCPU's IRQ signal (IHI 0069 pseudocode CanSignalInterrupt): the highest-priority

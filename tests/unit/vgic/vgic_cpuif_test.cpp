@@ -156,6 +156,20 @@ BOOST_AUTO_TEST_CASE(edge_triggered_spi_latches_rising_edges) {
   BOOST_CHECK(!f.g.irq_pending(0));                // holding the line high is no new edge
   f.g.set_irq_level(0, 41, true);
   BOOST_CHECK(!f.g.irq_pending(0));
+  // An injection (KVM_IRQ_LINE, an irqfd) is an event: with the line still high it pends the
+  // edge interrupt again, as Linux's vgic_validate_injection() lets every level 1 through.
+  f.g.inject_irq(0, 41, true);
+  BOOST_CHECK(f.spi_bit(kGicdIspendr, 41));
+  BOOST_CHECK(f.g.irq_pending(0));
+  BOOST_CHECK_EQUAL(f.icc_rd(0, kIAR1), 41u);
+  f.icc_wr(0, kEOIR1, 41);
+  f.g.inject_irq(0, 41, false);                    // lowering it does nothing
+  BOOST_CHECK(!f.g.irq_pending(0));
+  f.g.inject_irq(0, 40, true);                     // level-sensitive: injections follow the line
+  f.g.inject_irq(0, 40, true);
+  BOOST_CHECK(f.spi_bit(kGicdIspendr, 40));
+  f.g.inject_irq(0, 40, false);
+  BOOST_CHECK(!f.spi_bit(kGicdIspendr, 40));
 }
 
 BOOST_AUTO_TEST_CASE(pmu_ppi_23_raised_and_lowered) {
