@@ -4,6 +4,9 @@
 
 usage: qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT hello GUEST.elf
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf Image perf.cpio
+       qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk Image perf.cpio
+
+QEMU_ROOT is a root from scripts/qemu-arm64: bookworm's QEMU 7.2 or trixie's QEMU 10.
 
 hello       the PL011/PSCI guest guests/virt/kvm_pmu_hello.c under eras 6.6, 6.7 and 6.16,
             with QEMU's threads on a LITTLE and on a big pCPU: it reports the PMCR_EL0.N of
@@ -14,10 +17,18 @@ linux-perf  Debian's kernel with Debian's perf in the initramfs under QEMU, on a
             the kernel's PMU driver reports that cluster's N + 1 counters, `perf stat`
             counts instructions at EL0 and EL1 and cycles, all of the time, and the guest
             powers off (QEMU exits 0)
+virtio-blk  the same kernel reads a 1 MiB virtio-blk disk (virtio-mmio) that QEMU serves with
+            an ioeventfd on the queue's notify register (KVM_IOEVENTFD): the guest's md5sum
+            of /dev/vda is the host's, QEMU registered the ioeventfd, and no guest write to
+            that register reached QEMU as an MMIO exit (the model signalled the eventfd)
 """
+import hashlib
+import os
+import random
 import re
 import subprocess
 import sys
+import tempfile
 
 
 def fail(msg):
@@ -38,9 +49,9 @@ def counters_of(pmuemu, host):
     return n
 
 
-def qemu(pmuemu, host, root, era, vmm_cpu, qemu_args, timeout):
+def qemu(pmuemu, host, root, era, vmm_cpu, qemu_args, timeout, pmuemu_args=()):
     cmd = [pmuemu, "user", "--host", host, "--kvm", era, "--vmm-cpu", str(vmm_cpu), "--sysroot", root,
-           "--timeout", str(timeout), root + "/usr/bin/qemu-system-aarch64",
+           "--timeout", str(timeout), *pmuemu_args, root + "/usr/bin/qemu-system-aarch64",
            "-M", "virt,gic-version=3", "-cpu", "host", "-accel", "kvm", "-nographic", "-nodefaults",
            "-serial", "stdio", "-no-reboot"] + qemu_args
     try:
@@ -109,6 +120,38 @@ def linux_perf(pmuemu, host, root, image, initrd):
           ", ".join(f"{ev} {rows[ev][0]}" for ev in ("instructions:u", "instructions:k", "cycles")))
 
 
+def virtio_blk(pmuemu, host, root, image, initrd):
+    n_of = counters_of(pmuemu, host)
+    cpu = max(n_of, key=lambda c: (n_of[c], c))
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = os.path.join(tmp, "disk.img")
+        rng = random.Random(2026)
+        data = bytes(rng.getrandbits(8) for _ in range(1 << 20))
+        with open(disk, "wb") as f:
+            f.write(data)
+        want = hashlib.md5(data).hexdigest()
+        r, full = qemu(pmuemu, host, root, "6.7", cpu,
+                       ["-m", "512M", "-kernel", image, "-initrd", initrd,
+                        "-drive", f"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
+                        "-append", 'console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 quiet -- sh -c "md5sum /dev/vda"'],
+                       300, ["--trace", "vmm"])
+    out, trace = r.stdout, r.stderr
+    if r.returncode != 0:
+        fail(f"exit status {r.returncode}\n{out}\n{trace[-4000:]}\n{' '.join(full)}")
+    if f"{want}  /dev/vda" not in out:
+        fail(f"the guest's md5sum of /dev/vda is not the disk's {want}:\n{out}")
+    notify = re.findall(r"KVM_IOEVENTFD\(addr (0x[0-9a-f]+), len 4, fd \d+, flags 0x1, datamatch \w+\)\) = 0", trace)
+    if not notify:
+        fail("QEMU registered no ioeventfd (KVM_IOEVENTFD with DATAMATCH for queue 0):\n" +
+             "\n".join(l for l in trace.splitlines() if "IOEVENTFD" in l or "CHECK_EXTENSION" in l))
+    exits = [l for l in trace.splitlines() if "KVM_EXIT_MMIO write " + notify[0] + " " in l]
+    if exits:
+        fail(f"{len(exits)} guest writes to the notify register {notify[0]} exited to QEMU:\n{exits[0]}")
+    runs = trace.count("KVM_RUN")
+    print(f"QEMU on pCPU {cpu}: md5sum /dev/vda = {want}; queue notify at {notify[0]} through an ioeventfd, "
+          f"0 MMIO exits there in {runs} KVM_RUN calls")
+
+
 def main():
     if len(sys.argv) < 5:
         fail(__doc__)
@@ -118,6 +161,8 @@ def main():
         hello(pmuemu, host, root, rest[0])
     elif mode == "linux-perf" and len(rest) == 2:
         linux_perf(pmuemu, host, root, *rest)
+    elif mode == "virtio-blk" and len(rest) == 2:
+        virtio_blk(pmuemu, host, root, *rest)
     else:
         fail(__doc__)
     print("PASS")
