@@ -13,6 +13,9 @@
 #include "kvm_model/abi/abi.h"
 #include "pmuemu/kvm.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -43,7 +46,7 @@ constexpr unsigned long kRequests[] = {
     KVM_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION2, KVM_ENABLE_CAP, KVM_IRQ_LINE, KVM_CREATE_DEVICE,
     KVM_ARM_PREFERRED_TARGET, KVM_ARM_GET_REG_WRITABLE_MASKS, KVM_RUN, KVM_GET_MP_STATE, KVM_SET_MP_STATE,
     KVM_ARM_VCPU_INIT, KVM_ARM_VCPU_FINALIZE, KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST,
-    KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR,
+    KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_HAS_DEVICE_ATTR, KVM_IOEVENTFD, KVM_IRQFD, KVM_SET_GSI_ROUTING,
 };
 // Errnos the ABI may return (docs/kvm-api.md).
 constexpr int kErrnos[] = {EPERM, ENOENT, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, EAGAIN, ENOMEM,
@@ -66,6 +69,13 @@ struct Fuzz {
   std::map<int, int> vm_of_vcpu;         // vCPU fd -> its VM fd
   std::map<int, std::vector<uint64_t>> reg_lists;
   std::vector<uint8_t> ram = std::vector<uint8_t>(1 << 16);
+  // Two eventfds for KVM_IOEVENTFD and KVM_IRQFD to name (or not: the fd field is fuzzed).
+  struct Efds {
+    int fd[2] = {eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+    ~Efds() {
+      for (int e : fd) close(e);
+    }
+  } efds{};
   int last_n = -1;
   bool ran = false;
 
@@ -184,6 +194,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              : k == 2 ? (KVM_REG_ARM_FW_REG(in.u8() % 4)) : in.u64();
       r.addr = ptr(buf + 64);
       std::memcpy(buf, &r, sizeof r);
+    } else if (req == KVM_IOEVENTFD && how < 5) {
+      kvm_ioeventfd e;
+      std::memcpy(&e, buf, sizeof e);
+      e.fd = f.efds.fd[in.u8() & 1];
+      e.addr = 0x9000000 + 8 * (in.u8() % 4);
+      std::memcpy(buf, &e, sizeof e);
+    } else if (req == KVM_IRQFD && how < 5) {
+      kvm_irqfd q;
+      std::memcpy(&q, buf, sizeof q);
+      q.fd = static_cast<uint32_t>(f.efds.fd[in.u8() & 1]);
+      q.gsi %= 64;
+      std::memcpy(buf, &q, sizeof q);
+    } else if (req == KVM_SET_GSI_ROUTING && how < 6) {
+      kvm_irq_routing r;  // entries follow in buf: at most 15 of them
+      std::memcpy(&r, buf, sizeof r);
+      r.nr %= 16;
+      std::memcpy(buf, &r, sizeof r);
+    }
+    if (req == KVM_IOEVENTFD || req == KVM_IRQFD) {
+      // Guest writes and interrupts need the eventfds: a write to one now and then.
+      const uint64_t one = 1;
+      if (in.u8() & 1) (void)!write(f.efds.fd[in.u8() & 1], &one, sizeof one);
     }
     if (how == 7) arg = (in.u8() & 1) ? in.u64() : 0x10;  // wild pointer: EFAULT, never a crash
     const bool watch = req != KVM_RUN;
