@@ -190,6 +190,19 @@ class Vcpu : private cpu::SysRegPort {
   const vpmu::VcpuPmu& pmu() const { return *vpmu_; }
 
   uint64_t instructions() const { return core_->retired_total(); }
+  // The counters of Linux's arm64 vCPU statistics (struct kvm_vcpu_stat) that the model
+  // keeps: exits from guest code (every return of the core to the model), HVC and WFI exits,
+  // MMIO exits served by the VMM and in the kernel (the vGIC, an ioeventfd), KVM_RUN calls
+  // ended by a signal, WFI blocks that ended with an interrupt, and the guest time blocked
+  // (ns of the vCPU's counter) with its log2 histogram (bucket i: waits of fls64(ns) = i).
+  // WFE does not exit (the cores run it as a hint) and halt polling is not modelled: their
+  // counters stay 0.
+  struct Stats {
+    uint64_t exits = 0, hvc = 0, wfe = 0, wfi = 0, mmio_user = 0, mmio_kernel = 0, signal = 0;
+    uint64_t halt_wakeup = 0, halt_wait_ns = 0;
+    std::array<uint64_t, 32> halt_wait_hist{};
+  };
+  Stats& stats() { return stats_; }
   uint64_t mpidr() const;
   bool powered_off() const { return mp_state_ == KVM_MP_STATE_STOPPED; }
 
@@ -304,6 +317,7 @@ class Vcpu : private cpu::SysRegPort {
   std::array<uint32_t, 14> ccsidr_{};
   bool ccsidr_override_ = false;
   uint32_t frequency_mhz_;       // that core's clock
+  Stats stats_;
   bool mmio_read_pending_ = false;
   bool user_irq_line_ = false;
   bool pmu_should_notify_user();

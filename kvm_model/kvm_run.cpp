@@ -2,6 +2,7 @@
 // the exits it reports through the kvm_run structure, and the in-kernel MMIO and IRQ lines.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "kvm_model/kvm.h"
@@ -102,12 +103,20 @@ int Vcpu::run() {
       run_.exit_reason = KVM_EXIT_INTR;
       return -EINTR;
     }
+    const uint64_t from = now_ticks();
     advance_to(target);
+    // kvm_vcpu_halt()'s accounting: the wait and its bucket (kvm_stats_log_hist_update()).
+    const uint64_t waited = static_cast<uint64_t>(static_cast<unsigned __int128>(now_ticks() - from) * 1000000000 /
+                                                  timer_.frequency());
+    stats_.halt_wait_ns += waited;
+    ++stats_.halt_wait_hist[std::min<size_t>(waited == 0 ? 0 : 64 - std::countl_zero(waited),
+                                             stats_.halt_wait_hist.size() - 1)];
     sync_interrupts();
     if (!core_->irq_pending()) {
       run_.exit_reason = KVM_EXIT_INTR;
       return -EINTR;
     }
+    ++stats_.halt_wakeup;
   }
   // KVM_RUN does vcpu_load() on the CPU the thread is on: the unsupported-CPU flag is
   // recomputed against the VM's current supported_cpus.
@@ -168,6 +177,7 @@ int Vcpu::run() {
     const cpu::RunResult r = core_->run(slice);
     in_slice_ = false;
     if (vm_.threaded()) lk.lock();
+    ++stats_.exits;
     run_.insns_retired += r.retired;
     // The vCPU's clock: the model's cycles, or one cycle per instruction (functional).
     account(tm != nullptr ? tm->cycles() - cycles_before : r.retired);
@@ -189,6 +199,7 @@ int Vcpu::run() {
         }
         [[fallthrough]];
       case cpu::ExitReason::kHvc: {
+        if (r.reason == cpu::ExitReason::kHvc) ++stats_.hvc;
         const int next = handle_smccc(r.reason == cpu::ExitReason::kSmc);
         if (next == 1) continue;
         if (next == 2) {
@@ -205,7 +216,11 @@ int Vcpu::run() {
         run_.debug.hsr = PMUEMU_DEBUG_SEMIHOSTING;
         return 0;
       case cpu::ExitReason::kMmio: {
-        if (handle_mmio_in_kernel()) continue;
+        if (handle_mmio_in_kernel()) {
+          ++stats_.mmio_kernel;
+          continue;
+        }
+        ++stats_.mmio_user;
         const cpu::MmioAccess& a = core_->mmio();
         run_.exit_reason = KVM_EXIT_MMIO;
         run_.mmio.phys_addr = a.phys_addr;
@@ -229,6 +244,7 @@ int Vcpu::run() {
         // KVM_RUN again, which retries the instruction; nothing of kvm_run changes.
         return kRunWaitHostPage;
       case cpu::ExitReason::kWfi:
+        ++stats_.wfi;
         if (core_->irq_pending()) continue;
         // WFI with no interrupt pending: the vCPU blocks (the VMM sees HALTED).
         mp_state_ = KVM_MP_STATE_HALTED;

@@ -192,6 +192,16 @@ long sys_ioctl(Process& p, const Args& a) {
       return p.new_fd(nf);
     };
     if (r >= 0 && (cmd == kCreateVm || cmd == kCreateVcpu)) return wrap(static_cast<int>(r));
+    constexpr unsigned long kGetStatsFd = 0xaece;  // _IO(KVMIO, 0xce)
+    if (r >= 0 && cmd == kGetStatsFd) {
+      // A statistics file is a plain read-only file of the host that the model handed over
+      // (its own open file of the model's memfd): reads go straight to it.
+      auto nf = std::make_shared<OpenFile>();
+      nf->kind = OpenFile::Kind::kHost;
+      nf->host_fd = static_cast<int>(r);
+      nf->path = "anon_inode:kvm-stats";
+      return p.new_fd(nf);
+    }
     if (r >= 0 && cmd == kCreateDevice) {
       uint32_t dev[3];
       if (p.read(a[2], dev, sizeof dev) && !(dev[2] & 1 /* KVM_CREATE_DEVICE_TEST */)) {

@@ -126,6 +126,7 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_STEAL_TIME:
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
+    case KVM_CAP_BINARY_STATS_FD:
     case KVM_CAP_IOEVENTFD:
     case KVM_CAP_IOEVENTFD_ANY_LENGTH:
     case KVM_CAP_IRQFD:
@@ -297,6 +298,8 @@ long State::dispatch(int fd, unsigned long request, unsigned long arg, bool trac
       break;
     default: rc = -EBADF;
   }
+  // The vCPU's statistics file shows what the call counted (KVM_RUN's exits).
+  if (f->kind == Kind::kVcpu && f->vcpu->stats != nullptr) s_->sync_stats(*f->vcpu);
   if (traced && s_->trace) s_->trace(format_call(fd, static_cast<int>(f->kind), f->vcpu ? f->vcpu->id : 0, request, arg, rc,
                                        f->vcpu ? f->vcpu->run : nullptr));
   return rc;

@@ -118,6 +118,19 @@ struct Irqfd {
   std::shared_ptr<Eventfd> ev;
 };
 
+// A KVM_GET_STATS_FD file (stats.cpp): the model's memfd, mapped, and its data block.
+struct StatsFile {
+  int fd = -1;
+  uint8_t* map = nullptr;
+  size_t len = 0;
+  uint64_t* data = nullptr;
+  size_t words = 0;
+  StatsFile() = default;
+  StatsFile(const StatsFile&) = delete;
+  StatsFile& operator=(const StatsFile&) = delete;
+  ~StatsFile();
+};
+
 struct VcpuData {
   unsigned id;
   Vcpu* v;
@@ -128,6 +141,7 @@ struct VcpuData {
   // kernel's 64-bit sigset_t layout (bit n-1 for signal n).
   bool has_sigmask = false;
   uint64_t sigmask = 0;
+  std::unique_ptr<StatsFile> stats;  // after the first KVM_GET_STATS_FD
   std::mutex m;      // vcpu->mutex: one ioctl at a time per vCPU
 };
 
@@ -160,6 +174,7 @@ struct VmObj {
   // The GSI routing table once the VMM set one; until then the default of an arm64 VM with
   // an initialised vGIC (kvm_vgic_setup_default_irq_routing): GSI n is SPI n + 32.
   std::optional<std::vector<GsiRoute>> routes;
+  std::unique_ptr<StatsFile> stats;  // after the first KVM_GET_STATS_FD on the VM fd
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
   // kvm_vm_free() in the selftests does): the model's cores still point at that memory, so
@@ -286,6 +301,9 @@ struct State {
   bool serve_ioeventfd(VmObj& vm, VcpuData& vc);
   void poll_irqfds(VmObj& vm);
   long set_gsi_routing(VmObj& vm, unsigned long arg);
+  long vm_stats_fd(VmObj& vm);
+  long vcpu_stats_fd(VcpuData& vc);
+  void sync_stats(VcpuData& vc);
   long get_dirty_log(VmObj& vm, unsigned long arg);
   bool signal_pending(const VcpuData& vc) const;
   long clear_dirty_log(VmObj& vm, unsigned long arg);

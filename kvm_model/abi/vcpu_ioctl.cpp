@@ -83,6 +83,7 @@ long State::run(VmObj& vm, VcpuData& vc) {
   // the thread that the mask in force during the run does not block ends KVM_RUN before
   // the guest runs, with KVM_EXIT_INTR.
   if (signal_pending(vc)) {
+    ++vc.v->stats().signal;  // kvm_handle_signal_exit()
     ur->exit_reason = KVM_EXIT_INTR;
     ur->flags = 0;
     return -EINTR;
@@ -90,13 +91,16 @@ long State::run(VmObj& vm, VcpuData& vc) {
   long rc;
   for (;;) {
     rc = vc.v->run();
-    // io_mem_abort(): the in-kernel devices of the MMIO bus (ioeventfds) take a write
-    // before the VMM sees it.
-    if (rc == 0 && r.exit_reason == KVM_EXIT_MMIO && (serve_slot_access(vm, vc) || serve_ioeventfd(vm, vc))) {
-      vc.v->complete_pending_mmio();
-      continue;
-    }
-    break;
+    if (rc != 0 || r.exit_reason != KVM_EXIT_MMIO) break;
+    // Not an exit to the VMM: a slot's memory (which stage 2 maps in Linux), or, in
+    // io_mem_abort()'s order, an in-kernel device of the MMIO bus (an ioeventfd) that takes
+    // the write before the VMM would see it.
+    const bool slot = serve_slot_access(vm, vc);
+    if (!slot && !serve_ioeventfd(vm, vc)) break;
+    Vcpu::Stats& st = vc.v->stats();
+    --st.mmio_user;
+    if (!slot) ++st.mmio_kernel;
+    vc.v->complete_pending_mmio();
   }
   if (rc < 0 && rc != -EINTR) return rc;
   if (rc == 0 && r.exit_reason == KVM_EXIT_ARM_NISV && !vm.nisv_to_user) return -ENOSYS;
@@ -168,6 +172,8 @@ long State::vcpu_ioctl(VmObj& vm, VcpuData& vc, unsigned long req, unsigned long
       vm.touched.store(true);
       if (vm.ram_deleted) return -EFAULT;
       return run(vm, vc);
+    case KVM_GET_STATS_FD:
+      return vcpu_stats_fd(vc);
     case KVM_SET_SIGNAL_MASK: {
       // kvm_vcpu_ioctl(): no argument clears the mask; else len must be the kernel's
       // sizeof(sigset_t), 8 on arm64.

@@ -309,6 +309,8 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       return irqfd(vm, arg);
     case KVM_SET_GSI_ROUTING:
       return set_gsi_routing(vm, arg);
+    case KVM_GET_STATS_FD:
+      return vm_stats_fd(vm);
     case KVM_SIGNAL_MSI: {
       kvm_msi msi;
       if (int rc = get(msi, arg); rc != 0) return rc;
