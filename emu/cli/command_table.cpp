@@ -142,6 +142,9 @@ constexpr OptionSpec kUserOptions[] = {
                           "(USER_MEMORY2, writable ID masks) over the era's KVM behaviour, which Linux 6.12's "
                           "selftests need", "era newest"},
     {"vmm-cpu", "CPU", "pCPU the program starts on (default 0); sched_setaffinity moves it"},
+    {"thread-cpu", "NAME=CPU", "a thread that names itself NAME (prctl PR_SET_NAME, pthread_setname_np) moves to pCPU "
+                               "CPU and stays there, as taskset would place it (repeatable; QEMU's vCPU threads are "
+                               "'CPU <n>/KVM' with -name debug-threads=on)", "", true},
     {"sysroot", "DIR", "look absolute paths the program opens up under DIR first, then on the host, as qemu-user's "
                        "-L: a dynamically linked program's interpreter and libraries (e.g. /usr/aarch64-linux-gnu "
                        "for Debian's cross libc)", "dir"},

@@ -40,6 +40,18 @@ int cmd_user(const ParsedArgs& args) {
     else if (v != "era") throw UsageError("user: --kvm-uapi: '" + v + "' is not 'era' or 'newest'");
   }
   if (args.has("vmm-cpu")) opts.vmm_cpu = static_cast<uint32_t>(parse_u64("vmm-cpu", args.get("vmm-cpu")));
+  if (args.has("thread-cpu")) {
+    for (const std::string& v : args.all("thread-cpu")) {
+      const size_t eq = v.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError("user: --thread-cpu: '" + v + "' is not NAME=CPU");
+      const std::string name = v.substr(0, eq);
+      // Linux keeps TASK_COMM_LEN - 1 characters of a name: a longer one never matches.
+      if (name.size() > 15)
+        throw UsageError("user: --thread-cpu: '" + name + "' is longer than a thread name (15 characters)");
+      opts.thread_cpus.emplace_back(name, static_cast<uint32_t>(parse_u64("thread-cpu", v.substr(eq + 1))));
+    }
+  }
   if (args.has("max-insns")) opts.max_insns = parse_u64("max-insns", args.get("max-insns"));
   if (args.has("seed")) opts.seed = parse_u64("seed", args.get("seed"));
   if (args.has("pid")) opts.pid = static_cast<int>(parse_u64("pid", args.get("pid")));
@@ -74,6 +86,8 @@ int cmd_user(const ParsedArgs& args) {
   if (!opts.sysroot.empty()) opts.reexec.insert(opts.reexec.end(), {"--sysroot", opts.sysroot.string()});
   for (const char* o : {"vmm-cpu", "max-insns", "seed", "timeout", "trace"})
     if (args.has(o)) opts.reexec.insert(opts.reexec.end(), {std::string("--") + o, args.get(o)});
+  if (args.has("thread-cpu"))
+    for (const std::string& v : args.all("thread-cpu")) opts.reexec.insert(opts.reexec.end(), {"--thread-cpu", v});
   const config::Host host = config::load_host_file(host_file);
   user::Process proc(host, opts, user::make_kvm_backend(host, era, opts));
   const user::Outcome out = proc.run();

@@ -66,6 +66,12 @@ Process::Process(const config::Host& host, UserOptions opts, std::unique_ptr<Kvm
   auto main_thread = std::make_unique<Thread>();
   main_thread->tid = opts_.pid;
   main_thread->pcpu = opts_.vmm_cpu;
+  for (const auto& [name, cpu] : opts_.thread_cpus)
+    if (cpu >= host.num_pcpus())
+      throw UsageError("--thread-cpu " + name + "=" + std::to_string(cpu) + ": the host has pCPUs 0-" +
+                       std::to_string(host.num_pcpus() - 1));
+  // A process starts with its program's file name, cut to TASK_COMM_LEN - 1 characters.
+  main_thread->comm = opts_.program.filename().string().substr(0, 15);
   uffd_ = std::make_unique<UserFaults>();
   kvm_->set_host_page_gate(uffd_.get());
   kvm_->set_pending_signals([this] { return pending(thread()); });
@@ -249,6 +255,16 @@ void Process::set_thread_pcpu(Thread& t, uint32_t p) {
   t.pcpu = p;
   t.core->set_ids(vmm::id_regs(host_.cluster_of(p).core));
   t.rseq_event = true;  // migrated: its rseq area is rewritten before it runs again
+}
+
+void Process::set_thread_name(const std::string& name) {
+  Thread& t = thread();
+  t.comm = name;
+  for (const auto& [n, cpu] : opts_.thread_cpus) {
+    if (n != name) continue;
+    t.affinity = uint64_t{1} << cpu;
+    set_thread_pcpu(t, cpu);
+  }
 }
 
 void Process::rseq_resume() {

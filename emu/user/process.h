@@ -30,6 +30,11 @@ struct UserOptions {
   std::vector<std::string> argv;  // argv[0] included
   std::vector<std::string> envp;
   uint32_t vmm_cpu = 0;           // the pCPU the program starts on
+  // --thread-cpu NAME=CPU: a thread that names itself NAME (prctl PR_SET_NAME, as
+  // pthread_setname_np does for the calling thread) moves to that pCPU and stays there
+  // (its affinity becomes that pCPU alone): taskset for a program, such as QEMU, that has
+  // no option to place its vCPU threads.
+  std::vector<std::pair<std::string, uint32_t>> thread_cpus;
   uint64_t max_insns = 0;         // 0: no limit
   double timeout_seconds = 0;     // wall clock; 0: none
   bool trace_syscall = false;
@@ -157,6 +162,7 @@ struct Thread {
   uint64_t io_deadline = 0;
   uint32_t pcpu = 0;
   uint64_t affinity = ~0ull;
+  std::string comm;  // the thread's name (at most 15 characters), as /proc/<tid>/comm
   SchedStat sched;
   // rseq(2) registration: the struct rseq's address (0: none), length and signature.
   uint64_t rseq = 0;
@@ -233,6 +239,8 @@ class Process {
   }
   // Moves a thread that is not running now to pCPU p (sched_setaffinity of another thread).
   void set_thread_pcpu(Thread& t, uint32_t p);
+  // prctl(PR_SET_NAME) of the calling thread: its name, and the pCPU --thread-cpu gives it.
+  void set_thread_name(const std::string& name);
   // rseq: before the current thread returns to the program, after it was switched in or
   // moved: the registered area's cpu_id_start, cpu_id, node_id and mm_cid show where it
   // runs, and a critical section it was in is aborted (rseq_handle_notify_resume).

@@ -48,6 +48,7 @@ long Process::clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t tls,
     t->tid = vpid;
     t->pcpu = thread().pcpu;
     t->affinity = thread().affinity;
+    t->comm = thread().comm;  // a new thread is named as its creator until it renames itself
     t->sigmask = thread().sigmask;  // a new thread inherits its creator's mask, nothing pending
     t->core = make_core(t->pcpu);
     t->core->state() = core_->state();

@@ -469,6 +469,29 @@ long sys_sched_setaffinity(Process& p, const Args& a) {
   if (!((mask >> t->pcpu) & 1)) p.set_thread_pcpu(*t, static_cast<uint32_t>(__builtin_ctzll(mask)));
   return 0;
 }
+// prctl(option, ...): the calling thread's name (PR_SET_NAME: up to 15 characters of the
+// string, PR_GET_NAME: 16 bytes with the NUL). The other options are not modelled (ENOSYS,
+// as every prctl was before: callers treat it as an old kernel's).
+long sys_prctl(Process& p, const Args& a) {
+  constexpr uint64_t kSetName = 15, kGetName = 16;
+  constexpr size_t kCommLen = 16;  // TASK_COMM_LEN
+  if (a[0] == kSetName) {
+    char buf[kCommLen] = {};
+    size_t n = 0;
+    for (; n < kCommLen - 1; ++n) {
+      if (!p.read(a[1] + n, &buf[n], 1)) return err(EFAULT);
+      if (buf[n] == 0) break;
+    }
+    p.set_thread_name(std::string(buf, n));
+    return 0;
+  }
+  if (a[0] == kGetName) {
+    char buf[kCommLen] = {};
+    std::memcpy(buf, p.thread().comm.data(), std::min(p.thread().comm.size(), kCommLen - 1));
+    return p.write(a[1], buf, kCommLen) ? 0 : err(EFAULT);
+  }
+  return err(ENOSYS);
+}
 // getcpu(cpu, node, tcache): the pCPU the thread runs on, NUMA node 0 (one node).
 long sys_getcpu(Process& p, const Args& a) {
   const uint32_t cpu = p.pcpu(), node = 0;
@@ -560,6 +583,7 @@ constexpr Syscall kSyscalls[] = {
     {114, "clock_getres", sys_clock_getres},
     {115, "clock_nanosleep", sys_clock_nanosleep},
     {122, "sched_setaffinity", sys_sched_setaffinity},
+    {167, "prctl", sys_prctl},
     {123, "sched_getaffinity", sys_sched_getaffinity},
     {124, "sched_yield", sys_sched_yield},
     {129, "kill", sys_kill},

@@ -3,6 +3,7 @@
 `pmuemu user` and drives pmuemu's /dev/kvm with -accel kvm (docs/user-mode.md).
 
 usage: qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT hello GUEST.elf
+       qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT smp GUEST.elf
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf Image perf.cpio
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk Image perf.cpio
 
@@ -13,6 +14,13 @@ hello       the PL011/PSCI guest guests/virt/kvm_pmu_hello.c under eras 6.6, 6.7
             that pCPU's cluster (read from `pmuemu host show`), counts its own loop with
             INST_RETIRED, and QEMU exits 0 after PSCI SYSTEM_OFF; the same run twice gives
             byte-identical output
+smp         the same guest with -smp 2: vCPU 1, started with PSCI CPU_ON, measures too. With
+            both vCPU threads on a LITTLE pCPU both count their loops. With QEMU's "CPU 1/KVM"
+            thread placed on a big pCPU (pmuemu user --thread-cpu, QEMU's -name
+            debug-threads=on), vCPU 1 reads the big cluster's N under 6.6 (its reset reads
+            the pCPU it runs on) and the VM-wide LITTLE N under 6.7 and 6.16, and in every
+            era its counters stay at 0: the VM's PMU is the LITTLE cluster's (the first
+            vCPU's), which counts nothing on a big core
 linux-perf  Debian's kernel with Debian's perf in the initramfs under QEMU, on a big pCPU:
             the kernel's PMU driver reports that cluster's N + 1 counters, `perf stat`
             counts instructions at EL0 and EL1 and cycles, all of the time, and the guest
@@ -90,6 +98,35 @@ def hello(pmuemu, host, root, guest):
     print("the same run twice: byte-identical output")
 
 
+def smp(pmuemu, host, root, guest):
+    n_of = counters_of(pmuemu, host)
+    little, big = min(n_of), max(n_of)
+    line0 = re.compile(r"kvm_pmu_hello: N=(\d+) INST_RETIRED=1 loop_insts=(\d+) cycles_moved=1")
+    line1 = re.compile(r"kvm_pmu_hello: cpu1 N=(\d+) loop_insts=(\d+) cycles_moved=(\d)")
+    runs = [("6.7", None, n_of[little], True), ("6.6", big, n_of[big], False), ("6.7", big, n_of[little], False),
+            ("6.16", big, n_of[little], False)]
+    for era, cpu1_on, want_n, counts in runs:
+        place = ["--thread-cpu", f"CPU 1/KVM={cpu1_on}"] if cpu1_on is not None else []
+        r, cmd = qemu(pmuemu, host, root, era, little,
+                      ["-m", "128M", "-smp", "2", "-name", "debug-threads=on", "-kernel", guest], 60, place)
+        where = f"era {era}, vCPU 1's thread on pCPU {cpu1_on if cpu1_on is not None else little}"
+        if r.returncode != 0:
+            fail(f"{where}: exit status {r.returncode}\n{r.stdout}\n{r.stderr}\n{' '.join(cmd)}")
+        m0, m1 = line0.search(r.stdout), line1.search(r.stdout)
+        if not m0 or not m1 or "kvm_pmu_hello: ok" not in r.stdout:
+            fail(f"{where}: no report of both vCPUs, or a failed check:\n{r.stdout}\n{r.stderr}")
+        if int(m0.group(1)) != n_of[little]:
+            fail(f"{where}: vCPU 0 (on pCPU {little}) sees N={m0.group(1)}, want {n_of[little]}")
+        n1, insts1, moved1 = int(m1.group(1)), int(m1.group(2)), m1.group(3) == "1"
+        if n1 != want_n:
+            fail(f"{where}: vCPU 1 sees N={n1}, want {want_n}\n{r.stdout}")
+        if counts and not (200000 <= insts1 <= 200064 and moved1):
+            fail(f"{where}: vCPU 1 did not count its loop (loop_insts={insts1}, cycles_moved={moved1})")
+        if not counts and (insts1 != 0 or moved1):
+            fail(f"{where}: vCPU 1 counted on a core its VM's PMU does not cover (loop_insts={insts1})")
+        print(f"{where}: vCPU 0 N={m0.group(1)}, vCPU 1 N={n1} loop_insts={insts1} cycles_moved={int(moved1)}")
+
+
 def linux_perf(pmuemu, host, root, image, initrd):
     n_of = counters_of(pmuemu, host)
     cpu = max(n_of, key=lambda c: (n_of[c], c))
@@ -159,6 +196,8 @@ def main():
     rest = sys.argv[5:]
     if mode == "hello" and len(rest) == 1:
         hello(pmuemu, host, root, rest[0])
+    elif mode == "smp" and len(rest) == 1:
+        smp(pmuemu, host, root, rest[0])
     elif mode == "linux-perf" and len(rest) == 2:
         linux_perf(pmuemu, host, root, *rest)
     elif mode == "virtio-blk" and len(rest) == 2:
