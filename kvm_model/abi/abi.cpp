@@ -126,7 +126,10 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_STEAL_TIME:
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
+    case KVM_CAP_COALESCED_MMIO:
+      return KVM_COALESCED_MMIO_PAGE_OFFSET;  // the ring's page in a vCPU's mmap
     case KVM_CAP_BINARY_STATS_FD:
+    case KVM_CAP_COALESCED_PIO:
     case KVM_CAP_IOEVENTFD:
     case KVM_CAP_IOEVENTFD_ANY_LENGTH:
     case KVM_CAP_IRQFD:
@@ -324,7 +327,20 @@ void* Dev::mmap(void* addr, size_t len, int prot, int flags, int fd, long offset
   }
   f->vm->touched.store(true);
   void* p = sys_mmap(addr, len, prot, flags, fd, f->vm->region_offset + f->vcpu->index * kVcpuMmapSize + offset);
-  if (p == MAP_FAILED) *err = errno;
+  if (p == MAP_FAILED) {
+    *err = errno;
+    return p;
+  }
+  // Page 1 is the VM's coalesced MMIO ring, one page for every vCPU (kvm->coalesced_mmio_ring):
+  // the first vCPU pair's second page of the region.
+  if (f->vcpu->index != 0 && offset + static_cast<long>(len) > kPageSize) {
+    uint8_t* ring_at = static_cast<uint8_t*>(p) + (offset < kPageSize ? kPageSize - offset : 0);
+    if (sys_mmap(ring_at, kPageSize, prot, flags | MAP_FIXED, fd, f->vm->region_offset + kPageSize) == MAP_FAILED) {
+      *err = errno;
+      munmap(p, len);
+      return MAP_FAILED;
+    }
+  }
   return p;
 }
 

@@ -84,8 +84,8 @@ class Dev {
   // The same without the trace line (a VMM's own observers, which --trace vmm leaves out).
   long ioctl_untraced(int fd, unsigned long request, unsigned long arg);
   // mmap(addr, len, prot, flags, fd, offset) on a KVM fd: the mapping, or MAP_FAILED with
-  // *err = errno. Only vCPU fds can be mapped (page 0: kvm_run; page 1: the coalesced MMIO
-  // ring, empty), as in Linux; others give ENODEV.
+  // *err = errno. Only vCPU fds can be mapped (page 0: the vCPU's kvm_run; page 1: the VM's
+  // coalesced MMIO ring, the same page for every vCPU), as in Linux; others give ENODEV.
   void* mmap(void* addr, size_t len, int prot, int flags, int fd, long offset, int* err);
   // close(fd): 0 or -EBADF. A vCPU or device fd keeps its VM alive; the VM lives until
   // every fd that refers to it is closed.

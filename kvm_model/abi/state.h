@@ -112,6 +112,16 @@ struct GsiRoute {
 inline constexpr uint32_t kMaxIrqRoutes = 4096;  // KVM_MAX_IRQ_ROUTES
 inline constexpr uint32_t kIrqchipPins = 1020 - 32;  // KVM_IRQCHIP_NUM_PINS: every SPI a GICv3 can have
 
+// One KVM_REGISTER_COALESCED_MMIO zone (struct kvm_coalesced_mmio_dev).
+struct CoalescedZone {
+  uint64_t addr;
+  uint32_t size;
+  bool pio;  // on the PIO bus, which an arm64 guest never writes
+};
+// KVM_COALESCED_MMIO_MAX: the entries of the ring page after its two indices.
+inline constexpr uint32_t kCoalescedMax = (kPageSize - sizeof(kvm_coalesced_mmio_ring)) / sizeof(kvm_coalesced_mmio);
+inline constexpr size_t kIoBusDevs = 1000;  // NR_IOBUS_DEVS
+
 // One KVM_IRQFD registration (struct kvm_kernel_irqfd): GSI n is SPI n + 32.
 struct Irqfd {
   uint32_t gsi;
@@ -174,6 +184,9 @@ struct VmObj {
   // The GSI routing table once the VMM set one; until then the default of an arm64 VM with
   // an initialised vGIC (kvm_vgic_setup_default_irq_routing): GSI n is SPI n + 32.
   std::optional<std::vector<GsiRoute>> routes;
+  // Coalesced MMIO zones; the ring is page 1 of the region (vCPU index 0's second page),
+  // which every vCPU fd maps at KVM_COALESCED_MMIO_PAGE_OFFSET.
+  std::vector<CoalescedZone> coalesced;
   std::unique_ptr<StatsFile> stats;  // after the first KVM_GET_STATS_FD on the VM fd
   int backing_slot = -1;  // the slot the model's RAM is (the first one created)
   // The backing slot was deleted while vCPUs exist (a VMM tearing the VM down, as
@@ -301,6 +314,8 @@ struct State {
   bool serve_ioeventfd(VmObj& vm, VcpuData& vc);
   void poll_irqfds(VmObj& vm);
   long set_gsi_routing(VmObj& vm, unsigned long arg);
+  long coalesced_mmio(VmObj& vm, bool reg, unsigned long arg);
+  bool serve_coalesced(VmObj& vm, VcpuData& vc);
   long vm_stats_fd(VmObj& vm);
   long vcpu_stats_fd(VcpuData& vc);
   void sync_stats(VcpuData& vc);

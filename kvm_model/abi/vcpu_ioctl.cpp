@@ -96,7 +96,7 @@ long State::run(VmObj& vm, VcpuData& vc) {
     // io_mem_abort()'s order, an in-kernel device of the MMIO bus (an ioeventfd) that takes
     // the write before the VMM would see it.
     const bool slot = serve_slot_access(vm, vc);
-    if (!slot && !serve_ioeventfd(vm, vc)) break;
+    if (!slot && !serve_ioeventfd(vm, vc) && !serve_coalesced(vm, vc)) break;
     Vcpu::Stats& st = vc.v->stats();
     --st.mmio_user;
     if (!slot) ++st.mmio_kernel;

@@ -311,6 +311,9 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
       return set_gsi_routing(vm, arg);
     case KVM_GET_STATS_FD:
       return vm_stats_fd(vm);
+    case KVM_REGISTER_COALESCED_MMIO:
+    case KVM_UNREGISTER_COALESCED_MMIO:
+      return coalesced_mmio(vm, req == KVM_REGISTER_COALESCED_MMIO, arg);
     case KVM_SIGNAL_MSI: {
       kvm_msi msi;
       if (int rc = get(msi, arg); rc != 0) return rc;
