@@ -110,6 +110,22 @@ long sys_close(Process& p, const Args& a) {
   drop_fd(p, it);
   return 0;
 }
+// ftruncate(fd, length) and pwrite64(fd, buf, count, offset): host files only (QEMU's
+// file: migration sizes its file, then writes it at offsets).
+long sys_ftruncate(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (f->kind != OpenFile::Kind::kHost || f->host_fd <= 2) return err(EINVAL);
+  return ::ftruncate(f->host_fd, static_cast<off_t>(a[1])) == 0 ? 0 : -errno;
+}
+long sys_pwrite64(Process& p, const Args& a) {
+  auto f = file_of(p, a[0]);
+  if (!f) return err(EBADF);
+  if (!p.mem().accessible(a[1], a[2], kProtRead)) return err(EFAULT);
+  if (f->kind != OpenFile::Kind::kHost || f->host_fd <= 2) return err(ESPIPE);
+  const ssize_t r = ::pwrite(f->host_fd, p.mem().host(a[1]), a[2], static_cast<off_t>(a[3]));
+  return r < 0 ? -errno : r;
+}
 long sys_lseek(Process& p, const Args& a) {
   auto f = file_of(p, a[0]);
   if (!f) return err(EBADF);
@@ -568,6 +584,8 @@ constexpr Syscall kSyscalls[] = {
     {65, "readv", sys_readv},
     {66, "writev", sys_writev},
     {67, "pread64", sys_pread64},
+    {68, "pwrite64", sys_pwrite64},
+    {46, "ftruncate", sys_ftruncate},
     {73, "ppoll", sys_ppoll},
     {74, "signalfd4", sys_signalfd4},
     {78, "readlinkat", sys_readlinkat, 1},

@@ -4,6 +4,7 @@
 
 usage: qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT hello GUEST.elf
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT smp GUEST.elf
+       qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT migrate GUEST.elf   (QEMU 8.2 and later: file: migration)
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf Image perf.cpio
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk Image perf.cpio
 
@@ -21,6 +22,13 @@ smp         the same guest with -smp 2: vCPU 1, started with PSCI CPU_ON, measur
             the pCPU it runs on) and the VM-wide LITTLE N under 6.7 and 6.16, and in every
             era its counters stay at 0: the VM's PMU is the LITTLE cluster's (the first
             vCPU's), which counts nothing on a big core
+migrate     QEMU's own migration between clusters: the guest is created paused (-S) with
+            QEMU's threads on one cluster, saved with the monitor's `migrate file:...`, and
+            loaded by a second QEMU on the other cluster (-incoming file:..., then `cont`),
+            where it runs for the first time and reads N: under 6.6 the N of the cluster it
+            was created on (the restored PMCR_EL0 keeps it, whatever the new host has),
+            under 6.7 the smaller of the two (a larger N than the destination's PMU has is
+            ignored, silently); it counts its loop either way
 linux-perf  Debian's kernel with Debian's perf in the initramfs under QEMU, on a big pCPU:
             the kernel's PMU driver reports that cluster's N + 1 counters, `perf stat`
             counts instructions at EL0 and EL1 and cycles, all of the time, and the guest
@@ -57,13 +65,13 @@ def counters_of(pmuemu, host):
     return n
 
 
-def qemu(pmuemu, host, root, era, vmm_cpu, qemu_args, timeout, pmuemu_args=()):
+def qemu(pmuemu, host, root, era, vmm_cpu, qemu_args, timeout, pmuemu_args=(), stdin=None):
     cmd = [pmuemu, "user", "--host", host, "--kvm", era, "--vmm-cpu", str(vmm_cpu), "--sysroot", root,
            "--timeout", str(timeout), *pmuemu_args, root + "/usr/bin/qemu-system-aarch64",
            "-M", "virt,gic-version=3", "-cpu", "host", "-accel", "kvm", "-nographic", "-nodefaults",
-           "-serial", "stdio", "-no-reboot"] + qemu_args
+           "-no-reboot"] + ([] if "-serial" in qemu_args else ["-serial", "stdio"]) + qemu_args
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30, input=stdin)
     except subprocess.TimeoutExpired:
         fail("timed out: " + " ".join(cmd))
     return r, cmd
@@ -125,6 +133,35 @@ def smp(pmuemu, host, root, guest):
         if not counts and (insts1 != 0 or moved1):
             fail(f"{where}: vCPU 1 counted on a core its VM's PMU does not cover (loop_insts={insts1})")
         print(f"{where}: vCPU 0 N={m0.group(1)}, vCPU 1 N={n1} loop_insts={insts1} cycles_moved={int(moved1)}")
+
+
+def migrate(pmuemu, host, root, guest):
+    n_of = counters_of(pmuemu, host)
+    little, big = min(n_of), max(n_of)
+    report = re.compile(r"kvm_pmu_hello: N=(\d+) INST_RETIRED=1 loop_insts=(\d+) cycles_moved=1")
+    with tempfile.TemporaryDirectory() as tmp:
+        state = os.path.join(tmp, "state")
+        for era in ("6.6", "6.7"):
+            for src, dst in ((big, little), (little, big)):
+                where = f"era {era}, saved on pCPU {src} (N={n_of[src]}), loaded on pCPU {dst} (N={n_of[dst]})"
+                if os.path.exists(state):
+                    os.unlink(state)
+                base = ["-m", "128M", "-kernel", guest]
+                r, cmd = qemu(pmuemu, host, root, era, src, base + ["-serial", "none", "-monitor", "stdio", "-S"], 60,
+                              stdin=f"migrate file:{state}\nquit\n")
+                if r.returncode != 0 or "Error" in r.stdout or not os.path.exists(state) or os.path.getsize(state) == 0:
+                    fail(f"{where}: the source did not save its state:\n{r.stdout}\n{r.stderr}\n{' '.join(cmd)}")
+                # The loaded VM stays paused, as the source was: the monitor (multiplexed with
+                # the serial port on stdio, Ctrl-A c switches) starts it.
+                r, cmd = qemu(pmuemu, host, root, era, dst, base + ["-serial", "mon:stdio", "-incoming", f"file:{state}"],
+                              60, stdin="\x01ccont\n")
+                m = report.search(r.stdout)
+                if r.returncode != 0 or not m or "kvm_pmu_hello: ok" not in r.stdout:
+                    fail(f"{where}: the loaded guest did not run and report:\n{r.stdout}\n{r.stderr}\n{' '.join(cmd)}")
+                want = n_of[src] if era == "6.6" else min(n_of[src], n_of[dst])
+                if int(m.group(1)) != want:
+                    fail(f"{where}: the guest reads N={m.group(1)}, want {want}")
+                print(f"{where}: the guest reads N={m.group(1)} and counts its loop ({m.group(2)} instructions)")
 
 
 def linux_perf(pmuemu, host, root, image, initrd):
@@ -198,6 +235,8 @@ def main():
         hello(pmuemu, host, root, rest[0])
     elif mode == "smp" and len(rest) == 1:
         smp(pmuemu, host, root, rest[0])
+    elif mode == "migrate" and len(rest) == 1:
+        migrate(pmuemu, host, root, rest[0])
     elif mode == "linux-perf" and len(rest) == 2:
         linux_perf(pmuemu, host, root, *rest)
     elif mode == "virtio-blk" and len(rest) == 2:
