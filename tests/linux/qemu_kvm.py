@@ -7,6 +7,7 @@ usage: qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT hello GUEST.elf
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT migrate GUEST.elf   (QEMU 8.2 and later: file: migration)
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf Image perf.cpio
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk Image perf.cpio
+       qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk-pci Image perf.cpio
 
 QEMU_ROOT is a root from scripts/qemu-arm64: bookworm's QEMU 7.2 or trixie's QEMU 10.
 
@@ -37,6 +38,10 @@ virtio-blk  the same kernel reads a 1 MiB virtio-blk disk (virtio-mmio) that QEM
             an ioeventfd on the queue's notify register (KVM_IOEVENTFD): the guest's md5sum
             of /dev/vda is the host's, QEMU registered the ioeventfd, and no guest write to
             that register reached QEMU as an MMIO exit (the model signalled the eventfd)
+virtio-blk-pci  the same disk as virtio-blk-pci served by a QEMU I/O thread: also, QEMU
+            routes the device's MSI-X vectors to the ITS (KVM_SET_GSI_ROUTING) and raises them
+            through irqfds, the guest takes its queue interrupts as ITS-MSI LPIs, and none
+            goes through KVM_SIGNAL_MSI
 """
 import hashlib
 import os
@@ -194,9 +199,14 @@ def linux_perf(pmuemu, host, root, image, initrd):
           ", ".join(f"{ev} {rows[ev][0]}" for ev in ("instructions:u", "instructions:k", "cycles")))
 
 
-def virtio_blk(pmuemu, host, root, image, initrd):
+def virtio_blk(pmuemu, host, root, image, initrd, pci=False):
     n_of = counters_of(pmuemu, host)
     cpu = max(n_of, key=lambda c: (n_of[c], c))
+    # virtio-mmio: QEMU's main loop serves the queue; virtio-pci with an I/O thread: its
+    # interrupts are MSI-X vectors that QEMU routes to the ITS (KVM_SET_GSI_ROUTING) and
+    # raises through irqfds from that thread.
+    device = (["-object", "iothread,id=io0", "-device", "virtio-blk-pci,drive=d0,iothread=io0"] if pci
+              else ["-device", "virtio-blk-device,drive=d0"])
     with tempfile.TemporaryDirectory() as tmp:
         disk = os.path.join(tmp, "disk.img")
         rng = random.Random(2026)
@@ -206,15 +216,16 @@ def virtio_blk(pmuemu, host, root, image, initrd):
         want = hashlib.md5(data).hexdigest()
         r, full = qemu(pmuemu, host, root, "6.7", cpu,
                        ["-m", "512M", "-kernel", image, "-initrd", initrd,
-                        "-drive", f"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
-                        "-append", 'console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 quiet -- sh -c "md5sum /dev/vda"'],
+                        "-drive", f"file={disk},format=raw,if=none,id=d0"] + device +
+                       ["-append", 'console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 quiet -- '
+                                   'sh -c "md5sum /dev/vda; grep virtio /proc/interrupts"'],
                        300, ["--trace", "vmm"])
     out, trace = r.stdout, r.stderr
     if r.returncode != 0:
         fail(f"exit status {r.returncode}\n{out}\n{trace[-4000:]}\n{' '.join(full)}")
     if f"{want}  /dev/vda" not in out:
         fail(f"the guest's md5sum of /dev/vda is not the disk's {want}:\n{out}")
-    notify = re.findall(r"KVM_IOEVENTFD\(addr (0x[0-9a-f]+), len 4, fd \d+, flags 0x1, datamatch \w+\)\) = 0", trace)
+    notify = re.findall(r"KVM_IOEVENTFD\(addr (0x[0-9a-f]+), len [24], fd \d+, flags 0x1, datamatch \w+\)\) = 0", trace)
     if not notify:
         fail("QEMU registered no ioeventfd (KVM_IOEVENTFD with DATAMATCH for queue 0):\n" +
              "\n".join(l for l in trace.splitlines() if "IOEVENTFD" in l or "CHECK_EXTENSION" in l))
@@ -222,8 +233,21 @@ def virtio_blk(pmuemu, host, root, image, initrd):
     if exits:
         fail(f"{len(exits)} guest writes to the notify register {notify[0]} exited to QEMU:\n{exits[0]}")
     runs = trace.count("KVM_RUN")
-    print(f"QEMU on pCPU {cpu}: md5sum /dev/vda = {want}; queue notify at {notify[0]} through an ioeventfd, "
-          f"0 MMIO exits there in {runs} KVM_RUN calls")
+    what = f"queue notify at {notify[0]} through an ioeventfd, 0 MMIO exits there in {runs} KVM_RUN calls"
+    if pci:
+        irqfds = re.findall(r"KVM_IRQFD\(fd \d+, gsi (\d+), flags 0\)\) = 0", trace)
+        msis = trace.count("KVM_SIGNAL_MSI")
+        m = re.search(r"^\s*\d+:\s+(\d+)\s+ITS-MSI\s+\d+\s+Edge\s+virtio0-req\.0", out, re.M)
+        if "KVM_SET_GSI_ROUTING) = 0" not in trace or not irqfds:
+            fail("QEMU set up no MSI routes and irqfds:\n" +
+                 "\n".join(l for l in trace.splitlines() if "GSI_ROUTING" in l or "IRQFD" in l))
+        if not m or int(m.group(1)) == 0:
+            fail(f"the guest took no ITS-MSI interrupt on its virtio queue:\n{out}")
+        if msis != 0:
+            fail(f"{msis} interrupts went through KVM_SIGNAL_MSI, not the irqfds")
+        what += (f"; {m.group(1)} queue interrupts through irqfds (GSIs {', '.join(sorted(set(irqfds)))}) "
+                 "routed as MSIs to the ITS, 0 KVM_SIGNAL_MSI")
+    print(f"QEMU on pCPU {cpu}: md5sum /dev/vda = {want}; {what}")
 
 
 def main():
@@ -241,6 +265,8 @@ def main():
         linux_perf(pmuemu, host, root, *rest)
     elif mode == "virtio-blk" and len(rest) == 2:
         virtio_blk(pmuemu, host, root, *rest)
+    elif mode == "virtio-blk-pci" and len(rest) == 2:
+        virtio_blk(pmuemu, host, root, *rest, pci=True)
     else:
         fail(__doc__)
     print("PASS")
