@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/support/two_cluster_host.h"
+#include "tests/unit/kvm_abi/guest_vm.h"
 
 namespace {
 
@@ -101,13 +102,7 @@ struct DirtyVm {
     BOOST_REQUIRE_EQUAL(set_slot(kOtherSlot, kSlotGpa, kSlotPages, other->b, other_flags), 0);
     vcpu = static_cast<int>(dev.ioctl(vm, KVM_CREATE_VCPU, 0));
     BOOST_REQUIRE_GE(vcpu, 0);
-    kvm_vcpu_init init{};
-    BOOST_REQUIRE_EQUAL(dev.ioctl(vm, KVM_ARM_PREFERRED_TARGET, ptr(&init)), 0);
-    BOOST_REQUIRE_EQUAL(dev.ioctl(vcpu, KVM_ARM_VCPU_INIT, ptr(&init)), 0);
-    int err = 0;
-    void* p = dev.mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0, &err);
-    BOOST_REQUIRE(p != MAP_FAILED);
-    run = static_cast<kvm_run*>(p);
+    run = kvm_abi_test::init_and_map_vcpu(dev, vm, vcpu);
   }
   ~DirtyVm() { munmap(run, 8192); }
   long enable_manual(uint64_t options, uint32_t flags = 0) {

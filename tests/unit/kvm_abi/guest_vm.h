@@ -1,6 +1,6 @@
 // A VM for the /dev/kvm ABI tests: RAM in slot 0 holding a guest that makes four MMIO
 // writes, one vCPU, optionally a vGICv3, and this process's eventfds. Shared by the
-// eventfd and statistics tests.
+// eventfd, statistics and coalesced MMIO tests; the dirty-log tests use its vCPU set-up.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
@@ -25,6 +25,17 @@ namespace kvm_abi_test {
 inline unsigned long ptr(const void* p) { return reinterpret_cast<unsigned long>(p); }
 
 constexpr uint64_t kRamGpa = 0x40000000, kMmio = 0x9000000;
+
+// KVM_ARM_VCPU_INIT with the preferred target, then the vCPU's kvm_run and ring pages mapped.
+inline kvm_run* init_and_map_vcpu(kvm_model::abi::Dev& dev, int vm, int vcpu) {
+  kvm_vcpu_init init{};
+  BOOST_REQUIRE_EQUAL(dev.ioctl(vm, KVM_ARM_PREFERRED_TARGET, ptr(&init)), 0);
+  BOOST_REQUIRE_EQUAL(dev.ioctl(vcpu, KVM_ARM_VCPU_INIT, ptr(&init)), 0);
+  int err = 0;
+  void* p = dev.mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0, &err);
+  BOOST_REQUIRE(p != MAP_FAILED);
+  return static_cast<kvm_run*>(p);
+}
 constexpr uint64_t kGicd = 0x8000000, kGicr = 0x80a0000;
 
 // The guest (MMU off): four MMIO writes, then a loop. Assembled with aarch64-linux-gnu-as.
@@ -87,13 +98,7 @@ struct Vm {
     if (run != nullptr) munmap(run, 8192);
   }
   void init_vcpu() {
-    kvm_vcpu_init init{};
-    BOOST_REQUIRE_EQUAL(dev.ioctl(vm, KVM_ARM_PREFERRED_TARGET, ptr(&init)), 0);
-    BOOST_REQUIRE_EQUAL(dev.ioctl(vcpu, KVM_ARM_VCPU_INIT, ptr(&init)), 0);
-    int err = 0;
-    void* p = dev.mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0, &err);
-    BOOST_REQUIRE(p != MAP_FAILED);
-    run = static_cast<kvm_run*>(p);
+    run = init_and_map_vcpu(dev, vm, vcpu);
     uint64_t pc = kRamGpa;  // regs.pc: core register 32, in 32-bit words
     const kvm_one_reg r{KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (2 * 32), ptr(&pc)};
     BOOST_REQUIRE_EQUAL(dev.ioctl(vcpu, KVM_SET_ONE_REG, ptr(&r)), 0);
