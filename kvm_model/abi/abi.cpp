@@ -133,6 +133,7 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_IOEVENTFD:
     case KVM_CAP_IOEVENTFD_ANY_LENGTH:
     case KVM_CAP_IRQFD:
+    case KVM_CAP_IRQFD_RESAMPLE:
     case KVM_CAP_COUNTER_OFFSET:  // Linux 6.4: KVM_ARM_SET_COUNTER_OFFSET
       return 1;
     // kvm_vm_ioctl_check_extension_generic(): arm64 selects

@@ -5,10 +5,12 @@
 // ioeventfd: a guest write that an MMIO exit would hand the VMM, at an address (and length,
 // and value, when asked) that a registration names, signals the registration's eventfd and
 // the guest runs on. irqfd: a write to the eventfd fires the routes of a GSI (KVM_SET_GSI_ROUTING;
-// by default GSI n is SPI n + 32): an SPI's line is raised, or an MSI goes to the ITS.
+// by default GSI n is SPI n + 32): an SPI's line is raised, or an MSI goes to the ITS; with
+// RESAMPLE the guest's EOI of that SPI lowers it again and signals a second eventfd.
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -134,27 +136,88 @@ bool State::serve_ioeventfd(VmObj& vm, VcpuData& vc) {
 long State::irqfd(VmObj& vm, unsigned long arg) {
   kvm_irqfd a;
   if (int rc = get(a, arg); rc != 0) return rc;
-  // kvm_irqfd(): DEASSIGN and RESAMPLE are the flags. RESAMPLE (a level that holds until
-  // the guest's EOI) is not modelled: KVM_CAP_IRQFD_RESAMPLE answers 0 and the flag is
-  // refused.
-  if (a.flags & ~static_cast<uint32_t>(KVM_IRQFD_FLAG_DEASSIGN)) return -EINVAL;
-  Irqfd f{a.gsi, nullptr};
+  // kvm_irqfd(): DEASSIGN and RESAMPLE are the flags.
+  if (a.flags & ~static_cast<uint32_t>(KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE)) return -EINVAL;
+  Irqfd f{a.gsi, nullptr, nullptr};
   if (a.flags & KVM_IRQFD_FLAG_DEASSIGN) {
     // kvm_irqfd_deassign(): every irqfd of this eventfd and GSI goes; none is not an error.
+    // The last resampling irqfd of a GSI lowers its line (irqfd_resampler_shutdown()).
     if (long rc = eventfds(static_cast<int>(a.fd), f.ev); rc != 0) return rc;
-    std::erase_if(vm.irqfds, [&](const Irqfd& o) { return o.gsi == f.gsi && o.ev->same(*f.ev); });
+    bool resampled = false;
+    std::erase_if(vm.irqfds, [&](const Irqfd& o) {
+      const bool gone = o.gsi == f.gsi && o.ev->same(*f.ev);
+      resampled = resampled || (gone && o.resample != nullptr);
+      return gone;
+    });
+    if (resampled && std::none_of(vm.irqfds.begin(), vm.irqfds.end(),
+                                  [&](const Irqfd& o) { return o.gsi == f.gsi && o.resample != nullptr; }))
+      for (unsigned intid : spis_of(vm, f.gsi)) {
+        const auto lk = vm.vm->lock();
+        vm.vm->vgic()->inject_irq(0, intid, false);
+      }
+    publish_resamplers(vm);
     return 0;
   }
   // kvm_irqfd_assign(): the interrupt controller must be initialised (-EAGAIN), the fd an
-  // eventfd, and the eventfd not serving another irqfd of this VM (-EBUSY).
+  // eventfd, with RESAMPLE the resamplefd too, and the eventfd not serving another irqfd of
+  // this VM (-EBUSY).
   if (!vm.vm->vgic_created() || vm.vm->vgic() == nullptr) return -EAGAIN;
   if (long rc = eventfds(static_cast<int>(a.fd), f.ev); rc != 0) return rc;
+  if (a.flags & KVM_IRQFD_FLAG_RESAMPLE)
+    if (long rc = eventfds(static_cast<int>(a.resamplefd), f.resample); rc != 0) return rc;
   for (const Irqfd& o : vm.irqfds)
     if (o.ev->same(*f.ev)) return -EBUSY;
   vm.irqfds.push_back(std::move(f));
+  publish_resamplers(vm);
   // A write made before the assignment counts (the vfs_poll() at the end of the assignment).
   poll_irqfds(vm);
   return 0;
+}
+
+// The SPIs a GSI is routed to (an MSI route has none): by default SPI gsi + 32 when the
+// vGIC has it, else the irqchip entries of the VMM's table (kvm_irq_map_gsi()).
+std::vector<unsigned> State::spis_of(VmObj& vm, uint32_t gsi) {
+  std::vector<unsigned> out;
+  const vgic::Vgic* g = vm.vm->vgic();
+  if (g == nullptr) return out;
+  auto add = [&](uint32_t pin) {
+    if (pin < g->num_irqs() - vgic::kNumPrivate) out.push_back(pin + vgic::kNumPrivate);
+  };
+  if (!vm.routes) {
+    add(gsi);
+  } else {
+    for (const GsiRoute& r : *vm.routes)
+      if (r.gsi == gsi && !r.msi) add(r.pin);
+  }
+  return out;
+}
+
+// The resampling irqfds by the SPI they raise, for the vGIC's EOI hook, which runs inside
+// guest execution without vm.m: a new snapshot after every change of the irqfds or the
+// routing (irqfd_update()), swapped in atomically. The hook is installed with the first.
+void State::publish_resamplers(VmObj& vm) {
+  auto snap = std::make_shared<std::vector<Resampler>>();
+  for (const Irqfd& f : vm.irqfds)
+    if (f.resample != nullptr)
+      for (unsigned intid : spis_of(vm, f.gsi)) snap->push_back({intid, f.resample});
+  const bool first = vm.resamplers.load() == nullptr;
+  vm.resamplers.store(std::move(snap));
+  vgic::Vgic* g = vm.vm->vgic();
+  if (!first || g == nullptr) return;
+  // irqfd_resampler_ack(): the guest deactivated the SPI: its line goes low, then every
+  // resamplefd of it is signalled, so the VMM looks at its device again and writes the
+  // irqfd if the device still asserts it.
+  VmObj* v = &vm;
+  g->set_spi_ack_hook([v](unsigned intid) {
+    const auto snap = v->resamplers.load();
+    bool lowered = false;
+    for (const Resampler& r : *snap) {
+      if (r.intid != intid) continue;
+      if (!lowered) v->vm->vgic()->inject_irq(0, intid, false);
+      lowered = true;
+      r.fd->signal();
+    }
+  });
 }
 
 // kvm_set_irq_routing(): the whole table at once. Each GSI below KVM_MAX_IRQ_ROUTES; an
@@ -192,6 +255,7 @@ long State::set_gsi_routing(VmObj& vm, unsigned long arg) {
     table.push_back(r);
   }
   vm.routes = std::move(table);
+  publish_resamplers(vm);
   return 0;
 }
 

@@ -122,10 +122,17 @@ struct CoalescedZone {
 inline constexpr uint32_t kCoalescedMax = (kPageSize - sizeof(kvm_coalesced_mmio_ring)) / sizeof(kvm_coalesced_mmio);
 inline constexpr size_t kIoBusDevs = 1000;  // NR_IOBUS_DEVS
 
-// One KVM_IRQFD registration (struct kvm_kernel_irqfd): GSI n is SPI n + 32.
+// One KVM_IRQFD registration (struct kvm_kernel_irqfd): GSI n is SPI n + 32. With
+// KVM_IRQFD_FLAG_RESAMPLE, `resample` is signalled when the guest deactivates the SPI.
 struct Irqfd {
   uint32_t gsi;
   std::shared_ptr<Eventfd> ev;
+  std::shared_ptr<Eventfd> resample;
+};
+// A resampling irqfd as the vGIC's EOI hook sees it: the SPI and the eventfd to signal.
+struct Resampler {
+  unsigned intid;
+  std::shared_ptr<Eventfd> fd;
 };
 
 // A KVM_GET_STATS_FD file (stats.cpp): the model's memfd, mapped, and its data block.
@@ -181,6 +188,7 @@ struct VmObj {
   // kvm->ioeventfds and kvm->irqfds.items (eventfd_ioctl.cpp), guarded by m.
   std::vector<IoEventfd> ioeventfds;
   std::vector<Irqfd> irqfds;
+  std::atomic<std::shared_ptr<const std::vector<Resampler>>> resamplers;  // publish_resamplers()
   // The GSI routing table once the VMM set one; until then the default of an arm64 VM with
   // an initialised vGIC (kvm_vgic_setup_default_irq_routing): GSI n is SPI n + 32.
   std::optional<std::vector<GsiRoute>> routes;
@@ -313,6 +321,8 @@ struct State {
   long irqfd(VmObj& vm, unsigned long arg);
   bool serve_ioeventfd(VmObj& vm, VcpuData& vc);
   void poll_irqfds(VmObj& vm);
+  std::vector<unsigned> spis_of(VmObj& vm, uint32_t gsi);
+  void publish_resamplers(VmObj& vm);
   long set_gsi_routing(VmObj& vm, unsigned long arg);
   long coalesced_mmio(VmObj& vm, bool reg, unsigned long arg);
   bool serve_coalesced(VmObj& vm, VcpuData& vc);

@@ -222,6 +222,7 @@ void Vgic::deactivate(unsigned vcpu, unsigned intid) {
   } else if (const long t = spi_target(intid); t >= 0) {
     refresh(static_cast<unsigned>(t));
   }
+  if (intid >= kNumPrivate && !s->edge && spi_ack_) spi_ack_(intid);
 }
 
 // ICC_SGI1R_EL1 (IHI 0069 ICC_SGI1R_EL1, "Forwarding an SGI to a target PE"): IRM = 1 targets

@@ -208,6 +208,11 @@ class Vgic {
   // takes every level-1 injection of an edge interrupt). The in-kernel sources (timer, PMU)
   // drive set_irq_level(), which sees only changes.
   void inject_irq(unsigned vcpu, unsigned intid, bool level);
+  // kvm_notify_acked_irq(): called with the INTID when the guest deactivates a
+  // level-triggered SPI (the EOI maintenance interrupt KVM asks for on such an interrupt's
+  // list register), for irqfd resampling. Runs inside the deactivation, the vGIC's lock held.
+  using SpiAckHook = std::function<void(unsigned intid)>;
+  void set_spi_ack_hook(SpiAckHook h) { spi_ack_ = std::move(h); }
 
   // ---- outputs ----
   // The vCPU's IRQ signal (IHI 0069 pseudocode CanSignalInterrupt): the highest-priority
@@ -357,6 +362,7 @@ class Vgic {
   // GICR_CTLR.EnableLPIs written (vgic_mmio_write_v3r_ctlr).
   void write_enable_lpis(unsigned vcpu, bool enable);
   GuestMemory mem_;
+  SpiAckHook spi_ack_;
 };
 
 }  // namespace kvm_model::vgic

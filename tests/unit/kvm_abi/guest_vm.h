@@ -18,6 +18,9 @@
 #include <memory>
 #include <vector>
 
+#include "cpu/arch/sysreg_key.h"
+#include "kvm_model/vgic/gicv3_fields.h"
+#include "kvm_model/vgic/vgic.h"
 #include "tests/support/two_cluster_host.h"
 
 namespace kvm_abi_test {
@@ -149,11 +152,12 @@ struct Vm {
     e.datamatch = datamatch;
     return dev.ioctl(vm, KVM_IOEVENTFD, ptr(&e));
   }
-  long irqfd(int fd, uint32_t gsi, uint32_t flags = 0) {
+  long irqfd(int fd, uint32_t gsi, uint32_t flags = 0, int resamplefd = 0) {
     kvm_irqfd f{};
     f.fd = static_cast<uint32_t>(fd);
     f.gsi = gsi;
     f.flags = flags;
+    f.resamplefd = static_cast<uint32_t>(resamplefd);
     return dev.ioctl(vm, KVM_IRQFD, ptr(&f));
   }
   long routing(const std::vector<kvm_irq_routing_entry>& entries, uint32_t flags = 0, uint32_t nr = ~0u) {
