@@ -308,6 +308,11 @@ class Core {
   // the SMC, not retired) instead of being UNDEFINED, which it is with neither EL2 nor EL3.
   void set_smc_traps(bool on) { smc_traps_ = on; }
   bool smc_traps() const { return smc_traps_; }
+  // HLT #0xF000 at EL1 as a semihosting call (ExitReason::kSemihosting), the default; off,
+  // it is UNDEFINED like every HLT, as on hardware without halting debug, which is what a
+  // KVM guest gets from Linux.
+  void set_semihosting(bool on) { semihosting_ = on; }
+  bool semihosting() const { return semihosting_; }
   // The cycle-level timing model of the physical core this core runs on, or null for
   // functional timing. With a model, every retired instruction is handed to it (class,
   // registers, PC, data address, branch outcome) and exceptions taken and returned are
@@ -590,6 +595,7 @@ class Core {
   std::atomic<uint32_t> attention_{0};
   bool irq_pending_ = false;
   bool smc_traps_ = false;
+  bool semihosting_ = true;
   struct Inbox {
     std::mutex m;
     std::vector<uint64_t> code_pages;

@@ -356,6 +356,12 @@ class Vm {
   // The host's view of the slots' pages (pmuemu user's userfaultfd): a guest access to a
   // page the gate says is missing leaves KVM_RUN with kRunWaitHostPage. Not owned.
   void set_host_page_gate(cpu::HostPageGate* g);
+  // pmuemu's semihosting extension for this VM's vCPUs (KVM_EXIT_DEBUG with hsr
+  // PMUEMU_DEBUG_SEMIHOSTING for a guest's HLT #0xF000): on for VMs of the model's C++ API;
+  // the /dev/kvm ABI turns it off unless the VMM enables KVM_CAP_PMUEMU_SEMIHOSTING, so a
+  // foreign VMM's guest gets Linux's UNDEFINED.
+  void set_semihosting(bool on);
+  bool semihosting() const { return semihosting_; }
   // The VMM's process dropped [h, h+len) of its memory (MADV_DONTNEED): Linux's MMU
   // notifier unmaps those pages from stage 2 and flushes the VM's TLBs; here the blocks
   // decoded from them go and every vCPU's TLB is flushed.
@@ -509,6 +515,7 @@ class Vm {
   std::unique_ptr<cpu::PhysMem> mem_;
   std::vector<cpu::SlotRegion> slots_;  // kept for a RAM set after them
   cpu::HostPageGate* gate_ = nullptr;
+  bool semihosting_ = true;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   bool vgic_created_ = false;
   static constexpr uint64_t kAddrUndef = ~uint64_t{0};  // VGIC_ADDR_UNDEF

@@ -59,6 +59,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id), frequency_mhz_(vm.host().cpu
   timer_.set_cntpoff(vm.poffset_);
   core_->set_sysreg_port(this);
   core_->set_smc_traps(true);  // KVM runs guests with HCR_EL2.TSC set
+  core_->set_semihosting(vm.semihosting_);
   core_->set_timing_model(vm.timing_model(pcpu_));
   vpmu_ = std::make_unique<vpmu::VcpuPmu>(vm.pmu(), id);
   // Partitioned PMU (Lewis v9): fine-grained traps go off for the guest's counter and

@@ -21,6 +21,11 @@ int Vm::set_user_memory_region(uint32_t slot, uint64_t gpa, uint64_t size, uint8
   return 0;
 }
 
+void Vm::set_semihosting(bool on) {
+  semihosting_ = on;
+  for (const auto& v : vcpus_) v->core_->set_semihosting(on);
+}
+
 void Vm::set_host_page_gate(cpu::HostPageGate* g) {
   gate_ = g;
   if (mem_ != nullptr) mem_->set_gate(g);

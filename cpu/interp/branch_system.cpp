@@ -100,10 +100,11 @@ Flow op_smc(Core& c, const DecodedInst& i) {
   return Flow::kExitUnretired;
 }
 // HLT #0xF000 is the A64 semihosting trap; it is honoured at EL1 only (as QEMU does by
-// default), and any other HLT is UNDEFINED because halting debug is not enabled.
+// default) and where the core offers semihosting; any other HLT is UNDEFINED because
+// halting debug is not enabled.
 constexpr uint64_t kSemihostingImm = 0xF000;
 Flow op_hlt(Core& c, const DecodedInst& i) {
-  if (i.imm != kSemihostingImm || c.state().el == 0) return c.undefined(i);
+  if (i.imm != kSemihostingImm || c.state().el == 0 || !c.semihosting()) return c.undefined(i);
   c.pending_exit_ = ExitReason::kSemihosting;
   c.state().pc = i.pc + 4;
   return Flow::kExit;

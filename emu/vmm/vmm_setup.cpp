@@ -30,6 +30,10 @@ Vmm::Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapsho
   // loop reports, rather than as KVM_RUN failing with ENOSYS.
   const kvm_enable_cap nisv{KVM_CAP_ARM_NISV_TO_USER, 0, {}, {}};
   call(ioctl(vm_fd_, KVM_ENABLE_CAP, &nisv), "KVM_ENABLE_CAP(ARM_NISV_TO_USER)");
+  // pmuemu's guests talk to the VMM through semihosting (docs/guest-abi.md): ask for its
+  // exits, which /dev/kvm keeps off by default (a guest's HLT is UNDEFINED under Linux).
+  const kvm_enable_cap semihosting{KVM_CAP_PMUEMU_SEMIHOSTING, 0, {1}, {}};
+  call(ioctl(vm_fd_, KVM_ENABLE_CAP, &semihosting), "KVM_ENABLE_CAP(PMUEMU_SEMIHOSTING)");
   const kvm_userspace_memory_region mem{0, 0, opts.ram_base, opts.ram_size, reinterpret_cast<uintptr_t>(ram_.data())};
   call(ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &mem), "KVM_SET_USER_MEMORY_REGION");
   for (const auto& seg : image_.segments) {

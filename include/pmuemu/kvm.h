@@ -123,4 +123,12 @@ struct kvm_smccc_filter {
 #define KVM_HYPERCALL_EXIT_16BIT (1U << 1)
 #endif
 
+/* ---- pmuemu's own extension ----
+ * A guest's A64 semihosting call (HLT #0xF000 at EL1) ends KVM_RUN with KVM_EXIT_DEBUG and
+ * run->debug.arch.hsr 0xF000 (the call's operation in X0, its parameter in X1, the result
+ * put back in X0 with KVM_SET_ONE_REG), once the VMM enables this capability on the VM fd
+ * with KVM_ENABLE_CAP (args[0] 1 on, 0 off; KVM_CHECK_EXTENSION answers 1). Off (the
+ * default, as Linux), the HLT is UNDEFINED in the guest. */
+#define KVM_CAP_PMUEMU_SEMIHOSTING 0x504d0001
+
 #endif /* PMUEMU_KVM_H */

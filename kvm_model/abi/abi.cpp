@@ -128,6 +128,7 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_SIGNAL_MSI:
     case KVM_CAP_COALESCED_MMIO:
       return KVM_COALESCED_MMIO_PAGE_OFFSET;  // the ring's page in a vCPU's mmap
+    case KVM_CAP_PMUEMU_SEMIHOSTING:
     case KVM_CAP_BINARY_STATS_FD:
     case KVM_CAP_COALESCED_PIO:
     case KVM_CAP_IOEVENTFD:
@@ -189,6 +190,9 @@ long State::create_vm(unsigned long type) {
   if (int rc = kvm.create_vm(vm); rc != 0) return rc;
   vm->set_vmm_pcpu(opts.vmm_pcpu);
   vm->set_host_page_gate(gate);
+  // A guest's HLT #0xF000 is UNDEFINED, as under Linux, until the VMM asks for pmuemu's
+  // semihosting exits (KVM_CAP_PMUEMU_SEMIHOSTING).
+  vm->set_semihosting(false);
   auto obj = std::make_shared<VmObj>();
   obj->vm = std::move(vm);
   // Guest memory the model does not map itself (every slot but its RAM): what KVM reaches

@@ -268,6 +268,12 @@ long State::vm_ioctl(const std::shared_ptr<VmObj>& vmp, unsigned long req, unsig
         vm.vm->smccc().system_suspend = true;
         return 0;
       }
+      if (cap.cap == KVM_CAP_PMUEMU_SEMIHOSTING) {
+        // pmuemu's extension (include/pmuemu/kvm.h): args[0] 1 on, 0 off.
+        if (cap.args[0] > 1) return -EINVAL;
+        vm.vm->set_semihosting(cap.args[0] == 1);
+        return 0;
+      }
       return -EINVAL;
     }
     case KVM_HAS_DEVICE_ATTR:
