@@ -126,8 +126,6 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_STEAL_TIME:
     case KVM_CAP_IRQCHIP:  // vgic_present: a GICv3 host
     case KVM_CAP_SIGNAL_MSI:
-    case KVM_CAP_COALESCED_MMIO:
-      return KVM_COALESCED_MMIO_PAGE_OFFSET;  // the ring's page in a vCPU's mmap
     case KVM_CAP_PMUEMU_SEMIHOSTING:
     case KVM_CAP_BINARY_STATS_FD:
     case KVM_CAP_COALESCED_PIO:
@@ -137,6 +135,8 @@ long State::check_extension(const VmObj* vm, long cap) const {
     case KVM_CAP_IRQFD_RESAMPLE:
     case KVM_CAP_COUNTER_OFFSET:  // Linux 6.4: KVM_ARM_SET_COUNTER_OFFSET
       return 1;
+    case KVM_CAP_COALESCED_MMIO:
+      return KVM_COALESCED_MMIO_PAGE_OFFSET;  // the ring's page in a vCPU's mmap
     // kvm_vm_ioctl_check_extension_generic(): arm64 selects
     // CONFIG_KVM_GENERIC_DIRTYLOG_READ_PROTECT and defines KVM_DIRTY_LOG_MANUAL_CAPS with
     // INITIALLY_SET (every era from 6.6 to 6.16).
