@@ -11,6 +11,12 @@ namespace {
 long err(int e) { return -static_cast<long>(e); }
 constexpr uint64_t kEfdSemaphore = 1, kEfdNonblock = 0x800, kEfdCloexec = 0x80000;
 constexpr uint64_t kMax = UINT64_MAX - 1;  // the largest value the counter may hold
+// EFD_SEMAPHORE hands out one unit per read; otherwise the whole count, which resets.
+uint64_t consume(OpenFile& f) {
+  const uint64_t v = f.event_semaphore ? 1 : f.event_count;
+  f.event_count -= v;
+  return v;
+}
 }  // namespace
 
 long sys_eventfd2(Process& p, const SysArgs& a) {
@@ -27,9 +33,7 @@ long sys_eventfd2(Process& p, const SysArgs& a) {
 long eventfd_read(Process& p, OpenFile& f, uint8_t* dst, uint64_t len) {
   if (len < 8) return err(EINVAL);
   if (f.event_count == 0) return f.nonblock ? err(EAGAIN) : p.block_io(UINT64_MAX);
-  // EFD_SEMAPHORE hands out one unit per read; otherwise the whole count, which resets.
-  const uint64_t v = f.event_semaphore ? 1 : f.event_count;
-  f.event_count -= v;
+  const uint64_t v = consume(f);
   std::memcpy(dst, &v, 8);
   p.mem().phys().note_write(reinterpret_cast<uint64_t>(dst), 8);
   p.wake_io();
@@ -55,7 +59,7 @@ void eventfd_signal(Process& p, OpenFile& f) {
 
 bool eventfd_take(Process& p, OpenFile& f) {
   if (f.event_count == 0) return false;
-  f.event_count -= f.event_semaphore ? 1 : f.event_count;
+  consume(f);
   p.wake_io();
   return true;
 }

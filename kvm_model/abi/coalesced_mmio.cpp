@@ -3,6 +3,7 @@
 // appended to the VM's ring, the page at KVM_COALESCED_MMIO_PAGE_OFFSET (1) of every vCPU's
 // mmap, for the VMM to replay at its next exit. Only when the ring is full (one entry is
 // always left free, so that first == last means empty) does the write exit as usual.
+#include <algorithm>
 #include <cstring>
 
 #include "kvm_model/abi/state.h"
@@ -41,9 +42,9 @@ bool State::serve_coalesced(VmObj& vm, VcpuData& vc) {
   const KvmRun& r = vc.v->run_struct();
   if (!r.mmio.is_write) return false;  // a zone has no read side
   std::lock_guard lk(vm.m);            // kvm->ring_lock
-  bool hit = false;
-  for (const CoalescedZone& z : vm.coalesced) hit = hit || (!z.pio && inside(z, r.mmio.phys_addr, r.mmio.len));
-  if (!hit) return false;
+  if (std::none_of(vm.coalesced.begin(), vm.coalesced.end(),
+                   [&](const CoalescedZone& z) { return !z.pio && inside(z, r.mmio.phys_addr, r.mmio.len); }))
+    return false;
   auto* ring = reinterpret_cast<kvm_coalesced_mmio_ring*>(vm.runs + kPageSize);
   // The VMM owns `first` and may write `last`: both are read once, and a `last` out of
   // range refuses the write as a full ring would.

@@ -271,21 +271,13 @@ void State::poll_irqfds(VmObj& vm) {
     if (!f.ev->take()) continue;
     vgic::Vgic* g = vm.vm->vgic();
     if (g == nullptr) continue;
-    auto fire = [&](const GsiRoute& r) {
-      if (r.msi) {
-        (void)vm.vm->signal_msi(r.msi_addr, r.msi_data, r.msi_devid, r.msi_flags);
-        return;
-      }
-      if (r.pin >= g->num_irqs() - vgic::kNumPrivate) return;
+    for (unsigned intid : spis_of(vm, f.gsi)) {
       const auto lk = vm.vm->lock();
-      g->inject_irq(0, r.pin + vgic::kNumPrivate, true);
-    };
-    if (!vm.routes) {
-      fire(GsiRoute{f.gsi, false, f.gsi});
-      continue;
+      g->inject_irq(0, intid, true);
     }
-    for (const GsiRoute& r : *vm.routes)
-      if (r.gsi == f.gsi) fire(r);
+    if (vm.routes)
+      for (const GsiRoute& r : *vm.routes)
+        if (r.gsi == f.gsi && r.msi) (void)vm.vm->signal_msi(r.msi_addr, r.msi_data, r.msi_devid, r.msi_flags);
   }
 }
 
