@@ -338,13 +338,15 @@ class Core {
   // INST_RETIRED, split by EL for PMU filtering). Up to date at every run() exit and, for
   // the port, at every trapped system-register access: the instructions of the current
   // block before the access are added while the port runs.
-  std::array<uint64_t, 2> retired_by_el() const {
+  std::array<uint64_t, 2> retired_by_el() const { return retired_before(port_at_); }
+  // The same before `at`, an instruction of the block executing (null: between blocks), for
+  // the handlers a port installs that do their work without a port access bracket.
+  std::array<uint64_t, 2> retired_before(const DecodedInst* at) const {
     // The blocks a chain retired before the one executing (prev_), then that block's
     // instructions before the access, by PC: a block's instructions are consecutive
     // words, in Block::insts and Block::steps alike. Selected, not stored into an indexed
     // element: the port's hot path reads both halves at once (no store-forwarding stall).
-    const uint64_t k =
-        port_at_ != nullptr ? chain_budget_ - chain_left_ - prev_->count + ((port_at_->pc - prev_->pc) >> 2) : 0;
+    const uint64_t k = at != nullptr ? chain_budget_ - chain_left_ - prev_->count + ((at->pc - prev_->pc) >> 2) : 0;
     const bool el1 = s_.el != 0;
     return {retired_el_[0] + (el1 ? 0 : k), retired_el_[1] + (el1 ? k : 0)};
   }

@@ -267,6 +267,11 @@ class Vcpu : private cpu::SysRegPort {
   template <vpmu::trap::Op kOp>
   static Result installed_access(cpu::SysRegPort& port, cpu::Core& core, uint32_t route, uint32_t iss, uint64_t& value);
   cpu::Handler bound_handler(uint32_t route, bool is_read) override;
+  // The handler installed for a bound route of a partitioned vCPU (the physical PMU's
+  // counters, no trap): the access without the port bracket, ahead of the instruction clock
+  // where pmu::Pmu allows it; anything else through installed_access<kOp>'s handler.
+  template <vpmu::trap::Op kOp>
+  static cpu::Flow partitioned_handler(cpu::Core& c, const cpu::DecodedInst& i);
   static const std::array<Result (*)(Vcpu&, cpu::Core&, uint32_t, uint32_t, uint64_t&), vpmu::trap::kNumOps> kBoundOps;
   [[gnu::noinline]] Result handle_non_pmu(cpu::Core& core, uint32_t iss, uint64_t& value);
   // The physical count (CNTPCT) of this vCPU's clock, in CNTFRQ ticks; inside a guest run it

@@ -148,21 +148,93 @@ template <vpmu::trap::Op kOp>
   return bound_access<kOp>(v, core, route, iss, value);
 }
 
+namespace {
+template <vpmu::trap::Op kOp>
+constexpr bool kReads = !vpmu::op_writes(kOp);
+}  // namespace
+
+template <vpmu::trap::Op kOp>
+cpu::Flow Vcpu::partitioned_handler(cpu::Core& c, const cpu::DecodedInst& i) {
+  using Op = vpmu::trap::Op;
+  constexpr cpu::Handler kFull = &cpu::interp::bound_port_handler<kReads<kOp>, &Vcpu::installed_access<kOp>>;
+  Vcpu& v = static_cast<Vcpu&>(*c.sysreg_port());
+  vpmu::VcpuPmu& p = *v.vpmu_;
+  pmu::Pmu* const hw = p.hw();
+  // Not loaded on the physical PMU, traced, or counting through the cycle model's events:
+  // the full path decides.
+  if (hw == nullptr || v.sysreg_trace_ || v.timing() != nullptr) [[unlikely]] return kFull(c, i);
+  const uint8_t el = c.state().el;
+  const vpmu::BoundRoute b = vpmu::unpack_bound(cpu::interp::port_route(i));
+  uint64_t value = 0;
+  bool done = false;
+  if constexpr (kOp == Op::kCounterWrite) {
+    // The counter counts from here, ahead of the batch; a new value that overflows before
+    // the end of the slice cuts it there (as hw_bound()).
+    const std::array<uint64_t, 2> now = c.retired_before(&i);
+    const pmu::Pmu::Clock ahead = p.hw_ahead(now);
+    if (!hw->write_counter_ahead(b.idx, el, ahead, c.x(i.n))) [[unlikely]] return kFull(c, i);
+    if (b.route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork)) {
+      const uint64_t left = hw->instructions_until_overflow(ahead);
+      if (left != UINT64_MAX && left + 1 < v.slice_len_ - (now[0] + now[1] - v.slice_start_)) {
+        c.request_stop();
+        c.state().pc = i.pc + 4;
+        return cpu::Flow::kJump;
+      }
+    }
+    return cpu::interp::next(c, i);
+  } else if constexpr (kOp == Op::kCounterRead) {
+    done = hw->peek_counter(b.idx, el, p.hw_ahead(c.retired_before(&i)), value);
+  } else if constexpr (kOp == Op::kSelCounterRead) {
+    done = hw->peek_selected_counter(el, p.hw_ahead(c.retired_before(&i)), value);
+  } else if constexpr (kOp == Op::kTyperRead) {
+    done = hw->read_type(b.idx, el, value) == pmu::Pmu::Access::kOk;
+  } else if constexpr (kOp == Op::kPmcrRead) {
+    done = hw->read_control(el, value) == pmu::Pmu::Access::kOk;
+  } else if constexpr (kOp == Op::kCntenRead) {
+    done = hw->read_enables(el, value) == pmu::Pmu::Access::kOk;
+  } else if constexpr (kOp == Op::kSelrWrite) {
+    // PMSELR_EL0 neither counts nor has exit work unless its route says so.
+    done = !(b.route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork)) &&
+           hw->write_select(el, c.x(i.n)) == pmu::Pmu::Access::kOk;
+  } else if constexpr (kOp == Op::kTyperWrite) {
+    done = hw->skip_unchanged_type(b.idx, el, p.hw_ahead(c.retired_before(&i)), c.x(i.n));
+  } else if constexpr (kOp == Op::kCntenWrite) {
+    done = hw->skip_unchanged_enables(b.idx == 1, el, p.hw_ahead(c.retired_before(&i)), c.x(i.n));
+  }
+  if (!done) [[unlikely]] return kFull(c, i);
+  // None of these changes a counter's programming or the interrupt level: the block goes on.
+  if constexpr (kReads<kOp>) c.set_x(i.d, value);
+  return cpu::interp::next(c, i);
+}
+
 cpu::Handler Vcpu::bound_handler(uint32_t route, bool is_read) {
   // Per vpmu::trap::Op: the installed handler, null for kRouted (the generic path serves
-  // it). Built here, in a member, because installed_access is private.
-  static constexpr std::array<cpu::Handler, vpmu::trap::kNumOps> kInstalled = []<size_t... kOps>(std::index_sequence<kOps...>) {
-    constexpr auto one = []<size_t kOp>() -> cpu::Handler {
-      constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
-      if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
-      else return &cpu::interp::bound_port_handler<!vpmu::op_writes(op), &Vcpu::installed_access<op>>;
-    };
-    return std::array<cpu::Handler, vpmu::trap::kNumOps>{one.template operator()<kOps>()...};
-  }(std::make_index_sequence<vpmu::trap::kNumOps>{});
+  // it); for a partitioned vCPU with functional timing, its own. Built here, in a member,
+  // because installed_access is private.
+  using Table = std::array<cpu::Handler, vpmu::trap::kNumOps>;
+  static constexpr std::array<Table, 2> kInstalled = {
+      []<size_t... kOps>(std::index_sequence<kOps...>) {
+        constexpr auto one = []<size_t kOp>() -> cpu::Handler {
+          constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
+          if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
+          else return &cpu::interp::bound_port_handler<kReads<op>, &Vcpu::installed_access<op>>;
+        };
+        return Table{one.template operator()<kOps>()...};
+      }(std::make_index_sequence<vpmu::trap::kNumOps>{}),
+      []<size_t... kOps>(std::index_sequence<kOps...>) {
+        constexpr auto one = []<size_t kOp>() -> cpu::Handler {
+          constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
+          if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
+          else return &Vcpu::partitioned_handler<op>;
+        };
+        return Table{one.template operator()<kOps>()...};
+      }(std::make_index_sequence<vpmu::trap::kNumOps>{}),
+  };
   const vpmu::trap::Op op = vpmu::unpack_bound(route).op;
   // A bound op fixes the direction; an encoding bound the other way round keeps the generic path.
   if (route == 0 || is_read == vpmu::op_writes(op)) return nullptr;
-  return kInstalled[static_cast<uint8_t>(op)];
+  const bool partitioned = vpmu_->hw() != nullptr && timing() == nullptr;
+  return kInstalled[partitioned ? 1 : 0][static_cast<uint8_t>(op)];
 }
 
 cpu::SysRegPort::Result Vcpu::hw_access(cpu::Core& core, vpmu::TrapRoute route, uint32_t iss, uint64_t& value) {

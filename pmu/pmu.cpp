@@ -127,22 +127,6 @@ uint64_t Pmu::pmcr_value_at(uint8_t el) const {
   return el < 2 ? (v & ~(uint64_t{0x1f} << pmcr::kNShift)) | (uint64_t{mdcr_.hpmn} << pmcr::kNShift) : v;
 }
 
-uint64_t Pmu::filter_mask() const {
-  uint64_t m = evtyper::kP | evtyper::kU;
-  if (config_.has_el2) m |= evtyper::kNSH;
-  if (config_.has_el3) m |= evtyper::kNSK | evtyper::kNSU | evtyper::kM;
-  return m;
-}
-
-uint64_t Pmu::evtyper_mask() const {
-  return filter_mask() | (config_.pmuver >= pmuver::kV3p1 ? evtyper::kEvtCount16 : evtyper::kEvtCount10);
-}
-
-// PMCR_EL0.LP for the counters below HPMN, MDCR_EL2.HLP for the others.
-unsigned Pmu::event_ovf_width(unsigned idx) const {
-  const bool lp = idx < mdcr_.hpmn ? (pmcr_ & pmcr::kLP) != 0 : mdcr_.hlp;
-  return v3p5() && lp ? 64 : 32;
-}
 
 unsigned Pmu::cycle_ovf_width() const { return (pmcr_ & pmcr::kLC) ? 64 : 32; }
 
@@ -194,6 +178,7 @@ void Pmu::write_evtyper(unsigned n, uint64_t v) {
 }
 
 void Pmu::write_ccfiltr(uint64_t v) {
+  if ((v & filter_mask()) == ccfiltr_) return;  // as write_evtyper(): nothing changes
   settle_if_pending();
   ccfiltr_ = v & filter_mask();
   recompute();
@@ -293,12 +278,9 @@ void Pmu::settle_lazy() {
   compute_budget();
 }
 
-uint64_t Pmu::headroom_of(unsigned idx) const {
-  if (idx == kCycleIdx) {
-    const uint64_t ticks = headroom(ccntr_, cycle_ovf_width());
-    return cycle_divided() ? sat_add(sat_mul(ticks, kCycleDivider), kCycleDivider - 1 - cycle_phase_) : ticks;
-  }
-  return headroom(evcntr_[idx], event_ovf_width(idx));
+uint64_t Pmu::cycle_headroom() const {
+  const uint64_t ticks = headroom(ccntr_, cycle_ovf_width());
+  return cycle_divided() ? sat_add(sat_mul(ticks, kCycleDivider), kCycleDivider - 1 - cycle_phase_) : ticks;
 }
 
 void Pmu::compute_budget() {
@@ -311,14 +293,6 @@ void Pmu::compute_budget() {
   uint64_t b = kNoBudget;
   for (uint32_t m = lazy_mask_; m != 0; m &= m - 1) b = std::min(b, headroom_of(static_cast<unsigned>(std::countr_zero(m))));
   budget_ = b;
-}
-
-void Pmu::rebase(unsigned idx) {
-  if (!((lazy_mask_ >> idx) & 1)) return;
-  since_[idx] = clock_;
-  // Its distance to the overflow now starts from here, consumed_ instructions into the budget.
-  const uint64_t h = (pmcr_ & pmcr::kFZO) ? 0 : headroom_of(idx);
-  budget_ = std::min(budget_, sat_add(consumed_, h));
 }
 
 // ---- counting ----

@@ -156,6 +156,8 @@ const RegInfo* find_register(arch::SysRegKey key);
 class Pmu {
  public:
   enum class Access : uint8_t { kOk, kUndef };
+  // Instructions per counting EL (EL0, EL1, EL2), as add_instructions() takes them.
+  using Clock = std::array<uint64_t, arch::kNumCountEls>;
 
   // Validates the configuration: throws std::invalid_argument naming the field when N > 31,
   // PMUVer is not one of 1/4/5/6/7, IDCODE/IMP do not fit 8 bits, or an event number cannot be
@@ -188,7 +190,7 @@ class Pmu {
   // the batch nearly always stays within the overflow budget (an O(1) update). Returns
   // whether the batch reached the budget and every counter was settled: only then can
   // PMOVSSET, and with it irq_level(), have changed.
-  bool add_instructions(const std::array<uint64_t, arch::kNumCountEls>& per_el) {
+  bool add_instructions(const Clock& per_el) {
     const uint64_t all = per_el[0] + per_el[1] + per_el[2];
     totals_[arch::event::INST_RETIRED] += all;
     totals_[arch::event::INST_SPEC] += all;
@@ -238,14 +240,7 @@ class Pmu {
   // each must cost about what an interpreted instruction costs. idx: 0..30 an event counter,
   // kCycleIdx the cycle counter (PMCCNTR_EL0; for the type, PMCCFILTR_EL0).
   Access read_counter(unsigned idx, uint8_t el, uint64_t& v) const {  // PMEVCNTR<n>, PMCCNTR
-    if (idx == kCycleIdx) {
-      if (!el0_open(el, userenr::kEN | userenr::kCR)) return Access::kUndef;
-      v = live_ccntr();
-      return Access::kOk;
-    }
-    if (!el0_open(el, userenr::kEN | userenr::kER) || idx >= counters_at(el)) return Access::kUndef;
-    v = live_evcntr(idx);
-    return Access::kOk;
+    return counter_at(idx, el, Clock{}, v);
   }
   Access write_counter(unsigned idx, uint8_t el, uint64_t v) {
     if (!el0_open(el, userenr::kEN)) return Access::kUndef;
@@ -258,11 +253,7 @@ class Pmu {
     return Access::kOk;
   }
   Access read_selected_counter(uint8_t el, uint64_t& v) const {  // PMXEVCNTR_EL0
-    const unsigned sel = selr::SEL(selr_);
-    // SEL == 31 is >= counters_at(): UNDEFINED (choices above).
-    if (!el0_open(el, userenr::kEN | userenr::kER) || sel >= counters_at(el)) return Access::kUndef;
-    v = live_evcntr(sel);
-    return Access::kOk;
+    return selected_counter_at(el, Clock{}, v);
   }
   Access read_type(unsigned idx, uint8_t el, uint64_t& v) const {  // PMEVTYPER<n>, PMCCFILTR
     if (!el0_open(el, userenr::kEN)) return Access::kUndef;
@@ -303,6 +294,56 @@ class Pmu {
     if (!el0_open(el, userenr::kEN)) return Access::kUndef;
     update_bitmap(cnten_, set ? cnten_ | (v & mask_at(el)) : cnten_ & ~(v & mask_at(el)));
     return Access::kOk;
+  }
+
+  // ---- accesses ahead of the instruction clock ----
+  // A core that counts into this PMU in batches (add_instructions) and has run `ahead`
+  // instructions per EL since its last batch. While that batch would stay within the
+  // overflow budget it could settle nothing: no counter wraps in it, no PMOVSSET bit or
+  // interrupt level changes. Then a counter read can add `ahead` to the lazy counters
+  // without handing the batch over, and a write that leaves its register as it is can be
+  // skipped with the batch still pending: both give what the access gives after
+  // add_instructions(ahead). This is how a partitioned guest's accesses run at the speed of
+  // the instructions around them. Each answers true when it did the access, false (nothing
+  // done) when the access must take the full way: the batch first, then the access by kind.
+  bool within_budget(const Clock& ahead) const { return ahead[0] + ahead[1] + ahead[2] <= budget_ - consumed_; }
+  bool peek_counter(unsigned idx, uint8_t el, const Clock& ahead, uint64_t& v) const {
+    return within_budget(ahead) && counter_at(idx, el, ahead, v) == Access::kOk;
+  }
+  bool peek_selected_counter(uint8_t el, const Clock& ahead, uint64_t& v) const {
+    return within_budget(ahead) && selected_counter_at(el, ahead, v) == Access::kOk;
+  }
+  // PMEVCNTR<n>_EL0 / PMCCNTR_EL0 written: the counter counts from the end of the batch,
+  // and its distance to the overflow starts there (the budget is lowered accordingly).
+  bool write_counter_ahead(unsigned idx, uint8_t el, const Clock& ahead, uint64_t v) {
+    if (!within_budget(ahead) || !el0_open(el, userenr::kEN)) return false;
+    if (idx == kCycleIdx) {
+      ccntr_ = v;
+      cycle_phase_ = 0;
+    } else if (idx < counters_at(el)) {
+      evcntr_[idx] = v & evcntr_storage_mask();
+    } else {
+      return false;
+    }
+    rebase(idx, ahead);
+    return true;
+  }
+  // instructions_until_overflow() counted from the end of the batch.
+  uint64_t instructions_until_overflow(const Clock& ahead) const {
+    return budget_ == kNoBudget ? kNoBudget : budget_ - consumed_ - (ahead[0] + ahead[1] + ahead[2]);
+  }
+  // PMEVTYPER<n>_EL0 / PMCCFILTR_EL0, and PMCNTENSET_EL0 / PMCNTENCLR_EL0 (set), written
+  // with what they hold (a profiler re-arming its counters): allowed at el, and nothing
+  // changes, so the write is done by doing nothing.
+  bool skip_unchanged_type(unsigned idx, uint8_t el, const Clock& ahead, uint64_t v) const {
+    if (!within_budget(ahead) || !el0_open(el, userenr::kEN)) return false;
+    if (idx == kCycleIdx) return (v & filter_mask()) == ccfiltr_;
+    return idx < counters_at(el) && (v & evtyper_mask()) == evtyper_[idx];
+  }
+  bool skip_unchanged_enables(bool set, uint8_t el, const Clock& ahead, uint64_t v) const {
+    if (!within_budget(ahead) || !el0_open(el, userenr::kEN)) return false;
+    const uint64_t m = v & mask_at(el);
+    return (set ? (cnten_ | m) : (cnten_ & ~m)) == cnten_;
   }
 
   // ---- programmatic interface (hypervisor backing guest counters, tests) ----
@@ -361,10 +402,23 @@ class Pmu {
   uint64_t pmcr_value_at(uint8_t el) const;
   uint64_t pmcr_writable_mask() const;
   uint64_t pmcr_res1() const;
-  uint64_t evtyper_mask() const;
-  uint64_t filter_mask() const;
+  // The writable bits of PMEVTYPER<n>_EL0 and PMCCFILTR_EL0: the filter bits of the ELs and
+  // states this core has, and the event number's width (16 bits from PMUv3p1).
+  uint64_t filter_mask() const {
+    uint64_t m = evtyper::kP | evtyper::kU;
+    if (config_.has_el2) m |= evtyper::kNSH;
+    if (config_.has_el3) m |= evtyper::kNSK | evtyper::kNSU | evtyper::kM;
+    return m;
+  }
+  uint64_t evtyper_mask() const {
+    return filter_mask() | (config_.pmuver >= pmuver::kV3p1 ? evtyper::kEvtCount16 : evtyper::kEvtCount10);
+  }
   uint64_t evcntr_storage_mask() const { return v3p5() ? ~uint64_t{0} : uint64_t{0xffffffff}; }
-  unsigned event_ovf_width(unsigned idx) const;
+  // PMCR_EL0.LP for the counters below HPMN, MDCR_EL2.HLP for the others.
+  unsigned event_ovf_width(unsigned idx) const {
+    const bool lp = idx < mdcr_.hpmn ? (pmcr_ & pmcr::kLP) != 0 : mdcr_.hlp;
+    return v3p5() && lp ? 64 : 32;
+  }
   uint32_t frozen_mask() const;  // event counters PMCR_EL0.FZO holds still
   unsigned cycle_ovf_width() const;
   bool cycle_divided() const { return (pmcr_ & (pmcr::kD | pmcr::kLC)) == pmcr::kD; }
@@ -379,24 +433,44 @@ class Pmu {
   void recompute();  // rebuild the counting caches after any programming change
   // Lazy counters (class comment): what the instruction clock added to counter idx since it
   // was last brought up to date, at the ELs its filter admits.
-  uint64_t pending(unsigned idx, uint8_t el_mask) const {
+  // With `ahead`: as if the clock had moved on by it (within the budget; see peek_counter).
+  uint64_t pending(unsigned idx, uint8_t el_mask, const Clock& ahead = Clock{}) const {
     // Masked rather than branched on: a counter read costs the same whatever its filter.
     uint64_t d = 0;
+#pragma GCC unroll 3
     for (unsigned el = 0; el < arch::kNumCountEls; ++el)
-      d += (clock_[el] - since_[idx][el]) & (uint64_t{0} - ((el_mask >> el) & 1u));
+      d += (clock_[el] + ahead[el] - since_[idx][el]) & (uint64_t{0} - ((el_mask >> el) & 1u));
     return d;
   }
   // Current values (stored value plus pending ticks; no overflow can be pending, see above).
   // Inline: the untrapped accesses read them.
-  uint64_t live_evcntr(unsigned idx) const {
+  uint64_t live_evcntr(unsigned idx, const Clock& ahead = Clock{}) const {
     if (!((lazy_mask_ >> idx) & 1)) return evcntr_[idx];
     // Within the budget no overflow is pending, so the ticks are a plain add in storage width.
-    return (evcntr_[idx] + pending(idx, lazy_els_[idx])) & evcntr_storage_mask();
+    return (evcntr_[idx] + pending(idx, lazy_els_[idx], ahead)) & evcntr_storage_mask();
   }
-  uint64_t live_ccntr() const {
+  uint64_t live_ccntr(const Clock& ahead = Clock{}) const {
     if (!((lazy_mask_ >> kCycleIdx) & 1)) return ccntr_;
-    const uint64_t cycles = pending(kCycleIdx, cycle_el_mask_);
+    const uint64_t cycles = pending(kCycleIdx, cycle_el_mask_, ahead);
     return ccntr_ + (cycle_divided() ? divided_ticks(cycles) : cycles);
+  }
+  // PMEVCNTR<n>_EL0 / PMCCNTR_EL0 and PMXEVCNTR_EL0 reads, `ahead` of the clock.
+  Access counter_at(unsigned idx, uint8_t el, const Clock& ahead, uint64_t& v) const {
+    if (idx == kCycleIdx) {
+      if (!el0_open(el, userenr::kEN | userenr::kCR)) return Access::kUndef;
+      v = live_ccntr(ahead);
+      return Access::kOk;
+    }
+    if (!el0_open(el, userenr::kEN | userenr::kER) || idx >= counters_at(el)) return Access::kUndef;
+    v = live_evcntr(idx, ahead);
+    return Access::kOk;
+  }
+  Access selected_counter_at(uint8_t el, const Clock& ahead, uint64_t& v) const {
+    const unsigned sel = selr::SEL(selr_);
+    // SEL == 31 is >= counters_at(): UNDEFINED (choices above).
+    if (!el0_open(el, userenr::kEN | userenr::kER) || sel >= counters_at(el)) return Access::kUndef;
+    v = live_evcntr(sel, ahead);
+    return Access::kOk;
   }
   uint64_t divided_ticks(uint64_t cycles) const;
   uint64_t live_cycle_phase() const;
@@ -406,10 +480,27 @@ class Pmu {
   void settle_if_pending() {
     if (consumed_ != 0) settle_lazy();
   }
-  // A counter's value was replaced: it counts from here; the overflow budget may shrink.
-  void rebase(unsigned idx);
+  // A counter's value was replaced: it counts from here (`ahead` of the clock); the overflow
+  // budget may shrink.
+  // Inline: a partitioned guest's counter writes run it without a trap.
+  void rebase(unsigned idx, const Clock& ahead = Clock{}) {
+    if (!((lazy_mask_ >> idx) & 1)) return;
+#pragma GCC unroll 3
+    for (unsigned el = 0; el < arch::kNumCountEls; ++el) since_[idx][el] = clock_[el] + ahead[el];
+    // Its distance to the overflow now starts from here: consumed_ instructions into the
+    // budget, and the batch still to come.
+    const uint64_t h = (pmcr_ & pmcr::kFZO) ? 0 : headroom_of(idx);
+    const uint64_t at = consumed_ + ahead[0] + ahead[1] + ahead[2];
+    budget_ = std::min(budget_, h > kNoBudget - at ? kNoBudget : at + h);
+  }
   void compute_budget();  // budget_ from the current lazy counters (consumed_ = 0)
-  uint64_t headroom_of(unsigned idx) const;  // instructions before counter idx overflows
+  // Instructions (CPU_CYCLES events for the cycle counter) before counter idx overflows.
+  uint64_t headroom_of(unsigned idx) const {
+    if (idx == kCycleIdx) return cycle_headroom();
+    const uint64_t m = event_ovf_width(idx) == 64 ? ~uint64_t{0} : uint64_t{0xffffffff};
+    return m - (evcntr_[idx] & m);
+  }
+  uint64_t cycle_headroom() const;
   void increment_event_counter(unsigned idx, uint64_t delta, unsigned el);
   void increment_cycle_counter(uint64_t cycles);
 

@@ -297,6 +297,11 @@ class VcpuPmu {
     if (!hw_->add_instructions({d0, d1, 0})) return false;
     return hw_->irq_level_below_el2() != irq_level_;
   }
+  // The instructions the core ran since the last batch hw_count_to() gave the physical
+  // PMU (pmu::Pmu's accesses ahead of the clock take them).
+  pmu::Pmu::Clock hw_ahead(const std::array<uint64_t, 2>& now) const {
+    return {now[0] - hw_since_[0], now[1] - hw_since_[1], 0};
+  }
   uint64_t hw_insns_until_overflow(bool cycle_timing) const {
     // Functional timing: the physical PMU's own O(1) bound on the instruction clock. It is
     // the most instructions that cannot overflow; the slice ends one later, at the

@@ -6,6 +6,7 @@
 // with random PMUSERENR_EL0 and MDCR_EL2.HPMN, and every result, value and the whole
 // observable state must match after each step.
 #include <random>
+#include <string_view>
 
 #include "tests/unit/pmu/pmu_test_util.h"
 
@@ -48,6 +49,44 @@ uint64_t type_value(std::mt19937_64& rng) {
                                          pmu::event::SW_INCR, pmu::event::CHAIN, pmu::event::L1D_CACHE};
   const uint64_t filter = rng() & (kFiltP | kFiltU | kFiltNSK | kFiltNSU | kFiltNSH | kFiltM);
   return filter | kEvents[rng() % std::size(kEvents)];
+}
+
+// 32-bit and 64-bit event counters (PMUv3p5: LP), FZO (PMUv3p7), HPMN = 0 (FEAT_HPMN0).
+struct Variant {
+  uint32_t n;
+  uint8_t pmuver;
+  bool feat_hpmn0;
+  pmu::PmuConfig config() const {
+    pmu::PmuConfig cfg = pmu_test::config(n, pmuver);
+    cfg.feat_hpmn0 = feat_hpmn0;
+    return cfg;
+  }
+};
+constexpr Variant kVariants[] = {{6, pmu::pmuver::kV3p1, false}, {6, pmu::pmuver::kV3p5, false},
+                                 {4, pmu::pmuver::kV3p7, true}};
+
+// EL2 reprograms the split and the EL0 gate, or PMCR (E, LP, LC, D, FZO, P, C) and the
+// interrupt enables through the table; the same on both PMUs.
+void reprogram(std::mt19937_64& rng, const Variant& var, bool split, pmu::Pmu& a, pmu::Pmu& b) {
+  if (split) {
+    pmu::Mdcr m;
+    m.hpmn = static_cast<uint32_t>(rng() % (var.n + 1));
+    if (m.hpmn == 0 && !var.feat_hpmn0) m.hpmn = 1;
+    m.hpme = rng() % 2;
+    m.hlp = rng() % 2;
+    const uint64_t userenr = rng() & 0xf;
+    for (pmu::Pmu* p : {&a, &b}) {
+      p->set_mdcr_el2(m);
+      p->set_reg(kPMUSERENR, userenr);
+    }
+    return;
+  }
+  const uint64_t pmcr = (rng() % 4 != 0 ? kE : 0) | (rng() & (kP | kC | kD | kLC | kLP | kFZO));
+  const uint64_t inten = rng() & (kCycleBit | 0x3f);
+  for (pmu::Pmu* p : {&a, &b}) {
+    wr(*p, kPMCR, pmcr, kEl2);
+    wr(*p, kPMINTENSET, inten, kEl2);
+  }
 }
 
 struct Step {
@@ -129,44 +168,17 @@ Step access(std::mt19937_64& rng, pmu::Pmu& kind, pmu::Pmu& table, uint8_t el) {
 BOOST_AUTO_TEST_SUITE(by_kind)
 
 BOOST_AUTO_TEST_CASE(every_kind_matches_the_register_table) {
-  struct Variant {
-    uint32_t n;
-    uint8_t pmuver;
-    bool feat_hpmn0;
-  };
-  // 32-bit and 64-bit event counters (PMUv3p5: LP), FZO (PMUv3p7), HPMN = 0 (FEAT_HPMN0).
-  for (const Variant var : {Variant{6, pmu::pmuver::kV3p1, false}, Variant{6, pmu::pmuver::kV3p5, false},
-                            Variant{4, pmu::pmuver::kV3p7, true}}) {
+  for (const Variant var : kVariants) {
     std::mt19937_64 rng(0x5eed + var.n + var.pmuver);
-    pmu::PmuConfig cfg = config(var.n, var.pmuver);
-    cfg.feat_hpmn0 = var.feat_hpmn0;
-    pmu::Pmu kind(cfg), table(cfg);
+    pmu::Pmu kind(var.config()), table(var.config());
     unsigned undefs = 0, oks = 0;
     for (unsigned step = 0; step < 20000; ++step) {
       BOOST_TEST_CONTEXT("PMUVer " << int(var.pmuver) << ", N " << var.n << ", step " << step) {
         switch (rng() % 8) {
-          case 0: {  // EL2 reprograms the split and the EL0 gate (the same on both)
-            pmu::Mdcr m;
-            m.hpmn = static_cast<uint32_t>(rng() % (var.n + 1));
-            if (m.hpmn == 0 && !var.feat_hpmn0) m.hpmn = 1;
-            m.hpme = rng() % 2;
-            m.hlp = rng() % 2;
-            kind.set_mdcr_el2(m);
-            table.set_mdcr_el2(m);
-            const uint64_t userenr = rng() & 0xf;
-            kind.set_reg(kPMUSERENR, userenr);
-            table.set_reg(kPMUSERENR, userenr);
+          case 0:
+          case 1:
+            reprogram(rng, var, rng() % 2 == 0, kind, table);
             break;
-          }
-          case 1: {  // PMCR (E, LP, LC, D, FZO, P, C) and the interrupt enables through the table
-            const uint64_t pmcr = (rng() % 4 != 0 ? kE : 0) | (rng() & (kP | kC | kD | kLC | kLP | kFZO));
-            wr(kind, kPMCR, pmcr, kEl2);
-            wr(table, kPMCR, pmcr, kEl2);
-            const uint64_t inten = rng() & (kCycleBit | 0x3f);
-            wr(kind, kPMINTENSET, inten, kEl2);
-            wr(table, kPMINTENSET, inten, kEl2);
-            break;
-          }
           case 2:
           case 3: {  // instructions retired, sometimes across an overflow
             const std::array<uint64_t, arch::kNumCountEls> per_el{rng() % 30, rng() % 30, rng() % 4};
@@ -219,6 +231,114 @@ BOOST_AUTO_TEST_CASE(counter_read_counts_the_instructions_before_it) {
     wr(p, kPMSELR, 1);
     BOOST_REQUIRE(p.read_selected_counter(kEl1, v) == pmu::Pmu::Access::kOk);
     BOOST_TEST(v == el1);
+  }
+}
+
+// The accesses ahead of the instruction clock (peek_counter, peek_selected_counter,
+// write_counter_ahead, skip_unchanged_type, skip_unchanged_enables), which a partitioned
+// guest's untrapped MRS/MSR make between two instruction batches. The oracle is the batch
+// first, then the access by kind (the full way, itself held against the register table
+// above): when the ahead access answers, its value, and the state once the batch is in,
+// must be the oracle's; when it declines, it must have left the PMU untouched.
+BOOST_AUTO_TEST_CASE(ahead_of_the_clock_matches_the_batch_first) {
+  for (const Variant var : kVariants) {
+    std::mt19937_64 rng(0xa7ead + var.n + var.pmuver);
+    pmu::Pmu ahead(var.config()), batch(var.config());
+    unsigned answered = 0, declined = 0;
+    for (unsigned step = 0; step < 20000; ++step) {
+      BOOST_TEST_CONTEXT("PMUVer " << int(var.pmuver) << ", N " << var.n << ", step " << step) {
+        const unsigned what = rng() % 8;
+        if (what < 2) {
+          reprogram(rng, var, what == 0, ahead, batch);
+        } else if (what == 2) {  // a counter's programming, through the table on both
+          const unsigned idx = rng() % 4 == 0 ? kCycle : static_cast<unsigned>(rng() % var.n);
+          const uint64_t t = type_value(rng), c = counter_value(rng), en = rng() & (kCycleBit | 0x3f),
+                         sel = rng() % (var.n + 1);
+          for (pmu::Pmu* p : {&ahead, &batch}) {
+            wr(*p, idx == kCycle ? kPMCCFILTR : pmevtyper(idx), t, kEl2);
+            wr(*p, idx == kCycle ? kPMCCNTR : pmevcntr(idx), c, kEl2);
+            wr(*p, kPMCNTENSET, en, kEl2);
+            wr(*p, kPMSELR, sel, kEl2);
+          }
+        } else {
+          // Usually a short run since the last batch, sometimes one past any budget.
+          const pmu::Pmu::Clock run = rng() % 8 == 0 ? pmu::Pmu::Clock{rng() % (uint64_t{1} << 33), rng() % 50, 0}
+                                                     : pmu::Pmu::Clock{rng() % 30, rng() % 30, 0};
+          const auto el = static_cast<uint8_t>(rng() % 2);  // a guest: EL0 or EL1
+          const unsigned idx = rng() % 4 == 0 ? kCycle : static_cast<unsigned>(rng() % (var.n + 2));
+          const std::vector<uint64_t> before = observe(ahead);
+          uint64_t v_ahead = 0x1111, v_batch = 0x1111;
+          bool done = false;
+          pmu::Pmu::Access full = pmu::Pmu::Access::kOk;
+          const char* kind = "";
+          batch.add_instructions(run);
+          switch (rng() % 5) {
+            case 0:
+              kind = "counter read";
+              done = ahead.peek_counter(idx, el, run, v_ahead);
+              full = batch.read_counter(idx, el, v_batch);
+              break;
+            case 1:
+              kind = "selected counter read";
+              done = ahead.peek_selected_counter(el, run, v_ahead);
+              full = batch.read_selected_counter(el, v_batch);
+              break;
+            case 2:
+              kind = "counter write";
+              v_ahead = v_batch = counter_value(rng);
+              done = ahead.write_counter_ahead(idx, el, run, v_ahead);
+              full = batch.write_counter(idx, el, v_batch);
+              break;
+            case 3: {
+              kind = "type write";
+              // Often the value the register holds, as a profiler re-arming it writes.
+              uint64_t cur = 0;
+              if (batch.read_type(idx, kEl2, cur) != pmu::Pmu::Access::kOk) cur = 0;
+              v_ahead = v_batch = rng() % 2 ? cur : type_value(rng);
+              done = ahead.skip_unchanged_type(idx, el, run, v_ahead);
+              full = batch.write_type(idx, el, v_batch);
+              break;
+            }
+            default: {
+              const bool set = rng() % 2;
+              kind = set ? "PMCNTENSET write" : "PMCNTENCLR write";
+              uint64_t cur = 0;
+              batch.read_enables(kEl2, cur);
+              v_ahead = v_batch = rng() % 2 ? (set ? cur : ~cur & (kCycleBit | 0x7fffffffu)) : rng() & (kCycleBit | 0x3f);
+              done = ahead.skip_unchanged_enables(set, el, run, v_ahead);
+              full = batch.write_enables(set, el, v_batch);
+              break;
+            }
+          }
+          BOOST_TEST_CONTEXT(kind << " at EL" << int(el) << ", run " << run[0] << "+" << run[1]) {
+            if (done) {
+              ++answered;
+              BOOST_TEST((full == pmu::Pmu::Access::kOk));
+              BOOST_TEST(v_ahead == v_batch);
+              ahead.add_instructions(run);
+            } else {
+              ++declined;
+              BOOST_TEST(observe(ahead) == before, boost::test_tools::per_element());
+              // The caller's full way: the batch, then the access by kind.
+              ahead.add_instructions(run);
+              uint64_t v = v_ahead;
+              pmu::Pmu::Access a = pmu::Pmu::Access::kOk;
+              if (std::string_view(kind) == "counter read") a = ahead.read_counter(idx, el, v);
+              else if (std::string_view(kind) == "selected counter read") a = ahead.read_selected_counter(el, v);
+              else if (std::string_view(kind) == "counter write") a = ahead.write_counter(idx, el, v);
+              else if (std::string_view(kind) == "type write") a = ahead.write_type(idx, el, v);
+              else a = ahead.write_enables(std::string_view(kind) == "PMCNTENSET write", el, v);
+              BOOST_TEST((a == full));
+              BOOST_TEST(v == v_batch);
+            }
+          }
+        }
+        BOOST_TEST(observe(ahead) == observe(batch), boost::test_tools::per_element());
+      }
+    }
+    // Both outcomes were exercised.
+    BOOST_TEST(answered > 2000u);
+    BOOST_TEST(declined > 500u);
   }
 }
 
