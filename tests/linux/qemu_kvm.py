@@ -6,6 +6,7 @@ usage: qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT hello GUEST.elf
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT smp GUEST.elf
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT migrate GUEST.elf   (QEMU 8.2 and later: file: migration)
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf Image perf.cpio
+       qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT linux-perf-smp Image perf.cpio
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk Image perf.cpio
        qemu_kvm.py PMUEMU HOST.yaml QEMU_ROOT virtio-blk-pci Image perf.cpio
 
@@ -34,6 +35,12 @@ linux-perf  Debian's kernel with Debian's perf in the initramfs under QEMU, on a
             the kernel's PMU driver reports that cluster's N + 1 counters, `perf stat`
             counts instructions at EL0 and EL1 and cycles, all of the time, and the guest
             powers off (QEMU exits 0)
+linux-perf-smp  the same kernel and perf with -smp 2: `perf stat -a -A` over a busy loop
+            pinned to each vCPU (md5sum of a 4 MB file under busybox taskset) counts per CPU. With both vCPU threads on
+            LITTLE pCPUs both CPUs count instructions at EL0 and cycles. With vCPU 1's thread
+            on a big pCPU (--thread-cpu) CPU1 counts 0 of either, all of the time, while
+            CPU0 counts: the VM's PMU is the LITTLE cluster's, which counts nothing on a
+            big core, and Linux's perf cannot tell (era 6.7)
 virtio-blk  the same kernel reads a 1 MiB virtio-blk disk (virtio-mmio) that QEMU serves with
             an ioeventfd on the queue's notify register (KVM_IOEVENTFD): the guest's md5sum
             of /dev/vda is the host's, QEMU registered the ioeventfd, and no guest write to
@@ -199,6 +206,47 @@ def linux_perf(pmuemu, host, root, image, initrd):
           ", ".join(f"{ev} {rows[ev][0]}" for ev in ("instructions:u", "instructions:k", "cycles")))
 
 
+def linux_perf_smp(pmuemu, host, root, image, initrd):
+    n_of = counters_of(pmuemu, host)
+    little, big = min(n_of), max(n_of)
+    others = [c for c in sorted(n_of) if n_of[c] == n_of[little] and c != little]
+    if n_of[little] == n_of[big] or not others:
+        fail(f"{host}: the test needs two LITTLE pCPUs and a big one")
+    # The kernel's command line quotes with double quotes only, without escapes: the work
+    # for each CPU is one program, md5sum of a 4 MB file (millions of EL0 instructions).
+    work = "taskset -c 0 md5sum /usr/bin/perf & taskset -c 1 md5sum /usr/bin/perf & wait"
+    cmd = f"sh -c \"perf stat -a -A -x, -e instructions:u,cycles -- sh -c '{work}'\""
+    for cpu1_on, counts in ((others[0], True), (big, False)):
+        r, full = qemu(pmuemu, host, root, "6.7", little,
+                       ["-m", "512M", "-smp", "2", "-name", "debug-threads=on", "-kernel", image, "-initrd", initrd,
+                        "-append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 quiet -- " + cmd],
+                       300, ["--thread-cpu", f"CPU 1/KVM={cpu1_on}"])
+        out = r.stdout
+        where = f"vCPU 0's thread on pCPU {little} (N={n_of[little]}), vCPU 1's on pCPU {cpu1_on} (N={n_of[cpu1_on]})"
+        if r.returncode != 0 or "reboot: Power down" not in out:
+            fail(f"{where}: exit status {r.returncode}, or no power-off\n{out}\n{r.stderr}\n{' '.join(full)}")
+        rows = {}
+        for line in out.splitlines():
+            f = line.strip().split(",")
+            if len(f) >= 6 and f[0] in ("CPU0", "CPU1") and f[3] in ("instructions:u", "cycles"):
+                rows[(f[0], f[3])] = (f[1], f[5])
+        got = []
+        for key in (("CPU0", "instructions:u"), ("CPU0", "cycles"), ("CPU1", "instructions:u"), ("CPU1", "cycles")):
+            if key not in rows:
+                fail(f"{where}: perf stat -A printed no {key[1]} row for {key[0]}:\n{out}")
+            count, running = rows[key]
+            if not count.isdigit() or running != "100.00":
+                fail(f"{where}: {key[0]} {key[1]}: count {count!r}, running {running!r}% (want a count, all of the time):\n{out}")
+            got.append(f"{key[0]} {key[1]} {count}")
+            if key[0] == "CPU0" or counts:
+                # md5sum of 4 MB alone is millions of instructions at EL0.
+                if int(count) < 100000:
+                    fail(f"{where}: {key[0]} counted {count} {key[1]}, want the busy loop's:\n{out}")
+            elif int(count) != 0:
+                fail(f"{where}: {key[0]} counted {count} {key[1]} on a core its VM's PMU does not cover:\n{out}")
+        print(f"{where}: " + ", ".join(got))
+
+
 def virtio_blk(pmuemu, host, root, image, initrd, pci=False):
     n_of = counters_of(pmuemu, host)
     cpu = max(n_of, key=lambda c: (n_of[c], c))
@@ -263,6 +311,8 @@ def main():
         migrate(pmuemu, host, root, rest[0])
     elif mode == "linux-perf" and len(rest) == 2:
         linux_perf(pmuemu, host, root, *rest)
+    elif mode == "linux-perf-smp" and len(rest) == 2:
+        linux_perf_smp(pmuemu, host, root, *rest)
     elif mode == "virtio-blk" and len(rest) == 2:
         virtio_blk(pmuemu, host, root, *rest)
     elif mode == "virtio-blk-pci" and len(rest) == 2:
