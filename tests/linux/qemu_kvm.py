@@ -34,7 +34,8 @@ migrate     QEMU's own migration between clusters: the guest is created paused (
 linux-perf  Debian's kernel with Debian's perf in the initramfs under QEMU, on a big pCPU:
             the kernel's PMU driver reports that cluster's N + 1 counters, `perf stat`
             counts instructions at EL0 and EL1 and cycles, all of the time, and the guest
-            powers off (QEMU exits 0)
+            powers off (QEMU exits 0); with -cpu host,pmu=off the kernel finds no PMU and
+            perf reports cycles <not supported>
 linux-perf-smp  the same kernel and perf with -smp 2: `perf stat -a -A` over a busy loop
             pinned to each vCPU (md5sum of a 4 MB file under busybox taskset) counts per CPU. With both vCPU threads on
             LITTLE pCPUs both CPUs count instructions at EL0 and cycles. With vCPU 1's thread
@@ -204,6 +205,17 @@ def linux_perf(pmuemu, host, root, image, initrd):
         fail(f"no `ls /` output or no power-off:\n{out}")
     print(f"QEMU on pCPU {cpu}: {want}; " +
           ", ".join(f"{ev} {rows[ev][0]}" for ev in ("instructions:u", "instructions:k", "cycles")))
+    # -cpu host,pmu=off: QEMU leaves out KVM_ARM_VCPU_PMU_V3, so the vCPU has no PMU
+    # (ID_AA64DFR0_EL1.PMUVer 0, its registers UNDEFINED) and the kernel registers none.
+    r, full = qemu(pmuemu, host, root, "6.7", cpu,
+                   ["-cpu", "host,pmu=off", "-m", "512M", "-kernel", image, "-initrd", initrd, "-append",
+                    "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- " + cmd], 300)
+    out = r.stdout
+    if r.returncode != 0 or "reboot: Power down" not in out:
+        fail(f"pmu=off: exit status {r.returncode}, or no power-off\n{out}\n{r.stderr}\n{' '.join(full)}")
+    if "hw perfevents" in out or not re.search(r"<not supported>,+cycles", out):
+        fail(f"pmu=off: the guest found a PMU, or perf counted cycles:\n{out}")
+    print(f"QEMU -cpu host,pmu=off: no PMU driver, perf stat: cycles <not supported>")
 
 
 def linux_perf_smp(pmuemu, host, root, image, initrd):
