@@ -84,7 +84,10 @@ def qemu(pmuemu, host, root, era, vmm_cpu, qemu_args, timeout, pmuemu_args=(), s
            "-M", "virt,gic-version=3", "-cpu", "host", "-accel", "kvm", "-nographic", "-nodefaults",
            "-no-reboot"] + ([] if "-serial" in qemu_args else ["-serial", "stdio"]) + qemu_args
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30, input=stdin)
+        # Without input, /dev/null: QEMU's stdio serial port must not see whatever the caller's
+        # stdin is (a terminal, a pipe kept open by a CI runner), so that runs are the same.
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30, input=stdin,
+                           stdin=subprocess.DEVNULL if stdin is None else None)
     except subprocess.TimeoutExpired:
         fail("timed out: " + " ".join(cmd))
     return r, cmd
