@@ -212,24 +212,18 @@ cpu::Handler Vcpu::bound_handler(uint32_t route, bool is_read) {
   // it); for a partitioned vCPU with functional timing, its own. Built here, in a member,
   // because installed_access is private.
   using Table = std::array<cpu::Handler, vpmu::trap::kNumOps>;
-  static constexpr std::array<Table, 2> kInstalled = {
-      []<size_t... kOps>(std::index_sequence<kOps...>) {
-        constexpr auto one = []<size_t kOp>() -> cpu::Handler {
-          constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
-          if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
-          else return &cpu::interp::bound_port_handler<kReads<op>, &Vcpu::installed_access<op>>;
-        };
-        return Table{one.template operator()<kOps>()...};
-      }(std::make_index_sequence<vpmu::trap::kNumOps>{}),
-      []<size_t... kOps>(std::index_sequence<kOps...>) {
-        constexpr auto one = []<size_t kOp>() -> cpu::Handler {
-          constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
-          if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
-          else return &Vcpu::partitioned_handler<op>;
-        };
-        return Table{one.template operator()<kOps>()...};
-      }(std::make_index_sequence<vpmu::trap::kNumOps>{}),
+  constexpr auto one = []<size_t kOp, bool kPartitioned>() -> cpu::Handler {
+    constexpr auto op = static_cast<vpmu::trap::Op>(kOp);
+    if constexpr (op == vpmu::trap::Op::kRouted) return nullptr;
+    else if constexpr (kPartitioned) return &Vcpu::partitioned_handler<op>;
+    else return &cpu::interp::bound_port_handler<kReads<op>, &Vcpu::installed_access<op>>;
   };
+  constexpr auto table = [one]<bool kPartitioned, size_t... kOps>(std::index_sequence<kOps...>) {
+    return Table{one.template operator()<kOps, kPartitioned>()...};
+  };
+  static constexpr std::array<Table, 2> kInstalled = {
+      table.template operator()<false>(std::make_index_sequence<vpmu::trap::kNumOps>{}),
+      table.template operator()<true>(std::make_index_sequence<vpmu::trap::kNumOps>{})};
   const vpmu::trap::Op op = vpmu::unpack_bound(route).op;
   // A bound op fixes the direction; an encoding bound the other way round keeps the generic path.
   if (route == 0 || is_read == vpmu::op_writes(op)) return nullptr;
