@@ -173,13 +173,11 @@ cpu::Flow Vcpu::partitioned_handler(cpu::Core& c, const cpu::DecodedInst& i) {
     const std::array<uint64_t, 2> now = c.retired_before(&i);
     const pmu::Pmu::Clock ahead = p.hw_ahead(now);
     if (!hw->write_counter_ahead(b.idx, el, ahead, c.x(i.n))) [[unlikely]] return kFull(c, i);
-    if (b.route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork)) {
-      const uint64_t left = hw->instructions_until_overflow(ahead);
-      if (left != UINT64_MAX && left + 1 < v.slice_len_ - (now[0] + now[1] - v.slice_start_)) {
-        c.request_stop();
-        c.state().pc = i.pc + 4;
-        return cpu::Flow::kJump;
-      }
+    if ((b.route.flags & (vpmu::trap::kCounts | vpmu::trap::kExitWork)) &&
+        p.hw_insns_until_overflow(false, ahead) < v.slice_len_ - (now[0] + now[1] - v.slice_start_)) {
+      c.request_stop();
+      c.state().pc = i.pc + 4;
+      return cpu::Flow::kJump;
     }
     return cpu::interp::next(c, i);
   } else if constexpr (kOp == Op::kCounterRead) {

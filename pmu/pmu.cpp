@@ -127,7 +127,6 @@ uint64_t Pmu::pmcr_value_at(uint8_t el) const {
   return el < 2 ? (v & ~(uint64_t{0x1f} << pmcr::kNShift)) | (uint64_t{mdcr_.hpmn} << pmcr::kNShift) : v;
 }
 
-
 unsigned Pmu::cycle_ovf_width() const { return (pmcr_ & pmcr::kLC) ? 64 : 32; }
 
 uint32_t Pmu::frozen_mask() const {
@@ -184,15 +183,15 @@ void Pmu::write_ccfiltr(uint64_t v) {
   recompute();
 }
 
-void Pmu::write_evcntr(unsigned n, uint64_t v) {
+void Pmu::write_evcntr(unsigned n, uint64_t v, const Clock& ahead) {
   evcntr_[n] = v & evcntr_storage_mask();
-  rebase(n);
+  rebase(n, ahead);
 }
 
-void Pmu::write_ccntr(uint64_t v) {
+void Pmu::write_ccntr(uint64_t v, const Clock& ahead) {
   ccntr_ = v;
   cycle_phase_ = 0;
-  rebase(kCycleIdx);
+  rebase(kCycleIdx, ahead);
 }
 
 void Pmu::recompute() {

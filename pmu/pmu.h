@@ -158,6 +158,7 @@ class Pmu {
   enum class Access : uint8_t { kOk, kUndef };
   // Instructions per counting EL (EL0, EL1, EL2), as add_instructions() takes them.
   using Clock = std::array<uint64_t, arch::kNumCountEls>;
+  static constexpr uint64_t total(const Clock& c) { return c[0] + c[1] + c[2]; }
 
   // Validates the configuration: throws std::invalid_argument naming the field when N > 31,
   // PMUVer is not one of 1/4/5/6/7, IDCODE/IMP do not fit 8 bits, or an event number cannot be
@@ -191,7 +192,7 @@ class Pmu {
   // whether the batch reached the budget and every counter was settled: only then can
   // PMOVSSET, and with it irq_level(), have changed.
   bool add_instructions(const Clock& per_el) {
-    const uint64_t all = per_el[0] + per_el[1] + per_el[2];
+    const uint64_t all = total(per_el);
     totals_[arch::event::INST_RETIRED] += all;
     totals_[arch::event::INST_SPEC] += all;
     totals_[arch::event::CPU_CYCLES] += all;
@@ -218,7 +219,11 @@ class Pmu {
   // many from now cannot overflow any counter. Never larger than the true distance; equal to
   // it when the nearest counter counts at every EL. UINT64_MAX when nothing on the
   // instruction clock can overflow.
-  uint64_t instructions_until_overflow() const { return budget_ == kNoBudget ? kNoBudget : budget_ - consumed_; }
+  // With `ahead`: counted from the end of a batch still to come (accesses ahead of the
+  // clock, below), which must stay within the budget.
+  uint64_t instructions_until_overflow(const Clock& ahead = Clock{}) const {
+    return budget_ == kNoBudget ? kNoBudget : budget_ - consumed_ - total(ahead);
+  }
 
   // ---- architectural register interface (the hardware, bare metal) ----
   // el = current exception level; 0 is EL0, anything else is privileged. kUndef for encodings
@@ -242,16 +247,7 @@ class Pmu {
   Access read_counter(unsigned idx, uint8_t el, uint64_t& v) const {  // PMEVCNTR<n>, PMCCNTR
     return counter_at(idx, el, Clock{}, v);
   }
-  Access write_counter(unsigned idx, uint8_t el, uint64_t v) {
-    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
-    if (idx == kCycleIdx) {
-      write_ccntr(v);
-      return Access::kOk;
-    }
-    if (idx >= counters_at(el)) return Access::kUndef;
-    write_evcntr(idx, v);
-    return Access::kOk;
-  }
+  Access write_counter(unsigned idx, uint8_t el, uint64_t v) { return counter_write_at(idx, el, Clock{}, v); }
   Access read_selected_counter(uint8_t el, uint64_t& v) const {  // PMXEVCNTR_EL0
     return selected_counter_at(el, Clock{}, v);
   }
@@ -306,7 +302,7 @@ class Pmu {
   // add_instructions(ahead). This is how a partitioned guest's accesses run at the speed of
   // the instructions around them. Each answers true when it did the access, false (nothing
   // done) when the access must take the full way: the batch first, then the access by kind.
-  bool within_budget(const Clock& ahead) const { return ahead[0] + ahead[1] + ahead[2] <= budget_ - consumed_; }
+  bool within_budget(const Clock& ahead) const { return total(ahead) <= budget_ - consumed_; }
   bool peek_counter(unsigned idx, uint8_t el, const Clock& ahead, uint64_t& v) const {
     return within_budget(ahead) && counter_at(idx, el, ahead, v) == Access::kOk;
   }
@@ -316,21 +312,7 @@ class Pmu {
   // PMEVCNTR<n>_EL0 / PMCCNTR_EL0 written: the counter counts from the end of the batch,
   // and its distance to the overflow starts there (the budget is lowered accordingly).
   bool write_counter_ahead(unsigned idx, uint8_t el, const Clock& ahead, uint64_t v) {
-    if (!within_budget(ahead) || !el0_open(el, userenr::kEN)) return false;
-    if (idx == kCycleIdx) {
-      ccntr_ = v;
-      cycle_phase_ = 0;
-    } else if (idx < counters_at(el)) {
-      evcntr_[idx] = v & evcntr_storage_mask();
-    } else {
-      return false;
-    }
-    rebase(idx, ahead);
-    return true;
-  }
-  // instructions_until_overflow() counted from the end of the batch.
-  uint64_t instructions_until_overflow(const Clock& ahead) const {
-    return budget_ == kNoBudget ? kNoBudget : budget_ - consumed_ - (ahead[0] + ahead[1] + ahead[2]);
+    return within_budget(ahead) && counter_write_at(idx, el, ahead, v) == Access::kOk;
   }
   // PMEVTYPER<n>_EL0 / PMCCFILTR_EL0, and PMCNTENSET_EL0 / PMCNTENCLR_EL0 (set), written
   // with what they hold (a profiler re-arming its counters): allowed at el, and nothing
@@ -428,8 +410,19 @@ class Pmu {
   void write_pmcr(uint64_t v, bool actions, uint8_t el);
   void write_evtyper(unsigned n, uint64_t v);
   void write_ccfiltr(uint64_t v);
-  void write_evcntr(unsigned n, uint64_t v);
-  void write_ccntr(uint64_t v);
+  void write_evcntr(unsigned n, uint64_t v, const Clock& ahead = Clock{});
+  void write_ccntr(uint64_t v, const Clock& ahead = Clock{});
+  // PMEVCNTR<n>_EL0 / PMCCNTR_EL0 writes, the counter rebased `ahead` of the clock.
+  Access counter_write_at(unsigned idx, uint8_t el, const Clock& ahead, uint64_t v) {
+    if (!el0_open(el, userenr::kEN)) return Access::kUndef;
+    if (idx == kCycleIdx) {
+      write_ccntr(v, ahead);
+      return Access::kOk;
+    }
+    if (idx >= counters_at(el)) return Access::kUndef;
+    write_evcntr(idx, v, ahead);
+    return Access::kOk;
+  }
   void recompute();  // rebuild the counting caches after any programming change
   // Lazy counters (class comment): what the instruction clock added to counter idx since it
   // was last brought up to date, at the ELs its filter admits.
@@ -490,7 +483,7 @@ class Pmu {
     // Its distance to the overflow now starts from here: consumed_ instructions into the
     // budget, and the batch still to come.
     const uint64_t h = (pmcr_ & pmcr::kFZO) ? 0 : headroom_of(idx);
-    const uint64_t at = consumed_ + ahead[0] + ahead[1] + ahead[2];
+    const uint64_t at = consumed_ + total(ahead);
     budget_ = std::min(budget_, h > kNoBudget - at ? kNoBudget : at + h);
   }
   void compute_budget();  // budget_ from the current lazy counters (consumed_ = 0)

@@ -302,12 +302,13 @@ class VcpuPmu {
   pmu::Pmu::Clock hw_ahead(const std::array<uint64_t, 2>& now) const {
     return {now[0] - hw_since_[0], now[1] - hw_since_[1], 0};
   }
-  uint64_t hw_insns_until_overflow(bool cycle_timing) const {
+  // `ahead` (functional timing): counted from the end of a batch not yet given (hw_ahead).
+  uint64_t hw_insns_until_overflow(bool cycle_timing, const pmu::Pmu::Clock& ahead = {}) const {
     // Functional timing: the physical PMU's own O(1) bound on the instruction clock. It is
     // the most instructions that cannot overflow; the slice ends one later, at the
     // instruction that overflows, as insns_to_overflow_from() does (and never at 0).
     if (!cycle_timing) {
-      const uint64_t e = hw_->instructions_until_overflow();
+      const uint64_t e = hw_->instructions_until_overflow(ahead);
       return e == UINT64_MAX ? e : e + 1;
     }
     // The cycle model: several events per instruction.

@@ -7,7 +7,6 @@
 // observable state must match after each step.
 #include <functional>
 #include <random>
-#include <string_view>
 
 #include "tests/unit/pmu/pmu_test_util.h"
 
@@ -271,16 +270,19 @@ BOOST_AUTO_TEST_CASE(ahead_of_the_clock_matches_the_batch_first) {
           uint64_t v_ahead = 0x1111;
           bool done = false;
           const char* kind = "";
+          bool reads = false;
           // The access the full way (`by_kind`), on the PMU the batch has reached.
           std::function<pmu::Pmu::Access(pmu::Pmu&, uint64_t&)> by_kind;
           switch (rng() % 5) {
             case 0:
               kind = "counter read";
+              reads = true;
               done = ahead.peek_counter(idx, el, run, v_ahead);
               by_kind = [&](pmu::Pmu& p, uint64_t& v) { return p.read_counter(idx, el, v); };
               break;
             case 1:
               kind = "selected counter read";
+              reads = true;
               done = ahead.peek_selected_counter(el, run, v_ahead);
               by_kind = [&](pmu::Pmu& p, uint64_t& v) { return p.read_selected_counter(el, v); };
               break;
@@ -312,7 +314,6 @@ BOOST_AUTO_TEST_CASE(ahead_of_the_clock_matches_the_batch_first) {
             }
           }
           // The oracle: the batch, then the access by kind (a write takes the value written).
-          const bool reads = kind == std::string_view("counter read") || kind == std::string_view("selected counter read");
           uint64_t v_batch = reads ? 0x1111 : v_ahead;
           batch.add_instructions(run);
           const pmu::Pmu::Access full = by_kind(batch, v_batch);
