@@ -2,6 +2,10 @@
 // refuses, with the error naming the file.
 #include <boost/test/unit_test.hpp>
 
+extern "C" {
+#include <libfdt.h>
+}
+
 #include "emu/boot/linux_boot.h"
 #include "tests/unit/boot/boot_helpers.h"
 
@@ -145,7 +149,7 @@ BOOST_AUTO_TEST_CASE(initrd_formats_the_kernel_unpacks_are_accepted_others_refus
   expect_input_error([&] { check_initrd(odc, "odc.cpio"); }, "odc.cpio", "not an initrd");
 }
 
-BOOST_AUTO_TEST_CASE(dtb_header_truncation_and_size_limit) {
+MachineDesc one_cpu_machine() {
   MachineDesc m;
   m.ram_base = 0x40000000;
   m.ram_size = 64 << 20;
@@ -153,7 +157,11 @@ BOOST_AUTO_TEST_CASE(dtb_header_truncation_and_size_limit) {
   m.gic_dist = 0x08000000;
   m.gic_redist = 0x080a0000;
   m.uart = 0x09000000;
-  const auto dtb = make_dtb(m);
+  return m;
+}
+
+BOOST_AUTO_TEST_CASE(dtb_header_truncation_and_size_limit) {
+  const auto dtb = make_dtb(one_cpu_machine());
   BOOST_CHECK_NO_THROW(check_dtb(dtb, "good.dtb"));
   // An unaligned copy of the blob is still read (libfdt needs alignment; the checker copies).
   std::vector<uint8_t> shifted(dtb.size() + 1);
@@ -174,6 +182,19 @@ BOOST_AUTO_TEST_CASE(dtb_header_truncation_and_size_limit) {
   big[4] = static_cast<uint8_t>(total >> 24), big[5] = static_cast<uint8_t>(total >> 16),
   big[6] = static_cast<uint8_t>(total >> 8), big[7] = static_cast<uint8_t>(total);  // big-endian field
   expect_input_error([&] { check_dtb(big, "huge.dtb"); }, "huge.dtb", "2 MiB");
+}
+
+// A blob of version 2 (before 16, node names were full paths) whose root node is named ""
+// has no name libfdt can find: refused, where libfdt 1.6's full check read through a null
+// name (found by fuzz_linux_boot, regression seed
+// tests/fuzz/corpus/linux_boot/regression-old-version-root-name).
+BOOST_AUTO_TEST_CASE(dtb_of_an_old_version_without_a_root_path_is_refused) {
+  const MachineDesc m = one_cpu_machine();
+  auto old = make_dtb(m);
+  fdt_set_version(old.data(), 2);
+  fdt_set_last_comp_version(old.data(), 2);
+  expect_input_error([&] { check_dtb(old, "v2.dtb"); }, "v2.dtb", "root node has no valid name");
+  expect_input_error([&] { patch_dtb(old, m, "v2.dtb"); }, "v2.dtb", "root node has no valid name");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
