@@ -7,6 +7,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <utility>
@@ -20,20 +21,31 @@ namespace pmuemu::user {
 namespace {
 
 // A program's eventfd as the KVM model holds it: the open file (shared by its dups), so that
-// the program may close the fd it registered.
+// the program may close the fd it registered. It hangs up when no descriptor of the program
+// names that file any more: the fd it was registered with is looked at first, then, once
+// that is closed or reused, every descriptor, and another that names the file is watched.
 class ProgramEventfd final : public kvm_model::abi::Eventfd {
  public:
-  ProgramEventfd(Process& p, std::shared_ptr<OpenFile> f) : p_(p), f_(std::move(f)) {}
+  ProgramEventfd(Process& p, std::shared_ptr<OpenFile> f, int fd) : p_(p), f_(std::move(f)), witness_(fd) {}
   void signal() override { eventfd_signal(p_, *f_); }
   bool take() override { return eventfd_take(p_, *f_); }
   bool same(const Eventfd& other) const override {
     const auto* o = dynamic_cast<const ProgramEventfd*>(&other);
     return o != nullptr && o->f_ == f_;
   }
+  bool hung_up() override {
+    const auto& files = p_.files();
+    if (const auto it = files.find(witness_); it != files.end() && it->second == f_) return false;
+    const auto it = std::find_if(files.begin(), files.end(), [&](const auto& e) { return e.second == f_; });
+    if (it == files.end()) return true;
+    witness_ = it->first;
+    return false;
+  }
 
  private:
   Process& p_;
   std::shared_ptr<OpenFile> f_;
+  int witness_;
 };
 
 static_assert(kWaitHostPage == kvm_model::kRunWaitHostPage, "KVM_RUN's wait-for-a-page result");
@@ -85,7 +97,7 @@ class AbiBackend final : public KvmBackend {
       const auto it = p.files().find(fd);
       if (it == p.files().end()) return -EBADF;
       if (it->second->kind != OpenFile::Kind::kEventfd) return -EINVAL;
-      out = std::make_shared<ProgramEventfd>(p, it->second);
+      out = std::make_shared<ProgramEventfd>(p, it->second, fd);
       return 0;
     });
   }

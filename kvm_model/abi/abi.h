@@ -61,6 +61,10 @@ class Eventfd {
   // The same eventfd (one open file, whichever fd or dup names it): an eventfd serves one
   // irqfd per VM, and a deassignment names the eventfd it removes.
   virtual bool same(const Eventfd& other) const = 0;
+  // The program holds no descriptor of the eventfd any more, so its file is released:
+  // Linux's eventfd_release() wakes the eventfd's waiters with EPOLLHUP, on which an irqfd
+  // deactivates itself (irqfd_wakeup()); an ioeventfd pays no attention.
+  virtual bool hung_up() = 0;
 };
 
 // fd -> the eventfd behind it, as eventfd_ctx_fdget(): 0 with `out` set; -EBADF when fd is
@@ -104,7 +108,7 @@ class Dev {
   // thread's (sigpending), which count only under a KVM_SET_SIGNAL_MASK that unblocks them.
   void set_pending_signals(PendingSignalsFn fn);
   // Where KVM_IOEVENTFD and KVM_IRQFD find the eventfds their fd numbers name. Default:
-  // the host process's own eventfd(2)s (host_eventfd()); `pmuemu user`: its program's.
+  // the host process's own eventfd(2)s (host_eventfd_resolver()); `pmuemu user`: its program's.
   void set_eventfd_resolver(EventfdResolver r);
   // The pCPU the VMM thread now runs on (sched_setaffinity).
   void set_vmm_pcpu(uint32_t pcpu);
@@ -121,10 +125,11 @@ class Dev {
   std::unique_ptr<State> s_;
 };
 
-// An eventfd(2) of this process as the VM holds it: a duplicate of `fd`, so that the VMM may
-// close its own; irqfds look at it with a non-blocking poll whenever a vCPU enters or leaves
-// guest code. The default resolver.
-long host_eventfd(int fd, std::shared_ptr<Eventfd>& out);
+// The default resolver: eventfd(2)s of this process as a VM holds them, each a duplicate of
+// the fd it was given, so that the VMM may close its own; irqfds look at them with a
+// non-blocking poll whenever a vCPU enters or leaves guest code. An eventfd has hung up when
+// no descriptor of the process but the duplicates of this resolver names its file.
+EventfdResolver host_eventfd_resolver();
 
 // Names for traces and docs: "KVM_GET_ONE_REG", register ids as "PMCR_EL0", "X3", ...
 const char* ioctl_name(unsigned long request);

@@ -7,12 +7,19 @@
 // the guest runs on. irqfd: a write to the eventfd fires the routes of a GSI (KVM_SET_GSI_ROUTING;
 // by default GSI n is SPI n + 32): an SPI's line is raised, or an MSI goes to the ITS; with
 // RESAMPLE the guest's EOI of that SPI lowers it again and signals a second eventfd.
+#include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "kvm_model/abi/state.h"
 
@@ -49,10 +56,26 @@ bool hits(const IoEventfd& e, uint64_t addr, uint32_t len, const uint8_t* data) 
   return v == e.datamatch;
 }
 
+// The duplicates one host resolver holds, which do not keep an eventfd open in the
+// program's eyes (Linux's eventfd_ctx references do not hold the file either).
+struct HeldFds {
+  std::mutex m;
+  std::set<int> fds;
+};
+
 class HostEventfd final : public Eventfd {
  public:
-  explicit HostEventfd(int fd) : fd_(fd) {}
-  ~HostEventfd() override { sys_close(fd_); }
+  HostEventfd(int fd, int witness, std::shared_ptr<HeldFds> held) : fd_(fd), witness_(witness), held_(std::move(held)) {
+    std::lock_guard lk(held_->m);
+    held_->fds.insert(fd_);
+  }
+  ~HostEventfd() override {
+    {
+      std::lock_guard lk(held_->m);
+      held_->fds.erase(fd_);
+    }
+    sys_close(fd_);
+  }
   void signal() override {
     // eventfd_signal() never blocks: a count that is full stays full. The VMM's descriptor
     // may be blocking, so a write is only tried when it cannot wait.
@@ -69,14 +92,35 @@ class HostEventfd final : public Eventfd {
     const auto* h = dynamic_cast<const HostEventfd*>(&other);
     return h != nullptr && sys_same_file(fd_, h->fd_);
   }
+  // The fd the VMM registered still names the file: one kcmp. Otherwise (closed, or its
+  // number reused) every descriptor of the process is looked at once, and another that
+  // names the file becomes the one watched.
+  bool hung_up() override {
+    if (witness_ >= 0 && sys_same_file(witness_, fd_)) return false;
+    witness_ = -1;
+    DIR* d = opendir("/proc/self/fd");
+    if (d == nullptr) return false;  // cannot tell: keep it, as before the close
+    std::lock_guard lk(held_->m);
+    for (const dirent* e; (e = readdir(d)) != nullptr;) {
+      char* end = nullptr;
+      const long fd = std::strtol(e->d_name, &end, 10);
+      if (*end != '\0' || end == e->d_name || fd == dirfd(d) || held_->fds.count(static_cast<int>(fd))) continue;
+      if (sys_same_file(static_cast<int>(fd), fd_)) {
+        witness_ = static_cast<int>(fd);
+        break;
+      }
+    }
+    closedir(d);
+    return witness_ < 0;
+  }
 
  private:
   int fd_;
+  int witness_;
+  std::shared_ptr<HeldFds> held_;
 };
 
-}  // namespace
-
-long host_eventfd(int fd, std::shared_ptr<Eventfd>& out) {
+long host_eventfd(const std::shared_ptr<HeldFds>& held, int fd, std::shared_ptr<Eventfd>& out) {
   if (fd < 0) return -EBADF;
   char link[64];
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);
@@ -86,8 +130,16 @@ long host_eventfd(int fd, std::shared_ptr<Eventfd>& out) {
   if (std::strcmp(link, "anon_inode:[eventfd]") != 0) return -EINVAL;
   const int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return -errno;
-  out = std::make_shared<HostEventfd>(dup);
+  out = std::make_shared<HostEventfd>(dup, fd, held);
   return 0;
+}
+
+}  // namespace
+
+EventfdResolver host_eventfd_resolver() {
+  return [held = std::make_shared<HeldFds>()](int fd, std::shared_ptr<Eventfd>& out) {
+    return host_eventfd(held, fd, out);
+  };
 }
 
 long State::ioeventfd(VmObj& vm, unsigned long arg) {
@@ -143,19 +195,7 @@ long State::irqfd(VmObj& vm, unsigned long arg) {
     // kvm_irqfd_deassign(): every irqfd of this eventfd and GSI goes; none is not an error.
     // The last resampling irqfd of a GSI lowers its line (irqfd_resampler_shutdown()).
     if (long rc = eventfds(static_cast<int>(a.fd), f.ev); rc != 0) return rc;
-    bool resampled = false;
-    std::erase_if(vm.irqfds, [&](const Irqfd& o) {
-      const bool gone = o.gsi == f.gsi && o.ev->same(*f.ev);
-      resampled = resampled || (gone && o.resample != nullptr);
-      return gone;
-    });
-    if (resampled && std::none_of(vm.irqfds.begin(), vm.irqfds.end(),
-                                  [&](const Irqfd& o) { return o.gsi == f.gsi && o.resample != nullptr; }))
-      for (unsigned intid : spis_of(vm, f.gsi)) {
-        const auto lk = vm.vm->lock();
-        vm.vm->vgic()->inject_irq(0, intid, false);
-      }
-    publish_resamplers(vm);
+    drop_irqfds(vm, [&](const Irqfd& o) { return o.gsi == f.gsi && o.ev->same(*f.ev); });
     return 0;
   }
   // kvm_irqfd_assign(): the interrupt controller must be initialised (-EAGAIN), the fd an
@@ -172,6 +212,29 @@ long State::irqfd(VmObj& vm, unsigned long arg) {
   // A write made before the assignment counts (the vfs_poll() at the end of the assignment).
   poll_irqfds(vm);
   return 0;
+}
+
+// irqfd_shutdown(): the irqfds `gone` picks leave the VM; a GSI whose last resampling irqfd
+// left has its line lowered (irqfd_resampler_shutdown()).
+void State::drop_irqfds(VmObj& vm, const std::function<bool(const Irqfd&)>& gone) {
+  std::vector<uint32_t> resampled;
+  const size_t before = vm.irqfds.size();
+  std::erase_if(vm.irqfds, [&](const Irqfd& o) {
+    if (!gone(o)) return false;
+    if (o.resample != nullptr) resampled.push_back(o.gsi);
+    return true;
+  });
+  if (vm.irqfds.size() == before) return;
+  for (const uint32_t gsi : resampled) {
+    if (std::any_of(vm.irqfds.begin(), vm.irqfds.end(),
+                    [&](const Irqfd& o) { return o.gsi == gsi && o.resample != nullptr; }))
+      continue;
+    for (unsigned intid : spis_of(vm, gsi)) {
+      const auto lk = vm.vm->lock();
+      vm.vm->vgic()->inject_irq(0, intid, false);
+    }
+  }
+  publish_resamplers(vm);
 }
 
 // The SPIs a GSI is routed to (an MSI route has none): by default SPI gsi + 32 when the
@@ -265,6 +328,9 @@ long State::set_gsi_routing(VmObj& vm, unsigned long arg) {
 // VMM lowers the line (KVM_IRQ_LINE) or the guest clears it. An SPI the vGIC lacks raises
 // nothing (vgic_irqfd_set_irq()); an MSI goes through the ITS; a GSI without a route does
 // nothing. A GSI has at most one route on arm64 (one irqchip; an MSI route is alone).
+// Then irqfd_wakeup(EPOLLHUP): an irqfd whose eventfd the program no longer holds any
+// descriptor of leaves the VM, as if deassigned (a count written before the close has fired
+// above, as Linux fires it at the write).
 // Called with the VM's lock (vm.m) held, before every call on one of the VM's files.
 void State::poll_irqfds(VmObj& vm) {
   for (const Irqfd& f : vm.irqfds) {
@@ -279,6 +345,7 @@ void State::poll_irqfds(VmObj& vm) {
       for (const GsiRoute& r : *vm.routes)
         if (r.gsi == f.gsi && r.msi) (void)vm.vm->signal_msi(r.msi_addr, r.msi_data, r.msi_devid, r.msi_flags);
   }
+  drop_irqfds(vm, [](const Irqfd& f) { return f.ev->hung_up(); });
 }
 
 }  // namespace kvm_model::abi

@@ -261,7 +261,7 @@ struct State {
   TraceFn trace;
   cpu::HostPageGate* gate = nullptr;  // Dev::set_host_page_gate, for every VM
   PendingSignalsFn pending_signals;
-  EventfdResolver eventfds = host_eventfd;  // Dev::set_eventfd_resolver
+  EventfdResolver eventfds = host_eventfd_resolver();  // Dev::set_eventfd_resolver
   explicit State(Options o) : opts(std::move(o)), kvm(opts.host, opts.era) {}
 
   std::shared_ptr<File> find(int fd) const {
@@ -321,6 +321,7 @@ struct State {
   long irqfd(VmObj& vm, unsigned long arg);
   bool serve_ioeventfd(VmObj& vm, VcpuData& vc);
   void poll_irqfds(VmObj& vm);
+  void drop_irqfds(VmObj& vm, const std::function<bool(const Irqfd&)>& gone);
   std::vector<unsigned> spis_of(VmObj& vm, uint32_t gsi);
   void publish_resamplers(VmObj& vm);
   long set_gsi_routing(VmObj& vm, unsigned long arg);

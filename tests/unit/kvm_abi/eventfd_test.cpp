@@ -5,6 +5,8 @@
 // through the default and a VMM's routing table, and every errno in Linux's order.
 #include <boost/test/unit_test.hpp>
 
+#include <dirent.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -264,6 +266,63 @@ BOOST_AUTO_TEST_CASE(irqfd_resample_on_eoi) {
   BOOST_CHECK_EQUAL(intid, 35u);
   BOOST_REQUIRE(g.sysreg(0, arch::sysreg(3, 0, 12, 12, 1), false, intid) == kvm_model::vgic::Vgic::Access::kOk);
   BOOST_CHECK_EQUAL(r2.take(), 0u);
+}
+
+// The descriptors this process has open.
+size_t open_fds() {
+  size_t n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  BOOST_REQUIRE(d != nullptr);
+  while (readdir(d) != nullptr) ++n;
+  closedir(d);
+  return n;
+}
+
+// Closing the VMM's last descriptor of an irqfd's eventfd releases its file, and Linux's
+// EPOLLHUP takes the irqfd out of the VM (irqfd_wakeup(), irqfd_shutdown()): the resampled
+// line of its GSI goes low and KVM lets go of the eventfd. A descriptor left (a dup) keeps
+// it assigned, wherever its number is; a new eventfd that reuses the closed number is
+// another file.
+BOOST_AUTO_TEST_CASE(irqfd_leaves_when_its_eventfd_is_closed) {
+  Vm v;
+  v.init_vcpu();
+  v.make_gic();
+  v.init_gic();
+  Efd r;
+  constexpr uint32_t kGsi = 40;
+  constexpr unsigned kSpi = kGsi + 32;  // level-triggered: the line stays high
+  const size_t fds_before = open_fds();
+  int e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  BOOST_REQUIRE_GE(e, 0);
+  BOOST_REQUIRE_EQUAL(v.irqfd(e, kGsi, KVM_IRQFD_FLAG_RESAMPLE, r.fd), 0);
+  const uint64_t one = 1;
+  BOOST_REQUIRE_EQUAL(write(e, &one, 8), 8);
+  BOOST_REQUIRE(pending(v, kSpi));
+  // A dup made, the registered number closed: still assigned.
+  const int keep = dup(e);
+  BOOST_REQUIRE_GE(keep, 0);
+  close(e);
+  BOOST_CHECK(pending(v, kSpi));
+  BOOST_CHECK_EQUAL(v.irqfd(keep, kGsi + 1), -EBUSY);  // the eventfd still serves its irqfd
+  // The last descriptor closed: gone at the next call on the VM; the line went low.
+  close(keep);
+  BOOST_CHECK(!pending(v, kSpi));
+  BOOST_CHECK_EQUAL(open_fds(), fds_before);  // the model holds no duplicate any more
+  // The number reused at once by another eventfd: the first one still hung up.
+  e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  BOOST_REQUIRE_GE(e, 0);
+  BOOST_REQUIRE_EQUAL(v.irqfd(e, 5), 0);
+  close(e);
+  const int again = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  BOOST_REQUIRE_EQUAL(again, e);
+  BOOST_REQUIRE_EQUAL(v.irqfd(again, 6), 0);  // not -EBUSY: another eventfd
+  BOOST_CHECK_EQUAL(open_fds(), fds_before + 2);  // `again` and the model's duplicate of it
+  BOOST_REQUIRE_EQUAL(write(again, &one, 8), 8);
+  BOOST_CHECK(v.spi_pending(32 + 6));
+  BOOST_CHECK(!v.spi_pending(32 + 5));
+  close(again);
+  BOOST_CHECK(!pending(v, kSpi));
+  BOOST_CHECK_EQUAL(open_fds(), fds_before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

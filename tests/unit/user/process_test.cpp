@@ -79,6 +79,53 @@ BOOST_AUTO_TEST_CASE(dev_kvm_is_the_model) {
   BOOST_TEST(st.st_rdev == ((10u << 8) | 232u));
 }
 
+// The program's eventfd behind a KVM_IRQFD: the model holds its open file, and lets go of
+// it (the irqfd leaves the VM, as on Linux's EPOLLHUP) once no descriptor of the program
+// names it; until then a dup keeps it, whatever its number.
+BOOST_AUTO_TEST_CASE(irqfd_eventfd_hangs_up_with_the_last_descriptor) {
+  constexpr uint64_t kEventfd2 = 19, kCreateDevice = 0xc00caee0, kSetDeviceAttr = 0x4018aee1, kIrqfd = 0x4020ae76;
+  KvmProc t("6.7");
+  BOOST_REQUIRE_EQUAL(t.open_kvm(), 3);
+  const long vm = t.sys(kIoctl, 3, kCreateVm, 0);
+  BOOST_REQUIRE_GE(t.sys(kIoctl, static_cast<uint64_t>(vm), kCreateVcpu, 0), 0);
+  // A vGICv3 (struct kvm_create_device {type 7, fd, flags}), its two frames, then CTRL_INIT.
+  const uint32_t create[3] = {7, 0, 0};
+  t.p.write(Proc::kScratch, create, sizeof create);
+  BOOST_REQUIRE_EQUAL(t.sys(kIoctl, static_cast<uint64_t>(vm), kCreateDevice, Proc::kScratch), 0);
+  uint32_t gic = 0;
+  t.p.read(Proc::kScratch + 4, &gic, 4);
+  const uint64_t frames[2] = {0x08000000, 0x080a0000};
+  t.p.write(Proc::kScratch + 0x100, frames, sizeof frames);
+  auto attr = [&](uint32_t group, uint64_t which, uint64_t addr) {
+    const uint32_t head[2] = {0, group};  // flags, group
+    t.p.write(Proc::kScratch + 0x200, head, sizeof head);
+    t.p.write(Proc::kScratch + 0x208, &which, 8);
+    t.p.write(Proc::kScratch + 0x210, &addr, 8);
+    return t.sys(kIoctl, gic, kSetDeviceAttr, Proc::kScratch + 0x200);
+  };
+  BOOST_REQUIRE_EQUAL(attr(0, 2, Proc::kScratch + 0x100), 0);  // GRP_ADDR, DIST
+  BOOST_REQUIRE_EQUAL(attr(0, 3, Proc::kScratch + 0x108), 0);  // GRP_ADDR, REDIST
+  BOOST_REQUIRE_EQUAL(attr(4, 0, 0), 0);                       // GRP_CTRL, CTRL_INIT
+  auto irqfd = [&](long fd, uint32_t gsi) {
+    const uint32_t a[8] = {static_cast<uint32_t>(fd), gsi, 0, 0, 0, 0, 0, 0};  // fd, gsi, flags, resamplefd
+    t.p.write(Proc::kScratch + 0x300, a, sizeof a);
+    return t.sys(kIoctl, static_cast<uint64_t>(vm), kIrqfd, Proc::kScratch + 0x300);
+  };
+  const long e = t.sys(kEventfd2, 0, 0);
+  BOOST_REQUIRE_GE(e, 0);
+  const std::weak_ptr<OpenFile> file = t.p.files().at(static_cast<int>(e));
+  BOOST_REQUIRE_EQUAL(irqfd(e, 5), 0);
+  const long keep = t.sys(kDup, static_cast<uint64_t>(e));
+  BOOST_REQUIRE_GE(keep, 0);
+  BOOST_REQUIRE_EQUAL(t.sys(kClose, static_cast<uint64_t>(e)), 0);
+  BOOST_CHECK_EQUAL(irqfd(keep, 6), -EBUSY);  // still serving GSI 5
+  BOOST_CHECK(!file.expired());
+  BOOST_REQUIRE_EQUAL(t.sys(kClose, static_cast<uint64_t>(keep)), 0);
+  BOOST_CHECK(!file.expired());  // nothing told the VM yet
+  BOOST_REQUIRE_EQUAL(t.sys(kIoctl, static_cast<uint64_t>(vm), kCheckExtension, kCapArmPmuV3), 1);
+  BOOST_CHECK(file.expired());  // the irqfd left at that call
+}
+
 BOOST_AUTO_TEST_CASE(unknown_era_is_a_usage_error) {
   ProgramFile prog;
   BOOST_CHECK_EXCEPTION(make_kvm_backend(host(), "5.99", Proc::options(prog.path, {"prog"}, {})), std::exception,
