@@ -215,7 +215,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (req == KVM_IOEVENTFD || req == KVM_IRQFD) {
       // Guest writes and interrupts need the eventfds: a write to one now and then.
       const uint64_t one = 1;
-      if (in.u8() & 1) (void)!write(f.efds.fd[in.u8() & 1], &one, sizeof one);
+      const uint8_t act = in.u8();
+      if (act & 1) (void)!write(f.efds.fd[in.u8() & 1], &one, sizeof one);
+      // Now and then the VMM closes one and opens another, usually under the same number:
+      // an irqfd of the closed one hangs up at the next call.
+      if ((act & 0xf0) == 0xf0) {
+        int& e = f.efds.fd[(act >> 1) & 1];
+        close(e);
+        e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      }
     }
     if (how == 7) arg = (in.u8() & 1) ? in.u64() : 0x10;  // wild pointer: EFAULT, never a crash
     const bool watch = req != KVM_RUN;
