@@ -147,6 +147,8 @@ class Vmm : private ObservedVm {
   // ---- --threads: one host thread per vCPU (docs/cli.md) ----
   RunOutcome run_threaded();
   void vcpu_thread(kvm_model::Vcpu* v);
+  // A Linux guest's console input, on a thread of its own (the vCPU threads never wait for it).
+  void input_thread();
   // Ends the run with `out` (the first caller wins) and makes every vCPU thread return.
   void end_threaded(const RunOutcome& out);
   // Stops every other vCPU thread outside KVM_RUN, runs fn, lets them go again (system
@@ -173,6 +175,9 @@ class Vmm : private ObservedVm {
   unsigned parked_ = 0;             // vCPU threads parked for a stopped world
   bool pausing_ = false;
   bool done_ = false;
+  // The console input may still bring bytes (a Linux guest, before the end of its input):
+  // vCPUs all waiting is then no end of the run by itself (input_thread() decides).
+  bool input_open_ = false;
   std::optional<RunOutcome> result_;
   std::exception_ptr error_;        // a host error on a vCPU thread, rethrown by run()
   std::recursive_mutex vmm_m_;      // exit handling and the VMM's own state

@@ -82,11 +82,9 @@ Vmm::Vmm(const config::Host& host, const RunOptions& opts, std::optional<Snapsho
   if (linux_) {
     console_.set_raw();
     input_ = devices::HostInput(opts.console_in);
-    // A terminal feeding the UART is a serial line for the run (--threads reads no input).
-    if (!opts.threads) {
-      term_ = std::make_unique<devices::TerminalMode>(opts.console_in);
-      if (term_->active() && opts.stop) opts.stop->set_before_exit([this] { term_->restore(); });
-    }
+    // A terminal feeding the UART is a serial line for the run.
+    term_ = std::make_unique<devices::TerminalMode>(opts.console_in);
+    if (term_->active() && opts.stop) opts.stop->set_before_exit([this] { term_->restore(); });
     // UARTINTR on SPI 1, as the device tree says (KVM_IRQ_LINE).
     uart_.set_irq_line([this](bool level) {
       call(vm_->irq_line(devices::Pl011::kSpi, level),

@@ -1,5 +1,7 @@
 #include "emu/vmm/vmm_impl.h"
 
+#include <chrono>
+
 namespace pmuemu::vmm::detail {
 // ---------------- --threads ----------------
 // Each vCPU has a host thread that loops: wait while it has nothing to run (powered off,
@@ -97,7 +99,7 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         ++idle_;
         // Wedged when every thread waits and none has been kicked (a kicked thread may not
         // have left its wait yet): nobody runs, so nobody can kick.
-        bool wedged = idle_ == vcpus_.size();
+        bool wedged = idle_ == vcpus_.size() && !input_open_;
         for (size_t k = 0; wedged && k < kicked_.size(); ++k) wedged = kicked_[k] == 0;
         if (wedged) {
           bool any_halted = false;
@@ -195,6 +197,67 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
   }
 }
 
+// The console input reads in slices of 50 ms (to see the end of the run) without the VMM
+// lock, and what came goes to the UART under it, as a vCPU's MMIO exit reaches the device;
+// the receive interrupt then kicks a vCPU halted in WFI. With every vCPU waiting, the run
+// ends at the end of the input (every vCPU looks again, and with no input left the last to
+// wait ends it), or at once while the guest does not listen: then nothing that runs could
+// ever make it listen. The two locks are taken in the VMM's order, so that the UART and the
+// idle count are seen at one moment.
+void Vmm::input_thread() {
+  using namespace std::chrono_literals;
+  try {
+    uint8_t buf[devices::Pl011::kFifoDepth];
+    for (;;) {
+      size_t room = 0;
+      {
+        const std::lock_guard vg(vmm_m_);
+        room = std::min(uart_.rx_room(), sizeof buf);
+        std::unique_lock g(kick_m_);
+        if (done_) return;
+        if (room == 0) {
+          bool wedged = idle_ == vcpus_.size();
+          for (size_t k = 0; wedged && k < kicked_.size(); ++k) wedged = kicked_[k] == 0;
+          if (wedged) {
+            bool any_halted = false;
+            for (uint8_t w : idle_why_) any_halted |= w == 1;
+            g.unlock();
+            end_threaded(finish(kExitGuestFault, any_halted
+                                                     ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
+                                                     : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken"));
+            return;
+          }
+        }
+      }
+      if (room == 0) {
+        std::unique_lock g(kick_m_);
+        kick_cv_.wait_for(g, 20ms, [&] { return done_; });
+        continue;
+      }
+      const size_t n = input_.read(buf, room, 50);
+      if (n != 0) {
+        const std::lock_guard vg(vmm_m_);
+        for (size_t k = 0; k < n; ++k) uart_.receive(buf[k]);
+      }
+      if (input_.at_eof()) {
+        {
+          const std::lock_guard g(kick_m_);
+          input_open_ = false;
+          std::fill(kicked_.begin(), kicked_.end(), 1);
+        }
+        kick_cv_.notify_all();
+        return;
+      }
+    }
+  } catch (...) {
+    {
+      const std::lock_guard g(kick_m_);
+      if (!error_) error_ = std::current_exception();
+    }
+    end_threaded(RunOutcome{kExitInternal, "console input thread failed", 0, 0, {}});
+  }
+}
+
 RunOutcome Vmm::run_threaded() {
   vm_->set_threaded();
   pcpu_turns_.clear();
@@ -205,6 +268,7 @@ RunOutcome Vmm::run_threaded() {
     kicked_.assign(vcpus_.size(), 0);
     idle_why_.assign(vcpus_.size(), 0);
     halted_idle_.assign(vcpus_.size(), 0);
+    input_open_ = linux_ && !input_.at_eof();
   }
   vm_->set_kick_hook([this](unsigned id) {
     {
@@ -216,7 +280,10 @@ RunOutcome Vmm::run_threaded() {
   std::vector<std::thread> threads;
   threads.reserve(vcpus_.size());
   for (auto* v : vcpus_) threads.emplace_back([this, v] { vcpu_thread(v); });
+  std::thread input;
+  if (input_open_) input = std::thread([this] { input_thread(); });
   for (auto& t : threads) t.join();
+  if (input.joinable()) input.join();  // it sees the end of the run within one read slice
   vm_->set_kick_hook(nullptr);
   if (error_) std::rethrow_exception(error_);
   console_.flush();
