@@ -120,10 +120,13 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         continue;
       }
       uint64_t budget = quantum;
-      if (auto stop = stop_if_requested()) {
+      {
+        // Every thread sees a stop request: the outcome it writes (finish()) is the VMM's.
         const std::lock_guard vg(vmm_m_);
-        end_threaded(*stop);
-        return;
+        if (auto stop = stop_if_requested()) {
+          end_threaded(*stop);
+          return;
+        }
       }
       if (auto limit = bound_by_insn_limit(v, budget)) {
         const std::lock_guard vg(vmm_m_);
