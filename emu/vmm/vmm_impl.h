@@ -149,6 +149,11 @@ class Vmm : private ObservedVm {
   void vcpu_thread(kvm_model::Vcpu* v);
   // A Linux guest's console input, on a thread of its own (the vCPU threads never wait for it).
   void input_thread();
+  // Every vCPU thread waits for a kick and none has one coming (a kicked thread may not
+  // have left its wait yet): nobody runs, so nobody can kick. With kick_m_ held.
+  bool all_waiting() const;
+  // The error that ends such a run, by what the vCPUs wait in. With kick_m_ held.
+  std::string all_waiting_error() const;
   // Ends the run with `out` (the first caller wins) and makes every vCPU thread return.
   void end_threaded(const RunOutcome& out);
   // Stops every other vCPU thread outside KVM_RUN, runs fn, lets them go again (system

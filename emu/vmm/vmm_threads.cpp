@@ -26,6 +26,16 @@ void Vmm::release_pcpu(uint32_t pcpu) {
   t.cv.notify_all();
 }
 
+bool Vmm::all_waiting() const {
+  return idle_ == vcpus_.size() && std::all_of(kicked_.begin(), kicked_.end(), [](uint8_t k) { return k == 0; });
+}
+
+std::string Vmm::all_waiting_error() const {
+  const bool any_halted = std::any_of(idle_why_.begin(), idle_why_.end(), [](uint8_t w) { return w == 1; });
+  return any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
+                    : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken";
+}
+
 void Vmm::end_threaded(const RunOutcome& out) {
   {
     const std::lock_guard g(kick_m_);
@@ -97,19 +107,12 @@ void Vmm::vcpu_thread(kvm_model::Vcpu* v) {
         }
         idle_why_[id] = why;
         ++idle_;
-        // Wedged when every thread waits and none has been kicked (a kicked thread may not
-        // have left its wait yet): nobody runs, so nobody can kick.
-        bool wedged = idle_ == vcpus_.size() && !input_open_;
-        for (size_t k = 0; wedged && k < kicked_.size(); ++k) wedged = kicked_[k] == 0;
-        if (wedged) {
-          bool any_halted = false;
-          for (uint8_t w : idle_why_) any_halted |= w == 1;
+        if (all_waiting() && !input_open_) {
+          std::string why_all = all_waiting_error();
           --idle_;
           g.unlock();
           const std::lock_guard vg(vmm_m_);
-          end_threaded(finish(kExitGuestFault, any_halted
-                                                   ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
-                                                   : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken"));
+          end_threaded(finish(kExitGuestFault, std::move(why_all)));
           return;
         }
         kick_cv_.notify_all();  // a stopping world counts idle threads as stopped
@@ -218,18 +221,11 @@ void Vmm::input_thread() {
         room = std::min(uart_.rx_room(), sizeof buf);
         std::unique_lock g(kick_m_);
         if (done_) return;
-        if (room == 0) {
-          bool wedged = idle_ == vcpus_.size();
-          for (size_t k = 0; wedged && k < kicked_.size(); ++k) wedged = kicked_[k] == 0;
-          if (wedged) {
-            bool any_halted = false;
-            for (uint8_t w : idle_why_) any_halted |= w == 1;
-            g.unlock();
-            end_threaded(finish(kExitGuestFault, any_halted
-                                                     ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
-                                                     : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken"));
-            return;
-          }
+        if (room == 0 && all_waiting()) {
+          std::string why_all = all_waiting_error();
+          g.unlock();
+          end_threaded(finish(kExitGuestFault, std::move(why_all)));
+          return;
         }
       }
       if (room == 0) {
