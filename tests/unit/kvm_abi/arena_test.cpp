@@ -9,7 +9,6 @@
 #include "kvm_model/abi/abi.h"
 #include "pmuemu/kvm.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/open_fds.h"
 #include "tests/support/sanitizer.h"
 #include "tests/support/two_cluster_host.h"
 
@@ -91,15 +91,7 @@ uint64_t marker(const kvm_run* r) {
   return v;
 }
 
-size_t open_fds() {
-  size_t n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  BOOST_REQUIRE(d != nullptr);
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') ++n;
-  closedir(d);
-  return n;
-}
+using ::test::open_fds;
 // A /proc/self/status field in KiB ("VmSize", "VmRSS").
 long status_kib(const std::string& field) {
   std::ifstream f("/proc/self/status");

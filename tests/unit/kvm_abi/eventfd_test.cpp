@@ -5,7 +5,6 @@
 // through the default and a VMM's routing table, and every errno in Linux's order.
 #include <boost/test/unit_test.hpp>
 
-#include <dirent.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/support/open_fds.h"
 #include "tests/unit/kvm_abi/guest_vm.h"
 
 namespace {
@@ -268,15 +268,7 @@ BOOST_AUTO_TEST_CASE(irqfd_resample_on_eoi) {
   BOOST_CHECK_EQUAL(r2.take(), 0u);
 }
 
-// The descriptors this process has open.
-size_t open_fds() {
-  size_t n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  BOOST_REQUIRE(d != nullptr);
-  while (readdir(d) != nullptr) ++n;
-  closedir(d);
-  return n;
-}
+using ::test::open_fds;
 
 // Closing the VMM's last descriptor of an irqfd's eventfd releases its file, and Linux's
 // EPOLLHUP takes the irqfd out of the VM (irqfd_wakeup(), irqfd_shutdown()): the resampled
