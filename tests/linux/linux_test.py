@@ -13,6 +13,7 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR reset IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR reboot-cluster IMAGE INITRD --kvm ERA
        linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR root-drive IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR tty IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP [--kvm ERA]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
@@ -616,6 +617,123 @@ def drive(pmuemu, host, work, img, initrd, extra):
           f"drive without --kernel: exit {p.returncode}, {p.stderr.strip()!r}")
 
 
+def cpio_files(path):
+    """The regular files of a gzipped newc initramfs, {name: bytes} (symlinks and
+    directories left out)."""
+    data, out, off = gzip.open(path).read(), {}, 0
+    while off + 110 <= len(data):
+        h = data[off:off + 110]
+        if h[:6] != b"070701":
+            raise ValueError(f"{path}: no newc header at {off}")
+        mode, size, namesize = int(h[14:22], 16), int(h[54:62], 16), int(h[94:102], 16)
+        name = data[off + 110:off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        if name == "TRAILER!!!":
+            break
+        if mode & 0o170000 == 0o100000:
+            out[name] = data[off:off + size]
+        off = (off + size + 3) & ~3
+    return out
+
+
+def mkfs_ext4(work, root, image, label):
+    """An ext4 image of the directory `root`, reproducible (fixed time, UUID and hash seed)."""
+    mke2fs = shutil.which("mke2fs") or shutil.which("/sbin/mke2fs")
+    if mke2fs is None:
+        print("FAIL: mke2fs (Debian's e2fsprogs) is not installed: run scripts/install-deps")
+        sys.exit(1)
+    if os.path.exists(image):
+        os.remove(image)
+    p = subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-L", label, "-U", "2d3f6a1e-7b1c-4e58-9a4b-0c1d2e3f4a5b",
+                        "-E", "root_owner=0:0,hash_seed=5e1f0c2a-3b4d-4e6f-8a9b-1c2d3e4f5a6b", "-d", root, image, "16M"],
+                       capture_output=True, text=True, env=dict(os.environ, E2FSPROGS_FAKE_TIME="1"))
+    check(p.returncode == 0, f"mke2fs {image}: {p.stderr.strip()}")
+
+
+def root_drive(pmuemu, host, work, img, initrd, extra):
+    """A root file system on a drive (root=): the initramfs's /init mounts it, moves /dev,
+    /proc and /sys into it and hands over to its init (switch_root), as Debian's initramfs
+    does. The drive holds busybox and two init scripts. Checked: PID 1 is the drive's
+    init with the arguments after "--"; ro by default (a write refused), rw and init= and
+    root=LABEL= honoured, the file the guest wrote read back on the host by debugfs; a
+    missing device and a missing init leave the guest in the initramfs with one line."""
+    need(img, initrd)
+    debugfs = shutil.which("debugfs") or shutil.which("/sbin/debugfs")
+    if debugfs is None:
+        print("FAIL: debugfs (Debian's e2fsprogs) is not installed: run scripts/install-deps")
+        sys.exit(1)
+    root, fs = os.path.join(work, "rootfs"), os.path.join(work, "root.img")
+    shutil.rmtree(root, ignore_errors=True)
+    for d in ("bin", "sbin", "dev", "proc", "sys", "tmp"):
+        os.makedirs(os.path.join(root, d))
+    busybox_elf = cpio_files(initrd).get("bin/busybox")
+    check(busybox_elf is not None, f"{initrd} holds no bin/busybox")
+    if busybox_elf is None:
+        return
+    open(os.path.join(root, "bin", "busybox"), "wb").write(busybox_elf)
+    os.chmod(os.path.join(root, "bin", "busybox"), 0o755)
+    for a in ("sh", "cat", "echo", "grep", "poweroff", "sync", "mount"):
+        os.symlink("busybox", os.path.join(root, "bin", a))
+    init = ("#!/bin/sh\n"
+            "echo \"$1: pid $$, args: $(shift; echo $*)\"\n"
+            "grep '^/dev/[^ ]* / ' /proc/mounts\n"
+            "grep -c . /proc/cpuinfo >/dev/null && echo \"proc-moved: yes\"\n"
+            "[ -c /dev/console ] && echo \"dev-moved: yes\"\n"
+            "if echo \"written by $1\" > /written.txt 2>/dev/null; then sync; echo write: done; else echo write: refused; fi\n"
+            "poweroff -f\n")
+    for name, tag in (("init", "drive-init"), ("other-init", "other-init")):
+        path = os.path.join(root, "sbin", name)
+        # $1 is the tag: the scripts take it as their first argument from a wrapper line.
+        open(path, "w").write(init.replace("#!/bin/sh\n", f"#!/bin/sh\nset -- {tag} \"$@\"\n", 1))
+        os.chmod(path, 0o755)
+    mkfs_ext4(work, root, fs, "pmuemu-root")
+    if failures:
+        return
+
+    def boot_with(params, tail, drive_args):
+        append = "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 " + params + " -- " + tail
+        return run(pmuemu, host, ["--kernel", img, "--initrd", initrd, "--append", append, "--max-resets", "0"]
+                   + drive_args + extra, timeout=120)
+
+    # root=/dev/vda, read-only by default, arguments after "--" passed on.
+    rc, out, err = boot_with("root=/dev/vda", "one two", ["--drive", fs])
+    check(rc == 0, f"root=/dev/vda: exit {rc}: {err.strip()}")
+    check("init: root file system /dev/vda (ro), switching to /sbin/init" in out,
+          "root=/dev/vda: /init did not announce the switch")
+    check("drive-init: pid 1, args: one two" in out, "root=/dev/vda: the drive's init is not PID 1 with the arguments")
+    check(re.search(r"^/dev/vda / ext4 ro[,\s]", out, re.M) is not None, "root=/dev/vda: / is not /dev/vda, ext4, ro")
+    check("proc-moved: yes" in out and "dev-moved: yes" in out, "root=/dev/vda: /proc or /dev did not move along")
+    check("write: refused" in out, "root=/dev/vda: a write to the read-only root was not refused")
+    if failures:
+        print(out[-3000:])
+    p = subprocess.run([debugfs, "-R", "cat /written.txt", fs], capture_output=True, text=True)
+    check("written by" not in p.stdout, "root=/dev/vda: a file reached the image through a read-only root")
+
+    # By label, read-write, another init.
+    rc, out, err = boot_with("root=LABEL=pmuemu-root rw init=/sbin/other-init", "three", ["--drive", fs])
+    check(rc == 0, f"root=LABEL=: exit {rc}: {err.strip()}")
+    check("other-init: pid 1, args: three" in out, "root=LABEL= rw init=: the other init did not run as PID 1")
+    check(re.search(r"^/dev/vda / ext4 rw[,\s]", out, re.M) is not None, "root=LABEL= rw: / is not /dev/vda, ext4, rw")
+    check("write: done" in out, "root=LABEL= rw: the write failed")
+    if failures:
+        print(out[-3000:])
+    p = subprocess.run([debugfs, "-R", "cat /written.txt", fs], capture_output=True, text=True)
+    check(p.stdout == "written by other-init\n", f"rw root: the host reads {p.stdout!r} from the image (debugfs)")
+
+    # Nothing to switch to: one line, then the initramfs runs the command as without root=.
+    # (The drive stays writable: the rw run above powered off without unmounting, and ext4
+    # replays its journal even for a read-only mount, which a read-only drive refuses.)
+    for params, line in (
+            ("root=/dev/vdb", "init: root=/dev/vdb: no such block device after 5 s; staying in the initramfs"),
+            ("root=/dev/vda rootfstype=vfat",
+             "init: root=/dev/vda: cannot mount /dev/vda (ro, vfat); staying in the initramfs"),
+            ("root=/dev/vda init=/sbin/nope",
+             "init: root=/dev/vda: no executable /sbin/nope on /dev/vda; staying in the initramfs")):
+        rc, out, err = boot_with(params, "echo still-in-initramfs", ["--drive", fs])
+        check(rc == 0 and line in out and "init: running: echo still-in-initramfs\nstill-in-initramfs" in out,
+              f"{params}: exit {rc}, want the line {line!r} and the command run in the initramfs")
+
+
 def tty(pmuemu, host, work, img, initrd, extra):
     """A terminal on stdin (a pty here): raw for the run (no local echo or line editing, the
     guest's tty echoes), restored afterwards, also when a second SIGINT ends pmuemu at once.
@@ -713,9 +831,9 @@ def main():
         snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
     elif what == "snapshot-save":
         snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])] + rest[3:])
-    elif what in ("boot", "busybox", "perf", "perf-record", "reset", "reboot-cluster", "drive", "tty"):
+    elif what in ("boot", "busybox", "perf", "perf-record", "reset", "reboot-cluster", "drive", "root-drive", "tty"):
         {"boot": boot, "busybox": busybox, "perf": perf, "perf-record": perf_record, "reset": reset,
-         "reboot-cluster": reboot_cluster, "drive": drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+         "reboot-cluster": reboot_cluster, "drive": drive, "root-drive": root_drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
