@@ -161,8 +161,8 @@ cpu::Flow Vcpu::partitioned_handler(cpu::Core& c, const cpu::DecodedInst& i) {
   vpmu::VcpuPmu& p = *v.vpmu_;
   pmu::Pmu* const hw = p.hw();
   // Not loaded on the physical PMU, traced, or counting through the cycle model's events:
-  // the full path decides.
-  if (hw == nullptr || v.sysreg_trace_ || v.timing() != nullptr) [[unlikely]] return kFull(c, i);
+  // the full path decides. (c is this vCPU's core: its timing model is v.timing().)
+  if (hw == nullptr || v.sysreg_trace_ || c.timing_model() != nullptr) [[unlikely]] return kFull(c, i);
   const uint8_t el = c.state().el;
   const vpmu::BoundRoute b = vpmu::unpack_bound(cpu::interp::port_route(i));
   uint64_t value = 0;

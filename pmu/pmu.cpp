@@ -183,11 +183,6 @@ void Pmu::write_ccfiltr(uint64_t v) {
   recompute();
 }
 
-void Pmu::write_evcntr(unsigned n, uint64_t v, const Clock& ahead) {
-  evcntr_[n] = v & evcntr_storage_mask();
-  rebase(n, ahead);
-}
-
 void Pmu::write_ccntr(uint64_t v, const Clock& ahead) {
   ccntr_ = v;
   cycle_phase_ = 0;
