@@ -9,10 +9,12 @@
 // differing instruction can be found. Everything derives from (seed, segment index), so
 // one segment regenerates on its own, byte for byte.
 //
-//   fpsimd_gen rows
+//   fpsimd_gen rows [--integer]
 //       lists the rows it draws from (name, mask, value, mnemonics)
 //   fpsimd_gen program --seed S --segments N --per-segment K --out DIR/NAME
-//                      [--first-segment F] [--full] [--exclude ROW,ROW...] [--only ROW,ROW...]
+//                      [--first-segment F] [--full] [--integer] [--exclude ROW,ROW...] [--only ROW,ROW...]
+//       --integer draws from the integer data-processing rows (ALU, multiply, divide)
+//       instead of the SIMD&FP ones; the state loaded and compared is the same
 //       writes NAME.S (the program) and NAME.bin (its data records), and NAME.list (one line
 //       per random instruction: segment, index, word, row)
 //
@@ -33,26 +35,38 @@
 
 #include "cpu/decoder/decoder.h"
 #include "cpu/decoder/roles.h"
+#include "cpu/timing/timing_model.h"
 
 namespace {
 
 using cpu::decoder::InsnId;
 namespace roles = cpu::decoder::roles;
 
-struct XInfo {
+// Per decoder row: SIMD&FP (A64X) or integer, its timing class and its register roles.
+struct RowInfo {
   bool present = false;
+  bool simd_fp = false;
+  cpu::timing::OpClass cls{};
   roles::Roles roles = 0;
 };
-constexpr auto kXRows = [] {
+constexpr auto kRowInfo = [] {
   using namespace roles;
-  std::array<XInfo, static_cast<size_t>(InsnId::kCount) + 1> t{};
-#define A64(...)
-#define A64X(name, mnem, pattern, cls, rl, ...) t[static_cast<size_t>(InsnId::name)] = XInfo{true, rl};
+  using enum cpu::timing::OpClass;
+  std::array<RowInfo, static_cast<size_t>(InsnId::kCount) + 1> t{};
+#define A64(name, mnem, pattern, c, rl, ...) t[static_cast<size_t>(InsnId::name)] = RowInfo{true, false, c, rl};
+#define A64X(name, mnem, pattern, c, rl, ...) t[static_cast<size_t>(InsnId::name)] = RowInfo{true, true, c, rl};
 #include "cpu/decoder/a64.inc"
 #undef A64X
 #undef A64
   return t;
 }();
+
+// Integer data processing: what an ALU, multiplier or divider does with registers and
+// NZCV alone (no memory, no branch, no system register).
+constexpr bool integer_data_processing(const RowInfo& r) {
+  using enum cpu::timing::OpClass;
+  return !r.simd_fp && (r.cls == kAlu || r.cls == kMul || r.cls == kDiv) && (r.roles & roles::kAmMask) == 0;
+}
 
 // X0..X18 carry random test values and may be written by the instructions; X19..X30 and SP
 // belong to the harness (their values are the same on both emulators, so reading them is
@@ -70,13 +84,16 @@ constexpr unsigned kVOffset = 192;
   std::exit(2);
 }
 
-// Rows eligible for random sequences: SIMD&FP data processing (loads and stores address
-// memory, which a random sequence cannot do safely).
-std::vector<InsnId> eligible_rows(const std::set<std::string>& exclude, const std::set<std::string>& only) {
+// Rows eligible for random sequences: SIMD&FP data processing or, with --integer, integer
+// data processing (loads and stores address memory and branches leave the sequence, which a
+// random sequence cannot do safely).
+std::vector<InsnId> eligible_rows(bool integer, const std::set<std::string>& exclude,
+                                  const std::set<std::string>& only) {
   std::vector<InsnId> out;
   for (const auto& row : cpu::decoder::rows()) {
-    const auto& x = kXRows[static_cast<size_t>(row.id)];
-    if (!x.present || (x.roles & roles::kAmMask) != 0) continue;
+    const auto& x = kRowInfo[static_cast<size_t>(row.id)];
+    if (!x.present) continue;
+    if (integer ? !integer_data_processing(x) : (!x.simd_fp || (x.roles & roles::kAmMask) != 0)) continue;
     const std::string name(row.name);
     if (exclude.count(name)) continue;
     if (!only.empty() && !only.count(name)) continue;
@@ -256,10 +273,11 @@ bool qemu_deviates(uint32_t w) {
 // the tested registers. Returns 0 if 200 tries found none.
 uint32_t random_word(std::mt19937_64& rng, InsnId id) {
   const auto& row = cpu::decoder::rows()[static_cast<size_t>(id)];
-  const auto& x = kXRows[static_cast<size_t>(id)];
+  const auto& x = kRowInfo[static_cast<size_t>(id)];
   for (int t = 0; t < 200; ++t) {
     uint32_t w = (static_cast<uint32_t>(rng()) & ~row.mask) | row.value;
-    // A general-register destination of a SIMD&FP instruction is always Rd, bits [4:0].
+    // A general-register destination of a SIMD&FP or integer data-processing instruction is
+    // always Rd, bits [4:0] (never 31 here, so never SP: the harness owns it).
     if (x.roles & roles::kXdW) w = (w & ~31u) | static_cast<uint32_t>(rng() % kTestedX);
     if ((w & row.mask) != row.value || qemu_deviates(w)) continue;
     cpu::DecodedInst d;
@@ -274,6 +292,7 @@ struct Options {
   unsigned per_segment = 10;
   unsigned first_segment = 0;
   bool full = false;
+  bool integer = false;
   std::string out;
   std::set<std::string> exclude, only;
 };
@@ -485,12 +504,13 @@ int main(int argc, char** argv) {
     else if (a == "--per-segment") o.per_segment = static_cast<unsigned>(parse_u64("--per-segment", val()));
     else if (a == "--first-segment") o.first_segment = static_cast<unsigned>(parse_u64("--first-segment", val()));
     else if (a == "--full") o.full = true;
+    else if (a == "--integer") o.integer = true;
     else if (a == "--out") o.out = val();
     else if (a == "--exclude") o.exclude = split_names(val());
     else if (a == "--only") o.only = split_names(val());
     else usage("unknown argument '" + a + "'");
   }
-  const auto rows = eligible_rows(o.exclude, o.only);
+  const auto rows = eligible_rows(o.integer, o.exclude, o.only);
   if (cmd == "rows") {
     for (InsnId id : rows) {
       const auto& r = cpu::decoder::rows()[static_cast<size_t>(id)];
@@ -503,7 +523,9 @@ int main(int argc, char** argv) {
   if (o.out.empty()) usage("program needs --out DIR/NAME");
   if (o.per_segment == 0 || o.per_segment > 64) usage("--per-segment must be 1..64");
   if (o.segments == 0 || o.segments > 100000) usage("--segments must be 1..100000");
-  if (rows.empty()) usage("no SIMD&FP data-processing rows to draw from (none implemented, or all excluded)");
+  if (rows.empty())
+    usage(std::string("no ") + (o.integer ? "integer" : "SIMD&FP") +
+          " data-processing rows to draw from (none implemented, or all excluded)");
 
   std::ofstream bin(o.out + ".bin", std::ios::binary), list(o.out + ".list");
   if (!bin || !list) usage("cannot write " + o.out + ".{S,bin,list}");
