@@ -122,6 +122,8 @@ bool Vmm::feed_uart(bool block) {
   uint8_t buf[devices::Pl011::kFifoDepth];
   const size_t room = std::min(uart_.rx_room(), sizeof buf);
   if (!linux_ || room == 0 || input_.at_eof()) return false;
+  // The guest waits for the user: whatever it printed last (its prompt) is shown first.
+  if (block) console_.flush();
   // Blocking: wait in slices, so that a stop request (SIGINT, --timeout) is seen while
   // nothing is typed.
   size_t n = 0;
@@ -238,6 +240,7 @@ RunOutcome Vmm::run() {
                    opts_.save_path.c_str(), instructions_with_restored());
       return finish(kExitOk, "");
     }
+    console_.flush_if_quiet();
     bool progressed = feed_uart(false);
     for (auto* v : vcpus_) {
       if (auto stop = stop_if_requested()) return *stop;

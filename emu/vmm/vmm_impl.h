@@ -21,6 +21,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "emu/boot/linux_guest.h"
 #include "emu/common/errors.h"
@@ -91,6 +92,8 @@ class Console {
     if (raw_) {
       std::fputc(c, out_);
       if (c == '\n') std::fflush(out_);
+      unflushed_ = c != '\n';
+      wrote_ = true;
       return;
     }
     if (lines_.size() <= vcpu) lines_.resize(vcpu + 1);
@@ -103,7 +106,17 @@ class Console {
       line.clear();
     }
   }
+  // A serial console's prompt ("login: ", "# ") ends without a newline, and the guest then
+  // waits for the user: the rest of a line is written out once a round of the run loop (or
+  // a slice of the input thread) passes without a byte from the guest, so the prompt shows
+  // while the guest waits, and a burst of output still costs no write per byte.
+  void flush_if_quiet() {
+    if (std::exchange(wrote_, false) || !unflushed_) return;
+    unflushed_ = false;
+    std::fflush(out_);
+  }
   void flush() {
+    unflushed_ = false;
     for (size_t v = 0; v < lines_.size(); ++v) {
       if (lines_[v].empty()) continue;
       if (writers_ & (writers_ - 1)) std::fprintf(out_, "[cpu%zu] ", v);
@@ -119,6 +132,8 @@ class Console {
   std::vector<std::string> lines_;
   uint64_t writers_ = 0;
   bool raw_ = false;
+  bool unflushed_ = false;  // raw: the last line is not written out yet
+  bool wrote_ = false;      // raw: a byte came since the last flush_if_quiet()
 };
 
 // Refuses a restore under another kernel era than the snapshot's unless asked (vmm_snapshot.cpp).

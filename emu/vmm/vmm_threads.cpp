@@ -218,6 +218,7 @@ void Vmm::input_thread() {
       size_t room = 0;
       {
         const std::lock_guard vg(vmm_m_);
+        console_.flush_if_quiet();
         room = std::min(uart_.rx_room(), sizeof buf);
         std::unique_lock g(kick_m_);
         if (done_) return;

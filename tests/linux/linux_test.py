@@ -15,6 +15,8 @@ usage: linux_test.py PMUEMU HOST WORK_DIR bad-input PROBE_IMAGE
        linux_test.py PMUEMU HOST WORK_DIR drive IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR root-drive IMAGE INITRD [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR tty IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR prompt IMAGE INITRD [pmuemu args...]
+       linux_test.py PMUEMU HOST WORK_DIR debian-system IMAGE INITRD DEBIAN_IMG [pmuemu args...]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-save IMAGE INITRD SNAP [--kvm ERA]
        linux_test.py PMUEMU HOST WORK_DIR snapshot-restore SNAP DEST_HOST IMAGE INITRD --kvm ERA
 """
@@ -734,6 +736,120 @@ def root_drive(pmuemu, host, work, img, initrd, extra):
               f"{params}: exit {rc}, want the line {line!r} and the command run in the initramfs")
 
 
+def debian_system(pmuemu, host, work, img, initrd, image, extra):
+    """A Debian 12 system on a drive (scripts/debian-rootfs): systemd boots it to the login
+    prompt on the console, root logs in without a password, the shell reports Debian 12,
+    the kernel of the boot and a system whose units all started (or only degraded), and
+    `poweroff` ends the run through systemd's shutdown and PSCI SYSTEM_OFF (status 0)."""
+    import select
+    import time
+    need(img, initrd, image)
+    disk = os.path.join(work, "debian.img")
+    # The boot writes to its drive: a copy keeps the built image as the script left it.
+    p = subprocess.run(["cp", "--sparse=always", image, disk], capture_output=True, text=True)
+    check(p.returncode == 0, f"debian-system: cp {image}: {p.stderr.strip()}")
+    kver = open(os.path.join(os.path.dirname(img), "kernel-version")).read().strip()
+    proc = subprocess.Popen([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd, "--drive", disk,
+                             "--memory", "1G", "--max-resets", "0", "--append",
+                             "console=ttyAMA0 cryptomgr.notests root=LABEL=debian-root rw"] + extra,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = b""
+
+    def wait_for(text, limit):
+        nonlocal out
+        end = time.monotonic() + limit
+        while text.encode() not in out and time.monotonic() < end:
+            r, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if r:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out += chunk
+        return text.encode() in out
+
+    def send(line):
+        proc.stdin.write(line.encode() + b"\n")
+        proc.stdin.flush()
+
+    try:
+        ok = wait_for("pmuemu login: ", 900)
+        check(ok, "debian-system: no login prompt on the console")
+        if ok:
+            send("root")
+            ok = wait_for("root@pmuemu:~# ", 300)
+            check(ok, "debian-system: root's login gave no shell prompt")
+        if ok:
+            send("echo debian=$(cat /etc/debian_version) kernel=$(uname -r) state=$(systemctl is-system-running) "
+                 "pid1=$(cat /proc/1/comm) end-$((6 * 7))")
+            ok = wait_for("end-42", 300)
+            check(ok, "debian-system: the shell did not run the command")
+        if ok:
+            text = out.decode(errors="replace").replace("\r\n", "\n")
+            m = re.search(r"^debian=(\S+) kernel=(\S+) state=(\S+) pid1=(\S+) end-42$", text, re.M)
+            check(m is not None, "debian-system: no result line")
+            if m:
+                print(f"debian-system: {m.group(0)}")
+                check(m.group(1).startswith("12."), f"debian-system: /etc/debian_version is {m.group(1)}")
+                check(m.group(2) == kver, f"debian-system: uname -r {m.group(2)}, want {kver}")
+                check(m.group(3) in ("running", "degraded"), f"debian-system: systemd state {m.group(3)}")
+                check(m.group(4) == "systemd", f"debian-system: PID 1 is {m.group(4)}")
+            send("poweroff")
+        proc.stdin.close()
+        rc = proc.wait(timeout=600)
+        out += proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = out.decode(errors="replace")
+    check(rc == 0, f"debian-system: exit {rc}")
+    check("reboot: Power down" in text, "debian-system: no power-down after poweroff")
+    for bad in ("Kernel panic", "Oops", "BUG:", "[FAILED]"):
+        check(bad not in text, f"debian-system: the console shows {bad!r}")
+    if failures:
+        print(text[-4000:])
+
+
+def prompt(pmuemu, host, work, img, initrd, extra):
+    """A prompt without a newline reaches the host while the guest waits: busybox's shell
+    on the console (no command after "--") prints "/ # " and waits for input; the test
+    types nothing until it has read the prompt (within 120 s), then a command and
+    `poweroff -f`. Without the console's flush of a quiet line the prompt stays in pmuemu's
+    output buffer until the next newline, and the test fails."""
+    import select
+    import time
+    need(img, initrd)
+    proc = subprocess.Popen([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd,
+                             "--append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1",
+                             "--max-resets", "0"] + extra,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = b""
+    end = time.monotonic() + 120
+    try:
+        while not out.rstrip(b"\x1b[6n").endswith(b"# ") and time.monotonic() < end:
+            r, _, _ = select.select([proc.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                out += chunk
+        last = out.split(b"\n")[-1]
+        check(last.rstrip(b"\x1b[6n").endswith(b"# "),
+              f"prompt {extra}: no shell prompt reached the host while the guest waited (last line {last!r})")
+        proc.stdin.write(b"echo typed-$((6 * 7)); poweroff -f\n")
+        proc.stdin.close()
+        rc = proc.wait(timeout=120)
+        out += proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = out.decode(errors="replace")
+    check(rc == 0 and "typed-42" in text, f"prompt {extra}: exit {rc}, the typed command's output missing")
+    if failures:
+        print(text[-2000:])
+
+
 def tty(pmuemu, host, work, img, initrd, extra):
     """A terminal on stdin (a pty here): raw for the run (no local echo or line editing, the
     guest's tty echoes), restored afterwards, also when a second SIGINT ends pmuemu at once.
@@ -829,11 +945,14 @@ def main():
         dtb(pmuemu, host, work, rest[0])
     elif what == "snapshot-restore":
         snapshot_restore(pmuemu, host, work, *(os.path.abspath(r) for r in rest[0:4]), rest[4:])
+    elif what == "debian-system":
+        debian_system(pmuemu, host, work, rest[0], rest[1], os.path.abspath(rest[2]), rest[3:])
     elif what == "snapshot-save":
         snapshot_save(pmuemu, host, work, rest[0], rest[1], [os.path.abspath(rest[2])] + rest[3:])
-    elif what in ("boot", "busybox", "perf", "perf-record", "reset", "reboot-cluster", "drive", "root-drive", "tty"):
+    elif what in ("boot", "busybox", "perf", "perf-record", "reset", "reboot-cluster", "drive", "root-drive", "tty",
+                  "prompt"):
         {"boot": boot, "busybox": busybox, "perf": perf, "perf-record": perf_record, "reset": reset,
-         "reboot-cluster": reboot_cluster, "drive": drive, "root-drive": root_drive, "tty": tty}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
+         "reboot-cluster": reboot_cluster, "drive": drive, "root-drive": root_drive, "tty": tty, "prompt": prompt}[what](pmuemu, host, work, rest[0], rest[1], rest[2:])
     else:
         print(__doc__)
         return 64
