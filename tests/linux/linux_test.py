@@ -784,7 +784,8 @@ def debian_system(pmuemu, host, work, img, initrd, image, extra):
             ok = wait_for("end-42", 300)
             check(ok, "debian-system: the shell did not run the command")
         if ok:
-            text = out.decode(errors="replace").replace("\r\n", "\n")
+            # Without the terminal's escape sequences (bash's bracketed paste) and CRs.
+            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace")).replace("\r", "")
             m = re.search(r"^debian=(\S+) kernel=(\S+) state=(\S+) pid1=(\S+) end-42$", text, re.M)
             check(m is not None, "debian-system: no result line")
             if m:
@@ -802,6 +803,8 @@ def debian_system(pmuemu, host, work, img, initrd, image, extra):
             proc.kill()
             proc.wait()
     text = out.decode(errors="replace")
+    with open(os.path.join(work, "console.log"), "w") as f:
+        f.write(text)
     check(rc == 0, f"debian-system: exit {rc}")
     check("reboot: Power down" in text, "debian-system: no power-down after poweroff")
     for bad in ("Kernel panic", "Oops", "BUG:", "[FAILED]"):
