@@ -736,56 +736,78 @@ def root_drive(pmuemu, host, work, img, initrd, extra):
               f"{params}: exit {rc}, want the line {line!r} and the command run in the initramfs")
 
 
+class Console:
+    """pmuemu run with its console on pipes: read what the guest printed until a condition
+    holds (the guest may be waiting for input, so the output is read as it comes), type
+    lines, then close the input and wait for the end. Use as a context manager: a run still
+    going at the end is killed."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.out = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def wait_for(self, done, limit):
+        """Reads until done(output so far) or `limit` seconds; returns done(output)."""
+        import select
+        import time
+        end = time.monotonic() + limit
+        while not done(self.out) and time.monotonic() < end:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                self.out += chunk
+        return done(self.out)
+
+    def send(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def finish(self, limit):
+        """Closes the input, waits for the end; returns (status, all the output as text)."""
+        self.proc.stdin.close()
+        rc = self.proc.wait(timeout=limit)
+        self.out += self.proc.stdout.read()
+        return rc, self.out.decode(errors="replace")
+
+
 def debian_system(pmuemu, host, work, img, initrd, image, extra):
     """A Debian 12 system on a drive (scripts/debian-rootfs): systemd boots it to the login
     prompt on the console, root logs in without a password, the shell reports Debian 12,
     the kernel of the boot and a system whose units all started (or only degraded), and
     `poweroff` ends the run through systemd's shutdown and PSCI SYSTEM_OFF (status 0)."""
-    import select
-    import time
     need(img, initrd, image)
     disk = os.path.join(work, "debian.img")
     # The boot writes to its drive: a copy keeps the built image as the script left it.
     p = subprocess.run(["cp", "--sparse=always", image, disk], capture_output=True, text=True)
     check(p.returncode == 0, f"debian-system: cp {image}: {p.stderr.strip()}")
     kver = open(os.path.join(os.path.dirname(img), "kernel-version")).read().strip()
-    proc = subprocess.Popen([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd, "--drive", disk,
-                             "--memory", "1G", "--max-resets", "0", "--append",
-                             "console=ttyAMA0 cryptomgr.notests root=LABEL=debian-root rw"] + extra,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = b""
-
-    def wait_for(text, limit):
-        nonlocal out
-        end = time.monotonic() + limit
-        while text.encode() not in out and time.monotonic() < end:
-            r, _, _ = select.select([proc.stdout], [], [], 0.5)
-            if r:
-                chunk = os.read(proc.stdout.fileno(), 65536)
-                if not chunk:
-                    break
-                out += chunk
-        return text.encode() in out
-
-    def send(line):
-        proc.stdin.write(line.encode() + b"\n")
-        proc.stdin.flush()
-
-    try:
-        ok = wait_for("pmuemu login: ", 900)
+    with Console([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd, "--drive", disk,
+                  "--memory", "1G", "--max-resets", "0", "--append",
+                  "console=ttyAMA0 cryptomgr.notests root=LABEL=debian-root rw"] + extra) as con:
+        ok = con.wait_for(lambda o: b"pmuemu login: " in o, 900)
         check(ok, "debian-system: no login prompt on the console")
         if ok:
-            send("root")
-            ok = wait_for("root@pmuemu:~# ", 300)
+            con.send("root")
+            ok = con.wait_for(lambda o: b"root@pmuemu:~# " in o, 300)
             check(ok, "debian-system: root's login gave no shell prompt")
         if ok:
-            send("echo debian=$(cat /etc/debian_version) kernel=$(uname -r) state=$(systemctl is-system-running) "
-                 "pid1=$(cat /proc/1/comm) end-$((6 * 7))")
-            ok = wait_for("end-42", 300)
+            con.send("echo debian=$(cat /etc/debian_version) kernel=$(uname -r) state=$(systemctl is-system-running) "
+                     "pid1=$(cat /proc/1/comm) end-$((6 * 7))")
+            ok = con.wait_for(lambda o: b"end-42" in o, 300)
             check(ok, "debian-system: the shell did not run the command")
         if ok:
             # Without the terminal's escape sequences (bash's bracketed paste) and CRs.
-            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.decode(errors="replace")).replace("\r", "")
+            text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", con.out.decode(errors="replace")).replace("\r", "")
             m = re.search(r"^debian=(\S+) kernel=(\S+) state=(\S+) pid1=(\S+) end-42$", text, re.M)
             check(m is not None, "debian-system: no result line")
             if m:
@@ -794,15 +816,8 @@ def debian_system(pmuemu, host, work, img, initrd, image, extra):
                 check(m.group(2) == kver, f"debian-system: uname -r {m.group(2)}, want {kver}")
                 check(m.group(3) in ("running", "degraded"), f"debian-system: systemd state {m.group(3)}")
                 check(m.group(4) == "systemd", f"debian-system: PID 1 is {m.group(4)}")
-            send("poweroff")
-        proc.stdin.close()
-        rc = proc.wait(timeout=600)
-        out += proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    text = out.decode(errors="replace")
+            con.send("poweroff")
+        rc, text = con.finish(600)
     with open(os.path.join(work, "console.log"), "w") as f:
         f.write(text)
     check(rc == 0, f"debian-system: exit {rc}")
@@ -812,46 +827,26 @@ def debian_system(pmuemu, host, work, img, initrd, image, extra):
     if failures:
         print(text[-4000:])
 
-
 def prompt(pmuemu, host, work, img, initrd, extra):
     """A prompt without a newline reaches the host while the guest waits: busybox's shell
     on the console (no command after "--") prints "/ # " and waits for input; the test
     types nothing until it has read the prompt (within 120 s), then a command and
     `poweroff -f`. Without the console's flush of a quiet line the prompt stays in pmuemu's
     output buffer until the next newline, and the test fails."""
-    import select
-    import time
     need(img, initrd)
-    proc = subprocess.Popen([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd,
-                             "--append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1",
-                             "--max-resets", "0"] + extra,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = b""
-    end = time.monotonic() + 120
-    try:
-        while not out.rstrip(b"\x1b[6n").endswith(b"# ") and time.monotonic() < end:
-            r, _, _ = select.select([proc.stdout], [], [], 0.2)
-            if r:
-                chunk = os.read(proc.stdout.fileno(), 65536)
-                if not chunk:
-                    break
-                out += chunk
-        last = out.split(b"\n")[-1]
-        check(last.rstrip(b"\x1b[6n").endswith(b"# "),
-              f"prompt {extra}: no shell prompt reached the host while the guest waited (last line {last!r})")
-        proc.stdin.write(b"echo typed-$((6 * 7)); poweroff -f\n")
-        proc.stdin.close()
-        rc = proc.wait(timeout=120)
-        out += proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    text = out.decode(errors="replace")
+
+    def at_prompt(out):  # busybox's shell asks for the cursor position after its prompt
+        return out.split(b"\n")[-1].rstrip(b"\x1b[6n").endswith(b"# ")
+    with Console([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd, "--append",
+                  "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1", "--max-resets", "0"] + extra) as con:
+        ok = con.wait_for(at_prompt, 120)
+        last = con.out.split(b"\n")[-1]
+        check(ok, f"prompt {extra}: no shell prompt reached the host while the guest waited (last line {last!r})")
+        con.send("echo typed-$((6 * 7)); poweroff -f")
+        rc, text = con.finish(120)
     check(rc == 0 and "typed-42" in text, f"prompt {extra}: exit {rc}, the typed command's output missing")
     if failures:
         print(text[-2000:])
-
 
 def tty(pmuemu, host, work, img, initrd, extra):
     """A terminal on stdin (a pty here): raw for the run (no local echo or line editing, the
