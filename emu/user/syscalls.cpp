@@ -296,12 +296,15 @@ long sys_mmap(Process& p, const Args& a) {
     if (!f) return err(EBADF);
   }
   const uint64_t size = (len + 0xfff) & ~0xfffull;
+  // A length that rounds past 2^64 is ENOMEM (Linux: PAGE_ALIGN gives 0), as is a fixed
+  // range outside the program's pages (Linux: beyond TASK_SIZE): both before
+  // MAP_FIXED_NOREPLACE looks for a mapping in the way, as in Linux's do_mmap().
+  if (size == 0) return err(ENOMEM);
   uint64_t va;
   if (flags & (kFixed | kFixedNoreplace)) {
     va = addr;
-    if (flags & kFixedNoreplace)
-      for (uint64_t pg = va; pg < va + size; pg += 0x1000)
-        if (p.mem().mapped(pg)) return err(EEXIST);
+    if (!AddressSpace::fits(va, size)) return err(ENOMEM);
+    if ((flags & kFixedNoreplace) && p.mem().any_mapped(va, size)) return err(EEXIST);
   } else {
     va = p.mem().find_free(size);
     if (va == 0) return err(ENOMEM);

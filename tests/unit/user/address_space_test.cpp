@@ -119,6 +119,30 @@ BOOST_AUTO_TEST_CASE(map_fixed_replaces_contents_and_protection) {
   BOOST_TEST(mmap_anon(t, va + 4 * kPage, kPage, kRw, kMapFixedNoreplace) == static_cast<long>(va + 4 * kPage));
 }
 
+BOOST_AUTO_TEST_CASE(huge_lengths_are_answered_at_once) {
+  // The fuzzer's timeout: MAP_FIXED_NOREPLACE of a range of many GiB looked at every page.
+  // Now one lookup answers, and ranges Linux refuses before looking are ENOMEM.
+  Proc t;
+  const uint64_t va = 0x30000000;
+  BOOST_REQUIRE_EQUAL(mmap_anon(t, va + 64 * kPage, kPage, kRw, kMapFixed), static_cast<long>(va + 64 * kPage));
+  // 512 MiB of program pages (in every build's address space) with one mapped page inside.
+  BOOST_TEST(mmap_anon(t, va, 512ull << 20, kRw, kMapFixedNoreplace) == -EEXIST);
+  // A mapping that starts below the range and reaches into it.
+  BOOST_REQUIRE_EQUAL(mmap_anon(t, va + 100 * kPage, 2 * kPage, kRw, kMapFixed), static_cast<long>(va + 100 * kPage));
+  BOOST_TEST(mmap_anon(t, va + 101 * kPage, 4 * kPage, kRw, kMapFixedNoreplace) == -EEXIST);
+  // Right after it, clear of every mapping: mapped there.
+  BOOST_TEST(mmap_anon(t, va + 102 * kPage, 4 * kPage, kRw, kMapFixedNoreplace) ==
+             static_cast<long>(va + 102 * kPage));
+  // Beyond the program's pages, and a length that wraps the address space: ENOMEM first.
+  BOOST_TEST(mmap_anon(t, va, ~uint64_t{0} - va, kRw, kMapFixedNoreplace) == -ENOMEM);
+  BOOST_TEST(mmap_anon(t, va, ~uint64_t{0} - va, kRw, kMapFixed) == -ENOMEM);
+  // A length that rounds up past 2^64 (Linux: PAGE_ALIGN gives 0): ENOMEM, nothing mapped
+  // (a fixed one used to return its address with nothing mapped).
+  BOOST_TEST(mmap_anon(t, 0, ~uint64_t{0} - 16, kRw, 0) == -ENOMEM);
+  BOOST_TEST(mmap_anon(t, va, ~uint64_t{0} - 16, kRw, kMapFixed) == -ENOMEM);
+  BOOST_TEST(!t.p.mem().mapped(va));
+}
+
 BOOST_AUTO_TEST_CASE(partial_munmap_splits_a_mapping) {
   Proc t;
   const uint64_t va = 0x30000000;
