@@ -4,9 +4,7 @@
 
 #include <cerrno>
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -93,15 +91,6 @@ int AddressSpace::prot_at(uint64_t va) const {
 }
 
 bool AddressSpace::fits(uint64_t va, uint64_t len) { return in_program(va, round_up(len)); }
-
-bool AddressSpace::any_mapped(uint64_t va, uint64_t len) const {
-  if (len == 0) return false;
-  const uint64_t end = va + len < va ? UINT64_MAX : va + len;
-  // The region starting at or below va may reach into the range; else the first above va.
-  auto it = regions_.upper_bound(va);
-  if (it != regions_.begin() && std::prev(it)->second.end > va) return true;
-  return it != regions_.end() && it->first < end;
-}
 
 void AddressSpace::split_at(uint64_t va) {
   auto it = regions_.upper_bound(va);

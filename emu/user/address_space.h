@@ -94,9 +94,6 @@ class AddressSpace {
   bool mapped(uint64_t va) const { return prot_at(va) >= 0; }
   // Whether [va, va+len) is a page-aligned range of program pages, which map() takes.
   static bool fits(uint64_t va, uint64_t len);
-  // Whether any page of [va, va+len) is mapped: one lookup, whatever the length
-  // (MAP_FIXED_NOREPLACE asks it of ranges up to the whole address space).
-  bool any_mapped(uint64_t va, uint64_t len) const;
 
   uint8_t* host(uint64_t va) const { return reinterpret_cast<uint8_t*>(va); }
 

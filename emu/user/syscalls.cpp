@@ -295,7 +295,7 @@ long sys_mmap(Process& p, const Args& a) {
     f = file_of(p, a[4]);
     if (!f) return err(EBADF);
   }
-  const uint64_t size = (len + 0xfff) & ~0xfffull;
+  const uint64_t size = AddressSpace::round_up_page(len);
   // A length that rounds past 2^64 is ENOMEM (Linux: PAGE_ALIGN gives 0), as is a fixed
   // range outside the program's pages (Linux: beyond TASK_SIZE): both before
   // MAP_FIXED_NOREPLACE looks for a mapping in the way, as in Linux's do_mmap().
@@ -304,7 +304,7 @@ long sys_mmap(Process& p, const Args& a) {
   if (flags & (kFixed | kFixedNoreplace)) {
     va = addr;
     if (!AddressSpace::fits(va, size)) return err(ENOMEM);
-    if ((flags & kFixedNoreplace) && p.mem().any_mapped(va, size)) return err(EEXIST);
+    if ((flags & kFixedNoreplace) && !p.mem().regions_in(va, va + size).empty()) return err(EEXIST);
   } else {
     va = p.mem().find_free(size);
     if (va == 0) return err(ENOMEM);

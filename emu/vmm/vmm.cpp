@@ -118,6 +118,11 @@ bool Vmm::reinit_after(kvm_model::Vcpu* v, const RunOutcome& done) {
   return true;
 }
 
+const char* Vmm::no_wake_error(bool any_halted) {
+  return any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
+                    : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken";
+}
+
 bool Vmm::feed_uart(bool block) {
   uint8_t buf[devices::Pl011::kFifoDepth];
   const size_t room = std::min(uart_.rx_room(), sizeof buf);
@@ -279,8 +284,7 @@ RunOutcome Vmm::run() {
       if (auto stop = stop_if_requested()) return *stop;
       bool any_halted = false;
       for (auto* v : vcpus_) any_halted |= mp_state(v) == KVM_MP_STATE_HALTED;
-      return finish(kExitGuestFault, any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
-                                                : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken");
+      return finish(kExitGuestFault, no_wake_error(any_halted));
     }
   }
 }

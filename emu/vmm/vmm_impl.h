@@ -169,6 +169,9 @@ class Vmm : private ObservedVm {
   bool all_waiting() const;
   // The error that ends such a run, by what the vCPUs wait in. With kick_m_ held.
   std::string all_waiting_error() const;
+  // The one text of a run that ends because no vCPU can run again (either scheduler):
+  // some vCPU halted in WFI, or all powered off.
+  static const char* no_wake_error(bool any_halted);
   // Ends the run with `out` (the first caller wins) and makes every vCPU thread return.
   void end_threaded(const RunOutcome& out);
   // Stops every other vCPU thread outside KVM_RUN, runs fn, lets them go again (system

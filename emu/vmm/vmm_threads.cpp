@@ -31,9 +31,7 @@ bool Vmm::all_waiting() const {
 }
 
 std::string Vmm::all_waiting_error() const {
-  const bool any_halted = std::any_of(idle_why_.begin(), idle_why_.end(), [](uint8_t w) { return w == 1; });
-  return any_halted ? "every vCPU is halted (WFI) or off and no interrupt can wake one"
-                    : "every vCPU is powered off (PSCI CPU_OFF) and none can be woken";
+  return no_wake_error(std::any_of(idle_why_.begin(), idle_why_.end(), [](uint8_t w) { return w == 1; }));
 }
 
 void Vmm::end_threaded(const RunOutcome& out) {

@@ -193,7 +193,7 @@ def boot(pmuemu, host, work, img, initrd, extra):
             print(f"FAIL: the {tool} {path} is missing: scripts/linux-guest builds it (the linux_guest_fetch test runs it)")
             sys.exit(1)
     args = ["--kernel", img, "--initrd", initrd, "--max-resets", "0",
-            "--append", "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- echo"] + extra
+            "--append", BOOT_ARGS + " -- echo"] + extra
     rc, out, err = run(pmuemu, host, args, stdin=b"typed into the PL011\n", timeout=900)
     vcpus = extra[extra.index("--vcpus") + 1] if "--vcpus" in extra else "1"
     check(rc == 0, f"boot {extra}: exit {rc} (want 0: PSCI SYSTEM_OFF): {err.strip()}")
@@ -226,9 +226,14 @@ def need(*paths):
             sys.exit(1)
 
 
-def init_args(img, initrd, command, extra):
+# The kernel command line of the busybox initramfs boots; words after "--" go to /init.
+BOOT_ARGS = "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1"
+
+
+def init_args(img, initrd, command, extra, params=""):
+    """Boot arguments running `command` in the initramfs; `params` are more kernel parameters."""
     return ["--kernel", img, "--initrd", initrd, "--append",
-            "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 -- " + command] + extra
+            BOOT_ARGS + (" " + params if params else "") + " -- " + command] + extra
 
 
 def busybox(pmuemu, host, work, img, initrd, extra):
@@ -565,21 +570,14 @@ def drive(pmuemu, host, work, img, initrd, extra):
     image (/dev/vdb) that the host finds in the file after the run, and has its write to the
     read-only drive refused (VIRTIO_BLK_F_RO). Bad --drive specs: one error line, 64 or 65."""
     need(img, initrd)
-    mke2fs = shutil.which("mke2fs") or shutil.which("/sbin/mke2fs")
-    if mke2fs is None:
-        print("FAIL: mke2fs (Debian's e2fsprogs) is not installed: run scripts/install-deps")
-        sys.exit(1)
     root, fs, raw = os.path.join(work, "root"), os.path.join(work, "fs.img"), os.path.join(work, "raw.img")
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
     text = "read by the guest from an ext4 image\n"
     open(os.path.join(root, "hello.txt"), "w").write(text)
-    for f in (fs, raw):
-        if os.path.exists(f):
-            os.remove(f)
-    p = subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-d", root, "-E", "root_owner=0:0", fs, "8M"],
-                       capture_output=True, text=True, env=dict(os.environ, E2FSPROGS_FAKE_TIME="1"))
-    check(p.returncode == 0, f"drive: mke2fs failed: {p.stderr}")
+    if os.path.exists(raw):
+        os.remove(raw)
+    mkfs_ext4(root, fs, "8M")
     open(raw, "wb").write(bytes(64 * 512))
     fs_before = open(fs, "rb").read()
     marker = "written-by-the-guest"
@@ -638,16 +636,18 @@ def cpio_files(path):
     return out
 
 
-def mkfs_ext4(work, root, image, label):
-    """An ext4 image of the directory `root`, reproducible (fixed time, UUID and hash seed)."""
+def mkfs_ext4(root, image, size, label=None):
+    """An ext4 image of the directory `root` (files owned by root), reproducible: fixed time,
+    UUID and hash seed."""
     mke2fs = shutil.which("mke2fs") or shutil.which("/sbin/mke2fs")
     if mke2fs is None:
         print("FAIL: mke2fs (Debian's e2fsprogs) is not installed: run scripts/install-deps")
         sys.exit(1)
     if os.path.exists(image):
         os.remove(image)
-    p = subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-L", label, "-U", "2d3f6a1e-7b1c-4e58-9a4b-0c1d2e3f4a5b",
-                        "-E", "root_owner=0:0,hash_seed=5e1f0c2a-3b4d-4e6f-8a9b-1c2d3e4f5a6b", "-d", root, image, "16M"],
+    p = subprocess.run([mke2fs, "-q", "-F", "-t", "ext4"] + (["-L", label] if label else []) +
+                       ["-U", "2d3f6a1e-7b1c-4e58-9a4b-0c1d2e3f4a5b",
+                        "-E", "root_owner=0:0,hash_seed=5e1f0c2a-3b4d-4e6f-8a9b-1c2d3e4f5a6b", "-d", root, image, size],
                        capture_output=True, text=True, env=dict(os.environ, E2FSPROGS_FAKE_TIME="1"))
     check(p.returncode == 0, f"mke2fs {image}: {p.stderr.strip()}")
 
@@ -688,14 +688,13 @@ def root_drive(pmuemu, host, work, img, initrd, extra):
         # $1 is the tag: the scripts take it as their first argument from a wrapper line.
         open(path, "w").write(init.replace("#!/bin/sh\n", f"#!/bin/sh\nset -- {tag} \"$@\"\n", 1))
         os.chmod(path, 0o755)
-    mkfs_ext4(work, root, fs, "pmuemu-root")
+    mkfs_ext4(root, fs, "16M", "pmuemu-root")
     if failures:
         return
 
     def boot_with(params, tail, drive_args):
-        append = "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1 " + params + " -- " + tail
-        return run(pmuemu, host, ["--kernel", img, "--initrd", initrd, "--append", append, "--max-resets", "0"]
-                   + drive_args + extra, timeout=120)
+        return run(pmuemu, host, init_args(img, initrd, tail, ["--max-resets", "0"] + drive_args + extra, params),
+                   timeout=120)
 
     # root=/dev/vda, read-only by default, arguments after "--" passed on.
     rc, out, err = boot_with("root=/dev/vda", "one two", ["--drive", fs])
@@ -838,7 +837,7 @@ def prompt(pmuemu, host, work, img, initrd, extra):
     def at_prompt(out):  # busybox's shell asks for the cursor position after its prompt
         return out.split(b"\n")[-1].rstrip(b"\x1b[6n").endswith(b"# ")
     with Console([pmuemu, "run", "--host", host, "--kernel", img, "--initrd", initrd, "--append",
-                  "console=ttyAMA0 rdinit=/init cryptomgr.notests panic=-1", "--max-resets", "0"] + extra) as con:
+                  BOOT_ARGS, "--max-resets", "0"] + extra) as con:
         ok = con.wait_for(at_prompt, 120)
         last = con.out.split(b"\n")[-1]
         check(ok, f"prompt {extra}: no shell prompt reached the host while the guest waited (last line {last!r})")
